@@ -1,0 +1,183 @@
+"""The ledger: the only writer of the journal, and the place where invariants are checked.
+
+``Ledger`` is a plain class (unit-tested without Ray); ``actors.remote`` makes it an actor that
+gathers concurrent submissions into one transaction (group commit). Every submission is a
+``Request``; the answer is an ``Ack`` once the event is durable, or the ``KassaError`` that refused it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from actors.journal import Journal, Pending
+from domain.book import Book
+from domain.errors import Conflict, InvalidInput, KassaError, Unavailable
+from domain.events import Envelope, decode_body, encode_body, kind_of, version_of
+from domain.ports import Clock, SystemClock
+
+__all__ = ["Ledger", "Request", "Ack", "command_hash", "agg_of"]
+
+log = logging.getLogger(__name__)
+
+
+def command_hash(op: str, args: Any) -> bytes:
+    """Fingerprint of what the client asked for: the same id with another fingerprint is refused."""
+    return hashlib.sha256(op.encode() + b"\0" + msgspec.json.encode(args, order="sorted")).digest()
+
+
+def agg_of(body: Any) -> str:
+    for attr in ("basket", "order_id", "member", "sku"):
+        value = getattr(body, attr, None)
+        if isinstance(value, str):
+            return value
+    return str(getattr(body, "agg", "") or "")
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    id: str
+    cmd: bytes
+    body: Any  # an event body, or a command with .decide(book)
+    staff: str = ""
+    till: str = ""
+    ip: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Ack:
+    seq: int
+    id: str
+    ts: int
+    kind: str
+    body: Any
+    duplicate: bool = False
+
+    @classmethod
+    def of(cls, env: Envelope, duplicate: bool = False) -> "Ack":
+        return cls(env.seq, env.id, env.ts, env.kind, env.decoded(), duplicate)
+
+
+def _check_id(cid: object) -> str:
+    if not isinstance(cid, str) or not 8 <= len(cid) <= 64 or not cid.isprintable():
+        raise InvalidInput("command.bad_id", "a command id is 8–64 printable characters (a UUID)")
+    return cid
+
+
+class Ledger:
+    def __init__(self, path: Path | str, clock: Clock | None = None) -> None:
+        self.journal = Journal(path)
+        self.clock = clock or SystemClock()
+        self.book = Book()
+        self.last_ts = 0
+        for env in self.journal.scan():
+            self.book.apply(env.decoded(), env.staff, env.till, env.ts, env.seq)
+            self.last_ts = max(self.last_ts, env.ts)
+
+    @property
+    def seq(self) -> int:
+        return self.journal.seq
+
+    def submit(self, req: Request) -> Ack:
+        out = self.submit_batch([req])[0]
+        if isinstance(out, KassaError):
+            raise out
+        return out
+
+    def submit_batch(self, reqs: list[Request]) -> list[Ack | KassaError]:
+        """Check, then commit in one transaction everything that passes; answer each request."""
+        results: list[Ack | KassaError | None] = [None] * len(reqs)
+        try:
+            ids = [_check_id(r.id) for r in reqs]
+        except KassaError:
+            ids = [r.id for r in reqs if isinstance(r.id, str)]
+        known = self.journal.find(ids)
+        in_batch: dict[str, tuple[int, bytes]] = {}
+        pending: list[Pending] = []
+        slots: list[int] = []
+        seq = self.journal.seq
+        for i, r in enumerate(reqs):
+            try:
+                _check_id(r.id)
+                if r.id in known:
+                    env, cmd = known[r.id]
+                    if cmd != r.cmd:
+                        raise Conflict("command.id_reused",
+                                       "this command id was used for a different command")
+                    results[i] = Ack.of(env, duplicate=True)
+                    continue
+                if r.id in in_batch:
+                    j, cmd = in_batch[r.id]
+                    if cmd != r.cmd:
+                        raise Conflict("command.id_reused",
+                                       "this command id was used for a different command")
+                    results[i] = ("same", j)  # type: ignore[assignment]
+                    continue
+                body = r.body.decide(self.book) if hasattr(r.body, "decide") else r.body
+                body = self.book.check(body, r.till)
+                kind = kind_of(body)
+                ts = self.clock.now_us()
+                seq += 1
+                # apply now so that later requests in this batch see this one (commit follows)
+                self.book.apply(body, r.staff, r.till, ts, seq)
+                pending.append(Pending(r.id, r.cmd, ts, kind, version_of(kind), r.staff, r.till,
+                                       r.ip, agg_of(body), encode_body(body)))
+                in_batch[r.id] = (i, r.cmd)
+                slots.append(i)
+            except KassaError as exc:
+                results[i] = exc
+        if pending:
+            try:
+                envs = self.journal.append(pending)
+            except Exception as exc:  # disk full, I/O error: nothing of this batch is committed
+                log.exception("journal append failed")
+                self._rebuild()
+                err = Unavailable("store.journal_failed", f"the journal could not commit: {exc}")
+                for i in slots:
+                    results[i] = err
+            else:
+                for i, env in zip(slots, envs):
+                    results[i] = Ack.of(env)
+                    self.last_ts = max(self.last_ts, env.ts)
+        for i, res in enumerate(results):
+            if isinstance(res, tuple):
+                first = results[res[1]]
+                results[i] = (Ack(first.seq, first.id, first.ts, first.kind, first.body, True)
+                              if isinstance(first, Ack) else first)
+        return results  # type: ignore[return-value]
+
+    def _rebuild(self) -> None:
+        self.journal.close()
+        path = self.journal.path
+        self.journal = Journal(path)
+        self.book = Book()
+        for env in self.journal.scan():
+            self.book.apply(env.decoded(), env.staff, env.till, env.ts, env.seq)
+
+    # ------------------------------------------------------------ reads
+    def read(self, after: int = 0, limit: int = 1000) -> list[Envelope]:
+        return self.journal.read(after, limit)
+
+    def open_basket_events(self, till: str) -> list[Envelope]:
+        """Events of the baskets still open (or parked) on ``till``, to rebuild it after a crash."""
+        ids = [b for b, t in self.book.open_baskets.items() if t == till]
+        return self.journal.by_agg(ids) if ids else []
+
+    def order(self, order_id: str) -> dict:
+        return self.book.order(order_id).to_dict()
+
+    def balance(self, member: str) -> int:
+        return self.book.balance(member)
+
+    def status(self) -> dict:
+        return {"seq": self.journal.seq, "orders": len(self.book.orders),
+                "open_baskets": len(self.book.open_baskets), "members": len(self.book.members)}
+
+
+def decode(env: Envelope) -> Any:
+    return decode_body(env.kind, env.body)

@@ -1,0 +1,207 @@
+"""A till: its open basket and its parked baskets. A plain class; ``actors.remote`` makes it an actor.
+
+Each cashier command is turned into a ``Request`` for the ledger (``prepare``), and the state changes
+only once the ledger acknowledges the event (``commit``). After a crash the till is rebuilt from the
+events of its open baskets, so what the cashier had in the basket is still there.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+
+from actors.ledger import Ack, Request, command_hash
+from domain.basket import (Basket, apply_basket, decide_add, decide_line_discount,
+                           decide_order_discount, decide_park, decide_quantity, decide_remove,
+                           decide_resume, decide_void, price_basket)
+from domain.catalogue import CatalogueIndex, decode_scan
+from domain.errors import Conflict, InvalidInput, NotFound
+from domain.events import (BasketParked, BasketResumed, BasketVoided, Envelope, OrderCompleted)
+from domain.payments import settle, tender_from_dict
+from domain.store import StoreConfig
+
+__all__ = ["Till", "Who"]
+
+
+@dataclass(frozen=True, slots=True)
+class Who:
+    """Who asks: staff account, role's discount limit, till and client IP (from the gateway)."""
+
+    staff: str = ""
+    ip: str = ""
+    limit_bp: int = 10000
+    approved_by: str = ""
+
+
+class Till:
+    def __init__(self, till_id: str, config: StoreConfig, catalogue: CatalogueIndex) -> None:
+        self.till_id = till_id
+        self.config = config
+        self.catalogue = catalogue
+        self.baskets: dict[str, Basket] = {}
+        self.current: str | None = None
+
+    # ------------------------------------------------------------ rebuild
+    def rebuild(self, envs: list[Envelope]) -> None:
+        self.baskets.clear()
+        self.current = None
+        last_seen: dict[str, int] = {}
+        for env in envs:
+            body = env.decoded()
+            self._apply(body)
+            bid = getattr(body, "basket", None) or getattr(body, "order_id", None)
+            if bid:
+                last_seen[bid] = env.seq
+        live = [b for b in self.baskets.values() if not b.parked]
+        if live:
+            self.current = max(live, key=lambda b: last_seen.get(b.basket_id, 0)).basket_id
+
+    # ------------------------------------------------------------ views
+    @property
+    def basket(self) -> Basket | None:
+        return self.baskets.get(self.current) if self.current else None
+
+    def view(self) -> dict[str, Any]:
+        b = self.basket
+        parked = [{"basket": x.basket_id, "lines": len(x.lines),
+                   "total": price_basket(x, self.config.prices_include_tax).total}
+                  for x in self.baskets.values() if x.parked]
+        if b is None:
+            return {"till": self.till_id, "basket": None, "lines": [], "subtotal": 0, "discount": 0,
+                    "tax": 0, "total": 0, "currency": self.config.currency, "parked": parked}
+        p = price_basket(b, self.config.prices_include_tax)
+        return {"till": self.till_id, "basket": b.basket_id,
+                "lines": msgspec.to_builtins(p.lines), "subtotal": p.subtotal,
+                "discount": p.discount, "tax": p.tax, "total": p.total,
+                "currency": self.config.currency, "parked": parked,
+                "order_discount": {"kind": b.discount_kind, "value": b.discount_value}}
+
+    # ------------------------------------------------------------ commands → requests
+    def _req(self, cid: str, op: str, args: dict, body: Any, who: Who) -> Request:
+        return Request(id=cid, cmd=command_hash(op, {"till": self.till_id, **args}), body=body,
+                       staff=who.staff, till=self.till_id, ip=who.ip)
+
+    def _current_or_new(self) -> Basket:
+        b = self.basket
+        if b is None:
+            b = Basket(basket_id=str(uuid.uuid4()), till=self.till_id)
+        return b
+
+    def _need_basket(self) -> Basket:
+        b = self.basket
+        if b is None:
+            raise Conflict("basket.none", "there is no open basket")
+        return b
+
+    def prepare(self, cid: str, op: str, args: dict, who: Who) -> Request:
+        if not isinstance(args, dict):
+            raise InvalidInput("input.invalid", "arguments must be an object")
+        cfg = self.config
+        if op == "scan":
+            code = args.get("code")
+            if not isinstance(code, str) or not code.strip() or len(code) > 64:
+                raise InvalidInput("scan.bad_code", "scan a barcode, or type a SKU")
+            qty = args.get("qty")
+            weight = args.get("weight_g")
+            b = self._current_or_new()
+            scan = decode_scan(code, cfg.embedded)
+            product = self.catalogue.resolve(scan)
+            body = decide_add(b, product, cfg.rate_of(product.tax_class), scan, qty, weight)
+            return self._req(cid, op, {"code": code, "qty": qty, "weight_g": weight}, body, who)
+        if op == "add":  # from search results: by SKU
+            sku = args.get("sku")
+            if not isinstance(sku, str) or sku not in self.catalogue.by_sku:
+                raise NotFound("product.not_found", "no such product", code=str(sku))
+            product = self.catalogue.by_sku[sku]
+            b = self._current_or_new()
+            body = decide_add(b, product, cfg.rate_of(product.tax_class), None, args.get("qty"),
+                              args.get("weight_g"))
+            return self._req(cid, op, {"sku": sku, "qty": args.get("qty"),
+                                       "weight_g": args.get("weight_g")}, body, who)
+        if op == "remove":
+            body = decide_remove(self._need_basket(), str(args.get("line_id")))
+            return self._req(cid, op, args, body, who)
+        if op == "quantity":
+            body = decide_quantity(self._need_basket(), str(args.get("line_id")), args.get("qty"))
+            return self._req(cid, op, args, body, who)
+        if op == "discount_line":
+            body = decide_line_discount(self._need_basket(), str(args.get("line_id")),
+                                        args.get("kind"), args.get("value"), who.limit_bp,
+                                        who.approved_by)
+            return self._req(cid, op, args, body, who)
+        if op == "discount_order":
+            body = decide_order_discount(self._need_basket(), args.get("kind"), args.get("value"),
+                                         who.limit_bp, who.approved_by)
+            return self._req(cid, op, args, body, who)
+        if op == "park":
+            body = decide_park(self._need_basket(), str(args.get("note", "")))
+            return self._req(cid, op, args, body, who)
+        if op == "resume":
+            bid = args.get("basket")
+            if self.basket is not None and self.basket.lines:
+                raise Conflict("basket.open", "park or finish the open basket first")
+            if not isinstance(bid, str) or bid not in self.baskets:
+                raise NotFound("basket.not_found", "no such parked basket")
+            return self._req(cid, op, args, decide_resume(self.baskets[bid]), who)
+        if op == "void":
+            body = decide_void(self._need_basket(), cfg.prices_include_tax,
+                               str(args.get("reason", "")))
+            return self._req(cid, op, args, body, who)
+        if op == "pay":
+            b = self._need_basket()
+            if b.parked:
+                raise Conflict("basket.parked", "resume the basket first")
+            tenders_in = args.get("tenders")
+            if not isinstance(tenders_in, list) or not 1 <= len(tenders_in) <= 10:
+                raise InvalidInput("payment.bad_tenders", "give 1 to 10 tenders")
+            tenders = [tender_from_dict(t) for t in tenders_in]
+            p = price_basket(b, cfg.prices_include_tax)
+            if not p.lines:
+                raise Conflict("basket.empty", "nothing to pay for")
+            s = settle(p.total, tenders, cfg.cash_increment)
+            members = {t.member for t in tenders if t.kind == "wallet"}
+            member = str(args.get("member") or (next(iter(members)) if len(members) == 1 else ""))
+            body = OrderCompleted(order_id=b.basket_id, number="", currency=cfg.currency,
+                                  prices_include_tax=cfg.prices_include_tax, lines=p.lines,
+                                  subtotal=p.subtotal, discount=p.discount, tax=p.tax,
+                                  total=p.total, rounding=s.rounding, payments=s.payments,
+                                  change=s.change, member=member[:64])
+            return self._req(cid, op, {"tenders": tenders_in, "member": args.get("member")}, body,
+                             who)
+        raise InvalidInput("till.unknown_operation", f"unknown till operation {op!r}")
+
+    # ------------------------------------------------------------ acknowledged events → state
+    def _apply(self, body: Any) -> None:
+        if isinstance(body, OrderCompleted):
+            self.baskets.pop(body.order_id, None)
+            if self.current == body.order_id:
+                self.current = None
+            return
+        if isinstance(body, BasketVoided):
+            self.baskets.pop(body.basket, None)
+            if self.current == body.basket:
+                self.current = None
+            return
+        bid = getattr(body, "basket", None)
+        if bid is None:
+            return
+        b = self.baskets.get(bid) or Basket(basket_id=bid, till=self.till_id)
+        b = apply_basket(b, body)
+        self.baskets[bid] = b
+        if isinstance(body, BasketParked) and self.current == bid:
+            self.current = None
+        elif isinstance(body, BasketResumed) or (not b.parked and self.current is None):
+            self.current = bid
+
+    def commit(self, ack: Ack) -> dict[str, Any]:
+        if not ack.duplicate:
+            self._apply(ack.body)
+        out = {"seq": ack.seq, "event": ack.kind, "duplicate": ack.duplicate, "view": self.view()}
+        if isinstance(ack.body, OrderCompleted):
+            out["order"] = msgspec.to_builtins(ack.body)
+        else:
+            out["result"] = msgspec.to_builtins(ack.body)
+        return out

@@ -1,0 +1,246 @@
+"""Open baskets: lines, quantities, discounts, pricing, park/resume/void.
+
+A ``Basket`` is an immutable value; ``apply_basket`` folds basket events into it, and the ``decide_*``
+functions turn a cashier's command into the event to journal (raising a ``KassaError`` if refused).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from domain.catalogue import Product, Scan
+from domain.errors import Conflict, Forbidden, InvalidInput, NotFound
+from domain.events import (BasketParked, BasketResumed, BasketVoided, LineAdded, LineDiscounted,
+                           LineRemoved, OrderDiscounted, OrderLine, QuantityChanged)
+from domain.money import div_round, split_pro_rata, tax_of_line
+
+__all__ = [
+    "Line", "Basket", "Pricing", "price_basket", "apply_basket", "decide_add", "decide_remove",
+    "decide_quantity", "decide_line_discount", "decide_order_discount", "decide_void",
+    "MAX_QTY", "MAX_WEIGHT_G",
+]
+
+MAX_QTY = 9_999  # pieces on one line
+MAX_WEIGHT_G = 500_000  # 500 kg on one line
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    line_id: str
+    sku: str
+    names: dict[str, str]
+    category: str
+    unit: str
+    qty: int
+    unit_price: int
+    tax_class: str
+    rate_bp: int
+    discount_kind: str = ""
+    discount_value: int = 0
+    code: str = ""
+    embedded: bool = False
+
+    @property
+    def base(self) -> int:
+        if self.unit == "kg":
+            return div_round(self.unit_price * self.qty, 1000)
+        return self.unit_price * self.qty
+
+    @property
+    def line_discount(self) -> int:
+        return _discount(self.base, self.discount_kind, self.discount_value)
+
+
+@dataclass(frozen=True, slots=True)
+class Basket:
+    basket_id: str
+    till: str
+    lines: tuple[Line, ...] = ()
+    discount_kind: str = ""
+    discount_value: int = 0
+    parked: bool = False
+    next_line: int = 1
+
+    def line(self, line_id: str) -> Line:
+        for ln in self.lines:
+            if ln.line_id == line_id:
+                return ln
+        raise NotFound("basket.line_not_found", f"no line {line_id}", line_id=line_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Pricing:
+    lines: tuple[OrderLine, ...]
+    subtotal: int
+    discount: int
+    tax: int
+    total: int
+
+
+def _discount(base: int, kind: str, value: int) -> int:
+    if not kind:
+        return 0
+    if kind == "pct":
+        return min(base, div_round(base * value, 10000))
+    return min(base, value)
+
+
+def price_basket(basket: Basket, prices_include_tax: bool) -> Pricing:
+    """Price every line: line discount, then its pro-rata share of the order discount, then tax per
+    line on the final amount (see ``domain.money``)."""
+    after = [ln.base - ln.line_discount for ln in basket.lines]
+    order_disc = _discount(sum(after), basket.discount_kind, basket.discount_value)
+    shares = split_pro_rata(order_disc, after) if basket.lines else []
+    out = []
+    for ln, a, share in zip(basket.lines, after, shares):
+        amount = a - share
+        tax, total = tax_of_line(amount, ln.rate_bp, prices_include_tax)
+        out.append(OrderLine(line_id=ln.line_id, sku=ln.sku, names=ln.names, category=ln.category,
+                             unit=ln.unit, qty=ln.qty, unit_price=ln.unit_price, base=ln.base,
+                             discount=ln.base - amount, amount=amount, tax=tax, total=total,
+                             tax_class=ln.tax_class, rate_bp=ln.rate_bp))
+    return Pricing(lines=tuple(out), subtotal=sum(ln.base for ln in out),
+                   discount=sum(ln.discount for ln in out), tax=sum(ln.tax for ln in out),
+                   total=sum(ln.total for ln in out))
+
+
+def apply_basket(basket: Basket, ev: object) -> Basket:
+    """Fold one basket event into the basket (events were checked when decided)."""
+    if isinstance(ev, LineAdded):
+        line = Line(line_id=ev.line_id, sku=ev.sku, names=ev.names, category=ev.category,
+                    unit=ev.unit, qty=ev.qty, unit_price=ev.unit_price, tax_class=ev.tax_class,
+                    rate_bp=ev.rate_bp, code=ev.code, embedded=ev.embedded)
+        n = int(ev.line_id.lstrip("L") or 0) if ev.line_id.startswith("L") else 0
+        return replace(basket, lines=basket.lines + (line,), next_line=max(basket.next_line, n + 1))
+    if isinstance(ev, LineRemoved):
+        return replace(basket, lines=tuple(ln for ln in basket.lines if ln.line_id != ev.line_id))
+    if isinstance(ev, QuantityChanged):
+        return replace(basket, lines=tuple(replace(ln, qty=ev.qty) if ln.line_id == ev.line_id else ln
+                                           for ln in basket.lines))
+    if isinstance(ev, LineDiscounted):
+        return replace(basket, lines=tuple(
+            replace(ln, discount_kind=ev.kind, discount_value=ev.value) if ln.line_id == ev.line_id
+            else ln for ln in basket.lines))
+    if isinstance(ev, OrderDiscounted):
+        return replace(basket, discount_kind=ev.kind, discount_value=ev.value)
+    if isinstance(ev, BasketParked):
+        return replace(basket, parked=True)
+    if isinstance(ev, BasketResumed):
+        return replace(basket, parked=False)
+    return basket
+
+
+def _check_qty(unit: str, qty: object) -> int:
+    if isinstance(qty, bool) or not isinstance(qty, int):
+        raise InvalidInput("basket.bad_quantity", "quantity must be a whole number")
+    limit = MAX_WEIGHT_G if unit == "kg" else MAX_QTY
+    if qty <= 0 or qty > limit:
+        raise InvalidInput("basket.bad_quantity", f"quantity must be between 1 and {limit}",
+                           qty=qty, unit=unit)
+    return qty
+
+
+def _open(basket: Basket) -> None:
+    if basket.parked:
+        raise Conflict("basket.parked", "the basket is parked; resume it first")
+
+
+def decide_add(basket: Basket, product: Product, rate_bp: int, scan: Scan | None = None,
+               qty: int | None = None, weight_g: int | None = None) -> LineAdded:
+    """Add a product. Weighed products need a weight (typed, from the scale, or embedded)."""
+    _open(basket)
+    if not product.sellable:
+        raise Conflict("product.not_sellable", "this product is not for sale", sku=product.sku)
+    price = product.price
+    embedded = False
+    code = scan.code if scan else ""
+    if scan is not None and scan.kind == "weight":
+        weight_g = scan.weight_g
+        embedded = True
+    if scan is not None and scan.kind == "price":
+        # a pre-packed item labelled with its price: one piece at the printed price
+        if product.unit == "kg":
+            return LineAdded(basket=basket.basket_id, line_id=f"L{basket.next_line}", sku=product.sku,
+                             names=product.names, unit="each", qty=1, unit_price=int(scan.price or 0),
+                             tax_class=product.tax_class, rate_bp=rate_bp, category=product.category,
+                             code=code, embedded=True)
+        price, embedded = int(scan.price or 0), True
+    if product.unit == "kg":
+        if weight_g is None:
+            raise InvalidInput("basket.weight_required", "weigh this item", sku=product.sku)
+        q = _check_qty("kg", weight_g)
+    else:
+        q = _check_qty("each", 1 if qty is None else qty)
+    return LineAdded(basket=basket.basket_id, line_id=f"L{basket.next_line}", sku=product.sku,
+                     names=product.names, unit=product.unit, qty=q, unit_price=price,
+                     tax_class=product.tax_class, rate_bp=rate_bp, category=product.category,
+                     code=code, embedded=embedded)
+
+
+def decide_remove(basket: Basket, line_id: str) -> LineRemoved:
+    _open(basket)
+    basket.line(line_id)
+    return LineRemoved(basket=basket.basket_id, line_id=line_id)
+
+
+def decide_quantity(basket: Basket, line_id: str, qty: int) -> QuantityChanged:
+    _open(basket)
+    ln = basket.line(line_id)
+    if ln.embedded:
+        raise Conflict("basket.embedded_fixed", "a labelled item's quantity comes from its label")
+    return QuantityChanged(basket=basket.basket_id, line_id=line_id, qty=_check_qty(ln.unit, qty))
+
+
+def _check_discount(kind: str, value: object, base: int, limit_bp: int, approved_by: str) -> int:
+    if kind not in ("pct", "amount"):
+        raise InvalidInput("discount.bad_kind", "discount kind is 'pct' or 'amount'")
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise InvalidInput("discount.bad_value", "discount must be a non-negative whole number")
+    if kind == "pct" and value > 10000:
+        raise InvalidInput("discount.bad_value", "a percentage discount is at most 100 %")
+    if kind == "amount" and value > base:
+        raise InvalidInput("discount.too_large", "the discount exceeds the amount", base=base)
+    disc = _discount(base, kind, value)
+    # the role's limit is a share of the amount discounted; above it a manager must approve
+    if not approved_by and disc * 10000 > base * limit_bp:
+        raise Forbidden("discount.over_limit", "this discount needs a manager's approval",
+                        limit_bp=limit_bp, requested=disc, base=base)
+    return value
+
+
+def decide_line_discount(basket: Basket, line_id: str, kind: str, value: int, limit_bp: int,
+                         approved_by: str = "") -> LineDiscounted:
+    _open(basket)
+    ln = basket.line(line_id)
+    _check_discount(kind, value, ln.base, limit_bp, approved_by)
+    return LineDiscounted(basket=basket.basket_id, line_id=line_id, kind=kind, value=value,
+                          approved_by=approved_by)
+
+
+def decide_order_discount(basket: Basket, kind: str, value: int, limit_bp: int,
+                          approved_by: str = "") -> OrderDiscounted:
+    _open(basket)
+    if not basket.lines:
+        raise Conflict("basket.empty", "the basket is empty")
+    after = sum(ln.base - ln.line_discount for ln in basket.lines)
+    _check_discount(kind, value, after, limit_bp, approved_by)
+    return OrderDiscounted(basket=basket.basket_id, kind=kind, value=value, approved_by=approved_by)
+
+
+def decide_park(basket: Basket, note: str = "") -> BasketParked:
+    _open(basket)
+    if not basket.lines:
+        raise Conflict("basket.empty", "nothing to park")
+    return BasketParked(basket=basket.basket_id, note=note[:200])
+
+
+def decide_resume(basket: Basket) -> BasketResumed:
+    if not basket.parked:
+        raise Conflict("basket.not_parked", "this basket is not parked")
+    return BasketResumed(basket=basket.basket_id)
+
+
+def decide_void(basket: Basket, prices_include_tax: bool, reason: str = "") -> BasketVoided:
+    total = price_basket(basket, prices_include_tax).total
+    return BasketVoided(basket=basket.basket_id, reason=reason[:200], lines=len(basket.lines),
+                        amount=total)

@@ -1,0 +1,283 @@
+"""The store's book: the part of the journal's projection that guards invariants at commit time.
+
+The ledger owns one ``Book`` and, for every event it is about to commit, calls ``Book.check`` (which may
+complete the body, e.g. give an order its number or a top-up its resulting balance) and, once the event
+is durable, ``Book.apply``. Because commits are serialised in the ledger, these invariants hold whatever
+number of tills sell at once:
+
+* a member wallet never goes below zero;
+* an order's payments equal its total plus its cash rounding, and a basket completes at most once;
+* a refund never gives back more than was paid for a line, nor more than a tender received;
+* a frozen order refuses refunds until unfrozen.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from domain.errors import Conflict, InvalidInput, NotFound
+from domain.events import (BasketVoided, LineAdded, MemberRegistered, OrderCompleted, OrderFrozen,
+                           OrderRefunded, OrderUnfrozen, Payment, RefundLine, WalletToppedUp)
+from domain.money import round_cash
+
+__all__ = ["Book", "OrderRecord", "decide_refund", "Member"]
+
+TENDER_ORDER = {"wallet": 0, "card": 1, "cash": 2}  # refunds go back to wallet and card first
+
+
+@dataclass
+class OrderRecord:
+    order: OrderCompleted
+    staff: str
+    till: str
+    ts: int
+    seq: int
+    refunded_qty: dict[str, int] = field(default_factory=dict)
+    refunded_amount: dict[str, int] = field(default_factory=dict)
+    refunded_tender: list[int] = field(default_factory=list)
+    frozen: bool = False
+    frozen_reason: str = ""
+    refunds: list[str] = field(default_factory=list)
+
+    @property
+    def refunded_total(self) -> int:
+        return sum(self.refunded_amount.values())
+
+    @property
+    def fully_refunded(self) -> bool:
+        return all(self.refunded_qty.get(ln.line_id, 0) >= ln.qty for ln in self.order.lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        import msgspec
+        return {"order": msgspec.to_builtins(self.order), "staff": self.staff, "till": self.till,
+                "ts": self.ts, "seq": self.seq, "refunded_qty": dict(self.refunded_qty),
+                "refunded_amount": dict(self.refunded_amount), "frozen": self.frozen,
+                "frozen_reason": self.frozen_reason, "refunds": list(self.refunds),
+                "refunded_total": self.refunded_total}
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    member: str
+    name: str
+    phone: str = ""
+    card: str = ""
+
+
+def decide_refund(rec: OrderRecord, refund_id: str, lines: dict[str, int] | None,
+                  cash_increment: int = 1, reason: str = "") -> OrderRefunded:
+    """Refund whole (``lines`` None) or by line ``{line_id: qty}`` back to the original tenders."""
+    if rec.frozen:
+        raise Conflict("order.frozen", "this order is frozen; a manager must unfreeze it first",
+                       reason=rec.frozen_reason)
+    by_id = {ln.line_id: ln for ln in rec.order.lines}
+    if lines is None:
+        lines = {ln.line_id: ln.qty - rec.refunded_qty.get(ln.line_id, 0) for ln in rec.order.lines}
+        lines = {k: v for k, v in lines.items() if v > 0}
+        if not lines:
+            raise Conflict("refund.nothing_left", "everything in this order was refunded already")
+    if not lines:
+        raise InvalidInput("refund.no_lines", "choose what to refund")
+    out: list[RefundLine] = []
+    for line_id, qty in lines.items():
+        ln = by_id.get(line_id)
+        if ln is None:
+            raise NotFound("refund.line_not_found", f"order has no line {line_id}", line_id=line_id)
+        if isinstance(qty, bool) or not isinstance(qty, int) or qty <= 0:
+            raise InvalidInput("refund.bad_quantity", "refund a positive whole quantity")
+        done = rec.refunded_qty.get(line_id, 0)
+        left = ln.qty - done
+        if qty > left:
+            raise Conflict("refund.exceeds_paid", "cannot refund more than was sold",
+                           line_id=line_id, left=left, asked=qty)
+        amount_left = ln.total - rec.refunded_amount.get(line_id, 0)
+        if qty == left:
+            amount = amount_left
+        else:
+            amount = min(amount_left, ln.total * qty // ln.qty)
+        tax = ln.tax * qty // ln.qty if qty < ln.qty else ln.tax
+        out.append(RefundLine(line_id=line_id, sku=ln.sku, qty=qty, amount=amount, tax=tax))
+    amount = sum(r.amount for r in out)
+    final = all(rec.refunded_qty.get(ln.line_id, 0) + lines.get(ln.line_id, 0) >= ln.qty
+                for ln in rec.order.lines)
+    # allocate to the original tenders: wallet, then card, then cash (cash rounded to the increment)
+    pays = list(enumerate(rec.order.payments))
+    refunded = rec.refunded_tender or [0] * len(pays)
+    left_amount = amount
+    tenders: list[Payment] = []
+    for idx, p in sorted(pays, key=lambda ip: TENDER_ORDER.get(ip[1].kind, 9)):
+        remaining = p.amount - refunded[idx]
+        if p.kind != "cash":
+            give = min(left_amount, remaining)
+        else:
+            give = remaining if final else min(remaining, round_cash(left_amount, cash_increment))
+        if give <= 0:
+            continue
+        tenders.append(Payment(kind=p.kind, amount=give, reference=p.reference, last4=p.last4,
+                               member=p.member))
+        left_amount -= give
+    given = sum(t.amount for t in tenders)
+    return OrderRefunded(refund_id=refund_id, order_id=rec.order.order_id,
+                         currency=rec.order.currency, lines=tuple(out), tenders=tuple(tenders),
+                         amount=amount, rounding=given - amount, reason=reason[:200],
+                         original_staff=rec.staff, original_ts=rec.ts)
+
+
+class Book:
+    """Mutable projection used by the ledger to check and complete events before they commit."""
+
+    def __init__(self) -> None:
+        self.wallets: dict[str, int] = {}
+        self.members: dict[str, Member] = {}
+        self.orders: dict[str, OrderRecord] = {}
+        self.open_baskets: dict[str, str] = {}  # basket id -> till
+        self.closed_baskets: set[str] = set()
+        self.till_orders: dict[str, int] = {}
+
+    # ------------------------------------------------------------ queries
+    def balance(self, member: str) -> int:
+        return self.wallets.get(member, 0)
+
+    def order(self, order_id: str) -> OrderRecord:
+        rec = self.orders.get(order_id)
+        if rec is None:
+            raise NotFound("order.not_found", f"no order {order_id}", order_id=order_id)
+        return rec
+
+    def find_member(self, key: str) -> Member:
+        if key in self.members:
+            return self.members[key]
+        for m in self.members.values():
+            if key and key in (m.phone, m.card):
+                return m
+        raise NotFound("member.not_found", "no member with that id, card or phone")
+
+    # ------------------------------------------------------------ check (before commit)
+    def check(self, body: Any, till: str) -> Any:
+        """Raise if committing ``body`` would break an invariant; return the body to commit."""
+        if isinstance(body, OrderCompleted):
+            return self._check_completed(body, till)
+        if isinstance(body, OrderRefunded):
+            self._check_refund(body)
+        elif isinstance(body, WalletToppedUp):
+            if body.amount <= 0:
+                raise InvalidInput("wallet.bad_amount", "top up a positive amount")
+            if body.member not in self.members:
+                raise NotFound("member.not_found", "no such member", member=body.member)
+            return replace(body, balance_after=self.balance(body.member) + body.amount)
+        elif isinstance(body, MemberRegistered):
+            if body.member in self.members:
+                raise Conflict("member.exists", "this member id is taken", member=body.member)
+            for m in self.members.values():
+                if body.card and body.card == m.card:
+                    raise Conflict("member.card_taken", "this card belongs to another member")
+        elif isinstance(body, (LineAdded,)) and body.basket in self.closed_baskets:
+            raise Conflict("basket.closed", "this basket was completed or voided")
+        elif isinstance(body, BasketVoided) and body.basket in self.closed_baskets:
+            raise Conflict("basket.closed", "this basket was completed or voided")
+        elif isinstance(body, OrderFrozen):
+            self.order(body.order_id)
+        elif isinstance(body, OrderUnfrozen):
+            if not self.order(body.order_id).frozen:
+                raise Conflict("order.not_frozen", "this order is not frozen")
+        return body
+
+    def _check_completed(self, o: OrderCompleted, till: str) -> OrderCompleted:
+        if o.order_id in self.orders or o.order_id in self.closed_baskets:
+            raise Conflict("order.already_completed", "this basket was already paid or voided",
+                           order_id=o.order_id)
+        if not o.lines:
+            raise Conflict("basket.empty", "nothing to pay for")
+        if sum(ln.total for ln in o.lines) != o.total:
+            raise InvalidInput("order.bad_total", "line totals do not add up")
+        if sum(p.amount for p in o.payments) != o.total + o.rounding:
+            raise Conflict("payment.unbalanced", "payments must equal the total",
+                           total=o.total, paid=sum(p.amount for p in o.payments))
+        need: dict[str, int] = {}
+        for p in o.payments:
+            if p.amount <= 0:
+                raise InvalidInput("payment.bad_amount", "payment amounts are positive")
+            if p.kind == "wallet":
+                need[p.member] = need.get(p.member, 0) + p.amount
+        for member, amount in need.items():
+            if member not in self.members:
+                raise NotFound("member.not_found", "no such member", member=member)
+            if self.balance(member) < amount:
+                raise Conflict("wallet.insufficient_funds", "the wallet balance is too low",
+                               member=member, balance=self.balance(member), asked=amount)
+        n = self.till_orders.get(till, 0) + 1
+        return replace(o, number=o.number or f"{till}-{n:06d}")
+
+    def _check_refund(self, r: OrderRefunded) -> None:
+        rec = self.order(r.order_id)
+        if rec.frozen:
+            raise Conflict("order.frozen", "this order is frozen", reason=rec.frozen_reason)
+        if r.refund_id in rec.refunds:
+            raise Conflict("refund.duplicate", "this refund was already made")
+        by_id = {ln.line_id: ln for ln in rec.order.lines}
+        for rl in r.lines:
+            ln = by_id.get(rl.line_id)
+            if ln is None:
+                raise NotFound("refund.line_not_found", "order has no such line", line_id=rl.line_id)
+            if rec.refunded_qty.get(rl.line_id, 0) + rl.qty > ln.qty or \
+                    rec.refunded_amount.get(rl.line_id, 0) + rl.amount > ln.total or rl.amount < 0:
+                raise Conflict("refund.exceeds_paid", "cannot refund more than was paid for a line",
+                               line_id=rl.line_id)
+        refunded = rec.refunded_tender or [0] * len(rec.order.payments)
+        room: dict[tuple, int] = {}
+        for idx, p in enumerate(rec.order.payments):
+            key = (p.kind, p.member, p.reference)
+            room[key] = room.get(key, 0) + p.amount - refunded[idx]
+        for t in r.tenders:
+            key = (t.kind, t.member, t.reference)
+            room[key] = room.get(key, 0) - t.amount
+            if room[key] < 0 or t.amount < 0:
+                raise Conflict("refund.exceeds_paid", "cannot give back more than a tender received",
+                               tender=t.kind)
+
+    # ------------------------------------------------------------ apply (after commit)
+    def apply(self, body: Any, staff: str, till: str, ts: int, seq: int) -> None:
+        if isinstance(body, LineAdded):
+            if body.basket not in self.closed_baskets:
+                self.open_baskets[body.basket] = till
+        elif isinstance(body, OrderCompleted):
+            self.open_baskets.pop(body.order_id, None)
+            self.closed_baskets.add(body.order_id)
+            self.till_orders[till] = self.till_orders.get(till, 0) + 1
+            self.orders[body.order_id] = OrderRecord(order=body, staff=staff, till=till, ts=ts,
+                                                     seq=seq,
+                                                     refunded_tender=[0] * len(body.payments))
+            for p in body.payments:
+                if p.kind == "wallet":
+                    self.wallets[p.member] = self.wallets.get(p.member, 0) - p.amount
+        elif isinstance(body, BasketVoided):
+            self.open_baskets.pop(body.basket, None)
+            self.closed_baskets.add(body.basket)
+        elif isinstance(body, OrderRefunded):
+            rec = self.orders[body.order_id]
+            rec.refunds.append(body.refund_id)
+            for rl in body.lines:
+                rec.refunded_qty[rl.line_id] = rec.refunded_qty.get(rl.line_id, 0) + rl.qty
+                rec.refunded_amount[rl.line_id] = rec.refunded_amount.get(rl.line_id, 0) + rl.amount
+            for t in body.tenders:
+                left = t.amount
+                for idx, p in enumerate(rec.order.payments):
+                    if (p.kind, p.member, p.reference) != (t.kind, t.member, t.reference):
+                        continue
+                    take = min(left, p.amount - rec.refunded_tender[idx])
+                    rec.refunded_tender[idx] += take
+                    left -= take
+                if t.kind == "wallet":
+                    self.wallets[t.member] = self.wallets.get(t.member, 0) + t.amount
+        elif isinstance(body, OrderFrozen):
+            rec = self.orders[body.order_id]
+            rec.frozen, rec.frozen_reason = True, body.reason
+        elif isinstance(body, OrderUnfrozen):
+            rec = self.orders[body.order_id]
+            rec.frozen, rec.frozen_reason = False, ""
+        elif isinstance(body, MemberRegistered):
+            self.members[body.member] = Member(body.member, body.name, body.phone, body.card)
+            self.wallets.setdefault(body.member, 0)
+        elif isinstance(body, WalletToppedUp):
+            self.wallets[body.member] = self.wallets.get(body.member, 0) + body.amount

@@ -1,0 +1,216 @@
+"""Products, barcodes and in-store price/weight-embedded EAN-13 codes.
+
+Embedded barcodes (EAN-13 starting with 2, the range GS1 keeps for in-store use) follow the common
+``2P IIIII VVVVV C`` layout: ``P`` the prefix digit, ``IIIII`` the item code (the product's
+``plu``), ``VVVVV`` the value and ``C`` the EAN check digit. Prefixes 20–22 carry a price in minor
+units, 23–25 a weight in grams, others are plain in-store codes looked up as they are. The table is
+configurable per store (``EmbeddedRules``).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Literal
+
+from stdnum import ean
+from stdnum.exceptions import ValidationError
+
+from domain.errors import InvalidInput, NotFound
+
+__all__ = [
+    "Product",
+    "validate_barcode",
+    "ean_check_digit",
+    "EmbeddedRules",
+    "Scan",
+    "decode_scan",
+    "normalise",
+    "product_from_dict",
+]
+
+Unit = Literal["each", "kg"]
+
+
+def ean_check_digit(digits: str) -> str:
+    """The EAN/UPC check digit for ``digits`` (12 for EAN-13, 7 for EAN-8, 11 for UPC-A)."""
+    return ean.calc_check_digit(digits)
+
+
+def validate_barcode(code: str) -> str:
+    """Return ``code`` if it is a valid EAN-13, EAN-8 or UPC-A (12 digits); raise otherwise."""
+    code = str(code).strip()
+    if len(code) not in (8, 12, 13) or not code.isdigit():
+        raise InvalidInput("product.bad_barcode", "a barcode has 8, 12 or 13 digits", barcode=code)
+    try:
+        ean.validate(code)
+    except ValidationError as exc:
+        raise InvalidInput("product.bad_barcode", f"check digit wrong in {code}", barcode=code) from exc
+    return code
+
+
+def normalise(text: str) -> str:
+    """Case- and width-folded text for searching names in any script."""
+    return unicodedata.normalize("NFKC", text).casefold().strip()
+
+
+@dataclass(frozen=True, slots=True)
+class Product:
+    sku: str
+    names: dict[str, str]
+    price: int  # minor units; per kg when unit == "kg"
+    tax_class: str = "std"
+    category: str = ""
+    barcodes: tuple[str, ...] = ()
+    unit: Unit = "each"
+    plu: str = ""  # 5-digit item code used inside embedded barcodes
+    sellable: bool = True
+    low_stock: int = 0
+
+    def __post_init__(self) -> None:
+        if not self.sku or not isinstance(self.sku, str) or len(self.sku) > 64:
+            raise InvalidInput("product.bad_sku", "SKU must be 1–64 characters")
+        if isinstance(self.price, bool) or not isinstance(self.price, int) or self.price < 0:
+            raise InvalidInput("product.bad_price", "price must be a non-negative integer of minor units",
+                               sku=self.sku)
+        if self.unit not in ("each", "kg"):
+            raise InvalidInput("product.bad_unit", "unit is 'each' or 'kg'", sku=self.sku)
+        if not self.names or not any(str(n).strip() for n in self.names.values()):
+            raise InvalidInput("product.no_name", "a product needs a name", sku=self.sku)
+        for code in self.barcodes:
+            validate_barcode(code)
+        if self.plu and not (len(self.plu) == 5 and self.plu.isdigit()):
+            raise InvalidInput("product.bad_plu", "PLU is 5 digits", sku=self.sku)
+
+    def name(self, lang: str = "en") -> str:
+        if lang in self.names:
+            return self.names[lang]
+        base = lang.split("_")[0].split("-")[0]
+        for key, value in self.names.items():
+            if key.split("_")[0].split("-")[0] == base:
+                return value
+        return self.names.get("en") or next(iter(self.names.values()))
+
+    def to_dict(self) -> dict:
+        return {"sku": self.sku, "names": dict(self.names), "price": self.price,
+                "tax_class": self.tax_class, "category": self.category,
+                "barcodes": list(self.barcodes), "unit": self.unit, "plu": self.plu,
+                "sellable": self.sellable, "low_stock": self.low_stock}
+
+
+def product_from_dict(d: dict) -> Product:
+    return Product(sku=str(d["sku"]), names=dict(d["names"]), price=d["price"],
+                   tax_class=d.get("tax_class", "std"), category=d.get("category", ""),
+                   barcodes=tuple(d.get("barcodes", ())), unit=d.get("unit", "each"),
+                   plu=d.get("plu", ""), sellable=bool(d.get("sellable", True)),
+                   low_stock=int(d.get("low_stock", 0)))
+
+
+@dataclass(frozen=True, slots=True)
+class EmbeddedRules:
+    """Which ``2x`` prefixes carry a price and which a weight."""
+
+    price_prefixes: tuple[str, ...] = ("20", "21", "22")
+    weight_prefixes: tuple[str, ...] = ("23", "24", "25")
+
+
+@dataclass(frozen=True, slots=True)
+class Scan:
+    """What a scanned code means: a barcode to look up, or a PLU with an embedded value."""
+
+    code: str
+    plu: str = ""
+    price: int | None = None
+    weight_g: int | None = None
+    kind: Literal["barcode", "price", "weight", "sku"] = "barcode"
+    extra: dict = field(default_factory=dict)
+
+
+def decode_scan(code: str, rules: EmbeddedRules = EmbeddedRules()) -> Scan:
+    """Interpret a scanned or typed code. Digits of EAN length are check-digit validated."""
+    code = str(code).strip()
+    if not code:
+        raise InvalidInput("scan.empty", "nothing was scanned")
+    if not code.isdigit() or len(code) not in (8, 12, 13):
+        return Scan(code=code, kind="sku")
+    validate_barcode(code)
+    if len(code) == 13 and code[0] == "2":
+        prefix, plu, value = code[:2], code[2:7], int(code[7:12])
+        if prefix in rules.price_prefixes:
+            return Scan(code=code, plu=plu, price=value, kind="price")
+        if prefix in rules.weight_prefixes:
+            if value == 0:
+                raise InvalidInput("scan.zero_weight", "embedded weight is zero", barcode=code)
+            return Scan(code=code, plu=plu, weight_g=value, kind="weight")
+    return Scan(code=code, kind="barcode")
+
+
+def not_found(code: str) -> NotFound:
+    return NotFound("product.not_found", f"no product for {code!r}", code=code)
+
+
+class CatalogueIndex:
+    """Look-ups by barcode, SKU, PLU, and search by name in any of a product's languages."""
+
+    def __init__(self, products: list[Product] | tuple[Product, ...] = (), version: str = "") -> None:
+        self.version = version
+        self.by_sku: dict[str, Product] = {}
+        self.by_code: dict[str, str] = {}
+        self.by_plu: dict[str, str] = {}
+        self._hay: list[tuple[str, str]] = []
+        for p in products:
+            self.put(p)
+
+    def put(self, p: Product) -> None:
+        old = self.by_sku.get(p.sku)
+        if old is not None:
+            for code in old.barcodes:
+                self.by_code.pop(code, None)
+            if old.plu:
+                self.by_plu.pop(old.plu, None)
+            self._hay = [(h, s) for h, s in self._hay if s != p.sku]
+        self.by_sku[p.sku] = p
+        for code in p.barcodes:
+            self.by_code[code] = p.sku
+        if p.plu:
+            self.by_plu[p.plu] = p.sku
+        hay = " ".join([p.sku, *p.names.values(), *p.barcodes])
+        self._hay.append((normalise(hay), p.sku))
+
+    def __len__(self) -> int:
+        return len(self.by_sku)
+
+    def resolve(self, scan: Scan) -> Product:
+        """The product a decoded scan refers to (raises ``product.not_found``)."""
+        if scan.kind in ("price", "weight"):
+            sku = self.by_plu.get(scan.plu)
+        elif scan.kind == "barcode":
+            sku = self.by_code.get(scan.code)
+            if sku is None and len(scan.code) == 12:  # UPC-A read as EAN-13 with a leading 0
+                sku = self.by_code.get("0" + scan.code)
+            if sku is None and len(scan.code) == 13 and scan.code.startswith("0"):
+                sku = self.by_code.get(scan.code[1:])
+        else:
+            sku = scan.code if scan.code in self.by_sku else None
+        if sku is None or sku not in self.by_sku:
+            raise not_found(scan.code)
+        return self.by_sku[sku]
+
+    def search(self, query: str, limit: int = 50, sellable_only: bool = False) -> list[Product]:
+        q = normalise(query)
+        if not q:
+            return []
+        words = q.split()
+        out = []
+        exact = self.by_sku.get(query.strip())
+        if exact is not None:
+            out.append(exact)
+        for hay, sku in self._hay:
+            if all(w in hay for w in words):
+                p = self.by_sku[sku]
+                if p is exact or (sellable_only and not p.sellable):
+                    continue
+                out.append(p)
+                if len(out) >= limit:
+                    break
+        return out

@@ -1,0 +1,322 @@
+"""Typed, versioned events: one per change in a shop, past tense, bodies as frozen dataclasses.
+
+An event travels as an *envelope* (``Envelope``): the store-local ``seq``, the client-chosen command
+``id`` (UUID, the idempotency key), UTC time in microseconds, ``kind``, schema version ``v``, who
+(``staff``), which ``till``, which ``ip``, the aggregate it is about (``agg``), the canonical JSON
+``body`` and ``hash`` chaining it to the previous event:
+
+    hash = sha256(prev_hash || "seq|id|ts|kind|v|staff|till|ip|agg|" || body)
+
+with a genesis ``prev_hash`` of 32 zero bytes. Any edit of a past event breaks the chain from there on.
+Bodies are encoded by msgspec in field order, so an event always hashes the same.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgspec
+
+from domain.errors import InvalidInput
+
+__all__ = [
+    "Envelope", "GENESIS", "chain_hash", "encode_body", "decode_body", "register", "KINDS",
+    "kind_of", "version_of",
+    # bodies
+    "LineAdded", "LineRemoved", "QuantityChanged", "LineDiscounted", "OrderDiscounted",
+    "BasketParked", "BasketResumed", "BasketVoided", "OrderLine", "Payment", "OrderCompleted",
+    "RefundLine", "OrderRefunded", "OrderFrozen", "OrderUnfrozen", "MemberRegistered",
+    "WalletToppedUp", "StockReceived", "StockAdjusted", "StockCounted", "CatalogueUpdated",
+]
+
+GENESIS = b"\x00" * 32
+
+KINDS: dict[str, tuple[type, int]] = {}
+_KIND_OF: dict[type, str] = {}
+
+
+def register(kind: str, version: int = 1):
+    def deco(cls: type) -> type:
+        KINDS[kind] = (cls, version)
+        _KIND_OF[cls] = kind
+        return cls
+    return deco
+
+
+def kind_of(body: Any) -> str:
+    return _KIND_OF[type(body)]
+
+
+def version_of(kind: str) -> int:
+    return KINDS[kind][1]
+
+
+_encoder = msgspec.json.Encoder()
+
+
+def encode_body(body: Any) -> bytes:
+    return _encoder.encode(body)
+
+
+def decode_body(kind: str, raw: bytes | str) -> Any:
+    """Decode and type-check a body; unknown kinds come back as plain dicts."""
+    entry = KINDS.get(kind)
+    if entry is None:
+        return msgspec.json.decode(raw)
+    try:
+        return msgspec.json.decode(raw, type=entry[0])
+    except msgspec.ValidationError as exc:
+        raise InvalidInput("event.bad_body", f"{kind}: {exc}") from exc
+
+
+def chain_hash(prev: bytes, seq: int, id: str, ts: int, kind: str, v: int, staff: str, till: str,
+               ip: str, agg: str, body: bytes) -> bytes:
+    head = f"{seq}|{id}|{ts}|{kind}|{v}|{staff}|{till}|{ip}|{agg}|".encode()
+    return hashlib.sha256(prev + head + body).digest()
+
+
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    seq: int
+    id: str
+    ts: int  # UTC microseconds since the epoch
+    kind: str
+    v: int
+    staff: str
+    till: str
+    ip: str
+    agg: str
+    body: bytes
+    hash: bytes
+
+    def decoded(self) -> Any:
+        return decode_body(self.kind, self.body)
+
+    def to_wire(self) -> dict[str, Any]:
+        """JSON-safe form used by the uploader and the gateway's event stream."""
+        return {"seq": self.seq, "id": self.id, "ts": self.ts, "kind": self.kind, "v": self.v,
+                "staff": self.staff, "till": self.till, "ip": self.ip, "agg": self.agg,
+                "body": msgspec.json.decode(self.body), "hash": self.hash.hex()}
+
+
+# ---------------------------------------------------------------- basket
+
+@register("basket.line_added")
+@dataclass(frozen=True, slots=True)
+class LineAdded:
+    basket: str
+    line_id: str
+    sku: str
+    names: dict[str, str]
+    unit: str
+    qty: int  # pieces, or grams when unit == "kg"
+    unit_price: int  # minor units per piece or per kg
+    tax_class: str
+    rate_bp: int
+    category: str = ""
+    code: str = ""
+    embedded: bool = False
+
+
+@register("basket.line_removed")
+@dataclass(frozen=True, slots=True)
+class LineRemoved:
+    basket: str
+    line_id: str
+
+
+@register("basket.quantity_changed")
+@dataclass(frozen=True, slots=True)
+class QuantityChanged:
+    basket: str
+    line_id: str
+    qty: int
+
+
+@register("basket.line_discounted")
+@dataclass(frozen=True, slots=True)
+class LineDiscounted:
+    basket: str
+    line_id: str
+    kind: str  # "pct" (value in basis points) or "amount" (minor units)
+    value: int
+    approved_by: str = ""
+
+
+@register("basket.order_discounted")
+@dataclass(frozen=True, slots=True)
+class OrderDiscounted:
+    basket: str
+    kind: str
+    value: int
+    approved_by: str = ""
+
+
+@register("basket.parked")
+@dataclass(frozen=True, slots=True)
+class BasketParked:
+    basket: str
+    note: str = ""
+
+
+@register("basket.resumed")
+@dataclass(frozen=True, slots=True)
+class BasketResumed:
+    basket: str
+
+
+@register("basket.voided")
+@dataclass(frozen=True, slots=True)
+class BasketVoided:
+    basket: str
+    reason: str = ""
+    lines: int = 0
+    amount: int = 0
+
+
+# ---------------------------------------------------------------- orders
+
+@dataclass(frozen=True, slots=True)
+class OrderLine:
+    line_id: str
+    sku: str
+    names: dict[str, str]
+    category: str
+    unit: str
+    qty: int
+    unit_price: int
+    base: int  # unit_price * qty (per-kg prices: rounded by weight)
+    discount: int  # line discount + share of the order discount
+    amount: int  # base - discount: the price-basis amount tax is computed on
+    tax: int
+    total: int  # what the customer pays for the line
+    tax_class: str
+    rate_bp: int
+
+
+@dataclass(frozen=True, slots=True)
+class Payment:
+    kind: str  # "cash" | "card" | "wallet"
+    amount: int  # applied to the order (cash: after cash rounding)
+    tendered: int = 0  # cash handed over
+    change: int = 0
+    reference: str = ""  # card terminal reference
+    last4: str = ""
+    member: str = ""
+
+
+@register("order.completed")
+@dataclass(frozen=True, slots=True)
+class OrderCompleted:
+    order_id: str
+    number: str
+    currency: str
+    prices_include_tax: bool
+    lines: tuple[OrderLine, ...]
+    subtotal: int  # sum of line bases
+    discount: int
+    tax: int
+    total: int  # sum of line totals
+    rounding: int  # cash rounding: payments sum to total + rounding
+    payments: tuple[Payment, ...]
+    change: int = 0
+    member: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RefundLine:
+    line_id: str
+    sku: str
+    qty: int
+    amount: int  # part of the line total given back
+    tax: int
+
+
+@register("order.refunded")
+@dataclass(frozen=True, slots=True)
+class OrderRefunded:
+    refund_id: str
+    order_id: str
+    currency: str
+    lines: tuple[RefundLine, ...]
+    tenders: tuple[Payment, ...]  # money given back, per original tender
+    amount: int  # sum of line amounts
+    rounding: int = 0  # cash rounding of the cash part: tenders sum to amount + rounding
+    reason: str = ""
+    original_staff: str = ""  # who sold it (for anomaly rules)
+    original_ts: int = 0
+
+
+@register("order.frozen")
+@dataclass(frozen=True, slots=True)
+class OrderFrozen:
+    order_id: str
+    reason: str
+    rule: str = ""
+
+
+@register("order.unfrozen")
+@dataclass(frozen=True, slots=True)
+class OrderUnfrozen:
+    order_id: str
+    reason: str = ""
+
+
+# ---------------------------------------------------------------- members & wallets
+
+@register("member.registered")
+@dataclass(frozen=True, slots=True)
+class MemberRegistered:
+    member: str
+    name: str
+    phone: str = ""
+    card: str = ""
+
+
+@register("wallet.topped_up")
+@dataclass(frozen=True, slots=True)
+class WalletToppedUp:
+    member: str
+    amount: int
+    tender: str  # how the customer paid for the top-up: cash | card
+    reference: str = ""
+    balance_after: int = 0
+
+
+# ---------------------------------------------------------------- stock
+
+@register("stock.received")
+@dataclass(frozen=True, slots=True)
+class StockReceived:
+    sku: str
+    qty: int
+    reference: str = ""
+
+
+@register("stock.adjusted")
+@dataclass(frozen=True, slots=True)
+class StockAdjusted:
+    sku: str
+    delta: int
+    reason: str
+
+
+@register("stock.counted")
+@dataclass(frozen=True, slots=True)
+class StockCounted:
+    sku: str
+    counted: int
+    previous: int = 0
+
+
+# ---------------------------------------------------------------- catalogue
+
+@register("catalogue.updated")
+@dataclass(frozen=True, slots=True)
+class CatalogueUpdated:
+    version: str
+    count: int
+    source: str = ""
+    skus: tuple[str, ...] = field(default_factory=tuple)

@@ -1,0 +1,118 @@
+"""Settling an order: cash (tendered and change), card by external terminal, member wallet, any mix.
+
+Rules: card and wallet together may not exceed the total; the rest is due in cash, rounded to the
+store's cash increment (``domain.money.round_cash``); cash tendered must cover it and the change is
+given back. Without cash, card + wallet must equal the total exactly. Only a terminal reference and
+the last 4 digits of a card are kept: anything that looks like a card number is refused.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from domain.errors import InvalidInput
+from domain.events import Payment
+from domain.money import round_cash
+
+__all__ = ["Tender", "Settlement", "settle", "tender_from_dict", "looks_like_card_number"]
+
+MAX_AMOUNT = 10**12
+
+
+@dataclass(frozen=True, slots=True)
+class Tender:
+    kind: str
+    amount: int
+    reference: str = ""
+    last4: str = ""
+    member: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Settlement:
+    payments: tuple[Payment, ...]
+    rounding: int
+    change: int
+
+
+def _luhn_ok(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch)
+        if i % 2 == 1:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+def looks_like_card_number(text: str) -> bool:
+    """True if ``text`` contains a 13–19 digit run (spaces/dashes allowed) that passes Luhn."""
+    for m in re.finditer(r"\d[\d \-]{11,30}\d", text):
+        digits = re.sub(r"\D", "", m.group())
+        for n in range(19, 12, -1):
+            for i in range(0, len(digits) - n + 1):
+                if _luhn_ok(digits[i:i + n]):
+                    return True
+    return False
+
+
+def tender_from_dict(d: dict) -> Tender:
+    if not isinstance(d, dict):
+        raise InvalidInput("payment.bad_tender", "a tender is an object")
+    kind = d.get("kind")
+    amount = d.get("amount")
+    if kind not in ("cash", "card", "wallet"):
+        raise InvalidInput("payment.bad_kind", "tender kind is cash, card or wallet", kind=str(kind))
+    if isinstance(amount, bool) or not isinstance(amount, int) or not 0 < amount <= MAX_AMOUNT:
+        raise InvalidInput("payment.bad_amount", "tender amount must be a positive whole number")
+    ref = str(d.get("reference", ""))[:64]
+    last4 = str(d.get("last4", ""))
+    member = str(d.get("member", ""))[:64]
+    if kind == "card":
+        if not re.fullmatch(r"\d{4}", last4):
+            raise InvalidInput("payment.bad_last4", "give exactly the last 4 digits of the card")
+        if not ref.strip():
+            raise InvalidInput("payment.no_reference", "the card terminal's reference is required")
+        if looks_like_card_number(ref):
+            raise InvalidInput("payment.card_number_refused", "never enter a card number")
+    if kind == "wallet" and not member:
+        raise InvalidInput("payment.no_member", "a wallet payment needs a member")
+    return Tender(kind=kind, amount=amount, reference=ref if kind == "card" else "",
+                  last4=last4 if kind == "card" else "", member=member if kind == "wallet" else "")
+
+
+def settle(total: int, tenders: list[Tender], cash_increment: int = 1) -> Settlement:
+    """Check tenders against ``total`` and compute cash rounding and change."""
+    if not tenders:
+        raise InvalidInput("payment.none", "no tender given")
+    if total < 0:
+        raise InvalidInput("payment.negative_total", "a sale cannot have a negative total")
+    cash = [t for t in tenders if t.kind == "cash"]
+    other = [t for t in tenders if t.kind != "cash"]
+    if len(cash) > 1:
+        raise InvalidInput("payment.cash_twice", "give cash as one tender")
+    non_cash = sum(t.amount for t in other)
+    if non_cash > total:
+        raise InvalidInput("payment.overpaid", "card and wallet exceed the total",
+                           total=total, non_cash=non_cash)
+    payments = [Payment(kind=t.kind, amount=t.amount, reference=t.reference, last4=t.last4,
+                        member=t.member) for t in other]
+    rounding = change = 0
+    due = total - non_cash
+    if cash:
+        if due == 0:
+            raise InvalidInput("payment.cash_not_needed", "nothing is left to pay in cash")
+        rounded = round_cash(due, cash_increment)
+        tendered = cash[0].amount
+        if tendered < rounded:
+            raise InvalidInput("payment.insufficient", "not enough cash tendered",
+                               due=rounded, tendered=tendered)
+        rounding = rounded - due
+        change = tendered - rounded
+        payments.append(Payment(kind="cash", amount=rounded, tendered=tendered, change=change))
+    elif due != 0:
+        raise InvalidInput("payment.unbalanced", "payments must equal the total",
+                           total=total, paid=non_cash)
+    assert sum(p.amount for p in payments) == total + rounding
+    return Settlement(payments=tuple(payments), rounding=rounding, change=change)

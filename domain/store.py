@@ -1,0 +1,60 @@
+"""A store's settings: identity, currency, zone, tax classes, cash rounding, discount limits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from domain.catalogue import EmbeddedRules
+from domain.errors import InvalidInput
+from domain.money import TaxClass, precision
+
+__all__ = ["StoreConfig", "DEFAULT_DISCOUNT_LIMITS"]
+
+# the largest discount (basis points of the amount) each role may give without a manager's PIN
+DEFAULT_DISCOUNT_LIMITS = {"cashier": 1000, "aftersales": 1000, "manager": 10000, "admin": 10000}
+
+
+@dataclass(frozen=True)
+class StoreConfig:
+    store_id: str = "S001"
+    name: str = "kassa demo shop"
+    currency: str = "THB"
+    zone: str = "Asia/Bangkok"
+    locale: str = "th_TH"
+    prices_include_tax: bool = True
+    tax_classes: dict[str, int] = field(default_factory=lambda: {"std": 700, "zero": 0})
+    cash_increment: int = 25
+    embedded: EmbeddedRules = field(default_factory=EmbeddedRules)
+    discount_limits: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_DISCOUNT_LIMITS))
+    address: str = ""
+
+    def __post_init__(self) -> None:
+        precision(self.currency)
+        for code, rate in self.tax_classes.items():
+            TaxClass(code, rate)
+
+    def rate_of(self, tax_class: str) -> int:
+        try:
+            return self.tax_classes[tax_class]
+        except KeyError:
+            raise InvalidInput("tax.unknown_class", f"unknown tax class {tax_class!r}") from None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"store_id": self.store_id, "name": self.name, "currency": self.currency,
+                "zone": self.zone, "locale": self.locale,
+                "prices_include_tax": self.prices_include_tax,
+                "tax_classes": dict(self.tax_classes), "cash_increment": self.cash_increment,
+                "embedded": {"price_prefixes": list(self.embedded.price_prefixes),
+                             "weight_prefixes": list(self.embedded.weight_prefixes)},
+                "discount_limits": dict(self.discount_limits), "address": self.address}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "StoreConfig":
+        d = dict(d)
+        emb = d.pop("embedded", None)
+        known = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
+        if emb:
+            known["embedded"] = EmbeddedRules(tuple(emb.get("price_prefixes", ())),
+                                              tuple(emb.get("weight_prefixes", ())))
+        return cls(**known)
