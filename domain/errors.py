@@ -33,7 +33,8 @@ class KassaError(Exception):
     http_status = 400
     default_code = "kassa.error"
 
-    def __init__(self, code: str | None = None, message: str = "", **details: Any) -> None:
+    def __init__(self, code: str | None = None, message: str = "", /, **details: Any) -> None:
+        # code and message are positional-only so that details may carry keys named "code"
         self.code = code or self.default_code
         self.message = message or self.code
         self.details = details
