@@ -110,7 +110,8 @@ def settle(total: int, tenders: list[Tender], cash_increment: int = 1) -> Settle
                                due=rounded, tendered=tendered)
         rounding = rounded - due
         change = tendered - rounded
-        payments.append(Payment(kind="cash", amount=rounded, tendered=tendered, change=change))
+        if rounded > 0:  # a remainder that rounds to nothing is not a payment: all goes back
+            payments.append(Payment(kind="cash", amount=rounded, tendered=tendered, change=change))
     elif due != 0:
         raise InvalidInput("payment.unbalanced", "payments must equal the total",
                            total=total, paid=non_cash)
