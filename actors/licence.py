@@ -1,0 +1,446 @@
+"""The licence keeper: holds the store's licence, checks it with the cloud, says if the day may open.
+
+``LicenceKeeper`` is a plain class (``actors.remote`` may make it an actor). Its state lives in
+``<data>/licence/``: ``licence.json`` (the signed licence file exactly as HQ issued it) and
+``state.json`` (last check, high-water mark of time, revocation, tamper latch), both written
+atomically (temp file, fsync, rename, fsync of the folder).
+
+* ``await install(file_bytes)`` verifies and installs a licence (refusals raise and are journalled);
+* ``await check_once()`` asks the cloud (the store initiates; the answer is signed by HQ and echoes our
+  nonce); never raises;
+* ``await run(stop)`` checks every 24 h, failures retried with jittered exponential backoff; never
+  raises, never touches selling;
+* ``await may_open_day()`` is asked when a day is opened: the decision, with an event if refused;
+* ``status()`` is the same decision without side effects, for till and manager screens;
+* ``observe(ts_us)`` feeds times the store has seen elsewhere (journal times) into the high-water mark.
+
+Every check, failure, refusal, install and detected clock tampering becomes an event body handed to
+``journal_fn`` (an async callable: the lead's bridge to the ledger).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import random
+import secrets
+from pathlib import Path
+from typing import Any, Awaitable, Callable, Protocol
+
+from domain.errors import KassaError, Unavailable, error_from_dict
+from domain.licence import (
+    TOLERANCE_US, US_PER_DAY, WARN_DAYS, Decision, Licence, LicenceChecked, LicenceCheckFailed,
+    LicenceInstalled, LicenceRefused, LicenceTamperDetected, check_for_store, decide,
+    public_key_from, read_licence, read_result,
+)
+from domain.ports import Clock
+
+__all__ = ["LicenceKeeper", "CheckTransport", "HttpTransport", "FakeTransport", "atomic_write"]
+
+log = logging.getLogger(__name__)
+
+CHECK_PATH = "/v1/licence/check"
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    dfd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dfd)
+    finally:
+        os.close(dfd)
+
+
+# ---------------------------------------------------------------- transports
+
+class CheckTransport(Protocol):
+    async def check(self, request: dict[str, Any]) -> dict[str, Any]:
+        """Send a check request to the cloud; return its JSON answer or raise."""
+
+
+class HttpTransport:
+    """POSTs the check request to ``<base_url>/v1/licence/check`` with aiohttp."""
+
+    def __init__(self, base_url: str, timeout_s: float = 20.0, session: Any = None) -> None:
+        self.url = base_url.rstrip("/") + CHECK_PATH
+        self.timeout_s = timeout_s
+        self._session = session
+
+    async def check(self, request: dict[str, Any]) -> dict[str, Any]:
+        import aiohttp  # only the real transport needs it
+
+        timeout = aiohttp.ClientTimeout(total=self.timeout_s)
+        own = self._session is None
+        session = self._session or aiohttp.ClientSession(timeout=timeout)
+        try:
+            try:
+                async with session.post(self.url, json=request, timeout=timeout) as resp:
+                    try:
+                        data = await resp.json(content_type=None)
+                    except ValueError:
+                        data = None
+                    if resp.status != 200:
+                        if isinstance(data, dict) and "code" in data:
+                            raise error_from_dict(data)
+                        raise Unavailable("licence.cloud_error",
+                                          f"the cloud answered HTTP {resp.status}")
+                    if not isinstance(data, dict):
+                        raise Unavailable("licence.cloud_error", "the cloud's answer is not JSON")
+                    return data
+            except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+                raise Unavailable("licence.cloud_unreachable",
+                                  f"cannot reach the cloud: {type(exc).__name__}: {exc}") from None
+        finally:
+            if own:
+                await session.close()
+
+
+class FakeTransport:
+    """A cloud in a box for tests: ``answer(request) -> dict`` (sync or async), switchable offline."""
+
+    def __init__(self, answer: Callable[[dict[str, Any]], Any] | None = None,
+                 online: bool = True) -> None:
+        self.answer = answer
+        self.online = online
+        self.requests: list[dict[str, Any]] = []
+        self.tamper: Callable[[dict[str, Any]], dict[str, Any]] | None = None  # edit answers
+
+    async def check(self, request: dict[str, Any]) -> dict[str, Any]:
+        self.requests.append(request)
+        if not self.online or self.answer is None:
+            raise Unavailable("licence.cloud_unreachable", "the cloud is unreachable (fake)")
+        out = self.answer(request)
+        if asyncio.iscoroutine(out):
+            out = await out
+        return self.tamper(out) if self.tamper else out
+
+
+# ---------------------------------------------------------------- the keeper
+
+JournalFn = Callable[[Any], Awaitable[Any]]
+
+
+def _empty_state() -> dict[str, Any]:
+    return {"v": 1, "last_ok": None, "last_ok_local": None, "last_check": None,
+            "last_attempt_local": None, "high_water": 0, "hw_ignore_upto": 0,
+            "status": "", "revoked_ids": [], "tampered": None, "failures": 0,
+            "last_error": None}
+
+
+class LicenceKeeper:
+    def __init__(self, data_dir: Path | str, store_id: str, public_key: Any,
+                 transport: CheckTransport | None, clock: Clock,
+                 journal_fn: JournalFn | None = None, *, interval_s: float = 86_400.0,
+                 backoff_base_s: float = 60.0, backoff_max_s: float = 3_600.0,
+                 check_timeout_s: float = 30.0, tolerance_us: int = TOLERANCE_US,
+                 warn_days: int = WARN_DAYS, rng: Callable[[], float] = random.random) -> None:
+        self.dir = Path(data_dir) / "licence"
+        self.store_id = store_id
+        self.public_key = public_key_from(public_key)
+        self.transport = transport
+        self.clock = clock
+        self.journal_fn = journal_fn
+        self.interval_s = interval_s
+        self.backoff_base_s = backoff_base_s
+        self.backoff_max_s = backoff_max_s
+        self.check_timeout_s = check_timeout_s
+        self.tolerance_us = tolerance_us
+        self.warn_days = warn_days
+        self.rng = rng
+        self._lock = asyncio.Lock()
+        self._outbox: list[Any] = []  # events journal_fn could not take yet
+        self.licence: Licence | None = None
+        self.licence_file: dict[str, Any] | None = None
+        self.load_error: KassaError | None = None
+        self.state = _empty_state()
+        self._load()
+
+    # ------------------------------------------------------------ persistence
+    @property
+    def licence_path(self) -> Path:
+        return self.dir / "licence.json"
+
+    @property
+    def state_path(self) -> Path:
+        return self.dir / "state.json"
+
+    def _load(self) -> None:
+        if self.state_path.exists():
+            try:
+                self.state.update(json.loads(self.state_path.read_bytes()))
+            except ValueError:
+                log.error("licence state %s unreadable; starting from an empty state",
+                          self.state_path)
+        if self.licence_path.exists():
+            try:
+                doc = json.loads(self.licence_path.read_bytes())
+                lic = read_licence(doc, self.public_key)
+                if lic.store_id != self.store_id:
+                    check_for_store(lic, self.store_id, 0)  # raises licence.wrong_store
+                self.licence, self.licence_file = lic, doc
+            except (KassaError, ValueError) as exc:
+                err = exc if isinstance(exc, KassaError) else KassaError("licence.malformed",
+                                                                          str(exc))
+                log.error("installed licence refused: %s", err)
+                self.load_error = err
+
+    def _save(self) -> None:
+        atomic_write(self.state_path, json.dumps(self.state, sort_keys=True, indent=1).encode())
+
+    # ------------------------------------------------------------ events
+    async def _journal(self, events: list[Any]) -> None:
+        self._outbox.extend(events)
+        if self.journal_fn is None:
+            self._outbox.clear()
+            return
+        while self._outbox:
+            ev = self._outbox[0]
+            try:
+                await self.journal_fn(ev)
+            except Exception:  # the ledger is busy or down: keep it for the next time
+                log.exception("could not journal %s; will retry", type(ev).__name__)
+                return
+            self._outbox.pop(0)
+
+    # ------------------------------------------------------------ time
+    def observe(self, ts_us: int) -> None:
+        """A time the store has seen (e.g. the journal's latest event time): raise the high-water mark.
+
+        Times already disowned by a successful online check (a clock that ran ahead and was
+        corrected) are ignored."""
+        st = self.state
+        if ts_us <= st["hw_ignore_upto"] or ts_us <= st["high_water"]:
+            return
+        st["high_water"] = int(ts_us)
+        self._save()
+
+    def _read_clock(self, events: list[Any]) -> int:
+        """Read the clock: raise the high-water mark, or latch tampering if the clock went back."""
+        now = self.clock.now_us()
+        st = self.state
+        if now < st["high_water"] - self.tolerance_us:
+            if not st["tampered"]:
+                st["tampered"] = {"now": now, "high_water": st["high_water"]}
+                events.append(LicenceTamperDetected(self._lid(), now, st["high_water"], "clock"))
+                log.warning("clock wound back: %s < high-water %s", now, st["high_water"])
+                self._save()
+        elif now > st["high_water"]:
+            st["high_water"] = now
+            self._save()
+        return now
+
+    def _lid(self) -> str:
+        return self.licence.licence_id if self.licence else ""
+
+    # ------------------------------------------------------------ decisions
+    def _decision(self, now: int) -> Decision:
+        if self.licence is None and self.load_error is not None:
+            return Decision(False, self.load_error.code,
+                            f"the installed licence file is not valid: {self.load_error.message}")
+        st = self.state
+        return decide(self.licence, last_ok=st["last_ok"], high_water=st["high_water"], now=now,
+                      revoked=st["status"] == "revoked", unknown=st["status"] == "unknown",
+                      tampered=bool(st["tampered"]), tolerance_us=self.tolerance_us,
+                      warn_days=self.warn_days)
+
+    def _view(self, d: Decision) -> dict[str, Any]:
+        out = d.to_dict()
+        lic = self.licence
+        last = self.state["last_check"]
+        out.update({
+            "store_id": self.store_id,
+            "licence_id": lic.licence_id if lic else "",
+            "valid_from": lic.valid_from if lic else 0,
+            "valid_until": lic.valid_until if lic else 0,
+            "grace_days": lic.grace_days if lic else 0,
+            "tills": lic.tills if lic else 0,
+            "features": list(lic.features) if lic else [],
+            "last_ok": self.state["last_ok"],
+            "last_check_status": last["status"] if last else "",
+            "failures": self.state["failures"],
+            "last_error": self.state["last_error"],
+            "tampered": bool(self.state["tampered"]),
+        })
+        return out
+
+    def status(self) -> dict[str, Any]:
+        """The day-opening decision and licence facts, without side effects (for screens)."""
+        return self._view(self._decision(self.clock.now_us()))
+
+    async def may_open_day(self) -> dict[str, Any]:
+        """Asked when a business day is to be opened: {ok, code, message, grace_days_left, warn, …}.
+
+        A refusal (and a newly detected clock tampering) is journalled."""
+        events: list[Any] = []
+        async with self._lock:
+            now = self._read_clock(events)
+            d = self._decision(now)
+            if not d.ok:
+                events.append(LicenceRefused(self._lid(), "open_day", d.code, d.message,
+                                             d.grace_days_left))
+        await self._journal(events)
+        return self._view(d)
+
+    def allows_tills(self, count: int) -> bool:
+        return self.licence is not None and count <= self.licence.tills
+
+    def has_feature(self, name: str) -> bool:
+        return self.licence is not None and self.licence.has(name)
+
+    # ------------------------------------------------------------ install
+    async def install(self, data: bytes | str | dict[str, Any]) -> dict[str, Any]:
+        """Verify and install a licence file; raise (and journal the refusal) if it is not for us."""
+        events: list[Any] = []
+        try:
+            async with self._lock:
+                now = self._read_clock(events)
+                if isinstance(data, (bytes, str)):
+                    try:
+                        data = json.loads(data)
+                    except (ValueError, UnicodeDecodeError):
+                        pass  # read_licence explains
+                lic = read_licence(data, self.public_key)
+                check_for_store(lic, self.store_id, max(now, self.state["high_water"]),
+                                set(self.state["revoked_ids"]))
+                old = self.licence
+                atomic_write(self.licence_path, json.dumps(data, indent=1).encode())
+                self.licence, self.licence_file, self.load_error = lic, data, None
+                if old is None or old.licence_id != lic.licence_id:
+                    self.state["status"] = ""  # not checked yet
+                self._save()
+                events.append(LicenceInstalled(lic.licence_id, lic.store_id, lic.valid_from,
+                                               lic.valid_until, lic.grace_days, lic.tills,
+                                               lic.features, lic.issued_at,
+                                               old.licence_id if old else ""))
+                d = self._decision(now)
+        except KassaError as exc:
+            lid = ""
+            if isinstance(data, dict) and isinstance(data.get("licence"), dict):
+                lid = str(data["licence"].get("licence_id", ""))
+            events.append(LicenceRefused(lid, "install", exc.code, exc.message))
+            await self._journal(events)
+            raise
+        await self._journal(events)
+        return self._view(d)
+
+    # ------------------------------------------------------------ checks
+    async def check_once(self) -> dict[str, Any]:
+        """Ask the cloud once. Returns {ok, code, message, ...}; never raises."""
+        events: list[Any] = []
+        try:
+            async with self._lock:
+                out = await self._check(events)
+        except Exception as exc:  # never let a check disturb the store
+            log.exception("licence check crashed")
+            out = {"ok": False, "code": "licence.check_crashed", "message": str(exc)}
+        await self._journal(events)
+        return out
+
+    async def _check(self, events: list[Any]) -> dict[str, Any]:
+        st = self.state
+        now = self._read_clock(events)
+        st["last_attempt_local"] = now
+        if self.licence is None or self.licence_file is None:
+            self._save()
+            return {"ok": False, "code": "licence.missing", "message": "no licence installed"}
+        if self.transport is None:
+            self._save()
+            return {"ok": False, "code": "licence.no_transport", "message": "no cloud configured"}
+        nonce = secrets.token_hex(16)
+        request = {"store_id": self.store_id, "licence": self.licence_file, "nonce": nonce,
+                   "store_time": now}
+        try:
+            answer = await asyncio.wait_for(self.transport.check(request), self.check_timeout_s)
+            res = read_result(answer, self.public_key, store_id=self.store_id,
+                              licence_id=self.licence.licence_id, nonce=nonce)
+        except Exception as exc:
+            if isinstance(exc, KassaError):
+                code, msg = exc.code, exc.message
+            elif isinstance(exc, asyncio.TimeoutError):
+                code, msg = "licence.cloud_timeout", "the cloud did not answer in time"
+            else:
+                code, msg = "licence.cloud_unreachable", f"{type(exc).__name__}: {exc}"
+            st["failures"] += 1
+            st["last_error"] = {"code": code, "message": msg, "local_time": now}
+            self._save()
+            d = self._decision(now)
+            events.append(LicenceCheckFailed(self.licence.licence_id, code, msg, st["failures"],
+                                             now, d.grace_days_left))
+            log.warning("licence check failed (%s): %s", code, msg)
+            return {"ok": False, "code": code, "message": msg, "attempt": st["failures"],
+                    "grace_days_left": d.grace_days_left}
+        local = self.clock.now_us()
+        cleared = False
+        # the cloud's signed time is the trusted one: it resets the high-water mark; times seen
+        # before it that lie ahead of it (a clock that ran fast) are disowned
+        if st["high_water"] > res.server_time:
+            st["hw_ignore_upto"] = max(st["hw_ignore_upto"], st["high_water"])
+        st["high_water"] = max(res.server_time, local)
+        st["status"] = res.status
+        st["last_check"] = {"status": res.status, "server_time": res.server_time,
+                            "local_time": local, "reason": res.reason}
+        st["failures"] = 0
+        st["last_error"] = None
+        revoked = set(st["revoked_ids"])
+        if res.status == "ok":
+            st["last_ok"] = max(st["last_ok"] or 0, res.server_time)
+            st["last_ok_local"] = local
+            cleared = bool(st["tampered"])
+            st["tampered"] = None
+            revoked.discard(res.licence_id)
+        elif res.status == "revoked":
+            revoked.add(res.licence_id)
+        st["revoked_ids"] = sorted(revoked)
+        self._save()
+        d = self._decision(local)
+        events.append(LicenceChecked(res.licence_id, res.status, res.server_time, local, nonce,
+                                     res.reason, d.grace_days_left, cleared))
+        skew_s = (local - res.server_time) / 1_000_000
+        return {"ok": res.status == "ok", "code": f"licence.{'checked' if res.status == 'ok' else res.status}",
+                "status": res.status, "message": res.reason or res.status,
+                "server_time": res.server_time, "clock_skew_s": skew_s,
+                "cleared_tamper": cleared, "grace_days_left": d.grace_days_left}
+
+    def _next_delay_s(self, last: dict[str, Any] | None) -> float:
+        if last is not None and not last.get("ok") and last.get("code") not in (
+                "licence.missing", "licence.no_transport"):
+            n = max(1, int(self.state["failures"]))
+            base = min(self.backoff_max_s, self.backoff_base_s * 2 ** (n - 1))
+            return base * (0.5 + self.rng() / 2)  # jitter: half to full
+        if last is None and self.state["last_attempt_local"] and self.state["last_check"] \
+                and not self.state["failures"]:
+            since = (self.clock.now_us() - self.state["last_check"]["local_time"]) / 1_000_000
+            if 0 <= since < self.interval_s:
+                return self.interval_s - since  # checked recently (before a restart)
+            return 0.0
+        if last is None:
+            return 0.0
+        return self.interval_s
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Check every ``interval_s``; on failure retry with jittered backoff. Returns when ``stop``
+        is set; never raises."""
+        last: dict[str, Any] | None = None
+        while not stop.is_set():
+            try:
+                delay = self._next_delay_s(last)
+            except Exception:
+                log.exception("licence scheduler")
+                delay = self.backoff_max_s
+            if delay > 0:
+                try:
+                    await asyncio.wait_for(stop.wait(), timeout=delay)
+                    return
+                except asyncio.TimeoutError:
+                    pass
+            if stop.is_set():
+                return
+            last = await self.check_once()

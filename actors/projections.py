@@ -1,0 +1,85 @@
+"""Read models fed by the journal: stock levels and member wallets.
+
+Each is a plain class with ``apply(envelopes)``; ``actors.remote`` runs them as actors that follow
+the ledger's tail, so after any restart they rebuild by reading the journal from the start.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from domain.book import Member
+from domain.errors import NotFound
+from domain.events import Envelope
+from domain.stock import StockBook
+
+__all__ = ["StockView", "WalletView"]
+
+
+class StockView:
+    def __init__(self) -> None:
+        self.seq = 0
+        self.book = StockBook()
+
+    def apply(self, envs: list[Envelope]) -> None:
+        for env in envs:
+            if env.seq <= self.seq:
+                continue
+            if env.kind.startswith(("order.completed", "order.refunded", "stock.")):
+                self.book.apply(env.decoded())
+            self.seq = env.seq
+
+    def report(self, thresholds: dict[str, int]) -> dict[str, Any]:
+        return {"seq": self.seq, "levels": dict(self.book.levels),
+                "negative": self.book.negatives(),
+                "low": [(s.sku, s.level, s.low_stock) for s in self.book.low(thresholds)]}
+
+
+class WalletView:
+    """Members and wallet balances as of the journal's tail (the ledger's book is the authority
+    that refuses overdrafts; this view answers look-ups without loading the ledger)."""
+
+    def __init__(self) -> None:
+        self.seq = 0
+        self.members: dict[str, Member] = {}
+        self.balances: dict[str, int] = {}
+        self.history: dict[str, list[tuple[int, str, int]]] = {}
+
+    def _move(self, member: str, ts: int, kind: str, delta: int) -> None:
+        self.balances[member] = self.balances.get(member, 0) + delta
+        hist = self.history.setdefault(member, [])
+        hist.append((ts, kind, delta))
+        del hist[:-50]
+
+    def apply(self, envs: list[Envelope]) -> None:
+        for env in envs:
+            if env.seq <= self.seq:
+                continue
+            self.seq = env.seq
+            if env.kind == "member.registered":
+                b = env.decoded()
+                self.members[b.member] = Member(b.member, b.name, b.phone, b.card)
+                self.balances.setdefault(b.member, 0)
+            elif env.kind == "wallet.topped_up":
+                b = env.decoded()
+                self._move(b.member, env.ts, env.kind, b.amount)
+            elif env.kind in ("order.completed", "order.refunded"):
+                b = env.decoded()
+                sign = -1 if env.kind == "order.completed" else 1
+                for p in (b.payments if sign < 0 else b.tenders):
+                    if p.kind == "wallet":
+                        self._move(p.member, env.ts, env.kind, sign * p.amount)
+
+    def find(self, key: str) -> Member:
+        if key in self.members:
+            return self.members[key]
+        for m in self.members.values():
+            if key and key in (m.phone, m.card):
+                return m
+        raise NotFound("member.not_found", "no member with that id, card or phone")
+
+    def member(self, key: str) -> dict[str, Any]:
+        m = self.find(key)
+        return {"member": m.member, "name": m.name, "phone": m.phone, "card": m.card,
+                "balance": self.balances.get(m.member, 0),
+                "history": self.history.get(m.member, [])[-20:], "as_of_seq": self.seq}

@@ -1,0 +1,346 @@
+"""All Ray calls live here: the actor shells, their restart options, and starting Ray.
+
+Every other module in ``actors/`` is plain Python and unit-tested without Ray. Each shell holds one
+plain object and forwards to it; state that matters is in the journal, so when Ray restarts a dead
+actor (``max_restarts=-1``) its ``__init__`` rebuilds it from the journal, and a call that was cut
+off is retried (``max_task_retries``) safely because every command carries its client-chosen id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("RAY_ENABLE_UV_RUN_RUNTIME_ENV", "0")  # workers use this venv directly
+os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+
+import ray  # noqa: E402
+from ray.exceptions import RayTaskError  # noqa: E402
+
+from actors.catalogue import Catalogue  # noqa: E402
+from actors.ledger import Ack, Ledger, Request, command_hash  # noqa: E402
+from actors.projections import StockView, WalletView  # noqa: E402
+from actors.till import Till, Who  # noqa: E402
+from domain.catalogue import CatalogueIndex  # noqa: E402
+from domain.errors import KassaError  # noqa: E402
+from domain.store import StoreConfig  # noqa: E402
+
+__all__ = ["start_ray", "stop_ray", "Handles", "create_actors", "unwrap", "NAMESPACE"]
+
+log = logging.getLogger(__name__)
+NAMESPACE = "kassa"
+RESTART = dict(max_restarts=-1, max_task_retries=3, num_cpus=0)
+
+
+def start_ray(num_cpus: int = 2, memory_mb: int | None = None) -> None:
+    """Start a private, loopback-only Ray node sized for a small store PC."""
+    if ray.is_initialized():
+        return
+    kwargs: dict[str, Any] = dict(num_cpus=num_cpus, include_dashboard=False, namespace=NAMESPACE,
+                                  logging_level=logging.WARNING, log_to_driver=False,
+                                  _node_ip_address="127.0.0.1", configure_logging=True)
+    if memory_mb:
+        kwargs["object_store_memory"] = memory_mb * 1024 * 1024
+    ray.init(**kwargs)
+
+
+def stop_ray() -> None:
+    if ray.is_initialized():
+        ray.shutdown()
+
+
+def unwrap(exc: BaseException) -> BaseException:
+    """The original error behind a Ray task error (KassaErrors keep their code across Ray)."""
+    while isinstance(exc, RayTaskError) and getattr(exc, "cause", None) is not None:
+        exc = exc.cause
+    return exc
+
+
+# ---------------------------------------------------------------- ledger
+
+@ray.remote(**RESTART)
+class LedgerActor:
+    """Owns the journal. Concurrent submissions are gathered and committed in one transaction."""
+
+    def __init__(self, path: str, batch: int = 256) -> None:
+        self.ledger = Ledger(path)
+        self.queue: list[tuple[Request, asyncio.Future]] = []
+        self.batch = batch
+        self.writing = False
+        self.new_event: asyncio.Condition | None = None
+
+    def _cond(self) -> asyncio.Condition:
+        if self.new_event is None:
+            self.new_event = asyncio.Condition()
+        return self.new_event
+
+    async def submit(self, req: Request) -> Ack:
+        fut = asyncio.get_running_loop().create_future()
+        self.queue.append((req, fut))
+        if not self.writing:
+            self.writing = True
+            asyncio.get_running_loop().create_task(self._drain())
+        res = await fut
+        if isinstance(res, BaseException):
+            raise res
+        return res
+
+    async def _drain(self) -> None:
+        try:
+            while self.queue:
+                await asyncio.sleep(0)  # let calls that arrived together join this batch
+                batch, self.queue = self.queue[:self.batch], self.queue[self.batch:]
+                try:
+                    results = self.ledger.submit_batch([r for r, _ in batch])
+                except Exception as exc:  # a bug, not a refusal: fail these callers loudly
+                    log.exception("ledger batch failed")
+                    results = [exc] * len(batch)
+                for (_, fut), res in zip(batch, results):
+                    if not fut.done():
+                        fut.set_result(res)
+                cond = self._cond()
+                async with cond:
+                    cond.notify_all()
+        finally:
+            self.writing = False
+
+    async def wait(self, after: int, limit: int = 1000, timeout: float = 10.0) -> list:
+        """Events after ``after``; waits up to ``timeout`` seconds for one if there is none yet."""
+        if self.ledger.seq <= after:
+            cond = self._cond()
+            try:
+                async with cond:
+                    await asyncio.wait_for(cond.wait_for(lambda: self.ledger.seq > after), timeout)
+            except asyncio.TimeoutError:
+                return []
+        return self.ledger.read(after, limit)
+
+    async def read(self, after: int = 0, limit: int = 1000) -> list:
+        return self.ledger.read(after, limit)
+
+    async def open_basket_events(self, till: str) -> list:
+        return self.ledger.open_basket_events(till)
+
+    async def order(self, order_id: str) -> dict:
+        return self.ledger.order(order_id)
+
+    async def orders_of(self, key: str) -> list[dict]:
+        book = self.ledger.book
+        out = [r for r in book.orders.values()
+               if key in (r.order.number, r.order.order_id, r.order.member)]
+        return [r.to_dict() for r in out[-50:]]
+
+    async def balance(self, member: str) -> int:
+        return self.ledger.balance(member)
+
+    async def status(self) -> dict:
+        st = self.ledger.status()
+        st["last_ts"] = self.ledger.last_ts
+        return st
+
+
+# ---------------------------------------------------------------- catalogue
+
+@ray.remote(**RESTART)
+class CatalogueActor:
+    def __init__(self, data_dir: str, config: dict) -> None:
+        self.cat = Catalogue(data_dir, StoreConfig.from_dict(config))
+        self.ledger = ray.get_actor("ledger", namespace=NAMESPACE)
+        self.tills: set[str] = set()
+
+    async def snapshot(self) -> tuple:
+        return self.cat.snapshot()
+
+    async def version(self) -> str:
+        return self.cat.version
+
+    async def lookup(self, code: str) -> dict:
+        return self.cat.lookup(code)
+
+    async def search(self, query: str, limit: int = 50, sellable_only: bool = False) -> list:
+        return self.cat.search(query, limit, sellable_only)
+
+    async def register_till(self, name: str) -> None:
+        self.tills.add(name)
+
+    async def update(self, cid: str, products: list[dict], source: str, who: Who,
+                     replace_all: bool = False) -> dict:
+        merged, ev = self.cat.prepare_update(products, source, replace_all)
+        req = Request(id=cid, cmd=command_hash("catalogue.update", {"v": ev.version}), body=ev,
+                      staff=who.staff, ip=who.ip)
+        ack = await self.ledger.submit.remote(req)
+        if not ack.duplicate:
+            self.cat.commit(merged, ev.version)
+        for name in list(self.tills):
+            try:
+                ray.get_actor(name, namespace=NAMESPACE).reload_catalogue.remote()
+            except ValueError:
+                self.tills.discard(name)
+        return {"version": self.cat.version, "count": len(self.cat.index), "seq": ack.seq}
+
+
+# ---------------------------------------------------------------- till
+
+@ray.remote(**RESTART)
+class TillActor:
+    def __init__(self, till_id: str, config: dict) -> None:
+        self.till_id = till_id
+        self.config = StoreConfig.from_dict(config)
+        self.ledger = ray.get_actor("ledger", namespace=NAMESPACE)
+        self.catalogue = ray.get_actor("catalogue", namespace=NAMESPACE)
+        self.core: Till | None = None
+        self.lock: asyncio.Lock | None = None
+
+    async def _ready(self) -> Till:
+        if self.lock is None:
+            self.lock = asyncio.Lock()
+        if self.core is None:
+            version, products = await self.catalogue.snapshot.remote()
+            core = Till(self.till_id, self.config, CatalogueIndex(products, version))
+            core.rebuild(await self.ledger.open_basket_events.remote(self.till_id))
+            self.core = core
+            await self.catalogue.register_till.remote(f"till:{self.till_id}")
+        return self.core
+
+    async def reload_catalogue(self) -> None:
+        version, products = await self.catalogue.snapshot.remote()
+        core = await self._ready()
+        core.catalogue = CatalogueIndex(products, version)
+
+    async def view(self) -> dict:
+        return (await self._ready()).view()
+
+    async def do(self, cid: str, op: str, args: dict, who: Who) -> dict:
+        core = await self._ready()
+        async with self.lock:
+            req = core.prepare(cid, op, args, who)
+            ack = await self.ledger.submit.remote(req)
+            return core.commit(ack)
+
+    async def do_many(self, cmds: list[tuple[str, str, dict, Who]]) -> list:
+        out = []
+        for cid, op, args, who in cmds:
+            try:
+                out.append(await self.do(cid, op, args, who))
+            except Exception as exc:
+                out.append(unwrap(exc))
+        return out
+
+
+# ---------------------------------------------------------------- read models
+
+class _Follower:
+    """Follows the ledger's tail in a background task; restarts rebuild from seq 0."""
+
+    view: Any
+    ledger: Any
+    task: asyncio.Task | None = None
+
+    def _ensure(self) -> None:
+        if self.task is None or self.task.done():
+            self.task = asyncio.get_running_loop().create_task(self._follow())
+
+    async def _follow(self) -> None:
+        while True:
+            try:
+                envs = await self.ledger.wait.remote(self.view.seq, 2000, 5.0)
+                self.view.apply(envs)
+            except Exception:  # the ledger restarting: wait and go on
+                log.warning("follower lost the ledger; retrying", exc_info=True)
+                await asyncio.sleep(0.5)
+
+    async def caught_up(self, seq: int, timeout: float = 10.0) -> int:
+        """Wait until this view has applied everything up to ``seq``."""
+        self._ensure()
+        loop = asyncio.get_running_loop()
+        end = loop.time() + timeout
+        while self.view.seq < seq and loop.time() < end:
+            await asyncio.sleep(0.01)
+        return self.view.seq
+
+    async def ping(self) -> int:
+        self._ensure()
+        return self.view.seq
+
+
+@ray.remote(**RESTART)
+class StockActor(_Follower):
+    def __init__(self) -> None:
+        self.ledger = ray.get_actor("ledger", namespace=NAMESPACE)
+        self.catalogue = ray.get_actor("catalogue", namespace=NAMESPACE)
+        self.view = StockView()
+        self.task = None
+
+    async def submit(self, req: Request) -> Ack:
+        self._ensure()
+        return await self.ledger.submit.remote(req)
+
+    async def level(self, sku: str) -> int:
+        self._ensure()
+        return self.view.book.level(sku)
+
+    async def report(self) -> dict:
+        self._ensure()
+        _, products = await self.catalogue.snapshot.remote()
+        return self.view.report({p.sku: p.low_stock for p in products})
+
+
+@ray.remote(**RESTART)
+class WalletActor(_Follower):
+    def __init__(self) -> None:
+        self.ledger = ray.get_actor("ledger", namespace=NAMESPACE)
+        self.view = WalletView()
+        self.task = None
+
+    async def submit(self, req: Request) -> Ack:
+        self._ensure()
+        return await self.ledger.submit.remote(req)
+
+    async def member(self, key: str) -> dict:
+        self._ensure()
+        return self.view.member(key)
+
+
+# ---------------------------------------------------------------- wiring
+
+class Handles:
+    """Handles on one store's actors, created or re-attached by name."""
+
+    def __init__(self, data_dir: Path, config: StoreConfig) -> None:
+        self.data_dir = Path(data_dir)
+        self.config = config
+        self.ledger = LedgerActor.options(name="ledger", get_if_exists=True).remote(
+            str(self.data_dir / "journal.sqlite"))
+        ray.get(self.ledger.status.remote())  # the others look the ledger up by name
+        cfg = config.to_dict()
+        self.catalogue = CatalogueActor.options(name="catalogue", get_if_exists=True).remote(
+            str(self.data_dir), cfg)
+        ray.get(self.catalogue.version.remote())
+        self.stock = StockActor.options(name="stock", get_if_exists=True).remote()
+        self.wallet = WalletActor.options(name="wallet", get_if_exists=True).remote()
+        self.tills: dict[str, Any] = {}
+
+    async def ready(self) -> None:
+        await self.ledger.status.remote()
+        await self.catalogue.version.remote()
+        await self.stock.ping.remote()
+        await self.wallet.ping.remote()
+
+    def till(self, till_id: str) -> Any:
+        h = self.tills.get(till_id)
+        if h is None:
+            h = TillActor.options(name=f"till:{till_id}", get_if_exists=True).remote(
+                till_id, self.config.to_dict())
+            self.tills[till_id] = h
+        return h
+
+
+def create_actors(data_dir: Path, config: StoreConfig) -> Handles:
+    return Handles(data_dir, config)
+
+
+def is_kassa_error(exc: BaseException) -> bool:
+    return isinstance(unwrap(exc), KassaError)

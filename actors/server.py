@@ -1,0 +1,84 @@
+"""The store server's composition root: data folder, Ray, actors, LAN gateway.
+
+``kassa store serve --data DIR`` calls ``serve``; the first start creates the data folder with a
+default ``store.json``. Everything the server knows is rebuilt from the journal at every start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+from pathlib import Path
+
+import orjson
+from aiohttp import web
+
+from actors.catalogue import atomic_write
+from domain.store import StoreConfig
+
+__all__ = ["load_config", "serve", "StoreServer"]
+
+log = logging.getLogger(__name__)
+
+
+def load_config(data_dir: Path, **overrides) -> StoreConfig:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / "store.json"
+    if path.exists():
+        cfg = StoreConfig.from_dict(orjson.loads(path.read_bytes()))
+    else:
+        cfg = StoreConfig.from_dict(overrides) if overrides else StoreConfig()
+        atomic_write(path, orjson.dumps(cfg.to_dict(), option=orjson.OPT_INDENT_2))
+    return cfg
+
+
+class StoreServer:
+    def __init__(self, data_dir: Path, host: str = "127.0.0.1", port: int = 8600) -> None:
+        self.data_dir = Path(data_dir)
+        self.host, self.port = host, port
+        self.config = load_config(self.data_dir)
+        self.runner: web.AppRunner | None = None
+        self.handles = None
+
+    async def start(self) -> None:
+        from actors import remote
+        remote.start_ray()
+        self.handles = remote.create_actors(self.data_dir, self.config)
+        await self.handles.ready()
+        from actors.gateway import make_gateway
+        app = make_gateway(self.handles)
+        self.runner = web.AppRunner(app, access_log=None)
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, self.host, self.port)
+        await site.start()
+        addrs = [s.getsockname() for s in site._server.sockets]  # type: ignore[union-attr]
+        self.port = addrs[0][1]
+        (self.data_dir / "server.json").write_bytes(orjson.dumps(
+            {"pid": os.getpid(), "host": self.host, "port": self.port}))
+        log.warning("store %s serving on http://%s:%d", self.config.store_id, self.host, self.port)
+
+    async def stop(self) -> None:
+        if self.runner is not None:
+            await self.runner.cleanup()
+        from actors import remote
+        remote.stop_ray()
+
+
+async def _run(server: StoreServer, ready_msg: bool = True) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await server.start()
+    if ready_msg:
+        print(f"kassa store {server.config.store_id} ready on http://{server.host}:{server.port}",
+              flush=True)
+    await stop.wait()
+    await server.stop()
+
+
+def serve(data_dir: Path, host: str = "127.0.0.1", port: int = 8600) -> int:
+    asyncio.run(_run(StoreServer(data_dir, host, port)))
+    return 0
