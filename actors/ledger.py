@@ -101,6 +101,7 @@ class Ledger:
         pending: list[Pending] = []
         slots: list[int] = []
         seq = self.journal.seq
+        dirty = False
         for i, r in enumerate(reqs):
             try:
                 _check_id(r.id)
@@ -121,16 +122,24 @@ class Ledger:
                 body = r.body.decide(self.book) if hasattr(r.body, "decide") else r.body
                 body = self.book.check(body, r.till)
                 kind = kind_of(body)
+                raw = encode_body(body)
                 ts = self.clock.now_us()
-                seq += 1
                 # apply now so that later requests in this batch see this one (commit follows)
-                self.book.apply(body, r.staff, r.till, ts, seq)
+                try:
+                    self.book.apply(body, r.staff, r.till, ts, seq + 1)
+                except Exception:
+                    dirty = True  # the book may be half-changed: rebuild it from the journal
+                    raise
+                seq += 1
                 pending.append(Pending(r.id, r.cmd, ts, kind, version_of(kind), r.staff, r.till,
-                                       r.ip, agg_of(body), encode_body(body)))
+                                       r.ip, agg_of(body), raw))
                 in_batch[r.id] = (i, r.cmd)
                 slots.append(i)
             except KassaError as exc:
                 results[i] = exc
+            except Exception as exc:  # a malformed request is refused alone, never the batch
+                log.exception("refused a malformed request %r", r.id)
+                results[i] = InvalidInput("command.bad_body", f"cannot process this command: {exc}")
         if pending:
             try:
                 envs = self.journal.append(pending)
@@ -144,6 +153,10 @@ class Ledger:
                 for i, env in zip(slots, envs):
                     results[i] = Ack.of(env)
                     self.last_ts = max(self.last_ts, env.ts)
+                if dirty:
+                    self._rebuild()
+        elif dirty:
+            self._rebuild()
         for i, res in enumerate(results):
             if isinstance(res, tuple):
                 first = results[res[1]]

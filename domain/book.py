@@ -19,7 +19,7 @@ from typing import Any
 from domain.errors import Conflict, InvalidInput, NotFound
 from domain.events import (BasketVoided, LineAdded, MemberRegistered, OrderCompleted, OrderFrozen,
                            OrderRefunded, OrderUnfrozen, Payment, RefundLine, WalletToppedUp)
-from domain.money import round_cash
+from domain.money import div_round, round_cash
 
 __all__ = ["Book", "OrderRecord", "decide_refund", "Member"]
 
@@ -91,12 +91,12 @@ def decide_refund(rec: OrderRecord, refund_id: str, lines: dict[str, int] | None
         if qty > left:
             raise Conflict("refund.exceeds_paid", "cannot refund more than was sold",
                            line_id=line_id, left=left, asked=qty)
+        # cumulative shares: each refund gives the rounded share of everything refunded so far
+        # minus what was already given, so parts stay fair and add up exactly to the line
         amount_left = ln.total - rec.refunded_amount.get(line_id, 0)
-        if qty == left:
-            amount = amount_left
-        else:
-            amount = min(amount_left, ln.total * qty // ln.qty)
-        tax = ln.tax * qty // ln.qty if qty < ln.qty else ln.tax
+        amount = max(0, min(amount_left, div_round(ln.total * (done + qty), ln.qty)
+                            - rec.refunded_amount.get(line_id, 0)))
+        tax = div_round(ln.tax * (done + qty), ln.qty) - div_round(ln.tax * done, ln.qty)
         out.append(RefundLine(line_id=line_id, sku=ln.sku, qty=qty, amount=amount, tax=tax))
     amount = sum(r.amount for r in out)
     final = all(rec.refunded_qty.get(ln.line_id, 0) + lines.get(ln.line_id, 0) >= ln.qty
