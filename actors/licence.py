@@ -30,8 +30,9 @@ from pathlib import Path
 from typing import Any, Awaitable, Callable, Protocol
 
 from domain.errors import KassaError, Unavailable, error_from_dict
+from domain.events import decode_body, encode_body, kind_of
 from domain.licence import (
-    TOLERANCE_US, US_PER_DAY, WARN_DAYS, Decision, Licence, LicenceChecked, LicenceCheckFailed,
+    TOLERANCE_US, WARN_DAYS, Decision, Licence, LicenceChecked, LicenceCheckFailed,
     LicenceInstalled, LicenceRefused, LicenceTamperDetected, check_for_store, decide,
     public_key_from, read_licence, read_result,
 )
@@ -161,7 +162,10 @@ class LicenceKeeper:
         self.licence_file: dict[str, Any] | None = None
         self.load_error: KassaError | None = None
         self.state = _empty_state()
+        self._pending_file_loaded = False
         self._load()
+        if journal_fn is not None:
+            self._load_pending()
 
     # ------------------------------------------------------------ persistence
     @property
@@ -192,15 +196,48 @@ class LicenceKeeper:
                 log.error("installed licence refused: %s", err)
                 self.load_error = err
 
+    def reload(self) -> None:
+        """Re-read the licence files (after an install made by the offline CLI)."""
+        self.licence = self.licence_file = self.load_error = None
+        self.state = _empty_state()
+        self._load()
+
     def _save(self) -> None:
         atomic_write(self.state_path, json.dumps(self.state, sort_keys=True, indent=1).encode())
 
     # ------------------------------------------------------------ events
-    async def _journal(self, events: list[Any]) -> None:
-        self._outbox.extend(events)
-        if self.journal_fn is None:
-            self._outbox.clear()
+    @property
+    def pending_path(self) -> Path:
+        """Events made without a ledger (the offline CLI) wait here for the next server start."""
+        return self.dir / "pending_events.jsonl"
+
+    def _load_pending(self) -> None:
+        if not self.pending_path.exists():
             return
+        for line in self.pending_path.read_text().splitlines():
+            try:
+                rec = json.loads(line)
+                self._outbox.append(decode_body(rec["kind"], json.dumps(rec["body"])))
+            except (ValueError, KeyError, KassaError):
+                log.error("dropping unreadable pending licence event %r", line[:200])
+        self._pending_file_loaded = True
+
+    async def flush(self) -> None:
+        """Journal what is waiting (events the offline CLI left, or that the ledger refused)."""
+        await self._journal([])
+
+    async def _journal(self, events: list[Any]) -> None:
+        if self.journal_fn is None:
+            if events:
+                self.dir.mkdir(parents=True, exist_ok=True)
+                with open(self.pending_path, "a") as fh:
+                    for ev in events:
+                        fh.write(json.dumps({"kind": kind_of(ev),
+                                             "body": json.loads(encode_body(ev))}) + "\n")
+                    fh.flush()
+                    os.fsync(fh.fileno())
+            return
+        self._outbox.extend(events)
         while self._outbox:
             ev = self._outbox[0]
             try:
@@ -209,6 +246,9 @@ class LicenceKeeper:
                 log.exception("could not journal %s; will retry", type(ev).__name__)
                 return
             self._outbox.pop(0)
+        if self._pending_file_loaded:
+            self.pending_path.unlink(missing_ok=True)
+            self._pending_file_loaded = False
 
     # ------------------------------------------------------------ time
     def observe(self, ts_us: int) -> None:
@@ -404,14 +444,16 @@ class LicenceKeeper:
         events.append(LicenceChecked(res.licence_id, res.status, res.server_time, local, nonce,
                                      res.reason, d.grace_days_left, cleared))
         skew_s = (local - res.server_time) / 1_000_000
-        return {"ok": res.status == "ok", "code": f"licence.{'checked' if res.status == 'ok' else res.status}",
+        code = "licence.checked" if res.status == "ok" else f"licence.{res.status}"
+        return {"ok": res.status == "ok", "code": code,
                 "status": res.status, "message": res.reason or res.status,
                 "server_time": res.server_time, "clock_skew_s": skew_s,
                 "cleared_tamper": cleared, "grace_days_left": d.grace_days_left}
 
     def _next_delay_s(self, last: dict[str, Any] | None) -> float:
-        if last is not None and not last.get("ok") and last.get("code") not in (
-                "licence.missing", "licence.no_transport"):
+        if last is not None and last.get("code") in ("licence.missing", "licence.no_transport"):
+            return min(self.interval_s, self.backoff_max_s)  # look again for a new licence
+        if last is not None and not last.get("ok") and last.get("status") is None:
             n = max(1, int(self.state["failures"]))
             base = min(self.backoff_max_s, self.backoff_base_s * 2 ** (n - 1))
             return base * (0.5 + self.rng() / 2)  # jitter: half to full

@@ -1,0 +1,432 @@
+"""Licences: what HQ signs, what the cloud answers, and when a shop may open its day.
+
+Pure rules, no I/O. Three things live here:
+
+* the **licence document** (``Licence``): which store, valid from/until, grace days, tills, features,
+  licence id, issue time. It is encoded canonically (sorted-key compact JSON, times as UTC
+  microseconds) and signed by HQ with Ed25519. A licence file is ``{"licence": {...}, "sig": ...}``;
+  ``read_licence`` verifies it with HQ's public key and refuses anything tampered with.
+* the **check result** (``CheckResult``) the cloud answers when a store asks "is my licence still
+  good?": store id, licence id, status (``ok`` | ``revoked`` | ``unknown``), the cloud's time and the
+  nonce the store sent, signed with the same HQ key (another signing context, so a licence
+  signature can never pass for a check result or the other way round).
+* the **grace rule** (``decide``): given the licence, the cloud time of the last successful check,
+  the latest time the store has ever seen (the high-water mark), the clock's ``now`` and what the
+  store has learned about revocation and tampering, may the shop open its day?
+
+Winding the clock back cannot stretch the grace: grace is counted from the *cloud's* time of the last
+successful check and measured against ``max(now, high_water)``; a ``now`` earlier than the high-water
+mark by more than ``TOLERANCE_US`` is tampering, and the day stays shut until a successful online check.
+
+Error codes (all ``KassaError``s from ``domain.errors``)::
+
+    InvalidInput  licence.malformed       the file is not a licence document
+    InvalidInput  licence.bad_signature   tampered with, or signed by someone other than our HQ
+    InvalidInput  licence.bad_key         HQ public key unreadable
+    InvalidInput  licence.bad_result      a check result that is malformed, unsigned or not ours
+    Conflict      licence.wrong_store     a genuine licence, but for another store
+    Conflict      licence.expired         (install) the licence is past its end
+    Conflict      licence.revoked         (install) HQ revoked this licence
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from domain.errors import Conflict, InvalidInput
+from domain.events import register
+
+__all__ = [
+    "US_PER_DAY", "TOLERANCE_US", "WARN_DAYS", "EXPIRY_WARN_DAYS", "STATUSES",
+    "Licence", "CheckResult", "Decision",
+    "canonical", "key_id", "public_key_from", "public_key_text", "private_key_from",
+    "private_key_text", "new_private_key",
+    "sign_licence", "read_licence", "licence_from_doc", "check_for_store",
+    "sign_result", "read_result", "decide",
+    # events
+    "LicenceInstalled", "LicenceChecked", "LicenceCheckFailed", "LicenceRefused",
+    "LicenceTamperDetected",
+]
+
+US_PER_DAY = 86_400 * 1_000_000
+TOLERANCE_US = 5 * 60 * 1_000_000  # a clock this much behind the high-water mark is still honest
+WARN_DAYS = 3  # warn when this many grace days (or fewer) are left
+EXPIRY_WARN_DAYS = 14  # warn when the licence ends within this many days
+STATUSES = ("ok", "revoked", "unknown")
+
+_LICENCE_CTX = b"kassa-licence-v1\n"
+_RESULT_CTX = b"kassa-licence-check-v1\n"
+
+
+# ---------------------------------------------------------------- keys
+
+def new_private_key() -> Ed25519PrivateKey:
+    return Ed25519PrivateKey.generate()
+
+
+def private_key_text(key: Ed25519PrivateKey) -> str:
+    return key.private_bytes_raw().hex()
+
+
+def private_key_from(text: str | bytes) -> Ed25519PrivateKey:
+    try:
+        raw = bytes.fromhex(text.decode() if isinstance(text, bytes) else text.strip())
+        return Ed25519PrivateKey.from_private_bytes(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidInput("licence.bad_key", f"not an Ed25519 private key: {exc}") from None
+
+
+def public_key_text(key: Ed25519PublicKey | Ed25519PrivateKey) -> str:
+    if isinstance(key, Ed25519PrivateKey):
+        key = key.public_key()
+    return key.public_bytes_raw().hex()
+
+
+def public_key_from(key: str | bytes | Ed25519PublicKey) -> Ed25519PublicKey:
+    """HQ's public key from a key object, its 64 hex digits, or its 32 raw bytes."""
+    if isinstance(key, Ed25519PublicKey):
+        return key
+    try:
+        if isinstance(key, bytes) and len(key) == 32:
+            raw = key
+        else:
+            text = key.decode() if isinstance(key, bytes) else key
+            raw = bytes.fromhex(text.strip())
+        return Ed25519PublicKey.from_public_bytes(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidInput("licence.bad_key", f"not an Ed25519 public key: {exc}") from None
+
+
+def key_id(key: Ed25519PublicKey | Ed25519PrivateKey) -> str:
+    """A short fingerprint of HQ's public key, written beside signatures for humans."""
+    return hashlib.sha256(bytes.fromhex(public_key_text(key))).hexdigest()[:16]
+
+
+def canonical(doc: dict[str, Any]) -> bytes:
+    """The one byte string a document is signed as: sorted keys, no spaces, UTF-8."""
+    return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                      allow_nan=False).encode()
+
+
+def _b64(b: bytes) -> str:
+    return base64.b64encode(b).decode()
+
+
+def _unb64(s: Any, code: str) -> bytes:
+    try:
+        if not isinstance(s, str):
+            raise ValueError("not a string")
+        return base64.b64decode(s, validate=True)
+    except (ValueError, binascii.Error):
+        raise InvalidInput(code, "the signature is not base64") from None
+
+
+# ---------------------------------------------------------------- the licence
+
+@dataclass(frozen=True, slots=True)
+class Licence:
+    licence_id: str
+    store_id: str
+    valid_from: int  # UTC microseconds
+    valid_until: int  # UTC microseconds, exclusive
+    grace_days: int
+    tills: int
+    features: tuple[str, ...] = ()
+    issued_at: int = 0  # UTC microseconds, HQ's clock
+
+    def __post_init__(self) -> None:
+        if not self.licence_id or not self.store_id:
+            raise InvalidInput("licence.malformed", "a licence needs a licence id and a store id")
+        if self.valid_until <= self.valid_from:
+            raise InvalidInput("licence.malformed", "valid_until must come after valid_from")
+        if self.grace_days < 0 or self.tills < 1:
+            raise InvalidInput("licence.malformed", "grace days >= 0 and tills >= 1")
+
+    def to_doc(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["features"] = sorted(set(self.features))
+        return d
+
+    def has(self, feature: str) -> bool:
+        return feature in self.features
+
+
+_INT_FIELDS = ("valid_from", "valid_until", "grace_days", "tills", "issued_at")
+
+
+def licence_from_doc(doc: Any) -> Licence:
+    """Type-check a licence document (the part that is signed)."""
+    if not isinstance(doc, dict):
+        raise InvalidInput("licence.malformed", "the licence is not an object")
+    try:
+        for k in ("licence_id", "store_id"):
+            if not isinstance(doc[k], str):
+                raise InvalidInput("licence.malformed", f"{k} must be text")
+        for k in _INT_FIELDS:
+            if type(doc[k]) is not int:
+                raise InvalidInput("licence.malformed", f"{k} must be an integer")
+        feats = doc.get("features", [])
+        if not isinstance(feats, list) or not all(isinstance(f, str) for f in feats):
+            raise InvalidInput("licence.malformed", "features must be a list of names")
+        return Licence(doc["licence_id"], doc["store_id"], doc["valid_from"], doc["valid_until"],
+                       doc["grace_days"], doc["tills"], tuple(feats), doc["issued_at"])
+    except KeyError as exc:
+        raise InvalidInput("licence.malformed", f"the licence lacks {exc.args[0]}") from None
+
+
+def sign_licence(lic: Licence, key: Ed25519PrivateKey) -> dict[str, Any]:
+    """HQ's side: the licence file (a JSON object) for ``lic``."""
+    doc = lic.to_doc()
+    sig = key.sign(_LICENCE_CTX + canonical(doc))
+    return {"format": "kassa-licence", "v": 1, "licence": doc, "alg": "Ed25519",
+            "key_id": key_id(key), "sig": _b64(sig)}
+
+
+def read_licence(data: bytes | str | dict[str, Any], public_key: Any) -> Licence:
+    """Parse a licence file and verify HQ's signature over exactly what it contains."""
+    if isinstance(data, (bytes, str)):
+        try:
+            data = json.loads(data)
+        except (ValueError, UnicodeDecodeError):
+            raise InvalidInput("licence.malformed", "the licence file is not JSON") from None
+    if not isinstance(data, dict) or not isinstance(data.get("licence"), dict):
+        raise InvalidInput("licence.malformed", "not a kassa licence file")
+    doc = data["licence"]
+    sig = _unb64(data.get("sig"), "licence.bad_signature")
+    try:
+        public_key_from(public_key).verify(sig, _LICENCE_CTX + canonical(doc))
+    except (InvalidSignature, ValueError, TypeError):
+        raise InvalidInput("licence.bad_signature",
+                           "the licence signature does not match: the file was changed or was not "
+                           "issued by this HQ") from None
+    return licence_from_doc(doc)
+
+
+def check_for_store(lic: Licence, store_id: str, now_us: int,
+                    revoked: frozenset[str] | set[str] = frozenset()) -> None:
+    """May this (genuine) licence be installed on ``store_id`` now?"""
+    if lic.store_id != store_id:
+        raise Conflict("licence.wrong_store",
+                       f"this licence is for store {lic.store_id}, not for {store_id}",
+                       licence_store=lic.store_id, store=store_id)
+    if lic.licence_id in revoked:
+        raise Conflict("licence.revoked", "HQ has revoked this licence", licence=lic.licence_id)
+    if now_us >= lic.valid_until:
+        raise Conflict("licence.expired", "this licence has already ended",
+                       licence=lic.licence_id, valid_until=lic.valid_until)
+
+
+# ---------------------------------------------------------------- check results
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    store_id: str
+    licence_id: str
+    status: str  # ok | revoked | unknown
+    server_time: int  # UTC microseconds, the cloud's clock
+    nonce: str  # echoed from the store's request
+    reason: str = ""
+
+    def to_doc(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def sign_result(res: CheckResult, key: Ed25519PrivateKey) -> dict[str, Any]:
+    if res.status not in STATUSES:
+        raise InvalidInput("licence.bad_result", f"unknown status {res.status!r}")
+    doc = res.to_doc()
+    return {"result": doc, "key_id": key_id(key),
+            "sig": _b64(key.sign(_RESULT_CTX + canonical(doc)))}
+
+
+def read_result(data: Any, public_key: Any, *, store_id: str, licence_id: str,
+                nonce: str) -> CheckResult:
+    """The store's side: verify a check result is signed by HQ and answers *this* request."""
+    if not isinstance(data, dict) or not isinstance(data.get("result"), dict):
+        raise InvalidInput("licence.bad_result", "the cloud's answer is not a check result")
+    doc = data["result"]
+    sig = _unb64(data.get("sig"), "licence.bad_result")
+    try:
+        public_key_from(public_key).verify(sig, _RESULT_CTX + canonical(doc))
+    except (InvalidSignature, ValueError, TypeError):
+        raise InvalidInput("licence.bad_result", "the check result is not signed by HQ") from None
+    try:
+        res = CheckResult(str(doc["store_id"]), str(doc["licence_id"]), str(doc["status"]),
+                          doc["server_time"], str(doc["nonce"]), str(doc.get("reason", "")))
+    except KeyError as exc:
+        raise InvalidInput("licence.bad_result", f"the check result lacks {exc.args[0]}") from None
+    if type(res.server_time) is not int or res.status not in STATUSES:
+        raise InvalidInput("licence.bad_result", "malformed check result")
+    if res.nonce != nonce:
+        raise InvalidInput("licence.bad_result", "the check result answers another request "
+                           "(nonce mismatch: replayed?)")
+    if res.store_id != store_id or res.licence_id != licence_id:
+        raise InvalidInput("licence.bad_result", "the check result is for another store or licence")
+    return res
+
+
+# ---------------------------------------------------------------- may the day open?
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    ok: bool
+    code: str
+    message: str
+    grace_days_left: int = 0
+    warn: bool = False
+    warn_code: str = ""
+    expires_days_left: int = 0
+    effective_time: int = 0  # max(now, high_water): the time the rules were applied at
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _ceil_days(us: int) -> int:
+    return -(-us // US_PER_DAY) if us > 0 else 0
+
+
+def decide(licence: Licence | None, *, last_ok: int | None, high_water: int, now: int,
+           revoked: bool = False, unknown: bool = False, tampered: bool = False,
+           tolerance_us: int = TOLERANCE_US, warn_days: int = WARN_DAYS,
+           expiry_warn_days: int = EXPIRY_WARN_DAYS) -> Decision:
+    """May the shop open its business day?
+
+    ``last_ok`` is the *cloud* time of the last check that answered ``ok`` (None: never); grace
+    runs from it or from the licence's own ``issued_at`` (also HQ's time), whichever is later. ``high_water`` is the latest time the store
+    has ever seen; ``tampered`` says a wound-back clock was already detected and no successful online
+    check has cleared it since. ``revoked``/``unknown`` are what the last check result said.
+    """
+    if licence is None:
+        return Decision(False, "licence.missing", "no licence is installed on this store")
+    if revoked:
+        return Decision(False, "licence.revoked", "HQ has revoked this licence; call HQ")
+    if tampered or now < high_water - tolerance_us:
+        behind = max(0, high_water - now)
+        return Decision(False, "licence.clock_tampered",
+                        f"the clock reads {behind // 60_000_000} min earlier than a time this store "
+                        "has already seen; set the clock right, then run an online licence check",
+                        effective_time=max(now, high_water))
+    t = max(now, high_water)
+    expires_left = _ceil_days(licence.valid_until - t)
+    if t < licence.valid_from:
+        return Decision(False, "licence.not_yet_valid", "this licence has not started yet",
+                        expires_days_left=expires_left, effective_time=t)
+    if t >= licence.valid_until:
+        return Decision(False, "licence.expired", "the licence has ended; install a new one",
+                        effective_time=t)
+    if unknown:
+        return Decision(False, "licence.unknown", "HQ does not recognise this licence; call HQ",
+                        expires_days_left=expires_left, effective_time=t)
+    # grace runs from the latest time HQ vouched for: the last ok check, or the licence's issue
+    since = max(last_ok or 0, licence.issued_at)
+    deadline = since + licence.grace_days * US_PER_DAY
+    left = _ceil_days(deadline - t)
+    if t > deadline:
+        return Decision(False, "licence.check_overdue",
+                        f"no successful licence check for more than {licence.grace_days} days; "
+                        "connect the store to the internet and run a licence check",
+                        grace_days_left=0, expires_days_left=expires_left, effective_time=t)
+    offline = t - since > US_PER_DAY
+    warn, warn_code = False, ""
+    if offline and left <= warn_days:
+        warn, warn_code = True, "licence.grace_ending"
+        message = (f"the licence could not be checked online; {left} grace day(s) left before "
+                   "the day can no longer be opened")
+    elif expires_left <= expiry_warn_days:
+        warn, warn_code = True, "licence.expiring"
+        message = f"the licence ends in {expires_left} day(s); ask HQ for a new one"
+    elif offline:
+        message = f"working offline: {left} grace day(s) left"
+    else:
+        message = "licence valid"
+    return Decision(True, "licence.grace" if offline else "licence.ok", message,
+                    grace_days_left=left, warn=warn, warn_code=warn_code,
+                    expires_days_left=expires_left, effective_time=t)
+
+
+# ---------------------------------------------------------------- events
+
+@register("licence.installed")
+@dataclass(frozen=True, slots=True)
+class LicenceInstalled:
+    licence_id: str
+    store_id: str
+    valid_from: int
+    valid_until: int
+    grace_days: int
+    tills: int
+    features: tuple[str, ...] = ()
+    issued_at: int = 0
+    replaced: str = ""  # the licence id this one replaced
+
+    @property
+    def agg(self) -> str:
+        return self.licence_id
+
+
+@register("licence.checked")
+@dataclass(frozen=True, slots=True)
+class LicenceChecked:
+    licence_id: str
+    status: str  # ok | revoked | unknown
+    server_time: int
+    local_time: int
+    nonce: str
+    reason: str = ""
+    grace_days_left: int = 0
+    cleared_tamper: bool = False
+
+    @property
+    def agg(self) -> str:
+        return self.licence_id
+
+
+@register("licence.check_failed")
+@dataclass(frozen=True, slots=True)
+class LicenceCheckFailed:
+    licence_id: str
+    code: str
+    message: str
+    attempt: int = 1  # consecutive failures so far
+    local_time: int = 0
+    grace_days_left: int = 0
+
+    @property
+    def agg(self) -> str:
+        return self.licence_id
+
+
+@register("licence.refused")
+@dataclass(frozen=True, slots=True)
+class LicenceRefused:
+    licence_id: str
+    action: str  # open_day | install
+    code: str
+    message: str
+    grace_days_left: int = 0
+
+    @property
+    def agg(self) -> str:
+        return self.licence_id
+
+
+@register("licence.tamper_detected")
+@dataclass(frozen=True, slots=True)
+class LicenceTamperDetected:
+    licence_id: str
+    now: int  # what the clock said
+    high_water: int  # the latest time seen before
+    source: str = "clock"  # clock | journal
+
+    @property
+    def agg(self) -> str:
+        return self.licence_id

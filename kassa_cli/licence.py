@@ -1,0 +1,173 @@
+"""``kassa store licence ...``: the licence of one store, from its data folder.
+
+    kassa store licence install FILE --data DIR [--key HQ_PUBLIC_KEY_FILE] [--store S001]
+    kassa store licence status --data DIR [--json]
+    kassa store licence check --data DIR --cloud URL    one online check now
+
+HQ's public key is kept in ``DIR/licence/hq_public.key``; the first install takes it from ``--key``
+(a file holding the 64 hex digits from ``kassa admin licence key``) or ``$KASSA_HQ_PUBLIC_KEY``.
+The store id comes from ``--store``, else ``DIR/store.json``. These commands work on the files; with
+the store server running, the server's licence keeper must ``reload()`` to see an install. Events made
+here wait in ``DIR/licence/pending_events.jsonl`` until the server journals them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from pathlib import Path
+
+__all__ = ["register_store", "public_key_path", "load_public_key", "store_id_of"]
+
+
+def register_store(ssub: argparse._SubParsersAction) -> None:
+    p = ssub.add_parser("licence", help="install and inspect this store's licence")
+    lsub = p.add_subparsers(dest="licence_cmd", metavar="ACTION")
+
+    i = lsub.add_parser("install", help="verify a licence file from HQ and install it")
+    i.add_argument("file", type=Path)
+    i.add_argument("--data", type=Path, default=Path("kassa-data"), help="store data folder")
+    i.add_argument("--key", type=Path, help="HQ's public key file (needed on first install)")
+    i.add_argument("--store", help="this store's id (default: from DATA/store.json)")
+    i.set_defaults(func=_install)
+
+    s = lsub.add_parser("status", help="may the day open? grace days left, last check")
+    s.add_argument("--data", type=Path, default=Path("kassa-data"))
+    s.add_argument("--store", help="this store's id (default: from DATA/store.json)")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=_status)
+
+    c = lsub.add_parser("check", help="check the licence with the cloud now")
+    c.add_argument("--data", type=Path, default=Path("kassa-data"))
+    c.add_argument("--cloud", required=True, help="cloud base URL")
+    c.add_argument("--store", help="this store's id (default: from DATA/store.json)")
+    c.set_defaults(func=_check)
+
+
+def public_key_path(data: Path) -> Path:
+    return Path(data) / "licence" / "hq_public.key"
+
+
+def load_public_key(data: Path) -> str | None:
+    p = public_key_path(data)
+    if p.exists():
+        return p.read_text().strip()
+    return os.environ.get("KASSA_HQ_PUBLIC_KEY") or None
+
+
+def store_id_of(data: Path, given: str | None = None) -> str | None:
+    if given:
+        return given
+    cfg = Path(data) / "store.json"
+    if cfg.exists():
+        try:
+            sid = json.loads(cfg.read_bytes()).get("store_id")
+            if isinstance(sid, str) and sid:
+                return sid
+        except ValueError:
+            pass
+    return None
+
+
+def _keeper(data: Path, store: str | None, key: str, transport=None):
+    from actors.licence import LicenceKeeper
+    from domain.ports import SystemClock
+
+    sid = store_id_of(data, store)
+    if sid is None:
+        raise SystemExit("error: unknown store id: pass --store or create DATA/store.json")
+    return LicenceKeeper(data, sid, key, transport, SystemClock(), None)
+
+
+def _fmt(us: int | None) -> str:
+    from admin.cli import fmt_time
+    return fmt_time(us) if us else "never"
+
+
+def _print_status(st: dict) -> None:
+    print(f"store      {st['store_id']}")
+    if st["licence_id"]:
+        print(f"licence    {st['licence_id']}: {_fmt(st['valid_from'])} .. {_fmt(st['valid_until'])}"
+              f", {st['tills']} till(s), grace {st['grace_days']} days, features "
+              f"{','.join(st['features']) or '-'}")
+    print(f"last check {_fmt(st['last_ok'])} (cloud time of the last successful check)")
+    if st.get("last_error"):
+        print(f"last error {st['last_error']['code']}: {st['last_error']['message']}")
+    verdict = "MAY OPEN" if st["ok"] else "MAY NOT OPEN"
+    print(f"day        {verdict}: {st['code']}: {st['message']}")
+    if st["ok"]:
+        print(f"grace      {st['grace_days_left']} day(s) left"
+              f"{'  (WARNING: ' + st['warn_code'] + ')' if st['warn'] else ''}")
+
+
+def _install(args: argparse.Namespace) -> int:
+    from domain.errors import KassaError
+    from domain.licence import public_key_from
+
+    key = load_public_key(args.data)
+    if args.key:
+        given = args.key.read_text().strip()
+        try:
+            public_key_from(given)
+        except KassaError as exc:
+            print(f"error: {exc.code}: {exc.message}", file=sys.stderr)
+            return 1
+        if key and key != given:
+            print("error: licence.key_mismatch: this store already trusts another HQ key "
+                  f"({public_key_path(args.data)}); remove it deliberately to change HQ",
+                  file=sys.stderr)
+            return 1
+        if not public_key_path(args.data).exists():
+            from actors.licence import atomic_write
+            atomic_write(public_key_path(args.data), (given + "\n").encode())
+        key = given
+    if not key:
+        print("error: licence.no_key: HQ's public key is not known to this store; pass --key FILE "
+              "(from `kassa admin licence key`)", file=sys.stderr)
+        return 1
+    keeper = _keeper(args.data, args.store, key)
+    try:
+        data = args.file.read_bytes()
+    except OSError as exc:
+        print(f"error: cannot read {args.file}: {exc}", file=sys.stderr)
+        return 1
+    try:
+        st = asyncio.run(keeper.install(data))
+    except KassaError as exc:
+        print(f"REFUSED {exc.code}: {exc.message}", file=sys.stderr)
+        return 1
+    print(f"installed licence {st['licence_id']}")
+    _print_status(st)
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    key = load_public_key(args.data)
+    if not key:
+        print("no licence: HQ's public key is not installed on this store")
+        return 1
+    st = _keeper(args.data, args.store, key).status()
+    if args.json:
+        print(json.dumps(st, indent=1))
+    else:
+        _print_status(st)
+    return 0 if st["ok"] else 1
+
+
+def _check(args: argparse.Namespace) -> int:
+    from actors.licence import HttpTransport
+
+    key = load_public_key(args.data)
+    if not key:
+        print("error: licence.no_key: install a licence first", file=sys.stderr)
+        return 1
+    keeper = _keeper(args.data, args.store, key, HttpTransport(args.cloud))
+    res = asyncio.run(keeper.check_once())
+    print(f"{res['code']}: {res.get('message', '')}")
+    if "clock_skew_s" in res and abs(res["clock_skew_s"]) > 60:
+        print(f"note: this PC's clock is {res['clock_skew_s']:+.0f} s off HQ's time")
+    _print_status(keeper.status())
+    return 0 if res["ok"] else 1
