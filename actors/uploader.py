@@ -1,0 +1,417 @@
+"""The uploader: sends the journal's tail to the cloud, exactly once in effect, through any outage.
+
+A plain class (``actors.remote`` wraps it as an actor). Its mailbox *is* the journal: everything past
+``acked`` — the highest seq the cloud said it holds — is the backlog; nothing is copied to a second
+queue. Each attempt reads the next events after ``acked`` from ``source``, bounded by count and bytes,
+encodes them (``cloud.protocol``: column-wise JSON + bodies, zstd), signs them (HMAC-SHA256 over
+store, timestamp and body) and posts them. ``acked`` moves only to what the cloud answers, and is
+persisted atomically after each change, so a restart of either side loses nothing and a resend is
+harmless (the cloud ignores exact repeats). While the cloud is unreachable it backs off with jitter
+(capped), forever; it never drops an event.
+
+    source     has ``async read(after, limit) -> list[Envelope]`` and ``async last_seq() -> int``
+    transport  has ``async send(headers, body) -> (status, json dict)``; raises ``TransportError``
+    state      has ``load() -> dict`` and ``save(dict)`` (``FileState`` or ``MemoryState``)
+    clock      has ``now_us()`` (``domain.ports``): timestamps, signatures and ages
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import json
+import logging
+import os
+import random
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Protocol, Sequence
+
+from cloud.protocol import compress, encode_batch, signed_headers
+from domain.events import Envelope
+
+__all__ = ["Uploader", "Source", "Transport", "TransportError", "HttpTransport", "FakeTransport",
+           "FileState", "MemoryState", "JournalSource"]
+
+log = logging.getLogger(__name__)
+
+
+class Source(Protocol):
+    async def read(self, after: int, limit: int) -> list[Envelope]: ...
+
+    async def last_seq(self) -> int: ...
+
+
+class Transport(Protocol):
+    async def send(self, headers: dict[str, str], body: bytes) -> tuple[int, dict]: ...
+
+
+class TransportError(Exception):
+    """The request may or may not have reached the cloud; the answer did not come back."""
+
+
+# ---------------------------------------------------------------- progress
+
+class MemoryState:
+    def __init__(self, initial: dict | None = None) -> None:
+        self.data = dict(initial or {})
+
+    def load(self) -> dict:
+        return dict(self.data)
+
+    def save(self, data: dict) -> None:
+        self.data = dict(data)
+
+
+class FileState:
+    """A small JSON file replaced atomically (write temp, fsync, rename, fsync the folder)."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+
+    def load(self) -> dict:
+        try:
+            return json.loads(self.path.read_text())
+        except FileNotFoundError:
+            return {}
+        except (OSError, ValueError):
+            log.warning("uploader state %s unreadable; starting from the cloud's answer", self.path)
+            return {}
+
+    def save(self, data: dict) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".uploader-", dir=self.path.parent)
+        try:
+            with os.fdopen(fd, "w") as f:
+                json.dump(data, f)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, self.path)
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            raise
+        dfd = os.open(self.path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
+
+
+# ---------------------------------------------------------------- sources
+
+class JournalSource:
+    """A source over a journal file read directly (read-only connection), e.g. for a bench."""
+
+    def __init__(self, journal: Any) -> None:
+        self.journal = journal
+
+    async def read(self, after: int, limit: int) -> list[Envelope]:
+        return self.journal.read(after, limit)
+
+    async def last_seq(self) -> int:
+        r = self.journal.con.execute("SELECT max(seq) FROM events").fetchone()
+        return r[0] or 0
+
+
+# ---------------------------------------------------------------- transports
+
+class HttpTransport:
+    """POSTs to ``<base_url>/v1/ingest`` with aiohttp; any network failure is a ``TransportError``."""
+
+    def __init__(self, base_url: str, timeout_s: float = 60.0) -> None:
+        self.url = base_url.rstrip("/") + "/v1/ingest"
+        self.timeout_s = timeout_s
+        self._session: Any = None
+        self.bytes_sent = 0
+
+    async def _get(self) -> Any:
+        import aiohttp
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=self.timeout_s),
+                connector=aiohttp.TCPConnector(limit=4, force_close=False))
+        return self._session
+
+    async def send(self, headers: dict[str, str], body: bytes) -> tuple[int, dict]:
+        import aiohttp
+        session = await self._get()
+        try:
+            async with session.post(self.url, data=body, headers=headers) as r:
+                raw = await r.read()
+                self.bytes_sent += len(body)
+                try:
+                    data = json.loads(raw) if raw else {}
+                except ValueError:
+                    data = {}
+                return r.status, data if isinstance(data, dict) else {}
+        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+            raise TransportError(f"{type(exc).__name__}: {exc}") from exc
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+
+class FakeTransport:
+    """Calls a handler in-process (e.g. ``cloud.ingest.Ingestor.handle``), with faults to inject:
+    ``down`` (nothing gets through), ``drop_requests`` (n requests lost before the cloud),
+    ``drop_replies`` (n replies lost after the cloud handled the request)."""
+
+    def __init__(self, handler: Callable[[dict, bytes], Any]) -> None:
+        self.handler = handler
+        self.down = False
+        self.drop_requests = 0
+        self.drop_replies = 0
+        self.sent: list[tuple[dict, bytes]] = []
+
+    async def send(self, headers: dict[str, str], body: bytes) -> tuple[int, dict]:
+        if self.down:
+            raise TransportError("connection refused (fake)")
+        if self.drop_requests > 0:
+            self.drop_requests -= 1
+            raise TransportError("request lost (fake)")
+        self.sent.append((headers, body))
+        res = self.handler(dict(headers), body)
+        if inspect.isawaitable(res):
+            res = await res
+        status, data = (res.status, res.body) if hasattr(res, "status") else res
+        if self.drop_replies > 0:
+            self.drop_replies -= 1
+            raise TransportError("reply lost (fake)")
+        return status, data
+
+
+# ---------------------------------------------------------------- uploader
+
+@dataclass(slots=True)
+class _Prepared:
+    after: int
+    last: int
+    count: int
+    body: bytes
+    raw_bytes: int
+
+
+class Uploader:
+    def __init__(self, source: Source, transport: Transport, state: Any, clock: Any, *,
+                 store: str, secret: bytes | str, max_events: int = 5000,
+                 max_bytes: int = 4 * 1024 * 1024, level: int = 3, hash_bytes: int = 8,
+                 interval_s: float = 5.0, backoff_base_s: float = 0.5, backoff_cap_s: float = 60.0,
+                 rng: random.Random | None = None, prefetch: bool = True) -> None:
+        self.source = source
+        self.transport = transport
+        self.state = state
+        self.clock = clock
+        self.store = store
+        self.secret = bytes.fromhex(secret) if isinstance(secret, str) else secret
+        self.max_events = max_events
+        self.max_bytes = max_bytes
+        self.level = level
+        self.hash_bytes = hash_bytes
+        self.interval_s = interval_s
+        self.backoff_base_s = backoff_base_s
+        self.backoff_cap_s = backoff_cap_s
+        self.rng = rng or random.Random()
+        self.prefetch = prefetch
+        saved = state.load() or {}
+        if saved.get("store") not in (None, store):
+            log.warning("uploader state belongs to store %s, not %s: ignored",
+                        saved.get("store"), store)
+            saved = {}
+        self.acked: int = int(saved.get("acked", 0))
+        self.last_success_us: int | None = saved.get("last_success_us")
+        self.failures = 0  # consecutive
+        self.last_error: str | None = None
+        self.last_attempt_us: int | None = None
+        self.next_delay_s = 0.0
+        self.sent_batches = 0
+        self.sent_events = 0
+        self.wire_bytes = 0
+        self._prepared: _Prepared | None = None
+        self._wake: asyncio.Event | None = None
+
+    # ------------------------------------------------------------ progress
+    def _save(self) -> None:
+        self.state.save({"store": self.store, "acked": self.acked,
+                         "last_success_us": self.last_success_us})
+
+    def _set_acked(self, ack: Any, last_seq: int) -> None:
+        if not isinstance(ack, int) or ack < 0:
+            return
+        if ack > last_seq:
+            log.error("the cloud holds seq %d but the journal ends at %d", ack, last_seq)
+            ack = last_seq
+        if ack != self.acked:
+            if ack < self.acked:
+                log.warning("the cloud holds only up to seq %d (we had %d): resending", ack,
+                            self.acked)
+            self.acked = ack
+            if self._prepared is not None and self._prepared.after != ack:
+                self._prepared = None
+            self._save()
+
+    # ------------------------------------------------------------ one attempt
+    async def _prepare(self, after: int) -> _Prepared | None:
+        envs = await self.source.read(after, self.max_events)
+        if not envs:
+            return None
+        if envs[0].seq != after + 1:
+            raise RuntimeError(f"the journal does not continue after seq {after}")
+        size, n = 0, 0
+        for e in envs:
+            size += len(e.body) + 160
+            n += 1
+            if size > self.max_bytes and n > 1:
+                n -= 1
+                break
+        envs = envs[:n]
+        raw = encode_batch(self.store, envs, self.hash_bytes)
+        return _Prepared(after, envs[-1].seq, len(envs), compress(raw, self.level), len(raw))
+
+    def _backoff(self) -> float:
+        hi = min(self.backoff_cap_s, self.backoff_base_s * (2 ** min(self.failures, 30)))
+        return self.rng.uniform(self.backoff_base_s, max(hi, self.backoff_base_s))
+
+    def _fail(self, why: str) -> str:
+        self.failures += 1
+        self.last_error = why
+        self.next_delay_s = self._backoff()
+        return "failed"
+
+    async def step(self) -> str:
+        """One attempt. Returns ``idle`` (nothing to send), ``sent`` (the cloud acknowledged
+        progress), ``retry`` (resend at once: the cloud asked for another range) or ``failed``."""
+        self.last_attempt_us = self.clock.now_us()
+        last_seq = await self.source.last_seq()
+        if self.acked > last_seq:  # the journal is shorter than what we believed acknowledged
+            self._set_acked(last_seq, last_seq)
+        if self.acked >= last_seq:
+            self.failures, self.next_delay_s = 0, 0.0
+            return "idle"
+        p = self._prepared if self._prepared and self._prepared.after == self.acked else None
+        if p is None:
+            p = await self._prepare(self.acked)
+            if p is None:
+                return "idle"
+        self._prepared = None
+        headers = signed_headers(self.secret, self.store, self.clock.now_us() // 1_000_000, p.body)
+        send = asyncio.ensure_future(self.transport.send(headers, p.body))
+        nxt: _Prepared | None = None
+        if self.prefetch and p.last < last_seq:
+            try:
+                nxt = await self._prepare(p.last)  # built while the request is in flight
+            except Exception:  # pragma: no cover - read failure: just don't prefetch
+                nxt = None
+        try:
+            status, data = await send
+        except TransportError as exc:
+            self._prepared = p  # the same batch goes again (re-signed) on the next attempt
+            return self._fail(str(exc))
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a transport bug must not kill the loop
+            log.exception("upload transport failed")
+            return self._fail(f"{type(exc).__name__}: {exc}")
+        self.wire_bytes += len(p.body)
+        code = data.get("code", "")
+        before = self.acked
+        if status == 200 and data.get("ok"):
+            self._set_acked(data.get("ack"), last_seq)
+            self.last_success_us = self.clock.now_us()
+            self.failures, self.last_error, self.next_delay_s = 0, None, 0.0
+            self.sent_batches += 1
+            self.sent_events += max(0, self.acked - before)
+            self._save()
+            if nxt is not None and nxt.after == self.acked:
+                self._prepared = nxt
+            if self.acked > before:
+                return "sent"
+            if self.acked < before:
+                return "retry"
+            return self._fail("the cloud acknowledged no progress")
+        if "ack" in data and status in (400, 409):
+            self._set_acked(data.get("ack"), last_seq)
+        if status == 409 and code in ("ingest.gap", "auth.replay"):
+            # the cloud holds less than we thought, or a copy of this request got there first
+            self.last_error = code
+            self.next_delay_s = 0.0
+            if nxt is not None and nxt.after == self.acked:
+                self._prepared = nxt
+            return "retry"
+        return self._fail(f"{status} {code or data.get('message', '')}".strip())
+
+    # ------------------------------------------------------------ loop
+    def notify(self) -> None:
+        """New events were committed: wake the loop if it is idle (not while backing off)."""
+        if self._wake is not None:
+            self._wake.set()
+
+    async def _wait(self, stop: asyncio.Event, timeout: float, wake: bool) -> None:
+        waits = [asyncio.ensure_future(stop.wait())]
+        if wake and self._wake is not None:
+            waits.append(asyncio.ensure_future(self._wake.wait()))
+        try:
+            await asyncio.wait(waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for w in waits:
+                w.cancel()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Upload until ``stop`` is set: at once while there is a backlog, then on ``notify()`` or
+        every ``interval_s``; after a failure, after a jittered, capped, growing delay."""
+        self._wake = asyncio.Event()
+        while not stop.is_set():
+            self._wake.clear()
+            try:
+                res = await self.step()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.exception("uploader step failed")
+                res = self._fail(f"{type(exc).__name__}: {exc}")
+            if res in ("sent", "retry"):
+                await asyncio.sleep(0)
+                continue
+            if res == "idle":
+                await self._wait(stop, self.interval_s, wake=True)
+            else:
+                await self._wait(stop, self.next_delay_s, wake=False)
+
+    async def drain(self, max_steps: int = 1_000_000) -> int:
+        """Step until nothing is left or an attempt fails; returns the steps taken (for tests)."""
+        for n in range(max_steps):
+            res = await self.step()
+            if res in ("idle", "failed"):
+                return n + 1
+        return max_steps
+
+    # ------------------------------------------------------------ status
+    async def status(self) -> dict[str, Any]:
+        last_seq = await self.source.last_seq()
+        backlog = max(0, last_seq - self.acked)
+        oldest_age_s = None
+        oldest_ts = None
+        if backlog:
+            envs = await self.source.read(self.acked, 1)
+            if envs:
+                oldest_ts = envs[0].ts
+                oldest_age_s = max(0.0, (self.clock.now_us() - oldest_ts) / 1e6)
+        return {"store": self.store, "acked": self.acked, "journal_seq": last_seq,
+                "backlog_events": backlog, "oldest_unsent_ts": oldest_ts,
+                "oldest_unsent_age_s": oldest_age_s, "last_success_us": self.last_success_us,
+                "last_attempt_us": self.last_attempt_us, "failures": self.failures,
+                "last_error": self.last_error, "next_retry_s": self.next_delay_s if self.failures
+                else None, "sent_batches": self.sent_batches, "sent_events": self.sent_events,
+                "wire_bytes": self.wire_bytes}
+
+
+def wire_sizes(envs: Sequence[Envelope], store: str, level: int = 3) -> tuple[int, int]:
+    """(raw, compressed) size of one batch of these events: for benches and docs."""
+    raw = encode_batch(store, envs)
+    return len(raw), len(compress(raw, level))
+

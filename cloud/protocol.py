@@ -1,0 +1,227 @@
+"""The upload wire protocol, shared by the store's uploader and the cloud's ingest endpoint.
+
+Pure Python (hashlib, hmac, orjson, zstandard): the store imports it without aiohttp.
+
+A request is ``POST /v1/ingest`` with
+
+    X-Kassa-Store:      S001                       the store id, as registered at HQ
+    X-Kassa-Timestamp:  1767225600                 Unix seconds (UTC) when the request was signed
+    X-Kassa-Nonce:      9f1c2a...                  16 random bytes, hex: each request is unique
+    X-Kassa-Signature:  hex(HMAC-SHA256(secret,
+                            "kassa-v1\\n" + store + "\\n" + timestamp + "\\n" + nonce + "\\n" + body))
+    Content-Type:       application/vnd.kassa.batch   (or application/json, see below)
+    X-Kassa-Encoding:   zstd                       (optional; the body as sent is what is signed)
+
+The batch (after zstd decompression) is one JSON header line, then the event bodies concatenated::
+
+    {"v":1,"store":"S001","first":101,"n":3,"hb":8,"last":"<64 hex>",
+     "id":[...],"ts":[t0, t1-t0, ...],"kind":[...],"ver":[...],"staff":[...],"till":[...],
+     "ip":[...],"agg":[...],"h":["<2*hb hex>", ...],"len":[...]}\\n
+    <body 1><body 2>...<body n>
+
+Events are consecutive seqs ``first .. first+n-1``; ``ts`` is delta-encoded; ``h`` holds the first
+``hb`` bytes of each event's chain hash and ``last`` the full hash of the last event. The cloud
+recomputes every hash from the chain it holds (``domain.events.chain_hash``), so a truncated hash per
+event is enough to find the first event that does not chain; column-wise layout lets zstd compress
+repeated kinds, tills and staff to almost nothing.
+
+``application/json`` (uncompressed or zstd) is also accepted for simple clients and the benchmark's
+baseline: ``{"store": "S001", "events": [Envelope.to_wire(), ...]}``.
+
+The answer is JSON: ``{"ok": true, "ack": <highest contiguous seq held>, "accepted": k,
+"duplicates": d}`` (200), or ``{"ok": false, "code": "...", "message": "...", "ack": ...}`` with 400
+(malformed), 401 (unknown store, bad signature, clock outside the window), 403 (body names another
+store), 409 (``auth.replay``, ``ingest.gap``, ``ingest.conflict``, ``ingest.chain_broken``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import msgspec
+import orjson
+import zstandard
+
+from domain.events import Envelope
+
+__all__ = [
+    "BATCH_TYPE", "JSON_TYPE", "H_STORE", "H_TS", "H_SIG", "H_ENC", "H_NONCE", "WINDOW_S", "MAX_BODY", "MAX_RAW",
+    "sign", "signed_headers", "verify_signature", "encode_batch", "decode_batch", "decode_json",
+    "compress", "decompress", "Batch", "ProtocolError",
+]
+
+BATCH_TYPE = "application/vnd.kassa.batch"
+JSON_TYPE = "application/json"
+H_STORE = "X-Kassa-Store"
+H_TS = "X-Kassa-Timestamp"
+H_SIG = "X-Kassa-Signature"
+H_NONCE = "X-Kassa-Nonce"
+# not Content-Encoding: HTTP servers would decode that before the signature could be checked
+H_ENC = "X-Kassa-Encoding"
+WINDOW_S = 300  # a request signed more than this far from the cloud's clock is refused
+MAX_BODY = 64 * 1024 * 1024  # bytes on the wire
+MAX_RAW = 256 * 1024 * 1024  # bytes after decompression
+
+_cctx: dict[int, zstandard.ZstdCompressor] = {}
+
+
+class ProtocolError(ValueError):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+
+
+def _msg(store: str, ts: int | str, nonce: str, body: bytes) -> bytes:
+    return (b"kassa-v1\n" + store.encode() + b"\n" + str(ts).encode() + b"\n" + nonce.encode()
+            + b"\n" + body)
+
+
+def sign(secret: bytes, store: str, ts: int | str, nonce: str, body: bytes) -> str:
+    return hmac.new(secret, _msg(store, ts, nonce, body), hashlib.sha256).hexdigest()
+
+
+def verify_signature(secret: bytes, store: str, ts: str, nonce: str, body: bytes, sig: str) -> bool:
+    return hmac.compare_digest(sign(secret, store, ts, nonce, body), sig.lower())
+
+
+def signed_headers(secret: bytes, store: str, now_s: int, body: bytes,
+                   content_type: str = BATCH_TYPE, encoding: str | None = "zstd",
+                   nonce: str | None = None) -> dict[str, str]:
+    nonce = nonce if nonce is not None else os.urandom(16).hex()
+    h = {H_STORE: store, H_TS: str(now_s), H_NONCE: nonce,
+         H_SIG: sign(secret, store, now_s, nonce, body), "Content-Type": content_type}
+    if encoding:
+        h[H_ENC] = encoding
+    return h
+
+
+def compress(raw: bytes, level: int = 3) -> bytes:
+    c = _cctx.get(level)
+    if c is None:
+        c = _cctx[level] = zstandard.ZstdCompressor(level=level, write_content_size=True)
+    return c.compress(raw)
+
+
+def decompress(data: bytes, limit: int = MAX_RAW) -> bytes:
+    try:
+        params = zstandard.get_frame_parameters(data)
+        if params.content_size > limit:
+            raise ProtocolError("ingest.too_large", "the batch is too large once decompressed")
+        return zstandard.ZstdDecompressor().decompress(data, max_output_size=limit)
+    except zstandard.ZstdError as exc:
+        raise ProtocolError("ingest.bad_encoding", f"not a zstd frame: {exc}") from None
+
+
+# ---------------------------------------------------------------- batch codec
+
+def encode_batch(store: str, envs: Sequence[Envelope], hash_bytes: int = 8) -> bytes:
+    """The uncompressed batch for consecutive envelopes (see the module doc)."""
+    if not envs:
+        raise ValueError("an empty batch")
+    ts, prev = [], 0
+    for e in envs:
+        ts.append(e.ts - prev)
+        prev = e.ts
+    head = {
+        "v": 1, "store": store, "first": envs[0].seq, "n": len(envs), "hb": hash_bytes,
+        "last": envs[-1].hash.hex(),
+        "id": [e.id for e in envs], "ts": ts, "kind": [e.kind for e in envs],
+        "ver": [e.v for e in envs], "staff": [e.staff for e in envs],
+        "till": [e.till for e in envs], "ip": [e.ip for e in envs], "agg": [e.agg for e in envs],
+        "h": [e.hash[:hash_bytes].hex() for e in envs], "len": [len(e.body) for e in envs],
+    }
+    return orjson.dumps(head) + b"\n" + b"".join(e.body for e in envs)
+
+
+@dataclass(slots=True)
+class Batch:
+    store: str
+    rows: list[tuple]  # (seq, id, ts, kind, v, staff, till, ip, agg, body) in seq order
+    prefixes: list[bytes]  # per event, the first ``hb`` bytes of its hash (empty: not given)
+    last: bytes  # full hash of the last event (b"" if not given)
+
+    @property
+    def first(self) -> int:
+        return self.rows[0][0]
+
+    @property
+    def last_seq(self) -> int:
+        return self.rows[-1][0]
+
+
+def _bad(msg: str) -> ProtocolError:
+    return ProtocolError("ingest.bad_batch", msg)
+
+
+def decode_batch(raw: bytes) -> Batch:
+    nl = raw.find(b"\n")
+    if nl < 0:
+        raise _bad("no header line")
+    try:
+        h = orjson.loads(raw[:nl])
+        if h.get("v") != 1:
+            raise _bad("unknown batch version")
+        store, first, n, hb = str(h["store"]), int(h["first"]), int(h["n"]), int(h["hb"])
+        cols = [h[k] for k in ("id", "ts", "kind", "ver", "staff", "till", "ip", "agg", "h", "len")]
+        last = bytes.fromhex(h["last"])
+    except ProtocolError:
+        raise
+    except Exception as exc:
+        raise _bad(f"bad header: {exc}") from None
+    if n < 1 or first < 1 or not 4 <= hb <= 32 or any(len(c) != n for c in cols):
+        raise _bad("inconsistent header")
+    ids, tss, kinds, vers, staffs, tills, ips, aggs, hs, lens = cols
+    rows: list[tuple] = []
+    prefixes: list[bytes] = []
+    pos, t = nl + 1, 0
+    mv = memoryview(raw)
+    try:
+        for i in range(n):
+            t += tss[i]
+            ln = lens[i]
+            body = bytes(mv[pos:pos + ln])
+            if len(body) != ln:
+                raise _bad("truncated bodies")
+            pos += ln
+            rows.append((first + i, ids[i], t, kinds[i], vers[i], staffs[i], tills[i], ips[i],
+                         aggs[i], body))
+            prefixes.append(bytes.fromhex(hs[i]))
+    except ProtocolError:
+        raise
+    except Exception as exc:
+        raise _bad(f"bad columns: {exc}") from None
+    if pos != len(raw):
+        raise _bad("trailing bytes after the bodies")
+    for r in rows:
+        if not (isinstance(r[1], str) and isinstance(r[2], int) and isinstance(r[3], str)
+                and isinstance(r[4], int) and all(isinstance(x, str) for x in r[5:9])):
+            raise _bad("a column has the wrong type")
+    return Batch(store, rows, prefixes, last)
+
+
+def decode_json(raw: bytes) -> Batch:
+    """The simple form: ``{"store": ..., "events": [Envelope.to_wire(), ...]}``."""
+    try:
+        d = orjson.loads(raw)
+        store = str(d["store"])
+        rows, prefixes = [], []
+        for e in d["events"]:
+            body = e["body"]
+            body = body.encode() if isinstance(body, str) else msgspec.json.encode(body)
+            rows.append((int(e["seq"]), str(e["id"]), int(e["ts"]), str(e["kind"]), int(e["v"]),
+                         str(e["staff"]), str(e["till"]), str(e["ip"]), str(e["agg"]), body))
+            prefixes.append(bytes.fromhex(e["hash"]))
+    except Exception as exc:
+        raise _bad(f"bad JSON batch: {exc}") from None
+    if not rows:
+        raise _bad("no events")
+    return Batch(store, rows, prefixes, prefixes[-1] if len(prefixes[-1]) == 32 else b"")
+
+
+def envelope_rows(envs: Sequence[Envelope]) -> list[dict[str, Any]]:
+    return [e.to_wire() for e in envs]

@@ -1,0 +1,447 @@
+"""HQ's warehouse: every held event flattened (``analytics.flatten``) into hive-partitioned Parquet.
+
+Layout::
+
+    <data>/warehouse/<table>/store=<id>/day=<YYYY-MM-DD>/seq-<first>-<last>.parquet
+
+``day`` is the store's business day (its zone from the registry). Each export covers the seq range
+``exported+1 .. held`` of one store and writes one file per (table, day) named after that range, then
+records ``exported`` in the store's event file — so a crash mid-export leaves files beyond
+``exported`` that are deleted on the next start, and nothing is ever written twice. Compaction merges
+the files of a partition into one ``seq-<min>-<max>.parquet`` and then removes its inputs; a crash in
+between leaves inputs whose range lies inside the merged file's, which the next start removes.
+Exports and compactions take a lock file (``warehouse/.lock``) so the CLI and a running server can't
+interleave.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import logging
+import os
+import re
+import sqlite3
+import threading
+import time
+from concurrent.futures import Executor
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterator
+
+import polars as pl
+
+from analytics.flatten import TABLES, flatten
+from domain.events import Envelope
+
+__all__ = ["Warehouse", "FILE_RE"]
+
+log = logging.getLogger(__name__)
+
+FILE_RE = re.compile(r"^seq-(\d{12})-(\d{12})\.parquet$")
+COLS = "seq, id, ts, kind, v, staff, till, ip, agg, body, hash"
+
+
+def _fname(first: int, last: int) -> str:
+    return f"seq-{first:012d}-{last:012d}.parquet"
+
+
+def _iso(us: int | None) -> str | None:
+    if us is None:
+        return None
+    return datetime.fromtimestamp(us / 1e6, tz=timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def _write_parquet(df: pl.DataFrame, path: Path) -> None:
+    tmp = path.with_name("." + path.name + ".tmp")
+    df.write_parquet(tmp, compression="zstd", statistics=True)
+    fd = os.open(tmp, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class Warehouse:
+    def __init__(self, data_dir: Path | str, registry: Any, clock: Any, delay_s: float = 1.0,
+                 chunk: int = 200_000, auto_compact_files: int = 16) -> None:
+        self.data = Path(data_dir)
+        self.root = self.data / "warehouse"
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.registry = registry
+        self.clock = clock
+        self.delay_s = delay_s
+        self.chunk = chunk
+        self.auto_compact_files = auto_compact_files
+        self.ingestor: Any = None  # set by make_app; used for upload times
+        self._lock = threading.RLock()
+        self._cons: dict[str, sqlite3.Connection] = {}
+        self._dirty: set[str] = set()
+        self._dirty_guard = threading.Lock()
+        self._cleaned: set[str] = set()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._event: asyncio.Event | None = None
+        self._task: asyncio.Task | None = None
+        self._executor: Executor | None = None
+        self.exported_events = 0
+        self.export_s = 0.0
+        self.files_written = 0
+        self.compactions = 0
+
+    # ------------------------------------------------------------ store files
+    def _log_path(self, store: str) -> Path:
+        return self.data / "stores" / store / "events.sqlite"
+
+    def _con(self, store: str) -> sqlite3.Connection | None:
+        con = self._cons.get(store)
+        if con is None:
+            path = self._log_path(store)
+            if not path.exists():
+                return None
+            con = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+            con.execute("PRAGMA busy_timeout=30000")
+            con.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+            self._cons[store] = con
+        return con
+
+    def exported(self, store: str) -> int:
+        con = self._con(store)
+        if con is None:
+            return 0
+        row = con.execute("SELECT value FROM meta WHERE key = 'exported'").fetchone()
+        return int(row[0]) if row else 0
+
+    def _set_exported(self, store: str, seq: int) -> None:
+        con = self._con(store)
+        assert con is not None
+        con.execute("INSERT INTO meta(key, value) VALUES ('exported', ?) "
+                    "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (str(seq),))
+
+    def held(self, store: str) -> int:
+        con = self._con(store)
+        if con is None:
+            return 0
+        return con.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0]
+
+    def store_ids(self) -> list[str]:
+        d = self.data / "stores"
+        return sorted(p.name for p in d.iterdir() if (p / "events.sqlite").exists()) \
+            if d.exists() else []
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        with self._lock:
+            fd = os.open(self.root / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                yield
+            finally:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+                os.close(fd)
+
+    def partitions(self, store: str | None = None) -> Iterator[Path]:
+        for t in TABLES:
+            tdir = self.root / t
+            if not tdir.exists():
+                continue
+            for sdir in sorted(tdir.glob("store=*")):
+                if store and sdir.name != f"store={store}":
+                    continue
+                for ddir in sorted(sdir.glob("day=*")):
+                    yield ddir
+
+    @staticmethod
+    def _files(part: Path) -> list[tuple[int, int, Path]]:
+        out = []
+        for p in part.iterdir():
+            m = FILE_RE.match(p.name)
+            if m:
+                out.append((int(m.group(1)), int(m.group(2)), p))
+        out.sort()
+        return out
+
+    def _cleanup(self, store: str) -> None:
+        """Remove what a crash left: temp files, files beyond ``exported``, compaction inputs."""
+        exported = self.exported(store)
+        for part in self.partitions(store):
+            for p in part.glob(".*.tmp"):
+                p.unlink(missing_ok=True)
+            files = self._files(part)
+            for first, last, p in files:
+                if first > exported:
+                    log.warning("removing %s: exported after the last recorded export", p)
+                    p.unlink(missing_ok=True)
+            files = self._files(part)
+            for a in files:
+                for b in files:
+                    if a is not b and b[0] <= a[0] and a[1] <= b[1] and (a[0], a[1]) != (b[0], b[1]):
+                        log.warning("removing %s: already merged into %s", a[2], b[2].name)
+                        a[2].unlink(missing_ok=True)
+                        break
+        self._cleaned.add(store)
+
+    # ------------------------------------------------------------ export
+    def export_store(self, store: str) -> int:
+        """Flatten and write everything held past ``exported``; returns the events exported."""
+        with self._locked():
+            if store not in self._cleaned:
+                self._cleanup(store)
+            con = self._con(store)
+            if con is None:
+                return 0
+            entry = self.registry.store(store)
+            zone = entry.zone if entry else "UTC"
+            total = 0
+            t0 = time.perf_counter()
+            while True:
+                exported = self.exported(store)
+                rows = con.execute(f"SELECT {COLS} FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
+                                   (exported, self.chunk)).fetchall()
+                if not rows:
+                    break
+                first, last = rows[0][0], rows[-1][0]
+                envs = [Envelope(*r) for r in rows]
+                frames = flatten(envs, store, zone)
+                dirs = set()
+                for table, df in frames.items():
+                    if not df.height:
+                        continue
+                    for (day,), part in df.group_by(["business_day"], maintain_order=True):
+                        d = self.root / table / f"store={store}" / f"day={day.isoformat()}"
+                        d.mkdir(parents=True, exist_ok=True)
+                        _write_parquet(part, d / _fname(first, last))
+                        self.files_written += 1
+                        dirs.add(d)
+                for d in dirs:
+                    _fsync_dir(d)
+                self._set_exported(store, last)
+                total += len(rows)
+            self.exported_events += total
+            self.export_s += time.perf_counter() - t0
+            return total
+
+    def export_all(self) -> int:
+        n = 0
+        for s in self.store_ids():
+            n += self.export_store(s)
+        return n
+
+    # ------------------------------------------------------------ compaction
+    def compact(self, store: str | None = None, min_files: int = 2,
+                max_bytes: int = 512 * 1024 * 1024) -> dict[str, int]:
+        """Merge each partition's files into one (partitions with at least ``min_files``)."""
+        merged = parts = 0
+        with self._locked():
+            for s in ([store] if store else self.store_ids()):
+                if s not in self._cleaned:
+                    self._cleanup(s)
+            for part in list(self.partitions(store)):
+                files = self._files(part)
+                if len(files) < min_files:
+                    continue
+                small = [f for f in files if f[2].stat().st_size < max_bytes]
+                if len(small) < min_files:
+                    continue
+                df = pl.concat([pl.read_parquet(f[2]) for f in small], how="vertical")
+                df = df.sort("seq", maintain_order=True)
+                first, last = min(f[0] for f in small), max(f[1] for f in small)
+                target = part / _fname(first, last)
+                _write_parquet(df, target)
+                _fsync_dir(part)
+                for f in small:
+                    if f[2] != target:
+                        f[2].unlink(missing_ok=True)
+                _fsync_dir(part)
+                merged += len(small)
+                parts += 1
+            self.compactions += parts
+        return {"partitions": parts, "files_merged": merged}
+
+    def _maybe_compact(self) -> None:
+        for part in list(self.partitions()):
+            if len(self._files(part)) >= self.auto_compact_files:
+                self.compact(min_files=self.auto_compact_files)
+                return
+
+    # ------------------------------------------------------------ background
+    def mark_dirty(self, store: str, held: int = 0) -> None:
+        """Called (from any thread) after a store's batch was committed."""
+        with self._dirty_guard:
+            self._dirty.add(store)
+        if self._loop is not None and self._event is not None:
+            try:
+                self._loop.call_soon_threadsafe(self._event.set)
+            except RuntimeError:  # loop closed
+                pass
+
+    def start(self, executor: Executor) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._event = asyncio.Event()
+        self._executor = executor
+        for s in self.store_ids():  # catch up after a restart
+            self._dirty.add(s)
+        if self._dirty:
+            self._event.set()
+        self._task = asyncio.ensure_future(self._run())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except (asyncio.CancelledError, Exception):
+                pass
+            self._task = None
+        with self._lock:
+            for con in self._cons.values():
+                con.close()
+            self._cons.clear()
+
+    def _take_dirty(self) -> list[str]:
+        with self._dirty_guard:
+            out = sorted(self._dirty)
+            self._dirty.clear()
+        return out
+
+    def _export_dirty(self) -> int:
+        n = 0
+        for s in self._take_dirty():
+            try:
+                n += self.export_store(s)
+            except Exception:
+                log.exception("warehouse export of %s failed; will retry", s)
+                self.mark_dirty(s)
+        if n:
+            self._maybe_compact()
+        return n
+
+    async def _run(self) -> None:
+        assert self._event is not None
+        while True:
+            await self._event.wait()
+            await asyncio.sleep(self.delay_s)
+            self._event.clear()
+            try:
+                await asyncio.get_running_loop().run_in_executor(self._executor, self._export_dirty)
+            except Exception:
+                log.exception("warehouse export failed")
+                await asyncio.sleep(5)
+                self._event.set()
+
+    async def flush(self) -> int:
+        """Export everything held now (the endpoints call this before answering)."""
+        loop = asyncio.get_running_loop()
+        with self._dirty_guard:
+            self._dirty.update(self.store_ids())
+        return await loop.run_in_executor(self._executor, self._export_dirty)
+
+    # ------------------------------------------------------------ queries
+    def _glob(self, table: str) -> str | None:
+        tdir = self.root / table
+        if not tdir.exists() or not any(tdir.glob("store=*/day=*/seq-*.parquet")):
+            return None
+        return str(tdir / "store=*" / "day=*" / "seq-*.parquet")
+
+    def _duck(self) -> Any:
+        import duckdb
+        con = duckdb.connect(":memory:")
+        con.execute("SET threads TO 2")
+        return con
+
+    def revenue(self, store: str | None = None, day_from: str | None = None,
+                day_to: str | None = None) -> list[dict[str, Any]]:
+        """Revenue per store and business day: orders, sales (sum of order totals), discount,
+        tax, refunds (sum of refunded amounts), net = sales − refunds. Minor units."""
+        orders, refunds = self._glob("orders"), self._glob("refunds")
+        if orders is None and refunds is None:
+            return []
+        where, args = [], []
+        if store:
+            where.append("store_id = ?")
+            args.append(store)
+        if day_from:
+            where.append("business_day >= CAST(? AS DATE)")
+            args.append(day_from)
+        if day_to:
+            where.append("business_day <= CAST(? AS DATE)")
+            args.append(day_to)
+        w = (" WHERE " + " AND ".join(where)) if where else ""
+        o_sql = (f"SELECT store_id, business_day, any_value(currency) AS currency, count(*) AS n, "
+                 f"sum(total) AS sales, sum(discount) AS discount, sum(tax) AS tax "
+                 f"FROM read_parquet('{orders}', hive_partitioning=true){w} GROUP BY ALL"
+                 if orders else
+                 "SELECT NULL::VARCHAR store_id, NULL::DATE business_day, NULL::VARCHAR currency, "
+                 "0::BIGINT n, 0::BIGINT sales, 0::BIGINT discount, 0::BIGINT tax WHERE false")
+        r_sql = (f"SELECT store_id, business_day, any_value(currency) AS currency, count(*) AS n, "
+                 f"sum(amount) AS amount FROM read_parquet('{refunds}', hive_partitioning=true){w} "
+                 f"GROUP BY ALL" if refunds else
+                 "SELECT NULL::VARCHAR store_id, NULL::DATE business_day, NULL::VARCHAR currency, "
+                 "0::BIGINT n, 0::BIGINT amount WHERE false")
+        sql = (f"WITH o AS ({o_sql}), r AS ({r_sql}) "
+               "SELECT coalesce(o.store_id, r.store_id), coalesce(o.business_day, r.business_day), "
+               "coalesce(o.currency, r.currency, ''), coalesce(o.n, 0), coalesce(o.sales, 0), "
+               "coalesce(o.discount, 0), coalesce(o.tax, 0), coalesce(r.n, 0), coalesce(r.amount, 0) "
+               "FROM o FULL OUTER JOIN r ON o.store_id = r.store_id "
+               "AND o.business_day = r.business_day ORDER BY 1, 2")
+        con = self._duck()
+        try:
+            n_args = args * ((1 if orders else 0) + (1 if refunds else 0))
+            rows = con.execute(sql, n_args).fetchall()
+        finally:
+            con.close()
+        out = []
+        for s, day, cur, n, sales, disc, tax, rn, ramount in rows:
+            out.append({"store": s, "day": day.isoformat(), "currency": cur, "orders": int(n),
+                        "sales": int(sales), "discount": int(disc), "tax": int(tax),
+                        "refunds": int(rn), "refunded": int(ramount),
+                        "net": int(sales) - int(ramount)})
+        return out
+
+    def member_balance(self, member: str) -> dict[str, Any]:
+        """Sum of the member's wallet movements per store, as of each store's last upload."""
+        glob = self._glob("wallet_movements")
+        rows: list[tuple] = []
+        if glob is not None:
+            con = self._duck()
+            try:
+                rows = con.execute(
+                    f"SELECT store_id, sum(amount), count(*), epoch_us(max(ts)) FROM read_parquet('{glob}', "
+                    f"hive_partitioning=true) WHERE member = ? GROUP BY store_id ORDER BY store_id",
+                    [member]).fetchall()
+            finally:
+                con.close()
+        stores = []
+        for s, bal, n, last_ts in rows:
+            st = self.ingestor.store_status(s) if self.ingestor else {}
+            stores.append({"store": s, "balance": int(bal), "movements": int(n),
+                           "last_movement": _iso(last_ts),
+                           "last_upload_us": st.get("last_upload_us"),
+                           "last_upload": _iso(st.get("last_upload_us")),
+                           "last_event": _iso(st.get("last_event_ts"))})
+        as_of = max((x["last_upload_us"] or 0 for x in stores), default=None) or None
+        return {"member": member, "found": bool(stores),
+                "balance": sum(x["balance"] for x in stores), "stores": stores,
+                "as_of_us": as_of, "as_of": _iso(as_of)}
+
+    def as_of(self) -> dict[str, str | None]:
+        if self.ingestor is None:
+            return {}
+        return {s: _iso(self.ingestor.store_status(s).get("last_upload_us"))
+                for s in self.store_ids()}
+
+    def stats(self) -> dict[str, Any]:
+        return {"exported_events": self.exported_events, "export_s": round(self.export_s, 3),
+                "files_written": self.files_written, "compactions": self.compactions}
