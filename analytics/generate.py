@@ -151,7 +151,7 @@ def generate(days: int = 14, start: date = date(2024, 3, 4), seed: int = 7, plan
 
     # ---- opening stock, members
     def receive(sku: str, ts: int) -> None:
-        qty = 200_000 if products[sku]["unit"] == "kg" else 400
+        qty = 600_000 if products[sku]["unit"] == "kg" else 1500
         w.emit(StockReceived(sku, qty, reference="PO"), ts, shop.manager, "T9", shop.ip("T9"))
         stock[sku] = stock.get(sku, 0) + qty
 
@@ -305,7 +305,10 @@ def generate(days: int = 14, start: date = date(2024, 3, 4), seed: int = 7, plan
 
             def small_void(h=h, mi=rng.randint(1, 59)):
                 staff, till = rng.choice(staff_at(h))
-                void(_us(day, h, mi, 0, zone), staff, till, pick_lines(rng.randint(1, 2)))
+                cheap = [sk for sk in skus[:60] if products[sk]["category"] in
+                         ("drinks", "snacks", "bakery", "dairy")]
+                void(_us(day, h, mi, 0, zone), staff, till,
+                     [line(i + 1, rng.choice(cheap), 1) for i in range(rng.randint(1, 2))])
             at(_us(day, h, 0, 0, zone) + rng.randint(60_000_000, 3_500_000_000), small_void)
         # after-sales refunds of earlier days' orders (~1 %)
         if orders_by_day:
@@ -326,7 +329,7 @@ def generate(days: int = 14, start: date = date(2024, 3, 4), seed: int = 7, plan
         # stock: replenish low items at 07:50, count a few
         def replenish():
             for sku in skus:
-                low = 40_000 if products[sku]["unit"] == "kg" else 80
+                low = 300_000 if products[sku]["unit"] == "kg" else 700
                 if stock.get(sku, 0) < low:
                     receive(sku, _us(day, 7, 50, 0, zone))
             for sku in rng.sample(skus, 3):
@@ -339,7 +342,7 @@ def generate(days: int = 14, start: date = date(2024, 3, 4), seed: int = 7, plan
 
         if plant:
             _plant(d, day, at, sell, refund, void, pick_lines, line, rng, shop, zone, w, drawer,
-                   planted, products, stock, members, today)
+                   planted, products, stock, members, today, receive)
 
         for t in tills + [shop.aftersales_till]:
             def closed(t=t, ts=_us(day, shop.close_hour, 20, 0, zone)):
@@ -355,7 +358,7 @@ def generate(days: int = 14, start: date = date(2024, 3, 4), seed: int = 7, plan
 
 
 def _plant(d, day, at, sell, refund, void, pick_lines, line, rng, shop, zone, w, drawer, planted,
-           products, stock, members, today) -> None:
+           products, stock, members, today, receive) -> None:
     """Plant the anomalies of day ``d`` (each kind on its own day, so they do not mask each
     other; several kinds per day once the history is long enough to have a baseline)."""
     us = lambda h, m, s=0: _us(day, h, m, s, zone)  # noqa: E731
@@ -413,7 +416,8 @@ def _plant(d, day, at, sell, refund, void, pick_lines, line, rng, shop, zone, w,
             at(us(18, 22), fn)
         elif kind == "total_outlier":
             def fn():
-                lines = [line(i + 1, f"P{190 + i:04d}", 30) for i in range(8)]
+                elec = [sk for sk in products if products[sk]["category"] == "electronics"]
+                lines = [line(i + 1, sk, 20) for i, sk in enumerate(elec[-8:])]
                 o = sell(us(10, 17), "c5", "T3", lines, pay="card")
                 planted.append(("total_outlier", o.order_id))
             at(us(10, 17), fn)
@@ -424,7 +428,11 @@ def _plant(d, day, at, sell, refund, void, pick_lines, line, rng, shop, zone, w,
             at(us(2, 31), fn)
         elif kind == "unusual_till_ip":
             def fn():
-                o = sell(us(19, 3), "c1", "T3", pick_lines(2), pay="card", ip="192.168.7.77")
+                # a morning cashier, late, on another shift's till, from an unknown address
+                staff = ["c1", "c2", "c5"][d % 3]
+                till = {"c1": "T2", "c2": "T3", "c5": "T1"}[staff]
+                o = sell(us(19, 3), staff, till, pick_lines(2), pay="card",
+                         ip=f"192.168.7.{d % 200 + 20}")
                 planted.append(("unusual_till_ip", o.order_id))
             at(us(19, 3), fn)
         elif kind == "topup_cash_refund":
@@ -455,6 +463,7 @@ def _plant(d, day, at, sell, refund, void, pick_lines, line, rng, shop, zone, w,
                 o = sell(us(15, 44), "c4", "T2", [line(1, sku, short + (500 if unit == "kg"
                                                                        else 3))], pay="card")
                 planted.append(("negative_stock_sale", o.order_id))
+                receive(sku, us(15, 50))  # the delivery the shelf already had
             at(us(15, 44), fn)
 
 
