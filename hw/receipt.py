@@ -24,6 +24,7 @@ from typing import Any, Callable, Mapping
 from babel.dates import format_datetime
 from babel.numbers import format_decimal, format_percent
 
+from domain.errors import InvalidInput
 from domain.money import format_money
 from hw.labels import base_lang, is_rtl, label, locale_of
 
@@ -191,6 +192,14 @@ def layout_row(r: Row, columns: int) -> list[str]:
 Translator = Callable[[str, str], str]
 
 
+def _i(value: Any) -> int:
+    """Money and quantities are integers (minor units, pieces, grams); floats are refused."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidInput("money.not_integer", "amounts must be integer minor units",
+                           got=type(value).__name__)
+    return value
+
+
 class _Fmt:
     def __init__(self, currency: str, lang: str, translate: Translator | None) -> None:
         self.currency = currency
@@ -199,10 +208,10 @@ class _Fmt:
         self._t = translate
 
     def money(self, amount: int) -> str:
-        return format_money(int(amount), self.currency, self.locale)
+        return format_money(_i(amount), self.currency, self.locale)
 
     def neg(self, amount: int) -> str:
-        return format_money(-int(amount), self.currency, self.locale)
+        return format_money(-_i(amount), self.currency, self.locale)
 
     def l(self, key: str) -> str:  # noqa: E743 - label
         if self._t is not None:
@@ -212,14 +221,14 @@ class _Fmt:
         return label(self.lang, key)
 
     def qty(self, line: Mapping[str, Any]) -> str:
-        q = int(line.get("qty", 0))
+        q = _i(line.get("qty", 0))
         if line.get("unit") == "kg":
             kg = format_decimal(Decimal(q).scaleb(-3), format="#,##0.000", locale=self.locale)
-            return f"{kg} kg × {self.money(int(line.get('unit_price', 0)))}/kg"
-        return f"{q} × {self.money(int(line.get('unit_price', 0)))}"
+            return f"{kg} kg × {self.money(_i(line.get('unit_price', 0)))}/kg"
+        return f"{q} × {self.money(_i(line.get('unit_price', 0)))}"
 
     def pct(self, rate_bp: int) -> str:
-        return format_percent(Decimal(int(rate_bp)).scaleb(-4), format="#,##0.##%", locale=self.locale)
+        return format_percent(Decimal(_i(rate_bp)).scaleb(-4), format="#,##0.##%", locale=self.locale)
 
     def when(self, when_us: int | None, zone: str) -> str:
         if not when_us:
@@ -307,35 +316,35 @@ def build_receipt(order: Mapping[str, Any], store: Any, lang: str = "en", *,
     lines = list(order.get("lines") or ())
     for line in lines:
         rows.append(Row("text", line_name(line, lang)))
-        rows.append(Row("pair", f.qty(line), f.money(int(line.get("base", 0))), indent=2))
-        if int(line.get("discount", 0)):
-            rows.append(Row("pair", f.l("discount"), f.neg(int(line["discount"])), indent=2))
+        rows.append(Row("pair", f.qty(line), f.money(_i(line.get("base", 0))), indent=2))
+        if _i(line.get("discount", 0)):
+            rows.append(Row("pair", f.l("discount"), f.neg(_i(line["discount"])), indent=2))
     rows.append(Row("rule"))
-    rows.append(Row("pair", f.l("subtotal"), f.money(int(order.get("subtotal", 0)))))
-    if int(order.get("discount", 0)):
-        rows.append(Row("pair", f.l("discount"), f.neg(int(order["discount"]))))
+    rows.append(Row("pair", f.l("subtotal"), f.money(_i(order.get("subtotal", 0)))))
+    if _i(order.get("discount", 0)):
+        rows.append(Row("pair", f.l("discount"), f.neg(_i(order["discount"]))))
     # tax by rate
     by_rate: dict[int, int] = {}
     for line in lines:
-        by_rate[int(line.get("rate_bp", 0))] = by_rate.get(int(line.get("rate_bp", 0)), 0) + int(
+        by_rate[_i(line.get("rate_bp", 0))] = by_rate.get(_i(line.get("rate_bp", 0)), 0) + _i(
             line.get("tax", 0))
     for rate, tax in sorted(by_rate.items()):
         if rate == 0 and tax == 0:
             continue
         name = f"{f.l('tax_incl') if inclusive else f.l('tax')} {f.pct(rate)}"
         rows.append(Row("pair", name, f.money(tax)))
-    rows.append(Row("pair", f.l("total"), f.money(int(order.get("total", 0))), big=True, bold=True))
-    if int(order.get("rounding", 0)):
-        rows.append(Row("pair", f.l("rounding"), f.money(int(order["rounding"]))))
+    rows.append(Row("pair", f.l("total"), f.money(_i(order.get("total", 0))), big=True, bold=True))
+    if _i(order.get("rounding", 0)):
+        rows.append(Row("pair", f.l("rounding"), f.money(_i(order["rounding"]))))
     rows.append(Row("rule"))
     cash = False
     for p in order.get("payments") or ():
-        rows.append(Row("pair", _tender_label(p, f), f.money(int(p.get("amount", 0)))))
+        rows.append(Row("pair", _tender_label(p, f), f.money(_i(p.get("amount", 0)))))
         if p.get("kind") == "cash":
             cash = True
-            if int(p.get("tendered", 0)) and int(p.get("tendered", 0)) != int(p.get("amount", 0)):
-                rows.append(Row("pair", f.l("tendered"), f.money(int(p["tendered"])), indent=2))
-    change = int(order.get("change", 0))
+            if _i(p.get("tendered", 0)) and _i(p.get("tendered", 0)) != _i(p.get("amount", 0)):
+                rows.append(Row("pair", f.l("tendered"), f.money(_i(p["tendered"])), indent=2))
+    change = _i(order.get("change", 0))
     if change:
         rows.append(Row("pair", f.l("change"), f.money(change), big=True, bold=True))
     member = str(order.get("member") or "")
@@ -344,11 +353,11 @@ def build_receipt(order: Mapping[str, Any], store: Any, lang: str = "en", *,
         if member:
             rows.append(Row("pair", f.l("member"), member))
         if member_balance is not None:
-            rows.append(Row("pair", f.l("balance"), f.money(int(member_balance))))
+            rows.append(Row("pair", f.l("balance"), f.money(_i(member_balance))))
     rows.append(Row("blank"))
     rows.append(Row("text", f.l("thanks"), align="center"))
     rows.extend(_codes(number, qr))
-    return Receipt(tuple(rows), lang, number, "sale", cash, currency, int(order.get("total", 0)),
+    return Receipt(tuple(rows), lang, number, "sale", cash, currency, _i(order.get("total", 0)),
                    {"copy": copy})
 
 
@@ -370,23 +379,23 @@ def build_refund_receipt(refund: Mapping[str, Any], store: Any, lang: str = "en"
     for rl in refund.get("lines") or ():
         ol = by_id.get(rl.get("line_id"), {"sku": rl.get("sku", "")})
         rows.append(Row("text", line_name(ol, lang)))
-        q = int(rl.get("qty", 0))
+        q = _i(rl.get("qty", 0))
         qty = (format_decimal(Decimal(q).scaleb(-3), format="#,##0.000", locale=f.locale) + " kg"
                if ol.get("unit") == "kg" else str(q))
-        rows.append(Row("pair", f"{qty} ×", f.neg(int(rl.get("amount", 0))), indent=2))
+        rows.append(Row("pair", f"{qty} ×", f.neg(_i(rl.get("amount", 0))), indent=2))
     rows.append(Row("rule"))
-    amount = int(refund.get("amount", 0))
+    amount = _i(refund.get("amount", 0))
     rows.append(Row("pair", f.l("refunded"), f.neg(amount), big=True, bold=True))
-    if int(refund.get("rounding", 0)):
-        rows.append(Row("pair", f.l("rounding"), f.money(int(refund["rounding"]))))
+    if _i(refund.get("rounding", 0)):
+        rows.append(Row("pair", f.l("rounding"), f.money(_i(refund["rounding"]))))
     rows.append(Row("rule"))
     cash = False
     for p in refund.get("tenders") or ():
         cash = cash or p.get("kind") == "cash"
-        rows.append(Row("pair", _tender_label(p, f), f.neg(int(p.get("amount", 0)))))
+        rows.append(Row("pair", _tender_label(p, f), f.neg(_i(p.get("amount", 0)))))
     if refund.get("reason"):
         rows.append(Row("pair", f.l("reason"), str(refund["reason"])))
     if member_balance is not None:
-        rows.append(Row("pair", f.l("balance"), f.money(int(member_balance))))
+        rows.append(Row("pair", f.l("balance"), f.money(_i(member_balance))))
     rows.extend(_codes(number, None))
     return Receipt(tuple(rows), lang, number, "refund", cash, currency, -amount, {"copy": copy})
