@@ -301,9 +301,10 @@ def decide(licence: Licence | None, *, last_ok: int | None, high_water: int, now
     """May the shop open its business day?
 
     ``last_ok`` is the *cloud* time of the last check that answered ``ok`` (None: never); grace
-    runs from it or from the licence's own ``issued_at`` (also HQ's time), whichever is later. ``high_water`` is the latest time the store
-    has ever seen; ``tampered`` says a wound-back clock was already detected and no successful online
-    check has cleared it since. ``revoked``/``unknown`` are what the last check result said.
+    runs from it or from the licence's own ``issued_at`` (also HQ's time), whichever is later.
+    ``high_water`` is the latest time the store has ever seen; ``tampered`` says a wound-back clock
+    was already detected and no successful online check has cleared it since.
+    ``revoked``/``unknown`` are what the last check result said.
     """
     if licence is None:
         return Decision(False, "licence.missing", "no licence is installed on this store")
