@@ -255,3 +255,68 @@ def test_money_is_conserved_and_no_balance_goes_negative(steps):
             assert verify_journal(path).ok
         finally:
             ledger.journal.close()
+
+
+# ------------------------------------------------------------------ pure-domain properties
+
+from fractions import Fraction  # noqa: E402
+
+from domain.basket import Basket, Line, price_basket  # noqa: E402
+from domain.book import Book, decide_refund  # noqa: E402
+from domain.events import OrderLine, Payment  # noqa: E402
+
+
+@settings(max_examples=60, deadline=None)
+@given(qty=st.integers(1, 2000), total=st.integers(0, 10**7), rate=st.integers(0, 3000),
+       parts=st.lists(st.integers(1, 2000), min_size=1, max_size=12))
+def test_partial_refunds_of_a_line_are_fair_and_add_up(qty, total, rate, parts):
+    tax = total - total * 10000 // (10000 + rate)
+    line = OrderLine("L1", "X", {"en": "x"}, "", "each", qty, total // qty, total, 0, total, tax,
+                     total, "std", rate)
+    order = OrderCompleted("O1", "T1-1", "THB", True, (line,), total, 0, tax, total, 0,
+                           (Payment("card", total, reference="R", last4="1234"),) if total else ())
+    book = Book()
+    book.apply(order, "s", "T1", 0, 1)
+    done = 0
+    for n, want in enumerate(parts):
+        q = min(want, qty - done)
+        if q == 0:
+            break
+        r = decide_refund(book.order("O1"), f"R{n}", {"L1": q})
+        book._check_refund(r)
+        book.apply(r, "s", "T1", 0, n + 2)
+        rl = r.lines[0]
+        assert abs(Fraction(rl.amount) - Fraction(total * q, qty)) <= 1
+        assert abs(Fraction(rl.tax) - Fraction(tax * q, qty)) <= 1
+        assert sum(t.amount for t in r.tenders) == rl.amount
+        done += q
+    rec = book.order("O1")
+    if done == qty:
+        assert rec.refunded_amount["L1"] == total
+    assert rec.refunded_amount.get("L1", 0) <= total
+    if total:  # every refunded unit of money went back to the one card
+        assert rec.refunded_tender == [rec.refunded_amount.get("L1", 0)]
+
+
+line_st = st.tuples(st.integers(0, 100000), st.integers(1, 50), st.sampled_from([0, 700, 1000]),
+                    st.sampled_from(["", "pct", "amount"]), st.integers(0, 10000))
+
+
+@settings(max_examples=60, deadline=None)
+@given(lines=st.lists(line_st, min_size=1, max_size=8), inclusive=st.booleans(),
+       order_kind=st.sampled_from(["", "pct", "amount"]), order_value=st.integers(0, 10**6))
+def test_basket_pricing_adds_up(lines, inclusive, order_kind, order_value):
+    b = Basket("B", "T1", lines=tuple(
+        Line(f"L{i}", f"S{i}", {"en": "x"}, "", "each", qty, price, "std", rate, kind, value)
+        for i, (price, qty, rate, kind, value) in enumerate(lines)),
+        discount_kind=order_kind, discount_value=order_value)
+    p = price_basket(b, inclusive)
+    assert p.total == sum(ln.total for ln in p.lines)
+    assert p.subtotal == sum(price * qty for price, qty, *_ in lines)
+    assert 0 <= p.discount <= p.subtotal
+    for ln in p.lines:
+        assert 0 <= ln.amount <= ln.base and ln.discount == ln.base - ln.amount
+        assert ln.tax >= 0
+        assert ln.total == (ln.amount if inclusive else ln.amount + ln.tax)
+    assert p.total == (p.subtotal - p.discount if inclusive
+                       else p.subtotal - p.discount + p.tax)
