@@ -146,11 +146,17 @@ class Gateway:
         args = data.get("args", {})
         if not isinstance(args, dict):
             raise InvalidInput("input.bad_field", "'args' must be an object", field="args")
-        res = await self.till(request).do.remote(cid, op, args, self.who(request, data))
+        res = await self.till_rpc(request).call("do", (cid, op, args, self.who(request, data)))
         return jresp(res)
 
     async def till_view(self, request: web.Request) -> web.Response:
-        return jresp(await self.till(request).view.remote())
+        return jresp(await self.till_rpc(request).call("view"))
+
+    def till_rpc(self, request: web.Request) -> Any:
+        till_id = request.match_info["till"]
+        if not TILL_RE.match(till_id):
+            raise InvalidInput("till.bad_id", "a till id is 1–16 letters, digits, - or _")
+        return self.h.till_rpc(till_id)
 
     # -------------------------------------------------------------- catalogue
     async def search(self, request: web.Request) -> web.Response:

@@ -24,6 +24,7 @@ from actors.catalogue import Catalogue  # noqa: E402
 from actors.ledger import Ack, Ledger, Request, command_hash  # noqa: E402
 from actors.projections import StockView, WalletView  # noqa: E402
 from actors.till import Till, Who  # noqa: E402
+from actors.wire import RpcClient, RpcServer, socket_name  # noqa: E402
 from domain.catalogue import CatalogueIndex  # noqa: E402
 from domain.errors import KassaError  # noqa: E402
 from domain.store import StoreConfig  # noqa: E402
@@ -71,6 +72,17 @@ class LedgerActor:
         self.batch = batch
         self.writing = False
         self.new_event: asyncio.Condition | None = None
+        self.rpc = RpcServer(socket_name(str(Path(path).parent), "ledger"), self._rpc)
+
+    async def serve(self) -> str:
+        """Open the ledger's fast socket (idempotent; called again after a restart)."""
+        await self.rpc.start()
+        return self.rpc.name
+
+    async def _rpc(self, method: str, payload: Any) -> Any:
+        if method == "submit":
+            return await self.submit(payload)
+        raise ValueError(f"unknown method {method}")
 
     def _cond(self) -> asyncio.Condition:
         if self.new_event is None:
@@ -186,13 +198,28 @@ class CatalogueActor:
 
 @ray.remote(**RESTART)
 class TillActor:
-    def __init__(self, till_id: str, config: dict) -> None:
+    def __init__(self, till_id: str, config: dict, data_dir: str) -> None:
         self.till_id = till_id
         self.config = StoreConfig.from_dict(config)
         self.ledger = ray.get_actor("ledger", namespace=NAMESPACE)
         self.catalogue = ray.get_actor("catalogue", namespace=NAMESPACE)
         self.core: Till | None = None
         self.lock: asyncio.Lock | None = None
+        self.ledger_rpc = RpcClient(socket_name(data_dir, "ledger"),
+                                    wake=lambda: self.ledger.serve.remote())
+        self.rpc = RpcServer(socket_name(data_dir, f"till-{till_id}"), self._rpc)
+
+    async def serve(self) -> str:
+        await self._ready()
+        await self.rpc.start()
+        return self.rpc.name
+
+    async def _rpc(self, method: str, payload: Any) -> Any:
+        if method == "do":
+            return await self.do(*payload)
+        if method == "view":
+            return await self.view()
+        raise ValueError(f"unknown method {method}")
 
     async def _ready(self) -> Till:
         if self.lock is None:
@@ -217,7 +244,7 @@ class TillActor:
         core = await self._ready()
         async with self.lock:
             req = core.prepare(cid, op, args, who)
-            ack = await self.ledger.submit.remote(req)
+            ack = await self.ledger_rpc.call("submit", req)
             return core.commit(ack)
 
     async def do_many(self, cmds: list[tuple[str, str, dict, Who]]) -> list:
@@ -314,7 +341,7 @@ class Handles:
         self.config = config
         self.ledger = LedgerActor.options(name="ledger", get_if_exists=True).remote(
             str(self.data_dir / "journal.sqlite"))
-        ray.get(self.ledger.status.remote())  # the others look the ledger up by name
+        ray.get(self.ledger.serve.remote())  # the others look the ledger up by name
         cfg = config.to_dict()
         self.catalogue = CatalogueActor.options(name="catalogue", get_if_exists=True).remote(
             str(self.data_dir), cfg)
@@ -322,6 +349,7 @@ class Handles:
         self.stock = StockActor.options(name="stock", get_if_exists=True).remote()
         self.wallet = WalletActor.options(name="wallet", get_if_exists=True).remote()
         self.tills: dict[str, Any] = {}
+        self.till_rpcs: dict[str, RpcClient] = {}
 
     async def ready(self) -> None:
         await self.ledger.status.remote()
@@ -333,9 +361,19 @@ class Handles:
         h = self.tills.get(till_id)
         if h is None:
             h = TillActor.options(name=f"till:{till_id}", get_if_exists=True).remote(
-                till_id, self.config.to_dict())
+                till_id, self.config.to_dict(), str(self.data_dir))
             self.tills[till_id] = h
         return h
+
+    def till_rpc(self, till_id: str) -> RpcClient:
+        """The fast channel to a till actor (created, and woken after a restart, through Ray)."""
+        c = self.till_rpcs.get(till_id)
+        if c is None:
+            h = self.till(till_id)
+            c = RpcClient(socket_name(str(self.data_dir), f"till-{till_id}"),
+                          wake=lambda: h.serve.remote())
+            self.till_rpcs[till_id] = c
+        return c
 
 
 def create_actors(data_dir: Path, config: StoreConfig) -> Handles:

@@ -1,0 +1,97 @@
+"""Start a demo store server in a subprocess for benches and tests, and stop it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class StoreProcess:
+    def __init__(self, data: Path, port: int | None = None, demo: bool = True,
+                 products: int = 2400) -> None:
+        self.data, self.port = Path(data), port or free_port()
+        self.demo, self.products = demo, products
+        self.proc: subprocess.Popen | None = None
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 120.0) -> "StoreProcess":
+        env = dict(os.environ, RAY_ENABLE_UV_RUN_RUNTIME_ENV="0", PYTHONUNBUFFERED="1")
+        if self.demo:
+            cmd = [sys.executable, "-m", "kassa_cli.main", "demo", "--no-till", "--data",
+                   str(self.data), "--port", str(self.port), "--products", str(self.products)]
+        else:
+            cmd = [sys.executable, "-m", "kassa_cli.main", "store", "serve", "--data",
+                   str(self.data), "--port", str(self.port)]
+        self.log = open(self.data.parent / f"{self.data.name}.server.log", "ab")
+        self.proc = subprocess.Popen(cmd, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
+        end = time.time() + timeout
+        while time.time() < end:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"store server exited with {self.proc.returncode}")
+            try:
+                r = requests.get(self.url + "/v1/health", timeout=2)
+                if r.status_code == 200 and (not self.demo or self._seeded()):
+                    return self
+            except requests.RequestException:
+                pass
+            time.sleep(0.3)
+        raise TimeoutError("store server did not come up")
+
+    def _seeded(self) -> bool:
+        r = requests.get(self.url + "/v1/members/M0004", timeout=5)
+        return r.status_code == 200
+
+    def kill(self) -> None:
+        """SIGKILL the whole process group: the server, Ray's processes and every actor."""
+        if self.proc is None:
+            return
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.proc.wait()
+        self._reap()
+
+    def stop(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            self._reap()
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(30)
+        except subprocess.TimeoutExpired:
+            self.kill()
+        self._reap()
+
+    def _reap(self) -> None:
+        """Ray workers and daemons started by the server die with it (fate sharing); wait for
+        them so the next start finds a quiet machine."""
+        if self.proc is None:
+            return
+        pgid = self.proc.pid
+        end = time.time() + 20
+        while time.time() < end:
+            try:
+                os.killpg(pgid, 0)
+            except ProcessLookupError:
+                break
+            try:
+                os.killpg(pgid, signal.SIGKILL)
+            except ProcessLookupError:
+                break
+            time.sleep(0.1)
+        self.proc = None
