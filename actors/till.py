@@ -43,6 +43,7 @@ class Till:
         self.catalogue = catalogue
         self.baskets: dict[str, Basket] = {}
         self.current: str | None = None
+        self.seen: dict[str, int] = {}  # basket id -> highest seq applied to it
 
     # ------------------------------------------------------------ rebuild
     def rebuild(self, envs: list[Envelope]) -> None:
@@ -55,6 +56,7 @@ class Till:
             bid = getattr(body, "basket", None) or getattr(body, "order_id", None)
             if bid:
                 last_seen[bid] = env.seq
+        self.seen = dict(last_seen)
         live = [b for b in self.baskets.values() if not b.parked]
         if live:
             self.current = max(live, key=lambda b: last_seen.get(b.basket_id, 0)).basket_id
@@ -197,8 +199,13 @@ class Till:
             self.current = bid
 
     def commit(self, ack: Ack) -> dict[str, Any]:
-        if not ack.duplicate:
+        bid = getattr(ack.body, "basket", None) or getattr(ack.body, "order_id", None)
+        # a retry's first answer may never have reached this till (the ledger died after
+        # committing): apply a duplicate unless this basket already saw that event
+        if not ack.duplicate or (bid and ack.seq > self.seen.get(bid, 0)):
             self._apply(ack.body)
+            if bid:
+                self.seen[bid] = max(self.seen.get(bid, 0), ack.seq)
         out = {"seq": ack.seq, "event": ack.kind, "duplicate": ack.duplicate, "view": self.view()}
         if isinstance(ack.body, OrderCompleted):
             out["order"] = msgspec.to_builtins(ack.body)

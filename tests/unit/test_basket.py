@@ -267,3 +267,31 @@ def test_till_rebuilds_its_baskets_from_the_journal(shop, catalogue, config):
     t2 = Till("T1", config, catalogue)
     t2.rebuild(shop.ledger.open_basket_events("T1"))
     assert t2.view() == before
+
+
+def test_retry_after_a_lost_answer_shows_what_the_journal_holds(shop, catalogue, config):
+    from actors.till import Till
+    shop.do("scan", {"code": "WATER"})
+    # the ledger committed the scan but its answer never reached the till
+    shop.ledger.submit(shop.till.prepare("scan-lost-0001", "scan", {"code": MILK_EAN}, shop.who))
+    r = shop.do("scan", {"code": MILK_EAN}, command_id="scan-lost-0001")  # the kiosk retries
+    assert r["duplicate"]
+    assert [ln["sku"] for ln in r["view"]["lines"]] == ["WATER", "MILK-1L"]
+    shop.do("scan", {"code": "SOAP"})
+    # a second retry of an answer the till already has changes nothing
+    r = shop.do("scan", {"code": MILK_EAN}, command_id="scan-lost-0001")
+    assert r["duplicate"] and len(r["view"]["lines"]) == 3
+    rebuilt = Till("T1", config, catalogue)
+    rebuilt.rebuild(shop.ledger.open_basket_events("T1"))
+    assert rebuilt.view() == shop.till.view()
+    ids = [ln["line_id"] for ln in rebuilt.view()["lines"]]
+    assert len(ids) == len(set(ids))
+
+
+def test_retried_pay_after_a_lost_answer_closes_the_basket(shop):
+    shop.do("scan", {"code": "WATER"})
+    tenders = {"tenders": [{"kind": "cash", "amount": 1000}]}
+    shop.ledger.submit(shop.till.prepare("pay-lost-0001", "pay", tenders, shop.who))
+    r = shop.do("pay", tenders, command_id="pay-lost-0001")
+    assert r["duplicate"] and r["order"]["total"] == 1000
+    assert shop.till.view()["basket"] is None
