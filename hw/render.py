@@ -353,7 +353,7 @@ def _qr_image(data: str, st: Style, box: int = 6) -> Image.Image:
 def render_rows(rows: Sequence[Row], rtl: bool = False, width: int = 576, *,
                 style: Style | None = None) -> Image.Image:
     """Render rows into one 1-bit image ``width`` dots wide (black = 0 in mode "1")."""
-    st = style or Style(width=width)
+    st = style or Style(width=width, big_size=40 if width >= 500 else 32)
     if st.width != width:
         st = Style(width=width, size=st.size, big_size=st.big_size, margin=st.margin)
     pieces: list[Image.Image] = []

@@ -1,0 +1,3 @@
+from hw.cli import main
+
+raise SystemExit(main())
