@@ -206,3 +206,20 @@ def test_printer_error_codes_are_stable():
     e = PrinterError("printer.paper_out", "no paper")
     assert e.code == "printer.paper_out" and e.to_dict()["code"] == "printer.paper_out"
     assert Status("paper_low").printable and not Status("offline").printable
+
+
+def test_printer_without_status_answers_still_prints(tmp_path):
+    printer = LoopbackPrinter(answer_status=False).start()
+    try:
+        q = PrintQueue(tmp_path, net(printer.port), STORES["en"], **FAST)
+        try:
+            q.submit(sale("en"), "en")
+            q.reprint_order(sale("ar"), "ar")
+            jobs = printer.wait_jobs(2, timeout=15)
+            assert len(jobs) == 2
+            assert b"Fresh milk 1L" in jobs[0] and b"\x1dv0" in jobs[1]
+            assert wait_for(lambda: q.state().printer == "ok" and q.state().pending == 0)
+        finally:
+            q.close()
+    finally:
+        printer.stop()
