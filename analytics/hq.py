@@ -85,8 +85,8 @@ class Warehouse:
         for t in TABLES:
             cols = ", ".join(f'"{c}"' for c in SCHEMAS[t])
             if self._has(t):
-                src = (f"read_parquet('{_glob(self.root, t)}', hive_partitioning = true, "
-                       f"union_by_name = true)")
+                # every file has the shared schema: no union_by_name (it opens every footer)
+                src = f"read_parquet('{_glob(self.root, t)}', hive_partitioning = true)"
                 con.execute(f"CREATE OR REPLACE VIEW {t} AS SELECT {cols} FROM {src}")
             else:
                 from analytics.flatten import duckdb_type
@@ -96,7 +96,7 @@ class Warehouse:
         return con
 
     # ------------------------------------------------------------ questions
-    def revenue(self, by: Iterable[str] = ("store_id", "business_day"), engine: str = "duckdb",
+    def revenue(self, by: Iterable[str] = ("store_id", "business_day"), engine: str = "polars",
                 start: Any = None, end: Any = None) -> pl.DataFrame:
         """Revenue by any of store_id, business_day, tender, category (minor units).
 
