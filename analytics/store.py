@@ -483,6 +483,16 @@ class StoreAnalytics:
         where, params = self._range(start, end)
         return self.table("flags", where, params)
 
+    def new_flags(self, config: Any = None, start: date | str | None = None,
+                  end: date | str | None = None) -> pl.DataFrame:
+        """Score the anomaly rules over business days ``start..end`` (stock over its whole
+        history) and return the flags not journaled yet; turn them into events with
+        ``analytics.events.flags_to_events``."""
+        from analytics.anomaly import score
+        frames = self.frames(start, end)
+        frames["stock_movements"] = self.table("stock_movements")
+        return score(frames, config, existing=self.table("flags"))
+
     # ------------------------------------------------------------ export
     def export(self, what: dict[str, Any] | pl.DataFrame | dict[str, pl.DataFrame],
                path: str | os.PathLike) -> Path:

@@ -65,6 +65,7 @@ def test_flags_become_events_and_flow_back_into_the_flags_table(history, tmp_pat
     assert stored.height == len(evs)
     again = score(sa.frames(), existing=stored)
     assert again.height == 0
+    assert sa.new_flags().height == 0
     sa.close()
 
 
