@@ -172,6 +172,16 @@ class Ledger:
         for env in self.journal.scan():
             self.book.apply(env.decoded(), env.staff, env.till, env.ts, env.seq)
 
+    def lookup(self, cid: str, cmd: bytes) -> Ack | None:
+        """The first answer to command ``cid`` if it was committed (a retry), else None."""
+        found = self.journal.find([cid]).get(cid)
+        if found is None:
+            return None
+        env, first_cmd = found
+        if first_cmd != cmd:
+            raise Conflict("command.id_reused", "this command id was used for a different command")
+        return Ack.of(env, duplicate=True)
+
     # ------------------------------------------------------------ reads
     def read(self, after: int = 0, limit: int = 1000) -> list[Envelope]:
         return self.journal.read(after, limit)

@@ -1,4 +1,4 @@
-"""Start a demo store server in a subprocess for benches and tests, and stop it."""
+"""Run a store server as a subprocess (for tests, benches and the demo), and stop or kill it."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import sys
 import time
 from pathlib import Path
 
-import requests
+import urllib.error
+import urllib.request
 
 
 def free_port() -> int:
@@ -19,9 +20,18 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def _get(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as r:
+            return r.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
 class StoreProcess:
     def __init__(self, data: Path, port: int | None = None, demo: bool = True,
                  products: int = 2400) -> None:
+        self.log = None
         self.data, self.port = Path(data), port or free_port()
         self.demo, self.products = demo, products
         self.proc: subprocess.Popen | None = None
@@ -43,17 +53,15 @@ class StoreProcess:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"store server exited with {self.proc.returncode}")
             try:
-                r = requests.get(self.url + "/v1/health", timeout=2)
-                if r.status_code == 200 and (not self.demo or self._seeded()):
+                if _get(self.url + "/v1/health") == 200 and (not self.demo or self._seeded()):
                     return self
-            except requests.RequestException:
+            except OSError:
                 pass
             time.sleep(0.3)
         raise TimeoutError("store server did not come up")
 
     def _seeded(self) -> bool:
-        r = requests.get(self.url + "/v1/members/M0004", timeout=5)
-        return r.status_code == 200
+        return _get(self.url + "/v1/members/M0004") == 200
 
     def kill(self) -> None:
         """SIGKILL the whole process group: the server, Ray's processes and every actor."""

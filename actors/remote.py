@@ -23,7 +23,7 @@ from ray.exceptions import RayTaskError  # noqa: E402
 from actors.catalogue import Catalogue  # noqa: E402
 from actors.ledger import Ack, Ledger, Request, command_hash  # noqa: E402
 from actors.projections import StockView, WalletView  # noqa: E402
-from actors.till import Till, Who  # noqa: E402
+from actors.till import Till, Who, execute  # noqa: E402
 from actors.wire import RpcClient, RpcServer, socket_name  # noqa: E402
 from domain.catalogue import CatalogueIndex  # noqa: E402
 from domain.errors import KassaError  # noqa: E402
@@ -82,6 +82,8 @@ class LedgerActor:
     async def _rpc(self, method: str, payload: Any) -> Any:
         if method == "submit":
             return await self.submit(payload)
+        if method == "lookup":
+            return self.ledger.lookup(*payload)
         raise ValueError(f"unknown method {method}")
 
     def _cond(self) -> asyncio.Condition:
@@ -243,9 +245,7 @@ class TillActor:
     async def do(self, cid: str, op: str, args: dict, who: Who) -> dict:
         core = await self._ready()
         async with self.lock:
-            req = core.prepare(cid, op, args, who)
-            ack = await self.ledger_rpc.call("submit", req)
-            return core.commit(ack)
+            return await execute(core, self.ledger_rpc.call, cid, op, args, who)
 
     async def do_many(self, cmds: list[tuple[str, str, dict, Who]]) -> list:
         out = []
@@ -339,23 +339,33 @@ class Handles:
     def __init__(self, data_dir: Path, config: StoreConfig) -> None:
         self.data_dir = Path(data_dir)
         self.config = config
+        # all actors start in parallel: the others look the ledger and catalogue up by name,
+        # and their calls wait until those are up
         self.ledger = LedgerActor.options(name="ledger", get_if_exists=True).remote(
             str(self.data_dir / "journal.sqlite"))
-        ray.get(self.ledger.serve.remote())  # the others look the ledger up by name
         cfg = config.to_dict()
         self.catalogue = CatalogueActor.options(name="catalogue", get_if_exists=True).remote(
             str(self.data_dir), cfg)
-        ray.get(self.catalogue.version.remote())
         self.stock = StockActor.options(name="stock", get_if_exists=True).remote()
         self.wallet = WalletActor.options(name="wallet", get_if_exists=True).remote()
         self.tills: dict[str, Any] = {}
         self.till_rpcs: dict[str, RpcClient] = {}
+        self.known_tills_path = self.data_dir / "tills.json"
+        for till_id in self.known_tills():
+            self.till(till_id)
+
+    def known_tills(self) -> list[str]:
+        import orjson
+        try:
+            return list(orjson.loads(self.known_tills_path.read_bytes()))
+        except (FileNotFoundError, ValueError):
+            return []
 
     async def ready(self) -> None:
-        await self.ledger.status.remote()
-        await self.catalogue.version.remote()
-        await self.stock.ping.remote()
-        await self.wallet.ping.remote()
+        """Wait until every actor is up, its state rebuilt and its fast socket open."""
+        await asyncio.gather(self.ledger.serve.remote(), self.catalogue.version.remote(),
+                             self.stock.ping.remote(), self.wallet.ping.remote(),
+                             *(h.serve.remote() for h in self.tills.values()))
 
     def till(self, till_id: str) -> Any:
         h = self.tills.get(till_id)
@@ -363,6 +373,11 @@ class Handles:
             h = TillActor.options(name=f"till:{till_id}", get_if_exists=True).remote(
                 till_id, self.config.to_dict(), str(self.data_dir))
             self.tills[till_id] = h
+            known = self.known_tills()
+            if till_id not in known:  # started again with the store, before the first sale
+                import orjson
+                from actors.catalogue import atomic_write
+                atomic_write(self.known_tills_path, orjson.dumps(sorted(known + [till_id])))
         return h
 
     def till_rpc(self, till_id: str) -> RpcClient:

@@ -18,12 +18,12 @@ from domain.basket import (Basket, apply_basket, decide_add, decide_line_discoun
                            decide_order_discount, decide_park, decide_quantity, decide_remove,
                            decide_resume, decide_void, price_basket)
 from domain.catalogue import CatalogueIndex, decode_scan
-from domain.errors import Conflict, InvalidInput, NotFound
+from domain.errors import Conflict, InvalidInput, KassaError, NotFound
 from domain.events import (BasketParked, BasketResumed, BasketVoided, Envelope, OrderCompleted)
 from domain.payments import settle, tender_from_dict
 from domain.store import StoreConfig
 
-__all__ = ["Till", "Who"]
+__all__ = ["Till", "Who", "execute"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,8 +82,12 @@ class Till:
                 "order_discount": {"kind": b.discount_kind, "value": b.discount_value}}
 
     # ------------------------------------------------------------ commands → requests
+    def fingerprint(self, op: str, args: Any) -> bytes:
+        """What the cashier asked for: a retried id must ask for the same thing."""
+        return command_hash(op, {"till": self.till_id, "args": args})
+
     def _req(self, cid: str, op: str, args: dict, body: Any, who: Who) -> Request:
-        return Request(id=cid, cmd=command_hash(op, {"till": self.till_id, **args}), body=body,
+        return Request(id=cid, cmd=self.fingerprint(op, args), body=body,
                        staff=who.staff, till=self.till_id, ip=who.ip)
 
     def _current_or_new(self) -> Basket:
@@ -112,7 +116,7 @@ class Till:
             scan = decode_scan(code, cfg.embedded)
             product = self.catalogue.resolve(scan)
             body = decide_add(b, product, cfg.rate_of(product.tax_class), scan, qty, weight)
-            return self._req(cid, op, {"code": code, "qty": qty, "weight_g": weight}, body, who)
+            return self._req(cid, op, args, body, who)
         if op == "add":  # from search results: by SKU
             sku = args.get("sku")
             if not isinstance(sku, str) or sku not in self.catalogue.by_sku:
@@ -121,8 +125,7 @@ class Till:
             b = self._current_or_new()
             body = decide_add(b, product, cfg.rate_of(product.tax_class), None, args.get("qty"),
                               args.get("weight_g"))
-            return self._req(cid, op, {"sku": sku, "qty": args.get("qty"),
-                                       "weight_g": args.get("weight_g")}, body, who)
+            return self._req(cid, op, args, body, who)
         if op == "remove":
             body = decide_remove(self._need_basket(), str(args.get("line_id")))
             return self._req(cid, op, args, body, who)
@@ -171,8 +174,7 @@ class Till:
                                   subtotal=p.subtotal, discount=p.discount, tax=p.tax,
                                   total=p.total, rounding=s.rounding, payments=s.payments,
                                   change=s.change, member=member[:64])
-            return self._req(cid, op, {"tenders": tenders_in, "member": args.get("member")}, body,
-                             who)
+            return self._req(cid, op, args, body, who)
         raise InvalidInput("till.unknown_operation", f"unknown till operation {op!r}")
 
     # ------------------------------------------------------------ acknowledged events → state
@@ -212,3 +214,21 @@ class Till:
         else:
             out["result"] = msgspec.to_builtins(ack.body)
         return out
+
+
+async def execute(core: Till, call: Any, cid: str, op: str, args: dict, who: Who) -> dict[str, Any]:
+    """Run one cashier command: decide, have the ledger commit it, apply the answer.
+
+    ``call(method, payload)`` reaches the ledger ("submit" a Request, "lookup" an id). A retry of
+    a command that was committed but whose answer was lost may find the basket moved on (paid,
+    parked…), so when deciding fails the ledger is asked for the first answer before refusing.
+    """
+    try:
+        req = core.prepare(cid, op, args, who)
+    except KassaError:
+        ack = await call("lookup", (cid, core.fingerprint(op, args)))
+        if ack is None:
+            raise
+    else:
+        ack = await call("submit", req)
+    return core.commit(ack)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 
 import pytest
 
 from actors.ledger import Ledger, Request, command_hash
+from actors.till import Who, execute
 from domain.commands import FreezeOrder, RefundOrder, UnfreezeOrder
 from domain.errors import Conflict, InvalidInput, NotFound
 from domain.events import (MemberRegistered, OrderRefunded, Payment, RefundLine, WalletToppedUp)
@@ -88,7 +90,7 @@ def test_wallet_spend_and_never_below_zero(shop):
 
 
 def test_two_spends_in_one_batch_cannot_overdraw(shop, config, catalogue):
-    from actors.till import Till
+    from actors.till import execute, Till
     shop.member("M1", topup=5000)
     t2 = Till("T2", config, catalogue)
     reqs = []
@@ -309,11 +311,29 @@ def test_retried_till_command_has_one_effect(shop):
     pay = {"tenders": [card(4500)]}
     o1 = shop.do("pay", pay, command_id="pay-0000-0001")
     # the kiosk lost the answer and retries; the till has no basket any more but the answer stands
-    req = Request("pay-0000-0001", command_hash("pay", {"till": "T1", **pay, "member": None}),
-                  None, till="T1")
-    again = shop.ledger.submit(req)
-    assert again.duplicate and again.seq == o1["seq"]
+    again = asyncio.run(execute(shop.till, ledger_call(shop.ledger), "pay-0000-0001", "pay", pay,
+                                Who()))
+    assert again["duplicate"] and again["seq"] == o1["seq"]
+    assert again["order"] == o1["order"]
     assert kinds(shop.ledger).count("order.completed") == 1
+    # the same id asking for something else is refused, not answered
+    with pytest.raises(Conflict) as exc:
+        asyncio.run(execute(shop.till, ledger_call(shop.ledger), "pay-0000-0001", "pay",
+                            {"tenders": [card(9999)]}, Who()))
+    assert exc.value.code == "command.id_reused"
+    # and a fresh command that cannot be decided is refused as it is
+    with pytest.raises(Conflict) as exc:
+        asyncio.run(execute(shop.till, ledger_call(shop.ledger), "pay-0000-0002", "pay", pay,
+                            Who()))
+    assert exc.value.code == "basket.none"
+
+
+def ledger_call(ledger):
+    async def call(method, payload):
+        if method == "submit":
+            return ledger.submit(payload)
+        return ledger.lookup(*payload)
+    return call
 
 
 def test_same_id_twice_in_one_batch(shop):
