@@ -20,6 +20,7 @@ import hmac
 import logging
 import os
 from concurrent.futures import ThreadPoolExecutor
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -54,8 +55,8 @@ def _check_hq(request: web.Request) -> None:
         return
     got = request.headers.get("Authorization", "")
     if not hmac.compare_digest(got.encode(), f"Bearer {token}".encode()):
-        raise web.HTTPUnauthorized(body=orjson.dumps({"ok": False, "code": "auth.hq_token",
-                                                      "message": "HQ token required"}),
+        raise web.HTTPUnauthorized(text=orjson.dumps({"ok": False, "code": "auth.hq_token",
+                                                      "message": "HQ token required"}).decode(),
                                    content_type="application/json")
 
 
@@ -99,6 +100,13 @@ async def alerts(request: web.Request) -> web.Response:
 async def revenue(request: web.Request) -> web.Response:
     _check_hq(request)
     q = request.query
+    for key in ("from", "to"):
+        if q.get(key):
+            try:
+                date.fromisoformat(q[key])
+            except ValueError:
+                return _json({"ok": False, "code": "input.bad_date",
+                              "message": f"{key}: a date as YYYY-MM-DD"}, 400)
     wh = request.app[WAREHOUSE]
     await wh.flush()
     rows = await _run(request, wh.revenue, q.get("store") or None, q.get("from") or None,

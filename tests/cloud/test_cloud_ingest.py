@@ -320,3 +320,51 @@ def test_cli_store_add_prints_a_secret(tmp_path, capsys):
     assert con.execute("SELECT count(*) FROM stores").fetchone()[0] == 1
     con.close()
     _ = BATCH_TYPE
+
+
+def test_revenue_and_balance_endpoints(tmp_path):
+    start = 1_767_225_600_000_000
+    clock = ManualClock(start)
+    shop = Shop(tmp_path / "shop", clock, seed=5)
+    shop.member("M7", 80_000)
+    for day in range(3):
+        clock.t = start + day * 86_400_000_000 + 3_600_000_000
+        shop.trade(6, step_s=600, refund_every=3)
+
+    async def main():
+        secret = Cloud.register(tmp_path / "cloud")
+        cloud = await Cloud(tmp_path / "cloud", clock, hq_token="hq-secret").start()
+        up = make_uploader(shop, cloud.url, secret, tmp_path / "shop" / "up.json")
+        out = {}
+        try:
+            await up.drain()
+            auth = {"Authorization": "Bearer hq-secret"}
+            async with aiohttp.ClientSession() as s:
+                async with s.get(cloud.url + "/v1/revenue") as r:
+                    assert r.status == 401
+                async with s.get(cloud.url + "/v1/revenue", headers=auth) as r:
+                    out["all"] = (await r.json())["revenue"]
+                async with s.get(cloud.url + "/v1/revenue?store=S001&from=2026-01-02&to=2026-01-02",
+                                 headers=auth) as r:
+                    out["one"] = (await r.json())["revenue"]
+                async with s.get(cloud.url + "/v1/revenue?from=yesterday", headers=auth) as r:
+                    assert r.status == 400
+                async with s.get(cloud.url + "/v1/members/M7/balance", headers=auth) as r:
+                    out["bal"] = await r.json()
+                async with s.get(cloud.url + "/v1/members/NOPE/balance", headers=auth) as r:
+                    out["none"] = await r.json()
+        finally:
+            await up.transport.close()
+            await cloud.stop()
+        return out
+
+    out = asyncio.run(main())
+    summary = assert_warehouse_matches(shop.ledger.journal.path, tmp_path / "cloud")
+    assert [r["day"] for r in out["all"]] == ["2026-01-01", "2026-01-02", "2026-01-03"]
+    assert sum(r["sales"] for r in out["all"]) == summary["orders"]["total"]
+    assert sum(r["net"] for r in out["all"]) == summary["orders"]["total"] - summary["refunds"]["amount"]
+    assert [r["day"] for r in out["one"]] == ["2026-01-02"] and out["one"][0]["orders"] == 6
+    assert out["bal"]["balance"] == shop.ledger.balance("M7") and out["bal"]["found"]
+    assert out["bal"]["as_of_us"] == clock.now_us()
+    assert out["none"]["found"] is False and out["none"]["balance"] == 0
+    shop.close()
