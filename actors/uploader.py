@@ -32,7 +32,7 @@ from cloud.protocol import compress, encode_batch, signed_headers
 from domain.events import Envelope
 
 __all__ = ["Uploader", "Source", "Transport", "TransportError", "HttpTransport", "FakeTransport",
-           "FileState", "MemoryState", "JournalSource"]
+           "FileState", "MemoryState", "JournalSource", "JournalFileSource"]
 
 log = logging.getLogger(__name__)
 
@@ -103,8 +103,28 @@ class FileState:
 
 # ---------------------------------------------------------------- sources
 
+class JournalFileSource:
+    """Reads the journal file through its own read-only SQLite connection (WAL lets it read while
+    the ledger writes), so batches don't travel through the ledger actor."""
+
+    def __init__(self, path: Path | str) -> None:
+        from actors.journal import connect
+        self.con = connect(path, readonly=True)
+
+    async def read(self, after: int, limit: int) -> list[Envelope]:
+        from actors.journal import COLS, _env
+        return [_env(r) for r in self.con.execute(
+            f"SELECT {COLS} FROM events WHERE seq > ? ORDER BY seq LIMIT ?", (after, limit))]
+
+    async def last_seq(self) -> int:
+        return self.con.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0]
+
+    def close(self) -> None:
+        self.con.close()
+
+
 class JournalSource:
-    """A source over a journal file read directly (read-only connection), e.g. for a bench."""
+    """A source over an open ``actors.journal.Journal`` (same process), e.g. for a bench."""
 
     def __init__(self, journal: Any) -> None:
         self.journal = journal

@@ -368,3 +368,23 @@ def test_revenue_and_balance_endpoints(tmp_path):
     assert out["bal"]["as_of_us"] == clock.now_us()
     assert out["none"]["found"] is False and out["none"]["balance"] == 0
     shop.close()
+
+
+def test_journal_file_source_reads_while_the_ledger_writes(tmp_path):
+    from actors.uploader import JournalFileSource
+    clock = ManualClock()
+    shop = Shop(tmp_path / "shop", clock)
+    shop.trade(3)
+    src = JournalFileSource(shop.ledger.journal.path)
+
+    async def main():
+        n = await src.last_seq()
+        assert n == shop.seq
+        shop.trade(2)
+        assert await src.last_seq() == shop.seq > n
+        assert await src.read(0, 10_000) == shop.ledger.read(0, 10_000)
+        assert [e.seq for e in await src.read(n, 2)] == [n + 1, n + 2]
+
+    asyncio.run(main())
+    src.close()
+    shop.close()
