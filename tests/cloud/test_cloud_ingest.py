@@ -14,8 +14,7 @@ import polars as pl
 import pytest
 
 from actors.uploader import FakeTransport, FileState, MemoryState, Uploader
-from cloud.protocol import (BATCH_TYPE, H_SIG, compress, decode_batch, encode_batch,
-                            signed_headers)
+from cloud.protocol import H_SIG, compress, decode_batch, encode_batch, signed_headers
 from cloud.registry import Registry
 from cloudkit import (STORE, Cloud, LedgerSource, Shop, assert_warehouse_matches, make_uploader)
 from domain.events import Envelope
@@ -319,7 +318,6 @@ def test_cli_store_add_prints_a_secret(tmp_path, capsys):
     con = sqlite3.connect(str(tmp_path / "cloud.sqlite"))
     assert con.execute("SELECT count(*) FROM stores").fetchone()[0] == 1
     con.close()
-    _ = BATCH_TYPE
 
 
 def test_revenue_and_balance_endpoints(tmp_path):
