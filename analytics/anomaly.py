@@ -174,18 +174,21 @@ def _rules(fr: Mapping[str, Any], cfg: RuleConfig) -> list[pl.LazyFrame]:
                                     f"{cfg.close_minute // 60:02d}:{cfg.close_minute % 60:02d}")
                              .alias("opening_hours"), pl.col("total")]))
         if "total_outlier" in want:
-            x = (pl.col("total").cast(pl.Float64) + 1.0).log()
             k = 1.4826  # MAD → standard deviation of a normal
-
-            def z(keys: list[str], name: str) -> list[pl.Expr]:
-                med = x.median().over(keys)
-                mad = (x - med).abs().median().over(keys) * k
-                n = pl.len().over(keys)
-                return [((x - med) / mad).alias(f"_z_{name}"),
-                        pl.col("total").median().over(keys).alias(f"_med_{name}"),
-                        n.alias(f"_n_{name}")]
-            r = o.with_columns(pl.col("local_ts").dt.hour().alias("_hour"))
-            r = r.with_columns(z(["store_id", "staff"], "staff") + z(["store_id", "_hour"], "hour"))
+            r = o.select("store_id", "order_id", "staff", "till", "ts", "business_day", "total",
+                         pl.col("local_ts").dt.hour().alias("_hour"),
+                         (pl.col("total").cast(pl.Float64) + 1.0).log().alias("_x"))
+            for keys, name in ((["store_id", "staff"], "staff"), (["store_id", "_hour"], "hour")):
+                # small groups: aggregate then join (much faster than median windows)
+                med = r.group_by(keys).agg(pl.col("_x").median().alias(f"_m_{name}"),
+                                           pl.col("total").median().alias(f"_med_{name}"),
+                                           pl.len().alias(f"_n_{name}"))
+                r = r.join(med, on=keys, how="left")
+                mad = r.group_by(keys).agg(((pl.col("_x") - pl.col(f"_m_{name}")).abs().median()
+                                            * k).alias(f"_mad_{name}"))
+                r = r.join(mad, on=keys, how="left").with_columns(
+                    ((pl.col("_x") - pl.col(f"_m_{name}")) / pl.col(f"_mad_{name}"))
+                    .alias(f"_z_{name}"))
             r = r.filter((pl.col("_z_staff") >= cfg.outlier_z) & (pl.col("_z_hour") >= cfg.outlier_z)
                          & (pl.col("_n_staff") >= cfg.outlier_min_orders)
                          & (pl.col("_n_hour") >= cfg.outlier_min_orders)
@@ -241,9 +244,12 @@ def _rules(fr: Mapping[str, Any], cfg: RuleConfig) -> list[pl.LazyFrame]:
                              pl.col("amount"), pl.col("_n").alias("count_that_day")]))
 
     if lines is not None and "price_override" in want:
-        usual = pl.col("unit_price").median().over("store_id", "sku")
-        r = lines.with_columns(usual.alias("_usual")).filter(
-            pl.col("unit_price") * 10000.0 <= pl.col("_usual") * (10000 - cfg.price_override_bp))
+        factor = (10000 - cfg.price_override_bp) / 10000.0
+        usual = lines.group_by("store_id", "sku").agg(
+            pl.col("unit_price").median().alias("_usual"), pl.col("unit_price").min().alias("_min"))
+        cand = usual.filter(pl.col("_min") <= pl.col("_usual") * factor)
+        r = lines.join(cand.select("store_id", "sku", "_usual"), on=["store_id", "sku"],
+                       how="inner").filter(pl.col("unit_price") <= pl.col("_usual") * factor)
         r = r.group_by("store_id", "order_id").agg(
             pl.col("staff", "till", "ts", "business_day", "sku", "unit_price").first(),
             pl.col("_usual").first())
@@ -263,13 +269,19 @@ def _rules(fr: Mapping[str, Any], cfg: RuleConfig) -> list[pl.LazyFrame]:
                          pl.col("_n").alias("voids_that_day")]))
 
     if stock is not None and lines is not None and "negative_stock_sale" in want:
-        s = stock.sort("store_id", "sku", "seq").with_columns(
-            (pl.col("kind") == "counted").cast(pl.Int32).cum_sum().over("store_id", "sku")
-            .alias("_seg"))
-        s = s.with_columns(
-            (pl.when(pl.col("kind") == "counted").then(pl.col("counted"))
-             .otherwise(pl.col("delta")).cum_sum().over("store_id", "sku", "_seg"))
-            .alias("_level"))
+        # level after each movement: sort once by (store, sku) hash and seq; a segment starts at
+        # every new SKU and at every count; level = running sum − running sum before the segment
+        s = stock.select(pl.struct("store_id", "sku").hash().alias("_k"), "seq", "kind",
+                         "store_id", "sku", "order_id",
+                         pl.when(pl.col("kind") == "counted").then(pl.col("counted"))
+                         .otherwise(pl.col("delta")).fill_null(0).alias("_v")).sort("_k", "seq")
+        start = (pl.col("_k") != pl.col("_k").shift(1)).fill_null(True) \
+            | (pl.col("kind") == "counted")
+        cs = pl.col("_v").cum_sum()
+        s = s.with_columns(cs.alias("_cs"), start.alias("_start"))
+        s = s.with_columns((pl.col("_cs") - pl.when(pl.col("_start"))
+                            .then(pl.col("_cs") - pl.col("_v")).otherwise(None).forward_fill())
+                           .alias("_level"))
         neg = s.filter((pl.col("kind") == "sale") & (pl.col("_level") < 0)).group_by(
             "store_id", "order_id").agg(pl.col("sku").first(), pl.col("_level").min())
         r = neg.join(lines.select("store_id", "order_id", "staff", "till", "ts", "business_day")
@@ -287,7 +299,8 @@ def score(frames: Mapping[str, Any], config: RuleConfig | None = None,
     parts = _rules(frames, cfg)
     if not parts:
         return pl.DataFrame(schema=FLAG_SCHEMA)
-    done = pl.collect_all(parts)
+    # one plan at a time: on 2 cores, collect_all's concurrent plans fight over memory
+    done = [p.collect() for p in parts]
     done = [d.cast(FLAG_SCHEMA) for d in done if d.height]  # type: ignore[arg-type]
     if not done:
         return pl.DataFrame(schema=FLAG_SCHEMA)
