@@ -127,6 +127,7 @@ class Gateway:
                "disk_free_bytes": disk.free, "uptime_s": int(time.time() - self.started),
                "currency": self.config.currency}
         out.update(self.status_extra())
+        out.update(await self.h.extra_status())
         return jresp(out)
 
     async def config_view(self, request: web.Request) -> web.Response:

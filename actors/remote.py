@@ -331,6 +331,157 @@ class WalletActor(_Follower):
         return self.view.member(key)
 
 
+# ---------------------------------------------------------------- analytics
+
+REPORTS = {"x_report", "z_report", "day_report", "cashier_report", "sales_by", "refunds_and_voids",
+           "wallet_liability", "stock_on_hand", "negative_stock", "low_stock", "flags",
+           "period_report", "year_report"}
+
+
+def _plain(value: Any) -> Any:
+    """Polars frames become lists of rows so that they cross Ray and HTTP as JSON."""
+    if hasattr(value, "to_dicts"):
+        return value.to_dicts()
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+@ray.remote(**RESTART)
+class AnalyticsActor(_Follower):
+    """The only process that opens the store's DuckDB analytics copy; follows the journal."""
+
+    def __init__(self, data_dir: str, zone: str) -> None:
+        from analytics.store import StoreAnalytics
+        self.ledger = ray.get_actor("ledger", namespace=NAMESPACE)
+        self.store = StoreAnalytics(str(Path(data_dir) / "analytics.duckdb"), zone)
+        self.view = self
+        self.task = None
+
+    @property
+    def seq(self) -> int:
+        return self.store.last_seq
+
+    def apply(self, envs: list) -> None:
+        if envs:
+            self.store.ingest(envs)
+
+    async def report(self, name: str, kwargs: dict, at_seq: int = 0) -> Any:
+        """Run report ``name`` once the copy holds everything up to ``at_seq``."""
+        if name not in REPORTS:
+            from domain.errors import NotFound
+            raise NotFound("report.unknown", f"no report {name!r}")
+        if at_seq:
+            await self.caught_up(at_seq)
+        self._ensure()
+        return _plain(getattr(self.store, name)(**kwargs))
+
+    async def rebuild(self) -> int:
+        envs = []
+        after = 0
+        while True:
+            batch = await self.ledger.read.remote(after, 20000)
+            if not batch:
+                break
+            envs.extend(batch)
+            after = batch[-1].seq
+        return self.store.rebuild(envs)
+
+
+# ---------------------------------------------------------------- uploader and licence
+
+class _JournalFn:
+    """Journal an event body from a system actor (licence checks…) through the ledger."""
+
+    def __init__(self, data_dir: str) -> None:
+        self.ledger = ray.get_actor("ledger", namespace=NAMESPACE)
+        self.rpc = RpcClient(socket_name(data_dir, "ledger"), wake=lambda: self.ledger.serve.remote())
+
+    async def __call__(self, body: Any) -> Any:
+        import uuid
+        req = Request(id=str(uuid.uuid4()), cmd=command_hash("system", repr(body)), body=body,
+                      staff="system", till="", ip="")
+        return await self.rpc.call("submit", req)
+
+
+@ray.remote(**RESTART)
+class UploaderActor:
+    def __init__(self, data_dir: str, store_id: str, cloud_url: str) -> None:
+        from actors.uploader import FileState, HttpTransport, JournalFileSource, Uploader
+        from domain.ports import SystemClock
+        self.up = None
+        self.task: asyncio.Task | None = None
+        self.stop = None
+        secret_path = Path(data_dir) / "cloud_secret"
+        self.configured = bool(cloud_url) and secret_path.exists()
+        if self.configured:
+            self.up = Uploader(JournalFileSource(Path(data_dir) / "journal.sqlite"),
+                               HttpTransport(cloud_url), FileState(Path(data_dir) / "uploader.json"),
+                               SystemClock(), store=store_id,
+                               secret=secret_path.read_text().strip())
+
+    def _ensure(self) -> None:
+        if self.up is not None and (self.task is None or self.task.done()):
+            self.stop = asyncio.Event()
+            self.task = asyncio.get_running_loop().create_task(self.up.run(self.stop))
+
+    async def status(self) -> dict:
+        self._ensure()
+        if self.up is None:
+            return {"configured": False}
+        return {"configured": True, **(await self.up.status())}
+
+    async def notify(self) -> None:
+        self._ensure()
+        if self.up is not None:
+            self.up.notify()
+
+
+@ray.remote(**RESTART)
+class LicenceActor:
+    def __init__(self, data_dir: str, store_id: str, cloud_url: str) -> None:
+        from actors.licence import HttpTransport, LicenceKeeper
+        from domain.ports import SystemClock
+        from kassa_cli.licence import load_public_key
+        self.data_dir = data_dir
+        key = load_public_key(Path(data_dir))
+        self.keeper = None
+        self.task: asyncio.Task | None = None
+        if key:
+            self.keeper = LicenceKeeper(data_dir, store_id, key,
+                                        HttpTransport(cloud_url) if cloud_url else None,
+                                        SystemClock(), _JournalFn(data_dir))
+
+    async def _ensure(self) -> None:
+        if self.keeper is not None and (self.task is None or self.task.done()):
+            st = await ray.get_actor("ledger", namespace=NAMESPACE).status.remote()
+            self.keeper.observe(st["last_ts"])
+            await self.keeper.flush()
+            self.task = asyncio.get_running_loop().create_task(self.keeper.run(asyncio.Event()))
+
+    def _missing(self) -> dict:
+        return {"ok": False, "code": "licence.missing", "grace_days_left": 0, "warn": False,
+                "message": "no licence is installed: kassa store licence install FILE"}
+
+    async def status(self) -> dict:
+        await self._ensure()
+        return self.keeper.status() if self.keeper else self._missing()
+
+    async def may_open_day(self) -> dict:
+        await self._ensure()
+        return await self.keeper.may_open_day() if self.keeper else self._missing()
+
+    async def check_now(self) -> dict:
+        await self._ensure()
+        return await self.keeper.check_once() if self.keeper else self._missing()
+
+    async def reload(self) -> dict:
+        if self.keeper is None:
+            return self._missing()
+        self.keeper.reload()
+        return self.keeper.status()
+
+
 # ---------------------------------------------------------------- wiring
 
 class Handles:
@@ -348,6 +499,12 @@ class Handles:
             str(self.data_dir), cfg)
         self.stock = StockActor.options(name="stock", get_if_exists=True).remote()
         self.wallet = WalletActor.options(name="wallet", get_if_exists=True).remote()
+        self.analytics = AnalyticsActor.options(name="analytics", get_if_exists=True).remote(
+            str(self.data_dir), config.zone)
+        self.uploader = UploaderActor.options(name="uploader", get_if_exists=True).remote(
+            str(self.data_dir), config.store_id, config.cloud_url)
+        self.licence = LicenceActor.options(name="licence", get_if_exists=True).remote(
+            str(self.data_dir), config.store_id, config.cloud_url)
         self.tills: dict[str, Any] = {}
         self.till_rpcs: dict[str, RpcClient] = {}
         self.known_tills_path = self.data_dir / "tills.json"
@@ -365,7 +522,16 @@ class Handles:
         """Wait until every actor is up, its state rebuilt and its fast socket open."""
         await asyncio.gather(self.ledger.serve.remote(), self.catalogue.version.remote(),
                              self.stock.ping.remote(), self.wallet.ping.remote(),
+                             self.analytics.ping.remote(), self.uploader.status.remote(),
+                             self.licence.status.remote(),
                              *(h.serve.remote() for h in self.tills.values()))
+
+    async def extra_status(self) -> dict:
+        """Upload backlog and licence state, for the health endpoint and ``kassa store status``."""
+        up, lic = await asyncio.gather(self.uploader.status.remote(), self.licence.status.remote())
+        return {"upload": up, "licence": {k: lic.get(k) for k in (
+            "ok", "code", "message", "grace_days_left", "warn", "warn_code", "expires_days_left",
+            "last_ok", "licence_id")}}
 
     def till(self, till_id: str) -> Any:
         h = self.tills.get(till_id)

@@ -28,6 +28,7 @@ class StoreConfig:
     embedded: EmbeddedRules = field(default_factory=EmbeddedRules)
     discount_limits: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_DISCOUNT_LIMITS))
     address: str = ""
+    cloud_url: str = ""  # HQ's cloud; the uploader and licence checks reach it (the store pulls)
 
     def __post_init__(self) -> None:
         precision(self.currency)
@@ -47,7 +48,8 @@ class StoreConfig:
                 "tax_classes": dict(self.tax_classes), "cash_increment": self.cash_increment,
                 "embedded": {"price_prefixes": list(self.embedded.price_prefixes),
                              "weight_prefixes": list(self.embedded.weight_prefixes)},
-                "discount_limits": dict(self.discount_limits), "address": self.address}
+                "discount_limits": dict(self.discount_limits), "address": self.address,
+                "cloud_url": self.cloud_url}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "StoreConfig":
