@@ -355,6 +355,7 @@ class AnalyticsActor(_Follower):
         from analytics.store import StoreAnalytics
         self.ledger = ray.get_actor("ledger", namespace=NAMESPACE)
         self.store = StoreAnalytics(str(Path(data_dir) / "analytics.duckdb"), zone)
+        self.journal_path = Path(data_dir) / "journal.sqlite"
         self.view = self
         self.task = None
 
@@ -377,15 +378,14 @@ class AnalyticsActor(_Follower):
         return _plain(getattr(self.store, name)(**kwargs))
 
     async def rebuild(self) -> int:
-        envs = []
-        after = 0
-        while True:
-            batch = await self.ledger.read.remote(after, 20000)
-            if not batch:
-                break
-            envs.extend(batch)
-            after = batch[-1].seq
-        return self.store.rebuild(envs)
+        """Drop the copy and derive it again from the journal (read-only; the ledger writes)."""
+        from actors.journal import COLS, _env, connect
+        con = connect(self.journal_path, readonly=True)
+        try:
+            rows = (_env(r) for r in con.execute(f"SELECT {COLS} FROM events ORDER BY seq"))
+            return self.store.rebuild(rows)
+        finally:
+            con.close()
 
 
 # ---------------------------------------------------------------- uploader and licence

@@ -16,9 +16,18 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 
+def orjson_dumps(obj) -> str:
+    import orjson
+    return orjson.dumps(obj, default=str).decode()
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("demo", help="start a demo shop with sample data and a till")
-    p.add_argument("--data", type=Path, default=Path("kassa-demo"), help="data folder")
+    p.add_argument("--data", type=Path, default=Path("kassa-demo"), help="the store's data folder")
+    p.add_argument("--hq", type=Path, default=None,
+                   help="HQ's folder for the demo cloud and licence key (default: DATA-hq)")
+    p.add_argument("--cloud-port", type=int, default=0, help="port of the demo cloud (0: any)")
+    p.add_argument("--no-cloud", action="store_true", help="no demo cloud: the shop is offline")
     p.add_argument("--port", type=int, default=8600)
     p.add_argument("--products", type=int, default=2400)
     p.add_argument("--no-till", action="store_true", help="do not open a till window")
@@ -63,10 +72,70 @@ async def seed(handles, products: int) -> dict:
     return {"products": len(prods), "members": len(MEMBERS)}
 
 
+async def start_demo_cloud(hq: Path, port: int):
+    """HQ's cloud on loopback, for the demo: ingest, licence checks, warehouse."""
+    from aiohttp import web
+
+    from cloud.app import make_app
+    runner = web.AppRunner(make_app(hq), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", port)
+    await site.start()
+    return runner, site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+
+async def link_demo_store(data: Path, hq: Path, cloud_url: str) -> None:
+    """Register the demo store with the demo HQ (upload secret) and install a signed licence."""
+    import orjson
+
+    from actors.catalogue import atomic_write
+    from actors.licence import LicenceKeeper
+    from actors.server import load_config
+    from cloud.licence import LicenceAuthority
+    from cloud.registry import Registry
+    from domain.ports import SystemClock
+    from kassa_cli.licence import public_key_path
+
+    cfg = load_config(data)
+    if cfg.cloud_url != cloud_url:  # the demo cloud's port may change from run to run
+        doc = cfg.to_dict()
+        doc["cloud_url"] = cloud_url
+        atomic_write(data / "store.json", orjson.dumps(doc, option=orjson.OPT_INDENT_2))
+    secret_path = data / "cloud_secret"
+    reg = Registry(hq)
+    try:
+        if reg.store(cfg.store_id) is None or not secret_path.exists():
+            secret = (reg.rotate_secret(cfg.store_id) if reg.store(cfg.store_id)
+                      else reg.add_store(cfg.store_id, cfg.zone, cfg.name))
+            atomic_write(secret_path, secret.encode())
+    finally:
+        reg.close()
+    auth = LicenceAuthority(hq)
+    auth.ensure_key()
+    if not (data / "licence" / "licence.json").exists():
+        key_file = public_key_path(data)
+        key_file.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(key_file, (auth.public_key_text() + "\n").encode())
+        now = SystemClock().now_us()
+        day = 86_400_000_000
+        doc = auth.issue(cfg.store_id, now - now % day, now - now % day + 365 * day, 7, 8,
+                         ["demo"])
+        keeper = LicenceKeeper(data, cfg.store_id, auth.public_key_text(), None, SystemClock())
+        await keeper.install(orjson.dumps(doc))
+
+
 def _demo(args: argparse.Namespace) -> int:
     from actors.server import StoreServer
 
     async def run() -> int:
+        cloud = None
+        if not args.no_cloud:
+            hq = args.hq or args.data.with_name(args.data.name + "-hq")
+            cloud, cloud_port = await start_demo_cloud(hq, args.cloud_port)
+            args.data.mkdir(parents=True, exist_ok=True)
+            await link_demo_store(args.data, hq, f"http://127.0.0.1:{cloud_port}")
+            print(f"kassa demo cloud (HQ) on http://127.0.0.1:{cloud_port}, data in {hq}",
+                  flush=True)
         server = StoreServer(args.data, "127.0.0.1", args.port)
         await server.start()
         info = await seed(server.handles, args.products)
@@ -74,7 +143,10 @@ def _demo(args: argparse.Namespace) -> int:
         print(f"kassa demo shop {server.config.store_id}: {info['products']} products, "
               f"{info['members']} members, serving on {url}", flush=True)
         if args.exit_after_setup:
+            print(orjson_dumps(await server.handles.extra_status()), flush=True)
             await server.stop()
+            if cloud is not None:
+                await cloud.cleanup()
             return 0
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -92,6 +164,8 @@ def _demo(args: argparse.Namespace) -> int:
         if till is not None:
             till.terminate()
         await server.stop()
+        if cloud is not None:
+            await cloud.cleanup()
         return 0
 
     return asyncio.run(run())
