@@ -8,7 +8,11 @@ number of tills sell at once:
 * a member wallet never goes below zero;
 * an order's payments equal its total plus its cash rounding, and a basket completes at most once;
 * a refund never gives back more than was paid for a line, nor more than a tender received;
-* a frozen order refuses refunds until unfrozen.
+* a frozen order refuses refunds until unfrozen;
+* staff accounts, permissions and sign-in sessions (``domain.staff``) and each till's business day
+  (``domain.day``) change only through their events; with ``require_open_day`` (set by the store's
+  ledger actor; off for plain unit tests) a till sells, refunds and takes top-ups only while its day
+  is open.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from domain.errors import Conflict, InvalidInput, NotFound
 from domain.events import (BasketVoided, LineAdded, MemberRegistered, OrderCompleted, OrderFrozen,
                            OrderRefunded, OrderUnfrozen, Payment, RefundLine, WalletToppedUp)
 from domain.money import div_round, round_cash
+from domain import day as _day
+from domain import staff as _staff
 
 __all__ = ["Book", "OrderRecord", "decide_refund", "Member"]
 
@@ -124,8 +130,17 @@ def decide_refund(rec: OrderRecord, refund_id: str, lines: dict[str, int] | None
                          original_staff=rec.staff, original_ts=rec.ts)
 
 
+_STAFF_TYPES = (_staff.StaffCreated, _staff.StaffUpdated, _staff.StaffPinChanged, _staff.StaffLocked,
+                _staff.StaffUnlocked, _staff.PermissionsChanged, _staff.SignedIn, _staff.SignedOut,
+                _staff.SignInFailed, _staff.ActionApproved)
+_DAY_TYPES = (_day.DayOpened, _day.DayClosed, _day.ZReportRecorded)
+_MONEY_TYPES = (LineAdded, OrderCompleted, OrderRefunded, WalletToppedUp)
+
+
 class Book:
     """Mutable projection used by the ledger to check and complete events before they commit."""
+
+    require_open_day = False  # the store's ledger actor turns this on
 
     def __init__(self) -> None:
         self.wallets: dict[str, int] = {}
@@ -134,6 +149,8 @@ class Book:
         self.open_baskets: dict[str, str] = {}  # basket id -> till
         self.closed_baskets: set[str] = set()
         self.till_orders: dict[str, int] = {}
+        self.staff = _staff.StaffBook()
+        self.days = _day.DayBook()
 
     # ------------------------------------------------------------ queries
     def balance(self, member: str) -> int:
@@ -153,9 +170,22 @@ class Book:
                 return m
         raise NotFound("member.not_found", "no member with that id, card or phone")
 
+    def staff_state(self) -> dict[str, Any]:
+        """Staff accounts, permissions, sessions and days: what the gateway mirrors."""
+        return {**self.staff.state(), "days": self.days.state()}
+
     # ------------------------------------------------------------ check (before commit)
     def check(self, body: Any, till: str) -> Any:
         """Raise if committing ``body`` would break an invariant; return the body to commit."""
+        if self.require_open_day and till and isinstance(body, _MONEY_TYPES):
+            self.days.require_open(till)
+        if isinstance(body, _STAFF_TYPES):
+            return self.staff.check(body)
+        if isinstance(body, _DAY_TYPES):
+            baskets = 0
+            if isinstance(body, _day.DayClosed):
+                baskets = sum(1 for t in self.open_baskets.values() if t == body.till)
+            return self.days.check(body, baskets)
         if isinstance(body, OrderCompleted):
             return self._check_completed(body, till)
         if isinstance(body, OrderRefunded):
@@ -238,7 +268,13 @@ class Book:
 
     # ------------------------------------------------------------ apply (after commit)
     def apply(self, body: Any, staff: str, till: str, ts: int, seq: int) -> None:
-        if isinstance(body, LineAdded):
+        if staff and till:
+            self.staff.touch(staff, till, ts)
+        if isinstance(body, _STAFF_TYPES):
+            self.staff.apply(body, ts)
+        elif isinstance(body, _DAY_TYPES):
+            self.days.apply(body, ts)
+        elif isinstance(body, LineAdded):
             if body.basket not in self.closed_baskets:
                 self.open_baskets[body.basket] = till
         elif isinstance(body, OrderCompleted):

@@ -1,0 +1,369 @@
+"""Staff accounts, roles, per-action permissions and sign-in sessions: events and pure rules.
+
+Roles match the shop's counters:
+
+* ``cashier``    — the sale counter: selling only (and only sellable products), wallet top-ups;
+* ``aftersales`` — the after-sales counter: refunds, reprints, freeze/unfreeze;
+* ``manager``    — reports, staff, permissions, stock, product import, opening/closing the day,
+  discounts over the cashier limit, and everything the counters do;
+* ``admin``      — everything, always (permissions never take anything away from admin).
+
+Every action the gateway serves is named in ``ACTIONS`` with the roles allowed by default. A manager
+changes an action's roles with a ``permissions.changed`` event; ``Permissions`` folds those over the
+defaults. PINs are never stored: accounts carry an argon2id hash (computed outside ``domain``).
+Sessions are journaled by the SHA-256 of their token, so they survive a restart of the store server
+while the token itself exists only on the till.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from domain.errors import Conflict, Forbidden, InvalidInput, NotFound
+from domain.events import register
+
+__all__ = [
+    "ROLES", "ACTIONS", "LANGUAGES", "Permissions", "StaffAccount", "SessionRecord", "StaffBook",
+    "StaffCreated", "StaffUpdated", "StaffPinChanged", "StaffLocked", "StaffUnlocked",
+    "PermissionsChanged", "SignedIn", "SignedOut", "SignInFailed", "ActionApproved",
+    "check_staff_id", "check_role", "check_language", "MAX_FAILURES",
+]
+
+ROLES = ("cashier", "aftersales", "manager", "admin")
+LANGUAGES = ("en", "zh_CN", "th", "ar")
+MAX_FAILURES = 5  # consecutive wrong PINs before the account locks
+
+_ALL = ROLES
+_SALE = ("cashier", "manager", "admin")
+_AFTER = ("aftersales", "manager", "admin")
+_MGR = ("manager", "admin")
+
+# action -> (roles allowed by default, what it covers)
+ACTIONS: dict[str, tuple[tuple[str, ...], str]] = {
+    "sale.sell": (_SALE, "scan, add, change and remove lines, park, resume, pay"),
+    "sale.void": (_SALE, "void the open basket"),
+    "sale.discount": (_SALE, "line and order discounts (within the role's limit)"),
+    "products.view": (_ALL, "search and look up products (the sale counter sees sellable ones)"),
+    "products.view_all": (("aftersales", "manager", "admin"), "see products that are not sellable"),
+    "products.import": (_MGR, "import or replace products"),
+    "orders.view": (_AFTER, "find and read orders"),
+    "orders.refund": (_AFTER, "refund an order, whole or by line"),
+    "orders.reprint": (_AFTER, "reprint a receipt (checked by the kiosk)"),
+    "orders.freeze": (_AFTER, "freeze an order"),
+    "orders.unfreeze": (_AFTER, "unfreeze an order"),
+    "members.view": (_ALL, "look a member up"),
+    "members.register": (_ALL, "register a member"),
+    "wallet.topup": (_ALL, "top up a member's wallet"),
+    "stock.view": (_MGR, "stock levels"),
+    "stock.change": (_MGR, "receive, adjust and count stock"),
+    "reports.own": (_ALL, "one's own X report"),
+    "reports.view": (_MGR, "X and Z reports of any till and of the store"),
+    "day.open": (_MGR, "open a till's business day with its float"),
+    "day.close": (_MGR, "close a till's business day with the counted cash"),
+    "staff.view": (_MGR, "list staff accounts"),
+    "staff.manage": (_MGR, "create, change, lock and unlock staff accounts"),
+    "permissions.manage": (_MGR, "change which roles may do an action"),
+    "audit.view": (_MGR, "who did what, from which till and IP"),
+    "events.read": (_ALL, "committed events and the live stream"),
+}
+
+
+def check_staff_id(value: object, field_name: str = "staff") -> str:
+    if not isinstance(value, str) or not 1 <= len(value) <= 32 or not all(
+            c.isalnum() or c in "-_." for c in value) or not value.isascii():
+        raise InvalidInput("staff.bad_id", "a staff id is 1–32 letters, digits, '-', '_' or '.'",
+                           field=field_name)
+    return value
+
+
+def check_role(value: object) -> str:
+    if value not in ROLES:
+        raise InvalidInput("staff.bad_role", f"a role is one of {', '.join(ROLES)}", field="role")
+    return value  # type: ignore[return-value]
+
+
+def check_language(value: object) -> str:
+    if value not in LANGUAGES:
+        raise InvalidInput("staff.bad_language", f"a language is one of {', '.join(LANGUAGES)}",
+                           field="language")
+    return value  # type: ignore[return-value]
+
+
+# ---------------------------------------------------------------- events
+
+@register("staff.created")
+@dataclass(frozen=True, slots=True)
+class StaffCreated:
+    staff: str
+    name: str
+    role: str
+    language: str
+    pin_hash: str  # argon2id
+
+
+@register("staff.updated")
+@dataclass(frozen=True, slots=True)
+class StaffUpdated:
+    staff: str
+    name: str = ""  # empty: unchanged
+    role: str = ""
+    language: str = ""
+    active: int = -1  # -1 unchanged, 0 deactivated, 1 active
+
+
+@register("staff.pin_changed")
+@dataclass(frozen=True, slots=True)
+class StaffPinChanged:
+    staff: str
+    pin_hash: str
+
+
+@register("staff.locked")
+@dataclass(frozen=True, slots=True)
+class StaffLocked:
+    staff: str
+    reason: str = ""
+
+
+@register("staff.unlocked")
+@dataclass(frozen=True, slots=True)
+class StaffUnlocked:
+    staff: str
+    reason: str = ""
+
+
+@register("permissions.changed")
+@dataclass(frozen=True, slots=True)
+class PermissionsChanged:
+    action: str
+    roles: tuple[str, ...]
+
+
+@register("auth.signed_in")
+@dataclass(frozen=True, slots=True)
+class SignedIn:
+    staff: str
+    till: str
+    session: str  # sha256 hex of the session token
+    role: str = ""
+    language: str = ""
+
+
+@register("auth.signed_out")
+@dataclass(frozen=True, slots=True)
+class SignedOut:
+    staff: str
+    till: str
+    session: str
+    reason: str = "sign_out"  # sign_out | idle | replaced | locked
+
+
+@register("auth.sign_in_failed")
+@dataclass(frozen=True, slots=True)
+class SignInFailed:
+    staff: str
+    till: str
+    reason: str  # bad_pin | approval_bad_pin
+    failures: int = 0  # consecutive failures after this one (filled at commit)
+
+
+@register("auth.approved")
+@dataclass(frozen=True, slots=True)
+class ActionApproved:
+    approver: str  # the manager who entered their PIN
+    staff: str  # who asked
+    till: str
+    action: str
+    command: str  # the id of the approved command
+
+
+# ---------------------------------------------------------------- projection
+
+@dataclass
+class StaffAccount:
+    staff: str
+    name: str
+    role: str
+    language: str
+    pin_hash: str
+    active: bool = True
+    locked: bool = False
+    locked_reason: str = ""
+    failures: int = 0
+    last_failure_ts: int = 0
+
+    def public(self) -> dict[str, Any]:
+        return {"staff": self.staff, "name": self.name, "role": self.role,
+                "language": self.language, "active": self.active, "locked": self.locked,
+                "locked_reason": self.locked_reason, "failures": self.failures}
+
+
+@dataclass
+class SessionRecord:
+    session: str  # token hash
+    staff: str
+    till: str
+    ts: int  # signed in at
+    last_ts: int  # last event made in this session (or sign-in)
+
+
+class Permissions:
+    """Action → roles: the defaults of ``ACTIONS`` with a manager's changes folded over them."""
+
+    def __init__(self, changes: dict[str, tuple[str, ...]] | None = None) -> None:
+        self.changes: dict[str, tuple[str, ...]] = dict(changes or {})
+
+    def roles(self, action: str) -> tuple[str, ...]:
+        if action not in ACTIONS:
+            raise NotFound("permissions.unknown_action", f"no action {action!r}", action=action)
+        roles = self.changes.get(action, ACTIONS[action][0])
+        return tuple(sorted(set(roles) | {"admin"}))
+
+    def allows(self, role: str, action: str) -> bool:
+        return role == "admin" or role in self.roles(action)
+
+    def table(self) -> dict[str, list[str]]:
+        return {a: list(self.roles(a)) for a in ACTIONS}
+
+
+@dataclass
+class StaffBook:
+    """The staff part of the store's book: accounts, permissions, open sessions."""
+
+    accounts: dict[str, StaffAccount] = field(default_factory=dict)
+    permissions: Permissions = field(default_factory=Permissions)
+    sessions: dict[str, SessionRecord] = field(default_factory=dict)
+    by_staff_till: dict[tuple[str, str], str] = field(default_factory=dict)
+    by_till: dict[str, str] = field(default_factory=dict)
+
+    def account(self, staff: str) -> StaffAccount:
+        acc = self.accounts.get(staff)
+        if acc is None:
+            raise NotFound("staff.not_found", f"no staff account {staff!r}", staff=staff)
+        return acc
+
+    # ------------------------------------------------------------ check
+    def check(self, body: Any) -> Any:
+        if isinstance(body, StaffCreated):
+            check_staff_id(body.staff)
+            check_role(body.role)
+            check_language(body.language)
+            if body.staff in self.accounts:
+                raise Conflict("staff.exists", "this staff id is taken", staff=body.staff)
+            if not body.pin_hash.startswith("$argon2id$"):
+                raise InvalidInput("staff.bad_pin_hash", "PINs are stored as argon2id hashes")
+        elif isinstance(body, StaffUpdated):
+            self.account(body.staff)
+            if body.role:
+                check_role(body.role)
+            if body.language:
+                check_language(body.language)
+        elif isinstance(body, StaffPinChanged):
+            self.account(body.staff)
+            if not body.pin_hash.startswith("$argon2id$"):
+                raise InvalidInput("staff.bad_pin_hash", "PINs are stored as argon2id hashes")
+        elif isinstance(body, StaffLocked):
+            self.account(body.staff)
+        elif isinstance(body, StaffUnlocked):
+            acc = self.account(body.staff)
+            if not acc.locked and not acc.failures:
+                raise Conflict("staff.not_locked", "this account is not locked", staff=body.staff)
+        elif isinstance(body, PermissionsChanged):
+            if body.action not in ACTIONS:
+                raise NotFound("permissions.unknown_action", f"no action {body.action!r}")
+            for r in body.roles:
+                check_role(r)
+        elif isinstance(body, SignedIn):
+            acc = self.account(body.staff)
+            if not acc.active:
+                raise Forbidden("auth.inactive", "this account is not active", staff=body.staff)
+            if acc.locked:
+                raise Forbidden("auth.locked", "this account is locked", staff=body.staff,
+                                reason=acc.locked_reason)
+            if body.session in self.sessions:
+                raise Conflict("auth.session_exists", "this session exists already")
+            return replace(body, role=acc.role, language=acc.language)
+        elif isinstance(body, SignedOut):
+            if body.session not in self.sessions:
+                raise Conflict("auth.not_signed_in", "this session has ended")
+        elif isinstance(body, SignInFailed):
+            acc = self.account(body.staff)
+            return replace(body, failures=acc.failures + 1)
+        elif isinstance(body, ActionApproved):
+            self.account(body.approver)
+        return body
+
+    # ------------------------------------------------------------ apply
+    def _end(self, session: str) -> None:
+        rec = self.sessions.pop(session, None)
+        if rec is not None:
+            self.by_staff_till.pop((rec.staff, rec.till), None)
+            if self.by_till.get(rec.till) == session:
+                self.by_till.pop(rec.till, None)
+
+    def _end_staff(self, staff: str) -> None:
+        for s in [s for s, r in self.sessions.items() if r.staff == staff]:
+            self._end(s)
+
+    def apply(self, body: Any, ts: int) -> None:
+        if isinstance(body, StaffCreated):
+            self.accounts[body.staff] = StaffAccount(body.staff, body.name, body.role,
+                                                     body.language, body.pin_hash)
+        elif isinstance(body, StaffUpdated):
+            acc = self.accounts[body.staff]
+            acc.name = body.name or acc.name
+            acc.role = body.role or acc.role
+            acc.language = body.language or acc.language
+            if body.active in (0, 1):
+                acc.active = bool(body.active)
+                if not acc.active:
+                    self._end_staff(body.staff)
+        elif isinstance(body, StaffPinChanged):
+            acc = self.accounts[body.staff]
+            acc.pin_hash, acc.failures = body.pin_hash, 0
+        elif isinstance(body, StaffLocked):
+            acc = self.accounts[body.staff]
+            acc.locked, acc.locked_reason = True, body.reason
+            self._end_staff(body.staff)
+        elif isinstance(body, StaffUnlocked):
+            acc = self.accounts[body.staff]
+            acc.locked, acc.locked_reason, acc.failures = False, "", 0
+        elif isinstance(body, PermissionsChanged):
+            self.permissions.changes[body.action] = tuple(body.roles)
+        elif isinstance(body, SignedIn):
+            acc = self.accounts.get(body.staff)
+            if acc is not None:
+                acc.failures = 0
+            old = self.by_till.get(body.till)  # one person signed in per till
+            if old is not None:
+                self._end(old)
+            self.sessions[body.session] = SessionRecord(body.session, body.staff, body.till, ts, ts)
+            self.by_staff_till[(body.staff, body.till)] = body.session
+            self.by_till[body.till] = body.session
+        elif isinstance(body, SignedOut):
+            self._end(body.session)
+        elif isinstance(body, SignInFailed):
+            acc = self.accounts.get(body.staff)
+            if acc is not None:
+                acc.failures += 1
+                acc.last_failure_ts = ts
+
+    def touch(self, staff: str, till: str, ts: int) -> None:
+        """An event made by ``staff`` at ``till``: its session was active then."""
+        s = self.by_staff_till.get((staff, till))
+        if s is not None:
+            rec = self.sessions[s]
+            if ts > rec.last_ts:
+                rec.last_ts = ts
+
+    def state(self) -> dict[str, Any]:
+        """JSON-safe snapshot for the gateway (hashes included: it verifies PINs)."""
+        return {
+            "accounts": {k: {**a.public(), "pin_hash": a.pin_hash,
+                             "last_failure_ts": a.last_failure_ts}
+                         for k, a in self.accounts.items()},
+            "permissions": dict(self.permissions.changes),
+            "sessions": {k: {"staff": r.staff, "till": r.till, "ts": r.ts, "last_ts": r.last_ts}
+                         for k, r in self.sessions.items()},
+        }
