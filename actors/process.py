@@ -45,7 +45,10 @@ class StoreProcess:
         else:
             cmd = [sys.executable, "-m", "kassa_cli.main", "store", "serve", "--data",
                    str(self.data), "--port", str(self.port)]
-        self.log = open(self.data.parent / f"{self.data.name}.server.log", "ab")
+        self.data.parent.mkdir(parents=True, exist_ok=True)
+        log_path = self.data.parent / f"{self.data.name}.server.log"
+        self._log_start = log_path.stat().st_size if log_path.exists() else 0
+        self.log = open(log_path, "ab")
         self.proc = subprocess.Popen(cmd, env=env, stdout=self.log, stderr=subprocess.STDOUT,
                                      start_new_session=True)
         end = time.time() + timeout
@@ -61,7 +64,10 @@ class StoreProcess:
         raise TimeoutError("store server did not come up")
 
     def _seeded(self) -> bool:
-        return _get(self.url + "/v1/members/M0004") == 200
+        """The demo prints its banner once the sample data is all in."""
+        self.log.flush()
+        text = (self.data.parent / f"{self.data.name}.server.log").read_bytes()
+        return b"kassa demo shop" in text[self._log_start:]
 
     def kill(self) -> None:
         """SIGKILL the whole process group: the server, Ray's processes and every actor."""
