@@ -31,6 +31,13 @@ def command_hash(op: str, args: Any) -> bytes:
     return hashlib.sha256(op.encode() + b"\0" + msgspec.json.encode(args, order="sorted")).digest()
 
 
+def kind_of_or_none(body: Any) -> str | None:
+    try:
+        return kind_of(body)
+    except KeyError:
+        return None
+
+
 def agg_of(body: Any) -> str:
     for attr in ("basket", "order_id", "member", "sku"):
         value = getattr(body, attr, None)
@@ -74,10 +81,18 @@ class Ledger:
         self.journal = Journal(path)
         self.clock = clock or SystemClock()
         self.book = Book()
+        self.flags: dict[str, list[dict]] = {}  # order id -> anomaly flags raised on it
         self.last_ts = 0
         for env in self.journal.scan():
-            self.book.apply(env.decoded(), env.staff, env.till, env.ts, env.seq)
+            self._apply(env.decoded(), env.staff, env.till, env.ts, env.seq)
             self.last_ts = max(self.last_ts, env.ts)
+
+    def _apply(self, body: Any, staff: str, till: str, ts: int, seq: int) -> None:
+        self.book.apply(body, staff, till, ts, seq)
+        if kind_of_or_none(body) == "order.flagged":
+            self.flags.setdefault(body.order_id, []).append(
+                {"rule": body.rule, "severity": body.severity, "evidence": body.evidence,
+                 "freeze": body.freeze, "seq": seq, "ts": ts})
 
     @property
     def seq(self) -> int:
@@ -126,7 +141,7 @@ class Ledger:
                 ts = self.clock.now_us()
                 # apply now so that later requests in this batch see this one (commit follows)
                 try:
-                    self.book.apply(body, r.staff, r.till, ts, seq + 1)
+                    self._apply(body, r.staff, r.till, ts, seq + 1)
                 except Exception:
                     dirty = True  # the book may be half-changed: rebuild it from the journal
                     raise
@@ -169,8 +184,9 @@ class Ledger:
         path = self.journal.path
         self.journal = Journal(path)
         self.book = Book()
+        self.flags = {}
         for env in self.journal.scan():
-            self.book.apply(env.decoded(), env.staff, env.till, env.ts, env.seq)
+            self._apply(env.decoded(), env.staff, env.till, env.ts, env.seq)
 
     def lookup(self, cid: str, cmd: bytes) -> Ack | None:
         """The first answer to command ``cid`` if it was committed (a retry), else None."""
@@ -192,7 +208,9 @@ class Ledger:
         return self.journal.by_agg(ids) if ids else []
 
     def order(self, order_id: str) -> dict:
-        return self.book.order(order_id).to_dict()
+        out = self.book.order(order_id).to_dict()
+        out["flags"] = self.flags.get(order_id, [])
+        return out
 
     def balance(self, member: str) -> int:
         return self.book.balance(member)

@@ -29,6 +29,8 @@ class StoreConfig:
     discount_limits: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_DISCOUNT_LIMITS))
     address: str = ""
     cloud_url: str = ""  # HQ's cloud; the uploader and licence checks reach it (the store pulls)
+    open_minute: int = 0  # opening hours, local minutes after midnight (anomaly rule)
+    close_minute: int = 1440
 
     def __post_init__(self) -> None:
         precision(self.currency)
@@ -49,7 +51,8 @@ class StoreConfig:
                 "embedded": {"price_prefixes": list(self.embedded.price_prefixes),
                              "weight_prefixes": list(self.embedded.weight_prefixes)},
                 "discount_limits": dict(self.discount_limits), "address": self.address,
-                "cloud_url": self.cloud_url}
+                "cloud_url": self.cloud_url, "open_minute": self.open_minute,
+                "close_minute": self.close_minute}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "StoreConfig":
