@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from domain.book import Member
-from domain.errors import NotFound
+from domain.book import Member, find_member
 from domain.events import Envelope
 from domain.stock import StockBook
 
@@ -70,16 +69,8 @@ class WalletView:
                     if p.kind == "wallet":
                         self._move(p.member, env.ts, env.kind, sign * p.amount)
 
-    def find(self, key: str) -> Member:
-        if key in self.members:
-            return self.members[key]
-        for m in self.members.values():
-            if key and key in (m.phone, m.card):
-                return m
-        raise NotFound("member.not_found", "no member with that id, card or phone")
-
     def member(self, key: str) -> dict[str, Any]:
-        m = self.find(key)
+        m = find_member(self.members, key)
         return {"member": m.member, "name": m.name, "phone": m.phone, "card": m.card,
                 "balance": self.balances.get(m.member, 0),
                 "history": self.history.get(m.member, [])[-20:], "as_of_seq": self.seq}

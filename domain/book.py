@@ -27,7 +27,7 @@ from domain.money import div_round, round_cash
 from domain import day as _day
 from domain import staff as _staff
 
-__all__ = ["Book", "OrderRecord", "decide_refund", "Member"]
+__all__ = ["Book", "OrderRecord", "decide_refund", "Member", "find_member"]
 
 TENDER_ORDER = {"wallet": 0, "card": 1, "cash": 2}  # refunds go back to wallet and card first
 
@@ -69,6 +69,16 @@ class Member:
     name: str
     phone: str = ""
     card: str = ""
+
+
+def find_member(members: dict[str, Member], key: str) -> Member:
+    """A member by id, card number or phone."""
+    if key in members:
+        return members[key]
+    for m in members.values():
+        if key and key in (m.phone, m.card):
+            return m
+    raise NotFound("member.not_found", "no member with that id, card or phone")
 
 
 def decide_refund(rec: OrderRecord, refund_id: str, lines: dict[str, int] | None,
@@ -163,12 +173,7 @@ class Book:
         return rec
 
     def find_member(self, key: str) -> Member:
-        if key in self.members:
-            return self.members[key]
-        for m in self.members.values():
-            if key and key in (m.phone, m.card):
-                return m
-        raise NotFound("member.not_found", "no member with that id, card or phone")
+        return find_member(self.members, key)
 
     def staff_state(self) -> dict[str, Any]:
         """Staff accounts, permissions, sessions and days: what the gateway mirrors."""
