@@ -1,34 +1,67 @@
 """The store's LAN gateway: JSON over HTTP (aiohttp) between kiosks and the actors.
 
-Every request that changes something carries the kiosk's command ``id`` so a retry after a lost
-reply is safe. Errors answer ``{"error": {"code", "message", "details"}}`` with the error's HTTP
-status; bad input of any kind is a 4xx, never a 5xx, and never reaches the journal.
+* Staff sign in at a till (``POST /v1/sessions``) and send ``Authorization: Bearer <token>`` on every
+  other request; the session is bound to its till, ends on sign-out, after ``idle_timeout_s`` without
+  a request, or when the account is locked. Repeated wrong PINs lock the account for ``lock_s``.
+* Every request is checked against the per-action permissions (``domain.staff.ACTIONS``, editable by a
+  manager); a manager may approve one action at another counter with their PIN
+  (``"approval": {"staff", "pin"}`` in the body, or a token from ``POST /v1/approvals``).
+* Every request that changes something carries the kiosk's command ``id`` so a retry after a lost
+  reply is safe (the same id answers the first answer). Every event records staff, till and client IP.
+* Errors answer ``{"error": {"code", "message", "details"}}`` with the error's HTTP status; bad input
+  of any kind is a 4xx, never a 5xx, and never reaches the journal.
+* The OpenAPI description is served at ``/v1/openapi.json`` (``actors.openapi``).
+
+Settings (optional) come from the ``"auth"`` object of ``<data>/store.json``:
+``idle_timeout_s`` (900), ``lock_s`` (900), ``max_failures`` (5).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import shutil
 import time
+import uuid
 from pathlib import Path
 from typing import Any, Awaitable, Callable
 
+import msgspec
 import orjson
 from aiohttp import web
 
 from actors.ledger import Request, command_hash
+from actors.staff import Directory, check_pin, hash_pin, load_secret, make_token, token_hash, \
+    verify_pin
 from actors.till import Who
-from domain.errors import InvalidInput, KassaError, NotFound, Unavailable
-from domain.events import MemberRegistered, WalletToppedUp
 from domain.commands import FreezeOrder, RefundOrder, UnfreezeOrder
+from domain.day import DayClosed, DayOpened, MAX_FLOAT, ZReportRecorded, business_day_of
+from domain.errors import Conflict, Forbidden, InvalidInput, KassaError, NotFound, Unauthorized, \
+    Unavailable
+from domain.events import MemberRegistered, WalletToppedUp
+from domain.staff import (ACTIONS, ROLES, ActionApproved, PermissionsChanged, SignedIn, SignedOut,
+                          SignInFailed, StaffCreated, StaffLocked, StaffPinChanged, StaffUnlocked,
+                          StaffUpdated, check_language, check_role, check_staff_id)
 from domain.stock import decide_adjustment, decide_count, decide_receipt
 
-__all__ = ["make_gateway", "MAX_BODY"]
+__all__ = ["make_gateway", "MAX_BODY", "Gateway", "TILL_OPS", "redact"]
 
 log = logging.getLogger(__name__)
 MAX_BODY = 256 * 1024
-TILL_RE = __import__("re").compile(r"^[A-Za-z0-9_-]{1,16}$")
+TILL_RE = re.compile(r"^[A-Za-z0-9_-]{1,16}$")
+NS = uuid.UUID("1b0c7a52-9f0e-4d39-8a51-2f5c0e7d4b10")  # ids derived from a command id
+
+# till operation -> the action it needs
+TILL_OPS = {"scan": "sale.sell", "add": "sale.sell", "remove": "sale.sell",
+            "quantity": "sale.sell", "park": "sale.sell", "resume": "sale.sell", "pay": "sale.sell",
+            "void": "sale.void", "discount_line": "sale.discount",
+            "discount_order": "sale.discount"}
+STAFF_KINDS = ("staff.", "auth.", "permissions.", "day.")
+
+
+def derived_id(cid: str, what: str) -> str:
+    return str(uuid.uuid5(NS, f"{cid}|{what}"))
 
 
 def jresp(data: Any, status: int = 200) -> web.Response:
@@ -37,6 +70,18 @@ def jresp(data: Any, status: int = 200) -> web.Response:
 
 def error_response(exc: KassaError) -> web.Response:
     return jresp({"error": exc.to_dict()}, exc.http_status)
+
+
+def redact(wire: dict) -> dict:
+    """An event as shown to clients: PIN hashes and session hashes are not shown."""
+    kind = wire.get("kind", "")
+    if kind.startswith(("staff.", "auth.")) and isinstance(wire.get("body"), dict):
+        body = dict(wire["body"])
+        for k in ("pin_hash", "session"):
+            if k in body:
+                body[k] = "***"
+        wire = {**wire, "body": body}
+    return wire
 
 
 async def read_json(request: web.Request) -> dict:
@@ -71,11 +116,34 @@ def need_int(data: dict, key: str, lo: int, hi: int) -> int:
     return value
 
 
+def query_int(request: web.Request, key: str, default: int, lo: int, hi: int) -> int:
+    raw = request.query.get(key)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise InvalidInput("input.bad_field", f"{key!r} must be a whole number", field=key) from None
+    if not lo <= value <= hi:
+        raise InvalidInput("input.bad_field", f"{key!r} must be {lo}–{hi}", field=key)
+    return value
+
+
 def command_id(data: dict) -> str:
     cid = data.get("id")
     if not isinstance(cid, str) or not 8 <= len(cid) <= 64 or not cid.isprintable():
         raise InvalidInput("command.bad_id", "every change needs an 'id' (a UUID the kiosk chose)")
     return cid
+
+
+def till_id(value: object, field: str = "till") -> str:
+    if not isinstance(value, str) or not TILL_RE.match(value):
+        raise InvalidInput("till.bad_id", "a till id is 1–16 letters, digits, - or _", field=field)
+    return value
+
+
+def plain(value: Any) -> Any:
+    return msgspec.to_builtins(value)
 
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -102,28 +170,156 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
                                           "retry with the same id"))
 
 
+class Ctx:
+    """Who is asking: the signed-in staff member, their till and IP, and an approver if any."""
+
+    __slots__ = ("staff", "role", "till", "ip", "session", "approved_by", "action")
+
+    def __init__(self, staff: str, role: str, till: str, ip: str, session: str,
+                 approved_by: str = "", action: str = "") -> None:
+        self.staff, self.role, self.till, self.ip = staff, role, till, ip
+        self.session, self.approved_by, self.action = session, approved_by, action
+
+
 class Gateway:
     def __init__(self, handles: Any, status_extra: Callable[[], dict] | None = None) -> None:
         self.h = handles
         self.config = handles.config
         self.status_extra = status_extra or (lambda: {})
         self.started = time.time()
+        self.data_dir = Path(handles.data_dir)
+        auth = self._auth_settings()
+        self.dir = Directory(idle_timeout_s=float(auth.get("idle_timeout_s", 900)),
+                             lock_s=float(auth.get("lock_s", 900)),
+                             max_failures=int(auth.get("max_failures", 5)))
+        self.secret = load_secret(self.data_dir)
+        self.loaded = False
+        self.refresh_lock = asyncio.Lock()
+
+    def _auth_settings(self) -> dict:
+        try:
+            doc = orjson.loads((self.data_dir / "store.json").read_bytes())
+            auth = doc.get("auth", {})
+            return auth if isinstance(auth, dict) else {}
+        except (OSError, ValueError):
+            return {}
+
+    async def refresh(self) -> None:
+        async with self.refresh_lock:
+            self.dir.load(await self.h.ledger.staff_state.remote())
+            self.loaded = True
+
+    async def ensure_loaded(self) -> None:
+        if not self.loaded:
+            await self.refresh()
 
     # -------------------------------------------------------------- who
-    def who(self, request: web.Request, data: dict | None = None) -> Who:
-        staff = request.headers.get("X-Staff", "")[:64]
-        approved = ""
-        if data is not None and isinstance(data.get("approved_by"), str):
-            approved = data["approved_by"][:64]
-        limit = self.config.discount_limits.get(request.headers.get("X-Role", "cashier"), 0)
-        return Who(staff=staff, ip=request.remote or "", limit_bp=limit, approved_by=approved)
+    def ip(self, request: web.Request) -> str:
+        return (request.remote or "")[:64]
 
-    # -------------------------------------------------------------- health
+    async def auth(self, request: web.Request, action: str | None, data: dict | None = None,
+                   till: str | None = None) -> Ctx:
+        """Check the session (401), the till it is bound to and the action's permission (403).
+        A missing permission may be made good by a manager's approval for this one request."""
+        await self.ensure_loaded()
+        header = request.headers.get("Authorization", "")
+        token = header[7:].strip() if header[:7].lower() == "bearer " else ""
+        if not token and request.path == "/v1/events/stream":
+            token = request.query.get("token", "")  # EventSource cannot set headers
+        s = self.dir.session(token)
+        if self.dir.idle(s):
+            await self._end_session(s, "idle")
+            raise Unauthorized("auth.session_expired", "signed out after being idle; sign in again")
+        self.dir.touch(s)
+        if till is not None and till != s.till:
+            raise Forbidden("auth.wrong_till", "this session is for another till",
+                            session_till=s.till, till=till)
+        ctx = Ctx(s.staff, self.dir.role_of(s.staff), s.till, self.ip(request), s.session,
+                  action=action or "")
+        if action is None or self.dir.allows(s.staff, action):
+            return ctx
+        if data is not None and data.get("approval") is not None:
+            await self._approval(ctx, action, data)
+            return ctx
+        raise Forbidden("auth.forbidden", f"the {ctx.role} role may not do {action}",
+                        action=action, role=ctx.role)
+
+    async def _approval(self, ctx: Ctx, action: str, data: dict) -> None:
+        ap = data.get("approval")
+        if not isinstance(ap, dict):
+            raise InvalidInput("input.bad_field", "'approval' is {staff, pin} or {token}",
+                               field="approval")
+        if "token" in ap:
+            tok = ap["token"]
+            if not isinstance(tok, str) or not 8 <= len(tok) <= 64:
+                raise InvalidInput("input.bad_field", "bad approval token", field="approval")
+            ctx.approved_by = self.dir.use_approval(tok, action, ctx.till)
+            return
+        staff = check_staff_id(ap.get("staff"), "approval.staff")
+        pin = check_pin(ap.get("pin"), "approval.pin")
+        ctx.approved_by = await self._verify_approver(ctx, staff, pin, action)
+
+    async def _verify_approver(self, ctx: Ctx, staff: str, pin: str, action: str) -> str:
+        try:
+            acc = self.dir.may_try(staff)
+        except Unauthorized:
+            await self.refresh()
+            acc = self.dir.may_try(staff)
+        ok = await asyncio.get_running_loop().run_in_executor(None, verify_pin, acc["pin_hash"],
+                                                              pin)
+        if not ok:
+            await self._failed(staff, ctx.till, ctx.ip, "approval_bad_pin")
+            raise Forbidden("auth.approval_refused", "wrong PIN for the approver", staff=staff)
+        if not self.dir.allows(staff, action):
+            raise Forbidden("auth.approval_refused", f"{staff} may not approve {action}",
+                            staff=staff, action=action)
+        return staff
+
+    # -------------------------------------------------------------- journal
+    async def submit(self, ctx: Ctx | None, cid: str, op: str, args: Any, body: Any,
+                     via: Any = None, staff: str = "", till: str = "", ip: str = "") -> Any:
+        req = Request(id=cid, cmd=command_hash(op, args), body=body,
+                      staff=ctx.staff if ctx else staff, till=ctx.till if ctx else till,
+                      ip=ctx.ip if ctx else ip)
+        return await (via or self.h.ledger).submit.remote(req)
+
+    def answer(self, ack: Any, **extra: Any) -> dict:
+        return {"seq": ack.seq, "event": ack.kind, "duplicate": ack.duplicate,
+                "result": redact({"kind": ack.kind, "body": plain(ack.body)})["body"], **extra}
+
+    async def _approved(self, ctx: Ctx, cid: str) -> None:
+        """Journal a manager's approval of the command ``cid`` (after it committed)."""
+        if ctx.approved_by:
+            await self.submit(ctx, derived_id(cid, "approval"), "auth.approved",
+                              {"cid": cid, "approver": ctx.approved_by},
+                              ActionApproved(ctx.approved_by, ctx.staff, ctx.till, ctx.action, cid))
+
+    async def _failed(self, staff: str, till: str, ip: str, reason: str) -> None:
+        await self.submit(None, str(uuid.uuid4()), "auth.failed", [staff, till], SignInFailed(
+            staff, till, reason), staff=staff, till=till, ip=ip)
+        await self.refresh()
+
+    async def _end_session(self, s: Any, reason: str) -> None:
+        try:
+            await self.submit(None, derived_id(s.session, "end"), "auth.end", [s.session],
+                              SignedOut(s.staff, s.till, s.session, reason), staff=s.staff,
+                              till=s.till)
+        except KassaError:
+            pass  # ended already
+        await self.refresh()
+
+    # -------------------------------------------------------------- health, config, openapi
     async def health(self, request: web.Request) -> web.Response:
+        await self.refresh()
         st = await self.h.ledger.status.remote()
         disk = shutil.disk_usage(self.h.data_dir)
+        open_tills = self.dir.open_tills()
         out = {"store": self.config.store_id, "name": self.config.name, "seq": st["seq"],
                "orders": st["orders"], "open_baskets": st["open_baskets"],
+               "members": st.get("members", 0), "staff_accounts": len(self.dir.accounts),
+               "sessions": len(self.dir.sessions),
+               "store_open": bool(open_tills), "open_tills": open_tills,
+               "business_day": self.today(),
                "disk_free_bytes": disk.free, "uptime_s": int(time.time() - self.started),
                "currency": self.config.currency}
         out.update(self.status_extra())
@@ -133,83 +329,173 @@ class Gateway:
     async def config_view(self, request: web.Request) -> web.Response:
         return jresp(self.config.to_dict())
 
-    # -------------------------------------------------------------- tills
-    def till(self, request: web.Request) -> Any:
-        till_id = request.match_info["till"]
-        if not TILL_RE.match(till_id):
-            raise InvalidInput("till.bad_id", "a till id is 1–16 letters, digits, - or _")
-        return self.h.till(till_id)
+    async def openapi(self, request: web.Request) -> web.Response:
+        from actors.openapi import SPEC
+        return jresp(SPEC)
 
+    def today(self) -> str:
+        return business_day_of(time.time_ns() // 1000, self.config.zone)
+
+    # -------------------------------------------------------------- sessions
+    async def sign_in(self, request: web.Request) -> web.Response:
+        await self.ensure_loaded()
+        data = await read_json(request)
+        cid = command_id(data)
+        staff = check_staff_id(data.get("staff"))
+        pin = check_pin(data.get("pin"))
+        till = till_id(data.get("till"))
+        ip = self.ip(request)
+        try:
+            acc = self.dir.may_try(staff)
+        except Unauthorized:
+            await self.refresh()  # an account created a moment ago elsewhere
+            acc = self.dir.may_try(staff)
+        ok = await asyncio.get_running_loop().run_in_executor(None, verify_pin, acc["pin_hash"],
+                                                              pin)
+        if not ok:
+            await self._failed(staff, till, ip, "bad_pin")
+            n = self.dir.accounts.get(staff, {}).get("failures", 0)
+            raise Unauthorized("auth.bad_credentials", "unknown staff or wrong PIN",
+                               failures_left=max(0, self.dir.max_failures - n))
+        token = make_token(self.secret, cid, staff, till)
+        session = token_hash(token)
+        ack = await self.submit(None, cid, "auth.sign_in", {"staff": staff, "till": till},
+                                SignedIn(staff, till, session), staff=staff, till=till, ip=ip)
+        await self.refresh()
+        return jresp(self.me(staff, till, token, ack.seq, ack.duplicate))
+
+    def me(self, staff: str, till: str, token: str = "", seq: int = 0,
+           duplicate: bool = False) -> dict:
+        acc = self.dir.accounts.get(staff, {})
+        role = acc.get("role", "")
+        out = {"staff": {"staff": staff, "name": acc.get("name", ""), "role": role,
+                         "language": acc.get("language", "en")},
+               "till": till, "permissions": self.dir.allowed_actions(staff),
+               "discount_limit_bp": self.config.discount_limits.get(role, 0),
+               "idle_timeout_s": int(self.dir.idle_timeout_s),
+               "day": self.dir.days.get(till)}
+        if token:
+            out.update(token=token, seq=seq, duplicate=duplicate)
+        return out
+
+    async def current(self, request: web.Request) -> web.Response:
+        ctx = await self.auth(request, None)
+        return jresp(self.me(ctx.staff, ctx.till))
+
+    async def sign_out(self, request: web.Request) -> web.Response:
+        ctx = await self.auth(request, None)
+        s = self.dir.sessions.get(ctx.session)
+        if s is not None:
+            await self._end_session(s, "sign_out")
+        return jresp({"signed_out": True, "staff": ctx.staff, "till": ctx.till})
+
+    async def approve(self, request: web.Request) -> web.Response:
+        """A manager's PIN for one action at this till: a one-time token valid for two minutes."""
+        ctx = await self.auth(request, None)
+        data = await read_json(request)
+        action = data.get("action")
+        if action not in ACTIONS:
+            raise InvalidInput("permissions.unknown_action", "name an action to approve",
+                               field="action")
+        staff = check_staff_id(data.get("staff"))
+        pin = check_pin(data.get("pin"))
+        approver = await self._verify_approver(ctx, staff, pin, action)
+        token = self.dir.grant_approval(approver, action, ctx.till)
+        return jresp({"approval": {"token": token}, "approver": approver, "action": action,
+                      "expires_s": 120})
+
+    # -------------------------------------------------------------- tills
     async def till_command(self, request: web.Request) -> web.Response:
+        till = till_id(request.match_info["till"])
+        ctx = await self.auth(request, None, till=till)
         data = await read_json(request)
         cid = command_id(data)
         op = need_str(data, "op", 32)
+        action = TILL_OPS.get(op)
+        if action is None:
+            raise InvalidInput("till.unknown_operation", f"unknown till operation {op!r}",
+                               ops=sorted(TILL_OPS))
         args = data.get("args", {})
         if not isinstance(args, dict):
             raise InvalidInput("input.bad_field", "'args' must be an object", field="args")
-        res = await self.till_rpc(request).call("do", (cid, op, args, self.who(request, data)))
+        ctx.action = action
+        if not self.dir.allows(ctx.staff, action):
+            if data.get("approval") is None:
+                raise Forbidden("auth.forbidden", f"the {ctx.role} role may not do {action}",
+                                action=action, role=ctx.role)
+            await self._approval(ctx, action, data)
+        elif data.get("approval") is not None and action == "sale.discount" and \
+                not self.dir.allows(ctx.staff, "sale.discount_over_limit"):
+            # a discount over the role's limit: the approver must be allowed to give it
+            ctx.action = "sale.discount_over_limit"
+            await self._approval(ctx, ctx.action, data)
+        limit = self.config.discount_limits.get(ctx.role, 0)
+        who = Who(staff=ctx.staff, ip=ctx.ip, limit_bp=limit, approved_by=ctx.approved_by)
+        res = await self.h.till_rpc(till).call("do", (cid, op, args, who))
+        await self._approved(ctx, cid)
         return jresp(res)
 
     async def till_view(self, request: web.Request) -> web.Response:
-        return jresp(await self.till_rpc(request).call("view"))
-
-    def till_rpc(self, request: web.Request) -> Any:
-        till_id = request.match_info["till"]
-        if not TILL_RE.match(till_id):
-            raise InvalidInput("till.bad_id", "a till id is 1–16 letters, digits, - or _")
-        return self.h.till_rpc(till_id)
+        till = till_id(request.match_info["till"])
+        await self.auth(request, "sale.sell", till=till)
+        return jresp(await self.h.till_rpc(till).call("view"))
 
     # -------------------------------------------------------------- catalogue
     async def search(self, request: web.Request) -> web.Response:
+        ctx = await self.auth(request, "products.view")
         q = request.query.get("q", "")
-        try:
-            limit = int(request.query.get("limit", "50"))
-        except ValueError:
-            raise InvalidInput("input.bad_field", "limit must be a number", field="limit") from None
-        return jresp(await self.h.catalogue.search.remote(q, limit,
-                                                          request.query.get("sellable") == "1"))
+        limit = query_int(request, "limit", 50, 1, 200)
+        sellable = request.query.get("sellable") == "1" or not self.dir.allows(
+            ctx.staff, "products.view_all")
+        return jresp(await self.h.catalogue.search.remote(q, limit, sellable))
 
     async def product(self, request: web.Request) -> web.Response:
-        return jresp(await self.h.catalogue.lookup.remote(request.match_info["code"]))
+        ctx = await self.auth(request, "products.view")
+        code = request.match_info["code"]
+        if len(code) > 64:
+            raise InvalidInput("scan.bad_code", "a code is at most 64 characters")
+        p = await self.h.catalogue.lookup.remote(code)
+        if not p.get("sellable", True) and not self.dir.allows(ctx.staff, "products.view_all"):
+            raise NotFound("product.not_found", "no such product", code=code)
+        return jresp(p)
 
     async def import_products(self, request: web.Request) -> web.Response:
+        ctx = await self.auth(request, "products.import")
         data = await read_json(request)
         cid = command_id(data)
         products = data.get("products")
         if not isinstance(products, list) or not products or len(products) > 200_000:
-            raise InvalidInput("input.bad_field", "'products' must be a non-empty list")
+            raise InvalidInput("input.bad_field", "'products' must be a non-empty list",
+                               field="products")
+        if not all(isinstance(p, dict) for p in products):
+            raise InvalidInput("product.bad_row", "each product is an object")
         res = await self.h.catalogue.update.remote(cid, products, need_str(
-            data, "source", 100, required=False) or "import", self.who(request, data),
-            bool(data.get("replace_all", False)))
+            data, "source", 100, required=False) or "import",
+            Who(staff=ctx.staff, ip=ctx.ip), bool(data.get("replace_all", False) is True))
         return jresp(res)
 
     # -------------------------------------------------------------- orders
-    async def _submit(self, request: web.Request, data: dict, op: str, args: dict,
-                      body: Any, via: Any = None) -> dict:
-        who = self.who(request, data)
-        req = Request(id=command_id(data), cmd=command_hash(op, args), body=body, staff=who.staff,
-                      till=request.headers.get("X-Till", "")[:16], ip=who.ip)
-        ack = await (via or self.h.ledger).submit.remote(req)
-        import msgspec
-        return {"seq": ack.seq, "event": ack.kind, "duplicate": ack.duplicate,
-                "result": msgspec.to_builtins(ack.body)}
-
     async def order(self, request: web.Request) -> web.Response:
-        return jresp(await self.h.ledger.order.remote(request.match_info["order"]))
+        await self.auth(request, "orders.view")
+        return jresp(await self.h.ledger.order.remote(request.match_info["order"][:64]))
 
     async def find_orders(self, request: web.Request) -> web.Response:
+        await self.auth(request, "orders.view")
         key = request.query.get("q", "")
         if not key or len(key) > 64:
-            raise InvalidInput("input.bad_field", "search orders by number, id or member")
+            raise InvalidInput("input.bad_field", "search orders by number, id or member",
+                               field="q")
         return jresp(await self.h.ledger.orders_of.remote(key))
 
     async def refund(self, request: web.Request) -> web.Response:
         data = await read_json(request)
-        order_id = request.match_info["order"]
+        ctx = await self.auth(request, "orders.refund", data)
+        order_id = request.match_info["order"][:64]
         lines = data.get("lines")
         if lines is not None:
             if not isinstance(lines, dict) or not lines or len(lines) > 500:
-                raise InvalidInput("input.bad_field", "'lines' maps line ids to quantities")
+                raise InvalidInput("input.bad_field", "'lines' maps line ids to quantities",
+                                   field="lines")
             for k, v in lines.items():
                 if isinstance(v, bool) or not isinstance(v, int) or v <= 0 or v > 10**7:
                     raise InvalidInput("refund.bad_quantity", "refund a positive whole quantity")
@@ -217,83 +503,370 @@ class Gateway:
         cid = command_id(data)
         cmd = RefundOrder(order_id=order_id, refund_id=cid, lines=lines, reason=reason,
                           cash_increment=self.config.cash_increment)
-        return jresp(await self._submit(request, data, "refund",
-                                        {"order": order_id, "lines": lines, "reason": reason}, cmd))
+        ack = await self.submit(ctx, cid, "refund",
+                                {"order": order_id, "lines": lines, "reason": reason}, cmd)
+        await self._approved(ctx, cid)
+        return jresp(self.answer(ack))
 
     async def freeze(self, request: web.Request) -> web.Response:
         data = await read_json(request)
-        order_id = request.match_info["order"]
+        ctx = await self.auth(request, "orders.freeze", data)
+        order_id = request.match_info["order"][:64]
         reason = need_str(data, "reason", 200)
-        return jresp(await self._submit(request, data, "freeze", {"order": order_id,
-                                        "reason": reason}, FreezeOrder(order_id, reason)))
+        cid = command_id(data)
+        ack = await self.submit(ctx, cid, "freeze", {"order": order_id, "reason": reason},
+                                FreezeOrder(order_id, reason))
+        await self._approved(ctx, cid)
+        return jresp(self.answer(ack))
 
     async def unfreeze(self, request: web.Request) -> web.Response:
         data = await read_json(request)
-        order_id = request.match_info["order"]
+        ctx = await self.auth(request, "orders.unfreeze", data)
+        order_id = request.match_info["order"][:64]
         reason = need_str(data, "reason", 200, required=False)
-        return jresp(await self._submit(request, data, "unfreeze", {"order": order_id,
-                                        "reason": reason}, UnfreezeOrder(order_id, reason)))
+        cid = command_id(data)
+        ack = await self.submit(ctx, cid, "unfreeze", {"order": order_id, "reason": reason},
+                                UnfreezeOrder(order_id, reason))
+        await self._approved(ctx, cid)
+        return jresp(self.answer(ack))
 
     # -------------------------------------------------------------- members
     async def register_member(self, request: web.Request) -> web.Response:
         data = await read_json(request)
+        ctx = await self.auth(request, "members.register", data)
+        cid = command_id(data)
         body = MemberRegistered(member=need_str(data, "member", 64), name=need_str(data, "name"),
                                 phone=need_str(data, "phone", 32, required=False),
                                 card=need_str(data, "card", 64, required=False))
-        return jresp(await self._submit(request, data, "member",
-                                        [body.member, body.name, body.phone, body.card], body,
-                                        self.h.wallet))
+        ack = await self.submit(ctx, cid, "member",
+                                [body.member, body.name, body.phone, body.card], body, self.h.wallet)
+        return jresp(self.answer(ack))
 
     async def top_up(self, request: web.Request) -> web.Response:
         data = await read_json(request)
+        ctx = await self.auth(request, "wallet.topup", data)
         member = request.match_info["member"]
+        if len(member) > 64:
+            raise InvalidInput("input.bad_field", "a member id is at most 64 characters")
+        cid = command_id(data)
         amount = need_int(data, "amount", 1, 10**10)
         tender = data.get("tender", "cash")
         if tender not in ("cash", "card"):
             raise InvalidInput("input.bad_field", "top-ups are paid by cash or card", field="tender")
         ref = need_str(data, "reference", 64, required=False)
         body = WalletToppedUp(member=member, amount=amount, tender=tender, reference=ref)
-        return jresp(await self._submit(request, data, "topup",
-                                        [member, amount, tender, ref], body, self.h.wallet))
+        ack = await self.submit(ctx, cid, "topup", [member, amount, tender, ref], body,
+                                self.h.wallet)
+        await self._approved(ctx, cid)
+        return jresp(self.answer(ack))
 
     async def member(self, request: web.Request) -> web.Response:
-        return jresp(await self.h.wallet.member.remote(request.match_info["member"]))
+        await self.auth(request, "members.view")
+        key = request.match_info["member"]
+        if len(key) > 64:
+            raise InvalidInput("input.bad_field", "a member key is at most 64 characters")
+        return jresp(await self.h.wallet.member.remote(key))
 
     # -------------------------------------------------------------- stock
     async def stock_move(self, request: web.Request) -> web.Response:
+        kind = request.match_info["kind"]
+        if kind not in ("receive", "adjust", "count"):
+            raise NotFound("http.not_found", "unknown stock action")
         data = await read_json(request)
+        ctx = await self.auth(request, "stock.change", data)
+        cid = command_id(data)
         sku = need_str(data, "sku", 64)
         await self.h.catalogue.lookup.remote(sku)  # unknown products are refused
-        kind = request.match_info["kind"]
         if kind == "receive":
             body = decide_receipt(sku, data.get("qty"), need_str(data, "reference", 100, False))
         elif kind == "adjust":
             body = decide_adjustment(sku, data.get("delta"), need_str(data, "reason", 200))
-        elif kind == "count":
+        else:
             current = await self.h.stock.level.remote(sku)
             body = decide_count(sku, data.get("counted"), current)
-        else:
-            raise NotFound("http.not_found", "unknown stock action")
         args = {k: data.get(k) for k in ("sku", "qty", "delta", "reason", "counted", "reference")}
-        return jresp(await self._submit(request, data, f"stock.{kind}", args, body, self.h.stock))
+        ack = await self.submit(ctx, cid, f"stock.{kind}", args, body, self.h.stock)
+        await self._approved(ctx, cid)
+        return jresp(self.answer(ack))
 
     async def stock(self, request: web.Request) -> web.Response:
+        await self.auth(request, "stock.view")
         return jresp(await self.h.stock.report.remote())
+
+    # -------------------------------------------------------------- business day
+    async def day_view(self, request: web.Request) -> web.Response:
+        ctx = await self.auth(request, None)
+        await self.refresh()
+        return jresp({"today": self.today(), "till": ctx.till,
+                      "this_till": self.dir.days.get(ctx.till),
+                      "store_open": bool(self.dir.open_tills()),
+                      "open_tills": self.dir.open_tills(), "tills": self.dir.days})
+
+    async def day_open(self, request: web.Request) -> web.Response:
+        data = await read_json(request)
+        ctx = await self.auth(request, "day.open", data)
+        cid = command_id(data)
+        till = till_id(data.get("till", ctx.till))
+        key = "float" if "float" in data else "opening_float"
+        amount = need_int(data, key, 0, MAX_FLOAT)
+        lic = await self.h.licence.may_open_day.remote()
+        if not lic.get("ok"):
+            raise Conflict("day.licence_refused", lic.get("message") or "the licence refuses",
+                           licence_code=lic.get("code", ""),
+                           grace_days_left=lic.get("grace_days_left", 0))
+        body = DayOpened(till=till, business_day=self.today(), float=amount,
+                         licence_code=str(lic.get("warn_code") or lic.get("code") or ""),
+                         grace_days_left=int(lic.get("grace_days_left") or 0))
+        ack = await self.submit(ctx, cid, "day.open", {"till": till, "float": amount}, body)
+        await self._approved(ctx, cid)
+        await self.refresh()
+        licence = {k: lic.get(k) for k in ("ok", "code", "message", "warn", "warn_code",
+                                             "grace_days_left", "expires_days_left")}
+        return jresp(self.answer(ack, licence=licence))
+
+    async def day_close(self, request: web.Request) -> web.Response:
+        """Record the counted cash (``day.closed``), then the till's Z report (``day.z_report``)
+        from the analytics copy once it holds the close; the store's Z too when the last open till
+        of that business day closes. A retry answers the first reports."""
+        data = await read_json(request)
+        ctx = await self.auth(request, "day.close", data)
+        cid = command_id(data)
+        till = till_id(data.get("till", ctx.till))
+        key = next((k for k in ("counted_cash", "counted") if k in data), "counted_cash")
+        counted = need_int(data, key, 0, MAX_FLOAT)
+        ack = await self.submit(ctx, cid, "day.close", {"till": till, "counted_cash": counted},
+                                DayClosed(till=till, counted_cash=counted))
+        await self._approved(ctx, cid)
+        day = ack.body.business_day
+        z = await self._record_z(ctx, cid, "till", till, day, ack.seq)
+        await self.refresh()
+        out = self.answer(ack, z_report=z)
+        if not [t for t, d in self.dir.days.items()
+                if d.get("open") and d.get("business_day") == day]:
+            out["store_z_report"] = await self._record_z(ctx, cid, "store", "", day, ack.seq)
+            await self.refresh()
+        return jresp(out)
+
+    async def _record_z(self, ctx: Ctx, cid: str, scope: str, till: str, day: str,
+                        at_seq: int) -> dict:
+        zid = derived_id(cid, f"z:{scope}:{till}")
+        args = {"scope": scope, "till": till, "day": day}
+        report = await self.h.analytics.report.remote(
+            "z_report", {"day": day, "till": till or None}, at_seq)
+        try:
+            ack = await self.submit(ctx, zid, "day.z", args,
+                                    ZReportRecorded(scope, till, day, report))
+        except Conflict as exc:
+            if exc.code != "day.z_recorded":
+                raise
+            return report  # recorded by an earlier close of the same day
+        return plain(ack.body.report) if hasattr(ack.body, "report") else report
+
+    # -------------------------------------------------------------- reports
+    async def report(self, request: web.Request) -> web.Response:
+        kind = request.match_info["kind"]
+        if kind not in ("x", "z", "cashier"):
+            raise NotFound("report.unknown", "reports are x, z and cashier")
+        ctx = await self.auth(request, None)
+        day = request.query.get("day") or ""
+        if day:
+            try:
+                from datetime import date
+                date.fromisoformat(day)
+            except ValueError:
+                raise InvalidInput("day.bad_date", "a business day is YYYY-MM-DD",
+                                   field="day") from None
+        at = (await self.h.ledger.status.remote())["seq"]
+        if kind == "cashier":
+            staff = request.query.get("staff") or ctx.staff
+            action = "reports.own" if staff == ctx.staff else "reports.view"
+            if not self.dir.allows(ctx.staff, action):
+                raise Forbidden("auth.forbidden", f"the {ctx.role} role may not do {action}",
+                                action=action, role=ctx.role)
+            check_staff_id(staff)
+            return jresp(await self.h.analytics.report.remote(
+                "cashier_report", {"staff": staff, "day": day or self.today()}, at))
+        if not self.dir.allows(ctx.staff, "reports.view"):
+            raise Forbidden("auth.forbidden", f"the {ctx.role} role may not do reports.view",
+                            action="reports.view", role=ctx.role)
+        scope = request.query.get("scope", "till")
+        if scope not in ("till", "store"):
+            raise InvalidInput("input.bad_field", "scope is till or store", field="scope")
+        till = till_id(request.query.get("till") or ctx.till) if scope == "till" else None
+        if not day:
+            d = self.dir.days.get(till or ctx.till) or {}
+            day = d.get("business_day") or self.today()
+        name = "x_report" if kind == "x" else "z_report"
+        return jresp(await self.h.analytics.report.remote(name, {"day": day, "till": till}, at))
+
+    # -------------------------------------------------------------- staff and permissions
+    async def staff_list(self, request: web.Request) -> web.Response:
+        await self.auth(request, "staff.view")
+        await self.refresh()
+        return jresp({"staff": [{k: v for k, v in a.items() if k not in ("pin_hash",)}
+                                for a in self.dir.accounts.values()]})
+
+    def _may_manage(self, ctx: Ctx, target_role: str, staff: str) -> None:
+        cur = self.dir.accounts.get(staff, {}).get("role")
+        if ctx.role != "admin" and "admin" in (target_role, cur):
+            raise Forbidden("staff.admin_only", "only an admin manages admin accounts")
+
+    async def staff_save(self, request: web.Request) -> web.Response:
+        """Create an account, or change one (name, role, language, active, PIN)."""
+        data = await read_json(request)
+        ctx = await self.auth(request, "staff.manage", data)
+        cid = command_id(data)
+        staff = check_staff_id(data.get("staff"))
+        await self.refresh()
+        exists = staff in self.dir.accounts
+        if not exists:
+            name = need_str(data, "name", 100)
+            role = check_role(data.get("role"))
+            language = check_language(data.get("language", "en"))
+            pin = check_pin(data.get("pin"))
+            self._may_manage(ctx, role, staff)
+            pin_hash = await asyncio.get_running_loop().run_in_executor(None, hash_pin, pin)
+            ack = await self.submit(ctx, cid, "staff.create", {"staff": staff, "name": name,
+                                    "role": role, "language": language},
+                                    StaffCreated(staff, name, role, language, pin_hash))
+            await self._approved(ctx, cid)
+            await self.refresh()
+            return jresp(self.answer(ack))
+        name = need_str(data, "name", 100, required=False)
+        role = check_role(data["role"]) if data.get("role") is not None else ""
+        language = check_language(data["language"]) if data.get("language") is not None else ""
+        active = data.get("active")
+        if active is not None and not isinstance(active, bool):
+            raise InvalidInput("input.bad_field", "'active' is true or false", field="active")
+        self._may_manage(ctx, role, staff)
+        if staff == ctx.staff and (active is False or (role and role != ctx.role)):
+            raise Conflict("staff.self_change", "ask another manager to change your own role")
+        pin = data.get("pin")
+        if pin is not None:
+            check_pin(pin)
+        if not (name or role or language or active is not None or pin is not None):
+            raise InvalidInput("staff.nothing_to_change", "say what to change")
+        args = {"staff": staff, "name": name, "role": role, "language": language,
+                "active": active, "pin": pin is not None}
+        acks = []
+        if name or role or language or active is not None:
+            acks.append(await self.submit(ctx, cid, "staff.update", args, StaffUpdated(
+                staff, name, role, language, -1 if active is None else int(active))))
+        if pin is not None:
+            pin_hash = await asyncio.get_running_loop().run_in_executor(None, hash_pin, pin)
+            acks.append(await self.submit(ctx, derived_id(cid, "pin") if acks else cid,
+                                          "staff.pin", args, StaffPinChanged(staff, pin_hash)))
+        await self._approved(ctx, cid)
+        await self.refresh()
+        return jresp(self.answer(acks[0], events=[a.kind for a in acks]))
+
+    async def staff_lock(self, request: web.Request) -> web.Response:
+        staff = check_staff_id(request.match_info["staff"])
+        what = request.match_info["what"]
+        if what not in ("lock", "unlock"):
+            raise NotFound("http.not_found", "lock or unlock")
+        data = await read_json(request)
+        ctx = await self.auth(request, "staff.manage", data)
+        cid = command_id(data)
+        reason = need_str(data, "reason", 200, required=False)
+        await self.refresh()
+        if staff not in self.dir.accounts:
+            raise NotFound("staff.not_found", f"no staff account {staff!r}", staff=staff)
+        self._may_manage(ctx, "", staff)
+        if what == "lock" and staff == ctx.staff:
+            raise Conflict("staff.self_lock", "you cannot lock your own account")
+        body = StaffLocked(staff, reason) if what == "lock" else StaffUnlocked(staff, reason)
+        ack = await self.submit(ctx, cid, f"staff.{what}", {"staff": staff, "reason": reason},
+                                body)
+        await self._approved(ctx, cid)
+        await self.refresh()
+        return jresp(self.answer(ack))
+
+    async def permissions(self, request: web.Request) -> web.Response:
+        await self.auth(request, None)
+        table = self.dir.permissions.table()
+        return jresp({"roles": list(ROLES), "actions": {
+            a: {"roles": table[a], "default": list(ACTIONS[a][0]), "description": ACTIONS[a][1]}
+            for a in ACTIONS}})
+
+    async def permissions_change(self, request: web.Request) -> web.Response:
+        data = await read_json(request)
+        ctx = await self.auth(request, "permissions.manage", data)
+        cid = command_id(data)
+        action = data.get("action")
+        if not isinstance(action, str) or action not in ACTIONS:
+            raise InvalidInput("permissions.unknown_action", "name an action", field="action")
+        roles = data.get("roles")
+        if not isinstance(roles, list) or len(roles) > len(ROLES):
+            raise InvalidInput("input.bad_field", "'roles' is a list of roles", field="roles")
+        roles = sorted({check_role(r) for r in roles} | {"admin"})
+        if action == "permissions.manage" and ctx.role not in roles:
+            raise Conflict("permissions.self_lockout", "you would lose the right to change it back")
+        ack = await self.submit(ctx, cid, "permissions", {"action": action, "roles": roles},
+                                PermissionsChanged(action, tuple(roles)))
+        await self._approved(ctx, cid)
+        await self.refresh()
+        return jresp(self.answer(ack))
+
+    # -------------------------------------------------------------- audit
+    async def audit(self, request: web.Request) -> web.Response:
+        """Who did what, from which till and IP: events filtered by staff, till, IP and kind
+        prefix, scanning at most ``scan`` events after ``after``; ``next_after`` pages on."""
+        await self.auth(request, "audit.view")
+        after = query_int(request, "after", 0, 0, 2**62)
+        limit = query_int(request, "limit", 200, 1, 1000)
+        scan = query_int(request, "scan", 20000, 1, 200000)
+        f = {k: request.query.get(k, "") for k in ("staff", "till", "ip", "kind")}
+        if any(len(v) > 64 for v in f.values()):
+            raise InvalidInput("input.bad_field", "filters are at most 64 characters")
+        rows: list[dict] = []
+        summary: dict[tuple, int] = {}
+        pos, scanned, done = after, 0, False
+        while scanned < scan and len(rows) < limit:
+            envs = await self.h.ledger.read.remote(pos, min(2000, scan - scanned))
+            if not envs:
+                done = True
+                break
+            for e in envs:
+                pos = e.seq
+                scanned += 1
+                if (f["staff"] and e.staff != f["staff"]) or (f["till"] and e.till != f["till"]) \
+                        or (f["ip"] and e.ip != f["ip"]) or (f["kind"] and
+                                                             not e.kind.startswith(f["kind"])):
+                    continue
+                body = msgspec.json.decode(e.body)
+                approved = body.get("approved_by") or body.get("approver") or "" \
+                    if isinstance(body, dict) else ""
+                rows.append({"seq": e.seq, "ts": e.ts, "kind": e.kind, "staff": e.staff,
+                             "till": e.till, "ip": e.ip, "agg": e.agg, "approved_by": approved})
+                k = (e.staff, e.ip, e.till)
+                summary[k] = summary.get(k, 0) + 1
+                if len(rows) >= limit:
+                    break
+        return jresp({"events": rows, "next_after": pos, "done": done,
+                      "summary": [{"staff": s, "ip": i, "till": t, "events": n}
+                                  for (s, i, t), n in sorted(summary.items())]})
 
     # -------------------------------------------------------------- events
     async def events(self, request: web.Request) -> web.Response:
+        await self.auth(request, "events.read")
+        after = query_int(request, "after", 0, 0, 2**62)
         try:
-            after = int(request.query.get("after", "0"))
-            wait = min(max(float(request.query.get("wait", "0")), 0.0), 30.0)
+            wait = min(max(float(request.query.get("wait", "0") or 0), 0.0), 30.0)
         except ValueError:
-            raise InvalidInput("input.bad_field", "after and wait are numbers") from None
+            raise InvalidInput("input.bad_field", "wait is a number of seconds",
+                               field="wait") from None
+        if wait != wait:  # NaN
+            wait = 0.0
         envs = await self.h.ledger.wait.remote(after, 500, wait) if wait else \
             await self.h.ledger.read.remote(after, 500)
-        return jresp([e.to_wire() for e in envs])
+        return jresp([redact(e.to_wire()) for e in envs])
 
     async def stream(self, request: web.Request) -> web.StreamResponse:
-        """Server-sent events of committed events, for the big screen and customer displays."""
-        after = int(request.query.get("after", "0") or 0)
+        """Server-sent events of committed events, for the big screen and customer displays.
+        The token may come as ``?token=`` (EventSource cannot set headers)."""
+        await self.auth(request, "events.read")
+        after = query_int(request, "after", 0, 0, 2**62)
         resp = web.StreamResponse(headers={"Content-Type": "text/event-stream",
                                            "Cache-Control": "no-cache"})
         await resp.prepare(request)
@@ -305,7 +878,7 @@ class Gateway:
                     continue
                 for e in envs:
                     await resp.write(b"id: %d\nevent: %s\ndata: %s\n\n" % (
-                        e.seq, e.kind.encode(), orjson.dumps(e.to_wire())))
+                        e.seq, e.kind.encode(), orjson.dumps(redact(e.to_wire()))))
                 after = envs[-1].seq
         except (ConnectionResetError, asyncio.CancelledError):
             pass
@@ -319,11 +892,16 @@ def make_gateway(handles: Any, status_extra: Callable[[], dict] | None = None) -
     r = app.router
     r.add_get("/v1/health", g.health)
     r.add_get("/v1/config", g.config_view)
+    r.add_get("/v1/openapi.json", g.openapi)
+    r.add_post("/v1/sessions", g.sign_in)
+    r.add_get("/v1/sessions/current", g.current)
+    r.add_delete("/v1/sessions/current", g.sign_out)
+    r.add_post("/v1/approvals", g.approve)
     r.add_post("/v1/tills/{till}/commands", g.till_command)
     r.add_get("/v1/tills/{till}/basket", g.till_view)
     r.add_get("/v1/products", g.search)
-    r.add_get("/v1/products/{code}", g.product)
     r.add_post("/v1/products/import", g.import_products)
+    r.add_get("/v1/products/{code}", g.product)
     r.add_get("/v1/orders", g.find_orders)
     r.add_get("/v1/orders/{order}", g.order)
     r.add_post("/v1/orders/{order}/refund", g.refund)
@@ -334,6 +912,16 @@ def make_gateway(handles: Any, status_extra: Callable[[], dict] | None = None) -
     r.add_post("/v1/members/{member}/topup", g.top_up)
     r.add_get("/v1/stock", g.stock)
     r.add_post("/v1/stock/{kind}", g.stock_move)
+    r.add_get("/v1/day", g.day_view)
+    r.add_post("/v1/day/open", g.day_open)
+    r.add_post("/v1/day/close", g.day_close)
+    r.add_get("/v1/reports/{kind}", g.report)
+    r.add_get("/v1/staff", g.staff_list)
+    r.add_post("/v1/staff", g.staff_save)
+    r.add_post("/v1/staff/{staff}/{what}", g.staff_lock)
+    r.add_get("/v1/permissions", g.permissions)
+    r.add_post("/v1/permissions", g.permissions_change)
+    r.add_get("/v1/audit", g.audit)
     r.add_get("/v1/events", g.events)
     r.add_get("/v1/events/stream", g.stream)
     return app

@@ -1,0 +1,246 @@
+"""The OpenAPI 3.1 description of the store gateway, served at ``GET /v1/openapi.json``.
+
+Kept true by tests/gateway: every route of the app is described here and every path here is a route;
+the fuzz test generates requests from these schemas and finds no 5xx.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from domain.staff import ACTIONS, LANGUAGES, ROLES
+
+__all__ = ["SPEC", "ERROR_CODES", "operations"]
+
+ID = {"type": "string", "minLength": 8, "maxLength": 64,
+      "description": "command id chosen by the client (a UUID): the idempotency key"}
+TILL = {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,16}$"}
+STAFF = {"type": "string", "pattern": "^[A-Za-z0-9._-]{1,32}$"}
+PIN = {"type": "string", "minLength": 4, "maxLength": 64}
+MONEY = {"type": "integer", "minimum": 0, "maximum": 10**10,
+         "description": "integer minor units of the store's currency"}
+APPROVAL = {"description": "a manager's approval for this one request",
+            "oneOf": [{"type": "object", "required": ["staff", "pin"], "additionalProperties": False,
+                       "properties": {"staff": STAFF, "pin": PIN}},
+                      {"type": "object", "required": ["token"], "additionalProperties": False,
+                       "properties": {"token": {"type": "string", "minLength": 8,
+                                                "maxLength": 64}}}]}
+
+ERROR = {"type": "object", "required": ["error"], "properties": {"error": {
+    "type": "object", "required": ["code", "message", "details"],
+    "properties": {"code": {"type": "string"}, "message": {"type": "string"},
+                   "details": {"type": "object"}, "type": {"type": "string"}}}}}
+
+# stable error codes the gateway itself answers (the domain adds its own: wallet.*, refund.*, …)
+ERROR_CODES = {
+    "auth.required": "no session token (401)",
+    "auth.session_expired": "signed out, idle too long, or the account was locked (401)",
+    "auth.bad_credentials": "unknown staff or wrong PIN (401)",
+    "auth.locked": "the account is locked (403)",
+    "auth.inactive": "the account is deactivated (403)",
+    "auth.forbidden": "the role may not do this action (403)",
+    "auth.wrong_till": "the session is bound to another till (403)",
+    "auth.approval_refused": "the approver's PIN is wrong or they may not approve (403)",
+    "auth.approval_invalid": "the approval token expired, was used, or is for another action (403)",
+    "auth.bad_pin_format": "a PIN is 4-64 characters (400)",
+    "input.bad_json": "the body is not JSON (400)",
+    "input.not_object": "the body is not a JSON object (400)",
+    "input.bad_field": "a field has the wrong type or range (400)",
+    "input.too_large": "the body is too large (413/400)",
+    "command.bad_id": "a change needs an 'id' (400)",
+    "command.id_reused": "this id was used for a different command (409)",
+    "till.bad_id": "bad till id (400)",
+    "till.unknown_operation": "unknown till operation (400)",
+    "staff.bad_id": "bad staff id (400)", "staff.bad_role": "bad role (400)",
+    "staff.bad_language": "bad language (400)", "staff.exists": "staff id taken (409)",
+    "staff.not_found": "no such staff account (404)",
+    "staff.admin_only": "only an admin manages admin accounts (403)",
+    "staff.self_lock": "you cannot lock yourself (409)",
+    "permissions.unknown_action": "no such action (400/404)",
+    "permissions.self_lockout": "the change would lock you out of permissions (409)",
+    "day.closed": "the till's business day is not open: selling is refused (409)",
+    "day.already_open": "the till's day is open already (409)",
+    "day.not_open": "the till's day is not open (409)",
+    "day.baskets_open": "pay or void open/parked baskets before closing (409)",
+    "day.licence_refused": "the licence refuses to open the day; details: licence_code, "
+                           "grace_days_left (409)",
+    "day.bad_date": "a business day is YYYY-MM-DD (400)",
+    "report.unknown": "no such report (404)",
+    "http.not_found": "no such path (404)", "http.method_not_allowed": "wrong method (405)",
+    "store.internal": "unexpected server error (503: retry with the same id)",
+}
+
+
+def _body(props: dict[str, Any], required: list[str]) -> dict:
+    return {"required": True, "content": {"application/json": {"schema": {
+        "type": "object", "properties": props, "required": required}}}}
+
+
+def _op(summary: str, action: str | None, body: dict | None = None,
+        params: list[dict] | None = None, public: bool = False) -> dict:
+    op: dict[str, Any] = {"summary": summary, "responses": {
+        "200": {"description": "OK", "content": {"application/json": {"schema": {}}}},
+        "4XX": {"description": "refused", "content": {"application/json": {"schema": ERROR}}}}}
+    if action:
+        op["x-kassa-action"] = action
+    if public:
+        op["security"] = []
+    if body is not None:
+        op["requestBody"] = body
+    if params:
+        op["parameters"] = params
+    return op
+
+
+def _path(name: str, schema: dict | None = None) -> dict:
+    return {"name": name, "in": "path", "required": True,
+            "schema": schema or {"type": "string", "minLength": 1, "maxLength": 64}}
+
+
+def _q(name: str, schema: dict, required: bool = False) -> dict:
+    return {"name": name, "in": "query", "required": required, "schema": schema}
+
+
+S = {"type": "string", "maxLength": 200}
+TILL_OP = {"type": "string", "enum": ["scan", "add", "remove", "quantity", "park", "resume", "pay",
+                                      "void", "discount_line", "discount_order"]}
+
+PATHS: dict[str, dict[str, Any]] = {
+    "/v1/health": {"get": _op("store open/closed, journal seq, upload backlog, licence, disk free",
+                              None, public=True)},
+    "/v1/config": {"get": _op("the store's settings (currency, zone, tax classes…)", None,
+                              public=True)},
+    "/v1/openapi.json": {"get": _op("this description", None, public=True)},
+    "/v1/sessions": {"post": _op("sign in at a till: answers a session token bound to the till",
+                                 None, _body({"id": ID, "staff": STAFF, "pin": PIN, "till": TILL},
+                                             ["id", "staff", "pin", "till"]), public=True)},
+    "/v1/sessions/current": {
+        "get": _op("who is signed in here, their permissions and language", None),
+        "delete": _op("sign out", None)},
+    "/v1/approvals": {"post": _op("a manager's PIN for one action at this till: a one-time token",
+                                  None, _body({"id": ID, "staff": STAFF, "pin": PIN,
+                                               "action": {"type": "string",
+                                                          "enum": sorted(ACTIONS)}},
+                                              ["staff", "pin", "action"]))},
+    "/v1/tills/{till}/commands": {"post": _op(
+        "a cashier command (scan, add, remove, quantity, discount_line, discount_order, park, "
+        "resume, void, pay); the action needed depends on op", "sale.sell",
+        _body({"id": ID, "op": TILL_OP, "args": {"type": "object"}, "approval": APPROVAL},
+              ["id", "op"]), [_path("till", TILL)])},
+    "/v1/tills/{till}/basket": {"get": _op("the till's open and parked baskets", "sale.sell",
+                                           params=[_path("till", TILL)])},
+    "/v1/products": {"get": _op("search products (the sale counter sees sellable ones only)",
+                                "products.view",
+                                params=[_q("q", {"type": "string", "maxLength": 100}),
+                                        _q("limit", {"type": "integer", "minimum": 1,
+                                                     "maximum": 200}),
+                                        _q("sellable", {"type": "string", "enum": ["0", "1"]})])},
+    "/v1/products/import": {"post": _op("import products", "products.import", _body(
+        {"id": ID, "products": {"type": "array", "minItems": 1, "items": {"type": "object"}},
+         "source": {"type": "string", "maxLength": 100}, "replace_all": {"type": "boolean"}},
+        ["id", "products"]))},
+    "/v1/products/{code}": {"get": _op("look a product up by barcode or SKU", "products.view",
+                                       params=[_path("code")])},
+    "/v1/orders": {"get": _op("find orders by number, id or member", "orders.view",
+                              params=[_q("q", {"type": "string", "minLength": 1, "maxLength": 64},
+                                         True)])},
+    "/v1/orders/{order}": {"get": _op("one order", "orders.view", params=[_path("order")])},
+    "/v1/orders/{order}/refund": {"post": _op("refund whole or by line", "orders.refund", _body(
+        {"id": ID, "lines": {"type": "object", "additionalProperties": {
+            "type": "integer", "minimum": 1}}, "reason": S, "approval": APPROVAL}, ["id"]),
+        [_path("order")])},
+    "/v1/orders/{order}/freeze": {"post": _op("freeze an order", "orders.freeze", _body(
+        {"id": ID, "reason": S, "approval": APPROVAL}, ["id", "reason"]), [_path("order")])},
+    "/v1/orders/{order}/unfreeze": {"post": _op("unfreeze an order", "orders.unfreeze", _body(
+        {"id": ID, "reason": S, "approval": APPROVAL}, ["id"]), [_path("order")])},
+    "/v1/members": {"post": _op("register a member", "members.register", _body(
+        {"id": ID, "member": {"type": "string", "minLength": 1, "maxLength": 64}, "name": S,
+         "phone": {"type": "string", "maxLength": 32}, "card": {"type": "string", "maxLength": 64}},
+        ["id", "member", "name"]))},
+    "/v1/members/{member}": {"get": _op("a member and wallet balance (by id, card or phone)",
+                                        "members.view", params=[_path("member")])},
+    "/v1/members/{member}/topup": {"post": _op("top up a wallet (cash or card)", "wallet.topup",
+                                               _body({"id": ID, "amount": {**MONEY, "minimum": 1},
+                                                      "tender": {"enum": ["cash", "card"]},
+                                                      "reference": {"type": "string",
+                                                                    "maxLength": 64},
+                                                      "approval": APPROVAL},
+                                                     ["id", "amount"]), [_path("member")])},
+    "/v1/stock": {"get": _op("stock levels, negative and low stock", "stock.view")},
+    "/v1/stock/{kind}": {"post": _op("receive, adjust or count stock", "stock.change", _body(
+        {"id": ID, "sku": {"type": "string", "minLength": 1, "maxLength": 64},
+         "qty": {"type": "integer"}, "delta": {"type": "integer"},
+         "counted": {"type": "integer"}, "reason": S, "reference": S}, ["id", "sku"]),
+        [_path("kind", {"type": "string", "enum": ["receive", "adjust", "count"]})])},
+    "/v1/day": {"get": _op("business day of every till; is the store open", None)},
+    "/v1/day/open": {"post": _op(
+        "open a till's day with its cash float (refused when the licence says no)", "day.open",
+        _body({"id": ID, "till": TILL, "float": MONEY, "approval": APPROVAL}, ["id", "float"]))},
+    "/v1/day/close": {"post": _op(
+        "close a till's day with the counted cash; records the Z report (and the store's, when "
+        "the last till closes)", "day.close",
+        _body({"id": ID, "till": TILL, "counted_cash": MONEY, "counted": MONEY,
+               "approval": APPROVAL}, ["id", "counted_cash"]))},
+    "/v1/reports/{kind}": {"get": _op(
+        "X report (any time), Z report, or a cashier's own report, from the analytics copy",
+        "reports.view", params=[_path("kind", {"type": "string", "enum": ["x", "z", "cashier"]}),
+                                _q("scope", {"type": "string", "enum": ["till", "store"]}),
+                                _q("till", TILL), _q("staff", STAFF),
+                                _q("day", {"type": "string", "format": "date"})])},
+    "/v1/staff": {
+        "get": _op("staff accounts", "staff.view"),
+        "post": _op("create an account, or change name, role, language, active, PIN",
+                    "staff.manage", _body({"id": ID, "staff": STAFF, "name": {
+                        "type": "string", "minLength": 1, "maxLength": 100},
+                        "role": {"enum": list(ROLES)}, "language": {"enum": list(LANGUAGES)},
+                        "pin": PIN, "active": {"type": "boolean"}, "approval": APPROVAL},
+                        ["id", "staff"]))},
+    "/v1/staff/{staff}/{what}": {"post": _op(
+        "lock or unlock an account (locking signs it out everywhere)", "staff.manage",
+        _body({"id": ID, "reason": S, "approval": APPROVAL}, ["id"]),
+        [_path("staff", STAFF), _path("what", {"type": "string", "enum": ["lock", "unlock"]})])},
+    "/v1/permissions": {
+        "get": _op("which roles may do each action", None),
+        "post": _op("change the roles of an action (journaled)", "permissions.manage", _body(
+            {"id": ID, "action": {"enum": sorted(ACTIONS)},
+             "roles": {"type": "array", "items": {"enum": list(ROLES)}, "maxItems": 4},
+             "approval": APPROVAL}, ["id", "action", "roles"]))},
+    "/v1/audit": {"get": _op("who did what from which till and IP (journal scan)", "audit.view",
+                             params=[_q("staff", {"type": "string", "maxLength": 64}),
+                                     _q("till", {"type": "string", "maxLength": 64}),
+                                     _q("ip", {"type": "string", "maxLength": 64}),
+                                     _q("kind", {"type": "string", "maxLength": 64}),
+                                     _q("after", {"type": "integer", "minimum": 0}),
+                                     _q("limit", {"type": "integer", "minimum": 1,
+                                                  "maximum": 1000}),
+                                     _q("scan", {"type": "integer", "minimum": 1,
+                                                 "maximum": 200000})])},
+    "/v1/events": {"get": _op("committed events after a seq (long-poll with wait)", "events.read",
+                              params=[_q("after", {"type": "integer", "minimum": 0}),
+                                      _q("wait", {"type": "number", "minimum": 0,
+                                                  "maximum": 30})])},
+    "/v1/events/stream": {"get": _op("server-sent events of committed events (token may be "
+                                     "?token=)", "events.read",
+                                     params=[_q("after", {"type": "integer", "minimum": 0}),
+                                             _q("token", {"type": "string"})])},
+}
+
+SPEC: dict[str, Any] = {
+    "openapi": "3.1.0",
+    "info": {"title": "kassa store gateway", "version": "1",
+             "description": "The store's LAN API for kiosks. Sign in with POST /v1/sessions and "
+                            "send 'Authorization: Bearer <token>'. Every change carries a "
+                            "client-chosen 'id'. Errors: {error: {code, message, details}}; "
+                            "x-kassa-error-codes lists the gateway's stable codes."},
+    "components": {"securitySchemes": {"session": {"type": "http", "scheme": "bearer"}},
+                   "schemas": {"Error": ERROR}},
+    "security": [{"session": []}],
+    "paths": PATHS,
+    "x-kassa-error-codes": ERROR_CODES,
+    "x-kassa-actions": {a: {"roles": list(r), "description": d} for a, (r, d) in ACTIONS.items()},
+}
+
+
+def operations() -> list[tuple[str, str, dict]]:
+    """(method, path, operation) for every described operation."""
+    return [(m.upper(), p, op) for p, ops in PATHS.items() for m, op in ops.items()]

@@ -1,0 +1,243 @@
+"""Staff sign-in for the gateway: PIN hashing, session tokens, the gateway's mirror of the staff book.
+
+* PINs (or passwords) are hashed with argon2id (argon2-cffi's RFC 9106 low-memory profile: t=3,
+  m=64 MiB, p=4 — above OWASP's minimum of m=19 MiB, t=2, p=1). Verifying takes ~0.1 s of CPU, so
+  the gateway runs it in a thread.
+* A session token is ``HMAC-SHA256(secret, command id | staff | till)``, base64url: a retried sign-in
+  (same command id, right PIN) gets the same token back. Only ``sha256(token)`` is journaled
+  (``auth.signed_in``), so sessions survive a restart of the store server while the token itself is
+  only on the till. The secret lives in ``<data>/auth_secret`` (0600).
+* ``Directory`` mirrors the ledger's staff book (accounts, permissions, sessions, days) in the gateway
+  process, so checking a session and a permission on every request costs a dict look-up. It is
+  reloaded from the ledger after every staff/auth/day event the gateway commits.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+import secrets
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from domain.errors import Forbidden, InvalidInput, Unauthorized
+from domain.staff import ACTIONS, MAX_FAILURES, Permissions
+
+__all__ = ["hash_pin", "verify_pin", "check_pin", "token_hash", "make_token", "load_secret",
+           "Session", "Directory", "HASHER", "DEMO_STAFF"]
+
+HASHER = PasswordHasher()  # argon2id, t=3, m=65536 KiB, p=4
+
+# the demo shop's staff: (id, name, role, language, PIN) — documented in docs/readme/gateway.md
+DEMO_STAFF = (
+    ("c1", "Cashier One", "cashier", "en", "1111"),
+    ("c2", "收银员二", "cashier", "zh_CN", "2222"),
+    ("c3", "แคชเชียร์สาม", "cashier", "th", "3333"),
+    ("a1", "After-sales Amal", "aftersales", "ar", "4444"),
+    ("m1", "Manager Mia", "manager", "en", "9999"),
+    ("admin", "Administrator", "admin", "en", "0000"),
+)
+
+
+def check_pin(pin: object, field: str = "pin") -> str:
+    if not isinstance(pin, str) or not 4 <= len(pin) <= 64 or not pin.isprintable():
+        raise InvalidInput("auth.bad_pin_format", "a PIN is 4–64 characters", field=field)
+    return pin
+
+
+def hash_pin(pin: str) -> str:
+    return HASHER.hash(check_pin(pin))
+
+
+def verify_pin(pin_hash: str, pin: str) -> bool:
+    try:
+        return HASHER.verify(pin_hash, pin)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def make_token(secret: bytes, cid: str, staff: str, till: str) -> str:
+    mac = hmac.new(secret, f"{cid}|{staff}|{till}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
+
+
+def load_secret(data_dir: Path) -> bytes:
+    """The store's session-token secret (created on first use, readable by the owner only)."""
+    path = Path(data_dir) / "auth_secret"
+    try:
+        return bytes.fromhex(path.read_text().strip())
+    except (FileNotFoundError, ValueError):
+        pass
+    tmp = path.with_name(f".auth_secret.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(secrets.token_hex(32))
+        fh.flush()
+        os.fsync(fh.fileno())
+    try:
+        os.link(tmp, path)  # first writer wins
+    except FileExistsError:
+        pass
+    finally:
+        os.unlink(tmp)
+    return bytes.fromhex(path.read_text().strip())
+
+
+@dataclass
+class Session:
+    session: str  # sha256 of the token
+    staff: str
+    till: str
+    ts: int  # signed in at (UTC µs)
+    last: float  # last request (time.time())
+
+
+class Directory:
+    """The gateway's mirror of the staff book, and the session checks done on every request."""
+
+    def __init__(self, idle_timeout_s: float = 900.0, lock_s: float = 900.0,
+                 max_failures: int = MAX_FAILURES, clock: Any = time.time) -> None:
+        self.idle_timeout_s = idle_timeout_s
+        self.lock_s = lock_s
+        self.max_failures = max_failures
+        self.clock = clock
+        self.accounts: dict[str, dict[str, Any]] = {}
+        self.permissions = Permissions()
+        self.sessions: dict[str, Session] = {}
+        self.days: dict[str, dict[str, Any]] = {}
+        self.approvals: dict[str, dict[str, Any]] = {}  # one-time approval tokens
+
+    # ------------------------------------------------------------ mirror
+    def load(self, state: dict[str, Any]) -> None:
+        self.accounts = dict(state.get("accounts", {}))
+        self.permissions = Permissions({k: tuple(v) for k, v in
+                                        state.get("permissions", {}).items()})
+        self.days = dict(state.get("days", {}))
+        old = self.sessions
+        now = self.clock()
+        fresh: dict[str, Session] = {}
+        for key, rec in state.get("sessions", {}).items():
+            journal_last = rec.get("last_ts", rec.get("ts", 0)) / 1e6
+            prev = old.get(key)
+            fresh[key] = Session(key, rec["staff"], rec["till"], rec["ts"],
+                                 max(journal_last, prev.last if prev else 0.0) or now)
+        self.sessions = fresh
+
+    # ------------------------------------------------------------ checks
+    def session(self, token: str | None) -> Session:
+        """The live session of ``token`` (touched), or 401."""
+        if not token:
+            raise Unauthorized("auth.required", "sign in first (Authorization: Bearer <token>)")
+        s = self.sessions.get(token_hash(token))
+        if s is None:
+            raise Unauthorized("auth.session_expired", "this session has ended; sign in again")
+        acc = self.accounts.get(s.staff)
+        if acc is None or not acc.get("active", True) or acc.get("locked"):
+            raise Unauthorized("auth.session_expired", "this account can no longer sign in")
+        return s
+
+    def idle(self, s: Session) -> bool:
+        return self.clock() - s.last > self.idle_timeout_s
+
+    def touch(self, s: Session) -> None:
+        s.last = self.clock()
+
+    def role_of(self, staff: str) -> str:
+        return str(self.accounts.get(staff, {}).get("role", ""))
+
+    def allows(self, staff: str, action: str) -> bool:
+        return self.permissions.allows(self.role_of(staff), action)
+
+    def allowed_actions(self, staff: str) -> list[str]:
+        role = self.role_of(staff)
+        return [a for a in ACTIONS if self.permissions.allows(role, a)]
+
+    def may_try(self, staff: str) -> dict[str, Any]:
+        """The account, if a PIN may be tried for it now; else 401/403 (nothing journaled)."""
+        acc = self.accounts.get(staff)
+        if acc is None:
+            raise Unauthorized("auth.bad_credentials", "unknown staff or wrong PIN")
+        if not acc.get("active", True):
+            raise Forbidden("auth.inactive", "this account is not active", staff=staff)
+        if acc.get("locked"):
+            raise Forbidden("auth.locked", "this account is locked; a manager unlocks it",
+                            staff=staff, reason=acc.get("locked_reason", ""))
+        if acc.get("failures", 0) >= self.max_failures:
+            left = self.lock_s - (self.clock() - acc.get("last_failure_ts", 0) / 1e6)
+            if left > 0:
+                raise Forbidden("auth.locked", "too many wrong PINs; wait or ask a manager",
+                                staff=staff, reason="failures", retry_after_s=int(left) + 1)
+        return acc
+
+    # ------------------------------------------------------------ approvals
+    def grant_approval(self, approver: str, action: str, till: str, ttl_s: float = 120.0) -> str:
+        now = self.clock()
+        for k in [k for k, v in self.approvals.items() if v["expires"] < now]:
+            del self.approvals[k]
+        token = secrets.token_urlsafe(24)
+        self.approvals[token] = {"approver": approver, "action": action, "till": till,
+                                 "expires": now + ttl_s}
+        return token
+
+    def use_approval(self, token: str, action: str, till: str) -> str:
+        rec = self.approvals.get(token)
+        if rec is None or rec["expires"] < self.clock():
+            raise Forbidden("auth.approval_invalid", "this approval has expired or was used")
+        if rec["action"] != action or rec["till"] != till:
+            raise Forbidden("auth.approval_invalid", "this approval is for another action or till",
+                            action=rec["action"])
+        del self.approvals[token]
+        return rec["approver"]
+
+    # ------------------------------------------------------------ days
+    def open_tills(self) -> list[str]:
+        return sorted(t for t, d in self.days.items() if d.get("open"))
+
+
+async def seed_demo_staff(handles: Any, open_till: str | None = "T1", float_: int = 200_000) -> dict:
+    """Create the demo staff accounts (fixed command ids: a second run changes nothing) and open
+    ``open_till``'s business day when the licence allows it. Used by ``kassa demo``."""
+    import asyncio
+    import uuid
+
+    from actors.ledger import Request, command_hash
+    from domain.day import DayOpened, business_day_of
+    from domain.staff import StaffCreated
+
+    ns = uuid.UUID("0d4f6a1e-2b7c-4c55-8e3a-9a1f5b6c7d80")
+    state = await handles.ledger.staff_state.remote()
+    loop = asyncio.get_running_loop()
+    made = 0
+    for staff, name, role, lang, pin in DEMO_STAFF:
+        if staff in state["accounts"]:
+            continue
+        pin_hash = await loop.run_in_executor(None, hash_pin, pin)
+        await handles.ledger.submit.remote(Request(
+            str(uuid.uuid5(ns, f"staff:{staff}")), command_hash("demo.staff", staff),
+            StaffCreated(staff, name, role, lang, pin_hash), "demo", "", "127.0.0.1"))
+        made += 1
+    opened = False
+    if open_till and not state["days"].get(open_till, {}).get("open"):
+        lic = await handles.licence.may_open_day.remote()
+        if lic.get("ok"):
+            day = business_day_of(time.time_ns() // 1000, handles.config.zone)
+            try:
+                await handles.ledger.submit.remote(Request(
+                    str(uuid.uuid5(ns, f"day:{open_till}:{day}")), command_hash("demo.day", day),
+                    DayOpened(open_till, day, float_), "m1", open_till, "127.0.0.1"))
+                opened = True
+            except Exception as exc:  # noqa: BLE001 - the demo goes on; a manager opens it
+                import logging
+                logging.getLogger(__name__).warning("demo: day not opened: %s", exc)
+    return {"staff_created": made, "day_opened": opened}
