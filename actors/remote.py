@@ -67,6 +67,8 @@ class LedgerActor:
     """Owns the journal. Concurrent submissions are gathered and committed in one transaction."""
 
     def __init__(self, path: str, batch: int = 256) -> None:
+        from domain.book import Book
+        Book.require_open_day = True  # the store's ledger: a till sells only while its day is open
         self.ledger = Ledger(path)
         self.queue: list[tuple[Request, asyncio.Future]] = []
         self.batch = batch
@@ -149,6 +151,10 @@ class LedgerActor:
 
     async def balance(self, member: str) -> int:
         return self.ledger.balance(member)
+
+    async def staff_state(self) -> dict:
+        """Staff accounts, permissions, sessions and till days, for the gateway's mirror."""
+        return {**self.ledger.book.staff_state(), "seq": self.ledger.seq}
 
     async def status(self) -> dict:
         st = self.ledger.status()

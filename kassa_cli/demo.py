@@ -69,6 +69,8 @@ async def seed(handles, products: int) -> dict:
             await handles.ledger.submit.remote(r)
         except Exception as exc:  # an already-seeded store refuses nothing: ids are fixed
             log.warning("seed: %s", exc)
+    from actors.staff import seed_demo_staff  # staff with PINs (docs/readme/gateway.md); T1 open
+    await seed_demo_staff(handles)
     return {"products": len(prods), "members": len(MEMBERS)}
 
 
