@@ -1,0 +1,478 @@
+"""The till window: sign-in, then the counter(s) of the signed-in role, a status bar, receipts.
+
+Nothing here waits on the network or the printer. Calls to the store go through ``Worker`` (two
+background lanes); their answers come back on the Tk thread because ``_pump`` drains the worker's
+result queue every 25 ms with ``after()``. The print queue (``hw.queue.PrintQueue``) prints on its own
+thread and reports its state through the same result queue.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import tkinter as tk
+from pathlib import Path
+from typing import Any, Callable
+
+import ttkbootstrap as ttk
+
+from kiosk import i18n
+from kiosk.client import ApiError, Session, StoreClient, Worker, new_id, session_from
+from kiosk.i18n import N_, T, _, shown
+from kiosk.staff import COUNTERS, ROLE_COUNTERS, ROLE_NAMES, can, demo_sign_in
+
+__all__ = ["TillApp", "error_text"]
+
+log = logging.getLogger(__name__)
+
+# stable error codes from the store → words for the cashier
+ERRORS = {
+    "auth.bad_credentials": N_("Wrong staff number or PIN."),
+    "auth.session_expired": N_("Your session has ended. Please sign in again."),
+    "auth.approval_invalid": N_("The approval has expired. Ask again."),
+    "auth.inactive": N_("This account is locked. Ask a manager."),
+    "net.offline": N_("The store server cannot be reached. Retrying…"),
+    "auth.bad_pin": N_("Wrong staff number or PIN."),
+    "auth.invalid": N_("Wrong staff number or PIN."),
+    "auth.locked": N_("This account is locked. Ask a manager."),
+    "auth.required": N_("Please sign in again."),
+    "auth.expired": N_("Your session has ended. Please sign in again."),
+    "auth.forbidden": N_("Your role may not do this."),
+    "auth.not_permitted": N_("Your role may not do this."),
+    "discount.over_limit": N_("This discount needs a manager's approval."),
+    "discount.bad_value": N_("That discount is not valid."),
+    "discount.too_large": N_("The discount is larger than the amount."),
+    "product.not_found": N_("No product with this code."),
+    "product.not_sellable": N_("This product is not for sale."),
+    "scan.bad_code": N_("Scan a barcode or type a code."),
+    "basket.weight_required": N_("Weigh this item."),
+    "basket.bad_quantity": N_("That quantity is not valid."),
+    "basket.parked": N_("The basket is parked; resume it first."),
+    "basket.open": N_("Park or finish the open basket first."),
+    "basket.empty": N_("The basket is empty."),
+    "basket.none": N_("There is no open basket."),
+    "basket.embedded_fixed": N_("A labelled item's quantity comes from its label."),
+    "payment.insufficient": N_("Not enough cash tendered."),
+    "payment.overpaid": N_("Card and wallet are more than the total."),
+    "payment.unbalanced": N_("The payments do not add up to the total."),
+    "payment.bad_last4": N_("Enter exactly the last 4 digits of the card."),
+    "payment.no_reference": N_("Enter the card terminal's reference."),
+    "payment.card_number_refused": N_("Never enter a card number."),
+    "payment.cash_not_needed": N_("Nothing is left to pay in cash."),
+    "payment.no_member": N_("Find the member first."),
+    "payment.bad_amount": N_("Enter an amount."),
+    "wallet.insufficient": N_("The member's wallet does not have enough money."),
+    "member.not_found": N_("No member with that card number or phone."),
+    "order.not_found": N_("No order found."),
+    "order.frozen": N_("This order is frozen."),
+    "order.not_frozen": N_("This order is not frozen."),
+    "refund.exceeds_paid": N_("Cannot refund more than was paid."),
+    "refund.nothing": N_("Nothing left to refund."),
+    "refund.bad_quantity": N_("That refund quantity is not valid."),
+    "day.closed": N_("The business day is closed. A manager must open it."),
+    "day.not_open": N_("The business day is closed. A manager must open it."),
+    "http.not_found": N_("This store server does not offer this yet."),
+    "money.bad_amount": N_("That amount is not valid."),
+    "money.too_precise": N_("That amount has too many decimals."),
+    "input.bad_field": N_("Some input is not valid."),
+}
+
+
+def error_text(exc: BaseException) -> str:
+    code = getattr(exc, "code", "")
+    if code in ERRORS:
+        return _(ERRORS[code])
+    if isinstance(exc, ApiError):
+        return _("The store refused: {code}").format(code=code)
+    return _("Something went wrong: {error}").format(error=str(exc)[:120])
+
+
+class TillApp(ttk.Window):
+    def __init__(self, server: str, till: str, lang: str = "en",
+                 printer: dict[str, Any] | None = None, data_dir: str | Path | None = None,
+                 themename: str = "flatly", size: tuple[int, int] = (1200, 760),
+                 demo_staff: bool = True) -> None:
+        i18n.set_language(lang)
+        super().__init__(title="kassa", themename=themename, size=size)
+        self.device_lang = i18n.current()
+        self.till = till
+        self.client = StoreClient(server, till)
+        self.worker = Worker(on_net=self._net_changed)
+        self.printer_settings = dict(printer or {"kind": "dummy"})
+        self.data_dir = Path(data_dir or Path.home() / ".kassa" / f"till-{till}")
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.allow_demo_staff = demo_staff
+        self.store: dict[str, Any] = {}
+        self.session: Session | None = None
+        self.counter = ""
+        self.screen: ttk.Frame | None = None
+        self.dialog: tk.Toplevel | None = None
+        self.print_queue = None
+        self.printer_state: Any = None
+        self.online = True
+        self.last_error = ""
+        self.feedback_outbox = self.data_dir / "feedback-outbox.jsonl"
+        self._setup_fonts()
+        self.body = ttk.Frame(self)
+        self.body.pack(side="top", fill="both", expand=True)
+        self.statusbar = ttk.Frame(self, padding=(8, 4))
+        self.statusbar.pack(side="bottom", fill="x")
+        self.net_label = ttk.Label(self.statusbar, text="")
+        self.printer_label = ttk.Label(self.statusbar, text="")
+        self.who_label = ttk.Label(self.statusbar, text="")
+        self.message = ttk.Label(self.statusbar, text="", bootstyle="danger")
+        self.protocol("WM_DELETE_WINDOW", self.close)
+        self.after(25, self._pump)
+        self._load_store()
+        self.show_signin()
+
+    # ---------------------------------------------------------------- fonts & layout helpers
+    def _setup_fonts(self) -> None:
+        from tkinter import font as tkfont
+        for name, size in (("TkDefaultFont", 12), ("TkTextFont", 12), ("TkHeadingFont", 12),
+                           ("TkMenuFont", 12)):
+            try:
+                tkfont.nametofont(name).configure(family="Noto Sans", size=size)
+            except tk.TclError:
+                pass
+        self.big_font = ("Noto Sans", 34, "bold")
+        self.mid_font = ("Noto Sans", 18, "bold")
+        try:
+            ttk.Style().configure("Treeview", rowheight=28)
+        except tk.TclError:
+            pass
+
+    @property
+    def rtl(self) -> bool:
+        return i18n.is_rtl()
+
+    def side(self, s: str = "left") -> str:
+        """Pack side that follows the reading direction."""
+        if not self.rtl or s not in ("left", "right"):
+            return s
+        return "right" if s == "left" else "left"
+
+    @property
+    def anchor(self) -> str:
+        return "e" if self.rtl else "w"
+
+    def money(self, amount: int) -> str:
+        return shown(i18n.money(amount, self.currency))
+
+    @property
+    def currency(self) -> str:
+        return str(self.store.get("currency") or "THB")
+
+    @property
+    def zone(self) -> str:
+        return str(self.store.get("zone") or "UTC")
+
+    def name_of(self, names: dict[str, str] | None) -> str:
+        names = names or {}
+        lang = i18n.current()
+        return shown(names.get(lang) or names.get("en") or next(iter(names.values()), ""))
+
+    # ---------------------------------------------------------------- store config & printer
+    def _load_store(self) -> None:
+        def ok(cfg: dict) -> None:
+            self.store = cfg
+            self._start_printer()
+            self._flush_feedback()
+
+        def err(exc: Exception) -> None:
+            self.after(1000, self._load_store)
+
+        self.worker.read(self.client.config, ok, err, "config")
+
+    def _start_printer(self) -> None:
+        """Open the print queue on a worker thread (loading the printer's profile takes time)."""
+        if self.print_queue is not None:
+            return
+
+        def make():
+            from domain.store import StoreConfig
+            from hw.queue import PrintQueue
+            cfg = StoreConfig.from_dict(self.store)
+            return PrintQueue(
+                self.data_dir, self.printer_settings, cfg,
+                on_change=lambda st: self.worker.results.put((self._printer_changed, (st,))))
+
+        def ok(q) -> None:
+            self.print_queue = q
+            self._printer_changed(q.state())
+
+        def err(exc: BaseException) -> None:  # the till sells without a printer
+            self.printer_label.configure(text=T("Printer: not set up"), bootstyle="danger")
+
+        self.worker.read(make, ok, err, "printer")
+
+    def _printer_changed(self, st: Any) -> None:
+        self.printer_state = st
+        texts = {"ok": N_("ready"), "offline": N_("offline"), "paper_out": N_("out of paper"),
+                 "paper_low": N_("paper low"), "cover_open": N_("cover open"),
+                 "error": N_("error"), "unknown": N_("ready")}
+        word = _(texts.get(st.printer, N_("error")))
+        text = _("Printer: {state}").format(state=word)
+        if st.pending:
+            text += " · " + _("{n} receipts waiting").format(n=i18n.number(st.pending))
+        self.printer_label.configure(text=shown(text),
+                                     bootstyle="default" if st.ok else "danger")
+
+    def print_order(self, order: dict, member_balance: int | None = None) -> None:
+        if self.print_queue is None:
+            return
+        s = self.session
+        self.print_queue.submit(order, i18n.current(), member_balance=member_balance,
+                                till=self.till, staff=s.name if s else "")
+
+    # ---------------------------------------------------------------- network state
+    def _net_changed(self, online: bool, detail: str) -> None:
+        self.online = online
+        if online:
+            self.net_label.configure(text=T("Store: online"), bootstyle="success")
+        else:
+            self.net_label.configure(
+                text=T("Store unreachable: retrying, the basket is kept"), bootstyle="danger")
+
+    def _pump(self) -> None:
+        try:
+            self.worker.pump()
+        finally:
+            self.after(25, self._pump)
+
+    def notify(self, text: str, error: bool = True) -> None:
+        self.last_error = text if error else ""
+        self.message.configure(text=shown(text), bootstyle="danger" if error else "success")
+
+    def fail(self, exc: BaseException) -> None:
+        self.notify(error_text(exc))
+
+    # ---------------------------------------------------------------- screens
+    def _layout_status(self) -> None:
+        for w in (self.net_label, self.printer_label, self.who_label, self.message):
+            w.pack_forget()
+        self.net_label.pack(side=self.side("left"), padx=6)
+        self.printer_label.pack(side=self.side("left"), padx=6)
+        self.who_label.pack(side=self.side("right"), padx=6)
+        self.message.pack(side=self.side("left"), padx=12)
+        self._net_changed(self.online, "")
+        if self.printer_state is not None:
+            self._printer_changed(self.printer_state)
+        else:
+            self.printer_label.configure(text=shown(_("Printer: {state}").format(
+                state=_("starting"))))
+
+    def _swap(self, factory: Callable[[ttk.Frame], ttk.Frame]) -> ttk.Frame:
+        self.close_dialog()
+        if self.screen is not None:
+            self.screen.destroy()
+        self.screen = factory(self.body)
+        self.screen.pack(fill="both", expand=True)
+        self._layout_status()
+        return self.screen
+
+    def show_signin(self) -> None:
+        from kiosk.screens.signin import SignInScreen
+        self.counter = ""
+        self.who_label.configure(text=shown(_("Till {till}").format(till=self.till)))
+        self._swap(lambda parent: SignInScreen(parent, self))
+
+    def counters(self) -> tuple[str, ...]:
+        return ROLE_COUNTERS.get(self.session.role, ("sale",)) if self.session else ()
+
+    def show_counter(self, name: str | None = None) -> None:
+        if self.session is None:
+            return self.show_signin()
+        allowed = self.counters()
+        name = name or allowed[0]
+        if name not in allowed:
+            self.notify(_("Your role may not do this."))
+            return None
+        self.counter = name
+        s = self.session
+        self.who_label.configure(text=shown(_("{name} · {role} · till {till}").format(
+            name=s.name, role=_(ROLE_NAMES.get(s.role, s.role)), till=self.till)))
+        self.notify("", error=False)
+        if name == "sale":
+            from kiosk.screens.sale import SaleScreen as cls
+        elif name == "aftersales":
+            from kiosk.screens.aftersales import AfterSalesScreen as cls
+        else:
+            from kiosk.screens.manager import ManagerScreen as cls
+        self._swap(lambda parent: cls(parent, self))
+        return None
+
+    def header(self, parent: ttk.Frame, title: str) -> ttk.Frame:
+        """A counter's top bar: title, the role's other counters, report a problem, sign out."""
+        bar = ttk.Frame(parent, padding=(8, 6), bootstyle="secondary")
+        bar.pack(side="top", fill="x")
+        ttk.Label(bar, text=shown(title), font=self.mid_font,
+                  bootstyle="inverse-secondary").pack(side=self.side("left"), padx=8)
+        ttk.Button(bar, text=T("Sign out"), bootstyle="light",
+                   command=self.sign_out).pack(side=self.side("right"), padx=4)
+        ttk.Button(bar, text=T("Report a problem"), bootstyle="warning",
+                   command=self.open_feedback).pack(side=self.side("right"), padx=4)
+        bar.counter_buttons = {}
+        for c in self.counters():
+            if c != self.counter:
+                b = ttk.Button(bar, text=T(COUNTERS[c]), bootstyle="info",
+                               command=lambda c=c: self.show_counter(c))
+                b.pack(side=self.side("right"), padx=4)
+                bar.counter_buttons[c] = b
+        return bar
+
+    # ---------------------------------------------------------------- sign-in / out
+    def can(self, action: str) -> bool:
+        s = self.session
+        return bool(s) and can(s.role, s.permissions, action)
+
+    def sign_in(self, staff: str, pin: str, done: Callable[[BaseException | None], None]) -> None:
+        def call() -> Session:
+            try:
+                return self.client.sign_in(staff, pin)
+            except ApiError as exc:
+                if exc.code != "auth.unsupported" or not self.allow_demo_staff:
+                    raise
+                out = demo_sign_in(staff, pin)
+                if out is None:
+                    raise ApiError("auth.bad_pin", "wrong staff or PIN", 401) from None
+                return session_from(out, staff)
+
+        def ok(session: Session) -> None:
+            self.session = session
+            self.client.session = session
+            i18n.set_language(session.lang)  # each staff member's own language
+            done(None)
+            self.show_counter()
+            self._flush_feedback()
+
+        def err(exc: BaseException) -> None:
+            done(exc)
+
+        self.worker.read(call, ok, err, "sign-in")
+
+    def sign_out(self) -> None:
+        client = self.client
+        self.worker.read(client.sign_out, None, None, "sign-out")
+        self.session = None
+        i18n.set_language(self.device_lang)
+        self.show_signin()
+
+    def set_device_language(self, lang: str) -> None:
+        self.device_lang = i18n.set_language(lang)
+        if self.session is None:
+            self.show_signin()
+
+    # ---------------------------------------------------------------- manager approval
+    def approve(self, action: str, on_ok: Callable[[dict], None],
+                on_cancel: Callable[[], None] | None = None) -> None:
+        """Ask a manager's staff number and PIN for one action; ``on_ok(approval)`` gets what to
+        send with the retried action."""
+        from kiosk.screens.dialogs import ManagerPinDialog
+
+        def check(manager: str, pin: str, done: Callable[[BaseException | None], None]) -> None:
+            def call() -> dict:
+                try:
+                    res = self.client.approve(manager, pin, action)
+                    return {"approved_by": manager, "approval": res.get("approval") or res}
+                except ApiError as exc:
+                    if exc.code not in ("http.not_found", "http.method_not_allowed") \
+                            or not self.allow_demo_staff:
+                        raise
+                    out = demo_sign_in(manager, pin)
+                    if out is None:
+                        raise ApiError("auth.bad_pin", "wrong PIN", 401) from None
+                    if out["staff"]["role"] not in ("manager", "admin"):
+                        raise ApiError("auth.not_permitted", "not a manager", 403) from None
+                    return {"approved_by": manager}
+
+            def ok(approval: dict) -> None:
+                done(None)
+                on_ok(approval)
+
+            self.worker.read(call, ok, done, "approve")
+
+        self.open_dialog(ManagerPinDialog(self, check, on_cancel))
+
+    # ---------------------------------------------------------------- dialogs
+    def open_dialog(self, dlg: tk.Toplevel) -> tk.Toplevel:
+        self.close_dialog()
+        self.dialog = dlg
+        return dlg
+
+    def close_dialog(self) -> None:
+        d, self.dialog = self.dialog, None
+        if d is not None:
+            try:
+                d.destroy()
+            except tk.TclError:
+                pass
+
+    # ---------------------------------------------------------------- exception feedback (异常反馈)
+    def open_feedback(self) -> None:
+        from kiosk.screens.dialogs import FeedbackDialog
+        self.open_dialog(FeedbackDialog(self))
+
+    def send_feedback(self, kind: str, message: str, sku: str = "",
+                      done: Callable[[BaseException | None], None] | None = None) -> None:
+        """Journal a problem report at the store. If the store has no feedback endpoint yet, the
+        report is kept in the till's outbox file and sent later (same id)."""
+        item = {"id": new_id(), "kind": kind, "message": message, "sku": sku,
+                "device": self.till, "staff": self.session.staff if self.session else ""}
+
+        def call() -> dict:
+            try:
+                return self.client.feedback(item["id"], kind, message, sku, self.till)
+            except ApiError as exc:
+                if exc.code in ("http.not_found", "http.method_not_allowed"):
+                    with self.feedback_outbox.open("a", encoding="utf-8") as f:
+                        f.write(json.dumps(item, ensure_ascii=False) + "\n")
+                    return {"queued": True}
+                raise
+
+        def ok(res: dict) -> None:
+            if res.get("queued"):
+                self.notify(_("Problem saved on this till; it will be sent to the store."),
+                            error=False)
+            else:
+                self.notify(_("Problem reported. Thank you."), error=False)
+            if done:
+                done(None)
+
+        def err(exc: BaseException) -> None:
+            self.fail(exc)
+            if done:
+                done(exc)
+
+        self.worker.change(call, ok, err, "feedback")
+
+    def _flush_feedback(self) -> None:
+        path = self.feedback_outbox
+        if not path.exists():
+            return
+
+        def call() -> int:
+            lines = [ln for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip()]
+            left, sent = [], 0
+            for ln in lines:
+                item = json.loads(ln)
+                try:
+                    self.client.feedback(item["id"], item["kind"], item["message"],
+                                         item.get("sku", ""), item.get("device", ""))
+                    sent += 1
+                except ApiError:
+                    left.append(ln)
+            path.write_text("".join(x + "\n" for x in left), encoding="utf-8")
+            return sent
+
+        self.worker.change(call, None, None, "feedback-outbox")
+
+    # ---------------------------------------------------------------- shutdown
+    def close(self) -> None:
+        self.worker.stop()
+        if self.print_queue is not None:
+            try:
+                self.print_queue.close()
+            except Exception:  # noqa: BLE001
+                pass
+        self.destroy()

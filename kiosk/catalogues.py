@@ -1,0 +1,94 @@
+"""Build the till's gettext catalogues with Babel.
+
+``python -m kiosk.catalogues`` extracts every ``_()``, ``N_()``, ``T()`` and ``ngettext()`` string from
+``kiosk/`` (Babel's Python extractor), writes ``kiosk/locale/kassa.pot``, and writes each language's
+``kiosk/locale/<lang>/LC_MESSAGES/kassa.po`` from the translation sheet ``kiosk/locale/
+translations.tsv`` (one row per English message: English, Chinese, Thai, Arabic, tab-separated), then
+compiles the ``.mo`` files. ``missing()`` lists the messages a catalogue lacks (the tests use it).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from babel.messages.catalog import Catalog
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po, write_po
+
+from kiosk.i18n import DOMAIN, LANGS, LOCALE_DIR, compile_catalogues
+
+__all__ = ["extract", "sheet", "build", "missing", "KEYWORDS"]
+
+PACKAGE = Path(__file__).resolve().parent
+KEYWORDS = {"_": None, "N_": None, "T": None, "ngettext": (1, 2)}
+SHEET = LOCALE_DIR / "translations.tsv"
+_COLUMNS = {"zh": 1, "th": 2, "ar": 3}
+
+
+def extract() -> dict[str, list[tuple[str, int]]]:
+    """Every user-visible message in the kiosk's source → where it appears."""
+    out: dict[str, list[tuple[str, int]]] = {}
+    for fn, lineno, msg, _comments, _ctx in extract_from_dir(
+            str(PACKAGE), method_map=[("**.py", "python")], keywords=KEYWORDS):
+        key = msg if isinstance(msg, str) else msg[0]
+        if key:
+            out.setdefault(key, []).append((f"kiosk/{fn}", lineno))
+    return out
+
+
+def sheet() -> dict[str, tuple[str, ...]]:
+    rows: dict[str, tuple[str, ...]] = {}
+    for line in SHEET.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        cols = line.split("\t")
+        rows[cols[0]] = tuple(cols)
+    return rows
+
+
+def build() -> list[str]:
+    """Write the .pot and every .po from the source and the sheet; compile. Returns problems."""
+    msgs = extract()
+    tr = sheet()
+    problems = []
+    pot = Catalog(domain=DOMAIN, project="kassa", charset="utf-8")
+    for msg, where in sorted(msgs.items()):
+        pot.add(msg, locations=where)
+    with (LOCALE_DIR / f"{DOMAIN}.pot").open("wb") as f:
+        write_po(f, pot, width=100, omit_header=False)
+    for lang in LANGS:
+        cat = Catalog(locale=lang if lang != "zh" else "zh_Hans_CN", domain=DOMAIN,
+                      project="kassa", charset="utf-8")
+        cat.fuzzy = False
+        for msg, where in sorted(msgs.items()):
+            if lang == "en":
+                text = msg
+            else:
+                row = tr.get(msg)
+                text = row[_COLUMNS[lang]] if row and len(row) > _COLUMNS[lang] else ""
+                if not text:
+                    problems.append(f"{lang}: no translation for {msg!r}")
+            cat.add(msg, text, locations=where)
+        path = LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("wb") as f:
+            write_po(f, cat, width=100)
+    compile_catalogues(force=True)
+    return problems
+
+
+def missing(lang: str) -> list[str]:
+    """Messages used in the source that ``lang``'s catalogue lacks or leaves untranslated."""
+    path = LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
+    with path.open("rb") as f:
+        cat = read_po(f)
+    have = {m.id: m.string for m in cat if m.id}
+    return sorted(msg for msg in extract() if not have.get(msg))
+
+
+if __name__ == "__main__":
+    issues = build()
+    for p in issues:
+        print(p, file=sys.stderr)
+    sys.exit(1 if issues else 0)

@@ -1,0 +1,44 @@
+"""``kassa till --server URL --till ID [--lang en] [--printer JSON]``: open a till window."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+__all__ = ["register"]
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("till", help="open a till window (sale, after-sales, manager counters)")
+    p.add_argument("--server", default="http://127.0.0.1:8600", help="the store gateway's URL")
+    p.add_argument("--till", default="T1", help="this till's id")
+    p.add_argument("--lang", default="en", help="the language before anyone signs in "
+                                                "(en, zh, th, ar)")
+    p.add_argument("--printer", default='{"kind": "dummy"}',
+                   help='receipt printer settings as JSON, e.g. '
+                        '\'{"kind": "network", "host": "192.168.1.50", "port": 9100}\'')
+    p.add_argument("--data", type=Path, default=None,
+                   help="the till's own folder (print queue, problem reports waiting to be sent)")
+    p.add_argument("--no-demo-staff", action="store_true",
+                   help="never fall back to the demo staff list on a store without sign-in")
+    p.set_defaults(func=_till)
+
+
+def _till(args: argparse.Namespace) -> int:
+    if not os.environ.get("DISPLAY") and sys.platform.startswith("linux"):
+        print("kassa till needs a display (set DISPLAY)", file=sys.stderr)
+        return 2
+    try:
+        printer = json.loads(args.printer)
+    except ValueError:
+        print("--printer must be JSON", file=sys.stderr)
+        return 2
+    from kiosk.app import TillApp
+
+    app = TillApp(args.server, args.till, lang=args.lang, printer=printer,
+                  data_dir=args.data, demo_staff=not args.no_demo_staff)
+    app.mainloop()
+    return 0

@@ -1,0 +1,403 @@
+"""The till's HTTP client for the store gateway, and the worker that keeps it off the Tk thread.
+
+``StoreClient`` is plain and synchronous (``http.client`` over the LAN); every call raises
+``ApiError`` with the gateway's stable error code, or ``Offline`` when the store can't be reached
+(connection refused, timeout, 502/503/504). Auth lives in one place, ``StoreClient.headers()``: after
+sign-in the session token is sent as ``Authorization: Bearer <token>``; the ``X-Staff``/``X-Role``/
+``X-Till`` headers are sent too, for gateways without sign-in.
+
+``Worker`` runs calls on background threads and hands results back to the Tk thread: the Tk side
+polls a queue with ``after()``; nothing on the Tk thread ever waits on the network. Changes (``change``)
+go through one ordered lane and, when the store is unreachable, are retried with the SAME command id
+until the store answers (the store answers a repeated id with its first answer). Reads (``read``) run on
+a second lane and are not retried.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import logging
+import queue
+import socket
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Callable
+from urllib.parse import quote, urlencode, urlsplit
+
+__all__ = ["ApiError", "Offline", "Session", "StoreClient", "Worker", "new_id"]
+
+log = logging.getLogger(__name__)
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+class ApiError(Exception):
+    """An answer from the store that refuses the request (its ``code`` is stable)."""
+
+    def __init__(self, code: str, message: str = "", status: int = 0,
+                 details: dict | None = None) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code, self.message, self.status = code, message, status
+        self.details = details or {}
+
+
+class Offline(ApiError):
+    """The store could not be reached, or said it is briefly unavailable: retry with the same id."""
+
+    def __init__(self, message: str = "", status: int = 0) -> None:
+        super().__init__("net.offline", message, status)
+
+
+@dataclass
+class Session:
+    staff: str
+    name: str = ""
+    role: str = "cashier"
+    lang: str = "en"
+    token: str = ""
+    permissions: frozenset[str] = field(default_factory=frozenset)
+    discount_limit_bp: int | None = None
+    expires: float | None = None
+    extra: dict = field(default_factory=dict)
+
+
+class StoreClient:
+    def __init__(self, base_url: str, till: str, timeout: float = 5.0) -> None:
+        u = urlsplit(base_url if "://" in base_url else f"http://{base_url}")
+        self.base_url = f"{u.scheme}://{u.netloc}"
+        self.host, self.port = u.hostname or "127.0.0.1", u.port or 80
+        self.https = u.scheme == "https"
+        self.till = till
+        self.timeout = timeout
+        self.session: Session | None = None
+        self._local = threading.local()
+
+    # ---------------------------------------------------------------- plumbing
+    def headers(self) -> dict[str, str]:
+        h = {"Content-Type": "application/json", "Accept": "application/json",
+             "X-Till": self.till}
+        s = self.session
+        if s is not None:
+            if s.token:
+                h["Authorization"] = f"Bearer {s.token}"
+            h["X-Staff"] = s.staff
+            h["X-Role"] = s.role
+        return h
+
+    def _conn(self) -> http.client.HTTPConnection:
+        c = getattr(self._local, "conn", None)
+        if c is None:
+            cls = http.client.HTTPSConnection if self.https else http.client.HTTPConnection
+            c = cls(self.host, self.port, timeout=self.timeout)
+            self._local.conn = c
+        return c
+
+    def _drop(self) -> None:
+        c = getattr(self._local, "conn", None)
+        if c is not None:
+            try:
+                c.close()
+            except Exception:  # noqa: BLE001
+                pass
+        self._local.conn = None
+
+    def request(self, method: str, path: str, body: Any = None,
+                query: dict[str, Any] | None = None, timeout: float | None = None) -> Any:
+        if query:
+            path = f"{path}?{urlencode({k: v for k, v in query.items() if v is not None})}"
+        raw = None if body is None else json.dumps(body).encode()
+        for attempt in (0, 1):  # a kept-alive connection the server closed: one fresh try
+            conn = self._conn()
+            try:
+                if timeout is not None:
+                    conn.timeout = timeout
+                conn.request(method, path, body=raw, headers=self.headers())
+                resp = conn.getresponse()
+                data = resp.read()
+                status = resp.status
+                if resp.getheader("Connection", "").lower() == "close":
+                    self._drop()
+                break
+            except (http.client.RemoteDisconnected, BrokenPipeError,
+                    ConnectionResetError) as exc:
+                self._drop()
+                if attempt:
+                    raise Offline(str(exc)) from None
+            except (OSError, socket.timeout, http.client.HTTPException) as exc:
+                self._drop()
+                raise Offline(str(exc)) from None
+        try:
+            out = json.loads(data) if data else None
+        except ValueError:
+            out = None
+        if status >= 500 and status in (502, 503, 504):
+            err = (out or {}).get("error", {}) if isinstance(out, dict) else {}
+            code = err.get("code", "")
+            if status == 503 and code and not code.startswith("store."):
+                raise ApiError(code, err.get("message", ""), status, err.get("details"))
+            raise Offline(err.get("message", f"HTTP {status}"), status)
+        if status >= 400:
+            err = (out or {}).get("error", {}) if isinstance(out, dict) else {}
+            raise ApiError(err.get("code") or f"http.{status}", err.get("message", ""), status,
+                           err.get("details") or {})
+        return out
+
+    def get(self, path: str, **query: Any) -> Any:
+        return self.request("GET", path, query=query or None)
+
+    def post(self, path: str, body: dict) -> Any:
+        return self.request("POST", path, body)
+
+    # ---------------------------------------------------------------- store
+    def health(self) -> dict:
+        return self.get("/v1/health")
+
+    def config(self) -> dict:
+        return self.get("/v1/config")
+
+    # ---------------------------------------------------------------- staff & sessions
+    def sign_in(self, staff: str, pin: str) -> Session:
+        """Sign in at this till. Gateways with sessions answer a token; a gateway without sign-in
+        (``http.not_found``) raises ``ApiError('auth.unsupported')`` so the caller may fall back."""
+        try:
+            out = self.post("/v1/sessions", {"id": new_id(), "staff": staff, "pin": pin,
+                                             "till": self.till})
+        except ApiError as exc:
+            if exc.code in ("http.not_found", "http.404", "http.method_not_allowed"):
+                raise ApiError("auth.unsupported", "this store has no sign-in yet", 404) from None
+            raise
+        return session_from(out, staff)
+
+    def sign_out(self) -> None:
+        s, self.session = self.session, None
+        if s is not None and s.token:
+            saved, self.session = self.session, s
+            try:
+                self.request("DELETE", "/v1/sessions/current")
+            except ApiError:
+                pass
+            finally:
+                self.session = saved
+
+    def approve(self, manager: str, pin: str, action: str) -> dict:
+        """A manager's PIN for one action at this till. Returns what to send with the action."""
+        out = self.post("/v1/approvals", {"id": new_id(), "staff": manager, "pin": pin,
+                                          "action": action, "till": self.till})
+        return out if isinstance(out, dict) else {}
+
+    # ---------------------------------------------------------------- till
+    def command(self, cid: str, op: str, args: dict, approval: dict | None = None) -> dict:
+        body: dict[str, Any] = {"id": cid, "op": op, "args": args}
+        if approval:
+            body.update(approval)
+        return self.post(f"/v1/tills/{quote(self.till)}/commands", body)
+
+    def basket(self) -> dict:
+        return self.get(f"/v1/tills/{quote(self.till)}/basket")
+
+    # ---------------------------------------------------------------- catalogue
+    def products(self, q: str, limit: int = 30, sellable: bool = True) -> list[dict]:
+        return self.get("/v1/products", q=q, limit=limit, sellable="1" if sellable else None)
+
+    def product(self, code: str) -> dict:
+        return self.get(f"/v1/products/{quote(code, safe='')}")
+
+    def import_products(self, cid: str, products: list[dict], source: str) -> dict:
+        return self.post("/v1/products/import", {"id": cid, "products": products,
+                                                 "source": source})
+
+    # ---------------------------------------------------------------- orders
+    def orders(self, q: str) -> list[dict]:
+        return self.get("/v1/orders", q=q)
+
+    def order(self, order_id: str) -> dict:
+        return self.get(f"/v1/orders/{quote(order_id, safe='')}")
+
+    def refund(self, cid: str, order_id: str, lines: dict[str, int] | None, reason: str,
+               approval: dict | None = None) -> dict:
+        body: dict[str, Any] = {"id": cid, "reason": reason}
+        if lines:
+            body["lines"] = lines
+        if approval:
+            body.update(approval)
+        return self.post(f"/v1/orders/{quote(order_id, safe='')}/refund", body)
+
+    def freeze(self, cid: str, order_id: str, reason: str) -> dict:
+        return self.post(f"/v1/orders/{quote(order_id, safe='')}/freeze",
+                         {"id": cid, "reason": reason})
+
+    def unfreeze(self, cid: str, order_id: str, reason: str = "") -> dict:
+        return self.post(f"/v1/orders/{quote(order_id, safe='')}/unfreeze",
+                         {"id": cid, "reason": reason})
+
+    # ---------------------------------------------------------------- members
+    def member(self, key: str) -> dict:
+        return self.get(f"/v1/members/{quote(key, safe='')}")
+
+    # ---------------------------------------------------------------- events
+    def events(self, after: int = 0) -> list[dict]:
+        return self.get("/v1/events", after=after)
+
+    # ---------------------------------------------------------------- feedback (异常反馈)
+    def feedback(self, cid: str, kind: str, message: str, sku: str = "",
+                 device: str = "") -> dict:
+        return self.post("/v1/feedback", {"id": cid, "kind": kind, "message": message,
+                                          "sku": sku, "device": device, "till": self.till})
+
+    # ---------------------------------------------------------------- manager (gateway issue 3)
+    def report(self, kind: str, scope: str = "till") -> dict:
+        """X or Z report, for this till or the whole store."""
+        return self.get(f"/v1/reports/{kind}", scope=scope, till=self.till)
+
+    def day(self) -> dict:
+        return self.get("/v1/day")
+
+    def day_open(self, cid: str, float_amount: int) -> dict:
+        return self.post("/v1/day/open", {"id": cid, "till": self.till, "float": float_amount})
+
+    def day_close(self, cid: str, counted: int) -> dict:
+        return self.post("/v1/day/close", {"id": cid, "till": self.till, "counted": counted})
+
+    def staff_list(self) -> list[dict]:
+        out = self.get("/v1/staff")
+        return out.get("staff", out) if isinstance(out, dict) else out
+
+    def staff_save(self, cid: str, record: dict) -> dict:
+        return self.post("/v1/staff", {"id": cid, **record})
+
+    def staff_lock(self, cid: str, staff: str, locked: bool = True) -> dict:
+        return self.post(f"/v1/staff/{quote(staff, safe='')}/{'lock' if locked else 'unlock'}",
+                         {"id": cid})
+
+
+def session_from(out: Any, staff: str) -> Session:
+    """Read a sign-in answer; tolerant of ``{"token", "staff": {...}}`` or a flat object."""
+    out = out if isinstance(out, dict) else {}
+    who = out.get("staff") if isinstance(out.get("staff"), dict) else out
+    perms = out.get("permissions") or who.get("permissions") or []
+    limit = out.get("discount_limit_bp", who.get("discount_limit_bp"))
+    return Session(staff=str(who.get("staff") or who.get("id") or staff),
+                   name=str(who.get("name") or staff), role=str(who.get("role") or "cashier"),
+                   lang=str(who.get("lang") or who.get("language") or "en"),
+                   token=str(out.get("token") or ""), permissions=frozenset(perms),
+                   discount_limit_bp=limit if isinstance(limit, int) else None,
+                   expires=out.get("expires"), extra=out)
+
+
+# ====================================================================== worker
+
+Callback = Callable[[Any], None]
+
+
+class _Job:
+    __slots__ = ("fn", "ok", "err", "retry", "label")
+
+    def __init__(self, fn: Callable[[], Any], ok: Callback | None, err: Callback | None,
+                 retry: bool, label: str) -> None:
+        self.fn, self.ok, self.err, self.retry, self.label = fn, ok, err, retry, label
+
+
+class Worker:
+    """Two background lanes (ordered changes with retry; reads) and a result queue the Tk thread
+    drains with ``pump()`` (call it from ``after()``). ``on_net(online, detail)`` hears when the store
+    becomes unreachable or reachable again (on the Tk thread)."""
+
+    def __init__(self, on_net: Callable[[bool, str], None] | None = None,
+                 backoff: tuple[float, float] = (0.3, 3.0)) -> None:
+        self.results: queue.Queue = queue.Queue()
+        self.on_net = on_net
+        self.backoff = backoff
+        self._changes: queue.Queue = queue.Queue()
+        self._reads: queue.Queue = queue.Queue()
+        self._stop = threading.Event()
+        self.online = True
+        self.pending_changes = 0
+        self._threads = [threading.Thread(target=self._run, args=(self._changes,), daemon=True,
+                                          name="kassa-till-changes"),
+                         threading.Thread(target=self._run, args=(self._reads,), daemon=True,
+                                          name="kassa-till-reads")]
+        for t in self._threads:
+            t.start()
+
+    def change(self, fn: Callable[[], Any], ok: Callback | None = None,
+               err: Callback | None = None, label: str = "") -> None:
+        """A change to the store: ordered, retried while the store is unreachable. ``fn`` must
+        reuse its command id on every call (capture the id before submitting)."""
+        self.pending_changes += 1
+        self._changes.put(_Job(fn, ok, err, True, label))
+
+    def read(self, fn: Callable[[], Any], ok: Callback | None = None,
+             err: Callback | None = None, label: str = "") -> None:
+        self._reads.put(_Job(fn, ok, err, False, label))
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._changes.put(None)
+        self._reads.put(None)
+
+    def idle(self) -> bool:
+        return self.pending_changes == 0 and self._changes.empty() and self._reads.empty()
+
+    def _net(self, online: bool, detail: str) -> None:
+        if online != self.online:
+            self.online = online
+            if self.on_net:
+                self.results.put((self.on_net, (online, detail)))
+
+    def _run(self, q: queue.Queue) -> None:
+        while not self._stop.is_set():
+            job = q.get()
+            if job is None:
+                return
+            delay = self.backoff[0]
+            while True:
+                try:
+                    res = job.fn()
+                except Offline as exc:
+                    self._net(False, exc.message)
+                    if job.retry and not self._stop.is_set():
+                        self._stop.wait(delay)
+                        delay = min(delay * 2, self.backoff[1])
+                        if self._stop.is_set():
+                            return
+                        continue
+                    self._done(job, job.err, exc)
+                except ApiError as exc:
+                    self._net(True, "")
+                    self._done(job, job.err, exc)
+                except Exception as exc:  # noqa: BLE001 - a bug must not kill the lane
+                    log.exception("till worker: %s failed", job.label)
+                    self._done(job, job.err, ApiError("kiosk.error", str(exc)))
+                else:
+                    self._net(True, "")
+                    self._done(job, job.ok, res)
+                break
+
+    def _done(self, job: _Job, cb: Callback | None, value: Any) -> None:
+        if job.retry:
+            self.results.put((self._finished, ()))
+        if cb is not None:
+            self.results.put((cb, (value,)))
+
+    def _finished(self) -> None:
+        self.pending_changes -= 1
+
+    def pump(self, limit: int = 100) -> int:
+        """Run queued callbacks on the calling (Tk) thread."""
+        n = 0
+        while n < limit:
+            try:
+                cb, args = self.results.get_nowait()
+            except queue.Empty:
+                break
+            n += 1
+            try:
+                cb(*args)
+            except Exception:  # noqa: BLE001 - a screen bug must not stop the pump
+                log.exception("till callback failed")
+        return n

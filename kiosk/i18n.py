@@ -1,0 +1,170 @@
+"""The till's languages: gettext catalogues (Babel), locale formatting, and right-to-left display.
+
+* Every user-visible string goes through ``_()`` (or ``N_()`` for strings defined before a language is
+  chosen, translated later with ``_()``). The catalogues live in ``kiosk/locale/<lang>/LC_MESSAGES/
+  kassa.po``; ``compile_catalogues()`` builds the ``.mo`` beside each one (Babel) and runs by itself
+  when a ``.mo`` is missing or older than its ``.po``.
+* ``set_language(lang)`` switches the whole till (each staff member's language at sign-in).
+* Money, numbers and dates are formatted for the language's locale with Babel.
+* Tk draws text left to right and does not join Arabic letters: ``shown(text)`` shapes Arabic
+  (arabic-reshaper) and reorders it for display (python-bidi). Widgets get ``T("...")`` =
+  ``shown(_("..."))``; text from the store (product names, member names) goes through ``shown`` too.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import gettext
+import threading
+from decimal import Decimal
+from pathlib import Path
+
+from babel.dates import format_datetime
+from babel.numbers import format_decimal
+
+from domain.money import format_money, precision
+
+__all__ = ["LANGS", "LANG_NAMES", "set_language", "current", "_", "N_", "T", "ngettext", "shown",
+           "is_rtl", "money", "number", "weight", "when", "locale_of", "compile_catalogues",
+           "LOCALE_DIR", "translator"]
+
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+DOMAIN = "kassa"
+LANGS = ("en", "zh", "th", "ar")
+# each language's own name (shown on the sign-in screen; not translated on purpose)
+LANG_NAMES = {"en": "English", "zh": "中文", "th": "ไทย", "ar": "العربية"}
+_LOCALES = {"en": "en_US", "zh": "zh_Hans_CN", "th": "th_TH", "ar": "ar_SA"}
+_RTL = {"ar"}
+
+_MARKS = ("\u200e", "\u200f", "\u061c", "\u202a", "\u202b", "\u202c", "\u2066", "\u2067",
+          "\u2068", "\u2069")
+_STRIP = {ord(m): None for m in _MARKS}
+_lock = threading.Lock()
+_state = {"lang": "en", "tr": gettext.NullTranslations()}
+_cache: dict[str, gettext.NullTranslations] = {}
+
+
+def base(lang: str | None) -> str:
+    lang = (lang or "en").replace("-", "_").split("_")[0].lower()
+    return lang if lang in LANGS else "en"
+
+
+def locale_of(lang: str | None = None) -> str:
+    return _LOCALES[base(lang or _state["lang"])]
+
+
+def compile_catalogues(force: bool = False) -> list[Path]:
+    """Compile every ``kassa.po`` under ``LOCALE_DIR`` to ``kassa.mo`` (when stale, or always)."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    done = []
+    for po in sorted(LOCALE_DIR.glob(f"*/LC_MESSAGES/{DOMAIN}.po")):
+        mo = po.with_suffix(".mo")
+        if not force and mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+            continue
+        with po.open("rb") as f:
+            cat = read_po(f, locale=po.parent.parent.name)
+        tmp = mo.with_suffix(".mo.tmp")
+        with tmp.open("wb") as f:
+            write_mo(f, cat, use_fuzzy=False)
+        tmp.replace(mo)
+        done.append(mo)
+    return done
+
+
+def translator(lang: str) -> gettext.NullTranslations:
+    lang = base(lang)
+    with _lock:
+        if lang in _cache:
+            return _cache[lang]
+        try:
+            compile_catalogues()
+        except OSError:  # a read-only install: use whatever .mo shipped
+            pass
+        tr = gettext.translation(DOMAIN, str(LOCALE_DIR), languages=[lang], fallback=True)
+        _cache[lang] = tr
+        return tr
+
+
+def set_language(lang: str) -> str:
+    lang = base(lang)
+    _state["tr"] = translator(lang)
+    _state["lang"] = lang
+    return lang
+
+
+def current() -> str:
+    return _state["lang"]
+
+
+def is_rtl(lang: str | None = None) -> bool:
+    return base(lang or _state["lang"]) in _RTL
+
+
+def _(message: str) -> str:
+    return _state["tr"].gettext(message)
+
+
+def N_(message: str) -> str:
+    """Mark a string for extraction; translate it later with ``_()``."""
+    return message
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    return _state["tr"].ngettext(singular, plural, n)
+
+
+def shown(text: object, lang: str | None = None) -> str:
+    """Text as Tk must draw it: Arabic (and other RTL) shaped and in visual order."""
+    s = "" if text is None else str(text)
+    if any(m in s for m in _MARKS):  # Tk draws bidi control marks as boxes
+        s = s.translate(_STRIP)
+    if not s or not any("\u0590" <= ch <= "\u08ff" or "\ufb1d" <= ch <= "\ufefc" for ch in s):
+        return s
+    import arabic_reshaper
+    from bidi import get_display
+
+    out = []
+    for line in s.split("\n"):
+        out.append(get_display(arabic_reshaper.reshape(line),
+                               base_dir="R" if is_rtl(lang) else "L"))
+    return "\n".join(out)
+
+
+def T(message: str) -> str:
+    """Translate and prepare for display (the usual call for widget text)."""
+    return shown(_(message))
+
+
+def money(amount: int, currency: str, lang: str | None = None) -> str:
+    return format_money(int(amount), currency, locale_of(lang))
+
+
+def number(value: int | Decimal, lang: str | None = None) -> str:
+    return format_decimal(value, locale=locale_of(lang))
+
+
+def weight(grams: int, lang: str | None = None) -> str:
+    """Grams as kilograms with three decimals (exact: Decimal, never float)."""
+    return format_decimal(Decimal(int(grams)).scaleb(-3), format="#,##0.000",
+                          locale=locale_of(lang)) + " kg"
+
+
+def when(ts_us: int | None = None, zone: str = "UTC", lang: str | None = None) -> str:
+    """A journal time (µs since the epoch, UTC) in the store's zone, formatted for the language."""
+    from zoneinfo import ZoneInfo
+
+    if ts_us is None:
+        dt = _dt.datetime.now(_dt.timezone.utc)
+    else:
+        dt = _dt.datetime.fromtimestamp(int(ts_us) / 1_000_000, _dt.timezone.utc)
+    try:
+        tz = ZoneInfo(zone)
+    except Exception:  # noqa: BLE001 - an unknown zone shows UTC
+        tz = _dt.timezone.utc
+    return format_datetime(dt.astimezone(tz), "medium", locale=locale_of(lang))
+
+
+def minor_digits(currency: str) -> int:
+    return precision(currency)

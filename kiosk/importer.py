@@ -1,0 +1,91 @@
+"""Product import from CSV or XLSX: read, check each row, preview, then send the good rows.
+
+Columns (header names, case-insensitive): ``sku``, ``name_en`` / ``name_zh`` / ``name_th`` / ``name_ar``
+(or a single ``name``), ``price`` (in currency units as text, e.g. ``12.50``; parsed exactly into minor
+units), ``tax_class``, ``category``, ``barcodes`` (separated by ``;``, ``|`` or spaces), ``unit``
+(``each``/``kg``), ``plu``, ``sellable`` (1/0, yes/no), ``low_stock``. Every row is checked with the
+domain's own product rules; a row with an error is shown with its error and is not sent.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from domain.catalogue import product_from_dict
+from domain.errors import KassaError
+from domain.money import to_minor
+
+__all__ = ["ImportRow", "read_table", "check_rows", "load"]
+
+
+@dataclass
+class ImportRow:
+    row: int  # 1-based data row number as in the file (header is row 1 → data from 2)
+    product: dict[str, Any] | None
+    error: str = ""
+    error_code: str = ""
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+def read_table(path: str | Path) -> list[dict[str, Any]]:
+    """Rows of a CSV or XLSX file as dicts of text (every cell read as a string)."""
+    import polars as pl
+
+    path = Path(path)
+    if path.suffix.lower() in (".xlsx", ".xlsm", ".xls"):
+        df = pl.read_excel(path, engine="calamine", infer_schema_length=0)
+    else:
+        df = pl.read_csv(path, infer_schema=False, encoding="utf8-lossy")
+    df = df.rename({c: str(c).strip().lower() for c in df.columns})
+    return [{k: ("" if v is None else str(v).strip()) for k, v in r.items()}
+            for r in df.iter_rows(named=True)]
+
+
+def _bool(text: str) -> bool:
+    return text.strip().lower() not in ("0", "no", "n", "false", "f", "off")
+
+
+def check_rows(rows: list[dict[str, Any]], currency: str,
+               tax_classes: dict[str, int] | None = None) -> list[ImportRow]:
+    out: list[ImportRow] = []
+    seen: dict[str, int] = {}
+    for i, r in enumerate(rows, start=2):
+        try:
+            sku = r.get("sku", "")
+            if not sku:
+                raise KassaError("product.bad_sku", "SKU is missing")
+            if sku in seen:
+                raise KassaError("import.duplicate_sku", f"SKU also on row {seen[sku]}")
+            names = {lang: r[f"name_{lang}"] for lang in ("en", "zh", "th", "ar")
+                     if r.get(f"name_{lang}")}
+            if not names and r.get("name"):
+                names = {"en": r["name"]}
+            price_text = r.get("price", "")
+            if not price_text:
+                raise KassaError("product.bad_price", "price is missing")
+            price = to_minor(price_text, currency)
+            tax = r.get("tax_class") or "std"
+            if tax_classes is not None and tax not in tax_classes:
+                raise KassaError("tax.unknown_class", f"unknown tax class {tax!r}")
+            barcodes = [b for b in re.split(r"[;|,\s]+", r.get("barcodes", "")) if b]
+            low = r.get("low_stock") or "0"
+            if not low.lstrip("-").isdigit():
+                raise KassaError("product.bad_low_stock", "low_stock is a whole number")
+            d = {"sku": sku, "names": names, "price": price, "tax_class": tax,
+                 "category": r.get("category", ""), "barcodes": barcodes,
+                 "unit": (r.get("unit") or "each").lower(), "plu": r.get("plu", ""),
+                 "sellable": _bool(r.get("sellable") or "1"), "low_stock": int(low)}
+            product_from_dict(d)  # the domain's own checks (names, unit, EAN check digits, PLU)
+            seen[sku] = i
+            out.append(ImportRow(i, d, raw=r))
+        except KassaError as exc:
+            out.append(ImportRow(i, None, exc.message, exc.code, raw=r))
+    return out
+
+
+def load(path: str | Path, currency: str,
+         tax_classes: dict[str, int] | None = None) -> list[ImportRow]:
+    return check_rows(read_table(path), currency, tax_classes)

@@ -1,0 +1,1 @@
+"""The till's screens: sign-in, the three counters, and their dialogs."""

@@ -1,0 +1,74 @@
+"""Roles, the counters each role sees, and default per-action permissions.
+
+The gateway is the authority (it checks every request); the till only uses these to decide what to
+show. When the gateway's sign-in answers a list of permissions, that list wins over the defaults here.
+
+``DEMO_STAFF`` is the demo shop's staff, used *only* when the store server has no sign-in endpoint
+(a gateway without sessions trusts the till's ``X-Staff``/``X-Role`` headers anyway): the PIN is checked
+here so that the demo and the tests behave like the real thing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+from kiosk.i18n import N_
+
+__all__ = ["COUNTERS", "ROLE_COUNTERS", "ROLE_PERMISSIONS", "DEMO_STAFF", "can", "demo_sign_in"]
+
+COUNTERS = {"sale": N_("Sale counter"), "aftersales": N_("After-sales counter"),
+            "manager": N_("Manager counter")}
+ROLE_NAMES = {"cashier": N_("Cashier"), "aftersales": N_("After-sales"),
+              "manager": N_("Manager"), "admin": N_("Administrator")}
+ROLE_COUNTERS = {"cashier": ("sale",), "aftersales": ("aftersales",),
+                 "manager": ("manager", "sale", "aftersales"),
+                 "admin": ("manager", "sale", "aftersales")}
+
+# the gateway's action names (domain/staff.py ACTIONS) and their default roles
+_SALE = {"sale.sell", "sale.void", "sale.discount", "products.view", "members.view",
+         "members.register", "wallet.topup", "reports.own", "events.read"}
+_AFTER = {"products.view", "products.view_all", "orders.view", "orders.refund", "orders.reprint",
+          "orders.freeze", "orders.unfreeze", "members.view", "members.register", "wallet.topup",
+          "reports.own", "events.read"}
+_MANAGER = _SALE | _AFTER | {"products.import", "stock.view", "stock.change", "reports.view",
+                             "day.open", "day.close", "staff.view", "staff.manage",
+                             "permissions.manage", "audit.view"}
+ROLE_PERMISSIONS = {"cashier": _SALE, "aftersales": _AFTER, "manager": _MANAGER,
+                    "admin": _MANAGER}
+
+
+def can(role: str, permissions: frozenset[str] | set[str], action: str) -> bool:
+    if permissions:
+        return action in permissions
+    return action in ROLE_PERMISSIONS.get(role, set())
+
+
+def _h(pin: str) -> str:
+    return hashlib.sha256(f"kassa-demo:{pin}".encode()).hexdigest()
+
+
+# staff id -> (name, role, language, pin hash): the demo shop's staff, the same accounts and PINs
+# as the gateway's demo (actors/staff.py DEMO_STAFF)
+DEMO_STAFF = {
+    "c1": ("Cashier One", "cashier", "en", _h("1111")),
+    "c2": ("收银员二", "cashier", "zh_CN", _h("2222")),
+    "c3": ("แคชเชียร์สาม", "cashier", "th", _h("3333")),
+    "a1": ("After-sales Amal", "aftersales", "ar", _h("4444")),
+    "m1": ("Manager Mia", "manager", "en", _h("9999")),
+    "admin": ("Administrator", "admin", "en", _h("0000")),
+}
+
+
+def demo_sign_in(staff: str, pin: str) -> dict | None:
+    rec = DEMO_STAFF.get(staff.strip())
+    if rec is None or not hmac.compare_digest(rec[3], _h(pin)):
+        return None
+    name, role, lang, _ = rec
+    return {"staff": {"staff": staff.strip(), "name": name, "role": role, "lang": lang},
+            "token": ""}
+
+
+def counter_title(name: str) -> str:
+    from kiosk.i18n import _
+    return _(COUNTERS[name])
