@@ -276,6 +276,8 @@ def main() -> None:
     ap.add_argument("--scale", type=float, default=1.0, help="fraction of the full sizes")
     ap.add_argument("--dir", default=None, help="work directory (default: a temp dir)")
     ap.add_argument("--keep", action="store_true")
+    ap.add_argument("--parts", default="store,anomaly,hq",
+                    help="comma-separated subset of store,anomaly,hq")
     args = ap.parse_args()
     work = Path(args.dir or tempfile.mkdtemp(prefix="kassa-bench-reports-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -285,98 +287,111 @@ def main() -> None:
     res: dict[str, object] = {"store_lines": store_lines, "anomaly_orders": anomaly_orders,
                               "hq_lines": hq_lines}
     try:
+        parts = set(args.parts.split(","))
         # ---------------------------------------------------------- 1. store Z + year
         t = time.perf_counter()
         sa = build_store(str(work / "store.duckdb"), store_lines)
         print(f"store DuckDB with {store_lines:,} lines built in {time.perf_counter() - t:.1f} s",
               flush=True)
         day = date(2024, 7, 15)
-        sa.z_report(day)
-        z_s, z = timed(lambda: sa.z_report(day), 9)
-        y_s, _ = timed(lambda: sa.year_report(2024), 3)
-        print(f"Z report of {day}: {z_s * 1000:.1f} ms ({z['totals']['orders']} orders); "
-              f"year report: {y_s * 1000:.0f} ms", flush=True)
-        res.update(z_report_ms=round(z_s * 1000, 2), year_report_ms=round(y_s * 1000, 1))
-
-        con = sa.con
-        pdf = {t_: to_pandas(con, f"SELECT * EXCLUDE (ts{', original_ts' if t_ == 'refunds' else ''}) "
-                                  f"FROM {t_}")
-               for t_ in ("orders", "order_lines", "payments", "refunds", "refund_tenders",
-                          "wallet_movements", "voids", "day_closes")}
-        pdf["refund_lines_joined"] = to_pandas(con, """SELECT l.category, r.amount FROM refunds r
-            JOIN order_lines l USING (order_id)""")
-        pday = pdf["orders"]["business_day"].iloc[0].__class__(2024, 7, 15) \
-            if hasattr(pdf["orders"]["business_day"].iloc[0], "year") else day
-        pz_s, _ = timed(lambda: pandas_z(pdf, pday), 5)
-        py_s, _ = timed(lambda: pandas_year(pdf), 3)
-        print(f"pandas: Z {pz_s * 1000:.1f} ms, year {py_s * 1000:.0f} ms (data preloaded)",
-              flush=True)
-        res.update(pandas_z_report_ms=round(pz_s * 1000, 2),
-                   pandas_year_report_ms=round(py_s * 1000, 1))
-        del pdf
-        gc.collect()
-
-        # ---------------------------------------------------------- 2. anomaly scoring
-        n_orders = con.execute("SELECT count(*) FROM orders").fetchall()[0][0]
-        days = con.execute("SELECT min(business_day), max(business_day) FROM orders").fetchall()[0]
-        last_day = days[0] + (days[1] - days[0]) * min(1.0, anomaly_orders / n_orders)
-        frames = sa.frames(None, last_day)
-        got = frames["orders"].height
-        score(frames)  # warm up
-        a_s, flags = timed(lambda: score(frames), 3)
-        print(f"anomaly scoring of {got:,} orders ({frames['order_lines'].height:,} lines, "
-              f"{frames['stock_movements'].height:,} stock moves): {a_s:.2f} s, "
-              f"{flags.height} flags", flush=True)
-        res.update(anomaly_1m_s=round(a_s, 3), anomaly_orders=got, anomaly_flags=flags.height)
-        del frames
-        gc.collect()
-        w = "WHERE business_day <= ?"
-        po = con.sql(f"SELECT * EXCLUDE (ts) FROM orders {w}", params=[last_day]).df()
-        pl_ = con.sql(f"SELECT sku, unit_price FROM order_lines {w}", params=[last_day]).df()
-        pr = con.sql(f"SELECT staff, original_staff, ts::TIMESTAMP ts, original_ts::TIMESTAMP "
-                     f"original_ts FROM refunds {w}", params=[last_day]).df()
-        pv = con.sql(f"SELECT staff, business_day, basket, amount FROM voids {w}",
-                     params=[last_day]).df()
-        ps = con.sql("SELECT sku, seq, kind, delta, counted FROM stock_movements").df()
-        pa_s, _ = timed(lambda: pandas_anomaly(po, pl_, pr, pv, ps), 1)
-        print(f"pandas anomaly scoring: {pa_s:.2f} s", flush=True)
-        res["pandas_anomaly_1m_s"] = round(pa_s, 3)
-        del po, pl_, pr, pv, ps
+        if "store" in parts:
+            _store_part(sa, day, res)
+        if "anomaly" in parts:
+            _anomaly_part(sa, anomaly_orders, res)
         sa.close()
         gc.collect()
-
-        # ---------------------------------------------------------- 3. HQ warehouse
-        root = work / "warehouse"
-        stores = 10
-        t = time.perf_counter()
-        build_warehouse(root, hq_lines, stores)
-        print(f"warehouse of {hq_lines:,} order lines ({stores} stores x 366 days) written in "
-              f"{time.perf_counter() - t:.0f} s", flush=True)
-        wh = Warehouse(root)
-        wh.revenue(("store_id", "business_day", "tender"))
-        h_s, rev = timed(lambda: wh.revenue(("store_id", "business_day", "tender")), 3)
-        print(f"HQ revenue by store/day/tender (Polars engine, the default): {h_s:.2f} s "
-              f"({rev.height} rows)", flush=True)
-        res.update(hq_100m_s=round(h_s, 3), hq_rows=rev.height)
-        d_s, _ = timed(lambda: wh.revenue(("store_id", "business_day", "tender"),
-                                          engine="duckdb"), 3)
-        print(f"HQ revenue by store/day/tender with the DuckDB engine: {d_s:.2f} s", flush=True)
-        res["hq_100m_duckdb_s"] = round(d_s, 3)
-        c_s, _ = timed(lambda: wh.revenue(("store_id", "business_day", "category")), 1)
-        print(f"HQ revenue by store/day/category (reads every order line): {c_s:.2f} s",
-              flush=True)
-        res["hq_100m_category_s"] = round(c_s, 3)
-        run, sample_lines = pandas_hq(root, ["S001"])
-        ph_s, _ = timed(run, 3)
-        print(f"pandas HQ revenue on a sample of {sample_lines:,} lines (1 store of {stores}): "
-              f"{ph_s:.2f} s", flush=True)
-        res.update(pandas_hq_100m_s=round(ph_s, 3), pandas_hq_sample_lines=sample_lines,
-                   pandas_hq_note=f"pandas ran on a {sample_lines:,}-line sample (1 of {stores} "
-                                  "stores), data preloaded")
+        if "hq" in parts:
+            _hq_part(work, hq_lines, res)
     finally:
         if not args.keep and not args.dir:
             shutil.rmtree(work, ignore_errors=True)
     print(json.dumps(res))
+
+
+def _store_part(sa, day, res) -> None:
+    sa.z_report(day)
+    z_s, z = timed(lambda: sa.z_report(day), 9)
+    y_s, _ = timed(lambda: sa.year_report(2024), 3)
+    print(f"Z report of {day}: {z_s * 1000:.1f} ms ({z['totals']['orders']} orders); "
+          f"year report: {y_s * 1000:.0f} ms", flush=True)
+    res.update(z_report_ms=round(z_s * 1000, 2), year_report_ms=round(y_s * 1000, 1))
+
+    con = sa.con
+    pdf = {t_: to_pandas(con, f"SELECT * EXCLUDE (ts{', original_ts' if t_ == 'refunds' else ''}) "
+                              f"FROM {t_}")
+           for t_ in ("orders", "order_lines", "payments", "refunds", "refund_tenders",
+                      "wallet_movements", "voids", "day_closes")}
+    pdf["refund_lines_joined"] = to_pandas(con, """SELECT l.category, r.amount FROM refunds r
+        JOIN order_lines l USING (order_id)""")
+    pday = pdf["orders"]["business_day"].iloc[0].__class__(2024, 7, 15) \
+        if hasattr(pdf["orders"]["business_day"].iloc[0], "year") else day
+    pz_s, _ = timed(lambda: pandas_z(pdf, pday), 5)
+    py_s, _ = timed(lambda: pandas_year(pdf), 3)
+    print(f"pandas: Z {pz_s * 1000:.1f} ms, year {py_s * 1000:.0f} ms (data preloaded)",
+          flush=True)
+    res.update(pandas_z_report_ms=round(pz_s * 1000, 2),
+               pandas_year_report_ms=round(py_s * 1000, 1))
+    del pdf
+    gc.collect()
+
+
+def _anomaly_part(sa, anomaly_orders, res) -> None:
+    con = sa.con
+    n_orders = con.execute("SELECT count(*) FROM orders").fetchall()[0][0]
+    days = con.execute("SELECT min(business_day), max(business_day) FROM orders").fetchall()[0]
+    last_day = days[0] + (days[1] - days[0]) * min(1.0, anomaly_orders / n_orders)
+    frames = sa.frames(None, last_day)
+    got = frames["orders"].height
+    score(frames)  # warm up
+    a_s, flags = timed(lambda: score(frames), 3)
+    print(f"anomaly scoring of {got:,} orders ({frames['order_lines'].height:,} lines, "
+          f"{frames['stock_movements'].height:,} stock moves): {a_s:.2f} s, "
+          f"{flags.height} flags", flush=True)
+    res.update(anomaly_1m_s=round(a_s, 3), anomaly_orders=got, anomaly_flags=flags.height)
+    del frames
+    gc.collect()
+    w = "WHERE business_day <= ?"
+    po = con.sql(f"SELECT * EXCLUDE (ts) FROM orders {w}", params=[last_day]).df()
+    pl_ = con.sql(f"SELECT sku, unit_price FROM order_lines {w}", params=[last_day]).df()
+    pr = con.sql(f"SELECT staff, original_staff, ts::TIMESTAMP ts, original_ts::TIMESTAMP "
+                 f"original_ts FROM refunds {w}", params=[last_day]).df()
+    pv = con.sql(f"SELECT staff, business_day, basket, amount FROM voids {w}",
+                 params=[last_day]).df()
+    ps = con.sql("SELECT sku, seq, kind, delta, counted FROM stock_movements").df()
+    pa_s, _ = timed(lambda: pandas_anomaly(po, pl_, pr, pv, ps), 1)
+    print(f"pandas anomaly scoring: {pa_s:.2f} s", flush=True)
+    res["pandas_anomaly_1m_s"] = round(pa_s, 3)
+    del po, pl_, pr, pv, ps
+
+
+def _hq_part(work, hq_lines, res) -> None:
+    root = work / "warehouse"
+    stores = 10
+    t = time.perf_counter()
+    build_warehouse(root, hq_lines, stores)
+    print(f"warehouse of {hq_lines:,} order lines ({stores} stores x 366 days) written in "
+          f"{time.perf_counter() - t:.0f} s", flush=True)
+    wh = Warehouse(root)
+    wh.revenue(("store_id", "business_day", "tender"))
+    h_s, rev = timed(lambda: wh.revenue(("store_id", "business_day", "tender")), 3)
+    print(f"HQ revenue by store/day/tender (Polars engine, the default): {h_s:.2f} s "
+          f"({rev.height} rows)", flush=True)
+    res.update(hq_100m_s=round(h_s, 3), hq_rows=rev.height)
+    d_s, _ = timed(lambda: wh.revenue(("store_id", "business_day", "tender"),
+                                      engine="duckdb"), 3)
+    print(f"HQ revenue by store/day/tender with the DuckDB engine: {d_s:.2f} s", flush=True)
+    res["hq_100m_duckdb_s"] = round(d_s, 3)
+    c_s, _ = timed(lambda: wh.revenue(("store_id", "business_day", "category")), 1)
+    print(f"HQ revenue by store/day/category (reads every order line): {c_s:.2f} s",
+          flush=True)
+    res["hq_100m_category_s"] = round(c_s, 3)
+    run, sample_lines = pandas_hq(root, ["S001"])
+    ph_s, _ = timed(run, 3)
+    print(f"pandas HQ revenue on a sample of {sample_lines:,} lines (1 store of {stores}): "
+          f"{ph_s:.2f} s", flush=True)
+    res.update(pandas_hq_100m_s=round(ph_s, 3), pandas_hq_sample_lines=sample_lines,
+               pandas_hq_note=f"pandas ran on a {sample_lines:,}-line sample (1 of {stores} "
+                              "stores), data preloaded")
 
 
 if __name__ == "__main__":
