@@ -706,6 +706,16 @@ class Gateway:
         return jresp({"staff": [{k: v for k, v in a.items() if k not in ("pin_hash",)}
                                 for a in self.dir.accounts.values()]})
 
+    def _bootstrap(self, request: web.Request, data: dict) -> Ctx:
+        """A store without any account: the first one (an admin) may be created from the store
+        PC itself (loopback), without a session."""
+        ip = self.ip(request)
+        if ip not in ("127.0.0.1", "::1"):
+            raise Unauthorized("auth.required", "create the first account on the store PC itself")
+        if data.get("role") != "admin":
+            raise InvalidInput("staff.bad_role", "the first account is an admin", field="role")
+        return Ctx("", "admin", "", ip, "", action="staff.manage")
+
     def _may_manage(self, ctx: Ctx, target_role: str, staff: str) -> None:
         cur = self.dir.accounts.get(staff, {}).get("role")
         if ctx.role != "admin" and "admin" in (target_role, cur):
@@ -714,10 +724,13 @@ class Gateway:
     async def staff_save(self, request: web.Request) -> web.Response:
         """Create an account, or change one (name, role, language, active, PIN)."""
         data = await read_json(request)
-        ctx = await self.auth(request, "staff.manage", data)
+        await self.refresh()
+        if not self.dir.accounts and "Authorization" not in request.headers:
+            ctx = self._bootstrap(request, data)
+        else:
+            ctx = await self.auth(request, "staff.manage", data)
         cid = command_id(data)
         staff = check_staff_id(data.get("staff"))
-        await self.refresh()
         exists = staff in self.dir.accounts
         if not exists:
             name = need_str(data, "name", 100)
