@@ -23,6 +23,7 @@ import json
 import os
 import shutil
 import tempfile
+import weakref
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Iterable, Sequence
@@ -75,6 +76,8 @@ class StoreAnalytics:
             self.con.execute(f"SET threads = {int(threads)}")
         self.con.execute("SET TimeZone = 'UTC'")
         self._tmp = tempfile.mkdtemp(prefix="kassa-analytics-")
+        # scratch Parquet files for DuckDB <-> Polars (no pyarrow here); gone with the object
+        self._cleanup = weakref.finalize(self, shutil.rmtree, self._tmp, True)
         self._create()
 
     # ------------------------------------------------------------ lifecycle
@@ -89,7 +92,7 @@ class StoreAnalytics:
         try:
             self.con.close()
         finally:
-            shutil.rmtree(self._tmp, ignore_errors=True)
+            self._cleanup()
 
     def __enter__(self) -> "StoreAnalytics":
         return self
