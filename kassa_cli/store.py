@@ -91,7 +91,8 @@ def _rebuild_analytics(args: argparse.Namespace) -> int:
     cfg = load_config(args.data)
     journal = Journal(args.data / "journal.sqlite")
     try:
-        with StoreAnalytics(str(args.data / "analytics.duckdb"), cfg.zone) as store:
+        with StoreAnalytics(str(args.data / "analytics.duckdb"), cfg.zone,
+                            store_id=cfg.store_id) as store:
             n = store.rebuild(journal.scan())
     except Exception as exc:  # DuckDB refuses a file another process (the server) holds
         if "lock" in str(exc).lower():
