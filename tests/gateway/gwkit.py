@@ -90,4 +90,4 @@ def journal_rows(data: Path, after: int = 0) -> list[tuple]:
 
 
 def body_of(row: tuple) -> dict:
-    return json.loads(row[5])
+    return json.loads(bytes(row[5]))
