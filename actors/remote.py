@@ -298,6 +298,15 @@ class _Follower:
         self._ensure()
         return self.view.seq
 
+    async def synced(self) -> None:
+        """After a (re)start, answer only once the view has caught up with the journal as it
+        was when the first question came: a restarted read model never answers from nothing."""
+        self._ensure()
+        if not getattr(self, "_synced", False):
+            seq = (await self.ledger.status.remote())["seq"]
+            await self.caught_up(seq, timeout=120.0)
+            self._synced = self.view.seq >= seq
+
 
 @ray.remote(**RESTART)
 class StockActor(_Follower):
@@ -312,11 +321,11 @@ class StockActor(_Follower):
         return await self.ledger.submit.remote(req)
 
     async def level(self, sku: str) -> int:
-        self._ensure()
+        await self.synced()
         return self.view.book.level(sku)
 
     async def report(self) -> dict:
-        self._ensure()
+        await self.synced()
         _, products = await self.catalogue.snapshot.remote()
         return self.view.report({p.sku: p.low_stock for p in products})
 
@@ -333,7 +342,7 @@ class WalletActor(_Follower):
         return await self.ledger.submit.remote(req)
 
     async def member(self, key: str) -> dict:
-        self._ensure()
+        await self.synced()
         return self.view.member(key)
 
 
@@ -357,13 +366,61 @@ def _plain(value: Any) -> Any:
 class AnalyticsActor(_Follower):
     """The only process that opens the store's DuckDB analytics copy; follows the journal."""
 
-    def __init__(self, data_dir: str, zone: str) -> None:
+    def __init__(self, data_dir: str, zone: str, store_id: str = "",
+                 flag_every_s: float = 20.0, rules: dict | None = None) -> None:
         from analytics.store import StoreAnalytics
         self.ledger = ray.get_actor("ledger", namespace=NAMESPACE)
-        self.store = StoreAnalytics(str(Path(data_dir) / "analytics.duckdb"), zone)
+        self.store = StoreAnalytics(str(Path(data_dir) / "analytics.duckdb"), zone,
+                                    store_id=store_id or "S001")
         self.journal_path = Path(data_dir) / "journal.sqlite"
+        self.zone = zone
+        self.store_id = store_id
         self.view = self
         self.task = None
+        self.flag_task: asyncio.Task | None = None
+        self.flag_every_s = flag_every_s
+        from analytics.anomaly import RuleConfig
+        self.rules = RuleConfig(**(rules or {}))
+        self.journal_fn = _JournalFn(data_dir)
+        self.flagged = 0
+
+    def _ensure(self) -> None:
+        super()._ensure()
+        if self.flag_task is None or self.flag_task.done():
+            self.flag_task = asyncio.get_running_loop().create_task(self._flag_loop())
+
+    async def _flag_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.flag_every_s)
+            try:
+                await self.flag_now()
+            except Exception:  # noqa: BLE001 - flags wait for the next round
+                log.warning("anomaly scoring failed", exc_info=True)
+
+    async def flag_now(self, days: int = 2) -> int:
+        """Score today's (and yesterday's) orders; journal new flags, freeze where a rule says.
+        Flag ids derive from (store, rule, order), so scoring twice journals a flag once."""
+        import uuid
+        from datetime import datetime, timedelta
+        from zoneinfo import ZoneInfo
+
+        from analytics.events import flags_to_events
+        from domain.commands import FreezeOrder
+        today = datetime.now(ZoneInfo(self.zone)).date()
+        frame = self.store.new_flags(self.rules, today - timedelta(days=days - 1), today)
+        n = 0
+        for ev in flags_to_events(frame):
+            ack = await self.journal_fn.submit(ev.flag_id, ev)
+            n += 0 if ack.duplicate else 1
+            if ev.freeze:
+                try:
+                    await self.journal_fn.submit(
+                        str(uuid.uuid5(uuid.UUID(ev.flag_id), "freeze")),
+                        FreezeOrder(ev.order_id, f"flag: {ev.rule}", ev.rule))
+                except KassaError as exc:  # already frozen, or a voided basket
+                    log.info("not frozen: %s", exc)
+        self.flagged += n
+        return n
 
     @property
     def seq(self) -> int:
@@ -373,7 +430,7 @@ class AnalyticsActor(_Follower):
         if envs:
             self.store.ingest(envs)
 
-    async def report(self, name: str, kwargs: dict, at_seq: int = 0) -> Any:
+    async def report(self, name: str, kwargs: dict | None = None, at_seq: int = 0) -> Any:
         """Run report ``name`` once the copy holds everything up to ``at_seq``."""
         if name not in REPORTS:
             from domain.errors import NotFound
@@ -381,7 +438,7 @@ class AnalyticsActor(_Follower):
         if at_seq:
             await self.caught_up(at_seq)
         self._ensure()
-        return _plain(getattr(self.store, name)(**kwargs))
+        return _plain(getattr(self.store, name)(**(kwargs or {})))
 
     async def rebuild(self) -> int:
         """Drop the copy and derive it again from the journal (read-only; the ledger writes)."""
@@ -405,7 +462,11 @@ class _JournalFn:
 
     async def __call__(self, body: Any) -> Any:
         import uuid
-        req = Request(id=str(uuid.uuid4()), cmd=command_hash("system", repr(body)), body=body,
+        return await self.submit(str(uuid.uuid4()), body)
+
+    async def submit(self, cid: str, body: Any) -> Any:
+        """Journal ``body`` under command id ``cid`` (the same id later has no second effect)."""
+        req = Request(id=cid, cmd=command_hash("system", cid), body=body,
                       staff="system", till="", ip="")
         return await self.rpc.call("submit", req)
 
@@ -506,7 +567,10 @@ class Handles:
         self.stock = StockActor.options(name="stock", get_if_exists=True).remote()
         self.wallet = WalletActor.options(name="wallet", get_if_exists=True).remote()
         self.analytics = AnalyticsActor.options(name="analytics", get_if_exists=True).remote(
-            str(self.data_dir), config.zone)
+            str(self.data_dir), config.zone, config.store_id,
+            float(os.environ.get("KASSA_FLAG_EVERY_S", "20")),
+            {"open_minute": config.open_minute, "close_minute": config.close_minute,
+             "discount_limit_bp": config.discount_limits.get("cashier", 1000)})
         self.uploader = UploaderActor.options(name="uploader", get_if_exists=True).remote(
             str(self.data_dir), config.store_id, config.cloud_url)
         self.licence = LicenceActor.options(name="licence", get_if_exists=True).remote(

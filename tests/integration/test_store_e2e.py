@@ -24,26 +24,48 @@ from actors.process import StoreProcess
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
     data = tmp_path_factory.mktemp("e2e") / "store"
-    st = StoreProcess(data, products=500).start()
+    os.environ["KASSA_FLAG_EVERY_S"] = "1"  # score anomalies every second
+    try:
+        st = StoreProcess(data, products=500).start()
+    finally:
+        os.environ.pop("KASSA_FLAG_EVERY_S", None)
     yield st
     st.stop()
+
+
+SESSIONS: dict = {}
+
+
+def auth(store, till="E0") -> dict:
+    """A manager signed in at ``till`` (demo PIN), with the till's business day open."""
+    if till not in SESSIONS:
+        r = requests.post(f"{store.url}/v1/sessions", json={
+            "id": str(uuid.uuid4()), "staff": "m1", "pin": "9999", "till": till}, timeout=30)
+        assert r.status_code == 200, r.text
+        h = {"Authorization": f"Bearer {r.json()['token']}"}
+        r = requests.post(f"{store.url}/v1/day/open", json={
+            "id": str(uuid.uuid4()), "till": till, "float": 0}, headers=h, timeout=30)
+        assert r.status_code == 200 or r.json()["error"]["code"] == "day.already_open", r.text
+        SESSIONS[till] = h
+    return SESSIONS[till]
 
 
 def cmd(store, till, op, args, cid=None):
     r = requests.post(f"{store.url}/v1/tills/{till}/commands",
                       json={"id": cid or str(uuid.uuid4()), "op": op, "args": args},
-                      headers={"X-Staff": "e2e", "X-Role": "manager"}, timeout=30)
+                      headers=auth(store, till), timeout=30)
     return r.status_code, r.json()
 
 
 def codes(store, n=5):
-    ps = requests.get(f"{store.url}/v1/products", params={"q": "885", "limit": n}).json()
+    ps = requests.get(f"{store.url}/v1/products", params={"q": "885", "limit": n},
+                      headers=auth(store)).json()
     return [p["barcodes"][0] for p in ps]
 
 
 def test_mixed_tender_sale_refund_and_wallet(store):
     a, b = codes(store, 2)
-    before = requests.get(f"{store.url}/v1/members/0823456789").json()["balance"]
+    before = requests.get(f"{store.url}/v1/members/0823456789", headers=auth(store)).json()["balance"]
     assert cmd(store, "E1", "scan", {"code": a})[0] == 200
     st, res = cmd(store, "E1", "scan", {"code": b, "qty": 2})
     assert st == 200
@@ -58,17 +80,17 @@ def test_mixed_tender_sale_refund_and_wallet(store):
     assert sum(p["amount"] for p in order["payments"]) == total + order["rounding"]
     cash = next(p for p in order["payments"] if p["kind"] == "cash")
     assert cash["change"] == total - (total - 3000 + order["rounding"])
-    after = requests.get(f"{store.url}/v1/members/M0002").json()
+    after = requests.get(f"{store.url}/v1/members/M0002", headers=auth(store)).json()
     # the wallet view follows the journal's tail: wait for it
     deadline = time.time() + 10
     while after["balance"] != before - 1000 and time.time() < deadline:
         time.sleep(0.1)
-        after = requests.get(f"{store.url}/v1/members/M0002").json()
+        after = requests.get(f"{store.url}/v1/members/M0002", headers=auth(store)).json()
     assert after["balance"] == before - 1000
     # refund line L2 (2 pieces): wallet first, then card, then cash
     r = requests.post(f"{store.url}/v1/orders/{order['order_id']}/refund",
                       json={"id": str(uuid.uuid4()), "lines": {"L2": 2}, "reason": "damaged"},
-                      headers={"X-Staff": "e2e"})
+                      headers=auth(store, "E1"))
     assert r.status_code == 200, r.text
     refund = r.json()["result"]
     line_total = next(ln["total"] for ln in order["lines"] if ln["line_id"] == "L2")
@@ -78,9 +100,23 @@ def test_mixed_tender_sale_refund_and_wallet(store):
     # refunding it again is refused, and nothing is journaled for the refusal
     seq = requests.get(f"{store.url}/v1/health").json()["seq"]
     r = requests.post(f"{store.url}/v1/orders/{order['order_id']}/refund",
-                      json={"id": str(uuid.uuid4()), "lines": {"L2": 1}})
+                      json={"id": str(uuid.uuid4()), "lines": {"L2": 1}}, headers=auth(store, "E1"))
     assert r.status_code == 409 and r.json()["error"]["code"] == "refund.exceeds_paid"
     assert requests.get(f"{store.url}/v1/health").json()["seq"] == seq
+    # a refund right after the sale by the same staff is flagged, and that rule freezes the order
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        view = requests.get(f"{store.url}/v1/orders/{order['order_id']}",
+                            headers=auth(store)).json()
+        if view["frozen"]:
+            break
+        time.sleep(0.5)
+    rules = [f["rule"] for f in view["flags"]]
+    assert "refund_soon_same_staff" in rules  # (and topup_cash_refund: M0002 topped up in cash)
+    assert all(f["evidence"] for f in view["flags"]) and view["frozen_reason"].startswith("flag: ")
+    r = requests.post(f"{store.url}/v1/orders/{order['order_id']}/refund",
+                      json={"id": str(uuid.uuid4()), "lines": {"L1": 1}}, headers=auth(store, "E1"))
+    assert r.status_code == 409 and r.json()["error"]["code"] == "order.frozen"
 
 
 def test_wallet_cannot_go_below_zero(store):
@@ -112,7 +148,8 @@ def test_events_reach_the_cloud_and_revenue_matches(store):
     events = []
     after = 0
     while True:
-        page = requests.get(f"{store.url}/v1/events", params={"after": after}).json()
+        page = requests.get(f"{store.url}/v1/events", params={"after": after},
+                            headers=auth(store)).json()
         if not page:
             break
         events += page
@@ -139,16 +176,18 @@ def test_killed_actor_comes_back_with_its_state(store, actor):
     st, res = cmd(store, "K1", "scan", {"code": b})
     assert st == 200
     basket = res["view"]
-    stock = requests.get(f"{store.url}/v1/stock").json()["levels"]
-    member = requests.get(f"{store.url}/v1/members/M0001").json()
+    stock = requests.get(f"{store.url}/v1/stock", headers=auth(store)).json()["levels"]
+    member = requests.get(f"{store.url}/v1/members/M0001", headers=auth(store)).json()
     os.kill(actor_pid(store, actor), signal.SIGKILL)
     # the basket, stock and wallets are as they were, and the till keeps selling
-    view = requests.get(f"{store.url}/v1/tills/K1/basket", timeout=60).json()
+    view = requests.get(f"{store.url}/v1/tills/K1/basket", timeout=60,
+                        headers=auth(store, "K1")).json()
     assert [ln["sku"] for ln in view["lines"]] == [ln["sku"] for ln in basket["lines"]]
     assert view["total"] == basket["total"]
-    assert requests.get(f"{store.url}/v1/stock", timeout=60).json()["levels"] == stock
-    assert requests.get(f"{store.url}/v1/members/M0001", timeout=60).json()["balance"] == \
-        member["balance"]
+    assert requests.get(f"{store.url}/v1/stock", timeout=60,
+                        headers=auth(store)).json()["levels"] == stock
+    assert requests.get(f"{store.url}/v1/members/M0001", timeout=60,
+                        headers=auth(store)).json()["balance"] == member["balance"]
     st, res = cmd(store, "K1", "pay", {"tenders": [{"kind": "cash", "amount": 10**6}]})
     assert st == 200, res
 
