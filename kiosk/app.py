@@ -28,6 +28,9 @@ log = logging.getLogger(__name__)
 # stable error codes from the store → words for the cashier
 ERRORS = {
     "auth.bad_credentials": N_("Wrong staff number or PIN."),
+    "auth.approval_refused": N_("Wrong PIN, or this person may not approve it."),
+    "day.already_open": N_("The day is open already."),
+    "day.licence_refused": N_("The licence does not allow opening the day."),
     "auth.session_expired": N_("Your session has ended. Please sign in again."),
     "auth.approval_invalid": N_("The approval has expired. Ask again."),
     "auth.inactive": N_("This account is locked. Ask a manager."),
@@ -374,7 +377,7 @@ class TillApp(ttk.Window):
             def call() -> dict:
                 try:
                     res = self.client.approve(manager, pin, action)
-                    return {"approved_by": manager, "approval": res.get("approval") or res}
+                    return {"approval": res.get("approval") or {"staff": manager, "pin": pin}}
                 except ApiError as exc:
                     if exc.code not in ("http.not_found", "http.method_not_allowed") \
                             or not self.allow_demo_staff:

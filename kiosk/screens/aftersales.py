@@ -289,8 +289,8 @@ class AfterSalesScreen(ttk.Frame):
 
         def err(exc: BaseException) -> None:
             code = getattr(exc, "code", "")
-            if code in ("auth.approval_required", "refund.needs_approval") and approval is None:
-                self.app.approve("order.refund",
+            if code == "auth.forbidden" and approval is None:
+                self.app.approve(str(getattr(exc, "details", {}).get("action") or "orders.refund"),
                                  lambda ap: self.send_refund(lines, reason, ap))
                 return
             self.app.fail(exc)

@@ -186,7 +186,7 @@ class ManagerScreen(ttk.Frame):
         def ok(day: Any) -> None:
             if not self.winfo_exists():
                 return
-            mine = day.get(self.app.till, day) if isinstance(day, dict) else {}
+            mine = (day.get("this_till") or {}) if isinstance(day, dict) else {}
             is_open = bool(mine.get("open")) if isinstance(mine, dict) else False
             self.day_state.configure(text=shown(_("The day is open.") if is_open
                                                 else _("The day is closed.")))
@@ -214,8 +214,8 @@ class ManagerScreen(ttk.Frame):
                 self.day_result.configure(text=shown(_("Day opened with {amount}.").format(
                     amount=i18n.money(amount, self.app.currency))))
             else:
-                rep = (res or {}).get("result", res) if isinstance(res, dict) else {}
-                z = rep.get("z_report", rep) if isinstance(rep, dict) else {}
+                z = (res or {}).get("z_report") if isinstance(res, dict) else {}
+                z = z if isinstance(z, dict) else {}
                 expected = z.get("expected_cash") if isinstance(z, dict) else None
                 text = _("Day closed. Counted {amount}.").format(
                     amount=i18n.money(amount, self.app.currency))

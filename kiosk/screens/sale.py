@@ -217,11 +217,13 @@ class SaleScreen(ttk.Frame):
         def err(exc: BaseException) -> None:
             if on_error and on_error(exc):
                 return
-            if getattr(exc, "code", "") == "discount.over_limit" and approval is None:
-                self.app.approve(f"till.{op}", lambda ap: self.command(op, args, ap, on_ok,
-                                                                       on_error),
+            code = getattr(exc, "code", "")
+            if code in ("discount.over_limit", "auth.forbidden") and approval is None:
+                action = "sale.discount_over_limit" if code == "discount.over_limit" else \
+                    str(getattr(exc, "details", {}).get("action") or "sale.sell")
+                self.app.approve(action, lambda ap: self.command(op, args, ap, on_ok, on_error),
                                  lambda: self.app.notify(_("Refused: a manager did not "
-                                                           "approve this discount.")))
+                                                           "approve this.")))
                 return
             self.app.fail(exc)
 
