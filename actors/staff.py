@@ -108,6 +108,7 @@ class Directory:
 
     def __init__(self, idle_timeout_s: float = 900.0, lock_s: float = 900.0,
                  max_failures: int = MAX_FAILURES, clock: Any = time.time) -> None:
+        self.started = clock()  # a restart of the server gives open sessions a fresh idle window
         self.idle_timeout_s = idle_timeout_s
         self.lock_s = lock_s
         self.max_failures = max_failures
@@ -125,13 +126,12 @@ class Directory:
                                         state.get("permissions", {}).items()})
         self.days = dict(state.get("days", {}))
         old = self.sessions
-        now = self.clock()
         fresh: dict[str, Session] = {}
         for key, rec in state.get("sessions", {}).items():
             journal_last = rec.get("last_ts", rec.get("ts", 0)) / 1e6
             prev = old.get(key)
             fresh[key] = Session(key, rec["staff"], rec["till"], rec["ts"],
-                                 max(journal_last, prev.last if prev else 0.0) or now)
+                                 max(journal_last, prev.last if prev else self.started))
         self.sessions = fresh
 
     # ------------------------------------------------------------ checks
