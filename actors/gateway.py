@@ -45,7 +45,7 @@ from domain.staff import (ACTIONS, ROLES, ActionApproved, PermissionsChanged, Si
                           StaffUpdated, check_language, check_role, check_staff_id)
 from domain.stock import decide_adjustment, decide_count, decide_receipt
 
-__all__ = ["make_gateway", "MAX_BODY", "Gateway", "TILL_OPS", "redact"]
+__all__ = ["make_gateway", "MAX_BODY", "Gateway", "GATEWAY", "TILL_OPS", "redact"]
 
 log = logging.getLogger(__name__)
 MAX_BODY = 256 * 1024
@@ -898,10 +898,13 @@ class Gateway:
         return resp
 
 
+GATEWAY = web.AppKey("gateway", Gateway)
+
+
 def make_gateway(handles: Any, status_extra: Callable[[], dict] | None = None) -> web.Application:
     g = Gateway(handles, status_extra)
     app = web.Application(middlewares=[errors_middleware], client_max_size=MAX_BODY)
-    app["gateway"] = g
+    app[GATEWAY] = g
     r = app.router
     r.add_get("/v1/health", g.health)
     r.add_get("/v1/config", g.config_view)
