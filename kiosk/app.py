@@ -138,7 +138,7 @@ class TillApp(ttk.Window):
                 tkfont.nametofont(name).configure(family="Noto Sans", size=size)
             except tk.TclError:
                 pass
-        self.big_font = ("Noto Sans", 34, "bold")
+        self.big_font = ("Noto Sans", 28, "bold")
         self.mid_font = ("Noto Sans", 18, "bold")
         try:
             ttk.Style().configure("Treeview", rowheight=28)

@@ -127,9 +127,34 @@ def shown(text: object, lang: str | None = None) -> str:
 
     out = []
     for line in s.split("\n"):
-        out.append(get_display(arabic_reshaper.reshape(line),
-                               base_dir="R" if is_rtl(lang) else "L"))
+        out.append(_mirror(get_display(arabic_reshaper.reshape(line),
+                                       base_dir="R" if is_rtl(lang) else "L")))
     return "\n".join(out)
+
+
+_PAIRS = {"(": ")", ")": "(", "[": "]", "]": "[", "{": "}", "}": "{", "<": ">", ">": "<",
+          "«": "»", "»": "«"}
+
+
+def _rtl_char(ch: str) -> bool:
+    return "\u0590" <= ch <= "\u08ff" or "\ufb1d" <= ch <= "\ufefc"
+
+
+def _mirror(visual: str) -> str:
+    """Mirror brackets that sit in right-to-left text (python-bidi reorders, Tk doesn't mirror)."""
+    chars = list(visual)
+    for i, ch in enumerate(chars):
+        if ch not in _PAIRS:
+            continue
+        near = []
+        for rng in (range(i - 1, -1, -1), range(i + 1, len(chars))):
+            for j in rng:
+                if chars[j].isalpha():
+                    near.append(_rtl_char(chars[j]))
+                    break
+        if near and any(near):
+            chars[i] = _PAIRS[ch]
+    return "".join(chars)
 
 
 def T(message: str) -> str:
