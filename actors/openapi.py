@@ -225,6 +225,22 @@ PATHS: dict[str, dict[str, Any]] = {
                                              _q("token", {"type": "string"})])},
 }
 
+def _has_feedback() -> bool:
+    import importlib.util
+    try:
+        return importlib.util.find_spec("kiosk.feedback_api") is not None
+    except ImportError:
+        return False
+
+
+if _has_feedback():
+    PATHS["/v1/feedback"] = {"post": _op(
+        "report a problem (device, price, stock, other) from a till; any signed-in staff", None,
+        _body({"id": ID, "kind": {"enum": ["device", "price", "stock", "other"]},
+               "message": {"type": "string", "minLength": 1, "maxLength": 2000},
+               "sku": {"type": "string", "maxLength": 64},
+               "device": {"type": "string", "maxLength": 64}}, ["id", "kind", "message"]))}
+
 SPEC: dict[str, Any] = {
     "openapi": "3.1.0",
     "info": {"title": "kassa store gateway", "version": "1",
