@@ -223,3 +223,25 @@ def test_screens_in_every_language(till, artifacts):
         app.show_signin()
         screenshot(app, artifacts / f"signin_{lang}.png")
         sign_in(app, "admin", "0000")
+
+
+def test_manager_opens_the_day_and_reads_an_x_report(till, store, artifacts):
+    app = till("K7", day=False)
+    sign_in(app, "m1", "9999")
+    mgr = app.screen
+    assert type(mgr).__name__ == "ManagerScreen"
+    pump(app, lambda: mgr.day_state.cget("text"), what="day state")
+    assert "closed" in mgr.day_state.cget("text")
+    mgr.count_entries[100000].insert(0, "2")   # 2 × THB 1000
+    mgr.count_entries[2000].insert(0, "5")     # 5 × THB 20
+    mgr.update_count()
+    assert "2,100.00" in mgr.count_label.cget("text")
+    mgr.open_button.invoke()
+    pump(app, lambda: "open" in mgr.day_state.cget("text") and "closed" not in
+         mgr.day_state.cget("text"), what="day opened")
+    day = get(f"{store.url}/v1/day")
+    assert day["tills"]["K7"]["open"] and day["tills"]["K7"]["float"] == 210000
+    mgr.report_buttons["x_till"].invoke()
+    pump(app, lambda: mgr.report_tree.get_children(), what="X report")
+    mgr.tabs.select(mgr.day_tab)
+    screenshot(app, artifacts / "manager_day_en.png")
