@@ -23,8 +23,7 @@ from pathlib import Path
 
 import aiohttp
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _store import StoreProcess  # noqa: E402
+from actors.process import StoreProcess
 
 
 def sqlite_baseline(path: Path, seconds: float = 3.0) -> float:
@@ -43,11 +42,37 @@ def sqlite_baseline(path: Path, seconds: float = 3.0) -> float:
     return n / seconds
 
 
+async def sign_in(s: aiohttp.ClientSession, url: str, staff: str, pin: str, till: str) -> dict:
+    """A demo staff member signed in at ``till``: the Authorization header to send."""
+    async with s.post(f"{url}/v1/sessions", json={"id": str(uuid.uuid4()), "staff": staff,
+                                                  "pin": pin, "till": till}) as r:
+        data = await r.json()
+        if r.status != 200:
+            raise RuntimeError(f"sign-in failed: {data}")
+    return {"Authorization": f"Bearer {data['token']}"}
+
+
+async def open_tills(s: aiohttp.ClientSession, url: str, tills: int) -> dict[str, dict]:
+    """The manager opens every bench till's day; one demo cashier signs in at each till."""
+    manager = await sign_in(s, url, "m1", "9999", "BM")
+    for i in range(tills):
+        async with s.post(f"{url}/v1/day/open", json={"id": str(uuid.uuid4()), "till": f"B{i}",
+                                                       "float": 0}, headers=manager) as r:
+            data = await r.json()
+            if r.status != 200 and data["error"]["code"] != "day.already_open":
+                raise RuntimeError(f"day open failed: {data}")
+    cashiers = [("c1", "1111"), ("c2", "2222"), ("c3", "3333")]
+    out = {"manager": manager}
+    for i in range(tills):
+        out[f"B{i}"] = await sign_in(s, url, *cashiers[i % len(cashiers)], f"B{i}")
+    return out
+
+
 async def till_loop(session: aiohttp.ClientSession, url: str, till: str, codes: list[str],
-                    stop_at: float, scans: list[float], orders: list[int]) -> None:
+                    stop_at: float, scans: list[float], orders: list[int],
+                    headers: dict) -> None:
     rng = random.Random(till)
     cmd_url = f"{url}/v1/tills/{till}/commands"
-    headers = {"X-Staff": f"bench-{till}"}
     while time.perf_counter() < stop_at:
         for _ in range(3):
             t0 = time.perf_counter()
@@ -69,19 +94,21 @@ async def till_loop(session: aiohttp.ClientSession, url: str, till: str, codes: 
 
 async def drive(url: str, tills: int, seconds: float, warmup: float) -> dict:
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as s:
-        async with s.get(f"{url}/v1/products", params={"q": "885", "limit": 200}) as r:
+        auth = await open_tills(s, url, tills)
+        async with s.get(f"{url}/v1/products", params={"q": "885", "limit": 200},
+                         headers=auth["manager"]) as r:
             codes = [p["barcodes"][0] for p in await r.json() if p["barcodes"]]
         # warm up: every till actor created and its catalogue loaded
         w_scans: list[float] = []
         w_orders: list[int] = []
         end = time.perf_counter() + warmup
-        await asyncio.gather(*(till_loop(s, url, f"B{i}", codes, end, w_scans, w_orders)
-                               for i in range(tills)))
+        await asyncio.gather(*(till_loop(s, url, f"B{i}", codes, end, w_scans, w_orders,
+                                         auth[f"B{i}"]) for i in range(tills)))
         scans: list[float] = []
         orders: list[int] = []
         t0 = time.perf_counter()
-        await asyncio.gather(*(till_loop(s, url, f"B{i}", codes, t0 + seconds, scans, orders)
-                               for i in range(tills)))
+        await asyncio.gather(*(till_loop(s, url, f"B{i}", codes, t0 + seconds, scans, orders,
+                                         auth[f"B{i}"]) for i in range(tills)))
         elapsed = time.perf_counter() - t0
     scans.sort()
     return {"scan_p50_ms": round(statistics.median(scans), 2),
