@@ -245,3 +245,19 @@ def test_manager_opens_the_day_and_reads_an_x_report(till, store, artifacts):
     pump(app, lambda: mgr.report_tree.get_children(), what="X report")
     mgr.tabs.select(mgr.day_tab)
     screenshot(app, artifacts / "manager_day_en.png")
+
+
+def test_problem_report_is_journaled(till, store):
+    app = till("K8")
+    sign_in(app, "c3", "3333")  # a Thai cashier
+    app.open_feedback()
+    dlg = pump(app, lambda: app.dialog, what="feedback dialog")
+    dlg.kind.set("price")
+    dlg.sku.insert(0, "S000001")
+    dlg.text.insert("1.0", "ป้ายราคาบนชั้นไม่ตรง")
+    dlg.ok_button.invoke()
+    idle(app)
+    evs = [e for e in get(f"{store.url}/v1/events?after=0") if e["kind"] == "feedback.reported"]
+    assert evs, app.last_error
+    ev = evs[-1]
+    assert ev["staff"] == "c3" and ev["till"] == "K8"
