@@ -41,6 +41,14 @@ class TillClient(threading.Thread):
         self.acked: dict[str, dict] = {}  # order id -> order as answered
         self.refused: list[dict] = []
         self.s = requests.Session()
+        self.token = ""  # the till's session (journaled: it survives the restarts)
+
+    def sign_in(self, staff: str = "c1", pin: str = "1111") -> None:
+        r = self.s.post(f"{self.box['url']}/v1/sessions", json={
+            "id": str(uuid.uuid4()), "staff": staff, "pin": pin, "till": self.till}, timeout=60)
+        assert r.status_code == 200, r.text
+        self.token = r.json()["token"]
+        self.s.headers["Authorization"] = f"Bearer {self.token}"
 
     def send(self, op: str, args: dict, cid: str | None = None) -> dict | None:
         cid = cid or str(uuid.uuid4())
@@ -127,8 +135,10 @@ def check_store(data: Path, url: str, clients: list[TillClient]) -> None:
     for seq, cid, kind, till, agg, body in rows:
         if kind == "basket.line_added" and agg not in closed:
             open_lines.setdefault(till, {}).setdefault(agg, []).append(decode_body(kind, body).sku)
+    tokens = {c.till: c.token for c in clients}
     for till in TILLS:
-        view = requests.get(f"{url}/v1/tills/{till}/basket", timeout=30).json()
+        view = requests.get(f"{url}/v1/tills/{till}/basket", timeout=30, headers={
+            "Authorization": f"Bearer {tokens[till]}"}).json()
         shown = {}
         if view["basket"]:
             shown[view["basket"]] = [ln["sku"] for ln in view["lines"]]
@@ -146,11 +156,18 @@ def test_sigkill_store_server_during_checkouts(tmp_path: Path, pytestconfig) -> 
     data = tmp_path / "store"
     store = StoreProcess(data, products=300).start()
     box = {"url": store.url}
-    products = requests.get(store.url + "/v1/products", params={"q": "885", "limit": 60}).json()
+    manager = TillClient("CM", box, [], threading.Event())
+    manager.sign_in("m1", "9999")  # opens the tills' business days
+    for t in TILLS:
+        r = manager.s.post(store.url + "/v1/day/open", json={"id": str(uuid.uuid4()), "till": t,
+                                                             "float": 0}, timeout=60)
+        assert r.status_code == 200, r.text
+    products = manager.s.get(store.url + "/v1/products", params={"q": "885", "limit": 60}).json()
     codes = [p["barcodes"][0] for p in products]
     stop = threading.Event()
     clients = [TillClient(t, box, codes, stop) for t in TILLS]
     for c in clients:
+        c.sign_in()
         c.start()
     rng = random.Random(2026)
     try:
@@ -170,7 +187,7 @@ def test_sigkill_store_server_during_checkouts(tmp_path: Path, pytestconfig) -> 
         assert not any(c.refused for c in clients), [c.refused[:3] for c in clients]
         check_store(data, store.url, clients)
         # and the read models rebuilt from the journal agree with it
-        stock = requests.get(store.url + "/v1/stock", timeout=30).json()
+        stock = manager.s.get(store.url + "/v1/stock", timeout=30).json()
         sold: Counter = Counter()
         for seq, cid, kind, till, agg, body in journal_events(data):
             b = decode_body(kind, body)
