@@ -189,29 +189,17 @@ class AfterSalesScreen(ttk.Frame):
         self.load_flags()
 
     def load_flags(self) -> None:
-        """Why was this order flagged: anomaly flags from the store, when it offers them."""
+        """Why was this order flagged: the anomaly flags the store keeps on the order."""
         r = self.record
-        if r is None:
+        if r is None or not r.get("flags"):
             return
-        oid = r["order"]["order_id"]
-
-        def ok(flags: Any) -> None:
-            if not self.winfo_exists() or self.record is None \
-                    or self.record["order"]["order_id"] != oid:
-                return
-            rows = flags.get("flags", flags) if isinstance(flags, dict) else flags
-            mine = [f for f in rows or [] if isinstance(f, dict)
-                    and oid in (f.get("order_id"), f.get("agg"), f.get("subject"))]
-            if mine:
-                words = "; ".join(str(f.get("rule", "")) + ": " + str(f.get("reason")
-                                  or f.get("message") or f.get("evidence") or "")
-                                  for f in mine)
-                old = self.flag_label.cget("text")
-                self.flag_label.configure(text=(old + "\n" if old else "") + shown(
-                    _("Flagged: {why}").format(why=words)))
-
-        self.app.worker.read(lambda: self.app.client.get("/v1/reports/flags", order=oid), ok,
-                             lambda exc: None, "flags")
+        words = "; ".join(
+            f"{f.get('rule', '')} ({f.get('severity', '')}): "
+            + ", ".join(f"{k}={v}" for k, v in (f.get("evidence") or {}).items())
+            for f in r["flags"])
+        old = self.flag_label.cget("text")
+        self.flag_label.configure(text=(old + "\n" if old else "") + shown(
+            _("Flagged: {why}").format(why=words)))
 
     # ---------------------------------------------------------------- refund
     def ask_line_qty(self) -> None:
