@@ -10,51 +10,16 @@ To mount it on the gateway (one line where the routes are added)::
     add_routes(app)          # after make_gateway() built the app with app["gateway"]
 
 Until it is mounted the till keeps reports in its outbox file and sends them once the store answers.
-The event class lives here for now; it belongs in ``domain/events.py`` (readers that don't import it
-decode its body as a plain dict, so nothing breaks meanwhile).
+The event and its rules are in ``domain/feedback.py``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
 from aiohttp import web
 
-from domain.errors import InvalidInput
-from domain.events import register
+from domain.feedback import KINDS, FeedbackReported, decide_feedback
 
 __all__ = ["FeedbackReported", "KINDS", "decide_feedback", "add_routes"]
-
-KINDS = ("device", "price", "stock", "other")
-
-
-@register("feedback.reported")
-@dataclass(frozen=True, slots=True)
-class FeedbackReported:
-    feedback_id: str
-    kind: str  # device | price | stock | other
-    message: str
-    sku: str = ""
-    device: str = ""
-
-
-def decide_feedback(cid: str, data: dict[str, Any]) -> FeedbackReported:
-    kind = data.get("kind")
-    if kind not in KINDS:
-        raise InvalidInput("feedback.bad_kind", f"kind is one of {', '.join(KINDS)}", field="kind")
-    message = data.get("message")
-    if not isinstance(message, str) or not message.strip() or len(message) > 2000:
-        raise InvalidInput("feedback.bad_message", "describe the problem in 1–2000 characters",
-                           field="message")
-    out = {}
-    for key, n in (("sku", 64), ("device", 64)):
-        value = data.get(key, "")
-        if not isinstance(value, str) or len(value) > n:
-            raise InvalidInput("input.bad_field", f"{key!r} is text of at most {n} characters",
-                               field=key)
-        out[key] = value.strip()
-    return FeedbackReported(feedback_id=cid, kind=kind, message=message.strip(), **out)
 
 
 async def post_feedback(request: web.Request) -> web.Response:
