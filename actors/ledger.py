@@ -114,6 +114,7 @@ class Ledger:
         known = self.journal.find(ids)
         in_batch: dict[str, tuple[int, bytes]] = {}
         pending: list[Pending] = []
+        bodies: list[Any] = []
         slots: list[int] = []
         seq = self.journal.seq
         dirty = False
@@ -150,6 +151,7 @@ class Ledger:
                                        r.ip, agg_of(body), raw))
                 in_batch[r.id] = (i, r.cmd)
                 slots.append(i)
+                bodies.append(body)
             except KassaError as exc:
                 results[i] = exc
             except Exception as exc:  # a malformed request is refused alone, never the batch
@@ -165,8 +167,8 @@ class Ledger:
                 for i in slots:
                     results[i] = err
             else:
-                for i, env in zip(slots, envs):
-                    results[i] = Ack.of(env)
+                for i, env, body in zip(slots, envs, bodies):
+                    results[i] = Ack(env.seq, env.id, env.ts, env.kind, body)
                     self.last_ts = max(self.last_ts, env.ts)
                 if dirty:
                     self._rebuild()

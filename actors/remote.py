@@ -16,6 +16,9 @@ from typing import Any
 
 os.environ.setdefault("RAY_ENABLE_UV_RUN_RUNTIME_ENV", "0")  # workers use this venv directly
 os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+# Ray starts workers at niceness 15 (they are batch jobs to it); here the actors *are* the shop's
+# hot path, and a niced ledger waits behind the gateway and anything else the PC runs.
+os.environ.setdefault("RAY_worker_niceness", "0")
 
 import ray  # noqa: E402
 from ray.exceptions import RayTaskError  # noqa: E402
@@ -271,6 +274,7 @@ class _Follower:
     view: Any
     ledger: Any
     task: asyncio.Task | None = None
+    pace_s: float = 0.0  # at least this long between two batches (batching costly views)
 
     def _ensure(self) -> None:
         if self.task is None or self.task.done():
@@ -279,8 +283,14 @@ class _Follower:
     async def _follow(self) -> None:
         while True:
             try:
-                envs = await self.ledger.wait.remote(self.view.seq, 2000, 5.0)
+                envs = await self.ledger.wait.remote(self.view.seq, 20000, 5.0)
                 self.view.apply(envs)
+                if envs and self.pace_s:
+                    self._hurry = asyncio.Event()
+                    try:  # a report waiting for fresh figures cuts the pause short
+                        await asyncio.wait_for(self._hurry.wait(), self.pace_s)
+                    except asyncio.TimeoutError:
+                        pass
             except Exception:  # the ledger restarting: wait and go on
                 log.warning("follower lost the ledger; retrying", exc_info=True)
                 await asyncio.sleep(0.5)
@@ -288,6 +298,9 @@ class _Follower:
     async def caught_up(self, seq: int, timeout: float = 10.0) -> int:
         """Wait until this view has applied everything up to ``seq``."""
         self._ensure()
+        hurry = getattr(self, "_hurry", None)
+        if hurry is not None and self.view.seq < seq:
+            hurry.set()
         loop = asyncio.get_running_loop()
         end = loop.time() + timeout
         while self.view.seq < seq and loop.time() < end:
@@ -315,6 +328,7 @@ class StockActor(_Follower):
         self.catalogue = ray.get_actor("catalogue", namespace=NAMESPACE)
         self.view = StockView()
         self.task = None
+        self.pace_s = 0.25
 
     async def submit(self, req: Request) -> Ack:
         self._ensure()
@@ -336,6 +350,7 @@ class WalletActor(_Follower):
         self.ledger = ray.get_actor("ledger", namespace=NAMESPACE)
         self.view = WalletView()
         self.task = None
+        self.pace_s = 0.25
 
     async def submit(self, req: Request) -> Ack:
         self._ensure()
@@ -377,6 +392,7 @@ class AnalyticsActor(_Follower):
         self.store_id = store_id
         self.view = self
         self.task = None
+        self.pace_s = 1.0  # DuckDB likes few large inserts: ingest at most once a second
         self.flag_task: asyncio.Task | None = None
         self.flag_every_s = flag_every_s
         from analytics.anomaly import RuleConfig
