@@ -79,11 +79,15 @@ class Journal:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.con = connect(self.path)
         self.con.executescript(SCHEMA)
+        # a second connection for readers of the tail (followers, the event stream): with WAL it
+        # reads committed events while a commit is under way on the writer's connection
+        self.rcon = connect(self.path)
         row = self.con.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
         self.seq, self.hash = (row[0], bytes(row[1])) if row else (0, GENESIS)
 
     def close(self) -> None:
         self.con.close()
+        self.rcon.close()
 
     def find(self, ids: Iterable[str]) -> dict[str, tuple[Envelope, bytes]]:
         """Events already journaled under these command ids, with their command hashes."""
@@ -117,8 +121,9 @@ class Journal:
         return envs
 
     def read(self, after: int = 0, limit: int = 1000) -> list[Envelope]:
+        """Committed events after ``after`` (safe to call while another thread commits)."""
         q = f"SELECT {COLS} FROM events WHERE seq > ? ORDER BY seq LIMIT ?"
-        return [_env(r) for r in self.con.execute(q, (after, limit))]
+        return [_env(r) for r in self.rcon.execute(q, (after, limit))]
 
     def scan(self, after: int = 0, page: int = 5000) -> Iterator[Envelope]:
         while True:

@@ -70,6 +70,8 @@ class LedgerActor:
     """Owns the journal. Concurrent submissions are gathered and committed in one transaction."""
 
     def __init__(self, path: str, batch: int = 256) -> None:
+        import analytics.events  # noqa: F401 - registers order.flagged before the replay
+        import domain.feedback  # noqa: F401 - and feedback.reported
         from domain.book import Book
         Book.require_open_day = True  # the store's ledger: a till sells only while its day is open
         self.ledger = Ledger(path)
