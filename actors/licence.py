@@ -238,14 +238,17 @@ class LicenceKeeper:
                     os.fsync(fh.fileno())
             return
         self._outbox.extend(events)
-        while self._outbox:
-            ev = self._outbox[0]
-            try:
-                await self.journal_fn(ev)
-            except Exception:  # the ledger is busy or down: keep it for the next time
-                log.exception("could not journal %s; will retry", type(ev).__name__)
-                return
-            self._outbox.pop(0)
+        if getattr(self, "_outbox_lock", None) is None:
+            self._outbox_lock = asyncio.Lock()
+        async with self._outbox_lock:  # one sender at a time: each event journaled once
+            while self._outbox:
+                ev = self._outbox[0]
+                try:
+                    await self.journal_fn(ev)
+                except Exception:  # the ledger is busy or down: keep it for the next time
+                    log.exception("could not journal %s; will retry", type(ev).__name__)
+                    return
+                self._outbox.pop(0)
         if self._pending_file_loaded:
             self.pending_path.unlink(missing_ok=True)
             self._pending_file_loaded = False

@@ -538,11 +538,17 @@ class LicenceActor:
                                         SystemClock(), _JournalFn(data_dir))
 
     async def _ensure(self) -> None:
-        if self.keeper is not None and (self.task is None or self.task.done()):
-            st = await ray.get_actor("ledger", namespace=NAMESPACE).status.remote()
-            self.keeper.observe(st["last_ts"])
-            await self.keeper.flush()
-            self.task = asyncio.get_running_loop().create_task(self.keeper.run(asyncio.Event()))
+        if self.keeper is None:
+            return
+        if getattr(self, "_start_lock", None) is None:
+            self._start_lock = asyncio.Lock()
+        async with self._start_lock:  # calls arriving together start the keeper once
+            if self.task is None or self.task.done():
+                st = await ray.get_actor("ledger", namespace=NAMESPACE).status.remote()
+                self.keeper.observe(st["last_ts"])
+                await self.keeper.flush()
+                self.task = asyncio.get_running_loop().create_task(
+                    self.keeper.run(asyncio.Event()))
 
     def _missing(self) -> dict:
         return {"ok": False, "code": "licence.missing", "grace_days_left": 0, "warn": False,
@@ -582,6 +588,11 @@ class Handles:
         cfg = config.to_dict()
         self.catalogue = CatalogueActor.options(name="catalogue", get_if_exists=True).remote(
             str(self.data_dir), cfg)
+        self.tills: dict[str, Any] = {}
+        self.till_rpcs: dict[str, RpcClient] = {}
+        self.known_tills_path = self.data_dir / "tills.json"
+        for till_id in self.known_tills():  # the hot path first: Ray starts workers a few at a time
+            self.till(till_id)
         self.stock = StockActor.options(name="stock", get_if_exists=True).remote()
         self.wallet = WalletActor.options(name="wallet", get_if_exists=True).remote()
         self.analytics = AnalyticsActor.options(name="analytics", get_if_exists=True).remote(
@@ -593,11 +604,6 @@ class Handles:
             str(self.data_dir), config.store_id, config.cloud_url)
         self.licence = LicenceActor.options(name="licence", get_if_exists=True).remote(
             str(self.data_dir), config.store_id, config.cloud_url)
-        self.tills: dict[str, Any] = {}
-        self.till_rpcs: dict[str, RpcClient] = {}
-        self.known_tills_path = self.data_dir / "tills.json"
-        for till_id in self.known_tills():
-            self.till(till_id)
 
     def known_tills(self) -> list[str]:
         import orjson
@@ -607,16 +613,23 @@ class Handles:
             return []
 
     async def ready(self) -> None:
-        """Wait until every actor is up, its state rebuilt and its fast socket open."""
+        """Wait until the selling path is up — ledger, catalogue, the tills with their baskets
+        rebuilt — and wake the others, which finish starting in the background."""
+        for h in (self.stock, self.wallet, self.analytics):
+            h.ping.remote()
+        self.uploader.status.remote()
+        self.licence.status.remote()
         await asyncio.gather(self.ledger.serve.remote(), self.catalogue.version.remote(),
-                             self.stock.ping.remote(), self.wallet.ping.remote(),
-                             self.analytics.ping.remote(), self.uploader.status.remote(),
-                             self.licence.status.remote(),
                              *(h.serve.remote() for h in self.tills.values()))
 
     async def extra_status(self) -> dict:
         """Upload backlog and licence state, for the health endpoint and ``kassa store status``."""
-        up, lic = await asyncio.gather(self.uploader.status.remote(), self.licence.status.remote())
+        try:
+            up, lic = await asyncio.wait_for(asyncio.gather(
+                self.uploader.status.remote(), self.licence.status.remote()), 3.0)
+        except asyncio.TimeoutError:  # still starting after a restart
+            return {"upload": {"starting": True}, "licence": {"ok": None, "code": "licence.starting",
+                                                              "message": "starting"}}
         return {"upload": up, "licence": {k: lic.get(k) for k in (
             "ok", "code", "message", "grace_days_left", "warn", "warn_code", "expires_days_left",
             "last_ok", "licence_id")}}

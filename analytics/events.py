@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import msgspec
-import polars as pl
 
 from domain.events import KINDS, register
 
@@ -49,7 +48,9 @@ if "order.flagged" not in KINDS:
     register("order.flagged")(OrderFlagged)
 
 
-def flags_to_events(flags: pl.DataFrame) -> list[OrderFlagged]:
+def flags_to_events(flags: Any) -> list[OrderFlagged]:
+    """``flags``: the Polars frame of ``analytics.anomaly.score``."""
+    import polars as pl  # here, not at the top: the ledger imports this module for the event
     out = []
     for r in flags.with_columns(
             pl.col("ts").dt.epoch("us").alias("_us"),

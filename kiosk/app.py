@@ -124,9 +124,12 @@ class TillApp(ttk.Window):
         self.printer_label = ttk.Label(self.statusbar, text="")
         self.who_label = ttk.Label(self.statusbar, text="")
         self.message = ttk.Label(self.statusbar, text="", bootstyle="danger")
+        self.licence_label = ttk.Label(self.statusbar, text="", bootstyle="warning")
+        self.licence: dict = {}
         self.protocol("WM_DELETE_WINDOW", self.close)
         self.after(25, self._pump)
         self._load_store()
+        self.after(1500, self._poll_licence)
         self.show_signin()
 
     # ---------------------------------------------------------------- fonts & layout helpers
@@ -228,6 +231,31 @@ class TillApp(ttk.Window):
         self.print_queue.submit(order, i18n.current(), member_balance=member_balance,
                                 till=self.till, staff=s.name if s else "")
 
+    # ---------------------------------------------------------------- licence
+    def _poll_licence(self) -> None:
+        """The store's licence, from its health report: say why a day cannot open, how many
+        grace days are left while HQ cannot be reached, and warn before the licence ends."""
+        def ok(health: dict) -> None:
+            self.licence = health.get("licence") or {}
+            self._show_licence()
+
+        self.worker.read(self.client.health, ok, lambda exc: None, "health")
+        self.after(60_000, self._poll_licence)
+
+    def _show_licence(self) -> None:
+        lic = self.licence
+        text = ""
+        if lic.get("ok") is False:
+            text = _("Licence: the day cannot be opened ({code})").format(code=lic.get("code", ""))
+        elif lic.get("code") == "licence.grace" or lic.get("warn_code") == "licence.grace_ending":
+            text = _("Licence: {days} grace days left (HQ not reached)").format(
+                days=i18n.number(int(lic.get("grace_days_left") or 0)))
+        elif lic.get("warn_code") == "licence.expiring":
+            text = _("Licence ends in {days} days").format(
+                days=i18n.number(int(lic.get("expires_days_left") or 0)))
+        self.licence_label.configure(text=shown(text) if text else "",
+                                     bootstyle="danger" if lic.get("ok") is False else "warning")
+
     # ---------------------------------------------------------------- network state
     def _net_changed(self, online: bool, detail: str) -> None:
         self.online = online
@@ -252,10 +280,13 @@ class TillApp(ttk.Window):
 
     # ---------------------------------------------------------------- screens
     def _layout_status(self) -> None:
-        for w in (self.net_label, self.printer_label, self.who_label, self.message):
+        for w in (self.net_label, self.printer_label, self.licence_label, self.who_label,
+                  self.message):
             w.pack_forget()
         self.net_label.pack(side=self.side("left"), padx=6)
         self.printer_label.pack(side=self.side("left"), padx=6)
+        self.licence_label.pack(side=self.side("left"), padx=6)
+        self._show_licence()
         self.who_label.pack(side=self.side("right"), padx=6)
         self.message.pack(side=self.side("left"), padx=12)
         self._net_changed(self.online, "")

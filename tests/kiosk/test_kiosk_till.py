@@ -261,3 +261,24 @@ def test_problem_report_is_journaled(till, store):
     assert evs, app.last_error
     ev = evs[-1]
     assert ev["staff"] == "c3" and ev["till"] == "K8"
+
+
+def test_licence_state_is_shown_in_the_cashiers_language(till):
+    app = till("K8")
+    # the store's health report reaches the status bar: this demo store holds a valid licence
+    pump(app, lambda: app.licence.get("code") == "licence.ok", what="licence state")
+    assert app.licence_label.cget("text") == ""
+    # offline for days: grace days left are shown, in the signed-in cashier's language
+    sign_in(app, "c2", "2222")
+    app.licence = {"ok": True, "code": "licence.grace", "grace_days_left": 2, "warn": True,
+                   "warn_code": "licence.grace_ending"}
+    app._show_licence()
+    assert app.licence_label.cget("text") == "许可证：剩余 2 天宽限期（未连接总部）"
+    # past the grace: the day cannot open, and the bar says why
+    app.licence = {"ok": False, "code": "licence.check_overdue", "grace_days_left": 0}
+    app._show_licence()
+    assert "licence.check_overdue" in app.licence_label.cget("text")
+    app.licence = {"ok": True, "code": "licence.ok", "warn": True, "warn_code": "licence.expiring",
+                   "expires_days_left": 9}
+    app._show_licence()
+    assert app.licence_label.cget("text") == "许可证将在 9 天后到期"
