@@ -254,6 +254,9 @@ class Uploader:
         self.wire_bytes = 0
         self._prepared: _Prepared | None = None
         self._wake: asyncio.Event | None = None
+        # seconds to add to this PC's clock when signing: learned from the cloud when it says our
+        # signatures are stale (a shop's PC clock is often minutes or hours off)
+        self.clock_offset_s = 0
 
     # ------------------------------------------------------------ progress
     def _save(self) -> None:
@@ -319,7 +322,8 @@ class Uploader:
             if p is None:
                 return "idle"
         self._prepared = None
-        headers = signed_headers(self.secret, self.store, self.clock.now_us() // 1_000_000, p.body)
+        headers = signed_headers(self.secret, self.store,
+                                 self.clock.now_us() // 1_000_000 + self.clock_offset_s, p.body)
         send = asyncio.ensure_future(self.transport.send(headers, p.body))
         nxt: _Prepared | None = None
         if self.prefetch and p.last < last_seq:
@@ -356,6 +360,16 @@ class Uploader:
             return self._fail("the cloud acknowledged no progress")
         if "ack" in data and status in (400, 409):
             self._set_acked(data.get("ack"), last_seq)
+        if status == 401 and code == "auth.stale" and isinstance(data.get("skew_s"), (int, float)):
+            # our clock is off: sign with the cloud's time from now on (the journal keeps our own)
+            self.clock_offset_s -= round(data["skew_s"])
+            self._prepared = p
+            self.last_error = f"{code}: store clock off by {data['skew_s']:.0f} s; corrected"
+            if abs(data["skew_s"]) > 1 and self.failures < 3:
+                self.failures += 1
+                self.next_delay_s = 0.0
+                return "retry"
+            return self._fail(self.last_error)
         if status == 409 and code in ("ingest.gap", "auth.replay"):
             # the cloud holds less than we thought, or a copy of this request got there first
             self.last_error = code
@@ -424,6 +438,7 @@ class Uploader:
         return {"store": self.store, "acked": self.acked, "journal_seq": last_seq,
                 "backlog_events": backlog, "oldest_unsent_ts": oldest_ts,
                 "oldest_unsent_age_s": oldest_age_s, "last_success_us": self.last_success_us,
+                "clock_offset_s": self.clock_offset_s,
                 "last_attempt_us": self.last_attempt_us, "failures": self.failures,
                 "last_error": self.last_error, "next_retry_s": self.next_delay_s if self.failures
                 else None, "sent_batches": self.sent_batches, "sent_events": self.sent_events,

@@ -386,3 +386,28 @@ def test_journal_file_source_reads_while_the_ledger_writes(tmp_path):
     asyncio.run(main())
     src.close()
     shop.close()
+
+
+def test_a_store_whose_clock_is_hours_off_still_uploads(tmp_path):
+    """Shop PCs keep bad time: the cloud refuses signatures outside its window and says by how
+    much; the uploader signs with the cloud's time from then on and the backlog drains."""
+    cloud_clock = ManualClock(1_767_225_600_000_000)
+    shop_clock = ManualClock(cloud_clock.t + 3 * 3_600_000_000 + 17_000_000)  # 3 h 17 s fast
+    shop = Shop(tmp_path / "shop", shop_clock, seed=9)
+    shop.trade(5, step_s=60)
+
+    async def main():
+        secret = Cloud.register(tmp_path / "cloud")
+        cloud = await Cloud(tmp_path / "cloud", cloud_clock).start()
+        up = make_uploader(shop, cloud.url, secret, tmp_path / "shop" / "up.json")
+        try:
+            await up.drain(max_steps=20)
+            await cloud.warehouse.flush()
+            return await up.status()
+        finally:
+            await cloud.stop()
+
+    st = asyncio.run(main())
+    assert st["backlog_events"] == 0 and st["acked"] == shop.ledger.seq
+    assert st["clock_offset_s"] == -((shop_clock.t - cloud_clock.t) // 1_000_000)  # ≈ −3 h
+    assert_warehouse_matches(tmp_path / "shop" / "journal.sqlite", tmp_path / "cloud")
