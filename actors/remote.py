@@ -314,13 +314,12 @@ class _Follower:
         return self.view.seq
 
     async def synced(self) -> None:
-        """After a (re)start, answer only once the view has caught up with the journal as it
-        was when the first question came: a restarted read model never answers from nothing."""
+        """Answer only once the view holds everything the journal held when the question came:
+        a balance looked up right after a top-up shows it, and a restarted read model never
+        answers from nothing."""
         self._ensure()
-        if not getattr(self, "_synced", False):
-            seq = (await self.ledger.status.remote())["seq"]
-            await self.caught_up(seq, timeout=120.0)
-            self._synced = self.view.seq >= seq
+        seq = (await self.ledger.status.remote())["seq"]
+        await self.caught_up(seq, timeout=120.0)
 
 
 @ray.remote(**RESTART)
