@@ -483,9 +483,10 @@ class Gateway:
         await self.auth(request, "orders.view")
         key = request.query.get("q", "")
         if not key or len(key) > 64:
-            raise InvalidInput("input.bad_field", "search orders by number, id or member",
+            raise InvalidInput("input.bad_field",
+                               "search orders by number, id, member or date (YYYY-MM-DD)",
                                field="q")
-        return jresp(await self.h.ledger.orders_of.remote(key))
+        return jresp(await self.h.ledger.orders_of.remote(key, self.config.zone))
 
     async def refund(self, request: web.Request) -> web.Response:
         data = await read_json(request)

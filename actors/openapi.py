@@ -141,7 +141,7 @@ PATHS: dict[str, dict[str, Any]] = {
         ["id", "products"]))},
     "/v1/products/{code}": {"get": _op("look a product up by barcode or SKU", "products.view",
                                        params=[_path("code")])},
-    "/v1/orders": {"get": _op("find orders by number, id or member", "orders.view",
+    "/v1/orders": {"get": _op("find orders by number, id, member or business date (YYYY-MM-DD)", "orders.view",
                               params=[_q("q", {"type": "string", "minLength": 1, "maxLength": 64},
                                          True)])},
     "/v1/orders/{order}": {"get": _op("one order", "orders.view", params=[_path("order")])},

@@ -148,10 +148,23 @@ class LedgerActor:
     async def order(self, order_id: str) -> dict:
         return self.ledger.order(order_id)
 
-    async def orders_of(self, key: str) -> list[dict]:
-        book = self.ledger.book
-        out = [r for r in book.orders.values()
-               if key in (r.order.number, r.order.order_id, r.order.member)]
+    async def orders_of(self, key: str, zone: str = "UTC") -> list[dict]:
+        """Orders by number, id, member, or business date (YYYY-MM-DD in the store's zone);
+        the newest 50."""
+        import re
+        from datetime import date, datetime, timezone
+        from zoneinfo import ZoneInfo
+        orders = self.ledger.book.orders.values()
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", key):
+            try:
+                day = date.fromisoformat(key)
+            except ValueError:
+                return []
+            tz = ZoneInfo(zone)
+            out = [r for r in orders if datetime.fromtimestamp(
+                r.ts / 1e6, timezone.utc).astimezone(tz).date() == day]
+        else:
+            out = [r for r in orders if key in (r.order.number, r.order.order_id, r.order.member)]
         return [r.to_dict() for r in out[-50:]]
 
     async def balance(self, member: str) -> int:

@@ -26,7 +26,7 @@ class AfterSalesScreen(ttk.Frame):
         app.header(self, counter_title("aftersales"))
         main = ttk.Frame(self, padding=8)
         main.pack(fill="both", expand=True)
-        ttk.Label(main, text=T("Order number, receipt barcode, member card or phone")).pack(
+        ttk.Label(main, text=T("Order number, receipt barcode, member card or phone, or a date (YYYY-MM-DD)")).pack(
             anchor=app.anchor)
         row = ttk.Frame(main)
         row.pack(fill="x", pady=4)

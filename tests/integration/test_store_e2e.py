@@ -87,6 +87,16 @@ def test_mixed_tender_sale_refund_and_wallet(store):
         time.sleep(0.1)
         after = requests.get(f"{store.url}/v1/members/M0002", headers=auth(store)).json()
     assert after["balance"] == before - 1000
+    # after-sales finds it by number, by member and by the store's business date
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+    today = datetime.now(ZoneInfo("Asia/Bangkok")).date().isoformat()
+    for q in (order["number"], "M0002", today):
+        found = requests.get(f"{store.url}/v1/orders", params={"q": q},
+                             headers=auth(store)).json()
+        assert order["order_id"] in [o["order"]["order_id"] for o in found], q
+    assert requests.get(f"{store.url}/v1/orders", params={"q": "2001-01-01"},
+                        headers=auth(store)).json() == []
     # refund line L2 (2 pieces): wallet first, then card, then cash
     r = requests.post(f"{store.url}/v1/orders/{order['order_id']}/refund",
                       json={"id": str(uuid.uuid4()), "lines": {"L2": 2}, "reason": "damaged"},
