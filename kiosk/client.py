@@ -270,6 +270,12 @@ class StoreClient:
     def staff_save(self, cid: str, record: dict) -> dict:
         return self.post("/v1/staff", {"id": cid, **record})
 
+    def permissions(self) -> dict:
+        return self.get("/v1/permissions")
+
+    def permissions_set(self, cid: str, action: str, roles: list[str]) -> dict:
+        return self.post("/v1/permissions", {"id": cid, "action": action, "roles": roles})
+
     def staff_lock(self, cid: str, staff: str, locked: bool = True) -> dict:
         return self.post(f"/v1/staff/{quote(staff, safe='')}/{'lock' if locked else 'unlock'}",
                          {"id": cid})

@@ -61,12 +61,15 @@ class ManagerScreen(ttk.Frame):
         self.day_tab = ttk.Frame(self.tabs, padding=8)
         self.staff_tab = ttk.Frame(self.tabs, padding=8)
         self.import_tab = ttk.Frame(self.tabs, padding=8)
+        self.perm_tab = ttk.Frame(self.tabs, padding=8)
         for tab, label in ((self.reports_tab, T("Reports")), (self.day_tab, T("Business day")),
-                           (self.staff_tab, T("Staff")), (self.import_tab, T("Product import"))):
+                           (self.staff_tab, T("Staff")), (self.perm_tab, T("Permissions")),
+                           (self.import_tab, T("Product import"))):
             self.tabs.add(tab, text=label)
         self._reports()
         self._day()
         self._staff()
+        self._permissions()
         self._import()
 
     # ---------------------------------------------------------------- reports
@@ -314,6 +317,62 @@ class ManagerScreen(ttk.Frame):
         cid = new_id()
         self.app.worker.change(lambda: self.app.client.staff_lock(cid, sel[0], locked),
                                lambda res: self.load_staff(), self.app.fail, "staff")
+
+    # ---------------------------------------------------------------- permissions
+    def _permissions(self) -> None:
+        """Which roles may do each action; a manager allows or refuses one role at a time."""
+        app, f = self.app, self.perm_tab
+        self.perm_roles: list[str] = list(ROLE_NAMES)
+        self.perm_table: dict[str, list[str]] = {}
+        cols = ("action", *self.perm_roles)
+        self.perm_tree = ttk.Treeview(f, columns=cols, show="headings", height=12)
+        self.perm_tree.heading("action", text=T("Action"), anchor=app.anchor)
+        self.perm_tree.column("action", width=260, anchor=app.anchor)
+        for r in self.perm_roles:
+            self.perm_tree.heading(r, text=shown(_(ROLE_NAMES[r])), anchor="center")
+            self.perm_tree.column(r, width=110, anchor="center")
+        if app.rtl:
+            self.perm_tree.configure(displaycolumns=tuple(reversed(cols)))
+        self.perm_tree.pack(fill="both", expand=True)
+        row = ttk.Frame(f)
+        row.pack(fill="x", pady=6)
+        self.perm_role_var = ttk.StringVar(value="cashier")
+        ttk.Combobox(row, textvariable=self.perm_role_var, values=self.perm_roles, width=12,
+                     state="readonly").pack(side=app.side("left"), padx=6)
+        self.perm_allow = ttk.Button(row, text=T("Allow for this role"), bootstyle="success",
+                                     command=lambda: self.set_permission(True))
+        self.perm_allow.pack(side=app.side("left"), padx=4)
+        self.perm_refuse = ttk.Button(row, text=T("Refuse for this role"), bootstyle="danger",
+                                      command=lambda: self.set_permission(False))
+        self.perm_refuse.pack(side=app.side("left"), padx=4)
+        self.load_permissions()
+
+    def load_permissions(self) -> None:
+        def ok(data: Any) -> None:
+            if not self.winfo_exists():
+                return
+            actions = (data or {}).get("actions") or {}
+            self.perm_table = {a: list(v.get("roles") or []) for a, v in actions.items()}
+            self.perm_tree.delete(*self.perm_tree.get_children())
+            for a in sorted(self.perm_table):
+                self.perm_tree.insert("", "end", iid=a, values=(
+                    a, *("✓" if r in self.perm_table[a] else "–" for r in self.perm_roles)))
+
+        self.app.worker.read(self.app.client.permissions, ok, self.app.fail, "permissions")
+
+    def set_permission(self, allow: bool) -> None:
+        sel = self.perm_tree.selection()
+        if not sel:
+            self.app.notify(_("Select an action first."))
+            return
+        action, role = sel[0], self.perm_role_var.get()
+        roles = set(self.perm_table.get(action, []))
+        roles = roles | {role} if allow else roles - {role}
+        cid = new_id()
+        self.app.worker.change(
+            lambda: self.app.client.permissions_set(cid, action, sorted(roles)),
+            lambda res: (self.app.notify(_("Saved."), error=False), self.load_permissions()),
+            self.app.fail, "permissions")
 
     # ---------------------------------------------------------------- product import
     def _import(self) -> None:

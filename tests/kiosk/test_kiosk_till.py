@@ -282,3 +282,40 @@ def test_licence_state_is_shown_in_the_cashiers_language(till):
                    "expires_days_left": 9}
     app._show_licence()
     assert app.licence_label.cget("text") == "许可证将在 9 天后到期"
+
+
+def test_manager_adds_staff_and_changes_a_permission(till, store):
+    app = till("K9")
+    sign_in(app, "m1", "9999")
+    mgr = app.screen
+    # a new cashier, through the staff tab's form
+    mgr.tabs.select(mgr.staff_tab)
+    pump(app, lambda: mgr.staff_tree.get_children(), what="staff list")
+    for key, value in (("staff", "c9"), ("name", "New Cashier"), ("pin", "9191")):
+        mgr.staff_fields[key].insert(0, value)
+    mgr.role_var.set("cashier")
+    mgr.lang_var.set("th")
+    mgr.save_staff()
+    pump(app, lambda: mgr.staff_tree.exists("c9"), what="new staff listed")
+    staff = {s["staff"]: s for s in get(f"{store.url}/v1/staff")["staff"]}
+    assert staff["c9"]["role"] == "cashier" and staff["c9"]["language"] == "th"
+    # let cashiers freeze orders: one role, one action, journaled
+    mgr.tabs.select(mgr.perm_tab)
+    pump(app, lambda: mgr.perm_tree.exists("orders.freeze"), what="permission table")
+    assert "cashier" not in mgr.perm_table["orders.freeze"]
+    mgr.perm_tree.selection_set("orders.freeze")
+    mgr.perm_role_var.set("cashier")
+    mgr.perm_allow.invoke()
+    pump(app, lambda: "cashier" in mgr.perm_table.get("orders.freeze", []),
+         what="permission changed")
+    perms = get(f"{store.url}/v1/permissions")["actions"]["orders.freeze"]["roles"]
+    assert "cashier" in perms
+    assert mgr.perm_tree.item("orders.freeze", "values")[1 + mgr.perm_roles.index("cashier")] \
+        == "✓"
+    events = get(f"{store.url}/v1/events?after=0")
+    while len(events) % 500 == 0 and events:
+        more = get(f"{store.url}/v1/events?after={events[-1]['seq']}")
+        if not more:
+            break
+        events += more
+    assert any(e["kind"] == "permissions.changed" and e["staff"] == "m1" for e in events)
