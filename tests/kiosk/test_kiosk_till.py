@@ -186,6 +186,13 @@ def test_refund_in_arabic(till, store, artifacts):
     rec = get(f"{store.url}/v1/orders/{order['order_id']}")
     assert rec["refunded_qty"] == {"L1": 1} and rec["refunded_total"] == 3050
     screenshot(app, artifacts / "aftersales_refund_ar.png")
+    # an order view carrying anomaly flags (tests/integration/test_store_e2e.py shows the store
+    # putting them there) tells after-sales why the order was flagged
+    after.record = dict(after.record, flags=[{"rule": "refund_soon_same_staff", "severity": "high",
+                                              "evidence": {"minutes_after_sale": 2.5}}])
+    after.load_flags()
+    assert "refund_soon_same_staff" in after.flag_label.cget("text")
+    assert "minutes_after_sale=2.5" in after.flag_label.cget("text")
 
 
 def test_language_switch_to_chinese(till):
