@@ -60,8 +60,9 @@ def sign_in(app, staff: str, pin: str) -> None:
     s.pin.delete(0, "end")
     s.pin.insert(0, pin)
     s.button.invoke()
+    # argon2id PIN check plus the first reads of the counter: give a loaded CI machine time
     pump(app, lambda: app.session is not None and type(app.screen).__name__ != "SignInScreen",
-         what=f"signed in as {staff}")
+         timeout=45.0, what=f"signed in as {staff}")
     idle(app)
 
 
