@@ -7,32 +7,18 @@ rename) so a crash leaves either the old or the new catalogue, never half of one
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
 from typing import Any
 
 import orjson
 
+from actors.files import atomic_write
 from domain.catalogue import CatalogueIndex, Product, decode_scan, product_from_dict
 from domain.errors import InvalidInput
 from domain.events import CatalogueUpdated
 from domain.store import StoreConfig
 
 __all__ = ["Catalogue", "atomic_write"]
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-    dfd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dfd)
-    finally:
-        os.close(dfd)
 
 
 class Catalogue:

@@ -29,6 +29,7 @@ import secrets
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Protocol
 
+from actors.files import atomic_write
 from domain.errors import KassaError, Unavailable, error_from_dict
 from domain.events import decode_body, encode_body, kind_of
 from domain.licence import (
@@ -43,21 +44,6 @@ __all__ = ["LicenceKeeper", "CheckTransport", "HttpTransport", "FakeTransport", 
 log = logging.getLogger(__name__)
 
 CHECK_PATH = "/v1/licence/check"
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-    dfd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dfd)
-    finally:
-        os.close(dfd)
 
 
 # ---------------------------------------------------------------- transports
