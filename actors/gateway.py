@@ -469,9 +469,12 @@ class Gateway:
                                field="products")
         if not all(isinstance(p, dict) for p in products):
             raise InvalidInput("product.bad_row", "each product is an object")
-        res = await self.h.catalogue.update.remote(cid, products, need_str(
-            data, "source", 100, required=False) or "import",
-            Who(staff=ctx.staff, ip=ctx.ip), bool(data.get("replace_all", False) is True))
+        try:
+            res = await self.h.catalogue.update.remote(cid, products, need_str(
+                data, "source", 100, required=False) or "import",
+                Who(staff=ctx.staff, ip=ctx.ip), bool(data.get("replace_all", False) is True))
+        finally:
+            self.h.catalogue_changed()
         return jresp(res)
 
     # -------------------------------------------------------------- orders

@@ -55,6 +55,9 @@ class Request:
     till: str = ""
     ip: str = ""
 
+    def __reduce__(self) -> tuple:  # pickle's dataclass path is slow Python; this is one tuple
+        return Request, (self.id, self.cmd, self.body, self.staff, self.till, self.ip)
+
 
 @dataclass(frozen=True, slots=True)
 class Ack:
@@ -64,6 +67,9 @@ class Ack:
     kind: str
     body: Any
     duplicate: bool = False
+
+    def __reduce__(self) -> tuple:
+        return Ack, (self.seq, self.id, self.ts, self.kind, self.body, self.duplicate)
 
     @classmethod
     def of(cls, env: Envelope, duplicate: bool = False) -> "Ack":

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,7 @@ __all__ = ["start_ray", "stop_ray", "Handles", "create_actors", "unwrap", "NAMES
 
 log = logging.getLogger(__name__)
 NAMESPACE = "kassa"
+CATALOGUE_CHECK_S = 30.0
 RESTART = dict(max_restarts=-1, max_task_retries=3, num_cpus=0)
 
 
@@ -601,10 +603,17 @@ class Handles:
         self.catalogue = CatalogueActor.options(name="catalogue", get_if_exists=True).remote(
             str(self.data_dir), cfg)
         self.tills: dict[str, Any] = {}
-        self.till_rpcs: dict[str, RpcClient] = {}
+        self.till_rpcs: dict[str, RpcClient | GatewayTill] = {}
         self.known_tills_path = self.data_dir / "tills.json"
-        for till_id in self.known_tills():  # the hot path first: Ray starts workers a few at a time
-            self.till(till_id)
+        self.in_gateway = config.till_placement == "gateway"
+        self.ledger_rpc = RpcClient(socket_name(str(self.data_dir), "ledger"),
+                                    wake=lambda: self.ledger.serve.remote())
+        self._catalogue: CatalogueIndex | None = None  # shared by the tills hosted here
+        self._catalogue_checked = 0.0
+        self._catalogue_lock: asyncio.Lock | None = None
+        if not self.in_gateway:  # the hot path first: Ray starts workers a few at a time
+            for till_id in self.known_tills():
+                self.till(till_id)
         self.stock = StockActor.options(name="stock", get_if_exists=True).remote()
         self.wallet = WalletActor.options(name="wallet", get_if_exists=True).remote()
         self.analytics = AnalyticsActor.options(name="analytics", get_if_exists=True).remote(
@@ -633,6 +642,8 @@ class Handles:
         self.licence.status.remote()
         await asyncio.gather(self.ledger.serve.remote(), self.catalogue.version.remote(),
                              *(h.serve.remote() for h in self.tills.values()))
+        if self.in_gateway:  # rebuild the known tills' open baskets now, not at the first scan
+            await asyncio.gather(*(self.till_rpc(t).ready() for t in self.known_tills()))
 
     async def extra_status(self) -> dict:
         """Upload backlog and licence state, for the health endpoint and ``kassa store status``."""
@@ -652,22 +663,92 @@ class Handles:
             h = TillActor.options(name=f"till:{till_id}", get_if_exists=True).remote(
                 till_id, self.config.to_dict(), str(self.data_dir))
             self.tills[till_id] = h
-            known = self.known_tills()
-            if till_id not in known:  # started again with the store, before the first sale
-                import orjson
-                from actors.catalogue import atomic_write
-                atomic_write(self.known_tills_path, orjson.dumps(sorted(known + [till_id])))
+            self._remember_till(till_id)
         return h
 
-    def till_rpc(self, till_id: str) -> RpcClient:
-        """The fast channel to a till actor (created, and woken after a restart, through Ray)."""
+    def till_rpc(self, till_id: str) -> RpcClient | GatewayTill:
+        """The till to send commands to: hosted here (``till_placement`` "gateway"), or the fast
+        channel to its actor (created, and woken after a restart, through Ray). Both answer
+        ``call("do", (cid, op, args, who))`` and ``call("view")``."""
         c = self.till_rpcs.get(till_id)
         if c is None:
-            h = self.till(till_id)
-            c = RpcClient(socket_name(str(self.data_dir), f"till-{till_id}"),
-                          wake=lambda: h.serve.remote())
+            if self.in_gateway:
+                c = GatewayTill(self, till_id)
+                self._remember_till(till_id)
+            else:
+                h = self.till(till_id)
+                c = RpcClient(socket_name(str(self.data_dir), f"till-{till_id}"),
+                              wake=lambda: h.serve.remote())
             self.till_rpcs[till_id] = c
         return c
+
+    def _remember_till(self, till_id: str) -> None:
+        known = self.known_tills()
+        if till_id not in known:  # started again with the store, before the first sale
+            import orjson
+            from actors.catalogue import atomic_write
+            atomic_write(self.known_tills_path, orjson.dumps(sorted(known + [till_id])))
+
+    async def catalogue_index(self) -> CatalogueIndex:
+        """The catalogue as the tills hosted here see it (one copy for all of them). Reloaded
+        after an update made through this gateway, and checked for other updates every
+        ``CATALOGUE_CHECK_S`` (tills in actors are told by the catalogue actor itself)."""
+        if self._catalogue_lock is None:
+            self._catalogue_lock = asyncio.Lock()
+        async with self._catalogue_lock:
+            now = time.monotonic()
+            if self._catalogue is not None and now - self._catalogue_checked > CATALOGUE_CHECK_S:
+                self._catalogue_checked = now
+                if await self.catalogue.version.remote() != self._catalogue.version:
+                    self._catalogue = None
+            if self._catalogue is None:
+                version, products = await self.catalogue.snapshot.remote()
+                self._catalogue = CatalogueIndex(products, version)
+                self._catalogue_checked = now
+            return self._catalogue
+
+    def catalogue_changed(self) -> None:
+        """A catalogue update committed: the tills here load it before their next command."""
+        self._catalogue = None
+
+
+class GatewayTill:
+    """A till whose core lives in the gateway's own process (``till_placement`` "gateway").
+
+    The same ``Till`` core and ``execute`` as ``TillActor``, one command at a time per till;
+    what goes away is a process hop. On a 2-core store PC the two Unix-socket messages to a till
+    actor and back cost more CPU than the till's own work (bench/checkout.py, README). The gateway
+    crashing is the store server crashing, after which the till is rebuilt from the journal the
+    same way (``Till.rebuild`` from its open baskets' events).
+    """
+
+    def __init__(self, handles: Handles, till_id: str) -> None:
+        self.h = handles
+        self.till_id = till_id
+        self.core: Till | None = None
+        self.lock = asyncio.Lock()
+
+    async def ready(self) -> Till:
+        async with self.lock:
+            return await self._core()
+
+    async def _core(self) -> Till:
+        index = await self.h.catalogue_index()
+        if self.core is None:
+            core = Till(self.till_id, self.h.config, index)
+            core.rebuild(await self.h.ledger.open_basket_events.remote(self.till_id))
+            self.core = core
+        self.core.catalogue = index
+        return self.core
+
+    async def call(self, method: str, payload: Any = None) -> Any:
+        async with self.lock:
+            core = await self._core()
+            if method == "do":
+                return await execute(core, self.h.ledger_rpc.call, *payload)
+            if method == "view":
+                return core.view()
+        raise ValueError(f"unknown method {method}")
 
 
 def create_actors(data_dir: Path, config: StoreConfig) -> Handles:

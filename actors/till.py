@@ -35,6 +35,9 @@ class Who:
     limit_bp: int = 10000
     approved_by: str = ""
 
+    def __reduce__(self) -> tuple:
+        return Who, (self.staff, self.ip, self.limit_bp, self.approved_by)
+
 
 class Till:
     def __init__(self, till_id: str, config: StoreConfig, catalogue: CatalogueIndex) -> None:

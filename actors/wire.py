@@ -18,6 +18,7 @@ import hashlib
 import itertools
 import logging
 import pickle
+import socket
 import struct
 from typing import Any, Awaitable, Callable
 
@@ -60,7 +61,16 @@ class RpcServer:
 
     async def start(self) -> None:
         if self.server is None:
-            self.server = await asyncio.start_unix_server(self._conn, path=self.name)
+            # the socket is made here, not by the loop: libuv (uvloop) refuses abstract names
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                sock.bind(self.name)
+                sock.listen(256)
+                sock.setblocking(False)
+            except OSError:
+                sock.close()
+                raise
+            self.server = await asyncio.start_unix_server(self._conn, sock=sock)
 
     async def _conn(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         lock = asyncio.Lock()
@@ -108,7 +118,14 @@ class RpcClient:
         async with self.connecting:
             if self.writer is not None and not self.writer.is_closing():
                 return
-            reader, writer = await asyncio.open_unix_connection(path=self.name)
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                sock.setblocking(False)
+                await asyncio.get_running_loop().sock_connect(sock, self.name)
+            except BaseException:
+                sock.close()
+                raise
+            reader, writer = await asyncio.open_unix_connection(sock=sock)
             self.writer = writer
             self.reader_task = asyncio.get_running_loop().create_task(self._read(reader, writer))
 

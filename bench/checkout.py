@@ -20,10 +20,12 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import aiohttp
 
 from actors.process import StoreProcess
+from actors.server import run_loop
 
 
 def sqlite_baseline(path: Path, seconds: float = 3.0) -> float:
@@ -68,27 +70,60 @@ async def open_tills(s: aiohttp.ClientSession, url: str, tills: int) -> dict[str
     return out
 
 
-async def till_loop(session: aiohttp.ClientSession, url: str, till: str, codes: list[str],
-                    stop_at: float, scans: list[float], orders: list[int],
-                    headers: dict) -> None:
+class TillConnection:
+    """One till's keep-alive HTTP/1.1 connection to the gateway.
+
+    A real till is its own PC; here all eight share the store server's two cores, so the client
+    is kept lean (one socket, requests written and responses read by hand, uvloop) to leave the
+    cores to the server being measured. Responses must carry Content-Length (the gateway's do).
+    """
+
+    def __init__(self, url: str, headers: dict) -> None:
+        u = urlsplit(url)
+        self.host, self.port = u.hostname or "127.0.0.1", u.port or 80
+        self.head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def post(self, path: str, body: dict) -> tuple[int, dict]:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        raw = json.dumps(body).encode()
+        self.writer.write(f"POST {path} HTTP/1.1\r\nHost: {self.host}\r\n{self.head}"
+                          f"Content-Type: application/json\r\nContent-Length: {len(raw)}\r\n\r\n"
+                          .encode() + raw)
+        assert self.reader is not None
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        status = int(lines[0].split()[1])
+        length = next((int(v) for k, _, v in (ln.partition(":") for ln in lines[1:])
+                       if k.lower() == "content-length"), None)
+        if length is None:
+            raise RuntimeError(f"no Content-Length in the answer to {path}")
+        return status, json.loads(await self.reader.readexactly(length))
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+
+async def till_loop(conn: TillConnection, till: str, codes: list[str], stop_at: float,
+                    scans: list[float], orders: list[int]) -> None:
     rng = random.Random(till)
-    cmd_url = f"{url}/v1/tills/{till}/commands"
+    path = f"/v1/tills/{till}/commands"
     while time.perf_counter() < stop_at:
         for _ in range(3):
             t0 = time.perf_counter()
-            async with session.post(cmd_url, json={"id": str(uuid.uuid4()), "op": "scan",
-                                                   "args": {"code": rng.choice(codes)}},
-                                    headers=headers) as r:
-                data = await r.json()
-                if r.status != 200:
-                    raise RuntimeError(f"scan failed: {data}")
+            status, data = await conn.post(path, {"id": str(uuid.uuid4()), "op": "scan",
+                                                  "args": {"code": rng.choice(codes)}})
+            if status != 200:
+                raise RuntimeError(f"scan failed: {data}")
             scans.append((time.perf_counter() - t0) * 1000)
         total = data["view"]["total"]
-        async with session.post(cmd_url, json={"id": str(uuid.uuid4()), "op": "pay", "args": {
-                "tenders": [{"kind": "cash", "amount": total + 10_000}]}}, headers=headers) as r:
-            data = await r.json()
-            if r.status != 200:
-                raise RuntimeError(f"pay failed: {data}")
+        status, data = await conn.post(path, {"id": str(uuid.uuid4()), "op": "pay", "args": {
+            "tenders": [{"kind": "cash", "amount": total + 10_000}]}})
+        if status != 200:
+            raise RuntimeError(f"pay failed: {data}")
         orders.append(1)
 
 
@@ -98,18 +133,23 @@ async def drive(url: str, tills: int, seconds: float, warmup: float) -> dict:
         async with s.get(f"{url}/v1/products", params={"q": "885", "limit": 200},
                          headers=auth["manager"]) as r:
             codes = [p["barcodes"][0] for p in await r.json() if p["barcodes"]]
+    conns = [TillConnection(url, auth[f"B{i}"]) for i in range(tills)]
+    try:
         # warm up: every till actor created and its catalogue loaded
         w_scans: list[float] = []
         w_orders: list[int] = []
         end = time.perf_counter() + warmup
-        await asyncio.gather(*(till_loop(s, url, f"B{i}", codes, end, w_scans, w_orders,
-                                         auth[f"B{i}"]) for i in range(tills)))
+        await asyncio.gather(*(till_loop(c, f"B{i}", codes, end, w_scans, w_orders)
+                               for i, c in enumerate(conns)))
         scans: list[float] = []
         orders: list[int] = []
         t0 = time.perf_counter()
-        await asyncio.gather(*(till_loop(s, url, f"B{i}", codes, t0 + seconds, scans, orders,
-                                         auth[f"B{i}"]) for i in range(tills)))
+        await asyncio.gather(*(till_loop(c, f"B{i}", codes, t0 + seconds, scans, orders)
+                               for i, c in enumerate(conns)))
         elapsed = time.perf_counter() - t0
+    finally:
+        for c in conns:
+            c.close()
     scans.sort()
     return {"scan_p50_ms": round(statistics.median(scans), 2),
             "scan_p99_ms": round(scans[int(len(scans) * 0.99) - 1], 2),
@@ -127,7 +167,7 @@ def main() -> int:
         base = sqlite_baseline(Path(tmp) / "baseline.sqlite")
         store = StoreProcess(Path(tmp) / "store").start()
         try:
-            res = asyncio.run(drive(store.url, args.tills, args.seconds, args.warmup))
+            res = run_loop(drive(store.url, args.tills, args.seconds, args.warmup))
         finally:
             store.stop()
     res.update({"sqlite_commits_per_s": round(base, 1), "tills": args.tills})

@@ -9,9 +9,10 @@ from domain.catalogue import EmbeddedRules
 from domain.errors import InvalidInput
 from domain.money import TaxClass, precision
 
-__all__ = ["StoreConfig", "DEFAULT_DISCOUNT_LIMITS"]
+__all__ = ["StoreConfig", "DEFAULT_DISCOUNT_LIMITS", "TILL_PLACEMENTS"]
 
 # the largest discount (basis points of the amount) each role may give without a manager's PIN
+TILL_PLACEMENTS = ("gateway", "actor")
 DEFAULT_DISCOUNT_LIMITS = {"cashier": 1000, "aftersales": 1000, "manager": 10000, "admin": 10000}
 
 
@@ -31,8 +32,15 @@ class StoreConfig:
     cloud_url: str = ""  # HQ's cloud; the uploader and licence checks reach it (the store pulls)
     open_minute: int = 0  # opening hours, local minutes after midnight (anomaly rule)
     close_minute: int = 1440
+    # where the tills' cores run: "gateway" (in the LAN gateway's process, the default: on a
+    # 2-core store PC a process hop costs more than a till's work) or "actor" (one Ray actor per
+    # till, isolated from each other, for a bigger store server)
+    till_placement: str = "gateway"
 
     def __post_init__(self) -> None:
+        if self.till_placement not in TILL_PLACEMENTS:
+            raise InvalidInput("store.bad_till_placement",
+                               f"till_placement is one of {', '.join(TILL_PLACEMENTS)}")
         precision(self.currency)
         for code, rate in self.tax_classes.items():
             TaxClass(code, rate)
@@ -52,7 +60,7 @@ class StoreConfig:
                              "weight_prefixes": list(self.embedded.weight_prefixes)},
                 "discount_limits": dict(self.discount_limits), "address": self.address,
                 "cloud_url": self.cloud_url, "open_minute": self.open_minute,
-                "close_minute": self.close_minute}
+                "close_minute": self.close_minute, "till_placement": self.till_placement}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "StoreConfig":

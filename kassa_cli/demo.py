@@ -53,6 +53,7 @@ async def seed(handles, products: int) -> dict:
     if await handles.catalogue.version.remote() == "":
         await handles.catalogue.update.remote(cid("catalogue"), sample_products(products),
                                               "demo", who)
+        handles.catalogue_changed()
     reqs = []
     for m, name, phone, card in MEMBERS:
         reqs.append(Request(cid(f"member:{m}"), command_hash("demo", m),
@@ -127,7 +128,7 @@ async def link_demo_store(data: Path, hq: Path, cloud_url: str) -> None:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from actors.server import StoreServer
+    from actors.server import StoreServer, run_loop
 
     async def run() -> int:
         cloud = None
@@ -170,4 +171,4 @@ def _demo(args: argparse.Namespace) -> int:
             await cloud.cleanup()
         return 0
 
-    return asyncio.run(run())
+    return run_loop(run())

@@ -473,3 +473,22 @@ def test_closing_with_an_open_basket_is_refused(store, admin, products):
     assert r.status_code == 409 and error_code(r) == "day.baskets_open"
     c.ok(c.cmd("void", {"reason": "closing"}))
     admin.ok(admin.post("/v1/day/close", {"id": new_id(), "till": "OB1", "counted_cash": 50_000}))
+
+
+def test_an_imported_product_sells_at_once_at_a_till_already_selling(store, admin, products):
+    """The tills live in the gateway's process (the default placement) and keep a catalogue
+    copy: an import must reach them before the next scan, new product and new price alike."""
+    open_day(admin, "IMP")
+    api = sign_in(store.url, "c1", "IMP")
+    old = products[0]
+    api.ok(api.cmd("scan", {"code": old["barcodes"][0]}))  # the till is up, its catalogue loaded
+    admin.ok(admin.post("/v1/products/import", {"id": new_id(), "products": [
+        {"sku": "NEW-IMP-1", "names": {"en": "Fresh import"}, "price": 1_234,
+         "barcodes": ["2900000000001"]},
+        {**{k: old[k] for k in ("sku", "names", "barcodes", "tax_class", "unit")},
+         "price": old["price"] + 100}]}))
+    view = api.ok(api.cmd("scan", {"code": "2900000000001"}))["view"]
+    assert view["lines"][-1]["sku"] == "NEW-IMP-1" and view["lines"][-1]["unit_price"] == 1_234
+    view = api.ok(api.cmd("scan", {"code": old["barcodes"][0]}))["view"]
+    assert view["lines"][-1]["unit_price"] == old["price"] + 100
+    api.ok(api.cmd("void", {"reason": "test"}))

@@ -25,10 +25,12 @@ from actors.process import StoreProcess
 def store(tmp_path_factory):
     data = tmp_path_factory.mktemp("e2e") / "store"
     os.environ["KASSA_FLAG_EVERY_S"] = "1"  # score anomalies every second
+    os.environ["KASSA_TILL_PLACEMENT"] = "actor"  # one actor per till: a test kills one
     try:
         st = StoreProcess(data, products=500).start()
     finally:
         os.environ.pop("KASSA_FLAG_EVERY_S", None)
+        os.environ.pop("KASSA_TILL_PLACEMENT", None)
     yield st
     st.stop()
 
