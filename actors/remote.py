@@ -286,38 +286,53 @@ class TillActor:
 # ---------------------------------------------------------------- read models
 
 class _Follower:
-    """Follows the ledger's tail in a background task; restarts rebuild from seq 0."""
+    """Follows the journal's tail in a background task; restarts rebuild from seq 0.
+
+    A follower reads the journal file through its own read-only SQLite connection (WAL lets it
+    read while the ledger commits), so the ledger, on the selling path, never serves its reads.
+    """
 
     view: Any
-    ledger: Any
+    journal_path: str
+    source: Any = None
     task: asyncio.Task | None = None
     pace_s: float = 0.0  # at least this long between two batches (batching costly views)
+    idle_s: float = 0.05  # how often an idle follower looks for new events
 
     def _ensure(self) -> None:
         if self.task is None or self.task.done():
+            self._hurry = asyncio.Event()
             self.task = asyncio.get_running_loop().create_task(self._follow())
+
+    def _source(self) -> Any:
+        if self.source is None:  # opened late: a new store's journal may not exist yet
+            from actors.uploader import JournalFileSource
+            self.source = JournalFileSource(self.journal_path)
+        return self.source
 
     async def _follow(self) -> None:
         while True:
             try:
-                envs = await self.ledger.wait.remote(self.view.seq, 20000, 5.0)
+                envs = await self._source().read(self.view.seq, 20000)
                 self.view.apply(envs)
-                if envs and self.pace_s:
-                    self._hurry = asyncio.Event()
-                    try:  # a report waiting for fresh figures cuts the pause short
-                        await asyncio.wait_for(self._hurry.wait(), self.pace_s)
-                    except asyncio.TimeoutError:
-                        pass
-            except Exception:  # the ledger restarting: wait and go on
-                log.warning("follower lost the ledger; retrying", exc_info=True)
+                self._hurry.clear()
+                try:  # a report waiting for fresh figures cuts the pause short
+                    await asyncio.wait_for(self._hurry.wait(),
+                                           self.pace_s if envs else self.idle_s)
+                except asyncio.TimeoutError:
+                    pass
+            except Exception:  # the journal not there yet, or a bad moment: wait and go on
+                log.warning("follower could not read the journal; retrying", exc_info=True)
+                if self.source is not None:
+                    self.source.close()
+                    self.source = None
                 await asyncio.sleep(0.5)
 
     async def caught_up(self, seq: int, timeout: float = 10.0) -> int:
         """Wait until this view has applied everything up to ``seq``."""
         self._ensure()
-        hurry = getattr(self, "_hurry", None)
-        if hurry is not None and self.view.seq < seq:
-            hurry.set()
+        if self.view.seq < seq:
+            self._hurry.set()
         loop = asyncio.get_running_loop()
         end = loop.time() + timeout
         while self.view.seq < seq and loop.time() < end:
@@ -333,13 +348,17 @@ class _Follower:
         a balance looked up right after a top-up shows it, and a restarted read model never
         answers from nothing."""
         self._ensure()
-        seq = (await self.ledger.status.remote())["seq"]
+        try:
+            seq = await self._source().last_seq()
+        except Exception:  # noqa: BLE001 - not readable yet: ask the ledger
+            seq = (await self.ledger.status.remote())["seq"]
         await self.caught_up(seq, timeout=120.0)
 
 
 @ray.remote(**RESTART)
 class StockActor(_Follower):
-    def __init__(self) -> None:
+    def __init__(self, data_dir: str) -> None:
+        self.journal_path = str(Path(data_dir) / "journal.sqlite")
         self.ledger = ray.get_actor("ledger", namespace=NAMESPACE)
         self.catalogue = ray.get_actor("catalogue", namespace=NAMESPACE)
         self.view = StockView()
@@ -362,7 +381,8 @@ class StockActor(_Follower):
 
 @ray.remote(**RESTART)
 class WalletActor(_Follower):
-    def __init__(self) -> None:
+    def __init__(self, data_dir: str) -> None:
+        self.journal_path = str(Path(data_dir) / "journal.sqlite")
         self.ledger = ray.get_actor("ledger", namespace=NAMESPACE)
         self.view = WalletView()
         self.task = None
@@ -614,8 +634,10 @@ class Handles:
         if not self.in_gateway:  # the hot path first: Ray starts workers a few at a time
             for till_id in self.known_tills():
                 self.till(till_id)
-        self.stock = StockActor.options(name="stock", get_if_exists=True).remote()
-        self.wallet = WalletActor.options(name="wallet", get_if_exists=True).remote()
+        self.stock = StockActor.options(name="stock", get_if_exists=True).remote(
+            str(self.data_dir))
+        self.wallet = WalletActor.options(name="wallet", get_if_exists=True).remote(
+            str(self.data_dir))
         self.analytics = AnalyticsActor.options(name="analytics", get_if_exists=True).remote(
             str(self.data_dir), config.zone, config.store_id,
             float(os.environ.get("KASSA_FLAG_EVERY_S", "20")),

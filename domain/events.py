@@ -102,6 +102,10 @@ class Envelope:
     def decoded(self) -> Any:
         return decode_body(self.kind, self.body)
 
+    def __reduce__(self) -> tuple:  # one tuple, not pickle's field-by-field dataclass path
+        return Envelope, (self.seq, self.id, self.ts, self.kind, self.v, self.staff, self.till,
+                          self.ip, self.agg, self.body, self.hash)
+
     def to_wire(self) -> dict[str, Any]:
         """JSON-safe form used by the uploader and the gateway's event stream."""
         return {"seq": self.seq, "id": self.id, "ts": self.ts, "kind": self.kind, "v": self.v,
