@@ -163,8 +163,9 @@ class Till:
             if b.parked:
                 raise Conflict("basket.parked", "resume the basket first")
             tenders_in = args.get("tenders")
-            if not isinstance(tenders_in, list) or not 1 <= len(tenders_in) <= 10:
-                raise InvalidInput("payment.bad_tenders", "give 1 to 10 tenders")
+            if not isinstance(tenders_in, list) or len(tenders_in) > 10:
+                raise InvalidInput("payment.bad_tenders", "give 1 to 10 tenders (none for a "
+                                   "basket that costs nothing)")
             tenders = [tender_from_dict(t) for t in tenders_in]
             p = price_basket(b, cfg.prices_include_tax)
             if not p.lines:

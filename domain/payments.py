@@ -84,10 +84,12 @@ def tender_from_dict(d: dict) -> Tender:
 
 def settle(total: int, tenders: list[Tender], cash_increment: int = 1) -> Settlement:
     """Check tenders against ``total`` and compute cash rounding and change."""
-    if not tenders:
-        raise InvalidInput("payment.none", "no tender given")
     if total < 0:
         raise InvalidInput("payment.negative_total", "a sale cannot have a negative total")
+    if not tenders:
+        if total == 0:  # fully discounted: completed with no payment at all
+            return Settlement(payments=(), rounding=0, change=0)
+        raise InvalidInput("payment.none", "no tender given")
     cash = [t for t in tenders if t.kind == "cash"]
     other = [t for t in tenders if t.kind != "cash"]
     if len(cash) > 1:

@@ -376,6 +376,10 @@ class SaleScreen(ttk.Frame):
         if not self.view.get("lines"):
             self.app.notify(_("The basket is empty."))
             return
+        if total == 0:  # fully discounted: nothing to tender, the order completes as it is
+            self.command("pay", {"tenders": []},
+                         on_ok=lambda res: self.paid(res.get("order") or {}, None))
+            return
         dlg: PayDialog | None = None
 
         def on_pay(tenders: list[dict], member: dict | None) -> None:

@@ -153,6 +153,30 @@ def test_role_refused_then_manager_approves(till, store):
     assert sale.view["total"] == 1525
 
 
+def test_a_basket_discounted_to_nothing_is_paid_without_a_tender(till, store):
+    app = till("K9")
+    sign_in(app, "c1", "1111")
+    sale = app.screen
+    scan(app, TEA)
+    sale.buttons["order_discount"].invoke()  # 100 %: a manager approves it
+    form = pump(app, lambda: app.dialog, what="discount dialog")
+    form.entries["pct"].insert(0, "100")
+    form.submit()
+    pin = pump(app, lambda: type(app.dialog).__name__ == "ManagerPinDialog" and app.dialog)
+    pin.manager.insert(0, "m1")
+    pin.pin.insert(0, "9999")
+    pin.submit()
+    pump(app, lambda: sale.view.get("discount"), what="discount applied")
+    assert sale.view["total"] == 0
+    sale.buttons["pay"].invoke()  # no pay dialog: there is nothing to tender
+    pump(app, lambda: sale.last_order, what="order completed")
+    order = sale.last_order
+    assert order["total"] == 0 and order["payments"] == [] and order["discount"] == 3050
+    assert not sale.view.get("lines")
+    rec = get(f"{store.url}/v1/orders/{order['order_id']}")
+    assert rec["order"]["total"] == 0 and rec["till"] == "K9"
+
+
 def test_refund_in_arabic(till, store, artifacts):
     app = till("K4")
     sign_in(app, "c1", "1111")

@@ -70,8 +70,9 @@ def test_mix_of_all_three_with_cash_rounding():
 
 
 def test_cash_twice_none_and_unneeded_cash_are_refused():
-    with pytest.raises(InvalidInput):
+    with pytest.raises(InvalidInput) as exc:
         settle(100, [])
+    assert exc.value.code == "payment.none"
     with pytest.raises(InvalidInput):
         settle(100, [cash(50), cash(50)])
     with pytest.raises(InvalidInput) as exc:
@@ -169,3 +170,14 @@ def test_tiny_cash_remainder_sale_completes(shop):
                                     {"kind": "cash", "amount": 100}]})
     assert r["order"]["rounding"] == -10 and r["order"]["change"] == 100
     assert shop.ledger.balance("M1") == 5000 - 990
+
+
+def test_a_fully_discounted_basket_completes_with_no_tender():
+    s = settle(0, [])
+    assert s.payments == () and s.rounding == 0 and s.change == 0
+    with pytest.raises(InvalidInput) as exc:  # and nothing may be tendered against nothing
+        settle(0, [cash(100)])
+    assert exc.value.code == "payment.cash_not_needed"
+    with pytest.raises(InvalidInput) as exc:
+        settle(0, [card(100)])
+    assert exc.value.code == "payment.overpaid"
