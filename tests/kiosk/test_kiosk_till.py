@@ -141,16 +141,22 @@ def test_role_refused_then_manager_approves(till, store):
     app.show_counter("aftersales")
     assert type(app.screen).__name__ == "SaleScreen"
     # now a manager approves
+    discount_approved_by_manager(app, "50")
+    assert sale.view["total"] == 1525
+
+
+def discount_approved_by_manager(app, pct: str) -> None:
+    """An order discount over the cashier's limit, approved with the manager's PIN (m1)."""
+    sale = app.screen
     sale.buttons["order_discount"].invoke()
     form = pump(app, lambda: app.dialog, what="discount dialog")
-    form.entries["pct"].insert(0, "50")
+    form.entries["pct"].insert(0, pct)
     form.submit()
     pin = pump(app, lambda: type(app.dialog).__name__ == "ManagerPinDialog" and app.dialog)
     pin.manager.insert(0, "m1")
     pin.pin.insert(0, "9999")
     pin.submit()
     pump(app, lambda: sale.view.get("discount"), what="discount applied")
-    assert sale.view["total"] == 1525
 
 
 def test_a_basket_discounted_to_nothing_is_paid_without_a_tender(till, store):
@@ -158,15 +164,7 @@ def test_a_basket_discounted_to_nothing_is_paid_without_a_tender(till, store):
     sign_in(app, "c1", "1111")
     sale = app.screen
     scan(app, TEA)
-    sale.buttons["order_discount"].invoke()  # 100 %: a manager approves it
-    form = pump(app, lambda: app.dialog, what="discount dialog")
-    form.entries["pct"].insert(0, "100")
-    form.submit()
-    pin = pump(app, lambda: type(app.dialog).__name__ == "ManagerPinDialog" and app.dialog)
-    pin.manager.insert(0, "m1")
-    pin.pin.insert(0, "9999")
-    pin.submit()
-    pump(app, lambda: sale.view.get("discount"), what="discount applied")
+    discount_approved_by_manager(app, "100")
     assert sale.view["total"] == 0
     sale.buttons["pay"].invoke()  # no pay dialog: there is nothing to tender
     pump(app, lambda: sale.last_order, what="order completed")
