@@ -725,7 +725,9 @@ class Handles:
                     self._catalogue = None
             if self._catalogue is None:
                 version, products = await self.catalogue.snapshot.remote()
-                self._catalogue = CatalogueIndex(products, version)
+                # indexing a large catalogue takes a while: off the loop that serves the tills
+                self._catalogue = await asyncio.get_running_loop().run_in_executor(
+                    None, CatalogueIndex, products, version)
                 self._catalogue_checked = now
             return self._catalogue
 
