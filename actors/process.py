@@ -92,20 +92,48 @@ class StoreProcess:
         self._reap()
 
     def _reap(self) -> None:
-        """Ray workers and daemons started by the server die with it (fate sharing); wait for
-        them so the next start finds a quiet machine."""
+        """Ray's daemons share the server's process group, its workers only its session (each
+        worker leads a group of its own); they die with the server (fate sharing) but a worker
+        can linger, so everything left in the session is killed and waited for: the next start
+        finds a quiet machine."""
         if self.proc is None:
             return
-        pgid = self.proc.pid
+        sid = self.proc.pid
         end = time.time() + 20
         while time.time() < end:
-            try:
-                os.killpg(pgid, 0)
-            except ProcessLookupError:
+            left = [sid] if _alive(sid) else []
+            left += session_members(sid)
+            if not left:
                 break
-            try:
-                os.killpg(pgid, signal.SIGKILL)
-            except ProcessLookupError:
-                break
+            for pid in left:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
             time.sleep(0.1)
         self.proc = None
+
+
+def _alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def session_members(sid: int) -> list[int]:
+    """Live processes of session ``sid`` (Linux /proc; none found elsewhere)."""
+    out = []
+    for entry in os.listdir("/proc") if os.path.isdir("/proc") else ():
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        # fields after the name: state, ppid, pgrp, session, ...; zombies need no kill
+        if int(fields[3]) == sid and fields[0] != "Z":
+            out.append(int(entry))
+    return out
