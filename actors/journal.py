@@ -168,8 +168,12 @@ class VerifyResult:
         return self.first_broken is None
 
 
-def verify_journal(path: Path | str) -> VerifyResult:
-    """Walk the chain from genesis; report the first seq whose hash or numbering does not hold."""
+def verify_journal(path: Path | str, anchor: tuple[int, bytes] | None = None) -> VerifyResult:
+    """Walk the chain from genesis; report the first seq whose hash or numbering does not hold.
+
+    A chain alone cannot show that its end was cut off. ``anchor`` — a (seq, hash) held outside
+    the journal, such as the last event HQ acknowledged (``uploader.json``) — can: the journal must
+    reach that seq, with that hash there."""
     con = connect(path, readonly=True)
     try:
         prev, expect, count = GENESIS, 1, 0
@@ -186,7 +190,13 @@ def verify_journal(path: Path | str) -> VerifyResult:
                 want = chain_hash(prev, seq, id_, ts, kind, v, staff, till, ip, agg, body)
                 if want != bytes(h):
                     return VerifyResult(count, seq - 1, seq, "hash does not match")
+                if anchor is not None and seq == anchor[0] and bytes(h) != anchor[1]:
+                    return VerifyResult(count, seq - 1, seq,
+                                        "differs from the event HQ acknowledged at this seq")
                 prev, expect, count = bytes(h), expect + 1, count + 1
+        if anchor is not None and anchor[0] > expect - 1:
+            return VerifyResult(count, expect - 1, expect,
+                                f"truncated: HQ acknowledged events up to seq {anchor[0]}")
         return VerifyResult(count, expect - 1, None)
     finally:
         con.close()

@@ -32,7 +32,7 @@ from cloud.protocol import compress, encode_batch, signed_headers
 from domain.events import Envelope
 
 __all__ = ["Uploader", "Source", "Transport", "TransportError", "HttpTransport", "FakeTransport",
-           "FileState", "MemoryState", "JournalSource", "JournalFileSource"]
+           "FileState", "MemoryState", "JournalSource", "JournalFileSource", "anchor_of"]
 
 log = logging.getLogger(__name__)
 
@@ -215,6 +215,7 @@ class _Prepared:
     count: int
     body: bytes
     raw_bytes: int
+    last_hash: bytes = b""
 
 
 class Uploader:
@@ -244,6 +245,9 @@ class Uploader:
                         saved.get("store"), store)
             saved = {}
         self.acked: int = int(saved.get("acked", 0))
+        # the furthest event HQ ever acknowledged, with its hash: never lowered, so that
+        # ``kassa journal verify`` can tell a journal cut short (``anchor_of``)
+        self.anchor: dict = saved.get("anchor") or {}
         self.last_success_us: int | None = saved.get("last_success_us")
         self.failures = 0  # consecutive
         self.last_error: str | None = None
@@ -261,7 +265,7 @@ class Uploader:
     # ------------------------------------------------------------ progress
     def _save(self) -> None:
         self.state.save({"store": self.store, "acked": self.acked,
-                         "last_success_us": self.last_success_us})
+                         "last_success_us": self.last_success_us, "anchor": self.anchor})
 
     def _set_acked(self, ack: Any, last_seq: int) -> None:
         if not isinstance(ack, int) or ack < 0:
@@ -294,7 +298,8 @@ class Uploader:
                 break
         envs = envs[:n]
         raw = encode_batch(self.store, envs, self.hash_bytes)
-        return _Prepared(after, envs[-1].seq, len(envs), compress(raw, self.level), len(raw))
+        return _Prepared(after, envs[-1].seq, len(envs), compress(raw, self.level), len(raw),
+                         envs[-1].hash)
 
     def _backoff(self) -> float:
         hi = min(self.backoff_cap_s, self.backoff_base_s * (2 ** min(self.failures, 30)))
@@ -346,6 +351,8 @@ class Uploader:
         before = self.acked
         if status == 200 and data.get("ok"):
             self._set_acked(data.get("ack"), last_seq)
+            if self.acked == p.last and p.last > int(self.anchor.get("seq", 0)):
+                self.anchor = {"seq": p.last, "hash": p.last_hash.hex()}
             self.last_success_us = self.clock.now_us()
             self.failures, self.last_error, self.next_delay_s = 0, None, 0.0
             self.sent_batches += 1
@@ -450,3 +457,11 @@ def wire_sizes(envs: Sequence[Envelope], store: str, level: int = 3) -> tuple[in
     raw = encode_batch(store, envs)
     return len(raw), len(compress(raw, level))
 
+
+def anchor_of(data_dir: Path | str) -> tuple[int, bytes] | None:
+    """The (seq, hash) of the furthest event HQ acknowledged for the store in ``data_dir``."""
+    a = FileState(Path(data_dir) / "uploader.json").load().get("anchor") or {}
+    try:
+        return (int(a["seq"]), bytes.fromhex(a["hash"])) if a else None
+    except (KeyError, TypeError, ValueError):
+        return None

@@ -25,10 +25,13 @@ def _verify(args: argparse.Namespace) -> int:
     if not path.exists():
         print(f"no journal at {path}")
         return 2
-    res = verify_journal(path)
+    from actors.uploader import anchor_of
+    anchor = anchor_of(args.data)
+    res = verify_journal(path, anchor)
     print(f"events: {res.count}")
     if res.ok:
-        print(f"chain intact up to seq {res.last_seq}")
+        print(f"chain intact up to seq {res.last_seq}"
+              + (f"; HQ's acknowledged seq {anchor[0]} matches" if anchor else ""))
         return 0
     print(f"BROKEN at seq {res.first_broken}: {res.reason}")
     return 1

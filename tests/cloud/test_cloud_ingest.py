@@ -13,7 +13,7 @@ import aiohttp
 import polars as pl
 import pytest
 
-from actors.uploader import FakeTransport, FileState, MemoryState, Uploader
+from actors.uploader import FakeTransport, FileState, MemoryState, Uploader, anchor_of
 from cloud.protocol import H_SIG, compress, decode_batch, encode_batch, signed_headers
 from cloud.registry import Registry
 from cloudkit import (STORE, Cloud, LedgerSource, Shop, assert_warehouse_matches, make_uploader)
@@ -187,6 +187,8 @@ def test_uploader_with_fake_transport_survives_restarts_and_lost_acks(tmp_path):
         assert up.acked == 0 and ing.store_status(STORE)["held"] == 7
         assert await up.step() == "sent" and up.acked == 7  # repeat answered with the ack
         assert await up.step() == "sent" and up.acked == 14
+        # the furthest acknowledged event and its hash: the anchor `kassa journal verify` uses
+        assert anchor_of(tmp_path / "shop") == (14, shop.ledger.journal.read(13, 1)[0].hash)
         # the store restarts: progress comes back from the file
         up2 = uploader()
         assert up2.acked == 14
@@ -205,9 +207,12 @@ def test_uploader_with_fake_transport_survives_restarts_and_lost_acks(tmp_path):
         for p in (tmp_path / "cloud" / "stores" / STORE).glob("events.sqlite-*"):
             p.unlink()
         shop.trade(2)
+        before = anchor_of(tmp_path / "shop")
         assert await up3.step() == "retry" and up3.acked == 0
+        assert anchor_of(tmp_path / "shop") == before  # an anchor never moves back
         await up3.drain()
         assert ing.store_status(STORE)["held"] == shop.seq
+        assert anchor_of(tmp_path / "shop")[0] == shop.seq
 
     asyncio.run(main())
     shop.close()

@@ -146,3 +146,41 @@ def test_events_carry_who_where_and_utc_time(tmp_path, clock):
     assert e.ts == clock.now_us()
     assert e.to_wire()["body"]["name"] == "Bob"
     led.journal.close()
+
+
+def _anchor(store_dir: Path, seq: int) -> None:
+    """What the uploader keeps once HQ acknowledged up to ``seq``: that event's hash."""
+    from actors.uploader import FileState
+    con = sqlite3.connect(store_dir / "journal.sqlite")
+    h = con.execute("SELECT hash FROM events WHERE seq = ?", (seq,)).fetchone()[0]
+    con.close()
+    FileState(store_dir / "uploader.json").save({"store": "S001", "acked": seq,
+                                                 "anchor": {"seq": seq, "hash": bytes(h).hex()}})
+
+
+def test_a_journal_cut_short_is_found_against_what_hq_acknowledged(store_dir):
+    _anchor(store_dir, 5)
+    out = run_cli("journal", "verify", "--data", str(store_dir))
+    assert out.returncode == 0 and "HQ's acknowledged seq 5 matches" in out.stdout, out.stdout
+    # the last two events removed: the chain that is left is intact, but HQ holds seq 5
+    _tamper(store_dir / "journal.sqlite", "DELETE FROM events WHERE seq >= 5")
+    from actors.uploader import anchor_of
+    res = verify_journal(store_dir / "journal.sqlite")
+    assert res.ok  # the chain alone cannot tell
+    res = verify_journal(store_dir / "journal.sqlite", anchor_of(store_dir))
+    assert not res.ok and res.first_broken == 5 and "truncated" in res.reason
+    out = run_cli("journal", "verify", "--data", str(store_dir))
+    assert out.returncode == 1 and "BROKEN at seq 5" in out.stdout, out.stdout
+
+
+def test_a_rewritten_tail_is_found_against_what_hq_acknowledged(store_dir):
+    """Cut the end off and append other events with a correct chain: still found."""
+    _anchor(store_dir, 6)
+    _tamper(store_dir / "journal.sqlite", "DELETE FROM events WHERE seq = 6")
+    led = Ledger(store_dir / "journal.sqlite")
+    Shop(led, None).submit(WalletToppedUp("M1", 1, "cash"))  # type: ignore[arg-type]
+    led.journal.close()
+    assert verify_journal(store_dir / "journal.sqlite").ok
+    from actors.uploader import anchor_of
+    res = verify_journal(store_dir / "journal.sqlite", anchor_of(store_dir))
+    assert res.first_broken == 6 and "acknowledged" in res.reason
