@@ -2,7 +2,7 @@
 
 Prints scan p50/p99 (ms, as a till sees them over HTTP), orders committed per second, and, in the
 same run, this machine's raw SQLite commit rate (WAL, synchronous=FULL, one row per transaction) as
-the baseline. Ends with one JSON line.
+the baseline; then where the CPU went, per order and per kind of process. Ends with one JSON line.
 
     uv run python bench/checkout.py --tills 8 --seconds 20
 """
@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import sqlite3
 import statistics
@@ -20,11 +21,12 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from typing import Callable
 from urllib.parse import urlsplit
 
 import aiohttp
 
-from actors.process import StoreProcess
+from actors.process import StoreProcess, session_members
 from actors.server import run_loop
 
 
@@ -127,7 +129,30 @@ async def till_loop(conn: TillConnection, till: str, codes: list[str], stop_at: 
         orders.append(1)
 
 
-async def drive(url: str, tills: int, seconds: float, warmup: float) -> dict:
+def cpu_by_process(sid: int) -> dict[str, float]:
+    """CPU seconds used so far by each kind of process of the store server's session (Linux)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out: dict[str, float] = {}
+    for pid in session_members(sid):
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                cmd = f.read().split(b"\0")[0].decode(errors="replace")
+        except OSError:
+            continue
+        if cmd.startswith("ray::"):
+            name = cmd.split()[0].split(".")[0]  # ray::LedgerActor.wait -> ray::LedgerActor
+        elif pid == sid:
+            name = "store server (gateway, tills; demo HQ cloud)"
+        else:
+            name = "Ray daemons"
+        out[name] = out.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / tick
+    return out
+
+
+async def drive(url: str, tills: int, seconds: float, warmup: float,
+                cpu: Callable[[], dict[str, float]] | None = None) -> dict:
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as s:
         auth = await open_tills(s, url, tills)
         async with s.get(f"{url}/v1/products", params={"q": "885", "limit": 200},
@@ -143,18 +168,25 @@ async def drive(url: str, tills: int, seconds: float, warmup: float) -> dict:
                                for i, c in enumerate(conns)))
         scans: list[float] = []
         orders: list[int] = []
+        cpu0 = cpu() if cpu else {}
+        own0 = time.process_time()
         t0 = time.perf_counter()
         await asyncio.gather(*(till_loop(c, f"B{i}", codes, t0 + seconds, scans, orders)
                                for i, c in enumerate(conns)))
         elapsed = time.perf_counter() - t0
+        own = time.process_time() - own0
+        cpu1 = cpu() if cpu else {}
     finally:
         for c in conns:
             c.close()
     scans.sort()
+    n = max(1, len(orders))
+    cpu_ms = {k: round((v - cpu0.get(k, 0.0)) * 1000 / n, 3) for k, v in cpu1.items()}
+    cpu_ms[f"bench client ({tills} tills' HTTP)"] = round(own * 1000 / n, 3)
     return {"scan_p50_ms": round(statistics.median(scans), 2),
             "scan_p99_ms": round(scans[int(len(scans) * 0.99) - 1], 2),
             "orders_per_s": round(len(orders) / elapsed, 1), "orders": len(orders),
-            "scans": len(scans)}
+            "scans": len(scans), "cpu_ms_per_order": cpu_ms}
 
 
 def main() -> int:
@@ -167,7 +199,9 @@ def main() -> int:
         base = sqlite_baseline(Path(tmp) / "baseline.sqlite")
         store = StoreProcess(Path(tmp) / "store").start()
         try:
-            res = run_loop(drive(store.url, args.tills, args.seconds, args.warmup))
+            sid = store.proc.pid if store.proc else 0
+            res = run_loop(drive(store.url, args.tills, args.seconds, args.warmup,
+                                 lambda: cpu_by_process(sid)))
         finally:
             store.stop()
     res.update({"sqlite_commits_per_s": round(base, 1), "tills": args.tills})
@@ -177,6 +211,9 @@ def main() -> int:
     print(f"{'orders committed / s':<28}{res['orders_per_s']:>12}{'>= 300':>12}")
     print(f"{'baseline: raw SQLite tx/s':<28}{res['sqlite_commits_per_s']:>12}{'':>12}")
     print(f"{'events/s vs raw SQLite':<28}{res['orders_per_s'] * 4 / base:>12.2f}{'':>12}")
+    print("CPU per order (ms), by process:")
+    for name, ms in sorted(res["cpu_ms_per_order"].items(), key=lambda kv: -kv[1]):
+        print(f"  {name:<46}{ms:>8.3f}")
     print(json.dumps(res))
     return 0
 
