@@ -223,7 +223,8 @@ class Uploader:
                  store: str, secret: bytes | str, max_events: int = 5000,
                  max_bytes: int = 4 * 1024 * 1024, level: int = 3, hash_bytes: int = 8,
                  interval_s: float = 5.0, backoff_base_s: float = 0.5, backoff_cap_s: float = 60.0,
-                 rng: random.Random | None = None, prefetch: bool = True) -> None:
+                 rng: random.Random | None = None, prefetch: bool = True,
+                 linger_s: float = 1.0) -> None:
         self.source = source
         self.transport = transport
         self.state = state
@@ -235,6 +236,10 @@ class Uploader:
         self.level = level
         self.hash_bytes = hash_bytes
         self.interval_s = interval_s
+        # once caught up, wait this long before sending what came in meanwhile: while a shop
+        # sells, a batch a second instead of one per round trip, for the same freshness at HQ
+        self.linger_s = linger_s
+        self.caught_up = False
         self.backoff_base_s = backoff_base_s
         self.backoff_cap_s = backoff_cap_s
         self.rng = rng or random.Random()
@@ -361,6 +366,7 @@ class Uploader:
             if nxt is not None and nxt.after == self.acked:
                 self._prepared = nxt
             if self.acked > before:
+                self.caught_up = p.last >= last_seq
                 return "sent"
             if self.acked < before:
                 return "retry"
@@ -403,8 +409,9 @@ class Uploader:
                 w.cancel()
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Upload until ``stop`` is set: at once while there is a backlog, then on ``notify()`` or
-        every ``interval_s``; after a failure, after a jittered, capped, growing delay."""
+        """Upload until ``stop`` is set: at once while there is a backlog, then what came in
+        during ``linger_s``, then on ``notify()`` or every ``interval_s``; after a failure, after a
+        jittered, capped, growing delay."""
         self._wake = asyncio.Event()
         while not stop.is_set():
             self._wake.clear()
@@ -415,6 +422,9 @@ class Uploader:
             except Exception as exc:
                 log.exception("uploader step failed")
                 res = self._fail(f"{type(exc).__name__}: {exc}")
+            if res == "sent" and self.caught_up and self.linger_s:
+                await self._wait(stop, self.linger_s, wake=False)
+                continue
             if res in ("sent", "retry"):
                 await asyncio.sleep(0)
                 continue

@@ -233,6 +233,37 @@ def test_uploader_batches_are_small_on_the_wire(tmp_path):
     shop.close()
 
 
+def test_a_selling_shop_uploads_a_batch_per_linger_not_per_sale(tmp_path):
+    """While sales keep coming, a caught-up uploader waits ``linger_s`` and sends what came in
+    meanwhile as one batch, instead of one small request per round trip; nothing is left behind."""
+    clock = ManualClock()
+    shop = Shop(tmp_path / "shop", clock)
+    secret, ing = _cloud_handler(tmp_path / "cloud", clock)
+
+    async def selling(linger_s: float) -> int:
+        fake = FakeTransport(ing.handle)
+        up = Uploader(LedgerSource(shop.ledger), fake, MemoryState(), clock, store=STORE,
+                      secret=secret, linger_s=linger_s, interval_s=0.05)
+        stop = asyncio.Event()
+        task = asyncio.ensure_future(up.run(stop))
+        for _ in range(60):  # a sale every 20 ms for 1.2 s
+            shop.sell()
+            await asyncio.sleep(0.02)
+        end = asyncio.get_running_loop().time() + 5
+        while up.acked < shop.seq and asyncio.get_running_loop().time() < end:
+            await asyncio.sleep(0.02)
+        stop.set()
+        await task
+        assert up.acked == shop.seq
+        return len(fake.sent)
+
+    eager = asyncio.run(selling(0.0))
+    lingering = asyncio.run(selling(0.4))
+    assert lingering <= 6 < eager, (lingering, eager)
+    assert ing.store_status(STORE)["held"] == shop.seq
+    shop.close()
+
+
 def test_warehouse_recovers_from_a_crash_and_compacts(tmp_path):
     clock = ManualClock()
     shop = Shop(tmp_path / "shop", clock)
