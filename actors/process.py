@@ -56,7 +56,9 @@ class StoreProcess:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"store server exited with {self.proc.returncode}")
             try:
-                if _get(self.url + "/v1/health") == 200 and (not self.demo or self._seeded()):
+                # any answer means the selling path is up (the gateway starts after it); health
+                # itself would wait up to 3 s for the uploader and licence actors to start
+                if _get(self.url + "/v1/config") == 200 and (not self.demo or self._seeded()):
                     return self
             except OSError:
                 pass
