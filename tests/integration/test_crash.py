@@ -156,7 +156,7 @@ def check_store(data: Path, url: str, clients: list[TillClient]) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(3600)  # 50 whole-server restarts at ~15 s each on 2 cores
+@pytest.mark.timeout(3600)  # 50 whole-server restarts at ~8-15 s each on 2 cores
 def test_sigkill_store_server_during_checkouts(tmp_path: Path, pytestconfig) -> None:
     kills = pytestconfig.getoption("--kills")
     data = tmp_path / "store"
