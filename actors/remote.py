@@ -67,6 +67,12 @@ def unwrap(exc: BaseException) -> BaseException:
 
 # ---------------------------------------------------------------- ledger
 
+def ledger_channel(data_dir: str, ledger: Any) -> RpcClient:
+    """The fast channel to the ledger of the store in ``data_dir`` (``ledger``: its Ray handle,
+    through which a restarted ledger is woken to open its socket again)."""
+    return RpcClient(socket_name(data_dir, "ledger"), wake=lambda: ledger.serve.remote())
+
+
 @ray.remote(**RESTART)
 class LedgerActor:
     """Owns the journal. Concurrent submissions are gathered and committed in one transaction."""
@@ -233,8 +239,7 @@ class TillActor:
         self.catalogue = ray.get_actor("catalogue", namespace=NAMESPACE)
         self.core: Till | None = None
         self.lock: asyncio.Lock | None = None
-        self.ledger_rpc = RpcClient(socket_name(data_dir, "ledger"),
-                                    wake=lambda: self.ledger.serve.remote())
+        self.ledger_rpc = ledger_channel(data_dir, self.ledger)
         self.rpc = RpcServer(socket_name(data_dir, f"till-{till_id}"), self._rpc)
 
     async def serve(self) -> str:
@@ -510,7 +515,7 @@ class _JournalFn:
 
     def __init__(self, data_dir: str) -> None:
         self.ledger = ray.get_actor("ledger", namespace=NAMESPACE)
-        self.rpc = RpcClient(socket_name(data_dir, "ledger"), wake=lambda: self.ledger.serve.remote())
+        self.rpc = ledger_channel(data_dir, self.ledger)
 
     async def __call__(self, body: Any) -> Any:
         import uuid
@@ -626,8 +631,7 @@ class Handles:
         self.till_rpcs: dict[str, RpcClient | GatewayTill] = {}
         self.known_tills_path = self.data_dir / "tills.json"
         self.in_gateway = config.till_placement == "gateway"
-        self.ledger_rpc = RpcClient(socket_name(str(self.data_dir), "ledger"),
-                                    wake=lambda: self.ledger.serve.remote())
+        self.ledger_rpc = ledger_channel(str(self.data_dir), self.ledger)
         self._catalogue: CatalogueIndex | None = None  # shared by the tills hosted here
         self._catalogue_checked = 0.0
         self._catalogue_lock: asyncio.Lock | None = None
