@@ -103,8 +103,7 @@ class StoreProcess:
         sid = self.proc.pid
         end = time.time() + 20
         while time.time() < end:
-            left = [sid] if _alive(sid) else []
-            left += session_members(sid)
+            left = session_members(sid)  # the server itself, Ray's daemons and its workers
             if not left:
                 break
             for pid in left:
@@ -116,26 +115,23 @@ class StoreProcess:
         self.proc = None
 
 
-def _alive(pgid: int) -> bool:
+def proc_stat(pid: int) -> list[str] | None:
+    """The fields of /proc/PID/stat after the command name (state, ppid, pgrp, session, …, utime
+    and stime at 11 and 12), or None if the process is gone or there is no /proc."""
     try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    return True
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
 
 
 def session_members(sid: int) -> list[int]:
-    """Live processes of session ``sid`` (Linux /proc; none found elsewhere)."""
+    """Live processes of session ``sid`` (Linux /proc; none found elsewhere); zombies, which need
+    no kill, are left out."""
     out = []
     for entry in os.listdir("/proc") if os.path.isdir("/proc") else ():
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        # fields after the name: state, ppid, pgrp, session, ...; zombies need no kill
-        if int(fields[3]) == sid and fields[0] != "Z":
-            out.append(int(entry))
+        if entry.isdigit():
+            fields = proc_stat(int(entry))
+            if fields is not None and int(fields[3]) == sid and fields[0] != "Z":
+                out.append(int(entry))
     return out

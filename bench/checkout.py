@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from actors.process import StoreProcess, session_members
+from actors.process import StoreProcess, proc_stat, session_members
 from actors.server import run_loop
 
 
@@ -134,9 +134,10 @@ def cpu_by_process(sid: int) -> dict[str, float]:
     tick = os.sysconf("SC_CLK_TCK")
     out: dict[str, float] = {}
     for pid in session_members(sid):
+        fields = proc_stat(pid)
+        if fields is None:  # gone meanwhile
+            continue
         try:
-            with open(f"/proc/{pid}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
             with open(f"/proc/{pid}/cmdline", "rb") as f:
                 cmd = f.read().split(b"\0")[0].decode(errors="replace")
         except OSError:
