@@ -18,7 +18,7 @@ from domain.errors import InvalidInput
 from domain.events import CatalogueUpdated
 from domain.store import StoreConfig
 
-__all__ = ["Catalogue", "atomic_write"]
+__all__ = ["Catalogue"]
 
 
 class Catalogue:

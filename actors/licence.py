@@ -39,7 +39,7 @@ from domain.licence import (
 )
 from domain.ports import Clock
 
-__all__ = ["LicenceKeeper", "CheckTransport", "HttpTransport", "FakeTransport", "atomic_write"]
+__all__ = ["LicenceKeeper", "CheckTransport", "HttpTransport", "FakeTransport"]
 
 log = logging.getLogger(__name__)
 

@@ -712,7 +712,7 @@ class Handles:
         known = self.known_tills()
         if till_id not in known:  # started again with the store, before the first sale
             import orjson
-            from actors.catalogue import atomic_write
+            from actors.files import atomic_write
             atomic_write(self.known_tills_path, orjson.dumps(sorted(known + [till_id])))
 
     async def catalogue_index(self) -> CatalogueIndex:

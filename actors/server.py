@@ -16,7 +16,7 @@ from typing import Any, Coroutine, TypeVar
 import orjson
 from aiohttp import web
 
-from actors.catalogue import atomic_write
+from actors.files import atomic_write
 from domain.store import StoreConfig
 
 __all__ = ["load_config", "serve", "run_loop", "StoreServer"]

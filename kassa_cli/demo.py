@@ -91,7 +91,7 @@ async def link_demo_store(data: Path, hq: Path, cloud_url: str) -> None:
     """Register the demo store with the demo HQ (upload secret) and install a signed licence."""
     import orjson
 
-    from actors.catalogue import atomic_write
+    from actors.files import atomic_write
     from actors.licence import LicenceKeeper
     from actors.server import load_config
     from cloud.licence import LicenceAuthority

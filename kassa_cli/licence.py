@@ -121,7 +121,7 @@ def _install(args: argparse.Namespace) -> int:
                   file=sys.stderr)
             return 1
         if not public_key_path(args.data).exists():
-            from actors.licence import atomic_write
+            from actors.files import atomic_write
             atomic_write(public_key_path(args.data), (given + "\n").encode())
         key = given
     if not key:

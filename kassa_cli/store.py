@@ -108,7 +108,7 @@ def _rebuild_analytics(args: argparse.Namespace) -> int:
 def _link(args: argparse.Namespace) -> int:
     import orjson
 
-    from actors.catalogue import atomic_write
+    from actors.files import atomic_write
     from actors.server import load_config
 
     cfg = load_config(args.data)
