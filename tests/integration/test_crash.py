@@ -85,8 +85,8 @@ class TillClient(threading.Thread):
             else:
                 tenders = [{"kind": "cash", "amount": total + 5_000}]
             res = self.send("pay", {"tenders": tenders})
-            if res is None and self.refused[-1]["body"]["error"]["code"] == \
-                    "wallet.insufficient_funds":
+            if res is None and not self.stop_ev.is_set() and \
+                    self.refused[-1]["body"]["error"]["code"] == "wallet.insufficient_funds":
                 # the wallets run dry in a long burst: that refusal is right, the customer pays cash
                 self.refused.pop()
                 res = self.send("pay", {"tenders": [{"kind": "cash", "amount": total + 5_000}]})
