@@ -19,7 +19,7 @@ from aiohttp import web
 from actors.files import atomic_write
 from domain.store import StoreConfig
 
-__all__ = ["load_config", "serve", "run_loop", "StoreServer"]
+__all__ = ["load_config", "update_store_json", "serve", "run_loop", "StoreServer"]
 T = TypeVar("T")
 
 log = logging.getLogger(__name__)
@@ -39,6 +39,20 @@ def load_config(data_dir: Path, **overrides) -> StoreConfig:
     return cfg
 
 
+def update_store_json(data_dir: Path, **changes: Any) -> dict:
+    """Change some top-level settings of store.json (None removes one), keeping every other key
+    as it is — including those StoreConfig does not know (``auth``, ``tls``)."""
+    path = Path(data_dir) / "store.json"
+    doc = orjson.loads(path.read_bytes())
+    for k, v in changes.items():
+        if v is None:
+            doc.pop(k, None)
+        else:
+            doc[k] = v
+    atomic_write(path, orjson.dumps(doc, option=orjson.OPT_INDENT_2))
+    return doc
+
+
 class StoreServer:
     def __init__(self, data_dir: Path, host: str = "127.0.0.1", port: int = 8600) -> None:
         self.data_dir = Path(data_dir)
@@ -46,9 +60,17 @@ class StoreServer:
         self.config = load_config(self.data_dir)
         self.runner: web.AppRunner | None = None
         self.handles = None
+        self.scheme = "http"
+
+    @property
+    def url(self) -> str:
+        return f"{self.scheme}://{self.host}:{self.port}"
 
     async def start(self) -> None:
         from actors import remote
+        from actors.tls import server_context
+        tls = server_context(self.data_dir)  # TLS on: HTTPS only, never a listener in clear
+        self.scheme = "https" if tls else "http"
         remote.start_ray()
         self.handles = remote.create_actors(self.data_dir, self.config)
         await self.handles.ready()
@@ -56,13 +78,13 @@ class StoreServer:
         app = make_gateway(self.handles)
         self.runner = web.AppRunner(app, access_log=None)
         await self.runner.setup()
-        site = web.TCPSite(self.runner, self.host, self.port)
+        site = web.TCPSite(self.runner, self.host, self.port, ssl_context=tls)
         await site.start()
         addrs = [s.getsockname() for s in site._server.sockets]  # type: ignore[union-attr]
         self.port = addrs[0][1]
         (self.data_dir / "server.json").write_bytes(orjson.dumps(
-            {"pid": os.getpid(), "host": self.host, "port": self.port}))
-        log.warning("store %s serving on http://%s:%d", self.config.store_id, self.host, self.port)
+            {"pid": os.getpid(), "host": self.host, "port": self.port, "scheme": self.scheme}))
+        log.warning("store %s serving on %s", self.config.store_id, self.url)
 
     async def stop(self) -> None:
         if self.runner is not None:
@@ -78,8 +100,7 @@ async def _run(server: StoreServer, ready_msg: bool = True) -> None:
         loop.add_signal_handler(sig, stop.set)
     await server.start()
     if ready_msg:
-        print(f"kassa store {server.config.store_id} ready on http://{server.host}:{server.port}",
-              flush=True)
+        print(f"kassa store {server.config.store_id} ready on {server.url}", flush=True)
     await stop.wait()
     await server.stop()
 

@@ -28,6 +28,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     ln.add_argument("--secret", required=True,
                     help="the store's upload secret (printed by `kassa cloud store add`)")
     ln.set_defaults(func=_link)
+    _register_tls(ssub)
     try:
         from kassa_cli.licence import register_store
     except ModuleNotFoundError:
@@ -52,9 +53,14 @@ def _status(args: argparse.Namespace) -> int:
         except FileNotFoundError:
             print(f"no running store found in {args.data} (start it: kassa store serve)")
             return 2
-        url = f"http://{info['host']}:{info['port']}"
+        host = "127.0.0.1" if info["host"] in ("0.0.0.0", "::", "") else info["host"]
+        url = f"{info.get('scheme', 'http')}://{host}:{info['port']}"
+    ctx = None
+    if url.startswith("https:"):  # the store's own CA, from its data folder
+        from actors.tls import client_context
+        ctx = client_context(args.data)
     try:
-        with urllib.request.urlopen(url + "/v1/health", timeout=10) as r:
+        with urllib.request.urlopen(url + "/v1/health", timeout=10, context=ctx) as r:
             h = json.loads(r.read())
     except OSError as exc:
         print(f"store at {url} does not answer: {exc}")
@@ -62,6 +68,10 @@ def _status(args: argparse.Namespace) -> int:
     up = h.get("upload", {})
     lic = h.get("licence", {})
     print(f"store {h['store']} ({h.get('name', '')}) at {url}")
+    if ctx is not None:
+        from actors.tls import describe
+        t = describe(args.data)
+        print(f"  TLS              CA {t['ca_fingerprint']}, certificate until {t['until'][:10]}")
     print(f"  journal seq      {h['seq']}   orders {h['orders']}   open baskets {h['open_baskets']}")
     if up.get("configured"):
         age = up.get("oldest_unsent_age_s")
@@ -106,10 +116,8 @@ def _rebuild_analytics(args: argparse.Namespace) -> int:
 
 
 def _link(args: argparse.Namespace) -> int:
-    import orjson
-
     from actors.files import atomic_write
-    from actors.server import load_config
+    from actors.server import load_config, update_store_json
 
     cfg = load_config(args.data)
     try:
@@ -117,9 +125,71 @@ def _link(args: argparse.Namespace) -> int:
     except ValueError:
         print("the secret is the hex string printed by `kassa cloud store add`")
         return 2
-    doc = cfg.to_dict()
-    doc["cloud_url"] = args.cloud.rstrip("/")
-    atomic_write(args.data / "store.json", orjson.dumps(doc, option=orjson.OPT_INDENT_2))
+    doc = update_store_json(args.data, cloud_url=args.cloud.rstrip("/"))  # keeps auth, tls
     atomic_write(args.data / "cloud_secret", args.secret.encode())
     print(f"store {cfg.store_id} now uploads to {doc['cloud_url']} (restart the server)")
+    return 0
+
+
+def _register_tls(ssub: argparse._SubParsersAction) -> None:
+    t = ssub.add_parser("tls", help="HTTPS on the shop LAN: the store's own CA, pinned by tills")
+    tsub = t.add_subparsers(dest="tls_cmd", metavar="ACTION", required=True)
+    en = tsub.add_parser("enable", help="make the store's CA (once) and a server certificate; "
+                                        "the next start serves HTTPS only")
+    en.add_argument("--data", type=Path, default=Path("kassa-data"))
+    en.add_argument("--name", action="append", default=None, metavar="HOST",
+                    help="a name tills use for the store PC (repeat; default: this PC's name)")
+    en.add_argument("--ip", action="append", default=[], metavar="ADDR",
+                    help="an address tills use for the store PC, e.g. 192.168.1.10 (repeat)")
+    en.add_argument("--new-ca", action="store_true",
+                    help="replace the CA too: every till must pair again")
+    en.set_defaults(func=_tls_enable)
+    dis = tsub.add_parser("disable", help="serve plain HTTP from the next start (keeps the CA)")
+    dis.add_argument("--data", type=Path, default=Path("kassa-data"))
+    dis.set_defaults(func=_tls_disable)
+    fp = tsub.add_parser("fingerprint", help="the CA fingerprint a till shows when it pairs")
+    fp.add_argument("--data", type=Path, default=Path("kassa-data"))
+    fp.set_defaults(func=_tls_fingerprint)
+
+
+def _tls_enable(args: argparse.Namespace) -> int:
+    from actors import tls
+    try:
+        info = tls.enable(args.data, args.name, args.ip, new_ca=args.new_ca)
+    except ValueError as exc:
+        print(f"cannot make the certificate: {exc}")
+        return 2
+    print("TLS enabled: the store serves HTTPS only from its next start (restart it).")
+    print(f"  certificate for  {', '.join(info['names'])} (until {info['until'][:10]})")
+    print(f"  CA fingerprint   {info['ca_fingerprint']}")
+    if info["new_ca"]:
+        print("  a new CA: each till pairs at its next connection and shows this fingerprint;"
+              " compare them. Tills paired with an older CA must forget it"
+              " (kassa till --forget-store-key).")
+    else:
+        print("  same CA as before: paired tills stay paired.")
+    return 0
+
+
+def _tls_disable(args: argparse.Namespace) -> int:
+    from actors import tls
+    if tls.disable(args.data):
+        print("TLS disabled: the store serves plain HTTP from its next start (restart it). "
+              "Paired tills refuse plain HTTP until told to forget the store's key "
+              "(kassa till --forget-store-key).")
+    else:
+        print("TLS was not enabled.")
+    return 0
+
+
+def _tls_fingerprint(args: argparse.Namespace) -> int:
+    from actors import tls
+    if not tls.TlsFiles.of(args.data).ca_cert.exists():
+        print(f"no CA in {args.data} (kassa store tls enable)")
+        return 2
+    info = tls.describe(args.data)
+    print(info["ca_fingerprint"])
+    print(f"  TLS {'on' if info['enabled'] else 'off'}; CA {info['ca_file']} until "
+          f"{info['ca_until'][:10]}; server certificate for {', '.join(info.get('names', []))}"
+          f" until {info.get('until', '?')[:10]}")
     return 0

@@ -11,23 +11,33 @@ polls a queue with ``after()``; nothing on the Tk thread ever waits on the netwo
 go through one ordered lane and, when the store is unreachable, are retried with the SAME command id
 until the store answers (the store answers a repeated id with its first answer). Reads (``read``) run on
 a second lane and are not retried.
+
+``StorePin`` is the till's trust in an https:// store: at the first connection it records the store
+CA's certificate and SHA-256 fingerprint (trust on first use; the till shows the fingerprint for the
+person to compare with ``kassa store tls fingerprint`` on the store PC) and from then on accepts only
+a server whose certificate chain leads to that CA (``tls.untrusted`` otherwise, before a PIN or
+token is sent), and refuses plain http:// (``tls.required``). Nothing ever falls back to HTTP.
 """
 
 from __future__ import annotations
 
+import hashlib
 import http.client
 import json
 import logging
+import os
 import queue
 import socket
+import ssl
 import threading
 import time
 import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import quote, urlencode, urlsplit
 
-__all__ = ["ApiError", "Offline", "Session", "StoreClient", "Worker", "new_id"]
+__all__ = ["ApiError", "Offline", "Session", "StoreClient", "StorePin", "Worker", "new_id"]
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +63,111 @@ class Offline(ApiError):
         super().__init__("net.offline", message, status)
 
 
+def ca_fingerprint(der: bytes) -> str:
+    """SHA-256 of a certificate (DER) as ``AB:CD:…``, as ``kassa store tls fingerprint`` prints."""
+    return ":".join(f"{b:02X}" for b in hashlib.sha256(der).digest())
+
+
+def _peer_chain(sock: ssl.SSLSocket) -> list[bytes]:
+    """The certificates the server sent (DER), leaf first, before any verification."""
+    chain = getattr(sock, "get_unverified_chain", None)  # Python 3.13+
+    if chain is not None:
+        return [bytes(c) for c in chain() or ()]
+    obj = sock._sslobj  # 3.10–3.12 have the same call, not yet public
+    return [c.public_bytes(ssl._ssl.ENCODING_DER)  # type: ignore[attr-defined]
+            for c in obj.get_unverified_chain() or ()]  # type: ignore[union-attr]
+
+
+class StorePin:
+    """The store CA this till trusts, kept in the till's folder (``path``; None: this run only)."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path
+        self.ca_pem = ""
+        self.fingerprint = ""
+        self.paired_now = False  # paired during this run: show the fingerprint to compare
+        self._lock = threading.Lock()
+        if path is not None and path.exists():
+            try:
+                doc = json.loads(path.read_text())
+                ca_pem, fp = str(doc["ca_pem"]), str(doc["ca_sha256"])
+                ok = ca_fingerprint(ssl.PEM_cert_to_DER_cert(ca_pem)) == fp
+            except (OSError, ValueError, KeyError, TypeError):
+                ok, ca_pem, fp = False, "", ""
+            # a damaged pin refuses the store rather than pairing again with whoever answers
+            self.ca_pem, self.fingerprint = (ca_pem, fp) if ok else ("", "damaged")
+
+    @property
+    def pinned(self) -> bool:
+        return bool(self.fingerprint)
+
+    def context(self, host: str, port: int, timeout: float) -> ssl.SSLContext:
+        """A TLS context that trusts only the pinned CA, pairing first if nothing is pinned."""
+        with self._lock:
+            if not self.pinned:
+                self.set(self._first_contact(host, port, timeout))
+                self.paired_now = True
+                log.warning("paired with the store at %s:%d, CA fingerprint %s", host, port,
+                            self.fingerprint)
+            if not self.ca_pem:
+                raise ApiError("tls.untrusted", f"this till's saved store key ({self.path}) is "
+                               "damaged: forget it and pair again", 0)
+        return self._trusting(self.ca_pem)
+
+    def set(self, ca_pem: str) -> None:
+        """Pin ``ca_pem`` (also for pairing from a CA file copied off the store PC)."""
+        self.ca_pem = ca_pem
+        self.fingerprint = ca_fingerprint(ssl.PEM_cert_to_DER_cert(ca_pem))
+        if self.path is not None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+            tmp.write_text(json.dumps({"ca_sha256": self.fingerprint, "ca_pem": ca_pem,
+                                       "paired_at": time.strftime("%Y-%m-%dT%H:%M:%SZ",
+                                                                  time.gmtime())}, indent=1))
+            os.replace(tmp, self.path)
+
+    def forget(self) -> None:
+        self.ca_pem = self.fingerprint = ""
+        if self.path is not None:
+            self.path.unlink(missing_ok=True)
+
+    @staticmethod
+    def _trusting(ca_pem: str) -> ssl.SSLContext:
+        # the pinned CA signs only this store's certificates, so it (not a name the store PC may
+        # lose with a new address) is what is checked
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+        ctx.check_hostname = False
+        ctx.load_verify_locations(cadata=ca_pem)
+        return ctx
+
+    def _first_contact(self, host: str, port: int, timeout: float) -> str:
+        """The CA certificate the store sends at the end of its chain; its signature on the
+        server's certificate is checked by a second handshake that trusts only it."""
+        bare = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        bare.check_hostname, bare.verify_mode = False, ssl.CERT_NONE
+        try:
+            with socket.create_connection((host, port), timeout) as raw, \
+                    bare.wrap_socket(raw) as s:
+                chain = _peer_chain(s)
+            if len(chain) < 2:
+                raise ApiError("tls.no_ca", "the store sent no CA certificate to pair with")
+            ca_pem = ssl.DER_cert_to_PEM_cert(chain[-1])
+            with socket.create_connection((host, port), timeout) as raw, \
+                    self._trusting(ca_pem).wrap_socket(raw):
+                pass
+        except ssl.SSLCertVerificationError as exc:
+            raise ApiError("tls.untrusted", f"the store's chain does not hold together: "
+                           f"{exc.verify_message}") from None
+        except (ssl.SSLEOFError, ssl.SSLZeroReturnError) as exc:
+            raise Offline(str(exc)) from None
+        except ssl.SSLError as exc:
+            raise ApiError("tls.failed", f"no TLS from the store: {exc.reason}") from None
+        except OSError as exc:
+            raise Offline(str(exc)) from None
+        return ca_pem
+
+
 @dataclass
 class Session:
     staff: str
@@ -67,11 +182,13 @@ class Session:
 
 
 class StoreClient:
-    def __init__(self, base_url: str, till: str, timeout: float = 5.0) -> None:
+    def __init__(self, base_url: str, till: str, timeout: float = 5.0,
+                 pin_file: str | Path | None = None) -> None:
         u = urlsplit(base_url if "://" in base_url else f"http://{base_url}")
         self.base_url = f"{u.scheme}://{u.netloc}"
-        self.host, self.port = u.hostname or "127.0.0.1", u.port or 80
         self.https = u.scheme == "https"
+        self.host, self.port = u.hostname or "127.0.0.1", u.port or (443 if self.https else 80)
+        self.pin = StorePin(Path(pin_file) if pin_file is not None else None)
         self.till = till
         self.timeout = timeout
         self.session: Session | None = None
@@ -92,8 +209,15 @@ class StoreClient:
     def _conn(self) -> http.client.HTTPConnection:
         c = getattr(self._local, "conn", None)
         if c is None:
-            cls = http.client.HTTPSConnection if self.https else http.client.HTTPConnection
-            c = cls(self.host, self.port, timeout=self.timeout)
+            if self.https:
+                c = http.client.HTTPSConnection(
+                    self.host, self.port, timeout=self.timeout,
+                    context=self.pin.context(self.host, self.port, self.timeout))
+            elif self.pin.pinned:
+                raise ApiError("tls.required", "this till is paired with its store over TLS: "
+                               "the store's address must start with https://")
+            else:
+                c = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
             self._local.conn = c
         return c
 
@@ -123,11 +247,19 @@ class StoreClient:
                 if resp.getheader("Connection", "").lower() == "close":
                     self._drop()
                 break
-            except (http.client.RemoteDisconnected, BrokenPipeError,
-                    ConnectionResetError) as exc:
+            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError,
+                    ssl.SSLEOFError, ssl.SSLZeroReturnError) as exc:
                 self._drop()
                 if attempt:
                     raise Offline(str(exc)) from None
+            except ssl.SSLCertVerificationError as exc:  # never retried, never over HTTP
+                self._drop()
+                raise ApiError("tls.untrusted", "the store's certificate is not from the CA "
+                               f"this till paired with ({exc.verify_message})",
+                               details={"pinned": self.pin.fingerprint}) from None
+            except ssl.SSLError as exc:
+                self._drop()
+                raise ApiError("tls.failed", f"no TLS from the store: {exc.reason}") from None
             except (OSError, socket.timeout, http.client.HTTPException) as exc:
                 self._drop()
                 raise Offline(str(exc)) from None
