@@ -20,9 +20,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def _get(url: str) -> int:
+def _get(url: str, context=None) -> int:
     try:
-        with urllib.request.urlopen(url, timeout=5) as r:
+        with urllib.request.urlopen(url, timeout=5, context=context) as r:
             return r.status
     except urllib.error.HTTPError as exc:
         return exc.code
@@ -36,8 +36,14 @@ class StoreProcess:
         self.demo, self.products = demo, products
         self.proc: subprocess.Popen | None = None
         self.url = f"http://127.0.0.1:{self.port}"
+        self.ca_file: Path | None = None  # the store's CA when it serves HTTPS (TLS on)
 
     def start(self, timeout: float = 120.0) -> "StoreProcess":
+        from actors import tls
+        tls_on = tls.files(self.data) is not None
+        self.ca_file = tls.TlsFiles.of(self.data).ca_cert if tls_on else None
+        self.url = f"{'https' if tls_on else 'http'}://127.0.0.1:{self.port}"
+        ctx = tls.client_context(self.data) if tls_on else None
         env = dict(os.environ, RAY_ENABLE_UV_RUN_RUNTIME_ENV="0", PYTHONUNBUFFERED="1")
         if self.demo:
             cmd = [sys.executable, "-m", "kassa_cli.main", "demo", "--no-till", "--data",
@@ -58,7 +64,7 @@ class StoreProcess:
             try:
                 # any answer means the selling path is up (the gateway starts after it); health
                 # itself would wait up to 3 s for the uploader and licence actors to start
-                if _get(self.url + "/v1/config") == 200 and (not self.demo or self._seeded()):
+                if _get(self.url + "/v1/config", ctx) == 200 and (not self.demo or self._seeded()):
                     return self
             except OSError:
                 pass

@@ -4,7 +4,10 @@ Prints scan p50/p99 (ms, as a till sees them over HTTP), orders committed per se
 same run, this machine's raw SQLite commit rate (WAL, synchronous=FULL, one row per transaction) as
 the baseline; then where the CPU went, per order and per kind of process. Ends with one JSON line.
 
-    uv run python bench/checkout.py --tills 8 --seconds 20
+    uv run python bench/checkout.py --tills 8 --seconds 20 [--tls]
+
+Plain HTTP by default; ``--tls`` turns the store's TLS on first (its own CA) and drives it over
+HTTPS.
 """
 
 from __future__ import annotations
@@ -80,16 +83,18 @@ class TillConnection:
     cores to the server being measured. Responses must carry Content-Length (the gateway's do).
     """
 
-    def __init__(self, url: str, headers: dict) -> None:
+    def __init__(self, url: str, headers: dict, ssl_ctx=None) -> None:
         u = urlsplit(url)
         self.host, self.port = u.hostname or "127.0.0.1", u.port or 80
+        self.ssl = ssl_ctx
         self.head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
 
     async def post(self, path: str, body: dict) -> tuple[int, dict]:
         if self.writer is None:
-            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port,
+                                                                     ssl=self.ssl)
         raw = json.dumps(body).encode()
         self.writer.write(f"POST {path} HTTP/1.1\r\nHost: {self.host}\r\n{self.head}"
                           f"Content-Type: application/json\r\nContent-Length: {len(raw)}\r\n\r\n"
@@ -153,13 +158,14 @@ def cpu_by_process(sid: int) -> dict[str, float]:
 
 
 async def drive(url: str, tills: int, seconds: float, warmup: float,
-                cpu: Callable[[], dict[str, float]] | None = None) -> dict:
-    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as s:
+                cpu: Callable[[], dict[str, float]] | None = None, ssl_ctx=None) -> dict:
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(
+            limit=0, ssl=ssl_ctx if ssl_ctx is not None else True)) as s:
         auth = await open_tills(s, url, tills)
         async with s.get(f"{url}/v1/products", params={"q": "885", "limit": 200},
                          headers=auth["manager"]) as r:
             codes = [p["barcodes"][0] for p in await r.json() if p["barcodes"]]
-    conns = [TillConnection(url, auth[f"B{i}"]) for i in range(tills)]
+    conns = [TillConnection(url, auth[f"B{i}"], ssl_ctx) for i in range(tills)]
     try:
         # warm up: every till actor created and its catalogue loaded
         w_scans: list[float] = []
@@ -195,17 +201,23 @@ def main() -> int:
     ap.add_argument("--tills", type=int, default=8)
     ap.add_argument("--seconds", type=float, default=20.0)
     ap.add_argument("--warmup", type=float, default=5.0)
+    ap.add_argument("--tls", action="store_true", help="HTTPS with the store's own CA")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         base = sqlite_baseline(Path(tmp) / "baseline.sqlite")
+        ssl_ctx = None
+        if args.tls:
+            from actors import tls
+            tls.enable(Path(tmp) / "store", ["localhost"], [])
+            ssl_ctx = tls.client_context(Path(tmp) / "store")
         store = StoreProcess(Path(tmp) / "store").start()
         try:
             sid = store.proc.pid if store.proc else 0
             res = run_loop(drive(store.url, args.tills, args.seconds, args.warmup,
-                                 lambda: cpu_by_process(sid)))
+                                 lambda: cpu_by_process(sid), ssl_ctx))
         finally:
             store.stop()
-    res.update({"sqlite_commits_per_s": round(base, 1), "tills": args.tills})
+    res.update({"sqlite_commits_per_s": round(base, 1), "tills": args.tills, "tls": args.tls})
     print(f"{'figure':<28}{'kassa':>12}{'target':>12}")
     print(f"{'scan p50 (ms)':<28}{res['scan_p50_ms']:>12}{'':>12}")
     print(f"{'scan p99 (ms)':<28}{res['scan_p99_ms']:>12}{'<= 20':>12}")

@@ -93,7 +93,7 @@ async def link_demo_store(data: Path, hq: Path, cloud_url: str) -> None:
 
     from actors.files import atomic_write
     from actors.licence import LicenceKeeper
-    from actors.server import load_config
+    from actors.server import load_config, update_store_json
     from cloud.licence import LicenceAuthority
     from cloud.registry import Registry
     from domain.ports import SystemClock
@@ -101,9 +101,7 @@ async def link_demo_store(data: Path, hq: Path, cloud_url: str) -> None:
 
     cfg = load_config(data)
     if cfg.cloud_url != cloud_url:  # the demo cloud's port may change from run to run
-        doc = cfg.to_dict()
-        doc["cloud_url"] = cloud_url
-        atomic_write(data / "store.json", orjson.dumps(doc, option=orjson.OPT_INDENT_2))
+        update_store_json(data, cloud_url=cloud_url)  # keeps auth and tls
     secret_path = data / "cloud_secret"
     reg = Registry(hq)
     try:
@@ -142,7 +140,7 @@ def _demo(args: argparse.Namespace) -> int:
         server = StoreServer(args.data, "127.0.0.1", args.port)
         await server.start()
         info = await seed(server.handles, args.products)
-        url = f"http://127.0.0.1:{server.port}"
+        url = server.url  # https:// when TLS is on (kassa store tls enable)
         print(f"kassa demo shop {server.config.store_id}: {info['products']} products, "
               f"{info['members']} members, serving on {url}", flush=True)
         if args.exit_after_setup:

@@ -21,7 +21,8 @@ from kiosk.client import ApiError, Session, StoreClient, Worker, new_id, session
 from kiosk.i18n import N_, T, _, shown
 from kiosk.staff import COUNTERS, ROLE_COUNTERS, ROLE_NAMES, can, demo_sign_in
 
-__all__ = ["TillApp", "error_text"]
+__all__ = ["TillApp", "error_text", "STORE_PIN_FILE"]
+STORE_PIN_FILE = "store-tls.json"  # in the till's folder: the store CA pinned at first pairing
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +79,12 @@ ERRORS = {
     "money.bad_amount": N_("That amount is not valid."),
     "money.too_precise": N_("That amount has too many decimals."),
     "input.bad_field": N_("Some input is not valid."),
+    "tls.untrusted": N_("This is not the store this till was paired with. Do not sign in; "
+                        "call the manager."),
+    "tls.required": N_("This till is paired with its store over a secure connection: "
+                       "its address must start with https://."),
+    "tls.failed": N_("The store did not answer over a secure connection."),
+    "tls.no_ca": N_("The store did not send a key to pair with."),
 }
 
 
@@ -99,11 +106,11 @@ class TillApp(ttk.Window):
         super().__init__(title="kassa", themename=themename, size=size)
         self.device_lang = i18n.current()
         self.till = till
-        self.client = StoreClient(server, till)
-        self.worker = Worker(on_net=self._net_changed)
-        self.printer_settings = dict(printer or {"kind": "dummy"})
         self.data_dir = Path(data_dir or Path.home() / ".kassa" / f"till-{till}")
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.client = StoreClient(server, till, pin_file=self.data_dir / STORE_PIN_FILE)
+        self.worker = Worker(on_net=self._net_changed)
+        self.printer_settings = dict(printer or {"kind": "dummy"})
         self.allow_demo_staff = demo_staff
         self.store: dict[str, Any] = {}
         self.session: Session | None = None
@@ -182,10 +189,16 @@ class TillApp(ttk.Window):
     def _load_store(self) -> None:
         def ok(cfg: dict) -> None:
             self.store = cfg
+            if self.client.pin.paired_now:  # trust on first use: the person compares it
+                self.notify(_("Paired with the store. Its key must read the same as "
+                              "'kassa store tls fingerprint' on the store PC: {fp}").format(
+                    fp=self.client.pin.fingerprint), error=False)
             self._start_printer()
             self._flush_feedback()
 
         def err(exc: Exception) -> None:
+            if getattr(exc, "code", "").startswith("tls."):
+                self.fail(exc)  # a store that is not the paired one: say so, keep trying
             self.after(1000, self._load_store)
 
         self.worker.read(self.client.config, ok, err, "config")
@@ -260,7 +273,9 @@ class TillApp(ttk.Window):
     def _net_changed(self, online: bool, detail: str) -> None:
         self.online = online
         if online:
-            self.net_label.configure(text=T("Store: online"), bootstyle="success")
+            self.net_label.configure(text=T("Store: online, secure connection") if
+                                     self.client.https else T("Store: online"),
+                                     bootstyle="success")
         else:
             self.net_label.configure(
                 text=T("Store unreachable: retrying, the basket is kept"), bootstyle="danger")

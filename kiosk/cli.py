@@ -22,6 +22,12 @@ def register(sub: argparse._SubParsersAction) -> None:
                         '\'{"kind": "network", "host": "192.168.1.50", "port": 9100}\'')
     p.add_argument("--data", type=Path, default=None,
                    help="the till's own folder (print queue, problem reports waiting to be sent)")
+    p.add_argument("--forget-store-key", action="store_true",
+                   help="forget the store CA this till pinned (after `kassa store tls enable "
+                        "--new-ca` or `tls disable`); the next https:// connection pairs again")
+    p.add_argument("--store-ca", type=Path, default=None, metavar="PEM",
+                   help="pin this CA file (DATA/tls/ca.pem copied off the store PC) instead of "
+                        "trusting the first connection")
     p.add_argument("--no-demo-staff", action="store_true",
                    help="never fall back to the demo staff list on a store without sign-in")
     p.set_defaults(func=_till)
@@ -36,8 +42,14 @@ def _till(args: argparse.Namespace) -> int:
     except ValueError:
         print("--printer must be JSON", file=sys.stderr)
         return 2
-    from kiosk.app import TillApp
+    from kiosk.app import STORE_PIN_FILE, TillApp
+    from kiosk.client import StorePin
 
+    pin = StorePin((args.data or Path.home() / ".kassa" / f"till-{args.till}") / STORE_PIN_FILE)
+    if args.forget_store_key:
+        pin.forget()
+    if args.store_ca is not None:
+        pin.set(args.store_ca.read_text())
     app = TillApp(args.server, args.till, lang=args.lang, printer=printer,
                   data_dir=args.data, demo_staff=not args.no_demo_staff)
     app.mainloop()

@@ -12,11 +12,11 @@ go through one ordered lane and, when the store is unreachable, are retried with
 until the store answers (the store answers a repeated id with its first answer). Reads (``read``) run on
 a second lane and are not retried.
 
-``StorePin`` is the till's trust in an https:// store: at the first connection it records the store
-CA's certificate and SHA-256 fingerprint (trust on first use; the till shows the fingerprint for the
-person to compare with ``kassa store tls fingerprint`` on the store PC) and from then on accepts only
-a server whose certificate chain leads to that CA (``tls.untrusted`` otherwise, before a PIN or
-token is sent), and refuses plain http:// (``tls.required``). Nothing ever falls back to HTTP.
+``StorePin`` is the till's trust in an https:// store: at the first connection it records the
+store CA's certificate and SHA-256 fingerprint (trust on first use; the till shows the fingerprint
+for the person to compare with ``kassa store tls fingerprint`` on the store PC) and from then on
+accepts only a server whose certificate chain leads to that CA (``tls.untrusted`` otherwise, before
+a PIN or token is sent), and refuses plain http:// (``tls.required``). Nothing ever falls back to HTTP.
 """
 
 from __future__ import annotations
@@ -64,7 +64,8 @@ class Offline(ApiError):
 
 
 def ca_fingerprint(der: bytes) -> str:
-    """SHA-256 of a certificate (DER) as ``AB:CD:…``, as ``kassa store tls fingerprint`` prints."""
+    """SHA-256 of a certificate (DER) as ``AB:CD:…``, as ``kassa store tls fingerprint``
+    prints."""
     return ":".join(f"{b:02X}" for b in hashlib.sha256(der).digest())
 
 

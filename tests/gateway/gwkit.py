@@ -20,9 +20,11 @@ def new_id() -> str:
 class Api:
     """A signed-in (or not) client of the gateway, bound to one till."""
 
-    def __init__(self, url: str, till: str = "", token: str = "") -> None:
+    def __init__(self, url: str, till: str = "", token: str = "",
+                 verify: str | bool = True) -> None:
         self.url, self.till, self.token = url, till, token
         self.s = requests.Session()
+        self.s.verify = verify  # a store with TLS on: its CA file (StoreProcess.ca_file)
         self.me: dict = {}
 
     def headers(self) -> dict:
@@ -55,8 +57,9 @@ class Api:
                          {"id": cid or new_id(), "op": op, "args": args or {}, **extra})
 
 
-def sign_in(url: str, staff: str, till: str, pin: str | None = None) -> Api:
-    api = Api(url, till)
+def sign_in(url: str, staff: str, till: str, pin: str | None = None,
+            verify: str | bool = True) -> Api:
+    api = Api(url, till, verify=verify)
     r = api.post("/v1/sessions", {"id": new_id(), "staff": staff, "pin": pin or DEMO[staff],
                                   "till": till})
     assert r.status_code == 200, r.text
