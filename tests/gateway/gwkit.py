@@ -23,8 +23,8 @@ class Api:
     def __init__(self, url: str, till: str = "", token: str = "",
                  verify: str | bool = True) -> None:
         self.url, self.till, self.token = url, till, token
+        self.verify = verify  # a store with TLS on: its CA file (StoreProcess.ca_file)
         self.s = requests.Session()
-        self.s.verify = verify  # a store with TLS on: its CA file (StoreProcess.ca_file)
         self.me: dict = {}
 
     def headers(self) -> dict:
@@ -32,7 +32,7 @@ class Api:
 
     def call(self, method: str, path: str, body: Any = None, raw: bytes | None = None,
              **query: Any) -> requests.Response:
-        kw: dict[str, Any] = {"headers": self.headers(), "timeout": 60,
+        kw: dict[str, Any] = {"headers": self.headers(), "timeout": 60, "verify": self.verify,
                               "params": {k: v for k, v in query.items() if v is not None}}
         if raw is not None:
             kw["data"] = raw
