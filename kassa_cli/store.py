@@ -57,7 +57,10 @@ def _status(args: argparse.Namespace) -> int:
         url = f"{info.get('scheme', 'http')}://{host}:{info['port']}"
     ctx = None
     if url.startswith("https:"):  # the store's own CA, from its data folder
-        from actors.tls import client_context
+        from actors.tls import TlsFiles, client_context
+        if not TlsFiles.of(args.data).ca_cert.exists():
+            print(f"{url} is HTTPS but {args.data} holds no store CA (kassa store tls enable)")
+            return 2
         ctx = client_context(args.data)
     try:
         with urllib.request.urlopen(url + "/v1/health", timeout=10, context=ctx) as r:
