@@ -120,6 +120,6 @@ def _link(args: argparse.Namespace) -> int:
     doc = cfg.to_dict()
     doc["cloud_url"] = args.cloud.rstrip("/")
     atomic_write(args.data / "store.json", orjson.dumps(doc, option=orjson.OPT_INDENT_2))
-    atomic_write(args.data / "cloud_secret", args.secret.encode())
+    atomic_write(args.data / "cloud_secret", args.secret.encode(), mode=0o600)  # owner only
     print(f"store {cfg.store_id} now uploads to {doc['cloud_url']} (restart the server)")
     return 0

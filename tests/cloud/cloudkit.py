@@ -18,7 +18,7 @@ from actors.ledger import Ledger, Request
 from actors.till import Till, Who
 from actors.uploader import FileState, HttpTransport, Uploader
 from analytics.flatten import flatten
-from cloud.app import INGESTOR, WAREHOUSE, make_app
+from cloud.app import AUTH, INGESTOR, WAREHOUSE, make_app
 from cloud.registry import Registry
 from domain.catalogue import CatalogueIndex, Product, ean_check_digit
 from domain.commands import RefundOrder
@@ -136,6 +136,7 @@ class Cloud:
         self.runner: web.AppRunner | None = None
         self.port = 0
         self.app: web.Application | None = None
+        self.token = ""  # HQ's API token (created in ``data`` at the first start)
 
     @staticmethod
     def register(data: Path, store: str = STORE, zone: str = ZONE) -> str:
@@ -147,6 +148,7 @@ class Cloud:
 
     async def start(self) -> "Cloud":
         self.app = make_app(self.data, clock=self.clock, **self.kw)
+        self.token = self.app[AUTH].token
         self.runner = web.AppRunner(self.app, access_log=None)
         await self.runner.setup()
         site = web.TCPSite(self.runner, "127.0.0.1", self.port)
@@ -163,6 +165,11 @@ class Cloud:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def hq(self) -> dict[str, str]:
+        """Headers for HQ's read endpoints."""
+        return {"Authorization": f"Bearer {self.token}"}
 
     @property
     def ingestor(self):
