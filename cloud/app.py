@@ -60,7 +60,8 @@ async def _permission(request: web.Request, handler: Any) -> web.StreamResponse:
         return web.Response(
             status=401, body=orjson.dumps({"ok": False, "code": "auth.hq_token",
                                            "message": "HQ credentials required"}),
-            content_type="application/json", headers={"WWW-Authenticate": 'Bearer realm="kassa-hq"'})
+            content_type="application/json",
+            headers={"WWW-Authenticate": 'Bearer realm="kassa-hq"'})
     return await handler(request)
 
 

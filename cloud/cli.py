@@ -76,8 +76,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _private(func):
     def run(args: argparse.Namespace) -> int:
-        os.umask(0o077)
-        return func(args)
+        old = os.umask(0o077)
+        try:
+            return func(args)
+        finally:
+            os.umask(old)
     return run
 
 

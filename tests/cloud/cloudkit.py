@@ -105,6 +105,17 @@ class Shop:
         self.ledger.journal.close()
 
 
+def shop_events(folder: Path, seed: int = 3, orders: int = 12) -> tuple[list, ManualClock]:
+    """A member and ``orders`` sales recorded by a shop in ``folder``: its events and its clock."""
+    clock = ManualClock()
+    shop = Shop(folder, clock, seed=seed)
+    shop.member("M1", 50_000)
+    shop.trade(orders)
+    envs = shop.ledger.read(0, 10_000)
+    shop.close()
+    return envs, clock
+
+
 class LedgerSource:
     """The uploader's source over the ledger (what the lead's Ray wrapper forwards to)."""
 

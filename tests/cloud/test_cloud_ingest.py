@@ -17,6 +17,7 @@ from actors.uploader import FakeTransport, FileState, MemoryState, Uploader, anc
 from cloud.protocol import H_SIG, compress, decode_batch, encode_batch, signed_headers
 from cloud.registry import Registry
 from cloudkit import (STORE, Cloud, LedgerSource, Shop, assert_warehouse_matches, make_uploader)
+from cloudkit import shop_events as recorded_events
 from domain.events import Envelope
 from domain.ports import ManualClock
 
@@ -25,13 +26,7 @@ pytestmark = pytest.mark.timeout(120)
 
 @pytest.fixture(scope="module")
 def shop_events(tmp_path_factory) -> tuple[list[Envelope], ManualClock]:
-    clock = ManualClock()
-    shop = Shop(tmp_path_factory.mktemp("shop"), clock, seed=3)
-    shop.member("M1", 50_000)
-    shop.trade(12)
-    envs = shop.ledger.read(0, 10_000)
-    shop.close()
-    return envs, clock
+    return recorded_events(tmp_path_factory.mktemp("shop"))
 
 
 def _req(secret: str, envs, clock, store=STORE, body_store=None, ts_shift=0, nonce=None):
