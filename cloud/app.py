@@ -1,12 +1,13 @@
 """The cloud's HTTP app (aiohttp). It only answers; it never opens a connection to a store.
 
-    POST /v1/ingest                 a store's signed batch (see ``cloud.protocol``)
-    GET  /v1/stores                 registered stores: seq held, last upload
-    GET  /v1/alerts[?store=S001]    conflicts and broken chains HQ must look at
-    GET  /v1/revenue[?store=&from=YYYY-MM-DD&to=YYYY-MM-DD]   revenue per store and day (warehouse)
-    GET  /v1/members/{id}/balance   a member's wallet balance as of the last upload
-    GET  /v1/stats                  ingest counters (events/s while busy)
-    GET  /v1/health
+    POST /v1/ingest                 store: a store's signed batch (see ``cloud.protocol``)
+    POST /v1/licence/check          store: a licence HQ signed (``cloud.licence``)
+    GET  /v1/stores                 hq: registered stores: seq held, last upload
+    GET  /v1/alerts[?store=S001]    hq: conflicts and broken chains HQ must look at
+    GET  /v1/revenue[?store=&from=YYYY-MM-DD&to=YYYY-MM-DD]   hq: revenue per store and day
+    GET  /v1/members/{id}/balance   hq: a member's wallet balance as of the last upload
+    GET  /v1/stats                  hq: ingest counters (events/s while busy)
+    GET  /v1/health                 public
 
 Each route has a permission (``cloud.hqauth.PERMISSIONS``): health is public, ingest and the licence
 check prove the store in the request, every other route needs ``Authorization: Bearer <HQ token>``

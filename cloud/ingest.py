@@ -13,7 +13,9 @@ Rules for a batch ``first..last``:
   duplicates. A different event under an existing seq is refused (``ingest.conflict``) with an alert.
 * events above ``held`` must chain from the held head: the hash recomputed here must match the one the
   store sent. The valid prefix is kept; at the first break the rest is refused
-  (``ingest.chain_broken``) with an alert.
+  (``ingest.chain_broken``) with an alert. A repeat whose sent hash differs from its own is a break too.
+* every event must carry its hash (``ingest.missing_hash`` otherwise, before anything is looked at);
+  a request's nonce is remembered per store, so a replay is refused however it is re-encoded.
 
 The answer always carries ``ack``: the highest contiguous seq held after the batch.
 """

@@ -74,6 +74,7 @@ class Registry:
         self._cache: dict[str, StoreEntry] = {}
         self._seen: dict[tuple[str, str], int] = {}
         self._seen_loaded = False
+        self._prune_at = 4096
 
     def close(self) -> None:
         self.con.close()
@@ -140,9 +141,10 @@ class Registry:
             self._seen[key] = expires
             self.con.execute("INSERT OR REPLACE INTO nonces(store, nonce, expires) VALUES (?,?,?)",
                              (store, nonce, expires))
-            if len(self._seen) > 4096:
+            if len(self._seen) > self._prune_at:  # amortised: many stores keep many live nonces
                 self._seen = {k: e for k, e in self._seen.items() if e > now_us}
                 self.con.execute("DELETE FROM nonces WHERE expires <= ?", (now_us,))
+                self._prune_at = max(4096, 2 * len(self._seen))
             return True
 
     # ------------------------------------------------------------ alerts
