@@ -14,7 +14,7 @@ Rules for a batch ``first..last``:
 * events above ``held`` must chain from the held head: the hash recomputed here must match the one the
   store sent. The valid prefix is kept; at the first break the rest is refused
   (``ingest.chain_broken``) with an alert. A repeat whose sent hash differs from its own is a break too.
-* every event must carry its hash (``ingest.missing_hash`` otherwise, before anything is looked at);
+* every event must carry its hash (the whole batch is refused with ``ingest.missing_hash`` otherwise);
   a request's nonce is remembered per store, so a replay is refused however it is re-encoded.
 
 The answer always carries ``ack``: the highest contiguous seq held after the batch.
@@ -31,9 +31,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
+from cloud.hqauth import private_dir, private_file
 from cloud.protocol import (BATCH_TYPE, H_ENC, H_NONCE, H_SIG, H_STORE, H_TS, MAX_BODY, WINDOW_S, Batch,
                             ProtocolError, decode_batch, decode_json, decompress, verify_signature)
-from cloud.hqauth import private_dir, private_file
 from cloud.registry import Registry, valid_store_id
 from domain.events import GENESIS, chain_hash
 
