@@ -158,9 +158,11 @@ async def start_cloud(data: Path, port: int) -> subprocess.Popen:
     raise RuntimeError("the cloud did not start")
 
 
-async def cloud_stats(port: int) -> dict:
+async def cloud_stats(port: int, data: Path) -> dict:
+    from cloud.hqauth import read_token  # the token the cloud created in its folder at start
+    hq = {"Authorization": f"Bearer {read_token(data)}"}
     async with aiohttp.ClientSession() as s:
-        async with s.get(f"http://127.0.0.1:{port}/v1/stats") as r:
+        async with s.get(f"http://127.0.0.1:{port}/v1/stats", headers=hq) as r:
             return (await r.json())["ingest"]
 
 
@@ -251,12 +253,12 @@ async def main_async(args: argparse.Namespace) -> dict:
               f"{b_bytes / b_orders:.0f} bytes/order", flush=True)
 
         # --- the real uploader
-        st0 = await cloud_stats(port)
+        st0 = await cloud_stats(port, data)
         cpu0 = cpu_seconds(proc.pid)
         up0 = proxy.bytes_up
         dt, up = await drain(journal, proxy.url, s1, args.batch, args.level)
         cpu1 = cpu_seconds(proc.pid)
-        st1 = await cloud_stats(port)
+        st1 = await cloud_stats(port, data)
         wire = proxy.bytes_up - up0
         assert up.acked == events, (up.acked, events)
         accepted = st1["events_accepted"] - st0["events_accepted"]

@@ -1,24 +1,25 @@
 """The cloud's HTTP app (aiohttp). It only answers; it never opens a connection to a store.
 
-    POST /v1/ingest                 a store's signed batch (see ``cloud.protocol``)
-    GET  /v1/stores                 registered stores: seq held, last upload
-    GET  /v1/alerts[?store=S001]    conflicts and broken chains HQ must look at
-    GET  /v1/revenue[?store=&from=YYYY-MM-DD&to=YYYY-MM-DD]   revenue per store and day (warehouse)
-    GET  /v1/members/{id}/balance   a member's wallet balance as of the last upload
-    GET  /v1/stats                  ingest counters (events/s while busy)
-    GET  /v1/health
+    POST /v1/ingest                 store: a store's signed batch (see ``cloud.protocol``)
+    POST /v1/licence/check          store: a licence HQ signed (``cloud.licence``)
+    GET  /v1/stores                 hq: registered stores: seq held, last upload
+    GET  /v1/alerts[?store=S001]    hq: conflicts and broken chains HQ must look at
+    GET  /v1/revenue[?store=&from=YYYY-MM-DD&to=YYYY-MM-DD]   hq: revenue per store and day
+    GET  /v1/members/{id}/balance   hq: a member's wallet balance as of the last upload
+    GET  /v1/stats                  hq: ingest counters (events/s while busy)
+    GET  /v1/health                 public
 
-HQ read endpoints require ``Authorization: Bearer <token>`` when an HQ token is configured
-(``make_app(hq_token=...)`` or ``KASSA_CLOUD_HQ_TOKEN``). ``cloud.licence.setup(app, data_dir)`` is
-called when that module exists.
+Each route has a permission (``cloud.hqauth.PERMISSIONS``): health is public, ingest and the licence
+check prove the store in the request, every other route needs ``Authorization: Bearer <HQ token>``
+(the token in ``<data>/hq_token``, created at the first start, or ``make_app(hq_token=...)`` /
+``KASSA_CLOUD_HQ_TOKEN``). Open reads only with ``insecure_open_reads=True``.
+``cloud.licence.setup(app, data_dir)`` is called when that module exists.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hmac
 import logging
-import os
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
@@ -27,13 +28,14 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from cloud.hqauth import HQ, HqAuth, permission, private_dir, resolve, tighten
 from cloud.ingest import Ingestor
 from cloud.protocol import H_ENC, H_NONCE, H_SIG, H_STORE, H_TS, MAX_BODY, WINDOW_S
 from cloud.registry import Registry
 from cloud.warehouse import Warehouse
 from domain.ports import SystemClock
 
-__all__ = ["make_app", "INGESTOR", "REGISTRY", "WAREHOUSE"]
+__all__ = ["make_app", "INGESTOR", "REGISTRY", "WAREHOUSE", "AUTH"]
 
 log = logging.getLogger(__name__)
 
@@ -42,22 +44,26 @@ REGISTRY = web.AppKey("registry", Registry)
 WAREHOUSE = web.AppKey("warehouse", Warehouse)
 EXECUTOR = web.AppKey("executor", ThreadPoolExecutor)
 CLOCK = web.AppKey("clock", object)
-TOKEN = web.AppKey("hq_token", str)
+AUTH = web.AppKey("hq_auth", HqAuth)
 
 
 def _json(data: Any, status: int = 200) -> web.Response:
     return web.Response(body=orjson.dumps(data), status=status, content_type="application/json")
 
 
-def _check_hq(request: web.Request) -> None:
-    token = request.app[TOKEN]
-    if not token:
-        return
-    got = request.headers.get("Authorization", "")
-    if not hmac.compare_digest(got.encode(), f"Bearer {token}".encode()):
-        raise web.HTTPUnauthorized(text=orjson.dumps({"ok": False, "code": "auth.hq_token",
-                                                      "message": "HQ token required"}).decode(),
-                                   content_type="application/json")
+@web.middleware
+async def _permission(request: web.Request, handler: Any) -> web.StreamResponse:
+    """HQ routes (every route not listed public or store-proven) need the HQ token."""
+    route = request.match_info.route
+    if request.match_info.http_exception is None and route.resource is not None \
+            and permission(route.resource.canonical) == HQ \
+            and not request.app[AUTH].allows(request.headers.get("Authorization", "")):
+        return web.Response(
+            status=401, body=orjson.dumps({"ok": False, "code": "auth.hq_token",
+                                           "message": "HQ credentials required"}),
+            content_type="application/json",
+            headers={"WWW-Authenticate": 'Bearer realm="kassa-hq"'})
+    return await handler(request)
 
 
 async def _run(request: web.Request, fn: Any, *args: Any) -> Any:
@@ -77,13 +83,11 @@ async def health(request: web.Request) -> web.Response:
 
 
 async def stats(request: web.Request) -> web.Response:
-    _check_hq(request)
     return _json({"ingest": request.app[INGESTOR].stats.to_dict(),
                   "warehouse": request.app[WAREHOUSE].stats()})
 
 
 async def stores(request: web.Request) -> web.Response:
-    _check_hq(request)
     ing = request.app[INGESTOR]
     out = []
     for s in request.app[REGISTRY].stores():
@@ -93,12 +97,10 @@ async def stores(request: web.Request) -> web.Response:
 
 
 async def alerts(request: web.Request) -> web.Response:
-    _check_hq(request)
     return _json({"alerts": request.app[REGISTRY].alerts(request.query.get("store") or None)})
 
 
 async def revenue(request: web.Request) -> web.Response:
-    _check_hq(request)
     q = request.query
     for key in ("from", "to"):
         if q.get(key):
@@ -115,7 +117,6 @@ async def revenue(request: web.Request) -> web.Response:
 
 
 async def member_balance(request: web.Request) -> web.Response:
-    _check_hq(request)
     wh = request.app[WAREHOUSE]
     await wh.flush()
     res = await _run(request, wh.member_balance, request.match_info["member"])
@@ -124,11 +125,16 @@ async def member_balance(request: web.Request) -> web.Response:
 
 def make_app(data_dir: Path | str, clock: Any = None, *, window_s: int = WINDOW_S,
              export_delay_s: float = 1.0, hq_token: str | None = None,
-             workers: int = 4) -> web.Application:
-    data = Path(data_dir)
-    data.mkdir(parents=True, exist_ok=True)
+             insecure_open_reads: bool = False, workers: int = 4) -> web.Application:
+    """The cloud app on ``data_dir``. Raises ``cloud.hqauth.OpenReadsRefused`` if HQ reads would be
+    open (an empty token) without ``insecure_open_reads``."""
+    data = private_dir(Path(data_dir))
+    tighten(data)
+    auth = resolve(data, hq_token, insecure_open_reads)
+    log.log(logging.WARNING if auth.mode == "open" else logging.INFO, "cloud auth: %s",
+            auth.describe())
     clock = clock or SystemClock()
-    app = web.Application(client_max_size=MAX_BODY)
+    app = web.Application(client_max_size=MAX_BODY, middlewares=[_permission])
     registry = Registry(data)
     warehouse = Warehouse(data, registry, clock, delay_s=export_delay_s)
     ingestor = Ingestor(data, registry, clock, window_s=window_s, on_accept=warehouse.mark_dirty)
@@ -138,7 +144,7 @@ def make_app(data_dir: Path | str, clock: Any = None, *, window_s: int = WINDOW_
     app[WAREHOUSE] = warehouse
     app[EXECUTOR] = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="cloud")
     app[CLOCK] = clock
-    app[TOKEN] = hq_token if hq_token is not None else os.environ.get("KASSA_CLOUD_HQ_TOKEN", "")
+    app[AUTH] = auth
     app.router.add_post("/v1/ingest", ingest)
     app.router.add_get("/v1/health", health)
     app.router.add_get("/v1/stats", stats)

@@ -1,6 +1,7 @@
 """``kassa cloud ...``: run HQ's cloud, register stores, compact the warehouse.
 
-    kassa cloud serve --data DIR [--host 127.0.0.1] [--port 8700]
+    kassa cloud serve --data DIR [--host 127.0.0.1] [--port 8700] [--insecure-open-reads]
+    kassa cloud token --data DIR [--rotate]    HQ's API token for the read endpoints (Bearer)
     kassa cloud store add --data DIR --id S001 [--zone Asia/Bangkok] [--name ...]   prints the secret
     kassa cloud store list --data DIR
     kassa cloud store rotate --data DIR --id S001                                   prints a new secret
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from pathlib import Path
 
 __all__ = ["register"]
@@ -28,7 +30,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--port", type=int, default=8700)
     s.add_argument("--export-delay", type=float, default=1.0,
                    help="seconds to wait after an upload before writing Parquet")
+    s.add_argument("--insecure-open-reads", action="store_true",
+                   help="a lab only: revenue, member balances and the store list without a token")
     s.set_defaults(func=_serve)
+
+    t = csub.add_parser("token", help="show (or --rotate) HQ's API token for the read endpoints")
+    t.add_argument("--data", required=True, type=Path)
+    t.add_argument("--rotate", action="store_true",
+                   help="issue a new token (restart the cloud; the old one stops working)")
+    t.set_defaults(func=_token)
 
     st = csub.add_parser("store", help="the registry of stores and their signing secrets")
     ssub = st.add_subparsers(dest="store_cmd", metavar="ACTION")
@@ -60,15 +70,50 @@ def register(sub: argparse._SubParsersAction) -> None:
     al.add_argument("--data", required=True, type=Path)
     al.set_defaults(func=_alerts)
     p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
+    for cmd in (s, t, a, ls, r, e, c, al):  # every file they create is HQ's alone
+        cmd.set_defaults(func=_private(cmd.get_default("func")))
+
+
+def _private(func):
+    def run(args: argparse.Namespace) -> int:
+        old = os.umask(0o077)
+        try:
+            return func(args)
+        finally:
+            os.umask(old)
+    return run
 
 
 def _serve(args: argparse.Namespace) -> int:
     from aiohttp import web
 
-    from cloud.app import make_app
-    app = make_app(args.data, export_delay_s=args.export_delay)
+    from cloud.app import AUTH, make_app
+    from cloud.hqauth import OpenReadsRefused
+    try:
+        app = make_app(args.data, export_delay_s=args.export_delay,
+                       insecure_open_reads=args.insecure_open_reads)
+    except OpenReadsRefused as exc:
+        print(f"error: {exc}", flush=True)
+        return 2
+    auth = app[AUTH]
     print(f"kassa cloud on http://{args.host}:{args.port} (data: {args.data})", flush=True)
+    print(f"auth: {auth.mode}: {auth.describe()}", flush=True)
+    if auth.created:
+        print(f"HQ API token (created now; `kassa cloud token --data {args.data}` shows it again):",
+              flush=True)
+        print(auth.token, flush=True)
     web.run_app(app, host=args.host, port=args.port, print=None, access_log=None)
+    return 0
+
+
+def _token(args: argparse.Namespace) -> int:
+    from cloud.hqauth import ensure_token
+    token, created = ensure_token(args.data, rotate=args.rotate)
+    if args.rotate:
+        print("a new HQ API token; restart the cloud for it to take effect:")
+    elif created:
+        print("no HQ API token yet; created one:")
+    print(token)
     return 0
 
 

@@ -13,7 +13,9 @@ Rules for a batch ``first..last``:
   duplicates. A different event under an existing seq is refused (``ingest.conflict``) with an alert.
 * events above ``held`` must chain from the held head: the hash recomputed here must match the one the
   store sent. The valid prefix is kept; at the first break the rest is refused
-  (``ingest.chain_broken``) with an alert.
+  (``ingest.chain_broken``) with an alert. A repeat whose sent hash differs from its own is a break too.
+* every event must carry its hash (the whole batch is refused with ``ingest.missing_hash`` otherwise);
+  a request's nonce is remembered per store, so a replay is refused however it is re-encoded.
 
 The answer always carries ``ack``: the highest contiguous seq held after the batch.
 """
@@ -21,6 +23,7 @@ The answer always carries ``ack``: the highest contiguous seq held after the bat
 from __future__ import annotations
 
 import logging
+import re
 import sqlite3
 import threading
 import time
@@ -28,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
+from cloud.hqauth import private_dir, private_file
 from cloud.protocol import (BATCH_TYPE, H_ENC, H_NONCE, H_SIG, H_STORE, H_TS, MAX_BODY, WINDOW_S, Batch,
                             ProtocolError, decode_batch, decode_json, decompress, verify_signature)
 from cloud.registry import Registry, valid_store_id
@@ -61,6 +65,7 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 COLS = "seq, id, ts, kind, v, staff, till, ip, agg, body, hash"
+_NONCE = re.compile(r"[0-9A-Za-z_-]{16,64}")
 
 
 @dataclass(slots=True)
@@ -82,7 +87,8 @@ class EventLog:
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(self.path.parent)
+        private_file(self.path)  # a copy of a store's journal: personal data
         self.con = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False)
         self.con.execute("PRAGMA journal_mode=WAL")
         self.con.execute("PRAGMA synchronous=FULL")
@@ -117,31 +123,34 @@ class EventLog:
         if first > self.held + 1:
             return "gap", {"expected": self.held + 1, "got": first}
         dup = 0
+        prev = self.head
         if first <= self.held:  # the part the cloud already holds: exact repeats only
             upto = min(batch.last_seq, self.held)
             stored = self.hashes(first - 1, upto)
             prev = GENESIS if first == 1 else stored[first - 1]
-            for r in rows[:upto - first + 1]:
+            for r, p in zip(rows[:upto - first + 1], batch.prefixes):
                 h = chain_hash(prev, *r)
                 if h != stored[r[0]]:
                     return "conflict", {"seq": r[0]}
+                if not p or h[:len(p)] != p:  # the same event, but the store claims another hash
+                    return "chain_broken", {"seq": r[0], "accepted": 0, "duplicates": dup}
                 prev = h
                 dup += 1
-        prev, new, broken = self.head, [], None
-        rest = rows[dup:]
-        prefixes = batch.prefixes[dup:]
-        for r, p in zip(rest, prefixes):
+        # every new event: its hash recomputed from its content and the previous hash must be the
+        # one the store sent; the batch's last hash is checked in full
+        new, broken = [], None
+        for r, p in zip(rows[dup:], batch.prefixes[dup:]):
             h = chain_hash(prev, *r)
-            if p and h[:len(p)] != p:
+            if not p or h[:len(p)] != p:
                 broken = r[0]
                 break
             new.append((*r, h))
             prev = h
-        if broken is None and new and batch.last and new[-1][0] == batch.last_seq \
-                and prev != batch.last:
-            broken = new[-1][0]
-            new.pop()
-            prev = new[-1][10] if new else self.head
+        if broken is None and prev != batch.last:
+            broken = batch.last_seq
+            if new:
+                new.pop()
+                prev = new[-1][10] if new else self.head
         if new:
             self.con.execute("BEGIN IMMEDIATE")
             try:
@@ -226,8 +235,10 @@ class Ingestor:
         ts = headers.get(H_TS, "")
         sig = headers.get(H_SIG, "")
         nonce = headers.get(H_NONCE, "")
-        if not store or not ts or not sig or not nonce or len(nonce) > 64:
+        if not store or not ts or not sig or not nonce:
             return _refuse(401, "auth.missing", "the request is not signed")
+        if _NONCE.fullmatch(nonce) is None:
+            return _refuse(401, "auth.bad_nonce", "the nonce is 16 to 64 letters, digits, - or _")
         entry = self.registry.store(store) if valid_store_id(store) else None
         if entry is None or not entry.active:
             return _refuse(401, "auth.unknown_store", "this store is not registered")
@@ -243,8 +254,8 @@ class Ingestor:
         if abs(skew) > self.window_s:
             return _refuse(401, "auth.stale", "the request was signed outside the time window",
                            skew_s=round(skew, 3), window_s=self.window_s)
-        if not self.registry.remember_signature(sig, now_us, self.window_s):
-            return _refuse(409, "auth.replay", "this exact request was already received")
+        if not self.registry.remember_nonce(store, nonce, now_us, self.window_s):
+            return _refuse(409, "auth.replay", "this request (its nonce) was already received")
         t0 = time.perf_counter()
         try:
             raw = decompress(body) if headers.get(H_ENC, "") == "zstd" else body

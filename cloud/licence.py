@@ -2,7 +2,8 @@
 
 Files, all in ``<data>/licence/`` (the HQ data folder, shared by ``kassa admin`` and the cloud):
 
-    hq_ed25519.key     HQ's Ed25519 private key (hex, mode 0600): signs licences and check results
+    hq_ed25519.key     HQ's Ed25519 private key (hex, mode 0600; the folder is 0700): signs licences
+                       and check results
     hq_ed25519.pub     its public key (hex): give it to every store (``kassa store licence install
                        --key``)
     revoked.json       the revocation list: {licence_id: {"at": us, "reason": text}}
@@ -27,6 +28,7 @@ from typing import Any
 
 from aiohttp import web
 
+from cloud.hqauth import PRIVATE_FILE, private_dir
 from domain.errors import InvalidInput, KassaError, NotFound, Unavailable
 from domain.licence import (
     CheckResult, Licence, key_id, new_private_key, private_key_from, private_key_text,
@@ -42,8 +44,8 @@ CHECK_PATH = "/v1/licence/check"
 AUTHORITY_KEY: web.AppKey["LicenceAuthority"] = web.AppKey("kassa_licence_authority")
 
 
-def _atomic_write(path: Path, data: bytes, mode: int = 0o644) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+def _atomic_write(path: Path, data: bytes, mode: int = PRIVATE_FILE) -> None:
+    private_dir(path.parent)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     with os.fdopen(fd, "wb") as fh:
@@ -86,9 +88,8 @@ class LicenceAuthority:
             if self.key_path.exists():
                 return False
             key = new_private_key()
-            self.dir.mkdir(parents=True, exist_ok=True)
-            _atomic_write(self.key_path, (private_key_text(key) + "\n").encode(), 0o600)
-            _atomic_write(self.public_path, (public_key_text(key) + "\n").encode())
+            _atomic_write(self.key_path, (private_key_text(key) + "\n").encode())
+            _atomic_write(self.public_path, (public_key_text(key) + "\n").encode(), 0o644)
             self._key = key
             log.warning("created HQ licence key %s in %s", key_id(key), self.dir)
             return True

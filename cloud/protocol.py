@@ -31,7 +31,8 @@ baseline: ``{"store": "S001", "events": [Envelope.to_wire(), ...]}``.
 The answer is JSON: ``{"ok": true, "ack": <highest contiguous seq held>, "accepted": k,
 "duplicates": d}`` (200), or ``{"ok": false, "code": "...", "message": "...", "ack": ...}`` with 400
 (malformed), 401 (unknown store, bad signature, clock outside the window), 403 (body names another
-store), 409 (``auth.replay``, ``ingest.gap``, ``ingest.conflict``, ``ingest.chain_broken``).
+store), 409 (``auth.replay``, ``ingest.gap``, ``ingest.conflict``, ``ingest.chain_broken``). A batch whose
+events lack their hashes is refused whole (400 ``ingest.missing_hash``).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import re
 from dataclasses import dataclass
 from typing import Any, Sequence
 
@@ -85,8 +87,17 @@ def sign(secret: bytes, store: str, ts: int | str, nonce: str, body: bytes) -> s
     return hmac.new(secret, _msg(store, ts, nonce, body), hashlib.sha256).hexdigest()
 
 
+_HEX_SIG = re.compile(r"[0-9a-fA-F]{64}")
+
+
 def verify_signature(secret: bytes, store: str, ts: str, nonce: str, body: bytes, sig: str) -> bool:
-    return hmac.compare_digest(sign(secret, store, ts, nonce, body), sig.lower())
+    """The signature header is exactly 64 hex digits (either case; nothing else); the bytes are
+    compared in constant time. Replays are caught by the signed nonce, not by the signature's
+    spelling (``cloud.registry.Registry.remember_nonce``)."""
+    if _HEX_SIG.fullmatch(sig) is None:
+        return False
+    want = hmac.new(secret, _msg(store, ts, nonce, body), hashlib.sha256).digest()
+    return hmac.compare_digest(want, bytes.fromhex(sig))
 
 
 def signed_headers(secret: bytes, store: str, now_s: int, body: bytes,
@@ -142,8 +153,8 @@ def encode_batch(store: str, envs: Sequence[Envelope], hash_bytes: int = 8) -> b
 class Batch:
     store: str
     rows: list[tuple]  # (seq, id, ts, kind, v, staff, till, ip, agg, body) in seq order
-    prefixes: list[bytes]  # per event, the first ``hb`` bytes of its hash (empty: not given)
-    last: bytes  # full hash of the last event (b"" if not given)
+    prefixes: list[bytes]  # per event, the first ``hb`` bytes of its hash (always given)
+    last: bytes  # full hash of the last event
 
     @property
     def first(self) -> int:
@@ -156,6 +167,11 @@ class Batch:
 
 def _bad(msg: str) -> ProtocolError:
     return ProtocolError("ingest.bad_batch", msg)
+
+
+def _missing_hash() -> ProtocolError:
+    return ProtocolError("ingest.missing_hash",
+                         "every event must carry its chain hash (and the batch its last full hash)")
 
 
 def decode_batch(raw: bytes) -> Batch:
@@ -197,6 +213,8 @@ def decode_batch(raw: bytes) -> Batch:
         raise _bad(f"bad columns: {exc}") from None
     if pos != len(raw):
         raise _bad("trailing bytes after the bodies")
+    if len(last) != 32 or any(len(p) != hb for p in prefixes):
+        raise _missing_hash()
     for r in rows:
         if not (isinstance(r[1], str) and isinstance(r[2], int) and isinstance(r[3], str)
                 and isinstance(r[4], int) and all(isinstance(x, str) for x in r[5:9])):
@@ -220,7 +238,9 @@ def decode_json(raw: bytes) -> Batch:
         raise _bad(f"bad JSON batch: {exc}") from None
     if not rows:
         raise _bad("no events")
-    return Batch(store, rows, prefixes, prefixes[-1] if len(prefixes[-1]) == 32 else b"")
+    if any(len(p) != 32 for p in prefixes):
+        raise _missing_hash()
+    return Batch(store, rows, prefixes, prefixes[-1])
 
 
 def envelope_rows(envs: Sequence[Envelope]) -> list[dict[str, Any]]:

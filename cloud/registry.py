@@ -1,18 +1,20 @@
 """The cloud's own small database (``<data>/cloud.sqlite``): registered stores and their HMAC
-secrets, alerts HQ must see, and the signatures seen recently (replay refusal).
+secrets, alerts HQ must see, and the request nonces seen recently per store (replay refusal).
 
-The secrets are kept in clear because HMAC needs them to verify; the file is created mode 0600.
+The secrets are kept in clear because HMAC needs them to verify; the file is mode 0600 in a 0700
+folder.
 """
 
 from __future__ import annotations
 
-import os
 import secrets as _secrets
 import sqlite3
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from cloud.hqauth import private_dir, private_file
 
 __all__ = ["Registry", "StoreEntry", "valid_store_id"]
 
@@ -36,10 +38,13 @@ CREATE TABLE IF NOT EXISTS alerts (
     count   INTEGER NOT NULL DEFAULT 1,
     UNIQUE (store, code, seq)
 );
-CREATE TABLE IF NOT EXISTS seen (
-    sig     TEXT PRIMARY KEY,
-    expires INTEGER NOT NULL
+CREATE TABLE IF NOT EXISTS nonces (
+    store   TEXT NOT NULL,
+    nonce   TEXT NOT NULL,
+    expires INTEGER NOT NULL,
+    PRIMARY KEY (store, nonce)
 );
+DROP TABLE IF EXISTS seen;
 """
 
 
@@ -58,11 +63,8 @@ class StoreEntry:
 
 class Registry:
     def __init__(self, data_dir: Path | str) -> None:
-        self.dir = Path(data_dir)
-        self.dir.mkdir(parents=True, exist_ok=True)
-        path = self.dir / "cloud.sqlite"
-        if not path.exists():
-            path.touch(mode=0o600)
+        self.dir = private_dir(Path(data_dir))
+        path = private_file(self.dir / "cloud.sqlite")
         self.con = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
         self.con.execute("PRAGMA journal_mode=WAL")
         self.con.execute("PRAGMA synchronous=NORMAL")
@@ -70,8 +72,9 @@ class Registry:
         self.con.executescript(SCHEMA)
         self.lock = threading.Lock()
         self._cache: dict[str, StoreEntry] = {}
-        self._seen: dict[str, int] = {}
+        self._seen: dict[tuple[str, str], int] = {}
         self._seen_loaded = False
+        self._prune_at = 4096
 
     def close(self) -> None:
         self.con.close()
@@ -120,24 +123,28 @@ class Registry:
         return [StoreEntry(r[0], bytes.fromhex(r[1]), r[2], r[3], bool(r[4])) for r in rows]
 
     # ------------------------------------------------------------ replay
-    def remember_signature(self, sig: str, now_us: int, window_s: int) -> bool:
-        """True the first time a signature is seen within the window; False for a replay."""
+    def remember_nonce(self, store: str, nonce: str, now_us: int, window_s: int) -> bool:
+        """True the first time a store's request nonce is seen within the window; False for a
+        replay. The nonce is signed, so a replay cannot change it; the signature's spelling (case,
+        spaces) plays no part."""
+        key = (store, nonce)
         with self.lock:
             if not self._seen_loaded:
-                for s, exp in self.con.execute("SELECT sig, expires FROM seen WHERE expires > ?",
-                                               (now_us,)):
-                    self._seen[s] = exp
+                for s, n, exp in self.con.execute(
+                        "SELECT store, nonce, expires FROM nonces WHERE expires > ?", (now_us,)):
+                    self._seen[(s, n)] = exp
                 self._seen_loaded = True
-            exp = self._seen.get(sig)
+            exp = self._seen.get(key)
             if exp is not None and exp > now_us:
                 return False
             expires = now_us + 2 * window_s * 1_000_000
-            self._seen[sig] = expires
-            self.con.execute("INSERT OR REPLACE INTO seen(sig, expires) VALUES (?, ?)",
-                             (sig, expires))
-            if len(self._seen) > 4096:
-                self._seen = {s: e for s, e in self._seen.items() if e > now_us}
-                self.con.execute("DELETE FROM seen WHERE expires <= ?", (now_us,))
+            self._seen[key] = expires
+            self.con.execute("INSERT OR REPLACE INTO nonces(store, nonce, expires) VALUES (?,?,?)",
+                             (store, nonce, expires))
+            if len(self._seen) > self._prune_at:  # amortised: many stores keep many live nonces
+                self._seen = {k: e for k, e in self._seen.items() if e > now_us}
+                self.con.execute("DELETE FROM nonces WHERE expires <= ?", (now_us,))
+                self._prune_at = max(4096, 2 * len(self._seen))
             return True
 
     # ------------------------------------------------------------ alerts
@@ -158,10 +165,3 @@ class Registry:
             rows = self.con.execute(q + " ORDER BY id", args).fetchall()
         keys = ("id", "store", "code", "seq", "message", "first_us", "last_us", "count")
         return [dict(zip(keys, r)) for r in rows]
-
-
-def ensure_private(path: Path) -> None:
-    try:
-        os.chmod(path, 0o600)
-    except OSError:
-        pass

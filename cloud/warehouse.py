@@ -11,7 +11,7 @@ records ``exported`` in the store's event file — so a crash mid-export leaves 
 the files of a partition into one ``seq-<min>-<max>.parquet`` and then removes its inputs; a crash in
 between leaves inputs whose range lies inside the merged file's, which the next start removes.
 Exports and compactions take a lock file (``warehouse/.lock``) so the CLI and a running server can't
-interleave.
+interleave. Folders are 0700 and files 0600: the warehouse holds every sale and members' balances.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from typing import Any, Iterator
 import polars as pl
 
 from analytics.flatten import TABLES, flatten
+from cloud.hqauth import PRIVATE_FILE, private_dir
 from domain.events import Envelope
 
 __all__ = ["Warehouse", "FILE_RE"]
@@ -56,6 +57,7 @@ def _iso(us: int | None) -> str | None:
 def _write_parquet(df: pl.DataFrame, path: Path) -> None:
     tmp = path.with_name("." + path.name + ".tmp")
     df.write_parquet(tmp, compression="zstd", statistics=True)
+    os.chmod(tmp, PRIVATE_FILE)  # sales and members' wallet movements
     fd = os.open(tmp, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -79,8 +81,7 @@ class Warehouse:
     def __init__(self, data_dir: Path | str, registry: Any, clock: Any, delay_s: float = 1.0,
                  chunk: int = 200_000, auto_compact_files: int = 16) -> None:
         self.data = Path(data_dir)
-        self.root = self.data / "warehouse"
-        self.root.mkdir(parents=True, exist_ok=True)
+        self.root = private_dir(self.data / "warehouse")
         self.registry = registry
         self.clock = clock
         self.delay_s = delay_s
@@ -144,7 +145,7 @@ class Warehouse:
     @contextmanager
     def _locked(self) -> Iterator[None]:
         with self._lock:
-            fd = os.open(self.root / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+            fd = os.open(self.root / ".lock", os.O_RDWR | os.O_CREAT, PRIVATE_FILE)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX)
                 yield
@@ -221,7 +222,7 @@ class Warehouse:
                         continue
                     for (day,), part in df.group_by(["business_day"], maintain_order=True):
                         d = self.root / table / f"store={store}" / f"day={day.isoformat()}"
-                        d.mkdir(parents=True, exist_ok=True)
+                        private_dir(d)
                         _write_parquet(part, d / _fname(first, last))
                         self.files_written += 1
                         dirs.add(d)

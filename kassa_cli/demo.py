@@ -108,7 +108,7 @@ async def link_demo_store(data: Path, hq: Path, cloud_url: str) -> None:
         if reg.store(cfg.store_id) is None or not secret_path.exists():
             secret = (reg.rotate_secret(cfg.store_id) if reg.store(cfg.store_id)
                       else reg.add_store(cfg.store_id, cfg.zone, cfg.name))
-            atomic_write(secret_path, secret.encode())
+            atomic_write(secret_path, secret.encode(), mode=0o600)
     finally:
         reg.close()
     auth = LicenceAuthority(hq)
@@ -135,8 +135,8 @@ def _demo(args: argparse.Namespace) -> int:
             cloud, cloud_port = await start_demo_cloud(hq, args.cloud_port)
             args.data.mkdir(parents=True, exist_ok=True)
             await link_demo_store(args.data, hq, f"http://127.0.0.1:{cloud_port}")
-            print(f"kassa demo cloud (HQ) on http://127.0.0.1:{cloud_port}, data in {hq}",
-                  flush=True)
+            print(f"kassa demo cloud (HQ) on http://127.0.0.1:{cloud_port}, data in {hq}; "
+                  f"HQ reads need its token: kassa cloud token --data {hq}", flush=True)
         server = StoreServer(args.data, "127.0.0.1", args.port)
         await server.start()
         info = await seed(server.handles, args.products)

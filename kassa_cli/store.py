@@ -129,7 +129,7 @@ def _link(args: argparse.Namespace) -> int:
         print("the secret is the hex string printed by `kassa cloud store add`")
         return 2
     doc = update_store_json(args.data, cloud_url=args.cloud.rstrip("/"))  # keeps auth, tls
-    atomic_write(args.data / "cloud_secret", args.secret.encode())
+    atomic_write(args.data / "cloud_secret", args.secret.encode(), mode=0o600)  # owner only
     print(f"store {cfg.store_id} now uploads to {doc['cloud_url']} (restart the server)")
     return 0
 

@@ -18,7 +18,7 @@ from actors.ledger import Ledger, Request
 from actors.till import Till, Who
 from actors.uploader import FileState, HttpTransport, Uploader
 from analytics.flatten import flatten
-from cloud.app import INGESTOR, WAREHOUSE, make_app
+from cloud.app import AUTH, INGESTOR, WAREHOUSE, make_app
 from cloud.registry import Registry
 from domain.catalogue import CatalogueIndex, Product, ean_check_digit
 from domain.commands import RefundOrder
@@ -105,6 +105,17 @@ class Shop:
         self.ledger.journal.close()
 
 
+def shop_events(folder: Path, seed: int = 3, orders: int = 12) -> tuple[list, ManualClock]:
+    """A member and ``orders`` sales recorded by a shop in ``folder``: its events and its clock."""
+    clock = ManualClock()
+    shop = Shop(folder, clock, seed=seed)
+    shop.member("M1", 50_000)
+    shop.trade(orders)
+    envs = shop.ledger.read(0, 10_000)
+    shop.close()
+    return envs, clock
+
+
 class LedgerSource:
     """The uploader's source over the ledger (what the lead's Ray wrapper forwards to)."""
 
@@ -136,6 +147,7 @@ class Cloud:
         self.runner: web.AppRunner | None = None
         self.port = 0
         self.app: web.Application | None = None
+        self.token = ""  # HQ's API token (created in ``data`` at the first start)
 
     @staticmethod
     def register(data: Path, store: str = STORE, zone: str = ZONE) -> str:
@@ -147,6 +159,7 @@ class Cloud:
 
     async def start(self) -> "Cloud":
         self.app = make_app(self.data, clock=self.clock, **self.kw)
+        self.token = self.app[AUTH].token
         self.runner = web.AppRunner(self.app, access_log=None)
         await self.runner.setup()
         site = web.TCPSite(self.runner, "127.0.0.1", self.port)
@@ -163,6 +176,11 @@ class Cloud:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def hq(self) -> dict[str, str]:
+        """Headers for HQ's read endpoints."""
+        return {"Authorization": f"Bearer {self.token}"}
 
     @property
     def ingestor(self):

@@ -167,9 +167,9 @@ def test_thirty_day_outage_then_the_backlog_drains(tmp_path):
             st = await up2.status()
             assert st["backlog_events"] == 0 and st["last_success_us"] == clock.now_us()
             async with aiohttp.ClientSession() as s:
-                async with s.get(cloud.url + "/v1/revenue") as r:
+                async with s.get(cloud.url + "/v1/revenue", headers=cloud.hq) as r:
                     rev = (await r.json())["revenue"]
-                async with s.get(cloud.url + "/v1/members/M1/balance") as r:
+                async with s.get(cloud.url + "/v1/members/M1/balance", headers=cloud.hq) as r:
                     bal = await r.json()
             await up.transport.close()
             await up2.transport.close()

@@ -17,6 +17,7 @@ from actors.uploader import FakeTransport, FileState, MemoryState, Uploader, anc
 from cloud.protocol import H_SIG, compress, decode_batch, encode_batch, signed_headers
 from cloud.registry import Registry
 from cloudkit import (STORE, Cloud, LedgerSource, Shop, assert_warehouse_matches, make_uploader)
+from cloudkit import shop_events as recorded_events
 from domain.events import Envelope
 from domain.ports import ManualClock
 
@@ -25,13 +26,7 @@ pytestmark = pytest.mark.timeout(120)
 
 @pytest.fixture(scope="module")
 def shop_events(tmp_path_factory) -> tuple[list[Envelope], ManualClock]:
-    clock = ManualClock()
-    shop = Shop(tmp_path_factory.mktemp("shop"), clock, seed=3)
-    shop.member("M1", 50_000)
-    shop.trade(12)
-    envs = shop.ledger.read(0, 10_000)
-    shop.close()
-    return envs, clock
+    return recorded_events(tmp_path_factory.mktemp("shop"))
 
 
 def _req(secret: str, envs, clock, store=STORE, body_store=None, ts_shift=0, nonce=None):
@@ -96,7 +91,7 @@ def test_signature_replay_and_foreign_store(tmp_path, shop_events):
                 async with s.post(cloud.url + "/v1/ingest", data=ok_body) as r:
                     assert r.status == 401
                 # nothing of S001 went to S002
-                async with s.get(cloud.url + "/v1/stores") as r:
+                async with s.get(cloud.url + "/v1/stores", headers=cloud.hq) as r:
                     held = {x["id"]: x["held"] for x in (await r.json())["stores"]}
                 assert held == {"S001": 8, "S002": 0}
         finally:
@@ -134,7 +129,7 @@ def test_gap_conflict_and_broken_chain_raise_alerts(tmp_path, shop_events):
                 st, js = await _post(s, cloud.url,
                                      *_req(secret, [envs[12], envs[13], bad, envs[15]], clock))
                 assert (st, js["code"], js["ack"], js["seq"]) == (409, "ingest.chain_broken", 14, 15)
-                async with s.get(cloud.url + "/v1/alerts") as r:
+                async with s.get(cloud.url + "/v1/alerts", headers=cloud.hq) as r:
                     alerts = (await r.json())["alerts"]
                 codes = {(a["code"], a["seq"]) for a in alerts}
                 assert codes == {("ingest.conflict", 4), ("ingest.chain_broken", 15)}

@@ -168,7 +168,9 @@ def test_events_reach_the_cloud_and_revenue_matches(store):
         after = page[-1]["seq"]
     sales = sum(e["body"]["total"] for e in events if e["kind"] == "order.completed")
     refunds = sum(e["body"]["amount"] for e in events if e["kind"] == "order.refunded")
-    rev = requests.get(f"{cloud}/v1/revenue", params={"store": cfg["store_id"]}).json()["revenue"]
+    token = (store.data.with_name(store.data.name + "-hq") / "hq_token").read_text().strip()
+    rev = requests.get(f"{cloud}/v1/revenue", params={"store": cfg["store_id"]},
+                       headers={"Authorization": f"Bearer {token}"}).json()["revenue"]
     assert sum(r["sales"] for r in rev) == sales
     assert sum(r["refunded"] for r in rev) == refunds
 
