@@ -40,6 +40,7 @@ from domain.day import DayClosed, DayOpened, MAX_FLOAT, ZReportRecorded, busines
 from domain.errors import Conflict, Forbidden, InvalidInput, KassaError, NotFound, Unauthorized, \
     Unavailable
 from domain.events import MemberRegistered, WalletToppedUp
+from domain.money import check_amount, check_quantity
 from domain.staff import (ACTIONS, ROLES, ActionApproved, PermissionsChanged, SignedIn, SignedOut,
                           SignInFailed, StaffCreated, StaffLocked, StaffPinChanged, StaffUnlocked,
                           StaffUpdated, check_language, check_role, check_staff_id)
@@ -114,6 +115,14 @@ def need_int(data: dict, key: str, lo: int, hi: int) -> int:
         raise InvalidInput("input.bad_field", f"{key!r} must be a whole number {lo}–{hi}",
                            field=key)
     return value
+
+
+def need_amount(data: dict, key: str, lo: int, limit: int) -> int:
+    """A whole amount ≥ ``lo`` (``input.bad_field``) and ≤ ``limit`` (``amount.too_large``)."""
+    value = data.get(key)
+    if isinstance(value, bool) or not isinstance(value, int) or value < lo:
+        raise InvalidInput("input.bad_field", f"{key!r} must be a whole number ≥ {lo}", field=key)
+    return check_amount(value, limit, key)
 
 
 def query_int(request: web.Request, key: str, default: int, lo: int, hi: int) -> int:
@@ -553,7 +562,7 @@ class Gateway:
         if len(member) > 64:
             raise InvalidInput("input.bad_field", "a member id is at most 64 characters")
         cid = command_id(data)
-        amount = need_int(data, "amount", 1, 10**10)
+        amount = need_amount(data, "amount", 1, self.config.limits.max_topup)
         tender = data.get("tender", "cash")
         if tender not in ("cash", "card"):
             raise InvalidInput("input.bad_field", "top-ups are paid by cash or card", field="tender")
@@ -580,6 +589,9 @@ class Gateway:
         ctx = await self.auth(request, "stock.change", data)
         cid = command_id(data)
         sku = need_str(data, "sku", 64)
+        for k in ("qty", "delta", "counted"):
+            if type(data.get(k)) is int:
+                check_quantity(data[k], self.config.limits.max_stock_qty, k)
         await self.h.catalogue.lookup.remote(sku)  # unknown products are refused
         if kind == "receive":
             body = decide_receipt(sku, data.get("qty"), need_str(data, "reference", 100, False))
@@ -612,7 +624,7 @@ class Gateway:
         cid = command_id(data)
         till = till_id(data.get("till", ctx.till))
         key = "float" if "float" in data else "opening_float"
-        amount = need_int(data, key, 0, MAX_FLOAT)
+        amount = need_amount(data, key, 0, min(MAX_FLOAT, self.config.limits.max_tender))
         lic = await self.h.licence.may_open_day.remote()
         if not lic.get("ok"):
             raise Conflict("day.licence_refused", lic.get("message") or "the licence refuses",
@@ -637,7 +649,7 @@ class Gateway:
         cid = command_id(data)
         till = till_id(data.get("till", ctx.till))
         key = next((k for k in ("counted_cash", "counted") if k in data), "counted_cash")
-        counted = need_int(data, key, 0, MAX_FLOAT)
+        counted = need_amount(data, key, 0, min(MAX_FLOAT, self.config.limits.max_tender))
         ack = await self.submit(ctx, cid, "day.close", {"till": till, "counted_cash": counted},
                                 DayClosed(till=till, counted_cash=counted))
         await self._approved(ctx, cid)

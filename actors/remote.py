@@ -77,11 +77,13 @@ def ledger_channel(data_dir: str, ledger: Any) -> RpcClient:
 class LedgerActor:
     """Owns the journal. Concurrent submissions are gathered and committed in one transaction."""
 
-    def __init__(self, path: str, batch: int = 256) -> None:
+    def __init__(self, path: str, batch: int = 256, limits: dict | None = None) -> None:
         import analytics.events  # noqa: F401 - registers order.flagged before the replay
         import domain.feedback  # noqa: F401 - and feedback.reported
         from domain.book import Book
+        from domain.money import Limits
         Book.require_open_day = True  # the store's ledger: a till sells only while its day is open
+        Book.limits = Limits.from_dict(limits)  # and never journals a value beyond the store's
         self.ledger = Ledger(path)
         self.queue: list[tuple[Request, asyncio.Future]] = []
         self.batch = batch
@@ -623,7 +625,7 @@ class Handles:
         # all actors start in parallel: the others look the ledger and catalogue up by name,
         # and their calls wait until those are up
         self.ledger = LedgerActor.options(name="ledger", get_if_exists=True).remote(
-            str(self.data_dir / "journal.sqlite"))
+            str(self.data_dir / "journal.sqlite"), limits=config.limits.to_dict())
         cfg = config.to_dict()
         self.catalogue = CatalogueActor.options(name="catalogue", get_if_exists=True).remote(
             str(self.data_dir), cfg)

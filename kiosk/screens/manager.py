@@ -443,7 +443,8 @@ class ManagerScreen(ttk.Frame):
                     good=i18n.number(good), bad=i18n.number(len(rows) - good))))
             self.import_button.configure(state="normal" if good else "disabled")
 
-        self.app.worker.read(lambda: load(path, cur, taxes), ok, self.app.fail, "import")
+        self.app.worker.read(lambda: load(path, cur, taxes, self.app.store.get("limits")), ok,
+                             self.app.fail, "import")
 
     def send_import(self) -> None:
         products = [r.product for r in self.import_rows if r.product is not None]
