@@ -333,7 +333,19 @@ class Gateway:
                "currency": self.config.currency}
         out.update(self.status_extra())
         out.update(await self.h.extra_status())
+        out["analytics"], out["alerts"] = await self._analytics_health(st["seq"])
         return jresp(out)
+
+    async def _analytics_health(self, journal_seq: int) -> tuple[dict, list[str]]:
+        """The analytics copy's freshness and quarantined events, with the alerts they raise."""
+        try:
+            a = await asyncio.wait_for(self.h.analytics.status.remote(), 3.0)
+        except asyncio.TimeoutError:
+            return {"starting": True}, []
+        a = {**a, "journal_seq": journal_seq, "behind": max(0, journal_seq - a["seq"])}
+        alerts = [code for code, on in (("analytics.quarantined", a["quarantined"]),
+                                        ("analytics.failing", a["error"])) if on]
+        return a, alerts
 
     async def config_view(self, request: web.Request) -> web.Response:
         return jresp(self.config.to_dict())
@@ -667,8 +679,10 @@ class Gateway:
                         at_seq: int) -> dict:
         zid = derived_id(cid, f"z:{scope}:{till}")
         args = {"scope": scope, "till": till, "day": day}
+        # a Z report counts everything journaled up to the close: wait for the analytics copy,
+        # refuse (report.lagging, 503; the close's retry records it) rather than undercount
         report = await self.h.analytics.report.remote(
-            "z_report", {"day": day, "till": till or None}, at_seq)
+            "z_report", {"day": day, "till": till or None}, at_seq, 60.0, True)
         try:
             ack = await self.submit(ctx, zid, "day.z", args,
                                     ZReportRecorded(scope, till, day, report))

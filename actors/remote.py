@@ -442,6 +442,7 @@ class AnalyticsActor(_Follower):
         self.rules = RuleConfig(**(rules or {}))
         self.journal_fn = _JournalFn(data_dir)
         self.flagged = 0
+        self.error = ""  # the last ingest's error, until one succeeds (health shows it)
 
     def _ensure(self) -> None:
         super()._ensure()
@@ -487,17 +488,40 @@ class AnalyticsActor(_Follower):
 
     def apply(self, envs: list) -> None:
         if envs:
-            self.store.ingest(envs)
+            try:
+                self.store.ingest(envs)
+            except Exception as exc:
+                self.error = f"{type(exc).__name__}: {str(exc)[:200]}"
+                raise
+            self.error = ""
 
-    async def report(self, name: str, kwargs: dict | None = None, at_seq: int = 0) -> Any:
-        """Run report ``name`` once the copy holds everything up to ``at_seq``."""
+    async def status(self) -> dict:
+        """The copy's seq, its quarantined events and its last ingest error (for health)."""
+        self._ensure()
+        return {"seq": self.store.last_seq, "quarantined": self.store.quarantine(limit=0)["total"],
+                "error": self.error}
+
+    async def report(self, name: str, kwargs: dict | None = None, at_seq: int = 0,
+                     wait_s: float = 10.0, strict: bool = False) -> Any:
+        """Run report ``name`` once the copy holds everything up to ``at_seq`` (the journal's seq
+        when asked), waiting up to ``wait_s``. A report that still lags says so (``lagging``,
+        ``as_of_seq`` < ``journal_seq``) or, ``strict`` (a Z report at close), is refused."""
         if name not in REPORTS:
             from domain.errors import NotFound
             raise NotFound("report.unknown", f"no report {name!r}")
         if at_seq:
-            await self.caught_up(at_seq)
+            await self.caught_up(at_seq, wait_s)
         self._ensure()
-        return _plain(getattr(self.store, name)(**(kwargs or {})))
+        as_of = self.store.last_seq
+        if strict and as_of < at_seq:
+            from domain.errors import Unavailable
+            raise Unavailable("report.lagging", "the analytics copy has not caught up with the "
+                              "journal yet; retry with the same id", as_of_seq=as_of,
+                              journal_seq=at_seq)
+        out = _plain(getattr(self.store, name)(**(kwargs or {})))
+        if isinstance(out, dict):
+            out.update(as_of_seq=as_of, journal_seq=max(at_seq, as_of), lagging=as_of < at_seq)
+        return out
 
     async def rebuild(self) -> int:
         """Drop the copy and derive it again from the journal (read-only; the ledger writes)."""
