@@ -78,6 +78,10 @@ ERRORS = {
     "money.bad_amount": N_("That amount is not valid."),
     "money.too_precise": N_("That amount has too many decimals."),
     "input.bad_field": N_("Some input is not valid."),
+    "amount.too_large": N_("That amount is larger than this store allows."),
+    "quantity.too_large": N_("That quantity is larger than this store allows."),
+    "report.lagging": N_("The report is still catching up with the latest sales. Try again in a "
+                         "moment."),
 }
 
 
