@@ -512,16 +512,7 @@ class AnalyticsActor(_Follower):
         if at_seq:
             await self.caught_up(at_seq, wait_s)
         self._ensure()
-        as_of = self.store.last_seq
-        if strict and as_of < at_seq:
-            from domain.errors import Unavailable
-            raise Unavailable("report.lagging", "the analytics copy has not caught up with the "
-                              "journal yet; retry with the same id", as_of_seq=as_of,
-                              journal_seq=at_seq)
-        out = _plain(getattr(self.store, name)(**(kwargs or {})))
-        if isinstance(out, dict):
-            out.update(as_of_seq=as_of, journal_seq=max(at_seq, as_of), lagging=as_of < at_seq)
-        return out
+        return _plain(self.store.fresh_report(name, kwargs or {}, at_seq, strict))
 
     async def rebuild(self) -> int:
         """Drop the copy and derive it again from the journal (read-only; the ledger writes)."""

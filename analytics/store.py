@@ -36,6 +36,7 @@ import duckdb
 import polars as pl
 
 from analytics.flatten import SCHEMAS, TABLES, business_day_of, duckdb_ddl, flatten
+from domain.errors import Unavailable
 
 __all__ = ["StoreAnalytics", "FIGURES", "DIMENSIONS", "report_rows"]
 
@@ -355,6 +356,22 @@ class StoreAnalytics:
                 "quarantined_events": q["events"], "totals": totals, "by_till": by_till,
                 "by_staff": by_staff,
                 "closed_tills": sorted(t for t, d in drawers.items() if d.get("closed"))}
+
+    def fresh_report(self, name: str, kwargs: dict[str, Any], journal_seq: int,
+                     strict: bool = False) -> Any:
+        """Report ``name`` stamped with how fresh it is: ``as_of_seq`` (the copy's seq),
+        ``journal_seq`` (the journal's when asked) and ``lagging``. ``strict`` (a Z report at
+        close) refuses a lagging copy with ``report.lagging`` (503) rather than undercount."""
+        as_of = self.last_seq
+        if strict and as_of < journal_seq:
+            raise Unavailable("report.lagging", "the analytics copy has not caught up with the "
+                              "journal yet; retry with the same id", as_of_seq=as_of,
+                              journal_seq=journal_seq)
+        out = getattr(self, name)(**kwargs)
+        if isinstance(out, dict):
+            out.update(as_of_seq=as_of, journal_seq=max(journal_seq, as_of),
+                       lagging=as_of < journal_seq)
+        return out
 
     def x_report(self, day: date | str, till: str | None = None, staff: str | None = None
                  ) -> dict[str, Any]:
