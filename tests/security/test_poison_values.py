@@ -18,7 +18,8 @@ import requests
 from actors.process import StoreProcess
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "gateway"))
-from gwkit import Api, error_code, journal_rows, journal_seq, new_id, sign_in  # noqa: E402
+from gwkit import (Api, error_code, journal_rows, journal_seq, new_id, running_store,  # noqa: E402
+                   sign_in)
 
 pytestmark = pytest.mark.ray
 
@@ -30,19 +31,14 @@ LIMITS = {"max_unit_price": 10_000_000_00, "max_line_qty": 10_000, "max_topup": 
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
-    data = tmp_path_factory.mktemp("poison") / "store"
-    proc = StoreProcess(data, products=300).start()
-    try:
+    with running_store(tmp_path_factory.mktemp("poison") / "store") as proc:
         yield proc
-    finally:
-        proc.stop()
 
 
 @pytest.fixture(scope="module")
 def m1(store):
     api = sign_in(store.url, "m1", TILL)
-    r = api.post("/v1/day/open", {"id": new_id(), "till": TILL, "float": 100_000})
-    assert r.status_code == 200, r.text
+    api.ok(api.post("/v1/day/open", {"id": new_id(), "till": TILL, "float": 100_000}))
     return api
 
 
