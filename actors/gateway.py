@@ -342,9 +342,11 @@ class Gateway:
             a = await asyncio.wait_for(self.h.analytics.status.remote(), 3.0)
         except asyncio.TimeoutError:
             return {"starting": True}, []
-        a = {**a, "journal_seq": journal_seq, "behind": max(0, journal_seq - a["seq"])}
+        # health is public: the error's text stays in the server's log
+        a = {"seq": a["seq"], "journal_seq": journal_seq, "behind": max(0, journal_seq - a["seq"]),
+             "quarantined": a["quarantined"], "failing": bool(a["error"])}
         alerts = [code for code, on in (("analytics.quarantined", a["quarantined"]),
-                                        ("analytics.failing", a["error"])) if on]
+                                        ("analytics.failing", a["failing"])) if on]
         return a, alerts
 
     async def config_view(self, request: web.Request) -> web.Response:
