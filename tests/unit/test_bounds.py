@@ -298,3 +298,18 @@ def test_the_warehouse_quarantines_alerts_and_exports_the_rest(tmp_path):
     assert sorted(pl.concat([pl.read_parquet(f) for f in files])["seq"].to_list()) == [1, 3]
     assert [(q["seq"], q["kind"]) for q in wh.quarantined("S1")] == [(2, "order.completed")]
     assert [(a["code"], a["seq"]) for a in reg.alerts("S1")] == [("warehouse.quarantined", 2)]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh", "th", "ar"])
+def test_the_manager_is_warned_in_their_language(lang):
+    from kiosk import i18n
+    from kiosk.screens.manager import report_warning
+    i18n.set_language(lang)
+    try:
+        text = report_warning({"lagging": True, "as_of_seq": 5, "journal_seq": 9,
+                               "quarantined": 1})
+        assert "5" in text and "9" in text and "1" in text
+        assert ("behind the journal" in text) == (lang == "en")
+        assert report_warning({"lagging": False, "quarantined": 0}) == ""
+    finally:
+        i18n.set_language("en")
