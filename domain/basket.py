@@ -137,9 +137,17 @@ def _check_qty(unit: str, qty: object, limits: Limits) -> int:
     return check_quantity(qty, limits.line_limit(unit), "qty")
 
 
-def _check_total(basket: Basket, limits: Limits) -> None:
-    """The basket's amount before discounts stays within the store's largest order."""
-    check_amount(sum(ln.base for ln in basket.lines), limits.max_order_total, "total")
+def _base(unit: str, unit_price: int, qty: int) -> int:
+    return div_round(unit_price * qty, 1000) if unit == "kg" else unit_price * qty
+
+
+def _check_total(basket: Basket, limits: Limits, extra: int = 0, skip: str = "") -> None:
+    """The basket's amount before discounts (with ``extra`` instead of line ``skip``) stays within
+    the store's largest order."""
+    total = extra + sum([ln.base for ln in basket.lines])
+    if skip:
+        total -= basket.line(skip).base
+    check_amount(total, limits.max_order_total, "total")
 
 
 def _open(basket: Basket) -> None:
@@ -154,7 +162,7 @@ def decide_add(basket: Basket, product: Product, rate_bp: int, scan: Scan | None
     Prices, quantities and the basket's total stay within ``limits``."""
     ev = _decide_add(basket, product, rate_bp, scan, qty, weight_g, limits)
     check_amount(ev.unit_price, limits.max_unit_price, "unit_price")
-    _check_total(apply_basket(basket, ev), limits)
+    _check_total(basket, limits, _base(ev.unit, ev.unit_price, ev.qty))
     return ev
 
 
@@ -201,10 +209,9 @@ def decide_quantity(basket: Basket, line_id: str, qty: int,
     ln = basket.line(line_id)
     if ln.embedded:
         raise Conflict("basket.embedded_fixed", "a labelled item's quantity comes from its label")
-    ev = QuantityChanged(basket=basket.basket_id, line_id=line_id,
-                         qty=_check_qty(ln.unit, qty, limits))
-    _check_total(apply_basket(basket, ev), limits)
-    return ev
+    q = _check_qty(ln.unit, qty, limits)
+    _check_total(basket, limits, _base(ln.unit, ln.unit_price, q), skip=line_id)
+    return QuantityChanged(basket=basket.basket_id, line_id=line_id, qty=q)
 
 
 def _check_discount(kind: str, value: object, base: int, limit_bp: int, approved_by: str) -> int:
