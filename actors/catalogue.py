@@ -7,18 +7,22 @@ rename) so a crash leaves either the old or the new catalogue, never half of one
 from __future__ import annotations
 
 import hashlib
+import logging
 from pathlib import Path
 from typing import Any
 
 import orjson
 
 from actors.files import atomic_write
-from domain.catalogue import CatalogueIndex, Product, decode_scan, product_from_dict
-from domain.errors import InvalidInput
+from domain.catalogue import CatalogueIndex, Product, check_product, decode_scan, product_from_dict
+from domain.errors import InvalidInput, KassaError
 from domain.events import CatalogueUpdated
 from domain.store import StoreConfig
 
 __all__ = ["Catalogue"]
+
+log = logging.getLogger(__name__)
+MAX_ROW_ERRORS = 100  # a refused import names at most this many bad rows
 
 
 class Catalogue:
@@ -28,8 +32,19 @@ class Catalogue:
         self.index = CatalogueIndex()
         if self.path.exists():
             doc = orjson.loads(self.path.read_bytes())
-            self.index = CatalogueIndex([product_from_dict(p) for p in doc["products"]],
-                                        doc.get("version", ""))
+            self.index = CatalogueIndex(self._loadable(doc["products"]), doc.get("version", ""))
+
+    @staticmethod
+    def _loadable(rows: list[dict]) -> list[Product]:
+        """The products of a saved catalogue; a row that breaks today's rules (one saved before
+        the bounds) is left out with a warning rather than stopping the store."""
+        out = []
+        for d in rows:
+            try:
+                out.append(product_from_dict(d))
+            except (KassaError, KeyError, TypeError, ValueError, OverflowError) as exc:
+                log.warning("catalogue.json: product %r left out: %s", d.get("sku"), exc)
+        return out
 
     @property
     def version(self) -> str:
@@ -49,15 +64,25 @@ class Catalogue:
 
     def prepare_update(self, products: list[dict], source: str,
                        replace_all: bool = False) -> tuple[list[Product], CatalogueUpdated]:
-        """Validate products and describe the change (the caller journals it, then ``commit``)."""
+        """Validate products and describe the change (the caller journals it, then ``commit``).
+        Any bad row refuses the whole import, naming every bad row (up to ``MAX_ROW_ERRORS``) with
+        its code: a price above the store's ``limits`` is ``amount.too_large``."""
         parsed: list[Product] = []
+        bad: list[dict] = []
         for i, d in enumerate(products):
             try:
-                p = product_from_dict(d)
+                p = check_product(product_from_dict(d), self.config.limits)
                 self.config.rate_of(p.tax_class)
-            except (KeyError, TypeError, ValueError) as exc:
-                raise InvalidInput("product.bad_row", f"row {i + 1}: {exc}", row=i + 1) from exc
-            parsed.append(p)
+            except KassaError as exc:
+                bad.append({"row": i + 1, "code": exc.code, "message": exc.message})
+            except (KeyError, TypeError, ValueError, OverflowError) as exc:
+                bad.append({"row": i + 1, "code": "product.bad_row", "message": str(exc)[:200]})
+            else:
+                parsed.append(p)
+        if bad:
+            first = bad[0]
+            raise InvalidInput(first["code"], f"row {first['row']}: {first['message']}",
+                               row=first["row"], rows=bad[:MAX_ROW_ERRORS], bad_rows=len(bad))
         merged = {} if replace_all else dict(self.index.by_sku)
         for p in parsed:
             merged[p.sku] = p

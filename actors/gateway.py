@@ -40,6 +40,7 @@ from domain.day import DayClosed, DayOpened, MAX_FLOAT, ZReportRecorded, busines
 from domain.errors import Conflict, Forbidden, InvalidInput, KassaError, NotFound, Unauthorized, \
     Unavailable
 from domain.events import MemberRegistered, WalletToppedUp
+from domain.money import check_amount, check_quantity
 from domain.staff import (ACTIONS, ROLES, ActionApproved, PermissionsChanged, SignedIn, SignedOut,
                           SignInFailed, StaffCreated, StaffLocked, StaffPinChanged, StaffUnlocked,
                           StaffUpdated, check_language, check_role, check_staff_id)
@@ -114,6 +115,14 @@ def need_int(data: dict, key: str, lo: int, hi: int) -> int:
         raise InvalidInput("input.bad_field", f"{key!r} must be a whole number {lo}–{hi}",
                            field=key)
     return value
+
+
+def need_amount(data: dict, key: str, lo: int, limit: int) -> int:
+    """A whole amount ≥ ``lo`` (``input.bad_field``) and ≤ ``limit`` (``amount.too_large``)."""
+    value = data.get(key)
+    if isinstance(value, bool) or not isinstance(value, int) or value < lo:
+        raise InvalidInput("input.bad_field", f"{key!r} must be a whole number ≥ {lo}", field=key)
+    return check_amount(value, limit, key)
 
 
 def query_int(request: web.Request, key: str, default: int, lo: int, hi: int) -> int:
@@ -324,7 +333,21 @@ class Gateway:
                "currency": self.config.currency}
         out.update(self.status_extra())
         out.update(await self.h.extra_status())
+        out["analytics"], out["alerts"] = await self._analytics_health(st["seq"])
         return jresp(out)
+
+    async def _analytics_health(self, journal_seq: int) -> tuple[dict, list[str]]:
+        """The analytics copy's freshness and quarantined events, with the alerts they raise."""
+        try:
+            a = await asyncio.wait_for(self.h.analytics.status.remote(), 3.0)
+        except asyncio.TimeoutError:
+            return {"starting": True}, []
+        # health is public: the error's text stays in the server's log
+        a = {"seq": a["seq"], "journal_seq": journal_seq, "behind": max(0, journal_seq - a["seq"]),
+             "quarantined": a["quarantined"], "failing": bool(a["error"])}
+        alerts = [code for code, on in (("analytics.quarantined", a["quarantined"]),
+                                        ("analytics.failing", a["failing"])) if on]
+        return a, alerts
 
     async def config_view(self, request: web.Request) -> web.Response:
         return jresp(self.config.to_dict())
@@ -553,7 +576,7 @@ class Gateway:
         if len(member) > 64:
             raise InvalidInput("input.bad_field", "a member id is at most 64 characters")
         cid = command_id(data)
-        amount = need_int(data, "amount", 1, 10**10)
+        amount = need_amount(data, "amount", 1, self.config.limits.max_topup)
         tender = data.get("tender", "cash")
         if tender not in ("cash", "card"):
             raise InvalidInput("input.bad_field", "top-ups are paid by cash or card", field="tender")
@@ -580,6 +603,9 @@ class Gateway:
         ctx = await self.auth(request, "stock.change", data)
         cid = command_id(data)
         sku = need_str(data, "sku", 64)
+        for k in ("qty", "delta", "counted"):
+            if type(data.get(k)) is int:
+                check_quantity(data[k], self.config.limits.max_stock_qty, k)
         await self.h.catalogue.lookup.remote(sku)  # unknown products are refused
         if kind == "receive":
             body = decide_receipt(sku, data.get("qty"), need_str(data, "reference", 100, False))
@@ -612,7 +638,7 @@ class Gateway:
         cid = command_id(data)
         till = till_id(data.get("till", ctx.till))
         key = "float" if "float" in data else "opening_float"
-        amount = need_int(data, key, 0, MAX_FLOAT)
+        amount = need_amount(data, key, 0, min(MAX_FLOAT, self.config.limits.max_tender))
         lic = await self.h.licence.may_open_day.remote()
         if not lic.get("ok"):
             raise Conflict("day.licence_refused", lic.get("message") or "the licence refuses",
@@ -637,7 +663,7 @@ class Gateway:
         cid = command_id(data)
         till = till_id(data.get("till", ctx.till))
         key = next((k for k in ("counted_cash", "counted") if k in data), "counted_cash")
-        counted = need_int(data, key, 0, MAX_FLOAT)
+        counted = need_amount(data, key, 0, min(MAX_FLOAT, self.config.limits.max_tender))
         ack = await self.submit(ctx, cid, "day.close", {"till": till, "counted_cash": counted},
                                 DayClosed(till=till, counted_cash=counted))
         await self._approved(ctx, cid)
@@ -655,8 +681,10 @@ class Gateway:
                         at_seq: int) -> dict:
         zid = derived_id(cid, f"z:{scope}:{till}")
         args = {"scope": scope, "till": till, "day": day}
+        # a Z report counts everything journaled up to the close: wait for the analytics copy,
+        # refuse (report.lagging, 503; the close's retry records it) rather than undercount
         report = await self.h.analytics.report.remote(
-            "z_report", {"day": day, "till": till or None}, at_seq)
+            "z_report", {"day": day, "till": till or None}, at_seq, 60.0, True)
         try:
             ack = await self.submit(ctx, zid, "day.z", args,
                                     ZReportRecorded(scope, till, day, report))

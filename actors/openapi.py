@@ -66,6 +66,10 @@ ERROR_CODES = {
                            "grace_days_left (409)",
     "day.bad_date": "a business day is YYYY-MM-DD (400)",
     "report.unknown": "no such report (404)",
+    "report.lagging": "the analytics copy has not caught up with the journal at a close: retry "
+                      "with the same id (503)",
+    "amount.too_large": "an amount is above the store's limits (store.json 'limits') (400)",
+    "quantity.too_large": "a quantity is above the store's limits (400)",
     "http.not_found": "no such path (404)", "http.method_not_allowed": "wrong method (405)",
     "store.internal": "unexpected server error (503: retry with the same id)",
 }

@@ -77,11 +77,13 @@ def ledger_channel(data_dir: str, ledger: Any) -> RpcClient:
 class LedgerActor:
     """Owns the journal. Concurrent submissions are gathered and committed in one transaction."""
 
-    def __init__(self, path: str, batch: int = 256) -> None:
+    def __init__(self, path: str, batch: int = 256, limits: dict | None = None) -> None:
         import analytics.events  # noqa: F401 - registers order.flagged before the replay
         import domain.feedback  # noqa: F401 - and feedback.reported
         from domain.book import Book
+        from domain.money import Limits
         Book.require_open_day = True  # the store's ledger: a till sells only while its day is open
+        Book.limits = Limits.from_dict(limits)  # and never journals a value beyond the store's
         self.ledger = Ledger(path)
         self.queue: list[tuple[Request, asyncio.Future]] = []
         self.batch = batch
@@ -440,6 +442,7 @@ class AnalyticsActor(_Follower):
         self.rules = RuleConfig(**(rules or {}))
         self.journal_fn = _JournalFn(data_dir)
         self.flagged = 0
+        self.error = ""  # the last ingest's error, until one succeeds (health shows it)
 
     def _ensure(self) -> None:
         super()._ensure()
@@ -485,17 +488,31 @@ class AnalyticsActor(_Follower):
 
     def apply(self, envs: list) -> None:
         if envs:
-            self.store.ingest(envs)
+            try:
+                self.store.ingest(envs)
+            except Exception as exc:
+                self.error = f"{type(exc).__name__}: {str(exc)[:200]}"
+                raise
+            self.error = ""
 
-    async def report(self, name: str, kwargs: dict | None = None, at_seq: int = 0) -> Any:
-        """Run report ``name`` once the copy holds everything up to ``at_seq``."""
+    async def status(self) -> dict:
+        """The copy's seq, its quarantined events and its last ingest error (for health)."""
+        self._ensure()
+        return {"seq": self.store.last_seq, "quarantined": self.store.quarantine(limit=0)["total"],
+                "error": self.error}
+
+    async def report(self, name: str, kwargs: dict | None = None, at_seq: int = 0,
+                     wait_s: float = 10.0, strict: bool = False) -> Any:
+        """Run report ``name`` once the copy holds everything up to ``at_seq`` (the journal's seq
+        when asked), waiting up to ``wait_s``. A report that still lags says so (``lagging``,
+        ``as_of_seq`` < ``journal_seq``) or, ``strict`` (a Z report at close), is refused."""
         if name not in REPORTS:
             from domain.errors import NotFound
             raise NotFound("report.unknown", f"no report {name!r}")
         if at_seq:
-            await self.caught_up(at_seq)
+            await self.caught_up(at_seq, wait_s)
         self._ensure()
-        return _plain(getattr(self.store, name)(**(kwargs or {})))
+        return _plain(self.store.fresh_report(name, kwargs or {}, at_seq, strict))
 
     async def rebuild(self) -> int:
         """Drop the copy and derive it again from the journal (read-only; the ledger writes)."""
@@ -623,7 +640,7 @@ class Handles:
         # all actors start in parallel: the others look the ledger and catalogue up by name,
         # and their calls wait until those are up
         self.ledger = LedgerActor.options(name="ledger", get_if_exists=True).remote(
-            str(self.data_dir / "journal.sqlite"))
+            str(self.data_dir / "journal.sqlite"), limits=config.limits.to_dict())
         cfg = config.to_dict()
         self.catalogue = CatalogueActor.options(name="catalogue", get_if_exists=True).remote(
             str(self.data_dir), cfg)

@@ -14,7 +14,7 @@ from typing import Any
 import msgspec
 
 from actors.ledger import Ack, Request, command_hash
-from domain.basket import (Basket, apply_basket, decide_add, decide_line_discount,
+from domain.basket import (Basket, apply_basket, check_pay, decide_add, decide_line_discount,
                            decide_order_discount, decide_park, decide_quantity, decide_remove,
                            decide_resume, decide_void, price_basket)
 from domain.catalogue import CatalogueIndex, decode_scan
@@ -118,7 +118,8 @@ class Till:
             b = self._current_or_new()
             scan = decode_scan(code, cfg.embedded)
             product = self.catalogue.resolve(scan)
-            body = decide_add(b, product, cfg.rate_of(product.tax_class), scan, qty, weight)
+            body = decide_add(b, product, cfg.rate_of(product.tax_class), scan, qty, weight,
+                              cfg.limits)
             return self._req(cid, op, args, body, who)
         if op == "add":  # from search results: by SKU
             sku = args.get("sku")
@@ -127,13 +128,14 @@ class Till:
             product = self.catalogue.by_sku[sku]
             b = self._current_or_new()
             body = decide_add(b, product, cfg.rate_of(product.tax_class), None, args.get("qty"),
-                              args.get("weight_g"))
+                              args.get("weight_g"), cfg.limits)
             return self._req(cid, op, args, body, who)
         if op == "remove":
             body = decide_remove(self._need_basket(), str(args.get("line_id")))
             return self._req(cid, op, args, body, who)
         if op == "quantity":
-            body = decide_quantity(self._need_basket(), str(args.get("line_id")), args.get("qty"))
+            body = decide_quantity(self._need_basket(), str(args.get("line_id")), args.get("qty"),
+                                   cfg.limits)
             return self._req(cid, op, args, body, who)
         if op == "discount_line":
             body = decide_line_discount(self._need_basket(), str(args.get("line_id")),
@@ -170,6 +172,7 @@ class Till:
             p = price_basket(b, cfg.prices_include_tax)
             if not p.lines:
                 raise Conflict("basket.empty", "nothing to pay for")
+            check_pay(p.total, [t.amount for t in tenders], cfg.limits)
             s = settle(p.total, tenders, cfg.cash_increment)
             members = {t.member for t in tenders if t.kind == "wallet"}
             member = str(args.get("member") or (next(iter(members)) if len(members) == 1 else ""))

@@ -19,6 +19,11 @@ Conventions (every table):
 * Money columns are ``Int64`` counts of the currency's minor unit; never floats. Quantities are
   ``Int64`` pieces, or grams when ``unit == "kg"``.
 * Strings are never null ("" when absent); optional numbers are null when they do not apply.
+* No integer is beyond ``±domain.money.CEILING`` (timestamps: years 1970–9999), so sums stay inside
+  int64. An event that breaks this, or that cannot be read at all (an old journal's poison value, a
+  missing field), makes ``flatten`` raise — unless the caller passes a ``quarantine`` list: then
+  that event is left out and described there (``seq``, ``kind``, ``error``, ``ts``) while every
+  other event flows (the store's copy and HQ's warehouse record it and raise an alert).
 
 Tables (see ``SCHEMAS`` for columns and types):
 
@@ -50,9 +55,11 @@ from typing import Any, Iterable, Mapping
 import msgspec
 import polars as pl
 
+from domain.money import CEILING
+
 __all__ = [
     "TABLES", "SCHEMAS", "flatten", "flatten_one", "empty", "concat", "duckdb_type", "duckdb_ddl",
-    "MONEY", "TS", "LOCAL_TS", "business_day_of", "KINDS_USED",
+    "MONEY", "TS", "LOCAL_TS", "business_day_of", "KINDS_USED", "PoisonEvent",
 ]
 
 MONEY = pl.Int64
@@ -158,6 +165,11 @@ KINDS_USED = frozenset({
 })
 
 _decode = msgspec.json.Decoder()
+TS_MAX = 253_402_300_799_999_999  # 9999-12-31T23:59:59.999999Z in microseconds
+
+
+class PoisonEvent(ValueError):
+    """An event no table can hold (see the module's conventions)."""
 
 
 def empty(table: str) -> pl.DataFrame:
@@ -366,11 +378,8 @@ def _frame(table: str, cols: dict[str, list], store_id: str, zone: str, day_star
     return df.select(list(schema))
 
 
-def flatten(events: Iterable[Any], store_id: str, zone: str,
-            day_start_hour: int = 0) -> dict[str, pl.DataFrame]:
-    """Turn envelopes (or ``to_wire()`` dicts) into ``{table: DataFrame}`` for every table in
-    ``TABLES``. Events of kinds that feed no table are skipped. ``zone`` is an IANA zone name
-    (``"Asia/Bangkok"``) used for ``business_day`` and ``local_ts``."""
+def _flatten_all(events: Iterable[Any], store_id: str, zone: str,
+                 day_start_hour: int) -> dict[str, pl.DataFrame]:
     rows = _Rows()
     for ev in events:
         e = _as_dict(ev)
@@ -381,7 +390,99 @@ def flatten(events: Iterable[Any], store_id: str, zone: str,
     for t in TABLES:
         out[t] = _frame(t, rows.cols[t], store_id, zone, day_start_hour,
                         extra["d"] if (t == "day_closes" and extra) else None)
+        _check_bounds(t, out[t])
     return out
+
+
+def _check_bounds(table: str, df: pl.DataFrame) -> None:
+    if not df.height:
+        return
+    ints = [c for c, dt in SCHEMAS[table].items() if dt == _I]
+    over = df.select(pl.any_horizontal([((pl.col(c) > CEILING) | (pl.col(c) < -CEILING)).any()
+                                        for c in ints])).item()
+    if over:
+        raise PoisonEvent(f"{table}: a value beyond ±{CEILING}")
+
+
+def _ok(dt: Any, v: Any) -> bool:
+    if v is None:
+        return True
+    if dt == _S:
+        return isinstance(v, str)
+    if dt == _B:
+        return isinstance(v, bool)
+    if dt == _F:
+        return isinstance(v, (int, float)) and not isinstance(v, bool) and v == v \
+            and abs(v) < 1e300
+    if isinstance(v, bool) or not isinstance(v, int):
+        return False
+    if dt == TS or dt == LOCAL_TS:
+        return 0 <= v <= TS_MAX
+    return -CEILING <= v <= CEILING
+
+
+def _problem(ev: Any) -> str:
+    """Why ``ev`` cannot be flattened ("" if it can), checked row by row in Python."""
+    try:
+        e = _as_dict(ev)
+        if e is None:
+            return ""
+        rows = _Rows()
+        _add_event(rows, e)
+        rows.cols.pop("_day_closes_day", None)
+        for t, cols in rows.cols.items():
+            for c, vals in cols.items():
+                dt = SCHEMAS[t][c]
+                for v in vals:
+                    if not _ok(dt, v):
+                        return f"{t}.{c}: {str(v)[:40]!r} is not a storable {dt}"
+    except Exception as exc:  # noqa: BLE001 - anything that stops this event from flowing
+        return f"{type(exc).__name__}: {str(exc)[:200]}"
+    return ""
+
+
+def _describe(ev: Any, error: str) -> dict[str, Any]:
+    get = ev.get if isinstance(ev, Mapping) else (lambda k, d=None: getattr(ev, k, d))
+    ts = get("ts", None)
+    return {"seq": int(get("seq", 0)), "kind": str(get("kind", ""))[:64], "error": error[:300],
+            "ts": ts if isinstance(ts, int) and 0 <= ts <= TS_MAX else None}
+
+
+def flatten(events: Iterable[Any], store_id: str, zone: str, day_start_hour: int = 0,
+            quarantine: list[dict[str, Any]] | None = None) -> dict[str, pl.DataFrame]:
+    """Turn envelopes (or ``to_wire()`` dicts) into ``{table: DataFrame}`` for every table in
+    ``TABLES``. Events of kinds that feed no table are skipped. ``zone`` is an IANA zone name
+    (``"Asia/Bangkok"``) used for ``business_day`` and ``local_ts``.
+
+    An event no table can hold raises (``PoisonEvent`` or the error it caused) — or, given a
+    ``quarantine`` list, is appended there as ``{seq, kind, error, ts}`` and left out while the
+    others flow. The whole batch is tried first, so a clean batch costs nothing more."""
+    if quarantine is None:
+        return _flatten_all(events, store_id, zone, day_start_hour)
+    events = list(events)
+    try:
+        return _flatten_all(events, store_id, zone, day_start_hour)
+    except Exception:  # noqa: BLE001 - find the culprits below
+        pass
+    good = []
+    for ev in events:
+        why = _problem(ev)
+        if why:
+            quarantine.append(_describe(ev, why))
+        else:
+            good.append(ev)
+    try:
+        return _flatten_all(good, store_id, zone, day_start_hour)
+    except Exception:  # noqa: BLE001 - rows looked fine, frames did not: one at a time
+        alone = []
+        for ev in good:
+            try:
+                _flatten_all([ev], store_id, zone, day_start_hour)
+            except Exception as exc:  # noqa: BLE001
+                quarantine.append(_describe(ev, f"{type(exc).__name__}: {str(exc)[:200]}"))
+            else:
+                alone.append(ev)
+        return _flatten_all(alone, store_id, zone, day_start_hour)
 
 
 def flatten_one(event: Any, store_id: str, zone: str, day_start_hour: int = 0

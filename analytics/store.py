@@ -6,6 +6,10 @@ DuckDB locks it against every other process, read-only opens included). It holds
 journal seq ingested, so ``ingest`` is incremental and idempotent by seq, and ``rebuild`` starts over
 from the journal.
 
+An event the tables cannot hold (a poison value an old journal may carry, e.g. a price of 2**63) is
+*quarantined*: recorded in the ``quarantine`` table (seq, kind, error) while every other event flows,
+and counted in every day report (``quarantined``) so that a report never silently misses sales.
+
 The figures (X/Z reports, sales by hour/category/product/tender/tax/discount, refunds and voids,
 wallet liability, stock, a cashier's own report) are computed here and only here. All money is
 integer minor units; DuckDB sums BIGINT into HUGEINT/INT128 and we return Python ``int``.
@@ -31,7 +35,8 @@ from typing import Any, Iterable, Sequence
 import duckdb
 import polars as pl
 
-from analytics.flatten import SCHEMAS, TABLES, duckdb_ddl, flatten
+from analytics.flatten import SCHEMAS, TABLES, business_day_of, duckdb_ddl, flatten
+from domain.errors import Unavailable
 
 __all__ = ["StoreAnalytics", "FIGURES", "DIMENSIONS", "report_rows"]
 
@@ -58,6 +63,10 @@ def _d(day: date | str | None) -> date | None:
 
 def _int(v: Any) -> int:
     return int(v) if v is not None else 0
+
+
+def _seq(e: Any) -> int:
+    return e["seq"] if isinstance(e, dict) else e.seq
 
 
 class StoreAnalytics:
@@ -87,6 +96,8 @@ class StoreAnalytics:
         self.con.execute("CREATE TABLE IF NOT EXISTS ingest_state (k VARCHAR PRIMARY KEY, "
                          "last_seq BIGINT NOT NULL)")
         self.con.execute("INSERT INTO ingest_state VALUES ('journal', 0) ON CONFLICT DO NOTHING")
+        self.con.execute("CREATE TABLE IF NOT EXISTS quarantine (seq BIGINT PRIMARY KEY, "
+                         "kind VARCHAR, error VARCHAR, ts_us BIGINT, business_day DATE)")
 
     def close(self) -> None:
         try:
@@ -114,12 +125,19 @@ class StoreAnalytics:
             df.write_parquet(p, compression="uncompressed", statistics=False)
             self.con.execute(f"INSERT INTO {t} SELECT * FROM read_parquet(?)", [p])
 
-    def load_frames(self, frames: dict[str, pl.DataFrame], last_seq: int) -> None:
-        """Insert already flattened frames (used by ``ingest`` and by benchmarks) and move the
-        ingest mark to ``last_seq``, in one transaction."""
+    def load_frames(self, frames: dict[str, pl.DataFrame], last_seq: int,
+                    quarantined: Sequence[dict[str, Any]] = ()) -> None:
+        """Insert already flattened frames (used by ``ingest`` and by benchmarks), record the
+        events left out, and move the ingest mark to ``last_seq``, in one transaction."""
         self.con.execute("BEGIN")
         try:
             self._load(frames)
+            for q in quarantined:
+                day = None
+                if q.get("ts") is not None:
+                    day = business_day_of(q["ts"], self.zone, self.day_start_hour)
+                self.con.execute("INSERT INTO quarantine VALUES (?, ?, ?, ?, ?) ON CONFLICT DO "
+                                 "NOTHING", [q["seq"], q["kind"], q["error"], q.get("ts"), day])
             self.con.execute("UPDATE ingest_state SET last_seq = ? WHERE k = 'journal'",
                              [int(last_seq)])
             self.con.execute("COMMIT")
@@ -133,21 +151,52 @@ class StoreAnalytics:
         last = self.last_seq
         new = []
         for e in envelopes:
-            seq = e["seq"] if isinstance(e, dict) else e.seq
+            seq = _seq(e)
             if seq > last:
                 new.append(e)
                 last = seq
         if not new:
             return 0
-        frames = flatten(new, self.store_id, self.zone, self.day_start_hour)
-        self.load_frames(frames, last)
+        self._ingest(new, last)
         return len(new)
+
+    def _ingest(self, new: list[Any], last: int) -> None:
+        """Flatten and load ``new`` (ending at seq ``last``), quarantining what cannot be held; if
+        the database still refuses the batch, halve it until the one event it refuses is found."""
+        bad: list[dict[str, Any]] = []
+        frames = flatten(new, self.store_id, self.zone, self.day_start_hour, quarantine=bad)
+        try:
+            self.load_frames(frames, last, bad)
+        except Exception as exc:  # noqa: BLE001 - one event's value the database cannot take
+            if len(new) == 1:
+                e = new[0]
+                kind = e["kind"] if isinstance(e, dict) else e.kind
+                ts = e["ts"] if isinstance(e, dict) else e.ts
+                self.load_frames({}, last, [{"seq": last, "kind": kind, "ts": ts,
+                                             "error": f"{type(exc).__name__}: {str(exc)[:200]}"}])
+                return
+            mid = len(new) // 2
+            self._ingest(new[:mid], _seq(new[mid - 1]))
+            self._ingest(new[mid:], last)
+
+    def quarantine(self, day: date | str | None = None, limit: int = 20) -> dict[str, Any]:
+        """Events left out of the copy: how many (in all, and of business day ``day`` or of no
+        known day), and the first ``limit`` of them (seq, kind, error)."""
+        total = self.rows("SELECT count(*) n FROM quarantine")[0]["n"]
+        cond, params = "", []
+        if day is not None:
+            cond, params = "WHERE business_day = ? OR business_day IS NULL", [_d(day)]
+        listed = self.rows(f"SELECT seq, kind, error FROM quarantine {cond} ORDER BY seq "
+                           f"LIMIT {int(limit)}", params)
+        n = self.rows(f"SELECT count(*) n FROM quarantine {cond}", params)[0]["n"]
+        return {"count": int(n), "total": int(total), "events": listed}
 
     def rebuild(self, envelopes: Iterable[Any], chunk: int = 50_000) -> int:
         """Drop everything and ingest the whole journal again (``Journal.scan()``)."""
         for t in TABLES:
             self.con.execute(f"DROP TABLE IF EXISTS {t}")
         self.con.execute("DROP TABLE IF EXISTS ingest_state")
+        self.con.execute("DROP TABLE IF EXISTS quarantine")
         self._create()
         n, batch = 0, []
         for e in envelopes:
@@ -300,11 +349,29 @@ class StoreAnalytics:
         counted = sum(d["counted_cash"] for d in drawers.values()) if all_closed else None
         totals = self._finish(total(parts), floats, counted)
         cur = self.rows("SELECT any_value(currency) c FROM orders WHERE business_day = ?", [day])
+        q = self.quarantine(day)
         return {"kind": kind, "store_id": self.store_id, "business_day": day.isoformat(),
                 "till": till, "staff": staff, "currency": (cur[0]["c"] if cur else None) or "",
-                "as_of_seq": self.last_seq, "totals": totals, "by_till": by_till,
+                "as_of_seq": self.last_seq, "quarantined": q["count"],
+                "quarantined_events": q["events"], "totals": totals, "by_till": by_till,
                 "by_staff": by_staff,
                 "closed_tills": sorted(t for t, d in drawers.items() if d.get("closed"))}
+
+    def fresh_report(self, name: str, kwargs: dict[str, Any], journal_seq: int,
+                     strict: bool = False) -> Any:
+        """Report ``name`` stamped with how fresh it is: ``as_of_seq`` (the copy's seq),
+        ``journal_seq`` (the journal's when asked) and ``lagging``. ``strict`` (a Z report at
+        close) refuses a lagging copy with ``report.lagging`` (503) rather than undercount."""
+        as_of = self.last_seq
+        if strict and as_of < journal_seq:
+            raise Unavailable("report.lagging", "the analytics copy has not caught up with the "
+                              "journal yet; retry with the same id", as_of_seq=as_of,
+                              journal_seq=journal_seq)
+        out = getattr(self, name)(**kwargs)
+        if isinstance(out, dict):
+            out.update(as_of_seq=as_of, journal_seq=max(journal_seq, as_of),
+                       lagging=as_of < journal_seq)
+        return out
 
     def x_report(self, day: date | str, till: str | None = None, staff: str | None = None
                  ) -> dict[str, Any]:

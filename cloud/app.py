@@ -113,7 +113,8 @@ async def revenue(request: web.Request) -> web.Response:
     await wh.flush()
     rows = await _run(request, wh.revenue, q.get("store") or None, q.get("from") or None,
                       q.get("to") or None)
-    return _json({"revenue": rows, "as_of": wh.as_of()})
+    return _json({"revenue": rows, "as_of": wh.as_of(),
+                  "quarantined": await _run(request, wh.quarantined, q.get("store") or None)})
 
 
 async def member_balance(request: web.Request) -> web.Response:

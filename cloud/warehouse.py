@@ -12,6 +12,11 @@ the files of a partition into one ``seq-<min>-<max>.parquet`` and then removes i
 between leaves inputs whose range lies inside the merged file's, which the next start removes.
 Exports and compactions take a lock file (``warehouse/.lock``) so the CLI and a running server can't
 interleave. Folders are 0700 and files 0600: the warehouse holds every sale and members' balances.
+
+An event no table can hold (a poison value from an old journal, e.g. a price of 2**63) does not
+stop the export: it is recorded in the store's event file (table ``quarantine``: seq, kind, error),
+raised as an alert (``warehouse.quarantined``, ``GET /v1/alerts``) and left out, and every other
+event flows. ``quarantined()`` lists them; ``stats()`` counts them.
 """
 
 from __future__ import annotations
@@ -101,6 +106,7 @@ class Warehouse:
         self.export_s = 0.0
         self.files_written = 0
         self.compactions = 0
+        self.quarantined_events = 0
 
     # ------------------------------------------------------------ store files
     def _log_path(self, store: str) -> Path:
@@ -115,6 +121,8 @@ class Warehouse:
             con = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
             con.execute("PRAGMA busy_timeout=30000")
             con.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+            con.execute("CREATE TABLE IF NOT EXISTS quarantine (seq INTEGER PRIMARY KEY, "
+                        "kind TEXT NOT NULL, error TEXT NOT NULL)")
             self._cons[store] = con
         return con
 
@@ -215,7 +223,9 @@ class Warehouse:
                     break
                 first, last = rows[0][0], rows[-1][0]
                 envs = [Envelope(*r) for r in rows]
-                frames = flatten(envs, store, zone)
+                bad: list[dict[str, Any]] = []
+                frames = flatten(envs, store, zone, quarantine=bad)
+                self._quarantine(store, bad)
                 dirs = set()
                 for table, df in frames.items():
                     if not df.height:
@@ -233,6 +243,30 @@ class Warehouse:
             self.exported_events += total
             self.export_s += time.perf_counter() - t0
             return total
+
+    def _quarantine(self, store: str, bad: list[dict[str, Any]]) -> None:
+        """Record the events left out of the warehouse and raise an alert for each."""
+        con = self._con(store)
+        assert con is not None
+        for q in bad:
+            log.error("warehouse: %s seq %d (%s) quarantined: %s", store, q["seq"], q["kind"],
+                      q["error"])
+            con.execute("INSERT OR IGNORE INTO quarantine(seq, kind, error) VALUES (?, ?, ?)",
+                        (q["seq"], q["kind"], q["error"]))
+            self.registry.alert(store, "warehouse.quarantined", q["seq"],
+                                f"{q['kind']} left out of the warehouse: {q['error']}",
+                                self.clock.now_us())
+        self.quarantined_events += len(bad)
+
+    def quarantined(self, store: str | None = None) -> list[dict[str, Any]]:
+        """Events left out of the warehouse: store, seq, kind, error."""
+        out = []
+        for s in ([store] if store else self.store_ids()):
+            con = self._con(s)
+            if con is not None:
+                out += [{"store": s, "seq": seq, "kind": kind, "error": err} for seq, kind, err in
+                        con.execute("SELECT seq, kind, error FROM quarantine ORDER BY seq")]
+        return out
 
     def export_all(self) -> int:
         n = 0
@@ -445,4 +479,5 @@ class Warehouse:
 
     def stats(self) -> dict[str, Any]:
         return {"exported_events": self.exported_events, "export_s": round(self.export_s, 3),
-                "files_written": self.files_written, "compactions": self.compactions}
+                "files_written": self.files_written, "compactions": self.compactions,
+                "quarantined": self.quarantined_events}

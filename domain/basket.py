@@ -12,16 +12,17 @@ from domain.catalogue import Product, Scan
 from domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from domain.events import (BasketParked, BasketResumed, BasketVoided, LineAdded, LineDiscounted,
                            LineRemoved, OrderDiscounted, OrderLine, QuantityChanged)
-from domain.money import div_round, split_pro_rata, tax_of_line
+from domain.money import (DEFAULT_LIMITS, Limits, check_amount, check_quantity, div_round,
+                          split_pro_rata, tax_of_line)
 
 __all__ = [
     "Line", "Basket", "Pricing", "price_basket", "apply_basket", "decide_add", "decide_remove",
     "decide_quantity", "decide_line_discount", "decide_order_discount", "decide_void",
-    "MAX_QTY", "MAX_WEIGHT_G",
+    "MAX_QTY", "MAX_WEIGHT_G", "check_pay",
 ]
 
-MAX_QTY = 9_999  # pieces on one line
-MAX_WEIGHT_G = 500_000  # 500 kg on one line
+MAX_QTY = DEFAULT_LIMITS.max_line_qty  # pieces on one line (the store's limits may say otherwise)
+MAX_WEIGHT_G = DEFAULT_LIMITS.max_line_weight_g  # grams on one line
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,14 +131,23 @@ def apply_basket(basket: Basket, ev: object) -> Basket:
     return basket
 
 
-def _check_qty(unit: str, qty: object) -> int:
-    if isinstance(qty, bool) or not isinstance(qty, int):
-        raise InvalidInput("basket.bad_quantity", "quantity must be a whole number")
-    limit = MAX_WEIGHT_G if unit == "kg" else MAX_QTY
-    if qty <= 0 or qty > limit:
-        raise InvalidInput("basket.bad_quantity", f"quantity must be between 1 and {limit}",
-                           qty=qty, unit=unit)
-    return qty
+def _check_qty(unit: str, qty: object, limits: Limits) -> int:
+    if isinstance(qty, bool) or not isinstance(qty, int) or qty <= 0:
+        raise InvalidInput("basket.bad_quantity", "quantity must be a whole number of at least 1")
+    return check_quantity(qty, limits.line_limit(unit), "qty")
+
+
+def _base(unit: str, unit_price: int, qty: int) -> int:
+    return div_round(unit_price * qty, 1000) if unit == "kg" else unit_price * qty
+
+
+def _check_total(basket: Basket, limits: Limits, extra: int = 0, skip: str = "") -> None:
+    """The basket's amount before discounts (with ``extra`` instead of line ``skip``) stays within
+    the store's largest order."""
+    total = extra + sum([ln.base for ln in basket.lines])
+    if skip:
+        total -= basket.line(skip).base
+    check_amount(total, limits.max_order_total, "total")
 
 
 def _open(basket: Basket) -> None:
@@ -146,8 +156,18 @@ def _open(basket: Basket) -> None:
 
 
 def decide_add(basket: Basket, product: Product, rate_bp: int, scan: Scan | None = None,
-               qty: int | None = None, weight_g: int | None = None) -> LineAdded:
-    """Add a product. Weighed products need a weight (typed, from the scale, or embedded)."""
+               qty: int | None = None, weight_g: int | None = None,
+               limits: Limits = DEFAULT_LIMITS) -> LineAdded:
+    """Add a product. Weighed products need a weight (typed, from the scale, or embedded).
+    Prices, quantities and the basket's total stay within ``limits``."""
+    ev = _decide_add(basket, product, rate_bp, scan, qty, weight_g, limits)
+    check_amount(ev.unit_price, limits.max_unit_price, "unit_price")
+    _check_total(basket, limits, _base(ev.unit, ev.unit_price, ev.qty))
+    return ev
+
+
+def _decide_add(basket: Basket, product: Product, rate_bp: int, scan: Scan | None,
+                qty: int | None, weight_g: int | None, limits: Limits) -> LineAdded:
     _open(basket)
     if not product.sellable:
         raise Conflict("product.not_sellable", "this product is not for sale", sku=product.sku)
@@ -168,9 +188,9 @@ def decide_add(basket: Basket, product: Product, rate_bp: int, scan: Scan | None
     if product.unit == "kg":
         if weight_g is None:
             raise InvalidInput("basket.weight_required", "weigh this item", sku=product.sku)
-        q = _check_qty("kg", weight_g)
+        q = _check_qty("kg", weight_g, limits)
     else:
-        q = _check_qty("each", 1 if qty is None else qty)
+        q = _check_qty("each", 1 if qty is None else qty, limits)
     return LineAdded(basket=basket.basket_id, line_id=f"L{basket.next_line}", sku=product.sku,
                      names=product.names, unit=product.unit, qty=q, unit_price=price,
                      tax_class=product.tax_class, rate_bp=rate_bp, category=product.category,
@@ -183,12 +203,15 @@ def decide_remove(basket: Basket, line_id: str) -> LineRemoved:
     return LineRemoved(basket=basket.basket_id, line_id=line_id)
 
 
-def decide_quantity(basket: Basket, line_id: str, qty: int) -> QuantityChanged:
+def decide_quantity(basket: Basket, line_id: str, qty: int,
+                    limits: Limits = DEFAULT_LIMITS) -> QuantityChanged:
     _open(basket)
     ln = basket.line(line_id)
     if ln.embedded:
         raise Conflict("basket.embedded_fixed", "a labelled item's quantity comes from its label")
-    return QuantityChanged(basket=basket.basket_id, line_id=line_id, qty=_check_qty(ln.unit, qty))
+    q = _check_qty(ln.unit, qty, limits)
+    _check_total(basket, limits, _base(ln.unit, ln.unit_price, q), skip=line_id)
+    return QuantityChanged(basket=basket.basket_id, line_id=line_id, qty=q)
 
 
 def _check_discount(kind: str, value: object, base: int, limit_bp: int, approved_by: str) -> int:
@@ -244,3 +267,10 @@ def decide_void(basket: Basket, prices_include_tax: bool, reason: str = "") -> B
     total = price_basket(basket, prices_include_tax).total
     return BasketVoided(basket=basket.basket_id, reason=reason[:200], lines=len(basket.lines),
                         amount=total)
+
+
+def check_pay(total: int, tendered: list[int], limits: Limits = DEFAULT_LIMITS) -> None:
+    """An order's total and each tender handed over stay within the store's ``limits``."""
+    check_amount(total, limits.max_order_total, "total")
+    for amount in tendered:
+        check_amount(amount, limits.max_tender, "tender")

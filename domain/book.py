@@ -9,6 +9,8 @@ number of tills sell at once:
 * an order's payments equal its total plus its cash rounding, and a basket completes at most once;
 * a refund never gives back more than was paid for a line, nor more than a tender received;
 * a frozen order refuses refunds until unfrozen;
+* no amount or quantity exceeds the store's limits (``domain.money.Limits``, set by the ledger
+  actor from ``store.json``) nor ``CEILING``: a journal never holds a value a read model cannot store;
 * staff accounts, permissions and sign-in sessions (``domain.staff``) and each till's business day
   (``domain.day``) change only through their events; with ``require_open_day`` (set by the store's
   ledger actor; off for plain unit tests) a till sells, refunds and takes top-ups only while its day
@@ -21,13 +23,16 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from domain.errors import Conflict, InvalidInput, NotFound
-from domain.events import (BasketVoided, LineAdded, MemberRegistered, OrderCompleted, OrderFrozen,
-                           OrderRefunded, OrderUnfrozen, Payment, RefundLine, WalletToppedUp)
-from domain.money import div_round, round_cash
+from domain.events import (BasketVoided, LineAdded, LineDiscounted, MemberRegistered,
+                           OrderCompleted, OrderDiscounted, OrderFrozen, OrderRefunded, OrderUnfrozen,
+                           Payment, QuantityChanged, RefundLine, StockAdjusted, StockCounted,
+                           StockReceived, WalletToppedUp)
+from domain.money import (CEILING, DEFAULT_LIMITS, Limits, check_amount, check_quantity, div_round,
+                          round_cash)
 from domain import day as _day
 from domain import staff as _staff
 
-__all__ = ["Book", "OrderRecord", "decide_refund", "Member", "find_member"]
+__all__ = ["Book", "OrderRecord", "decide_refund", "Member", "find_member", "check_bounds"]
 
 TENDER_ORDER = {"wallet": 0, "card": 1, "cash": 2}  # refunds go back to wallet and card first
 
@@ -147,10 +152,57 @@ _DAY_TYPES = (_day.DayOpened, _day.DayClosed, _day.ZReportRecorded)
 _MONEY_TYPES = (LineAdded, OrderCompleted, OrderRefunded, WalletToppedUp)
 
 
+def check_bounds(body: Any, limits: Limits = DEFAULT_LIMITS) -> None:
+    """Refuse (``amount.too_large`` / ``quantity.too_large``) an event whose amounts or quantities
+    exceed ``limits`` or ``CEILING``: the ledger's last word, whatever path the event came by."""
+    if isinstance(body, LineAdded):
+        check_amount(body.unit_price, limits.max_unit_price, "unit_price")
+        check_quantity(body.qty, limits.line_limit(body.unit), "qty")
+    elif isinstance(body, QuantityChanged):
+        check_quantity(body.qty, max(limits.max_line_qty, limits.max_line_weight_g), "qty")
+    elif isinstance(body, (LineDiscounted, OrderDiscounted)):
+        check_amount(body.value, CEILING, "discount")
+    elif isinstance(body, BasketVoided):
+        check_amount(body.amount, CEILING, "amount")
+    elif isinstance(body, OrderCompleted):
+        check_amount(body.total, limits.max_order_total, "total")
+        for v in (body.subtotal, body.discount, body.tax, body.rounding, body.change):
+            check_amount(v, CEILING, "amount")
+        for ln in body.lines:
+            check_amount(ln.unit_price, limits.max_unit_price, "unit_price")
+            check_quantity(ln.qty, limits.line_limit(ln.unit), "qty")
+            for v in (ln.base, ln.discount, ln.amount, ln.tax, ln.total):
+                check_amount(v, CEILING, "amount")
+        for p in body.payments:
+            for v in (p.amount, p.tendered):
+                check_amount(v, limits.max_tender, "tender")
+            check_amount(p.change, CEILING, "change")
+    elif isinstance(body, OrderRefunded):
+        for v in (body.amount, body.rounding, *(rl.amount for rl in body.lines),
+                  *(rl.tax for rl in body.lines), *(t.amount for t in body.tenders)):
+            check_amount(v, CEILING, "amount")
+        for rl in body.lines:
+            check_quantity(rl.qty, CEILING, "qty")
+    elif isinstance(body, WalletToppedUp):
+        check_amount(body.amount, limits.max_topup, "amount")
+    elif isinstance(body, StockReceived):
+        check_quantity(body.qty, limits.max_stock_qty, "qty")
+    elif isinstance(body, StockAdjusted):
+        check_quantity(body.delta, limits.max_stock_qty, "delta")
+    elif isinstance(body, StockCounted):
+        check_quantity(body.counted, limits.max_stock_qty, "counted")
+        check_quantity(body.previous, CEILING, "previous")
+    elif isinstance(body, _day.DayOpened):
+        check_amount(body.float, limits.max_tender, "float")
+    elif isinstance(body, _day.DayClosed):
+        check_amount(body.counted_cash, limits.max_tender, "counted_cash")
+
+
 class Book:
     """Mutable projection used by the ledger to check and complete events before they commit."""
 
     require_open_day = False  # the store's ledger actor turns this on
+    limits = DEFAULT_LIMITS  # the store's ledger actor sets the store's own
 
     def __init__(self) -> None:
         self.wallets: dict[str, int] = {}
@@ -182,6 +234,7 @@ class Book:
     # ------------------------------------------------------------ check (before commit)
     def check(self, body: Any, till: str) -> Any:
         """Raise if committing ``body`` would break an invariant; return the body to commit."""
+        check_bounds(body, self.limits)
         if self.require_open_day and till and isinstance(body, _MONEY_TYPES):
             self.days.require_open(till)
         if isinstance(body, _STAFF_TYPES):
@@ -200,7 +253,8 @@ class Book:
                 raise InvalidInput("wallet.bad_amount", "top up a positive amount")
             if body.member not in self.members:
                 raise NotFound("member.not_found", "no such member", member=body.member)
-            return replace(body, balance_after=self.balance(body.member) + body.amount)
+            after = check_amount(self.balance(body.member) + body.amount, CEILING, "balance")
+            return replace(body, balance_after=after)
         elif isinstance(body, MemberRegistered):
             if body.member in self.members:
                 raise Conflict("member.exists", "this member id is taken", member=body.member)

@@ -17,6 +17,7 @@ from stdnum import ean
 from stdnum.exceptions import ValidationError
 
 from domain.errors import InvalidInput, NotFound
+from domain.money import CEILING, DEFAULT_LIMITS, Limits, check_amount
 
 __all__ = [
     "Product",
@@ -27,6 +28,7 @@ __all__ = [
     "decode_scan",
     "normalise",
     "product_from_dict",
+    "check_product",
 ]
 
 Unit = Literal["each", "kg"]
@@ -73,6 +75,12 @@ class Product:
         if isinstance(self.price, bool) or not isinstance(self.price, int) or self.price < 0:
             raise InvalidInput("product.bad_price", "price must be a non-negative integer of minor units",
                                sku=self.sku)
+        if self.price > CEILING:
+            raise InvalidInput("amount.too_large", "the price is larger than any store allows",
+                               sku=self.sku, field="price", limit=CEILING)
+        if isinstance(self.low_stock, bool) or not isinstance(self.low_stock, int) or \
+                abs(self.low_stock) > CEILING:
+            raise InvalidInput("product.bad_low_stock", "low_stock is a whole number", sku=self.sku)
         if self.unit not in ("each", "kg"):
             raise InvalidInput("product.bad_unit", "unit is 'each' or 'kg'", sku=self.sku)
         if not self.names or not any(str(n).strip() for n in self.names.values()):
@@ -104,6 +112,12 @@ def product_from_dict(d: dict) -> Product:
                    barcodes=tuple(d.get("barcodes", ())), unit=d.get("unit", "each"),
                    plu=d.get("plu", ""), sellable=bool(d.get("sellable", True)),
                    low_stock=int(d.get("low_stock", 0)))
+
+
+def check_product(p: Product, limits: Limits = DEFAULT_LIMITS) -> Product:
+    """``p`` if its price is within the store's ``limits`` (``amount.too_large`` otherwise)."""
+    check_amount(p.price, limits.max_unit_price, "price")
+    return p
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,7 +31,17 @@ __all__ = [
     "round_cash",
     "TaxClass",
     "split_pro_rata",
+    "CEILING",
+    "Limits",
+    "DEFAULT_LIMITS",
+    "check_amount",
+    "check_quantity",
 ]
+
+# The largest absolute value any amount or quantity may have anywhere (journal, read models, HQ's
+# warehouse), whatever a store configures: 10**13 minor units (100 billion THB). Columns are int64;
+# with this ceiling, close to a million such values still sum inside int64.
+CEILING = 10**13
 
 
 def precision(currency: str) -> int:
@@ -173,3 +183,64 @@ def split_pro_rata(total: int, weights: list[int]) -> list[int]:
     for i in order[:short]:
         floors[i] += 1
     return [sign * p for p in floors]
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """A store's sane maxima (``"limits"`` in ``store.json``), in minor units and line units.
+
+    Defaults suit THB in satang: a unit price, an order, a tender up to 10,000,000.00; a line up to
+    10,000 pieces or 1,000 kg; a wallet top-up up to 1,000,000.00; a stock move up to 10,000,000
+    pieces or grams. None may exceed ``CEILING``."""
+
+    max_unit_price: int = 1_000_000_000
+    max_line_qty: int = 10_000  # pieces on one line
+    max_line_weight_g: int = 1_000_000  # grams on one line (1,000 kg)
+    max_order_total: int = 1_000_000_000
+    max_tender: int = 1_000_000_000  # one tender (cash handed over, card, wallet); day float, count
+    max_topup: int = 100_000_000
+    max_stock_qty: int = 10_000_000  # one stock receipt, adjustment or count
+
+    def __post_init__(self) -> None:
+        for name in self.__dataclass_fields__:
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= CEILING:
+                raise InvalidInput("store.bad_limit", f"limits.{name} must be a whole number "
+                                   f"1–{CEILING}", field=name)
+
+    def line_limit(self, unit: str) -> int:
+        return self.max_line_weight_g if unit == "kg" else self.max_line_qty
+
+    def to_dict(self) -> dict[str, int]:
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+    @classmethod
+    def from_dict(cls, d: object) -> "Limits":
+        if d is None:
+            return cls()
+        if not isinstance(d, dict):
+            raise InvalidInput("store.bad_limit", "limits is an object of maxima")
+        return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
+
+
+DEFAULT_LIMITS = Limits()
+
+
+def check_amount(value: object, limit: int, what: str) -> int:
+    """``value`` if it is a whole amount of minor units no larger than ``limit`` (nor ``CEILING``);
+    else ``amount.too_large`` (or ``money.not_integer``)."""
+    value = _check_int(value, what)
+    if abs(value) > min(limit, CEILING):
+        raise InvalidInput("amount.too_large", f"{what} is larger than this store allows",
+                           field=what, limit=min(limit, CEILING))
+    return value
+
+
+def check_quantity(value: object, limit: int, what: str) -> int:
+    """Like ``check_amount`` for a quantity (pieces or grams): ``quantity.too_large``."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidInput("quantity.not_integer", f"{what} must be a whole number", field=what)
+    if abs(value) > min(limit, CEILING):
+        raise InvalidInput("quantity.too_large", f"{what} is larger than this store allows",
+                           field=what, limit=min(limit, CEILING))
+    return value

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from domain.errors import InvalidInput
 from domain.events import Payment
-from domain.money import round_cash
+from domain.money import check_amount, round_cash
 
 __all__ = ["Tender", "Settlement", "settle", "tender_from_dict", "looks_like_card_number"]
 
@@ -64,8 +64,9 @@ def tender_from_dict(d: dict) -> Tender:
     amount = d.get("amount")
     if kind not in ("cash", "card", "wallet"):
         raise InvalidInput("payment.bad_kind", "tender kind is cash, card or wallet", kind=str(kind))
-    if isinstance(amount, bool) or not isinstance(amount, int) or not 0 < amount <= MAX_AMOUNT:
+    if isinstance(amount, bool) or not isinstance(amount, int) or not 0 < amount:
         raise InvalidInput("payment.bad_amount", "tender amount must be a positive whole number")
+    check_amount(amount, MAX_AMOUNT, "tender")
     ref = str(d.get("reference", ""))[:64]
     last4 = str(d.get("last4", ""))
     member = str(d.get("member", ""))[:64]

@@ -7,7 +7,7 @@ from typing import Any
 
 from domain.catalogue import EmbeddedRules
 from domain.errors import InvalidInput
-from domain.money import TaxClass, precision
+from domain.money import Limits, TaxClass, precision
 
 __all__ = ["StoreConfig", "DEFAULT_DISCOUNT_LIMITS", "TILL_PLACEMENTS"]
 
@@ -36,6 +36,9 @@ class StoreConfig:
     # 2-core store PC a process hop costs more than a till's work) or "actor" (one Ray actor per
     # till, isolated from each other, for a bigger store server)
     till_placement: str = "gateway"
+    # sane maxima of prices, quantities and amounts at every entry point ("limits" in store.json;
+    # domain.money.Limits): refused with amount.too_large / quantity.too_large, nothing journaled
+    limits: Limits = field(default_factory=Limits)
 
     def __post_init__(self) -> None:
         if self.till_placement not in TILL_PLACEMENTS:
@@ -60,14 +63,18 @@ class StoreConfig:
                              "weight_prefixes": list(self.embedded.weight_prefixes)},
                 "discount_limits": dict(self.discount_limits), "address": self.address,
                 "cloud_url": self.cloud_url, "open_minute": self.open_minute,
-                "close_minute": self.close_minute, "till_placement": self.till_placement}
+                "close_minute": self.close_minute, "till_placement": self.till_placement,
+                "limits": self.limits.to_dict()}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "StoreConfig":
         d = dict(d)
         emb = d.pop("embedded", None)
+        limits = d.pop("limits", None)
         known = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
         if emb:
             known["embedded"] = EmbeddedRules(tuple(emb.get("price_prefixes", ())),
                                               tuple(emb.get("weight_prefixes", ())))
+        if limits is not None:
+            known["limits"] = Limits.from_dict(limits)
         return cls(**known)

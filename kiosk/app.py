@@ -85,6 +85,10 @@ ERRORS = {
                        "its address must start with https://."),
     "tls.failed": N_("The store did not answer over a secure connection."),
     "tls.no_ca": N_("The store did not send a key to pair with."),
+    "amount.too_large": N_("That amount is larger than this store allows."),
+    "quantity.too_large": N_("That quantity is larger than this store allows."),
+    "report.lagging": N_("The report is still catching up with the latest sales. Try again in a "
+                         "moment."),
 }
 
 

@@ -4,7 +4,8 @@ Columns (header names, case-insensitive): ``sku``, ``name_en`` / ``name_zh`` / `
 (or a single ``name``), ``price`` (in currency units as text, e.g. ``12.50``; parsed exactly into minor
 units), ``tax_class``, ``category``, ``barcodes`` (separated by ``;``, ``|`` or spaces), ``unit``
 (``each``/``kg``), ``plu``, ``sellable`` (1/0, yes/no), ``low_stock``. Every row is checked with the
-domain's own product rules; a row with an error is shown with its error and is not sent.
+domain's own product rules; a row with an error is shown with its error and is not sent. A price
+above the store's ``limits`` (``GET /v1/config``) is refused on its row (``amount.too_large``).
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from domain.catalogue import product_from_dict
+from domain.catalogue import check_product, product_from_dict
 from domain.errors import KassaError
-from domain.money import to_minor
+from domain.money import Limits, to_minor
 
 __all__ = ["ImportRow", "read_table", "check_rows", "load"]
 
@@ -49,7 +50,9 @@ def _bool(text: str) -> bool:
 
 
 def check_rows(rows: list[dict[str, Any]], currency: str,
-               tax_classes: dict[str, int] | None = None) -> list[ImportRow]:
+               tax_classes: dict[str, int] | None = None,
+               limits: Limits | dict | None = None) -> list[ImportRow]:
+    lim = limits if isinstance(limits, Limits) else Limits.from_dict(limits)
     out: list[ImportRow] = []
     seen: dict[str, int] = {}
     for i, r in enumerate(rows, start=2):
@@ -72,13 +75,14 @@ def check_rows(rows: list[dict[str, Any]], currency: str,
                 raise KassaError("tax.unknown_class", f"unknown tax class {tax!r}")
             barcodes = [b for b in re.split(r"[;|,\s]+", r.get("barcodes", "")) if b]
             low = r.get("low_stock") or "0"
-            if not low.lstrip("-").isdigit():
+            if not low.lstrip("-").isdigit() or len(low) > 14:
                 raise KassaError("product.bad_low_stock", "low_stock is a whole number")
             d = {"sku": sku, "names": names, "price": price, "tax_class": tax,
                  "category": r.get("category", ""), "barcodes": barcodes,
                  "unit": (r.get("unit") or "each").lower(), "plu": r.get("plu", ""),
                  "sellable": _bool(r.get("sellable") or "1"), "low_stock": int(low)}
-            product_from_dict(d)  # the domain's own checks (names, unit, EAN check digits, PLU)
+            # the domain's own checks (names, unit, EAN check digits, PLU, the price's bounds)
+            check_product(product_from_dict(d), lim)
             seen[sku] = i
             out.append(ImportRow(i, d, raw=r))
         except KassaError as exc:
@@ -86,6 +90,6 @@ def check_rows(rows: list[dict[str, Any]], currency: str,
     return out
 
 
-def load(path: str | Path, currency: str,
-         tax_classes: dict[str, int] | None = None) -> list[ImportRow]:
-    return check_rows(read_table(path), currency, tax_classes)
+def load(path: str | Path, currency: str, tax_classes: dict[str, int] | None = None,
+         limits: Limits | dict | None = None) -> list[ImportRow]:
+    return check_rows(read_table(path), currency, tax_classes, limits)

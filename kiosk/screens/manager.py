@@ -15,7 +15,7 @@ from kiosk.client import new_id
 from kiosk.i18n import N_, T, _, shown
 from kiosk.staff import ROLE_NAMES, counter_title
 
-__all__ = ["ManagerScreen", "DENOMINATIONS", "flatten_report"]
+__all__ = ["ManagerScreen", "DENOMINATIONS", "flatten_report", "report_warning"]
 
 # notes and coins counted at open/close (minor units); other currencies count one total
 DENOMINATIONS = {
@@ -48,6 +48,23 @@ def flatten_report(data: Any, prefix: str = "") -> list[tuple[str, Any]]:
     else:
         out.append((prefix, data))
     return out
+
+
+def report_warning(data: Any) -> str:
+    """What a report's reader must know: it lags the journal, or events are missing from it."""
+    if not isinstance(data, dict):
+        return ""
+    out = []
+    if data.get("lagging"):
+        out.append(_("This report is behind the journal: it counts events up to no. {as_of} of "
+                     "{journal}. Show it again in a moment.").format(
+            as_of=i18n.number(int(data.get("as_of_seq") or 0)),
+            journal=i18n.number(int(data.get("journal_seq") or 0))))
+    if data.get("quarantined"):
+        out.append(_("{n} events could not be included in the reports and are missing from "
+                     "these figures. Ask for support.").format(
+            n=i18n.number(int(data["quarantined"]))))
+    return " ".join(out)
 
 
 class ManagerScreen(ttk.Frame):
@@ -88,6 +105,8 @@ class ManagerScreen(ttk.Frame):
             self.report_buttons[key] = b
         self.report_title = ttk.Label(f, text="", font=app.mid_font)
         self.report_title.pack(anchor=app.anchor, pady=6)
+        self.report_warning = ttk.Label(f, text="", bootstyle="danger", wraplength=900)
+        self.report_warning.pack(anchor=app.anchor)
         self.report_tree = ttk.Treeview(f, columns=("item", "value"), show="headings", height=16)
         self.report_tree.heading("item", text=T("Item"), anchor=app.anchor)
         self.report_tree.heading("value", text=T("Value"), anchor="e")
@@ -111,6 +130,7 @@ class ManagerScreen(ttk.Frame):
 
     def show_report(self, data: Any) -> None:
         self.report_tree.delete(*self.report_tree.get_children())
+        self.report_warning.configure(text=shown(report_warning(data)))
         cur = self.app.currency
         for key, value in flatten_report(data):
             last = key.split(".")[-1]
@@ -443,7 +463,8 @@ class ManagerScreen(ttk.Frame):
                     good=i18n.number(good), bad=i18n.number(len(rows) - good))))
             self.import_button.configure(state="normal" if good else "disabled")
 
-        self.app.worker.read(lambda: load(path, cur, taxes), ok, self.app.fail, "import")
+        self.app.worker.read(lambda: load(path, cur, taxes, self.app.store.get("limits")), ok,
+                             self.app.fail, "import")
 
     def send_import(self) -> None:
         products = [r.product for r in self.import_rows if r.product is not None]

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import sqlite3
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import requests
 
@@ -94,3 +95,14 @@ def journal_rows(data: Path, after: int = 0) -> list[tuple]:
 
 def body_of(row: tuple) -> dict:
     return json.loads(bytes(row[5]))
+
+
+@contextmanager
+def running_store(data: Path, products: int = 300) -> Iterator[Any]:
+    """A demo store server on loopback for the ``with`` block (a module fixture yields it)."""
+    from actors.process import StoreProcess
+    proc = StoreProcess(data, products=products).start()
+    try:
+        yield proc
+    finally:
+        proc.stop()
