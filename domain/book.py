@@ -26,6 +26,7 @@ from domain.events import (BasketVoided, LineAdded, MemberRegistered, OrderCompl
 from domain.money import div_round, round_cash
 from domain import day as _day
 from domain import staff as _staff
+from domain import licence as _licence  # noqa: F401 - licence.* kinds are known where events are checked
 
 __all__ = ["Book", "OrderRecord", "decide_refund", "Member", "find_member"]
 
