@@ -82,7 +82,7 @@ class LedgerActor:
         import domain.feedback  # noqa: F401 - and feedback.reported
         from domain.book import Book
         Book.require_open_day = True  # the store's ledger: a till sells only while its day is open
-        self.ledger = Ledger(path)
+        self.ledger = Ledger(path, check=True)  # the journal is checked before selling
         self.queue: list[tuple[Request, asyncio.Future]] = []
         self.batch = batch
         self.writing = False
