@@ -9,6 +9,7 @@ around the edits an owner with a text editor would make.
 from __future__ import annotations
 
 import json
+import pickle
 import subprocess
 import sys
 import time
@@ -134,11 +135,24 @@ def test_made_up_or_replayed_answers_in_the_journal_count_for_nothing(store):
     assert st["code"] == "licence.revoked"
 
 
-def test_installing_a_licence_journals_licence_installed(store):
-    kinds = [(e.kind, e.decoded()) for e in store.ledger.read()]
-    installed = [b for k, b in kinds if k == "licence.installed"]
-    assert len(installed) == 1 and installed[0].licence_id == "LIC-S001-1"
-    assert installed[0].tills == 2
+def test_the_ledger_process_accepts_licence_installed(store, tmp_path):
+    """The keeper's events reach the ledger pickled, in another process that imports only what the
+    ledger actor imports: ``licence.installed`` used to arrive as an unknown kind (a plain dict)
+    and be refused with ``command.bad_body``, so no licence event was ever journaled."""
+    body = [e.decoded() for e in store.ledger.read() if e.kind == "licence.installed"][0]
+    assert body.licence_id == "LIC-S001-1" and body.tills == 2
+    code = (
+        "import pickle, sys\n"
+        "import analytics.events, domain.feedback\n"
+        "from actors.ledger import Ledger, Request\n"
+        "body = pickle.loads(sys.stdin.buffer.read())\n"
+        f"ack = Ledger({str(tmp_path / 'other.sqlite')!r}).submit("
+        "Request('cmd-00000001', b'c', body, staff='system'))\n"
+        "print(ack.kind, ack.body.licence_id)\n")
+    out = subprocess.run([sys.executable, "-c", code], input=pickle.dumps(body),
+                         capture_output=True, timeout=120)
+    assert out.returncode == 0, out.stderr.decode()[-2000:]
+    assert out.stdout.decode().split() == ["licence.installed", "LIC-S001-1"]
 
 
 # ---------------------------------------------------------------- a real store server
