@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -19,21 +17,7 @@ from actors.journal import Journal, Pending
 from actors.ledger import Ledger, Request
 from actors.process import StoreProcess
 from domain.events import StockReceived
-
-
-def _kassa(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "kassa_cli.main", *args], capture_output=True,
-                          text=True, timeout=300)
-
-
-def _wait(fn, timeout: float = 180.0, what: str = ""):
-    end = time.time() + timeout
-    while time.time() < end:
-        out = fn()
-        if out:
-            return out
-        time.sleep(0.5)
-    raise AssertionError(f"timed out waiting for {what}")
+from storekit import kassa, wait_for
 
 
 # ---------------------------------------------------------------- a flipped byte in an index
@@ -64,10 +48,10 @@ def test_a_flipped_index_byte_is_found_by_journal_verify(tmp_path):
                       "127.0.0.1", f"SKU{i:05d}", b'{"sku":"SKU%05d","qty":1}' % i)
               for i in range(3000)])
     j.close()
-    out = _kassa("journal", "verify", "--data", str(tmp_path))
+    out = kassa("journal", "verify", "--data", str(tmp_path))
     assert out.returncode == 0, out.stdout + out.stderr
     _flip_a_key_byte_in_an_index(path)
-    out = _kassa("journal", "verify", "--data", str(tmp_path))
+    out = kassa("journal", "verify", "--data", str(tmp_path))
     assert out.returncode == 1, out.stdout + out.stderr
     assert "SQLITE DAMAGED" in out.stdout and "index" in out.stdout, out.stdout
     assert "chain intact" in out.stdout  # the chain alone would have said all is well
@@ -95,7 +79,7 @@ def broken(tmp_path_factory):
     data, hq = root / "shop", root / "shop-hq"
     srv = StoreProcess(data, products=300).start(timeout=300)
     try:
-        up = _wait(lambda: (u := _health(srv.url)["upload"]).get("backlog_events") == 0
+        up = wait_for(lambda: (u := _health(srv.url)["upload"]).get("backlog_events") == 0
                    and u.get("acked") and u, what="the first upload")
     finally:
         srv.stop()
@@ -123,18 +107,18 @@ def broken(tmp_path_factory):
 
 def test_health_shows_the_broken_chain(broken):
     url, bad = broken["srv"].url, broken["bad"]
-    j = _wait(lambda: _health(url).get("journal"), what="the journal check")
+    j = wait_for(lambda: _health(url).get("journal"), what="the journal check")
     assert j["ok"] is False and j["first_broken"] == bad and "hash" in j["reason"], j
-    full = _wait(lambda: (j := _health(url)["journal"])["full_check"] == "done" and j,
+    full = wait_for(lambda: (j := _health(url)["journal"])["full_check"] == "done" and j,
                  what="the full check")
     assert full["first_broken"] == bad
-    out = _kassa("store", "status", "--data", str(broken["data"]))
+    out = kassa("store", "status", "--data", str(broken["data"]))
     assert f"BROKEN: seq {bad}" in out.stdout, out.stdout + out.stderr
 
 
 def test_nothing_past_the_break_is_uploaded(broken):
     url, bad = broken["srv"].url, broken["bad"]
-    up = _wait(lambda: (u := _health(url)["upload"]).get("halted_at") == bad and u,
+    up = wait_for(lambda: (u := _health(url)["upload"]).get("halted_at") == bad and u,
                what="the uploader to stop at the break")
     assert up["acked"] == bad - 1 and "journal.broken" in (up["last_error"] or "")
     assert _cloud_held(broken["hq"]) == bad - 1

@@ -29,6 +29,7 @@ from domain.ports import ManualClock
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "gateway"))
 from gwkit import error_code, journal_rows, new_id, sign_in  # noqa: E402
+from storekit import kassa, wait_for  # noqa: E402
 
 START = 1_767_225_600_000_000  # 2026-01-01T00:00Z
 
@@ -157,21 +158,6 @@ def test_the_ledger_process_accepts_licence_installed(store, tmp_path):
 
 # ---------------------------------------------------------------- a real store server
 
-def _wait(fn, timeout: float = 180.0, what: str = ""):
-    end = time.time() + timeout
-    while time.time() < end:
-        out = fn()
-        if out:
-            return out
-        time.sleep(0.5)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def _kassa(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "kassa_cli.main", *args], capture_output=True,
-                          text=True, timeout=300)
-
-
 def _health(srv: StoreProcess) -> dict:
     return requests.get(srv.url + "/v1/health", timeout=60).json()
 
@@ -193,7 +179,7 @@ def shop(tmp_path_factory):
     (root / "a.licence").write_text(json.dumps(doc))
     (root / "hq.pub").write_text(hq.public_key_text())
     data.mkdir()
-    out = _kassa("store", "licence", "install", str(root / "a.licence"), "--data", str(data),
+    out = kassa("store", "licence", "install", str(root / "a.licence"), "--data", str(data),
                  "--key", str(root / "hq.pub"), "--store", "S001")
     assert out.returncode == 0, out.stdout + out.stderr
     out = {"srv": StoreProcess(data, products=300).start(timeout=300), "data": data, "hq": hq,
@@ -206,16 +192,16 @@ def shop(tmp_path_factory):
 
 def test_server_journals_the_install_and_hqs_signed_answer(shop):
     data = shop["data"]
-    installed = _wait(lambda: _licence_events(data, "licence.installed"), what="install")
+    installed = wait_for(lambda: _licence_events(data, "licence.installed"), what="install")
     assert installed[0]["licence_id"] == "LIC-S001-A" and installed[0]["tills"] == 2
-    checked = _wait(lambda: _licence_events(data, "licence.checked"), what="a check")
+    checked = wait_for(lambda: _licence_events(data, "licence.checked"), what="a check")
     answer = json.loads(checked[0]["answer"])
     assert answer["result"]["status"] == "ok" and answer["sig"]
 
 
 def test_a_till_beyond_the_licence_count_is_refused(shop):
     url = shop["srv"].url
-    _wait(lambda: _health(shop["srv"])["licence"].get("ok"), what="licence ok")
+    wait_for(lambda: _health(shop["srv"])["licence"].get("ok"), what="licence ok")
     t2 = sign_in(url, "m1", "T2")  # the demo opened T1; T2 is the second of two
     r = t2.post("/v1/day/open", {"id": new_id(), "float": 10_000})
     assert r.status_code == 200, r.text
@@ -236,7 +222,7 @@ def test_revocation_survives_an_edited_state_file_and_a_restart(shop):
     srv, data, hq = shop["srv"], shop["data"], shop["hq"]
     cloud = json.loads((data / "store.json").read_text())["cloud_url"]
     hq.revoke("LIC-S001-A", "unpaid")
-    out = _kassa("store", "licence", "check", "--data", str(data), "--cloud", cloud)
+    out = kassa("store", "licence", "check", "--data", str(data), "--cloud", cloud)
     assert out.returncode == 1 and "licence.revoked" in out.stdout, out.stdout + out.stderr
     srv.stop()
     # the owner "fixes" the licence state by hand, and the line to HQ is gone (no demo cloud:
@@ -247,10 +233,10 @@ def test_revocation_survives_an_edited_state_file_and_a_restart(shop):
     state.write_text(json.dumps(st))
     srv2 = StoreProcess(data, port=srv.port, demo=False).start(timeout=300)
     shop["srv"] = srv2
-    lic = _wait(lambda: (h := _health(srv2)["licence"]).get("code") != "licence.starting" and h,
+    lic = wait_for(lambda: (h := _health(srv2)["licence"]).get("code") != "licence.starting" and h,
                 what="licence status")
     assert lic["ok"] is False and lic["code"] == "licence.revoked", lic
-    revoked = _wait(lambda: [b for b in _licence_events(data, "licence.checked")
+    revoked = wait_for(lambda: [b for b in _licence_events(data, "licence.checked")
                              if b["status"] == "revoked"], what="the revocation journaled")
     assert json.loads(revoked[0]["answer"])["result"]["status"] == "revoked"
     boss = sign_in(srv2.url, "m1", "T1")
@@ -271,7 +257,7 @@ def test_state_moved_forward_gives_no_grace_on_a_real_server(shop):
     doc = old_hq.issue("S001", month_ago - DAY, month_ago + 365 * DAY, 7, 2, [],
                        licence_id="LIC-S001-B")
     (root / "b.licence").write_text(json.dumps(doc))
-    out = _kassa("store", "licence", "install", str(root / "b.licence"), "--data", str(data))
+    out = kassa("store", "licence", "install", str(root / "b.licence"), "--data", str(data))
     assert out.returncode == 0, out.stdout + out.stderr
     assert "licence.check_overdue" in out.stdout
     now = time.time_ns() // 1000
@@ -282,7 +268,7 @@ def test_state_moved_forward_gives_no_grace_on_a_real_server(shop):
     state.write_text(json.dumps(st))
     srv3 = StoreProcess(data, port=srv.port, demo=False).start(timeout=300)
     shop["srv"] = srv3
-    lic = _wait(lambda: (h := _health(srv3)["licence"]).get("code") != "licence.starting" and h,
+    lic = wait_for(lambda: (h := _health(srv3)["licence"]).get("code") != "licence.starting" and h,
                 what="licence status")
     assert lic["licence_id"] == "LIC-S001-B"
     assert lic["ok"] is False and lic["code"] == "licence.check_overdue", lic
