@@ -1,6 +1,6 @@
 """Licences: what HQ signs, what the cloud answers, and when a shop may open its day.
 
-Pure rules, no I/O. Three things live here:
+Pure rules, no I/O. Four things live here:
 
 * the **licence document** (``Licence``): which store, valid from/until, grace days, tills, features,
   licence id, issue time. It is encoded canonically (sorted-key compact JSON, times as UTC
@@ -13,6 +13,9 @@ Pure rules, no I/O. Three things live here:
 * the **grace rule** (``decide``): given the licence, the cloud time of the last successful check,
   the latest time the store has ever seen (the high-water mark), the clock's ``now`` and what the
   store has learned about revocation and tampering, may the shop open its day?
+* the **standing** (``Standing``): a fold over the journal's licence events that verifies every
+  journaled answer with HQ's key, so that the inputs of ``decide`` come from what HQ signed and
+  not from a state file the store's owner can edit.
 
 Winding the clock back cannot stretch the grace: grace is counted from the *cloud's* time of the last
 successful check and measured against ``max(now, high_water)``; a ``now`` earlier than the high-water
