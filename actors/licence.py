@@ -320,6 +320,10 @@ class LicenceKeeper:
 
     def _keep_outbox(self) -> None:
         """Events the ledger has not taken yet survive a restart in the pending file."""
+        if not self._pending_file_loaded and self.pending_path.exists():
+            mine = list(self._outbox)  # the offline CLI wrote there meanwhile: keep its events
+            self._load_pending()
+            self._outbox.extend(mine)
         try:
             atomic_write(self.pending_path, "".join(
                 json.dumps({"kind": kind_of(ev), "body": json.loads(encode_body(ev))}) + "\n"
