@@ -204,6 +204,8 @@ class Gateway:
         self.secret = load_secret(self.data_dir)
         self.loaded = False
         self.refresh_lock = asyncio.Lock()
+        self.licensed_tills: set[str] = set()  # tills the licence count was checked for
+        self.till_lock = asyncio.Lock()  # a day opens for one new till at a time
 
     def _auth_settings(self) -> dict:
         try:
@@ -330,7 +332,7 @@ class Gateway:
                "store_open": bool(open_tills), "open_tills": open_tills,
                "business_day": self.today(),
                "disk_free_bytes": disk.free, "uptime_s": int(time.time() - self.started),
-               "currency": self.config.currency}
+               "currency": self.config.currency, "journal": st.get("journal")}
         out.update(self.status_extra())
         out.update(await self.h.extra_status())
         out["analytics"], out["alerts"] = await self._analytics_health(st["seq"])
@@ -441,6 +443,8 @@ class Gateway:
         args = data.get("args", {})
         if not isinstance(args, dict):
             raise InvalidInput("input.bad_field", "'args' must be an object", field="args")
+        if till not in self.licensed_tills:
+            await self.licensed(till)
         ctx.action = action
         if not self.dir.allows(ctx.staff, action):
             if data.get("approval") is None:
@@ -461,6 +465,8 @@ class Gateway:
     async def till_view(self, request: web.Request) -> web.Response:
         till = till_id(request.match_info["till"])
         await self.auth(request, "sale.sell", till=till)
+        if till not in self.licensed_tills:
+            await self.licensed(till)
         return jresp(await self.h.till_rpc(till).call("view"))
 
     # -------------------------------------------------------------- catalogue
@@ -639,20 +645,44 @@ class Gateway:
         till = till_id(data.get("till", ctx.till))
         key = "float" if "float" in data else "opening_float"
         amount = need_amount(data, key, 0, min(MAX_FLOAT, self.config.limits.max_tender))
-        lic = await self.h.licence.may_open_day.remote()
-        if not lic.get("ok"):
-            raise Conflict("day.licence_refused", lic.get("message") or "the licence refuses",
-                           licence_code=lic.get("code", ""),
-                           grace_days_left=lic.get("grace_days_left", 0))
-        body = DayOpened(till=till, business_day=self.today(), float=amount,
-                         licence_code=str(lic.get("warn_code") or lic.get("code") or ""),
-                         grace_days_left=int(lic.get("grace_days_left") or 0))
-        ack = await self.submit(ctx, cid, "day.open", {"till": till, "float": amount}, body)
+        async with self.till_lock:  # two new tills at once cannot both take the last place
+            await self.refresh()
+            await self.licensed(till, fresh=True)
+            lic = await self.h.licence.may_open_day.remote()
+            if not lic.get("ok"):
+                raise Conflict("day.licence_refused", lic.get("message") or "the licence refuses",
+                               licence_code=lic.get("code", ""),
+                               grace_days_left=lic.get("grace_days_left", 0))
+            body = DayOpened(till=till, business_day=self.today(), float=amount,
+                             licence_code=str(lic.get("warn_code") or lic.get("code") or ""),
+                             grace_days_left=int(lic.get("grace_days_left") or 0))
+            ack = await self.submit(ctx, cid, "day.open", {"till": till, "float": amount}, body)
+            await self.refresh()
         await self._approved(ctx, cid)
-        await self.refresh()
         licence = {k: lic.get(k) for k in ("ok", "code", "message", "warn", "warn_code",
                                              "grace_days_left", "expires_days_left")}
         return jresp(self.answer(ack, licence=licence))
+
+    async def licensed(self, till: str, fresh: bool = False) -> None:
+        """Refuse a till beyond the licence's count (``licence.too_many_tills``). The tills in use
+        are the journal's: those that opened a day, in the order they first did; a till not among
+        them may join while the count has room. Once allowed, a till is not asked again."""
+        if not fresh and till in self.licensed_tills:
+            return
+        lic = await self.h.licence.status.remote()
+        allowed = lic.get("tills") or 0
+        if not lic.get("licence_id") or not allowed:
+            return  # no licence: the day cannot open anyway (licence.missing)
+        used = list(self.dir.days)
+        if till in used[:allowed]:
+            self.licensed_tills.add(till)
+            return
+        if till not in used and len(used) < allowed:
+            return  # a new till, and there is room: its day open decides (under till_lock)
+        raise Conflict("licence.too_many_tills",
+                       f"this store's licence allows {allowed} till(s), all in use; till {till} "
+                       "would be one more: ask HQ for a licence with more tills",
+                       tills=allowed, till=till, in_use=used[:allowed])
 
     async def day_close(self, request: web.Request) -> web.Response:
         """Record the counted cash (``day.closed``), then the till's Z report (``day.z_report``)

@@ -15,7 +15,7 @@ from typing import Any
 
 import msgspec
 
-from actors.journal import Journal, Pending
+from actors.journal import Journal, Pending, check_at_start, read_report, start_full_check, summary
 from domain.book import Book
 from domain.errors import Conflict, InvalidInput, KassaError, Unavailable
 from domain.events import Envelope, decode_body, encode_body, kind_of, version_of
@@ -83,9 +83,13 @@ def _check_id(cid: object) -> str:
 
 
 class Ledger:
-    def __init__(self, path: Path | str, clock: Clock | None = None) -> None:
-        self.journal = Journal(path)
+    def __init__(self, path: Path | str, clock: Clock | None = None,
+                 check: bool = False) -> None:
         self.clock = clock or SystemClock()
+        self.full_check = None
+        if check and Path(path).exists():  # the store's ledger: look at the journal before selling
+            self.full_check = check_journal(Path(path), self.clock.now_us())
+        self.journal = Journal(path)
         self.book = Book()
         self.flags: dict[str, list[dict]] = {}  # order id -> anomaly flags raised on it
         self.last_ts = 0
@@ -224,9 +228,25 @@ class Ledger:
         return self.book.balance(member)
 
     def status(self) -> dict:
+        if self.full_check is not None and self.full_check.poll() is not None:
+            self.full_check = None  # the background check is done (and reaped)
         return {"seq": self.journal.seq, "orders": len(self.book.orders),
-                "open_baskets": len(self.book.open_baskets), "members": len(self.book.members)}
+                "open_baskets": len(self.book.open_baskets), "members": len(self.book.members),
+                "journal": summary(read_report(self.journal.path))}
 
 
 def decode(env: Envelope) -> Any:
     return decode_body(env.kind, env.body)
+
+
+def check_journal(path: Path, now_us: int) -> Any:
+    """At start, before the store sells: SQLite's quick check and the chain's tail against HQ's
+    anchor (reported, never blocking: a shop keeps selling and the report says what is wrong);
+    then the full check in a low-priority child process, which is returned."""
+    from actors.uploader import anchor_of
+    try:
+        check_at_start(path, anchor_of(path.parent), now_us)
+        return start_full_check(path.parent)
+    except Exception:  # noqa: BLE001 - a check that cannot run must not stop the till
+        log.exception("the journal check at start failed to run")
+        return None

@@ -1,9 +1,17 @@
 """The licence keeper: holds the store's licence, checks it with the cloud, says if the day may open.
 
-``LicenceKeeper`` is a plain class (``actors.remote`` may make it an actor). Its state lives in
-``<data>/licence/``: ``licence.json`` (the signed licence file exactly as HQ issued it) and
-``state.json`` (last check, high-water mark of time, revocation, tamper latch), both written
-atomically (temp file, fsync, rename, fsync of the folder).
+``LicenceKeeper`` is a plain class (``actors.remote`` may make it an actor). ``<data>/licence/``
+holds ``licence.json`` (the signed licence file exactly as HQ issued it) and ``state.json``, both
+written atomically (temp file, fsync, rename, fsync of the folder).
+
+What the grace rule stands on — HQ's answers (each journaled with its signature in
+``LicenceChecked.answer``), revocations, the tamper latch, the high-water mark of time — is rebuilt
+at every start from the journal (``history``: ``<data>/journal.sqlite`` read-only, plus events the
+offline CLI left in ``pending_events.jsonl``), verifying every answer with HQ's public key
+(``domain.licence.Standing``). ``state.json`` is a cache for people and for the check scheduler
+(failures, last error): its view of the licence is never read back, except that its high-water
+mark may raise (never lower) the journal's. Editing it grants nothing; a revocation journaled
+stays until HQ answers ``ok`` again.
 
 * ``await install(file_bytes)`` verifies and installs a licence (refusals raise and are journalled);
 * ``await check_once()`` asks the cloud (the store initiates; the answer is signed by HQ and echoes our
@@ -27,15 +35,16 @@ import os
 import random
 import secrets
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Protocol
+from dataclasses import replace
+from typing import Any, Awaitable, Callable, Iterable, Iterator, Protocol
 
 from actors.files import atomic_write
 from domain.errors import KassaError, Unavailable, error_from_dict
 from domain.events import decode_body, encode_body, kind_of
 from domain.licence import (
     TOLERANCE_US, WARN_DAYS, Decision, Licence, LicenceChecked, LicenceCheckFailed,
-    LicenceInstalled, LicenceRefused, LicenceTamperDetected, check_for_store, decide,
-    public_key_from, read_licence, read_result,
+    LicenceInstalled, LicenceRefused, LicenceTamperDetected, Standing, answer_text,
+    check_for_store, public_key_from, read_licence, read_result,
 )
 from domain.ports import Clock
 
@@ -113,13 +122,37 @@ class FakeTransport:
 # ---------------------------------------------------------------- the keeper
 
 JournalFn = Callable[[Any], Awaitable[Any]]
+History = Callable[[], Iterable[tuple[int, Any]]]  # (journal time, event body or None), oldest first
+
+_LOCAL_KEYS = ("failures", "last_error", "last_attempt_local")  # the scheduler's, not the rule's
 
 
-def _empty_state() -> dict[str, Any]:
-    return {"v": 1, "last_ok": None, "last_ok_local": None, "last_check": None,
-            "last_attempt_local": None, "high_water": 0, "hw_ignore_upto": 0,
-            "status": "", "revoked_ids": [], "tampered": None, "failures": 0,
-            "last_error": None}
+def journal_history(path: Path | str) -> Iterator[tuple[int, Any]]:
+    """The licence events of the journal at ``path`` with their times, and between them the latest
+    time of any other event (body None), read through a read-only connection."""
+    from actors.journal import connect
+
+    if not Path(path).exists():
+        return
+    con = connect(path, readonly=True)
+    try:
+        rows = con.execute("SELECT seq, ts, kind, body FROM events WHERE kind LIKE 'licence.%' "
+                           "ORDER BY seq").fetchall()
+        prev = 0
+        for seq, ts, kind, body in rows + [(None, 0, "", b"")]:
+            q = "SELECT max(ts) FROM events WHERE seq > ?" + (" AND seq < ?" if seq else "")
+            gap = con.execute(q, (prev, seq) if seq else (prev,)).fetchone()[0]
+            if gap:
+                yield gap, None
+            if seq is None:
+                return
+            try:
+                yield ts, decode_body(kind, bytes(body))
+            except KassaError:
+                log.error("unreadable licence event at seq %s", seq)
+            prev = seq
+    finally:
+        con.close()
 
 
 class LicenceKeeper:
@@ -128,8 +161,10 @@ class LicenceKeeper:
                  journal_fn: JournalFn | None = None, *, interval_s: float = 86_400.0,
                  backoff_base_s: float = 60.0, backoff_max_s: float = 3_600.0,
                  check_timeout_s: float = 30.0, tolerance_us: int = TOLERANCE_US,
-                 warn_days: int = WARN_DAYS, rng: Callable[[], float] = random.random) -> None:
+                 warn_days: int = WARN_DAYS, rng: Callable[[], float] = random.random,
+                 history: History | None = None) -> None:
         self.dir = Path(data_dir) / "licence"
+        self.history = history or (lambda: journal_history(Path(data_dir) / "journal.sqlite"))
         self.store_id = store_id
         self.public_key = public_key_from(public_key)
         self.transport = transport
@@ -147,11 +182,10 @@ class LicenceKeeper:
         self.licence: Licence | None = None
         self.licence_file: dict[str, Any] | None = None
         self.load_error: KassaError | None = None
-        self.state = _empty_state()
+        self.local: dict[str, Any] = {"failures": 0, "last_error": None, "last_attempt_local": None}
+        self.standing = Standing(self.public_key, store_id, tolerance_us)
         self._pending_file_loaded = False
         self._load()
-        if journal_fn is not None:
-            self._load_pending()
 
     # ------------------------------------------------------------ persistence
     @property
@@ -163,12 +197,15 @@ class LicenceKeeper:
         return self.dir / "state.json"
 
     def _load(self) -> None:
+        cached: dict[str, Any] = {}
         if self.state_path.exists():
             try:
-                self.state.update(json.loads(self.state_path.read_bytes()))
-            except ValueError:
-                log.error("licence state %s unreadable; starting from an empty state",
+                cached = json.loads(self.state_path.read_bytes())
+                self.local.update({k: cached[k] for k in _LOCAL_KEYS if k in cached})
+            except (ValueError, TypeError, AttributeError):
+                log.error("licence state %s unreadable; the journal has what counts",
                           self.state_path)
+                cached = {}
         if self.licence_path.exists():
             try:
                 doc = json.loads(self.licence_path.read_bytes())
@@ -181,12 +218,52 @@ class LicenceKeeper:
                                                                           str(exc))
                 log.error("installed licence refused: %s", err)
                 self.load_error = err
+        self._rebuild(cached if isinstance(cached, dict) else {})
+
+    def _rebuild(self, cached: dict[str, Any]) -> None:
+        """The standing from the journal's signed answers (and the offline CLI's pending events)."""
+        st = Standing(self.public_key, self.store_id, self.tolerance_us)
+        try:
+            for ts, body in self.history():
+                st.apply(ts, body) if body is not None else st.seen(ts)
+        except Exception:  # noqa: BLE001 - an unreadable journal is the journal check's to report
+            log.exception("could not read the licence history from the journal")
+        self._outbox.clear()
+        self._load_pending()
+        for body in self._outbox:
+            st.apply(0, body)
+        if not self.journal_fn:
+            self._outbox.clear()  # the file keeps them for the server
+            self._pending_file_loaded = False
+        if st.rejected:
+            log.warning("%d journaled licence check(s) carry no valid HQ signature: ignored",
+                        st.rejected)
+        hw = cached.get("high_water")
+        if type(hw) is int:  # a clock reading the journal may lack; it can only raise the mark
+            st.seen(hw)
+        self.standing = st
+        view = self.state
+        differs = [k for k in ("last_ok", "status", "revoked_ids", "tampered")
+                   if k in cached and cached[k] != view[k]]
+        if differs:
+            log.warning("licence/state.json disagrees with the journal on %s (edited?): the "
+                        "journal's signed answers count, the file is rewritten", ", ".join(differs))
+            self._save()
 
     def reload(self) -> None:
         """Re-read the licence files (after an install made by the offline CLI)."""
         self.licence = self.licence_file = self.load_error = None
-        self.state = _empty_state()
         self._load()
+
+    @property
+    def state(self) -> dict[str, Any]:
+        """The keeper's view as cached in ``state.json`` (for people; not read back)."""
+        st, lic = self.standing, self._lid()
+        return {"v": 2, "licence_id": lic, "last_ok": st.last_ok.get(lic),
+                "status": st.status_of(lic), "revoked_ids": sorted(st.revoked_ids()),
+                "high_water": st.high_water, "hw_ignore_upto": st.ignore_upto,
+                "tampered": st.tampered, "last_check": st.last_check,
+                "rejected_answers": st.rejected, **self.local}
 
     def _save(self) -> None:
         atomic_write(self.state_path, json.dumps(self.state, sort_keys=True, indent=1).encode())
@@ -200,6 +277,7 @@ class LicenceKeeper:
     def _load_pending(self) -> None:
         if not self.pending_path.exists():
             return
+        self._outbox.clear()
         for line in self.pending_path.read_text().splitlines():
             try:
                 rec = json.loads(line)
@@ -233,11 +311,26 @@ class LicenceKeeper:
                     await self.journal_fn(ev)
                 except Exception:  # the ledger is busy or down: keep it for the next time
                     log.exception("could not journal %s; will retry", type(ev).__name__)
+                    self._keep_outbox()
                     return
                 self._outbox.pop(0)
         if self._pending_file_loaded:
             self.pending_path.unlink(missing_ok=True)
             self._pending_file_loaded = False
+
+    def _keep_outbox(self) -> None:
+        """Events the ledger has not taken yet survive a restart in the pending file."""
+        if not self._pending_file_loaded and self.pending_path.exists():
+            mine = list(self._outbox)  # the offline CLI wrote there meanwhile: keep its events
+            self._load_pending()
+            self._outbox.extend(mine)
+        try:
+            atomic_write(self.pending_path, "".join(
+                json.dumps({"kind": kind_of(ev), "body": json.loads(encode_body(ev))}) + "\n"
+                for ev in self._outbox).encode())
+            self._pending_file_loaded = True
+        except OSError:
+            log.exception("could not keep the unjournaled licence events")
 
     # ------------------------------------------------------------ time
     def observe(self, ts_us: int) -> None:
@@ -245,24 +338,24 @@ class LicenceKeeper:
 
         Times already disowned by a successful online check (a clock that ran ahead and was
         corrected) are ignored."""
-        st = self.state
-        if ts_us <= st["hw_ignore_upto"] or ts_us <= st["high_water"]:
-            return
-        st["high_water"] = int(ts_us)
-        self._save()
+        before = self.standing.high_water
+        self.standing.seen(ts_us)
+        if self.standing.high_water != before:
+            self._save()
 
     def _read_clock(self, events: list[Any]) -> int:
         """Read the clock: raise the high-water mark, or latch tampering if the clock went back."""
         now = self.clock.now_us()
-        st = self.state
-        if now < st["high_water"] - self.tolerance_us:
-            if not st["tampered"]:
-                st["tampered"] = {"now": now, "high_water": st["high_water"]}
-                events.append(LicenceTamperDetected(self._lid(), now, st["high_water"], "clock"))
-                log.warning("clock wound back: %s < high-water %s", now, st["high_water"])
+        st = self.standing
+        if now < st.high_water - self.tolerance_us:
+            if st.tampered is None:
+                ev = LicenceTamperDetected(self._lid(), now, st.high_water, "clock")
+                st.apply(now, ev)
+                events.append(ev)
+                log.warning("clock wound back: %s < high-water %s", now, st.high_water)
                 self._save()
-        elif now > st["high_water"]:
-            st["high_water"] = now
+        elif now > st.high_water:
+            st.seen(now)
             self._save()
         return now
 
@@ -274,16 +367,13 @@ class LicenceKeeper:
         if self.licence is None and self.load_error is not None:
             return Decision(False, self.load_error.code,
                             f"the installed licence file is not valid: {self.load_error.message}")
-        st = self.state
-        return decide(self.licence, last_ok=st["last_ok"], high_water=st["high_water"], now=now,
-                      revoked=st["status"] == "revoked", unknown=st["status"] == "unknown",
-                      tampered=bool(st["tampered"]), tolerance_us=self.tolerance_us,
-                      warn_days=self.warn_days)
+        return self.standing.decide(self.licence, now, warn_days=self.warn_days)
 
     def _view(self, d: Decision) -> dict[str, Any]:
         out = d.to_dict()
         lic = self.licence
-        last = self.state["last_check"]
+        st = self.state
+        last = st["last_check"]
         out.update({
             "store_id": self.store_id,
             "licence_id": lic.licence_id if lic else "",
@@ -292,11 +382,11 @@ class LicenceKeeper:
             "grace_days": lic.grace_days if lic else 0,
             "tills": lic.tills if lic else 0,
             "features": list(lic.features) if lic else [],
-            "last_ok": self.state["last_ok"],
+            "last_ok": st["last_ok"],
             "last_check_status": last["status"] if last else "",
-            "failures": self.state["failures"],
-            "last_error": self.state["last_error"],
-            "tampered": bool(self.state["tampered"]),
+            "failures": st["failures"],
+            "last_error": st["last_error"],
+            "tampered": bool(st["tampered"]),
         })
         return out
 
@@ -337,13 +427,11 @@ class LicenceKeeper:
                     except (ValueError, UnicodeDecodeError):
                         pass  # read_licence explains
                 lic = read_licence(data, self.public_key)
-                check_for_store(lic, self.store_id, max(now, self.state["high_water"]),
-                                set(self.state["revoked_ids"]))
+                check_for_store(lic, self.store_id, max(now, self.standing.high_water),
+                                self.standing.revoked_ids())
                 old = self.licence
                 atomic_write(self.licence_path, json.dumps(data, indent=1).encode())
                 self.licence, self.licence_file, self.load_error = lic, data, None
-                if old is None or old.licence_id != lic.licence_id:
-                    self.state["status"] = ""  # not checked yet
                 self._save()
                 events.append(LicenceInstalled(lic.licence_id, lic.store_id, lic.valid_from,
                                                lic.valid_until, lic.grace_days, lic.tills,
@@ -374,7 +462,7 @@ class LicenceKeeper:
         return out
 
     async def _check(self, events: list[Any]) -> dict[str, Any]:
-        st = self.state
+        st = self.local
         now = self._read_clock(events)
         st["last_attempt_local"] = now
         if self.licence is None or self.licence_file is None:
@@ -407,31 +495,17 @@ class LicenceKeeper:
             return {"ok": False, "code": code, "message": msg, "attempt": st["failures"],
                     "grace_days_left": d.grace_days_left}
         local = self.clock.now_us()
-        cleared = False
         # the cloud's signed time is the trusted one: it resets the high-water mark; times seen
-        # before it that lie ahead of it (a clock that ran fast) are disowned
-        if st["high_water"] > res.server_time:
-            st["hw_ignore_upto"] = max(st["hw_ignore_upto"], st["high_water"])
-        st["high_water"] = max(res.server_time, local)
-        st["status"] = res.status
-        st["last_check"] = {"status": res.status, "server_time": res.server_time,
-                            "local_time": local, "reason": res.reason}
+        # before it that lie ahead of it (a clock that ran fast) are disowned. The answer is
+        # journaled as it came, signature and all: a restart rebuilds from it (``Standing``).
+        ev = LicenceChecked(res.licence_id, res.status, res.server_time, local, nonce,
+                            res.reason, 0, False, answer_text(answer))
+        cleared = self.standing.apply(local, ev)
         st["failures"] = 0
         st["last_error"] = None
-        revoked = set(st["revoked_ids"])
-        if res.status == "ok":
-            st["last_ok"] = max(st["last_ok"] or 0, res.server_time)
-            st["last_ok_local"] = local
-            cleared = bool(st["tampered"])
-            st["tampered"] = None
-            revoked.discard(res.licence_id)
-        elif res.status == "revoked":
-            revoked.add(res.licence_id)
-        st["revoked_ids"] = sorted(revoked)
         self._save()
         d = self._decision(local)
-        events.append(LicenceChecked(res.licence_id, res.status, res.server_time, local, nonce,
-                                     res.reason, d.grace_days_left, cleared))
+        events.append(replace(ev, grace_days_left=d.grace_days_left, cleared_tamper=cleared))
         skew_s = (local - res.server_time) / 1_000_000
         code = "licence.checked" if res.status == "ok" else f"licence.{res.status}"
         return {"ok": res.status == "ok", "code": code,
@@ -443,12 +517,13 @@ class LicenceKeeper:
         if last is not None and last.get("code") in ("licence.missing", "licence.no_transport"):
             return min(self.interval_s, self.backoff_max_s)  # look again for a new licence
         if last is not None and not last.get("ok") and last.get("status") is None:
-            n = max(1, int(self.state["failures"]))
+            n = max(1, int(self.local["failures"]))
             base = min(self.backoff_max_s, self.backoff_base_s * 2 ** (n - 1))
             return base * (0.5 + self.rng() / 2)  # jitter: half to full
-        if last is None and self.state["last_attempt_local"] and self.state["last_check"] \
-                and not self.state["failures"]:
-            since = (self.clock.now_us() - self.state["last_check"]["local_time"]) / 1_000_000
+        checked = self.standing.last_check
+        if last is None and self.local["last_attempt_local"] and checked \
+                and not self.local["failures"]:
+            since = (self.clock.now_us() - checked["local_time"]) / 1_000_000
             if 0 <= since < self.interval_s:
                 return self.interval_s - since  # checked recently (before a restart)
             return 0.0

@@ -64,6 +64,8 @@ ERROR_CODES = {
     "day.baskets_open": "pay or void open/parked baskets before closing (409)",
     "day.licence_refused": "the licence refuses to open the day; details: licence_code, "
                            "grace_days_left (409)",
+    "licence.too_many_tills": "a till beyond the licence's till count: no day opens on it, no "
+                              "command reaches it; details: tills, till, in_use (409)",
     "day.bad_date": "a business day is YYYY-MM-DD (400)",
     "report.unknown": "no such report (404)",
     "report.lagging": "the analytics copy has not caught up with the journal at a close: retry "
@@ -110,8 +112,8 @@ TILL_OP = {"type": "string", "enum": ["scan", "add", "remove", "quantity", "park
                                       "void", "discount_line", "discount_order"]}
 
 PATHS: dict[str, dict[str, Any]] = {
-    "/v1/health": {"get": _op("store open/closed, journal seq, upload backlog, licence, disk free",
-                              None, public=True)},
+    "/v1/health": {"get": _op("store open/closed, journal seq and check, upload backlog, licence, "
+                              "disk free", None, public=True)},
     "/v1/config": {"get": _op("the store's settings (currency, zone, tax classes…)", None,
                               public=True)},
     "/v1/openapi.json": {"get": _op("this description", None, public=True)},

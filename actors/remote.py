@@ -84,7 +84,7 @@ class LedgerActor:
         from domain.money import Limits
         Book.require_open_day = True  # the store's ledger: a till sells only while its day is open
         Book.limits = Limits.from_dict(limits)  # and never journals a value beyond the store's
-        self.ledger = Ledger(path)
+        self.ledger = Ledger(path, check=True)  # the journal is checked before selling
         self.queue: list[tuple[Request, asyncio.Future]] = []
         self.batch = batch
         self.writing = False

@@ -91,11 +91,19 @@ class JournalFileSource:
     def __init__(self, path: Path | str) -> None:
         from actors.journal import connect
         self.con = connect(path, readonly=True)
+        self.path = Path(path)
+        self.upto = 1 << 62  # the uploader's limit: nothing at or past a reported break
+
+    def broken_at(self) -> int | None:
+        """The first seq the journal checks (``journal_check.json``) found broken, or None."""
+        from actors.journal import broken_at, read_report
+        return broken_at(read_report(self.path))
 
     async def read(self, after: int, limit: int) -> list[Envelope]:
         from actors.journal import COLS, _env
         return [_env(r) for r in self.con.execute(
-            f"SELECT {COLS} FROM events WHERE seq > ? ORDER BY seq LIMIT ?", (after, limit))]
+            f"SELECT {COLS} FROM events WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?",
+            (after, self.upto, limit))]
 
     async def last_seq(self) -> int:
         return self.con.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0]
@@ -247,6 +255,7 @@ class Uploader:
         # seconds to add to this PC's clock when signing: learned from the cloud when it says our
         # signatures are stale (a shop's PC clock is often minutes or hours off)
         self.clock_offset_s = 0
+        self.halted: int | None = None  # the broken seq uploads stopped before, if any
 
     # ------------------------------------------------------------ progress
     def _save(self) -> None:
@@ -302,6 +311,20 @@ class Uploader:
         progress), ``retry`` (resend at once: the cloud asked for another range) or ``failed``."""
         self.last_attempt_us = self.clock.now_us()
         last_seq = await self.source.last_seq()
+        broken = self.source.broken_at() if hasattr(self.source, "broken_at") else None
+        if broken is not None:  # never send a corrupted history: stop before the break, alert
+            last_seq = self.source.upto = min(last_seq, broken - 1)
+            if self._prepared is not None and self._prepared.last > last_seq:
+                self._prepared = None
+            if self.acked >= last_seq:
+                if self.halted != broken:
+                    log.error("ALERT: the journal is broken at seq %d: uploads stopped there "
+                              "(kassa journal verify)", broken)
+                self.halted = broken
+                self.failures, self.next_delay_s = 1, self.interval_s
+                self.last_error = f"journal.broken: the journal is broken at seq {broken}; " \
+                                  "nothing from there on is sent"
+                return "failed"
         if self.acked > last_seq:  # the journal is shorter than what we believed acknowledged
             self._set_acked(last_seq, last_seq)
         if self.acked >= last_seq:
@@ -440,7 +463,7 @@ class Uploader:
                 "last_attempt_us": self.last_attempt_us, "failures": self.failures,
                 "last_error": self.last_error, "next_retry_s": self.next_delay_s if self.failures
                 else None, "sent_batches": self.sent_batches, "sent_events": self.sent_events,
-                "wire_bytes": self.wire_bytes}
+                "wire_bytes": self.wire_bytes, "halted_at": self.halted}
 
 
 def wire_sizes(envs: Sequence[Envelope], store: str, level: int = 3) -> tuple[int, int]:

@@ -31,6 +31,7 @@ from domain.money import (CEILING, DEFAULT_LIMITS, Limits, check_amount, check_q
                           round_cash)
 from domain import day as _day
 from domain import staff as _staff
+from domain import licence as _licence  # noqa: F401 - licence.* kinds are known where events are checked
 
 __all__ = ["Book", "OrderRecord", "decide_refund", "Member", "find_member", "check_bounds"]
 

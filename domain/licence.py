@@ -1,6 +1,6 @@
 """Licences: what HQ signs, what the cloud answers, and when a shop may open its day.
 
-Pure rules, no I/O. Three things live here:
+Pure rules, no I/O. Four things live here:
 
 * the **licence document** (``Licence``): which store, valid from/until, grace days, tills, features,
   licence id, issue time. It is encoded canonically (sorted-key compact JSON, times as UTC
@@ -13,6 +13,9 @@ Pure rules, no I/O. Three things live here:
 * the **grace rule** (``decide``): given the licence, the cloud time of the last successful check,
   the latest time the store has ever seen (the high-water mark), the clock's ``now`` and what the
   store has learned about revocation and tampering, may the shop open its day?
+* the **standing** (``Standing``): a fold over the journal's licence events that verifies every
+  journaled answer with HQ's key, so that the inputs of ``decide`` come from what HQ signed and
+  not from a state file the store's owner can edit.
 
 Winding the clock back cannot stretch the grace: grace is counted from the *cloud's* time of the last
 successful check and measured against ``max(now, high_water)``; a ``now`` earlier than the high-water
@@ -35,7 +38,7 @@ import base64
 import binascii
 import hashlib
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
@@ -50,7 +53,7 @@ __all__ = [
     "canonical", "key_id", "public_key_from", "public_key_text", "private_key_from",
     "private_key_text", "new_private_key",
     "sign_licence", "read_licence", "licence_from_doc", "check_for_store",
-    "sign_result", "read_result", "decide",
+    "sign_result", "read_result", "answer_text", "decide", "Standing",
     # events
     "LicenceInstalled", "LicenceChecked", "LicenceCheckFailed", "LicenceRefused",
     "LicenceTamperDetected",
@@ -354,6 +357,109 @@ def decide(licence: Licence | None, *, last_ok: int | None, high_water: int, now
                     expires_days_left=expires_left, effective_time=t)
 
 
+# ---------------------------------------------------------------- the standing, from the journal
+
+def answer_text(answer: dict[str, Any]) -> str:
+    """The signed answer as it is journaled (``LicenceChecked.answer``): canonical JSON text."""
+    return canonical(answer).decode()
+
+
+@dataclass
+class Standing:
+    """What the journal proves about the licence: a fold over its events, oldest first.
+
+    Only check results that carry HQ's signed answer (``LicenceChecked.answer``) for this store
+    count; anything else (an event made up and handed to the ledger, an answer from before answers
+    were journaled) is counted in ``rejected`` and changes nothing. Per licence, the result with
+    the latest *HQ* time is its status, so a revocation is undone only by a later answer from HQ,
+    never by journaling an older ``ok`` again. A result at least as new as every one before it and
+    answering a request not answered before (``fresh``: its nonce is new)
+    resets the high-water mark to HQ's time, disowns the later local times seen before it (a clock
+    that ran fast) and clears a clock-tamper latch; a replayed one does neither.
+
+    ``apply(ts, body)`` takes an event with its journal time; ``seen(ts)`` any other journal time.
+    """
+
+    public_key: Any
+    store_id: str
+    tolerance_us: int = TOLERANCE_US
+    latest: dict[str, tuple[int, str, str]] = field(default_factory=dict)  # lid -> (t, status, why)
+    last_ok: dict[str, int] = field(default_factory=dict)  # lid -> HQ time of its latest ok
+    newest: int = 0  # the latest HQ time of any verified result
+    high_water: int = 0
+    ignore_upto: int = 0  # local times up to this were disowned by a fresh result
+    tampered: dict[str, int] | None = None
+    last_check: dict[str, Any] | None = None
+    rejected: int = 0
+    nonces: set[str] = field(default_factory=set)  # of the fresh results: each counts once
+
+    def seen(self, ts: int | None) -> None:
+        if ts and ts > self.ignore_upto and ts > self.high_water:
+            self.high_water = int(ts)
+
+    def verify(self, body: "LicenceChecked") -> CheckResult | None:
+        """HQ's signed result inside a journaled check, or None if it is missing or not genuine."""
+        try:
+            answer = json.loads(body.answer)
+            return read_result(answer, self.public_key, store_id=self.store_id,
+                               licence_id=body.licence_id, nonce=body.nonce)
+        except (ValueError, TypeError, InvalidInput):
+            return None
+
+    def apply(self, ts: int, body: Any) -> bool:
+        """Fold one event in; for a check, return whether it cleared a tamper latch."""
+        if isinstance(body, LicenceChecked):
+            return self._checked(ts, body)
+        if isinstance(body, LicenceTamperDetected):
+            if self.tampered is None:
+                self.tampered = {"now": body.now, "high_water": body.high_water}
+            self.seen(body.high_water)
+            return False
+        self.seen(ts)
+        return False
+
+    def _checked(self, ts: int, body: "LicenceChecked") -> bool:
+        res = self.verify(body)
+        if res is None:
+            self.rejected += 1
+            self.seen(ts)
+            return False
+        lid, t = res.licence_id, res.server_time
+        if lid not in self.latest or t >= self.latest[lid][0]:
+            self.latest[lid] = (t, res.status, res.reason)
+        if res.status == "ok":
+            self.last_ok[lid] = max(self.last_ok.get(lid, 0), t)
+        if t < self.newest or res.nonce in self.nonces:  # a replay, or HQ's clock went back
+            self.seen(ts)
+            return False
+        self.newest = t
+        self.nonces.add(res.nonce)
+        if self.high_water > t:
+            self.ignore_upto = max(self.ignore_upto, self.high_water)
+        self.high_water = max(t, ts)
+        self.last_check = {"licence_id": lid, "status": res.status, "server_time": t,
+                           "local_time": ts, "reason": res.reason}
+        cleared = False
+        if res.status == "ok":
+            cleared, self.tampered = self.tampered is not None, None
+        return cleared
+
+    def status_of(self, licence_id: str) -> str:
+        """``ok`` | ``revoked`` | ``unknown`` from HQ's latest answer, or "" (never checked)."""
+        entry = self.latest.get(licence_id)
+        return entry[1] if entry else ""
+
+    def revoked_ids(self) -> set[str]:
+        return {lid for lid, (_, status, _) in self.latest.items() if status == "revoked"}
+
+    def decide(self, licence: Licence | None, now: int, **kw: Any) -> Decision:
+        lid = licence.licence_id if licence else ""
+        status = self.status_of(lid)
+        return decide(licence, last_ok=self.last_ok.get(lid), high_water=self.high_water,
+                      now=now, revoked=status == "revoked", unknown=status == "unknown",
+                      tampered=self.tampered is not None, tolerance_us=self.tolerance_us, **kw)
+
+
 # ---------------------------------------------------------------- events
 
 @register("licence.installed")
@@ -385,6 +491,7 @@ class LicenceChecked:
     reason: str = ""
     grace_days_left: int = 0
     cleared_tamper: bool = False
+    answer: str = ""  # the cloud's signed answer, exactly (``answer_text``): what a restart trusts
 
     @property
     def agg(self) -> str:

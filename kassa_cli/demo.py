@@ -119,8 +119,8 @@ async def link_demo_store(data: Path, hq: Path, cloud_url: str) -> None:
         atomic_write(key_file, (auth.public_key_text() + "\n").encode())
         now = SystemClock().now_us()
         day = 86_400_000_000
-        doc = auth.issue(cfg.store_id, now - now % day, now - now % day + 365 * day, 7, 8,
-                         ["demo"])
+        doc = auth.issue(cfg.store_id, now - now % day, now - now % day + 365 * day, 7, 99,
+                         ["demo"])  # 99 tills: the tests and benches use many till ids
         keeper = LicenceKeeper(data, cfg.store_id, auth.public_key_text(), None, SystemClock())
         await keeper.install(orjson.dumps(doc))
 

@@ -76,6 +76,12 @@ def _status(args: argparse.Namespace) -> int:
         t = describe(args.data)
         print(f"  TLS              CA {t['ca_fingerprint']}, certificate until {t['until'][:10]}")
     print(f"  journal seq      {h['seq']}   orders {h['orders']}   open baskets {h['open_baskets']}")
+    j = h.get("journal") or {}
+    if j:
+        problems = ([f"seq {j['first_broken']}: {j.get('reason')}"] if j.get("first_broken")
+                    else []) + list(j.get("integrity") or [])[:2]
+        verdict = "ok" if j.get("ok") else f"BROKEN: {'; '.join(problems)} (kassa journal verify)"
+        print(f"  journal check    {verdict}   full check {j.get('full_check')}")
     if up.get("configured"):
         age = up.get("oldest_unsent_age_s")
         print(f"  upload backlog   {up.get('backlog_events', 0)} events"

@@ -32,6 +32,7 @@ ERRORS = {
     "auth.approval_refused": N_("Wrong PIN, or this person may not approve it."),
     "day.already_open": N_("The day is open already."),
     "day.licence_refused": N_("The licence does not allow opening the day."),
+    "licence.too_many_tills": N_("The licence allows no more tills. Ask HQ for more."),
     "auth.session_expired": N_("Your session has ended. Please sign in again."),
     "auth.approval_invalid": N_("The approval has expired. Ask again."),
     "auth.inactive": N_("This account is locked. Ask a manager."),

@@ -60,6 +60,7 @@ class World:
     doc: dict[str, Any]
     transport: FakeTransport
     events: list[Any] = field(default_factory=list)
+    journaled: list[tuple[int, Any]] = field(default_factory=list)  # what a journal would hold
     keeper: LicenceKeeper | None = None
 
     @property
@@ -68,9 +69,12 @@ class World:
 
     async def journal(self, body: Any) -> None:
         self.events.append(body)
+        self.journaled.append((self.clock.now_us(), body))
 
     def new_keeper(self, **kw) -> LicenceKeeper:
+        """A keeper as after a restart: it rebuilds from what was journaled (``journaled``)."""
         kw.setdefault("journal_fn", self.journal)
+        kw.setdefault("history", lambda: list(self.journaled))
         self.keeper = LicenceKeeper(self.store_dir, kw.pop("store_id", "S001"),
                                     self.hq.public_key_text(), kw.pop("transport", self.transport),
                                     self.clock, **kw)
