@@ -205,8 +205,8 @@ def test_card_numbers_in_every_field_are_refused_and_never_stored(store):
     pans = [luhn_pan(rng, n) for n in range(13, 20)] + [luhn_pan(rng, 16) for _ in range(5)]
     wrong = []
     for i, (name, send) in enumerate(fields(w).items()):
-        for j, (how, text) in enumerate(formats(pans[(i + j) % len(pans)]).items()):
-            r = send(text)
+        for j, how in enumerate(formats(PAN)):
+            r = send(formats(pans[(i + j) % len(pans)])[how])
             codes = {"payment.card_number_refused"}
             if how != "plain":  # ids with a pattern of their own may refuse the separators first
                 codes |= PATTERN_CODES.get(name, set())
