@@ -154,7 +154,7 @@ def fields(w: dict):
         "staff.name": lambda t: m.post("/v1/staff", {"id": new_id(), "staff": "pan1",
                                                      "name": t, "role": "cashier",
                                                      "language": "en", "pin": "5678"}),
-        "staff.id": lambda t: m.post("/v1/staff", {"id": new_id(), "staff": t.replace(" ", ""),
+        "staff.id": lambda t: m.post("/v1/staff", {"id": new_id(), "staff": t.replace(" ", "-"),
                                                    "name": "Pan", "role": "cashier",
                                                    "language": "en", "pin": "5678"}),
         "staff lock.reason": lambda t: m.post("/v1/staff/c3/lock", {"id": new_id(),
@@ -177,14 +177,15 @@ def fields(w: dict):
                                                                   "products": [
             {"sku": "PANW", "names": {"en": "ok"}, "price": 100}]}),
         "sign-in till": lambda t: requests.post(c.url + "/v1/sessions", json={
-            "id": new_id(), "staff": "c2", "pin": "2222", "till": t.replace(" ", "")},
+            "id": new_id(), "staff": "c2", "pin": "2222", "till": t.replace(" ", "-")},
             timeout=60),
     }
 
 
-# ids that have a pattern of their own (letters, digits, - _ .), and keys in a URL path, where a
-# slash ends the path segment: written with other characters they are refused for that first
+# ids that have a pattern of their own (letters, digits, - _ .), short fields, and keys in a URL
+# path, where a slash ends the path segment: written so, they are refused for that first
 PATTERN_CODES = {"sign-in till": {"till.bad_id"}, "staff.id": {"staff.bad_id"},
+                 "member.phone": {"input.bad_field"},  # longer than a phone may be
                  "member lookup": {"http.not_found"}, "topup.member": {"http.not_found"}}
 
 
