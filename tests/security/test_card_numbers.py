@@ -281,7 +281,8 @@ def digits_of_duckdb(path: Path) -> str:
         out = []
         for (schema, table) in con.execute(
                 "SELECT table_schema, table_name FROM information_schema.tables").fetchall():
-            for row in con.execute(f'SELECT * FROM "{schema}"."{table}"').fetchall():
+            for row in con.execute(
+                    f'SELECT COLUMNS(*)::VARCHAR FROM "{schema}"."{table}"').fetchall():
                 out.append("|".join(digits(str(v)) for v in row))
         return "|".join(out)
     finally:
