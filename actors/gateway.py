@@ -6,6 +6,11 @@
 * Every request is checked against the per-action permissions (``domain.staff.ACTIONS``, editable by a
   manager); a manager may approve one action at another counter with their PIN
   (``"approval": {"staff", "pin"}`` in the body, or a token from ``POST /v1/approvals``).
+* Reads are scoped by role as well (``x-kassa-read-scope`` in the OpenAPI): the sale counter gets a
+  member's id, name and balance only; the event feed is the managers' (``events.read``), and a display
+  device (role ``display``) gets the sales feed (``events.sales``: figures, nothing personal).
+* Free text never holds a card number: ``need_str`` and the other input helpers refuse one
+  (``domain.pan``) before anything reaches the journal.
 * Every request that changes something carries the kiosk's command ``id`` so a retry after a lost
   reply is safe (the same id answers the first answer). Every event records staff, till and client IP.
 * Errors answer ``{"error": {"code", "message", "details"}}`` with the error's HTTP status; bad input
