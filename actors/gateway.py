@@ -44,8 +44,8 @@ from domain.commands import FreezeOrder, RefundOrder, UnfreezeOrder
 from domain.day import DayClosed, DayOpened, MAX_FLOAT, ZReportRecorded, business_day_of
 from domain.errors import Conflict, Forbidden, InvalidInput, KassaError, NotFound, Unauthorized, \
     Unavailable
-from domain.pan import CODE_FIELDS, refuse_card_number, refuse_card_numbers_in
 from domain.events import MemberRegistered, WalletToppedUp
+from domain.pan import CODE_FIELDS, refuse_card_number, refuse_card_numbers_in
 from domain.staff import (ACTIONS, ROLES, ActionApproved, PermissionsChanged, SignedIn, SignedOut,
                           SignInFailed, StaffCreated, StaffLocked, StaffPinChanged, StaffUnlocked,
                           StaffUpdated, check_language, check_role, check_staff_id)
