@@ -6,6 +6,11 @@
 * Every request is checked against the per-action permissions (``domain.staff.ACTIONS``, editable by a
   manager); a manager may approve one action at another counter with their PIN
   (``"approval": {"staff", "pin"}`` in the body, or a token from ``POST /v1/approvals``).
+* Reads are scoped by role as well (``x-kassa-read-scope`` in the OpenAPI): the sale counter gets a
+  member's id, name and balance only; the event feed is the managers' (``events.read``), and a display
+  device (role ``display``) gets the sales feed (``events.sales``: figures, nothing personal).
+* Free text never holds a card number: ``need_str`` and the other input helpers refuse one
+  (``domain.pan``) before anything reaches the journal.
 * Every request that changes something carries the kiosk's command ``id`` so a retry after a lost
   reply is safe (the same id answers the first answer). Every event records staff, till and client IP.
 * Errors answer ``{"error": {"code", "message", "details"}}`` with the error's HTTP status; bad input
@@ -41,6 +46,7 @@ from domain.errors import Conflict, Forbidden, InvalidInput, KassaError, NotFoun
     Unavailable
 from domain.events import MemberRegistered, WalletToppedUp
 from domain.money import check_amount, check_quantity
+from domain.pan import CODE_FIELDS, refuse_card_number, refuse_card_numbers_in
 from domain.staff import (ACTIONS, ROLES, ActionApproved, PermissionsChanged, SignedIn, SignedOut,
                           SignInFailed, StaffCreated, StaffLocked, StaffPinChanged, StaffUnlocked,
                           StaffUpdated, check_language, check_role, check_staff_id)
@@ -51,6 +57,7 @@ __all__ = ["make_gateway", "MAX_BODY", "Gateway", "GATEWAY", "TILL_OPS", "redact
 log = logging.getLogger(__name__)
 MAX_BODY = 256 * 1024
 TILL_RE = re.compile(r"^[A-Za-z0-9_-]{1,16}$")
+UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 NS = uuid.UUID("1b0c7a52-9f0e-4d39-8a51-2f5c0e7d4b10")  # ids derived from a command id
 
 # till operation -> the action it needs
@@ -59,6 +66,9 @@ TILL_OPS = {"scan": "sale.sell", "add": "sale.sell", "remove": "sale.sell",
             "void": "sale.void", "discount_line": "sale.discount",
             "discount_order": "sale.discount"}
 STAFF_KINDS = ("staff.", "auth.", "permissions.", "day.")
+MEMBER_FOR_SALE = ("member", "name", "balance", "as_of_seq")  # members.view without details
+SALES_KINDS = ("order.completed", "order.refunded", "day.opened", "day.closed")
+TILL_CODES = CODE_FIELDS | {"line_id", "basket"}  # till command arguments that are not free text
 
 
 def derived_id(cid: str, what: str) -> str:
@@ -85,6 +95,27 @@ def redact(wire: dict) -> dict:
     return wire
 
 
+def sales_view(env: Any) -> dict | None:
+    """An event as the sales feed shows it (``events.sales``: the big screen): sales figures of a
+    till, or None for every other event. No staff, IP, member, order id, line or tender."""
+    kind = env.kind
+    if kind not in SALES_KINDS:
+        return None
+    b = msgspec.json.decode(env.body)
+    if kind == "order.completed":
+        body = {"total": b.get("total", 0), "currency": b.get("currency", ""),
+                "lines": len(b.get("lines") or ())}
+    elif kind == "order.refunded":
+        body = {"amount": b.get("amount", 0), "currency": b.get("currency", "")}
+    else:
+        body = {"business_day": b.get("business_day", "")}
+    return {"seq": env.seq, "ts": env.ts, "kind": kind, "till": env.till, "body": body}
+
+
+def full_view(env: Any) -> dict:
+    return redact(env.to_wire())
+
+
 async def read_json(request: web.Request) -> dict:
     try:
         raw = await request.read()
@@ -99,14 +130,27 @@ async def read_json(request: web.Request) -> dict:
     return data
 
 
-def need_str(data: dict, key: str, max_len: int = 200, required: bool = True) -> str:
+def need_str(data: dict, key: str, max_len: int = 200, required: bool = True,
+             code: bool = False) -> str:
+    """A string field of at most ``max_len`` characters. Free text (every field but a product
+    code, ``code=True``) is refused if it holds anything written like a card number."""
     value = data.get(key, None)
     if value is None and not required:
         return ""
     if not isinstance(value, str) or (required and not value.strip()) or len(value) > max_len:
         raise InvalidInput("input.bad_field", f"{key!r} must be a string of 1–{max_len} characters",
                            field=key)
-    return value
+    return value if code else refuse_card_number(value, key)
+
+
+def path_key(request: web.Request, name: str, max_len: int = 64) -> str:
+    """A path or query value used to look something up (a member's id, card or phone; an order):
+    never a card number, which would otherwise travel on into errors and logs."""
+    value = request.match_info.get(name) or request.query.get(name, "")
+    if len(value) > max_len:
+        raise InvalidInput("input.bad_field", f"{name!r} is at most {max_len} characters",
+                           field=name)
+    return value if UUID_RE.match(value) else refuse_card_number(value, name)
 
 
 def need_int(data: dict, key: str, lo: int, hi: int) -> int:
@@ -148,7 +192,7 @@ def command_id(data: dict) -> str:
 def till_id(value: object, field: str = "till") -> str:
     if not isinstance(value, str) or not TILL_RE.match(value):
         raise InvalidInput("till.bad_id", "a till id is 1–16 letters, digits, - or _", field=field)
-    return value
+    return refuse_card_number(value, field)
 
 
 def plain(value: Any) -> Any:
@@ -254,6 +298,12 @@ class Gateway:
             return ctx
         raise Forbidden("auth.forbidden", f"the {ctx.role} role may not do {action}",
                         action=action, role=ctx.role)
+
+    def require(self, ctx: Ctx, action: str) -> None:
+        """403 unless the session's role may do ``action`` (a read scope chosen inside a route)."""
+        if not self.dir.allows(ctx.staff, action):
+            raise Forbidden("auth.forbidden", f"the {ctx.role} role may not do {action}",
+                            action=action, role=ctx.role)
 
     async def _approval(self, ctx: Ctx, action: str, data: dict) -> None:
         ap = data.get("approval")
@@ -416,7 +466,7 @@ class Gateway:
 
     async def approve(self, request: web.Request) -> web.Response:
         """A manager's PIN for one action at this till: a one-time token valid for two minutes."""
-        ctx = await self.auth(request, None)
+        ctx = await self.auth(request, "approvals.request")
         data = await read_json(request)
         action = data.get("action")
         if action not in ACTIONS:
@@ -445,6 +495,8 @@ class Gateway:
             raise InvalidInput("input.bad_field", "'args' must be an object", field="args")
         if till not in self.licensed_tills:
             await self.licensed(till)
+        if op != "scan":  # a scan carries only a code
+            refuse_card_numbers_in(args, "args", TILL_CODES)
         ctx.action = action
         if not self.dir.allows(ctx.staff, action):
             if data.get("approval") is None:
@@ -498,6 +550,8 @@ class Gateway:
                                field="products")
         if not all(isinstance(p, dict) for p in products):
             raise InvalidInput("product.bad_row", "each product is an object")
+        for i, p in enumerate(products):
+            refuse_card_numbers_in(p, f"products[{i}]", CODE_FIELDS)
         try:
             res = await self.h.catalogue.update.remote(cid, products, need_str(
                 data, "source", 100, required=False) or "import",
@@ -513,8 +567,8 @@ class Gateway:
 
     async def find_orders(self, request: web.Request) -> web.Response:
         await self.auth(request, "orders.view")
-        key = request.query.get("q", "")
-        if not key or len(key) > 64:
+        key = path_key(request, "q")
+        if not key:
             raise InvalidInput("input.bad_field",
                                "search orders by number, id, member or date (YYYY-MM-DD)",
                                field="q")
@@ -578,9 +632,7 @@ class Gateway:
     async def top_up(self, request: web.Request) -> web.Response:
         data = await read_json(request)
         ctx = await self.auth(request, "wallet.topup", data)
-        member = request.match_info["member"]
-        if len(member) > 64:
-            raise InvalidInput("input.bad_field", "a member id is at most 64 characters")
+        member = path_key(request, "member")
         cid = command_id(data)
         amount = need_amount(data, "amount", 1, self.config.limits.max_topup)
         tender = data.get("tender", "cash")
@@ -594,11 +646,13 @@ class Gateway:
         return jresp(self.answer(ack))
 
     async def member(self, request: web.Request) -> web.Response:
-        await self.auth(request, "members.view")
-        key = request.match_info["member"]
-        if len(key) > 64:
-            raise InvalidInput("input.bad_field", "a member key is at most 64 characters")
-        return jresp(await self.h.wallet.member.remote(key))
+        """A member by id, card or phone. The sale counter sees what paying needs (id, name,
+        balance); phone, card and wallet history need ``members.view_details``."""
+        ctx = await self.auth(request, "members.view")
+        m = await self.h.wallet.member.remote(path_key(request, "member"))
+        if not self.dir.allows(ctx.staff, "members.view_details"):
+            m = {k: m[k] for k in MEMBER_FOR_SALE if k in m}
+        return jresp(m)
 
     # -------------------------------------------------------------- stock
     async def stock_move(self, request: web.Request) -> web.Response:
@@ -608,7 +662,7 @@ class Gateway:
         data = await read_json(request)
         ctx = await self.auth(request, "stock.change", data)
         cid = command_id(data)
-        sku = need_str(data, "sku", 64)
+        sku = need_str(data, "sku", 64, code=True)
         for k in ("qty", "delta", "counted"):
             if type(data.get(k)) is int:
                 check_quantity(data[k], self.config.limits.max_stock_qty, k)
@@ -631,12 +685,15 @@ class Gateway:
 
     # -------------------------------------------------------------- business day
     async def day_view(self, request: web.Request) -> web.Response:
+        """Is the store open, and this till's day; every till's day (floats, counted cash) for
+        those who open, close or report on days."""
         ctx = await self.auth(request, None)
         await self.refresh()
-        return jresp({"today": self.today(), "till": ctx.till,
-                      "this_till": self.dir.days.get(ctx.till),
-                      "store_open": bool(self.dir.open_tills()),
-                      "open_tills": self.dir.open_tills(), "tills": self.dir.days})
+        out = {"today": self.today(), "till": ctx.till, "this_till": self.dir.days.get(ctx.till),
+               "store_open": bool(self.dir.open_tills()), "open_tills": self.dir.open_tills()}
+        if any(self.dir.allows(ctx.staff, a) for a in ("day.open", "day.close", "reports.view")):
+            out["tills"] = self.dir.days
+        return jresp(out)
 
     async def day_open(self, request: web.Request) -> web.Response:
         data = await read_json(request)
@@ -741,16 +798,11 @@ class Gateway:
         at = (await self.h.ledger.status.remote())["seq"]
         if kind == "cashier":
             staff = request.query.get("staff") or ctx.staff
-            action = "reports.own" if staff == ctx.staff else "reports.view"
-            if not self.dir.allows(ctx.staff, action):
-                raise Forbidden("auth.forbidden", f"the {ctx.role} role may not do {action}",
-                                action=action, role=ctx.role)
+            self.require(ctx, "reports.own" if staff == ctx.staff else "reports.view")
             check_staff_id(staff)
             return jresp(await self.h.analytics.report.remote(
                 "cashier_report", {"staff": staff, "day": day or self.today()}, at))
-        if not self.dir.allows(ctx.staff, "reports.view"):
-            raise Forbidden("auth.forbidden", f"the {ctx.role} role may not do reports.view",
-                            action="reports.view", role=ctx.role)
+        self.require(ctx, "reports.view")
         scope = request.query.get("scope", "till")
         if scope not in ("till", "store"):
             raise InvalidInput("input.bad_field", "scope is till or store", field="scope")
@@ -792,7 +844,7 @@ class Gateway:
         else:
             ctx = await self.auth(request, "staff.manage", data)
         cid = command_id(data)
-        staff = check_staff_id(data.get("staff"))
+        staff = refuse_card_number(check_staff_id(data.get("staff")), "staff")
         exists = staff in self.dir.accounts
         if not exists:
             name = need_str(data, "name", 100)
@@ -923,8 +975,25 @@ class Gateway:
                                   for (s, i, t), n in sorted(summary.items())]})
 
     # -------------------------------------------------------------- events
+    async def feed_view(self, request: web.Request) -> Callable[[Any], dict | None]:
+        """Which events this session may read, and how: ``?scope=all`` (``events.read``: every
+        event, PIN and session hashes hidden) or ``?scope=sales`` (``events.sales``: sales figures
+        only). Without ``scope`` a session gets the widest its role allows."""
+        scope = request.query.get("scope", "")
+        if scope not in ("", "all", "sales"):
+            raise InvalidInput("input.bad_field", "scope is all or sales", field="scope")
+        ctx = await self.auth(request, None)
+        if not scope:
+            scope = "all" if self.dir.allows(ctx.staff, "events.read") or not \
+                self.dir.allows(ctx.staff, "events.sales") else "sales"
+        self.require(ctx, "events.read" if scope == "all" else "events.sales")
+        return full_view if scope == "all" else sales_view
+
     async def events(self, request: web.Request) -> web.Response:
-        await self.auth(request, "events.read")
+        """Events after ``after`` (long-poll up to ``wait`` s). A filtered feed reads on past the
+        events it hides (at most 20,000) so that a page is empty only at the journal's end; the
+        ``X-Kassa-Next-After`` header gives the seq to ask after next."""
+        view = await self.feed_view(request)
         after = query_int(request, "after", 0, 0, 2**62)
         try:
             wait = min(max(float(request.query.get("wait", "0") or 0), 0.0), 30.0)
@@ -933,28 +1002,47 @@ class Gateway:
                                field="wait") from None
         if wait != wait:  # NaN
             wait = 0.0
-        envs = await self.h.ledger.wait.remote(after, 500, wait) if wait else \
-            await self.h.ledger.read.remote(after, 500)
-        return jresp([redact(e.to_wire()) for e in envs])
+        deadline = time.monotonic() + wait
+        out: list[dict] = []
+        scanned = 0
+        while True:
+            left = deadline - time.monotonic()
+            envs = await self.h.ledger.wait.remote(after, 500, left) if left > 0 else \
+                await self.h.ledger.read.remote(after, 500)
+            if not envs:
+                break
+            after = envs[-1].seq
+            scanned += len(envs)
+            out = [v for v in map(view, envs) if v is not None]
+            if out or scanned >= 20000:
+                break
+        return web.Response(body=orjson.dumps(out), content_type="application/json",
+                            headers={"X-Kassa-Next-After": str(after)})
 
     async def stream(self, request: web.Request) -> web.StreamResponse:
-        """Server-sent events of committed events, for the big screen and customer displays.
-        The token may come as ``?token=`` (EventSource cannot set headers)."""
-        await self.auth(request, "events.read")
+        """Server-sent events of committed events, for the big screen and customer displays,
+        filtered as ``events`` is. The token may come as ``?token=`` (EventSource cannot set
+        headers)."""
+        view = await self.feed_view(request)
         after = query_int(request, "after", 0, 0, 2**62)
         resp = web.StreamResponse(headers={"Content-Type": "text/event-stream",
                                            "Cache-Control": "no-cache"})
         await resp.prepare(request)
+        written = time.monotonic()
         try:
             while True:
                 envs = await self.h.ledger.wait.remote(after, 500, 15.0)
-                if not envs:
-                    await resp.write(b": keep-alive\n\n")
-                    continue
                 for e in envs:
-                    await resp.write(b"id: %d\nevent: %s\ndata: %s\n\n" % (
-                        e.seq, e.kind.encode(), orjson.dumps(redact(e.to_wire()))))
-                after = envs[-1].seq
+                    v = view(e)
+                    if v is not None:
+                        await resp.write(b"id: %d\nevent: %s\ndata: %s\n\n" % (
+                            e.seq, e.kind.encode(), orjson.dumps(v)))
+                        written = time.monotonic()
+                if envs:
+                    after = envs[-1].seq
+                if time.monotonic() - written >= 15.0:
+                    await resp.write(b": keep-alive\n\n")
+                    written = time.monotonic()
         except (ConnectionResetError, asyncio.CancelledError):
             pass
         return resp

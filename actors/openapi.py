@@ -1,7 +1,8 @@
 """The OpenAPI 3.1 description of the store gateway, served at ``GET /v1/openapi.json``.
 
 Kept true by tests/gateway: every route of the app is described here and every path here is a route;
-the fuzz test generates requests from these schemas and finds no 5xx.
+the fuzz test generates requests from these schemas and finds no 5xx. Every read (GET) names what it
+answers to whom in ``x-kassa-read-scope`` (tests/security/test_read_scopes.py).
 """
 
 from __future__ import annotations
@@ -43,6 +44,8 @@ ERROR_CODES = {
     "auth.approval_refused": "the approver's PIN is wrong or they may not approve (403)",
     "auth.approval_invalid": "the approval token expired, was used, or is for another action (403)",
     "auth.bad_pin_format": "a PIN is 4-64 characters (400)",
+    "payment.card_number_refused": "a text field (or a look-up key) holds something written like a "
+                                   "card number; details.field names it (400)",
     "input.bad_json": "the body is not JSON (400)",
     "input.not_object": "the body is not a JSON object (400)",
     "input.bad_field": "a field has the wrong type or range (400)",
@@ -108,6 +111,7 @@ def _q(name: str, schema: dict, required: bool = False) -> dict:
 
 
 S = {"type": "string", "maxLength": 200}
+SCOPE = {"type": "string", "enum": ["all", "sales"]}
 TILL_OP = {"type": "string", "enum": ["scan", "add", "remove", "quantity", "park", "resume", "pay",
                                       "void", "discount_line", "discount_order"]}
 
@@ -124,7 +128,7 @@ PATHS: dict[str, dict[str, Any]] = {
         "get": _op("who is signed in here, their permissions and language", None),
         "delete": _op("sign out", None)},
     "/v1/approvals": {"post": _op("a manager's PIN for one action at this till: a one-time token",
-                                  None, _body({"id": ID, "staff": STAFF, "pin": PIN,
+                                  "approvals.request", _body({"id": ID, "staff": STAFF, "pin": PIN,
                                                "action": {"type": "string",
                                                           "enum": sorted(ACTIONS)}},
                                               ["staff", "pin", "action"]))},
@@ -209,7 +213,8 @@ PATHS: dict[str, dict[str, Any]] = {
         "get": _op("which roles may do each action", None),
         "post": _op("change the roles of an action (journaled)", "permissions.manage", _body(
             {"id": ID, "action": {"enum": sorted(ACTIONS)},
-             "roles": {"type": "array", "items": {"enum": list(ROLES)}, "maxItems": 4},
+             "roles": {"type": "array", "items": {"enum": list(ROLES)},
+                       "maxItems": len(ROLES)},
              "approval": APPROVAL}, ["id", "action", "roles"]))},
     "/v1/audit": {"get": _op("who did what from which till and IP (journal scan)", "audit.view",
                              params=[_q("staff", {"type": "string", "maxLength": 64}),
@@ -221,14 +226,44 @@ PATHS: dict[str, dict[str, Any]] = {
                                                   "maximum": 1000}),
                                      _q("scan", {"type": "integer", "minimum": 1,
                                                  "maximum": 200000})])},
-    "/v1/events": {"get": _op("committed events after a seq (long-poll with wait)", "events.read",
+    "/v1/events": {"get": _op("committed events after a seq (long-poll with wait); the "
+                              "X-Kassa-Next-After header is the seq to ask after next",
+                              "events.read",
                               params=[_q("after", {"type": "integer", "minimum": 0}),
                                       _q("wait", {"type": "number", "minimum": 0,
-                                                  "maximum": 30})])},
+                                                  "maximum": 30}), _q("scope", SCOPE)])},
     "/v1/events/stream": {"get": _op("server-sent events of committed events (token may be "
                                      "?token=)", "events.read",
                                      params=[_q("after", {"type": "integer", "minimum": 0}),
-                                             _q("token", {"type": "string"})])},
+                                             _q("token", {"type": "string"}),
+                                             _q("scope", SCOPE)])},
+}
+
+# what each read answers, and to whom (the permission above says who may ask at all)
+FEED = ("events.read (manager, admin): every event, PIN and session hashes hidden; events.sales "
+        "(display, manager, admin; ?scope=sales): order totals, refund amounts and day open/close "
+        "per till, without staff, IP, member, order id, lines or tenders; others 403")
+READ_SCOPES = {
+    "/v1/health": "public: counts and states, no personal data",
+    "/v1/config": "public: the store's settings (no secrets: those are files of their own)",
+    "/v1/openapi.json": "public",
+    "/v1/sessions/current": "the caller's own session",
+    "/v1/tills/{till}/basket": "the session's own till only (auth.wrong_till elsewhere)",
+    "/v1/products": "sellable products only without products.view_all",
+    "/v1/products/{code}": "sellable products only without products.view_all",
+    "/v1/orders": "orders.view: orders with their member id, payments (reference, last 4)",
+    "/v1/orders/{order}": "orders.view: one order with its anomaly flags",
+    "/v1/members/{member}": "members.view: id, name, balance (what paying needs); phone, card "
+                            "and wallet history with members.view_details",
+    "/v1/stock": "stock.view",
+    "/v1/day": "whether the store is open and this till's day; every till's day (floats, "
+               "counted cash) with day.open, day.close or reports.view",
+    "/v1/reports/{kind}": "reports.own: the caller's own cashier report; reports.view: any",
+    "/v1/staff": "staff.view: accounts without PIN hashes",
+    "/v1/permissions": "any session: which roles may do each action",
+    "/v1/audit": "audit.view",
+    "/v1/events": FEED,
+    "/v1/events/stream": FEED,
 }
 
 def _has_feedback() -> bool:
@@ -241,11 +276,15 @@ def _has_feedback() -> bool:
 
 if _has_feedback():
     PATHS["/v1/feedback"] = {"post": _op(
-        "report a problem (device, price, stock, other) from a till; any signed-in staff", None,
+        "report a problem (device, price, stock, other) from a till; any signed-in staff",
+        "feedback.report",
         _body({"id": ID, "kind": {"enum": ["device", "price", "stock", "other"]},
                "message": {"type": "string", "minLength": 1, "maxLength": 2000},
                "sku": {"type": "string", "maxLength": 64},
                "device": {"type": "string", "maxLength": 64}}, ["id", "kind", "message"]))}
+
+for _p, _scope in READ_SCOPES.items():
+    PATHS[_p]["get"]["x-kassa-read-scope"] = _scope
 
 SPEC: dict[str, Any] = {
     "openapi": "3.1.0",

@@ -2,6 +2,8 @@
 
 ``kassa store serve --data DIR`` calls ``serve``; the first start creates the data folder with a
 default ``store.json``. Everything the server knows is rebuilt from the journal at every start.
+The process runs with umask 077 and makes its data folder owner-only at every start
+(``actors.files.make_private``).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any, Coroutine, TypeVar
 import orjson
 from aiohttp import web
 
-from actors.files import atomic_write
+from actors.files import atomic_write, make_private, private_umask
 from domain.store import StoreConfig
 
 __all__ = ["load_config", "update_store_json", "serve", "run_loop", "StoreServer"]
@@ -55,7 +57,9 @@ def update_store_json(data_dir: Path, **changes: Any) -> dict:
 
 class StoreServer:
     def __init__(self, data_dir: Path, host: str = "127.0.0.1", port: int = 8600) -> None:
+        private_umask()  # before Ray, SQLite or DuckDB create anything: all owner-only
         self.data_dir = Path(data_dir)
+        make_private(self.data_dir)  # what an older version or a copy left readable
         self.host, self.port = host, port
         self.config = load_config(self.data_dir)
         self.runner: web.AppRunner | None = None

@@ -3,7 +3,8 @@
 Rules: card and wallet together may not exceed the total; the rest is due in cash, rounded to the
 store's cash increment (``domain.money.round_cash``); cash tendered must cover it and the change is
 given back. Without cash, card + wallet must equal the total exactly. Only a terminal reference and
-the last 4 digits of a card are kept: anything that looks like a card number is refused.
+the last 4 digits of a card are kept: anything that looks like a card number is refused
+(``domain.pan``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from domain.errors import InvalidInput
 from domain.events import Payment
 from domain.money import check_amount, round_cash
+from domain.pan import looks_like_card_number, refuse_card_number
 
 __all__ = ["Tender", "Settlement", "settle", "tender_from_dict", "looks_like_card_number"]
 
@@ -36,27 +38,6 @@ class Settlement:
     change: int
 
 
-def _luhn_ok(digits: str) -> bool:
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = int(ch)
-        if i % 2 == 1:
-            d = d * 2 - 9 if d > 4 else d * 2
-        total += d
-    return total % 10 == 0
-
-
-def looks_like_card_number(text: str) -> bool:
-    """True if ``text`` contains a 13–19 digit run (spaces/dashes allowed) that passes Luhn."""
-    for m in re.finditer(r"\d[\d \-]{11,30}\d", text):
-        digits = re.sub(r"\D", "", m.group())
-        for n in range(19, 12, -1):
-            for i in range(0, len(digits) - n + 1):
-                if _luhn_ok(digits[i:i + n]):
-                    return True
-    return False
-
-
 def tender_from_dict(d: dict) -> Tender:
     if not isinstance(d, dict):
         raise InvalidInput("payment.bad_tender", "a tender is an object")
@@ -75,8 +56,8 @@ def tender_from_dict(d: dict) -> Tender:
             raise InvalidInput("payment.bad_last4", "give exactly the last 4 digits of the card")
         if not ref.strip():
             raise InvalidInput("payment.no_reference", "the card terminal's reference is required")
-        if looks_like_card_number(ref):
-            raise InvalidInput("payment.card_number_refused", "never enter a card number")
+    refuse_card_number(ref, "reference")
+    refuse_card_number(member, "member")
     if kind == "wallet" and not member:
         raise InvalidInput("payment.no_member", "a wallet payment needs a member")
     return Tender(kind=kind, amount=amount, reference=ref if kind == "card" else "",

@@ -6,7 +6,9 @@ Roles match the shop's counters:
 * ``aftersales`` — the after-sales counter: refunds, reprints, freeze/unfreeze;
 * ``manager``    — reports, staff, permissions, stock, product import, opening/closing the day,
   discounts over the cashier limit, and everything the counters do;
-* ``admin``      — everything, always (permissions never take anything away from admin).
+* ``admin``      — everything, always (permissions never take anything away from admin);
+* ``display``    — a device, not a person: the sales big screen (大屏). It reads the sales feed
+  (totals and counts, no personal data) and nothing else.
 
 Every action the gateway serves is named in ``ACTIONS`` with the roles allowed by default. A manager
 changes an action's roles with a ``permissions.changed`` event; ``Permissions`` folds those over the
@@ -30,11 +32,11 @@ __all__ = [
     "check_staff_id", "check_role", "check_language", "MAX_FAILURES",
 ]
 
-ROLES = ("cashier", "aftersales", "manager", "admin")
+ROLES = ("cashier", "aftersales", "manager", "admin", "display")
 LANGUAGES = ("en", "zh_CN", "th", "ar")
 MAX_FAILURES = 5  # consecutive wrong PINs before the account locks
 
-_ALL = ROLES
+_ALL = ("cashier", "aftersales", "manager", "admin")  # the people; a display device is not one
 _SALE = ("cashier", "manager", "admin")
 _AFTER = ("aftersales", "manager", "admin")
 _MGR = ("manager", "admin")
@@ -53,7 +55,8 @@ ACTIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "orders.reprint": (_AFTER, "reprint a receipt (checked by the kiosk)"),
     "orders.freeze": (_AFTER, "freeze an order"),
     "orders.unfreeze": (_AFTER, "unfreeze an order"),
-    "members.view": (_ALL, "look a member up"),
+    "members.view": (_ALL, "look a member up: id, name and wallet balance (to pay with it)"),
+    "members.view_details": (_AFTER, "a member's phone, card and wallet history"),
     "members.register": (_ALL, "register a member"),
     "wallet.topup": (_ALL, "top up a member's wallet"),
     "stock.view": (_MGR, "stock levels"),
@@ -66,7 +69,11 @@ ACTIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "staff.manage": (_MGR, "create, change, lock and unlock staff accounts"),
     "permissions.manage": (_MGR, "change which roles may do an action"),
     "audit.view": (_MGR, "who did what, from which till and IP"),
-    "events.read": (_ALL, "committed events and the live stream"),
+    "events.read": (_MGR, "every committed event and the live stream (personal data included)"),
+    "events.sales": (("display", "manager", "admin"),
+                     "the sales feed: order totals and counts per till, no personal data"),
+    "feedback.report": (_ALL, "report a problem (device, price, stock) from a till"),
+    "approvals.request": (_ALL, "ask for a manager's approval (their PIN) at this till"),
 }
 
 

@@ -4,8 +4,9 @@ Columns (header names, case-insensitive): ``sku``, ``name_en`` / ``name_zh`` / `
 (or a single ``name``), ``price`` (in currency units as text, e.g. ``12.50``; parsed exactly into minor
 units), ``tax_class``, ``category``, ``barcodes`` (separated by ``;``, ``|`` or spaces), ``unit``
 (``each``/``kg``), ``plu``, ``sellable`` (1/0, yes/no), ``low_stock``. Every row is checked with the
-domain's own product rules; a row with an error is shown with its error and is not sent. A price
-above the store's ``limits`` (``GET /v1/config``) is refused on its row (``amount.too_large``).
+domain's own product rules, and its text (names, category) must not hold a card number
+(``domain.pan``); a row with an error is shown with its error and is not sent. A price above the
+store's ``limits`` (``GET /v1/config``) is refused on its row (``amount.too_large``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 from domain.catalogue import check_product, product_from_dict
 from domain.errors import KassaError
 from domain.money import Limits, to_minor
+from domain.pan import CODE_FIELDS, refuse_card_numbers_in
 
 __all__ = ["ImportRow", "read_table", "check_rows", "load"]
 
@@ -83,6 +85,7 @@ def check_rows(rows: list[dict[str, Any]], currency: str,
                  "sellable": _bool(r.get("sellable") or "1"), "low_stock": int(low)}
             # the domain's own checks (names, unit, EAN check digits, PLU, the price's bounds)
             check_product(product_from_dict(d), lim)
+            refuse_card_numbers_in(d, "product", CODE_FIELDS)  # names, category: no card number
             seen[sku] = i
             out.append(ImportRow(i, d, raw=r))
         except KassaError as exc:
