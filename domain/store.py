@@ -34,7 +34,7 @@ class AuthPolicy:
     ip_forget_s: int = 900
 
     def __post_init__(self) -> None:
-        bounds = {"idle_timeout_s": (10, 86_400), "max_failures": (1, 100),
+        bounds = {"idle_timeout_s": (1, 86_400), "max_failures": (1, 100),
                   "lock_s": (1, 7 * 86_400), "ip_free_failures": (1, 1000),
                   "ip_backoff_s": (1, 86_400), "ip_backoff_max_s": (1, 7 * 86_400),
                   "ip_forget_s": (1, 7 * 86_400)}
