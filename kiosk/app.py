@@ -78,6 +78,8 @@ ERRORS = {
     "money.bad_amount": N_("That amount is not valid."),
     "money.too_precise": N_("That amount has too many decimals."),
     "input.bad_field": N_("Some input is not valid."),
+    "auth.throttled": N_("Too many wrong PINs from this till. Wait a while, then try again."),
+    "auth.pin_reset_needed": N_("This PIN must be set again on the store PC."),
 }
 
 
