@@ -190,3 +190,45 @@ def test_recovery_journals_directly_while_the_server_is_stopped(tmp_path):
     s.close()
     p = kassa("store", "set-pin", "--data", str(data), "admin", "--pin-stdin", stdin="11223\n")
     assert p.returncode == 0, p.stderr
+
+
+def test_the_back_off_doubles_per_address_is_capped_and_forgets():
+    """Without a server: the rules of ``actors.staff.Throttle`` on a manual clock."""
+    from actors.staff import Throttle
+    from domain.errors import Throttled
+    from domain.store import AuthPolicy
+
+    now = [1000.0]
+    t = Throttle(AuthPolicy(ip_free_failures=2, ip_backoff_s=10, ip_backoff_max_s=25,
+                            ip_forget_s=100), clock=lambda: now[0])
+
+    def fail(ip: str) -> None:
+        t.begin(ip)
+        t.end(ip, True)
+
+    def waits(ip: str) -> int:
+        with pytest.raises(Throttled) as e:
+            t.begin(ip)
+        return e.value.details["retry_after_s"]
+
+    fail("10.0.0.1")
+    t.begin("10.0.0.1")
+    t.end("10.0.0.1", False)  # a right PIN neither counts nor forgives
+    fail("10.0.0.1")
+    assert waits("10.0.0.1") == 10
+    t.begin("10.0.0.2")  # another address is not affected
+    t.end("10.0.0.2", False)
+    now[0] += 10.5
+    t.begin("10.0.0.1")
+    assert waits("10.0.0.1") >= 1  # one attempt in flight at a time once throttled
+    t.end("10.0.0.1", True)
+    assert waits("10.0.0.1") == 20
+    now[0] += 20.5
+    fail("10.0.0.1")
+    assert waits("10.0.0.1") == 25  # capped
+    fail("2001:db8::1")
+    fail("2001:db8::2")  # one /64 is one client
+    assert waits("2001:db8::ffff") == 10
+    assert waits("::ffff:10.0.0.1") == 25  # an IPv4-mapped address is the IPv4 one
+    now[0] += 101
+    t.begin("10.0.0.1")  # quiet for ip_forget_s: forgotten
