@@ -315,12 +315,12 @@ class Gateway:
             async with lock:
                 acc = self.dir.may_try(staff)  # the attempt before this one may have locked it
                 pin_hash = unseal_pin_hash(self.pin_key, staff, str(acc["pin_hash"]))
-                failed = True
                 ack = await self.submit(
                     None, str(uuid.uuid4()), "auth.pin_attempt", [staff, till, purpose],
                     PinAttempted(staff, till, purpose, self.policy.max_failures,
                                  self.policy.lock_s, time.time_ns() // 1000),
                     staff=staff, till=till, ip=ip)
+                failed = True  # counted against the account: against the address too
                 if ack.body.failures >= self.policy.max_failures:
                     await self.refresh()  # locked now: its sessions have ended
                 ok = await asyncio.get_running_loop().run_in_executor(None, verify_pin, pin_hash,
