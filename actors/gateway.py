@@ -17,8 +17,10 @@
   of any kind is a 4xx, never a 5xx, and never reaches the journal.
 * The OpenAPI description is served at ``/v1/openapi.json`` (``actors.openapi``).
 
-Settings (optional) come from the ``"auth"`` object of ``<data>/store.json``:
-``idle_timeout_s`` (900), ``lock_s`` (900), ``max_failures`` (5).
+Settings (optional) come from the ``"auth"`` object of ``<data>/store.json`` (``domain.store.
+AuthPolicy``): ``idle_timeout_s`` (900), ``max_failures`` (10) and ``lock_s`` (1800) per account,
+``ip_free_failures`` (5), ``ip_backoff_s`` (60), ``ip_backoff_max_s`` (3600) and ``ip_forget_s``
+(900) per client address.
 """
 
 from __future__ import annotations
@@ -37,8 +39,9 @@ import orjson
 from aiohttp import web
 
 from actors.ledger import Request, command_hash
-from actors.staff import Directory, check_pin, hash_pin, load_secret, make_token, token_hash, \
-    verify_pin
+from actors.recovery import LOCAL_IP, AdminChannel
+from actors.staff import Directory, Throttle, check_pin, load_pin_key, load_secret, make_token, \
+    sealed_pin, token_hash, unseal_pin_hash, verify_pin
 from actors.till import Who
 from domain.commands import FreezeOrder, RefundOrder, UnfreezeOrder
 from domain.day import DayClosed, DayOpened, MAX_FLOAT, ZReportRecorded, business_day_of
@@ -47,9 +50,11 @@ from domain.errors import Conflict, Forbidden, InvalidInput, KassaError, NotFoun
 from domain.events import MemberRegistered, WalletToppedUp
 from domain.money import check_amount, check_quantity
 from domain.pan import CODE_FIELDS, refuse_card_number, refuse_card_numbers_in
-from domain.staff import (ACTIONS, ROLES, ActionApproved, PermissionsChanged, SignedIn, SignedOut,
-                          SignInFailed, StaffCreated, StaffLocked, StaffPinChanged, StaffUnlocked,
-                          StaffUpdated, check_language, check_role, check_staff_id)
+from domain.staff import (ACTIONS, ROLES, ActionApproved, PermissionsChanged, PinAccepted,
+                          PinAttempted, SignedIn, SignedOut, StaffCreated, StaffLocked,
+                          StaffPinChanged, StaffUnlocked, StaffUpdated, check_language, check_role,
+                          check_staff_id)
+from domain.store import AuthPolicy
 from domain.stock import decide_adjustment, decide_count, decide_receipt
 
 __all__ = ["make_gateway", "MAX_BODY", "Gateway", "GATEWAY", "TILL_OPS", "redact"]
@@ -80,7 +85,10 @@ def jresp(data: Any, status: int = 200) -> web.Response:
 
 
 def error_response(exc: KassaError) -> web.Response:
-    return jresp({"error": exc.to_dict()}, exc.http_status)
+    resp = jresp({"error": exc.to_dict()}, exc.http_status)
+    if exc.http_status == 429:
+        resp.headers["Retry-After"] = str(exc.details.get("retry_after_s", 1))
+    return resp
 
 
 def redact(wire: dict) -> dict:
@@ -241,23 +249,18 @@ class Gateway:
         self.status_extra = status_extra or (lambda: {})
         self.started = time.time()
         self.data_dir = Path(handles.data_dir)
-        auth = self._auth_settings()
-        self.dir = Directory(idle_timeout_s=float(auth.get("idle_timeout_s", 900)),
-                             lock_s=float(auth.get("lock_s", 900)),
-                             max_failures=int(auth.get("max_failures", 5)))
+        self.policy: AuthPolicy = getattr(self.config, "auth", None) or AuthPolicy()
+        self.dir = Directory(idle_timeout_s=float(self.policy.idle_timeout_s),
+                             lock_s=float(self.policy.lock_s),
+                             max_failures=self.policy.max_failures)
         self.secret = load_secret(self.data_dir)
+        self.pin_key = load_pin_key(self.data_dir)
+        self.throttle = Throttle(self.policy)
+        self.pin_locks: dict[str, asyncio.Lock] = {}  # staff -> one PIN check at a time
         self.loaded = False
         self.refresh_lock = asyncio.Lock()
         self.licensed_tills: set[str] = set()  # tills the licence count was checked for
         self.till_lock = asyncio.Lock()  # a day opens for one new till at a time
-
-    def _auth_settings(self) -> dict:
-        try:
-            doc = orjson.loads((self.data_dir / "store.json").read_bytes())
-            auth = doc.get("auth", {})
-            return auth if isinstance(auth, dict) else {}
-        except (OSError, ValueError):
-            return {}
 
     async def refresh(self) -> None:
         async with self.refresh_lock:
@@ -321,16 +324,11 @@ class Gateway:
         ctx.approved_by = await self._verify_approver(ctx, staff, pin, action)
 
     async def _verify_approver(self, ctx: Ctx, staff: str, pin: str, action: str) -> str:
-        try:
-            acc = self.dir.may_try(staff)
-        except Unauthorized:
-            await self.refresh()
-            acc = self.dir.may_try(staff)
-        ok = await asyncio.get_running_loop().run_in_executor(None, verify_pin, acc["pin_hash"],
-                                                              pin)
-        if not ok:
-            await self._failed(staff, ctx.till, ctx.ip, "approval_bad_pin")
-            raise Forbidden("auth.approval_refused", "wrong PIN for the approver", staff=staff)
+        async def accepted() -> None:
+            await self.submit(None, str(uuid.uuid4()), "auth.pin_accepted", [staff, ctx.till],
+                              PinAccepted(staff, ctx.till), staff=staff, till=ctx.till, ip=ctx.ip)
+
+        await self._pin_attempt(staff, pin, ctx.till, ctx.ip, "approval", accepted)
         if not self.dir.allows(staff, action):
             raise Forbidden("auth.approval_refused", f"{staff} may not approve {action}",
                             staff=staff, action=action)
@@ -355,10 +353,70 @@ class Gateway:
                               {"cid": cid, "approver": ctx.approved_by},
                               ActionApproved(ctx.approved_by, ctx.staff, ctx.till, ctx.action, cid))
 
-    async def _failed(self, staff: str, till: str, ip: str, reason: str) -> None:
-        await self.submit(None, str(uuid.uuid4()), "auth.failed", [staff, till], SignInFailed(
-            staff, till, reason), staff=staff, till=till, ip=ip)
+    async def _pin_attempt(self, staff: str, pin: str, till: str, ip: str, purpose: str,
+                           accepted: Callable[[], Awaitable[Any]]) -> Any:
+        """Check ``staff``'s PIN: the client address may be made to wait (429), the attempt is
+        journaled as a failure before the PIN is checked, one attempt at a time per account, and
+        ``accepted()`` (which journals the success, resetting the count) runs before the next one.
+        A wrong PIN answers 401 ``auth.bad_credentials`` (403 ``auth.approval_refused`` for an
+        approval); the attempt that reaches the limit locks the account and ends its sessions."""
+        self.throttle.begin(ip)
+        failed = False
+        try:
+            try:
+                self.dir.may_try(staff)
+            except Unauthorized:
+                await self.refresh()  # an account created a moment ago elsewhere
+                try:
+                    self.dir.may_try(staff)
+                except Unauthorized:
+                    failed = True  # guessing staff numbers costs like guessing PINs
+                    raise
+            lock = self.pin_locks.setdefault(staff, asyncio.Lock())  # known accounts only
+            async with lock:
+                acc = self.dir.may_try(staff)  # the attempt before this one may have locked it
+                pin_hash = unseal_pin_hash(self.pin_key, staff, str(acc["pin_hash"]))
+                ack = await self.submit(
+                    None, str(uuid.uuid4()), "auth.pin_attempt", [staff, till, purpose],
+                    PinAttempted(staff, till, purpose, self.policy.max_failures,
+                                 self.policy.lock_s, time.time_ns() // 1000),
+                    staff=staff, till=till, ip=ip)
+                failed = True  # counted against the account: against the address too
+                if ack.body.failures >= self.policy.max_failures:
+                    await self.refresh()  # locked now: its sessions have ended
+                ok = await asyncio.get_running_loop().run_in_executor(None, verify_pin, pin_hash,
+                                                                      pin)
+                if not ok:
+                    await self.refresh()
+                    left = max(0, self.policy.max_failures - ack.body.failures)
+                    if purpose == "approval":
+                        raise Forbidden("auth.approval_refused", "wrong PIN for the approver",
+                                        staff=staff, failures_left=left)
+                    raise Unauthorized("auth.bad_credentials", "unknown staff or wrong PIN",
+                                       failures_left=left)
+                failed = False
+                result = await accepted()
+                await self.refresh()
+                return result
+        finally:
+            self.throttle.end(ip, failed)
+
+    async def local_admin(self, op: str, staff: str, pin: str, reason: str) -> dict:
+        """``kassa store unlock`` / ``set-pin`` through ``actors.recovery``'s owner-only socket."""
         await self.refresh()
+        if staff not in self.dir.accounts:
+            raise NotFound("staff.not_found", f"no staff account {staff!r}", staff=staff)
+        if op == "set_pin":
+            pin_hash = await asyncio.get_running_loop().run_in_executor(None, sealed_pin,
+                                                                        self.pin_key, staff, pin)
+            body: Any = StaffPinChanged(staff, pin_hash)
+        else:
+            body = StaffUnlocked(staff, reason or "unlocked on the store PC")
+        ack = await self.submit(None, str(uuid.uuid4()), f"local.{op}", [staff], body,
+                                ip=LOCAL_IP)
+        await self.refresh()
+        return {"seq": ack.seq, "event": ack.kind, "staff": staff, "server": "running",
+                "result": self.answer(ack)["result"]}
 
     async def _end_session(self, s: Any, reason: str) -> None:
         try:
@@ -420,23 +478,14 @@ class Gateway:
         pin = check_pin(data.get("pin"))
         till = till_id(data.get("till"))
         ip = self.ip(request)
-        try:
-            acc = self.dir.may_try(staff)
-        except Unauthorized:
-            await self.refresh()  # an account created a moment ago elsewhere
-            acc = self.dir.may_try(staff)
-        ok = await asyncio.get_running_loop().run_in_executor(None, verify_pin, acc["pin_hash"],
-                                                              pin)
-        if not ok:
-            await self._failed(staff, till, ip, "bad_pin")
-            n = self.dir.accounts.get(staff, {}).get("failures", 0)
-            raise Unauthorized("auth.bad_credentials", "unknown staff or wrong PIN",
-                               failures_left=max(0, self.dir.max_failures - n))
         token = make_token(self.secret, cid, staff, till)
-        session = token_hash(token)
-        ack = await self.submit(None, cid, "auth.sign_in", {"staff": staff, "till": till},
-                                SignedIn(staff, till, session), staff=staff, till=till, ip=ip)
-        await self.refresh()
+
+        async def accepted() -> Any:
+            return await self.submit(None, cid, "auth.sign_in", {"staff": staff, "till": till},
+                                     SignedIn(staff, till, token_hash(token)), staff=staff,
+                                     till=till, ip=ip)
+
+        ack = await self._pin_attempt(staff, pin, till, ip, "sign_in", accepted)
         return jresp(self.me(staff, till, token, ack.seq, ack.duplicate))
 
     def me(self, staff: str, till: str, token: str = "", seq: int = 0,
@@ -852,7 +901,8 @@ class Gateway:
             language = check_language(data.get("language", "en"))
             pin = check_pin(data.get("pin"))
             self._may_manage(ctx, role, staff)
-            pin_hash = await asyncio.get_running_loop().run_in_executor(None, hash_pin, pin)
+            pin_hash = await asyncio.get_running_loop().run_in_executor(None, sealed_pin,
+                                                                          self.pin_key, staff, pin)
             ack = await self.submit(ctx, cid, "staff.create", {"staff": staff, "name": name,
                                     "role": role, "language": language},
                                     StaffCreated(staff, name, role, language, pin_hash))
@@ -880,7 +930,8 @@ class Gateway:
             acks.append(await self.submit(ctx, cid, "staff.update", args, StaffUpdated(
                 staff, name, role, language, -1 if active is None else int(active))))
         if pin is not None:
-            pin_hash = await asyncio.get_running_loop().run_in_executor(None, hash_pin, pin)
+            pin_hash = await asyncio.get_running_loop().run_in_executor(None, sealed_pin,
+                                                                          self.pin_key, staff, pin)
             acks.append(await self.submit(ctx, derived_id(cid, "pin") if acks else cid,
                                           "staff.pin", args, StaffPinChanged(staff, pin_hash)))
         await self._approved(ctx, cid)
@@ -1055,6 +1106,9 @@ def make_gateway(handles: Any, status_extra: Callable[[], dict] | None = None) -
     g = Gateway(handles, status_extra)
     app = web.Application(middlewares=[errors_middleware], client_max_size=MAX_BODY)
     app[GATEWAY] = g
+    local = AdminChannel(g.data_dir, g.local_admin)  # kassa store unlock / set-pin (owner only)
+    app.on_startup.append(lambda _app: local.start())
+    app.on_cleanup.append(lambda _app: local.stop())
     app["gateway"] = g  # plug-ins (kiosk.feedback_api) look it up by name
     r = app.router
     r.add_get("/v1/health", g.health)

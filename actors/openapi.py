@@ -37,7 +37,11 @@ ERROR_CODES = {
     "auth.required": "no session token (401)",
     "auth.session_expired": "signed out, idle too long, or the account was locked (401)",
     "auth.bad_credentials": "unknown staff or wrong PIN (401)",
-    "auth.locked": "the account is locked (403)",
+    "auth.locked": "the account is locked (403); details: retry_after_s",
+    "auth.throttled": "too many wrong PINs from this client address; details: retry_after_s, "
+                      "header Retry-After (429)",
+    "auth.pin_reset_needed": "the stored PIN cannot be read with the store's key: set it again "
+                             "on the store PC, kassa store set-pin (409)",
     "auth.inactive": "the account is deactivated (403)",
     "auth.forbidden": "the role may not do this action (403)",
     "auth.wrong_till": "the session is bound to another till (403)",

@@ -148,7 +148,8 @@ def decide_refund(rec: OrderRecord, refund_id: str, lines: dict[str, int] | None
 
 _STAFF_TYPES = (_staff.StaffCreated, _staff.StaffUpdated, _staff.StaffPinChanged, _staff.StaffLocked,
                 _staff.StaffUnlocked, _staff.PermissionsChanged, _staff.SignedIn, _staff.SignedOut,
-                _staff.SignInFailed, _staff.ActionApproved)
+                _staff.SignInFailed, _staff.ActionApproved, _staff.PinAttempted,
+                _staff.PinAccepted)
 _DAY_TYPES = (_day.DayOpened, _day.DayClosed, _day.ZReportRecorded)
 _MONEY_TYPES = (LineAdded, OrderCompleted, OrderRefunded, WalletToppedUp)
 

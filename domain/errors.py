@@ -8,6 +8,7 @@ that the kiosks translate for the operator. Messages are for logs and developers
     ├── NotFound              (404)                                     *.not_found
     ├── Conflict              (409: the state of the shop forbids it)   wallet.*, refund.*, order.*, command.*
     ├── Forbidden             (403: who you are forbids it)             auth.*, discount.over_limit
+    ├── Throttled             (429: too many tries from here; wait)     auth.throttled
     └── Unavailable           (503: try again later)                    store.*
 """
 
@@ -22,6 +23,7 @@ __all__ = [
     "Conflict",
     "Forbidden",
     "Unauthorized",
+    "Throttled",
     "Unavailable",
     "error_from_dict",
 ]
@@ -73,13 +75,18 @@ class Forbidden(KassaError):
     default_code = "auth.forbidden"
 
 
+class Throttled(KassaError):
+    http_status = 429
+    default_code = "auth.throttled"
+
+
 class Unavailable(KassaError):
     http_status = 503
     default_code = "store.unavailable"
 
 
 _TYPES = {c.__name__: c for c in (KassaError, InvalidInput, NotFound, Conflict, Unauthorized,
-                                   Forbidden, Unavailable)}
+                                   Forbidden, Throttled, Unavailable)}
 
 
 def _rebuild(type_name: str, code: str, message: str, details: dict[str, Any]) -> KassaError:

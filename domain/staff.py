@@ -12,7 +12,15 @@ Roles match the shop's counters:
 
 Every action the gateway serves is named in ``ACTIONS`` with the roles allowed by default. A manager
 changes an action's roles with a ``permissions.changed`` event; ``Permissions`` folds those over the
-defaults. PINs are never stored: accounts carry an argon2id hash (computed outside ``domain``).
+defaults. PINs are never stored: accounts carry an argon2id hash, sealed with a key that never
+leaves the store PC (``SEALED_PREFIX``; computed outside ``domain``), so the journal that HQ
+receives holds nothing a PIN can be guessed from. Journals written before sealing hold plain argon2id hashes
+and still load.
+
+A PIN attempt is journaled before the PIN is checked (``auth.pin_attempt``, counting a failure until
+``auth.signed_in`` or ``auth.pin_accepted`` says it was right): a crash or a flood of concurrent
+guesses cannot get more than ``limit`` PINs checked. The attempt that reaches the limit locks the
+account until ``lock_s`` later and ends its sessions; the first attempt after that starts afresh.
 Sessions are journaled by the SHA-256 of their token, so they survive a restart of the store server
 while the token itself exists only on the till.
 """
@@ -29,12 +37,16 @@ __all__ = [
     "ROLES", "ACTIONS", "LANGUAGES", "Permissions", "StaffAccount", "SessionRecord", "StaffBook",
     "StaffCreated", "StaffUpdated", "StaffPinChanged", "StaffLocked", "StaffUnlocked",
     "PermissionsChanged", "SignedIn", "SignedOut", "SignInFailed", "ActionApproved",
-    "check_staff_id", "check_role", "check_language", "MAX_FAILURES",
+    "PinAttempted", "PinAccepted", "check_staff_id", "check_role", "check_language",
+    "MAX_FAILURES", "LOCK_S", "SEALED_PREFIX", "check_pin_hash", "failure_lock_end",
 ]
 
 ROLES = ("cashier", "aftersales", "manager", "admin", "display")
 LANGUAGES = ("en", "zh_CN", "th", "ar")
-MAX_FAILURES = 5  # consecutive wrong PINs before the account locks
+MAX_FAILURES = 10  # consecutive wrong PINs before the account locks (store.json auth.max_failures)
+LOCK_S = 1800  # how long such a lock lasts (store.json auth.lock_s)
+SEALED_PREFIX = "$kassa-sealed$v1$"  # an argon2id hash sealed with the store's own key
+_PLAIN_PREFIX = "$argon2id$"  # journals from before sealing
 
 _ALL = ("cashier", "aftersales", "manager", "admin")  # the people; a display device is not one
 _SALE = ("cashier", "manager", "admin")
@@ -176,6 +188,27 @@ class SignInFailed:
     failures: int = 0  # consecutive failures after this one (filled at commit)
 
 
+@register("auth.pin_attempt")
+@dataclass(frozen=True, slots=True)
+class PinAttempted:
+    """A PIN is about to be checked for ``staff``: counted as a failure until proven right."""
+    staff: str
+    till: str
+    purpose: str  # sign_in | approval
+    limit: int  # the lock policy in force: this many failures lock the account...
+    lock_s: int  # ...for this long
+    at: int  # the gateway's clock (UTC µs) when it asked
+    failures: int = 0  # consecutive failures counting this one (filled at commit)
+
+
+@register("auth.pin_accepted")
+@dataclass(frozen=True, slots=True)
+class PinAccepted:
+    """An approver's PIN was right: their failure count starts again."""
+    staff: str
+    till: str
+
+
 @register("auth.approved")
 @dataclass(frozen=True, slots=True)
 class ActionApproved:
@@ -200,11 +233,34 @@ class StaffAccount:
     locked_reason: str = ""
     failures: int = 0
     last_failure_ts: int = 0
+    locked_until: int = 0  # UTC µs; set by the attempt that reached the limit
 
     def public(self) -> dict[str, Any]:
         return {"staff": self.staff, "name": self.name, "role": self.role,
                 "language": self.language, "active": self.active, "locked": self.locked,
-                "locked_reason": self.locked_reason, "failures": self.failures}
+                "locked_reason": self.locked_reason, "failures": self.failures,
+                "locked_until": self.locked_until}
+
+    def lock_end(self, limit: int, lock_s: int) -> int:
+        return failure_lock_end(self.failures, self.locked_until, self.last_failure_ts, limit,
+                                lock_s)
+
+
+def failure_lock_end(failures: int, locked_until: int, last_failure_ts: int, limit: int,
+                     lock_s: int) -> int:
+    """When an account's failure lock ends (UTC µs), or 0 if its failures have not reached
+    ``limit``. Accounts from before ``locked_until`` was kept count from their last failure."""
+    if failures < limit:
+        return 0
+    return locked_until or last_failure_ts + lock_s * 1_000_000
+
+
+def check_pin_hash(value: object) -> str:
+    """New PIN hashes are sealed; a plain argon2id hash would reach HQ with the journal."""
+    if not isinstance(value, str) or not value.startswith(SEALED_PREFIX) or len(value) > 512:
+        raise InvalidInput("staff.bad_pin_hash", "PIN hashes are journaled sealed with the "
+                           "store's key")
+    return value
 
 
 @dataclass
@@ -259,8 +315,7 @@ class StaffBook:
             check_language(body.language)
             if body.staff in self.accounts:
                 raise Conflict("staff.exists", "this staff id is taken", staff=body.staff)
-            if not body.pin_hash.startswith("$argon2id$"):
-                raise InvalidInput("staff.bad_pin_hash", "PINs are stored as argon2id hashes")
+            check_pin_hash(body.pin_hash)
         elif isinstance(body, StaffUpdated):
             self.account(body.staff)
             if body.role:
@@ -269,8 +324,7 @@ class StaffBook:
                 check_language(body.language)
         elif isinstance(body, StaffPinChanged):
             self.account(body.staff)
-            if not body.pin_hash.startswith("$argon2id$"):
-                raise InvalidInput("staff.bad_pin_hash", "PINs are stored as argon2id hashes")
+            check_pin_hash(body.pin_hash)
         elif isinstance(body, StaffLocked):
             self.account(body.staff)
         elif isinstance(body, StaffUnlocked):
@@ -298,9 +352,32 @@ class StaffBook:
         elif isinstance(body, SignInFailed):
             acc = self.account(body.staff)
             return replace(body, failures=acc.failures + 1)
+        elif isinstance(body, PinAttempted):
+            return self._check_attempt(body)
+        elif isinstance(body, PinAccepted):
+            self.account(body.staff)
         elif isinstance(body, ActionApproved):
             self.account(body.approver)
         return body
+
+    def _check_attempt(self, body: PinAttempted) -> PinAttempted:
+        if body.purpose not in ("sign_in", "approval") or body.limit < 1 or body.lock_s < 1:
+            raise InvalidInput("auth.bad_attempt", "purpose sign_in|approval, limit and lock_s > 0")
+        acc = self.account(body.staff)
+        if not acc.active:
+            raise Forbidden("auth.inactive", "this account is not active", staff=body.staff)
+        if acc.locked:
+            raise Forbidden("auth.locked", "this account is locked", staff=body.staff,
+                            reason=acc.locked_reason)
+        failures = acc.failures
+        end = acc.lock_end(body.limit, body.lock_s)
+        if end:
+            if body.at < end:
+                raise Forbidden("auth.locked", "too many wrong PINs; wait or ask a manager",
+                                staff=body.staff, reason="failures",
+                                retry_after_s=(end - body.at) // 1_000_000 + 1)
+            failures = 0  # the lock has expired: count afresh
+        return replace(body, failures=failures + 1)
 
     # ------------------------------------------------------------ apply
     def _end(self, session: str) -> None:
@@ -329,20 +406,20 @@ class StaffBook:
                     self._end_staff(body.staff)
         elif isinstance(body, StaffPinChanged):
             acc = self.accounts[body.staff]
-            acc.pin_hash, acc.failures = body.pin_hash, 0
+            acc.pin_hash, acc.failures, acc.locked_until = body.pin_hash, 0, 0
         elif isinstance(body, StaffLocked):
             acc = self.accounts[body.staff]
             acc.locked, acc.locked_reason = True, body.reason
             self._end_staff(body.staff)
         elif isinstance(body, StaffUnlocked):
             acc = self.accounts[body.staff]
-            acc.locked, acc.locked_reason, acc.failures = False, "", 0
+            acc.locked, acc.locked_reason, acc.failures, acc.locked_until = False, "", 0, 0
         elif isinstance(body, PermissionsChanged):
             self.permissions.changes[body.action] = tuple(body.roles)
         elif isinstance(body, SignedIn):
             acc = self.accounts.get(body.staff)
             if acc is not None:
-                acc.failures = 0
+                acc.failures, acc.locked_until = 0, 0
             old = self.by_till.get(body.till)  # one person signed in per till
             if old is not None:
                 self._end(old)
@@ -356,6 +433,15 @@ class StaffBook:
             if acc is not None:
                 acc.failures += 1
                 acc.last_failure_ts = ts
+        elif isinstance(body, PinAttempted):
+            acc = self.accounts[body.staff]
+            acc.failures, acc.last_failure_ts, acc.locked_until = body.failures, ts, 0
+            if body.failures >= body.limit:  # locked from now: its sessions end
+                acc.locked_until = ts + body.lock_s * 1_000_000
+                self._end_staff(body.staff)
+        elif isinstance(body, PinAccepted):
+            acc = self.accounts[body.staff]
+            acc.failures, acc.locked_until = 0, 0
 
     def touch(self, staff: str, till: str, ts: int) -> None:
         """An event made by ``staff`` at ``till``: its session was active then."""

@@ -9,11 +9,49 @@ from domain.catalogue import EmbeddedRules
 from domain.errors import InvalidInput
 from domain.money import Limits, TaxClass, precision
 
-__all__ = ["StoreConfig", "DEFAULT_DISCOUNT_LIMITS", "TILL_PLACEMENTS"]
+__all__ = ["StoreConfig", "AuthPolicy", "DEFAULT_DISCOUNT_LIMITS", "TILL_PLACEMENTS"]
 
 # the largest discount (basis points of the amount) each role may give without a manager's PIN
 TILL_PLACEMENTS = ("gateway", "actor")
 DEFAULT_DISCOUNT_LIMITS = {"cashier": 1000, "aftersales": 1000, "manager": 10000, "admin": 10000}
+
+
+@dataclass(frozen=True)
+class AuthPolicy:
+    """Sign-in settings (``"auth"`` in ``store.json``).
+
+    An account locks for ``lock_s`` after ``max_failures`` wrong PINs in a row (a lock that expires
+    starts the count afresh). A client address may get ``ip_free_failures`` wrong PINs (over all
+    accounts) before it must wait ``ip_backoff_s``, doubling per further wrong PIN up to
+    ``ip_backoff_max_s``; an address forgets its wrong PINs after ``ip_forget_s`` without one."""
+
+    idle_timeout_s: int = 900
+    max_failures: int = 10
+    lock_s: int = 1800
+    ip_free_failures: int = 5
+    ip_backoff_s: int = 60
+    ip_backoff_max_s: int = 3600
+    ip_forget_s: int = 900
+
+    def __post_init__(self) -> None:
+        bounds = {"idle_timeout_s": (1, 86_400), "max_failures": (1, 100),
+                  "lock_s": (1, 7 * 86_400), "ip_free_failures": (1, 1000),
+                  "ip_backoff_s": (1, 86_400), "ip_backoff_max_s": (1, 7 * 86_400),
+                  "ip_forget_s": (1, 7 * 86_400)}
+        for name, (lo, hi) in bounds.items():
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+                raise InvalidInput("store.bad_auth_setting",
+                                   f"auth.{name} is a whole number {lo}–{hi}", field=name)
+
+    def to_dict(self) -> dict[str, int]:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+    @classmethod
+    def from_dict(cls, d: Any) -> "AuthPolicy":
+        if not isinstance(d, dict):
+            return cls()
+        return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
 
 
 @dataclass(frozen=True)
@@ -39,6 +77,7 @@ class StoreConfig:
     # sane maxima of prices, quantities and amounts at every entry point ("limits" in store.json;
     # domain.money.Limits): refused with amount.too_large / quantity.too_large, nothing journaled
     limits: Limits = field(default_factory=Limits)
+    auth: AuthPolicy = field(default_factory=AuthPolicy)  # sign-in: lock-out and back-off
 
     def __post_init__(self) -> None:
         if self.till_placement not in TILL_PLACEMENTS:
@@ -64,17 +103,20 @@ class StoreConfig:
                 "discount_limits": dict(self.discount_limits), "address": self.address,
                 "cloud_url": self.cloud_url, "open_minute": self.open_minute,
                 "close_minute": self.close_minute, "till_placement": self.till_placement,
-                "limits": self.limits.to_dict()}
+                "limits": self.limits.to_dict(), "auth": self.auth.to_dict()}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "StoreConfig":
         d = dict(d)
         emb = d.pop("embedded", None)
         limits = d.pop("limits", None)
+        auth = d.pop("auth", None)
         known = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
         if emb:
             known["embedded"] = EmbeddedRules(tuple(emb.get("price_prefixes", ())),
                                               tuple(emb.get("weight_prefixes", ())))
         if limits is not None:
             known["limits"] = Limits.from_dict(limits)
+        if auth is not None:
+            known["auth"] = AuthPolicy.from_dict(auth)
         return cls(**known)

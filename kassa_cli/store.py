@@ -29,6 +29,18 @@ def register(sub: argparse._SubParsersAction) -> None:
                     help="the store's upload secret (printed by `kassa cloud store add`)")
     ln.set_defaults(func=_link)
     _register_tls(ssub)
+    for name, what in (("unlock", "unlock a staff account (lock-out or failures), on the store PC"),
+                       ("set-pin", "set a staff member's PIN, on the store PC (also after a lost "
+                                   "pin_key)")):
+        rc = ssub.add_parser(name, help=what + "; the server may run or be stopped")
+        rc.add_argument("--data", type=Path, default=Path("kassa-data"))
+        rc.add_argument("staff", help="the staff id, e.g. admin")
+        if name == "unlock":
+            rc.add_argument("--reason", default="", help="journaled with the unlock")
+        else:
+            rc.add_argument("--pin-stdin", action="store_true",
+                            help="read the new PIN from the first line of standard input")
+        rc.set_defaults(func=_recover, op=name.replace("-", "_"))
     try:
         from kassa_cli.licence import register_store
     except ModuleNotFoundError:
@@ -121,6 +133,35 @@ def _rebuild_analytics(args: argparse.Namespace) -> int:
     finally:
         journal.close()
     print(f"analytics rebuilt from the journal: {n} events")
+    return 0
+
+
+def _recover(args: argparse.Namespace) -> int:
+    import getpass
+    import sys
+
+    from actors.recovery import recover
+    from domain.errors import KassaError
+
+    pin = ""
+    if args.op == "set_pin":
+        if args.pin_stdin or not sys.stdin.isatty():
+            pin = sys.stdin.readline().rstrip("\r\n")
+        else:
+            pin = getpass.getpass(f"new PIN for {args.staff}: ")
+            if getpass.getpass("again: ") != pin:
+                print("the two PINs differ; nothing changed", file=sys.stderr)
+                return 2
+    try:
+        out = recover(args.data, args.op, args.staff, pin, getattr(args, "reason", ""))
+    except KassaError as exc:
+        print(f"refused: {exc.code}: {exc.message}", file=sys.stderr)
+        return 1
+    except OSError as exc:  # e.g. the data folder belongs to another account
+        print(f"cannot reach the store's data folder: {exc}", file=sys.stderr)
+        return 1
+    done = "unlocked" if args.op == "unlock" else "has a new PIN"
+    print(f"{args.staff} {done} (journal seq {out['seq']}, server {out['server']})")
     return 0
 
 

@@ -90,6 +90,8 @@ ERRORS = {
     "quantity.too_large": N_("That quantity is larger than this store allows."),
     "report.lagging": N_("The report is still catching up with the latest sales. Try again in a "
                          "moment."),
+    "auth.throttled": N_("Too many wrong PINs from this till. Wait a while, then try again."),
+    "auth.pin_reset_needed": N_("This PIN must be set again on the store PC."),
 }
 
 

@@ -69,6 +69,14 @@ def sign_in(url: str, staff: str, till: str, pin: str | None = None,
     return api
 
 
+def write_auth(data: Path, **auth: int) -> None:
+    """Sign-in settings for a test store (before its first start). These modules sign everybody
+    in from 127.0.0.1 and guess on purpose, so they lift the per-address back-off
+    (tests/security/test_lockout.py tests it)."""
+    data.mkdir(parents=True, exist_ok=True)
+    (data / "store.json").write_text(json.dumps({"auth": {"ip_free_failures": 1000, **auth}}))
+
+
 def error_code(r: requests.Response) -> str:
     try:
         return r.json()["error"]["code"]

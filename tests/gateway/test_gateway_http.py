@@ -14,7 +14,8 @@ import requests
 
 from actors.process import StoreProcess
 from domain.money import div_round, round_cash
-from gwkit import Api, DEMO, body_of, error_code, journal_rows, journal_seq, new_id, sign_in
+from gwkit import Api, DEMO, body_of, error_code, journal_rows, journal_seq, new_id, sign_in, \
+    write_auth
 
 pytestmark = pytest.mark.ray
 
@@ -22,6 +23,7 @@ pytestmark = pytest.mark.ray
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
     data = tmp_path_factory.mktemp("gw") / "store"
+    write_auth(data, max_failures=5)
     proc = StoreProcess(data, products=300).start()
     try:
         yield proc
@@ -142,7 +144,7 @@ def test_wrong_pins_lock_the_account_and_a_manager_unlocks_it(store):
         "id": new_id(), "staff": "c3", "pin": "3333", "till": "L1"}, timeout=30)
     assert r.status_code == 403 and error_code(r) == "auth.locked"
     assert journal_seq(store.data) == seq
-    fails = [body_of(x) for x in journal_rows(store.data, before) if x[1] == "auth.sign_in_failed"]
+    fails = [body_of(x) for x in journal_rows(store.data, before) if x[1] == "auth.pin_attempt"]
     assert [f["failures"] for f in fails] == [1, 2, 3, 4, 5]
     staff = {s["staff"]: s for s in m.ok(m.get("/v1/staff"))["staff"]}
     assert staff["c3"]["failures"] == 5 and "pin_hash" not in staff["c3"]

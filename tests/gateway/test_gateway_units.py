@@ -16,8 +16,8 @@ from domain.book import Book
 from domain.day import DayClosed, DayOpened, ZReportRecorded, business_day_of
 from domain.errors import Conflict, Forbidden, InvalidInput, Unauthorized
 from domain.events import LineAdded, WalletToppedUp, decode_body, encode_body
-from domain.staff import (ACTIONS, Permissions, PermissionsChanged, SignedIn, SignedOut,
-                          SignInFailed, StaffCreated, StaffLocked, StaffUnlocked)
+from domain.staff import (ACTIONS, SEALED_PREFIX, Permissions, PermissionsChanged, SignedIn,
+                          SignedOut, SignInFailed, StaffCreated, StaffLocked, StaffUnlocked)
 from domain.store import StoreConfig
 
 
@@ -58,7 +58,8 @@ def test_session_tokens_repeat_for_a_retried_sign_in_only():
     assert len(token_hash("x")) == 64
 
 
-H = "$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA"
+H = SEALED_PREFIX + "c2VhbGVk"  # new PIN hashes are journaled sealed (actors.staff)
+PLAIN = "$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA"  # journals from before sealing
 
 
 def staffed_book() -> Book:
@@ -76,6 +77,10 @@ def test_book_staff_rules_and_sessions():
         b.check(StaffCreated("c9", "x", "boss", "en", H), "")
     with pytest.raises(InvalidInput):
         b.check(StaffCreated("c9", "x", "cashier", "en", "plain-pin"), "")
+    with pytest.raises(InvalidInput):  # a plain hash would reach HQ with the journal
+        b.check(StaffCreated("c9", "x", "cashier", "en", PLAIN), "")
+    b.apply(StaffCreated("old", "x", "cashier", "en", PLAIN), "", "", 2, 2)  # old journals load
+    assert b.staff.account("old").pin_hash == PLAIN
     ev = b.check(SignedIn("c1", "T1", "s1"), "T1")
     assert ev.role == "cashier"
     b.apply(ev, "c1", "T1", 10, 2)
@@ -150,10 +155,14 @@ def test_directory_idle_and_lock_rules():
     now = [1000.0]
     d = Directory(idle_timeout_s=60, lock_s=300, max_failures=3, clock=lambda: now[0])
     d.load({"accounts": {"c1": {"staff": "c1", "role": "cashier", "pin_hash": H, "failures": 3,
-                                "last_failure_ts": int(990 * 1e6)}},
+                                "last_failure_ts": int(990 * 1e6)},
+                         "c2": {"staff": "c2", "role": "cashier", "pin_hash": H}},
             "permissions": {}, "days": {},
-            "sessions": {token_hash("tok"): {"staff": "c1", "till": "T1", "ts": 0,
-                                             "last_ts": 0}}})
+            "sessions": {token_hash("tok"): {"staff": "c2", "till": "T1", "ts": 0, "last_ts": 0},
+                         token_hash("tok1"): {"staff": "c1", "till": "T2", "ts": 0,
+                                              "last_ts": 0}}})
+    with pytest.raises(Unauthorized):
+        d.session("tok1")  # an account locked by failures has no session
     s = d.session("tok")
     assert not d.idle(s)  # a fresh window after a (re)start
     now[0] += 61
