@@ -49,7 +49,7 @@ class StoreServer:
 
     async def start(self) -> None:
         from actors import remote
-        remote.start_ray()
+        remote.start_ray(self.data_dir)
         self.handles = remote.create_actors(self.data_dir, self.config)
         await self.handles.ready()
         from actors.gateway import make_gateway
