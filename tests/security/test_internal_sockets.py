@@ -244,3 +244,39 @@ def test_another_account_cannot_use_the_stores_ray(store):
     res = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
                          timeout=180, cwd=os.getcwd())
     assert "LEDGER" in res.stdout, res.stdout[-2000:] + res.stderr[-2000:]
+
+
+def test_the_run_folder_must_be_private(monkeypatch):
+    """The folder holding the sockets is refused unless it is a real folder of the server's user
+    that nobody else may enter; a long data path gets a short folder in /tmp/kassa-UID."""
+    from domain.errors import Unavailable
+    base = Path(tempfile.mkdtemp(prefix="k"))  # short: the folder is DATA/run
+    try:
+        for n, spoil in enumerate(("symlink", "mode", "owner")):
+            data = base / str(n)
+            data.mkdir()
+            run = data / "run"
+            if spoil == "symlink":
+                (base / "elsewhere").mkdir(mode=0o700)
+                run.symlink_to(base / "elsewhere")
+            else:
+                run.mkdir(mode=0o700)
+                if spoil == "mode":
+                    run.chmod(0o755)
+                elif os.geteuid() == 0:
+                    os.chown(run, OTHER_UID, OTHER_UID)
+                else:
+                    continue
+            with pytest.raises(Unavailable) as err:
+                run_dir(data)
+            assert err.value.code == "store.run_dir_unsafe"
+        assert run_dir(base / "fresh") == base / "fresh" / "run"
+        assert (base / "fresh" / "run").stat().st_mode & 0o777 == 0o700
+        monkeypatch.delenv("XDG_RUNTIME_DIR", raising=False)
+        long_data = base / ("x" * 40)
+        far = run_dir(long_data)
+        assert far.parent == Path(f"/tmp/kassa-{os.geteuid()}") and far.stat().st_mode & 0o777 == 0o700
+        assert len(socket_name(long_data, "till-" + "T" * 16)) < 60
+        far.rmdir()
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
