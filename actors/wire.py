@@ -7,9 +7,9 @@ over Unix sockets with length-prefixed MessagePack frames.
 
 Only the store server's own user reaches these sockets. They are files in the store's private
 folder (``run_dir``: mode 0700, owned by the server's user, checked at every start), and each end
-asks the kernel who is on the other side (``SO_PEERCRED``) and hangs up on any other user. Nothing received is
-unpickled: a frame is data only, decoded by msgspec into the types each method declares (``Method``),
-so a frame that is not such data is refused before any of it is acted on.
+asks the kernel who is on the other side (``SO_PEERCRED``) and hangs up on any other user.
+Nothing received is unpickled: a frame is data only, decoded by msgspec into the types each method
+declares (``Method``), so a frame that is not such data is refused before any of it is acted on.
 
 A lost connection fails the calls in flight; ``RpcClient.call`` then reconnects (after asking Ray
 to wake the actor) and sends again. That is safe because every command carries its client-chosen

@@ -275,7 +275,8 @@ def test_the_run_folder_must_be_private(monkeypatch):
         monkeypatch.delenv("XDG_RUNTIME_DIR", raising=False)
         long_data = base / ("x" * 40)
         far = run_dir(long_data)
-        assert far.parent == Path(f"/tmp/kassa-{os.geteuid()}") and far.stat().st_mode & 0o777 == 0o700
+        assert far.parent == Path(f"/tmp/kassa-{os.geteuid()}")
+        assert far.stat().st_mode & 0o777 == 0o700
         assert len(socket_name(long_data, "till-" + "T" * 16)) < 60
         far.rmdir()
     finally:
