@@ -3,6 +3,8 @@
 ``Ledger`` is a plain class (unit-tested without Ray); ``actors.remote`` makes it an actor that
 gathers concurrent submissions into one transaction (group commit). Every submission is a
 ``Request``; the answer is an ``Ack`` once the event is durable, or the ``KassaError`` that refused it.
+``LEDGER_METHODS`` says how both cross the store's internal sockets (``actors.wire``): as data, the
+body tagged with its kind and decoded as that kind's type, never unpickled.
 """
 
 from __future__ import annotations
@@ -16,12 +18,14 @@ from typing import Any
 import msgspec
 
 from actors.journal import Journal, Pending, check_at_start, read_report, start_full_check, summary
+from actors.wire import Method
 from domain.book import Book
+from domain.commands import FreezeOrder, RefundOrder, UnfreezeOrder
 from domain.errors import Conflict, InvalidInput, KassaError, Unavailable
-from domain.events import Envelope, decode_body, encode_body, kind_of, version_of
+from domain.events import KINDS, Envelope, decode_body, encode_body, kind_of, version_of
 from domain.ports import Clock, SystemClock
 
-__all__ = ["Ledger", "Request", "Ack", "command_hash", "agg_of"]
+__all__ = ["Ledger", "Request", "Ack", "command_hash", "agg_of", "LEDGER_METHODS", "COMMANDS"]
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +59,7 @@ class Request:
     till: str = ""
     ip: str = ""
 
-    def __reduce__(self) -> tuple:  # pickle's dataclass path is slow Python; this is one tuple
+    def __reduce__(self) -> tuple:  # (Ray's calls) pickle's dataclass path is slow; one tuple
         return Request, (self.id, self.cmd, self.body, self.staff, self.till, self.ip)
 
 
@@ -74,6 +78,83 @@ class Ack:
     @classmethod
     def of(cls, env: Envelope, duplicate: bool = False) -> "Ack":
         return cls(env.seq, env.id, env.ts, env.kind, env.decoded(), duplicate)
+
+
+# ---------------------------------------------------------------- on the internal sockets
+
+# commands decided in the ledger (domain.commands), named like event kinds for the wire
+COMMANDS: dict[str, type] = {"command.refund": RefundOrder, "command.freeze": FreezeOrder,
+                             "command.unfreeze": UnfreezeOrder}
+_COMMAND_KIND = {cls: kind for kind, cls in COMMANDS.items()}
+
+
+class _RequestWire(msgspec.Struct, array_like=True):
+    id: str
+    cmd: bytes
+    kind: str
+    body: msgspec.Raw  # decoded as ``kind``'s type
+    staff: str
+    till: str
+    ip: str
+
+
+class _AckWire(msgspec.Struct, array_like=True):
+    seq: int
+    id: str
+    ts: int
+    kind: str
+    body: msgspec.Raw
+    duplicate: bool
+
+
+_body_decoders: dict[str, msgspec.msgpack.Decoder] = {}
+
+
+def _load_body(kind: str, raw: msgspec.Raw, known_only: bool) -> Any:
+    """A body as its kind's type (events and ledger commands); a kind not registered in this
+    process is refused (``known_only``) or, in an answer, left as plain data like decode_body."""
+    dec = _body_decoders.get(kind)
+    if dec is None:
+        cls = KINDS[kind][0] if kind in KINDS else COMMANDS.get(kind)
+        if cls is None:
+            if known_only:
+                raise InvalidInput("wire.unknown_kind", f"no event or command {kind!r}")
+            return msgspec.msgpack.decode(raw)
+        dec = _body_decoders[kind] = msgspec.msgpack.Decoder(cls)
+    try:
+        return dec.decode(raw)
+    except msgspec.ValidationError as exc:
+        raise InvalidInput("event.bad_body", f"{kind}: {exc}") from exc
+
+
+def _dump_request(r: Request) -> tuple:
+    try:
+        kind = kind_of(r.body)
+    except KeyError:
+        kind = _COMMAND_KIND.get(type(r.body), "")
+        if not kind:
+            raise TypeError(f"{type(r.body).__name__} is neither an event nor a ledger command")
+    return (r.id, r.cmd, kind, r.body, r.staff, r.till, r.ip)
+
+
+def _load_request(w: _RequestWire) -> Request:
+    return Request(w.id, w.cmd, _load_body(w.kind, w.body, True), w.staff, w.till, w.ip)
+
+
+def _dump_ack(a: Ack | None) -> tuple | None:
+    return None if a is None else (a.seq, a.id, a.ts, a.kind, a.body, a.duplicate)
+
+
+def _load_ack(w: _AckWire | None) -> Ack | None:
+    if w is None:
+        return None
+    return Ack(w.seq, w.id, w.ts, w.kind, _load_body(w.kind, w.body, False), w.duplicate)
+
+
+LEDGER_METHODS = {
+    "submit": Method(_RequestWire, _AckWire, _dump_request, _load_request, _dump_ack, _load_ack),
+    "lookup": Method(tuple[str, bytes], _AckWire | None, None, None, _dump_ack, _load_ack),
+}
 
 
 def _check_id(cid: object) -> str:

@@ -30,10 +30,10 @@ def _get(url: str, context=None) -> int:
 
 class StoreProcess:
     def __init__(self, data: Path, port: int | None = None, demo: bool = True,
-                 products: int = 2400) -> None:
+                 products: int = 2400, host: str = "127.0.0.1") -> None:
         self.log = None
         self.data, self.port = Path(data), port or free_port()
-        self.demo, self.products = demo, products
+        self.demo, self.products, self.host = demo, products, host
         self.proc: subprocess.Popen | None = None
         self.url = f"http://127.0.0.1:{self.port}"
         self.ca_file: Path | None = None  # the store's CA when it serves HTTPS (TLS on)
@@ -50,7 +50,7 @@ class StoreProcess:
                    str(self.data), "--port", str(self.port), "--products", str(self.products)]
         else:
             cmd = [sys.executable, "-m", "kassa_cli.main", "store", "serve", "--data",
-                   str(self.data), "--port", str(self.port)]
+                   str(self.data), "--port", str(self.port), "--host", self.host]
         self.data.parent.mkdir(parents=True, exist_ok=True)
         log_path = self.data.parent / f"{self.data.name}.server.log"
         self._log_start = log_path.stat().st_size if log_path.exists() else 0

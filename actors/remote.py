@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import secrets
 import time
 from pathlib import Path
 from typing import Any
@@ -20,17 +21,21 @@ os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
 # Ray starts workers at niceness 15 (they are batch jobs to it); here the actors *are* the shop's
 # hot path, and a niced ledger waits behind the gateway and anything else the PC runs.
 os.environ.setdefault("RAY_worker_niceness", "0")
+# Ray (on Linux) turns a node address of 127.0.0.1 into the machine's LAN address, and its servers
+# (GCS, raylet, object manager, every worker's gRPC port, the agents) bind that address. Off, it
+# keeps loopback, and every one of them listens on 127.0.0.1 only. Read when Ray is imported.
+os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
 
 import ray  # noqa: E402
 from ray.exceptions import RayTaskError  # noqa: E402
 
 from actors.catalogue import Catalogue  # noqa: E402
-from actors.ledger import Ack, Ledger, Request, command_hash  # noqa: E402
+from actors.ledger import LEDGER_METHODS, Ack, Ledger, Request, command_hash  # noqa: E402
 from actors.projections import StockView, WalletView  # noqa: E402
-from actors.till import Till, Who, execute  # noqa: E402
-from actors.wire import RpcClient, RpcServer, socket_name  # noqa: E402
+from actors.till import TILL_METHODS, Till, Who, execute  # noqa: E402
+from actors.wire import RpcClient, RpcServer, run_dir, socket_name  # noqa: E402
 from domain.catalogue import CatalogueIndex  # noqa: E402
-from domain.errors import KassaError  # noqa: E402
+from domain.errors import KassaError, Unavailable  # noqa: E402
 from domain.store import StoreConfig  # noqa: E402
 
 __all__ = ["start_ray", "stop_ray", "Handles", "create_actors", "unwrap", "NAMESPACE"]
@@ -41,16 +46,45 @@ CATALOGUE_CHECK_S = 30.0
 RESTART = dict(max_restarts=-1, max_task_retries=3, num_cpus=0)
 
 
-def start_ray(num_cpus: int = 2, memory_mb: int | None = None) -> None:
-    """Start a private, loopback-only Ray node sized for a small store PC."""
+def start_ray(data_dir: Path | str, num_cpus: int = 2, memory_mb: int | None = None) -> None:
+    """Start a private Ray node for the store in ``data_dir``, sized for a small store PC.
+
+    Private: its session files and sockets are in the store's 0700 folder (``run_dir``/ray, not the
+    world-writable /tmp/ray), every server of it listens on loopback only, and it requires a token
+    (Ray's token authentication) that only the store's user can read: a fresh random one at every
+    start, in a 0600 file in that folder. Another account on the PC can neither find nor use it.
+    """
     if ray.is_initialized():
         return
+    run = run_dir(data_dir)
+    token = run / "ray_token"
+    tmp = run / "ray_token.new"
+    tmp.unlink(missing_ok=True)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(secrets.token_hex(32))
+    os.replace(tmp, token)
+    # token auth whatever the environment says (CI and old set-ups export RAY_AUTH_MODE=disabled);
+    # the workers inherit these through the raylet
+    os.environ.update(RAY_AUTH_MODE="token", RAY_AUTH_TOKEN_PATH=str(token))
+    os.environ.pop("RAY_AUTH_TOKEN", None)  # it would take precedence over the file
+    from ray._raylet import (AuthenticationMode, AuthenticationTokenLoader, Config,
+                             get_authentication_mode)
+    Config.initialize("")  # this process reads RAY_AUTH_MODE again (as Ray itself does)
+    AuthenticationTokenLoader.instance().reset_cache()
     kwargs: dict[str, Any] = dict(num_cpus=num_cpus, include_dashboard=False, namespace=NAMESPACE,
                                   logging_level=logging.WARNING, log_to_driver=False,
-                                  _node_ip_address="127.0.0.1", configure_logging=True)
+                                  _node_ip_address="127.0.0.1", configure_logging=True,
+                                  _temp_dir=str(run / "ray"))
     if memory_mb:
         kwargs["object_store_memory"] = memory_mb * 1024 * 1024
     ray.init(**kwargs)
+    node_ip = ray.util.get_node_ip_address()
+    if node_ip != "127.0.0.1" or get_authentication_mode() != AuthenticationMode.TOKEN:
+        ray.shutdown()  # fail closed: never serve with Ray open to the LAN or to other accounts
+        raise Unavailable("store.ray_not_private",
+                          f"Ray came up on {node_ip} (token auth: {get_authentication_mode()}); "
+                          "the store server runs it only on 127.0.0.1 with token auth")
 
 
 def stop_ray() -> None:
@@ -70,7 +104,8 @@ def unwrap(exc: BaseException) -> BaseException:
 def ledger_channel(data_dir: str, ledger: Any) -> RpcClient:
     """The fast channel to the ledger of the store in ``data_dir`` (``ledger``: its Ray handle,
     through which a restarted ledger is woken to open its socket again)."""
-    return RpcClient(socket_name(data_dir, "ledger"), wake=lambda: ledger.serve.remote())
+    return RpcClient(socket_name(data_dir, "ledger"), LEDGER_METHODS,
+                     wake=lambda: ledger.serve.remote())
 
 
 @ray.remote(**RESTART)
@@ -89,7 +124,8 @@ class LedgerActor:
         self.batch = batch
         self.writing = False
         self.new_event: asyncio.Condition | None = None
-        self.rpc = RpcServer(socket_name(str(Path(path).parent), "ledger"), self._rpc)
+        self.rpc = RpcServer(socket_name(str(Path(path).parent), "ledger"), self._rpc,
+                             LEDGER_METHODS)
 
     async def serve(self) -> str:
         """Open the ledger's fast socket (idempotent; called again after a restart)."""
@@ -242,7 +278,7 @@ class TillActor:
         self.core: Till | None = None
         self.lock: asyncio.Lock | None = None
         self.ledger_rpc = ledger_channel(data_dir, self.ledger)
-        self.rpc = RpcServer(socket_name(data_dir, f"till-{till_id}"), self._rpc)
+        self.rpc = RpcServer(socket_name(data_dir, f"till-{till_id}"), self._rpc, TILL_METHODS)
 
     async def serve(self) -> str:
         await self._ready()
@@ -635,7 +671,7 @@ class Handles:
     """Handles on one store's actors, created or re-attached by name."""
 
     def __init__(self, data_dir: Path, config: StoreConfig) -> None:
-        self.data_dir = Path(data_dir)
+        self.data_dir = Path(data_dir).absolute()  # the same path in every process
         self.config = config
         # all actors start in parallel: the others look the ledger and catalogue up by name,
         # and their calls wait until those are up
@@ -720,7 +756,7 @@ class Handles:
                 self._remember_till(till_id)
             else:
                 h = self.till(till_id)
-                c = RpcClient(socket_name(str(self.data_dir), f"till-{till_id}"),
+                c = RpcClient(socket_name(str(self.data_dir), f"till-{till_id}"), TILL_METHODS,
                               wake=lambda: h.serve.remote())
             self.till_rpcs[till_id] = c
         return c

@@ -75,7 +75,7 @@ class StoreServer:
         from actors.tls import server_context
         tls = server_context(self.data_dir)  # TLS on: HTTPS only, never a listener in clear
         self.scheme = "https" if tls else "http"
-        remote.start_ray()
+        remote.start_ray(self.data_dir)
         self.handles = remote.create_actors(self.data_dir, self.config)
         await self.handles.ready()
         from actors.gateway import make_gateway

@@ -14,6 +14,7 @@ from typing import Any
 import msgspec
 
 from actors.ledger import Ack, Request, command_hash
+from actors.wire import Method
 from domain.basket import (Basket, apply_basket, check_pay, decide_add, decide_line_discount,
                            decide_order_discount, decide_park, decide_quantity, decide_remove,
                            decide_resume, decide_void, price_basket)
@@ -23,7 +24,7 @@ from domain.events import (BasketParked, BasketResumed, BasketVoided, Envelope, 
 from domain.payments import settle, tender_from_dict
 from domain.store import StoreConfig
 
-__all__ = ["Till", "Who", "execute"]
+__all__ = ["Till", "Who", "execute", "TILL_METHODS"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,8 +36,14 @@ class Who:
     limit_bp: int = 10000
     approved_by: str = ""
 
-    def __reduce__(self) -> tuple:
+    def __reduce__(self) -> tuple:  # (Ray's calls) one tuple, not pickle's dataclass path
         return Who, (self.staff, self.ip, self.limit_bp, self.approved_by)
+
+
+# a till actor's internal socket (actors.wire): "do" (cid, op, args, who) and "view", answered with
+# the plain dicts the gateway sends on; args stay untyped here (Till.prepare checks them)
+TILL_METHODS = {"do": Method(tuple[str, str, Any, Who], dict[str, Any]),
+                "view": Method(None, dict[str, Any])}
 
 
 class Till:

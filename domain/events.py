@@ -42,7 +42,7 @@ def register(kind: str, version: int = 1):
         KINDS[kind] = (cls, version)
         _KIND_OF[cls] = kind
         if is_dataclass(cls):
-            # pickled (between the store's processes) as its canonical JSON: msgspec does in C
+            # pickled (by Ray, between the store's processes) as its canonical JSON: msgspec does in C
             # what pickle's dataclass support does field by field in Python
             cls.__reduce__ = _reduce_event  # type: ignore[method-assign]
         return cls

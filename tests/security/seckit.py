@@ -40,8 +40,8 @@ def run_as_other(code: str, timeout: float = 60.0) -> subprocess.CompletedProces
                           cwd="/")
 
 
-def listening_sockets(pids: set[int]) -> list[tuple[int, str, int]]:
-    """(pid, local address, port) of every TCP socket in LISTEN state owned by one of ``pids``."""
+def _socket_inodes(pids: set[int]) -> dict[str, int]:
+    """Inode of every socket open in one of ``pids`` -> that pid."""
     inodes: dict[str, int] = {}
     for pid in pids:
         try:
@@ -54,6 +54,23 @@ def listening_sockets(pids: set[int]) -> list[tuple[int, str, int]]:
                     inodes[target[8:-1]] = pid
         except OSError:
             continue
+    return inodes
+
+
+def unix_listeners(pids: set[int]) -> list[str]:
+    """Paths of the listening Unix sockets of ``pids`` (abstract names start with "@")."""
+    inodes = _socket_inodes(pids)
+    out = []
+    for line in open("/proc/net/unix").read().splitlines()[1:]:
+        f = line.split()
+        if len(f) > 7 and f[6] in inodes and int(f[3], 16) & 0x10000:  # __SO_ACCEPTCON: listening
+            out.append(f[7])
+    return out
+
+
+def listening_sockets(pids: set[int]) -> list[tuple[int, str, int]]:
+    """(pid, local address, port) of every TCP socket in LISTEN state owned by one of ``pids``."""
+    inodes = _socket_inodes(pids)
     out: list[tuple[int, str, int]] = []
     for table, v6 in (("/proc/net/tcp", False), ("/proc/net/tcp6", True)):
         try:
