@@ -134,6 +134,7 @@ class HttpLine:
         self._rw: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
         self.sending: dict[str, Any] | None = None  # the request in flight: sent / total bytes
         self.paused_s = 0.0  # time the current request waited for priority traffic
+        self.paused_total_s = 0.0
         self.idle_s = 30.0  # a connection idle longer than this is not reused (servers drop them)
         self._used = 0.0
 
@@ -162,7 +163,6 @@ class HttpLine:
         except OSError as exc:
             raise LineError("connect", f"cannot connect to HQ: {type(exc).__name__}: {exc}") \
                 from None
-        w.transport.set_write_buffer_limits(high=self.chunk, low=0)
         return r, w
 
     def drop(self) -> None:
@@ -181,16 +181,18 @@ class HttpLine:
         """(status, answer body, bytes sent, bytes received). ``rate_Bps``, the line's measured
         throughput, sizes the socket's send buffer (about a second of it)."""
         sndbuf = int(min(4 << 20, max(8192, rate_Bps or 0)))
+        # a chunk is about an eighth of a second of the line: progress is seen, pauses are short
+        self.chunk = int(min(256 * 1024, max(1024, (rate_Bps or 8192) / 8)))
         if self._rw is not None and (self._rw[0].at_eof()
                                      or time.monotonic() - self._used > self.idle_s):
             await self.close()
         reused = self._rw is not None
         try:
-            return await self._post(path, headers, body, sndbuf)
+            return await self._post(path, headers, body, sndbuf, rate_Bps)
         except LineError as exc:
             self.drop()
             if reused and exc.kind == "cut" and exc.sent == 0:  # a stale keep-alive connection
-                return await self._post(path, headers, body, sndbuf)
+                return await self._post(path, headers, body, sndbuf, rate_Bps)
             raise
         except BaseException:
             self.drop()
@@ -199,12 +201,13 @@ class HttpLine:
             self.sending = None
             self._used = time.monotonic()
 
-    async def _post(self, path: str, headers: dict[str, str], body: bytes,
-                    sndbuf: int) -> tuple[int, bytes, int, int]:
+    async def _post(self, path: str, headers: dict[str, str], body: bytes, sndbuf: int,
+                    rate_Bps: float | None) -> tuple[int, bytes, int, int]:
         if self._rw is None:
             self._rw = await self._connect(sndbuf)
         r, w = self._rw
         sock = w.get_extra_info("socket")
+        w.transport.set_write_buffer_limits(high=self.chunk, low=0)
         if sock is not None:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, sndbuf)
         head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
@@ -221,11 +224,16 @@ class HttpLine:
         def fail(kind: str, msg: str) -> LineError:
             return LineError(kind, msg, queued(), total)
 
+        # "delivered" means taken by the next hop: a modem may still queue tens of KB of it, at a
+        # rate that may have dropped since it was measured
+        reply_s = to.reply_s + 4 * min(total, 64 * 1024) / max(rate_Bps or 1000, 500)
         pos = 0
         try:
             while pos < total:
                 if self.line is not None and self.line.busy():
-                    self.paused_s += await self.line.clear()
+                    waited = await self.line.clear()
+                    self.paused_s += waited
+                    self.paused_total_s += waited
                 piece = data[pos:pos + self.chunk]
                 w.write(piece)
                 try:
@@ -255,8 +263,8 @@ class HttpLine:
                                        f"{kb(total)}")
                     else:
                         done_at = done_at or now
-                        if now - done_at > to.reply_s:
-                            raise fail("no_reply", f"no answer within {to.reply_s:.0f} s after "
+                        if now - done_at > reply_s:
+                            raise fail("no_reply", f"no answer within {reply_s:.0f} s after "
                                        f"all {kb(total)} were delivered (answer lost?)")
                 status_head = reading.result()
             finally:

@@ -29,8 +29,8 @@ from pathlib import Path
 from typing import Any, Callable, Protocol, Sequence
 
 from actors.files import atomic_write
-from cloud.protocol import (HOLDINGS_TYPE, compress, encode_batch, encode_batch_v2, holdings_body,
-                            signed_headers)
+from cloud.protocol import (HOLDINGS_TYPE, compress, compress_xz, encode_batch, encode_batch_v2,
+                            holdings_body, signed_headers)
 from domain.events import Envelope
 
 __all__ = ["Uploader", "Source", "Transport", "TransportError", "HttpTransport", "FakeTransport",
@@ -221,6 +221,7 @@ class _Prepared:
     body: bytes
     raw_bytes: int
     last_hash: bytes = b""
+    encoding: str = "zstd"
 
 
 ERROR_KINDS = {"connect": "HQ unreachable", "stalled": "slow line", "no_reply": "answer lost",
@@ -233,8 +234,8 @@ class Uploader:
                  max_bytes: int = 4 * 1024 * 1024, level: int = 3, hash_bytes: int = 8,
                  interval_s: float = 5.0, backoff_base_s: float = 0.5, backoff_cap_s: float = 60.0,
                  rng: random.Random | None = None, prefetch: bool = True,
-                 linger_s: float = 1.0, target_s: float = 4.0, start_bytes: int = 16_384,
-                 min_bytes: int = 1024, slow_Bps: float = 256_000, slow_level: int = 19) -> None:
+                 linger_s: float = 1.0, target_s: float = 6.0, start_bytes: int = 16_384,
+                 min_bytes: int = 1024, slow_Bps: float = 256_000) -> None:
         self.source = source
         self.transport = transport
         self.state = state
@@ -255,7 +256,7 @@ class Uploader:
         self.rng = rng or random.Random()
         self.prefetch = prefetch
         # the line: batches aim at ``target_s`` seconds each at the measured rate (bytes/s while
-        # sending); below ``slow_Bps`` they use the smaller encoding and ``slow_level``
+        # sending); below ``slow_Bps`` they use the smaller encoding (version 2, LZMA2)
         self.target_s = target_s
         self.min_bytes = min_bytes
         self.batch_bytes = float(start_bytes)  # compressed bytes the next batch aims at
@@ -263,7 +264,6 @@ class Uploader:
         self.line_Bps: float | None = None
         self.rtt_s = 0.0
         self.slow_Bps = slow_Bps
-        self.slow_level = slow_level
         saved = state.load() or {}
         if saved.get("store") not in (None, store):
             log.warning("uploader state belongs to store %s, not %s: ignored",
@@ -339,11 +339,11 @@ class Uploader:
         envs = envs[:n]
         if self.slow:
             raw = encode_batch_v2(self.store, envs, self.hash_bytes)
-            body = compress(raw, self.slow_level)
+            body, enc = compress_xz(raw), "xz"
         else:
             raw = encode_batch(self.store, envs, self.hash_bytes)
-            body = compress(raw, self.level)
-        return _Prepared(after, envs[-1].seq, len(envs), body, len(raw), envs[-1].hash)
+            body, enc = compress(raw, self.level), "zstd"
+        return _Prepared(after, envs[-1].seq, len(envs), body, len(raw), envs[-1].hash, enc)
 
     def _backoff(self) -> float:
         hi = min(self.backoff_cap_s, self.backoff_base_s * (2 ** min(self.failures, 30)))
@@ -370,7 +370,10 @@ class Uploader:
             self._probe = True  # the cloud may hold it: ask before sending again
         # nothing left this PC: the same batch may go again; otherwise it is built anew
         self._prepared = p if kind == "connect" else None
-        return self._fail(str(exc), ERROR_KINDS.get(kind, kind))
+        res = self._fail(str(exc), ERROR_KINDS.get(kind, kind))
+        if kind in ("cut", "no_reply") and self.failures <= 3:
+            self.next_delay_s = 0.0  # the line is up, just lossy: again at once, a few times
+        return res
 
     def _learn(self, p: _Prepared, elapsed_s: float) -> None:
         """A batch got its answer in ``elapsed_s`` (pauses for priority traffic excluded)."""
@@ -463,7 +466,7 @@ class Uploader:
             if p is None:
                 return "idle"
         self._prepared = None
-        headers = self._headers(p.body)
+        headers = self._headers(p.body, encoding=p.encoding)
         self.wire_bytes += len(p.body)
         self.in_flight = {"first": p.after + 1, "last": p.last, "events": p.count,
                           "bytes": len(p.body), "since_us": self.clock.now_us()}

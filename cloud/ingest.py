@@ -250,7 +250,8 @@ class Ingestor:
             return self._holdings(store, body)
         t0 = time.perf_counter()
         try:
-            raw = decompress(body) if headers.get(H_ENC, "") == "zstd" else body
+            enc = headers.get(H_ENC, "")
+            raw = decompress(body, encoding=enc) if enc in ("zstd", "xz") else body
             ctype = headers.get("Content-Type", BATCH_TYPE).split(";")[0].strip()
             batch = decode_json(raw) if ctype == "application/json" else decode_batch(raw)
         except ProtocolError as exc:

@@ -10,7 +10,7 @@ A request is ``POST /v1/ingest`` with
     X-Kassa-Signature:  hex(HMAC-SHA256(secret,
                             "kassa-v1\\n" + store + "\\n" + timestamp + "\\n" + nonce + "\\n" + body))
     Content-Type:       application/vnd.kassa.batch   (or application/json, see below)
-    X-Kassa-Encoding:   zstd                       (optional; the body as sent is what is signed)
+    X-Kassa-Encoding:   zstd | xz                  (optional; the body as sent is what is signed)
 
 The batch (after zstd decompression) is one JSON header line, then the event bodies concatenated::
 
@@ -52,6 +52,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import lzma
 import os
 import uuid
 from dataclasses import dataclass
@@ -66,7 +67,7 @@ from domain.events import Envelope
 __all__ = [
     "BATCH_TYPE", "JSON_TYPE", "H_STORE", "H_TS", "H_SIG", "H_ENC", "H_NONCE", "WINDOW_S", "MAX_BODY", "MAX_RAW",
     "sign", "signed_headers", "verify_signature", "encode_batch", "decode_batch", "decode_json",
-    "compress", "decompress", "Batch", "ProtocolError", "encode_batch_v2", "HOLDINGS_TYPE",
+    "compress", "compress_xz", "decompress", "Batch", "ProtocolError", "encode_batch_v2", "HOLDINGS_TYPE",
     "holdings_body", "is_holdings",
 ]
 
@@ -124,7 +125,29 @@ def compress(raw: bytes, level: int = 3) -> bytes:
     return c.compress(raw)
 
 
-def decompress(data: bytes, limit: int = MAX_RAW) -> bytes:
+# ``X-Kassa-Encoding: xz``: raw LZMA2 with these fixed settings (a 1 MiB window: bounded memory on
+# both sides, and a sender cannot pick another); about 6 % smaller than zstd -19 on a slow line's
+# batches, for CPU the store has to spare there
+XZ_FILTERS = [{"id": lzma.FILTER_LZMA2, "dict_size": 1 << 20, "preset": 9 | lzma.PRESET_EXTREME,
+               "lc": 4, "lp": 0, "pb": 0}]
+
+
+def compress_xz(raw: bytes) -> bytes:
+    return lzma.compress(raw, format=lzma.FORMAT_RAW, filters=XZ_FILTERS)
+
+
+def decompress(data: bytes, limit: int = MAX_RAW, encoding: str = "zstd") -> bytes:
+    if encoding == "xz":
+        d = lzma.LZMADecompressor(format=lzma.FORMAT_RAW, filters=XZ_FILTERS)
+        try:
+            out = d.decompress(data, max_length=limit + 1)
+        except lzma.LZMAError as exc:
+            raise ProtocolError("ingest.bad_encoding", f"not an LZMA2 stream: {exc}") from None
+        if len(out) > limit:
+            raise ProtocolError("ingest.too_large", "the batch is too large once decompressed")
+        if not d.eof or d.unused_data:
+            raise ProtocolError("ingest.bad_encoding", "a truncated or padded LZMA2 stream")
+        return out
     try:
         params = zstandard.get_frame_parameters(data)
         if params.content_size > limit:

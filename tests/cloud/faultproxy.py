@@ -135,11 +135,13 @@ class FaultProxy:
         return f"http://127.0.0.1:{self.port}"
 
     def kbit(self, kbit_s: float) -> None:
-        """Set the line's rate in kbit/s."""
+        """Set the line's rate in kbit/s (what its queue held is flushed: a new line)."""
         self.bps = kbit_s * 1000 / 8
+        self._up.free_at = self._down.free_at = 0.0
 
     async def start(self) -> "FaultProxy":
-        self._server = await asyncio.start_server(self._client, "127.0.0.1", 0, limit=HEAD_LIMIT)
+        # a small read buffer per connection: what a client wrote waits in its own socket, not here
+        self._server = await asyncio.start_server(self._client, "127.0.0.1", 0, limit=4096)
         self.port = self._server.sockets[0].getsockname()[1]
         return self
 
