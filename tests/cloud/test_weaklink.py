@@ -203,3 +203,70 @@ def test_a_licence_check_gets_the_line_during_a_long_backlog_drain(tmp_path):
         assert paused > 0  # the uploader held back while the checks were on the line
 
     asyncio.run(main())
+
+
+# ---------------------------------------------------------------- the slow-line encoding (no sockets)
+
+def test_version_2_batches_rebuild_every_body_and_cost_fewer_bytes(tmp_path):
+    import orjson
+
+    from cloud.protocol import (ProtocolError, compress, compress_xz, decode_batch, decompress,
+                                encode_batch, encode_batch_v2)
+    clock = ManualClock()
+    shop = Shop(tmp_path / "shop", clock, seed=11)
+    shop.member("M1", 100_000)
+    shop.trade(60, refund_every=5)
+    envs = shop.ledger.read(0, 10_000)
+    shop.close()
+    raw = encode_batch_v2("S001", envs)
+    got = decode_batch(decompress(compress_xz(raw), encoding="xz"))
+    assert [r[1:] for r in got.rows] == [(e.id, e.ts, e.kind, e.v, e.staff, e.till, e.ip, e.agg,
+                                          e.body) for e in envs]
+    assert got.prefixes == [e.hash[:8] for e in envs] and got.last == envs[-1].hash
+    assert len(compress_xz(raw)) < 0.8 * len(compress(encode_batch("S001", envs)))
+    # a column with a value too many, or a body cut short, is refused, not guessed at
+    nl = raw.index(b"\n")
+    head = orjson.loads(raw[:nl])
+    col = next(iter(head["cols"]))
+    head["cols"][col].append(head["cols"][col][-1])
+    with pytest.raises(ProtocolError):
+        decode_batch(orjson.dumps(head) + raw[nl:])
+    with pytest.raises(ProtocolError):
+        decode_batch(raw[:-3])
+    # an LZMA2 stream that unpacks past the limit, or is cut short
+    with pytest.raises(ProtocolError) as e:
+        decompress(compress_xz(b"0" * 5_000_000), limit=1_000_000, encoding="xz")
+    assert e.value.code == "ingest.too_large"
+    with pytest.raises(ProtocolError):
+        decompress(compress_xz(raw)[:-5], encoding="xz")
+
+
+def test_a_version_2_body_altered_in_its_columns_breaks_the_chain_at_that_event(tmp_path):
+    import orjson
+
+    from cloud.ingest import Ingestor
+    from cloud.protocol import compress_xz, encode_batch_v2, signed_headers
+    from cloud.registry import Registry
+    clock = ManualClock()
+    shop = Shop(tmp_path / "shop", clock, seed=12)
+    shop.trade(10)
+    envs = shop.ledger.read(0, 10_000)
+    shop.close()
+    reg = Registry(tmp_path / "cloud")
+    secret = bytes.fromhex(reg.add_store("S001"))
+    ing = Ingestor(tmp_path / "cloud", reg, clock)
+    try:
+        raw = encode_batch_v2("S001", envs)
+        nl = raw.index(b"\n")
+        head = orjson.loads(raw[:nl])
+        path = next(k for k in head["cols"] if k.endswith(".unit_price"))
+        head["cols"][path][0] += 1  # one price, one cent more
+        body = compress_xz(orjson.dumps(head) + raw[nl:])
+        h = signed_headers(secret, "S001", clock.now_us() // 1_000_000, body, encoding="xz")
+        reply = ing.handle(h, body)
+        assert reply.status == 409 and reply.body["code"] == "ingest.chain_broken"
+        bad = reply.body["seq"]
+        assert ing.store_status("S001")["held"] == bad - 1  # everything before it, nothing after
+    finally:
+        ing.close()
+        reg.close()
