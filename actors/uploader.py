@@ -339,7 +339,8 @@ class Uploader:
         envs = envs[:n]
         if self.slow:
             raw = encode_batch_v2(self.store, envs, self.hash_bytes)
-            body, enc = compress_xz(raw), "xz"
+            # LZMA2 lets go of the GIL: the loop keeps timing the request in flight meanwhile
+            body, enc = await asyncio.to_thread(compress_xz, raw), "xz"
         else:
             raw = encode_batch(self.store, envs, self.hash_bytes)
             body, enc = compress(raw, self.level), "zstd"
@@ -472,6 +473,8 @@ class Uploader:
                           "bytes": len(p.body), "since_us": self.clock.now_us()}
         t0 = time.monotonic()
         send = asyncio.ensure_future(self.transport.send(headers, p.body))
+        done_at = [0.0]  # when the answer came, not when the prefetch let us look
+        send.add_done_callback(lambda _: done_at.__setitem__(0, time.monotonic()))
         nxt: _Prepared | None = None
         try:
             if self.prefetch and p.last < last_seq:
@@ -490,7 +493,7 @@ class Uploader:
             return self._fail(f"{type(exc).__name__}: {exc}")
         finally:
             self.in_flight = None
-        elapsed = time.monotonic() - t0 - getattr(self.transport, "paused_s", 0.0)
+        elapsed = done_at[0] - t0 - getattr(self.transport, "paused_s", 0.0)
         code = data.get("code", "")
         before = self.acked
         if status == 200 and data.get("ok"):
