@@ -67,8 +67,8 @@ from domain.events import Envelope
 __all__ = [
     "BATCH_TYPE", "JSON_TYPE", "H_STORE", "H_TS", "H_SIG", "H_ENC", "H_NONCE", "WINDOW_S", "MAX_BODY", "MAX_RAW",
     "sign", "signed_headers", "verify_signature", "encode_batch", "decode_batch", "decode_json",
-    "compress", "compress_xz", "decompress", "Batch", "ProtocolError", "encode_batch_v2", "HOLDINGS_TYPE",
-    "holdings_body", "is_holdings",
+    "compress", "compress_xz", "decompress", "Batch", "ProtocolError", "encode_batch_v2",
+    "HOLDINGS_TYPE", "holdings_body", "is_holdings",
 ]
 
 BATCH_TYPE = "application/vnd.kassa.batch"

@@ -70,7 +70,8 @@ def _status(args: argparse.Namespace) -> int:
         rate, eta = up.get("rate_events_s"), up.get("eta_s")
         if rate:
             line = up.get("line_kbit_s")
-            print(f"  sending          {rate:.0f} events/s" + (f" over {line} kbit/s" if line else "")
+            print(f"  sending          {rate:.0f} events/s"
+                  + (f" over {line} kbit/s" if line else "")
                   + (f", about {_fmt_s(eta)} left" if eta else ""))
         fl = up.get("in_flight")
         if fl:

@@ -206,7 +206,7 @@ def test_a_licence_check_gets_the_line_during_a_long_backlog_drain(tmp_path):
     asyncio.run(main())
 
 
-# ---------------------------------------------------------------- the slow-line encoding (no sockets)
+# ------------------------------------------------------------ the slow-line encoding (no sockets)
 
 def test_version_2_batches_rebuild_every_body_and_cost_fewer_bytes(tmp_path):
     import orjson
