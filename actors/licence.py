@@ -65,12 +65,20 @@ class CheckTransport(Protocol):
 class HttpTransport:
     """POSTs the check request to ``<base_url>/v1/licence/check`` with aiohttp."""
 
-    def __init__(self, base_url: str, timeout_s: float = 20.0, session: Any = None) -> None:
+    def __init__(self, base_url: str, timeout_s: float = 20.0, session: Any = None,
+                 line: Any = None) -> None:
         self.url = base_url.rstrip("/") + CHECK_PATH
         self.timeout_s = timeout_s
         self._session = session
+        self.line = line  # actors.line.Line: the check goes first, the uploader waits
 
     async def check(self, request: dict[str, Any]) -> dict[str, Any]:
+        if self.line is None:
+            return await self._check(request)
+        async with self.line.priority():
+            return await self._check(request)
+
+    async def _check(self, request: dict[str, Any]) -> dict[str, Any]:
         import aiohttp  # only the real transport needs it
 
         timeout = aiohttp.ClientTimeout(total=self.timeout_s)

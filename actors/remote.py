@@ -592,8 +592,10 @@ class UploaderActor:
         secret_path = Path(data_dir) / "cloud_secret"
         self.configured = bool(cloud_url) and secret_path.exists()
         if self.configured:
+            from actors.line import Line
             self.up = Uploader(JournalFileSource(Path(data_dir) / "journal.sqlite"),
-                               HttpTransport(cloud_url), FileState(Path(data_dir) / "uploader.json"),
+                               HttpTransport(cloud_url, line=Line(Path(data_dir) / "line.lock")),
+                               FileState(Path(data_dir) / "uploader.json"),
                                SystemClock(), store=store_id,
                                secret=secret_path.read_text().strip())
 
@@ -625,8 +627,10 @@ class LicenceActor:
         self.keeper = None
         self.task: asyncio.Task | None = None
         if key:
+            from actors.line import Line
             self.keeper = LicenceKeeper(data_dir, store_id, key,
-                                        HttpTransport(cloud_url) if cloud_url else None,
+                                        HttpTransport(cloud_url, line=Line(
+                                            Path(data_dir) / "line.lock")) if cloud_url else None,
                                         SystemClock(), _JournalFn(data_dir))
 
     async def _ensure(self) -> None:

@@ -1,6 +1,7 @@
 """The cloud's HTTP app (aiohttp). It only answers; it never opens a connection to a store.
 
     POST /v1/ingest                 store: a store's signed batch (see ``cloud.protocol``)
+    POST /v1/holdings               store: a signed question: which seq do you hold?
     POST /v1/licence/check          store: a licence HQ signed (``cloud.licence``)
     GET  /v1/stores                 hq: registered stores: seq held, last upload
     GET  /v1/alerts[?store=S001]    hq: conflicts and broken chains HQ must look at
@@ -30,7 +31,7 @@ from aiohttp import web
 
 from cloud.hqauth import HQ, HqAuth, permission, private_dir, resolve, tighten
 from cloud.ingest import Ingestor
-from cloud.protocol import H_ENC, H_NONCE, H_SIG, H_STORE, H_TS, MAX_BODY, WINDOW_S
+from cloud.protocol import H_ENC, H_NONCE, H_SIG, H_STORE, H_TS, HOLDINGS_TYPE, MAX_BODY, WINDOW_S
 from cloud.registry import Registry
 from cloud.warehouse import Warehouse
 from domain.ports import SystemClock
@@ -73,7 +74,8 @@ async def _run(request: web.Request, fn: Any, *args: Any) -> Any:
 async def ingest(request: web.Request) -> web.Response:
     body = await request.read()
     headers = {k: request.headers.get(k, "") for k in (H_STORE, H_TS, H_SIG, H_ENC, H_NONCE)}
-    headers["Content-Type"] = request.headers.get("Content-Type", "")
+    headers["Content-Type"] = (HOLDINGS_TYPE if request.path == "/v1/holdings"
+                               else request.headers.get("Content-Type", ""))
     reply = await _run(request, request.app[INGESTOR].handle, headers, body)
     return _json(reply.body, reply.status)
 
@@ -147,6 +149,7 @@ def make_app(data_dir: Path | str, clock: Any = None, *, window_s: int = WINDOW_
     app[CLOCK] = clock
     app[AUTH] = auth
     app.router.add_post("/v1/ingest", ingest)
+    app.router.add_post("/v1/holdings", ingest)
     app.router.add_get("/v1/health", health)
     app.router.add_get("/v1/stats", stats)
     app.router.add_get("/v1/stores", stores)

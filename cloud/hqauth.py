@@ -33,6 +33,7 @@ PUBLIC, STORE, HQ = "public", "store", "hq"
 PERMISSIONS: dict[str, str] = {
     "/v1/health": PUBLIC,
     "/v1/ingest": STORE,
+    "/v1/holdings": STORE,
     "/v1/licence/check": STORE,
 }
 

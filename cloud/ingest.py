@@ -32,8 +32,9 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from cloud.hqauth import private_dir, private_file
-from cloud.protocol import (BATCH_TYPE, H_ENC, H_NONCE, H_SIG, H_STORE, H_TS, MAX_BODY, WINDOW_S, Batch,
-                            ProtocolError, decode_batch, decode_json, decompress, verify_signature)
+from cloud.protocol import (BATCH_TYPE, H_ENC, H_NONCE, H_SIG, H_STORE, H_TS, HOLDINGS_TYPE, MAX_BODY,
+                            WINDOW_S, Batch, ProtocolError, decode_batch, decode_json, decompress,
+                            is_holdings, verify_signature)
 from cloud.registry import Registry, valid_store_id
 from domain.events import GENESIS, chain_hash
 
@@ -256,9 +257,12 @@ class Ingestor:
                            skew_s=round(skew, 3), window_s=self.window_s)
         if not self.registry.remember_nonce(store, nonce, now_us, self.window_s):
             return _refuse(409, "auth.replay", "this request (its nonce) was already received")
+        if headers.get("Content-Type", "").split(";")[0].strip() == HOLDINGS_TYPE:
+            return self._holdings(store, body)
         t0 = time.perf_counter()
         try:
-            raw = decompress(body) if headers.get(H_ENC, "") == "zstd" else body
+            enc = headers.get(H_ENC, "")
+            raw = decompress(body, encoding=enc) if enc in ("zstd", "xz") else body
             ctype = headers.get("Content-Type", BATCH_TYPE).split(";")[0].strip()
             batch = decode_json(raw) if ctype == "application/json" else decode_batch(raw)
         except ProtocolError as exc:
@@ -298,6 +302,15 @@ class Ingestor:
             self.on_accept(store, held)
         return _refuse(409, "ingest.chain_broken", msg, ack=held, seq=info["seq"],
                        accepted=info["accepted"])
+
+    def _holdings(self, store: str, body: bytes) -> Reply:
+        """What the cloud holds of this store: the uploader asks before resending after a lost
+        answer, and checks ``head`` against its own journal."""
+        if not is_holdings(body, store):
+            return _refuse(400, "ingest.bad_query", "not a holdings query for this store")
+        lg, lock = self.event_log(store)
+        with lock:
+            return Reply(200, {"ok": True, "ack": lg.held, "head": lg.head.hex()})
 
     def store_status(self, store: str) -> dict[str, Any]:
         lg, lock = self.event_log(store)

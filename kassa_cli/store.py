@@ -98,15 +98,34 @@ def _status(args: argparse.Namespace) -> int:
         age = up.get("oldest_unsent_age_s")
         print(f"  upload backlog   {up.get('backlog_events', 0)} events"
               + (f", oldest unsent {age:.0f} s old" if age else ""))
+        rate, eta = up.get("rate_events_s"), up.get("eta_s")
+        if rate:
+            line = up.get("line_kbit_s")
+            print(f"  sending          {rate:.0f} events/s"
+                  + (f" over {line} kbit/s" if line else "")
+                  + (f", about {_fmt_s(eta)} left" if eta else ""))
+        fl = up.get("in_flight")
+        if fl:
+            print(f"  in flight        seq {fl['first']}-{fl['last']} ({fl['events']} events, "
+                  f"{fl.get('sent_bytes', 0) / 1000:.1f} of {fl['bytes'] / 1000:.1f} KB sent)")
+        if up.get("yielding"):
+            print("  line             yielding to a licence check or download")
+        print(f"  bytes sent       {up.get('wire_bytes_up', 0) / 1e6:.2f} MB up, "
+              f"{up.get('wire_bytes_down', 0) / 1e6:.2f} MB down (failed attempts included)")
         last = up.get("last_success_us")
+        kind = f" ({up['last_error_kind']})" if up.get("last_error_kind") else ""
         print(f"  last upload      {_fmt_us(last) if last else 'never'}"
-              + (f"   last error: {up['last_error']}" if up.get("last_error") else ""))
+              + (f"   last error{kind}: {up['last_error']}" if up.get("last_error") else ""))
     else:
         print("  upload           not linked to a cloud (kassa store link)")
     print(f"  licence          {lic.get('code')}: {lic.get('message')}"
           f" (grace days left: {lic.get('grace_days_left')})")
     print(f"  disk free        {h['disk_free_bytes'] / 1e9:.1f} GB")
     return 0
+
+
+def _fmt_s(s: float) -> str:
+    return f"{s / 3600:.1f} h" if s >= 5400 else f"{s / 60:.0f} min" if s >= 90 else f"{s:.0f} s"
 
 
 def _fmt_us(us: int) -> str:

@@ -15,7 +15,7 @@ from kiosk.client import new_id
 from kiosk.i18n import N_, T, _, shown
 from kiosk.staff import ROLE_NAMES, counter_title
 
-__all__ = ["ManagerScreen", "DENOMINATIONS", "flatten_report", "report_warning"]
+__all__ = ["ManagerScreen", "DENOMINATIONS", "flatten_report", "report_warning", "upload_text"]
 
 # notes and coins counted at open/close (minor units); other currencies count one total
 DENOMINATIONS = {
@@ -35,6 +35,29 @@ REPORT_WORDS = {
 _MONEYISH = ("sales", "refund", "discount", "tax", "cash", "card", "wallet", "topup", "spend",
              "float", "amount", "total", "expected", "counted", "difference", "net", "gross",
              "rounding", "change")
+
+
+UPLOAD_ERRORS = {"HQ unreachable": N_("HQ unreachable"), "slow line": N_("slow line"),
+                 "answer lost": N_("answer lost"), "connection cut": N_("connection cut"),
+                 "refused": N_("refused")}
+
+
+def upload_text(up: dict) -> str:
+    """One line for the manager: how far the upload to HQ is (the store's health report)."""
+    if not up.get("configured"):
+        return _("Upload: not linked to HQ")
+    n = up.get("backlog_events") or 0
+    text = _("Upload: {n} events waiting").format(n=n) if n else _("Upload: up to date")
+    if n and up.get("rate_events_s"):
+        text += " · " + _("{rate} events/s, about {minutes} min left").format(
+            rate=round(up["rate_events_s"]), minutes=max(1, round((up.get("eta_s") or 0) / 60)))
+    if n and up.get("in_flight"):
+        text += " · " + _("sending {events} events").format(events=up["in_flight"]["events"])
+    if up.get("last_error"):
+        kind = up.get("last_error_kind")
+        text += " · " + _("last error: {error}").format(
+            error=_(UPLOAD_ERRORS[kind]) if kind in UPLOAD_ERRORS else up["last_error"])
+    return text
 
 
 def flatten_report(data: Any, prefix: str = "") -> list[tuple[str, Any]]:
@@ -115,6 +138,19 @@ class ManagerScreen(ttk.Frame):
         if app.rtl:
             self.report_tree.configure(displaycolumns=("value", "item"))
         self.report_tree.pack(fill="both", expand=True)
+        self.upload_label = ttk.Label(f, text="")
+        self.upload_label.pack(anchor=app.anchor, pady=(6, 0))
+        self.load_upload()
+
+    def load_upload(self) -> None:
+        """The upload to HQ, from the store's health report, every 10 s while this screen lives."""
+        def ok(health: dict) -> None:
+            if self.winfo_exists():
+                self.upload_label.configure(text=shown(upload_text(health.get("upload") or {})))
+
+        if self.winfo_exists():
+            self.app.worker.read(self.app.client.health, ok, lambda exc: None, "health")
+            self.after(10_000, self.load_upload)
 
     def load_report(self, kind: str, scope: str) -> None:
         def ok(data: Any) -> None:

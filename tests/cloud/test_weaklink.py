@@ -1,0 +1,273 @@
+"""A thin, lossy line between the store and HQ (the fault proxy carrying bytes at the line's pace):
+a 9.6 kbit/s line still delivers everything exactly once, a line that gets slower mid-drain never
+livelocks, a lost answer costs one small question plus the missing rest, and a licence check gets
+the line while a long backlog drains."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from actors.line import Line, Timeouts
+from actors.uploader import HttpTransport, TransportError
+from cloudkit import Cloud, Shop, assert_warehouse_matches, make_uploader, wait_for
+from domain.ports import ManualClock
+from faultproxy import FaultProxy
+
+pytestmark = pytest.mark.timeout(240)
+
+
+async def _setup(tmp_path, orders: int, kbit: float, seed: int = 5):
+    clock = ManualClock(time.time_ns() // 1000)
+    shop = Shop(tmp_path / "shop", clock, seed=seed)
+    shop.member("M1", 200_000)
+    shop.trade(orders, step_s=30, refund_every=9)
+    data = tmp_path / "cloud"
+    secret = Cloud.register(data)
+    cloud = await Cloud(data, clock).start()
+    proxy = await FaultProxy(cloud.port).start()
+    proxy.kbit(kbit)
+    proxy.delay_s = 0.1
+    return clock, shop, data, secret, cloud, proxy
+
+
+def _uploader(shop, proxy, secret, tmp_path, line=None, timeouts=None, **kw):
+    up = make_uploader(shop, proxy.url, secret, tmp_path / "shop" / "uploader.json",
+                       max_events=5000, backoff_base_s=0.05, backoff_cap_s=0.5, **kw)
+    up.transport = HttpTransport(proxy.url, line=line)
+    if timeouts is not None:
+        up.transport.http.timeouts = timeouts
+    return up
+
+
+class Attempts:
+    """Every ingest request the uploader made: (first, last, bytes, outcome)."""
+
+    def __init__(self, up) -> None:
+        self.rows: list[list] = []
+        send = up.transport.send
+
+        async def logged(headers, body):
+            row = [up.in_flight["first"], up.in_flight["last"], len(body), "?"]
+            self.rows.append(row)
+            try:
+                res = await send(headers, body)
+            except TransportError as exc:
+                row[3] = exc.kind
+                raise
+            row[3] = res[0]
+            return res
+
+        up.transport.send = logged
+
+
+async def _finish(up, task, stop, proxy, cloud, shop, data):
+    stop.set()
+    if task is not None:
+        await asyncio.wait_for(task, 60)
+    await up.transport.close()
+    await proxy.stop()
+    await cloud.warehouse.flush()
+    await cloud.stop()
+    assert_warehouse_matches(shop.ledger.journal.path, data)  # every event once, same chain
+    shop.close()
+
+
+def test_a_9k6_line_delivers_the_backlog_exactly_once_with_steady_progress(tmp_path):
+    async def main():
+        clock, shop, data, secret, cloud, proxy = await _setup(tmp_path, 150, 9.6)
+        up = _uploader(shop, proxy, secret, tmp_path, start_bytes=4096)
+        log = Attempts(up)
+        stop = asyncio.Event()
+        task = asyncio.ensure_future(up.run(stop))
+        seen, t0 = [], time.monotonic()
+        try:
+            while up.acked < shop.seq:
+                assert time.monotonic() - t0 < 150, "the backlog did not drain"
+                await asyncio.sleep(0.2)
+                if not seen or seen[-1][1] != up.acked:
+                    seen.append((time.monotonic(), up.acked))
+            st = await up.status()
+        finally:
+            await _finish(up, task, stop, proxy, cloud, shop, data)
+        gaps = [b[0] - a[0] for a, b in zip(seen, seen[1:])]
+        print("attempts", log.rows, "gaps", [round(g, 1) for g in gaps], "status", st)
+        assert all(r[3] == 200 for r in log.rows)  # nothing timed out, nothing sent twice
+        assert len(log.rows) >= 4 and max(gaps) < 15  # several batches, each a few seconds
+        assert 5 < st["line_kbit_s"] < 12  # it measured the line
+        assert st["backlog_events"] == 0 and st["eta_s"] == 0
+        # bytes on the wire per event, both directions, everything included
+        assert (proxy.bytes_up + proxy.bytes_down) / shop.seq < 100
+
+    asyncio.run(main())
+
+
+def test_a_line_that_gets_slower_mid_drain_does_not_livelock(tmp_path):
+    """64 kbit/s, then 9.6 kbit/s (a batch sized for the fast line just takes longer: no timeout),
+    then a line that all but stops: the request stalls, and each retry is a smaller batch, never
+    the same one again; back at 9.6 kbit/s everything arrives exactly once."""
+
+    async def main():
+        clock, shop, data, secret, cloud, proxy = await _setup(tmp_path, 500, 64, seed=6)
+        up = _uploader(shop, proxy, secret, tmp_path,
+                       timeouts=Timeouts(connect_s=5, progress_s=3, reply_s=10))
+        log = Attempts(up)
+        stop = asyncio.Event()
+        task = asyncio.ensure_future(up.run(stop))
+        try:
+            await wait_for(lambda: up.sent_batches >= 2 and up.in_flight is not None, 60)
+            big = up.batch_bytes
+            proxy.kbit(9.6)
+            n = len(log.rows)
+            await wait_for(lambda: len(log.rows) > n + 1, 90)  # the fast line's batch got through
+            proxy.kbit(0.05)
+            # the batch stalls, then even the question of what HQ holds gets no answer
+            await wait_for(lambda: any(r[3] in ("stalled", "no_reply") for r in log.rows)
+                           and up.failures >= 2, 90)
+            proxy.kbit(9.6)
+            await wait_for(lambda: up.acked == shop.seq, 150)
+        finally:
+            await _finish(up, task, stop, proxy, cloud, shop, data)
+        print("attempts", log.rows)
+        rows = log.rows
+        assert rows[n][3] == 200 and rows[n][2] > 20_000  # sized for 64 kbit/s, sent at 9.6
+        for a, b in zip(rows, rows[1:]):
+            if a[3] in ("stalled", "no_reply") and a[2] > 2048:  # above the smallest batch:
+                assert b[2] < a[2] and (b[0], b[1]) != (a[0], a[1]), (a, b)  # smaller, not the same
+        assert min(r[2] for r in rows if r[3] == 200 and r[0] > 1) < big
+
+    asyncio.run(main())
+
+
+def test_a_lost_answer_costs_one_small_question_plus_the_missing_rest(tmp_path):
+    async def main():
+        clock, shop, data, secret, cloud, proxy = await _setup(tmp_path, 120, 64, seed=7)
+        up = _uploader(shop, proxy, secret, tmp_path, start_bytes=6000)
+        log = Attempts(up)
+        try:
+            proxy.p_drop_reply = 1.0
+            assert await up.step() == "failed"
+            proxy.p_drop_reply = 0.0
+            first = log.rows[0]
+            held = cloud.ingestor.store_status("S001")["held"]
+            assert up.acked == 0 and held == first[1]  # the cloud has it; the store never heard
+            assert up.last_error_kind == "connection cut"
+            before = dict(proxy.bytes_by_path)
+            while await up.step() == "sent":
+                pass
+            assert up.acked == shop.seq
+            asked = proxy.bytes_by_path["/v1/holdings"]
+            ingest = proxy.bytes_by_path["/v1/ingest"] - before["/v1/ingest"]
+            print("attempts", log.rows, "holdings bytes", asked)
+            assert up.holdings_asked == 1 and asked < 1000  # one small question
+            assert log.rows[1][0] == held + 1  # then only the rest, from what the cloud holds
+            assert ingest < sum(r[2] + 600 for r in log.rows[1:])  # bodies + HTTP heads
+            assert cloud.ingestor.stats.events_duplicate == 0
+        finally:
+            await _finish(up, None, asyncio.Event(), proxy, cloud, shop, data)
+
+    asyncio.run(main())
+
+
+def test_a_licence_check_gets_the_line_during_a_long_backlog_drain(tmp_path):
+    from actors.licence import HttpTransport as LicenceTransport
+
+    async def main():
+        clock, shop, data, secret, cloud, proxy = await _setup(tmp_path, 600, 64, seed=8)
+        path = tmp_path / "shop" / "line.lock"
+        up = _uploader(shop, proxy, secret, tmp_path, line=Line(path))
+        stop = asyncio.Event()
+        task = asyncio.ensure_future(up.run(stop))
+        lic = LicenceTransport(proxy.url, line=Line(path))  # another object: as in another process
+        times = []
+        try:
+            await wait_for(lambda: up.sent_batches >= 2 and up.in_flight is not None, 60)
+            for _ in range(3):
+                t0 = time.monotonic()
+                try:
+                    await lic.check({"store": "S001", "nonce": "00" * 16})
+                except Exception as exc:  # any answer from the cloud will do: it got through
+                    assert "unreachable" not in str(exc), exc
+                times.append(time.monotonic() - t0)
+                await asyncio.sleep(1.0)
+            paused = up.transport.http.paused_total_s
+            behind = await up.status()
+            await wait_for(lambda: up.acked == shop.seq, 150)
+        finally:
+            await _finish(up, task, stop, proxy, cloud, shop, data)
+        print("licence check times", times, "uploader paused", paused, behind)
+        assert behind["backlog_events"] > 0  # the checks really ran during the drain
+        # a modem queue of 16 KB is 2 s at 64 kbit/s: the check waits for that, not for the backlog
+        assert max(times) < 4.0
+        assert paused > 0  # the uploader held back while the checks were on the line
+
+    asyncio.run(main())
+
+
+# ------------------------------------------------------------ the slow-line encoding (no sockets)
+
+def test_version_2_batches_rebuild_every_body_and_cost_fewer_bytes(tmp_path):
+    import orjson
+
+    from cloud.protocol import (ProtocolError, compress, compress_xz, decode_batch, decompress,
+                                encode_batch, encode_batch_v2)
+    clock = ManualClock()
+    shop = Shop(tmp_path / "shop", clock, seed=11)
+    shop.member("M1", 100_000)
+    shop.trade(60, refund_every=5)
+    envs = shop.ledger.read(0, 10_000)
+    shop.close()
+    raw = encode_batch_v2("S001", envs)
+    got = decode_batch(decompress(compress_xz(raw), encoding="xz"))
+    assert [r[1:] for r in got.rows] == [(e.id, e.ts, e.kind, e.v, e.staff, e.till, e.ip, e.agg,
+                                          e.body) for e in envs]
+    assert got.prefixes == [e.hash[:8] for e in envs] and got.last == envs[-1].hash
+    assert len(compress_xz(raw)) < 0.8 * len(compress(encode_batch("S001", envs)))
+    # a column with a value too many, or a body cut short, is refused, not guessed at
+    nl = raw.index(b"\n")
+    head = orjson.loads(raw[:nl])
+    col = next(iter(head["cols"]))
+    head["cols"][col].append(head["cols"][col][-1])
+    with pytest.raises(ProtocolError):
+        decode_batch(orjson.dumps(head) + raw[nl:])
+    with pytest.raises(ProtocolError):
+        decode_batch(raw[:-3])
+    # an LZMA2 stream that unpacks past the limit, or is cut short
+    with pytest.raises(ProtocolError) as e:
+        decompress(compress_xz(b"0" * 5_000_000), limit=1_000_000, encoding="xz")
+    assert e.value.code == "ingest.too_large"
+    with pytest.raises(ProtocolError):
+        decompress(compress_xz(raw)[:-5], encoding="xz")
+
+
+def test_a_version_2_body_altered_in_its_columns_breaks_the_chain_at_that_event(tmp_path):
+    import orjson
+
+    from cloud.ingest import Ingestor
+    from cloud.protocol import compress_xz, encode_batch_v2, signed_headers
+    from cloud.registry import Registry
+    clock = ManualClock()
+    shop = Shop(tmp_path / "shop", clock, seed=12)
+    shop.trade(10)
+    envs = shop.ledger.read(0, 10_000)
+    shop.close()
+    reg = Registry(tmp_path / "cloud")
+    secret = bytes.fromhex(reg.add_store("S001"))
+    ing = Ingestor(tmp_path / "cloud", reg, clock)
+    try:
+        raw = encode_batch_v2("S001", envs)
+        nl = raw.index(b"\n")
+        head = orjson.loads(raw[:nl])
+        path = next(k for k in head["cols"] if k.endswith(".unit_price"))
+        head["cols"][path][0] += 1  # one price, one cent more
+        body = compress_xz(orjson.dumps(head) + raw[nl:])
+        h = signed_headers(secret, "S001", clock.now_us() // 1_000_000, body, encoding="xz")
+        reply = ing.handle(h, body)
+        assert reply.status == 409 and reply.body["code"] == "ingest.chain_broken"
+        bad = reply.body["seq"]
+        assert ing.store_status("S001")["held"] == bad - 1  # everything before it, nothing after
+    finally:
+        ing.close()
+        reg.close()
