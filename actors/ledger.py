@@ -300,6 +300,10 @@ class Ledger:
         ids = [b for b, t in self.book.open_baskets.items() if t == till]
         return self.journal.by_agg(ids) if ids else []
 
+    def till_state(self, till: str) -> tuple[int, list[Envelope]]:
+        """The journal's seq and the events of ``till``'s open baskets as of that seq."""
+        return self.seq, self.open_basket_events(till)
+
     def order(self, order_id: str) -> dict:
         out = self.book.order(order_id).to_dict()
         out["flags"] = self.flags.get(order_id, [])

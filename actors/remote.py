@@ -191,6 +191,9 @@ class LedgerActor:
     async def open_basket_events(self, till: str) -> list:
         return self.ledger.open_basket_events(till)
 
+    async def till_state(self, till: str) -> tuple:
+        return self.ledger.till_state(till)
+
     async def order(self, order_id: str) -> dict:
         return self.ledger.order(order_id)
 
@@ -298,7 +301,8 @@ class TillActor:
         if self.core is None:
             version, products = await self.catalogue.snapshot.remote()
             core = Till(self.till_id, self.config, CatalogueIndex(products, version))
-            core.rebuild(await self.ledger.open_basket_events.remote(self.till_id))
+            floor, envs = await self.ledger.till_state.remote(self.till_id)
+            core.rebuild(envs, floor)
             self.core = core
             await self.catalogue.register_till.remote(f"till:{self.till_id}")
         return self.core
@@ -821,7 +825,8 @@ class GatewayTill:
         index = await self.h.catalogue_index()
         if self.core is None:
             core = Till(self.till_id, self.h.config, index)
-            core.rebuild(await self.h.ledger.open_basket_events.remote(self.till_id))
+            floor, envs = await self.h.ledger.till_state.remote(self.till_id)
+            core.rebuild(envs, floor)
             self.core = core
         self.core.catalogue = index
         return self.core

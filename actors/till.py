@@ -54,9 +54,16 @@ class Till:
         self.baskets: dict[str, Basket] = {}
         self.current: str | None = None
         self.seen: dict[str, int] = {}  # basket id -> highest seq applied to it
+        # the journal's seq when this till was rebuilt: every event up to it is already reflected
+        # (its basket is here, or it was closed), so a repeated id answered with such an event
+        # changes nothing
+        self.floor = 0
 
     # ------------------------------------------------------------ rebuild
-    def rebuild(self, envs: list[Envelope]) -> None:
+    def rebuild(self, envs: list[Envelope], floor: int = 0) -> None:
+        """Rebuild from the events of this till's open baskets; ``floor`` is the journal's seq
+        they were read at (``Ledger.till_state``)."""
+        self.floor = floor
         self.baskets.clear()
         self.current = None
         last_seen: dict[str, int] = {}
@@ -218,7 +225,7 @@ class Till:
         bid = getattr(ack.body, "basket", None) or getattr(ack.body, "order_id", None)
         # a retry's first answer may never have reached this till (the ledger died after
         # committing): apply a duplicate unless this basket already saw that event
-        if not ack.duplicate or (bid and ack.seq > self.seen.get(bid, 0)):
+        if not ack.duplicate or (bid and ack.seq > max(self.seen.get(bid, 0), self.floor)):
             self._apply(ack.body)
             if bid:
                 self.seen[bid] = max(self.seen.get(bid, 0), ack.seq)

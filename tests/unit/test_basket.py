@@ -296,3 +296,22 @@ def test_retried_pay_after_a_lost_answer_closes_the_basket(shop):
     r = shop.do("pay", tenders, command_id="pay-lost-0001")
     assert r["duplicate"] and r["order"]["total"] == 1000
     assert shop.till.view()["basket"] is None
+
+
+def test_a_command_resent_after_its_basket_was_paid_and_the_till_rebuilt_changes_nothing(
+        shop, catalogue, config):
+    """A kiosk resends a scan whose basket was paid since; the till was rebuilt in between (a
+    restart). The repeat answers "duplicate" and neither brings the old basket back nor stops the
+    next sale."""
+    from actors.till import Till
+    shop.do("scan", {"code": "WATER"}, command_id="scan-old-0001")
+    shop.do("pay", {"tenders": [{"kind": "cash", "amount": 1000}]})
+    shop.till = Till("T1", config, catalogue)
+    shop.till.rebuild(*reversed(shop.ledger.till_state("T1")))
+    r = shop.do("scan", {"code": "WATER"}, command_id="scan-old-0001")
+    assert r["duplicate"] and r["view"]["basket"] is None and r["view"]["lines"] == []
+    r = shop.do("scan", {"code": MILK_EAN})
+    assert not r["duplicate"] and [ln["sku"] for ln in r["view"]["lines"]] == ["MILK-1L"]
+    shop.do("remove", {"line_id": r["view"]["lines"][0]["line_id"]})
+    shop.do("void", {"reason": "test"})
+    assert shop.till.view()["basket"] is None
