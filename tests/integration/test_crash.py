@@ -28,6 +28,7 @@ from domain.events import decode_body
 
 TILLS = ["C1", "C2", "C3", "C4"]
 MEMBERS = ["M0001", "M0002"]
+CLIENTS_BUSINESS = {"wallet.insufficient_funds"}  # refusals the server rightly gives a client
 
 
 class TillClient(threading.Thread):
@@ -85,10 +86,9 @@ class TillClient(threading.Thread):
             else:
                 tenders = [{"kind": "cash", "amount": total + 5_000}]
             res = self.send("pay", {"tenders": tenders})
-            if res is None and not self.stop_ev.is_set() and \
-                    self.refused[-1]["body"]["error"]["code"] == "wallet.insufficient_funds":
+            if res is None and not self.stop_ev.is_set() and self.refused and \
+                    self.refused[-1]["body"].get("error", {}).get("code") in CLIENTS_BUSINESS:
                 # the wallets run dry in a long burst: that refusal is right, the customer pays cash
-                self.refused.pop()
                 res = self.send("pay", {"tenders": [{"kind": "cash", "amount": total + 5_000}]})
             if res is not None:
                 self.acked[res["order"]["order_id"]] = res["order"]
@@ -190,7 +190,11 @@ def test_sigkill_store_server_during_checkouts(tmp_path: Path, pytestconfig) -> 
     try:
         acked = sum(len(c.acked) for c in clients)
         assert acked > kills, f"only {acked} orders acknowledged across {kills} kills"
-        assert not any(c.refused for c in clients), [c.refused[:3] for c in clients]
+        # the server promises answers, not that every payment goes through: a wallet that ran dry
+        # (tills race for one member's wallet) is the customer's business, and the till pays cash
+        broken = [r for c in clients for r in c.refused
+                  if r["body"].get("error", {}).get("code") not in CLIENTS_BUSINESS]
+        assert not broken, broken[:5]
         check_store(data, store.url, clients)
         # and the read models rebuilt from the journal agree with it
         stock = manager.s.get(store.url + "/v1/stock", timeout=30).json()
