@@ -119,13 +119,15 @@ def test_the_server_hangs_up_on_another_user_even_with_the_folder_opened(store):
     run = run_dir(data.absolute())
     ledger = socket_name(data.absolute(), "ledger")
     before = journal_seq(data)
-    try:
+    try:  # the data folder (0700 since the store makes it owner-only) and its run folder
+        data.chmod(0o711)
         run.chmod(0o711)
         os.chmod(ledger, 0o666)
         out = forge_as_other([ledger], run)
     finally:
         os.chmod(ledger, 0o600)
         run.chmod(0o700)
+        data.chmod(0o700)
     assert out[ledger] in ("answered: b''", "connected, then ConnectionResetError",
                            "connected, then BrokenPipeError"), out
     assert journal_seq(data) == before
