@@ -139,11 +139,16 @@ def test_a_line_that_gets_slower_mid_drain_does_not_livelock(tmp_path):
         assert stalled[3] in ("stalled", "no_reply"), rows
         assert shop.seq - stalled[1] > 300  # mid-drain: more backlog after this batch
         retry = rows[4]
-        # the next attempt is a smaller batch, not the same one again ...
-        assert retry[2] < stalled[2] / 2 and retry[1] < stalled[1], (stalled, retry)
-        # ... and from there every request got through, at most once more than needed
+        # the next attempt is a smaller batch, not the same one again: from the same seq if HQ
+        # never got the stalled one, or after it if it did (the line came back while the request
+        # still sat in the modem's queue; the holdings question tells)
+        assert retry[2] < stalled[2] / 2, (stalled, retry)
+        assert (retry[0] == stalled[0] and retry[1] < stalled[1]) or retry[0] == stalled[1] + 1, \
+            (stalled, retry)
+        # ... and from there every request got through, none sent again (the abandoned request
+        # may still reach HQ once the line is back: it is kept once, and the next batch follows it)
         assert all(r[3] == 200 for r in rows[4:]), rows
-        assert all(b[0] == a[1] + 1 for a, b in zip(rows[4:], rows[5:])), rows
+        assert all(b[0] > a[1] for a, b in zip(rows[4:], rows[5:])), rows
         assert retry[0] <= stalled[0] <= retry[1] + 1
 
     asyncio.run(main())

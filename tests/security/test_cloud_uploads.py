@@ -233,10 +233,10 @@ def test_a_forged_hash_is_refused(tmp_path, events):
             # 7..9 kept: the recomputed chain does not end at it, so none of 7..9 goes in
             v2_edited = [envs[6], dataclasses.replace(envs[7], staff="mallory"), envs[8]]
             await post("v2 content of 8", encode_batch_v2(STORE, v2_edited))
-            # the edited events with the last hash their edited chain would have: still refused,
-            # the chain must continue the one HQ holds
+            # the edited events with the last hash their edited chain would have after another
+            # head than the one HQ holds: still refused, the chain must continue HQ's
             await post("v2 consistent forgery",
-                       _batch(v2_edited, encode_batch_v2, last=_rechain(envs[5], v2_edited)))
+                       _batch(v2_edited, encode_batch_v2, last=_rechain(envs[4], v2_edited)))
             await post("v2 last", _batch(envs[6:9], encode_batch_v2, last=flip))
             # a repeat of held events with a forged last hash is no harmless repeat either
             await post("v2 repeat", _batch(envs[3:6], encode_batch_v2, last=flip))
