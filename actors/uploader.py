@@ -347,7 +347,7 @@ class Uploader:
                 break
         envs = envs[:n]
         if self.slow:
-            raw = encode_batch_v2(self.store, envs, self.hash_bytes)
+            raw = encode_batch_v2(self.store, envs)
             # LZMA2 lets go of the GIL: the loop keeps timing the request in flight meanwhile
             body, enc = await asyncio.to_thread(compress_xz, raw), "xz"
         else:

@@ -14,7 +14,11 @@ Rules for a batch ``first..last``:
 * events above ``held`` must chain from the held head: the hash recomputed here must match the one the
   store sent. The valid prefix is kept; at the first break the rest is refused
   (``ingest.chain_broken``) with an alert. A repeat whose sent hash differs from its own is a break too.
-* every event must carry its hash (the whole batch is refused with ``ingest.missing_hash`` otherwise);
+* the recomputed hash of the batch's last event must equal the full ``last`` hash it carries. A
+  version-2 batch carries no hash per event, so there nothing else proves its new events: if the
+  chain does not end at ``last``, none of them is kept (``ingest.chain_broken`` at the first new seq).
+* every version-1 or JSON event must carry its hash, and every batch its full ``last`` (the whole
+  batch is refused with ``ingest.missing_hash`` otherwise);
   a request's nonce is remembered per store, so a replay is refused however it is re-encoded.
 
 The answer always carries ``ack``: the highest contiguous seq held after the batch.
@@ -115,6 +119,15 @@ class EventLog:
         r = self.con.execute("SELECT ts FROM events WHERE seq = ?", (self.held,)).fetchone()
         return r[0] if r else None
 
+    @staticmethod
+    def _claims(batch: Batch, i: int, h: bytes) -> bool:
+        """Event ``i``'s recomputed hash ``h`` agrees with the hash the batch claims for it, if it
+        claims one per event (version 2 claims only ``last``, checked after the loop)."""
+        if not batch.prefixes:
+            return True
+        p = batch.prefixes[i]
+        return bool(p) and h[:len(p)] == p
+
     def ingest(self, batch: Batch, now_us: int) -> tuple[str, dict[str, Any]]:
         """Apply a batch; returns (outcome, details). outcome: ok | gap | conflict | chain_broken."""
         rows, first = batch.rows, batch.first
@@ -129,29 +142,33 @@ class EventLog:
             upto = min(batch.last_seq, self.held)
             stored = self.hashes(first - 1, upto)
             prev = GENESIS if first == 1 else stored[first - 1]
-            for r, p in zip(rows[:upto - first + 1], batch.prefixes):
+            for i, r in enumerate(rows[:upto - first + 1]):
                 h = chain_hash(prev, *r)
                 if h != stored[r[0]]:
                     return "conflict", {"seq": r[0]}
-                if not p or h[:len(p)] != p:  # the same event, but the store claims another hash
+                if not self._claims(batch, i, h):  # the same event, but another claimed hash
                     return "chain_broken", {"seq": r[0], "accepted": 0, "duplicates": dup}
                 prev = h
                 dup += 1
         # every new event: its hash recomputed from its content and the previous hash must be the
-        # one the store sent; the batch's last hash is checked in full
+        # one the store sent (version 1); the batch's last hash is checked in full (every version)
         new, broken = [], None
-        for r, p in zip(rows[dup:], batch.prefixes[dup:]):
+        for i in range(dup, len(rows)):
+            r = rows[i]
             h = chain_hash(prev, *r)
-            if not p or h[:len(p)] != p:
+            if not self._claims(batch, i, h):
                 broken = r[0]
                 break
             new.append((*r, h))
             prev = h
         if broken is None and prev != batch.last:
-            broken = batch.last_seq
-            if new:
-                new.pop()
-                prev = new[-1][10] if new else self.head
+            if batch.prefixes:  # the events before the last one are proven by their own hashes
+                broken = batch.last_seq
+                new = new[:-1]
+            else:  # nothing but ``last`` proves them: none of the new events is kept
+                broken = new[0][0] if new else batch.last_seq
+                new = []
+            prev = new[-1][10] if new else self.head
         if new:
             self.con.execute("BEGIN IMMEDIATE")
             try:

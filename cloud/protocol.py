@@ -26,14 +26,22 @@ event is enough to find the first event that does not chain; column-wise layout 
 repeated kinds, tills and staff to almost nothing.
 
 Version 2 (``"v":2``, what the uploader sends on a slow line) carries the same events in fewer bytes:
-event ids that are UUIDs travel as 16 raw bytes and hash prefixes as raw bytes (``"bin":[ids?,
-hash]`` right after the header line), and every JSON body that ``orjson`` reproduces byte for byte
-is split into a skeleton (its structure with every value replaced by ``null``; a table ``"sk"`` with
-one index per event in ``"bs"``) and one column per value path (``"cols"``: ``"<kind>.lines[.sku"``
-→ all such values of the batch in order; a string equal to the event's ``agg`` is written as
-``"\u0001"``). Bodies that do not reproduce exactly travel as they are (``bs`` -1, after the
-binary columns, lengths in ``"len"``). The cloud rebuilds each body and recomputes its hash, so a
-wrong rebuild can only be refused, never stored.
+
+* no hash per event, only ``last``, the full hash of the last event. The cloud recomputes the chain
+  from the hash it holds and the events' content and keeps the batch only if it ends exactly at
+  ``last``; the request is HMAC-signed, so a hash prefix per event would prove nothing more.
+* event ids that are UUIDs travel as 16 raw bytes right after the header line (``"idb": true``).
+* an event's kind, version, staff, till and ip are one index (``"mi"``) into the batch's distinct
+  tuples (``"meta"``); its ``agg`` one index (``"ai"``) into the batch's distinct aggs (``"na"``
+  UUIDs as 16 raw bytes after the ids, else a list ``"aggs"``).
+* every JSON body that ``orjson`` reproduces byte for byte is split into a skeleton (its structure
+  with every value replaced by ``null``; a table ``"sk"`` with one index per event in ``"bs"``) and
+  one column per value path (``"cols"``: ``"<kind>.lines[.sku"`` → all such values of the batch in
+  order; a string equal to the event's ``agg`` is written as ``"\u0001"``). Bodies that do not
+  reproduce exactly travel as they are (``bs`` -1, after the binary columns, lengths in ``"len"``).
+
+The cloud rebuilds each body and recomputes its hash, so a wrong rebuild can only be refused, never
+stored.
 
 A holdings query is ``POST /v1/holdings``, signed like an upload, with the small JSON body
 ``{"q":"holdings","store":"S001"}``; the answer is ``{"ok": true, "ack": <held>, "head": "<hash of
@@ -45,8 +53,9 @@ baseline: ``{"store": "S001", "events": [Envelope.to_wire(), ...]}``.
 The answer is JSON: ``{"ok": true, "ack": <highest contiguous seq held>, "accepted": k,
 "duplicates": d}`` (200), or ``{"ok": false, "code": "...", "message": "...", "ack": ...}`` with 400
 (malformed), 401 (unknown store, bad signature, clock outside the window), 403 (body names another
-store), 409 (``auth.replay``, ``ingest.gap``, ``ingest.conflict``, ``ingest.chain_broken``). A batch whose
-events lack their hashes is refused whole (400 ``ingest.missing_hash``).
+store), 409 (``auth.replay``, ``ingest.gap``, ``ingest.conflict``, ``ingest.chain_broken``). A batch
+without its full ``last`` hash, or a version-1 or JSON batch whose events lack their hashes, is
+refused whole (400 ``ingest.missing_hash``).
 """
 
 from __future__ import annotations
@@ -193,8 +202,10 @@ def encode_batch(store: str, envs: Sequence[Envelope], hash_bytes: int = 8) -> b
 class Batch:
     store: str
     rows: list[tuple]  # (seq, id, ts, kind, v, staff, till, ip, agg, body) in seq order
-    prefixes: list[bytes]  # per event, the first ``hb`` bytes of its hash (always given)
-    last: bytes  # full hash of the last event
+    # per event, the first ``hb`` bytes of its hash (version 1 and JSON); empty for version 2,
+    # which proves its events by ``last`` alone
+    prefixes: list[bytes]
+    last: bytes  # full hash of the last event (always given)
 
     @property
     def first(self) -> int:
@@ -307,9 +318,9 @@ def _uuid_bytes(ids: Sequence[str]) -> bytes | None:
     return b"".join(out)
 
 
-def encode_batch_v2(store: str, envs: Sequence[Envelope], hash_bytes: int = 8) -> bytes:
+def encode_batch_v2(store: str, envs: Sequence[Envelope]) -> bytes:
     """The uncompressed version-2 batch (see the module doc): slower to build than version 1,
-    about a third smaller once compressed; for slow lines."""
+    about half its size once compressed; for slow lines. No per-event hashes: ``last`` only."""
     if not envs:
         raise ValueError("an empty batch")
     ts, prev = [], 0
@@ -334,28 +345,45 @@ def encode_batch_v2(store: str, envs: Sequence[Envelope], hash_bytes: int = 8) -
             cols.setdefault(k, []).extend(v)
         bs.append(skels.setdefault(sk, len(skels)))
     ids = _uuid_bytes([e.id for e in envs])
+    metas: dict[tuple, int] = {}
+    aggs: dict[str, int] = {}
     head = {
-        "v": 2, "store": store, "first": envs[0].seq, "n": len(envs), "hb": hash_bytes,
-        "last": envs[-1].hash.hex(), "ts": ts, "kind": [e.kind for e in envs],
-        "ver": [e.v for e in envs], "staff": [e.staff for e in envs],
-        "till": [e.till for e in envs], "ip": [e.ip for e in envs], "agg": [e.agg for e in envs],
+        "v": 2, "store": store, "first": envs[0].seq, "n": len(envs),
+        "last": envs[-1].hash.hex(), "ts": ts,
+        "mi": [metas.setdefault((e.kind, e.v, e.staff, e.till, e.ip), len(metas)) for e in envs],
+        "ai": [aggs.setdefault(e.agg, len(aggs)) for e in envs],
         "idb": ids is not None, "sk": [orjson.loads(k) for k in skels], "bs": bs, "cols": cols,
         "len": [len(b) for b in raw_bodies],
     }
+    head["meta"] = list(metas)
+    agg_bin = _uuid_bytes(list(aggs))
+    if agg_bin is None:
+        head["aggs"] = list(aggs)
+    else:
+        head["na"] = len(aggs)
     if ids is None:
         head["id"] = [e.id for e in envs]
-    return (orjson.dumps(head) + b"\n" + (ids or b"")
-            + b"".join(e.hash[:hash_bytes] for e in envs) + b"".join(raw_bodies))
+    return orjson.dumps(head) + b"\n" + (ids or b"") + (agg_bin or b"") + b"".join(raw_bodies)
+
+
+def _pick(table: list, idx: list, n: int) -> list:
+    """``table[i]`` for each index (an index outside the table is malformed, not wrapped)."""
+    if len(idx) != n or any(not isinstance(i, int) or not 0 <= i < len(table) for i in idx):
+        raise _bad("an index outside its table")
+    return [table[i] for i in idx]
 
 
 def _decode_v2(h: dict, raw: bytes, pos: int) -> Batch:
     try:
-        store, first, n, hb = str(h["store"]), int(h["first"]), int(h["n"]), int(h["hb"])
+        store, first, n = str(h["store"]), int(h["first"]), int(h["n"])
         last = bytes.fromhex(h["last"])
-        meta = [h[k] for k in ("ts", "kind", "ver", "staff", "till", "ip", "agg", "bs")]
-        skels, lens = list(h["sk"]), list(h["len"])
-        if n < 1 or first < 1 or not 4 <= hb <= 32 or any(len(c) != n for c in meta):
+        tss, bs, skels, lens = list(h["ts"]), list(h["bs"]), list(h["sk"]), list(h["len"])
+        if n < 1 or first < 1 or "hb" in h or "h" in h or len(tss) != n or len(bs) != n:
             raise _bad("inconsistent header")
+        metas = [tuple(m) for m in h["meta"]]
+        if any(len(m) != 5 for m in metas):
+            raise _bad("inconsistent header")
+        kinds, vers, staffs, tills, ips = zip(*_pick(metas, h["mi"], n))
         if h["idb"]:
             ids = [str(uuid.UUID(bytes=raw[pos + 16 * i:pos + 16 * i + 16])) for i in range(n)]
             pos += 16 * n
@@ -363,10 +391,16 @@ def _decode_v2(h: dict, raw: bytes, pos: int) -> Batch:
             ids = list(h["id"])
             if len(ids) != n:
                 raise _bad("inconsistent header")
-        prefixes = [raw[pos + hb * i:pos + hb * (i + 1)] for i in range(n)]
-        pos += hb * n
+        if "aggs" in h:
+            table = list(h["aggs"])
+        else:
+            na = int(h["na"])
+            if not 0 < na <= n:
+                raise _bad("inconsistent header")
+            table = [str(uuid.UUID(bytes=raw[pos + 16 * i:pos + 16 * i + 16])) for i in range(na)]
+            pos += 16 * na
+        aggs = _pick(table, h["ai"], n)
         cols = {k: iter(v) for k, v in h["cols"].items()}
-        tss, kinds, vers, staffs, tills, ips, aggs, bs = meta
         rows, t, r = [], 0, 0
         for i in range(n):
             t += tss[i]
@@ -381,14 +415,14 @@ def _decode_v2(h: dict, raw: bytes, pos: int) -> Batch:
         if pos != len(raw) or r != len(lens) or any(next(c, cols) is not cols
                                                      for c in cols.values()):
             raise _bad("the columns and bodies do not add up")
-        if len(last) != 32 or any(len(p) != hb for p in prefixes):
+        if len(last) != 32:
             raise _missing_hash()
     except ProtocolError:
         raise
     except Exception as exc:  # anything malformed in an untrusted body
         raise _bad(f"bad version-2 batch: {type(exc).__name__}") from None
     _check_types(rows)
-    return Batch(store, rows, prefixes, last)
+    return Batch(store, rows, [], last)
 
 
 def holdings_body(store: str) -> bytes:

@@ -19,8 +19,9 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "cloud"))
 
 from cloud.protocol import (H_NONCE, H_SIG, JSON_TYPE, compress, encode_batch,  # noqa: E402
-                            signed_headers)
+                            encode_batch_v2, signed_headers)
 from cloudkit import STORE, Cloud, shop_events  # noqa: E402
+from domain.events import chain_hash  # noqa: E402
 from domain.ports import ManualClock  # noqa: E402
 
 pytestmark = pytest.mark.timeout(180)
@@ -52,9 +53,9 @@ def _signed(secret: str, raw: bytes, now_us: int, ctype: str | None = None):
     return h, body
 
 
-def _batch(envs, **change) -> bytes:
+def _batch(envs, encode=encode_batch, **change) -> bytes:
     """The store's batch for ``envs`` with header fields replaced (``None`` removes one)."""
-    raw = encode_batch(STORE, envs)
+    raw = encode(STORE, envs)
     nl = raw.index(b"\n")
     head = orjson.loads(raw[:nl])
     for k, v in change.items():
@@ -75,6 +76,14 @@ def _json_batch(envs, hashes) -> bytes:
             w["hash"] = h
         rows.append(w)
     return orjson.dumps({"store": STORE, "events": rows})
+
+
+def _rechain(prev, envs) -> str:
+    """The full hash the chain of ``envs`` (their content as given) ends at, after ``prev``."""
+    h = prev.hash
+    for e in envs:
+        h = chain_hash(h, e.seq, e.id, e.ts, e.kind, e.v, e.staff, e.till, e.ip, e.agg, e.body)
+    return h.hex()
 
 
 async def _post(s, cloud, h, body):
@@ -162,6 +171,10 @@ def test_a_batch_without_its_hashes_is_refused(tmp_path, events):
         "short hashes": _batch(batch, h=lambda hs: [x[:8] for x in hs]),
         "no last hash": _batch(batch, last=""),
         "no hash column": _batch(batch, h=None),
+        # version 2 carries no hash per event: its full last hash is what proves the batch
+        "v2, no last hash": _batch(batch, encode_batch_v2, last=""),
+        "v2, short last hash": _batch(batch, encode_batch_v2, last=lambda x: x[:16]),
+        "v2, no last column": _batch(batch, encode_batch_v2, last=None),
     }
     bad_json = {
         "JSON, empty hashes": _json_batch(batch, ["" for _ in batch]),
@@ -216,11 +229,24 @@ def test_a_forged_hash_is_refused(tmp_path, events):
             await post("genuine", _batch(envs[2:6]))
             # a repeat of held events whose claimed hash is forged is not "a harmless repeat"
             await post("repeat", _batch(envs[:6], h=lambda hs: hs[:4] + [flip(hs[4])] + hs[5:]))
+            # version 2 (no hash per event): event 8's content edited, the genuine last hash of
+            # 7..9 kept: the recomputed chain does not end at it, so none of 7..9 goes in
+            v2_edited = [envs[6], dataclasses.replace(envs[7], staff="mallory"), envs[8]]
+            await post("v2 content of 8", encode_batch_v2(STORE, v2_edited))
+            # the edited events with the last hash their edited chain would have after another
+            # head than the one HQ holds: still refused, the chain must continue HQ's
+            await post("v2 consistent forgery",
+                       _batch(v2_edited, encode_batch_v2, last=_rechain(envs[4], v2_edited)))
+            await post("v2 last", _batch(envs[6:9], encode_batch_v2, last=flip))
+            # a repeat of held events with a forged last hash is no harmless repeat either
+            await post("v2 repeat", _batch(envs[3:6], encode_batch_v2, last=flip))
+            held_after_v2_forgeries = cloud.ingestor.store_status(STORE)["held"]
+            await post("v2 genuine", encode_batch_v2(STORE, envs[4:9]))
             async with s.get(cloud.url + "/v1/alerts", headers=cloud.hq) as r:
                 alerts = (await r.json())["alerts"]
-        return out, held_after_forgeries, alerts
+        return out, (held_after_forgeries, held_after_v2_forgeries), alerts
 
-    out, held, alerts = asyncio.run(main())
+    out, (held, held_v2), alerts = asyncio.run(main())
     st, js = out["hash of 3"]
     assert (st, js["code"], js["seq"], js["ack"]) == (409, "ingest.chain_broken", 3, 2)
     for name in ("last", "content of 4", "JSON"):
@@ -232,5 +258,17 @@ def test_a_forged_hash_is_refused(tmp_path, events):
     assert out["genuine"] == (200, {"ok": True, "ack": 6, "accepted": 2, "duplicates": 2})
     st, js = out["repeat"]
     assert (st, js["code"], js["seq"], js["ack"]) == (409, "ingest.chain_broken", 5, 6)
-    assert {a["seq"] for a in alerts if a["code"] == "ingest.chain_broken"} == {3, 4, 5}
-    assert _held(tmp_path)[0] == 6
+    for name in ("v2 content of 8", "v2 consistent forgery", "v2 last"):
+        st, js = out[name]
+        # nothing but the last hash proves a version-2 batch: the break is reported at its first
+        # new event, and none of it is kept
+        assert (st, js["code"], js["seq"], js["ack"], js["accepted"]) == \
+            (409, "ingest.chain_broken", 7, 6, 0), (name, js)
+    st, js = out["v2 repeat"]
+    assert (st, js["code"], js["ack"]) == (409, "ingest.chain_broken", 6), js
+    assert held_v2 == 6
+    assert out["v2 genuine"] == (200, {"ok": True, "ack": 9, "accepted": 3, "duplicates": 2})
+    assert {a["seq"] for a in alerts if a["code"] == "ingest.chain_broken"} == {3, 4, 5, 6, 7}
+    with sqlite3.connect(str(tmp_path / "stores" / STORE / "events.sqlite")) as con:
+        kept = con.execute("SELECT seq, staff, hash FROM events ORDER BY seq").fetchall()
+    assert kept == [(e.seq, e.staff, e.hash) for e in envs[:9]]  # the genuine events, once
