@@ -380,6 +380,8 @@ def _decode_v2(h: dict, raw: bytes, pos: int) -> Batch:
         tss, bs, skels, lens = list(h["ts"]), list(h["bs"]), list(h["sk"]), list(h["len"])
         if n < 1 or first < 1 or "hb" in h or "h" in h or len(tss) != n or len(bs) != n:
             raise _bad("inconsistent header")
+        if any(type(b) is not int or not -1 <= b < len(skels) for b in bs):
+            raise _bad("a body index is out of range")
         metas = [tuple(m) for m in h["meta"]]
         if any(len(m) != 5 for m in metas):
             raise _bad("inconsistent header")
