@@ -177,53 +177,6 @@ def test_a_till_pins_the_store_ca_at_first_pairing_and_then_refuses_another(stor
     assert other.pin.paired_now and other.pin.fingerprint != fp
 
 
-@pytest.fixture(scope="module")
-def xvfb():
-    """The till tests' Xvfb display (tests/kiosk/conftest.py)."""
-    import importlib.util
-    spec = importlib.util.spec_from_file_location("kiosk_conftest", TESTS / "kiosk" / "conftest.py")
-    mod = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-    spec.loader.exec_module(mod)  # type: ignore[union-attr]
-    gen = mod.xvfb.__wrapped__()
-    yield next(gen)
-    next(gen, None)
-
-
-@pytest.mark.timeout(600)
-def test_the_till_window_pairs_shows_the_fingerprint_and_refuses_an_impostor(store, xvfb,
-                                                                              tmp_path):
-    from kiosk.app import TillApp
-    from tilldriver import pump
-    from tilldriver import sign_in as sign_in_at
-
-    fp = kassa("store", "tls", "fingerprint", "--data", str(store.data)).stdout.split()[0]
-    folder = tmp_path / "T6"
-    app = TillApp(store.url, "T6", data_dir=folder)
-    try:
-        pump(app, lambda: app.store, timeout=60, what="store config over TLS")
-        assert fp in app.message.cget("text")  # the person compares it with the store PC
-        assert app.net_label.cget("text") == "Store: online, secure connection"
-        sign_in_at(app, "c1", DEMO["c1"])
-    finally:
-        app.close()
-    assert json.loads((folder / "store-tls.json").read_text())["ca_sha256"] == fp
-
-    impostor = Impostor(tmp_path / "impostor")
-    app = TillApp(impostor.url("https"), "T6", data_dir=folder)
-    try:
-        pump(app, lambda: type(app.screen).__name__ == "SignInScreen", what="sign-in screen")
-        s = app.screen
-        s.staff.insert(0, "c1")
-        s.pin.insert(0, DEMO["c1"])
-        s.button.invoke()
-        pump(app, lambda: "not the store" in s.error.cget("text"), timeout=60,
-             what="the impostor refused")
-        assert "paired" in app.message.cget("text")  # the status bar says it too
-    finally:
-        app.close()
-    assert impostor.seen == []
-
-
 def test_tls_disable_returns_the_store_to_http(store, tmp_path):
     pin_file = tmp_path / "store-tls.json"
     StoreClient(store.url, "T9", pin_file=pin_file).config()  # a till paired over TLS
