@@ -179,14 +179,16 @@ def decompress(data: bytes, limit: int = MAX_RAW, encoding: str = "zstd") -> byt
 
 # ---------------------------------------------------------------- batch codec
 
-def encode_batch(store: str, envs: Sequence[Envelope], hash_bytes: int = 8) -> bytes:
-    """The uncompressed batch for consecutive envelopes (see the module doc)."""
+def _ts_deltas(envs: Sequence[Envelope]) -> list[int]:
+    """Each event's time as the difference from the one before (the first from 0)."""
     if not envs:
         raise ValueError("an empty batch")
-    ts, prev = [], 0
-    for e in envs:
-        ts.append(e.ts - prev)
-        prev = e.ts
+    return [e.ts - (envs[i - 1].ts if i else 0) for i, e in enumerate(envs)]
+
+
+def encode_batch(store: str, envs: Sequence[Envelope], hash_bytes: int = 8) -> bytes:
+    """The uncompressed batch for consecutive envelopes (see the module doc)."""
+    ts = _ts_deltas(envs)
     head = {
         "v": 1, "store": store, "first": envs[0].seq, "n": len(envs), "hb": hash_bytes,
         "last": envs[-1].hash.hex(),
@@ -321,12 +323,7 @@ def _uuid_bytes(ids: Sequence[str]) -> bytes | None:
 def encode_batch_v2(store: str, envs: Sequence[Envelope]) -> bytes:
     """The uncompressed version-2 batch (see the module doc): slower to build than version 1,
     about half its size once compressed; for slow lines. No per-event hashes: ``last`` only."""
-    if not envs:
-        raise ValueError("an empty batch")
-    ts, prev = [], 0
-    for e in envs:
-        ts.append(e.ts - prev)
-        prev = e.ts
+    ts = _ts_deltas(envs)
     skels: dict[bytes, int] = {}
     cols: dict[str, list] = {}
     bs, raw_bodies = [], []
