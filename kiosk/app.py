@@ -4,10 +4,15 @@ Nothing here waits on the network or the printer. Calls to the store go through 
 background lanes); their answers come back on the Tk thread because ``_pump`` drains the worker's
 result queue every 25 ms with ``after()``. The print queue (``hw.queue.PrintQueue``) prints on its own
 thread and reports its state through the same result queue.
+
+Garbage collection runs on the Tk thread only (``_collect``): Python's automatic collector runs in
+whichever thread happens to allocate, and a Tk variable or window freed from a lane thread either
+fails (``main thread is not in main loop``) or, for a whole interpreter, aborts the process.
 """
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import tkinter as tk
@@ -25,6 +30,25 @@ __all__ = ["TillApp", "error_text", "STORE_PIN_FILE"]
 STORE_PIN_FILE = "store-tls.json"  # in the till's folder: the store CA pinned at first pairing
 
 log = logging.getLogger(__name__)
+
+# Windows closed while a lane thread was still running (see TillApp.close).
+_KEPT: list[Any] = []
+# Open windows; while there is one, automatic garbage collection is off and _collect runs it.
+_OPEN: set[int] = set()
+GC_TICK_MS = 200
+
+
+def _take_gc(app: Any) -> None:
+    if not _OPEN:
+        gc.disable()
+    _OPEN.add(id(app))
+
+
+def _give_gc(app: Any) -> None:
+    _OPEN.discard(id(app))
+    gc.collect()
+    if not _OPEN:
+        gc.enable()
 
 # stable error codes from the store → words for the cashier
 ERRORS = {
@@ -142,6 +166,9 @@ class TillApp(ttk.Window):
         self.licence: dict = {}
         self.protocol("WM_DELETE_WINDOW", self.close)
         self.after(25, self._pump)
+        _take_gc(self)
+        self._gc_ticks = 0
+        self.after(GC_TICK_MS, self._collect)
         self._load_store()
         self.after(1500, self._poll_licence)
         self.show_signin()
@@ -292,6 +319,18 @@ class TillApp(ttk.Window):
             self.worker.pump()
         finally:
             self.after(25, self._pump)
+
+    def _collect(self) -> None:
+        """The collector's work, on the Tk thread: the young generation when it is due (as the
+        automatic collector would), everything every ~30 s."""
+        try:
+            self._gc_ticks += 1
+            if self._gc_ticks % 150 == 0:
+                gc.collect()
+            elif gc.get_count()[0] >= gc.get_threshold()[0]:
+                gc.collect(1 if self._gc_ticks % 10 == 0 else 0)
+        finally:
+            self.after(GC_TICK_MS, self._collect)
 
     def notify(self, text: str, error: bool = True) -> None:
         self.last_error = text if error else ""
@@ -525,10 +564,20 @@ class TillApp(ttk.Window):
 
     # ---------------------------------------------------------------- shutdown
     def close(self) -> None:
-        self.worker.stop()
+        """Close the window for good. The worker lanes are joined first (a request in flight ends
+        within the client's timeout); Tk's garbage is then collected here on the Tk thread. Were a
+        lane still running, the window is kept referenced for the life of the process instead:
+        Tcl aborts the whole process when its interpreter is freed from another thread."""
+        stopped = self.worker.stop(wait=2 * self.client.timeout + 1.0)
         if self.print_queue is not None:
             try:
                 self.print_queue.close()
             except Exception:  # noqa: BLE001
                 pass
-        self.destroy()
+        try:
+            self.destroy()
+        except tk.TclError:
+            pass
+        if not stopped:
+            _KEPT.append(self)
+        _give_gc(self)

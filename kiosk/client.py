@@ -474,10 +474,27 @@ class Worker:
              err: Callback | None = None, label: str = "") -> None:
         self._reads.put(_Job(fn, ok, err, False, label))
 
-    def stop(self) -> None:
+    def stop(self, wait: float = 0.0) -> bool:
+        """Stop both lanes; with ``wait``, join them for up to that many seconds. Answers True when
+        no lane thread is left running. Callbacks still queued are dropped: they hold the screens,
+        and Tk objects must never be freed from a lane thread (Tcl aborts the process)."""
         self._stop.set()
         self._changes.put(None)
         self._reads.put(None)
+        end = time.monotonic() + wait
+        for t in self._threads:
+            if t is not threading.current_thread():
+                t.join(max(0.0, end - time.monotonic()))
+        self._drain()
+        return not any(t.is_alive() for t in self._threads)
+
+    def _drain(self) -> None:
+        for q in (self.results, self._changes, self._reads):
+            while True:
+                try:
+                    q.get_nowait()
+                except queue.Empty:
+                    break
 
     def idle(self) -> bool:
         return self.pending_changes == 0 and self._changes.empty() and self._reads.empty()
@@ -516,8 +533,11 @@ class Worker:
                     self._net(True, "")
                     self._done(job, job.ok, res)
                 break
+            job = None  # an idle lane holds no screen (see stop())
 
     def _done(self, job: _Job, cb: Callback | None, value: Any) -> None:
+        if self._stop.is_set():
+            return  # the window is gone: nothing to tell it, and no reference to keep
         if job.retry:
             self.results.put((self._finished, ()))
         if cb is not None:

@@ -7,7 +7,10 @@ import pytest
 
 from tilldriver import get, idle, open_day, pump, screenshot, settle, sign_in, type_keys
 
-pytestmark = [pytest.mark.ray, pytest.mark.timeout(600)]
+# A Tk object freed from a worker thread shows up as an "unraisable" exception (and, for a whole
+# window, aborts the process): fail the test that lets it happen.
+pytestmark = [pytest.mark.ray, pytest.mark.timeout(600),
+              pytest.mark.filterwarnings("error::pytest.PytestUnraisableExceptionWarning")]
 
 TEA = "8850000000010"  # Lotus Green tea small, THB 30.50
 TEA2 = "8850000000027"  # Golden Green tea small, THB 19.50
