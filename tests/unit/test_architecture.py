@@ -42,3 +42,20 @@ def test_ray_init_is_refused_in_unit_tests():
     import ray
     with pytest.raises(RuntimeError, match="must not start Ray"):
         ray.init(num_cpus=1)
+
+
+def test_sockets_are_refused_in_unit_tests():
+    import socket
+
+    with socket.socket() as s, pytest.raises(RuntimeError, match="must not use sockets"):
+        s.connect(("127.0.0.1", 9))
+    a, b = socket.socketpair()  # what asyncio makes for itself stays allowed
+    a.close()
+    b.close()
+
+
+def test_every_test_lives_in_a_tier_folder():
+    tests = DOMAIN.parent / "tests"
+    loose = sorted(p.name for p in tests.glob("test_*.py"))
+    tiers = {p.name for p in tests.iterdir() if p.is_dir() and p.name != "__pycache__"}
+    assert loose == [] and tiers == {"unit", "integration", "e2e", "kits"}

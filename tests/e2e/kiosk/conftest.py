@@ -6,15 +6,13 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "hw"))
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "kiosk"
+ARTIFACTS = Path(__file__).resolve().parents[3] / "artifacts" / "kiosk"
 
 
 def _free_display() -> int:

@@ -18,7 +18,6 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "cloud"))
 
 from cloud.app import make_app  # noqa: E402
 from cloud.hqauth import HQ, PUBLIC, STORE, TOKEN_ENV, OpenReadsRefused, permission  # noqa: E402
@@ -27,7 +26,7 @@ from domain.ports import ManualClock  # noqa: E402
 
 pytestmark = pytest.mark.timeout(240)
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 EXAMPLE = {"member": "M1"}  # values for path parameters
 
 

@@ -6,10 +6,8 @@ member, a staff member, an IP, a PIN hash or an audit record."""
 from __future__ import annotations
 
 import json
-import sys
 import threading
 import time
-from pathlib import Path
 
 import pytest
 import requests
@@ -17,7 +15,6 @@ import requests
 from actors.openapi import SPEC, operations
 from actors.process import StoreProcess
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "gateway"))
 from gwkit import Api, error_code, new_id, sign_in  # noqa: E402
 
 pytestmark = pytest.mark.ray

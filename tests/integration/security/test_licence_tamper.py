@@ -27,7 +27,6 @@ from domain.licence import US_PER_DAY as DAY
 from domain.licence import LicenceChecked
 from domain.ports import ManualClock
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "gateway"))
 from gwkit import error_code, journal_rows, new_id, sign_in  # noqa: E402
 from storekit import kassa, wait_for  # noqa: E402
 

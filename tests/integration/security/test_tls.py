@@ -24,8 +24,6 @@ from actors import tls
 from actors.process import StoreProcess
 from kiosk.client import ApiError, StoreClient
 
-TESTS = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(TESTS / "gateway"), str(TESTS / "kiosk")]
 from gwkit import DEMO, journal_rows, journal_seq, new_id, sign_in  # noqa: E402
 
 pytestmark = pytest.mark.ray

@@ -12,13 +12,11 @@ import json
 import os
 import shutil
 import stat
-import sys
 import tempfile
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "cloud"))
 
 from cloud.licence import LicenceAuthority  # noqa: E402
 from actors.uploader import FileState, HttpTransport, Uploader  # noqa: E402

@@ -22,7 +22,7 @@ LIC = Licence("LIC-1", "S001", START, START + 365 * DAY, 7, 4, ("wallet", "repor
 
 
 def test_domain_module_is_pure():
-    src = Path(__file__).resolve().parents[2] / "domain" / "licence.py"
+    src = Path(__file__).resolve().parents[3] / "domain" / "licence.py"
     banned = {"ray", "sqlite3", "duckdb", "aiohttp", "tkinter", "ttkbootstrap", "escpos"}
     for node in ast.walk(ast.parse(src.read_text())):
         if isinstance(node, ast.Import):

@@ -12,9 +12,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-import sys
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "gateway"))
 from gwkit import journal_seq  # noqa: E402,F401 - the tests import it from here
 
 

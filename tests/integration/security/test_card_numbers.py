@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import sys
 import time
 import unicodedata
 from pathlib import Path
@@ -22,7 +21,6 @@ from domain.errors import InvalidInput
 from domain.pan import looks_like_card_number, luhn_ok, refuse_card_number
 from kiosk.importer import check_rows
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "gateway"))
 from gwkit import error_code, new_id, sign_in  # noqa: E402
 
 PAN = "4111111111111111"

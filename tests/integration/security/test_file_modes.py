@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import shutil
 import stat
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -20,7 +19,6 @@ from actors.process import StoreProcess
 from actors.wire import run_dir
 from seckit import run_as_other
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "gateway"))
 from gwkit import new_id, sign_in  # noqa: E402
 
 pytestmark = pytest.mark.ray

@@ -9,14 +9,12 @@ import asyncio
 import contextlib
 import dataclasses
 import sqlite3
-import sys
 from pathlib import Path
 
 import aiohttp
 import orjson
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "cloud"))
 
 from cloud.protocol import (H_NONCE, H_SIG, JSON_TYPE, compress, encode_batch,  # noqa: E402
                             encode_batch_v2, signed_headers)

@@ -6,7 +6,6 @@ a Z report that counts every good order and says an event is missing from it."""
 from __future__ import annotations
 
 import sqlite3
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -17,7 +16,6 @@ import requests
 
 from actors.process import StoreProcess
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "gateway"))
 from gwkit import (Api, error_code, journal_rows, journal_seq, new_id, running_store,  # noqa: E402
                    sign_in)
 

@@ -28,7 +28,6 @@ from actors.wire import run_dir, socket_name
 from seckit import (OTHER_UID, listening_sockets, need_other_uid, run_as_other, session_pids,
                     unix_listeners)
 
-sys.path.insert(0, str(Path(__file__).parents[1] / "gateway"))
 from gwkit import journal_seq  # noqa: E402
 
 pytestmark = pytest.mark.ray
