@@ -1,8 +1,8 @@
 """The OpenAPI 3.1 description of the store gateway, served at ``GET /v1/openapi.json``.
 
-Kept true by tests/gateway: every route of the app is described here and every path here is a route;
+Kept true by tests/integration/gateway: every route of the app is described here and every path here is a route;
 the fuzz test generates requests from these schemas and finds no 5xx. Every read (GET) names what it
-answers to whom in ``x-kassa-read-scope`` (tests/security/test_read_scopes.py).
+answers to whom in ``x-kassa-read-scope`` (tests/integration/security/test_read_scopes.py).
 """
 
 from __future__ import annotations

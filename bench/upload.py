@@ -5,7 +5,7 @@
    like the ledger does; the ledger itself would take minutes for 300k orders).
 2. Starts the cloud as its own process (``kassa cloud serve``), registers the store, and drains the
    whole backlog with the real ``Uploader`` + ``HttpTransport`` through a byte-counting proxy
-   (``tests/cloud/faultproxy.py`` with no faults): events/s, seconds to drain, wire bytes per order
+   (``tests/kits/faultproxy.py`` with no faults): events/s, seconds to drain, wire bytes per order
    (request bytes as they cross the socket, headers included).
 3. Baseline, same run, same cloud: a naive uploader that posts one order per request as plain JSON
    (``Envelope.to_wire()``), signed, uncompressed, over a keep-alive connection, through the same
@@ -54,7 +54,7 @@ from domain.ports import SystemClock  # noqa: E402
 
 def _load_proxy():
     spec = importlib.util.spec_from_file_location("faultproxy",
-                                                  ROOT / "tests" / "cloud" / "faultproxy.py")
+                                                  ROOT / "tests" / "kits" / "faultproxy.py")
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)  # type: ignore[union-attr]
     return mod.FaultProxy

@@ -1,6 +1,6 @@
 """Weak-link bench: drain a store's backlog over a thin, lossy line to a cloud on loopback.
 
-The line is ``tests/cloud/faultproxy.py``: one line at ``--kbit`` kbit/s each way, shared by every
+The line is ``tests/kits/faultproxy.py``: one line at ``--kbit`` kbit/s each way, shared by every
 connection, 0.1 s latency each way, a 16 KB modem queue. The backlog is ``bench/upload.py``'s
 (``--orders`` orders, 1–4 lines each). The cloud runs as its own process (``kassa cloud serve``);
 each run uploads the same journal under its own store id, from nothing, with the real ``Uploader``
