@@ -131,7 +131,7 @@ def error_text(exc: BaseException) -> str:
 class TillApp(ttk.Window):
     def __init__(self, server: str, till: str, lang: str = "en",
                  printer: dict[str, Any] | None = None, data_dir: str | Path | None = None,
-                 themename: str = "flatly", size: tuple[int, int] = (1200, 760),
+                 themename: str = "bootstrap-light", size: tuple[int, int] = (1200, 760),
                  demo_staff: bool = True) -> None:
         i18n.set_language(lang)
         super().__init__(title="kassa", themename=themename, size=size)
@@ -402,7 +402,7 @@ class TillApp(ttk.Window):
         bar = ttk.Frame(parent, padding=(8, 6), bootstyle="secondary")
         bar.pack(side="top", fill="x")
         ttk.Label(bar, text=shown(title), font=self.mid_font,
-                  bootstyle="inverse-secondary").pack(side=self.side("left"), padx=8)
+                  bootstyle="@secondary").pack(side=self.side("left"), padx=8)
         ttk.Button(bar, text=T("Sign out"), bootstyle="light",
                    command=self.sign_out).pack(side=self.side("right"), padx=4)
         ttk.Button(bar, text=T("Report a problem"), bootstyle="warning",
