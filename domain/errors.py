@@ -2,6 +2,7 @@
 
 Every error carries a stable ``code`` string (``area.reason``) that crosses Ray and HTTP unchanged and
 that the kiosks translate for the operator. Messages are for logs and developers; never parse them.
+Every code is registered in ``domain.error_codes`` (its class, HTTP status and operator text).
 
     KassaError
     ├── InvalidInput          (4xx: the request itself is wrong)        input.*, product.*, basket.*
@@ -37,7 +38,7 @@ class KassaError(Exception):
 
     def __init__(self, code: str | None = None, message: str = "", /, **details: Any) -> None:
         # code and message are positional-only so that details may carry keys named "code"
-        self.code = code or self.default_code
+        self.code = str(code) if code else self.default_code  # a registry member → its plain code
         self.message = message or self.code
         self.details = details
         super().__init__(f"{self.code}: {self.message}")
