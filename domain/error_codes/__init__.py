@@ -16,11 +16,41 @@ from collections.abc import Iterator
 
 from domain.error_codes.base import LOCAL, Code
 from domain.error_codes.edge import Ingest, Kiosk, Licence, Net, Printer, Tls, Upload
-from domain.error_codes.sale import (Amount, Basket, Discount, Feedback, Import, Member, Money,
-                                     Order, Payment, Product, Quantity, Refund, Scan, Search,
-                                     Stock, Tax, Wallet)
-from domain.error_codes.store import (Auth, Command, Day, Event, General, Http, Input, Local,
-                                      Permissions, Report, Staff, Store, Till, Wire)
+from domain.error_codes.sale import (
+    Amount,
+    Basket,
+    Discount,
+    Feedback,
+    Import,
+    Member,
+    Money,
+    Order,
+    Payment,
+    Product,
+    Quantity,
+    Refund,
+    Scan,
+    Search,
+    Stock,
+    Tax,
+    Wallet,
+)
+from domain.error_codes.store import (
+    Auth,
+    Command,
+    Day,
+    Event,
+    General,
+    Http,
+    Input,
+    Local,
+    Permissions,
+    Report,
+    Staff,
+    Store,
+    Till,
+    Wire,
+)
 
 __all__ = ["Code", "Entry", "LOCAL", "lookup", "entries", "TEMPLATES", "AREAS",
            "General", "Input", "Command", "Auth", "Till", "Staff", "Permissions", "Day", "Report",

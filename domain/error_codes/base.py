@@ -61,7 +61,8 @@ class Code(StrEnum):
 
 
 # texts several codes share (one translation each)
-T_NOT_USABLE = "The store cannot use this request. Try again; if it happens again, call the manager."
+T_NOT_USABLE = ("The store cannot use this request. Try again; if it happens again, call the "
+                "manager.")
 T_BUSY = "The store server is busy. Try again in a moment; nothing is lost."
 T_BAD_SETUP = "The store is set up wrongly. Call the administrator."
 T_NO_SESSION = "Your session has ended. Please sign in again."

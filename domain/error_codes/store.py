@@ -2,11 +2,31 @@
 
 from __future__ import annotations
 
-from domain.error_codes.base import (LOCAL, T_BAD_DATE, T_BAD_SETUP, T_BAD_SIGNATURE, T_BUSY,
-                                     T_DAY_CLOSED, T_LOCKED, T_NO_SESSION, T_NOT_ALLOWED,
-                                     T_NOT_OFFERED, T_NOT_USABLE, T_WRONG_PIN, Code)
-from domain.errors import (Conflict, Forbidden, InvalidInput, KassaError, NotFound, Throttled,
-                           Unauthorized, Unavailable)
+from domain.error_codes.base import (
+    LOCAL,
+    T_BAD_DATE,
+    T_BAD_SETUP,
+    T_BAD_SIGNATURE,
+    T_BUSY,
+    T_DAY_CLOSED,
+    T_LOCKED,
+    T_NO_SESSION,
+    T_NOT_ALLOWED,
+    T_NOT_OFFERED,
+    T_NOT_USABLE,
+    T_WRONG_PIN,
+    Code,
+)
+from domain.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    KassaError,
+    NotFound,
+    Throttled,
+    Unauthorized,
+    Unavailable,
+)
 
 __all__ = ["General", "Input", "Command", "Auth", "Till", "Staff", "Permissions", "Day", "Report",
            "Http", "Store", "Wire", "Event", "Local"]
