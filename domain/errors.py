@@ -39,7 +39,7 @@ class KassaError(Exception):
 
     def __init__(self, code: str | None = None, message: str = "", /, **details: Any) -> None:
         # code and message are positional-only so that details may carry keys named "code"
-        self.code = str(code) if code else self.default_code  # a registry member → its plain code
+        self.code = str(code or self.default_code)  # a registry member → its plain code
         self.message = message or self.code
         self.details = details
         super().__init__(f"{self.code}: {self.message}")

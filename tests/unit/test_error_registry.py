@@ -187,11 +187,11 @@ class Scanner:
             code = prefix + expr.value
             if expr.value and (any_string or prefix or CODE_SHAPE.match(code)):
                 self.sites.append(Site(code, status, where))
-        elif isinstance(expr, ast.Attribute) and isinstance(expr.value, ast.Name) \
-                and expr.value.id in AREA_NAMES:
-            member = AREA_NAMES[expr.value.id].__members__.get(expr.attr)
+        elif isinstance(expr, ast.Attribute) and _name(expr.value) in AREA_NAMES:
+            area = _name(expr.value)  # Day.CLOSED, or error_codes.Day.CLOSED
+            member = AREA_NAMES[area].__members__.get(expr.attr)
             if member is None:
-                self.unknown_members.append(f"{expr.value.id}.{expr.attr} at {where}")
+                self.unknown_members.append(f"{area}.{expr.attr} at {where}")
             else:
                 self.sites.append(Site(prefix + member.value, status, where))
         elif isinstance(expr, ast.JoinedStr):
@@ -395,13 +395,14 @@ def h():
 def i():
     return _refuse(403, "day.closed", "m")
 def j():
-    raise Weird(Day.NO_SUCH_MEMBER)
+    raise Weird(error_codes.Day.NO_SUCH_MEMBER)
 def k():
     raise Weird("day.closed")
 '''})
     found = problems(bad)
     assert any(p.startswith("zz.nobody_registered_this") for p in found["unregistered"])
     assert any(p.startswith("Day.NO_SUCH_MEMBER") for p in found["unregistered"])
+    assert "day.closed" in {site.code for site in bad.sites}
     assert found["dynamic"] and found["dynamic"][0].startswith("zz.")
     assert [p.split(" at ")[0] for p in found["status"]] == [
         "tls.untrusted answered 500", "day.closed answered 403", "day.closed answered 418"]
