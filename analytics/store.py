@@ -36,6 +36,7 @@ import duckdb
 import polars as pl
 
 from analytics.flatten import SCHEMAS, TABLES, business_day_of, duckdb_ddl, flatten
+from domain.error_codes import Report
 from domain.errors import Unavailable
 
 __all__ = ["StoreAnalytics", "FIGURES", "DIMENSIONS", "report_rows"]
@@ -364,7 +365,7 @@ class StoreAnalytics:
         close) refuses a lagging copy with ``report.lagging`` (503) rather than undercount."""
         as_of = self.last_seq
         if strict and as_of < journal_seq:
-            raise Unavailable("report.lagging", "the analytics copy has not caught up with the "
+            raise Unavailable(Report.LAGGING, "the analytics copy has not caught up with the "
                               "journal yet; retry with the same id", as_of_seq=as_of,
                               journal_seq=journal_seq)
         out = getattr(self, name)(**kwargs)

@@ -24,6 +24,8 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+from domain.error_codes import Auth
+
 __all__ = ["PUBLIC", "STORE", "HQ", "PERMISSIONS", "permission", "TOKEN_FILE", "TOKEN_ENV",
            "HqAuth", "OpenReadsRefused", "resolve", "read_token", "ensure_token", "new_token",
            "token_matches", "private_dir", "private_file", "tighten", "PRIVATE_FILE", "PRIVATE_DIR"]
@@ -143,7 +145,7 @@ def token_matches(authorization: str, token: str) -> bool:
 class OpenReadsRefused(RuntimeError):
     """The cloud was asked to start with HQ reads open, without ``insecure_open_reads``."""
 
-    code = "auth.open_refused"
+    code = Auth.OPEN_REFUSED
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,12 +20,13 @@ from __future__ import annotations
 import unicodedata
 from typing import Any
 
+from domain.error_codes import Payment
 from domain.errors import InvalidInput
 
 __all__ = ["looks_like_card_number", "refuse_card_number", "refuse_card_numbers_in", "luhn_ok",
            "CARD_NUMBER_CODE", "CODE_FIELDS"]
 
-CARD_NUMBER_CODE = "payment.card_number_refused"
+CARD_NUMBER_CODE = Payment.CARD_NUMBER_REFUSED
 MIN_PAN, MAX_PAN = 13, 19
 # codes, not free text: a scanned or printed code (EAN-13, an in-store SKU) may pass Luhn by chance
 CODE_FIELDS = frozenset({"sku", "barcodes", "plu", "code"})

@@ -21,6 +21,7 @@ from typing import Any, Callable
 
 import ttkbootstrap as ttk
 
+from domain.error_codes import lookup
 from kiosk import i18n
 from kiosk.client import ApiError, Session, StoreClient, Worker, new_id, session_from
 from kiosk.i18n import N_, T, _, shown
@@ -50,79 +51,15 @@ def _give_gc(app: Any) -> None:
     if not _OPEN:
         gc.enable()
 
-# stable error codes from the store → words for the cashier
-ERRORS = {
-    "auth.bad_credentials": N_("Wrong staff number or PIN."),
-    "auth.approval_refused": N_("Wrong PIN, or this person may not approve it."),
-    "day.already_open": N_("The day is open already."),
-    "day.licence_refused": N_("The licence does not allow opening the day."),
-    "licence.too_many_tills": N_("The licence allows no more tills. Ask HQ for more."),
-    "auth.session_expired": N_("Your session has ended. Please sign in again."),
-    "auth.approval_invalid": N_("The approval has expired. Ask again."),
-    "auth.inactive": N_("This account is locked. Ask a manager."),
-    "net.offline": N_("The store server cannot be reached. Retrying…"),
-    "auth.bad_pin": N_("Wrong staff number or PIN."),
-    "auth.invalid": N_("Wrong staff number or PIN."),
-    "auth.locked": N_("This account is locked. Ask a manager."),
-    "auth.required": N_("Please sign in again."),
-    "auth.expired": N_("Your session has ended. Please sign in again."),
-    "auth.forbidden": N_("Your role may not do this."),
-    "auth.not_permitted": N_("Your role may not do this."),
-    "discount.over_limit": N_("This discount needs a manager's approval."),
-    "discount.bad_value": N_("That discount is not valid."),
-    "discount.too_large": N_("The discount is larger than the amount."),
-    "product.not_found": N_("No product with this code."),
-    "product.not_sellable": N_("This product is not for sale."),
-    "scan.bad_code": N_("Scan a barcode or type a code."),
-    "basket.weight_required": N_("Weigh this item."),
-    "basket.bad_quantity": N_("That quantity is not valid."),
-    "basket.parked": N_("The basket is parked; resume it first."),
-    "basket.open": N_("Park or finish the open basket first."),
-    "basket.empty": N_("The basket is empty."),
-    "basket.none": N_("There is no open basket."),
-    "basket.embedded_fixed": N_("A labelled item's quantity comes from its label."),
-    "payment.insufficient": N_("Not enough cash tendered."),
-    "payment.overpaid": N_("Card and wallet are more than the total."),
-    "payment.unbalanced": N_("The payments do not add up to the total."),
-    "payment.bad_last4": N_("Enter exactly the last 4 digits of the card."),
-    "payment.no_reference": N_("Enter the card terminal's reference."),
-    "payment.card_number_refused": N_("Never enter a card number."),
-    "payment.cash_not_needed": N_("Nothing is left to pay in cash."),
-    "payment.no_member": N_("Find the member first."),
-    "payment.bad_amount": N_("Enter an amount."),
-    "wallet.insufficient": N_("The member's wallet does not have enough money."),
-    "member.not_found": N_("No member with that card number or phone."),
-    "order.not_found": N_("No order found."),
-    "order.frozen": N_("This order is frozen."),
-    "order.not_frozen": N_("This order is not frozen."),
-    "refund.exceeds_paid": N_("Cannot refund more than was paid."),
-    "refund.nothing": N_("Nothing left to refund."),
-    "refund.bad_quantity": N_("That refund quantity is not valid."),
-    "day.closed": N_("The business day is closed. A manager must open it."),
-    "day.not_open": N_("The business day is closed. A manager must open it."),
-    "http.not_found": N_("This store server does not offer this yet."),
-    "money.bad_amount": N_("That amount is not valid."),
-    "money.too_precise": N_("That amount has too many decimals."),
-    "input.bad_field": N_("Some input is not valid."),
-    "tls.untrusted": N_("This is not the store this till was paired with. Do not sign in; "
-                        "call the manager."),
-    "tls.required": N_("This till is paired with its store over a secure connection: "
-                       "its address must start with https://."),
-    "tls.failed": N_("The store did not answer over a secure connection."),
-    "tls.no_ca": N_("The store did not send a key to pair with."),
-    "amount.too_large": N_("That amount is larger than this store allows."),
-    "quantity.too_large": N_("That quantity is larger than this store allows."),
-    "report.lagging": N_("The report is still catching up with the latest sales. Try again in a "
-                         "moment."),
-    "auth.throttled": N_("Too many wrong PINs from this till. Wait a while, then try again."),
-    "auth.pin_reset_needed": N_("This PIN must be set again on the store PC."),
-}
-
 
 def error_text(exc: BaseException) -> str:
+    """Words for the operator: the registered text of the error's code (``domain.error_codes``),
+    translated; an unknown code is named as it came."""
     code = getattr(exc, "code", "")
-    if code in ERRORS:
-        return _(ERRORS[code])
+    try:
+        return _(lookup(code).text)
+    except KeyError:  # not registered (an older or newer store): name the code
+        pass
     if isinstance(exc, ApiError):
         return _("The store refused: {code}").format(code=code)
     return _("Something went wrong: {error}").format(error=str(exc)[:120])

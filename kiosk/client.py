@@ -37,6 +37,8 @@ from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import quote, urlencode, urlsplit
 
+from domain.error_codes import Auth, Http, Kiosk, Net, Tls
+
 __all__ = ["ApiError", "Offline", "Session", "StoreClient", "StorePin", "Worker", "new_id"]
 
 log = logging.getLogger(__name__)
@@ -60,7 +62,7 @@ class Offline(ApiError):
     """The store could not be reached, or said it is briefly unavailable: retry with the same id."""
 
     def __init__(self, message: str = "", status: int = 0) -> None:
-        super().__init__("net.offline", message, status)
+        super().__init__(Net.OFFLINE, message, status)
 
 
 def ca_fingerprint(der: bytes) -> str:
@@ -111,7 +113,7 @@ class StorePin:
                 log.warning("paired with the store at %s:%d, CA fingerprint %s", host, port,
                             self.fingerprint)
             if not self.ca_pem:
-                raise ApiError("tls.untrusted", f"this till's saved store key ({self.path}) is "
+                raise ApiError(Tls.UNTRUSTED, f"this till's saved store key ({self.path}) is "
                                "damaged: forget it and pair again", 0)
         return self._trusting(self.ca_pem)
 
@@ -152,18 +154,18 @@ class StorePin:
                     bare.wrap_socket(raw) as s:
                 chain = _peer_chain(s)
             if len(chain) < 2:
-                raise ApiError("tls.no_ca", "the store sent no CA certificate to pair with")
+                raise ApiError(Tls.NO_CA, "the store sent no CA certificate to pair with")
             ca_pem = ssl.DER_cert_to_PEM_cert(chain[-1])
             with socket.create_connection((host, port), timeout) as raw, \
                     self._trusting(ca_pem).wrap_socket(raw):
                 pass
         except ssl.SSLCertVerificationError as exc:
-            raise ApiError("tls.untrusted", f"the store's chain does not hold together: "
+            raise ApiError(Tls.UNTRUSTED, f"the store's chain does not hold together: "
                            f"{exc.verify_message}") from None
         except (ssl.SSLEOFError, ssl.SSLZeroReturnError) as exc:
             raise Offline(str(exc)) from None
         except ssl.SSLError as exc:
-            raise ApiError("tls.failed", f"no TLS from the store: {exc.reason}") from None
+            raise ApiError(Tls.FAILED, f"no TLS from the store: {exc.reason}") from None
         except OSError as exc:
             raise Offline(str(exc)) from None
         return ca_pem
@@ -215,7 +217,7 @@ class StoreClient:
                     self.host, self.port, timeout=self.timeout,
                     context=self.pin.context(self.host, self.port, self.timeout))
             elif self.pin.pinned:
-                raise ApiError("tls.required", "this till is paired with its store over TLS: "
+                raise ApiError(Tls.REQUIRED, "this till is paired with its store over TLS: "
                                "the store's address must start with https://")
             else:
                 c = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
@@ -255,12 +257,12 @@ class StoreClient:
                     raise Offline(str(exc)) from None
             except ssl.SSLCertVerificationError as exc:  # never retried, never over HTTP
                 self._drop()
-                raise ApiError("tls.untrusted", "the store's certificate is not from the CA "
+                raise ApiError(Tls.UNTRUSTED, "the store's certificate is not from the CA "
                                f"this till paired with ({exc.verify_message})",
                                details={"pinned": self.pin.fingerprint}) from None
             except ssl.SSLError as exc:
                 self._drop()
-                raise ApiError("tls.failed", f"no TLS from the store: {exc.reason}") from None
+                raise ApiError(Tls.FAILED, f"no TLS from the store: {exc.reason}") from None
             except (OSError, socket.timeout, http.client.HTTPException) as exc:
                 self._drop()
                 raise Offline(str(exc)) from None
@@ -276,7 +278,8 @@ class StoreClient:
             raise Offline(err.get("message", f"HTTP {status}"), status)
         if status >= 400:
             err = (out or {}).get("error", {}) if isinstance(out, dict) else {}
-            raise ApiError(err.get("code") or f"http.{status}", err.get("message", ""), status,
+            # an answer without a code (not from a kassa store): the status tells what it was
+            raise ApiError(err.get("code") or Http.ERROR, err.get("message", ""), status,
                            err.get("details") or {})
         return out
 
@@ -301,8 +304,9 @@ class StoreClient:
             out = self.post("/v1/sessions", {"id": new_id(), "staff": staff, "pin": pin,
                                              "till": self.till})
         except ApiError as exc:
-            if exc.code in ("http.not_found", "http.404", "http.method_not_allowed"):
-                raise ApiError("auth.unsupported", "this store has no sign-in yet", 404) from None
+            if exc.code in (Http.NOT_FOUND, Http.METHOD_NOT_ALLOWED) \
+                    or (exc.code == Http.ERROR and exc.status == 404):
+                raise ApiError(Auth.UNSUPPORTED, "this store has no sign-in yet", 404) from None
             raise
         return session_from(out, staff)
 
@@ -528,7 +532,7 @@ class Worker:
                     self._done(job, job.err, exc)
                 except Exception as exc:  # noqa: BLE001 - a bug must not kill the lane
                     log.exception("till worker: %s failed", job.label)
-                    self._done(job, job.err, ApiError("kiosk.error", str(exc)))
+                    self._done(job, job.err, ApiError(Kiosk.ERROR, str(exc)))
                 else:
                     self._net(True, "")
                     self._done(job, job.ok, res)
