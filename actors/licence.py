@@ -34,17 +34,30 @@ import logging
 import os
 import random
 import secrets
-from pathlib import Path
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import replace
-from typing import Any, Awaitable, Callable, Iterable, Iterator, Protocol
+from pathlib import Path
+from typing import Any, Protocol
 
 from actors.files import atomic_write
 from domain.errors import KassaError, Unavailable, error_from_dict
 from domain.events import decode_body, encode_body, kind_of
 from domain.licence import (
-    TOLERANCE_US, WARN_DAYS, Decision, Licence, LicenceChecked, LicenceCheckFailed,
-    LicenceInstalled, LicenceRefused, LicenceTamperDetected, Standing, answer_text,
-    check_for_store, public_key_from, read_licence, read_result,
+    TOLERANCE_US,
+    WARN_DAYS,
+    Decision,
+    Licence,
+    LicenceChecked,
+    LicenceCheckFailed,
+    LicenceInstalled,
+    LicenceRefused,
+    LicenceTamperDetected,
+    Standing,
+    answer_text,
+    check_for_store,
+    public_key_from,
+    read_licence,
+    read_result,
 )
 from domain.ports import Clock
 
@@ -99,7 +112,7 @@ class HttpTransport:
                     if not isinstance(data, dict):
                         raise Unavailable("licence.cloud_error", "the cloud's answer is not JSON")
                     return data
-            except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+            except (TimeoutError, aiohttp.ClientError, OSError) as exc:
                 raise Unavailable("licence.cloud_unreachable",
                                   f"cannot reach the cloud: {type(exc).__name__}: {exc}") from None
         finally:
@@ -234,7 +247,7 @@ class LicenceKeeper:
         try:
             for ts, body in self.history():
                 st.apply(ts, body) if body is not None else st.seen(ts)
-        except Exception:  # noqa: BLE001 - an unreadable journal is the journal check's to report
+        except Exception:  # an unreadable journal is the journal check's to report
             log.exception("could not read the licence history from the journal")
         self._outbox.clear()
         self._load_pending()
@@ -553,7 +566,7 @@ class LicenceKeeper:
                 try:
                     await asyncio.wait_for(stop.wait(), timeout=delay)
                     return
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     pass
             if stop.is_set():
                 return

@@ -8,10 +8,9 @@ import socket
 import subprocess
 import sys
 import time
-from pathlib import Path
-
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 
 def free_port() -> int:
@@ -38,7 +37,7 @@ class StoreProcess:
         self.url = f"http://127.0.0.1:{self.port}"
         self.ca_file: Path | None = None  # the store's CA when it serves HTTPS (TLS on)
 
-    def start(self, timeout: float = 120.0) -> "StoreProcess":
+    def start(self, timeout: float = 120.0) -> StoreProcess:
         from actors import tls
         tls_on = tls.files(self.data) is not None
         self.ca_file = tls.TlsFiles.of(self.data).ca_cert if tls_on else None

@@ -25,8 +25,9 @@ import os
 import socket
 import struct
 import uuid
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 from domain.errors import KassaError
 
@@ -132,11 +133,11 @@ class AdminChannel:
                     out = {"ok": True, **await self.handler(*_parse(line))}
                 except KassaError as exc:
                     out = {"error": exc.to_dict()}
-                except (ValueError, asyncio.LimitOverrunError, asyncio.TimeoutError):
+                except (TimeoutError, ValueError, asyncio.LimitOverrunError):
                     out = {"error": {"code": "local.bad_request", "message": "bad request"}}
             writer.write(json.dumps(out).encode() + b"\n")
             await writer.drain()
-        except Exception:  # noqa: BLE001 - one bad client never stops the channel
+        except Exception:  # one bad client never stops the channel
             log.exception("local admin channel")
         finally:
             writer.close()

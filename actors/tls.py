@@ -50,13 +50,13 @@ class TlsFiles:
     key: Path
 
     @classmethod
-    def of(cls, data_dir: Path) -> "TlsFiles":
+    def of(cls, data_dir: Path) -> TlsFiles:
         d = Path(data_dir) / TLS_DIR
         return cls(d, d / "ca.pem", d / "ca.key", d / "server.pem", d / "server.key")
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    return dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
 def make_ca(common_name: str, days: int = CA_DAYS, now: dt.datetime | None = None

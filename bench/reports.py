@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import gc
 import json
-import os
 import shutil
 import statistics
 import sys
@@ -33,13 +32,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import duckdb  # noqa: E402
-import polars as pl  # noqa: E402
+import duckdb
 
-from analytics.anomaly import score  # noqa: E402
-from analytics.flatten import SCHEMAS, TABLES, duckdb_ddl  # noqa: E402
-from analytics.hq import Warehouse  # noqa: E402
-from analytics.store import StoreAnalytics  # noqa: E402
+from analytics.anomaly import score
+from analytics.flatten import SCHEMAS
+from analytics.hq import Warehouse
+from analytics.store import StoreAnalytics
 
 
 def timed(fn, repeat: int = 5) -> tuple[float, object]:
@@ -113,7 +111,7 @@ def build_store(path: str, n_lines: int) -> StoreAnalytics:
     sa = StoreAnalytics(path, "Asia/Bangkok", "S001", threads=2)
     con = sa.con
     orders = n_lines // 3
-    con.execute(f"INSERT INTO order_lines BY NAME " + LINES_SQL.format(
+    con.execute("INSERT INTO order_lines BY NAME " + LINES_SQL.format(
         store="'S001'", store_expr="'S001'", tills=4, staff=8, start="2024-01-01", days=366,
         orders=orders, first=0, last=n_lines))
     order_tables(con, "order_lines")

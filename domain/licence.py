@@ -397,7 +397,7 @@ class Standing:
         if ts and ts > self.ignore_upto and ts > self.high_water:
             self.high_water = int(ts)
 
-    def verify(self, body: "LicenceChecked") -> CheckResult | None:
+    def verify(self, body: LicenceChecked) -> CheckResult | None:
         """HQ's signed result inside a journaled check, or None if it is missing or not genuine."""
         try:
             answer = json.loads(body.answer)
@@ -418,7 +418,7 @@ class Standing:
         self.seen(ts)
         return False
 
-    def _checked(self, ts: int, body: "LicenceChecked") -> bool:
+    def _checked(self, ts: int, body: LicenceChecked) -> bool:
         res = self.verify(body)
         if res is None:
             self.rejected += 1

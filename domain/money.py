@@ -85,19 +85,19 @@ class Money:
                                got=repr(self.currency))
         object.__setattr__(self, "currency", self.currency.upper())
 
-    def _same(self, other: "Money") -> None:
+    def _same(self, other: Money) -> None:
         if not isinstance(other, Money) or other.currency != self.currency:
             raise InvalidInput("money.currency_mismatch", "cannot mix currencies")
 
-    def __add__(self, other: "Money") -> "Money":
+    def __add__(self, other: Money) -> Money:
         self._same(other)
         return Money(self.amount + other.amount, self.currency)
 
-    def __sub__(self, other: "Money") -> "Money":
+    def __sub__(self, other: Money) -> Money:
         self._same(other)
         return Money(self.amount - other.amount, self.currency)
 
-    def __neg__(self) -> "Money":
+    def __neg__(self) -> Money:
         return Money(-self.amount, self.currency)
 
     def to_decimal(self) -> Decimal:
@@ -215,7 +215,7 @@ class Limits:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
 
     @classmethod
-    def from_dict(cls, d: object) -> "Limits":
+    def from_dict(cls, d: object) -> Limits:
         if d is None:
             return cls()
         if not isinstance(d, dict):

@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import copy
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from escpos.printer import Dummy
 
@@ -69,7 +69,7 @@ class EncodeOptions:
         return PAPER_DOTS.get(int(self.paper), 576)
 
     @classmethod
-    def from_settings(cls, s: dict) -> "EncodeOptions":
+    def from_settings(cls, s: dict) -> EncodeOptions:
         cp = s.get("codepage", ("cp858", 19))
         if isinstance(cp, str):  # "cp858:19"
             name, _, num = cp.partition(":")

@@ -25,8 +25,9 @@ import logging
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
 from domain.errors import Unavailable
 from hw.encode import EncodeOptions
@@ -165,7 +166,7 @@ class EscposPrinter:
                 dev._raw(DLE_EOT + bytes([n]))
                 got = dev._read()
                 answers.append(bytes(got[-1:]) if got else None)
-            except (socket.timeout, TimeoutError, NotImplementedError):
+            except (TimeoutError, NotImplementedError):
                 answers.append(None)
                 if n == 1:
                     break  # it does not answer: do not wait three times

@@ -24,13 +24,13 @@ import sqlite3
 import threading
 import time
 import uuid
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from hw.encode import encode_receipt
-from hw.printer import (OFFLINE, OK, PAPER_LOW, UNKNOWN, Printer, PrinterError, Status,
-                        make_printer)
+from hw.printer import OFFLINE, OK, PAPER_LOW, UNKNOWN, Printer, PrinterError, Status, make_printer
 from hw.receipt import Receipt, build_receipt, build_refund_receipt
 
 __all__ = ["PrintQueue", "QueueState", "JobInfo"]
@@ -160,7 +160,7 @@ class PrintQueue:
         with self._dblock:
             self._db.close()
 
-    def __enter__(self) -> "PrintQueue":
+    def __enter__(self) -> PrintQueue:
         return self
 
     def __exit__(self, *exc: object) -> None:

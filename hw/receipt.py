@@ -16,10 +16,11 @@ Money stays in integer minor units until it is formatted with ``domain.money.for
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from babel.dates import format_datetime
 from babel.numbers import format_decimal, format_percent
@@ -233,7 +234,7 @@ class _Fmt:
     def when(self, when_us: int | None, zone: str) -> str:
         if not when_us:
             return ""
-        dt = datetime.fromtimestamp(when_us / 1_000_000, tz=timezone.utc)
+        dt = datetime.fromtimestamp(when_us / 1_000_000, tz=UTC)
         try:
             from zoneinfo import ZoneInfo
             dt = dt.astimezone(ZoneInfo(zone))

@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import os
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
-from typing import Sequence
 
 from PIL import Image, ImageDraw, ImageFont, features
 
@@ -52,7 +52,7 @@ _BIDI_CONTROLS = {"\u200e", "\u200f", "\u061c", "\u202a", "\u202b", "\u202c", "\
                   "\u2066", "\u2067", "\u2068", "\u2069"}
 
 
-@lru_cache(maxsize=None)
+@cache
 def _find(role: str) -> tuple[str, int] | None:
     for name, index in _FONT_FILES[role]:
         for d in FONT_DIRS:

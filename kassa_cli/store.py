@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from datetime import UTC
 from pathlib import Path
 
 
@@ -129,8 +130,8 @@ def _fmt_s(s: float) -> str:
 
 
 def _fmt_us(us: int) -> str:
-    from datetime import datetime, timezone
-    return datetime.fromtimestamp(us / 1e6, timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    from datetime import datetime
+    return datetime.fromtimestamp(us / 1e6, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def _rebuild_analytics(args: argparse.Namespace) -> int:

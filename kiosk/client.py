@@ -32,9 +32,10 @@ import ssl
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
 __all__ = ["ApiError", "Offline", "Session", "StoreClient", "StorePin", "Worker", "new_id"]
@@ -227,7 +228,7 @@ class StoreClient:
         if c is not None:
             try:
                 c.close()
-            except Exception:  # noqa: BLE001
+            except Exception:
                 pass
         self._local.conn = None
 
@@ -261,7 +262,7 @@ class StoreClient:
             except ssl.SSLError as exc:
                 self._drop()
                 raise ApiError("tls.failed", f"no TLS from the store: {exc.reason}") from None
-            except (OSError, socket.timeout, http.client.HTTPException) as exc:
+            except (TimeoutError, OSError, http.client.HTTPException) as exc:
                 self._drop()
                 raise Offline(str(exc)) from None
         try:
@@ -526,7 +527,7 @@ class Worker:
                 except ApiError as exc:
                     self._net(True, "")
                     self._done(job, job.err, exc)
-                except Exception as exc:  # noqa: BLE001 - a bug must not kill the lane
+                except Exception as exc:  # a bug must not kill the lane
                     log.exception("till worker: %s failed", job.label)
                     self._done(job, job.err, ApiError("kiosk.error", str(exc)))
                 else:
@@ -557,6 +558,6 @@ class Worker:
             n += 1
             try:
                 cb(*args)
-            except Exception:  # noqa: BLE001 - a screen bug must not stop the pump
+            except Exception:  # a screen bug must not stop the pump
                 log.exception("till callback failed")
         return n

@@ -181,13 +181,13 @@ def when(ts_us: int | None = None, zone: str = "UTC", lang: str | None = None) -
     from zoneinfo import ZoneInfo
 
     if ts_us is None:
-        dt = _dt.datetime.now(_dt.timezone.utc)
+        dt = _dt.datetime.now(_dt.UTC)
     else:
-        dt = _dt.datetime.fromtimestamp(int(ts_us) / 1_000_000, _dt.timezone.utc)
+        dt = _dt.datetime.fromtimestamp(int(ts_us) / 1_000_000, _dt.UTC)
     try:
         tz = ZoneInfo(zone)
-    except Exception:  # noqa: BLE001 - an unknown zone shows UTC
-        tz = _dt.timezone.utc
+    except Exception:  # an unknown zone shows UTC
+        tz = _dt.UTC
     return format_datetime(dt.astimezone(tz), "medium", locale=locale_of(lang))
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import msgspec
@@ -14,7 +14,7 @@ from analytics.store import FIGURES, StoreAnalytics
 
 
 def _day(ts: int, zone: str) -> date:
-    return (datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(microseconds=ts)) \
+    return (datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=ts)) \
         .astimezone(ZoneInfo(zone)).date()
 
 
@@ -127,7 +127,7 @@ def test_sales_by_dimensions_match_plain_python(history, sa):
             tax[ln["tax_class"]] += ln["tax"]
         for p in b["payments"]:
             tender[p["kind"]] += p["amount"]
-        loc = (datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(microseconds=e.ts)) \
+        loc = (datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=e.ts)) \
             .astimezone(ZoneInfo(history.shop.zone))
         hour[loc.hour] += b["total"]
     df = sa.sales_by("category", start, end)

@@ -157,7 +157,7 @@ class Cloud:
         finally:
             reg.close()
 
-    async def start(self) -> "Cloud":
+    async def start(self) -> Cloud:
         self.app = make_app(self.data, clock=self.clock, **self.kw)
         self.token = self.app[AUTH].token
         self.runner = web.AppRunner(self.app, access_log=None)

@@ -224,8 +224,15 @@ def test_a_licence_check_gets_the_line_during_a_long_backlog_drain(tmp_path):
 def test_version_2_batches_rebuild_every_body_and_cost_fewer_bytes(tmp_path):
     import orjson
 
-    from cloud.protocol import (ProtocolError, compress, compress_xz, decode_batch, decompress,
-                                encode_batch, encode_batch_v2)
+    from cloud.protocol import (
+        ProtocolError,
+        compress,
+        compress_xz,
+        decode_batch,
+        decompress,
+        encode_batch,
+        encode_batch_v2,
+    )
     clock = ManualClock()
     shop = Shop(tmp_path / "shop", clock, seed=11)
     shop.member("M1", 100_000)

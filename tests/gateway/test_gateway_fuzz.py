@@ -14,7 +14,7 @@ import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from actors.openapi import SPEC, operations
+from actors.openapi import operations
 from actors.process import StoreProcess
 from gwkit import DEMO, Api, error_code, journal_rows, journal_seq, new_id, sign_in, write_auth
 

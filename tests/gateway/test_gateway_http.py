@@ -7,15 +7,22 @@ from __future__ import annotations
 import json
 import threading
 import time
-from pathlib import Path
 
 import pytest
 import requests
 
 from actors.process import StoreProcess
 from domain.money import div_round, round_cash
-from gwkit import Api, DEMO, body_of, error_code, journal_rows, journal_seq, new_id, sign_in, \
-    write_auth
+from gwkit import (
+    Api,
+    body_of,
+    error_code,
+    journal_rows,
+    journal_seq,
+    new_id,
+    sign_in,
+    write_auth,
+)
 
 pytestmark = pytest.mark.ray
 

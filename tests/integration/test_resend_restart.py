@@ -14,7 +14,7 @@ import pytest
 from actors.process import StoreProcess
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "gateway"))
-from gwkit import error_code, new_id, sign_in  # noqa: E402
+from gwkit import error_code, new_id, sign_in
 
 pytestmark = pytest.mark.ray
 

@@ -7,8 +7,9 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 
 def pump(app, cond: Callable[[], Any], timeout: float = 15.0, what: str = "") -> Any:
@@ -17,7 +18,7 @@ def pump(app, cond: Callable[[], Any], timeout: float = 15.0, what: str = "") ->
         app.update()
         try:
             value = cond()
-        except Exception:  # noqa: BLE001 - widgets may be half-built while pumping
+        except Exception:  # widgets may be half-built while pumping
             value = None
         if value:
             return value

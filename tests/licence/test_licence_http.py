@@ -12,8 +12,8 @@ from aiohttp import web
 from actors.licence import HttpTransport, LicenceKeeper
 from cloud.licence import CHECK_PATH, LicenceAuthority, setup
 from domain.licence import LicenceChecked, LicenceCheckFailed
-from licence_helpers import DAY, START, StoreClock, _no_ray  # noqa: F401
 from domain.ports import ManualClock
+from licence_helpers import DAY, START, StoreClock, _no_ray  # noqa: F401
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -12,8 +12,14 @@ import pytest
 from actors.licence import FakeTransport, LicenceKeeper
 from domain.errors import Conflict, InvalidInput
 from domain.licence import (
-    LicenceChecked, LicenceCheckFailed, LicenceInstalled, LicenceRefused, LicenceTamperDetected,
-    new_private_key, sign_licence, Licence,
+    Licence,
+    LicenceChecked,
+    LicenceCheckFailed,
+    LicenceInstalled,
+    LicenceRefused,
+    LicenceTamperDetected,
+    new_private_key,
+    sign_licence,
 )
 from licence_helpers import DAY, HOUR, MINUTE, START, _no_ray, make_world, run  # noqa: F401
 

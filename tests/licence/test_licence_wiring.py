@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import time_machine
 
@@ -85,7 +85,7 @@ def test_cli_create_install_status_revoke(tmp_path, capsys):
 
 def test_with_time_machine_and_the_system_clock(tmp_path):
     """The real SystemClock under time-machine: grace, then the clock wound back."""
-    t0 = datetime(2026, 3, 1, 9, 0, tzinfo=timezone.utc)
+    t0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
     with time_machine.travel(t0, tick=False) as traveller:
         hq = LicenceAuthority(tmp_path / "hq", clock=SystemClock())
         hq.ensure_key()

@@ -6,16 +6,15 @@ from __future__ import annotations
 import http.client
 import json
 import sqlite3
+import sys
 import threading
 import uuid
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-import sys
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "gateway"))
-from gwkit import journal_seq  # noqa: E402,F401 - the tests import it from here
+from gwkit import journal_seq  # noqa: F401 - the tests import it from here
 
 
 class Answer:
@@ -70,7 +69,7 @@ def together(jobs: list) -> list:
         gate.wait()
         try:
             out[i] = jobs[i]()
-        except Exception as exc:  # noqa: BLE001 - reported by the test
+        except Exception as exc:  # reported by the test
             out[i] = exc
 
     threads = [threading.Thread(target=run, args=(i,)) for i in range(len(jobs))]

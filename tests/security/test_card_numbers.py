@@ -23,7 +23,7 @@ from domain.pan import looks_like_card_number, luhn_ok, refuse_card_number
 from kiosk.importer import check_rows
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "gateway"))
-from gwkit import error_code, new_id, sign_in  # noqa: E402
+from gwkit import error_code, new_id, sign_in
 
 PAN = "4111111111111111"
 FULLWIDTH = str.maketrans("0123456789", "０１２３４５６７８９")

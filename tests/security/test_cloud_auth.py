@@ -20,10 +20,11 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "cloud"))
 
-from cloud.app import make_app  # noqa: E402
-from cloud.hqauth import HQ, PUBLIC, STORE, TOKEN_ENV, OpenReadsRefused, permission  # noqa: E402
-from cloudkit import STORE as STORE_ID, Cloud, Shop, free_port, make_uploader  # noqa: E402
-from domain.ports import ManualClock  # noqa: E402
+from cloud.app import make_app
+from cloud.hqauth import HQ, PUBLIC, STORE, TOKEN_ENV, OpenReadsRefused, permission
+from cloudkit import STORE as STORE_ID
+from cloudkit import Cloud, Shop, free_port, make_uploader
+from domain.ports import ManualClock
 
 pytestmark = pytest.mark.timeout(240)
 

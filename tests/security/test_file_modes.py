@@ -21,7 +21,7 @@ from actors.wire import run_dir
 from seckit import run_as_other
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "gateway"))
-from gwkit import new_id, sign_in  # noqa: E402
+from gwkit import new_id, sign_in
 
 pytestmark = pytest.mark.ray
 

@@ -25,11 +25,17 @@ import pytest
 
 from actors.process import StoreProcess
 from actors.wire import run_dir, socket_name
-from seckit import (OTHER_UID, listening_sockets, need_other_uid, run_as_other, session_pids,
-                    unix_listeners)
+from seckit import (
+    OTHER_UID,
+    listening_sockets,
+    need_other_uid,
+    run_as_other,
+    session_pids,
+    unix_listeners,
+)
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "gateway"))
-from gwkit import journal_seq  # noqa: E402
+from gwkit import journal_seq
 
 pytestmark = pytest.mark.ray
 
@@ -151,7 +157,7 @@ def send(path: str, payload: bytes, wait: float = 10.0) -> bytes:
         while True:
             try:
                 chunk = s.recv(65536)
-            except socket.timeout:
+            except TimeoutError:
                 return got
             if not chunk:
                 return got

@@ -28,8 +28,8 @@ from domain.licence import LicenceChecked
 from domain.ports import ManualClock
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "gateway"))
-from gwkit import error_code, journal_rows, new_id, sign_in  # noqa: E402
-from storekit import kassa, wait_for  # noqa: E402
+from gwkit import error_code, journal_rows, new_id, sign_in
+from storekit import kassa, wait_for
 
 START = 1_767_225_600_000_000  # 2026-01-01T00:00Z
 

@@ -18,8 +18,7 @@ import requests
 from actors.process import StoreProcess
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "gateway"))
-from gwkit import (Api, error_code, journal_rows, journal_seq, new_id, running_store,  # noqa: E402
-                   sign_in)
+from gwkit import Api, error_code, journal_rows, journal_seq, new_id, running_store, sign_in
 
 pytestmark = pytest.mark.ray
 

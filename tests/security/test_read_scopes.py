@@ -18,7 +18,7 @@ from actors.openapi import SPEC, operations
 from actors.process import StoreProcess
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "gateway"))
-from gwkit import Api, error_code, new_id, sign_in  # noqa: E402
+from gwkit import Api, error_code, new_id, sign_in
 
 pytestmark = pytest.mark.ray
 

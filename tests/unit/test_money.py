@@ -10,8 +10,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from domain.errors import InvalidInput
-from domain.money import (Money, TaxClass, div_round, format_money, precision, round_cash,
-                          split_pro_rata, tax_of_line, to_minor)
+from domain.money import (
+    Money,
+    TaxClass,
+    div_round,
+    format_money,
+    precision,
+    round_cash,
+    split_pro_rata,
+    tax_of_line,
+    to_minor,
+)
 
 
 @pytest.mark.parametrize("currency, digits", [("JPY", 0), ("CNY", 2), ("THB", 2), ("KWD", 3),
