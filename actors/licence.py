@@ -1,4 +1,4 @@
-"""The licence keeper: holds the store's licence, checks it with the cloud, says if the day may open.
+"""The licence keeper: holds the store's licence, checks it with the cloud, says if a day may open.
 
 ``LicenceKeeper`` is a plain class (``actors.remote`` may make it an actor). ``<data>/licence/``
 holds ``licence.json`` (the signed licence file exactly as HQ issued it) and ``state.json``, both
@@ -14,13 +14,14 @@ mark may raise (never lower) the journal's. Editing it grants nothing; a revocat
 stays until HQ answers ``ok`` again.
 
 * ``await install(file_bytes)`` verifies and installs a licence (refusals raise and are journalled);
-* ``await check_once()`` asks the cloud (the store initiates; the answer is signed by HQ and echoes our
-  nonce); never raises;
+* ``await check_once()`` asks the cloud (the store initiates; the answer is signed by HQ and echoes
+  our nonce); never raises;
 * ``await run(stop)`` checks every 24 h, failures retried with jittered exponential backoff; never
   raises, never touches selling;
 * ``await may_open_day()`` is asked when a day is opened: the decision, with an event if refused;
 * ``status()`` is the same decision without side effects, for till and manager screens;
-* ``observe(ts_us)`` feeds times the store has seen elsewhere (journal times) into the high-water mark.
+* ``observe(ts_us)`` feeds times the store has seen elsewhere (journal times) into the high-water
+  mark.
 
 Every check, failure, refusal, install and detected clock tampering becomes an event body handed to
 ``journal_fn`` (an async callable: the lead's bridge to the ledger).
@@ -121,7 +122,7 @@ class HttpTransport:
 
 
 class FakeTransport:
-    """A cloud in a box for tests: ``answer(request) -> dict`` (sync or async), switchable offline."""
+    """A cloud in a box for tests: ``answer(request) -> dict`` (sync or async); can go offline."""
 
     def __init__(self, answer: Callable[[dict[str, Any]], Any] | None = None,
                  online: bool = True) -> None:
@@ -143,7 +144,8 @@ class FakeTransport:
 # ---------------------------------------------------------------- the keeper
 
 JournalFn = Callable[[Any], Awaitable[Any]]
-History = Callable[[], Iterable[tuple[int, Any]]]  # (journal time, event body or None), oldest first
+# (journal time, event body or None), oldest first
+History = Callable[[], Iterable[tuple[int, Any]]]
 
 _LOCAL_KEYS = ("failures", "last_error", "last_attempt_local")  # the scheduler's, not the rule's
 
@@ -355,7 +357,8 @@ class LicenceKeeper:
 
     # ------------------------------------------------------------ time
     def observe(self, ts_us: int) -> None:
-        """A time the store has seen (e.g. the journal's latest event time): raise the high-water mark.
+        """A time the store has seen (e.g. the journal's latest event time): raise the high-water
+        mark.
 
         Times already disowned by a successful online check (a clock that ran ahead and was
         corrected) are ignored."""
@@ -437,7 +440,7 @@ class LicenceKeeper:
 
     # ------------------------------------------------------------ install
     async def install(self, data: bytes | str | dict[str, Any]) -> dict[str, Any]:
-        """Verify and install a licence file; raise (and journal the refusal) if it is not for us."""
+        """Verify and install a licence file; raise (and journal the refusal) if not for us."""
         events: list[Any] = []
         try:
             async with self._lock:

@@ -1,7 +1,7 @@
 """Recovery on the store PC itself: unlock an account or set its PIN, as the data folder's owner.
 
-``kassa store unlock --data DIR STAFF`` and ``kassa store set-pin --data DIR STAFF`` work whether the
-store server runs or not, so the admin is never locked out of their own shop:
+``kassa store unlock --data DIR STAFF`` and ``kassa store set-pin --data DIR STAFF`` work whether
+the store server runs or not, so the admin is never locked out of their own shop:
 
 * While the server runs, its gateway listens on ``<data>/admin.sock``, a Unix socket (mode 0600)
   that answers only a peer whose uid (``SO_PEERCRED``, checked by the kernel) is the server's own:

@@ -316,7 +316,7 @@ class RpcClient:
             if self.writer is writer:
                 self.writer = None
             writer.close()
-            for rid, (fut, _) in list(self.pending.items()):
+            for fut, _ in list(self.pending.values()):
                 if not fut.done():
                     fut.set_exception(ConnectionError("connection lost"))
 

@@ -6,8 +6,8 @@
     kassa admin licence list [--hq DIR]
     kassa admin licence key [--hq DIR]          HQ's public key (hex), for the stores
 
-``--hq`` is HQ's data folder (default ``$KASSA_HQ`` or ``./hq``); the cloud serves from the same folder.
-The Ed25519 key is created there on first ``create``.
+``--hq`` is HQ's data folder (default ``$KASSA_HQ`` or ``./hq``); the cloud serves from the same
+folder. The Ed25519 key is created there on first ``create``.
 """
 
 from __future__ import annotations

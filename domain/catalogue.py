@@ -47,7 +47,8 @@ def validate_barcode(code: str) -> str:
     try:
         ean.validate(code)
     except ValidationError as exc:
-        raise InvalidInput("product.bad_barcode", f"check digit wrong in {code}", barcode=code) from exc
+        raise InvalidInput("product.bad_barcode", f"check digit wrong in {code}",
+                           barcode=code) from exc
     return code
 
 
@@ -73,8 +74,8 @@ class Product:
         if not self.sku or not isinstance(self.sku, str) or len(self.sku) > 64:
             raise InvalidInput("product.bad_sku", "SKU must be 1–64 characters")
         if isinstance(self.price, bool) or not isinstance(self.price, int) or self.price < 0:
-            raise InvalidInput("product.bad_price", "price must be a non-negative integer of minor units",
-                               sku=self.sku)
+            raise InvalidInput("product.bad_price",
+                               "price must be a non-negative integer of minor units", sku=self.sku)
         if self.price > CEILING:
             raise InvalidInput("amount.too_large", "the price is larger than any store allows",
                                sku=self.sku, field="price", limit=CEILING)
@@ -166,7 +167,8 @@ def not_found(code: str) -> NotFound:
 class CatalogueIndex:
     """Look-ups by barcode, SKU, PLU, and search by name in any of a product's languages."""
 
-    def __init__(self, products: list[Product] | tuple[Product, ...] = (), version: str = "") -> None:
+    def __init__(self, products: list[Product] | tuple[Product, ...] = (),
+                 version: str = "") -> None:
         self.version = version
         self.by_sku: dict[str, Product] = {}
         self.by_code: dict[str, str] = {}

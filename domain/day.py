@@ -1,4 +1,4 @@
-"""The business day of each till: opened with a cash float, closed with the counted cash and a Z report.
+"""The business day of each till: opened with a cash float, closed with counted cash and a Z report.
 
 A till sells, refunds and takes wallet top-ups only while its day is open (``DayBook.require_open``,
 checked by the ledger where commits are serialised). Closing records two events: ``day.closed`` with

@@ -7,8 +7,8 @@ An event travels as an *envelope* (``Envelope``): the store-local ``seq``, the c
 
     hash = sha256(prev_hash || "seq|id|ts|kind|v|staff|till|ip|agg|" || body)
 
-with a genesis ``prev_hash`` of 32 zero bytes. Any edit of a past event breaks the chain from there on.
-Bodies are encoded by msgspec in field order, so an event always hashes the same.
+with a genesis ``prev_hash`` of 32 zero bytes. Any edit of a past event breaks the chain from there
+on. Bodies are encoded by msgspec in field order, so an event always hashes the same.
 """
 
 from __future__ import annotations
@@ -42,8 +42,8 @@ def register(kind: str, version: int = 1):
         KINDS[kind] = (cls, version)
         _KIND_OF[cls] = kind
         if is_dataclass(cls):
-            # pickled (by Ray, between the store's processes) as its canonical JSON: msgspec does in C
-            # what pickle's dataclass support does field by field in Python
+            # pickled (by Ray, between the store's processes) as its canonical JSON: msgspec does
+            # in C what pickle's dataclass support does field by field in Python
             cls.__reduce__ = _reduce_event  # type: ignore[method-assign]
         return cls
     return deco

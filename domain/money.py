@@ -8,8 +8,8 @@ Rules (documented in the README, tested in tests/unit/test_money.py):
 * Tax is computed **per line** on the line's final amount (after its own and its share of order
   discounts). Tax-inclusive: ``tax = amount - round(amount * 10000 / (10000 + rate_bp))``.
   Tax-exclusive: ``tax = round(amount * rate_bp / 10000)`` and the line total is ``amount + tax``.
-* Cash rounding: the amount due in cash is rounded to the store's cash increment (e.g. 5 for CHF 0.05,
-  25 for THB 0.25), half up; the difference is recorded on the order as ``rounding``.
+* Cash rounding: the amount due in cash is rounded to the store's cash increment (e.g. 5 for CHF
+  0.05, 25 for THB 0.25), half up; the difference is recorded on the order as ``rounding``.
 """
 
 from __future__ import annotations
@@ -80,7 +80,8 @@ class Money:
 
     def __post_init__(self) -> None:
         _check_int(self.amount, "amount")
-        if not (isinstance(self.currency, str) and len(self.currency) == 3 and self.currency.isalpha()):
+        currency = self.currency
+        if not (isinstance(currency, str) and len(currency) == 3 and currency.isalpha()):
             raise InvalidInput("money.bad_currency", "currency must be a 3-letter ISO code",
                                got=repr(self.currency))
         object.__setattr__(self, "currency", self.currency.upper())

@@ -44,7 +44,8 @@ def tender_from_dict(d: dict) -> Tender:
     kind = d.get("kind")
     amount = d.get("amount")
     if kind not in ("cash", "card", "wallet"):
-        raise InvalidInput("payment.bad_kind", "tender kind is cash, card or wallet", kind=str(kind))
+        raise InvalidInput("payment.bad_kind", "tender kind is cash, card or wallet",
+                           kind=str(kind))
     if isinstance(amount, bool) or not isinstance(amount, int) or not amount > 0:
         raise InvalidInput("payment.bad_amount", "tender amount must be a positive whole number")
     check_amount(amount, MAX_AMOUNT, "tender")

@@ -14,8 +14,8 @@ Every action the gateway serves is named in ``ACTIONS`` with the roles allowed b
 changes an action's roles with a ``permissions.changed`` event; ``Permissions`` folds those over the
 defaults. PINs are never stored: accounts carry an argon2id hash, sealed with a key that never
 leaves the store PC (``SEALED_PREFIX``; computed outside ``domain``), so the journal that HQ
-receives holds nothing a PIN can be guessed from. Journals written before sealing hold plain argon2id hashes
-and still load.
+receives holds nothing a PIN can be guessed from. Journals written before sealing hold plain
+argon2id hashes and still load.
 
 A PIN attempt is journaled before the PIN is checked (``auth.pin_attempt``, counting a failure until
 ``auth.signed_in`` or ``auth.pin_accepted`` says it was right): a crash or a flood of concurrent

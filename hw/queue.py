@@ -1,11 +1,11 @@
 """A print queue that never blocks the till and never loses a receipt.
 
 ``submit()`` only writes one row to a small SQLite file in the till's data folder (WAL) and wakes a
-background thread; it returns at once whatever the printer is doing. The thread prints jobs in order:
-it builds the receipt, encodes it (``hw.encode``), sends it (``hw.printer``), and on failure keeps the
-job, backs off (1 s, 2 s, 4 s … capped, with jitter) and probes the printer meanwhile, so a printer
-that comes back is used at once. Jobs survive a restart of the till. Printed jobs stay on file for
-reprints (the newest ``keep_done`` of them).
+background thread; it returns at once whatever the printer is doing. The thread prints jobs in
+order: it builds the receipt, encodes it (``hw.encode``), sends it (``hw.printer``), and on failure
+keeps the job, backs off (1 s, 2 s, 4 s … capped, with jitter) and probes the printer meanwhile, so
+a printer that comes back is used at once. Jobs survive a restart of the till. Printed jobs stay on
+file for reprints (the newest ``keep_done`` of them).
 
 The till reads ``state()`` (a snapshot; no I/O, no waiting) and may pass ``on_change`` to hear about
 changes — it is called on the queue's thread, so a Tk till hands it over with ``after()``.
@@ -101,8 +101,9 @@ class QueueState:
 class PrintQueue:
     """Persisted receipt queue with one printing thread.
 
-    ``printer`` is a ``Printer`` or a settings dict for ``make_printer``; ``store`` a ``StoreConfig``
-    or its dict (shop header, currency, zone). ``data_dir`` holds ``print-queue.sqlite``.
+    ``printer`` is a ``Printer`` or a settings dict for ``make_printer``; ``store`` a
+    ``StoreConfig`` or its dict (shop header, currency, zone). ``data_dir`` holds
+    ``print-queue.sqlite``.
     """
 
     def __init__(self, data_dir: str | Path, printer: Printer | Mapping[str, Any], store: Any, *,
@@ -328,7 +329,7 @@ class PrintQueue:
         return build_receipt(p["order"], self.store, p.get("lang", "en"), **common)
 
     def _encode(self, job: tuple) -> bytes:
-        job_id, kind, payload_s, created = job[0], job[1], job[2], job[3]
+        kind, payload_s, created = job[1], job[2], job[3]
         p = json.loads(payload_s)
         kick = bool(p.get("kick")) and (self._clock() - created) <= self.kick_window
         if kind == "drawer":

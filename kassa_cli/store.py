@@ -88,7 +88,8 @@ def _status(args: argparse.Namespace) -> int:
         from actors.tls import describe
         t = describe(args.data)
         print(f"  TLS              CA {t['ca_fingerprint']}, certificate until {t['until'][:10]}")
-    print(f"  journal seq      {h['seq']}   orders {h['orders']}   open baskets {h['open_baskets']}")
+    print(f"  journal seq      {h['seq']}   orders {h['orders']}   "
+          f"open baskets {h['open_baskets']}")
     j = h.get("journal") or {}
     if j:
         problems = ([f"seq {j['first_broken']}: {j.get('reason')}"] if j.get("first_broken")

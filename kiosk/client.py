@@ -2,21 +2,22 @@
 
 ``StoreClient`` is plain and synchronous (``http.client`` over the LAN); every call raises
 ``ApiError`` with the gateway's stable error code, or ``Offline`` when the store can't be reached
-(connection refused, timeout, 502/503/504). Auth lives in one place, ``StoreClient.headers()``: after
-sign-in the session token is sent as ``Authorization: Bearer <token>``; the ``X-Staff``/``X-Role``/
-``X-Till`` headers are sent too, for gateways without sign-in.
+(connection refused, timeout, 502/503/504). Auth lives in one place, ``StoreClient.headers()``:
+after sign-in the session token is sent as ``Authorization: Bearer <token>``; the
+``X-Staff``/``X-Role``/``X-Till`` headers are sent too, for gateways without sign-in.
 
 ``Worker`` runs calls on background threads and hands results back to the Tk thread: the Tk side
-polls a queue with ``after()``; nothing on the Tk thread ever waits on the network. Changes (``change``)
-go through one ordered lane and, when the store is unreachable, are retried with the SAME command id
-until the store answers (the store answers a repeated id with its first answer). Reads (``read``) run on
-a second lane and are not retried.
+polls a queue with ``after()``; nothing on the Tk thread ever waits on the network. Changes
+(``change``) go through one ordered lane and, when the store is unreachable, are retried with the
+SAME command id until the store answers (the store answers a repeated id with its first answer).
+Reads (``read``) run on a second lane and are not retried.
 
 ``StorePin`` is the till's trust in an https:// store: at the first connection it records the
 store CA's certificate and SHA-256 fingerprint (trust on first use; the till shows the fingerprint
 for the person to compare with ``kassa store tls fingerprint`` on the store PC) and from then on
 accepts only a server whose certificate chain leads to that CA (``tls.untrusted`` otherwise, before
-a PIN or token is sent), and refuses plain http:// (``tls.required``). Nothing ever falls back to HTTP.
+a PIN or token is sent), and refuses plain http:// (``tls.required``). Nothing ever falls back to
+HTTP.
 """
 
 from __future__ import annotations
@@ -444,8 +445,8 @@ class _Job:
 
 class Worker:
     """Two background lanes (ordered changes with retry; reads) and a result queue the Tk thread
-    drains with ``pump()`` (call it from ``after()``). ``on_net(online, detail)`` hears when the store
-    becomes unreachable or reachable again (on the Tk thread)."""
+    drains with ``pump()`` (call it from ``after()``). ``on_net(online, detail)`` hears when the
+    store becomes unreachable or reachable again (on the Tk thread)."""
 
     def __init__(self, on_net: Callable[[bool, str], None] | None = None,
                  backoff: tuple[float, float] = (0.3, 3.0)) -> None:

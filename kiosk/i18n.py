@@ -1,9 +1,9 @@
 """The till's languages: gettext catalogues (Babel), locale formatting, and right-to-left display.
 
-* Every user-visible string goes through ``_()`` (or ``N_()`` for strings defined before a language is
-  chosen, translated later with ``_()``). The catalogues live in ``kiosk/locale/<lang>/LC_MESSAGES/
-  kassa.po``; ``compile_catalogues()`` builds the ``.mo`` beside each one (Babel) and runs by itself
-  when a ``.mo`` is missing or older than its ``.po``.
+* Every user-visible string goes through ``_()`` (or ``N_()`` for strings defined before a language
+  is chosen, translated later with ``_()``). The catalogues live in
+  ``kiosk/locale/<lang>/LC_MESSAGES/kassa.po``; ``compile_catalogues()`` builds the ``.mo`` beside
+  each one (Babel) and runs by itself when a ``.mo`` is missing or older than its ``.po``.
 * ``set_language(lang)`` switches the whole till (each staff member's language at sign-in).
 * Money, numbers and dates are formatted for the language's locale with Babel.
 * Tk draws text left to right and does not join Arabic letters: ``shown(text)`` shapes Arabic

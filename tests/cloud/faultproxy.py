@@ -9,7 +9,7 @@ there; what a client abandoned mid-way is never forwarded. Per request:
 
 * ``down = True``          every connection is closed at once (the cloud is unreachable)
 * ``p_drop_request``       the request crosses the line and is lost there (never forwarded)
-* ``p_drop_reply``         the request is forwarded and answered by the cloud, then the reply is lost
+* ``p_drop_reply``         the request is forwarded and answered by the cloud, the reply is lost
                            (the cloud stored the batch, the store never hears of it: a lost ack)
 * ``p_cut``                the connection is cut at a random point of the request or of its reply
 * ``silent``               a lost request or reply leaves the connection open and quiet (the client
@@ -162,7 +162,7 @@ class FaultProxy:
         t.add_done_callback(self._tasks.discard)
 
     async def _forward(self, raw: bytes) -> bytes | None:
-        """Send one request upstream on a fresh connection; the raw reply, or None if unreachable."""
+        """Send one request upstream on a fresh connection: the raw reply, None if unreachable."""
         try:
             r, w = await asyncio.wait_for(asyncio.open_connection(*self.upstream, limit=HEAD_LIMIT),
                                           self.timeout_s)

@@ -1,4 +1,5 @@
-"""Drive a real till window from a test: pump Tk until a condition holds, type, click, screenshot."""
+"""Drive a real till window from a test: pump Tk until a condition holds, type, click,
+screenshot."""
 
 from __future__ import annotations
 
@@ -94,9 +95,11 @@ def get(url: str) -> Any:
 
 
 def post(url: str, body: dict, token: str = "") -> Any:
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
     req = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
-                                 headers={"Content-Type": "application/json",
-                                          **({"Authorization": f"Bearer {token}"} if token else {})})
+                                 headers=headers)
     with urllib.request.urlopen(req, timeout=30) as r:
         return json.loads(r.read())
 

@@ -1,4 +1,5 @@
-"""The keeper journals through a real ledger; the CLI commands; time-machine with the system clock."""
+"""The keeper journals through a real ledger; the CLI commands; time-machine with the system
+clock."""
 
 from __future__ import annotations
 
@@ -53,7 +54,8 @@ def test_cli_create_install_status_revoke(tmp_path, capsys):
     assert (hq / "licence" / "hq_ed25519.key").stat().st_mode & 0o777 == 0o600
     doc = json.loads(lic.read_text())
     assert doc["licence"]["features"] == ["reports", "wallet"] and doc["licence"]["tills"] == 4
-    assert main(["admin", "licence", "key", "--hq", str(hq), "--out", str(tmp_path / "hq.pub")]) == 0
+    assert main(["admin", "licence", "key", "--hq", str(hq),
+                 "--out", str(tmp_path / "hq.pub")]) == 0
     data.mkdir()
     (data / "store.json").write_text(json.dumps({"store_id": "S001"}))
     capsys.readouterr()

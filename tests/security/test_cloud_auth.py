@@ -2,7 +2,8 @@
 (a bearer token). HQ routes answer 401 without the token or with a wrong one, 200 with it; the cloud
 creates its token at the first start and refuses to start with open reads unless told so on purpose.
 
-Over real HTTP on loopback: the cloud app in-process, and ``kassa cloud serve`` as a real process."""
+Over real HTTP on loopback: the cloud app in-process, and ``kassa cloud serve`` as a real
+process."""
 
 from __future__ import annotations
 

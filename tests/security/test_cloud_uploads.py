@@ -75,7 +75,7 @@ def _batch(envs, encode=encode_batch, **change) -> bytes:
 
 def _json_batch(envs, hashes) -> bytes:
     rows = []
-    for e, h in zip(envs, hashes):
+    for e, h in zip(envs, hashes, strict=True):
         w = e.to_wire()
         if h is None:
             w.pop("hash")

@@ -224,9 +224,9 @@ except Exception as exc:
 
 def gcs_address(store: StoreProcess) -> str:
     pids = session_pids(store.proc.pid)
-    for pid, addr, port in listening_sockets(pids):
+    for pid, _, port in listening_sockets(pids):
         try:
-            if open(f"/proc/{pid}/cmdline").read().split("\0")[0].endswith("gcs_server"):
+            if Path(f"/proc/{pid}/cmdline").read_text().split("\0")[0].endswith("gcs_server"):
                 return f"127.0.0.1:{port}"
         except OSError:
             continue

@@ -37,7 +37,8 @@ START = 1_767_225_600_000_000  # 2026-01-01T00:00Z
 # ---------------------------------------------------------------- the keeper over real files
 
 class Store:
-    """A store's data folder with a real journal; ``restart()`` makes a new keeper from the files."""
+    """A store's data folder with a real journal; ``restart()`` makes a new keeper from the
+    files."""
 
     def __init__(self, tmp: Path) -> None:
         self.clock = ManualClock(START)

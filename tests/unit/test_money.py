@@ -198,7 +198,7 @@ def test_split_pro_rata_sums_exactly_and_stays_proportional(total, weights):
     assert sum(parts) == total
     wsum = sum(weights)
     if wsum:
-        for p, w in zip(parts, weights):
+        for p, w in zip(parts, weights, strict=True):
             # each part is within one minor unit of its exact share
             assert abs(Fraction(p) - Fraction(total * w, wsum)) < 1
             if w == 0:

@@ -1,4 +1,4 @@
-"""Stock: sales, refunds, receipts, adjustments and counts move it; negative allowed and reported."""
+"""Stock: sales, refunds, receipts, adjustments and counts move it; negative allowed, reported."""
 
 from __future__ import annotations
 
