@@ -442,20 +442,21 @@ class LicenceKeeper:
     async def install(self, data: bytes | str | dict[str, Any]) -> dict[str, Any]:
         """Verify and install a licence file; raise (and journal the refusal) if not for us."""
         events: list[Any] = []
+        doc: Any = data  # the parsed file once read
         try:
             async with self._lock:
                 now = self._read_clock(events)
-                if isinstance(data, (bytes, str)):
+                if isinstance(doc, (bytes, str)):
                     try:
-                        data = json.loads(data)
+                        doc = json.loads(doc)
                     except (ValueError, UnicodeDecodeError):
                         pass  # read_licence explains
-                lic = read_licence(data, self.public_key)
+                lic = read_licence(doc, self.public_key)
                 check_for_store(lic, self.store_id, max(now, self.standing.high_water),
                                 self.standing.revoked_ids())
                 old = self.licence
-                atomic_write(self.licence_path, json.dumps(data, indent=1).encode())
-                self.licence, self.licence_file, self.load_error = lic, data, None
+                atomic_write(self.licence_path, json.dumps(doc, indent=1).encode())
+                self.licence, self.licence_file, self.load_error = lic, doc, None
                 self._save()
                 events.append(LicenceInstalled(lic.licence_id, lic.store_id, lic.valid_from,
                                                lic.valid_until, lic.grace_days, lic.tills,
@@ -464,8 +465,8 @@ class LicenceKeeper:
                 d = self._decision(now)
         except KassaError as exc:
             lid = ""
-            if isinstance(data, dict) and isinstance(data.get("licence"), dict):
-                lid = str(data["licence"].get("licence_id", ""))
+            if isinstance(doc, dict) and isinstance(doc.get("licence"), dict):
+                lid = str(doc["licence"].get("licence_id", ""))
             events.append(LicenceRefused(lid, "install", exc.code, exc.message))
             await self._journal(events)
             raise

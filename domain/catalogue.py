@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from stdnum import ean
 from stdnum.exceptions import ValidationError
@@ -100,14 +100,14 @@ class Product:
                 return value
         return self.names.get("en") or next(iter(self.names.values()))
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"sku": self.sku, "names": dict(self.names), "price": self.price,
                 "tax_class": self.tax_class, "category": self.category,
                 "barcodes": list(self.barcodes), "unit": self.unit, "plu": self.plu,
                 "sellable": self.sellable, "low_stock": self.low_stock}
 
 
-def product_from_dict(d: dict) -> Product:
+def product_from_dict(d: dict[str, Any]) -> Product:
     return Product(sku=str(d["sku"]), names=dict(d["names"]), price=d["price"],
                    tax_class=d.get("tax_class", "std"), category=d.get("category", ""),
                    barcodes=tuple(d.get("barcodes", ())), unit=d.get("unit", "each"),
@@ -138,7 +138,7 @@ class Scan:
     price: int | None = None
     weight_g: int | None = None
     kind: Literal["barcode", "price", "weight", "sku"] = "barcode"
-    extra: dict = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def decode_scan(code: str, rules: EmbeddedRules = EmbeddedRules()) -> Scan:

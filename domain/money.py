@@ -113,7 +113,8 @@ def to_minor(text: str | int | Decimal, currency: str) -> int:
     if isinstance(text, float):
         raise InvalidInput("money.float_refused", "money is never a float")
     if isinstance(text, int) and not isinstance(text, bool):
-        return text * 10 ** precision(currency)
+        scale: int = 10 ** precision(currency)
+        return text * scale
     try:
         value = Decimal(str(text).strip().replace(",", ""))
     except Exception as exc:

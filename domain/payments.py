@@ -38,7 +38,7 @@ class Settlement:
     change: int
 
 
-def tender_from_dict(d: dict) -> Tender:
+def tender_from_dict(d: object) -> Tender:
     if not isinstance(d, dict):
         raise InvalidInput("payment.bad_tender", "a tender is an object")
     kind = d.get("kind")

@@ -196,9 +196,9 @@ class BackgroundDisplay(_Helpers):
             with self._cv:
                 while self._frame is None and not self._closed:
                     self._cv.wait()
-                if self._closed and self._frame is None:
-                    return
                 frame, self._frame = self._frame, None
+                if frame is None:  # closed, nothing left to show
+                    return
             try:
                 self.inner.show(*frame)
             except Exception as exc:  # a display that is off must not bother the sale

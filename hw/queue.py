@@ -299,8 +299,8 @@ class PrintQueue:
             cur = self._db.execute(
                 "INSERT OR IGNORE INTO jobs(key, kind, number, payload, created, next_at) "
                 "VALUES (?,?,?,?,?,?)", (key, kind, number, body, now, now))
-            if cur.rowcount:
-                job_id = int(cur.lastrowid)
+            if cur.rowcount and cur.lastrowid is not None:
+                job_id = cur.lastrowid
             else:
                 job_id = int(self._db.execute("SELECT id FROM jobs WHERE key=?",
                                               (key,)).fetchone()[0])
@@ -320,9 +320,9 @@ class PrintQueue:
                 "ORDER BY (kind='reprint'), id DESC LIMIT 1", (str(ref),)).fetchone()
 
     def _receipt(self, kind: str, p: dict[str, Any]) -> Receipt:
-        common = {"member_balance": p.get("member_balance"), "when_us": p.get("when_us"),
-                  "till": p.get("till") or "", "staff": p.get("staff") or "",
-                  "copy": bool(p.get("copy"))}
+        common: dict[str, Any] = {
+            "member_balance": p.get("member_balance"), "when_us": p.get("when_us"),
+            "till": p.get("till") or "", "staff": p.get("staff") or "", "copy": bool(p.get("copy"))}
         if kind == "refund" or (kind == "reprint" and p.get("refund")):
             return build_refund_receipt(p["refund"], self.store, p.get("lang", "en"),
                                         original=p.get("original"), **common)

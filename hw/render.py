@@ -77,7 +77,7 @@ class FontSet:
     size: int
     bold: bool = False
 
-    def font(self, script: str) -> ImageFont.FreeTypeFont:
+    def font(self, script: str) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
         return _load(script + ("_bold" if self.bold else ""), self.size)
 
     def order(self, script: str) -> list[str]:

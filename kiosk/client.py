@@ -76,9 +76,9 @@ def _peer_chain(sock: ssl.SSLSocket) -> list[bytes]:
     chain = getattr(sock, "get_unverified_chain", None)  # Python 3.13+
     if chain is not None:
         return [bytes(c) for c in chain() or ()]
-    obj = sock._sslobj  # 3.10–3.12 have the same call, not yet public
+    obj = sock._sslobj  # type: ignore[attr-defined]  # 3.10–3.12: the same call, not yet public
     return [c.public_bytes(ssl._ssl.ENCODING_DER)  # type: ignore[attr-defined]
-            for c in obj.get_unverified_chain() or ()]  # type: ignore[union-attr]
+            for c in obj.get_unverified_chain() or ()]
 
 
 class StorePin:

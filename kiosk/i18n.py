@@ -18,6 +18,7 @@ import gettext
 import threading
 from decimal import Decimal
 from pathlib import Path
+from typing import TypedDict
 
 from babel.dates import format_datetime
 from babel.numbers import format_decimal
@@ -40,7 +41,12 @@ _MARKS = ("\u200e", "\u200f", "\u061c", "\u202a", "\u202b", "\u202c", "\u2066", 
           "\u2068", "\u2069")
 _STRIP = {ord(m): None for m in _MARKS}
 _lock = threading.Lock()
-_state = {"lang": "en", "tr": gettext.NullTranslations()}
+class _State(TypedDict):
+    lang: str
+    tr: gettext.NullTranslations
+
+
+_state: _State = {"lang": "en", "tr": gettext.NullTranslations()}
 _cache: dict[str, gettext.NullTranslations] = {}
 
 
@@ -184,6 +190,7 @@ def when(ts_us: int | None = None, zone: str = "UTC", lang: str | None = None) -
         dt = _dt.datetime.now(_dt.UTC)
     else:
         dt = _dt.datetime.fromtimestamp(int(ts_us) / 1_000_000, _dt.UTC)
+    tz: _dt.tzinfo
     try:
         tz = ZoneInfo(zone)
     except Exception:  # an unknown zone shows UTC

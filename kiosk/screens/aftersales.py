@@ -37,7 +37,7 @@ class AfterSalesScreen(ttk.Frame):
         self.find_button = ttk.Button(row, text=T("Find"), bootstyle="primary",
                                       command=self.find)
         self.find_button.pack(side=app.side("left"), padx=6)
-        cols = ("number", "date", "total", "state")
+        cols: tuple[str, ...] = ("number", "date", "total", "state")
         self.orders = ttk.Treeview(main, columns=cols, show="headings", height=5)
         self._columns(self.orders, cols, {"number": T("Order"), "date": T("Date"),
                                           "total": T("Total"), "state": T("State")})
