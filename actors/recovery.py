@@ -1,7 +1,7 @@
 """Recovery on the store PC itself: unlock an account or set its PIN, as the data folder's owner.
 
-``kassa store unlock --data DIR STAFF`` and ``kassa store set-pin --data DIR STAFF`` work whether the
-store server runs or not, so the admin is never locked out of their own shop:
+``kassa store unlock --data DIR STAFF`` and ``kassa store set-pin --data DIR STAFF`` work whether
+the store server runs or not, so the admin is never locked out of their own shop:
 
 * While the server runs, its gateway listens on ``<data>/admin.sock``, a Unix socket (mode 0600)
   that answers only a peer whose uid (``SO_PEERCRED``, checked by the kernel) is the server's own:
@@ -25,8 +25,9 @@ import os
 import socket
 import struct
 import uuid
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 from domain.error_codes import Local
 from domain.errors import KassaError
@@ -133,11 +134,11 @@ class AdminChannel:
                     out = {"ok": True, **await self.handler(*_parse(line))}
                 except KassaError as exc:
                     out = {"error": exc.to_dict()}
-                except (ValueError, asyncio.LimitOverrunError, asyncio.TimeoutError):
+                except (TimeoutError, ValueError, asyncio.LimitOverrunError):
                     out = {"error": {"code": Local.BAD_REQUEST, "message": "bad request"}}
             writer.write(json.dumps(out).encode() + b"\n")
             await writer.drain()
-        except Exception:  # noqa: BLE001 - one bad client never stops the channel
+        except Exception:  # one bad client never stops the channel
             log.exception("local admin channel")
         finally:
             writer.close()

@@ -38,11 +38,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from upload import _load_proxy, free_port, make_backlog, start_cloud  # noqa: E402
+
 from actors.journal import Journal  # noqa: E402
 from actors.uploader import HttpTransport, JournalSource, MemoryState, Uploader  # noqa: E402
 from cloud.registry import Registry  # noqa: E402
 from domain.ports import SystemClock  # noqa: E402
-from upload import _load_proxy, free_port, make_backlog, start_cloud  # noqa: E402
 
 
 async def run_one(name: str, journal: Path, data: Path, port: int, store: str, secret: str,

@@ -7,15 +7,16 @@ An event travels as an *envelope* (``Envelope``): the store-local ``seq``, the c
 
     hash = sha256(prev_hash || "seq|id|ts|kind|v|staff|till|ip|agg|" || body)
 
-with a genesis ``prev_hash`` of 32 zero bytes. Any edit of a past event breaks the chain from there on.
-Bodies are encoded by msgspec in field order, so an event always hashes the same.
+with a genesis ``prev_hash`` of 32 zero bytes. Any edit of a past event breaks the chain from there
+on. Bodies are encoded by msgspec in field order, so an event always hashes the same.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field, is_dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 
@@ -37,19 +38,22 @@ KINDS: dict[str, tuple[type, int]] = {}
 _KIND_OF: dict[type, str] = {}
 
 
-def register(kind: str, version: int = 1):
-    def deco(cls: type) -> type:
+_T = TypeVar("_T")
+
+
+def register(kind: str, version: int = 1) -> Callable[[type[_T]], type[_T]]:
+    def deco(cls: type[_T]) -> type[_T]:
         KINDS[kind] = (cls, version)
         _KIND_OF[cls] = kind
         if is_dataclass(cls):
-            # pickled (by Ray, between the store's processes) as its canonical JSON: msgspec does in C
-            # what pickle's dataclass support does field by field in Python
-            cls.__reduce__ = _reduce_event  # type: ignore[method-assign]
+            # pickled (by Ray, between the store's processes) as its canonical JSON: msgspec does
+            # in C what pickle's dataclass support does field by field in Python
+            cls.__reduce__ = _reduce_event  # type: ignore[method-assign,assignment]
         return cls
     return deco
 
 
-def _reduce_event(body: Any) -> tuple:
+def _reduce_event(body: object) -> tuple[Any, ...]:
     return decode_body, (_KIND_OF[type(body)], _encoder.encode(body))
 
 
@@ -102,7 +106,8 @@ class Envelope:
     def decoded(self) -> Any:
         return decode_body(self.kind, self.body)
 
-    def __reduce__(self) -> tuple:  # one tuple, not pickle's field-by-field dataclass path
+    # one tuple, not pickle's field-by-field dataclass path
+    def __reduce__(self) -> tuple[Any, ...]:
         return Envelope, (self.seq, self.id, self.ts, self.kind, self.v, self.staff, self.till,
                           self.ip, self.agg, self.body, self.hash)
 

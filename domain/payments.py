@@ -38,14 +38,15 @@ class Settlement:
     change: int
 
 
-def tender_from_dict(d: dict) -> Tender:
+def tender_from_dict(d: object) -> Tender:
     if not isinstance(d, dict):
         raise InvalidInput("payment.bad_tender", "a tender is an object")
     kind = d.get("kind")
     amount = d.get("amount")
     if kind not in ("cash", "card", "wallet"):
-        raise InvalidInput("payment.bad_kind", "tender kind is cash, card or wallet", kind=str(kind))
-    if isinstance(amount, bool) or not isinstance(amount, int) or not 0 < amount:
+        raise InvalidInput("payment.bad_kind", "tender kind is cash, card or wallet",
+                           kind=str(kind))
+    if isinstance(amount, bool) or not isinstance(amount, int) or not amount > 0:
         raise InvalidInput("payment.bad_amount", "tender amount must be a positive whole number")
     check_amount(amount, MAX_AMOUNT, "tender")
     ref = str(d.get("reference", ""))[:64]

@@ -1,11 +1,12 @@
 """Build the till's gettext catalogues with Babel.
 
-``python -m kiosk.catalogues`` extracts every ``_()``, ``N_()``, ``T()`` and ``ngettext()`` string from
-``kiosk/`` (Babel's Python extractor) and every error code's text (``domain.error_codes``), writes
-``kiosk/locale/kassa.pot``, and writes each language's ``kiosk/locale/<lang>/LC_MESSAGES/kassa.po``
-from the translation sheets ``kiosk/locale/translations.tsv`` and ``kiosk/locale/errors.tsv`` (the
-error texts; one row per English message: English, Chinese, Thai, Arabic, tab-separated), then
-compiles the ``.mo`` files. ``missing()`` lists the messages a catalogue lacks (the tests use it).
+``python -m kiosk.catalogues`` extracts every ``_()``, ``N_()``, ``T()`` and ``ngettext()`` string
+from ``kiosk/`` (Babel's Python extractor) and every error code's text (``domain.error_codes``),
+writes ``kiosk/locale/kassa.pot``, and writes each language's
+``kiosk/locale/<lang>/LC_MESSAGES/kassa.po`` from the translation sheets
+``kiosk/locale/translations.tsv`` and ``kiosk/locale/errors.tsv`` (the error texts; one row per
+English message: English, Chinese, Thai, Arabic, tab-separated), then compiles the ``.mo`` files.
+``missing()`` lists the messages a catalogue lacks (the tests use it).
 """
 
 from __future__ import annotations

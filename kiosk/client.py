@@ -2,21 +2,22 @@
 
 ``StoreClient`` is plain and synchronous (``http.client`` over the LAN); every call raises
 ``ApiError`` with the gateway's stable error code, or ``Offline`` when the store can't be reached
-(connection refused, timeout, 502/503/504). Auth lives in one place, ``StoreClient.headers()``: after
-sign-in the session token is sent as ``Authorization: Bearer <token>``; the ``X-Staff``/``X-Role``/
-``X-Till`` headers are sent too, for gateways without sign-in.
+(connection refused, timeout, 502/503/504). Auth lives in one place, ``StoreClient.headers()``:
+after sign-in the session token is sent as ``Authorization: Bearer <token>``; the
+``X-Staff``/``X-Role``/``X-Till`` headers are sent too, for gateways without sign-in.
 
 ``Worker`` runs calls on background threads and hands results back to the Tk thread: the Tk side
-polls a queue with ``after()``; nothing on the Tk thread ever waits on the network. Changes (``change``)
-go through one ordered lane and, when the store is unreachable, are retried with the SAME command id
-until the store answers (the store answers a repeated id with its first answer). Reads (``read``) run on
-a second lane and are not retried.
+polls a queue with ``after()``; nothing on the Tk thread ever waits on the network. Changes
+(``change``) go through one ordered lane and, when the store is unreachable, are retried with the
+SAME command id until the store answers (the store answers a repeated id with its first answer).
+Reads (``read``) run on a second lane and are not retried.
 
 ``StorePin`` is the till's trust in an https:// store: at the first connection it records the
 store CA's certificate and SHA-256 fingerprint (trust on first use; the till shows the fingerprint
 for the person to compare with ``kassa store tls fingerprint`` on the store PC) and from then on
 accepts only a server whose certificate chain leads to that CA (``tls.untrusted`` otherwise, before
-a PIN or token is sent), and refuses plain http:// (``tls.required``). Nothing ever falls back to HTTP.
+a PIN or token is sent), and refuses plain http:// (``tls.required``). Nothing ever falls back to
+HTTP.
 """
 
 from __future__ import annotations
@@ -32,9 +33,10 @@ import ssl
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
 from domain.error_codes import Auth, Http, Kiosk, Net, Tls
@@ -76,9 +78,9 @@ def _peer_chain(sock: ssl.SSLSocket) -> list[bytes]:
     chain = getattr(sock, "get_unverified_chain", None)  # Python 3.13+
     if chain is not None:
         return [bytes(c) for c in chain() or ()]
-    obj = sock._sslobj  # 3.10–3.12 have the same call, not yet public
+    obj = sock._sslobj  # type: ignore[attr-defined]  # 3.10–3.12: the same call, not yet public
     return [c.public_bytes(ssl._ssl.ENCODING_DER)  # type: ignore[attr-defined]
-            for c in obj.get_unverified_chain() or ()]  # type: ignore[union-attr]
+            for c in obj.get_unverified_chain() or ()]
 
 
 class StorePin:
@@ -229,7 +231,7 @@ class StoreClient:
         if c is not None:
             try:
                 c.close()
-            except Exception:  # noqa: BLE001
+            except Exception:
                 pass
         self._local.conn = None
 
@@ -263,7 +265,7 @@ class StoreClient:
             except ssl.SSLError as exc:
                 self._drop()
                 raise ApiError(Tls.FAILED, f"no TLS from the store: {exc.reason}") from None
-            except (OSError, socket.timeout, http.client.HTTPException) as exc:
+            except (TimeoutError, OSError, http.client.HTTPException) as exc:
                 self._drop()
                 raise Offline(str(exc)) from None
         try:
@@ -447,8 +449,8 @@ class _Job:
 
 class Worker:
     """Two background lanes (ordered changes with retry; reads) and a result queue the Tk thread
-    drains with ``pump()`` (call it from ``after()``). ``on_net(online, detail)`` hears when the store
-    becomes unreachable or reachable again (on the Tk thread)."""
+    drains with ``pump()`` (call it from ``after()``). ``on_net(online, detail)`` hears when the
+    store becomes unreachable or reachable again (on the Tk thread)."""
 
     def __init__(self, on_net: Callable[[bool, str], None] | None = None,
                  backoff: tuple[float, float] = (0.3, 3.0)) -> None:
@@ -530,7 +532,7 @@ class Worker:
                 except ApiError as exc:
                     self._net(True, "")
                     self._done(job, job.err, exc)
-                except Exception as exc:  # noqa: BLE001 - a bug must not kill the lane
+                except Exception as exc:  # a bug must not kill the lane
                     log.exception("till worker: %s failed", job.label)
                     self._done(job, job.err, ApiError(Kiosk.ERROR, str(exc)))
                 else:
@@ -561,6 +563,6 @@ class Worker:
             n += 1
             try:
                 cb(*args)
-            except Exception:  # noqa: BLE001 - a screen bug must not stop the pump
+            except Exception:  # a screen bug must not stop the pump
                 log.exception("till callback failed")
         return n

@@ -1,12 +1,12 @@
 """Product import from CSV or XLSX: read, check each row, preview, then send the good rows.
 
-Columns (header names, case-insensitive): ``sku``, ``name_en`` / ``name_zh`` / ``name_th`` / ``name_ar``
-(or a single ``name``), ``price`` (in currency units as text, e.g. ``12.50``; parsed exactly into minor
-units), ``tax_class``, ``category``, ``barcodes`` (separated by ``;``, ``|`` or spaces), ``unit``
-(``each``/``kg``), ``plu``, ``sellable`` (1/0, yes/no), ``low_stock``. Every row is checked with the
-domain's own product rules, and its text (names, category) must not hold a card number
-(``domain.pan``); a row with an error is shown with its error and is not sent. A price above the
-store's ``limits`` (``GET /v1/config``) is refused on its row (``amount.too_large``).
+Columns (header names, case-insensitive): ``sku``, ``name_en`` / ``name_zh`` / ``name_th`` /
+``name_ar`` (or a single ``name``), ``price`` (in currency units as text, e.g. ``12.50``; parsed
+exactly into minor units), ``tax_class``, ``category``, ``barcodes`` (separated by ``;``, ``|`` or
+spaces), ``unit`` (``each``/``kg``), ``plu``, ``sellable`` (1/0, yes/no), ``low_stock``. Every row
+is checked with the domain's own product rules, and its text (names, category) must not hold a card
+number (``domain.pan``); a row with an error is shown with its error and is not sent. A price above
+the store's ``limits`` (``GET /v1/config``) is refused on its row (``amount.too_large``).
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
 """After-sales counter: find an order (number, receipt barcode, member card/phone, order id), refund
-it whole or by line to its original tenders, reprint, freeze/unfreeze, and see why it was flagged."""
+it whole or by line to its original tenders, reprint, freeze/unfreeze, and see why it was
+flagged."""
 
 from __future__ import annotations
 
@@ -26,8 +27,8 @@ class AfterSalesScreen(ttk.Frame):
         app.header(self, counter_title("aftersales"))
         main = ttk.Frame(self, padding=8)
         main.pack(fill="both", expand=True)
-        ttk.Label(main, text=T("Order number, receipt barcode, member card or phone, or a date (YYYY-MM-DD)")).pack(
-            anchor=app.anchor)
+        hint = T("Order number, receipt barcode, member card or phone, or a date (YYYY-MM-DD)")
+        ttk.Label(main, text=hint).pack(anchor=app.anchor)
         row = ttk.Frame(main)
         row.pack(fill="x", pady=4)
         self.entry = ttk.Entry(row, font=app.mid_font)
@@ -36,7 +37,7 @@ class AfterSalesScreen(ttk.Frame):
         self.find_button = ttk.Button(row, text=T("Find"), bootstyle="primary",
                                       command=self.find)
         self.find_button.pack(side=app.side("left"), padx=6)
-        cols = ("number", "date", "total", "state")
+        cols: tuple[str, ...] = ("number", "date", "total", "state")
         self.orders = ttk.Treeview(main, columns=cols, show="headings", height=5)
         self._columns(self.orders, cols, {"number": T("Order"), "date": T("Date"),
                                           "total": T("Total"), "state": T("State")})
@@ -173,7 +174,8 @@ class AfterSalesScreen(ttk.Frame):
         pays = []
         labels = {"cash": _("Cash"), "card": _("Card"), "wallet": _("Member wallet")}
         for p in o.get("payments") or []:
-            pays.append(f"{labels.get(p['kind'], p['kind'])} {i18n.money(int(p['amount']), o['currency'])}")
+            amount = i18n.money(int(p["amount"]), o["currency"])
+            pays.append(f"{labels.get(p['kind'], p['kind'])} {amount}")
         text = _("Order {number} · {when} · till {till} · staff {staff}").format(
             number=o.get("number", ""), when=i18n.when(r.get("ts"), self.app.zone),
             till=r.get("till", ""), staff=r.get("staff", ""))

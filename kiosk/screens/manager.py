@@ -346,7 +346,7 @@ class ManagerScreen(ttk.Frame):
                     continue
                 sid = str(r.get("staff") or r.get("id") or "")
                 state = _("Locked") if r.get("locked") else _("Active")
-                role = r.get("role", "")
+                role = str(r.get("role") or "")
                 self.staff_tree.insert("", "end", iid=sid, values=(
                     sid, shown(r.get("name", "")), shown(_(ROLE_NAMES.get(role, role))),
                     r.get("language") or r.get("lang") or "", shown(state)))
@@ -361,9 +361,12 @@ class ManagerScreen(ttk.Frame):
             self.app.notify(_("Enter a staff number."))
             return
         cid = new_id()
-        self.app.worker.change(lambda: self.app.client.staff_save(cid, rec),
-                               lambda res: (self.app.notify(_("Saved."), error=False),
-                                            self.load_staff()), self.app.fail, "staff")
+
+        def saved(res: Any) -> None:
+            self.app.notify(_("Saved."), error=False)
+            self.load_staff()
+        self.app.worker.change(lambda: self.app.client.staff_save(cid, rec), saved,
+                               self.app.fail, "staff")
 
     def lock_staff(self, locked: bool) -> None:
         sel = self.staff_tree.selection()
@@ -425,9 +428,12 @@ class ManagerScreen(ttk.Frame):
         roles = set(self.perm_table.get(action, []))
         roles = roles | {role} if allow else roles - {role}
         cid = new_id()
+
+        def saved(res: Any) -> None:
+            self.app.notify(_("Saved."), error=False)
+            self.load_permissions()
         self.app.worker.change(
-            lambda: self.app.client.permissions_set(cid, action, sorted(roles)),
-            lambda res: (self.app.notify(_("Saved."), error=False), self.load_permissions()),
+            lambda: self.app.client.permissions_set(cid, action, sorted(roles)), saved,
             self.app.fail, "permissions")
 
     # ---------------------------------------------------------------- product import

@@ -71,7 +71,7 @@ class SaleScreen(ttk.Frame):
         self.entry.bind("<KeyPress>", self._key)
         self.entry.bind("<Return>", self._enter)
         self.entry.bind("<KP_Enter>", self._enter)
-        cols = ("name", "sku", "price")
+        cols: tuple[str, ...] = ("name", "sku", "price")
         self.search_tree = ttk.Treeview(left, columns=cols, show="headings", height=5)
         self._columns(self.search_tree, cols, {"name": T("Product"), "sku": T("SKU"),
                                                "price": T("Price")}, {"name": 380})
@@ -329,7 +329,7 @@ class SaleScreen(ttk.Frame):
                     return _("Enter a percentage or an amount.")
             except KassaError as exc:
                 return error_text(exc)
-            if line:
+            if ln is not None:
                 self.command("discount_line", {"line_id": ln["line_id"], "kind": kind,
                                                "value": value})
             else:

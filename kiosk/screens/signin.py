@@ -6,7 +6,7 @@ from __future__ import annotations
 import ttkbootstrap as ttk
 
 from kiosk import i18n
-from kiosk.i18n import LANG_NAMES, LANGS, T, _, shown
+from kiosk.i18n import LANG_NAMES, LANGS, T, shown
 
 __all__ = ["SignInScreen"]
 

@@ -97,7 +97,8 @@ class TillClient(threading.Thread):
 def journal_events(data: Path) -> list[tuple]:
     con = sqlite3.connect(f"file:{data / 'journal.sqlite'}?mode=ro", uri=True)
     try:
-        return con.execute("SELECT seq, id, kind, till, agg, body FROM events ORDER BY seq").fetchall()
+        return con.execute("SELECT seq, id, kind, till, agg, body FROM events "
+                           "ORDER BY seq").fetchall()
     finally:
         con.close()
 
@@ -111,7 +112,7 @@ def check_store(data: Path, url: str, clients: list[TillClient]) -> None:
     # every acknowledged order exactly once, with what the till was told
     completed = Counter()
     orders = {}
-    for seq, cid, kind, till, agg, body in rows:
+    for _, _, kind, _, agg, body in rows:
         if kind == "order.completed":
             completed[agg] += 1
             orders[agg] = decode_body(kind, body)
@@ -124,7 +125,7 @@ def check_store(data: Path, url: str, clients: list[TillClient]) -> None:
     assert len(numbers) == len(set(numbers)), "order numbers repeat"
     # wallets never negative, replaying in journal order
     bal: dict[str, int] = {}
-    for seq, cid, kind, till, agg, body in rows:
+    for _, _, kind, _, _, body in rows:
         b = decode_body(kind, body)
         if kind == "wallet.topped_up":
             bal[b.member] = bal.get(b.member, 0) + b.amount
@@ -137,7 +138,7 @@ def check_store(data: Path, url: str, clients: list[TillClient]) -> None:
     open_lines: dict[str, dict[str, list]] = {}
     closed = set(completed)
     closed |= {agg for _, _, kind, _, agg, _ in rows if kind == "basket.voided"}
-    for seq, cid, kind, till, agg, body in rows:
+    for _, _, kind, till, agg, body in rows:
         if kind == "basket.line_added" and agg not in closed:
             open_lines.setdefault(till, {}).setdefault(agg, []).append(decode_body(kind, body).sku)
     tokens = {c.till: c.token for c in clients}
@@ -177,7 +178,7 @@ def test_sigkill_store_server_during_checkouts(tmp_path: Path, pytestconfig) -> 
         c.start()
     rng = random.Random(2026)
     try:
-        for k in range(kills):
+        for _ in range(kills):
             time.sleep(rng.uniform(0.3, 2.0))
             store.kill()
             store = StoreProcess(data, port=store.port, demo=False)
@@ -199,13 +200,14 @@ def test_sigkill_store_server_during_checkouts(tmp_path: Path, pytestconfig) -> 
         # and the read models rebuilt from the journal agree with it
         stock = manager.s.get(store.url + "/v1/stock", timeout=30).json()
         sold: Counter = Counter()
-        for seq, cid, kind, till, agg, body in journal_events(data):
+        for _, _, kind, _, _, body in journal_events(data):
             b = decode_body(kind, body)
             if kind == "order.completed":
                 for ln in b.lines:
                     sold[ln.sku] -= ln.qty
             elif kind == "stock.received":
                 sold[b.sku] += b.qty
-        assert {k: v for k, v in stock["levels"].items() if v} == {k: v for k, v in sold.items() if v}
+        assert {k: v for k, v in stock["levels"].items() if v} == \
+            {k: v for k, v in sold.items() if v}
     finally:
         store.stop()

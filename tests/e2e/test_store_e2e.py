@@ -13,7 +13,6 @@ import signal
 import subprocess
 import time
 import uuid
-from pathlib import Path
 
 import pytest
 import requests
@@ -67,7 +66,8 @@ def codes(store, n=5):
 
 def test_mixed_tender_sale_refund_and_wallet(store):
     a, b = codes(store, 2)
-    before = requests.get(f"{store.url}/v1/members/0823456789", headers=auth(store)).json()["balance"]
+    before = requests.get(f"{store.url}/v1/members/0823456789",
+                          headers=auth(store)).json()["balance"]
     assert cmd(store, "E1", "scan", {"code": a})[0] == 200
     st, res = cmd(store, "E1", "scan", {"code": b, "qty": 2})
     assert st == 200

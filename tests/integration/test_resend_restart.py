@@ -10,8 +10,7 @@ import os
 import pytest
 
 from actors.process import StoreProcess
-
-from gwkit import error_code, new_id, sign_in  # noqa: E402
+from gwkit import error_code, new_id, sign_in
 
 pytestmark = pytest.mark.ray
 

@@ -1,5 +1,5 @@
-"""Helpers for the cloud tests: a simulated shop on a tmp journal (real Ledger + Till), the cloud app
-on loopback, and the checks that the warehouse holds exactly the shop's events."""
+"""Helpers for the cloud tests: a simulated shop on a tmp journal (real Ledger + Till), the cloud
+app on loopback, and the checks that the warehouse holds exactly the shop's events."""
 
 from __future__ import annotations
 
@@ -157,7 +157,7 @@ class Cloud:
         finally:
             reg.close()
 
-    async def start(self) -> "Cloud":
+    async def start(self) -> Cloud:
         self.app = make_app(self.data, clock=self.clock, **self.kw)
         self.token = self.app[AUTH].token
         self.runner = web.AppRunner(self.app, access_log=None)
@@ -248,7 +248,8 @@ def assert_warehouse_matches(journal_path: Path, data: Path) -> dict[str, Any]:
     con = sqlite3.connect(str(data / "stores" / STORE / "events.sqlite"))
     try:
         mine = [(e.seq, e.hash) for e in j.scan()]
-        theirs = [(s, bytes(h)) for s, h in con.execute("SELECT seq, hash FROM events ORDER BY seq")]
+        rows = con.execute("SELECT seq, hash FROM events ORDER BY seq")
+        theirs = [(s, bytes(h)) for s, h in rows]
         assert mine == theirs
     finally:
         con.close()

@@ -9,7 +9,7 @@ there; what a client abandoned mid-way is never forwarded. Per request:
 
 * ``down = True``          every connection is closed at once (the cloud is unreachable)
 * ``p_drop_request``       the request crosses the line and is lost there (never forwarded)
-* ``p_drop_reply``         the request is forwarded and answered by the cloud, then the reply is lost
+* ``p_drop_reply``         the request is forwarded and answered by the cloud, the reply is lost
                            (the cloud stored the batch, the store never hears of it: a lost ack)
 * ``p_cut``                the connection is cut at a random point of the request or of its reply
 * ``silent``               a lost request or reply leaves the connection open and quiet (the client
@@ -31,7 +31,6 @@ import asyncio
 import random
 import socket
 import time
-from typing import Optional
 
 __all__ = ["FaultProxy", "Wire"]
 
@@ -41,7 +40,7 @@ HEAD_LIMIT = 64 * 1024
 class Wire:
     """One direction of the line: a FIFO at ``bps`` bytes/s behind a queue of ``queue_bytes``."""
 
-    def __init__(self, proxy: "FaultProxy") -> None:
+    def __init__(self, proxy: FaultProxy) -> None:
         self.proxy = proxy
         self.free_at = 0.0
 
@@ -74,7 +73,7 @@ def _parse_head(head: bytes) -> tuple[str, int]:
     return (parts[1].decode("latin-1") if len(parts) > 1 else ""), length
 
 
-async def _read_message(reader: asyncio.StreamReader) -> Optional[bytes]:
+async def _read_message(reader: asyncio.StreamReader) -> bytes | None:
     """One HTTP message (head + Content-Length body) as raw bytes; None at a clean EOF."""
     try:
         head = await reader.readuntil(b"\r\n\r\n")
@@ -139,7 +138,7 @@ class FaultProxy:
         self.bps = kbit_s * 1000 / 8
         self._up.free_at = self._down.free_at = 0.0
 
-    async def start(self) -> "FaultProxy":
+    async def start(self) -> FaultProxy:
         # a small read buffer per connection: what a client wrote waits in its own socket, not here
         self._server = await asyncio.start_server(self._client, "127.0.0.1", 0, limit=4096)
         self.port = self._server.sockets[0].getsockname()[1]
@@ -162,12 +161,12 @@ class FaultProxy:
         self._tasks.add(t)
         t.add_done_callback(self._tasks.discard)
 
-    async def _forward(self, raw: bytes) -> Optional[bytes]:
-        """Send one request upstream on a fresh connection; the raw reply, or None if unreachable."""
+    async def _forward(self, raw: bytes) -> bytes | None:
+        """Send one request upstream on a fresh connection: the raw reply, None if unreachable."""
         try:
             r, w = await asyncio.wait_for(asyncio.open_connection(*self.upstream, limit=HEAD_LIMIT),
                                           self.timeout_s)
-        except (OSError, asyncio.TimeoutError):
+        except (TimeoutError, OSError):
             self.upstream_failures += 1
             return None
         try:
@@ -176,7 +175,7 @@ class FaultProxy:
             reply = await asyncio.wait_for(_read_message(r), self.timeout_s)
             self.forwarded += 1
             return reply
-        except (OSError, ConnectionError, asyncio.TimeoutError, asyncio.IncompleteReadError):
+        except (TimeoutError, OSError, ConnectionError, asyncio.IncompleteReadError):
             self.upstream_failures += 1
             return None
         finally:
@@ -199,7 +198,7 @@ class FaultProxy:
             raise _Gone()
 
     async def _receive(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
-                       cut: float | None) -> Optional[bytes]:
+                       cut: float | None) -> bytes | None:
         """The next request as it crosses the line; None at a clean EOF before it starts."""
         buf = bytearray()
         need: int | None = None
@@ -209,7 +208,7 @@ class FaultProxy:
         while need is None or len(buf) < need:
             try:
                 data = await asyncio.wait_for(reader.read(self._chunk), self.timeout_s)
-            except (asyncio.TimeoutError, ConnectionError, OSError):
+            except (TimeoutError, ConnectionError, OSError):
                 data = b""
             if not data:
                 if buf:
@@ -261,7 +260,7 @@ class FaultProxy:
         """A silent loss: say nothing until the client gives up."""
         try:
             await asyncio.wait_for(reader.read(), self.timeout_s)
-        except (asyncio.TimeoutError, ConnectionError, OSError):
+        except (TimeoutError, ConnectionError, OSError):
             pass
 
     async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

@@ -34,7 +34,7 @@ class LoopbackPrinter:
     def paper_ok(self) -> None:
         self.status = {1: NORMAL, 2: NORMAL, 4: NORMAL}
 
-    def start(self) -> "LoopbackPrinter":
+    def start(self) -> LoopbackPrinter:
         srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         srv.bind(("127.0.0.1", self.port))
@@ -61,7 +61,7 @@ class LoopbackPrinter:
         while not self._stop.is_set():
             try:
                 conn, _ = self._srv.accept()
-            except (socket.timeout, OSError):
+            except (TimeoutError, OSError):
                 continue
             self.connections += 1
             t = threading.Thread(target=self._serve, args=(conn,), daemon=True)
@@ -77,7 +77,7 @@ class LoopbackPrinter:
             while not self._stop.is_set() and time.monotonic() < deadline:
                 try:
                     chunk = conn.recv(65536)
-                except socket.timeout:
+                except TimeoutError:
                     continue
                 except OSError:
                     break

@@ -1,4 +1,5 @@
-"""Sample orders shaped exactly like ``msgspec.to_builtins(OrderCompleted)`` (checked by msgspec)."""
+"""Sample orders shaped exactly like ``msgspec.to_builtins(OrderCompleted)`` (checked by
+msgspec)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from domain.events import OrderCompleted, OrderRefunded
 from domain.store import StoreConfig
 
 NAMES = {
-    "milk": {"en": "Fresh milk 1L", "zh": "鲜牛奶 1升", "th": "นมสด 1 ลิตร", "ar": "حليب طازج ١ لتر"},
+    "milk": {"en": "Fresh milk 1L", "zh": "鲜牛奶 1升", "th": "นมสด 1 ลิตร",
+             "ar": "حليب طازج ١ لتر"},
     "apples": {"en": "Apples", "zh": "红富士苹果", "th": "แอปเปิ้ล", "ar": "تفاح"},
     "rice": {"en": "Jasmine rice 5kg", "zh": "泰国香米 5公斤", "th": "ข้าวหอมมะลิ 5 กก.",
              "ar": "أرز الياسمين ٥ كغ"},

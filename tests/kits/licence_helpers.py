@@ -1,4 +1,5 @@
-"""Shared pieces of the licence tests: a true clock, a store clock that can be wound, HQ, a store."""
+"""Shared pieces of the licence tests: a true clock, a store clock that can be wound, HQ, a
+store."""
 
 from __future__ import annotations
 

@@ -12,8 +12,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-
-from gwkit import journal_seq  # noqa: E402,F401 - the tests import it from here
+from gwkit import journal_seq  # noqa: F401 - the tests import it from here
 
 
 class Answer:
@@ -68,7 +67,7 @@ def together(jobs: list) -> list:
         gate.wait()
         try:
             out[i] = jobs[i]()
-        except Exception as exc:  # noqa: BLE001 - reported by the test
+        except Exception as exc:  # reported by the test
             out[i] = exc
 
     threads = [threading.Thread(target=run, args=(i,)) for i in range(len(jobs))]

@@ -1,8 +1,8 @@
 """Helpers for the security suite: a second local account, and what a process listens on.
 
-The suite runs the real store server (and HQ's cloud) on loopback. A test that needs "another account
-on the store PC" runs a child as ``nobody`` (uid 65534) through ``setpriv``; that needs root, so where
-the suite does not run as root such a test is skipped with the reason.
+The suite runs the real store server (and HQ's cloud) on loopback. A test that needs "another
+account on the store PC" runs a child as ``nobody`` (uid 65534) through ``setpriv``; that needs
+root, so where the suite does not run as root such a test is skipped with the reason.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -61,7 +62,7 @@ def unix_listeners(pids: set[int]) -> list[str]:
     """Paths of the listening Unix sockets of ``pids`` (abstract names start with "@")."""
     inodes = _socket_inodes(pids)
     out = []
-    for line in open("/proc/net/unix").read().splitlines()[1:]:
+    for line in Path("/proc/net/unix").read_text().splitlines()[1:]:
         f = line.split()
         if len(f) > 7 and f[6] in inodes and int(f[3], 16) & 0x10000:  # __SO_ACCEPTCON: listening
             out.append(f[7])
@@ -74,7 +75,7 @@ def listening_sockets(pids: set[int]) -> list[tuple[int, str, int]]:
     out: list[tuple[int, str, int]] = []
     for table, v6 in (("/proc/net/tcp", False), ("/proc/net/tcp6", True)):
         try:
-            lines = open(table).read().splitlines()[1:]
+            lines = Path(table).read_text().splitlines()[1:]
         except OSError:
             continue
         for line in lines:

@@ -1,4 +1,5 @@
-"""Drive a real till window from a test: pump Tk until a condition holds, type, click, screenshot."""
+"""Drive a real till window from a test: pump Tk until a condition holds, type, click,
+screenshot."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 
 def pump(app, cond: Callable[[], Any], timeout: float = 15.0, what: str = "") -> Any:
@@ -17,7 +19,7 @@ def pump(app, cond: Callable[[], Any], timeout: float = 15.0, what: str = "") ->
         app.update()
         try:
             value = cond()
-        except Exception:  # noqa: BLE001 - widgets may be half-built while pumping
+        except Exception:  # widgets may be half-built while pumping
             value = None
         if value:
             return value
@@ -93,9 +95,11 @@ def get(url: str) -> Any:
 
 
 def post(url: str, body: dict, token: str = "") -> Any:
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
     req = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
-                                 headers={"Content-Type": "application/json",
-                                          **({"Authorization": f"Bearer {token}"} if token else {})})
+                                 headers=headers)
     with urllib.request.urlopen(req, timeout=30) as r:
         return json.loads(r.read())
 

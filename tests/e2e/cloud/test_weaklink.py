@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from itertools import pairwise
 
 import pytest
 
@@ -97,7 +98,7 @@ def test_a_9k6_line_delivers_the_backlog_exactly_once_with_steady_progress(tmp_p
             st = await up.status()
         finally:
             await _finish(up, task, stop, proxy, cloud, shop, data)
-        gaps = [b[0] - a[0] for a, b in zip(seen, seen[1:])]
+        gaps = [b[0] - a[0] for a, b in pairwise(seen)]
         print("attempts", log.rows, "gaps", [round(g, 1) for g in gaps], "status", st)
         assert all(r[3] == 200 for r in log.rows)  # nothing timed out, nothing sent twice
         assert len(log.rows) >= 4 and max(gaps) < 15  # several batches, each a few seconds
@@ -148,7 +149,7 @@ def test_a_line_that_gets_slower_mid_drain_does_not_livelock(tmp_path):
         # ... and from there every request got through, none sent again (the abandoned request
         # may still reach HQ once the line is back: it is kept once, and the next batch follows it)
         assert all(r[3] == 200 for r in rows[4:]), rows
-        assert all(b[0] > a[1] for a, b in zip(rows[4:], rows[5:])), rows
+        assert all(b[0] > a[1] for a, b in pairwise(rows[4:])), rows
         assert retry[0] <= stalled[0] <= retry[1] + 1
 
     asyncio.run(main())
@@ -224,8 +225,15 @@ def test_a_licence_check_gets_the_line_during_a_long_backlog_drain(tmp_path):
 def test_version_2_batches_rebuild_every_body_and_cost_fewer_bytes(tmp_path):
     import orjson
 
-    from cloud.protocol import (ProtocolError, compress, compress_xz, decode_batch, decompress,
-                                encode_batch, encode_batch_v2)
+    from cloud.protocol import (
+        ProtocolError,
+        compress,
+        compress_xz,
+        decode_batch,
+        decompress,
+        encode_batch,
+        encode_batch_v2,
+    )
     clock = ManualClock()
     shop = Shop(tmp_path / "shop", clock, seed=11)
     shop.member("M1", 100_000)

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-
 ARTIFACTS = Path(__file__).resolve().parents[3] / "artifacts" / "kiosk"
 
 

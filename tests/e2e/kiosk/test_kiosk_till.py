@@ -35,7 +35,7 @@ def till(xvfb, store, tmp_path, request):
     for app in made:
         try:
             app.close()
-        except Exception:  # noqa: BLE001
+        except Exception:
             pass
 
 

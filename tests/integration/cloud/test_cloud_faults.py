@@ -236,7 +236,7 @@ def test_cloud_process_killed_mid_batch(tmp_path):
         kills = 0
         try:
             for frac in (0.2, 0.5, 0.8):
-                await wait_for(lambda: up.acked >= frac * shop.seq, timeout=60, every=0.001)
+                await wait_for(lambda f=frac: up.acked >= f * shop.seq, timeout=60, every=0.001)
                 proc.kill()
                 proc.wait(10)
                 kills += 1

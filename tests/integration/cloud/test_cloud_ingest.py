@@ -16,7 +16,7 @@ import pytest
 from actors.uploader import FakeTransport, FileState, MemoryState, Uploader, anchor_of
 from cloud.protocol import H_SIG, compress, decode_batch, encode_batch, signed_headers
 from cloud.registry import Registry
-from cloudkit import (STORE, Cloud, LedgerSource, Shop, assert_warehouse_matches, make_uploader)
+from cloudkit import STORE, Cloud, LedgerSource, Shop, assert_warehouse_matches, make_uploader
 from cloudkit import shop_events as recorded_events
 from domain.events import Envelope
 from domain.ports import ManualClock
@@ -128,7 +128,8 @@ def test_gap_conflict_and_broken_chain_raise_alerts(tmp_path, shop_events):
                 bad = dataclasses.replace(envs[14], till="T9")
                 st, js = await _post(s, cloud.url,
                                      *_req(secret, [envs[12], envs[13], bad, envs[15]], clock))
-                assert (st, js["code"], js["ack"], js["seq"]) == (409, "ingest.chain_broken", 14, 15)
+                assert (st, js["code"], js["ack"], js["seq"]) == \
+                    (409, "ingest.chain_broken", 14, 15)
                 async with s.get(cloud.url + "/v1/alerts", headers=cloud.hq) as r:
                     alerts = (await r.json())["alerts"]
                 codes = {(a["code"], a["seq"]) for a in alerts}
@@ -145,7 +146,7 @@ def test_gap_conflict_and_broken_chain_raise_alerts(tmp_path, shop_events):
 def test_batch_codec_round_trip(shop_events):
     envs, _ = shop_events
     b = decode_batch(encode_batch(STORE, envs, hash_bytes=32))
-    assert [Envelope(*r, hash=p) for r, p in zip(b.rows, b.prefixes)] == envs
+    assert [Envelope(*r, hash=p) for r, p in zip(b.rows, b.prefixes, strict=True)] == envs
     assert b.last == envs[-1].hash
 
 
@@ -392,7 +393,8 @@ def test_revenue_and_balance_endpoints(tmp_path):
     summary = assert_warehouse_matches(shop.ledger.journal.path, tmp_path / "cloud")
     assert [r["day"] for r in out["all"]] == ["2026-01-01", "2026-01-02", "2026-01-03"]
     assert sum(r["sales"] for r in out["all"]) == summary["orders"]["total"]
-    assert sum(r["net"] for r in out["all"]) == summary["orders"]["total"] - summary["refunds"]["amount"]
+    assert sum(r["net"] for r in out["all"]) == \
+        summary["orders"]["total"] - summary["refunds"]["amount"]
     assert [r["day"] for r in out["one"]] == ["2026-01-02"] and out["one"][0]["orders"] == 6
     assert out["bal"]["balance"] == shop.ledger.balance("M7") and out["bal"]["found"]
     assert out["bal"]["as_of_us"] == clock.now_us()

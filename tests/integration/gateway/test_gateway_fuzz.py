@@ -14,7 +14,7 @@ import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from actors.openapi import SPEC, operations
+from actors.openapi import operations
 from actors.process import StoreProcess
 from gwkit import DEMO, Api, error_code, journal_rows, journal_seq, new_id, sign_in, write_auth
 
@@ -83,7 +83,8 @@ def from_schema(schema: dict) -> st.SearchStrategy:
     return JSON
 
 
-WRONG = st.one_of(st.none(), st.booleans(), st.integers(-10**12, 10**12), st.floats(allow_nan=False, allow_infinity=False),
+WRONG = st.one_of(st.none(), st.booleans(), st.integers(-10**12, 10**12),
+                  st.floats(allow_nan=False, allow_infinity=False),
                   st.lists(st.integers(), max_size=3), st.dictionaries(st.text(max_size=3),
                                                                       st.integers(), max_size=2),
                   st.text(max_size=3), st.text(min_size=300, max_size=400))
@@ -97,7 +98,7 @@ def requests_(draw, broken: bool):
     for p in op.get("parameters", []):
         if p["in"] == "path":
             value = draw(from_schema(p["schema"]) | st.text(min_size=1, max_size=30))
-            url = url.replace("{%s}" % p["name"], quote(str(value), safe="") or "x")
+            url = url.replace(f"{{{p['name']}}}", quote(str(value), safe="") or "x")
     query = {}
     for p in op.get("parameters", []):
         if p["in"] == "query" and draw(st.booleans()):

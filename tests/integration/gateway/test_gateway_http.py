@@ -7,15 +7,22 @@ from __future__ import annotations
 import json
 import threading
 import time
-from pathlib import Path
 
 import pytest
 import requests
 
 from actors.process import StoreProcess
 from domain.money import div_round, round_cash
-from gwkit import Api, DEMO, body_of, error_code, journal_rows, journal_seq, new_id, sign_in, \
-    write_auth
+from gwkit import (
+    Api,
+    body_of,
+    error_code,
+    journal_rows,
+    journal_seq,
+    new_id,
+    sign_in,
+    write_auth,
+)
 
 pytestmark = pytest.mark.ray
 
@@ -133,7 +140,7 @@ def test_wrong_pins_lock_the_account_and_a_manager_unlocks_it(store):
     m = sign_in(store.url, "m1", "L9")
     before = journal_seq(store.data)
     codes = []
-    for i in range(5):
+    for _ in range(5):
         r = requests.post(store.url + "/v1/sessions", json={
             "id": new_id(), "staff": "c3", "pin": "0000", "till": "L1"}, timeout=30)
         codes.append((r.status_code, error_code(r)))

@@ -6,8 +6,14 @@ import socket
 import threading
 import time
 
-from hw.display import (BackgroundDisplay, FakeDisplay, TcpTransport, VfdDisplay, fit_line,
-                        make_display)
+from hw.display import (
+    BackgroundDisplay,
+    FakeDisplay,
+    TcpTransport,
+    VfdDisplay,
+    fit_line,
+    make_display,
+)
 
 
 class Sink:
@@ -32,7 +38,7 @@ class Sink:
             while time.monotonic() < end:
                 try:
                     chunk = conn.recv(4096)
-                except socket.timeout:
+                except TimeoutError:
                     continue
                 if not chunk:
                     break

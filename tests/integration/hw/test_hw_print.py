@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from PIL import Image
 
 from hw.encode import EncodeOptions, encode_receipt, row_mode
@@ -86,7 +85,7 @@ def test_chinese_prints_as_gb18030_text_in_chinese_mode(loopback_printer, artifa
         assert data.find(FS_OFF, i) > i  # and switched off after it
     # the yen sign as the full-width one GB2312 has, not U+00A5 as GB18030's 4-byte sequence
     assert "￥398.72".encode("gb18030") in data
-    assert "鲜牛奶".encode("utf-8") not in data
+    assert "鲜牛奶".encode() not in data
     assert RASTER not in data
     assert KICK in data
     assert_codes(data, "T1-000042")

@@ -1,4 +1,5 @@
-"""Over real HTTP on loopback: the cloud's licence route on a bare aiohttp app, the store's client."""
+"""Over real HTTP on loopback: the cloud's licence route on a bare aiohttp app, the store's
+client."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ from aiohttp import web
 from actors.licence import HttpTransport, LicenceKeeper
 from cloud.licence import CHECK_PATH, LicenceAuthority, setup
 from domain.licence import LicenceChecked, LicenceCheckFailed
-from licence_helpers import DAY, START, StoreClock, _no_ray  # noqa: F401
 from domain.ports import ManualClock
+from licence_helpers import DAY, START, StoreClock, _no_ray  # noqa: F401
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -90,10 +91,10 @@ def test_cloud_without_key_answers_503(tmp_path):
         setup(app, tmp_path / "cloud-without-key")
         runner, base = await _serve(app)
         try:
-            async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as s:
-                async with s.post(base + CHECK_PATH, json={
-                        "store_id": "S001", "nonce": "n" * 16, "licence": {"licence": {}}}) as r:
-                    assert r.status == 503 and (await r.json())["code"] == "licence.no_key"
+            body = {"store_id": "S001", "nonce": "n" * 16, "licence": {"licence": {}}}
+            async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as s, \
+                    s.post(base + CHECK_PATH, json=body) as r:
+                assert r.status == 503 and (await r.json())["code"] == "licence.no_key"
             t = HttpTransport(base, timeout_s=5)
             with pytest.raises(Exception) as exc:
                 await t.check({"store_id": "S001", "nonce": "n" * 16, "licence": {"licence": {}}})

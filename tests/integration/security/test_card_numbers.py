@@ -19,9 +19,8 @@ import requests
 from actors.process import StoreProcess
 from domain.errors import InvalidInput
 from domain.pan import looks_like_card_number, luhn_ok, refuse_card_number
+from gwkit import error_code, new_id, sign_in
 from kiosk.importer import check_rows
-
-from gwkit import error_code, new_id, sign_in  # noqa: E402
 
 PAN = "4111111111111111"
 FULLWIDTH = str.maketrans("0123456789", "０１２３４５６７８９")

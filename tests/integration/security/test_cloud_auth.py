@@ -2,7 +2,8 @@
 (a bearer token). HQ routes answer 401 without the token or with a wrong one, 200 with it; the cloud
 creates its token at the first start and refuses to start with open reads unless told so on purpose.
 
-Over real HTTP on loopback: the cloud app in-process, and ``kassa cloud serve`` as a real process."""
+Over real HTTP on loopback: the cloud app in-process, and ``kassa cloud serve`` as a real
+process."""
 
 from __future__ import annotations
 
@@ -18,11 +19,11 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-
-from cloud.app import make_app  # noqa: E402
-from cloud.hqauth import HQ, PUBLIC, STORE, TOKEN_ENV, OpenReadsRefused, permission  # noqa: E402
-from cloudkit import STORE as STORE_ID, Cloud, Shop, free_port, make_uploader  # noqa: E402
-from domain.ports import ManualClock  # noqa: E402
+from cloud.app import make_app
+from cloud.hqauth import HQ, PUBLIC, STORE, TOKEN_ENV, OpenReadsRefused, permission
+from cloudkit import STORE as STORE_ID
+from cloudkit import Cloud, Shop, free_port, make_uploader
+from domain.ports import ManualClock
 
 pytestmark = pytest.mark.timeout(240)
 

@@ -17,12 +17,11 @@ from pathlib import Path
 
 import pytest
 
-
-from cloud.licence import LicenceAuthority  # noqa: E402
-from actors.uploader import FileState, HttpTransport, Uploader  # noqa: E402
-from cloudkit import Cloud, LedgerSource, Shop, make_uploader  # noqa: E402
-from domain.ports import ManualClock  # noqa: E402
-from seckit import run_as_other  # noqa: E402
+from actors.uploader import FileState, HttpTransport, Uploader
+from cloud.licence import LicenceAuthority
+from cloudkit import Cloud, LedgerSource, Shop, make_uploader
+from domain.ports import ManualClock
+from seckit import run_as_other
 
 pytestmark = pytest.mark.timeout(240)
 

@@ -15,12 +15,18 @@ import aiohttp
 import orjson
 import pytest
 
-
-from cloud.protocol import (H_NONCE, H_SIG, JSON_TYPE, compress, encode_batch,  # noqa: E402
-                            encode_batch_v2, signed_headers)
-from cloudkit import STORE, Cloud, shop_events  # noqa: E402
-from domain.events import chain_hash  # noqa: E402
-from domain.ports import ManualClock  # noqa: E402
+from cloud.protocol import (
+    H_NONCE,
+    H_SIG,
+    JSON_TYPE,
+    compress,
+    encode_batch,
+    encode_batch_v2,
+    signed_headers,
+)
+from cloudkit import STORE, Cloud, shop_events
+from domain.events import chain_hash
+from domain.ports import ManualClock
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -66,7 +72,7 @@ def _batch(envs, encode=encode_batch, **change) -> bytes:
 
 def _json_batch(envs, hashes) -> bytes:
     rows = []
-    for e, h in zip(envs, hashes):
+    for e, h in zip(envs, hashes, strict=True):
         w = e.to_wire()
         if h is None:
             w.pop("hash")

@@ -17,9 +17,8 @@ import requests
 
 from actors.process import StoreProcess
 from actors.wire import run_dir
+from gwkit import new_id, sign_in
 from seckit import run_as_other
-
-from gwkit import new_id, sign_in  # noqa: E402
 
 pytestmark = pytest.mark.ray
 

@@ -25,10 +25,15 @@ import pytest
 
 from actors.process import StoreProcess
 from actors.wire import run_dir, socket_name
-from seckit import (OTHER_UID, listening_sockets, need_other_uid, run_as_other, session_pids,
-                    unix_listeners)
-
-from gwkit import journal_seq  # noqa: E402
+from gwkit import journal_seq
+from seckit import (
+    OTHER_UID,
+    listening_sockets,
+    need_other_uid,
+    run_as_other,
+    session_pids,
+    unix_listeners,
+)
 
 pytestmark = pytest.mark.ray
 
@@ -150,7 +155,7 @@ def send(path: str, payload: bytes, wait: float = 10.0) -> bytes:
         while True:
             try:
                 chunk = s.recv(65536)
-            except socket.timeout:
+            except TimeoutError:
                 return got
             if not chunk:
                 return got
@@ -217,9 +222,9 @@ except Exception as exc:
 
 def gcs_address(store: StoreProcess) -> str:
     pids = session_pids(store.proc.pid)
-    for pid, addr, port in listening_sockets(pids):
+    for pid, _, port in listening_sockets(pids):
         try:
-            if open(f"/proc/{pid}/cmdline").read().split("\0")[0].endswith("gcs_server"):
+            if Path(f"/proc/{pid}/cmdline").read_text().split("\0")[0].endswith("gcs_server"):
                 return f"127.0.0.1:{port}"
         except OSError:
             continue

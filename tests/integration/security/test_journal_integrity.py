@@ -19,7 +19,6 @@ from actors.process import StoreProcess
 from domain.events import StockReceived
 from storekit import kassa, wait_for
 
-
 # ---------------------------------------------------------------- a flipped byte in an index
 
 def _flip_a_key_byte_in_an_index(path: Path) -> None:

@@ -26,9 +26,8 @@ from cloud.licence import LicenceAuthority
 from domain.licence import US_PER_DAY as DAY
 from domain.licence import LicenceChecked
 from domain.ports import ManualClock
-
-from gwkit import error_code, journal_rows, new_id, sign_in  # noqa: E402
-from storekit import kassa, wait_for  # noqa: E402
+from gwkit import error_code, journal_rows, new_id, sign_in
+from storekit import kassa, wait_for
 
 START = 1_767_225_600_000_000  # 2026-01-01T00:00Z
 
@@ -36,7 +35,8 @@ START = 1_767_225_600_000_000  # 2026-01-01T00:00Z
 # ---------------------------------------------------------------- the keeper over real files
 
 class Store:
-    """A store's data folder with a real journal; ``restart()`` makes a new keeper from the files."""
+    """A store's data folder with a real journal; ``restart()`` makes a new keeper from the
+    files."""
 
     def __init__(self, tmp: Path) -> None:
         self.clock = ManualClock(START)

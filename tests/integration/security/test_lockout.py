@@ -144,7 +144,7 @@ def test_no_other_local_account_can_unlock(store):
 def test_recovery_journals_directly_while_the_server_is_stopped(tmp_path):
     """No server (no Ray): the commands journal through the ledger's own checks; a lost pin_key is
     recovered by setting the PIN again; a folder held by a server is left alone."""
-    from actors.ledger import Ledger, Request, command_hash
+    from actors.ledger import Ledger, Request
     from actors.staff import load_pin_key, sealed_pin, unseal_pin_hash, verify_pin
     from domain.staff import PinAttempted, StaffCreated
 

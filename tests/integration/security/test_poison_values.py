@@ -1,7 +1,7 @@
 """One poison value must not stall the reports: bounds at every entry point over real HTTP, and an
-event an old journal may carry (a price of 2**63, written straight into the journal file) quarantined
-by the store's analytics copy and by HQ's warehouse while every other event flows, with an alert and
-a Z report that counts every good order and says an event is missing from it."""
+event an old journal may carry (a price of 2**63, written straight into the journal file)
+quarantined by the store's analytics copy and by HQ's warehouse while every other event flows, with
+an alert and a Z report that counts every good order and says an event is missing from it."""
 
 from __future__ import annotations
 
@@ -15,9 +15,7 @@ import pytest
 import requests
 
 from actors.process import StoreProcess
-
-from gwkit import (Api, error_code, journal_rows, journal_seq, new_id, running_store,  # noqa: E402
-                   sign_in)
+from gwkit import Api, error_code, journal_rows, journal_seq, new_id, running_store, sign_in
 
 pytestmark = pytest.mark.ray
 

@@ -14,8 +14,7 @@ import requests
 
 from actors.openapi import SPEC, operations
 from actors.process import StoreProcess
-
-from gwkit import Api, error_code, new_id, sign_in  # noqa: E402
+from gwkit import Api, error_code, new_id, sign_in
 
 pytestmark = pytest.mark.ray
 

@@ -22,9 +22,8 @@ import requests
 
 from actors import tls
 from actors.process import StoreProcess
+from gwkit import DEMO, journal_rows, journal_seq, new_id, sign_in
 from kiosk.client import ApiError, StoreClient
-
-from gwkit import DEMO, journal_rows, journal_seq, new_id, sign_in  # noqa: E402
 
 pytestmark = pytest.mark.ray
 

@@ -1,4 +1,5 @@
-"""Every planted anomaly is flagged by the right rule; the clean-day false-positive rate is reported."""
+"""Every planted anomaly is flagged by the right rule; the clean-day false-positive rate is
+reported."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from domain.events import decode_body, encode_body, kind_of
 def test_every_planted_anomaly_is_flagged_by_its_rule(history):
     fr = flatten(history.envelopes, history.shop.store_id, history.shop.zone)
     flags = score(fr)
-    got = set(zip(flags["rule"], flags["order_id"]))
+    got = set(zip(flags["rule"], flags["order_id"], strict=True))
     kinds = Counter(r for r, _ in history.planted)
     assert set(kinds) == set(RULES), "the generator plants every kind"
     missing = [p for p in history.planted if p not in got]

@@ -30,7 +30,7 @@ def test_example_notebook_runs_and_engines_agree(tmp_path):
         .sort("store_id")
     assert tot["revenue"].to_list() == cat["revenue"].to_list()
     # tenders include cash rounding (payments = total + rounding)
-    assert all(abs(a - b) < 10_000 for a, b in zip(tot["revenue"], ten["revenue"]))
+    assert all(abs(a - b) < 10_000 for a, b in zip(tot["revenue"], ten["revenue"], strict=True))
     assert out["bought_together"].height > 0 and (out["bought_together"]["lift"] > 0).all()
     assert out["anomalies"]["store_id"].n_unique() == 3
 
@@ -49,8 +49,8 @@ def test_one_call_opens_every_table_and_rules_match_per_store(history, tmp_path)
         frames["order_lines"].height
     across = wh.anomalies()
     local = score(frames)
-    assert set(zip(across["rule"], across["order_id"])) == set(zip(local["rule"],
-                                                                   local["order_id"]))
+    assert set(zip(across["rule"], across["order_id"], strict=True)) == \
+        set(zip(local["rule"], local["order_id"], strict=True))
     # the layout
     assert (tmp_path / "orders" / "store=S001").is_dir()
     assert any(p.name.startswith("day=") for p in (tmp_path / "orders" / "store=S001").iterdir())

@@ -1,9 +1,10 @@
-"""Report figures equal an independent plain-Python computation over the events, to the minor unit."""
+"""Report figures equal an independent plain-Python computation over the events, to the minor
+unit."""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import msgspec
@@ -14,7 +15,7 @@ from analytics.store import FIGURES, StoreAnalytics
 
 
 def _day(ts: int, zone: str) -> date:
-    return (datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(microseconds=ts)) \
+    return (datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=ts)) \
         .astimezone(ZoneInfo(zone)).date()
 
 
@@ -127,17 +128,17 @@ def test_sales_by_dimensions_match_plain_python(history, sa):
             tax[ln["tax_class"]] += ln["tax"]
         for p in b["payments"]:
             tender[p["kind"]] += p["amount"]
-        loc = (datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(microseconds=e.ts)) \
+        loc = (datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=e.ts)) \
             .astimezone(ZoneInfo(history.shop.zone))
         hour[loc.hour] += b["total"]
     df = sa.sales_by("category", start, end)
-    assert dict(zip(df["category"], df["net_sales"])) == dict(cat)
+    assert dict(zip(df["category"], df["net_sales"], strict=True)) == dict(cat)
     df = sa.sales_by("tender", start, end)
-    assert dict(zip(df["tender"], df["sales"])) == dict(tender)
+    assert dict(zip(df["tender"], df["sales"], strict=True)) == dict(tender)
     df = sa.sales_by("tax", start, end).group_by("tax_class").agg(pl.col("tax").sum())
-    assert dict(zip(df["tax_class"], df["tax"])) == dict(tax)
+    assert dict(zip(df["tax_class"], df["tax"], strict=True)) == dict(tax)
     df = sa.sales_by("hour", start, end)
-    assert dict(zip(df["hour"], df["net_sales"])) == dict(hour)
+    assert dict(zip(df["hour"], df["net_sales"], strict=True)) == dict(hour)
     for dim in ("product", "discount", "day", "month", "till", "staff"):
         assert sa.sales_by(dim, start, end).height > 0
 
@@ -169,7 +170,7 @@ def test_wallet_liability_and_stock(history, sa):
     assert liab["total"] == sum(bal.values())
     assert all(v >= 0 for v in bal.values())
     on_hand = sa.stock_on_hand()
-    assert dict(zip(on_hand["sku"], on_hand["on_hand"])) == {k: v for k, v in stock.items()}
+    assert dict(zip(on_hand["sku"], on_hand["on_hand"], strict=True)) == dict(stock)
     assert set(sa.negative_stock()["sku"]) == {k for k, v in stock.items() if v < 0}
     assert sa.low_stock(10**9).height == on_hand.height
 

@@ -16,8 +16,18 @@ from domain.book import Book
 from domain.day import DayClosed, DayOpened, ZReportRecorded, business_day_of
 from domain.errors import Conflict, Forbidden, InvalidInput, Unauthorized
 from domain.events import LineAdded, WalletToppedUp, decode_body, encode_body
-from domain.staff import (ACTIONS, SEALED_PREFIX, Permissions, PermissionsChanged, SignedIn,
-                          SignedOut, SignInFailed, StaffCreated, StaffLocked, StaffUnlocked)
+from domain.staff import (
+    ACTIONS,
+    SEALED_PREFIX,
+    Permissions,
+    PermissionsChanged,
+    SignedIn,
+    SignedOut,
+    SignInFailed,
+    StaffCreated,
+    StaffLocked,
+    StaffUnlocked,
+)
 from domain.store import StoreConfig
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from domain.errors import KassaError
 from hw.receipt import build_receipt, build_refund_receipt, display_width, wrap_text
 from hw_samples import STORES, refund, sale
 
@@ -41,15 +42,15 @@ def test_english_receipt_content():
     assert "1.234 kg × THB80.00/kg" in text and "THB98.72" in text
     assert "Discount" in text and "-THB5.00" in text
     assert "incl. tax 7%" in text
-    assert any(l.startswith("TOTAL") and l.endswith("THB398.72") for l in lines)
+    assert any(ln.startswith("TOTAL") and ln.endswith("THB398.72") for ln in lines)
     assert "Rounding" in text and "THB0.03" in text
     assert "Tendered" in text and "THB500.00" in text
-    assert any(l.startswith("Change") and "THB101.25" in l for l in lines)
+    assert any(ln.startswith("Change") and "THB101.25" in ln for ln in lines)
     assert "Wallet balance" in text and "THB123.45" in text
     assert "[CODE128 T1-000042]" in text and "[QR T1-000042]" in text
     assert r.cash is True and r.number == "T1-000042"
     # big rows use half the columns (they print double width)
-    total = next(l for l in lines if l.startswith("TOTAL"))
+    total = next(ln for ln in lines if ln.startswith("TOTAL"))
     assert display_width(total) == 24
 
 
@@ -89,5 +90,5 @@ def test_copy_marker():
 def test_money_is_never_float():
     o = sale("en")
     o["total"] = 1.5
-    with pytest.raises(Exception):
+    with pytest.raises(KassaError):
         build_receipt(o, STORES["en"], "en")

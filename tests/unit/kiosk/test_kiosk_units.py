@@ -59,8 +59,8 @@ def test_locale_formatting():
 
 
 def test_parsing_is_exact():
-    from kiosk.screens.sale import parse_percent_bp, parse_weight_g
     from domain.errors import KassaError
+    from kiosk.screens.sale import parse_percent_bp, parse_weight_g
     assert parse_weight_g("0.512") == 512 and parse_weight_g("1,25") == 1250
     assert parse_percent_bp("12.5") == 1250 and parse_percent_bp("10%") == 1000
     for bad in ("0.0005", "-1", "abc"):

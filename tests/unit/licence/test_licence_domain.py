@@ -11,8 +11,17 @@ import pytest
 from domain.errors import Conflict, InvalidInput
 from domain.events import KINDS, decode_body, encode_body, kind_of
 from domain.licence import (
-    CheckResult, Licence, LicenceChecked, check_for_store, decide, new_private_key,
-    public_key_text, read_licence, read_result, sign_licence, sign_result,
+    CheckResult,
+    Licence,
+    LicenceChecked,
+    check_for_store,
+    decide,
+    new_private_key,
+    public_key_text,
+    read_licence,
+    read_result,
+    sign_licence,
+    sign_result,
 )
 from licence_helpers import DAY, HOUR, MINUTE, START, _no_ray  # noqa: F401
 

@@ -10,10 +10,16 @@ import time
 import pytest
 
 from actors.licence import FakeTransport, LicenceKeeper
-from domain.errors import Conflict, InvalidInput
+from domain.errors import Conflict, InvalidInput, Unavailable
 from domain.licence import (
-    LicenceChecked, LicenceCheckFailed, LicenceInstalled, LicenceRefused, LicenceTamperDetected,
-    new_private_key, sign_licence, Licence,
+    Licence,
+    LicenceChecked,
+    LicenceCheckFailed,
+    LicenceInstalled,
+    LicenceRefused,
+    LicenceTamperDetected,
+    new_private_key,
+    sign_licence,
 )
 from licence_helpers import DAY, HOUR, MINUTE, START, _no_ray, make_world, run  # noqa: F401
 
@@ -399,5 +405,5 @@ def test_status_has_no_side_effects(w):
 
 def test_fake_transport_offline_by_default_without_answer():
     t = FakeTransport()
-    with pytest.raises(Exception):
+    with pytest.raises(Unavailable):
         run(t.check({}))

@@ -1,10 +1,11 @@
-"""The keeper journals through a real ledger; the CLI commands; time-machine with the system clock."""
+"""The keeper journals through a real ledger; the CLI commands; time-machine with the system
+clock."""
 
 from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import time_machine
 
@@ -53,7 +54,8 @@ def test_cli_create_install_status_revoke(tmp_path, capsys):
     assert (hq / "licence" / "hq_ed25519.key").stat().st_mode & 0o777 == 0o600
     doc = json.loads(lic.read_text())
     assert doc["licence"]["features"] == ["reports", "wallet"] and doc["licence"]["tills"] == 4
-    assert main(["admin", "licence", "key", "--hq", str(hq), "--out", str(tmp_path / "hq.pub")]) == 0
+    assert main(["admin", "licence", "key", "--hq", str(hq),
+                 "--out", str(tmp_path / "hq.pub")]) == 0
     data.mkdir()
     (data / "store.json").write_text(json.dumps({"store_id": "S001"}))
     capsys.readouterr()
@@ -85,7 +87,7 @@ def test_cli_create_install_status_revoke(tmp_path, capsys):
 
 def test_with_time_machine_and_the_system_clock(tmp_path):
     """The real SystemClock under time-machine: grace, then the clock wound back."""
-    t0 = datetime(2026, 3, 1, 9, 0, tzinfo=timezone.utc)
+    t0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
     with time_machine.travel(t0, tick=False) as traveller:
         hq = LicenceAuthority(tmp_path / "hq", clock=SystemClock())
         hq.ensure_key()
