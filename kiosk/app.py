@@ -2,8 +2,8 @@
 
 Nothing here waits on the network or the printer. Calls to the store go through ``Worker`` (two
 background lanes); their answers come back on the Tk thread because ``_pump`` drains the worker's
-result queue every 25 ms with ``after()``. The print queue (``hw.queue.PrintQueue``) prints on its own
-thread and reports its state through the same result queue.
+result queue every 25 ms with ``after()``. The print queue (``hw.queue.PrintQueue``) prints on its
+own thread and reports its state through the same result queue.
 
 Garbage collection runs on the Tk thread only (``_collect``): Python's automatic collector runs in
 whichever thread happens to allocate, and a Tk variable or window freed from a lane thread either
@@ -16,8 +16,9 @@ import gc
 import json
 import logging
 import tkinter as tk
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import ttkbootstrap as ttk
 
@@ -76,7 +77,7 @@ class TillApp(ttk.Window):
         self.till = till
         self.data_dir = Path(data_dir or Path.home() / ".kassa" / f"till-{till}")
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.client = StoreClient(server, till, pin_file=self.data_dir / STORE_PIN_FILE)
+        self.api = StoreClient(server, till, pin_file=self.data_dir / STORE_PIN_FILE)
         self.worker = Worker(on_net=self._net_changed)
         self.printer_settings = dict(printer or {"kind": "dummy"})
         self.allow_demo_staff = demo_staff
@@ -137,7 +138,7 @@ class TillApp(ttk.Window):
         return "right" if s == "left" else "left"
 
     @property
-    def anchor(self) -> str:
+    def text_anchor(self) -> str:
         return "e" if self.rtl else "w"
 
     def money(self, amount: int) -> str:
@@ -160,10 +161,10 @@ class TillApp(ttk.Window):
     def _load_store(self) -> None:
         def ok(cfg: dict) -> None:
             self.store = cfg
-            if self.client.pin.paired_now:  # trust on first use: the person compares it
+            if self.api.pin.paired_now:  # trust on first use: the person compares it
                 self.notify(_("Paired with the store. Its key must read the same as "
                               "'kassa store tls fingerprint' on the store PC: {fp}").format(
-                    fp=self.client.pin.fingerprint), error=False)
+                    fp=self.api.pin.fingerprint), error=False)
             self._start_printer()
             self._flush_feedback()
 
@@ -172,7 +173,7 @@ class TillApp(ttk.Window):
                 self.fail(exc)  # a store that is not the paired one: say so, keep trying
             self.after(1000, self._load_store)
 
-        self.worker.read(self.client.config, ok, err, "config")
+        self.worker.read(self.api.config, ok, err, "config")
 
     def _start_printer(self) -> None:
         """Open the print queue on a worker thread (loading the printer's profile takes time)."""
@@ -223,7 +224,7 @@ class TillApp(ttk.Window):
             self.licence = health.get("licence") or {}
             self._show_licence()
 
-        self.worker.read(self.client.health, ok, lambda exc: None, "health")
+        self.worker.read(self.api.health, ok, lambda exc: None, "health")
         self.after(60_000, self._poll_licence)
 
     def _show_licence(self) -> None:
@@ -245,7 +246,7 @@ class TillApp(ttk.Window):
         self.online = online
         if online:
             self.net_label.configure(text=T("Store: online, secure connection") if
-                                     self.client.https else T("Store: online"),
+                                     self.api.https else T("Store: online"),
                                      bootstyle="success")
         else:
             self.net_label.configure(
@@ -325,12 +326,16 @@ class TillApp(ttk.Window):
         self.who_label.configure(text=shown(_("{name} · {role} · till {till}").format(
             name=s.name, role=_(ROLE_NAMES.get(s.role, s.role)), till=self.till)))
         self.notify("", error=False)
+        cls: type[ttk.Frame]
         if name == "sale":
-            from kiosk.screens.sale import SaleScreen as cls
+            from kiosk.screens.sale import SaleScreen
+            cls = SaleScreen
         elif name == "aftersales":
-            from kiosk.screens.aftersales import AfterSalesScreen as cls
+            from kiosk.screens.aftersales import AfterSalesScreen
+            cls = AfterSalesScreen
         else:
-            from kiosk.screens.manager import ManagerScreen as cls
+            from kiosk.screens.manager import ManagerScreen
+            cls = ManagerScreen
         self._swap(lambda parent: cls(parent, self))
         return None
 
@@ -344,24 +349,22 @@ class TillApp(ttk.Window):
                    command=self.sign_out).pack(side=self.side("right"), padx=4)
         ttk.Button(bar, text=T("Report a problem"), bootstyle="warning",
                    command=self.open_feedback).pack(side=self.side("right"), padx=4)
-        bar.counter_buttons = {}
         for c in self.counters():
             if c != self.counter:
-                b = ttk.Button(bar, text=T(COUNTERS[c]), bootstyle="info",
-                               command=lambda c=c: self.show_counter(c))
-                b.pack(side=self.side("right"), padx=4)
-                bar.counter_buttons[c] = b
+                ttk.Button(bar, text=T(COUNTERS[c]), bootstyle="info",
+                           command=lambda c=c: self.show_counter(c)).pack(
+                    side=self.side("right"), padx=4)
         return bar
 
     # ---------------------------------------------------------------- sign-in / out
     def can(self, action: str) -> bool:
         s = self.session
-        return bool(s) and can(s.role, s.permissions, action)
+        return s is not None and can(s.role, s.permissions, action)
 
     def sign_in(self, staff: str, pin: str, done: Callable[[BaseException | None], None]) -> None:
         def call() -> Session:
             try:
-                return self.client.sign_in(staff, pin)
+                return self.api.sign_in(staff, pin)
             except ApiError as exc:
                 if exc.code != "auth.unsupported" or not self.allow_demo_staff:
                     raise
@@ -372,7 +375,7 @@ class TillApp(ttk.Window):
 
         def ok(session: Session) -> None:
             self.session = session
-            self.client.session = session
+            self.api.session = session
             i18n.set_language(session.lang)  # each staff member's own language
             done(None)
             self.show_counter()
@@ -384,7 +387,7 @@ class TillApp(ttk.Window):
         self.worker.read(call, ok, err, "sign-in")
 
     def sign_out(self) -> None:
-        client = self.client
+        client = self.api
         self.worker.read(client.sign_out, None, None, "sign-out")
         self.session = None
         i18n.set_language(self.device_lang)
@@ -405,7 +408,7 @@ class TillApp(ttk.Window):
         def check(manager: str, pin: str, done: Callable[[BaseException | None], None]) -> None:
             def call() -> dict:
                 try:
-                    res = self.client.approve(manager, pin, action)
+                    res = self.api.approve(manager, pin, action)
                     return {"approval": res.get("approval") or {"staff": manager, "pin": pin}}
                 except ApiError as exc:
                     if exc.code not in ("http.not_found", "http.method_not_allowed") \
@@ -413,9 +416,9 @@ class TillApp(ttk.Window):
                         raise
                     out = demo_sign_in(manager, pin)
                     if out is None:
-                        raise ApiError("auth.bad_pin", "wrong PIN", 401) from None
+                        raise ApiError("auth.bad_credentials", "wrong PIN", 401) from None
                     if out["staff"]["role"] not in ("manager", "admin"):
-                        raise ApiError("auth.not_permitted", "not a manager", 403) from None
+                        raise ApiError("auth.forbidden", "not a manager", 403) from None
                     return {"approved_by": manager}
 
             def ok(approval: dict) -> None:
@@ -454,7 +457,7 @@ class TillApp(ttk.Window):
 
         def call() -> dict:
             try:
-                return self.client.feedback(item["id"], kind, message, sku, self.till)
+                return self.api.feedback(item["id"], kind, message, sku, self.till)
             except ApiError as exc:
                 if exc.code in ("http.not_found", "http.method_not_allowed"):
                     with self.feedback_outbox.open("a", encoding="utf-8") as f:
@@ -489,7 +492,7 @@ class TillApp(ttk.Window):
             for ln in lines:
                 item = json.loads(ln)
                 try:
-                    self.client.feedback(item["id"], item["kind"], item["message"],
+                    self.api.feedback(item["id"], item["kind"], item["message"],
                                          item.get("sku", ""), item.get("device", ""))
                     sent += 1
                 except ApiError:
@@ -505,11 +508,11 @@ class TillApp(ttk.Window):
         within the client's timeout); Tk's garbage is then collected here on the Tk thread. Were a
         lane still running, the window is kept referenced for the life of the process instead:
         Tcl aborts the whole process when its interpreter is freed from another thread."""
-        stopped = self.worker.stop(wait=2 * self.client.timeout + 1.0)
+        stopped = self.worker.stop(wait=2 * self.api.timeout + 1.0)
         if self.print_queue is not None:
             try:
                 self.print_queue.close()
-            except Exception:  # noqa: BLE001
+            except Exception:
                 pass
         try:
             self.destroy()

@@ -28,7 +28,7 @@ class AfterSalesScreen(ttk.Frame):
         main = ttk.Frame(self, padding=8)
         main.pack(fill="both", expand=True)
         hint = T("Order number, receipt barcode, member card or phone, or a date (YYYY-MM-DD)")
-        ttk.Label(main, text=hint).pack(anchor=app.anchor)
+        ttk.Label(main, text=hint).pack(anchor=app.text_anchor)
         row = ttk.Frame(main)
         row.pack(fill="x", pady=4)
         self.entry = ttk.Entry(row, font=app.mid_font)
@@ -53,9 +53,9 @@ class AfterSalesScreen(ttk.Frame):
                                          "refunded": T("Refunded"), "refund": T("To refund")})
         self.lines.pack(fill="both", expand=True)
         self.summary = ttk.Label(left, text="", wraplength=640, justify="left")
-        self.summary.pack(anchor=app.anchor, pady=4)
+        self.summary.pack(anchor=app.text_anchor, pady=4)
         self.flag_label = ttk.Label(left, text="", bootstyle="danger", wraplength=640)
-        self.flag_label.pack(anchor=app.anchor)
+        self.flag_label.pack(anchor=app.text_anchor)
         right = ttk.Frame(body, padding=(12, 0))
         right.pack(side=app.side("right"), fill="y")
         self.buttons: dict[str, ttk.Button] = {}
@@ -75,16 +75,16 @@ class AfterSalesScreen(ttk.Frame):
     def _columns(self, tree, cols, heads) -> None:
         tree.configure(displaycolumns=tuple(reversed(cols)) if self.app.rtl else cols)
         for c in cols:
-            tree.heading(c, text=heads[c], anchor=self.app.anchor)
+            tree.heading(c, text=heads[c], anchor=self.app.text_anchor)
             tree.column(c, width=320 if c == "name" else 130, stretch=c == "name",
-                        anchor=self.app.anchor if c in ("name", "number") else "e")
+                        anchor=self.app.text_anchor if c in ("name", "number") else "e")
 
     # ---------------------------------------------------------------- find
     def find(self, key: str | None = None) -> None:
         key = (key if key is not None else self.entry.get()).strip()
         if not key:
             return
-        client = self.app.client
+        client = self.app.api
 
         def call() -> list[dict]:
             out = client.orders(key)
@@ -152,7 +152,7 @@ class AfterSalesScreen(ttk.Frame):
                         self.app.money(int(rec["order"]["total"])), shown(self.state_of(rec))))
             self.render()
 
-        self.app.worker.read(lambda: self.app.client.order(oid), ok, self.app.fail, "order")
+        self.app.worker.read(lambda: self.app.api.order(oid), ok, self.app.fail, "order")
 
     def render(self) -> None:
         self.lines.delete(*self.lines.get_children())
@@ -263,7 +263,7 @@ class AfterSalesScreen(ttk.Frame):
         assert r is not None
         order = r["order"]
         cid = new_id()
-        client = self.app.client
+        client = self.app.api
 
         def ok(res: dict) -> None:
             refund = res.get("result") or {}
@@ -313,7 +313,7 @@ class AfterSalesScreen(ttk.Frame):
                 return _("Give a reason.")
             cid = new_id()
             oid = r["order"]["order_id"]
-            self.app.worker.change(lambda: self.app.client.freeze(cid, oid, reason),
+            self.app.worker.change(lambda: self.app.api.freeze(cid, oid, reason),
                                    lambda res: self.reload(), self.app.fail, "freeze")
             return None
 
@@ -326,5 +326,5 @@ class AfterSalesScreen(ttk.Frame):
             return
         cid = new_id()
         oid = r["order"]["order_id"]
-        self.app.worker.change(lambda: self.app.client.unfreeze(cid, oid, ""),
+        self.app.worker.change(lambda: self.app.api.unfreeze(cid, oid, ""),
                                lambda res: self.reload(), self.app.fail, "unfreeze")

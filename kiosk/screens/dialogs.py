@@ -29,7 +29,7 @@ class _Dialog(ttk.Toplevel):
     def row(self, label: str, **entry_kw: Any) -> ttk.Entry:
         f = ttk.Frame(self.pane)
         f.pack(fill="x", pady=3)
-        ttk.Label(f, text=shown(label), width=22, anchor=self.app.anchor).pack(
+        ttk.Label(f, text=shown(label), width=22, anchor=self.app.text_anchor).pack(
             side=self.app.side("left"))
         e = ttk.Entry(f, **entry_kw)
         e.pack(side=self.app.side("left"), fill="x", expand=True)
@@ -156,9 +156,9 @@ class FeedbackDialog(_Dialog):
         self.kind = ttk.StringVar(value="device")
         for key, label in FEEDBACK_KINDS.items():
             ttk.Radiobutton(self.pane, text=T(label), value=key, variable=self.kind).pack(
-                anchor=app.anchor, pady=2)
+                anchor=app.text_anchor, pady=2)
         self.sku = self.row(_("Product (SKU or barcode)"), width=24)
-        ttk.Label(self.pane, text=T("What happened?")).pack(anchor=app.anchor, pady=(6, 0))
+        ttk.Label(self.pane, text=T("What happened?")).pack(anchor=app.text_anchor, pady=(6, 0))
         self.text = ttk.Text(self.pane, width=48, height=5, font=("Noto Sans", 12))
         self.text.pack(fill="both", expand=True)
         self.buttons(_("Send"), self.submit)
@@ -216,22 +216,22 @@ class PayDialog(_Dialog):
         self.member_key = self.row(_("Member card or phone"), width=16)
         self.member_button = ttk.Button(wallet, text=T("Find member"), bootstyle="info-outline",
                                         command=self.find_member)
-        self.member_button.pack(anchor=app.anchor)
+        self.member_button.pack(anchor=app.text_anchor)
         self.member_label = ttk.Label(wallet, text="")
-        self.member_label.pack(anchor=app.anchor)
+        self.member_label.pack(anchor=app.text_anchor)
         self.wallet_amount = self.row(_("Amount"), width=12)
         # cash
         cash = ttk.Labelframe(self.pane_stack[0], text=T("Cash"), padding=8)
         cash.pack(fill="x", pady=4)
         self.pane = cash
         self.cash_due_label = ttk.Label(cash, text="", font=app.mid_font)
-        self.cash_due_label.pack(anchor=app.anchor)
+        self.cash_due_label.pack(anchor=app.text_anchor)
         self.quick = ttk.Frame(cash)
         self.quick.pack(fill="x", pady=4)
         self.quick_buttons: list[ttk.Button] = []
         self.cash_amount = self.row(_("Cash tendered"), width=12)
         self.change_label = ttk.Label(cash, text="", font=app.big_font, bootstyle="success")
-        self.change_label.pack(anchor=app.anchor)
+        self.change_label.pack(anchor=app.text_anchor)
         self.pane = self.pane_stack[0]
         self.buttons(_("Complete sale"), self.submit)
         for e in (self.card_amount, self.wallet_amount, self.cash_amount):
@@ -295,7 +295,7 @@ class PayDialog(_Dialog):
                 name=m.get("name", ""), amount=i18n.money(int(m.get("balance", 0)),
                                                           self.app.currency))))
 
-        self.app.worker.read(lambda: self.app.client.member(key), ok, self.show_error, "member")
+        self.app.worker.read(lambda: self.app.api.member(key), ok, self.show_error, "member")
 
     def tenders(self) -> list[dict]:
         out: list[dict] = []
