@@ -38,8 +38,9 @@ becomes an ``order.flagged`` event (``OrderFlagged``, see ``analytics.events``) 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 import polars as pl
 

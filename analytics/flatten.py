@@ -1,9 +1,9 @@
 """Journal events → analytics rows: THE table schema of the store's DuckDB copy and HQ's warehouse.
 
-One pure function family. ``flatten(events, store_id, zone)`` takes ``domain.events.Envelope``\\ s or
-their ``to_wire()`` dicts (mixed is fine) and returns one Polars DataFrame per table, each with the
-fixed schema in ``SCHEMAS`` (always every table, empty ones included). ``flatten_one`` does one event.
-Nothing here touches a file, a clock or the network.
+One pure function family. ``flatten(events, store_id, zone)`` takes envelopes
+(``domain.journal_format.Envelope``) or their ``to_wire()`` dicts (mixed is fine) and returns one
+Polars DataFrame per table, each with the fixed schema in ``SCHEMAS`` (always every table, empty
+ones included). ``flatten_one`` does one event. Nothing here touches a file, a clock or the network.
 
 Conventions (every table):
 
@@ -49,8 +49,9 @@ Tables (see ``SCHEMAS`` for columns and types):
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from datetime import UTC, date
+from typing import Any
 
 import msgspec
 import polars as pl
@@ -436,7 +437,7 @@ def _problem(ev: Any) -> str:
                 for v in vals:
                     if not _ok(dt, v):
                         return f"{t}.{c}: {str(v)[:40]!r} is not a storable {dt}"
-    except Exception as exc:  # noqa: BLE001 - anything that stops this event from flowing
+    except Exception as exc:
         return f"{type(exc).__name__}: {str(exc)[:200]}"
     return ""
 
@@ -462,7 +463,7 @@ def flatten(events: Iterable[Any], store_id: str, zone: str, day_start_hour: int
     events = list(events)
     try:
         return _flatten_all(events, store_id, zone, day_start_hour)
-    except Exception:  # noqa: BLE001 - find the culprits below
+    except Exception:
         pass
     good = []
     for ev in events:
@@ -473,12 +474,12 @@ def flatten(events: Iterable[Any], store_id: str, zone: str, day_start_hour: int
             good.append(ev)
     try:
         return _flatten_all(good, store_id, zone, day_start_hour)
-    except Exception:  # noqa: BLE001 - rows looked fine, frames did not: one at a time
+    except Exception:
         alone = []
         for ev in good:
             try:
                 _flatten_all([ev], store_id, zone, day_start_hour)
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 quarantine.append(_describe(ev, f"{type(exc).__name__}: {str(exc)[:200]}"))
             else:
                 alone.append(ev)
@@ -513,8 +514,8 @@ def duckdb_ddl(table: str) -> str:
 
 def business_day_of(ts_us: int, zone: str, day_start_hour: int = 0) -> date:
     """The store's business day of one UTC microsecond timestamp (same rule as the tables)."""
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
     from zoneinfo import ZoneInfo
-    utc = datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(microseconds=ts_us)
+    utc = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=ts_us)
     local = utc.astimezone(ZoneInfo(zone))
     return (local.replace(tzinfo=None) - timedelta(hours=day_start_hour)).date()

@@ -8,8 +8,8 @@ a float and closed with counted cash (``day.opened`` / ``day.closed``).
 
 Events are built from the real domain: baskets are priced by ``domain.basket.price_basket``, payments
 settled by ``domain.payments.settle``, refunds decided by ``domain.book.decide_refund`` and checked
-by ``domain.book.Book`` exactly as the ledger does; bodies are encoded with ``domain.events`` and the
-envelopes are hash-chained, so the history has the journal's real schema.
+by ``domain.book.Book`` exactly as the ledger does; bodies are encoded and the envelopes sealed into
+a hash chain by ``domain.journal_format``, so the history has the journal's real format.
 
 With ``plant=True`` one anomaly of each kind is planted (several for the per-day ones);
 ``History.planted`` lists ``(rule, order_id)`` pairs that ``analytics.anomaly`` must flag.
@@ -20,16 +20,26 @@ from __future__ import annotations
 import math
 import random
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time, timedelta, timezone
-from typing import Any, Callable
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from domain.basket import Basket, Line, price_basket
 from domain.book import Book, decide_refund
-from domain.events import (GENESIS, BasketVoided, Envelope, LineAdded, MemberRegistered,
-                           OrderCompleted, StockCounted, StockReceived, WalletToppedUp,
-                           chain_hash, encode_body, kind_of, version_of)
+from domain.events import (
+    BasketVoided,
+    LineAdded,
+    MemberRegistered,
+    OrderCompleted,
+    StockCounted,
+    StockReceived,
+    WalletToppedUp,
+    kind_of,
+    version_of,
+)
+from domain.journal_format import GENESIS, Envelope, encode_body, seal
 from domain.payments import Tender, settle
 
 __all__ = ["generate", "History", "Shop", "write_journal", "CATEGORIES"]
@@ -108,9 +118,9 @@ class _Writer:
         self.last_ts = ts
         self.seq += 1
         eid = str(uuid.UUID(int=random.getrandbits(128)))
-        h = chain_hash(self.prev, self.seq, eid, ts, kind, v, staff, till, ip, agg, raw)
-        self.envs.append(Envelope(self.seq, eid, ts, kind, v, staff, till, ip, agg, raw, h))
-        self.prev = h
+        env = seal(self.prev, self.seq, eid, ts, kind, v, staff, till, ip, agg, raw)
+        self.envs.append(env)
+        self.prev = env.hash
         if not isinstance(body, dict):
             self.book.apply(body, staff, till, ts, self.seq)
         return body
@@ -118,7 +128,7 @@ class _Writer:
 
 def _us(day: date, hour: int, minute: int, second: int, zone: ZoneInfo, micro: int = 0) -> int:
     local = datetime.combine(day, time(hour, minute, second, micro), tzinfo=zone)
-    delta = local.astimezone(timezone.utc) - datetime(1970, 1, 1, tzinfo=timezone.utc)
+    delta = local.astimezone(UTC) - datetime(1970, 1, 1, tzinfo=UTC)
     return delta // timedelta(microseconds=1)
 
 

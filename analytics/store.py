@@ -28,9 +28,10 @@ import os
 import shutil
 import tempfile
 import weakref
-from datetime import date, datetime
+from collections.abc import Iterable, Sequence
+from datetime import date
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import duckdb
 import polars as pl
@@ -105,7 +106,7 @@ class StoreAnalytics:
         finally:
             self._cleanup()
 
-    def __enter__(self) -> "StoreAnalytics":
+    def __enter__(self) -> StoreAnalytics:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -167,7 +168,7 @@ class StoreAnalytics:
         frames = flatten(new, self.store_id, self.zone, self.day_start_hour, quarantine=bad)
         try:
             self.load_frames(frames, last, bad)
-        except Exception as exc:  # noqa: BLE001 - one event's value the database cannot take
+        except Exception as exc:
             if len(new) == 1:
                 e = new[0]
                 kind = e["kind"] if isinstance(e, dict) else e.kind

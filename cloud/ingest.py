@@ -2,7 +2,9 @@
 
 Each store has its own SQLite file ``<data>/stores/<id>/events.sqlite`` (WAL, synchronous=FULL),
 one row per event keyed by seq, holding exactly what the store's journal holds (including the chain
-hash, recomputed here). The cloud only ever holds a gap-free prefix ``1..held`` of each store's journal.
+hash, recomputed here): the events table of ``domain.journal_format``, which the journal shares.
+Batches are decoded by ``domain.upload``, the protocol the store's uploader encodes with. The cloud
+only ever holds a gap-free prefix ``1..held`` of each store's journal.
 
 Rules for a batch ``first..last``:
 
@@ -27,39 +29,43 @@ The answer always carries ``ack``: the highest contiguous seq held after the bat
 from __future__ import annotations
 
 import logging
-import re
 import sqlite3
 import threading
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from cloud.hqauth import private_dir, private_file
-from cloud.protocol import (BATCH_TYPE, H_ENC, H_NONCE, H_SIG, H_STORE, H_TS, HOLDINGS_TYPE, MAX_BODY,
-                            WINDOW_S, Batch, ProtocolError, decode_batch, decode_json, decompress,
-                            is_holdings, verify_signature)
 from cloud.registry import Registry, valid_store_id
-from domain.events import GENESIS, chain_hash
+from domain.journal_format import COLUMNS, GENESIS, chain_hash, events_table_sql
+from domain.upload import (
+    BATCH_TYPE,
+    H_ENC,
+    H_NONCE,
+    H_SIG,
+    H_STORE,
+    H_TS,
+    HOLDINGS_TYPE,
+    JSON_TYPE,
+    MAX_BODY,
+    WINDOW_S,
+    Batch,
+    ProtocolError,
+    decode_batch,
+    decode_json,
+    decompress,
+    is_holdings,
+    valid_nonce,
+    verify_signature,
+)
 
 __all__ = ["EventLog", "Ingestor", "Reply"]
 
 log = logging.getLogger(__name__)
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS events (
-    seq   INTEGER PRIMARY KEY,
-    id    TEXT NOT NULL,
-    ts    INTEGER NOT NULL,
-    kind  TEXT NOT NULL,
-    v     INTEGER NOT NULL,
-    staff TEXT NOT NULL,
-    till  TEXT NOT NULL,
-    ip    TEXT NOT NULL,
-    agg   TEXT NOT NULL,
-    body  BLOB NOT NULL,
-    hash  BLOB NOT NULL
-);
+SCHEMA = events_table_sql() + """\
 CREATE TABLE IF NOT EXISTS uploads (
     received INTEGER NOT NULL,
     first    INTEGER NOT NULL,
@@ -68,9 +74,6 @@ CREATE TABLE IF NOT EXISTS uploads (
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
-
-COLS = "seq, id, ts, kind, v, staff, till, ip, agg, body, hash"
-_NONCE = re.compile(r"[0-9A-Za-z_-]{16,64}")
 
 
 @dataclass(slots=True)
@@ -112,8 +115,9 @@ class EventLog:
             "SELECT seq, hash FROM events WHERE seq BETWEEN ? AND ?", (lo, hi))}
 
     def read(self, after: int = 0, limit: int = 10_000) -> list[tuple]:
-        return self.con.execute(f"SELECT {COLS} FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
-                                (after, limit)).fetchall()
+        return self.con.execute(
+            f"SELECT {COLUMNS} FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
+            (after, limit)).fetchall()
 
     def last_event_ts(self) -> int | None:
         r = self.con.execute("SELECT ts FROM events WHERE seq = ?", (self.held,)).fetchone()
@@ -255,7 +259,7 @@ class Ingestor:
         nonce = headers.get(H_NONCE, "")
         if not store or not ts or not sig or not nonce:
             return _refuse(401, "auth.missing", "the request is not signed")
-        if _NONCE.fullmatch(nonce) is None:
+        if not valid_nonce(nonce):
             return _refuse(401, "auth.bad_nonce", "the nonce is 16 to 64 letters, digits, - or _")
         entry = self.registry.store(store) if valid_store_id(store) else None
         if entry is None or not entry.active:
@@ -281,7 +285,7 @@ class Ingestor:
             enc = headers.get(H_ENC, "")
             raw = decompress(body, encoding=enc) if enc in ("zstd", "xz") else body
             ctype = headers.get("Content-Type", BATCH_TYPE).split(";")[0].strip()
-            batch = decode_json(raw) if ctype == "application/json" else decode_batch(raw)
+            batch = decode_json(raw) if ctype == JSON_TYPE else decode_batch(raw)
         except ProtocolError as exc:
             return _refuse(400, exc.code, exc.message)
         if batch.store != store:

@@ -29,24 +29,24 @@ import re
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import Executor
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import polars as pl
 
 from analytics.flatten import TABLES, flatten
 from cloud.hqauth import PRIVATE_FILE, private_dir
-from domain.events import Envelope
+from domain.journal_format import COLUMNS, envelope_of
 
 __all__ = ["Warehouse", "FILE_RE"]
 
 log = logging.getLogger(__name__)
 
 FILE_RE = re.compile(r"^seq-(\d{12})-(\d{12})\.parquet$")
-COLS = "seq, id, ts, kind, v, staff, till, ip, agg, body, hash"
 
 
 def _fname(first: int, last: int) -> str:
@@ -56,7 +56,7 @@ def _fname(first: int, last: int) -> str:
 def _iso(us: int | None) -> str | None:
     if us is None:
         return None
-    return datetime.fromtimestamp(us / 1e6, tz=timezone.utc).isoformat().replace("+00:00", "Z")
+    return datetime.fromtimestamp(us / 1e6, tz=UTC).isoformat().replace("+00:00", "Z")
 
 
 def _write_parquet(df: pl.DataFrame, path: Path) -> None:
@@ -217,12 +217,13 @@ class Warehouse:
             t0 = time.perf_counter()
             while True:
                 exported = self.exported(store)
-                rows = con.execute(f"SELECT {COLS} FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
-                                   (exported, self.chunk)).fetchall()
+                rows = con.execute(
+                    f"SELECT {COLUMNS} FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
+                    (exported, self.chunk)).fetchall()
                 if not rows:
                     break
                 first, last = rows[0][0], rows[-1][0]
-                envs = [Envelope(*r) for r in rows]
+                envs = [envelope_of(r) for r in rows]
                 bad: list[dict[str, Any]] = []
                 frames = flatten(envs, store, zone, quarantine=bad)
                 self._quarantine(store, bad)

@@ -18,11 +18,11 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "cloud"))
 
-from cloud.protocol import (H_NONCE, H_SIG, JSON_TYPE, compress, encode_batch,  # noqa: E402
-                            encode_batch_v2, signed_headers)
 from cloudkit import STORE, Cloud, shop_events  # noqa: E402
 from domain.events import chain_hash  # noqa: E402
 from domain.ports import ManualClock  # noqa: E402
+from domain.upload import (H_NONCE, H_SIG, JSON_TYPE, compress, encode_batch,  # noqa: E402
+                           encode_batch_v2, signed_headers)
 
 pytestmark = pytest.mark.timeout(180)
 
