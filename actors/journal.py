@@ -7,10 +7,10 @@ another body is refused. Triggers refuse UPDATE and DELETE; the hash chain makes
 made behind SQLite's back detectable by ``verify``.
 
 Checks: ``verify_journal`` (the whole chain, optionally SQLite's ``integrity_check``) backs
-``kassa journal verify``; at every start the ledger runs ``check_at_start`` (``quick_check`` and
-the chain's last events against HQ's anchor) before it serves, then ``start_full_check`` in a
-niced child process. Both write ``journal_check.json`` beside the journal, which health shows and the uploader
-obeys (``broken_at``: it sends nothing from that seq on).
+``kassa journal verify``; at every start the ledger runs ``check_at_start`` (``quick_check`` and the
+chain's last events against HQ's anchor) before it serves, then ``start_full_check`` in a niced
+child process. Both write ``journal_check.json`` beside the journal, which health shows and the
+uploader obeys (``broken_at``: it sends nothing from that seq on).
 """
 
 from __future__ import annotations
@@ -83,7 +83,8 @@ class Journal:
         # reads committed events while a commit is under way on the writer's connection
         self.rcon = connect(self.path)
         row = self.con.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
-        self.seq, self.hash = (row[0], bytes(row[1])) if row else (0, GENESIS)
+        self.seq: int = row[0] if row else 0
+        self.hash: bytes = bytes(row[1]) if row else GENESIS
 
     def close(self) -> None:
         self.con.close()
@@ -139,7 +140,8 @@ class Journal:
         out: list[Envelope] = []
         for i in range(0, len(aggs), 500):
             chunk = aggs[i:i + 500]
-            q = f"SELECT {COLS} FROM events WHERE agg IN ({','.join('?' * len(chunk))}) ORDER BY seq"
+            marks = ",".join("?" * len(chunk))
+            q = f"SELECT {COLS} FROM events WHERE agg IN ({marks}) ORDER BY seq"
             out.extend(_env(r) for r in self.con.execute(q, chunk))
         out.sort(key=lambda e: e.seq)
         return out
@@ -319,9 +321,8 @@ def start_full_check(data_dir: Path | str) -> subprocess.Popen:
 
 def broken_at(report: dict[str, Any]) -> int | None:
     """The first seq any check found broken, or None."""
-    seqs = [d.get("first_broken") for d in (report.get("start"), report.get("full"))
-            if isinstance(d, dict)]
-    seqs = [s for s in seqs if isinstance(s, int)]
+    seqs = [s for d in (report.get("start"), report.get("full")) if isinstance(d, dict)
+            for s in [d.get("first_broken")] if isinstance(s, int)]
     return min(seqs) if seqs else None
 
 

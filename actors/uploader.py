@@ -1,13 +1,13 @@
 """The uploader: sends the journal's tail to the cloud, exactly once in effect, through any outage.
 
-A plain class (``actors.remote`` wraps it as an actor). Its mailbox *is* the journal: everything past
-``acked`` — the highest seq the cloud said it holds — is the backlog; nothing is copied to a second
-queue. Each attempt reads the next events after ``acked`` from ``source``, bounded by count and bytes,
-encodes them (``domain.upload``: column-wise JSON + bodies, zstd), signs them (HMAC-SHA256 over
-store, timestamp and body) and posts them. ``acked`` moves only to what the cloud answers, and is
-persisted atomically after each change, so a restart of either side loses nothing and a resend is
-harmless (the cloud ignores exact repeats). While the cloud is unreachable it backs off with jitter
-(capped), forever; it never drops an event.
+A plain class (``actors.remote`` wraps it as an actor). Its mailbox *is* the journal: everything
+past ``acked`` — the highest seq the cloud said it holds — is the backlog; nothing is copied to a
+second queue. Each attempt reads the next events after ``acked`` from ``source``, bounded by count
+and bytes, encodes them (``domain.upload``: column-wise JSON + bodies, zstd), signs them
+(HMAC-SHA256 over store, timestamp and body) and posts them. ``acked`` moves only to what the cloud
+answers, and is persisted atomically after each change, so a restart of either side loses nothing
+and a resend is harmless (the cloud ignores exact repeats). While the cloud is unreachable it backs
+off with jitter (capped), forever; it never drops an event.
 
     source     has ``async read(after, limit) -> list[Envelope]`` and ``async last_seq() -> int``
     transport  has ``async send(headers, body) -> (status, json dict)``; raises ``TransportError``
@@ -463,9 +463,10 @@ class Uploader:
     async def _step(self) -> str:
         self.last_attempt_us = self.clock.now_us()
         last_seq = await self.source.last_seq()
-        broken = self.source.broken_at() if hasattr(self.source, "broken_at") else None
+        source: Any = self.source  # a journal file source also has broken_at and upto
+        broken = source.broken_at() if hasattr(source, "broken_at") else None
         if broken is not None:  # never send a corrupted history: stop before the break, alert
-            last_seq = self.source.upto = min(last_seq, broken - 1)
+            last_seq = source.upto = min(last_seq, broken - 1)
             if self._prepared is not None and self._prepared.last > last_seq:
                 self._prepared = None
             if self.acked >= last_seq:

@@ -33,7 +33,7 @@ from cloud.hqauth import HQ, HqAuth, permission, private_dir, resolve, tighten
 from cloud.ingest import Ingestor
 from cloud.registry import Registry
 from cloud.warehouse import Warehouse
-from domain.ports import SystemClock
+from domain.ports import Clock, SystemClock
 from domain.upload import H_ENC, H_NONCE, H_SIG, H_STORE, H_TS, HOLDINGS_TYPE, MAX_BODY, WINDOW_S
 
 __all__ = ["make_app", "INGESTOR", "REGISTRY", "WAREHOUSE", "AUTH"]
@@ -44,7 +44,7 @@ INGESTOR = web.AppKey("ingestor", Ingestor)
 REGISTRY = web.AppKey("registry", Registry)
 WAREHOUSE = web.AppKey("warehouse", Warehouse)
 EXECUTOR = web.AppKey("executor", ThreadPoolExecutor)
-CLOCK = web.AppKey("clock", object)
+CLOCK = web.AppKey("clock", Clock)
 AUTH = web.AppKey("hq_auth", HqAuth)
 
 

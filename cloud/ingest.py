@@ -1,4 +1,4 @@
-"""Ingest: authenticate a store's upload, check it continues the store's hash chain, keep it durably.
+"""Ingest: authenticate a store's upload, check it continues the store's chain, keep it durably.
 
 Each store has its own SQLite file ``<data>/stores/<id>/events.sqlite`` (WAL, synchronous=FULL),
 one row per event keyed by seq, holding exactly what the store's journal holds (including the chain
@@ -12,13 +12,16 @@ Rules for a batch ``first..last``:
   from ``held + 1``. (Out-of-order batches are refused, not parked: the store still has them, so
   holding them here would only duplicate its journal.)
 * events at or below ``held`` must be exact repeats (same recomputed hash): ignored and counted as
-  duplicates. A different event under an existing seq is refused (``ingest.conflict``) with an alert.
-* events above ``held`` must chain from the held head: the hash recomputed here must match the one the
-  store sent. The valid prefix is kept; at the first break the rest is refused
-  (``ingest.chain_broken``) with an alert. A repeat whose sent hash differs from its own is a break too.
+  duplicates. A different event under an existing seq is refused (``ingest.conflict``) with an
+  alert.
+* events above ``held`` must chain from the held head: the hash recomputed here must match the one
+  the store sent. The valid prefix is kept; at the first break the rest is refused
+  (``ingest.chain_broken``) with an alert. A repeat whose sent hash differs from its own is a break
+  too.
 * the recomputed hash of the batch's last event must equal the full ``last`` hash it carries. A
   version-2 batch carries no hash per event, so there nothing else proves its new events: if the
-  chain does not end at ``last``, none of them is kept (``ingest.chain_broken`` at the first new seq).
+  chain does not end at ``last``, none of them is kept (``ingest.chain_broken`` at the first new
+  seq).
 * every version-1 or JSON event must carry its hash, and every batch its full ``last`` (the whole
   batch is refused with ``ingest.missing_hash`` otherwise);
   a request's nonce is remembered per store, so a replay is refused however it is re-encoded.
@@ -103,7 +106,8 @@ class EventLog:
         self.con.execute("PRAGMA busy_timeout=10000")
         self.con.executescript(SCHEMA)
         row = self.con.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
-        self.held, self.head = (row[0], bytes(row[1])) if row else (0, GENESIS)
+        self.held: int = row[0] if row else 0
+        self.head: bytes = bytes(row[1]) if row else GENESIS
         r = self.con.execute("SELECT max(received) FROM uploads").fetchone()
         self.last_upload_us: int | None = r[0] if r else None
 
@@ -133,7 +137,7 @@ class EventLog:
         return bool(p) and h[:len(p)] == p
 
     def ingest(self, batch: Batch, now_us: int) -> tuple[str, dict[str, Any]]:
-        """Apply a batch; returns (outcome, details). outcome: ok | gap | conflict | chain_broken."""
+        """Apply a batch; returns (outcome, details), outcome ok | gap | conflict | chain_broken."""
         rows, first = batch.rows, batch.first
         for i, r in enumerate(rows):
             if r[0] != first + i:
@@ -209,7 +213,7 @@ class Stats:
 
 
 class Ingestor:
-    """The ingest endpoint's logic without HTTP: ``handle(headers, body) -> Reply`` (thread-safe)."""
+    """The ingest endpoint without HTTP (thread-safe): ``handle(headers, body) -> Reply``."""
 
     def __init__(self, data_dir: Path | str, registry: Registry, clock: Any,
                  window_s: int = WINDOW_S,

@@ -107,8 +107,8 @@ def seal(prev: bytes, seq: int, id: str, ts: int, kind: str, v: int, staff: str,
 
 
 def envelope_of(row: Sequence[Any]) -> Envelope:
-    """An envelope from a row selected as ``COLUMNS``."""
-    return Envelope(*row[:10], hash=row[10])
+    """An envelope from a row selected as ``COLUMNS`` (columns after those are left out)."""
+    return Envelope(*row[:11])
 
 
 _SQL_TYPES: dict[type, str] = {int: "INTEGER", str: "TEXT", bytes: "BLOB"}

@@ -1,8 +1,8 @@
-"""Store and cloud share the journal format and the upload protocol through domain/, and only there.
+"""Store and cloud share the journal format and the upload protocol through domain/, only there.
 
-The store server (actors/, kiosk/) imports nothing of cloud/, the cloud nothing of actors/ or kiosk/;
-the events table is written once (``domain.journal_format``) and both the store's journal and HQ's
-copy are created from it."""
+The store server (actors/, kiosk/) imports nothing of cloud/, the cloud nothing of actors/ or
+kiosk/; the events table is written once (``domain.journal_format``) and both the store's journal
+and HQ's copy are created from it."""
 
 from __future__ import annotations
 
