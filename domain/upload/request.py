@@ -3,8 +3,8 @@
     X-Kassa-Store:      S001                       the store id, as registered at HQ
     X-Kassa-Timestamp:  1767225600                 Unix seconds (UTC) when the request was signed
     X-Kassa-Nonce:      9f1c2a...                  16 random bytes, hex: each request is unique
-    X-Kassa-Signature:  hex(HMAC-SHA256(secret,
-                            "kassa-v1\\n" + store + "\\n" + timestamp + "\\n" + nonce + "\\n" + body))
+    X-Kassa-Signature:  hex(HMAC-SHA256(secret, "kassa-v1\\n" + store + "\\n"
+                            + timestamp + "\\n" + nonce + "\\n" + body))
     Content-Type:       application/vnd.kassa.batch  (or application/json, or the holdings query)
     X-Kassa-Encoding:   zstd | xz                  (optional; the body as sent is what is signed)
 
