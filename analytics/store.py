@@ -1,14 +1,15 @@
 """The store's analytics copy: a DuckDB file derived from the journal, and every report figure.
 
-``StoreAnalytics`` is a plain class; the analytics actor wraps it (one process owns the DuckDB file —
-DuckDB locks it against every other process, read-only opens included). It holds the tables of
+``StoreAnalytics`` is a plain class; the analytics actor wraps it (one process owns the DuckDB file
+— DuckDB locks it against every other process, read-only opens included). It holds the tables of
 ``analytics.flatten`` (the same schema as HQ's warehouse) and a ``ingest_state`` row with the last
-journal seq ingested, so ``ingest`` is incremental and idempotent by seq, and ``rebuild`` starts over
-from the journal.
+journal seq ingested, so ``ingest`` is incremental and idempotent by seq, and ``rebuild`` starts
+over from the journal.
 
 An event the tables cannot hold (a poison value an old journal may carry, e.g. a price of 2**63) is
-*quarantined*: recorded in the ``quarantine`` table (seq, kind, error) while every other event flows,
-and counted in every day report (``quarantined``) so that a report never silently misses sales.
+*quarantined*: recorded in the ``quarantine`` table (seq, kind, error) while every other event
+flows, and counted in every day report (``quarantined``) so that a report never silently misses
+sales.
 
 The figures (X/Z reports, sales by hour/category/product/tender/tax/discount, refunds and voids,
 wallet liability, stock, a cashier's own report) are computed here and only here. All money is
@@ -28,9 +29,10 @@ import os
 import shutil
 import tempfile
 import weakref
-from datetime import date, datetime
+from collections.abc import Iterable, Sequence
+from datetime import date
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import duckdb
 import polars as pl
@@ -106,7 +108,7 @@ class StoreAnalytics:
         finally:
             self._cleanup()
 
-    def __enter__(self) -> "StoreAnalytics":
+    def __enter__(self) -> StoreAnalytics:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -168,7 +170,7 @@ class StoreAnalytics:
         frames = flatten(new, self.store_id, self.zone, self.day_start_hour, quarantine=bad)
         try:
             self.load_frames(frames, last, bad)
-        except Exception as exc:  # noqa: BLE001 - one event's value the database cannot take
+        except Exception as exc:
             if len(new) == 1:
                 e = new[0]
                 kind = e["kind"] if isinstance(e, dict) else e.kind
@@ -213,7 +215,7 @@ class StoreAnalytics:
     def rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         cur = self.con.execute(sql, list(params))
         names = [d[0] for d in cur.description]
-        return [dict(zip(names, r)) for r in cur.fetchall()]
+        return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
 
     def frame(self, sql: str, params: Sequence[Any] = ()) -> pl.DataFrame:
         """Run a query and return a Polars frame (through a small Parquet file: no pyarrow here).
@@ -405,7 +407,6 @@ class StoreAnalytics:
                 cond = f"{cond + ' AND ' if cond else ''}{col} = ?"
                 params.append(val)
         w = f"WHERE {cond}" if cond else ""
-        wa = f"AND {cond}" if cond else ""
         if dim in ("hour", "day", "month", "till", "staff"):
             key = {"hour": "hour(local_ts)::BIGINT AS hour", "day": "business_day AS day",
                    "month": "strftime(business_day, '%Y-%m') AS month", "till": "till",
@@ -456,6 +457,8 @@ class StoreAnalytics:
             FROM p FULL JOIN r USING (tender) ORDER BY tender"""
             return self.frame(sql, params + params)
         if dim == "tax":
+            rw = ("WHERE " + cond.replace("business_day", "r.business_day")
+                  .replace("till", "r.till").replace("staff", "r.staff")) if cond else ""
             sql = f"""
             WITH s AS (SELECT tax_class, rate_bp, count(*) lines, sum(amount)::BIGINT taxable,
                 sum(tax)::BIGINT tax, sum(total)::BIGINT total
@@ -464,7 +467,7 @@ class StoreAnalytics:
                 sum(r.amount)::BIGINT refunded
                 FROM refund_lines r JOIN order_lines l ON l.order_id = r.order_id
                 AND l.line_id = r.line_id
-                {('WHERE ' + cond.replace('business_day', 'r.business_day').replace('till', 'r.till').replace('staff', 'r.staff')) if cond else ''}
+                {rw}
                 GROUP BY 1, 2)
             SELECT s.*, coalesce(refunded_tax, 0) refunded_tax, coalesce(refunded, 0) refunded,
                 (tax - coalesce(refunded_tax, 0))::BIGINT net_tax

@@ -46,10 +46,10 @@ sys.path.insert(0, str(ROOT))
 
 from actors.journal import Journal, Pending  # noqa: E402
 from actors.uploader import HttpTransport, JournalSource, MemoryState, Uploader  # noqa: E402
-from cloud.protocol import JSON_TYPE, signed_headers  # noqa: E402
 from cloud.registry import Registry  # noqa: E402
 from domain.events import LineAdded, OrderCompleted, OrderLine, Payment, encode_body  # noqa: E402
 from domain.ports import SystemClock  # noqa: E402
+from domain.upload import JSON_TYPE, signed_headers  # noqa: E402
 
 
 def _load_proxy():

@@ -225,7 +225,7 @@ def test_a_licence_check_gets_the_line_during_a_long_backlog_drain(tmp_path):
 def test_version_2_batches_rebuild_every_body_and_cost_fewer_bytes(tmp_path):
     import orjson
 
-    from cloud.protocol import (
+    from domain.upload import (
         ProtocolError,
         compress,
         compress_xz,
@@ -270,8 +270,8 @@ def test_a_version_2_body_altered_in_its_columns_is_refused_whole(tmp_path):
     import orjson
 
     from cloud.ingest import Ingestor
-    from cloud.protocol import compress_xz, encode_batch_v2, signed_headers
     from cloud.registry import Registry
+    from domain.upload import compress_xz, encode_batch_v2, signed_headers
     clock = ManualClock()
     shop = Shop(tmp_path / "shop", clock, seed=12)
     shop.trade(10)

@@ -14,12 +14,12 @@ import polars as pl
 import pytest
 
 from actors.uploader import FakeTransport, FileState, MemoryState, Uploader, anchor_of
-from cloud.protocol import H_SIG, compress, decode_batch, encode_batch, signed_headers
 from cloud.registry import Registry
 from cloudkit import STORE, Cloud, LedgerSource, Shop, assert_warehouse_matches, make_uploader
 from cloudkit import shop_events as recorded_events
 from domain.events import Envelope
 from domain.ports import ManualClock
+from domain.upload import H_SIG, compress, decode_batch, encode_batch, signed_headers
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -15,7 +15,10 @@ import aiohttp
 import orjson
 import pytest
 
-from cloud.protocol import (
+from cloudkit import STORE, Cloud, shop_events
+from domain.events import chain_hash
+from domain.ports import ManualClock
+from domain.upload import (
     H_NONCE,
     H_SIG,
     JSON_TYPE,
@@ -24,9 +27,6 @@ from cloud.protocol import (
     encode_batch_v2,
     signed_headers,
 )
-from cloudkit import STORE, Cloud, shop_events
-from domain.events import chain_hash
-from domain.ports import ManualClock
 
 pytestmark = pytest.mark.timeout(180)
 
