@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import polars as pl
+from polars._typing import PolarsDataType
 
 __all__ = ["RuleConfig", "RULES", "FLAG_SCHEMA", "score", "false_positive_rate"]
 
@@ -50,7 +51,7 @@ RULES = ("refund_soon_same_staff", "refund_other_cashier", "high_discount", "pri
          "void", "total_outlier", "outside_hours", "unusual_till_ip", "topup_cash_refund",
          "just_under_limit", "negative_stock_sale")
 
-FLAG_SCHEMA: dict[str, pl.DataType] = {
+FLAG_SCHEMA: dict[str, PolarsDataType] = {
     "store_id": pl.String, "order_id": pl.String, "rule": pl.String, "severity": pl.String,
     "score": pl.Float64, "evidence": pl.String, "freeze": pl.Boolean, "staff": pl.String,
     "till": pl.String, "ts": pl.Datetime("us", "UTC"), "business_day": pl.Date,

@@ -55,6 +55,7 @@ from typing import Any
 
 import msgspec
 import polars as pl
+from polars._typing import PolarsDataType
 
 from domain.money import CEILING
 
@@ -69,11 +70,11 @@ LOCAL_TS = pl.Datetime("us")
 _S, _I, _D, _B, _F = pl.String, pl.Int64, pl.Date, pl.Boolean, pl.Float64
 
 # columns shared by every table, in this order
-_HEAD = {"store_id": _S, "seq": _I, "ts": TS, "business_day": _D}
+_HEAD: dict[str, PolarsDataType] = {"store_id": _S, "seq": _I, "ts": TS, "business_day": _D}
 # who/where (envelope fields)
-_WHO = {"till": _S, "staff": _S}
+_WHO: dict[str, PolarsDataType] = {"till": _S, "staff": _S}
 
-SCHEMAS: dict[str, dict[str, pl.DataType]] = {
+SCHEMAS: dict[str, dict[str, PolarsDataType]] = {
     "orders": {
         **_HEAD, "local_ts": LOCAL_TS, "event_id": _S, **_WHO, "ip": _S,
         "order_id": _S, "number": _S, "currency": _S, "prices_include_tax": _B, "member": _S,
@@ -498,11 +499,11 @@ def flatten_one(event: Any, store_id: str, zone: str, day_start_hour: int = 0
 
 # ---------------------------------------------------------------- DuckDB mapping
 
-_DUCK = {pl.String: "VARCHAR", pl.Int64: "BIGINT", pl.Date: "DATE", pl.Boolean: "BOOLEAN",
-         pl.Float64: "DOUBLE"}
+_DUCK: dict[PolarsDataType, str] = {pl.String: "VARCHAR", pl.Int64: "BIGINT", pl.Date: "DATE",
+                                     pl.Boolean: "BOOLEAN", pl.Float64: "DOUBLE"}
 
 
-def duckdb_type(dt: pl.DataType) -> str:
+def duckdb_type(dt: PolarsDataType) -> str:
     if dt == TS:
         return "TIMESTAMPTZ"
     if dt == LOCAL_TS:

@@ -64,6 +64,13 @@ def _d(day: date | str | None) -> date | None:
     return date.fromisoformat(str(day))
 
 
+def _day(day: date | str) -> date:
+    out = _d(day)
+    if out is None:
+        raise ValueError("a business day is needed")
+    return out
+
+
 def _int(v: Any) -> int:
     return int(v) if v is not None else 0
 
@@ -253,7 +260,8 @@ class StoreAnalytics:
     def _day_parts(self, day: date, till: str | None, staff: str | None
                    ) -> dict[tuple[str, str], dict[str, int]]:
         """Figures per (till, staff) for one business day (the one implementation)."""
-        cond, params = "business_day = ?", [day]
+        cond = "business_day = ?"
+        params: list[Any] = [day]
         if till is not None:
             cond += " AND till = ?"
             params.append(till)
@@ -292,7 +300,8 @@ class StoreAnalytics:
 
     def _drawers(self, day: date, till: str | None) -> dict[str, dict[str, Any]]:
         """Per till: the opening float (last day.opened) and counted cash (last day.closed)."""
-        cond, params = "business_day = ?", [day]
+        cond = "business_day = ?"
+        params: list[Any] = [day]
         if till is not None:
             cond += " AND till = ?"
             params.append(till)
@@ -325,7 +334,7 @@ class StoreAnalytics:
         store, one ``till`` or one ``staff``), and the same figures per till and per cashier.
         Counted cash and the difference come from ``day.closed`` events (per till; a store's
         counted cash only once every till with a float or sales has closed). JSON-safe."""
-        day = _d(day)
+        day = _day(day)
         kind = kind.upper()
         parts = self._day_parts(day, till, staff)
         drawers = self._drawers(day, till) if staff is None else {}
