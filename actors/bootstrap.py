@@ -16,9 +16,18 @@ from typing import Any
 
 import orjson
 
-from actors.client import (AnalyticsClient, CatalogueClient, LedgerClient, LicenceClient,
-                           StockClient, TillClient, UploaderClient, WalletClient, ledger_channel,
-                           till_channel)
+from actors.client import (
+    AnalyticsClient,
+    CatalogueClient,
+    LedgerClient,
+    LicenceClient,
+    StockClient,
+    TillClient,
+    UploaderClient,
+    WalletClient,
+    ledger_channel,
+    till_channel,
+)
 from actors.files import atomic_write
 from actors.gateway_till import GatewayTill, SharedCatalogue
 from actors.ray_boot import ray
@@ -101,9 +110,9 @@ class Handles:
         try:
             up, lic = await asyncio.wait_for(asyncio.gather(
                 self.uploader.status(), self.licence.status()), 3.0)
-        except asyncio.TimeoutError:  # still starting after a restart
-            return {"upload": {"starting": True}, "licence": {"ok": None, "code": "licence.starting",
-                                                              "message": "starting"}}
+        except TimeoutError:  # still starting after a restart
+            return {"upload": {"starting": True},
+                    "licence": {"ok": None, "code": "licence.starting", "message": "starting"}}
         return {"upload": up, "licence": {k: lic.get(k) for k in (
             "ok", "code", "message", "grace_days_left", "warn", "warn_code", "expires_days_left",
             "last_ok", "licence_id")}}

@@ -1,7 +1,7 @@
 """Starting and stopping the store's private Ray node, and reading errors that crossed Ray.
 
-Import ``ray`` through this module (``from actors.ray_boot import ray``): the environment below must be
-set before Ray is first imported.
+Import ``ray`` through this module (``from actors.ray_boot import ray``): the environment below
+must be set before Ray is first imported.
 """
 
 from __future__ import annotations
@@ -55,8 +55,12 @@ def start_ray(data_dir: Path | str, num_cpus: int = 2, memory_mb: int | None = N
     # the workers inherit these through the raylet
     os.environ.update(RAY_AUTH_MODE="token", RAY_AUTH_TOKEN_PATH=str(token))
     os.environ.pop("RAY_AUTH_TOKEN", None)  # it would take precedence over the file
-    from ray._raylet import (AuthenticationMode, AuthenticationTokenLoader, Config,
-                             get_authentication_mode)
+    from ray._raylet import (
+        AuthenticationMode,
+        AuthenticationTokenLoader,
+        Config,
+        get_authentication_mode,
+    )
     Config.initialize("")  # this process reads RAY_AUTH_MODE again (as Ray itself does)
     AuthenticationTokenLoader.instance().reset_cache()
     kwargs: dict[str, Any] = dict(num_cpus=num_cpus, include_dashboard=False, namespace=NAMESPACE,

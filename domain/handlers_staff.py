@@ -23,8 +23,15 @@ from dataclasses import dataclass
 from domain.book import Book
 from domain.errors import Conflict, Forbidden, InvalidInput
 from domain.events import WalletToppedUp
-from domain.staff import (PermissionsChanged, StaffCreated, StaffLocked, StaffPinChanged,
-                          StaffUnlocked, StaffUpdated, check_role)
+from domain.staff import (
+    PermissionsChanged,
+    StaffCreated,
+    StaffLocked,
+    StaffPinChanged,
+    StaffUnlocked,
+    StaffUpdated,
+    check_role,
+)
 
 __all__ = ["CreateStaff", "UpdateStaff", "ChangeStaffPin", "LockStaff", "ChangePermissions",
            "TopUpWallet", "TOPUP_TENDERS", "may_manage"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -27,7 +27,7 @@ def orders_matching(orders: Iterable[OrderRecord], key: str,
             return []
         tz = ZoneInfo(zone)
         out = [r for r in orders
-               if datetime.fromtimestamp(r.ts / 1e6, timezone.utc).astimezone(tz).date() == day]
+               if datetime.fromtimestamp(r.ts / 1e6, UTC).astimezone(tz).date() == day]
     else:
         out = [r for r in orders if key in (r.order.number, r.order.order_id, r.order.member)]
     return [r.to_dict() for r in out[-MAX_FOUND:]]

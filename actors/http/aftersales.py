@@ -54,27 +54,22 @@ async def refund(request: web.Request) -> web.Response:
 
 
 async def freeze(request: web.Request) -> web.Response:
-    g = gw(request)
-    data = await read_json(request)
-    ctx = await g.auth(request, "orders.freeze", data)
-    order_id = request.match_info["order"][:64]
-    reason = need_str(data, "reason", 200)
-    cid = command_id(data)
-    ack = await g.submit(ctx, cid, "freeze", {"order": order_id, "reason": reason},
-                         FreezeOrder(order_id, reason))
-    await g.journal_approval(ctx, cid)
-    return jresp(g.answer(ack))
+    return await _order_state(request, "freeze", reason_required=True)
 
 
 async def unfreeze(request: web.Request) -> web.Response:
+    return await _order_state(request, "unfreeze", reason_required=False)
+
+
+async def _order_state(request: web.Request, op: str, reason_required: bool) -> web.Response:
     g = gw(request)
     data = await read_json(request)
-    ctx = await g.auth(request, "orders.unfreeze", data)
+    ctx = await g.auth(request, f"orders.{op}", data)
     order_id = request.match_info["order"][:64]
-    reason = need_str(data, "reason", 200, required=False)
+    reason = need_str(data, "reason", 200, required=reason_required)
     cid = command_id(data)
-    ack = await g.submit(ctx, cid, "unfreeze", {"order": order_id, "reason": reason},
-                         UnfreezeOrder(order_id, reason))
+    cmd = FreezeOrder(order_id, reason) if op == "freeze" else UnfreezeOrder(order_id, reason)
+    ack = await g.submit(ctx, cid, op, {"order": order_id, "reason": reason}, cmd)
     await g.journal_approval(ctx, cid)
     return jresp(g.answer(ack))
 

@@ -1,20 +1,23 @@
 """The store's LAN gateway: JSON over HTTP (aiohttp) between kiosks and the actors.
 
-* Staff sign in at a till (``POST /v1/sessions``) and send ``Authorization: Bearer <token>`` on every
-  other request; the session is bound to its till, ends on sign-out, after ``idle_timeout_s`` without
-  a request, or when the account is locked. Repeated wrong PINs lock the account for ``lock_s``.
-* Every request is checked against the per-action permissions (``domain.staff.ACTIONS``, editable by a
-  manager); a manager may approve one action at another counter with their PIN
+* Staff sign in at a till (``POST /v1/sessions``) and send ``Authorization: Bearer <token>`` on
+  every other request; the session is bound to its till, ends on sign-out, after
+  ``idle_timeout_s`` without a request, or when the account is locked. Repeated wrong PINs lock the
+  account for ``lock_s``.
+* Every request is checked against the per-action permissions (``domain.staff.ACTIONS``, editable
+  by a manager); a manager may approve one action at another counter with their PIN
   (``"approval": {"staff", "pin"}`` in the body, or a token from ``POST /v1/approvals``).
 * Reads are scoped by role as well (``x-kassa-read-scope`` in the OpenAPI): the sale counter gets a
-  member's id, name and balance only; the event feed is the managers' (``events.read``), and a display
-  device (role ``display``) gets the sales feed (``events.sales``: figures, nothing personal).
+  member's id, name and balance only; the event feed is the managers' (``events.read``), and a
+  display device (role ``display``) gets the sales feed (``events.sales``: figures, nothing
+  personal).
 * Free text never holds a card number: ``need_str`` and the other input helpers refuse one
   (``domain.pan``) before anything reaches the journal.
 * Every request that changes something carries the kiosk's command ``id`` so a retry after a lost
-  reply is safe (the same id answers the first answer). Every event records staff, till and client IP.
-* Errors answer ``{"error": {"code", "message", "details"}}`` with the error's HTTP status; bad input
-  of any kind is a 4xx, never a 5xx, and never reaches the journal.
+  reply is safe (the same id answers the first answer). Every event records staff, till and
+  client IP.
+* Errors answer ``{"error": {"code", "message", "details"}}`` with the error's HTTP status; bad
+  input of any kind is a 4xx, never a 5xx, and never reaches the journal.
 * The OpenAPI description is served at ``/v1/openapi.json`` (``actors.openapi``).
 
 Routes live in one module per business area (``AREAS``); who is asking is ``actors.http.context``;
@@ -34,8 +37,20 @@ from typing import Any
 
 from aiohttp import web
 
-from actors.http import (aftersales, day, events, feedback, members, products, reports, sale,
-                         sessions, staff, status, stock)
+from actors.http import (
+    aftersales,
+    day,
+    events,
+    feedback,
+    members,
+    products,
+    reports,
+    sale,
+    sessions,
+    staff,
+    status,
+    stock,
+)
 from actors.http.common import MAX_BODY, Handler, error_response, jresp
 from actors.http.context import GATEWAY, Gateway
 from actors.recovery import AdminChannel

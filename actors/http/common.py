@@ -73,7 +73,7 @@ def need_str(data: dict, key: str, max_len: int = 200, required: bool = True,
              code: bool = False) -> str:
     """A string field of at most ``max_len`` characters. Free text (every field but a product
     code, ``code=True``) is refused if it holds anything written like a card number."""
-    value = data.get(key, None)
+    value = data.get(key)
     if value is None and not required:
         return ""
     if not isinstance(value, str) or (required and not value.strip()) or len(value) > max_len:
@@ -115,7 +115,8 @@ def query_int(request: web.Request, key: str, default: int, lo: int, hi: int) ->
     try:
         value = int(raw)
     except ValueError:
-        raise InvalidInput("input.bad_field", f"{key!r} must be a whole number", field=key) from None
+        raise InvalidInput("input.bad_field", f"{key!r} must be a whole number",
+                           field=key) from None
     if not lo <= value <= hi:
         raise InvalidInput("input.bad_field", f"{key!r} must be {lo}–{hi}", field=key)
     return value

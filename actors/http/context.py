@@ -9,6 +9,7 @@ Routes find it with ``gw(request)``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -20,13 +21,28 @@ from aiohttp import web
 from actors.http.common import derived_id, plain, redact
 from actors.ledger import Request, command_hash
 from actors.recovery import LOCAL_IP
-from actors.staff import (Directory, Throttle, check_pin, load_pin_key, load_secret, sealed_pin,
-                          unseal_pin_hash, verify_pin)
+from actors.staff import (
+    Directory,
+    Throttle,
+    check_pin,
+    load_pin_key,
+    load_secret,
+    sealed_pin,
+    unseal_pin_hash,
+    verify_pin,
+)
 from domain.day import business_day_of
 from domain.errors import Forbidden, InvalidInput, KassaError, NotFound, Unauthorized
 from domain.handlers_day import check_till_count
-from domain.staff import (ActionApproved, PinAccepted, PinAttempted, SignedOut, StaffPinChanged,
-                          StaffUnlocked, check_staff_id)
+from domain.staff import (
+    ActionApproved,
+    PinAccepted,
+    PinAttempted,
+    SignedOut,
+    StaffPinChanged,
+    StaffUnlocked,
+    check_staff_id,
+)
 from domain.store import AuthPolicy
 
 __all__ = ["Ctx", "Gateway", "GATEWAY", "gw"]
@@ -221,12 +237,10 @@ class Gateway:
                 "result": self.answer(ack)["result"]}
 
     async def end_session(self, s: Any, reason: str) -> None:
-        try:
+        with contextlib.suppress(KassaError):  # ended already
             await self.submit(None, derived_id(s.session, "end"), "auth.end", [s.session],
                               SignedOut(s.staff, s.till, s.session, reason), staff=s.staff,
                               till=s.till)
-        except KassaError:
-            pass  # ended already
         await self.refresh()
 
     def today(self) -> str:

@@ -1,5 +1,6 @@
 """Reading the journal: the event feed (long-poll and server-sent events, scoped by role: every
-event for ``events.read``, sales figures only for ``events.sales``) and the audit of who did what."""
+event for ``events.read``, sales figures only for ``events.sales``) and the audit of who did
+what."""
 
 from __future__ import annotations
 

@@ -10,8 +10,13 @@ from actors.http.common import command_id, derived_id, jresp, need_str, read_jso
 from actors.http.context import Ctx, gw
 from actors.staff import check_pin
 from domain.errors import InvalidInput, NotFound, Unauthorized
-from domain.handlers_staff import (ChangePermissions, ChangeStaffPin, CreateStaff, LockStaff,
-                                   UpdateStaff)
+from domain.handlers_staff import (
+    ChangePermissions,
+    ChangeStaffPin,
+    CreateStaff,
+    LockStaff,
+    UpdateStaff,
+)
 from domain.pan import refuse_card_number
 from domain.staff import ACTIONS, ROLES, check_language, check_role, check_staff_id
 
@@ -66,22 +71,22 @@ async def staff_save(request: web.Request) -> web.Response:
     active = data.get("active")
     if active is not None and not isinstance(active, bool):
         raise InvalidInput("input.bad_field", "'active' is true or false", field="active")
-    pin = data.get("pin")
-    if pin is not None:
-        check_pin(pin)
-    if not (name or role or language or active is not None or pin is not None):
+    new_pin = data.get("pin")
+    if new_pin is not None:
+        check_pin(new_pin)
+    if not (name or role or language or active is not None or new_pin is not None):
         raise InvalidInput("staff.nothing_to_change", "say what to change")
     args = {"staff": staff, "name": name, "role": role, "language": language,
-            "active": active, "pin": pin is not None}
+            "active": active, "pin": new_pin is not None}
     acks = []
     if name or role or language or active is not None:
         acks.append(await g.submit(ctx, cid, "staff.update", args, UpdateStaff(
             ctx.staff, ctx.role, staff, name, role, language,
             -1 if active is None else int(active))))
-    if pin is not None:
+    if new_pin is not None:
         acks.append(await g.submit(ctx, derived_id(cid, "pin") if acks else cid, "staff.pin",
                                    args, ChangeStaffPin(ctx.role, staff,
-                                                        await g.seal_pin(staff, pin))))
+                                                        await g.seal_pin(staff, new_pin))))
     await g.journal_approval(ctx, cid)
     await g.refresh()
     return jresp(g.answer(acks[0], events=[a.kind for a in acks]))

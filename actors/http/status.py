@@ -39,7 +39,7 @@ async def analytics_health(g: Gateway, journal_seq: int) -> tuple[dict, list[str
     """The analytics copy's freshness and quarantined events, with the alerts they raise."""
     try:
         a = await asyncio.wait_for(g.h.analytics.status(), 3.0)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         return {"starting": True}, []
     # health is public: the error's text stays in the server's log
     a = {"seq": a["seq"], "journal_seq": journal_seq, "behind": max(0, journal_seq - a["seq"]),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 
 from actors.http.common import command_id, jresp, need_str, read_json
@@ -26,14 +28,16 @@ async def stock_move(request: web.Request) -> web.Response:
         if type(data.get(k)) is int:
             check_quantity(data[k], g.config.limits.max_stock_qty, k)
     await g.h.catalogue.lookup(sku)  # unknown products are refused
+    args: dict[str, Any] = {k: data.get(k) for k in ("sku", "qty", "delta", "reason", "counted",
+                                                     "reference")}
+    body: Any
     if kind == "receive":
-        body = decide_receipt(sku, data.get("qty"), need_str(data, "reference", 100, False))
+        body = decide_receipt(sku, args["qty"], need_str(data, "reference", 100, False))
     elif kind == "adjust":
-        body = decide_adjustment(sku, data.get("delta"), need_str(data, "reason", 200))
+        body = decide_adjustment(sku, args["delta"], need_str(data, "reason", 200))
     else:
         current = await g.h.stock.level(sku)
-        body = decide_count(sku, data.get("counted"), current)
-    args = {k: data.get(k) for k in ("sku", "qty", "delta", "reason", "counted", "reference")}
+        body = decide_count(sku, args["counted"], current)
     ack = await g.submit(ctx, cid, f"stock.{kind}", args, body, g.h.stock)
     await g.journal_approval(ctx, cid)
     return jresp(g.answer(ack))

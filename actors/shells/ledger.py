@@ -68,12 +68,13 @@ class LedgerActor:
             while self.queue:
                 await asyncio.sleep(0)  # let calls that arrived together join this batch
                 batch, self.queue = self.queue[:self.batch], self.queue[self.batch:]
+                results: list[Any]
                 try:
                     results = self.ledger.submit_batch([r for r, _ in batch])
                 except Exception as exc:  # a bug, not a refusal: fail these callers loudly
                     log.exception("ledger batch failed")
                     results = [exc] * len(batch)
-                for (_, fut), res in zip(batch, results):
+                for (_, fut), res in zip(batch, results, strict=True):
                     if not fut.done():
                         fut.set_result(res)
                 cond = self._cond()
@@ -89,7 +90,7 @@ class LedgerActor:
             try:
                 async with cond:
                     await asyncio.wait_for(cond.wait_for(lambda: self.ledger.seq > after), timeout)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 return []
         return self.ledger.read(after, limit)
 

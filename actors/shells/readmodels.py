@@ -4,6 +4,7 @@ the loop they (and the analytics copy) share."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,8 @@ class Follower:
     """
 
     view: Any
-    journal_path: str
+    ledger: Any
+    journal_path: str | Path
     source: Any = None
     task: asyncio.Task | None = None
     pace_s: float = 0.0  # at least this long between two batches (batching costly views)
@@ -48,11 +50,10 @@ class Follower:
                 envs = await self._source().read(self.view.seq, 20000)
                 self.view.apply(envs)
                 self._hurry.clear()
-                try:  # a report waiting for fresh figures cuts the pause short
+                # a report waiting for fresh figures cuts the pause short
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._hurry.wait(),
                                            self.pace_s if envs else self.idle_s)
-                except asyncio.TimeoutError:
-                    pass
             except Exception:  # the journal not there yet, or a bad moment: wait and go on
                 log.warning("follower could not read the journal; retrying", exc_info=True)
                 if self.source is not None:
@@ -87,18 +88,25 @@ class Follower:
         await self.caught_up(seq, timeout=120.0)
 
 
-class StockActor(Follower):
-    def __init__(self, data_dir: str) -> None:
+class _ViewActor(Follower):
+    """A read model of the store in ``data_dir`` whose changes are journaled through it."""
+
+    def __init__(self, data_dir: str, view: Any) -> None:
         self.journal_path = str(Path(data_dir) / "journal.sqlite")
         self.ledger = LedgerClient.named("ledger")
-        self.catalogue = CatalogueClient.named("catalogue")
-        self.view = StockView()
+        self.view = view
         self.task = None
         self.pace_s = 0.25
 
     async def submit(self, req: Request) -> Ack:
         self._ensure()
         return await self.ledger.submit(req)
+
+
+class StockActor(_ViewActor):
+    def __init__(self, data_dir: str) -> None:
+        super().__init__(data_dir, StockView())
+        self.catalogue = CatalogueClient.named("catalogue")
 
     async def level(self, sku: str) -> int:
         await self.synced()
@@ -110,17 +118,9 @@ class StockActor(Follower):
         return self.view.report({p.sku: p.low_stock for p in products})
 
 
-class WalletActor(Follower):
+class WalletActor(_ViewActor):
     def __init__(self, data_dir: str) -> None:
-        self.journal_path = str(Path(data_dir) / "journal.sqlite")
-        self.ledger = LedgerClient.named("ledger")
-        self.view = WalletView()
-        self.task = None
-        self.pace_s = 0.25
-
-    async def submit(self, req: Request) -> Ack:
-        self._ensure()
-        return await self.ledger.submit(req)
+        super().__init__(data_dir, WalletView())
 
     async def member(self, key: str) -> dict:
         await self.synced()

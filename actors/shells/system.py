@@ -37,7 +37,7 @@ class UploaderActor:
         from domain.ports import SystemClock
         self.up = None
         self.task: asyncio.Task | None = None
-        self.stop = None
+        self.stop: asyncio.Event | None = None
         secret_path = Path(data_dir) / "cloud_secret"
         self.configured = bool(cloud_url) and secret_path.exists()
         if self.configured:
@@ -50,8 +50,8 @@ class UploaderActor:
 
     def _ensure(self) -> None:
         if self.up is not None and (self.task is None or self.task.done()):
-            self.stop = asyncio.Event()
-            self.task = asyncio.get_running_loop().create_task(self.up.run(self.stop))
+            self.stop = stop = asyncio.Event()
+            self.task = asyncio.get_running_loop().create_task(self.up.run(stop))
 
     async def status(self) -> dict:
         self._ensure()

@@ -23,7 +23,7 @@ class TillActor:
         self.ledger = LedgerClient.named("ledger")
         self.catalogue = CatalogueClient.named("catalogue")
         self.core: Till | None = None
-        self.lock: asyncio.Lock | None = None
+        self.lock = asyncio.Lock()
         self.ledger_rpc = ledger_channel(data_dir, self.ledger)
         self.rpc = RpcServer(socket_name(data_dir, f"till-{till_id}"), self._rpc, TILL_METHODS)
 
@@ -40,8 +40,6 @@ class TillActor:
         raise ValueError(f"unknown method {method}")
 
     async def _ready(self) -> Till:
-        if self.lock is None:
-            self.lock = asyncio.Lock()
         if self.core is None:
             version, products = await self.catalogue.snapshot()
             core = Till(self.till_id, self.config, CatalogueIndex(products, version))
@@ -65,7 +63,7 @@ class TillActor:
             return await execute(core, self.ledger_rpc.call, cid, op, args, who)
 
     async def do_many(self, cmds: list[tuple[str, str, dict, Who]]) -> list:
-        out = []
+        out: list[Any] = []
         for cid, op, args, who in cmds:
             try:
                 out.append(await self.do(cid, op, args, who))

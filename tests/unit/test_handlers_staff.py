@@ -10,8 +10,14 @@ import pytest
 from actors.ledger import Ledger, Request
 from domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from domain.events import MemberRegistered
-from domain.handlers_staff import (ChangePermissions, ChangeStaffPin, CreateStaff, LockStaff,
-                                   TopUpWallet, UpdateStaff)
+from domain.handlers_staff import (
+    ChangePermissions,
+    ChangeStaffPin,
+    CreateStaff,
+    LockStaff,
+    TopUpWallet,
+    UpdateStaff,
+)
 from domain.staff import SEALED_PREFIX
 
 H = SEALED_PREFIX + "c2VhbGVk"
