@@ -174,7 +174,7 @@ class Gateway:
                               ActionApproved(ctx.approved_by, ctx.staff, ctx.till, ctx.action, cid))
 
     async def pin_attempt(self, staff: str, pin: str, till: str, ip: str, purpose: str,
-                           accepted: Callable[[], Awaitable[Any]]) -> Any:
+                          accepted: Callable[[], Awaitable[Any]]) -> Any:
         """Check ``staff``'s PIN: the client address may be made to wait (429), the attempt is
         journaled as a failure before the PIN is checked, one attempt at a time per account, and
         ``accepted()`` (which journals the success, resetting the count) runs before the next one.
@@ -246,8 +246,6 @@ class Gateway:
     def today(self) -> str:
         return business_day_of(time.time_ns() // 1000, self.config.zone)
 
-    # -------------------------------------------------------------- sessions
-
     def me(self, staff: str, till: str, token: str = "", seq: int = 0,
            duplicate: bool = False) -> dict:
         acc = self.dir.accounts.get(staff, {})
@@ -261,7 +259,6 @@ class Gateway:
         if token:
             out.update(token=token, seq=seq, duplicate=duplicate)
         return out
-
 
     async def licensed(self, till: str, fresh: bool = False) -> dict:
         """Refuse a till beyond the licence's count (``licence.too_many_tills``, the rule is
