@@ -1,8 +1,9 @@
 """The OpenAPI 3.1 description of the store gateway, served at ``GET /v1/openapi.json``.
 
-Kept true by tests/integration/gateway: every route of the app is described here and every path here is a route;
-the fuzz test generates requests from these schemas and finds no 5xx. Every read (GET) names what it
-answers to whom in ``x-kassa-read-scope`` (tests/integration/security/test_read_scopes.py).
+Kept true by tests/integration/gateway: every route of the app is described here and every path
+here is a route; the fuzz test generates requests from these schemas and finds no 5xx. Every read
+(GET) names what it answers to whom in ``x-kassa-read-scope``
+(tests/integration/security/test_read_scopes.py).
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ PIN = {"type": "string", "minLength": 4, "maxLength": 64}
 MONEY = {"type": "integer", "minimum": 0, "maximum": 10**10,
          "description": "integer minor units of the store's currency"}
 APPROVAL = {"description": "a manager's approval for this one request",
-            "oneOf": [{"type": "object", "required": ["staff", "pin"], "additionalProperties": False,
+            "oneOf": [{"type": "object", "required": ["staff", "pin"],
+                       "additionalProperties": False,
                        "properties": {"staff": STAFF, "pin": PIN}},
                       {"type": "object", "required": ["token"], "additionalProperties": False,
                        "properties": {"token": {"type": "string", "minLength": 8,
@@ -139,7 +141,8 @@ PATHS: dict[str, dict[str, Any]] = {
         ["id", "products"]))},
     "/v1/products/{code}": {"get": _op("look a product up by barcode or SKU", "products.view",
                                        params=[_path("code")])},
-    "/v1/orders": {"get": _op("find orders by number, id, member or business date (YYYY-MM-DD)", "orders.view",
+    "/v1/orders": {"get": _op("find orders by number, id, member or business date (YYYY-MM-DD)",
+                              "orders.view",
                               params=[_q("q", {"type": "string", "minLength": 1, "maxLength": 64},
                                          True)])},
     "/v1/orders/{order}": {"get": _op("one order", "orders.view", params=[_path("order")])},

@@ -22,11 +22,11 @@ os.environ.setdefault("RAY_worker_niceness", "0")
 # keeps loopback, and every one of them listens on 127.0.0.1 only. Read when Ray is imported.
 os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
 
-import ray  # noqa: E402
-from ray.exceptions import RayTaskError  # noqa: E402
+import ray
+from ray.exceptions import RayTaskError
 
-from actors.wire import run_dir  # noqa: E402
-from domain.errors import KassaError, Unavailable  # noqa: E402
+from actors.wire import run_dir
+from domain.errors import KassaError, Unavailable
 
 __all__ = ["ray", "start_ray", "stop_ray", "unwrap", "is_kassa_error", "NAMESPACE"]
 
@@ -55,7 +55,7 @@ def start_ray(data_dir: Path | str, num_cpus: int = 2, memory_mb: int | None = N
     # the workers inherit these through the raylet
     os.environ.update(RAY_AUTH_MODE="token", RAY_AUTH_TOKEN_PATH=str(token))
     os.environ.pop("RAY_AUTH_TOKEN", None)  # it would take precedence over the file
-    from ray._raylet import (
+    from ray._raylet import (  # type: ignore[attr-defined]  # private, untyped in the stubs
         AuthenticationMode,
         AuthenticationTokenLoader,
         Config,

@@ -1,4 +1,5 @@
-"""Staff sign-in for the gateway: PIN hashing, session tokens, the gateway's mirror of the staff book.
+"""Staff sign-in for the gateway: PIN hashing, session tokens, the gateway's mirror of the staff
+book.
 
 * PINs (or passwords) are hashed with argon2id (argon2-cffi's RFC 9106 low-memory profile: t=3,
   m=64 MiB, p=4 — above OWASP's minimum of m=19 MiB, t=2, p=1). Verifying takes ~0.1 s of CPU, so
@@ -10,13 +11,13 @@
 * ``Throttle`` makes a client address wait (``auth.throttled``, 429, ``retry_after_s``) once it has
   typed ``ip_free_failures`` wrong PINs, doubling the wait per further wrong PIN: one till on the
   LAN cannot lock the manager and the admin out by guessing.
-* A session token is ``HMAC-SHA256(secret, command id | staff | till)``, base64url: a retried sign-in
-  (same command id, right PIN) gets the same token back. Only ``sha256(token)`` is journaled
+* A session token is ``HMAC-SHA256(secret, command id | staff | till)``, base64url: a retried
+  sign-in (same command id, right PIN) gets the same token back. Only ``sha256(token)`` is journaled
   (``auth.signed_in``), so sessions survive a restart of the store server while the token itself is
   only on the till. The secret lives in ``<data>/auth_secret`` (0600).
-* ``Directory`` mirrors the ledger's staff book (accounts, permissions, sessions, days) in the gateway
-  process, so checking a session and a permission on every request costs a dict look-up. It is
-  reloaded from the ledger after every staff/auth/day event the gateway commits.
+* ``Directory`` mirrors the ledger's staff book (accounts, permissions, sessions, days) in the
+  gateway process, so checking a session and a permission on every request costs a dict look-up.
+  It is reloaded from the ledger after every staff/auth/day event the gateway commits.
 """
 
 from __future__ import annotations
@@ -29,9 +30,10 @@ import math
 import os
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -39,8 +41,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from domain.errors import Conflict, Forbidden, InvalidInput, Throttled, Unauthorized
-from domain.staff import ACTIONS, LOCK_S, MAX_FAILURES, SEALED_PREFIX, Permissions, \
-    failure_lock_end
+from domain.staff import ACTIONS, LOCK_S, MAX_FAILURES, SEALED_PREFIX, Permissions, failure_lock_end
 from domain.store import AuthPolicy
 
 __all__ = ["hash_pin", "verify_pin", "check_pin", "token_hash", "make_token", "load_secret",
@@ -334,7 +335,8 @@ class Directory:
         return sorted(t for t, d in self.days.items() if d.get("open"))
 
 
-async def seed_demo_staff(handles: Any, open_till: str | None = "T1", float_: int = 200_000) -> dict:
+async def seed_demo_staff(handles: Any, open_till: str | None = "T1",
+                          float_: int = 200_000) -> dict:
     """Create the demo staff accounts (fixed command ids: a second run changes nothing) and open
     ``open_till``'s business day when the licence allows it. Used by ``kassa demo``."""
     import asyncio
@@ -367,7 +369,7 @@ async def seed_demo_staff(handles: Any, open_till: str | None = "T1", float_: in
                     str(uuid.uuid5(ns, f"day:{open_till}:{day}")), command_hash("demo.day", day),
                     DayOpened(open_till, day, float_), "m1", open_till, "127.0.0.1"))
                 opened = True
-            except Exception as exc:  # noqa: BLE001 - the demo goes on; a manager opens it
+            except Exception as exc:
                 import logging
                 logging.getLogger(__name__).warning("demo: day not opened: %s", exc)
     return {"staff_created": made, "day_opened": opened}

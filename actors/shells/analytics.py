@@ -66,7 +66,7 @@ class AnalyticsActor(Follower):
             await asyncio.sleep(self.flag_every_s)
             try:
                 await self.flag_now()
-            except Exception:  # noqa: BLE001 - flags wait for the next round
+            except Exception:
                 log.warning("anomaly scoring failed", exc_info=True)
 
     async def flag_now(self, days: int = 2) -> int:

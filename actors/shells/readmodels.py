@@ -83,7 +83,7 @@ class Follower:
         self._ensure()
         try:
             seq = await self._source().last_seq()
-        except Exception:  # noqa: BLE001 - not readable yet: ask the ledger
+        except Exception:
             seq = (await self.ledger.status())["seq"]
         await self.caught_up(seq, timeout=120.0)
 
