@@ -43,7 +43,7 @@ from actors.recovery import LOCAL_IP, AdminChannel
 from actors.staff import Directory, Throttle, check_pin, load_pin_key, load_secret, make_token, \
     sealed_pin, token_hash, unseal_pin_hash, verify_pin
 from actors.till import Who
-from domain.commands import FreezeOrder, RefundOrder, UnfreezeOrder
+from domain.commands import CountStock, FreezeOrder, RefundOrder, UnfreezeOrder
 from domain.day import DayClosed, DayOpened, MAX_FLOAT, ZReportRecorded, business_day_of
 from domain.errors import Conflict, Forbidden, InvalidInput, KassaError, NotFound, Unauthorized, \
     Unavailable
@@ -55,7 +55,7 @@ from domain.staff import (ACTIONS, ROLES, ActionApproved, PermissionsChanged, Pi
                           StaffPinChanged, StaffUnlocked, StaffUpdated, check_language, check_role,
                           check_staff_id)
 from domain.store import AuthPolicy
-from domain.stock import decide_adjustment, decide_count, decide_receipt
+from domain.stock import decide_adjustment, decide_receipt
 
 __all__ = ["make_gateway", "MAX_BODY", "Gateway", "GATEWAY", "TILL_OPS", "redact"]
 
@@ -720,9 +720,8 @@ class Gateway:
             body = decide_receipt(sku, data.get("qty"), need_str(data, "reference", 100, False))
         elif kind == "adjust":
             body = decide_adjustment(sku, data.get("delta"), need_str(data, "reason", 200))
-        else:
-            current = await self.h.stock.level.remote(sku)
-            body = decide_count(sku, data.get("counted"), current)
+        else:  # decided in the ledger, against the level as of its commit
+            body = CountStock(sku, data.get("counted"))
         args = {k: data.get(k) for k in ("sku", "qty", "delta", "reason", "counted", "reference")}
         ack = await self.submit(ctx, cid, f"stock.{kind}", args, body, self.h.stock)
         await self._approved(ctx, cid)

@@ -19,10 +19,11 @@ import msgspec
 
 from actors.journal import Journal, Pending, check_at_start, read_report, start_full_check, summary
 from actors.wire import Method
-from domain.book import Book
-from domain.commands import FreezeOrder, RefundOrder, UnfreezeOrder
+from domain.book import Book, BookRules
+from domain.commands import CountStock, FreezeOrder, RefundOrder, UnfreezeOrder
 from domain.errors import Conflict, InvalidInput, KassaError, Unavailable
 from domain.events import KINDS, Envelope, decode_body, encode_body, kind_of, version_of
+from domain.ledger_handlers import LEDGER_HANDLERS
 from domain.ports import Clock, SystemClock
 
 __all__ = ["Ledger", "Request", "Ack", "command_hash", "agg_of", "LEDGER_METHODS", "COMMANDS"]
@@ -54,7 +55,7 @@ def agg_of(body: Any) -> str:
 class Request:
     id: str
     cmd: bytes
-    body: Any  # an event body, or a command with .decide(book)
+    body: Any  # an event body, or a ledger command (domain.commands)
     staff: str = ""
     till: str = ""
     ip: str = ""
@@ -84,7 +85,7 @@ class Ack:
 
 # commands decided in the ledger (domain.commands), named like event kinds for the wire
 COMMANDS: dict[str, type] = {"command.refund": RefundOrder, "command.freeze": FreezeOrder,
-                             "command.unfreeze": UnfreezeOrder}
+                             "command.unfreeze": UnfreezeOrder, "command.stock_count": CountStock}
 _COMMAND_KIND = {cls: kind for kind, cls in COMMANDS.items()}
 
 
@@ -165,13 +166,16 @@ def _check_id(cid: object) -> str:
 
 class Ledger:
     def __init__(self, path: Path | str, clock: Clock | None = None,
-                 check: bool = False) -> None:
+                 check: bool = False, rules: BookRules = BookRules()) -> None:
+        """``rules``: what the book enforces beyond its invariants (the store's ledger actor
+        passes the store's limits and ``require_open_day=True``)."""
         self.clock = clock or SystemClock()
+        self.rules = rules
         self.full_check = None
         if check and Path(path).exists():  # the store's ledger: look at the journal before selling
             self.full_check = check_journal(Path(path), self.clock.now_us())
         self.journal = Journal(path)
-        self.book = Book()
+        self.book = Book(self.rules)
         self.flags: dict[str, list[dict]] = {}  # order id -> anomaly flags raised on it
         self.last_ts = 0
         for env in self.journal.scan():
@@ -226,7 +230,7 @@ class Ledger:
                                        "this command id was used for a different command")
                     results[i] = ("same", j)  # type: ignore[assignment]
                     continue
-                body = r.body.decide(self.book) if hasattr(r.body, "decide") else r.body
+                body = self._decide(r.body)
                 body = self.book.check(body, r.till)
                 kind = kind_of(body)
                 raw = encode_body(body)
@@ -272,11 +276,16 @@ class Ledger:
                               if isinstance(first, Ack) else first)
         return results  # type: ignore[return-value]
 
+    def _decide(self, body: Any) -> Any:
+        """A ledger command decided by its handler against the book; an event as it is."""
+        handler = LEDGER_HANDLERS.get(type(body))
+        return body if handler is None else handler(body, self.book)
+
     def _rebuild(self) -> None:
         self.journal.close()
         path = self.journal.path
         self.journal = Journal(path)
-        self.book = Book()
+        self.book = Book(self.rules)
         self.flags = {}
         for env in self.journal.scan():
             self._apply(env.decoded(), env.staff, env.till, env.ts, env.seq)

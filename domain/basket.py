@@ -203,7 +203,7 @@ def decide_remove(basket: Basket, line_id: str) -> LineRemoved:
     return LineRemoved(basket=basket.basket_id, line_id=line_id)
 
 
-def decide_quantity(basket: Basket, line_id: str, qty: int,
+def decide_quantity(basket: Basket, line_id: str, qty: int | None,
                     limits: Limits = DEFAULT_LIMITS) -> QuantityChanged:
     _open(basket)
     ln = basket.line(line_id)
@@ -231,7 +231,7 @@ def _check_discount(kind: str, value: object, base: int, limit_bp: int, approved
     return value
 
 
-def decide_line_discount(basket: Basket, line_id: str, kind: str, value: int, limit_bp: int,
+def decide_line_discount(basket: Basket, line_id: str, kind: str, value: int | None, limit_bp: int,
                          approved_by: str = "") -> LineDiscounted:
     _open(basket)
     ln = basket.line(line_id)
@@ -240,7 +240,7 @@ def decide_line_discount(basket: Basket, line_id: str, kind: str, value: int, li
                           approved_by=approved_by)
 
 
-def decide_order_discount(basket: Basket, kind: str, value: int, limit_bp: int,
+def decide_order_discount(basket: Basket, kind: str, value: int | None, limit_bp: int,
                           approved_by: str = "") -> OrderDiscounted:
     _open(basket)
     if not basket.lines:

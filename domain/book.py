@@ -12,9 +12,12 @@ number of tills sell at once:
 * no amount or quantity exceeds the store's limits (``domain.money.Limits``, set by the ledger
   actor from ``store.json``) nor ``CEILING``: a journal never holds a value a read model cannot store;
 * staff accounts, permissions and sign-in sessions (``domain.staff``) and each till's business day
-  (``domain.day``) change only through their events; with ``require_open_day`` (set by the store's
-  ledger actor; off for plain unit tests) a till sells, refunds and takes top-ups only while its day
-  is open.
+  (``domain.day``) change only through their events; with ``BookRules.require_open_day`` (the
+  store's ledger passes it; off for a book built without rules) a till sells, refunds and takes
+  top-ups only while its day is open.
+
+The book also keeps stock levels (``domain.stock.StockBook``), so that a stock count is decided
+against the level as of the events committed before it (``domain.commands.CountStock``).
 """
 
 from __future__ import annotations
@@ -29,11 +32,12 @@ from domain.events import (BasketVoided, LineAdded, LineDiscounted, MemberRegist
                            StockReceived, WalletToppedUp)
 from domain.money import (CEILING, DEFAULT_LIMITS, Limits, check_amount, check_quantity, div_round,
                           round_cash)
+from domain.stock import StockBook
 from domain import day as _day
 from domain import staff as _staff
 from domain import licence as _licence  # noqa: F401 - licence.* kinds are known where events are checked
 
-__all__ = ["Book", "OrderRecord", "decide_refund", "Member", "find_member", "check_bounds"]
+__all__ = ["Book", "BookRules", "OrderRecord", "decide_refund", "Member", "find_member", "check_bounds"]
 
 TENDER_ORDER = {"wallet": 0, "card": 1, "cash": 2}  # refunds go back to wallet and card first
 
@@ -152,6 +156,7 @@ _STAFF_TYPES = (_staff.StaffCreated, _staff.StaffUpdated, _staff.StaffPinChanged
                 _staff.PinAccepted)
 _DAY_TYPES = (_day.DayOpened, _day.DayClosed, _day.ZReportRecorded)
 _MONEY_TYPES = (LineAdded, OrderCompleted, OrderRefunded, WalletToppedUp)
+_STOCK_TYPES = (OrderCompleted, OrderRefunded, StockReceived, StockAdjusted, StockCounted)
 
 
 def check_bounds(body: Any, limits: Limits = DEFAULT_LIMITS) -> None:
@@ -200,13 +205,20 @@ def check_bounds(body: Any, limits: Limits = DEFAULT_LIMITS) -> None:
         check_amount(body.counted_cash, limits.max_tender, "counted_cash")
 
 
+@dataclass(frozen=True, slots=True)
+class BookRules:
+    """The store's settings a book enforces, given when it is built (the store's ledger actor
+    passes ``require_open_day=True`` and the limits of ``store.json``)."""
+
+    require_open_day: bool = False  # a till sells, refunds and tops up only while its day is open
+    limits: Limits = DEFAULT_LIMITS  # no amount or quantity beyond these is journaled
+
+
 class Book:
     """Mutable projection used by the ledger to check and complete events before they commit."""
 
-    require_open_day = False  # the store's ledger actor turns this on
-    limits = DEFAULT_LIMITS  # the store's ledger actor sets the store's own
-
-    def __init__(self) -> None:
+    def __init__(self, rules: BookRules = BookRules()) -> None:
+        self.rules = rules
         self.wallets: dict[str, int] = {}
         self.members: dict[str, Member] = {}
         self.orders: dict[str, OrderRecord] = {}
@@ -215,6 +227,7 @@ class Book:
         self.till_orders: dict[str, int] = {}
         self.staff = _staff.StaffBook()
         self.days = _day.DayBook()
+        self.stock = StockBook()
 
     # ------------------------------------------------------------ queries
     def balance(self, member: str) -> int:
@@ -236,8 +249,8 @@ class Book:
     # ------------------------------------------------------------ check (before commit)
     def check(self, body: Any, till: str) -> Any:
         """Raise if committing ``body`` would break an invariant; return the body to commit."""
-        check_bounds(body, self.limits)
-        if self.require_open_day and till and isinstance(body, _MONEY_TYPES):
+        check_bounds(body, self.rules.limits)
+        if self.rules.require_open_day and till and isinstance(body, _MONEY_TYPES):
             self.days.require_open(till)
         if isinstance(body, _STAFF_TYPES):
             return self.staff.check(body)
@@ -331,6 +344,8 @@ class Book:
     def apply(self, body: Any, staff: str, till: str, ts: int, seq: int) -> None:
         if staff and till:
             self.staff.touch(staff, till, ts)
+        if isinstance(body, _STOCK_TYPES):
+            self.stock.apply(body)
         if isinstance(body, _STAFF_TYPES):
             self.staff.apply(body, ts)
         elif isinstance(body, _DAY_TYPES):
