@@ -166,11 +166,11 @@ def _check_id(cid: object) -> str:
 
 class Ledger:
     def __init__(self, path: Path | str, clock: Clock | None = None,
-                 check: bool = False, rules: BookRules = BookRules()) -> None:
+                 check: bool = False, rules: BookRules | None = None) -> None:
         """``rules``: what the book enforces beyond its invariants (the store's ledger actor
         passes the store's limits and ``require_open_day=True``)."""
         self.clock = clock or SystemClock()
-        self.rules = rules
+        self.rules = rules or BookRules()
         self.full_check = None
         if check and Path(path).exists():  # the store's ledger: look at the journal before selling
             self.full_check = check_journal(Path(path), self.clock.now_us())

@@ -1,9 +1,10 @@
-"""A till: its open basket and its parked baskets. A plain class; ``actors.remote`` makes it an actor.
+"""A till: its open basket and its parked baskets. A plain class; ``actors.remote`` makes it an
+actor.
 
-Each cashier command is parsed into its typed command (``domain.till_commands``) and decided by its
-handler (``domain.till_handlers``) into a ``Request`` for the ledger (``prepare``); the state changes
-only once the ledger acknowledges the event (``commit``). After a crash the till is rebuilt from the
-events of its open baskets, so what the cashier had in the basket is still there.
+Each cashier command is parsed into its typed command (``domain.till_commands``) and decided by
+its handler (``domain.till_handlers``) into a ``Request`` for the ledger (``prepare``); the state
+changes only once the ledger acknowledges the event (``commit``). After a crash the till is rebuilt
+from the events of its open baskets, so what the cashier had in the basket is still there.
 """
 
 from __future__ import annotations

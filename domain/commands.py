@@ -30,7 +30,8 @@ class RefundOrder(LedgerCommand, frozen=True):
 
 
 class FreezeOrder(LedgerCommand, frozen=True):
-    """Hold an order: no refund until a manager unfreezes it (``rule``: the anomaly rule, if any)."""
+    """Hold an order: no refund until a manager unfreezes it (``rule``: the anomaly rule if
+    any)."""
 
     order_id: str
     reason: str

@@ -67,8 +67,9 @@ def check_tender(t: TenderIn) -> Tender:
     """Refuse a tender that cannot be taken; keep of a card only its reference and last 4."""
     kind, amount = t.kind, t.amount
     if kind not in ("cash", "card", "wallet"):
-        raise InvalidInput("payment.bad_kind", "tender kind is cash, card or wallet", kind=str(kind))
-    if not 0 < amount:
+        raise InvalidInput("payment.bad_kind", "tender kind is cash, card or wallet",
+                           kind=str(kind))
+    if amount <= 0:
         raise InvalidInput("payment.bad_amount", "tender amount must be a positive whole number")
     check_amount(amount, MAX_AMOUNT, "tender")
     ref = t.reference[:64]

@@ -1,10 +1,10 @@
 """A till's commands, typed: what a cashier asks for, parsed once from the wire.
 
-The LAN sends ``{"op": "scan", "args": {...}}``; ``parse_till_command(op, args)`` turns it into one of
-these frozen msgspec Structs (``TILL_COMMANDS``: op -> class). A value that does not fit is refused
-with the code the store has always answered for it (each class's ``CODES``, see ``domain.coded``),
-anything else with ``input.invalid``. Rules that depend on the basket are not checked here but by
-the command's handler (``domain.till_handlers``).
+The LAN sends ``{"op": "scan", "args": {...}}``; ``parse_till_command(op, args)`` turns it into one
+of these frozen msgspec Structs (``TILL_COMMANDS``: op -> class). A value that does not fit is
+refused with the code the store has always answered for it (each class's ``CODES``, see
+``domain.coded``), anything else with ``input.invalid``. Rules that depend on the basket are not
+checked here but by the command's handler (``domain.till_handlers``).
 """
 
 from __future__ import annotations

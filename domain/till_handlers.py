@@ -23,8 +23,8 @@ from domain.events import (BasketParked, BasketResumed, BasketVoided, LineAdded,
                            LineRemoved, OrderCompleted, OrderDiscounted, QuantityChanged)
 from domain.payments import check_tender, settle
 from domain.store import StoreConfig
-from domain.till_commands import (AddSku, DiscountLine, DiscountOrder, Park, Pay, RemoveLine, Resume,
-                                  Scan, SetQuantity, TillCommand, Void)
+from domain.till_commands import (AddSku, DiscountLine, DiscountOrder, Park, Pay, RemoveLine,
+                                  Resume, Scan, SetQuantity, TillCommand, Void)
 
 __all__ = ["Counter", "TILL_HANDLERS", "decide_till_command"]
 
