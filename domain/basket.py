@@ -235,8 +235,8 @@ def decide_line_discount(basket: Basket, line_id: str, kind: str, value: int | N
                          approved_by: str = "") -> LineDiscounted:
     _open(basket)
     ln = basket.line(line_id)
-    _check_discount(kind, value, ln.base, limit_bp, approved_by)
-    return LineDiscounted(basket=basket.basket_id, line_id=line_id, kind=kind, value=value,
+    checked = _check_discount(kind, value, ln.base, limit_bp, approved_by)
+    return LineDiscounted(basket=basket.basket_id, line_id=line_id, kind=kind, value=checked,
                           approved_by=approved_by)
 
 
@@ -246,8 +246,9 @@ def decide_order_discount(basket: Basket, kind: str, value: int | None, limit_bp
     if not basket.lines:
         raise Conflict("basket.empty", "the basket is empty")
     after = sum(ln.base - ln.line_discount for ln in basket.lines)
-    _check_discount(kind, value, after, limit_bp, approved_by)
-    return OrderDiscounted(basket=basket.basket_id, kind=kind, value=value, approved_by=approved_by)
+    checked = _check_discount(kind, value, after, limit_bp, approved_by)
+    return OrderDiscounted(basket=basket.basket_id, kind=kind, value=checked,
+                           approved_by=approved_by)
 
 
 def decide_park(basket: Basket, note: str = "") -> BasketParked:

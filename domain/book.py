@@ -329,7 +329,7 @@ class Book:
                 raise Conflict("refund.exceeds_paid", "cannot refund more than was paid for a line",
                                line_id=rl.line_id)
         refunded = rec.refunded_tender or [0] * len(rec.order.payments)
-        room: dict[tuple, int] = {}
+        room: dict[tuple[str, str, str], int] = {}
         for idx, p in enumerate(rec.order.payments):
             key = (p.kind, p.member, p.reference)
             room[key] = room.get(key, 0) + p.amount - refunded[idx]
