@@ -29,9 +29,9 @@ from domain.till_commands import (AddSku, DiscountLine, DiscountOrder, Park, Pay
 __all__ = ["Counter", "TILL_HANDLERS", "decide_till_command"]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: built for every command, and a frozen init costs 1 µs more
 class Counter:
-    """What a till command is decided against."""
+    """What a till command is decided against (a handler reads it, never changes it)."""
 
     till: str
     basket: Basket | None  # the open basket, if any
