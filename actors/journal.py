@@ -1,15 +1,16 @@
 """The journal: an append-only, hash-chained SQLite file (WAL, synchronous=FULL).
 
-Only the ledger writes it. Every row is an event ``Envelope`` (see ``domain.events``) plus the hash of
-the command that produced it, so that a retried command id is answered with its first result and the
-same id with another body is refused. Triggers refuse UPDATE and DELETE; the hash chain makes an edit
+Only the ledger writes it. Every row is an event ``Envelope`` (its format, chain hash and table
+columns: ``domain.journal_format``, shared with HQ's copy) plus the hash of the command that
+produced it, so that a retried command id is answered with its first result and the same id with
+another body is refused. Triggers refuse UPDATE and DELETE; the hash chain makes an edit
 made behind SQLite's back detectable by ``verify``.
 
 Checks: ``verify_journal`` (the whole chain, optionally SQLite's ``integrity_check``) backs
-``kassa journal verify``; at every start the ledger runs ``check_at_start`` (``quick_check`` and
-the chain's last events against HQ's anchor) before it serves, then ``start_full_check`` in a
-niced child process. Both write ``journal_check.json`` beside the journal, which health shows and the uploader
-obeys (``broken_at``: it sends nothing from that seq on).
+``kassa journal verify``; at every start the ledger runs ``check_at_start`` (``quick_check`` and the
+chain's last events against HQ's anchor) before it serves, then ``start_full_check`` in a niced
+child process. Both write ``journal_check.json`` beside the journal, which health shows and the
+uploader obeys (``broken_at``: it sends nothing from that seq on).
 """
 
 from __future__ import annotations
@@ -19,11 +20,15 @@ import logging
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 
-from domain.events import GENESIS, Envelope, chain_hash
+# COLS and _env under these names: other store modules select envelopes through them
+from domain.journal_format import COLUMNS as COLS
+from domain.journal_format import GENESIS, Envelope, chain_hash, events_table_sql, seal
+from domain.journal_format import envelope_of as _env
 
 __all__ = ["Journal", "Pending", "verify_journal", "verify_tail", "sqlite_check", "VerifyResult",
            "check_at_start", "start_full_check", "read_report", "write_report", "broken_at",
@@ -31,21 +36,8 @@ __all__ = ["Journal", "Pending", "verify_journal", "verify_tail", "sqlite_check"
 
 log = logging.getLogger(__name__)
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS events (
-    seq   INTEGER PRIMARY KEY,
-    id    TEXT NOT NULL UNIQUE,
-    ts    INTEGER NOT NULL,
-    kind  TEXT NOT NULL,
-    v     INTEGER NOT NULL,
-    staff TEXT NOT NULL,
-    till  TEXT NOT NULL,
-    ip    TEXT NOT NULL,
-    agg   TEXT NOT NULL,
-    body  BLOB NOT NULL,
-    cmd   BLOB NOT NULL,
-    hash  BLOB NOT NULL
-);
+# the shared events table, plus the command's hash; a command id commits once
+SCHEMA = events_table_sql(unique_id=True, before_hash=[("cmd", bytes)]) + """\
 CREATE INDEX IF NOT EXISTS events_agg ON events(agg);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TRIGGER IF NOT EXISTS events_no_update BEFORE UPDATE ON events
@@ -53,8 +45,6 @@ BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS events_no_delete BEFORE DELETE ON events
 BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END;
 """
-
-COLS = "seq, id, ts, kind, v, staff, till, ip, agg, body, hash"
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,10 +59,6 @@ class Pending:
     ip: str
     agg: str
     body: bytes
-
-
-def _env(row: tuple) -> Envelope:
-    return Envelope(*row[:10], hash=row[10])
 
 
 def connect(path: Path | str, readonly: bool = False) -> sqlite3.Connection:
@@ -97,7 +83,8 @@ class Journal:
         # reads committed events while a commit is under way on the writer's connection
         self.rcon = connect(self.path)
         row = self.con.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
-        self.seq, self.hash = (row[0], bytes(row[1])) if row else (0, GENESIS)
+        self.seq: int = row[0] if row else 0
+        self.hash: bytes = bytes(row[1]) if row else GENESIS
 
     def close(self) -> None:
         self.con.close()
@@ -120,10 +107,11 @@ class Journal:
         rows, envs = [], []
         for p in items:
             seq += 1
-            h = chain_hash(prev, seq, p.id, p.ts, p.kind, p.v, p.staff, p.till, p.ip, p.agg, p.body)
-            rows.append((seq, p.id, p.ts, p.kind, p.v, p.staff, p.till, p.ip, p.agg, p.body, p.cmd, h))
-            envs.append(Envelope(seq, p.id, p.ts, p.kind, p.v, p.staff, p.till, p.ip, p.agg, p.body, h))
-            prev = h
+            e = seal(prev, seq, p.id, p.ts, p.kind, p.v, p.staff, p.till, p.ip, p.agg, p.body)
+            rows.append((seq, p.id, p.ts, p.kind, p.v, p.staff, p.till, p.ip, p.agg, p.body, p.cmd,
+                         e.hash))
+            envs.append(e)
+            prev = e.hash
         self.con.execute("BEGIN IMMEDIATE")
         try:
             self.con.executemany("INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", rows)
@@ -152,7 +140,8 @@ class Journal:
         out: list[Envelope] = []
         for i in range(0, len(aggs), 500):
             chunk = aggs[i:i + 500]
-            q = f"SELECT {COLS} FROM events WHERE agg IN ({','.join('?' * len(chunk))}) ORDER BY seq"
+            marks = ",".join("?" * len(chunk))
+            q = f"SELECT {COLS} FROM events WHERE agg IN ({marks}) ORDER BY seq"
             out.extend(_env(r) for r in self.con.execute(q, chunk))
         out.sort(key=lambda e: e.seq)
         return out
@@ -332,9 +321,8 @@ def start_full_check(data_dir: Path | str) -> subprocess.Popen:
 
 def broken_at(report: dict[str, Any]) -> int | None:
     """The first seq any check found broken, or None."""
-    seqs = [d.get("first_broken") for d in (report.get("start"), report.get("full"))
-            if isinstance(d, dict)]
-    seqs = [s for s in seqs if isinstance(s, int)]
+    seqs = [s for d in (report.get("start"), report.get("full")) if isinstance(d, dict)
+            for s in [d.get("first_broken")] if isinstance(s, int)]
     return min(seqs) if seqs else None
 
 

@@ -1,4 +1,4 @@
-"""The licence keeper: holds the store's licence, checks it with the cloud, says if the day may open.
+"""The licence keeper: holds the store's licence, checks it with the cloud, says if a day may open.
 
 ``LicenceKeeper`` is a plain class (``actors.remote`` may make it an actor). ``<data>/licence/``
 holds ``licence.json`` (the signed licence file exactly as HQ issued it) and ``state.json``, both
@@ -14,13 +14,14 @@ mark may raise (never lower) the journal's. Editing it grants nothing; a revocat
 stays until HQ answers ``ok`` again.
 
 * ``await install(file_bytes)`` verifies and installs a licence (refusals raise and are journalled);
-* ``await check_once()`` asks the cloud (the store initiates; the answer is signed by HQ and echoes our
-  nonce); never raises;
+* ``await check_once()`` asks the cloud (the store initiates; the answer is signed by HQ and echoes
+  our nonce); never raises;
 * ``await run(stop)`` checks every 24 h, failures retried with jittered exponential backoff; never
   raises, never touches selling;
 * ``await may_open_day()`` is asked when a day is opened: the decision, with an event if refused;
 * ``status()`` is the same decision without side effects, for till and manager screens;
-* ``observe(ts_us)`` feeds times the store has seen elsewhere (journal times) into the high-water mark.
+* ``observe(ts_us)`` feeds times the store has seen elsewhere (journal times) into the high-water
+  mark.
 
 Every check, failure, refusal, install and detected clock tampering becomes an event body handed to
 ``journal_fn`` (an async callable: the lead's bridge to the ledger).
@@ -34,17 +35,30 @@ import logging
 import os
 import random
 import secrets
-from pathlib import Path
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import replace
-from typing import Any, Awaitable, Callable, Iterable, Iterator, Protocol
+from pathlib import Path
+from typing import Any, Protocol
 
 from actors.files import atomic_write
 from domain.errors import KassaError, Unavailable, error_from_dict
 from domain.events import decode_body, encode_body, kind_of
 from domain.licence import (
-    TOLERANCE_US, WARN_DAYS, Decision, Licence, LicenceChecked, LicenceCheckFailed,
-    LicenceInstalled, LicenceRefused, LicenceTamperDetected, Standing, answer_text,
-    check_for_store, public_key_from, read_licence, read_result,
+    TOLERANCE_US,
+    WARN_DAYS,
+    Decision,
+    Licence,
+    LicenceChecked,
+    LicenceCheckFailed,
+    LicenceInstalled,
+    LicenceRefused,
+    LicenceTamperDetected,
+    Standing,
+    answer_text,
+    check_for_store,
+    public_key_from,
+    read_licence,
+    read_result,
 )
 from domain.ports import Clock
 
@@ -99,7 +113,7 @@ class HttpTransport:
                     if not isinstance(data, dict):
                         raise Unavailable("licence.cloud_error", "the cloud's answer is not JSON")
                     return data
-            except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+            except (TimeoutError, aiohttp.ClientError, OSError) as exc:
                 raise Unavailable("licence.cloud_unreachable",
                                   f"cannot reach the cloud: {type(exc).__name__}: {exc}") from None
         finally:
@@ -108,7 +122,7 @@ class HttpTransport:
 
 
 class FakeTransport:
-    """A cloud in a box for tests: ``answer(request) -> dict`` (sync or async), switchable offline."""
+    """A cloud in a box for tests: ``answer(request) -> dict`` (sync or async); can go offline."""
 
     def __init__(self, answer: Callable[[dict[str, Any]], Any] | None = None,
                  online: bool = True) -> None:
@@ -130,7 +144,8 @@ class FakeTransport:
 # ---------------------------------------------------------------- the keeper
 
 JournalFn = Callable[[Any], Awaitable[Any]]
-History = Callable[[], Iterable[tuple[int, Any]]]  # (journal time, event body or None), oldest first
+# (journal time, event body or None), oldest first
+History = Callable[[], Iterable[tuple[int, Any]]]
 
 _LOCAL_KEYS = ("failures", "last_error", "last_attempt_local")  # the scheduler's, not the rule's
 
@@ -234,7 +249,7 @@ class LicenceKeeper:
         try:
             for ts, body in self.history():
                 st.apply(ts, body) if body is not None else st.seen(ts)
-        except Exception:  # noqa: BLE001 - an unreadable journal is the journal check's to report
+        except Exception:  # an unreadable journal is the journal check's to report
             log.exception("could not read the licence history from the journal")
         self._outbox.clear()
         self._load_pending()
@@ -342,7 +357,8 @@ class LicenceKeeper:
 
     # ------------------------------------------------------------ time
     def observe(self, ts_us: int) -> None:
-        """A time the store has seen (e.g. the journal's latest event time): raise the high-water mark.
+        """A time the store has seen (e.g. the journal's latest event time): raise the high-water
+        mark.
 
         Times already disowned by a successful online check (a clock that ran ahead and was
         corrected) are ignored."""
@@ -424,22 +440,23 @@ class LicenceKeeper:
 
     # ------------------------------------------------------------ install
     async def install(self, data: bytes | str | dict[str, Any]) -> dict[str, Any]:
-        """Verify and install a licence file; raise (and journal the refusal) if it is not for us."""
+        """Verify and install a licence file; raise (and journal the refusal) if not for us."""
         events: list[Any] = []
+        doc: Any = data  # the parsed file once read
         try:
             async with self._lock:
                 now = self._read_clock(events)
-                if isinstance(data, (bytes, str)):
+                if isinstance(doc, (bytes, str)):
                     try:
-                        data = json.loads(data)
+                        doc = json.loads(doc)
                     except (ValueError, UnicodeDecodeError):
                         pass  # read_licence explains
-                lic = read_licence(data, self.public_key)
+                lic = read_licence(doc, self.public_key)
                 check_for_store(lic, self.store_id, max(now, self.standing.high_water),
                                 self.standing.revoked_ids())
                 old = self.licence
-                atomic_write(self.licence_path, json.dumps(data, indent=1).encode())
-                self.licence, self.licence_file, self.load_error = lic, data, None
+                atomic_write(self.licence_path, json.dumps(doc, indent=1).encode())
+                self.licence, self.licence_file, self.load_error = lic, doc, None
                 self._save()
                 events.append(LicenceInstalled(lic.licence_id, lic.store_id, lic.valid_from,
                                                lic.valid_until, lic.grace_days, lic.tills,
@@ -448,8 +465,8 @@ class LicenceKeeper:
                 d = self._decision(now)
         except KassaError as exc:
             lid = ""
-            if isinstance(data, dict) and isinstance(data.get("licence"), dict):
-                lid = str(data["licence"].get("licence_id", ""))
+            if isinstance(doc, dict) and isinstance(doc.get("licence"), dict):
+                lid = str(doc["licence"].get("licence_id", ""))
             events.append(LicenceRefused(lid, "install", exc.code, exc.message))
             await self._journal(events)
             raise
@@ -553,7 +570,7 @@ class LicenceKeeper:
                 try:
                     await asyncio.wait_for(stop.wait(), timeout=delay)
                     return
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     pass
             if stop.is_set():
                 return

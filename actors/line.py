@@ -25,10 +25,11 @@ import ssl
 import struct
 import termios
 import time
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any
 from urllib.parse import urlsplit
 
 __all__ = ["Line", "HttpLine", "LineError", "Timeouts", "kb"]
@@ -158,7 +159,7 @@ class HttpLine:
             except BaseException:
                 sock.close()
                 raise
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise LineError("connect", f"HQ did not take the connection within {t:.0f} s") from None
         except OSError as exc:
             raise LineError("connect", f"cannot connect to HQ: {type(exc).__name__}: {exc}") \
@@ -238,7 +239,7 @@ class HttpLine:
                 w.write(piece)
                 try:
                     await asyncio.wait_for(w.drain(), to.progress_s)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     raise fail("stalled", f"the line stalled: nothing moved for "
                                f"{to.progress_s:.0f} s after {kb(queued())} of {kb(total)}") \
                         from None
@@ -284,7 +285,7 @@ class HttpLine:
             where = "while sending" if pos < total else "before the answer came"
             raise fail("cut", f"the connection was cut {where} ({kb(queued())} of "
                        f"{kb(total)} sent): {type(exc).__name__}") from None
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise fail("stalled", f"the answer stalled for {to.progress_s:.0f} s") from None
         except (ValueError, IndexError, asyncio.LimitOverrunError) as exc:
             raise fail("bad_reply", f"HQ's answer is not HTTP: {exc}") from None

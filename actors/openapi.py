@@ -1,14 +1,15 @@
 """The OpenAPI 3.1 description of the store gateway, served at ``GET /v1/openapi.json``.
 
-Kept true by tests/gateway: every route of the app is described here and every path here is a route;
+Kept true by tests/integration/gateway: every route of the app is described here and every path here is a route;
 the fuzz test generates requests from these schemas and finds no 5xx. Every read (GET) names what it
-answers to whom in ``x-kassa-read-scope`` (tests/security/test_read_scopes.py).
+answers to whom in ``x-kassa-read-scope`` (tests/integration/security/test_read_scopes.py).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from domain.error_codes import entries
 from domain.staff import ACTIONS, LANGUAGES, ROLES
 
 __all__ = ["SPEC", "ERROR_CODES", "operations"]
@@ -32,56 +33,39 @@ ERROR = {"type": "object", "required": ["error"], "properties": {"error": {
     "properties": {"code": {"type": "string"}, "message": {"type": "string"},
                    "details": {"type": "object"}, "type": {"type": "string"}}}}}
 
-# stable error codes the gateway itself answers (the domain adds its own: wallet.*, refund.*, …)
-ERROR_CODES = {
-    "auth.required": "no session token (401)",
-    "auth.session_expired": "signed out, idle too long, or the account was locked (401)",
-    "auth.bad_credentials": "unknown staff or wrong PIN (401)",
-    "auth.locked": "the account is locked (403); details: retry_after_s",
+# what an API client should know beyond a code's status and text (its details, how to retry)
+NOTES = {
+    "auth.locked": "details: retry_after_s",
     "auth.throttled": "too many wrong PINs from this client address; details: retry_after_s, "
-                      "header Retry-After (429)",
-    "auth.pin_reset_needed": "the stored PIN cannot be read with the store's key: set it again "
-                             "on the store PC, kassa store set-pin (409)",
-    "auth.inactive": "the account is deactivated (403)",
-    "auth.forbidden": "the role may not do this action (403)",
-    "auth.wrong_till": "the session is bound to another till (403)",
-    "auth.approval_refused": "the approver's PIN is wrong or they may not approve (403)",
-    "auth.approval_invalid": "the approval token expired, was used, or is for another action (403)",
-    "auth.bad_pin_format": "a PIN is 4-64 characters (400)",
-    "payment.card_number_refused": "a text field (or a look-up key) holds something written like a "
-                                   "card number; details.field names it (400)",
-    "input.bad_json": "the body is not JSON (400)",
-    "input.not_object": "the body is not a JSON object (400)",
-    "input.bad_field": "a field has the wrong type or range (400)",
-    "input.too_large": "the body is too large (413/400)",
-    "command.bad_id": "a change needs an 'id' (400)",
-    "command.id_reused": "this id was used for a different command (409)",
-    "till.bad_id": "bad till id (400)",
-    "till.unknown_operation": "unknown till operation (400)",
-    "staff.bad_id": "bad staff id (400)", "staff.bad_role": "bad role (400)",
-    "staff.bad_language": "bad language (400)", "staff.exists": "staff id taken (409)",
-    "staff.not_found": "no such staff account (404)",
-    "staff.admin_only": "only an admin manages admin accounts (403)",
-    "staff.self_lock": "you cannot lock yourself (409)",
-    "permissions.unknown_action": "no such action (400/404)",
-    "permissions.self_lockout": "the change would lock you out of permissions (409)",
-    "day.closed": "the till's business day is not open: selling is refused (409)",
-    "day.already_open": "the till's day is open already (409)",
-    "day.not_open": "the till's day is not open (409)",
-    "day.baskets_open": "pay or void open/parked baskets before closing (409)",
-    "day.licence_refused": "the licence refuses to open the day; details: licence_code, "
-                           "grace_days_left (409)",
-    "licence.too_many_tills": "a till beyond the licence's till count: no day opens on it, no "
-                              "command reaches it; details: tills, till, in_use (409)",
-    "day.bad_date": "a business day is YYYY-MM-DD (400)",
-    "report.unknown": "no such report (404)",
-    "report.lagging": "the analytics copy has not caught up with the journal at a close: retry "
-                      "with the same id (503)",
-    "amount.too_large": "an amount is above the store's limits (store.json 'limits') (400)",
-    "quantity.too_large": "a quantity is above the store's limits (400)",
-    "http.not_found": "no such path (404)", "http.method_not_allowed": "wrong method (405)",
-    "store.internal": "unexpected server error (503: retry with the same id)",
+                      "header Retry-After",
+    "auth.pin_reset_needed": "the stored PIN cannot be read with the store's key: kassa store "
+                             "set-pin on the store PC",
+    "auth.approval_invalid": "the approval token expired, was used, or is for another action",
+    "payment.card_number_refused": "a text field (or a look-up key) holds something written like "
+                                   "a card number; details.field names it",
+    "day.licence_refused": "details: licence_code, grace_days_left",
+    "licence.too_many_tills": "no day opens on a till beyond the licence's count, no command "
+                              "reaches it; details: tills, till, in_use",
+    "report.lagging": "retry with the same id",
+    "store.internal": "retry with the same id",
+    "amount.too_large": "above the store's limits (store.json 'limits')",
 }
+
+
+def _error_codes() -> dict[str, dict[str, Any]]:
+    """Every registered error code (``domain.error_codes``): its HTTP status (null: never an HTTP
+    answer), other statuses it is answered with, and the English text the till shows."""
+    out: dict[str, dict[str, Any]] = {}
+    for entry in entries():
+        out[entry.code] = {"status": entry.status or None, "text": entry.text}
+        if entry.also:
+            out[entry.code]["also"] = list(entry.also)
+        if entry.code in NOTES:
+            out[entry.code]["note"] = NOTES[entry.code]
+    return out
+
+
+ERROR_CODES = _error_codes()
 
 
 def _body(props: dict[str, Any], required: list[str]) -> dict:
@@ -296,7 +280,8 @@ SPEC: dict[str, Any] = {
              "description": "The store's LAN API for kiosks. Sign in with POST /v1/sessions and "
                             "send 'Authorization: Bearer <token>'. Every change carries a "
                             "client-chosen 'id'. Errors: {error: {code, message, details}}; "
-                            "x-kassa-error-codes lists the gateway's stable codes."},
+                            "x-kassa-error-codes lists every stable code with its "
+                            "status and text."},
     "components": {"securitySchemes": {"session": {"type": "http", "scheme": "bearer"}},
                    "schemas": {"Error": ERROR}},
     "security": [{"session": []}],

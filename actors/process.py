@@ -8,10 +8,9 @@ import socket
 import subprocess
 import sys
 import time
-from pathlib import Path
-
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 
 def free_port() -> int:
@@ -31,14 +30,14 @@ def _get(url: str, context=None) -> int:
 class StoreProcess:
     def __init__(self, data: Path, port: int | None = None, demo: bool = True,
                  products: int = 2400, host: str = "127.0.0.1") -> None:
-        self.log = None
         self.data, self.port = Path(data), port or free_port()
         self.demo, self.products, self.host = demo, products, host
-        self.proc: subprocess.Popen | None = None
+        self.log_path = self.data.parent / f"{self.data.name}.server.log"
+        self.proc: subprocess.Popen[bytes] | None = None
         self.url = f"http://127.0.0.1:{self.port}"
         self.ca_file: Path | None = None  # the store's CA when it serves HTTPS (TLS on)
 
-    def start(self, timeout: float = 120.0) -> "StoreProcess":
+    def start(self, timeout: float = 120.0) -> StoreProcess:
         from actors import tls
         tls_on = tls.files(self.data) is not None
         self.ca_file = tls.TlsFiles.of(self.data).ca_cert if tls_on else None
@@ -52,11 +51,10 @@ class StoreProcess:
             cmd = [sys.executable, "-m", "kassa_cli.main", "store", "serve", "--data",
                    str(self.data), "--port", str(self.port), "--host", self.host]
         self.data.parent.mkdir(parents=True, exist_ok=True)
-        log_path = self.data.parent / f"{self.data.name}.server.log"
-        self._log_start = log_path.stat().st_size if log_path.exists() else 0
-        self.log = open(log_path, "ab")
-        self.proc = subprocess.Popen(cmd, env=env, stdout=self.log, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
+        self._log_start = self.log_path.stat().st_size if self.log_path.exists() else 0
+        with open(self.log_path, "ab") as log:  # the server writes through its own copy of the fd
+            self.proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                         start_new_session=True)
         end = time.time() + timeout
         while time.time() < end:
             if self.proc.poll() is not None:
@@ -73,8 +71,7 @@ class StoreProcess:
 
     def _seeded(self) -> bool:
         """The demo prints its banner once the sample data is all in."""
-        self.log.flush()
-        text = (self.data.parent / f"{self.data.name}.server.log").read_bytes()
+        text = self.log_path.read_bytes()
         return b"kassa demo shop" in text[self._log_start:]
 
     def kill(self) -> None:

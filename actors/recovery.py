@@ -1,7 +1,7 @@
 """Recovery on the store PC itself: unlock an account or set its PIN, as the data folder's owner.
 
-``kassa store unlock --data DIR STAFF`` and ``kassa store set-pin --data DIR STAFF`` work whether the
-store server runs or not, so the admin is never locked out of their own shop:
+``kassa store unlock --data DIR STAFF`` and ``kassa store set-pin --data DIR STAFF`` work whether
+the store server runs or not, so the admin is never locked out of their own shop:
 
 * While the server runs, its gateway listens on ``<data>/admin.sock``, a Unix socket (mode 0600)
   that answers only a peer whose uid (``SO_PEERCRED``, checked by the kernel) is the server's own:
@@ -25,9 +25,11 @@ import os
 import socket
 import struct
 import uuid
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, Awaitable, Callable
+from typing import Any
 
+from domain.error_codes import Local
 from domain.errors import KassaError
 
 __all__ = ["AdminChannel", "recover", "SOCKET_NAME", "LOCK_NAME", "LOCAL_IP"]
@@ -66,14 +68,14 @@ def _parse(line: bytes) -> tuple[str, str, str, str]:
     try:
         req = json.loads(line)
     except ValueError:
-        raise KassaError("local.bad_request", "one JSON object per line") from None
+        raise KassaError(Local.BAD_REQUEST, "one JSON object per line") from None
     if not isinstance(req, dict) or req.get("op") not in OPS:
-        raise KassaError("local.bad_request", f"op is one of {', '.join(OPS)}")
+        raise KassaError(Local.BAD_REQUEST, f"op is one of {', '.join(OPS)}")
     staff = check_staff_id(req.get("staff"))
     pin = check_pin(req.get("pin")) if req["op"] == "set_pin" else ""
     reason = req.get("reason") or ""
     if not isinstance(reason, str) or len(reason) > 200:
-        raise KassaError("local.bad_request", "reason is a string of at most 200 characters")
+        raise KassaError(Local.BAD_REQUEST, "reason is a string of at most 200 characters")
     return req["op"], staff, pin, reason
 
 
@@ -124,7 +126,7 @@ class AdminChannel:
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             if _peer_uid(writer.get_extra_info("socket")) != os.geteuid():
-                out: dict = {"error": {"code": "local.refused",
+                out: dict = {"error": {"code": Local.REFUSED,
                                        "message": "only the store server's own account may"}}
             else:
                 try:
@@ -132,11 +134,11 @@ class AdminChannel:
                     out = {"ok": True, **await self.handler(*_parse(line))}
                 except KassaError as exc:
                     out = {"error": exc.to_dict()}
-                except (ValueError, asyncio.LimitOverrunError, asyncio.TimeoutError):
-                    out = {"error": {"code": "local.bad_request", "message": "bad request"}}
+                except (TimeoutError, ValueError, asyncio.LimitOverrunError):
+                    out = {"error": {"code": Local.BAD_REQUEST, "message": "bad request"}}
             writer.write(json.dumps(out).encode() + b"\n")
             await writer.drain()
-        except Exception:  # noqa: BLE001 - one bad client never stops the channel
+        except Exception:  # one bad client never stops the channel
             log.exception("local admin channel")
         finally:
             writer.close()
@@ -156,7 +158,7 @@ def _ask_server(path: Path, req: dict, timeout: float = 60.0) -> dict:
                 break
             buf += chunk
     if not buf:
-        raise KassaError("local.no_answer", "the store server closed the channel")
+        raise KassaError(Local.NO_ANSWER, "the store server closed the channel")
     return json.loads(buf)
 
 
@@ -170,7 +172,7 @@ def journal_directly(data_dir: Path, op: str, staff: str, pin: str, reason: str)
 
     path = Path(data_dir) / "journal.sqlite"
     if not path.exists():
-        raise KassaError("local.no_journal", f"no journal in {data_dir}")
+        raise KassaError(Local.NO_JOURNAL, f"no journal in {data_dir}")
     if op == "set_pin":
         body: Any = StaffPinChanged(staff, sealed_pin(load_pin_key(data_dir), staff, pin))
     else:
@@ -202,10 +204,10 @@ def recover(data_dir: Path, op: str, staff: str, pin: str = "", reason: str = ""
             raise error_from_dict(out["error"])
         return out
     if not data_dir.is_dir():
-        raise KassaError("local.no_journal", f"no data folder {data_dir}")
+        raise KassaError(Local.NO_JOURNAL, f"no data folder {data_dir}")
     fd = _take_lock(data_dir / LOCK_NAME)
     if fd is None:
-        raise KassaError("local.server_busy", "a store server holds this data folder but its "
+        raise KassaError(Local.SERVER_BUSY, "a store server holds this data folder but its "
                          "local admin channel does not answer; stop it and try again")
     try:
         return journal_directly(data_dir, op, staff, pin, reason)

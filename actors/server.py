@@ -12,14 +12,18 @@ import asyncio
 import logging
 import os
 import signal
+from collections.abc import Coroutine
 from pathlib import Path
-from typing import Any, Coroutine, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
 from aiohttp import web
 
 from actors.files import atomic_write, make_private, private_umask
 from domain.store import StoreConfig
+
+if TYPE_CHECKING:  # Ray loads with the actors, in start()
+    from actors.remote import Handles
 
 __all__ = ["load_config", "update_store_json", "serve", "run_loop", "StoreServer"]
 T = TypeVar("T")
@@ -63,7 +67,7 @@ class StoreServer:
         self.host, self.port = host, port
         self.config = load_config(self.data_dir)
         self.runner: web.AppRunner | None = None
-        self.handles = None
+        self.handles: Handles  # set by start()
         self.scheme = "http"
 
     @property

@@ -2,15 +2,15 @@
 
 ``kassa store tls enable --data DIR`` makes (once) a CA for this store — an ECDSA P-256 key and
 a self-signed certificate valid for 20 years — and a server certificate signed by it for the names
-and addresses the tills use (plus ``localhost`` and ``127.0.0.1``). The files live in ``DIR/tls/`` (a
-folder only the store's account may open; both keys 0600) and ``store.json`` records them as
+and addresses the tills use (plus ``localhost`` and ``127.0.0.1``). The files live in ``DIR/tls/``
+(a folder only the store's account may open; both keys 0600) and ``store.json`` records them as
 ``"tls": {"cert": "tls/server.pem", "key": "tls/server.key"}``; the next start of the store server
 serves HTTPS on its usual port and nothing in clear.
 
 Tills trust the CA, not a list of names: at their first pairing they pin the CA certificate's
-SHA-256 fingerprint (``fingerprint``), which ``kassa store tls fingerprint`` prints on the store PC for the
-person to compare. Enabling again issues a new server key and certificate from the same CA (tills
-stay paired); ``new_ca=True`` replaces the CA too (every till must pair again).
+SHA-256 fingerprint (``fingerprint``), which ``kassa store tls fingerprint`` prints on the store PC
+for the person to compare. Enabling again issues a new server key and certificate from the same CA
+(tills stay paired); ``new_ca=True`` replaces the CA too (every till must pair again).
 """
 
 from __future__ import annotations
@@ -50,13 +50,13 @@ class TlsFiles:
     key: Path
 
     @classmethod
-    def of(cls, data_dir: Path) -> "TlsFiles":
+    def of(cls, data_dir: Path) -> TlsFiles:
         d = Path(data_dir) / TLS_DIR
         return cls(d, d / "ca.pem", d / "ca.key", d / "server.pem", d / "server.key")
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    return dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
 def make_ca(common_name: str, days: int = CA_DAYS, now: dt.datetime | None = None

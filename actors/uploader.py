@@ -1,13 +1,13 @@
 """The uploader: sends the journal's tail to the cloud, exactly once in effect, through any outage.
 
-A plain class (``actors.remote`` wraps it as an actor). Its mailbox *is* the journal: everything past
-``acked`` — the highest seq the cloud said it holds — is the backlog; nothing is copied to a second
-queue. Each attempt reads the next events after ``acked`` from ``source``, bounded by count and bytes,
-encodes them (``cloud.protocol``: column-wise JSON + bodies, zstd), signs them (HMAC-SHA256 over
-store, timestamp and body) and posts them. ``acked`` moves only to what the cloud answers, and is
-persisted atomically after each change, so a restart of either side loses nothing and a resend is
-harmless (the cloud ignores exact repeats). While the cloud is unreachable it backs off with jitter
-(capped), forever; it never drops an event.
+A plain class (``actors.remote`` wraps it as an actor). Its mailbox *is* the journal: everything
+past ``acked`` — the highest seq the cloud said it holds — is the backlog; nothing is copied to a
+second queue. Each attempt reads the next events after ``acked`` from ``source``, bounded by count
+and bytes, encodes them (``domain.upload``: column-wise JSON + bodies, zstd), signs them
+(HMAC-SHA256 over store, timestamp and body) and posts them. ``acked`` moves only to what the cloud
+answers, and is persisted atomically after each change, so a restart of either side loses nothing
+and a resend is harmless (the cloud ignores exact repeats). While the cloud is unreachable it backs
+off with jitter (capped), forever; it never drops an event.
 
     source     has ``async read(after, limit) -> list[Envelope]`` and ``async last_seq() -> int``
     transport  has ``async send(headers, body) -> (status, json dict)``; raises ``TransportError``
@@ -24,14 +24,22 @@ import logging
 import random
 import time
 from collections import deque
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Protocol, Sequence
+from typing import Any, Protocol
 
 from actors.files import atomic_write
-from cloud.protocol import (HOLDINGS_TYPE, compress, compress_xz, encode_batch, encode_batch_v2,
-                            holdings_body, signed_headers)
-from domain.events import Envelope
+from domain.journal_format import COLUMNS, Envelope, envelope_of
+from domain.upload import (
+    HOLDINGS_TYPE,
+    compress,
+    compress_xz,
+    encode_batch,
+    encode_batch_v2,
+    holdings_body,
+    signed_headers,
+)
 
 __all__ = ["Uploader", "Source", "Transport", "TransportError", "HttpTransport", "FakeTransport",
            "FileState", "MemoryState", "JournalSource", "JournalFileSource", "anchor_of"]
@@ -109,9 +117,8 @@ class JournalFileSource:
         return broken_at(read_report(self.path))
 
     async def read(self, after: int, limit: int) -> list[Envelope]:
-        from actors.journal import COLS, _env
-        return [_env(r) for r in self.con.execute(
-            f"SELECT {COLS} FROM events WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?",
+        return [envelope_of(r) for r in self.con.execute(
+            f"SELECT {COLUMNS} FROM events WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?",
             (after, self.upto, limit))]
 
     async def last_seq(self) -> int:
@@ -456,9 +463,10 @@ class Uploader:
     async def _step(self) -> str:
         self.last_attempt_us = self.clock.now_us()
         last_seq = await self.source.last_seq()
-        broken = self.source.broken_at() if hasattr(self.source, "broken_at") else None
+        source: Any = self.source  # a journal file source also has broken_at and upto
+        broken = source.broken_at() if hasattr(source, "broken_at") else None
         if broken is not None:  # never send a corrupted history: stop before the break, alert
-            last_seq = self.source.upto = min(last_seq, broken - 1)
+            last_seq = source.upto = min(last_seq, broken - 1)
             if self._prepared is not None and self._prepared.last > last_seq:
                 self._prepared = None
             if self.acked >= last_seq:

@@ -28,8 +28,9 @@ import re
 import socket
 import stat
 import struct
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, Awaitable, Callable, NamedTuple
+from typing import Any, NamedTuple
 
 import msgspec
 
@@ -192,7 +193,7 @@ class RpcServer:
                 out = _frame((rid, True, dump(res) if dump is not None else res))
             except KassaError as exc:
                 out = _error_answer(rid, exc)
-            except Exception as exc:  # noqa: BLE001 - the caller gets a coded error
+            except Exception as exc:  # the caller gets a coded error
                 log.exception("rpc %s failed", method)
                 out = _error_answer(rid, Unavailable("store.internal",
                                                      f"{type(exc).__name__}: {exc}"))
@@ -315,7 +316,7 @@ class RpcClient:
             if self.writer is writer:
                 self.writer = None
             writer.close()
-            for rid, (fut, _) in list(self.pending.items()):
+            for fut, _ in list(self.pending.values()):
                 if not fut.done():
                     fut.set_exception(ConnectionError("connection lost"))
 
@@ -348,7 +349,7 @@ class RpcClient:
                 if self.wake is not None:
                     try:
                         await asyncio.wait_for(self.wake(), max(0.1, end - loop.time()))
-                    except Exception:  # noqa: BLE001 - keep trying until the deadline
+                    except Exception:  # keep trying until the deadline
                         pass
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 1.0)

@@ -6,8 +6,8 @@
     kassa admin licence list [--hq DIR]
     kassa admin licence key [--hq DIR]          HQ's public key (hex), for the stores
 
-``--hq`` is HQ's data folder (default ``$KASSA_HQ`` or ``./hq``); the cloud serves from the same folder.
-The Ed25519 key is created there on first ``create``.
+``--hq`` is HQ's data folder (default ``$KASSA_HQ`` or ``./hq``); the cloud serves from the same
+folder. The Ed25519 key is created there on first ``create``.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import argparse
 import json
 import os
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 __all__ = ["register"]
@@ -30,12 +30,12 @@ def _hq_default() -> Path:
 
 
 def fmt_time(us: int) -> str:
-    return datetime.fromtimestamp(us / US, tz=timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return datetime.fromtimestamp(us / US, tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _parse_day(text: str) -> int:
     try:
-        d = datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=timezone.utc)
+        d = datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=UTC)
     except ValueError:
         raise argparse.ArgumentTypeError("a date is YYYY-MM-DD") from None
     return int(d.timestamp()) * US

@@ -1,35 +1,35 @@
 """Anomaly rules: orders that look wrong, flagged with a rule name, evidence and a severity.
 
 ``score(frames, config)`` runs every rule over the tables of ``analytics.flatten`` (Polars
-DataFrames or LazyFrames: the store passes its DuckDB tables, HQ its warehouse scans) and returns one
-frame of flags with the schema ``FLAG_SCHEMA``. Every rule is vectorised (Polars expressions, joins
-and window functions; no Python loop over orders), and every grouping includes ``store_id`` so the
-same rules run across stores at HQ.
+DataFrames or LazyFrames: the store passes its DuckDB tables, HQ its warehouse scans) and returns
+one frame of flags with the schema ``FLAG_SCHEMA``. Every rule is vectorised (Polars expressions,
+joins and window functions; no Python loop over orders), and every grouping includes ``store_id`` so
+the same rules run across stores at HQ.
 
 Rules (thresholds in ``RuleConfig``):
 
-=========================  ==================================================================  ========
-rule                       flags an order when …                                               severity
-=========================  ==================================================================  ========
-refund_soon_same_staff     the cashier who sold it refunds it within ``refund_soon_minutes``   high
-refund_other_cashier       a *selling* cashier (not an after-sales/manager account listed in   medium
-                           ``trusted_refunders``) refunds another cashier's sale
-high_discount              its discount is ≥ ``high_discount_bp`` of its subtotal              medium
-price_override             a line's unit price is ≥ ``price_override_bp`` below the SKU's      medium
-                           usual (median) unit price
-void                       a voided basket worth ≥ ``void_amount``, or a cashier's voids in a  low
-                           day exceed ``voids_per_day`` (the basket id is the order id)
-total_outlier              log(total) is ≥ ``outlier_z`` robust z-scores (median/MAD) above   medium
-                           both the cashier's usual and the hour of day's usual
-outside_hours              it is sold outside opening hours (± ``hours_grace_minutes``)       high
-unusual_till_ip            the cashier rarely uses that till or IP (≤ ``unusual_max_orders``  medium
-                           orders and < ``unusual_share`` of their orders)
-topup_cash_refund          it is refunded in cash within ``topup_refund_hours`` after a wallet high
-                           top-up by the same member
-just_under_limit           a cashier gives ≥ ``near_limit_count`` discounts in a day just under medium
-                           their approval limit (or refunds just under ``refund_approval_limit``)
-negative_stock_sale        a line sells a SKU whose stock level falls below zero              low
-=========================  ==================================================================  ========
+======================  ==================================================================  ========
+rule                    flags an order when …                                               severity
+======================  ==================================================================  ========
+refund_soon_same_staff  the cashier who sold it refunds it within ``refund_soon_minutes``   high
+refund_other_cashier    a *selling* cashier (not an after-sales/manager account listed in   medium
+                        ``trusted_refunders``) refunds another cashier's sale
+high_discount           its discount is ≥ ``high_discount_bp`` of its subtotal              medium
+price_override          a line's unit price is ≥ ``price_override_bp`` below the SKU's      medium
+                        usual (median) unit price
+void                    a voided basket worth ≥ ``void_amount``, or a cashier's voids in a  low
+                        day exceed ``voids_per_day`` (the basket id is the order id)
+total_outlier           log(total) is ≥ ``outlier_z`` robust z-scores (median/MAD) above   medium
+                        both the cashier's usual and the hour of day's usual
+outside_hours           it is sold outside opening hours (± ``hours_grace_minutes``)       high
+unusual_till_ip         the cashier rarely uses that till or IP (≤ ``unusual_max_orders``  medium
+                        orders and < ``unusual_share`` of their orders)
+topup_cash_refund       it is refunded in cash within ``topup_refund_hours`` after a wallet high
+                        top-up by the same member
+just_under_limit        a cashier gives ≥ ``near_limit_count`` discounts in a day just under medium
+                        their approval limit (or refunds just under ``refund_approval_limit``)
+negative_stock_sale     a line sells a SKU whose stock level falls below zero              low
+======================  ==================================================================  ========
 
 Rules in ``RuleConfig.freeze_rules`` ask for the order to be frozen (``freeze=True``). A flag
 becomes an ``order.flagged`` event (``OrderFlagged``, see ``analytics.events``) so it reaches HQ.
@@ -38,10 +38,12 @@ becomes an ``order.flagged`` event (``OrderFlagged``, see ``analytics.events``) 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 import polars as pl
+from polars._typing import PolarsDataType
 
 __all__ = ["RuleConfig", "RULES", "FLAG_SCHEMA", "score", "false_positive_rate"]
 
@@ -49,7 +51,7 @@ RULES = ("refund_soon_same_staff", "refund_other_cashier", "high_discount", "pri
          "void", "total_outlier", "outside_hours", "unusual_till_ip", "topup_cash_refund",
          "just_under_limit", "negative_stock_sale")
 
-FLAG_SCHEMA: dict[str, pl.DataType] = {
+FLAG_SCHEMA: dict[str, PolarsDataType] = {
     "store_id": pl.String, "order_id": pl.String, "rule": pl.String, "severity": pl.String,
     "score": pl.Float64, "evidence": pl.String, "freeze": pl.Boolean, "staff": pl.String,
     "till": pl.String, "ts": pl.Datetime("us", "UTC"), "business_day": pl.Date,
@@ -189,7 +191,8 @@ def _rules(fr: Mapping[str, Any], cfg: RuleConfig) -> list[pl.LazyFrame]:
                 r = r.join(mad, on=keys, how="left").with_columns(
                     ((pl.col("_x") - pl.col(f"_m_{name}")) / pl.col(f"_mad_{name}"))
                     .alias(f"_z_{name}"))
-            r = r.filter((pl.col("_z_staff") >= cfg.outlier_z) & (pl.col("_z_hour") >= cfg.outlier_z)
+            r = r.filter((pl.col("_z_staff") >= cfg.outlier_z)
+                         & (pl.col("_z_hour") >= cfg.outlier_z)
                          & (pl.col("_n_staff") >= cfg.outlier_min_orders)
                          & (pl.col("_n_hour") >= cfg.outlier_min_orders)
                          & pl.col("_z_staff").is_finite() & pl.col("_z_hour").is_finite())

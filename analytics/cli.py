@@ -90,7 +90,7 @@ def _config(args: argparse.Namespace) -> tuple[str, str]:
             if f.exists():
                 try:
                     cfg = StoreConfig.from_dict(json.loads(f.read_text()))
-                except Exception:  # noqa: BLE001 - fall back to the defaults
+                except Exception:
                     pass
                 break
         zone, sid = zone or cfg.zone, sid or cfg.store_id

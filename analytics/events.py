@@ -1,13 +1,13 @@
-"""The ``order.flagged`` event: an anomaly flag, journaled so it reaches HQ and the till's order view.
+"""The ``order.flagged`` event: an anomaly flag, journaled to reach HQ and the till's order view.
 
 ``OrderFlagged`` is registered with ``domain.events.register`` when this module is imported (the
 domain module is owned elsewhere; registering here keeps analytics' event beside its rules). Import
 it in the process that journals flags (the ledger) so ``kind_of`` knows it.
 
 ``flags_to_events(flags)`` turns the frame of ``analytics.anomaly.score`` into bodies. ``flag_id``
-is a UUID derived from (store, rule, order): use it as the command id, so journaling a flag twice has
-one effect. If ``freeze`` is true the caller also sends ``domain.commands.FreezeOrder(order_id,
-reason=f"flag: {rule}", rule=rule)``.
+is a UUID derived from (store, rule, order): use it as the command id, so journaling a flag twice
+has one effect. If ``freeze`` is true the caller also sends
+``domain.commands.FreezeOrder(order_id, reason=f"flag: {rule}", rule=rule)``.
 """
 
 from __future__ import annotations
@@ -60,5 +60,6 @@ def flags_to_events(flags: Any) -> list[OrderFlagged]:
             rule=r["rule"], severity=r["severity"], score=float(r["score"] or 0.0),
             evidence=msgspec.json.decode(r["evidence"]) if r["evidence"] else {},
             freeze=bool(r["freeze"]), subject_staff=r["staff"] or "",
-            subject_till=r["till"] or "", order_ts=int(r["_us"] or 0), business_day=r["_day"] or ""))
+            subject_till=r["till"] or "", order_ts=int(r["_us"] or 0),
+            business_day=r["_day"] or ""))
     return out

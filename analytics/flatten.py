@@ -1,21 +1,21 @@
 """Journal events → analytics rows: THE table schema of the store's DuckDB copy and HQ's warehouse.
 
-One pure function family. ``flatten(events, store_id, zone)`` takes ``domain.events.Envelope``\\ s or
-their ``to_wire()`` dicts (mixed is fine) and returns one Polars DataFrame per table, each with the
-fixed schema in ``SCHEMAS`` (always every table, empty ones included). ``flatten_one`` does one event.
-Nothing here touches a file, a clock or the network.
+One pure function family. ``flatten(events, store_id, zone)`` takes envelopes
+(``domain.journal_format.Envelope``) or their ``to_wire()`` dicts (mixed is fine) and returns one
+Polars DataFrame per table, each with the fixed schema in ``SCHEMAS`` (always every table, empty
+ones included). ``flatten_one`` does one event. Nothing here touches a file, a clock or the network.
 
 Conventions (every table):
 
 * ``store_id``  the store the events come from (given by the caller; a journal does not carry it).
-* ``seq``       the store-local journal sequence number of the event the row comes from. ``(store_id,
-  seq)`` identifies the event; a table may hold several rows per event (lines, payments) told apart
-  by ``idx``/``line_id``.
+* ``seq``       the store-local journal sequence number of the event the row comes from.
+  ``(store_id, seq)`` identifies the event; a table may hold several rows per event (lines,
+  payments) told apart by ``idx``/``line_id``.
 * ``ts``        UTC time of the event, ``Datetime("us", "UTC")`` (microsecond precision).
-* ``local_ts``  the same instant as wall-clock time in the store's zone, ``Datetime("us")`` without a
-  zone (for "sales by hour", opening hours). Where present.
-* ``business_day`` the store's day (``Date``): the local date of ``ts`` in the store's zone, shifted back
-  by ``day_start_hour`` (a shop that trades past midnight can start its day at 04:00).
+* ``local_ts``  the same instant as wall-clock time in the store's zone, ``Datetime("us")`` without
+  a zone (for "sales by hour", opening hours). Where present.
+* ``business_day`` the store's day (``Date``): the local date of ``ts`` in the store's zone, shifted
+  back by ``day_start_hour`` (a shop that trades past midnight can start its day at 04:00).
 * Money columns are ``Int64`` counts of the currency's minor unit; never floats. Quantities are
   ``Int64`` pieces, or grams when ``unit == "kg"``.
 * Strings are never null ("" when absent); optional numbers are null when they do not apply.
@@ -49,11 +49,13 @@ Tables (see ``SCHEMAS`` for columns and types):
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from datetime import UTC, date
+from typing import Any
 
 import msgspec
 import polars as pl
+from polars._typing import PolarsDataType
 
 from domain.money import CEILING
 
@@ -68,11 +70,11 @@ LOCAL_TS = pl.Datetime("us")
 _S, _I, _D, _B, _F = pl.String, pl.Int64, pl.Date, pl.Boolean, pl.Float64
 
 # columns shared by every table, in this order
-_HEAD = {"store_id": _S, "seq": _I, "ts": TS, "business_day": _D}
+_HEAD: dict[str, PolarsDataType] = {"store_id": _S, "seq": _I, "ts": TS, "business_day": _D}
 # who/where (envelope fields)
-_WHO = {"till": _S, "staff": _S}
+_WHO: dict[str, PolarsDataType] = {"till": _S, "staff": _S}
 
-SCHEMAS: dict[str, dict[str, pl.DataType]] = {
+SCHEMAS: dict[str, dict[str, PolarsDataType]] = {
     "orders": {
         **_HEAD, "local_ts": LOCAL_TS, "event_id": _S, **_WHO, "ip": _S,
         "order_id": _S, "number": _S, "currency": _S, "prices_include_tax": _B, "member": _S,
@@ -269,7 +271,8 @@ def _add_event(rows: _Rows, e: dict[str, Any]) -> None:
             per[t["kind"]] = per.get(t["kind"], 0) + t["amount"]
         rid, oid = b["refund_id"], b["order_id"]
         lines = b.get("lines", ())
-        rows.add("refunds", {**head, "local_ts": e["ts"], "event_id": e["id"], "ip": e.get("ip", ""),
+        rows.add("refunds", {**head, "local_ts": e["ts"], "event_id": e["id"],
+                             "ip": e.get("ip", ""),
                              "refund_id": rid, "order_id": oid, "currency": b.get("currency", ""),
                              "n_lines": len(lines), "amount": b["amount"],
                              "tax": sum(ln.get("tax", 0) for ln in lines),
@@ -357,7 +360,8 @@ def _frame(table: str, cols: dict[str, list], store_id: str, zone: str, day_star
             continue
         vals = cols[c]
         if dt == TS:
-            s = pl.Series(c, vals, dtype=pl.Int64).cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
+            s = pl.Series(c, vals, dtype=pl.Int64).cast(pl.Datetime("us")) \
+                .dt.replace_time_zone("UTC")
         elif dt == LOCAL_TS:
             s = pl.Series(c, vals, dtype=pl.Int64)  # converted below
         else:
@@ -367,7 +371,8 @@ def _frame(table: str, cols: dict[str, list], store_id: str, zone: str, day_star
         data[c] = s
     df = pl.DataFrame(data)
     local = pl.col("ts").dt.convert_time_zone(zone).dt.replace_time_zone(None)
-    day = (local - pl.duration(hours=day_start_hour)).dt.date() if day_start_hour else local.dt.date()
+    day = (local - pl.duration(hours=day_start_hour)).dt.date() if day_start_hour \
+        else local.dt.date()
     exprs = [pl.lit(store_id, dtype=_S).alias("store_id"), day.alias("business_day")]
     if "local_ts" in schema:
         exprs.append(local.alias("local_ts"))
@@ -416,7 +421,7 @@ def _ok(dt: Any, v: Any) -> bool:
             and abs(v) < 1e300
     if isinstance(v, bool) or not isinstance(v, int):
         return False
-    if dt == TS or dt == LOCAL_TS:
+    if dt in (TS, LOCAL_TS):
         return 0 <= v <= TS_MAX
     return -CEILING <= v <= CEILING
 
@@ -436,7 +441,7 @@ def _problem(ev: Any) -> str:
                 for v in vals:
                     if not _ok(dt, v):
                         return f"{t}.{c}: {str(v)[:40]!r} is not a storable {dt}"
-    except Exception as exc:  # noqa: BLE001 - anything that stops this event from flowing
+    except Exception as exc:
         return f"{type(exc).__name__}: {str(exc)[:200]}"
     return ""
 
@@ -462,7 +467,7 @@ def flatten(events: Iterable[Any], store_id: str, zone: str, day_start_hour: int
     events = list(events)
     try:
         return _flatten_all(events, store_id, zone, day_start_hour)
-    except Exception:  # noqa: BLE001 - find the culprits below
+    except Exception:
         pass
     good = []
     for ev in events:
@@ -473,12 +478,12 @@ def flatten(events: Iterable[Any], store_id: str, zone: str, day_start_hour: int
             good.append(ev)
     try:
         return _flatten_all(good, store_id, zone, day_start_hour)
-    except Exception:  # noqa: BLE001 - rows looked fine, frames did not: one at a time
+    except Exception:
         alone = []
         for ev in good:
             try:
                 _flatten_all([ev], store_id, zone, day_start_hour)
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 quarantine.append(_describe(ev, f"{type(exc).__name__}: {str(exc)[:200]}"))
             else:
                 alone.append(ev)
@@ -488,16 +493,17 @@ def flatten(events: Iterable[Any], store_id: str, zone: str, day_start_hour: int
 def flatten_one(event: Any, store_id: str, zone: str, day_start_hour: int = 0
                 ) -> dict[str, pl.DataFrame]:
     """``flatten`` of a single event: only the non-empty tables are returned."""
-    return {t: df for t, df in flatten([event], store_id, zone, day_start_hour).items() if df.height}
+    frames = flatten([event], store_id, zone, day_start_hour)
+    return {t: df for t, df in frames.items() if df.height}
 
 
 # ---------------------------------------------------------------- DuckDB mapping
 
-_DUCK = {pl.String: "VARCHAR", pl.Int64: "BIGINT", pl.Date: "DATE", pl.Boolean: "BOOLEAN",
-         pl.Float64: "DOUBLE"}
+_DUCK: dict[PolarsDataType, str] = {pl.String: "VARCHAR", pl.Int64: "BIGINT", pl.Date: "DATE",
+                                     pl.Boolean: "BOOLEAN", pl.Float64: "DOUBLE"}
 
 
-def duckdb_type(dt: pl.DataType) -> str:
+def duckdb_type(dt: PolarsDataType) -> str:
     if dt == TS:
         return "TIMESTAMPTZ"
     if dt == LOCAL_TS:
@@ -513,8 +519,8 @@ def duckdb_ddl(table: str) -> str:
 
 def business_day_of(ts_us: int, zone: str, day_start_hour: int = 0) -> date:
     """The store's business day of one UTC microsecond timestamp (same rule as the tables)."""
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
     from zoneinfo import ZoneInfo
-    utc = datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(microseconds=ts_us)
+    utc = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=ts_us)
     local = utc.astimezone(ZoneInfo(zone))
     return (local.replace(tzinfo=None) - timedelta(hours=day_start_hour)).date()

@@ -3,13 +3,13 @@
 ``generate(days=..., seed=...)`` simulates a shop: a catalogue of products in categories (pieces and
 per-kg), opening hours with a lunch and an evening peak, busier weekends and December, cashiers in
 morning and evening shifts on their own tills, an after-sales counter doing refunds, members topping
-up wallets and paying with them, stock receipts and counts, voided baskets, and every till opened with
-a float and closed with counted cash (``day.opened`` / ``day.closed``).
+up wallets and paying with them, stock receipts and counts, voided baskets, and every till opened
+with a float and closed with counted cash (``day.opened`` / ``day.closed``).
 
-Events are built from the real domain: baskets are priced by ``domain.basket.price_basket``, payments
-settled by ``domain.payments.settle``, refunds decided by ``domain.book.decide_refund`` and checked
-by ``domain.book.Book`` exactly as the ledger does; bodies are encoded with ``domain.events`` and the
-envelopes are hash-chained, so the history has the journal's real schema.
+Events are built from the real domain: baskets are priced by ``domain.basket.price_basket``,
+payments settled by ``domain.payments.settle``, refunds decided by ``domain.book.decide_refund`` and
+checked by ``domain.book.Book`` exactly as the ledger does; bodies are encoded and the envelopes
+sealed into a hash chain by ``domain.journal_format``, so the history has the journal's real format.
 
 With ``plant=True`` one anomaly of each kind is planted (several for the per-day ones);
 ``History.planted`` lists ``(rule, order_id)`` pairs that ``analytics.anomaly`` must flag.
@@ -20,16 +20,26 @@ from __future__ import annotations
 import math
 import random
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time, timedelta, timezone
-from typing import Any, Callable
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from domain.basket import Basket, Line, price_basket
 from domain.book import Book, decide_refund
-from domain.events import (GENESIS, BasketVoided, Envelope, LineAdded, MemberRegistered,
-                           OrderCompleted, StockCounted, StockReceived, WalletToppedUp,
-                           chain_hash, encode_body, kind_of, version_of)
+from domain.events import (
+    BasketVoided,
+    LineAdded,
+    MemberRegistered,
+    OrderCompleted,
+    StockCounted,
+    StockReceived,
+    WalletToppedUp,
+    kind_of,
+    version_of,
+)
+from domain.journal_format import GENESIS, Envelope, encode_body, seal
 from domain.payments import Tender, settle
 
 __all__ = ["generate", "History", "Shop", "write_journal", "CATEGORIES"]
@@ -108,9 +118,9 @@ class _Writer:
         self.last_ts = ts
         self.seq += 1
         eid = str(uuid.UUID(int=random.getrandbits(128)))
-        h = chain_hash(self.prev, self.seq, eid, ts, kind, v, staff, till, ip, agg, raw)
-        self.envs.append(Envelope(self.seq, eid, ts, kind, v, staff, till, ip, agg, raw, h))
-        self.prev = h
+        env = seal(self.prev, self.seq, eid, ts, kind, v, staff, till, ip, agg, raw)
+        self.envs.append(env)
+        self.prev = env.hash
         if not isinstance(body, dict):
             self.book.apply(body, staff, till, ts, self.seq)
         return body
@@ -118,7 +128,7 @@ class _Writer:
 
 def _us(day: date, hour: int, minute: int, second: int, zone: ZoneInfo, micro: int = 0) -> int:
     local = datetime.combine(day, time(hour, minute, second, micro), tzinfo=zone)
-    delta = local.astimezone(timezone.utc) - datetime(1970, 1, 1, tzinfo=timezone.utc)
+    delta = local.astimezone(UTC) - datetime(1970, 1, 1, tzinfo=UTC)
     return delta // timedelta(microseconds=1)
 
 
@@ -240,7 +250,8 @@ def generate(days: int = 14, start: date = date(2024, 3, 4), seed: int = 7, plan
         return bid
 
     tills = sorted({t for t, _ in shop.cashiers.values()})
-    for d in range(days):
+    def one_day(d: int) -> None:
+        """Day ``d``: every action at its time (closures over this day's state, run today)."""
         day = start + timedelta(days=d)
         factor = WEEKDAY_WEIGHT[day.weekday()] * (1.3 if day.month == 12 else 1.0)
         n_orders = max(20, int(rng.gauss(shop.orders_per_day * factor, 10)))
@@ -251,11 +262,12 @@ def generate(days: int = 14, start: date = date(2024, 3, 4), seed: int = 7, plan
         def at(ts: int, fn: Callable[[], Any], prio: int = 1) -> None:
             actions.append((ts, prio, fn))
 
+        t_open = _us(day, shop.open_hour - 1, 45, 0, zone)
         for t in tills + [shop.aftersales_till]:
-            def opened(t=t, ts=_us(day, shop.open_hour - 1, 45, 0, zone)):
-                w.emit({"till": t, "float": shop.opening_float}, ts, shop.manager, t, shop.ip(t),
-                       kind="day.opened")
-            at(_us(day, shop.open_hour - 1, 45, 0, zone), opened, 0)
+            def opened(t: str = t) -> None:
+                w.emit({"till": t, "float": shop.opening_float}, t_open, shop.manager, t,
+                       shop.ip(t), kind="day.opened")
+            at(t_open, opened, 0)
         hours = list(HOUR_WEIGHT)
         hw = [HOUR_WEIGHT[h] for h in hours]
         today: list[str] = []
@@ -291,8 +303,11 @@ def generate(days: int = 14, start: date = date(2024, 3, 4), seed: int = 7, plan
         for _ in range(rng.randint(3, 8)):
             h = rng.choices(hours, hw)[0]
 
-            def topup(h=h, m=rng.choice(members), amt=rng.choice([50000, 100000, 200000]),
-                      tender=rng.choice(["cash", "card"]), mi=rng.randint(0, 59)):
+            m, amt = rng.choice(members), rng.choice([50000, 100000, 200000])
+            tender, mi = rng.choice(["cash", "card"]), rng.randint(0, 59)
+
+            def topup(h: int = h, m: str = m, amt: int = amt, tender: str = tender,
+                      mi: int = mi) -> None:
                 staff, till = rng.choice(staff_at(h))
                 w.emit(WalletToppedUp(m, amt, tender), _us(day, h, mi, 30, zone), staff, till,
                        shop.ip(till))
@@ -303,7 +318,9 @@ def generate(days: int = 14, start: date = date(2024, 3, 4), seed: int = 7, plan
         for _ in range(rng.randint(0, 2)):
             h = rng.choices(hours, hw)[0]
 
-            def small_void(h=h, mi=rng.randint(1, 59)):
+            mi = rng.randint(1, 59)
+
+            def small_void(h: int = h, mi: int = mi) -> None:
                 staff, till = rng.choice(staff_at(h))
                 cheap = [sk for sk in skus[:60] if products[sk]["category"] in
                          ("drinks", "snacks", "bakery", "dairy")]
@@ -317,7 +334,10 @@ def generate(days: int = 14, start: date = date(2024, 3, 4), seed: int = 7, plan
                 oid = rng.choice(pool)
                 h = rng.randint(10, 20)
 
-                def aftersale(oid=oid, h=h, mi=rng.randint(0, 59), whole=rng.random() < 0.6):
+                mi, whole = rng.randint(0, 59), rng.random() < 0.6
+
+                def aftersale(oid: str = oid, h: int = h, mi: int = mi,
+                              whole: bool = whole) -> None:
                     rec = w.book.orders[oid]
                     if rec.refunds or rec.frozen:
                         return
@@ -344,16 +364,20 @@ def generate(days: int = 14, start: date = date(2024, 3, 4), seed: int = 7, plan
             _plant(d, day, at, sell, refund, void, pick_lines, line, rng, shop, zone, w, drawer,
                    planted, products, stock, members, today, receive)
 
+        t_close = _us(day, shop.close_hour, 20, 0, zone)
         for t in tills + [shop.aftersales_till]:
-            def closed(t=t, ts=_us(day, shop.close_hour, 20, 0, zone)):
+            def closed(t: str = t) -> None:
                 diff = rng.choice([0, 0, 0, 0, -25, 25, -100])
-                w.emit({"till": t, "counted_cash": drawer[t] + diff, "z_report": {}}, ts,
+                w.emit({"till": t, "counted_cash": drawer[t] + diff, "z_report": {}}, t_close,
                        shop.manager, t, shop.ip(t), kind="day.closed")
-            at(_us(day, shop.close_hour, 20, 0, zone), closed, 2)
+            at(t_close, closed, 2)
         actions.sort(key=lambda a: (a[0], a[1]))
         for _, _, fn in actions:
             fn()
         orders_by_day.append(today)
+
+    for d in range(days):
+        one_day(d)
     return History(shop, w.envs, planted, products, start, days)
 
 

@@ -1,4 +1,4 @@
-"""HQ's notebook library: the Parquet warehouse as Polars LazyFrames or DuckDB relations, in one call.
+"""HQ's notebook library: the Parquet warehouse as Polars LazyFrames or DuckDB views, one call.
 
 Layout (written by the cloud, hive-partitioned)::
 
@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 import duckdb
 import polars as pl
@@ -127,25 +128,26 @@ class Warehouse:
             cond.append("business_day <= ?")
             params.append(pl.Series([end]).cast(pl.Date)[0])
         w = ("WHERE " + " AND ".join(cond)) if cond else ""
-        sel = ", ".join(f"{k} AS {b}" for k, b in zip(keys, by))
+        sel = ", ".join(f"{k} AS {b}" for k, b in zip(keys, by, strict=True))
         if "category" in by:
-            back_sql = (f"SELECT {', '.join('l.' + k + ' AS ' + k if k == 'category' else 'r.' + k for k in keys)}, "
+            back_keys = ", ".join(f"l.{k} AS {k}" if k == "category" else f"r.{k}" for k in keys)
+            back_sql = (f"SELECT {back_keys}, "
                         f"sum(r.amount) back FROM refund_lines r JOIN order_lines l "
                         f"ON l.store_id = r.store_id AND l.order_id = r.order_id "
                         f"AND l.line_id = r.line_id {w.replace('business_day', 'r.business_day')} "
                         f"GROUP BY ALL")
         else:
             back_sql = f"SELECT {sel}, sum(amount) back FROM {back} {w} GROUP BY ALL"
+        counted = "payments" if "tender" in by else "lines" if "category" in by else "orders"
         sql = f"""
         WITH s AS (SELECT {sel}, count(*) n, sum({amount}) sales FROM {sale} {w} GROUP BY ALL),
              b AS ({back_sql})
-        SELECT {', '.join(by)}, coalesce(n, 0)::BIGINT AS {'payments' if 'tender' in by else 'lines' if 'category' in by else 'orders'},
+        SELECT {', '.join(by)}, coalesce(n, 0)::BIGINT AS {counted},
             coalesce(sales, 0)::BIGINT sales, coalesce(back, 0)::BIGINT refunds,
             (coalesce(sales, 0) - coalesce(back, 0))::BIGINT revenue
         FROM s FULL JOIN b USING ({', '.join(by)}) ORDER BY {', '.join(by)}"""
         rows = con.execute(sql, params + params).fetchall()
-        names = [*by, "payments" if "tender" in by else "lines" if "category" in by else "orders",
-                 "sales", "refunds", "revenue"]
+        names = [*by, counted, "sales", "refunds", "revenue"]
         df = pl.DataFrame(rows, schema=names, orient="row")
         return df.with_columns(pl.col(names[len(by):]).cast(pl.Int64))
 

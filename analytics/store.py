@@ -1,14 +1,15 @@
 """The store's analytics copy: a DuckDB file derived from the journal, and every report figure.
 
-``StoreAnalytics`` is a plain class; the analytics actor wraps it (one process owns the DuckDB file —
-DuckDB locks it against every other process, read-only opens included). It holds the tables of
+``StoreAnalytics`` is a plain class; the analytics actor wraps it (one process owns the DuckDB file
+— DuckDB locks it against every other process, read-only opens included). It holds the tables of
 ``analytics.flatten`` (the same schema as HQ's warehouse) and a ``ingest_state`` row with the last
-journal seq ingested, so ``ingest`` is incremental and idempotent by seq, and ``rebuild`` starts over
-from the journal.
+journal seq ingested, so ``ingest`` is incremental and idempotent by seq, and ``rebuild`` starts
+over from the journal.
 
 An event the tables cannot hold (a poison value an old journal may carry, e.g. a price of 2**63) is
-*quarantined*: recorded in the ``quarantine`` table (seq, kind, error) while every other event flows,
-and counted in every day report (``quarantined``) so that a report never silently misses sales.
+*quarantined*: recorded in the ``quarantine`` table (seq, kind, error) while every other event
+flows, and counted in every day report (``quarantined``) so that a report never silently misses
+sales.
 
 The figures (X/Z reports, sales by hour/category/product/tender/tax/discount, refunds and voids,
 wallet liability, stock, a cashier's own report) are computed here and only here. All money is
@@ -28,14 +29,16 @@ import os
 import shutil
 import tempfile
 import weakref
-from datetime import date, datetime
+from collections.abc import Iterable, Sequence
+from datetime import date
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import duckdb
 import polars as pl
 
 from analytics.flatten import SCHEMAS, TABLES, business_day_of, duckdb_ddl, flatten
+from domain.error_codes import Report
 from domain.errors import Unavailable
 
 __all__ = ["StoreAnalytics", "FIGURES", "DIMENSIONS", "report_rows"]
@@ -59,6 +62,13 @@ def _d(day: date | str | None) -> date | None:
     if day is None or isinstance(day, date):
         return day
     return date.fromisoformat(str(day))
+
+
+def _day(day: date | str) -> date:
+    out = _d(day)
+    if out is None:
+        raise ValueError("a business day is needed")
+    return out
 
 
 def _int(v: Any) -> int:
@@ -105,7 +115,7 @@ class StoreAnalytics:
         finally:
             self._cleanup()
 
-    def __enter__(self) -> "StoreAnalytics":
+    def __enter__(self) -> StoreAnalytics:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -167,7 +177,7 @@ class StoreAnalytics:
         frames = flatten(new, self.store_id, self.zone, self.day_start_hour, quarantine=bad)
         try:
             self.load_frames(frames, last, bad)
-        except Exception as exc:  # noqa: BLE001 - one event's value the database cannot take
+        except Exception as exc:
             if len(new) == 1:
                 e = new[0]
                 kind = e["kind"] if isinstance(e, dict) else e.kind
@@ -212,7 +222,7 @@ class StoreAnalytics:
     def rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         cur = self.con.execute(sql, list(params))
         names = [d[0] for d in cur.description]
-        return [dict(zip(names, r)) for r in cur.fetchall()]
+        return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
 
     def frame(self, sql: str, params: Sequence[Any] = ()) -> pl.DataFrame:
         """Run a query and return a Polars frame (through a small Parquet file: no pyarrow here).
@@ -250,7 +260,8 @@ class StoreAnalytics:
     def _day_parts(self, day: date, till: str | None, staff: str | None
                    ) -> dict[tuple[str, str], dict[str, int]]:
         """Figures per (till, staff) for one business day (the one implementation)."""
-        cond, params = "business_day = ?", [day]
+        cond = "business_day = ?"
+        params: list[Any] = [day]
         if till is not None:
             cond += " AND till = ?"
             params.append(till)
@@ -289,7 +300,8 @@ class StoreAnalytics:
 
     def _drawers(self, day: date, till: str | None) -> dict[str, dict[str, Any]]:
         """Per till: the opening float (last day.opened) and counted cash (last day.closed)."""
-        cond, params = "business_day = ?", [day]
+        cond = "business_day = ?"
+        params: list[Any] = [day]
         if till is not None:
             cond += " AND till = ?"
             params.append(till)
@@ -322,7 +334,7 @@ class StoreAnalytics:
         store, one ``till`` or one ``staff``), and the same figures per till and per cashier.
         Counted cash and the difference come from ``day.closed`` events (per till; a store's
         counted cash only once every till with a float or sales has closed). JSON-safe."""
-        day = _d(day)
+        day = _day(day)
         kind = kind.upper()
         parts = self._day_parts(day, till, staff)
         drawers = self._drawers(day, till) if staff is None else {}
@@ -364,7 +376,7 @@ class StoreAnalytics:
         close) refuses a lagging copy with ``report.lagging`` (503) rather than undercount."""
         as_of = self.last_seq
         if strict and as_of < journal_seq:
-            raise Unavailable("report.lagging", "the analytics copy has not caught up with the "
+            raise Unavailable(Report.LAGGING, "the analytics copy has not caught up with the "
                               "journal yet; retry with the same id", as_of_seq=as_of,
                               journal_seq=journal_seq)
         out = getattr(self, name)(**kwargs)
@@ -404,7 +416,6 @@ class StoreAnalytics:
                 cond = f"{cond + ' AND ' if cond else ''}{col} = ?"
                 params.append(val)
         w = f"WHERE {cond}" if cond else ""
-        wa = f"AND {cond}" if cond else ""
         if dim in ("hour", "day", "month", "till", "staff"):
             key = {"hour": "hour(local_ts)::BIGINT AS hour", "day": "business_day AS day",
                    "month": "strftime(business_day, '%Y-%m') AS month", "till": "till",
@@ -455,6 +466,8 @@ class StoreAnalytics:
             FROM p FULL JOIN r USING (tender) ORDER BY tender"""
             return self.frame(sql, params + params)
         if dim == "tax":
+            rw = ("WHERE " + cond.replace("business_day", "r.business_day")
+                  .replace("till", "r.till").replace("staff", "r.staff")) if cond else ""
             sql = f"""
             WITH s AS (SELECT tax_class, rate_bp, count(*) lines, sum(amount)::BIGINT taxable,
                 sum(tax)::BIGINT tax, sum(total)::BIGINT total
@@ -463,7 +476,7 @@ class StoreAnalytics:
                 sum(r.amount)::BIGINT refunded
                 FROM refund_lines r JOIN order_lines l ON l.order_id = r.order_id
                 AND l.line_id = r.line_id
-                {('WHERE ' + cond.replace('business_day', 'r.business_day').replace('till', 'r.till').replace('staff', 'r.staff')) if cond else ''}
+                {rw}
                 GROUP BY 1, 2)
             SELECT s.*, coalesce(refunded_tax, 0) refunded_tax, coalesce(refunded, 0) refunded,
                 (tax - coalesce(refunded_tax, 0))::BIGINT net_tax

@@ -8,12 +8,12 @@
    ``analytics.store.StoreAnalytics``.
 2. Anomaly scoring of 1M orders (and their lines, refunds, voids, stock moves) with
    ``analytics.anomaly.score`` (target ≤ 2 s).
-3. HQ revenue by store/day/tender over a Parquet warehouse (hive layout) holding 100M order lines and
-   their orders, payments and refunds, with ``analytics.hq.Warehouse.revenue`` (target ≤ 3 s).
+3. HQ revenue by store/day/tender over a Parquet warehouse (hive layout) holding 100M order lines
+   and their orders, payments and refunds, with ``analytics.hq.Warehouse.revenue`` (target ≤ 3 s).
 
-Data is generated with DuckDB directly (same schema as ``analytics.flatten``). pandas baselines compute
-the same figures from in-memory DataFrames (loading is not timed, so pandas is favoured); for the 100M
-warehouse pandas runs on a 10M-line sample (one store in ten), as the output says.
+Data is generated with DuckDB directly (same schema as ``analytics.flatten``). pandas baselines
+compute the same figures from in-memory DataFrames (loading is not timed, so pandas is favoured);
+for the 100M warehouse pandas runs on a 10M-line sample (one store in ten), as the output says.
 Ends with one JSON line.
 """
 
@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import gc
 import json
-import os
 import shutil
 import statistics
 import sys
@@ -33,13 +32,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import duckdb  # noqa: E402
-import polars as pl  # noqa: E402
+import duckdb
 
-from analytics.anomaly import score  # noqa: E402
-from analytics.flatten import SCHEMAS, TABLES, duckdb_ddl  # noqa: E402
-from analytics.hq import Warehouse  # noqa: E402
-from analytics.store import StoreAnalytics  # noqa: E402
+from analytics.anomaly import score
+from analytics.flatten import SCHEMAS
+from analytics.hq import Warehouse
+from analytics.store import StoreAnalytics
 
 
 def timed(fn, repeat: int = 5) -> tuple[float, object]:
@@ -97,9 +95,10 @@ def order_tables(con: duckdb.DuckDBPyConnection, lines: str, into: str = "") -> 
         business_day, till, staff, order_id, 0::BIGINT idx,
         CASE WHEN cash > 0 THEN 'cash' WHEN card > 0 THEN 'card' ELSE 'wallet' END kind,
         total AS amount, tendered, change, '' reference, '' last4, member FROM orders_v""")
-    con.execute("""CREATE OR REPLACE TEMP VIEW refunds_v AS SELECT store_id, seq, ts + INTERVAL 1 DAY ts,
-        business_day + 1 AS business_day, local_ts + INTERVAL 1 DAY local_ts, 'R' || order_id
-        event_id, 't9' till, 'as1' staff, '10.0.0.19' ip, 'R' || order_id refund_id, order_id,
+    con.execute("""CREATE OR REPLACE TEMP VIEW refunds_v AS SELECT store_id, seq,
+        ts + INTERVAL 1 DAY ts, business_day + 1 AS business_day,
+        local_ts + INTERVAL 1 DAY local_ts, 'R' || order_id event_id, 't9' till, 'as1' staff,
+        '10.0.0.19' ip, 'R' || order_id refund_id, order_id,
         'THB' currency, n_lines, total AS amount, tax, 0::BIGINT rounding, total AS given, cash,
         card, wallet, 'return' reason, staff AS original_staff, ts AS original_ts
         FROM orders_v WHERE hash(order_id || 'r') % 100 = 0""")
@@ -113,7 +112,7 @@ def build_store(path: str, n_lines: int) -> StoreAnalytics:
     sa = StoreAnalytics(path, "Asia/Bangkok", "S001", threads=2)
     con = sa.con
     orders = n_lines // 3
-    con.execute(f"INSERT INTO order_lines BY NAME " + LINES_SQL.format(
+    con.execute("INSERT INTO order_lines BY NAME " + LINES_SQL.format(
         store="'S001'", store_expr="'S001'", tills=4, staff=8, start="2024-01-01", days=366,
         orders=orders, first=0, last=n_lines))
     order_tables(con, "order_lines")
@@ -126,8 +125,9 @@ def build_store(path: str, n_lines: int) -> StoreAnalytics:
         'm1' staff, sku, 'received' kind, 10000000 delta, '' order_id, 'PO' reference
         FROM (SELECT DISTINCT sku FROM order_lines)""")
     con.execute("""INSERT INTO voids BY NAME SELECT store_id, seq, ts, business_day, local_ts,
-        'V' || order_id event_id, till, staff, '' ip, 'V' || order_id basket, 'customer left' reason,
-        n_lines lines, total amount FROM orders_v WHERE hash(order_id || 'v') % 200 = 0""")
+        'V' || order_id event_id, till, staff, '' ip, 'V' || order_id basket,
+        'customer left' reason, n_lines lines, total amount FROM orders_v
+        WHERE hash(order_id || 'v') % 200 = 0""")
     con.execute("""INSERT INTO wallet_movements BY NAME SELECT store_id, seq, ts, business_day,
         till, staff, member, 'spend' kind, -wallet amount, '' tender, order_id, '' refund_id,
         '' reference FROM orders_v WHERE wallet > 0""")
@@ -315,8 +315,12 @@ def _store_part(sa, day, res) -> None:
     print(f"Z report of {day}: {z_s * 1000:.1f} ms ({z['totals']['orders']} orders); "
           f"year report: {y_s * 1000:.0f} ms", flush=True)
     res.update(z_report_ms=round(z_s * 1000, 2), year_report_ms=round(y_s * 1000, 1))
+    _pandas_store_part(sa.con, day, res)
+    gc.collect()
 
-    con = sa.con
+
+def _pandas_store_part(con, day, res) -> None:
+    """The pandas baseline of the store reports; its frames are freed when it returns."""
     pdf = {t_: to_pandas(con, f"SELECT * EXCLUDE (ts{', original_ts' if t_ == 'refunds' else ''}) "
                               f"FROM {t_}")
            for t_ in ("orders", "order_lines", "payments", "refunds", "refund_tenders",
@@ -331,8 +335,6 @@ def _store_part(sa, day, res) -> None:
           flush=True)
     res.update(pandas_z_report_ms=round(pz_s * 1000, 2),
                pandas_year_report_ms=round(py_s * 1000, 1))
-    del pdf
-    gc.collect()
 
 
 def _anomaly_part(sa, anomaly_orders, res) -> None:
@@ -340,6 +342,13 @@ def _anomaly_part(sa, anomaly_orders, res) -> None:
     n_orders = con.execute("SELECT count(*) FROM orders").fetchall()[0][0]
     days = con.execute("SELECT min(business_day), max(business_day) FROM orders").fetchall()[0]
     last_day = days[0] + (days[1] - days[0]) * min(1.0, anomaly_orders / n_orders)
+    _polars_anomaly_part(sa, last_day, res)
+    gc.collect()
+    _pandas_anomaly_part(con, last_day, res)
+
+
+def _polars_anomaly_part(sa, last_day, res) -> None:
+    """Anomaly scoring with ``analytics.anomaly``; its frames are freed when it returns."""
     frames = sa.frames(None, last_day)
     got = frames["orders"].height
     score(frames)  # warm up
@@ -348,8 +357,10 @@ def _anomaly_part(sa, anomaly_orders, res) -> None:
           f"{frames['stock_movements'].height:,} stock moves): {a_s:.2f} s, "
           f"{flags.height} flags", flush=True)
     res.update(anomaly_1m_s=round(a_s, 3), anomaly_orders=got, anomaly_flags=flags.height)
-    del frames
-    gc.collect()
+
+
+def _pandas_anomaly_part(con, last_day, res) -> None:
+    """The pandas baseline of the anomaly scoring; its frames are freed when it returns."""
     w = "WHERE business_day <= ?"
     po = con.sql(f"SELECT * EXCLUDE (ts) FROM orders {w}", params=[last_day]).df()
     pl_ = con.sql(f"SELECT sku, unit_price FROM order_lines {w}", params=[last_day]).df()
@@ -361,7 +372,6 @@ def _anomaly_part(sa, anomaly_orders, res) -> None:
     pa_s, _ = timed(lambda: pandas_anomaly(po, pl_, pr, pv, ps), 1)
     print(f"pandas anomaly scoring: {pa_s:.2f} s", flush=True)
     res["pandas_anomaly_1m_s"] = round(pa_s, 3)
-    del po, pl_, pr, pv, ps
 
 
 def _hq_part(work, hq_lines, res) -> None:

@@ -5,16 +5,17 @@
    like the ledger does; the ledger itself would take minutes for 300k orders).
 2. Starts the cloud as its own process (``kassa cloud serve``), registers the store, and drains the
    whole backlog with the real ``Uploader`` + ``HttpTransport`` through a byte-counting proxy
-   (``tests/cloud/faultproxy.py`` with no faults): events/s, seconds to drain, wire bytes per order
+   (``tests/kits/faultproxy.py`` with no faults): events/s, seconds to drain, wire bytes per order
    (request bytes as they cross the socket, headers included).
 3. Baseline, same run, same cloud: a naive uploader that posts one order per request as plain JSON
    (``Envelope.to_wire()``), signed, uncompressed, over a keep-alive connection, through the same
-   proxy. It runs on a sample (``--baseline-orders``, default 3,000) of the same orders under a second
-   store id, and its drain time is *extrapolated* linearly to N orders.
+   proxy. It runs on a sample (``--baseline-orders``, default 3,000) of the same orders under a
+   second store id, and its drain time is *extrapolated* linearly to N orders.
 4. The cloud's ingest rate per process: events accepted / CPU seconds the cloud process used while
    draining (user + system, from /proc: HTTP, decompression, hash-chain checks, SQLite commits),
    and the cloud's own busy-time figure (decode + verify + commit only) beside it.
-5. After the drain: the time to flatten everything into the Parquet warehouse (not part of the drain).
+5. After the drain: the time to flatten everything into the Parquet warehouse (not part of the
+   drain).
 
 Ends with one JSON line. Targets: drain <= 60 s, <= 300 bytes/order, ingest >= 50,000 events/s.
 
@@ -45,16 +46,15 @@ sys.path.insert(0, str(ROOT))
 
 from actors.journal import Journal, Pending  # noqa: E402
 from actors.uploader import HttpTransport, JournalSource, MemoryState, Uploader  # noqa: E402
-from cloud.protocol import JSON_TYPE, signed_headers  # noqa: E402
 from cloud.registry import Registry  # noqa: E402
-from domain.events import (LineAdded, OrderCompleted, OrderLine, Payment,  # noqa: E402
-                           encode_body)
+from domain.events import LineAdded, OrderCompleted, OrderLine, Payment, encode_body  # noqa: E402
 from domain.ports import SystemClock  # noqa: E402
+from domain.upload import JSON_TYPE, signed_headers  # noqa: E402
 
 
 def _load_proxy():
     spec = importlib.util.spec_from_file_location("faultproxy",
-                                                  ROOT / "tests" / "cloud" / "faultproxy.py")
+                                                  ROOT / "tests" / "kits" / "faultproxy.py")
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)  # type: ignore[union-attr]
     return mod.FaultProxy
@@ -161,9 +161,9 @@ async def start_cloud(data: Path, port: int) -> subprocess.Popen:
 async def cloud_stats(port: int, data: Path) -> dict:
     from cloud.hqauth import read_token  # the token the cloud created in its folder at start
     hq = {"Authorization": f"Bearer {read_token(data)}"}
-    async with aiohttp.ClientSession() as s:
-        async with s.get(f"http://127.0.0.1:{port}/v1/stats", headers=hq) as r:
-            return (await r.json())["ingest"]
+    async with aiohttp.ClientSession() as s, \
+            s.get(f"http://127.0.0.1:{port}/v1/stats", headers=hq) as r:
+        return (await r.json())["ingest"]
 
 
 def free_port() -> int:
@@ -177,7 +177,8 @@ def free_port() -> int:
 
 # ---------------------------------------------------------------- the runs
 
-async def drain(journal: Path, url: str, secret: str, batch: int, level: int) -> tuple[float, Uploader]:
+async def drain(journal: Path, url: str, secret: str, batch: int,
+                level: int) -> tuple[float, Uploader]:
     j = Journal(journal)
     transport = HttpTransport(url, timeout_s=120)
     up = Uploader(JournalSource(j), transport, MemoryState(), SystemClock(), store="S001",

@@ -1,6 +1,6 @@
 """Weak-link bench: drain a store's backlog over a thin, lossy line to a cloud on loopback.
 
-The line is ``tests/cloud/faultproxy.py``: one line at ``--kbit`` kbit/s each way, shared by every
+The line is ``tests/kits/faultproxy.py``: one line at ``--kbit`` kbit/s each way, shared by every
 connection, 0.1 s latency each way, a 16 KB modem queue. The backlog is ``bench/upload.py``'s
 (``--orders`` orders, 1–4 lines each). The cloud runs as its own process (``kassa cloud serve``);
 each run uploads the same journal under its own store id, from nothing, with the real ``Uploader``
@@ -38,11 +38,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from upload import _load_proxy, free_port, make_backlog, start_cloud  # noqa: E402
+
 from actors.journal import Journal  # noqa: E402
 from actors.uploader import HttpTransport, JournalSource, MemoryState, Uploader  # noqa: E402
 from cloud.registry import Registry  # noqa: E402
 from domain.ports import SystemClock  # noqa: E402
-from upload import _load_proxy, free_port, make_backlog, start_cloud  # noqa: E402
 
 
 async def run_one(name: str, journal: Path, data: Path, port: int, store: str, secret: str,

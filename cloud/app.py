@@ -1,6 +1,6 @@
 """The cloud's HTTP app (aiohttp). It only answers; it never opens a connection to a store.
 
-    POST /v1/ingest                 store: a store's signed batch (see ``cloud.protocol``)
+    POST /v1/ingest                 store: a store's signed batch (see ``domain.upload``)
     POST /v1/holdings               store: a signed question: which seq do you hold?
     POST /v1/licence/check          store: a licence HQ signed (``cloud.licence``)
     GET  /v1/stores                 hq: registered stores: seq held, last upload
@@ -31,10 +31,10 @@ from aiohttp import web
 
 from cloud.hqauth import HQ, HqAuth, permission, private_dir, resolve, tighten
 from cloud.ingest import Ingestor
-from cloud.protocol import H_ENC, H_NONCE, H_SIG, H_STORE, H_TS, HOLDINGS_TYPE, MAX_BODY, WINDOW_S
 from cloud.registry import Registry
 from cloud.warehouse import Warehouse
-from domain.ports import SystemClock
+from domain.ports import Clock, SystemClock
+from domain.upload import H_ENC, H_NONCE, H_SIG, H_STORE, H_TS, HOLDINGS_TYPE, MAX_BODY, WINDOW_S
 
 __all__ = ["make_app", "INGESTOR", "REGISTRY", "WAREHOUSE", "AUTH"]
 
@@ -44,7 +44,7 @@ INGESTOR = web.AppKey("ingestor", Ingestor)
 REGISTRY = web.AppKey("registry", Registry)
 WAREHOUSE = web.AppKey("warehouse", Warehouse)
 EXECUTOR = web.AppKey("executor", ThreadPoolExecutor)
-CLOCK = web.AppKey("clock", object)
+CLOCK = web.AppKey("clock", Clock)
 AUTH = web.AppKey("hq_auth", HqAuth)
 
 

@@ -2,9 +2,10 @@
 
     kassa cloud serve --data DIR [--host 127.0.0.1] [--port 8700] [--insecure-open-reads]
     kassa cloud token --data DIR [--rotate]    HQ's API token for the read endpoints (Bearer)
-    kassa cloud store add --data DIR --id S001 [--zone Asia/Bangkok] [--name ...]   prints the secret
+    kassa cloud store add --data DIR --id S001 [--zone Asia/Bangkok] [--name ...]
+                                            adds a store; prints its secret
     kassa cloud store list --data DIR
-    kassa cloud store rotate --data DIR --id S001                                   prints a new secret
+    kassa cloud store rotate --data DIR --id S001   prints a new secret
     kassa cloud export --data DIR           flatten everything held into the warehouse now
     kassa cloud compact --data DIR [--store S001] [--min-files 2]
     kassa cloud alerts --data DIR

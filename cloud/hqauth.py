@@ -3,13 +3,14 @@
 Every route of the cloud has one permission (see ``PERMISSIONS``; the README lists them):
 
 * ``public`` — anyone (``/v1/health``);
-* ``store`` — a store proves itself in the request: an upload signed with its secret, a licence check
-  carrying a licence HQ signed (the answer is about that licence only, signed by HQ);
+* ``store`` — a store proves itself in the request: an upload signed with its secret, a licence
+  check carrying a licence HQ signed (the answer is about that licence only, signed by HQ);
 * ``hq`` — everything else: ``Authorization: Bearer <HQ token>``. A route missing from the table is
   an HQ route, so a new endpoint is closed until someone decides otherwise.
 
-The token lives in ``<data>/hq_token`` (mode 0600), created at the first start; ``kassa cloud token``
-shows it. ``KASSA_CLOUD_HQ_TOKEN`` overrides the file. Open reads need ``--insecure-open-reads``.
+The token lives in ``<data>/hq_token`` (mode 0600), created at the first start;
+``kassa cloud token`` shows it. ``KASSA_CLOUD_HQ_TOKEN`` overrides the file. Open reads need
+``--insecure-open-reads``.
 
 Files holding secrets or personal data are 0600 in 0700 folders (``private_dir``, ``private_file``,
 ``PRIVATE_FILE`` for ``os.open``); the CLI also sets the umask to 077 before it touches the folder.
@@ -23,6 +24,8 @@ import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+
+from domain.error_codes import Auth
 
 __all__ = ["PUBLIC", "STORE", "HQ", "PERMISSIONS", "permission", "TOKEN_FILE", "TOKEN_ENV",
            "HqAuth", "OpenReadsRefused", "resolve", "read_token", "ensure_token", "new_token",
@@ -143,7 +146,7 @@ def token_matches(authorization: str, token: str) -> bool:
 class OpenReadsRefused(RuntimeError):
     """The cloud was asked to start with HQ reads open, without ``insecure_open_reads``."""
 
-    code = "auth.open_refused"
+    code = Auth.OPEN_REFUSED
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,8 +1,10 @@
-"""Ingest: authenticate a store's upload, check it continues the store's hash chain, keep it durably.
+"""Ingest: authenticate a store's upload, check it continues the store's chain, keep it durably.
 
 Each store has its own SQLite file ``<data>/stores/<id>/events.sqlite`` (WAL, synchronous=FULL),
 one row per event keyed by seq, holding exactly what the store's journal holds (including the chain
-hash, recomputed here). The cloud only ever holds a gap-free prefix ``1..held`` of each store's journal.
+hash, recomputed here): the events table of ``domain.journal_format``, which the journal shares.
+Batches are decoded by ``domain.upload``, the protocol the store's uploader encodes with. The cloud
+only ever holds a gap-free prefix ``1..held`` of each store's journal.
 
 Rules for a batch ``first..last``:
 
@@ -10,13 +12,16 @@ Rules for a batch ``first..last``:
   from ``held + 1``. (Out-of-order batches are refused, not parked: the store still has them, so
   holding them here would only duplicate its journal.)
 * events at or below ``held`` must be exact repeats (same recomputed hash): ignored and counted as
-  duplicates. A different event under an existing seq is refused (``ingest.conflict``) with an alert.
-* events above ``held`` must chain from the held head: the hash recomputed here must match the one the
-  store sent. The valid prefix is kept; at the first break the rest is refused
-  (``ingest.chain_broken``) with an alert. A repeat whose sent hash differs from its own is a break too.
+  duplicates. A different event under an existing seq is refused (``ingest.conflict``) with an
+  alert.
+* events above ``held`` must chain from the held head: the hash recomputed here must match the one
+  the store sent. The valid prefix is kept; at the first break the rest is refused
+  (``ingest.chain_broken``) with an alert. A repeat whose sent hash differs from its own is a break
+  too.
 * the recomputed hash of the batch's last event must equal the full ``last`` hash it carries. A
   version-2 batch carries no hash per event, so there nothing else proves its new events: if the
-  chain does not end at ``last``, none of them is kept (``ingest.chain_broken`` at the first new seq).
+  chain does not end at ``last``, none of them is kept (``ingest.chain_broken`` at the first new
+  seq).
 * every version-1 or JSON event must carry its hash, and every batch its full ``last`` (the whole
   batch is refused with ``ingest.missing_hash`` otherwise);
   a request's nonce is remembered per store, so a replay is refused however it is re-encoded.
@@ -27,39 +32,43 @@ The answer always carries ``ack``: the highest contiguous seq held after the bat
 from __future__ import annotations
 
 import logging
-import re
 import sqlite3
 import threading
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from cloud.hqauth import private_dir, private_file
-from cloud.protocol import (BATCH_TYPE, H_ENC, H_NONCE, H_SIG, H_STORE, H_TS, HOLDINGS_TYPE, MAX_BODY,
-                            WINDOW_S, Batch, ProtocolError, decode_batch, decode_json, decompress,
-                            is_holdings, verify_signature)
 from cloud.registry import Registry, valid_store_id
-from domain.events import GENESIS, chain_hash
+from domain.journal_format import COLUMNS, GENESIS, chain_hash, events_table_sql
+from domain.upload import (
+    BATCH_TYPE,
+    H_ENC,
+    H_NONCE,
+    H_SIG,
+    H_STORE,
+    H_TS,
+    HOLDINGS_TYPE,
+    JSON_TYPE,
+    MAX_BODY,
+    WINDOW_S,
+    Batch,
+    ProtocolError,
+    decode_batch,
+    decode_json,
+    decompress,
+    is_holdings,
+    valid_nonce,
+    verify_signature,
+)
 
 __all__ = ["EventLog", "Ingestor", "Reply"]
 
 log = logging.getLogger(__name__)
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS events (
-    seq   INTEGER PRIMARY KEY,
-    id    TEXT NOT NULL,
-    ts    INTEGER NOT NULL,
-    kind  TEXT NOT NULL,
-    v     INTEGER NOT NULL,
-    staff TEXT NOT NULL,
-    till  TEXT NOT NULL,
-    ip    TEXT NOT NULL,
-    agg   TEXT NOT NULL,
-    body  BLOB NOT NULL,
-    hash  BLOB NOT NULL
-);
+SCHEMA = events_table_sql() + """\
 CREATE TABLE IF NOT EXISTS uploads (
     received INTEGER NOT NULL,
     first    INTEGER NOT NULL,
@@ -68,9 +77,6 @@ CREATE TABLE IF NOT EXISTS uploads (
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
-
-COLS = "seq, id, ts, kind, v, staff, till, ip, agg, body, hash"
-_NONCE = re.compile(r"[0-9A-Za-z_-]{16,64}")
 
 
 @dataclass(slots=True)
@@ -100,7 +106,8 @@ class EventLog:
         self.con.execute("PRAGMA busy_timeout=10000")
         self.con.executescript(SCHEMA)
         row = self.con.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
-        self.held, self.head = (row[0], bytes(row[1])) if row else (0, GENESIS)
+        self.held: int = row[0] if row else 0
+        self.head: bytes = bytes(row[1]) if row else GENESIS
         r = self.con.execute("SELECT max(received) FROM uploads").fetchone()
         self.last_upload_us: int | None = r[0] if r else None
 
@@ -112,8 +119,9 @@ class EventLog:
             "SELECT seq, hash FROM events WHERE seq BETWEEN ? AND ?", (lo, hi))}
 
     def read(self, after: int = 0, limit: int = 10_000) -> list[tuple]:
-        return self.con.execute(f"SELECT {COLS} FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
-                                (after, limit)).fetchall()
+        return self.con.execute(
+            f"SELECT {COLUMNS} FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
+            (after, limit)).fetchall()
 
     def last_event_ts(self) -> int | None:
         r = self.con.execute("SELECT ts FROM events WHERE seq = ?", (self.held,)).fetchone()
@@ -129,7 +137,7 @@ class EventLog:
         return bool(p) and h[:len(p)] == p
 
     def ingest(self, batch: Batch, now_us: int) -> tuple[str, dict[str, Any]]:
-        """Apply a batch; returns (outcome, details). outcome: ok | gap | conflict | chain_broken."""
+        """Apply a batch; returns (outcome, details), outcome ok | gap | conflict | chain_broken."""
         rows, first = batch.rows, batch.first
         for i, r in enumerate(rows):
             if r[0] != first + i:
@@ -205,7 +213,7 @@ class Stats:
 
 
 class Ingestor:
-    """The ingest endpoint's logic without HTTP: ``handle(headers, body) -> Reply`` (thread-safe)."""
+    """The ingest endpoint without HTTP (thread-safe): ``handle(headers, body) -> Reply``."""
 
     def __init__(self, data_dir: Path | str, registry: Registry, clock: Any,
                  window_s: int = WINDOW_S,
@@ -255,7 +263,7 @@ class Ingestor:
         nonce = headers.get(H_NONCE, "")
         if not store or not ts or not sig or not nonce:
             return _refuse(401, "auth.missing", "the request is not signed")
-        if _NONCE.fullmatch(nonce) is None:
+        if not valid_nonce(nonce):
             return _refuse(401, "auth.bad_nonce", "the nonce is 16 to 64 letters, digits, - or _")
         entry = self.registry.store(store) if valid_store_id(store) else None
         if entry is None or not entry.active:
@@ -281,7 +289,7 @@ class Ingestor:
             enc = headers.get(H_ENC, "")
             raw = decompress(body, encoding=enc) if enc in ("zstd", "xz") else body
             ctype = headers.get("Content-Type", BATCH_TYPE).split(";")[0].strip()
-            batch = decode_json(raw) if ctype == "application/json" else decode_batch(raw)
+            batch = decode_json(raw) if ctype == JSON_TYPE else decode_batch(raw)
         except ProtocolError as exc:
             return _refuse(400, exc.code, exc.message)
         if batch.store != store:

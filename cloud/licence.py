@@ -10,10 +10,10 @@ Files, all in ``<data>/licence/`` (the HQ data folder, shared by ``kassa admin``
     issued/<id>.json   every licence file HQ has issued (for ``kassa admin licence list``)
 
 ``setup(app, data_dir)`` mounts ``POST /v1/licence/check``: the store sends
-``{"store_id", "licence": <licence file>, "nonce", "store_time"}`` and gets back a check result signed
-with HQ's key, echoing the nonce: status ``ok``, ``revoked`` (on the revocation list) or ``unknown``
-(not signed by HQ, or not that store's licence). Malformed requests get a 400 with an error code; a
-cloud without HQ's key answers 503 ``licence.no_key``.
+``{"store_id", "licence": <licence file>, "nonce", "store_time"}`` and gets back a check result
+signed with HQ's key, echoing the nonce: status ``ok``, ``revoked`` (on the revocation list) or
+``unknown`` (not signed by HQ, or not that store's licence). Malformed requests get a 400 with an
+error code; a cloud without HQ's key answers 503 ``licence.no_key``.
 """
 
 from __future__ import annotations
@@ -27,12 +27,21 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from cloud.hqauth import PRIVATE_FILE, private_dir
 from domain.errors import InvalidInput, KassaError, NotFound, Unavailable
 from domain.licence import (
-    CheckResult, Licence, key_id, new_private_key, private_key_from, private_key_text,
-    public_key_text, read_licence, sign_licence, sign_result,
+    CheckResult,
+    Licence,
+    key_id,
+    new_private_key,
+    private_key_from,
+    private_key_text,
+    public_key_text,
+    read_licence,
+    sign_licence,
+    sign_result,
 )
 from domain.ports import Clock, SystemClock
 
@@ -41,7 +50,7 @@ __all__ = ["LicenceAuthority", "setup", "CHECK_PATH", "AUTHORITY_KEY"]
 log = logging.getLogger(__name__)
 
 CHECK_PATH = "/v1/licence/check"
-AUTHORITY_KEY: web.AppKey["LicenceAuthority"] = web.AppKey("kassa_licence_authority")
+AUTHORITY_KEY: web.AppKey[LicenceAuthority] = web.AppKey("kassa_licence_authority")
 
 
 def _atomic_write(path: Path, data: bytes, mode: int = PRIVATE_FILE) -> None:
@@ -66,7 +75,7 @@ class LicenceAuthority:
     def __init__(self, data_dir: Path | str, clock: Clock | None = None) -> None:
         self.dir = Path(data_dir) / "licence"
         self.clock = clock or SystemClock()
-        self._key = None
+        self._key: Ed25519PrivateKey | None = None
         self._lock = threading.Lock()
         self._revoked_cache: tuple[int, dict[str, Any]] | None = None
 
@@ -95,7 +104,7 @@ class LicenceAuthority:
             return True
 
     @property
-    def key(self):
+    def key(self) -> Ed25519PrivateKey:
         if self._key is None:
             if not self.key_path.exists():
                 raise Unavailable("licence.no_key", f"HQ's licence key is not in {self.dir}")
@@ -164,7 +173,8 @@ class LicenceAuthority:
         """Answer a store's check request with a signed result (raises on malformed requests)."""
         if not isinstance(request, dict):
             raise InvalidInput("licence.bad_request", "a check request is a JSON object")
-        store_id, nonce, file = request.get("store_id"), request.get("nonce"), request.get("licence")
+        store_id, nonce = request.get("store_id"), request.get("nonce")
+        file = request.get("licence")
         if not isinstance(store_id, str) or not store_id:
             raise InvalidInput("licence.bad_request", "store_id missing")
         if not isinstance(nonce, str) or not 8 <= len(nonce) <= 128:
@@ -211,7 +221,8 @@ async def _check(request: web.Request) -> web.Response:
         return _error(exc)
 
 
-def setup(app: web.Application, data_dir: Path | str, clock: Clock | None = None) -> LicenceAuthority:
+def setup(app: web.Application, data_dir: Path | str,
+          clock: Clock | None = None) -> LicenceAuthority:
     """Mount the licence routes on the cloud app. HQ's key must be in ``<data_dir>/licence/``."""
     auth = LicenceAuthority(data_dir, clock)
     if not auth.has_key():

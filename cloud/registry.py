@@ -152,8 +152,9 @@ class Registry:
         with self.lock:
             self.con.execute(
                 "INSERT INTO alerts(store, code, seq, message, first, last) VALUES (?,?,?,?,?,?) "
-                "ON CONFLICT(store, code, seq) DO UPDATE SET count = count + 1, last = excluded.last,"
-                " message = excluded.message", (store, code, seq, message, now_us, now_us))
+                "ON CONFLICT(store, code, seq) DO UPDATE SET count = count + 1,"
+                " last = excluded.last, message = excluded.message",
+                (store, code, seq, message, now_us, now_us))
 
     def alerts(self, store: str | None = None) -> list[dict[str, Any]]:
         q = "SELECT id, store, code, seq, message, first, last, count FROM alerts"
@@ -164,4 +165,4 @@ class Registry:
         with self.lock:
             rows = self.con.execute(q + " ORDER BY id", args).fetchall()
         keys = ("id", "store", "code", "seq", "message", "first_us", "last_us", "count")
-        return [dict(zip(keys, r)) for r in rows]
+        return [dict(zip(keys, r, strict=True)) for r in rows]

@@ -5,13 +5,14 @@ Layout::
     <data>/warehouse/<table>/store=<id>/day=<YYYY-MM-DD>/seq-<first>-<last>.parquet
 
 ``day`` is the store's business day (its zone from the registry). Each export covers the seq range
-``exported+1 .. held`` of one store and writes one file per (table, day) named after that range, then
-records ``exported`` in the store's event file — so a crash mid-export leaves files beyond
-``exported`` that are deleted on the next start, and nothing is ever written twice. Compaction merges
-the files of a partition into one ``seq-<min>-<max>.parquet`` and then removes its inputs; a crash in
-between leaves inputs whose range lies inside the merged file's, which the next start removes.
-Exports and compactions take a lock file (``warehouse/.lock``) so the CLI and a running server can't
-interleave. Folders are 0700 and files 0600: the warehouse holds every sale and members' balances.
+``exported+1 .. held`` of one store and writes one file per (table, day) named after that range,
+then records ``exported`` in the store's event file — so a crash mid-export leaves files beyond
+``exported`` that are deleted on the next start, and nothing is ever written twice. Compaction
+merges the files of a partition into one ``seq-<min>-<max>.parquet`` and then removes its inputs; a
+crash in between leaves inputs whose range lies inside the merged file's, which the next start
+removes. Exports and compactions take a lock file (``warehouse/.lock``) so the CLI and a running
+server can't interleave. Folders are 0700 and files 0600: the warehouse holds every sale and
+members' balances.
 
 An event no table can hold (a poison value from an old journal, e.g. a price of 2**63) does not
 stop the export: it is recorded in the store's event file (table ``quarantine``: seq, kind, error),
@@ -29,24 +30,24 @@ import re
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import Executor
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import polars as pl
 
 from analytics.flatten import TABLES, flatten
 from cloud.hqauth import PRIVATE_FILE, private_dir
-from domain.events import Envelope
+from domain.journal_format import COLUMNS, envelope_of
 
 __all__ = ["Warehouse", "FILE_RE"]
 
 log = logging.getLogger(__name__)
 
 FILE_RE = re.compile(r"^seq-(\d{12})-(\d{12})\.parquet$")
-COLS = "seq, id, ts, kind, v, staff, till, ip, agg, body, hash"
 
 
 def _fname(first: int, last: int) -> str:
@@ -56,7 +57,7 @@ def _fname(first: int, last: int) -> str:
 def _iso(us: int | None) -> str | None:
     if us is None:
         return None
-    return datetime.fromtimestamp(us / 1e6, tz=timezone.utc).isoformat().replace("+00:00", "Z")
+    return datetime.fromtimestamp(us / 1e6, tz=UTC).isoformat().replace("+00:00", "Z")
 
 
 def _write_parquet(df: pl.DataFrame, path: Path) -> None:
@@ -120,7 +121,8 @@ class Warehouse:
                 return None
             con = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
             con.execute("PRAGMA busy_timeout=30000")
-            con.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+            con.execute("CREATE TABLE IF NOT EXISTS meta "
+                        "(key TEXT PRIMARY KEY, value TEXT NOT NULL)")
             con.execute("CREATE TABLE IF NOT EXISTS quarantine (seq INTEGER PRIMARY KEY, "
                         "kind TEXT NOT NULL, error TEXT NOT NULL)")
             self._cons[store] = con
@@ -169,8 +171,7 @@ class Warehouse:
             for sdir in sorted(tdir.glob("store=*")):
                 if store and sdir.name != f"store={store}":
                     continue
-                for ddir in sorted(sdir.glob("day=*")):
-                    yield ddir
+                yield from sorted(sdir.glob("day=*"))
 
     @staticmethod
     def _files(part: Path) -> list[tuple[int, int, Path]]:
@@ -189,14 +190,15 @@ class Warehouse:
             for p in part.glob(".*.tmp"):
                 p.unlink(missing_ok=True)
             files = self._files(part)
-            for first, last, p in files:
+            for first, _last, p in files:
                 if first > exported:
                     log.warning("removing %s: exported after the last recorded export", p)
                     p.unlink(missing_ok=True)
             files = self._files(part)
             for a in files:
                 for b in files:
-                    if a is not b and b[0] <= a[0] and a[1] <= b[1] and (a[0], a[1]) != (b[0], b[1]):
+                    if a is not b and b[0] <= a[0] and a[1] <= b[1] \
+                            and (a[0], a[1]) != (b[0], b[1]):
                         log.warning("removing %s: already merged into %s", a[2], b[2].name)
                         a[2].unlink(missing_ok=True)
                         break
@@ -217,12 +219,13 @@ class Warehouse:
             t0 = time.perf_counter()
             while True:
                 exported = self.exported(store)
-                rows = con.execute(f"SELECT {COLS} FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
-                                   (exported, self.chunk)).fetchall()
+                rows = con.execute(
+                    f"SELECT {COLUMNS} FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
+                    (exported, self.chunk)).fetchall()
                 if not rows:
                     break
                 first, last = rows[0][0], rows[-1][0]
-                envs = [Envelope(*r) for r in rows]
+                envs = [envelope_of(r) for r in rows]
                 bad: list[dict[str, Any]] = []
                 frames = flatten(envs, store, zone, quarantine=bad)
                 self._quarantine(store, bad)
@@ -428,7 +431,8 @@ class Warehouse:
         sql = (f"WITH o AS ({o_sql}), r AS ({r_sql}) "
                "SELECT coalesce(o.store_id, r.store_id), coalesce(o.business_day, r.business_day), "
                "coalesce(o.currency, r.currency, ''), coalesce(o.n, 0), coalesce(o.sales, 0), "
-               "coalesce(o.discount, 0), coalesce(o.tax, 0), coalesce(r.n, 0), coalesce(r.amount, 0) "
+               "coalesce(o.discount, 0), coalesce(o.tax, 0), coalesce(r.n, 0), "
+               "coalesce(r.amount, 0) "
                "FROM o FULL OUTER JOIN r ON o.store_id = r.store_id "
                "AND o.business_day = r.business_day ORDER BY 1, 2")
         con = self._duck()
@@ -453,8 +457,9 @@ class Warehouse:
             con = self._duck()
             try:
                 rows = con.execute(
-                    f"SELECT store_id, sum(amount), count(*), epoch_us(max(ts)) FROM read_parquet('{glob}', "
-                    f"hive_partitioning=true) WHERE member = ? GROUP BY store_id ORDER BY store_id",
+                    f"SELECT store_id, sum(amount), count(*), epoch_us(max(ts)) "
+                    f"FROM read_parquet('{glob}', hive_partitioning=true) WHERE member = ? "
+                    "GROUP BY store_id ORDER BY store_id",
                     [member]).fetchall()
             finally:
                 con.close()

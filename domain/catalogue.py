@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from stdnum import ean
 from stdnum.exceptions import ValidationError
@@ -47,7 +47,8 @@ def validate_barcode(code: str) -> str:
     try:
         ean.validate(code)
     except ValidationError as exc:
-        raise InvalidInput("product.bad_barcode", f"check digit wrong in {code}", barcode=code) from exc
+        raise InvalidInput("product.bad_barcode", f"check digit wrong in {code}",
+                           barcode=code) from exc
     return code
 
 
@@ -73,8 +74,8 @@ class Product:
         if not self.sku or not isinstance(self.sku, str) or len(self.sku) > 64:
             raise InvalidInput("product.bad_sku", "SKU must be 1–64 characters")
         if isinstance(self.price, bool) or not isinstance(self.price, int) or self.price < 0:
-            raise InvalidInput("product.bad_price", "price must be a non-negative integer of minor units",
-                               sku=self.sku)
+            raise InvalidInput("product.bad_price",
+                               "price must be a non-negative integer of minor units", sku=self.sku)
         if self.price > CEILING:
             raise InvalidInput("amount.too_large", "the price is larger than any store allows",
                                sku=self.sku, field="price", limit=CEILING)
@@ -99,14 +100,14 @@ class Product:
                 return value
         return self.names.get("en") or next(iter(self.names.values()))
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"sku": self.sku, "names": dict(self.names), "price": self.price,
                 "tax_class": self.tax_class, "category": self.category,
                 "barcodes": list(self.barcodes), "unit": self.unit, "plu": self.plu,
                 "sellable": self.sellable, "low_stock": self.low_stock}
 
 
-def product_from_dict(d: dict) -> Product:
+def product_from_dict(d: dict[str, Any]) -> Product:
     return Product(sku=str(d["sku"]), names=dict(d["names"]), price=d["price"],
                    tax_class=d.get("tax_class", "std"), category=d.get("category", ""),
                    barcodes=tuple(d.get("barcodes", ())), unit=d.get("unit", "each"),
@@ -137,7 +138,7 @@ class Scan:
     price: int | None = None
     weight_g: int | None = None
     kind: Literal["barcode", "price", "weight", "sku"] = "barcode"
-    extra: dict = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def decode_scan(code: str, rules: EmbeddedRules = EmbeddedRules()) -> Scan:
@@ -166,7 +167,8 @@ def not_found(code: str) -> NotFound:
 class CatalogueIndex:
     """Look-ups by barcode, SKU, PLU, and search by name in any of a product's languages."""
 
-    def __init__(self, products: list[Product] | tuple[Product, ...] = (), version: str = "") -> None:
+    def __init__(self, products: list[Product] | tuple[Product, ...] = (),
+                 version: str = "") -> None:
         self.version = version
         self.by_sku: dict[str, Product] = {}
         self.by_code: dict[str, str] = {}

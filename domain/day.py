@@ -1,4 +1,4 @@
-"""The business day of each till: opened with a cash float, closed with the counted cash and a Z report.
+"""The business day of each till: opened with a cash float, closed with counted cash and a Z report.
 
 A till sells, refunds and takes wallet top-ups only while its day is open (``DayBook.require_open``,
 checked by the ledger where commits are serialised). Closing records two events: ``day.closed`` with
@@ -14,7 +14,7 @@ The bodies match what ``analytics.flatten`` reads: ``day.opened`` {till, float, 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -29,7 +29,7 @@ MAX_FLOAT = 10**10
 
 def business_day_of(ts_us: int, zone: str, day_start_hour: int = 0) -> str:
     """The store's business day (ISO date) of a UTC microsecond time, in the store's zone."""
-    utc = datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(microseconds=ts_us)
+    utc = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=ts_us)
     local = utc.astimezone(ZoneInfo(zone)).replace(tzinfo=None) - timedelta(hours=day_start_hour)
     return local.date().isoformat()
 

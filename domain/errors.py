@@ -1,12 +1,14 @@
 """One hierarchy of errors for the whole system.
 
-Every error carries a stable ``code`` string (``area.reason``) that crosses Ray and HTTP unchanged and
-that the kiosks translate for the operator. Messages are for logs and developers; never parse them.
+Every error carries a stable ``code`` string (``area.reason``) that crosses Ray and HTTP unchanged
+and that the kiosks translate for the operator. Messages are for logs and developers; never parse
+them. Every code is registered in ``domain.error_codes``: its class, HTTP status and operator text.
 
     KassaError
     ├── InvalidInput          (4xx: the request itself is wrong)        input.*, product.*, basket.*
     ├── NotFound              (404)                                     *.not_found
-    ├── Conflict              (409: the state of the shop forbids it)   wallet.*, refund.*, order.*, command.*
+    ├── Conflict              (409: the state of the shop forbids it)   wallet.*, refund.*, order.*
+    ├── Unauthorized          (401: sign in first)                      auth.required, auth.bad_*
     ├── Forbidden             (403: who you are forbids it)             auth.*, discount.over_limit
     ├── Throttled             (429: too many tries from here; wait)     auth.throttled
     └── Unavailable           (503: try again later)                    store.*
@@ -37,7 +39,7 @@ class KassaError(Exception):
 
     def __init__(self, code: str | None = None, message: str = "", /, **details: Any) -> None:
         # code and message are positional-only so that details may carry keys named "code"
-        self.code = code or self.default_code
+        self.code = str(code or self.default_code)  # a registry member → its plain code
         self.message = message or self.code
         self.details = details
         super().__init__(f"{self.code}: {self.message}")
@@ -46,7 +48,7 @@ class KassaError(Exception):
         return {"code": self.code, "message": self.message, "details": self.details,
                 "type": type(self).__name__}
 
-    def __reduce__(self):  # survive pickling across Ray with code and details intact
+    def __reduce__(self) -> tuple[Any, ...]:  # survive pickling (Ray) with code and details
         return (_rebuild, (type(self).__name__, self.code, self.message, self.details))
 
 

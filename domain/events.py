@@ -1,25 +1,21 @@
 """Typed, versioned events: one per change in a shop, past tense, bodies as frozen dataclasses.
 
-An event travels as an *envelope* (``Envelope``): the store-local ``seq``, the client-chosen command
-``id`` (UUID, the idempotency key), UTC time in microseconds, ``kind``, schema version ``v``, who
-(``staff``), which ``till``, which ``ip``, the aggregate it is about (``agg``), the canonical JSON
-``body`` and ``hash`` chaining it to the previous event:
-
-    hash = sha256(prev_hash || "seq|id|ts|kind|v|staff|till|ip|agg|" || body)
-
-with a genesis ``prev_hash`` of 32 zero bytes. Any edit of a past event breaks the chain from there on.
-Bodies are encoded by msgspec in field order, so an event always hashes the same.
+An event travels as an *envelope* (``Envelope``): seq, command id, UTC time, kind, version, who,
+where, the aggregate, the canonical JSON body and the hash chaining it to the event before. The
+record format — envelope fields, canonical encoding, chain hash, the events table — lives in
+``domain.journal_format`` (re-exported here); this module registers the kinds and their bodies.
 """
 
 from __future__ import annotations
 
-import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field, is_dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 
 from domain.errors import InvalidInput
+from domain.journal_format import GENESIS, Envelope, chain_hash, encode_body
 
 __all__ = [
     "Envelope", "GENESIS", "chain_hash", "encode_body", "decode_body", "register", "KINDS",
@@ -31,26 +27,27 @@ __all__ = [
     "WalletToppedUp", "StockReceived", "StockAdjusted", "StockCounted", "CatalogueUpdated",
 ]
 
-GENESIS = b"\x00" * 32
-
 KINDS: dict[str, tuple[type, int]] = {}
 _KIND_OF: dict[type, str] = {}
 
 
-def register(kind: str, version: int = 1):
-    def deco(cls: type) -> type:
+_T = TypeVar("_T")
+
+
+def register(kind: str, version: int = 1) -> Callable[[type[_T]], type[_T]]:
+    def deco(cls: type[_T]) -> type[_T]:
         KINDS[kind] = (cls, version)
         _KIND_OF[cls] = kind
         if is_dataclass(cls):
-            # pickled (by Ray, between the store's processes) as its canonical JSON: msgspec does in C
-            # what pickle's dataclass support does field by field in Python
-            cls.__reduce__ = _reduce_event  # type: ignore[method-assign]
+            # pickled (by Ray, between the store's processes) as its canonical JSON: msgspec does
+            # in C what pickle's dataclass support does field by field in Python
+            cls.__reduce__ = _reduce_event  # type: ignore[method-assign,assignment]
         return cls
     return deco
 
 
-def _reduce_event(body: Any) -> tuple:
-    return decode_body, (_KIND_OF[type(body)], _encoder.encode(body))
+def _reduce_event(body: object) -> tuple[Any, ...]:
+    return decode_body, (_KIND_OF[type(body)], encode_body(body))
 
 
 def kind_of(body: Any) -> str:
@@ -59,13 +56,6 @@ def kind_of(body: Any) -> str:
 
 def version_of(kind: str) -> int:
     return KINDS[kind][1]
-
-
-_encoder = msgspec.json.Encoder()
-
-
-def encode_body(body: Any) -> bytes:
-    return _encoder.encode(body)
 
 
 def decode_body(kind: str, raw: bytes | str) -> Any:
@@ -77,40 +67,6 @@ def decode_body(kind: str, raw: bytes | str) -> Any:
         return msgspec.json.decode(raw, type=entry[0])
     except msgspec.ValidationError as exc:
         raise InvalidInput("event.bad_body", f"{kind}: {exc}") from exc
-
-
-def chain_hash(prev: bytes, seq: int, id: str, ts: int, kind: str, v: int, staff: str, till: str,
-               ip: str, agg: str, body: bytes) -> bytes:
-    head = f"{seq}|{id}|{ts}|{kind}|{v}|{staff}|{till}|{ip}|{agg}|".encode()
-    return hashlib.sha256(prev + head + body).digest()
-
-
-@dataclass(frozen=True, slots=True)
-class Envelope:
-    seq: int
-    id: str
-    ts: int  # UTC microseconds since the epoch
-    kind: str
-    v: int
-    staff: str
-    till: str
-    ip: str
-    agg: str
-    body: bytes
-    hash: bytes
-
-    def decoded(self) -> Any:
-        return decode_body(self.kind, self.body)
-
-    def __reduce__(self) -> tuple:  # one tuple, not pickle's field-by-field dataclass path
-        return Envelope, (self.seq, self.id, self.ts, self.kind, self.v, self.staff, self.till,
-                          self.ip, self.agg, self.body, self.hash)
-
-    def to_wire(self) -> dict[str, Any]:
-        """JSON-safe form used by the uploader and the gateway's event stream."""
-        return {"seq": self.seq, "id": self.id, "ts": self.ts, "kind": self.kind, "v": self.v,
-                "staff": self.staff, "till": self.till, "ip": self.ip, "agg": self.agg,
-                "body": msgspec.json.decode(self.body), "hash": self.hash.hex()}
 
 
 # ---------------------------------------------------------------- basket

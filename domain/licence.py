@@ -2,13 +2,13 @@
 
 Pure rules, no I/O. Four things live here:
 
-* the **licence document** (``Licence``): which store, valid from/until, grace days, tills, features,
-  licence id, issue time. It is encoded canonically (sorted-key compact JSON, times as UTC
+* the **licence document** (``Licence``): which store, valid from/until, grace days, tills,
+  features, licence id, issue time. It is encoded canonically (sorted-key compact JSON, times as UTC
   microseconds) and signed by HQ with Ed25519. A licence file is ``{"licence": {...}, "sig": ...}``;
   ``read_licence`` verifies it with HQ's public key and refuses anything tampered with.
 * the **check result** (``CheckResult``) the cloud answers when a store asks "is my licence still
-  good?": store id, licence id, status (``ok`` | ``revoked`` | ``unknown``), the cloud's time and the
-  nonce the store sent, signed with the same HQ key (another signing context, so a licence
+  good?": store id, licence id, status (``ok`` | ``revoked`` | ``unknown``), the cloud's time and
+  the nonce the store sent, signed with the same HQ key (another signing context, so a licence
   signature can never pass for a check result or the other way round).
 * the **grace rule** (``decide``): given the licence, the cloud time of the last successful check,
   the latest time the store has ever seen (the high-water mark), the clock's ``now`` and what the
@@ -17,9 +17,10 @@ Pure rules, no I/O. Four things live here:
   journaled answer with HQ's key, so that the inputs of ``decide`` come from what HQ signed and
   not from a state file the store's owner can edit.
 
-Winding the clock back cannot stretch the grace: grace is counted from the *cloud's* time of the last
-successful check and measured against ``max(now, high_water)``; a ``now`` earlier than the high-water
-mark by more than ``TOLERANCE_US`` is tampering, and the day stays shut until a successful online check.
+Winding the clock back cannot stretch the grace: grace is counted from the *cloud's* time of the
+last successful check and measured against ``max(now, high_water)``; a ``now`` earlier than the
+high-water mark by more than ``TOLERANCE_US`` is tampering, and the day stays shut until a
+successful online check.
 
 Error codes (all ``KassaError``s from ``domain.errors``)::
 
@@ -316,8 +317,9 @@ def decide(licence: Licence | None, *, last_ok: int | None, high_water: int, now
     if tampered or now < high_water - tolerance_us:
         behind = max(0, high_water - now)
         return Decision(False, "licence.clock_tampered",
-                        f"the clock reads {behind // 60_000_000} min earlier than a time this store "
-                        "has already seen; set the clock right, then run an online licence check",
+                        f"the clock reads {behind // 60_000_000} min earlier than a time this "
+                        "store has already seen; set the clock right, then run an online "
+                        "licence check",
                         effective_time=max(now, high_water))
     t = max(now, high_water)
     expires_left = _ceil_days(licence.valid_until - t)
@@ -397,7 +399,7 @@ class Standing:
         if ts and ts > self.ignore_upto and ts > self.high_water:
             self.high_water = int(ts)
 
-    def verify(self, body: "LicenceChecked") -> CheckResult | None:
+    def verify(self, body: LicenceChecked) -> CheckResult | None:
         """HQ's signed result inside a journaled check, or None if it is missing or not genuine."""
         try:
             answer = json.loads(body.answer)
@@ -418,7 +420,7 @@ class Standing:
         self.seen(ts)
         return False
 
-    def _checked(self, ts: int, body: "LicenceChecked") -> bool:
+    def _checked(self, ts: int, body: LicenceChecked) -> bool:
         res = self.verify(body)
         if res is None:
             self.rejected += 1

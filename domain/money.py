@@ -8,8 +8,8 @@ Rules (documented in the README, tested in tests/unit/test_money.py):
 * Tax is computed **per line** on the line's final amount (after its own and its share of order
   discounts). Tax-inclusive: ``tax = amount - round(amount * 10000 / (10000 + rate_bp))``.
   Tax-exclusive: ``tax = round(amount * rate_bp / 10000)`` and the line total is ``amount + tax``.
-* Cash rounding: the amount due in cash is rounded to the store's cash increment (e.g. 5 for CHF 0.05,
-  25 for THB 0.25), half up; the difference is recorded on the order as ``rounding``.
+* Cash rounding: the amount due in cash is rounded to the store's cash increment (e.g. 5 for CHF
+  0.05, 25 for THB 0.25), half up; the difference is recorded on the order as ``rounding``.
 """
 
 from __future__ import annotations
@@ -80,24 +80,25 @@ class Money:
 
     def __post_init__(self) -> None:
         _check_int(self.amount, "amount")
-        if not (isinstance(self.currency, str) and len(self.currency) == 3 and self.currency.isalpha()):
+        currency = self.currency
+        if not (isinstance(currency, str) and len(currency) == 3 and currency.isalpha()):
             raise InvalidInput("money.bad_currency", "currency must be a 3-letter ISO code",
                                got=repr(self.currency))
         object.__setattr__(self, "currency", self.currency.upper())
 
-    def _same(self, other: "Money") -> None:
+    def _same(self, other: Money) -> None:
         if not isinstance(other, Money) or other.currency != self.currency:
             raise InvalidInput("money.currency_mismatch", "cannot mix currencies")
 
-    def __add__(self, other: "Money") -> "Money":
+    def __add__(self, other: Money) -> Money:
         self._same(other)
         return Money(self.amount + other.amount, self.currency)
 
-    def __sub__(self, other: "Money") -> "Money":
+    def __sub__(self, other: Money) -> Money:
         self._same(other)
         return Money(self.amount - other.amount, self.currency)
 
-    def __neg__(self) -> "Money":
+    def __neg__(self) -> Money:
         return Money(-self.amount, self.currency)
 
     def to_decimal(self) -> Decimal:
@@ -112,7 +113,8 @@ def to_minor(text: str | int | Decimal, currency: str) -> int:
     if isinstance(text, float):
         raise InvalidInput("money.float_refused", "money is never a float")
     if isinstance(text, int) and not isinstance(text, bool):
-        return text * 10 ** precision(currency)
+        scale: int = 10 ** precision(currency)
+        return text * scale
     try:
         value = Decimal(str(text).strip().replace(",", ""))
     except Exception as exc:
@@ -215,7 +217,7 @@ class Limits:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
 
     @classmethod
-    def from_dict(cls, d: object) -> "Limits":
+    def from_dict(cls, d: object) -> Limits:
         if d is None:
             return cls()
         if not isinstance(d, dict):

@@ -10,9 +10,11 @@ many ways, so the check reads text the way a person would:
 * a letter ends a number.
 
 Within such a group of digit chunks, every run of whole consecutive chunks holding 13–19 digits is a
-candidate; a candidate that passes Luhn is a card number. A single unbroken run of more than 19 digits (a long terminal or transaction reference) is
-not searched inside (nor is a chunk of digits glued to a card number without a separator): it is
-not a card number as written, and searching it would refuse almost every long reference. A number of 13–19 digits that fails Luhn (most terminal references) is accepted.
+candidate; a candidate that passes Luhn is a card number. A single unbroken run of more than 19
+digits (a long terminal or transaction reference) is not searched inside (nor is a chunk of digits
+glued to a card number without a separator): it is not a card number as written, and searching it
+would refuse almost every long reference. A number of 13–19 digits that fails Luhn (most terminal
+references) is accepted.
 """
 
 from __future__ import annotations
@@ -20,12 +22,13 @@ from __future__ import annotations
 import unicodedata
 from typing import Any
 
+from domain.error_codes import Payment
 from domain.errors import InvalidInput
 
 __all__ = ["looks_like_card_number", "refuse_card_number", "refuse_card_numbers_in", "luhn_ok",
            "CARD_NUMBER_CODE", "CODE_FIELDS"]
 
-CARD_NUMBER_CODE = "payment.card_number_refused"
+CARD_NUMBER_CODE = Payment.CARD_NUMBER_REFUSED
 MIN_PAN, MAX_PAN = 13, 19
 # codes, not free text: a scanned or printed code (EAN-13, an in-store SKU) may pass Luhn by chance
 CODE_FIELDS = frozenset({"sku", "barcodes", "plu", "code"})

@@ -14,8 +14,8 @@ Every action the gateway serves is named in ``ACTIONS`` with the roles allowed b
 changes an action's roles with a ``permissions.changed`` event; ``Permissions`` folds those over the
 defaults. PINs are never stored: accounts carry an argon2id hash, sealed with a key that never
 leaves the store PC (``SEALED_PREFIX``; computed outside ``domain``), so the journal that HQ
-receives holds nothing a PIN can be guessed from. Journals written before sealing hold plain argon2id hashes
-and still load.
+receives holds nothing a PIN can be guessed from. Journals written before sealing hold plain
+argon2id hashes and still load.
 
 A PIN attempt is journaled before the PIN is checked (``auth.pin_attempt``, counting a failure until
 ``auth.signed_in`` or ``auth.pin_accepted`` says it was right): a crash or a flood of concurrent
@@ -100,14 +100,14 @@ def check_staff_id(value: object, field_name: str = "staff") -> str:
 def check_role(value: object) -> str:
     if value not in ROLES:
         raise InvalidInput("staff.bad_role", f"a role is one of {', '.join(ROLES)}", field="role")
-    return value  # type: ignore[return-value]
+    return value
 
 
 def check_language(value: object) -> str:
     if value not in LANGUAGES:
         raise InvalidInput("staff.bad_language", f"a language is one of {', '.join(LANGUAGES)}",
                            field="language")
-    return value  # type: ignore[return-value]
+    return value
 
 
 # ---------------------------------------------------------------- events
@@ -417,9 +417,9 @@ class StaffBook:
         elif isinstance(body, PermissionsChanged):
             self.permissions.changes[body.action] = tuple(body.roles)
         elif isinstance(body, SignedIn):
-            acc = self.accounts.get(body.staff)
-            if acc is not None:
-                acc.failures, acc.locked_until = 0, 0
+            who = self.accounts.get(body.staff)
+            if who is not None:
+                who.failures, who.locked_until = 0, 0
             old = self.by_till.get(body.till)  # one person signed in per till
             if old is not None:
                 self._end(old)
@@ -429,10 +429,10 @@ class StaffBook:
         elif isinstance(body, SignedOut):
             self._end(body.session)
         elif isinstance(body, SignInFailed):
-            acc = self.accounts.get(body.staff)
-            if acc is not None:
-                acc.failures += 1
-                acc.last_failure_ts = ts
+            who = self.accounts.get(body.staff)
+            if who is not None:
+                who.failures += 1
+                who.last_failure_ts = ts
         elif isinstance(body, PinAttempted):
             acc = self.accounts[body.staff]
             acc.failures, acc.last_failure_ts, acc.locked_until = body.failures, ts, 0

@@ -10,8 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from domain.errors import InvalidInput
-from domain.events import (OrderCompleted, OrderRefunded, StockAdjusted, StockCounted,
-                           StockReceived)
+from domain.events import OrderCompleted, OrderRefunded, StockAdjusted, StockCounted, StockReceived
 
 __all__ = ["StockBook", "StockLine", "decide_receipt", "decide_adjustment", "decide_count"]
 

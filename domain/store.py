@@ -48,7 +48,7 @@ class AuthPolicy:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
     @classmethod
-    def from_dict(cls, d: Any) -> "AuthPolicy":
+    def from_dict(cls, d: Any) -> AuthPolicy:
         if not isinstance(d, dict):
             return cls()
         return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
@@ -106,7 +106,7 @@ class StoreConfig:
                 "limits": self.limits.to_dict(), "auth": self.auth.to_dict()}
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "StoreConfig":
+    def from_dict(cls, d: dict[str, Any]) -> StoreConfig:
         d = dict(d)
         emb = d.pop("embedded", None)
         limits = d.pop("limits", None)

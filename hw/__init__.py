@@ -1,11 +1,11 @@
 """Receipts, printers, the cash drawer and the customer display.
 
-The till uses one object, ``PrintQueue`` (``hw.queue``): ``submit(order_dict, lang)`` returns at once,
-``state()`` is a snapshot for the screen, ``retry()`` / ``reprint()`` / ``preview()`` do what they say.
-Everything else is here for it and for tests: ``hw.receipt`` (the model and column layout),
-``hw.render`` (Pillow/raqm drawing, PNG previews), ``hw.encode`` (ESC/POS bytes), ``hw.printer``
-(network / USB / serial / file / dummy through python-escpos), ``hw.display`` (pole display).
-Modules load lazily so that importing ``hw`` costs nothing.
+The till uses one object, ``PrintQueue`` (``hw.queue``): ``submit(order_dict, lang)`` returns at
+once, ``state()`` is a snapshot for the screen, ``retry()`` / ``reprint()`` / ``preview()`` do what
+they say. Everything else is here for it and for tests: ``hw.receipt`` (the model and column
+layout), ``hw.render`` (Pillow/raqm drawing, PNG previews), ``hw.encode`` (ESC/POS bytes),
+``hw.printer`` (network / USB / serial / file / dummy through python-escpos), ``hw.display`` (pole
+display). Modules load lazily so that importing ``hw`` costs nothing.
 """
 
 from __future__ import annotations

@@ -8,8 +8,8 @@
     {"kind": "none"}
 
 Common keys: ``columns`` (20), ``encoding`` (``cp858``; unprintable characters become ``?``).
-A VFD shows Latin text only; the till passes names in the display's language (usually English) or the
-SKU. ``BackgroundDisplay`` wraps any display so the Tk thread never waits on it: only the latest
+A VFD shows Latin text only; the till passes names in the display's language (usually English) or
+the SKU. ``BackgroundDisplay`` wraps any display so the Tk thread never waits on it: only the latest
 frame is kept, older frames not yet sent are dropped.
 """
 
@@ -110,7 +110,8 @@ class SerialTransport:
     def __init__(self, device: str, baudrate: int = 9600, timeout: float = 1.0) -> None:
         import serial  # pyserial; only needed for a serial display
 
-        self._port = serial.Serial(device, baudrate=baudrate, timeout=timeout, write_timeout=timeout)
+        self._port = serial.Serial(device, baudrate=baudrate, timeout=timeout,
+                                   write_timeout=timeout)
 
     def write(self, data: bytes) -> None:
         self._port.write(data)
@@ -153,7 +154,8 @@ class FakeDisplay(_Helpers):
         self.history: list[tuple[str, str]] = []
 
     def show(self, line1: str, line2: str = "") -> None:
-        self.lines = (fit_line(line1, self.columns).rstrip(), fit_line(line2, self.columns).rstrip())
+        self.lines = (fit_line(line1, self.columns).rstrip(),
+                      fit_line(line2, self.columns).rstrip())
         self.history.append(self.lines)
 
     def clear(self) -> None:
@@ -194,9 +196,9 @@ class BackgroundDisplay(_Helpers):
             with self._cv:
                 while self._frame is None and not self._closed:
                     self._cv.wait()
-                if self._closed and self._frame is None:
-                    return
                 frame, self._frame = self._frame, None
+                if frame is None:  # closed, nothing left to show
+                    return
             try:
                 self.inner.show(*frame)
             except Exception as exc:  # a display that is off must not bother the sale

@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import copy
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from escpos.printer import Dummy
 
@@ -69,7 +69,7 @@ class EncodeOptions:
         return PAPER_DOTS.get(int(self.paper), 576)
 
     @classmethod
-    def from_settings(cls, s: dict) -> "EncodeOptions":
+    def from_settings(cls, s: dict) -> EncodeOptions:
         cp = s.get("codepage", ("cp858", 19))
         if isinstance(cp, str):  # "cp858:19"
             name, _, num = cp.partition(":")
@@ -95,7 +95,8 @@ def row_mode(text: str, opts: EncodeOptions, prefer_cjk: bool = False) -> str:
     text = _clean(text)
     if all(32 <= ord(c) < 127 for c in text):
         return "ascii"
-    if opts.cjk and (prefer_cjk or any(unicodedata.east_asian_width(c) in ("W", "F") for c in text)):
+    if opts.cjk and (prefer_cjk
+                     or any(unicodedata.east_asian_width(c) in ("W", "F") for c in text)):
         try:
             "".join(_CJK_SUBST.get(c, c) for c in text).encode("gb2312")
             return "cjk"
@@ -174,7 +175,8 @@ def _groups(receipt: Receipt, opts: EncodeOptions) -> Iterable[tuple[str, list[R
         yield "raster", pending
 
 
-def encode_receipt(receipt: Receipt, opts: EncodeOptions | None = None, *, kick: bool = False) -> bytes:
+def encode_receipt(receipt: Receipt, opts: EncodeOptions | None = None, *,
+                   kick: bool = False) -> bytes:
     """ESC/POS bytes for ``receipt``. ``kick`` opens the cash drawer first."""
     from hw.render import render_rows  # Pillow only when needed
 

@@ -3,7 +3,8 @@
 The till's gettext catalogues are the home of user-facing text; a receipt, though, is printed in the
 *receipt's* language (the cashier's, or the customer's), often from a background thread, so the few
 fixed words on paper live here as a small table. ``label(lang, key)`` falls back to English.
-A translator callable can be passed to ``build_receipt`` to override these (e.g. a gettext catalogue).
+A translator callable can be passed to ``build_receipt`` to override these (e.g. a gettext
+catalogue).
 """
 
 from __future__ import annotations

@@ -5,11 +5,11 @@
     {"kind": "network", "host": "192.168.1.50", "port": 9100}          # raw TCP (JetDirect)
     {"kind": "usb", "vendor": "0x04b8", "product": "0x0202"}           # needs pyusb
     {"kind": "serial", "device": "/dev/ttyUSB0", "baudrate": 38400}    # needs pyserial
-    {"kind": "file", "path": "/dev/usb/lp0"}                           # a device file or a plain file
+    {"kind": "file", "path": "/dev/usb/lp0"}                           # a device or a plain file
     {"kind": "dummy"}                                                  # keeps jobs in memory
 
-Common keys: ``paper`` (58 | 80), ``profile`` (python-escpos profile name), ``cjk`` (the printer has a
-GB18030 font; default true), ``codepage`` (``"cp858:19"``; null for ASCII only), ``qr_native``,
+Common keys: ``paper`` (58 | 80), ``profile`` (python-escpos profile name), ``cjk`` (the printer has
+a GB18030 font; default true), ``codepage`` (``"cp858:19"``; null for ASCII only), ``qr_native``,
 ``drawer_pin`` (2 | 5), ``status`` (ask the printer for DLE EOT status; default true for network,
 serial and USB), ``timeout`` (seconds for connect and send, default 5).
 
@@ -25,8 +25,9 @@ import logging
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
 from domain.errors import Unavailable
 from hw.encode import EncodeOptions
@@ -165,7 +166,7 @@ class EscposPrinter:
                 dev._raw(DLE_EOT + bytes([n]))
                 got = dev._read()
                 answers.append(bytes(got[-1:]) if got else None)
-            except (socket.timeout, TimeoutError, NotImplementedError):
+            except (TimeoutError, NotImplementedError):
                 answers.append(None)
                 if n == 1:
                     break  # it does not answer: do not wait three times

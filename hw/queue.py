@@ -1,11 +1,11 @@
 """A print queue that never blocks the till and never loses a receipt.
 
 ``submit()`` only writes one row to a small SQLite file in the till's data folder (WAL) and wakes a
-background thread; it returns at once whatever the printer is doing. The thread prints jobs in order:
-it builds the receipt, encodes it (``hw.encode``), sends it (``hw.printer``), and on failure keeps the
-job, backs off (1 s, 2 s, 4 s … capped, with jitter) and probes the printer meanwhile, so a printer
-that comes back is used at once. Jobs survive a restart of the till. Printed jobs stay on file for
-reprints (the newest ``keep_done`` of them).
+background thread; it returns at once whatever the printer is doing. The thread prints jobs in
+order: it builds the receipt, encodes it (``hw.encode``), sends it (``hw.printer``), and on failure
+keeps the job, backs off (1 s, 2 s, 4 s … capped, with jitter) and probes the printer meanwhile, so
+a printer that comes back is used at once. Jobs survive a restart of the till. Printed jobs stay on
+file for reprints (the newest ``keep_done`` of them).
 
 The till reads ``state()`` (a snapshot; no I/O, no waiting) and may pass ``on_change`` to hear about
 changes — it is called on the queue's thread, so a Tk till hands it over with ``after()``.
@@ -24,13 +24,13 @@ import sqlite3
 import threading
 import time
 import uuid
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from hw.encode import encode_receipt
-from hw.printer import (OFFLINE, OK, PAPER_LOW, UNKNOWN, Printer, PrinterError, Status,
-                        make_printer)
+from hw.printer import OFFLINE, OK, PAPER_LOW, UNKNOWN, Printer, PrinterError, Status, make_printer
 from hw.receipt import Receipt, build_receipt, build_refund_receipt
 
 __all__ = ["PrintQueue", "QueueState", "JobInfo"]
@@ -101,8 +101,9 @@ class QueueState:
 class PrintQueue:
     """Persisted receipt queue with one printing thread.
 
-    ``printer`` is a ``Printer`` or a settings dict for ``make_printer``; ``store`` a ``StoreConfig``
-    or its dict (shop header, currency, zone). ``data_dir`` holds ``print-queue.sqlite``.
+    ``printer`` is a ``Printer`` or a settings dict for ``make_printer``; ``store`` a
+    ``StoreConfig`` or its dict (shop header, currency, zone). ``data_dir`` holds
+    ``print-queue.sqlite``.
     """
 
     def __init__(self, data_dir: str | Path, printer: Printer | Mapping[str, Any], store: Any, *,
@@ -160,7 +161,7 @@ class PrintQueue:
         with self._dblock:
             self._db.close()
 
-    def __enter__(self) -> "PrintQueue":
+    def __enter__(self) -> PrintQueue:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -298,8 +299,8 @@ class PrintQueue:
             cur = self._db.execute(
                 "INSERT OR IGNORE INTO jobs(key, kind, number, payload, created, next_at) "
                 "VALUES (?,?,?,?,?,?)", (key, kind, number, body, now, now))
-            if cur.rowcount:
-                job_id = int(cur.lastrowid)
+            if cur.rowcount and cur.lastrowid is not None:
+                job_id = cur.lastrowid
             else:
                 job_id = int(self._db.execute("SELECT id FROM jobs WHERE key=?",
                                               (key,)).fetchone()[0])
@@ -319,16 +320,16 @@ class PrintQueue:
                 "ORDER BY (kind='reprint'), id DESC LIMIT 1", (str(ref),)).fetchone()
 
     def _receipt(self, kind: str, p: dict[str, Any]) -> Receipt:
-        common = {"member_balance": p.get("member_balance"), "when_us": p.get("when_us"),
-                  "till": p.get("till") or "", "staff": p.get("staff") or "",
-                  "copy": bool(p.get("copy"))}
+        common: dict[str, Any] = {
+            "member_balance": p.get("member_balance"), "when_us": p.get("when_us"),
+            "till": p.get("till") or "", "staff": p.get("staff") or "", "copy": bool(p.get("copy"))}
         if kind == "refund" or (kind == "reprint" and p.get("refund")):
             return build_refund_receipt(p["refund"], self.store, p.get("lang", "en"),
                                         original=p.get("original"), **common)
         return build_receipt(p["order"], self.store, p.get("lang", "en"), **common)
 
     def _encode(self, job: tuple) -> bytes:
-        job_id, kind, payload_s, created = job[0], job[1], job[2], job[3]
+        kind, payload_s, created = job[1], job[2], job[3]
         p = json.loads(payload_s)
         kick = bool(p.get("kick")) and (self._clock() - created) <= self.kick_window
         if kind == "drawer":

@@ -2,9 +2,9 @@
 
 ``build_receipt(order, store, lang)`` turns a completed order (``msgspec.to_builtins`` of
 ``domain.events.OrderCompleted``) into a ``Receipt``: a tuple of ``Row``s (header, lines, discounts,
-tax, total, tenders, change, member balance, barcode, QR). ``build_refund_receipt`` does the same for an
-``OrderRefunded``. Rows keep their *structure* (a label at the line's start, a value at its end) rather
-than padded strings, so that the same receipt can be laid out
+tax, total, tenders, change, member balance, barcode, QR). ``build_refund_receipt`` does the same
+for an ``OrderRefunded``. Rows keep their *structure* (a label at the line's start, a value at its
+end) rather than padded strings, so that the same receipt can be laid out
 
 * as text columns (``Receipt.text_lines(columns)``: 32 for 58 mm paper, 48 for 80 mm; characters of
   East Asian width W/F count double, combining marks count zero), and
@@ -16,10 +16,11 @@ Money stays in integer minor units until it is formatted with ``domain.money.for
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from babel.dates import format_datetime
 from babel.numbers import format_decimal, format_percent
@@ -228,12 +229,13 @@ class _Fmt:
         return f"{q} × {self.money(_i(line.get('unit_price', 0)))}"
 
     def pct(self, rate_bp: int) -> str:
-        return format_percent(Decimal(_i(rate_bp)).scaleb(-4), format="#,##0.##%", locale=self.locale)
+        return format_percent(Decimal(_i(rate_bp)).scaleb(-4), format="#,##0.##%",
+                              locale=self.locale)
 
     def when(self, when_us: int | None, zone: str) -> str:
         if not when_us:
             return ""
-        dt = datetime.fromtimestamp(when_us / 1_000_000, tz=timezone.utc)
+        dt = datetime.fromtimestamp(when_us / 1_000_000, tz=UTC)
         try:
             from zoneinfo import ZoneInfo
             dt = dt.astimezone(ZoneInfo(zone))

@@ -2,8 +2,8 @@
 
 Used for two things, with the same code:
 
-* the lines a printer cannot print as text (Thai, Arabic, any script its code pages lack) are sent as
-  a raster image (``render_rows`` -> ``GS v 0``);
+* the lines a printer cannot print as text (Thai, Arabic, any script its code pages lack) are sent
+  as a raster image (``render_rows`` -> ``GS v 0``);
 * a whole-receipt preview (``render_receipt`` / ``save_preview``), barcode and QR included.
 
 Text is split into runs by bidi level (python-bidi's reference algorithm) and by font (per glyph:
@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import os
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
-from typing import Sequence
 
 from PIL import Image, ImageDraw, ImageFont, features
 
@@ -52,7 +52,7 @@ _BIDI_CONTROLS = {"\u200e", "\u200f", "\u061c", "\u202a", "\u202b", "\u202c", "\
                   "\u2066", "\u2067", "\u2068", "\u2069"}
 
 
-@lru_cache(maxsize=None)
+@cache
 def _find(role: str) -> tuple[str, int] | None:
     for name, index in _FONT_FILES[role]:
         for d in FONT_DIRS:
@@ -77,7 +77,7 @@ class FontSet:
     size: int
     bold: bool = False
 
-    def font(self, script: str) -> ImageFont.FreeTypeFont:
+    def font(self, script: str) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
         return _load(script + ("_bold" if self.bold else ""), self.size)
 
     def order(self, script: str) -> list[str]:
@@ -131,7 +131,8 @@ def _pick(fs: FontSet, ch: str, prev: str | None) -> str:
     role = lambda s: s + ("_bold" if fs.bold else "")  # noqa: E731
     if script is None:
         return prev or "latin"
-    if prev is not None and script == "latin" and not ch.isalnum() and _has_glyph((role(prev), fs.size), ch):
+    if (prev is not None and script == "latin" and not ch.isalnum()
+            and _has_glyph((role(prev), fs.size), ch)):
         return prev  # punctuation inside a Thai / Arabic run stays in that font
     for s in fs.order(script):
         if _has_glyph((role(s), fs.size), ch):
@@ -345,8 +346,8 @@ def _qr_image(data: str, st: Style, box: int = 6) -> Image.Image:
     for y, row in enumerate(matrix):
         for x, on in enumerate(row):
             if on:
-                d.rectangle([x0 + x * box, 4 + y * box, x0 + (x + 1) * box - 1, 4 + (y + 1) * box - 1],
-                            fill=0)
+                d.rectangle([x0 + x * box, 4 + y * box,
+                             x0 + (x + 1) * box - 1, 4 + (y + 1) * box - 1], fill=0)
     return img
 
 

@@ -15,7 +15,7 @@ _NAMES = [
     ({"en": "Apples", "zh": "红富士苹果", "th": "แอปเปิ้ล", "ar": "تفاح"}, "kg", 1234, 8000),
 ]
 
-_STORES = {
+_STORES: dict[str, dict[str, Any]] = {
     "en": dict(name="kassa demo shop", address="12 Market Street", currency="THB", locale="en"),
     "zh": dict(name="卡萨便利店", address="上海市南京路 100 号", currency="CNY", locale="zh_CN",
                zone="Asia/Shanghai"),
@@ -33,7 +33,7 @@ def demo_store(lang: str = "en") -> StoreConfig:
 def demo_order(lang: str = "en", number: str = "DEMO-000001") -> dict[str, Any]:
     store = demo_store(lang)
     rate = 700
-    lines = []
+    lines: list[dict[str, Any]] = []
     for i, (names, unit, qty, price) in enumerate(_NAMES, 1):
         base = price * qty if unit == "each" else div_round(price * qty, 1000)
         tax = base - div_round(base * 10000, 10000 + rate)

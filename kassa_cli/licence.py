@@ -7,8 +7,8 @@
 HQ's public key is kept in ``DIR/licence/hq_public.key``; the first install takes it from ``--key``
 (a file holding the 64 hex digits from ``kassa admin licence key``) or ``$KASSA_HQ_PUBLIC_KEY``.
 The store id comes from ``--store``, else ``DIR/store.json``. These commands work on the files; with
-the store server running, the server's licence keeper must ``reload()`` to see an install. Events made
-here wait in ``DIR/licence/pending_events.jsonl`` until the server journals them.
+the store server running, the server's licence keeper must ``reload()`` to see an install. Events
+made here wait in ``DIR/licence/pending_events.jsonl`` until the server journals them.
 """
 
 from __future__ import annotations
@@ -90,7 +90,8 @@ def _fmt(us: int | None) -> str:
 def _print_status(st: dict) -> None:
     print(f"store      {st['store_id']}")
     if st["licence_id"]:
-        print(f"licence    {st['licence_id']}: {_fmt(st['valid_from'])} .. {_fmt(st['valid_until'])}"
+        print(f"licence    {st['licence_id']}: {_fmt(st['valid_from'])} .. "
+              f"{_fmt(st['valid_until'])}"
               f", {st['tills']} till(s), grace {st['grace_days']} days, features "
               f"{','.join(st['features']) or '-'}")
     print(f"last check {_fmt(st['last_ok'])} (cloud time of the last successful check)")

@@ -37,7 +37,8 @@ ITEMS = {
                   ("Laundry powder", "洗衣粉", "ผงซักฟอก"), ("Trash bags", "垃圾袋", "ถุงขยะ")],
     "personal": [("Shampoo", "洗发水", "แชมพู"), ("Toothpaste", "牙膏", "ยาสีฟัน"),
                  ("Body wash", "沐浴露", "สบู่เหลว"), ("Sunscreen", "防晒霜", "ครีมกันแดด")],
-    "rice": [("Jasmine rice", "茉莉香米", "ข้าวหอมมะลิ"), ("Instant noodles", "方便面", "บะหมี่กึ่งสำเร็จรูป"),
+    "rice": [("Jasmine rice", "茉莉香米", "ข้าวหอมมะลิ"),
+             ("Instant noodles", "方便面", "บะหมี่กึ่งสำเร็จรูป"),
              ("Rice noodles", "米粉", "เส้นหมี่"), ("Glutinous rice", "糯米", "ข้าวเหนียว")],
 }
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from datetime import UTC
 from pathlib import Path
 
 
@@ -87,7 +88,8 @@ def _status(args: argparse.Namespace) -> int:
         from actors.tls import describe
         t = describe(args.data)
         print(f"  TLS              CA {t['ca_fingerprint']}, certificate until {t['until'][:10]}")
-    print(f"  journal seq      {h['seq']}   orders {h['orders']}   open baskets {h['open_baskets']}")
+    print(f"  journal seq      {h['seq']}   orders {h['orders']}   "
+          f"open baskets {h['open_baskets']}")
     j = h.get("journal") or {}
     if j:
         problems = ([f"seq {j['first_broken']}: {j.get('reason')}"] if j.get("first_broken")
@@ -129,8 +131,8 @@ def _fmt_s(s: float) -> str:
 
 
 def _fmt_us(us: int) -> str:
-    from datetime import datetime, timezone
-    return datetime.fromtimestamp(us / 1e6, timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    from datetime import datetime
+    return datetime.fromtimestamp(us / 1e6, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def _rebuild_analytics(args: argparse.Namespace) -> int:

@@ -2,8 +2,8 @@
 
 Nothing here waits on the network or the printer. Calls to the store go through ``Worker`` (two
 background lanes); their answers come back on the Tk thread because ``_pump`` drains the worker's
-result queue every 25 ms with ``after()``. The print queue (``hw.queue.PrintQueue``) prints on its own
-thread and reports its state through the same result queue.
+result queue every 25 ms with ``after()``. The print queue (``hw.queue.PrintQueue``) prints on its
+own thread and reports its state through the same result queue.
 
 Garbage collection runs on the Tk thread only (``_collect``): Python's automatic collector runs in
 whichever thread happens to allocate, and a Tk variable or window freed from a lane thread either
@@ -16,11 +16,13 @@ import gc
 import json
 import logging
 import tkinter as tk
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import ttkbootstrap as ttk
 
+from domain.error_codes import lookup
 from kiosk import i18n
 from kiosk.client import ApiError, Session, StoreClient, Worker, new_id, session_from
 from kiosk.i18n import N_, T, _, shown
@@ -50,79 +52,15 @@ def _give_gc(app: Any) -> None:
     if not _OPEN:
         gc.enable()
 
-# stable error codes from the store → words for the cashier
-ERRORS = {
-    "auth.bad_credentials": N_("Wrong staff number or PIN."),
-    "auth.approval_refused": N_("Wrong PIN, or this person may not approve it."),
-    "day.already_open": N_("The day is open already."),
-    "day.licence_refused": N_("The licence does not allow opening the day."),
-    "licence.too_many_tills": N_("The licence allows no more tills. Ask HQ for more."),
-    "auth.session_expired": N_("Your session has ended. Please sign in again."),
-    "auth.approval_invalid": N_("The approval has expired. Ask again."),
-    "auth.inactive": N_("This account is locked. Ask a manager."),
-    "net.offline": N_("The store server cannot be reached. Retrying…"),
-    "auth.bad_pin": N_("Wrong staff number or PIN."),
-    "auth.invalid": N_("Wrong staff number or PIN."),
-    "auth.locked": N_("This account is locked. Ask a manager."),
-    "auth.required": N_("Please sign in again."),
-    "auth.expired": N_("Your session has ended. Please sign in again."),
-    "auth.forbidden": N_("Your role may not do this."),
-    "auth.not_permitted": N_("Your role may not do this."),
-    "discount.over_limit": N_("This discount needs a manager's approval."),
-    "discount.bad_value": N_("That discount is not valid."),
-    "discount.too_large": N_("The discount is larger than the amount."),
-    "product.not_found": N_("No product with this code."),
-    "product.not_sellable": N_("This product is not for sale."),
-    "scan.bad_code": N_("Scan a barcode or type a code."),
-    "basket.weight_required": N_("Weigh this item."),
-    "basket.bad_quantity": N_("That quantity is not valid."),
-    "basket.parked": N_("The basket is parked; resume it first."),
-    "basket.open": N_("Park or finish the open basket first."),
-    "basket.empty": N_("The basket is empty."),
-    "basket.none": N_("There is no open basket."),
-    "basket.embedded_fixed": N_("A labelled item's quantity comes from its label."),
-    "payment.insufficient": N_("Not enough cash tendered."),
-    "payment.overpaid": N_("Card and wallet are more than the total."),
-    "payment.unbalanced": N_("The payments do not add up to the total."),
-    "payment.bad_last4": N_("Enter exactly the last 4 digits of the card."),
-    "payment.no_reference": N_("Enter the card terminal's reference."),
-    "payment.card_number_refused": N_("Never enter a card number."),
-    "payment.cash_not_needed": N_("Nothing is left to pay in cash."),
-    "payment.no_member": N_("Find the member first."),
-    "payment.bad_amount": N_("Enter an amount."),
-    "wallet.insufficient": N_("The member's wallet does not have enough money."),
-    "member.not_found": N_("No member with that card number or phone."),
-    "order.not_found": N_("No order found."),
-    "order.frozen": N_("This order is frozen."),
-    "order.not_frozen": N_("This order is not frozen."),
-    "refund.exceeds_paid": N_("Cannot refund more than was paid."),
-    "refund.nothing": N_("Nothing left to refund."),
-    "refund.bad_quantity": N_("That refund quantity is not valid."),
-    "day.closed": N_("The business day is closed. A manager must open it."),
-    "day.not_open": N_("The business day is closed. A manager must open it."),
-    "http.not_found": N_("This store server does not offer this yet."),
-    "money.bad_amount": N_("That amount is not valid."),
-    "money.too_precise": N_("That amount has too many decimals."),
-    "input.bad_field": N_("Some input is not valid."),
-    "tls.untrusted": N_("This is not the store this till was paired with. Do not sign in; "
-                        "call the manager."),
-    "tls.required": N_("This till is paired with its store over a secure connection: "
-                       "its address must start with https://."),
-    "tls.failed": N_("The store did not answer over a secure connection."),
-    "tls.no_ca": N_("The store did not send a key to pair with."),
-    "amount.too_large": N_("That amount is larger than this store allows."),
-    "quantity.too_large": N_("That quantity is larger than this store allows."),
-    "report.lagging": N_("The report is still catching up with the latest sales. Try again in a "
-                         "moment."),
-    "auth.throttled": N_("Too many wrong PINs from this till. Wait a while, then try again."),
-    "auth.pin_reset_needed": N_("This PIN must be set again on the store PC."),
-}
-
 
 def error_text(exc: BaseException) -> str:
+    """Words for the operator: the registered text of the error's code (``domain.error_codes``),
+    translated; an unknown code is named as it came."""
     code = getattr(exc, "code", "")
-    if code in ERRORS:
-        return _(ERRORS[code])
+    try:
+        return _(lookup(code).text)
+    except KeyError:  # not registered (an older or newer store): name the code
+        pass
     if isinstance(exc, ApiError):
         return _("The store refused: {code}").format(code=code)
     return _("Something went wrong: {error}").format(error=str(exc)[:120])
@@ -131,7 +69,7 @@ def error_text(exc: BaseException) -> str:
 class TillApp(ttk.Window):
     def __init__(self, server: str, till: str, lang: str = "en",
                  printer: dict[str, Any] | None = None, data_dir: str | Path | None = None,
-                 themename: str = "flatly", size: tuple[int, int] = (1200, 760),
+                 themename: str = "bootstrap-light", size: tuple[int, int] = (1200, 760),
                  demo_staff: bool = True) -> None:
         i18n.set_language(lang)
         super().__init__(title="kassa", themename=themename, size=size)
@@ -139,7 +77,7 @@ class TillApp(ttk.Window):
         self.till = till
         self.data_dir = Path(data_dir or Path.home() / ".kassa" / f"till-{till}")
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.client = StoreClient(server, till, pin_file=self.data_dir / STORE_PIN_FILE)
+        self.api = StoreClient(server, till, pin_file=self.data_dir / STORE_PIN_FILE)
         self.worker = Worker(on_net=self._net_changed)
         self.printer_settings = dict(printer or {"kind": "dummy"})
         self.allow_demo_staff = demo_staff
@@ -200,7 +138,7 @@ class TillApp(ttk.Window):
         return "right" if s == "left" else "left"
 
     @property
-    def anchor(self) -> str:
+    def text_anchor(self) -> str:
         return "e" if self.rtl else "w"
 
     def money(self, amount: int) -> str:
@@ -223,10 +161,10 @@ class TillApp(ttk.Window):
     def _load_store(self) -> None:
         def ok(cfg: dict) -> None:
             self.store = cfg
-            if self.client.pin.paired_now:  # trust on first use: the person compares it
+            if self.api.pin.paired_now:  # trust on first use: the person compares it
                 self.notify(_("Paired with the store. Its key must read the same as "
                               "'kassa store tls fingerprint' on the store PC: {fp}").format(
-                    fp=self.client.pin.fingerprint), error=False)
+                    fp=self.api.pin.fingerprint), error=False)
             self._start_printer()
             self._flush_feedback()
 
@@ -235,7 +173,7 @@ class TillApp(ttk.Window):
                 self.fail(exc)  # a store that is not the paired one: say so, keep trying
             self.after(1000, self._load_store)
 
-        self.worker.read(self.client.config, ok, err, "config")
+        self.worker.read(self.api.config, ok, err, "config")
 
     def _start_printer(self) -> None:
         """Open the print queue on a worker thread (loading the printer's profile takes time)."""
@@ -286,7 +224,7 @@ class TillApp(ttk.Window):
             self.licence = health.get("licence") or {}
             self._show_licence()
 
-        self.worker.read(self.client.health, ok, lambda exc: None, "health")
+        self.worker.read(self.api.health, ok, lambda exc: None, "health")
         self.after(60_000, self._poll_licence)
 
     def _show_licence(self) -> None:
@@ -308,7 +246,7 @@ class TillApp(ttk.Window):
         self.online = online
         if online:
             self.net_label.configure(text=T("Store: online, secure connection") if
-                                     self.client.https else T("Store: online"),
+                                     self.api.https else T("Store: online"),
                                      bootstyle="success")
         else:
             self.net_label.configure(
@@ -388,12 +326,16 @@ class TillApp(ttk.Window):
         self.who_label.configure(text=shown(_("{name} · {role} · till {till}").format(
             name=s.name, role=_(ROLE_NAMES.get(s.role, s.role)), till=self.till)))
         self.notify("", error=False)
+        cls: type[ttk.Frame]
         if name == "sale":
-            from kiosk.screens.sale import SaleScreen as cls
+            from kiosk.screens.sale import SaleScreen
+            cls = SaleScreen
         elif name == "aftersales":
-            from kiosk.screens.aftersales import AfterSalesScreen as cls
+            from kiosk.screens.aftersales import AfterSalesScreen
+            cls = AfterSalesScreen
         else:
-            from kiosk.screens.manager import ManagerScreen as cls
+            from kiosk.screens.manager import ManagerScreen
+            cls = ManagerScreen
         self._swap(lambda parent: cls(parent, self))
         return None
 
@@ -402,29 +344,27 @@ class TillApp(ttk.Window):
         bar = ttk.Frame(parent, padding=(8, 6), bootstyle="secondary")
         bar.pack(side="top", fill="x")
         ttk.Label(bar, text=shown(title), font=self.mid_font,
-                  bootstyle="inverse-secondary").pack(side=self.side("left"), padx=8)
+                  bootstyle="@secondary").pack(side=self.side("left"), padx=8)
         ttk.Button(bar, text=T("Sign out"), bootstyle="light",
                    command=self.sign_out).pack(side=self.side("right"), padx=4)
         ttk.Button(bar, text=T("Report a problem"), bootstyle="warning",
                    command=self.open_feedback).pack(side=self.side("right"), padx=4)
-        bar.counter_buttons = {}
         for c in self.counters():
             if c != self.counter:
-                b = ttk.Button(bar, text=T(COUNTERS[c]), bootstyle="info",
-                               command=lambda c=c: self.show_counter(c))
-                b.pack(side=self.side("right"), padx=4)
-                bar.counter_buttons[c] = b
+                ttk.Button(bar, text=T(COUNTERS[c]), bootstyle="info",
+                           command=lambda c=c: self.show_counter(c)).pack(
+                    side=self.side("right"), padx=4)
         return bar
 
     # ---------------------------------------------------------------- sign-in / out
     def can(self, action: str) -> bool:
         s = self.session
-        return bool(s) and can(s.role, s.permissions, action)
+        return s is not None and can(s.role, s.permissions, action)
 
     def sign_in(self, staff: str, pin: str, done: Callable[[BaseException | None], None]) -> None:
         def call() -> Session:
             try:
-                return self.client.sign_in(staff, pin)
+                return self.api.sign_in(staff, pin)
             except ApiError as exc:
                 if exc.code != "auth.unsupported" or not self.allow_demo_staff:
                     raise
@@ -435,7 +375,7 @@ class TillApp(ttk.Window):
 
         def ok(session: Session) -> None:
             self.session = session
-            self.client.session = session
+            self.api.session = session
             i18n.set_language(session.lang)  # each staff member's own language
             done(None)
             self.show_counter()
@@ -447,7 +387,7 @@ class TillApp(ttk.Window):
         self.worker.read(call, ok, err, "sign-in")
 
     def sign_out(self) -> None:
-        client = self.client
+        client = self.api
         self.worker.read(client.sign_out, None, None, "sign-out")
         self.session = None
         i18n.set_language(self.device_lang)
@@ -468,7 +408,7 @@ class TillApp(ttk.Window):
         def check(manager: str, pin: str, done: Callable[[BaseException | None], None]) -> None:
             def call() -> dict:
                 try:
-                    res = self.client.approve(manager, pin, action)
+                    res = self.api.approve(manager, pin, action)
                     return {"approval": res.get("approval") or {"staff": manager, "pin": pin}}
                 except ApiError as exc:
                     if exc.code not in ("http.not_found", "http.method_not_allowed") \
@@ -476,9 +416,9 @@ class TillApp(ttk.Window):
                         raise
                     out = demo_sign_in(manager, pin)
                     if out is None:
-                        raise ApiError("auth.bad_pin", "wrong PIN", 401) from None
+                        raise ApiError("auth.bad_credentials", "wrong PIN", 401) from None
                     if out["staff"]["role"] not in ("manager", "admin"):
-                        raise ApiError("auth.not_permitted", "not a manager", 403) from None
+                        raise ApiError("auth.forbidden", "not a manager", 403) from None
                     return {"approved_by": manager}
 
             def ok(approval: dict) -> None:
@@ -517,7 +457,7 @@ class TillApp(ttk.Window):
 
         def call() -> dict:
             try:
-                return self.client.feedback(item["id"], kind, message, sku, self.till)
+                return self.api.feedback(item["id"], kind, message, sku, self.till)
             except ApiError as exc:
                 if exc.code in ("http.not_found", "http.method_not_allowed"):
                     with self.feedback_outbox.open("a", encoding="utf-8") as f:
@@ -552,7 +492,7 @@ class TillApp(ttk.Window):
             for ln in lines:
                 item = json.loads(ln)
                 try:
-                    self.client.feedback(item["id"], item["kind"], item["message"],
+                    self.api.feedback(item["id"], item["kind"], item["message"],
                                          item.get("sku", ""), item.get("device", ""))
                     sent += 1
                 except ApiError:
@@ -568,11 +508,11 @@ class TillApp(ttk.Window):
         within the client's timeout); Tk's garbage is then collected here on the Tk thread. Were a
         lane still running, the window is kept referenced for the life of the process instead:
         Tcl aborts the whole process when its interpreter is freed from another thread."""
-        stopped = self.worker.stop(wait=2 * self.client.timeout + 1.0)
+        stopped = self.worker.stop(wait=2 * self.api.timeout + 1.0)
         if self.print_queue is not None:
             try:
                 self.print_queue.close()
-            except Exception:  # noqa: BLE001
+            except Exception:
                 pass
         try:
             self.destroy()

@@ -1,10 +1,12 @@
 """Build the till's gettext catalogues with Babel.
 
-``python -m kiosk.catalogues`` extracts every ``_()``, ``N_()``, ``T()`` and ``ngettext()`` string from
-``kiosk/`` (Babel's Python extractor), writes ``kiosk/locale/kassa.pot``, and writes each language's
-``kiosk/locale/<lang>/LC_MESSAGES/kassa.po`` from the translation sheet ``kiosk/locale/
-translations.tsv`` (one row per English message: English, Chinese, Thai, Arabic, tab-separated), then
-compiles the ``.mo`` files. ``missing()`` lists the messages a catalogue lacks (the tests use it).
+``python -m kiosk.catalogues`` extracts every ``_()``, ``N_()``, ``T()`` and ``ngettext()`` string
+from ``kiosk/`` (Babel's Python extractor) and every error code's text (``domain.error_codes``),
+writes ``kiosk/locale/kassa.pot``, and writes each language's
+``kiosk/locale/<lang>/LC_MESSAGES/kassa.po`` from the translation sheets
+``kiosk/locale/translations.tsv`` and ``kiosk/locale/errors.tsv`` (the error texts; one row per
+English message: English, Chinese, Thai, Arabic, tab-separated), then compiles the ``.mo`` files.
+``missing()`` lists the messages a catalogue lacks (the tests use it).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po, write_po
 
+from domain.error_codes import entries
 from kiosk.i18n import DOMAIN, LANGS, LOCALE_DIR, compile_catalogues
 
 __all__ = ["extract", "sheet", "build", "missing", "KEYWORDS"]
@@ -23,6 +26,7 @@ __all__ = ["extract", "sheet", "build", "missing", "KEYWORDS"]
 PACKAGE = Path(__file__).resolve().parent
 KEYWORDS = {"_": None, "N_": None, "T": None, "ngettext": (1, 2)}
 SHEET = LOCALE_DIR / "translations.tsv"
+ERROR_SHEET = LOCALE_DIR / "errors.tsv"  # the texts of domain.error_codes not in SHEET already
 _COLUMNS = {"zh": 1, "th": 2, "ar": 3}
 
 
@@ -34,16 +38,22 @@ def extract() -> dict[str, list[tuple[str, int]]]:
         key = msg if isinstance(msg, str) else msg[0]
         if key:
             out.setdefault(key, []).append((f"kiosk/{fn}", lineno))
+    for entry in entries():
+        place = (type(entry).__module__.replace(".", "/") + ".py", 0)
+        where = out.setdefault(entry.text, [])
+        if place not in where:
+            where.append(place)
     return out
 
 
 def sheet() -> dict[str, tuple[str, ...]]:
     rows: dict[str, tuple[str, ...]] = {}
-    for line in SHEET.read_text(encoding="utf-8").splitlines():
-        if not line.strip():
-            continue
-        cols = line.split("\t")
-        rows[cols[0]] = tuple(cols)
+    for path in (SHEET, ERROR_SHEET):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if not line.strip():
+                continue
+            cols = line.split("\t")
+            rows.setdefault(cols[0], tuple(cols))
     return rows
 
 

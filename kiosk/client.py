@@ -2,21 +2,22 @@
 
 ``StoreClient`` is plain and synchronous (``http.client`` over the LAN); every call raises
 ``ApiError`` with the gateway's stable error code, or ``Offline`` when the store can't be reached
-(connection refused, timeout, 502/503/504). Auth lives in one place, ``StoreClient.headers()``: after
-sign-in the session token is sent as ``Authorization: Bearer <token>``; the ``X-Staff``/``X-Role``/
-``X-Till`` headers are sent too, for gateways without sign-in.
+(connection refused, timeout, 502/503/504). Auth lives in one place, ``StoreClient.headers()``:
+after sign-in the session token is sent as ``Authorization: Bearer <token>``; the
+``X-Staff``/``X-Role``/``X-Till`` headers are sent too, for gateways without sign-in.
 
 ``Worker`` runs calls on background threads and hands results back to the Tk thread: the Tk side
-polls a queue with ``after()``; nothing on the Tk thread ever waits on the network. Changes (``change``)
-go through one ordered lane and, when the store is unreachable, are retried with the SAME command id
-until the store answers (the store answers a repeated id with its first answer). Reads (``read``) run on
-a second lane and are not retried.
+polls a queue with ``after()``; nothing on the Tk thread ever waits on the network. Changes
+(``change``) go through one ordered lane and, when the store is unreachable, are retried with the
+SAME command id until the store answers (the store answers a repeated id with its first answer).
+Reads (``read``) run on a second lane and are not retried.
 
 ``StorePin`` is the till's trust in an https:// store: at the first connection it records the
 store CA's certificate and SHA-256 fingerprint (trust on first use; the till shows the fingerprint
 for the person to compare with ``kassa store tls fingerprint`` on the store PC) and from then on
 accepts only a server whose certificate chain leads to that CA (``tls.untrusted`` otherwise, before
-a PIN or token is sent), and refuses plain http:// (``tls.required``). Nothing ever falls back to HTTP.
+a PIN or token is sent), and refuses plain http:// (``tls.required``). Nothing ever falls back to
+HTTP.
 """
 
 from __future__ import annotations
@@ -32,10 +33,13 @@ import ssl
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
+
+from domain.error_codes import Auth, Http, Kiosk, Net, Tls
 
 __all__ = ["ApiError", "Offline", "Session", "StoreClient", "StorePin", "Worker", "new_id"]
 
@@ -60,7 +64,7 @@ class Offline(ApiError):
     """The store could not be reached, or said it is briefly unavailable: retry with the same id."""
 
     def __init__(self, message: str = "", status: int = 0) -> None:
-        super().__init__("net.offline", message, status)
+        super().__init__(Net.OFFLINE, message, status)
 
 
 def ca_fingerprint(der: bytes) -> str:
@@ -74,9 +78,9 @@ def _peer_chain(sock: ssl.SSLSocket) -> list[bytes]:
     chain = getattr(sock, "get_unverified_chain", None)  # Python 3.13+
     if chain is not None:
         return [bytes(c) for c in chain() or ()]
-    obj = sock._sslobj  # 3.10–3.12 have the same call, not yet public
+    obj = sock._sslobj  # type: ignore[attr-defined]  # 3.10–3.12: the same call, not yet public
     return [c.public_bytes(ssl._ssl.ENCODING_DER)  # type: ignore[attr-defined]
-            for c in obj.get_unverified_chain() or ()]  # type: ignore[union-attr]
+            for c in obj.get_unverified_chain() or ()]
 
 
 class StorePin:
@@ -111,7 +115,7 @@ class StorePin:
                 log.warning("paired with the store at %s:%d, CA fingerprint %s", host, port,
                             self.fingerprint)
             if not self.ca_pem:
-                raise ApiError("tls.untrusted", f"this till's saved store key ({self.path}) is "
+                raise ApiError(Tls.UNTRUSTED, f"this till's saved store key ({self.path}) is "
                                "damaged: forget it and pair again", 0)
         return self._trusting(self.ca_pem)
 
@@ -152,18 +156,18 @@ class StorePin:
                     bare.wrap_socket(raw) as s:
                 chain = _peer_chain(s)
             if len(chain) < 2:
-                raise ApiError("tls.no_ca", "the store sent no CA certificate to pair with")
+                raise ApiError(Tls.NO_CA, "the store sent no CA certificate to pair with")
             ca_pem = ssl.DER_cert_to_PEM_cert(chain[-1])
             with socket.create_connection((host, port), timeout) as raw, \
                     self._trusting(ca_pem).wrap_socket(raw):
                 pass
         except ssl.SSLCertVerificationError as exc:
-            raise ApiError("tls.untrusted", f"the store's chain does not hold together: "
+            raise ApiError(Tls.UNTRUSTED, f"the store's chain does not hold together: "
                            f"{exc.verify_message}") from None
         except (ssl.SSLEOFError, ssl.SSLZeroReturnError) as exc:
             raise Offline(str(exc)) from None
         except ssl.SSLError as exc:
-            raise ApiError("tls.failed", f"no TLS from the store: {exc.reason}") from None
+            raise ApiError(Tls.FAILED, f"no TLS from the store: {exc.reason}") from None
         except OSError as exc:
             raise Offline(str(exc)) from None
         return ca_pem
@@ -215,7 +219,7 @@ class StoreClient:
                     self.host, self.port, timeout=self.timeout,
                     context=self.pin.context(self.host, self.port, self.timeout))
             elif self.pin.pinned:
-                raise ApiError("tls.required", "this till is paired with its store over TLS: "
+                raise ApiError(Tls.REQUIRED, "this till is paired with its store over TLS: "
                                "the store's address must start with https://")
             else:
                 c = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
@@ -227,7 +231,7 @@ class StoreClient:
         if c is not None:
             try:
                 c.close()
-            except Exception:  # noqa: BLE001
+            except Exception:
                 pass
         self._local.conn = None
 
@@ -255,13 +259,13 @@ class StoreClient:
                     raise Offline(str(exc)) from None
             except ssl.SSLCertVerificationError as exc:  # never retried, never over HTTP
                 self._drop()
-                raise ApiError("tls.untrusted", "the store's certificate is not from the CA "
+                raise ApiError(Tls.UNTRUSTED, "the store's certificate is not from the CA "
                                f"this till paired with ({exc.verify_message})",
                                details={"pinned": self.pin.fingerprint}) from None
             except ssl.SSLError as exc:
                 self._drop()
-                raise ApiError("tls.failed", f"no TLS from the store: {exc.reason}") from None
-            except (OSError, socket.timeout, http.client.HTTPException) as exc:
+                raise ApiError(Tls.FAILED, f"no TLS from the store: {exc.reason}") from None
+            except (TimeoutError, OSError, http.client.HTTPException) as exc:
                 self._drop()
                 raise Offline(str(exc)) from None
         try:
@@ -276,7 +280,8 @@ class StoreClient:
             raise Offline(err.get("message", f"HTTP {status}"), status)
         if status >= 400:
             err = (out or {}).get("error", {}) if isinstance(out, dict) else {}
-            raise ApiError(err.get("code") or f"http.{status}", err.get("message", ""), status,
+            # an answer without a code (not from a kassa store): the status tells what it was
+            raise ApiError(err.get("code") or Http.ERROR, err.get("message", ""), status,
                            err.get("details") or {})
         return out
 
@@ -301,8 +306,9 @@ class StoreClient:
             out = self.post("/v1/sessions", {"id": new_id(), "staff": staff, "pin": pin,
                                              "till": self.till})
         except ApiError as exc:
-            if exc.code in ("http.not_found", "http.404", "http.method_not_allowed"):
-                raise ApiError("auth.unsupported", "this store has no sign-in yet", 404) from None
+            if exc.code in (Http.NOT_FOUND, Http.METHOD_NOT_ALLOWED) \
+                    or (exc.code == Http.ERROR and exc.status == 404):
+                raise ApiError(Auth.UNSUPPORTED, "this store has no sign-in yet", 404) from None
             raise
         return session_from(out, staff)
 
@@ -443,8 +449,8 @@ class _Job:
 
 class Worker:
     """Two background lanes (ordered changes with retry; reads) and a result queue the Tk thread
-    drains with ``pump()`` (call it from ``after()``). ``on_net(online, detail)`` hears when the store
-    becomes unreachable or reachable again (on the Tk thread)."""
+    drains with ``pump()`` (call it from ``after()``). ``on_net(online, detail)`` hears when the
+    store becomes unreachable or reachable again (on the Tk thread)."""
 
     def __init__(self, on_net: Callable[[bool, str], None] | None = None,
                  backoff: tuple[float, float] = (0.3, 3.0)) -> None:
@@ -526,9 +532,9 @@ class Worker:
                 except ApiError as exc:
                     self._net(True, "")
                     self._done(job, job.err, exc)
-                except Exception as exc:  # noqa: BLE001 - a bug must not kill the lane
+                except Exception as exc:  # a bug must not kill the lane
                     log.exception("till worker: %s failed", job.label)
-                    self._done(job, job.err, ApiError("kiosk.error", str(exc)))
+                    self._done(job, job.err, ApiError(Kiosk.ERROR, str(exc)))
                 else:
                     self._net(True, "")
                     self._done(job, job.ok, res)
@@ -557,6 +563,6 @@ class Worker:
             n += 1
             try:
                 cb(*args)
-            except Exception:  # noqa: BLE001 - a screen bug must not stop the pump
+            except Exception:  # a screen bug must not stop the pump
                 log.exception("till callback failed")
         return n

@@ -1,9 +1,9 @@
 """The till's languages: gettext catalogues (Babel), locale formatting, and right-to-left display.
 
-* Every user-visible string goes through ``_()`` (or ``N_()`` for strings defined before a language is
-  chosen, translated later with ``_()``). The catalogues live in ``kiosk/locale/<lang>/LC_MESSAGES/
-  kassa.po``; ``compile_catalogues()`` builds the ``.mo`` beside each one (Babel) and runs by itself
-  when a ``.mo`` is missing or older than its ``.po``.
+* Every user-visible string goes through ``_()`` (or ``N_()`` for strings defined before a language
+  is chosen, translated later with ``_()``). The catalogues live in
+  ``kiosk/locale/<lang>/LC_MESSAGES/kassa.po``; ``compile_catalogues()`` builds the ``.mo`` beside
+  each one (Babel) and runs by itself when a ``.mo`` is missing or older than its ``.po``.
 * ``set_language(lang)`` switches the whole till (each staff member's language at sign-in).
 * Money, numbers and dates are formatted for the language's locale with Babel.
 * Tk draws text left to right and does not join Arabic letters: ``shown(text)`` shapes Arabic
@@ -18,6 +18,7 @@ import gettext
 import threading
 from decimal import Decimal
 from pathlib import Path
+from typing import TypedDict
 
 from babel.dates import format_datetime
 from babel.numbers import format_decimal
@@ -40,7 +41,12 @@ _MARKS = ("\u200e", "\u200f", "\u061c", "\u202a", "\u202b", "\u202c", "\u2066", 
           "\u2068", "\u2069")
 _STRIP = {ord(m): None for m in _MARKS}
 _lock = threading.Lock()
-_state = {"lang": "en", "tr": gettext.NullTranslations()}
+class _State(TypedDict):
+    lang: str
+    tr: gettext.NullTranslations
+
+
+_state: _State = {"lang": "en", "tr": gettext.NullTranslations()}
 _cache: dict[str, gettext.NullTranslations] = {}
 
 
@@ -181,13 +187,14 @@ def when(ts_us: int | None = None, zone: str = "UTC", lang: str | None = None) -
     from zoneinfo import ZoneInfo
 
     if ts_us is None:
-        dt = _dt.datetime.now(_dt.timezone.utc)
+        dt = _dt.datetime.now(_dt.UTC)
     else:
-        dt = _dt.datetime.fromtimestamp(int(ts_us) / 1_000_000, _dt.timezone.utc)
+        dt = _dt.datetime.fromtimestamp(int(ts_us) / 1_000_000, _dt.UTC)
+    tz: _dt.tzinfo
     try:
         tz = ZoneInfo(zone)
-    except Exception:  # noqa: BLE001 - an unknown zone shows UTC
-        tz = _dt.timezone.utc
+    except Exception:  # an unknown zone shows UTC
+        tz = _dt.UTC
     return format_datetime(dt.astimezone(tz), "medium", locale=locale_of(lang))
 
 

@@ -1,12 +1,12 @@
 """Product import from CSV or XLSX: read, check each row, preview, then send the good rows.
 
-Columns (header names, case-insensitive): ``sku``, ``name_en`` / ``name_zh`` / ``name_th`` / ``name_ar``
-(or a single ``name``), ``price`` (in currency units as text, e.g. ``12.50``; parsed exactly into minor
-units), ``tax_class``, ``category``, ``barcodes`` (separated by ``;``, ``|`` or spaces), ``unit``
-(``each``/``kg``), ``plu``, ``sellable`` (1/0, yes/no), ``low_stock``. Every row is checked with the
-domain's own product rules, and its text (names, category) must not hold a card number
-(``domain.pan``); a row with an error is shown with its error and is not sent. A price above the
-store's ``limits`` (``GET /v1/config``) is refused on its row (``amount.too_large``).
+Columns (header names, case-insensitive): ``sku``, ``name_en`` / ``name_zh`` / ``name_th`` /
+``name_ar`` (or a single ``name``), ``price`` (in currency units as text, e.g. ``12.50``; parsed
+exactly into minor units), ``tax_class``, ``category``, ``barcodes`` (separated by ``;``, ``|`` or
+spaces), ``unit`` (``each``/``kg``), ``plu``, ``sellable`` (1/0, yes/no), ``low_stock``. Every row
+is checked with the domain's own product rules, and its text (names, category) must not hold a card
+number (``domain.pan``); a row with an error is shown with its error and is not sent. A price above
+the store's ``limits`` (``GET /v1/config``) is refused on its row (``amount.too_large``).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from domain.catalogue import check_product, product_from_dict
+from domain.error_codes import Import, Product, Tax
 from domain.errors import KassaError
 from domain.money import Limits, to_minor
 from domain.pan import CODE_FIELDS, refuse_card_numbers_in
@@ -61,24 +62,24 @@ def check_rows(rows: list[dict[str, Any]], currency: str,
         try:
             sku = r.get("sku", "")
             if not sku:
-                raise KassaError("product.bad_sku", "SKU is missing")
+                raise KassaError(Product.BAD_SKU, "SKU is missing")
             if sku in seen:
-                raise KassaError("import.duplicate_sku", f"SKU also on row {seen[sku]}")
+                raise KassaError(Import.DUPLICATE_SKU, f"SKU also on row {seen[sku]}")
             names = {lang: r[f"name_{lang}"] for lang in ("en", "zh", "th", "ar")
                      if r.get(f"name_{lang}")}
             if not names and r.get("name"):
                 names = {"en": r["name"]}
             price_text = r.get("price", "")
             if not price_text:
-                raise KassaError("product.bad_price", "price is missing")
+                raise KassaError(Product.BAD_PRICE, "price is missing")
             price = to_minor(price_text, currency)
             tax = r.get("tax_class") or "std"
             if tax_classes is not None and tax not in tax_classes:
-                raise KassaError("tax.unknown_class", f"unknown tax class {tax!r}")
+                raise KassaError(Tax.UNKNOWN_CLASS, f"unknown tax class {tax!r}")
             barcodes = [b for b in re.split(r"[;|,\s]+", r.get("barcodes", "")) if b]
             low = r.get("low_stock") or "0"
             if not low.lstrip("-").isdigit() or len(low) > 14:
-                raise KassaError("product.bad_low_stock", "low_stock is a whole number")
+                raise KassaError(Product.BAD_LOW_STOCK, "low_stock is a whole number")
             d = {"sku": sku, "names": names, "price": price, "tax_class": tax,
                  "category": r.get("category", ""), "barcodes": barcodes,
                  "unit": (r.get("unit") or "each").lower(), "plu": r.get("plu", ""),

@@ -28,9 +28,8 @@ class ScanDetector:
 
     def key(self, char: str, t_ms: int) -> None:
         """A printable key at time ``t_ms`` (Tk's event.time)."""
-        if self.last_ms is not None and t_ms - self.last_ms > self.max_gap_ms:
-            if self.buf:
-                self.fast = False
+        if self.last_ms is not None and t_ms - self.last_ms > self.max_gap_ms and self.buf:
+            self.fast = False
         if not self.buf:
             self.fast = True
         self.buf.append(char)

@@ -1,11 +1,12 @@
 """Roles, the counters each role sees, and default per-action permissions.
 
 The gateway is the authority (it checks every request); the till only uses these to decide what to
-show. When the gateway's sign-in answers a list of permissions, that list wins over the defaults here.
+show. When the gateway's sign-in answers a list of permissions, that list wins over the defaults
+here.
 
 ``DEMO_STAFF`` is the demo shop's staff, used *only* when the store server has no sign-in endpoint
-(a gateway without sessions trusts the till's ``X-Staff``/``X-Role`` headers anyway): the PIN is checked
-here so that the demo and the tests behave like the real thing.
+(a gateway without sessions trusts the till's ``X-Staff``/``X-Role`` headers anyway): the PIN is
+checked here so that the demo and the tests behave like the real thing.
 """
 
 from __future__ import annotations

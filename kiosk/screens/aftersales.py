@@ -1,5 +1,6 @@
 """After-sales counter: find an order (number, receipt barcode, member card/phone, order id), refund
-it whole or by line to its original tenders, reprint, freeze/unfreeze, and see why it was flagged."""
+it whole or by line to its original tenders, reprint, freeze/unfreeze, and see why it was
+flagged."""
 
 from __future__ import annotations
 
@@ -26,8 +27,8 @@ class AfterSalesScreen(ttk.Frame):
         app.header(self, counter_title("aftersales"))
         main = ttk.Frame(self, padding=8)
         main.pack(fill="both", expand=True)
-        ttk.Label(main, text=T("Order number, receipt barcode, member card or phone, or a date (YYYY-MM-DD)")).pack(
-            anchor=app.anchor)
+        hint = T("Order number, receipt barcode, member card or phone, or a date (YYYY-MM-DD)")
+        ttk.Label(main, text=hint).pack(anchor=app.text_anchor)
         row = ttk.Frame(main)
         row.pack(fill="x", pady=4)
         self.entry = ttk.Entry(row, font=app.mid_font)
@@ -36,7 +37,7 @@ class AfterSalesScreen(ttk.Frame):
         self.find_button = ttk.Button(row, text=T("Find"), bootstyle="primary",
                                       command=self.find)
         self.find_button.pack(side=app.side("left"), padx=6)
-        cols = ("number", "date", "total", "state")
+        cols: tuple[str, ...] = ("number", "date", "total", "state")
         self.orders = ttk.Treeview(main, columns=cols, show="headings", height=5)
         self._columns(self.orders, cols, {"number": T("Order"), "date": T("Date"),
                                           "total": T("Total"), "state": T("State")})
@@ -52,9 +53,9 @@ class AfterSalesScreen(ttk.Frame):
                                          "refunded": T("Refunded"), "refund": T("To refund")})
         self.lines.pack(fill="both", expand=True)
         self.summary = ttk.Label(left, text="", wraplength=640, justify="left")
-        self.summary.pack(anchor=app.anchor, pady=4)
+        self.summary.pack(anchor=app.text_anchor, pady=4)
         self.flag_label = ttk.Label(left, text="", bootstyle="danger", wraplength=640)
-        self.flag_label.pack(anchor=app.anchor)
+        self.flag_label.pack(anchor=app.text_anchor)
         right = ttk.Frame(body, padding=(12, 0))
         right.pack(side=app.side("right"), fill="y")
         self.buttons: dict[str, ttk.Button] = {}
@@ -74,16 +75,16 @@ class AfterSalesScreen(ttk.Frame):
     def _columns(self, tree, cols, heads) -> None:
         tree.configure(displaycolumns=tuple(reversed(cols)) if self.app.rtl else cols)
         for c in cols:
-            tree.heading(c, text=heads[c], anchor=self.app.anchor)
+            tree.heading(c, text=heads[c], anchor=self.app.text_anchor)
             tree.column(c, width=320 if c == "name" else 130, stretch=c == "name",
-                        anchor=self.app.anchor if c in ("name", "number") else "e")
+                        anchor=self.app.text_anchor if c in ("name", "number") else "e")
 
     # ---------------------------------------------------------------- find
     def find(self, key: str | None = None) -> None:
         key = (key if key is not None else self.entry.get()).strip()
         if not key:
             return
-        client = self.app.client
+        client = self.app.api
 
         def call() -> list[dict]:
             out = client.orders(key)
@@ -151,7 +152,7 @@ class AfterSalesScreen(ttk.Frame):
                         self.app.money(int(rec["order"]["total"])), shown(self.state_of(rec))))
             self.render()
 
-        self.app.worker.read(lambda: self.app.client.order(oid), ok, self.app.fail, "order")
+        self.app.worker.read(lambda: self.app.api.order(oid), ok, self.app.fail, "order")
 
     def render(self) -> None:
         self.lines.delete(*self.lines.get_children())
@@ -173,7 +174,8 @@ class AfterSalesScreen(ttk.Frame):
         pays = []
         labels = {"cash": _("Cash"), "card": _("Card"), "wallet": _("Member wallet")}
         for p in o.get("payments") or []:
-            pays.append(f"{labels.get(p['kind'], p['kind'])} {i18n.money(int(p['amount']), o['currency'])}")
+            amount = i18n.money(int(p["amount"]), o["currency"])
+            pays.append(f"{labels.get(p['kind'], p['kind'])} {amount}")
         text = _("Order {number} · {when} · till {till} · staff {staff}").format(
             number=o.get("number", ""), when=i18n.when(r.get("ts"), self.app.zone),
             till=r.get("till", ""), staff=r.get("staff", ""))
@@ -261,7 +263,7 @@ class AfterSalesScreen(ttk.Frame):
         assert r is not None
         order = r["order"]
         cid = new_id()
-        client = self.app.client
+        client = self.app.api
 
         def ok(res: dict) -> None:
             refund = res.get("result") or {}
@@ -311,7 +313,7 @@ class AfterSalesScreen(ttk.Frame):
                 return _("Give a reason.")
             cid = new_id()
             oid = r["order"]["order_id"]
-            self.app.worker.change(lambda: self.app.client.freeze(cid, oid, reason),
+            self.app.worker.change(lambda: self.app.api.freeze(cid, oid, reason),
                                    lambda res: self.reload(), self.app.fail, "freeze")
             return None
 
@@ -324,5 +326,5 @@ class AfterSalesScreen(ttk.Frame):
             return
         cid = new_id()
         oid = r["order"]["order_id"]
-        self.app.worker.change(lambda: self.app.client.unfreeze(cid, oid, ""),
+        self.app.worker.change(lambda: self.app.api.unfreeze(cid, oid, ""),
                                lambda res: self.reload(), self.app.fail, "unfreeze")

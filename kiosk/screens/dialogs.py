@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import ttkbootstrap as ttk
 
@@ -19,16 +20,16 @@ class _Dialog(ttk.Toplevel):
     def __init__(self, app, title: str) -> None:
         super().__init__(title=shown(title), transient=app)
         self.app = app
-        self.frame = ttk.Frame(self, padding=16)
-        self.frame.pack(fill="both", expand=True)
-        self.error = ttk.Label(self.frame, text="", bootstyle="danger")
+        self.pane: ttk.Frame | ttk.Labelframe = ttk.Frame(self, padding=16)
+        self.pane.pack(fill="both", expand=True)
+        self.error = ttk.Label(self.pane, text="", bootstyle="danger")
         self.protocol("WM_DELETE_WINDOW", self.cancel)
         self.bind("<Escape>", lambda e: self.cancel())
 
     def row(self, label: str, **entry_kw: Any) -> ttk.Entry:
-        f = ttk.Frame(self.frame)
+        f = ttk.Frame(self.pane)
         f.pack(fill="x", pady=3)
-        ttk.Label(f, text=shown(label), width=22, anchor=self.app.anchor).pack(
+        ttk.Label(f, text=shown(label), width=22, anchor=self.app.text_anchor).pack(
             side=self.app.side("left"))
         e = ttk.Entry(f, **entry_kw)
         e.pack(side=self.app.side("left"), fill="x", expand=True)
@@ -36,7 +37,7 @@ class _Dialog(ttk.Toplevel):
 
     def buttons(self, ok_text: str, ok: Callable[[], None]) -> ttk.Button:
         self.error.pack(fill="x", pady=4)
-        f = ttk.Frame(self.frame)
+        f = ttk.Frame(self.pane)
         f.pack(fill="x", pady=(8, 0))
         self.ok_button = ttk.Button(f, text=shown(ok_text), bootstyle="success", command=ok)
         self.ok_button.pack(side=self.app.side("right"), padx=4)
@@ -91,20 +92,22 @@ class ChoiceDialog(_Dialog):
         super().__init__(app, title)
         self.buttons_by_key: dict[str, ttk.Button] = {}
         if not items:
-            ttk.Label(self.frame, text=T("Nothing here.")).pack(pady=8)
+            ttk.Label(self.pane, text=T("Nothing here.")).pack(pady=8)
         for key, text in items:
-            b = ttk.Button(self.frame, text=shown(text), bootstyle="info-outline",
-                           command=lambda k=key: (self.cancel(), on_pick(k)))
+            def pick(k: str = key) -> None:
+                self.cancel()
+                on_pick(k)
+            b = ttk.Button(self.pane, text=shown(text), bootstyle="info-outline", command=pick)
             b.pack(fill="x", pady=3)
             self.buttons_by_key[key] = b
-        ttk.Button(self.frame, text=T("Cancel"), bootstyle="secondary",
+        ttk.Button(self.pane, text=T("Cancel"), bootstyle="secondary",
                    command=self.cancel).pack(pady=(10, 0))
 
 
 class ManagerPinDialog(_Dialog):
     def __init__(self, app, check: Callable, on_cancel: Callable[[], None] | None) -> None:
         super().__init__(app, _("Manager approval"))
-        ttk.Label(self.frame, text=T("A manager must approve this. Manager, enter your number "
+        ttk.Label(self.pane, text=T("A manager must approve this. Manager, enter your number "
                                      "and PIN."), wraplength=380).pack(pady=(0, 8))
         self.manager = self.row(_("Manager number"), width=16)
         self.pin = self.row(_("PIN"), width=16, show="•")
@@ -152,11 +155,11 @@ class FeedbackDialog(_Dialog):
         super().__init__(app, _("Report a problem"))
         self.kind = ttk.StringVar(value="device")
         for key, label in FEEDBACK_KINDS.items():
-            ttk.Radiobutton(self.frame, text=T(label), value=key, variable=self.kind).pack(
-                anchor=app.anchor, pady=2)
+            ttk.Radiobutton(self.pane, text=T(label), value=key, variable=self.kind).pack(
+                anchor=app.text_anchor, pady=2)
         self.sku = self.row(_("Product (SKU or barcode)"), width=24)
-        ttk.Label(self.frame, text=T("What happened?")).pack(anchor=app.anchor, pady=(6, 0))
-        self.text = ttk.Text(self.frame, width=48, height=5, font=("Noto Sans", 12))
+        ttk.Label(self.pane, text=T("What happened?")).pack(anchor=app.text_anchor, pady=(6, 0))
+        self.text = ttk.Text(self.pane, width=48, height=5, font=("Noto Sans", 12))
         self.text.pack(fill="both", expand=True)
         self.buttons(_("Send"), self.submit)
 
@@ -196,40 +199,40 @@ class PayDialog(_Dialog):
         self.member: dict | None = None
         cur = app.currency
         self.increment = int(app.store.get("cash_increment") or 1)
-        ttk.Label(self.frame, text=shown(_("Total: {amount}").format(
+        ttk.Label(self.pane, text=shown(_("Total: {amount}").format(
             amount=i18n.money(total, cur))), font=app.big_font, bootstyle="primary").pack(pady=4)
         # card
-        card = ttk.Labelframe(self.frame, text=T("Card"), padding=8)
+        card = ttk.Labelframe(self.pane, text=T("Card"), padding=8)
         card.pack(fill="x", pady=4)
-        self.frame_stack = [self.frame]
-        self.frame = card
+        self.pane_stack = [self.pane]
+        self.pane = card
         self.card_amount = self.row(_("Amount"), width=12)
         self.card_ref = self.row(_("Terminal reference"), width=16)
         self.card_last4 = self.row(_("Last 4 digits"), width=6)
         # wallet
-        wallet = ttk.Labelframe(self.frame_stack[0], text=T("Member wallet"), padding=8)
+        wallet = ttk.Labelframe(self.pane_stack[0], text=T("Member wallet"), padding=8)
         wallet.pack(fill="x", pady=4)
-        self.frame = wallet
+        self.pane = wallet
         self.member_key = self.row(_("Member card or phone"), width=16)
         self.member_button = ttk.Button(wallet, text=T("Find member"), bootstyle="info-outline",
                                         command=self.find_member)
-        self.member_button.pack(anchor=app.anchor)
+        self.member_button.pack(anchor=app.text_anchor)
         self.member_label = ttk.Label(wallet, text="")
-        self.member_label.pack(anchor=app.anchor)
+        self.member_label.pack(anchor=app.text_anchor)
         self.wallet_amount = self.row(_("Amount"), width=12)
         # cash
-        cash = ttk.Labelframe(self.frame_stack[0], text=T("Cash"), padding=8)
+        cash = ttk.Labelframe(self.pane_stack[0], text=T("Cash"), padding=8)
         cash.pack(fill="x", pady=4)
-        self.frame = cash
+        self.pane = cash
         self.cash_due_label = ttk.Label(cash, text="", font=app.mid_font)
-        self.cash_due_label.pack(anchor=app.anchor)
+        self.cash_due_label.pack(anchor=app.text_anchor)
         self.quick = ttk.Frame(cash)
         self.quick.pack(fill="x", pady=4)
         self.quick_buttons: list[ttk.Button] = []
         self.cash_amount = self.row(_("Cash tendered"), width=12)
         self.change_label = ttk.Label(cash, text="", font=app.big_font, bootstyle="success")
-        self.change_label.pack(anchor=app.anchor)
-        self.frame = self.frame_stack[0]
+        self.change_label.pack(anchor=app.text_anchor)
+        self.pane = self.pane_stack[0]
         self.buttons(_("Complete sale"), self.submit)
         for e in (self.card_amount, self.wallet_amount, self.cash_amount):
             e.bind("<KeyRelease>", lambda ev: self.refresh())
@@ -292,7 +295,7 @@ class PayDialog(_Dialog):
                 name=m.get("name", ""), amount=i18n.money(int(m.get("balance", 0)),
                                                           self.app.currency))))
 
-        self.app.worker.read(lambda: self.app.client.member(key), ok, self.show_error, "member")
+        self.app.worker.read(lambda: self.app.api.member(key), ok, self.show_error, "member")
 
     def tenders(self) -> list[dict]:
         out: list[dict] = []

@@ -127,19 +127,19 @@ class ManagerScreen(ttk.Frame):
             b.pack(side=app.side("left"), padx=4)
             self.report_buttons[key] = b
         self.report_title = ttk.Label(f, text="", font=app.mid_font)
-        self.report_title.pack(anchor=app.anchor, pady=6)
+        self.report_title.pack(anchor=app.text_anchor, pady=6)
         self.report_warning = ttk.Label(f, text="", bootstyle="danger", wraplength=900)
-        self.report_warning.pack(anchor=app.anchor)
+        self.report_warning.pack(anchor=app.text_anchor)
         self.report_tree = ttk.Treeview(f, columns=("item", "value"), show="headings", height=16)
-        self.report_tree.heading("item", text=T("Item"), anchor=app.anchor)
+        self.report_tree.heading("item", text=T("Item"), anchor=app.text_anchor)
         self.report_tree.heading("value", text=T("Value"), anchor="e")
-        self.report_tree.column("item", width=420, anchor=app.anchor)
+        self.report_tree.column("item", width=420, anchor=app.text_anchor)
         self.report_tree.column("value", width=220, anchor="e")
         if app.rtl:
             self.report_tree.configure(displaycolumns=("value", "item"))
         self.report_tree.pack(fill="both", expand=True)
         self.upload_label = ttk.Label(f, text="")
-        self.upload_label.pack(anchor=app.anchor, pady=(6, 0))
+        self.upload_label.pack(anchor=app.text_anchor, pady=(6, 0))
         self.load_upload()
 
     def load_upload(self) -> None:
@@ -149,7 +149,7 @@ class ManagerScreen(ttk.Frame):
                 self.upload_label.configure(text=shown(upload_text(health.get("upload") or {})))
 
         if self.winfo_exists():
-            self.app.worker.read(self.app.client.health, ok, lambda exc: None, "health")
+            self.app.worker.read(self.app.api.health, ok, lambda exc: None, "health")
             self.after(10_000, self.load_upload)
 
     def load_report(self, kind: str, scope: str) -> None:
@@ -161,7 +161,7 @@ class ManagerScreen(ttk.Frame):
             self.report_title.configure(text=shown(f"{title} · {where}"))
             self.show_report(data)
 
-        self.app.worker.read(lambda: self.app.client.report(kind, scope), ok, self.app.fail,
+        self.app.worker.read(lambda: self.app.api.report(kind, scope), ok, self.app.fail,
                              "report")
 
     def show_report(self, data: Any) -> None:
@@ -184,10 +184,10 @@ class ManagerScreen(ttk.Frame):
     def _day(self) -> None:
         app, f = self.app, self.day_tab
         self.day_state = ttk.Label(f, text="", font=app.mid_font)
-        self.day_state.pack(anchor=app.anchor, pady=(0, 8))
-        ttk.Label(f, text=T("Count the cash in the drawer:")).pack(anchor=app.anchor)
+        self.day_state.pack(anchor=app.text_anchor, pady=(0, 8))
+        ttk.Label(f, text=T("Count the cash in the drawer:")).pack(anchor=app.text_anchor)
         grid = ttk.Frame(f)
-        grid.pack(anchor=app.anchor, pady=4)
+        grid.pack(anchor=app.text_anchor, pady=4)
         self.count_entries: dict[int, ttk.Entry] = {}
         denoms = DENOMINATIONS.get(app.currency, ())
         digits = i18n.minor_digits(app.currency)
@@ -206,9 +206,9 @@ class ManagerScreen(ttk.Frame):
             self.count_total_entry.pack()
         self._digits = digits
         self.count_label = ttk.Label(f, text="", font=app.mid_font, bootstyle="primary")
-        self.count_label.pack(anchor=app.anchor, pady=6)
+        self.count_label.pack(anchor=app.text_anchor, pady=6)
         row = ttk.Frame(f)
-        row.pack(anchor=app.anchor)
+        row.pack(anchor=app.text_anchor)
         self.open_button = ttk.Button(row, text=T("Open the day with this float"),
                                       bootstyle="success", command=self.open_day)
         self.open_button.pack(side=app.side("left"), padx=4)
@@ -216,7 +216,7 @@ class ManagerScreen(ttk.Frame):
                                        bootstyle="danger", command=self.close_day)
         self.close_button.pack(side=app.side("left"), padx=4)
         self.day_result = ttk.Label(f, text="", wraplength=800)
-        self.day_result.pack(anchor=app.anchor, pady=8)
+        self.day_result.pack(anchor=app.text_anchor, pady=8)
         self.update_count()
         self.load_day()
 
@@ -255,7 +255,7 @@ class ManagerScreen(ttk.Frame):
                 from kiosk.app import error_text
                 self.day_state.configure(text=shown(error_text(exc)))
 
-        self.app.worker.read(self.app.client.day, ok, err, "day")
+        self.app.worker.read(self.app.api.day, ok, err, "day")
 
     def _day_change(self, opening: bool) -> None:
         try:
@@ -264,7 +264,7 @@ class ManagerScreen(ttk.Frame):
             self.app.fail(exc)
             return
         cid = new_id()
-        client = self.app.client
+        client = self.app.api
 
         def ok(res: Any) -> None:
             if not self.winfo_exists():
@@ -305,8 +305,8 @@ class ManagerScreen(ttk.Frame):
         heads = {"staff": T("Staff number"), "name": T("Name"), "role": T("Role"),
                  "language": T("Language"), "state": T("State")}
         for c in cols:
-            self.staff_tree.heading(c, text=heads[c], anchor=app.anchor)
-            self.staff_tree.column(c, width=160, anchor=app.anchor)
+            self.staff_tree.heading(c, text=heads[c], anchor=app.text_anchor)
+            self.staff_tree.column(c, width=160, anchor=app.text_anchor)
         if app.rtl:
             self.staff_tree.configure(displaycolumns=tuple(reversed(cols)))
         self.staff_tree.pack(fill="both", expand=True)
@@ -346,12 +346,12 @@ class ManagerScreen(ttk.Frame):
                     continue
                 sid = str(r.get("staff") or r.get("id") or "")
                 state = _("Locked") if r.get("locked") else _("Active")
-                role = r.get("role", "")
+                role = str(r.get("role") or "")
                 self.staff_tree.insert("", "end", iid=sid, values=(
                     sid, shown(r.get("name", "")), shown(_(ROLE_NAMES.get(role, role))),
                     r.get("language") or r.get("lang") or "", shown(state)))
 
-        self.app.worker.read(self.app.client.staff_list, ok, self.app.fail, "staff")
+        self.app.worker.read(self.app.api.staff_list, ok, self.app.fail, "staff")
 
     def save_staff(self) -> None:
         rec = {k: e.get().strip() for k, e in self.staff_fields.items()}
@@ -361,9 +361,12 @@ class ManagerScreen(ttk.Frame):
             self.app.notify(_("Enter a staff number."))
             return
         cid = new_id()
-        self.app.worker.change(lambda: self.app.client.staff_save(cid, rec),
-                               lambda res: (self.app.notify(_("Saved."), error=False),
-                                            self.load_staff()), self.app.fail, "staff")
+
+        def saved(res: Any) -> None:
+            self.app.notify(_("Saved."), error=False)
+            self.load_staff()
+        self.app.worker.change(lambda: self.app.api.staff_save(cid, rec), saved,
+                               self.app.fail, "staff")
 
     def lock_staff(self, locked: bool) -> None:
         sel = self.staff_tree.selection()
@@ -371,7 +374,7 @@ class ManagerScreen(ttk.Frame):
             self.app.notify(_("Select a staff member first."))
             return
         cid = new_id()
-        self.app.worker.change(lambda: self.app.client.staff_lock(cid, sel[0], locked),
+        self.app.worker.change(lambda: self.app.api.staff_lock(cid, sel[0], locked),
                                lambda res: self.load_staff(), self.app.fail, "staff")
 
     # ---------------------------------------------------------------- permissions
@@ -382,8 +385,8 @@ class ManagerScreen(ttk.Frame):
         self.perm_table: dict[str, list[str]] = {}
         cols = ("action", *self.perm_roles)
         self.perm_tree = ttk.Treeview(f, columns=cols, show="headings", height=12)
-        self.perm_tree.heading("action", text=T("Action"), anchor=app.anchor)
-        self.perm_tree.column("action", width=260, anchor=app.anchor)
+        self.perm_tree.heading("action", text=T("Action"), anchor=app.text_anchor)
+        self.perm_tree.column("action", width=260, anchor=app.text_anchor)
         for r in self.perm_roles:
             self.perm_tree.heading(r, text=shown(_(ROLE_NAMES[r])), anchor="center")
             self.perm_tree.column(r, width=110, anchor="center")
@@ -414,7 +417,7 @@ class ManagerScreen(ttk.Frame):
                 self.perm_tree.insert("", "end", iid=a, values=(
                     a, *("✓" if r in self.perm_table[a] else "–" for r in self.perm_roles)))
 
-        self.app.worker.read(self.app.client.permissions, ok, self.app.fail, "permissions")
+        self.app.worker.read(self.app.api.permissions, ok, self.app.fail, "permissions")
 
     def set_permission(self, allow: bool) -> None:
         sel = self.perm_tree.selection()
@@ -425,9 +428,12 @@ class ManagerScreen(ttk.Frame):
         roles = set(self.perm_table.get(action, []))
         roles = roles | {role} if allow else roles - {role}
         cid = new_id()
+
+        def saved(res: Any) -> None:
+            self.app.notify(_("Saved."), error=False)
+            self.load_permissions()
         self.app.worker.change(
-            lambda: self.app.client.permissions_set(cid, action, sorted(roles)),
-            lambda res: (self.app.notify(_("Saved."), error=False), self.load_permissions()),
+            lambda: self.app.api.permissions_set(cid, action, sorted(roles)), saved,
             self.app.fail, "permissions")
 
     # ---------------------------------------------------------------- product import
@@ -448,18 +454,18 @@ class ManagerScreen(ttk.Frame):
         heads = {"row": T("Row"), "sku": T("SKU"), "name": T("Name"), "price": T("Price"),
                  "error": T("Error")}
         for c in cols:
-            self.import_tree.heading(c, text=heads[c], anchor=app.anchor)
+            self.import_tree.heading(c, text=heads[c], anchor=app.text_anchor)
             self.import_tree.column(c, width={"row": 60, "name": 300, "error": 320}.get(c, 110),
-                                    anchor=app.anchor)
+                                    anchor=app.text_anchor)
         if app.rtl:
             self.import_tree.configure(displaycolumns=tuple(reversed(cols)))
         self.import_tree.tag_configure("bad", foreground="#c0392b")
         self.import_tree.pack(fill="both", expand=True, pady=6)
         self.import_summary = ttk.Label(f, text="")
-        self.import_summary.pack(anchor=app.anchor)
+        self.import_summary.pack(anchor=app.text_anchor)
         self.import_button = ttk.Button(f, text=T("Import the good rows"), bootstyle="success",
                                         command=self.send_import, state="disabled")
-        self.import_button.pack(anchor=app.anchor, pady=4)
+        self.import_button.pack(anchor=app.text_anchor, pady=4)
         self.import_rows: list = []
 
     def choose_file(self) -> None:
@@ -514,6 +520,6 @@ class ManagerScreen(ttk.Frame):
             self.app.notify(_("{n} products imported.").format(n=i18n.number(len(products))),
                             error=False)
 
-        self.app.worker.change(lambda: self.app.client.import_products(cid, products, source),
+        self.app.worker.change(lambda: self.app.api.import_products(cid, products, source),
                                ok, self.app.fail, "import")
 

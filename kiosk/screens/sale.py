@@ -65,13 +65,13 @@ class SaleScreen(ttk.Frame):
 
         # scan / search
         ttk.Label(left, text=T("Scan a barcode, or type a name or SKU and press Enter")).pack(
-            anchor=app.anchor)
+            anchor=app.text_anchor)
         self.entry = ttk.Entry(left, font=app.mid_font)
         self.entry.pack(fill="x", pady=4)
         self.entry.bind("<KeyPress>", self._key)
         self.entry.bind("<Return>", self._enter)
         self.entry.bind("<KP_Enter>", self._enter)
-        cols = ("name", "sku", "price")
+        cols: tuple[str, ...] = ("name", "sku", "price")
         self.search_tree = ttk.Treeview(left, columns=cols, show="headings", height=5)
         self._columns(self.search_tree, cols, {"name": T("Product"), "sku": T("SKU"),
                                                "price": T("Price")}, {"name": 380})
@@ -117,9 +117,9 @@ class SaleScreen(ttk.Frame):
         display = tuple(reversed(cols)) if self.app.rtl else cols
         tree.configure(displaycolumns=display)
         for c in cols:
-            tree.heading(c, text=heads[c], anchor=self.app.anchor)
-            tree.column(c, width=widths.get(c, 110), anchor="e" if c != "name" else self.app.anchor,
-                        stretch=c == "name")
+            tree.heading(c, text=heads[c], anchor=self.app.text_anchor)
+            anchor = self.app.text_anchor if c == "name" else "e"
+            tree.column(c, width=widths.get(c, 110), anchor=anchor, stretch=c == "name")
 
     # ---------------------------------------------------------------- scanner vs typing
     def _key(self, event) -> None:
@@ -186,7 +186,7 @@ class SaleScreen(ttk.Frame):
             else:
                 self.app.notify(_("No product found for “{q}”.").format(q=text))
 
-        self.app.worker.read(lambda: self.app.client.products(text, 30), ok, self.app.fail,
+        self.app.worker.read(lambda: self.app.api.products(text, 30), ok, self.app.fail,
                              "search")
 
     def add_selected(self) -> None:
@@ -206,7 +206,7 @@ class SaleScreen(ttk.Frame):
                 on_error=None) -> str:
         """Send one till command (id chosen now, reused on every retry)."""
         cid = new_id()
-        client = self.app.client
+        client = self.app.api
         self.app.notify("", error=False)
 
         def ok(res: dict) -> None:
@@ -235,7 +235,7 @@ class SaleScreen(ttk.Frame):
             if self.winfo_exists():
                 self.apply(view)
 
-        self.app.worker.read(self.app.client.basket, ok, lambda exc: None, "basket")
+        self.app.worker.read(self.app.api.basket, ok, lambda exc: None, "basket")
 
     def apply(self, view: dict) -> None:
         if not self.winfo_exists():
@@ -329,7 +329,7 @@ class SaleScreen(ttk.Frame):
                     return _("Enter a percentage or an amount.")
             except KassaError as exc:
                 return error_text(exc)
-            if line:
+            if ln is not None:
                 self.command("discount_line", {"line_id": ln["line_id"], "kind": kind,
                                                "value": value})
             else:

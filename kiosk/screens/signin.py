@@ -6,7 +6,7 @@ from __future__ import annotations
 import ttkbootstrap as ttk
 
 from kiosk import i18n
-from kiosk.i18n import LANG_NAMES, LANGS, T, _, shown
+from kiosk.i18n import LANG_NAMES, LANGS, T, shown
 
 __all__ = ["SignInScreen"]
 
@@ -23,7 +23,7 @@ class SignInScreen(ttk.Frame):
         self.store_label = ttk.Label(box, text=shown(name))
         self.store_label.pack()
         ttk.Label(box, text=T("Sign in"), font=app.mid_font).pack(pady=(20, 10))
-        anchor = app.anchor
+        anchor = app.text_anchor
         ttk.Label(box, text=T("Staff number")).pack(anchor=anchor)
         self.staff = ttk.Entry(box, width=24, font=app.mid_font, justify="center")
         self.staff.pack(pady=4)

@@ -6,15 +6,11 @@ was refused with ``basket.closed`` until another restart). Both till placements.
 from __future__ import annotations
 
 import os
-import sys
-from pathlib import Path
 
 import pytest
 
 from actors.process import StoreProcess
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "gateway"))
-from gwkit import error_code, new_id, sign_in  # noqa: E402
+from gwkit import error_code, new_id, sign_in
 
 pytestmark = pytest.mark.ray
 

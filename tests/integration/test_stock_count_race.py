@@ -6,16 +6,12 @@ submitted, so a count that raced another count or a sale kept a stale ``previous
 from __future__ import annotations
 
 import json
-import sys
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 
 from actors.process import StoreProcess
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "gateway"))
-from gwkit import Api, error_code, journal_rows, new_id, sign_in, write_auth  # noqa: E402
+from gwkit import Api, error_code, journal_rows, new_id, sign_in, write_auth
 
 pytestmark = pytest.mark.ray
 

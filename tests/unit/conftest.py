@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +30,30 @@ def _no_ray(monkeypatch):
         raise RuntimeError("unit tests must not start Ray (ray.init was called)")
 
     monkeypatch.setattr(ray, "init", refuse)
+    yield
+
+
+@pytest.fixture(autouse=True)
+def _no_sockets(monkeypatch):
+    """Unit tests open no network or named Unix sockets (a socketpair, as asyncio makes, is fine):
+    a test that needs a server belongs in tests/integration."""
+    real_connect, real_bind = socket.socket.connect, socket.socket.bind
+
+    def check(sock: socket.socket, address: object) -> None:
+        if sock.family in (socket.AF_INET, socket.AF_INET6) or address:
+            raise RuntimeError(f"unit tests must not use sockets ({address!r}): "
+                               "move the test to tests/integration")
+
+    def connect(self, address):
+        check(self, address)
+        return real_connect(self, address)
+
+    def bind(self, address):
+        check(self, address)
+        return real_bind(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    monkeypatch.setattr(socket.socket, "bind", bind)
     yield
 
 

@@ -5,10 +5,21 @@ from __future__ import annotations
 import pytest
 
 from actors.till import Who
-from domain.basket import (MAX_QTY, MAX_WEIGHT_G, Basket, apply_basket, decide_add,
-                           decide_line_discount, decide_order_discount, decide_park,
-                           decide_quantity, decide_remove, decide_resume, decide_void,
-                           price_basket)
+from domain.basket import (
+    MAX_QTY,
+    MAX_WEIGHT_G,
+    Basket,
+    apply_basket,
+    decide_add,
+    decide_line_discount,
+    decide_order_discount,
+    decide_park,
+    decide_quantity,
+    decide_remove,
+    decide_resume,
+    decide_void,
+    price_basket,
+)
 from domain.catalogue import Product, decode_scan
 from domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from tests.unit.conftest import MILK_EAN, ean

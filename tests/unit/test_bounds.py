@@ -16,8 +16,14 @@ from domain.book import Book, BookRules, check_bounds
 from domain.catalogue import Product, check_product, decode_scan, product_from_dict
 from domain.day import DayOpened
 from domain.errors import InvalidInput, Unavailable
-from domain.events import (LineAdded, OrderCompleted, OrderLine, Payment, StockReceived,
-                           WalletToppedUp)
+from domain.events import (
+    LineAdded,
+    OrderCompleted,
+    OrderLine,
+    Payment,
+    StockReceived,
+    WalletToppedUp,
+)
 from domain.money import CEILING, DEFAULT_LIMITS, Limits
 from domain.store import StoreConfig
 from kiosk.importer import check_rows

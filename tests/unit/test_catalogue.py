@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from domain.catalogue import (CatalogueIndex, EmbeddedRules, Product, decode_scan, product_from_dict,
-                              validate_barcode)
+from domain.catalogue import (
+    CatalogueIndex,
+    EmbeddedRules,
+    Product,
+    decode_scan,
+    product_from_dict,
+    validate_barcode,
+)
 from domain.errors import InvalidInput, NotFound
 from tests.unit.conftest import BREAD_EAN8, MILK_EAN, SOAP_UPC, ean
 

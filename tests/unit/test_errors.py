@@ -7,8 +7,16 @@ import pickle
 import pytest
 
 from domain.catalogue import CatalogueIndex, decode_scan
-from domain.errors import (Conflict, Forbidden, InvalidInput, KassaError, NotFound, Unauthorized,
-                           Unavailable, error_from_dict)
+from domain.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    KassaError,
+    NotFound,
+    Unauthorized,
+    Unavailable,
+    error_from_dict,
+)
 
 
 @pytest.mark.parametrize("cls, status", [(InvalidInput, 400), (NotFound, 404), (Conflict, 409),

@@ -7,11 +7,11 @@ import dataclasses
 
 import pytest
 
-from actors.ledger import Ledger, Request, command_hash
+from actors.ledger import Ledger, Request
 from actors.till import Who, execute
 from domain.commands import FreezeOrder, RefundOrder, UnfreezeOrder
 from domain.errors import Conflict, InvalidInput, NotFound
-from domain.events import (MemberRegistered, OrderRefunded, Payment, RefundLine, WalletToppedUp)
+from domain.events import MemberRegistered, OrderRefunded, Payment, RefundLine, WalletToppedUp
 from tests.unit.conftest import MILK_EAN, cid
 
 CARD = {"kind": "card", "amount": 0, "reference": "TRM-88123", "last4": "4242"}
@@ -90,7 +90,7 @@ def test_wallet_spend_and_never_below_zero(shop):
 
 
 def test_two_spends_in_one_batch_cannot_overdraw(shop, config, catalogue):
-    from actors.till import execute, Till
+    from actors.till import Till
     shop.member("M1", topup=5000)
     t2 = Till("T2", config, catalogue)
     reqs = []

@@ -10,8 +10,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from domain.errors import InvalidInput
-from domain.money import (Money, TaxClass, div_round, format_money, precision, round_cash,
-                          split_pro_rata, tax_of_line, to_minor)
+from domain.money import (
+    Money,
+    TaxClass,
+    div_round,
+    format_money,
+    precision,
+    round_cash,
+    split_pro_rata,
+    tax_of_line,
+    to_minor,
+)
 
 
 @pytest.mark.parametrize("currency, digits", [("JPY", 0), ("CNY", 2), ("THB", 2), ("KWD", 3),
@@ -189,7 +198,7 @@ def test_split_pro_rata_sums_exactly_and_stays_proportional(total, weights):
     assert sum(parts) == total
     wsum = sum(weights)
     if wsum:
-        for p, w in zip(parts, weights):
+        for p, w in zip(parts, weights, strict=True):
             # each part is within one minor unit of its exact share
             assert abs(Fraction(p) - Fraction(total * w, wsum)) < 1
             if w == 0:

@@ -7,8 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from domain.errors import InvalidInput
-from domain.payments import Tender, looks_like_card_number, settle, tender_from_dict
 from domain.money import round_cash
+from domain.payments import Tender, looks_like_card_number, settle, tender_from_dict
 
 
 def cash(n):

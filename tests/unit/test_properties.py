@@ -1,8 +1,8 @@
 """Property tests: random sequences of sales (mixed tenders incl. wallet), refunds (whole and by
 line), top-ups, wallet spends and freezes against a real Ledger on a temporary file.
 
-Whatever the sequence: money is conserved per tender, no wallet goes below zero, refunds never exceed
-what was paid for a line or by a tender, and a fresh ledger rebuilt from the journal agrees.
+Whatever the sequence: money is conserved per tender, no wallet goes below zero, refunds never
+exceed what was paid for a line or by a tender, and a fresh ledger rebuilt from the journal agrees.
 """
 
 from __future__ import annotations

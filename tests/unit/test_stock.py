@@ -1,11 +1,11 @@
-"""Stock: sales, refunds, receipts, adjustments and counts move it; negative allowed and reported."""
+"""Stock: sales, refunds, receipts, adjustments and counts move it; negative allowed, reported."""
 
 from __future__ import annotations
 
 import pytest
 
-from domain.errors import InvalidInput
 from domain.commands import RefundOrder
+from domain.errors import InvalidInput
 from domain.stock import StockBook, decide_adjustment, decide_count, decide_receipt
 from tests.unit.conftest import cid
 
