@@ -2,7 +2,8 @@
 
 ``Ledger`` is a plain class (unit-tested without Ray); ``actors.remote`` makes it an actor that
 gathers concurrent submissions into one transaction (group commit). Every submission is a
-``Request``; the answer is an ``Ack`` once the event is durable, or the ``KassaError`` that refused it.
+``Request``; the answer is an ``Ack`` once the event is durable, or the ``KassaError`` that refused
+it.
 ``LEDGER_METHODS`` says how both cross the store's internal sockets (``actors.wire``): as data, the
 body tagged with its kind and decoded as that kind's type, never unpickled.
 """
@@ -77,7 +78,7 @@ class Ack:
         return Ack, (self.seq, self.id, self.ts, self.kind, self.body, self.duplicate)
 
     @classmethod
-    def of(cls, env: Envelope, duplicate: bool = False) -> "Ack":
+    def of(cls, env: Envelope, duplicate: bool = False) -> Ack:
         return cls(env.seq, env.id, env.ts, env.kind, env.decoded(), duplicate)
 
 
@@ -134,7 +135,8 @@ def _dump_request(r: Request) -> tuple:
     except KeyError:
         kind = _COMMAND_KIND.get(type(r.body), "")
         if not kind:
-            raise TypeError(f"{type(r.body).__name__} is neither an event nor a ledger command")
+            raise TypeError(
+                f"{type(r.body).__name__} is neither an event nor a ledger command") from None
     return (r.id, r.cmd, kind, r.body, r.staff, r.till, r.ip)
 
 
@@ -262,7 +264,7 @@ class Ledger:
                 for i in slots:
                     results[i] = err
             else:
-                for i, env, body in zip(slots, envs, bodies):
+                for i, env, body in zip(slots, envs, bodies, strict=True):
                     results[i] = Ack(env.seq, env.id, env.ts, env.kind, body)
                     self.last_ts = max(self.last_ts, env.ts)
                 if dirty:
@@ -341,6 +343,6 @@ def check_journal(path: Path, now_us: int) -> Any:
     try:
         check_at_start(path, anchor_of(path.parent), now_us)
         return start_full_check(path.parent)
-    except Exception:  # noqa: BLE001 - a check that cannot run must not stop the till
+    except Exception:
         log.exception("the journal check at start failed to run")
         return None

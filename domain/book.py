@@ -1,16 +1,17 @@
 """The store's book: the part of the journal's projection that guards invariants at commit time.
 
-The ledger owns one ``Book`` and, for every event it is about to commit, calls ``Book.check`` (which may
-complete the body, e.g. give an order its number or a top-up its resulting balance) and, once the event
-is durable, ``Book.apply``. Because commits are serialised in the ledger, these invariants hold whatever
-number of tills sell at once:
+The ledger owns one ``Book`` and, for every event it is about to commit, calls ``Book.check``
+(which may complete the body, e.g. give an order its number or a top-up its resulting balance) and,
+once the event is durable, ``Book.apply``. Because commits are serialised in the ledger, these
+invariants hold whatever number of tills sell at once:
 
 * a member wallet never goes below zero;
 * an order's payments equal its total plus its cash rounding, and a basket completes at most once;
 * a refund never gives back more than was paid for a line, nor more than a tender received;
 * a frozen order refuses refunds until unfrozen;
 * no amount or quantity exceeds the store's limits (``domain.money.Limits``, set by the ledger
-  actor from ``store.json``) nor ``CEILING``: a journal never holds a value a read model cannot store;
+  actor from ``store.json``) nor ``CEILING``: a journal never holds a value a read model cannot
+  store;
 * staff accounts, permissions and sign-in sessions (``domain.staff``) and each till's business day
   (``domain.day``) change only through their events; with ``BookRules.require_open_day`` (the
   store's ledger passes it; off for a book built without rules) a till sells, refunds and takes
@@ -25,19 +26,41 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from domain.errors import Conflict, InvalidInput, NotFound
-from domain.events import (BasketVoided, LineAdded, LineDiscounted, MemberRegistered,
-                           OrderCompleted, OrderDiscounted, OrderFrozen, OrderRefunded, OrderUnfrozen,
-                           Payment, QuantityChanged, RefundLine, StockAdjusted, StockCounted,
-                           StockReceived, WalletToppedUp)
-from domain.money import (CEILING, DEFAULT_LIMITS, Limits, check_amount, check_quantity, div_round,
-                          round_cash)
-from domain.stock import StockBook
 from domain import day as _day
-from domain import staff as _staff
 from domain import licence as _licence  # noqa: F401 - licence.* kinds are known where events are checked
+from domain import staff as _staff
+from domain.errors import Conflict, InvalidInput, NotFound
+from domain.events import (
+    BasketVoided,
+    LineAdded,
+    LineDiscounted,
+    MemberRegistered,
+    OrderCompleted,
+    OrderDiscounted,
+    OrderFrozen,
+    OrderRefunded,
+    OrderUnfrozen,
+    Payment,
+    QuantityChanged,
+    RefundLine,
+    StockAdjusted,
+    StockCounted,
+    StockReceived,
+    WalletToppedUp,
+)
+from domain.money import (
+    CEILING,
+    DEFAULT_LIMITS,
+    Limits,
+    check_amount,
+    check_quantity,
+    div_round,
+    round_cash,
+)
+from domain.stock import StockBook
 
-__all__ = ["Book", "BookRules", "OrderRecord", "decide_refund", "Member", "find_member", "check_bounds"]
+__all__ = ["Book", "BookRules", "OrderRecord", "decide_refund", "Member", "find_member",
+           "check_bounds"]
 
 TENDER_ORDER = {"wallet": 0, "card": 1, "cash": 2}  # refunds go back to wallet and card first
 
@@ -150,7 +173,8 @@ def decide_refund(rec: OrderRecord, refund_id: str, lines: dict[str, int] | None
                          original_staff=rec.staff, original_ts=rec.ts)
 
 
-_STAFF_TYPES = (_staff.StaffCreated, _staff.StaffUpdated, _staff.StaffPinChanged, _staff.StaffLocked,
+_STAFF_TYPES = (_staff.StaffCreated, _staff.StaffUpdated, _staff.StaffPinChanged,
+                _staff.StaffLocked,
                 _staff.StaffUnlocked, _staff.PermissionsChanged, _staff.SignedIn, _staff.SignedOut,
                 _staff.SignInFailed, _staff.ActionApproved, _staff.PinAttempted,
                 _staff.PinAccepted)
@@ -276,15 +300,12 @@ class Book:
             for m in self.members.values():
                 if body.card and body.card == m.card:
                     raise Conflict("member.card_taken", "this card belongs to another member")
-        elif isinstance(body, (LineAdded,)) and body.basket in self.closed_baskets:
-            raise Conflict("basket.closed", "this basket was completed or voided")
-        elif isinstance(body, BasketVoided) and body.basket in self.closed_baskets:
+        elif isinstance(body, (LineAdded, BasketVoided)) and body.basket in self.closed_baskets:
             raise Conflict("basket.closed", "this basket was completed or voided")
         elif isinstance(body, OrderFrozen):
             self.order(body.order_id)
-        elif isinstance(body, OrderUnfrozen):
-            if not self.order(body.order_id).frozen:
-                raise Conflict("order.not_frozen", "this order is not frozen")
+        elif isinstance(body, OrderUnfrozen) and not self.order(body.order_id).frozen:
+            raise Conflict("order.not_frozen", "this order is not frozen")
         return body
 
     def _check_completed(self, o: OrderCompleted, till: str) -> OrderCompleted:
@@ -323,7 +344,8 @@ class Book:
         for rl in r.lines:
             ln = by_id.get(rl.line_id)
             if ln is None:
-                raise NotFound("refund.line_not_found", "order has no such line", line_id=rl.line_id)
+                raise NotFound("refund.line_not_found", "order has no such line",
+                               line_id=rl.line_id)
             if rec.refunded_qty.get(rl.line_id, 0) + rl.qty > ln.qty or \
                     rec.refunded_amount.get(rl.line_id, 0) + rl.amount > ln.total or rl.amount < 0:
                 raise Conflict("refund.exceeds_paid", "cannot refund more than was paid for a line",
@@ -337,7 +359,8 @@ class Book:
             key = (t.kind, t.member, t.reference)
             room[key] = room.get(key, 0) - t.amount
             if room[key] < 0 or t.amount < 0:
-                raise Conflict("refund.exceeds_paid", "cannot give back more than a tender received",
+                raise Conflict("refund.exceeds_paid",
+                               "cannot give back more than a tender received",
                                tender=t.kind)
 
     # ------------------------------------------------------------ apply (after commit)

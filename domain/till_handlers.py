@@ -14,17 +14,47 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from domain.basket import (Basket, check_pay, decide_add, decide_line_discount,
-                           decide_order_discount, decide_park, decide_quantity, decide_remove,
-                           decide_resume, decide_void, price_basket)
+from domain.basket import (
+    Basket,
+    check_pay,
+    decide_add,
+    decide_line_discount,
+    decide_order_discount,
+    decide_park,
+    decide_quantity,
+    decide_remove,
+    decide_resume,
+    decide_void,
+    price_basket,
+)
 from domain.catalogue import CatalogueIndex, decode_scan
 from domain.errors import Conflict, InvalidInput, NotFound
-from domain.events import (BasketParked, BasketResumed, BasketVoided, LineAdded, LineDiscounted,
-                           LineRemoved, OrderCompleted, OrderDiscounted, QuantityChanged)
+from domain.events import (
+    BasketParked,
+    BasketResumed,
+    BasketVoided,
+    LineAdded,
+    LineDiscounted,
+    LineRemoved,
+    OrderCompleted,
+    OrderDiscounted,
+    QuantityChanged,
+)
 from domain.payments import check_tender, settle
 from domain.store import StoreConfig
-from domain.till_commands import (AddSku, DiscountLine, DiscountOrder, Park, Pay, RemoveLine,
-                                  Resume, Scan, SetQuantity, TillCommand, Void)
+from domain.till_commands import (
+    AddSku,
+    DiscountLine,
+    DiscountOrder,
+    Park,
+    Pay,
+    RemoveLine,
+    Resume,
+    Scan,
+    SetQuantity,
+    TillCommand,
+    Void,
+)
 
 __all__ = ["Counter", "TILL_HANDLERS", "decide_till_command"]
 

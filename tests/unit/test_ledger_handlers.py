@@ -17,8 +17,15 @@ from domain.catalogue import CatalogueIndex
 from domain.commands import CountStock, FreezeOrder, RefundOrder, UnfreezeOrder
 from domain.day import DayOpened
 from domain.errors import KassaError
-from domain.events import (MemberRegistered, OrderCompleted, OrderFrozen, OrderUnfrozen,
-                           StockCounted, StockReceived, WalletToppedUp)
+from domain.events import (
+    MemberRegistered,
+    OrderCompleted,
+    OrderFrozen,
+    OrderUnfrozen,
+    StockCounted,
+    StockReceived,
+    WalletToppedUp,
+)
 from domain.ledger_handlers import LEDGER_HANDLERS
 from domain.money import Limits
 from domain.payments import TenderIn

@@ -12,10 +12,19 @@ from actors.till import Till, Who
 from domain.basket import Basket, apply_basket, decide_add, decide_park
 from domain.catalogue import CatalogueIndex, decode_scan
 from domain.errors import KassaError
-from domain.events import (BasketParked, BasketResumed, BasketVoided, LineAdded, LineDiscounted,
-                           LineRemoved, OrderCompleted, OrderDiscounted, QuantityChanged)
+from domain.events import (
+    BasketParked,
+    BasketResumed,
+    BasketVoided,
+    LineAdded,
+    LineDiscounted,
+    LineRemoved,
+    OrderCompleted,
+    OrderDiscounted,
+    QuantityChanged,
+)
 from domain.money import DEFAULT_LIMITS, Limits
-from domain.till_commands import (TILL_COMMANDS, AddSku, Pay, Scan, parse_till_command)
+from domain.till_commands import TILL_COMMANDS, AddSku, Pay, Scan, parse_till_command
 from domain.till_handlers import TILL_HANDLERS, Counter, decide_till_command
 from tests.unit.conftest import MILK_EAN, ean, make_config, sample_products
 
