@@ -281,7 +281,10 @@ class Ledger:
     def _decide(self, body: Any) -> Any:
         """A ledger command decided by its handler against the book; an event as it is."""
         handler = LEDGER_HANDLERS.get(type(body))
-        return body if handler is None else handler(body, self.book)
+        if handler is not None:
+            return handler(body, self.book)
+        decide = getattr(body, "decide", None)  # domain.handlers_staff / handlers_day commands
+        return body if decide is None else decide(self.book)
 
     def _rebuild(self) -> None:
         self.journal.close()

@@ -75,12 +75,13 @@ class StoreServer:
         return f"{self.scheme}://{self.host}:{self.port}"
 
     async def start(self) -> None:
-        from actors import remote
+        from actors.bootstrap import create_actors
+        from actors.ray_boot import start_ray
         from actors.tls import server_context
         tls = server_context(self.data_dir)  # TLS on: HTTPS only, never a listener in clear
         self.scheme = "https" if tls else "http"
-        remote.start_ray(self.data_dir)
-        self.handles = remote.create_actors(self.data_dir, self.config)
+        start_ray(self.data_dir)
+        self.handles = create_actors(self.data_dir, self.config)
         await self.handles.ready()
         from actors.gateway import make_gateway
         app = make_gateway(self.handles)
@@ -97,8 +98,8 @@ class StoreServer:
     async def stop(self) -> None:
         if self.runner is not None:
             await self.runner.cleanup()
-        from actors import remote
-        remote.stop_ray()
+        from actors.ray_boot import stop_ray
+        stop_ray()
 
 
 async def _run(server: StoreServer, ready_msg: bool = True) -> None:

@@ -345,7 +345,7 @@ async def seed_demo_staff(handles: Any, open_till: str | None = "T1", float_: in
     from domain.staff import StaffCreated
 
     ns = uuid.UUID("0d4f6a1e-2b7c-4c55-8e3a-9a1f5b6c7d80")
-    state = await handles.ledger.staff_state.remote()
+    state = await handles.ledger.staff_state()
     loop = asyncio.get_running_loop()
     key = load_pin_key(Path(handles.data_dir))
     made = 0
@@ -353,17 +353,17 @@ async def seed_demo_staff(handles: Any, open_till: str | None = "T1", float_: in
         if staff in state["accounts"]:
             continue
         pin_hash = await loop.run_in_executor(None, sealed_pin, key, staff, pin)
-        await handles.ledger.submit.remote(Request(
+        await handles.ledger.submit(Request(
             str(uuid.uuid5(ns, f"staff:{staff}")), command_hash("demo.staff", staff),
             StaffCreated(staff, name, role, lang, pin_hash), "demo", "", "127.0.0.1"))
         made += 1
     opened = False
     if open_till and not state["days"].get(open_till, {}).get("open"):
-        lic = await handles.licence.may_open_day.remote()
+        lic = await handles.licence.may_open_day()
         if lic.get("ok"):
             day = business_day_of(time.time_ns() // 1000, handles.config.zone)
             try:
-                await handles.ledger.submit.remote(Request(
+                await handles.ledger.submit(Request(
                     str(uuid.uuid5(ns, f"day:{open_till}:{day}")), command_hash("demo.day", day),
                     DayOpened(open_till, day, float_), "m1", open_till, "127.0.0.1"))
                 opened = True

@@ -50,9 +50,9 @@ async def seed(handles, products: int) -> dict:
     def cid(name: str) -> str:
         return str(uuid.uuid5(ns, name))
 
-    if await handles.catalogue.version.remote() == "":
-        await handles.catalogue.update.remote(cid("catalogue"), sample_products(products),
-                                              "demo", who)
+    if await handles.catalogue.version() == "":
+        await handles.catalogue.update(cid("catalogue"), sample_products(products), "demo",
+                                       who)
         handles.catalogue_changed()
     reqs = []
     for m, name, phone, card in MEMBERS:
@@ -60,14 +60,14 @@ async def seed(handles, products: int) -> dict:
                             MemberRegistered(m, name, phone, card), "demo", "", "127.0.0.1"))
         reqs.append(Request(cid(f"topup:{m}"), command_hash("demo", m),
                             WalletToppedUp(m, 50_000, "cash"), "demo", "", "127.0.0.1"))
-    _, prods = await handles.catalogue.snapshot.remote()
+    _, prods = await handles.catalogue.snapshot()
     for p in prods[:300]:
         qty = 20_000 if p.unit == "kg" else 24
         reqs.append(Request(cid(f"stock:{p.sku}"), command_hash("demo", p.sku),
                             StockReceived(p.sku, qty, "opening stock"), "demo", "", "127.0.0.1"))
     for r in reqs:
         try:
-            await handles.ledger.submit.remote(r)
+            await handles.ledger.submit(r)
         except Exception as exc:  # an already-seeded store refuses nothing: ids are fixed
             log.warning("seed: %s", exc)
     from actors.staff import seed_demo_staff  # staff with PINs (docs/readme/gateway.md); T1 open

@@ -1,0 +1,187 @@
+"""The typed client of the store's actors: the only module that calls ``.remote()``.
+
+Each class wraps one actor's Ray handle and gives it typed ``async`` methods that await the Ray
+call; the gateway routes, the actor shells (calling each other), ``actors.staff`` and the demo use
+these, never a handle. Creating the actors is ``actors.bootstrap``'s; starting Ray is
+``actors.ray_boot``'s. The hot path (a till's commands, the ledger's commits) leaves Ray for the
+owner-only sockets of ``actors.wire`` (``ledger_channel``, ``till_channel``); Ray only wakes a
+restarted actor to open its socket again.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from actors.ledger import LEDGER_METHODS, Ack, Request
+from actors.ray_boot import NAMESPACE, ray
+from actors.till import TILL_METHODS, Who
+from actors.wire import RpcClient, socket_name
+
+__all__ = ["LedgerClient", "CatalogueClient", "TillClient", "StockClient", "WalletClient",
+           "AnalyticsClient", "UploaderClient", "LicenceClient", "ledger_channel",
+           "till_channel", "named"]
+
+
+def named(name: str) -> Any:
+    """The Ray handle of the store's actor called ``name`` (ValueError if there is none)."""
+    return ray.get_actor(name, namespace=NAMESPACE)
+
+
+class _Client:
+    __slots__ = ("handle",)
+
+    def __init__(self, handle: Any) -> None:
+        self.handle = handle
+
+    @classmethod
+    def named(cls, name: str) -> Any:
+        return cls(named(name))
+
+
+class LedgerClient(_Client):
+    """The ledger: the journal's only writer (``actors.shells.ledger.LedgerActor``)."""
+
+    async def serve(self) -> str:
+        return await self.handle.serve.remote()
+
+    async def submit(self, req: Request) -> Ack:
+        return await self.handle.submit.remote(req)
+
+    async def wait(self, after: int, limit: int = 1000, timeout: float = 10.0) -> list:
+        return await self.handle.wait.remote(after, limit, timeout)
+
+    async def read(self, after: int = 0, limit: int = 1000) -> list:
+        return await self.handle.read.remote(after, limit)
+
+    async def till_state(self, till: str) -> tuple:
+        return await self.handle.till_state.remote(till)
+
+    async def order(self, order_id: str) -> dict:
+        return await self.handle.order.remote(order_id)
+
+    async def orders_of(self, key: str, zone: str = "UTC") -> list[dict]:
+        return await self.handle.orders_of.remote(key, zone)
+
+    async def staff_state(self) -> dict:
+        return await self.handle.staff_state.remote()
+
+    async def status(self) -> dict:
+        return await self.handle.status.remote()
+
+
+class CatalogueClient(_Client):
+    async def snapshot(self) -> tuple:
+        return await self.handle.snapshot.remote()
+
+    async def version(self) -> str:
+        return await self.handle.version.remote()
+
+    async def lookup(self, code: str) -> dict:
+        return await self.handle.lookup.remote(code)
+
+    async def search(self, query: str, limit: int = 50, sellable_only: bool = False) -> list:
+        return await self.handle.search.remote(query, limit, sellable_only)
+
+    async def register_till(self, name: str) -> None:
+        await self.handle.register_till.remote(name)
+
+    async def update(self, cid: str, products: list[dict], source: str, who: Who,
+                     replace_all: bool = False) -> dict:
+        return await self.handle.update.remote(cid, products, source, who, replace_all)
+
+
+class TillClient(_Client):
+    """A till actor (``till_placement`` "actor"); its commands go over ``till_channel``."""
+
+    async def serve(self) -> str:
+        return await self.handle.serve.remote()
+
+    def reload_catalogue(self) -> None:
+        """Tell the till to load the new catalogue (not waited for)."""
+        self.handle.reload_catalogue.remote()
+
+    async def do_many(self, cmds: list[tuple[str, str, dict, Who]]) -> list:
+        return await self.handle.do_many.remote(cmds)
+
+
+class _Follower(_Client):
+    def ping(self) -> None:
+        """Wake the read model (it starts following the journal); not waited for."""
+        self.handle.ping.remote()
+
+    async def submit(self, req: Request) -> Ack:
+        return await self.handle.submit.remote(req)
+
+
+class StockClient(_Follower):
+    async def level(self, sku: str) -> int:
+        return await self.handle.level.remote(sku)
+
+    async def report(self) -> dict:
+        return await self.handle.report.remote()
+
+
+class WalletClient(_Follower):
+    async def member(self, key: str) -> dict:
+        return await self.handle.member.remote(key)
+
+
+class AnalyticsClient(_Client):
+    def ping(self) -> None:
+        self.handle.ping.remote()
+
+    async def status(self) -> dict:
+        return await self.handle.status.remote()
+
+    async def report(self, name: str, kwargs: dict | None = None, at_seq: int = 0,
+                     wait_s: float = 10.0, strict: bool = False) -> Any:
+        return await self.handle.report.remote(name, kwargs, at_seq, wait_s, strict)
+
+    async def flag_now(self, days: int = 2) -> int:
+        return await self.handle.flag_now.remote(days)
+
+    async def rebuild(self) -> int:
+        return await self.handle.rebuild.remote()
+
+
+class UploaderClient(_Client):
+    def wake(self) -> None:
+        """Start the actor (its first call); not waited for."""
+        self.handle.status.remote()
+
+    async def status(self) -> dict:
+        return await self.handle.status.remote()
+
+    async def notify(self) -> None:
+        await self.handle.notify.remote()
+
+
+class LicenceClient(_Client):
+    def wake(self) -> None:
+        """Start the actor (its first call); not waited for."""
+        self.handle.status.remote()
+
+    async def status(self) -> dict:
+        return await self.handle.status.remote()
+
+    async def may_open_day(self) -> dict:
+        return await self.handle.may_open_day.remote()
+
+    async def check_now(self) -> dict:
+        return await self.handle.check_now.remote()
+
+    async def reload(self) -> dict:
+        return await self.handle.reload.remote()
+
+
+def ledger_channel(data_dir: str, ledger: LedgerClient) -> RpcClient:
+    """The fast channel to the ledger of the store in ``data_dir``; a restarted ledger is woken
+    through Ray to open its socket again."""
+    return RpcClient(socket_name(data_dir, "ledger"), LEDGER_METHODS,
+                     wake=ledger.serve)
+
+
+def till_channel(data_dir: str, till_id: str, till: TillClient) -> RpcClient:
+    """The fast channel to till ``till_id``'s actor (``call("do", …)``, ``call("view")``)."""
+    return RpcClient(socket_name(data_dir, f"till-{till_id}"), TILL_METHODS,
+                     wake=till.serve)

@@ -1,0 +1,94 @@
+"""Tills hosted in the gateway's own process (``till_placement`` "gateway"), and the one catalogue
+copy they share."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from actors.client import CatalogueClient, LedgerClient
+from actors.till import Till, execute
+from actors.wire import RpcClient
+from domain.catalogue import CatalogueIndex
+from domain.catalogue_cache import CatalogueCache
+from domain.store import StoreConfig
+
+__all__ = ["GatewayTill", "SharedCatalogue", "CATALOGUE_CHECK_S"]
+
+CATALOGUE_CHECK_S = 30.0
+
+
+class SharedCatalogue:
+    """The catalogue as the tills hosted here see it (one copy for all of them). Reloaded after an
+    update made through this gateway, and checked for other updates every ``CATALOGUE_CHECK_S``
+    (tills in actors are told by the catalogue actor itself)."""
+
+    def __init__(self, catalogue: CatalogueClient) -> None:
+        self.catalogue = catalogue
+        self.cache: CatalogueCache[CatalogueIndex] = CatalogueCache(CATALOGUE_CHECK_S)
+        self.lock: asyncio.Lock | None = None
+
+    async def index(self) -> CatalogueIndex:
+        if self.lock is None:
+            self.lock = asyncio.Lock()
+        async with self.lock:
+            cache = self.cache
+            now = time.monotonic()
+            if cache.version_check_due(now):
+                cache.saw_version(await self.catalogue.version(), now)
+            if cache.index is None:
+                version, products = await self.catalogue.snapshot()
+                # indexing a large catalogue takes a while: off the loop that serves the tills
+                index = await asyncio.get_running_loop().run_in_executor(
+                    None, CatalogueIndex, products, version)
+                return cache.loaded(index, version, now)
+            return cache.index
+
+    def changed(self) -> None:
+        """A catalogue update committed: the tills here load it before their next command."""
+        self.cache.changed()
+
+
+class GatewayTill:
+    """A till whose core lives in the gateway's own process (``till_placement`` "gateway").
+
+    The same ``Till`` core and ``execute`` as ``TillActor``, one command at a time per till;
+    what goes away is a process hop. On a 2-core store PC the two Unix-socket messages to a till
+    actor and back cost more CPU than the till's own work (bench/checkout.py, README). The gateway
+    crashing is the store server crashing, after which the till is rebuilt from the journal the
+    same way (``Till.rebuild`` from its open baskets' events).
+    """
+
+    def __init__(self, till_id: str, config: StoreConfig, catalogue: SharedCatalogue,
+                 ledger: LedgerClient, ledger_rpc: RpcClient) -> None:
+        self.till_id = till_id
+        self.config = config
+        self.catalogue = catalogue
+        self.ledger = ledger
+        self.ledger_rpc = ledger_rpc
+        self.core: Till | None = None
+        self.lock = asyncio.Lock()
+
+    async def ready(self) -> Till:
+        async with self.lock:
+            return await self._core()
+
+    async def _core(self) -> Till:
+        index = await self.catalogue.index()
+        if self.core is None:
+            core = Till(self.till_id, self.config, index)
+            floor, envs = await self.ledger.till_state(self.till_id)
+            core.rebuild(envs, floor)
+            self.core = core
+        self.core.catalogue = index
+        return self.core
+
+    async def call(self, method: str, payload: Any = None) -> Any:
+        async with self.lock:
+            core = await self._core()
+            if method == "do":
+                return await execute(core, self.ledger_rpc.call, *payload)
+            if method == "view":
+                return core.view()
+        raise ValueError(f"unknown method {method}")

@@ -1,0 +1,165 @@
+"""Reading the journal: the event feed (long-poll and server-sent events, scoped by role: every
+event for ``events.read``, sales figures only for ``events.sales``) and the audit of who did
+what."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from typing import Any
+
+import msgspec
+import orjson
+from aiohttp import web
+
+from actors.http.common import jresp, query_int, redact
+from actors.http.context import gw
+from domain.errors import InvalidInput
+
+__all__ = ["ROUTES", "sales_view", "full_view"]
+
+SALES_KINDS = ("order.completed", "order.refunded", "day.opened", "day.closed")
+
+
+def sales_view(env: Any) -> dict | None:
+    """An event as the sales feed shows it (``events.sales``: the big screen): sales figures of a
+    till, or None for every other event. No staff, IP, member, order id, line or tender."""
+    kind = env.kind
+    if kind not in SALES_KINDS:
+        return None
+    b = msgspec.json.decode(env.body)
+    if kind == "order.completed":
+        body = {"total": b.get("total", 0), "currency": b.get("currency", ""),
+                "lines": len(b.get("lines") or ())}
+    elif kind == "order.refunded":
+        body = {"amount": b.get("amount", 0), "currency": b.get("currency", "")}
+    else:
+        body = {"business_day": b.get("business_day", "")}
+    return {"seq": env.seq, "ts": env.ts, "kind": kind, "till": env.till, "body": body}
+
+
+def full_view(env: Any) -> dict:
+    return redact(env.to_wire())
+
+
+async def audit(request: web.Request) -> web.Response:
+    """Who did what, from which till and IP: events filtered by staff, till, IP and kind
+    prefix, scanning at most ``scan`` events after ``after``; ``next_after`` pages on."""
+    g = gw(request)
+    await g.auth(request, "audit.view")
+    after = query_int(request, "after", 0, 0, 2**62)
+    limit = query_int(request, "limit", 200, 1, 1000)
+    scan = query_int(request, "scan", 20000, 1, 200000)
+    f = {k: request.query.get(k, "") for k in ("staff", "till", "ip", "kind")}
+    if any(len(v) > 64 for v in f.values()):
+        raise InvalidInput("input.bad_field", "filters are at most 64 characters")
+    rows: list[dict] = []
+    summary: dict[tuple, int] = {}
+    pos, scanned, done = after, 0, False
+    while scanned < scan and len(rows) < limit:
+        envs = await g.h.ledger.read(pos, min(2000, scan - scanned))
+        if not envs:
+            done = True
+            break
+        for e in envs:
+            pos = e.seq
+            scanned += 1
+            if (f["staff"] and e.staff != f["staff"]) or (f["till"] and e.till != f["till"]) \
+                    or (f["ip"] and e.ip != f["ip"]) or (f["kind"] and
+                                                         not e.kind.startswith(f["kind"])):
+                continue
+            body = msgspec.json.decode(e.body)
+            approved = body.get("approved_by") or body.get("approver") or "" \
+                if isinstance(body, dict) else ""
+            rows.append({"seq": e.seq, "ts": e.ts, "kind": e.kind, "staff": e.staff,
+                         "till": e.till, "ip": e.ip, "agg": e.agg, "approved_by": approved})
+            k = (e.staff, e.ip, e.till)
+            summary[k] = summary.get(k, 0) + 1
+            if len(rows) >= limit:
+                break
+    return jresp({"events": rows, "next_after": pos, "done": done,
+                  "summary": [{"staff": s, "ip": i, "till": t, "events": n}
+                              for (s, i, t), n in sorted(summary.items())]})
+
+
+async def feed_view(request: web.Request) -> Callable[[Any], dict | None]:
+    """Which events this session may read, and how: ``?scope=all`` (``events.read``: every
+    event, PIN and session hashes hidden) or ``?scope=sales`` (``events.sales``: sales figures
+    only). Without ``scope`` a session gets the widest its role allows."""
+    g = gw(request)
+    scope = request.query.get("scope", "")
+    if scope not in ("", "all", "sales"):
+        raise InvalidInput("input.bad_field", "scope is all or sales", field="scope")
+    ctx = await g.auth(request, None)
+    if not scope:
+        scope = "all" if g.dir.allows(ctx.staff, "events.read") or not \
+            g.dir.allows(ctx.staff, "events.sales") else "sales"
+    g.require(ctx, "events.read" if scope == "all" else "events.sales")
+    return full_view if scope == "all" else sales_view
+
+
+async def events(request: web.Request) -> web.Response:
+    """Events after ``after`` (long-poll up to ``wait`` s). A filtered feed reads on past the
+    events it hides (at most 20,000) so that a page is empty only at the journal's end; the
+    ``X-Kassa-Next-After`` header gives the seq to ask after next."""
+    g = gw(request)
+    view = await feed_view(request)
+    after = query_int(request, "after", 0, 0, 2**62)
+    try:
+        wait = min(max(float(request.query.get("wait", "0") or 0), 0.0), 30.0)
+    except ValueError:
+        raise InvalidInput("input.bad_field", "wait is a number of seconds",
+                           field="wait") from None
+    if wait != wait:  # NaN
+        wait = 0.0
+    deadline = time.monotonic() + wait
+    out: list[dict] = []
+    scanned = 0
+    while True:
+        left = deadline - time.monotonic()
+        envs = await g.h.ledger.wait(after, 500, left) if left > 0 else \
+            await g.h.ledger.read(after, 500)
+        if not envs:
+            break
+        after = envs[-1].seq
+        scanned += len(envs)
+        out = [v for v in map(view, envs) if v is not None]
+        if out or scanned >= 20000:
+            break
+    return web.Response(body=orjson.dumps(out), content_type="application/json",
+                        headers={"X-Kassa-Next-After": str(after)})
+
+
+async def stream(request: web.Request) -> web.StreamResponse:
+    """Server-sent events of committed events, for the big screen and customer displays,
+    filtered as ``events`` is. The token may come as ``?token=`` (EventSource cannot set
+    headers)."""
+    g = gw(request)
+    view = await feed_view(request)
+    after = query_int(request, "after", 0, 0, 2**62)
+    resp = web.StreamResponse(headers={"Content-Type": "text/event-stream",
+                                       "Cache-Control": "no-cache"})
+    await resp.prepare(request)
+    written = time.monotonic()
+    try:
+        while True:
+            envs = await g.h.ledger.wait(after, 500, 15.0)
+            for e in envs:
+                v = view(e)
+                if v is not None:
+                    await resp.write(b"id: %d\nevent: %s\ndata: %s\n\n" % (
+                        e.seq, e.kind.encode(), orjson.dumps(v)))
+                    written = time.monotonic()
+            if envs:
+                after = envs[-1].seq
+            if time.monotonic() - written >= 15.0:
+                await resp.write(b": keep-alive\n\n")
+                written = time.monotonic()
+    except (ConnectionResetError, asyncio.CancelledError):
+        pass
+    return resp
+
+
+ROUTES = [("GET", "/v1/audit", audit), ("GET", "/v1/events", events),
+          ("GET", "/v1/events/stream", stream)]

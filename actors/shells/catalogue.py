@@ -1,0 +1,49 @@
+"""The catalogue's shell: the store's product file (``actors.catalogue.Catalogue``); an update is
+journaled through the ledger, then the tills that asked are told to load it."""
+
+from __future__ import annotations
+
+from actors.catalogue import Catalogue
+from actors.client import LedgerClient, TillClient
+from actors.ledger import Request, command_hash
+from actors.till import Who
+from domain.store import StoreConfig
+
+__all__ = ["CatalogueActor"]
+
+
+class CatalogueActor:
+    def __init__(self, data_dir: str, config: dict) -> None:
+        self.cat = Catalogue(data_dir, StoreConfig.from_dict(config))
+        self.ledger = LedgerClient.named("ledger")
+        self.tills: set[str] = set()
+
+    async def snapshot(self) -> tuple:
+        return self.cat.snapshot()
+
+    async def version(self) -> str:
+        return self.cat.version
+
+    async def lookup(self, code: str) -> dict:
+        return self.cat.lookup(code)
+
+    async def search(self, query: str, limit: int = 50, sellable_only: bool = False) -> list:
+        return self.cat.search(query, limit, sellable_only)
+
+    async def register_till(self, name: str) -> None:
+        self.tills.add(name)
+
+    async def update(self, cid: str, products: list[dict], source: str, who: Who,
+                     replace_all: bool = False) -> dict:
+        merged, ev = self.cat.prepare_update(products, source, replace_all)
+        req = Request(id=cid, cmd=command_hash("catalogue.update", {"v": ev.version}), body=ev,
+                      staff=who.staff, ip=who.ip)
+        ack = await self.ledger.submit(req)
+        if not ack.duplicate:
+            self.cat.commit(merged, ev.version)
+        for name in list(self.tills):
+            try:
+                TillClient.named(name).reload_catalogue()
+            except ValueError:
+                self.tills.discard(name)
+        return {"version": self.cat.version, "count": len(self.cat.index), "seq": ack.seq}
