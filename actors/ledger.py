@@ -230,7 +230,7 @@ class Ledger:
                     if cmd != r.cmd:
                         raise Conflict("command.id_reused",
                                        "this command id was used for a different command")
-                    results[i] = ("same", j)  # type: ignore[assignment]
+                    results[i] = ("same", j)  # type: ignore[call-overload]
                     continue
                 body = self._decide(r.body)
                 body = self.book.check(body, r.till)
