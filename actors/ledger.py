@@ -2,7 +2,8 @@
 
 ``Ledger`` is a plain class (unit-tested without Ray); ``actors.remote`` makes it an actor that
 gathers concurrent submissions into one transaction (group commit). Every submission is a
-``Request``; the answer is an ``Ack`` once the event is durable, or the ``KassaError`` that refused it.
+``Request``; the answer is an ``Ack`` once the event is durable, or the ``KassaError`` that refused
+it.
 ``LEDGER_METHODS`` says how both cross the store's internal sockets (``actors.wire``): as data, the
 body tagged with its kind and decoded as that kind's type, never unpickled.
 """
@@ -19,10 +20,11 @@ import msgspec
 
 from actors.journal import Journal, Pending, check_at_start, read_report, start_full_check, summary
 from actors.wire import Method
-from domain.book import Book
-from domain.commands import FreezeOrder, RefundOrder, UnfreezeOrder
+from domain.book import Book, BookRules
+from domain.commands import CountStock, FreezeOrder, RefundOrder, UnfreezeOrder
 from domain.errors import Conflict, InvalidInput, KassaError, Unavailable
 from domain.events import KINDS, Envelope, decode_body, encode_body, kind_of, version_of
+from domain.ledger_handlers import LEDGER_HANDLERS
 from domain.ports import Clock, SystemClock
 
 __all__ = ["Ledger", "Request", "Ack", "command_hash", "agg_of", "LEDGER_METHODS", "COMMANDS"]
@@ -54,7 +56,7 @@ def agg_of(body: Any) -> str:
 class Request:
     id: str
     cmd: bytes
-    body: Any  # an event body, or a command with .decide(book)
+    body: Any  # an event body, or a ledger command (domain.commands)
     staff: str = ""
     till: str = ""
     ip: str = ""
@@ -76,7 +78,7 @@ class Ack:
         return Ack, (self.seq, self.id, self.ts, self.kind, self.body, self.duplicate)
 
     @classmethod
-    def of(cls, env: Envelope, duplicate: bool = False) -> "Ack":
+    def of(cls, env: Envelope, duplicate: bool = False) -> Ack:
         return cls(env.seq, env.id, env.ts, env.kind, env.decoded(), duplicate)
 
 
@@ -84,7 +86,7 @@ class Ack:
 
 # commands decided in the ledger (domain.commands), named like event kinds for the wire
 COMMANDS: dict[str, type] = {"command.refund": RefundOrder, "command.freeze": FreezeOrder,
-                             "command.unfreeze": UnfreezeOrder}
+                             "command.unfreeze": UnfreezeOrder, "command.stock_count": CountStock}
 _COMMAND_KIND = {cls: kind for kind, cls in COMMANDS.items()}
 
 
@@ -133,7 +135,8 @@ def _dump_request(r: Request) -> tuple:
     except KeyError:
         kind = _COMMAND_KIND.get(type(r.body), "")
         if not kind:
-            raise TypeError(f"{type(r.body).__name__} is neither an event nor a ledger command")
+            raise TypeError(
+                f"{type(r.body).__name__} is neither an event nor a ledger command") from None
     return (r.id, r.cmd, kind, r.body, r.staff, r.till, r.ip)
 
 
@@ -165,13 +168,16 @@ def _check_id(cid: object) -> str:
 
 class Ledger:
     def __init__(self, path: Path | str, clock: Clock | None = None,
-                 check: bool = False) -> None:
+                 check: bool = False, rules: BookRules | None = None) -> None:
+        """``rules``: what the book enforces beyond its invariants (the store's ledger actor
+        passes the store's limits and ``require_open_day=True``)."""
         self.clock = clock or SystemClock()
+        self.rules = rules or BookRules()
         self.full_check = None
         if check and Path(path).exists():  # the store's ledger: look at the journal before selling
             self.full_check = check_journal(Path(path), self.clock.now_us())
         self.journal = Journal(path)
-        self.book = Book()
+        self.book = Book(self.rules)
         self.flags: dict[str, list[dict]] = {}  # order id -> anomaly flags raised on it
         self.last_ts = 0
         for env in self.journal.scan():
@@ -224,9 +230,9 @@ class Ledger:
                     if cmd != r.cmd:
                         raise Conflict("command.id_reused",
                                        "this command id was used for a different command")
-                    results[i] = ("same", j)  # type: ignore[assignment]
+                    results[i] = ("same", j)  # type: ignore[call-overload]
                     continue
-                body = r.body.decide(self.book) if hasattr(r.body, "decide") else r.body
+                body = self._decide(r.body)
                 body = self.book.check(body, r.till)
                 kind = kind_of(body)
                 raw = encode_body(body)
@@ -258,7 +264,7 @@ class Ledger:
                 for i in slots:
                     results[i] = err
             else:
-                for i, env, body in zip(slots, envs, bodies):
+                for i, env, body in zip(slots, envs, bodies, strict=True):
                     results[i] = Ack(env.seq, env.id, env.ts, env.kind, body)
                     self.last_ts = max(self.last_ts, env.ts)
                 if dirty:
@@ -272,11 +278,19 @@ class Ledger:
                               if isinstance(first, Ack) else first)
         return results  # type: ignore[return-value]
 
+    def _decide(self, body: Any) -> Any:
+        """A ledger command decided by its handler against the book; an event as it is."""
+        handler = LEDGER_HANDLERS.get(type(body))
+        if handler is not None:
+            return handler(body, self.book)
+        decide = getattr(body, "decide", None)  # domain.handlers_staff / handlers_day commands
+        return body if decide is None else decide(self.book)
+
     def _rebuild(self) -> None:
         self.journal.close()
         path = self.journal.path
         self.journal = Journal(path)
-        self.book = Book()
+        self.book = Book(self.rules)
         self.flags = {}
         for env in self.journal.scan():
             self._apply(env.decoded(), env.staff, env.till, env.ts, env.seq)
@@ -332,6 +346,6 @@ def check_journal(path: Path, now_us: int) -> Any:
     try:
         check_at_start(path, anchor_of(path.parent), now_us)
         return start_full_check(path.parent)
-    except Exception:  # noqa: BLE001 - a check that cannot run must not stop the till
+    except Exception:
         log.exception("the journal check at start failed to run")
         return None

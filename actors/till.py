@@ -1,13 +1,14 @@
-"""A till: its open basket and its parked baskets. A plain class; ``actors.remote`` makes it an actor.
+"""A till: its open basket and its parked baskets. A plain class; ``actors.remote`` makes it an
+actor.
 
-Each cashier command is turned into a ``Request`` for the ledger (``prepare``), and the state changes
-only once the ledger acknowledges the event (``commit``). After a crash the till is rebuilt from the
-events of its open baskets, so what the cashier had in the basket is still there.
+Each cashier command is parsed into its typed command (``domain.till_commands``) and decided by
+its handler (``domain.till_handlers``) into a ``Request`` for the ledger (``prepare``); the state
+changes only once the ledger acknowledges the event (``commit``). After a crash the till is rebuilt
+from the events of its open baskets, so what the cashier had in the basket is still there.
 """
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,14 +16,13 @@ import msgspec
 
 from actors.ledger import Ack, Request, command_hash
 from actors.wire import Method
-from domain.basket import (Basket, apply_basket, check_pay, decide_add, decide_line_discount,
-                           decide_order_discount, decide_park, decide_quantity, decide_remove,
-                           decide_resume, decide_void, price_basket)
-from domain.catalogue import CatalogueIndex, decode_scan
-from domain.errors import Conflict, InvalidInput, KassaError, NotFound
-from domain.events import (BasketParked, BasketResumed, BasketVoided, Envelope, OrderCompleted)
-from domain.payments import settle, tender_from_dict
+from domain.basket import Basket, apply_basket, price_basket
+from domain.catalogue import CatalogueIndex
+from domain.errors import KassaError
+from domain.events import BasketParked, BasketResumed, BasketVoided, Envelope, OrderCompleted
 from domain.store import StoreConfig
+from domain.till_commands import parse_till_command
+from domain.till_handlers import TILL_HANDLERS, Counter
 
 __all__ = ["Till", "Who", "execute", "TILL_METHODS"]
 
@@ -41,7 +41,7 @@ class Who:
 
 
 # a till actor's internal socket (actors.wire): "do" (cid, op, args, who) and "view", answered with
-# the plain dicts the gateway sends on; args stay untyped here (Till.prepare checks them)
+# the plain dicts the gateway sends on; args stay plain here (Till.prepare parses them)
 TILL_METHODS = {"do": Method(tuple[str, str, Any, Who], dict[str, Any]),
                 "view": Method(None, dict[str, Any])}
 
@@ -103,100 +103,15 @@ class Till:
         """What the cashier asked for: a retried id must ask for the same thing."""
         return command_hash(op, {"till": self.till_id, "args": args})
 
-    def _req(self, cid: str, op: str, args: dict, body: Any, who: Who) -> Request:
+    def prepare(self, cid: str, op: str, args: dict, who: Who) -> Request:
+        """The ledger request for a cashier's command: parsed into its typed command, decided by
+        its handler (``domain.till_handlers``) against this till's baskets."""
+        cmd = parse_till_command(op, args)
+        at = Counter(self.till_id, self.basket, self.baskets, self.config, self.catalogue,
+                     who.limit_bp, who.approved_by)
+        body = TILL_HANDLERS[type(cmd)](cmd, at)
         return Request(id=cid, cmd=self.fingerprint(op, args), body=body,
                        staff=who.staff, till=self.till_id, ip=who.ip)
-
-    def _current_or_new(self) -> Basket:
-        b = self.basket
-        if b is None:
-            b = Basket(basket_id=str(uuid.uuid4()), till=self.till_id)
-        return b
-
-    def _need_basket(self) -> Basket:
-        b = self.basket
-        if b is None:
-            raise Conflict("basket.none", "there is no open basket")
-        return b
-
-    def prepare(self, cid: str, op: str, args: dict, who: Who) -> Request:
-        if not isinstance(args, dict):
-            raise InvalidInput("input.invalid", "arguments must be an object")
-        cfg = self.config
-        if op == "scan":
-            code = args.get("code")
-            if not isinstance(code, str) or not code.strip() or len(code) > 64:
-                raise InvalidInput("scan.bad_code", "scan a barcode, or type a SKU")
-            qty = args.get("qty")
-            weight = args.get("weight_g")
-            b = self._current_or_new()
-            scan = decode_scan(code, cfg.embedded)
-            product = self.catalogue.resolve(scan)
-            body = decide_add(b, product, cfg.rate_of(product.tax_class), scan, qty, weight,
-                              cfg.limits)
-            return self._req(cid, op, args, body, who)
-        if op == "add":  # from search results: by SKU
-            sku = args.get("sku")
-            if not isinstance(sku, str) or sku not in self.catalogue.by_sku:
-                raise NotFound("product.not_found", "no such product", code=str(sku))
-            product = self.catalogue.by_sku[sku]
-            b = self._current_or_new()
-            body = decide_add(b, product, cfg.rate_of(product.tax_class), None, args.get("qty"),
-                              args.get("weight_g"), cfg.limits)
-            return self._req(cid, op, args, body, who)
-        if op == "remove":
-            body = decide_remove(self._need_basket(), str(args.get("line_id")))
-            return self._req(cid, op, args, body, who)
-        if op == "quantity":
-            body = decide_quantity(self._need_basket(), str(args.get("line_id")), args.get("qty"),
-                                   cfg.limits)
-            return self._req(cid, op, args, body, who)
-        if op == "discount_line":
-            body = decide_line_discount(self._need_basket(), str(args.get("line_id")),
-                                        args.get("kind"), args.get("value"), who.limit_bp,
-                                        who.approved_by)
-            return self._req(cid, op, args, body, who)
-        if op == "discount_order":
-            body = decide_order_discount(self._need_basket(), args.get("kind"), args.get("value"),
-                                         who.limit_bp, who.approved_by)
-            return self._req(cid, op, args, body, who)
-        if op == "park":
-            body = decide_park(self._need_basket(), str(args.get("note", "")))
-            return self._req(cid, op, args, body, who)
-        if op == "resume":
-            bid = args.get("basket")
-            if self.basket is not None and self.basket.lines:
-                raise Conflict("basket.open", "park or finish the open basket first")
-            if not isinstance(bid, str) or bid not in self.baskets:
-                raise NotFound("basket.not_found", "no such parked basket")
-            return self._req(cid, op, args, decide_resume(self.baskets[bid]), who)
-        if op == "void":
-            body = decide_void(self._need_basket(), cfg.prices_include_tax,
-                               str(args.get("reason", "")))
-            return self._req(cid, op, args, body, who)
-        if op == "pay":
-            b = self._need_basket()
-            if b.parked:
-                raise Conflict("basket.parked", "resume the basket first")
-            tenders_in = args.get("tenders")
-            if not isinstance(tenders_in, list) or len(tenders_in) > 10:
-                raise InvalidInput("payment.bad_tenders", "give 1 to 10 tenders (none for a "
-                                   "basket that costs nothing)")
-            tenders = [tender_from_dict(t) for t in tenders_in]
-            p = price_basket(b, cfg.prices_include_tax)
-            if not p.lines:
-                raise Conflict("basket.empty", "nothing to pay for")
-            check_pay(p.total, [t.amount for t in tenders], cfg.limits)
-            s = settle(p.total, tenders, cfg.cash_increment)
-            members = {t.member for t in tenders if t.kind == "wallet"}
-            member = str(args.get("member") or (next(iter(members)) if len(members) == 1 else ""))
-            body = OrderCompleted(order_id=b.basket_id, number="", currency=cfg.currency,
-                                  prices_include_tax=cfg.prices_include_tax, lines=p.lines,
-                                  subtotal=p.subtotal, discount=p.discount, tax=p.tax,
-                                  total=p.total, rounding=s.rounding, payments=s.payments,
-                                  change=s.change, member=member[:64])
-            return self._req(cid, op, args, body, who)
-        raise InvalidInput("till.unknown_operation", f"unknown till operation {op!r}")
 
     # ------------------------------------------------------------ acknowledged events → state
     def _apply(self, body: Any) -> None:

@@ -1,7 +1,8 @@
 """Open baskets: lines, quantities, discounts, pricing, park/resume/void.
 
-A ``Basket`` is an immutable value; ``apply_basket`` folds basket events into it, and the ``decide_*``
-functions turn a cashier's command into the event to journal (raising a ``KassaError`` if refused).
+A ``Basket`` is an immutable value; ``apply_basket`` folds basket events into it, and the
+``decide_*`` functions turn a cashier's command into the event to journal (raising a
+``KassaError`` if refused).
 """
 
 from __future__ import annotations
@@ -10,10 +11,26 @@ from dataclasses import dataclass, replace
 
 from domain.catalogue import Product, Scan
 from domain.errors import Conflict, Forbidden, InvalidInput, NotFound
-from domain.events import (BasketParked, BasketResumed, BasketVoided, LineAdded, LineDiscounted,
-                           LineRemoved, OrderDiscounted, OrderLine, QuantityChanged)
-from domain.money import (DEFAULT_LIMITS, Limits, check_amount, check_quantity, div_round,
-                          split_pro_rata, tax_of_line)
+from domain.events import (
+    BasketParked,
+    BasketResumed,
+    BasketVoided,
+    LineAdded,
+    LineDiscounted,
+    LineRemoved,
+    OrderDiscounted,
+    OrderLine,
+    QuantityChanged,
+)
+from domain.money import (
+    DEFAULT_LIMITS,
+    Limits,
+    check_amount,
+    check_quantity,
+    div_round,
+    split_pro_rata,
+    tax_of_line,
+)
 
 __all__ = [
     "Line", "Basket", "Pricing", "price_basket", "apply_basket", "decide_add", "decide_remove",
@@ -93,7 +110,7 @@ def price_basket(basket: Basket, prices_include_tax: bool) -> Pricing:
     order_disc = _discount(sum(after), basket.discount_kind, basket.discount_value)
     shares = split_pro_rata(order_disc, after) if basket.lines else []
     out = []
-    for ln, a, share in zip(basket.lines, after, shares):
+    for ln, a, share in zip(basket.lines, after, shares, strict=False):
         amount = a - share
         tax, total = tax_of_line(amount, ln.rate_bp, prices_include_tax)
         out.append(OrderLine(line_id=ln.line_id, sku=ln.sku, names=ln.names, category=ln.category,
@@ -116,7 +133,8 @@ def apply_basket(basket: Basket, ev: object) -> Basket:
     if isinstance(ev, LineRemoved):
         return replace(basket, lines=tuple(ln for ln in basket.lines if ln.line_id != ev.line_id))
     if isinstance(ev, QuantityChanged):
-        return replace(basket, lines=tuple(replace(ln, qty=ev.qty) if ln.line_id == ev.line_id else ln
+        return replace(basket, lines=tuple(replace(ln, qty=ev.qty) if ln.line_id == ev.line_id
+                                           else ln
                                            for ln in basket.lines))
     if isinstance(ev, LineDiscounted):
         return replace(basket, lines=tuple(
@@ -180,9 +198,10 @@ def _decide_add(basket: Basket, product: Product, rate_bp: int, scan: Scan | Non
     if scan is not None and scan.kind == "price":
         # a pre-packed item labelled with its price: one piece at the printed price
         if product.unit == "kg":
-            return LineAdded(basket=basket.basket_id, line_id=f"L{basket.next_line}", sku=product.sku,
-                             names=product.names, unit="each", qty=1, unit_price=int(scan.price or 0),
-                             tax_class=product.tax_class, rate_bp=rate_bp, category=product.category,
+            return LineAdded(basket=basket.basket_id, line_id=f"L{basket.next_line}",
+                             sku=product.sku, names=product.names, unit="each", qty=1,
+                             unit_price=int(scan.price or 0), tax_class=product.tax_class,
+                             rate_bp=rate_bp, category=product.category,
                              code=code, embedded=True)
         price, embedded = int(scan.price or 0), True
     if product.unit == "kg":
@@ -203,7 +222,7 @@ def decide_remove(basket: Basket, line_id: str) -> LineRemoved:
     return LineRemoved(basket=basket.basket_id, line_id=line_id)
 
 
-def decide_quantity(basket: Basket, line_id: str, qty: int,
+def decide_quantity(basket: Basket, line_id: str, qty: int | None,
                     limits: Limits = DEFAULT_LIMITS) -> QuantityChanged:
     _open(basket)
     ln = basket.line(line_id)
@@ -231,23 +250,24 @@ def _check_discount(kind: str, value: object, base: int, limit_bp: int, approved
     return value
 
 
-def decide_line_discount(basket: Basket, line_id: str, kind: str, value: int, limit_bp: int,
+def decide_line_discount(basket: Basket, line_id: str, kind: str, value: int | None, limit_bp: int,
                          approved_by: str = "") -> LineDiscounted:
     _open(basket)
     ln = basket.line(line_id)
-    _check_discount(kind, value, ln.base, limit_bp, approved_by)
-    return LineDiscounted(basket=basket.basket_id, line_id=line_id, kind=kind, value=value,
+    checked = _check_discount(kind, value, ln.base, limit_bp, approved_by)
+    return LineDiscounted(basket=basket.basket_id, line_id=line_id, kind=kind, value=checked,
                           approved_by=approved_by)
 
 
-def decide_order_discount(basket: Basket, kind: str, value: int, limit_bp: int,
+def decide_order_discount(basket: Basket, kind: str, value: int | None, limit_bp: int,
                           approved_by: str = "") -> OrderDiscounted:
     _open(basket)
     if not basket.lines:
         raise Conflict("basket.empty", "the basket is empty")
     after = sum(ln.base - ln.line_discount for ln in basket.lines)
-    _check_discount(kind, value, after, limit_bp, approved_by)
-    return OrderDiscounted(basket=basket.basket_id, kind=kind, value=value, approved_by=approved_by)
+    checked = _check_discount(kind, value, after, limit_bp, approved_by)
+    return OrderDiscounted(basket=basket.basket_id, kind=kind, value=checked,
+                           approved_by=approved_by)
 
 
 def decide_park(basket: Basket, note: str = "") -> BasketParked:

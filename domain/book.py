@@ -1,20 +1,24 @@
 """The store's book: the part of the journal's projection that guards invariants at commit time.
 
-The ledger owns one ``Book`` and, for every event it is about to commit, calls ``Book.check`` (which may
-complete the body, e.g. give an order its number or a top-up its resulting balance) and, once the event
-is durable, ``Book.apply``. Because commits are serialised in the ledger, these invariants hold whatever
-number of tills sell at once:
+The ledger owns one ``Book`` and, for every event it is about to commit, calls ``Book.check``
+(which may complete the body, e.g. give an order its number or a top-up its resulting balance) and,
+once the event is durable, ``Book.apply``. Because commits are serialised in the ledger, these
+invariants hold whatever number of tills sell at once:
 
 * a member wallet never goes below zero;
 * an order's payments equal its total plus its cash rounding, and a basket completes at most once;
 * a refund never gives back more than was paid for a line, nor more than a tender received;
 * a frozen order refuses refunds until unfrozen;
 * no amount or quantity exceeds the store's limits (``domain.money.Limits``, set by the ledger
-  actor from ``store.json``) nor ``CEILING``: a journal never holds a value a read model cannot store;
+  actor from ``store.json``) nor ``CEILING``: a journal never holds a value a read model cannot
+  store;
 * staff accounts, permissions and sign-in sessions (``domain.staff``) and each till's business day
-  (``domain.day``) change only through their events; with ``require_open_day`` (set by the store's
-  ledger actor; off for plain unit tests) a till sells, refunds and takes top-ups only while its day
-  is open.
+  (``domain.day``) change only through their events; with ``BookRules.require_open_day`` (the
+  store's ledger passes it; off for a book built without rules) a till sells, refunds and takes
+  top-ups only while its day is open.
+
+The book also keeps stock levels (``domain.stock.StockBook``), so that a stock count is decided
+against the level as of the events committed before it (``domain.commands.CountStock``).
 """
 
 from __future__ import annotations
@@ -22,18 +26,41 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from domain.errors import Conflict, InvalidInput, NotFound
-from domain.events import (BasketVoided, LineAdded, LineDiscounted, MemberRegistered,
-                           OrderCompleted, OrderDiscounted, OrderFrozen, OrderRefunded, OrderUnfrozen,
-                           Payment, QuantityChanged, RefundLine, StockAdjusted, StockCounted,
-                           StockReceived, WalletToppedUp)
-from domain.money import (CEILING, DEFAULT_LIMITS, Limits, check_amount, check_quantity, div_round,
-                          round_cash)
 from domain import day as _day
-from domain import staff as _staff
 from domain import licence as _licence  # noqa: F401 - licence.* kinds are known where events are checked
+from domain import staff as _staff
+from domain.errors import Conflict, InvalidInput, NotFound
+from domain.events import (
+    BasketVoided,
+    LineAdded,
+    LineDiscounted,
+    MemberRegistered,
+    OrderCompleted,
+    OrderDiscounted,
+    OrderFrozen,
+    OrderRefunded,
+    OrderUnfrozen,
+    Payment,
+    QuantityChanged,
+    RefundLine,
+    StockAdjusted,
+    StockCounted,
+    StockReceived,
+    WalletToppedUp,
+)
+from domain.money import (
+    CEILING,
+    DEFAULT_LIMITS,
+    Limits,
+    check_amount,
+    check_quantity,
+    div_round,
+    round_cash,
+)
+from domain.stock import StockBook
 
-__all__ = ["Book", "OrderRecord", "decide_refund", "Member", "find_member", "check_bounds"]
+__all__ = ["Book", "BookRules", "OrderRecord", "decide_refund", "Member", "find_member",
+           "check_bounds"]
 
 TENDER_ORDER = {"wallet": 0, "card": 1, "cash": 2}  # refunds go back to wallet and card first
 
@@ -146,12 +173,14 @@ def decide_refund(rec: OrderRecord, refund_id: str, lines: dict[str, int] | None
                          original_staff=rec.staff, original_ts=rec.ts)
 
 
-_STAFF_TYPES = (_staff.StaffCreated, _staff.StaffUpdated, _staff.StaffPinChanged, _staff.StaffLocked,
+_STAFF_TYPES = (_staff.StaffCreated, _staff.StaffUpdated, _staff.StaffPinChanged,
+                _staff.StaffLocked,
                 _staff.StaffUnlocked, _staff.PermissionsChanged, _staff.SignedIn, _staff.SignedOut,
                 _staff.SignInFailed, _staff.ActionApproved, _staff.PinAttempted,
                 _staff.PinAccepted)
 _DAY_TYPES = (_day.DayOpened, _day.DayClosed, _day.ZReportRecorded)
 _MONEY_TYPES = (LineAdded, OrderCompleted, OrderRefunded, WalletToppedUp)
+_STOCK_TYPES = (OrderCompleted, OrderRefunded, StockReceived, StockAdjusted, StockCounted)
 
 
 def check_bounds(body: Any, limits: Limits = DEFAULT_LIMITS) -> None:
@@ -200,13 +229,20 @@ def check_bounds(body: Any, limits: Limits = DEFAULT_LIMITS) -> None:
         check_amount(body.counted_cash, limits.max_tender, "counted_cash")
 
 
+@dataclass(frozen=True, slots=True)
+class BookRules:
+    """The store's settings a book enforces, given when it is built (the store's ledger actor
+    passes ``require_open_day=True`` and the limits of ``store.json``)."""
+
+    require_open_day: bool = False  # a till sells, refunds and tops up only while its day is open
+    limits: Limits = DEFAULT_LIMITS  # no amount or quantity beyond these is journaled
+
+
 class Book:
     """Mutable projection used by the ledger to check and complete events before they commit."""
 
-    require_open_day = False  # the store's ledger actor turns this on
-    limits = DEFAULT_LIMITS  # the store's ledger actor sets the store's own
-
-    def __init__(self) -> None:
+    def __init__(self, rules: BookRules = BookRules()) -> None:
+        self.rules = rules
         self.wallets: dict[str, int] = {}
         self.members: dict[str, Member] = {}
         self.orders: dict[str, OrderRecord] = {}
@@ -215,6 +251,7 @@ class Book:
         self.till_orders: dict[str, int] = {}
         self.staff = _staff.StaffBook()
         self.days = _day.DayBook()
+        self.stock = StockBook()
 
     # ------------------------------------------------------------ queries
     def balance(self, member: str) -> int:
@@ -236,8 +273,8 @@ class Book:
     # ------------------------------------------------------------ check (before commit)
     def check(self, body: Any, till: str) -> Any:
         """Raise if committing ``body`` would break an invariant; return the body to commit."""
-        check_bounds(body, self.limits)
-        if self.require_open_day and till and isinstance(body, _MONEY_TYPES):
+        check_bounds(body, self.rules.limits)
+        if self.rules.require_open_day and till and isinstance(body, _MONEY_TYPES):
             self.days.require_open(till)
         if isinstance(body, _STAFF_TYPES):
             return self.staff.check(body)
@@ -263,15 +300,12 @@ class Book:
             for m in self.members.values():
                 if body.card and body.card == m.card:
                     raise Conflict("member.card_taken", "this card belongs to another member")
-        elif isinstance(body, (LineAdded,)) and body.basket in self.closed_baskets:
-            raise Conflict("basket.closed", "this basket was completed or voided")
-        elif isinstance(body, BasketVoided) and body.basket in self.closed_baskets:
+        elif isinstance(body, (LineAdded, BasketVoided)) and body.basket in self.closed_baskets:
             raise Conflict("basket.closed", "this basket was completed or voided")
         elif isinstance(body, OrderFrozen):
             self.order(body.order_id)
-        elif isinstance(body, OrderUnfrozen):
-            if not self.order(body.order_id).frozen:
-                raise Conflict("order.not_frozen", "this order is not frozen")
+        elif isinstance(body, OrderUnfrozen) and not self.order(body.order_id).frozen:
+            raise Conflict("order.not_frozen", "this order is not frozen")
         return body
 
     def _check_completed(self, o: OrderCompleted, till: str) -> OrderCompleted:
@@ -310,13 +344,14 @@ class Book:
         for rl in r.lines:
             ln = by_id.get(rl.line_id)
             if ln is None:
-                raise NotFound("refund.line_not_found", "order has no such line", line_id=rl.line_id)
+                raise NotFound("refund.line_not_found", "order has no such line",
+                               line_id=rl.line_id)
             if rec.refunded_qty.get(rl.line_id, 0) + rl.qty > ln.qty or \
                     rec.refunded_amount.get(rl.line_id, 0) + rl.amount > ln.total or rl.amount < 0:
                 raise Conflict("refund.exceeds_paid", "cannot refund more than was paid for a line",
                                line_id=rl.line_id)
         refunded = rec.refunded_tender or [0] * len(rec.order.payments)
-        room: dict[tuple, int] = {}
+        room: dict[tuple[str, str, str], int] = {}
         for idx, p in enumerate(rec.order.payments):
             key = (p.kind, p.member, p.reference)
             room[key] = room.get(key, 0) + p.amount - refunded[idx]
@@ -324,13 +359,16 @@ class Book:
             key = (t.kind, t.member, t.reference)
             room[key] = room.get(key, 0) - t.amount
             if room[key] < 0 or t.amount < 0:
-                raise Conflict("refund.exceeds_paid", "cannot give back more than a tender received",
+                raise Conflict("refund.exceeds_paid",
+                               "cannot give back more than a tender received",
                                tender=t.kind)
 
     # ------------------------------------------------------------ apply (after commit)
     def apply(self, body: Any, staff: str, till: str, ts: int, seq: int) -> None:
         if staff and till:
             self.staff.touch(staff, till, ts)
+        if isinstance(body, _STOCK_TYPES):
+            self.stock.apply(body)
         if isinstance(body, _STAFF_TYPES):
             self.staff.apply(body, ts)
         elif isinstance(body, _DAY_TYPES):

@@ -1,55 +1,50 @@
 """Commands decided inside the ledger, against the book, where commits are serialised.
 
 Most events are decided by the actor that owns the state (a till decides basket events). A command
-whose answer depends on state shared by every till — a refund, a freeze — is sent to the ledger as one
-of these, and decided there right before it commits.
+whose answer depends on state shared by every till — a refund, a freeze, a stock count — is sent to
+the ledger as one of these frozen msgspec Structs, and decided there by its handler
+(``domain.ledger_handlers``) right before it commits, so no two of them decide against the same
+stale state. They cross the store's internal sockets as data, named in ``actors.ledger.COMMANDS``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import msgspec
 
-from domain.book import Book, decide_refund
-from domain.errors import Conflict, InvalidInput
-from domain.events import OrderFrozen, OrderRefunded, OrderUnfrozen
-
-__all__ = ["RefundOrder", "FreezeOrder", "UnfreezeOrder"]
+__all__ = ["LedgerCommand", "RefundOrder", "FreezeOrder", "UnfreezeOrder", "CountStock"]
 
 
-@dataclass(frozen=True, slots=True)
-class RefundOrder:
+class LedgerCommand(msgspec.Struct, frozen=True):
+    """Base of the commands decided in the ledger."""
+
+
+class RefundOrder(LedgerCommand, frozen=True):
+    """Give back lines of an order (``lines`` {line id: qty}; None: all not refunded yet) to the
+    tenders it was paid with."""
+
     order_id: str
     refund_id: str
     lines: dict[str, int] | None = None  # None: everything not yet refunded
     reason: str = ""
     cash_increment: int = 1
 
-    def decide(self, book: Book) -> OrderRefunded:
-        return decide_refund(book.order(self.order_id), self.refund_id, self.lines,
-                             self.cash_increment, self.reason)
 
+class FreezeOrder(LedgerCommand, frozen=True):
+    """Hold an order: no refund until a manager unfreezes it (``rule``: the anomaly rule if
+    any)."""
 
-@dataclass(frozen=True, slots=True)
-class FreezeOrder:
     order_id: str
     reason: str
     rule: str = ""
 
-    def decide(self, book: Book) -> OrderFrozen:
-        rec = book.order(self.order_id)
-        if rec.frozen:
-            raise Conflict("order.already_frozen", "this order is already frozen")
-        if not self.reason.strip():
-            raise InvalidInput("order.reason_required", "say why the order is frozen")
-        return OrderFrozen(order_id=self.order_id, reason=self.reason[:200], rule=self.rule)
 
-
-@dataclass(frozen=True, slots=True)
-class UnfreezeOrder:
+class UnfreezeOrder(LedgerCommand, frozen=True):
     order_id: str
     reason: str = ""
 
-    def decide(self, book: Book) -> OrderUnfrozen:
-        if not book.order(self.order_id).frozen:
-            raise Conflict("order.not_frozen", "this order is not frozen")
-        return OrderUnfrozen(order_id=self.order_id, reason=self.reason[:200])
+
+class CountStock(LedgerCommand, frozen=True):
+    """A counted shelf: the level becomes ``counted``; the event keeps the level it replaced."""
+
+    sku: str
+    counted: int

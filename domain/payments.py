@@ -12,12 +12,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import msgspec
+
+from domain.coded import Codes, convert
 from domain.errors import InvalidInput
 from domain.events import Payment
 from domain.money import check_amount, round_cash
 from domain.pan import looks_like_card_number, refuse_card_number
 
-__all__ = ["Tender", "Settlement", "settle", "tender_from_dict", "looks_like_card_number"]
+__all__ = ["Tender", "TenderIn", "TENDER_CODES", "Settlement", "settle", "check_tender",
+           "tender_from_dict", "looks_like_card_number"]
 
 MAX_AMOUNT = 10**12
 
@@ -38,20 +42,39 @@ class Settlement:
     change: int
 
 
-def tender_from_dict(d: object) -> Tender:
-    if not isinstance(d, dict):
-        raise InvalidInput("payment.bad_tender", "a tender is an object")
-    kind = d.get("kind")
-    amount = d.get("amount")
+class TenderIn(msgspec.Struct, frozen=True):
+    """A tender as a till sends it (checked into a ``Tender`` by ``check_tender``)."""
+
+    kind: str
+    amount: int
+    reference: str = ""
+    last4: str = ""
+    member: str = ""
+
+
+# a tender's fields that do not fit their type: the codes a till has always been answered
+TENDER_CODES: Codes = {
+    "": (InvalidInput, "payment.bad_tender", "a tender is an object"),
+    "kind": (InvalidInput, "payment.bad_kind", "tender kind is cash, card or wallet"),
+    "amount": (InvalidInput, "payment.bad_amount", "tender amount must be a positive whole number"),
+    "last4": (InvalidInput, "payment.bad_last4", "give exactly the last 4 digits of the card"),
+    "reference": (InvalidInput, "payment.no_reference", "the card terminal's reference is text"),
+    "member": (InvalidInput, "payment.no_member", "a wallet payment needs a member id"),
+}
+
+
+def check_tender(t: TenderIn) -> Tender:
+    """Refuse a tender that cannot be taken; keep of a card only its reference and last 4."""
+    kind, amount = t.kind, t.amount
     if kind not in ("cash", "card", "wallet"):
         raise InvalidInput("payment.bad_kind", "tender kind is cash, card or wallet",
                            kind=str(kind))
-    if isinstance(amount, bool) or not isinstance(amount, int) or not amount > 0:
+    if amount <= 0:
         raise InvalidInput("payment.bad_amount", "tender amount must be a positive whole number")
     check_amount(amount, MAX_AMOUNT, "tender")
-    ref = str(d.get("reference", ""))[:64]
-    last4 = str(d.get("last4", ""))
-    member = str(d.get("member", ""))[:64]
+    ref = t.reference[:64]
+    last4 = t.last4
+    member = t.member[:64]
     if kind == "card":
         if not re.fullmatch(r"\d{4}", last4):
             raise InvalidInput("payment.bad_last4", "give exactly the last 4 digits of the card")
@@ -63,6 +86,11 @@ def tender_from_dict(d: object) -> Tender:
         raise InvalidInput("payment.no_member", "a wallet payment needs a member")
     return Tender(kind=kind, amount=amount, reference=ref if kind == "card" else "",
                   last4=last4 if kind == "card" else "", member=member if kind == "wallet" else "")
+
+
+def tender_from_dict(d: object) -> Tender:
+    """A tender from plain data (a till's JSON)."""
+    return check_tender(convert(d, TenderIn, TENDER_CODES))
 
 
 def settle(total: int, tenders: list[Tender], cash_increment: int = 1) -> Settlement:

@@ -8,9 +8,10 @@ from aiohttp import web
 
 from actors.http.common import command_id, jresp, need_str, read_json
 from actors.http.context import gw
+from domain.commands import CountStock
 from domain.errors import NotFound
 from domain.money import check_quantity
-from domain.stock import decide_adjustment, decide_count, decide_receipt
+from domain.stock import decide_adjustment, decide_receipt
 
 __all__ = ["ROUTES"]
 
@@ -35,9 +36,8 @@ async def stock_move(request: web.Request) -> web.Response:
         body = decide_receipt(sku, args["qty"], need_str(data, "reference", 100, False))
     elif kind == "adjust":
         body = decide_adjustment(sku, args["delta"], need_str(data, "reason", 200))
-    else:
-        current = await g.h.stock.level(sku)
-        body = decide_count(sku, args["counted"], current)
+    else:  # decided in the ledger, against the level as of its commit
+        body = CountStock(sku, args["counted"])
     ack = await g.submit(ctx, cid, f"stock.{kind}", args, body, g.h.stock)
     await g.journal_approval(ctx, cid)
     return jresp(g.answer(ack))

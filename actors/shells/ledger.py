@@ -23,11 +23,11 @@ class LedgerActor:
     def __init__(self, path: str, batch: int = 256, limits: dict | None = None) -> None:
         import analytics.events  # noqa: F401 - registers order.flagged before the replay
         import domain.feedback  # noqa: F401 - and feedback.reported
-        from domain.book import Book
+        from domain.book import BookRules
         from domain.money import Limits
-        Book.require_open_day = True  # the store's ledger: a till sells only while its day is open
-        Book.limits = Limits.from_dict(limits)  # and never journals a value beyond the store's
-        self.ledger = Ledger(path, check=True)  # the journal is checked before selling
+        # the store's ledger: a till sells only while its day is open, and no value beyond the
+        # store's limits is journaled; the journal is checked before selling
+        self.ledger = Ledger(path, check=True, rules=BookRules(True, Limits.from_dict(limits)))
         self.queue: list[tuple[Request, asyncio.Future]] = []
         self.batch = batch
         self.writing = False

@@ -7,11 +7,12 @@ import msgspec
 import pytest
 
 from actors.catalogue import Catalogue
-from actors.ledger import Request
+from actors.ledger import Ledger, Request
+from actors.till import Till
 from analytics.flatten import PoisonEvent, flatten
 from analytics.store import StoreAnalytics
 from domain.basket import Basket, apply_basket, check_pay, decide_add, decide_quantity
-from domain.book import Book, check_bounds
+from domain.book import Book, BookRules, check_bounds
 from domain.catalogue import Product, check_product, decode_scan, product_from_dict
 from domain.day import DayOpened
 from domain.errors import InvalidInput, Unavailable
@@ -26,7 +27,7 @@ from domain.events import (
 from domain.money import CEILING, DEFAULT_LIMITS, Limits
 from domain.store import StoreConfig
 from kiosk.importer import check_rows
-from tests.unit.conftest import ean, make_config
+from tests.unit.conftest import Shop, ean, make_config
 
 POISON = 2**63
 MILK = Product("MILK", {"en": "Milk"}, 4500)
@@ -215,8 +216,10 @@ def test_the_ledger_journals_nothing_beyond_the_bounds(shop):
     assert shop.ledger.journal.seq == seq
 
 
-def test_the_store_limits_reach_the_book(shop, monkeypatch):
-    monkeypatch.setattr(Book, "limits", Limits(max_topup=100_00))
+def test_the_store_limits_reach_the_book(tmp_path, clock, config, catalogue):
+    rules = BookRules(limits=Limits(max_topup=100_00))  # as the store's ledger actor gives them
+    shop = Shop(Ledger(tmp_path / "journal.sqlite", clock=clock, rules=rules),
+                Till("T1", config, catalogue))
     shop.member("M1")
     assert code_of(lambda: shop.submit(WalletToppedUp("M1", 100_01, "cash"))) \
         == "amount.too_large"

@@ -12,7 +12,7 @@ from argon2 import Type, extract_parameters
 from actors.gateway import TILL_OPS, make_gateway
 from actors.openapi import SPEC, operations
 from actors.staff import Directory, hash_pin, make_token, token_hash, verify_pin
-from domain.book import Book
+from domain.book import Book, BookRules
 from domain.day import DayClosed, DayOpened, ZReportRecorded, business_day_of
 from domain.errors import Conflict, Forbidden, InvalidInput, Unauthorized
 from domain.events import LineAdded, WalletToppedUp, decode_body, encode_body
@@ -117,9 +117,8 @@ def test_book_staff_rules_and_sessions():
     assert not b.staff.permissions.allows("manager", "stock.view")
 
 
-def test_book_refuses_selling_while_the_day_is_closed_when_required(monkeypatch):
-    monkeypatch.setattr(Book, "require_open_day", True)
-    b = Book()
+def test_book_refuses_selling_while_the_day_is_closed_when_required():
+    b = Book(BookRules(require_open_day=True))
     line = LineAdded("b1", "L1", "S1", {"en": "x"}, "each", 1, 100, "std", 700)
     with pytest.raises(Conflict) as e:
         b.check(line, "T1")

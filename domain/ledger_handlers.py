@@ -1,0 +1,51 @@
+"""One handler per ledger command (``domain.commands``): decide against the book, return the event.
+
+``actors.ledger.Ledger`` calls ``LEDGER_HANDLERS[type(command)](command, book)`` inside its commit
+path, for one command at a time, so each decides against every event committed before it. A
+handler changes nothing; it raises a ``KassaError`` to refuse.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from domain.book import Book, decide_refund
+from domain.commands import CountStock, FreezeOrder, LedgerCommand, RefundOrder, UnfreezeOrder
+from domain.errors import Conflict, InvalidInput
+from domain.events import OrderFrozen, OrderRefunded, OrderUnfrozen, StockCounted
+from domain.stock import decide_count
+
+__all__ = ["LEDGER_HANDLERS", "handle_refund", "handle_freeze", "handle_unfreeze",
+           "handle_count_stock"]
+
+
+def handle_refund(cmd: RefundOrder, book: Book) -> OrderRefunded:
+    return decide_refund(book.order(cmd.order_id), cmd.refund_id, cmd.lines, cmd.cash_increment,
+                         cmd.reason)
+
+
+def handle_freeze(cmd: FreezeOrder, book: Book) -> OrderFrozen:
+    rec = book.order(cmd.order_id)
+    if rec.frozen:
+        raise Conflict("order.already_frozen", "this order is already frozen")
+    if not cmd.reason.strip():
+        raise InvalidInput("order.reason_required", "say why the order is frozen")
+    return OrderFrozen(order_id=cmd.order_id, reason=cmd.reason[:200], rule=cmd.rule)
+
+
+def handle_unfreeze(cmd: UnfreezeOrder, book: Book) -> OrderUnfrozen:
+    if not book.order(cmd.order_id).frozen:
+        raise Conflict("order.not_frozen", "this order is not frozen")
+    return OrderUnfrozen(order_id=cmd.order_id, reason=cmd.reason[:200])
+
+
+def handle_count_stock(cmd: CountStock, book: Book) -> StockCounted:
+    """The counted level replaces the book's, which the event keeps as ``previous``."""
+    return decide_count(cmd.sku, cmd.counted, book.stock.level(cmd.sku))
+
+
+LEDGER_HANDLERS: dict[type[LedgerCommand], Callable[[Any, Book], Any]] = {
+    RefundOrder: handle_refund, FreezeOrder: handle_freeze, UnfreezeOrder: handle_unfreeze,
+    CountStock: handle_count_stock,
+}
