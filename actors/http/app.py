@@ -75,7 +75,7 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
             return jresp({"error": {"code": code, "message": exc.reason, "details": {}}},
                          exc.status)
         raise
-    except Exception as exc:  # noqa: BLE001 - every error gets a code
+    except Exception as exc:
         cause = unwrap(exc)
         if isinstance(cause, KassaError):
             return error_response(cause)
