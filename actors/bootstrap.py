@@ -44,9 +44,18 @@ __all__ = ["Handles", "create_actors", "RESTART"]
 
 RESTART: dict[str, Any] = dict(max_restarts=-1, max_task_retries=3, num_cpus=0)
 _LEDGER, _CATALOGUE, _TILL, _STOCK, _WALLET, _ANALYTICS, _UPLOADER, _LICENCE = (
-    ray.remote(**RESTART)(cls) for cls in (LedgerActor, CatalogueActor, TillActor, StockActor,
-                                           WalletActor, AnalyticsActor, UploaderActor,
-                                           LicenceActor))
+    ray.remote(**RESTART)(cls)
+    for cls in (
+        LedgerActor,
+        CatalogueActor,
+        TillActor,
+        StockActor,
+        WalletActor,
+        AnalyticsActor,
+        UploaderActor,
+        LicenceActor,
+    )
+)
 
 
 def _named(actor: Any, name: str, *args: Any) -> Any:
@@ -63,8 +72,15 @@ class Handles:
         data = str(self.data_dir)
         # all actors start in parallel: the others look the ledger and catalogue up by name,
         # and their calls wait until those are up
-        self.ledger = LedgerClient(_named(_LEDGER, "ledger", str(self.data_dir / "journal.sqlite"),
-                                          256, config.limits.to_dict()))
+        self.ledger = LedgerClient(
+            _named(
+                _LEDGER,
+                "ledger",
+                str(self.data_dir / "journal.sqlite"),
+                256,
+                config.limits.to_dict(),
+            )
+        )
         self.catalogue = CatalogueClient(_named(_CATALOGUE, "catalogue", data, config.to_dict()))
         self.tills: dict[str, TillClient] = {}
         self.till_rpcs: dict[str, RpcClient | GatewayTill] = {}
@@ -77,15 +93,27 @@ class Handles:
                 self.till(till_id)
         self.stock = StockClient(_named(_STOCK, "stock", data))
         self.wallet = WalletClient(_named(_WALLET, "wallet", data))
-        self.analytics = AnalyticsClient(_named(
-            _ANALYTICS, "analytics", data, config.zone, config.store_id,
-            float(os.environ.get("KASSA_FLAG_EVERY_S", "20")),
-            {"open_minute": config.open_minute, "close_minute": config.close_minute,
-             "discount_limit_bp": config.discount_limits.get("cashier", 1000)}))
-        self.uploader = UploaderClient(_named(_UPLOADER, "uploader", data, config.store_id,
-                                              config.cloud_url))
-        self.licence = LicenceClient(_named(_LICENCE, "licence", data, config.store_id,
-                                            config.cloud_url))
+        self.analytics = AnalyticsClient(
+            _named(
+                _ANALYTICS,
+                "analytics",
+                data,
+                config.zone,
+                config.store_id,
+                float(os.environ.get("KASSA_FLAG_EVERY_S", "20")),
+                {
+                    "open_minute": config.open_minute,
+                    "close_minute": config.close_minute,
+                    "discount_limit_bp": config.discount_limits.get("cashier", 1000),
+                },
+            )
+        )
+        self.uploader = UploaderClient(
+            _named(_UPLOADER, "uploader", data, config.store_id, config.cloud_url)
+        )
+        self.licence = LicenceClient(
+            _named(_LICENCE, "licence", data, config.store_id, config.cloud_url)
+        )
 
     def known_tills(self) -> list[str]:
         try:
@@ -100,28 +128,47 @@ class Handles:
             follower.ping()
         self.uploader.wake()
         self.licence.wake()
-        await asyncio.gather(self.ledger.serve(), self.catalogue.version(),
-                             *(t.serve() for t in self.tills.values()))
+        await asyncio.gather(
+            self.ledger.serve(), self.catalogue.version(), *(t.serve() for t in self.tills.values())
+        )
         if self.in_gateway:  # rebuild the known tills' open baskets now, not at the first scan
             await asyncio.gather(*(self._gateway_till(t).ready() for t in self.known_tills()))
 
     async def extra_status(self) -> dict:
         """Upload backlog and licence state, for the health endpoint and ``kassa store status``."""
         try:
-            up, lic = await asyncio.wait_for(asyncio.gather(
-                self.uploader.status(), self.licence.status()), 3.0)
+            up, lic = await asyncio.wait_for(
+                asyncio.gather(self.uploader.status(), self.licence.status()), 3.0
+            )
         except TimeoutError:  # still starting after a restart
-            return {"upload": {"starting": True},
-                    "licence": {"ok": None, "code": "licence.starting", "message": "starting"}}
-        return {"upload": up, "licence": {k: lic.get(k) for k in (
-            "ok", "code", "message", "grace_days_left", "warn", "warn_code", "expires_days_left",
-            "last_ok", "licence_id")}}
+            return {
+                "upload": {"starting": True},
+                "licence": {"ok": None, "code": "licence.starting", "message": "starting"},
+            }
+        return {
+            "upload": up,
+            "licence": {
+                k: lic.get(k)
+                for k in (
+                    "ok",
+                    "code",
+                    "message",
+                    "grace_days_left",
+                    "warn",
+                    "warn_code",
+                    "expires_days_left",
+                    "last_ok",
+                    "licence_id",
+                )
+            },
+        }
 
     def till(self, till_id: str) -> TillClient:
         t = self.tills.get(till_id)
         if t is None:
-            t = TillClient(_named(_TILL, f"till:{till_id}", till_id, self.config.to_dict(),
-                                  str(self.data_dir)))
+            t = TillClient(
+                _named(_TILL, f"till:{till_id}", till_id, self.config.to_dict(), str(self.data_dir))
+            )
             self.tills[till_id] = t
             self._remember_till(till_id)
         return t
@@ -133,8 +180,9 @@ class Handles:
         c = self.till_rpcs.get(till_id)
         if c is None:
             if self.in_gateway:
-                c = GatewayTill(till_id, self.config, self.shared_catalogue, self.ledger,
-                                self.ledger_rpc)
+                c = GatewayTill(
+                    till_id, self.config, self.shared_catalogue, self.ledger, self.ledger_rpc
+                )
                 self._remember_till(till_id)
             else:
                 c = till_channel(str(self.data_dir), till_id, self.till(till_id))

@@ -59,11 +59,13 @@ class Catalogue:
     def search(self, query: str, limit: int = 50, sellable_only: bool = False) -> list[dict]:
         if not isinstance(query, str) or len(query) > 100:
             raise InvalidInput("search.bad_query", "search for 1–100 characters")
-        return [p.to_dict() for p in self.index.search(query, max(1, min(limit, 200)),
-                                                        sellable_only)]
+        return [
+            p.to_dict() for p in self.index.search(query, max(1, min(limit, 200)), sellable_only)
+        ]
 
-    def prepare_update(self, products: list[dict], source: str,
-                       replace_all: bool = False) -> tuple[list[Product], CatalogueUpdated]:
+    def prepare_update(
+        self, products: list[dict], source: str, replace_all: bool = False
+    ) -> tuple[list[Product], CatalogueUpdated]:
         """Validate products and describe the change (the caller journals it, then ``commit``).
         Any bad row refuses the whole import, naming every bad row (up to ``MAX_ROW_ERRORS``) with
         its code: a price above the store's ``limits`` is ``amount.too_large``."""
@@ -81,15 +83,25 @@ class Catalogue:
                 parsed.append(p)
         if bad:
             first = bad[0]
-            raise InvalidInput(first["code"], f"row {first['row']}: {first['message']}",
-                               row=first["row"], rows=bad[:MAX_ROW_ERRORS], bad_rows=len(bad))
+            raise InvalidInput(
+                first["code"],
+                f"row {first['row']}: {first['message']}",
+                row=first["row"],
+                rows=bad[:MAX_ROW_ERRORS],
+                bad_rows=len(bad),
+            )
         merged = {} if replace_all else dict(self.index.by_sku)
         for p in parsed:
             merged[p.sku] = p
-        digest = hashlib.sha256(orjson.dumps(sorted(p.to_dict()["sku"] + str(p.to_dict())
-                                                    for p in merged.values()))).hexdigest()[:16]
-        ev = CatalogueUpdated(version=digest, count=len(merged), source=source[:100],
-                              skus=tuple(p.sku for p in parsed[:1000]))
+        digest = hashlib.sha256(
+            orjson.dumps(sorted(p.to_dict()["sku"] + str(p.to_dict()) for p in merged.values()))
+        ).hexdigest()[:16]
+        ev = CatalogueUpdated(
+            version=digest,
+            count=len(merged),
+            source=source[:100],
+            skus=tuple(p.sku for p in parsed[:1000]),
+        )
         return list(merged.values()), ev
 
     def commit(self, products: list[Product], version: str) -> None:

@@ -17,9 +17,19 @@ from actors.ray_boot import NAMESPACE, ray
 from actors.till import TILL_METHODS, Who
 from actors.wire import RpcClient, socket_name
 
-__all__ = ["LedgerClient", "CatalogueClient", "TillClient", "StockClient", "WalletClient",
-           "AnalyticsClient", "UploaderClient", "LicenceClient", "ledger_channel",
-           "till_channel", "named"]
+__all__ = [
+    "LedgerClient",
+    "CatalogueClient",
+    "TillClient",
+    "StockClient",
+    "WalletClient",
+    "AnalyticsClient",
+    "UploaderClient",
+    "LicenceClient",
+    "ledger_channel",
+    "till_channel",
+    "named",
+]
 
 
 def named(name: str) -> Any:
@@ -85,8 +95,9 @@ class CatalogueClient(_Client):
     async def register_till(self, name: str) -> None:
         await self.handle.register_till.remote(name)
 
-    async def update(self, cid: str, products: list[dict], source: str, who: Who,
-                     replace_all: bool = False) -> dict:
+    async def update(
+        self, cid: str, products: list[dict], source: str, who: Who, replace_all: bool = False
+    ) -> dict:
         return await self.handle.update.remote(cid, products, source, who, replace_all)
 
 
@@ -133,8 +144,14 @@ class AnalyticsClient(_Client):
     async def status(self) -> dict:
         return await self.handle.status.remote()
 
-    async def report(self, name: str, kwargs: dict | None = None, at_seq: int = 0,
-                     wait_s: float = 10.0, strict: bool = False) -> Any:
+    async def report(
+        self,
+        name: str,
+        kwargs: dict | None = None,
+        at_seq: int = 0,
+        wait_s: float = 10.0,
+        strict: bool = False,
+    ) -> Any:
         return await self.handle.report.remote(name, kwargs, at_seq, wait_s, strict)
 
     async def flag_now(self, days: int = 2) -> int:
@@ -177,11 +194,9 @@ class LicenceClient(_Client):
 def ledger_channel(data_dir: str, ledger: LedgerClient) -> RpcClient:
     """The fast channel to the ledger of the store in ``data_dir``; a restarted ledger is woken
     through Ray to open its socket again."""
-    return RpcClient(socket_name(data_dir, "ledger"), LEDGER_METHODS,
-                     wake=ledger.serve)
+    return RpcClient(socket_name(data_dir, "ledger"), LEDGER_METHODS, wake=ledger.serve)
 
 
 def till_channel(data_dir: str, till_id: str, till: TillClient) -> RpcClient:
     """The fast channel to till ``till_id``'s actor (``call("do", …)``, ``call("view")``)."""
-    return RpcClient(socket_name(data_dir, f"till-{till_id}"), TILL_METHODS,
-                     wake=till.serve)
+    return RpcClient(socket_name(data_dir, f"till-{till_id}"), TILL_METHODS, wake=till.serve)

@@ -41,7 +41,8 @@ class SharedCatalogue:
                 version, products = await self.catalogue.snapshot()
                 # indexing a large catalogue takes a while: off the loop that serves the tills
                 index = await asyncio.get_running_loop().run_in_executor(
-                    None, CatalogueIndex, products, version)
+                    None, CatalogueIndex, products, version
+                )
                 return cache.loaded(index, version, now)
             return cache.index
 
@@ -60,8 +61,14 @@ class GatewayTill:
     same way (``Till.rebuild`` from its open baskets' events).
     """
 
-    def __init__(self, till_id: str, config: StoreConfig, catalogue: SharedCatalogue,
-                 ledger: LedgerClient, ledger_rpc: RpcClient) -> None:
+    def __init__(
+        self,
+        till_id: str,
+        config: StoreConfig,
+        catalogue: SharedCatalogue,
+        ledger: LedgerClient,
+        ledger_rpc: RpcClient,
+    ) -> None:
         self.till_id = till_id
         self.config = config
         self.catalogue = catalogue

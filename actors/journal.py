@@ -30,14 +30,29 @@ from domain.journal_format import COLUMNS as COLS
 from domain.journal_format import GENESIS, Envelope, chain_hash, events_table_sql, seal
 from domain.journal_format import envelope_of as _env
 
-__all__ = ["Journal", "Pending", "verify_journal", "verify_tail", "sqlite_check", "VerifyResult",
-           "check_at_start", "start_full_check", "read_report", "write_report", "broken_at",
-           "summary", "report_path", "result_doc"]
+__all__ = [
+    "Journal",
+    "Pending",
+    "verify_journal",
+    "verify_tail",
+    "sqlite_check",
+    "VerifyResult",
+    "check_at_start",
+    "start_full_check",
+    "read_report",
+    "write_report",
+    "broken_at",
+    "summary",
+    "report_path",
+    "result_doc",
+]
 
 log = logging.getLogger(__name__)
 
 # the shared events table, plus the command's hash; a command id commits once
-SCHEMA = events_table_sql(unique_id=True, before_hash=[("cmd", bytes)]) + """\
+SCHEMA = (
+    events_table_sql(unique_id=True, before_hash=[("cmd", bytes)])
+    + """\
 CREATE INDEX IF NOT EXISTS events_agg ON events(agg);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TRIGGER IF NOT EXISTS events_no_update BEFORE UPDATE ON events
@@ -45,6 +60,7 @@ BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS events_no_delete BEFORE DELETE ON events
 BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END;
 """
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,8 +79,9 @@ class Pending:
 
 def connect(path: Path | str, readonly: bool = False) -> sqlite3.Connection:
     if readonly:
-        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None,
-                              check_same_thread=False)
+        con = sqlite3.connect(
+            f"file:{path}?mode=ro", uri=True, isolation_level=None, check_same_thread=False
+        )
     else:
         con = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
         con.execute("PRAGMA journal_mode=WAL")
@@ -95,7 +112,7 @@ class Journal:
         ids = list(ids)
         out: dict[str, tuple[Envelope, bytes]] = {}
         for i in range(0, len(ids), 500):
-            chunk = ids[i:i + 500]
+            chunk = ids[i : i + 500]
             q = f"SELECT {COLS}, cmd FROM events WHERE id IN ({','.join('?' * len(chunk))})"
             for row in self.con.execute(q, chunk):
                 out[row[1]] = (_env(row), bytes(row[11]))
@@ -108,8 +125,9 @@ class Journal:
         for p in items:
             seq += 1
             e = seal(prev, seq, p.id, p.ts, p.kind, p.v, p.staff, p.till, p.ip, p.agg, p.body)
-            rows.append((seq, p.id, p.ts, p.kind, p.v, p.staff, p.till, p.ip, p.agg, p.body, p.cmd,
-                         e.hash))
+            rows.append(
+                (seq, p.id, p.ts, p.kind, p.v, p.staff, p.till, p.ip, p.agg, p.body, p.cmd, e.hash)
+            )
             envs.append(e)
             prev = e.hash
         self.con.execute("BEGIN IMMEDIATE")
@@ -139,7 +157,7 @@ class Journal:
         aggs = list(aggs)
         out: list[Envelope] = []
         for i in range(0, len(aggs), 500):
-            chunk = aggs[i:i + 500]
+            chunk = aggs[i : i + 500]
             marks = ",".join("?" * len(chunk))
             q = f"SELECT {COLS} FROM events WHERE agg IN ({marks}) ORDER BY seq"
             out.extend(_env(r) for r in self.con.execute(q, chunk))
@@ -155,8 +173,11 @@ class Journal:
         return row[0] if row else default
 
     def set_meta(self, key: str, value: str) -> None:
-        self.con.execute("INSERT INTO meta(key, value) VALUES (?, ?) "
-                         "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, value))
+        self.con.execute(
+            "INSERT INTO meta(key, value) VALUES (?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,34 +207,46 @@ def sqlite_check(path: Path | str, quick: bool = False, limit: int = 20) -> tupl
     return () if found == ("ok",) else found
 
 
-def _walk(rows: Iterable[tuple], prev: bytes, expect: int, count: int,
-          anchor: tuple[int, bytes] | None) -> tuple[VerifyResult | None, bytes, int, int]:
+def _walk(
+    rows: Iterable[tuple], prev: bytes, expect: int, count: int, anchor: tuple[int, bytes] | None
+) -> tuple[VerifyResult | None, bytes, int, int]:
     """Recompute the chain over ``rows``; a VerifyResult at the first break, else the new head."""
     for r in rows:
         seq, id_, ts, kind, v, staff, till, ip, agg, body, h = r
         if seq != expect:
-            return VerifyResult(count, expect - 1, expect, "missing sequence number"), prev, \
-                expect, count
+            return (
+                VerifyResult(count, expect - 1, expect, "missing sequence number"),
+                prev,
+                expect,
+                count,
+            )
         body = bytes(body) if not isinstance(body, bytes) else body
         if chain_hash(prev, seq, id_, ts, kind, v, staff, till, ip, agg, body) != bytes(h):
             return VerifyResult(count, seq - 1, seq, "hash does not match"), prev, expect, count
         if anchor is not None and seq == anchor[0] and bytes(h) != anchor[1]:
-            return VerifyResult(count, seq - 1, seq,
-                                "differs from the event HQ acknowledged at this seq"), prev, \
-                expect, count
+            return (
+                VerifyResult(
+                    count, seq - 1, seq, "differs from the event HQ acknowledged at this seq"
+                ),
+                prev,
+                expect,
+                count,
+            )
         prev, expect, count = bytes(h), expect + 1, count + 1
     return None, prev, expect, count
 
 
 def _truncated(count: int, last: int, anchor: tuple[int, bytes] | None) -> VerifyResult:
     if anchor is not None and anchor[0] > last:
-        return VerifyResult(count, last, last + 1,
-                            f"truncated: HQ acknowledged events up to seq {anchor[0]}")
+        return VerifyResult(
+            count, last, last + 1, f"truncated: HQ acknowledged events up to seq {anchor[0]}"
+        )
     return VerifyResult(count, last, None)
 
 
-def verify_journal(path: Path | str, anchor: tuple[int, bytes] | None = None,
-                   integrity: bool = False) -> VerifyResult:
+def verify_journal(
+    path: Path | str, anchor: tuple[int, bytes] | None = None, integrity: bool = False
+) -> VerifyResult:
     """Walk the chain from genesis; report the first seq whose hash or numbering does not hold.
 
     A chain alone cannot show that its end was cut off. ``anchor`` — a (seq, hash) held outside
@@ -239,8 +272,9 @@ def verify_journal(path: Path | str, anchor: tuple[int, bytes] | None = None,
         con.close()
 
 
-def verify_tail(path: Path | str, events: int = 5000,
-                anchor: tuple[int, bytes] | None = None) -> VerifyResult:
+def verify_tail(
+    path: Path | str, events: int = 5000, anchor: tuple[int, bytes] | None = None
+) -> VerifyResult:
     """The chain over the last ``events`` events only (from the stored hash before them), and the
     anchor: a check quick enough for every start. ``count`` is the number of events walked."""
     con = connect(path, readonly=True)
@@ -260,8 +294,12 @@ def verify_tail(path: Path | str, events: int = 5000,
         if anchor is not None and anchor[0] < first:  # HQ's seq lies before the tail
             row = con.execute("SELECT hash FROM events WHERE seq = ?", (anchor[0],)).fetchone()
             if row is None or bytes(row[0]) != anchor[1]:
-                return VerifyResult(count, anchor[0] - 1, anchor[0],
-                                    "differs from the event HQ acknowledged at this seq")
+                return VerifyResult(
+                    count,
+                    anchor[0] - 1,
+                    anchor[0],
+                    "differs from the event HQ acknowledged at this seq",
+                )
         return _truncated(count, expect - 1, anchor)
     except sqlite3.DatabaseError as exc:
         return VerifyResult(0, 0, 1, f"unreadable: {exc}")
@@ -271,14 +309,22 @@ def verify_tail(path: Path | str, events: int = 5000,
 
 # ---------------------------------------------------------------- the report of the checks
 
+
 def report_path(journal: Path | str) -> Path:
     """``journal_check.json`` beside the journal: what the last checks found."""
     return Path(journal).with_name("journal_check.json")
 
 
 def result_doc(res: VerifyResult, now_us: int, **extra: Any) -> dict[str, Any]:
-    return {"at": now_us, "ok": res.ok, "first_broken": res.first_broken, "reason": res.reason,
-            "integrity": list(res.integrity), "last_seq": res.last_seq, **extra}
+    return {
+        "at": now_us,
+        "ok": res.ok,
+        "first_broken": res.first_broken,
+        "reason": res.reason,
+        "integrity": list(res.integrity),
+        "last_seq": res.last_seq,
+        **extra,
+    }
 
 
 def read_report(journal: Path | str) -> dict[str, Any]:
@@ -291,13 +337,15 @@ def read_report(journal: Path | str) -> dict[str, Any]:
 
 def write_report(journal: Path | str, part: str, doc: dict[str, Any]) -> None:
     from actors.files import atomic_write
+
     report = read_report(journal)
     report[part] = doc
     atomic_write(report_path(journal), json.dumps(report, indent=1).encode())
 
 
-def check_at_start(journal: Path | str, anchor: tuple[int, bytes] | None, now_us: int,
-                   tail: int = 5000) -> dict[str, Any]:
+def check_at_start(
+    journal: Path | str, anchor: tuple[int, bytes] | None, now_us: int, tail: int = 5000
+) -> dict[str, Any]:
     """Before the store sells: SQLite's ``quick_check`` and the chain over the last ``tail``
     events plus HQ's anchor. Written to the report as ``start``; returns it."""
     found = sqlite_check(journal, quick=True)
@@ -313,16 +361,32 @@ def start_full_check(data_dir: Path | str) -> subprocess.Popen:
     """The whole chain and ``integrity_check``, in a child process at low priority (the tills keep
     the CPU and the ledger's GIL): ``kassa journal verify --background``, which writes ``full``."""
     write_report(Path(data_dir) / "journal.sqlite", "full", {"running": True})
-    return subprocess.Popen([sys.executable, "-m", "kassa_cli.main", "journal", "verify",
-                             "--data", str(data_dir), "--background"],
-                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "kassa_cli.main",
+            "journal",
+            "verify",
+            "--data",
+            str(data_dir),
+            "--background",
+        ],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def broken_at(report: dict[str, Any]) -> int | None:
     """The first seq any check found broken, or None."""
-    seqs = [s for d in (report.get("start"), report.get("full")) if isinstance(d, dict)
-            for s in [d.get("first_broken")] if isinstance(s, int)]
+    seqs = [
+        s
+        for d in (report.get("start"), report.get("full"))
+        if isinstance(d, dict)
+        for s in [d.get("first_broken")]
+        if isinstance(s, int)
+    ]
     return min(seqs) if seqs else None
 
 
@@ -331,13 +395,22 @@ def summary(report: dict[str, Any]) -> dict[str, Any]:
     start, full = report.get("start") or {}, report.get("full") or {}
     seq = broken_at(report)
     found = list(dict.fromkeys((start.get("integrity") or []) + (full.get("integrity") or [])))
-    reason = next((d.get("reason") for d in (start, full)
-                   if d.get("first_broken") is not None and d.get("first_broken") == seq), "")
-    out: dict[str, Any] = {"ok": seq is None and not found, "first_broken": seq,
-                           "reason": reason or "", "integrity": found[:5],
-                           "checked_at": start.get("at"),
-                           "full_check": "running" if full.get("running") else
-                           ("done" if full else "none")}
+    reason = next(
+        (
+            d.get("reason")
+            for d in (start, full)
+            if d.get("first_broken") is not None and d.get("first_broken") == seq
+        ),
+        "",
+    )
+    out: dict[str, Any] = {
+        "ok": seq is None and not found,
+        "first_broken": seq,
+        "reason": reason or "",
+        "integrity": found[:5],
+        "checked_at": start.get("at"),
+        "full_check": "running" if full.get("running") else ("done" if full else "none"),
+    }
     if full and not full.get("running"):
         out["full_checked_at"] = full.get("at")
     return out

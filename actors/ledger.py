@@ -85,8 +85,12 @@ class Ack:
 # ---------------------------------------------------------------- on the internal sockets
 
 # commands decided in the ledger (domain.commands), named like event kinds for the wire
-COMMANDS: dict[str, type] = {"command.refund": RefundOrder, "command.freeze": FreezeOrder,
-                             "command.unfreeze": UnfreezeOrder, "command.stock_count": CountStock}
+COMMANDS: dict[str, type] = {
+    "command.refund": RefundOrder,
+    "command.freeze": FreezeOrder,
+    "command.unfreeze": UnfreezeOrder,
+    "command.stock_count": CountStock,
+}
 _COMMAND_KIND = {cls: kind for kind, cls in COMMANDS.items()}
 
 
@@ -136,7 +140,8 @@ def _dump_request(r: Request) -> tuple:
         kind = _COMMAND_KIND.get(type(r.body), "")
         if not kind:
             raise TypeError(
-                f"{type(r.body).__name__} is neither an event nor a ledger command") from None
+                f"{type(r.body).__name__} is neither an event nor a ledger command"
+            ) from None
     return (r.id, r.cmd, kind, r.body, r.staff, r.till, r.ip)
 
 
@@ -167,8 +172,13 @@ def _check_id(cid: object) -> str:
 
 
 class Ledger:
-    def __init__(self, path: Path | str, clock: Clock | None = None,
-                 check: bool = False, rules: BookRules | None = None) -> None:
+    def __init__(
+        self,
+        path: Path | str,
+        clock: Clock | None = None,
+        check: bool = False,
+        rules: BookRules | None = None,
+    ) -> None:
         """``rules``: what the book enforces beyond its invariants (the store's ledger actor
         passes the store's limits and ``require_open_day=True``)."""
         self.clock = clock or SystemClock()
@@ -188,8 +198,15 @@ class Ledger:
         self.book.apply(body, staff, till, ts, seq)
         if kind_of_or_none(body) == "order.flagged":
             self.flags.setdefault(body.order_id, []).append(
-                {"rule": body.rule, "severity": body.severity, "evidence": body.evidence,
-                 "freeze": body.freeze, "seq": seq, "ts": ts})
+                {
+                    "rule": body.rule,
+                    "severity": body.severity,
+                    "evidence": body.evidence,
+                    "freeze": body.freeze,
+                    "seq": seq,
+                    "ts": ts,
+                }
+            )
 
     @property
     def seq(self) -> int:
@@ -221,15 +238,17 @@ class Ledger:
                 if r.id in known:
                     env, cmd = known[r.id]
                     if cmd != r.cmd:
-                        raise Conflict("command.id_reused",
-                                       "this command id was used for a different command")
+                        raise Conflict(
+                            "command.id_reused", "this command id was used for a different command"
+                        )
                     results[i] = Ack.of(env, duplicate=True)
                     continue
                 if r.id in in_batch:
                     j, cmd = in_batch[r.id]
                     if cmd != r.cmd:
-                        raise Conflict("command.id_reused",
-                                       "this command id was used for a different command")
+                        raise Conflict(
+                            "command.id_reused", "this command id was used for a different command"
+                        )
                     results[i] = ("same", j)  # type: ignore[call-overload]
                     continue
                 body = self._decide(r.body)
@@ -244,8 +263,20 @@ class Ledger:
                     dirty = True  # the book may be half-changed: rebuild it from the journal
                     raise
                 seq += 1
-                pending.append(Pending(r.id, r.cmd, ts, kind, version_of(kind), r.staff, r.till,
-                                       r.ip, agg_of(body), raw))
+                pending.append(
+                    Pending(
+                        r.id,
+                        r.cmd,
+                        ts,
+                        kind,
+                        version_of(kind),
+                        r.staff,
+                        r.till,
+                        r.ip,
+                        agg_of(body),
+                        raw,
+                    )
+                )
                 in_batch[r.id] = (i, r.cmd)
                 slots.append(i)
                 bodies.append(body)
@@ -274,8 +305,11 @@ class Ledger:
         for i, res in enumerate(results):
             if isinstance(res, tuple):
                 first = results[res[1]]
-                results[i] = (Ack(first.seq, first.id, first.ts, first.kind, first.body, True)
-                              if isinstance(first, Ack) else first)
+                results[i] = (
+                    Ack(first.seq, first.id, first.ts, first.kind, first.body, True)
+                    if isinstance(first, Ack)
+                    else first
+                )
         return results  # type: ignore[return-value]
 
     def _decide(self, body: Any) -> Any:
@@ -329,9 +363,13 @@ class Ledger:
     def status(self) -> dict:
         if self.full_check is not None and self.full_check.poll() is not None:
             self.full_check = None  # the background check is done (and reaped)
-        return {"seq": self.journal.seq, "orders": len(self.book.orders),
-                "open_baskets": len(self.book.open_baskets), "members": len(self.book.members),
-                "journal": summary(read_report(self.journal.path))}
+        return {
+            "seq": self.journal.seq,
+            "orders": len(self.book.orders),
+            "open_baskets": len(self.book.open_baskets),
+            "members": len(self.book.members),
+            "journal": summary(read_report(self.journal.path)),
+        }
 
 
 def decode(env: Envelope) -> Any:
@@ -343,6 +381,7 @@ def check_journal(path: Path, now_us: int) -> Any:
     anchor (reported, never blocking: a shop keeps selling and the report says what is wrong);
     then the full check in a low-priority child process, which is returned."""
     from actors.uploader import anchor_of
+
     try:
         check_at_start(path, anchor_of(path.parent), now_us)
         return start_full_check(path.parent)

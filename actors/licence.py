@@ -71,6 +71,7 @@ CHECK_PATH = "/v1/licence/check"
 
 # ---------------------------------------------------------------- transports
 
+
 class CheckTransport(Protocol):
     async def check(self, request: dict[str, Any]) -> dict[str, Any]:
         """Send a check request to the cloud; return its JSON answer or raise."""
@@ -79,8 +80,9 @@ class CheckTransport(Protocol):
 class HttpTransport:
     """POSTs the check request to ``<base_url>/v1/licence/check`` with aiohttp."""
 
-    def __init__(self, base_url: str, timeout_s: float = 20.0, session: Any = None,
-                 line: Any = None) -> None:
+    def __init__(
+        self, base_url: str, timeout_s: float = 20.0, session: Any = None, line: Any = None
+    ) -> None:
         self.url = base_url.rstrip("/") + CHECK_PATH
         self.timeout_s = timeout_s
         self._session = session
@@ -108,14 +110,17 @@ class HttpTransport:
                     if resp.status != 200:
                         if isinstance(data, dict) and "code" in data:
                             raise error_from_dict(data)
-                        raise Unavailable("licence.cloud_error",
-                                          f"the cloud answered HTTP {resp.status}")
+                        raise Unavailable(
+                            "licence.cloud_error", f"the cloud answered HTTP {resp.status}"
+                        )
                     if not isinstance(data, dict):
                         raise Unavailable("licence.cloud_error", "the cloud's answer is not JSON")
                     return data
             except (TimeoutError, aiohttp.ClientError, OSError) as exc:
-                raise Unavailable("licence.cloud_unreachable",
-                                  f"cannot reach the cloud: {type(exc).__name__}: {exc}") from None
+                raise Unavailable(
+                    "licence.cloud_unreachable",
+                    f"cannot reach the cloud: {type(exc).__name__}: {exc}",
+                ) from None
         finally:
             if own:
                 await session.close()
@@ -124,8 +129,9 @@ class HttpTransport:
 class FakeTransport:
     """A cloud in a box for tests: ``answer(request) -> dict`` (sync or async); can go offline."""
 
-    def __init__(self, answer: Callable[[dict[str, Any]], Any] | None = None,
-                 online: bool = True) -> None:
+    def __init__(
+        self, answer: Callable[[dict[str, Any]], Any] | None = None, online: bool = True
+    ) -> None:
         self.answer = answer
         self.online = online
         self.requests: list[dict[str, Any]] = []
@@ -159,8 +165,9 @@ def journal_history(path: Path | str) -> Iterator[tuple[int, Any]]:
         return
     con = connect(path, readonly=True)
     try:
-        rows = con.execute("SELECT seq, ts, kind, body FROM events WHERE kind LIKE 'licence.%' "
-                           "ORDER BY seq").fetchall()
+        rows = con.execute(
+            "SELECT seq, ts, kind, body FROM events WHERE kind LIKE 'licence.%' ORDER BY seq"
+        ).fetchall()
         prev = 0
         for seq, ts, kind, body in rows + [(None, 0, "", b"")]:
             q = "SELECT max(ts) FROM events WHERE seq > ?" + (" AND seq < ?" if seq else "")
@@ -179,13 +186,24 @@ def journal_history(path: Path | str) -> Iterator[tuple[int, Any]]:
 
 
 class LicenceKeeper:
-    def __init__(self, data_dir: Path | str, store_id: str, public_key: Any,
-                 transport: CheckTransport | None, clock: Clock,
-                 journal_fn: JournalFn | None = None, *, interval_s: float = 86_400.0,
-                 backoff_base_s: float = 60.0, backoff_max_s: float = 3_600.0,
-                 check_timeout_s: float = 30.0, tolerance_us: int = TOLERANCE_US,
-                 warn_days: int = WARN_DAYS, rng: Callable[[], float] = random.random,
-                 history: History | None = None) -> None:
+    def __init__(
+        self,
+        data_dir: Path | str,
+        store_id: str,
+        public_key: Any,
+        transport: CheckTransport | None,
+        clock: Clock,
+        journal_fn: JournalFn | None = None,
+        *,
+        interval_s: float = 86_400.0,
+        backoff_base_s: float = 60.0,
+        backoff_max_s: float = 3_600.0,
+        check_timeout_s: float = 30.0,
+        tolerance_us: int = TOLERANCE_US,
+        warn_days: int = WARN_DAYS,
+        rng: Callable[[], float] = random.random,
+        history: History | None = None,
+    ) -> None:
         self.dir = Path(data_dir) / "licence"
         self.history = history or (lambda: journal_history(Path(data_dir) / "journal.sqlite"))
         self.store_id = store_id
@@ -226,8 +244,9 @@ class LicenceKeeper:
                 cached = json.loads(self.state_path.read_bytes())
                 self.local.update({k: cached[k] for k in _LOCAL_KEYS if k in cached})
             except (ValueError, TypeError, AttributeError):
-                log.error("licence state %s unreadable; the journal has what counts",
-                          self.state_path)
+                log.error(
+                    "licence state %s unreadable; the journal has what counts", self.state_path
+                )
                 cached = {}
         if self.licence_path.exists():
             try:
@@ -237,8 +256,11 @@ class LicenceKeeper:
                     check_for_store(lic, self.store_id, 0)  # raises licence.wrong_store
                 self.licence, self.licence_file = lic, doc
             except (KassaError, ValueError) as exc:
-                err = exc if isinstance(exc, KassaError) else KassaError("licence.malformed",
-                                                                          str(exc))
+                err = (
+                    exc
+                    if isinstance(exc, KassaError)
+                    else KassaError("licence.malformed", str(exc))
+                )
                 log.error("installed licence refused: %s", err)
                 self.load_error = err
         self._rebuild(cached if isinstance(cached, dict) else {})
@@ -259,18 +281,25 @@ class LicenceKeeper:
             self._outbox.clear()  # the file keeps them for the server
             self._pending_file_loaded = False
         if st.rejected:
-            log.warning("%d journaled licence check(s) carry no valid HQ signature: ignored",
-                        st.rejected)
+            log.warning(
+                "%d journaled licence check(s) carry no valid HQ signature: ignored", st.rejected
+            )
         hw = cached.get("high_water")
         if type(hw) is int:  # a clock reading the journal may lack; it can only raise the mark
             st.seen(hw)
         self.standing = st
         view = self.state
-        differs = [k for k in ("last_ok", "status", "revoked_ids", "tampered")
-                   if k in cached and cached[k] != view[k]]
+        differs = [
+            k
+            for k in ("last_ok", "status", "revoked_ids", "tampered")
+            if k in cached and cached[k] != view[k]
+        ]
         if differs:
-            log.warning("licence/state.json disagrees with the journal on %s (edited?): the "
-                        "journal's signed answers count, the file is rewritten", ", ".join(differs))
+            log.warning(
+                "licence/state.json disagrees with the journal on %s (edited?): the "
+                "journal's signed answers count, the file is rewritten",
+                ", ".join(differs),
+            )
             self._save()
 
     def reload(self) -> None:
@@ -282,11 +311,19 @@ class LicenceKeeper:
     def state(self) -> dict[str, Any]:
         """The keeper's view as cached in ``state.json`` (for people; not read back)."""
         st, lic = self.standing, self._lid()
-        return {"v": 2, "licence_id": lic, "last_ok": st.last_ok.get(lic),
-                "status": st.status_of(lic), "revoked_ids": sorted(st.revoked_ids()),
-                "high_water": st.high_water, "hw_ignore_upto": st.ignore_upto,
-                "tampered": st.tampered, "last_check": st.last_check,
-                "rejected_answers": st.rejected, **self.local}
+        return {
+            "v": 2,
+            "licence_id": lic,
+            "last_ok": st.last_ok.get(lic),
+            "status": st.status_of(lic),
+            "revoked_ids": sorted(st.revoked_ids()),
+            "high_water": st.high_water,
+            "hw_ignore_upto": st.ignore_upto,
+            "tampered": st.tampered,
+            "last_check": st.last_check,
+            "rejected_answers": st.rejected,
+            **self.local,
+        }
 
     def _save(self) -> None:
         atomic_write(self.state_path, json.dumps(self.state, sort_keys=True, indent=1).encode())
@@ -319,8 +356,10 @@ class LicenceKeeper:
                 self.dir.mkdir(parents=True, exist_ok=True)
                 with open(self.pending_path, "a") as fh:
                     for ev in events:
-                        fh.write(json.dumps({"kind": kind_of(ev),
-                                             "body": json.loads(encode_body(ev))}) + "\n")
+                        fh.write(
+                            json.dumps({"kind": kind_of(ev), "body": json.loads(encode_body(ev))})
+                            + "\n"
+                        )
                     fh.flush()
                     os.fsync(fh.fileno())
             return
@@ -348,9 +387,13 @@ class LicenceKeeper:
             self._load_pending()
             self._outbox.extend(mine)
         try:
-            atomic_write(self.pending_path, "".join(
-                json.dumps({"kind": kind_of(ev), "body": json.loads(encode_body(ev))}) + "\n"
-                for ev in self._outbox).encode())
+            atomic_write(
+                self.pending_path,
+                "".join(
+                    json.dumps({"kind": kind_of(ev), "body": json.loads(encode_body(ev))}) + "\n"
+                    for ev in self._outbox
+                ).encode(),
+            )
             self._pending_file_loaded = True
         except OSError:
             log.exception("could not keep the unjournaled licence events")
@@ -389,8 +432,11 @@ class LicenceKeeper:
     # ------------------------------------------------------------ decisions
     def _decision(self, now: int) -> Decision:
         if self.licence is None and self.load_error is not None:
-            return Decision(False, self.load_error.code,
-                            f"the installed licence file is not valid: {self.load_error.message}")
+            return Decision(
+                False,
+                self.load_error.code,
+                f"the installed licence file is not valid: {self.load_error.message}",
+            )
         return self.standing.decide(self.licence, now, warn_days=self.warn_days)
 
     def _view(self, d: Decision) -> dict[str, Any]:
@@ -398,20 +444,22 @@ class LicenceKeeper:
         lic = self.licence
         st = self.state
         last = st["last_check"]
-        out.update({
-            "store_id": self.store_id,
-            "licence_id": lic.licence_id if lic else "",
-            "valid_from": lic.valid_from if lic else 0,
-            "valid_until": lic.valid_until if lic else 0,
-            "grace_days": lic.grace_days if lic else 0,
-            "tills": lic.tills if lic else 0,
-            "features": list(lic.features) if lic else [],
-            "last_ok": st["last_ok"],
-            "last_check_status": last["status"] if last else "",
-            "failures": st["failures"],
-            "last_error": st["last_error"],
-            "tampered": bool(st["tampered"]),
-        })
+        out.update(
+            {
+                "store_id": self.store_id,
+                "licence_id": lic.licence_id if lic else "",
+                "valid_from": lic.valid_from if lic else 0,
+                "valid_until": lic.valid_until if lic else 0,
+                "grace_days": lic.grace_days if lic else 0,
+                "tills": lic.tills if lic else 0,
+                "features": list(lic.features) if lic else [],
+                "last_ok": st["last_ok"],
+                "last_check_status": last["status"] if last else "",
+                "failures": st["failures"],
+                "last_error": st["last_error"],
+                "tampered": bool(st["tampered"]),
+            }
+        )
         return out
 
     def status(self) -> dict[str, Any]:
@@ -427,8 +475,9 @@ class LicenceKeeper:
             now = self._read_clock(events)
             d = self._decision(now)
             if not d.ok:
-                events.append(LicenceRefused(self._lid(), "open_day", d.code, d.message,
-                                             d.grace_days_left))
+                events.append(
+                    LicenceRefused(self._lid(), "open_day", d.code, d.message, d.grace_days_left)
+                )
         await self._journal(events)
         return self._view(d)
 
@@ -452,16 +501,29 @@ class LicenceKeeper:
                     except (ValueError, UnicodeDecodeError):
                         pass  # read_licence explains
                 lic = read_licence(doc, self.public_key)
-                check_for_store(lic, self.store_id, max(now, self.standing.high_water),
-                                self.standing.revoked_ids())
+                check_for_store(
+                    lic,
+                    self.store_id,
+                    max(now, self.standing.high_water),
+                    self.standing.revoked_ids(),
+                )
                 old = self.licence
                 atomic_write(self.licence_path, json.dumps(doc, indent=1).encode())
                 self.licence, self.licence_file, self.load_error = lic, doc, None
                 self._save()
-                events.append(LicenceInstalled(lic.licence_id, lic.store_id, lic.valid_from,
-                                               lic.valid_until, lic.grace_days, lic.tills,
-                                               lic.features, lic.issued_at,
-                                               old.licence_id if old else ""))
+                events.append(
+                    LicenceInstalled(
+                        lic.licence_id,
+                        lic.store_id,
+                        lic.valid_from,
+                        lic.valid_until,
+                        lic.grace_days,
+                        lic.tills,
+                        lic.features,
+                        lic.issued_at,
+                        old.licence_id if old else "",
+                    )
+                )
                 d = self._decision(now)
         except KassaError as exc:
             lid = ""
@@ -497,12 +559,21 @@ class LicenceKeeper:
             self._save()
             return {"ok": False, "code": "licence.no_transport", "message": "no cloud configured"}
         nonce = secrets.token_hex(16)
-        request = {"store_id": self.store_id, "licence": self.licence_file, "nonce": nonce,
-                   "store_time": now}
+        request = {
+            "store_id": self.store_id,
+            "licence": self.licence_file,
+            "nonce": nonce,
+            "store_time": now,
+        }
         try:
             answer = await asyncio.wait_for(self.transport.check(request), self.check_timeout_s)
-            res = read_result(answer, self.public_key, store_id=self.store_id,
-                              licence_id=self.licence.licence_id, nonce=nonce)
+            res = read_result(
+                answer,
+                self.public_key,
+                store_id=self.store_id,
+                licence_id=self.licence.licence_id,
+                nonce=nonce,
+            )
         except Exception as exc:
             if isinstance(exc, KassaError):
                 code, msg = exc.code, exc.message
@@ -514,17 +585,34 @@ class LicenceKeeper:
             st["last_error"] = {"code": code, "message": msg, "local_time": now}
             self._save()
             d = self._decision(now)
-            events.append(LicenceCheckFailed(self.licence.licence_id, code, msg, st["failures"],
-                                             now, d.grace_days_left))
+            events.append(
+                LicenceCheckFailed(
+                    self.licence.licence_id, code, msg, st["failures"], now, d.grace_days_left
+                )
+            )
             log.warning("licence check failed (%s): %s", code, msg)
-            return {"ok": False, "code": code, "message": msg, "attempt": st["failures"],
-                    "grace_days_left": d.grace_days_left}
+            return {
+                "ok": False,
+                "code": code,
+                "message": msg,
+                "attempt": st["failures"],
+                "grace_days_left": d.grace_days_left,
+            }
         local = self.clock.now_us()
         # the cloud's signed time is the trusted one: it resets the high-water mark; times seen
         # before it that lie ahead of it (a clock that ran fast) are disowned. The answer is
         # journaled as it came, signature and all: a restart rebuilds from it (``Standing``).
-        ev = LicenceChecked(res.licence_id, res.status, res.server_time, local, nonce,
-                            res.reason, 0, False, answer_text(answer))
+        ev = LicenceChecked(
+            res.licence_id,
+            res.status,
+            res.server_time,
+            local,
+            nonce,
+            res.reason,
+            0,
+            False,
+            answer_text(answer),
+        )
         cleared = self.standing.apply(local, ev)
         st["failures"] = 0
         st["last_error"] = None
@@ -533,10 +621,16 @@ class LicenceKeeper:
         events.append(replace(ev, grace_days_left=d.grace_days_left, cleared_tamper=cleared))
         skew_s = (local - res.server_time) / 1_000_000
         code = "licence.checked" if res.status == "ok" else f"licence.{res.status}"
-        return {"ok": res.status == "ok", "code": code,
-                "status": res.status, "message": res.reason or res.status,
-                "server_time": res.server_time, "clock_skew_s": skew_s,
-                "cleared_tamper": cleared, "grace_days_left": d.grace_days_left}
+        return {
+            "ok": res.status == "ok",
+            "code": code,
+            "status": res.status,
+            "message": res.reason or res.status,
+            "server_time": res.server_time,
+            "clock_skew_s": skew_s,
+            "cleared_tamper": cleared,
+            "grace_days_left": d.grace_days_left,
+        }
 
     def _next_delay_s(self, last: dict[str, Any] | None) -> float:
         if last is not None and last.get("code") in ("licence.missing", "licence.no_transport"):
@@ -546,8 +640,12 @@ class LicenceKeeper:
             base = min(self.backoff_max_s, self.backoff_base_s * 2 ** (n - 1))
             return base * (0.5 + self.rng() / 2)  # jitter: half to full
         checked = self.standing.last_check
-        if last is None and self.local["last_attempt_local"] and checked \
-                and not self.local["failures"]:
+        if (
+            last is None
+            and self.local["last_attempt_local"]
+            and checked
+            and not self.local["failures"]
+        ):
             since = (self.clock.now_us() - checked["local_time"]) / 1_000_000
             if 0 <= since < self.interval_s:
                 return self.interval_s - since  # checked recently (before a restart)

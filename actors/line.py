@@ -122,8 +122,13 @@ def _unsent(sock: Any) -> int:
 
 
 class HttpLine:
-    def __init__(self, base_url: str, line: Line | None = None,
-                 timeouts: Timeouts | None = None, chunk: int = 4096) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        line: Line | None = None,
+        timeouts: Timeouts | None = None,
+        chunk: int = 4096,
+    ) -> None:
         u = urlsplit(base_url)
         self.tls = u.scheme == "https"
         self.host = u.hostname or "127.0.0.1"
@@ -143,8 +148,9 @@ class HttpLine:
         loop = asyncio.get_running_loop()
         t = self.timeouts.connect_s
         try:
-            infos = await asyncio.wait_for(loop.getaddrinfo(self.host, self.port,
-                                                            type=socket.SOCK_STREAM), t)
+            infos = await asyncio.wait_for(
+                loop.getaddrinfo(self.host, self.port, type=socket.SOCK_STREAM), t
+            )
             fam, _, _, _, addr = infos[0]
             sock = socket.socket(fam, socket.SOCK_STREAM)
             sock.setblocking(False)
@@ -153,17 +159,24 @@ class HttpLine:
             try:
                 await asyncio.wait_for(loop.sock_connect(sock, addr), t)
                 ctx = ssl.create_default_context() if self.tls else None
-                r, w = await asyncio.wait_for(asyncio.open_connection(
-                    sock=sock, ssl=ctx, server_hostname=self.host if ctx else None,
-                    limit=64 * 1024), t)
+                r, w = await asyncio.wait_for(
+                    asyncio.open_connection(
+                        sock=sock,
+                        ssl=ctx,
+                        server_hostname=self.host if ctx else None,
+                        limit=64 * 1024,
+                    ),
+                    t,
+                )
             except BaseException:
                 sock.close()
                 raise
         except TimeoutError:
             raise LineError("connect", f"HQ did not take the connection within {t:.0f} s") from None
         except OSError as exc:
-            raise LineError("connect", f"cannot connect to HQ: {type(exc).__name__}: {exc}") \
-                from None
+            raise LineError(
+                "connect", f"cannot connect to HQ: {type(exc).__name__}: {exc}"
+            ) from None
         return r, w
 
     def drop(self) -> None:
@@ -177,15 +190,17 @@ class HttpLine:
             self._rw = None
             w.close()
 
-    async def post(self, path: str, headers: dict[str, str], body: bytes,
-                   rate_Bps: float | None = None) -> tuple[int, bytes, int, int]:
+    async def post(
+        self, path: str, headers: dict[str, str], body: bytes, rate_Bps: float | None = None
+    ) -> tuple[int, bytes, int, int]:
         """(status, answer body, bytes sent, bytes received). ``rate_Bps``, the line's measured
         throughput, sizes the socket's send buffer (about a second of it)."""
         sndbuf = int(min(4 << 20, max(8192, rate_Bps or 0)))
         # a chunk is about an eighth of a second of the line: progress is seen, pauses are short
         self.chunk = int(min(256 * 1024, max(1024, (rate_Bps or 8192) / 8)))
-        if self._rw is not None and (self._rw[0].at_eof()
-                                     or time.monotonic() - self._used > self.idle_s):
+        if self._rw is not None and (
+            self._rw[0].at_eof() or time.monotonic() - self._used > self.idle_s
+        ):
             await self.close()
         reused = self._rw is not None
         try:
@@ -202,8 +217,9 @@ class HttpLine:
             self.sending = None
             self._used = time.monotonic()
 
-    async def _post(self, path: str, headers: dict[str, str], body: bytes, sndbuf: int,
-                    rate_Bps: float | None) -> tuple[int, bytes, int, int]:
+    async def _post(
+        self, path: str, headers: dict[str, str], body: bytes, sndbuf: int, rate_Bps: float | None
+    ) -> tuple[int, bytes, int, int]:
         if self._rw is None:
             self._rw = await self._connect(sndbuf)
         r, w = self._rw
@@ -212,8 +228,10 @@ class HttpLine:
         if sock is not None:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, sndbuf)
         head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
-        data = (f"POST {self.prefix}{path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
-                f"Content-Length: {len(body)}\r\n{head}\r\n").encode() + body
+        data = (
+            f"POST {self.prefix}{path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
+            f"Content-Length: {len(body)}\r\n{head}\r\n"
+        ).encode() + body
         total = len(data)
         self.sending = st = {"sent": 0, "total": total}
         self.paused_s = 0.0
@@ -235,14 +253,16 @@ class HttpLine:
                     waited = await self.line.clear()
                     self.paused_s += waited
                     self.paused_total_s += waited
-                piece = data[pos:pos + self.chunk]
+                piece = data[pos : pos + self.chunk]
                 w.write(piece)
                 try:
                     await asyncio.wait_for(w.drain(), to.progress_s)
                 except TimeoutError:
-                    raise fail("stalled", f"the line stalled: nothing moved for "
-                               f"{to.progress_s:.0f} s after {kb(queued())} of {kb(total)}") \
-                        from None
+                    raise fail(
+                        "stalled",
+                        f"the line stalled: nothing moved for "
+                        f"{to.progress_s:.0f} s after {kb(queued())} of {kb(total)}",
+                    ) from None
                 pos += len(piece)
                 st["sent"] = pos
             # every byte is in the kernel: watch it leave, then wait for the answer
@@ -259,14 +279,20 @@ class HttpLine:
                         left, moved_at = unsent, now
                     if unsent:
                         if now - moved_at > to.progress_s:
-                            raise fail("stalled", f"the line stalled: nothing moved for "
-                                       f"{to.progress_s:.0f} s after {kb(queued())} of "
-                                       f"{kb(total)}")
+                            raise fail(
+                                "stalled",
+                                f"the line stalled: nothing moved for "
+                                f"{to.progress_s:.0f} s after {kb(queued())} of "
+                                f"{kb(total)}",
+                            )
                     else:
                         done_at = done_at or now
                         if now - done_at > reply_s:
-                            raise fail("no_reply", f"no answer within {reply_s:.0f} s after "
-                                       f"all {kb(total)} were delivered (answer lost?)")
+                            raise fail(
+                                "no_reply",
+                                f"no answer within {reply_s:.0f} s after "
+                                f"all {kb(total)} were delivered (answer lost?)",
+                            )
                 status_head = reading.result()
             finally:
                 if not reading.done():
@@ -283,8 +309,11 @@ class HttpLine:
             answer = await asyncio.wait_for(r.readexactly(n), to.progress_s)
         except (asyncio.IncompleteReadError, ConnectionError, OSError) as exc:
             where = "while sending" if pos < total else "before the answer came"
-            raise fail("cut", f"the connection was cut {where} ({kb(queued())} of "
-                       f"{kb(total)} sent): {type(exc).__name__}") from None
+            raise fail(
+                "cut",
+                f"the connection was cut {where} ({kb(queued())} of "
+                f"{kb(total)} sent): {type(exc).__name__}",
+            ) from None
         except TimeoutError:
             raise fail("stalled", f"the answer stalled for {to.progress_s:.0f} s") from None
         except (ValueError, IndexError, asyncio.LimitOverrunError) as exc:

@@ -28,8 +28,14 @@ def _get(url: str, context=None) -> int:
 
 
 class StoreProcess:
-    def __init__(self, data: Path, port: int | None = None, demo: bool = True,
-                 products: int = 2400, host: str = "127.0.0.1") -> None:
+    def __init__(
+        self,
+        data: Path,
+        port: int | None = None,
+        demo: bool = True,
+        products: int = 2400,
+        host: str = "127.0.0.1",
+    ) -> None:
         self.data, self.port = Path(data), port or free_port()
         self.demo, self.products, self.host = demo, products, host
         self.log_path = self.data.parent / f"{self.data.name}.server.log"
@@ -39,22 +45,46 @@ class StoreProcess:
 
     def start(self, timeout: float = 120.0) -> StoreProcess:
         from actors import tls
+
         tls_on = tls.files(self.data) is not None
         self.ca_file = tls.TlsFiles.of(self.data).ca_cert if tls_on else None
         self.url = f"{'https' if tls_on else 'http'}://127.0.0.1:{self.port}"
         ctx = tls.client_context(self.data) if tls_on else None
         env = dict(os.environ, RAY_ENABLE_UV_RUN_RUNTIME_ENV="0", PYTHONUNBUFFERED="1")
         if self.demo:
-            cmd = [sys.executable, "-m", "kassa_cli.main", "demo", "--no-till", "--data",
-                   str(self.data), "--port", str(self.port), "--products", str(self.products)]
+            cmd = [
+                sys.executable,
+                "-m",
+                "kassa_cli.main",
+                "demo",
+                "--no-till",
+                "--data",
+                str(self.data),
+                "--port",
+                str(self.port),
+                "--products",
+                str(self.products),
+            ]
         else:
-            cmd = [sys.executable, "-m", "kassa_cli.main", "store", "serve", "--data",
-                   str(self.data), "--port", str(self.port), "--host", self.host]
+            cmd = [
+                sys.executable,
+                "-m",
+                "kassa_cli.main",
+                "store",
+                "serve",
+                "--data",
+                str(self.data),
+                "--port",
+                str(self.port),
+                "--host",
+                self.host,
+            ]
         self.data.parent.mkdir(parents=True, exist_ok=True)
         self._log_start = self.log_path.stat().st_size if self.log_path.exists() else 0
         with open(self.log_path, "ab") as log:  # the server writes through its own copy of the fd
-            self.proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                         start_new_session=True)
+            self.proc = subprocess.Popen(
+                cmd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
         end = time.time() + timeout
         while time.time() < end:
             if self.proc.poll() is not None:
@@ -72,7 +102,7 @@ class StoreProcess:
     def _seeded(self) -> bool:
         """The demo prints its banner once the sample data is all in."""
         text = self.log_path.read_bytes()
-        return b"kassa demo shop" in text[self._log_start:]
+        return b"kassa demo shop" in text[self._log_start :]
 
     def kill(self) -> None:
         """SIGKILL the whole process group: the server, Ray's processes and every actor."""

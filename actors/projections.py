@@ -29,9 +29,12 @@ class StockView:
             self.seq = env.seq
 
     def report(self, thresholds: dict[str, int]) -> dict[str, Any]:
-        return {"seq": self.seq, "levels": dict(self.book.levels),
-                "negative": self.book.negatives(),
-                "low": [(s.sku, s.level, s.low_stock) for s in self.book.low(thresholds)]}
+        return {
+            "seq": self.seq,
+            "levels": dict(self.book.levels),
+            "negative": self.book.negatives(),
+            "low": [(s.sku, s.level, s.low_stock) for s in self.book.low(thresholds)],
+        }
 
 
 class WalletView:
@@ -65,12 +68,18 @@ class WalletView:
             elif env.kind in ("order.completed", "order.refunded"):
                 b = env.decoded()
                 sign = -1 if env.kind == "order.completed" else 1
-                for p in (b.payments if sign < 0 else b.tenders):
+                for p in b.payments if sign < 0 else b.tenders:
                     if p.kind == "wallet":
                         self._move(p.member, env.ts, env.kind, sign * p.amount)
 
     def member(self, key: str) -> dict[str, Any]:
         m = find_member(self.members, key)
-        return {"member": m.member, "name": m.name, "phone": m.phone, "card": m.card,
-                "balance": self.balances.get(m.member, 0),
-                "history": self.history.get(m.member, [])[-20:], "as_of_seq": self.seq}
+        return {
+            "member": m.member,
+            "name": m.name,
+            "phone": m.phone,
+            "card": m.card,
+            "balance": self.balances.get(m.member, 0),
+            "history": self.history.get(m.member, [])[-20:],
+            "as_of_seq": self.seq,
+        }

@@ -61,21 +61,30 @@ def start_ray(data_dir: Path | str, num_cpus: int = 2, memory_mb: int | None = N
         Config,
         get_authentication_mode,
     )
+
     Config.initialize("")  # this process reads RAY_AUTH_MODE again (as Ray itself does)
     AuthenticationTokenLoader.instance().reset_cache()
-    kwargs: dict[str, Any] = dict(num_cpus=num_cpus, include_dashboard=False, namespace=NAMESPACE,
-                                  logging_level=logging.WARNING, log_to_driver=False,
-                                  _node_ip_address="127.0.0.1", configure_logging=True,
-                                  _temp_dir=str(run / "ray"))
+    kwargs: dict[str, Any] = dict(
+        num_cpus=num_cpus,
+        include_dashboard=False,
+        namespace=NAMESPACE,
+        logging_level=logging.WARNING,
+        log_to_driver=False,
+        _node_ip_address="127.0.0.1",
+        configure_logging=True,
+        _temp_dir=str(run / "ray"),
+    )
     if memory_mb:
         kwargs["object_store_memory"] = memory_mb * 1024 * 1024
     ray.init(**kwargs)
     node_ip = ray.util.get_node_ip_address()
     if node_ip != "127.0.0.1" or get_authentication_mode() != AuthenticationMode.TOKEN:
         ray.shutdown()  # fail closed: never serve with Ray open to the LAN or to other accounts
-        raise Unavailable("store.ray_not_private",
-                          f"Ray came up on {node_ip} (token auth: {get_authentication_mode()}); "
-                          "the store server runs it only on 127.0.0.1 with token auth")
+        raise Unavailable(
+            "store.ray_not_private",
+            f"Ray came up on {node_ip} (token auth: {get_authentication_mode()}); "
+            "the store server runs it only on 127.0.0.1 with token auth",
+        )
 
 
 def stop_ray() -> None:

@@ -96,19 +96,23 @@ class AdminChannel:
                 break
             await asyncio.sleep(0.1)
         else:
-            log.warning("%s is held by another process: no local admin channel",
-                        self.data_dir / LOCK_NAME)
+            log.warning(
+                "%s is held by another process: no local admin channel", self.data_dir / LOCK_NAME
+            )
             return
         if len(os.fsencode(self.path)) > 100:
-            log.warning("the data folder's path is too long for a Unix socket: no local admin "
-                        "channel (stop the server to use kassa store unlock/set-pin)")
+            log.warning(
+                "the data folder's path is too long for a Unix socket: no local admin "
+                "channel (stop the server to use kassa store unlock/set-pin)"
+            )
             return
         try:
             self.path.unlink()  # a crashed server's socket; we hold the lock, so it is not live
         except FileNotFoundError:
             pass
-        self.server = await asyncio.start_unix_server(self._serve, path=str(self.path),
-                                                      limit=MAX_LINE)
+        self.server = await asyncio.start_unix_server(
+            self._serve, path=str(self.path), limit=MAX_LINE
+        )
         os.chmod(self.path, 0o600)
 
     async def stop(self) -> None:
@@ -126,8 +130,12 @@ class AdminChannel:
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             if _peer_uid(writer.get_extra_info("socket")) != os.geteuid():
-                out: dict = {"error": {"code": Local.REFUSED,
-                                       "message": "only the store server's own account may"}}
+                out: dict = {
+                    "error": {
+                        "code": Local.REFUSED,
+                        "message": "only the store server's own account may",
+                    }
+                }
             else:
                 try:
                     line = await asyncio.wait_for(reader.readline(), 10)
@@ -145,6 +153,7 @@ class AdminChannel:
 
 
 # ---------------------------------------------------------------- the command's side
+
 
 def _ask_server(path: Path, req: dict, timeout: float = 60.0) -> dict:
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
@@ -179,13 +188,18 @@ def journal_directly(data_dir: Path, op: str, staff: str, pin: str, reason: str)
         body = StaffUnlocked(staff, reason or "unlocked on the store PC")
     ledger = Ledger(path)
     try:
-        ack = ledger.submit(Request(str(uuid.uuid4()), command_hash(f"local.{op}", [staff]), body,
-                                    "", "", LOCAL_IP))
+        ack = ledger.submit(
+            Request(str(uuid.uuid4()), command_hash(f"local.{op}", [staff]), body, "", "", LOCAL_IP)
+        )
     finally:
         ledger.journal.close()
-    return {"seq": ack.seq, "event": ack.kind, "staff": staff, "server": "stopped",
-            "result": {k: v for k, v in msgspec.to_builtins(ack.body).items()
-                       if k != "pin_hash"}}
+    return {
+        "seq": ack.seq,
+        "event": ack.kind,
+        "staff": staff,
+        "server": "stopped",
+        "result": {k: v for k, v in msgspec.to_builtins(ack.body).items() if k != "pin_hash"},
+    }
 
 
 def recover(data_dir: Path, op: str, staff: str, pin: str = "", reason: str = "") -> dict:
@@ -201,14 +215,18 @@ def recover(data_dir: Path, op: str, staff: str, pin: str = "", reason: str = ""
     else:
         if "error" in out:
             from domain.errors import error_from_dict
+
             raise error_from_dict(out["error"])
         return out
     if not data_dir.is_dir():
         raise KassaError(Local.NO_JOURNAL, f"no data folder {data_dir}")
     fd = _take_lock(data_dir / LOCK_NAME)
     if fd is None:
-        raise KassaError(Local.SERVER_BUSY, "a store server holds this data folder but its "
-                         "local admin channel does not answer; stop it and try again")
+        raise KassaError(
+            Local.SERVER_BUSY,
+            "a store server holds this data folder but its "
+            "local admin channel does not answer; stop it and try again",
+        )
     try:
         return journal_directly(data_dir, op, staff, pin, reason)
     finally:

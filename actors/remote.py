@@ -14,5 +14,17 @@ from actors.gateway_till import CATALOGUE_CHECK_S, GatewayTill
 from actors.ray_boot import NAMESPACE, is_kassa_error, start_ray, stop_ray, unwrap
 from actors.shells.analytics import REPORTS
 
-__all__ = ["start_ray", "stop_ray", "Handles", "create_actors", "unwrap", "NAMESPACE", "RESTART",
-           "GatewayTill", "CATALOGUE_CHECK_S", "REPORTS", "is_kassa_error", "ledger_channel"]
+__all__ = [
+    "start_ray",
+    "stop_ray",
+    "Handles",
+    "create_actors",
+    "unwrap",
+    "NAMESPACE",
+    "RESTART",
+    "GatewayTill",
+    "CATALOGUE_CHECK_S",
+    "REPORTS",
+    "is_kassa_error",
+    "ledger_channel",
+]

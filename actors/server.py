@@ -78,12 +78,14 @@ class StoreServer:
         from actors.bootstrap import create_actors
         from actors.ray_boot import start_ray
         from actors.tls import server_context
+
         tls = server_context(self.data_dir)  # TLS on: HTTPS only, never a listener in clear
         self.scheme = "https" if tls else "http"
         start_ray(self.data_dir)
         self.handles = create_actors(self.data_dir, self.config)
         await self.handles.ready()
         from actors.gateway import make_gateway
+
         app = make_gateway(self.handles)
         self.runner = web.AppRunner(app, access_log=None)
         await self.runner.setup()
@@ -91,14 +93,18 @@ class StoreServer:
         await site.start()
         addrs = [s.getsockname() for s in site._server.sockets]  # type: ignore[union-attr]
         self.port = addrs[0][1]
-        (self.data_dir / "server.json").write_bytes(orjson.dumps(
-            {"pid": os.getpid(), "host": self.host, "port": self.port, "scheme": self.scheme}))
+        (self.data_dir / "server.json").write_bytes(
+            orjson.dumps(
+                {"pid": os.getpid(), "host": self.host, "port": self.port, "scheme": self.scheme}
+            )
+        )
         log.warning("store %s serving on %s", self.config.store_id, self.url)
 
     async def stop(self) -> None:
         if self.runner is not None:
             await self.runner.cleanup()
         from actors.ray_boot import stop_ray
+
         stop_ray()
 
 

@@ -44,23 +44,27 @@ from domain.errors import Conflict, Forbidden, InvalidInput, Throttled, Unauthor
 from domain.staff import ACTIONS, LOCK_S, MAX_FAILURES, SEALED_PREFIX, Permissions, failure_lock_end
 from domain.store import AuthPolicy
 
-__all__ = ["hash_pin", "verify_pin", "check_pin", "token_hash", "make_token", "load_secret",
-           "load_pin_key", "seal_pin_hash", "unseal_pin_hash", "sealed_pin", "Throttle",
-           "Session", "Directory", "HASHER", "DEMO_STAFF"]
+__all__ = [
+    "hash_pin",
+    "verify_pin",
+    "check_pin",
+    "token_hash",
+    "make_token",
+    "load_secret",
+    "load_pin_key",
+    "seal_pin_hash",
+    "unseal_pin_hash",
+    "sealed_pin",
+    "Throttle",
+    "Session",
+    "Directory",
+    "HASHER",
+]
 
 HASHER = PasswordHasher()  # argon2id, t=3, m=65536 KiB, p=4
 
+
 # the demo shop's staff: (id, name, role, language, PIN) — documented in docs/readme/gateway.md
-DEMO_STAFF = (
-    ("c1", "Cashier One", "cashier", "en", "1111"),
-    ("c2", "收银员二", "cashier", "zh_CN", "2222"),
-    ("c3", "แคชเชียร์สาม", "cashier", "th", "3333"),
-    ("a1", "After-sales Amal", "aftersales", "ar", "4444"),
-    ("m1", "Manager Mia", "manager", "en", "9999"),
-    ("admin", "Administrator", "admin", "en", "0000"),
-)
-
-
 def check_pin(pin: object, field: str = "pin") -> str:
     if not isinstance(pin, str) or not 4 <= len(pin) <= 64 or not pin.isprintable():
         raise InvalidInput("auth.bad_pin_format", "a PIN is 4–64 characters", field=field)
@@ -137,11 +141,15 @@ def unseal_pin_hash(key: bytes, staff: str, stored: str) -> str:
     if not stored.startswith(SEALED_PREFIX):
         return stored
     try:
-        raw = base64.urlsafe_b64decode(stored[len(SEALED_PREFIX):] + "==")
+        raw = base64.urlsafe_b64decode(stored[len(SEALED_PREFIX) :] + "==")
         return AESGCM(key).decrypt(raw[:12], raw[12:], _aad(staff)).decode()
     except (InvalidTag, ValueError):
-        raise Conflict("auth.pin_reset_needed", "this PIN cannot be read with the store's key; "
-                       "set it again on the store PC (kassa store set-pin)", staff=staff) from None
+        raise Conflict(
+            "auth.pin_reset_needed",
+            "this PIN cannot be read with the store's key; "
+            "set it again on the store PC (kassa store set-pin)",
+            staff=staff,
+        ) from None
 
 
 def sealed_pin(key: bytes, staff: str, pin: str) -> str:
@@ -180,8 +188,7 @@ class Throttle:
         p = self.policy
         if n < p.ip_free_failures:
             return 0.0
-        return float(min(p.ip_backoff_max_s,
-                         p.ip_backoff_s * 2 ** min(n - p.ip_free_failures, 40)))
+        return float(min(p.ip_backoff_max_s, p.ip_backoff_s * 2 ** min(n - p.ip_free_failures, 40)))
 
     def begin(self, ip: str) -> None:
         k, now = self.key(ip), self.clock()
@@ -196,8 +203,11 @@ class Throttle:
         if n >= self.policy.ip_free_failures:
             left = rec[2] + self.wait_s(n) - now
             if rec[1] or left > 0:
-                raise Throttled("auth.throttled", "too many wrong PINs from this address; wait",
-                                retry_after_s=max(1, math.ceil(left)))
+                raise Throttled(
+                    "auth.throttled",
+                    "too many wrong PINs from this address; wait",
+                    retry_after_s=max(1, math.ceil(left)),
+                )
         rec[1] += 1
 
     def end(self, ip: str, failed: bool) -> None:
@@ -210,12 +220,14 @@ class Throttle:
             rec[2] = self.clock()
 
     def _prune(self, now: float) -> None:
-        for k in [k for k, r in self.addrs.items()
-                  if not r[1] and now - r[2] > self.policy.ip_forget_s]:
+        for k in [
+            k for k, r in self.addrs.items() if not r[1] and now - r[2] > self.policy.ip_forget_s
+        ]:
             del self.addrs[k]
         if len(self.addrs) >= self.MAX_ADDRESSES:  # a flood of fresh addresses: oldest go
-            for k in sorted((k for k, r in self.addrs.items() if not r[1]),
-                            key=lambda k: self.addrs[k][2])[:len(self.addrs) // 2]:
+            for k in sorted(
+                (k for k, r in self.addrs.items() if not r[1]), key=lambda k: self.addrs[k][2]
+            )[: len(self.addrs) // 2]:
                 del self.addrs[k]
 
 
@@ -231,8 +243,13 @@ class Session:
 class Directory:
     """The gateway's mirror of the staff book, and the session checks done on every request."""
 
-    def __init__(self, idle_timeout_s: float = 900.0, lock_s: float = LOCK_S,
-                 max_failures: int = MAX_FAILURES, clock: Any = time.time) -> None:
+    def __init__(
+        self,
+        idle_timeout_s: float = 900.0,
+        lock_s: float = LOCK_S,
+        max_failures: int = MAX_FAILURES,
+        clock: Any = time.time,
+    ) -> None:
         self.started = clock()  # a restart of the server gives open sessions a fresh idle window
         self.idle_timeout_s = idle_timeout_s
         self.lock_s = lock_s
@@ -247,16 +264,22 @@ class Directory:
     # ------------------------------------------------------------ mirror
     def load(self, state: dict[str, Any]) -> None:
         self.accounts = dict(state.get("accounts", {}))
-        self.permissions = Permissions({k: tuple(v) for k, v in
-                                        state.get("permissions", {}).items()})
+        self.permissions = Permissions(
+            {k: tuple(v) for k, v in state.get("permissions", {}).items()}
+        )
         self.days = dict(state.get("days", {}))
         old = self.sessions
         fresh: dict[str, Session] = {}
         for key, rec in state.get("sessions", {}).items():
             journal_last = rec.get("last_ts", rec.get("ts", 0)) / 1e6
             prev = old.get(key)
-            fresh[key] = Session(key, rec["staff"], rec["till"], rec["ts"],
-                                 max(journal_last, prev.last if prev else self.started))
+            fresh[key] = Session(
+                key,
+                rec["staff"],
+                rec["till"],
+                rec["ts"],
+                max(journal_last, prev.last if prev else self.started),
+            )
         self.sessions = fresh
 
     # ------------------------------------------------------------ checks
@@ -274,8 +297,13 @@ class Directory:
 
     def lock_left(self, acc: dict[str, Any]) -> float:
         """Seconds until the account's failure lock ends (0: not locked by failures)."""
-        end = failure_lock_end(acc.get("failures", 0), acc.get("locked_until", 0),
-                               acc.get("last_failure_ts", 0), self.max_failures, int(self.lock_s))
+        end = failure_lock_end(
+            acc.get("failures", 0),
+            acc.get("locked_until", 0),
+            acc.get("last_failure_ts", 0),
+            self.max_failures,
+            int(self.lock_s),
+        )
         return max(0.0, end / 1e6 - self.clock()) if end else 0.0
 
     def idle(self, s: Session) -> bool:
@@ -302,12 +330,21 @@ class Directory:
         if not acc.get("active", True):
             raise Forbidden("auth.inactive", "this account is not active", staff=staff)
         if acc.get("locked"):
-            raise Forbidden("auth.locked", "this account is locked; a manager unlocks it",
-                            staff=staff, reason=acc.get("locked_reason", ""))
+            raise Forbidden(
+                "auth.locked",
+                "this account is locked; a manager unlocks it",
+                staff=staff,
+                reason=acc.get("locked_reason", ""),
+            )
         left = self.lock_left(acc)
         if left > 0:
-            raise Forbidden("auth.locked", "too many wrong PINs; wait or ask a manager",
-                            staff=staff, reason="failures", retry_after_s=int(left) + 1)
+            raise Forbidden(
+                "auth.locked",
+                "too many wrong PINs; wait or ask a manager",
+                staff=staff,
+                reason="failures",
+                retry_after_s=int(left) + 1,
+            )
         return acc
 
     # ------------------------------------------------------------ approvals
@@ -316,8 +353,12 @@ class Directory:
         for k in [k for k, v in self.approvals.items() if v["expires"] < now]:
             del self.approvals[k]
         token = secrets.token_urlsafe(24)
-        self.approvals[token] = {"approver": approver, "action": action, "till": till,
-                                 "expires": now + ttl_s}
+        self.approvals[token] = {
+            "approver": approver,
+            "action": action,
+            "till": till,
+            "expires": now + ttl_s,
+        }
         return token
 
     def use_approval(self, token: str, action: str, till: str) -> str:
@@ -325,51 +366,14 @@ class Directory:
         if rec is None or rec["expires"] < self.clock():
             raise Forbidden("auth.approval_invalid", "this approval has expired or was used")
         if rec["action"] != action or rec["till"] != till:
-            raise Forbidden("auth.approval_invalid", "this approval is for another action or till",
-                            action=rec["action"])
+            raise Forbidden(
+                "auth.approval_invalid",
+                "this approval is for another action or till",
+                action=rec["action"],
+            )
         del self.approvals[token]
         return rec["approver"]
 
     # ------------------------------------------------------------ days
     def open_tills(self) -> list[str]:
         return sorted(t for t, d in self.days.items() if d.get("open"))
-
-
-async def seed_demo_staff(handles: Any, open_till: str | None = "T1",
-                          float_: int = 200_000) -> dict:
-    """Create the demo staff accounts (fixed command ids: a second run changes nothing) and open
-    ``open_till``'s business day when the licence allows it. Used by ``kassa demo``."""
-    import asyncio
-    import uuid
-
-    from actors.ledger import Request, command_hash
-    from domain.day import DayOpened, business_day_of
-    from domain.staff import StaffCreated
-
-    ns = uuid.UUID("0d4f6a1e-2b7c-4c55-8e3a-9a1f5b6c7d80")
-    state = await handles.ledger.staff_state()
-    loop = asyncio.get_running_loop()
-    key = load_pin_key(Path(handles.data_dir))
-    made = 0
-    for staff, name, role, lang, pin in DEMO_STAFF:
-        if staff in state["accounts"]:
-            continue
-        pin_hash = await loop.run_in_executor(None, sealed_pin, key, staff, pin)
-        await handles.ledger.submit(Request(
-            str(uuid.uuid5(ns, f"staff:{staff}")), command_hash("demo.staff", staff),
-            StaffCreated(staff, name, role, lang, pin_hash), "demo", "", "127.0.0.1"))
-        made += 1
-    opened = False
-    if open_till and not state["days"].get(open_till, {}).get("open"):
-        lic = await handles.licence.may_open_day()
-        if lic.get("ok"):
-            day = business_day_of(time.time_ns() // 1000, handles.config.zone)
-            try:
-                await handles.ledger.submit(Request(
-                    str(uuid.uuid5(ns, f"day:{open_till}:{day}")), command_hash("demo.day", day),
-                    DayOpened(open_till, day, float_), "m1", open_till, "127.0.0.1"))
-                opened = True
-            except Exception as exc:
-                import logging
-                logging.getLogger(__name__).warning("demo: day not opened: %s", exc)
-    return {"staff_created": made, "day_opened": opened}

@@ -42,8 +42,10 @@ class Who:
 
 # a till actor's internal socket (actors.wire): "do" (cid, op, args, who) and "view", answered with
 # the plain dicts the gateway sends on; args stay plain here (Till.prepare parses them)
-TILL_METHODS = {"do": Method(tuple[str, str, Any, Who], dict[str, Any]),
-                "view": Method(None, dict[str, Any])}
+TILL_METHODS = {
+    "do": Method(tuple[str, str, Any, Who], dict[str, Any]),
+    "view": Method(None, dict[str, Any]),
+}
 
 
 class Till:
@@ -85,18 +87,40 @@ class Till:
 
     def view(self) -> dict[str, Any]:
         b = self.basket
-        parked = [{"basket": x.basket_id, "lines": len(x.lines),
-                   "total": price_basket(x, self.config.prices_include_tax).total}
-                  for x in self.baskets.values() if x.parked]
+        parked = [
+            {
+                "basket": x.basket_id,
+                "lines": len(x.lines),
+                "total": price_basket(x, self.config.prices_include_tax).total,
+            }
+            for x in self.baskets.values()
+            if x.parked
+        ]
         if b is None:
-            return {"till": self.till_id, "basket": None, "lines": [], "subtotal": 0, "discount": 0,
-                    "tax": 0, "total": 0, "currency": self.config.currency, "parked": parked}
+            return {
+                "till": self.till_id,
+                "basket": None,
+                "lines": [],
+                "subtotal": 0,
+                "discount": 0,
+                "tax": 0,
+                "total": 0,
+                "currency": self.config.currency,
+                "parked": parked,
+            }
         p = price_basket(b, self.config.prices_include_tax)
-        return {"till": self.till_id, "basket": b.basket_id,
-                "lines": msgspec.to_builtins(p.lines), "subtotal": p.subtotal,
-                "discount": p.discount, "tax": p.tax, "total": p.total,
-                "currency": self.config.currency, "parked": parked,
-                "order_discount": {"kind": b.discount_kind, "value": b.discount_value}}
+        return {
+            "till": self.till_id,
+            "basket": b.basket_id,
+            "lines": msgspec.to_builtins(p.lines),
+            "subtotal": p.subtotal,
+            "discount": p.discount,
+            "tax": p.tax,
+            "total": p.total,
+            "currency": self.config.currency,
+            "parked": parked,
+            "order_discount": {"kind": b.discount_kind, "value": b.discount_value},
+        }
 
     # ------------------------------------------------------------ commands → requests
     def fingerprint(self, op: str, args: Any) -> bytes:
@@ -107,11 +131,24 @@ class Till:
         """The ledger request for a cashier's command: parsed into its typed command, decided by
         its handler (``domain.till_handlers``) against this till's baskets."""
         cmd = parse_till_command(op, args)
-        at = Counter(self.till_id, self.basket, self.baskets, self.config, self.catalogue,
-                     who.limit_bp, who.approved_by)
+        at = Counter(
+            self.till_id,
+            self.basket,
+            self.baskets,
+            self.config,
+            self.catalogue,
+            who.limit_bp,
+            who.approved_by,
+        )
         body = TILL_HANDLERS[type(cmd)](cmd, at)
-        return Request(id=cid, cmd=self.fingerprint(op, args), body=body,
-                       staff=who.staff, till=self.till_id, ip=who.ip)
+        return Request(
+            id=cid,
+            cmd=self.fingerprint(op, args),
+            body=body,
+            staff=who.staff,
+            till=self.till_id,
+            ip=who.ip,
+        )
 
     # ------------------------------------------------------------ acknowledged events → state
     def _apply(self, body: Any) -> None:

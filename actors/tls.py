@@ -32,21 +32,34 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from actors.files import atomic_write
 
-__all__ = ["CA_DAYS", "SERVER_DAYS", "TlsFiles", "make_ca", "make_server_cert", "fingerprint",
-           "enable", "disable", "files", "server_context", "client_context", "describe"]
+__all__ = [
+    "CA_DAYS",
+    "SERVER_DAYS",
+    "TlsFiles",
+    "make_ca",
+    "make_server_cert",
+    "fingerprint",
+    "enable",
+    "disable",
+    "files",
+    "server_context",
+    "client_context",
+    "describe",
+]
 
-CA_DAYS = 20 * 365       # the anchor every till pins: it should outlive the store PC
-SERVER_DAYS = 10 * 365   # re-issued by `tls enable` (same CA, tills stay paired)
+CA_DAYS = 20 * 365  # the anchor every till pins: it should outlive the store PC
+SERVER_DAYS = 10 * 365  # re-issued by `tls enable` (same CA, tills stay paired)
 TLS_DIR = "tls"
 
 
 @dataclass(frozen=True)
 class TlsFiles:
     """Where a store's TLS files are (paths inside its data folder)."""
+
     dir: Path
     ca_cert: Path
     ca_key: Path
-    cert: Path   # the server certificate followed by the CA's (the chain a till sees)
+    cert: Path  # the server certificate followed by the CA's (the chain a till sees)
     key: Path
 
     @classmethod
@@ -59,41 +72,72 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
-def make_ca(common_name: str, days: int = CA_DAYS, now: dt.datetime | None = None
-            ) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
+def make_ca(
+    common_name: str, days: int = CA_DAYS, now: dt.datetime | None = None
+) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
     """A CA key (ECDSA P-256) and its self-signed certificate, for signing server certificates
     only (path length 0)."""
     now = now or _now()
     key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "kassa"),
-                      x509.NameAttribute(NameOID.COMMON_NAME, common_name[:64])])
+    name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "kassa"),
+            x509.NameAttribute(NameOID.COMMON_NAME, common_name[:64]),
+        ]
+    )
     ski = x509.SubjectKeyIdentifier.from_public_key(key.public_key())
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(hours=1))
-            .not_valid_after(now + dt.timedelta(days=days))
-            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-            .add_extension(x509.KeyUsage(digital_signature=False, content_commitment=False,
-                                         key_encipherment=False, data_encipherment=False,
-                                         key_agreement=False, key_cert_sign=True, crl_sign=True,
-                                         encipher_only=False, decipher_only=False), critical=True)
-            .add_extension(ski, critical=False)
-            .sign(key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(hours=1))
+        .not_valid_after(now + dt.timedelta(days=days))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=False,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(ski, critical=False)
+        .sign(key, hashes.SHA256())
+    )
     return key, cert
 
 
 def _san(names: list[str], ips: list[str]) -> x509.SubjectAlternativeName:
     dns = list(dict.fromkeys([*(n.strip().lower() for n in names if n.strip()), "localhost"]))
-    addrs = list(dict.fromkeys([*(ipaddress.ip_address(i.strip()) for i in ips if i.strip()),
-                                ipaddress.ip_address("127.0.0.1")]))
-    return x509.SubjectAlternativeName([*(x509.DNSName(n) for n in dns),
-                                        *(x509.IPAddress(a) for a in addrs)])
+    addrs = list(
+        dict.fromkeys(
+            [
+                *(ipaddress.ip_address(i.strip()) for i in ips if i.strip()),
+                ipaddress.ip_address("127.0.0.1"),
+            ]
+        )
+    )
+    return x509.SubjectAlternativeName(
+        [*(x509.DNSName(n) for n in dns), *(x509.IPAddress(a) for a in addrs)]
+    )
 
 
-def make_server_cert(ca_key: ec.EllipticCurvePrivateKey, ca_cert: x509.Certificate,
-                     names: list[str], ips: list[str], days: int = SERVER_DAYS,
-                     now: dt.datetime | None = None
-                     ) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
+def make_server_cert(
+    ca_key: ec.EllipticCurvePrivateKey,
+    ca_cert: x509.Certificate,
+    names: list[str],
+    ips: list[str],
+    days: int = SERVER_DAYS,
+    now: dt.datetime | None = None,
+) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
     """A server key and certificate signed by the CA, naming ``names`` and ``ips`` plus
     localhost and 127.0.0.1; never valid beyond the CA. A bad IP raises ValueError."""
     now = now or _now()
@@ -101,23 +145,46 @@ def make_server_cert(ca_key: ec.EllipticCurvePrivateKey, ca_cert: x509.Certifica
     key = ec.generate_private_key(ec.SECP256R1())
     first = (san.get_values_for_type(x509.DNSName) or ["localhost"])[0]
     end = min(now + dt.timedelta(days=days), ca_cert.not_valid_after_utc)
-    cert = (x509.CertificateBuilder()
-            .subject_name(x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "kassa"),
-                                     x509.NameAttribute(NameOID.COMMON_NAME, first[:64])]))
-            .issuer_name(ca_cert.subject).public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(hours=1)).not_valid_after(end)
-            .add_extension(san, critical=False)
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=False,
-                                         key_encipherment=False, data_encipherment=False,
-                                         key_agreement=False, key_cert_sign=False, crl_sign=False,
-                                         encipher_only=False, decipher_only=False), critical=True)
-            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]),
-                           critical=False)
-            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
-                ca_cert.public_key()), critical=False)  # type: ignore[arg-type]
-            .sign(ca_key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(
+            x509.Name(
+                [
+                    x509.NameAttribute(NameOID.ORGANIZATION_NAME, "kassa"),
+                    x509.NameAttribute(NameOID.COMMON_NAME, first[:64]),
+                ]
+            )
+        )
+        .issuer_name(ca_cert.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(hours=1))
+        .not_valid_after(end)
+        .add_extension(san, critical=False)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=False,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(
+                ca_cert.public_key()  # type: ignore[arg-type]  # our CA key is EC P-256
+            ),
+            critical=False,
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
     return key, cert
 
 
@@ -138,8 +205,9 @@ def _pem(cert: x509.Certificate) -> bytes:
 
 
 def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption())
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
 
 
 def _private_dir(d: Path) -> None:
@@ -156,15 +224,22 @@ def _write_key(path: Path, key: ec.EllipticCurvePrivateKey) -> None:
 
 def _store_json(data_dir: Path) -> dict:
     from actors.server import load_config
+
     load_config(data_dir)  # a first `tls enable` before any start creates the default file
     return orjson.loads((Path(data_dir) / "store.json").read_bytes())
 
 
-def enable(data_dir: Path, names: list[str] | None = None, ips: list[str] | None = None,
-           new_ca: bool = False, days: int = SERVER_DAYS) -> dict:
+def enable(
+    data_dir: Path,
+    names: list[str] | None = None,
+    ips: list[str] | None = None,
+    new_ca: bool = False,
+    days: int = SERVER_DAYS,
+) -> dict:
     """Make the CA (if there is none, or ``new_ca``) and a fresh server key and certificate, and
     record them in store.json. Returns what ``describe`` says about them, plus ``new_ca``."""
     from actors.server import update_store_json
+
     data_dir = Path(data_dir)
     if names is None:
         host = socket.gethostname()
@@ -187,8 +262,9 @@ def enable(data_dir: Path, names: list[str] | None = None, ips: list[str] | None
     key, cert = make_server_cert(ca_key, ca_cert, names, ips or [], days)
     _write_key(f.key, key)
     atomic_write(f.cert, _pem(cert) + _pem(ca_cert))
-    update_store_json(data_dir, tls={"cert": f"{TLS_DIR}/server.pem",
-                                     "key": f"{TLS_DIR}/server.key"})
+    update_store_json(
+        data_dir, tls={"cert": f"{TLS_DIR}/server.pem", "key": f"{TLS_DIR}/server.key"}
+    )
     return {**describe(data_dir), "new_ca": made_ca}
 
 
@@ -196,6 +272,7 @@ def disable(data_dir: Path) -> bool:
     """Serve plain HTTP from the next start. The CA stays, so enabling again keeps the tills'
     pins. Returns whether TLS was on."""
     from actors.server import update_store_json
+
     doc = _store_json(data_dir)
     if "tls" not in doc:
         return False
@@ -236,12 +313,18 @@ def describe(data_dir: Path) -> dict:
     """The CA's fingerprint and the server certificate's names and validity (for the CLI)."""
     f = TlsFiles.of(data_dir)
     ca = x509.load_pem_x509_certificate(f.ca_cert.read_bytes())
-    out: dict = {"enabled": files(data_dir) is not None, "ca_fingerprint": fingerprint(ca),
-                 "ca_until": ca.not_valid_after_utc.isoformat(), "ca_file": str(f.ca_cert)}
+    out: dict = {
+        "enabled": files(data_dir) is not None,
+        "ca_fingerprint": fingerprint(ca),
+        "ca_until": ca.not_valid_after_utc.isoformat(),
+        "ca_file": str(f.ca_cert),
+    }
     if f.cert.exists():
         cert = x509.load_pem_x509_certificate(f.cert.read_bytes())
         san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-        out["names"] = [*san.get_values_for_type(x509.DNSName),
-                        *map(str, san.get_values_for_type(x509.IPAddress))]
+        out["names"] = [
+            *san.get_values_for_type(x509.DNSName),
+            *map(str, san.get_values_for_type(x509.IPAddress)),
+        ]
         out["until"] = cert.not_valid_after_utc.isoformat()
     return out

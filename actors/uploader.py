@@ -41,8 +41,19 @@ from domain.upload import (
     signed_headers,
 )
 
-__all__ = ["Uploader", "Source", "Transport", "TransportError", "HttpTransport", "FakeTransport",
-           "FileState", "MemoryState", "JournalSource", "JournalFileSource", "anchor_of"]
+__all__ = [
+    "Uploader",
+    "Source",
+    "Transport",
+    "TransportError",
+    "HttpTransport",
+    "FakeTransport",
+    "FileState",
+    "MemoryState",
+    "JournalSource",
+    "JournalFileSource",
+    "anchor_of",
+]
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +79,7 @@ class TransportError(Exception):
 
 
 # ---------------------------------------------------------------- progress
+
 
 class MemoryState:
     def __init__(self, initial: dict | None = None) -> None:
@@ -101,12 +113,14 @@ class FileState:
 
 # ---------------------------------------------------------------- sources
 
+
 class JournalFileSource:
     """Reads the journal file through its own read-only SQLite connection (WAL lets it read while
     the ledger writes), so batches don't travel through the ledger actor."""
 
     def __init__(self, path: Path | str) -> None:
         from actors.journal import connect
+
         self.con = connect(path, readonly=True)
         self.path = Path(path)
         self.upto = 1 << 62  # the uploader's limit: nothing at or past a reported break
@@ -114,12 +128,17 @@ class JournalFileSource:
     def broken_at(self) -> int | None:
         """The first seq the journal checks (``journal_check.json``) found broken, or None."""
         from actors.journal import broken_at, read_report
+
         return broken_at(read_report(self.path))
 
     async def read(self, after: int, limit: int) -> list[Envelope]:
-        return [envelope_of(r) for r in self.con.execute(
-            f"SELECT {COLUMNS} FROM events WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?",
-            (after, self.upto, limit))]
+        return [
+            envelope_of(r)
+            for r in self.con.execute(
+                f"SELECT {COLUMNS} FROM events WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?",
+                (after, self.upto, limit),
+            )
+        ]
 
     async def last_seq(self) -> int:
         return self.con.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0]
@@ -144,6 +163,7 @@ class JournalSource:
 
 # ---------------------------------------------------------------- transports
 
+
 class HttpTransport:
     """POSTs to ``<base_url>/v1/ingest`` (and ``/v1/holdings``) over ``actors.line.HttpLine``:
     small writes, a timeout per kind of wait, paused while priority traffic holds ``line``. Any
@@ -152,8 +172,12 @@ class HttpTransport:
 
     def __init__(self, base_url: str, timeout_s: float = 20.0, line: Any = None) -> None:
         from actors.line import HttpLine, Timeouts
-        self.http = HttpLine(base_url, line, Timeouts(connect_s=min(15.0, timeout_s),
-                                                      progress_s=timeout_s, reply_s=timeout_s))
+
+        self.http = HttpLine(
+            base_url,
+            line,
+            Timeouts(connect_s=min(15.0, timeout_s), progress_s=timeout_s, reply_s=timeout_s),
+        )
         self.bytes_up = self.bytes_down = 0
         self.rate_Bps: float | None = None  # set by the uploader: sizes the socket buffer
 
@@ -171,6 +195,7 @@ class HttpTransport:
 
     async def _post(self, path: str, headers: dict[str, str], body: bytes) -> tuple[int, dict]:
         from actors.line import LineError
+
         try:
             status, raw, up, down = await self.http.post(path, headers, body, self.rate_Bps)
         except LineError as exc:
@@ -228,6 +253,7 @@ class FakeTransport:
 
 # ---------------------------------------------------------------- uploader
 
+
 @dataclass(slots=True)
 class _Prepared:
     after: int
@@ -239,18 +265,40 @@ class _Prepared:
     encoding: str = "zstd"
 
 
-ERROR_KINDS = {"connect": "HQ unreachable", "stalled": "slow line", "no_reply": "answer lost",
-               "cut": "connection cut", "bad_reply": "bad answer"}
+ERROR_KINDS = {
+    "connect": "HQ unreachable",
+    "stalled": "slow line",
+    "no_reply": "answer lost",
+    "cut": "connection cut",
+    "bad_reply": "bad answer",
+}
 
 
 class Uploader:
-    def __init__(self, source: Source, transport: Transport, state: Any, clock: Any, *,
-                 store: str, secret: bytes | str, max_events: int = 5000,
-                 max_bytes: int = 4 * 1024 * 1024, level: int = 3, hash_bytes: int = 8,
-                 interval_s: float = 5.0, backoff_base_s: float = 0.5, backoff_cap_s: float = 60.0,
-                 rng: random.Random | None = None, prefetch: bool = True,
-                 linger_s: float = 1.0, target_s: float = 6.0, start_bytes: int = 16_384,
-                 min_bytes: int = 1024, slow_Bps: float = 256_000) -> None:
+    def __init__(
+        self,
+        source: Source,
+        transport: Transport,
+        state: Any,
+        clock: Any,
+        *,
+        store: str,
+        secret: bytes | str,
+        max_events: int = 5000,
+        max_bytes: int = 4 * 1024 * 1024,
+        level: int = 3,
+        hash_bytes: int = 8,
+        interval_s: float = 5.0,
+        backoff_base_s: float = 0.5,
+        backoff_cap_s: float = 60.0,
+        rng: random.Random | None = None,
+        prefetch: bool = True,
+        linger_s: float = 1.0,
+        target_s: float = 6.0,
+        start_bytes: int = 16_384,
+        min_bytes: int = 1024,
+        slow_Bps: float = 256_000,
+    ) -> None:
         self.source = source
         self.transport = transport
         self.state = state
@@ -281,8 +329,9 @@ class Uploader:
         self.slow_Bps = slow_Bps
         saved = state.load() or {}
         if saved.get("store") not in (None, store):
-            log.warning("uploader state belongs to store %s, not %s: ignored",
-                        saved.get("store"), store)
+            log.warning(
+                "uploader state belongs to store %s, not %s: ignored", saved.get("store"), store
+            )
             saved = {}
         self.acked: int = int(saved.get("acked", 0))
         # the furthest event HQ ever acknowledged, with its hash: never lowered, so that
@@ -310,8 +359,14 @@ class Uploader:
 
     # ------------------------------------------------------------ progress
     def _save(self) -> None:
-        self.state.save({"store": self.store, "acked": self.acked,
-                         "last_success_us": self.last_success_us, "anchor": self.anchor})
+        self.state.save(
+            {
+                "store": self.store,
+                "acked": self.acked,
+                "last_success_us": self.last_success_us,
+                "anchor": self.anchor,
+            }
+        )
 
     def _set_acked(self, ack: Any, last_seq: int) -> None:
         if not isinstance(ack, int) or ack < 0:
@@ -321,8 +376,9 @@ class Uploader:
             ack = last_seq
         if ack != self.acked:
             if ack < self.acked:
-                log.warning("the cloud holds only up to seq %d (we had %d): resending", ack,
-                            self.acked)
+                log.warning(
+                    "the cloud holds only up to seq %d (we had %d): resending", ack, self.acked
+                )
             self.sent_events += max(0, ack - self.acked)
             self.acked = ack
             if self._prepared is not None and self._prepared.after != ack:
@@ -396,23 +452,33 @@ class Uploader:
         """A batch got its answer in ``elapsed_s`` (pauses for priority traffic excluded)."""
         size = len(p.body)
         bpe = size / p.count
-        self.bytes_per_event = bpe if self.bytes_per_event is None else \
-            0.7 * self.bytes_per_event + 0.3 * bpe
+        self.bytes_per_event = (
+            bpe if self.bytes_per_event is None else 0.7 * self.bytes_per_event + 0.3 * bpe
+        )
         rate = size / max(elapsed_s - self.rtt_s, 0.01)
         self.line_Bps = rate if self.line_Bps is None else 0.7 * self.line_Bps + 0.3 * rate
-        self.batch_bytes = max(self.min_bytes, min(self.batch_bytes * 2,
-                                                   self.line_Bps * self.target_s, self.max_bytes))
+        self.batch_bytes = max(
+            self.min_bytes, min(self.batch_bytes * 2, self.line_Bps * self.target_s, self.max_bytes)
+        )
         if hasattr(self.transport, "rate_Bps"):
             self.transport.rate_Bps = self.line_Bps
 
     def _headers(self, body: bytes, **kw: Any) -> dict[str, str]:
-        return signed_headers(self.secret, self.store,
-                              self.clock.now_us() // 1_000_000 + self.clock_offset_s, body, **kw)
+        return signed_headers(
+            self.secret,
+            self.store,
+            self.clock.now_us() // 1_000_000 + self.clock_offset_s,
+            body,
+            **kw,
+        )
 
     def _stale(self, status: int, data: dict) -> bool:
         """The cloud says our clock is off: sign with its time from now on."""
-        if status == 401 and data.get("code") == "auth.stale" and \
-                isinstance(data.get("skew_s"), (int, float)):
+        if (
+            status == 401
+            and data.get("code") == "auth.stale"
+            and isinstance(data.get("skew_s"), (int, float))
+        ):
             self.clock_offset_s -= round(data["skew_s"])
             self.last_error = f"auth.stale: store clock off by {data['skew_s']:.0f} s; corrected"
             return True
@@ -428,8 +494,9 @@ class Uploader:
         body = holdings_body(self.store)
         t0 = time.monotonic()
         try:
-            status, data = await ask(self._headers(body, content_type=HOLDINGS_TYPE,
-                                                    encoding=None), body)
+            status, data = await ask(
+                self._headers(body, content_type=HOLDINGS_TYPE, encoding=None), body
+            )
         except TransportError as exc:
             return self._lost(exc)
         self.holdings_asked += 1
@@ -471,12 +538,17 @@ class Uploader:
                 self._prepared = None
             if self.acked >= last_seq:
                 if self.halted != broken:
-                    log.error("ALERT: the journal is broken at seq %d: uploads stopped there "
-                              "(kassa journal verify)", broken)
+                    log.error(
+                        "ALERT: the journal is broken at seq %d: uploads stopped there "
+                        "(kassa journal verify)",
+                        broken,
+                    )
                 self.halted = broken
                 self.failures, self.next_delay_s = 1, self.interval_s
-                self.last_error = f"journal.broken: the journal is broken at seq {broken}; " \
-                                  "nothing from there on is sent"
+                self.last_error = (
+                    f"journal.broken: the journal is broken at seq {broken}; "
+                    "nothing from there on is sent"
+                )
                 return "failed"
         if self.acked > last_seq:  # the journal is shorter than what we believed acknowledged
             self._set_acked(last_seq, last_seq)
@@ -500,8 +572,13 @@ class Uploader:
         self._prepared = None
         headers = self._headers(p.body, encoding=p.encoding)
         self.wire_bytes += len(p.body)
-        self.in_flight = {"first": p.after + 1, "last": p.last, "events": p.count,
-                          "bytes": len(p.body), "since_us": self.clock.now_us()}
+        self.in_flight = {
+            "first": p.after + 1,
+            "last": p.last,
+            "events": p.count,
+            "bytes": len(p.body),
+            "since_us": self.clock.now_us(),
+        }
         t0 = time.monotonic()
         send = asyncio.ensure_future(self.transport.send(headers, p.body))
         done_at = [0.0]  # when the answer came, not when the prefetch let us look
@@ -642,24 +719,34 @@ class Uploader:
         if flight and sending:
             flight["sent_bytes"] = sending["sent"]
         line = getattr(getattr(self.transport, "http", None), "line", None)
-        return {"store": self.store, "acked": self.acked, "journal_seq": last_seq,
-                "backlog_events": backlog, "oldest_unsent_ts": oldest_ts,
-                "oldest_unsent_age_s": oldest_age_s, "last_success_us": self.last_success_us,
-                "clock_offset_s": self.clock_offset_s,
-                "last_attempt_us": self.last_attempt_us, "failures": self.failures,
-                "last_error": self.last_error, "last_error_kind": self.last_error_kind,
-                "next_retry_s": self.next_delay_s if self.failures else None,
-                "sent_batches": self.sent_batches, "sent_events": self.sent_events,
-                "wire_bytes": self.wire_bytes,
-                "wire_bytes_up": getattr(self.transport, "bytes_up", self.wire_bytes),
-                "wire_bytes_down": getattr(self.transport, "bytes_down", 0),
-                "rate_events_s": round(rate, 2) if rate is not None else None,
-                "eta_s": round(backlog / rate) if rate and backlog else (0 if not backlog
-                                                                         else None),
-                "line_kbit_s": round(self.line_Bps * 8 / 1000, 1) if self.line_Bps else None,
-                "batch_target_bytes": int(self.batch_bytes), "in_flight": flight,
-                "holdings_asked": self.holdings_asked, "halted_at": self.halted,
-                "yielding": bool(line is not None and line.busy())}
+        return {
+            "store": self.store,
+            "acked": self.acked,
+            "journal_seq": last_seq,
+            "backlog_events": backlog,
+            "oldest_unsent_ts": oldest_ts,
+            "oldest_unsent_age_s": oldest_age_s,
+            "last_success_us": self.last_success_us,
+            "clock_offset_s": self.clock_offset_s,
+            "last_attempt_us": self.last_attempt_us,
+            "failures": self.failures,
+            "last_error": self.last_error,
+            "last_error_kind": self.last_error_kind,
+            "next_retry_s": self.next_delay_s if self.failures else None,
+            "sent_batches": self.sent_batches,
+            "sent_events": self.sent_events,
+            "wire_bytes": self.wire_bytes,
+            "wire_bytes_up": getattr(self.transport, "bytes_up", self.wire_bytes),
+            "wire_bytes_down": getattr(self.transport, "bytes_down", 0),
+            "rate_events_s": round(rate, 2) if rate is not None else None,
+            "eta_s": round(backlog / rate) if rate and backlog else (0 if not backlog else None),
+            "line_kbit_s": round(self.line_Bps * 8 / 1000, 1) if self.line_Bps else None,
+            "batch_target_bytes": int(self.batch_bytes),
+            "in_flight": flight,
+            "holdings_asked": self.holdings_asked,
+            "halted_at": self.halted,
+            "yielding": bool(line is not None and line.busy()),
+        }
 
 
 def wire_sizes(envs: Sequence[Envelope], store: str, level: int = 3) -> tuple[int, int]:

@@ -49,6 +49,7 @@ _PEERCRED = struct.Struct("3i")  # pid, uid, gid
 
 # ---------------------------------------------------------------- the private folder
 
+
 def _private_dir(path: Path) -> Path:
     """Create ``path`` (mode 0700) or accept it only if it is a real folder of ours that nobody
     else may enter; anything else (a symlink, another owner, group or world access) is refused."""
@@ -58,9 +59,11 @@ def _private_dir(path: Path) -> Path:
         pass
     st = os.lstat(path)
     if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.geteuid() or st.st_mode & 0o077:
-        raise Unavailable("store.run_dir_unsafe",
-                          f"{path} must be a folder of this user with mode 0700 (it holds the "
-                          "store's internal sockets); remove it or fix its owner and mode")
+        raise Unavailable(
+            "store.run_dir_unsafe",
+            f"{path} must be a folder of this user with mode 0700 (it holds the "
+            "store's internal sockets); remove it or fix its owner and mode",
+        )
     return path
 
 
@@ -89,18 +92,23 @@ def run_dir(data_dir: str | Path) -> Path:
 
 def socket_name(data_dir: str | Path, role: str) -> str:
     """Path of the socket of ``role`` ("ledger", "till-T1"…) of the store in ``data_dir``."""
-    name = role if re.fullmatch(r"[A-Za-z0-9_.-]{1,40}", role) else \
-        "h" + hashlib.sha256(role.encode()).hexdigest()[:24]
+    name = (
+        role
+        if re.fullmatch(r"[A-Za-z0-9_.-]{1,40}", role)
+        else "h" + hashlib.sha256(role.encode()).hexdigest()[:24]
+    )
     return str(run_dir(data_dir) / f"{name}.sock")
 
 
 def peer_uid(sock: Any) -> int:
     """The user id of the process at the other end of a connected Unix socket (kernel-given)."""
-    return _PEERCRED.unpack(sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED,
-                                            _PEERCRED.size))[1]
+    return _PEERCRED.unpack(sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, _PEERCRED.size))[
+        1
+    ]
 
 
 # ---------------------------------------------------------------- frames
+
 
 class Method(NamedTuple):
     """How one method's argument and answer cross: each is turned into data by ``dump_*`` (None:
@@ -195,8 +203,9 @@ class RpcServer:
                 out = _error_answer(rid, exc)
             except Exception as exc:  # the caller gets a coded error
                 log.exception("rpc %s failed", method)
-                out = _error_answer(rid, Unavailable("store.internal",
-                                                     f"{type(exc).__name__}: {exc}"))
+                out = _error_answer(
+                    rid, Unavailable("store.internal", f"{type(exc).__name__}: {exc}")
+                )
             async with lock:
                 writer.write(out)
                 await writer.drain()
@@ -216,8 +225,11 @@ class RpcServer:
                     if spec.load_arg is not None:
                         arg = spec.load_arg(arg)
                 except (KeyError, msgspec.MsgspecError, KassaError) as exc:
-                    err = exc if isinstance(exc, KassaError) else InvalidInput(
-                        "wire.bad_call", f"{method!r}: {exc}")
+                    err = (
+                        exc
+                        if isinstance(exc, KassaError)
+                        else InvalidInput("wire.bad_call", f"{method!r}: {exc}")
+                    )
                     async with lock:
                         writer.write(_error_answer(rid, err))
                     continue
@@ -259,8 +271,13 @@ def _clear_stale(path: str) -> None:
 
 
 class RpcClient:
-    def __init__(self, name: str, methods: dict[str, Method],
-                 wake: Callable[[], Awaitable[Any]] | None = None, deadline: float = 60.0) -> None:
+    def __init__(
+        self,
+        name: str,
+        methods: dict[str, Method],
+        wake: Callable[[], Awaitable[Any]] | None = None,
+        deadline: float = 60.0,
+    ) -> None:
         self.name = name
         self.codec = _Codec(methods)
         self.wake = wake
@@ -302,14 +319,18 @@ class RpcClient:
                     if ok:
                         spec = codec.methods[method]
                         value = codec.results[method].decode(raw)
-                        fut.set_result(spec.load_res(value) if spec.load_res is not None
-                                       else value)
+                        fut.set_result(spec.load_res(value) if spec.load_res is not None else value)
                     else:
                         fut.set_exception(error_from_dict(_error.decode(raw)))
                 except (msgspec.MsgspecError, KassaError) as exc:
-                    fut.set_exception(exc if isinstance(exc, KassaError) else Unavailable(
-                        "store.bad_answer", f"a store process answered {method!r} with "
-                        f"something else: {exc}"))
+                    fut.set_exception(
+                        exc
+                        if isinstance(exc, KassaError)
+                        else Unavailable(
+                            "store.bad_answer",
+                            f"a store process answered {method!r} with something else: {exc}",
+                        )
+                    )
         except (asyncio.IncompleteReadError, ConnectionError, OSError, msgspec.MsgspecError):
             pass
         finally:
@@ -324,8 +345,9 @@ class RpcClient:
         """Send and wait for the answer, reconnecting and resending until ``deadline``."""
         spec = self.codec.methods[method]
         try:  # encoded once, resent as it is
-            payload = msgspec.Raw(_enc.encode(spec.dump_arg(arg) if spec.dump_arg is not None
-                                              else arg))
+            payload = msgspec.Raw(
+                _enc.encode(spec.dump_arg(arg) if spec.dump_arg is not None else arg)
+            )
         except (TypeError, ValueError, OverflowError) as exc:
             raise InvalidInput("input.invalid", f"cannot send this: {exc}") from exc
         loop = asyncio.get_running_loop()
@@ -344,8 +366,9 @@ class RpcClient:
                 return await fut
             except (ConnectionError, OSError, AssertionError) as exc:
                 if loop.time() > end:
-                    raise Unavailable("store.unreachable",
-                                      f"a store process did not answer: {exc}") from exc
+                    raise Unavailable(
+                        "store.unreachable", f"a store process did not answer: {exc}"
+                    ) from exc
                 if self.wake is not None:
                     try:
                         await asyncio.wait_for(self.wake(), max(0.1, end - loop.time()))

@@ -50,13 +50,22 @@ def register(sub: argparse._SubParsersAction) -> None:
     c = lsub.add_parser("create", help="issue a signed licence for a store")
     c.add_argument("--store", required=True, help="store id, e.g. S001")
     c.add_argument("--days", type=int, required=True, help="how many days the licence runs")
-    c.add_argument("--grace", type=int, default=7,
-                   help="days a store may work without a successful online check (default 7)")
+    c.add_argument(
+        "--grace",
+        type=int,
+        default=7,
+        help="days a store may work without a successful online check (default 7)",
+    )
     c.add_argument("--tills", type=int, default=1, help="number of tills (default 1)")
-    c.add_argument("--features", nargs="*", default=[],
-                   help="feature names (space or comma separated)")
-    c.add_argument("--from", dest="valid_from", type=_parse_day,
-                   help="first day, YYYY-MM-DD UTC (default: today)")
+    c.add_argument(
+        "--features", nargs="*", default=[], help="feature names (space or comma separated)"
+    )
+    c.add_argument(
+        "--from",
+        dest="valid_from",
+        type=_parse_day,
+        help="first day, YYYY-MM-DD UTC (default: today)",
+    )
     c.add_argument("--id", dest="licence_id", help="licence id (default: generated)")
     c.add_argument("--out", type=Path, required=True, help="where to write the licence file")
     c.add_argument("--hq", type=Path, default=None, help="HQ data folder")
@@ -82,6 +91,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _authority(args: argparse.Namespace):
     from cloud.licence import LicenceAuthority
+
     return LicenceAuthority(args.hq or _hq_default())
 
 
@@ -91,8 +101,11 @@ def _create(args: argparse.Namespace) -> int:
 
     auth = _authority(args)
     if auth.ensure_key():
-        print(f"created HQ licence key in {auth.dir} (keep hq_ed25519.key secret; give "
-              f"hq_ed25519.pub to the stores)", file=sys.stderr)
+        print(
+            f"created HQ licence key in {auth.dir} (keep hq_ed25519.key secret; give "
+            f"hq_ed25519.pub to the stores)",
+            file=sys.stderr,
+        )
     features = [f for item in args.features for f in item.split(",") if f]
     if args.days < 1 or args.grace < 0 or args.tills < 1:
         print("error: --days >= 1, --grace >= 0, --tills >= 1", file=sys.stderr)
@@ -100,18 +113,27 @@ def _create(args: argparse.Namespace) -> int:
     now = auth.clock.now_us()
     start = args.valid_from if args.valid_from is not None else now - now % DAY_US
     try:
-        doc = auth.issue(args.store, start, start + args.days * DAY_US, args.grace, args.tills,
-                         features, args.licence_id)
+        doc = auth.issue(
+            args.store,
+            start,
+            start + args.days * DAY_US,
+            args.grace,
+            args.tills,
+            features,
+            args.licence_id,
+        )
     except KassaError as exc:
         print(f"error: {exc.code}: {exc.message}", file=sys.stderr)
         return 1
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(doc, indent=1) + "\n")
     lic = doc["licence"]
-    print(f"licence {lic['licence_id']} for store {lic['store_id']}: "
-          f"{fmt_time(lic['valid_from'])} .. {fmt_time(lic['valid_until'])}, grace "
-          f"{lic['grace_days']} days, {lic['tills']} till(s), features "
-          f"{','.join(lic['features']) or '-'}; signed by key {key_id(auth.key)} -> {args.out}")
+    print(
+        f"licence {lic['licence_id']} for store {lic['store_id']}: "
+        f"{fmt_time(lic['valid_from'])} .. {fmt_time(lic['valid_until'])}, grace "
+        f"{lic['grace_days']} days, {lic['tills']} till(s), features "
+        f"{','.join(lic['features']) or '-'}; signed by key {key_id(auth.key)} -> {args.out}"
+    )
     return 0
 
 
@@ -124,9 +146,11 @@ def _revoke(args: argparse.Namespace) -> int:
     except KassaError as exc:
         print(f"error: {exc.code}: {exc.message}", file=sys.stderr)
         return 1
-    print(f"revoked {args.licence_id} at {fmt_time(entry['at'])}"
-          f"{' (' + entry['reason'] + ')' if entry.get('reason') else ''}; stores learn it at "
-          "their next check")
+    print(
+        f"revoked {args.licence_id} at {fmt_time(entry['at'])}"
+        f"{' (' + entry['reason'] + ')' if entry.get('reason') else ''}; stores learn it at "
+        "their next check"
+    )
     return 0
 
 
@@ -138,9 +162,15 @@ def _list(args: argparse.Namespace) -> int:
     for doc in auth.issued():
         lic = doc.get("licence", {})
         lid = lic.get("licence_id", "?")
-        state = ("revoked" if lid in revoked else
-                 "expired" if now >= lic.get("valid_until", 0) else
-                 "future" if now < lic.get("valid_from", 0) else "valid")
+        state = (
+            "revoked"
+            if lid in revoked
+            else "expired"
+            if now >= lic.get("valid_until", 0)
+            else "future"
+            if now < lic.get("valid_from", 0)
+            else "valid"
+        )
         rows.append({**lic, "state": state})
     if args.json:
         print(json.dumps(rows, indent=1))
@@ -148,12 +178,16 @@ def _list(args: argparse.Namespace) -> int:
     if not rows:
         print(f"no licences issued from {auth.dir}")
         return 0
-    print(f"{'licence':<28} {'store':<10} {'from':<11} {'until':<11} {'grace':>5} {'tills':>5} "
-          f"{'state':<8} features")
+    print(
+        f"{'licence':<28} {'store':<10} {'from':<11} {'until':<11} {'grace':>5} {'tills':>5} "
+        f"{'state':<8} features"
+    )
     for r in rows:
-        print(f"{r['licence_id']:<28} {r['store_id']:<10} {fmt_time(r['valid_from'])[:10]:<11} "
-              f"{fmt_time(r['valid_until'])[:10]:<11} {r['grace_days']:>5} {r['tills']:>5} "
-              f"{r['state']:<8} {','.join(r.get('features', [])) or '-'}")
+        print(
+            f"{r['licence_id']:<28} {r['store_id']:<10} {fmt_time(r['valid_from'])[:10]:<11} "
+            f"{fmt_time(r['valid_until'])[:10]:<11} {r['grace_days']:>5} {r['tills']:>5} "
+            f"{r['state']:<8} {','.join(r.get('features', [])) or '-'}"
+        )
     return 0
 
 

@@ -40,14 +40,30 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     r = a.add_parser("report", help="print or export a report")
     _store_args(r)
-    r.add_argument("--kind", default="x", choices=["x", "z", "sales", "cashier", "wallet", "stock",
-                                                   "negative-stock", "low-stock", "refunds",
-                                                   "year"])
+    r.add_argument(
+        "--kind",
+        default="x",
+        choices=[
+            "x",
+            "z",
+            "sales",
+            "cashier",
+            "wallet",
+            "stock",
+            "negative-stock",
+            "low-stock",
+            "refunds",
+            "year",
+        ],
+    )
     r.add_argument("--day", help="business day YYYY-MM-DD (x/z/cashier; default: the last)")
     r.add_argument("--till")
     r.add_argument("--staff")
-    r.add_argument("--by", default="category", help="sales: hour|day|month|category|product|"
-                                                     "tender|tax|discount|till|staff")
+    r.add_argument(
+        "--by",
+        default="category",
+        help="sales: hour|day|month|category|product|tender|tax|discount|till|staff",
+    )
     r.add_argument("--from", dest="start")
     r.add_argument("--to", dest="end")
     r.add_argument("--below", type=int, default=5, help="low-stock threshold")
@@ -64,8 +80,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     r = a.add_parser("hq", help="questions over an HQ Parquet warehouse")
     r.add_argument("--warehouse", required=True, type=Path)
-    r.add_argument("--kind", default="revenue", choices=["revenue", "anomalies",
-                                                         "bought-together"])
+    r.add_argument("--kind", default="revenue", choices=["revenue", "anomalies", "bought-together"])
     r.add_argument("--by", default="store_id,business_day")
     r.add_argument("--engine", default="polars", choices=["polars", "duckdb"])
     r.add_argument("--min-orders", type=int, default=10)
@@ -84,6 +99,7 @@ def _config(args: argparse.Namespace) -> tuple[str, str]:
     zone, sid = args.zone, args.store_id
     if zone is None or sid is None:
         from domain.store import StoreConfig
+
         cfg = StoreConfig()
         for name in ("store.json", "config.json"):
             f = Path(args.data) / name
@@ -99,11 +115,13 @@ def _config(args: argparse.Namespace) -> tuple[str, str]:
 
 def _open(args: argparse.Namespace, refresh: bool = True):
     from analytics.store import StoreAnalytics
+
     zone, sid = _config(args)
     sa = StoreAnalytics(Path(args.data) / "analytics.duckdb", zone, sid)
     journal = Path(args.data) / "journal.sqlite"
     if refresh and journal.exists():
         from actors.journal import Journal
+
         j = Journal(journal)
         try:
             sa.ingest(j.scan(after=sa.last_seq))
@@ -114,6 +132,7 @@ def _open(args: argparse.Namespace, refresh: bool = True):
 
 def _print(obj) -> None:
     import polars as pl
+
     if isinstance(obj, pl.DataFrame):
         with pl.Config(tbl_rows=60, tbl_cols=20, tbl_width_chars=180):
             print(obj)
@@ -127,6 +146,7 @@ def _print(obj) -> None:
 
 def _rebuild(args: argparse.Namespace) -> int:
     from actors.journal import Journal
+
     journal = Path(args.data) / "journal.sqlite"
     if not journal.exists():
         print(f"no journal at {journal}", file=sys.stderr)
@@ -186,6 +206,7 @@ def _report(args: argparse.Namespace) -> int:
 
 def _flags(args: argparse.Namespace) -> int:
     from analytics.anomaly import score
+
     sa = _open(args)
     try:
         flags = score(sa.frames(args.start, args.end), existing=sa.flags())
@@ -200,10 +221,12 @@ def _flags(args: argparse.Namespace) -> int:
 
 def _hq(args: argparse.Namespace) -> int:
     from analytics.hq import Warehouse
+
     wh = Warehouse(args.warehouse)
     if args.kind == "revenue":
-        df = wh.revenue(tuple(b.strip() for b in args.by.split(",") if b.strip()),
-                        engine=args.engine)
+        df = wh.revenue(
+            tuple(b.strip() for b in args.by.split(",") if b.strip()), engine=args.engine
+        )
     elif args.kind == "anomalies":
         df = wh.anomalies()
     else:
@@ -218,6 +241,7 @@ def _hq(args: argparse.Namespace) -> int:
 
 def _generate(args: argparse.Namespace) -> int:
     from analytics.generate import generate, write_journal
+
     path = Path(args.data) / "journal.sqlite"
     if path.exists():
         print(f"{path} exists; choose an empty folder", file=sys.stderr)
@@ -225,6 +249,8 @@ def _generate(args: argparse.Namespace) -> int:
     Path(args.data).mkdir(parents=True, exist_ok=True)
     h = generate(days=args.days, seed=args.seed, plant=not args.clean)
     write_journal(str(path), h)
-    print(f"{len(h.envelopes)} events over {args.days} days written to {path}; "
-          f"{len(h.planted)} planted anomalies")
+    print(
+        f"{len(h.envelopes)} events over {args.days} days written to {path}; "
+        f"{len(h.planted)} planted anomalies"
+    )
     return 0

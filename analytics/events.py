@@ -51,15 +51,25 @@ if "order.flagged" not in KINDS:
 def flags_to_events(flags: Any) -> list[OrderFlagged]:
     """``flags``: the Polars frame of ``analytics.anomaly.score``."""
     import polars as pl  # here, not at the top: the ledger imports this module for the event
+
     out = []
     for r in flags.with_columns(
-            pl.col("ts").dt.epoch("us").alias("_us"),
-            pl.col("business_day").cast(pl.String).alias("_day")).iter_rows(named=True):
-        out.append(OrderFlagged(
-            flag_id=flag_id(r["store_id"], r["rule"], r["order_id"]), order_id=r["order_id"],
-            rule=r["rule"], severity=r["severity"], score=float(r["score"] or 0.0),
-            evidence=msgspec.json.decode(r["evidence"]) if r["evidence"] else {},
-            freeze=bool(r["freeze"]), subject_staff=r["staff"] or "",
-            subject_till=r["till"] or "", order_ts=int(r["_us"] or 0),
-            business_day=r["_day"] or ""))
+        pl.col("ts").dt.epoch("us").alias("_us"),
+        pl.col("business_day").cast(pl.String).alias("_day"),
+    ).iter_rows(named=True):
+        out.append(
+            OrderFlagged(
+                flag_id=flag_id(r["store_id"], r["rule"], r["order_id"]),
+                order_id=r["order_id"],
+                rule=r["rule"],
+                severity=r["severity"],
+                score=float(r["score"] or 0.0),
+                evidence=msgspec.json.decode(r["evidence"]) if r["evidence"] else {},
+                freeze=bool(r["freeze"]),
+                subject_staff=r["staff"] or "",
+                subject_till=r["till"] or "",
+                order_ts=int(r["_us"] or 0),
+                business_day=r["_day"] or "",
+            )
+        )
     return out

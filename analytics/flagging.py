@@ -22,8 +22,13 @@ __all__ = ["journal_new_flags"]
 log = logging.getLogger(__name__)
 
 
-async def journal_new_flags(store: Any, rules: RuleConfig, today: date, days: int,
-                            submit: Callable[[str, Any], Awaitable[Any]]) -> int:
+async def journal_new_flags(
+    store: Any,
+    rules: RuleConfig,
+    today: date,
+    days: int,
+    submit: Callable[[str, Any], Awaitable[Any]],
+) -> int:
     """Score the orders of the last ``days`` business days up to ``today`` (``store``: the
     ``StoreAnalytics`` copy); journal new flags and the freezes they ask for. Flag ids derive from
     (store, rule, order). Returns how many flags were new."""
@@ -34,8 +39,10 @@ async def journal_new_flags(store: Any, rules: RuleConfig, today: date, days: in
         n += 0 if ack.duplicate else 1
         if ev.freeze:
             try:
-                await submit(str(uuid.uuid5(uuid.UUID(ev.flag_id), "freeze")),
-                             FreezeOrder(ev.order_id, f"flag: {ev.rule}", ev.rule))
+                await submit(
+                    str(uuid.uuid5(uuid.UUID(ev.flag_id), "freeze")),
+                    FreezeOrder(ev.order_id, f"flag: {ev.rule}", ev.rule),
+                )
             except KassaError as exc:  # already frozen, or a voided basket
                 log.info("not frozen: %s", exc)
     return n

@@ -60,8 +60,20 @@ from polars._typing import PolarsDataType
 from domain.money import CEILING
 
 __all__ = [
-    "TABLES", "SCHEMAS", "flatten", "flatten_one", "empty", "concat", "duckdb_type", "duckdb_ddl",
-    "MONEY", "TS", "LOCAL_TS", "business_day_of", "KINDS_USED", "PoisonEvent",
+    "TABLES",
+    "SCHEMAS",
+    "flatten",
+    "flatten_one",
+    "empty",
+    "concat",
+    "duckdb_type",
+    "duckdb_ddl",
+    "MONEY",
+    "TS",
+    "LOCAL_TS",
+    "business_day_of",
+    "KINDS_USED",
+    "PoisonEvent",
 ]
 
 MONEY = pl.Int64
@@ -76,95 +88,180 @@ _WHO: dict[str, PolarsDataType] = {"till": _S, "staff": _S}
 
 SCHEMAS: dict[str, dict[str, PolarsDataType]] = {
     "orders": {
-        **_HEAD, "local_ts": LOCAL_TS, "event_id": _S, **_WHO, "ip": _S,
-        "order_id": _S, "number": _S, "currency": _S, "prices_include_tax": _B, "member": _S,
+        **_HEAD,
+        "local_ts": LOCAL_TS,
+        "event_id": _S,
+        **_WHO,
+        "ip": _S,
+        "order_id": _S,
+        "number": _S,
+        "currency": _S,
+        "prices_include_tax": _B,
+        "member": _S,
         "n_lines": _I,
-        "subtotal": MONEY,   # sum of line bases (before discounts)
-        "discount": MONEY,   # line + order discounts
+        "subtotal": MONEY,  # sum of line bases (before discounts)
+        "discount": MONEY,  # line + order discounts
         "tax": MONEY,
-        "total": MONEY,      # what the goods cost the customer (sum of line totals)
-        "rounding": MONEY,   # cash rounding: payments sum to total + rounding
-        "paid": MONEY,       # sum of payments applied (= total + rounding)
-        "cash": MONEY,       # cash applied (after rounding, change excluded)
+        "total": MONEY,  # what the goods cost the customer (sum of line totals)
+        "rounding": MONEY,  # cash rounding: payments sum to total + rounding
+        "paid": MONEY,  # sum of payments applied (= total + rounding)
+        "cash": MONEY,  # cash applied (after rounding, change excluded)
         "card": MONEY,
         "wallet": MONEY,
-        "tendered": MONEY,   # cash handed over
-        "change": MONEY,     # cash given back
+        "tendered": MONEY,  # cash handed over
+        "change": MONEY,  # cash given back
     },
     "order_lines": {
-        **_HEAD, "local_ts": LOCAL_TS, **_WHO,
-        "order_id": _S, "line_id": _S, "sku": _S, "name": _S, "category": _S, "unit": _S,
-        "qty": _I, "unit_price": MONEY, "base": MONEY, "discount": MONEY, "amount": MONEY,
-        "tax": MONEY, "total": MONEY, "tax_class": _S, "rate_bp": _I,
+        **_HEAD,
+        "local_ts": LOCAL_TS,
+        **_WHO,
+        "order_id": _S,
+        "line_id": _S,
+        "sku": _S,
+        "name": _S,
+        "category": _S,
+        "unit": _S,
+        "qty": _I,
+        "unit_price": MONEY,
+        "base": MONEY,
+        "discount": MONEY,
+        "amount": MONEY,
+        "tax": MONEY,
+        "total": MONEY,
+        "tax_class": _S,
+        "rate_bp": _I,
     },
     "payments": {
-        **_HEAD, **_WHO,
-        "order_id": _S, "idx": _I, "kind": _S, "amount": MONEY, "tendered": MONEY,
-        "change": MONEY, "reference": _S, "last4": _S, "member": _S,
+        **_HEAD,
+        **_WHO,
+        "order_id": _S,
+        "idx": _I,
+        "kind": _S,
+        "amount": MONEY,
+        "tendered": MONEY,
+        "change": MONEY,
+        "reference": _S,
+        "last4": _S,
+        "member": _S,
     },
     "refunds": {
-        **_HEAD, "local_ts": LOCAL_TS, "event_id": _S, **_WHO, "ip": _S,
-        "refund_id": _S, "order_id": _S, "currency": _S, "n_lines": _I,
-        "amount": MONEY,     # sum of refunded line amounts
-        "tax": MONEY,        # tax part of the refunded lines
-        "rounding": MONEY,   # cash rounding of the cash part: given = amount + rounding
-        "given": MONEY,      # sum of tenders given back
-        "cash": MONEY, "card": MONEY, "wallet": MONEY,  # given back per tender kind
-        "reason": _S, "original_staff": _S, "original_ts": TS,
+        **_HEAD,
+        "local_ts": LOCAL_TS,
+        "event_id": _S,
+        **_WHO,
+        "ip": _S,
+        "refund_id": _S,
+        "order_id": _S,
+        "currency": _S,
+        "n_lines": _I,
+        "amount": MONEY,  # sum of refunded line amounts
+        "tax": MONEY,  # tax part of the refunded lines
+        "rounding": MONEY,  # cash rounding of the cash part: given = amount + rounding
+        "given": MONEY,  # sum of tenders given back
+        "cash": MONEY,
+        "card": MONEY,
+        "wallet": MONEY,  # given back per tender kind
+        "reason": _S,
+        "original_staff": _S,
+        "original_ts": TS,
     },
     "refund_lines": {
-        **_HEAD, **_WHO,
-        "refund_id": _S, "order_id": _S, "line_id": _S, "sku": _S, "qty": _I,
-        "amount": MONEY, "tax": MONEY,
+        **_HEAD,
+        **_WHO,
+        "refund_id": _S,
+        "order_id": _S,
+        "line_id": _S,
+        "sku": _S,
+        "qty": _I,
+        "amount": MONEY,
+        "tax": MONEY,
     },
     "refund_tenders": {
-        **_HEAD, **_WHO,
-        "refund_id": _S, "order_id": _S, "idx": _I, "kind": _S, "amount": MONEY,
-        "reference": _S, "member": _S,
+        **_HEAD,
+        **_WHO,
+        "refund_id": _S,
+        "order_id": _S,
+        "idx": _I,
+        "kind": _S,
+        "amount": MONEY,
+        "reference": _S,
+        "member": _S,
     },
     "voids": {
-        **_HEAD, "local_ts": LOCAL_TS, "event_id": _S, **_WHO, "ip": _S,
-        "basket": _S, "reason": _S, "lines": _I, "amount": MONEY,
+        **_HEAD,
+        "local_ts": LOCAL_TS,
+        "event_id": _S,
+        **_WHO,
+        "ip": _S,
+        "basket": _S,
+        "reason": _S,
+        "lines": _I,
+        "amount": MONEY,
     },
     "wallet_movements": {
-        **_HEAD, **_WHO,
+        **_HEAD,
+        **_WHO,
         "member": _S,
-        "kind": _S,          # topup | spend | refund
-        "amount": MONEY,     # signed change of the balance
-        "tender": _S,        # topup: how it was paid (cash|card); otherwise ""
-        "order_id": _S, "refund_id": _S, "reference": _S,
+        "kind": _S,  # topup | spend | refund
+        "amount": MONEY,  # signed change of the balance
+        "tender": _S,  # topup: how it was paid (cash|card); otherwise ""
+        "order_id": _S,
+        "refund_id": _S,
+        "reference": _S,
         "balance_after": MONEY,  # topups only (as recorded), else null
     },
     "stock_movements": {
-        **_HEAD, **_WHO,
+        **_HEAD,
+        **_WHO,
         "sku": _S,
-        "kind": _S,          # sale | refund | received | adjusted | counted
-        "delta": _I,         # signed quantity change (pieces or grams)
-        "counted": _I,       # counted: the level found; else null
-        "order_id": _S, "reference": _S,
+        "kind": _S,  # sale | refund | received | adjusted | counted
+        "delta": _I,  # signed quantity change (pieces or grams)
+        "counted": _I,  # counted: the level found; else null
+        "order_id": _S,
+        "reference": _S,
     },
     "day_closes": {
-        **_HEAD, "event_id": _S, **_WHO,
-        "event": _S,             # opened | closed
+        **_HEAD,
+        "event_id": _S,
+        **_WHO,
+        "event": _S,  # opened | closed
         "opening_float": MONEY,  # opened: cash float put in the drawer; else null
-        "counted_cash": MONEY,   # closed: cash counted in the drawer; else null
-        "z_report": _S,          # closed: the Z report as JSON text; else ""
+        "counted_cash": MONEY,  # closed: cash counted in the drawer; else null
+        "z_report": _S,  # closed: the Z report as JSON text; else ""
     },
     "flags": {
-        **_HEAD, "event_id": _S, **_WHO,
-        "flag_id": _S, "order_id": _S, "rule": _S, "severity": _S, "score": _F,
-        "evidence": _S,      # JSON text
-        "freeze": _B, "subject_staff": _S, "subject_till": _S,
+        **_HEAD,
+        "event_id": _S,
+        **_WHO,
+        "flag_id": _S,
+        "order_id": _S,
+        "rule": _S,
+        "severity": _S,
+        "score": _F,
+        "evidence": _S,  # JSON text
+        "freeze": _B,
+        "subject_staff": _S,
+        "subject_till": _S,
     },
 }
 
 TABLES: tuple[str, ...] = tuple(SCHEMAS)
 
 # which event kinds feed the tables (anything else is ignored)
-KINDS_USED = frozenset({
-    "order.completed", "order.refunded", "basket.voided", "wallet.topped_up", "stock.received",
-    "stock.adjusted", "stock.counted", "day.opened", "day.closed", "order.flagged",
-})
+KINDS_USED = frozenset(
+    {
+        "order.completed",
+        "order.refunded",
+        "basket.voided",
+        "wallet.topped_up",
+        "stock.received",
+        "stock.adjusted",
+        "stock.counted",
+        "day.opened",
+        "day.closed",
+        "order.flagged",
+    }
+)
 
 _decode = msgspec.json.Decoder()
 TS_MAX = 253_402_300_799_999_999  # 9999-12-31T23:59:59.999999Z in microseconds
@@ -199,8 +296,17 @@ def _as_dict(ev: Any) -> dict[str, Any] | None:
         return {**ev, "body": body}
     if ev.kind not in KINDS_USED:
         return None
-    return {"seq": ev.seq, "id": ev.id, "ts": ev.ts, "kind": ev.kind, "staff": ev.staff,
-            "till": ev.till, "ip": ev.ip, "agg": ev.agg, "body": _decode.decode(ev.body)}
+    return {
+        "seq": ev.seq,
+        "id": ev.id,
+        "ts": ev.ts,
+        "kind": ev.kind,
+        "staff": ev.staff,
+        "till": ev.till,
+        "ip": ev.ip,
+        "agg": ev.agg,
+        "body": _decode.decode(ev.body),
+    }
 
 
 def _name(names: Any) -> str:
@@ -232,38 +338,96 @@ def _add_event(rows: _Rows, e: dict[str, Any]) -> None:
                 tendered += p.get("tendered", 0)
         oid = b["order_id"]
         lines = b.get("lines", ())
-        rows.add("orders", {**head, "local_ts": e["ts"], "event_id": e["id"], "ip": e.get("ip", ""),
-                            "order_id": oid, "number": b.get("number", ""),
-                            "currency": b.get("currency", ""),
-                            "prices_include_tax": bool(b.get("prices_include_tax", True)),
-                            "member": b.get("member", ""), "n_lines": len(lines),
-                            "subtotal": b.get("subtotal", 0), "discount": b.get("discount", 0),
-                            "tax": b.get("tax", 0), "total": b["total"],
-                            "rounding": b.get("rounding", 0),
-                            "paid": sum(p["amount"] for p in pays), "cash": per["cash"],
-                            "card": per["card"], "wallet": per["wallet"], "tendered": tendered,
-                            "change": b.get("change", 0)})
+        rows.add(
+            "orders",
+            {
+                **head,
+                "local_ts": e["ts"],
+                "event_id": e["id"],
+                "ip": e.get("ip", ""),
+                "order_id": oid,
+                "number": b.get("number", ""),
+                "currency": b.get("currency", ""),
+                "prices_include_tax": bool(b.get("prices_include_tax", True)),
+                "member": b.get("member", ""),
+                "n_lines": len(lines),
+                "subtotal": b.get("subtotal", 0),
+                "discount": b.get("discount", 0),
+                "tax": b.get("tax", 0),
+                "total": b["total"],
+                "rounding": b.get("rounding", 0),
+                "paid": sum(p["amount"] for p in pays),
+                "cash": per["cash"],
+                "card": per["card"],
+                "wallet": per["wallet"],
+                "tendered": tendered,
+                "change": b.get("change", 0),
+            },
+        )
         for ln in lines:
-            rows.add("order_lines", {**head, "local_ts": e["ts"], "order_id": oid,
-                                     "line_id": ln["line_id"], "sku": ln["sku"],
-                                     "name": _name(ln.get("names")),
-                                     "category": ln.get("category", ""), "unit": ln.get("unit", ""),
-                                     "qty": ln["qty"], "unit_price": ln["unit_price"],
-                                     "base": ln["base"], "discount": ln["discount"],
-                                     "amount": ln["amount"], "tax": ln["tax"], "total": ln["total"],
-                                     "tax_class": ln.get("tax_class", ""),
-                                     "rate_bp": ln.get("rate_bp", 0)})
-            rows.add("stock_movements", {**head, "sku": ln["sku"], "kind": "sale",
-                                         "delta": -ln["qty"], "order_id": oid, "reference": ""})
+            rows.add(
+                "order_lines",
+                {
+                    **head,
+                    "local_ts": e["ts"],
+                    "order_id": oid,
+                    "line_id": ln["line_id"],
+                    "sku": ln["sku"],
+                    "name": _name(ln.get("names")),
+                    "category": ln.get("category", ""),
+                    "unit": ln.get("unit", ""),
+                    "qty": ln["qty"],
+                    "unit_price": ln["unit_price"],
+                    "base": ln["base"],
+                    "discount": ln["discount"],
+                    "amount": ln["amount"],
+                    "tax": ln["tax"],
+                    "total": ln["total"],
+                    "tax_class": ln.get("tax_class", ""),
+                    "rate_bp": ln.get("rate_bp", 0),
+                },
+            )
+            rows.add(
+                "stock_movements",
+                {
+                    **head,
+                    "sku": ln["sku"],
+                    "kind": "sale",
+                    "delta": -ln["qty"],
+                    "order_id": oid,
+                    "reference": "",
+                },
+            )
         for i, p in enumerate(pays):
-            rows.add("payments", {**head, "order_id": oid, "idx": i, "kind": p["kind"],
-                                  "amount": p["amount"], "tendered": p.get("tendered", 0),
-                                  "change": p.get("change", 0), "reference": p.get("reference", ""),
-                                  "last4": p.get("last4", ""), "member": p.get("member", "")})
+            rows.add(
+                "payments",
+                {
+                    **head,
+                    "order_id": oid,
+                    "idx": i,
+                    "kind": p["kind"],
+                    "amount": p["amount"],
+                    "tendered": p.get("tendered", 0),
+                    "change": p.get("change", 0),
+                    "reference": p.get("reference", ""),
+                    "last4": p.get("last4", ""),
+                    "member": p.get("member", ""),
+                },
+            )
             if p["kind"] == "wallet":
-                rows.add("wallet_movements", {**head, "member": p.get("member", ""),
-                                              "kind": "spend", "amount": -p["amount"], "tender": "",
-                                              "order_id": oid, "refund_id": "", "reference": ""})
+                rows.add(
+                    "wallet_movements",
+                    {
+                        **head,
+                        "member": p.get("member", ""),
+                        "kind": "spend",
+                        "amount": -p["amount"],
+                        "tender": "",
+                        "order_id": oid,
+                        "refund_id": "",
+                        "reference": "",
+                    },
+                )
     elif kind == "order.refunded":
         tenders = b.get("tenders", ())
         per = {"cash": 0, "card": 0, "wallet": 0}
@@ -271,66 +435,163 @@ def _add_event(rows: _Rows, e: dict[str, Any]) -> None:
             per[t["kind"]] = per.get(t["kind"], 0) + t["amount"]
         rid, oid = b["refund_id"], b["order_id"]
         lines = b.get("lines", ())
-        rows.add("refunds", {**head, "local_ts": e["ts"], "event_id": e["id"],
-                             "ip": e.get("ip", ""),
-                             "refund_id": rid, "order_id": oid, "currency": b.get("currency", ""),
-                             "n_lines": len(lines), "amount": b["amount"],
-                             "tax": sum(ln.get("tax", 0) for ln in lines),
-                             "rounding": b.get("rounding", 0),
-                             "given": sum(t["amount"] for t in tenders), "cash": per["cash"],
-                             "card": per["card"], "wallet": per["wallet"],
-                             "reason": b.get("reason", ""),
-                             "original_staff": b.get("original_staff", ""),
-                             "original_ts": b.get("original_ts") or None})
+        rows.add(
+            "refunds",
+            {
+                **head,
+                "local_ts": e["ts"],
+                "event_id": e["id"],
+                "ip": e.get("ip", ""),
+                "refund_id": rid,
+                "order_id": oid,
+                "currency": b.get("currency", ""),
+                "n_lines": len(lines),
+                "amount": b["amount"],
+                "tax": sum(ln.get("tax", 0) for ln in lines),
+                "rounding": b.get("rounding", 0),
+                "given": sum(t["amount"] for t in tenders),
+                "cash": per["cash"],
+                "card": per["card"],
+                "wallet": per["wallet"],
+                "reason": b.get("reason", ""),
+                "original_staff": b.get("original_staff", ""),
+                "original_ts": b.get("original_ts") or None,
+            },
+        )
         for ln in lines:
-            rows.add("refund_lines", {**head, "refund_id": rid, "order_id": oid,
-                                      "line_id": ln["line_id"], "sku": ln.get("sku", ""),
-                                      "qty": ln["qty"], "amount": ln["amount"],
-                                      "tax": ln.get("tax", 0)})
-            rows.add("stock_movements", {**head, "sku": ln.get("sku", ""), "kind": "refund",
-                                         "delta": ln["qty"], "order_id": oid, "reference": rid})
+            rows.add(
+                "refund_lines",
+                {
+                    **head,
+                    "refund_id": rid,
+                    "order_id": oid,
+                    "line_id": ln["line_id"],
+                    "sku": ln.get("sku", ""),
+                    "qty": ln["qty"],
+                    "amount": ln["amount"],
+                    "tax": ln.get("tax", 0),
+                },
+            )
+            rows.add(
+                "stock_movements",
+                {
+                    **head,
+                    "sku": ln.get("sku", ""),
+                    "kind": "refund",
+                    "delta": ln["qty"],
+                    "order_id": oid,
+                    "reference": rid,
+                },
+            )
         for i, t in enumerate(tenders):
-            rows.add("refund_tenders", {**head, "refund_id": rid, "order_id": oid, "idx": i,
-                                        "kind": t["kind"], "amount": t["amount"],
-                                        "reference": t.get("reference", ""),
-                                        "member": t.get("member", "")})
+            rows.add(
+                "refund_tenders",
+                {
+                    **head,
+                    "refund_id": rid,
+                    "order_id": oid,
+                    "idx": i,
+                    "kind": t["kind"],
+                    "amount": t["amount"],
+                    "reference": t.get("reference", ""),
+                    "member": t.get("member", ""),
+                },
+            )
             if t["kind"] == "wallet":
-                rows.add("wallet_movements", {**head, "member": t.get("member", ""),
-                                              "kind": "refund", "amount": t["amount"],
-                                              "tender": "", "order_id": oid, "refund_id": rid,
-                                              "reference": ""})
+                rows.add(
+                    "wallet_movements",
+                    {
+                        **head,
+                        "member": t.get("member", ""),
+                        "kind": "refund",
+                        "amount": t["amount"],
+                        "tender": "",
+                        "order_id": oid,
+                        "refund_id": rid,
+                        "reference": "",
+                    },
+                )
     elif kind == "basket.voided":
-        rows.add("voids", {**head, "local_ts": e["ts"], "event_id": e["id"], "ip": e.get("ip", ""),
-                           "basket": b.get("basket", ""), "reason": b.get("reason", ""),
-                           "lines": b.get("lines", 0), "amount": b.get("amount", 0)})
+        rows.add(
+            "voids",
+            {
+                **head,
+                "local_ts": e["ts"],
+                "event_id": e["id"],
+                "ip": e.get("ip", ""),
+                "basket": b.get("basket", ""),
+                "reason": b.get("reason", ""),
+                "lines": b.get("lines", 0),
+                "amount": b.get("amount", 0),
+            },
+        )
     elif kind == "wallet.topped_up":
-        rows.add("wallet_movements", {**head, "member": b["member"], "kind": "topup",
-                                      "amount": b["amount"], "tender": b.get("tender", ""),
-                                      "order_id": "", "refund_id": "",
-                                      "reference": b.get("reference", ""),
-                                      "balance_after": b.get("balance_after")})
+        rows.add(
+            "wallet_movements",
+            {
+                **head,
+                "member": b["member"],
+                "kind": "topup",
+                "amount": b["amount"],
+                "tender": b.get("tender", ""),
+                "order_id": "",
+                "refund_id": "",
+                "reference": b.get("reference", ""),
+                "balance_after": b.get("balance_after"),
+            },
+        )
     elif kind == "stock.received":
-        rows.add("stock_movements", {**head, "sku": b["sku"], "kind": "received",
-                                     "delta": b["qty"], "order_id": "",
-                                     "reference": b.get("reference", "")})
+        rows.add(
+            "stock_movements",
+            {
+                **head,
+                "sku": b["sku"],
+                "kind": "received",
+                "delta": b["qty"],
+                "order_id": "",
+                "reference": b.get("reference", ""),
+            },
+        )
     elif kind == "stock.adjusted":
-        rows.add("stock_movements", {**head, "sku": b["sku"], "kind": "adjusted",
-                                     "delta": b["delta"], "order_id": "",
-                                     "reference": b.get("reason", "")})
+        rows.add(
+            "stock_movements",
+            {
+                **head,
+                "sku": b["sku"],
+                "kind": "adjusted",
+                "delta": b["delta"],
+                "order_id": "",
+                "reference": b.get("reason", ""),
+            },
+        )
     elif kind == "stock.counted":
-        rows.add("stock_movements", {**head, "sku": b["sku"], "kind": "counted",
-                                     "delta": b["counted"] - b.get("previous", 0),
-                                     "counted": b["counted"], "order_id": "", "reference": ""})
+        rows.add(
+            "stock_movements",
+            {
+                **head,
+                "sku": b["sku"],
+                "kind": "counted",
+                "delta": b["counted"] - b.get("previous", 0),
+                "counted": b["counted"],
+                "order_id": "",
+                "reference": "",
+            },
+        )
     elif kind in ("day.opened", "day.closed"):
         z = b.get("z_report")
         if z is not None and not isinstance(z, str):
             z = msgspec.json.encode(z).decode()
-        row = {**head, "event_id": e["id"], "till": b.get("till") or head["till"],
-               "event": kind.split(".", 1)[1],
-               "opening_float": b.get("float", b.get("opening_float")) if kind == "day.opened"
-               else None,
-               "counted_cash": b.get("counted_cash") if kind == "day.closed" else None,
-               "z_report": z or ""}
+        row = {
+            **head,
+            "event_id": e["id"],
+            "till": b.get("till") or head["till"],
+            "event": kind.split(".", 1)[1],
+            "opening_float": b.get("float", b.get("opening_float"))
+            if kind == "day.opened"
+            else None,
+            "counted_cash": b.get("counted_cash") if kind == "day.closed" else None,
+            "z_report": z or "",
+        }
         day = b.get("business_day") or b.get("day")
         if isinstance(day, str) and len(day) == 10:
             row["_day"] = day
@@ -340,16 +601,32 @@ def _add_event(rows: _Rows, e: dict[str, Any]) -> None:
         ev = b.get("evidence", {})
         if not isinstance(ev, str):
             ev = msgspec.json.encode(ev).decode()
-        rows.add("flags", {**head, "event_id": e["id"], "flag_id": b.get("flag_id", e["id"]),
-                           "order_id": b.get("order_id", ""), "rule": b.get("rule", ""),
-                           "severity": b.get("severity", ""), "score": float(b.get("score", 0.0)),
-                           "evidence": ev, "freeze": bool(b.get("freeze", False)),
-                           "subject_staff": b.get("subject_staff", ""),
-                           "subject_till": b.get("subject_till", "")})
+        rows.add(
+            "flags",
+            {
+                **head,
+                "event_id": e["id"],
+                "flag_id": b.get("flag_id", e["id"]),
+                "order_id": b.get("order_id", ""),
+                "rule": b.get("rule", ""),
+                "severity": b.get("severity", ""),
+                "score": float(b.get("score", 0.0)),
+                "evidence": ev,
+                "freeze": bool(b.get("freeze", False)),
+                "subject_staff": b.get("subject_staff", ""),
+                "subject_till": b.get("subject_till", ""),
+            },
+        )
 
 
-def _frame(table: str, cols: dict[str, list], store_id: str, zone: str, day_start_hour: int,
-           day_override: list | None = None) -> pl.DataFrame:
+def _frame(
+    table: str,
+    cols: dict[str, list],
+    store_id: str,
+    zone: str,
+    day_start_hour: int,
+    day_override: list | None = None,
+) -> pl.DataFrame:
     schema = SCHEMAS[table]
     n = len(cols["seq"])
     if n == 0:
@@ -360,8 +637,11 @@ def _frame(table: str, cols: dict[str, list], store_id: str, zone: str, day_star
             continue
         vals = cols[c]
         if dt == TS:
-            s = pl.Series(c, vals, dtype=pl.Int64).cast(pl.Datetime("us")) \
+            s = (
+                pl.Series(c, vals, dtype=pl.Int64)
+                .cast(pl.Datetime("us"))
                 .dt.replace_time_zone("UTC")
+            )
         elif dt == LOCAL_TS:
             s = pl.Series(c, vals, dtype=pl.Int64)  # converted below
         else:
@@ -371,8 +651,9 @@ def _frame(table: str, cols: dict[str, list], store_id: str, zone: str, day_star
         data[c] = s
     df = pl.DataFrame(data)
     local = pl.col("ts").dt.convert_time_zone(zone).dt.replace_time_zone(None)
-    day = (local - pl.duration(hours=day_start_hour)).dt.date() if day_start_hour \
-        else local.dt.date()
+    day = (
+        (local - pl.duration(hours=day_start_hour)).dt.date() if day_start_hour else local.dt.date()
+    )
     exprs = [pl.lit(store_id, dtype=_S).alias("store_id"), day.alias("business_day")]
     if "local_ts" in schema:
         exprs.append(local.alias("local_ts"))
@@ -383,8 +664,9 @@ def _frame(table: str, cols: dict[str, list], store_id: str, zone: str, day_star
     return df.select(list(schema))
 
 
-def _flatten_all(events: Iterable[Any], store_id: str, zone: str,
-                 day_start_hour: int) -> dict[str, pl.DataFrame]:
+def _flatten_all(
+    events: Iterable[Any], store_id: str, zone: str, day_start_hour: int
+) -> dict[str, pl.DataFrame]:
     rows = _Rows()
     for ev in events:
         e = _as_dict(ev)
@@ -393,8 +675,14 @@ def _flatten_all(events: Iterable[Any], store_id: str, zone: str,
     extra = rows.cols.pop("_day_closes_day", None)
     out = {}
     for t in TABLES:
-        out[t] = _frame(t, rows.cols[t], store_id, zone, day_start_hour,
-                        extra["d"] if (t == "day_closes" and extra) else None)
+        out[t] = _frame(
+            t,
+            rows.cols[t],
+            store_id,
+            zone,
+            day_start_hour,
+            extra["d"] if (t == "day_closes" and extra) else None,
+        )
         _check_bounds(t, out[t])
     return out
 
@@ -403,8 +691,9 @@ def _check_bounds(table: str, df: pl.DataFrame) -> None:
     if not df.height:
         return
     ints = [c for c, dt in SCHEMAS[table].items() if dt == _I]
-    over = df.select(pl.any_horizontal([((pl.col(c) > CEILING) | (pl.col(c) < -CEILING)).any()
-                                        for c in ints])).item()
+    over = df.select(
+        pl.any_horizontal([((pl.col(c) > CEILING) | (pl.col(c) < -CEILING)).any() for c in ints])
+    ).item()
     if over:
         raise PoisonEvent(f"{table}: a value beyond ±{CEILING}")
 
@@ -417,8 +706,7 @@ def _ok(dt: Any, v: Any) -> bool:
     if dt == _B:
         return isinstance(v, bool)
     if dt == _F:
-        return isinstance(v, (int, float)) and not isinstance(v, bool) and v == v \
-            and abs(v) < 1e300
+        return isinstance(v, (int, float)) and not isinstance(v, bool) and v == v and abs(v) < 1e300
     if isinstance(v, bool) or not isinstance(v, int):
         return False
     if dt in (TS, LOCAL_TS):
@@ -449,12 +737,21 @@ def _problem(ev: Any) -> str:
 def _describe(ev: Any, error: str) -> dict[str, Any]:
     get = ev.get if isinstance(ev, Mapping) else (lambda k, d=None: getattr(ev, k, d))
     ts = get("ts", None)
-    return {"seq": int(get("seq", 0)), "kind": str(get("kind", ""))[:64], "error": error[:300],
-            "ts": ts if isinstance(ts, int) and 0 <= ts <= TS_MAX else None}
+    return {
+        "seq": int(get("seq", 0)),
+        "kind": str(get("kind", ""))[:64],
+        "error": error[:300],
+        "ts": ts if isinstance(ts, int) and 0 <= ts <= TS_MAX else None,
+    }
 
 
-def flatten(events: Iterable[Any], store_id: str, zone: str, day_start_hour: int = 0,
-            quarantine: list[dict[str, Any]] | None = None) -> dict[str, pl.DataFrame]:
+def flatten(
+    events: Iterable[Any],
+    store_id: str,
+    zone: str,
+    day_start_hour: int = 0,
+    quarantine: list[dict[str, Any]] | None = None,
+) -> dict[str, pl.DataFrame]:
     """Turn envelopes (or ``to_wire()`` dicts) into ``{table: DataFrame}`` for every table in
     ``TABLES``. Events of kinds that feed no table are skipped. ``zone`` is an IANA zone name
     (``"Asia/Bangkok"``) used for ``business_day`` and ``local_ts``.
@@ -490,8 +787,9 @@ def flatten(events: Iterable[Any], store_id: str, zone: str, day_start_hour: int
         return _flatten_all(alone, store_id, zone, day_start_hour)
 
 
-def flatten_one(event: Any, store_id: str, zone: str, day_start_hour: int = 0
-                ) -> dict[str, pl.DataFrame]:
+def flatten_one(
+    event: Any, store_id: str, zone: str, day_start_hour: int = 0
+) -> dict[str, pl.DataFrame]:
     """``flatten`` of a single event: only the non-empty tables are returned."""
     frames = flatten([event], store_id, zone, day_start_hour)
     return {t: df for t, df in frames.items() if df.height}
@@ -499,8 +797,13 @@ def flatten_one(event: Any, store_id: str, zone: str, day_start_hour: int = 0
 
 # ---------------------------------------------------------------- DuckDB mapping
 
-_DUCK: dict[PolarsDataType, str] = {pl.String: "VARCHAR", pl.Int64: "BIGINT", pl.Date: "DATE",
-                                     pl.Boolean: "BOOLEAN", pl.Float64: "DOUBLE"}
+_DUCK: dict[PolarsDataType, str] = {
+    pl.String: "VARCHAR",
+    pl.Int64: "BIGINT",
+    pl.Date: "DATE",
+    pl.Boolean: "BOOLEAN",
+    pl.Float64: "DOUBLE",
+}
 
 
 def duckdb_type(dt: PolarsDataType) -> str:
@@ -521,6 +824,7 @@ def business_day_of(ts_us: int, zone: str, day_start_hour: int = 0) -> date:
     """The store's business day of one UTC microsecond timestamp (same rule as the tables)."""
     from datetime import datetime, timedelta
     from zoneinfo import ZoneInfo
+
     utc = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=ts_us)
     local = utc.astimezone(ZoneInfo(zone))
     return (local.replace(tzinfo=None) - timedelta(hours=day_start_hour)).date()

@@ -34,8 +34,9 @@ from analytics.flatten import SCHEMAS, TABLES
 __all__ = ["Warehouse", "write_partitioned", "open_lazy", "open_duckdb"]
 
 
-def write_partitioned(frames: Mapping[str, pl.DataFrame], root: str | os.PathLike,
-                      name: str | None = None) -> int:
+def write_partitioned(
+    frames: Mapping[str, pl.DataFrame], root: str | os.PathLike, name: str | None = None
+) -> int:
     """Write flattened frames in the warehouse layout (one file per store/day/table, named
     ``name`` or a fresh UUID). Returns the number of files written. The cloud has its own writer
     with compaction; this one is for tests, examples and benchmarks."""
@@ -70,15 +71,20 @@ class Warehouse:
         """One table as a LazyFrame with exactly the shared schema (empty if nothing landed)."""
         if not self._has(table):
             return pl.LazyFrame(schema=SCHEMAS[table])
-        lf = pl.scan_parquet(_glob(self.root, table), hive_partitioning=True,
-                             missing_columns="insert", extra_columns="ignore")
+        lf = pl.scan_parquet(
+            _glob(self.root, table),
+            hive_partitioning=True,
+            missing_columns="insert",
+            extra_columns="ignore",
+        )
         return lf.select(list(SCHEMAS[table]))
 
     def lazy(self) -> dict[str, pl.LazyFrame]:
         return {t: self.scan(t) for t in TABLES}
 
-    def duckdb(self, con: duckdb.DuckDBPyConnection | None = None,
-               threads: int | None = None) -> duckdb.DuckDBPyConnection:
+    def duckdb(
+        self, con: duckdb.DuckDBPyConnection | None = None, threads: int | None = None
+    ) -> duckdb.DuckDBPyConnection:
         """A DuckDB connection (in memory unless given) with one view per table."""
         con = con or duckdb.connect()
         if threads:
@@ -91,14 +97,21 @@ class Warehouse:
                 con.execute(f"CREATE OR REPLACE VIEW {t} AS SELECT {cols} FROM {src}")
             else:
                 from analytics.flatten import duckdb_type
-                nulls = ", ".join(f'NULL::{duckdb_type(dt)} AS "{c}"'
-                                  for c, dt in SCHEMAS[t].items())
+
+                nulls = ", ".join(
+                    f'NULL::{duckdb_type(dt)} AS "{c}"' for c, dt in SCHEMAS[t].items()
+                )
                 con.execute(f"CREATE OR REPLACE VIEW {t} AS SELECT {nulls} LIMIT 0")
         return con
 
     # ------------------------------------------------------------ questions
-    def revenue(self, by: Iterable[str] = ("store_id", "business_day"), engine: str = "polars",
-                start: Any = None, end: Any = None) -> pl.DataFrame:
+    def revenue(
+        self,
+        by: Iterable[str] = ("store_id", "business_day"),
+        engine: str = "polars",
+        start: Any = None,
+        end: Any = None,
+    ) -> pl.DataFrame:
         """Revenue by any of store_id, business_day, tender, category (minor units).
 
         * with ``tender``: payments applied minus money given back per tender (payments,
@@ -131,25 +144,27 @@ class Warehouse:
         sel = ", ".join(f"{k} AS {b}" for k, b in zip(keys, by, strict=True))
         if "category" in by:
             back_keys = ", ".join(f"l.{k} AS {k}" if k == "category" else f"r.{k}" for k in keys)
-            back_sql = (f"SELECT {back_keys}, "
-                        f"sum(r.amount) back FROM refund_lines r JOIN order_lines l "
-                        f"ON l.store_id = r.store_id AND l.order_id = r.order_id "
-                        f"AND l.line_id = r.line_id {w.replace('business_day', 'r.business_day')} "
-                        f"GROUP BY ALL")
+            back_sql = (
+                f"SELECT {back_keys}, "
+                f"sum(r.amount) back FROM refund_lines r JOIN order_lines l "
+                f"ON l.store_id = r.store_id AND l.order_id = r.order_id "
+                f"AND l.line_id = r.line_id {w.replace('business_day', 'r.business_day')} "
+                f"GROUP BY ALL"
+            )
         else:
             back_sql = f"SELECT {sel}, sum(amount) back FROM {back} {w} GROUP BY ALL"
         counted = "payments" if "tender" in by else "lines" if "category" in by else "orders"
         sql = f"""
         WITH s AS (SELECT {sel}, count(*) n, sum({amount}) sales FROM {sale} {w} GROUP BY ALL),
              b AS ({back_sql})
-        SELECT {', '.join(by)}, coalesce(n, 0)::BIGINT AS {counted},
+        SELECT {", ".join(by)}, coalesce(n, 0)::BIGINT AS {counted},
             coalesce(sales, 0)::BIGINT sales, coalesce(back, 0)::BIGINT refunds,
             (coalesce(sales, 0) - coalesce(back, 0))::BIGINT revenue
-        FROM s FULL JOIN b USING ({', '.join(by)}) ORDER BY {', '.join(by)}"""
+        FROM s FULL JOIN b USING ({", ".join(by)}) ORDER BY {", ".join(by)}"""
         rows = con.execute(sql, params + params).fetchall()
         names = [*by, counted, "sales", "refunds", "revenue"]
         df = pl.DataFrame(rows, schema=names, orient="row")
-        return df.with_columns(pl.col(names[len(by):]).cast(pl.Int64))
+        return df.with_columns(pl.col(names[len(by) :]).cast(pl.Int64))
 
     def _revenue_polars(self, by, sale, back, amount, rename, start, end) -> pl.DataFrame:
         def rng(lf: pl.LazyFrame) -> pl.LazyFrame:
@@ -158,39 +173,45 @@ class Warehouse:
             if end is not None:
                 lf = lf.filter(pl.col("business_day") <= pl.lit(end).cast(pl.Date))
             return lf
+
         s = rng(self.scan(sale)).rename(rename)
         b = rng(self.scan(back)).rename(rename)
         if "category" in by:
-            b = b.join(self.scan("order_lines").select("store_id", "order_id", "line_id",
-                                                       "category"),
-                       on=["store_id", "order_id", "line_id"])
+            b = b.join(
+                self.scan("order_lines").select("store_id", "order_id", "line_id", "category"),
+                on=["store_id", "order_id", "line_id"],
+            )
         cnt = "payments" if "tender" in by else "lines" if "category" in by else "orders"
-        s = s.group_by(by).agg(pl.len().cast(pl.Int64).alias(cnt), pl.col(amount).sum()
-                               .alias("sales"))
-        b = b.group_by(by).agg(pl.col("amount").sum()
-                               .alias("refunds"))
-        out = s.join(b, on=by, how="full", coalesce=True).with_columns(
-            pl.col(cnt, "sales", "refunds").fill_null(0).cast(pl.Int64)).with_columns(
-            (pl.col("sales") - pl.col("refunds")).alias("revenue"))
+        s = s.group_by(by).agg(
+            pl.len().cast(pl.Int64).alias(cnt), pl.col(amount).sum().alias("sales")
+        )
+        b = b.group_by(by).agg(pl.col("amount").sum().alias("refunds"))
+        out = (
+            s.join(b, on=by, how="full", coalesce=True)
+            .with_columns(pl.col(cnt, "sales", "refunds").fill_null(0).cast(pl.Int64))
+            .with_columns((pl.col("sales") - pl.col("refunds")).alias("revenue"))
+        )
         return out.sort(by).collect()
 
-    def anomalies(self, config: RuleConfig | None = None, start: Any = None,
-                  end: Any = None) -> pl.DataFrame:
+    def anomalies(
+        self, config: RuleConfig | None = None, start: Any = None, end: Any = None
+    ) -> pl.DataFrame:
         """The store's anomaly rules over every store in the warehouse (groupings include
         ``store_id``). Flags already journaled by the stores (the ``flags`` table) are left out."""
         frames = self.lazy()
         if start is not None or end is not None:
+
             def rng(lf: pl.LazyFrame) -> pl.LazyFrame:
                 if start is not None:
                     lf = lf.filter(pl.col("business_day") >= pl.lit(start).cast(pl.Date))
                 if end is not None:
                     lf = lf.filter(pl.col("business_day") <= pl.lit(end).cast(pl.Date))
                 return lf
+
             frames = {t: (lf if t == "stock_movements" else rng(lf)) for t, lf in frames.items()}
         return score(frames, config, existing=frames["flags"])
 
-    def bought_together(self, min_orders: int = 10, top: int = 50,
-                        by: str = "sku") -> pl.DataFrame:
+    def bought_together(self, min_orders: int = 10, top: int = 50, by: str = "sku") -> pl.DataFrame:
         """Pairs of products (or categories: ``by="category"``) bought in the same order: how
         many orders hold both, support, confidence both ways and lift."""
         if by not in ("sku", "category"):
@@ -210,8 +231,17 @@ class Warehouse:
         FROM p, n, i ia, i ib WHERE ia.item = p.a AND ib.item = p.b
         ORDER BY lift DESC, together DESC, a, b LIMIT ?"""
         rows = con.execute(sql, [min_orders, top]).fetchall()
-        cols = ["a", "b", "together", "orders_a", "orders_b", "support", "confidence_a_b",
-                "confidence_b_a", "lift"]
+        cols = [
+            "a",
+            "b",
+            "together",
+            "orders_a",
+            "orders_b",
+            "support",
+            "confidence_a_b",
+            "confidence_b_a",
+            "lift",
+        ]
         return pl.DataFrame(rows, schema=cols, orient="row")
 
 
@@ -220,7 +250,8 @@ def open_lazy(root: str | os.PathLike) -> dict[str, pl.LazyFrame]:
     return Warehouse(root).lazy()
 
 
-def open_duckdb(root: str | os.PathLike, con: duckdb.DuckDBPyConnection | None = None
-                ) -> duckdb.DuckDBPyConnection:
+def open_duckdb(
+    root: str | os.PathLike, con: duckdb.DuckDBPyConnection | None = None
+) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection with one view per warehouse table."""
     return Warehouse(root).duckdb(con)

@@ -45,17 +45,50 @@ __all__ = ["StoreAnalytics", "FIGURES", "DIMENSIONS", "report_rows"]
 
 # the figures of an X/Z report, for one scope (store, a till or a cashier), in display order
 FIGURES = (
-    "orders", "gross_sales", "discounts", "net_sales", "tax", "rounding",
-    "refunds", "refunded", "refund_tax", "refund_rounding", "refunds_given", "net_after_refunds",
-    "cash_sales", "card_sales", "wallet_sales", "cash_refunds", "card_refunds", "wallet_refunds",
-    "cash_tendered", "change_given",
-    "topups", "topups_cash", "topups_card",
-    "voids", "voided_amount",
-    "opening_float", "cash_topups", "expected_cash", "counted_cash", "cash_difference",
+    "orders",
+    "gross_sales",
+    "discounts",
+    "net_sales",
+    "tax",
+    "rounding",
+    "refunds",
+    "refunded",
+    "refund_tax",
+    "refund_rounding",
+    "refunds_given",
+    "net_after_refunds",
+    "cash_sales",
+    "card_sales",
+    "wallet_sales",
+    "cash_refunds",
+    "card_refunds",
+    "wallet_refunds",
+    "cash_tendered",
+    "change_given",
+    "topups",
+    "topups_cash",
+    "topups_card",
+    "voids",
+    "voided_amount",
+    "opening_float",
+    "cash_topups",
+    "expected_cash",
+    "counted_cash",
+    "cash_difference",
 )
 
-DIMENSIONS = ("hour", "day", "month", "category", "product", "tender", "tax", "discount", "till",
-              "staff")
+DIMENSIONS = (
+    "hour",
+    "day",
+    "month",
+    "category",
+    "product",
+    "tender",
+    "tax",
+    "discount",
+    "till",
+    "staff",
+)
 
 
 def _d(day: date | str | None) -> date | None:
@@ -82,8 +115,14 @@ def _seq(e: Any) -> int:
 class StoreAnalytics:
     """DuckDB analytics copy of one store's journal. ``duckdb_path`` may be ``":memory:"``."""
 
-    def __init__(self, duckdb_path: str | os.PathLike, zone: str, store_id: str = "S001",
-                 day_start_hour: int = 0, threads: int | None = None) -> None:
+    def __init__(
+        self,
+        duckdb_path: str | os.PathLike,
+        zone: str,
+        store_id: str = "S001",
+        day_start_hour: int = 0,
+        threads: int | None = None,
+    ) -> None:
         self.path = str(duckdb_path)
         self.zone = zone
         self.store_id = store_id
@@ -103,11 +142,15 @@ class StoreAnalytics:
     def _create(self) -> None:
         for t in TABLES:
             self.con.execute(duckdb_ddl(t))
-        self.con.execute("CREATE TABLE IF NOT EXISTS ingest_state (k VARCHAR PRIMARY KEY, "
-                         "last_seq BIGINT NOT NULL)")
+        self.con.execute(
+            "CREATE TABLE IF NOT EXISTS ingest_state (k VARCHAR PRIMARY KEY, "
+            "last_seq BIGINT NOT NULL)"
+        )
         self.con.execute("INSERT INTO ingest_state VALUES ('journal', 0) ON CONFLICT DO NOTHING")
-        self.con.execute("CREATE TABLE IF NOT EXISTS quarantine (seq BIGINT PRIMARY KEY, "
-                         "kind VARCHAR, error VARCHAR, ts_us BIGINT, business_day DATE)")
+        self.con.execute(
+            "CREATE TABLE IF NOT EXISTS quarantine (seq BIGINT PRIMARY KEY, "
+            "kind VARCHAR, error VARCHAR, ts_us BIGINT, business_day DATE)"
+        )
 
     def close(self) -> None:
         try:
@@ -135,8 +178,12 @@ class StoreAnalytics:
             df.write_parquet(p, compression="uncompressed", statistics=False)
             self.con.execute(f"INSERT INTO {t} SELECT * FROM read_parquet(?)", [p])
 
-    def load_frames(self, frames: dict[str, pl.DataFrame], last_seq: int,
-                    quarantined: Sequence[dict[str, Any]] = ()) -> None:
+    def load_frames(
+        self,
+        frames: dict[str, pl.DataFrame],
+        last_seq: int,
+        quarantined: Sequence[dict[str, Any]] = (),
+    ) -> None:
         """Insert already flattened frames (used by ``ingest`` and by benchmarks), record the
         events left out, and move the ingest mark to ``last_seq``, in one transaction."""
         self.con.execute("BEGIN")
@@ -146,10 +193,13 @@ class StoreAnalytics:
                 day = None
                 if q.get("ts") is not None:
                     day = business_day_of(q["ts"], self.zone, self.day_start_hour)
-                self.con.execute("INSERT INTO quarantine VALUES (?, ?, ?, ?, ?) ON CONFLICT DO "
-                                 "NOTHING", [q["seq"], q["kind"], q["error"], q.get("ts"), day])
-            self.con.execute("UPDATE ingest_state SET last_seq = ? WHERE k = 'journal'",
-                             [int(last_seq)])
+                self.con.execute(
+                    "INSERT INTO quarantine VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                    [q["seq"], q["kind"], q["error"], q.get("ts"), day],
+                )
+            self.con.execute(
+                "UPDATE ingest_state SET last_seq = ? WHERE k = 'journal'", [int(last_seq)]
+            )
             self.con.execute("COMMIT")
         except BaseException:
             self.con.execute("ROLLBACK")
@@ -182,8 +232,18 @@ class StoreAnalytics:
                 e = new[0]
                 kind = e["kind"] if isinstance(e, dict) else e.kind
                 ts = e["ts"] if isinstance(e, dict) else e.ts
-                self.load_frames({}, last, [{"seq": last, "kind": kind, "ts": ts,
-                                             "error": f"{type(exc).__name__}: {str(exc)[:200]}"}])
+                self.load_frames(
+                    {},
+                    last,
+                    [
+                        {
+                            "seq": last,
+                            "kind": kind,
+                            "ts": ts,
+                            "error": f"{type(exc).__name__}: {str(exc)[:200]}",
+                        }
+                    ],
+                )
                 return
             mid = len(new) // 2
             self._ingest(new[:mid], _seq(new[mid - 1]))
@@ -196,8 +256,10 @@ class StoreAnalytics:
         cond, params = "", []
         if day is not None:
             cond, params = "WHERE business_day = ? OR business_day IS NULL", [_d(day)]
-        listed = self.rows(f"SELECT seq, kind, error FROM quarantine {cond} ORDER BY seq "
-                           f"LIMIT {int(limit)}", params)
+        listed = self.rows(
+            f"SELECT seq, kind, error FROM quarantine {cond} ORDER BY seq LIMIT {int(limit)}",
+            params,
+        )
         n = self.rows(f"SELECT count(*) n FROM quarantine {cond}", params)[0]["n"]
         return {"count": int(n), "total": int(total), "events": listed}
 
@@ -238,8 +300,9 @@ class StoreAnalytics:
         df = self.frame(f"SELECT * FROM {name} {('WHERE ' + where) if where else ''}", params)
         return df.cast(SCHEMAS[name])  # type: ignore[arg-type]
 
-    def frames(self, start: date | str | None = None, end: date | str | None = None
-               ) -> dict[str, pl.DataFrame]:
+    def frames(
+        self, start: date | str | None = None, end: date | str | None = None
+    ) -> dict[str, pl.DataFrame]:
         """Every table (optionally limited to business days ``start..end``) as Polars frames, for
         ``analytics.anomaly``."""
         where, params = self._range(start, end)
@@ -257,8 +320,9 @@ class StoreAnalytics:
         return " AND ".join(conds), params
 
     # ------------------------------------------------------------ X / Z
-    def _day_parts(self, day: date, till: str | None, staff: str | None
-                   ) -> dict[tuple[str, str], dict[str, int]]:
+    def _day_parts(
+        self, day: date, till: str | None, staff: str | None
+    ) -> dict[tuple[str, str], dict[str, int]]:
         """Figures per (till, staff) for one business day (the one implementation)."""
         cond = "business_day = ?"
         params: list[Any] = [day]
@@ -276,24 +340,63 @@ class StoreAnalytics:
                 for src, dst in mapping.items():
                     p[dst] += _int(r[src])
 
-        put(self.rows(f"""SELECT till, staff, count(*) n, sum(subtotal) g, sum(discount) d,
+        put(
+            self.rows(
+                f"""SELECT till, staff, count(*) n, sum(subtotal) g, sum(discount) d,
             sum(total) t, sum(tax) x, sum(rounding) r, sum(cash) c, sum(card) k, sum(wallet) w,
-            sum(tendered) te, sum(change) ch FROM orders WHERE {cond} GROUP BY ALL""", params),
-            {"n": "orders", "g": "gross_sales", "d": "discounts", "t": "net_sales", "x": "tax",
-             "r": "rounding", "c": "cash_sales", "k": "card_sales", "w": "wallet_sales",
-             "te": "cash_tendered", "ch": "change_given"})
-        put(self.rows(f"""SELECT till, staff, count(*) n, sum(amount) a, sum(tax) x,
+            sum(tendered) te, sum(change) ch FROM orders WHERE {cond} GROUP BY ALL""",
+                params,
+            ),
+            {
+                "n": "orders",
+                "g": "gross_sales",
+                "d": "discounts",
+                "t": "net_sales",
+                "x": "tax",
+                "r": "rounding",
+                "c": "cash_sales",
+                "k": "card_sales",
+                "w": "wallet_sales",
+                "te": "cash_tendered",
+                "ch": "change_given",
+            },
+        )
+        put(
+            self.rows(
+                f"""SELECT till, staff, count(*) n, sum(amount) a, sum(tax) x,
             sum(rounding) r, sum(given) g, sum(cash) c, sum(card) k, sum(wallet) w
-            FROM refunds WHERE {cond} GROUP BY ALL""", params),
-            {"n": "refunds", "a": "refunded", "x": "refund_tax", "r": "refund_rounding",
-             "g": "refunds_given", "c": "cash_refunds", "k": "card_refunds", "w": "wallet_refunds"})
-        put(self.rows(f"""SELECT till, staff, sum(amount) a,
+            FROM refunds WHERE {cond} GROUP BY ALL""",
+                params,
+            ),
+            {
+                "n": "refunds",
+                "a": "refunded",
+                "x": "refund_tax",
+                "r": "refund_rounding",
+                "g": "refunds_given",
+                "c": "cash_refunds",
+                "k": "card_refunds",
+                "w": "wallet_refunds",
+            },
+        )
+        put(
+            self.rows(
+                f"""SELECT till, staff, sum(amount) a,
             sum(amount) FILTER (WHERE tender = 'cash') c,
             sum(amount) FILTER (WHERE tender <> 'cash') k
-            FROM wallet_movements WHERE {cond} AND kind = 'topup' GROUP BY ALL""", params),
-            {"a": "topups", "c": "topups_cash", "k": "topups_card"})
-        put(self.rows(f"""SELECT till, staff, count(*) n, sum(amount) a FROM voids
-            WHERE {cond} GROUP BY ALL""", params), {"n": "voids", "a": "voided_amount"})
+            FROM wallet_movements WHERE {cond} AND kind = 'topup' GROUP BY ALL""",
+                params,
+            ),
+            {"a": "topups", "c": "topups_cash", "k": "topups_card"},
+        )
+        put(
+            self.rows(
+                f"""SELECT till, staff, count(*) n, sum(amount) a FROM voids
+            WHERE {cond} GROUP BY ALL""",
+                params,
+            ),
+            {"n": "voids", "a": "voided_amount"},
+        )
         for p in parts.values():
             p["cash_topups"] = p["topups_cash"]
         return parts
@@ -306,11 +409,15 @@ class StoreAnalytics:
             cond += " AND till = ?"
             params.append(till)
         out: dict[str, dict[str, Any]] = {}
-        for r in self.rows(f"""SELECT till, event, arg_max(opening_float, seq) f,
+        for r in self.rows(
+            f"""SELECT till, event, arg_max(opening_float, seq) f,
                 arg_max(counted_cash, seq) c, max(seq) s FROM day_closes WHERE {cond}
-                GROUP BY ALL""", params):
-            d = out.setdefault(r["till"], {"opening_float": 0, "counted_cash": None,
-                                           "closed": False})
+                GROUP BY ALL""",
+            params,
+        ):
+            d = out.setdefault(
+                r["till"], {"opening_float": 0, "counted_cash": None, "closed": False}
+            )
             if r["event"] == "opened":
                 d["opening_float"] = _int(r["f"])
             else:
@@ -328,8 +435,9 @@ class StoreAnalytics:
         p["cash_difference"] = None if counted is None else counted - p["expected_cash"]
         return {f: p[f] for f in FIGURES}
 
-    def day_report(self, day: date | str, kind: str = "X", till: str | None = None,
-                   staff: str | None = None) -> dict[str, Any]:
+    def day_report(
+        self, day: date | str, kind: str = "X", till: str | None = None, staff: str | None = None
+    ) -> dict[str, Any]:
         """X (any time) or Z (at close) report of one business day: totals for the scope (the
         store, one ``till`` or one ``staff``), and the same figures per till and per cashier.
         Counted cash and the difference come from ``day.closed`` events (per till; a store's
@@ -351,42 +459,60 @@ class StoreAnalytics:
         by_till = []
         for t in tills:
             dr = drawers.get(t, {"opening_float": 0, "counted_cash": None})
-            row = self._finish(total(k for k in parts if k[0] == t), dr["opening_float"],
-                               dr["counted_cash"])
+            row = self._finish(
+                total(k for k in parts if k[0] == t), dr["opening_float"], dr["counted_cash"]
+            )
             by_till.append({"till": t, **row})
-        by_staff = [{"staff": s, **self._finish(total(k for k in parts if k[1] == s), 0, None)}
-                    for s in staffs]
+        by_staff = [
+            {"staff": s, **self._finish(total(k for k in parts if k[1] == s), 0, None)}
+            for s in staffs
+        ]
         floats = sum(d["opening_float"] for d in drawers.values())
         all_closed = bool(drawers) and all(drawers.get(t, {}).get("closed") for t in tills)
         counted = sum(d["counted_cash"] for d in drawers.values()) if all_closed else None
         totals = self._finish(total(parts), floats, counted)
         cur = self.rows("SELECT any_value(currency) c FROM orders WHERE business_day = ?", [day])
         q = self.quarantine(day)
-        return {"kind": kind, "store_id": self.store_id, "business_day": day.isoformat(),
-                "till": till, "staff": staff, "currency": (cur[0]["c"] if cur else None) or "",
-                "as_of_seq": self.last_seq, "quarantined": q["count"],
-                "quarantined_events": q["events"], "totals": totals, "by_till": by_till,
-                "by_staff": by_staff,
-                "closed_tills": sorted(t for t, d in drawers.items() if d.get("closed"))}
+        return {
+            "kind": kind,
+            "store_id": self.store_id,
+            "business_day": day.isoformat(),
+            "till": till,
+            "staff": staff,
+            "currency": (cur[0]["c"] if cur else None) or "",
+            "as_of_seq": self.last_seq,
+            "quarantined": q["count"],
+            "quarantined_events": q["events"],
+            "totals": totals,
+            "by_till": by_till,
+            "by_staff": by_staff,
+            "closed_tills": sorted(t for t, d in drawers.items() if d.get("closed")),
+        }
 
-    def fresh_report(self, name: str, kwargs: dict[str, Any], journal_seq: int,
-                     strict: bool = False) -> Any:
+    def fresh_report(
+        self, name: str, kwargs: dict[str, Any], journal_seq: int, strict: bool = False
+    ) -> Any:
         """Report ``name`` stamped with how fresh it is: ``as_of_seq`` (the copy's seq),
         ``journal_seq`` (the journal's when asked) and ``lagging``. ``strict`` (a Z report at
         close) refuses a lagging copy with ``report.lagging`` (503) rather than undercount."""
         as_of = self.last_seq
         if strict and as_of < journal_seq:
-            raise Unavailable(Report.LAGGING, "the analytics copy has not caught up with the "
-                              "journal yet; retry with the same id", as_of_seq=as_of,
-                              journal_seq=journal_seq)
+            raise Unavailable(
+                Report.LAGGING,
+                "the analytics copy has not caught up with the journal yet; retry with the same id",
+                as_of_seq=as_of,
+                journal_seq=journal_seq,
+            )
         out = getattr(self, name)(**kwargs)
         if isinstance(out, dict):
-            out.update(as_of_seq=as_of, journal_seq=max(journal_seq, as_of),
-                       lagging=as_of < journal_seq)
+            out.update(
+                as_of_seq=as_of, journal_seq=max(journal_seq, as_of), lagging=as_of < journal_seq
+            )
         return out
 
-    def x_report(self, day: date | str, till: str | None = None, staff: str | None = None
-                 ) -> dict[str, Any]:
+    def x_report(
+        self, day: date | str, till: str | None = None, staff: str | None = None
+    ) -> dict[str, Any]:
         return self.day_report(day, "X", till, staff)
 
     def z_report(self, day: date | str, till: str | None = None) -> dict[str, Any]:
@@ -404,8 +530,14 @@ class StoreAnalytics:
         return rep
 
     # ------------------------------------------------------------ sales by …
-    def sales_by(self, dim: str, start: date | str | None = None, end: date | str | None = None,
-                 till: str | None = None, staff: str | None = None) -> pl.DataFrame:
+    def sales_by(
+        self,
+        dim: str,
+        start: date | str | None = None,
+        end: date | str | None = None,
+        till: str | None = None,
+        staff: str | None = None,
+    ) -> pl.DataFrame:
         """Sales for business days ``start..end`` (inclusive; None = open) by one of
         ``DIMENSIONS``. Money columns are Int64 minor units."""
         if dim not in DIMENSIONS:
@@ -417,9 +549,13 @@ class StoreAnalytics:
                 params.append(val)
         w = f"WHERE {cond}" if cond else ""
         if dim in ("hour", "day", "month", "till", "staff"):
-            key = {"hour": "hour(local_ts)::BIGINT AS hour", "day": "business_day AS day",
-                   "month": "strftime(business_day, '%Y-%m') AS month", "till": "till",
-                   "staff": "staff"}[dim]
+            key = {
+                "hour": "hour(local_ts)::BIGINT AS hour",
+                "day": "business_day AS day",
+                "month": "strftime(business_day, '%Y-%m') AS month",
+                "till": "till",
+                "staff": "staff",
+            }[dim]
             kname = dim
             sql = f"""
             WITH o AS (SELECT {key}, count(*) orders, sum(subtotal)::BIGINT gross_sales,
@@ -435,12 +571,18 @@ class StoreAnalytics:
             FROM o FULL JOIN r USING ({kname}) ORDER BY {kname}"""
             return self.frame(sql, params + params)
         if dim in ("category", "product"):
-            keys = ("category" if dim == "category"
-                    else "sku, any_value(name) name, any_value(category) category")
+            keys = (
+                "category"
+                if dim == "category"
+                else "sku, any_value(name) name, any_value(category) category"
+            )
             grp = "category" if dim == "category" else "sku"
             rkeys = "l.category" if dim == "category" else "l.sku"
-            rcond = cond.replace("business_day", "r.business_day").replace("till", "r.till") \
+            rcond = (
+                cond.replace("business_day", "r.business_day")
+                .replace("till", "r.till")
                 .replace("staff", "r.staff")
+            )
             sql = f"""
             WITH s AS (SELECT {keys}, count(*) lines, sum(qty)::BIGINT qty,
                 sum(base)::BIGINT gross_sales, sum(discount)::BIGINT discounts,
@@ -449,7 +591,7 @@ class StoreAnalytics:
             r AS (SELECT {rkeys} AS {grp}, sum(r.qty)::BIGINT refunded_qty,
                 sum(r.amount)::BIGINT refunded
                 FROM refund_lines r JOIN order_lines l ON l.order_id = r.order_id
-                AND l.line_id = r.line_id {('WHERE ' + rcond) if rcond else ''} GROUP BY 1)
+                AND l.line_id = r.line_id {("WHERE " + rcond) if rcond else ""} GROUP BY 1)
             SELECT s.*, coalesce(refunded_qty, 0) refunded_qty, coalesce(refunded, 0) refunded,
                 (net_sales - coalesce(refunded, 0))::BIGINT net_after_refunds
             FROM s LEFT JOIN r USING ({grp}) ORDER BY net_sales DESC, {grp}"""
@@ -466,8 +608,16 @@ class StoreAnalytics:
             FROM p FULL JOIN r USING (tender) ORDER BY tender"""
             return self.frame(sql, params + params)
         if dim == "tax":
-            rw = ("WHERE " + cond.replace("business_day", "r.business_day")
-                  .replace("till", "r.till").replace("staff", "r.staff")) if cond else ""
+            rw = (
+                (
+                    "WHERE "
+                    + cond.replace("business_day", "r.business_day")
+                    .replace("till", "r.till")
+                    .replace("staff", "r.staff")
+                )
+                if cond
+                else ""
+            )
             sql = f"""
             WITH s AS (SELECT tax_class, rate_bp, count(*) lines, sum(amount)::BIGINT taxable,
                 sum(tax)::BIGINT tax, sum(total)::BIGINT total
@@ -501,19 +651,29 @@ class StoreAnalytics:
         return self.period_report(date(year, 1, 1), date(year, 12, 31))
 
     # ------------------------------------------------------------ refunds & voids
-    def refunds_and_voids(self, start: date | str | None = None, end: date | str | None = None,
-                          staff: str | None = None) -> dict[str, pl.DataFrame]:
+    def refunds_and_voids(
+        self,
+        start: date | str | None = None,
+        end: date | str | None = None,
+        staff: str | None = None,
+    ) -> dict[str, pl.DataFrame]:
         cond, params = self._range(start, end)
         if staff is not None:
             cond = f"{cond + ' AND ' if cond else ''}staff = ?"
             params.append(staff)
         w = f"WHERE {cond}" if cond else ""
-        refunds = self.frame(f"""SELECT business_day, local_ts, till, staff, refund_id, order_id,
+        refunds = self.frame(
+            f"""SELECT business_day, local_ts, till, staff, refund_id, order_id,
             amount, given, cash, card, wallet, reason, original_staff,
             (epoch_us(ts) - epoch_us(original_ts)) // 1000000 AS seconds_after_sale
-            FROM refunds {w} ORDER BY seq""", params)
-        voids = self.frame(f"""SELECT business_day, local_ts, till, staff, basket, reason, lines,
-            amount FROM voids {w} ORDER BY seq""", params)
+            FROM refunds {w} ORDER BY seq""",
+            params,
+        )
+        voids = self.frame(
+            f"""SELECT business_day, local_ts, till, staff, basket, reason, lines,
+            amount FROM voids {w} ORDER BY seq""",
+            params,
+        )
         return {"refunds": refunds, "voids": voids}
 
     # ------------------------------------------------------------ wallets
@@ -522,13 +682,19 @@ class StoreAnalytics:
         refunds to the wallet), in total and per member."""
         cond, params = self._range(None, as_of_day)
         w = f"WHERE {cond}" if cond else ""
-        by_member = self.frame(f"""SELECT member, sum(amount) FILTER (WHERE kind = 'topup')::BIGINT
+        by_member = self.frame(
+            f"""SELECT member, sum(amount) FILTER (WHERE kind = 'topup')::BIGINT
             topups, (-sum(amount) FILTER (WHERE kind = 'spend'))::BIGINT spends,
             sum(amount) FILTER (WHERE kind = 'refund')::BIGINT refunds,
             sum(amount)::BIGINT balance FROM wallet_movements {w} GROUP BY member
-            ORDER BY balance DESC, member""", params).fill_null(0)
-        return {"total": int(by_member["balance"].sum()) if by_member.height else 0,
-                "members": by_member.height, "by_member": by_member}
+            ORDER BY balance DESC, member""",
+            params,
+        ).fill_null(0)
+        return {
+            "total": int(by_member["balance"].sum()) if by_member.height else 0,
+            "members": by_member.height,
+            "by_member": by_member,
+        }
 
     # ------------------------------------------------------------ stock
     def stock_on_hand(self) -> pl.DataFrame:
@@ -561,24 +727,26 @@ class StoreAnalytics:
         return df.filter(pl.col("on_hand") < lim)
 
     # ------------------------------------------------------------ flags
-    def flags(self, start: date | str | None = None, end: date | str | None = None
-              ) -> pl.DataFrame:
+    def flags(self, start: date | str | None = None, end: date | str | None = None) -> pl.DataFrame:
         where, params = self._range(start, end)
         return self.table("flags", where, params)
 
-    def new_flags(self, config: Any = None, start: date | str | None = None,
-                  end: date | str | None = None) -> pl.DataFrame:
+    def new_flags(
+        self, config: Any = None, start: date | str | None = None, end: date | str | None = None
+    ) -> pl.DataFrame:
         """Score the anomaly rules over business days ``start..end`` (stock over its whole
         history) and return the flags not journaled yet; turn them into events with
         ``analytics.events.flags_to_events``."""
         from analytics.anomaly import score
+
         frames = self.frames(start, end)
         frames["stock_movements"] = self.table("stock_movements")
         return score(frames, config, existing=self.table("flags"))
 
     # ------------------------------------------------------------ export
-    def export(self, what: dict[str, Any] | pl.DataFrame | dict[str, pl.DataFrame],
-               path: str | os.PathLike) -> Path:
+    def export(
+        self, what: dict[str, Any] | pl.DataFrame | dict[str, pl.DataFrame], path: str | os.PathLike
+    ) -> Path:
         """Write a report (a ``day_report`` dict, a frame, or a dict of frames) to CSV or XLSX,
         chosen by the file's suffix. A dict of frames becomes one sheet per frame in XLSX, and one
         file per frame (``name-<key>.csv``) in CSV."""
@@ -587,6 +755,7 @@ class StoreAnalytics:
         sheets = report_sheets(what)
         if path.suffix.lower() == ".xlsx":
             import xlsxwriter
+
             with xlsxwriter.Workbook(str(path)) as wb:
                 for name, df in sheets.items():
                     df.write_excel(wb, worksheet=name[:31], autofit=True)
@@ -605,10 +774,12 @@ def report_rows(rep: dict[str, Any]) -> pl.DataFrame:
     """A day report as one table: a row per scope (store, each till, each cashier), a column per
     figure."""
     rows = [{"scope": "store", "key": rep.get("store_id", ""), **rep["totals"]}]
-    rows += [{"scope": "till", "key": r["till"], **{f: r[f] for f in FIGURES}}
-             for r in rep["by_till"]]
-    rows += [{"scope": "staff", "key": r["staff"], **{f: r[f] for f in FIGURES}}
-             for r in rep["by_staff"]]
+    rows += [
+        {"scope": "till", "key": r["till"], **{f: r[f] for f in FIGURES}} for r in rep["by_till"]
+    ]
+    rows += [
+        {"scope": "staff", "key": r["staff"], **{f: r[f] for f in FIGURES}} for r in rep["by_staff"]
+    ]
     schema = {"scope": pl.String, "key": pl.String, **{f: pl.Int64 for f in FIGURES}}
     return pl.DataFrame(rows, schema=schema)
 

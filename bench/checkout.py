@@ -51,8 +51,10 @@ def sqlite_baseline(path: Path, seconds: float = 3.0) -> float:
 
 async def sign_in(s: aiohttp.ClientSession, url: str, staff: str, pin: str, till: str) -> dict:
     """A demo staff member signed in at ``till``: the Authorization header to send."""
-    async with s.post(f"{url}/v1/sessions", json={"id": str(uuid.uuid4()), "staff": staff,
-                                                  "pin": pin, "till": till}) as r:
+    async with s.post(
+        f"{url}/v1/sessions",
+        json={"id": str(uuid.uuid4()), "staff": staff, "pin": pin, "till": till},
+    ) as r:
         data = await r.json()
         if r.status != 200:
             raise RuntimeError(f"sign-in failed: {data}")
@@ -63,8 +65,11 @@ async def open_tills(s: aiohttp.ClientSession, url: str, tills: int) -> dict[str
     """The manager opens every bench till's day; one demo cashier signs in at each till."""
     manager = await sign_in(s, url, "m1", "9999", "BM")
     for i in range(tills):
-        async with s.post(f"{url}/v1/day/open", json={"id": str(uuid.uuid4()), "till": f"B{i}",
-                                                       "float": 0}, headers=manager) as r:
+        async with s.post(
+            f"{url}/v1/day/open",
+            json={"id": str(uuid.uuid4()), "till": f"B{i}", "float": 0},
+            headers=manager,
+        ) as r:
             data = await r.json()
             if r.status != 200 and data["error"]["code"] != "day.already_open":
                 raise RuntimeError(f"day open failed: {data}")
@@ -93,18 +98,27 @@ class TillConnection:
 
     async def post(self, path: str, body: dict) -> tuple[int, dict]:
         if self.writer is None:
-            self.reader, self.writer = await asyncio.open_connection(self.host, self.port,
-                                                                     ssl=self.ssl)
+            self.reader, self.writer = await asyncio.open_connection(
+                self.host, self.port, ssl=self.ssl
+            )
         raw = json.dumps(body).encode()
-        self.writer.write(f"POST {path} HTTP/1.1\r\nHost: {self.host}\r\n{self.head}"
-                          f"Content-Type: application/json\r\nContent-Length: {len(raw)}\r\n\r\n"
-                          .encode() + raw)
+        self.writer.write(
+            f"POST {path} HTTP/1.1\r\nHost: {self.host}\r\n{self.head}"
+            f"Content-Type: application/json\r\nContent-Length: {len(raw)}\r\n\r\n".encode()
+            + raw
+        )
         assert self.reader is not None
         head = await self.reader.readuntil(b"\r\n\r\n")
         lines = head.decode("latin-1").split("\r\n")
         status = int(lines[0].split()[1])
-        length = next((int(v) for k, _, v in (ln.partition(":") for ln in lines[1:])
-                       if k.lower() == "content-length"), None)
+        length = next(
+            (
+                int(v)
+                for k, _, v in (ln.partition(":") for ln in lines[1:])
+                if k.lower() == "content-length"
+            ),
+            None,
+        )
         if length is None:
             raise RuntimeError(f"no Content-Length in the answer to {path}")
         return status, json.loads(await self.reader.readexactly(length))
@@ -114,21 +128,34 @@ class TillConnection:
             self.writer.close()
 
 
-async def till_loop(conn: TillConnection, till: str, codes: list[str], stop_at: float,
-                    scans: list[float], orders: list[int]) -> None:
+async def till_loop(
+    conn: TillConnection,
+    till: str,
+    codes: list[str],
+    stop_at: float,
+    scans: list[float],
+    orders: list[int],
+) -> None:
     rng = random.Random(till)
     path = f"/v1/tills/{till}/commands"
     while time.perf_counter() < stop_at:
         for _ in range(3):
             t0 = time.perf_counter()
-            status, data = await conn.post(path, {"id": str(uuid.uuid4()), "op": "scan",
-                                                  "args": {"code": rng.choice(codes)}})
+            status, data = await conn.post(
+                path, {"id": str(uuid.uuid4()), "op": "scan", "args": {"code": rng.choice(codes)}}
+            )
             if status != 200:
                 raise RuntimeError(f"scan failed: {data}")
             scans.append((time.perf_counter() - t0) * 1000)
         total = data["view"]["total"]
-        status, data = await conn.post(path, {"id": str(uuid.uuid4()), "op": "pay", "args": {
-            "tenders": [{"kind": "cash", "amount": total + 10_000}]}})
+        status, data = await conn.post(
+            path,
+            {
+                "id": str(uuid.uuid4()),
+                "op": "pay",
+                "args": {"tenders": [{"kind": "cash", "amount": total + 10_000}]},
+            },
+        )
         if status != 200:
             raise RuntimeError(f"pay failed: {data}")
         orders.append(1)
@@ -157,13 +184,21 @@ def cpu_by_process(sid: int) -> dict[str, float]:
     return out
 
 
-async def drive(url: str, tills: int, seconds: float, warmup: float,
-                cpu: Callable[[], dict[str, float]] | None = None, ssl_ctx=None) -> dict:
-    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(
-            limit=0, ssl=ssl_ctx if ssl_ctx is not None else True)) as s:
+async def drive(
+    url: str,
+    tills: int,
+    seconds: float,
+    warmup: float,
+    cpu: Callable[[], dict[str, float]] | None = None,
+    ssl_ctx=None,
+) -> dict:
+    async with aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=0, ssl=ssl_ctx if ssl_ctx is not None else True)
+    ) as s:
         auth = await open_tills(s, url, tills)
-        async with s.get(f"{url}/v1/products", params={"q": "885", "limit": 200},
-                         headers=auth["manager"]) as r:
+        async with s.get(
+            f"{url}/v1/products", params={"q": "885", "limit": 200}, headers=auth["manager"]
+        ) as r:
             codes = [p["barcodes"][0] for p in await r.json() if p["barcodes"]]
     conns = [TillConnection(url, auth[f"B{i}"], ssl_ctx) for i in range(tills)]
     try:
@@ -171,15 +206,20 @@ async def drive(url: str, tills: int, seconds: float, warmup: float,
         w_scans: list[float] = []
         w_orders: list[int] = []
         end = time.perf_counter() + warmup
-        await asyncio.gather(*(till_loop(c, f"B{i}", codes, end, w_scans, w_orders)
-                               for i, c in enumerate(conns)))
+        await asyncio.gather(
+            *(till_loop(c, f"B{i}", codes, end, w_scans, w_orders) for i, c in enumerate(conns))
+        )
         scans: list[float] = []
         orders: list[int] = []
         cpu0 = cpu() if cpu else {}
         own0 = time.process_time()
         t0 = time.perf_counter()
-        await asyncio.gather(*(till_loop(c, f"B{i}", codes, t0 + seconds, scans, orders)
-                               for i, c in enumerate(conns)))
+        await asyncio.gather(
+            *(
+                till_loop(c, f"B{i}", codes, t0 + seconds, scans, orders)
+                for i, c in enumerate(conns)
+            )
+        )
         elapsed = time.perf_counter() - t0
         own = time.process_time() - own0
         cpu1 = cpu() if cpu else {}
@@ -190,10 +230,14 @@ async def drive(url: str, tills: int, seconds: float, warmup: float,
     n = max(1, len(orders))
     cpu_ms = {k: round((v - cpu0.get(k, 0.0)) * 1000 / n, 3) for k, v in cpu1.items()}
     cpu_ms[f"bench client ({tills} tills' HTTP)"] = round(own * 1000 / n, 3)
-    return {"scan_p50_ms": round(statistics.median(scans), 2),
-            "scan_p99_ms": round(scans[int(len(scans) * 0.99) - 1], 2),
-            "orders_per_s": round(len(orders) / elapsed, 1), "orders": len(orders),
-            "scans": len(scans), "cpu_ms_per_order": cpu_ms}
+    return {
+        "scan_p50_ms": round(statistics.median(scans), 2),
+        "scan_p99_ms": round(scans[int(len(scans) * 0.99) - 1], 2),
+        "orders_per_s": round(len(orders) / elapsed, 1),
+        "orders": len(orders),
+        "scans": len(scans),
+        "cpu_ms_per_order": cpu_ms,
+    }
 
 
 def main() -> int:
@@ -208,13 +252,22 @@ def main() -> int:
         ssl_ctx = None
         if args.tls:
             from actors import tls
+
             tls.enable(Path(tmp) / "store", ["localhost"], [])
             ssl_ctx = tls.client_context(Path(tmp) / "store")
         store = StoreProcess(Path(tmp) / "store").start()
         try:
             sid = store.proc.pid if store.proc else 0
-            res = run_loop(drive(store.url, args.tills, args.seconds, args.warmup,
-                                 lambda: cpu_by_process(sid), ssl_ctx))
+            res = run_loop(
+                drive(
+                    store.url,
+                    args.tills,
+                    args.seconds,
+                    args.warmup,
+                    lambda: cpu_by_process(sid),
+                    ssl_ctx,
+                )
+            )
         finally:
             store.stop()
     res.update({"sqlite_commits_per_s": round(base, 1), "tills": args.tills, "tls": args.tls})

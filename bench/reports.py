@@ -112,9 +112,20 @@ def build_store(path: str, n_lines: int) -> StoreAnalytics:
     sa = StoreAnalytics(path, "Asia/Bangkok", "S001", threads=2)
     con = sa.con
     orders = n_lines // 3
-    con.execute("INSERT INTO order_lines BY NAME " + LINES_SQL.format(
-        store="'S001'", store_expr="'S001'", tills=4, staff=8, start="2024-01-01", days=366,
-        orders=orders, first=0, last=n_lines))
+    con.execute(
+        "INSERT INTO order_lines BY NAME "
+        + LINES_SQL.format(
+            store="'S001'",
+            store_expr="'S001'",
+            tills=4,
+            staff=8,
+            start="2024-01-01",
+            days=366,
+            orders=orders,
+            first=0,
+            last=n_lines,
+        )
+    )
     order_tables(con, "order_lines")
     for t in ("orders", "payments", "refunds", "refund_tenders"):
         con.execute(f"INSERT INTO {t} BY NAME SELECT * FROM {t}_v")
@@ -153,14 +164,27 @@ def to_pandas(con: duckdb.DuckDBPyConnection, sql: str):
 # --------------------------------------------------------------------------- pandas baselines
 def pandas_z(pdf: dict, day) -> dict:
     import pandas as pd
+
     out = {}
     o = pdf["orders"][pdf["orders"]["business_day"] == day]
-    out["orders"] = o.groupby(["till", "staff"])[["subtotal", "discount", "total", "tax",
-                                                  "rounding", "cash", "card", "wallet",
-                                                  "tendered", "change"]].sum()
+    out["orders"] = o.groupby(["till", "staff"])[
+        [
+            "subtotal",
+            "discount",
+            "total",
+            "tax",
+            "rounding",
+            "cash",
+            "card",
+            "wallet",
+            "tendered",
+            "change",
+        ]
+    ].sum()
     r = pdf["refunds"][pdf["refunds"]["business_day"] == day]
-    out["refunds"] = r.groupby(["till", "staff"])[["amount", "tax", "rounding", "given", "cash",
-                                                   "card", "wallet"]].sum()
+    out["refunds"] = r.groupby(["till", "staff"])[
+        ["amount", "tax", "rounding", "given", "cash", "card", "wallet"]
+    ].sum()
     w = pdf["wallet_movements"]
     w = w[(w["business_day"] == day) & (w["kind"] == "topup")]
     out["topups"] = w.groupby(["till", "staff", "tender"])["amount"].sum()
@@ -175,19 +199,24 @@ def pandas_z(pdf: dict, day) -> dict:
 def pandas_year(pdf: dict) -> dict:
     o, ln = pdf["orders"], pdf["order_lines"]
     month = o.groupby(o["business_day"].astype("datetime64[s]").dt.to_period("M"))[
-        ["subtotal", "discount", "total", "tax"]].sum()
+        ["subtotal", "discount", "total", "tax"]
+    ].sum()
     cat = ln.groupby("category")[["qty", "base", "discount", "total", "tax"]].sum()
     rl = pdf["refund_lines_joined"]
     cat_r = rl.groupby("category")["amount"].sum()
     ten = pdf["payments"].groupby("kind")["amount"].agg(["count", "sum"])
     ten_r = pdf["refund_tenders"].groupby("kind")["amount"].agg(["count", "sum"])
     tax = ln.groupby(["tax_class", "rate_bp"])[["amount", "tax", "total"]].sum()
-    return {"months": len(month), "cats": len(cat), "x": len(cat_r) + len(ten) + len(ten_r) +
-            len(tax)}
+    return {
+        "months": len(month),
+        "cats": len(cat),
+        "x": len(cat_r) + len(ten) + len(ten_r) + len(tax),
+    }
 
 
 def pandas_anomaly(o, ln, r, v, s) -> int:
     import numpy as np
+
     flags = 0
     bp = (o["discount"] * 10000.0 / o["subtotal"].where(o["subtotal"] > 0)).fillna(0)
     flags += int((bp >= 2000).sum())
@@ -206,8 +235,9 @@ def pandas_anomaly(o, ln, r, v, s) -> int:
     n = o.groupby("staff")["order_id"].transform("size")
     nt = o.groupby(["staff", "till"])["order_id"].transform("size")
     ni = o.groupby(["staff", "ip"])["order_id"].transform("size")
-    flags += int(((n >= 50) & (((nt <= 3) & (nt < 0.02 * n)) | ((ni <= 3) & (ni < 0.02 * n))))
-                 .sum())
+    flags += int(
+        ((n >= 50) & (((nt <= 3) & (nt < 0.02 * n)) | ((ni <= 3) & (ni < 0.02 * n)))).sum()
+    )
     usual = ln.groupby("sku")["unit_price"].transform("median")
     flags += int((ln["unit_price"] * 10000.0 <= usual * 7000).sum())
     mins = (r["ts"] - r["original_ts"]).dt.total_seconds() / 60
@@ -235,12 +265,26 @@ def build_warehouse(root: Path, n_lines: int, stores: int) -> None:
         (root / t).mkdir(parents=True, exist_ok=True)
     for s in range(stores):
         sid = f"S{s + 1:03d}"
-        lines = LINES_SQL.format(store=f"'{sid}'", store_expr=f"'{sid}'", tills=4, staff=8,
-                                 start="2024-01-01", days=366, orders=per // 3, first=0, last=per)
+        lines = LINES_SQL.format(
+            store=f"'{sid}'",
+            store_expr=f"'{sid}'",
+            tills=4,
+            staff=8,
+            start="2024-01-01",
+            days=366,
+            orders=per // 3,
+            first=0,
+            last=per,
+        )
         con.execute(f"CREATE OR REPLACE TEMP TABLE _l AS {lines}")
         order_tables(con, "_l")
-        for t, src in (("order_lines", "_l"), ("orders", "orders_v"), ("payments", "payments_v"),
-                       ("refunds", "refunds_v"), ("refund_tenders", "refund_tenders_v")):
+        for t, src in (
+            ("order_lines", "_l"),
+            ("orders", "orders_v"),
+            ("payments", "payments_v"),
+            ("refunds", "refunds_v"),
+            ("refund_tenders", "refund_tenders_v"),
+        ):
             cols = ", ".join(f'"{c}"' for c in SCHEMAS[t])
             con.execute(f"""COPY (SELECT {cols}, store_id AS store, business_day AS day
                 FROM {src}) TO '{root / t}' (FORMAT parquet, PARTITION_BY (store, day),
@@ -253,12 +297,17 @@ def pandas_hq(root: Path, stores_sampled: list[str]):
     con = duckdb.connect()
     wh = Warehouse(root).duckdb(con)
     ids = ", ".join(f"'{s}'" for s in stores_sampled)
-    pay = to_pandas(wh, f"SELECT store_id, business_day, kind, amount FROM payments "
-                        f"WHERE store_id IN ({ids})")
-    ref = to_pandas(wh, f"SELECT store_id, business_day, kind, amount FROM refund_tenders "
-                        f"WHERE store_id IN ({ids})")
-    lines = wh.execute(f"SELECT count(*) FROM order_lines WHERE store_id IN ({ids})") \
-        .fetchall()[0][0]
+    pay = to_pandas(
+        wh, f"SELECT store_id, business_day, kind, amount FROM payments WHERE store_id IN ({ids})"
+    )
+    ref = to_pandas(
+        wh,
+        f"SELECT store_id, business_day, kind, amount FROM refund_tenders "
+        f"WHERE store_id IN ({ids})",
+    )
+    lines = wh.execute(f"SELECT count(*) FROM order_lines WHERE store_id IN ({ids})").fetchall()[0][
+        0
+    ]
     con.close()
 
     def run():
@@ -267,6 +316,7 @@ def pandas_hq(root: Path, stores_sampled: list[str]):
         out = s.join(b, how="outer").fillna(0)
         out["revenue"] = out["sum"] - out["refunds"]
         return out
+
     return run, lines
 
 
@@ -276,23 +326,29 @@ def main() -> None:
     ap.add_argument("--scale", type=float, default=1.0, help="fraction of the full sizes")
     ap.add_argument("--dir", default=None, help="work directory (default: a temp dir)")
     ap.add_argument("--keep", action="store_true")
-    ap.add_argument("--parts", default="store,anomaly,hq",
-                    help="comma-separated subset of store,anomaly,hq")
+    ap.add_argument(
+        "--parts", default="store,anomaly,hq", help="comma-separated subset of store,anomaly,hq"
+    )
     args = ap.parse_args()
     work = Path(args.dir or tempfile.mkdtemp(prefix="kassa-bench-reports-"))
     work.mkdir(parents=True, exist_ok=True)
     store_lines = int(5_000_000 * args.scale)
     anomaly_orders = int(1_000_000 * args.scale)
     hq_lines = int(100_000_000 * args.scale)
-    res: dict[str, object] = {"store_lines": store_lines, "anomaly_orders": anomaly_orders,
-                              "hq_lines": hq_lines}
+    res: dict[str, object] = {
+        "store_lines": store_lines,
+        "anomaly_orders": anomaly_orders,
+        "hq_lines": hq_lines,
+    }
     try:
         parts = set(args.parts.split(","))
         # ---------------------------------------------------------- 1. store Z + year
         t = time.perf_counter()
         sa = build_store(str(work / "store.duckdb"), store_lines)
-        print(f"store DuckDB with {store_lines:,} lines built in {time.perf_counter() - t:.1f} s",
-              flush=True)
+        print(
+            f"store DuckDB with {store_lines:,} lines built in {time.perf_counter() - t:.1f} s",
+            flush=True,
+        )
         day = date(2024, 7, 15)
         if "store" in parts:
             _store_part(sa, day, res)
@@ -312,8 +368,11 @@ def _store_part(sa, day, res) -> None:
     sa.z_report(day)
     z_s, z = timed(lambda: sa.z_report(day), 9)
     y_s, _ = timed(lambda: sa.year_report(2024), 3)
-    print(f"Z report of {day}: {z_s * 1000:.1f} ms ({z['totals']['orders']} orders); "
-          f"year report: {y_s * 1000:.0f} ms", flush=True)
+    print(
+        f"Z report of {day}: {z_s * 1000:.1f} ms ({z['totals']['orders']} orders); "
+        f"year report: {y_s * 1000:.0f} ms",
+        flush=True,
+    )
     res.update(z_report_ms=round(z_s * 1000, 2), year_report_ms=round(y_s * 1000, 1))
     _pandas_store_part(sa.con, day, res)
     gc.collect()
@@ -321,20 +380,37 @@ def _store_part(sa, day, res) -> None:
 
 def _pandas_store_part(con, day, res) -> None:
     """The pandas baseline of the store reports; its frames are freed when it returns."""
-    pdf = {t_: to_pandas(con, f"SELECT * EXCLUDE (ts{', original_ts' if t_ == 'refunds' else ''}) "
-                              f"FROM {t_}")
-           for t_ in ("orders", "order_lines", "payments", "refunds", "refund_tenders",
-                      "wallet_movements", "voids", "day_closes")}
-    pdf["refund_lines_joined"] = to_pandas(con, """SELECT l.category, r.amount FROM refunds r
-        JOIN order_lines l USING (order_id)""")
-    pday = pdf["orders"]["business_day"].iloc[0].__class__(2024, 7, 15) \
-        if hasattr(pdf["orders"]["business_day"].iloc[0], "year") else day
+    pdf = {
+        t_: to_pandas(
+            con, f"SELECT * EXCLUDE (ts{', original_ts' if t_ == 'refunds' else ''}) FROM {t_}"
+        )
+        for t_ in (
+            "orders",
+            "order_lines",
+            "payments",
+            "refunds",
+            "refund_tenders",
+            "wallet_movements",
+            "voids",
+            "day_closes",
+        )
+    }
+    pdf["refund_lines_joined"] = to_pandas(
+        con,
+        """SELECT l.category, r.amount FROM refunds r
+        JOIN order_lines l USING (order_id)""",
+    )
+    pday = (
+        pdf["orders"]["business_day"].iloc[0].__class__(2024, 7, 15)
+        if hasattr(pdf["orders"]["business_day"].iloc[0], "year")
+        else day
+    )
     pz_s, _ = timed(lambda: pandas_z(pdf, pday), 5)
     py_s, _ = timed(lambda: pandas_year(pdf), 3)
-    print(f"pandas: Z {pz_s * 1000:.1f} ms, year {py_s * 1000:.0f} ms (data preloaded)",
-          flush=True)
-    res.update(pandas_z_report_ms=round(pz_s * 1000, 2),
-               pandas_year_report_ms=round(py_s * 1000, 1))
+    print(f"pandas: Z {pz_s * 1000:.1f} ms, year {py_s * 1000:.0f} ms (data preloaded)", flush=True)
+    res.update(
+        pandas_z_report_ms=round(pz_s * 1000, 2), pandas_year_report_ms=round(py_s * 1000, 1)
+    )
 
 
 def _anomaly_part(sa, anomaly_orders, res) -> None:
@@ -353,9 +429,12 @@ def _polars_anomaly_part(sa, last_day, res) -> None:
     got = frames["orders"].height
     score(frames)  # warm up
     a_s, flags = timed(lambda: score(frames), 3)
-    print(f"anomaly scoring of {got:,} orders ({frames['order_lines'].height:,} lines, "
-          f"{frames['stock_movements'].height:,} stock moves): {a_s:.2f} s, "
-          f"{flags.height} flags", flush=True)
+    print(
+        f"anomaly scoring of {got:,} orders ({frames['order_lines'].height:,} lines, "
+        f"{frames['stock_movements'].height:,} stock moves): {a_s:.2f} s, "
+        f"{flags.height} flags",
+        flush=True,
+    )
     res.update(anomaly_1m_s=round(a_s, 3), anomaly_orders=got, anomaly_flags=flags.height)
 
 
@@ -364,10 +443,14 @@ def _pandas_anomaly_part(con, last_day, res) -> None:
     w = "WHERE business_day <= ?"
     po = con.sql(f"SELECT * EXCLUDE (ts) FROM orders {w}", params=[last_day]).df()
     pl_ = con.sql(f"SELECT sku, unit_price FROM order_lines {w}", params=[last_day]).df()
-    pr = con.sql(f"SELECT staff, original_staff, ts::TIMESTAMP ts, original_ts::TIMESTAMP "
-                 f"original_ts FROM refunds {w}", params=[last_day]).df()
-    pv = con.sql(f"SELECT staff, business_day, basket, amount FROM voids {w}",
-                 params=[last_day]).df()
+    pr = con.sql(
+        f"SELECT staff, original_staff, ts::TIMESTAMP ts, original_ts::TIMESTAMP "
+        f"original_ts FROM refunds {w}",
+        params=[last_day],
+    ).df()
+    pv = con.sql(
+        f"SELECT staff, business_day, basket, amount FROM voids {w}", params=[last_day]
+    ).df()
     ps = con.sql("SELECT sku, seq, kind, delta, counted FROM stock_movements").df()
     pa_s, _ = timed(lambda: pandas_anomaly(po, pl_, pr, pv, ps), 1)
     print(f"pandas anomaly scoring: {pa_s:.2f} s", flush=True)
@@ -379,29 +462,39 @@ def _hq_part(work, hq_lines, res) -> None:
     stores = 10
     t = time.perf_counter()
     build_warehouse(root, hq_lines, stores)
-    print(f"warehouse of {hq_lines:,} order lines ({stores} stores x 366 days) written in "
-          f"{time.perf_counter() - t:.0f} s", flush=True)
+    print(
+        f"warehouse of {hq_lines:,} order lines ({stores} stores x 366 days) written in "
+        f"{time.perf_counter() - t:.0f} s",
+        flush=True,
+    )
     wh = Warehouse(root)
     wh.revenue(("store_id", "business_day", "tender"))
     h_s, rev = timed(lambda: wh.revenue(("store_id", "business_day", "tender")), 3)
-    print(f"HQ revenue by store/day/tender (Polars engine, the default): {h_s:.2f} s "
-          f"({rev.height} rows)", flush=True)
+    print(
+        f"HQ revenue by store/day/tender (Polars engine, the default): {h_s:.2f} s "
+        f"({rev.height} rows)",
+        flush=True,
+    )
     res.update(hq_100m_s=round(h_s, 3), hq_rows=rev.height)
-    d_s, _ = timed(lambda: wh.revenue(("store_id", "business_day", "tender"),
-                                      engine="duckdb"), 3)
+    d_s, _ = timed(lambda: wh.revenue(("store_id", "business_day", "tender"), engine="duckdb"), 3)
     print(f"HQ revenue by store/day/tender with the DuckDB engine: {d_s:.2f} s", flush=True)
     res["hq_100m_duckdb_s"] = round(d_s, 3)
     c_s, _ = timed(lambda: wh.revenue(("store_id", "business_day", "category")), 1)
-    print(f"HQ revenue by store/day/category (reads every order line): {c_s:.2f} s",
-          flush=True)
+    print(f"HQ revenue by store/day/category (reads every order line): {c_s:.2f} s", flush=True)
     res["hq_100m_category_s"] = round(c_s, 3)
     run, sample_lines = pandas_hq(root, ["S001"])
     ph_s, _ = timed(run, 3)
-    print(f"pandas HQ revenue on a sample of {sample_lines:,} lines (1 store of {stores}): "
-          f"{ph_s:.2f} s", flush=True)
-    res.update(pandas_hq_100m_s=round(ph_s, 3), pandas_hq_sample_lines=sample_lines,
-               pandas_hq_note=f"pandas ran on a {sample_lines:,}-line sample (1 of {stores} "
-                              "stores), data preloaded")
+    print(
+        f"pandas HQ revenue on a sample of {sample_lines:,} lines (1 store of {stores}): "
+        f"{ph_s:.2f} s",
+        flush=True,
+    )
+    res.update(
+        pandas_hq_100m_s=round(ph_s, 3),
+        pandas_hq_sample_lines=sample_lines,
+        pandas_hq_note=f"pandas ran on a {sample_lines:,}-line sample (1 of {stores} "
+        "stores), data preloaded",
+    )
 
 
 if __name__ == "__main__":

@@ -53,8 +53,9 @@ from domain.upload import JSON_TYPE, signed_headers  # noqa: E402
 
 
 def _load_proxy():
-    spec = importlib.util.spec_from_file_location("faultproxy",
-                                                  ROOT / "tests" / "kits" / "faultproxy.py")
+    spec = importlib.util.spec_from_file_location(
+        "faultproxy", ROOT / "tests" / "kits" / "faultproxy.py"
+    )
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)  # type: ignore[union-attr]
     return mod.FaultProxy
@@ -69,11 +70,16 @@ def _catalogue(rng: random.Random, n: int = 2400) -> list[dict]:
     out = []
     for i in range(n):
         stem = f"885{i:09d}"
-        out.append({"sku": f"SKU{i:05d}", "names": {"en": f"Product {i}", "th": f"สินค้า {i}"},
-                    "price": rng.choice([1000, 1500, 2000, 2500, 3900, 4500, 5900, 8900, 12900,
-                                         18900]),
-                    "category": CATEGORIES[i % len(CATEGORIES)], "code": stem + "0",
-                    "rate": 700 if i % 10 else 0})
+        out.append(
+            {
+                "sku": f"SKU{i:05d}",
+                "names": {"en": f"Product {i}", "th": f"สินค้า {i}"},
+                "price": rng.choice([1000, 1500, 2000, 2500, 3900, 4500, 5900, 8900, 12900, 18900]),
+                "category": CATEGORIES[i % len(CATEGORIES)],
+                "code": stem + "0",
+                "rate": 700 if i % 10 else 0,
+            }
+        )
     return out
 
 
@@ -98,15 +104,53 @@ def make_backlog(path: Path, orders: int, seed: int = 1) -> tuple[int, list[int]
             p = rng.choice(cat)
             qty = rng.choice([1, 1, 1, 2, 3])
             ts += rng.randint(500_000, 4_000_000)
-            ev = LineAdded(bid, f"L{k + 1}", p["sku"], p["names"], "pc", qty, p["price"],
-                           "std" if p["rate"] else "zero", p["rate"], p["category"], p["code"])
-            pending.append(Pending(str(uuid.uuid4()), cmd, ts, "basket.line_added", 1, who, till,
-                                   ip, bid, encode_body(ev)))
+            ev = LineAdded(
+                bid,
+                f"L{k + 1}",
+                p["sku"],
+                p["names"],
+                "pc",
+                qty,
+                p["price"],
+                "std" if p["rate"] else "zero",
+                p["rate"],
+                p["category"],
+                p["code"],
+            )
+            pending.append(
+                Pending(
+                    str(uuid.uuid4()),
+                    cmd,
+                    ts,
+                    "basket.line_added",
+                    1,
+                    who,
+                    till,
+                    ip,
+                    bid,
+                    encode_body(ev),
+                )
+            )
             base = p["price"] * qty
             tax = (base * p["rate"] + (10_000 + p["rate"]) // 2) // (10_000 + p["rate"])
-            lines.append(OrderLine(f"L{k + 1}", p["sku"], p["names"], p["category"], "pc", qty,
-                                   p["price"], base, 0, base, tax, base,
-                                   "std" if p["rate"] else "zero", p["rate"]))
+            lines.append(
+                OrderLine(
+                    f"L{k + 1}",
+                    p["sku"],
+                    p["names"],
+                    p["category"],
+                    "pc",
+                    qty,
+                    p["price"],
+                    base,
+                    0,
+                    base,
+                    tax,
+                    base,
+                    "std" if p["rate"] else "zero",
+                    p["rate"],
+                )
+            )
         total = sum(ln.total for ln in lines)
         if rng.random() < 0.45:
             pays = (Payment("card", total, reference=f"{rng.randrange(10**8):08d}", last4="4242"),)
@@ -118,10 +162,34 @@ def make_backlog(path: Path, orders: int, seed: int = 1) -> tuple[int, list[int]
             change = tendered - paid
             pays = (Payment("cash", paid, tendered, change),)
         ts += rng.randint(1_000_000, 5_000_000)
-        oc = OrderCompleted(bid, f"{till}-{n + 1:06d}", "THB", True, tuple(lines),
-                            total, 0, sum(ln.tax for ln in lines), total, rounding, pays, change)
-        pending.append(Pending(str(uuid.uuid4()), cmd, ts, "order.completed", 1, who, till, ip,
-                               bid, encode_body(oc)))
+        oc = OrderCompleted(
+            bid,
+            f"{till}-{n + 1:06d}",
+            "THB",
+            True,
+            tuple(lines),
+            total,
+            0,
+            sum(ln.tax for ln in lines),
+            total,
+            rounding,
+            pays,
+            change,
+        )
+        pending.append(
+            Pending(
+                str(uuid.uuid4()),
+                cmd,
+                ts,
+                "order.completed",
+                1,
+                who,
+                till,
+                ip,
+                bid,
+                encode_body(oc),
+            )
+        )
         per_order.append(len(lines) + 1)
         if len(pending) >= 50_000:
             j.append(pending)
@@ -135,6 +203,7 @@ def make_backlog(path: Path, orders: int, seed: int = 1) -> tuple[int, list[int]
 
 # ---------------------------------------------------------------- the cloud process
 
+
 def cpu_seconds(pid: int) -> float:
     with open(f"/proc/{pid}/stat") as f:
         parts = f.read().rsplit(")", 1)[1].split()
@@ -142,9 +211,24 @@ def cpu_seconds(pid: int) -> float:
 
 
 async def start_cloud(data: Path, port: int) -> subprocess.Popen:
-    proc = subprocess.Popen([sys.executable, "-m", "kassa_cli.main", "cloud", "serve", "--data",
-                             str(data), "--port", str(port), "--export-delay", "100000"],
-                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "kassa_cli.main",
+            "cloud",
+            "serve",
+            "--data",
+            str(data),
+            "--port",
+            str(port),
+            "--export-delay",
+            "100000",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     async with aiohttp.ClientSession() as s:
         for _ in range(600):
             try:
@@ -160,14 +244,18 @@ async def start_cloud(data: Path, port: int) -> subprocess.Popen:
 
 async def cloud_stats(port: int, data: Path) -> dict:
     from cloud.hqauth import read_token  # the token the cloud created in its folder at start
+
     hq = {"Authorization": f"Bearer {read_token(data)}"}
-    async with aiohttp.ClientSession() as s, \
-            s.get(f"http://127.0.0.1:{port}/v1/stats", headers=hq) as r:
+    async with (
+        aiohttp.ClientSession() as s,
+        s.get(f"http://127.0.0.1:{port}/v1/stats", headers=hq) as r,
+    ):
         return (await r.json())["ingest"]
 
 
 def free_port() -> int:
     import socket
+
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
     p = s.getsockname()[1]
@@ -177,12 +265,23 @@ def free_port() -> int:
 
 # ---------------------------------------------------------------- the runs
 
-async def drain(journal: Path, url: str, secret: str, batch: int,
-                level: int) -> tuple[float, Uploader]:
+
+async def drain(
+    journal: Path, url: str, secret: str, batch: int, level: int
+) -> tuple[float, Uploader]:
     j = Journal(journal)
     transport = HttpTransport(url, timeout_s=120)
-    up = Uploader(JournalSource(j), transport, MemoryState(), SystemClock(), store="S001",
-                  secret=secret, max_events=batch, max_bytes=64 * 1024 * 1024, level=level)
+    up = Uploader(
+        JournalSource(j),
+        transport,
+        MemoryState(),
+        SystemClock(),
+        store="S001",
+        secret=secret,
+        max_events=batch,
+        max_bytes=64 * 1024 * 1024,
+        level=level,
+    )
     t0 = time.perf_counter()
     while True:
         res = await up.step()
@@ -196,8 +295,9 @@ async def drain(journal: Path, url: str, secret: str, batch: int,
     return dt, up
 
 
-async def baseline(journal: Path, url: str, secret: bytes, per_order: list[int],
-                   sample: int) -> tuple[float, int]:
+async def baseline(
+    journal: Path, url: str, secret: bytes, per_order: list[int], sample: int
+) -> tuple[float, int]:
     """One order per request, plain JSON, under store S002 (the same events, its own chain)."""
     j = Journal(journal)
     n_events = sum(per_order[:sample])
@@ -209,11 +309,17 @@ async def baseline(journal: Path, url: str, secret: bytes, per_order: list[int],
         t0 = time.perf_counter()
         pos = 0
         for k in per_order[:sample]:
-            chunk = envs[pos:pos + k]
+            chunk = envs[pos : pos + k]
             pos += k
             body = orjson.dumps({"store": "S002", "events": [e.to_wire() for e in chunk]})
-            h = signed_headers(secret, "S002", clock.now_us() // 1_000_000, body,
-                               content_type=JSON_TYPE, encoding=None)
+            h = signed_headers(
+                secret,
+                "S002",
+                clock.now_us() // 1_000_000,
+                body,
+                content_type=JSON_TYPE,
+                encoding=None,
+            )
             async with s.post(url + "/v1/ingest", data=body, headers=h) as r:
                 js = await r.json()
                 if r.status != 200:
@@ -229,8 +335,11 @@ async def main_async(args: argparse.Namespace) -> dict:
     t0 = time.perf_counter()
     events, per_order = make_backlog(journal, args.orders)
     gen_s = time.perf_counter() - t0
-    print(f"backlog: {args.orders:,} orders, {events:,} events written in {gen_s:.1f} s "
-          f"({events / args.orders:.2f} events/order)", flush=True)
+    print(
+        f"backlog: {args.orders:,} orders, {events:,} events written in {gen_s:.1f} s "
+        f"({events / args.orders:.2f} events/order)",
+        flush=True,
+    )
 
     data = tmp / "cloud"
     reg = Registry(data)
@@ -244,14 +353,18 @@ async def main_async(args: argparse.Namespace) -> dict:
     try:
         # --- baseline on a sample, through the same proxy
         b_up0 = proxy.bytes_up
-        b_dt, b_reqs = await baseline(journal, proxy.url, bytes.fromhex(s2), per_order,
-                                      min(args.baseline_orders, args.orders))
+        b_dt, b_reqs = await baseline(
+            journal, proxy.url, bytes.fromhex(s2), per_order, min(args.baseline_orders, args.orders)
+        )
         b_bytes = proxy.bytes_up - b_up0
         b_orders = b_reqs
         baseline_drain_s = b_dt * args.orders / b_orders
-        print(f"baseline (one order per JSON request): {b_orders:,} orders in {b_dt:.2f} s "
-              f"-> {baseline_drain_s:.1f} s extrapolated to {args.orders:,}; "
-              f"{b_bytes / b_orders:.0f} bytes/order", flush=True)
+        print(
+            f"baseline (one order per JSON request): {b_orders:,} orders in {b_dt:.2f} s "
+            f"-> {baseline_drain_s:.1f} s extrapolated to {args.orders:,}; "
+            f"{b_bytes / b_orders:.0f} bytes/order",
+            flush=True,
+        )
 
         # --- the real uploader
         st0 = await cloud_stats(port, data)
@@ -265,12 +378,18 @@ async def main_async(args: argparse.Namespace) -> dict:
         accepted = st1["events_accepted"] - st0["events_accepted"]
         busy = st1["busy_s"] - st0["busy_s"]
         cpu = cpu1 - cpu0
-        print(f"uploader: {events:,} events in {dt:.2f} s = {events / dt:,.0f} events/s, "
-              f"{up.sent_batches} requests, {wire / args.orders:.1f} wire bytes/order "
-              f"(body {up.wire_bytes / args.orders:.1f})", flush=True)
-        print(f"cloud: {accepted:,} events accepted, process CPU {cpu:.2f} s -> "
-              f"{accepted / cpu:,.0f} events/s per process; busy (decode+verify+commit) "
-              f"{busy:.2f} s -> {accepted / busy:,.0f} events/s", flush=True)
+        print(
+            f"uploader: {events:,} events in {dt:.2f} s = {events / dt:,.0f} events/s, "
+            f"{up.sent_batches} requests, {wire / args.orders:.1f} wire bytes/order "
+            f"(body {up.wire_bytes / args.orders:.1f})",
+            flush=True,
+        )
+        print(
+            f"cloud: {accepted:,} events accepted, process CPU {cpu:.2f} s -> "
+            f"{accepted / cpu:,.0f} events/s per process; busy (decode+verify+commit) "
+            f"{busy:.2f} s -> {accepted / busy:,.0f} events/s",
+            flush=True,
+        )
     finally:
         await proxy.stop()
         proc.terminate()
@@ -278,30 +397,42 @@ async def main_async(args: argparse.Namespace) -> dict:
 
     # --- the warehouse, after the drain (not part of it)
     from cloud.warehouse import Warehouse
+
     reg = Registry(data)
     t0 = time.perf_counter()
     exported = Warehouse(data, reg, SystemClock()).export_store("S001")
     wh_s = time.perf_counter() - t0
     reg.close()
-    print(f"warehouse: {exported:,} events flattened to Parquet in {wh_s:.1f} s "
-          f"({exported / wh_s:,.0f} events/s)", flush=True)
+    print(
+        f"warehouse: {exported:,} events flattened to Parquet in {wh_s:.1f} s "
+        f"({exported / wh_s:,.0f} events/s)",
+        flush=True,
+    )
     if not args.keep:
         import shutil
+
         shutil.rmtree(tmp, ignore_errors=True)
     else:
         print(f"kept {tmp}")
     return {
-        "orders": args.orders, "events": events, "drain_s": round(dt, 3),
-        "events_per_s": round(events / dt), "bytes_per_order": round(wire / args.orders, 1),
+        "orders": args.orders,
+        "events": events,
+        "drain_s": round(dt, 3),
+        "events_per_s": round(events / dt),
+        "bytes_per_order": round(wire / args.orders, 1),
         "requests": up.sent_batches,
-        "baseline_orders_measured": b_orders, "baseline_extrapolated": b_orders < args.orders,
+        "baseline_orders_measured": b_orders,
+        "baseline_extrapolated": b_orders < args.orders,
         "baseline_drain_s": round(baseline_drain_s, 1),
         "baseline_bytes_per_order": round(b_bytes / b_orders, 1),
         "cloud_ingest_events_per_s": round(accepted / cpu),
         "cloud_busy_events_per_s": round(accepted / busy),
         "warehouse_export_s": round(wh_s, 1),
-        "targets_met": {"drain_s<=60": dt <= 60, "bytes_per_order<=300": wire / args.orders <= 300,
-                        "ingest>=50000": accepted / cpu >= 50_000},
+        "targets_met": {
+            "drain_s<=60": dt <= 60,
+            "bytes_per_order<=300": wire / args.orders <= 300,
+            "ingest>=50000": accepted / cpu >= 50_000,
+        },
     }
 
 

@@ -46,17 +46,30 @@ from cloud.registry import Registry  # noqa: E402
 from domain.ports import SystemClock  # noqa: E402
 
 
-async def run_one(name: str, journal: Path, data: Path, port: int, store: str, secret: str,
-                  events: int, orders_at: list[int], kbit: float, *, p_req: float = 0.0,
-                  p_rep: float = 0.0, limit_s: float | None = None) -> dict:
+async def run_one(
+    name: str,
+    journal: Path,
+    data: Path,
+    port: int,
+    store: str,
+    secret: str,
+    events: int,
+    orders_at: list[int],
+    kbit: float,
+    *,
+    p_req: float = 0.0,
+    p_rep: float = 0.0,
+    limit_s: float | None = None,
+) -> dict:
     proxy = await _load_proxy()(port, timeout_s=120).start()
     proxy.kbit(kbit)
     proxy.delay_s = 0.1
     proxy.p_drop_request, proxy.p_drop_reply = p_req, p_rep
     j = Journal(journal)
     transport = HttpTransport(proxy.url)
-    up = Uploader(JournalSource(j), transport, MemoryState(), SystemClock(), store=store,
-                  secret=secret)
+    up = Uploader(
+        JournalSource(j), transport, MemoryState(), SystemClock(), store=store, secret=secret
+    )
     stop = asyncio.Event()
     t0 = time.perf_counter()
     task = asyncio.ensure_future(up.run(stop))
@@ -70,11 +83,17 @@ async def run_one(name: str, journal: Path, data: Path, port: int, store: str, s
             if now - last_print >= 30:
                 st = await up.status()
                 last_print = now
-                print(f"  {name}: {now - t0:5.0f} s  acked {up.acked:,}/{events:,}  "
-                      f"{st['rate_events_s'] or 0:.0f} ev/s  line {st['line_kbit_s']} kbit/s  "
-                      f"eta {st['eta_s']} s  batch {st['batch_target_bytes']:,} B"
-                      + (f"  last error ({st['last_error_kind']}): {st['last_error']}"
-                         if st["last_error"] else ""), flush=True)
+                print(
+                    f"  {name}: {now - t0:5.0f} s  acked {up.acked:,}/{events:,}  "
+                    f"{st['rate_events_s'] or 0:.0f} ev/s  line {st['line_kbit_s']} kbit/s  "
+                    f"eta {st['eta_s']} s  batch {st['batch_target_bytes']:,} B"
+                    + (
+                        f"  last error ({st['last_error_kind']}): {st['last_error']}"
+                        if st["last_error"]
+                        else ""
+                    ),
+                    flush=True,
+                )
         wall = time.perf_counter() - t0
     finally:
         stop.set()
@@ -90,20 +109,29 @@ async def run_one(name: str, journal: Path, data: Path, port: int, store: str, s
     j.close()
     # every seq once, with the journal's hash; more than acked only if the last answer was lost
     exactly_once = [(s, bytes(h)) for s, h in held] == mine and len(held) >= up.acked
-    res = {"wall_s": round(wall, 1), "events": up.acked, "orders": delivered_orders,
-           "events_per_s": round(up.acked / wall, 1),
-           "bytes_per_order_wire": round(wire / max(1, delivered_orders), 1),
-           "bytes_per_order_up": round(proxy.bytes_up / max(1, delivered_orders), 1),
-           "requests": proxy.requests, "holdings_asked": up.holdings_asked,
-           "lost_requests": proxy.dropped_requests, "lost_replies": proxy.dropped_replies,
-           "est_300k_h": round(wall * 300_000 / max(1, delivered_orders) / 3600, 2),
-           "exactly_once": exactly_once}
-    print(f"{name}: {delivered_orders:,} orders ({up.acked:,} events) in {wall:.1f} s = "
-          f"{res['events_per_s']} events/s; {res['bytes_per_order_wire']} B/order on the wire "
-          f"({res['bytes_per_order_up']} up), {proxy.requests} requests "
-          f"({proxy.dropped_requests} lost, {proxy.dropped_replies} replies lost, "
-          f"{up.holdings_asked} holdings questions); 300,000 orders ≈ {res['est_300k_h']} h; "
-          f"exactly once: {exactly_once}", flush=True)
+    res = {
+        "wall_s": round(wall, 1),
+        "events": up.acked,
+        "orders": delivered_orders,
+        "events_per_s": round(up.acked / wall, 1),
+        "bytes_per_order_wire": round(wire / max(1, delivered_orders), 1),
+        "bytes_per_order_up": round(proxy.bytes_up / max(1, delivered_orders), 1),
+        "requests": proxy.requests,
+        "holdings_asked": up.holdings_asked,
+        "lost_requests": proxy.dropped_requests,
+        "lost_replies": proxy.dropped_replies,
+        "est_300k_h": round(wall * 300_000 / max(1, delivered_orders) / 3600, 2),
+        "exactly_once": exactly_once,
+    }
+    print(
+        f"{name}: {delivered_orders:,} orders ({up.acked:,} events) in {wall:.1f} s = "
+        f"{res['events_per_s']} events/s; {res['bytes_per_order_wire']} B/order on the wire "
+        f"({res['bytes_per_order_up']} up), {proxy.requests} requests "
+        f"({proxy.dropped_requests} lost, {proxy.dropped_replies} replies lost, "
+        f"{up.holdings_asked} holdings questions); 300,000 orders ≈ {res['est_300k_h']} h; "
+        f"exactly once: {exactly_once}",
+        flush=True,
+    )
     return res
 
 
@@ -112,8 +140,11 @@ async def main_async(args: argparse.Namespace) -> dict:
     journal = tmp / "store" / "journal.sqlite"
     events, per_order = make_backlog(journal, args.orders)
     orders_at = list(itertools.accumulate(per_order))
-    print(f"backlog: {args.orders:,} orders, {events:,} events; line {args.kbit} kbit/s each way, "
-          f"0.1 s latency each way", flush=True)
+    print(
+        f"backlog: {args.orders:,} orders, {events:,} events; line {args.kbit} kbit/s each way, "
+        f"0.1 s latency each way",
+        flush=True,
+    )
     data = tmp / "cloud"
     reg = Registry(data)
     secrets = {s: reg.add_store(s, zone="Asia/Bangkok") for s in ("S001", "S002", "S003", "S004")}
@@ -123,34 +154,65 @@ async def main_async(args: argparse.Namespace) -> dict:
     out: dict = {}
     try:
         common = (journal, data, port)
-        out["clean"] = await run_one("clean line", *common, "S001", secrets["S001"], events,
-                                     orders_at, args.kbit)
-        out["requests_lost"] = await run_one("20 % of requests lost", *common, "S002",
-                                             secrets["S002"], events, orders_at, args.kbit,
-                                             p_req=0.2)
-        out["replies_lost"] = await run_one("20 % of replies lost", *common, "S003",
-                                            secrets["S003"], events, orders_at, args.kbit,
-                                            p_rep=0.2)
-        out["slow"] = await run_one(f"{args.slow_kbit} kbit/s for {args.slow_s:.0f} s", *common,
-                                    "S004", secrets["S004"], events, orders_at, args.slow_kbit,
-                                    limit_s=args.slow_s)
+        out["clean"] = await run_one(
+            "clean line", *common, "S001", secrets["S001"], events, orders_at, args.kbit
+        )
+        out["requests_lost"] = await run_one(
+            "20 % of requests lost",
+            *common,
+            "S002",
+            secrets["S002"],
+            events,
+            orders_at,
+            args.kbit,
+            p_req=0.2,
+        )
+        out["replies_lost"] = await run_one(
+            "20 % of replies lost",
+            *common,
+            "S003",
+            secrets["S003"],
+            events,
+            orders_at,
+            args.kbit,
+            p_rep=0.2,
+        )
+        out["slow"] = await run_one(
+            f"{args.slow_kbit} kbit/s for {args.slow_s:.0f} s",
+            *common,
+            "S004",
+            secrets["S004"],
+            events,
+            orders_at,
+            args.slow_kbit,
+            limit_s=args.slow_s,
+        )
     finally:
         proc.terminate()
         proc.wait(30)
         if not args.keep:
             shutil.rmtree(tmp, ignore_errors=True)
     worse = max(out["requests_lost"]["est_300k_h"], out["replies_lost"]["est_300k_h"])
-    return {"orders": args.orders, "kbit": args.kbit, "est_300k_h": worse,
-            "bytes_per_order_wire": out["clean"]["bytes_per_order_wire"],
-            "bytes_per_order_wire_lossy": max(out["requests_lost"]["bytes_per_order_wire"],
-                                              out["replies_lost"]["bytes_per_order_wire"]),
+    return {
+        "orders": args.orders,
+        "kbit": args.kbit,
+        "est_300k_h": worse,
+        "bytes_per_order_wire": out["clean"]["bytes_per_order_wire"],
+        "bytes_per_order_wire_lossy": max(
+            out["requests_lost"]["bytes_per_order_wire"],
+            out["replies_lost"]["bytes_per_order_wire"],
+        ),
+        "exactly_once": all(r["exactly_once"] for r in out.values()),
+        "slow_9k6_delivered": out["slow"]["orders"],
+        "clean_events_per_s": out["clean"]["events_per_s"],
+        "clean_est_300k_h": out["clean"]["est_300k_h"],
+        "runs": out,
+        "targets_met": {
+            "est_300k_h<=2": worse <= 2,
             "exactly_once": all(r["exactly_once"] for r in out.values()),
-            "slow_9k6_delivered": out["slow"]["orders"],
-            "clean_events_per_s": out["clean"]["events_per_s"],
-            "clean_est_300k_h": out["clean"]["est_300k_h"], "runs": out,
-            "targets_met": {"est_300k_h<=2": worse <= 2,
-                            "exactly_once": all(r["exactly_once"] for r in out.values()),
-                            "slow_progress": out["slow"]["orders"] > 0}}
+            "slow_progress": out["slow"]["orders"] > 0,
+        },
+    }
 
 
 def main() -> int:

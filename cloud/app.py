@@ -56,14 +56,20 @@ def _json(data: Any, status: int = 200) -> web.Response:
 async def _permission(request: web.Request, handler: Any) -> web.StreamResponse:
     """HQ routes (every route not listed public or store-proven) need the HQ token."""
     route = request.match_info.route
-    if request.match_info.http_exception is None and route.resource is not None \
-            and permission(route.resource.canonical) == HQ \
-            and not request.app[AUTH].allows(request.headers.get("Authorization", "")):
+    if (
+        request.match_info.http_exception is None
+        and route.resource is not None
+        and permission(route.resource.canonical) == HQ
+        and not request.app[AUTH].allows(request.headers.get("Authorization", ""))
+    ):
         return web.Response(
-            status=401, body=orjson.dumps({"ok": False, "code": "auth.hq_token",
-                                           "message": "HQ credentials required"}),
+            status=401,
+            body=orjson.dumps(
+                {"ok": False, "code": "auth.hq_token", "message": "HQ credentials required"}
+            ),
             content_type="application/json",
-            headers={"WWW-Authenticate": 'Bearer realm="kassa-hq"'})
+            headers={"WWW-Authenticate": 'Bearer realm="kassa-hq"'},
+        )
     return await handler(request)
 
 
@@ -74,8 +80,9 @@ async def _run(request: web.Request, fn: Any, *args: Any) -> Any:
 async def ingest(request: web.Request) -> web.Response:
     body = await request.read()
     headers = {k: request.headers.get(k, "") for k in (H_STORE, H_TS, H_SIG, H_ENC, H_NONCE)}
-    headers["Content-Type"] = (HOLDINGS_TYPE if request.path == "/v1/holdings"
-                               else request.headers.get("Content-Type", ""))
+    headers["Content-Type"] = (
+        HOLDINGS_TYPE if request.path == "/v1/holdings" else request.headers.get("Content-Type", "")
+    )
     reply = await _run(request, request.app[INGESTOR].handle, headers, body)
     return _json(reply.body, reply.status)
 
@@ -85,8 +92,12 @@ async def health(request: web.Request) -> web.Response:
 
 
 async def stats(request: web.Request) -> web.Response:
-    return _json({"ingest": request.app[INGESTOR].stats.to_dict(),
-                  "warehouse": request.app[WAREHOUSE].stats()})
+    return _json(
+        {
+            "ingest": request.app[INGESTOR].stats.to_dict(),
+            "warehouse": request.app[WAREHOUSE].stats(),
+        }
+    )
 
 
 async def stores(request: web.Request) -> web.Response:
@@ -109,14 +120,26 @@ async def revenue(request: web.Request) -> web.Response:
             try:
                 date.fromisoformat(q[key])
             except ValueError:
-                return _json({"ok": False, "code": "input.bad_date",
-                              "message": f"{key}: a date as YYYY-MM-DD"}, 400)
+                return _json(
+                    {
+                        "ok": False,
+                        "code": "input.bad_date",
+                        "message": f"{key}: a date as YYYY-MM-DD",
+                    },
+                    400,
+                )
     wh = request.app[WAREHOUSE]
     await wh.flush()
-    rows = await _run(request, wh.revenue, q.get("store") or None, q.get("from") or None,
-                      q.get("to") or None)
-    return _json({"revenue": rows, "as_of": wh.as_of(),
-                  "quarantined": await _run(request, wh.quarantined, q.get("store") or None)})
+    rows = await _run(
+        request, wh.revenue, q.get("store") or None, q.get("from") or None, q.get("to") or None
+    )
+    return _json(
+        {
+            "revenue": rows,
+            "as_of": wh.as_of(),
+            "quarantined": await _run(request, wh.quarantined, q.get("store") or None),
+        }
+    )
 
 
 async def member_balance(request: web.Request) -> web.Response:
@@ -126,16 +149,24 @@ async def member_balance(request: web.Request) -> web.Response:
     return _json(res)
 
 
-def make_app(data_dir: Path | str, clock: Any = None, *, window_s: int = WINDOW_S,
-             export_delay_s: float = 1.0, hq_token: str | None = None,
-             insecure_open_reads: bool = False, workers: int = 4) -> web.Application:
+def make_app(
+    data_dir: Path | str,
+    clock: Any = None,
+    *,
+    window_s: int = WINDOW_S,
+    export_delay_s: float = 1.0,
+    hq_token: str | None = None,
+    insecure_open_reads: bool = False,
+    workers: int = 4,
+) -> web.Application:
     """The cloud app on ``data_dir``. Raises ``cloud.hqauth.OpenReadsRefused`` if HQ reads would be
     open (an empty token) without ``insecure_open_reads``."""
     data = private_dir(Path(data_dir))
     tighten(data)
     auth = resolve(data, hq_token, insecure_open_reads)
-    log.log(logging.WARNING if auth.mode == "open" else logging.INFO, "cloud auth: %s",
-            auth.describe())
+    log.log(
+        logging.WARNING if auth.mode == "open" else logging.INFO, "cloud auth: %s", auth.describe()
+    )
     clock = clock or SystemClock()
     app = web.Application(client_max_size=MAX_BODY, middlewares=[_permission])
     registry = Registry(data)
@@ -175,6 +206,7 @@ def make_app(data_dir: Path | str, clock: Any = None, *, window_s: int = WINDOW_
             raise
     else:
         import inspect
+
         if "clock" in inspect.signature(licence.setup).parameters:
             licence.setup(app, data, clock=clock)
         else:

@@ -1,14 +1,14 @@
 """``kassa cloud ...``: run HQ's cloud, register stores, compact the warehouse.
 
-    kassa cloud serve --data DIR [--host 127.0.0.1] [--port 8700] [--insecure-open-reads]
-    kassa cloud token --data DIR [--rotate]    HQ's API token for the read endpoints (Bearer)
-    kassa cloud store add --data DIR --id S001 [--zone Asia/Bangkok] [--name ...]
-                                            adds a store; prints its secret
-    kassa cloud store list --data DIR
-    kassa cloud store rotate --data DIR --id S001   prints a new secret
-    kassa cloud export --data DIR           flatten everything held into the warehouse now
-    kassa cloud compact --data DIR [--store S001] [--min-files 2]
-    kassa cloud alerts --data DIR
+kassa cloud serve --data DIR [--host 127.0.0.1] [--port 8700] [--insecure-open-reads]
+kassa cloud token --data DIR [--rotate]    HQ's API token for the read endpoints (Bearer)
+kassa cloud store add --data DIR --id S001 [--zone Asia/Bangkok] [--name ...]
+                                        adds a store; prints its secret
+kassa cloud store list --data DIR
+kassa cloud store rotate --data DIR --id S001   prints a new secret
+kassa cloud export --data DIR           flatten everything held into the warehouse now
+kassa cloud compact --data DIR [--store S001] [--min-files 2]
+kassa cloud alerts --data DIR
 """
 
 from __future__ import annotations
@@ -29,16 +29,26 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--data", required=True, type=Path, help="the cloud's data folder")
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=8700)
-    s.add_argument("--export-delay", type=float, default=1.0,
-                   help="seconds to wait after an upload before writing Parquet")
-    s.add_argument("--insecure-open-reads", action="store_true",
-                   help="a lab only: revenue, member balances and the store list without a token")
+    s.add_argument(
+        "--export-delay",
+        type=float,
+        default=1.0,
+        help="seconds to wait after an upload before writing Parquet",
+    )
+    s.add_argument(
+        "--insecure-open-reads",
+        action="store_true",
+        help="a lab only: revenue, member balances and the store list without a token",
+    )
     s.set_defaults(func=_serve)
 
     t = csub.add_parser("token", help="show (or --rotate) HQ's API token for the read endpoints")
     t.add_argument("--data", required=True, type=Path)
-    t.add_argument("--rotate", action="store_true",
-                   help="issue a new token (restart the cloud; the old one stops working)")
+    t.add_argument(
+        "--rotate",
+        action="store_true",
+        help="issue a new token (restart the cloud; the old one stops working)",
+    )
     t.set_defaults(func=_token)
 
     st = csub.add_parser("store", help="the registry of stores and their signing secrets")
@@ -82,6 +92,7 @@ def _private(func):
             return func(args)
         finally:
             os.umask(old)
+
     return run
 
 
@@ -90,9 +101,13 @@ def _serve(args: argparse.Namespace) -> int:
 
     from cloud.app import AUTH, make_app
     from cloud.hqauth import OpenReadsRefused
+
     try:
-        app = make_app(args.data, export_delay_s=args.export_delay,
-                       insecure_open_reads=args.insecure_open_reads)
+        app = make_app(
+            args.data,
+            export_delay_s=args.export_delay,
+            insecure_open_reads=args.insecure_open_reads,
+        )
     except OpenReadsRefused as exc:
         print(f"error: {exc}", flush=True)
         return 2
@@ -100,8 +115,10 @@ def _serve(args: argparse.Namespace) -> int:
     print(f"kassa cloud on http://{args.host}:{args.port} (data: {args.data})", flush=True)
     print(f"auth: {auth.mode}: {auth.describe()}", flush=True)
     if auth.created:
-        print(f"HQ API token (created now; `kassa cloud token --data {args.data}` shows it again):",
-              flush=True)
+        print(
+            f"HQ API token (created now; `kassa cloud token --data {args.data}` shows it again):",
+            flush=True,
+        )
         print(auth.token, flush=True)
     web.run_app(app, host=args.host, port=args.port, print=None, access_log=None)
     return 0
@@ -109,6 +126,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _token(args: argparse.Namespace) -> int:
     from cloud.hqauth import ensure_token
+
     token, created = ensure_token(args.data, rotate=args.rotate)
     if args.rotate:
         print("a new HQ API token; restart the cloud for it to take effect:")
@@ -121,10 +139,12 @@ def _token(args: argparse.Namespace) -> int:
 def _store_add(args: argparse.Namespace) -> int:
     from cloud.registry import Registry
     from domain.ports import SystemClock
+
     reg = Registry(args.data)
     try:
-        secret = reg.add_store(args.store_id, zone=args.zone, name=args.name,
-                               now_us=SystemClock().now_us())
+        secret = reg.add_store(
+            args.store_id, zone=args.zone, name=args.name, now_us=SystemClock().now_us()
+        )
     except ValueError as exc:
         print(f"error: {exc}")
         return 1
@@ -137,6 +157,7 @@ def _store_add(args: argparse.Namespace) -> int:
 
 def _store_list(args: argparse.Namespace) -> int:
     from cloud.registry import Registry
+
     reg = Registry(args.data)
     try:
         for s in reg.stores():
@@ -148,6 +169,7 @@ def _store_list(args: argparse.Namespace) -> int:
 
 def _store_rotate(args: argparse.Namespace) -> int:
     from cloud.registry import Registry
+
     reg = Registry(args.data)
     try:
         print(reg.rotate_secret(args.store_id))
@@ -163,6 +185,7 @@ def _warehouse(data: Path):
     from cloud.registry import Registry
     from cloud.warehouse import Warehouse
     from domain.ports import SystemClock
+
     reg = Registry(data)
     return reg, Warehouse(data, reg, SystemClock())
 
@@ -189,6 +212,7 @@ def _compact(args: argparse.Namespace) -> int:
 
 def _alerts(args: argparse.Namespace) -> int:
     from cloud.registry import Registry
+
     reg = Registry(args.data)
     try:
         for a in reg.alerts():

@@ -27,9 +27,27 @@ from pathlib import Path
 
 from domain.error_codes import Auth
 
-__all__ = ["PUBLIC", "STORE", "HQ", "PERMISSIONS", "permission", "TOKEN_FILE", "TOKEN_ENV",
-           "HqAuth", "OpenReadsRefused", "resolve", "read_token", "ensure_token", "new_token",
-           "token_matches", "private_dir", "private_file", "tighten", "PRIVATE_FILE", "PRIVATE_DIR"]
+__all__ = [
+    "PUBLIC",
+    "STORE",
+    "HQ",
+    "PERMISSIONS",
+    "permission",
+    "TOKEN_FILE",
+    "TOKEN_ENV",
+    "HqAuth",
+    "OpenReadsRefused",
+    "resolve",
+    "read_token",
+    "ensure_token",
+    "new_token",
+    "token_matches",
+    "private_dir",
+    "private_file",
+    "tighten",
+    "PRIVATE_FILE",
+    "PRIVATE_DIR",
+]
 
 PUBLIC, STORE, HQ = "public", "store", "hq"
 # path -> permission; a path not listed is an HQ route
@@ -51,6 +69,7 @@ def permission(path: str) -> str:
 
 
 # ---------------------------------------------------------------- file modes
+
 
 def private_dir(path: Path) -> Path:
     """Create ``path`` (and missing parents) as 0700 folders; tighten it if it exists."""
@@ -81,13 +100,20 @@ def tighten(data: Path) -> None:
     for name in ("licence", "stores", "warehouse"):
         if (data / name).is_dir():
             os.chmod(data / name, PRIVATE_DIR)
-    for name in ("cloud.sqlite", "cloud.sqlite-wal", "cloud.sqlite-shm", TOKEN_FILE,
-                 "licence/hq_ed25519.key", "licence/revoked.json"):
+    for name in (
+        "cloud.sqlite",
+        "cloud.sqlite-wal",
+        "cloud.sqlite-shm",
+        TOKEN_FILE,
+        "licence/hq_ed25519.key",
+        "licence/revoked.json",
+    ):
         if (data / name).is_file():
             os.chmod(data / name, PRIVATE_FILE)
 
 
 # ---------------------------------------------------------------- the HQ token
+
 
 def new_token() -> str:
     return secrets.token_urlsafe(32)
@@ -161,13 +187,19 @@ class HqAuth:
 
     def describe(self) -> str:
         if self.mode == "open":
-            return ("HQ reads OPEN: revenue, member balances and the store list answer anyone "
-                    "(--insecure-open-reads; a lab only)")
+            return (
+                "HQ reads OPEN: revenue, member balances and the store list answer anyone "
+                "(--insecure-open-reads; a lab only)"
+            )
         return f"HQ reads need 'Authorization: Bearer <token>' (token from {self.source})"
 
 
-def resolve(data: Path, hq_token: str | None = None, insecure_open_reads: bool = False,
-            environ: dict[str, str] | None = None) -> HqAuth:
+def resolve(
+    data: Path,
+    hq_token: str | None = None,
+    insecure_open_reads: bool = False,
+    environ: dict[str, str] | None = None,
+) -> HqAuth:
     """Decide the auth mode: an explicit token, else ``KASSA_CLOUD_HQ_TOKEN``, else the token file
     (created now if missing). An empty token given on purpose means "open", which is refused
     unless ``insecure_open_reads``."""
@@ -182,7 +214,8 @@ def resolve(data: Path, hq_token: str | None = None, insecure_open_reads: bool =
         if not hq_token.strip():
             raise OpenReadsRefused(
                 f"an empty HQ token ({source}) would leave revenue, member balances and the store "
-                "list open to anyone; set a token, or pass --insecure-open-reads for a lab")
+                "list open to anyone; set a token, or pass --insecure-open-reads for a lab"
+            )
         return HqAuth("token", hq_token.strip(), source)
     token, created = ensure_token(data)
     return HqAuth("token", token, str(Path(data) / TOKEN_FILE), created)

@@ -68,7 +68,9 @@ __all__ = ["EventLog", "Ingestor", "Reply"]
 
 log = logging.getLogger(__name__)
 
-SCHEMA = events_table_sql() + """\
+SCHEMA = (
+    events_table_sql()
+    + """\
 CREATE TABLE IF NOT EXISTS uploads (
     received INTEGER NOT NULL,
     first    INTEGER NOT NULL,
@@ -77,6 +79,7 @@ CREATE TABLE IF NOT EXISTS uploads (
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
+)
 
 
 @dataclass(slots=True)
@@ -115,13 +118,17 @@ class EventLog:
         self.con.close()
 
     def hashes(self, lo: int, hi: int) -> dict[int, bytes]:
-        return {s: bytes(h) for s, h in self.con.execute(
-            "SELECT seq, hash FROM events WHERE seq BETWEEN ? AND ?", (lo, hi))}
+        return {
+            s: bytes(h)
+            for s, h in self.con.execute(
+                "SELECT seq, hash FROM events WHERE seq BETWEEN ? AND ?", (lo, hi)
+            )
+        }
 
     def read(self, after: int = 0, limit: int = 10_000) -> list[tuple]:
         return self.con.execute(
-            f"SELECT {COLUMNS} FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
-            (after, limit)).fetchall()
+            f"SELECT {COLUMNS} FROM events WHERE seq > ? ORDER BY seq LIMIT ?", (after, limit)
+        ).fetchall()
 
     def last_event_ts(self) -> int | None:
         r = self.con.execute("SELECT ts FROM events WHERE seq = ?", (self.held,)).fetchone()
@@ -134,7 +141,7 @@ class EventLog:
         if not batch.prefixes:
             return True
         p = batch.prefixes[i]
-        return bool(p) and h[:len(p)] == p
+        return bool(p) and h[: len(p)] == p
 
     def ingest(self, batch: Batch, now_us: int) -> tuple[str, dict[str, Any]]:
         """Apply a batch; returns (outcome, details), outcome ok | gap | conflict | chain_broken."""
@@ -150,7 +157,7 @@ class EventLog:
             upto = min(batch.last_seq, self.held)
             stored = self.hashes(first - 1, upto)
             prev = GENESIS if first == 1 else stored[first - 1]
-            for i, r in enumerate(rows[:upto - first + 1]):
+            for i, r in enumerate(rows[: upto - first + 1]):
                 h = chain_hash(prev, *r)
                 if h != stored[r[0]]:
                     return "conflict", {"seq": r[0]}
@@ -181,8 +188,10 @@ class EventLog:
             self.con.execute("BEGIN IMMEDIATE")
             try:
                 self.con.executemany("INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?,?,?)", new)
-                self.con.execute("INSERT INTO uploads VALUES (?,?,?,?)",
-                                 (now_us, new[0][0], new[-1][0], len(new)))
+                self.con.execute(
+                    "INSERT INTO uploads VALUES (?,?,?,?)",
+                    (now_us, new[0][0], new[-1][0], len(new)),
+                )
                 self.con.execute("COMMIT")
             except BaseException:
                 self.con.execute("ROLLBACK")
@@ -205,8 +214,16 @@ class Stats:
     busy_s: float = 0.0  # time spent decoding, verifying and committing accepted batches
 
     def to_dict(self) -> dict[str, Any]:
-        d = {k: getattr(self, k) for k in ("requests", "events_accepted", "events_duplicate",
-                                            "batches_accepted", "busy_s")}
+        d = {
+            k: getattr(self, k)
+            for k in (
+                "requests",
+                "events_accepted",
+                "events_duplicate",
+                "batches_accepted",
+                "busy_s",
+            )
+        }
         d["refused"] = dict(self.refused)
         d["ingest_events_per_s"] = (self.events_accepted / self.busy_s) if self.busy_s else 0.0
         return d
@@ -215,9 +232,14 @@ class Stats:
 class Ingestor:
     """The ingest endpoint without HTTP (thread-safe): ``handle(headers, body) -> Reply``."""
 
-    def __init__(self, data_dir: Path | str, registry: Registry, clock: Any,
-                 window_s: int = WINDOW_S,
-                 on_accept: Callable[[str, int], None] | None = None) -> None:
+    def __init__(
+        self,
+        data_dir: Path | str,
+        registry: Registry,
+        clock: Any,
+        window_s: int = WINDOW_S,
+        on_accept: Callable[[str, int], None] | None = None,
+    ) -> None:
         self.dir = Path(data_dir)
         self.registry = registry
         self.clock = clock
@@ -278,8 +300,13 @@ class Ingestor:
             return _refuse(401, "auth.bad_timestamp", "the timestamp is not an integer")
         skew = ts_s - now_us / 1_000_000
         if abs(skew) > self.window_s:
-            return _refuse(401, "auth.stale", "the request was signed outside the time window",
-                           skew_s=round(skew, 3), window_s=self.window_s)
+            return _refuse(
+                401,
+                "auth.stale",
+                "the request was signed outside the time window",
+                skew_s=round(skew, 3),
+                window_s=self.window_s,
+            )
         if not self.registry.remember_nonce(store, nonce, now_us, self.window_s):
             return _refuse(409, "auth.replay", "this request (its nonce) was already received")
         if headers.get("Content-Type", "").split(";")[0].strip() == HOLDINGS_TYPE:
@@ -293,8 +320,13 @@ class Ingestor:
         except ProtocolError as exc:
             return _refuse(400, exc.code, exc.message)
         if batch.store != store:
-            self.registry.alert(store, "auth.store_mismatch", 0,
-                                f"signed as {store} but the batch names {batch.store}", now_us)
+            self.registry.alert(
+                store,
+                "auth.store_mismatch",
+                0,
+                f"signed as {store} but the batch names {batch.store}",
+                now_us,
+            )
             return _refuse(403, "auth.store_mismatch", "the batch belongs to another store")
         lg, lock = self.event_log(store)
         with lock:
@@ -313,8 +345,9 @@ class Ingestor:
                 self.on_accept(store, held)
             return Reply(200, {"ok": True, "ack": held, **info})
         if outcome == "gap":
-            return _refuse(409, "ingest.gap", f"expected seq {info['expected']}, got {info['got']}",
-                           ack=held)
+            return _refuse(
+                409, "ingest.gap", f"expected seq {info['expected']}, got {info['got']}", ack=held
+            )
         if outcome == "conflict":
             msg = f"seq {info['seq']} differs from the event already held"
             log.error("store %s: %s", store, msg)
@@ -325,8 +358,9 @@ class Ingestor:
         self.registry.alert(store, "ingest.chain_broken", info["seq"], msg, now_us)
         if info["accepted"] and self.on_accept:
             self.on_accept(store, held)
-        return _refuse(409, "ingest.chain_broken", msg, ack=held, seq=info["seq"],
-                       accepted=info["accepted"])
+        return _refuse(
+            409, "ingest.chain_broken", msg, ack=held, seq=info["seq"], accepted=info["accepted"]
+        )
 
     def _holdings(self, store: str, body: bytes) -> Reply:
         """What the cloud holds of this store: the uploader asks before resending after a lost
@@ -340,5 +374,9 @@ class Ingestor:
     def store_status(self, store: str) -> dict[str, Any]:
         lg, lock = self.event_log(store)
         with lock:
-            return {"store": store, "held": lg.held, "last_upload_us": lg.last_upload_us,
-                    "last_event_ts": lg.last_event_ts()}
+            return {
+                "store": store,
+                "held": lg.held,
+                "last_upload_us": lg.last_upload_us,
+                "last_event_ts": lg.last_event_ts(),
+            }

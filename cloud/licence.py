@@ -115,18 +115,34 @@ class LicenceAuthority:
         return public_key_text(self.key)
 
     # ------------------------------------------------------------ licences
-    def issue(self, store_id: str, valid_from: int, valid_until: int, grace_days: int,
-              tills: int, features: tuple[str, ...] | list[str] = (),
-              licence_id: str | None = None) -> dict[str, Any]:
+    def issue(
+        self,
+        store_id: str,
+        valid_from: int,
+        valid_until: int,
+        grace_days: int,
+        tills: int,
+        features: tuple[str, ...] | list[str] = (),
+        licence_id: str | None = None,
+    ) -> dict[str, Any]:
         """Create, sign and record a licence; returns the licence file (a JSON object)."""
         if not store_id or not store_id.replace("-", "").replace("_", "").isalnum():
             raise InvalidInput("licence.bad_store", "a store id is letters, digits, - and _")
         lid = licence_id or f"LIC-{store_id}-{secrets.token_hex(4).upper()}"
-        lic = Licence(lid, store_id, valid_from, valid_until, grace_days, tills,
-                      tuple(sorted(set(features))), self.clock.now_us())
+        lic = Licence(
+            lid,
+            store_id,
+            valid_from,
+            valid_until,
+            grace_days,
+            tills,
+            tuple(sorted(set(features))),
+            self.clock.now_us(),
+        )
         doc = sign_licence(lic, self.key)
-        _atomic_write(self.dir / "issued" / f"{_safe(lid)}.json",
-                      json.dumps(doc, indent=1).encode())
+        _atomic_write(
+            self.dir / "issued" / f"{_safe(lid)}.json", json.dumps(doc, indent=1).encode()
+        )
         return doc
 
     def issued(self) -> list[dict[str, Any]]:
@@ -221,13 +237,18 @@ async def _check(request: web.Request) -> web.Response:
         return _error(exc)
 
 
-def setup(app: web.Application, data_dir: Path | str,
-          clock: Clock | None = None) -> LicenceAuthority:
+def setup(
+    app: web.Application, data_dir: Path | str, clock: Clock | None = None
+) -> LicenceAuthority:
     """Mount the licence routes on the cloud app. HQ's key must be in ``<data_dir>/licence/``."""
     auth = LicenceAuthority(data_dir, clock)
     if not auth.has_key():
-        log.warning("no HQ licence key in %s: licence checks will answer 503 until one exists "
-                    "(kassa admin licence create --hq %s)", auth.dir, data_dir)
+        log.warning(
+            "no HQ licence key in %s: licence checks will answer 503 until one exists "
+            "(kassa admin licence create --hq %s)",
+            auth.dir,
+            data_dir,
+        )
     app[AUTHORITY_KEY] = auth
     app.router.add_post(CHECK_PATH, _check)
     return auth

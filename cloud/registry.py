@@ -87,8 +87,10 @@ class Registry:
         secret = _secrets.token_hex(32)
         with self.lock:
             try:
-                self.con.execute("INSERT INTO stores(id, secret, zone, name, created) "
-                                 "VALUES (?,?,?,?,?)", (store, secret, zone, name, now_us))
+                self.con.execute(
+                    "INSERT INTO stores(id, secret, zone, name, created) VALUES (?,?,?,?,?)",
+                    (store, secret, zone, name, now_us),
+                )
             except sqlite3.IntegrityError:
                 raise ValueError(f"store {store} is already registered") from None
             self._cache.pop(store, None)
@@ -108,8 +110,9 @@ class Registry:
         if e is not None:
             return e
         with self.lock:
-            row = self.con.execute("SELECT id, secret, zone, name, active FROM stores WHERE id = ?",
-                                   (store,)).fetchone()
+            row = self.con.execute(
+                "SELECT id, secret, zone, name, active FROM stores WHERE id = ?", (store,)
+            ).fetchone()
         if row is None:
             return None
         e = StoreEntry(row[0], bytes.fromhex(row[1]), row[2], row[3], bool(row[4]))
@@ -119,7 +122,8 @@ class Registry:
     def stores(self) -> list[StoreEntry]:
         with self.lock:
             rows = self.con.execute(
-                "SELECT id, secret, zone, name, active FROM stores ORDER BY id").fetchall()
+                "SELECT id, secret, zone, name, active FROM stores ORDER BY id"
+            ).fetchall()
         return [StoreEntry(r[0], bytes.fromhex(r[1]), r[2], r[3], bool(r[4])) for r in rows]
 
     # ------------------------------------------------------------ replay
@@ -131,7 +135,8 @@ class Registry:
         with self.lock:
             if not self._seen_loaded:
                 for s, n, exp in self.con.execute(
-                        "SELECT store, nonce, expires FROM nonces WHERE expires > ?", (now_us,)):
+                    "SELECT store, nonce, expires FROM nonces WHERE expires > ?", (now_us,)
+                ):
                     self._seen[(s, n)] = exp
                 self._seen_loaded = True
             exp = self._seen.get(key)
@@ -139,8 +144,10 @@ class Registry:
                 return False
             expires = now_us + 2 * window_s * 1_000_000
             self._seen[key] = expires
-            self.con.execute("INSERT OR REPLACE INTO nonces(store, nonce, expires) VALUES (?,?,?)",
-                             (store, nonce, expires))
+            self.con.execute(
+                "INSERT OR REPLACE INTO nonces(store, nonce, expires) VALUES (?,?,?)",
+                (store, nonce, expires),
+            )
             if len(self._seen) > self._prune_at:  # amortised: many stores keep many live nonces
                 self._seen = {k: e for k, e in self._seen.items() if e > now_us}
                 self.con.execute("DELETE FROM nonces WHERE expires <= ?", (now_us,))
@@ -154,7 +161,8 @@ class Registry:
                 "INSERT INTO alerts(store, code, seq, message, first, last) VALUES (?,?,?,?,?,?) "
                 "ON CONFLICT(store, code, seq) DO UPDATE SET count = count + 1,"
                 " last = excluded.last, message = excluded.message",
-                (store, code, seq, message, now_us, now_us))
+                (store, code, seq, message, now_us, now_us),
+            )
 
     def alerts(self, store: str | None = None) -> list[dict[str, Any]]:
         q = "SELECT id, store, code, seq, message, first, last, count FROM alerts"

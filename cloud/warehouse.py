@@ -84,8 +84,15 @@ def _fsync_dir(path: Path) -> None:
 
 
 class Warehouse:
-    def __init__(self, data_dir: Path | str, registry: Any, clock: Any, delay_s: float = 1.0,
-                 chunk: int = 200_000, auto_compact_files: int = 16) -> None:
+    def __init__(
+        self,
+        data_dir: Path | str,
+        registry: Any,
+        clock: Any,
+        delay_s: float = 1.0,
+        chunk: int = 200_000,
+        auto_compact_files: int = 16,
+    ) -> None:
         self.data = Path(data_dir)
         self.root = private_dir(self.data / "warehouse")
         self.registry = registry
@@ -121,10 +128,13 @@ class Warehouse:
                 return None
             con = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
             con.execute("PRAGMA busy_timeout=30000")
-            con.execute("CREATE TABLE IF NOT EXISTS meta "
-                        "(key TEXT PRIMARY KEY, value TEXT NOT NULL)")
-            con.execute("CREATE TABLE IF NOT EXISTS quarantine (seq INTEGER PRIMARY KEY, "
-                        "kind TEXT NOT NULL, error TEXT NOT NULL)")
+            con.execute(
+                "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
+            )
+            con.execute(
+                "CREATE TABLE IF NOT EXISTS quarantine (seq INTEGER PRIMARY KEY, "
+                "kind TEXT NOT NULL, error TEXT NOT NULL)"
+            )
             self._cons[store] = con
         return con
 
@@ -138,8 +148,11 @@ class Warehouse:
     def _set_exported(self, store: str, seq: int) -> None:
         con = self._con(store)
         assert con is not None
-        con.execute("INSERT INTO meta(key, value) VALUES ('exported', ?) "
-                    "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (str(seq),))
+        con.execute(
+            "INSERT INTO meta(key, value) VALUES ('exported', ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (str(seq),),
+        )
 
     def held(self, store: str) -> int:
         con = self._con(store)
@@ -149,8 +162,11 @@ class Warehouse:
 
     def store_ids(self) -> list[str]:
         d = self.data / "stores"
-        return sorted(p.name for p in d.iterdir() if (p / "events.sqlite").exists()) \
-            if d.exists() else []
+        return (
+            sorted(p.name for p in d.iterdir() if (p / "events.sqlite").exists())
+            if d.exists()
+            else []
+        )
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
@@ -197,8 +213,12 @@ class Warehouse:
             files = self._files(part)
             for a in files:
                 for b in files:
-                    if a is not b and b[0] <= a[0] and a[1] <= b[1] \
-                            and (a[0], a[1]) != (b[0], b[1]):
+                    if (
+                        a is not b
+                        and b[0] <= a[0]
+                        and a[1] <= b[1]
+                        and (a[0], a[1]) != (b[0], b[1])
+                    ):
                         log.warning("removing %s: already merged into %s", a[2], b[2].name)
                         a[2].unlink(missing_ok=True)
                         break
@@ -221,7 +241,8 @@ class Warehouse:
                 exported = self.exported(store)
                 rows = con.execute(
                     f"SELECT {COLUMNS} FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
-                    (exported, self.chunk)).fetchall()
+                    (exported, self.chunk),
+                ).fetchall()
                 if not rows:
                     break
                 first, last = rows[0][0], rows[-1][0]
@@ -252,23 +273,34 @@ class Warehouse:
         con = self._con(store)
         assert con is not None
         for q in bad:
-            log.error("warehouse: %s seq %d (%s) quarantined: %s", store, q["seq"], q["kind"],
-                      q["error"])
-            con.execute("INSERT OR IGNORE INTO quarantine(seq, kind, error) VALUES (?, ?, ?)",
-                        (q["seq"], q["kind"], q["error"]))
-            self.registry.alert(store, "warehouse.quarantined", q["seq"],
-                                f"{q['kind']} left out of the warehouse: {q['error']}",
-                                self.clock.now_us())
+            log.error(
+                "warehouse: %s seq %d (%s) quarantined: %s", store, q["seq"], q["kind"], q["error"]
+            )
+            con.execute(
+                "INSERT OR IGNORE INTO quarantine(seq, kind, error) VALUES (?, ?, ?)",
+                (q["seq"], q["kind"], q["error"]),
+            )
+            self.registry.alert(
+                store,
+                "warehouse.quarantined",
+                q["seq"],
+                f"{q['kind']} left out of the warehouse: {q['error']}",
+                self.clock.now_us(),
+            )
         self.quarantined_events += len(bad)
 
     def quarantined(self, store: str | None = None) -> list[dict[str, Any]]:
         """Events left out of the warehouse: store, seq, kind, error."""
         out = []
-        for s in ([store] if store else self.store_ids()):
+        for s in [store] if store else self.store_ids():
             con = self._con(s)
             if con is not None:
-                out += [{"store": s, "seq": seq, "kind": kind, "error": err} for seq, kind, err in
-                        con.execute("SELECT seq, kind, error FROM quarantine ORDER BY seq")]
+                out += [
+                    {"store": s, "seq": seq, "kind": kind, "error": err}
+                    for seq, kind, err in con.execute(
+                        "SELECT seq, kind, error FROM quarantine ORDER BY seq"
+                    )
+                ]
         return out
 
     def export_all(self) -> int:
@@ -278,12 +310,13 @@ class Warehouse:
         return n
 
     # ------------------------------------------------------------ compaction
-    def compact(self, store: str | None = None, min_files: int = 2,
-                max_bytes: int = 512 * 1024 * 1024) -> dict[str, int]:
+    def compact(
+        self, store: str | None = None, min_files: int = 2, max_bytes: int = 512 * 1024 * 1024
+    ) -> dict[str, int]:
         """Merge each partition's files into one (partitions with at least ``min_files``)."""
         merged = parts = 0
         with self._locked():
-            for s in ([store] if store else self.store_ids()):
+            for s in [store] if store else self.store_ids():
                 if s not in self._cleaned:
                     self._cleanup(s)
             for part in list(self.partitions(store)):
@@ -395,12 +428,14 @@ class Warehouse:
 
     def _duck(self) -> Any:
         import duckdb
+
         con = duckdb.connect(":memory:")
         con.execute("SET threads TO 2")
         return con
 
-    def revenue(self, store: str | None = None, day_from: str | None = None,
-                day_to: str | None = None) -> list[dict[str, Any]]:
+    def revenue(
+        self, store: str | None = None, day_from: str | None = None, day_to: str | None = None
+    ) -> list[dict[str, Any]]:
         """Revenue per store and business day: orders, sales (sum of order totals), discount,
         tax, refunds (sum of refunded amounts), net = sales − refunds. Minor units."""
         orders, refunds = self._glob("orders"), self._glob("refunds")
@@ -417,24 +452,31 @@ class Warehouse:
             where.append("business_day <= CAST(? AS DATE)")
             args.append(day_to)
         w = (" WHERE " + " AND ".join(where)) if where else ""
-        o_sql = (f"SELECT store_id, business_day, any_value(currency) AS currency, count(*) AS n, "
-                 f"sum(total) AS sales, sum(discount) AS discount, sum(tax) AS tax "
-                 f"FROM read_parquet('{orders}', hive_partitioning=true){w} GROUP BY ALL"
-                 if orders else
-                 "SELECT NULL::VARCHAR store_id, NULL::DATE business_day, NULL::VARCHAR currency, "
-                 "0::BIGINT n, 0::BIGINT sales, 0::BIGINT discount, 0::BIGINT tax WHERE false")
-        r_sql = (f"SELECT store_id, business_day, any_value(currency) AS currency, count(*) AS n, "
-                 f"sum(amount) AS amount FROM read_parquet('{refunds}', hive_partitioning=true){w} "
-                 f"GROUP BY ALL" if refunds else
-                 "SELECT NULL::VARCHAR store_id, NULL::DATE business_day, NULL::VARCHAR currency, "
-                 "0::BIGINT n, 0::BIGINT amount WHERE false")
-        sql = (f"WITH o AS ({o_sql}), r AS ({r_sql}) "
-               "SELECT coalesce(o.store_id, r.store_id), coalesce(o.business_day, r.business_day), "
-               "coalesce(o.currency, r.currency, ''), coalesce(o.n, 0), coalesce(o.sales, 0), "
-               "coalesce(o.discount, 0), coalesce(o.tax, 0), coalesce(r.n, 0), "
-               "coalesce(r.amount, 0) "
-               "FROM o FULL OUTER JOIN r ON o.store_id = r.store_id "
-               "AND o.business_day = r.business_day ORDER BY 1, 2")
+        o_sql = (
+            f"SELECT store_id, business_day, any_value(currency) AS currency, count(*) AS n, "
+            f"sum(total) AS sales, sum(discount) AS discount, sum(tax) AS tax "
+            f"FROM read_parquet('{orders}', hive_partitioning=true){w} GROUP BY ALL"
+            if orders
+            else "SELECT NULL::VARCHAR store_id, NULL::DATE business_day, NULL::VARCHAR currency, "
+            "0::BIGINT n, 0::BIGINT sales, 0::BIGINT discount, 0::BIGINT tax WHERE false"
+        )
+        r_sql = (
+            f"SELECT store_id, business_day, any_value(currency) AS currency, count(*) AS n, "
+            f"sum(amount) AS amount FROM read_parquet('{refunds}', hive_partitioning=true){w} "
+            f"GROUP BY ALL"
+            if refunds
+            else "SELECT NULL::VARCHAR store_id, NULL::DATE business_day, NULL::VARCHAR currency, "
+            "0::BIGINT n, 0::BIGINT amount WHERE false"
+        )
+        sql = (
+            f"WITH o AS ({o_sql}), r AS ({r_sql}) "
+            "SELECT coalesce(o.store_id, r.store_id), coalesce(o.business_day, r.business_day), "
+            "coalesce(o.currency, r.currency, ''), coalesce(o.n, 0), coalesce(o.sales, 0), "
+            "coalesce(o.discount, 0), coalesce(o.tax, 0), coalesce(r.n, 0), "
+            "coalesce(r.amount, 0) "
+            "FROM o FULL OUTER JOIN r ON o.store_id = r.store_id "
+            "AND o.business_day = r.business_day ORDER BY 1, 2"
+        )
         con = self._duck()
         try:
             n_args = args * ((1 if orders else 0) + (1 if refunds else 0))
@@ -443,10 +485,20 @@ class Warehouse:
             con.close()
         out = []
         for s, day, cur, n, sales, disc, tax, rn, ramount in rows:
-            out.append({"store": s, "day": day.isoformat(), "currency": cur, "orders": int(n),
-                        "sales": int(sales), "discount": int(disc), "tax": int(tax),
-                        "refunds": int(rn), "refunded": int(ramount),
-                        "net": int(sales) - int(ramount)})
+            out.append(
+                {
+                    "store": s,
+                    "day": day.isoformat(),
+                    "currency": cur,
+                    "orders": int(n),
+                    "sales": int(sales),
+                    "discount": int(disc),
+                    "tax": int(tax),
+                    "refunds": int(rn),
+                    "refunded": int(ramount),
+                    "net": int(sales) - int(ramount),
+                }
+            )
         return out
 
     def member_balance(self, member: str) -> dict[str, Any]:
@@ -460,29 +512,46 @@ class Warehouse:
                     f"SELECT store_id, sum(amount), count(*), epoch_us(max(ts)) "
                     f"FROM read_parquet('{glob}', hive_partitioning=true) WHERE member = ? "
                     "GROUP BY store_id ORDER BY store_id",
-                    [member]).fetchall()
+                    [member],
+                ).fetchall()
             finally:
                 con.close()
         stores = []
         for s, bal, n, last_ts in rows:
             st = self.ingestor.store_status(s) if self.ingestor else {}
-            stores.append({"store": s, "balance": int(bal), "movements": int(n),
-                           "last_movement": _iso(last_ts),
-                           "last_upload_us": st.get("last_upload_us"),
-                           "last_upload": _iso(st.get("last_upload_us")),
-                           "last_event": _iso(st.get("last_event_ts"))})
+            stores.append(
+                {
+                    "store": s,
+                    "balance": int(bal),
+                    "movements": int(n),
+                    "last_movement": _iso(last_ts),
+                    "last_upload_us": st.get("last_upload_us"),
+                    "last_upload": _iso(st.get("last_upload_us")),
+                    "last_event": _iso(st.get("last_event_ts")),
+                }
+            )
         as_of = max((x["last_upload_us"] or 0 for x in stores), default=None) or None
-        return {"member": member, "found": bool(stores),
-                "balance": sum(x["balance"] for x in stores), "stores": stores,
-                "as_of_us": as_of, "as_of": _iso(as_of)}
+        return {
+            "member": member,
+            "found": bool(stores),
+            "balance": sum(x["balance"] for x in stores),
+            "stores": stores,
+            "as_of_us": as_of,
+            "as_of": _iso(as_of),
+        }
 
     def as_of(self) -> dict[str, str | None]:
         if self.ingestor is None:
             return {}
-        return {s: _iso(self.ingestor.store_status(s).get("last_upload_us"))
-                for s in self.store_ids()}
+        return {
+            s: _iso(self.ingestor.store_status(s).get("last_upload_us")) for s in self.store_ids()
+        }
 
     def stats(self) -> dict[str, Any]:
-        return {"exported_events": self.exported_events, "export_s": round(self.export_s, 3),
-                "files_written": self.files_written, "compactions": self.compactions,
-                "quarantined": self.quarantined_events}
+        return {
+            "exported_events": self.exported_events,
+            "export_s": round(self.export_s, 3),
+            "files_written": self.files_written,
+            "compactions": self.compactions,
+            "quarantined": self.quarantined_events,
+        }

@@ -33,9 +33,20 @@ from domain.money import (
 )
 
 __all__ = [
-    "Line", "Basket", "Pricing", "price_basket", "apply_basket", "decide_add", "decide_remove",
-    "decide_quantity", "decide_line_discount", "decide_order_discount", "decide_void",
-    "MAX_QTY", "MAX_WEIGHT_G", "check_pay",
+    "Line",
+    "Basket",
+    "Pricing",
+    "price_basket",
+    "apply_basket",
+    "decide_add",
+    "decide_remove",
+    "decide_quantity",
+    "decide_line_discount",
+    "decide_order_discount",
+    "decide_void",
+    "MAX_QTY",
+    "MAX_WEIGHT_G",
+    "check_pay",
 ]
 
 MAX_QTY = DEFAULT_LIMITS.max_line_qty  # pieces on one line (the store's limits may say otherwise)
@@ -113,33 +124,70 @@ def price_basket(basket: Basket, prices_include_tax: bool) -> Pricing:
     for ln, a, share in zip(basket.lines, after, shares, strict=False):
         amount = a - share
         tax, total = tax_of_line(amount, ln.rate_bp, prices_include_tax)
-        out.append(OrderLine(line_id=ln.line_id, sku=ln.sku, names=ln.names, category=ln.category,
-                             unit=ln.unit, qty=ln.qty, unit_price=ln.unit_price, base=ln.base,
-                             discount=ln.base - amount, amount=amount, tax=tax, total=total,
-                             tax_class=ln.tax_class, rate_bp=ln.rate_bp))
-    return Pricing(lines=tuple(out), subtotal=sum(ln.base for ln in out),
-                   discount=sum(ln.discount for ln in out), tax=sum(ln.tax for ln in out),
-                   total=sum(ln.total for ln in out))
+        out.append(
+            OrderLine(
+                line_id=ln.line_id,
+                sku=ln.sku,
+                names=ln.names,
+                category=ln.category,
+                unit=ln.unit,
+                qty=ln.qty,
+                unit_price=ln.unit_price,
+                base=ln.base,
+                discount=ln.base - amount,
+                amount=amount,
+                tax=tax,
+                total=total,
+                tax_class=ln.tax_class,
+                rate_bp=ln.rate_bp,
+            )
+        )
+    return Pricing(
+        lines=tuple(out),
+        subtotal=sum(ln.base for ln in out),
+        discount=sum(ln.discount for ln in out),
+        tax=sum(ln.tax for ln in out),
+        total=sum(ln.total for ln in out),
+    )
 
 
 def apply_basket(basket: Basket, ev: object) -> Basket:
     """Fold one basket event into the basket (events were checked when decided)."""
     if isinstance(ev, LineAdded):
-        line = Line(line_id=ev.line_id, sku=ev.sku, names=ev.names, category=ev.category,
-                    unit=ev.unit, qty=ev.qty, unit_price=ev.unit_price, tax_class=ev.tax_class,
-                    rate_bp=ev.rate_bp, code=ev.code, embedded=ev.embedded)
+        line = Line(
+            line_id=ev.line_id,
+            sku=ev.sku,
+            names=ev.names,
+            category=ev.category,
+            unit=ev.unit,
+            qty=ev.qty,
+            unit_price=ev.unit_price,
+            tax_class=ev.tax_class,
+            rate_bp=ev.rate_bp,
+            code=ev.code,
+            embedded=ev.embedded,
+        )
         n = int(ev.line_id.lstrip("L") or 0) if ev.line_id.startswith("L") else 0
         return replace(basket, lines=basket.lines + (line,), next_line=max(basket.next_line, n + 1))
     if isinstance(ev, LineRemoved):
         return replace(basket, lines=tuple(ln for ln in basket.lines if ln.line_id != ev.line_id))
     if isinstance(ev, QuantityChanged):
-        return replace(basket, lines=tuple(replace(ln, qty=ev.qty) if ln.line_id == ev.line_id
-                                           else ln
-                                           for ln in basket.lines))
+        return replace(
+            basket,
+            lines=tuple(
+                replace(ln, qty=ev.qty) if ln.line_id == ev.line_id else ln for ln in basket.lines
+            ),
+        )
     if isinstance(ev, LineDiscounted):
-        return replace(basket, lines=tuple(
-            replace(ln, discount_kind=ev.kind, discount_value=ev.value) if ln.line_id == ev.line_id
-            else ln for ln in basket.lines))
+        return replace(
+            basket,
+            lines=tuple(
+                replace(ln, discount_kind=ev.kind, discount_value=ev.value)
+                if ln.line_id == ev.line_id
+                else ln
+                for ln in basket.lines
+            ),
+        )
     if isinstance(ev, OrderDiscounted):
         return replace(basket, discount_kind=ev.kind, discount_value=ev.value)
     if isinstance(ev, BasketParked):
@@ -173,9 +221,15 @@ def _open(basket: Basket) -> None:
         raise Conflict("basket.parked", "the basket is parked; resume it first")
 
 
-def decide_add(basket: Basket, product: Product, rate_bp: int, scan: Scan | None = None,
-               qty: int | None = None, weight_g: int | None = None,
-               limits: Limits = DEFAULT_LIMITS) -> LineAdded:
+def decide_add(
+    basket: Basket,
+    product: Product,
+    rate_bp: int,
+    scan: Scan | None = None,
+    qty: int | None = None,
+    weight_g: int | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+) -> LineAdded:
     """Add a product. Weighed products need a weight (typed, from the scale, or embedded).
     Prices, quantities and the basket's total stay within ``limits``."""
     ev = _decide_add(basket, product, rate_bp, scan, qty, weight_g, limits)
@@ -184,8 +238,15 @@ def decide_add(basket: Basket, product: Product, rate_bp: int, scan: Scan | None
     return ev
 
 
-def _decide_add(basket: Basket, product: Product, rate_bp: int, scan: Scan | None,
-                qty: int | None, weight_g: int | None, limits: Limits) -> LineAdded:
+def _decide_add(
+    basket: Basket,
+    product: Product,
+    rate_bp: int,
+    scan: Scan | None,
+    qty: int | None,
+    weight_g: int | None,
+    limits: Limits,
+) -> LineAdded:
     _open(basket)
     if not product.sellable:
         raise Conflict("product.not_sellable", "this product is not for sale", sku=product.sku)
@@ -198,11 +259,20 @@ def _decide_add(basket: Basket, product: Product, rate_bp: int, scan: Scan | Non
     if scan is not None and scan.kind == "price":
         # a pre-packed item labelled with its price: one piece at the printed price
         if product.unit == "kg":
-            return LineAdded(basket=basket.basket_id, line_id=f"L{basket.next_line}",
-                             sku=product.sku, names=product.names, unit="each", qty=1,
-                             unit_price=int(scan.price or 0), tax_class=product.tax_class,
-                             rate_bp=rate_bp, category=product.category,
-                             code=code, embedded=True)
+            return LineAdded(
+                basket=basket.basket_id,
+                line_id=f"L{basket.next_line}",
+                sku=product.sku,
+                names=product.names,
+                unit="each",
+                qty=1,
+                unit_price=int(scan.price or 0),
+                tax_class=product.tax_class,
+                rate_bp=rate_bp,
+                category=product.category,
+                code=code,
+                embedded=True,
+            )
         price, embedded = int(scan.price or 0), True
     if product.unit == "kg":
         if weight_g is None:
@@ -210,10 +280,20 @@ def _decide_add(basket: Basket, product: Product, rate_bp: int, scan: Scan | Non
         q = _check_qty("kg", weight_g, limits)
     else:
         q = _check_qty("each", 1 if qty is None else qty, limits)
-    return LineAdded(basket=basket.basket_id, line_id=f"L{basket.next_line}", sku=product.sku,
-                     names=product.names, unit=product.unit, qty=q, unit_price=price,
-                     tax_class=product.tax_class, rate_bp=rate_bp, category=product.category,
-                     code=code, embedded=embedded)
+    return LineAdded(
+        basket=basket.basket_id,
+        line_id=f"L{basket.next_line}",
+        sku=product.sku,
+        names=product.names,
+        unit=product.unit,
+        qty=q,
+        unit_price=price,
+        tax_class=product.tax_class,
+        rate_bp=rate_bp,
+        category=product.category,
+        code=code,
+        embedded=embedded,
+    )
 
 
 def decide_remove(basket: Basket, line_id: str) -> LineRemoved:
@@ -222,8 +302,9 @@ def decide_remove(basket: Basket, line_id: str) -> LineRemoved:
     return LineRemoved(basket=basket.basket_id, line_id=line_id)
 
 
-def decide_quantity(basket: Basket, line_id: str, qty: int | None,
-                    limits: Limits = DEFAULT_LIMITS) -> QuantityChanged:
+def decide_quantity(
+    basket: Basket, line_id: str, qty: int | None, limits: Limits = DEFAULT_LIMITS
+) -> QuantityChanged:
     _open(basket)
     ln = basket.line(line_id)
     if ln.embedded:
@@ -245,29 +326,38 @@ def _check_discount(kind: str, value: object, base: int, limit_bp: int, approved
     disc = _discount(base, kind, value)
     # the role's limit is a share of the amount discounted; above it a manager must approve
     if not approved_by and disc * 10000 > base * limit_bp:
-        raise Forbidden("discount.over_limit", "this discount needs a manager's approval",
-                        limit_bp=limit_bp, requested=disc, base=base)
+        raise Forbidden(
+            "discount.over_limit",
+            "this discount needs a manager's approval",
+            limit_bp=limit_bp,
+            requested=disc,
+            base=base,
+        )
     return value
 
 
-def decide_line_discount(basket: Basket, line_id: str, kind: str, value: int | None, limit_bp: int,
-                         approved_by: str = "") -> LineDiscounted:
+def decide_line_discount(
+    basket: Basket, line_id: str, kind: str, value: int | None, limit_bp: int, approved_by: str = ""
+) -> LineDiscounted:
     _open(basket)
     ln = basket.line(line_id)
     checked = _check_discount(kind, value, ln.base, limit_bp, approved_by)
-    return LineDiscounted(basket=basket.basket_id, line_id=line_id, kind=kind, value=checked,
-                          approved_by=approved_by)
+    return LineDiscounted(
+        basket=basket.basket_id, line_id=line_id, kind=kind, value=checked, approved_by=approved_by
+    )
 
 
-def decide_order_discount(basket: Basket, kind: str, value: int | None, limit_bp: int,
-                          approved_by: str = "") -> OrderDiscounted:
+def decide_order_discount(
+    basket: Basket, kind: str, value: int | None, limit_bp: int, approved_by: str = ""
+) -> OrderDiscounted:
     _open(basket)
     if not basket.lines:
         raise Conflict("basket.empty", "the basket is empty")
     after = sum(ln.base - ln.line_discount for ln in basket.lines)
     checked = _check_discount(kind, value, after, limit_bp, approved_by)
-    return OrderDiscounted(basket=basket.basket_id, kind=kind, value=checked,
-                           approved_by=approved_by)
+    return OrderDiscounted(
+        basket=basket.basket_id, kind=kind, value=checked, approved_by=approved_by
+    )
 
 
 def decide_park(basket: Basket, note: str = "") -> BasketParked:
@@ -285,8 +375,9 @@ def decide_resume(basket: Basket) -> BasketResumed:
 
 def decide_void(basket: Basket, prices_include_tax: bool, reason: str = "") -> BasketVoided:
     total = price_basket(basket, prices_include_tax).total
-    return BasketVoided(basket=basket.basket_id, reason=reason[:200], lines=len(basket.lines),
-                        amount=total)
+    return BasketVoided(
+        basket=basket.basket_id, reason=reason[:200], lines=len(basket.lines), amount=total
+    )
 
 
 def check_pay(total: int, tendered: list[int], limits: Limits = DEFAULT_LIMITS) -> None:

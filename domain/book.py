@@ -59,8 +59,15 @@ from domain.money import (
 )
 from domain.stock import StockBook
 
-__all__ = ["Book", "BookRules", "OrderRecord", "decide_refund", "Member", "find_member",
-           "check_bounds"]
+__all__ = [
+    "Book",
+    "BookRules",
+    "OrderRecord",
+    "decide_refund",
+    "Member",
+    "find_member",
+    "check_bounds",
+]
 
 TENDER_ORDER = {"wallet": 0, "card": 1, "cash": 2}  # refunds go back to wallet and card first
 
@@ -89,11 +96,20 @@ class OrderRecord:
 
     def to_dict(self) -> dict[str, Any]:
         import msgspec
-        return {"order": msgspec.to_builtins(self.order), "staff": self.staff, "till": self.till,
-                "ts": self.ts, "seq": self.seq, "refunded_qty": dict(self.refunded_qty),
-                "refunded_amount": dict(self.refunded_amount), "frozen": self.frozen,
-                "frozen_reason": self.frozen_reason, "refunds": list(self.refunds),
-                "refunded_total": self.refunded_total}
+
+        return {
+            "order": msgspec.to_builtins(self.order),
+            "staff": self.staff,
+            "till": self.till,
+            "ts": self.ts,
+            "seq": self.seq,
+            "refunded_qty": dict(self.refunded_qty),
+            "refunded_amount": dict(self.refunded_amount),
+            "frozen": self.frozen,
+            "frozen_reason": self.frozen_reason,
+            "refunds": list(self.refunds),
+            "refunded_total": self.refunded_total,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,12 +130,20 @@ def find_member(members: dict[str, Member], key: str) -> Member:
     raise NotFound("member.not_found", "no member with that id, card or phone")
 
 
-def decide_refund(rec: OrderRecord, refund_id: str, lines: dict[str, int] | None,
-                  cash_increment: int = 1, reason: str = "") -> OrderRefunded:
+def decide_refund(
+    rec: OrderRecord,
+    refund_id: str,
+    lines: dict[str, int] | None,
+    cash_increment: int = 1,
+    reason: str = "",
+) -> OrderRefunded:
     """Refund whole (``lines`` None) or by line ``{line_id: qty}`` back to the original tenders."""
     if rec.frozen:
-        raise Conflict("order.frozen", "this order is frozen; a manager must unfreeze it first",
-                       reason=rec.frozen_reason)
+        raise Conflict(
+            "order.frozen",
+            "this order is frozen; a manager must unfreeze it first",
+            reason=rec.frozen_reason,
+        )
     by_id = {ln.line_id: ln for ln in rec.order.lines}
     if lines is None:
         lines = {ln.line_id: ln.qty - rec.refunded_qty.get(ln.line_id, 0) for ln in rec.order.lines}
@@ -138,18 +162,30 @@ def decide_refund(rec: OrderRecord, refund_id: str, lines: dict[str, int] | None
         done = rec.refunded_qty.get(line_id, 0)
         left = ln.qty - done
         if qty > left:
-            raise Conflict("refund.exceeds_paid", "cannot refund more than was sold",
-                           line_id=line_id, left=left, asked=qty)
+            raise Conflict(
+                "refund.exceeds_paid",
+                "cannot refund more than was sold",
+                line_id=line_id,
+                left=left,
+                asked=qty,
+            )
         # cumulative shares: each refund gives the rounded share of everything refunded so far
         # minus what was already given, so parts stay fair and add up exactly to the line
         amount_left = ln.total - rec.refunded_amount.get(line_id, 0)
-        amount = max(0, min(amount_left, div_round(ln.total * (done + qty), ln.qty)
-                            - rec.refunded_amount.get(line_id, 0)))
+        amount = max(
+            0,
+            min(
+                amount_left,
+                div_round(ln.total * (done + qty), ln.qty) - rec.refunded_amount.get(line_id, 0),
+            ),
+        )
         tax = div_round(ln.tax * (done + qty), ln.qty) - div_round(ln.tax * done, ln.qty)
         out.append(RefundLine(line_id=line_id, sku=ln.sku, qty=qty, amount=amount, tax=tax))
     amount = sum(r.amount for r in out)
-    final = all(rec.refunded_qty.get(ln.line_id, 0) + lines.get(ln.line_id, 0) >= ln.qty
-                for ln in rec.order.lines)
+    final = all(
+        rec.refunded_qty.get(ln.line_id, 0) + lines.get(ln.line_id, 0) >= ln.qty
+        for ln in rec.order.lines
+    )
     # allocate to the original tenders: wallet, then card, then cash (cash rounded to the increment)
     pays = list(enumerate(rec.order.payments))
     refunded = rec.refunded_tender or [0] * len(pays)
@@ -163,21 +199,39 @@ def decide_refund(rec: OrderRecord, refund_id: str, lines: dict[str, int] | None
             give = remaining if final else min(remaining, round_cash(left_amount, cash_increment))
         if give <= 0:
             continue
-        tenders.append(Payment(kind=p.kind, amount=give, reference=p.reference, last4=p.last4,
-                               member=p.member))
+        tenders.append(
+            Payment(kind=p.kind, amount=give, reference=p.reference, last4=p.last4, member=p.member)
+        )
         left_amount -= give
     given = sum(t.amount for t in tenders)
-    return OrderRefunded(refund_id=refund_id, order_id=rec.order.order_id,
-                         currency=rec.order.currency, lines=tuple(out), tenders=tuple(tenders),
-                         amount=amount, rounding=given - amount, reason=reason[:200],
-                         original_staff=rec.staff, original_ts=rec.ts)
+    return OrderRefunded(
+        refund_id=refund_id,
+        order_id=rec.order.order_id,
+        currency=rec.order.currency,
+        lines=tuple(out),
+        tenders=tuple(tenders),
+        amount=amount,
+        rounding=given - amount,
+        reason=reason[:200],
+        original_staff=rec.staff,
+        original_ts=rec.ts,
+    )
 
 
-_STAFF_TYPES = (_staff.StaffCreated, _staff.StaffUpdated, _staff.StaffPinChanged,
-                _staff.StaffLocked,
-                _staff.StaffUnlocked, _staff.PermissionsChanged, _staff.SignedIn, _staff.SignedOut,
-                _staff.SignInFailed, _staff.ActionApproved, _staff.PinAttempted,
-                _staff.PinAccepted)
+_STAFF_TYPES = (
+    _staff.StaffCreated,
+    _staff.StaffUpdated,
+    _staff.StaffPinChanged,
+    _staff.StaffLocked,
+    _staff.StaffUnlocked,
+    _staff.PermissionsChanged,
+    _staff.SignedIn,
+    _staff.SignedOut,
+    _staff.SignInFailed,
+    _staff.ActionApproved,
+    _staff.PinAttempted,
+    _staff.PinAccepted,
+)
 _DAY_TYPES = (_day.DayOpened, _day.DayClosed, _day.ZReportRecorded)
 _MONEY_TYPES = (LineAdded, OrderCompleted, OrderRefunded, WalletToppedUp)
 _STOCK_TYPES = (OrderCompleted, OrderRefunded, StockReceived, StockAdjusted, StockCounted)
@@ -209,8 +263,13 @@ def check_bounds(body: Any, limits: Limits = DEFAULT_LIMITS) -> None:
                 check_amount(v, limits.max_tender, "tender")
             check_amount(p.change, CEILING, "change")
     elif isinstance(body, OrderRefunded):
-        for v in (body.amount, body.rounding, *(rl.amount for rl in body.lines),
-                  *(rl.tax for rl in body.lines), *(t.amount for t in body.tenders)):
+        for v in (
+            body.amount,
+            body.rounding,
+            *(rl.amount for rl in body.lines),
+            *(rl.tax for rl in body.lines),
+            *(t.amount for t in body.tenders),
+        ):
             check_amount(v, CEILING, "amount")
         for rl in body.lines:
             check_quantity(rl.qty, CEILING, "qty")
@@ -310,15 +369,22 @@ class Book:
 
     def _check_completed(self, o: OrderCompleted, till: str) -> OrderCompleted:
         if o.order_id in self.orders or o.order_id in self.closed_baskets:
-            raise Conflict("order.already_completed", "this basket was already paid or voided",
-                           order_id=o.order_id)
+            raise Conflict(
+                "order.already_completed",
+                "this basket was already paid or voided",
+                order_id=o.order_id,
+            )
         if not o.lines:
             raise Conflict("basket.empty", "nothing to pay for")
         if sum(ln.total for ln in o.lines) != o.total:
             raise InvalidInput("order.bad_total", "line totals do not add up")
         if sum(p.amount for p in o.payments) != o.total + o.rounding:
-            raise Conflict("payment.unbalanced", "payments must equal the total",
-                           total=o.total, paid=sum(p.amount for p in o.payments))
+            raise Conflict(
+                "payment.unbalanced",
+                "payments must equal the total",
+                total=o.total,
+                paid=sum(p.amount for p in o.payments),
+            )
         need: dict[str, int] = {}
         for p in o.payments:
             if p.amount <= 0:
@@ -329,8 +395,13 @@ class Book:
             if member not in self.members:
                 raise NotFound("member.not_found", "no such member", member=member)
             if self.balance(member) < amount:
-                raise Conflict("wallet.insufficient_funds", "the wallet balance is too low",
-                               member=member, balance=self.balance(member), asked=amount)
+                raise Conflict(
+                    "wallet.insufficient_funds",
+                    "the wallet balance is too low",
+                    member=member,
+                    balance=self.balance(member),
+                    asked=amount,
+                )
         n = self.till_orders.get(till, 0) + 1
         return replace(o, number=o.number or f"{till}-{n:06d}")
 
@@ -344,12 +415,19 @@ class Book:
         for rl in r.lines:
             ln = by_id.get(rl.line_id)
             if ln is None:
-                raise NotFound("refund.line_not_found", "order has no such line",
-                               line_id=rl.line_id)
-            if rec.refunded_qty.get(rl.line_id, 0) + rl.qty > ln.qty or \
-                    rec.refunded_amount.get(rl.line_id, 0) + rl.amount > ln.total or rl.amount < 0:
-                raise Conflict("refund.exceeds_paid", "cannot refund more than was paid for a line",
-                               line_id=rl.line_id)
+                raise NotFound(
+                    "refund.line_not_found", "order has no such line", line_id=rl.line_id
+                )
+            if (
+                rec.refunded_qty.get(rl.line_id, 0) + rl.qty > ln.qty
+                or rec.refunded_amount.get(rl.line_id, 0) + rl.amount > ln.total
+                or rl.amount < 0
+            ):
+                raise Conflict(
+                    "refund.exceeds_paid",
+                    "cannot refund more than was paid for a line",
+                    line_id=rl.line_id,
+                )
         refunded = rec.refunded_tender or [0] * len(rec.order.payments)
         room: dict[tuple[str, str, str], int] = {}
         for idx, p in enumerate(rec.order.payments):
@@ -359,9 +437,11 @@ class Book:
             key = (t.kind, t.member, t.reference)
             room[key] = room.get(key, 0) - t.amount
             if room[key] < 0 or t.amount < 0:
-                raise Conflict("refund.exceeds_paid",
-                               "cannot give back more than a tender received",
-                               tender=t.kind)
+                raise Conflict(
+                    "refund.exceeds_paid",
+                    "cannot give back more than a tender received",
+                    tender=t.kind,
+                )
 
     # ------------------------------------------------------------ apply (after commit)
     def apply(self, body: Any, staff: str, till: str, ts: int, seq: int) -> None:
@@ -380,9 +460,14 @@ class Book:
             self.open_baskets.pop(body.order_id, None)
             self.closed_baskets.add(body.order_id)
             self.till_orders[till] = self.till_orders.get(till, 0) + 1
-            self.orders[body.order_id] = OrderRecord(order=body, staff=staff, till=till, ts=ts,
-                                                     seq=seq,
-                                                     refunded_tender=[0] * len(body.payments))
+            self.orders[body.order_id] = OrderRecord(
+                order=body,
+                staff=staff,
+                till=till,
+                ts=ts,
+                seq=seq,
+                refunded_tender=[0] * len(body.payments),
+            )
             for p in body.payments:
                 if p.kind == "wallet":
                     self.wallets[p.member] = self.wallets.get(p.member, 0) - p.amount

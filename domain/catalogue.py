@@ -47,8 +47,9 @@ def validate_barcode(code: str) -> str:
     try:
         ean.validate(code)
     except ValidationError as exc:
-        raise InvalidInput("product.bad_barcode", f"check digit wrong in {code}",
-                           barcode=code) from exc
+        raise InvalidInput(
+            "product.bad_barcode", f"check digit wrong in {code}", barcode=code
+        ) from exc
     return code
 
 
@@ -74,13 +75,24 @@ class Product:
         if not self.sku or not isinstance(self.sku, str) or len(self.sku) > 64:
             raise InvalidInput("product.bad_sku", "SKU must be 1–64 characters")
         if isinstance(self.price, bool) or not isinstance(self.price, int) or self.price < 0:
-            raise InvalidInput("product.bad_price",
-                               "price must be a non-negative integer of minor units", sku=self.sku)
+            raise InvalidInput(
+                "product.bad_price",
+                "price must be a non-negative integer of minor units",
+                sku=self.sku,
+            )
         if self.price > CEILING:
-            raise InvalidInput("amount.too_large", "the price is larger than any store allows",
-                               sku=self.sku, field="price", limit=CEILING)
-        if isinstance(self.low_stock, bool) or not isinstance(self.low_stock, int) or \
-                abs(self.low_stock) > CEILING:
+            raise InvalidInput(
+                "amount.too_large",
+                "the price is larger than any store allows",
+                sku=self.sku,
+                field="price",
+                limit=CEILING,
+            )
+        if (
+            isinstance(self.low_stock, bool)
+            or not isinstance(self.low_stock, int)
+            or abs(self.low_stock) > CEILING
+        ):
             raise InvalidInput("product.bad_low_stock", "low_stock is a whole number", sku=self.sku)
         if self.unit not in ("each", "kg"):
             raise InvalidInput("product.bad_unit", "unit is 'each' or 'kg'", sku=self.sku)
@@ -101,18 +113,33 @@ class Product:
         return self.names.get("en") or next(iter(self.names.values()))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"sku": self.sku, "names": dict(self.names), "price": self.price,
-                "tax_class": self.tax_class, "category": self.category,
-                "barcodes": list(self.barcodes), "unit": self.unit, "plu": self.plu,
-                "sellable": self.sellable, "low_stock": self.low_stock}
+        return {
+            "sku": self.sku,
+            "names": dict(self.names),
+            "price": self.price,
+            "tax_class": self.tax_class,
+            "category": self.category,
+            "barcodes": list(self.barcodes),
+            "unit": self.unit,
+            "plu": self.plu,
+            "sellable": self.sellable,
+            "low_stock": self.low_stock,
+        }
 
 
 def product_from_dict(d: dict[str, Any]) -> Product:
-    return Product(sku=str(d["sku"]), names=dict(d["names"]), price=d["price"],
-                   tax_class=d.get("tax_class", "std"), category=d.get("category", ""),
-                   barcodes=tuple(d.get("barcodes", ())), unit=d.get("unit", "each"),
-                   plu=d.get("plu", ""), sellable=bool(d.get("sellable", True)),
-                   low_stock=int(d.get("low_stock", 0)))
+    return Product(
+        sku=str(d["sku"]),
+        names=dict(d["names"]),
+        price=d["price"],
+        tax_class=d.get("tax_class", "std"),
+        category=d.get("category", ""),
+        barcodes=tuple(d.get("barcodes", ())),
+        unit=d.get("unit", "each"),
+        plu=d.get("plu", ""),
+        sellable=bool(d.get("sellable", True)),
+        low_stock=int(d.get("low_stock", 0)),
+    )
 
 
 def check_product(p: Product, limits: Limits = DEFAULT_LIMITS) -> Product:
@@ -167,8 +194,9 @@ def not_found(code: str) -> NotFound:
 class CatalogueIndex:
     """Look-ups by barcode, SKU, PLU, and search by name in any of a product's languages."""
 
-    def __init__(self, products: list[Product] | tuple[Product, ...] = (),
-                 version: str = "") -> None:
+    def __init__(
+        self, products: list[Product] | tuple[Product, ...] = (), version: str = ""
+    ) -> None:
         self.version = version
         self.by_sku: dict[str, Product] = {}
         self.by_code: dict[str, str] = {}

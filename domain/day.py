@@ -21,8 +21,15 @@ from zoneinfo import ZoneInfo
 from domain.errors import Conflict, InvalidInput
 from domain.events import register
 
-__all__ = ["DayOpened", "DayClosed", "ZReportRecorded", "TillDay", "DayBook", "business_day_of",
-           "MAX_FLOAT"]
+__all__ = [
+    "DayOpened",
+    "DayClosed",
+    "ZReportRecorded",
+    "TillDay",
+    "DayBook",
+    "business_day_of",
+    "MAX_FLOAT",
+]
 
 MAX_FLOAT = 10**10
 
@@ -96,12 +103,16 @@ class DayBook:
 
     def require_open(self, till: str) -> None:
         if not self.is_open(till):
-            raise Conflict("day.closed", "this till's business day is not open; a manager opens it",
-                           till=till)
+            raise Conflict(
+                "day.closed", "this till's business day is not open; a manager opens it", till=till
+            )
 
     def open_tills(self, business_day: str | None = None) -> list[str]:
-        return sorted(t for t, d in self.days.items()
-                      if d.open and (business_day is None or d.business_day == business_day))
+        return sorted(
+            t
+            for t, d in self.days.items()
+            if d.open and (business_day is None or d.business_day == business_day)
+        )
 
     def check(self, body: Any, open_baskets: int = 0) -> Any:
         if isinstance(body, DayOpened):
@@ -112,8 +123,12 @@ class DayBook:
                 raise InvalidInput("day.bad_float", "the float is a whole amount ≥ 0")
             d = self.days.get(body.till)
             if d is not None and d.open:
-                raise Conflict("day.already_open", "this till's day is open already",
-                               till=body.till, business_day=d.business_day)
+                raise Conflict(
+                    "day.already_open",
+                    "this till's day is open already",
+                    till=body.till,
+                    business_day=d.business_day,
+                )
             return body
         if isinstance(body, DayClosed):
             d = self.days.get(body.till)
@@ -122,8 +137,12 @@ class DayBook:
             if isinstance(body.counted_cash, bool) or not 0 <= body.counted_cash <= MAX_FLOAT:
                 raise InvalidInput("day.bad_counted_cash", "counted cash is a whole amount ≥ 0")
             if open_baskets:
-                raise Conflict("day.baskets_open", "pay or void the open and parked baskets first",
-                               till=body.till, baskets=open_baskets)
+                raise Conflict(
+                    "day.baskets_open",
+                    "pay or void the open and parked baskets first",
+                    till=body.till,
+                    baskets=open_baskets,
+                )
             return replace(body, business_day=d.business_day, opening_float=d.float)
         if isinstance(body, ZReportRecorded):
             if body.scope not in ("till", "store"):
@@ -135,8 +154,9 @@ class DayBook:
             if body.scope == "till":
                 d = self.days.get(body.till)
                 if d is None or d.open or d.business_day != body.business_day:
-                    raise Conflict("day.not_closed", "a till's Z report follows its close",
-                                   till=body.till)
+                    raise Conflict(
+                        "day.not_closed", "a till's Z report follows its close", till=body.till
+                    )
             return body
         return body
 
@@ -151,8 +171,16 @@ class DayBook:
             self.z_recorded.add((body.till if body.scope == "till" else "", body.business_day))
 
     def state(self) -> dict[str, Any]:
-        return {t: {"till": t, "business_day": d.business_day, "float": d.float, "open": d.open,
-                    "opened_ts": d.opened_ts, "closed_ts": d.closed_ts,
-                    "counted_cash": d.counted_cash,
-                    "z_recorded": (t, d.business_day) in self.z_recorded}
-                for t, d in self.days.items()}
+        return {
+            t: {
+                "till": t,
+                "business_day": d.business_day,
+                "float": d.float,
+                "open": d.open,
+                "opened_ts": d.opened_ts,
+                "closed_ts": d.closed_ts,
+                "counted_cash": d.counted_cash,
+                "z_recorded": (t, d.business_day) in self.z_recorded,
+            }
+            for t, d in self.days.items()
+        }

@@ -45,8 +45,12 @@ class KassaError(Exception):
         super().__init__(f"{self.code}: {self.message}")
 
     def to_dict(self) -> dict[str, Any]:
-        return {"code": self.code, "message": self.message, "details": self.details,
-                "type": type(self).__name__}
+        return {
+            "code": self.code,
+            "message": self.message,
+            "details": self.details,
+            "type": type(self).__name__,
+        }
 
     def __reduce__(self) -> tuple[Any, ...]:  # survive pickling (Ray) with code and details
         return (_rebuild, (type(self).__name__, self.code, self.message, self.details))
@@ -87,8 +91,19 @@ class Unavailable(KassaError):
     default_code = "store.unavailable"
 
 
-_TYPES = {c.__name__: c for c in (KassaError, InvalidInput, NotFound, Conflict, Unauthorized,
-                                   Forbidden, Throttled, Unavailable)}
+_TYPES = {
+    c.__name__: c
+    for c in (
+        KassaError,
+        InvalidInput,
+        NotFound,
+        Conflict,
+        Unauthorized,
+        Forbidden,
+        Throttled,
+        Unavailable,
+    )
+}
 
 
 def _rebuild(type_name: str, code: str, message: str, details: dict[str, Any]) -> KassaError:
@@ -97,5 +112,9 @@ def _rebuild(type_name: str, code: str, message: str, details: dict[str, Any]) -
 
 def error_from_dict(data: dict[str, Any]) -> KassaError:
     """Rebuild an error sent as JSON (the inverse of ``KassaError.to_dict``)."""
-    return _rebuild(str(data.get("type", "KassaError")), str(data.get("code", "kassa.error")),
-                    str(data.get("message", "")), dict(data.get("details") or {}))
+    return _rebuild(
+        str(data.get("type", "KassaError")),
+        str(data.get("code", "kassa.error")),
+        str(data.get("message", "")),
+        dict(data.get("details") or {}),
+    )

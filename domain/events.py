@@ -18,13 +18,37 @@ from domain.errors import InvalidInput
 from domain.journal_format import GENESIS, Envelope, chain_hash, encode_body
 
 __all__ = [
-    "Envelope", "GENESIS", "chain_hash", "encode_body", "decode_body", "register", "KINDS",
-    "kind_of", "version_of",
+    "Envelope",
+    "GENESIS",
+    "chain_hash",
+    "encode_body",
+    "decode_body",
+    "register",
+    "KINDS",
+    "kind_of",
+    "version_of",
     # bodies
-    "LineAdded", "LineRemoved", "QuantityChanged", "LineDiscounted", "OrderDiscounted",
-    "BasketParked", "BasketResumed", "BasketVoided", "OrderLine", "Payment", "OrderCompleted",
-    "RefundLine", "OrderRefunded", "OrderFrozen", "OrderUnfrozen", "MemberRegistered",
-    "WalletToppedUp", "StockReceived", "StockAdjusted", "StockCounted", "CatalogueUpdated",
+    "LineAdded",
+    "LineRemoved",
+    "QuantityChanged",
+    "LineDiscounted",
+    "OrderDiscounted",
+    "BasketParked",
+    "BasketResumed",
+    "BasketVoided",
+    "OrderLine",
+    "Payment",
+    "OrderCompleted",
+    "RefundLine",
+    "OrderRefunded",
+    "OrderFrozen",
+    "OrderUnfrozen",
+    "MemberRegistered",
+    "WalletToppedUp",
+    "StockReceived",
+    "StockAdjusted",
+    "StockCounted",
+    "CatalogueUpdated",
 ]
 
 KINDS: dict[str, tuple[type, int]] = {}
@@ -43,6 +67,7 @@ def register(kind: str, version: int = 1) -> Callable[[type[_T]], type[_T]]:
             # in C what pickle's dataclass support does field by field in Python
             cls.__reduce__ = _reduce_event  # type: ignore[method-assign,assignment]
         return cls
+
     return deco
 
 
@@ -70,6 +95,7 @@ def decode_body(kind: str, raw: bytes | str) -> Any:
 
 
 # ---------------------------------------------------------------- basket
+
 
 @register("basket.line_added")
 @dataclass(frozen=True, slots=True)
@@ -145,6 +171,7 @@ class BasketVoided:
 
 
 # ---------------------------------------------------------------- orders
+
 
 @dataclass(frozen=True, slots=True)
 class OrderLine:
@@ -234,6 +261,7 @@ class OrderUnfrozen:
 
 # ---------------------------------------------------------------- members & wallets
 
+
 @register("member.registered")
 @dataclass(frozen=True, slots=True)
 class MemberRegistered:
@@ -254,6 +282,7 @@ class WalletToppedUp:
 
 
 # ---------------------------------------------------------------- stock
+
 
 @register("stock.received")
 @dataclass(frozen=True, slots=True)
@@ -280,6 +309,7 @@ class StockCounted:
 
 
 # ---------------------------------------------------------------- catalogue
+
 
 @register("catalogue.updated")
 @dataclass(frozen=True, slots=True)

@@ -30,13 +30,15 @@ def decide_feedback(cid: str, data: dict[str, Any]) -> FeedbackReported:
         raise InvalidInput("feedback.bad_kind", f"kind is one of {', '.join(KINDS)}", field="kind")
     message = data.get("message")
     if not isinstance(message, str) or not message.strip() or len(message) > 2000:
-        raise InvalidInput("feedback.bad_message", "describe the problem in 1–2000 characters",
-                           field="message")
+        raise InvalidInput(
+            "feedback.bad_message", "describe the problem in 1–2000 characters", field="message"
+        )
     out = {}
     for key, n in (("sku", 64), ("device", 64)):
         value = data.get(key, "")
         if not isinstance(value, str) or len(value) > n:
-            raise InvalidInput("input.bad_field", f"{key!r} is text of at most {n} characters",
-                               field=key)
+            raise InvalidInput(
+                "input.bad_field", f"{key!r} is text of at most {n} characters", field=key
+            )
         out[key] = value.strip()
     return FeedbackReported(feedback_id=cid, kind=kind, message=message.strip(), **out)

@@ -36,10 +36,14 @@ def check_till_count(till: str, allowed: int, licence_id: str, used: Sequence[st
         return True
     if till not in used and len(used) < allowed:
         return False
-    raise Conflict("licence.too_many_tills",
-                   f"this store's licence allows {allowed} till(s), all in use; till {till} "
-                   "would be one more: ask HQ for a licence with more tills",
-                   tills=allowed, till=till, in_use=list(used[:allowed]))
+    raise Conflict(
+        "licence.too_many_tills",
+        f"this store's licence allows {allowed} till(s), all in use; till {till} "
+        "would be one more: ask HQ for a licence with more tills",
+        tills=allowed,
+        till=till,
+        in_use=list(used[:allowed]),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,12 +61,15 @@ class LicenceAnswer:
 
     @classmethod
     def of(cls, may_open: Mapping[str, Any], status: Mapping[str, Any]) -> LicenceAnswer:
-        return cls(ok=bool(may_open.get("ok")), code=str(may_open.get("code") or ""),
-                   message=str(may_open.get("message") or ""),
-                   warn_code=str(may_open.get("warn_code") or ""),
-                   grace_days_left=int(may_open.get("grace_days_left") or 0),
-                   tills=int(status.get("tills") or 0),
-                   licence_id=str(status.get("licence_id") or ""))
+        return cls(
+            ok=bool(may_open.get("ok")),
+            code=str(may_open.get("code") or ""),
+            message=str(may_open.get("message") or ""),
+            warn_code=str(may_open.get("warn_code") or ""),
+            grace_days_left=int(may_open.get("grace_days_left") or 0),
+            tills=int(status.get("tills") or 0),
+            licence_id=str(status.get("licence_id") or ""),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,11 +83,19 @@ class OpenDay:
         lic = self.licence
         check_till_count(self.till, lic.tills, lic.licence_id, list(book.days.days))
         if not lic.ok:
-            raise Conflict("day.licence_refused", lic.message or "the licence refuses",
-                           licence_code=lic.code, grace_days_left=lic.grace_days_left)
-        return DayOpened(till=self.till, business_day=self.business_day, float=self.float,
-                         licence_code=lic.warn_code or lic.code,
-                         grace_days_left=lic.grace_days_left)
+            raise Conflict(
+                "day.licence_refused",
+                lic.message or "the licence refuses",
+                licence_code=lic.code,
+                grace_days_left=lic.grace_days_left,
+            )
+        return DayOpened(
+            till=self.till,
+            business_day=self.business_day,
+            float=self.float,
+            licence_code=lic.warn_code or lic.code,
+            grace_days_left=lic.grace_days_left,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,8 +107,7 @@ class ZStep:
     business_day: str
 
 
-def z_sequence(till: str, business_day: str,
-               days: Mapping[str, Mapping[str, Any]]) -> list[ZStep]:
+def z_sequence(till: str, business_day: str, days: Mapping[str, Mapping[str, Any]]) -> list[ZStep]:
     """The Z reports a close of ``till``'s ``business_day`` records, in order: the till's, then
     the store's if ``days`` (every till's day after the close) has no open till of that day."""
     steps = [ZStep("till", till, business_day)]

@@ -33,8 +33,16 @@ from domain.staff import (
     check_role,
 )
 
-__all__ = ["CreateStaff", "UpdateStaff", "ChangeStaffPin", "LockStaff", "ChangePermissions",
-           "TopUpWallet", "TOPUP_TENDERS", "may_manage"]
+__all__ = [
+    "CreateStaff",
+    "UpdateStaff",
+    "ChangeStaffPin",
+    "LockStaff",
+    "ChangePermissions",
+    "TopUpWallet",
+    "TOPUP_TENDERS",
+    "may_manage",
+]
 
 TOPUP_TENDERS = ("cash", "card")
 
@@ -73,8 +81,9 @@ class UpdateStaff:
 
     def decide(self, book: Book) -> StaffUpdated:
         may_manage(book, self.actor_role, self.role, self.staff)
-        if self.staff == self.actor and (self.active == 0 or
-                                         (self.role and self.role != self.actor_role)):
+        if self.staff == self.actor and (
+            self.active == 0 or (self.role and self.role != self.actor_role)
+        ):
             raise Conflict("staff.self_change", "ask another manager to change your own role")
         return StaffUpdated(self.staff, self.name, self.role, self.language, self.active)
 
@@ -134,7 +143,9 @@ class TopUpWallet:
 
     def decide(self, book: Book) -> WalletToppedUp:
         if not isinstance(self.tender, str) or self.tender not in TOPUP_TENDERS:
-            raise InvalidInput("input.bad_field", "top-ups are paid by cash or card",
-                               field="tender")
-        return WalletToppedUp(member=self.member, amount=self.amount, tender=self.tender,
-                              reference=self.reference)
+            raise InvalidInput(
+                "input.bad_field", "top-ups are paid by cash or card", field="tender"
+            )
+        return WalletToppedUp(
+            member=self.member, amount=self.amount, tender=self.tender, reference=self.reference
+        )

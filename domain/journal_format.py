@@ -28,15 +28,35 @@ from typing import Any
 
 import msgspec
 
-__all__ = ["GENESIS", "Envelope", "Record", "chain_hash", "seal", "encode_body", "EVENT_COLUMNS",
-           "RECORD_FIELDS", "COLUMNS", "envelope_of", "events_table_sql"]
+__all__ = [
+    "GENESIS",
+    "Envelope",
+    "Record",
+    "chain_hash",
+    "seal",
+    "encode_body",
+    "EVENT_COLUMNS",
+    "RECORD_FIELDS",
+    "COLUMNS",
+    "envelope_of",
+    "events_table_sql",
+]
 
 GENESIS = b"\x00" * 32
 
 # the events table: every column of an envelope, in this order (the hash last)
 EVENT_COLUMNS: tuple[tuple[str, type], ...] = (
-    ("seq", int), ("id", str), ("ts", int), ("kind", str), ("v", int), ("staff", str),
-    ("till", str), ("ip", str), ("agg", str), ("body", bytes), ("hash", bytes),
+    ("seq", int),
+    ("id", str),
+    ("ts", int),
+    ("kind", str),
+    ("v", int),
+    ("staff", str),
+    ("till", str),
+    ("ip", str),
+    ("agg", str),
+    ("body", bytes),
+    ("hash", bytes),
 )
 # what the hash covers (everything but the hash), the order of ``chain_hash``'s arguments
 RECORD_FIELDS: tuple[str, ...] = tuple(name for name, _ in EVENT_COLUMNS[:-1])
@@ -53,8 +73,19 @@ def encode_body(body: Any) -> bytes:
     return _encoder.encode(body)
 
 
-def chain_hash(prev: bytes, seq: int, id: str, ts: int, kind: str, v: int, staff: str, till: str,
-               ip: str, agg: str, body: bytes) -> bytes:
+def chain_hash(
+    prev: bytes,
+    seq: int,
+    id: str,
+    ts: int,
+    kind: str,
+    v: int,
+    staff: str,
+    till: str,
+    ip: str,
+    agg: str,
+    body: bytes,
+) -> bytes:
     head = f"{seq}|{id}|{ts}|{kind}|{v}|{staff}|{till}|{ip}|{agg}|".encode()
     return hashlib.sha256(prev + head + body).digest()
 
@@ -77,14 +108,35 @@ class Envelope:
         return (_decode_body or _body_decoder())(self.kind, self.body)
 
     def __reduce__(self) -> tuple[Any, ...]:  # one tuple, not pickle's field-by-field path
-        return Envelope, (self.seq, self.id, self.ts, self.kind, self.v, self.staff, self.till,
-                          self.ip, self.agg, self.body, self.hash)
+        return Envelope, (
+            self.seq,
+            self.id,
+            self.ts,
+            self.kind,
+            self.v,
+            self.staff,
+            self.till,
+            self.ip,
+            self.agg,
+            self.body,
+            self.hash,
+        )
 
     def to_wire(self) -> dict[str, Any]:
         """JSON-safe form used by the JSON upload form and the gateway's event stream."""
-        return {"seq": self.seq, "id": self.id, "ts": self.ts, "kind": self.kind, "v": self.v,
-                "staff": self.staff, "till": self.till, "ip": self.ip, "agg": self.agg,
-                "body": msgspec.json.decode(self.body), "hash": self.hash.hex()}
+        return {
+            "seq": self.seq,
+            "id": self.id,
+            "ts": self.ts,
+            "kind": self.kind,
+            "v": self.v,
+            "staff": self.staff,
+            "till": self.till,
+            "ip": self.ip,
+            "agg": self.agg,
+            "body": msgspec.json.decode(self.body),
+            "hash": self.hash.hex(),
+        }
 
 
 _decode_body: Callable[[str, bytes], Any] | None = None
@@ -95,15 +147,38 @@ def _body_decoder() -> Callable[[str, bytes], Any]:
     this one)."""
     global _decode_body
     from domain.events import decode_body
+
     _decode_body = decode_body
     return decode_body
 
 
-def seal(prev: bytes, seq: int, id: str, ts: int, kind: str, v: int, staff: str, till: str,
-         ip: str, agg: str, body: bytes) -> Envelope:
+def seal(
+    prev: bytes,
+    seq: int,
+    id: str,
+    ts: int,
+    kind: str,
+    v: int,
+    staff: str,
+    till: str,
+    ip: str,
+    agg: str,
+    body: bytes,
+) -> Envelope:
     """The envelope of one new record chained after ``prev`` (the hash of the record before)."""
-    return Envelope(seq, id, ts, kind, v, staff, till, ip, agg, body,
-                    chain_hash(prev, seq, id, ts, kind, v, staff, till, ip, agg, body))
+    return Envelope(
+        seq,
+        id,
+        ts,
+        kind,
+        v,
+        staff,
+        till,
+        ip,
+        agg,
+        body,
+        chain_hash(prev, seq, id, ts, kind, v, staff, till, ip, agg, body),
+    )
 
 
 def envelope_of(row: Sequence[Any]) -> Envelope:
@@ -114,15 +189,21 @@ def envelope_of(row: Sequence[Any]) -> Envelope:
 _SQL_TYPES: dict[type, str] = {int: "INTEGER", str: "TEXT", bytes: "BLOB"}
 
 
-def events_table_sql(*, unique_id: bool = False,
-                     before_hash: Sequence[tuple[str, type]] = ()) -> str:
+def events_table_sql(
+    *, unique_id: bool = False, before_hash: Sequence[tuple[str, type]] = ()
+) -> str:
     """``CREATE TABLE IF NOT EXISTS events`` for SQLite: ``EVENT_COLUMNS`` (``seq`` the key, every
     column NOT NULL), with ``before_hash`` columns of one side placed before ``hash`` and ``id``
     UNIQUE if asked (the store's journal: a command id commits once)."""
     cols = list(EVENT_COLUMNS[:-1]) + list(before_hash) + [EVENT_COLUMNS[-1]]
     lines = []
     for name, typ in cols:
-        extra = " PRIMARY KEY" if name == "seq" else \
-            " NOT NULL UNIQUE" if name == "id" and unique_id else " NOT NULL"
+        extra = (
+            " PRIMARY KEY"
+            if name == "seq"
+            else " NOT NULL UNIQUE"
+            if name == "id" and unique_id
+            else " NOT NULL"
+        )
         lines.append(f"    {name:<5} {_SQL_TYPES[typ]}{extra}")
     return "CREATE TABLE IF NOT EXISTS events (\n" + ",\n".join(lines) + "\n);\n"

@@ -16,13 +16,19 @@ from domain.errors import Conflict, InvalidInput
 from domain.events import OrderFrozen, OrderRefunded, OrderUnfrozen, StockCounted
 from domain.stock import decide_count
 
-__all__ = ["LEDGER_HANDLERS", "handle_refund", "handle_freeze", "handle_unfreeze",
-           "handle_count_stock"]
+__all__ = [
+    "LEDGER_HANDLERS",
+    "handle_refund",
+    "handle_freeze",
+    "handle_unfreeze",
+    "handle_count_stock",
+]
 
 
 def handle_refund(cmd: RefundOrder, book: Book) -> OrderRefunded:
-    return decide_refund(book.order(cmd.order_id), cmd.refund_id, cmd.lines, cmd.cash_increment,
-                         cmd.reason)
+    return decide_refund(
+        book.order(cmd.order_id), cmd.refund_id, cmd.lines, cmd.cash_increment, cmd.reason
+    )
 
 
 def handle_freeze(cmd: FreezeOrder, book: Book) -> OrderFrozen:
@@ -46,6 +52,8 @@ def handle_count_stock(cmd: CountStock, book: Book) -> StockCounted:
 
 
 LEDGER_HANDLERS: dict[type[LedgerCommand], Callable[[Any, Book], Any]] = {
-    RefundOrder: handle_refund, FreezeOrder: handle_freeze, UnfreezeOrder: handle_unfreeze,
+    RefundOrder: handle_refund,
+    FreezeOrder: handle_freeze,
+    UnfreezeOrder: handle_unfreeze,
     CountStock: handle_count_stock,
 }

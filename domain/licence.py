@@ -49,14 +49,35 @@ from domain.errors import Conflict, InvalidInput
 from domain.events import register
 
 __all__ = [
-    "US_PER_DAY", "TOLERANCE_US", "WARN_DAYS", "EXPIRY_WARN_DAYS", "STATUSES",
-    "Licence", "CheckResult", "Decision",
-    "canonical", "key_id", "public_key_from", "public_key_text", "private_key_from",
-    "private_key_text", "new_private_key",
-    "sign_licence", "read_licence", "licence_from_doc", "check_for_store",
-    "sign_result", "read_result", "answer_text", "decide", "Standing",
+    "US_PER_DAY",
+    "TOLERANCE_US",
+    "WARN_DAYS",
+    "EXPIRY_WARN_DAYS",
+    "STATUSES",
+    "Licence",
+    "CheckResult",
+    "Decision",
+    "canonical",
+    "key_id",
+    "public_key_from",
+    "public_key_text",
+    "private_key_from",
+    "private_key_text",
+    "new_private_key",
+    "sign_licence",
+    "read_licence",
+    "licence_from_doc",
+    "check_for_store",
+    "sign_result",
+    "read_result",
+    "answer_text",
+    "decide",
+    "Standing",
     # events
-    "LicenceInstalled", "LicenceChecked", "LicenceCheckFailed", "LicenceRefused",
+    "LicenceInstalled",
+    "LicenceChecked",
+    "LicenceCheckFailed",
+    "LicenceRefused",
     "LicenceTamperDetected",
 ]
 
@@ -71,6 +92,7 @@ _RESULT_CTX = b"kassa-licence-check-v1\n"
 
 
 # ---------------------------------------------------------------- keys
+
 
 def new_private_key() -> Ed25519PrivateKey:
     return Ed25519PrivateKey.generate()
@@ -116,8 +138,9 @@ def key_id(key: Ed25519PublicKey | Ed25519PrivateKey) -> str:
 
 def canonical(doc: dict[str, Any]) -> bytes:
     """The one byte string a document is signed as: sorted keys, no spaces, UTF-8."""
-    return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      allow_nan=False).encode()
+    return json.dumps(
+        doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode()
 
 
 def _b64(b: bytes) -> str:
@@ -134,6 +157,7 @@ def _unb64(s: Any, code: str) -> bytes:
 
 
 # ---------------------------------------------------------------- the licence
+
 
 @dataclass(frozen=True, slots=True)
 class Licence:
@@ -180,8 +204,16 @@ def licence_from_doc(doc: Any) -> Licence:
         feats = doc.get("features", [])
         if not isinstance(feats, list) or not all(isinstance(f, str) for f in feats):
             raise InvalidInput("licence.malformed", "features must be a list of names")
-        return Licence(doc["licence_id"], doc["store_id"], doc["valid_from"], doc["valid_until"],
-                       doc["grace_days"], doc["tills"], tuple(feats), doc["issued_at"])
+        return Licence(
+            doc["licence_id"],
+            doc["store_id"],
+            doc["valid_from"],
+            doc["valid_until"],
+            doc["grace_days"],
+            doc["tills"],
+            tuple(feats),
+            doc["issued_at"],
+        )
     except KeyError as exc:
         raise InvalidInput("licence.malformed", f"the licence lacks {exc.args[0]}") from None
 
@@ -190,8 +222,14 @@ def sign_licence(lic: Licence, key: Ed25519PrivateKey) -> dict[str, Any]:
     """HQ's side: the licence file (a JSON object) for ``lic``."""
     doc = lic.to_doc()
     sig = key.sign(_LICENCE_CTX + canonical(doc))
-    return {"format": "kassa-licence", "v": 1, "licence": doc, "alg": "Ed25519",
-            "key_id": key_id(key), "sig": _b64(sig)}
+    return {
+        "format": "kassa-licence",
+        "v": 1,
+        "licence": doc,
+        "alg": "Ed25519",
+        "key_id": key_id(key),
+        "sig": _b64(sig),
+    }
 
 
 def read_licence(data: bytes | str | dict[str, Any], public_key: Any) -> Licence:
@@ -208,27 +246,38 @@ def read_licence(data: bytes | str | dict[str, Any], public_key: Any) -> Licence
     try:
         public_key_from(public_key).verify(sig, _LICENCE_CTX + canonical(doc))
     except (InvalidSignature, ValueError, TypeError):
-        raise InvalidInput("licence.bad_signature",
-                           "the licence signature does not match: the file was changed or was not "
-                           "issued by this HQ") from None
+        raise InvalidInput(
+            "licence.bad_signature",
+            "the licence signature does not match: the file was changed or was not "
+            "issued by this HQ",
+        ) from None
     return licence_from_doc(doc)
 
 
-def check_for_store(lic: Licence, store_id: str, now_us: int,
-                    revoked: frozenset[str] | set[str] = frozenset()) -> None:
+def check_for_store(
+    lic: Licence, store_id: str, now_us: int, revoked: frozenset[str] | set[str] = frozenset()
+) -> None:
     """May this (genuine) licence be installed on ``store_id`` now?"""
     if lic.store_id != store_id:
-        raise Conflict("licence.wrong_store",
-                       f"this licence is for store {lic.store_id}, not for {store_id}",
-                       licence_store=lic.store_id, store=store_id)
+        raise Conflict(
+            "licence.wrong_store",
+            f"this licence is for store {lic.store_id}, not for {store_id}",
+            licence_store=lic.store_id,
+            store=store_id,
+        )
     if lic.licence_id in revoked:
         raise Conflict("licence.revoked", "HQ has revoked this licence", licence=lic.licence_id)
     if now_us >= lic.valid_until:
-        raise Conflict("licence.expired", "this licence has already ended",
-                       licence=lic.licence_id, valid_until=lic.valid_until)
+        raise Conflict(
+            "licence.expired",
+            "this licence has already ended",
+            licence=lic.licence_id,
+            valid_until=lic.valid_until,
+        )
 
 
 # ---------------------------------------------------------------- check results
+
 
 @dataclass(frozen=True, slots=True)
 class CheckResult:
@@ -247,12 +296,16 @@ def sign_result(res: CheckResult, key: Ed25519PrivateKey) -> dict[str, Any]:
     if res.status not in STATUSES:
         raise InvalidInput("licence.bad_result", f"unknown status {res.status!r}")
     doc = res.to_doc()
-    return {"result": doc, "key_id": key_id(key),
-            "sig": _b64(key.sign(_RESULT_CTX + canonical(doc)))}
+    return {
+        "result": doc,
+        "key_id": key_id(key),
+        "sig": _b64(key.sign(_RESULT_CTX + canonical(doc))),
+    }
 
 
-def read_result(data: Any, public_key: Any, *, store_id: str, licence_id: str,
-                nonce: str) -> CheckResult:
+def read_result(
+    data: Any, public_key: Any, *, store_id: str, licence_id: str, nonce: str
+) -> CheckResult:
     """The store's side: verify a check result is signed by HQ and answers *this* request."""
     if not isinstance(data, dict) or not isinstance(data.get("result"), dict):
         raise InvalidInput("licence.bad_result", "the cloud's answer is not a check result")
@@ -263,21 +316,30 @@ def read_result(data: Any, public_key: Any, *, store_id: str, licence_id: str,
     except (InvalidSignature, ValueError, TypeError):
         raise InvalidInput("licence.bad_result", "the check result is not signed by HQ") from None
     try:
-        res = CheckResult(str(doc["store_id"]), str(doc["licence_id"]), str(doc["status"]),
-                          doc["server_time"], str(doc["nonce"]), str(doc.get("reason", "")))
+        res = CheckResult(
+            str(doc["store_id"]),
+            str(doc["licence_id"]),
+            str(doc["status"]),
+            doc["server_time"],
+            str(doc["nonce"]),
+            str(doc.get("reason", "")),
+        )
     except KeyError as exc:
         raise InvalidInput("licence.bad_result", f"the check result lacks {exc.args[0]}") from None
     if type(res.server_time) is not int or res.status not in STATUSES:
         raise InvalidInput("licence.bad_result", "malformed check result")
     if res.nonce != nonce:
-        raise InvalidInput("licence.bad_result", "the check result answers another request "
-                           "(nonce mismatch: replayed?)")
+        raise InvalidInput(
+            "licence.bad_result",
+            "the check result answers another request (nonce mismatch: replayed?)",
+        )
     if res.store_id != store_id or res.licence_id != licence_id:
         raise InvalidInput("licence.bad_result", "the check result is for another store or licence")
     return res
 
 
 # ---------------------------------------------------------------- may the day open?
+
 
 @dataclass(frozen=True, slots=True)
 class Decision:
@@ -298,10 +360,19 @@ def _ceil_days(us: int) -> int:
     return -(-us // US_PER_DAY) if us > 0 else 0
 
 
-def decide(licence: Licence | None, *, last_ok: int | None, high_water: int, now: int,
-           revoked: bool = False, unknown: bool = False, tampered: bool = False,
-           tolerance_us: int = TOLERANCE_US, warn_days: int = WARN_DAYS,
-           expiry_warn_days: int = EXPIRY_WARN_DAYS) -> Decision:
+def decide(
+    licence: Licence | None,
+    *,
+    last_ok: int | None,
+    high_water: int,
+    now: int,
+    revoked: bool = False,
+    unknown: bool = False,
+    tampered: bool = False,
+    tolerance_us: int = TOLERANCE_US,
+    warn_days: int = WARN_DAYS,
+    expiry_warn_days: int = EXPIRY_WARN_DAYS,
+) -> Decision:
     """May the shop open its business day?
 
     ``last_ok`` is the *cloud* time of the last check that answered ``ok`` (None: never); grace
@@ -316,37 +387,58 @@ def decide(licence: Licence | None, *, last_ok: int | None, high_water: int, now
         return Decision(False, "licence.revoked", "HQ has revoked this licence; call HQ")
     if tampered or now < high_water - tolerance_us:
         behind = max(0, high_water - now)
-        return Decision(False, "licence.clock_tampered",
-                        f"the clock reads {behind // 60_000_000} min earlier than a time this "
-                        "store has already seen; set the clock right, then run an online "
-                        "licence check",
-                        effective_time=max(now, high_water))
+        return Decision(
+            False,
+            "licence.clock_tampered",
+            f"the clock reads {behind // 60_000_000} min earlier than a time this "
+            "store has already seen; set the clock right, then run an online "
+            "licence check",
+            effective_time=max(now, high_water),
+        )
     t = max(now, high_water)
     expires_left = _ceil_days(licence.valid_until - t)
     if t < licence.valid_from:
-        return Decision(False, "licence.not_yet_valid", "this licence has not started yet",
-                        expires_days_left=expires_left, effective_time=t)
+        return Decision(
+            False,
+            "licence.not_yet_valid",
+            "this licence has not started yet",
+            expires_days_left=expires_left,
+            effective_time=t,
+        )
     if t >= licence.valid_until:
-        return Decision(False, "licence.expired", "the licence has ended; install a new one",
-                        effective_time=t)
+        return Decision(
+            False, "licence.expired", "the licence has ended; install a new one", effective_time=t
+        )
     if unknown:
-        return Decision(False, "licence.unknown", "HQ does not recognise this licence; call HQ",
-                        expires_days_left=expires_left, effective_time=t)
+        return Decision(
+            False,
+            "licence.unknown",
+            "HQ does not recognise this licence; call HQ",
+            expires_days_left=expires_left,
+            effective_time=t,
+        )
     # grace runs from the latest time HQ vouched for: the last ok check, or the licence's issue
     since = max(last_ok or 0, licence.issued_at)
     deadline = since + licence.grace_days * US_PER_DAY
     left = _ceil_days(deadline - t)
     if t > deadline:
-        return Decision(False, "licence.check_overdue",
-                        f"no successful licence check for more than {licence.grace_days} days; "
-                        "connect the store to the internet and run a licence check",
-                        grace_days_left=0, expires_days_left=expires_left, effective_time=t)
+        return Decision(
+            False,
+            "licence.check_overdue",
+            f"no successful licence check for more than {licence.grace_days} days; "
+            "connect the store to the internet and run a licence check",
+            grace_days_left=0,
+            expires_days_left=expires_left,
+            effective_time=t,
+        )
     offline = t - since > US_PER_DAY
     warn, warn_code = False, ""
     if offline and left <= warn_days:
         warn, warn_code = True, "licence.grace_ending"
-        message = (f"the licence could not be checked online; {left} grace day(s) left before "
-                   "the day can no longer be opened")
+        message = (
+            f"the licence could not be checked online; {left} grace day(s) left before "
+            "the day can no longer be opened"
+        )
     elif expires_left <= expiry_warn_days:
         warn, warn_code = True, "licence.expiring"
         message = f"the licence ends in {expires_left} day(s); ask HQ for a new one"
@@ -354,12 +446,20 @@ def decide(licence: Licence | None, *, last_ok: int | None, high_water: int, now
         message = f"working offline: {left} grace day(s) left"
     else:
         message = "licence valid"
-    return Decision(True, "licence.grace" if offline else "licence.ok", message,
-                    grace_days_left=left, warn=warn, warn_code=warn_code,
-                    expires_days_left=expires_left, effective_time=t)
+    return Decision(
+        True,
+        "licence.grace" if offline else "licence.ok",
+        message,
+        grace_days_left=left,
+        warn=warn,
+        warn_code=warn_code,
+        expires_days_left=expires_left,
+        effective_time=t,
+    )
 
 
 # ---------------------------------------------------------------- the standing, from the journal
+
 
 def answer_text(answer: dict[str, Any]) -> str:
     """The signed answer as it is journaled (``LicenceChecked.answer``): canonical JSON text."""
@@ -403,8 +503,13 @@ class Standing:
         """HQ's signed result inside a journaled check, or None if it is missing or not genuine."""
         try:
             answer = json.loads(body.answer)
-            return read_result(answer, self.public_key, store_id=self.store_id,
-                               licence_id=body.licence_id, nonce=body.nonce)
+            return read_result(
+                answer,
+                self.public_key,
+                store_id=self.store_id,
+                licence_id=body.licence_id,
+                nonce=body.nonce,
+            )
         except (ValueError, TypeError, InvalidInput):
             return None
 
@@ -439,8 +544,13 @@ class Standing:
         if self.high_water > t:
             self.ignore_upto = max(self.ignore_upto, self.high_water)
         self.high_water = max(t, ts)
-        self.last_check = {"licence_id": lid, "status": res.status, "server_time": t,
-                           "local_time": ts, "reason": res.reason}
+        self.last_check = {
+            "licence_id": lid,
+            "status": res.status,
+            "server_time": t,
+            "local_time": ts,
+            "reason": res.reason,
+        }
         cleared = False
         if res.status == "ok":
             cleared, self.tampered = self.tampered is not None, None
@@ -457,12 +567,21 @@ class Standing:
     def decide(self, licence: Licence | None, now: int, **kw: Any) -> Decision:
         lid = licence.licence_id if licence else ""
         status = self.status_of(lid)
-        return decide(licence, last_ok=self.last_ok.get(lid), high_water=self.high_water,
-                      now=now, revoked=status == "revoked", unknown=status == "unknown",
-                      tampered=self.tampered is not None, tolerance_us=self.tolerance_us, **kw)
+        return decide(
+            licence,
+            last_ok=self.last_ok.get(lid),
+            high_water=self.high_water,
+            now=now,
+            revoked=status == "revoked",
+            unknown=status == "unknown",
+            tampered=self.tampered is not None,
+            tolerance_us=self.tolerance_us,
+            **kw,
+        )
 
 
 # ---------------------------------------------------------------- events
+
 
 @register("licence.installed")
 @dataclass(frozen=True, slots=True)

@@ -54,8 +54,11 @@ def precision(currency: str) -> int:
 
 def _check_int(value: object, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidInput("money.not_integer", f"{what} must be an integer count of minor units",
-                           got=type(value).__name__)
+        raise InvalidInput(
+            "money.not_integer",
+            f"{what} must be an integer count of minor units",
+            got=type(value).__name__,
+        )
     return value
 
 
@@ -82,8 +85,11 @@ class Money:
         _check_int(self.amount, "amount")
         currency = self.currency
         if not (isinstance(currency, str) and len(currency) == 3 and currency.isalpha()):
-            raise InvalidInput("money.bad_currency", "currency must be a 3-letter ISO code",
-                               got=repr(self.currency))
+            raise InvalidInput(
+                "money.bad_currency",
+                "currency must be a 3-letter ISO code",
+                got=repr(self.currency),
+            )
         object.__setattr__(self, "currency", self.currency.upper())
 
     def _same(self, other: Money) -> None:
@@ -207,8 +213,11 @@ class Limits:
         for name in self.__dataclass_fields__:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= CEILING:
-                raise InvalidInput("store.bad_limit", f"limits.{name} must be a whole number "
-                                   f"1–{CEILING}", field=name)
+                raise InvalidInput(
+                    "store.bad_limit",
+                    f"limits.{name} must be a whole number 1–{CEILING}",
+                    field=name,
+                )
 
     def line_limit(self, unit: str) -> int:
         return self.max_line_weight_g if unit == "kg" else self.max_line_qty
@@ -233,8 +242,12 @@ def check_amount(value: object, limit: int, what: str) -> int:
     else ``amount.too_large`` (or ``money.not_integer``)."""
     value = _check_int(value, what)
     if abs(value) > min(limit, CEILING):
-        raise InvalidInput("amount.too_large", f"{what} is larger than this store allows",
-                           field=what, limit=min(limit, CEILING))
+        raise InvalidInput(
+            "amount.too_large",
+            f"{what} is larger than this store allows",
+            field=what,
+            limit=min(limit, CEILING),
+        )
     return value
 
 
@@ -243,6 +256,10 @@ def check_quantity(value: object, limit: int, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidInput("quantity.not_integer", f"{what} must be a whole number", field=what)
     if abs(value) > min(limit, CEILING):
-        raise InvalidInput("quantity.too_large", f"{what} is larger than this store allows",
-                           field=what, limit=min(limit, CEILING))
+        raise InvalidInput(
+            "quantity.too_large",
+            f"{what} is larger than this store allows",
+            field=what,
+            limit=min(limit, CEILING),
+        )
     return value

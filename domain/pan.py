@@ -25,8 +25,14 @@ from typing import Any
 from domain.error_codes import Payment
 from domain.errors import InvalidInput
 
-__all__ = ["looks_like_card_number", "refuse_card_number", "refuse_card_numbers_in", "luhn_ok",
-           "CARD_NUMBER_CODE", "CODE_FIELDS"]
+__all__ = [
+    "looks_like_card_number",
+    "refuse_card_number",
+    "refuse_card_numbers_in",
+    "luhn_ok",
+    "CARD_NUMBER_CODE",
+    "CODE_FIELDS",
+]
 
 CARD_NUMBER_CODE = Payment.CARD_NUMBER_REFUSED
 MIN_PAN, MAX_PAN = 13, 19
@@ -92,7 +98,7 @@ def looks_like_card_number(text: str) -> bool:
                 n += len(chunks[j])
                 if n > MAX_PAN:
                     break
-                if n >= MIN_PAN and luhn_ok("".join(chunks[i:j + 1])):
+                if n >= MIN_PAN and luhn_ok("".join(chunks[i : j + 1])):
                     return True
     return False
 
@@ -100,13 +106,18 @@ def looks_like_card_number(text: str) -> bool:
 def refuse_card_number(value: str, field: str) -> str:
     """``value`` unchanged, or ``InvalidInput(payment.card_number_refused)`` naming ``field``."""
     if looks_like_card_number(value):
-        raise InvalidInput(CARD_NUMBER_CODE, f"{field!r} looks like a card number: never enter "
-                           "one (keep the terminal's reference and the last 4 digits)", field=field)
+        raise InvalidInput(
+            CARD_NUMBER_CODE,
+            f"{field!r} looks like a card number: never enter "
+            "one (keep the terminal's reference and the last 4 digits)",
+            field=field,
+        )
     return value
 
 
-def refuse_card_numbers_in(value: Any, field: str, skip: frozenset[str] = frozenset(),
-                           depth: int = 0) -> None:
+def refuse_card_numbers_in(
+    value: Any, field: str, skip: frozenset[str] = frozenset(), depth: int = 0
+) -> None:
     """Check every string inside ``value`` (dicts, lists), except dict keys named in ``skip``
     (codes such as barcodes and SKUs, which are not free text)."""
     if isinstance(value, str):

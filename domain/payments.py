@@ -20,8 +20,16 @@ from domain.events import Payment
 from domain.money import check_amount, round_cash
 from domain.pan import looks_like_card_number, refuse_card_number
 
-__all__ = ["Tender", "TenderIn", "TENDER_CODES", "Settlement", "settle", "check_tender",
-           "tender_from_dict", "looks_like_card_number"]
+__all__ = [
+    "Tender",
+    "TenderIn",
+    "TENDER_CODES",
+    "Settlement",
+    "settle",
+    "check_tender",
+    "tender_from_dict",
+    "looks_like_card_number",
+]
 
 MAX_AMOUNT = 10**12
 
@@ -67,8 +75,9 @@ def check_tender(t: TenderIn) -> Tender:
     """Refuse a tender that cannot be taken; keep of a card only its reference and last 4."""
     kind, amount = t.kind, t.amount
     if kind not in ("cash", "card", "wallet"):
-        raise InvalidInput("payment.bad_kind", "tender kind is cash, card or wallet",
-                           kind=str(kind))
+        raise InvalidInput(
+            "payment.bad_kind", "tender kind is cash, card or wallet", kind=str(kind)
+        )
     if amount <= 0:
         raise InvalidInput("payment.bad_amount", "tender amount must be a positive whole number")
     check_amount(amount, MAX_AMOUNT, "tender")
@@ -84,8 +93,13 @@ def check_tender(t: TenderIn) -> Tender:
     refuse_card_number(member, "member")
     if kind == "wallet" and not member:
         raise InvalidInput("payment.no_member", "a wallet payment needs a member")
-    return Tender(kind=kind, amount=amount, reference=ref if kind == "card" else "",
-                  last4=last4 if kind == "card" else "", member=member if kind == "wallet" else "")
+    return Tender(
+        kind=kind,
+        amount=amount,
+        reference=ref if kind == "card" else "",
+        last4=last4 if kind == "card" else "",
+        member=member if kind == "wallet" else "",
+    )
 
 
 def tender_from_dict(d: object) -> Tender:
@@ -107,10 +121,13 @@ def settle(total: int, tenders: list[Tender], cash_increment: int = 1) -> Settle
         raise InvalidInput("payment.cash_twice", "give cash as one tender")
     non_cash = sum(t.amount for t in other)
     if non_cash > total:
-        raise InvalidInput("payment.overpaid", "card and wallet exceed the total",
-                           total=total, non_cash=non_cash)
-    payments = [Payment(kind=t.kind, amount=t.amount, reference=t.reference, last4=t.last4,
-                        member=t.member) for t in other]
+        raise InvalidInput(
+            "payment.overpaid", "card and wallet exceed the total", total=total, non_cash=non_cash
+        )
+    payments = [
+        Payment(kind=t.kind, amount=t.amount, reference=t.reference, last4=t.last4, member=t.member)
+        for t in other
+    ]
     rounding = change = 0
     due = total - non_cash
     if cash:
@@ -119,14 +136,16 @@ def settle(total: int, tenders: list[Tender], cash_increment: int = 1) -> Settle
         rounded = round_cash(due, cash_increment)
         tendered = cash[0].amount
         if tendered < rounded:
-            raise InvalidInput("payment.insufficient", "not enough cash tendered",
-                               due=rounded, tendered=tendered)
+            raise InvalidInput(
+                "payment.insufficient", "not enough cash tendered", due=rounded, tendered=tendered
+            )
         rounding = rounded - due
         change = tendered - rounded
         if rounded > 0:  # a remainder that rounds to nothing is not a payment: all goes back
             payments.append(Payment(kind="cash", amount=rounded, tendered=tendered, change=change))
     elif due != 0:
-        raise InvalidInput("payment.unbalanced", "payments must equal the total",
-                           total=total, paid=non_cash)
+        raise InvalidInput(
+            "payment.unbalanced", "payments must equal the total", total=total, paid=non_cash
+        )
     assert sum(p.amount for p in payments) == total + rounding
     return Settlement(payments=tuple(payments), rounding=rounding, change=change)

@@ -34,11 +34,33 @@ from domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from domain.events import register
 
 __all__ = [
-    "ROLES", "ACTIONS", "LANGUAGES", "Permissions", "StaffAccount", "SessionRecord", "StaffBook",
-    "StaffCreated", "StaffUpdated", "StaffPinChanged", "StaffLocked", "StaffUnlocked",
-    "PermissionsChanged", "SignedIn", "SignedOut", "SignInFailed", "ActionApproved",
-    "PinAttempted", "PinAccepted", "check_staff_id", "check_role", "check_language",
-    "MAX_FAILURES", "LOCK_S", "SEALED_PREFIX", "check_pin_hash", "failure_lock_end",
+    "ROLES",
+    "ACTIONS",
+    "LANGUAGES",
+    "Permissions",
+    "StaffAccount",
+    "SessionRecord",
+    "StaffBook",
+    "StaffCreated",
+    "StaffUpdated",
+    "StaffPinChanged",
+    "StaffLocked",
+    "StaffUnlocked",
+    "PermissionsChanged",
+    "SignedIn",
+    "SignedOut",
+    "SignInFailed",
+    "ActionApproved",
+    "PinAttempted",
+    "PinAccepted",
+    "check_staff_id",
+    "check_role",
+    "check_language",
+    "MAX_FAILURES",
+    "LOCK_S",
+    "SEALED_PREFIX",
+    "check_pin_hash",
+    "failure_lock_end",
 ]
 
 ROLES = ("cashier", "aftersales", "manager", "admin", "display")
@@ -82,18 +104,25 @@ ACTIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "permissions.manage": (_MGR, "change which roles may do an action"),
     "audit.view": (_MGR, "who did what, from which till and IP"),
     "events.read": (_MGR, "every committed event and the live stream (personal data included)"),
-    "events.sales": (("display", "manager", "admin"),
-                     "the sales feed: order totals and counts per till, no personal data"),
+    "events.sales": (
+        ("display", "manager", "admin"),
+        "the sales feed: order totals and counts per till, no personal data",
+    ),
     "feedback.report": (_ALL, "report a problem (device, price, stock) from a till"),
     "approvals.request": (_ALL, "ask for a manager's approval (their PIN) at this till"),
 }
 
 
 def check_staff_id(value: object, field_name: str = "staff") -> str:
-    if not isinstance(value, str) or not 1 <= len(value) <= 32 or not all(
-            c.isalnum() or c in "-_." for c in value) or not value.isascii():
-        raise InvalidInput("staff.bad_id", "a staff id is 1–32 letters, digits, '-', '_' or '.'",
-                           field=field_name)
+    if (
+        not isinstance(value, str)
+        or not 1 <= len(value) <= 32
+        or not all(c.isalnum() or c in "-_." for c in value)
+        or not value.isascii()
+    ):
+        raise InvalidInput(
+            "staff.bad_id", "a staff id is 1–32 letters, digits, '-', '_' or '.'", field=field_name
+        )
     return value
 
 
@@ -105,12 +134,14 @@ def check_role(value: object) -> str:
 
 def check_language(value: object) -> str:
     if value not in LANGUAGES:
-        raise InvalidInput("staff.bad_language", f"a language is one of {', '.join(LANGUAGES)}",
-                           field="language")
+        raise InvalidInput(
+            "staff.bad_language", f"a language is one of {', '.join(LANGUAGES)}", field="language"
+        )
     return value
 
 
 # ---------------------------------------------------------------- events
+
 
 @register("staff.created")
 @dataclass(frozen=True, slots=True)
@@ -192,6 +223,7 @@ class SignInFailed:
 @dataclass(frozen=True, slots=True)
 class PinAttempted:
     """A PIN is about to be checked for ``staff``: counted as a failure until proven right."""
+
     staff: str
     till: str
     purpose: str  # sign_in | approval
@@ -205,6 +237,7 @@ class PinAttempted:
 @dataclass(frozen=True, slots=True)
 class PinAccepted:
     """An approver's PIN was right: their failure count starts again."""
+
     staff: str
     till: str
 
@@ -221,6 +254,7 @@ class ActionApproved:
 
 # ---------------------------------------------------------------- projection
 
+
 @dataclass
 class StaffAccount:
     staff: str
@@ -236,18 +270,27 @@ class StaffAccount:
     locked_until: int = 0  # UTC µs; set by the attempt that reached the limit
 
     def public(self) -> dict[str, Any]:
-        return {"staff": self.staff, "name": self.name, "role": self.role,
-                "language": self.language, "active": self.active, "locked": self.locked,
-                "locked_reason": self.locked_reason, "failures": self.failures,
-                "locked_until": self.locked_until}
+        return {
+            "staff": self.staff,
+            "name": self.name,
+            "role": self.role,
+            "language": self.language,
+            "active": self.active,
+            "locked": self.locked,
+            "locked_reason": self.locked_reason,
+            "failures": self.failures,
+            "locked_until": self.locked_until,
+        }
 
     def lock_end(self, limit: int, lock_s: int) -> int:
-        return failure_lock_end(self.failures, self.locked_until, self.last_failure_ts, limit,
-                                lock_s)
+        return failure_lock_end(
+            self.failures, self.locked_until, self.last_failure_ts, limit, lock_s
+        )
 
 
-def failure_lock_end(failures: int, locked_until: int, last_failure_ts: int, limit: int,
-                     lock_s: int) -> int:
+def failure_lock_end(
+    failures: int, locked_until: int, last_failure_ts: int, limit: int, lock_s: int
+) -> int:
     """When an account's failure lock ends (UTC µs), or 0 if its failures have not reached
     ``limit``. Accounts from before ``locked_until`` was kept count from their last failure."""
     if failures < limit:
@@ -258,8 +301,9 @@ def failure_lock_end(failures: int, locked_until: int, last_failure_ts: int, lim
 def check_pin_hash(value: object) -> str:
     """New PIN hashes are sealed; a plain argon2id hash would reach HQ with the journal."""
     if not isinstance(value, str) or not value.startswith(SEALED_PREFIX) or len(value) > 512:
-        raise InvalidInput("staff.bad_pin_hash", "PIN hashes are journaled sealed with the "
-                           "store's key")
+        raise InvalidInput(
+            "staff.bad_pin_hash", "PIN hashes are journaled sealed with the store's key"
+        )
     return value
 
 
@@ -341,8 +385,12 @@ class StaffBook:
             if not acc.active:
                 raise Forbidden("auth.inactive", "this account is not active", staff=body.staff)
             if acc.locked:
-                raise Forbidden("auth.locked", "this account is locked", staff=body.staff,
-                                reason=acc.locked_reason)
+                raise Forbidden(
+                    "auth.locked",
+                    "this account is locked",
+                    staff=body.staff,
+                    reason=acc.locked_reason,
+                )
             if body.session in self.sessions:
                 raise Conflict("auth.session_exists", "this session exists already")
             return replace(body, role=acc.role, language=acc.language)
@@ -367,15 +415,20 @@ class StaffBook:
         if not acc.active:
             raise Forbidden("auth.inactive", "this account is not active", staff=body.staff)
         if acc.locked:
-            raise Forbidden("auth.locked", "this account is locked", staff=body.staff,
-                            reason=acc.locked_reason)
+            raise Forbidden(
+                "auth.locked", "this account is locked", staff=body.staff, reason=acc.locked_reason
+            )
         failures = acc.failures
         end = acc.lock_end(body.limit, body.lock_s)
         if end:
             if body.at < end:
-                raise Forbidden("auth.locked", "too many wrong PINs; wait or ask a manager",
-                                staff=body.staff, reason="failures",
-                                retry_after_s=(end - body.at) // 1_000_000 + 1)
+                raise Forbidden(
+                    "auth.locked",
+                    "too many wrong PINs; wait or ask a manager",
+                    staff=body.staff,
+                    reason="failures",
+                    retry_after_s=(end - body.at) // 1_000_000 + 1,
+                )
             failures = 0  # the lock has expired: count afresh
         return replace(body, failures=failures + 1)
 
@@ -393,8 +446,9 @@ class StaffBook:
 
     def apply(self, body: Any, ts: int) -> None:
         if isinstance(body, StaffCreated):
-            self.accounts[body.staff] = StaffAccount(body.staff, body.name, body.role,
-                                                     body.language, body.pin_hash)
+            self.accounts[body.staff] = StaffAccount(
+                body.staff, body.name, body.role, body.language, body.pin_hash
+            )
         elif isinstance(body, StaffUpdated):
             acc = self.accounts[body.staff]
             acc.name = body.name or acc.name
@@ -454,10 +508,13 @@ class StaffBook:
     def state(self) -> dict[str, Any]:
         """JSON-safe snapshot for the gateway (hashes included: it verifies PINs)."""
         return {
-            "accounts": {k: {**a.public(), "pin_hash": a.pin_hash,
-                             "last_failure_ts": a.last_failure_ts}
-                         for k, a in self.accounts.items()},
+            "accounts": {
+                k: {**a.public(), "pin_hash": a.pin_hash, "last_failure_ts": a.last_failure_ts}
+                for k, a in self.accounts.items()
+            },
             "permissions": dict(self.permissions.changes),
-            "sessions": {k: {"staff": r.staff, "till": r.till, "ts": r.ts, "last_ts": r.last_ts}
-                         for k, r in self.sessions.items()},
+            "sessions": {
+                k: {"staff": r.staff, "till": r.till, "ts": r.ts, "last_ts": r.last_ts}
+                for k, r in self.sessions.items()
+            },
         }

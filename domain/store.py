@@ -34,15 +34,21 @@ class AuthPolicy:
     ip_forget_s: int = 900
 
     def __post_init__(self) -> None:
-        bounds = {"idle_timeout_s": (1, 86_400), "max_failures": (1, 100),
-                  "lock_s": (1, 7 * 86_400), "ip_free_failures": (1, 1000),
-                  "ip_backoff_s": (1, 86_400), "ip_backoff_max_s": (1, 7 * 86_400),
-                  "ip_forget_s": (1, 7 * 86_400)}
+        bounds = {
+            "idle_timeout_s": (1, 86_400),
+            "max_failures": (1, 100),
+            "lock_s": (1, 7 * 86_400),
+            "ip_free_failures": (1, 1000),
+            "ip_backoff_s": (1, 86_400),
+            "ip_backoff_max_s": (1, 7 * 86_400),
+            "ip_forget_s": (1, 7 * 86_400),
+        }
         for name, (lo, hi) in bounds.items():
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
-                raise InvalidInput("store.bad_auth_setting",
-                                   f"auth.{name} is a whole number {lo}–{hi}", field=name)
+                raise InvalidInput(
+                    "store.bad_auth_setting", f"auth.{name} is a whole number {lo}–{hi}", field=name
+                )
 
     def to_dict(self) -> dict[str, int]:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
@@ -81,8 +87,9 @@ class StoreConfig:
 
     def __post_init__(self) -> None:
         if self.till_placement not in TILL_PLACEMENTS:
-            raise InvalidInput("store.bad_till_placement",
-                               f"till_placement is one of {', '.join(TILL_PLACEMENTS)}")
+            raise InvalidInput(
+                "store.bad_till_placement", f"till_placement is one of {', '.join(TILL_PLACEMENTS)}"
+            )
         precision(self.currency)
         for code, rate in self.tax_classes.items():
             TaxClass(code, rate)
@@ -94,16 +101,28 @@ class StoreConfig:
             raise InvalidInput("tax.unknown_class", f"unknown tax class {tax_class!r}") from None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"store_id": self.store_id, "name": self.name, "currency": self.currency,
-                "zone": self.zone, "locale": self.locale,
-                "prices_include_tax": self.prices_include_tax,
-                "tax_classes": dict(self.tax_classes), "cash_increment": self.cash_increment,
-                "embedded": {"price_prefixes": list(self.embedded.price_prefixes),
-                             "weight_prefixes": list(self.embedded.weight_prefixes)},
-                "discount_limits": dict(self.discount_limits), "address": self.address,
-                "cloud_url": self.cloud_url, "open_minute": self.open_minute,
-                "close_minute": self.close_minute, "till_placement": self.till_placement,
-                "limits": self.limits.to_dict(), "auth": self.auth.to_dict()}
+        return {
+            "store_id": self.store_id,
+            "name": self.name,
+            "currency": self.currency,
+            "zone": self.zone,
+            "locale": self.locale,
+            "prices_include_tax": self.prices_include_tax,
+            "tax_classes": dict(self.tax_classes),
+            "cash_increment": self.cash_increment,
+            "embedded": {
+                "price_prefixes": list(self.embedded.price_prefixes),
+                "weight_prefixes": list(self.embedded.weight_prefixes),
+            },
+            "discount_limits": dict(self.discount_limits),
+            "address": self.address,
+            "cloud_url": self.cloud_url,
+            "open_minute": self.open_minute,
+            "close_minute": self.close_minute,
+            "till_placement": self.till_placement,
+            "limits": self.limits.to_dict(),
+            "auth": self.auth.to_dict(),
+        }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> StoreConfig:
@@ -113,8 +132,9 @@ class StoreConfig:
         auth = d.pop("auth", None)
         known = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
         if emb:
-            known["embedded"] = EmbeddedRules(tuple(emb.get("price_prefixes", ())),
-                                              tuple(emb.get("weight_prefixes", ())))
+            known["embedded"] = EmbeddedRules(
+                tuple(emb.get("price_prefixes", ())), tuple(emb.get("weight_prefixes", ()))
+            )
         if limits is not None:
             known["limits"] = Limits.from_dict(limits)
         if auth is not None:

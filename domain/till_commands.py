@@ -17,8 +17,21 @@ from domain.coded import Codes, convert
 from domain.errors import InvalidInput, NotFound
 from domain.payments import TENDER_CODES, TenderIn
 
-__all__ = ["TillCommand", "Scan", "AddSku", "RemoveLine", "SetQuantity", "DiscountLine",
-           "DiscountOrder", "Park", "Resume", "Void", "Pay", "TILL_COMMANDS", "parse_till_command"]
+__all__ = [
+    "TillCommand",
+    "Scan",
+    "AddSku",
+    "RemoveLine",
+    "SetQuantity",
+    "DiscountLine",
+    "DiscountOrder",
+    "Park",
+    "Resume",
+    "Void",
+    "Pay",
+    "TILL_COMMANDS",
+    "parse_till_command",
+]
 
 _QTY = (InvalidInput, "basket.bad_quantity", "quantity must be a whole number of at least 1")
 _LINE = (NotFound, "basket.line_not_found", "no such line")
@@ -39,7 +52,9 @@ class Scan(TillCommand, frozen=True, kw_only=True):
     op: ClassVar[str] = "scan"
     CODES: ClassVar[Codes] = {
         "code": (InvalidInput, "scan.bad_code", "scan a barcode, or type a SKU"),
-        "qty": _QTY, "weight_g": _QTY}
+        "qty": _QTY,
+        "weight_g": _QTY,
+    }
     code: Annotated[str, msgspec.Meta(max_length=64)]
     qty: int | None = None
     weight_g: int | None = None
@@ -49,8 +64,11 @@ class AddSku(TillCommand, frozen=True, kw_only=True):
     """A product picked from search results, by SKU."""
 
     op: ClassVar[str] = "add"
-    CODES: ClassVar[Codes] = {"sku": (NotFound, "product.not_found", "no such product"),
-                              "qty": _QTY, "weight_g": _QTY}
+    CODES: ClassVar[Codes] = {
+        "sku": (NotFound, "product.not_found", "no such product"),
+        "qty": _QTY,
+        "weight_g": _QTY,
+    }
     sku: str = ""
     qty: int | None = None
     weight_g: int | None = None
@@ -102,8 +120,11 @@ class Void(TillCommand, frozen=True, kw_only=True):
     reason: str = ""
 
 
-_TENDERS = (InvalidInput, "payment.bad_tenders",
-            "give 1 to 10 tenders (none for a basket that costs nothing)")
+_TENDERS = (
+    InvalidInput,
+    "payment.bad_tenders",
+    "give 1 to 10 tenders (none for a basket that costs nothing)",
+)
 
 
 class Pay(TillCommand, frozen=True, kw_only=True):
@@ -111,16 +132,29 @@ class Pay(TillCommand, frozen=True, kw_only=True):
     member whose wallet pays."""
 
     op: ClassVar[str] = "pay"
-    CODES: ClassVar[Codes] = {"tenders": _TENDERS,
-                              **{f"tenders[].{k}" if k else "tenders[]": v
-                                 for k, v in TENDER_CODES.items()}}
+    CODES: ClassVar[Codes] = {
+        "tenders": _TENDERS,
+        **{f"tenders[].{k}" if k else "tenders[]": v for k, v in TENDER_CODES.items()},
+    }
     tenders: Annotated[tuple[TenderIn, ...], msgspec.Meta(max_length=10)]
     member: str | None = None
 
 
 TILL_COMMANDS: dict[str, type[TillCommand]] = {
-    c.op: c for c in (Scan, AddSku, RemoveLine, SetQuantity, DiscountLine, DiscountOrder, Park,
-                      Resume, Void, Pay)}
+    c.op: c
+    for c in (
+        Scan,
+        AddSku,
+        RemoveLine,
+        SetQuantity,
+        DiscountLine,
+        DiscountOrder,
+        Park,
+        Resume,
+        Void,
+        Pay,
+    )
+}
 
 
 def parse_till_command(op: str, args: Any) -> TillCommand:

@@ -87,8 +87,9 @@ def handle_scan(cmd: Scan, at: Counter) -> LineAdded:
     basket = at.basket_or_new()
     scan = decode_scan(cmd.code, cfg.embedded)
     product = at.catalogue.resolve(scan)
-    return decide_add(basket, product, cfg.rate_of(product.tax_class), scan, cmd.qty, cmd.weight_g,
-                      cfg.limits)
+    return decide_add(
+        basket, product, cfg.rate_of(product.tax_class), scan, cmd.qty, cmd.weight_g, cfg.limits
+    )
 
 
 def handle_add(cmd: AddSku, at: Counter) -> LineAdded:
@@ -96,8 +97,15 @@ def handle_add(cmd: AddSku, at: Counter) -> LineAdded:
     if product is None:
         raise NotFound("product.not_found", "no such product", code=cmd.sku)
     cfg = at.config
-    return decide_add(at.basket_or_new(), product, cfg.rate_of(product.tax_class), None, cmd.qty,
-                      cmd.weight_g, cfg.limits)
+    return decide_add(
+        at.basket_or_new(),
+        product,
+        cfg.rate_of(product.tax_class),
+        None,
+        cmd.qty,
+        cmd.weight_g,
+        cfg.limits,
+    )
 
 
 def handle_remove(cmd: RemoveLine, at: Counter) -> LineRemoved:
@@ -109,13 +117,13 @@ def handle_quantity(cmd: SetQuantity, at: Counter) -> QuantityChanged:
 
 
 def handle_discount_line(cmd: DiscountLine, at: Counter) -> LineDiscounted:
-    return decide_line_discount(at.need_basket(), cmd.line_id, cmd.kind, cmd.value, at.limit_bp,
-                                at.approved_by)
+    return decide_line_discount(
+        at.need_basket(), cmd.line_id, cmd.kind, cmd.value, at.limit_bp, at.approved_by
+    )
 
 
 def handle_discount_order(cmd: DiscountOrder, at: Counter) -> OrderDiscounted:
-    return decide_order_discount(at.need_basket(), cmd.kind, cmd.value, at.limit_bp,
-                                 at.approved_by)
+    return decide_order_discount(at.need_basket(), cmd.kind, cmd.value, at.limit_bp, at.approved_by)
 
 
 def handle_park(cmd: Park, at: Counter) -> BasketParked:
@@ -150,18 +158,34 @@ def handle_pay(cmd: Pay, at: Counter) -> OrderCompleted:
     s = settle(p.total, tenders, cfg.cash_increment)
     members = {t.member for t in tenders if t.kind == "wallet"}
     member = cmd.member or (next(iter(members)) if len(members) == 1 else "")
-    return OrderCompleted(order_id=basket.basket_id, number="", currency=cfg.currency,
-                          prices_include_tax=cfg.prices_include_tax, lines=p.lines,
-                          subtotal=p.subtotal, discount=p.discount, tax=p.tax, total=p.total,
-                          rounding=s.rounding, payments=s.payments, change=s.change,
-                          member=member[:64])
+    return OrderCompleted(
+        order_id=basket.basket_id,
+        number="",
+        currency=cfg.currency,
+        prices_include_tax=cfg.prices_include_tax,
+        lines=p.lines,
+        subtotal=p.subtotal,
+        discount=p.discount,
+        tax=p.tax,
+        total=p.total,
+        rounding=s.rounding,
+        payments=s.payments,
+        change=s.change,
+        member=member[:64],
+    )
 
 
 TILL_HANDLERS: dict[type[TillCommand], Callable[[Any, Counter], Any]] = {
-    Scan: handle_scan, AddSku: handle_add, RemoveLine: handle_remove,
-    SetQuantity: handle_quantity, DiscountLine: handle_discount_line,
-    DiscountOrder: handle_discount_order, Park: handle_park, Resume: handle_resume,
-    Void: handle_void, Pay: handle_pay,
+    Scan: handle_scan,
+    AddSku: handle_add,
+    RemoveLine: handle_remove,
+    SetQuantity: handle_quantity,
+    DiscountLine: handle_discount_line,
+    DiscountOrder: handle_discount_order,
+    Park: handle_park,
+    Resume: handle_resume,
+    Void: handle_void,
+    Pay: handle_pay,
 }
 
 

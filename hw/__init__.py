@@ -13,13 +13,27 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-__all__ = ["PrintQueue", "QueueState", "make_printer", "make_display", "build_receipt",
-           "build_refund_receipt", "save_preview", "encode_receipt"]
+__all__ = [
+    "PrintQueue",
+    "QueueState",
+    "make_printer",
+    "make_display",
+    "build_receipt",
+    "build_refund_receipt",
+    "save_preview",
+    "encode_receipt",
+]
 
-_WHERE = {"PrintQueue": "hw.queue", "QueueState": "hw.queue", "make_printer": "hw.printer",
-          "make_display": "hw.display", "build_receipt": "hw.receipt",
-          "build_refund_receipt": "hw.receipt", "save_preview": "hw.render",
-          "encode_receipt": "hw.encode"}
+_WHERE = {
+    "PrintQueue": "hw.queue",
+    "QueueState": "hw.queue",
+    "make_printer": "hw.printer",
+    "make_display": "hw.display",
+    "build_receipt": "hw.receipt",
+    "build_refund_receipt": "hw.receipt",
+    "save_preview": "hw.render",
+    "encode_receipt": "hw.encode",
+}
 
 
 def __getattr__(name: str) -> Any:

@@ -1,10 +1,10 @@
 """``kassa hw ...`` (or ``python -m hw ...``): previews, test prints, printer status, the queue.
 
-    kassa hw preview --lang th --paper 58 --out th.png [--order order.json]
-    kassa hw test-print --printer '{"kind": "network", "host": "192.168.1.50"}' --lang zh
-    kassa hw status --printer '{"kind": "network", "host": "192.168.1.50"}'
-    kassa hw jobs --data DIR            # the till's print queue
-    kassa hw retry --data DIR           # make every waiting receipt due now
+kassa hw preview --lang th --paper 58 --out th.png [--order order.json]
+kassa hw test-print --printer '{"kind": "network", "host": "192.168.1.50"}' --lang zh
+kassa hw status --printer '{"kind": "network", "host": "192.168.1.50"}'
+kassa hw jobs --data DIR            # the till's print queue
+kassa hw retry --data DIR           # make every waiting receipt due now
 """
 
 from __future__ import annotations
@@ -52,8 +52,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _order_and_store(args: argparse.Namespace):
     from hw.sample import demo_order, demo_store
 
-    order = json.loads(args.order.read_text("utf-8")) if getattr(args, "order", None) else \
-        demo_order(args.lang)
+    order = (
+        json.loads(args.order.read_text("utf-8"))
+        if getattr(args, "order", None)
+        else demo_order(args.lang)
+    )
     return order, demo_store(args.lang)
 
 
@@ -75,8 +78,9 @@ def _test_print(args: argparse.Namespace) -> int:
     printer = make_printer(json.loads(args.printer))
     order, store = _order_and_store(args)
     try:
-        st = printer.print_bytes(encode_receipt(build_receipt(order, store, args.lang),
-                                                printer.options, kick=args.kick))
+        st = printer.print_bytes(
+            encode_receipt(build_receipt(order, store, args.lang), printer.options, kick=args.kick)
+        )
     except PrinterError as exc:
         print(f"{exc.code}: {exc.message}")
         return 1
@@ -101,8 +105,11 @@ def _db(data: Path) -> sqlite3.Connection:
 
 def _jobs(args: argparse.Namespace) -> int:
     with _db(args.data) as db:
-        rows = db.execute("SELECT id, kind, number, state, attempts, last_error FROM jobs "
-                          "ORDER BY id DESC LIMIT ?", (args.limit,)).fetchall()
+        rows = db.execute(
+            "SELECT id, kind, number, state, attempts, last_error FROM jobs "
+            "ORDER BY id DESC LIMIT ?",
+            (args.limit,),
+        ).fetchall()
     for r in rows:
         print(f"{r[0]:>6} {r[1]:<8} {r[2]:<16} {r[3]:<9} tries={r[4]} {r[5]}")
     return 0
@@ -110,8 +117,10 @@ def _jobs(args: argparse.Namespace) -> int:
 
 def _retry(args: argparse.Namespace) -> int:
     with _db(args.data) as db:
-        n = db.execute("UPDATE jobs SET next_at=?, state='pending' WHERE state IN "
-                       "('pending','failed')", (time.time(),)).rowcount
+        n = db.execute(
+            "UPDATE jobs SET next_at=?, state='pending' WHERE state IN ('pending','failed')",
+            (time.time(),),
+        ).rowcount
     print(f"{n} job(s) due now")
     return 0
 

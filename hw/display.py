@@ -23,8 +23,17 @@ from typing import Any, Protocol
 
 from domain.money import format_money
 
-__all__ = ["CustomerDisplay", "VfdDisplay", "TcpTransport", "SerialTransport", "FakeDisplay",
-           "NullDisplay", "BackgroundDisplay", "make_display", "fit_line"]
+__all__ = [
+    "CustomerDisplay",
+    "VfdDisplay",
+    "TcpTransport",
+    "SerialTransport",
+    "FakeDisplay",
+    "NullDisplay",
+    "BackgroundDisplay",
+    "make_display",
+    "fit_line",
+]
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +45,11 @@ LINE2 = b"\x1f\x24\x01\x02"  # US $ x y: cursor to column 1, row 2
 
 def fit_line(text: str, columns: int = 20, align: str = "left") -> str:
     """Strip marks, cut or pad to ``columns`` characters."""
-    text = "".join(c for c in unicodedata.normalize("NFKC", text)
-                   if unicodedata.category(c) not in ("Mn", "Me", "Cf"))
+    text = "".join(
+        c
+        for c in unicodedata.normalize("NFKC", text)
+        if unicodedata.category(c) not in ("Mn", "Me", "Cf")
+    )
     text = text[:columns]
     return text.rjust(columns) if align == "right" else text.ljust(columns)
 
@@ -64,18 +76,26 @@ class _Helpers:
     def show(self, line1: str, line2: str = "") -> None:  # pragma: no cover - overridden
         raise NotImplementedError
 
-    def show_item(self, name: str, amount: int, currency: str, total: int | None = None,
-                  locale: str = "en") -> None:
+    def show_item(
+        self, name: str, amount: int, currency: str, total: int | None = None, locale: str = "en"
+    ) -> None:
         """Line 1: the item and its price; line 2: the running total."""
-        self.show(two_columns(name, format_money(amount, currency, locale), self.columns),
-                  two_columns("TOTAL", format_money(total, currency, locale), self.columns)
-                  if total is not None else "")
+        self.show(
+            two_columns(name, format_money(amount, currency, locale), self.columns),
+            two_columns("TOTAL", format_money(total, currency, locale), self.columns)
+            if total is not None
+            else "",
+        )
 
-    def show_total(self, total: int, currency: str, change: int | None = None,
-                   locale: str = "en") -> None:
-        self.show(two_columns("TOTAL", format_money(total, currency, locale), self.columns),
-                  two_columns("CHANGE", format_money(change, currency, locale), self.columns)
-                  if change is not None else "")
+    def show_total(
+        self, total: int, currency: str, change: int | None = None, locale: str = "en"
+    ) -> None:
+        self.show(
+            two_columns("TOTAL", format_money(total, currency, locale), self.columns),
+            two_columns("CHANGE", format_money(change, currency, locale), self.columns)
+            if change is not None
+            else "",
+        )
 
     def welcome(self, line1: str = "Welcome", line2: str = "") -> None:
         self.show(line1, line2)
@@ -110,8 +130,9 @@ class SerialTransport:
     def __init__(self, device: str, baudrate: int = 9600, timeout: float = 1.0) -> None:
         import serial  # pyserial; only needed for a serial display
 
-        self._port = serial.Serial(device, baudrate=baudrate, timeout=timeout,
-                                   write_timeout=timeout)
+        self._port = serial.Serial(
+            device, baudrate=baudrate, timeout=timeout, write_timeout=timeout
+        )
 
     def write(self, data: bytes) -> None:
         self._port.write(data)
@@ -154,8 +175,10 @@ class FakeDisplay(_Helpers):
         self.history: list[tuple[str, str]] = []
 
     def show(self, line1: str, line2: str = "") -> None:
-        self.lines = (fit_line(line1, self.columns).rstrip(),
-                      fit_line(line2, self.columns).rstrip())
+        self.lines = (
+            fit_line(line1, self.columns).rstrip(),
+            fit_line(line2, self.columns).rstrip(),
+        )
         self.history.append(self.lines)
 
     def clear(self) -> None:
@@ -237,12 +260,17 @@ def make_display(settings: dict[str, Any] | None, background: bool = True) -> Cu
     if kind == "none":
         return NullDisplay(cols)
     if kind == "tcp":
-        disp: Any = VfdDisplay(TcpTransport(str(s["host"]), int(s.get("port", 9101)),
-                                            float(s.get("timeout", 2.0))), cols,
-                               s.get("encoding", "cp858"))
+        disp: Any = VfdDisplay(
+            TcpTransport(str(s["host"]), int(s.get("port", 9101)), float(s.get("timeout", 2.0))),
+            cols,
+            s.get("encoding", "cp858"),
+        )
     elif kind == "serial":
-        disp = VfdDisplay(SerialTransport(str(s["device"]), int(s.get("baudrate", 9600))), cols,
-                          s.get("encoding", "cp858"))
+        disp = VfdDisplay(
+            SerialTransport(str(s["device"]), int(s.get("baudrate", 9600))),
+            cols,
+            s.get("encoding", "cp858"),
+        )
     else:
         raise ValueError(f"unknown display kind {kind!r}")
     return BackgroundDisplay(disp) if background else disp

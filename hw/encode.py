@@ -28,8 +28,16 @@ from escpos.printer import Dummy
 from hw.labels import base_lang
 from hw.receipt import PAPER_DOTS, Receipt, Row, columns_for, layout_row
 
-__all__ = ["EncodeOptions", "encode_receipt", "row_mode", "drawer_kick_bytes",
-           "FS_CHINESE_ON", "FS_CHINESE_OFF", "RASTER", "DRAWER_KICK"]
+__all__ = [
+    "EncodeOptions",
+    "encode_receipt",
+    "row_mode",
+    "drawer_kick_bytes",
+    "FS_CHINESE_ON",
+    "FS_CHINESE_OFF",
+    "RASTER",
+    "DRAWER_KICK",
+]
 
 ESC = b"\x1b"
 GS = b"\x1d"
@@ -78,11 +86,17 @@ class EncodeOptions:
             cp = (str(cp[0]), int(cp[1]))
         else:
             cp = None
-        return cls(paper=int(s.get("paper", 80)), profile=s.get("profile"),
-                   cjk=bool(s.get("cjk", True)), codepage=cp,
-                   qr_native=bool(s.get("qr_native", True)), barcode=bool(s.get("barcode", True)),
-                   qr=bool(s.get("qr", True)), cut=bool(s.get("cut", True)),
-                   drawer_pin=int(s.get("drawer_pin", 2)))
+        return cls(
+            paper=int(s.get("paper", 80)),
+            profile=s.get("profile"),
+            cjk=bool(s.get("cjk", True)),
+            codepage=cp,
+            qr_native=bool(s.get("qr_native", True)),
+            barcode=bool(s.get("barcode", True)),
+            qr=bool(s.get("qr", True)),
+            cut=bool(s.get("cut", True)),
+            drawer_pin=int(s.get("drawer_pin", 2)),
+        )
 
 
 def _clean(text: str) -> str:
@@ -95,8 +109,9 @@ def row_mode(text: str, opts: EncodeOptions, prefer_cjk: bool = False) -> str:
     text = _clean(text)
     if all(32 <= ord(c) < 127 for c in text):
         return "ascii"
-    if opts.cjk and (prefer_cjk
-                     or any(unicodedata.east_asian_width(c) in ("W", "F") for c in text)):
+    if opts.cjk and (
+        prefer_cjk or any(unicodedata.east_asian_width(c) in ("W", "F") for c in text)
+    ):
         try:
             "".join(_CJK_SUBST.get(c, c) for c in text).encode("gb2312")
             return "cjk"
@@ -163,8 +178,9 @@ def _groups(receipt: Receipt, opts: EncodeOptions) -> Iterable[tuple[str, list[R
     """Consecutive rows grouped as ("raster", rows) or ("row", [row])."""
     pending: list[Row] = []
     for row in receipt.rows:
-        if _row_needs_raster(row, receipt, opts) or (pending and row.kind in ("rule", "blank")
-                                                     and receipt.rtl):
+        if _row_needs_raster(row, receipt, opts) or (
+            pending and row.kind in ("rule", "blank") and receipt.rtl
+        ):
             pending.append(row)
             continue
         if pending:
@@ -175,8 +191,9 @@ def _groups(receipt: Receipt, opts: EncodeOptions) -> Iterable[tuple[str, list[R
         yield "raster", pending
 
 
-def encode_receipt(receipt: Receipt, opts: EncodeOptions | None = None, *,
-                   kick: bool = False) -> bytes:
+def encode_receipt(
+    receipt: Receipt, opts: EncodeOptions | None = None, *, kick: bool = False
+) -> bytes:
     """ESC/POS bytes for ``receipt``. ``kick`` opens the cash drawer first."""
     from hw.render import render_rows  # Pillow only when needed
 
@@ -203,8 +220,17 @@ def encode_receipt(receipt: Receipt, opts: EncodeOptions | None = None, *,
             data = row.text
             if all(32 <= ord(c) < 127 for c in data):
                 # CODE128 code set B (function B: GS k 73 n "{B" data)
-                p._hw_barcode("{B" + data, "CODE128", height=64, width=2, pos="BELOW", font="A",
-                              align_ct=True, function_type="B", check=True)
+                p._hw_barcode(
+                    "{B" + data,
+                    "CODE128",
+                    height=64,
+                    width=2,
+                    pos="BELOW",
+                    font="A",
+                    align_ct=True,
+                    function_type="B",
+                    check=True,
+                )
                 p._raw(b"\n" + ESC + b"a\x00")
         elif row.kind == "qr" and opts.qr and row.text:
             if opts.qr_native:
@@ -214,8 +240,9 @@ def encode_receipt(receipt: Receipt, opts: EncodeOptions | None = None, *,
             else:
                 from hw.render import Style, _qr_image
 
-                p.image(_qr_image(row.text, Style(width=opts.dots)), impl="bitImageRaster",
-                        center=False)
+                p.image(
+                    _qr_image(row.text, Style(width=opts.dots)), impl="bitImageRaster", center=False
+                )
     if opts.cut:
         p._raw(b"\n" * opts.feed_before_cut)
         p._raw(GS + b"V\x00")  # full cut

@@ -33,9 +33,24 @@ from domain.errors import Unavailable
 from hw.encode import EncodeOptions
 
 __all__ = [
-    "Status", "PrinterError", "Printer", "EscposPrinter", "NetworkPrinter", "UsbPrinter",
-    "SerialPrinter", "FilePrinter", "DummyPrinter", "make_printer", "parse_status",
-    "OK", "OFFLINE", "PAPER_OUT", "PAPER_LOW", "COVER_OPEN", "ERROR", "UNKNOWN",
+    "Status",
+    "PrinterError",
+    "Printer",
+    "EscposPrinter",
+    "NetworkPrinter",
+    "UsbPrinter",
+    "SerialPrinter",
+    "FilePrinter",
+    "DummyPrinter",
+    "make_printer",
+    "parse_status",
+    "OK",
+    "OFFLINE",
+    "PAPER_OUT",
+    "PAPER_LOW",
+    "COVER_OPEN",
+    "ERROR",
+    "UNKNOWN",
 ]
 
 log = logging.getLogger(__name__)
@@ -115,8 +130,15 @@ class EscposPrinter:
 
     kind = "escpos"
 
-    def __init__(self, factory: Callable[[], Any], options: EncodeOptions | None = None, *,
-                 status: bool = True, status_timeout: float = 1.0, name: str = "") -> None:
+    def __init__(
+        self,
+        factory: Callable[[], Any],
+        options: EncodeOptions | None = None,
+        *,
+        status: bool = True,
+        status_timeout: float = 1.0,
+        name: str = "",
+    ) -> None:
         self._factory = factory
         self.options = options or EncodeOptions()
         self.status_query = status
@@ -221,14 +243,26 @@ class NetworkPrinter(EscposPrinter):
 
     kind = "network"
 
-    def __init__(self, host: str, port: int = 9100, options: EncodeOptions | None = None, *,
-                 timeout: float = 5.0, status: bool = True, status_timeout: float = 1.0) -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int = 9100,
+        options: EncodeOptions | None = None,
+        *,
+        timeout: float = 5.0,
+        status: bool = True,
+        status_timeout: float = 1.0,
+    ) -> None:
         from escpos.printer import Network
 
         self.host, self.port, self.timeout = host, int(port), float(timeout)
-        super().__init__(lambda: Network(host=self.host, port=self.port, timeout=self.timeout),
-                         options, status=status, status_timeout=status_timeout,
-                         name=f"network {host}:{port}")
+        super().__init__(
+            lambda: Network(host=self.host, port=self.port, timeout=self.timeout),
+            options,
+            status=status,
+            status_timeout=status_timeout,
+            name=f"network {host}:{port}",
+        )
 
 
 class UsbPrinter(EscposPrinter):
@@ -236,9 +270,18 @@ class UsbPrinter(EscposPrinter):
 
     kind = "usb"
 
-    def __init__(self, vendor: int | str, product: int | str, options: EncodeOptions | None = None,
-                 *, interface: int = 0, in_ep: int | None = None, out_ep: int | None = None,
-                 timeout: float = 5.0, status: bool = True) -> None:
+    def __init__(
+        self,
+        vendor: int | str,
+        product: int | str,
+        options: EncodeOptions | None = None,
+        *,
+        interface: int = 0,
+        in_ep: int | None = None,
+        out_ep: int | None = None,
+        timeout: float = 5.0,
+        status: bool = True,
+    ) -> None:
         def as_int(v: int | str) -> int:
             return int(v, 0) if isinstance(v, str) else int(v)
 
@@ -262,8 +305,16 @@ class SerialPrinter(EscposPrinter):
 
     kind = "serial"
 
-    def __init__(self, device: str, baudrate: int = 9600, options: EncodeOptions | None = None, *,
-                 timeout: float = 1.0, status: bool = True, **serial: Any) -> None:
+    def __init__(
+        self,
+        device: str,
+        baudrate: int = 9600,
+        options: EncodeOptions | None = None,
+        *,
+        timeout: float = 1.0,
+        status: bool = True,
+        **serial: Any,
+    ) -> None:
         def factory() -> Any:
             from escpos.printer import Serial
 
@@ -319,16 +370,35 @@ def make_printer(settings: dict[str, Any] | None) -> Printer:
     timeout = float(s.get("timeout", 5.0))
     status = bool(s.get("status", True))
     if kind == "network":
-        return NetworkPrinter(str(s["host"]), int(s.get("port", 9100)), opts, timeout=timeout,
-                              status=status, status_timeout=float(s.get("status_timeout", 1.0)))
+        return NetworkPrinter(
+            str(s["host"]),
+            int(s.get("port", 9100)),
+            opts,
+            timeout=timeout,
+            status=status,
+            status_timeout=float(s.get("status_timeout", 1.0)),
+        )
     if kind == "usb":
-        return UsbPrinter(s["vendor"], s["product"], opts, interface=int(s.get("interface", 0)),
-                          in_ep=s.get("in_ep"), out_ep=s.get("out_ep"), timeout=timeout,
-                          status=status)
+        return UsbPrinter(
+            s["vendor"],
+            s["product"],
+            opts,
+            interface=int(s.get("interface", 0)),
+            in_ep=s.get("in_ep"),
+            out_ep=s.get("out_ep"),
+            timeout=timeout,
+            status=status,
+        )
     if kind == "serial":
         extra = {k: s[k] for k in ("bytesize", "parity", "stopbits", "dsrdtr") if k in s}
-        return SerialPrinter(str(s["device"]), int(s.get("baudrate", 9600)), opts,
-                             timeout=float(s.get("timeout", 1.0)), status=status, **extra)
+        return SerialPrinter(
+            str(s["device"]),
+            int(s.get("baudrate", 9600)),
+            opts,
+            timeout=float(s.get("timeout", 1.0)),
+            status=status,
+            **extra,
+        )
     if kind == "file":
         return FilePrinter(str(s["path"]), opts)
     if kind == "dummy":

@@ -106,14 +106,24 @@ class PrintQueue:
     ``print-queue.sqlite``.
     """
 
-    def __init__(self, data_dir: str | Path, printer: Printer | Mapping[str, Any], store: Any, *,
-                 autostart: bool = True, backoff: tuple[float, float] = (1.0, 30.0),
-                 probe_every: float = 2.0, idle_probe_every: float = 15.0,
-                 kick_window: float = 120.0, keep_done: int = 2000,
-                 on_change: Callable[[QueueState], None] | None = None,
-                 clock: Callable[[], float] = time.time) -> None:
-        self.printer: Printer = (make_printer(dict(printer)) if isinstance(printer, Mapping)
-                                 else printer)
+    def __init__(
+        self,
+        data_dir: str | Path,
+        printer: Printer | Mapping[str, Any],
+        store: Any,
+        *,
+        autostart: bool = True,
+        backoff: tuple[float, float] = (1.0, 30.0),
+        probe_every: float = 2.0,
+        idle_probe_every: float = 15.0,
+        kick_window: float = 120.0,
+        keep_done: int = 2000,
+        on_change: Callable[[QueueState], None] | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.printer: Printer = (
+            make_printer(dict(printer)) if isinstance(printer, Mapping) else printer
+        )
         self.store = store
         self.backoff = backoff
         self.probe_every = probe_every
@@ -124,8 +134,9 @@ class PrintQueue:
         self._clock = clock
         self.path = Path(data_dir) / "print-queue.sqlite"
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None,
-                                   timeout=5.0)
+        self._db = sqlite3.connect(
+            self.path, check_same_thread=False, isolation_level=None, timeout=5.0
+        )
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
@@ -169,30 +180,61 @@ class PrintQueue:
 
     # ---------------------------------------------------------------- the till's API
 
-    def submit(self, order: Mapping[str, Any], lang: str = "en", *,
-               member_balance: int | None = None, when_us: int | None = None, till: str = "",
-               staff: str = "", kick: bool | None = None, key: str | None = None) -> int:
+    def submit(
+        self,
+        order: Mapping[str, Any],
+        lang: str = "en",
+        *,
+        member_balance: int | None = None,
+        when_us: int | None = None,
+        till: str = "",
+        staff: str = "",
+        kick: bool | None = None,
+        key: str | None = None,
+    ) -> int:
         """Queue a sale receipt; returns the job id at once. Submitting the same order twice is one
         job (key ``sale:<order_id>``). ``kick`` defaults to "the order has a cash tender"."""
         order = dict(order)
         if kick is None:
             kick = any(p.get("kind") == "cash" for p in order.get("payments") or ())
-        payload = {"order": order, "lang": lang, "member_balance": member_balance,
-                   "when_us": when_us, "till": till, "staff": staff, "kick": bool(kick)}
+        payload = {
+            "order": order,
+            "lang": lang,
+            "member_balance": member_balance,
+            "when_us": when_us,
+            "till": till,
+            "staff": staff,
+            "kick": bool(kick),
+        }
         key = key or f"sale:{order.get('order_id') or order.get('number') or uuid.uuid4()}"
         return self._insert(key, "sale", str(order.get("number", "")), payload)
 
-    def submit_refund(self, refund: Mapping[str, Any], lang: str = "en", *,
-                      original: Mapping[str, Any] | None = None,
-                      member_balance: int | None = None, when_us: int | None = None,
-                      till: str = "", staff: str = "", kick: bool | None = None) -> int:
+    def submit_refund(
+        self,
+        refund: Mapping[str, Any],
+        lang: str = "en",
+        *,
+        original: Mapping[str, Any] | None = None,
+        member_balance: int | None = None,
+        when_us: int | None = None,
+        till: str = "",
+        staff: str = "",
+        kick: bool | None = None,
+    ) -> int:
         """Queue a refund receipt (``OrderRefunded`` dict; ``original`` the sold order's dict)."""
         refund = dict(refund)
         if kick is None:
             kick = any(p.get("kind") == "cash" for p in refund.get("tenders") or ())
-        payload = {"refund": refund, "original": dict(original) if original else None,
-                   "lang": lang, "member_balance": member_balance, "when_us": when_us,
-                   "till": till, "staff": staff, "kick": bool(kick)}
+        payload = {
+            "refund": refund,
+            "original": dict(original) if original else None,
+            "lang": lang,
+            "member_balance": member_balance,
+            "when_us": when_us,
+            "till": till,
+            "staff": staff,
+            "kick": bool(kick),
+        }
         key = f"refund:{refund.get('refund_id') or uuid.uuid4()}"
         return self._insert(key, "refund", str(refund.get("refund_id", "")), payload)
 
@@ -213,12 +255,19 @@ class PrintQueue:
 
     def reprint_order(self, order: Mapping[str, Any], lang: str = "en", **kw: Any) -> int:
         """Print a copy of an order the queue has never seen (e.g. found by after-sales)."""
-        payload = {"order": dict(order), "lang": lang, "copy": True, "kick": False, "of": "sale",
-                   **{k: kw.get(k) for k in ("member_balance", "when_us", "till", "staff")}}
+        payload = {
+            "order": dict(order),
+            "lang": lang,
+            "copy": True,
+            "kick": False,
+            "of": "sale",
+            **{k: kw.get(k) for k in ("member_balance", "when_us", "till", "staff")},
+        }
         payload["till"] = payload["till"] or ""
         payload["staff"] = payload["staff"] or ""
-        return self._insert(f"reprint:{uuid.uuid4()}", "reprint", str(order.get("number", "")),
-                            payload)
+        return self._insert(
+            f"reprint:{uuid.uuid4()}", "reprint", str(order.get("number", "")), payload
+        )
 
     def open_drawer(self) -> int:
         """Queue a bare drawer kick (the till journals why)."""
@@ -229,19 +278,27 @@ class PrintQueue:
         now = self._clock()
         with self._dblock:
             if job_id is None:
-                self._db.execute("UPDATE jobs SET next_at=?, state='pending' "
-                                 "WHERE state IN ('pending','failed')", (now,))
+                self._db.execute(
+                    "UPDATE jobs SET next_at=?, state='pending' "
+                    "WHERE state IN ('pending','failed')",
+                    (now,),
+                )
             else:
-                self._db.execute("UPDATE jobs SET next_at=?, state='pending' WHERE id=? "
-                                 "AND state IN ('pending','failed')", (now, int(job_id)))
+                self._db.execute(
+                    "UPDATE jobs SET next_at=?, state='pending' WHERE id=? "
+                    "AND state IN ('pending','failed')",
+                    (now, int(job_id)),
+                )
         self._refresh_counts()
         self._wake.set()
 
     def cancel(self, job_id: int) -> bool:
         """Drop a waiting job (the sale itself is untouched; a reprint stays possible)."""
         with self._dblock:
-            cur = self._db.execute("UPDATE jobs SET state='cancelled' WHERE id=? "
-                                   "AND state IN ('pending','failed')", (int(job_id),))
+            cur = self._db.execute(
+                "UPDATE jobs SET state='cancelled' WHERE id=? AND state IN ('pending','failed')",
+                (int(job_id),),
+            )
         self._refresh_counts()
         return cur.rowcount > 0
 
@@ -251,7 +308,7 @@ class PrintQueue:
             return self._state
 
     def jobs(self, limit: int = 20, states: tuple[str, ...] = ()) -> list[JobInfo]:
-        sql = ("SELECT id, kind, number, state, attempts, created, printed, last_error FROM jobs")
+        sql = "SELECT id, kind, number, state, attempts, created, printed, last_error FROM jobs"
         args: list[Any] = []
         if states:
             sql += f" WHERE state IN ({','.join('?' * len(states))})"
@@ -264,8 +321,9 @@ class PrintQueue:
 
     def receipt_of(self, job_id: int) -> Receipt | None:
         with self._dblock:
-            row = self._db.execute("SELECT kind, payload FROM jobs WHERE id=?",
-                                   (int(job_id),)).fetchone()
+            row = self._db.execute(
+                "SELECT kind, payload FROM jobs WHERE id=?", (int(job_id),)
+            ).fetchone()
         if row is None or row[0] == "drawer":
             return None
         return self._receipt(row[0], json.loads(row[1]))
@@ -298,12 +356,15 @@ class PrintQueue:
         with self._dblock:
             cur = self._db.execute(
                 "INSERT OR IGNORE INTO jobs(key, kind, number, payload, created, next_at) "
-                "VALUES (?,?,?,?,?,?)", (key, kind, number, body, now, now))
+                "VALUES (?,?,?,?,?,?)",
+                (key, kind, number, body, now, now),
+            )
             if cur.rowcount and cur.lastrowid is not None:
                 job_id = cur.lastrowid
             else:
-                job_id = int(self._db.execute("SELECT id FROM jobs WHERE key=?",
-                                              (key,)).fetchone()[0])
+                job_id = int(
+                    self._db.execute("SELECT id FROM jobs WHERE key=?", (key,)).fetchone()[0]
+                )
         self._refresh_counts()
         self._wake.set()
         return job_id
@@ -311,21 +372,29 @@ class PrintQueue:
     def _find(self, ref: int | str) -> tuple[str, str, str] | None:
         with self._dblock:
             if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
-                row = self._db.execute("SELECT kind, number, payload FROM jobs WHERE id=?",
-                                       (int(ref),)).fetchone()
+                row = self._db.execute(
+                    "SELECT kind, number, payload FROM jobs WHERE id=?", (int(ref),)
+                ).fetchone()
                 if row:
                     return row
             return self._db.execute(
                 "SELECT kind, number, payload FROM jobs WHERE number=? AND kind!='drawer' "
-                "ORDER BY (kind='reprint'), id DESC LIMIT 1", (str(ref),)).fetchone()
+                "ORDER BY (kind='reprint'), id DESC LIMIT 1",
+                (str(ref),),
+            ).fetchone()
 
     def _receipt(self, kind: str, p: dict[str, Any]) -> Receipt:
         common: dict[str, Any] = {
-            "member_balance": p.get("member_balance"), "when_us": p.get("when_us"),
-            "till": p.get("till") or "", "staff": p.get("staff") or "", "copy": bool(p.get("copy"))}
+            "member_balance": p.get("member_balance"),
+            "when_us": p.get("when_us"),
+            "till": p.get("till") or "",
+            "staff": p.get("staff") or "",
+            "copy": bool(p.get("copy")),
+        }
         if kind == "refund" or (kind == "reprint" and p.get("refund")):
-            return build_refund_receipt(p["refund"], self.store, p.get("lang", "en"),
-                                        original=p.get("original"), **common)
+            return build_refund_receipt(
+                p["refund"], self.store, p.get("lang", "en"), original=p.get("original"), **common
+            )
         return build_receipt(p["order"], self.store, p.get("lang", "en"), **common)
 
     def _encode(self, job: tuple) -> bytes:
@@ -342,8 +411,9 @@ class PrintQueue:
         with self._state_lock:
             old = self._state
             new = QueueState(**{**asdict(old), **changes, "changed_at": self._clock()})
-            same = {k: v for k, v in asdict(new).items() if k != "changed_at"} == \
-                   {k: v for k, v in asdict(old).items() if k != "changed_at"}
+            same = {k: v for k, v in asdict(new).items() if k != "changed_at"} == {
+                k: v for k, v in asdict(old).items() if k != "changed_at"
+            }
             if same:
                 return
             self._state = new
@@ -356,15 +426,16 @@ class PrintQueue:
     def _refresh_counts(self) -> None:
         with self._dblock:
             pending, failed = self._db.execute(
-                "SELECT COALESCE(SUM(state='pending'),0), COALESCE(SUM(state='failed'),0) "
-                "FROM jobs").fetchone()
+                "SELECT COALESCE(SUM(state='pending'),0), COALESCE(SUM(state='failed'),0) FROM jobs"
+            ).fetchone()
         self._set_state(pending=int(pending), failed=int(failed))
 
     def _next_job(self) -> tuple | None:
         with self._dblock:
             return self._db.execute(
                 "SELECT id, kind, payload, created, attempts, next_at, number FROM jobs "
-                "WHERE state='pending' ORDER BY id LIMIT 1").fetchone()
+                "WHERE state='pending' ORDER BY id LIMIT 1"
+            ).fetchone()
 
     def _delay(self, attempts: int) -> float:
         base, cap = self.backoff
@@ -401,23 +472,27 @@ class PrintQueue:
                     last_probe = self._clock()
                     if st.state in (OK, PAPER_LOW):  # it answered: it is back
                         with self._dblock:
-                            self._db.execute("UPDATE jobs SET next_at=? WHERE id=?",
-                                             (self._clock(), job_id))
+                            self._db.execute(
+                                "UPDATE jobs SET next_at=? WHERE id=?", (self._clock(), job_id)
+                            )
                     continue
                 self._print_one(job_id, kind, payload, created, attempts, number)
             except Exception:  # never let the printing thread die
                 log.exception("print queue loop error")
                 self._stop.wait(1.0)
 
-    def _print_one(self, job_id: int, kind: str, payload: str, created: float, attempts: int,
-                   number: str) -> None:
+    def _print_one(
+        self, job_id: int, kind: str, payload: str, created: float, attempts: int, number: str
+    ) -> None:
         try:
             data = self._encode((job_id, kind, payload, created))
         except Exception as exc:  # a receipt we cannot build: keep it, show it, do not spin
             log.exception("receipt %s could not be rendered", job_id)
             with self._dblock:
-                self._db.execute("UPDATE jobs SET state='failed', attempts=attempts+1, "
-                                 "last_error=? WHERE id=?", (f"render: {exc}", job_id))
+                self._db.execute(
+                    "UPDATE jobs SET state='failed', attempts=attempts+1, last_error=? WHERE id=?",
+                    (f"render: {exc}", job_id),
+                )
             self._refresh_counts()
             self._set_state(last_error=f"render: {exc}")
             return
@@ -427,28 +502,46 @@ class PrintQueue:
         except PrinterError as exc:
             delay = self._delay(attempts + 1)
             with self._dblock:
-                self._db.execute("UPDATE jobs SET attempts=attempts+1, next_at=?, last_error=? "
-                                 "WHERE id=?", (self._clock() + delay, exc.message, job_id))
+                self._db.execute(
+                    "UPDATE jobs SET attempts=attempts+1, next_at=?, last_error=? WHERE id=?",
+                    (self._clock() + delay, exc.message, job_id),
+                )
             state = exc.code.split(".", 1)[1] if exc.code.startswith("printer.") else OFFLINE
-            self._set_state(printing=False, printer=state, detail=exc.message,
-                            last_error=exc.message, next_retry_at=self._clock() + delay)
+            self._set_state(
+                printing=False,
+                printer=state,
+                detail=exc.message,
+                last_error=exc.message,
+                next_retry_at=self._clock() + delay,
+            )
             return
         except Exception as exc:  # an unexpected transport error: treat as offline, keep the job
             delay = self._delay(attempts + 1)
             with self._dblock:
-                self._db.execute("UPDATE jobs SET attempts=attempts+1, next_at=?, last_error=? "
-                                 "WHERE id=?", (self._clock() + delay, repr(exc), job_id))
-            self._set_state(printing=False, printer=OFFLINE, detail=repr(exc),
-                            last_error=repr(exc))
+                self._db.execute(
+                    "UPDATE jobs SET attempts=attempts+1, next_at=?, last_error=? WHERE id=?",
+                    (self._clock() + delay, repr(exc), job_id),
+                )
+            self._set_state(printing=False, printer=OFFLINE, detail=repr(exc), last_error=repr(exc))
             return
         with self._dblock:
-            self._db.execute("UPDATE jobs SET state='done', attempts=attempts+1, printed=?, "
-                             "last_error='' WHERE id=?", (self._clock(), job_id))
+            self._db.execute(
+                "UPDATE jobs SET state='done', attempts=attempts+1, printed=?, "
+                "last_error='' WHERE id=?",
+                (self._clock(), job_id),
+            )
             self._db.execute(
                 "DELETE FROM jobs WHERE state IN ('done','cancelled') AND id <= "
                 "(SELECT id FROM jobs WHERE state IN ('done','cancelled') ORDER BY id DESC "
-                "LIMIT 1 OFFSET ?)", (self.keep_done,))
+                "LIMIT 1 OFFSET ?)",
+                (self.keep_done,),
+            )
         self._refresh_counts()
-        self._set_state(printing=False, printer=OK if st.state == UNKNOWN else st.state,
-                        detail=st.detail, last_error="",
-                        last_printed=number, next_retry_at=None)
+        self._set_state(
+            printing=False,
+            printer=OK if st.state == UNKNOWN else st.state,
+            detail=st.detail,
+            last_error="",
+            last_printed=number,
+            next_retry_at=None,
+        )

@@ -30,8 +30,15 @@ from domain.money import format_money
 from hw.labels import base_lang, is_rtl, label, locale_of
 
 __all__ = [
-    "Row", "Receipt", "build_receipt", "build_refund_receipt", "display_width", "wrap_text",
-    "PAPER_COLUMNS", "PAPER_DOTS", "columns_for",
+    "Row",
+    "Receipt",
+    "build_receipt",
+    "build_refund_receipt",
+    "display_width",
+    "wrap_text",
+    "PAPER_COLUMNS",
+    "PAPER_DOTS",
+    "columns_for",
 ]
 
 PAPER_COLUMNS = {58: 32, 80: 48}  # font A (12x24 dots) columns per paper width
@@ -174,8 +181,10 @@ def layout_row(r: Row, columns: int) -> list[str]:
     if r.kind == "qr":
         return [_pad_to(f"[QR {r.text}]", cols, "center")]
     if r.kind == "text":
-        return [ind + _pad_to(line, avail, r.align).rstrip() if r.align != "start" else ind + line
-                for line in wrap_text(r.text, avail)]
+        return [
+            ind + _pad_to(line, avail, r.align).rstrip() if r.align != "start" else ind + line
+            for line in wrap_text(r.text, avail)
+        ]
     # pair: label at the start, value at the end
     vw = display_width(r.value)
     if display_width(r.text) + 1 + vw <= avail:
@@ -196,8 +205,9 @@ Translator = Callable[[str, str], str]
 def _i(value: Any) -> int:
     """Money and quantities are integers (minor units, pieces, grams); floats are refused."""
     if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidInput("money.not_integer", "amounts must be integer minor units",
-                           got=type(value).__name__)
+        raise InvalidInput(
+            "money.not_integer", "amounts must be integer minor units", got=type(value).__name__
+        )
     return value
 
 
@@ -229,8 +239,9 @@ class _Fmt:
         return f"{q} × {self.money(_i(line.get('unit_price', 0)))}"
 
     def pct(self, rate_bp: int) -> str:
-        return format_percent(Decimal(_i(rate_bp)).scaleb(-4), format="#,##0.##%",
-                              locale=self.locale)
+        return format_percent(
+            Decimal(_i(rate_bp)).scaleb(-4), format="#,##0.##%", locale=self.locale
+        )
 
     def when(self, when_us: int | None, zone: str) -> str:
         if not when_us:
@@ -238,6 +249,7 @@ class _Fmt:
         dt = datetime.fromtimestamp(when_us / 1_000_000, tz=UTC)
         try:
             from zoneinfo import ZoneInfo
+
             dt = dt.astimezone(ZoneInfo(zone))
         except Exception:  # unknown zone: print UTC rather than fail a receipt
             pass
@@ -263,8 +275,9 @@ def line_name(line: Mapping[str, Any], lang: str) -> str:
     return str(line.get("sku", ""))
 
 
-def _header(store: Any, f: _Fmt, number: str, *, till: str, staff: str, when_us: int | None,
-            copy: bool) -> list[Row]:
+def _header(
+    store: Any, f: _Fmt, number: str, *, till: str, staff: str, when_us: int | None, copy: bool
+) -> list[Row]:
     rows = [Row("text", str(_store_get(store, "name", "")), align="center", big=True, bold=True)]
     address = str(_store_get(store, "address", "") or "")
     for part in [p.strip() for p in address.splitlines() if p.strip()]:
@@ -277,8 +290,13 @@ def _header(store: Any, f: _Fmt, number: str, *, till: str, staff: str, when_us:
     if when:
         rows.append(Row("pair", f.l("date"), when))
     if till or staff:
-        rows.append(Row("pair", f"{f.l('till')} {till}".strip(), f"{f.l('staff')} {staff}".strip()
-                        if staff else ""))
+        rows.append(
+            Row(
+                "pair",
+                f"{f.l('till')} {till}".strip(),
+                f"{f.l('staff')} {staff}".strip() if staff else "",
+            )
+        )
     rows.append(Row("rule"))
     return rows
 
@@ -303,10 +321,19 @@ def _codes(number: str, qr: str | None) -> list[Row]:
     return [Row("blank"), Row("barcode", number), Row("qr", qr or number)]
 
 
-def build_receipt(order: Mapping[str, Any], store: Any, lang: str = "en", *,
-                  member_balance: int | None = None, when_us: int | None = None, till: str = "",
-                  staff: str = "", copy: bool = False, qr: str | None = None,
-                  translate: Translator | None = None) -> Receipt:
+def build_receipt(
+    order: Mapping[str, Any],
+    store: Any,
+    lang: str = "en",
+    *,
+    member_balance: int | None = None,
+    when_us: int | None = None,
+    till: str = "",
+    staff: str = "",
+    copy: bool = False,
+    qr: str | None = None,
+    translate: Translator | None = None,
+) -> Receipt:
     """A sale receipt. ``order`` is ``msgspec.to_builtins(OrderCompleted)``; ``store`` a
     ``StoreConfig`` or its ``to_dict()``; ``member_balance`` the wallet balance after the sale."""
     currency = str(order.get("currency") or _store_get(store, "currency", "USD"))
@@ -329,7 +356,8 @@ def build_receipt(order: Mapping[str, Any], store: Any, lang: str = "en", *,
     by_rate: dict[int, int] = {}
     for line in lines:
         by_rate[_i(line.get("rate_bp", 0))] = by_rate.get(_i(line.get("rate_bp", 0)), 0) + _i(
-            line.get("tax", 0))
+            line.get("tax", 0)
+        )
     for rate, tax in sorted(by_rate.items()):
         if rate == 0 and tax == 0:
             continue
@@ -359,15 +387,24 @@ def build_receipt(order: Mapping[str, Any], store: Any, lang: str = "en", *,
     rows.append(Row("blank"))
     rows.append(Row("text", f.l("thanks"), align="center"))
     rows.extend(_codes(number, qr))
-    return Receipt(tuple(rows), lang, number, "sale", cash, currency, _i(order.get("total", 0)),
-                   {"copy": copy})
+    return Receipt(
+        tuple(rows), lang, number, "sale", cash, currency, _i(order.get("total", 0)), {"copy": copy}
+    )
 
 
-def build_refund_receipt(refund: Mapping[str, Any], store: Any, lang: str = "en", *,
-                         original: Mapping[str, Any] | None = None,
-                         member_balance: int | None = None, when_us: int | None = None,
-                         till: str = "", staff: str = "", copy: bool = False,
-                         translate: Translator | None = None) -> Receipt:
+def build_refund_receipt(
+    refund: Mapping[str, Any],
+    store: Any,
+    lang: str = "en",
+    *,
+    original: Mapping[str, Any] | None = None,
+    member_balance: int | None = None,
+    when_us: int | None = None,
+    till: str = "",
+    staff: str = "",
+    copy: bool = False,
+    translate: Translator | None = None,
+) -> Receipt:
     """A refund receipt from ``msgspec.to_builtins(OrderRefunded)``; ``original`` (the sold
     order's dict) gives the product names and the original order number."""
     currency = str(refund.get("currency") or _store_get(store, "currency", "USD"))
@@ -382,8 +419,11 @@ def build_refund_receipt(refund: Mapping[str, Any], store: Any, lang: str = "en"
         ol = by_id.get(rl.get("line_id"), {"sku": rl.get("sku", "")})
         rows.append(Row("text", line_name(ol, lang)))
         q = _i(rl.get("qty", 0))
-        qty = (format_decimal(Decimal(q).scaleb(-3), format="#,##0.000", locale=f.locale) + " kg"
-               if ol.get("unit") == "kg" else str(q))
+        qty = (
+            format_decimal(Decimal(q).scaleb(-3), format="#,##0.000", locale=f.locale) + " kg"
+            if ol.get("unit") == "kg"
+            else str(q)
+        )
         rows.append(Row("pair", f"{qty} ×", f.neg(_i(rl.get("amount", 0))), indent=2))
     rows.append(Row("rule"))
     amount = _i(refund.get("amount", 0))

@@ -25,15 +25,25 @@ from PIL import Image, ImageDraw, ImageFont, features
 
 from hw.receipt import PAPER_DOTS, Receipt, Row
 
-__all__ = ["FontSet", "fonts", "render_rows", "render_receipt", "save_preview", "text_image",
-           "HAVE_RAQM"]
+__all__ = [
+    "FontSet",
+    "fonts",
+    "render_rows",
+    "render_receipt",
+    "save_preview",
+    "text_image",
+    "HAVE_RAQM",
+]
 
 HAVE_RAQM = bool(features.check("raqm"))
 LAYOUT = ImageFont.Layout.RAQM if HAVE_RAQM else ImageFont.Layout.BASIC
 
 FONT_DIRS = [p for p in os.environ.get("KASSA_FONT_DIRS", "").split(os.pathsep) if p] + [
-    "/usr/share/fonts/truetype/noto", "/usr/share/fonts/opentype/noto",
-    "/usr/share/fonts/noto", "/usr/share/fonts/truetype", "/usr/local/share/fonts",
+    "/usr/share/fonts/truetype/noto",
+    "/usr/share/fonts/opentype/noto",
+    "/usr/share/fonts/noto",
+    "/usr/share/fonts/truetype",
+    "/usr/local/share/fonts",
 ]
 
 # (file, index) candidates per role; the first that exists wins
@@ -48,8 +58,20 @@ _FONT_FILES = {
     "arabic_bold": [("NotoSansArabic-Bold.ttf", 0), ("NotoSansArabic-Regular.ttf", 0)],
 }
 
-_BIDI_CONTROLS = {"\u200e", "\u200f", "\u061c", "\u202a", "\u202b", "\u202c", "\u202d", "\u202e",
-                  "\u2066", "\u2067", "\u2068", "\u2069"}
+_BIDI_CONTROLS = {
+    "\u200e",
+    "\u200f",
+    "\u061c",
+    "\u202a",
+    "\u202b",
+    "\u202c",
+    "\u202d",
+    "\u202e",
+    "\u2066",
+    "\u2067",
+    "\u2068",
+    "\u2069",
+}
 
 
 @cache
@@ -101,8 +123,13 @@ def script_of(ch: str) -> str | None:
         return None
     if 0x0E00 <= cp <= 0x0E7F:
         return "thai"
-    if (0x0600 <= cp <= 0x06FF or 0x0750 <= cp <= 0x077F or 0x08A0 <= cp <= 0x08FF
-            or 0xFB50 <= cp <= 0xFDFF or 0xFE70 <= cp <= 0xFEFF):
+    if (
+        0x0600 <= cp <= 0x06FF
+        or 0x0750 <= cp <= 0x077F
+        or 0x08A0 <= cp <= 0x08FF
+        or 0xFB50 <= cp <= 0xFDFF
+        or 0xFE70 <= cp <= 0xFEFF
+    ):
         return "arabic"
     if unicodedata.east_asian_width(ch) in ("W", "F"):
         return "cjk"
@@ -131,8 +158,12 @@ def _pick(fs: FontSet, ch: str, prev: str | None) -> str:
     role = lambda s: s + ("_bold" if fs.bold else "")  # noqa: E731
     if script is None:
         return prev or "latin"
-    if (prev is not None and script == "latin" and not ch.isalnum()
-            and _has_glyph((role(prev), fs.size), ch)):
+    if (
+        prev is not None
+        and script == "latin"
+        and not ch.isalnum()
+        and _has_glyph((role(prev), fs.size), ch)
+    ):
         return prev  # punctuation inside a Thai / Arabic run stays in that font
     for s in fs.order(script):
         if _has_glyph((role(s), fs.size), ch):
@@ -145,8 +176,9 @@ def _pick(fs: FontSet, ch: str, prev: str | None) -> str:
 
 def _levels(text: str, rtl_base: bool) -> list[tuple[str, int]]:
     """(char, resolved embedding level) in logical order, via python-bidi's reference UBA."""
-    if not rtl_base and not any(unicodedata.bidirectional(c) in ("R", "AL", "RLE", "RLO", "RLI")
-                                for c in text):
+    if not rtl_base and not any(
+        unicodedata.bidirectional(c) in ("R", "AL", "RLE", "RLO", "RLI") for c in text
+    ):
         return [(c, 0) for c in text]
     from bidi import algorithm as uba
 
@@ -223,8 +255,9 @@ def measure(text: str, fs: FontSet, rtl_base: bool = False) -> int:
     return int(round(total))
 
 
-def draw_text(draw: ImageDraw.ImageDraw, x: int, baseline: int, text: str, fs: FontSet,
-              rtl_base: bool = False) -> int:
+def draw_text(
+    draw: ImageDraw.ImageDraw, x: int, baseline: int, text: str, fs: FontSet, rtl_base: bool = False
+) -> int:
     """Draw ``text`` with its left edge at ``x`` on ``baseline``; returns the width drawn."""
     cx = float(x)
     for run in _runs(text, fs, rtl_base):
@@ -346,13 +379,16 @@ def _qr_image(data: str, st: Style, box: int = 6) -> Image.Image:
     for y, row in enumerate(matrix):
         for x, on in enumerate(row):
             if on:
-                d.rectangle([x0 + x * box, 4 + y * box,
-                             x0 + (x + 1) * box - 1, 4 + (y + 1) * box - 1], fill=0)
+                d.rectangle(
+                    [x0 + x * box, 4 + y * box, x0 + (x + 1) * box - 1, 4 + (y + 1) * box - 1],
+                    fill=0,
+                )
     return img
 
 
-def render_rows(rows: Sequence[Row], rtl: bool = False, width: int = 576, *,
-                style: Style | None = None) -> Image.Image:
+def render_rows(
+    rows: Sequence[Row], rtl: bool = False, width: int = 576, *, style: Style | None = None
+) -> Image.Image:
     """Render rows into one 1-bit image ``width`` dots wide (black = 0 in mode "1")."""
     st = style or Style(width=width, big_size=40 if width >= 500 else 32)
     if st.width != width:

@@ -10,19 +10,32 @@ from domain.store import StoreConfig
 __all__ = ["demo_store", "demo_order"]
 
 _NAMES = [
-    ({"en": "Fresh milk 1L", "zh": "鲜牛奶 1升", "th": "นมสด 1 ลิตร", "ar": "حليب طازج ١ لتر"},
-     "each", 2, 4500),
+    (
+        {"en": "Fresh milk 1L", "zh": "鲜牛奶 1升", "th": "นมสด 1 ลิตร", "ar": "حليب طازج ١ لتر"},
+        "each",
+        2,
+        4500,
+    ),
     ({"en": "Apples", "zh": "红富士苹果", "th": "แอปเปิ้ล", "ar": "تفاح"}, "kg", 1234, 8000),
 ]
 
 _STORES: dict[str, dict[str, Any]] = {
     "en": dict(name="kassa demo shop", address="12 Market Street", currency="THB", locale="en"),
-    "zh": dict(name="卡萨便利店", address="上海市南京路 100 号", currency="CNY", locale="zh_CN",
-               zone="Asia/Shanghai"),
-    "th": dict(name="ร้านคัสซ่า", address="99 ถนนสุขุมวิท กรุงเทพฯ", currency="THB",
-               locale="th_TH"),
-    "ar": dict(name="متجر كاسا", address="شارع الملك فهد، الرياض", currency="SAR", locale="ar",
-               zone="Asia/Riyadh"),
+    "zh": dict(
+        name="卡萨便利店",
+        address="上海市南京路 100 号",
+        currency="CNY",
+        locale="zh_CN",
+        zone="Asia/Shanghai",
+    ),
+    "th": dict(name="ร้านคัสซ่า", address="99 ถนนสุขุมวิท กรุงเทพฯ", currency="THB", locale="th_TH"),
+    "ar": dict(
+        name="متجر كاسا",
+        address="شارع الملك فهد، الرياض",
+        currency="SAR",
+        locale="ar",
+        zone="Asia/Riyadh",
+    ),
 }
 
 
@@ -37,16 +50,48 @@ def demo_order(lang: str = "en", number: str = "DEMO-000001") -> dict[str, Any]:
     for i, (names, unit, qty, price) in enumerate(_NAMES, 1):
         base = price * qty if unit == "each" else div_round(price * qty, 1000)
         tax = base - div_round(base * 10000, 10000 + rate)
-        lines.append({"line_id": f"L{i}", "sku": f"SKU{i}", "names": names, "category": "",
-                      "unit": unit, "qty": qty, "unit_price": price, "base": base, "discount": 0,
-                      "amount": base, "tax": tax, "total": base, "tax_class": "std",
-                      "rate_bp": rate})
+        lines.append(
+            {
+                "line_id": f"L{i}",
+                "sku": f"SKU{i}",
+                "names": names,
+                "category": "",
+                "unit": unit,
+                "qty": qty,
+                "unit_price": price,
+                "base": base,
+                "discount": 0,
+                "amount": base,
+                "tax": tax,
+                "total": base,
+                "tax_class": "std",
+                "rate_bp": rate,
+            }
+        )
     total = sum(ln["total"] for ln in lines)
     tendered = (total // 10000 + 1) * 10000
-    return {"order_id": f"demo-{number}", "number": number, "currency": store.currency,
-            "prices_include_tax": True, "lines": lines, "subtotal": total, "discount": 0,
-            "tax": sum(ln["tax"] for ln in lines), "total": total, "rounding": 0,
-            "payments": [{"kind": "cash", "amount": total, "tendered": tendered,
-                          "change": tendered - total, "reference": "", "last4": "",
-                          "member": ""}],
-            "change": tendered - total, "member": ""}
+    return {
+        "order_id": f"demo-{number}",
+        "number": number,
+        "currency": store.currency,
+        "prices_include_tax": True,
+        "lines": lines,
+        "subtotal": total,
+        "discount": 0,
+        "tax": sum(ln["tax"] for ln in lines),
+        "total": total,
+        "rounding": 0,
+        "payments": [
+            {
+                "kind": "cash",
+                "amount": total,
+                "tendered": tendered,
+                "change": tendered - total,
+                "reference": "",
+                "last4": "",
+                "member": "",
+            }
+        ],
+        "change": tendered - total,
+        "member": "",
+    }

@@ -18,21 +18,29 @@ log = logging.getLogger(__name__)
 
 def orjson_dumps(obj) -> str:
     import orjson
+
     return orjson.dumps(obj, default=str).decode()
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("demo", help="start a demo shop with sample data and a till")
     p.add_argument("--data", type=Path, default=Path("kassa-demo"), help="the store's data folder")
-    p.add_argument("--hq", type=Path, default=None,
-                   help="HQ's folder for the demo cloud and licence key (default: DATA-hq)")
+    p.add_argument(
+        "--hq",
+        type=Path,
+        default=None,
+        help="HQ's folder for the demo cloud and licence key (default: DATA-hq)",
+    )
     p.add_argument("--cloud-port", type=int, default=0, help="port of the demo cloud (0: any)")
     p.add_argument("--no-cloud", action="store_true", help="no demo cloud: the shop is offline")
     p.add_argument("--port", type=int, default=8600)
     p.add_argument("--products", type=int, default=2400)
     p.add_argument("--no-till", action="store_true", help="do not open a till window")
-    p.add_argument("--exit-after-setup", action="store_true",
-                   help="seed the shop, print its state and stop (used by tests)")
+    p.add_argument(
+        "--exit-after-setup",
+        action="store_true",
+        help="seed the shop, print its state and stop (used by tests)",
+    )
     p.set_defaults(func=_demo)
 
 
@@ -51,26 +59,52 @@ async def seed(handles, products: int) -> dict:
         return str(uuid.uuid5(ns, name))
 
     if await handles.catalogue.version() == "":
-        await handles.catalogue.update(cid("catalogue"), sample_products(products), "demo",
-                                       who)
+        await handles.catalogue.update(cid("catalogue"), sample_products(products), "demo", who)
         handles.catalogue_changed()
     reqs = []
     for m, name, phone, card in MEMBERS:
-        reqs.append(Request(cid(f"member:{m}"), command_hash("demo", m),
-                            MemberRegistered(m, name, phone, card), "demo", "", "127.0.0.1"))
-        reqs.append(Request(cid(f"topup:{m}"), command_hash("demo", m),
-                            WalletToppedUp(m, 50_000, "cash"), "demo", "", "127.0.0.1"))
+        reqs.append(
+            Request(
+                cid(f"member:{m}"),
+                command_hash("demo", m),
+                MemberRegistered(m, name, phone, card),
+                "demo",
+                "",
+                "127.0.0.1",
+            )
+        )
+        reqs.append(
+            Request(
+                cid(f"topup:{m}"),
+                command_hash("demo", m),
+                WalletToppedUp(m, 50_000, "cash"),
+                "demo",
+                "",
+                "127.0.0.1",
+            )
+        )
     _, prods = await handles.catalogue.snapshot()
     for p in prods[:300]:
         qty = 20_000 if p.unit == "kg" else 24
-        reqs.append(Request(cid(f"stock:{p.sku}"), command_hash("demo", p.sku),
-                            StockReceived(p.sku, qty, "opening stock"), "demo", "", "127.0.0.1"))
+        reqs.append(
+            Request(
+                cid(f"stock:{p.sku}"),
+                command_hash("demo", p.sku),
+                StockReceived(p.sku, qty, "opening stock"),
+                "demo",
+                "",
+                "127.0.0.1",
+            )
+        )
     for r in reqs:
         try:
             await handles.ledger.submit(r)
         except Exception as exc:  # an already-seeded store refuses nothing: ids are fixed
             log.warning("seed: %s", exc)
-    from actors.staff import seed_demo_staff  # staff with PINs (docs/readme/gateway.md); T1 open
+    from actors.demo_staff import (
+        seed_demo_staff,  # staff with PINs (docs/readme/gateway.md); T1 open
+    )
+
     await seed_demo_staff(handles)
     return {"products": len(prods), "members": len(MEMBERS)}
 
@@ -80,6 +114,7 @@ async def start_demo_cloud(hq: Path, port: int):
     from aiohttp import web
 
     from cloud.app import make_app
+
     runner = web.AppRunner(make_app(hq), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", port)
@@ -106,8 +141,11 @@ async def link_demo_store(data: Path, hq: Path, cloud_url: str) -> None:
     reg = Registry(hq)
     try:
         if reg.store(cfg.store_id) is None or not secret_path.exists():
-            secret = (reg.rotate_secret(cfg.store_id) if reg.store(cfg.store_id)
-                      else reg.add_store(cfg.store_id, cfg.zone, cfg.name))
+            secret = (
+                reg.rotate_secret(cfg.store_id)
+                if reg.store(cfg.store_id)
+                else reg.add_store(cfg.store_id, cfg.zone, cfg.name)
+            )
             atomic_write(secret_path, secret.encode(), mode=0o600)
     finally:
         reg.close()
@@ -119,8 +157,9 @@ async def link_demo_store(data: Path, hq: Path, cloud_url: str) -> None:
         atomic_write(key_file, (auth.public_key_text() + "\n").encode())
         now = SystemClock().now_us()
         day = 86_400_000_000
-        doc = auth.issue(cfg.store_id, now - now % day, now - now % day + 365 * day, 7, 99,
-                         ["demo"])  # 99 tills: the tests and benches use many till ids
+        doc = auth.issue(
+            cfg.store_id, now - now % day, now - now % day + 365 * day, 7, 99, ["demo"]
+        )  # 99 tills: the tests and benches use many till ids
         keeper = LicenceKeeper(data, cfg.store_id, auth.public_key_text(), None, SystemClock())
         await keeper.install(orjson.dumps(doc))
 
@@ -135,14 +174,20 @@ def _demo(args: argparse.Namespace) -> int:
             cloud, cloud_port = await start_demo_cloud(hq, args.cloud_port)
             args.data.mkdir(parents=True, exist_ok=True)
             await link_demo_store(args.data, hq, f"http://127.0.0.1:{cloud_port}")
-            print(f"kassa demo cloud (HQ) on http://127.0.0.1:{cloud_port}, data in {hq}; "
-                  f"HQ reads need its token: kassa cloud token --data {hq}", flush=True)
+            print(
+                f"kassa demo cloud (HQ) on http://127.0.0.1:{cloud_port}, data in {hq}; "
+                f"HQ reads need its token: kassa cloud token --data {hq}",
+                flush=True,
+            )
         server = StoreServer(args.data, "127.0.0.1", args.port)
         await server.start()
         info = await seed(server.handles, args.products)
         url = server.url  # https:// when TLS is on (kassa store tls enable)
-        print(f"kassa demo shop {server.config.store_id}: {info['products']} products, "
-              f"{info['members']} members, serving on {url}", flush=True)
+        print(
+            f"kassa demo shop {server.config.store_id}: {info['products']} products, "
+            f"{info['members']} members, serving on {url}",
+            flush=True,
+        )
         if args.exit_after_setup:
             print(orjson_dumps(await server.handles.extra_status()), flush=True)
             await server.stop()
@@ -155,11 +200,14 @@ def _demo(args: argparse.Namespace) -> int:
             loop.add_signal_handler(sig, stop.set)
         till = None
         if not args.no_till and os.environ.get("DISPLAY"):
-            till = subprocess.Popen([sys.executable, "-m", "kassa_cli.main", "till", "--server",
-                                     url, "--till", "T1"])
+            till = subprocess.Popen(
+                [sys.executable, "-m", "kassa_cli.main", "till", "--server", url, "--till", "T1"]
+            )
         elif not args.no_till:
-            print("no DISPLAY: the till window is not opened; the gateway is ready for kiosks",
-                  flush=True)
+            print(
+                "no DISPLAY: the till window is not opened; the gateway is ready for kiosks",
+                flush=True,
+            )
         print("press Ctrl-C to stop", flush=True)
         await stop.wait()
         if till is not None:

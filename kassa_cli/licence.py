@@ -84,24 +84,29 @@ def _keeper(data: Path, store: str | None, key: str, transport=None):
 
 def _fmt(us: int | None) -> str:
     from admin.cli import fmt_time
+
     return fmt_time(us) if us else "never"
 
 
 def _print_status(st: dict) -> None:
     print(f"store      {st['store_id']}")
     if st["licence_id"]:
-        print(f"licence    {st['licence_id']}: {_fmt(st['valid_from'])} .. "
-              f"{_fmt(st['valid_until'])}"
-              f", {st['tills']} till(s), grace {st['grace_days']} days, features "
-              f"{','.join(st['features']) or '-'}")
+        print(
+            f"licence    {st['licence_id']}: {_fmt(st['valid_from'])} .. "
+            f"{_fmt(st['valid_until'])}"
+            f", {st['tills']} till(s), grace {st['grace_days']} days, features "
+            f"{','.join(st['features']) or '-'}"
+        )
     print(f"last check {_fmt(st['last_ok'])} (cloud time of the last successful check)")
     if st.get("last_error"):
         print(f"last error {st['last_error']['code']}: {st['last_error']['message']}")
     verdict = "MAY OPEN" if st["ok"] else "MAY NOT OPEN"
     print(f"day        {verdict}: {st['code']}: {st['message']}")
     if st["ok"]:
-        print(f"grace      {st['grace_days_left']} day(s) left"
-              f"{'  (WARNING: ' + st['warn_code'] + ')' if st['warn'] else ''}")
+        print(
+            f"grace      {st['grace_days_left']} day(s) left"
+            f"{'  (WARNING: ' + st['warn_code'] + ')' if st['warn'] else ''}"
+        )
 
 
 def _install(args: argparse.Namespace) -> int:
@@ -117,17 +122,23 @@ def _install(args: argparse.Namespace) -> int:
             print(f"error: {exc.code}: {exc.message}", file=sys.stderr)
             return 1
         if key and key != given:
-            print("error: licence.key_mismatch: this store already trusts another HQ key "
-                  f"({public_key_path(args.data)}); remove it deliberately to change HQ",
-                  file=sys.stderr)
+            print(
+                "error: licence.key_mismatch: this store already trusts another HQ key "
+                f"({public_key_path(args.data)}); remove it deliberately to change HQ",
+                file=sys.stderr,
+            )
             return 1
         if not public_key_path(args.data).exists():
             from actors.files import atomic_write
+
             atomic_write(public_key_path(args.data), (given + "\n").encode())
         key = given
     if not key:
-        print("error: licence.no_key: HQ's public key is not known to this store; pass --key FILE "
-              "(from `kassa admin licence key`)", file=sys.stderr)
+        print(
+            "error: licence.no_key: HQ's public key is not known to this store; pass --key FILE "
+            "(from `kassa admin licence key`)",
+            file=sys.stderr,
+        )
         return 1
     keeper = _keeper(args.data, args.store, key)
     try:

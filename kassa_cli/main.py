@@ -9,8 +9,15 @@ import logging
 import sys
 
 # packages that contribute subcommands, in help order
-PLUGINS = ["kassa_cli.store", "kassa_cli.journal", "kassa_cli.demo", "cloud.cli", "admin.cli",
-           "kiosk.cli", "analytics.cli"]
+PLUGINS = [
+    "kassa_cli.store",
+    "kassa_cli.journal",
+    "kassa_cli.demo",
+    "cloud.cli",
+    "admin.cli",
+    "kiosk.cli",
+    "analytics.cli",
+]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -31,8 +38,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     if not getattr(args, "func", None):
         parser.print_help()
         return 2

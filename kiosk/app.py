@@ -67,10 +67,17 @@ def error_text(exc: BaseException) -> str:
 
 
 class TillApp(ttk.Window):
-    def __init__(self, server: str, till: str, lang: str = "en",
-                 printer: dict[str, Any] | None = None, data_dir: str | Path | None = None,
-                 themename: str = "bootstrap-light", size: tuple[int, int] = (1200, 760),
-                 demo_staff: bool = True) -> None:
+    def __init__(
+        self,
+        server: str,
+        till: str,
+        lang: str = "en",
+        printer: dict[str, Any] | None = None,
+        data_dir: str | Path | None = None,
+        themename: str = "bootstrap-light",
+        size: tuple[int, int] = (1200, 760),
+        demo_staff: bool = True,
+    ) -> None:
         i18n.set_language(lang)
         super().__init__(title="kassa", themename=themename, size=size)
         self.device_lang = i18n.current()
@@ -114,8 +121,13 @@ class TillApp(ttk.Window):
     # ---------------------------------------------------------------- fonts & layout helpers
     def _setup_fonts(self) -> None:
         from tkinter import font as tkfont
-        for name, size in (("TkDefaultFont", 12), ("TkTextFont", 12), ("TkHeadingFont", 12),
-                           ("TkMenuFont", 12)):
+
+        for name, size in (
+            ("TkDefaultFont", 12),
+            ("TkTextFont", 12),
+            ("TkHeadingFont", 12),
+            ("TkMenuFont", 12),
+        ):
             try:
                 tkfont.nametofont(name).configure(family="Noto Sans", size=size)
             except tk.TclError:
@@ -162,9 +174,13 @@ class TillApp(ttk.Window):
         def ok(cfg: dict) -> None:
             self.store = cfg
             if self.api.pin.paired_now:  # trust on first use: the person compares it
-                self.notify(_("Paired with the store. Its key must read the same as "
-                              "'kassa store tls fingerprint' on the store PC: {fp}").format(
-                    fp=self.api.pin.fingerprint), error=False)
+                self.notify(
+                    _(
+                        "Paired with the store. Its key must read the same as "
+                        "'kassa store tls fingerprint' on the store PC: {fp}"
+                    ).format(fp=self.api.pin.fingerprint),
+                    error=False,
+                )
             self._start_printer()
             self._flush_feedback()
 
@@ -183,10 +199,14 @@ class TillApp(ttk.Window):
         def make():
             from domain.store import StoreConfig
             from hw.queue import PrintQueue
+
             cfg = StoreConfig.from_dict(self.store)
             return PrintQueue(
-                self.data_dir, self.printer_settings, cfg,
-                on_change=lambda st: self.worker.results.put((self._printer_changed, (st,))))
+                self.data_dir,
+                self.printer_settings,
+                cfg,
+                on_change=lambda st: self.worker.results.put((self._printer_changed, (st,))),
+            )
 
         def ok(q) -> None:
             self.print_queue = q
@@ -199,27 +219,38 @@ class TillApp(ttk.Window):
 
     def _printer_changed(self, st: Any) -> None:
         self.printer_state = st
-        texts = {"ok": N_("ready"), "offline": N_("offline"), "paper_out": N_("out of paper"),
-                 "paper_low": N_("paper low"), "cover_open": N_("cover open"),
-                 "error": N_("error"), "unknown": N_("ready")}
+        texts = {
+            "ok": N_("ready"),
+            "offline": N_("offline"),
+            "paper_out": N_("out of paper"),
+            "paper_low": N_("paper low"),
+            "cover_open": N_("cover open"),
+            "error": N_("error"),
+            "unknown": N_("ready"),
+        }
         word = _(texts.get(st.printer, N_("error")))
         text = _("Printer: {state}").format(state=word)
         if st.pending:
             text += " · " + _("{n} receipts waiting").format(n=i18n.number(st.pending))
-        self.printer_label.configure(text=shown(text),
-                                     bootstyle="default" if st.ok else "danger")
+        self.printer_label.configure(text=shown(text), bootstyle="default" if st.ok else "danger")
 
     def print_order(self, order: dict, member_balance: int | None = None) -> None:
         if self.print_queue is None:
             return
         s = self.session
-        self.print_queue.submit(order, i18n.current(), member_balance=member_balance,
-                                till=self.till, staff=s.name if s else "")
+        self.print_queue.submit(
+            order,
+            i18n.current(),
+            member_balance=member_balance,
+            till=self.till,
+            staff=s.name if s else "",
+        )
 
     # ---------------------------------------------------------------- licence
     def _poll_licence(self) -> None:
         """The store's licence, from its health report: say why a day cannot open, how many
         grace days are left while HQ cannot be reached, and warn before the licence ends."""
+
         def ok(health: dict) -> None:
             self.licence = health.get("licence") or {}
             self._show_licence()
@@ -234,23 +265,31 @@ class TillApp(ttk.Window):
             text = _("Licence: the day cannot be opened ({code})").format(code=lic.get("code", ""))
         elif lic.get("code") == "licence.grace" or lic.get("warn_code") == "licence.grace_ending":
             text = _("Licence: {days} grace days left (HQ not reached)").format(
-                days=i18n.number(int(lic.get("grace_days_left") or 0)))
+                days=i18n.number(int(lic.get("grace_days_left") or 0))
+            )
         elif lic.get("warn_code") == "licence.expiring":
             text = _("Licence ends in {days} days").format(
-                days=i18n.number(int(lic.get("expires_days_left") or 0)))
-        self.licence_label.configure(text=shown(text) if text else "",
-                                     bootstyle="danger" if lic.get("ok") is False else "warning")
+                days=i18n.number(int(lic.get("expires_days_left") or 0))
+            )
+        self.licence_label.configure(
+            text=shown(text) if text else "",
+            bootstyle="danger" if lic.get("ok") is False else "warning",
+        )
 
     # ---------------------------------------------------------------- network state
     def _net_changed(self, online: bool, detail: str) -> None:
         self.online = online
         if online:
-            self.net_label.configure(text=T("Store: online, secure connection") if
-                                     self.api.https else T("Store: online"),
-                                     bootstyle="success")
+            self.net_label.configure(
+                text=T("Store: online, secure connection")
+                if self.api.https
+                else T("Store: online"),
+                bootstyle="success",
+            )
         else:
             self.net_label.configure(
-                text=T("Store unreachable: retrying, the basket is kept"), bootstyle="danger")
+                text=T("Store unreachable: retrying, the basket is kept"), bootstyle="danger"
+            )
 
     def _pump(self) -> None:
         try:
@@ -279,8 +318,13 @@ class TillApp(ttk.Window):
 
     # ---------------------------------------------------------------- screens
     def _layout_status(self) -> None:
-        for w in (self.net_label, self.printer_label, self.licence_label, self.who_label,
-                  self.message):
+        for w in (
+            self.net_label,
+            self.printer_label,
+            self.licence_label,
+            self.who_label,
+            self.message,
+        ):
             w.pack_forget()
         self.net_label.pack(side=self.side("left"), padx=6)
         self.printer_label.pack(side=self.side("left"), padx=6)
@@ -292,8 +336,9 @@ class TillApp(ttk.Window):
         if self.printer_state is not None:
             self._printer_changed(self.printer_state)
         else:
-            self.printer_label.configure(text=shown(_("Printer: {state}").format(
-                state=_("starting"))))
+            self.printer_label.configure(
+                text=shown(_("Printer: {state}").format(state=_("starting")))
+            )
 
     def _swap(self, factory: Callable[[ttk.Frame], ttk.Frame]) -> ttk.Frame:
         self.close_dialog()
@@ -306,6 +351,7 @@ class TillApp(ttk.Window):
 
     def show_signin(self) -> None:
         from kiosk.screens.signin import SignInScreen
+
         self.counter = ""
         self.who_label.configure(text=shown(_("Till {till}").format(till=self.till)))
         self._swap(lambda parent: SignInScreen(parent, self))
@@ -323,18 +369,26 @@ class TillApp(ttk.Window):
             return None
         self.counter = name
         s = self.session
-        self.who_label.configure(text=shown(_("{name} · {role} · till {till}").format(
-            name=s.name, role=_(ROLE_NAMES.get(s.role, s.role)), till=self.till)))
+        self.who_label.configure(
+            text=shown(
+                _("{name} · {role} · till {till}").format(
+                    name=s.name, role=_(ROLE_NAMES.get(s.role, s.role)), till=self.till
+                )
+            )
+        )
         self.notify("", error=False)
         cls: type[ttk.Frame]
         if name == "sale":
             from kiosk.screens.sale import SaleScreen
+
             cls = SaleScreen
         elif name == "aftersales":
             from kiosk.screens.aftersales import AfterSalesScreen
+
             cls = AfterSalesScreen
         else:
             from kiosk.screens.manager import ManagerScreen
+
             cls = ManagerScreen
         self._swap(lambda parent: cls(parent, self))
         return None
@@ -343,17 +397,23 @@ class TillApp(ttk.Window):
         """A counter's top bar: title, the role's other counters, report a problem, sign out."""
         bar = ttk.Frame(parent, padding=(8, 6), bootstyle="secondary")
         bar.pack(side="top", fill="x")
-        ttk.Label(bar, text=shown(title), font=self.mid_font,
-                  bootstyle="@secondary").pack(side=self.side("left"), padx=8)
-        ttk.Button(bar, text=T("Sign out"), bootstyle="light",
-                   command=self.sign_out).pack(side=self.side("right"), padx=4)
-        ttk.Button(bar, text=T("Report a problem"), bootstyle="warning",
-                   command=self.open_feedback).pack(side=self.side("right"), padx=4)
+        ttk.Label(bar, text=shown(title), font=self.mid_font, bootstyle="@secondary").pack(
+            side=self.side("left"), padx=8
+        )
+        ttk.Button(bar, text=T("Sign out"), bootstyle="light", command=self.sign_out).pack(
+            side=self.side("right"), padx=4
+        )
+        ttk.Button(
+            bar, text=T("Report a problem"), bootstyle="warning", command=self.open_feedback
+        ).pack(side=self.side("right"), padx=4)
         for c in self.counters():
             if c != self.counter:
-                ttk.Button(bar, text=T(COUNTERS[c]), bootstyle="info",
-                           command=lambda c=c: self.show_counter(c)).pack(
-                    side=self.side("right"), padx=4)
+                ttk.Button(
+                    bar,
+                    text=T(COUNTERS[c]),
+                    bootstyle="info",
+                    command=lambda c=c: self.show_counter(c),
+                ).pack(side=self.side("right"), padx=4)
         return bar
 
     # ---------------------------------------------------------------- sign-in / out
@@ -399,8 +459,12 @@ class TillApp(ttk.Window):
             self.show_signin()
 
     # ---------------------------------------------------------------- manager approval
-    def approve(self, action: str, on_ok: Callable[[dict], None],
-                on_cancel: Callable[[], None] | None = None) -> None:
+    def approve(
+        self,
+        action: str,
+        on_ok: Callable[[dict], None],
+        on_cancel: Callable[[], None] | None = None,
+    ) -> None:
         """Ask a manager's staff number and PIN for one action; ``on_ok(approval)`` gets what to
         send with the retried action."""
         from kiosk.screens.dialogs import ManagerPinDialog
@@ -411,8 +475,10 @@ class TillApp(ttk.Window):
                     res = self.api.approve(manager, pin, action)
                     return {"approval": res.get("approval") or {"staff": manager, "pin": pin}}
                 except ApiError as exc:
-                    if exc.code not in ("http.not_found", "http.method_not_allowed") \
-                            or not self.allow_demo_staff:
+                    if (
+                        exc.code not in ("http.not_found", "http.method_not_allowed")
+                        or not self.allow_demo_staff
+                    ):
                         raise
                     out = demo_sign_in(manager, pin)
                     if out is None:
@@ -446,14 +512,26 @@ class TillApp(ttk.Window):
     # ---------------------------------------------------------------- exception feedback (异常反馈)
     def open_feedback(self) -> None:
         from kiosk.screens.dialogs import FeedbackDialog
+
         self.open_dialog(FeedbackDialog(self))
 
-    def send_feedback(self, kind: str, message: str, sku: str = "",
-                      done: Callable[[BaseException | None], None] | None = None) -> None:
+    def send_feedback(
+        self,
+        kind: str,
+        message: str,
+        sku: str = "",
+        done: Callable[[BaseException | None], None] | None = None,
+    ) -> None:
         """Journal a problem report at the store. If the store has no feedback endpoint yet, the
         report is kept in the till's outbox file and sent later (same id)."""
-        item = {"id": new_id(), "kind": kind, "message": message, "sku": sku,
-                "device": self.till, "staff": self.session.staff if self.session else ""}
+        item = {
+            "id": new_id(),
+            "kind": kind,
+            "message": message,
+            "sku": sku,
+            "device": self.till,
+            "staff": self.session.staff if self.session else "",
+        }
 
         def call() -> dict:
             try:
@@ -467,8 +545,9 @@ class TillApp(ttk.Window):
 
         def ok(res: dict) -> None:
             if res.get("queued"):
-                self.notify(_("Problem saved on this till; it will be sent to the store."),
-                            error=False)
+                self.notify(
+                    _("Problem saved on this till; it will be sent to the store."), error=False
+                )
             else:
                 self.notify(_("Problem reported. Thank you."), error=False)
             if done:
@@ -492,8 +571,13 @@ class TillApp(ttk.Window):
             for ln in lines:
                 item = json.loads(ln)
                 try:
-                    self.api.feedback(item["id"], item["kind"], item["message"],
-                                         item.get("sku", ""), item.get("device", ""))
+                    self.api.feedback(
+                        item["id"],
+                        item["kind"],
+                        item["message"],
+                        item.get("sku", ""),
+                        item.get("device", ""),
+                    )
                     sent += 1
                 except ApiError:
                     left.append(ln)

@@ -34,7 +34,8 @@ def extract() -> dict[str, list[tuple[str, int]]]:
     """Every user-visible message in the kiosk's source → where it appears."""
     out: dict[str, list[tuple[str, int]]] = {}
     for fn, lineno, msg, _comments, _ctx in extract_from_dir(
-            str(PACKAGE), method_map=[("**.py", "python")], keywords=KEYWORDS):
+        str(PACKAGE), method_map=[("**.py", "python")], keywords=KEYWORDS
+    ):
         key = msg if isinstance(msg, str) else msg[0]
         if key:
             out.setdefault(key, []).append((f"kiosk/{fn}", lineno))
@@ -68,8 +69,12 @@ def build() -> list[str]:
     with (LOCALE_DIR / f"{DOMAIN}.pot").open("wb") as f:
         write_po(f, pot, width=100, omit_header=False)
     for lang in LANGS:
-        cat = Catalog(locale=lang if lang != "zh" else "zh_Hans_CN", domain=DOMAIN,
-                      project="kassa", charset="utf-8")
+        cat = Catalog(
+            locale=lang if lang != "zh" else "zh_Hans_CN",
+            domain=DOMAIN,
+            project="kassa",
+            charset="utf-8",
+        )
         cat.fuzzy = False
         for msg, where in sorted(msgs.items()):
             if lang == "en":

@@ -15,21 +15,40 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("till", help="open a till window (sale, after-sales, manager counters)")
     p.add_argument("--server", default="http://127.0.0.1:8600", help="the store gateway's URL")
     p.add_argument("--till", default="T1", help="this till's id")
-    p.add_argument("--lang", default="en", help="the language before anyone signs in "
-                                                "(en, zh, th, ar)")
-    p.add_argument("--printer", default='{"kind": "dummy"}',
-                   help='receipt printer settings as JSON, e.g. '
-                        '\'{"kind": "network", "host": "192.168.1.50", "port": 9100}\'')
-    p.add_argument("--data", type=Path, default=None,
-                   help="the till's own folder (print queue, problem reports waiting to be sent)")
-    p.add_argument("--forget-store-key", action="store_true",
-                   help="forget the store CA this till pinned (after `kassa store tls enable "
-                        "--new-ca` or `tls disable`); the next https:// connection pairs again")
-    p.add_argument("--store-ca", type=Path, default=None, metavar="PEM",
-                   help="pin this CA file (DATA/tls/ca.pem copied off the store PC) instead of "
-                        "trusting the first connection")
-    p.add_argument("--no-demo-staff", action="store_true",
-                   help="never fall back to the demo staff list on a store without sign-in")
+    p.add_argument(
+        "--lang", default="en", help="the language before anyone signs in (en, zh, th, ar)"
+    )
+    p.add_argument(
+        "--printer",
+        default='{"kind": "dummy"}',
+        help="receipt printer settings as JSON, e.g. "
+        '\'{"kind": "network", "host": "192.168.1.50", "port": 9100}\'',
+    )
+    p.add_argument(
+        "--data",
+        type=Path,
+        default=None,
+        help="the till's own folder (print queue, problem reports waiting to be sent)",
+    )
+    p.add_argument(
+        "--forget-store-key",
+        action="store_true",
+        help="forget the store CA this till pinned (after `kassa store tls enable "
+        "--new-ca` or `tls disable`); the next https:// connection pairs again",
+    )
+    p.add_argument(
+        "--store-ca",
+        type=Path,
+        default=None,
+        metavar="PEM",
+        help="pin this CA file (DATA/tls/ca.pem copied off the store PC) instead of "
+        "trusting the first connection",
+    )
+    p.add_argument(
+        "--no-demo-staff",
+        action="store_true",
+        help="never fall back to the demo staff list on a store without sign-in",
+    )
     p.set_defaults(func=_till)
 
 
@@ -50,7 +69,13 @@ def _till(args: argparse.Namespace) -> int:
         pin.forget()
     if args.store_ca is not None:
         pin.set(args.store_ca.read_text())
-    app = TillApp(args.server, args.till, lang=args.lang, printer=printer,
-                  data_dir=args.data, demo_staff=not args.no_demo_staff)
+    app = TillApp(
+        args.server,
+        args.till,
+        lang=args.lang,
+        printer=printer,
+        data_dir=args.data,
+        demo_staff=not args.no_demo_staff,
+    )
     app.mainloop()
     return 0

@@ -53,8 +53,9 @@ def new_id() -> str:
 class ApiError(Exception):
     """An answer from the store that refuses the request (its ``code`` is stable)."""
 
-    def __init__(self, code: str, message: str = "", status: int = 0,
-                 details: dict | None = None) -> None:
+    def __init__(
+        self, code: str, message: str = "", status: int = 0, details: dict | None = None
+    ) -> None:
         super().__init__(f"{code}: {message}")
         self.code, self.message, self.status = code, message, status
         self.details = details or {}
@@ -79,8 +80,10 @@ def _peer_chain(sock: ssl.SSLSocket) -> list[bytes]:
     if chain is not None:
         return [bytes(c) for c in chain() or ()]
     obj = sock._sslobj  # type: ignore[attr-defined]  # 3.10–3.12: the same call, not yet public
-    return [c.public_bytes(ssl._ssl.ENCODING_DER)  # type: ignore[attr-defined]
-            for c in obj.get_unverified_chain() or ()]
+    return [
+        c.public_bytes(ssl._ssl.ENCODING_DER)  # type: ignore[attr-defined]
+        for c in obj.get_unverified_chain() or ()
+    ]
 
 
 class StorePin:
@@ -112,11 +115,19 @@ class StorePin:
             if not self.pinned:
                 self.set(self._first_contact(host, port, timeout))
                 self.paired_now = True
-                log.warning("paired with the store at %s:%d, CA fingerprint %s", host, port,
-                            self.fingerprint)
+                log.warning(
+                    "paired with the store at %s:%d, CA fingerprint %s",
+                    host,
+                    port,
+                    self.fingerprint,
+                )
             if not self.ca_pem:
-                raise ApiError(Tls.UNTRUSTED, f"this till's saved store key ({self.path}) is "
-                               "damaged: forget it and pair again", 0)
+                raise ApiError(
+                    Tls.UNTRUSTED,
+                    f"this till's saved store key ({self.path}) is "
+                    "damaged: forget it and pair again",
+                    0,
+                )
         return self._trusting(self.ca_pem)
 
     def set(self, ca_pem: str) -> None:
@@ -126,9 +137,16 @@ class StorePin:
         if self.path is not None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-            tmp.write_text(json.dumps({"ca_sha256": self.fingerprint, "ca_pem": ca_pem,
-                                       "paired_at": time.strftime("%Y-%m-%dT%H:%M:%SZ",
-                                                                  time.gmtime())}, indent=1))
+            tmp.write_text(
+                json.dumps(
+                    {
+                        "ca_sha256": self.fingerprint,
+                        "ca_pem": ca_pem,
+                        "paired_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                    },
+                    indent=1,
+                )
+            )
             os.replace(tmp, self.path)
 
     def forget(self) -> None:
@@ -152,18 +170,20 @@ class StorePin:
         bare = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         bare.check_hostname, bare.verify_mode = False, ssl.CERT_NONE
         try:
-            with socket.create_connection((host, port), timeout) as raw, \
-                    bare.wrap_socket(raw) as s:
+            with socket.create_connection((host, port), timeout) as raw, bare.wrap_socket(raw) as s:
                 chain = _peer_chain(s)
             if len(chain) < 2:
                 raise ApiError(Tls.NO_CA, "the store sent no CA certificate to pair with")
             ca_pem = ssl.DER_cert_to_PEM_cert(chain[-1])
-            with socket.create_connection((host, port), timeout) as raw, \
-                    self._trusting(ca_pem).wrap_socket(raw):
+            with (
+                socket.create_connection((host, port), timeout) as raw,
+                self._trusting(ca_pem).wrap_socket(raw),
+            ):
                 pass
         except ssl.SSLCertVerificationError as exc:
-            raise ApiError(Tls.UNTRUSTED, f"the store's chain does not hold together: "
-                           f"{exc.verify_message}") from None
+            raise ApiError(
+                Tls.UNTRUSTED, f"the store's chain does not hold together: {exc.verify_message}"
+            ) from None
         except (ssl.SSLEOFError, ssl.SSLZeroReturnError) as exc:
             raise Offline(str(exc)) from None
         except ssl.SSLError as exc:
@@ -187,8 +207,9 @@ class Session:
 
 
 class StoreClient:
-    def __init__(self, base_url: str, till: str, timeout: float = 5.0,
-                 pin_file: str | Path | None = None) -> None:
+    def __init__(
+        self, base_url: str, till: str, timeout: float = 5.0, pin_file: str | Path | None = None
+    ) -> None:
         u = urlsplit(base_url if "://" in base_url else f"http://{base_url}")
         self.base_url = f"{u.scheme}://{u.netloc}"
         self.https = u.scheme == "https"
@@ -201,8 +222,7 @@ class StoreClient:
 
     # ---------------------------------------------------------------- plumbing
     def headers(self) -> dict[str, str]:
-        h = {"Content-Type": "application/json", "Accept": "application/json",
-             "X-Till": self.till}
+        h = {"Content-Type": "application/json", "Accept": "application/json", "X-Till": self.till}
         s = self.session
         if s is not None:
             if s.token:
@@ -216,11 +236,17 @@ class StoreClient:
         if c is None:
             if self.https:
                 c = http.client.HTTPSConnection(
-                    self.host, self.port, timeout=self.timeout,
-                    context=self.pin.context(self.host, self.port, self.timeout))
+                    self.host,
+                    self.port,
+                    timeout=self.timeout,
+                    context=self.pin.context(self.host, self.port, self.timeout),
+                )
             elif self.pin.pinned:
-                raise ApiError(Tls.REQUIRED, "this till is paired with its store over TLS: "
-                               "the store's address must start with https://")
+                raise ApiError(
+                    Tls.REQUIRED,
+                    "this till is paired with its store over TLS: "
+                    "the store's address must start with https://",
+                )
             else:
                 c = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
             self._local.conn = c
@@ -235,8 +261,14 @@ class StoreClient:
                 pass
         self._local.conn = None
 
-    def request(self, method: str, path: str, body: Any = None,
-                query: dict[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        query: dict[str, Any] | None = None,
+        timeout: float | None = None,
+    ) -> Any:
         if query:
             path = f"{path}?{urlencode({k: v for k, v in query.items() if v is not None})}"
         raw = None if body is None else json.dumps(body).encode()
@@ -252,16 +284,24 @@ class StoreClient:
                 if resp.getheader("Connection", "").lower() == "close":
                     self._drop()
                 break
-            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError,
-                    ssl.SSLEOFError, ssl.SSLZeroReturnError) as exc:
+            except (
+                http.client.RemoteDisconnected,
+                BrokenPipeError,
+                ConnectionResetError,
+                ssl.SSLEOFError,
+                ssl.SSLZeroReturnError,
+            ) as exc:
                 self._drop()
                 if attempt:
                     raise Offline(str(exc)) from None
             except ssl.SSLCertVerificationError as exc:  # never retried, never over HTTP
                 self._drop()
-                raise ApiError(Tls.UNTRUSTED, "the store's certificate is not from the CA "
-                               f"this till paired with ({exc.verify_message})",
-                               details={"pinned": self.pin.fingerprint}) from None
+                raise ApiError(
+                    Tls.UNTRUSTED,
+                    "the store's certificate is not from the CA "
+                    f"this till paired with ({exc.verify_message})",
+                    details={"pinned": self.pin.fingerprint},
+                ) from None
             except ssl.SSLError as exc:
                 self._drop()
                 raise ApiError(Tls.FAILED, f"no TLS from the store: {exc.reason}") from None
@@ -281,8 +321,12 @@ class StoreClient:
         if status >= 400:
             err = (out or {}).get("error", {}) if isinstance(out, dict) else {}
             # an answer without a code (not from a kassa store): the status tells what it was
-            raise ApiError(err.get("code") or Http.ERROR, err.get("message", ""), status,
-                           err.get("details") or {})
+            raise ApiError(
+                err.get("code") or Http.ERROR,
+                err.get("message", ""),
+                status,
+                err.get("details") or {},
+            )
         return out
 
     def get(self, path: str, **query: Any) -> Any:
@@ -303,11 +347,13 @@ class StoreClient:
         """Sign in at this till. Gateways with sessions answer a token; a gateway without sign-in
         (``http.not_found``) raises ``ApiError('auth.unsupported')`` so the caller may fall back."""
         try:
-            out = self.post("/v1/sessions", {"id": new_id(), "staff": staff, "pin": pin,
-                                             "till": self.till})
+            out = self.post(
+                "/v1/sessions", {"id": new_id(), "staff": staff, "pin": pin, "till": self.till}
+            )
         except ApiError as exc:
-            if exc.code in (Http.NOT_FOUND, Http.METHOD_NOT_ALLOWED) \
-                    or (exc.code == Http.ERROR and exc.status == 404):
+            if exc.code in (Http.NOT_FOUND, Http.METHOD_NOT_ALLOWED) or (
+                exc.code == Http.ERROR and exc.status == 404
+            ):
                 raise ApiError(Auth.UNSUPPORTED, "this store has no sign-in yet", 404) from None
             raise
         return session_from(out, staff)
@@ -325,8 +371,10 @@ class StoreClient:
 
     def approve(self, manager: str, pin: str, action: str) -> dict:
         """A manager's PIN for one action at this till. Returns what to send with the action."""
-        out = self.post("/v1/approvals", {"id": new_id(), "staff": manager, "pin": pin,
-                                          "action": action, "till": self.till})
+        out = self.post(
+            "/v1/approvals",
+            {"id": new_id(), "staff": manager, "pin": pin, "action": action, "till": self.till},
+        )
         return out if isinstance(out, dict) else {}
 
     # ---------------------------------------------------------------- till
@@ -347,8 +395,7 @@ class StoreClient:
         return self.get(f"/v1/products/{quote(code, safe='')}")
 
     def import_products(self, cid: str, products: list[dict], source: str) -> dict:
-        return self.post("/v1/products/import", {"id": cid, "products": products,
-                                                 "source": source})
+        return self.post("/v1/products/import", {"id": cid, "products": products, "source": source})
 
     # ---------------------------------------------------------------- orders
     def orders(self, q: str) -> list[dict]:
@@ -357,8 +404,14 @@ class StoreClient:
     def order(self, order_id: str) -> dict:
         return self.get(f"/v1/orders/{quote(order_id, safe='')}")
 
-    def refund(self, cid: str, order_id: str, lines: dict[str, int] | None, reason: str,
-               approval: dict | None = None) -> dict:
+    def refund(
+        self,
+        cid: str,
+        order_id: str,
+        lines: dict[str, int] | None,
+        reason: str,
+        approval: dict | None = None,
+    ) -> dict:
         body: dict[str, Any] = {"id": cid, "reason": reason}
         if lines:
             body["lines"] = lines
@@ -367,12 +420,14 @@ class StoreClient:
         return self.post(f"/v1/orders/{quote(order_id, safe='')}/refund", body)
 
     def freeze(self, cid: str, order_id: str, reason: str) -> dict:
-        return self.post(f"/v1/orders/{quote(order_id, safe='')}/freeze",
-                         {"id": cid, "reason": reason})
+        return self.post(
+            f"/v1/orders/{quote(order_id, safe='')}/freeze", {"id": cid, "reason": reason}
+        )
 
     def unfreeze(self, cid: str, order_id: str, reason: str = "") -> dict:
-        return self.post(f"/v1/orders/{quote(order_id, safe='')}/unfreeze",
-                         {"id": cid, "reason": reason})
+        return self.post(
+            f"/v1/orders/{quote(order_id, safe='')}/unfreeze", {"id": cid, "reason": reason}
+        )
 
     # ---------------------------------------------------------------- members
     def member(self, key: str) -> dict:
@@ -383,10 +438,18 @@ class StoreClient:
         return self.get("/v1/events", after=after)
 
     # ---------------------------------------------------------------- feedback (异常反馈)
-    def feedback(self, cid: str, kind: str, message: str, sku: str = "",
-                 device: str = "") -> dict:
-        return self.post("/v1/feedback", {"id": cid, "kind": kind, "message": message,
-                                          "sku": sku, "device": device, "till": self.till})
+    def feedback(self, cid: str, kind: str, message: str, sku: str = "", device: str = "") -> dict:
+        return self.post(
+            "/v1/feedback",
+            {
+                "id": cid,
+                "kind": kind,
+                "message": message,
+                "sku": sku,
+                "device": device,
+                "till": self.till,
+            },
+        )
 
     # ---------------------------------------------------------------- manager (gateway issue 3)
     def report(self, kind: str, scope: str = "till") -> dict:
@@ -416,8 +479,9 @@ class StoreClient:
         return self.post("/v1/permissions", {"id": cid, "action": action, "roles": roles})
 
     def staff_lock(self, cid: str, staff: str, locked: bool = True) -> dict:
-        return self.post(f"/v1/staff/{quote(staff, safe='')}/{'lock' if locked else 'unlock'}",
-                         {"id": cid})
+        return self.post(
+            f"/v1/staff/{quote(staff, safe='')}/{'lock' if locked else 'unlock'}", {"id": cid}
+        )
 
 
 def session_from(out: Any, staff: str) -> Session:
@@ -426,12 +490,17 @@ def session_from(out: Any, staff: str) -> Session:
     who = out.get("staff") if isinstance(out.get("staff"), dict) else out
     perms = out.get("permissions") or who.get("permissions") or []
     limit = out.get("discount_limit_bp", who.get("discount_limit_bp"))
-    return Session(staff=str(who.get("staff") or who.get("id") or staff),
-                   name=str(who.get("name") or staff), role=str(who.get("role") or "cashier"),
-                   lang=str(who.get("lang") or who.get("language") or "en"),
-                   token=str(out.get("token") or ""), permissions=frozenset(perms),
-                   discount_limit_bp=limit if isinstance(limit, int) else None,
-                   expires=out.get("expires"), extra=out)
+    return Session(
+        staff=str(who.get("staff") or who.get("id") or staff),
+        name=str(who.get("name") or staff),
+        role=str(who.get("role") or "cashier"),
+        lang=str(who.get("lang") or who.get("language") or "en"),
+        token=str(out.get("token") or ""),
+        permissions=frozenset(perms),
+        discount_limit_bp=limit if isinstance(limit, int) else None,
+        expires=out.get("expires"),
+        extra=out,
+    )
 
 
 # ====================================================================== worker
@@ -442,8 +511,14 @@ Callback = Callable[[Any], None]
 class _Job:
     __slots__ = ("fn", "ok", "err", "retry", "label")
 
-    def __init__(self, fn: Callable[[], Any], ok: Callback | None, err: Callback | None,
-                 retry: bool, label: str) -> None:
+    def __init__(
+        self,
+        fn: Callable[[], Any],
+        ok: Callback | None,
+        err: Callback | None,
+        retry: bool,
+        label: str,
+    ) -> None:
         self.fn, self.ok, self.err, self.retry, self.label = fn, ok, err, retry, label
 
 
@@ -452,8 +527,11 @@ class Worker:
     drains with ``pump()`` (call it from ``after()``). ``on_net(online, detail)`` hears when the
     store becomes unreachable or reachable again (on the Tk thread)."""
 
-    def __init__(self, on_net: Callable[[bool, str], None] | None = None,
-                 backoff: tuple[float, float] = (0.3, 3.0)) -> None:
+    def __init__(
+        self,
+        on_net: Callable[[bool, str], None] | None = None,
+        backoff: tuple[float, float] = (0.3, 3.0),
+    ) -> None:
         self.results: queue.Queue = queue.Queue()
         self.on_net = on_net
         self.backoff = backoff
@@ -462,22 +540,36 @@ class Worker:
         self._stop = threading.Event()
         self.online = True
         self.pending_changes = 0
-        self._threads = [threading.Thread(target=self._run, args=(self._changes,), daemon=True,
-                                          name="kassa-till-changes"),
-                         threading.Thread(target=self._run, args=(self._reads,), daemon=True,
-                                          name="kassa-till-reads")]
+        self._threads = [
+            threading.Thread(
+                target=self._run, args=(self._changes,), daemon=True, name="kassa-till-changes"
+            ),
+            threading.Thread(
+                target=self._run, args=(self._reads,), daemon=True, name="kassa-till-reads"
+            ),
+        ]
         for t in self._threads:
             t.start()
 
-    def change(self, fn: Callable[[], Any], ok: Callback | None = None,
-               err: Callback | None = None, label: str = "") -> None:
+    def change(
+        self,
+        fn: Callable[[], Any],
+        ok: Callback | None = None,
+        err: Callback | None = None,
+        label: str = "",
+    ) -> None:
         """A change to the store: ordered, retried while the store is unreachable. ``fn`` must
         reuse its command id on every call (capture the id before submitting)."""
         self.pending_changes += 1
         self._changes.put(_Job(fn, ok, err, True, label))
 
-    def read(self, fn: Callable[[], Any], ok: Callback | None = None,
-             err: Callback | None = None, label: str = "") -> None:
+    def read(
+        self,
+        fn: Callable[[], Any],
+        ok: Callback | None = None,
+        err: Callback | None = None,
+        label: str = "",
+    ) -> None:
         self._reads.put(_Job(fn, ok, err, False, label))
 
     def stop(self, wait: float = 0.0) -> bool:

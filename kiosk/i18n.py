@@ -25,9 +25,26 @@ from babel.numbers import format_decimal
 
 from domain.money import format_money, precision
 
-__all__ = ["LANGS", "LANG_NAMES", "set_language", "current", "_", "N_", "T", "ngettext", "shown",
-           "is_rtl", "money", "number", "weight", "when", "locale_of", "compile_catalogues",
-           "LOCALE_DIR", "translator"]
+__all__ = [
+    "LANGS",
+    "LANG_NAMES",
+    "set_language",
+    "current",
+    "_",
+    "N_",
+    "T",
+    "ngettext",
+    "shown",
+    "is_rtl",
+    "money",
+    "number",
+    "weight",
+    "when",
+    "locale_of",
+    "compile_catalogues",
+    "LOCALE_DIR",
+    "translator",
+]
 
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 DOMAIN = "kassa"
@@ -37,10 +54,22 @@ LANG_NAMES = {"en": "English", "zh": "中文", "th": "ไทย", "ar": "الع�
 _LOCALES = {"en": "en_US", "zh": "zh_Hans_CN", "th": "th_TH", "ar": "ar_SA"}
 _RTL = {"ar"}
 
-_MARKS = ("\u200e", "\u200f", "\u061c", "\u202a", "\u202b", "\u202c", "\u2066", "\u2067",
-          "\u2068", "\u2069")
+_MARKS = (
+    "\u200e",
+    "\u200f",
+    "\u061c",
+    "\u202a",
+    "\u202b",
+    "\u202c",
+    "\u2066",
+    "\u2067",
+    "\u2068",
+    "\u2069",
+)
 _STRIP = {ord(m): None for m in _MARKS}
 _lock = threading.Lock()
+
+
 class _State(TypedDict):
     lang: str
     tr: gettext.NullTranslations
@@ -133,13 +162,26 @@ def shown(text: object, lang: str | None = None) -> str:
 
     out = []
     for line in s.split("\n"):
-        out.append(_mirror(get_display(arabic_reshaper.reshape(line),
-                                       base_dir="R" if is_rtl(lang) else "L")))
+        out.append(
+            _mirror(
+                get_display(arabic_reshaper.reshape(line), base_dir="R" if is_rtl(lang) else "L")
+            )
+        )
     return "\n".join(out)
 
 
-_PAIRS = {"(": ")", ")": "(", "[": "]", "]": "[", "{": "}", "}": "{", "<": ">", ">": "<",
-          "«": "»", "»": "«"}
+_PAIRS = {
+    "(": ")",
+    ")": "(",
+    "[": "]",
+    "]": "[",
+    "{": "}",
+    "}": "{",
+    "<": ">",
+    ">": "<",
+    "«": "»",
+    "»": "«",
+}
 
 
 def _rtl_char(ch: str) -> bool:
@@ -178,8 +220,10 @@ def number(value: int | Decimal, lang: str | None = None) -> str:
 
 def weight(grams: int, lang: str | None = None) -> str:
     """Grams as kilograms with three decimals (exact: Decimal, never float)."""
-    return format_decimal(Decimal(int(grams)).scaleb(-3), format="#,##0.000",
-                          locale=locale_of(lang)) + " kg"
+    return (
+        format_decimal(Decimal(int(grams)).scaleb(-3), format="#,##0.000", locale=locale_of(lang))
+        + " kg"
+    )
 
 
 def when(ts_us: int | None = None, zone: str = "UTC", lang: str | None = None) -> str:

@@ -44,17 +44,22 @@ def read_table(path: str | Path) -> list[dict[str, Any]]:
     else:
         df = pl.read_csv(path, infer_schema=False, encoding="utf8-lossy")
     df = df.rename({c: str(c).strip().lower() for c in df.columns})
-    return [{k: ("" if v is None else str(v).strip()) for k, v in r.items()}
-            for r in df.iter_rows(named=True)]
+    return [
+        {k: ("" if v is None else str(v).strip()) for k, v in r.items()}
+        for r in df.iter_rows(named=True)
+    ]
 
 
 def _bool(text: str) -> bool:
     return text.strip().lower() not in ("0", "no", "n", "false", "f", "off")
 
 
-def check_rows(rows: list[dict[str, Any]], currency: str,
-               tax_classes: dict[str, int] | None = None,
-               limits: Limits | dict | None = None) -> list[ImportRow]:
+def check_rows(
+    rows: list[dict[str, Any]],
+    currency: str,
+    tax_classes: dict[str, int] | None = None,
+    limits: Limits | dict | None = None,
+) -> list[ImportRow]:
     lim = limits if isinstance(limits, Limits) else Limits.from_dict(limits)
     out: list[ImportRow] = []
     seen: dict[str, int] = {}
@@ -65,8 +70,11 @@ def check_rows(rows: list[dict[str, Any]], currency: str,
                 raise KassaError(Product.BAD_SKU, "SKU is missing")
             if sku in seen:
                 raise KassaError(Import.DUPLICATE_SKU, f"SKU also on row {seen[sku]}")
-            names = {lang: r[f"name_{lang}"] for lang in ("en", "zh", "th", "ar")
-                     if r.get(f"name_{lang}")}
+            names = {
+                lang: r[f"name_{lang}"]
+                for lang in ("en", "zh", "th", "ar")
+                if r.get(f"name_{lang}")
+            }
             if not names and r.get("name"):
                 names = {"en": r["name"]}
             price_text = r.get("price", "")
@@ -80,10 +88,18 @@ def check_rows(rows: list[dict[str, Any]], currency: str,
             low = r.get("low_stock") or "0"
             if not low.lstrip("-").isdigit() or len(low) > 14:
                 raise KassaError(Product.BAD_LOW_STOCK, "low_stock is a whole number")
-            d = {"sku": sku, "names": names, "price": price, "tax_class": tax,
-                 "category": r.get("category", ""), "barcodes": barcodes,
-                 "unit": (r.get("unit") or "each").lower(), "plu": r.get("plu", ""),
-                 "sellable": _bool(r.get("sellable") or "1"), "low_stock": int(low)}
+            d = {
+                "sku": sku,
+                "names": names,
+                "price": price,
+                "tax_class": tax,
+                "category": r.get("category", ""),
+                "barcodes": barcodes,
+                "unit": (r.get("unit") or "each").lower(),
+                "plu": r.get("plu", ""),
+                "sellable": _bool(r.get("sellable") or "1"),
+                "low_stock": int(low),
+            }
             # the domain's own checks (names, unit, EAN check digits, PLU, the price's bounds)
             check_product(product_from_dict(d), lim)
             refuse_card_numbers_in(d, "product", CODE_FIELDS)  # names, category: no card number
@@ -94,6 +110,10 @@ def check_rows(rows: list[dict[str, Any]], currency: str,
     return out
 
 
-def load(path: str | Path, currency: str, tax_classes: dict[str, int] | None = None,
-         limits: Limits | dict | None = None) -> list[ImportRow]:
+def load(
+    path: str | Path,
+    currency: str,
+    tax_classes: dict[str, int] | None = None,
+    limits: Limits | dict | None = None,
+) -> list[ImportRow]:
     return check_rows(read_table(path), currency, tax_classes, limits)

@@ -38,7 +38,11 @@ class ScanDetector:
     def enter(self, t_ms: int) -> str | None:
         """Enter at ``t_ms``: returns the scanned code if this was a scanner burst, else None."""
         code = "".join(self.buf)
-        burst = (self.fast and len(code) >= self.min_len and self.last_ms is not None
-                 and t_ms - self.last_ms <= self.max_gap_ms)
+        burst = (
+            self.fast
+            and len(code) >= self.min_len
+            and self.last_ms is not None
+            and t_ms - self.last_ms <= self.max_gap_ms
+        )
         self.reset()
         return code if burst else None

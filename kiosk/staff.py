@@ -18,25 +18,67 @@ from kiosk.i18n import N_
 
 __all__ = ["COUNTERS", "ROLE_COUNTERS", "ROLE_PERMISSIONS", "DEMO_STAFF", "can", "demo_sign_in"]
 
-COUNTERS = {"sale": N_("Sale counter"), "aftersales": N_("After-sales counter"),
-            "manager": N_("Manager counter")}
-ROLE_NAMES = {"cashier": N_("Cashier"), "aftersales": N_("After-sales"),
-              "manager": N_("Manager"), "admin": N_("Administrator")}
-ROLE_COUNTERS = {"cashier": ("sale",), "aftersales": ("aftersales",),
-                 "manager": ("manager", "sale", "aftersales"),
-                 "admin": ("manager", "sale", "aftersales")}
+COUNTERS = {
+    "sale": N_("Sale counter"),
+    "aftersales": N_("After-sales counter"),
+    "manager": N_("Manager counter"),
+}
+ROLE_NAMES = {
+    "cashier": N_("Cashier"),
+    "aftersales": N_("After-sales"),
+    "manager": N_("Manager"),
+    "admin": N_("Administrator"),
+}
+ROLE_COUNTERS = {
+    "cashier": ("sale",),
+    "aftersales": ("aftersales",),
+    "manager": ("manager", "sale", "aftersales"),
+    "admin": ("manager", "sale", "aftersales"),
+}
 
 # the gateway's action names (domain/staff.py ACTIONS) and their default roles
-_SALE = {"sale.sell", "sale.void", "sale.discount", "products.view", "members.view",
-         "members.register", "wallet.topup", "reports.own", "events.read"}
-_AFTER = {"products.view", "products.view_all", "orders.view", "orders.refund", "orders.reprint",
-          "orders.freeze", "orders.unfreeze", "members.view", "members.register", "wallet.topup",
-          "reports.own", "events.read"}
-_MANAGER = _SALE | _AFTER | {"products.import", "stock.view", "stock.change", "reports.view",
-                             "day.open", "day.close", "staff.view", "staff.manage",
-                             "permissions.manage", "audit.view"}
-ROLE_PERMISSIONS = {"cashier": _SALE, "aftersales": _AFTER, "manager": _MANAGER,
-                    "admin": _MANAGER}
+_SALE = {
+    "sale.sell",
+    "sale.void",
+    "sale.discount",
+    "products.view",
+    "members.view",
+    "members.register",
+    "wallet.topup",
+    "reports.own",
+    "events.read",
+}
+_AFTER = {
+    "products.view",
+    "products.view_all",
+    "orders.view",
+    "orders.refund",
+    "orders.reprint",
+    "orders.freeze",
+    "orders.unfreeze",
+    "members.view",
+    "members.register",
+    "wallet.topup",
+    "reports.own",
+    "events.read",
+}
+_MANAGER = (
+    _SALE
+    | _AFTER
+    | {
+        "products.import",
+        "stock.view",
+        "stock.change",
+        "reports.view",
+        "day.open",
+        "day.close",
+        "staff.view",
+        "staff.manage",
+        "permissions.manage",
+        "audit.view",
+    }
+)
+ROLE_PERMISSIONS = {"cashier": _SALE, "aftersales": _AFTER, "manager": _MANAGER, "admin": _MANAGER}
 
 
 def can(role: str, permissions: frozenset[str] | set[str], action: str) -> bool:
@@ -66,10 +108,13 @@ def demo_sign_in(staff: str, pin: str) -> dict | None:
     if rec is None or not hmac.compare_digest(rec[3], _h(pin)):
         return None
     name, role, lang, _ = rec
-    return {"staff": {"staff": staff.strip(), "name": name, "role": role, "lang": lang},
-            "token": ""}
+    return {
+        "staff": {"staff": staff.strip(), "name": name, "role": role, "lang": lang},
+        "token": "",
+    }
 
 
 def counter_title(name: str) -> str:
     from kiosk.i18n import _
+
     return _(COUNTERS[name])

@@ -17,8 +17,12 @@ TIERS = ("unit", "integration", "e2e")
 
 
 def pytest_addoption(parser):
-    parser.addoption("--kills", type=int, default=50,
-                     help="how many times the crash test SIGKILLs the store server (default 50)")
+    parser.addoption(
+        "--kills",
+        type=int,
+        default=50,
+        help="how many times the crash test SIGKILLs the store server (default 50)",
+    )
 
 
 def pytest_collection_modifyitems(config, items):

@@ -24,9 +24,9 @@ async def find_orders(request: web.Request) -> web.Response:
     await g.auth(request, "orders.view")
     key = path_key(request, "q")
     if not key:
-        raise InvalidInput("input.bad_field",
-                           "search orders by number, id, member or date (YYYY-MM-DD)",
-                           field="q")
+        raise InvalidInput(
+            "input.bad_field", "search orders by number, id, member or date (YYYY-MM-DD)", field="q"
+        )
     return jresp(await g.h.ledger.orders_of(key, g.config.zone))
 
 
@@ -38,17 +38,24 @@ async def refund(request: web.Request) -> web.Response:
     lines = data.get("lines")
     if lines is not None:
         if not isinstance(lines, dict) or not lines or len(lines) > 500:
-            raise InvalidInput("input.bad_field", "'lines' maps line ids to quantities",
-                               field="lines")
+            raise InvalidInput(
+                "input.bad_field", "'lines' maps line ids to quantities", field="lines"
+            )
         for v in lines.values():
             if isinstance(v, bool) or not isinstance(v, int) or v <= 0 or v > 10**7:
                 raise InvalidInput("refund.bad_quantity", "refund a positive whole quantity")
     reason = need_str(data, "reason", 200, required=False)
     cid = command_id(data)
-    cmd = RefundOrder(order_id=order_id, refund_id=cid, lines=lines, reason=reason,
-                      cash_increment=g.config.cash_increment)
-    ack = await g.submit(ctx, cid, "refund",
-                         {"order": order_id, "lines": lines, "reason": reason}, cmd)
+    cmd = RefundOrder(
+        order_id=order_id,
+        refund_id=cid,
+        lines=lines,
+        reason=reason,
+        cash_increment=g.config.cash_increment,
+    )
+    ack = await g.submit(
+        ctx, cid, "refund", {"order": order_id, "lines": lines, "reason": reason}, cmd
+    )
     await g.journal_approval(ctx, cid)
     return jresp(g.answer(ack))
 
@@ -74,7 +81,10 @@ async def _order_state(request: web.Request, op: str, reason_required: bool) -> 
     return jresp(g.answer(ack))
 
 
-ROUTES = [("GET", "/v1/orders", find_orders), ("GET", "/v1/orders/{order}", order),
-          ("POST", "/v1/orders/{order}/refund", refund),
-          ("POST", "/v1/orders/{order}/freeze", freeze),
-          ("POST", "/v1/orders/{order}/unfreeze", unfreeze)]
+ROUTES = [
+    ("GET", "/v1/orders", find_orders),
+    ("GET", "/v1/orders/{order}", order),
+    ("POST", "/v1/orders/{order}/refund", refund),
+    ("POST", "/v1/orders/{order}/freeze", freeze),
+    ("POST", "/v1/orders/{order}/unfreeze", unfreeze),
+]

@@ -59,29 +59,44 @@ from domain.errors import KassaError, Unavailable
 __all__ = ["make_gateway", "errors_middleware", "AREAS"]
 
 log = logging.getLogger(__name__)
-AREAS = (status, sessions, sale, products, aftersales, members, stock, day, reports, staff, events,
-         feedback)
+AREAS = (
+    status,
+    sessions,
+    sale,
+    products,
+    aftersales,
+    members,
+    stock,
+    day,
+    reports,
+    staff,
+    events,
+    feedback,
+)
 HTTP_CODES = {404: "http.not_found", 405: "http.method_not_allowed", 413: "input.too_large"}
 
 
 @web.middleware
 async def errors_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     from actors.ray_boot import unwrap
+
     try:
         return await handler(request)
     except web.HTTPException as exc:
         if exc.status >= 400:
             code = HTTP_CODES.get(exc.status, "http.error")
-            return jresp({"error": {"code": code, "message": exc.reason, "details": {}}},
-                         exc.status)
+            return jresp(
+                {"error": {"code": code, "message": exc.reason, "details": {}}}, exc.status
+            )
         raise
     except Exception as exc:
         cause = unwrap(exc)
         if isinstance(cause, KassaError):
             return error_response(cause)
         log.exception("unexpected error on %s %s", request.method, request.path)
-        return error_response(Unavailable("store.internal", "the store server hit an error; "
-                                          "retry with the same id"))
+        return error_response(
+            Unavailable("store.internal", "the store server hit an error; retry with the same id")
+        )
 
 
 def make_gateway(handles: Any, status_extra: Callable[[], dict] | None = None) -> web.Application:

@@ -16,9 +16,23 @@ from domain.errors import InvalidInput, KassaError
 from domain.money import check_amount
 from domain.pan import refuse_card_number
 
-__all__ = ["MAX_BODY", "Handler", "derived_id", "jresp", "error_response", "redact", "read_json",
-           "need_str", "path_key", "need_int", "need_amount", "query_int", "command_id",
-           "till_id", "plain"]
+__all__ = [
+    "MAX_BODY",
+    "Handler",
+    "derived_id",
+    "jresp",
+    "error_response",
+    "redact",
+    "read_json",
+    "need_str",
+    "path_key",
+    "need_int",
+    "need_amount",
+    "query_int",
+    "command_id",
+    "till_id",
+    "plain",
+]
 
 MAX_BODY = 256 * 1024
 TILL_RE = re.compile(r"^[A-Za-z0-9_-]{1,16}$")
@@ -69,16 +83,18 @@ async def read_json(request: web.Request) -> dict:
     return data
 
 
-def need_str(data: dict, key: str, max_len: int = 200, required: bool = True,
-             code: bool = False) -> str:
+def need_str(
+    data: dict, key: str, max_len: int = 200, required: bool = True, code: bool = False
+) -> str:
     """A string field of at most ``max_len`` characters. Free text (every field but a product
     code, ``code=True``) is refused if it holds anything written like a card number."""
     value = data.get(key)
     if value is None and not required:
         return ""
     if not isinstance(value, str) or (required and not value.strip()) or len(value) > max_len:
-        raise InvalidInput("input.bad_field", f"{key!r} must be a string of 1–{max_len} characters",
-                           field=key)
+        raise InvalidInput(
+            "input.bad_field", f"{key!r} must be a string of 1–{max_len} characters", field=key
+        )
     return value if code else refuse_card_number(value, key)
 
 
@@ -87,16 +103,18 @@ def path_key(request: web.Request, name: str, max_len: int = 64) -> str:
     never a card number, which would otherwise travel on into errors and logs."""
     value = request.match_info.get(name) or request.query.get(name, "")
     if len(value) > max_len:
-        raise InvalidInput("input.bad_field", f"{name!r} is at most {max_len} characters",
-                           field=name)
+        raise InvalidInput(
+            "input.bad_field", f"{name!r} is at most {max_len} characters", field=name
+        )
     return value if UUID_RE.match(value) else refuse_card_number(value, name)
 
 
 def need_int(data: dict, key: str, lo: int, hi: int) -> int:
     value = data.get(key)
     if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
-        raise InvalidInput("input.bad_field", f"{key!r} must be a whole number {lo}–{hi}",
-                           field=key)
+        raise InvalidInput(
+            "input.bad_field", f"{key!r} must be a whole number {lo}–{hi}", field=key
+        )
     return value
 
 
@@ -115,8 +133,9 @@ def query_int(request: web.Request, key: str, default: int, lo: int, hi: int) ->
     try:
         value = int(raw)
     except ValueError:
-        raise InvalidInput("input.bad_field", f"{key!r} must be a whole number",
-                           field=key) from None
+        raise InvalidInput(
+            "input.bad_field", f"{key!r} must be a whole number", field=key
+        ) from None
     if not lo <= value <= hi:
         raise InvalidInput("input.bad_field", f"{key!r} must be {lo}–{hi}", field=key)
     return value

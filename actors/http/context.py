@@ -53,8 +53,16 @@ class Ctx:
 
     __slots__ = ("staff", "role", "till", "ip", "session", "approved_by", "action")
 
-    def __init__(self, staff: str, role: str, till: str, ip: str, session: str,
-                 approved_by: str = "", action: str = "") -> None:
+    def __init__(
+        self,
+        staff: str,
+        role: str,
+        till: str,
+        ip: str,
+        session: str,
+        approved_by: str = "",
+        action: str = "",
+    ) -> None:
         self.staff, self.role, self.till, self.ip = staff, role, till, ip
         self.session, self.approved_by, self.action = session, approved_by, action
 
@@ -70,9 +78,11 @@ class Gateway:
         self.started = time.time()
         self.data_dir = Path(handles.data_dir)
         self.policy: AuthPolicy = getattr(self.config, "auth", None) or AuthPolicy()
-        self.dir = Directory(idle_timeout_s=float(self.policy.idle_timeout_s),
-                             lock_s=float(self.policy.lock_s),
-                             max_failures=self.policy.max_failures)
+        self.dir = Directory(
+            idle_timeout_s=float(self.policy.idle_timeout_s),
+            lock_s=float(self.policy.lock_s),
+            max_failures=self.policy.max_failures,
+        )
         self.secret = load_secret(self.data_dir)
         self.pin_key = load_pin_key(self.data_dir)
         self.throttle = Throttle(self.policy)
@@ -95,8 +105,13 @@ class Gateway:
     def ip(self, request: web.Request) -> str:
         return (request.remote or "")[:64]
 
-    async def auth(self, request: web.Request, action: str | None, data: dict | None = None,
-                   till: str | None = None) -> Ctx:
+    async def auth(
+        self,
+        request: web.Request,
+        action: str | None,
+        data: dict | None = None,
+        till: str | None = None,
+    ) -> Ctx:
         """Check the session (401), the till it is bound to and the action's permission (403).
         A missing permission may be made good by a manager's approval for this one request."""
         await self.ensure_loaded()
@@ -110,29 +125,48 @@ class Gateway:
             raise Unauthorized("auth.session_expired", "signed out after being idle; sign in again")
         self.dir.touch(s)
         if till is not None and till != s.till:
-            raise Forbidden("auth.wrong_till", "this session is for another till",
-                            session_till=s.till, till=till)
-        ctx = Ctx(s.staff, self.dir.role_of(s.staff), s.till, self.ip(request), s.session,
-                  action=action or "")
+            raise Forbidden(
+                "auth.wrong_till",
+                "this session is for another till",
+                session_till=s.till,
+                till=till,
+            )
+        ctx = Ctx(
+            s.staff,
+            self.dir.role_of(s.staff),
+            s.till,
+            self.ip(request),
+            s.session,
+            action=action or "",
+        )
         if action is None or self.dir.allows(s.staff, action):
             return ctx
         if data is not None and data.get("approval") is not None:
             await self.approval(ctx, action, data)
             return ctx
-        raise Forbidden("auth.forbidden", f"the {ctx.role} role may not do {action}",
-                        action=action, role=ctx.role)
+        raise Forbidden(
+            "auth.forbidden",
+            f"the {ctx.role} role may not do {action}",
+            action=action,
+            role=ctx.role,
+        )
 
     def require(self, ctx: Ctx, action: str) -> None:
         """403 unless the session's role may do ``action`` (a read scope chosen inside a route)."""
         if not self.dir.allows(ctx.staff, action):
-            raise Forbidden("auth.forbidden", f"the {ctx.role} role may not do {action}",
-                            action=action, role=ctx.role)
+            raise Forbidden(
+                "auth.forbidden",
+                f"the {ctx.role} role may not do {action}",
+                action=action,
+                role=ctx.role,
+            )
 
     async def approval(self, ctx: Ctx, action: str, data: dict) -> None:
         ap = data.get("approval")
         if not isinstance(ap, dict):
-            raise InvalidInput("input.bad_field", "'approval' is {staff, pin} or {token}",
-                               field="approval")
+            raise InvalidInput(
+                "input.bad_field", "'approval' is {staff, pin} or {token}", field="approval"
+            )
         if "token" in ap:
             tok = ap["token"]
             if not isinstance(tok, str) or not 8 <= len(tok) <= 64:
@@ -145,36 +179,79 @@ class Gateway:
 
     async def verify_approver(self, ctx: Ctx, staff: str, pin: str, action: str) -> str:
         async def accepted() -> None:
-            await self.submit(None, str(uuid.uuid4()), "auth.pin_accepted", [staff, ctx.till],
-                              PinAccepted(staff, ctx.till), staff=staff, till=ctx.till, ip=ctx.ip)
+            await self.submit(
+                None,
+                str(uuid.uuid4()),
+                "auth.pin_accepted",
+                [staff, ctx.till],
+                PinAccepted(staff, ctx.till),
+                staff=staff,
+                till=ctx.till,
+                ip=ctx.ip,
+            )
 
         await self.pin_attempt(staff, pin, ctx.till, ctx.ip, "approval", accepted)
         if not self.dir.allows(staff, action):
-            raise Forbidden("auth.approval_refused", f"{staff} may not approve {action}",
-                            staff=staff, action=action)
+            raise Forbidden(
+                "auth.approval_refused",
+                f"{staff} may not approve {action}",
+                staff=staff,
+                action=action,
+            )
         return staff
 
     # -------------------------------------------------------------- journal
-    async def submit(self, ctx: Ctx | None, cid: str, op: str, args: Any, body: Any,
-                     via: Any = None, staff: str = "", till: str = "", ip: str = "") -> Any:
-        req = Request(id=cid, cmd=command_hash(op, args), body=body,
-                      staff=ctx.staff if ctx else staff, till=ctx.till if ctx else till,
-                      ip=ctx.ip if ctx else ip)
+    async def submit(
+        self,
+        ctx: Ctx | None,
+        cid: str,
+        op: str,
+        args: Any,
+        body: Any,
+        via: Any = None,
+        staff: str = "",
+        till: str = "",
+        ip: str = "",
+    ) -> Any:
+        req = Request(
+            id=cid,
+            cmd=command_hash(op, args),
+            body=body,
+            staff=ctx.staff if ctx else staff,
+            till=ctx.till if ctx else till,
+            ip=ctx.ip if ctx else ip,
+        )
         return await (via or self.h.ledger).submit(req)
 
     def answer(self, ack: Any, **extra: Any) -> dict:
-        return {"seq": ack.seq, "event": ack.kind, "duplicate": ack.duplicate,
-                "result": redact({"kind": ack.kind, "body": plain(ack.body)})["body"], **extra}
+        return {
+            "seq": ack.seq,
+            "event": ack.kind,
+            "duplicate": ack.duplicate,
+            "result": redact({"kind": ack.kind, "body": plain(ack.body)})["body"],
+            **extra,
+        }
 
     async def journal_approval(self, ctx: Ctx, cid: str) -> None:
         """Journal a manager's approval of the command ``cid`` (after it committed)."""
         if ctx.approved_by:
-            await self.submit(ctx, derived_id(cid, "approval"), "auth.approved",
-                              {"cid": cid, "approver": ctx.approved_by},
-                              ActionApproved(ctx.approved_by, ctx.staff, ctx.till, ctx.action, cid))
+            await self.submit(
+                ctx,
+                derived_id(cid, "approval"),
+                "auth.approved",
+                {"cid": cid, "approver": ctx.approved_by},
+                ActionApproved(ctx.approved_by, ctx.staff, ctx.till, ctx.action, cid),
+            )
 
-    async def pin_attempt(self, staff: str, pin: str, till: str, ip: str, purpose: str,
-                          accepted: Callable[[], Awaitable[Any]]) -> Any:
+    async def pin_attempt(
+        self,
+        staff: str,
+        pin: str,
+        till: str,
+        ip: str,
+        purpose: str,
+        accepted: Callable[[], Awaitable[Any]],
+    ) -> Any:
         """Check ``staff``'s PIN: the client address may be made to wait (429), the attempt is
         journaled as a failure before the PIN is checked, one attempt at a time per account, and
         ``accepted()`` (which journals the success, resetting the count) runs before the next one.
@@ -197,23 +274,41 @@ class Gateway:
                 acc = self.dir.may_try(staff)  # the attempt before this one may have locked it
                 pin_hash = unseal_pin_hash(self.pin_key, staff, str(acc["pin_hash"]))
                 ack = await self.submit(
-                    None, str(uuid.uuid4()), "auth.pin_attempt", [staff, till, purpose],
-                    PinAttempted(staff, till, purpose, self.policy.max_failures,
-                                 self.policy.lock_s, time.time_ns() // 1000),
-                    staff=staff, till=till, ip=ip)
+                    None,
+                    str(uuid.uuid4()),
+                    "auth.pin_attempt",
+                    [staff, till, purpose],
+                    PinAttempted(
+                        staff,
+                        till,
+                        purpose,
+                        self.policy.max_failures,
+                        self.policy.lock_s,
+                        time.time_ns() // 1000,
+                    ),
+                    staff=staff,
+                    till=till,
+                    ip=ip,
+                )
                 failed = True  # counted against the account: against the address too
                 if ack.body.failures >= self.policy.max_failures:
                     await self.refresh()  # locked now: its sessions have ended
-                ok = await asyncio.get_running_loop().run_in_executor(None, verify_pin, pin_hash,
-                                                                      pin)
+                ok = await asyncio.get_running_loop().run_in_executor(
+                    None, verify_pin, pin_hash, pin
+                )
                 if not ok:
                     await self.refresh()
                     left = max(0, self.policy.max_failures - ack.body.failures)
                     if purpose == "approval":
-                        raise Forbidden("auth.approval_refused", "wrong PIN for the approver",
-                                        staff=staff, failures_left=left)
-                    raise Unauthorized("auth.bad_credentials", "unknown staff or wrong PIN",
-                                       failures_left=left)
+                        raise Forbidden(
+                            "auth.approval_refused",
+                            "wrong PIN for the approver",
+                            staff=staff,
+                            failures_left=left,
+                        )
+                    raise Unauthorized(
+                        "auth.bad_credentials", "unknown staff or wrong PIN", failures_left=left
+                    )
                 failed = False
                 result = await accepted()
                 await self.refresh()
@@ -230,32 +325,50 @@ class Gateway:
             body: Any = StaffPinChanged(staff, await self.seal_pin(staff, pin))
         else:
             body = StaffUnlocked(staff, reason or "unlocked on the store PC")
-        ack = await self.submit(None, str(uuid.uuid4()), f"local.{op}", [staff], body,
-                                ip=LOCAL_IP)
+        ack = await self.submit(None, str(uuid.uuid4()), f"local.{op}", [staff], body, ip=LOCAL_IP)
         await self.refresh()
-        return {"seq": ack.seq, "event": ack.kind, "staff": staff, "server": "running",
-                "result": self.answer(ack)["result"]}
+        return {
+            "seq": ack.seq,
+            "event": ack.kind,
+            "staff": staff,
+            "server": "running",
+            "result": self.answer(ack)["result"],
+        }
 
     async def end_session(self, s: Any, reason: str) -> None:
         with contextlib.suppress(KassaError):  # ended already
-            await self.submit(None, derived_id(s.session, "end"), "auth.end", [s.session],
-                              SignedOut(s.staff, s.till, s.session, reason), staff=s.staff,
-                              till=s.till)
+            await self.submit(
+                None,
+                derived_id(s.session, "end"),
+                "auth.end",
+                [s.session],
+                SignedOut(s.staff, s.till, s.session, reason),
+                staff=s.staff,
+                till=s.till,
+            )
         await self.refresh()
 
     def today(self) -> str:
         return business_day_of(time.time_ns() // 1000, self.config.zone)
 
-    def me(self, staff: str, till: str, token: str = "", seq: int = 0,
-           duplicate: bool = False) -> dict:
+    def me(
+        self, staff: str, till: str, token: str = "", seq: int = 0, duplicate: bool = False
+    ) -> dict:
         acc = self.dir.accounts.get(staff, {})
         role = acc.get("role", "")
-        out = {"staff": {"staff": staff, "name": acc.get("name", ""), "role": role,
-                         "language": acc.get("language", "en")},
-               "till": till, "permissions": self.dir.allowed_actions(staff),
-               "discount_limit_bp": self.config.discount_limits.get(role, 0),
-               "idle_timeout_s": int(self.dir.idle_timeout_s),
-               "day": self.dir.days.get(till)}
+        out = {
+            "staff": {
+                "staff": staff,
+                "name": acc.get("name", ""),
+                "role": role,
+                "language": acc.get("language", "en"),
+            },
+            "till": till,
+            "permissions": self.dir.allowed_actions(staff),
+            "discount_limit_bp": self.config.discount_limits.get(role, 0),
+            "idle_timeout_s": int(self.dir.idle_timeout_s),
+            "day": self.dir.days.get(till),
+        }
         if token:
             out.update(token=token, seq=seq, duplicate=duplicate)
         return out
@@ -267,15 +380,17 @@ class Gateway:
         if not fresh and till in self.licensed_tills:
             return {}
         lic = await self.h.licence.status()
-        if check_till_count(till, int(lic.get("tills") or 0), str(lic.get("licence_id") or ""),
-                            list(self.dir.days)):
+        if check_till_count(
+            till, int(lic.get("tills") or 0), str(lic.get("licence_id") or ""), list(self.dir.days)
+        ):
             self.licensed_tills.add(till)
         return lic
 
     async def seal_pin(self, staff: str, pin: str) -> str:
         """``staff``'s PIN hashed and sealed (argon2id, off the event loop)."""
-        return await asyncio.get_running_loop().run_in_executor(None, sealed_pin, self.pin_key,
-                                                                staff, pin)
+        return await asyncio.get_running_loop().run_in_executor(
+            None, sealed_pin, self.pin_key, staff, pin
+        )
 
 
 GATEWAY = web.AppKey("gateway", Gateway)

@@ -13,8 +13,15 @@ from domain.handlers_day import LicenceAnswer, OpenDay, ZStep, z_sequence
 
 __all__ = ["ROUTES"]
 
-LICENCE_SHOWN = ("ok", "code", "message", "warn", "warn_code", "grace_days_left",
-                 "expires_days_left")
+LICENCE_SHOWN = (
+    "ok",
+    "code",
+    "message",
+    "warn",
+    "warn_code",
+    "grace_days_left",
+    "expires_days_left",
+)
 
 
 async def day_view(request: web.Request) -> web.Response:
@@ -23,8 +30,13 @@ async def day_view(request: web.Request) -> web.Response:
     g = gw(request)
     ctx = await g.auth(request, None)
     await g.refresh()
-    out = {"today": g.today(), "till": ctx.till, "this_till": g.dir.days.get(ctx.till),
-           "store_open": bool(g.dir.open_tills()), "open_tills": g.dir.open_tills()}
+    out = {
+        "today": g.today(),
+        "till": ctx.till,
+        "this_till": g.dir.days.get(ctx.till),
+        "store_open": bool(g.dir.open_tills()),
+        "open_tills": g.dir.open_tills(),
+    }
     if any(g.dir.allows(ctx.staff, a) for a in ("day.open", "day.close", "reports.view")):
         out["tills"] = g.dir.days
     return jresp(out)
@@ -42,8 +54,13 @@ async def day_open(request: web.Request) -> web.Response:
         await g.refresh()
         status = await g.licensed(till, fresh=True)
         lic = await g.h.licence.may_open_day()
-        ack = await g.submit(ctx, cid, "day.open", {"till": till, "float": amount},
-                             OpenDay(till, g.today(), amount, LicenceAnswer.of(lic, status)))
+        ack = await g.submit(
+            ctx,
+            cid,
+            "day.open",
+            {"till": till, "float": amount},
+            OpenDay(till, g.today(), amount, LicenceAnswer.of(lic, status)),
+        )
         await g.refresh()
     await g.journal_approval(ctx, cid)
     return jresp(g.answer(ack, licence={k: lic.get(k) for k in LICENCE_SHOWN}))
@@ -60,8 +77,13 @@ async def day_close(request: web.Request) -> web.Response:
     till = till_id(data.get("till", ctx.till))
     key = next((k for k in ("counted_cash", "counted") if k in data), "counted_cash")
     counted = need_amount(data, key, 0, min(MAX_FLOAT, g.config.limits.max_tender))
-    ack = await g.submit(ctx, cid, "day.close", {"till": till, "counted_cash": counted},
-                         DayClosed(till=till, counted_cash=counted))
+    ack = await g.submit(
+        ctx,
+        cid,
+        "day.close",
+        {"till": till, "counted_cash": counted},
+        DayClosed(till=till, counted_cash=counted),
+    )
     await g.journal_approval(ctx, cid)
     await g.refresh()
     out = g.answer(ack)
@@ -78,10 +100,16 @@ async def record_z(g: Gateway, ctx: Ctx, cid: str, step: ZStep, at_seq: int) -> 
     # a Z report counts everything journaled up to the close: wait for the analytics copy,
     # refuse (report.lagging, 503; the close's retry records it) rather than undercount
     report = await g.h.analytics.report(
-        "z_report", {"day": step.business_day, "till": step.till or None}, at_seq, 60.0, True)
+        "z_report", {"day": step.business_day, "till": step.till or None}, at_seq, 60.0, True
+    )
     try:
-        ack = await g.submit(ctx, zid, "day.z", args,
-                             ZReportRecorded(step.scope, step.till, step.business_day, report))
+        ack = await g.submit(
+            ctx,
+            zid,
+            "day.z",
+            args,
+            ZReportRecorded(step.scope, step.till, step.business_day, report),
+        )
     except Conflict as exc:
         if exc.code != "day.z_recorded":
             raise
@@ -89,5 +117,8 @@ async def record_z(g: Gateway, ctx: Ctx, cid: str, step: ZStep, at_seq: int) -> 
     return plain(ack.body.report) if hasattr(ack.body, "report") else report
 
 
-ROUTES = [("GET", "/v1/day", day_view), ("POST", "/v1/day/open", day_open),
-          ("POST", "/v1/day/close", day_close)]
+ROUTES = [
+    ("GET", "/v1/day", day_view),
+    ("POST", "/v1/day/open", day_open),
+    ("POST", "/v1/day/close", day_close),
+]

@@ -30,8 +30,11 @@ def sales_view(env: Any) -> dict | None:
         return None
     b = msgspec.json.decode(env.body)
     if kind == "order.completed":
-        body = {"total": b.get("total", 0), "currency": b.get("currency", ""),
-                "lines": len(b.get("lines") or ())}
+        body = {
+            "total": b.get("total", 0),
+            "currency": b.get("currency", ""),
+            "lines": len(b.get("lines") or ()),
+        }
     elif kind == "order.refunded":
         body = {"amount": b.get("amount", 0), "currency": b.get("currency", "")}
     else:
@@ -65,22 +68,46 @@ async def audit(request: web.Request) -> web.Response:
         for e in envs:
             pos = e.seq
             scanned += 1
-            if (f["staff"] and e.staff != f["staff"]) or (f["till"] and e.till != f["till"]) \
-                    or (f["ip"] and e.ip != f["ip"]) or (f["kind"] and
-                                                         not e.kind.startswith(f["kind"])):
+            if (
+                (f["staff"] and e.staff != f["staff"])
+                or (f["till"] and e.till != f["till"])
+                or (f["ip"] and e.ip != f["ip"])
+                or (f["kind"] and not e.kind.startswith(f["kind"]))
+            ):
                 continue
             body = msgspec.json.decode(e.body)
-            approved = body.get("approved_by") or body.get("approver") or "" \
-                if isinstance(body, dict) else ""
-            rows.append({"seq": e.seq, "ts": e.ts, "kind": e.kind, "staff": e.staff,
-                         "till": e.till, "ip": e.ip, "agg": e.agg, "approved_by": approved})
+            approved = (
+                body.get("approved_by") or body.get("approver") or ""
+                if isinstance(body, dict)
+                else ""
+            )
+            rows.append(
+                {
+                    "seq": e.seq,
+                    "ts": e.ts,
+                    "kind": e.kind,
+                    "staff": e.staff,
+                    "till": e.till,
+                    "ip": e.ip,
+                    "agg": e.agg,
+                    "approved_by": approved,
+                }
+            )
             k = (e.staff, e.ip, e.till)
             summary[k] = summary.get(k, 0) + 1
             if len(rows) >= limit:
                 break
-    return jresp({"events": rows, "next_after": pos, "done": done,
-                  "summary": [{"staff": s, "ip": i, "till": t, "events": n}
-                              for (s, i, t), n in sorted(summary.items())]})
+    return jresp(
+        {
+            "events": rows,
+            "next_after": pos,
+            "done": done,
+            "summary": [
+                {"staff": s, "ip": i, "till": t, "events": n}
+                for (s, i, t), n in sorted(summary.items())
+            ],
+        }
+    )
 
 
 async def feed_view(request: web.Request) -> Callable[[Any], dict | None]:
@@ -93,8 +120,11 @@ async def feed_view(request: web.Request) -> Callable[[Any], dict | None]:
         raise InvalidInput("input.bad_field", "scope is all or sales", field="scope")
     ctx = await g.auth(request, None)
     if not scope:
-        scope = "all" if g.dir.allows(ctx.staff, "events.read") or not \
-            g.dir.allows(ctx.staff, "events.sales") else "sales"
+        scope = (
+            "all"
+            if g.dir.allows(ctx.staff, "events.read") or not g.dir.allows(ctx.staff, "events.sales")
+            else "sales"
+        )
     g.require(ctx, "events.read" if scope == "all" else "events.sales")
     return full_view if scope == "all" else sales_view
 
@@ -109,8 +139,7 @@ async def events(request: web.Request) -> web.Response:
     try:
         wait = min(max(float(request.query.get("wait", "0") or 0), 0.0), 30.0)
     except ValueError:
-        raise InvalidInput("input.bad_field", "wait is a number of seconds",
-                           field="wait") from None
+        raise InvalidInput("input.bad_field", "wait is a number of seconds", field="wait") from None
     if wait != wait:  # NaN
         wait = 0.0
     deadline = time.monotonic() + wait
@@ -118,8 +147,11 @@ async def events(request: web.Request) -> web.Response:
     scanned = 0
     while True:
         left = deadline - time.monotonic()
-        envs = await g.h.ledger.wait(after, 500, left) if left > 0 else \
-            await g.h.ledger.read(after, 500)
+        envs = (
+            await g.h.ledger.wait(after, 500, left)
+            if left > 0
+            else await g.h.ledger.read(after, 500)
+        )
         if not envs:
             break
         after = envs[-1].seq
@@ -127,8 +159,11 @@ async def events(request: web.Request) -> web.Response:
         out = [v for v in map(view, envs) if v is not None]
         if out or scanned >= 20000:
             break
-    return web.Response(body=orjson.dumps(out), content_type="application/json",
-                        headers={"X-Kassa-Next-After": str(after)})
+    return web.Response(
+        body=orjson.dumps(out),
+        content_type="application/json",
+        headers={"X-Kassa-Next-After": str(after)},
+    )
 
 
 async def stream(request: web.Request) -> web.StreamResponse:
@@ -138,8 +173,9 @@ async def stream(request: web.Request) -> web.StreamResponse:
     g = gw(request)
     view = await feed_view(request)
     after = query_int(request, "after", 0, 0, 2**62)
-    resp = web.StreamResponse(headers={"Content-Type": "text/event-stream",
-                                       "Cache-Control": "no-cache"})
+    resp = web.StreamResponse(
+        headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
+    )
     await resp.prepare(request)
     written = time.monotonic()
     try:
@@ -148,8 +184,10 @@ async def stream(request: web.Request) -> web.StreamResponse:
             for e in envs:
                 v = view(e)
                 if v is not None:
-                    await resp.write(b"id: %d\nevent: %s\ndata: %s\n\n" % (
-                        e.seq, e.kind.encode(), orjson.dumps(v)))
+                    await resp.write(
+                        b"id: %d\nevent: %s\ndata: %s\n\n"
+                        % (e.seq, e.kind.encode(), orjson.dumps(v))
+                    )
                     written = time.monotonic()
             if envs:
                 after = envs[-1].seq
@@ -161,5 +199,8 @@ async def stream(request: web.Request) -> web.StreamResponse:
     return resp
 
 
-ROUTES = [("GET", "/v1/audit", audit), ("GET", "/v1/events", events),
-          ("GET", "/v1/events/stream", stream)]
+ROUTES = [
+    ("GET", "/v1/audit", audit),
+    ("GET", "/v1/events", events),
+    ("GET", "/v1/events/stream", stream),
+]

@@ -27,8 +27,13 @@ async def post_feedback(request: web.Request) -> web.Response:
     body = decide_feedback(cid, data)
     for key in ("message", "device"):  # free text: never a card number (the SKU is a code)
         refuse_card_number(getattr(body, key), key)
-    ack = await g.submit(ctx, cid, "feedback", {"kind": body.kind, "message": body.message,
-                                                "sku": body.sku, "device": body.device}, body)
+    ack = await g.submit(
+        ctx,
+        cid,
+        "feedback",
+        {"kind": body.kind, "message": body.message, "sku": body.sku, "device": body.device},
+        body,
+    )
     return jresp(g.answer(ack))
 
 

@@ -19,11 +19,15 @@ async def register_member(request: web.Request) -> web.Response:
     data = await read_json(request)
     ctx = await g.auth(request, "members.register", data)
     cid = command_id(data)
-    body = MemberRegistered(member=need_str(data, "member", 64), name=need_str(data, "name"),
-                            phone=need_str(data, "phone", 32, required=False),
-                            card=need_str(data, "card", 64, required=False))
-    ack = await g.submit(ctx, cid, "member", [body.member, body.name, body.phone, body.card],
-                         body, g.h.wallet)
+    body = MemberRegistered(
+        member=need_str(data, "member", 64),
+        name=need_str(data, "name"),
+        phone=need_str(data, "phone", 32, required=False),
+        card=need_str(data, "card", 64, required=False),
+    )
+    ack = await g.submit(
+        ctx, cid, "member", [body.member, body.name, body.phone, body.card], body, g.h.wallet
+    )
     return jresp(g.answer(ack))
 
 
@@ -36,8 +40,14 @@ async def top_up(request: web.Request) -> web.Response:
     amount = need_amount(data, "amount", 1, g.config.limits.max_topup)
     tender = data.get("tender", "cash")
     ref = need_str(data, "reference", 64, required=False)
-    ack = await g.submit(ctx, cid, "topup", [member, amount, tender, ref],
-                         TopUpWallet(member, amount, tender, ref), g.h.wallet)
+    ack = await g.submit(
+        ctx,
+        cid,
+        "topup",
+        [member, amount, tender, ref],
+        TopUpWallet(member, amount, tender, ref),
+        g.h.wallet,
+    )
     await g.journal_approval(ctx, cid)
     return jresp(g.answer(ack))
 
@@ -53,5 +63,8 @@ async def member(request: web.Request) -> web.Response:
     return jresp(m)
 
 
-ROUTES = [("POST", "/v1/members", register_member), ("GET", "/v1/members/{member}", member),
-          ("POST", "/v1/members/{member}/topup", top_up)]
+ROUTES = [
+    ("POST", "/v1/members", register_member),
+    ("GET", "/v1/members/{member}", member),
+    ("POST", "/v1/members/{member}/topup", top_up),
+]

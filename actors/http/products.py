@@ -19,7 +19,8 @@ async def search(request: web.Request) -> web.Response:
     q = request.query.get("q", "")
     limit = query_int(request, "limit", 50, 1, 200)
     sellable = request.query.get("sellable") == "1" or not g.dir.allows(
-        ctx.staff, "products.view_all")
+        ctx.staff, "products.view_all"
+    )
     return jresp(await g.h.catalogue.search(q, limit, sellable))
 
 
@@ -42,20 +43,28 @@ async def import_products(request: web.Request) -> web.Response:
     cid = command_id(data)
     products = data.get("products")
     if not isinstance(products, list) or not products or len(products) > 200_000:
-        raise InvalidInput("input.bad_field", "'products' must be a non-empty list",
-                           field="products")
+        raise InvalidInput(
+            "input.bad_field", "'products' must be a non-empty list", field="products"
+        )
     if not all(isinstance(p, dict) for p in products):
         raise InvalidInput("product.bad_row", "each product is an object")
     for i, p in enumerate(products):
         refuse_card_numbers_in(p, f"products[{i}]", CODE_FIELDS)
     try:
-        res = await g.h.catalogue.update(cid, products, need_str(
-            data, "source", 100, required=False) or "import",
-            Who(staff=ctx.staff, ip=ctx.ip), bool(data.get("replace_all", False) is True))
+        res = await g.h.catalogue.update(
+            cid,
+            products,
+            need_str(data, "source", 100, required=False) or "import",
+            Who(staff=ctx.staff, ip=ctx.ip),
+            bool(data.get("replace_all", False) is True),
+        )
     finally:
         g.h.catalogue_changed()
     return jresp(res)
 
 
-ROUTES = [("GET", "/v1/products", search), ("POST", "/v1/products/import", import_products),
-          ("GET", "/v1/products/{code}", product)]
+ROUTES = [
+    ("GET", "/v1/products", search),
+    ("POST", "/v1/products/import", import_products),
+    ("GET", "/v1/products/{code}", product),
+]

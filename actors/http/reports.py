@@ -25,15 +25,19 @@ async def report(request: web.Request) -> web.Response:
         try:
             date.fromisoformat(day)
         except ValueError:
-            raise InvalidInput("day.bad_date", "a business day is YYYY-MM-DD",
-                               field="day") from None
+            raise InvalidInput(
+                "day.bad_date", "a business day is YYYY-MM-DD", field="day"
+            ) from None
     at = (await g.h.ledger.status())["seq"]
     if kind == "cashier":
         staff = request.query.get("staff") or ctx.staff
         g.require(ctx, "reports.own" if staff == ctx.staff else "reports.view")
         check_staff_id(staff)
-        return jresp(await g.h.analytics.report(
-            "cashier_report", {"staff": staff, "day": day or g.today()}, at))
+        return jresp(
+            await g.h.analytics.report(
+                "cashier_report", {"staff": staff, "day": day or g.today()}, at
+            )
+        )
     g.require(ctx, "reports.view")
     scope = request.query.get("scope", "till")
     if scope not in ("till", "store"):

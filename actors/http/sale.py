@@ -14,10 +14,18 @@ from domain.pan import CODE_FIELDS, refuse_card_numbers_in
 __all__ = ["ROUTES", "TILL_OPS"]
 
 # till operation -> the action it needs
-TILL_OPS = {"scan": "sale.sell", "add": "sale.sell", "remove": "sale.sell",
-            "quantity": "sale.sell", "park": "sale.sell", "resume": "sale.sell", "pay": "sale.sell",
-            "void": "sale.void", "discount_line": "sale.discount",
-            "discount_order": "sale.discount"}
+TILL_OPS = {
+    "scan": "sale.sell",
+    "add": "sale.sell",
+    "remove": "sale.sell",
+    "quantity": "sale.sell",
+    "park": "sale.sell",
+    "resume": "sale.sell",
+    "pay": "sale.sell",
+    "void": "sale.void",
+    "discount_line": "sale.discount",
+    "discount_order": "sale.discount",
+}
 TILL_CODES = CODE_FIELDS | {"line_id", "basket"}  # till command arguments that are not free text
 
 
@@ -30,8 +38,9 @@ async def till_command(request: web.Request) -> web.Response:
     op = need_str(data, "op", 32)
     action = TILL_OPS.get(op)
     if action is None:
-        raise InvalidInput("till.unknown_operation", f"unknown till operation {op!r}",
-                           ops=sorted(TILL_OPS))
+        raise InvalidInput(
+            "till.unknown_operation", f"unknown till operation {op!r}", ops=sorted(TILL_OPS)
+        )
     args = data.get("args", {})
     if not isinstance(args, dict):
         raise InvalidInput("input.bad_field", "'args' must be an object", field="args")
@@ -42,11 +51,18 @@ async def till_command(request: web.Request) -> web.Response:
     ctx.action = action
     if not g.dir.allows(ctx.staff, action):
         if data.get("approval") is None:
-            raise Forbidden("auth.forbidden", f"the {ctx.role} role may not do {action}",
-                            action=action, role=ctx.role)
+            raise Forbidden(
+                "auth.forbidden",
+                f"the {ctx.role} role may not do {action}",
+                action=action,
+                role=ctx.role,
+            )
         await g.approval(ctx, action, data)
-    elif data.get("approval") is not None and action == "sale.discount" and \
-            not g.dir.allows(ctx.staff, "sale.discount_over_limit"):
+    elif (
+        data.get("approval") is not None
+        and action == "sale.discount"
+        and not g.dir.allows(ctx.staff, "sale.discount_over_limit")
+    ):
         # a discount over the role's limit: the approver must be allowed to give it
         ctx.action = "sale.discount_over_limit"
         await g.approval(ctx, ctx.action, data)
@@ -66,5 +82,7 @@ async def till_view(request: web.Request) -> web.Response:
     return jresp(await g.h.till_rpc(till).call("view"))
 
 
-ROUTES = [("POST", "/v1/tills/{till}/commands", till_command),
-          ("GET", "/v1/tills/{till}/basket", till_view)]
+ROUTES = [
+    ("POST", "/v1/tills/{till}/commands", till_command),
+    ("GET", "/v1/tills/{till}/basket", till_view),
+]

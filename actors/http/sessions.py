@@ -27,9 +27,16 @@ async def sign_in(request: web.Request) -> web.Response:
     token = make_token(g.secret, cid, staff, till)
 
     async def accepted() -> Any:
-        return await g.submit(None, cid, "auth.sign_in", {"staff": staff, "till": till},
-                              SignedIn(staff, till, token_hash(token)), staff=staff,
-                              till=till, ip=ip)
+        return await g.submit(
+            None,
+            cid,
+            "auth.sign_in",
+            {"staff": staff, "till": till},
+            SignedIn(staff, till, token_hash(token)),
+            staff=staff,
+            till=till,
+            ip=ip,
+        )
 
     ack = await g.pin_attempt(staff, pin, till, ip, "sign_in", accepted)
     return jresp(g.me(staff, till, token, ack.seq, ack.duplicate))
@@ -57,15 +64,21 @@ async def approve(request: web.Request) -> web.Response:
     data = await read_json(request)
     action = data.get("action")
     if action not in ACTIONS:
-        raise InvalidInput("permissions.unknown_action", "name an action to approve",
-                           field="action")
+        raise InvalidInput(
+            "permissions.unknown_action", "name an action to approve", field="action"
+        )
     staff = check_staff_id(data.get("staff"))
     pin = check_pin(data.get("pin"))
     approver = await g.verify_approver(ctx, staff, pin, action)
     token = g.dir.grant_approval(approver, action, ctx.till)
-    return jresp({"approval": {"token": token}, "approver": approver, "action": action,
-                  "expires_s": 120})
+    return jresp(
+        {"approval": {"token": token}, "approver": approver, "action": action, "expires_s": 120}
+    )
 
 
-ROUTES = [("POST", "/v1/sessions", sign_in), ("GET", "/v1/sessions/current", current),
-          ("DELETE", "/v1/sessions/current", sign_out), ("POST", "/v1/approvals", approve)]
+ROUTES = [
+    ("POST", "/v1/sessions", sign_in),
+    ("GET", "/v1/sessions/current", current),
+    ("DELETE", "/v1/sessions/current", sign_out),
+    ("POST", "/v1/approvals", approve),
+]

@@ -27,8 +27,14 @@ async def staff_list(request: web.Request) -> web.Response:
     g = gw(request)
     await g.auth(request, "staff.view")
     await g.refresh()
-    return jresp({"staff": [{k: v for k, v in a.items() if k not in ("pin_hash",)}
-                            for a in g.dir.accounts.values()]})
+    return jresp(
+        {
+            "staff": [
+                {k: v for k, v in a.items() if k not in ("pin_hash",)}
+                for a in g.dir.accounts.values()
+            ]
+        }
+    )
 
 
 def first_admin(request: web.Request, data: dict) -> Ctx:
@@ -58,10 +64,13 @@ async def staff_save(request: web.Request) -> web.Response:
         role = check_role(data.get("role"))
         language = check_language(data.get("language", "en"))
         pin = check_pin(data.get("pin"))
-        ack = await g.submit(ctx, cid, "staff.create", {"staff": staff, "name": name,
-                             "role": role, "language": language},
-                             CreateStaff(ctx.role, staff, name, role, language,
-                                         await g.seal_pin(staff, pin)))
+        ack = await g.submit(
+            ctx,
+            cid,
+            "staff.create",
+            {"staff": staff, "name": name, "role": role, "language": language},
+            CreateStaff(ctx.role, staff, name, role, language, await g.seal_pin(staff, pin)),
+        )
         await g.journal_approval(ctx, cid)
         await g.refresh()
         return jresp(g.answer(ack))
@@ -76,17 +85,43 @@ async def staff_save(request: web.Request) -> web.Response:
         check_pin(new_pin)
     if not (name or role or language or active is not None or new_pin is not None):
         raise InvalidInput("staff.nothing_to_change", "say what to change")
-    args = {"staff": staff, "name": name, "role": role, "language": language,
-            "active": active, "pin": new_pin is not None}
+    args = {
+        "staff": staff,
+        "name": name,
+        "role": role,
+        "language": language,
+        "active": active,
+        "pin": new_pin is not None,
+    }
     acks = []
     if name or role or language or active is not None:
-        acks.append(await g.submit(ctx, cid, "staff.update", args, UpdateStaff(
-            ctx.staff, ctx.role, staff, name, role, language,
-            -1 if active is None else int(active))))
+        acks.append(
+            await g.submit(
+                ctx,
+                cid,
+                "staff.update",
+                args,
+                UpdateStaff(
+                    ctx.staff,
+                    ctx.role,
+                    staff,
+                    name,
+                    role,
+                    language,
+                    -1 if active is None else int(active),
+                ),
+            )
+        )
     if new_pin is not None:
-        acks.append(await g.submit(ctx, derived_id(cid, "pin") if acks else cid, "staff.pin",
-                                   args, ChangeStaffPin(ctx.role, staff,
-                                                        await g.seal_pin(staff, new_pin))))
+        acks.append(
+            await g.submit(
+                ctx,
+                derived_id(cid, "pin") if acks else cid,
+                "staff.pin",
+                args,
+                ChangeStaffPin(ctx.role, staff, await g.seal_pin(staff, new_pin)),
+            )
+        )
     await g.journal_approval(ctx, cid)
     await g.refresh()
     return jresp(g.answer(acks[0], events=[a.kind for a in acks]))
@@ -102,8 +137,13 @@ async def staff_lock(request: web.Request) -> web.Response:
     ctx = await g.auth(request, "staff.manage", data)
     cid = command_id(data)
     reason = need_str(data, "reason", 200, required=False)
-    ack = await g.submit(ctx, cid, f"staff.{what}", {"staff": staff, "reason": reason},
-                         LockStaff(ctx.staff, ctx.role, staff, what == "lock", reason))
+    ack = await g.submit(
+        ctx,
+        cid,
+        f"staff.{what}",
+        {"staff": staff, "reason": reason},
+        LockStaff(ctx.staff, ctx.role, staff, what == "lock", reason),
+    )
     await g.journal_approval(ctx, cid)
     await g.refresh()
     return jresp(g.answer(ack))
@@ -113,9 +153,15 @@ async def permissions(request: web.Request) -> web.Response:
     g = gw(request)
     await g.auth(request, None)
     table = g.dir.permissions.table()
-    return jresp({"roles": list(ROLES), "actions": {
-        a: {"roles": table[a], "default": list(ACTIONS[a][0]), "description": ACTIONS[a][1]}
-        for a in ACTIONS}})
+    return jresp(
+        {
+            "roles": list(ROLES),
+            "actions": {
+                a: {"roles": table[a], "default": list(ACTIONS[a][0]), "description": ACTIONS[a][1]}
+                for a in ACTIONS
+            },
+        }
+    )
 
 
 async def permissions_change(request: web.Request) -> web.Response:
@@ -130,13 +176,16 @@ async def permissions_change(request: web.Request) -> web.Response:
     if not isinstance(roles, list) or len(roles) > len(ROLES):
         raise InvalidInput("input.bad_field", "'roles' is a list of roles", field="roles")
     cmd = ChangePermissions.of(ctx.role, action, roles)
-    ack = await g.submit(ctx, cid, "permissions", {"action": action, "roles": list(cmd.roles)},
-                         cmd)
+    ack = await g.submit(ctx, cid, "permissions", {"action": action, "roles": list(cmd.roles)}, cmd)
     await g.journal_approval(ctx, cid)
     await g.refresh()
     return jresp(g.answer(ack))
 
 
-ROUTES = [("GET", "/v1/staff", staff_list), ("POST", "/v1/staff", staff_save),
-          ("POST", "/v1/staff/{staff}/{what}", staff_lock),
-          ("GET", "/v1/permissions", permissions), ("POST", "/v1/permissions", permissions_change)]
+ROUTES = [
+    ("GET", "/v1/staff", staff_list),
+    ("POST", "/v1/staff", staff_save),
+    ("POST", "/v1/staff/{staff}/{what}", staff_lock),
+    ("GET", "/v1/permissions", permissions),
+    ("POST", "/v1/permissions", permissions_change),
+]

@@ -21,14 +21,23 @@ async def health(request: web.Request) -> web.Response:
     st = await g.h.ledger.status()
     disk = shutil.disk_usage(g.h.data_dir)
     open_tills = g.dir.open_tills()
-    out = {"store": g.config.store_id, "name": g.config.name, "seq": st["seq"],
-           "orders": st["orders"], "open_baskets": st["open_baskets"],
-           "members": st.get("members", 0), "staff_accounts": len(g.dir.accounts),
-           "sessions": len(g.dir.sessions),
-           "store_open": bool(open_tills), "open_tills": open_tills,
-           "business_day": g.today(),
-           "disk_free_bytes": disk.free, "uptime_s": int(time.time() - g.started),
-           "currency": g.config.currency, "journal": st.get("journal")}
+    out = {
+        "store": g.config.store_id,
+        "name": g.config.name,
+        "seq": st["seq"],
+        "orders": st["orders"],
+        "open_baskets": st["open_baskets"],
+        "members": st.get("members", 0),
+        "staff_accounts": len(g.dir.accounts),
+        "sessions": len(g.dir.sessions),
+        "store_open": bool(open_tills),
+        "open_tills": open_tills,
+        "business_day": g.today(),
+        "disk_free_bytes": disk.free,
+        "uptime_s": int(time.time() - g.started),
+        "currency": g.config.currency,
+        "journal": st.get("journal"),
+    }
     out.update(g.status_extra())
     out.update(await g.h.extra_status())
     out["analytics"], out["alerts"] = await analytics_health(g, st["seq"])
@@ -42,10 +51,21 @@ async def analytics_health(g: Gateway, journal_seq: int) -> tuple[dict, list[str
     except TimeoutError:
         return {"starting": True}, []
     # health is public: the error's text stays in the server's log
-    a = {"seq": a["seq"], "journal_seq": journal_seq, "behind": max(0, journal_seq - a["seq"]),
-         "quarantined": a["quarantined"], "failing": bool(a["error"])}
-    alerts = [code for code, on in (("analytics.quarantined", a["quarantined"]),
-                                    ("analytics.failing", a["failing"])) if on]
+    a = {
+        "seq": a["seq"],
+        "journal_seq": journal_seq,
+        "behind": max(0, journal_seq - a["seq"]),
+        "quarantined": a["quarantined"],
+        "failing": bool(a["error"]),
+    }
+    alerts = [
+        code
+        for code, on in (
+            ("analytics.quarantined", a["quarantined"]),
+            ("analytics.failing", a["failing"]),
+        )
+        if on
+    ]
     return a, alerts
 
 
@@ -55,8 +75,12 @@ async def config_view(request: web.Request) -> web.Response:
 
 async def openapi(request: web.Request) -> web.Response:
     from actors.openapi import SPEC
+
     return jresp(SPEC)
 
 
-ROUTES = [("GET", "/v1/health", health), ("GET", "/v1/config", config_view),
-          ("GET", "/v1/openapi.json", openapi)]
+ROUTES = [
+    ("GET", "/v1/health", health),
+    ("GET", "/v1/config", config_view),
+    ("GET", "/v1/openapi.json", openapi),
+]

@@ -29,8 +29,9 @@ async def stock_move(request: web.Request) -> web.Response:
         if type(data.get(k)) is int:
             check_quantity(data[k], g.config.limits.max_stock_qty, k)
     await g.h.catalogue.lookup(sku)  # unknown products are refused
-    args: dict[str, Any] = {k: data.get(k) for k in ("sku", "qty", "delta", "reason", "counted",
-                                                     "reference")}
+    args: dict[str, Any] = {
+        k: data.get(k) for k in ("sku", "qty", "delta", "reason", "counted", "reference")
+    }
     body: Any
     if kind == "receive":
         body = decide_receipt(sku, args["qty"], need_str(data, "reference", 100, False))

@@ -19,9 +19,21 @@ __all__ = ["AnalyticsActor", "REPORTS"]
 
 log = logging.getLogger(__name__)
 
-REPORTS = {"x_report", "z_report", "day_report", "cashier_report", "sales_by", "refunds_and_voids",
-           "wallet_liability", "stock_on_hand", "negative_stock", "low_stock", "flags",
-           "period_report", "year_report"}
+REPORTS = {
+    "x_report",
+    "z_report",
+    "day_report",
+    "cashier_report",
+    "sales_by",
+    "refunds_and_voids",
+    "wallet_liability",
+    "stock_on_hand",
+    "negative_stock",
+    "low_stock",
+    "flags",
+    "period_report",
+    "year_report",
+}
 
 
 def _plain(value: Any) -> Any:
@@ -36,12 +48,20 @@ def _plain(value: Any) -> Any:
 class AnalyticsActor(Follower):
     """The only process that opens the store's DuckDB analytics copy; follows the journal."""
 
-    def __init__(self, data_dir: str, zone: str, store_id: str = "",
-                 flag_every_s: float = 20.0, rules: dict | None = None) -> None:
+    def __init__(
+        self,
+        data_dir: str,
+        zone: str,
+        store_id: str = "",
+        flag_every_s: float = 20.0,
+        rules: dict | None = None,
+    ) -> None:
         from analytics.store import StoreAnalytics
+
         self.ledger = LedgerClient.named("ledger")
-        self.store = StoreAnalytics(str(Path(data_dir) / "analytics.duckdb"), zone,
-                                    store_id=store_id or "S001")
+        self.store = StoreAnalytics(
+            str(Path(data_dir) / "analytics.duckdb"), zone, store_id=store_id or "S001"
+        )
         self.journal_path = Path(data_dir) / "journal.sqlite"
         self.zone = zone
         self.store_id = store_id
@@ -51,6 +71,7 @@ class AnalyticsActor(Follower):
         self.flag_task: asyncio.Task | None = None
         self.flag_every_s = flag_every_s
         from analytics.anomaly import RuleConfig
+
         self.rules = RuleConfig(**(rules or {}))
         self.journal_fn = JournalFn(data_dir)
         self.flagged = 0
@@ -92,16 +113,26 @@ class AnalyticsActor(Follower):
     async def status(self) -> dict:
         """The copy's seq, its quarantined events and its last ingest error (for health)."""
         self._ensure()
-        return {"seq": self.store.last_seq, "quarantined": self.store.quarantine(limit=0)["total"],
-                "error": self.error}
+        return {
+            "seq": self.store.last_seq,
+            "quarantined": self.store.quarantine(limit=0)["total"],
+            "error": self.error,
+        }
 
-    async def report(self, name: str, kwargs: dict | None = None, at_seq: int = 0,
-                     wait_s: float = 10.0, strict: bool = False) -> Any:
+    async def report(
+        self,
+        name: str,
+        kwargs: dict | None = None,
+        at_seq: int = 0,
+        wait_s: float = 10.0,
+        strict: bool = False,
+    ) -> Any:
         """Run report ``name`` once the copy holds everything up to ``at_seq`` (the journal's seq
         when asked), waiting up to ``wait_s``. A report that still lags says so (``lagging``,
         ``as_of_seq`` < ``journal_seq``) or, ``strict`` (a Z report at close), is refused."""
         if name not in REPORTS:
             from domain.errors import NotFound
+
             raise NotFound("report.unknown", f"no report {name!r}")
         if at_seq:
             await self.caught_up(at_seq, wait_s)
@@ -111,6 +142,7 @@ class AnalyticsActor(Follower):
     async def rebuild(self) -> int:
         """Drop the copy and derive it again from the journal (read-only; the ledger writes)."""
         from actors.journal import COLS, _env, connect
+
         con = connect(self.journal_path, readonly=True)
         try:
             rows = (_env(r) for r in con.execute(f"SELECT {COLS} FROM events ORDER BY seq"))

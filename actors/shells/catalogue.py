@@ -33,11 +33,17 @@ class CatalogueActor:
     async def register_till(self, name: str) -> None:
         self.tills.add(name)
 
-    async def update(self, cid: str, products: list[dict], source: str, who: Who,
-                     replace_all: bool = False) -> dict:
+    async def update(
+        self, cid: str, products: list[dict], source: str, who: Who, replace_all: bool = False
+    ) -> dict:
         merged, ev = self.cat.prepare_update(products, source, replace_all)
-        req = Request(id=cid, cmd=command_hash("catalogue.update", {"v": ev.version}), body=ev,
-                      staff=who.staff, ip=who.ip)
+        req = Request(
+            id=cid,
+            cmd=command_hash("catalogue.update", {"v": ev.version}),
+            body=ev,
+            staff=who.staff,
+            ip=who.ip,
+        )
         ack = await self.ledger.submit(req)
         if not ack.duplicate:
             self.cat.commit(merged, ev.version)

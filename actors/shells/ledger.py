@@ -25,6 +25,7 @@ class LedgerActor:
         import domain.feedback  # noqa: F401 - and feedback.reported
         from domain.book import BookRules
         from domain.money import Limits
+
         # the store's ledger: a till sells only while its day is open, and no value beyond the
         # store's limits is journaled; the journal is checked before selling
         self.ledger = Ledger(path, check=True, rules=BookRules(True, Limits.from_dict(limits)))
@@ -32,8 +33,9 @@ class LedgerActor:
         self.batch = batch
         self.writing = False
         self.new_event: asyncio.Condition | None = None
-        self.rpc = RpcServer(socket_name(str(Path(path).parent), "ledger"), self._rpc,
-                             LEDGER_METHODS)
+        self.rpc = RpcServer(
+            socket_name(str(Path(path).parent), "ledger"), self._rpc, LEDGER_METHODS
+        )
 
     async def serve(self) -> str:
         """Open the ledger's fast socket (idempotent; called again after a restart)."""
@@ -67,7 +69,7 @@ class LedgerActor:
         try:
             while self.queue:
                 await asyncio.sleep(0)  # let calls that arrived together join this batch
-                batch, self.queue = self.queue[:self.batch], self.queue[self.batch:]
+                batch, self.queue = self.queue[: self.batch], self.queue[self.batch :]
                 results: list[Any]
                 try:
                     results = self.ledger.submit_batch([r for r, _ in batch])

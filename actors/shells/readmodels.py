@@ -41,6 +41,7 @@ class Follower:
     def _source(self) -> Any:
         if self.source is None:  # opened late: a new store's journal may not exist yet
             from actors.uploader import JournalFileSource
+
             self.source = JournalFileSource(self.journal_path)
         return self.source
 
@@ -52,8 +53,7 @@ class Follower:
                 self._hurry.clear()
                 # a report waiting for fresh figures cuts the pause short
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._hurry.wait(),
-                                           self.pace_s if envs else self.idle_s)
+                    await asyncio.wait_for(self._hurry.wait(), self.pace_s if envs else self.idle_s)
             except Exception:  # the journal not there yet, or a bad moment: wait and go on
                 log.warning("follower could not read the journal; retrying", exc_info=True)
                 if self.source is not None:

@@ -22,12 +22,14 @@ class JournalFn:
 
     async def __call__(self, body: Any) -> Any:
         import uuid
+
         return await self.submit(str(uuid.uuid4()), body)
 
     async def submit(self, cid: str, body: Any) -> Any:
         """Journal ``body`` under command id ``cid`` (the same id later has no second effect)."""
-        req = Request(id=cid, cmd=command_hash("system", cid), body=body,
-                      staff="system", till="", ip="")
+        req = Request(
+            id=cid, cmd=command_hash("system", cid), body=body, staff="system", till="", ip=""
+        )
         return await self.rpc.call("submit", req)
 
 
@@ -35,6 +37,7 @@ class UploaderActor:
     def __init__(self, data_dir: str, store_id: str, cloud_url: str) -> None:
         from actors.uploader import FileState, HttpTransport, JournalFileSource, Uploader
         from domain.ports import SystemClock
+
         self.up = None
         self.task: asyncio.Task | None = None
         self.stop: asyncio.Event | None = None
@@ -42,11 +45,15 @@ class UploaderActor:
         self.configured = bool(cloud_url) and secret_path.exists()
         if self.configured:
             from actors.line import Line
-            self.up = Uploader(JournalFileSource(Path(data_dir) / "journal.sqlite"),
-                               HttpTransport(cloud_url, line=Line(Path(data_dir) / "line.lock")),
-                               FileState(Path(data_dir) / "uploader.json"),
-                               SystemClock(), store=store_id,
-                               secret=secret_path.read_text().strip())
+
+            self.up = Uploader(
+                JournalFileSource(Path(data_dir) / "journal.sqlite"),
+                HttpTransport(cloud_url, line=Line(Path(data_dir) / "line.lock")),
+                FileState(Path(data_dir) / "uploader.json"),
+                SystemClock(),
+                store=store_id,
+                secret=secret_path.read_text().strip(),
+            )
 
     def _ensure(self) -> None:
         if self.up is not None and (self.task is None or self.task.done()):
@@ -70,16 +77,24 @@ class LicenceActor:
         from actors.licence import HttpTransport, LicenceKeeper
         from domain.ports import SystemClock
         from kassa_cli.licence import load_public_key
+
         self.data_dir = data_dir
         key = load_public_key(Path(data_dir))
         self.keeper = None
         self.task: asyncio.Task | None = None
         if key:
             from actors.line import Line
-            self.keeper = LicenceKeeper(data_dir, store_id, key,
-                                        HttpTransport(cloud_url, line=Line(
-                                            Path(data_dir) / "line.lock")) if cloud_url else None,
-                                        SystemClock(), JournalFn(data_dir))
+
+            self.keeper = LicenceKeeper(
+                data_dir,
+                store_id,
+                key,
+                HttpTransport(cloud_url, line=Line(Path(data_dir) / "line.lock"))
+                if cloud_url
+                else None,
+                SystemClock(),
+                JournalFn(data_dir),
+            )
 
     async def _ensure(self) -> None:
         if self.keeper is None:
@@ -91,12 +106,16 @@ class LicenceActor:
                 st = await LedgerClient.named("ledger").status()
                 self.keeper.observe(st["last_ts"])
                 await self.keeper.flush()
-                self.task = asyncio.get_running_loop().create_task(
-                    self.keeper.run(asyncio.Event()))
+                self.task = asyncio.get_running_loop().create_task(self.keeper.run(asyncio.Event()))
 
     def _missing(self) -> dict:
-        return {"ok": False, "code": "licence.missing", "grace_days_left": 0, "warn": False,
-                "message": "no licence is installed: kassa store licence install FILE"}
+        return {
+            "ok": False,
+            "code": "licence.missing",
+            "grace_days_left": 0,
+            "warn": False,
+            "message": "no licence is installed: kassa store licence install FILE",
+        }
 
     async def status(self) -> dict:
         await self._ensure()

@@ -21,8 +21,12 @@ from analytics.hq import Warehouse, write_partitioned
 def demo_warehouse(root: str, days: int = 10) -> None:
     """Three stores' generated journals, flattened and written in the warehouse layout."""
     for i, sid in enumerate(("S001", "S002", "S003")):
-        h = generate(days=days, seed=100 + i, start=date(2024, 3, 4),
-                     shop=Shop(store_id=sid, orders_per_day=120 + 60 * i))
+        h = generate(
+            days=days,
+            seed=100 + i,
+            start=date(2024, 3, 4),
+            shop=Shop(store_id=sid, orders_per_day=120 + 60 * i),
+        )
         write_partitioned(flatten(h.envelopes, sid, h.shop.zone), root)
 
 
@@ -36,22 +40,30 @@ def main(root: str | None = None) -> dict[str, pl.DataFrame]:
     # %% Polars: every table as a LazyFrame, in one call
     t = wh.lazy()
     out["polars_revenue_by_store_day"] = (
-        t["orders"].group_by("store_id", "business_day")
+        t["orders"]
+        .group_by("store_id", "business_day")
         .agg(pl.len().alias("orders"), pl.col("total").sum().alias("sales"))
-        .join(t["refunds"].group_by("store_id", "business_day")
-              .agg(pl.col("amount").sum().alias("refunds")),
-              on=["store_id", "business_day"], how="left")
+        .join(
+            t["refunds"]
+            .group_by("store_id", "business_day")
+            .agg(pl.col("amount").sum().alias("refunds")),
+            on=["store_id", "business_day"],
+            how="left",
+        )
         .with_columns(pl.col("refunds").fill_null(0))
         .with_columns((pl.col("sales") - pl.col("refunds")).alias("revenue"))
-        .sort("store_id", "business_day").collect())
+        .sort("store_id", "business_day")
+        .collect()
+    )
 
     # %% DuckDB: one view per table on the same files
     con = wh.duckdb()
     rows = con.execute("""
         SELECT store_id, kind AS tender, sum(amount)::BIGINT AS paid
         FROM payments GROUP BY ALL ORDER BY store_id, tender""").fetchall()
-    out["duckdb_paid_by_store_tender"] = pl.DataFrame(rows, schema=["store_id", "tender", "paid"],
-                                                      orient="row")
+    out["duckdb_paid_by_store_tender"] = pl.DataFrame(
+        rows, schema=["store_id", "tender", "paid"], orient="row"
+    )
 
     # %% the library's answers
     out["revenue_by_store_day_tender"] = wh.revenue(("store_id", "business_day", "tender"))

@@ -6,9 +6,23 @@ from enum import StrEnum
 
 from domain.errors import KassaError
 
-__all__ = ["Code", "LOCAL", "T_NOT_USABLE", "T_BUSY", "T_BAD_SETUP", "T_NO_SESSION", "T_WRONG_PIN",
-           "T_NOT_ALLOWED", "T_DAY_CLOSED", "T_NOT_OFFERED", "T_BAD_SIGNATURE", "T_BAD_UPLOAD",
-           "T_BAD_AMOUNT", "T_BAD_DATE", "T_LOCKED"]
+__all__ = [
+    "Code",
+    "LOCAL",
+    "T_NOT_USABLE",
+    "T_BUSY",
+    "T_BAD_SETUP",
+    "T_NO_SESSION",
+    "T_WRONG_PIN",
+    "T_NOT_ALLOWED",
+    "T_DAY_CLOSED",
+    "T_NOT_OFFERED",
+    "T_BAD_SIGNATURE",
+    "T_BAD_UPLOAD",
+    "T_BAD_AMOUNT",
+    "T_BAD_DATE",
+    "T_LOCKED",
+]
 
 LOCAL = 0  # the status of a code that is never an HTTP answer (raised and shown in one program)
 
@@ -32,8 +46,9 @@ class Code(StrEnum):
     text: str
     also: tuple[int, ...]
 
-    def __new__(cls, code: str, how: type[KassaError] | int, text: str,
-                also: tuple[int, ...] = ()) -> Code:
+    def __new__(
+        cls, code: str, how: type[KassaError] | int, text: str, also: tuple[int, ...] = ()
+    ) -> Code:
         if not isinstance(text, str):
             raise TypeError(f"{code}: the text is {text!r}, not a string")
         member = str.__new__(cls, code)
@@ -61,8 +76,9 @@ class Code(StrEnum):
 
 
 # texts several codes share (one translation each)
-T_NOT_USABLE = ("The store cannot use this request. Try again; if it happens again, call the "
-                "manager.")
+T_NOT_USABLE = (
+    "The store cannot use this request. Try again; if it happens again, call the manager."
+)
 T_BUSY = "The store server is busy. Try again in a moment; nothing is lost."
 T_BAD_SETUP = "The store is set up wrongly. Call the administrator."
 T_NO_SESSION = "Your session has ended. Please sign in again."

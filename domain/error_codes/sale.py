@@ -6,9 +6,25 @@ from __future__ import annotations
 from domain.error_codes.base import T_BAD_AMOUNT, T_BAD_SETUP, Code
 from domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 
-__all__ = ["Basket", "Scan", "Product", "Search", "Discount", "Payment", "Wallet", "Member",
-           "Order", "Refund", "Money", "Amount", "Quantity", "Tax", "Stock", "Feedback",
-           "Import"]
+__all__ = [
+    "Basket",
+    "Scan",
+    "Product",
+    "Search",
+    "Discount",
+    "Payment",
+    "Wallet",
+    "Member",
+    "Order",
+    "Refund",
+    "Money",
+    "Amount",
+    "Quantity",
+    "Tax",
+    "Stock",
+    "Feedback",
+    "Import",
+]
 
 
 class Basket(Code):
@@ -17,34 +33,45 @@ class Basket(Code):
     PARKED = "basket.parked", Conflict, "The basket is parked; resume it first."
     NOT_PARKED = "basket.not_parked", Conflict, "This basket is not parked."
     NOT_FOUND = "basket.not_found", NotFound, "There is no such parked basket."
-    CLOSED = ("basket.closed", Conflict,
-              "This basket is already paid or voided. Start a new one.")
+    CLOSED = ("basket.closed", Conflict, "This basket is already paid or voided. Start a new one.")
     EMPTY = "basket.empty", Conflict, "The basket is empty."
     LINE_NOT_FOUND = "basket.line_not_found", NotFound, "That line is not in the basket."
     BAD_QUANTITY = "basket.bad_quantity", InvalidInput, "That quantity is not valid."
     WEIGHT_REQUIRED = "basket.weight_required", InvalidInput, "Weigh this item."
-    EMBEDDED_FIXED = ("basket.embedded_fixed", Conflict,
-                      "A labelled item's quantity comes from its label.")
+    EMBEDDED_FIXED = (
+        "basket.embedded_fixed",
+        Conflict,
+        "A labelled item's quantity comes from its label.",
+    )
 
 
 class Scan(Code):
     BAD_CODE = "scan.bad_code", InvalidInput, "Scan a barcode or type a code."
     EMPTY = "scan.empty", InvalidInput, "Nothing was scanned. Scan again."
-    ZERO_WEIGHT = ("scan.zero_weight", InvalidInput,
-                   "The label shows no weight. Weigh the item again.")
+    ZERO_WEIGHT = (
+        "scan.zero_weight",
+        InvalidInput,
+        "The label shows no weight. Weigh the item again.",
+    )
 
 
 class Product(Code):
     NOT_FOUND = "product.not_found", NotFound, "No product with this code."
     NOT_SELLABLE = "product.not_sellable", Conflict, "This product is not for sale."
-    BAD_BARCODE = ("product.bad_barcode", InvalidInput,
-                   "This barcode is not valid. Check its digits.")
+    BAD_BARCODE = (
+        "product.bad_barcode",
+        InvalidInput,
+        "This barcode is not valid. Check its digits.",
+    )
     BAD_PLU = "product.bad_plu", InvalidInput, "A PLU has 5 digits."
     BAD_SKU = "product.bad_sku", InvalidInput, "A SKU has 1 to 64 characters."
     BAD_PRICE = "product.bad_price", InvalidInput, "Enter a price of 0 or more."
     BAD_UNIT = "product.bad_unit", InvalidInput, "The unit is 'each' or 'kg'."
-    BAD_LOW_STOCK = ("product.bad_low_stock", InvalidInput,
-                     "The low-stock level must be a whole number.")
+    BAD_LOW_STOCK = (
+        "product.bad_low_stock",
+        InvalidInput,
+        "The low-stock level must be a whole number.",
+    )
     NO_NAME = "product.no_name", InvalidInput, "A product needs a name."
     BAD_ROW = "product.bad_row", InvalidInput, "A product row is not valid. Check the file."
 
@@ -67,26 +94,37 @@ class Payment(Code):
     BAD_KIND = "payment.bad_kind", InvalidInput, "Pay by cash, card or wallet."
     BAD_AMOUNT = "payment.bad_amount", InvalidInput, "Enter an amount."
     CASH_TWICE = "payment.cash_twice", InvalidInput, "Enter cash as one payment."
-    CASH_NOT_NEEDED = ("payment.cash_not_needed", InvalidInput,
-                       "Nothing is left to pay in cash.")
+    CASH_NOT_NEEDED = ("payment.cash_not_needed", InvalidInput, "Nothing is left to pay in cash.")
     INSUFFICIENT = "payment.insufficient", InvalidInput, "Not enough cash tendered."
     OVERPAID = "payment.overpaid", InvalidInput, "Card and wallet are more than the total."
-    UNBALANCED = ("payment.unbalanced", InvalidInput,
-                  "The payments do not add up to the total.", (409,))
-    NEGATIVE_TOTAL = ("payment.negative_total", InvalidInput,
-                      "A sale cannot have a total below zero.")
+    UNBALANCED = (
+        "payment.unbalanced",
+        InvalidInput,
+        "The payments do not add up to the total.",
+        (409,),
+    )
+    NEGATIVE_TOTAL = (
+        "payment.negative_total",
+        InvalidInput,
+        "A sale cannot have a total below zero.",
+    )
     NO_MEMBER = "payment.no_member", InvalidInput, "Find the member first."
     NO_REFERENCE = "payment.no_reference", InvalidInput, "Enter the card terminal's reference."
-    BAD_LAST4 = ("payment.bad_last4", InvalidInput,
-                 "Enter exactly the last 4 digits of the card.")
-    CARD_NUMBER_REFUSED = ("payment.card_number_refused", InvalidInput,
-                           "Never enter a card number.")
+    BAD_LAST4 = ("payment.bad_last4", InvalidInput, "Enter exactly the last 4 digits of the card.")
+    CARD_NUMBER_REFUSED = (
+        "payment.card_number_refused",
+        InvalidInput,
+        "Never enter a card number.",
+    )
 
 
 class Wallet(Code):
     BAD_AMOUNT = "wallet.bad_amount", InvalidInput, "Top up an amount above zero."
-    INSUFFICIENT_FUNDS = ("wallet.insufficient_funds", Conflict,
-                          "The member's wallet does not have enough money.")
+    INSUFFICIENT_FUNDS = (
+        "wallet.insufficient_funds",
+        Conflict,
+        "The member's wallet does not have enough money.",
+    )
 
 
 class Member(Code):
@@ -97,10 +135,16 @@ class Member(Code):
 
 class Order(Code):
     NOT_FOUND = "order.not_found", NotFound, "No order found."
-    ALREADY_COMPLETED = ("order.already_completed", Conflict,
-                         "This basket is already paid or voided.")
-    BAD_TOTAL = ("order.bad_total", InvalidInput,
-                 "The basket's totals do not add up. Call the manager.")
+    ALREADY_COMPLETED = (
+        "order.already_completed",
+        Conflict,
+        "This basket is already paid or voided.",
+    )
+    BAD_TOTAL = (
+        "order.bad_total",
+        InvalidInput,
+        "The basket's totals do not add up. Call the manager.",
+    )
     FROZEN = "order.frozen", Conflict, "This order is frozen."
     NOT_FROZEN = "order.not_frozen", Conflict, "This order is not frozen."
     ALREADY_FROZEN = "order.already_frozen", Conflict, "This order is frozen already."
@@ -122,25 +166,33 @@ class Money(Code):
     FLOAT_REFUSED = "money.float_refused", InvalidInput, T_BAD_AMOUNT
     TOO_PRECISE = "money.too_precise", InvalidInput, "That amount has too many decimals."
     BAD_CURRENCY = "money.bad_currency", InvalidInput, T_BAD_SETUP
-    CURRENCY_MISMATCH = ("money.currency_mismatch", InvalidInput,
-                         "Amounts in different currencies cannot be mixed.")
+    CURRENCY_MISMATCH = (
+        "money.currency_mismatch",
+        InvalidInput,
+        "Amounts in different currencies cannot be mixed.",
+    )
 
 
 class Amount(Code):
-    TOO_LARGE = ("amount.too_large", InvalidInput,
-                 "That amount is larger than this store allows.")
+    TOO_LARGE = ("amount.too_large", InvalidInput, "That amount is larger than this store allows.")
 
 
 class Quantity(Code):
     NOT_INTEGER = "quantity.not_integer", InvalidInput, "Enter a whole number."
-    TOO_LARGE = ("quantity.too_large", InvalidInput,
-                 "That quantity is larger than this store allows.")
+    TOO_LARGE = (
+        "quantity.too_large",
+        InvalidInput,
+        "That quantity is larger than this store allows.",
+    )
 
 
 class Tax(Code):
     BAD_RATE = "tax.bad_rate", InvalidInput, "A tax rate is between 0 and 100 %."
-    UNKNOWN_CLASS = ("tax.unknown_class", InvalidInput,
-                     "This tax class is not set up in this store.")
+    UNKNOWN_CLASS = (
+        "tax.unknown_class",
+        InvalidInput,
+        "This tax class is not set up in this store.",
+    )
 
 
 class Stock(Code):
@@ -150,8 +202,11 @@ class Stock(Code):
 
 class Feedback(Code):
     BAD_KIND = "feedback.bad_kind", InvalidInput, "Choose what kind of problem it is."
-    BAD_MESSAGE = ("feedback.bad_message", InvalidInput,
-                   "Describe the problem in 1 to 2000 characters.")
+    BAD_MESSAGE = (
+        "feedback.bad_message",
+        InvalidInput,
+        "Describe the problem in 1 to 2000 characters.",
+    )
 
 
 class Import(Code):

@@ -28,8 +28,22 @@ from domain.errors import (
     Unavailable,
 )
 
-__all__ = ["General", "Input", "Command", "Auth", "Till", "Staff", "Permissions", "Day", "Report",
-           "Http", "Store", "Wire", "Event", "Local"]
+__all__ = [
+    "General",
+    "Input",
+    "Command",
+    "Auth",
+    "Till",
+    "Staff",
+    "Permissions",
+    "Day",
+    "Report",
+    "Http",
+    "Store",
+    "Wire",
+    "Event",
+    "Local",
+]
 
 
 class General(Code):
@@ -45,16 +59,23 @@ class Input(Code):
     BAD_FIELD = "input.bad_field", InvalidInput, "Some input is not valid."
     BAD_JSON = "input.bad_json", InvalidInput, T_NOT_USABLE
     NOT_OBJECT = "input.not_object", InvalidInput, T_NOT_USABLE
-    TOO_LARGE = ("input.too_large", InvalidInput, "This is too much to send at once. Send less.",
-                 (413,))
+    TOO_LARGE = (
+        "input.too_large",
+        InvalidInput,
+        "This is too much to send at once. Send less.",
+        (413,),
+    )
     BAD_DATE = "input.bad_date", InvalidInput, T_BAD_DATE  # HQ's cloud
 
 
 class Command(Code):
     BAD_ID = "command.bad_id", InvalidInput, T_NOT_USABLE
     BAD_BODY = "command.bad_body", InvalidInput, T_NOT_USABLE
-    ID_REUSED = ("command.id_reused", Conflict,
-                 "This request was already used for something else. Start again.")
+    ID_REUSED = (
+        "command.id_reused",
+        Conflict,
+        "This request was already used for something else. Start again.",
+    )
 
 
 class Auth(Code):
@@ -68,32 +89,53 @@ class Auth(Code):
     BAD_ATTEMPT = "auth.bad_attempt", InvalidInput, T_BAD_SETUP
     LOCKED = "auth.locked", Forbidden, T_LOCKED
     INACTIVE = "auth.inactive", Forbidden, "This account is not active. Ask a manager."
-    THROTTLED = ("auth.throttled", Throttled,
-                 "Too many wrong PINs from this till. Wait a while, then try again.")
-    PIN_RESET_NEEDED = ("auth.pin_reset_needed", Conflict,
-                        "This PIN must be set again on the store PC.")
+    THROTTLED = (
+        "auth.throttled",
+        Throttled,
+        "Too many wrong PINs from this till. Wait a while, then try again.",
+    )
+    PIN_RESET_NEEDED = (
+        "auth.pin_reset_needed",
+        Conflict,
+        "This PIN must be set again on the store PC.",
+    )
     FORBIDDEN = "auth.forbidden", Forbidden, T_NOT_ALLOWED
     NOT_PERMITTED = "auth.not_permitted", Forbidden, T_NOT_ALLOWED  # the till's demo sign-in
-    WRONG_TILL = ("auth.wrong_till", Forbidden,
-                  "You are signed in at another till. Sign in again here.")
-    APPROVAL_REFUSED = ("auth.approval_refused", Forbidden,
-                        "Wrong PIN, or this person may not approve it.")
+    WRONG_TILL = (
+        "auth.wrong_till",
+        Forbidden,
+        "You are signed in at another till. Sign in again here.",
+    )
+    APPROVAL_REFUSED = (
+        "auth.approval_refused",
+        Forbidden,
+        "Wrong PIN, or this person may not approve it.",
+    )
     APPROVAL_INVALID = "auth.approval_invalid", Forbidden, "The approval has expired. Ask again."
     UNSUPPORTED = "auth.unsupported", NotFound, "This store server has no sign-in yet."
     # HQ's cloud: reads and uploads
-    OPEN_REFUSED = ("auth.open_refused", LOCAL,
-                    "HQ's reads need a token. Set one, or start the cloud as a lab.")
+    OPEN_REFUSED = (
+        "auth.open_refused",
+        LOCAL,
+        "HQ's reads need a token. Set one, or start the cloud as a lab.",
+    )
     HQ_TOKEN = "auth.hq_token", Unauthorized, "Give HQ's token to read this."
     MISSING = "auth.missing", Unauthorized, T_BAD_SIGNATURE
     BAD_NONCE = "auth.bad_nonce", Unauthorized, T_BAD_SIGNATURE
     BAD_SIGNATURE = "auth.bad_signature", Unauthorized, T_BAD_SIGNATURE
     BAD_TIMESTAMP = "auth.bad_timestamp", Unauthorized, T_BAD_SIGNATURE
-    UNKNOWN_STORE = ("auth.unknown_store", Unauthorized,
-                     "HQ does not know this store. Ask HQ to register it.")
+    UNKNOWN_STORE = (
+        "auth.unknown_store",
+        Unauthorized,
+        "HQ does not know this store. Ask HQ to register it.",
+    )
     STALE = "auth.stale", Unauthorized, "This PC's clock is wrong. Set the clock right."
     REPLAY = "auth.replay", Conflict, "HQ has received this upload already. Nothing to do."
-    STORE_MISMATCH = ("auth.store_mismatch", Forbidden,
-                      "This upload belongs to another store. Check the store's link to HQ.")
+    STORE_MISMATCH = (
+        "auth.store_mismatch",
+        Forbidden,
+        "This upload belongs to another store. Check the store's link to HQ.",
+    )
 
 
 class Till(Code):
@@ -102,41 +144,66 @@ class Till(Code):
 
 
 class Staff(Code):
-    BAD_ID = ("staff.bad_id", InvalidInput,
-              "A staff number is 1 to 32 letters, digits, '-', '_' or '.'.")
+    BAD_ID = (
+        "staff.bad_id",
+        InvalidInput,
+        "A staff number is 1 to 32 letters, digits, '-', '_' or '.'.",
+    )
     BAD_ROLE = "staff.bad_role", InvalidInput, "Choose one of the roles offered."
     BAD_LANGUAGE = "staff.bad_language", InvalidInput, "Choose one of the languages offered."
-    BAD_PIN_HASH = ("staff.bad_pin_hash", InvalidInput,
-                    "This PIN record is damaged. Set the PIN again on the store PC.")
+    BAD_PIN_HASH = (
+        "staff.bad_pin_hash",
+        InvalidInput,
+        "This PIN record is damaged. Set the PIN again on the store PC.",
+    )
     EXISTS = "staff.exists", Conflict, "This staff number is taken."
     NOT_FOUND = "staff.not_found", NotFound, "No staff member has this number."
     NOT_LOCKED = "staff.not_locked", Conflict, "This account is not locked."
-    ADMIN_ONLY = ("staff.admin_only", Forbidden,
-                  "Only an administrator may change an administrator's account.")
+    ADMIN_ONLY = (
+        "staff.admin_only",
+        Forbidden,
+        "Only an administrator may change an administrator's account.",
+    )
     SELF_LOCK = "staff.self_lock", Conflict, "You cannot lock your own account."
     SELF_CHANGE = "staff.self_change", Conflict, "Ask another manager to change your own role."
     NOTHING_TO_CHANGE = "staff.nothing_to_change", InvalidInput, "Change something first."
 
 
 class Permissions(Code):
-    UNKNOWN_ACTION = ("permissions.unknown_action", InvalidInput, "There is no such action.",
-                      (404,))
-    SELF_LOCKOUT = ("permissions.self_lockout", Conflict,
-                    "You would lose the right to change this back. Ask another administrator.")
+    UNKNOWN_ACTION = (
+        "permissions.unknown_action",
+        InvalidInput,
+        "There is no such action.",
+        (404,),
+    )
+    SELF_LOCKOUT = (
+        "permissions.self_lockout",
+        Conflict,
+        "You would lose the right to change this back. Ask another administrator.",
+    )
 
 
 class Day(Code):
     CLOSED = "day.closed", Conflict, T_DAY_CLOSED
     NOT_OPEN = "day.not_open", Conflict, T_DAY_CLOSED
     ALREADY_OPEN = "day.already_open", Conflict, "The day is open already."
-    BASKETS_OPEN = ("day.baskets_open", Conflict,
-                    "Pay or void the open and parked baskets, then close the day.")
-    LICENCE_REFUSED = ("day.licence_refused", Conflict,
-                       "The licence does not allow opening the day.")
+    BASKETS_OPEN = (
+        "day.baskets_open",
+        Conflict,
+        "Pay or void the open and parked baskets, then close the day.",
+    )
+    LICENCE_REFUSED = (
+        "day.licence_refused",
+        Conflict,
+        "The licence does not allow opening the day.",
+    )
     BAD_DATE = "day.bad_date", InvalidInput, T_BAD_DATE
     BAD_FLOAT = "day.bad_float", InvalidInput, "Enter the float: an amount of 0 or more."
-    BAD_COUNTED_CASH = ("day.bad_counted_cash", InvalidInput,
-                        "Enter the counted cash: an amount of 0 or more.")
+    BAD_COUNTED_CASH = (
+        "day.bad_counted_cash",
+        InvalidInput,
+        "Enter the counted cash: an amount of 0 or more.",
+    )
     BAD_SCOPE = "day.bad_scope", InvalidInput, "A Z report is for one till or for the store."
     BAD_TILL = "day.bad_till", InvalidInput, "Choose the till whose day to open."
     NOT_CLOSED = "day.not_closed", Conflict, "Close the till's day before its Z report."
@@ -145,8 +212,11 @@ class Day(Code):
 
 class Report(Code):
     UNKNOWN = "report.unknown", NotFound, "There is no such report."
-    LAGGING = ("report.lagging", Unavailable,
-               "The report is still catching up with the latest sales. Try again in a moment.")
+    LAGGING = (
+        "report.lagging",
+        Unavailable,
+        "The report is still catching up with the latest sales. Try again in a moment.",
+    )
 
 
 class Http(Code):
@@ -161,9 +231,11 @@ class Store(Code):
     UNREACHABLE = "store.unreachable", Unavailable, T_BUSY
     INTERNAL = "store.internal", Unavailable, T_BUSY
     BAD_ANSWER = "store.bad_answer", Unavailable, T_BUSY
-    JOURNAL_FAILED = ("store.journal_failed", Unavailable,
-                      "The store could not save this. Try again; if it happens again, call the "
-                      "manager.")
+    JOURNAL_FAILED = (
+        "store.journal_failed",
+        Unavailable,
+        "The store could not save this. Try again; if it happens again, call the manager.",
+    )
     RAY_NOT_PRIVATE = "store.ray_not_private", Unavailable, T_BAD_SETUP
     RUN_DIR_UNSAFE = "store.run_dir_unsafe", Unavailable, T_BAD_SETUP
     BAD_AUTH_SETTING = "store.bad_auth_setting", InvalidInput, T_BAD_SETUP
@@ -185,12 +257,20 @@ class Event(Code):
 class Local(Code):
     """The store PC's local admin channel (``kassa store unlock`` / ``set-pin``)."""
 
-    REFUSED = ("local.refused", KassaError,
-               "Only the account that runs the store server may do this. Run it as that user.")
+    REFUSED = (
+        "local.refused",
+        KassaError,
+        "Only the account that runs the store server may do this. Run it as that user.",
+    )
     BAD_REQUEST = "local.bad_request", KassaError, T_NOT_USABLE
     NO_ANSWER = "local.no_answer", KassaError, "The store server did not answer. Try again."
-    NO_JOURNAL = ("local.no_journal", KassaError,
-                  "There is no store data in this folder. Check the --data folder.")
-    SERVER_BUSY = ("local.server_busy", KassaError,
-                   "A store server holds this folder but does not answer. Stop it, then try "
-                   "again.")
+    NO_JOURNAL = (
+        "local.no_journal",
+        KassaError,
+        "There is no store data in this folder. Check the --data folder.",
+    )
+    SERVER_BUSY = (
+        "local.server_busy",
+        KassaError,
+        "A store server holds this folder but does not answer. Stop it, then try again.",
+    )

@@ -44,15 +44,22 @@ def bad(msg: str) -> ProtocolError:
 
 
 def missing_hash() -> ProtocolError:
-    return ProtocolError("ingest.missing_hash",
-                         "every event must carry its chain hash (and the batch its last full hash)")
+    return ProtocolError(
+        "ingest.missing_hash",
+        "every event must carry its chain hash (and the batch its last full hash)",
+    )
 
 
 def check_types(rows: Sequence[tuple[Any, ...]]) -> None:
     """Every decoded row has the envelope's types (an untrusted header may say anything)."""
     for r in rows:
-        if not (isinstance(r[1], str) and isinstance(r[2], int) and isinstance(r[3], str)
-                and isinstance(r[4], int) and all(isinstance(x, str) for x in r[5:9])):
+        if not (
+            isinstance(r[1], str)
+            and isinstance(r[2], int)
+            and isinstance(r[3], str)
+            and isinstance(r[4], int)
+            and all(isinstance(x, str) for x in r[5:9])
+        ):
             raise bad("a column has the wrong type")
 
 

@@ -42,8 +42,20 @@ def decode_json(raw: bytes) -> Batch:
         for e in d["events"]:
             body = e["body"]
             body = body.encode() if isinstance(body, str) else msgspec.json.encode(body)
-            rows.append((int(e["seq"]), str(e["id"]), int(e["ts"]), str(e["kind"]), int(e["v"]),
-                         str(e["staff"]), str(e["till"]), str(e["ip"]), str(e["agg"]), body))
+            rows.append(
+                (
+                    int(e["seq"]),
+                    str(e["id"]),
+                    int(e["ts"]),
+                    str(e["kind"]),
+                    int(e["v"]),
+                    str(e["staff"]),
+                    str(e["till"]),
+                    str(e["ip"]),
+                    str(e["agg"]),
+                    body,
+                )
+            )
             prefixes.append(bytes.fromhex(e["hash"]))
     except Exception as exc:
         raise bad(f"bad JSON batch: {exc}") from None

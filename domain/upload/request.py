@@ -22,9 +22,25 @@ import re
 
 import orjson
 
-__all__ = ["BATCH_TYPE", "JSON_TYPE", "HOLDINGS_TYPE", "H_STORE", "H_TS", "H_SIG", "H_NONCE",
-           "H_ENC", "WINDOW_S", "MAX_BODY", "MAX_RAW", "sign", "verify_signature",
-           "signed_headers", "valid_nonce", "holdings_body", "is_holdings"]
+__all__ = [
+    "BATCH_TYPE",
+    "JSON_TYPE",
+    "HOLDINGS_TYPE",
+    "H_STORE",
+    "H_TS",
+    "H_SIG",
+    "H_NONCE",
+    "H_ENC",
+    "WINDOW_S",
+    "MAX_BODY",
+    "MAX_RAW",
+    "sign",
+    "verify_signature",
+    "signed_headers",
+    "valid_nonce",
+    "holdings_body",
+    "is_holdings",
+]
 
 BATCH_TYPE = "application/vnd.kassa.batch"
 JSON_TYPE = "application/json"
@@ -44,8 +60,16 @@ _NONCE = re.compile(r"[0-9A-Za-z_-]{16,64}")
 
 
 def _msg(store: str, ts: int | str, nonce: str, body: bytes) -> bytes:
-    return (b"kassa-v1\n" + store.encode() + b"\n" + str(ts).encode() + b"\n" + nonce.encode()
-            + b"\n" + body)
+    return (
+        b"kassa-v1\n"
+        + store.encode()
+        + b"\n"
+        + str(ts).encode()
+        + b"\n"
+        + nonce.encode()
+        + b"\n"
+        + body
+    )
 
 
 def sign(secret: bytes, store: str, ts: int | str, nonce: str, body: bytes) -> str:
@@ -67,12 +91,23 @@ def valid_nonce(nonce: str) -> bool:
     return _NONCE.fullmatch(nonce) is not None
 
 
-def signed_headers(secret: bytes, store: str, now_s: int, body: bytes,
-                   content_type: str = BATCH_TYPE, encoding: str | None = "zstd",
-                   nonce: str | None = None) -> dict[str, str]:
+def signed_headers(
+    secret: bytes,
+    store: str,
+    now_s: int,
+    body: bytes,
+    content_type: str = BATCH_TYPE,
+    encoding: str | None = "zstd",
+    nonce: str | None = None,
+) -> dict[str, str]:
     nonce = nonce if nonce is not None else os.urandom(16).hex()
-    h = {H_STORE: store, H_TS: str(now_s), H_NONCE: nonce,
-         H_SIG: sign(secret, store, now_s, nonce, body), "Content-Type": content_type}
+    h = {
+        H_STORE: store,
+        H_TS: str(now_s),
+        H_NONCE: nonce,
+        H_SIG: sign(secret, store, now_s, nonce, body),
+        "Content-Type": content_type,
+    }
     if encoding:
         h[H_ENC] = encoding
     return h

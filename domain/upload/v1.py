@@ -28,12 +28,22 @@ def encode_batch(store: str, envs: Sequence[Envelope], hash_bytes: int = 8) -> b
     """The uncompressed version-1 batch for consecutive envelopes."""
     ts = ts_deltas(envs)
     head = {
-        "v": 1, "store": store, "first": envs[0].seq, "n": len(envs), "hb": hash_bytes,
+        "v": 1,
+        "store": store,
+        "first": envs[0].seq,
+        "n": len(envs),
+        "hb": hash_bytes,
         "last": envs[-1].hash.hex(),
-        "id": [e.id for e in envs], "ts": ts, "kind": [e.kind for e in envs],
-        "ver": [e.v for e in envs], "staff": [e.staff for e in envs],
-        "till": [e.till for e in envs], "ip": [e.ip for e in envs], "agg": [e.agg for e in envs],
-        "h": [e.hash[:hash_bytes].hex() for e in envs], "len": [len(e.body) for e in envs],
+        "id": [e.id for e in envs],
+        "ts": ts,
+        "kind": [e.kind for e in envs],
+        "ver": [e.v for e in envs],
+        "staff": [e.staff for e in envs],
+        "till": [e.till for e in envs],
+        "ip": [e.ip for e in envs],
+        "agg": [e.agg for e in envs],
+        "h": [e.hash[:hash_bytes].hex() for e in envs],
+        "len": [len(e.body) for e in envs],
     }
     return orjson.dumps(head) + b"\n" + b"".join(e.body for e in envs)
 
@@ -57,12 +67,24 @@ def decode_v1(h: dict[str, Any], raw: bytes, pos: int) -> Batch:
         for i in range(n):
             t += tss[i]
             ln = lens[i]
-            body = bytes(mv[pos:pos + ln])
+            body = bytes(mv[pos : pos + ln])
             if len(body) != ln:
                 raise bad("truncated bodies")
             pos += ln
-            rows.append((first + i, ids[i], t, kinds[i], vers[i], staffs[i], tills[i], ips[i],
-                         aggs[i], body))
+            rows.append(
+                (
+                    first + i,
+                    ids[i],
+                    t,
+                    kinds[i],
+                    vers[i],
+                    staffs[i],
+                    tills[i],
+                    ips[i],
+                    aggs[i],
+                    body,
+                )
+            )
             prefixes.append(bytes.fromhex(hs[i]))
     except ProtocolError:
         raise

@@ -102,11 +102,18 @@ def encode_batch_v2(store: str, envs: Sequence[Envelope]) -> bytes:
     metas: dict[tuple[str, int, str, str, str], int] = {}
     aggs: dict[str, int] = {}
     head: dict[str, Any] = {
-        "v": 2, "store": store, "first": envs[0].seq, "n": len(envs),
-        "last": envs[-1].hash.hex(), "ts": ts,
+        "v": 2,
+        "store": store,
+        "first": envs[0].seq,
+        "n": len(envs),
+        "last": envs[-1].hash.hex(),
+        "ts": ts,
         "mi": [metas.setdefault((e.kind, e.v, e.staff, e.till, e.ip), len(metas)) for e in envs],
         "ai": [aggs.setdefault(e.agg, len(aggs)) for e in envs],
-        "idb": ids is not None, "sk": [orjson.loads(k) for k in skels], "bs": bs, "cols": cols,
+        "idb": ids is not None,
+        "sk": [orjson.loads(k) for k in skels],
+        "bs": bs,
+        "cols": cols,
         "len": [len(b) for b in raw_bodies],
     }
     head["meta"] = list(metas)
@@ -121,7 +128,7 @@ def encode_batch_v2(store: str, envs: Sequence[Envelope]) -> bytes:
 
 
 def _uuids(raw: bytes, pos: int, n: int) -> list[str]:
-    return [str(uuid.UUID(bytes=raw[pos + 16 * i:pos + 16 * i + 16])) for i in range(n)]
+    return [str(uuid.UUID(bytes=raw[pos + 16 * i : pos + 16 * i + 16])) for i in range(n)]
 
 
 def decode_v2(h: dict[str, Any], raw: bytes, pos: int) -> Batch:
@@ -160,15 +167,30 @@ def decode_v2(h: dict[str, Any], raw: bytes, pos: int) -> Batch:
         for i in range(n):
             t += tss[i]
             if bs[i] == -1:
-                body = raw[pos:pos + lens[r]]
+                body = raw[pos : pos + lens[r]]
                 pos += lens[r]
                 r += 1
             else:
                 body = orjson.dumps(_build(skels[bs[i]], kinds[i], aggs[i], cols))
-            rows.append((first + i, ids[i], t, kinds[i], vers[i], staffs[i], tills[i], ips[i],
-                         aggs[i], body))
-        if pos != len(raw) or r != len(lens) or any(next(c, cols) is not cols
-                                                     for c in cols.values()):
+            rows.append(
+                (
+                    first + i,
+                    ids[i],
+                    t,
+                    kinds[i],
+                    vers[i],
+                    staffs[i],
+                    tills[i],
+                    ips[i],
+                    aggs[i],
+                    body,
+                )
+            )
+        if (
+            pos != len(raw)
+            or r != len(lens)
+            or any(next(c, cols) is not cols for c in cols.values())
+        ):
             raise bad("the columns and bodies do not add up")
         if len(last) != 32:
             raise missing_hash()

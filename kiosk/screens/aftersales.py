@@ -34,13 +34,15 @@ class AfterSalesScreen(ttk.Frame):
         self.entry = ttk.Entry(row, font=app.mid_font)
         self.entry.pack(side=app.side("left"), fill="x", expand=True)
         self.entry.bind("<Return>", lambda e: self.find())
-        self.find_button = ttk.Button(row, text=T("Find"), bootstyle="primary",
-                                      command=self.find)
+        self.find_button = ttk.Button(row, text=T("Find"), bootstyle="primary", command=self.find)
         self.find_button.pack(side=app.side("left"), padx=6)
         cols: tuple[str, ...] = ("number", "date", "total", "state")
         self.orders = ttk.Treeview(main, columns=cols, show="headings", height=5)
-        self._columns(self.orders, cols, {"number": T("Order"), "date": T("Date"),
-                                          "total": T("Total"), "state": T("State")})
+        self._columns(
+            self.orders,
+            cols,
+            {"number": T("Order"), "date": T("Date"), "total": T("Total"), "state": T("State")},
+        )
         self.orders.pack(fill="x")
         self.orders.bind("<<TreeviewSelect>>", lambda e: self._pick())
         body = ttk.Frame(main)
@@ -49,8 +51,17 @@ class AfterSalesScreen(ttk.Frame):
         left.pack(side=app.side("left"), fill="both", expand=True)
         cols = ("name", "qty", "total", "refunded", "refund")
         self.lines = ttk.Treeview(left, columns=cols, show="headings", height=9)
-        self._columns(self.lines, cols, {"name": T("Item"), "qty": T("Qty"), "total": T("Total"),
-                                         "refunded": T("Refunded"), "refund": T("To refund")})
+        self._columns(
+            self.lines,
+            cols,
+            {
+                "name": T("Item"),
+                "qty": T("Qty"),
+                "total": T("Total"),
+                "refunded": T("Refunded"),
+                "refund": T("To refund"),
+            },
+        )
         self.lines.pack(fill="both", expand=True)
         self.summary = ttk.Label(left, text="", wraplength=640, justify="left")
         self.summary.pack(anchor=app.text_anchor, pady=4)
@@ -60,13 +71,13 @@ class AfterSalesScreen(ttk.Frame):
         right.pack(side=app.side("right"), fill="y")
         self.buttons: dict[str, ttk.Button] = {}
         for key, label, style, cmd in (
-                ("line_qty", T("Refund quantity of line"), "secondary", self.ask_line_qty),
-                ("refund_lines", T("Refund selected lines"), "warning",
-                 lambda: self.refund(False)),
-                ("refund_all", T("Refund whole order"), "danger", lambda: self.refund(True)),
-                ("reprint", T("Reprint receipt"), "secondary", self.reprint),
-                ("freeze", T("Freeze"), "info", self.freeze),
-                ("unfreeze", T("Unfreeze"), "info", self.unfreeze)):
+            ("line_qty", T("Refund quantity of line"), "secondary", self.ask_line_qty),
+            ("refund_lines", T("Refund selected lines"), "warning", lambda: self.refund(False)),
+            ("refund_all", T("Refund whole order"), "danger", lambda: self.refund(True)),
+            ("reprint", T("Reprint receipt"), "secondary", self.reprint),
+            ("freeze", T("Freeze"), "info", self.freeze),
+            ("unfreeze", T("Unfreeze"), "info", self.unfreeze),
+        ):
             b = ttk.Button(right, text=label, bootstyle=style, command=cmd, width=24)
             b.pack(fill="x", pady=3)
             self.buttons[key] = b
@@ -76,8 +87,12 @@ class AfterSalesScreen(ttk.Frame):
         tree.configure(displaycolumns=tuple(reversed(cols)) if self.app.rtl else cols)
         for c in cols:
             tree.heading(c, text=heads[c], anchor=self.app.text_anchor)
-            tree.column(c, width=320 if c == "name" else 130, stretch=c == "name",
-                        anchor=self.app.text_anchor if c in ("name", "number") else "e")
+            tree.column(
+                c,
+                width=320 if c == "name" else 130,
+                stretch=c == "name",
+                anchor=self.app.text_anchor if c in ("name", "number") else "e",
+            )
 
     # ---------------------------------------------------------------- find
     def find(self, key: str | None = None) -> None:
@@ -107,9 +122,17 @@ class AfterSalesScreen(ttk.Frame):
         self.orders.delete(*self.orders.get_children())
         for i, r in enumerate(rows):
             o = r["order"]
-            self.orders.insert("", "end", iid=str(i), values=(
-                o.get("number", ""), shown(i18n.when(r.get("ts"), self.app.zone)),
-                self.app.money(int(o["total"])), shown(self.state_of(r))))
+            self.orders.insert(
+                "",
+                "end",
+                iid=str(i),
+                values=(
+                    o.get("number", ""),
+                    shown(i18n.when(r.get("ts"), self.app.zone)),
+                    self.app.money(int(o["total"])),
+                    shown(self.state_of(r)),
+                ),
+            )
         if not rows:
             self.app.notify(_("No order found."))
             self.record = None
@@ -146,10 +169,15 @@ class AfterSalesScreen(ttk.Frame):
             for i, r in enumerate(self.found):
                 if r["order"]["order_id"] == oid:
                     self.found[i] = rec
-                    self.orders.item(str(i), values=(
-                        rec["order"].get("number", ""),
-                        shown(i18n.when(rec.get("ts"), self.app.zone)),
-                        self.app.money(int(rec["order"]["total"])), shown(self.state_of(rec))))
+                    self.orders.item(
+                        str(i),
+                        values=(
+                            rec["order"].get("number", ""),
+                            shown(i18n.when(rec.get("ts"), self.app.zone)),
+                            self.app.money(int(rec["order"]["total"])),
+                            shown(self.state_of(rec)),
+                        ),
+                    )
             self.render()
 
         self.app.worker.read(lambda: self.app.api.order(oid), ok, self.app.fail, "order")
@@ -167,25 +195,43 @@ class AfterSalesScreen(ttk.Frame):
             kg = ln.get("unit") == "kg"
             fmt = (lambda q: shown(i18n.weight(q))) if kg else i18n.number
             todo = self.refund_qty.get(ln["line_id"], 0)
-            self.lines.insert("", "end", iid=ln["line_id"], values=(
-                self.app.name_of(ln.get("names")), fmt(int(ln["qty"])),
-                self.app.money(int(ln["total"])), fmt(int(done.get(ln["line_id"], 0))),
-                fmt(todo) if todo else ""))
+            self.lines.insert(
+                "",
+                "end",
+                iid=ln["line_id"],
+                values=(
+                    self.app.name_of(ln.get("names")),
+                    fmt(int(ln["qty"])),
+                    self.app.money(int(ln["total"])),
+                    fmt(int(done.get(ln["line_id"], 0))),
+                    fmt(todo) if todo else "",
+                ),
+            )
         pays = []
         labels = {"cash": _("Cash"), "card": _("Card"), "wallet": _("Member wallet")}
         for p in o.get("payments") or []:
             amount = i18n.money(int(p["amount"]), o["currency"])
             pays.append(f"{labels.get(p['kind'], p['kind'])} {amount}")
         text = _("Order {number} · {when} · till {till} · staff {staff}").format(
-            number=o.get("number", ""), when=i18n.when(r.get("ts"), self.app.zone),
-            till=r.get("till", ""), staff=r.get("staff", ""))
+            number=o.get("number", ""),
+            when=i18n.when(r.get("ts"), self.app.zone),
+            till=r.get("till", ""),
+            staff=r.get("staff", ""),
+        )
         text += "\n" + _("Total {total} · paid by {tenders} · refunded {refunded}").format(
-            total=i18n.money(int(o["total"]), o["currency"]), tenders=", ".join(pays),
-            refunded=i18n.money(int(r.get("refunded_total", 0)), o["currency"]))
+            total=i18n.money(int(o["total"]), o["currency"]),
+            tenders=", ".join(pays),
+            refunded=i18n.money(int(r.get("refunded_total", 0)), o["currency"]),
+        )
         self.summary.configure(text=shown(text))
         if r.get("frozen"):
-            self.flag_label.configure(text=shown(_("Frozen: {reason}").format(
-                reason=r.get("frozen_reason") or _("no reason given"))))
+            self.flag_label.configure(
+                text=shown(
+                    _("Frozen: {reason}").format(
+                        reason=r.get("frozen_reason") or _("no reason given")
+                    )
+                )
+            )
         else:
             self.flag_label.configure(text="")
         self.load_flags()
@@ -198,10 +244,12 @@ class AfterSalesScreen(ttk.Frame):
         words = "; ".join(
             f"{f.get('rule', '')} ({f.get('severity', '')}): "
             + ", ".join(f"{k}={v}" for k, v in (f.get("evidence") or {}).items())
-            for f in r["flags"])
+            for f in r["flags"]
+        )
         old = self.flag_label.cget("text")
-        self.flag_label.configure(text=(old + "\n" if old else "") + shown(
-            _("Flagged: {why}").format(why=words)))
+        self.flag_label.configure(
+            text=(old + "\n" if old else "") + shown(_("Flagged: {why}").format(why=words))
+        )
 
     # ---------------------------------------------------------------- refund
     def ask_line_qty(self) -> None:
@@ -223,8 +271,11 @@ class AfterSalesScreen(ttk.Frame):
             self.set_refund_qty(ln["line_id"], q)
             return None
 
-        self.app.open_dialog(FormDialog(self.app, _("Refund quantity of line"),
-                                        [("qty", _("Quantity"), str(left))], ok))
+        self.app.open_dialog(
+            FormDialog(
+                self.app, _("Refund quantity of line"), [("qty", _("Quantity"), str(left))], ok
+            )
+        )
 
     def set_refund_qty(self, line_id: str, qty: int) -> None:
         if qty:
@@ -253,12 +304,19 @@ class AfterSalesScreen(ttk.Frame):
             self.send_refund(lines, values.get("reason", ""))
             return None
 
-        self.app.open_dialog(FormDialog(self.app, _("Refund whole order") if whole
-                                        else _("Refund selected lines"),
-                                        [("reason", _("Reason"), "")], ok, _("Refund")))
+        self.app.open_dialog(
+            FormDialog(
+                self.app,
+                _("Refund whole order") if whole else _("Refund selected lines"),
+                [("reason", _("Reason"), "")],
+                ok,
+                _("Refund"),
+            )
+        )
 
-    def send_refund(self, lines: dict[str, int] | None, reason: str,
-                    approval: dict | None = None) -> None:
+    def send_refund(
+        self, lines: dict[str, int] | None, reason: str, approval: dict | None = None
+    ) -> None:
         r = self.record
         assert r is not None
         order = r["order"]
@@ -268,25 +326,38 @@ class AfterSalesScreen(ttk.Frame):
         def ok(res: dict) -> None:
             refund = res.get("result") or {}
             total = int(refund.get("amount", 0)) + int(refund.get("rounding", 0))
-            self.app.notify(_("Refunded {amount}.").format(
-                amount=i18n.money(total, order["currency"])), error=False)
+            self.app.notify(
+                _("Refunded {amount}.").format(amount=i18n.money(total, order["currency"])),
+                error=False,
+            )
             if self.app.print_queue is not None and refund:
                 s = self.app.session
-                self.app.print_queue.submit_refund(refund, i18n.current(), original=order,
-                                                   till=self.app.till, staff=s.name if s else "")
+                self.app.print_queue.submit_refund(
+                    refund,
+                    i18n.current(),
+                    original=order,
+                    till=self.app.till,
+                    staff=s.name if s else "",
+                )
             self.refund_qty = {}
             self.reload()
 
         def err(exc: BaseException) -> None:
             code = getattr(exc, "code", "")
             if code == "auth.forbidden" and approval is None:
-                self.app.approve(str(getattr(exc, "details", {}).get("action") or "orders.refund"),
-                                 lambda ap: self.send_refund(lines, reason, ap))
+                self.app.approve(
+                    str(getattr(exc, "details", {}).get("action") or "orders.refund"),
+                    lambda ap: self.send_refund(lines, reason, ap),
+                )
                 return
             self.app.fail(exc)
 
-        self.app.worker.change(lambda: client.refund(cid, order["order_id"], lines, reason,
-                                                     approval), ok, err, "refund")
+        self.app.worker.change(
+            lambda: client.refund(cid, order["order_id"], lines, reason, approval),
+            ok,
+            err,
+            "refund",
+        )
 
     # ---------------------------------------------------------------- reprint, freeze
     def reprint(self) -> None:
@@ -298,8 +369,13 @@ class AfterSalesScreen(ttk.Frame):
         try:
             q.reprint(r["order"].get("number", ""), i18n.current())
         except KeyError:
-            q.reprint_order(r["order"], i18n.current(), till=r.get("till", ""),
-                            staff=r.get("staff", ""), when_us=r.get("ts"))
+            q.reprint_order(
+                r["order"],
+                i18n.current(),
+                till=r.get("till", ""),
+                staff=r.get("staff", ""),
+                when_us=r.get("ts"),
+            )
         self.app.notify(_("Receipt sent to the printer."), error=False)
 
     def freeze(self) -> None:
@@ -313,12 +389,17 @@ class AfterSalesScreen(ttk.Frame):
                 return _("Give a reason.")
             cid = new_id()
             oid = r["order"]["order_id"]
-            self.app.worker.change(lambda: self.app.api.freeze(cid, oid, reason),
-                                   lambda res: self.reload(), self.app.fail, "freeze")
+            self.app.worker.change(
+                lambda: self.app.api.freeze(cid, oid, reason),
+                lambda res: self.reload(),
+                self.app.fail,
+                "freeze",
+            )
             return None
 
-        self.app.open_dialog(FormDialog(self.app, _("Freeze"), [("reason", _("Reason"), "")],
-                                        ok, _("Freeze")))
+        self.app.open_dialog(
+            FormDialog(self.app, _("Freeze"), [("reason", _("Reason"), "")], ok, _("Freeze"))
+        )
 
     def unfreeze(self) -> None:
         r = self.record
@@ -326,5 +407,9 @@ class AfterSalesScreen(ttk.Frame):
             return
         cid = new_id()
         oid = r["order"]["order_id"]
-        self.app.worker.change(lambda: self.app.api.unfreeze(cid, oid, ""),
-                               lambda res: self.reload(), self.app.fail, "unfreeze")
+        self.app.worker.change(
+            lambda: self.app.api.unfreeze(cid, oid, ""),
+            lambda res: self.reload(),
+            self.app.fail,
+            "unfreeze",
+        )

@@ -12,8 +12,14 @@ from domain.money import round_cash, to_minor
 from kiosk import i18n
 from kiosk.i18n import N_, T, _, shown
 
-__all__ = ["FormDialog", "ManagerPinDialog", "FeedbackDialog", "PayDialog", "ChoiceDialog",
-           "quick_tenders"]
+__all__ = [
+    "FormDialog",
+    "ManagerPinDialog",
+    "FeedbackDialog",
+    "PayDialog",
+    "ChoiceDialog",
+    "quick_tenders",
+]
 
 
 class _Dialog(ttk.Toplevel):
@@ -30,7 +36,8 @@ class _Dialog(ttk.Toplevel):
         f = ttk.Frame(self.pane)
         f.pack(fill="x", pady=3)
         ttk.Label(f, text=shown(label), width=22, anchor=self.app.text_anchor).pack(
-            side=self.app.side("left"))
+            side=self.app.side("left")
+        )
         e = ttk.Entry(f, **entry_kw)
         e.pack(side=self.app.side("left"), fill="x", expand=True)
         return e
@@ -41,12 +48,14 @@ class _Dialog(ttk.Toplevel):
         f.pack(fill="x", pady=(8, 0))
         self.ok_button = ttk.Button(f, text=shown(ok_text), bootstyle="success", command=ok)
         self.ok_button.pack(side=self.app.side("right"), padx=4)
-        ttk.Button(f, text=T("Cancel"), bootstyle="secondary",
-                   command=self.cancel).pack(side=self.app.side("right"), padx=4)
+        ttk.Button(f, text=T("Cancel"), bootstyle="secondary", command=self.cancel).pack(
+            side=self.app.side("right"), padx=4
+        )
         return self.ok_button
 
     def show_error(self, exc_or_text: Any) -> None:
         from kiosk.app import error_text
+
         text = exc_or_text if isinstance(exc_or_text, str) else error_text(exc_or_text)
         if self.winfo_exists():
             self.error.configure(text=shown(text))
@@ -60,8 +69,14 @@ class _Dialog(ttk.Toplevel):
 class FormDialog(_Dialog):
     """A few labelled fields; ``on_ok(values)`` returns an error text or None (closes)."""
 
-    def __init__(self, app, title: str, fields: list[tuple[str, str, str]],
-                 on_ok: Callable[[dict[str, str]], str | None], ok_text: str = N_("OK")) -> None:
+    def __init__(
+        self,
+        app,
+        title: str,
+        fields: list[tuple[str, str, str]],
+        on_ok: Callable[[dict[str, str]], str | None],
+        ok_text: str = N_("OK"),
+    ) -> None:
         super().__init__(app, title)
         self.entries: dict[str, ttk.Entry] = {}
         for key, label, default in fields:
@@ -87,28 +102,35 @@ class FormDialog(_Dialog):
 class ChoiceDialog(_Dialog):
     """Pick one of several items (e.g. a parked basket)."""
 
-    def __init__(self, app, title: str, items: list[tuple[str, str]],
-                 on_pick: Callable[[str], None]) -> None:
+    def __init__(
+        self, app, title: str, items: list[tuple[str, str]], on_pick: Callable[[str], None]
+    ) -> None:
         super().__init__(app, title)
         self.buttons_by_key: dict[str, ttk.Button] = {}
         if not items:
             ttk.Label(self.pane, text=T("Nothing here.")).pack(pady=8)
         for key, text in items:
+
             def pick(k: str = key) -> None:
                 self.cancel()
                 on_pick(k)
+
             b = ttk.Button(self.pane, text=shown(text), bootstyle="info-outline", command=pick)
             b.pack(fill="x", pady=3)
             self.buttons_by_key[key] = b
-        ttk.Button(self.pane, text=T("Cancel"), bootstyle="secondary",
-                   command=self.cancel).pack(pady=(10, 0))
+        ttk.Button(self.pane, text=T("Cancel"), bootstyle="secondary", command=self.cancel).pack(
+            pady=(10, 0)
+        )
 
 
 class ManagerPinDialog(_Dialog):
     def __init__(self, app, check: Callable, on_cancel: Callable[[], None] | None) -> None:
         super().__init__(app, _("Manager approval"))
-        ttk.Label(self.pane, text=T("A manager must approve this. Manager, enter your number "
-                                     "and PIN."), wraplength=380).pack(pady=(0, 8))
+        ttk.Label(
+            self.pane,
+            text=T("A manager must approve this. Manager, enter your number and PIN."),
+            wraplength=380,
+        ).pack(pady=(0, 8))
         self.manager = self.row(_("Manager number"), width=16)
         self.pin = self.row(_("PIN"), width=16, show="•")
         self.check = check
@@ -144,8 +166,12 @@ class ManagerPinDialog(_Dialog):
             cb()
 
 
-FEEDBACK_KINDS = {"device": N_("Device (printer, scanner, scale…)"), "price": N_("Wrong price"),
-                  "stock": N_("Stock problem"), "other": N_("Something else")}
+FEEDBACK_KINDS = {
+    "device": N_("Device (printer, scanner, scale…)"),
+    "price": N_("Wrong price"),
+    "stock": N_("Stock problem"),
+    "other": N_("Something else"),
+}
 
 
 class FeedbackDialog(_Dialog):
@@ -156,7 +182,8 @@ class FeedbackDialog(_Dialog):
         self.kind = ttk.StringVar(value="device")
         for key, label in FEEDBACK_KINDS.items():
             ttk.Radiobutton(self.pane, text=T(label), value=key, variable=self.kind).pack(
-                anchor=app.text_anchor, pady=2)
+                anchor=app.text_anchor, pady=2
+            )
         self.sku = self.row(_("Product (SKU or barcode)"), width=24)
         ttk.Label(self.pane, text=T("What happened?")).pack(anchor=app.text_anchor, pady=(6, 0))
         self.text = ttk.Text(self.pane, width=48, height=5, font=("Noto Sans", 12))
@@ -199,8 +226,12 @@ class PayDialog(_Dialog):
         self.member: dict | None = None
         cur = app.currency
         self.increment = int(app.store.get("cash_increment") or 1)
-        ttk.Label(self.pane, text=shown(_("Total: {amount}").format(
-            amount=i18n.money(total, cur))), font=app.big_font, bootstyle="primary").pack(pady=4)
+        ttk.Label(
+            self.pane,
+            text=shown(_("Total: {amount}").format(amount=i18n.money(total, cur))),
+            font=app.big_font,
+            bootstyle="primary",
+        ).pack(pady=4)
         # card
         card = ttk.Labelframe(self.pane, text=T("Card"), padding=8)
         card.pack(fill="x", pady=4)
@@ -214,8 +245,9 @@ class PayDialog(_Dialog):
         wallet.pack(fill="x", pady=4)
         self.pane = wallet
         self.member_key = self.row(_("Member card or phone"), width=16)
-        self.member_button = ttk.Button(wallet, text=T("Find member"), bootstyle="info-outline",
-                                        command=self.find_member)
+        self.member_button = ttk.Button(
+            wallet, text=T("Find member"), bootstyle="info-outline", command=self.find_member
+        )
         self.member_button.pack(anchor=app.text_anchor)
         self.member_label = ttk.Label(wallet, text="")
         self.member_label.pack(anchor=app.text_anchor)
@@ -254,15 +286,19 @@ class PayDialog(_Dialog):
     def refresh(self) -> None:
         due = self.cash_due()
         cur = self.app.currency
-        self.cash_due_label.configure(text=shown(_("Cash due: {amount}").format(
-            amount=i18n.money(due, cur))))
+        self.cash_due_label.configure(
+            text=shown(_("Cash due: {amount}").format(amount=i18n.money(due, cur)))
+        )
         for b in self.quick_buttons:
             b.destroy()
         self.quick_buttons = []
         for amount in quick_tenders(due, cur):
-            b = ttk.Button(self.quick, text=shown(i18n.money(amount, cur)),
-                           bootstyle="success-outline",
-                           command=lambda a=amount: self.tender_cash(a))
+            b = ttk.Button(
+                self.quick,
+                text=shown(i18n.money(amount, cur)),
+                bootstyle="success-outline",
+                command=lambda a=amount: self.tender_cash(a),
+            )
             b.pack(side=self.app.side("left"), padx=3)
             self.quick_buttons.append(b)
         try:
@@ -270,13 +306,15 @@ class PayDialog(_Dialog):
         except KassaError:
             tendered = 0
         if tendered and tendered >= due:
-            self.change_label.configure(text=shown(_("Change: {amount}").format(
-                amount=i18n.money(tendered - due, cur))))
+            self.change_label.configure(
+                text=shown(_("Change: {amount}").format(amount=i18n.money(tendered - due, cur)))
+            )
         else:
             self.change_label.configure(text="")
 
     def tender_cash(self, amount: int) -> None:
         from decimal import Decimal
+
         self.cash_amount.delete(0, "end")
         digits = i18n.minor_digits(self.app.currency)
         self.cash_amount.insert(0, str(Decimal(amount).scaleb(-digits)))
@@ -291,9 +329,14 @@ class PayDialog(_Dialog):
             if not self.winfo_exists():
                 return
             self.member = m
-            self.member_label.configure(text=shown(_("{name}: balance {amount}").format(
-                name=m.get("name", ""), amount=i18n.money(int(m.get("balance", 0)),
-                                                          self.app.currency))))
+            self.member_label.configure(
+                text=shown(
+                    _("{name}: balance {amount}").format(
+                        name=m.get("name", ""),
+                        amount=i18n.money(int(m.get("balance", 0)), self.app.currency),
+                    )
+                )
+            )
 
         self.app.worker.read(lambda: self.app.api.member(key), ok, self.show_error, "member")
 
@@ -301,8 +344,14 @@ class PayDialog(_Dialog):
         out: list[dict] = []
         card = self._amount(self.card_amount)
         if card:
-            out.append({"kind": "card", "amount": card, "reference": self.card_ref.get().strip(),
-                        "last4": self.card_last4.get().strip()})
+            out.append(
+                {
+                    "kind": "card",
+                    "amount": card,
+                    "reference": self.card_ref.get().strip(),
+                    "last4": self.card_last4.get().strip(),
+                }
+            )
         wallet = self._amount(self.wallet_amount)
         if wallet:
             if not self.member:

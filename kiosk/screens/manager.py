@@ -26,20 +26,51 @@ DENOMINATIONS = {
 }
 
 REPORT_WORDS = {
-    "sales": N_("Sales"), "refunds": N_("Refunds"), "discounts": N_("Discounts"),
-    "tax": N_("Tax"), "orders": N_("Orders"), "expected_cash": N_("Expected cash"),
-    "counted_cash": N_("Counted cash"), "difference": N_("Difference"),
-    "cash": N_("Cash"), "card": N_("Card"), "wallet": N_("Member wallet"),
-    "topups": N_("Wallet top-ups"), "float": N_("Opening float"), "voids": N_("Voids"),
+    "sales": N_("Sales"),
+    "refunds": N_("Refunds"),
+    "discounts": N_("Discounts"),
+    "tax": N_("Tax"),
+    "orders": N_("Orders"),
+    "expected_cash": N_("Expected cash"),
+    "counted_cash": N_("Counted cash"),
+    "difference": N_("Difference"),
+    "cash": N_("Cash"),
+    "card": N_("Card"),
+    "wallet": N_("Member wallet"),
+    "topups": N_("Wallet top-ups"),
+    "float": N_("Opening float"),
+    "voids": N_("Voids"),
 }
-_MONEYISH = ("sales", "refund", "discount", "tax", "cash", "card", "wallet", "topup", "spend",
-             "float", "amount", "total", "expected", "counted", "difference", "net", "gross",
-             "rounding", "change")
+_MONEYISH = (
+    "sales",
+    "refund",
+    "discount",
+    "tax",
+    "cash",
+    "card",
+    "wallet",
+    "topup",
+    "spend",
+    "float",
+    "amount",
+    "total",
+    "expected",
+    "counted",
+    "difference",
+    "net",
+    "gross",
+    "rounding",
+    "change",
+)
 
 
-UPLOAD_ERRORS = {"HQ unreachable": N_("HQ unreachable"), "slow line": N_("slow line"),
-                 "answer lost": N_("answer lost"), "connection cut": N_("connection cut"),
-                 "refused": N_("refused")}
+UPLOAD_ERRORS = {
+    "HQ unreachable": N_("HQ unreachable"),
+    "slow line": N_("slow line"),
+    "answer lost": N_("answer lost"),
+    "connection cut": N_("connection cut"),
+    "refused": N_("refused"),
+}
 
 
 def upload_text(up: dict) -> str:
@@ -50,13 +81,15 @@ def upload_text(up: dict) -> str:
     text = _("Upload: {n} events waiting").format(n=n) if n else _("Upload: up to date")
     if n and up.get("rate_events_s"):
         text += " · " + _("{rate} events/s, about {minutes} min left").format(
-            rate=round(up["rate_events_s"]), minutes=max(1, round((up.get("eta_s") or 0) / 60)))
+            rate=round(up["rate_events_s"]), minutes=max(1, round((up.get("eta_s") or 0) / 60))
+        )
     if n and up.get("in_flight"):
         text += " · " + _("sending {events} events").format(events=up["in_flight"]["events"])
     if up.get("last_error"):
         kind = up.get("last_error_kind")
         text += " · " + _("last error: {error}").format(
-            error=_(UPLOAD_ERRORS[kind]) if kind in UPLOAD_ERRORS else up["last_error"])
+            error=_(UPLOAD_ERRORS[kind]) if kind in UPLOAD_ERRORS else up["last_error"]
+        )
     return text
 
 
@@ -79,14 +112,22 @@ def report_warning(data: Any) -> str:
         return ""
     out = []
     if data.get("lagging"):
-        out.append(_("This report is behind the journal: it counts events up to no. {as_of} of "
-                     "{journal}. Show it again in a moment.").format(
-            as_of=i18n.number(int(data.get("as_of_seq") or 0)),
-            journal=i18n.number(int(data.get("journal_seq") or 0))))
+        out.append(
+            _(
+                "This report is behind the journal: it counts events up to no. {as_of} of "
+                "{journal}. Show it again in a moment."
+            ).format(
+                as_of=i18n.number(int(data.get("as_of_seq") or 0)),
+                journal=i18n.number(int(data.get("journal_seq") or 0)),
+            )
+        )
     if data.get("quarantined"):
-        out.append(_("{n} events could not be included in the reports and are missing from "
-                     "these figures. Ask for support.").format(
-            n=i18n.number(int(data["quarantined"]))))
+        out.append(
+            _(
+                "{n} events could not be included in the reports and are missing from "
+                "these figures. Ask for support."
+            ).format(n=i18n.number(int(data["quarantined"])))
+        )
     return " ".join(out)
 
 
@@ -102,9 +143,13 @@ class ManagerScreen(ttk.Frame):
         self.staff_tab = ttk.Frame(self.tabs, padding=8)
         self.import_tab = ttk.Frame(self.tabs, padding=8)
         self.perm_tab = ttk.Frame(self.tabs, padding=8)
-        for tab, label in ((self.reports_tab, T("Reports")), (self.day_tab, T("Business day")),
-                           (self.staff_tab, T("Staff")), (self.perm_tab, T("Permissions")),
-                           (self.import_tab, T("Product import"))):
+        for tab, label in (
+            (self.reports_tab, T("Reports")),
+            (self.day_tab, T("Business day")),
+            (self.staff_tab, T("Staff")),
+            (self.perm_tab, T("Permissions")),
+            (self.import_tab, T("Product import")),
+        ):
             self.tabs.add(tab, text=label)
         self._reports()
         self._day()
@@ -118,12 +163,18 @@ class ManagerScreen(ttk.Frame):
         row = ttk.Frame(f)
         row.pack(fill="x")
         self.report_buttons = {}
-        for key, label, kind, scope in (("x_till", T("X report: this till"), "x", "till"),
-                                        ("x_store", T("X report: store"), "x", "store"),
-                                        ("z_till", T("Z report: this till"), "z", "till"),
-                                        ("z_store", T("Z report: store"), "z", "store")):
-            b = ttk.Button(row, text=label, bootstyle="info",
-                           command=lambda k=kind, s=scope: self.load_report(k, s))
+        for key, label, kind, scope in (
+            ("x_till", T("X report: this till"), "x", "till"),
+            ("x_store", T("X report: store"), "x", "store"),
+            ("z_till", T("Z report: this till"), "z", "till"),
+            ("z_store", T("Z report: store"), "z", "store"),
+        ):
+            b = ttk.Button(
+                row,
+                text=label,
+                bootstyle="info",
+                command=lambda k=kind, s=scope: self.load_report(k, s),
+            )
             b.pack(side=app.side("left"), padx=4)
             self.report_buttons[key] = b
         self.report_title = ttk.Label(f, text="", font=app.mid_font)
@@ -144,6 +195,7 @@ class ManagerScreen(ttk.Frame):
 
     def load_upload(self) -> None:
         """The upload to HQ, from the store's health report, every 10 s while this screen lives."""
+
         def ok(health: dict) -> None:
             if self.winfo_exists():
                 self.upload_label.configure(text=shown(upload_text(health.get("upload") or {})))
@@ -161,8 +213,7 @@ class ManagerScreen(ttk.Frame):
             self.report_title.configure(text=shown(f"{title} · {where}"))
             self.show_report(data)
 
-        self.app.worker.read(lambda: self.app.api.report(kind, scope), ok, self.app.fail,
-                             "report")
+        self.app.worker.read(lambda: self.app.api.report(kind, scope), ok, self.app.fail, "report")
 
     def show_report(self, data: Any) -> None:
         self.report_tree.delete(*self.report_tree.get_children())
@@ -171,8 +222,12 @@ class ManagerScreen(ttk.Frame):
         for key, value in flatten_report(data):
             last = key.split(".")[-1]
             label = _(REPORT_WORDS[last]) if last in REPORT_WORDS else key
-            if isinstance(value, int) and not isinstance(value, bool) and any(
-                    w in key.lower() for w in _MONEYISH) and "count" not in last:
+            if (
+                isinstance(value, int)
+                and not isinstance(value, bool)
+                and any(w in key.lower() for w in _MONEYISH)
+                and "count" not in last
+            ):
                 text = i18n.money(value, cur)
             elif isinstance(value, int) and not isinstance(value, bool):
                 text = i18n.number(value)
@@ -193,10 +248,12 @@ class ManagerScreen(ttk.Frame):
         digits = i18n.minor_digits(app.currency)
         for i, d in enumerate(denoms):
             cell = ttk.Frame(grid)
-            cell.grid(row=i // 4, column=(3 - i % 4) if app.rtl else i % 4, padx=6, pady=2,
-                      sticky="e")
-            ttk.Label(cell, text=shown(i18n.money(d, app.currency)), width=12,
-                      anchor="e").pack(side=app.side("left"))
+            cell.grid(
+                row=i // 4, column=(3 - i % 4) if app.rtl else i % 4, padx=6, pady=2, sticky="e"
+            )
+            ttk.Label(cell, text=shown(i18n.money(d, app.currency)), width=12, anchor="e").pack(
+                side=app.side("left")
+            )
             e = ttk.Entry(cell, width=6)
             e.pack(side=app.side("left"))
             e.bind("<KeyRelease>", lambda ev: self.update_count())
@@ -209,11 +266,13 @@ class ManagerScreen(ttk.Frame):
         self.count_label.pack(anchor=app.text_anchor, pady=6)
         row = ttk.Frame(f)
         row.pack(anchor=app.text_anchor)
-        self.open_button = ttk.Button(row, text=T("Open the day with this float"),
-                                      bootstyle="success", command=self.open_day)
+        self.open_button = ttk.Button(
+            row, text=T("Open the day with this float"), bootstyle="success", command=self.open_day
+        )
         self.open_button.pack(side=app.side("left"), padx=4)
-        self.close_button = ttk.Button(row, text=T("Close the day with this count"),
-                                       bootstyle="danger", command=self.close_day)
+        self.close_button = ttk.Button(
+            row, text=T("Close the day with this count"), bootstyle="danger", command=self.close_day
+        )
         self.close_button.pack(side=app.side("left"), padx=4)
         self.day_result = ttk.Label(f, text="", wraplength=800)
         self.day_result.pack(anchor=app.text_anchor, pady=8)
@@ -247,12 +306,14 @@ class ManagerScreen(ttk.Frame):
                 return
             mine = (day.get("this_till") or {}) if isinstance(day, dict) else {}
             is_open = bool(mine.get("open")) if isinstance(mine, dict) else False
-            self.day_state.configure(text=shown(_("The day is open.") if is_open
-                                                else _("The day is closed.")))
+            self.day_state.configure(
+                text=shown(_("The day is open.") if is_open else _("The day is closed."))
+            )
 
         def err(exc: BaseException) -> None:
             if self.winfo_exists():
                 from kiosk.app import error_text
+
                 self.day_state.configure(text=shown(error_text(exc)))
 
         self.app.worker.read(self.app.api.day, ok, err, "day")
@@ -270,25 +331,35 @@ class ManagerScreen(ttk.Frame):
             if not self.winfo_exists():
                 return
             if opening:
-                self.day_result.configure(text=shown(_("Day opened with {amount}.").format(
-                    amount=i18n.money(amount, self.app.currency))))
+                self.day_result.configure(
+                    text=shown(
+                        _("Day opened with {amount}.").format(
+                            amount=i18n.money(amount, self.app.currency)
+                        )
+                    )
+                )
             else:
                 z = (res or {}).get("z_report") if isinstance(res, dict) else {}
                 z = z if isinstance(z, dict) else {}
                 expected = z.get("expected_cash") if isinstance(z, dict) else None
                 text = _("Day closed. Counted {amount}.").format(
-                    amount=i18n.money(amount, self.app.currency))
+                    amount=i18n.money(amount, self.app.currency)
+                )
                 if isinstance(expected, int):
                     text += " " + _("Expected {expected}, difference {diff}.").format(
                         expected=i18n.money(expected, self.app.currency),
-                        diff=i18n.money(amount - expected, self.app.currency))
+                        diff=i18n.money(amount - expected, self.app.currency),
+                    )
                 self.day_result.configure(text=shown(text))
                 if isinstance(z, dict) and z:
                     self.show_report(z)
             self.load_day()
 
-        fn = (lambda: client.day_open(cid, amount)) if opening else \
-            (lambda: client.day_close(cid, amount))
+        fn = (
+            (lambda: client.day_open(cid, amount))
+            if opening
+            else (lambda: client.day_close(cid, amount))
+        )
         self.app.worker.change(fn, ok, self.app.fail, "day")
 
     def open_day(self) -> None:
@@ -302,8 +373,13 @@ class ManagerScreen(ttk.Frame):
         app, f = self.app, self.staff_tab
         cols = ("staff", "name", "role", "language", "state")
         self.staff_tree = ttk.Treeview(f, columns=cols, show="headings", height=10)
-        heads = {"staff": T("Staff number"), "name": T("Name"), "role": T("Role"),
-                 "language": T("Language"), "state": T("State")}
+        heads = {
+            "staff": T("Staff number"),
+            "name": T("Name"),
+            "role": T("Role"),
+            "language": T("Language"),
+            "state": T("State"),
+        }
         for c in cols:
             self.staff_tree.heading(c, text=heads[c], anchor=app.text_anchor)
             self.staff_tree.column(c, width=160, anchor=app.text_anchor)
@@ -320,20 +396,30 @@ class ManagerScreen(ttk.Frame):
             self.staff_fields[key] = e
         self.role_var = ttk.StringVar(value="cashier")
         self.lang_var = ttk.StringVar(value="en")
-        ttk.Combobox(form, textvariable=self.role_var, values=list(ROLE_NAMES), width=10,
-                     state="readonly").pack(side=app.side("left"), padx=6)
-        ttk.Combobox(form, textvariable=self.lang_var, values=["en", "zh_CN", "th", "ar"],
-                     width=6, state="readonly").pack(side=app.side("left"), padx=6)
+        ttk.Combobox(
+            form, textvariable=self.role_var, values=list(ROLE_NAMES), width=10, state="readonly"
+        ).pack(side=app.side("left"), padx=6)
+        ttk.Combobox(
+            form,
+            textvariable=self.lang_var,
+            values=["en", "zh_CN", "th", "ar"],
+            width=6,
+            state="readonly",
+        ).pack(side=app.side("left"), padx=6)
         row = ttk.Frame(f)
         row.pack(fill="x")
-        ttk.Button(row, text=T("Save"), bootstyle="success",
-                   command=self.save_staff).pack(side=app.side("left"), padx=4)
-        ttk.Button(row, text=T("Lock"), bootstyle="danger",
-                   command=lambda: self.lock_staff(True)).pack(side=app.side("left"), padx=4)
-        ttk.Button(row, text=T("Unlock"), bootstyle="warning",
-                   command=lambda: self.lock_staff(False)).pack(side=app.side("left"), padx=4)
-        ttk.Button(row, text=T("Refresh"), bootstyle="secondary",
-                   command=self.load_staff).pack(side=app.side("left"), padx=4)
+        ttk.Button(row, text=T("Save"), bootstyle="success", command=self.save_staff).pack(
+            side=app.side("left"), padx=4
+        )
+        ttk.Button(
+            row, text=T("Lock"), bootstyle="danger", command=lambda: self.lock_staff(True)
+        ).pack(side=app.side("left"), padx=4)
+        ttk.Button(
+            row, text=T("Unlock"), bootstyle="warning", command=lambda: self.lock_staff(False)
+        ).pack(side=app.side("left"), padx=4)
+        ttk.Button(row, text=T("Refresh"), bootstyle="secondary", command=self.load_staff).pack(
+            side=app.side("left"), padx=4
+        )
         self.load_staff()
 
     def load_staff(self) -> None:
@@ -347,16 +433,30 @@ class ManagerScreen(ttk.Frame):
                 sid = str(r.get("staff") or r.get("id") or "")
                 state = _("Locked") if r.get("locked") else _("Active")
                 role = str(r.get("role") or "")
-                self.staff_tree.insert("", "end", iid=sid, values=(
-                    sid, shown(r.get("name", "")), shown(_(ROLE_NAMES.get(role, role))),
-                    r.get("language") or r.get("lang") or "", shown(state)))
+                self.staff_tree.insert(
+                    "",
+                    "end",
+                    iid=sid,
+                    values=(
+                        sid,
+                        shown(r.get("name", "")),
+                        shown(_(ROLE_NAMES.get(role, role))),
+                        r.get("language") or r.get("lang") or "",
+                        shown(state),
+                    ),
+                )
 
         self.app.worker.read(self.app.api.staff_list, ok, self.app.fail, "staff")
 
     def save_staff(self) -> None:
         rec = {k: e.get().strip() for k, e in self.staff_fields.items()}
-        rec = {"staff": rec["staff"], "name": rec["name"], "role": self.role_var.get(),
-               "language": self.lang_var.get(), **({"pin": rec["pin"]} if rec["pin"] else {})}
+        rec = {
+            "staff": rec["staff"],
+            "name": rec["name"],
+            "role": self.role_var.get(),
+            "language": self.lang_var.get(),
+            **({"pin": rec["pin"]} if rec["pin"] else {}),
+        }
         if not rec["staff"]:
             self.app.notify(_("Enter a staff number."))
             return
@@ -365,8 +465,10 @@ class ManagerScreen(ttk.Frame):
         def saved(res: Any) -> None:
             self.app.notify(_("Saved."), error=False)
             self.load_staff()
-        self.app.worker.change(lambda: self.app.api.staff_save(cid, rec), saved,
-                               self.app.fail, "staff")
+
+        self.app.worker.change(
+            lambda: self.app.api.staff_save(cid, rec), saved, self.app.fail, "staff"
+        )
 
     def lock_staff(self, locked: bool) -> None:
         sel = self.staff_tree.selection()
@@ -374,8 +476,12 @@ class ManagerScreen(ttk.Frame):
             self.app.notify(_("Select a staff member first."))
             return
         cid = new_id()
-        self.app.worker.change(lambda: self.app.api.staff_lock(cid, sel[0], locked),
-                               lambda res: self.load_staff(), self.app.fail, "staff")
+        self.app.worker.change(
+            lambda: self.app.api.staff_lock(cid, sel[0], locked),
+            lambda res: self.load_staff(),
+            self.app.fail,
+            "staff",
+        )
 
     # ---------------------------------------------------------------- permissions
     def _permissions(self) -> None:
@@ -396,13 +502,22 @@ class ManagerScreen(ttk.Frame):
         row = ttk.Frame(f)
         row.pack(fill="x", pady=6)
         self.perm_role_var = ttk.StringVar(value="cashier")
-        ttk.Combobox(row, textvariable=self.perm_role_var, values=self.perm_roles, width=12,
-                     state="readonly").pack(side=app.side("left"), padx=6)
-        self.perm_allow = ttk.Button(row, text=T("Allow for this role"), bootstyle="success",
-                                     command=lambda: self.set_permission(True))
+        ttk.Combobox(
+            row, textvariable=self.perm_role_var, values=self.perm_roles, width=12, state="readonly"
+        ).pack(side=app.side("left"), padx=6)
+        self.perm_allow = ttk.Button(
+            row,
+            text=T("Allow for this role"),
+            bootstyle="success",
+            command=lambda: self.set_permission(True),
+        )
         self.perm_allow.pack(side=app.side("left"), padx=4)
-        self.perm_refuse = ttk.Button(row, text=T("Refuse for this role"), bootstyle="danger",
-                                      command=lambda: self.set_permission(False))
+        self.perm_refuse = ttk.Button(
+            row,
+            text=T("Refuse for this role"),
+            bootstyle="danger",
+            command=lambda: self.set_permission(False),
+        )
         self.perm_refuse.pack(side=app.side("left"), padx=4)
         self.load_permissions()
 
@@ -414,8 +529,12 @@ class ManagerScreen(ttk.Frame):
             self.perm_table = {a: list(v.get("roles") or []) for a, v in actions.items()}
             self.perm_tree.delete(*self.perm_tree.get_children())
             for a in sorted(self.perm_table):
-                self.perm_tree.insert("", "end", iid=a, values=(
-                    a, *("✓" if r in self.perm_table[a] else "–" for r in self.perm_roles)))
+                self.perm_tree.insert(
+                    "",
+                    "end",
+                    iid=a,
+                    values=(a, *("✓" if r in self.perm_table[a] else "–" for r in self.perm_roles)),
+                )
 
         self.app.worker.read(self.app.api.permissions, ok, self.app.fail, "permissions")
 
@@ -432,9 +551,13 @@ class ManagerScreen(ttk.Frame):
         def saved(res: Any) -> None:
             self.app.notify(_("Saved."), error=False)
             self.load_permissions()
+
         self.app.worker.change(
-            lambda: self.app.api.permissions_set(cid, action, sorted(roles)), saved,
-            self.app.fail, "permissions")
+            lambda: self.app.api.permissions_set(cid, action, sorted(roles)),
+            saved,
+            self.app.fail,
+            "permissions",
+        )
 
     # ---------------------------------------------------------------- product import
     def _import(self) -> None:
@@ -444,34 +567,49 @@ class ManagerScreen(ttk.Frame):
         ttk.Label(row, text=T("CSV or XLSX file")).pack(side=app.side("left"))
         self.import_path = ttk.Entry(row, width=50)
         self.import_path.pack(side=app.side("left"), padx=6, fill="x", expand=True)
-        ttk.Button(row, text=T("Choose…"), bootstyle="secondary",
-                   command=self.choose_file).pack(side=app.side("left"), padx=2)
-        self.preview_button = ttk.Button(row, text=T("Preview"), bootstyle="info",
-                                         command=self.preview_import)
+        ttk.Button(row, text=T("Choose…"), bootstyle="secondary", command=self.choose_file).pack(
+            side=app.side("left"), padx=2
+        )
+        self.preview_button = ttk.Button(
+            row, text=T("Preview"), bootstyle="info", command=self.preview_import
+        )
         self.preview_button.pack(side=app.side("left"), padx=2)
         cols = ("row", "sku", "name", "price", "error")
         self.import_tree = ttk.Treeview(f, columns=cols, show="headings", height=14)
-        heads = {"row": T("Row"), "sku": T("SKU"), "name": T("Name"), "price": T("Price"),
-                 "error": T("Error")}
+        heads = {
+            "row": T("Row"),
+            "sku": T("SKU"),
+            "name": T("Name"),
+            "price": T("Price"),
+            "error": T("Error"),
+        }
         for c in cols:
             self.import_tree.heading(c, text=heads[c], anchor=app.text_anchor)
-            self.import_tree.column(c, width={"row": 60, "name": 300, "error": 320}.get(c, 110),
-                                    anchor=app.text_anchor)
+            self.import_tree.column(
+                c, width={"row": 60, "name": 300, "error": 320}.get(c, 110), anchor=app.text_anchor
+            )
         if app.rtl:
             self.import_tree.configure(displaycolumns=tuple(reversed(cols)))
         self.import_tree.tag_configure("bad", foreground="#c0392b")
         self.import_tree.pack(fill="both", expand=True, pady=6)
         self.import_summary = ttk.Label(f, text="")
         self.import_summary.pack(anchor=app.text_anchor)
-        self.import_button = ttk.Button(f, text=T("Import the good rows"), bootstyle="success",
-                                        command=self.send_import, state="disabled")
+        self.import_button = ttk.Button(
+            f,
+            text=T("Import the good rows"),
+            bootstyle="success",
+            command=self.send_import,
+            state="disabled",
+        )
         self.import_button.pack(anchor=app.text_anchor, pady=4)
         self.import_rows: list = []
 
     def choose_file(self) -> None:
         from tkinter import filedialog
-        path = filedialog.askopenfilename(parent=self, filetypes=[
-            ("CSV / XLSX", "*.csv *.xlsx"), ("*", "*")])
+
+        path = filedialog.askopenfilename(
+            parent=self, filetypes=[("CSV / XLSX", "*.csv *.xlsx"), ("*", "*")]
+        )
         if path:
             self.import_path.delete(0, "end")
             self.import_path.insert(0, path)
@@ -479,6 +617,7 @@ class ManagerScreen(ttk.Frame):
 
     def preview_import(self) -> None:
         from kiosk.importer import load
+
         path = self.import_path.get().strip()
         if not path:
             return
@@ -492,21 +631,40 @@ class ManagerScreen(ttk.Frame):
             self.import_tree.delete(*self.import_tree.get_children())
             for r in rows[:2000]:  # a page is enough to check; all good rows are sent
                 p = r.product or {}
-                name = (p.get("names") or {}).get("en") or r.raw.get("name_en") or \
-                    r.raw.get("name", "")
+                name = (
+                    (p.get("names") or {}).get("en")
+                    or r.raw.get("name_en")
+                    or r.raw.get("name", "")
+                )
                 price = i18n.money(p["price"], cur) if p else r.raw.get("price", "")
-                self.import_tree.insert("", "end", values=(
-                    i18n.number(r.row), r.raw.get("sku", ""), shown(name), shown(price),
-                    r.error_code + (": " + r.error if r.error else "")),
-                    tags=("bad",) if r.product is None else ())
+                self.import_tree.insert(
+                    "",
+                    "end",
+                    values=(
+                        i18n.number(r.row),
+                        r.raw.get("sku", ""),
+                        shown(name),
+                        shown(price),
+                        r.error_code + (": " + r.error if r.error else ""),
+                    ),
+                    tags=("bad",) if r.product is None else (),
+                )
             good = sum(1 for r in rows if r.product is not None)
-            self.import_summary.configure(text=shown(
-                _("{good} rows ready, {bad} rows with errors.").format(
-                    good=i18n.number(good), bad=i18n.number(len(rows) - good))))
+            self.import_summary.configure(
+                text=shown(
+                    _("{good} rows ready, {bad} rows with errors.").format(
+                        good=i18n.number(good), bad=i18n.number(len(rows) - good)
+                    )
+                )
+            )
             self.import_button.configure(state="normal" if good else "disabled")
 
-        self.app.worker.read(lambda: load(path, cur, taxes, self.app.store.get("limits")), ok,
-                             self.app.fail, "import")
+        self.app.worker.read(
+            lambda: load(path, cur, taxes, self.app.store.get("limits")),
+            ok,
+            self.app.fail,
+            "import",
+        )
 
     def send_import(self) -> None:
         products = [r.product for r in self.import_rows if r.product is not None]
@@ -517,9 +675,10 @@ class ManagerScreen(ttk.Frame):
         self.import_button.configure(state="disabled")
 
         def ok(res: Any) -> None:
-            self.app.notify(_("{n} products imported.").format(n=i18n.number(len(products))),
-                            error=False)
+            self.app.notify(
+                _("{n} products imported.").format(n=i18n.number(len(products))), error=False
+            )
 
-        self.app.worker.change(lambda: self.app.api.import_products(cid, products, source),
-                               ok, self.app.fail, "import")
-
+        self.app.worker.change(
+            lambda: self.app.api.import_products(cid, products, source), ok, self.app.fail, "import"
+        )

@@ -24,7 +24,7 @@ __all__ = ["SaleScreen", "parse_weight_g", "parse_percent_bp"]
 
 
 def parse_weight_g(text: str) -> int:
-    """"0.512" (kg) → 512 grams, exactly."""
+    """ "0.512" (kg) → 512 grams, exactly."""
     try:
         value = Decimal(text.strip().replace(",", "."))
     except InvalidOperation:
@@ -36,7 +36,7 @@ def parse_weight_g(text: str) -> int:
 
 
 def parse_percent_bp(text: str) -> int:
-    """"12.5" (%) → 1250 basis points."""
+    """ "12.5" (%) → 1250 basis points."""
     try:
         value = Decimal(text.strip().rstrip("%").strip())
     except InvalidOperation:
@@ -65,7 +65,8 @@ class SaleScreen(ttk.Frame):
 
         # scan / search
         ttk.Label(left, text=T("Scan a barcode, or type a name or SKU and press Enter")).pack(
-            anchor=app.text_anchor)
+            anchor=app.text_anchor
+        )
         self.entry = ttk.Entry(left, font=app.mid_font)
         self.entry.pack(fill="x", pady=4)
         self.entry.bind("<KeyPress>", self._key)
@@ -73,17 +74,30 @@ class SaleScreen(ttk.Frame):
         self.entry.bind("<KP_Enter>", self._enter)
         cols: tuple[str, ...] = ("name", "sku", "price")
         self.search_tree = ttk.Treeview(left, columns=cols, show="headings", height=5)
-        self._columns(self.search_tree, cols, {"name": T("Product"), "sku": T("SKU"),
-                                               "price": T("Price")}, {"name": 380})
+        self._columns(
+            self.search_tree,
+            cols,
+            {"name": T("Product"), "sku": T("SKU"), "price": T("Price")},
+            {"name": 380},
+        )
         self.search_tree.pack(fill="x")
         self.search_tree.bind("<Double-1>", lambda e: self.add_selected())
         self.search_tree.bind("<Return>", lambda e: self.add_selected())
         # basket
         cols = ("name", "qty", "price", "discount", "total")
         self.tree = ttk.Treeview(left, columns=cols, show="headings", height=12)
-        self._columns(self.tree, cols, {"name": T("Item"), "qty": T("Qty"),
-                                        "price": T("Price"), "discount": T("Discount"),
-                                        "total": T("Total")}, {"name": 360})
+        self._columns(
+            self.tree,
+            cols,
+            {
+                "name": T("Item"),
+                "qty": T("Qty"),
+                "price": T("Price"),
+                "discount": T("Discount"),
+                "total": T("Total"),
+            },
+            {"name": 360},
+        )
         self.tree.pack(fill="both", expand=True, pady=(8, 0))
 
         # totals
@@ -97,15 +111,16 @@ class SaleScreen(ttk.Frame):
         self.info_label.pack(anchor="e")
         self.buttons: dict[str, ttk.Button] = {}
         for key, label, style, cmd in (
-                ("qty", T("Quantity / weight"), "secondary", self.ask_quantity),
-                ("remove", T("Remove line"), "secondary", self.remove_line),
-                ("line_discount", T("Line discount"), "info", lambda: self.ask_discount(True)),
-                ("order_discount", T("Order discount"), "info", lambda: self.ask_discount(False)),
-                ("park", T("Park"), "warning", self.park),
-                ("resume", T("Resume"), "warning", self.ask_resume),
-                ("void", T("Void basket"), "danger", self.void),
-                ("reprint", T("Reprint last receipt"), "secondary", self.reprint_last),
-                ("pay", T("Pay"), "success", self.pay)):
+            ("qty", T("Quantity / weight"), "secondary", self.ask_quantity),
+            ("remove", T("Remove line"), "secondary", self.remove_line),
+            ("line_discount", T("Line discount"), "info", lambda: self.ask_discount(True)),
+            ("order_discount", T("Order discount"), "info", lambda: self.ask_discount(False)),
+            ("park", T("Park"), "warning", self.park),
+            ("resume", T("Resume"), "warning", self.ask_resume),
+            ("void", T("Void basket"), "danger", self.void),
+            ("reprint", T("Reprint last receipt"), "secondary", self.reprint_last),
+            ("pay", T("Pay"), "success", self.pay),
+        ):
             b = ttk.Button(right, text=label, bootstyle=style, command=cmd, width=22)
             b.pack(fill="x", pady=3, ipady=6 if key == "pay" else 2)
             self.buttons[key] = b
@@ -153,6 +168,7 @@ class SaleScreen(ttk.Frame):
                 grams = parse_weight_g(values["kg"])
             except KassaError as e:
                 from kiosk.app import error_text
+
                 return error_text(e)
             if sku:
                 self.command("add", {"sku": sku, "weight_g": grams})
@@ -160,34 +176,44 @@ class SaleScreen(ttk.Frame):
                 self.scan(code, weight_g=grams)
             return None
 
-        self.app.open_dialog(FormDialog(self.app, _("Weigh this item."),
-                                        [("kg", _("Weight (kg)"), "")], ok))
+        self.app.open_dialog(
+            FormDialog(self.app, _("Weigh this item."), [("kg", _("Weight (kg)"), "")], ok)
+        )
         return True
 
     def search(self, text: str) -> None:
         def ok(rows: list[dict]) -> None:
             if not self.winfo_exists():
                 return
-            exact = [r for r in rows if text in (r.get("sku"), r.get("plu"))
-                     or text in (r.get("barcodes") or [])]
+            exact = [
+                r
+                for r in rows
+                if text in (r.get("sku"), r.get("plu")) or text in (r.get("barcodes") or [])
+            ]
             if len(exact) == 1:
                 self.add(exact[0])
                 return
             self.results = rows
             self.search_tree.delete(*self.search_tree.get_children())
             for i, r in enumerate(rows):
-                self.search_tree.insert("", "end", iid=str(i), values=(
-                    self.app.name_of(r.get("names")), r.get("sku", ""),
-                    self.app.money(int(r.get("price", 0))) + (" /kg" if r.get("unit") == "kg"
-                                                              else "")))
+                self.search_tree.insert(
+                    "",
+                    "end",
+                    iid=str(i),
+                    values=(
+                        self.app.name_of(r.get("names")),
+                        r.get("sku", ""),
+                        self.app.money(int(r.get("price", 0)))
+                        + (" /kg" if r.get("unit") == "kg" else ""),
+                    ),
+                )
             if rows:
                 self.search_tree.selection_set("0")
                 self.search_tree.focus("0")
             else:
                 self.app.notify(_("No product found for “{q}”.").format(q=text))
 
-        self.app.worker.read(lambda: self.app.api.products(text, 30), ok, self.app.fail,
-                             "search")
+        self.app.worker.read(lambda: self.app.api.products(text, 30), ok, self.app.fail, "search")
 
     def add_selected(self) -> None:
         sel = self.search_tree.selection()
@@ -202,8 +228,9 @@ class SaleScreen(ttk.Frame):
         self.command("add", {"sku": sku})
 
     # ---------------------------------------------------------------- commands
-    def command(self, op: str, args: dict, approval: dict | None = None, on_ok=None,
-                on_error=None) -> str:
+    def command(
+        self, op: str, args: dict, approval: dict | None = None, on_ok=None, on_error=None
+    ) -> str:
         """Send one till command (id chosen now, reused on every retry)."""
         cid = new_id()
         client = self.app.api
@@ -219,11 +246,16 @@ class SaleScreen(ttk.Frame):
                 return
             code = getattr(exc, "code", "")
             if code in ("discount.over_limit", "auth.forbidden") and approval is None:
-                action = "sale.discount_over_limit" if code == "discount.over_limit" else \
-                    str(getattr(exc, "details", {}).get("action") or "sale.sell")
-                self.app.approve(action, lambda ap: self.command(op, args, ap, on_ok, on_error),
-                                 lambda: self.app.notify(_("Refused: a manager did not "
-                                                           "approve this.")))
+                action = (
+                    "sale.discount_over_limit"
+                    if code == "discount.over_limit"
+                    else str(getattr(exc, "details", {}).get("action") or "sale.sell")
+                )
+                self.app.approve(
+                    action,
+                    lambda ap: self.command(op, args, ap, on_ok, on_error),
+                    lambda: self.app.notify(_("Refused: a manager did not approve this.")),
+                )
                 return
             self.app.fail(exc)
 
@@ -258,24 +290,39 @@ class SaleScreen(ttk.Frame):
                 qty = i18n.number(int(ln["qty"]))
                 price = app.money(int(ln["unit_price"]))
             disc = app.money(int(ln.get("discount", 0))) if ln.get("discount") else ""
-            self.tree.insert("", "end", iid=ln["line_id"], values=(
-                app.name_of(ln.get("names")), qty, price, disc, app.money(int(ln["total"]))))
+            self.tree.insert(
+                "",
+                "end",
+                iid=ln["line_id"],
+                values=(
+                    app.name_of(ln.get("names")),
+                    qty,
+                    price,
+                    disc,
+                    app.money(int(ln["total"])),
+                ),
+            )
         if sel and self.tree.exists(sel[0]):
             self.tree.selection_set(sel[0])
         elif v.get("lines"):
             last = v["lines"][-1]["line_id"]
             self.tree.selection_set(last)
             self.tree.see(last)
-        self.total_label.configure(text=shown(_("Total: {amount}").format(
-            amount=i18n.money(int(v.get("total", 0)), app.currency))))
+        self.total_label.configure(
+            text=shown(
+                _("Total: {amount}").format(amount=i18n.money(int(v.get("total", 0)), app.currency))
+            )
+        )
         detail = _("{n} lines · discount {discount} · tax {tax}").format(
             n=i18n.number(len(v.get("lines") or [])),
             discount=i18n.money(int(v.get("discount", 0)), app.currency),
-            tax=i18n.money(int(v.get("tax", 0)), app.currency))
+            tax=i18n.money(int(v.get("tax", 0)), app.currency),
+        )
         self.detail_label.configure(text=shown(detail))
         parked = len(v.get("parked") or [])
-        self.buttons["resume"].configure(text=shown(_("Resume ({n} parked)").format(
-            n=i18n.number(parked))))
+        self.buttons["resume"].configure(
+            text=shown(_("Resume ({n} parked)").format(n=i18n.number(parked)))
+        )
 
     def selected_line(self) -> dict | None:
         sel = self.tree.selection()
@@ -293,6 +340,7 @@ class SaleScreen(ttk.Frame):
 
         def ok(values: dict[str, str]) -> str | None:
             from kiosk.app import error_text
+
             try:
                 qty = parse_weight_g(values["qty"]) if kg else int(values["qty"])
             except (KassaError, ValueError):
@@ -301,9 +349,14 @@ class SaleScreen(ttk.Frame):
             return None
 
         default = str(Decimal(int(ln["qty"])).scaleb(-3)) if kg else str(ln["qty"])
-        self.app.open_dialog(FormDialog(self.app, _("Quantity / weight"),
-                                        [("qty", _("Weight (kg)") if kg else _("Quantity"),
-                                          default)], ok))
+        self.app.open_dialog(
+            FormDialog(
+                self.app,
+                _("Quantity / weight"),
+                [("qty", _("Weight (kg)") if kg else _("Quantity"), default)],
+                ok,
+            )
+        )
 
     def remove_line(self) -> None:
         ln = self.selected_line()
@@ -320,6 +373,7 @@ class SaleScreen(ttk.Frame):
 
         def ok(values: dict[str, str]) -> str | None:
             from kiosk.app import error_text
+
             try:
                 if values.get("pct"):
                     kind, value = "pct", parse_percent_bp(values["pct"])
@@ -330,30 +384,44 @@ class SaleScreen(ttk.Frame):
             except KassaError as exc:
                 return error_text(exc)
             if ln is not None:
-                self.command("discount_line", {"line_id": ln["line_id"], "kind": kind,
-                                               "value": value})
+                self.command(
+                    "discount_line", {"line_id": ln["line_id"], "kind": kind, "value": value}
+                )
             else:
                 self.command("discount_order", {"kind": kind, "value": value})
             return None
 
         title = _("Line discount") if line else _("Order discount")
-        self.app.open_dialog(FormDialog(self.app, title, [("pct", _("Percent (%)"), ""),
-                                                          ("amount", _("Amount"), "")], ok))
+        self.app.open_dialog(
+            FormDialog(
+                self.app, title, [("pct", _("Percent (%)"), ""), ("amount", _("Amount"), "")], ok
+            )
+        )
 
     def park(self) -> None:
         if not self.view.get("lines"):
             self.app.notify(_("The basket is empty."))
             return
-        self.command("park", {"note": ""}, on_ok=lambda res: self.app.notify(
-            _("Basket parked."), error=False))
+        self.command(
+            "park",
+            {"note": ""},
+            on_ok=lambda res: self.app.notify(_("Basket parked."), error=False),
+        )
 
     def ask_resume(self) -> None:
         parked = self.view.get("parked") or []
         items = []
         for i, p in enumerate(parked, 1):
-            items.append((p["basket"], _("#{i}: {n} lines, {amount}").format(
-                i=i, n=i18n.number(p["lines"]), amount=i18n.money(int(p["total"]),
-                                                                 self.app.currency))))
+            items.append(
+                (
+                    p["basket"],
+                    _("#{i}: {n} lines, {amount}").format(
+                        i=i,
+                        n=i18n.number(p["lines"]),
+                        amount=i18n.money(int(p["total"]), self.app.currency),
+                    ),
+                )
+            )
         self.app.open_dialog(ChoiceDialog(self.app, _("Parked baskets"), items, self.resume))
 
     def resume(self, basket: str) -> None:
@@ -367,8 +435,11 @@ class SaleScreen(ttk.Frame):
             self.command("void", {"reason": values.get("reason", "")[:200]})
             return None
 
-        self.app.open_dialog(FormDialog(self.app, _("Void basket"),
-                                        [("reason", _("Reason"), "")], ok, _("Void basket")))
+        self.app.open_dialog(
+            FormDialog(
+                self.app, _("Void basket"), [("reason", _("Reason"), "")], ok, _("Void basket")
+            )
+        )
 
     # ---------------------------------------------------------------- payment
     def pay(self) -> None:
@@ -377,8 +448,9 @@ class SaleScreen(ttk.Frame):
             self.app.notify(_("The basket is empty."))
             return
         if total == 0:  # fully discounted: nothing to tender, the order completes as it is
-            self.command("pay", {"tenders": []},
-                         on_ok=lambda res: self.paid(res.get("order") or {}, None))
+            self.command(
+                "pay", {"tenders": []}, on_ok=lambda res: self.paid(res.get("order") or {}, None)
+            )
             return
         dlg: PayDialog | None = None
 
@@ -404,14 +476,17 @@ class SaleScreen(ttk.Frame):
         self.last_order = order
         balance = None
         if member:
-            spent = sum(int(p["amount"]) for p in order.get("payments", ())
-                        if p.get("kind") == "wallet")
+            spent = sum(
+                int(p["amount"]) for p in order.get("payments", ()) if p.get("kind") == "wallet"
+            )
             balance = int(member.get("balance", 0)) - spent
         change = int(order.get("change", 0))
-        self.change_label.configure(text=shown(_("Change: {amount}").format(
-            amount=i18n.money(change, self.app.currency))))
-        self.info_label.configure(text=shown(_("Order {number} paid.").format(
-            number=order.get("number", ""))))
+        self.change_label.configure(
+            text=shown(_("Change: {amount}").format(amount=i18n.money(change, self.app.currency)))
+        )
+        self.info_label.configure(
+            text=shown(_("Order {number} paid.").format(number=order.get("number", "")))
+        )
         self.app.print_order(order, balance)
         self.entry.focus_set()
 
@@ -425,4 +500,3 @@ class SaleScreen(ttk.Frame):
         except KeyError:
             q.reprint_order(self.last_order, i18n.current())
         self.app.notify(_("Receipt sent to the printer."), error=False)
-

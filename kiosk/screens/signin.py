@@ -17,8 +17,9 @@ class SignInScreen(ttk.Frame):
         self.app = app
         box = ttk.Frame(self)
         box.place(relx=0.5, rely=0.42, anchor="center")
-        ttk.Label(box, text="kassa", font=("Noto Sans", 40, "bold"),
-                  bootstyle="primary").pack(pady=(0, 4))
+        ttk.Label(box, text="kassa", font=("Noto Sans", 40, "bold"), bootstyle="primary").pack(
+            pady=(0, 4)
+        )
         name = app.store.get("name") or ""
         self.store_label = ttk.Label(box, text=shown(name))
         self.store_label.pack()
@@ -30,8 +31,9 @@ class SignInScreen(ttk.Frame):
         ttk.Label(box, text=T("PIN")).pack(anchor=anchor)
         self.pin = ttk.Entry(box, width=24, show="•", font=app.mid_font, justify="center")
         self.pin.pack(pady=4)
-        self.button = ttk.Button(box, text=T("Sign in"), bootstyle="primary",
-                                 command=self.submit, width=20)
+        self.button = ttk.Button(
+            box, text=T("Sign in"), bootstyle="primary", command=self.submit, width=20
+        )
         self.button.pack(pady=12)
         self.error = ttk.Label(box, text="", bootstyle="danger")
         self.error.pack()
@@ -39,9 +41,12 @@ class SignInScreen(ttk.Frame):
         langs.pack(pady=(24, 0))
         self.lang_buttons = {}
         for code in LANGS:
-            b = ttk.Button(langs, text=shown(LANG_NAMES[code]),
-                           bootstyle="secondary" if code != i18n.current() else "info",
-                           command=lambda c=code: app.set_device_language(c))
+            b = ttk.Button(
+                langs,
+                text=shown(LANG_NAMES[code]),
+                bootstyle="secondary" if code != i18n.current() else "info",
+                command=lambda c=code: app.set_device_language(c),
+            )
             b.pack(side=app.side("left"), padx=4)
             self.lang_buttons[code] = b
         self.staff.bind("<Return>", lambda e: self.pin.focus_set())
@@ -62,6 +67,7 @@ class SignInScreen(ttk.Frame):
             self.button.configure(state="normal")
             if exc is not None:
                 from kiosk.app import error_text
+
                 self.pin.delete(0, "end")
                 self.error.configure(text=shown(error_text(exc)), bootstyle="danger")
 

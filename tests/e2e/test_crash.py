@@ -45,8 +45,11 @@ class TillClient(threading.Thread):
         self.token = ""  # the till's session (journaled: it survives the restarts)
 
     def sign_in(self, staff: str = "c1", pin: str = "1111") -> None:
-        r = self.s.post(f"{self.box['url']}/v1/sessions", json={
-            "id": str(uuid.uuid4()), "staff": staff, "pin": pin, "till": self.till}, timeout=60)
+        r = self.s.post(
+            f"{self.box['url']}/v1/sessions",
+            json={"id": str(uuid.uuid4()), "staff": staff, "pin": pin, "till": self.till},
+            timeout=60,
+        )
         assert r.status_code == 200, r.text
         self.token = r.json()["token"]
         self.s.headers["Authorization"] = f"Bearer {self.token}"
@@ -55,8 +58,11 @@ class TillClient(threading.Thread):
         cid = cid or str(uuid.uuid4())
         while not self.stop_ev.is_set():
             try:
-                r = self.s.post(f"{self.box['url']}/v1/tills/{self.till}/commands",
-                                json={"id": cid, "op": op, "args": args}, timeout=10)
+                r = self.s.post(
+                    f"{self.box['url']}/v1/tills/{self.till}/commands",
+                    json={"id": cid, "op": op, "args": args},
+                    timeout=10,
+                )
             except requests.RequestException:
                 time.sleep(0.2)
                 continue
@@ -81,13 +87,19 @@ class TillClient(threading.Thread):
                 continue
             total = view["total"]
             if self.rng.random() < 0.3 and total > 100:
-                tenders = [{"kind": "wallet", "member": self.rng.choice(MEMBERS), "amount": 100},
-                           {"kind": "cash", "amount": total + 5_000}]
+                tenders = [
+                    {"kind": "wallet", "member": self.rng.choice(MEMBERS), "amount": 100},
+                    {"kind": "cash", "amount": total + 5_000},
+                ]
             else:
                 tenders = [{"kind": "cash", "amount": total + 5_000}]
             res = self.send("pay", {"tenders": tenders})
-            if res is None and not self.stop_ev.is_set() and self.refused and \
-                    self.refused[-1]["body"].get("error", {}).get("code") in CLIENTS_BUSINESS:
+            if (
+                res is None
+                and not self.stop_ev.is_set()
+                and self.refused
+                and self.refused[-1]["body"].get("error", {}).get("code") in CLIENTS_BUSINESS
+            ):
                 # the wallets run dry in a long burst: that refusal is right, the customer pays cash
                 res = self.send("pay", {"tenders": [{"kind": "cash", "amount": total + 5_000}]})
             if res is not None:
@@ -97,8 +109,9 @@ class TillClient(threading.Thread):
 def journal_events(data: Path) -> list[tuple]:
     con = sqlite3.connect(f"file:{data / 'journal.sqlite'}?mode=ro", uri=True)
     try:
-        return con.execute("SELECT seq, id, kind, till, agg, body FROM events "
-                           "ORDER BY seq").fetchall()
+        return con.execute(
+            "SELECT seq, id, kind, till, agg, body FROM events ORDER BY seq"
+        ).fetchall()
     finally:
         con.close()
 
@@ -106,8 +119,11 @@ def journal_events(data: Path) -> list[tuple]:
 def check_store(data: Path, url: str, clients: list[TillClient]) -> None:
     rows = journal_events(data)
     # the chain holds
-    verify = subprocess.run([sys.executable, "-m", "kassa_cli.main", "journal", "verify", "--data",
-                             str(data)], capture_output=True, text=True)
+    verify = subprocess.run(
+        [sys.executable, "-m", "kassa_cli.main", "journal", "verify", "--data", str(data)],
+        capture_output=True,
+        text=True,
+    )
     assert verify.returncode == 0, verify.stdout + verify.stderr
     # every acknowledged order exactly once, with what the till was told
     completed = Counter()
@@ -143,8 +159,11 @@ def check_store(data: Path, url: str, clients: list[TillClient]) -> None:
             open_lines.setdefault(till, {}).setdefault(agg, []).append(decode_body(kind, body).sku)
     tokens = {c.till: c.token for c in clients}
     for till in TILLS:
-        view = requests.get(f"{url}/v1/tills/{till}/basket", timeout=30, headers={
-            "Authorization": f"Bearer {tokens[till]}"}).json()
+        view = requests.get(
+            f"{url}/v1/tills/{till}/basket",
+            timeout=30,
+            headers={"Authorization": f"Bearer {tokens[till]}"},
+        ).json()
         shown = {}
         if view["basket"]:
             shown[view["basket"]] = [ln["sku"] for ln in view["lines"]]
@@ -166,8 +185,11 @@ def test_sigkill_store_server_during_checkouts(tmp_path: Path, pytestconfig) -> 
     manager = TillClient("CM", box, [], threading.Event())
     manager.sign_in("m1", "9999")  # opens the tills' business days
     for t in TILLS:
-        r = manager.s.post(store.url + "/v1/day/open", json={"id": str(uuid.uuid4()), "till": t,
-                                                             "float": 0}, timeout=60)
+        r = manager.s.post(
+            store.url + "/v1/day/open",
+            json={"id": str(uuid.uuid4()), "till": t, "float": 0},
+            timeout=60,
+        )
         assert r.status_code == 200, r.text
     products = manager.s.get(store.url + "/v1/products", params={"q": "885", "limit": 60}).json()
     codes = [p["barcodes"][0] for p in products]
@@ -193,8 +215,12 @@ def test_sigkill_store_server_during_checkouts(tmp_path: Path, pytestconfig) -> 
         assert acked > kills, f"only {acked} orders acknowledged across {kills} kills"
         # the server promises answers, not that every payment goes through: a wallet that ran dry
         # (tills race for one member's wallet) is the customer's business, and the till pays cash
-        broken = [r for c in clients for r in c.refused
-                  if r["body"].get("error", {}).get("code") not in CLIENTS_BUSINESS]
+        broken = [
+            r
+            for c in clients
+            for r in c.refused
+            if r["body"].get("error", {}).get("code") not in CLIENTS_BUSINESS
+        ]
         assert not broken, broken[:5]
         check_store(data, store.url, clients)
         # and the read models rebuilt from the journal agree with it
@@ -207,7 +233,8 @@ def test_sigkill_store_server_during_checkouts(tmp_path: Path, pytestconfig) -> 
                     sold[ln.sku] -= ln.qty
             elif kind == "stock.received":
                 sold[b.sku] += b.qty
-        assert {k: v for k, v in stock["levels"].items() if v} == \
-            {k: v for k, v in sold.items() if v}
+        assert {k: v for k, v in stock["levels"].items() if v} == {
+            k: v for k, v in sold.items() if v
+        }
     finally:
         store.stop()

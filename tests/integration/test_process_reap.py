@@ -23,8 +23,9 @@ time.sleep(600)
 
 def test_stop_kills_what_left_the_process_group(tmp_path: Path):
     sp = StoreProcess(tmp_path / "store")
-    sp.proc = subprocess.Popen([sys.executable, "-c", SCRIPT], stdout=subprocess.PIPE, text=True,
-                               start_new_session=True)
+    sp.proc = subprocess.Popen(
+        [sys.executable, "-c", SCRIPT], stdout=subprocess.PIPE, text=True, start_new_session=True
+    )
     grandchild = int(sp.proc.stdout.readline())
     assert os.getpgid(grandchild) != sp.proc.pid  # like a Ray worker: a group of its own
     assert grandchild in session_members(sp.proc.pid)

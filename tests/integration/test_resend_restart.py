@@ -22,8 +22,11 @@ def test_a_scan_resent_after_payment_and_a_restart_changes_nothing(tmp_path, pla
         st = StoreProcess(tmp_path / "store", products=300).start()
         try:
             c1 = sign_in(st.url, "c1", "T1")
-            code = next(p["barcodes"][0] for p in c1.ok(c1.get("/v1/products", q="885", limit=50))
-                        if p["unit"] == "each" and p["barcodes"] and p["sellable"])
+            code = next(
+                p["barcodes"][0]
+                for p in c1.ok(c1.get("/v1/products", q="885", limit=50))
+                if p["unit"] == "each" and p["barcodes"] and p["sellable"]
+            )
             old = new_id()
             view = c1.ok(c1.cmd("scan", {"code": code}, cid=old))["view"]
             c1.ok(c1.cmd("pay", {"tenders": [{"kind": "cash", "amount": view["total"] + 10_000}]}))

@@ -28,8 +28,11 @@ def test_concurrent_counts_and_sales_each_decide_against_the_level_before_them(t
         c1 = sign_in(st.url, "c1", "T1")
         r = m1.post("/v1/day/open", {"id": new_id(), "till": "T1", "float": 0})
         assert r.status_code == 200 or error_code(r) == "day.already_open", r.text
-        product = next(p for p in c1.ok(c1.get("/v1/products", q="885", limit=50))
-                       if p["unit"] == "each" and p["barcodes"] and p["sellable"])
+        product = next(
+            p
+            for p in c1.ok(c1.get("/v1/products", q="885", limit=50))
+            if p["unit"] == "each" and p["barcodes"] and p["sellable"]
+        )
         sku, code = product["sku"], product["barcodes"][0]
         r = m1.post("/v1/stock/count", {"id": new_id(), "sku": sku, "counted": 1000})
         assert r.status_code == 200, error_code(r)
@@ -43,8 +46,9 @@ def test_concurrent_counts_and_sales_each_decide_against_the_level_before_them(t
         def sale(n: int) -> int:
             api = Api(st.url, "T1", c1.token)
             view = api.ok(api.cmd("scan", {"code": code, "qty": 1 + n % 3}))["view"]
-            return api.ok(api.cmd("pay", {"tenders": [{"kind": "cash",
-                                                       "amount": view["total"] + 10_000}]}))["seq"]
+            return api.ok(
+                api.cmd("pay", {"tenders": [{"kind": "cash", "amount": view["total"] + 10_000}]})
+            )["seq"]
 
         with ThreadPoolExecutor(COUNTS + 1) as pool:
             sold = pool.submit(lambda: [sale(n) for n in range(SALES)])

@@ -60,8 +60,13 @@ class Shop:
         return self.till.commit(self.ledger.submit(r))
 
     def member(self, mid: str, top_up: int) -> None:
-        self.ledger.submit(Request(str(uuid.uuid4()), b"m" + mid.encode(),
-                                   MemberRegistered(mid, f"Member {mid}", "", "")))
+        self.ledger.submit(
+            Request(
+                str(uuid.uuid4()),
+                b"m" + mid.encode(),
+                MemberRegistered(mid, f"Member {mid}", "", ""),
+            )
+        )
         self.ledger.submit(Request(str(uuid.uuid4()), b"t", WalletToppedUp(mid, top_up, "cash")))
         self.members.append(mid)
 
@@ -86,9 +91,15 @@ class Shop:
         return res["order"]
 
     def refund(self, order: dict) -> None:
-        self.ledger.submit(Request(str(uuid.uuid4()), b"r" + order["order_id"].encode(),
-                                   RefundOrder(order["order_id"], "R" + order["order_id"][:8],
-                                               None, cash_increment=25)))
+        self.ledger.submit(
+            Request(
+                str(uuid.uuid4()),
+                b"r" + order["order_id"].encode(),
+                RefundOrder(
+                    order["order_id"], "R" + order["order_id"][:8], None, cash_increment=25
+                ),
+            )
+        )
 
     def trade(self, n_orders: int, step_s: float = 60.0, refund_every: int = 10) -> None:
         for i in range(n_orders):
@@ -194,18 +205,33 @@ class Cloud:
 
 
 def make_uploader(shop: Shop, url: str, secret: str, state_path: Path, **kw: Any) -> Uploader:
-    opts = dict(max_events=kw.pop("max_events", 200), interval_s=0.05, backoff_base_s=0.01,
-                backoff_cap_s=0.05)
+    opts = dict(
+        max_events=kw.pop("max_events", 200),
+        interval_s=0.05,
+        backoff_base_s=0.01,
+        backoff_cap_s=0.05,
+    )
     opts.update(kw)
-    return Uploader(LedgerSource(shop.ledger), HttpTransport(url, timeout_s=2.0),
-                    FileState(state_path), shop.clock, store=STORE, secret=secret, **opts)
+    return Uploader(
+        LedgerSource(shop.ledger),
+        HttpTransport(url, timeout_s=2.0),
+        FileState(state_path),
+        shop.clock,
+        store=STORE,
+        secret=secret,
+        **opts,
+    )
 
 
 # ---------------------------------------------------------------- the checks
 
-MONEY = {"orders": ["total", "paid", "tax", "discount", "cash", "card", "wallet", "change"],
-         "order_lines": ["total", "amount", "tax"], "payments": ["amount"],
-         "refunds": ["amount", "given"], "wallet_movements": ["amount"]}
+MONEY = {
+    "orders": ["total", "paid", "tax", "discount", "cash", "card", "wallet", "change"],
+    "order_lines": ["total", "amount", "tax"],
+    "payments": ["amount"],
+    "refunds": ["amount", "given"],
+    "wallet_movements": ["amount"],
+}
 
 
 def store_tables(journal_path: Path) -> dict[str, pl.DataFrame]:
@@ -220,8 +246,13 @@ def warehouse_tables(data: Path) -> dict[str, pl.DataFrame]:
     out = {}
     for t in MONEY:
         files = list((data / "warehouse" / t).glob("store=*/day=*/*.parquet"))
-        out[t] = (pl.scan_parquet(str(data / "warehouse" / t / "**" / "*.parquet"),
-                                  hive_partitioning=True).collect() if files else None)
+        out[t] = (
+            pl.scan_parquet(
+                str(data / "warehouse" / t / "**" / "*.parquet"), hive_partitioning=True
+            ).collect()
+            if files
+            else None
+        )
     return out
 
 
@@ -245,6 +276,7 @@ def assert_warehouse_matches(journal_path: Path, data: Path) -> dict[str, Any]:
         summary[t] = {"rows": g.height, **{c: int(g[c].sum()) for c in cols}}
     j = Journal(journal_path)
     import sqlite3
+
     con = sqlite3.connect(str(data / "stores" / STORE / "events.sqlite"))
     try:
         mine = [(e.seq, e.hash) for e in j.scan()]

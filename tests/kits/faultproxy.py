@@ -93,8 +93,13 @@ class _Gone(Exception):
 
 
 class FaultProxy:
-    def __init__(self, upstream_port: int, upstream_host: str = "127.0.0.1", seed: int = 7,
-                 timeout_s: float = 30.0) -> None:
+    def __init__(
+        self,
+        upstream_port: int,
+        upstream_host: str = "127.0.0.1",
+        seed: int = 7,
+        timeout_s: float = 30.0,
+    ) -> None:
         self.upstream = (upstream_host, upstream_port)
         self.rng = random.Random(seed)
         self.timeout_s = timeout_s
@@ -164,8 +169,9 @@ class FaultProxy:
     async def _forward(self, raw: bytes) -> bytes | None:
         """Send one request upstream on a fresh connection: the raw reply, None if unreachable."""
         try:
-            r, w = await asyncio.wait_for(asyncio.open_connection(*self.upstream, limit=HEAD_LIMIT),
-                                          self.timeout_s)
+            r, w = await asyncio.wait_for(
+                asyncio.open_connection(*self.upstream, limit=HEAD_LIMIT), self.timeout_s
+            )
         except (TimeoutError, OSError):
             self.upstream_failures += 1
             return None
@@ -197,8 +203,9 @@ class FaultProxy:
         if writer.transport.is_closing():
             raise _Gone()
 
-    async def _receive(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
-                       cut: float | None) -> bytes | None:
+    async def _receive(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, cut: float | None
+    ) -> bytes | None:
         """The next request as it crosses the line; None at a clean EOF before it starts."""
         buf = bytearray()
         need: int | None = None
@@ -223,7 +230,7 @@ class FaultProxy:
             if need is None:
                 end = buf.find(b"\r\n\r\n")
                 if end >= 0:
-                    path, length = _parse_head(bytes(buf[:end + 4]))
+                    path, length = _parse_head(bytes(buf[: end + 4]))
                     need = end + 4 + length
                     if cut is not None:
                         cut_at = int(need * cut)
@@ -243,7 +250,7 @@ class FaultProxy:
         end = len(reply) if cut is None else int(len(reply) * cut)
         pos, chunk = 0, self._chunk
         while pos < end:
-            piece = reply[pos:min(end, pos + chunk)]
+            piece = reply[pos : min(end, pos + chunk)]
             arrive = await self._down.carry(len(piece))
             await self._until(arrive, writer)
             if self.down:

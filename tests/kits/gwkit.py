@@ -22,8 +22,9 @@ def new_id() -> str:
 class Api:
     """A signed-in (or not) client of the gateway, bound to one till."""
 
-    def __init__(self, url: str, till: str = "", token: str = "",
-                 verify: str | bool = True) -> None:
+    def __init__(
+        self, url: str, till: str = "", token: str = "", verify: str | bool = True
+    ) -> None:
         self.url, self.till, self.token = url, till, token
         self.verify = verify  # a store with TLS on: its CA file (StoreProcess.ca_file)
         self.s = requests.Session()
@@ -32,10 +33,15 @@ class Api:
     def headers(self) -> dict:
         return {"Authorization": f"Bearer {self.token}"} if self.token else {}
 
-    def call(self, method: str, path: str, body: Any = None, raw: bytes | None = None,
-             **query: Any) -> requests.Response:
-        kw: dict[str, Any] = {"headers": self.headers(), "timeout": 60, "verify": self.verify,
-                              "params": {k: v for k, v in query.items() if v is not None}}
+    def call(
+        self, method: str, path: str, body: Any = None, raw: bytes | None = None, **query: Any
+    ) -> requests.Response:
+        kw: dict[str, Any] = {
+            "headers": self.headers(),
+            "timeout": 60,
+            "verify": self.verify,
+            "params": {k: v for k, v in query.items() if v is not None},
+        }
         if raw is not None:
             kw["data"] = raw
             kw["headers"] = {**kw["headers"], "Content-Type": "application/json"}
@@ -53,17 +59,22 @@ class Api:
         assert r.status_code == 200, (r.status_code, r.text[:500])
         return r.json()
 
-    def cmd(self, op: str, args: dict | None = None, cid: str | None = None,
-            **extra: Any) -> requests.Response:
-        return self.post(f"/v1/tills/{self.till}/commands",
-                         {"id": cid or new_id(), "op": op, "args": args or {}, **extra})
+    def cmd(
+        self, op: str, args: dict | None = None, cid: str | None = None, **extra: Any
+    ) -> requests.Response:
+        return self.post(
+            f"/v1/tills/{self.till}/commands",
+            {"id": cid or new_id(), "op": op, "args": args or {}, **extra},
+        )
 
 
-def sign_in(url: str, staff: str, till: str, pin: str | None = None,
-            verify: str | bool = True) -> Api:
+def sign_in(
+    url: str, staff: str, till: str, pin: str | None = None, verify: str | bool = True
+) -> Api:
     api = Api(url, till, verify=verify)
-    r = api.post("/v1/sessions", {"id": new_id(), "staff": staff, "pin": pin or DEMO[staff],
-                                  "till": till})
+    r = api.post(
+        "/v1/sessions", {"id": new_id(), "staff": staff, "pin": pin or DEMO[staff], "till": till}
+    )
     assert r.status_code == 200, r.text
     api.me = r.json()
     api.token = api.me["token"]
@@ -96,8 +107,10 @@ def journal_seq(data: Path) -> int:
 def journal_rows(data: Path, after: int = 0) -> list[tuple]:
     con = sqlite3.connect(f"file:{data / 'journal.sqlite'}?mode=ro", uri=True)
     try:
-        return con.execute("SELECT seq, kind, staff, till, ip, body FROM events WHERE seq > ? "
-                           "ORDER BY seq", (after,)).fetchall()
+        return con.execute(
+            "SELECT seq, kind, staff, till, ip, body FROM events WHERE seq > ? ORDER BY seq",
+            (after,),
+        ).fetchall()
     finally:
         con.close()
 
@@ -110,6 +123,7 @@ def body_of(row: tuple) -> dict:
 def running_store(data: Path, products: int = 300) -> Iterator[Any]:
     """A demo store server on loopback for the ``with`` block (a module fixture yields it)."""
     from actors.process import StoreProcess
+
     proc = StoreProcess(data, products=products).start()
     try:
         yield proc

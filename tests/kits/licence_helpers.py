@@ -76,9 +76,14 @@ class World:
         """A keeper as after a restart: it rebuilds from what was journaled (``journaled``)."""
         kw.setdefault("journal_fn", self.journal)
         kw.setdefault("history", lambda: list(self.journaled))
-        self.keeper = LicenceKeeper(self.store_dir, kw.pop("store_id", "S001"),
-                                    self.hq.public_key_text(), kw.pop("transport", self.transport),
-                                    self.clock, **kw)
+        self.keeper = LicenceKeeper(
+            self.store_dir,
+            kw.pop("store_id", "S001"),
+            self.hq.public_key_text(),
+            kw.pop("transport", self.transport),
+            self.clock,
+            **kw,
+        )
         return self.keeper
 
     def days(self, n: float) -> None:
@@ -86,6 +91,7 @@ class World:
 
     def kinds(self) -> list[str]:
         from domain.events import kind_of
+
         return [kind_of(e) for e in self.events]
 
     def open(self) -> dict[str, Any]:
@@ -101,8 +107,15 @@ def make_world(tmp: Path, *, grace: int = 7, days: int = 365, store: str = "S001
     true = ManualClock(START)
     hq = LicenceAuthority(tmp / "hq", clock=true)
     hq.ensure_key()
-    doc = hq.issue(store, START - DAY, START + days * DAY, grace, 4, ["reports", "wallet"],
-                   licence_id=f"LIC-{store}-1")
+    doc = hq.issue(
+        store,
+        START - DAY,
+        START + days * DAY,
+        grace,
+        4,
+        ["reports", "wallet"],
+        licence_id=f"LIC-{store}-1",
+    )
     w = World(tmp, true, StoreClock(true), hq, doc, FakeTransport(hq.answer))
     w.new_keeper(store_id=store)
     run(w.keeper.install(doc))

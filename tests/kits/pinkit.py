@@ -36,8 +36,9 @@ class Answer:
         return f"<{self.status} {self.code or 'ok'}>"
 
 
-def call(url: str, method: str, path: str, body: Any = None, src: str = "127.0.0.1",
-         token: str = "") -> Answer:
+def call(
+    url: str, method: str, path: str, body: Any = None, src: str = "127.0.0.1", token: str = ""
+) -> Answer:
     """One HTTP request to the gateway from the loopback address ``src``."""
     u = urlparse(url)
     conn = http.client.HTTPConnection(u.hostname, u.port, timeout=180, source_address=(src, 0))
@@ -45,8 +46,7 @@ def call(url: str, method: str, path: str, body: Any = None, src: str = "127.0.0
         headers = {"Content-Type": "application/json"}
         if token:
             headers["Authorization"] = f"Bearer {token}"
-        conn.request(method, path, body=None if body is None else json.dumps(body),
-                     headers=headers)
+        conn.request(method, path, body=None if body is None else json.dumps(body), headers=headers)
         r = conn.getresponse()
         return Answer(r.status, r.read(), r.headers)
     finally:
@@ -54,8 +54,13 @@ def call(url: str, method: str, path: str, body: Any = None, src: str = "127.0.0
 
 
 def sign_in(url: str, staff: str, pin: str, till: str, src: str = "127.0.0.1") -> Answer:
-    return call(url, "POST", "/v1/sessions",
-                {"id": str(uuid.uuid4()), "staff": staff, "pin": pin, "till": till}, src)
+    return call(
+        url,
+        "POST",
+        "/v1/sessions",
+        {"id": str(uuid.uuid4()), "staff": staff, "pin": pin, "till": till},
+        src,
+    )
 
 
 def together(jobs: list) -> list:
@@ -81,14 +86,17 @@ def together(jobs: list) -> list:
 def journal_rows(data: Path, after: int = 0, kind: str = "") -> list[dict]:
     con = sqlite3.connect(f"file:{data / 'journal.sqlite'}?mode=ro", uri=True)
     try:
-        rows = con.execute("SELECT seq, kind, staff, till, ip, body FROM events WHERE seq > ? "
-                           "ORDER BY seq", (after,)).fetchall()
+        rows = con.execute(
+            "SELECT seq, kind, staff, till, ip, body FROM events WHERE seq > ? ORDER BY seq",
+            (after,),
+        ).fetchall()
     finally:
         con.close()
-    return [{"seq": s, "kind": k, "staff": st, "till": t, "ip": ip, "body": json.loads(bytes(b))}
-            for s, k, st, t, ip, b in rows if not kind or k == kind]
-
-
+    return [
+        {"seq": s, "kind": k, "staff": st, "till": t, "ip": ip, "body": json.loads(bytes(b))}
+        for s, k, st, t, ip, b in rows
+        if not kind or k == kind
+    ]
 
 
 def write_policy(data: Path, **auth: int) -> None:

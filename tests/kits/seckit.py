@@ -33,12 +33,23 @@ def run_as_other(code: str, timeout: float = 60.0) -> subprocess.CompletedProces
     The child gets a private HOME and TMPDIR; it can read the venv (world-readable), as an attacker
     with a shell on the store PC could read any installed copy of the software."""
     need_other_uid()
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": "/tmp", "TMPDIR": "/tmp",
-           "PYTHONDONTWRITEBYTECODE": "1", "PYTHONPATH": os.getcwd()}
-    cmd = ["setpriv", f"--reuid={OTHER_UID}", f"--regid={OTHER_UID}", "--clear-groups",
-           sys.executable, "-c", textwrap.dedent(code)]
-    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout,
-                          cwd="/")
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": "/tmp",
+        "TMPDIR": "/tmp",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONPATH": os.getcwd(),
+    }
+    cmd = [
+        "setpriv",
+        f"--reuid={OTHER_UID}",
+        f"--regid={OTHER_UID}",
+        "--clear-groups",
+        sys.executable,
+        "-c",
+        textwrap.dedent(code),
+    ]
+    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout, cwd="/")
 
 
 def _socket_inodes(pids: set[int]) -> dict[str, int]:
@@ -90,10 +101,11 @@ def listening_sockets(pids: set[int]) -> list[tuple[int, str, int]]:
 
 def _addr(hexaddr: str, v6: bool) -> str:
     import ipaddress
+
     raw = bytes.fromhex(hexaddr)
     if not v6:
         return str(ipaddress.IPv4Address(raw[::-1]))
-    words = b"".join(raw[i:i + 4][::-1] for i in range(0, 16, 4))
+    words = b"".join(raw[i : i + 4][::-1] for i in range(0, 16, 4))
     return str(ipaddress.IPv6Address(words))
 
 

@@ -11,8 +11,9 @@ from typing import Any
 
 def kassa(*args: str) -> subprocess.CompletedProcess:
     """Run ``kassa ARGS`` as its own process (this interpreter, the project's venv)."""
-    return subprocess.run([sys.executable, "-m", "kassa_cli.main", *args], capture_output=True,
-                          text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "kassa_cli.main", *args], capture_output=True, text=True, timeout=300
+    )
 
 
 def wait_for(fn: Callable[[], Any], timeout: float = 180.0, what: str = "") -> Any:

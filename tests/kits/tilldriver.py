@@ -63,8 +63,12 @@ def sign_in(app, staff: str, pin: str) -> None:
     s.pin.insert(0, pin)
     s.button.invoke()
     # argon2id PIN check plus the first reads of the counter: give a loaded CI machine time
-    pump(app, lambda: app.session is not None and type(app.screen).__name__ != "SignInScreen",
-         timeout=45.0, what=f"signed in as {staff}")
+    pump(
+        app,
+        lambda: app.session is not None and type(app.screen).__name__ != "SignInScreen",
+        timeout=45.0,
+        what=f"signed in as {staff}",
+    )
     idle(app)
 
 
@@ -81,9 +85,12 @@ _TOKENS: dict[str, str] = {}
 def manager_token(base: str) -> str:
     """A manager's session (till QA) for reading orders and events in checks."""
     import uuid
+
     if base not in _TOKENS:
-        _TOKENS[base] = post(f"{base}/v1/sessions", {"id": str(uuid.uuid4()), "staff": "m1",
-                                                      "pin": "9999", "till": "QA"})["token"]
+        _TOKENS[base] = post(
+            f"{base}/v1/sessions",
+            {"id": str(uuid.uuid4()), "staff": "m1", "pin": "9999", "till": "QA"},
+        )["token"]
     return _TOKENS[base]
 
 
@@ -98,8 +105,9 @@ def post(url: str, body: dict, token: str = "") -> Any:
     headers = {"Content-Type": "application/json"}
     if token:
         headers["Authorization"] = f"Bearer {token}"
-    req = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
-                                 headers=headers)
+    req = urllib.request.Request(
+        url, data=json.dumps(body).encode(), method="POST", headers=headers
+    )
     with urllib.request.urlopen(req, timeout=30) as r:
         return json.loads(r.read())
 
@@ -107,8 +115,10 @@ def post(url: str, body: dict, token: str = "") -> Any:
 def open_day(url: str, till: str, manager: str = "m1", pin: str = "9999") -> None:
     """A manager opens ``till``'s business day (float 0) over HTTP, as a test set-up step."""
     import uuid
-    tok = post(f"{url}/v1/sessions", {"id": str(uuid.uuid4()), "staff": manager, "pin": pin,
-                                      "till": till})["token"]
+
+    tok = post(
+        f"{url}/v1/sessions", {"id": str(uuid.uuid4()), "staff": manager, "pin": pin, "till": till}
+    )["token"]
     try:
         post(f"{url}/v1/day/open", {"id": str(uuid.uuid4()), "till": till, "float": 0}, tok)
     except urllib.error.HTTPError as exc:

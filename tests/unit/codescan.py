@@ -78,8 +78,11 @@ class Scanner:
         self.trees = {path: ast.parse(text, path) for path, text in sources.items()}
         self.sites: list[Site] = []
         self.unknown_members: list[str] = []
-        self.rules: dict[str, Rule] = {**self._error_classes(), **OTHER_RULES,
-                                       **self._code_fields()}
+        self.rules: dict[str, Rule] = {
+            **self._error_classes(),
+            **OTHER_RULES,
+            **self._code_fields(),
+        }
         self.local_rules: dict[str, dict[str, Rule]] = {path: {} for path in self.trees}
         for _ in range(3):  # wrappers of wrappers
             for path, tree in self.trees.items():
@@ -89,8 +92,11 @@ class Scanner:
 
     # ---------------------------------------------------------------- what takes a code
     def _error_classes(self) -> dict[str, Rule]:
-        status = {name: cls.http_status for name, cls in vars(errors).items()
-                  if isinstance(cls, type) and issubclass(cls, errors.KassaError)}
+        status = {
+            name: cls.http_status
+            for name, cls in vars(errors).items()
+            if isinstance(cls, type) and issubclass(cls, errors.KassaError)
+        }
         grew = True
         while grew:
             grew = False
@@ -108,7 +114,8 @@ class Scanner:
     def _own_status(node: ast.ClassDef) -> int | None:
         for stmt in node.body:
             if isinstance(stmt, ast.Assign) and any(
-                    isinstance(t, ast.Name) and t.id == "http_status" for t in stmt.targets):
+                isinstance(t, ast.Name) and t.id == "http_status" for t in stmt.targets
+            ):
                 return _int(stmt.value)
         return None
 
@@ -119,11 +126,15 @@ class Scanner:
             for node in ast.walk(tree):
                 if not isinstance(node, ast.ClassDef):
                     continue
-                fields = [s.target.id for s in node.body
-                          if isinstance(s, ast.AnnAssign) and isinstance(s.target, ast.Name)]
+                fields = [
+                    s.target.id
+                    for s in node.body
+                    if isinstance(s, ast.AnnAssign) and isinstance(s.target, ast.Name)
+                ]
                 if "code" in fields and node.name not in out:
-                    out[node.name] = Rule(index=fields.index("code"), keyword="code",
-                                          any_string=False)
+                    out[node.name] = Rule(
+                        index=fields.index("code"), keyword="code", any_string=False
+                    )
         return out
 
     def _rule(self, path: str, call: ast.Call) -> Rule | None:
@@ -156,15 +167,22 @@ class Scanner:
                     continue
                 status_param = status_expr.id if isinstance(status_expr, ast.Name) else None
                 self.local_rules[path][fn.name] = Rule(
-                    index=params.index(code_expr.id), keyword=code_expr.id, status=rule.status,
+                    index=params.index(code_expr.id),
+                    keyword=code_expr.id,
+                    status=rule.status,
                     status_index=params.index(status_param) if status_param in params else None,
-                    prefix=rule.prefix, any_string=rule.any_string)
+                    prefix=rule.prefix,
+                    any_string=rule.any_string,
+                )
 
     # ---------------------------------------------------------------- where codes are given
     @staticmethod
     def _arg(call: ast.Call, index: int | None, keyword: str | None) -> ast.expr | None:
-        if index is not None and len(call.args) > index \
-                and not any(isinstance(a, ast.Starred) for a in call.args[:index + 1]):
+        if (
+            index is not None
+            and len(call.args) > index
+            and not any(isinstance(a, ast.Starred) for a in call.args[: index + 1])
+        ):
             return call.args[index]
         return next((k.value for k in call.keywords if keyword and k.arg == keyword), None)
 
@@ -175,8 +193,14 @@ class Scanner:
                 return value
         return None
 
-    def _add(self, expr: ast.expr | None, status: int | None, where: str, prefix: str = "",
-             any_string: bool = False) -> None:
+    def _add(
+        self,
+        expr: ast.expr | None,
+        status: int | None,
+        where: str,
+        prefix: str = "",
+        any_string: bool = False,
+    ) -> None:
         if expr is None:
             return
         if isinstance(expr, ast.Constant) and isinstance(expr.value, str):
@@ -221,8 +245,7 @@ class Scanner:
                     for status, value in zip(keys, node.values, strict=True):
                         self._add(value, status, where)
                 else:
-                    self._add(self._dict_code(node), self._enclosing_status(node, parents),
-                              where)
+                    self._add(self._dict_code(node), self._enclosing_status(node, parents), where)
             elif isinstance(node, (ast.Assign, ast.AnnAssign)):
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                 for target in targets:
@@ -234,16 +257,29 @@ class Scanner:
                             self._add(ret.value, None, where)
                 self._defaults(path, node, where)
 
-    def _call(self, path: str, node: ast.Call, parents: dict[ast.AST, ast.AST],
-              classes: set[str], where: str) -> None:
+    def _call(
+        self,
+        path: str,
+        node: ast.Call,
+        parents: dict[ast.AST, ast.AST],
+        classes: set[str],
+        where: str,
+    ) -> None:
         func = node.func
-        if isinstance(func, ast.Attribute) and func.attr == "__init__" \
-                and isinstance(func.value, ast.Call) and _name(func.value.func) == "super":
+        if (
+            isinstance(func, ast.Attribute)
+            and func.attr == "__init__"
+            and isinstance(func.value, ast.Call)
+            and _name(func.value.func) == "super"
+        ):
             cls = parents.get(node)
             while cls is not None and not isinstance(cls, ast.ClassDef):
                 cls = parents.get(cls)
-            base = next((_name(b) for b in cls.bases if _name(b) in classes), None) \
-                if cls is not None else None
+            base = (
+                next((_name(b) for b in cls.bases if _name(b) in classes), None)
+                if cls is not None
+                else None
+            )
             rule = self.rules.get(base) if base else None
         else:
             rule = self._rule(path, node)
@@ -266,17 +302,15 @@ class Scanner:
                 self._assigned(t, v, where)
             return
         name = _name(target)
-        if name in ("code", "default_code") or (name and name.isupper() and
-                                                name.endswith("CODE")):
+        if name in ("code", "default_code") or (name and name.isupper() and name.endswith("CODE")):
             self._add(value, None, where, any_string=name == "default_code")
 
-    def _defaults(self, path: str, fn: ast.FunctionDef | ast.AsyncFunctionDef,
-                  where: str) -> None:
+    def _defaults(self, path: str, fn: ast.FunctionDef | ast.AsyncFunctionDef, where: str) -> None:
         rule = self.local_rules[path].get(fn.name)
         if rule is None or rule.keyword is None:
             return
         args = fn.args.posonlyargs + fn.args.args
-        names = [a.arg for a in args][len(args) - len(fn.args.defaults):]
+        names = [a.arg for a in args][len(args) - len(fn.args.defaults) :]
         defaults = dict(zip(names, fn.args.defaults, strict=True))
         self._add(defaults.get(rule.keyword), rule.status, where, rule.prefix)
 
@@ -296,8 +330,11 @@ class Scanner:
 
 
 def sources(root: Path = ROOT) -> dict[str, str]:
-    return {str(p.relative_to(root)): p.read_text(encoding="utf-8")
-            for pkg in PACKAGES for p in sorted((root / pkg).rglob("*.py"))}
+    return {
+        str(p.relative_to(root)): p.read_text(encoding="utf-8")
+        for pkg in PACKAGES
+        for p in sorted((root / pkg).rglob("*.py"))
+    }
 
 
 @functools.cache
@@ -307,13 +344,18 @@ def scan() -> Scanner:
 
 def problems(scanner: Scanner) -> dict[str, list[str]]:
     """What the registry gets wrong about the code base, by kind."""
-    out: dict[str, list[str]] = {"unregistered": list(scanner.unknown_members), "status": [],
-                                 "dynamic": []}
+    out: dict[str, list[str]] = {
+        "unregistered": list(scanner.unknown_members),
+        "status": [],
+        "dynamic": [],
+    }
     templates = {t.split("{", 1)[0]: area for t, area in TEMPLATES.items()}
     for site in scanner.sites:
         if site.dynamic:
-            if not any(site.code.startswith(head) or head.startswith(site.code) and site.code
-                       for head in templates):
+            if not any(
+                site.code.startswith(head) or head.startswith(site.code) and site.code
+                for head in templates
+            ):
                 out["dynamic"].append(f"{site.code}{{…}} at {site.where}")
             continue
         try:
@@ -321,8 +363,13 @@ def problems(scanner: Scanner) -> dict[str, list[str]]:
         except KeyError:
             out["unregistered"].append(f"{site.code} at {site.where}")
             continue
-        if site.status is not None and site.status not in entry.statuses \
-                and not (site.status == LOCAL and entry.status == LOCAL):
-            out["status"].append(f"{site.code} answered {site.status} at {site.where}, "
-                                 f"registered {entry.statuses or 'LOCAL'}")
+        if (
+            site.status is not None
+            and site.status not in entry.statuses
+            and not (site.status == LOCAL and entry.status == LOCAL)
+        ):
+            out["status"].append(
+                f"{site.code} answered {site.status} at {site.where}, "
+                f"registered {entry.statuses or 'LOCAL'}"
+            )
     return out

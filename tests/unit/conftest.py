@@ -41,8 +41,9 @@ def _no_sockets(monkeypatch):
 
     def check(sock: socket.socket, address: object) -> None:
         if sock.family in (socket.AF_INET, socket.AF_INET6) or address:
-            raise RuntimeError(f"unit tests must not use sockets ({address!r}): "
-                               "move the test to tests/integration")
+            raise RuntimeError(
+                f"unit tests must not use sockets ({address!r}): move the test to tests/integration"
+            )
 
     def connect(self, address):
         check(self, address)
@@ -62,25 +63,57 @@ def ean(prefix: str) -> str:
     return prefix + ean_check_digit(prefix)
 
 
-MILK_EAN = ean("885000000001")      # EAN-13
-BREAD_EAN8 = ean("9638507")         # EAN-8
-SOAP_UPC = ean("03600029145")       # UPC-A (12 digits)
+MILK_EAN = ean("885000000001")  # EAN-13
+BREAD_EAN8 = ean("9638507")  # EAN-8
+SOAP_UPC = ean("03600029145")  # UPC-A (12 digits)
 
 
 def sample_products() -> list[Product]:
     return [
-        Product("MILK-1L", {"en": "Fresh milk 1L", "zh": "鲜牛奶 1升", "th": "นมสด 1 ลิตร"}, 4500,
-                category="dairy", barcodes=(MILK_EAN,), low_stock=5),
-        Product("BREAD", {"en": "White bread", "zh": "白面包", "th": "ขนมปังขาว"}, 3500,
-                category="bakery", barcodes=(BREAD_EAN8,)),
-        Product("SOAP", {"en": "Bar soap", "zh": "香皂", "th": "สบู่ก้อน"}, 2000,
-                category="household", barcodes=(SOAP_UPC,)),
-        Product("APPLE", {"en": "Apples", "zh": "苹果", "th": "แอปเปิ้ล"}, 8000, unit="kg",
-                plu="00042", category="fruit"),
-        Product("CHEESE", {"en": "Cheese by the piece", "zh": "奶酪"}, 50000, plu="00077",
-                category="dairy"),
-        Product("WATER", {"en": "Water 500ml", "zh": "矿泉水"}, 1000, tax_class="zero",
-                category="drinks"),
+        Product(
+            "MILK-1L",
+            {"en": "Fresh milk 1L", "zh": "鲜牛奶 1升", "th": "นมสด 1 ลิตร"},
+            4500,
+            category="dairy",
+            barcodes=(MILK_EAN,),
+            low_stock=5,
+        ),
+        Product(
+            "BREAD",
+            {"en": "White bread", "zh": "白面包", "th": "ขนมปังขาว"},
+            3500,
+            category="bakery",
+            barcodes=(BREAD_EAN8,),
+        ),
+        Product(
+            "SOAP",
+            {"en": "Bar soap", "zh": "香皂", "th": "สบู่ก้อน"},
+            2000,
+            category="household",
+            barcodes=(SOAP_UPC,),
+        ),
+        Product(
+            "APPLE",
+            {"en": "Apples", "zh": "苹果", "th": "แอปเปิ้ล"},
+            8000,
+            unit="kg",
+            plu="00042",
+            category="fruit",
+        ),
+        Product(
+            "CHEESE",
+            {"en": "Cheese by the piece", "zh": "奶酪"},
+            50000,
+            plu="00077",
+            category="dairy",
+        ),
+        Product(
+            "WATER",
+            {"en": "Water 500ml", "zh": "矿泉水"},
+            1000,
+            tax_class="zero",
+            category="drinks",
+        ),
         Product("OLD", {"en": "Discontinued thing"}, 100, sellable=False),
     ]
 
@@ -118,11 +151,19 @@ class Shop:
         req = self.till.prepare(command_id or cid(), op, args, who or self.who)
         return self.till.commit(self.ledger.submit(req))
 
-    def submit(self, body, *, command_id: str | None = None, cmd: bytes | None = None,
-               staff: str = "mgr", till: str = "T1") -> Ack:
+    def submit(
+        self,
+        body,
+        *,
+        command_id: str | None = None,
+        cmd: bytes | None = None,
+        staff: str = "mgr",
+        till: str = "T1",
+    ) -> Ack:
         command_id = command_id or cid()
-        return self.ledger.submit(Request(command_id, cmd or command_id.encode(), body,
-                                          staff=staff, till=till))
+        return self.ledger.submit(
+            Request(command_id, cmd or command_id.encode(), body, staff=staff, till=till)
+        )
 
     def member(self, member: str = "M1", topup: int = 0) -> str:
         self.submit(MemberRegistered(member, f"Member {member}", card=f"CARD-{member}"))
@@ -132,8 +173,12 @@ class Shop:
 
 
 def make_config(**kw) -> StoreConfig:
-    base = dict(currency="THB", prices_include_tax=True, tax_classes={"std": 700, "zero": 0},
-                cash_increment=25)
+    base = dict(
+        currency="THB",
+        prices_include_tax=True,
+        tax_classes={"std": 700, "zero": 0},
+        cash_increment=25,
+    )
     base.update(kw)
     return StoreConfig(**base)
 

@@ -18,17 +18,23 @@ def imported_roots(source: str) -> set[str]:
             roots.update(a.name.split(".")[0] for a in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             roots.add(node.module.split(".")[0])
-        elif isinstance(node, ast.Call) \
-                and getattr(node.func, "attr", getattr(node.func, "id", "")) \
-                in ("import_module", "__import__") and node.args \
-                and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
+        elif (
+            isinstance(node, ast.Call)
+            and getattr(node.func, "attr", getattr(node.func, "id", ""))
+            in ("import_module", "__import__")
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+            and isinstance(node.args[0].value, str)
+        ):
             roots.add(node.args[0].value.split(".")[0])
     return roots
 
 
 def test_the_scanner_sees_every_kind_of_import():
-    src = "import ray\nfrom duckdb import x\nimport os.path\n" \
-          "importlib.import_module('polars.io')\ndef f():\n    import sqlite3\n"
+    src = (
+        "import ray\nfrom duckdb import x\nimport os.path\n"
+        "importlib.import_module('polars.io')\ndef f():\n    import sqlite3\n"
+    )
     assert imported_roots(src) >= {"ray", "duckdb", "polars", "sqlite3", "os"}
 
 
@@ -41,6 +47,7 @@ def test_domain_imports_nothing_of_the_outside_world():
 
 def test_ray_init_is_refused_in_unit_tests():
     import ray
+
     with pytest.raises(RuntimeError, match="must not start Ray"):
         ray.init(num_cpus=1)
 

@@ -42,6 +42,7 @@ def add(b, product=MILK, **kw):
 
 # ------------------------------------------------------------------ lines and quantities
 
+
 def test_add_change_quantity_and_remove_move_the_total():
     b = add(Basket("B1", "T1"))
     b = add(b, TEA, qty=3)
@@ -130,6 +131,7 @@ def test_pricing_tax_exclusive_adds_tax_per_line():
 
 # ------------------------------------------------------------------ discounts
 
+
 def test_line_discount_percent_and_amount():
     b = add(Basket("B1", "T1"), qty=2)  # 90.00
     b1 = apply_basket(b, decide_line_discount(b, "L1", "pct", 1000, limit_bp=1000))
@@ -157,10 +159,12 @@ def test_order_discount_is_spread_over_lines_and_sums_exactly():
 def test_discount_over_the_role_limit_needs_approval():
     b = add(Basket("B1", "T1"), qty=2)  # 90.00; a cashier may give 10 % = 9.00
     decide_line_discount(b, "L1", "amount", 900, limit_bp=1000)
-    for call in (lambda: decide_line_discount(b, "L1", "amount", 901, limit_bp=1000),
-                 lambda: decide_line_discount(b, "L1", "pct", 1001, limit_bp=1000),
-                 lambda: decide_order_discount(b, "pct", 1500, limit_bp=1000),
-                 lambda: decide_order_discount(b, "amount", 1000, limit_bp=1000)):
+    for call in (
+        lambda: decide_line_discount(b, "L1", "amount", 901, limit_bp=1000),
+        lambda: decide_line_discount(b, "L1", "pct", 1001, limit_bp=1000),
+        lambda: decide_order_discount(b, "pct", 1500, limit_bp=1000),
+        lambda: decide_order_discount(b, "amount", 1000, limit_bp=1000),
+    ):
         with pytest.raises(Forbidden) as exc:
             call()
         assert exc.value.code == "discount.over_limit"
@@ -169,11 +173,16 @@ def test_discount_over_the_role_limit_needs_approval():
     assert decide_order_discount(b, "pct", 5000, limit_bp=10000).value == 5000
 
 
-@pytest.mark.parametrize("kind, value, code", [
-    ("pct", 10001, "discount.bad_value"), ("pct", -1, "discount.bad_value"),
-    ("amount", 9001, "discount.too_large"), ("amount", 1.5, "discount.bad_value"),
-    ("free", 1, "discount.bad_kind"),
-])
+@pytest.mark.parametrize(
+    "kind, value, code",
+    [
+        ("pct", 10001, "discount.bad_value"),
+        ("pct", -1, "discount.bad_value"),
+        ("amount", 9001, "discount.too_large"),
+        ("amount", 1.5, "discount.bad_value"),
+        ("free", 1, "discount.bad_kind"),
+    ],
+)
 def test_nonsense_discounts_are_refused(kind, value, code):
     b = add(Basket("B1", "T1"), qty=2)
     with pytest.raises(InvalidInput) as exc:
@@ -195,14 +204,19 @@ def test_discounted_total_never_negative_after_quantity_drops():
 
 # ------------------------------------------------------------------ park, resume, void
 
+
 def test_park_freezes_the_basket_until_resumed():
     b = add(Basket("B1", "T1"))
     with pytest.raises(Conflict):
         decide_resume(b)
     b = apply_basket(b, decide_park(b, "customer forgot wallet"))
     assert b.parked
-    for call in (lambda: decide_add(b, MILK, 700), lambda: decide_remove(b, "L1"),
-                 lambda: decide_quantity(b, "L1", 2), lambda: decide_park(b)):
+    for call in (
+        lambda: decide_add(b, MILK, 700),
+        lambda: decide_remove(b, "L1"),
+        lambda: decide_quantity(b, "L1", 2),
+        lambda: decide_park(b),
+    ):
         with pytest.raises(Conflict) as exc:
             call()
         assert exc.value.code == "basket.parked"
@@ -223,6 +237,7 @@ def test_void_records_what_was_thrown_away():
 
 
 # ------------------------------------------------------------------ through the till and ledger
+
 
 def test_till_scan_park_resume_and_void(shop):
     r = shop.do("scan", {"code": MILK_EAN, "qty": 2})
@@ -271,6 +286,7 @@ def test_till_refuses_unknown_products_and_weighed_without_weight(shop):
 
 def test_till_rebuilds_its_baskets_from_the_journal(shop, catalogue, config):
     from actors.till import Till
+
     shop.do("scan", {"code": MILK_EAN})
     shop.do("park", {})
     shop.do("add", {"sku": "APPLE", "weight_g": 500})
@@ -283,6 +299,7 @@ def test_till_rebuilds_its_baskets_from_the_journal(shop, catalogue, config):
 
 def test_retry_after_a_lost_answer_shows_what_the_journal_holds(shop, catalogue, config):
     from actors.till import Till
+
     shop.do("scan", {"code": "WATER"})
     # the ledger committed the scan but its answer never reached the till
     shop.ledger.submit(shop.till.prepare("scan-lost-0001", "scan", {"code": MILK_EAN}, shop.who))
@@ -310,11 +327,13 @@ def test_retried_pay_after_a_lost_answer_closes_the_basket(shop):
 
 
 def test_a_command_resent_after_its_basket_was_paid_and_the_till_rebuilt_changes_nothing(
-        shop, catalogue, config):
+    shop, catalogue, config
+):
     """A kiosk resends a scan whose basket was paid since; the till was rebuilt in between (a
     restart). The repeat answers "duplicate" and neither brings the old basket back nor stops the
     next sale."""
     from actors.till import Till
+
     shop.do("scan", {"code": "WATER"}, command_id="scan-old-0001")
     shop.do("pay", {"tenders": [{"kind": "cash", "amount": 1000}]})
     shop.till = Till("T1", config, catalogue)

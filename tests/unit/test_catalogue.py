@@ -20,24 +20,35 @@ def _wrong_check(code: str) -> str:
     return code[:-1] + str((int(code[-1]) + 1) % 10)
 
 
-@pytest.mark.parametrize("code", ["4006381333931", "73513537", "036000291452", "9780306406157",
-                                  MILK_EAN, BREAD_EAN8, SOAP_UPC])
+@pytest.mark.parametrize(
+    "code",
+    ["4006381333931", "73513537", "036000291452", "9780306406157", MILK_EAN, BREAD_EAN8, SOAP_UPC],
+)
 def test_valid_barcodes_pass(code):
     assert validate_barcode(code) == code
     assert validate_barcode(f" {code} ") == code
 
 
-@pytest.mark.parametrize("code", ["4006381333932", "73513538", "036000291453",
-                                  _wrong_check(MILK_EAN), _wrong_check(BREAD_EAN8),
-                                  _wrong_check(SOAP_UPC)])
+@pytest.mark.parametrize(
+    "code",
+    [
+        "4006381333932",
+        "73513538",
+        "036000291453",
+        _wrong_check(MILK_EAN),
+        _wrong_check(BREAD_EAN8),
+        _wrong_check(SOAP_UPC),
+    ],
+)
 def test_wrong_check_digit_is_refused(code):
     with pytest.raises(InvalidInput) as exc:
         validate_barcode(code)
     assert exc.value.code == "product.bad_barcode"
 
 
-@pytest.mark.parametrize("code", ["", "1234567", "12345678901", "12345678901234", "40063813339a1",
-                                  "ABCDEFGH"])
+@pytest.mark.parametrize(
+    "code", ["", "1234567", "12345678901", "12345678901234", "40063813339a1", "ABCDEFGH"]
+)
 def test_wrong_length_or_letters_are_refused(code):
     with pytest.raises(InvalidInput):
         validate_barcode(code)
@@ -64,8 +75,15 @@ def test_product_refuses_invalid_barcode_and_bad_fields():
 
 
 def test_product_round_trips_through_dict():
-    p = Product("APPLE", {"en": "Apples", "zh": "苹果"}, 8000, unit="kg", plu="00042",
-                barcodes=(MILK_EAN,), low_stock=3)
+    p = Product(
+        "APPLE",
+        {"en": "Apples", "zh": "苹果"},
+        8000,
+        unit="kg",
+        plu="00042",
+        barcodes=(MILK_EAN,),
+        low_stock=3,
+    )
     assert product_from_dict(p.to_dict()) == p
 
 
@@ -142,12 +160,23 @@ def test_upc_a_is_found_whether_read_as_upc_a_or_as_ean13(catalogue):
     assert idx.resolve(decode_scan(SOAP_UPC)).sku == "GUM"
 
 
-@pytest.mark.parametrize("query, sku", [
-    ("milk", "MILK-1L"), ("FRESH MILK", "MILK-1L"), ("牛奶", "MILK-1L"), ("นมสด", "MILK-1L"),
-    ("面包", "BREAD"), ("ขนมปัง", "BREAD"), ("苹果", "APPLE"), ("bread white", "BREAD"),
-    ("MILK-1L", "MILK-1L"), ("soap", "SOAP"), (SOAP_UPC, "SOAP"),
-    ("ｍｉｌｋ", "MILK-1L"),  # full-width Latin typed on a CJK keyboard
-])
+@pytest.mark.parametrize(
+    "query, sku",
+    [
+        ("milk", "MILK-1L"),
+        ("FRESH MILK", "MILK-1L"),
+        ("牛奶", "MILK-1L"),
+        ("นมสด", "MILK-1L"),
+        ("面包", "BREAD"),
+        ("ขนมปัง", "BREAD"),
+        ("苹果", "APPLE"),
+        ("bread white", "BREAD"),
+        ("MILK-1L", "MILK-1L"),
+        ("soap", "SOAP"),
+        (SOAP_UPC, "SOAP"),
+        ("ｍｉｌｋ", "MILK-1L"),  # full-width Latin typed on a CJK keyboard
+    ],
+)
 def test_search_by_name_in_any_language_or_sku(catalogue, query, sku):
     found = [p.sku for p in catalogue.search(query)]
     assert sku in found
@@ -165,8 +194,9 @@ def test_search_does_not_match_everything(catalogue):
 
 def test_put_replaces_a_product_and_its_codes(catalogue):
     new_code = ean("885000000099")
-    catalogue.put(Product("MILK-1L", {"en": "Oat drink", "zh": "燕麦奶"}, 5000,
-                          barcodes=(new_code,)))
+    catalogue.put(
+        Product("MILK-1L", {"en": "Oat drink", "zh": "燕麦奶"}, 5000, barcodes=(new_code,))
+    )
     assert catalogue.resolve(decode_scan(new_code)).price == 5000
     with pytest.raises(NotFound):
         catalogue.resolve(decode_scan(MILK_EAN))

@@ -17,22 +17,26 @@ from domain.error_codes import AREAS, LOCAL, TEMPLATES, Code, entries, lookup
 
 # ---------------------------------------------------------------- the code base
 
+
 def test_the_scan_reads_the_whole_code_base():
     found = {site.code for site in scan().sites if not site.dynamic}
     assert len(found) > 190
     # one of each way a code is given
-    for code in ("day.baskets_open",  # Conflict(...) in domain
-                 "tls.untrusted",  # ApiError(Tls.UNTRUSTED) in the till
-                 "net.offline",  # Offline: super().__init__(Net.OFFLINE)
-                 "auth.stale",  # cloud/ingest.py _refuse(401, "auth.stale", ...)
-                 "ingest.bad_encoding",  # ProtocolError
-                 "upload.connect", "upload.cut",  # LineError / TransportError kinds
-                 "auth.hq_token",  # a JSON answer built by hand
-                 "http.method_not_allowed",  # the gateway's status → code table
-                 "payment.card_number_refused",  # CARD_NUMBER_CODE
-                 "auth.open_refused",  # a class attribute
-                 "licence.clock_tampered",  # Decision(False, "licence.clock_tampered", ...)
-                 "printer.driver_missing"):  # PrinterError, a subclass of Unavailable
+    for code in (
+        "day.baskets_open",  # Conflict(...) in domain
+        "tls.untrusted",  # ApiError(Tls.UNTRUSTED) in the till
+        "net.offline",  # Offline: super().__init__(Net.OFFLINE)
+        "auth.stale",  # cloud/ingest.py _refuse(401, "auth.stale", ...)
+        "ingest.bad_encoding",  # ProtocolError
+        "upload.connect",
+        "upload.cut",  # LineError / TransportError kinds
+        "auth.hq_token",  # a JSON answer built by hand
+        "http.method_not_allowed",  # the gateway's status → code table
+        "payment.card_number_refused",  # CARD_NUMBER_CODE
+        "auth.open_refused",  # a class attribute
+        "licence.clock_tampered",  # Decision(False, "licence.clock_tampered", ...)
+        "printer.driver_missing",
+    ):  # PrinterError, a subclass of Unavailable
         assert code in found, code
 
 
@@ -52,8 +56,10 @@ def test_the_templates_cover_every_value():
     from domain.licence import STATUSES
     from hw import printer
 
-    states = [getattr(printer, n) for n in ("OK", "OFFLINE", "PAPER_OUT", "PAPER_LOW",
-                                            "COVER_OPEN", "ERROR", "UNKNOWN")]
+    states = [
+        getattr(printer, n)
+        for n in ("OK", "OFFLINE", "PAPER_OUT", "PAPER_LOW", "COVER_OPEN", "ERROR", "UNKNOWN")
+    ]
     for state in states:
         assert lookup(f"printer.{state}") in TEMPLATES["printer.{state}"]
     for status in STATUSES:
@@ -62,7 +68,9 @@ def test_the_templates_cover_every_value():
 
 
 def test_the_checks_catch_what_they_are_for():
-    bad = Scanner({"x/mod.py": '''
+    bad = Scanner(
+        {
+            "x/mod.py": """
 from domain.errors import Conflict
 from kiosk.client import ApiError
 class Weird(Conflict):
@@ -81,17 +89,23 @@ def j():
     raise Weird(error_codes.Day.NO_SUCH_MEMBER)
 def k():
     raise Weird("day.closed")
-'''})
+"""
+        }
+    )
     found = problems(bad)
     assert any(p.startswith("zz.nobody_registered_this") for p in found["unregistered"])
     assert any(p.startswith("Day.NO_SUCH_MEMBER") for p in found["unregistered"])
     assert "day.closed" in {site.code for site in bad.sites}
     assert found["dynamic"] and found["dynamic"][0].startswith("zz.")
     assert [p.split(" at ")[0] for p in found["status"]] == [
-        "tls.untrusted answered 500", "day.closed answered 403", "day.closed answered 418"]
+        "tls.untrusted answered 500",
+        "day.closed answered 403",
+        "day.closed answered 418",
+    ]
 
 
 # ---------------------------------------------------------------- the registry itself
+
 
 def test_a_code_is_its_string_and_carries_its_class_status_and_text():
     from domain.error_codes import Day
@@ -130,6 +144,7 @@ def test_every_code_is_in_the_openapi():
 
 # ---------------------------------------------------------------- what the operator reads
 
+
 @pytest.mark.parametrize("lang", ["zh", "th", "ar"])
 def test_every_text_is_translated(lang: str):
     from kiosk.catalogues import missing
@@ -158,12 +173,13 @@ def test_a_refusal_reads_as_a_sentence_in_the_cashiers_language():
     refusal = ApiError("day.baskets_open", "pay or void the open and parked baskets first", 409)
     try:
         i18n.set_language("en")
-        assert error_text(refusal) == \
-            "Pay or void the open and parked baskets, then close the day."
+        assert error_text(refusal) == "Pay or void the open and parked baskets, then close the day."
         for entry in entries():
             assert error_text(ApiError(entry.code, "", entry.status)) == entry.text
-        assert error_text(errors.Conflict("wallet.insufficient_funds")) == \
-            "The member's wallet does not have enough money."
+        assert (
+            error_text(errors.Conflict("wallet.insufficient_funds"))
+            == "The member's wallet does not have enough money."
+        )
         # a code this till does not know yet is still named, and a crash still explained
         assert error_text(ApiError("zz.newer", "", 409)) == "The store refused: zz.newer"
         assert error_text(RuntimeError("boom")) == "Something went wrong: boom"

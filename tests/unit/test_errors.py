@@ -19,9 +19,17 @@ from domain.errors import (
 )
 
 
-@pytest.mark.parametrize("cls, status", [(InvalidInput, 400), (NotFound, 404), (Conflict, 409),
-                                         (Unauthorized, 401), (Forbidden, 403),
-                                         (Unavailable, 503)])
+@pytest.mark.parametrize(
+    "cls, status",
+    [
+        (InvalidInput, 400),
+        (NotFound, 404),
+        (Conflict, 409),
+        (Unauthorized, 401),
+        (Forbidden, 403),
+        (Unavailable, 503),
+    ],
+)
 def test_every_error_is_a_kassa_error_with_an_http_status(cls, status):
     err = cls("area.reason", "msg", n=1)
     assert isinstance(err, KassaError)

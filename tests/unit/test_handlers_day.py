@@ -21,8 +21,9 @@ def submit(ledger: Ledger, body, till: str = "T1"):
 
 
 def test_a_refusing_licence_refuses_the_day(ledger):
-    lic = LicenceAnswer(ok=False, code="licence.expired", message="expired", tills=2,
-                        licence_id="L1")
+    lic = LicenceAnswer(
+        ok=False, code="licence.expired", message="expired", tills=2, licence_id="L1"
+    )
     with pytest.raises(Conflict) as info:
         submit(ledger, OpenDay("T1", "2026-11-30", 100, lic))
     assert info.value.code == "day.licence_refused"
@@ -31,12 +32,17 @@ def test_a_refusing_licence_refuses_the_day(ledger):
 
 
 def test_a_licence_in_grace_opens_the_day_and_the_day_records_the_warning(ledger):
-    lic = LicenceAnswer.of({"ok": True, "code": "licence.ok", "warn_code": "licence.grace",
-                            "grace_days_left": 3}, {"tills": 1, "licence_id": "L1"})
+    lic = LicenceAnswer.of(
+        {"ok": True, "code": "licence.ok", "warn_code": "licence.grace", "grace_days_left": 3},
+        {"tills": 1, "licence_id": "L1"},
+    )
     ack = submit(ledger, OpenDay("T1", "2026-11-30", 100, lic))
     assert ack.kind == "day.opened"
-    assert (ack.body.licence_code, ack.body.grace_days_left, ack.body.float) == \
-        ("licence.grace", 3, 100)
+    assert (ack.body.licence_code, ack.body.grace_days_left, ack.body.float) == (
+        "licence.grace",
+        3,
+        100,
+    )
 
 
 def test_a_till_beyond_the_licence_count_cannot_open(ledger):
@@ -61,10 +67,14 @@ def test_the_till_count_rule():
 
 
 def test_the_store_z_follows_the_last_open_till_of_the_day():
-    days = {"T1": {"open": False, "business_day": "2026-11-30"},
-            "T2": {"open": True, "business_day": "2026-11-30"}}
+    days = {
+        "T1": {"open": False, "business_day": "2026-11-30"},
+        "T2": {"open": True, "business_day": "2026-11-30"},
+    }
     assert z_sequence("T1", "2026-11-30", days) == [ZStep("till", "T1", "2026-11-30")]
     days["T2"]["open"] = False
     days["T3"] = {"open": True, "business_day": "2026-12-01"}  # another day's till
-    assert z_sequence("T1", "2026-11-30", days) == [ZStep("till", "T1", "2026-11-30"),
-                                                    ZStep("store", "", "2026-11-30")]
+    assert z_sequence("T1", "2026-11-30", days) == [
+        ZStep("till", "T1", "2026-11-30"),
+        ZStep("store", "", "2026-11-30"),
+    ]

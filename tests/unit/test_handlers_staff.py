@@ -44,8 +44,9 @@ def refused(ledger: Ledger, body, exc: type, code: str) -> None:
 
 
 def test_nobody_changes_their_own_role_or_deactivates_themselves(staffed):
-    refused(staffed, UpdateStaff("m1", "manager", "m1", role="cashier"), Conflict,
-            "staff.self_change")
+    refused(
+        staffed, UpdateStaff("m1", "manager", "m1", role="cashier"), Conflict, "staff.self_change"
+    )
     refused(staffed, UpdateStaff("m1", "manager", "m1", active=0), Conflict, "staff.self_change")
     ack = submit(staffed, UpdateStaff("m1", "manager", "m1", name="Mina", role="manager"))
     assert ack.kind == "staff.updated" and ack.body.name == "Mina"
@@ -55,14 +56,15 @@ def test_nobody_changes_their_own_role_or_deactivates_themselves(staffed):
 
 def test_only_an_admin_manages_admin_accounts(staffed):
     refused(staffed, UpdateStaff("m1", "manager", "a1", name="x"), Forbidden, "staff.admin_only")
-    refused(staffed, UpdateStaff("m1", "manager", "c1", role="admin"), Forbidden,
-            "staff.admin_only")
-    refused(staffed, CreateStaff("manager", "a2", "x", "admin", "en", H), Forbidden,
-            "staff.admin_only")
+    refused(
+        staffed, UpdateStaff("m1", "manager", "c1", role="admin"), Forbidden, "staff.admin_only"
+    )
+    refused(
+        staffed, CreateStaff("manager", "a2", "x", "admin", "en", H), Forbidden, "staff.admin_only"
+    )
     refused(staffed, ChangeStaffPin("manager", "a1", H), Forbidden, "staff.admin_only")
     refused(staffed, LockStaff("m1", "manager", "a1", True), Forbidden, "staff.admin_only")
-    assert submit(staffed, UpdateStaff("a1", "admin", "m1", role="admin")).kind == \
-        "staff.updated"
+    assert submit(staffed, UpdateStaff("a1", "admin", "m1", role="admin")).kind == "staff.updated"
 
 
 def test_nobody_locks_their_own_account(staffed):
@@ -77,12 +79,14 @@ def test_no_permission_change_locks_its_maker_out(staffed):
     cmd = ChangePermissions.of("manager", "permissions.manage", ["cashier"])
     assert cmd.roles == ("admin", "cashier")  # admin always keeps it
     refused(staffed, cmd, Conflict, "permissions.self_lockout")
-    ack = submit(staffed, ChangePermissions.of("manager", "permissions.manage",
-                                               ["manager", "manager"]))
+    ack = submit(
+        staffed, ChangePermissions.of("manager", "permissions.manage", ["manager", "manager"])
+    )
     assert ack.body.roles == ("admin", "manager")
     # another action may be taken from the maker's own role
-    assert submit(staffed, ChangePermissions.of("manager", "stock.change", [])).body.roles == \
-        ("admin",)
+    assert submit(staffed, ChangePermissions.of("manager", "stock.change", [])).body.roles == (
+        "admin",
+    )
     with pytest.raises(InvalidInput):
         ChangePermissions.of("manager", "stock.change", ["boss"])
 

@@ -32,9 +32,14 @@ def store_dir(tmp_path, clock):
 
 
 def run_cli(*args):
-    return subprocess.run([sys.executable, "-m", "kassa_cli.main", *args], cwd=ROOT,
-                          capture_output=True, text=True, timeout=120,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    return subprocess.run(
+        [sys.executable, "-m", "kassa_cli.main", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
 
 
 def test_intact_journal_verifies(store_dir):
@@ -53,8 +58,9 @@ def test_hashes_chain_from_genesis(store_dir):
     try:
         prev = GENESIS
         for e in j.scan():
-            assert e.hash == chain_hash(prev, e.seq, e.id, e.ts, e.kind, e.v, e.staff, e.till,
-                                        e.ip, e.agg, e.body)
+            assert e.hash == chain_hash(
+                prev, e.seq, e.id, e.ts, e.kind, e.v, e.staff, e.till, e.ip, e.agg, e.body
+            )
             prev = e.hash
         assert j.hash == prev
     finally:
@@ -100,12 +106,15 @@ def test_edited_body_is_found_at_its_seq(store_dir):
     assert "3" in out.stdout and "BROKEN" in out.stdout
 
 
-@pytest.mark.parametrize("sql, broken", [
-    ("UPDATE events SET staff = 'mallory' WHERE seq = 4", 4),
-    ("UPDATE events SET ts = ts + 1 WHERE seq = 2", 2),
-    ("DELETE FROM events WHERE seq = 5", 5),
-    ("UPDATE events SET hash = zeroblob(32) WHERE seq = 6", 6),
-])
+@pytest.mark.parametrize(
+    "sql, broken",
+    [
+        ("UPDATE events SET staff = 'mallory' WHERE seq = 4", 4),
+        ("UPDATE events SET ts = ts + 1 WHERE seq = 2", 2),
+        ("DELETE FROM events WHERE seq = 5", 5),
+        ("UPDATE events SET hash = zeroblob(32) WHERE seq = 6", 6),
+    ],
+)
 def test_other_edits_are_found(store_dir, sql, broken):
     _tamper(store_dir / "journal.sqlite", sql)
     assert verify_journal(store_dir / "journal.sqlite").first_broken == broken
@@ -119,8 +128,13 @@ def test_cli_verify_passes_on_an_intact_journal(store_dir):
 
 def test_uv_run_kassa_journal_verify_exits_1_on_a_break(store_dir):
     _tamper(store_dir / "journal.sqlite", "UPDATE events SET till = 'T9' WHERE seq = 2")
-    out = subprocess.run(["uv", "run", "--no-sync", "kassa", "journal", "verify", "--data",
-                          str(store_dir)], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    out = subprocess.run(
+        ["uv", "run", "--no-sync", "kassa", "journal", "verify", "--data", str(store_dir)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert out.returncode == 1, out.stdout + out.stderr
     assert "seq 2" in out.stdout
 
@@ -138,9 +152,11 @@ def test_append_is_atomic_and_survives_reopen(tmp_path, clock):
 
 def test_events_carry_who_where_and_utc_time(tmp_path, clock):
     from actors.ledger import Request
+
     led = Ledger(tmp_path / "j.sqlite", clock=clock)
-    led.submit(Request(cid(), b"m", MemberRegistered("M1", "Bob"), staff="alice", till="T2",
-                       ip="10.0.0.9"))
+    led.submit(
+        Request(cid(), b"m", MemberRegistered("M1", "Bob"), staff="alice", till="T2", ip="10.0.0.9")
+    )
     e = led.read()[0]
     assert (e.staff, e.till, e.ip, e.agg, e.v) == ("alice", "T2", "10.0.0.9", "M1", 1)
     assert e.ts == clock.now_us()
@@ -151,11 +167,13 @@ def test_events_carry_who_where_and_utc_time(tmp_path, clock):
 def _anchor(store_dir: Path, seq: int) -> None:
     """What the uploader keeps once HQ acknowledged up to ``seq``: that event's hash."""
     from actors.uploader import FileState
+
     con = sqlite3.connect(store_dir / "journal.sqlite")
     h = con.execute("SELECT hash FROM events WHERE seq = ?", (seq,)).fetchone()[0]
     con.close()
-    FileState(store_dir / "uploader.json").save({"store": "S001", "acked": seq,
-                                                 "anchor": {"seq": seq, "hash": bytes(h).hex()}})
+    FileState(store_dir / "uploader.json").save(
+        {"store": "S001", "acked": seq, "anchor": {"seq": seq, "hash": bytes(h).hex()}}
+    )
 
 
 def test_a_journal_cut_short_is_found_against_what_hq_acknowledged(store_dir):
@@ -165,6 +183,7 @@ def test_a_journal_cut_short_is_found_against_what_hq_acknowledged(store_dir):
     # the last two events removed: the chain that is left is intact, but HQ holds seq 5
     _tamper(store_dir / "journal.sqlite", "DELETE FROM events WHERE seq >= 5")
     from actors.uploader import anchor_of
+
     res = verify_journal(store_dir / "journal.sqlite")
     assert res.ok  # the chain alone cannot tell
     res = verify_journal(store_dir / "journal.sqlite", anchor_of(store_dir))
@@ -182,5 +201,6 @@ def test_a_rewritten_tail_is_found_against_what_hq_acknowledged(store_dir):
     led.journal.close()
     assert verify_journal(store_dir / "journal.sqlite").ok
     from actors.uploader import anchor_of
+
     res = verify_journal(store_dir / "journal.sqlite", anchor_of(store_dir))
     assert res.first_broken == 6 and "acknowledged" in res.reason

@@ -22,8 +22,11 @@ SHARED = ROOT / "domain" / "journal_format.py"
 
 
 def sources(*packages: str) -> dict[str, str]:
-    return {str(f.relative_to(ROOT)): f.read_text() for p in packages
-            for f in sorted((ROOT / p).rglob("*.py"))}
+    return {
+        str(f.relative_to(ROOT)): f.read_text()
+        for p in packages
+        for f in sorted((ROOT / p).rglob("*.py"))
+    }
 
 
 def test_store_and_cloud_do_not_import_each_other():
@@ -47,8 +50,11 @@ _ENVELOPE_COLS = re.compile(r"seq,\s*id,\s*ts,\s*kind")
 
 
 def _string_literals(src: str) -> list[str]:
-    return [n.value for n in ast.walk(ast.parse(src))
-            if isinstance(n, ast.Constant) and isinstance(n.value, str)]
+    return [
+        n.value
+        for n in ast.walk(ast.parse(src))
+        if isinstance(n, ast.Constant) and isinstance(n.value, str)
+    ]
 
 
 def test_the_events_table_is_defined_once():
@@ -57,19 +63,26 @@ def test_the_events_table_is_defined_once():
     for name, src in sources(*PACKAGES).items():
         if ROOT / name == SHARED:
             continue
-        hits = [s[:40] for s in _string_literals(src)
-                if _EVENTS_DDL.search(s) or _ENVELOPE_COLS.search(s)]
+        hits = [
+            s[:40]
+            for s in _string_literals(src)
+            if _EVENTS_DDL.search(s) or _ENVELOPE_COLS.search(s)
+        ]
         if hits:
             bad[name] = hits
     assert bad == {}
     for side in ("actors/journal.py", "cloud/ingest.py"):
-        calls = [n for n in ast.walk(ast.parse((ROOT / side).read_text()))
-                 if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "events_table_sql"]
+        calls = [
+            n
+            for n in ast.walk(ast.parse((ROOT / side).read_text()))
+            if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "events_table_sql"
+        ]
         assert calls, f"{side} does not build its events table from the shared definition"
 
 
 def _columns(path: Path) -> list[tuple[str, str]]:
     import sqlite3
+
     con = sqlite3.connect(path)
     try:
         return [(r[1], r[2]) for r in con.execute("PRAGMA table_info(events)")]

@@ -12,14 +12,22 @@ RAY_CALLERS = {"actors/client.py", "actors/bootstrap.py"}  # calls; creation wit
 
 
 def sources(*packages: str) -> dict[str, ast.Module]:
-    return {str(f.relative_to(ROOT)): ast.parse(f.read_text(), str(f))
-            for p in packages for f in sorted((ROOT / p).rglob("*.py"))}
+    return {
+        str(f.relative_to(ROOT)): ast.parse(f.read_text(), str(f))
+        for p in packages
+        for f in sorted((ROOT / p).rglob("*.py"))
+    }
 
 
 def remote_calls(tree: ast.AST) -> list[int]:
     """Lines calling ``<anything>.remote(...)`` or ``ray.get_actor(...)``."""
-    return [n.lineno for n in ast.walk(tree) if isinstance(n, ast.Call)
-            and isinstance(n.func, ast.Attribute) and n.func.attr in ("remote", "get_actor")]
+    return [
+        n.lineno
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Call)
+        and isinstance(n.func, ast.Attribute)
+        and n.func.attr in ("remote", "get_actor")
+    ]
 
 
 def imported_modules(tree: ast.AST) -> set[str]:
@@ -33,15 +41,20 @@ def imported_modules(tree: ast.AST) -> set[str]:
 
 
 def test_the_scanner_sees_remote_calls_and_imports():
-    tree = ast.parse("async def f(h):\n    await h.ledger.submit.remote(1)\n"
-                     "    import kiosk.app\n    from actors import gateway\n")
+    tree = ast.parse(
+        "async def f(h):\n    await h.ledger.submit.remote(1)\n"
+        "    import kiosk.app\n    from actors import gateway\n"
+    )
     assert remote_calls(tree) == [2]
     assert imported_modules(tree) == {"kiosk.app", "actors"}
 
 
 def test_only_the_client_and_the_composition_root_call_ray_actors():
-    found = {path: lines for path, tree in sources(*PACKAGES).items()
-             if (lines := remote_calls(tree)) and path not in RAY_CALLERS}
+    found = {
+        path: lines
+        for path, tree in sources(*PACKAGES).items()
+        if (lines := remote_calls(tree)) and path not in RAY_CALLERS
+    }
     assert found == {}, "call the actors through actors/client.py"
 
 
@@ -58,7 +71,9 @@ def test_the_store_server_and_the_kiosks_do_not_import_each_other():
 def test_store_server_modules_stay_small():
     # actors/licence.py and actors/uploader.py are owned by other work (split them there)
     exempt = {"actors/licence.py", "actors/uploader.py"}
-    big = {str(f.relative_to(ROOT)): n for f in sorted((ROOT / "actors").rglob("*.py"))
-           if (n := len(f.read_text().splitlines())) > 420
-           and str(f.relative_to(ROOT)) not in exempt}
+    big = {
+        str(f.relative_to(ROOT)): n
+        for f in sorted((ROOT / "actors").rglob("*.py"))
+        if (n := len(f.read_text().splitlines())) > 420 and str(f.relative_to(ROOT)) not in exempt
+    }
     assert big == {}

@@ -39,6 +39,7 @@ def kinds(ledger):
 
 # ------------------------------------------------------------------ wallets
 
+
 def test_top_up_records_the_resulting_balance(shop):
     shop.member("M1")
     a = shop.submit(WalletToppedUp("M1", 10000, "cash"))
@@ -84,21 +85,29 @@ def test_wallet_spend_and_never_below_zero(shop):
     assert shop.ledger.balance("M1") == 500
     assert shop.ledger.seq == seq + 1  # only the scan was journaled
     # the basket is still open: pay the rest by card
-    order = shop.do("pay", {"tenders": [{"kind": "wallet", "member": "M1", "amount": 500},
-                                        card(3000)]})["order"]
+    order = shop.do(
+        "pay", {"tenders": [{"kind": "wallet", "member": "M1", "amount": 500}, card(3000)]}
+    )["order"]
     assert shop.ledger.balance("M1") == 0 and order["total"] == 3500
 
 
 def test_two_spends_in_one_batch_cannot_overdraw(shop, config, catalogue):
     from actors.till import Till
+
     shop.member("M1", topup=5000)
     t2 = Till("T2", config, catalogue)
     reqs = []
     for till in (shop.till, t2):
         till.commit(shop.ledger.submit(till.prepare(cid(), "add", {"sku": "MILK-1L"}, shop.who)))
     for till in (shop.till, t2):
-        reqs.append(till.prepare(cid(), "pay", {"tenders": [
-            {"kind": "wallet", "member": "M1", "amount": 4500}]}, shop.who))
+        reqs.append(
+            till.prepare(
+                cid(),
+                "pay",
+                {"tenders": [{"kind": "wallet", "member": "M1", "amount": 4500}]},
+                shop.who,
+            )
+        )
     first, second = shop.ledger.submit_batch(reqs)
     assert first.kind == "order.completed"
     assert isinstance(second, Conflict) and second.code == "wallet.insufficient_funds"
@@ -112,6 +121,7 @@ def test_wallet_payment_for_unknown_member_is_refused(shop):
 
 
 # ------------------------------------------------------------------ orders
+
 
 def test_orders_are_numbered_per_till_and_payments_equal_total(shop):
     o1 = sell(shop, {"MILK-1L": 1}, [{"kind": "cash", "amount": 5000}])
@@ -142,6 +152,7 @@ def test_a_voided_basket_cannot_be_paid_or_added_to(shop):
     with pytest.raises(Conflict):
         shop.ledger.submit(req)
     from domain.events import LineAdded
+
     with pytest.raises(Conflict) as exc:
         shop.submit(LineAdded(bid, "L9", "WATER", {"en": "w"}, "each", 1, 1000, "zero", 0))
     assert exc.value.code == "basket.closed"
@@ -150,8 +161,9 @@ def test_a_voided_basket_cannot_be_paid_or_added_to(shop):
 def test_unbalanced_order_is_refused_at_commit(shop):
     shop.do("add", {"sku": "MILK-1L"})
     req = shop.till.prepare(cid(), "pay", {"tenders": [card(4500)]}, shop.who)
-    bad = dataclasses.replace(req.body, payments=(Payment("card", 4000, reference="x",
-                                                          last4="1234"),))
+    bad = dataclasses.replace(
+        req.body, payments=(Payment("card", 4000, reference="x", last4="1234"),)
+    )
     with pytest.raises(Conflict) as exc:
         shop.ledger.submit(dataclasses.replace(req, body=bad))
     assert exc.value.code == "payment.unbalanced"
@@ -159,11 +171,18 @@ def test_unbalanced_order_is_refused_at_commit(shop):
 
 # ------------------------------------------------------------------ refunds
 
+
 def test_whole_refund_goes_back_to_the_original_tenders(shop):
     shop.member("M1", topup=2000)
-    order = sell(shop, {"MILK-1L": 2, "BREAD": 1},  # 125.00
-                 [{"kind": "wallet", "member": "M1", "amount": 2000}, card(6000),
-                  {"kind": "cash", "amount": 5000}])
+    order = sell(
+        shop,
+        {"MILK-1L": 2, "BREAD": 1},  # 125.00
+        [
+            {"kind": "wallet", "member": "M1", "amount": 2000},
+            card(6000),
+            {"kind": "cash", "amount": 5000},
+        ],
+    )
     assert shop.ledger.balance("M1") == 0
     r = refund(shop, order["order_id"])
     assert r.order_id == order["order_id"]
@@ -198,10 +217,15 @@ def test_refund_by_line_and_never_more_than_was_sold(shop):
     assert r1.amount + r2.amount + r3.amount == order["total"]
 
 
-@pytest.mark.parametrize("lines, code", [({"L9": 1}, "refund.line_not_found"),
-                                         ({"L1": 0}, "refund.bad_quantity"),
-                                         ({"L1": -1}, "refund.bad_quantity"),
-                                         ({}, "refund.no_lines")])
+@pytest.mark.parametrize(
+    "lines, code",
+    [
+        ({"L9": 1}, "refund.line_not_found"),
+        ({"L1": 0}, "refund.bad_quantity"),
+        ({"L1": -1}, "refund.bad_quantity"),
+        ({}, "refund.no_lines"),
+    ],
+)
 def test_bad_refund_requests(shop, lines, code):
     order = sell(shop, {"MILK-1L": 2}, [card(9000)])
     with pytest.raises((InvalidInput, NotFound)) as exc:
@@ -231,18 +255,36 @@ def test_partial_refunds_of_a_line_add_up_to_its_total(shop):
 def test_a_forged_refund_over_what_was_paid_is_refused_at_commit(shop):
     order = sell(shop, {"MILK-1L": 1}, [card(4500)])
     oid = order["order_id"]
-    too_much = OrderRefunded(cid(), oid, "THB", (RefundLine("L1", "MILK-1L", 1, 4600, 300),),
-                             (Payment("card", 4600, reference="TRM-88123", last4="4242"),), 4600)
+    too_much = OrderRefunded(
+        cid(),
+        oid,
+        "THB",
+        (RefundLine("L1", "MILK-1L", 1, 4600, 300),),
+        (Payment("card", 4600, reference="TRM-88123", last4="4242"),),
+        4600,
+    )
     with pytest.raises(Conflict) as exc:
         shop.submit(too_much)
     assert exc.value.code == "refund.exceeds_paid"
-    wrong_tender = OrderRefunded(cid(), oid, "THB", (RefundLine("L1", "MILK-1L", 1, 4500, 294),),
-                                 (Payment("cash", 4500),), 4500)
+    wrong_tender = OrderRefunded(
+        cid(),
+        oid,
+        "THB",
+        (RefundLine("L1", "MILK-1L", 1, 4500, 294),),
+        (Payment("cash", 4500),),
+        4500,
+    )
     with pytest.raises(Conflict) as exc:
         shop.submit(wrong_tender)
     assert exc.value.code == "refund.exceeds_paid"
-    wallet_theft = OrderRefunded(cid(), oid, "THB", (RefundLine("L1", "MILK-1L", 1, 4500, 294),),
-                                 (Payment("wallet", 4500, member="M1"),), 4500)
+    wallet_theft = OrderRefunded(
+        cid(),
+        oid,
+        "THB",
+        (RefundLine("L1", "MILK-1L", 1, 4500, 294),),
+        (Payment("wallet", 4500, member="M1"),),
+        4500,
+    )
     with pytest.raises(Conflict):
         shop.submit(wallet_theft)
     assert "order.refunded" not in kinds(shop.ledger)
@@ -261,8 +303,14 @@ def test_frozen_order_refuses_refunds_until_unfrozen(shop):
         refund(shop, oid, {"L1": 1})
     assert exc.value.code == "order.frozen"
     # a refund decided before the freeze is refused when it reaches the commit
-    forged = OrderRefunded(cid(), oid, "THB", (RefundLine("L1", "MILK-1L", 1, 4500, 294),),
-                           (Payment("card", 4500, reference="TRM-88123", last4="4242"),), 4500)
+    forged = OrderRefunded(
+        cid(),
+        oid,
+        "THB",
+        (RefundLine("L1", "MILK-1L", 1, 4500, 294),),
+        (Payment("card", 4500, reference="TRM-88123", last4="4242"),),
+        4500,
+    )
     with pytest.raises(Conflict) as exc:
         shop.submit(forged)
     assert exc.value.code == "order.frozen"
@@ -279,6 +327,7 @@ def test_freeze_unknown_order(shop):
 
 
 # ------------------------------------------------------------------ idempotent commands
+
 
 def test_same_command_id_twice_has_one_effect_and_the_first_answer(shop, clock):
     shop.member("M1")
@@ -311,20 +360,30 @@ def test_retried_till_command_has_one_effect(shop):
     pay = {"tenders": [card(4500)]}
     o1 = shop.do("pay", pay, command_id="pay-0000-0001")
     # the kiosk lost the answer and retries; the till has no basket any more but the answer stands
-    again = asyncio.run(execute(shop.till, ledger_call(shop.ledger), "pay-0000-0001", "pay", pay,
-                                Who()))
+    again = asyncio.run(
+        execute(shop.till, ledger_call(shop.ledger), "pay-0000-0001", "pay", pay, Who())
+    )
     assert again["duplicate"] and again["seq"] == o1["seq"]
     assert again["order"] == o1["order"]
     assert kinds(shop.ledger).count("order.completed") == 1
     # the same id asking for something else is refused, not answered
     with pytest.raises(Conflict) as exc:
-        asyncio.run(execute(shop.till, ledger_call(shop.ledger), "pay-0000-0001", "pay",
-                            {"tenders": [card(9999)]}, Who()))
+        asyncio.run(
+            execute(
+                shop.till,
+                ledger_call(shop.ledger),
+                "pay-0000-0001",
+                "pay",
+                {"tenders": [card(9999)]},
+                Who(),
+            )
+        )
     assert exc.value.code == "command.id_reused"
     # and a fresh command that cannot be decided is refused as it is
     with pytest.raises(Conflict) as exc:
-        asyncio.run(execute(shop.till, ledger_call(shop.ledger), "pay-0000-0002", "pay", pay,
-                            Who()))
+        asyncio.run(
+            execute(shop.till, ledger_call(shop.ledger), "pay-0000-0002", "pay", pay, Who())
+        )
     assert exc.value.code == "basket.none"
 
 
@@ -333,15 +392,20 @@ def ledger_call(ledger):
         if method == "submit":
             return ledger.submit(payload)
         return ledger.lookup(*payload)
+
     return call
 
 
 def test_same_id_twice_in_one_batch(shop):
     shop.member("M1")
     body = WalletToppedUp("M1", 700, "cash")
-    a, b, c = shop.ledger.submit_batch([Request("batch-id-0001", b"x", body),
-                                        Request("batch-id-0001", b"x", body),
-                                        Request("batch-id-0001", b"y", body)])
+    a, b, c = shop.ledger.submit_batch(
+        [
+            Request("batch-id-0001", b"x", body),
+            Request("batch-id-0001", b"x", body),
+            Request("batch-id-0001", b"y", body),
+        ]
+    )
     assert not a.duplicate and b.duplicate and a.seq == b.seq
     assert isinstance(c, Conflict) and c.code == "command.id_reused"
     assert shop.ledger.balance("M1") == 700
@@ -372,6 +436,7 @@ def test_malformed_request_in_a_batch_is_refused_alone(shop, tmp_path):
 
 # ------------------------------------------------------------------ restart
 
+
 def test_restart_rebuilds_the_book_from_the_journal(shop, clock):
     shop.member("M1", topup=10000)
     o = sell(shop, {"MILK-1L": 2}, [{"kind": "wallet", "member": "M1", "amount": 9000}])
@@ -397,8 +462,11 @@ def test_single_unit_refunds_of_a_big_line_stay_fair(shop):
     # 1000 pieces for 19.99 in all: no unit may take the whole rounding remainder
     shop.till.catalogue.put(dataclasses.replace(shop.till.catalogue.by_sku["SOAP"], price=2))
     shop.do("add", {"sku": "SOAP", "qty": 1000})
-    shop.do("discount_line", {"line_id": "L1", "kind": "amount", "value": 1},
-            who=dataclasses.replace(shop.who, approved_by="boss"))
+    shop.do(
+        "discount_line",
+        {"line_id": "L1", "kind": "amount", "value": 1},
+        who=dataclasses.replace(shop.who, approved_by="boss"),
+    )
     order = shop.do("pay", {"tenders": [card(1999)]})["order"]
     oid = order["order_id"]
     got = [refund(shop, oid, {"L1": 100}).lines[0].amount for _ in range(10)]

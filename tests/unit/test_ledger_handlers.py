@@ -67,14 +67,18 @@ def test_every_ledger_command_has_one_handler():
 
 
 def test_commands_cross_the_ledger_socket_as_themselves():
-    for cmd in (CountStock("MILK-1L", 12), RefundOrder("O1", "R1", None, "", 25),
-                UnfreezeOrder("O1", "checked")):
+    for cmd in (
+        CountStock("MILK-1L", 12),
+        RefundOrder("O1", "R1", None, "", 25),
+        UnfreezeOrder("O1", "checked"),
+    ):
         req = Request("c" * 36, b"h", cmd, "m1", "T1")
         back = over_wire(LEDGER_METHODS["submit"], req)
         assert back == req and type(back.body) is type(cmd)
 
 
 # ------------------------------------------------------------------ refund
+
 
 def test_refund_gives_back_what_was_sold():
     book = Book()
@@ -86,13 +90,16 @@ def test_refund_gives_back_what_was_sold():
     assert {rl.line_id: rl.qty for rl in whole.lines} == {"L1": 2, "L2": 1}
 
 
-@pytest.mark.parametrize("cmd, status, code", [
-    (RefundOrder("NOPE", "R1"), 404, "order.not_found"),
-    (RefundOrder("O1", "R1", {}), 400, "refund.no_lines"),
-    (RefundOrder("O1", "R1", {"L9": 1}), 404, "refund.line_not_found"),
-    (RefundOrder("O1", "R1", {"L1": 0}), 400, "refund.bad_quantity"),
-    (RefundOrder("O1", "R1", {"L1": 3}), 409, "refund.exceeds_paid"),
-])
+@pytest.mark.parametrize(
+    "cmd, status, code",
+    [
+        (RefundOrder("NOPE", "R1"), 404, "order.not_found"),
+        (RefundOrder("O1", "R1", {}), 400, "refund.no_lines"),
+        (RefundOrder("O1", "R1", {"L9": 1}), 404, "refund.line_not_found"),
+        (RefundOrder("O1", "R1", {"L1": 0}), 400, "refund.bad_quantity"),
+        (RefundOrder("O1", "R1", {"L1": 3}), 409, "refund.exceeds_paid"),
+    ],
+)
 def test_refund_refusals(cmd, status, code):
     book = Book()
     sold(book, **{"MILK-1L": 2})
@@ -112,6 +119,7 @@ def test_a_refunded_or_frozen_order_refuses_a_refund():
 
 # ------------------------------------------------------------------ freeze, unfreeze
 
+
 def test_freeze_and_unfreeze():
     book = Book()
     sold(book, **{"SOAP": 1})
@@ -127,6 +135,7 @@ def test_freeze_and_unfreeze():
 
 
 # ------------------------------------------------------------------ stock count
+
 
 def test_a_count_keeps_the_level_it_replaces_as_of_the_book():
     book = Book()
@@ -151,10 +160,12 @@ def test_counts_in_one_commit_each_see_the_one_before(tmp_path: Path):
     shop = Shop(ledger, Till("T1", CONFIG, CAT))
     shop.submit(StockReceived("SOAP", 20))
     shop.do("scan", {"code": "SOAP", "qty": 2})
-    pay = shop.till.prepare(cid(), "pay", {"tenders": [{"kind": "cash", "amount": 4000}]},
-                            shop.who)
-    reqs = [Request(cid(), b"a", CountStock("SOAP", 15), "m1", "T1"), pay,
-            Request(cid(), b"b", CountStock("SOAP", 11), "m1", "T1")]
+    pay = shop.till.prepare(cid(), "pay", {"tenders": [{"kind": "cash", "amount": 4000}]}, shop.who)
+    reqs = [
+        Request(cid(), b"a", CountStock("SOAP", 15), "m1", "T1"),
+        pay,
+        Request(cid(), b"b", CountStock("SOAP", 11), "m1", "T1"),
+    ]
     first, _, second = ledger.submit_batch(reqs)
     assert (first.body.previous, first.body.counted) == (20, 15)
     assert (second.body.previous, second.body.counted) == (13, 11)  # 15 - 2 sold
@@ -167,10 +178,14 @@ def test_counts_in_one_commit_each_see_the_one_before(tmp_path: Path):
 
 # ------------------------------------------------------------------ the book's rules, as given
 
+
 def test_require_open_day_is_what_the_book_is_given(tmp_path: Path):
     for required in (False, True):
-        ledger = Ledger(tmp_path / f"j{required}.sqlite", clock=ManualClock(),
-                        rules=BookRules(require_open_day=required))
+        ledger = Ledger(
+            tmp_path / f"j{required}.sqlite",
+            clock=ManualClock(),
+            rules=BookRules(require_open_day=required),
+        )
         shop = Shop(ledger, Till("T1", CONFIG, CAT))
         shop.member("M1")
         if required:

@@ -23,23 +23,37 @@ from domain.money import (
 )
 
 
-@pytest.mark.parametrize("currency, digits", [("JPY", 0), ("CNY", 2), ("THB", 2), ("KWD", 3),
-                                              ("jpy", 0)])
+@pytest.mark.parametrize(
+    "currency, digits", [("JPY", 0), ("CNY", 2), ("THB", 2), ("KWD", 3), ("jpy", 0)]
+)
 def test_precision_comes_from_babel(currency, digits):
     assert precision(currency) == digits
 
 
-@pytest.mark.parametrize("text, currency, minor", [
-    ("12.50", "THB", 1250), ("12.5", "CNY", 1250), ("1234", "JPY", 1234), ("1.234", "KWD", 1234),
-    ("0.001", "KWD", 1), ("1,234.56", "CNY", 123456), (" 7 ", "THB", 700), ("-3.25", "THB", -325),
-    (Decimal("9.99"), "THB", 999), (5, "THB", 500), (5, "JPY", 5), (5, "KWD", 5000),
-])
+@pytest.mark.parametrize(
+    "text, currency, minor",
+    [
+        ("12.50", "THB", 1250),
+        ("12.5", "CNY", 1250),
+        ("1234", "JPY", 1234),
+        ("1.234", "KWD", 1234),
+        ("0.001", "KWD", 1),
+        ("1,234.56", "CNY", 123456),
+        (" 7 ", "THB", 700),
+        ("-3.25", "THB", -325),
+        (Decimal("9.99"), "THB", 999),
+        (5, "THB", 500),
+        (5, "JPY", 5),
+        (5, "KWD", 5000),
+    ],
+)
 def test_to_minor_parses_human_amounts(text, currency, minor):
     assert to_minor(text, currency) == minor
 
 
-@pytest.mark.parametrize("text, currency", [("12.345", "THB"), ("1.5", "JPY"), ("0.0001", "KWD"),
-                                            ("12.501", "CNY")])
+@pytest.mark.parametrize(
+    "text, currency", [("12.345", "THB"), ("1.5", "JPY"), ("0.0001", "KWD"), ("12.501", "CNY")]
+)
 def test_to_minor_refuses_more_decimals_than_the_currency_has(text, currency):
     with pytest.raises(InvalidInput) as exc:
         to_minor(text, currency)
@@ -80,13 +94,16 @@ def test_money_arithmetic_keeps_currency_and_refuses_mixing():
         Money(1, "BAHT")
 
 
-@pytest.mark.parametrize("amount, currency, locale, expected", [
-    (123456, "CNY", "zh_CN", "¥1,234.56"),
-    (1235, "JPY", "ja_JP", "￥1,235"),
-    (1250, "THB", "th_TH", "฿12.50"),
-    (123456, "EUR", "de_DE", "1.234,56\xa0€"),
-    (1, "KWD", "en", "KWD0.001"),
-])
+@pytest.mark.parametrize(
+    "amount, currency, locale, expected",
+    [
+        (123456, "CNY", "zh_CN", "¥1,234.56"),
+        (1235, "JPY", "ja_JP", "￥1,235"),
+        (1250, "THB", "th_TH", "฿12.50"),
+        (123456, "EUR", "de_DE", "1.234,56\xa0€"),
+        (1, "KWD", "en", "KWD0.001"),
+    ],
+)
 def test_format_money_per_locale(amount, currency, locale, expected):
     assert format_money(amount, currency, locale) == expected
 
@@ -101,15 +118,30 @@ def test_format_money_uses_currency_precision():
         format_money(12.5, "THB")  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("num, den, expected", [
-    (5, 2, 3), (-5, 2, -3), (7, 2, 4), (-7, 2, -4), (4, 3, 1), (5, 3, 2), (-4, 3, -1),
-    (-5, 3, -2), (1, 2, 1), (-1, 2, -1), (0, 7, 0), (5, -2, -3), (-5, -2, 3), (10, 5, 2),
-])
+@pytest.mark.parametrize(
+    "num, den, expected",
+    [
+        (5, 2, 3),
+        (-5, 2, -3),
+        (7, 2, 4),
+        (-7, 2, -4),
+        (4, 3, 1),
+        (5, 3, 2),
+        (-4, 3, -1),
+        (-5, 3, -2),
+        (1, 2, 1),
+        (-1, 2, -1),
+        (0, 7, 0),
+        (5, -2, -3),
+        (-5, -2, 3),
+        (10, 5, 2),
+    ],
+)
 def test_div_round_is_half_away_from_zero(num, den, expected):
     assert div_round(num, den) == expected
 
 
-@given(st.integers(-10**15, 10**15), st.integers(-10**6, 10**6).filter(bool))
+@given(st.integers(-(10**15), 10**15), st.integers(-(10**6), 10**6).filter(bool))
 def test_div_round_matches_exact_rational_rounding(num, den):
     exact = Fraction(num, den)
     got = div_round(num, den)
@@ -162,10 +194,21 @@ def test_tax_class_rate_bounds():
         TaxClass("x", 7.0)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("amount, inc, expected", [
-    (1012, 5, 1010), (1013, 5, 1015), (1010, 5, 1010), (1012, 25, 1000), (1013, 25, 1025),
-    (1037, 25, 1025), (1038, 25, 1050), (18372, 25, 18375), (7, 1, 7), (7, 0, 7),
-])
+@pytest.mark.parametrize(
+    "amount, inc, expected",
+    [
+        (1012, 5, 1010),
+        (1013, 5, 1015),
+        (1010, 5, 1010),
+        (1012, 25, 1000),
+        (1013, 25, 1025),
+        (1037, 25, 1025),
+        (1038, 25, 1050),
+        (18372, 25, 18375),
+        (7, 1, 7),
+        (7, 0, 7),
+    ],
+)
 def test_cash_rounding_to_the_increment(amount, inc, expected):
     assert round_cash(amount, inc) == expected
 
@@ -190,7 +233,7 @@ def test_split_pro_rata_examples():
     assert split_pro_rata(5, []) == []
 
 
-@given(st.integers(-10**9, 10**9), st.lists(st.integers(0, 10**7), min_size=1, max_size=12))
+@given(st.integers(-(10**9), 10**9), st.lists(st.integers(0, 10**7), min_size=1, max_size=12))
 @settings(max_examples=200)
 def test_split_pro_rata_sums_exactly_and_stays_proportional(total, weights):
     parts = split_pro_rata(total, weights)

@@ -27,7 +27,8 @@ def test_cash_gives_change():
     s = settle(4550, [cash(10000)])
     assert s.change == 5450 and s.rounding == 0
     assert [(p.kind, p.amount, p.tendered, p.change) for p in s.payments] == [
-        ("cash", 4550, 10000, 5450)]
+        ("cash", 4550, 10000, 5450)
+    ]
 
 
 def test_cash_exact_and_insufficient():
@@ -80,27 +81,46 @@ def test_cash_twice_none_and_unneeded_cash_are_refused():
     assert exc.value.code == "payment.cash_not_needed"
 
 
-@pytest.mark.parametrize("d, code", [
-    ({"kind": "card", "amount": 100, "reference": "T1", "last4": "424"}, "payment.bad_last4"),
-    ({"kind": "card", "amount": 100, "reference": "T1", "last4": "abcd"}, "payment.bad_last4"),
-    ({"kind": "card", "amount": 100, "reference": " ", "last4": "4242"}, "payment.no_reference"),
-    ({"kind": "card", "amount": 100, "last4": "4242"}, "payment.no_reference"),
-    ({"kind": "card", "amount": 100, "reference": "4111111111111111", "last4": "1111"},
-     "payment.card_number_refused"),
-    ({"kind": "card", "amount": 100, "reference": "ref 4111 1111 1111 1111", "last4": "1111"},
-     "payment.card_number_refused"),
-    ({"kind": "card", "amount": 100, "reference": "5500-0000-0000-0004", "last4": "0004"},
-     "payment.card_number_refused"),
-    ({"kind": "card", "amount": 100, "reference": "4242424242424242", "last4": "4242"},
-     "payment.card_number_refused"),
-    ({"kind": "wallet", "amount": 100}, "payment.no_member"),
-    ({"kind": "bitcoin", "amount": 100}, "payment.bad_kind"),
-    ({"kind": "cash", "amount": 0}, "payment.bad_amount"),
-    ({"kind": "cash", "amount": -5}, "payment.bad_amount"),
-    ({"kind": "cash", "amount": 10.5}, "payment.bad_amount"),
-    ({"kind": "cash", "amount": "100"}, "payment.bad_amount"),
-    ({"kind": "cash", "amount": True}, "payment.bad_amount"),
-])
+@pytest.mark.parametrize(
+    "d, code",
+    [
+        ({"kind": "card", "amount": 100, "reference": "T1", "last4": "424"}, "payment.bad_last4"),
+        ({"kind": "card", "amount": 100, "reference": "T1", "last4": "abcd"}, "payment.bad_last4"),
+        (
+            {"kind": "card", "amount": 100, "reference": " ", "last4": "4242"},
+            "payment.no_reference",
+        ),
+        ({"kind": "card", "amount": 100, "last4": "4242"}, "payment.no_reference"),
+        (
+            {"kind": "card", "amount": 100, "reference": "4111111111111111", "last4": "1111"},
+            "payment.card_number_refused",
+        ),
+        (
+            {
+                "kind": "card",
+                "amount": 100,
+                "reference": "ref 4111 1111 1111 1111",
+                "last4": "1111",
+            },
+            "payment.card_number_refused",
+        ),
+        (
+            {"kind": "card", "amount": 100, "reference": "5500-0000-0000-0004", "last4": "0004"},
+            "payment.card_number_refused",
+        ),
+        (
+            {"kind": "card", "amount": 100, "reference": "4242424242424242", "last4": "4242"},
+            "payment.card_number_refused",
+        ),
+        ({"kind": "wallet", "amount": 100}, "payment.no_member"),
+        ({"kind": "bitcoin", "amount": 100}, "payment.bad_kind"),
+        ({"kind": "cash", "amount": 0}, "payment.bad_amount"),
+        ({"kind": "cash", "amount": -5}, "payment.bad_amount"),
+        ({"kind": "cash", "amount": 10.5}, "payment.bad_amount"),
+        ({"kind": "cash", "amount": "100"}, "payment.bad_amount"),
+        ({"kind": "cash", "amount": True}, "payment.bad_amount"),
+    ],
+)
 def test_bad_tenders_are_refused(d, code):
     with pytest.raises(InvalidInput) as exc:
         tender_from_dict(d)
@@ -108,34 +128,62 @@ def test_bad_tenders_are_refused(d, code):
 
 
 def test_card_keeps_only_reference_and_last4():
-    t = tender_from_dict({"kind": "card", "amount": 100, "reference": "AUTH-778812",
-                          "last4": "4242", "member": "M1", "pan": "4111111111111111"})
+    t = tender_from_dict(
+        {
+            "kind": "card",
+            "amount": 100,
+            "reference": "AUTH-778812",
+            "last4": "4242",
+            "member": "M1",
+            "pan": "4111111111111111",
+        }
+    )
     assert t == Tender("card", 100, reference="AUTH-778812", last4="4242")
     w = tender_from_dict({"kind": "wallet", "amount": 100, "member": "M1", "reference": "x"})
     assert w == Tender("wallet", 100, member="M1")
 
 
-@pytest.mark.parametrize("text", ["4111111111111111", "4111 1111 1111 1111", "378282246310005",
-                                  "6011111111111117", "xx 5555-5555-5555-4444 yy"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "4111111111111111",
+        "4111 1111 1111 1111",
+        "378282246310005",
+        "6011111111111117",
+        "xx 5555-5555-5555-4444 yy",
+    ],
+)
 def test_card_numbers_are_recognised(text):
     assert looks_like_card_number(text)
 
 
-@pytest.mark.parametrize("text", ["AUTH-778812", "TRM 000123 0042", "123456789012", "1234",
-                                  "2026-01-01"])
+@pytest.mark.parametrize(
+    "text", ["AUTH-778812", "TRM 000123 0042", "123456789012", "1234", "2026-01-01"]
+)
 def test_ordinary_references_are_not_card_numbers(text):
     assert not looks_like_card_number(text)
 
 
-@given(total=st.integers(1, 10**7), inc=st.sampled_from([1, 5, 25]),
-       card_part=st.integers(0, 10**7), wallet_part=st.integers(0, 10**7),
-       extra=st.integers(0, 10**5), with_cash=st.booleans())
+@given(
+    total=st.integers(1, 10**7),
+    inc=st.sampled_from([1, 5, 25]),
+    card_part=st.integers(0, 10**7),
+    wallet_part=st.integers(0, 10**7),
+    extra=st.integers(0, 10**5),
+    with_cash=st.booleans(),
+)
 @settings(max_examples=200)
 def test_settlement_always_balances(total, inc, card_part, wallet_part, extra, with_cash):
     card_part = min(card_part, total)
     wallet_part = min(wallet_part, total - card_part)
-    tenders = [t for t in (card(card_part) if card_part else None,
-                           wallet(wallet_part) if wallet_part else None) if t]
+    tenders = [
+        t
+        for t in (
+            card(card_part) if card_part else None,
+            wallet(wallet_part) if wallet_part else None,
+        )
+        if t
+    ]
     due = total - card_part - wallet_part
     if with_cash and due > 0:
         tenders.append(cash(round_cash(due, inc) + extra + 1))
@@ -166,8 +214,15 @@ def test_tiny_cash_remainder_rounds_to_nothing():
 def test_tiny_cash_remainder_sale_completes(shop):
     shop.member("M1", topup=5000)
     shop.do("add", {"sku": "WATER"})  # 10.00
-    r = shop.do("pay", {"tenders": [{"kind": "wallet", "member": "M1", "amount": 990},
-                                    {"kind": "cash", "amount": 100}]})
+    r = shop.do(
+        "pay",
+        {
+            "tenders": [
+                {"kind": "wallet", "member": "M1", "amount": 990},
+                {"kind": "cash", "amount": 100},
+            ]
+        },
+    )
     assert r["order"]["rounding"] == -10 and r["order"]["change"] == 100
     assert shop.ledger.balance("M1") == 5000 - 990
 

@@ -21,17 +21,46 @@ from domain.store import StoreConfig
 
 
 def order() -> OrderCompleted:
-    line = OrderLine("L1", "SKU1", {"en": "Tea", "zh": "茶"}, "drinks", "each", 2, 1_500, 3_000,
-                     100, 2_900, 190, 2_900, "std", 700)
-    return OrderCompleted("O1", "S001-1", "THB", True, (line,), 3_000, 100, 190, 2_900, 0,
-                          (Payment("cash", 2_900, 3_000, 100), Payment("card", 0, reference="r",
-                                                                       last4="4242")), 100, "M1")
+    line = OrderLine(
+        "L1",
+        "SKU1",
+        {"en": "Tea", "zh": "茶"},
+        "drinks",
+        "each",
+        2,
+        1_500,
+        3_000,
+        100,
+        2_900,
+        190,
+        2_900,
+        "std",
+        700,
+    )
+    return OrderCompleted(
+        "O1",
+        "S001-1",
+        "THB",
+        True,
+        (line,),
+        3_000,
+        100,
+        190,
+        2_900,
+        0,
+        (Payment("cash", 2_900, 3_000, 100), Payment("card", 0, reference="r", last4="4242")),
+        100,
+        "M1",
+    )
 
 
 def over_wire(spec: Method, value, answer: bool = False):
     """Encode as the sending end does, decode as the receiving end does."""
-    dump, load, typ = ((spec.dump_res, spec.load_res, spec.res_type) if answer else
-                       (spec.dump_arg, spec.load_arg, spec.arg_type))
+    dump, load, typ = (
+        (spec.dump_res, spec.load_res, spec.res_type)
+        if answer
+        else (spec.dump_arg, spec.load_arg, spec.arg_type)
+    )
     raw = msgspec.msgpack.encode(dump(value) if dump else value)
     got = msgspec.msgpack.Decoder(typ).decode(raw)
     return load(got) if load else got
@@ -63,8 +92,9 @@ def test_ledger_commands_cross_as_themselves():
 
 def test_a_body_must_be_its_kinds_type():
     spec = LEDGER_METHODS["submit"]
-    good = spec.dump_arg(Request("c" * 36, b"h", LineAdded("b", "l", "s", {}, "each", 1, 100,
-                                                              "std", 700)))
+    good = spec.dump_arg(
+        Request("c" * 36, b"h", LineAdded("b", "l", "s", {}, "each", 1, 100, "std", 700))
+    )
     wrong_type = good[:3] + ({"basket": "b", "qty": "lots"},) + good[4:]
     with pytest.raises(InvalidInput) as err:
         over_wire(Method(spec.arg_type, load_arg=spec.load_arg), wrong_type)

@@ -35,15 +35,16 @@ sale = st.tuples(
     st.just("sale"),
     st.lists(st.tuples(st.sampled_from(SKUS), st.integers(1, 4)), min_size=1, max_size=4),
     st.sampled_from(MEMBERS),
-    st.integers(0, 10),            # tenths of the total asked from the wallet
-    st.integers(0, 10),            # tenths of the rest paid by card
-    st.integers(0, 3000),          # extra cash handed over
+    st.integers(0, 10),  # tenths of the total asked from the wallet
+    st.integers(0, 10),  # tenths of the rest paid by card
+    st.integers(0, 3000),  # extra cash handed over
     st.sampled_from([0, 0, 500, 2500]),  # order discount, basis points (manager approved)
 )
 refund = st.tuples(
-    st.just("refund"), st.integers(0, 50),
+    st.just("refund"),
+    st.integers(0, 50),
     st.one_of(st.none(), st.lists(st.integers(0, 7), min_size=1, max_size=4)),  # None = whole
-    st.booleans(),                 # ask for one more than is left on a line
+    st.booleans(),  # ask for one more than is left on a line
 )
 freeze = st.tuples(st.just("freeze"), st.integers(0, 50))
 ops = st.lists(st.one_of(topup, sale, sale, refund, refund, freeze), min_size=1, max_size=25)
@@ -56,7 +57,7 @@ class Model:
         self.topups: Counter[str] = Counter()
         self.spends: Counter[str] = Counter()
         self.wallet_back: Counter[str] = Counter()
-        self.paid_in: Counter[str] = Counter()      # per tender kind
+        self.paid_in: Counter[str] = Counter()  # per tender kind
         self.paid_out: Counter[str] = Counter()
         self.orders: list[OrderCompleted] = []
         self.refunds: dict[str, list[OrderRefunded]] = defaultdict(list)
@@ -70,8 +71,11 @@ def run_sale(shop: Shop, m: Model, op) -> None:
         args = {"sku": sku, "weight_g": qty * 250} if sku == "APPLE" else {"sku": sku, "qty": qty}
         shop.do("add", args)
     if disc:
-        shop.do("discount_order", {"kind": "pct", "value": disc},
-                who=Who(staff="boss", limit_bp=1000, approved_by="boss"))
+        shop.do(
+            "discount_order",
+            {"kind": "pct", "value": disc},
+            who=Who(staff="boss", limit_bp=1000, approved_by="boss"),
+        )
     total = shop.till.view()["total"]
     wallet_amt = total * wallet_tenths // 10
     card_amt = (total - wallet_amt) * card_tenths // 10
@@ -80,8 +84,14 @@ def run_sale(shop: Shop, m: Model, op) -> None:
     if wallet_amt:
         tenders.append({"kind": "wallet", "member": member, "amount": wallet_amt})
     if card_amt:
-        tenders.append({"kind": "card", "amount": card_amt, "reference": f"TRM-{len(m.orders)}",
-                        "last4": "4242"})
+        tenders.append(
+            {
+                "kind": "card",
+                "amount": card_amt,
+                "reference": f"TRM-{len(m.orders)}",
+                "last4": "4242",
+            }
+        )
     if due:
         tenders.append({"kind": "cash", "amount": round_cash(due, INC) + extra + 1})
     balance = shop.ledger.balance(member)
@@ -124,8 +134,11 @@ def run_refund(shop: Shop, m: Model, op) -> None:
         lines = {}
         for i, pick in enumerate(picks):
             ln = order.lines[i % len(order.lines)]
-            lines[ln.line_id] = pick % (left[ln.line_id] + 1) if ln.unit == "each" else \
-                (left[ln.line_id] if pick % 2 else pick * 17 % (left[ln.line_id] + 1))
+            lines[ln.line_id] = (
+                pick % (left[ln.line_id] + 1)
+                if ln.unit == "each"
+                else (left[ln.line_id] if pick % 2 else pick * 17 % (left[ln.line_id] + 1))
+            )
         if over:
             first = next(iter(lines))
             lines[first] = left[first] + 1
@@ -152,9 +165,12 @@ def run_refund(shop: Shop, m: Model, op) -> None:
         if t.kind == "wallet":
             m.wallet_back[t.member] += t.amount
     m.refunds[order.order_id].append(r)
-    event("refund: " + ("whole" if lines is None else "by line")
-          + (" with cash" if any(t.kind == "cash" for t in r.tenders) else "")
-          + (" to wallet" if any(t.kind == "wallet" for t in r.tenders) else ""))
+    event(
+        "refund: "
+        + ("whole" if lines is None else "by line")
+        + (" with cash" if any(t.kind == "cash" for t in r.tenders) else "")
+        + (" to wallet" if any(t.kind == "wallet" for t in r.tenders) else "")
+    )
     for rl in r.lines:
         m.sold[rl.sku] -= rl.qty
 
@@ -242,14 +258,16 @@ def test_money_is_conserved_and_no_balance_goes_negative(steps):
             sb = StockBook()
             for e in ledger.journal.scan():
                 sb.apply(e.decoded())
-            assert {k: v for k, v in sb.levels.items() if v} == {k: -v for k, v in m.sold.items()
-                                                                   if v}
+            assert {k: v for k, v in sb.levels.items() if v} == {
+                k: -v for k, v in m.sold.items() if v
+            }
             # a ledger rebuilt from the file agrees, and the chain is intact
             again = Ledger(path, clock=clock)
             try:
                 check(again, m)
-                assert {o: again.order(o) for o in again.book.orders} == \
-                    {o: ledger.order(o) for o in ledger.book.orders}
+                assert {o: again.order(o) for o in again.book.orders} == {
+                    o: ledger.order(o) for o in ledger.book.orders
+                }
             finally:
                 again.journal.close()
             assert verify_journal(path).ok
@@ -267,14 +285,43 @@ from domain.events import OrderLine, Payment  # noqa: E402
 
 
 @settings(max_examples=60, deadline=None)
-@given(qty=st.integers(1, 2000), total=st.integers(0, 10**7), rate=st.integers(0, 3000),
-       parts=st.lists(st.integers(1, 2000), min_size=1, max_size=12))
+@given(
+    qty=st.integers(1, 2000),
+    total=st.integers(0, 10**7),
+    rate=st.integers(0, 3000),
+    parts=st.lists(st.integers(1, 2000), min_size=1, max_size=12),
+)
 def test_partial_refunds_of_a_line_are_fair_and_add_up(qty, total, rate, parts):
     tax = total - total * 10000 // (10000 + rate)
-    line = OrderLine("L1", "X", {"en": "x"}, "", "each", qty, total // qty, total, 0, total, tax,
-                     total, "std", rate)
-    order = OrderCompleted("O1", "T1-1", "THB", True, (line,), total, 0, tax, total, 0,
-                           (Payment("card", total, reference="R", last4="1234"),) if total else ())
+    line = OrderLine(
+        "L1",
+        "X",
+        {"en": "x"},
+        "",
+        "each",
+        qty,
+        total // qty,
+        total,
+        0,
+        total,
+        tax,
+        total,
+        "std",
+        rate,
+    )
+    order = OrderCompleted(
+        "O1",
+        "T1-1",
+        "THB",
+        True,
+        (line,),
+        total,
+        0,
+        tax,
+        total,
+        0,
+        (Payment("card", total, reference="R", last4="1234"),) if total else (),
+    )
     book = Book()
     book.apply(order, "s", "T1", 0, 1)
     done = 0
@@ -298,18 +345,33 @@ def test_partial_refunds_of_a_line_are_fair_and_add_up(qty, total, rate, parts):
         assert rec.refunded_tender == [rec.refunded_amount.get("L1", 0)]
 
 
-line_st = st.tuples(st.integers(0, 100000), st.integers(1, 50), st.sampled_from([0, 700, 1000]),
-                    st.sampled_from(["", "pct", "amount"]), st.integers(0, 10000))
+line_st = st.tuples(
+    st.integers(0, 100000),
+    st.integers(1, 50),
+    st.sampled_from([0, 700, 1000]),
+    st.sampled_from(["", "pct", "amount"]),
+    st.integers(0, 10000),
+)
 
 
 @settings(max_examples=60, deadline=None)
-@given(lines=st.lists(line_st, min_size=1, max_size=8), inclusive=st.booleans(),
-       order_kind=st.sampled_from(["", "pct", "amount"]), order_value=st.integers(0, 10**6))
+@given(
+    lines=st.lists(line_st, min_size=1, max_size=8),
+    inclusive=st.booleans(),
+    order_kind=st.sampled_from(["", "pct", "amount"]),
+    order_value=st.integers(0, 10**6),
+)
 def test_basket_pricing_adds_up(lines, inclusive, order_kind, order_value):
-    b = Basket("B", "T1", lines=tuple(
-        Line(f"L{i}", f"S{i}", {"en": "x"}, "", "each", qty, price, "std", rate, kind, value)
-        for i, (price, qty, rate, kind, value) in enumerate(lines)),
-        discount_kind=order_kind, discount_value=order_value)
+    b = Basket(
+        "B",
+        "T1",
+        lines=tuple(
+            Line(f"L{i}", f"S{i}", {"en": "x"}, "", "each", qty, price, "std", rate, kind, value)
+            for i, (price, qty, rate, kind, value) in enumerate(lines)
+        ),
+        discount_kind=order_kind,
+        discount_value=order_value,
+    )
     p = price_basket(b, inclusive)
     assert p.total == sum(ln.total for ln in p.lines)
     assert p.subtotal == sum(price * qty for price, qty, *_ in lines)
@@ -318,5 +380,4 @@ def test_basket_pricing_adds_up(lines, inclusive, order_kind, order_value):
         assert 0 <= ln.amount <= ln.base and ln.discount == ln.base - ln.amount
         assert ln.tax >= 0
         assert ln.total == (ln.amount if inclusive else ln.amount + ln.tax)
-    assert p.total == (p.subtotal - p.discount if inclusive
-                       else p.subtotal - p.discount + p.tax)
+    assert p.total == (p.subtotal - p.discount if inclusive else p.subtotal - p.discount + p.tax)

@@ -31,12 +31,19 @@ def test_receipt_adjustment_and_count():
     assert sb.level("UNKNOWN") == 0
 
 
-@pytest.mark.parametrize("call", [
-    lambda: decide_receipt("X", 0), lambda: decide_receipt("X", -5),
-    lambda: decide_receipt("X", 1.5), lambda: decide_receipt("X", 10**10),
-    lambda: decide_adjustment("X", 0, "none"), lambda: decide_adjustment("X", 3, "  "),
-    lambda: decide_count("X", -1, 0), lambda: decide_count("X", True, 0),
-])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: decide_receipt("X", 0),
+        lambda: decide_receipt("X", -5),
+        lambda: decide_receipt("X", 1.5),
+        lambda: decide_receipt("X", 10**10),
+        lambda: decide_adjustment("X", 0, "none"),
+        lambda: decide_adjustment("X", 3, "  "),
+        lambda: decide_count("X", -1, 0),
+        lambda: decide_count("X", True, 0),
+    ],
+)
 def test_nonsense_stock_movements_are_refused(call):
     with pytest.raises(InvalidInput):
         call()

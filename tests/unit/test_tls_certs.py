@@ -21,8 +21,9 @@ NOW = dt.datetime(2026, 11, 29, 12, 0, tzinfo=dt.UTC)
 
 def sans(cert: x509.Certificate) -> tuple[list[str], list[str]]:
     san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-    return san.get_values_for_type(x509.DNSName), [str(a) for a in
-                                                   san.get_values_for_type(x509.IPAddress)]
+    return san.get_values_for_type(x509.DNSName), [
+        str(a) for a in san.get_values_for_type(x509.IPAddress)
+    ]
 
 
 def mode(path) -> int:
@@ -44,16 +45,18 @@ def test_the_ca_is_a_p256_ca_for_twenty_years_that_signs_only_end_certificates()
 
 def test_the_server_certificate_names_what_it_was_given_plus_localhost_and_is_signed_by_the_ca():
     ca_key, ca = tls.make_ca("CA", now=NOW)
-    _, cert = tls.make_server_cert(ca_key, ca, ["Store-PC.local", "kasse"],
-                                   ["192.168.1.10", "fd00::10"], now=NOW)
+    _, cert = tls.make_server_cert(
+        ca_key, ca, ["Store-PC.local", "kasse"], ["192.168.1.10", "fd00::10"], now=NOW
+    )
     dns, ips = sans(cert)
     assert dns == ["store-pc.local", "kasse", "localhost"]
     assert ips == ["192.168.1.10", "fd00::10", "127.0.0.1"]
     cert.verify_directly_issued_by(ca)
     assert cert.issuer == ca.subject
     assert not cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
-    assert cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value == \
-        x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH])
+    assert cert.extensions.get_extension_for_class(
+        x509.ExtendedKeyUsage
+    ).value == x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH])
     assert cert.not_valid_before_utc <= NOW
     assert cert.not_valid_after_utc - NOW >= dt.timedelta(days=10 * 365 - 1)
     # never valid beyond the CA that vouches for it
@@ -75,6 +78,7 @@ def test_the_fingerprint_is_the_sha256_of_the_ca_certificate_as_openssl_prints_i
     assert tls.fingerprint(ca) == tls.fingerprint(der) == want
     assert tls.fingerprint(ca.public_bytes(serialization.Encoding.PEM)) == want
     from kiosk.client import ca_fingerprint  # the till computes the same thing
+
     assert ca_fingerprint(der) == want
 
 
@@ -109,6 +113,7 @@ def test_disable_turns_tls_off_keeps_the_ca_and_the_other_settings(tmp_path):
     data = tmp_path / "store"
     on = tls.enable(data, ["s"], [])
     from actors.server import update_store_json
+
     update_store_json(data, auth={"max_failures": 3})
     assert tls.disable(data) and not tls.disable(data)
     doc = orjson.loads((data / "store.json").read_bytes())
@@ -128,6 +133,7 @@ def test_a_store_told_to_use_tls_does_not_start_in_clear_without_its_files(tmp_p
 
 def test_the_till_pin_survives_a_restart_and_a_damaged_pin_refuses_rather_than_pairs(tmp_path):
     from kiosk.client import ApiError, StorePin
+
     _, ca = tls.make_ca("CA", now=NOW)
     pem = ca.public_bytes(serialization.Encoding.PEM).decode()
     pin = StorePin(tmp_path / "pin.json")
@@ -145,4 +151,3 @@ def test_the_till_pin_survives_a_restart_and_a_damaged_pin_refuses_rather_than_p
     assert exc.value.code == "tls.untrusted"
     damaged.forget()
     assert not (tmp_path / "pin.json").exists() and not damaged.pinned
-

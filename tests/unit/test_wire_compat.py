@@ -54,9 +54,22 @@ def test_an_old_journal_verifies_and_continues(old_journal):
     assert envs[-1].hash.hex() == LAST
     j = Journal(old_journal)
     try:
-        new = j.append([Pending("11111111-2222-4333-8444-555555555555", b"c" * 32,
-                                envs[-1].ts + 1, "stock.counted", 1, "m1", "T1", "10.0.0.11",
-                                "MILK-1L", b'{"sku":"MILK-1L","counted":3,"previous":40}')])
+        new = j.append(
+            [
+                Pending(
+                    "11111111-2222-4333-8444-555555555555",
+                    b"c" * 32,
+                    envs[-1].ts + 1,
+                    "stock.counted",
+                    1,
+                    "m1",
+                    "T1",
+                    "10.0.0.11",
+                    "MILK-1L",
+                    b'{"sku":"MILK-1L","counted":3,"previous":40}',
+                )
+            ]
+        )
     finally:
         j.close()
     assert new[0].seq == 29
@@ -75,18 +88,35 @@ def test_the_events_table_is_laid_out_as_before(old_journal, tmp_path):
     assert new == old  # SQLite keeps the statement as written (without IF NOT EXISTS)
 
 
-@pytest.mark.parametrize("name, encode", [
-    ("batch_v1.bin", lambda envs: encode_batch("S001", envs)),
-    ("batch_v2.bin", lambda envs: encode_batch_v2("S001", envs)),
-    ("batch_v2_uuid.bin", lambda envs: encode_batch_v2("S001", envs[:8])),
-])
+@pytest.mark.parametrize(
+    "name, encode",
+    [
+        ("batch_v1.bin", lambda envs: encode_batch("S001", envs)),
+        ("batch_v2.bin", lambda envs: encode_batch_v2("S001", envs)),
+        ("batch_v2_uuid.bin", lambda envs: encode_batch_v2("S001", envs[:8])),
+    ],
+)
 def test_batches_encode_to_the_same_bytes(old_journal, name, encode):
     assert encode(envelopes(old_journal)) == (FIX / name).read_bytes()
 
 
 def test_non_uuid_ids_and_aggs_encode_to_the_same_bytes(old_journal):
-    plain = [Envelope(e.seq, f"cmd-{e.seq}", e.ts, e.kind, e.v, e.staff, e.till, e.ip,
-                      e.agg or "none", e.body, e.hash) for e in envelopes(old_journal)[-8:]]
+    plain = [
+        Envelope(
+            e.seq,
+            f"cmd-{e.seq}",
+            e.ts,
+            e.kind,
+            e.v,
+            e.staff,
+            e.till,
+            e.ip,
+            e.agg or "none",
+            e.body,
+            e.hash,
+        )
+        for e in envelopes(old_journal)[-8:]
+    ]
     assert encode_batch_v2("S001", plain) == (FIX / "batch_v2_plain.bin").read_bytes()
     b = decode_batch((FIX / "batch_v2_plain.bin").read_bytes())
     assert b.rows == records(plain) and b.prefixes == [] and b.last == plain[-1].hash
@@ -99,8 +129,10 @@ def test_old_batches_decode_to_the_journal_events(old_journal, name, encoding):
     assert b.store == "S001" and b.rows == records(envs) and b.last.hex() == LAST
     assert b.prefixes == ([e.hash[:8] for e in envs] if encoding == "zstd" else [])
     # and what the new code compresses reads back the same
-    assert decode_batch(decompress(compress_xz(encode_batch_v2("S001", envs)), encoding="xz")
-                        ).rows == b.rows
+    assert (
+        decode_batch(decompress(compress_xz(encode_batch_v2("S001", envs)), encoding="xz")).rows
+        == b.rows
+    )
 
 
 def test_an_old_batch_is_kept_once_by_hq(old_journal, tmp_path):
@@ -112,8 +144,9 @@ def test_an_old_batch_is_kept_once_by_hq(old_journal, tmp_path):
         v1 = decode_batch((FIX / "batch_v1.bin").read_bytes())
         assert log.ingest(v1, 2) == ("ok", {"accepted": 0, "duplicates": 28})
         assert log.held == 28 and log.head.hex() == LAST
-        assert [tuple(r) for r in log.read()] == [(*r, e.hash) for r, e in
-                                                   zip(records(envs), envs, strict=True)]
+        assert [tuple(r) for r in log.read()] == [
+            (*r, e.hash) for r, e in zip(records(envs), envs, strict=True)
+        ]
     finally:
         log.close()
 

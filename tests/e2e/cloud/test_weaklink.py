@@ -35,8 +35,16 @@ async def _setup(tmp_path, orders: int, kbit: float, seed: int = 5):
 
 
 def _uploader(shop, proxy, secret, tmp_path, line=None, timeouts=None, **kw):
-    up = make_uploader(shop, proxy.url, secret, tmp_path / "shop" / "uploader.json",
-                       max_events=5000, backoff_base_s=0.05, backoff_cap_s=0.5, **kw)
+    up = make_uploader(
+        shop,
+        proxy.url,
+        secret,
+        tmp_path / "shop" / "uploader.json",
+        max_events=5000,
+        backoff_base_s=0.05,
+        backoff_cap_s=0.5,
+        **kw,
+    )
     up.transport = HttpTransport(proxy.url, line=line)
     if timeouts is not None:
         up.transport.http.timeouts = timeouts
@@ -121,11 +129,13 @@ def test_a_line_that_gets_slower_mid_drain_does_not_livelock(tmp_path):
 
     async def main():
         clock, shop, data, secret, cloud, proxy = await _setup(tmp_path, 1200, 64, seed=6)
-        up = _uploader(shop, proxy, secret, tmp_path,
-                       timeouts=Timeouts(connect_s=5, progress_s=3, reply_s=10))
+        up = _uploader(
+            shop, proxy, secret, tmp_path, timeouts=Timeouts(connect_s=5, progress_s=3, reply_s=10)
+        )
         line = {2: 9.6, 3: 0.05}  # request index -> kbit/s from its start
-        log = Attempts(up, before=lambda i: i in line and proxy.kbit(line[i]),
-                       failed=lambda i: proxy.kbit(64))
+        log = Attempts(
+            up, before=lambda i: i in line and proxy.kbit(line[i]), failed=lambda i: proxy.kbit(64)
+        )
         stop = asyncio.Event()
         task = asyncio.ensure_future(up.run(stop))
         try:
@@ -144,8 +154,10 @@ def test_a_line_that_gets_slower_mid_drain_does_not_livelock(tmp_path):
         # never got the stalled one, or after it if it did (the line came back while the request
         # still sat in the modem's queue; the holdings question tells)
         assert retry[2] < stalled[2] / 2, (stalled, retry)
-        assert (retry[0] == stalled[0] and retry[1] < stalled[1]) or retry[0] == stalled[1] + 1, \
-            (stalled, retry)
+        assert (retry[0] == stalled[0] and retry[1] < stalled[1]) or retry[0] == stalled[1] + 1, (
+            stalled,
+            retry,
+        )
         # ... and from there every request got through, none sent again (the abandoned request
         # may still reach HQ once the line is back: it is kept once, and the next batch follows it)
         assert all(r[3] == 200 for r in rows[4:]), rows
@@ -222,6 +234,7 @@ def test_a_licence_check_gets_the_line_during_a_long_backlog_drain(tmp_path):
 
 # ------------------------------------------------------------ the slow-line encoding (no sockets)
 
+
 def test_version_2_batches_rebuild_every_body_and_cost_fewer_bytes(tmp_path):
     import orjson
 
@@ -234,6 +247,7 @@ def test_version_2_batches_rebuild_every_body_and_cost_fewer_bytes(tmp_path):
         encode_batch,
         encode_batch_v2,
     )
+
     clock = ManualClock()
     shop = Shop(tmp_path / "shop", clock, seed=11)
     shop.member("M1", 100_000)
@@ -242,8 +256,9 @@ def test_version_2_batches_rebuild_every_body_and_cost_fewer_bytes(tmp_path):
     shop.close()
     raw = encode_batch_v2("S001", envs)
     got = decode_batch(decompress(compress_xz(raw), encoding="xz"))
-    assert [r[1:] for r in got.rows] == [(e.id, e.ts, e.kind, e.v, e.staff, e.till, e.ip, e.agg,
-                                          e.body) for e in envs]
+    assert [r[1:] for r in got.rows] == [
+        (e.id, e.ts, e.kind, e.v, e.staff, e.till, e.ip, e.agg, e.body) for e in envs
+    ]
     # no hash per event (the cloud recomputes them all), the last one in full
     assert got.prefixes == [] and got.last == envs[-1].hash
     assert len(compress_xz(raw)) < 0.6 * len(compress(encode_batch("S001", envs)))
@@ -272,6 +287,7 @@ def test_a_version_2_body_altered_in_its_columns_is_refused_whole(tmp_path):
     from cloud.ingest import Ingestor
     from cloud.registry import Registry
     from domain.upload import compress_xz, encode_batch_v2, signed_headers
+
     clock = ManualClock()
     shop = Shop(tmp_path / "shop", clock, seed=12)
     shop.trade(10)
@@ -308,5 +324,6 @@ def test_a_version_2_body_altered_in_its_columns_is_refused_whole(tmp_path):
 
 def _held_rows(tmp_path):
     import sqlite3
+
     with sqlite3.connect(str(tmp_path / "cloud" / "stores" / "S001" / "events.sqlite")) as con:
         return [(s, bytes(h)) for s, h in con.execute("SELECT seq, hash FROM events ORDER BY seq")]

@@ -26,8 +26,11 @@ def xvfb():
     if not shutil.which("Xvfb"):
         pytest.skip("Xvfb is not installed")
     n = _free_display()
-    proc = subprocess.Popen(["Xvfb", f":{n}", "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        ["Xvfb", f":{n}", "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     end = time.time() + 10
     while not Path(f"/tmp/.X11-unix/X{n}").exists():
         if time.time() > end or proc.poll() is not None:

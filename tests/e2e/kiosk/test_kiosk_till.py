@@ -9,8 +9,11 @@ from tilldriver import get, idle, open_day, pump, screenshot, settle, sign_in, t
 
 # A Tk object freed from a worker thread shows up as an "unraisable" exception (and, for a whole
 # window, aborts the process): fail the test that lets it happen.
-pytestmark = [pytest.mark.ray, pytest.mark.timeout(600),
-              pytest.mark.filterwarnings("error::pytest.PytestUnraisableExceptionWarning")]
+pytestmark = [
+    pytest.mark.ray,
+    pytest.mark.timeout(600),
+    pytest.mark.filterwarnings("error::pytest.PytestUnraisableExceptionWarning"),
+]
 
 TEA = "8850000000010"  # Lotus Green tea small, THB 30.50
 TEA2 = "8850000000027"  # Golden Green tea small, THB 19.50
@@ -25,8 +28,13 @@ def till(xvfb, store, tmp_path, request):
     def make(till_id: str, printer: dict | None = None, lang: str = "en", day: bool = True):
         if day:
             open_day(store.url, till_id)
-        app = TillApp(store.url, till_id, lang=lang, printer=printer or {"kind": "dummy"},
-                      data_dir=tmp_path / till_id)
+        app = TillApp(
+            store.url,
+            till_id,
+            lang=lang,
+            printer=printer or {"kind": "dummy"},
+            data_dir=tmp_path / till_id,
+        )
         made.append(app)
         pump(app, lambda: app.store and app.print_queue is not None, what="store config")
         return app
@@ -42,14 +50,18 @@ def till(xvfb, store, tmp_path, request):
 def scan(app, code: str, start: int = 1_000_000) -> None:
     n = len((app.screen.view or {}).get("lines") or [])
     type_keys(app.screen.entry, code, gap_ms=4, start_ms=start)
-    pump(app, lambda: len(app.screen.view.get("lines") or []) > n or app.last_error,
-         what=f"scan {code}")
+    pump(
+        app,
+        lambda: len(app.screen.view.get("lines") or []) > n or app.last_error,
+        what=f"scan {code}",
+    )
     assert not app.last_error, app.last_error
 
 
 def test_sale_with_mixed_tenders_and_receipt(till, store, printer, artifacts):
-    app = till("K1", {"kind": "network", "host": "127.0.0.1", "port": printer.port,
-                      "status": False})
+    app = till(
+        "K1", {"kind": "network", "host": "127.0.0.1", "port": printer.port, "status": False}
+    )
     sign_in(app, "c1", "1111")
     sale = app.screen
     assert type(sale).__name__ == "SaleScreen"
@@ -110,8 +122,7 @@ def test_park_and_resume(till, store):
     pump(app, lambda: sale.view.get("basket") == first, what="resumed")
     assert sale.view["total"] == 3050 and len(sale.view["parked"]) == 1
     # the journal shows the park and the resume of that basket
-    kinds = [e["kind"] for e in get(f"{store.url}/v1/events?after=0")
-             if e.get("till") == "K2"]
+    kinds = [e["kind"] for e in get(f"{store.url}/v1/events?after=0") if e.get("till") == "K2"]
     assert "basket.parked" in kinds and "basket.resumed" in kinds
 
 
@@ -125,8 +136,11 @@ def test_role_refused_then_manager_approves(till, store):
     form = pump(app, lambda: app.dialog, what="discount dialog")
     form.entries["pct"].insert(0, "50")
     form.submit()
-    pin = pump(app, lambda: type(app.dialog).__name__ == "ManagerPinDialog" and app.dialog,
-               what="manager PIN dialog")
+    pin = pump(
+        app,
+        lambda: type(app.dialog).__name__ == "ManagerPinDialog" and app.dialog,
+        what="manager PIN dialog",
+    )
     # another cashier's PIN does not approve
     pin.manager.insert(0, "c2")
     pin.pin.insert(0, "2222")
@@ -192,6 +206,7 @@ def test_refund_in_arabic(till, store, artifacts):
     app.sign_out()
     sign_in(app, "a1", "4444")  # after-sales, Arabic
     from kiosk import i18n
+
     assert i18n.current() == "ar"
     after = app.screen
     assert type(after).__name__ == "AfterSalesScreen"
@@ -213,8 +228,16 @@ def test_refund_in_arabic(till, store, artifacts):
     screenshot(app, artifacts / "aftersales_refund_ar.png")
     # an order view carrying anomaly flags (tests/integration/test_store_e2e.py shows the store
     # putting them there) tells after-sales why the order was flagged
-    after.record = dict(after.record, flags=[{"rule": "refund_soon_same_staff", "severity": "high",
-                                              "evidence": {"minutes_after_sale": 2.5}}])
+    after.record = dict(
+        after.record,
+        flags=[
+            {
+                "rule": "refund_soon_same_staff",
+                "severity": "high",
+                "evidence": {"minutes_after_sale": 2.5},
+            }
+        ],
+    )
     after.load_flags()
     assert "refund_soon_same_staff" in after.flag_label.cget("text")
     assert "minutes_after_sale=2.5" in after.flag_label.cget("text")
@@ -224,6 +247,7 @@ def test_language_switch_to_chinese(till):
     app = till("K5")
     sign_in(app, "c2", "2222")  # this cashier works in Chinese
     from kiosk import i18n
+
     assert i18n.current() == "zh"
     sale = app.screen
     assert sale.buttons["pay"].cget("text") == "付款"
@@ -264,13 +288,16 @@ def test_manager_opens_the_day_and_reads_an_x_report(till, store, artifacts):
     assert type(mgr).__name__ == "ManagerScreen"
     pump(app, lambda: mgr.day_state.cget("text"), what="day state")
     assert "closed" in mgr.day_state.cget("text")
-    mgr.count_entries[100000].insert(0, "2")   # 2 × THB 1000
-    mgr.count_entries[2000].insert(0, "5")     # 5 × THB 20
+    mgr.count_entries[100000].insert(0, "2")  # 2 × THB 1000
+    mgr.count_entries[2000].insert(0, "5")  # 5 × THB 20
     mgr.update_count()
     assert "2,100.00" in mgr.count_label.cget("text")
     mgr.open_button.invoke()
-    pump(app, lambda: "open" in mgr.day_state.cget("text") and "closed" not in
-         mgr.day_state.cget("text"), what="day opened")
+    pump(
+        app,
+        lambda: "open" in mgr.day_state.cget("text") and "closed" not in mgr.day_state.cget("text"),
+        what="day opened",
+    )
     day = get(f"{store.url}/v1/day")
     assert day["tills"]["K7"]["open"] and day["tills"]["K7"]["float"] == 210000
     mgr.report_buttons["x_till"].invoke()
@@ -302,16 +329,26 @@ def test_licence_state_is_shown_in_the_cashiers_language(till):
     assert app.licence_label.cget("text") == ""
     # offline for days: grace days left are shown, in the signed-in cashier's language
     sign_in(app, "c2", "2222")
-    app.licence = {"ok": True, "code": "licence.grace", "grace_days_left": 2, "warn": True,
-                   "warn_code": "licence.grace_ending"}
+    app.licence = {
+        "ok": True,
+        "code": "licence.grace",
+        "grace_days_left": 2,
+        "warn": True,
+        "warn_code": "licence.grace_ending",
+    }
     app._show_licence()
     assert app.licence_label.cget("text") == "许可证：剩余 2 天宽限期（未连接总部）"
     # past the grace: the day cannot open, and the bar says why
     app.licence = {"ok": False, "code": "licence.check_overdue", "grace_days_left": 0}
     app._show_licence()
     assert "licence.check_overdue" in app.licence_label.cget("text")
-    app.licence = {"ok": True, "code": "licence.ok", "warn": True, "warn_code": "licence.expiring",
-                   "expires_days_left": 9}
+    app.licence = {
+        "ok": True,
+        "code": "licence.ok",
+        "warn": True,
+        "warn_code": "licence.expiring",
+        "expires_days_left": 9,
+    }
     app._show_licence()
     assert app.licence_label.cget("text") == "许可证将在 9 天后到期"
 
@@ -338,12 +375,12 @@ def test_manager_adds_staff_and_changes_a_permission(till, store):
     mgr.perm_tree.selection_set("orders.freeze")
     mgr.perm_role_var.set("cashier")
     mgr.perm_allow.invoke()
-    pump(app, lambda: "cashier" in mgr.perm_table.get("orders.freeze", []),
-         what="permission changed")
+    pump(
+        app, lambda: "cashier" in mgr.perm_table.get("orders.freeze", []), what="permission changed"
+    )
     perms = get(f"{store.url}/v1/permissions")["actions"]["orders.freeze"]["roles"]
     assert "cashier" in perms
-    assert mgr.perm_tree.item("orders.freeze", "values")[1 + mgr.perm_roles.index("cashier")] \
-        == "✓"
+    assert mgr.perm_tree.item("orders.freeze", "values")[1 + mgr.perm_roles.index("cashier")] == "✓"
     events = get(f"{store.url}/v1/events?after=0")
     while len(events) % 500 == 0 and events:
         more = get(f"{store.url}/v1/events?after={events[-1]['seq']}")

@@ -71,8 +71,7 @@ async def _run_scenario(tmp_path, configure, counter, orders=40, restart_at=(), 
     cloud = await Cloud(data, clock).start()
     proxy = await FaultProxy(cloud.port).start()
     configure(proxy)
-    up = make_uploader(shop, proxy.url, secret, tmp_path / "shop" / "uploader.json",
-                       max_events=12)
+    up = make_uploader(shop, proxy.url, secret, tmp_path / "shop" / "uploader.json", max_events=12)
     stop = asyncio.Event()
     task = asyncio.ensure_future(up.run(stop))
     try:
@@ -104,9 +103,26 @@ async def _run_scenario(tmp_path, configure, counter, orders=40, restart_at=(), 
         await cloud.warehouse.flush()
         alerts = cloud.app[REGISTRY].alerts()
         stats = cloud.ingestor.stats.to_dict()
-        print("proxy", {k: getattr(proxy, k) for k in ("requests", "forwarded", "dropped_requests",
-              "dropped_replies", "duplicated", "reordered", "upstream_failures")},
-              "cloud", stats["refused"], stats["events_duplicate"], "uploader", up.sent_batches)
+        print(
+            "proxy",
+            {
+                k: getattr(proxy, k)
+                for k in (
+                    "requests",
+                    "forwarded",
+                    "dropped_requests",
+                    "dropped_replies",
+                    "duplicated",
+                    "reordered",
+                    "upstream_failures",
+                )
+            },
+            "cloud",
+            stats["refused"],
+            stats["events_duplicate"],
+            "uploader",
+            up.sent_batches,
+        )
         await cloud.stop()
     assert alerts == []
     summary = assert_warehouse_matches(shop.ledger.journal.path, data)
@@ -141,8 +157,15 @@ def test_thirty_day_outage_then_the_backlog_drains(tmp_path):
         cloud = await Cloud(data, clock).start()
         proxy = await FaultProxy(cloud.port).start()
         proxy.down = True
-        up = make_uploader(shop, proxy.url, secret, tmp_path / "shop" / "uploader.json",
-                           max_events=500, backoff_base_s=0.5, backoff_cap_s=300.0)
+        up = make_uploader(
+            shop,
+            proxy.url,
+            secret,
+            tmp_path / "shop" / "uploader.json",
+            max_events=500,
+            backoff_base_s=0.5,
+            backoff_cap_s=300.0,
+        )
         try:
             for day in range(30):
                 clock.t = start + day * 86_400_000_000 + 2 * 3_600_000_000  # 09:00 local
@@ -156,8 +179,9 @@ def test_thirty_day_outage_then_the_backlog_drains(tmp_path):
             assert st["oldest_unsent_age_s"] >= 29.5 * 86_400
             assert st["last_success_us"] is None and st["failures"] == 120
             # the shop restarts during the outage: nothing is lost
-            up2 = make_uploader(shop, proxy.url, secret, tmp_path / "shop" / "uploader.json",
-                                max_events=500)
+            up2 = make_uploader(
+                shop, proxy.url, secret, tmp_path / "shop" / "uploader.json", max_events=500
+            )
             proxy.down = False
             stop = asyncio.Event()
             task = asyncio.ensure_future(up2.run(stop))
@@ -194,9 +218,24 @@ def test_thirty_day_outage_then_the_backlog_drains(tmp_path):
 async def _start_cloud_process(data, port: int):
     import subprocess
     import sys
-    proc = subprocess.Popen([sys.executable, "-m", "kassa_cli.main", "cloud", "serve", "--data",
-                             str(data), "--host", "127.0.0.1", "--port", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "kassa_cli.main",
+            "cloud",
+            "serve",
+            "--data",
+            str(data),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     loop = asyncio.get_running_loop()
     end = loop.time() + 30
     async with aiohttp.ClientSession() as s:
@@ -218,6 +257,7 @@ def test_cloud_process_killed_mid_batch(tmp_path):
     import time
 
     from cloudkit import free_port
+
     clock = ManualClock(time.time_ns() // 1000)  # the cloud process uses the real clock
     shop = Shop(tmp_path / "shop", clock, seed=9)
     shop.member("M1", 100_000)
@@ -229,8 +269,14 @@ def test_cloud_process_killed_mid_batch(tmp_path):
     async def main():
         proc = await _start_cloud_process(data, port)
         proxy = await FaultProxy(port).start()
-        up = make_uploader(shop, proxy.url, secret, tmp_path / "shop" / "uploader.json",
-                           max_events=20, backoff_cap_s=0.2)
+        up = make_uploader(
+            shop,
+            proxy.url,
+            secret,
+            tmp_path / "shop" / "uploader.json",
+            max_events=20,
+            backoff_cap_s=0.2,
+        )
         stop = asyncio.Event()
         task = asyncio.ensure_future(up.run(stop))
         kills = 0
@@ -257,6 +303,7 @@ def test_cloud_process_killed_mid_batch(tmp_path):
     assert kills == 3
     from cloud.registry import Registry
     from cloud.warehouse import Warehouse
+
     reg = Registry(data)
     try:
         Warehouse(data, reg, clock).export_all()

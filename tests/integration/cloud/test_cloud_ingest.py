@@ -31,8 +31,9 @@ def shop_events(tmp_path_factory) -> tuple[list[Envelope], ManualClock]:
 
 def _req(secret: str, envs, clock, store=STORE, body_store=None, ts_shift=0, nonce=None):
     body = compress(encode_batch(body_store or store, envs))
-    h = signed_headers(bytes.fromhex(secret), store, clock.now_us() // 1_000_000 + ts_shift, body,
-                       nonce=nonce)
+    h = signed_headers(
+        bytes.fromhex(secret), store, clock.now_us() // 1_000_000 + ts_shift, body, nonce=nonce
+    )
     return h, body
 
 
@@ -53,7 +54,9 @@ def test_signature_replay_and_foreign_store(tmp_path, shop_events):
             async with aiohttp.ClientSession() as s:
                 ok_h, ok_body = _req(s1, envs[:5], clock)
                 assert await _post(s, cloud.url, ok_h, ok_body) == (
-                    200, {"ok": True, "ack": 5, "accepted": 5, "duplicates": 0})
+                    200,
+                    {"ok": True, "ack": 5, "accepted": 5, "duplicates": 0},
+                )
                 # the exact same request again, inside the window: a replay
                 st, js = await _post(s, cloud.url, ok_h, ok_body)
                 assert (st, js["code"]) == (409, "auth.replay")
@@ -126,10 +129,15 @@ def test_gap_conflict_and_broken_chain_raise_alerts(tmp_path, shop_events):
                 assert (st, js["code"], js["ack"], js["seq"]) == (409, "ingest.conflict", 12, 4)
                 # a broken chain beyond what is held: 13, 14 fine, 15 edited without its hash
                 bad = dataclasses.replace(envs[14], till="T9")
-                st, js = await _post(s, cloud.url,
-                                     *_req(secret, [envs[12], envs[13], bad, envs[15]], clock))
-                assert (st, js["code"], js["ack"], js["seq"]) == \
-                    (409, "ingest.chain_broken", 14, 15)
+                st, js = await _post(
+                    s, cloud.url, *_req(secret, [envs[12], envs[13], bad, envs[15]], clock)
+                )
+                assert (st, js["code"], js["ack"], js["seq"]) == (
+                    409,
+                    "ingest.chain_broken",
+                    14,
+                    15,
+                )
                 async with s.get(cloud.url + "/v1/alerts", headers=cloud.hq) as r:
                     alerts = (await r.json())["alerts"]
                 codes = {(a["code"], a["seq"]) for a in alerts}
@@ -152,6 +160,7 @@ def test_batch_codec_round_trip(shop_events):
 
 def _cloud_handler(tmp_path: Path, clock):
     from cloud.ingest import Ingestor
+
     reg = Registry(tmp_path)
     secret = reg.add_store(STORE)
     ing = Ingestor(tmp_path, reg, clock)
@@ -167,8 +176,17 @@ def test_uploader_with_fake_transport_survives_restarts_and_lost_acks(tmp_path):
     state = FileState(tmp_path / "shop" / "uploader.json")
 
     def uploader():
-        return Uploader(LedgerSource(shop.ledger), fake, state, clock, store=STORE, secret=secret,
-                        max_events=7, backoff_base_s=0.01, backoff_cap_s=0.02)
+        return Uploader(
+            LedgerSource(shop.ledger),
+            fake,
+            state,
+            clock,
+            store=STORE,
+            secret=secret,
+            max_events=7,
+            backoff_base_s=0.01,
+            backoff_cap_s=0.02,
+        )
 
     async def main():
         up = uploader()
@@ -221,8 +239,15 @@ def test_uploader_batches_are_small_on_the_wire(tmp_path):
     shop.trade(200, refund_every=0)
     secret, ing = _cloud_handler(tmp_path / "cloud", clock)
     fake = FakeTransport(ing.handle)
-    up = Uploader(LedgerSource(shop.ledger), fake, MemoryState(), clock, store=STORE,
-                  secret=secret, max_events=5000)
+    up = Uploader(
+        LedgerSource(shop.ledger),
+        fake,
+        MemoryState(),
+        clock,
+        store=STORE,
+        secret=secret,
+        max_events=5000,
+    )
     asyncio.run(up.drain())
     assert up.acked == shop.seq
     per_order = sum(len(b) for _, b in fake.sent) / 200
@@ -239,8 +264,16 @@ def test_a_selling_shop_uploads_a_batch_per_linger_not_per_sale(tmp_path):
 
     async def selling(linger_s: float) -> tuple[int, float]:
         fake = FakeTransport(ing.handle)
-        up = Uploader(LedgerSource(shop.ledger), fake, MemoryState(), clock, store=STORE,
-                      secret=secret, linger_s=linger_s, interval_s=0.05)
+        up = Uploader(
+            LedgerSource(shop.ledger),
+            fake,
+            MemoryState(),
+            clock,
+            store=STORE,
+            secret=secret,
+            linger_s=linger_s,
+            interval_s=0.05,
+        )
         stop = asyncio.Event()
         task = asyncio.ensure_future(up.run(stop))
         loop = asyncio.get_running_loop()
@@ -326,6 +359,7 @@ def test_compaction_leftovers_are_removed(tmp_path):
 
     asyncio.run(main())
     from cloud.warehouse import Warehouse
+
     reg = Registry(tmp_path / "cloud")
     wh = Warehouse(tmp_path / "cloud", reg, clock)
     part = next(p for p in wh.partitions(STORE) if "orders" in str(p))
@@ -345,8 +379,23 @@ def test_compaction_leftovers_are_removed(tmp_path):
 
 def test_cli_store_add_prints_a_secret(tmp_path, capsys):
     from kassa_cli.main import main
-    assert main(["cloud", "store", "add", "--data", str(tmp_path), "--id", "S042",
-                 "--zone", "Asia/Bangkok"]) == 0
+
+    assert (
+        main(
+            [
+                "cloud",
+                "store",
+                "add",
+                "--data",
+                str(tmp_path),
+                "--id",
+                "S042",
+                "--zone",
+                "Asia/Bangkok",
+            ]
+        )
+        == 0
+    )
     secret = capsys.readouterr().out.strip().splitlines()[-1]
     assert len(bytes.fromhex(secret)) == 32
     reg = Registry(tmp_path)
@@ -381,8 +430,9 @@ def test_revenue_and_balance_endpoints(tmp_path):
                     assert r.status == 401
                 async with s.get(cloud.url + "/v1/revenue", headers=auth) as r:
                     out["all"] = (await r.json())["revenue"]
-                async with s.get(cloud.url + "/v1/revenue?store=S001&from=2026-01-02&to=2026-01-02",
-                                 headers=auth) as r:
+                async with s.get(
+                    cloud.url + "/v1/revenue?store=S001&from=2026-01-02&to=2026-01-02", headers=auth
+                ) as r:
                     out["one"] = (await r.json())["revenue"]
                 async with s.get(cloud.url + "/v1/revenue?from=yesterday", headers=auth) as r:
                     assert r.status == 400
@@ -399,8 +449,10 @@ def test_revenue_and_balance_endpoints(tmp_path):
     summary = assert_warehouse_matches(shop.ledger.journal.path, tmp_path / "cloud")
     assert [r["day"] for r in out["all"]] == ["2026-01-01", "2026-01-02", "2026-01-03"]
     assert sum(r["sales"] for r in out["all"]) == summary["orders"]["total"]
-    assert sum(r["net"] for r in out["all"]) == \
-        summary["orders"]["total"] - summary["refunds"]["amount"]
+    assert (
+        sum(r["net"] for r in out["all"])
+        == summary["orders"]["total"] - summary["refunds"]["amount"]
+    )
     assert [r["day"] for r in out["one"]] == ["2026-01-02"] and out["one"][0]["orders"] == 6
     assert out["bal"]["balance"] == shop.ledger.balance("M7") and out["bal"]["found"]
     assert out["bal"]["as_of_us"] == clock.now_us()
@@ -410,6 +462,7 @@ def test_revenue_and_balance_endpoints(tmp_path):
 
 def test_journal_file_source_reads_while_the_ledger_writes(tmp_path):
     from actors.uploader import JournalFileSource
+
     clock = ManualClock()
     shop = Shop(tmp_path / "shop", clock)
     shop.trade(3)

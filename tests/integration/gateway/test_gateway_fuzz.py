@@ -45,10 +45,17 @@ def fuzzer(store):
 
 # ---------------------------------------------------------------- strategies from the schemas
 
-JSON = st.recursive(st.none() | st.booleans() | st.integers(-2**70, 2**70) |
-                    st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=20),
-                    lambda inner: st.lists(inner, max_size=4) |
-                    st.dictionaries(st.text(max_size=8), inner, max_size=4), max_leaves=12)
+JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**70), 2**70)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
 
 
 def from_schema(schema: dict) -> st.SearchStrategy:
@@ -62,10 +69,11 @@ def from_schema(schema: dict) -> st.SearchStrategy:
             return st.from_regex(schema["pattern"], fullmatch=True)
         if schema.get("format") == "date":
             return st.dates().map(str)
-        return st.text(min_size=schema.get("minLength", 0),
-                       max_size=min(schema.get("maxLength", 40), 40))
+        return st.text(
+            min_size=schema.get("minLength", 0), max_size=min(schema.get("maxLength", 40), 40)
+        )
     if t == "integer":
-        return st.integers(schema.get("minimum", -2**40), schema.get("maximum", 2**40))
+        return st.integers(schema.get("minimum", -(2**40)), schema.get("maximum", 2**40))
     if t == "number":
         return st.floats(schema.get("minimum", -1e9), schema.get("maximum", 1e9))
     if t == "boolean":
@@ -77,23 +85,28 @@ def from_schema(schema: dict) -> st.SearchStrategy:
         if not props:
             return st.dictionaries(st.text(max_size=10), JSON, max_size=4)
         req = set(schema.get("required", ()))
-        return st.fixed_dictionaries({k: from_schema(v) for k, v in props.items() if k in req},
-                                     optional={k: from_schema(v) for k, v in props.items()
-                                               if k not in req})
+        return st.fixed_dictionaries(
+            {k: from_schema(v) for k, v in props.items() if k in req},
+            optional={k: from_schema(v) for k, v in props.items() if k not in req},
+        )
     return JSON
 
 
-WRONG = st.one_of(st.none(), st.booleans(), st.integers(-10**12, 10**12),
-                  st.floats(allow_nan=False, allow_infinity=False),
-                  st.lists(st.integers(), max_size=3), st.dictionaries(st.text(max_size=3),
-                                                                      st.integers(), max_size=2),
-                  st.text(max_size=3), st.text(min_size=300, max_size=400))
+WRONG = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**12), 10**12),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.lists(st.integers(), max_size=3),
+    st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
+    st.text(max_size=3),
+    st.text(min_size=300, max_size=400),
+)
 
 
 @st.composite
 def requests_(draw, broken: bool):
-    method, path, op = draw(st.sampled_from([o for o in operations()
-                                             if (o[0], o[1]) not in SKIP]))
+    method, path, op = draw(st.sampled_from([o for o in operations() if (o[0], o[1]) not in SKIP]))
     url = path
     for p in op.get("parameters", []):
         if p["in"] == "path":
@@ -114,17 +127,27 @@ def requests_(draw, broken: bool):
         for key in ("staff",):  # never guess a real account's PIN: it would lock it
             if isinstance(body, dict) and body.get(key) in DEMO:
                 body[key] = "zz" + body[key]
-        if isinstance(body, dict) and isinstance(body.get("approval"), dict) and \
-                body["approval"].get("staff") in DEMO:
+        if (
+            isinstance(body, dict)
+            and isinstance(body.get("approval"), dict)
+            and body["approval"].get("staff") in DEMO
+        ):
             body["approval"]["staff"] = "zz" + body["approval"]["staff"]
         if broken:
-            how = draw(st.sampled_from(["drop_id", "bad_id", "wrong_type", "junk", "not_object",
-                                        "huge"]))
+            how = draw(
+                st.sampled_from(["drop_id", "bad_id", "wrong_type", "junk", "not_object", "huge"])
+            )
             if how == "drop_id":
                 body.pop("id", None)
             elif how == "bad_id":
-                body["id"] = draw(st.one_of(st.text(max_size=7), st.integers(), st.none(),
-                                            st.text(min_size=65, max_size=80)))
+                body["id"] = draw(
+                    st.one_of(
+                        st.text(max_size=7),
+                        st.integers(),
+                        st.none(),
+                        st.text(min_size=65, max_size=80),
+                    )
+                )
             elif how == "wrong_type":
                 required = [k for k in schema.get("required", []) if k != "id"] or ["id"]
                 key = draw(st.sampled_from(required))
@@ -153,12 +176,17 @@ def _fits(value: object, schema: dict) -> bool:
         return any(_fits(value, s) for s in schema["oneOf"])
     t = schema.get("type")
     if t == "string":
-        return isinstance(value, str) and schema.get("minLength", 0) <= len(value) <= \
-            schema.get("maxLength", 10**9) and (not schema.get("pattern") or
-                                                re.fullmatch(schema["pattern"], value) is not None)
+        return (
+            isinstance(value, str)
+            and schema.get("minLength", 0) <= len(value) <= schema.get("maxLength", 10**9)
+            and (not schema.get("pattern") or re.fullmatch(schema["pattern"], value) is not None)
+        )
     if t == "integer":
-        return isinstance(value, int) and not isinstance(value, bool) and \
-            schema.get("minimum", -10**30) <= value <= schema.get("maximum", 10**30)
+        return (
+            isinstance(value, int)
+            and not isinstance(value, bool)
+            and schema.get("minimum", -(10**30)) <= value <= schema.get("maximum", 10**30)
+        )
     if t == "boolean":
         return isinstance(value, bool)
     if t == "array":
@@ -187,15 +215,18 @@ def assert_coded_4xx(r: requests.Response) -> None:
 
 # ---------------------------------------------------------------- the fuzz tests
 
-@settings(max_examples=250, deadline=None, derandomize=True,
-          suppress_health_check=list(HealthCheck))
+
+@settings(
+    max_examples=250, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck)
+)
 @given(req=requests_(broken=False))
 def test_requests_from_the_openapi_description_never_get_a_5xx(store, fuzzer, req):
     assert_coded_4xx(send(fuzzer, store, *req))
 
 
-@settings(max_examples=250, deadline=None, derandomize=True,
-          suppress_health_check=list(HealthCheck))
+@settings(
+    max_examples=250, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck)
+)
 @given(req=requests_(broken=True))
 def test_broken_requests_get_a_coded_4xx_and_change_nothing(store, fuzzer, req):
     method, url, query, body, raw = req
@@ -213,20 +244,23 @@ def test_unauthenticated_fuzz_never_gets_a_5xx(store):
     anon = Api(store.url)
     seq = journal_seq(store.data)
 
-    @settings(max_examples=80, deadline=None, derandomize=True,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=80, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck)
+    )
     @given(req=requests_(broken=False))
     def run(req):
         method, url, query, body, raw = req
         r = anon.call(method, url, body, raw=raw, **query)
         assert r.status_code < 500, r.text[:200]
-        if url not in ("/v1/health", "/v1/config", "/v1/openapi.json", "/v1/sessions",
-                       "/v1/staff"):
+        if url not in ("/v1/health", "/v1/config", "/v1/openapi.json", "/v1/sessions", "/v1/staff"):
             assert r.status_code in (401, 404, 405, 400), (url, r.status_code, r.text[:200])
 
     run()
-    new = [x for x in journal_rows(store.data, seq) if x[1] not in ("auth.pin_attempt",)
-           and x[2] not in ("system", "")]
+    new = [
+        x
+        for x in journal_rows(store.data, seq)
+        if x[1] not in ("auth.pin_attempt",) and x[2] not in ("system", "")
+    ]
     assert new == []
 
 
@@ -240,6 +274,7 @@ def test_paths_that_do_not_exist_and_wrong_methods_are_coded(store, fuzzer):
 
 
 # ---------------------------------------------------------------- retries
+
 
 def test_a_retried_command_id_gives_the_same_answer(store, fuzzer):
     # the admin: the fuzzer may have changed the manager's permissions
@@ -265,18 +300,35 @@ def test_a_retried_command_id_gives_the_same_answer(store, fuzzer):
     till = f"/v1/tills/{FUZZ_TILL}c/commands"
     twice(c, "POST", till, {"id": new_id(), "op": "scan", "args": {"code": code}})
     view = c.ok(c.get(f"/v1/tills/{FUZZ_TILL}c/basket"))
-    order = twice(c, "POST", till, {"id": new_id(), "op": "pay", "args": {
-        "tenders": [{"kind": "cash", "amount": view["total"] + 1000}]}})["order"]
+    order = twice(
+        c,
+        "POST",
+        till,
+        {
+            "id": new_id(),
+            "op": "pay",
+            "args": {"tenders": [{"kind": "cash", "amount": view["total"] + 1000}]},
+        },
+    )["order"]
     twice(c, "POST", "/v1/members/M0001/topup", {"id": new_id(), "amount": 500})
     twice(m, "POST", "/v1/members", {"id": new_id(), "member": "MF1", "name": "Fuzz"})
     twice(m, "POST", f"/v1/orders/{order['order_id']}/refund", {"id": new_id()})
-    twice(m, "POST", "/v1/stock/receive", {"id": new_id(), "sku": order["lines"][0]["sku"],
-                                           "qty": 3})
-    twice(m, "POST", "/v1/permissions", {"id": new_id(), "action": "members.view",
-                                         "roles": ["cashier", "aftersales", "manager"]})
+    twice(
+        m, "POST", "/v1/stock/receive", {"id": new_id(), "sku": order["lines"][0]["sku"], "qty": 3}
+    )
+    twice(
+        m,
+        "POST",
+        "/v1/permissions",
+        {"id": new_id(), "action": "members.view", "roles": ["cashier", "aftersales", "manager"]},
+    )
     twice(m, "POST", "/v1/staff/c2/lock", {"id": new_id(), "reason": "retry test"})
-    twice(m, "POST", "/v1/day/close", {"id": new_id(), "till": FUZZ_TILL + "c",
-                                       "counted_cash": 12_345})
+    twice(
+        m,
+        "POST",
+        "/v1/day/close",
+        {"id": new_id(), "till": FUZZ_TILL + "c", "counted_cash": 12_345},
+    )
     # the same id for a different command is refused
     cid = new_id()
     m.ok(m.post("/v1/members", {"id": cid, "member": "MF2", "name": "Fuzz"}))

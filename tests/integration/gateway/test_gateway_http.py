@@ -47,8 +47,11 @@ def admin(store):
 def products(admin):
     """Sellable 'each' products priced in whole 25-satang steps, and their barcodes."""
     rows = admin.ok(admin.get("/v1/products", q="885", limit=200))
-    good = [p for p in rows if p["unit"] == "each" and p["barcodes"] and p["sellable"]
-            and p["tax_class"] == "std"]
+    good = [
+        p
+        for p in rows
+        if p["unit"] == "each" and p["barcodes"] and p["sellable"] and p["tax_class"] == "std"
+    ]
     assert len(good) >= 6
     return good
 
@@ -64,12 +67,14 @@ def sell(api: Api, codes: list[str], tenders: list[dict] | None = None) -> dict:
     for code in codes:
         view = api.ok(api.cmd("scan", {"code": code}))["view"]
     total = view["total"]
-    res = api.ok(api.cmd("pay", {"tenders": tenders or [{"kind": "cash",
-                                                         "amount": total + 10_000}]}))
+    res = api.ok(
+        api.cmd("pay", {"tenders": tenders or [{"kind": "cash", "amount": total + 10_000}]})
+    )
     return res["order"]
 
 
 # ---------------------------------------------------------------- sessions
+
 
 def test_health_config_and_openapi_are_public(store):
     h = requests.get(store.url + "/v1/health", timeout=30).json()
@@ -83,18 +88,27 @@ def test_health_config_and_openapi_are_public(store):
 def test_everything_else_needs_a_session(store):
     anon = Api(store.url, "T1")
     seq = journal_seq(store.data)
-    for method, path in [("GET", "/v1/products"), ("POST", "/v1/tills/T1/commands"),
-                         ("GET", "/v1/stock"), ("GET", "/v1/events"), ("GET", "/v1/audit"),
-                         ("POST", "/v1/day/open"), ("GET", "/v1/reports/x")]:
+    for method, path in [
+        ("GET", "/v1/products"),
+        ("POST", "/v1/tills/T1/commands"),
+        ("GET", "/v1/stock"),
+        ("GET", "/v1/events"),
+        ("GET", "/v1/audit"),
+        ("POST", "/v1/day/open"),
+        ("GET", "/v1/reports/x"),
+    ]:
         r = anon.call(method, path, {"id": new_id(), "op": "scan", "args": {"code": "1"}})
         assert r.status_code == 401 and error_code(r) == "auth.required", (path, r.text)
     bad = Api(store.url, "T1", token="not-a-token")
     r = bad.get("/v1/products", q="a")
     assert r.status_code == 401 and error_code(r) == "auth.session_expired"
     # the old X-Staff / X-Role headers mean nothing any more
-    r = requests.post(store.url + "/v1/tills/T1/commands", headers={"X-Staff": "m1",
-                      "X-Role": "admin"}, json={"id": new_id(), "op": "scan", "args": {}},
-                      timeout=30)
+    r = requests.post(
+        store.url + "/v1/tills/T1/commands",
+        headers={"X-Staff": "m1", "X-Role": "admin"},
+        json={"id": new_id(), "op": "scan", "args": {}},
+        timeout=30,
+    )
     assert r.status_code == 401
     assert journal_seq(store.data) == seq
 
@@ -105,8 +119,12 @@ def test_sign_in_answers_role_language_permissions_and_is_retry_safe(store):
     r1 = requests.post(store.url + "/v1/sessions", json=body, timeout=30).json()
     r2 = requests.post(store.url + "/v1/sessions", json=body, timeout=30).json()
     assert r1["token"] == r2["token"] and r2["duplicate"] and not r1["duplicate"]
-    assert r1["staff"] == {"staff": "c2", "name": "收银员二", "role": "cashier",
-                           "language": "zh_CN"}
+    assert r1["staff"] == {
+        "staff": "c2",
+        "name": "收银员二",
+        "role": "cashier",
+        "language": "zh_CN",
+    }
     assert "sale.sell" in r1["permissions"] and "orders.refund" not in r1["permissions"]
     assert r1["discount_limit_bp"] == 1000
     # the same id with another till is a different command
@@ -141,14 +159,20 @@ def test_wrong_pins_lock_the_account_and_a_manager_unlocks_it(store):
     before = journal_seq(store.data)
     codes = []
     for _ in range(5):
-        r = requests.post(store.url + "/v1/sessions", json={
-            "id": new_id(), "staff": "c3", "pin": "0000", "till": "L1"}, timeout=30)
+        r = requests.post(
+            store.url + "/v1/sessions",
+            json={"id": new_id(), "staff": "c3", "pin": "0000", "till": "L1"},
+            timeout=30,
+        )
         codes.append((r.status_code, error_code(r)))
     assert codes == [(401, "auth.bad_credentials")] * 5
     # even the right PIN is refused now, and nothing more is journaled for it
     seq = journal_seq(store.data)
-    r = requests.post(store.url + "/v1/sessions", json={
-        "id": new_id(), "staff": "c3", "pin": "3333", "till": "L1"}, timeout=30)
+    r = requests.post(
+        store.url + "/v1/sessions",
+        json={"id": new_id(), "staff": "c3", "pin": "3333", "till": "L1"},
+        timeout=30,
+    )
     assert r.status_code == 403 and error_code(r) == "auth.locked"
     assert journal_seq(store.data) == seq
     fails = [body_of(x) for x in journal_rows(store.data, before) if x[1] == "auth.pin_attempt"]
@@ -159,8 +183,11 @@ def test_wrong_pins_lock_the_account_and_a_manager_unlocks_it(store):
     sign_in(store.url, "c3", "L1")
     # unknown staff: refused, nothing journaled
     seq = journal_seq(store.data)
-    r = requests.post(store.url + "/v1/sessions", json={
-        "id": new_id(), "staff": "nobody", "pin": "1234", "till": "L1"}, timeout=30)
+    r = requests.post(
+        store.url + "/v1/sessions",
+        json={"id": new_id(), "staff": "nobody", "pin": "1234", "till": "L1"},
+        timeout=30,
+    )
     assert r.status_code == 401 and error_code(r) == "auth.bad_credentials"
     assert journal_seq(store.data) == seq
 
@@ -171,8 +198,11 @@ def test_a_manager_locks_an_account_which_signs_it_out(store):
     m.ok(m.post("/v1/staff/c2/lock", {"id": new_id(), "reason": "left the company"}))
     r = c.get("/v1/sessions/current")
     assert r.status_code == 401
-    r = requests.post(store.url + "/v1/sessions", json={
-        "id": new_id(), "staff": "c2", "pin": "2222", "till": "L7"}, timeout=30)
+    r = requests.post(
+        store.url + "/v1/sessions",
+        json={"id": new_id(), "staff": "c2", "pin": "2222", "till": "L7"},
+        timeout=30,
+    )
     assert r.status_code == 403 and error_code(r) == "auth.locked"
     r = m.post("/v1/staff/m1/lock", {"id": new_id()})
     assert r.status_code == 409 and error_code(r) == "staff.self_lock"
@@ -203,29 +233,51 @@ def actions(products, orders):
     return {
         "sale.sell": lambda a, i: a.cmd("scan", {"code": products[0]["barcodes"][0]}),
         "orders.view": lambda a, i: a.get(f"/v1/orders/{orders[0]['order_id']}"),
-        "orders.refund": lambda a, i: a.post(f"/v1/orders/{orders[i]['order_id']}/refund",
-                                             {"id": new_id(), "reason": "test"}),
-        "orders.freeze": lambda a, i: a.post(f"/v1/orders/{orders[4 + i]['order_id']}/freeze",
-                                             {"id": new_id(), "reason": "check"}),
-        "wallet.topup": lambda a, i: a.post("/v1/members/M0002/topup",
-                                            {"id": new_id(), "amount": 1000}),
+        "orders.refund": lambda a, i: a.post(
+            f"/v1/orders/{orders[i]['order_id']}/refund", {"id": new_id(), "reason": "test"}
+        ),
+        "orders.freeze": lambda a, i: a.post(
+            f"/v1/orders/{orders[4 + i]['order_id']}/freeze", {"id": new_id(), "reason": "check"}
+        ),
+        "wallet.topup": lambda a, i: a.post(
+            "/v1/members/M0002/topup", {"id": new_id(), "amount": 1000}
+        ),
         "members.view": lambda a, i: a.get("/v1/members/M0002"),
         "stock.view": lambda a, i: a.get("/v1/stock"),
-        "stock.change": lambda a, i: a.post("/v1/stock/receive", {"id": new_id(), "sku": sku,
-                                                                  "qty": 5}),
-        "products.import": lambda a, i: a.post("/v1/products/import", {
-            "id": new_id(), "products": [{"sku": f"IMP{i}", "names": {"en": f"Imported {i}"},
-                                          "price": 1000}]}),
+        "stock.change": lambda a, i: a.post(
+            "/v1/stock/receive", {"id": new_id(), "sku": sku, "qty": 5}
+        ),
+        "products.import": lambda a, i: a.post(
+            "/v1/products/import",
+            {
+                "id": new_id(),
+                "products": [{"sku": f"IMP{i}", "names": {"en": f"Imported {i}"}, "price": 1000}],
+            },
+        ),
         "reports.view": lambda a, i: a.get("/v1/reports/x", scope="store"),
-        "day.open": lambda a, i: a.post("/v1/day/open", {"id": new_id(), "till": f"Q{i}",
-                                                         "float": 1000}),
+        "day.open": lambda a, i: a.post(
+            "/v1/day/open", {"id": new_id(), "till": f"Q{i}", "float": 1000}
+        ),
         "staff.view": lambda a, i: a.get("/v1/staff"),
-        "staff.manage": lambda a, i: a.post("/v1/staff", {"id": new_id(), "staff": f"new{i}",
-                                                          "name": "New", "role": "cashier",
-                                                          "language": "th", "pin": "5678"}),
-        "permissions.manage": lambda a, i: a.post("/v1/permissions", {
-            "id": new_id(), "action": "members.register", "roles": ["cashier", "aftersales",
-                                                                     "manager"]}),
+        "staff.manage": lambda a, i: a.post(
+            "/v1/staff",
+            {
+                "id": new_id(),
+                "staff": f"new{i}",
+                "name": "New",
+                "role": "cashier",
+                "language": "th",
+                "pin": "5678",
+            },
+        ),
+        "permissions.manage": lambda a, i: a.post(
+            "/v1/permissions",
+            {
+                "id": new_id(),
+                "action": "members.register",
+                "roles": ["cashier", "aftersales", "manager"],
+            },
+        ),
         "audit.view": lambda a, i: a.get("/v1/audit", limit=5),
         "events.read": lambda a, i: a.get("/v1/events", after=0),
     }
@@ -251,8 +303,12 @@ def test_each_role_may_do_its_actions_and_nothing_else(store, roles, products, s
         if allowed:
             assert r.status_code == 200, (staff, action, r.status_code, r.text[:300])
         else:
-            assert r.status_code == 403 and error_code(r) == "auth.forbidden", \
-                (staff, action, r.status_code, r.text[:300])
+            assert r.status_code == 403 and error_code(r) == "auth.forbidden", (
+                staff,
+                action,
+                r.status_code,
+                r.text[:300],
+            )
             assert r.json()["error"]["details"]["action"] == action
             new = [x for x in journal_rows(store.data, seq) if x[2] == staff]
             assert new == [], (staff, action, new)
@@ -260,11 +316,26 @@ def test_each_role_may_do_its_actions_and_nothing_else(store, roles, products, s
 
 def test_the_sale_counter_sees_sellable_products_only(store, roles, admin):
     apis, _ = roles
-    admin.ok(admin.post("/v1/products/import", {"id": new_id(), "products": [
-        {"sku": "HIDDEN1", "names": {"en": "Hidden thing"}, "price": 500, "sellable": False,
-         "barcodes": []}]}))
-    assert [p["sku"] for p in apis["a1"].ok(apis["a1"].get("/v1/products", q="Hidden"))] == \
-        ["HIDDEN1"]
+    admin.ok(
+        admin.post(
+            "/v1/products/import",
+            {
+                "id": new_id(),
+                "products": [
+                    {
+                        "sku": "HIDDEN1",
+                        "names": {"en": "Hidden thing"},
+                        "price": 500,
+                        "sellable": False,
+                        "barcodes": [],
+                    }
+                ],
+            },
+        )
+    )
+    assert [p["sku"] for p in apis["a1"].ok(apis["a1"].get("/v1/products", q="Hidden"))] == [
+        "HIDDEN1"
+    ]
     assert apis["c1"].ok(apis["c1"].get("/v1/products", q="Hidden")) == []
     r = apis["c1"].get("/v1/products/HIDDEN1")
     assert r.status_code == 404 and error_code(r) == "product.not_found"
@@ -276,32 +347,44 @@ def test_a_manager_approves_one_action_at_another_counter(store, roles, products
     order = orders[0]  # neither refunded nor frozen by the role test
     seq = journal_seq(store.data)
     # wrong PIN: refused, counted as a failure of the manager's account
-    r = c.post(f"/v1/orders/{order['order_id']}/refund",
-               {"id": new_id(), "approval": {"staff": "m1", "pin": "1234"}})
+    r = c.post(
+        f"/v1/orders/{order['order_id']}/refund",
+        {"id": new_id(), "approval": {"staff": "m1", "pin": "1234"}},
+    )
     assert r.status_code == 403 and error_code(r) == "auth.approval_refused"
     # a cashier cannot approve
-    r = c.post(f"/v1/orders/{order['order_id']}/refund",
-               {"id": new_id(), "approval": {"staff": "c3", "pin": "3333"}})
+    r = c.post(
+        f"/v1/orders/{order['order_id']}/refund",
+        {"id": new_id(), "approval": {"staff": "c3", "pin": "3333"}},
+    )
     assert r.status_code == 403 and error_code(r) == "auth.approval_refused"
     assert not [x for x in journal_rows(store.data, seq) if x[1] == "order.refunded"]
     cid = new_id()
-    res = c.ok(c.post(f"/v1/orders/{order['order_id']}/refund",
-                      {"id": cid, "approval": {"staff": "m1", "pin": "9999"}}))
+    res = c.ok(
+        c.post(
+            f"/v1/orders/{order['order_id']}/refund",
+            {"id": cid, "approval": {"staff": "m1", "pin": "9999"}},
+        )
+    )
     assert res["event"] == "order.refunded"
     rows = journal_rows(store.data, seq)
     refund = [x for x in rows if x[1] == "order.refunded"][0]
     assert refund[2:4] == ("c1", "R1")
     approved = [body_of(x) for x in rows if x[1] == "auth.approved"]
-    assert approved == [{"approver": "m1", "staff": "c1", "till": "R1", "action": "orders.refund",
-                         "command": cid}]
+    assert approved == [
+        {"approver": "m1", "staff": "c1", "till": "R1", "action": "orders.refund", "command": cid}
+    ]
     # the failed approval PIN counted against m1 and success at sign-in resets it
     sign_in(store.url, "m1", "R3x")
     # a one-time approval token for a discount over the cashier's limit
     c.ok(c.cmd("scan", {"code": products[1]["barcodes"][0]}))
     r = c.cmd("discount_order", {"kind": "pct", "value": 5000})
     assert r.status_code == 403 and error_code(r) == "discount.over_limit"
-    tok = c.ok(c.post("/v1/approvals", {"staff": "m1", "pin": "9999",
-                                        "action": "sale.discount_over_limit"}))["approval"]
+    tok = c.ok(
+        c.post(
+            "/v1/approvals", {"staff": "m1", "pin": "9999", "action": "sale.discount_over_limit"}
+        )
+    )["approval"]
     res = c.ok(c.cmd("discount_order", {"kind": "pct", "value": 5000}, approval=tok))
     assert res["result"]["approved_by"] == "m1"
     r = c.cmd("discount_order", {"kind": "pct", "value": 4000}, approval=tok)
@@ -313,16 +396,20 @@ def test_permissions_are_edited_by_a_manager_and_journaled(store, roles):
     apis, _ = roles
     m, a = apis["m1"], apis["a1"]
     assert a.get("/v1/stock").status_code == 403
-    m.ok(m.post("/v1/permissions", {"id": new_id(), "action": "stock.view",
-                                    "roles": ["aftersales", "manager"]}))
+    m.ok(
+        m.post(
+            "/v1/permissions",
+            {"id": new_id(), "action": "stock.view", "roles": ["aftersales", "manager"]},
+        )
+    )
     assert a.get("/v1/stock").status_code == 200
     table = m.ok(m.get("/v1/permissions"))["actions"]
     assert table["stock.view"]["roles"] == ["admin", "aftersales", "manager"]
-    m.ok(m.post("/v1/permissions", {"id": new_id(), "action": "stock.view",
-                                    "roles": ["manager"]}))
+    m.ok(m.post("/v1/permissions", {"id": new_id(), "action": "stock.view", "roles": ["manager"]}))
     assert a.get("/v1/stock").status_code == 403
-    r = m.post("/v1/permissions", {"id": new_id(), "action": "permissions.manage",
-                                   "roles": ["admin"]})
+    r = m.post(
+        "/v1/permissions", {"id": new_id(), "action": "permissions.manage", "roles": ["admin"]}
+    )
     assert r.status_code == 409 and error_code(r) == "permissions.self_lockout"
     kinds = [x[1] for x in journal_rows(store.data) if x[1] == "permissions.changed"]
     assert len(kinds) >= 2
@@ -334,13 +421,18 @@ def test_every_event_records_staff_till_and_ip_and_the_audit_lists_them(store, r
     rows = journal_rows(store.data)
     mine = [x for x in rows if x[2] in ROLE_TILLS and not x[1].startswith("auth.sign_in_failed")]
     assert mine and all(x[4] == "127.0.0.1" for x in mine)
-    assert all(x[3] for x in mine if x[1] in ("order.completed", "order.refunded",
-                                              "basket.line_added", "wallet.topped_up"))
+    assert all(
+        x[3]
+        for x in mine
+        if x[1] in ("order.completed", "order.refunded", "basket.line_added", "wallet.topped_up")
+    )
     out = m.ok(m.get("/v1/audit", staff="c1", limit=1000, scan=200000))
-    assert out["events"] and all(e["staff"] == "c1" and e["ip"] == "127.0.0.1"
-                                 for e in out["events"])
+    assert out["events"] and all(
+        e["staff"] == "c1" and e["ip"] == "127.0.0.1" for e in out["events"]
+    )
     assert {"staff": "c1", "ip": "127.0.0.1", "till": "R1"} in [
-        {k: s[k] for k in ("staff", "ip", "till")} for s in out["summary"]]
+        {k: s[k] for k in ("staff", "ip", "till")} for s in out["summary"]
+    ]
     approved = m.ok(m.get("/v1/audit", kind="auth.approved", limit=1000, scan=200000))["events"]
     assert approved and approved[0]["approved_by"] == "m1"
     # PIN hashes and session hashes never leave the store server
@@ -357,8 +449,12 @@ def test_live_event_stream_works_under_auth(store, roles, products):
     got: list[str] = []
 
     def listen() -> None:
-        with requests.get(store.url + "/v1/events/stream", params={"after": seq,
-                          "token": listener.token}, stream=True, timeout=20) as resp:
+        with requests.get(
+            store.url + "/v1/events/stream",
+            params={"after": seq, "token": listener.token},
+            stream=True,
+            timeout=20,
+        ) as resp:
             for line in resp.iter_lines():
                 if line.startswith(b"event: "):
                     got.append(line[7:].decode())
@@ -375,6 +471,7 @@ def test_live_event_stream_works_under_auth(store, roles, products):
 
 
 # ---------------------------------------------------------------- the business day
+
 
 def test_selling_is_refused_while_the_day_is_closed(store, products):
     c = sign_in(store.url, "c1", "CL1")
@@ -400,12 +497,23 @@ def test_a_day_of_trading_and_its_z_report(store, admin, products):
 
     # order A: 2 × p1 + 1 × p2, paid in cash with 500.00 more than due
     tendered = round_cash(2 * p1["price"] + p2["price"], 25) + 50_000
-    order_a = sell(c, [p1["barcodes"][0], p1["barcodes"][0], p2["barcodes"][0]],
-                   [{"kind": "cash", "amount": tendered}])
+    order_a = sell(
+        c,
+        [p1["barcodes"][0], p1["barcodes"][0], p2["barcodes"][0]],
+        [{"kind": "cash", "amount": tendered}],
+    )
     # order B: 1 × p3, card
     view = c.ok(c.cmd("scan", {"code": p3["barcodes"][0]}))["view"]
-    order_b = c.ok(c.cmd("pay", {"tenders": [{"kind": "card", "amount": view["total"],
-                                              "reference": "T-99", "last4": "4242"}]}))["order"]
+    order_b = c.ok(
+        c.cmd(
+            "pay",
+            {
+                "tenders": [
+                    {"kind": "card", "amount": view["total"], "reference": "T-99", "last4": "4242"}
+                ]
+            },
+        )
+    )["order"]
 
     # hand computation (prices include 7 % tax; tax per line; cash rounded to 0.25 half up)
     def tax(amount: int) -> int:
@@ -420,15 +528,27 @@ def test_a_day_of_trading_and_its_z_report(store, admin, products):
     # refund one p1 of order A (cash back) by the after-sales counter's rules: the cashier asks,
     # the manager approves with their PIN
     a_line = next(ln for ln in order_a["lines"] if ln["sku"] == p1["sku"])
-    ref_a = c.ok(c.post(f"/v1/orders/{order_a['order_id']}/refund", {
-        "id": new_id(), "lines": {a_line["line_id"]: 1}, "reason": "broken",
-        "approval": {"staff": "m1", "pin": "9999"}}))["result"]
+    ref_a = c.ok(
+        c.post(
+            f"/v1/orders/{order_a['order_id']}/refund",
+            {
+                "id": new_id(),
+                "lines": {a_line["line_id"]: 1},
+                "reason": "broken",
+                "approval": {"staff": "m1", "pin": "9999"},
+            },
+        )
+    )["result"]
     refund_a = div_round(line_a1 * 1, 2)  # half of the 2-piece line
     cash_back_a = round_cash(refund_a, 25)
     assert ref_a["amount"] == refund_a and sum(t["amount"] for t in ref_a["tenders"]) == cash_back_a
     # refund order B whole (card)
-    c.ok(c.post(f"/v1/orders/{order_b['order_id']}/refund", {
-        "id": new_id(), "reason": "changed mind", "approval": {"staff": "m1", "pin": "9999"}}))
+    c.ok(
+        c.post(
+            f"/v1/orders/{order_b['order_id']}/refund",
+            {"id": new_id(), "reason": "changed mind", "approval": {"staff": "m1", "pin": "9999"}},
+        )
+    )
     # a wallet top-up paid in cash
     c.ok(c.post("/v1/members/M0003/topup", {"id": new_id(), "amount": 50_000, "tender": "cash"}))
 
@@ -440,25 +560,46 @@ def test_a_day_of_trading_and_its_z_report(store, admin, products):
     t = z["totals"]
     assert z["kind"] == "Z" and z["till"] == till
     want = {
-        "orders": 2, "gross_sales": total_a + total_b, "discounts": 0,
-        "net_sales": total_a + total_b, "tax": tax(line_a1) + tax(line_a2) + tax(line_b),
+        "orders": 2,
+        "gross_sales": total_a + total_b,
+        "discounts": 0,
+        "net_sales": total_a + total_b,
+        "tax": tax(line_a1) + tax(line_a2) + tax(line_b),
         "rounding": cash_a - total_a,
-        "refunds": 2, "refunded": refund_a + total_b,
+        "refunds": 2,
+        "refunded": refund_a + total_b,
         "net_after_refunds": total_a + total_b - refund_a - total_b,
-        "cash_sales": cash_a, "card_sales": total_b, "wallet_sales": 0,
-        "cash_refunds": cash_back_a, "card_refunds": total_b, "wallet_refunds": 0,
-        "cash_tendered": tendered, "change_given": tendered - cash_a,
-        "topups": 50_000, "topups_cash": 50_000, "topups_card": 0, "cash_topups": 50_000,
-        "voids": 0, "voided_amount": 0,
-        "opening_float": float_, "expected_cash": expected_cash, "counted_cash": counted,
+        "cash_sales": cash_a,
+        "card_sales": total_b,
+        "wallet_sales": 0,
+        "cash_refunds": cash_back_a,
+        "card_refunds": total_b,
+        "wallet_refunds": 0,
+        "cash_tendered": tendered,
+        "change_given": tendered - cash_a,
+        "topups": 50_000,
+        "topups_cash": 50_000,
+        "topups_card": 0,
+        "cash_topups": 50_000,
+        "voids": 0,
+        "voided_amount": 0,
+        "opening_float": float_,
+        "expected_cash": expected_cash,
+        "counted_cash": counted,
         "cash_difference": -100,
     }
     assert {k: t[k] for k in want} == want
     # the close and the Z report are events; the retry answers the same
     rows = journal_rows(store.data)
     closes = [body_of(x) for x in rows if x[1] == "day.closed" and body_of(x)["till"] == till]
-    assert closes == [{"till": till, "counted_cash": counted, "business_day": z["business_day"],
-                       "opening_float": float_}]
+    assert closes == [
+        {
+            "till": till,
+            "counted_cash": counted,
+            "business_day": z["business_day"],
+            "opening_float": float_,
+        }
+    ]
     zs = [body_of(x) for x in rows if x[1] == "day.z_report" and body_of(x)["till"] == till]
     assert len(zs) == 1 and zs[0]["report"]["totals"] == t
     again = m.ok(m.post("/v1/day/close", {"id": cid, "till": till, "counted_cash": counted}))
@@ -490,11 +631,26 @@ def test_an_imported_product_sells_at_once_at_a_till_already_selling(store, admi
     api = sign_in(store.url, "c1", "IMP")
     old = products[0]
     api.ok(api.cmd("scan", {"code": old["barcodes"][0]}))  # the till is up, its catalogue loaded
-    admin.ok(admin.post("/v1/products/import", {"id": new_id(), "products": [
-        {"sku": "NEW-IMP-1", "names": {"en": "Fresh import"}, "price": 1_234,
-         "barcodes": ["2900000000001"]},
-        {**{k: old[k] for k in ("sku", "names", "barcodes", "tax_class", "unit")},
-         "price": old["price"] + 100}]}))
+    admin.ok(
+        admin.post(
+            "/v1/products/import",
+            {
+                "id": new_id(),
+                "products": [
+                    {
+                        "sku": "NEW-IMP-1",
+                        "names": {"en": "Fresh import"},
+                        "price": 1_234,
+                        "barcodes": ["2900000000001"],
+                    },
+                    {
+                        **{k: old[k] for k in ("sku", "names", "barcodes", "tax_class", "unit")},
+                        "price": old["price"] + 100,
+                    },
+                ],
+            },
+        )
+    )
     view = api.ok(api.cmd("scan", {"code": "2900000000001"}))["view"]
     assert view["lines"][-1]["sku"] == "NEW-IMP-1" and view["lines"][-1]["unit_price"] == 1_234
     view = api.ok(api.cmd("scan", {"code": old["barcodes"][0]}))["view"]

@@ -21,8 +21,9 @@ IDLE_S = 8
 def store(tmp_path_factory):
     data = tmp_path_factory.mktemp("plain") / "store"
     data.mkdir()
-    (data / "store.json").write_text(json.dumps({"store_id": "S009", "auth": {
-        "idle_timeout_s": IDLE_S, "max_failures": 3}}))
+    (data / "store.json").write_text(
+        json.dumps({"store_id": "S009", "auth": {"idle_timeout_s": IDLE_S, "max_failures": 3}})
+    )
     box = {"proc": StoreProcess(data, demo=False).start()}
     try:
         yield box
@@ -32,19 +33,39 @@ def store(tmp_path_factory):
 
 def test_the_first_admin_is_created_from_the_store_pc(store):
     url = store["proc"].url
-    r = requests.post(url + "/v1/staff", json={"id": new_id(), "staff": "boss", "name": "Boss",
-                                               "role": "cashier", "pin": "123456"}, timeout=30)
+    r = requests.post(
+        url + "/v1/staff",
+        json={"id": new_id(), "staff": "boss", "name": "Boss", "role": "cashier", "pin": "123456"},
+        timeout=30,
+    )
     assert r.status_code == 400 and error_code(r) == "staff.bad_role"
-    r = requests.post(url + "/v1/staff", json={"id": new_id(), "staff": "boss", "name": "Boss",
-                                               "role": "admin", "pin": "123456"}, timeout=30)
+    r = requests.post(
+        url + "/v1/staff",
+        json={"id": new_id(), "staff": "boss", "name": "Boss", "role": "admin", "pin": "123456"},
+        timeout=30,
+    )
     assert r.status_code == 200, r.text
     # from now on an account is needed
-    r = requests.post(url + "/v1/staff", json={"id": new_id(), "staff": "boss2", "name": "B",
-                                               "role": "admin", "pin": "123456"}, timeout=30)
+    r = requests.post(
+        url + "/v1/staff",
+        json={"id": new_id(), "staff": "boss2", "name": "B", "role": "admin", "pin": "123456"},
+        timeout=30,
+    )
     assert r.status_code == 401 and error_code(r) == "auth.required"
     boss = sign_in(url, "boss", "HQ1", "123456")
-    boss.ok(boss.post("/v1/staff", {"id": new_id(), "staff": "cash", "name": "Cash",
-                                    "role": "cashier", "language": "th", "pin": "4321"}))
+    boss.ok(
+        boss.post(
+            "/v1/staff",
+            {
+                "id": new_id(),
+                "staff": "cash",
+                "name": "Cash",
+                "role": "cashier",
+                "language": "th",
+                "pin": "4321",
+            },
+        )
+    )
 
 
 def test_the_day_does_not_open_without_a_licence(store):
@@ -66,18 +87,25 @@ def test_an_idle_session_ends(store):
     r = c.get("/v1/sessions/current")
     assert r.status_code == 401 and error_code(r) == "auth.session_expired"
     outs = [body_of(x) for x in journal_rows(store["proc"].data) if x[1] == "auth.signed_out"]
-    assert {"staff": "cash", "till": "T2", "reason": "idle"}.items() <= \
-        {k: v for k, v in outs[-1].items() if k != "session"}.items()
+    assert {"staff": "cash", "till": "T2", "reason": "idle"}.items() <= {
+        k: v for k, v in outs[-1].items() if k != "session"
+    }.items()
 
 
 def test_lock_after_max_failures_from_store_settings(store):
     url = store["proc"].url
     for _ in range(3):
-        r = requests.post(url + "/v1/sessions", json={"id": new_id(), "staff": "cash",
-                                                      "pin": "9999", "till": "T3"}, timeout=30)
+        r = requests.post(
+            url + "/v1/sessions",
+            json={"id": new_id(), "staff": "cash", "pin": "9999", "till": "T3"},
+            timeout=30,
+        )
         assert error_code(r) == "auth.bad_credentials"
-    r = requests.post(url + "/v1/sessions", json={"id": new_id(), "staff": "cash",
-                                                  "pin": "4321", "till": "T3"}, timeout=30)
+    r = requests.post(
+        url + "/v1/sessions",
+        json={"id": new_id(), "staff": "cash", "pin": "4321", "till": "T3"},
+        timeout=30,
+    )
     assert r.status_code == 403 and error_code(r) == "auth.locked"
     assert r.json()["error"]["details"]["retry_after_s"] > 0
     boss = sign_in(url, "boss", "HQ1", "123456")

@@ -11,8 +11,9 @@ def test_preview_and_test_print(tmp_path, loopback_printer, capsys):
     out = tmp_path / "ar.png"
     assert main(["preview", "--lang", "ar", "--paper", "58", "--out", str(out)]) == 0
     assert out.exists() and out.stat().st_size > 1000
-    settings = json.dumps({"kind": "network", "host": "127.0.0.1", "port": loopback_printer.port,
-                           "timeout": 2})
+    settings = json.dumps(
+        {"kind": "network", "host": "127.0.0.1", "port": loopback_printer.port, "timeout": 2}
+    )
     assert main(["status", "--printer", settings]) == 0
     assert main(["test-print", "--printer", settings, "--lang", "zh"]) == 0
     jobs = loopback_printer.wait_jobs(1, timeout=5)

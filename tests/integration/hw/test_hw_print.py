@@ -31,8 +31,15 @@ def raster_images(data: bytes) -> list[tuple[int, int]]:
 
 
 def print_over_tcp(loopback, receipt, paper=80, kick=False) -> bytes:
-    printer = make_printer({"kind": "network", "host": "127.0.0.1", "port": loopback.port,
-                            "paper": paper, "timeout": 3})
+    printer = make_printer(
+        {
+            "kind": "network",
+            "host": "127.0.0.1",
+            "port": loopback.port,
+            "paper": paper,
+            "timeout": 3,
+        }
+    )
     assert isinstance(printer, NetworkPrinter)
     st = printer.print_bytes(encode_receipt(receipt, printer.options, kick=kick))
     assert st.state == "ok"
@@ -45,15 +52,22 @@ def assert_codes(data: bytes, number: str) -> None:
     assert CODE128 in data
     i = data.index(CODE128)
     n = data[i + 3]
-    assert data[i + 4: i + 4 + n] == b"{B" + number.encode()
+    assert data[i + 4 : i + 4 + n] == b"{B" + number.encode()
     assert QR_STORE + b"\x0c\x001P0" + number.encode() in data  # store the QR data
     assert QR_STORE + b"\x03\x001Q0" in data  # print it
     assert CUT in data
 
 
 def test_english_receipt_bytes(loopback_printer, artifacts):
-    r = build_receipt(sale("en"), STORES["en"], "en", member_balance=12345, till="T1",
-                      staff="alice", when_us=1_767_225_600_000_000)
+    r = build_receipt(
+        sale("en"),
+        STORES["en"],
+        "en",
+        member_balance=12345,
+        till="T1",
+        staff="alice",
+        when_us=1_767_225_600_000_000,
+    )
     data = print_over_tcp(loopback_printer, r, kick=r.cash)
     assert data.startswith(b"\x1b@")
     assert b"Fresh milk 1L" in data and b"THB398.72" in data and b"Change" in data

@@ -14,8 +14,14 @@ FAST = {"backoff": (0.1, 0.5), "probe_every": 0.1, "idle_probe_every": 0.2}
 
 
 def net(port: int, **kw) -> dict:
-    return {"kind": "network", "host": "127.0.0.1", "port": port, "timeout": 1,
-            "status_timeout": 0.5, **kw}
+    return {
+        "kind": "network",
+        "host": "127.0.0.1",
+        "port": port,
+        "timeout": 1,
+        "status_timeout": 0.5,
+        **kw,
+    }
 
 
 def wait_for(pred, timeout=10.0):
@@ -120,8 +126,7 @@ def test_late_receipt_does_not_open_the_drawer(tmp_path):
     clock = [1000.0]
     p = DummyPrinter()
     p.state = "offline"
-    q = PrintQueue(tmp_path, p, STORES["en"], clock=lambda: clock[0], kick_window=60,
-                   **FAST)
+    q = PrintQueue(tmp_path, p, STORES["en"], clock=lambda: clock[0], kick_window=60, **FAST)
     try:
         q.submit(sale("en"), "en")
         assert wait_for(lambda: q.state().printer == "offline")

@@ -49,8 +49,14 @@ def test_check_over_http(tmp_path):
         setup(app, tmp_path / "hq", clock=true)
         runner, base = await _serve(app)
         try:
-            keeper = LicenceKeeper(tmp_path / "store", "S001", hq.public_key_text(),
-                                   HttpTransport(base, timeout_s=5), StoreClock(true), journal)
+            keeper = LicenceKeeper(
+                tmp_path / "store",
+                "S001",
+                hq.public_key_text(),
+                HttpTransport(base, timeout_s=5),
+                StoreClock(true),
+                journal,
+            )
             await keeper.install(doc)
             res = await keeper.check_once()
             assert res["ok"] and res["server_time"] == START
@@ -69,8 +75,9 @@ def test_check_over_http(tmp_path):
                 async with s.post(base + CHECK_PATH, json={"store_id": "S001"}) as r:
                     assert r.status == 400 and (await r.json())["code"] == "licence.bad_request"
                 # a licence presented by another store is "unknown", still signed and nonce-echoed
-                async with s.post(base + CHECK_PATH, json={"store_id": "S999", "licence": doc,
-                                                           "nonce": "x" * 16}) as r:
+                async with s.post(
+                    base + CHECK_PATH, json={"store_id": "S999", "licence": doc, "nonce": "x" * 16}
+                ) as r:
                     body = await r.json()
                     assert r.status == 200 and body["result"]["status"] == "unknown"
                     assert body["result"]["nonce"] == "x" * 16
@@ -92,8 +99,10 @@ def test_cloud_without_key_answers_503(tmp_path):
         runner, base = await _serve(app)
         try:
             body = {"store_id": "S001", "nonce": "n" * 16, "licence": {"licence": {}}}
-            async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as s, \
-                    s.post(base + CHECK_PATH, json=body) as r:
+            async with (
+                aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as s,
+                s.post(base + CHECK_PATH, json=body) as r,
+            ):
                 assert r.status == 503 and (await r.json())["code"] == "licence.no_key"
             t = HttpTransport(base, timeout_s=5)
             with pytest.raises(Exception) as exc:

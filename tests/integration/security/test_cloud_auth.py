@@ -38,9 +38,12 @@ def _routes(app) -> set[tuple[str, str]]:
 def _readme_table() -> set[tuple[str, str, str]]:
     text = (ROOT / "README.md").read_text()
     section = text.split("### HQ's cloud", 1)[1].split("\n### ", 1)[0]
-    return {(m, p, perm) for m, p, perm in
-            re.findall(r"^\| `(GET|POST|PUT|DELETE|PATCH) (/\S+)` \| (public|store|hq) \|", section,
-                       re.M)}
+    return {
+        (m, p, perm)
+        for m, p, perm in re.findall(
+            r"^\| `(GET|POST|PUT|DELETE|PATCH) (/\S+)` \| (public|store|hq) \|", section, re.M
+        )
+    }
 
 
 @pytest.fixture(scope="module")
@@ -74,6 +77,7 @@ def _get_all(cloud, loop, headers_by_case: dict[str, dict]) -> dict:
                     async with s.request(method, url, headers=headers, json={}) as r:
                         out[(method, path, case)] = (r.status, await r.json(content_type=None))
         return out
+
     return loop.run_until_complete(main())
 
 
@@ -145,6 +149,7 @@ def test_make_app_refuses_open_reads_unless_asked(tmp_path):
 
 # ---------------------------------------------------------------- the real process
 
+
 class Serve:
     def __init__(self, data: Path, *extra: str, env: dict | None = None) -> None:
         self.port = free_port()
@@ -154,12 +159,29 @@ class Serve:
         e.update(env or {})
         with open(self.out, "wb") as fh:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "kassa_cli.main", "cloud", "serve", "--data", str(data),
-                 "--host", "127.0.0.1", "--port", str(self.port), *extra],
-                cwd=ROOT, env=e, stdout=fh, stderr=subprocess.STDOUT)
+                [
+                    sys.executable,
+                    "-m",
+                    "kassa_cli.main",
+                    "cloud",
+                    "serve",
+                    "--data",
+                    str(data),
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.port),
+                    *extra,
+                ],
+                cwd=ROOT,
+                env=e,
+                stdout=fh,
+                stderr=subprocess.STDOUT,
+            )
 
     def up(self, timeout: float = 60) -> bool:
         import urllib.request
+
         end = time.time() + timeout
         while time.time() < end:
             if self.proc.poll() is not None:
@@ -176,8 +198,10 @@ class Serve:
     def get(self, path: str, token: str | None = None) -> int:
         import urllib.error
         import urllib.request
-        req = urllib.request.Request(self.url + path, headers={"Authorization": f"Bearer {token}"}
-                                     if token else {})
+
+        req = urllib.request.Request(
+            self.url + path, headers={"Authorization": f"Bearer {token}"} if token else {}
+        )
         try:
             with urllib.request.urlopen(req, timeout=30) as r:
                 return r.status
@@ -226,8 +250,13 @@ def test_the_cloud_process_names_its_auth_mode_and_refuses_to_start_open(tmp_pat
         assert s.get("/v1/members/M1/balance", token) == 200
     finally:
         s.stop()
-    shown = subprocess.run([sys.executable, "-m", "kassa_cli.main", "cloud", "token", "--data",
-                            str(data)], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    shown = subprocess.run(
+        [sys.executable, "-m", "kassa_cli.main", "cloud", "token", "--data", str(data)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert shown.returncode == 0 and shown.stdout.strip().splitlines()[-1] == token
     # a lab may open the reads, on purpose, and the log line says so
     s = Serve(data, "--insecure-open-reads")
@@ -238,9 +267,13 @@ def test_the_cloud_process_names_its_auth_mode_and_refuses_to_start_open(tmp_pat
     finally:
         s.stop()
     # rotating replaces the token: the old one stops working after a restart
-    rotated = subprocess.run([sys.executable, "-m", "kassa_cli.main", "cloud", "token", "--data",
-                              str(data), "--rotate"], cwd=ROOT, capture_output=True, text=True,
-                             timeout=60)
+    rotated = subprocess.run(
+        [sys.executable, "-m", "kassa_cli.main", "cloud", "token", "--data", str(data), "--rotate"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     new = rotated.stdout.strip().splitlines()[-1]
     assert rotated.returncode == 0 and new != token
     s = Serve(data)

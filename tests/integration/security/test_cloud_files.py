@@ -81,9 +81,14 @@ def test_hq_files_are_owner_only_also_those_created_later(open_dir):
             secret2 = Cloud.register(data, "S002")
             shop.trade(3, step_s=86_400)
             # the same shop's journal, uploaded under S002's name
-            up2 = Uploader(LedgerSource(shop.ledger), HttpTransport(cloud.url, timeout_s=5),
-                           FileState(open_dir / "shop" / "up2.json"), clock, store="S002",
-                           secret=secret2)
+            up2 = Uploader(
+                LedgerSource(shop.ledger),
+                HttpTransport(cloud.url, timeout_s=5),
+                FileState(open_dir / "shop" / "up2.json"),
+                clock,
+                store="S002",
+                secret=secret2,
+            )
             await up2.drain()
             await up2.transport.close()
             await cloud.warehouse.flush()
@@ -98,17 +103,27 @@ def test_hq_files_are_owner_only_also_those_created_later(open_dir):
     shop.close()
     assert first == {} and later == {}, (first, later)
     # the files that matter were there to be checked
-    for must in ("cloud.sqlite", "hq_token", "licence/hq_ed25519.key", "licence/revoked.json",
-                 "stores/S001/events.sqlite", "stores/S002/events.sqlite", "warehouse/.lock"):
+    for must in (
+        "cloud.sqlite",
+        "hq_token",
+        "licence/hq_ed25519.key",
+        "licence/revoked.json",
+        "stores/S001/events.sqlite",
+        "stores/S002/events.sqlite",
+        "warehouse/.lock",
+    ):
         assert must in names, must
-    assert any(n.startswith("warehouse/orders/store=S002/") and n.endswith(".parquet")
-               for n in names)
+    assert any(
+        n.startswith("warehouse/orders/store=S002/") and n.endswith(".parquet") for n in names
+    )
     assert any(n.endswith(".sqlite-wal") for n in names)
     assert _loose(data) == {}
 
     # another account on HQ's machine reads none of it
-    targets = [str(data / n) for n in ("cloud.sqlite", "hq_token", "licence/hq_ed25519.key",
-                                       "stores/S001/events.sqlite")]
+    targets = [
+        str(data / n)
+        for n in ("cloud.sqlite", "hq_token", "licence/hq_ed25519.key", "stores/S001/events.sqlite")
+    ]
     targets.append(str(next((data / "warehouse" / "orders").rglob("*.parquet"))))
     r = run_as_other(f"""
         import json
@@ -137,6 +152,7 @@ def test_an_older_data_folder_is_tightened_at_start(open_dir):
         os.chmod(p, 0o755 if p.is_dir() else 0o644)
     os.remove(data / "cloud.sqlite")  # let SQLite make a real one, then loosen it
     from cloud.registry import Registry
+
     Registry(data).close()
     os.chmod(data / "cloud.sqlite", 0o644)
     os.chmod(data, 0o755)
@@ -156,13 +172,27 @@ def test_an_older_data_folder_is_tightened_at_start(open_dir):
 
 def test_the_stores_cloud_secret_is_owner_only(open_dir):
     from kassa_cli.main import main
+
     data = open_dir / "store"
     data.mkdir()
     (data / "cloud_secret").write_text("00" * 32)  # an older install left it world-readable
     os.chmod(data / "cloud_secret", 0o644)
     secret = "ab" * 32
-    assert main(["store", "link", "--data", str(data), "--cloud", "http://127.0.0.1:9",
-                 "--secret", secret]) == 0
+    assert (
+        main(
+            [
+                "store",
+                "link",
+                "--data",
+                str(data),
+                "--cloud",
+                "http://127.0.0.1:9",
+                "--secret",
+                secret,
+            ]
+        )
+        == 0
+    )
     path = data / "cloud_secret"
     assert path.read_text() == secret
     assert stat.S_IMODE(path.stat().st_mode) == 0o600

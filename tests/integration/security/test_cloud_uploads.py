@@ -99,17 +99,24 @@ def _held(data: Path) -> tuple[int, int]:
     """(events held, upload rows) in the cloud's copy of the store's journal."""
     con = sqlite3.connect(str(data / "stores" / STORE / "events.sqlite"))
     try:
-        return (con.execute("SELECT count(*) FROM events").fetchone()[0],
-                con.execute("SELECT count(*) FROM uploads").fetchone()[0])
+        return (
+            con.execute("SELECT count(*) FROM events").fetchone()[0],
+            con.execute("SELECT count(*) FROM uploads").fetchone()[0],
+        )
     finally:
         con.close()
 
 
 def _spellings(sig: str) -> dict[str, str]:
     mixed = "".join(c.upper() if i % 2 else c for i, c in enumerate(sig))
-    return {"upper": sig.upper(), "mixed": mixed, "padded": f"  {sig}\t",
-            "spaced": " ".join(sig[i:i + 2] for i in range(0, len(sig), 2)),
-            "0x": "0x" + sig, "newline": sig + "\n"}
+    return {
+        "upper": sig.upper(),
+        "mixed": mixed,
+        "padded": f"  {sig}\t",
+        "spaced": " ".join(sig[i : i + 2] for i in range(0, len(sig), 2)),
+        "0x": "0x" + sig,
+        "newline": sig + "\n",
+    }
 
 
 def test_a_replay_is_refused_however_its_signature_is_spelled(tmp_path, events):
@@ -154,8 +161,9 @@ def test_a_replay_is_refused_however_its_signature_is_spelled(tmp_path, events):
                 assert (st, js["ack"], js["accepted"], js["duplicates"]) == (200, 6, 2, 4)
                 # new events, correctly signed, but under a nonce already used: refused
                 body3 = compress(_batch(envs[6:8]))
-                h3 = signed_headers(bytes.fromhex(secret), STORE, now // 1_000_000, body3,
-                                    nonce=h[H_NONCE])
+                h3 = signed_headers(
+                    bytes.fromhex(secret), STORE, now // 1_000_000, body3, nonce=h[H_NONCE]
+                )
                 st, js = await _post(s, cloud, h3, body3)
                 assert (st, js["code"]) == (409, "auth.replay")
                 assert _held(tmp_path) == (6, 2)
@@ -201,8 +209,9 @@ def test_a_batch_without_its_hashes_is_refused(tmp_path, events):
     out, held, ok = asyncio.run(main())
     for name, (st, js) in out.items():
         assert st == 400 and not js["ok"], (name, st, js)
-        assert js["code"] == ("ingest.bad_batch" if "column" in name or "missing" in name
-                              else "ingest.missing_hash"), (name, js)
+        assert js["code"] == (
+            "ingest.bad_batch" if "column" in name or "missing" in name else "ingest.missing_hash"
+        ), (name, js)
     assert held == 0
     assert ok == (200, {"ok": True, "ack": 5, "accepted": 5, "duplicates": 0})
 
@@ -215,12 +224,12 @@ def test_a_forged_hash_is_refused(tmp_path, events):
     async def main():
         out = {}
         async with running(tmp_path, clock) as (secret, cloud, s):
+
             async def post(name, raw, ctype=None):
                 out[name] = await _post(s, cloud, *_signed(secret, raw, now, ctype))
 
             # event 3 claims a hash that is not its own: 1–2 kept, 3 onwards refused
-            await post("hash of 3",
-                       _batch(envs[:5], h=lambda hs: hs[:2] + [flip(hs[2])] + hs[3:]))
+            await post("hash of 3", _batch(envs[:5], h=lambda hs: hs[:2] + [flip(hs[2])] + hs[3:]))
             # event 4's content edited, its hash kept: 3 kept
             edited = dataclasses.replace(envs[3], staff="mallory")
             await post("content of 4", encode_batch(STORE, [envs[2], edited, envs[4]]))
@@ -239,8 +248,10 @@ def test_a_forged_hash_is_refused(tmp_path, events):
             await post("v2 content of 8", encode_batch_v2(STORE, v2_edited))
             # the edited events with the last hash their edited chain would have after another
             # head than the one HQ holds: still refused, the chain must continue HQ's
-            await post("v2 consistent forgery",
-                       _batch(v2_edited, encode_batch_v2, last=_rechain(envs[4], v2_edited)))
+            await post(
+                "v2 consistent forgery",
+                _batch(v2_edited, encode_batch_v2, last=_rechain(envs[4], v2_edited)),
+            )
             await post("v2 last", _batch(envs[6:9], encode_batch_v2, last=flip))
             # a repeat of held events with a forged last hash is no harmless repeat either
             await post("v2 repeat", _batch(envs[3:6], encode_batch_v2, last=flip))
@@ -266,8 +277,13 @@ def test_a_forged_hash_is_refused(tmp_path, events):
         st, js = out[name]
         # nothing but the last hash proves a version-2 batch: the break is reported at its first
         # new event, and none of it is kept
-        assert (st, js["code"], js["seq"], js["ack"], js["accepted"]) == \
-            (409, "ingest.chain_broken", 7, 6, 0), (name, js)
+        assert (st, js["code"], js["seq"], js["ack"], js["accepted"]) == (
+            409,
+            "ingest.chain_broken",
+            7,
+            6,
+            0,
+        ), (name, js)
     st, js = out["v2 repeat"]
     assert (st, js["code"], js["ack"]) == (409, "ingest.chain_broken", 6), js
     assert held_v2 == 6

@@ -46,8 +46,11 @@ def trade(store) -> None:
     """A sale, a top-up, a new till, a report (the analytics copy) and an upload."""
     m = sign_in(store.url, "m1", "FM1")
     m.ok(m.post("/v1/day/open", {"id": new_id(), "till": "FM1", "float": 1000}))
-    p = [x for x in m.ok(m.get("/v1/products", q="885", limit=50))
-         if x["unit"] == "each" and x["barcodes"] and x["sellable"]][0]
+    p = [
+        x
+        for x in m.ok(m.get("/v1/products", q="885", limit=50))
+        if x["unit"] == "each" and x["barcodes"] and x["sellable"]
+    ][0]
     view = m.ok(m.cmd("scan", {"code": p["barcodes"][0]}))["view"]
     m.ok(m.cmd("pay", {"tenders": [{"kind": "cash", "amount": view["total"] + 10_000}]}))
     m.ok(m.post("/v1/members/M0002/topup", {"id": new_id(), "amount": 500}))
@@ -82,8 +85,16 @@ def test_every_file_is_0600_and_every_folder_0700(store):
     top = stat.S_IMODE(os.stat(store.data).st_mode)
     assert top == 0o700, oct(top)
     # the files that hold secrets and personal data are all there, so the check means something
-    for name in ("journal.sqlite", "journal.sqlite-wal", "auth_secret", "analytics.duckdb",
-                 "store.json", "leftover.json", "catalogue.json", "tills.json"):
+    for name in (
+        "journal.sqlite",
+        "journal.sqlite-wal",
+        "auth_secret",
+        "analytics.duckdb",
+        "store.json",
+        "leftover.json",
+        "catalogue.json",
+        "tills.json",
+    ):
         assert name in files, (name, sorted(files))
     assert any(f.startswith("licence" + os.sep) for f in files), sorted(files)
     assert bad == [], bad
@@ -93,8 +104,9 @@ def test_another_account_cannot_read_the_journal(store):
     probe = f"""
         import os
         out = []
-        for p in {[str(store.data / n) for n in ("journal.sqlite", "auth_secret",
-                                                  "analytics.duckdb")]!r}:
+        for p in {
+        [str(store.data / n) for n in ("journal.sqlite", "auth_secret", "analytics.duckdb")]!r
+    }:
             try:
                 open(p, "rb").read(16)
                 out.append("READ " + p)

@@ -104,14 +104,17 @@ def test_another_account_can_neither_find_nor_reach_the_internal_sockets(store):
     assert run.stat().st_mode & 0o777 == 0o700 and run.stat().st_uid == os.geteuid()
     before = journal_seq(data)
     # every Unix socket the server listens on (its own and Ray's), and where the old code listened
-    old_name = "@kassa-" + hashlib.sha256(
-        str(data.absolute()).encode()).hexdigest()[:16] + "-ledger"
+    old_name = (
+        "@kassa-" + hashlib.sha256(str(data.absolute()).encode()).hexdigest()[:16] + "-ledger"
+    )
     out = forge_as_other(listeners + [old_name], run)
     assert out.pop("list_run_dir") == "PermissionError"
     assert out[ledger] == "PermissionError"
     for path, outcome in out.items():
-        assert outcome in ("PermissionError", "ConnectionRefusedError", "FileNotFoundError"), \
-            (path, outcome)
+        assert outcome in ("PermissionError", "ConnectionRefusedError", "FileNotFoundError"), (
+            path,
+            outcome,
+        )
     assert journal_seq(data) == before
 
 
@@ -132,8 +135,11 @@ def test_the_server_hangs_up_on_another_user_even_with_the_folder_opened(store):
         os.chmod(ledger, 0o600)
         run.chmod(0o700)
         data.chmod(0o700)
-    assert out[ledger] in ("answered: b''", "connected, then ConnectionResetError",
-                           "connected, then BrokenPipeError"), out
+    assert out[ledger] in (
+        "answered: b''",
+        "connected, then ConnectionResetError",
+        "connected, then BrokenPipeError",
+    ), out
     assert journal_seq(data) == before
     logs = (run / "ray" / "session_latest" / "logs").glob("worker-*.err")  # the actors' stderr
     assert any(f"from uid {OTHER_UID}" in p.read_text(errors="replace") for p in logs)
@@ -247,8 +253,14 @@ def test_another_account_cannot_use_the_stores_ray(store):
         assert "Authentication token is missing or incorrect" in out  # refused by the GCS itself
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAY_")}
     code = f"MODE, TOKEN, ADDRESS = 'token', {token!r}, {address!r}\n" + RAY_ATTACK
-    res = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                         timeout=180, cwd=os.getcwd())
+    res = subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        cwd=os.getcwd(),
+    )
     assert "LEDGER" in res.stdout, res.stdout[-2000:] + res.stderr[-2000:]
 
 
@@ -256,6 +268,7 @@ def test_the_run_folder_must_be_private(monkeypatch):
     """The folder holding the sockets is refused unless it is a real folder of the server's user
     that nobody else may enter; a long data path gets a short folder in /tmp/kassa-UID."""
     from domain.errors import Unavailable
+
     base = Path(tempfile.mkdtemp(prefix="k"))  # short: the folder is DATA/run
     try:
         for n, spoil in enumerate(("symlink", "mode", "owner")):

@@ -34,6 +34,7 @@ START = 1_767_225_600_000_000  # 2026-01-01T00:00Z
 
 # ---------------------------------------------------------------- the keeper over real files
 
+
 class Store:
     """A store's data folder with a real journal; ``restart()`` makes a new keeper from the
     files."""
@@ -46,8 +47,9 @@ class Store:
         self.data.mkdir()
         self.ledger = Ledger(self.data / "journal.sqlite", clock=self.clock)
         self.transport = FakeTransport(self.hq.answer)
-        self.doc = self.hq.issue("S001", START - DAY, START + 365 * DAY, 7, 2, [],
-                                 licence_id="LIC-S001-1")
+        self.doc = self.hq.issue(
+            "S001", START - DAY, START + 365 * DAY, 7, 2, [], licence_id="LIC-S001-1"
+        )
         self.keeper = self.restart()
         asyncio_run(self.keeper.install(self.doc))
 
@@ -55,8 +57,9 @@ class Store:
         self.ledger.submit(Request(str(uuid.uuid4()), b"licence", body, staff="system"))
 
     def restart(self) -> LicenceKeeper:
-        self.keeper = LicenceKeeper(self.data, "S001", self.hq.public_key_text(), self.transport,
-                                    self.clock, self.journal)
+        self.keeper = LicenceKeeper(
+            self.data, "S001", self.hq.public_key_text(), self.transport, self.clock, self.journal
+        )
         return self.keeper
 
     @property
@@ -74,6 +77,7 @@ class Store:
 
 def asyncio_run(coro):
     import asyncio
+
     return asyncio.run(coro)
 
 
@@ -90,9 +94,15 @@ def test_state_moved_forward_gives_no_grace(store):
     store.days(10)  # offline past the 7 grace days
     assert asyncio_run(store.keeper.may_open_day())["code"] == "licence.check_overdue"
     now = store.clock.now_us()
-    store.edit_state(last_ok=now, last_ok_local=now, status="ok", tampered=None,
-                     last_check={"status": "ok", "server_time": now, "local_time": now,
-                                 "reason": ""}, failures=0, last_error=None)
+    store.edit_state(
+        last_ok=now,
+        last_ok_local=now,
+        status="ok",
+        tampered=None,
+        last_check={"status": "ok", "server_time": now, "local_time": now, "reason": ""},
+        failures=0,
+        last_error=None,
+    )
     st = asyncio_run(store.restart().may_open_day())
     assert not st["ok"] and st["code"] == "licence.check_overdue" and st["grace_days_left"] == 0
     assert st["last_ok"] == START  # what HQ signed, not what the file says
@@ -108,8 +118,9 @@ def test_clearing_state_does_not_undo_a_revocation(store):
     store.transport.online = False  # and the shop unplugs the line
     store.state_path.unlink()
     assert asyncio_run(store.restart().may_open_day())["code"] == "licence.revoked"
-    store.state_path.write_text(json.dumps({"v": 1, "status": "ok", "revoked_ids": [],
-                                            "last_ok": store.clock.now_us()}))
+    store.state_path.write_text(
+        json.dumps({"v": 1, "status": "ok", "revoked_ids": [], "last_ok": store.clock.now_us()})
+    )
     assert asyncio_run(store.restart().may_open_day())["code"] == "licence.revoked"
     with pytest.raises(Exception) as exc:  # nor by installing the same licence file again
         asyncio_run(store.keeper.install(store.doc))
@@ -148,14 +159,17 @@ def test_the_ledger_process_accepts_licence_installed(store, tmp_path):
         "body = pickle.loads(sys.stdin.buffer.read())\n"
         f"ack = Ledger({str(tmp_path / 'other.sqlite')!r}).submit("
         "Request('cmd-00000001', b'c', body, staff='system'))\n"
-        "print(ack.kind, ack.body.licence_id)\n")
-    out = subprocess.run([sys.executable, "-c", code], input=pickle.dumps(body),
-                         capture_output=True, timeout=120)
+        "print(ack.kind, ack.body.licence_id)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], input=pickle.dumps(body), capture_output=True, timeout=120
+    )
     assert out.returncode == 0, out.stderr.decode()[-2000:]
     assert out.stdout.decode().split() == ["licence.installed", "LIC-S001-1"]
 
 
 # ---------------------------------------------------------------- a real store server
+
 
 def _health(srv: StoreProcess) -> dict:
     return requests.get(srv.url + "/v1/health", timeout=60).json()
@@ -178,11 +192,25 @@ def shop(tmp_path_factory):
     (root / "a.licence").write_text(json.dumps(doc))
     (root / "hq.pub").write_text(hq.public_key_text())
     data.mkdir()
-    out = kassa("store", "licence", "install", str(root / "a.licence"), "--data", str(data),
-                 "--key", str(root / "hq.pub"), "--store", "S001")
+    out = kassa(
+        "store",
+        "licence",
+        "install",
+        str(root / "a.licence"),
+        "--data",
+        str(data),
+        "--key",
+        str(root / "hq.pub"),
+        "--store",
+        "S001",
+    )
     assert out.returncode == 0, out.stdout + out.stderr
-    out = {"srv": StoreProcess(data, products=300).start(timeout=300), "data": data, "hq": hq,
-           "root": root}
+    out = {
+        "srv": StoreProcess(data, products=300).start(timeout=300),
+        "data": data,
+        "hq": hq,
+        "root": root,
+    }
     try:
         yield out
     finally:
@@ -211,8 +239,9 @@ def test_a_till_beyond_the_licence_count_is_refused(shop):
     assert "2 till" in r.json()["error"]["message"]
     r = sign_in(url, "c1", "T3").cmd("scan", {"code": "0000000000000"})
     assert r.status_code == 409 and error_code(r) == "licence.too_many_tills", r.text
-    opened = [json.loads(bytes(r[5]))["till"] for r in journal_rows(shop["data"])
-              if r[1] == "day.opened"]
+    opened = [
+        json.loads(bytes(r[5]))["till"] for r in journal_rows(shop["data"]) if r[1] == "day.opened"
+    ]
     assert "T3" not in opened and "T2" in opened
     assert t2.get("/v1/tills/T2/basket").status_code == 200  # the tills within the count work
 
@@ -232,11 +261,15 @@ def test_revocation_survives_an_edited_state_file_and_a_restart(shop):
     state.write_text(json.dumps(st))
     srv2 = StoreProcess(data, port=srv.port, demo=False).start(timeout=300)
     shop["srv"] = srv2
-    lic = wait_for(lambda: (h := _health(srv2)["licence"]).get("code") != "licence.starting" and h,
-                what="licence status")
+    lic = wait_for(
+        lambda: (h := _health(srv2)["licence"]).get("code") != "licence.starting" and h,
+        what="licence status",
+    )
     assert lic["ok"] is False and lic["code"] == "licence.revoked", lic
-    revoked = wait_for(lambda: [b for b in _licence_events(data, "licence.checked")
-                             if b["status"] == "revoked"], what="the revocation journaled")
+    revoked = wait_for(
+        lambda: [b for b in _licence_events(data, "licence.checked") if b["status"] == "revoked"],
+        what="the revocation journaled",
+    )
     assert json.loads(revoked[0]["answer"])["result"]["status"] == "revoked"
     boss = sign_in(srv2.url, "m1", "T1")
     r = boss.post("/v1/day/close", {"id": new_id(), "counted_cash": 200_000})
@@ -253,8 +286,9 @@ def test_state_moved_forward_gives_no_grace_on_a_real_server(shop):
     srv.stop()
     month_ago = time.time_ns() // 1000 - 30 * DAY
     old_hq = LicenceAuthority(root / "shop-hq", clock=ManualClock(month_ago))
-    doc = old_hq.issue("S001", month_ago - DAY, month_ago + 365 * DAY, 7, 2, [],
-                       licence_id="LIC-S001-B")
+    doc = old_hq.issue(
+        "S001", month_ago - DAY, month_ago + 365 * DAY, 7, 2, [], licence_id="LIC-S001-B"
+    )
     (root / "b.licence").write_text(json.dumps(doc))
     out = kassa("store", "licence", "install", str(root / "b.licence"), "--data", str(data))
     assert out.returncode == 0, out.stdout + out.stderr
@@ -262,13 +296,21 @@ def test_state_moved_forward_gives_no_grace_on_a_real_server(shop):
     now = time.time_ns() // 1000
     state = data / "licence" / "state.json"
     st = json.loads(state.read_text())
-    st.update(status="ok", revoked_ids=[], last_ok=now, high_water=now, tampered=None,
-              last_check={"status": "ok", "server_time": now, "local_time": now, "reason": ""})
+    st.update(
+        status="ok",
+        revoked_ids=[],
+        last_ok=now,
+        high_water=now,
+        tampered=None,
+        last_check={"status": "ok", "server_time": now, "local_time": now, "reason": ""},
+    )
     state.write_text(json.dumps(st))
     srv3 = StoreProcess(data, port=srv.port, demo=False).start(timeout=300)
     shop["srv"] = srv3
-    lic = wait_for(lambda: (h := _health(srv3)["licence"]).get("code") != "licence.starting" and h,
-                what="licence status")
+    lic = wait_for(
+        lambda: (h := _health(srv3)["licence"]).get("code") != "licence.starting" and h,
+        what="licence status",
+    )
     assert lic["licence_id"] == "LIC-S001-B"
     assert lic["ok"] is False and lic["code"] == "licence.check_overdue", lic
     assert lic["grace_days_left"] == 0

@@ -37,8 +37,12 @@ def listeners(host: str, tmp_path) -> tuple[StoreProcess, list[tuple[int, str, i
         while time.time() < end:
             found = listening_sockets(session_pids(proc.proc.pid))
             names = {cmdline(pid) for pid, _, _ in found}
-            if {"ray::LedgerActor", "ray::LicenceActor", "ray::UploaderActor",
-                    "ray::AnalyticsActor"} <= names:
+            if {
+                "ray::LedgerActor",
+                "ray::LicenceActor",
+                "ray::UploaderActor",
+                "ray::AnalyticsActor",
+            } <= names:
                 break
             time.sleep(1)
         return proc, found

@@ -46,14 +46,21 @@ def lock(store, staff: str, net: str) -> None:
 
 
 def kassa(*args: str, stdin: str = "") -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "kassa_cli.main", *args], input=stdin,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "kassa_cli.main", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_one_address_guessing_is_throttled_before_it_locks_the_manager_or_the_admin(store):
     seq = journal_seq(store.data)
-    answers = [sign_in(store.url, ("m1", "admin", "c1", "a1")[i % 4], "5678", "Z1",
-                       src="127.0.4.1") for i in range(30)]
+    answers = [
+        sign_in(store.url, ("m1", "admin", "c1", "a1")[i % 4], "5678", "Z1", src="127.0.4.1")
+        for i in range(30)
+    ]
     assert [a.code for a in answers[:5]] == ["auth.bad_credentials"] * 5
     assert {a.code for a in answers[5:]} == {"auth.throttled"}
     assert all(a.status == 429 for a in answers[5:])
@@ -86,13 +93,16 @@ def test_the_owner_unlocks_the_admin_and_sets_a_pin_while_the_server_runs(store)
     assert "server running" in p.stdout
     rows = journal_rows(store.data, seq)
     assert [(r["kind"], r["ip"], r["body"]["staff"]) for r in rows] == [
-        ("staff.unlocked", "store-pc", "admin")]
+        ("staff.unlocked", "store-pc", "admin")
+    ]
     assert sign_in(store.url, "admin", "0000", "AD", src="127.0.6.201").status == 200
-    p = kassa("store", "set-pin", "--data", str(store.data), "admin", "--pin-stdin",
-              stdin="24680\n")
+    p = kassa(
+        "store", "set-pin", "--data", str(store.data), "admin", "--pin-stdin", stdin="24680\n"
+    )
     assert p.returncode == 0, p.stderr
-    assert sign_in(store.url, "admin", "0000", "AD", src="127.0.6.202").code == \
-        "auth.bad_credentials"
+    assert (
+        sign_in(store.url, "admin", "0000", "AD", src="127.0.6.202").code == "auth.bad_credentials"
+    )
     assert sign_in(store.url, "admin", "24680", "AD", src="127.0.6.203").status == 200
 
 
@@ -152,11 +162,21 @@ def test_recovery_journals_directly_while_the_server_is_stopped(tmp_path):
     data.mkdir()
     key = load_pin_key(data)
     ledger = Ledger(data / "journal.sqlite")
-    ledger.submit(Request(str(uuid.uuid4()), b"c", StaffCreated(
-        "admin", "Admin", "admin", "en", sealed_pin(key, "admin", "0000"))))
+    ledger.submit(
+        Request(
+            str(uuid.uuid4()),
+            b"c",
+            StaffCreated("admin", "Admin", "admin", "en", sealed_pin(key, "admin", "0000")),
+        )
+    )
     for _ in range(LIMIT):
-        ledger.submit(Request(str(uuid.uuid4()), b"a", PinAttempted(
-            "admin", "T1", "sign_in", LIMIT, 1800, time.time_ns() // 1000)))
+        ledger.submit(
+            Request(
+                str(uuid.uuid4()),
+                b"a",
+                PinAttempted("admin", "T1", "sign_in", LIMIT, 1800, time.time_ns() // 1000),
+            )
+        )
     assert ledger.book.staff.account("admin").locked_until > 0
     ledger.journal.close()
 
@@ -175,6 +195,7 @@ def test_recovery_journals_directly_while_the_server_is_stopped(tmp_path):
 
     # a server holding the folder (its lock) but not answering: nothing is written beside it
     import fcntl
+
     seq = journal_seq(data)
     fd = os.open(data / "admin.lock", os.O_RDWR)
     fcntl.flock(fd, fcntl.LOCK_EX)
@@ -199,8 +220,10 @@ def test_the_back_off_doubles_per_address_is_capped_and_forgets():
     from domain.store import AuthPolicy
 
     now = [1000.0]
-    t = Throttle(AuthPolicy(ip_free_failures=2, ip_backoff_s=10, ip_backoff_max_s=25,
-                            ip_forget_s=100), clock=lambda: now[0])
+    t = Throttle(
+        AuthPolicy(ip_free_failures=2, ip_backoff_s=10, ip_backoff_max_s=25, ip_forget_s=100),
+        clock=lambda: now[0],
+    )
 
     def fail(ip: str) -> None:
         t.begin(ip)

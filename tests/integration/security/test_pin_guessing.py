@@ -31,9 +31,16 @@ def test_forty_concurrent_guesses_check_at_most_the_limit_and_the_lock_ends_the_
     assert before.status == 200, before
     token = before.json["token"]
     seq = journal_seq(store.data)
-    answers = together([
-        (lambda i=i: sign_in(store.url, "c3", f"{7000 + i}", f"G{i + 1}", src=f"127.0.2.{i + 1}"))
-        for i in range(40)])
+    answers = together(
+        [
+            (
+                lambda i=i: sign_in(
+                    store.url, "c3", f"{7000 + i}", f"G{i + 1}", src=f"127.0.2.{i + 1}"
+                )
+            )
+            for i in range(40)
+        ]
+    )
     codes = sorted(a.code for a in answers)
     assert codes.count("auth.bad_credentials") == LIMIT, answers
     assert codes.count("auth.locked") == 40 - LIMIT, answers
@@ -41,8 +48,9 @@ def test_forty_concurrent_guesses_check_at_most_the_limit_and_the_lock_ends_the_
     # journaled before each check, one at a time: the counts run 1..10 without a repeat
     assert [a["body"]["failures"] for a in attempts] == list(range(1, LIMIT + 1))
     assert {a["staff"] for a in attempts} == {"c3"}
-    assert sorted(a.details["failures_left"] for a in answers
-                  if a.code == "auth.bad_credentials") == list(range(LIMIT))
+    assert sorted(
+        a.details["failures_left"] for a in answers if a.code == "auth.bad_credentials"
+    ) == list(range(LIMIT))
     # the session c3 had before the lock has ended
     r = call(store.url, "GET", "/v1/sessions/current", token=token)
     assert r.status == 401 and r.code == "auth.session_expired", r
@@ -64,11 +72,22 @@ def test_concurrent_approval_guesses_stop_at_the_limit(store):
     seq = journal_seq(store.data)
 
     def approve(src: str, token: str, pin: str):
-        return call(store.url, "POST", "/v1/approvals", {"staff": "m1", "pin": pin,
-                    "action": "sale.discount_over_limit"}, src=src, token=token)
+        return call(
+            store.url,
+            "POST",
+            "/v1/approvals",
+            {"staff": "m1", "pin": pin, "action": "sale.discount_over_limit"},
+            src=src,
+            token=token,
+        )
 
-    answers = together([(lambda src=src, tok=tok, n=n: approve(src, tok, f"{8000 + n}"))
-                        for src, tok in cashiers[:4] for n in range(10)])
+    answers = together(
+        [
+            (lambda src=src, tok=tok, n=n: approve(src, tok, f"{8000 + n}"))
+            for src, tok in cashiers[:4]
+            for n in range(10)
+        ]
+    )
     codes = [a.code for a in answers]
     assert codes.count("auth.approval_refused") == LIMIT, answers
     assert set(codes) <= {"auth.approval_refused", "auth.locked", "auth.throttled"}, answers
@@ -83,7 +102,13 @@ def test_concurrent_approval_guesses_stop_at_the_limit(store):
     assert r.status == 403 and r.code == "auth.locked", r
     admin = sign_in(store.url, "admin", "0000", "ADM", src="127.0.3.51")
     assert admin.status == 200, admin
-    r = call(store.url, "POST", "/v1/staff/m1/unlock", {"id": str(uuid.uuid4())},
-             src="127.0.3.51", token=admin.json["token"])
+    r = call(
+        store.url,
+        "POST",
+        "/v1/staff/m1/unlock",
+        {"id": str(uuid.uuid4())},
+        src="127.0.3.51",
+        token=admin.json["token"],
+    )
     assert r.status == 200, r
     assert sign_in(store.url, "m1", "9999", "M1", src="127.0.3.50").status == 200

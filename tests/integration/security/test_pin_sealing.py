@@ -30,9 +30,22 @@ def legacy_journal(data: Path) -> int:
     data.mkdir(parents=True)
     j = Journal(data / "journal.sqlite")
     body = StaffCreated("old1", "Old Timer", "cashier", "en", hash_pin("5555"))
-    env, = j.append([Pending(str(uuid.uuid4()), b"legacy", time.time_ns() // 1000,
-                             "staff.created", version_of("staff.created"), "demo", "",
-                             "127.0.0.1", "", encode_body(body))])
+    (env,) = j.append(
+        [
+            Pending(
+                str(uuid.uuid4()),
+                b"legacy",
+                time.time_ns() // 1000,
+                "staff.created",
+                version_of("staff.created"),
+                "demo",
+                "",
+                "127.0.0.1",
+                "",
+                encode_body(body),
+            )
+        ]
+    )
     j.close()
     return env.seq
 
@@ -72,9 +85,12 @@ def test_no_argon2_hash_reaches_hq(store):
     admin = sign_in(store.url, "admin", "0000", "ADM")
     assert admin.status == 200, admin
     tok = admin.json["token"]
-    for body in ({"staff": "n1", "name": "New One", "role": "manager", "pin": "2468"},
-                 {"staff": "n1", "pin": "8642"}, {"staff": "old1", "pin": "7531"},
-                 {"staff": "m1", "pin": "97531"}):
+    for body in (
+        {"staff": "n1", "name": "New One", "role": "manager", "pin": "2468"},
+        {"staff": "n1", "pin": "8642"},
+        {"staff": "old1", "pin": "7531"},
+        {"staff": "m1", "pin": "97531"},
+    ):
         r = call(store.url, "POST", "/v1/staff", {"id": str(uuid.uuid4()), **body}, token=tok)
         assert r.status == 200, r
     assert sign_in(store.url, "n1", "8642", "N1").status == 200
@@ -95,8 +111,11 @@ def test_no_argon2_hash_reaches_hq(store):
         assert not any(ARGON2 in (c if isinstance(c, bytes) else str(c).encode()) for c in row), row
     # the journal holds the same: sealed blobs that open only with the store's key
     key = load_pin_key(store.data)
-    sealed = [r for r in journal_rows(store.data, store.legacy_seq)
-              if r["kind"] in ("staff.created", "staff.pin_changed")]
+    sealed = [
+        r
+        for r in journal_rows(store.data, store.legacy_seq)
+        if r["kind"] in ("staff.created", "staff.pin_changed")
+    ]
     assert len(sealed) >= 6 + 4  # the demo's staff, then the changes above
     assert all(r["body"]["pin_hash"].startswith(SEALED_PREFIX) for r in sealed)
     n1 = [r["body"]["pin_hash"] for r in sealed if r["body"]["staff"] == "n1"][-1]

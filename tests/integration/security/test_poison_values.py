@@ -21,8 +21,12 @@ pytestmark = pytest.mark.ray
 
 POISON = 2**63
 TILL = "PZ"
-LIMITS = {"max_unit_price": 10_000_000_00, "max_line_qty": 10_000, "max_topup": 1_000_000_00,
-          "max_stock_qty": 10_000_000}
+LIMITS = {
+    "max_unit_price": 10_000_000_00,
+    "max_line_qty": 10_000,
+    "max_topup": 1_000_000_00,
+    "max_stock_qty": 10_000_000,
+}
 
 
 @pytest.fixture(scope="module")
@@ -41,10 +45,28 @@ def m1(store):
 @pytest.fixture(scope="module")
 def goods(m1):
     """Two products of our own: one at the largest price allowed, one sold by weight."""
-    m1.ok(m1.post("/v1/products/import", {"id": new_id(), "products": [
-        {"sku": "PZ-MAX", "names": {"en": "At the price limit"}, "price": LIMITS["max_unit_price"]},
-        {"sku": "PZ-KG", "names": {"en": "Rice by weight"}, "price": 40_00, "unit": "kg"},
-        {"sku": "PZ-ONE", "names": {"en": "A small thing"}, "price": 20_00}]}))
+    m1.ok(
+        m1.post(
+            "/v1/products/import",
+            {
+                "id": new_id(),
+                "products": [
+                    {
+                        "sku": "PZ-MAX",
+                        "names": {"en": "At the price limit"},
+                        "price": LIMITS["max_unit_price"],
+                    },
+                    {
+                        "sku": "PZ-KG",
+                        "names": {"en": "Rice by weight"},
+                        "price": 40_00,
+                        "unit": "kg",
+                    },
+                    {"sku": "PZ-ONE", "names": {"en": "A small thing"}, "price": 20_00},
+                ],
+            },
+        )
+    )
     return {"max": "PZ-MAX", "kg": "PZ-KG", "one": "PZ-ONE"}
 
 
@@ -60,11 +82,13 @@ def refused(r: requests.Response, code: str, status: int = 400) -> dict:
 
 def sell(api: Api, sku: str, qty: int = 1) -> dict:
     view = api.ok(api.cmd("scan", {"code": sku, "qty": qty}))["view"]
-    return api.ok(api.cmd("pay", {"tenders": [{"kind": "cash",
-                                               "amount": view["total"] + 10_000}]}))["order"]
+    return api.ok(
+        api.cmd("pay", {"tenders": [{"kind": "cash", "amount": view["total"] + 10_000}]})
+    )["order"]
 
 
 # ---------------------------------------------------------------- bounds at every entry point
+
 
 def test_config_tells_the_kiosks_the_limits(store):
     cfg = requests.get(store.url + "/v1/config", timeout=30).json()
@@ -74,14 +98,31 @@ def test_config_tells_the_kiosks_the_limits(store):
 
 def test_an_import_with_a_2_63_price_is_refused_row_by_row_and_journals_nothing(store, m1):
     seq = journal_seq(store.data)
-    err = refused(m1.post("/v1/products/import", {"id": new_id(), "products": [
-        {"sku": "PZ-GOOD", "names": {"en": "fine"}, "price": 100},
-        {"sku": "PZ-POISON", "names": {"en": "2**63 satang"}, "price": POISON},
-        {"sku": "PZ-OVER", "names": {"en": "just over"}, "price": LIMITS["max_unit_price"] + 1},
-        {"sku": "PZ-HUGE", "names": {"en": "huge"}, "price": 10**40}]}), "amount.too_large")
+    err = refused(
+        m1.post(
+            "/v1/products/import",
+            {
+                "id": new_id(),
+                "products": [
+                    {"sku": "PZ-GOOD", "names": {"en": "fine"}, "price": 100},
+                    {"sku": "PZ-POISON", "names": {"en": "2**63 satang"}, "price": POISON},
+                    {
+                        "sku": "PZ-OVER",
+                        "names": {"en": "just over"},
+                        "price": LIMITS["max_unit_price"] + 1,
+                    },
+                    {"sku": "PZ-HUGE", "names": {"en": "huge"}, "price": 10**40},
+                ],
+            },
+        ),
+        "amount.too_large",
+    )
     # a JSON number beyond 64 bits reaches the server as a float: not a price at all
     assert [(r["row"], r["code"]) for r in err["details"]["rows"]] == [
-        (2, "amount.too_large"), (3, "amount.too_large"), (4, "product.bad_price")]
+        (2, "amount.too_large"),
+        (3, "amount.too_large"),
+        (4, "product.bad_price"),
+    ]
     assert not mine_after(store, seq)
     for sku in ("PZ-GOOD", "PZ-POISON"):
         assert m1.get(f"/v1/products/{sku}").status_code == 404
@@ -89,9 +130,12 @@ def test_an_import_with_a_2_63_price_is_refused_row_by_row_and_journals_nothing(
 
 def test_absurd_quantities_prices_and_tenders_at_the_till_are_refused(store, m1, goods):
     seq = journal_seq(store.data)
-    for args in ({"code": goods["one"], "qty": POISON}, {"code": goods["one"], "qty": 10**9},
-                 {"code": goods["one"], "qty": LIMITS["max_line_qty"] + 1},
-                 {"code": goods["kg"], "weight_g": 1_000_001}):
+    for args in (
+        {"code": goods["one"], "qty": POISON},
+        {"code": goods["one"], "qty": 10**9},
+        {"code": goods["one"], "qty": LIMITS["max_line_qty"] + 1},
+        {"code": goods["kg"], "weight_g": 1_000_001},
+    ):
         refused(m1.cmd("scan", args), "quantity.too_large")
     refused(m1.cmd("add", {"sku": goods["one"], "qty": POISON}), "quantity.too_large")
     # two lines at the largest price are more than the largest order
@@ -113,19 +157,36 @@ def test_top_ups_stock_moves_and_cash_counts_above_the_limits_are_refused(store,
     m1.ok(m1.post("/v1/members", {"id": new_id(), "member": member, "name": "Poison tester"}))
     seq = journal_seq(store.data)
     for amount in (POISON, LIMITS["max_topup"] + 1):
-        refused(m1.post(f"/v1/members/{member}/topup", {"id": new_id(), "amount": amount}),
-                "amount.too_large")
-    refused(m1.post("/v1/stock/receive", {"id": new_id(), "sku": goods["one"], "qty": POISON}),
-            "quantity.too_large")
-    refused(m1.post("/v1/stock/adjust", {"id": new_id(), "sku": goods["one"], "delta": -POISON,
-                                         "reason": "x"}), "quantity.too_large")
-    refused(m1.post("/v1/stock/count", {"id": new_id(), "sku": goods["one"],
-                                        "counted": LIMITS["max_stock_qty"] + 1}),
-            "quantity.too_large")
-    refused(m1.post("/v1/day/open", {"id": new_id(), "till": "PZ2", "float": POISON}),
-            "amount.too_large")
-    refused(m1.post("/v1/day/close", {"id": new_id(), "till": TILL, "counted_cash": POISON}),
-            "amount.too_large")
+        refused(
+            m1.post(f"/v1/members/{member}/topup", {"id": new_id(), "amount": amount}),
+            "amount.too_large",
+        )
+    refused(
+        m1.post("/v1/stock/receive", {"id": new_id(), "sku": goods["one"], "qty": POISON}),
+        "quantity.too_large",
+    )
+    refused(
+        m1.post(
+            "/v1/stock/adjust",
+            {"id": new_id(), "sku": goods["one"], "delta": -POISON, "reason": "x"},
+        ),
+        "quantity.too_large",
+    )
+    refused(
+        m1.post(
+            "/v1/stock/count",
+            {"id": new_id(), "sku": goods["one"], "counted": LIMITS["max_stock_qty"] + 1},
+        ),
+        "quantity.too_large",
+    )
+    refused(
+        m1.post("/v1/day/open", {"id": new_id(), "till": "PZ2", "float": POISON}),
+        "amount.too_large",
+    )
+    refused(
+        m1.post("/v1/day/close", {"id": new_id(), "till": TILL, "counted_cash": POISON}),
+        "amount.too_large",
+    )
     assert not mine_after(store, seq)
     assert m1.ok(m1.get(f"/v1/members/{member}"))["balance"] == 0
     m1.ok(m1.post(f"/v1/members/{member}/topup", {"id": new_id(), "amount": LIMITS["max_topup"]}))
@@ -142,25 +203,61 @@ def test_a_report_states_as_of_which_journal_seq_it_is(store, m1, goods):
 
 # ---------------------------------------------------------------- a poison event in the journal
 
+
 def _append_poison(data: Path) -> int:
     """Append an order of 2**63 satang straight to the journal file, chained like any event (as
     an old journal written before the bounds might hold it). The server must be stopped."""
     from actors.journal import Journal, Pending
     from domain.events import OrderCompleted, OrderLine, Payment, encode_body
+
     oid = str(uuid.uuid4())
-    line = OrderLine(line_id="L1", sku="PZ-ONE", names={"en": "poison"}, category="", unit="each",
-                     qty=1, unit_price=POISON, base=POISON, discount=0, amount=POISON, tax=0,
-                     total=POISON, tax_class="std", rate_bp=700)
-    body = OrderCompleted(order_id=oid, number=f"{TILL}-999999", currency="THB",
-                          prices_include_tax=True, lines=(line,), subtotal=POISON, discount=0,
-                          tax=0, total=POISON, rounding=0,
-                          payments=(Payment(kind="card", amount=POISON, reference="OLD",
-                                            last4="0000"),))
+    line = OrderLine(
+        line_id="L1",
+        sku="PZ-ONE",
+        names={"en": "poison"},
+        category="",
+        unit="each",
+        qty=1,
+        unit_price=POISON,
+        base=POISON,
+        discount=0,
+        amount=POISON,
+        tax=0,
+        total=POISON,
+        tax_class="std",
+        rate_bp=700,
+    )
+    body = OrderCompleted(
+        order_id=oid,
+        number=f"{TILL}-999999",
+        currency="THB",
+        prices_include_tax=True,
+        lines=(line,),
+        subtotal=POISON,
+        discount=0,
+        tax=0,
+        total=POISON,
+        rounding=0,
+        payments=(Payment(kind="card", amount=POISON, reference="OLD", last4="0000"),),
+    )
     j = Journal(data / "journal.sqlite")
     try:
-        env = j.append([Pending(id=oid, cmd=b"old", ts=time.time_ns() // 1000,
-                                kind="order.completed", v=1, staff="m1", till=TILL,
-                                ip="127.0.0.1", agg=oid, body=encode_body(body))])[0]
+        env = j.append(
+            [
+                Pending(
+                    id=oid,
+                    cmd=b"old",
+                    ts=time.time_ns() // 1000,
+                    kind="order.completed",
+                    v=1,
+                    staff="m1",
+                    till=TILL,
+                    ip="127.0.0.1",
+                    agg=oid,
+                    body=encode_body(body),
+                )
+            ]
+        )[0]
     finally:
         j.close()
     return env.seq

@@ -29,8 +29,9 @@ pytestmark = pytest.mark.ray
 
 
 def kassa(*args: str) -> subprocess.CompletedProcess:
-    out = subprocess.run([sys.executable, "-m", "kassa_cli.main", *args], capture_output=True,
-                         text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-m", "kassa_cli.main", *args], capture_output=True, text=True, timeout=120
+    )
     assert out.returncode == 0, out.stdout + out.stderr
     return out
 
@@ -44,8 +45,17 @@ def store(tmp_path_factory):
         assert proc.url.startswith("http://")
         assert requests.get(proc.url + "/v1/config", timeout=30).status_code == 200
         proc.stop()
-        kassa("store", "tls", "enable", "--data", str(data), "--name", "store-pc.local",
-              "--ip", "192.168.1.10")
+        kassa(
+            "store",
+            "tls",
+            "enable",
+            "--data",
+            str(data),
+            "--name",
+            "store-pc.local",
+            "--ip",
+            "192.168.1.10",
+        )
         proc.start()
         yield proc
     finally:
@@ -96,8 +106,7 @@ def test_after_tls_enable_and_a_restart_only_https_with_the_stores_ca_answers(st
     r = requests.get(store.url + "/v1/config", timeout=30, verify=str(store.ca_file))
     assert r.status_code == 200 and r.json()["store_id"]
     # by name too: the certificate names what `tls enable` was given plus localhost
-    r = requests.get(f"https://localhost:{port}/v1/config", timeout=30,
-                     verify=str(store.ca_file))
+    r = requests.get(f"https://localhost:{port}/v1/config", timeout=30, verify=str(store.ca_file))
     assert r.status_code == 200
 
 
@@ -112,18 +121,33 @@ def test_sign_in_over_tls_journals_the_tills_own_address_never_a_forwarded_one(s
     """A till at 127.0.0.2 says it is 203.0.113.7 in X-Forwarded-For/Forwarded; the audit
     keeps the address the TLS connection came from."""
     after = journal_seq(store.data)
-    conn = http.client.HTTPSConnection("127.0.0.1", store.port, timeout=60,
-                                       source_address=("127.0.0.2", 0),
-                                       context=tls.client_context(store.data))
+    conn = http.client.HTTPSConnection(
+        "127.0.0.1",
+        store.port,
+        timeout=60,
+        source_address=("127.0.0.2", 0),
+        context=tls.client_context(store.data),
+    )
     body = json.dumps({"id": new_id(), "staff": "c2", "pin": DEMO["c2"], "till": "T7"})
-    conn.request("POST", "/v1/sessions", body=body, headers={
-        "Content-Type": "application/json", "X-Forwarded-For": "203.0.113.7",
-        "Forwarded": "for=203.0.113.7", "X-Real-IP": "203.0.113.7"})
+    conn.request(
+        "POST",
+        "/v1/sessions",
+        body=body,
+        headers={
+            "Content-Type": "application/json",
+            "X-Forwarded-For": "203.0.113.7",
+            "Forwarded": "for=203.0.113.7",
+            "X-Real-IP": "203.0.113.7",
+        },
+    )
     resp = conn.getresponse()
     out = json.loads(resp.read())
     assert resp.status == 200, out
-    conn.request("GET", "/v1/tills/T7/basket", headers={
-        "Authorization": f"Bearer {out['token']}", "X-Forwarded-For": "203.0.113.7"})
+    conn.request(
+        "GET",
+        "/v1/tills/T7/basket",
+        headers={"Authorization": f"Bearer {out['token']}", "X-Forwarded-For": "203.0.113.7"},
+    )
     assert conn.getresponse().status == 200
     conn.close()
     rows = [r for r in journal_rows(store.data, after) if r[1] == "auth.signed_in"]
@@ -184,8 +208,11 @@ def test_tls_disable_returns_the_store_to_http(store, tmp_path):
     r = requests.get(store.url + "/v1/config", timeout=30)
     assert r.status_code == 200
     with pytest.raises(requests.exceptions.SSLError):
-        requests.get(f"https://127.0.0.1:{store.port}/v1/config", timeout=30,
-                     verify=str(tls.TlsFiles.of(store.data).ca_cert))
+        requests.get(
+            f"https://127.0.0.1:{store.port}/v1/config",
+            timeout=30,
+            verify=str(tls.TlsFiles.of(store.data).ca_cert),
+        )
     # the paired till does not quietly follow the store to plain HTTP ...
     with pytest.raises(ApiError) as exc:
         StoreClient(store.url, "T9", pin_file=pin_file).config()

@@ -32,9 +32,11 @@ def test_false_positive_rate_on_clean_days(clean_history, capsys):
     flags = score(fr)
     fp = false_positive_rate(flags, fr["orders"].height)
     with capsys.disabled():
-        print(f"\nclean history ({clean_history.days} days, {fp['orders']} orders): "
-              f"false-positive rate {fp['rate']:.4%} ({fp['false_flagged_orders']} orders) "
-              f"by rule {fp['by_rule']}")
+        print(
+            f"\nclean history ({clean_history.days} days, {fp['orders']} orders): "
+            f"false-positive rate {fp['rate']:.4%} ({fp['false_flagged_orders']} orders) "
+            f"by rule {fp['by_rule']}"
+        )
     assert fp["rate"] < 0.005
     # one clean day on its own (scored against the month around it)
     day = fr["orders"]["business_day"].max()
@@ -56,9 +58,22 @@ def test_flags_become_events_and_flow_back_into_the_flags_table(history, tmp_pat
     assert any(e.freeze for e in evs)
     # journal them after the history, ingest, and scoring again adds nothing new
     last = history.envelopes[-1]
-    wire = [{"seq": last.seq + i + 1, "id": e.flag_id, "ts": last.ts + i + 1,
-             "kind": "order.flagged", "v": 1, "staff": "system", "till": "", "ip": "", "agg":
-             e.order_id, "body": encode_body(e), "hash": ""} for i, e in enumerate(evs)]
+    wire = [
+        {
+            "seq": last.seq + i + 1,
+            "id": e.flag_id,
+            "ts": last.ts + i + 1,
+            "kind": "order.flagged",
+            "v": 1,
+            "staff": "system",
+            "till": "",
+            "ip": "",
+            "agg": e.order_id,
+            "body": encode_body(e),
+            "hash": "",
+        }
+        for i, e in enumerate(evs)
+    ]
     sa = StoreAnalytics(tmp_path / "f.duckdb", history.shop.zone, history.shop.store_id)
     sa.ingest(history.envelopes)
     sa.ingest(wire)

@@ -8,19 +8,63 @@ from analytics.flatten import SCHEMAS, TABLES, duckdb_ddl, flatten
 
 
 def _env(seq, kind, body, ts=1_700_000_000_000_000, staff="alice", till="T1"):
-    return {"seq": seq, "id": f"id{seq}", "ts": ts, "kind": kind, "v": 1, "staff": staff,
-            "till": till, "ip": "10.0.0.5", "agg": "", "body": body, "hash": ""}
+    return {
+        "seq": seq,
+        "id": f"id{seq}",
+        "ts": ts,
+        "kind": kind,
+        "v": 1,
+        "staff": staff,
+        "till": till,
+        "ip": "10.0.0.5",
+        "agg": "",
+        "body": body,
+        "hash": "",
+    }
 
 
-ORDER = {"order_id": "O1", "number": "T1-000001", "currency": "THB", "prices_include_tax": True,
-         "lines": [{"line_id": "L1", "sku": "A", "names": {"en": "Milk"}, "category": "dairy",
-                    "unit": "pc", "qty": 2, "unit_price": 4500, "base": 9000, "discount": 500,
-                    "amount": 8500, "tax": 556, "total": 8500, "tax_class": "std",
-                    "rate_bp": 700}],
-         "subtotal": 9000, "discount": 500, "tax": 556, "total": 8500, "rounding": 0,
-         "payments": [{"kind": "cash", "amount": 8500, "tendered": 10000, "change": 1500,
-                       "reference": "", "last4": "", "member": ""}],
-         "change": 1500, "member": ""}
+ORDER = {
+    "order_id": "O1",
+    "number": "T1-000001",
+    "currency": "THB",
+    "prices_include_tax": True,
+    "lines": [
+        {
+            "line_id": "L1",
+            "sku": "A",
+            "names": {"en": "Milk"},
+            "category": "dairy",
+            "unit": "pc",
+            "qty": 2,
+            "unit_price": 4500,
+            "base": 9000,
+            "discount": 500,
+            "amount": 8500,
+            "tax": 556,
+            "total": 8500,
+            "tax_class": "std",
+            "rate_bp": 700,
+        }
+    ],
+    "subtotal": 9000,
+    "discount": 500,
+    "tax": 556,
+    "total": 8500,
+    "rounding": 0,
+    "payments": [
+        {
+            "kind": "cash",
+            "amount": 8500,
+            "tendered": 10000,
+            "change": 1500,
+            "reference": "",
+            "last4": "",
+            "member": "",
+        }
+    ],
+    "change": 1500,
+    "member": "",
+}
 
 
 def test_every_table_has_its_schema_even_when_empty():
@@ -45,9 +89,19 @@ def test_order_rows_and_business_day_in_store_zone():
 
 
 def test_day_events_unregistered_kinds_slot_in():
-    out = flatten([_env(1, "day.opened", {"till": "T1", "float": 200000}),
-                   _env(2, "day.closed", {"till": "T1", "counted_cash": 250000,
-                                          "z_report": {"x": 1}}, till="T9")], "S1", "UTC")
+    out = flatten(
+        [
+            _env(1, "day.opened", {"till": "T1", "float": 200000}),
+            _env(
+                2,
+                "day.closed",
+                {"till": "T1", "counted_cash": 250000, "z_report": {"x": 1}},
+                till="T9",
+            ),
+        ],
+        "S1",
+        "UTC",
+    )
     d = out["day_closes"]
     assert d["event"].to_list() == ["opened", "closed"]
     assert d["till"].to_list() == ["T1", "T1"]

@@ -15,19 +15,29 @@ def test_example_notebook_runs_and_engines_agree(tmp_path):
     out = hq_notebook.main(str(tmp_path))
     pol = out["polars_revenue_by_store_day"]
     duck = Warehouse(tmp_path).revenue(("store_id", "business_day"))
-    assert pol.select("store_id", "business_day", "revenue").sort("store_id", "business_day") \
+    assert (
+        pol.select("store_id", "business_day", "revenue")
+        .sort("store_id", "business_day")
         .equals(duck.select("store_id", "business_day", "revenue"))
-    for by in (("store_id", "business_day", "tender"), ("store_id", "category"),
-               ("store_id",)):
+    )
+    for by in (("store_id", "business_day", "tender"), ("store_id", "category"), ("store_id",)):
         a = Warehouse(tmp_path).revenue(by, engine="duckdb")
         b = Warehouse(tmp_path).revenue(by, engine="polars")
         assert a.equals(b.select(a.columns)), by
     # revenue by tender and by category both total the store revenue
     tot = duck.group_by("store_id").agg(pl.col("revenue").sum()).sort("store_id")
-    ten = out["revenue_by_store_day_tender"].group_by("store_id").agg(pl.col("revenue").sum()) \
+    ten = (
+        out["revenue_by_store_day_tender"]
+        .group_by("store_id")
+        .agg(pl.col("revenue").sum())
         .sort("store_id")
-    cat = out["revenue_by_category"].group_by("store_id").agg(pl.col("revenue").sum()) \
+    )
+    cat = (
+        out["revenue_by_category"]
+        .group_by("store_id")
+        .agg(pl.col("revenue").sum())
         .sort("store_id")
+    )
     assert tot["revenue"].to_list() == cat["revenue"].to_list()
     # tenders include cash rounding (payments = total + rounding)
     assert all(abs(a - b) < 10_000 for a, b in zip(tot["revenue"], ten["revenue"], strict=True))
@@ -45,12 +55,15 @@ def test_one_call_opens_every_table_and_rules_match_per_store(history, tmp_path)
         assert lazy[t].collect_schema() == pl.Schema(SCHEMAS[t])
         assert lazy[t].select(pl.len()).collect().item() == frames[t].height
     con = wh.duckdb()
-    assert con.execute("SELECT count(*) FROM order_lines").fetchall()[0][0] == \
-        frames["order_lines"].height
+    assert (
+        con.execute("SELECT count(*) FROM order_lines").fetchall()[0][0]
+        == frames["order_lines"].height
+    )
     across = wh.anomalies()
     local = score(frames)
-    assert set(zip(across["rule"], across["order_id"], strict=True)) == \
-        set(zip(local["rule"], local["order_id"], strict=True))
+    assert set(zip(across["rule"], across["order_id"], strict=True)) == set(
+        zip(local["rule"], local["order_id"], strict=True)
+    )
     # the layout
     assert (tmp_path / "orders" / "store=S001").is_dir()
     assert any(p.name.startswith("day=") for p in (tmp_path / "orders" / "store=S001").iterdir())

@@ -15,8 +15,11 @@ from analytics.store import FIGURES, StoreAnalytics
 
 
 def _day(ts: int, zone: str) -> date:
-    return (datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=ts)) \
-        .astimezone(ZoneInfo(zone)).date()
+    return (
+        (datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=ts))
+        .astimezone(ZoneInfo(zone))
+        .date()
+    )
 
 
 def plain_day(history, day: date) -> dict[str, dict]:
@@ -55,18 +58,21 @@ def plain_day(history, day: date) -> dict[str, dict]:
         elif e.kind == "day.closed":
             counted[b["till"]] = b["counted_cash"]
     for till, t in per.items():
-        t["expected_cash"] = (t["opening_float"] + t["cash_sales"] - t["cash_refunds"]
-                              + t["cash_topups"])
+        t["expected_cash"] = (
+            t["opening_float"] + t["cash_sales"] - t["cash_refunds"] + t["cash_topups"]
+        )
         t["counted_cash"] = counted.get(till)
-        t["cash_difference"] = (None if t["counted_cash"] is None
-                                else t["counted_cash"] - t["expected_cash"])
+        t["cash_difference"] = (
+            None if t["counted_cash"] is None else t["counted_cash"] - t["expected_cash"]
+        )
     return per
 
 
 @pytest.fixture(scope="module")
 def sa(history, tmp_path_factory):
-    s = StoreAnalytics(tmp_path_factory.mktemp("an") / "a.duckdb", history.shop.zone,
-                       history.shop.store_id)
+    s = StoreAnalytics(
+        tmp_path_factory.mktemp("an") / "a.duckdb", history.shop.zone, history.shop.store_id
+    )
     # incremental, in uneven batches, with repeats: idempotent by seq
     envs = history.envelopes
     assert s.ingest(envs[:1000]) == 1000
@@ -78,10 +84,30 @@ def sa(history, tmp_path_factory):
     s.close()
 
 
-CHECKED = ("orders", "gross_sales", "net_sales", "discounts", "tax", "cash_sales", "card_sales",
-           "wallet_sales", "change_given", "refunds", "refunded", "cash_refunds", "card_refunds",
-           "wallet_refunds", "topups", "cash_topups", "voids", "voided_amount", "opening_float",
-           "expected_cash", "counted_cash", "cash_difference")
+CHECKED = (
+    "orders",
+    "gross_sales",
+    "net_sales",
+    "discounts",
+    "tax",
+    "cash_sales",
+    "card_sales",
+    "wallet_sales",
+    "change_given",
+    "refunds",
+    "refunded",
+    "cash_refunds",
+    "card_refunds",
+    "wallet_refunds",
+    "topups",
+    "cash_topups",
+    "voids",
+    "voided_amount",
+    "opening_float",
+    "expected_cash",
+    "counted_cash",
+    "cash_difference",
+)
 
 
 @pytest.mark.parametrize("offset", [0, 9, 20])
@@ -109,8 +135,10 @@ def test_per_cashier_and_till_add_up(history, sa):
         assert sum(r[f] for r in rep["by_staff"]) == rep["totals"][f]
         assert sum(r[f] for r in rep["by_till"]) == rep["totals"][f]
     one = sa.x_report(history.start + timedelta(days=5), till="T1")
-    assert one["totals"]["net_sales"] == next(r for r in rep["by_till"]
-                                              if r["till"] == "T1")["net_sales"]
+    assert (
+        one["totals"]["net_sales"]
+        == next(r for r in rep["by_till"] if r["till"] == "T1")["net_sales"]
+    )
 
 
 def test_sales_by_dimensions_match_plain_python(history, sa):
@@ -128,8 +156,9 @@ def test_sales_by_dimensions_match_plain_python(history, sa):
             tax[ln["tax_class"]] += ln["tax"]
         for p in b["payments"]:
             tender[p["kind"]] += p["amount"]
-        loc = (datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=e.ts)) \
-            .astimezone(ZoneInfo(history.shop.zone))
+        loc = (datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=e.ts)).astimezone(
+            ZoneInfo(history.shop.zone)
+        )
         hour[loc.hour] += b["total"]
     df = sa.sales_by("category", start, end)
     assert dict(zip(df["category"], df["net_sales"], strict=True)) == dict(cat)
@@ -185,8 +214,10 @@ def test_cashier_report_refunds_voids_and_exports(history, sa, tmp_path):
     assert rv["voids"].height == sum(e.kind == "basket.voided" for e in history.envelopes)
     x = sa.export(sa.z_report(day), tmp_path / "z.xlsx")
     df = pl.read_excel(x, sheet_name="report")
-    assert df.filter(pl.col("scope") == "store")["net_sales"][0] == \
-        sa.z_report(day)["totals"]["net_sales"]
+    assert (
+        df.filter(pl.col("scope") == "store")["net_sales"][0]
+        == sa.z_report(day)["totals"]["net_sales"]
+    )
     c = sa.export(sa.z_report(day), tmp_path / "z.csv")
     assert pl.read_csv(c).columns[:2] == ["scope", "key"]
     sa.export(sa.year_report(history.start.year), tmp_path / "year.xlsx")

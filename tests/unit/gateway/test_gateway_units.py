@@ -39,8 +39,7 @@ class FakeHandles:
 
 def test_openapi_describes_exactly_the_routes_of_the_app(tmp_path):
     app = make_gateway(FakeHandles(tmp_path, StoreConfig()))
-    routes = {(r.method, r.resource.canonical) for r in app.router.routes()
-              if r.method != "HEAD"}
+    routes = {(r.method, r.resource.canonical) for r in app.router.routes() if r.method != "HEAD"}
     described = {(m, p) for m, p, _ in operations()}
     assert routes == described
     for m, p, op in operations():
@@ -48,8 +47,8 @@ def test_openapi_describes_exactly_the_routes_of_the_app(tmp_path):
         assert action is None or action in ACTIONS, (m, p)
     assert set(TILL_OPS.values()) <= set(ACTIONS)
     assert SPEC["paths"]["/v1/tills/{till}/commands"]["post"]["requestBody"]["content"][
-        "application/json"]["schema"]["properties"]["op"]["enum"] == sorted(TILL_OPS, key=list(
-            TILL_OPS).index)
+        "application/json"
+    ]["schema"]["properties"]["op"]["enum"] == sorted(TILL_OPS, key=list(TILL_OPS).index)
 
 
 def test_pins_are_argon2id_with_at_least_owasp_parameters():
@@ -96,8 +95,7 @@ def test_book_staff_rules_and_sessions():
     b.apply(ev, "c1", "T1", 10, 2)
     b.apply(b.check(SignedIn("m1", "T1", "s2"), "T1"), "m1", "T1", 11, 3)
     assert set(b.staff.sessions) == {"s2"}  # one person per till
-    b.apply(LineAdded("b", "L1", "S1", {"en": "x"}, "each", 1, 100, "std", 700), "m1", "T1",
-            50, 4)
+    b.apply(LineAdded("b", "L1", "S1", {"en": "x"}, "each", 1, 100, "std", 700), "m1", "T1", 50, 4)
     assert b.staff.sessions["s2"].last_ts == 50
     fail = b.check(SignInFailed("c1", "T2", "bad_pin"), "T2")
     assert fail.failures == 1
@@ -156,6 +154,7 @@ def test_day_events_decode_as_analytics_reads_them():
     raw = encode_body(DayOpened("T1", "2026-01-02", 5000))
     assert decode_body("day.opened", raw) == DayOpened("T1", "2026-01-02", 5000)
     import orjson
+
     assert orjson.loads(raw)["float"] == 5000
     assert business_day_of(1_767_225_600_000_000, "Asia/Bangkok") == "2026-01-01"
 
@@ -163,13 +162,26 @@ def test_day_events_decode_as_analytics_reads_them():
 def test_directory_idle_and_lock_rules():
     now = [1000.0]
     d = Directory(idle_timeout_s=60, lock_s=300, max_failures=3, clock=lambda: now[0])
-    d.load({"accounts": {"c1": {"staff": "c1", "role": "cashier", "pin_hash": H, "failures": 3,
-                                "last_failure_ts": int(990 * 1e6)},
-                         "c2": {"staff": "c2", "role": "cashier", "pin_hash": H}},
-            "permissions": {}, "days": {},
-            "sessions": {token_hash("tok"): {"staff": "c2", "till": "T1", "ts": 0, "last_ts": 0},
-                         token_hash("tok1"): {"staff": "c1", "till": "T2", "ts": 0,
-                                              "last_ts": 0}}})
+    d.load(
+        {
+            "accounts": {
+                "c1": {
+                    "staff": "c1",
+                    "role": "cashier",
+                    "pin_hash": H,
+                    "failures": 3,
+                    "last_failure_ts": int(990 * 1e6),
+                },
+                "c2": {"staff": "c2", "role": "cashier", "pin_hash": H},
+            },
+            "permissions": {},
+            "days": {},
+            "sessions": {
+                token_hash("tok"): {"staff": "c2", "till": "T1", "ts": 0, "last_ts": 0},
+                token_hash("tok1"): {"staff": "c1", "till": "T2", "ts": 0, "last_ts": 0},
+            },
+        }
+    )
     with pytest.raises(Unauthorized):
         d.session("tok1")  # an account locked by failures has no session
     s = d.session("tok")

@@ -33,8 +33,15 @@ def test_layout_fits_paper(lang, columns):
 
 def test_english_receipt_content():
     o = sale("en")
-    r = build_receipt(o, STORES["en"], "en", member_balance=12345, till="T1", staff="alice",
-                      when_us=1_767_225_600_000_000)
+    r = build_receipt(
+        o,
+        STORES["en"],
+        "en",
+        member_balance=12345,
+        till="T1",
+        staff="alice",
+        when_us=1_767_225_600_000_000,
+    )
     lines = r.text_lines(48)
     text = "\n".join(lines)
     assert "kassa demo shop" in text and "12 Market Street" in text

@@ -61,6 +61,7 @@ def test_locale_formatting():
 def test_parsing_is_exact():
     from domain.errors import KassaError
     from kiosk.screens.sale import parse_percent_bp, parse_weight_g
+
     assert parse_weight_g("0.512") == 512 and parse_weight_g("1,25") == 1250
     assert parse_percent_bp("12.5") == 1250 and parse_percent_bp("10%") == 1000
     for bad in ("0.0005", "-1", "abc"):
@@ -72,6 +73,7 @@ def test_parsing_is_exact():
 
 def test_quick_tenders():
     from kiosk.screens.dialogs import quick_tenders
+
     assert quick_tenders(2500, "THB") == [2500, 3000, 4000, 5000, 10000]
     assert quick_tenders(0, "THB") == []
 
@@ -120,13 +122,16 @@ def test_import_rows_csv_and_xlsx(tmp_path):
     import xlsxwriter
 
     from kiosk.importer import load
-    rows = [["sku", "name_en", "name_zh", "price", "tax_class", "barcodes", "unit"],
-            ["A1", "Tea", "茶", "12.50", "std", "8850000000010", "each"],
-            ["A2", "Rice", "米", "12.505", "std", "", "each"],      # too precise
-            ["A3", "Soap", "", "9", "std", "8850000000011", "each"],  # bad check digit
-            ["A1", "Dup", "", "1", "std", "", "each"],               # duplicate SKU
-            ["A5", "Mango", "芒果", "80", "zero", "", "kg"],
-            ["A6", "Gum", "", "5", "nope", "", "each"]]              # unknown tax class
+
+    rows = [
+        ["sku", "name_en", "name_zh", "price", "tax_class", "barcodes", "unit"],
+        ["A1", "Tea", "茶", "12.50", "std", "8850000000010", "each"],
+        ["A2", "Rice", "米", "12.505", "std", "", "each"],  # too precise
+        ["A3", "Soap", "", "9", "std", "8850000000011", "each"],  # bad check digit
+        ["A1", "Dup", "", "1", "std", "", "each"],  # duplicate SKU
+        ["A5", "Mango", "芒果", "80", "zero", "", "kg"],
+        ["A6", "Gum", "", "5", "nope", "", "each"],
+    ]  # unknown tax class
     csv = tmp_path / "p.csv"
     csv.write_text("\n".join(",".join(r) for r in rows), encoding="utf-8")
     xlsx = tmp_path / "p.xlsx"
@@ -143,16 +148,23 @@ def test_import_rows_csv_and_xlsx(tmp_path):
         assert [p["sku"] for p in good] == ["A1", "A5"]
         assert good[0]["price"] == 1250 and good[0]["names"] == {"en": "Tea", "zh": "茶"}
         codes = {r.row: r.error_code for r in out if r.product is None}
-        assert codes == {3: "money.too_precise", 4: "product.bad_barcode",
-                         5: "import.duplicate_sku", 7: "tax.unknown_class"}
+        assert codes == {
+            3: "money.too_precise",
+            4: "product.bad_barcode",
+            5: "import.duplicate_sku",
+            7: "tax.unknown_class",
+        }
 
 
 def test_feedback_rules():
     from domain.errors import InvalidInput
     from domain.events import encode_body, kind_of
     from kiosk.feedback_api import decide_feedback
-    fb = decide_feedback("c0ffee00-1", {"kind": "price", "message": " shelf says 20 ",
-                                         "sku": "S000001", "device": "T1"})
+
+    fb = decide_feedback(
+        "c0ffee00-1",
+        {"kind": "price", "message": " shelf says 20 ", "sku": "S000001", "device": "T1"},
+    )
     assert kind_of(fb) == "feedback.reported" and fb.message == "shelf says 20"
     assert b"S000001" in encode_body(fb)
     with pytest.raises(InvalidInput):

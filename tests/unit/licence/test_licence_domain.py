@@ -49,18 +49,22 @@ def test_sign_and_read_round_trip():
     lic = read_licence(doc, PUB)
     assert lic.store_id == "S001" and lic.tills == 4 and lic.has("wallet")
     import json
+
     assert read_licence(json.dumps(doc, indent=3), PUB) == lic  # whitespace does not matter
 
 
-@pytest.mark.parametrize("edit", [
-    lambda d: d["licence"].__setitem__("tills", 40),
-    lambda d: d["licence"].__setitem__("valid_until", d["licence"]["valid_until"] + DAY),
-    lambda d: d["licence"].__setitem__("grace_days", 70),
-    lambda d: d["licence"].__setitem__("store_id", "S002"),
-    lambda d: d["licence"]["features"].append("everything"),
-    lambda d: d["licence"].__setitem__("extra", 1),
-    lambda d: d.__setitem__("sig", d["sig"][:-4] + "AAA="),
-])
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda d: d["licence"].__setitem__("tills", 40),
+        lambda d: d["licence"].__setitem__("valid_until", d["licence"]["valid_until"] + DAY),
+        lambda d: d["licence"].__setitem__("grace_days", 70),
+        lambda d: d["licence"].__setitem__("store_id", "S002"),
+        lambda d: d["licence"]["features"].append("everything"),
+        lambda d: d["licence"].__setitem__("extra", 1),
+        lambda d: d.__setitem__("sig", d["sig"][:-4] + "AAA="),
+    ],
+)
 def test_tampered_licence_is_refused(edit):
     doc = copy.deepcopy(sign_licence(LIC, KEY))
     edit(doc)
@@ -110,8 +114,9 @@ def test_check_result_verification():
         with pytest.raises(InvalidInput) as exc:
             read_result(signed, PUB, **args)
         assert exc.value.code == "licence.bad_result"
-    forged = copy.deepcopy(sign_result(CheckResult("S001", "LIC-1", "revoked", START, "n" * 32),
-                                       KEY))
+    forged = copy.deepcopy(
+        sign_result(CheckResult("S001", "LIC-1", "revoked", START, "n" * 32), KEY)
+    )
     forged["result"]["status"] = "ok"
     with pytest.raises(InvalidInput):
         read_result(forged, PUB, store_id="S001", licence_id="LIC-1", nonce="n" * 32)
@@ -129,6 +134,7 @@ def test_a_licence_signature_is_not_a_result_signature():
 
 # ---------------------------------------------------------------- decide
 
+
 def d(now, *, last_ok=START, hw=None, **kw):
     return decide(LIC, last_ok=last_ok, high_water=now if hw is None else hw, now=now, **kw)
 
@@ -138,10 +144,18 @@ def test_decide_fresh_check():
     assert (r.ok, r.code, r.grace_days_left, r.warn) == (True, "licence.ok", 7, False)
 
 
-@pytest.mark.parametrize("offline_days,ok,left,warn", [
-    (1.5, True, 6, False), (4.5, True, 3, True), (6, True, 1, True), (7, True, 0, True),
-    (7.01, False, 0, False), (8, False, 0, False), (30, False, 0, False),
-])
+@pytest.mark.parametrize(
+    "offline_days,ok,left,warn",
+    [
+        (1.5, True, 6, False),
+        (4.5, True, 3, True),
+        (6, True, 1, True),
+        (7, True, 0, True),
+        (7.01, False, 0, False),
+        (8, False, 0, False),
+        (30, False, 0, False),
+    ],
+)
 def test_decide_grace(offline_days, ok, left, warn):
     r = d(START + int(offline_days * DAY))
     assert (r.ok, r.grace_days_left, r.warn) == (ok, left, warn), r
@@ -188,8 +202,13 @@ def test_decide_small_drift_tolerated_but_never_extends_grace():
 
 
 def test_events_are_registered_and_round_trip():
-    for kind in ("licence.installed", "licence.checked", "licence.check_failed",
-                 "licence.refused", "licence.tamper_detected"):
+    for kind in (
+        "licence.installed",
+        "licence.checked",
+        "licence.check_failed",
+        "licence.refused",
+        "licence.tamper_detected",
+    ):
         assert kind in KINDS
     ev = LicenceChecked("LIC-1", "ok", START, START + 1, "n" * 32, "", 7, True)
     assert decode_body(kind_of(ev), encode_body(ev)) == ev

@@ -47,8 +47,12 @@ def test_check_succeeds(w):
     req = w.transport.requests[-1]
     assert req["store_id"] == "S001" and len(req["nonce"]) == 32
     st = w.open()
-    assert (st["ok"], st["code"], st["grace_days_left"], st["warn"]) == (True, "licence.ok", 7,
-                                                                        False)
+    assert (st["ok"], st["code"], st["grace_days_left"], st["warn"]) == (
+        True,
+        "licence.ok",
+        7,
+        False,
+    )
     assert st["last_ok"] == ev.server_time
 
 
@@ -138,8 +142,9 @@ def test_tampered_licence_refused(w):
     assert isinstance(ev, LicenceRefused) and ev.action == "install"
     assert ev.code == "licence.bad_signature"
     assert w.keeper.licence.tills == 4  # the installed one is untouched
-    forged = sign_licence(Licence("X", "S001", START, START + DAY * 999, 99, 99, (), START),
-                          new_private_key())
+    forged = sign_licence(
+        Licence("X", "S001", START, START + DAY * 999, 99, 99, (), START), new_private_key()
+    )
     with pytest.raises(InvalidInput):
         run(w.keeper.install(json.dumps(forged).encode()))
 
@@ -164,14 +169,16 @@ def test_licence_file_edited_on_disk_is_refused(w):
 
 def test_no_licence(tmp_path):
     w = make_world(tmp_path)
-    k = LicenceKeeper(tmp_path / "empty", "S001", w.hq.public_key_text(), w.transport, w.clock,
-                      w.journal)
+    k = LicenceKeeper(
+        tmp_path / "empty", "S001", w.hq.public_key_text(), w.transport, w.clock, w.journal
+    )
     st = run(k.may_open_day())
     assert not st["ok"] and st["code"] == "licence.missing"
     assert run(k.check_once())["code"] == "licence.missing"
 
 
 # ---------------------------------------------------------------- clock tricks
+
 
 @pytest.mark.parametrize("back", [HOUR, DAY, 30 * DAY], ids=["1h", "1d", "30d"])
 def test_clock_wound_back_during_grace(w, back):
@@ -264,6 +271,7 @@ def test_journal_times_raise_the_high_water_mark(w):
 
 # ---------------------------------------------------------------- cloud answers, failures
 
+
 def test_forged_or_replayed_answers_are_failures(w):
     w.check()
     w.hq.revoke("LIC-S001-1")
@@ -272,6 +280,7 @@ def test_forged_or_replayed_answers_are_failures(w):
         ans = copy.deepcopy(ans)
         ans["result"]["status"] = "ok"
         return ans
+
     w.transport.tamper = flip
     res = w.check()
     assert not res["ok"] and res["code"] == "licence.bad_result"
@@ -283,6 +292,7 @@ def test_forged_or_replayed_answers_are_failures(w):
     def keep(ans):
         old.setdefault("a", ans)
         return old["a"]
+
     w.transport.tamper = keep
     w.check()  # recorded
     assert w.check()["code"] == "licence.bad_result"  # replayed: the nonce does not match
@@ -391,6 +401,7 @@ def test_run_after_restart_waits_for_the_rest_of_the_day(w):
         await asyncio.sleep(0.05)
         stop.set()
         await asyncio.wait_for(task, 1)
+
     run(scenario())
     assert len(w.transport.requests) == n
 

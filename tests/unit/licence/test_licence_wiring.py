@@ -35,8 +35,13 @@ def test_events_go_into_the_hash_chained_journal(tmp_path):
     w.clock.offset = -3 * DAY
     run(k.may_open_day())
     envs = ledger.read()
-    assert [e.kind for e in envs] == ["licence.checked", "licence.check_failed", "licence.refused",
-                                      "licence.tamper_detected", "licence.refused"]
+    assert [e.kind for e in envs] == [
+        "licence.checked",
+        "licence.check_failed",
+        "licence.refused",
+        "licence.tamper_detected",
+        "licence.refused",
+    ]
     assert all(e.agg == "LIC-S001-1" for e in envs)
     assert envs[0].decoded().status == "ok"
     assert verify_journal(ledger.journal.path).ok
@@ -48,33 +53,96 @@ def test_events_go_into_the_hash_chained_journal(tmp_path):
 
 def test_cli_create_install_status_revoke(tmp_path, capsys):
     hq, data, lic = tmp_path / "hq", tmp_path / "store", tmp_path / "S001.licence"
-    assert main(["admin", "licence", "create", "--store", "S001", "--days", "365", "--grace", "7",
-                 "--tills", "4", "--features", "wallet,reports", "--out", str(lic),
-                 "--hq", str(hq)]) == 0
+    assert (
+        main(
+            [
+                "admin",
+                "licence",
+                "create",
+                "--store",
+                "S001",
+                "--days",
+                "365",
+                "--grace",
+                "7",
+                "--tills",
+                "4",
+                "--features",
+                "wallet,reports",
+                "--out",
+                str(lic),
+                "--hq",
+                str(hq),
+            ]
+        )
+        == 0
+    )
     assert (hq / "licence" / "hq_ed25519.key").stat().st_mode & 0o777 == 0o600
     doc = json.loads(lic.read_text())
     assert doc["licence"]["features"] == ["reports", "wallet"] and doc["licence"]["tills"] == 4
-    assert main(["admin", "licence", "key", "--hq", str(hq),
-                 "--out", str(tmp_path / "hq.pub")]) == 0
+    assert (
+        main(["admin", "licence", "key", "--hq", str(hq), "--out", str(tmp_path / "hq.pub")]) == 0
+    )
     data.mkdir()
     (data / "store.json").write_text(json.dumps({"store_id": "S001"}))
     capsys.readouterr()
-    assert main(["store", "licence", "install", str(lic), "--data", str(data),
-                 "--key", str(tmp_path / "hq.pub")]) == 0
+    assert (
+        main(
+            [
+                "store",
+                "licence",
+                "install",
+                str(lic),
+                "--data",
+                str(data),
+                "--key",
+                str(tmp_path / "hq.pub"),
+            ]
+        )
+        == 0
+    )
     assert "installed licence" in capsys.readouterr().out
     assert main(["store", "licence", "status", "--data", str(data)]) == 0
     assert "MAY OPEN" in capsys.readouterr().out
     # another store's licence is refused with a clear message
-    main(["admin", "licence", "create", "--store", "S002", "--days", "30", "--out",
-          str(tmp_path / "S002.licence"), "--hq", str(hq)])
+    main(
+        [
+            "admin",
+            "licence",
+            "create",
+            "--store",
+            "S002",
+            "--days",
+            "30",
+            "--out",
+            str(tmp_path / "S002.licence"),
+            "--hq",
+            str(hq),
+        ]
+    )
     capsys.readouterr()
-    assert main(["store", "licence", "install", str(tmp_path / "S002.licence"),
-                 "--data", str(data)]) == 1
+    assert (
+        main(["store", "licence", "install", str(tmp_path / "S002.licence"), "--data", str(data)])
+        == 1
+    )
     assert "licence.wrong_store" in capsys.readouterr().err
     # a key from another HQ is not swapped in silently
     (tmp_path / "other.pub").write_text("00" * 32)
-    assert main(["store", "licence", "install", str(lic), "--data", str(data),
-                 "--key", str(tmp_path / "other.pub")]) == 1
+    assert (
+        main(
+            [
+                "store",
+                "licence",
+                "install",
+                str(lic),
+                "--data",
+                str(data),
+                "--key",
+                str(tmp_path / "other.pub"),
+            ]
+        )
+        == 1
+    )
     lid = doc["licence"]["licence_id"]
     assert main(["admin", "licence", "revoke", lid, "--reason", "test", "--hq", str(hq)]) == 0
     capsys.readouterr()
@@ -94,8 +162,9 @@ def test_with_time_machine_and_the_system_clock(tmp_path):
         now = SystemClock().now_us()
         doc = hq.issue("S001", now, now + 365 * DAY, 3, 1, [])
         transport = FakeTransport(hq.answer)
-        k = LicenceKeeper(tmp_path / "store", "S001", hq.public_key_text(), transport,
-                          SystemClock(), None)
+        k = LicenceKeeper(
+            tmp_path / "store", "S001", hq.public_key_text(), transport, SystemClock(), None
+        )
         run(k.install(doc))
         assert run(k.check_once())["ok"]
         transport.online = False
