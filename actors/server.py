@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import orjson
 from aiohttp import web
 
-from actors.files import atomic_write, make_private, private_umask
-from domain.store import StoreConfig
+from actors.files import make_private, private_umask
+from actors.store_file import load_config, update_store_json
 
 if TYPE_CHECKING:  # Ray loads with the actors, in start()
     from actors.remote import Handles
@@ -29,34 +29,6 @@ __all__ = ["load_config", "update_store_json", "serve", "run_loop", "StoreServer
 T = TypeVar("T")
 
 log = logging.getLogger(__name__)
-
-
-def load_config(data_dir: Path, **overrides) -> StoreConfig:
-    data_dir.mkdir(parents=True, exist_ok=True)
-    path = data_dir / "store.json"
-    if path.exists():
-        cfg = StoreConfig.from_dict(orjson.loads(path.read_bytes()))
-    else:
-        cfg = StoreConfig.from_dict(overrides) if overrides else StoreConfig()
-        atomic_write(path, orjson.dumps(cfg.to_dict(), option=orjson.OPT_INDENT_2))
-    placement = os.environ.get("KASSA_TILL_PLACEMENT")  # for one run, without editing the file
-    if placement:
-        cfg = StoreConfig.from_dict({**cfg.to_dict(), "till_placement": placement})
-    return cfg
-
-
-def update_store_json(data_dir: Path, **changes: Any) -> dict:
-    """Change some top-level settings of store.json (None removes one), keeping every other key
-    as it is — including those StoreConfig does not know (``auth``, ``tls``)."""
-    path = Path(data_dir) / "store.json"
-    doc = orjson.loads(path.read_bytes())
-    for k, v in changes.items():
-        if v is None:
-            doc.pop(k, None)
-        else:
-            doc[k] = v
-    atomic_write(path, orjson.dumps(doc, option=orjson.OPT_INDENT_2))
-    return doc
 
 
 class StoreServer:

@@ -223,7 +223,7 @@ def _write_key(path: Path, key: ec.EllipticCurvePrivateKey) -> None:
 
 
 def _store_json(data_dir: Path) -> dict:
-    from actors.server import load_config
+    from actors.store_file import load_config
 
     load_config(data_dir)  # a first `tls enable` before any start creates the default file
     return orjson.loads((Path(data_dir) / "store.json").read_bytes())
@@ -238,7 +238,7 @@ def enable(
 ) -> dict:
     """Make the CA (if there is none, or ``new_ca``) and a fresh server key and certificate, and
     record them in store.json. Returns what ``describe`` says about them, plus ``new_ca``."""
-    from actors.server import update_store_json
+    from actors.store_file import update_store_json
 
     data_dir = Path(data_dir)
     if names is None:
@@ -271,7 +271,7 @@ def enable(
 def disable(data_dir: Path) -> bool:
     """Serve plain HTTP from the next start. The CA stays, so enabling again keeps the tills'
     pins. Returns whether TLS was on."""
-    from actors.server import update_store_json
+    from actors.store_file import update_store_json
 
     doc = _store_json(data_dir)
     if "tls" not in doc:

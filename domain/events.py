@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 import msgspec
 
 from domain.errors import InvalidInput
-from domain.journal_format import GENESIS, Envelope, chain_hash, encode_body
+from domain.journal_format import GENESIS, Envelope, chain_hash, encode_body, set_body_decoder
 
 __all__ = [
     "Envelope",
@@ -93,6 +93,8 @@ def decode_body(kind: str, raw: bytes | str) -> Any:
     except msgspec.ValidationError as exc:
         raise InvalidInput("event.bad_body", f"{kind}: {exc}") from exc
 
+
+set_body_decoder(decode_body)
 
 # ---------------------------------------------------------------- basket
 

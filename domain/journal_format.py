@@ -34,6 +34,7 @@ __all__ = [
     "Record",
     "chain_hash",
     "seal",
+    "set_body_decoder",
     "encode_body",
     "EVENT_COLUMNS",
     "RECORD_FIELDS",
@@ -105,7 +106,7 @@ class Envelope:
     hash: bytes
 
     def decoded(self) -> Any:
-        return (_decode_body or _body_decoder())(self.kind, self.body)
+        return (_decode_body or _no_decoder)(self.kind, self.body)
 
     def __reduce__(self) -> tuple[Any, ...]:  # one tuple, not pickle's field-by-field path
         return Envelope, (
@@ -142,14 +143,15 @@ class Envelope:
 _decode_body: Callable[[str, bytes], Any] | None = None
 
 
-def _body_decoder() -> Callable[[str, bytes], Any]:
-    """``domain.events.decode_body``, looked up once (that module, the kinds' registry, imports
-    this one)."""
+def set_body_decoder(decode: Callable[[str, bytes], Any]) -> None:
+    """Called once by ``domain.events`` (the kinds' registry), which imports this module: the
+    format does not import the registry back."""
     global _decode_body
-    from domain.events import decode_body
+    _decode_body = decode
 
-    _decode_body = decode_body
-    return decode_body
+
+def _no_decoder(kind: str, body: bytes) -> Any:
+    raise RuntimeError("no event kinds registered: import domain.events before decoding bodies")
 
 
 def seal(

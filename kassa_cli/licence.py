@@ -16,9 +16,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import sys
 from pathlib import Path
+
+from actors.store_file import load_public_key, public_key_path
 
 __all__ = ["register_store", "public_key_path", "load_public_key", "store_id_of"]
 
@@ -45,17 +46,6 @@ def register_store(ssub: argparse._SubParsersAction) -> None:
     c.add_argument("--cloud", required=True, help="cloud base URL")
     c.add_argument("--store", help="this store's id (default: from DATA/store.json)")
     c.set_defaults(func=_check)
-
-
-def public_key_path(data: Path) -> Path:
-    return Path(data) / "licence" / "hq_public.key"
-
-
-def load_public_key(data: Path) -> str | None:
-    p = public_key_path(data)
-    if p.exists():
-        return p.read_text().strip()
-    return os.environ.get("KASSA_HQ_PUBLIC_KEY") or None
 
 
 def store_id_of(data: Path, given: str | None = None) -> str | None:

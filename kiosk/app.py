@@ -22,9 +22,9 @@ from typing import Any
 
 import ttkbootstrap as ttk
 
-from domain.error_codes import lookup
 from kiosk import i18n
 from kiosk.client import ApiError, Session, StoreClient, Worker, new_id, session_from
+from kiosk.errors import error_text
 from kiosk.i18n import N_, T, _, shown
 from kiosk.staff import COUNTERS, ROLE_COUNTERS, ROLE_NAMES, can, demo_sign_in
 
@@ -51,19 +51,6 @@ def _give_gc(app: Any) -> None:
     gc.collect()
     if not _OPEN:
         gc.enable()
-
-
-def error_text(exc: BaseException) -> str:
-    """Words for the operator: the registered text of the error's code (``domain.error_codes``),
-    translated; an unknown code is named as it came."""
-    code = getattr(exc, "code", "")
-    try:
-        return _(lookup(code).text)
-    except KeyError:  # not registered (an older or newer store): name the code
-        pass
-    if isinstance(exc, ApiError):
-        return _("The store refused: {code}").format(code=code)
-    return _("Something went wrong: {error}").format(error=str(exc)[:120])
 
 
 class TillApp(ttk.Window):

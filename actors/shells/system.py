@@ -75,8 +75,8 @@ class UploaderActor:
 class LicenceActor:
     def __init__(self, data_dir: str, store_id: str, cloud_url: str) -> None:
         from actors.licence import HttpTransport, LicenceKeeper
+        from actors.store_file import load_public_key
         from domain.ports import SystemClock
-        from kassa_cli.licence import load_public_key
 
         self.data_dir = data_dir
         key = load_public_key(Path(data_dir))

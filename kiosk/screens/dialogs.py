@@ -54,7 +54,7 @@ class _Dialog(ttk.Toplevel):
         return self.ok_button
 
     def show_error(self, exc_or_text: Any) -> None:
-        from kiosk.app import error_text
+        from kiosk.errors import error_text
 
         text = exc_or_text if isinstance(exc_or_text, str) else error_text(exc_or_text)
         if self.winfo_exists():

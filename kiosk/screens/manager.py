@@ -312,7 +312,7 @@ class ManagerScreen(ttk.Frame):
 
         def err(exc: BaseException) -> None:
             if self.winfo_exists():
-                from kiosk.app import error_text
+                from kiosk.errors import error_text
 
                 self.day_state.configure(text=shown(error_text(exc)))
 

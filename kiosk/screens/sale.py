@@ -167,7 +167,7 @@ class SaleScreen(ttk.Frame):
             try:
                 grams = parse_weight_g(values["kg"])
             except KassaError as e:
-                from kiosk.app import error_text
+                from kiosk.errors import error_text
 
                 return error_text(e)
             if sku:
@@ -339,7 +339,7 @@ class SaleScreen(ttk.Frame):
         kg = ln.get("unit") == "kg"
 
         def ok(values: dict[str, str]) -> str | None:
-            from kiosk.app import error_text
+            from kiosk.errors import error_text
 
             try:
                 qty = parse_weight_g(values["qty"]) if kg else int(values["qty"])
@@ -372,7 +372,7 @@ class SaleScreen(ttk.Frame):
             return
 
         def ok(values: dict[str, str]) -> str | None:
-            from kiosk.app import error_text
+            from kiosk.errors import error_text
 
             try:
                 if values.get("pct"):

@@ -66,7 +66,7 @@ class SignInScreen(ttk.Frame):
                 return
             self.button.configure(state="normal")
             if exc is not None:
-                from kiosk.app import error_text
+                from kiosk.errors import error_text
 
                 self.pin.delete(0, "end")
                 self.error.configure(text=shown(error_text(exc)), bootstyle="danger")

@@ -167,8 +167,8 @@ def test_the_english_catalogue_lists_every_text():
 
 def test_a_refusal_reads_as_a_sentence_in_the_cashiers_language():
     from kiosk import i18n
-    from kiosk.app import error_text
     from kiosk.client import ApiError
+    from kiosk.errors import error_text
 
     refusal = ApiError("day.baskets_open", "pay or void the open and parked baskets first", 409)
     try:

@@ -101,12 +101,13 @@ def test_every_file_is_0600_and_every_folder_0700(store):
 
 
 def test_another_account_cannot_read_the_journal(store):
+    secret_files = [
+        str(store.data / n) for n in ("journal.sqlite", "auth_secret", "analytics.duckdb")
+    ]
     probe = f"""
         import os
         out = []
-        for p in {
-        [str(store.data / n) for n in ("journal.sqlite", "auth_secret", "analytics.duckdb")]!r
-    }:
+        for p in {secret_files!r}:
             try:
                 open(p, "rb").read(16)
                 out.append("READ " + p)
