@@ -29,8 +29,9 @@ from actors.client import (
     till_channel,
 )
 from actors.files import atomic_write
-from actors.gateway_till import GatewayTill, SharedCatalogue
+from actors.gateway_till import GatewayTill
 from actors.ray_boot import ray
+from actors.shared_catalogue import SharedCatalogue
 from actors.shells.analytics import AnalyticsActor
 from actors.shells.catalogue import CatalogueActor
 from actors.shells.ledger import LedgerActor

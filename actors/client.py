@@ -107,9 +107,9 @@ class TillClient(_Client):
     async def serve(self) -> str:
         return await self.handle.serve.remote()
 
-    def reload_catalogue(self) -> None:
-        """Tell the till to load the new catalogue (not waited for)."""
-        self.handle.reload_catalogue.remote()
+    async def reload_catalogue(self) -> None:
+        """Tell the till its catalogue is stale (it loads the new one before its next command)."""
+        await self.handle.reload_catalogue.remote()
 
     async def do_many(self, cmds: list[tuple[str, str, dict, Who]]) -> list:
         return await self.handle.do_many.remote(cmds)

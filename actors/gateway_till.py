@@ -1,54 +1,17 @@
-"""Tills hosted in the gateway's own process (``till_placement`` "gateway"), and the one catalogue
-copy they share."""
+"""Tills hosted in the gateway's own process (``till_placement`` "gateway")."""
 
 from __future__ import annotations
 
 import asyncio
-import time
 from typing import Any
 
-from actors.client import CatalogueClient, LedgerClient
+from actors.client import LedgerClient
+from actors.shared_catalogue import CATALOGUE_CHECK_S, SharedCatalogue
 from actors.till import Till, execute
 from actors.wire import RpcClient
-from domain.catalogue import CatalogueIndex
-from domain.catalogue_cache import CatalogueCache
 from domain.store import StoreConfig
 
 __all__ = ["GatewayTill", "SharedCatalogue", "CATALOGUE_CHECK_S"]
-
-CATALOGUE_CHECK_S = 30.0
-
-
-class SharedCatalogue:
-    """The catalogue as the tills hosted here see it (one copy for all of them). Reloaded after an
-    update made through this gateway, and checked for other updates every ``CATALOGUE_CHECK_S``
-    (tills in actors are told by the catalogue actor itself)."""
-
-    def __init__(self, catalogue: CatalogueClient) -> None:
-        self.catalogue = catalogue
-        self.cache: CatalogueCache[CatalogueIndex] = CatalogueCache(CATALOGUE_CHECK_S)
-        self.lock: asyncio.Lock | None = None
-
-    async def index(self) -> CatalogueIndex:
-        if self.lock is None:
-            self.lock = asyncio.Lock()
-        async with self.lock:
-            cache = self.cache
-            now = time.monotonic()
-            if cache.version_check_due(now):
-                cache.saw_version(await self.catalogue.version(), now)
-            if cache.index is None:
-                version, products = await self.catalogue.snapshot()
-                # indexing a large catalogue takes a while: off the loop that serves the tills
-                index = await asyncio.get_running_loop().run_in_executor(
-                    None, CatalogueIndex, products, version
-                )
-                return cache.loaded(index, version, now)
-            return cache.index
-
-    def changed(self) -> None:
-        """A catalogue update committed: the tills here load it before their next command."""
-        self.cache.changed()
 
 
 class GatewayTill:

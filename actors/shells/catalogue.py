@@ -3,6 +3,8 @@ journaled through the ledger, then the tills that asked are told to load it."""
 
 from __future__ import annotations
 
+import asyncio
+
 from actors.catalogue import Catalogue
 from actors.client import LedgerClient, TillClient
 from actors.ledger import Request, command_hash
@@ -47,9 +49,17 @@ class CatalogueActor:
         ack = await self.ledger.submit(req)
         if not ack.duplicate:
             self.cat.commit(merged, ev.version)
+        # every till actor has marked its copy stale before the answer: a scan right after an
+        # import sees the new catalogue (a till that does not answer in time checks the version
+        # itself within CATALOGUE_CHECK_S)
+        told = []
         for name in list(self.tills):
             try:
-                TillClient.named(name).reload_catalogue()
+                told.append(TillClient.named(name).reload_catalogue())
             except ValueError:
                 self.tills.discard(name)
+        if told:
+            done, _ = await asyncio.wait([asyncio.ensure_future(t) for t in told], timeout=5.0)
+            for t in done:
+                t.exception()  # a till actor gone meanwhile: restarted, it loads the catalogue
         return {"version": self.cat.version, "count": len(self.cat.index), "seq": ack.seq}

@@ -1,5 +1,6 @@
 """A till's shell (``till_placement`` "actor"): the ``Till`` core, one command at a time, served
-on its own owner-only socket; the catalogue and its open baskets are loaded at the first call."""
+on its own owner-only socket; its open baskets are loaded at the first call, its catalogue through
+``SharedCatalogue`` as in the gateway placement."""
 
 from __future__ import annotations
 
@@ -8,9 +9,9 @@ from typing import Any
 
 from actors.client import CatalogueClient, LedgerClient, ledger_channel
 from actors.ray_boot import unwrap
+from actors.shared_catalogue import SharedCatalogue
 from actors.till import TILL_METHODS, Till, Who, execute
 from actors.wire import RpcServer, socket_name
-from domain.catalogue import CatalogueIndex
 from domain.store import StoreConfig
 
 __all__ = ["TillActor"]
@@ -22,6 +23,7 @@ class TillActor:
         self.config = StoreConfig.from_dict(config)
         self.ledger = LedgerClient.named("ledger")
         self.catalogue = CatalogueClient.named("catalogue")
+        self.shared = SharedCatalogue(self.catalogue)  # the one catalogue-update path
         self.core: Till | None = None
         self.lock = asyncio.Lock()
         self.ledger_rpc = ledger_channel(data_dir, self.ledger)
@@ -40,19 +42,19 @@ class TillActor:
         raise ValueError(f"unknown method {method}")
 
     async def _ready(self) -> Till:
+        index = await self.shared.index()
         if self.core is None:
-            version, products = await self.catalogue.snapshot()
-            core = Till(self.till_id, self.config, CatalogueIndex(products, version))
+            core = Till(self.till_id, self.config, index)
             floor, envs = await self.ledger.till_state(self.till_id)
             core.rebuild(envs, floor)
             self.core = core
             await self.catalogue.register_till(f"till:{self.till_id}")
+        self.core.catalogue = index
         return self.core
 
     async def reload_catalogue(self) -> None:
-        version, products = await self.catalogue.snapshot()
-        core = await self._ready()
-        core.catalogue = CatalogueIndex(products, version)
+        """Told by the catalogue actor after an update: loaded before the next command."""
+        self.shared.changed()
 
     async def view(self) -> dict:
         return (await self._ready()).view()
