@@ -8,12 +8,15 @@ own thread and reports its state through the same result queue.
 Garbage collection runs on the Tk thread only (``_collect``): Python's automatic collector runs in
 whichever thread happens to allocate, and a Tk variable or window freed from a lane thread either
 fails (``main thread is not in main loop``) or, for a whole interpreter, aborts the process.
+
+``TillApp`` (its state, the network state, collection, screens, sign-in, shutdown) is built on
+``app_view.TillView`` (fonts, direction, money, messages, dialogs), ``app_feedback.FeedbackOutbox``
+(problem reports) and ``app_store.StoreStatus`` (store configuration, printer, licence).
 """
 
 from __future__ import annotations
 
 import gc
-import json
 import logging
 import tkinter as tk
 from collections.abc import Callable
@@ -23,9 +26,10 @@ from typing import Any
 import ttkbootstrap as ttk
 
 from kiosk import i18n
-from kiosk.client import ApiError, Session, StoreClient, Worker, new_id, session_from
+from kiosk.app_store import StoreStatus
+from kiosk.client import ApiError, Session, StoreClient, Worker, session_from
 from kiosk.errors import error_text
-from kiosk.i18n import N_, T, _, shown
+from kiosk.i18n import T, _, shown
 from kiosk.staff import COUNTERS, ROLE_COUNTERS, ROLE_NAMES, can, demo_sign_in
 
 __all__ = ["TillApp", "error_text", "STORE_PIN_FILE"]
@@ -53,7 +57,7 @@ def _give_gc(app: Any) -> None:
         gc.enable()
 
 
-class TillApp(ttk.Window):
+class TillApp(StoreStatus):
     def __init__(
         self,
         server: str,
@@ -105,164 +109,6 @@ class TillApp(ttk.Window):
         self.after(1500, self._poll_licence)
         self.show_signin()
 
-    # ---------------------------------------------------------------- fonts & layout helpers
-    def _setup_fonts(self) -> None:
-        from tkinter import font as tkfont
-
-        for name, size in (
-            ("TkDefaultFont", 12),
-            ("TkTextFont", 12),
-            ("TkHeadingFont", 12),
-            ("TkMenuFont", 12),
-        ):
-            try:
-                tkfont.nametofont(name).configure(family="Noto Sans", size=size)
-            except tk.TclError:
-                pass
-        self.big_font = ("Noto Sans", 28, "bold")
-        self.mid_font = ("Noto Sans", 18, "bold")
-        try:
-            ttk.Style().configure("Treeview", rowheight=28)
-        except tk.TclError:
-            pass
-
-    @property
-    def rtl(self) -> bool:
-        return i18n.is_rtl()
-
-    def side(self, s: str = "left") -> str:
-        """Pack side that follows the reading direction."""
-        if not self.rtl or s not in ("left", "right"):
-            return s
-        return "right" if s == "left" else "left"
-
-    @property
-    def text_anchor(self) -> str:
-        return "e" if self.rtl else "w"
-
-    def money(self, amount: int) -> str:
-        return shown(i18n.money(amount, self.currency))
-
-    @property
-    def currency(self) -> str:
-        return str(self.store.get("currency") or "THB")
-
-    @property
-    def zone(self) -> str:
-        return str(self.store.get("zone") or "UTC")
-
-    def name_of(self, names: dict[str, str] | None) -> str:
-        names = names or {}
-        lang = i18n.current()
-        return shown(names.get(lang) or names.get("en") or next(iter(names.values()), ""))
-
-    # ---------------------------------------------------------------- store config & printer
-    def _load_store(self) -> None:
-        def ok(cfg: dict) -> None:
-            self.store = cfg
-            if self.api.pin.paired_now:  # trust on first use: the person compares it
-                self.notify(
-                    _(
-                        "Paired with the store. Its key must read the same as "
-                        "'kassa store tls fingerprint' on the store PC: {fp}"
-                    ).format(fp=self.api.pin.fingerprint),
-                    error=False,
-                )
-            self._start_printer()
-            self._flush_feedback()
-
-        def err(exc: Exception) -> None:
-            if getattr(exc, "code", "").startswith("tls."):
-                self.fail(exc)  # a store that is not the paired one: say so, keep trying
-            self.after(1000, self._load_store)
-
-        self.worker.read(self.api.config, ok, err, "config")
-
-    def _start_printer(self) -> None:
-        """Open the print queue on a worker thread (loading the printer's profile takes time)."""
-        if self.print_queue is not None:
-            return
-
-        def make():
-            from domain.store import StoreConfig
-            from hw.queue import PrintQueue
-
-            cfg = StoreConfig.from_dict(self.store)
-            return PrintQueue(
-                self.data_dir,
-                self.printer_settings,
-                cfg,
-                on_change=lambda st: self.worker.results.put((self._printer_changed, (st,))),
-            )
-
-        def ok(q) -> None:
-            self.print_queue = q
-            self._printer_changed(q.state())
-
-        def err(exc: BaseException) -> None:  # the till sells without a printer
-            self.printer_label.configure(text=T("Printer: not set up"), bootstyle="danger")
-
-        self.worker.read(make, ok, err, "printer")
-
-    def _printer_changed(self, st: Any) -> None:
-        self.printer_state = st
-        texts = {
-            "ok": N_("ready"),
-            "offline": N_("offline"),
-            "paper_out": N_("out of paper"),
-            "paper_low": N_("paper low"),
-            "cover_open": N_("cover open"),
-            "error": N_("error"),
-            "unknown": N_("ready"),
-        }
-        word = _(texts.get(st.printer, N_("error")))
-        text = _("Printer: {state}").format(state=word)
-        if st.pending:
-            text += " · " + _("{n} receipts waiting").format(n=i18n.number(st.pending))
-        self.printer_label.configure(text=shown(text), bootstyle="default" if st.ok else "danger")
-
-    def print_order(self, order: dict, member_balance: int | None = None) -> None:
-        if self.print_queue is None:
-            return
-        s = self.session
-        self.print_queue.submit(
-            order,
-            i18n.current(),
-            member_balance=member_balance,
-            till=self.till,
-            staff=s.name if s else "",
-        )
-
-    # ---------------------------------------------------------------- licence
-    def _poll_licence(self) -> None:
-        """The store's licence, from its health report: say why a day cannot open, how many
-        grace days are left while HQ cannot be reached, and warn before the licence ends."""
-
-        def ok(health: dict) -> None:
-            self.licence = health.get("licence") or {}
-            self._show_licence()
-
-        self.worker.read(self.api.health, ok, lambda exc: None, "health")
-        self.after(60_000, self._poll_licence)
-
-    def _show_licence(self) -> None:
-        lic = self.licence
-        text = ""
-        if lic.get("ok") is False:
-            text = _("Licence: the day cannot be opened ({code})").format(code=lic.get("code", ""))
-        elif lic.get("code") == "licence.grace" or lic.get("warn_code") == "licence.grace_ending":
-            text = _("Licence: {days} grace days left (HQ not reached)").format(
-                days=i18n.number(int(lic.get("grace_days_left") or 0))
-            )
-        elif lic.get("warn_code") == "licence.expiring":
-            text = _("Licence ends in {days} days").format(
-                days=i18n.number(int(lic.get("expires_days_left") or 0))
-            )
-        self.licence_label.configure(
-            text=shown(text) if text else "",
-            bootstyle="danger" if lic.get("ok") is False else "warning",
-        )
-
     # ---------------------------------------------------------------- network state
     def _net_changed(self, online: bool, detail: str) -> None:
         self.online = online
@@ -295,13 +141,6 @@ class TillApp(ttk.Window):
                 gc.collect(1 if self._gc_ticks % 10 == 0 else 0)
         finally:
             self.after(GC_TICK_MS, self._collect)
-
-    def notify(self, text: str, error: bool = True) -> None:
-        self.last_error = text if error else ""
-        self.message.configure(text=shown(text), bootstyle="danger" if error else "success")
-
-    def fail(self, exc: BaseException) -> None:
-        self.notify(error_text(exc))
 
     # ---------------------------------------------------------------- screens
     def _layout_status(self) -> None:
@@ -481,97 +320,6 @@ class TillApp(ttk.Window):
             self.worker.read(call, ok, done, "approve")
 
         self.open_dialog(ManagerPinDialog(self, check, on_cancel))
-
-    # ---------------------------------------------------------------- dialogs
-    def open_dialog(self, dlg: tk.Toplevel) -> tk.Toplevel:
-        self.close_dialog()
-        self.dialog = dlg
-        return dlg
-
-    def close_dialog(self) -> None:
-        d, self.dialog = self.dialog, None
-        if d is not None:
-            try:
-                d.destroy()
-            except tk.TclError:
-                pass
-
-    # ---------------------------------------------------------------- exception feedback (异常反馈)
-    def open_feedback(self) -> None:
-        from kiosk.screens.dialogs import FeedbackDialog
-
-        self.open_dialog(FeedbackDialog(self))
-
-    def send_feedback(
-        self,
-        kind: str,
-        message: str,
-        sku: str = "",
-        done: Callable[[BaseException | None], None] | None = None,
-    ) -> None:
-        """Journal a problem report at the store. If the store has no feedback endpoint yet, the
-        report is kept in the till's outbox file and sent later (same id)."""
-        item = {
-            "id": new_id(),
-            "kind": kind,
-            "message": message,
-            "sku": sku,
-            "device": self.till,
-            "staff": self.session.staff if self.session else "",
-        }
-
-        def call() -> dict:
-            try:
-                return self.api.feedback(item["id"], kind, message, sku, self.till)
-            except ApiError as exc:
-                if exc.code in ("http.not_found", "http.method_not_allowed"):
-                    with self.feedback_outbox.open("a", encoding="utf-8") as f:
-                        f.write(json.dumps(item, ensure_ascii=False) + "\n")
-                    return {"queued": True}
-                raise
-
-        def ok(res: dict) -> None:
-            if res.get("queued"):
-                self.notify(
-                    _("Problem saved on this till; it will be sent to the store."), error=False
-                )
-            else:
-                self.notify(_("Problem reported. Thank you."), error=False)
-            if done:
-                done(None)
-
-        def err(exc: BaseException) -> None:
-            self.fail(exc)
-            if done:
-                done(exc)
-
-        self.worker.change(call, ok, err, "feedback")
-
-    def _flush_feedback(self) -> None:
-        path = self.feedback_outbox
-        if not path.exists():
-            return
-
-        def call() -> int:
-            lines = [ln for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip()]
-            left, sent = [], 0
-            for ln in lines:
-                item = json.loads(ln)
-                try:
-                    self.api.feedback(
-                        item["id"],
-                        item["kind"],
-                        item["message"],
-                        item.get("sku", ""),
-                        item.get("device", ""),
-                    )
-                    sent += 1
-                except ApiError:
-                    left.append(ln)
-            path.write_text("".join(x + "\n" for x in left), encoding="utf-8")
-            return sent
-
-        self.worker.change(call, None, None, "feedback-outbox")
 
     # ---------------------------------------------------------------- shutdown
     def close(self) -> None:
