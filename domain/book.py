@@ -19,16 +19,18 @@ invariants hold whatever number of tills sell at once:
 
 The book also keeps stock levels (``domain.stock.StockBook``), so that a stock count is decided
 against the level as of the events committed before it (``domain.commands.CountStock``).
+Order and member records and the refund decision are in ``domain.book_records`` (re-exported here).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from domain import day as _day
 from domain import licence as _licence  # noqa: F401 - licence.* kinds are known where events are checked
 from domain import staff as _staff
+from domain.book_records import Member, OrderRecord, decide_refund, find_member
 from domain.errors import Conflict, InvalidInput, NotFound
 from domain.events import (
     BasketVoided,
@@ -40,9 +42,7 @@ from domain.events import (
     OrderFrozen,
     OrderRefunded,
     OrderUnfrozen,
-    Payment,
     QuantityChanged,
-    RefundLine,
     StockAdjusted,
     StockCounted,
     StockReceived,
@@ -54,8 +54,6 @@ from domain.money import (
     Limits,
     check_amount,
     check_quantity,
-    div_round,
-    round_cash,
 )
 from domain.stock import StockBook
 
@@ -68,154 +66,6 @@ __all__ = [
     "find_member",
     "check_bounds",
 ]
-
-TENDER_ORDER = {"wallet": 0, "card": 1, "cash": 2}  # refunds go back to wallet and card first
-
-
-@dataclass
-class OrderRecord:
-    order: OrderCompleted
-    staff: str
-    till: str
-    ts: int
-    seq: int
-    refunded_qty: dict[str, int] = field(default_factory=dict)
-    refunded_amount: dict[str, int] = field(default_factory=dict)
-    refunded_tender: list[int] = field(default_factory=list)
-    frozen: bool = False
-    frozen_reason: str = ""
-    refunds: list[str] = field(default_factory=list)
-
-    @property
-    def refunded_total(self) -> int:
-        return sum(self.refunded_amount.values())
-
-    @property
-    def fully_refunded(self) -> bool:
-        return all(self.refunded_qty.get(ln.line_id, 0) >= ln.qty for ln in self.order.lines)
-
-    def to_dict(self) -> dict[str, Any]:
-        import msgspec
-
-        return {
-            "order": msgspec.to_builtins(self.order),
-            "staff": self.staff,
-            "till": self.till,
-            "ts": self.ts,
-            "seq": self.seq,
-            "refunded_qty": dict(self.refunded_qty),
-            "refunded_amount": dict(self.refunded_amount),
-            "frozen": self.frozen,
-            "frozen_reason": self.frozen_reason,
-            "refunds": list(self.refunds),
-            "refunded_total": self.refunded_total,
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class Member:
-    member: str
-    name: str
-    phone: str = ""
-    card: str = ""
-
-
-def find_member(members: dict[str, Member], key: str) -> Member:
-    """A member by id, card number or phone."""
-    if key in members:
-        return members[key]
-    for m in members.values():
-        if key and key in (m.phone, m.card):
-            return m
-    raise NotFound("member.not_found", "no member with that id, card or phone")
-
-
-def decide_refund(
-    rec: OrderRecord,
-    refund_id: str,
-    lines: dict[str, int] | None,
-    cash_increment: int = 1,
-    reason: str = "",
-) -> OrderRefunded:
-    """Refund whole (``lines`` None) or by line ``{line_id: qty}`` back to the original tenders."""
-    if rec.frozen:
-        raise Conflict(
-            "order.frozen",
-            "this order is frozen; a manager must unfreeze it first",
-            reason=rec.frozen_reason,
-        )
-    by_id = {ln.line_id: ln for ln in rec.order.lines}
-    if lines is None:
-        lines = {ln.line_id: ln.qty - rec.refunded_qty.get(ln.line_id, 0) for ln in rec.order.lines}
-        lines = {k: v for k, v in lines.items() if v > 0}
-        if not lines:
-            raise Conflict("refund.nothing_left", "everything in this order was refunded already")
-    if not lines:
-        raise InvalidInput("refund.no_lines", "choose what to refund")
-    out: list[RefundLine] = []
-    for line_id, qty in lines.items():
-        ln = by_id.get(line_id)
-        if ln is None:
-            raise NotFound("refund.line_not_found", f"order has no line {line_id}", line_id=line_id)
-        if isinstance(qty, bool) or not isinstance(qty, int) or qty <= 0:
-            raise InvalidInput("refund.bad_quantity", "refund a positive whole quantity")
-        done = rec.refunded_qty.get(line_id, 0)
-        left = ln.qty - done
-        if qty > left:
-            raise Conflict(
-                "refund.exceeds_paid",
-                "cannot refund more than was sold",
-                line_id=line_id,
-                left=left,
-                asked=qty,
-            )
-        # cumulative shares: each refund gives the rounded share of everything refunded so far
-        # minus what was already given, so parts stay fair and add up exactly to the line
-        amount_left = ln.total - rec.refunded_amount.get(line_id, 0)
-        amount = max(
-            0,
-            min(
-                amount_left,
-                div_round(ln.total * (done + qty), ln.qty) - rec.refunded_amount.get(line_id, 0),
-            ),
-        )
-        tax = div_round(ln.tax * (done + qty), ln.qty) - div_round(ln.tax * done, ln.qty)
-        out.append(RefundLine(line_id=line_id, sku=ln.sku, qty=qty, amount=amount, tax=tax))
-    amount = sum(r.amount for r in out)
-    final = all(
-        rec.refunded_qty.get(ln.line_id, 0) + lines.get(ln.line_id, 0) >= ln.qty
-        for ln in rec.order.lines
-    )
-    # allocate to the original tenders: wallet, then card, then cash (cash rounded to the increment)
-    pays = list(enumerate(rec.order.payments))
-    refunded = rec.refunded_tender or [0] * len(pays)
-    left_amount = amount
-    tenders: list[Payment] = []
-    for idx, p in sorted(pays, key=lambda ip: TENDER_ORDER.get(ip[1].kind, 9)):
-        remaining = p.amount - refunded[idx]
-        if p.kind != "cash":
-            give = min(left_amount, remaining)
-        else:
-            give = remaining if final else min(remaining, round_cash(left_amount, cash_increment))
-        if give <= 0:
-            continue
-        tenders.append(
-            Payment(kind=p.kind, amount=give, reference=p.reference, last4=p.last4, member=p.member)
-        )
-        left_amount -= give
-    given = sum(t.amount for t in tenders)
-    return OrderRefunded(
-        refund_id=refund_id,
-        order_id=rec.order.order_id,
-        currency=rec.order.currency,
-        lines=tuple(out),
-        tenders=tuple(tenders),
-        amount=amount,
-        rounding=given - amount,
-        reason=reason[:200],
-        original_staff=rec.staff,
-        original_ts=rec.ts,
-    )
 
 
 _STAFF_TYPES = (

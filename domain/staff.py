@@ -17,6 +17,9 @@ leaves the store PC (``SEALED_PREFIX``; computed outside ``domain``), so the jou
 receives holds nothing a PIN can be guessed from. Journals written before sealing hold plain
 argon2id hashes and still load.
 
+The rules (roles, ``ACTIONS``, checks) are in ``domain.staff_rules``, the events in
+``domain.staff_events``; this module holds the projection (``StaffBook``) and re-exports both.
+
 A PIN attempt is journaled before the PIN is checked (``auth.pin_attempt``, counting a failure until
 ``auth.signed_in`` or ``auth.pin_accepted`` says it was right): a crash or a flood of concurrent
 guesses cannot get more than ``limit`` PINs checked. The attempt that reaches the limit locks the
@@ -31,7 +34,32 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from domain.errors import Conflict, Forbidden, InvalidInput, NotFound
-from domain.events import register
+from domain.staff_events import (
+    ActionApproved,
+    PermissionsChanged,
+    PinAccepted,
+    PinAttempted,
+    SignedIn,
+    SignedOut,
+    SignInFailed,
+    StaffCreated,
+    StaffLocked,
+    StaffPinChanged,
+    StaffUnlocked,
+    StaffUpdated,
+)
+from domain.staff_rules import (
+    ACTIONS,
+    LANGUAGES,
+    LOCK_S,
+    MAX_FAILURES,
+    ROLES,
+    SEALED_PREFIX,
+    check_language,
+    check_pin_hash,
+    check_role,
+    check_staff_id,
+)
 
 __all__ = [
     "ROLES",
@@ -62,195 +90,6 @@ __all__ = [
     "check_pin_hash",
     "failure_lock_end",
 ]
-
-ROLES = ("cashier", "aftersales", "manager", "admin", "display")
-LANGUAGES = ("en", "zh_CN", "th", "ar")
-MAX_FAILURES = 10  # consecutive wrong PINs before the account locks (store.json auth.max_failures)
-LOCK_S = 1800  # how long such a lock lasts (store.json auth.lock_s)
-SEALED_PREFIX = "$kassa-sealed$v1$"  # an argon2id hash sealed with the store's own key
-_PLAIN_PREFIX = "$argon2id$"  # journals from before sealing
-
-_ALL = ("cashier", "aftersales", "manager", "admin")  # the people; a display device is not one
-_SALE = ("cashier", "manager", "admin")
-_AFTER = ("aftersales", "manager", "admin")
-_MGR = ("manager", "admin")
-
-# action -> (roles allowed by default, what it covers)
-ACTIONS: dict[str, tuple[tuple[str, ...], str]] = {
-    "sale.sell": (_SALE, "scan, add, change and remove lines, park, resume, pay"),
-    "sale.void": (_SALE, "void the open basket"),
-    "sale.discount": (_SALE, "line and order discounts (within the role's limit)"),
-    "sale.discount_over_limit": (_MGR, "discounts over the cashier's limit (or approve them)"),
-    "products.view": (_ALL, "search and look up products (the sale counter sees sellable ones)"),
-    "products.view_all": (("aftersales", "manager", "admin"), "see products that are not sellable"),
-    "products.import": (_MGR, "import or replace products"),
-    "orders.view": (_AFTER, "find and read orders"),
-    "orders.refund": (_AFTER, "refund an order, whole or by line"),
-    "orders.reprint": (_AFTER, "reprint a receipt (checked by the kiosk)"),
-    "orders.freeze": (_AFTER, "freeze an order"),
-    "orders.unfreeze": (_AFTER, "unfreeze an order"),
-    "members.view": (_ALL, "look a member up: id, name and wallet balance (to pay with it)"),
-    "members.view_details": (_AFTER, "a member's phone, card and wallet history"),
-    "members.register": (_ALL, "register a member"),
-    "wallet.topup": (_ALL, "top up a member's wallet"),
-    "stock.view": (_MGR, "stock levels"),
-    "stock.change": (_MGR, "receive, adjust and count stock"),
-    "reports.own": (_ALL, "one's own X report"),
-    "reports.view": (_MGR, "X and Z reports of any till and of the store"),
-    "day.open": (_MGR, "open a till's business day with its float"),
-    "day.close": (_MGR, "close a till's business day with the counted cash"),
-    "staff.view": (_MGR, "list staff accounts"),
-    "staff.manage": (_MGR, "create, change, lock and unlock staff accounts"),
-    "permissions.manage": (_MGR, "change which roles may do an action"),
-    "audit.view": (_MGR, "who did what, from which till and IP"),
-    "events.read": (_MGR, "every committed event and the live stream (personal data included)"),
-    "events.sales": (
-        ("display", "manager", "admin"),
-        "the sales feed: order totals and counts per till, no personal data",
-    ),
-    "feedback.report": (_ALL, "report a problem (device, price, stock) from a till"),
-    "approvals.request": (_ALL, "ask for a manager's approval (their PIN) at this till"),
-}
-
-
-def check_staff_id(value: object, field_name: str = "staff") -> str:
-    if (
-        not isinstance(value, str)
-        or not 1 <= len(value) <= 32
-        or not all(c.isalnum() or c in "-_." for c in value)
-        or not value.isascii()
-    ):
-        raise InvalidInput(
-            "staff.bad_id", "a staff id is 1–32 letters, digits, '-', '_' or '.'", field=field_name
-        )
-    return value
-
-
-def check_role(value: object) -> str:
-    if value not in ROLES:
-        raise InvalidInput("staff.bad_role", f"a role is one of {', '.join(ROLES)}", field="role")
-    return value
-
-
-def check_language(value: object) -> str:
-    if value not in LANGUAGES:
-        raise InvalidInput(
-            "staff.bad_language", f"a language is one of {', '.join(LANGUAGES)}", field="language"
-        )
-    return value
-
-
-# ---------------------------------------------------------------- events
-
-
-@register("staff.created")
-@dataclass(frozen=True, slots=True)
-class StaffCreated:
-    staff: str
-    name: str
-    role: str
-    language: str
-    pin_hash: str  # argon2id
-
-
-@register("staff.updated")
-@dataclass(frozen=True, slots=True)
-class StaffUpdated:
-    staff: str
-    name: str = ""  # empty: unchanged
-    role: str = ""
-    language: str = ""
-    active: int = -1  # -1 unchanged, 0 deactivated, 1 active
-
-
-@register("staff.pin_changed")
-@dataclass(frozen=True, slots=True)
-class StaffPinChanged:
-    staff: str
-    pin_hash: str
-
-
-@register("staff.locked")
-@dataclass(frozen=True, slots=True)
-class StaffLocked:
-    staff: str
-    reason: str = ""
-
-
-@register("staff.unlocked")
-@dataclass(frozen=True, slots=True)
-class StaffUnlocked:
-    staff: str
-    reason: str = ""
-
-
-@register("permissions.changed")
-@dataclass(frozen=True, slots=True)
-class PermissionsChanged:
-    action: str
-    roles: tuple[str, ...]
-
-
-@register("auth.signed_in")
-@dataclass(frozen=True, slots=True)
-class SignedIn:
-    staff: str
-    till: str
-    session: str  # sha256 hex of the session token
-    role: str = ""
-    language: str = ""
-
-
-@register("auth.signed_out")
-@dataclass(frozen=True, slots=True)
-class SignedOut:
-    staff: str
-    till: str
-    session: str
-    reason: str = "sign_out"  # sign_out | idle | replaced | locked
-
-
-@register("auth.sign_in_failed")
-@dataclass(frozen=True, slots=True)
-class SignInFailed:
-    staff: str
-    till: str
-    reason: str  # bad_pin | approval_bad_pin
-    failures: int = 0  # consecutive failures after this one (filled at commit)
-
-
-@register("auth.pin_attempt")
-@dataclass(frozen=True, slots=True)
-class PinAttempted:
-    """A PIN is about to be checked for ``staff``: counted as a failure until proven right."""
-
-    staff: str
-    till: str
-    purpose: str  # sign_in | approval
-    limit: int  # the lock policy in force: this many failures lock the account...
-    lock_s: int  # ...for this long
-    at: int  # the gateway's clock (UTC µs) when it asked
-    failures: int = 0  # consecutive failures counting this one (filled at commit)
-
-
-@register("auth.pin_accepted")
-@dataclass(frozen=True, slots=True)
-class PinAccepted:
-    """An approver's PIN was right: their failure count starts again."""
-
-    staff: str
-    till: str
-
-
-@register("auth.approved")
-@dataclass(frozen=True, slots=True)
-class ActionApproved:
-    approver: str  # the manager who entered their PIN
-    staff: str  # who asked
-    till: str
-    action: str
-    command: str  # the id of the approved command
-
 
 # ---------------------------------------------------------------- projection
 
@@ -296,15 +135,6 @@ def failure_lock_end(
     if failures < limit:
         return 0
     return locked_until or last_failure_ts + lock_s * 1_000_000
-
-
-def check_pin_hash(value: object) -> str:
-    """New PIN hashes are sealed; a plain argon2id hash would reach HQ with the journal."""
-    if not isinstance(value, str) or not value.startswith(SEALED_PREFIX) or len(value) > 512:
-        raise InvalidInput(
-            "staff.bad_pin_hash", "PIN hashes are journaled sealed with the store's key"
-        )
-    return value
 
 
 @dataclass
