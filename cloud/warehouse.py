@@ -26,14 +26,12 @@ import asyncio
 import fcntl
 import logging
 import os
-import re
 import sqlite3
 import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import Executor
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -41,49 +39,16 @@ import polars as pl
 
 from analytics.flatten import TABLES, flatten
 from cloud.hqauth import PRIVATE_FILE, private_dir
+from cloud.warehouse_files import FILE_RE, _fname, _fsync_dir, _write_parquet
+from cloud.warehouse_query import WarehouseQueries
 from domain.journal_format import COLUMNS, envelope_of
 
 __all__ = ["Warehouse", "FILE_RE"]
 
 log = logging.getLogger(__name__)
 
-FILE_RE = re.compile(r"^seq-(\d{12})-(\d{12})\.parquet$")
 
-
-def _fname(first: int, last: int) -> str:
-    return f"seq-{first:012d}-{last:012d}.parquet"
-
-
-def _iso(us: int | None) -> str | None:
-    if us is None:
-        return None
-    return datetime.fromtimestamp(us / 1e6, tz=UTC).isoformat().replace("+00:00", "Z")
-
-
-def _write_parquet(df: pl.DataFrame, path: Path) -> None:
-    tmp = path.with_name("." + path.name + ".tmp")
-    df.write_parquet(tmp, compression="zstd", statistics=True)
-    os.chmod(tmp, PRIVATE_FILE)  # sales and members' wallet movements
-    fd = os.open(tmp, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
-
-
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-class Warehouse:
+class Warehouse(WarehouseQueries):
     def __init__(
         self,
         data_dir: Path | str,
@@ -418,134 +383,6 @@ class Warehouse:
         with self._dirty_guard:
             self._dirty.update(self.store_ids())
         return await loop.run_in_executor(self._executor, self._export_dirty)
-
-    # ------------------------------------------------------------ queries
-    def _glob(self, table: str) -> str | None:
-        tdir = self.root / table
-        if not tdir.exists() or not any(tdir.glob("store=*/day=*/seq-*.parquet")):
-            return None
-        return str(tdir / "store=*" / "day=*" / "seq-*.parquet")
-
-    def _duck(self) -> Any:
-        import duckdb
-
-        con = duckdb.connect(":memory:")
-        con.execute("SET threads TO 2")
-        return con
-
-    def revenue(
-        self, store: str | None = None, day_from: str | None = None, day_to: str | None = None
-    ) -> list[dict[str, Any]]:
-        """Revenue per store and business day: orders, sales (sum of order totals), discount,
-        tax, refunds (sum of refunded amounts), net = sales − refunds. Minor units."""
-        orders, refunds = self._glob("orders"), self._glob("refunds")
-        if orders is None and refunds is None:
-            return []
-        where, args = [], []
-        if store:
-            where.append("store_id = ?")
-            args.append(store)
-        if day_from:
-            where.append("business_day >= CAST(? AS DATE)")
-            args.append(day_from)
-        if day_to:
-            where.append("business_day <= CAST(? AS DATE)")
-            args.append(day_to)
-        w = (" WHERE " + " AND ".join(where)) if where else ""
-        o_sql = (
-            f"SELECT store_id, business_day, any_value(currency) AS currency, count(*) AS n, "
-            f"sum(total) AS sales, sum(discount) AS discount, sum(tax) AS tax "
-            f"FROM read_parquet('{orders}', hive_partitioning=true){w} GROUP BY ALL"
-            if orders
-            else "SELECT NULL::VARCHAR store_id, NULL::DATE business_day, NULL::VARCHAR currency, "
-            "0::BIGINT n, 0::BIGINT sales, 0::BIGINT discount, 0::BIGINT tax WHERE false"
-        )
-        r_sql = (
-            f"SELECT store_id, business_day, any_value(currency) AS currency, count(*) AS n, "
-            f"sum(amount) AS amount FROM read_parquet('{refunds}', hive_partitioning=true){w} "
-            f"GROUP BY ALL"
-            if refunds
-            else "SELECT NULL::VARCHAR store_id, NULL::DATE business_day, NULL::VARCHAR currency, "
-            "0::BIGINT n, 0::BIGINT amount WHERE false"
-        )
-        sql = (
-            f"WITH o AS ({o_sql}), r AS ({r_sql}) "
-            "SELECT coalesce(o.store_id, r.store_id), coalesce(o.business_day, r.business_day), "
-            "coalesce(o.currency, r.currency, ''), coalesce(o.n, 0), coalesce(o.sales, 0), "
-            "coalesce(o.discount, 0), coalesce(o.tax, 0), coalesce(r.n, 0), "
-            "coalesce(r.amount, 0) "
-            "FROM o FULL OUTER JOIN r ON o.store_id = r.store_id "
-            "AND o.business_day = r.business_day ORDER BY 1, 2"
-        )
-        con = self._duck()
-        try:
-            n_args = args * ((1 if orders else 0) + (1 if refunds else 0))
-            rows = con.execute(sql, n_args).fetchall()
-        finally:
-            con.close()
-        out = []
-        for s, day, cur, n, sales, disc, tax, rn, ramount in rows:
-            out.append(
-                {
-                    "store": s,
-                    "day": day.isoformat(),
-                    "currency": cur,
-                    "orders": int(n),
-                    "sales": int(sales),
-                    "discount": int(disc),
-                    "tax": int(tax),
-                    "refunds": int(rn),
-                    "refunded": int(ramount),
-                    "net": int(sales) - int(ramount),
-                }
-            )
-        return out
-
-    def member_balance(self, member: str) -> dict[str, Any]:
-        """Sum of the member's wallet movements per store, as of each store's last upload."""
-        glob = self._glob("wallet_movements")
-        rows: list[tuple] = []
-        if glob is not None:
-            con = self._duck()
-            try:
-                rows = con.execute(
-                    f"SELECT store_id, sum(amount), count(*), epoch_us(max(ts)) "
-                    f"FROM read_parquet('{glob}', hive_partitioning=true) WHERE member = ? "
-                    "GROUP BY store_id ORDER BY store_id",
-                    [member],
-                ).fetchall()
-            finally:
-                con.close()
-        stores = []
-        for s, bal, n, last_ts in rows:
-            st = self.ingestor.store_status(s) if self.ingestor else {}
-            stores.append(
-                {
-                    "store": s,
-                    "balance": int(bal),
-                    "movements": int(n),
-                    "last_movement": _iso(last_ts),
-                    "last_upload_us": st.get("last_upload_us"),
-                    "last_upload": _iso(st.get("last_upload_us")),
-                    "last_event": _iso(st.get("last_event_ts")),
-                }
-            )
-        as_of = max((x["last_upload_us"] or 0 for x in stores), default=None) or None
-        return {
-            "member": member,
-            "found": bool(stores),
-            "balance": sum(x["balance"] for x in stores),
-            "stores": stores,
-            "as_of_us": as_of,
-            "as_of": _iso(as_of),
-        }
-
-    def as_of(self) -> dict[str, str | None]:
-        if self.ingestor is None:
-            return {}
-        return {
-            s: _iso(self.ingestor.store_status(s).get("last_upload_us")) for s in self.store_ids()
-        }
 
     def stats(self) -> dict[str, Any]:
         return {

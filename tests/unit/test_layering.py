@@ -71,7 +71,7 @@ def test_the_events_table_is_defined_once():
         if hits:
             bad[name] = hits
     assert bad == {}
-    for side in ("actors/journal.py", "cloud/ingest.py"):
+    for side in ("actors/journal_store.py", "cloud/ingest.py"):
         calls = [
             n
             for n in ast.walk(ast.parse((ROOT / side).read_text()))
