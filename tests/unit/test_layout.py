@@ -68,11 +68,12 @@ def test_the_store_server_and_the_kiosks_do_not_import_each_other():
     assert bad == {}
 
 
-def test_store_server_modules_stay_small():
-    exempt: set[str] = set()
+def test_no_module_passes_about_400_lines():
+    """Inside the top-level packages, a module a reader can hold in mind (formatted by ruff)."""
+    packages = ("actors", "domain", "cloud", "kiosk", "hw", "analytics", "admin", "kassa_cli")
+    files = [f for p in packages for f in sorted((ROOT / p).rglob("*.py"))]
+    assert len(files) > 150
     big = {
-        str(f.relative_to(ROOT)): n
-        for f in sorted((ROOT / "actors").rglob("*.py"))
-        if (n := len(f.read_text().splitlines())) > 420 and str(f.relative_to(ROOT)) not in exempt
+        str(f.relative_to(ROOT)): n for f in files if (n := len(f.read_text().splitlines())) > 420
     }
     assert big == {}
