@@ -3,6 +3,8 @@ tenders, park/resume, refund, a refused role, languages, receipts, screenshots."
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 
 from tilldriver import get, idle, open_day, pump, screenshot, settle, sign_in, type_keys
@@ -45,6 +47,10 @@ def till(xvfb, store, tmp_path, request):
             app.close()
         except Exception:
             pass
+    # the windows are garbage only now: free them here, on the Tk thread, not in whatever
+    # thread of a later test happens to trigger the collector
+    made.clear()
+    gc.collect()
 
 
 def scan(app, code: str, start: int = 1_000_000) -> None:
