@@ -4,13 +4,16 @@
 from ``kiosk/`` (Babel's Python extractor) and every error code's text (``domain.error_codes``),
 writes ``kiosk/locale/kassa.pot``, and writes each language's
 ``kiosk/locale/<lang>/LC_MESSAGES/kassa.po`` from the translation sheets
-``kiosk/locale/translations.tsv`` and ``kiosk/locale/errors.tsv`` (the error texts; one row per
+``kiosk/locale/translations.tsv`` (plus any ``translations-<part>.tsv`` beside it, one per
+part of the till, so parts are translated without touching one shared file) and
+``kiosk/locale/errors.tsv`` (the error texts; one row per
 English message: English, Chinese, Thai, Arabic, tab-separated), then compiles the ``.mo`` files.
 ``missing()`` lists the messages a catalogue lacks (the tests use it).
 """
 
 from __future__ import annotations
 
+import datetime
 import sys
 from pathlib import Path
 
@@ -28,6 +31,8 @@ KEYWORDS = {"_": None, "N_": None, "T": None, "ngettext": (1, 2)}
 SHEET = LOCALE_DIR / "translations.tsv"
 ERROR_SHEET = LOCALE_DIR / "errors.tsv"  # the texts of domain.error_codes not in SHEET already
 _COLUMNS = {"zh": 1, "th": 2, "ar": 3}
+# a fixed header date: regenerating the catalogues changes nothing unless a message changed
+_FIXED_DATE = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
 
 
 def extract() -> dict[str, list[tuple[str, int]]]:
@@ -49,7 +54,9 @@ def extract() -> dict[str, list[tuple[str, int]]]:
 
 def sheet() -> dict[str, tuple[str, ...]]:
     rows: dict[str, tuple[str, ...]] = {}
-    for path in (SHEET, ERROR_SHEET):
+    # translations.tsv first, then any further sheet (translations-<part>.tsv), then the errors
+    extra = sorted(p for p in LOCALE_DIR.glob("translations*.tsv") if p != SHEET)
+    for path in (SHEET, *extra, ERROR_SHEET):
         for line in path.read_text(encoding="utf-8").splitlines():
             if not line.strip():
                 continue
@@ -63,17 +70,19 @@ def build() -> list[str]:
     msgs = extract()
     tr = sheet()
     problems = []
-    pot = Catalog(domain=DOMAIN, project="kassa", charset="utf-8")
+    pot = Catalog(domain=DOMAIN, project="kassa", charset="utf-8", creation_date=_FIXED_DATE)
     for msg, where in sorted(msgs.items()):
         pot.add(msg, locations=where)
     with (LOCALE_DIR / f"{DOMAIN}.pot").open("wb") as f:
-        write_po(f, pot, width=100, omit_header=False)
+        write_po(f, pot, width=100, omit_header=False, no_location=True)
     for lang in LANGS:
         cat = Catalog(
             locale=lang if lang != "zh" else "zh_Hans_CN",
             domain=DOMAIN,
             project="kassa",
             charset="utf-8",
+            creation_date=_FIXED_DATE,
+            revision_date=_FIXED_DATE,
         )
         cat.fuzzy = False
         for msg, where in sorted(msgs.items()):
@@ -88,7 +97,7 @@ def build() -> list[str]:
         path = LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("wb") as f:
-            write_po(f, cat, width=100)
+            write_po(f, cat, width=100, no_location=True)
     compile_catalogues(force=True)
     return problems
 
