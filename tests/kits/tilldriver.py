@@ -3,7 +3,10 @@ screenshot."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import shutil
 import subprocess
 import time
 import urllib.error
@@ -124,3 +127,45 @@ def open_day(url: str, till: str, manager: str = "m1", pin: str = "9999") -> Non
     except urllib.error.HTTPError as exc:
         if exc.code != 409:  # open already
             raise
+
+
+def _free_display() -> int:
+    for n in range(140, 400):
+        if not Path(f"/tmp/.X{n}-lock").exists() and not Path(f"/tmp/.X11-unix/X{n}").exists():
+            return n
+    raise RuntimeError("no free X display number")
+
+
+@contextlib.contextmanager
+def xvfb_display(size: str = "1280x800"):
+    """An Xvfb screen of ``size`` ("1024x768", "1920x1080") as DISPLAY while the block runs."""
+    if not shutil.which("Xvfb"):
+        import pytest
+
+        pytest.skip("Xvfb is not installed")
+    n = _free_display()
+    proc = subprocess.Popen(
+        ["Xvfb", f":{n}", "-screen", "0", f"{size}x24", "-nolisten", "tcp"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    end = time.time() + 10
+    while not Path(f"/tmp/.X11-unix/X{n}").exists():
+        if time.time() > end or proc.poll() is not None:
+            proc.kill()
+            raise RuntimeError("Xvfb did not start")
+        time.sleep(0.05)
+    old = os.environ.get("DISPLAY")
+    os.environ["DISPLAY"] = f":{n}"
+    try:
+        yield f":{n}"
+    finally:
+        if old is None:
+            os.environ.pop("DISPLAY", None)
+        else:
+            os.environ["DISPLAY"] = old
+        proc.terminate()
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            proc.kill()

@@ -3,52 +3,19 @@ helpers to drive a real till window."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import time
 from pathlib import Path
 
 import pytest
 
+from tilldriver import xvfb_display
+
 ARTIFACTS = Path(__file__).resolve().parents[3] / "artifacts" / "kiosk"
-
-
-def _free_display() -> int:
-    for n in range(140, 400):
-        if not Path(f"/tmp/.X{n}-lock").exists() and not Path(f"/tmp/.X11-unix/X{n}").exists():
-            return n
-    raise RuntimeError("no free X display number")
 
 
 @pytest.fixture(scope="module")
 def xvfb():
-    if not shutil.which("Xvfb"):
-        pytest.skip("Xvfb is not installed")
-    n = _free_display()
-    proc = subprocess.Popen(
-        ["Xvfb", f":{n}", "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    end = time.time() + 10
-    while not Path(f"/tmp/.X11-unix/X{n}").exists():
-        if time.time() > end or proc.poll() is not None:
-            proc.kill()
-            raise RuntimeError("Xvfb did not start")
-        time.sleep(0.05)
-    old = os.environ.get("DISPLAY")
-    os.environ["DISPLAY"] = f":{n}"
-    yield f":{n}"
-    if old is None:
-        os.environ.pop("DISPLAY", None)
-    else:
-        os.environ["DISPLAY"] = old
-    proc.terminate()
-    try:
-        proc.wait(5)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    with xvfb_display() as display:
+        yield display
 
 
 @pytest.fixture(scope="module")
