@@ -67,12 +67,6 @@ def test_tax_id_is_printed_under_the_address_when_set():
     assert "เลขประจำตัวผู้เสียภาษี 0105559000123" in build_receipt(sale("th"), th, "th").text()
 
 
-def test_short_order_number_in_text_and_barcode():
-    lines = lines_of(build_receipt(sale("en"), STORES["en"], "en"))
-    assert row_with(lines, "Order").endswith("T1-000042")
-    assert "[CODE128 T1-000042]" in "\n".join(lines)
-
-
 def test_refund_receipt_carries_the_short_refund_number_not_a_uuid():
     o = sale("en")
     rf = {**refund(o), "refund_id": UUID, "number": "R-T1-000007"}
