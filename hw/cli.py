@@ -117,7 +117,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _settings(text: str, option: str) -> dict[str, Any]:
     try:
         value = json.loads(text)
-    except ValueError as exc:
+    except json.JSONDecodeError as exc:
         raise BadInput(f"{option} is not JSON ({exc.msg}): {text!r}") from None
     if not isinstance(value, dict) or "kind" not in value:
         raise BadInput(f'{option} must be a JSON object with a "kind", e.g. {{"kind": "network"}}')
@@ -234,7 +234,7 @@ def _printers(args: argparse.Namespace) -> int:
     for pattern in ("/dev/ttyUSB*", "/dev/ttyACM*"):
         found += [{"kind": "serial", "device": p} for p in sorted(glob.glob(pattern))]
     try:
-        import usb.core  # pyusb, optional
+        import usb.core  # type: ignore[import-not-found]  # pyusb, optional
 
         for dev in usb.core.find(find_all=True) or ():
             if any(i.bInterfaceClass == 7 for cfg in dev for i in cfg):
