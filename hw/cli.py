@@ -284,7 +284,7 @@ def _retry(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m hw")
+    parser = argparse.ArgumentParser(prog="python -m")  # usage reads "python -m hw ACTION"
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     register(sub)
     args = parser.parse_args(["hw", *(argv if argv is not None else sys.argv[1:])])

@@ -146,3 +146,17 @@ def test_kassa_hw_runs_as_a_command(tmp_path, loopback_printer):
     bad = kassa("test-print", "--printer", "{host: 1}")
     assert bad.returncode == 2 and "--printer is not JSON" in bad.stderr
     assert "Traceback" not in bad.stderr
+
+
+@pytest.mark.parametrize("lang", ["en", "zh", "th", "ar"])
+def test_sale_refund_and_reprint_previews(lang, artifacts):
+    """The receipts people look at, saved for a person to check (artifacts/receipts/)."""
+    from hw.cli import main
+
+    for kind, extra in (("sale", []), ("refund", ["--refund"]), ("reprint", ["--copy"])):
+        for paper in ("80", "58"):
+            out = artifacts / f"receipt-{kind}-{lang}-{paper}.png"
+            assert (
+                main(["preview", "--lang", lang, "--paper", paper, "--out", str(out), *extra]) == 0
+            )
+            assert out.stat().st_size > 5000
