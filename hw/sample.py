@@ -19,42 +19,27 @@ _NAMES = [
     ({"en": "Apples", "zh": "红富士苹果", "th": "แอปเปิ้ล", "ar": "تفاح"}, "kg", 1234, 8000),
 ]
 
-_STORES: dict[str, dict[str, Any]] = {
-    "en": dict(
-        name="kassa demo shop",
-        address="12 Market Street",
-        tax_id="0105559000123",
-        currency="THB",
-        locale="en",
+# name, address, tax id, currency, locale, zone
+_STORES: dict[str, tuple[str, str, str, str, str, str]] = {
+    "en": ("kassa demo shop", "12 Market Street", "0105559000123", "THB", "en", "Asia/Bangkok"),
+    "zh": (
+        "卡萨便利店",
+        "上海市南京路 100 号",
+        "91310000MA1K000000",
+        "CNY",
+        "zh_CN",
+        "Asia/Shanghai",
     ),
-    "zh": dict(
-        name="卡萨便利店",
-        address="上海市南京路 100 号",
-        tax_id="91310000MA1K000000",
-        currency="CNY",
-        locale="zh_CN",
-        zone="Asia/Shanghai",
-    ),
-    "th": dict(
-        name="ร้านคัสซ่า",
-        address="99 ถนนสุขุมวิท กรุงเทพฯ",
-        tax_id="0105559000123",
-        currency="THB",
-        locale="th_TH",
-    ),
-    "ar": dict(
-        name="متجر كاسا",
-        address="شارع الملك فهد، الرياض",
-        tax_id="300000000000003",
-        currency="SAR",
-        locale="ar",
-        zone="Asia/Riyadh",
-    ),
+    "th": ("ร้านคัสซ่า", "99 ถนนสุขุมวิท กรุงเทพฯ", "0105559000123", "THB", "th_TH", "Asia/Bangkok"),
+    "ar": ("متجر كاسا", "شارع الملك فهد، الرياض", "300000000000003", "SAR", "ar", "Asia/Riyadh"),
 }
 
 
 def demo_store(lang: str = "en") -> StoreConfig:
-    return StoreConfig(**_STORES.get(lang.split("_")[0], _STORES["en"]))
+    name, address, tax_id, currency, locale, zone = _STORES.get(lang.split("_")[0], _STORES["en"])
+    return StoreConfig(
+        name=name, address=address, tax_id=tax_id, currency=currency, locale=locale, zone=zone
+    )
 
 
 def demo_order(lang: str = "en", number: str = "DEMO-000001") -> dict[str, Any]:
