@@ -3,6 +3,7 @@ screenshot."""
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
 import os
@@ -136,13 +137,26 @@ def _free_display() -> int:
     raise RuntimeError("no free X display number")
 
 
-@contextlib.contextmanager
-def xvfb_display(size: str = "1280x800"):
-    """An Xvfb screen of ``size`` ("1024x768", "1920x1080") as DISPLAY while the block runs."""
-    if not shutil.which("Xvfb"):
-        import pytest
+_SERVERS: dict[str, tuple[subprocess.Popen, str]] = {}
 
-        pytest.skip("Xvfb is not installed")
+
+def _stop_servers() -> None:
+    for proc, _ in _SERVERS.values():
+        proc.terminate()
+    for proc, _ in _SERVERS.values():
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    _SERVERS.clear()
+
+
+def _server(size: str) -> str:
+    """One Xvfb per screen size for the whole test process. A server is never stopped while the
+    process runs: Xlib ends a process whose display goes away (exit status 1, no traceback), and
+    a Tk interpreter keeps its connection after its windows close."""
+    if size in _SERVERS and _SERVERS[size][0].poll() is None:
+        return _SERVERS[size][1]
     n = _free_display()
     proc = subprocess.Popen(
         ["Xvfb", f":{n}", "-screen", "0", f"{size}x24", "-nolisten", "tcp"],
@@ -155,17 +169,27 @@ def xvfb_display(size: str = "1280x800"):
             proc.kill()
             raise RuntimeError("Xvfb did not start")
         time.sleep(0.05)
+    if not _SERVERS:
+        atexit.register(_stop_servers)
+    _SERVERS[size] = (proc, f":{n}")
+    return f":{n}"
+
+
+@contextlib.contextmanager
+def xvfb_display(size: str = "1280x800"):
+    """An Xvfb screen of ``size`` ("1024x768", "1920x1080") as DISPLAY while the block runs
+    (the server itself lives until the test process ends)."""
+    if not shutil.which("Xvfb"):
+        import pytest
+
+        pytest.skip("Xvfb is not installed")
+    display = _server(size)
     old = os.environ.get("DISPLAY")
-    os.environ["DISPLAY"] = f":{n}"
+    os.environ["DISPLAY"] = display
     try:
-        yield f":{n}"
+        yield display
     finally:
         if old is None:
             os.environ.pop("DISPLAY", None)
         else:
             os.environ["DISPLAY"] = old
-        proc.terminate()
-        try:
-            proc.wait(5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
