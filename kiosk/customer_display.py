@@ -170,6 +170,8 @@ class CustomerDisplays:
                 self._problem("window", N_("Customer window: could not open"))
         if self.pole is not None:
             self._draw_pole(lang, tr)
+        if self.problems:
+            self._show_problems()
 
     def _draw_window(self, lang: str, tr: Any) -> None:
         cur = self.app.currency
@@ -268,6 +270,10 @@ class CustomerDisplays:
             self.problems[part] = msg
         else:
             self.problems.pop(part, None)
+        self._show_problems()
+
+    def _show_problems(self) -> None:
+        """The status line, in the cashier's language of the moment."""
         try:
             if self.problems:
                 self.label.configure(text=shown(" · ".join(_(m) for m in self.problems.values())))

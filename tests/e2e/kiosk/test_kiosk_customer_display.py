@@ -179,6 +179,7 @@ def test_customer_window_and_pole_follow_a_cash_sale(till, store, pole, tmp_path
     assert win is not None and cust.pole is not None
     pump(app, lambda: win.showing == "idle" and win.welcome.cget("text") == "Welcome", what="idle")
     assert win.header.cget("text") == app.store["name"]
+    wait_frame(app, pole, lambda f: f == ("Welcome", latin_shop(app)), "pole idle")
     sign_in(app, "c1", "1111")
     cust.thanks_after_ms = 300
     scan(app, TEA, 1_000_000)
