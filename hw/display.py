@@ -8,9 +8,12 @@
     {"kind": "none"}
 
 Common keys: ``columns`` (20), ``encoding`` (``cp858``; unprintable characters become ``?``).
-A VFD shows Latin text only; the till passes names in the display's language (usually English) or
-the SKU. ``BackgroundDisplay`` wraps any display so the Tk thread never waits on it: only the latest
-frame is kept, older frames not yet sent are dropped.
+A VFD shows Latin text only: ``can_draw(text)`` says whether the display's encoding has every
+character, and ``latin(text)`` transliterates to plain ASCII (accents dropped); the till's customer
+display (``kiosk/customer_display.py``) uses them to fall back to English or the SKU.
+``BackgroundDisplay`` wraps any display so the Tk thread never waits on it: only the latest frame is
+kept, older frames not yet sent are dropped, and ``on_state(ok, detail)`` hears when the display
+stops answering or answers again (on the display's thread).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import logging
 import socket
 import threading
 import unicodedata
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from domain.money import format_money
@@ -33,6 +37,7 @@ __all__ = [
     "BackgroundDisplay",
     "make_display",
     "fit_line",
+    "latin",
 ]
 
 log = logging.getLogger(__name__)
@@ -54,6 +59,12 @@ def fit_line(text: str, columns: int = 20, align: str = "left") -> str:
     return text.rjust(columns) if align == "right" else text.ljust(columns)
 
 
+def latin(text: str) -> str:
+    """Plain ASCII for a display that has no other letters: accents dropped, others left out."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return " ".join(decomposed.encode("ascii", "ignore").decode("ascii").split())
+
+
 def two_columns(left: str, right: str, columns: int = 20) -> str:
     right = right[:columns]
     left = left[: max(0, columns - len(right) - 1)]
@@ -62,6 +73,8 @@ def two_columns(left: str, right: str, columns: int = 20) -> str:
 
 class CustomerDisplay(Protocol):
     columns: int
+
+    def can_draw(self, text: str) -> bool: ...
 
     def show(self, line1: str, line2: str = "") -> None: ...
 
@@ -72,6 +85,15 @@ class CustomerDisplay(Protocol):
 
 class _Helpers:
     columns = 20
+    encoding = "cp858"
+
+    def can_draw(self, text: str) -> bool:
+        """Whether every character of ``text`` exists in the display's character set."""
+        try:
+            fit_line(text, 10_000).encode(self.encoding)
+        except (UnicodeError, LookupError):
+            return False
+        return True
 
     def show(self, line1: str, line2: str = "") -> None:  # pragma: no cover - overridden
         raise NotImplementedError
@@ -169,8 +191,9 @@ class VfdDisplay(_Helpers):
 class FakeDisplay(_Helpers):
     """Remembers what it was asked to show (for tests and tills without a display)."""
 
-    def __init__(self, columns: int = 20) -> None:
+    def __init__(self, columns: int = 20, encoding: str = "cp858") -> None:
         self.columns = columns
+        self.encoding = encoding
         self.lines: tuple[str, str] = ("", "")
         self.history: list[tuple[str, str]] = []
 
@@ -196,9 +219,12 @@ class NullDisplay(FakeDisplay):
 class BackgroundDisplay(_Helpers):
     """Sends frames from a thread; ``show`` returns at once and only the newest frame counts."""
 
-    def __init__(self, inner: Any) -> None:
+    def __init__(self, inner: Any, on_state: Callable[[bool, str], None] | None = None) -> None:
         self.inner = inner
         self.columns = getattr(inner, "columns", 20)
+        self.encoding = getattr(inner, "encoding", "cp858")
+        self.on_state = on_state
+        self.ok: bool | None = None  # None until the first frame was tried
         self._cv = threading.Condition()
         self._frame: tuple[str, str] | None = None
         self._closed = False
@@ -227,6 +253,19 @@ class BackgroundDisplay(_Helpers):
             except Exception as exc:  # a display that is off must not bother the sale
                 self.errors += 1
                 log.debug("customer display: %s", exc)
+                self._state(False, str(exc) or type(exc).__name__)
+            else:
+                self._state(True, "")
+
+    def _state(self, ok: bool, detail: str) -> None:
+        if ok == self.ok:
+            return
+        self.ok = ok
+        if self.on_state is not None:
+            try:
+                self.on_state(ok, detail)
+            except Exception:
+                log.exception("customer display state callback")
 
     def flush(self, timeout: float = 2.0) -> None:
         """Wait until the latest frame went out (tests)."""
@@ -251,12 +290,16 @@ class BackgroundDisplay(_Helpers):
             pass
 
 
-def make_display(settings: dict[str, Any] | None, background: bool = True) -> CustomerDisplay:
+def make_display(
+    settings: dict[str, Any] | None,
+    background: bool = True,
+    on_state: Callable[[bool, str], None] | None = None,
+) -> CustomerDisplay:
     s = dict(settings or {"kind": "none"})
     kind = str(s.get("kind", "none")).lower()
     cols = int(s.get("columns", 20))
     if kind == "fake":
-        return FakeDisplay(cols)
+        return FakeDisplay(cols, s.get("encoding", "cp858"))
     if kind == "none":
         return NullDisplay(cols)
     if kind == "tcp":
@@ -273,4 +316,4 @@ def make_display(settings: dict[str, Any] | None, background: bool = True) -> Cu
         )
     else:
         raise ValueError(f"unknown display kind {kind!r}")
-    return BackgroundDisplay(disp) if background else disp
+    return BackgroundDisplay(disp, on_state) if background else disp

@@ -68,6 +68,8 @@ class TillApp(StoreStatus):
         themename: str = "bootstrap-light",
         size: tuple[int, int] = (1200, 760),
         demo_staff: bool = True,
+        customer_display: str | None = None,
+        pole_display: dict[str, Any] | None = None,
     ) -> None:
         i18n.set_language(lang)
         super().__init__(title="kassa", themename=themename, size=size)
@@ -107,6 +109,9 @@ class TillApp(StoreStatus):
         self.after(GC_TICK_MS, self._collect)
         self._load_store()
         self.after(1500, self._poll_licence)
+        from kiosk.customer_display import CustomerDisplays  # second monitor and pole display
+
+        self.customer = CustomerDisplays(self, customer_display, pole_display)
         self.show_signin()
 
     # ---------------------------------------------------------------- network state
@@ -328,6 +333,7 @@ class TillApp(StoreStatus):
         lane still running, the window is kept referenced for the life of the process instead:
         Tcl aborts the whole process when its interpreter is freed from another thread."""
         stopped = self.worker.stop(wait=2 * self.api.timeout + 1.0)
+        self.customer.close()
         if self.print_queue is not None:
             try:
                 self.print_queue.close()

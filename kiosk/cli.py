@@ -1,4 +1,5 @@
-"""``kassa till --server URL --till ID [--lang en] [--printer JSON]``: open a till window."""
+"""``kassa till --server URL --till ID [--lang en] [--printer JSON] [--customer-display
+window[:GEOMETRY]] [--pole-display JSON]``: open a till window."""
 
 from __future__ import annotations
 
@@ -23,6 +24,29 @@ def register(sub: argparse._SubParsersAction) -> None:
         default='{"kind": "dummy"}',
         help="receipt printer settings as JSON, e.g. "
         '\'{"kind": "network", "host": "192.168.1.50", "port": 9100}\'',
+    )
+    p.add_argument(
+        "--customer-display",
+        default=None,
+        metavar="window[:GEOMETRY]|off",
+        help="a customer-facing window, full screen at GEOMETRY (+X+Y or WxH+X+Y, e.g. "
+        "window:1920x1080+1920+0 for a second monitor right of a 1920-wide one); saved in the "
+        "till's settings (DATA/till-settings.json)",
+    )
+    p.add_argument(
+        "--pole-display",
+        default=None,
+        metavar="JSON",
+        help="the 2x20 pole display, e.g. "
+        '\'{"kind": "tcp", "host": "192.168.1.60", "port": 9101}\' or '
+        '\'{"kind": "serial", "device": "/dev/ttyUSB1"}\' or \'{"kind": "none"}\'; saved '
+        "in the till's settings",
+    )
+    p.add_argument(
+        "--customer-lang",
+        default=None,
+        help="the customer displays' language (en, zh, th, ar; default: the store's language); "
+        "saved in the till's settings",
     )
     p.add_argument(
         "--data",
@@ -61,10 +85,26 @@ def _till(args: argparse.Namespace) -> int:
     except ValueError:
         print("--printer must be JSON", file=sys.stderr)
         return 2
+    from kiosk import till_settings
     from kiosk.app import STORE_PIN_FILE, TillApp
     from kiosk.client import StorePin
 
-    pin = StorePin((args.data or Path.home() / ".kassa" / f"till-{args.till}") / STORE_PIN_FILE)
+    data = args.data or Path.home() / ".kassa" / f"till-{args.till}"
+    try:
+        pole = json.loads(args.pole_display) if args.pole_display is not None else None
+        if pole is not None and not isinstance(pole, dict):
+            raise ValueError("--pole-display must be a JSON object")
+        till_settings.parse_window(args.customer_display)
+    except ValueError as exc:
+        print(f"bad customer display setting: {exc}", file=sys.stderr)
+        return 2
+    till_settings.save(
+        data,
+        customer_display=args.customer_display,
+        pole_display=pole,
+        customer_lang=args.customer_lang,
+    )
+    pin = StorePin(data / STORE_PIN_FILE)
     if args.forget_store_key:
         pin.forget()
     if args.store_ca is not None:
@@ -76,6 +116,6 @@ def _till(args: argparse.Namespace) -> int:
         printer=printer,
         data_dir=args.data,
         demo_staff=not args.no_demo_staff,
-    )
+    )  # the customer displays come from the till's settings, saved above
     app.mainloop()
     return 0

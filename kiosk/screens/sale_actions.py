@@ -205,6 +205,7 @@ class BasketActions(BasketView):
         self.info_label.configure(
             text=shown(_("Order {number} paid.").format(number=order.get("number", "")))
         )
+        self.app.customer.paid_order(order)  # total, paid, change for the customer (display part)
         self.app.print_order(order, balance)
         self.entry.focus_set()
 

@@ -75,6 +75,7 @@ class BasketView(ttk.Frame):
         if view.get("lines"):
             self.change_label.configure(text="")
         self.render()
+        self.app.customer.basket(view)  # the customer window and pole display (display part)
 
     def render(self) -> None:
         app = self.app
