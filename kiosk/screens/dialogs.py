@@ -257,7 +257,6 @@ class ManagerPinDialog(_Dialog):
         ttk.Label(
             self.pane,
             text=T("A manager must approve this. Manager, enter your number and PIN."),
-            wraplength=380,
         ).pack(pady=(0, 8))
         self.manager = self.row(_("Manager number"), width=16)
         self.pin = self.row(_("PIN"), width=16, show="•")

@@ -129,6 +129,13 @@ class PayScreen(_Dialog):
     def _panel(self, title: str) -> ttk.Labelframe:
         return ttk.Labelframe(self.stack, text=T(title), padding=8)
 
+    def _hints(self, parent: ttk.Labelframe, *lines: str) -> None:
+        """Short lines of help, one label each (Tk would wrap Arabic in the wrong order)."""
+        for line in lines:
+            ttk.Label(parent, text=T(line), bootstyle="secondary").pack(
+                anchor=self.app.text_anchor, pady=(2, 0)
+            )
+
     def _cash_panel(self) -> ttk.Labelframe:
         p = self._panel(N_("Cash"))
         self.cash_due_label = FitLabel(p, font=self.app.mid_font, anchor=self.app.text_anchor)
@@ -149,12 +156,7 @@ class PayScreen(_Dialog):
         self.card_amount = self.row(_("Amount"), parent=p, label_width=16, width=12)
         self.card_ref = self.row(_("Terminal reference"), parent=p, label_width=16, width=12)
         self.card_last4 = self.row(_("Last 4 digits"), parent=p, label_width=16, width=6)
-        ttk.Label(
-            p,
-            text=T("From the terminal's slip. Never type the card number."),
-            bootstyle="secondary",
-            wraplength=round(420 * float(getattr(self.app, "ui_scale", 1.0))),
-        ).pack(anchor=self.app.text_anchor, pady=(4, 0))
+        self._hints(p, N_("From the terminal's slip."), N_("Never type the card number."))
         return p
 
     def _wallet_panel(self) -> ttk.Labelframe:
@@ -175,11 +177,9 @@ class PayScreen(_Dialog):
 
     def _mixed_panel(self) -> ttk.Labelframe:
         p = self._panel(N_("Mixed"))
-        ttk.Label(
-            p,
-            text=T("Enter each part under Cash, Card or Wallet. The rest is due in cash."),
-            wraplength=round(420 * float(getattr(self.app, "ui_scale", 1.0))),
-        ).pack(anchor=self.app.text_anchor, pady=(0, 6))
+        self._hints(
+            p, N_("Enter each part under Cash, Card or Wallet."), N_("The rest is due in cash.")
+        )
         self.parts: dict[str, FitLabel] = {}
         for kind in ("card", "wallet", "cash"):
             lab = FitLabel(p, font=self.app.mid_font, anchor=self.app.text_anchor)

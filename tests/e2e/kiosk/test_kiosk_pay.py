@@ -195,6 +195,8 @@ def test_pay_screen_in_every_language(till_on, artifacts, size):
         dlg.card_amount.delete(0, "end")
         dlg.card_amount.insert(0, "20")
         dlg.refresh()
+        dlg.card_ref.insert(0, "TRM-889")
+        screenshot(app, artifacts / f"pay_card_{lang}_{size}.png")
         dlg.choose("mixed")
         screenshot(app, artifacts / f"pay_mixed_{lang}_{size}.png")
         for label in (dlg.due_value, dlg.paid_value, dlg.change_value):
