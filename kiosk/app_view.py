@@ -13,7 +13,17 @@ from kiosk import i18n
 from kiosk.errors import error_text
 from kiosk.i18n import shown
 
-__all__ = ["TillView"]
+__all__ = ["TillView", "screen_scale", "BASE_PT", "MIN_TOUCH_PX"]
+
+BASE_PT = 13  # the text size on a 1024x768 screen; larger screens scale it up
+MIN_TOUCH_PX = 48  # every button at least this tall (the keypad's keys: TOUCH_PX, 56)
+BUTTON_CHROME_PX = 6  # a ttk button's border and focus ring around its padding
+
+
+def screen_scale(width: int, height: int) -> float:
+    """How much larger than on 1024x768 text and rows are drawn: 1.0 there (never smaller, so
+    text stays readable), ~1.4 on 1920x1080, at most 1.8."""
+    return max(1.0, min(width / 1024, height / 768, 1.8))
 
 
 class TillView(ttk.Window):
@@ -26,24 +36,39 @@ class TillView(ttk.Window):
 
     # ---------------------------------------------------------------- fonts & layout helpers
     def _setup_fonts(self) -> None:
+        """Fonts, Treeview rows and buttons sized for a finger, scaled with the screen: readable
+        at 1024x768 and larger on 1920x1080; every button at least ``MIN_TOUCH_PX`` tall. The
+        window is never larger than the screen."""
         from tkinter import font as tkfont
 
-        for name, size in (
-            ("TkDefaultFont", 12),
-            ("TkTextFont", 12),
-            ("TkHeadingFont", 12),
-            ("TkMenuFont", 12),
-        ):
+        sw, sh = self.winfo_screenwidth(), self.winfo_screenheight()
+        self.ui_scale = screen_scale(sw, sh)
+        base = round(BASE_PT * self.ui_scale)
+        for name in ("TkDefaultFont", "TkTextFont", "TkHeadingFont", "TkMenuFont"):
             try:
-                tkfont.nametofont(name).configure(family="Noto Sans", size=size)
+                tkfont.nametofont(name).configure(family="Noto Sans", size=base)
             except tk.TclError:
                 pass
-        self.big_font = ("Noto Sans", 28, "bold")
-        self.mid_font = ("Noto Sans", 18, "bold")
+        self.base_font = ("Noto Sans", base)
+        self.big_font = ("Noto Sans", round(26 * self.ui_scale), "bold")
+        self.mid_font = ("Noto Sans", round(17 * self.ui_scale), "bold")
+        line = tkfont.nametofont("TkDefaultFont").metrics("linespace")
+        pad_y = max(4, (MIN_TOUCH_PX - line - BUTTON_CHROME_PX + 1) // 2)
         try:
-            ttk.Style().configure("Treeview", rowheight=28)
+            style = ttk.Style()
+            style.configure("Treeview", rowheight=line + round(12 * self.ui_scale))
+            style.configure("TButton", padding=(round(12 * self.ui_scale), pad_y))
         except tk.TclError:
             pass
+        self.fit_to_screen()
+
+    def fit_to_screen(self) -> None:
+        """Shrink the window to the screen when it asked for more (a 1024x768 till)."""
+        self.update_idletasks()
+        sw, sh = self.winfo_screenwidth(), self.winfo_screenheight()
+        w, h = self.winfo_width(), self.winfo_height()
+        if w > sw or h > sh:
+            self.geometry(f"{min(w, sw)}x{min(h, sh)}+0+0")
 
     @property
     def rtl(self) -> bool:

@@ -1,57 +1,155 @@
-"""Dialogs shared by the counters: a simple form, manager PIN, problem report, payment."""
+"""Dialogs shared by the counters: a simple form, a choice, manager PIN, problem report; the
+quick cash tenders the pay screen (``kiosk.screens.pay``) offers.
+
+Every dialog says what it acts on (``subject``: "Quantity for: Jasmine rice 5 kg"), keeps the
+keyboard and the mouse while it is open (a grab; the first field has the focus), fits the screen
+(1024x768 and up), shows the on-screen keypad beside numeric fields, and gives the focus back to
+the counter's scan field when it closes.
+"""
 
 from __future__ import annotations
 
+import tkinter as tk
 from collections.abc import Callable
 from typing import Any
 
 import ttkbootstrap as ttk
 
-from domain.errors import KassaError
-from domain.money import round_cash, to_minor
 from kiosk import i18n
 from kiosk.i18n import N_, T, _, shown
+from kiosk.widgets import TOUCH_PX, Keypad
 
 __all__ = [
     "FormDialog",
     "ManagerPinDialog",
     "FeedbackDialog",
-    "PayDialog",
     "ChoiceDialog",
     "quick_tenders",
+    "NUMERIC_FIELDS",
+    "focus_scan_field",
 ]
+
+# form fields typed with digits: a FormDialog with one of these shows the keypad beside it
+NUMERIC_FIELDS = frozenset({"qty", "kg", "weight", "pct", "amount", "price", "cash", "pin"})
+
+
+def focus_scan_field(app) -> None:
+    """Give the keyboard back to the counter's scan field (if the screen has one)."""
+    entry = getattr(getattr(app, "screen", None), "entry", None)
+    try:
+        if entry is not None and entry.winfo_exists():
+            entry.focus_set()
+    except tk.TclError:
+        pass
 
 
 class _Dialog(ttk.Toplevel):
-    def __init__(self, app, title: str) -> None:
+    """A dialog over the till: a heading, what it acts on (``subject``), its fields (``pane``),
+    optionally a keypad beside them, an error line and its buttons."""
+
+    def __init__(self, app, title: str, subject: str = "") -> None:
         super().__init__(title=shown(title), transient=app)
         self.app = app
-        self.pane: ttk.Frame | ttk.Labelframe = ttk.Frame(self, padding=16)
-        self.pane.pack(fill="both", expand=True)
-        self.error = ttk.Label(self.pane, text="", bootstyle="danger")
+        # a frame of its own: over the till window even where no window manager draws one
+        self.configure(
+            highlightthickness=2, highlightbackground="#6c757d", highlightcolor="#6c757d"
+        )
+        scale = float(getattr(app, "ui_scale", 1.0))
+        self.outer = ttk.Frame(self, padding=round(14 * scale))
+        self.outer.pack(fill="both", expand=True)
+        ttk.Label(self.outer, text=shown(title), font=app.mid_font).pack(anchor=app.text_anchor)
+        self.subject_label = ttk.Label(
+            self.outer, text=shown(subject), bootstyle="primary", wraplength=round(640 * scale)
+        )
+        if subject:
+            self.subject_label.pack(anchor=app.text_anchor, pady=(2, 0))
+        self.middle = ttk.Frame(self.outer)
+        self.middle.pack(fill="both", expand=True, pady=(8, 0))
+        self.pane: ttk.Frame | ttk.Labelframe = ttk.Frame(self.middle)
+        self.pane.pack(side=app.side("left"), fill="both", expand=True)
+        self.keypad: Keypad | None = None
+        self.first_field: ttk.Entry | None = None
+        self.error = ttk.Label(
+            self.outer, text="", bootstyle="danger", wraplength=round(640 * scale)
+        )
         self.protocol("WM_DELETE_WINDOW", self.cancel)
         self.bind("<Escape>", lambda e: self.cancel())
+        self.after_idle(self._grab)
 
-    def row(self, label: str, **entry_kw: Any) -> ttk.Entry:
-        f = ttk.Frame(self.pane)
+    def _grab(self, tries: int = 40) -> None:
+        """Take the keyboard and mouse once the window is on screen (Tk refuses it before)."""
+        try:
+            if self.winfo_exists():
+                self.grab_set()
+                self.take_focus()
+        except tk.TclError:
+            if tries > 0:
+                self.after(25, lambda: self._grab(tries - 1))
+
+    def take_focus(self) -> None:
+        """The first field gets the keyboard."""
+        if self.first_field is not None and self.first_field.winfo_exists():
+            self.first_field.focus_force()
+
+    def add_keypad(self, on_enter: Callable[[], None], decimal: bool = True) -> Keypad:
+        scale = float(getattr(self.app, "ui_scale", 1.0))
+        self.keypad = Keypad(
+            self.middle,
+            target=self.keypad_target,
+            on_enter=on_enter,
+            decimal=decimal,
+            font=("Noto Sans", round(18 * scale), "bold"),
+            key_px=round(TOUCH_PX * scale),
+        )
+        self.keypad.pack(side=self.app.side("right"), fill="y", padx=(12, 0))
+        return self.keypad
+
+    def keypad_target(self) -> ttk.Entry | None:
+        """The entry the keypad types into: the focused one of this dialog, else the first."""
+        try:
+            w = self.focus_get()
+        except (KeyError, tk.TclError):
+            w = None
+        if isinstance(w, ttk.Entry) and w.winfo_toplevel() is self:
+            return w
+        last = self.keypad.last_entry if self.keypad is not None else None
+        if last is not None and last.winfo_exists():
+            return last
+        return self.first_field
+
+    def row(
+        self, label: str, parent: Any = None, label_width: int = 22, **entry_kw: Any
+    ) -> ttk.Entry:
+        f = ttk.Frame(parent if parent is not None else self.pane)
         f.pack(fill="x", pady=3)
-        ttk.Label(f, text=shown(label), width=22, anchor=self.app.text_anchor).pack(
+        ttk.Label(f, text=shown(label), width=label_width, anchor=self.app.text_anchor).pack(
             side=self.app.side("left")
         )
         e = ttk.Entry(f, **entry_kw)
         e.pack(side=self.app.side("left"), fill="x", expand=True)
+        if self.first_field is None:
+            self.first_field = e
         return e
 
     def buttons(self, ok_text: str, ok: Callable[[], None]) -> ttk.Button:
         self.error.pack(fill="x", pady=4)
-        f = ttk.Frame(self.pane)
+        f = ttk.Frame(self.outer)
         f.pack(fill="x", pady=(8, 0))
-        self.ok_button = ttk.Button(f, text=shown(ok_text), bootstyle="success", command=ok)
-        self.ok_button.pack(side=self.app.side("right"), padx=4)
-        ttk.Button(f, text=T("Cancel"), bootstyle="secondary", command=self.cancel).pack(
-            side=self.app.side("right"), padx=4
+        self.ok_button = ttk.Button(
+            f, text=shown(ok_text), bootstyle="success", command=ok, takefocus=False
         )
+        self.ok_button.pack(side=self.app.side("right"), padx=4)
+        ttk.Button(
+            f, text=T("Cancel"), bootstyle="secondary", command=self.cancel, takefocus=False
+        ).pack(side=self.app.side("right"), padx=4)
         return self.ok_button
+
+    def place_on_screen(self) -> None:
+        """Centre on the screen, never larger than it (a 1024x768 till)."""
+        self.update_idletasks()
+        sw, sh = self.winfo_screenwidth(), self.winfo_screenheight()
+        w, h = min(self.winfo_reqwidth(), sw), min(self.winfo_reqheight(), sh)
+        self.geometry(f"{w}x{h}+{max((sw - w) // 2, 0)}+{max((sh - h) // 2, 0)}")
 
     def show_error(self, exc_or_text: Any) -> None:
         from kiosk.errors import error_text
@@ -63,11 +161,18 @@ class _Dialog(ttk.Toplevel):
     def cancel(self) -> None:
         if self.app.dialog is self:
             self.app.dialog = None
+        try:
+            self.grab_release()
+        except tk.TclError:
+            pass
         self.destroy()
+        focus_scan_field(self.app)
 
 
 class FormDialog(_Dialog):
-    """A few labelled fields; ``on_ok(values)`` returns an error text or None (closes)."""
+    """A few labelled fields; ``on_ok(values)`` returns an error text or None (closes).
+    ``subject`` says what the form acts on; ``keypad`` shows the on-screen keypad beside the
+    fields (by default when a field is numeric: see ``NUMERIC_FIELDS``)."""
 
     def __init__(
         self,
@@ -76,19 +181,27 @@ class FormDialog(_Dialog):
         fields: list[tuple[str, str, str]],
         on_ok: Callable[[dict[str, str]], str | None],
         ok_text: str = N_("OK"),
+        subject: str = "",
+        keypad: bool | None = None,
     ) -> None:
-        super().__init__(app, title)
+        super().__init__(app, title, subject)
         self.entries: dict[str, ttk.Entry] = {}
         for key, label, default in fields:
             e = self.row(label, width=24)
             e.insert(0, default)
             self.entries[key] = e
         self.on_ok = on_ok
+        if keypad is None:
+            keypad = any(key in NUMERIC_FIELDS for key, _label, _default in fields)
+        if keypad:
+            self.add_keypad(self.submit)
         self.buttons(_(ok_text), self.submit)
-        first = next(iter(self.entries.values()), None)
-        if first is not None:
-            first.focus_set()
         self.bind("<Return>", lambda e: self.submit())
+        self.bind("<KP_Enter>", lambda e: self.submit())
+        self.place_on_screen()
+        self.take_focus()
+        if self.first_field is not None:
+            self.first_field.select_range(0, "end")
 
     def submit(self) -> None:
         values = {k: e.get().strip() for k, e in self.entries.items()}
@@ -103,9 +216,14 @@ class ChoiceDialog(_Dialog):
     """Pick one of several items (e.g. a parked basket)."""
 
     def __init__(
-        self, app, title: str, items: list[tuple[str, str]], on_pick: Callable[[str], None]
+        self,
+        app,
+        title: str,
+        items: list[tuple[str, str]],
+        on_pick: Callable[[str], None],
+        subject: str = "",
     ) -> None:
-        super().__init__(app, title)
+        super().__init__(app, title, subject)
         self.buttons_by_key: dict[str, ttk.Button] = {}
         if not items:
             ttk.Label(self.pane, text=T("Nothing here.")).pack(pady=8)
@@ -115,29 +233,41 @@ class ChoiceDialog(_Dialog):
                 self.cancel()
                 on_pick(k)
 
-            b = ttk.Button(self.pane, text=shown(text), bootstyle="info-outline", command=pick)
+            b = ttk.Button(
+                self.pane, text=shown(text), bootstyle="info-outline", command=pick, takefocus=False
+            )
             b.pack(fill="x", pady=3)
             self.buttons_by_key[key] = b
-        ttk.Button(self.pane, text=T("Cancel"), bootstyle="secondary", command=self.cancel).pack(
-            pady=(10, 0)
-        )
+        ttk.Button(
+            self.pane, text=T("Cancel"), bootstyle="secondary", command=self.cancel, takefocus=False
+        ).pack(pady=(10, 0))
+        self.place_on_screen()
+        self.focus_force()
 
 
 class ManagerPinDialog(_Dialog):
-    def __init__(self, app, check: Callable, on_cancel: Callable[[], None] | None) -> None:
-        super().__init__(app, _("Manager approval"))
+    def __init__(
+        self,
+        app,
+        check: Callable,
+        on_cancel: Callable[[], None] | None,
+        subject: str = "",
+    ) -> None:
+        super().__init__(app, _("Manager approval"), subject)
         ttk.Label(
             self.pane,
             text=T("A manager must approve this. Manager, enter your number and PIN."),
-            wraplength=380,
         ).pack(pady=(0, 8))
         self.manager = self.row(_("Manager number"), width=16)
         self.pin = self.row(_("PIN"), width=16, show="•")
         self.check = check
         self.on_cancel = on_cancel
+        self.add_keypad(self.submit, decimal=False)
         self.buttons(_("Approve"), self.submit)
-        self.manager.focus_set()
         self.bind("<Return>", lambda e: self.submit())
+        self.bind("<KP_Enter>", lambda e: self.submit())
+        self.place_on_screen()
+        self.take_focus()
 
     def submit(self) -> None:
         manager, pin = self.manager.get().strip(), self.pin.get().strip()
@@ -177,8 +307,8 @@ FEEDBACK_KINDS = {
 class FeedbackDialog(_Dialog):
     """异常反馈: any staff member reports a problem; it is journaled at the store."""
 
-    def __init__(self, app) -> None:
-        super().__init__(app, _("Report a problem"))
+    def __init__(self, app, subject: str = "") -> None:
+        super().__init__(app, _("Report a problem"), subject)
         self.kind = ttk.StringVar(value="device")
         for key, label in FEEDBACK_KINDS.items():
             ttk.Radiobutton(self.pane, text=T(label), value=key, variable=self.kind).pack(
@@ -186,9 +316,12 @@ class FeedbackDialog(_Dialog):
             )
         self.sku = self.row(_("Product (SKU or barcode)"), width=24)
         ttk.Label(self.pane, text=T("What happened?")).pack(anchor=app.text_anchor, pady=(6, 0))
-        self.text = ttk.Text(self.pane, width=48, height=5, font=("Noto Sans", 12))
+        self.text = ttk.Text(self.pane, width=48, height=5, font=app.base_font)
         self.text.pack(fill="both", expand=True)
         self.buttons(_("Send"), self.submit)
+        self.place_on_screen()
+        self.first_field = self.sku
+        self.take_focus()
 
     def submit(self) -> None:
         message = self.text.get("1.0", "end").strip()
@@ -213,167 +346,3 @@ def quick_tenders(due: int, currency: str) -> list[int]:
         if len(out) >= 5:
             break
     return out
-
-
-class PayDialog(_Dialog):
-    """Cash (quick-tender buttons), card (terminal reference + last 4), member wallet (card number
-    or phone), or any mix. ``on_pay(tenders, member_info)`` sends the payment."""
-
-    def __init__(self, app, total: int, on_pay: Callable[[list[dict], dict | None], None]) -> None:
-        super().__init__(app, _("Payment"))
-        self.total = total
-        self.on_pay = on_pay
-        self.member: dict | None = None
-        cur = app.currency
-        self.increment = int(app.store.get("cash_increment") or 1)
-        ttk.Label(
-            self.pane,
-            text=shown(_("Total: {amount}").format(amount=i18n.money(total, cur))),
-            font=app.big_font,
-            bootstyle="primary",
-        ).pack(pady=4)
-        # card
-        card = ttk.Labelframe(self.pane, text=T("Card"), padding=8)
-        card.pack(fill="x", pady=4)
-        self.pane_stack = [self.pane]
-        self.pane = card
-        self.card_amount = self.row(_("Amount"), width=12)
-        self.card_ref = self.row(_("Terminal reference"), width=16)
-        self.card_last4 = self.row(_("Last 4 digits"), width=6)
-        # wallet
-        wallet = ttk.Labelframe(self.pane_stack[0], text=T("Member wallet"), padding=8)
-        wallet.pack(fill="x", pady=4)
-        self.pane = wallet
-        self.member_key = self.row(_("Member card or phone"), width=16)
-        self.member_button = ttk.Button(
-            wallet, text=T("Find member"), bootstyle="info-outline", command=self.find_member
-        )
-        self.member_button.pack(anchor=app.text_anchor)
-        self.member_label = ttk.Label(wallet, text="")
-        self.member_label.pack(anchor=app.text_anchor)
-        self.wallet_amount = self.row(_("Amount"), width=12)
-        # cash
-        cash = ttk.Labelframe(self.pane_stack[0], text=T("Cash"), padding=8)
-        cash.pack(fill="x", pady=4)
-        self.pane = cash
-        self.cash_due_label = ttk.Label(cash, text="", font=app.mid_font)
-        self.cash_due_label.pack(anchor=app.text_anchor)
-        self.quick = ttk.Frame(cash)
-        self.quick.pack(fill="x", pady=4)
-        self.quick_buttons: list[ttk.Button] = []
-        self.cash_amount = self.row(_("Cash tendered"), width=12)
-        self.change_label = ttk.Label(cash, text="", font=app.big_font, bootstyle="success")
-        self.change_label.pack(anchor=app.text_anchor)
-        self.pane = self.pane_stack[0]
-        self.buttons(_("Complete sale"), self.submit)
-        for e in (self.card_amount, self.wallet_amount, self.cash_amount):
-            e.bind("<KeyRelease>", lambda ev: self.refresh())
-        self.refresh()
-        self.cash_amount.focus_set()
-
-    # amounts typed by the cashier → minor units (never floats)
-    def _amount(self, entry: ttk.Entry) -> int:
-        text = entry.get().strip()
-        return to_minor(text, self.app.currency) if text else 0
-
-    def cash_due(self) -> int:
-        try:
-            other = self._amount(self.card_amount) + self._amount(self.wallet_amount)
-        except KassaError:
-            return self.total
-        return round_cash(max(self.total - other, 0), self.increment)
-
-    def refresh(self) -> None:
-        due = self.cash_due()
-        cur = self.app.currency
-        self.cash_due_label.configure(
-            text=shown(_("Cash due: {amount}").format(amount=i18n.money(due, cur)))
-        )
-        for b in self.quick_buttons:
-            b.destroy()
-        self.quick_buttons = []
-        for amount in quick_tenders(due, cur):
-            b = ttk.Button(
-                self.quick,
-                text=shown(i18n.money(amount, cur)),
-                bootstyle="success-outline",
-                command=lambda a=amount: self.tender_cash(a),
-            )
-            b.pack(side=self.app.side("left"), padx=3)
-            self.quick_buttons.append(b)
-        try:
-            tendered = self._amount(self.cash_amount)
-        except KassaError:
-            tendered = 0
-        if tendered and tendered >= due:
-            self.change_label.configure(
-                text=shown(_("Change: {amount}").format(amount=i18n.money(tendered - due, cur)))
-            )
-        else:
-            self.change_label.configure(text="")
-
-    def tender_cash(self, amount: int) -> None:
-        from decimal import Decimal
-
-        self.cash_amount.delete(0, "end")
-        digits = i18n.minor_digits(self.app.currency)
-        self.cash_amount.insert(0, str(Decimal(amount).scaleb(-digits)))
-        self.refresh()
-
-    def find_member(self) -> None:
-        key = self.member_key.get().strip()
-        if not key:
-            return
-
-        def ok(m: dict) -> None:
-            if not self.winfo_exists():
-                return
-            self.member = m
-            self.member_label.configure(
-                text=shown(
-                    _("{name}: balance {amount}").format(
-                        name=m.get("name", ""),
-                        amount=i18n.money(int(m.get("balance", 0)), self.app.currency),
-                    )
-                )
-            )
-
-        self.app.worker.read(lambda: self.app.api.member(key), ok, self.show_error, "member")
-
-    def tenders(self) -> list[dict]:
-        out: list[dict] = []
-        card = self._amount(self.card_amount)
-        if card:
-            out.append(
-                {
-                    "kind": "card",
-                    "amount": card,
-                    "reference": self.card_ref.get().strip(),
-                    "last4": self.card_last4.get().strip(),
-                }
-            )
-        wallet = self._amount(self.wallet_amount)
-        if wallet:
-            if not self.member:
-                raise KassaError("payment.no_member", "find the member first")
-            out.append({"kind": "wallet", "amount": wallet, "member": self.member["member"]})
-        cash = self._amount(self.cash_amount)
-        if cash:
-            out.append({"kind": "cash", "amount": cash})
-        if not out:
-            raise KassaError("payment.bad_amount", "no tender")
-        return out
-
-    def submit(self) -> None:
-        try:
-            tenders = self.tenders()
-        except KassaError as exc:
-            self.show_error(exc)
-            return
-        self.ok_button.configure(state="disabled")
-        self.on_pay(tenders, self.member)
-
-    def failed(self, exc: BaseException) -> None:
-        if self.winfo_exists():
-            self.ok_button.configure(state="normal")
-            self.show_error(exc)

@@ -12,7 +12,7 @@ from domain.errors import KassaError
 from domain.money import to_minor
 from kiosk import i18n
 from kiosk.i18n import _, shown
-from kiosk.screens.dialogs import ChoiceDialog, FormDialog, PayDialog
+from kiosk.screens.dialogs import ChoiceDialog, FormDialog
 from kiosk.screens.sale_basket import BasketView
 
 __all__ = ["BasketActions", "parse_weight_g", "parse_percent_bp"]
@@ -170,7 +170,9 @@ class BasketActions(BasketView):
                 "pay", {"tenders": []}, on_ok=lambda res: self.paid(res.get("order") or {}, None)
             )
             return
-        dlg: PayDialog | None = None
+        from kiosk.screens.pay import PayScreen
+
+        dlg: PayScreen | None = None
 
         def on_pay(tenders: list[dict], member: dict | None) -> None:
             def ok(res: dict) -> None:
@@ -187,7 +189,11 @@ class BasketActions(BasketView):
 
             self.command("pay", {"tenders": tenders}, on_ok=ok, on_error=err)
 
-        dlg = PayDialog(self.app, total, on_pay)
+        lines = self.view.get("lines") or []
+        subject = _("{n} lines, {amount}").format(
+            n=i18n.number(len(lines)), amount=i18n.money(total, self.app.currency)
+        )
+        dlg = PayScreen(self.app, total, on_pay, subject=subject)
         self.app.open_dialog(dlg)
 
     def paid(self, order: dict, member: dict | None) -> None:

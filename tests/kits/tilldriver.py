@@ -3,7 +3,6 @@ screenshot."""
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import json
 import os
@@ -56,6 +55,30 @@ def type_keys(widget, text: str, gap_ms: int, start_ms: int = 1_000_000, enter: 
         widget.event_generate("<KeyPress>", keysym="Return", when="tail", time=t)
     widget.update()
     return t
+
+
+def scan(app, code: str, start: int = 1_000_000) -> None:
+    """Scan ``code`` into the sale counter (a scanner's burst) and wait for the new line."""
+    n = len((app.screen.view or {}).get("lines") or [])
+    type_keys(app.screen.entry, code, gap_ms=4, start_ms=start)
+    pump(
+        app,
+        lambda: len(app.screen.view.get("lines") or []) > n or app.last_error,
+        what=f"scan {code}",
+    )
+    assert not app.last_error, app.last_error
+
+
+def close_tills(made: list) -> None:
+    """Close a test's till windows and free them here, on the Tk thread (the windows only become
+    garbage after close(); a later test's thread must not be the one to collect them)."""
+    import gc
+
+    for app in made:
+        with contextlib.suppress(Exception):
+            app.close()
+    made.clear()
+    gc.collect()
 
 
 def sign_in(app, staff: str, pin: str) -> None:
@@ -137,31 +160,31 @@ def _free_display() -> int:
     raise RuntimeError("no free X display number")
 
 
+# Xvfb servers started by xvfb_display, by size. Tk keeps its connection to a display open until
+# the process exits (closing the windows does not close it), and Xlib ends the process ("XIO:
+# fatal IO error") the moment that server goes away: so a server lives as long as the test
+# process, and dies with it (PR_SET_PDEATHSIG).
 _SERVERS: dict[str, tuple[subprocess.Popen, str]] = {}
 
 
-def _stop_servers() -> None:
-    for proc, _ in _SERVERS.values():
-        proc.terminate()
-    for proc, _ in _SERVERS.values():
-        try:
-            proc.wait(5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-    _SERVERS.clear()
+def _die_with_parent() -> None:
+    import ctypes
+    import signal
+
+    with contextlib.suppress(Exception):
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
-def _server(size: str) -> str:
-    """One Xvfb per screen size for the whole test process. A server is never stopped while the
-    process runs: Xlib ends a process whose display goes away (exit status 1, no traceback), and
-    a Tk interpreter keeps its connection after its windows close."""
-    if size in _SERVERS and _SERVERS[size][0].poll() is None:
-        return _SERVERS[size][1]
+def _xvfb(size: str) -> str:
+    running = _SERVERS.get(size)
+    if running is not None and running[0].poll() is None:
+        return running[1]
     n = _free_display()
     proc = subprocess.Popen(
         ["Xvfb", f":{n}", "-screen", "0", f"{size}x24", "-nolisten", "tcp"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        preexec_fn=_die_with_parent,
     )
     end = time.time() + 10
     while not Path(f"/tmp/.X11-unix/X{n}").exists():
@@ -169,21 +192,19 @@ def _server(size: str) -> str:
             proc.kill()
             raise RuntimeError("Xvfb did not start")
         time.sleep(0.05)
-    if not _SERVERS:
-        atexit.register(_stop_servers)
     _SERVERS[size] = (proc, f":{n}")
     return f":{n}"
 
 
 @contextlib.contextmanager
 def xvfb_display(size: str = "1280x800"):
-    """An Xvfb screen of ``size`` ("1024x768", "1920x1080") as DISPLAY while the block runs
-    (the server itself lives until the test process ends)."""
+    """An Xvfb screen of ``size`` ("1024x768", "1920x1080") as DISPLAY while the block runs (one
+    server per size for the whole test process: see ``_SERVERS``)."""
     if not shutil.which("Xvfb"):
         import pytest
 
         pytest.skip("Xvfb is not installed")
-    display = _server(size)
+    display = _xvfb(size)
     old = os.environ.get("DISPLAY")
     os.environ["DISPLAY"] = display
     try:

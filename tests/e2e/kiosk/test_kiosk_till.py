@@ -3,11 +3,20 @@ tenders, park/resume, refund, a refused role, languages, receipts, screenshots."
 
 from __future__ import annotations
 
-import gc
-
 import pytest
 
-from tilldriver import get, idle, open_day, pump, screenshot, settle, sign_in, type_keys
+from tilldriver import (
+    close_tills,
+    get,
+    idle,
+    open_day,
+    pump,
+    scan,
+    screenshot,
+    settle,
+    sign_in,
+    type_keys,
+)
 
 # A Tk object freed from a worker thread shows up as an "unraisable" exception (and, for a whole
 # window, aborts the process): fail the test that lets it happen.
@@ -42,26 +51,7 @@ def till(xvfb, store, tmp_path, request):
         return app
 
     yield make
-    for app in made:
-        try:
-            app.close()
-        except Exception:
-            pass
-    # the windows are garbage only now: free them here, on the Tk thread, not in whatever
-    # thread of a later test happens to trigger the collector
-    made.clear()
-    gc.collect()
-
-
-def scan(app, code: str, start: int = 1_000_000) -> None:
-    n = len((app.screen.view or {}).get("lines") or [])
-    type_keys(app.screen.entry, code, gap_ms=4, start_ms=start)
-    pump(
-        app,
-        lambda: len(app.screen.view.get("lines") or []) > n or app.last_error,
-        what=f"scan {code}",
-    )
-    assert not app.last_error, app.last_error
+    close_tills(made)
 
 
 def test_sale_with_mixed_tenders_and_receipt(till, store, printer, artifacts):
@@ -80,14 +70,20 @@ def test_sale_with_mixed_tenders_and_receipt(till, store, printer, artifacts):
     pump(app, lambda: sale.search_tree.get_children(), what="search results")
     assert len(sale.view["lines"]) == 2
     sale.buttons["pay"].invoke()
-    dlg = pump(app, lambda: app.dialog, what="pay dialog")
+    dlg = pump(app, lambda: app.dialog, what="pay screen")
+    dlg.choose("mixed")  # several tenders: each part under its own tender
+    dlg.choose("card")
+    dlg.card_amount.delete(0, "end")
     dlg.card_amount.insert(0, "10")
     dlg.card_ref.insert(0, "TRM-889")
     dlg.card_last4.insert(0, "4242")
     dlg.member_key.insert(0, "0812345678")  # member M0001 by phone
+    dlg.choose("wallet")
     dlg.member_button.invoke()
     pump(app, lambda: dlg.member, what="member found")
+    dlg.wallet_amount.delete(0, "end")
     dlg.wallet_amount.insert(0, "15")
+    dlg.choose("cash")
     dlg.refresh()
     assert "25.00" in dlg.cash_due_label.cget("text")
     dlg.quick_buttons[-1].invoke()  # the largest quick tender (THB 100)
