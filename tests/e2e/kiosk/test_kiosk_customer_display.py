@@ -146,14 +146,14 @@ def scan(app, code: str, start: int) -> None:
 
 
 def pay_cash(app, amount: str) -> dict:
-    """Pay the basket in cash through the till's pay dialog; the completed order."""
+    """Pay the basket in cash through the till's pay screen; the completed order."""
     sale = app.screen
     sale.last_order = None
     sale.buttons["pay"].invoke()
     dlg = pump(app, lambda: app.dialog, what="pay dialog")
     dlg.cash_amount.delete(0, "end")
     dlg.cash_amount.insert(0, amount)
-    dlg.ok_button.invoke()
+    dlg.submit()  # the pay screen's Enter
     return pump(app, lambda: sale.last_order, what="order paid")
 
 
