@@ -25,6 +25,9 @@ RULES = (
     "topup_cash_refund",
     "just_under_limit",
     "negative_stock_sale",
+    "removed_lines",
+    "wallet_velocity",
+    "refund_to_cash",
 )
 
 FLAG_SCHEMA: dict[str, PolarsDataType] = {
@@ -49,7 +52,8 @@ class RuleConfig:
     high_discount_bp: int = 2000
     price_override_bp: int = 3000
     void_amount: int = 100_000  # minor units (THB 1,000.00)
-    voids_per_day: int = 5
+    voids_per_day: int = 5  # a cashier's voids in a day above this AND …
+    voids_outlier_ratio: float = 3.0  # … above this many times the day's median per cashier
     outlier_z: float = 4.0
     outlier_min_orders: int = 30
     open_minute: int = 8 * 60  # local minutes after midnight
@@ -65,6 +69,12 @@ class RuleConfig:
     near_limit_count: int = 5
     refund_approval_limit: int | None = None  # minor units; None: refunds need no approval
     refund_near_limit_pct: int = 10
+    removed_min_amount: int = 10_000  # lines taken off a paid basket worth at least this …
+    removed_share_bp: int = 3000  # … and at least this share of what was scanned
+    wallet_burst: int = 4  # this many wallet orders by one member …
+    wallet_window_minutes: int = 15  # … within this many minutes
+    wallet_small_amount: int = 50_000  # each at most this much (small orders)
+    zone: str = ""  # the store's zone for top-ups' local time ("": the orders' offset)
     severity: Mapping[str, str] = field(
         default_factory=lambda: {
             "refund_soon_same_staff": "high",
@@ -78,10 +88,13 @@ class RuleConfig:
             "topup_cash_refund": "high",
             "just_under_limit": "medium",
             "negative_stock_sale": "low",
+            "removed_lines": "medium",
+            "wallet_velocity": "high",
+            "refund_to_cash": "high",
         }
     )
     freeze_rules: frozenset[str] = frozenset(
-        {"refund_soon_same_staff", "topup_cash_refund", "outside_hours"}
+        {"refund_soon_same_staff", "topup_cash_refund", "outside_hours", "wallet_velocity"}
     )
     rules: tuple[str, ...] = RULES
 
@@ -113,3 +126,23 @@ def _out(
 
 def _minute(col: str = "local_ts") -> pl.Expr:
     return pl.col(col).dt.hour().cast(pl.Int32) * 60 + pl.col(col).dt.minute().cast(pl.Int32)
+
+
+def _outside_hours(
+    lf: pl.LazyFrame, what: str, cfg: RuleConfig, evidence: list[pl.Expr]
+) -> pl.LazyFrame:
+    """The rows of ``lf`` (with ``local_ts``) outside opening hours ± the grace, as flags."""
+    o, c, g = cfg.open_minute, cfg.close_minute, cfg.hours_grace_minutes
+    m = _minute()
+    return _out(
+        lf.filter((m < o - g) | (m >= c + g)),
+        "outside_hours",
+        cfg,
+        pl.lit(1.0),
+        [
+            pl.lit(what).alias("what"),
+            pl.col("local_ts").dt.strftime("%H:%M").alias("local_time"),
+            pl.lit(f"{o // 60:02d}:{o % 60:02d}-{c // 60:02d}:{c % 60:02d}").alias("opening_hours"),
+            *evidence,
+        ],
+    )
