@@ -51,10 +51,11 @@ from typing import Any
 
 import polars as pl
 
-from analytics.anomaly_base import FLAG_SCHEMA, RULES, RuleConfig, _lazy
+from analytics.anomaly_base import FLAG_SCHEMA, _lazy
 from analytics.anomaly_lines import _line_rules, _refund_rules
 from analytics.anomaly_money import _money_rules
 from analytics.anomaly_orders import _order_rules
+from analytics.anomaly_settings import RULES, RuleConfig
 
 __all__ = ["RuleConfig", "RULES", "FLAG_SCHEMA", "score", "false_positive_rate"]
 

@@ -158,6 +158,16 @@ class Refund(Code):
     EXCEEDS_PAID = "refund.exceeds_paid", Conflict, "Cannot refund more than was paid."
     NOTHING_LEFT = "refund.nothing_left", Conflict, "Nothing left to refund."
     DUPLICATE = "refund.duplicate", Conflict, "This refund was made already."
+    OWN_SALE = (
+        "refund.own_sale_needs_manager",
+        Forbidden,
+        "You sold this order a moment ago. A manager must approve this refund.",
+    )
+
+
+class Flag(Code):
+    NOT_FOUND = "flag.not_found", NotFound, "No such flag."
+    NOTE_REQUIRED = "flag.note_required", InvalidInput, "Write a note saying why it is dismissed."
 
 
 class Money(Code):
