@@ -52,16 +52,17 @@ def score_store(
     start: date | str | None,
     end: date | str | None,
     data_dir: Path | str | None = None,
+    new_only: bool = True,
 ) -> pl.DataFrame:
-    """Flags over business days ``start..end`` not journaled yet (``store``: a
-    ``StoreAnalytics``; stock and the till's scan prices over their whole history)."""
+    """Flags over business days ``start..end`` (``store``: a ``StoreAnalytics``; stock and the
+    till's scan prices over their whole history); ``new_only``: those not journaled yet."""
     frames: dict[str, Any] = dict(store.frames(start, end))
     frames["stock_movements"] = store.table("stock_movements")
     frames["basket_lines"] = store.table("basket_lines")
     cat = catalogue_frame(data_dir, store.store_id)
     if cat is not None:
         frames["catalogue"] = cat
-    return score(frames, rules, existing=store.table("flags"))
+    return score(frames, rules, existing=store.table("flags") if new_only else None)
 
 
 async def journal_new_flags(

@@ -23,7 +23,8 @@ Tables (see ``SCHEMAS`` for columns and types):
                     counted − previous as recorded).
 ``day_closes``      ``day.opened`` (``opening_float``) and ``day.closed`` (``counted_cash``,
                     ``z_report`` as JSON text) per till.
-``flags``           ``order.flagged`` events (anomaly flags, see ``analytics.anomaly``).
+``flags``           ``order.flagged`` events (anomaly flags, see ``analytics.anomaly``), and
+                    ``flag.acknowledged``/``flag.dismissed`` (``rule`` "", evidence: action, note).
 ``basket_lines``    ``basket.line_added`` (``event`` added: sku, unit, qty, unit price, label?)
                     and ``basket.line_removed`` (``event`` removed: basket and line only): lines
                     scanned and then taken off before paying.
@@ -236,6 +237,8 @@ KINDS_USED = frozenset(
         "order.flagged",
         "basket.line_added",
         "basket.line_removed",
+        "flag.acknowledged",
+        "flag.dismissed",
     }
 )
 
