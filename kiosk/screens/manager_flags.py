@@ -169,7 +169,7 @@ class FlagsTab(ttk.Frame):
         self.flag_rows: dict[str, dict[str, Any]] = {}
         bar = ttk.Frame(f)
         bar.pack(fill="x", pady=(0, 6))
-        self.flag_state = ttk.StringVar(value=_t(STATE_NAMES["open"]))
+        self.flag_state = ttk.StringVar(value=_t(STATE_NAMES[""]))  # all: acted-on flags stay
         self.flag_rule = ttk.StringVar(value=_t(STATE_NAMES[""]))
         states = [_t(s) for s in STATE_NAMES.values()]
         rules = [_t(STATE_NAMES[""]), *(_t(r) for r in RULE_NAMES.values())]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+from csv import DictReader
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -57,12 +58,17 @@ def order(store):
     return paid["order"]["order_id"]
 
 
-def test_cli_scores_while_the_store_runs_with_its_own_hours(store, order):
+def test_cli_scores_while_the_store_runs_with_its_own_hours(store, order, tmp_path):
     out = kassa("analytics", "flags", "--data", str(store.data))
     assert out.returncode == 0, out.stderr[-2000:]
-    assert "outside_hours" in out.stdout and order[:8] in out.stdout
-    o, c = _closed_now()
-    assert f"{o // 60:02d}:{o % 60:02d}-{c // 60:02d}:{c % 60:02d}" in out.stdout
+    assert "outside_hours" in out.stdout and "snapshot" in out.stderr
+    csv = tmp_path / "flags.csv"
+    out = kassa("analytics", "flags", "--data", str(store.data), "--out", str(csv))
+    assert out.returncode == 0, out.stderr[-2000:]
+    rows = list(DictReader(csv.open(encoding="utf-8")))
+    (mine,) = [r for r in rows if r["order_id"] == order and r["rule"] == "outside_hours"]
+    o, c = _closed_now()  # the store's own hours, not the defaults
+    assert f"{o // 60:02d}:{o % 60:02d}-{c // 60:02d}:{c % 60:02d}" in mine["evidence"]
 
 
 def test_manager_reads_acknowledges_and_dismisses_flags(store, order):
@@ -88,7 +94,9 @@ def test_manager_reads_acknowledges_and_dismisses_flags(store, order):
     assert "flag.acknowledged" in kinds and "flag.dismissed" in kinds
     dismissed = [body_of(r) for r in journal_rows(store.data) if r[1] == "flag.dismissed"]
     assert dismissed[-1]["flag_id"] == fid
-    assert mgr.ok(mgr.get("/v1/flags", state="open", rule="outside_hours"))["flags"] == []
+    still_open = mgr.ok(mgr.get("/v1/flags", state="open", rule="outside_hours"))["flags"]
+    assert fid not in {f["flag_id"] for f in still_open}
+    assert all(f["state"] == "open" and f["rule"] == "outside_hours" for f in still_open)
 
 
 def test_after_sales_may_not_read_flags_nor_unfreeze(store, order):

@@ -131,6 +131,8 @@ def test_manager_reads_acknowledges_freezes_and_unfreezes(xvfb, store, flagged, 
             return next(f["state"] for f in rows if f["flag_id"] == flagged["flag_id"])
 
         pump(app, lambda: state() == "acknowledged", timeout=60, what="acknowledged")
+        idle(app)
+        assert mgr.selected_flag()["state"] == "acknowledged"  # still in the list, selected
         order = flagged["order_id"]
         mgr.flag_note.insert(0, "till F1 after hours")
         mgr.flag_buttons["freeze"].invoke()
@@ -141,8 +143,12 @@ def test_manager_reads_acknowledges_freezes_and_unfreezes(xvfb, store, flagged, 
             post(f"{store.url}/v1/orders/{order}/unfreeze", {"id": str(uuid.uuid4())}, a1)
         assert getattr(refused.value, "code", 0) == 403
         assert get(f"{store.url}/v1/orders/{order}")["frozen"]
+        idle(app)
+        assert mgr.selected_flag() is not None, app.last_error
         mgr.flag_buttons["unfreeze"].invoke()
         pump(app, lambda: not get(f"{store.url}/v1/orders/{order}")["frozen"], 60, "unfrozen")
+        idle(app)
+        assert not app.last_error, app.last_error
     finally:
         i18n.set_language("en")
         _close(app)
