@@ -156,8 +156,9 @@ def setup(shop: Shop, rng: random.Random) -> dict[str, Any]:
     """Products, stock, members and open days; the codes to sell."""
     rows = shop.call("m1", "T1", "GET", "/v1/products?q=885&limit=200")
     each = [p for p in rows if p["unit"] == "each" and p["barcodes"] and p["sellable"]]
-    cheap = [p["barcodes"][0] for p in each if p["price"] <= 20000][:60]
-    dear = [p["barcodes"][0] for p in each if p["price"] >= 20000][:10]
+    by_price = sorted(each, key=lambda p: p["price"])
+    cheap = [p["barcodes"][0] for p in by_price[:60]]
+    dear = [p["barcodes"][0] for p in by_price[-10:]]
     own = [
         {"sku": "BQ-BRANDY", "names": {"en": "Brandy 70cl"}, "price": 120000, "unit": "each",
          "plu": "90001", "barcodes": [_ean("885999000001")], "tax_class": "std"},

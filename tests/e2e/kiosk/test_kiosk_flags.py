@@ -8,8 +8,11 @@ from __future__ import annotations
 import gc
 import json
 import os
+import urllib.error
 import uuid
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -81,20 +84,24 @@ def flagged(store):
     return f
 
 
-def _till(store, tmp_path, till_id: str):
+def in_till(store, tmp_path, till_id: str, check: Callable[[Any], None]) -> None:
+    """Run ``check(app)`` on a new till window, then close it and free it here, on the Tk thread
+    (no name outside this frame holds the window, so it never becomes garbage elsewhere)."""
+    from kiosk import i18n
     from kiosk.app import TillApp
 
-    app = TillApp(store.url, till_id, lang="en", printer={"kind": "dummy"}, data_dir=tmp_path)
-    pump(app, lambda: app.store, what="store config")
-    return app
-
-
-def _close(app) -> None:
+    made = [TillApp(store.url, till_id, lang="en", printer={"kind": "dummy"}, data_dir=tmp_path)]
     try:
-        app.close()
-    except Exception:
-        pass
-    gc.collect()
+        pump(made[0], lambda: made[0].store, what="store config")
+        check(made[0])
+    finally:
+        i18n.set_language("en")
+        try:
+            made[0].close()
+        except Exception:
+            pass
+        made.clear()
+        gc.collect()
 
 
 def _inbox(app, flag_id: str):
@@ -107,51 +114,50 @@ def _inbox(app, flag_id: str):
 
 
 def test_manager_reads_acknowledges_freezes_and_unfreezes(xvfb, store, flagged, tmp_path):
+    in_till(store, tmp_path, "F2", lambda app: _read_act(app, store, flagged))
+
+
+def _read_act(app: Any, store: Any, flagged: dict) -> None:
     from kiosk import i18n
 
-    app = _till(store, tmp_path, "F2")
-    try:
-        sign_in(app, "m1", "9999")
-        mgr = _inbox(app, flagged["flag_id"])
-        text = mgr.flag_text.cget("text")
-        assert "A sale of THB30.50" in text and "outside opening hours" in text, text
-        # the same flag read in Thai: words and money in Thai
-        app.session.lang = "th"
-        i18n.set_language("th")
-        app.show_counter("manager")
-        mgr = _inbox(app, flagged["flag_id"])
-        th = mgr.flag_text.cget("text")
-        assert "นอกเวลาทำการ" in th and "฿30.50" in th, th
-        assert "outside" not in th
-        # acknowledge: journaled, the inbox shows the new state
-        mgr.flag_buttons["acknowledge"].invoke()
+    sign_in(app, "m1", "9999")
+    mgr = _inbox(app, flagged["flag_id"])
+    text = mgr.flag_text.cget("text")
+    assert "A sale of THB30.50" in text and "outside opening hours" in text, text
+    # the same flag read in Thai: words and money in Thai
+    app.session.lang = "th"
+    i18n.set_language("th")
+    app.show_counter("manager")
+    mgr = _inbox(app, flagged["flag_id"])
+    th = mgr.flag_text.cget("text")
+    assert "นอกเวลาทำการ" in th and "฿30.50" in th, th
+    assert "outside" not in th
+    # acknowledge: journaled, the inbox shows the new state
+    mgr.flag_buttons["acknowledge"].invoke()
 
-        def state() -> str:
-            rows = get(f"{store.url}/v1/flags")["flags"]
-            return next(f["state"] for f in rows if f["flag_id"] == flagged["flag_id"])
+    def state() -> str:
+        rows = get(f"{store.url}/v1/flags")["flags"]
+        return next(f["state"] for f in rows if f["flag_id"] == flagged["flag_id"])
 
-        pump(app, lambda: state() == "acknowledged", timeout=60, what="acknowledged")
-        idle(app)
-        assert mgr.selected_flag()["state"] == "acknowledged"  # still in the list, selected
-        order = flagged["order_id"]
-        mgr.flag_note.insert(0, "till F1 after hours")
-        mgr.flag_buttons["freeze"].invoke()
-        pump(app, lambda: get(f"{store.url}/v1/orders/{order}")["frozen"], 60, "order frozen")
-        # the after-sales role may not unfreeze it
-        a1 = _session(store.url, "a1", "4444", "F3")
-        with pytest.raises(Exception) as refused:
-            post(f"{store.url}/v1/orders/{order}/unfreeze", {"id": str(uuid.uuid4())}, a1)
-        assert getattr(refused.value, "code", 0) == 403
-        assert get(f"{store.url}/v1/orders/{order}")["frozen"]
-        idle(app)
-        assert mgr.selected_flag() is not None, app.last_error
-        mgr.flag_buttons["unfreeze"].invoke()
-        pump(app, lambda: not get(f"{store.url}/v1/orders/{order}")["frozen"], 60, "unfrozen")
-        idle(app)
-        assert not app.last_error, app.last_error
-    finally:
-        i18n.set_language("en")
-        _close(app)
+    pump(app, lambda: state() == "acknowledged", timeout=60, what="acknowledged")
+    idle(app)
+    assert mgr.selected_flag()["state"] == "acknowledged"  # still in the list, selected
+    order = flagged["order_id"]
+    mgr.flag_note.insert(0, "till F1 after hours")
+    mgr.flag_buttons["freeze"].invoke()
+    pump(app, lambda: get(f"{store.url}/v1/orders/{order}")["frozen"], 60, "order frozen")
+    # the after-sales role may not unfreeze it
+    a1 = _session(store.url, "a1", "4444", "F3")
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        post(f"{store.url}/v1/orders/{order}/unfreeze", {"id": str(uuid.uuid4())}, a1)
+    assert refused.value.code == 403
+    assert get(f"{store.url}/v1/orders/{order}")["frozen"]
+    idle(app)
+    assert mgr.selected_flag() is not None, app.last_error
+    mgr.flag_buttons["unfreeze"].invoke()
+    pump(app, lambda: not get(f"{store.url}/v1/orders/{order}")["frozen"], 60, "unfrozen")
+    idle(app)
+    assert not app.last_error, app.last_error
 
 
 @pytest.mark.parametrize("size", ["1024x768", "1920x1080"])
@@ -159,16 +165,14 @@ def test_manager_reads_acknowledges_freezes_and_unfreezes(xvfb, store, flagged, 
 def test_inbox_screenshots(store, flagged, tmp_path, artifacts, size, lang):
     from kiosk import i18n
 
+    def shoot(app: Any) -> None:
+        sign_in(app, "m1", "9999")
+        app.session.lang = lang
+        i18n.set_language(lang)
+        app.show_counter("manager")
+        mgr = _inbox(app, flagged["flag_id"])
+        assert mgr.flag_text.cget("text")
+        screenshot(app, artifacts / f"manager_flags_{lang}_{size}.png")
+
     with xvfb_display(size):
-        app = _till(store, tmp_path, "F4")
-        try:
-            sign_in(app, "m1", "9999")
-            app.session.lang = lang
-            i18n.set_language(lang)
-            app.show_counter("manager")
-            mgr = _inbox(app, flagged["flag_id"])
-            assert mgr.flag_text.cget("text")
-            screenshot(app, artifacts / f"manager_flags_{lang}_{size}.png")
-        finally:
-            i18n.set_language("en")
-            _close(app)
+        in_till(store, tmp_path, "F4", shoot)
