@@ -131,7 +131,8 @@ class Shop:
             body = {"op": "discount_order", "args": {"kind": "pct", "value": discount_bp}, **extra}
             view = self.call(staff, till, "POST", f"/v1/tills/{till}/commands", body)["view"]
         total = view["total"]
-        tender: dict[str, Any] = {"kind": pay, "amount": total}
+        cash = -(-total // 25) * 25  # cash is handed over in 25-satang steps
+        tender: dict[str, Any] = {"kind": pay, "amount": cash if pay == "cash" else total}
         if pay == "card":
             tender |= {"reference": "B-1", "last4": "4242"}
         if pay == "wallet":
@@ -139,7 +140,8 @@ class Shop:
         if pay == "split":  # wallet first, the rest in cash
             part = min(total, 5000)
             tenders = [{"kind": "wallet", "amount": part, "member": member}]
-            tenders += [{"kind": "cash", "amount": total - part}] if total > part else []
+            rest = -(-(total - part) // 25) * 25
+            tenders += [{"kind": "cash", "amount": rest}] if total > part else []
             out = self.cmd(staff, till, "pay", tenders=tenders, member=member)
         else:
             out = self.cmd(
