@@ -181,7 +181,7 @@ class FlagsTab(ttk.Frame):
         self.flag_count.pack(side=app.side("left"), padx=12)
         cols = ("when", "rule", "order", "staff", "till", "state")
         heads = (T("Time"), T("Rule"), T("Order"), T("Staff"), T("Till"), T("State"))
-        widths = (200, 250, 90, 70, 60, 110)
+        widths = (230, 230, 90, 70, 60, 110)
         self.flag_tree = ttk.Treeview(f, columns=cols, show="headings", height=8)
         for c, h, w in zip(cols, heads, widths, strict=True):
             self.flag_tree.heading(c, text=h, anchor=app.text_anchor)
