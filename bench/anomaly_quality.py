@@ -184,7 +184,7 @@ def setup(shop: Shop, rng: random.Random) -> dict[str, Any]:
 
 
 def open_days(shop: Shop) -> None:
-    for till in ("T1", "T2", "T3", "T9"):
+    for till in ("T1", "T2", "T3", "T5", "T9"):
         try:
             shop.call("m1", "T1", "POST", "/v1/day/open", {"till": till, "float": 0})
         except RuntimeError as exc:
