@@ -39,6 +39,7 @@ from actors.shells.readmodels import StockActor, WalletActor
 from actors.shells.system import LicenceActor, UploaderActor
 from actors.shells.till import TillActor
 from actors.wire import RpcClient
+from analytics.anomaly_settings import rule_settings
 from domain.store import StoreConfig
 
 __all__ = ["Handles", "create_actors", "RESTART"]
@@ -102,11 +103,7 @@ class Handles:
                 config.zone,
                 config.store_id,
                 float(os.environ.get("KASSA_FLAG_EVERY_S", "20")),
-                {
-                    "open_minute": config.open_minute,
-                    "close_minute": config.close_minute,
-                    "discount_limit_bp": config.discount_limits.get("cashier", 1000),
-                },
+                rule_settings(config),  # the store's own thresholds (analytics.anomaly_settings)
             )
         )
         self.uploader = UploaderClient(

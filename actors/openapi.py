@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from actors.http import flags as flags_api
 from actors.openapi_paths import PATHS
 from actors.openapi_schemas import ERROR, ID, _body, _op
 from domain.error_codes import entries
@@ -107,6 +108,8 @@ if _has_feedback():
         )
     }
 
+PATHS.update(flags_api.OPENAPI)
+READ_SCOPES["/v1/flags"] = flags_api.READ_SCOPE
 for _p, _scope in READ_SCOPES.items():
     PATHS[_p]["get"]["x-kassa-read-scope"] = _scope
 

@@ -6,29 +6,37 @@ one frame of flags with the schema ``FLAG_SCHEMA``. Every rule is vectorised (Po
 joins and window functions; no Python loop over orders), and every grouping includes ``store_id`` so
 the same rules run across stores at HQ.
 
-Rules (thresholds in ``RuleConfig``):
+Rules (thresholds in ``RuleConfig``; the store's come from ``store.json`` "anomaly", see
+``analytics.flagging.rules_for``):
 
 ======================  ==================================================================  ========
 rule                    flags an order when …                                               severity
 ======================  ==================================================================  ========
 refund_soon_same_staff  the cashier who sold it refunds it within ``refund_soon_minutes``   high
-refund_other_cashier    a *selling* cashier (not an after-sales/manager account listed in   medium
-                        ``trusted_refunders``) refunds another cashier's sale
+refund_other_cashier    a *selling* cashier (not in ``trusted_refunders``) refunds another  medium
+                        cashier's sale
 high_discount           its discount is ≥ ``high_discount_bp`` of its subtotal              medium
-price_override          a line's unit price is ≥ ``price_override_bp`` below the SKU's      medium
-                        usual (median) unit price
-void                    a voided basket worth ≥ ``void_amount``, or a cashier's voids in a  low
-                        day exceed ``voids_per_day`` (the basket id is the order id)
-total_outlier           log(total) is ≥ ``outlier_z`` robust z-scores (median/MAD) above   medium
-                        both the cashier's usual and the hour of day's usual
-outside_hours           it is sold outside opening hours (± ``hours_grace_minutes``)       high
-unusual_till_ip         the cashier rarely uses that till or IP (≤ ``unusual_max_orders``  medium
-                        orders and < ``unusual_share`` of their orders)
-topup_cash_refund       it is refunded in cash within ``topup_refund_hours`` after a wallet high
-                        top-up by the same member
-just_under_limit        a cashier gives ≥ ``near_limit_count`` discounts in a day just under medium
-                        their approval limit (or refunds just under ``refund_approval_limit``)
-negative_stock_sale     a line sells a SKU whose stock level falls below zero              low
+just_under_limit        a cashier gives ≥ ``near_limit_count`` discounts in a day at or     medium
+                        just under their limit (or refunds just under the approval limit)
+price_override          a line's unit price is ≥ ``price_override_bp`` below the price in   medium
+                        force (last unlabelled scan of that SKU and unit, else catalogue);
+                        produce labels (per-kg product, one labelled piece) are not judged
+removed_lines           lines scanned then taken off before paying are worth ≥              medium
+                        ``removed_min_amount`` and ≥ ``removed_share_bp`` of the scan
+void                    a voided basket worth ≥ ``void_amount``; or the largest void of a   low
+                        cashier whose voids that day exceed ``voids_per_day`` and
+                        ``voids_outlier_ratio`` × the day's median per cashier
+total_outlier           log(total) is ≥ ``outlier_z`` robust z-scores above both the        medium
+                        cashier's usual and the hour of day's usual
+outside_hours           a sale, refund or wallet top-up outside opening hours               high
+                        (± ``hours_grace_minutes``)
+unusual_till_ip         the cashier rarely uses that till or IP                             medium
+topup_cash_refund       a wallet-paid order is refunded in cash within                      high
+                        ``topup_refund_hours`` of the member's last top-up
+refund_to_cash          more cash is refunded than the order was paid in cash               high
+wallet_velocity         ≥ ``wallet_burst`` small wallet orders by one member within         high
+                        ``wallet_window_minutes``
+negative_stock_sale     a line sells a SKU whose stock level falls below zero               low
 ======================  ==================================================================  ========
 
 Rules in ``RuleConfig.freeze_rules`` ask for the order to be frozen (``freeze=True``). A flag
@@ -43,9 +51,11 @@ from typing import Any
 
 import polars as pl
 
-from analytics.anomaly_base import FLAG_SCHEMA, RULES, RuleConfig, _lazy
+from analytics.anomaly_base import FLAG_SCHEMA, _lazy
 from analytics.anomaly_lines import _line_rules, _refund_rules
+from analytics.anomaly_money import _money_rules
 from analytics.anomaly_orders import _order_rules
+from analytics.anomaly_settings import RULES, RuleConfig
 
 __all__ = ["RuleConfig", "RULES", "FLAG_SCHEMA", "score", "false_positive_rate"]
 
@@ -57,6 +67,8 @@ def _rules(fr: Mapping[str, Any], cfg: RuleConfig) -> list[pl.LazyFrame]:
     voids = _lazy(fr, "voids")
     wallet = _lazy(fr, "wallet_movements")
     stock = _lazy(fr, "stock_movements")
+    basket = _lazy(fr, "basket_lines")
+    catalogue = _lazy(fr, "catalogue")
     out: list[pl.LazyFrame] = []
     want = set(cfg.rules)
 
@@ -66,9 +78,9 @@ def _rules(fr: Mapping[str, Any], cfg: RuleConfig) -> list[pl.LazyFrame]:
 
     # ---- discounts, price overrides, near the approval limit, opening hours, outliers
     if orders is not None:
-        _order_rules(orders, refunds, wallet, cfg, want, out)
-
-    _line_rules(lines, voids, stock, cfg, want, out)
+        _order_rules(orders, refunds, cfg, want, out)
+    _money_rules(orders, refunds, wallet, cfg, want, out)
+    _line_rules(lines, voids, stock, basket, catalogue, cfg, want, out)
     return out
 
 

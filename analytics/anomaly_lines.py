@@ -1,6 +1,7 @@
 """Anomaly rules over refunds, order lines, voids and stock: refunds by the seller soon after the
-sale or of another cashier's sale, price overrides, large or frequent voids, and sales that take a
-SKU's stock below zero. Each appends its flags to ``out`` (see ``analytics.anomaly``).
+sale or of another cashier's sale, and sales that take a SKU's stock below zero; price overrides,
+voids and removed lines are in ``analytics.anomaly_scan``. Each appends its flags to ``out``
+(see ``analytics.anomaly``).
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 import polars as pl
 
 from analytics.anomaly_base import RuleConfig, _out
+from analytics.anomaly_scan import _price_override, _removed_lines, _void_outliers
 
 
 def _refund_rules(
@@ -66,58 +68,20 @@ def _line_rules(
     lines: pl.LazyFrame | None,
     voids: pl.LazyFrame | None,
     stock: pl.LazyFrame | None,
+    basket: pl.LazyFrame | None,
+    catalogue: pl.LazyFrame | None,
     cfg: RuleConfig,
     want: set[str],
     out: list[pl.LazyFrame],
 ) -> None:
-    """Price overrides on order lines, voided baskets, sales that take stock below zero."""
+    """Price overrides on order lines, voided baskets, lines removed before paying, sales that
+    take stock below zero."""
     if lines is not None and "price_override" in want:
-        factor = (10000 - cfg.price_override_bp) / 10000.0
-        usual = lines.group_by("store_id", "sku").agg(
-            pl.col("unit_price").median().alias("_usual"), pl.col("unit_price").min().alias("_min")
-        )
-        cand = usual.filter(pl.col("_min") <= pl.col("_usual") * factor)
-        r = lines.join(
-            cand.select("store_id", "sku", "_usual"), on=["store_id", "sku"], how="inner"
-        ).filter(pl.col("unit_price") <= pl.col("_usual") * factor)
-        r = r.group_by("store_id", "order_id").agg(
-            pl.col("staff", "till", "ts", "business_day", "sku", "unit_price").first(),
-            pl.col("_usual").first(),
-        )
-        out.append(
-            _out(
-                r,
-                "price_override",
-                cfg,
-                1.0 - pl.col("unit_price") / pl.col("_usual"),
-                [
-                    pl.col("sku"),
-                    pl.col("unit_price"),
-                    pl.col("_usual").round(0).cast(pl.Int64).alias("usual_price"),
-                ],
-            )
-        )
-
+        _price_override(lines, basket, catalogue, cfg, out)
     if voids is not None and "void" in want:
-        r = voids.with_columns(pl.len().over("store_id", "staff", "business_day").alias("_n"))
-        r = r.filter((pl.col("amount") >= cfg.void_amount) | (pl.col("_n") > cfg.voids_per_day))
-        r = r.rename({"basket": "order_id"})
-        out.append(
-            _out(
-                r,
-                "void",
-                cfg,
-                pl.max_horizontal(
-                    pl.col("amount") / cfg.void_amount, pl.col("_n") / cfg.voids_per_day
-                ),
-                [
-                    pl.col("amount"),
-                    pl.col("lines"),
-                    pl.col("reason"),
-                    pl.col("_n").alias("voids_that_day"),
-                ],
-            )
-        )
+        _void_outliers(voids, cfg, out)
+    if lines is not None and basket is not None and "removed_lines" in want:
+        _removed_lines(lines, basket, cfg, out)
 
     if stock is not None and lines is not None and "negative_stock_sale" in want:
         # level after each movement: sort once by (store, sku) hash and seq; a segment starts at

@@ -1,20 +1,19 @@
 """Anomaly rules over whole orders: high discounts, discounts (and refunds) just under the approval
-limit, sales outside opening hours, outlier totals, an unusual till or IP for the cashier, and a
-cash refund soon after a wallet top-up. Each appends its flags to ``out`` (see
-``analytics.anomaly``). To add a rule on orders: add its name to ``RULES`` and a branch here.
+limit, sales outside opening hours, outlier totals and an unusual till or IP for the cashier.
+Each appends its flags to ``out`` (see ``analytics.anomaly``). To add a rule on orders: add its
+name to ``RULES`` and a branch here.
 """
 
 from __future__ import annotations
 
 import polars as pl
 
-from analytics.anomaly_base import RuleConfig, _minute, _out
+from analytics.anomaly_base import RuleConfig, _out, _outside_hours
 
 
 def _order_rules(
     orders: pl.LazyFrame,
     refunds: pl.LazyFrame | None,
-    wallet: pl.LazyFrame | None,
     cfg: RuleConfig,
     want: set[str],
     out: list[pl.LazyFrame],
@@ -39,8 +38,9 @@ def _order_rules(
         )
     if "just_under_limit" in want:
         lo = cfg.discount_limit_bp - cfg.near_limit_margin_bp
-        hi = cfg.discount_limit_bp - cfg.near_limit_tolerance_bp
-        r = o.filter((pl.col("_bp") >= lo) & (pl.col("_bp") < hi)).with_columns(
+        # at the limit counts too (a 10 % limit: 10.00 %, or 10.004 % after rounding)
+        hi = cfg.discount_limit_bp + cfg.near_limit_tolerance_bp
+        r = o.filter((pl.col("_bp") >= lo) & (pl.col("_bp") <= hi)).with_columns(
             pl.len().over("store_id", "staff", "business_day").alias("_n")
         )
         r = r.filter(pl.col("_n") >= cfg.near_limit_count)
@@ -59,27 +59,7 @@ def _order_rules(
             )
         )
     if "outside_hours" in want:
-        m = _minute()
-        r = o.filter(
-            (m < cfg.open_minute - cfg.hours_grace_minutes)
-            | (m >= cfg.close_minute + cfg.hours_grace_minutes)
-        )
-        out.append(
-            _out(
-                r,
-                "outside_hours",
-                cfg,
-                pl.lit(1.0),
-                [
-                    pl.col("local_ts").dt.strftime("%H:%M").alias("local_time"),
-                    pl.lit(
-                        f"{cfg.open_minute // 60:02d}:{cfg.open_minute % 60:02d}-"
-                        f"{cfg.close_minute // 60:02d}:{cfg.close_minute % 60:02d}"
-                    ).alias("opening_hours"),
-                    pl.col("total"),
-                ],
-            )
-        )
+        out.append(_outside_hours(o, "sale", cfg, [pl.col("total").alias("amount")]))
     if "total_outlier" in want:
         k = 1.4826  # MAD → standard deviation of a normal
         r = o.select(
@@ -155,43 +135,6 @@ def _order_rules(
                     pl.col("_nt").alias("orders_on_this_till"),
                     pl.col("_ni").alias("orders_from_this_ip"),
                     pl.col("_n").alias("orders_by_staff"),
-                ],
-            )
-        )
-    if "topup_cash_refund" in want and refunds is not None and wallet is not None:
-        tops = wallet.filter(pl.col("kind") == "topup").select(
-            "store_id",
-            "member",
-            pl.col("ts").alias("_topup_ts"),
-            pl.col("amount").alias("_topup"),
-            pl.col("tender").alias("_topup_tender"),
-        )
-        r = refunds.filter(pl.col("cash") > 0).join(
-            orders.select("store_id", "order_id", pl.col("member")).filter(pl.col("member") != ""),
-            on=["store_id", "order_id"],
-            how="inner",
-        )
-        r = r.join(tops, on=["store_id", "member"], how="inner").filter(
-            (pl.col("_topup_ts") <= pl.col("ts"))
-            & (pl.col("ts") - pl.col("_topup_ts") <= pl.duration(hours=cfg.topup_refund_hours))
-        )
-        r = r.group_by("store_id", "order_id", "refund_id").agg(
-            pl.col("staff", "till", "ts", "business_day", "member", "cash").first(),
-            pl.col("_topup").sum(),
-            pl.col("_topup_tender").first(),
-        )
-        out.append(
-            _out(
-                r,
-                "topup_cash_refund",
-                cfg,
-                pl.lit(1.0),
-                [
-                    pl.col("refund_id"),
-                    pl.col("member"),
-                    pl.col("cash").alias("cash_refunded"),
-                    pl.col("_topup").alias("topped_up"),
-                    pl.col("_topup_tender").alias("topup_tender"),
                 ],
             )
         )

@@ -11,7 +11,9 @@
 
 The store's analytics DuckDB lives at ``DIR/analytics.duckdb`` beside ``DIR/journal.sqlite``. DuckDB
 locks the file: while the store server runs, its analytics actor owns it and these commands must go
-through the server instead (they will fail with DuckDB's lock error).
+through the server instead (they fail with DuckDB's lock error) — except ``flags``, which then
+scores a snapshot of the journal. ``flags`` uses the store's own settings (``store.json``: opening
+hours, zone, discount limit, "anomaly" thresholds).
 """
 
 from __future__ import annotations
@@ -205,11 +207,24 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _flags(args: argparse.Namespace) -> int:
-    from analytics.anomaly import score
+    """Score with the store's own settings; while the store runs (its analytics actor holds the
+    DuckDB lock) score a consistent snapshot: the journal read-only into a copy in memory."""
+    from analytics.anomaly_settings import rule_settings, rules_from
+    from analytics.flagging import score_store
 
-    sa = _open(args)
+    cfg = _store_config(args)
     try:
-        flags = score(sa.frames(args.start, args.end), existing=sa.flags())
+        sa = _open(args)
+        snapshot = False
+    except Exception as exc:  # duckdb.IOException: "Could not set lock on file"
+        if "lock" not in str(exc).lower():
+            raise
+        sa, snapshot = _snapshot(args), True
+    try:
+        rules = rules_from(rule_settings(cfg))
+        flags = score_store(sa, rules, args.start, args.end, args.data, new_only=False)
+        if snapshot:
+            print("(the store is running: scored a snapshot of its journal)", file=sys.stderr)
         if args.out:
             print(sa.export(flags, args.out))
         else:
@@ -217,6 +232,31 @@ def _flags(args: argparse.Namespace) -> int:
         return 0
     finally:
         sa.close()
+
+
+def _store_config(args: argparse.Namespace):
+    from actors.store_file import load_config
+    from domain.store import StoreConfig
+
+    f = Path(args.data) / "store.json"
+    return load_config(Path(args.data)) if f.exists() else StoreConfig()
+
+
+def _snapshot(args: argparse.Namespace):
+    """An in-memory analytics copy of the journal as it stands (SQLite read-only: WAL readers
+    see one consistent state while the ledger writes)."""
+    from actors.journal import COLS, _env, connect
+    from analytics.store import StoreAnalytics
+
+    zone, sid = _config(args)
+    sa = StoreAnalytics(":memory:", zone, sid)
+    con = connect(Path(args.data) / "journal.sqlite", readonly=True)
+    try:
+        con.execute("BEGIN")
+        sa.ingest(_env(r) for r in con.execute(f"SELECT {COLS} FROM events ORDER BY seq"))
+    finally:
+        con.close()
+    return sa
 
 
 def _hq(args: argparse.Namespace) -> int:

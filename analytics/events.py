@@ -20,7 +20,15 @@ import msgspec
 
 from domain.events import KINDS, register
 
-__all__ = ["OrderFlagged", "flags_to_events", "flag_id"]
+__all__ = [
+    "OrderFlagged",
+    "FlagAcknowledged",
+    "FlagDismissed",
+    "flags_to_events",
+    "flag_id",
+    "action",
+    "inbox",
+]
 
 _NS = uuid.UUID("8f5d7a52-4a4b-4d0e-9a57-6b6173736101")
 
@@ -44,8 +52,73 @@ class OrderFlagged:
     business_day: str = ""  # YYYY-MM-DD in the store's zone
 
 
-if "order.flagged" not in KINDS:
-    register("order.flagged")(OrderFlagged)
+@dataclass(frozen=True, slots=True)
+class FlagAcknowledged:
+    """A manager has seen a flag (the flags inbox); the flag stays on the order."""
+
+    flag_id: str
+    order_id: str
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class FlagDismissed:
+    """A manager judged a flag a false alarm; ``note`` says why."""
+
+    flag_id: str
+    order_id: str
+    note: str
+
+
+for _kind, _cls in (
+    ("order.flagged", OrderFlagged),
+    ("flag.acknowledged", FlagAcknowledged),
+    ("flag.dismissed", FlagDismissed),
+):
+    if _kind not in KINDS:
+        register(_kind)(_cls)
+
+
+def action(op: str, flag: str, order_id: str, note: str) -> FlagAcknowledged | FlagDismissed:
+    if op == "acknowledge":
+        return FlagAcknowledged(flag, order_id, note)
+    return FlagDismissed(flag, order_id, note)
+
+
+def inbox(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows of the ``flags`` table (flags, and the actions on them: ``rule`` "") → one entry per
+    flag with its ``state`` (open | acknowledged | dismissed), who acted, when and the note; the
+    newest first."""
+    flags: dict[str, dict[str, Any]] = {}
+    acts = sorted((r for r in rows if not r.get("rule")), key=lambda r: r.get("seq") or 0)
+    for r in rows:
+        if r.get("rule"):
+            ev = r.get("evidence") or "{}"
+            flags[r["flag_id"]] = {
+                "flag_id": r["flag_id"],
+                "order_id": r["order_id"],
+                "rule": r["rule"],
+                "severity": r["severity"],
+                "score": r["score"],
+                "evidence": msgspec.json.decode(ev) if isinstance(ev, str) else ev,
+                "freeze": r["freeze"],
+                "staff": r.get("subject_staff") or "",
+                "till": r.get("subject_till") or "",
+                "ts": r.get("ts"),
+                "business_day": r.get("business_day"),
+                "state": "open",
+                "by": "",
+                "note": "",
+                "acted_at": None,
+            }
+    for a in acts:
+        f = flags.get(a["flag_id"])
+        if f is not None:
+            ev = a.get("evidence") or "{}"
+            d = msgspec.json.decode(ev) if isinstance(ev, str) else ev
+            f.update(state=d.get("action", "open"), note=d.get("note", ""), by=a.get("staff", ""))
+            f["acted_at"] = a.get("ts")
+    return sorted(flags.values(), key=lambda f: str(f["ts"]), reverse=True)
 
 
 def flags_to_events(flags: Any) -> list[OrderFlagged]:

@@ -332,6 +332,17 @@ def _add_event(rows: _Rows, e: dict[str, Any]) -> None:
             row["_day"] = day
         rows.add("day_closes", row)
         rows.cols.setdefault("_day_closes_day", {"d": []})["d"].append(row.get("_day"))
+    elif kind in ("basket.line_added", "basket.line_removed"):
+        added = kind == "basket.line_added"
+        row = {**head, "basket": b["basket"], "line_id": b["line_id"], "sku": b.get("sku", "")}
+        row["event"] = "added" if added else "removed"
+        row.update(unit=b.get("unit", ""), qty=b.get("qty", 0), unit_price=b.get("unit_price", 0))
+        rows.add("basket_lines", {**row, "embedded": bool(b.get("embedded", False))})
+    elif kind in ("flag.acknowledged", "flag.dismissed"):  # an action on a flag: rule ""
+        note = {"action": kind.split(".")[1], "note": b.get("note", "")}
+        ev = msgspec.json.encode(note).decode()
+        row = {**head, "event_id": e["id"], "flag_id": b["flag_id"], "rule": "", "evidence": ev}
+        rows.add("flags", {**row, "order_id": b.get("order_id", ""), "severity": "", "score": 0.0})
     elif kind == "order.flagged":
         ev = b.get("evidence", {})
         if not isinstance(ev, str):

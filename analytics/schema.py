@@ -23,7 +23,11 @@ Tables (see ``SCHEMAS`` for columns and types):
                     counted − previous as recorded).
 ``day_closes``      ``day.opened`` (``opening_float``) and ``day.closed`` (``counted_cash``,
                     ``z_report`` as JSON text) per till.
-``flags``           ``order.flagged`` events (anomaly flags, see ``analytics.anomaly``).
+``flags``           ``order.flagged`` events (anomaly flags, see ``analytics.anomaly``), and
+                    ``flag.acknowledged``/``flag.dismissed`` (``rule`` "", evidence: action, note).
+``basket_lines``    ``basket.line_added`` (``event`` added: sku, unit, qty, unit price, label?)
+                    and ``basket.line_removed`` (``event`` removed: basket and line only): lines
+                    scanned and then taken off before paying.
 ==================  ==============================================================================
 """
 
@@ -202,6 +206,18 @@ SCHEMAS: dict[str, dict[str, PolarsDataType]] = {
         "subject_staff": _S,
         "subject_till": _S,
     },
+    "basket_lines": {
+        **_HEAD,
+        **_WHO,
+        "basket": _S,
+        "line_id": _S,
+        "event": _S,  # added | removed
+        "sku": _S,
+        "unit": _S,
+        "qty": _I,
+        "unit_price": MONEY,
+        "embedded": _B,  # a price or weight label
+    },
 }
 
 TABLES: tuple[str, ...] = tuple(SCHEMAS)
@@ -219,6 +235,10 @@ KINDS_USED = frozenset(
         "day.opened",
         "day.closed",
         "order.flagged",
+        "basket.line_added",
+        "basket.line_removed",
+        "flag.acknowledged",
+        "flag.dismissed",
     }
 )
 

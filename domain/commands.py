@@ -27,6 +27,12 @@ class RefundOrder(LedgerCommand, frozen=True):
     lines: dict[str, int] | None = None  # None: everything not yet refunded
     reason: str = ""
     cash_increment: int = 1
+    # the same-cashier rule before money leaves: who refunds, when (UTC µs), within how many
+    # minutes of their own sale a manager must approve (0: never), and whether one did
+    by_staff: str = ""
+    at_us: int = 0
+    own_sale_minutes: int = 0
+    manager_ok: bool = False
 
 
 class FreezeOrder(LedgerCommand, frozen=True):

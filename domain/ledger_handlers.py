@@ -12,7 +12,7 @@ from typing import Any
 
 from domain.book import Book, decide_refund
 from domain.commands import CountStock, FreezeOrder, LedgerCommand, RefundOrder, UnfreezeOrder
-from domain.errors import Conflict, InvalidInput
+from domain.errors import Conflict, Forbidden, InvalidInput
 from domain.events import OrderFrozen, OrderRefunded, OrderUnfrozen, StockCounted
 from domain.stock import decide_count
 
@@ -26,9 +26,15 @@ __all__ = [
 
 
 def handle_refund(cmd: RefundOrder, book: Book) -> OrderRefunded:
-    return decide_refund(
-        book.order(cmd.order_id), cmd.refund_id, cmd.lines, cmd.cash_increment, cmd.reason
-    )
+    rec = book.order(cmd.order_id)
+    soon = 0 <= cmd.at_us - rec.ts <= cmd.own_sale_minutes * 60_000_000
+    if cmd.own_sale_minutes and cmd.by_staff == rec.staff and soon and not cmd.manager_ok:
+        raise Forbidden(
+            "refund.own_sale_needs_manager",
+            "a refund of one's own sale this soon needs a manager's approval",
+            minutes=cmd.own_sale_minutes,
+        )
+    return decide_refund(rec, cmd.refund_id, cmd.lines, cmd.cash_increment, cmd.reason)
 
 
 def handle_freeze(cmd: FreezeOrder, book: Book) -> OrderFrozen:

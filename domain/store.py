@@ -75,8 +75,13 @@ class StoreConfig:
     address: str = ""
     tax_id: str = ""  # the shop's tax registration number, printed under the address when set
     cloud_url: str = ""  # HQ's cloud; the uploader and licence checks reach it (the store pulls)
-    open_minute: int = 0  # opening hours, local minutes after midnight (anomaly rule)
-    close_minute: int = 1440
+    # opening hours, local minutes after midnight: sales, refunds and top-ups outside them are
+    # flagged (08:00-22:00 unless store.json says otherwise; 0-1440 means always open)
+    open_minute: int = 8 * 60
+    close_minute: int = 22 * 60
+    # anomaly thresholds of this store (analytics.anomaly.RuleConfig field names), e.g.
+    # {"void_amount": 50000, "refund_soon_minutes": 60, "freeze_rules": ["wallet_velocity"]}
+    anomaly: dict[str, Any] = field(default_factory=dict)
     # where the tills' cores run: "gateway" (in the LAN gateway's process, the default: on a
     # 2-core store PC a process hop costs more than a till's work) or "actor" (one Ray actor per
     # till, isolated from each other, for a bigger store server)
@@ -92,6 +97,10 @@ class StoreConfig:
                 "store.bad_till_placement", f"till_placement is one of {', '.join(TILL_PLACEMENTS)}"
             )
         precision(self.currency)
+        if not 0 <= self.open_minute < self.close_minute <= 1440:
+            raise InvalidInput(
+                "store.bad_hours", "opening hours are 00:00 <= open < close <= 24:00"
+            )
         for code, rate in self.tax_classes.items():
             TaxClass(code, rate)
 
@@ -121,6 +130,7 @@ class StoreConfig:
             "cloud_url": self.cloud_url,
             "open_minute": self.open_minute,
             "close_minute": self.close_minute,
+            "anomaly": dict(self.anomaly),
             "till_placement": self.till_placement,
             "limits": self.limits.to_dict(),
             "auth": self.auth.to_dict(),

@@ -3,10 +3,13 @@ freezes are commands decided in the ledger (``domain.commands``)."""
 
 from __future__ import annotations
 
+import time
+
 from aiohttp import web
 
 from actors.http.common import command_id, jresp, need_str, path_key, read_json
 from actors.http.context import gw
+from analytics.anomaly_settings import own_sale_minutes
 from domain.commands import FreezeOrder, RefundOrder, UnfreezeOrder
 from domain.errors import InvalidInput
 
@@ -46,12 +49,19 @@ async def refund(request: web.Request) -> web.Response:
                 raise InvalidInput("refund.bad_quantity", "refund a positive whole quantity")
     reason = need_str(data, "reason", 200, required=False)
     cid = command_id(data)
+    own_minutes = own_sale_minutes(g.config)  # the same-cashier rule, before money leaves
+    if own_minutes and data.get("approval") is not None and not ctx.approved_by:
+        await g.approval(ctx, "orders.refund_own_sale", data)
     cmd = RefundOrder(
         order_id=order_id,
         refund_id=cid,
         lines=lines,
         reason=reason,
         cash_increment=g.config.cash_increment,
+        by_staff=ctx.staff,
+        at_us=time.time_ns() // 1000,
+        own_sale_minutes=own_minutes,
+        manager_ok=bool(ctx.approved_by) or g.dir.allows(ctx.staff, "orders.refund_own_sale"),
     )
     ack = await g.submit(
         ctx, cid, "refund", {"order": order_id, "lines": lines, "reason": reason}, cmd

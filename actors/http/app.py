@@ -42,6 +42,7 @@ from actors.http import (
     day,
     events,
     feedback,
+    flags,
     members,
     products,
     reports,
@@ -72,6 +73,7 @@ AREAS = (
     staff,
     events,
     feedback,
+    flags,
 )
 HTTP_CODES = {404: "http.not_found", 405: "http.method_not_allowed", 413: "input.too_large"}
 

@@ -70,9 +70,10 @@ class AnalyticsActor(Follower):
         self.pace_s = 1.0  # DuckDB likes few large inserts: ingest at most once a second
         self.flag_task: asyncio.Task | None = None
         self.flag_every_s = flag_every_s
-        from analytics.anomaly import RuleConfig
+        from analytics.anomaly_settings import rules_from
 
-        self.rules = RuleConfig(**(rules or {}))
+        self.rules = rules_from(rules)
+        self.data_dir = data_dir
         self.journal_fn = JournalFn(data_dir)
         self.flagged = 0
         self.error = ""  # the last ingest's error, until one succeeds (health shows it)
@@ -93,7 +94,9 @@ class AnalyticsActor(Follower):
     async def flag_now(self, days: int = 2) -> int:
         """Score today's (and yesterday's) orders; journal new flags, freeze where a rule says."""
         today = datetime.now(ZoneInfo(self.zone)).date()
-        n = await journal_new_flags(self.store, self.rules, today, days, self.journal_fn.submit)
+        n = await journal_new_flags(
+            self.store, self.rules, today, days, self.journal_fn.submit, self.data_dir
+        )
         self.flagged += n
         return n
 

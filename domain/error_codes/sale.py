@@ -149,6 +149,13 @@ class Order(Code):
     NOT_FROZEN = "order.not_frozen", Conflict, "This order is not frozen."
     ALREADY_FROZEN = "order.already_frozen", Conflict, "This order is frozen already."
     REASON_REQUIRED = "order.reason_required", InvalidInput, "Say why the order is frozen."
+    # the flags inbox (anomaly flags on orders)
+    FLAG_NOT_FOUND = "flag.not_found", NotFound, "No such flag."
+    FLAG_NOTE_REQUIRED = (
+        "flag.note_required",
+        InvalidInput,
+        "Write a note saying why it is dismissed.",
+    )
 
 
 class Refund(Code):
@@ -158,6 +165,11 @@ class Refund(Code):
     EXCEEDS_PAID = "refund.exceeds_paid", Conflict, "Cannot refund more than was paid."
     NOTHING_LEFT = "refund.nothing_left", Conflict, "Nothing left to refund."
     DUPLICATE = "refund.duplicate", Conflict, "This refund was made already."
+    OWN_SALE = (
+        "refund.own_sale_needs_manager",
+        Forbidden,
+        "You sold this order a moment ago. A manager must approve this refund.",
+    )
 
 
 class Money(Code):

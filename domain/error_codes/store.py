@@ -241,6 +241,7 @@ class Store(Code):
     BAD_AUTH_SETTING = "store.bad_auth_setting", InvalidInput, T_BAD_SETUP
     BAD_LIMIT = "store.bad_limit", InvalidInput, T_BAD_SETUP
     BAD_TILL_PLACEMENT = "store.bad_till_placement", InvalidInput, T_BAD_SETUP
+    BAD_HOURS = "store.bad_hours", InvalidInput, T_BAD_SETUP
 
 
 class Wire(Code):

@@ -11,6 +11,7 @@ import ttkbootstrap as ttk
 
 from kiosk.i18n import T
 from kiosk.screens.manager_day import DENOMINATIONS, DayTab
+from kiosk.screens.manager_flags import FlagsTab
 from kiosk.screens.manager_import import ImportTab
 from kiosk.screens.manager_reports import flatten_report, report_warning, upload_text
 from kiosk.screens.manager_staff import StaffTab
@@ -19,7 +20,7 @@ from kiosk.staff import counter_title
 __all__ = ["ManagerScreen", "DENOMINATIONS", "flatten_report", "report_warning", "upload_text"]
 
 
-class ManagerScreen(DayTab, StaffTab, ImportTab, ttk.Frame):
+class ManagerScreen(DayTab, StaffTab, ImportTab, FlagsTab, ttk.Frame):
     def __init__(self, parent, app) -> None:
         super().__init__(parent)
         self.app = app
@@ -31,12 +32,14 @@ class ManagerScreen(DayTab, StaffTab, ImportTab, ttk.Frame):
         self.staff_tab = ttk.Frame(self.tabs, padding=8)
         self.import_tab = ttk.Frame(self.tabs, padding=8)
         self.perm_tab = ttk.Frame(self.tabs, padding=8)
+        self.flags_tab = ttk.Frame(self.tabs, padding=8)  # the flags inbox (manager_flags)
         for tab, label in (
             (self.reports_tab, T("Reports")),
             (self.day_tab, T("Business day")),
             (self.staff_tab, T("Staff")),
             (self.perm_tab, T("Permissions")),
             (self.import_tab, T("Product import")),
+            (self.flags_tab, T("Flags")),
         ):
             self.tabs.add(tab, text=label)
         self._reports()
@@ -44,3 +47,4 @@ class ManagerScreen(DayTab, StaffTab, ImportTab, ttk.Frame):
         self._staff()
         self._permissions()
         self._import()
+        self._flags_inbox()

