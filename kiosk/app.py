@@ -95,7 +95,9 @@ class TillApp(StoreStatus):
         self.body = ttk.Frame(self)
         self.body.pack(side="top", fill="both", expand=True)
         self.statusbar = ttk.Frame(self, padding=(8, 4))
-        self.statusbar.pack(side="bottom", fill="x")
+        # packed before the body: when a screen asks for more room than the window has, the body
+        # shrinks, never the status bar (the store, printer and display states stay in view)
+        self.statusbar.pack(side="bottom", fill="x", before=self.body)
         self.net_label = ttk.Label(self.statusbar, text="")
         self.printer_label = ttk.Label(self.statusbar, text="")
         self.who_label = ttk.Label(self.statusbar, text="")

@@ -277,8 +277,11 @@ class CustomerDisplays:
         try:
             if self.problems:
                 self.label.configure(text=shown(" · ".join(_(m) for m in self.problems.values())))
-                if not self.label.winfo_ismapped():
-                    self.label.pack(side=self.app.side("left"), padx=6)
+                if not self.label.winfo_manager():
+                    # before the message, which takes whatever room is left: a long message
+                    # must not push the display's problem off the status bar
+                    where = {"before": self.app.message} if self.app.message.winfo_manager() else {}
+                    self.label.pack(side=self.app.side("left"), padx=6, **where)
             else:
                 self.label.configure(text="")
                 self.label.pack_forget()

@@ -234,7 +234,7 @@ def test_sale_completes_with_the_pole_display_unreachable(till, store):
         lambda: "Pole display: not reachable" in app.customer.status_text,
         what="the status line says the pole display is off",
     )
-    assert app.customer.label.winfo_ismapped()
+    pump(app, lambda: app.customer.label.winfo_ismapped(), what="the status line drawn")
     order = pay_cash(app, "50")
     assert order["change"] == 1950
     rec = get(f"{store.url}/v1/orders/{order['order_id']}")
