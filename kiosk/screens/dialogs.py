@@ -11,6 +11,7 @@ from domain.errors import KassaError
 from domain.money import round_cash, to_minor
 from kiosk import i18n
 from kiosk.i18n import N_, T, _, shown
+from kiosk.rtl_entry import RtlEntry
 
 __all__ = [
     "FormDialog",
@@ -38,7 +39,7 @@ class _Dialog(ttk.Toplevel):
         ttk.Label(f, text=shown(label), width=22, anchor=self.app.text_anchor).pack(
             side=self.app.side("left")
         )
-        e = ttk.Entry(f, **entry_kw)
+        e = RtlEntry(f, **entry_kw)  # Arabic shown joined, right to left
         e.pack(side=self.app.side("left"), fill="x", expand=True)
         return e
 
