@@ -32,7 +32,8 @@ class AfterSalesScreen(OrderActions):
         main = ttk.Frame(self, padding=8)
         main.pack(fill="both", expand=True)
         hint = T("Order number, receipt barcode, member card or phone, or a date (YYYY-MM-DD)")
-        ttk.Label(main, text=hint).pack(anchor=app.text_anchor, fill="x")
+        self.hint_label = ttk.Label(main, text=hint)
+        self.hint_label.pack(anchor=app.text_anchor)
         row = ttk.Frame(main)
         row.pack(fill="x", pady=4)
         self.entry = RtlEntry(row, font=app.mid_font)
@@ -97,7 +98,7 @@ class AfterSalesScreen(OrderActions):
                 text=label,
                 bootstyle=style,
                 command=cmd,
-                width=22,
+                width=20,
                 takefocus=0,
                 padding=BUTTON_PAD,
             )
@@ -114,8 +115,8 @@ class AfterSalesScreen(OrderActions):
             tree.heading(c, text=heads[c], anchor=self.app.text_anchor)
             tree.column(
                 c,
-                width=320 if c == "name" else 130,
-                minwidth=90,
+                width=220 if c == "name" else 100,
+                minwidth=70,
                 stretch=c == "name" or "name" not in cols,
                 anchor=self.app.text_anchor if c in ("name", "number") else "e",
             )

@@ -16,6 +16,7 @@ from kiosk.client import new_id
 from kiosk.i18n import LANG_NAMES, T, _, base, shown
 from kiosk.rtl_entry import RtlEntry
 from kiosk.staff import ROLE_NAMES, action_label, role_label
+from kiosk.widgets import text_width
 
 __all__ = ["StaffTab", "changes"]
 
@@ -46,7 +47,7 @@ class StaffTab(ttk.Frame):
         tree = ttk.Treeview(parent, columns=cols, show="headings", height=10)
         for c in cols:
             tree.heading(c, text=heads[c], anchor=app.text_anchor)
-            tree.column(c, width=140, anchor=app.text_anchor)
+            tree.column(c, width=120, anchor=app.text_anchor)
         if app.rtl:
             tree.configure(displaycolumns=tuple(reversed(cols)))
         tree.pack(fill="both", expand=True)
@@ -62,7 +63,7 @@ class StaffTab(ttk.Frame):
     def _choice(self, parent: ttk.Frame, label: str, names: list[str]) -> ttk.Combobox:
         app = self.app
         ttk.Label(parent, text=label).pack(side=app.side("left"), padx=(8, 2))
-        box = ttk.Combobox(parent, values=names, width=14, state="readonly", font=app.mid_font)
+        box = ttk.Combobox(parent, values=names, width=12, state="readonly", font=app.mid_font)
         box.pack(side=app.side("left"), padx=4)
         return box
 
@@ -91,7 +92,8 @@ class StaffTab(ttk.Frame):
         for key, label in (("staff", T("Staff number")), ("name", T("Name")), ("pin", T("PIN"))):
             ttk.Label(line, text=label).pack(side=app.side("left"), padx=(8, 2))
             kind = RtlEntry if key == "name" else ttk.Entry
-            e = kind(line, width=14, font=app.mid_font, show="•" if key == "pin" else "")
+            width = 18 if key == "name" else 8
+            e = kind(line, width=width, font=app.mid_font, show="•" if key == "pin" else "")
             e.pack(side=app.side("left"), fill="x", expand=key == "name")
             self.staff_fields[key] = e
         line = ttk.Frame(self.staff_form)
@@ -233,16 +235,16 @@ class StaffTab(ttk.Frame):
     # ---------------------------------------------------------------- permissions
     def _permissions(self) -> None:
         """Which roles may do each action; a manager allows or refuses one role at a time."""
-        app, f = self.app, self.perm_tab
+        f = self.perm_tab
         self.perm_roles: list[str] = list(ROLE_NAMES)
         self.perm_table: dict[str, list[str]] = {}
-        heads = {"label": T("Action"), "action": T("Code")}
+        heads = {"label": T("Action")}
         heads.update({r: shown(role_label(r)) for r in self.perm_roles})
-        self.perm_tree = self._tree(f, ("label", *self.perm_roles, "action"), heads)
-        self.perm_tree.column("label", width=340, stretch=True)
-        for r in self.perm_roles:
-            self.perm_tree.column(r, width=110, anchor="center", stretch=False)
-        self.perm_tree.column("action", width=170, stretch=False)
+        self.perm_tree = self._tree(f, ("label", *self.perm_roles), heads)
+        self.perm_tree.column("label", width=320, stretch=True)
+        for r in self.perm_roles:  # wide enough for the role's name in this language
+            need = text_width("TkHeadingFont", heads[r]) + 32
+            self.perm_tree.column(r, width=max(100, need), anchor="center", stretch=False)
         row = ttk.Frame(f)
         row.pack(fill="x", pady=6)
         self.perm_role_box = self._choice(
