@@ -74,7 +74,7 @@ class RtlEntry(ttk.Entry):
 
     def drawn(self) -> str:
         """What Tk holds and draws."""
-        return str(self.tk.call(self._w, "get"))
+        return str(self.tk.call(str(self), "get"))
 
     def insert(self, index: Any, string: str) -> None:
         if self._logical is None and not has_rtl(string):

@@ -44,7 +44,7 @@ class AfterSalesScreen(OrderActions):
             text=T("Find"),
             bootstyle="primary",
             command=self.find,
-            takefocus=0,
+            takefocus=False,
             padding=BUTTON_PAD,
             width=10,
         )
@@ -99,7 +99,7 @@ class AfterSalesScreen(OrderActions):
                 bootstyle=style,
                 command=cmd,
                 width=20,
-                takefocus=0,
+                takefocus=False,
                 padding=BUTTON_PAD,
             )
             b.pack(fill="x", pady=3)

@@ -55,7 +55,7 @@ class StaffTab(ttk.Frame):
 
     def _button(self, row: ttk.Frame, text: str, style: str, cmd: Any) -> ttk.Button:
         b = ttk.Button(
-            row, text=text, bootstyle=style, command=cmd, takefocus=0, padding=BUTTON_PAD
+            row, text=text, bootstyle=style, command=cmd, takefocus=False, padding=BUTTON_PAD
         )
         b.pack(side=self.app.side("left"), padx=4)
         return b
@@ -63,7 +63,14 @@ class StaffTab(ttk.Frame):
     def _choice(self, parent: ttk.Frame, label: str, names: list[str]) -> ttk.Combobox:
         app = self.app
         ttk.Label(parent, text=label).pack(side=app.side("left"), padx=(8, 2))
-        box = ttk.Combobox(parent, values=names, width=12, state="readonly", font=app.mid_font)
+        box = ttk.Combobox(
+            parent,
+            values=names,
+            width=13,
+            state="readonly",
+            font=app.mid_font,
+            justify="right" if app.rtl else "left",
+        )
         box.pack(side=app.side("left"), padx=4)
         return box
 

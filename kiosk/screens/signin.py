@@ -46,7 +46,7 @@ class SignInScreen(ttk.Frame):
             bootstyle="primary",
             command=self.submit,
             width=20,
-            takefocus=0,
+            takefocus=False,
             padding=(14, 14),
         )
         self.button.pack(pady=10)
@@ -61,14 +61,18 @@ class SignInScreen(ttk.Frame):
                 text=shown(LANG_NAMES[code]),
                 bootstyle="secondary" if code != i18n.current() else "info",
                 command=lambda c=code: app.set_device_language(c),
-                takefocus=0,
+                takefocus=False,
                 padding=(10, 12),
             )
             b.pack(side=app.side("left"), padx=4)
             self.lang_buttons[code] = b
-        self.keypad = Keypad(box, on_enter=self._keypad_enter, decimal=False)
+        self.field: ttk.Entry = self.staff  # where the keypad's digits go: the field last used
+        self.keypad = Keypad(
+            box, target=lambda: self.field, on_enter=self._keypad_enter, decimal=False
+        )
         self.keypad.pack(side=app.side("left"), padx=24)
-        self.keypad.last_entry = self.staff
+        self.staff.bind("<FocusIn>", lambda e: self._use(self.staff), add="+")
+        self.pin.bind("<FocusIn>", lambda e: self._use(self.pin), add="+")
         self.staff.bind("<Return>", lambda e: self.pin.focus_set())
         self.pin.bind("<Return>", lambda e: self.submit())
         self.staff.focus_set()
@@ -94,10 +98,13 @@ class SignInScreen(ttk.Frame):
             self._watch = None
         super().destroy()
 
+    def _use(self, entry: ttk.Entry) -> None:
+        self.field = entry
+
     def _keypad_enter(self) -> None:
-        if self.keypad.target() is self.staff:
+        if self.field is self.staff:
+            self.field = self.pin
             self.pin.focus_set()
-            self.keypad.last_entry = self.pin
         else:
             self.submit()
 

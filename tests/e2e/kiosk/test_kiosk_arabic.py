@@ -143,8 +143,10 @@ def test_the_order_list_takes_the_whole_width_right_to_left(till, shop):
         assert b.winfo_height() >= 48 and str(b.cget("takefocus")) == "0", b.cget("text")
 
 
-def manager_screens(app, tag: str, artifacts) -> None:
+def manager_screens(app, tag: str, artifacts, width: int) -> None:
+    """The staff screens, each asked to fit in ``width`` pixels, and their screenshots."""
     screen = app.screen
+    assert max(screen.staff_tab.winfo_reqwidth(), screen.perm_tab.winfo_reqwidth()) <= width
     screen.tabs.select(screen.staff_tab)
     pump(app, lambda: "a1" in screen.staff_tree.get_children(), what="staff list")
     screen.staff_tree.selection_set("a1")
@@ -155,6 +157,7 @@ def manager_screens(app, tag: str, artifacts) -> None:
     screenshot(app, artifacts / f"manager_permissions_{tag}.png")
     app.show_counter("aftersales")
     after = app.screen
+    assert after.winfo_reqwidth() <= width, (tag, after.winfo_reqwidth())
     after.entry.insert(0, dt.datetime.now(ZoneInfo(app.zone)).date().isoformat())
     after.find()
     pump(app, lambda: len(after.orders.get_children()) >= 3, what="today's orders")
@@ -196,6 +199,5 @@ def test_screenshots_of_the_staff_screens(shop, tmp_path, artifacts, size, scree
             screenshot(app, artifacts / f"signin_{lang}_{size}.png")
             sign_in(app, staff, pin)
             assert i18n.current() == lang
-            assert app.screen.winfo_reqwidth() <= int(size.split("x")[0])  # fits the screen
-            manager_screens(app, f"{lang}_{size}", artifacts)
+            manager_screens(app, f"{lang}_{size}", artifacts, int(size.split("x")[0]))
             app.close()
