@@ -183,7 +183,7 @@ class Till:
                 self.seen[bid] = max(self.seen.get(bid, 0), ack.seq)
         out = {"seq": ack.seq, "event": ack.kind, "duplicate": ack.duplicate, "view": self.view()}
         if isinstance(ack.body, OrderCompleted):
-            out["order"] = msgspec.to_builtins(ack.body)
+            out["order"] = {**msgspec.to_builtins(ack.body), "ts": ack.ts}  # for the receipt
         else:
             out["result"] = msgspec.to_builtins(ack.body)
         return out

@@ -55,6 +55,7 @@ from domain.money import (
     check_amount,
     check_quantity,
 )
+from domain.numbering import Numbers
 from domain.stock import StockBook
 
 __all__ = [
@@ -157,7 +158,8 @@ class Book:
         self.orders: dict[str, OrderRecord] = {}
         self.open_baskets: dict[str, str] = {}  # basket id -> till
         self.closed_baskets: set[str] = set()
-        self.till_orders: dict[str, int] = {}
+        self.numbers = Numbers()  # short order/refund numbers: counters and the index
+        self.till_orders: dict[str, int] = self.numbers.orders
         self.staff = _staff.StaffBook()
         self.days = _day.DayBook()
         self.stock = StockBook()
@@ -196,6 +198,7 @@ class Book:
             return self._check_completed(body, till)
         if isinstance(body, OrderRefunded):
             self._check_refund(body)
+            body = replace(body, number=body.number or self.numbers.next_refund(till))
         elif isinstance(body, WalletToppedUp):
             if body.amount <= 0:
                 raise InvalidInput("wallet.bad_amount", "top up a positive amount")
@@ -252,8 +255,7 @@ class Book:
                     balance=self.balance(member),
                     asked=amount,
                 )
-        n = self.till_orders.get(till, 0) + 1
-        return replace(o, number=o.number or f"{till}-{n:06d}")
+        return replace(o, number=o.number or self.numbers.next_order(till))
 
     def _check_refund(self, r: OrderRefunded) -> None:
         rec = self.order(r.order_id)
@@ -309,7 +311,7 @@ class Book:
         elif isinstance(body, OrderCompleted):
             self.open_baskets.pop(body.order_id, None)
             self.closed_baskets.add(body.order_id)
-            self.till_orders[till] = self.till_orders.get(till, 0) + 1
+            self.numbers.order_done(till, body.number, body.order_id)
             self.orders[body.order_id] = OrderRecord(
                 order=body,
                 staff=staff,
@@ -327,6 +329,8 @@ class Book:
         elif isinstance(body, OrderRefunded):
             rec = self.orders[body.order_id]
             rec.refunds.append(body.refund_id)
+            rec.refund_numbers.append(body.number)
+            self.numbers.refund_done(till, body.number, body.order_id)
             for rl in body.lines:
                 rec.refunded_qty[rl.line_id] = rec.refunded_qty.get(rl.line_id, 0) + rl.qty
                 rec.refunded_amount[rl.line_id] = rec.refunded_amount.get(rl.line_id, 0) + rl.amount

@@ -29,6 +29,7 @@ class OrderRecord:
     frozen: bool = False
     frozen_reason: str = ""
     refunds: list[str] = field(default_factory=list)
+    refund_numbers: list[str] = field(default_factory=list)  # "" for refunds journaled unnumbered
 
     @property
     def refunded_total(self) -> int:
@@ -52,6 +53,7 @@ class OrderRecord:
             "frozen": self.frozen,
             "frozen_reason": self.frozen_reason,
             "refunds": list(self.refunds),
+            "refund_numbers": list(self.refund_numbers),
             "refunded_total": self.refunded_total,
         }
 

@@ -244,6 +244,7 @@ class OrderRefunded:
     reason: str = ""
     original_staff: str = ""  # who sold it (for anomaly rules)
     original_ts: int = 0
+    number: str = ""  # short refund number (R-T1-000007), given by the ledger (domain.numbering)
 
 
 @register("order.frozen")

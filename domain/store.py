@@ -73,6 +73,7 @@ class StoreConfig:
     embedded: EmbeddedRules = field(default_factory=EmbeddedRules)
     discount_limits: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_DISCOUNT_LIMITS))
     address: str = ""
+    tax_id: str = ""  # the shop's tax registration number, printed under the address when set
     cloud_url: str = ""  # HQ's cloud; the uploader and licence checks reach it (the store pulls)
     open_minute: int = 0  # opening hours, local minutes after midnight (anomaly rule)
     close_minute: int = 1440
@@ -116,6 +117,7 @@ class StoreConfig:
             },
             "discount_limits": dict(self.discount_limits),
             "address": self.address,
+            "tax_id": self.tax_id,
             "cloud_url": self.cloud_url,
             "open_minute": self.open_minute,
             "close_minute": self.close_minute,

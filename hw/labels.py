@@ -39,6 +39,8 @@ LABELS: dict[str, dict[str, str]] = {
         "thanks": "Thank you!",
         "ref": "Ref",
         "items": "Items",
+        "tax_id": "Tax ID",
+        "refund_number": "Refund no.",
     },
     "zh": {
         "order": "订单号",
@@ -67,6 +69,8 @@ LABELS: dict[str, dict[str, str]] = {
         "thanks": "谢谢惠顾！",
         "ref": "参考号",
         "items": "件数",
+        "tax_id": "税号",
+        "refund_number": "退款单号",
     },
     "th": {
         "order": "เลขที่ใบเสร็จ",
@@ -95,6 +99,8 @@ LABELS: dict[str, dict[str, str]] = {
         "thanks": "ขอบคุณที่ใช้บริการ",
         "ref": "อ้างอิง",
         "items": "จำนวนรายการ",
+        "tax_id": "เลขประจำตัวผู้เสียภาษี",
+        "refund_number": "เลขที่ใบคืนเงิน",
     },
     "ar": {
         "order": "رقم الطلب",
@@ -123,6 +129,8 @@ LABELS: dict[str, dict[str, str]] = {
         "thanks": "شكرًا لتسوقكم",
         "ref": "مرجع",
         "items": "عدد الأصناف",
+        "tax_id": "الرقم الضريبي",
+        "refund_number": "رقم الاسترداد",
     },
 }
 

@@ -26,6 +26,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from domain.numbering import short_id
 from hw.printer import Printer, make_printer
 from hw.queue_state import _SCHEMA, JobInfo, QueueState
 from hw.queue_worker import QueueWorker
@@ -137,13 +138,14 @@ class PrintQueue(QueueWorker):
             "order": order,
             "lang": lang,
             "member_balance": member_balance,
-            "when_us": when_us,
+            "when_us": self._when(when_us, order),
             "till": till,
             "staff": staff,
             "kick": bool(kick),
         }
         key = key or f"sale:{order.get('order_id') or order.get('number') or uuid.uuid4()}"
-        return self._insert(key, "sale", str(order.get("number", "")), payload)
+        number = order.get("number") or short_id(str(order.get("order_id", "")))
+        return self._insert(key, "sale", str(number), payload)
 
     def submit_refund(
         self,
@@ -166,13 +168,19 @@ class PrintQueue(QueueWorker):
             "original": dict(original) if original else None,
             "lang": lang,
             "member_balance": member_balance,
-            "when_us": when_us,
+            "when_us": self._when(when_us, refund),
             "till": till,
             "staff": staff,
             "kick": bool(kick),
         }
         key = f"refund:{refund.get('refund_id') or uuid.uuid4()}"
-        return self._insert(key, "refund", str(refund.get("refund_id", "")), payload)
+        number = refund.get("number") or short_id(str(refund.get("refund_id", "")))
+        return self._insert(key, "refund", str(number), payload)
+
+    def _when(self, when_us: int | None, body: Mapping[str, Any]) -> int:
+        """The sale's time: given, or the commit's (``ts`` in what the store answered), or now
+        (a receipt submitted as the sale completes)."""
+        return int(when_us or body.get("ts") or self._clock() * 1_000_000)
 
     def reprint(self, ref: int | str, lang: str | None = None) -> int:
         """Print a copy ("COPY" on top, no drawer kick) of an earlier job, given its id or its

@@ -22,11 +22,12 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from babel.dates import format_datetime
+from babel.dates import format_date, format_time
 from babel.numbers import format_decimal, format_percent
 
 from domain.errors import InvalidInput
 from domain.money import format_money
+from domain.numbering import short_id
 from hw.labels import base_lang, label, locale_of
 from hw.receipt_model import PAPER_COLUMNS as PAPER_COLUMNS
 from hw.receipt_model import PAPER_DOTS as PAPER_DOTS
@@ -97,6 +98,7 @@ class _Fmt:
         )
 
     def when(self, when_us: int | None, zone: str) -> str:
+        """The sale's date (month named: never ambiguous) and 24-hour time in the store's zone."""
         if not when_us:
             return ""
         dt = datetime.fromtimestamp(when_us / 1_000_000, tz=UTC)
@@ -104,9 +106,14 @@ class _Fmt:
             from zoneinfo import ZoneInfo
 
             dt = dt.astimezone(ZoneInfo(zone))
-        except Exception:  # unknown zone: print UTC rather than fail a receipt
-            pass
-        return format_datetime(dt, "short", locale=self.locale)
+        except Exception:  # unknown zone: print UTC (and say so) rather than fail a receipt
+            zone = "UTC"
+        out = (
+            format_date(dt, "medium", locale=self.locale)
+            + " "
+            + format_time(dt, "HH:mm", locale=self.locale)
+        )
+        return out + " UTC" if zone == "UTC" else out
 
 
 def _store_get(store: Any, key: str, default: Any = "") -> Any:
@@ -128,17 +135,35 @@ def line_name(line: Mapping[str, Any], lang: str) -> str:
     return str(line.get("sku", ""))
 
 
+def _copy_mark(f: _Fmt) -> Row:
+    return Row("text", f"*** {f.l('copy')} ***", align="center", big=True, bold=True)
+
+
 def _header(
-    store: Any, f: _Fmt, number: str, *, till: str, staff: str, when_us: int | None, copy: bool
+    store: Any,
+    f: _Fmt,
+    number: str,
+    *,
+    till: str,
+    staff: str,
+    when_us: int | None,
+    copy: bool,
+    refund: bool = False,
 ) -> list[Row]:
+    """Shop (name, address, tax id), COPY, REFUND, the number, date and time, till and cashier."""
     rows = [Row("text", str(_store_get(store, "name", "")), align="center", big=True, bold=True)]
     address = str(_store_get(store, "address", "") or "")
     for part in [p.strip() for p in address.splitlines() if p.strip()]:
         rows.append(Row("text", part, align="center"))
+    tax_id = str(_store_get(store, "tax_id", "") or "").strip()
+    if tax_id:
+        rows.append(Row("text", f"{f.l('tax_id')} {tax_id}", align="center"))
     if copy:
-        rows.append(Row("text", f"*** {f.l('copy')} ***", align="center", bold=True))
+        rows.append(_copy_mark(f))
+    if refund:
+        rows.append(Row("text", f.l("refund"), align="center", big=True, bold=True))
     rows.append(Row("rule"))
-    rows.append(Row("pair", f.l("order"), number, bold=True))
+    rows.append(Row("pair", f.l("refund_number" if refund else "order"), number, bold=True))
     when = f.when(when_us, str(_store_get(store, "zone", "UTC")))
     if when:
         rows.append(Row("pair", f.l("date"), when))
@@ -170,8 +195,10 @@ def _tender_label(p: Mapping[str, Any], f: _Fmt) -> str:
     return text
 
 
-def _codes(number: str, qr: str | None) -> list[Row]:
-    return [Row("blank"), Row("barcode", number), Row("qr", qr or number)]
+def _footer(f: _Fmt, number: str, qr: str | None, copy: bool) -> list[Row]:
+    """A copy says so at its foot too; then the short number as CODE128 and as a QR code."""
+    rows = [_copy_mark(f)] if copy else []
+    return [*rows, Row("blank"), Row("barcode", number), Row("qr", qr or number)]
 
 
 def build_receipt(
@@ -191,7 +218,8 @@ def build_receipt(
     ``StoreConfig`` or its ``to_dict()``; ``member_balance`` the wallet balance after the sale."""
     currency = str(order.get("currency") or _store_get(store, "currency", "USD"))
     f = _Fmt(currency, lang, translate)
-    number = str(order.get("number", ""))
+    number = str(order.get("number") or short_id(str(order.get("order_id", ""))))
+    when_us = when_us if when_us is not None else order.get("ts")
     rows = _header(store, f, number, till=till, staff=staff, when_us=when_us, copy=copy)
     inclusive = bool(order.get("prices_include_tax", _store_get(store, "prices_include_tax", True)))
 
@@ -239,7 +267,7 @@ def build_receipt(
             rows.append(Row("pair", f.l("balance"), f.money(_i(member_balance))))
     rows.append(Row("blank"))
     rows.append(Row("text", f.l("thanks"), align="center"))
-    rows.extend(_codes(number, qr))
+    rows.extend(_footer(f, number, qr, copy))
     return Receipt(
         tuple(rows), lang, number, "sale", cash, currency, _i(order.get("total", 0)), {"copy": copy}
     )
@@ -262,10 +290,12 @@ def build_refund_receipt(
     order's dict) gives the product names and the original order number."""
     currency = str(refund.get("currency") or _store_get(store, "currency", "USD"))
     f = _Fmt(currency, lang, translate)
-    number = str(refund.get("refund_id", ""))
-    orig_number = str((original or {}).get("number") or refund.get("order_id", ""))
-    rows = _header(store, f, number, till=till, staff=staff, when_us=when_us, copy=copy)
-    rows.insert(1, Row("text", f.l("refund"), align="center", big=True, bold=True))
+    number = str(refund.get("number") or short_id(str(refund.get("refund_id", ""))))
+    orig_number = str((original or {}).get("number") or short_id(str(refund.get("order_id", ""))))
+    when_us = when_us if when_us is not None else refund.get("ts")
+    rows = _header(
+        store, f, number, till=till, staff=staff, when_us=when_us, copy=copy, refund=True
+    )
     rows.append(Row("pair", f.l("refund_of"), orig_number))
     by_id = {ln.get("line_id"): ln for ln in (original or {}).get("lines") or ()}
     for rl in refund.get("lines") or ():
@@ -292,5 +322,5 @@ def build_refund_receipt(
         rows.append(Row("pair", f.l("reason"), str(refund["reason"])))
     if member_balance is not None:
         rows.append(Row("pair", f.l("balance"), f.money(_i(member_balance))))
-    rows.extend(_codes(number, None))
+    rows.extend(_footer(f, number, None, copy))
     return Receipt(tuple(rows), lang, number, "refund", cash, currency, -amount, {"copy": copy})

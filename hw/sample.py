@@ -7,7 +7,7 @@ from typing import Any
 from domain.money import div_round
 from domain.store import StoreConfig
 
-__all__ = ["demo_store", "demo_order"]
+__all__ = ["demo_store", "demo_order", "demo_refund"]
 
 _NAMES = [
     (
@@ -19,28 +19,27 @@ _NAMES = [
     ({"en": "Apples", "zh": "红富士苹果", "th": "แอปเปิ้ล", "ar": "تفاح"}, "kg", 1234, 8000),
 ]
 
-_STORES: dict[str, dict[str, Any]] = {
-    "en": dict(name="kassa demo shop", address="12 Market Street", currency="THB", locale="en"),
-    "zh": dict(
-        name="卡萨便利店",
-        address="上海市南京路 100 号",
-        currency="CNY",
-        locale="zh_CN",
-        zone="Asia/Shanghai",
+# name, address, tax id, currency, locale, zone
+_STORES: dict[str, tuple[str, str, str, str, str, str]] = {
+    "en": ("kassa demo shop", "12 Market Street", "0105559000123", "THB", "en", "Asia/Bangkok"),
+    "zh": (
+        "卡萨便利店",
+        "上海市南京路 100 号",
+        "91310000MA1K000000",
+        "CNY",
+        "zh_CN",
+        "Asia/Shanghai",
     ),
-    "th": dict(name="ร้านคัสซ่า", address="99 ถนนสุขุมวิท กรุงเทพฯ", currency="THB", locale="th_TH"),
-    "ar": dict(
-        name="متجر كاسا",
-        address="شارع الملك فهد، الرياض",
-        currency="SAR",
-        locale="ar",
-        zone="Asia/Riyadh",
-    ),
+    "th": ("ร้านคัสซ่า", "99 ถนนสุขุมวิท กรุงเทพฯ", "0105559000123", "THB", "th_TH", "Asia/Bangkok"),
+    "ar": ("متجر كاسا", "شارع الملك فهد، الرياض", "300000000000003", "SAR", "ar", "Asia/Riyadh"),
 }
 
 
 def demo_store(lang: str = "en") -> StoreConfig:
-    return StoreConfig(**_STORES.get(lang.split("_")[0], _STORES["en"]))
+    name, address, tax_id, currency, locale, zone = _STORES.get(lang.split("_")[0], _STORES["en"])
+    return StoreConfig(
+        name=name, address=address, tax_id=tax_id, currency=currency, locale=locale, zone=zone
+    )
 
 
 def demo_order(lang: str = "en", number: str = "DEMO-000001") -> dict[str, Any]:
@@ -94,4 +93,26 @@ def demo_order(lang: str = "en", number: str = "DEMO-000001") -> dict[str, Any]:
         ],
         "change": tendered - total,
         "member": "",
+    }
+
+
+def demo_refund(order: dict[str, Any], number: str = "R-DEMO-000001") -> dict[str, Any]:
+    """One piece of the order's first line given back in cash (an ``OrderRefunded`` as a dict)."""
+    ln = order["lines"][0]
+    amount = div_round(int(ln["total"]), int(ln["qty"])) if ln["unit"] == "each" else ln["total"]
+    qty = 1 if ln["unit"] == "each" else ln["qty"]
+    tax = div_round(int(ln["tax"]) * amount, max(1, int(ln["total"])))
+    cash = {"kind": "cash", "amount": amount, "tendered": 0, "change": 0}
+    return {
+        "refund_id": f"demo-{number}",
+        "number": number,
+        "order_id": order["order_id"],
+        "currency": order["currency"],
+        "lines": [
+            {"line_id": ln["line_id"], "sku": ln["sku"], "qty": qty, "amount": amount, "tax": tax}
+        ],
+        "tenders": [{**cash, "reference": "", "last4": "", "member": ""}],
+        "amount": amount,
+        "reason": "damaged",
+        "ts": order.get("ts", 0),
     }

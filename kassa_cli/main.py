@@ -13,6 +13,7 @@ PLUGINS = [
     "kassa_cli.store",
     "kassa_cli.journal",
     "kassa_cli.demo",
+    "hw.cli",
     "cloud.cli",
     "admin.cli",
     "kiosk.cli",

@@ -100,7 +100,7 @@ class Keypad(ttk.Frame):
         self.on_enter = on_enter
         self.last_entry = None
         size = max(TOUCH_PX, key_px)
-        self.keys: dict[str, ttk.Button] = {}
+        self.buttons: dict[str, ttk.Button] = {}  # not "keys": that is every widget's keys()
         rows = [list(r) for r in self.KEYS]
         if not decimal:
             rows[-1][-1] = ""
@@ -117,12 +117,12 @@ class Keypad(ttk.Frame):
         self.winfo_toplevel().bind_all("<FocusIn>", self._focus_in, add="+")
 
     def _key(self, text, name, row, col, font, style="light", rowspan=1) -> None:
-        b = ttk.Button(self, text=text, bootstyle=style, takefocus=0)
+        b = ttk.Button(self, text=text, bootstyle=style, takefocus=False)
         base = str(b.cget("style")) or "TButton"  # e.g. "success.TButton", made by bootstyle
         ttk.Style().configure(f"Keypad.{base}", font=font)
         b.configure(style=f"Keypad.{base}", command=lambda: self.press(name))
         b.grid(row=row, column=col, rowspan=rowspan, sticky="nsew", padx=2, pady=2)
-        self.keys[name] = b
+        self.buttons[name] = b
 
     def _focus_in(self, event) -> None:
         w = event.widget

@@ -111,7 +111,8 @@ class LedgerActor:
     async def orders_of(self, key: str, zone: str = "UTC") -> list[dict]:
         """Orders by number, id, member, or business date (YYYY-MM-DD in the store's zone);
         the newest 50."""
-        return orders_matching(self.ledger.book.orders.values(), key, zone)
+        book = self.ledger.book
+        return orders_matching(book.orders, key, zone, book.numbers)
 
     async def balance(self, member: str) -> int:
         return self.ledger.balance(member)
