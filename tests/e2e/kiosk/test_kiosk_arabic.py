@@ -165,6 +165,7 @@ def manager_screens(app, tag: str, artifacts, width: int) -> None:
     tree = after.orders
     used = sum(tree.column(c, "width") for c in tree["columns"])
     assert used >= 0.95 * (tree.winfo_width() - 4), (tag, used, tree.winfo_width())
+    assert tree.winfo_width() >= 0.95 * width, (tag, tree.winfo_width())  # the screen's width
     screenshot(app, artifacts / f"aftersales_{tag}.png")
 
 
@@ -193,6 +194,7 @@ def test_screenshots_of_the_staff_screens(shop, tmp_path, artifacts, size, scree
     with tills(shop.url, tmp_path) as make:
         for lang, staff, pin in (("en", "m1", "9999"), ("ar", "m2", "8888")):
             app = make(f"P{lang}", lang=lang)
+            app.geometry(f"{size}+0+0")  # a till's window fills its screen
             label = app.screen.store_label
             name = i18n.shown(app.store["name"])
             pump(app, lambda a=label, n=name: a.cget("text") == n, what="shop")

@@ -128,7 +128,7 @@ def test_sign_in_names_the_shop_at_start_and_takes_a_pin_from_its_keypad(till, s
     screen.staff.insert(0, "c1")
     screen.pin.focus_force()
     app.update()
-    keys = screen.keypad.keys
+    keys = screen.keypad.buttons
     assert all(k.winfo_height() >= 48 and str(k.cget("takefocus")) == "0" for k in keys.values())
     for digit in "1111":
         keys[digit].invoke()
