@@ -66,7 +66,7 @@ class StaffTab(ttk.Frame):
         box = ttk.Combobox(
             parent,
             values=names,
-            width=13,
+            width=15,
             state="readonly",
             font=app.mid_font,
             justify="right" if app.rtl else "left",
