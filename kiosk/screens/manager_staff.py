@@ -91,7 +91,9 @@ class StaffTab(ttk.Frame):
             },
         )
         self.staff_tree.bind("<<TreeviewSelect>>", lambda e: self.load_selected())
-        self.staff_form = ttk.Labelframe(f, text=T("New staff member"), padding=8)
+        self.staff_form = ttk.Labelframe(
+            f, text=T("New staff member"), padding=8, labelanchor="ne" if app.rtl else "nw"
+        )
         self.staff_form.pack(fill="x", pady=6)
         line = ttk.Frame(self.staff_form)
         line.pack(fill="x")
