@@ -1,22 +1,41 @@
-"""What the till shows for an error: the registered operator text of its code, translated."""
+"""What the till shows for an error: the registered text of its code (``domain.error_codes``), in
+the staff member's language, saying what to do next. Nothing else reaches the screen: an error
+code the registry does not know (an older or newer store), or a bug's message, is logged for the
+developers and the person reads a plain sentence with a next step instead."""
 
 from __future__ import annotations
 
-from domain.error_codes import lookup
-from kiosk.client import ApiError
-from kiosk.i18n import _
+import logging
 
-__all__ = ["error_text"]
+from domain.error_codes import Kiosk, lookup
+from kiosk.client import ApiError
+from kiosk.i18n import N_, _
+
+__all__ = ["error_text", "code_text", "UNKNOWN_REFUSAL"]
+
+log = logging.getLogger(__name__)
+
+# a refusal whose code this till does not know
+UNKNOWN_REFUSAL = N_(
+    "The store refused this. Check what you entered and try again; "
+    "if it happens again, call the manager."
+)
+
+
+def code_text(code: str, default: str = UNKNOWN_REFUSAL) -> str:
+    """The translated text of a registered ``code``; ``default`` (translated) for any other."""
+    try:
+        return _(lookup(code).text)
+    except (KeyError, TypeError):
+        if code:
+            log.warning("an error code the registry does not know: %r", code)
+        return _(default)
 
 
 def error_text(exc: BaseException) -> str:
-    """Words for the operator: the registered text of the error's code (``domain.error_codes``),
-    translated; an unknown code is named as it came."""
+    """Words for the person at the till for ``exc``: never a raw code or a developer's text."""
     code = getattr(exc, "code", "")
-    try:
-        return _(lookup(code).text)
-    except KeyError:  # not registered (an older or newer store): name the code
-        pass
-    if isinstance(exc, ApiError):
-        return _("The store refused: {code}").format(code=code)
-    return _("Something went wrong: {error}").format(error=str(exc)[:120])
+    if not isinstance(code, str) or not code:
+        log.warning("till error without a code: %r", exc)
+        return _(Kiosk.ERROR.text)
+    return code_text(code, UNKNOWN_REFUSAL if isinstance(exc, ApiError) else Kiosk.ERROR.text)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import gettext
+import re
 import threading
 from decimal import Decimal
 from pathlib import Path
@@ -35,6 +36,7 @@ __all__ = [
     "T",
     "ngettext",
     "shown",
+    "has_rtl",
     "is_rtl",
     "money",
     "number",
@@ -150,23 +152,28 @@ def ngettext(singular: str, plural: str, n: int) -> str:
     return _state["tr"].ngettext(singular, plural, n)
 
 
-def shown(text: object, lang: str | None = None) -> str:
-    """Text as Tk must draw it: Arabic (and other RTL) shaped and in visual order."""
+def has_rtl(text: str) -> bool:
+    """Whether ``text`` holds right-to-left letters (Hebrew, Arabic, their presentation forms)."""
+    return any(_rtl_char(ch) for ch in text)
+
+
+def shown(text: object, lang: str | None = None, base_dir: str | None = None) -> str:
+    """Text as Tk must draw it: Arabic (and other RTL) shaped and in visual order, brackets mirrored
+    where they sit in right-to-left runs. ``base_dir`` ("L"/"R") overrides the paragraph direction
+    (by default the language's)."""
     s = "" if text is None else str(text)
     if any(m in s for m in _MARKS):  # Tk draws bidi control marks as boxes
         s = s.translate(_STRIP)
-    if not s or not any("\u0590" <= ch <= "\u08ff" or "\ufb1d" <= ch <= "\ufefc" for ch in s):
+    if not s or not has_rtl(s):
         return s
     import arabic_reshaper
     from bidi import get_display
 
+    direction = base_dir or ("R" if is_rtl(lang) else "L")
     out = []
     for line in s.split("\n"):
-        out.append(
-            _mirror(
-                get_display(arabic_reshaper.reshape(line), base_dir="R" if is_rtl(lang) else "L")
-            )
-        )
+        line = _mirror(arabic_reshaper.reshape(line), direction)
+        out.append(get_display(line, base_dir=direction))
     return "\n".join(out)
 
 
@@ -182,27 +189,32 @@ _PAIRS = {
     "«": "»",
     "»": "«",
 }
+_LEVELS = re.compile(r"levels: \[(.*?)\]", re.S)
 
 
 def _rtl_char(ch: str) -> bool:
     return "\u0590" <= ch <= "\u08ff" or "\ufb1d" <= ch <= "\ufefc"
 
 
-def _mirror(visual: str) -> str:
-    """Mirror brackets that sit in right-to-left text (python-bidi reorders, Tk doesn't mirror)."""
-    chars = list(visual)
-    for i, ch in enumerate(chars):
-        if ch not in _PAIRS:
-            continue
-        near = []
-        for rng in (range(i - 1, -1, -1), range(i + 1, len(chars))):
-            for j in rng:
-                if chars[j].isalpha():
-                    near.append(_rtl_char(chars[j]))
-                    break
-        if near and any(near):
-            chars[i] = _PAIRS[ch]
-    return "".join(chars)
+def _mirror(logical: str, direction: str) -> str:
+    """Mirror the brackets that the bidi algorithm puts in right-to-left runs (rule L4: python-bidi
+    reorders but does not mirror, and Tk doesn't either). Works on the logical text, before the
+    reordering, from the embedding level of each character (odd = right to left)."""
+    if not any(ch in _PAIRS for ch in logical):
+        return logical
+    from bidi import get_display
+
+    info = str(get_display(logical, base_dir=direction, debug=True))
+    found = _LEVELS.search(info)
+    if found is None:  # a python-bidi that answers differently: leave the brackets as they are
+        return logical
+    levels = [int(x) for x in re.findall(r"\d+", found.group(1))]
+    out, at = [], 0  # the levels are per UTF-8 byte
+    for ch in logical:
+        odd = at < len(levels) and levels[at] % 2 == 1
+        out.append(_PAIRS[ch] if odd and ch in _PAIRS else ch)
+        at += len(ch.encode("utf-8"))
+    return "".join(out)
 
 
 def T(message: str) -> str:

@@ -16,7 +16,18 @@ import hmac
 
 from kiosk.i18n import N_
 
-__all__ = ["COUNTERS", "ROLE_COUNTERS", "ROLE_PERMISSIONS", "DEMO_STAFF", "can", "demo_sign_in"]
+__all__ = [
+    "ACTION_LABELS",
+    "COUNTERS",
+    "ROLE_NAMES",
+    "action_label",
+    "role_label",
+    "ROLE_COUNTERS",
+    "ROLE_PERMISSIONS",
+    "DEMO_STAFF",
+    "can",
+    "demo_sign_in",
+]
 
 COUNTERS = {
     "sale": N_("Sale counter"),
@@ -28,6 +39,39 @@ ROLE_NAMES = {
     "aftersales": N_("After-sales"),
     "manager": N_("Manager"),
     "admin": N_("Administrator"),
+}
+# what each gateway action (domain/staff_rules.py ACTIONS) lets a person do, in their words
+ACTION_LABELS = {
+    "sale.sell": N_("Sell: scan, change lines, park, pay"),
+    "sale.void": N_("Void the open basket"),
+    "sale.discount": N_("Give discounts (within the limit)"),
+    "sale.discount_over_limit": N_("Give or approve discounts over the limit"),
+    "products.view": N_("Look up products"),
+    "products.view_all": N_("See products that are not for sale"),
+    "products.import": N_("Import products"),
+    "orders.view": N_("Find and read orders"),
+    "orders.refund": N_("Refund orders"),
+    "orders.reprint": N_("Reprint receipts"),
+    "orders.freeze": N_("Freeze orders"),
+    "orders.unfreeze": N_("Unfreeze orders"),
+    "members.view": N_("Look up members"),
+    "members.view_details": N_("See a member's phone, card and wallet history"),
+    "members.register": N_("Register members"),
+    "wallet.topup": N_("Top up member wallets"),
+    "stock.view": N_("See stock levels"),
+    "stock.change": N_("Receive, adjust and count stock"),
+    "reports.own": N_("See one's own X report"),
+    "reports.view": N_("See X and Z reports of any till"),
+    "day.open": N_("Open the business day"),
+    "day.close": N_("Close the business day"),
+    "staff.view": N_("See staff accounts"),
+    "staff.manage": N_("Add, change, lock and unlock staff"),
+    "permissions.manage": N_("Change permissions"),
+    "audit.view": N_("See who did what"),
+    "events.read": N_("Read every event (personal data included)"),
+    "events.sales": N_("Sales feed for the big screen"),
+    "feedback.report": N_("Report a problem from a till"),
+    "approvals.request": N_("Ask for a manager's approval"),
 }
 ROLE_COUNTERS = {
     "cashier": ("sale",),
@@ -118,3 +162,20 @@ def counter_title(name: str) -> str:
     from kiosk.i18n import _
 
     return _(COUNTERS[name])
+
+
+def action_label(action: str) -> str:
+    """What an action lets a person do, translated (a new action the till does not know yet: its
+    id, which is all there is to show)."""
+    from kiosk.i18n import _
+
+    label = ACTION_LABELS.get(action)
+    return _(label) if label else action
+
+
+def role_label(role: str) -> str:
+    """A role's name, translated."""
+    from kiosk.i18n import _
+
+    name = ROLE_NAMES.get(role)
+    return _(name) if name else role

@@ -22,9 +22,17 @@ class Licence(Code):
     MISSING = "licence.missing", LOCAL, "No licence is installed. Ask HQ for one."
     REVOKED = "licence.revoked", Conflict, "HQ has revoked this licence. Call HQ."
     EXPIRED = "licence.expired", Conflict, "The licence has ended. Install a new one."
-    NOT_YET_VALID = "licence.not_yet_valid", LOCAL, "This licence has not started yet."
+    NOT_YET_VALID = (
+        "licence.not_yet_valid",
+        LOCAL,
+        "This licence has not started yet. Install the current licence.",
+    )
     UNKNOWN = "licence.unknown", LOCAL, "HQ does not know this licence. Call HQ."
-    WRONG_STORE = "licence.wrong_store", Conflict, "This licence is for another store."
+    WRONG_STORE = (
+        "licence.wrong_store",
+        Conflict,
+        "This licence is for another store. Install this store's licence.",
+    )
     CLOCK_TAMPERED = (
         "licence.clock_tampered",
         LOCAL,
@@ -65,7 +73,11 @@ class Printer(Code):
 
     OK = "printer.ok", LOCAL, "The printer is ready."
     UNKNOWN = "printer.unknown", LOCAL, "The printer's state is not known yet."
-    PAPER_LOW = "printer.paper_low", LOCAL, "The printer's paper is running low."
+    PAPER_LOW = (
+        "printer.paper_low",
+        LOCAL,
+        "The printer's paper is running low. Have a new roll ready.",
+    )
     OFFLINE = (
         "printer.offline",
         Unavailable,
@@ -92,12 +104,24 @@ class Tls(Code):
         "This till is paired with its store over a secure connection: its address must "
         "start with https://.",
     )
-    FAILED = "tls.failed", LOCAL, "The store did not answer over a secure connection."
-    NO_CA = "tls.no_ca", LOCAL, "The store did not send a key to pair with."
+    FAILED = (
+        "tls.failed",
+        LOCAL,
+        "The store did not answer over a secure connection. Check the network, then try again.",
+    )
+    NO_CA = (
+        "tls.no_ca",
+        LOCAL,
+        "The store did not send a key to pair with. Check the store's address, then try again.",
+    )
 
 
 class Net(Code):
-    OFFLINE = "net.offline", LOCAL, "The store server cannot be reached. Retrying…"
+    OFFLINE = (
+        "net.offline",
+        LOCAL,
+        "The store server cannot be reached. Check the network; the till keeps trying.",
+    )
 
 
 class Kiosk(Code):

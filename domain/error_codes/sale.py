@@ -28,20 +28,32 @@ __all__ = [
 
 
 class Basket(Code):
-    NONE = "basket.none", Conflict, "There is no open basket."
+    NONE = "basket.none", Conflict, "There is no open basket. Scan an item to start one."
     OPEN = "basket.open", Conflict, "Park or finish the open basket first."
     PARKED = "basket.parked", Conflict, "The basket is parked; resume it first."
-    NOT_PARKED = "basket.not_parked", Conflict, "This basket is not parked."
-    NOT_FOUND = "basket.not_found", NotFound, "There is no such parked basket."
+    NOT_PARKED = "basket.not_parked", Conflict, "This basket is not parked. Refresh the list."
+    NOT_FOUND = (
+        "basket.not_found",
+        NotFound,
+        "There is no such parked basket. Choose one from the list.",
+    )
     CLOSED = ("basket.closed", Conflict, "This basket is already paid or voided. Start a new one.")
-    EMPTY = "basket.empty", Conflict, "The basket is empty."
-    LINE_NOT_FOUND = "basket.line_not_found", NotFound, "That line is not in the basket."
-    BAD_QUANTITY = "basket.bad_quantity", InvalidInput, "That quantity is not valid."
+    EMPTY = "basket.empty", Conflict, "The basket is empty. Scan an item first."
+    LINE_NOT_FOUND = (
+        "basket.line_not_found",
+        NotFound,
+        "That line is not in the basket. Select a line in the basket.",
+    )
+    BAD_QUANTITY = (
+        "basket.bad_quantity",
+        InvalidInput,
+        "That quantity is not valid. Enter a quantity above zero.",
+    )
     WEIGHT_REQUIRED = "basket.weight_required", InvalidInput, "Weigh this item."
     EMBEDDED_FIXED = (
         "basket.embedded_fixed",
         Conflict,
-        "A labelled item's quantity comes from its label.",
+        "A labelled item's quantity comes from its label. Scan each label.",
     )
 
 
@@ -56,8 +68,16 @@ class Scan(Code):
 
 
 class Product(Code):
-    NOT_FOUND = "product.not_found", NotFound, "No product with this code."
-    NOT_SELLABLE = "product.not_sellable", Conflict, "This product is not for sale."
+    NOT_FOUND = (
+        "product.not_found",
+        NotFound,
+        "No product with this code. Check the code or search by name.",
+    )
+    NOT_SELLABLE = (
+        "product.not_sellable",
+        Conflict,
+        "This product is not for sale. Call the manager.",
+    )
     BAD_BARCODE = (
         "product.bad_barcode",
         InvalidInput,
@@ -82,9 +102,21 @@ class Search(Code):
 
 class Discount(Code):
     BAD_KIND = "discount.bad_kind", InvalidInput, "Choose a percentage or an amount."
-    BAD_VALUE = "discount.bad_value", InvalidInput, "That discount is not valid."
-    TOO_LARGE = "discount.too_large", InvalidInput, "The discount is larger than the amount."
-    OVER_LIMIT = "discount.over_limit", Forbidden, "This discount needs a manager's approval."
+    BAD_VALUE = (
+        "discount.bad_value",
+        InvalidInput,
+        "That discount is not valid. Enter a percentage or an amount.",
+    )
+    TOO_LARGE = (
+        "discount.too_large",
+        InvalidInput,
+        "The discount is larger than the amount. Enter a smaller discount.",
+    )
+    OVER_LIMIT = (
+        "discount.over_limit",
+        Forbidden,
+        "This discount needs a manager's approval. Ask a manager to approve it.",
+    )
 
 
 class Payment(Code):
@@ -94,13 +126,25 @@ class Payment(Code):
     BAD_KIND = "payment.bad_kind", InvalidInput, "Pay by cash, card or wallet."
     BAD_AMOUNT = "payment.bad_amount", InvalidInput, "Enter an amount."
     CASH_TWICE = "payment.cash_twice", InvalidInput, "Enter cash as one payment."
-    CASH_NOT_NEEDED = ("payment.cash_not_needed", InvalidInput, "Nothing is left to pay in cash.")
-    INSUFFICIENT = "payment.insufficient", InvalidInput, "Not enough cash tendered."
-    OVERPAID = "payment.overpaid", InvalidInput, "Card and wallet are more than the total."
+    CASH_NOT_NEEDED = (
+        "payment.cash_not_needed",
+        InvalidInput,
+        "Nothing is left to pay in cash. Complete the sale.",
+    )
+    INSUFFICIENT = (
+        "payment.insufficient",
+        InvalidInput,
+        "Not enough cash tendered. Enter the cash received.",
+    )
+    OVERPAID = (
+        "payment.overpaid",
+        InvalidInput,
+        "Card and wallet are more than the total. Lower the card or wallet amount.",
+    )
     UNBALANCED = (
         "payment.unbalanced",
         InvalidInput,
-        "The payments do not add up to the total.",
+        "The payments do not add up to the total. Check the amounts.",
         (409,),
     )
     NEGATIVE_TOTAL = (
@@ -114,7 +158,7 @@ class Payment(Code):
     CARD_NUMBER_REFUSED = (
         "payment.card_number_refused",
         InvalidInput,
-        "Never enter a card number.",
+        "Never enter a card number. Enter only its last 4 digits.",
     )
 
 
@@ -123,31 +167,43 @@ class Wallet(Code):
     INSUFFICIENT_FUNDS = (
         "wallet.insufficient_funds",
         Conflict,
-        "The member's wallet does not have enough money.",
+        "The member's wallet does not have enough money. Pay the rest another way.",
     )
 
 
 class Member(Code):
-    NOT_FOUND = "member.not_found", NotFound, "No member with that card number or phone."
-    EXISTS = "member.exists", Conflict, "This member number is taken."
-    CARD_TAKEN = "member.card_taken", Conflict, "This card belongs to another member."
+    NOT_FOUND = (
+        "member.not_found",
+        NotFound,
+        "No member with that card number or phone. Check it, or register the member.",
+    )
+    EXISTS = "member.exists", Conflict, "This member number is taken. Choose another number."
+    CARD_TAKEN = (
+        "member.card_taken",
+        Conflict,
+        "This card belongs to another member. Use another card.",
+    )
 
 
 class Order(Code):
-    NOT_FOUND = "order.not_found", NotFound, "No order found."
+    NOT_FOUND = "order.not_found", NotFound, "No order found. Check the number or the date."
     ALREADY_COMPLETED = (
         "order.already_completed",
         Conflict,
-        "This basket is already paid or voided.",
+        "This basket is already paid or voided. Start a new one.",
     )
     BAD_TOTAL = (
         "order.bad_total",
         InvalidInput,
         "The basket's totals do not add up. Call the manager.",
     )
-    FROZEN = "order.frozen", Conflict, "This order is frozen."
-    NOT_FROZEN = "order.not_frozen", Conflict, "This order is not frozen."
-    ALREADY_FROZEN = "order.already_frozen", Conflict, "This order is frozen already."
+    FROZEN = "order.frozen", Conflict, "This order is frozen. A manager must unfreeze it first."
+    NOT_FROZEN = "order.not_frozen", Conflict, "This order is not frozen. Nothing to do."
+    ALREADY_FROZEN = (
+        "order.already_frozen",
+        Conflict,
+        "This order is frozen already. Nothing to do.",
+    )
     REASON_REQUIRED = "order.reason_required", InvalidInput, "Say why the order is frozen."
     # the flags inbox (anomaly flags on orders)
     FLAG_NOT_FOUND = "flag.not_found", NotFound, "No such flag."
@@ -161,10 +217,22 @@ class Order(Code):
 class Refund(Code):
     NO_LINES = "refund.no_lines", InvalidInput, "Choose what to refund."
     BAD_QUANTITY = "refund.bad_quantity", InvalidInput, "That refund quantity is not valid."
-    LINE_NOT_FOUND = "refund.line_not_found", NotFound, "That line is not in this order."
-    EXCEEDS_PAID = "refund.exceeds_paid", Conflict, "Cannot refund more than was paid."
-    NOTHING_LEFT = "refund.nothing_left", Conflict, "Nothing left to refund."
-    DUPLICATE = "refund.duplicate", Conflict, "This refund was made already."
+    LINE_NOT_FOUND = (
+        "refund.line_not_found",
+        NotFound,
+        "That line is not in this order. Find the order again.",
+    )
+    EXCEEDS_PAID = (
+        "refund.exceeds_paid",
+        Conflict,
+        "Cannot refund more than was paid. Lower the refund.",
+    )
+    NOTHING_LEFT = (
+        "refund.nothing_left",
+        Conflict,
+        "This order is refunded in full. Nothing more to do.",
+    )
+    DUPLICATE = "refund.duplicate", Conflict, "This refund was made already. Nothing to do."
     OWN_SALE = (
         "refund.own_sale_needs_manager",
         Forbidden,
@@ -181,12 +249,16 @@ class Money(Code):
     CURRENCY_MISMATCH = (
         "money.currency_mismatch",
         InvalidInput,
-        "Amounts in different currencies cannot be mixed.",
+        "Amounts in different currencies cannot be mixed. Call the manager.",
     )
 
 
 class Amount(Code):
-    TOO_LARGE = ("amount.too_large", InvalidInput, "That amount is larger than this store allows.")
+    TOO_LARGE = (
+        "amount.too_large",
+        InvalidInput,
+        "That amount is larger than this store allows. Check the amount.",
+    )
 
 
 class Quantity(Code):
@@ -194,7 +266,7 @@ class Quantity(Code):
     TOO_LARGE = (
         "quantity.too_large",
         InvalidInput,
-        "That quantity is larger than this store allows.",
+        "That quantity is larger than this store allows. Check the quantity.",
     )
 
 
@@ -203,7 +275,7 @@ class Tax(Code):
     UNKNOWN_CLASS = (
         "tax.unknown_class",
         InvalidInput,
-        "This tax class is not set up in this store.",
+        "This tax class is not set up in this store. Call the manager.",
     )
 
 

@@ -55,7 +55,11 @@ class General(Code):
 
 
 class Input(Code):
-    INVALID = "input.invalid", InvalidInput, "Some input is not valid."
+    INVALID = (
+        "input.invalid",
+        InvalidInput,
+        "Some input is not valid. Check what you entered and try again.",
+    )
     BAD_FIELD = "input.bad_field", InvalidInput, "Some input is not valid."
     BAD_JSON = "input.bad_json", InvalidInput, T_NOT_USABLE
     NOT_OBJECT = "input.not_object", InvalidInput, T_NOT_USABLE
@@ -82,7 +86,11 @@ class Auth(Code):
     REQUIRED = "auth.required", Unauthorized, "Please sign in again."
     SESSION_EXPIRED = "auth.session_expired", Unauthorized, T_NO_SESSION
     NOT_SIGNED_IN = "auth.not_signed_in", Conflict, T_NO_SESSION
-    SESSION_EXISTS = "auth.session_exists", Conflict, "You are signed in already."
+    SESSION_EXISTS = (
+        "auth.session_exists",
+        Conflict,
+        "You are signed in already. Go on, or sign out first.",
+    )
     BAD_CREDENTIALS = "auth.bad_credentials", Unauthorized, T_WRONG_PIN
     BAD_PIN = "auth.bad_pin", Unauthorized, T_WRONG_PIN  # the till's demo sign-in
     BAD_PIN_FORMAT = "auth.bad_pin_format", InvalidInput, "A PIN has 4 to 64 characters."
@@ -112,7 +120,11 @@ class Auth(Code):
         "Wrong PIN, or this person may not approve it.",
     )
     APPROVAL_INVALID = "auth.approval_invalid", Forbidden, "The approval has expired. Ask again."
-    UNSUPPORTED = "auth.unsupported", NotFound, "This store server has no sign-in yet."
+    UNSUPPORTED = (
+        "auth.unsupported",
+        NotFound,
+        "This store server has no sign-in yet. Call the administrator.",
+    )
     # HQ's cloud: reads and uploads
     OPEN_REFUSED = (
         "auth.open_refused",
@@ -156,24 +168,32 @@ class Staff(Code):
         InvalidInput,
         "This PIN record is damaged. Set the PIN again on the store PC.",
     )
-    EXISTS = "staff.exists", Conflict, "This staff number is taken."
-    NOT_FOUND = "staff.not_found", NotFound, "No staff member has this number."
-    NOT_LOCKED = "staff.not_locked", Conflict, "This account is not locked."
+    EXISTS = "staff.exists", Conflict, "This staff number is taken. Choose another number."
+    NOT_FOUND = "staff.not_found", NotFound, "No staff member has this number. Check the number."
+    NOT_LOCKED = "staff.not_locked", Conflict, "This account is not locked. Nothing to do."
     ADMIN_ONLY = (
         "staff.admin_only",
         Forbidden,
-        "Only an administrator may change an administrator's account.",
+        "Only an administrator may change an administrator's account. Ask an administrator.",
     )
-    SELF_LOCK = "staff.self_lock", Conflict, "You cannot lock your own account."
+    SELF_LOCK = (
+        "staff.self_lock",
+        Conflict,
+        "You cannot lock your own account. Ask another manager.",
+    )
     SELF_CHANGE = "staff.self_change", Conflict, "Ask another manager to change your own role."
-    NOTHING_TO_CHANGE = "staff.nothing_to_change", InvalidInput, "Change something first."
+    NOTHING_TO_CHANGE = (
+        "staff.nothing_to_change",
+        InvalidInput,
+        "Nothing was changed. Edit a field, then save.",
+    )
 
 
 class Permissions(Code):
     UNKNOWN_ACTION = (
         "permissions.unknown_action",
         InvalidInput,
-        "There is no such action.",
+        "There is no such action. Refresh the list.",
         (404,),
     )
     SELF_LOCKOUT = (
@@ -186,16 +206,16 @@ class Permissions(Code):
 class Day(Code):
     CLOSED = "day.closed", Conflict, T_DAY_CLOSED
     NOT_OPEN = "day.not_open", Conflict, T_DAY_CLOSED
-    ALREADY_OPEN = "day.already_open", Conflict, "The day is open already."
+    ALREADY_OPEN = "day.already_open", Conflict, "The day is open already. Go on selling."
     BASKETS_OPEN = (
         "day.baskets_open",
         Conflict,
-        "Pay or void the open and parked baskets, then close the day.",
+        "Pay or void the open and parked baskets on every till, then close the day.",
     )
     LICENCE_REFUSED = (
         "day.licence_refused",
         Conflict,
-        "The licence does not allow opening the day.",
+        "The licence does not allow opening the day. Ask HQ for a valid licence.",
     )
     BAD_DATE = "day.bad_date", InvalidInput, T_BAD_DATE
     BAD_FLOAT = "day.bad_float", InvalidInput, "Enter the float: an amount of 0 or more."
@@ -207,11 +227,15 @@ class Day(Code):
     BAD_SCOPE = "day.bad_scope", InvalidInput, "A Z report is for one till or for the store."
     BAD_TILL = "day.bad_till", InvalidInput, "Choose the till whose day to open."
     NOT_CLOSED = "day.not_closed", Conflict, "Close the till's day before its Z report."
-    Z_RECORDED = "day.z_recorded", Conflict, "This Z report is recorded already."
+    Z_RECORDED = (
+        "day.z_recorded",
+        Conflict,
+        "This Z report is recorded already. Nothing more to do.",
+    )
 
 
 class Report(Code):
-    UNKNOWN = "report.unknown", NotFound, "There is no such report."
+    UNKNOWN = "report.unknown", NotFound, "There is no such report. Choose one from the list."
     LAGGING = (
         "report.lagging",
         Unavailable,

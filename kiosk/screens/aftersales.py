@@ -12,10 +12,13 @@ from typing import Any
 import ttkbootstrap as ttk
 
 from kiosk.i18n import T
+from kiosk.rtl_entry import RtlEntry
 from kiosk.screens.aftersales_actions import OrderActions
 from kiosk.staff import counter_title
 
 __all__ = ["AfterSalesScreen"]
+
+BUTTON_PAD = (12, 12)  # touch-sized: a ttk button this padded is ≥ 48 px tall
 
 
 class AfterSalesScreen(OrderActions):
@@ -29,16 +32,25 @@ class AfterSalesScreen(OrderActions):
         main = ttk.Frame(self, padding=8)
         main.pack(fill="both", expand=True)
         hint = T("Order number, receipt barcode, member card or phone, or a date (YYYY-MM-DD)")
-        ttk.Label(main, text=hint).pack(anchor=app.text_anchor)
+        self.hint_label = ttk.Label(main, text=hint)
+        self.hint_label.pack(anchor=app.text_anchor)
         row = ttk.Frame(main)
         row.pack(fill="x", pady=4)
-        self.entry = ttk.Entry(row, font=app.mid_font)
-        self.entry.pack(side=app.side("left"), fill="x", expand=True)
+        self.entry = RtlEntry(row, font=app.mid_font)
+        self.entry.pack(side=app.side("left"), fill="x", expand=True, ipady=4)
         self.entry.bind("<Return>", lambda e: self.find())
-        self.find_button = ttk.Button(row, text=T("Find"), bootstyle="primary", command=self.find)
+        self.find_button = ttk.Button(
+            row,
+            text=T("Find"),
+            bootstyle="primary",
+            command=self.find,
+            takefocus=False,
+            padding=BUTTON_PAD,
+            width=10,
+        )
         self.find_button.pack(side=app.side("left"), padx=6)
         cols: tuple[str, ...] = ("number", "date", "total", "state")
-        self.orders = ttk.Treeview(main, columns=cols, show="headings", height=5)
+        self.orders = ttk.Treeview(main, columns=cols, show="headings", height=6)
         self._columns(
             self.orders,
             cols,
@@ -64,10 +76,12 @@ class AfterSalesScreen(OrderActions):
             },
         )
         self.lines.pack(fill="both", expand=True)
-        self.summary = ttk.Label(left, text="", wraplength=640, justify="left")
+        side = "right" if app.rtl else "left"
+        self.summary = ttk.Label(left, text="", wraplength=640, justify=side)
         self.summary.pack(anchor=app.text_anchor, pady=4)
-        self.flag_label = ttk.Label(left, text="", bootstyle="danger", wraplength=640)
+        self.flag_label = ttk.Label(left, text="", bootstyle="danger", wraplength=640, justify=side)
         self.flag_label.pack(anchor=app.text_anchor)
+        left.bind("<Configure>", lambda e: self._wrap(e.width))
         right = ttk.Frame(body, padding=(12, 0))
         right.pack(side=app.side("right"), fill="y")
         self.buttons: dict[str, ttk.Button] = {}
@@ -79,18 +93,34 @@ class AfterSalesScreen(OrderActions):
             ("freeze", T("Freeze"), "info", self.freeze),
             ("unfreeze", T("Unfreeze"), "info", self.unfreeze),
         ):
-            b = ttk.Button(right, text=label, bootstyle=style, command=cmd, width=24)
+            b = ttk.Button(
+                right,
+                text=label,
+                bootstyle=style,
+                command=cmd,
+                width=20,
+                takefocus=False,
+                padding=BUTTON_PAD,
+            )
             b.pack(fill="x", pady=3)
             self.buttons[key] = b
         self.entry.focus_set()
 
     def _columns(self, tree, cols, heads) -> None:
-        tree.configure(displaycolumns=tuple(reversed(cols)) if self.app.rtl else cols)
+        """Right to left in a right-to-left language; the columns share the whole width (the
+        item name takes what the numbers leave)."""
+        rtl = self.app.rtl
+        tree.configure(displaycolumns=tuple(reversed(cols)) if rtl else cols)
         for c in cols:
             tree.heading(c, text=heads[c], anchor=self.app.text_anchor)
             tree.column(
                 c,
-                width=320 if c == "name" else 130,
-                stretch=c == "name",
+                width=220 if c == "name" else 100,
+                minwidth=70,
+                stretch=c == "name" or "name" not in cols,
                 anchor=self.app.text_anchor if c in ("name", "number") else "e",
             )
+
+    def _wrap(self, width: int) -> None:
+        for label in (self.summary, self.flag_label):
+            label.configure(wraplength=max(320, width - 16))

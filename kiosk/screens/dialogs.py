@@ -17,6 +17,7 @@ import ttkbootstrap as ttk
 
 from kiosk import i18n
 from kiosk.i18n import N_, T, _, shown
+from kiosk.rtl_entry import RtlEntry
 from kiosk.widgets import TOUCH_PX, Keypad
 
 __all__ = [
@@ -125,7 +126,7 @@ class _Dialog(ttk.Toplevel):
         ttk.Label(f, text=shown(label), width=label_width, anchor=self.app.text_anchor).pack(
             side=self.app.side("left")
         )
-        e = ttk.Entry(f, **entry_kw)
+        e = RtlEntry(f, **entry_kw)  # Arabic shown joined, right to left
         e.pack(side=self.app.side("left"), fill="x", expand=True)
         if self.first_field is None:
             self.first_field = e

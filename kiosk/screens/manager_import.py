@@ -10,6 +10,7 @@ import ttkbootstrap as ttk
 
 from kiosk import i18n
 from kiosk.client import new_id
+from kiosk.errors import code_text
 from kiosk.i18n import T, _, shown
 
 __all__ = ["ImportTab"]
@@ -107,7 +108,7 @@ class ImportTab(ttk.Frame):
                         r.raw.get("sku", ""),
                         shown(name),
                         shown(price),
-                        r.error_code + (": " + r.error if r.error else ""),
+                        shown(code_text(r.error_code)) if r.error_code else "",  # registry text
                     ),
                     tags=("bad",) if r.product is None else (),
                 )

@@ -15,6 +15,7 @@ import ttkbootstrap as ttk
 from domain.errors import KassaError
 from kiosk.client import ApiError
 from kiosk.i18n import T, _
+from kiosk.rtl_entry import RtlEntry
 from kiosk.scanner import ScanDetector
 from kiosk.screens.dialogs import FormDialog
 from kiosk.screens.sale_actions import BasketActions, parse_percent_bp, parse_weight_g
@@ -43,7 +44,7 @@ class SaleScreen(BasketActions):
         ttk.Label(left, text=T("Scan a barcode, or type a name or SKU and press Enter")).pack(
             anchor=app.text_anchor
         )
-        self.entry = ttk.Entry(left, font=app.mid_font)
+        self.entry = RtlEntry(left, font=app.mid_font)  # Arabic search shown right
         self.entry.pack(fill="x", pady=4)
         self.entry.bind("<KeyPress>", self._key)
         self.entry.bind("<Return>", self._enter)

@@ -168,25 +168,29 @@ def test_the_english_catalogue_lists_every_text():
 def test_a_refusal_reads_as_a_sentence_in_the_cashiers_language():
     from kiosk import i18n
     from kiosk.client import ApiError
-    from kiosk.errors import error_text
+    from kiosk.errors import UNKNOWN_REFUSAL, error_text
 
     refusal = ApiError("day.baskets_open", "pay or void the open and parked baskets first", 409)
     try:
         i18n.set_language("en")
-        assert error_text(refusal) == "Pay or void the open and parked baskets, then close the day."
+        assert error_text(refusal) == (
+            "Pay or void the open and parked baskets on every till, then close the day."
+        )
         for entry in entries():
             assert error_text(ApiError(entry.code, "", entry.status)) == entry.text
-        assert (
-            error_text(errors.Conflict("wallet.insufficient_funds"))
-            == "The member's wallet does not have enough money."
+        assert error_text(errors.Conflict("wallet.insufficient_funds")) == (
+            "The member's wallet does not have enough money. Pay the rest another way."
         )
-        # a code this till does not know yet is still named, and a crash still explained
-        assert error_text(ApiError("zz.newer", "", 409)) == "The store refused: zz.newer"
-        assert error_text(RuntimeError("boom")) == "Something went wrong: boom"
+        # a code this till does not know yet, and a crash: a sentence with a next step, no code
+        assert error_text(ApiError("zz.newer", "", 409)) == UNKNOWN_REFUSAL
+        assert error_text(RuntimeError("boom")) == lookup("kiosk.error").text
         i18n.set_language("th")
         thai = error_text(refusal)
         assert thai and "refused" not in thai and any("\u0e00" <= ch <= "\u0e7f" for ch in thai)
         i18n.set_language("zh")
-        assert error_text(refusal) == "请先结账或作废未完成和挂起的订单，再日结。"
+        assert (
+            error_text(refusal)
+            == "请先在每台收银机上结账或作废未结和挂起的购物篮，然后再结束营业日。"
+        )
     finally:
         i18n.set_language("en")

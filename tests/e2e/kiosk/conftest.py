@@ -12,8 +12,10 @@ from tilldriver import xvfb_display
 ARTIFACTS = Path(__file__).resolve().parents[3] / "artifacts" / "kiosk"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def xvfb():
+    # one for the session: Tk keeps its connection to every display it has used, and a display
+    # that goes away under it (a module's Xvfb stopped) ends the process in the next module
     with xvfb_display() as display:
         yield display
 
