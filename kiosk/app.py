@@ -239,7 +239,7 @@ class TillApp(StoreStatus):
                 bar,
                 text=T("My report"),
                 bootstyle="info",
-                takefocus=0,
+                takefocus=False,
                 command=lambda: open_own_report(self),
             )
             self.own_report_button.pack(side=self.side("right"), padx=4)

@@ -72,7 +72,7 @@ class BarChart(ttk.Frame):
         c = self.canvas
         c.delete("all")
         w, h = max(c.winfo_width(), 200), max(c.winfo_height(), 150)
-        anchor_start = "ne" if self.rtl else "nw"
+        anchor_start: Any = "ne" if self.rtl else "nw"
         c.create_text(
             self._x(10, w),
             6,
@@ -92,9 +92,10 @@ class BarChart(ttk.Frame):
 
     def _columns(self, w: int, h: int, top: int) -> None:
         c, n = self.canvas, len(self.bars)
-        x0, x1, y0, y1 = 16, w - 16, 56, h - 28
-        step = (x1 - x0) / n
+        x0, x1, y0, y1 = 16.0, w - 16.0, 56.0, h - 28.0
         c.create_line(x0, y1, x1, y1, fill=GRID)
+        step = min((x1 - x0) / n, 90)
+        x0 = (w - step * n) / 2  # a few hours: narrow columns in the middle
         for i, (name, v, text) in enumerate(self.bars):
             left = x0 + i * step + step * 0.15
             right = x0 + (i + 1) * step - step * 0.15
@@ -165,7 +166,7 @@ class ChartsTab:
             row,
             text=T("Show today's charts"),
             bootstyle="info",
-            takefocus=0,
+            takefocus=False,
             command=self.load_charts,
         )
         self.charts_button.pack(side=app.side("left"), padx=4, ipady=10)

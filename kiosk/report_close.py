@@ -57,7 +57,7 @@ def tender_tree(parent: Any, app: Any) -> ttk.Treeview:
     cols = ("tender", "expected", "counted", "difference")
     tree = ttk.Treeview(parent, columns=cols, show="headings", height=3)
     for c, head in zip(cols, COLUMNS, strict=True):
-        anchor = app.text_anchor if c == "tender" else ("w" if app.rtl else "e")
+        anchor: Any = app.text_anchor if c == "tender" else ("w" if app.rtl else "e")
         tree.heading(c, text=T(head), anchor=anchor)
         tree.column(c, width=200 if c == "tender" else 170, anchor=anchor)
     if app.rtl:
@@ -77,6 +77,7 @@ class CloseConfirm(ttk.Toplevel):
     def __init__(self, app: Any, lines: list[list[str]], on_confirm: Callable[[], None]) -> None:
         super().__init__(title=shown(_("Close the day")), transient=app)
         self.app = app
+        self.on_confirm = on_confirm
         pane = ttk.Frame(self, padding=16)
         pane.pack(fill="both", expand=True)
         self.question = ttk.Label(
@@ -95,16 +96,24 @@ class CloseConfirm(ttk.Toplevel):
             row,
             text=T("Close the day"),
             bootstyle="danger",
-            takefocus=0,
-            command=lambda: (self.cancel(), on_confirm()),
+            takefocus=False,
+            command=self.confirm,
         )
         self.confirm_button.pack(side=app.side("right"), padx=4, ipady=(TOUCH_PX - 36) // 2)
         self.back_button = ttk.Button(
-            row, text=T("Go back"), bootstyle="secondary", takefocus=0, command=self.cancel
+            row, text=T("Go back"), bootstyle="secondary", takefocus=False, command=self.cancel
         )
         self.back_button.pack(side=app.side("right"), padx=4, ipady=(TOUCH_PX - 36) // 2)
         self.protocol("WM_DELETE_WINDOW", self.cancel)
+        self.update_idletasks()  # over the middle of the till's window
+        x = app.winfo_rootx() + max(0, (app.winfo_width() - self.winfo_reqwidth()) // 2)
+        y = app.winfo_rooty() + max(0, (app.winfo_height() - self.winfo_reqheight()) // 3)
+        self.geometry(f"+{x}+{y}")
         app.open_dialog(self)
+
+    def confirm(self) -> None:
+        self.cancel()
+        self.on_confirm()
 
     def cancel(self) -> None:
         if self.app.dialog is self:

@@ -27,6 +27,7 @@ TILL_COLUMNS = (
     "cash_difference",
 )
 STAFF_COLUMNS = ("staff", "orders", "net_sales", "discounts", "refunded", "voids")
+TENDER_COLUMNS = ("tender", "payments", "sales", "refund_count", "refunds", "net")
 HOUR_COLUMNS = ("hour", "orders", "net_sales", "refunds", "refunded")
 REFUND_COLUMNS = ("local_ts", "amount", "cash", "card", "wallet", "reason")
 VOID_COLUMNS = ("local_ts", "lines", "amount", "reason")
@@ -149,18 +150,18 @@ def build_doc(data: dict[str, Any], kind: str, scope: str, currency: str = "") -
         )
     ]
     if data.get("by_tender"):
-        cols = ("tender", "payments", "sales", "refund_count", "refunds", "net")
-        tables.append(rows_table("by_tender", data["by_tender"], cols, cur))
+        tables.append(rows_table("by_tender", data["by_tender"], TENDER_COLUMNS, cur))
     elif totals:
         tables.append(tender_table(totals, cur))
     if kind != "cashier":
         tables.append(rows_table("by_till", data.get("by_till") or [], TILL_COLUMNS, cur))
         tables.append(rows_table("by_staff", data.get("by_staff") or [], STAFF_COLUMNS, cur))
-    for key, cols in (
+    lists: tuple[tuple[str, tuple[str, ...]], ...] = (
         ("by_hour", HOUR_COLUMNS),
         ("refund_list", REFUND_COLUMNS),
         ("void_list", VOID_COLUMNS),
-    ):
+    )
+    for key, cols in lists:
         if data.get(key):
             tables.append(rows_table(key, data[key], cols, cur))
     return ReportDoc(report_title(kind, scope), i18n.current(), lines, tables)

@@ -10,7 +10,10 @@ every key the server's reports return has a label here.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
+
+from babel.dates import format_date
 
 from kiosk import i18n
 from kiosk.i18n import N_, _
@@ -184,6 +187,11 @@ def value_text(key: str, value: Any, currency: str) -> str:
         return _("Yes") if value else _("No")
     if key == "tender" and isinstance(value, str):
         return _(TENDERS.get(value, OTHER))
+    if key == "business_day" and isinstance(value, str):
+        try:
+            return format_date(date.fromisoformat(value), "long", locale=i18n.locale_of())
+        except ValueError:
+            return value
     if key == "hour" and isinstance(value, int):
         return f"{value:02d}:00"
     if isinstance(value, int):

@@ -29,7 +29,7 @@ class OwnReport(ttk.Toplevel):
         bar = ttk.Frame(self, padding=8)
         bar.pack(side="top", fill="x")
         self.close_button = ttk.Button(
-            bar, text=T("Close"), bootstyle="light", takefocus=0, command=self.cancel
+            bar, text=T("Close"), bootstyle="light", takefocus=False, command=self.cancel
         )
         self.close_button.pack(side=app.side("right"), padx=4, ipady=(TOUCH_PX - 36) // 2)
         self.view = ReportView(self, app)

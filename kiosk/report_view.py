@@ -42,8 +42,8 @@ class ReportView(ttk.Frame):
         self.canvas.bind(
             "<Configure>", lambda e: self.canvas.itemconfigure(self._win, width=e.width)
         )
-        for seq, step in (("<Button-4>", -3), ("<Button-5>", 3)):
-            self.canvas.bind_all(seq, lambda e, s=step: self._scroll(e, s), add="+")
+        self.canvas.bind_all("<Button-4>", lambda e: self._scroll(e, -3), add="+")
+        self.canvas.bind_all("<Button-5>", lambda e: self._scroll(e, 3), add="+")
         self.trees: list[ttk.Treeview] = []
         self.title_label: ttk.Label | None = None
 
@@ -69,31 +69,47 @@ class ReportView(ttk.Frame):
             ttk.Label(self.inner, text=shown(line), wraplength=900, justify=app.side("left")).pack(
                 anchor=app.text_anchor
             )
-        for t in doc.tables:
-            if t.rows:
-                self._table(t)
+        tables = [t for t in doc.tables if t.rows]
+        # wide screens: the totals beside the other tables; narrow ones: one under another
+        first = second = self.inner
+        need = self._width(tables[0]) + max((self._width(t) for t in tables[1:]), default=0) + 60
+        if len(tables) > 1 and need <= self.canvas.winfo_width():
+            cols = ttk.Frame(self.inner)
+            cols.pack(fill="x", anchor=app.text_anchor)
+            first, second = ttk.Frame(cols), ttk.Frame(cols)
+            first.pack(side=app.side("left"), anchor="n")
+            second.pack(side=app.side("left"), anchor="n", padx=(24, 0) if not app.rtl else (0, 24))
+        for i, t in enumerate(tables):
+            self._table(t, first if i == 0 else second)
         self.canvas.yview_moveto(0)
 
-    def _table(self, t: Table) -> None:
+    @staticmethod
+    def _column_width(t: Table, i: int) -> int:
+        body = tkfont.nametofont("TkDefaultFont")
+        head = tkfont.nametofont("TkHeadingFont")
+        texts = [shown(r[i]) for r in t.rows if i < len(r)]
+        return max([body.measure(x) for x in texts] + [head.measure(shown(t.columns[i]))])
+
+    def _width(self, t: Table) -> int:
+        return sum(self._column_width(t, i) + 28 for i in range(len(t.columns)))
+
+    def _table(self, t: Table, parent: Any) -> None:
         app = self.app
-        ttk.Label(self.inner, text=shown(t.title), font=("Noto Sans", 14, "bold")).pack(
+        ttk.Label(parent, text=shown(t.title), font=("Noto Sans", 14, "bold")).pack(
             anchor=app.text_anchor, pady=(10, 2)
         )
         cols = [f"c{i}" for i in range(len(t.columns))]
-        tree = ttk.Treeview(self.inner, columns=cols, show="headings", height=len(t.rows))
-        body = tkfont.nametofont("TkDefaultFont")
-        head = tkfont.nametofont("TkHeadingFont")
+        tree = ttk.Treeview(parent, columns=cols, show="headings", height=len(t.rows))
         for i, c in enumerate(cols):
-            texts = [shown(r[i]) for r in t.rows if i < len(r)]
-            width = max([body.measure(x) for x in texts] + [head.measure(shown(t.columns[i]))])
-            anchor = ("w" if app.rtl else "e") if t.is_numeric(i) else app.text_anchor
+            width = self._column_width(t, i)
+            anchor: Any = ("w" if app.rtl else "e") if t.is_numeric(i) else app.text_anchor
             tree.heading(c, text=shown(t.columns[i]), anchor=anchor)
             tree.column(c, width=width + 28, minwidth=width + 16, anchor=anchor, stretch=i == 0)
         if app.rtl:
             tree.configure(displaycolumns=tuple(reversed(cols)))
         for r in t.rows:
             tree.insert("", "end", values=[shown(x) for x in r])
-        tree.pack(anchor=app.text_anchor, fill="x" if len(cols) > 2 else "none")
+        tree.pack(anchor=app.text_anchor)
         self.trees.append(tree)
 
 
@@ -104,14 +120,14 @@ def report_actions(parent: Any, app: Any, view: ReportView) -> dict[str, ttk.But
             parent,
             text=T("Print"),
             bootstyle="secondary",
-            takefocus=0,
+            takefocus=False,
             command=lambda: print_report(app, view.doc),
         ),
         "pdf": ttk.Button(
             parent,
             text=T("Save as PDF"),
             bootstyle="secondary",
-            takefocus=0,
+            takefocus=False,
             command=lambda: export_pdf(app, view.doc),
         ),
     }

@@ -85,7 +85,7 @@ class DayTab(ReportsTab):
             row,
             text=T("Open the day with this float"),
             bootstyle="success",
-            takefocus=0,
+            takefocus=False,
             command=self.open_day,
         )
         self.open_button.pack(side=app.side("left"), padx=4, ipady=10)
@@ -93,7 +93,7 @@ class DayTab(ReportsTab):
             row,
             text=T("Close the day with this count"),
             bootstyle="danger",
-            takefocus=0,
+            takefocus=False,
             command=self.close_day,
         )
         self.close_button.pack(side=app.side("left"), padx=4, ipady=10)

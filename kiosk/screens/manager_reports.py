@@ -66,7 +66,7 @@ class ReportsTab(ttk.Frame):
                 row,
                 text=label,
                 bootstyle="info",
-                takefocus=0,
+                takefocus=False,
                 command=lambda k=kind, s=scope: self.load_report(k, s),
             )
             b.pack(side=app.side("left"), padx=4, ipady=10)

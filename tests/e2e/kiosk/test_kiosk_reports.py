@@ -8,7 +8,10 @@ PDF, the charts, import errors in the manager's language; screenshots at 1024x76
 from __future__ import annotations
 
 import gc
+import os
 import re
+import subprocess
+import sys
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -19,7 +22,8 @@ import pytest
 from gwkit import DEMO, new_id
 from gwkit import sign_in as api_sign_in
 from pdfcheck import pdf_images
-from tilldriver import get, idle, open_day, pump, screenshot, sign_in, xvfb_display
+from report_shots import LANGS, RAW, assert_no_raw_keys, show_manager_report, texts
+from tilldriver import get, idle, open_day, pump, screenshot, sign_in
 
 pytestmark = [
     pytest.mark.ray,
@@ -29,9 +33,6 @@ pytestmark = [
 
 TEA = "8850000000010"  # Lotus Green tea small, THB 30.50
 TEA2 = "8850000000027"  # Golden Green tea small, THB 19.50
-LANGS = ("en", "zh", "th", "ar")
-# a report's key as the server names it: snake_case, dotted paths, list indices
-RAW = re.compile(r"[a-z]+_[a-z0-9_]+|\[\d+\]|\b[a-z]+\.[a-z_]+\b")
 
 
 def sell(api: Any, codes: list[str], kind: str = "cash") -> dict:
@@ -91,33 +92,6 @@ def till(xvfb, store, tmp_path):
     gc.collect()
 
 
-def texts(widget: Any) -> list[str]:
-    """Every text a person sees in ``widget`` and below: labels, buttons, table headings and
-    cells, text drawn on canvases."""
-    out: list[str] = []
-    cls = widget.winfo_class()
-    if cls == "Treeview":
-        for c in widget.cget("columns"):
-            out.append(str(widget.heading(c)["text"]))
-        for item in widget.get_children():
-            out += [str(v) for v in widget.item(item, "values")]
-    elif cls == "Canvas":
-        out += [widget.itemcget(i, "text") for i in widget.find_all() if widget.type(i) == "text"]
-    else:
-        try:
-            out.append(str(widget.cget("text")))
-        except Exception:  # frames have no text
-            pass
-    for child in widget.winfo_children():
-        out += texts(child)
-    return [t for t in out if t]
-
-
-def assert_no_raw_keys(all_texts: list[str], where: str) -> None:
-    bad = [t for t in all_texts if RAW.search(t)]
-    assert not bad, f"raw report keys on {where}: {bad[:5]}"
-
-
 def table_rows(view: Any, title: str) -> dict[str, list[str]]:
     """Rows of the report table titled ``title`` (as shown), by their first cell."""
     from kiosk.i18n import shown
@@ -128,16 +102,6 @@ def table_rows(view: Any, title: str) -> dict[str, list[str]]:
             rows = [list(tree.item(i, "values")) for i in tree.get_children()]
             return {r[0]: r[1:] for r in rows}
     raise AssertionError(f"no table {title!r}")
-
-
-def show_manager_report(app: Any, key: str = "x_store") -> Any:
-    mgr = app.screen
-    n = len(mgr.report_view.trees)
-    mgr.report_view.trees = []
-    mgr.report_buttons[key].invoke()
-    pump(app, lambda: mgr.report_view.trees, what=f"report {key} ({n} tables before)")
-    idle(app)
-    return mgr
 
 
 def test_reports_show_no_raw_keys_in_any_language(till, store, sales, artifacts):
@@ -156,9 +120,9 @@ def test_reports_show_no_raw_keys_in_any_language(till, store, sales, artifacts)
         idle(app)
         for key in ("x_store", "x_till", "z_store"):
             mgr = show_manager_report(app, key)
-            assert_no_raw_keys(texts(mgr), f"{key} in {lang}")
+            assert_no_raw_keys(texts(mgr.reports_tab), f"{key} in {lang}")
         mgr = show_manager_report(app, "x_store")
-        shown_texts = texts(mgr)
+        shown_texts = texts(mgr.reports_tab)
         for raw in ("totals.gross_sales", "by_till[0]", "gross_sales", "cash_difference"):
             assert not any(raw in t for t in shown_texts), raw
         figures = table_rows(mgr.report_view, i18n._("Totals"))
@@ -244,7 +208,7 @@ def test_day_close_shows_expected_counted_difference_and_asks_first(till, store,
     assert cash_row[1:] == [
         money(exp["expected_cash"]),
         money(counted),
-        money(counted - exp["expected_cash"]),
+        ("+" if counted > exp["expected_cash"] else "") + money(counted - exp["expected_cash"]),
     ]
     mgr.close_button.invoke()
     dlg = pump(
@@ -277,7 +241,7 @@ def test_day_close_shows_expected_counted_difference_and_asks_first(till, store,
     day = get(f"{store.url}/v1/day")["tills"]["R2"]
     assert day.get("counted_cash", counted) == counted
     pump(app, lambda: mgr.report_view.trees, what="Z report shown")
-    assert_no_raw_keys(texts(mgr), "after close")
+    assert_no_raw_keys(texts(mgr.reports_tab) + texts(mgr.day_tab), "after close")
 
 
 def test_report_prints_on_the_receipt_printer_and_saves_a_pdf(till, store, sales, printer):
@@ -344,39 +308,25 @@ def test_import_errors_in_the_managers_language(till, store, tmp_path):
     i18n.set_language("en")
 
 
-def _screens(app: Any, artifacts: Path, tag: str) -> None:
-    from kiosk import i18n
-
-    for lang in LANGS:
-        i18n.set_language(lang)
-        app.session.lang = lang
-        app.show_counter("manager")
-        idle(app)
-        show_manager_report(app, "x_store")
-        screenshot(app, artifacts / f"report_{tag}_{lang}.png")
-        mgr = app.screen
-        mgr.tabs.select(mgr.charts_tab)
-        mgr.charts_button.invoke()
-        pump(app, lambda: all(c.bars for c in mgr.charts.values()), what="charts")
-        idle(app)
-        assert_no_raw_keys(texts(mgr.charts_tab), f"charts {lang}")
-        screenshot(app, artifacts / f"charts_{tag}_{lang}.png")
-        mgr.tabs.select(mgr.day_tab)
-        idle(app)
-        screenshot(app, artifacts / f"day_{tag}_{lang}.png")
-    i18n.set_language("en")
-
-
 @pytest.mark.parametrize("size", ["1024x768", "1920x1080"])
-def test_screenshots_at_each_size(store, sales, tmp_path, artifacts, size):
-    w, h = (int(x) for x in size.split("x"))
-    with xvfb_display(size):
-        app = make_till(store, tmp_path, "R8", size=(w, h))
-        try:
-            app.geometry(f"{w}x{h}+0+0")
-            sign_in(app, "m1", "9999")
-            _screens(app, artifacts, size)
-        finally:
-            app.close()
-            del app
-            gc.collect()
+def test_screenshots_at_each_size(store, sales, artifacts, size):
+    """The report, charts and day screens in every language at this screen size, from a child
+    process with its own Xvfb (a till process keeps its X connections: a second display that
+    went away would take it down)."""
+    kits = Path(__file__).resolve().parents[2] / "kits"
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(kits), os.environ.get("PYTHONPATH", "")]),
+    }
+    env.pop("DISPLAY", None)
+    run = subprocess.run(
+        [sys.executable, str(kits / "report_shots.py"), store.url, size, str(artifacts)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-3000:]
+    for lang in LANGS:
+        for screen in ("report", "charts", "day", "own"):
+            assert (artifacts / f"{screen}_{size}_{lang}.png").stat().st_size > 10_000
