@@ -27,13 +27,14 @@ TITLE_FONT = ("Noto Sans", 13, "bold")
 
 
 def chart_bars(rows: list[dict], by: str, currency: str) -> list[tuple[str, int, str]]:
-    """(label, net sales, net sales as money) per row of ``sales_by`` (by hour: every hour from
-    the first to the last with sales, so gaps show)."""
+    """(label, net sales, net sales as money) per row of ``sales_by`` (by hour: every hour of
+    the usual day and any other hour with sales, empty hours included)."""
     if by == "hour":
         got = {
             int(r["hour"]): int(r.get("net_sales") or 0) for r in rows if r.get("hour") is not None
         }
-        hours = range(min(got), max(got) + 1) if got else range(0)
+        # a shop's usual day (08–20) and any hour with sales outside it, so that gaps show
+        hours = range(min([*got, 8]), max([*got, 20]) + 1) if got else range(0)
         return [(f"{h:02d}", got.get(h, 0), i18n.money(got.get(h, 0), currency)) for h in hours]
     out = []
     for r in rows:

@@ -44,13 +44,23 @@ def assert_no_raw_keys(all_texts: list[str], where: str) -> None:
     assert not bad, f"raw report keys on {where}: {bad[:5]}"
 
 
+def trees(widget: Any) -> list[Any]:
+    out = [widget] if widget.winfo_class() == "Treeview" else []
+    for child in widget.winfo_children():
+        out += trees(child)
+    return out
+
+
 def show_manager_report(app: Any, key: str = "x_store") -> Any:
+    """Tap a report button on the manager counter and wait until the store's answer is shown."""
     mgr = app.screen
-    n = len(mgr.report_view.trees)
-    mgr.report_view.trees = []
     mgr.report_buttons[key].invoke()
-    pump(app, lambda: mgr.report_view.trees, what=f"report {key} ({n} tables before)")
-    idle(app)
+    idle(app)  # the read answered and its result was shown
+    pump(
+        app,
+        lambda: any(t.get_children() for t in trees(mgr.reports_tab)),
+        what=f"report {key}",
+    )
     return mgr
 
 
