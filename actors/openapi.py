@@ -72,6 +72,7 @@ READ_SCOPES = {
     "/v1/stock": "stock.view",
     "/v1/day": "whether the store is open and this till's day; every till's day (floats, "
     "counted cash) with day.open, day.close or reports.view",
+    "/v1/reports/sales": "reports.view: figures per hour, category and till, no personal data",
     "/v1/reports/{kind}": "reports.own: the caller's own cashier report; reports.view: any",
     "/v1/staff": "staff.view: accounts without PIN hashes",
     "/v1/permissions": "any session: which roles may do each action",

@@ -234,6 +234,16 @@ PATHS: dict[str, dict[str, Any]] = {
             ),
         )
     },
+    "/v1/reports/sales": {
+        "get": _op(
+            "a business day's net sales by hour, category or till (the manager's charts)",
+            "reports.view",
+            params=[
+                _q("by", {"type": "string", "enum": ["hour", "category", "till"]}),
+                _q("day", {"type": "string", "format": "date"}),
+            ],
+        )
+    },
     "/v1/reports/{kind}": {
         "get": _op(
             "X report (any time), Z report, or a cashier's own report, from the analytics copy",

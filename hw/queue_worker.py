@@ -44,6 +44,10 @@ class QueueWorker:
     _state: QueueState
 
     def _receipt(self, kind: str, p: dict[str, Any]) -> Receipt:
+        if kind == "report" or "doc" in p:  # a report on paper (hw.report_print)
+            from hw.report_print import receipt_from_payload
+
+            return receipt_from_payload(p)
         common: dict[str, Any] = {
             "member_balance": p.get("member_balance"),
             "when_us": p.get("when_us"),

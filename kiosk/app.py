@@ -239,6 +239,17 @@ class TillApp(StoreStatus):
         ttk.Button(
             bar, text=T("Report a problem"), bootstyle="warning", command=self.open_feedback
         ).pack(side=self.side("right"), padx=4)
+        if self.counter == "sale" and self.can("reports.own"):  # a cashier's own report
+            from kiosk.report_own import open_own_report
+
+            self.own_report_button = ttk.Button(
+                bar,
+                text=T("My report"),
+                bootstyle="info",
+                takefocus=False,
+                command=lambda: open_own_report(self),
+            )
+            self.own_report_button.pack(side=self.side("right"), padx=4)
         for c in self.counters():
             if c != self.counter:
                 ttk.Button(

@@ -7,6 +7,9 @@ spaces), ``unit`` (``each``/``kg``), ``plu``, ``sellable`` (1/0, yes/no), ``low_
 is checked with the domain's own product rules, and its text (names, category) must not hold a card
 number (``domain.pan``); a row with an error is shown with its error and is not sent. A price above
 the store's ``limits`` (``GET /v1/config``) is refused on its row (``amount.too_large``).
+
+``row_error_text(row)`` says in the manager's language which row is wrong, what is wrong with it
+and what to change in the file (the column to fill, the value that was refused).
 """
 
 from __future__ import annotations
@@ -21,8 +24,9 @@ from domain.error_codes import Import, Product, Tax
 from domain.errors import KassaError
 from domain.money import Limits, to_minor
 from domain.pan import CODE_FIELDS, refuse_card_numbers_in
+from kiosk.i18n import N_, _
 
-__all__ = ["ImportRow", "read_table", "check_rows", "load"]
+__all__ = ["ImportRow", "read_table", "check_rows", "load", "row_error_text"]
 
 
 @dataclass
@@ -32,6 +36,63 @@ class ImportRow:
     error: str = ""
     error_code: str = ""
     raw: dict[str, Any] = field(default_factory=dict)
+    other_row: int = 0  # the row with the same SKU (import.duplicate_sku)
+
+
+# what is wrong and what to change in the file, per error code (a code prefix as a fallback)
+FIXES: dict[str, str] = {
+    Product.BAD_SKU: N_("The sku column is empty or too long. Write a SKU of 1 to 64 characters."),
+    Import.DUPLICATE_SKU: N_(
+        "SKU {sku} is also on row {other}. Give each product its own SKU or delete one of the rows."
+    ),
+    Product.BAD_PRICE: N_("The price is missing or below 0. Write a price such as 12.50."),
+    "money.too_precise": N_(
+        "The price {price} has too many decimals. Write it in the price column like 12.50."
+    ),
+    "money.": N_(
+        "The price {price} is not an amount. Write it in the price column like 12.50, without "
+        "a currency."
+    ),
+    "amount.too_large": N_(
+        "The price {price} is more than this store allows. Check the price column."
+    ),
+    Tax.UNKNOWN_CLASS: N_("Tax class {tax} is not set up in this store. Write one of: {classes}."),
+    Product.BAD_LOW_STOCK: N_("Write a whole number in the low_stock column, for example 5."),
+    Product.BAD_BARCODE: N_(
+        "A barcode in the barcodes column is not valid ({barcodes}). Check its digits."
+    ),
+    Product.BAD_PLU: N_("The plu column holds 5 digits."),
+    Product.BAD_UNIT: N_("Write each or kg in the unit column."),
+    Product.NO_NAME: N_("The product has no name. Fill in name_en (or name, name_zh, name_th)."),
+    "payment.card_number_refused": N_(
+        "A name or the category holds what looks like a card number. Remove it."
+    ),
+}
+
+
+def row_error_text(r: ImportRow, tax_classes: dict[str, int] | None = None) -> str:
+    """ "Row 5: …" in the manager's language: what is wrong and what to change in the file."""
+    if not r.error_code:
+        return ""
+    fix = FIXES.get(r.error_code) or next(
+        (t for k, t in FIXES.items() if k.endswith(".") and r.error_code.startswith(k)), None
+    )
+    if fix is None:
+        from kiosk.errors import error_text
+
+        text = (
+            error_text(KassaError(r.error_code, r.error)) + " " + _("Check this row in the file.")
+        )
+    else:
+        text = _(fix).format(
+            sku=r.raw.get("sku", ""),
+            other=r.other_row,
+            price=r.raw.get("price", ""),
+            tax=r.raw.get("tax_class", ""),
+            classes=", ".join(sorted(tax_classes or {})),
+            barcodes=r.raw.get("barcodes", ""),
+        )
+    return _("Row {row}: {problem}").format(row=r.row, problem=text)
 
 
 def read_table(path: str | Path) -> list[dict[str, Any]]:
@@ -64,11 +125,13 @@ def check_rows(
     out: list[ImportRow] = []
     seen: dict[str, int] = {}
     for i, r in enumerate(rows, start=2):
+        other = 0
         try:
             sku = r.get("sku", "")
             if not sku:
                 raise KassaError(Product.BAD_SKU, "SKU is missing")
             if sku in seen:
+                other = seen[sku]
                 raise KassaError(Import.DUPLICATE_SKU, f"SKU also on row {seen[sku]}")
             names = {
                 lang: r[f"name_{lang}"]
@@ -106,7 +169,7 @@ def check_rows(
             seen[sku] = i
             out.append(ImportRow(i, d, raw=r))
         except KassaError as exc:
-            out.append(ImportRow(i, None, exc.message, exc.code, raw=r))
+            out.append(ImportRow(i, None, exc.message, exc.code, raw=r, other_row=other))
     return out
 
 

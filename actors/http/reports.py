@@ -1,4 +1,8 @@
-"""Reports from the analytics copy: X and Z (a till's or the store's), and a cashier's own."""
+"""Reports from the analytics copy: X and Z (a till's or the store's), a cashier's own, and the
+day's sales by hour, category or till (the manager counter's charts).
+
+A cashier (``reports.own``) reads only their own report: asking for another's needs
+``reports.view`` (403 without it)."""
 
 from __future__ import annotations
 
@@ -50,4 +54,28 @@ async def report(request: web.Request) -> web.Response:
     return jresp(await g.h.analytics.report(name, {"day": day, "till": till}, at))
 
 
-ROUTES = [("GET", "/v1/reports/{kind}", report)]
+CHART_DIMENSIONS = ("hour", "category", "till")
+
+
+async def sales(request: web.Request) -> web.Response:
+    """Net sales of one business day (today by default) by hour, category or till: the rows of
+    ``sales_by`` (orders or lines, gross, discounts, net, tax, refunds) for the whole store."""
+    g = gw(request)
+    ctx = await g.auth(request, None)
+    g.require(ctx, "reports.view")
+    by = request.query.get("by", "hour")
+    if by not in CHART_DIMENSIONS:
+        raise InvalidInput("input.bad_field", "by is hour, category or till", field="by")
+    day = request.query.get("day") or g.today()
+    try:
+        date.fromisoformat(day)
+    except ValueError:
+        raise InvalidInput("day.bad_date", "a business day is YYYY-MM-DD", field="day") from None
+    at = (await g.h.ledger.status())["seq"]
+    return jresp(await g.h.analytics.report("sales_by", {"dim": by, "start": day, "end": day}, at))
+
+
+ROUTES = [
+    ("GET", "/v1/reports/sales", sales),
+    ("GET", "/v1/reports/{kind}", report),
+]

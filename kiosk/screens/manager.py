@@ -1,7 +1,8 @@
 """Manager counter: X/Z reports (own till and store), open/close the day with cash counts, staff and
 permissions, product import from CSV/XLSX with a preview and per-row errors.
 
-Each tab is its own module: ``manager_reports`` (reports and the upload to HQ), ``manager_day``
+Each tab is its own module: ``manager_reports`` (reports and the upload to HQ), ``kiosk.charts``
+(today's sales by hour, category and till), ``manager_day``
 (the business day; it shows the Z report in the reports tab), ``manager_staff`` (staff and
 permissions), ``manager_import`` (product import). ``ManagerScreen`` builds the tabs."""
 
@@ -9,18 +10,19 @@ from __future__ import annotations
 
 import ttkbootstrap as ttk
 
+from kiosk.charts import ChartsTab
 from kiosk.i18n import T
 from kiosk.screens.manager_day import DENOMINATIONS, DayTab
 from kiosk.screens.manager_flags import FlagsTab
 from kiosk.screens.manager_import import ImportTab
-from kiosk.screens.manager_reports import flatten_report, report_warning, upload_text
+from kiosk.screens.manager_reports import report_warning, upload_text
 from kiosk.screens.manager_staff import StaffTab
 from kiosk.staff import counter_title
 
-__all__ = ["ManagerScreen", "DENOMINATIONS", "flatten_report", "report_warning", "upload_text"]
+__all__ = ["ManagerScreen", "DENOMINATIONS", "report_warning", "upload_text"]
 
 
-class ManagerScreen(DayTab, StaffTab, ImportTab, FlagsTab, ttk.Frame):
+class ManagerScreen(DayTab, ChartsTab, StaffTab, ImportTab, FlagsTab, ttk.Frame):
     def __init__(self, parent, app) -> None:
         super().__init__(parent)
         self.app = app
@@ -31,10 +33,12 @@ class ManagerScreen(DayTab, StaffTab, ImportTab, FlagsTab, ttk.Frame):
         self.day_tab = ttk.Frame(self.tabs, padding=8)
         self.staff_tab = ttk.Frame(self.tabs, padding=8)
         self.import_tab = ttk.Frame(self.tabs, padding=8)
+        self.charts_tab = ttk.Frame(self.tabs, padding=8)
         self.perm_tab = ttk.Frame(self.tabs, padding=8)
         self.flags_tab = ttk.Frame(self.tabs, padding=8)  # the flags inbox (manager_flags)
         for tab, label in (
             (self.reports_tab, T("Reports")),
+            (self.charts_tab, T("Charts")),
             (self.day_tab, T("Business day")),
             (self.staff_tab, T("Staff")),
             (self.perm_tab, T("Permissions")),
@@ -43,6 +47,7 @@ class ManagerScreen(DayTab, StaffTab, ImportTab, FlagsTab, ttk.Frame):
         ):
             self.tabs.add(tab, text=label)
         self._reports()
+        self._charts()
         self._day()
         self._staff()
         self._permissions()

@@ -10,7 +10,6 @@ import ttkbootstrap as ttk
 
 from kiosk import i18n
 from kiosk.client import new_id
-from kiosk.errors import code_text
 from kiosk.i18n import T, _, shown
 
 __all__ = ["ImportTab"]
@@ -49,12 +48,17 @@ class ImportTab(ttk.Frame):
         for c in cols:
             self.import_tree.heading(c, text=heads[c], anchor=app.text_anchor)
             self.import_tree.column(
-                c, width={"row": 60, "name": 300, "error": 320}.get(c, 110), anchor=app.text_anchor
+                c, width={"row": 60, "name": 240, "error": 520}.get(c, 100), anchor=app.text_anchor
             )
         if app.rtl:
             self.import_tree.configure(displaycolumns=tuple(reversed(cols)))
         self.import_tree.tag_configure("bad", foreground="#c0392b")
         self.import_tree.pack(fill="both", expand=True, pady=6)
+        # the whole error of the selected (or first) bad row: what is wrong, what to change
+        self.import_error = ttk.Label(f, text="", bootstyle="danger", wraplength=900)
+        self.import_error.pack(anchor=app.text_anchor)
+        self.import_errors: dict[str, str] = {}
+        self.import_tree.bind("<<TreeviewSelect>>", lambda e: self.show_row_error(), add="+")
         self.import_summary = ttk.Label(f, text="")
         self.import_summary.pack(anchor=app.text_anchor)
         self.import_button = ttk.Button(
@@ -79,7 +83,7 @@ class ImportTab(ttk.Frame):
             self.preview_import()
 
     def preview_import(self) -> None:
-        from kiosk.importer import load
+        from kiosk.importer import load, row_error_text
 
         path = self.import_path.get().strip()
         if not path:
@@ -92,6 +96,7 @@ class ImportTab(ttk.Frame):
                 return
             self.import_rows = rows
             self.import_tree.delete(*self.import_tree.get_children())
+            self.import_errors = {}
             for r in rows[:2000]:  # a page is enough to check; all good rows are sent
                 p = r.product or {}
                 name = (
@@ -100,7 +105,7 @@ class ImportTab(ttk.Frame):
                     or r.raw.get("name", "")
                 )
                 price = i18n.money(p["price"], cur) if p else r.raw.get("price", "")
-                self.import_tree.insert(
+                iid = self.import_tree.insert(
                     "",
                     "end",
                     values=(
@@ -108,10 +113,14 @@ class ImportTab(ttk.Frame):
                         r.raw.get("sku", ""),
                         shown(name),
                         shown(price),
-                        shown(code_text(r.error_code)) if r.error_code else "",  # registry text
+                        shown(row_error_text(r, taxes)),
                     ),
                     tags=("bad",) if r.product is None else (),
                 )
+                if r.error_code:
+                    self.import_errors[iid] = row_error_text(r, taxes)
+            first = next(iter(self.import_errors.values()), "")
+            self.import_error.configure(text=shown(first))
             good = sum(1 for r in rows if r.product is not None)
             self.import_summary.configure(
                 text=shown(
@@ -128,6 +137,11 @@ class ImportTab(ttk.Frame):
             self.app.fail,
             "import",
         )
+
+    def show_row_error(self) -> None:
+        sel = self.import_tree.selection()
+        if sel and sel[0] in self.import_errors:
+            self.import_error.configure(text=shown(self.import_errors[sel[0]]))
 
     def send_import(self) -> None:
         products = [r.product for r in self.import_rows if r.product is not None]

@@ -303,7 +303,7 @@ def test_manager_opens_the_day_and_reads_an_x_report(till, store, artifacts):
     day = get(f"{store.url}/v1/day")
     assert day["tills"]["K7"]["open"] and day["tills"]["K7"]["float"] == 210000
     mgr.report_buttons["x_till"].invoke()
-    pump(app, lambda: mgr.report_tree.get_children(), what="X report")
+    pump(app, lambda: mgr.report_view.trees, what="X report")
     mgr.tabs.select(mgr.day_tab)
     screenshot(app, artifacts / "manager_day_en.png")
 
