@@ -53,8 +53,9 @@ ERROR_CODES = _error_codes()
 
 FEED = (
     "events.read (manager, admin): every event, PIN and session hashes hidden; events.sales "
-    "(display, manager, admin; ?scope=sales): order totals, refund amounts and day open/close "
-    "per till, without staff, IP, member, order id, lines or tenders; others 403"
+    "(display, manager, admin; ?scope=sales): order totals with their items (sku, names, unit, "
+    "qty, amount), refund amounts and day open/close per till, without staff, IP, member, "
+    "order id, line id or tenders; others 403"
 )
 READ_SCOPES = {
     "/v1/health": "public: counts and states, no personal data",
@@ -106,6 +107,12 @@ if _has_feedback():
             ),
         )
     }
+
+from actors.http.bigscreen import OPENAPI as _BIGSCREEN  # noqa: E402
+from actors.http.bigscreen import READ_SCOPE as _BIGSCREEN_SCOPE  # noqa: E402
+
+PATHS.update(_BIGSCREEN)
+READ_SCOPES["/v1/bigscreen/summary"] = _BIGSCREEN_SCOPE
 
 for _p, _scope in READ_SCOPES.items():
     PATHS[_p]["get"]["x-kassa-read-scope"] = _scope

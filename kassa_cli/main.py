@@ -13,6 +13,7 @@ PLUGINS = [
     "kassa_cli.store",
     "kassa_cli.journal",
     "kassa_cli.demo",
+    "kassa_cli.bigscreen",
     "cloud.cli",
     "admin.cli",
     "kiosk.cli",

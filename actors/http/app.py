@@ -39,6 +39,7 @@ from aiohttp import web
 
 from actors.http import (
     aftersales,
+    bigscreen,
     day,
     events,
     feedback,
@@ -71,6 +72,7 @@ AREAS = (
     reports,
     staff,
     events,
+    bigscreen,
     feedback,
 )
 HTTP_CODES = {404: "http.not_found", 405: "http.method_not_allowed", 413: "input.too_large"}
