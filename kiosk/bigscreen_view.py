@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import tkinter as tk
 from datetime import UTC, datetime
+from tkinter import font as tkfont
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from kiosk import i18n
 from kiosk.bigscreen_chart import BG, HourChart
 from kiosk.bigscreen_model import Figures
-from kiosk.i18n import T, _, shown
+from kiosk.i18n import N_, T, _, shown
 from kiosk.widgets import FitLabel
 
 __all__ = ["Panels", "PRODUCT_ROWS"]
@@ -40,6 +41,7 @@ class Panels:
         self.anchor: Any = "e" if self.rtl else "w"  # where text starts
         self.far: Any = "w" if self.rtl else "e"  # where figures end
         self.ticker_rows = ticker_rows
+        self._elided: dict[tuple[str, int], str] = {}
         self._header()
         self._kpis()
         self._middle()
@@ -96,10 +98,10 @@ class Panels:
         self.kpi_note: dict[str, tk.Label] = {}
         for i, (key, title) in enumerate(
             (
-                ("revenue", "Revenue today"),
-                ("orders", "Orders"),
-                ("last_week", "Same day last week"),
-                ("difference", "Difference"),
+                ("revenue", N_("Revenue today")),
+                ("orders", N_("Orders")),
+                ("last_week", N_("Same day last week")),
+                ("difference", N_("Difference")),
             )
         ):
             c = self.card(k, title)
@@ -113,12 +115,12 @@ class Panels:
     def _middle(self) -> None:
         m = tk.Frame(self.frame, background=BG, padx=self.px(6))
         m.grid(row=2, column=0, sticky="nsew")
-        chart = self.card(m, "Revenue by hour")
+        chart = self.card(m, N_("Revenue by hour"))
         chart.grid(row=0, column=self.col(0, 2), sticky="nsew", padx=self.px(4), pady=self.px(4))
         self.chart = HourChart(chart, font_px=self.px(14))
         self.chart.configure(background=CARD)
         self.chart.pack(fill="both", expand=True)
-        tills = self.card(m, "Per till")
+        tills = self.card(m, N_("Per till"))
         tills.grid(row=0, column=self.col(1, 2), sticky="nsew", padx=self.px(4), pady=self.px(4))
         self.till_box = tk.Frame(tills, background=CARD)
         self.till_box.pack(fill="both", expand=True)
@@ -136,7 +138,8 @@ class Panels:
         box.columnconfigure(self.col(0, 2), weight=3, uniform="t")
         box.columnconfigure(self.col(1, 2), weight=2, uniform="t")
         for r in range(rows):
-            name = self.fit(box, 15)
+            name = self.label(box, "", 15, bold=True)
+            name.configure(width=1)  # the column decides; long names are cut with "…"
             value = self.fit(box, 15, anchor=self.far)
             name.grid(row=r, column=self.col(0, 2), sticky="ew")
             value.grid(row=r, column=self.col(1, 2), sticky="ew")
@@ -147,21 +150,21 @@ class Panels:
     def _bottom(self) -> None:
         b = tk.Frame(self.frame, background=BG, padx=self.px(6))
         b.grid(row=3, column=0, sticky="nsew", pady=(0, self.px(6)))
-        self.top_amount = self._table(b, "Top products by revenue", PRODUCT_ROWS, 0)
-        self.top_qty = self._table(b, "Top products by quantity", PRODUCT_ROWS, 1)
-        self.ticker = self._table(b, "Latest sales", self.ticker_rows, 2)
+        self.top_amount = self._table(b, N_("Top products by revenue"), PRODUCT_ROWS, 0)
+        self.top_qty = self._table(b, N_("Top products by quantity"), PRODUCT_ROWS, 1)
+        self.ticker = self._table(b, N_("Latest sales"), self.ticker_rows, 2)
         for i in range(3):
             b.columnconfigure(i, weight=1, uniform="bottom")
         b.rowconfigure(0, weight=1)
 
     # ------------------------------------------------------------ filling in
     def money(self, amount: int, f: Figures) -> str:
-        return i18n.money(amount, f.currency, self.lang)
+        return shown(i18n.money(amount, f.currency, self.lang))
 
     def render(self, f: Figures, state: str, now_us: int) -> None:
         zone = ZoneInfo(f.zone)
         now = datetime.fromtimestamp(now_us / 1e6, UTC).astimezone(zone)
-        self.title.configure(text=shown(f.store) + "  ·  " + T("Sales today"))
+        self.title.configure(text=shown(f.store + "  ·  " + _("Sales today")))
         self.clock.configure(text=i18n.when(now_us, f.zone, self.lang))
         text, colour = {
             "live": (T("Live"), UP),
@@ -174,7 +177,7 @@ class Panels:
         self.kpi["last_week"].configure(text=self.money(f.last_week, f))
         self.kpi_note["last_week"].configure(
             text=shown(
-                T("until {time}").format(time=now.strftime("%H:%M"))
+                _("until {time}").format(time=now.strftime("%H:%M"))
                 + "  ·  "
                 + _("Orders: {n}").format(n=i18n.number(f.last_week_orders, self.lang))
             )
@@ -194,31 +197,52 @@ class Panels:
         self._render_tills(f)
         self._rows(
             self.top_amount,
-            [(shown(p.name(self.lang)), self.money(p.amount, f)) for p in f.top_by_amount()],
+            [(p.name(self.lang), self.money(p.amount, f)) for p in f.top_by_amount()],
+            elide=True,
         )
         self._rows(
             self.top_qty,
-            [
-                (shown(p.name(self.lang)), "× " + i18n.number(p.qty, self.lang))
-                for p in f.top_by_qty()
-            ],
+            [(p.name(self.lang), "× " + i18n.number(p.qty, self.lang)) for p in f.top_by_qty()],
+            elide=True,
         )
         ticks = []
         for t in list(f.ticker)[: len(self.ticker)]:
             at = datetime.fromtimestamp(t.ts / 1e6, UTC).astimezone(zone).strftime("%H:%M:%S")
             what = at + "   " + t.till
             if t.amount < 0:
-                what += "   " + T("Refund")
+                what += "   " + _("Refund")
             ticks.append((shown(what), self.money(t.amount, f)))
-        self._rows(self.ticker, ticks)
+        self._rows(self.ticker, ticks, [t.amount < 0 for t in f.ticker])
 
-    def _rows(self, widgets: list[list[Any]], rows: list[tuple[str, str]]) -> None:
+    def elided(self, label: tk.Label, text: str) -> str:
+        """``text`` shown whole if it fits ``label``'s width, else cut (in reading order) with
+        an ellipsis."""
+        width = label.winfo_width() - 4
+        key = (text, width)
+        if key not in self._elided:
+            font = tkfont.Font(font=label.cget("font"))
+            out, cut = shown(text), text
+            while cut and width > 10 and font.measure(out) > width:
+                cut = cut[:-1].rstrip()
+                out = shown(cut + "…")
+            self._elided[key] = out
+        return self._elided[key]
+
+    def _rows(
+        self,
+        widgets: list[list[Any]],
+        rows: list[tuple[str, str]],
+        red: list[bool] | None = None,
+        elide: bool = False,
+    ) -> None:
         for i, (name, value) in enumerate(widgets):
             a, b = rows[i] if i < len(rows) else ("", "")
+            a = self.elided(name, a) if elide and a else a
             if name.cget("text") != a:
                 name.configure(text=a)
-            if value.cget("text") != b:
-                value.configure(text=b, foreground=DOWN if b.startswith("-") else "white")
+            colour = DOWN if red and i < len(red) and red[i] else "white"
+            if value.cget("text") != b or str(value.cget("foreground")) != colour:
+                value.configure(text=b, foreground=colour)
 
     def _render_tills(self, f: Figures) -> None:
         rows = f.till_rows()
