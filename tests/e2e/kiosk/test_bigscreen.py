@@ -12,6 +12,7 @@ import os
 import re
 import socket
 import stat
+import subprocess
 import threading
 import time
 from pathlib import Path
@@ -423,30 +424,46 @@ def test_catches_up_after_the_store_restarts(shop, screen, cashiers, goods, arti
 # ---------------------------------------------------------------- screenshots
 
 
+@pytest.fixture(scope="module")
+def big_display():
+    with xvfb_display("1920x1080") as d:  # one X server: a window of each size on it
+        yield d
+
+
 @pytest.mark.parametrize("size", ["1024x768", "1920x1080"])
-def test_screenshots_in_every_language(shop, cred, cashiers, goods, artifacts, size):
-    from kiosk import i18n
+def test_screenshots_in_every_language(big_display, shop, cred, cashiers, goods, artifacts, size):
     from kiosk.bigscreen import BigScreen
 
     for i in range(6):  # a few more sales, so every panel has rows
         sell(cashiers[TILLS[i % 2]], goods, [i % 8, (i + 3) % 8])
-    with xvfb_display(size):
-        app = BigScreen(shop.url, cred, lang=None, cycle_s=3600)
-        try:
-            pump(app, lambda: app.model.loaded and app.state_name == "live", 60, "live")
-            langs = app.languages()
-            assert {"en", "zh", "th", "ar"} <= set(langs), langs  # the store's languages
-            sell(cashiers["BS2"], goods, [5])  # one live, so the ticker has a line
-            pump(app, lambda: app.model.ticker, 30, "ticker")
-            for lang in ("en", "zh", "th", "ar"):
-                app.show_language(lang)
-                settle(app, 0.5)
-                assert i18n.current() == lang
-                if lang != "en":
-                    assert "Revenue today" not in screen_text(app)  # translated
-                for lab in app.panels.kpi.values():  # money figures are never cut
-                    assert lab.required_width() <= max(lab.winfo_width(), 2), lab.cget("text")
-                screenshot(app, Path(artifacts) / f"bigscreen-{size}-{lang}.png")
-        finally:
-            app.close()
-            gc.collect()
+    app = BigScreen(
+        shop.url, cred, lang=None, cycle_s=3600, fullscreen=False, geometry=f"{size}+0+0"
+    )
+    shots(app, cashiers, goods, artifacts, size)
+    del app
+    gc.collect()
+
+
+def shots(app, cashiers, goods, artifacts, size) -> None:
+    from kiosk import i18n
+
+    try:
+        pump(app, lambda: app.model.loaded and app.state_name == "live", 60, "live")
+        langs = app.languages()
+        assert {"en", "zh", "th", "ar"} <= set(langs), langs  # the store's languages
+        sell(cashiers["BS2"], goods, [5])  # one live, so the ticker has a line
+        pump(app, lambda: app.model.ticker, 30, "ticker")
+        for lang in ("en", "zh", "th", "ar"):
+            app.show_language(lang)
+            settle(app, 0.5)
+            assert i18n.current() == lang
+            if lang != "en":
+                assert "Revenue today" not in screen_text(app)  # translated
+            for lab in app.panels.kpi.values():  # money figures are never cut
+                assert lab.required_width() <= max(lab.winfo_width(), 2), lab.cget("text")
+            path = Path(artifacts) / f"bigscreen-{size}-{lang}.png"
+            screenshot(app, path)
+            crop = ["mogrify", "-crop", f"{size}+0+0", "+repage", str(path)]
+            subprocess.run(crop, check=True, timeout=30)
+    finally:
+        app.close()
