@@ -79,6 +79,7 @@ class BigScreen(ttk.Window):
         if self.panels is not None:
             self.panels.frame.destroy()
         self.panels = Panels(self, self.scale, self.ticker_rows)
+        self.update_idletasks()  # laid out before the first fill: long names are cut to fit
         self.dirty = True
 
     def render(self) -> None:

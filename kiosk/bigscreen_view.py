@@ -59,7 +59,9 @@ class Panels:
 
     def card(self, parent: tk.Misc, title: str) -> tk.Frame:
         f = tk.Frame(parent, background=CARD, padx=self.px(10), pady=self.px(6))
-        self.label(f, T(title), 13, MUTED).pack(side="top", anchor=self.anchor)
+        head = self.fit(f, 13, MUTED)
+        head.configure(text=T(title), font=head._font)
+        head.pack(side="top", fill="x")
         return f
 
     def label(self, parent: tk.Misc, text: str, size: int, fg: str = "white", bold: bool = False):
@@ -219,6 +221,8 @@ class Panels:
         an ellipsis."""
         width = label.winfo_width() - 4
         key = (text, width)
+        if width <= 10:  # not laid out yet
+            return shown(text)
         if key not in self._elided:
             font = tkfont.Font(font=label.cget("font"))
             out, cut = shown(text), text
