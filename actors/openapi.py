@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from actors.http import bigscreen as bigscreen_api
 from actors.http import flags as flags_api
 from actors.openapi_paths import PATHS
 from actors.openapi_schemas import ERROR, ID, _body, _op
@@ -54,8 +55,9 @@ ERROR_CODES = _error_codes()
 
 FEED = (
     "events.read (manager, admin): every event, PIN and session hashes hidden; events.sales "
-    "(display, manager, admin; ?scope=sales): order totals, refund amounts and day open/close "
-    "per till, without staff, IP, member, order id, lines or tenders; others 403"
+    "(display, manager, admin; ?scope=sales): order totals with their items (sku, names, unit, "
+    "qty, amount), refund amounts and day open/close per till, without staff, IP, member, "
+    "order id, line id or tenders; others 403"
 )
 READ_SCOPES = {
     "/v1/health": "public: counts and states, no personal data",
@@ -111,6 +113,9 @@ if _has_feedback():
 
 PATHS.update(flags_api.OPENAPI)
 READ_SCOPES["/v1/flags"] = flags_api.READ_SCOPE
+PATHS.update(bigscreen_api.OPENAPI)
+READ_SCOPES["/v1/bigscreen/summary"] = bigscreen_api.READ_SCOPE
+
 for _p, _scope in READ_SCOPES.items():
     PATHS[_p]["get"]["x-kassa-read-scope"] = _scope
 

@@ -291,6 +291,12 @@ class StoreAnalytics(SalesReports):
         rep["void_list"] = rv["voids"].to_dicts()
         return rep
 
+    def bigscreen(self, day: date | str, now_local: str) -> dict[str, Any]:
+        """The sales big screen's summary (``analytics.bigscreen``)."""
+        from analytics.bigscreen import bigscreen_summary
+
+        return bigscreen_summary(self, day, now_local)
+
     # ------------------------------------------------------------ export
     def export(
         self, what: dict[str, Any] | pl.DataFrame | dict[str, pl.DataFrame], path: str | os.PathLike

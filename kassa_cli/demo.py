@@ -164,8 +164,15 @@ async def link_demo_store(data: Path, hq: Path, cloud_url: str) -> None:
         await keeper.install(orjson.dumps(doc))
 
 
+def open_bigscreen(url: str, credential: Path) -> subprocess.Popen:
+    """The sales big screen beside the till (a window on the right half of the screen)."""
+    cmd = [sys.executable, "-m", "kassa_cli.main", "bigscreen", "--server", url]
+    return subprocess.Popen([*cmd, "--credential", str(credential), "--windowed"])
+
+
 def _demo(args: argparse.Namespace) -> int:
     from actors.server import StoreServer, run_loop
+    from kassa_cli.bigscreen import demo_credential
 
     async def run() -> int:
         cloud = None
@@ -198,11 +205,12 @@ def _demo(args: argparse.Namespace) -> int:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        till = None
+        till = big = None
         if not args.no_till and os.environ.get("DISPLAY"):
             till = subprocess.Popen(
                 [sys.executable, "-m", "kassa_cli.main", "till", "--server", url, "--till", "T1"]
             )
+            big = open_bigscreen(url, await demo_credential(server.handles, args.data))
         elif not args.no_till:
             print(
                 "no DISPLAY: the till window is not opened; the gateway is ready for kiosks",
@@ -210,8 +218,9 @@ def _demo(args: argparse.Namespace) -> int:
             )
         print("press Ctrl-C to stop", flush=True)
         await stop.wait()
-        if till is not None:
-            till.terminate()
+        for proc in (till, big):
+            if proc is not None:
+                proc.terminate()
         await server.stop()
         if cloud is not None:
             await cloud.cleanup()

@@ -14,6 +14,7 @@ PLUGINS = [
     "kassa_cli.journal",
     "kassa_cli.demo",
     "hw.cli",
+    "kassa_cli.bigscreen",
     "cloud.cli",
     "admin.cli",
     "kiosk.cli",

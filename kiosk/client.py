@@ -129,6 +129,7 @@ class StoreClient:
                     conn.timeout = timeout
                 conn.request(method, path, body=raw, headers=self.headers())
                 resp = conn.getresponse()
+                self._local.headers = resp.headers  # e.g. the feed's X-Kassa-Next-After
                 data = resp.read()
                 status = resp.status
                 if resp.getheader("Connection", "").lower() == "close":
@@ -181,6 +182,11 @@ class StoreClient:
 
     def get(self, path: str, **query: Any) -> Any:
         return self.request("GET", path, query=query or None)
+
+    def last_header(self, name: str) -> str:
+        """A header of this thread's last answer ("" when there was none)."""
+        h = getattr(self._local, "headers", None)
+        return str(h.get(name, "")) if h is not None else ""
 
     def post(self, path: str, body: dict) -> Any:
         return self.request("POST", path, body)

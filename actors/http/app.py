@@ -39,6 +39,7 @@ from aiohttp import web
 
 from actors.http import (
     aftersales,
+    bigscreen,
     day,
     events,
     feedback,
@@ -72,6 +73,7 @@ AREAS = (
     reports,
     staff,
     events,
+    bigscreen,
     feedback,
     flags,
 )

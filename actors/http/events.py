@@ -24,16 +24,29 @@ SALES_KINDS = ("order.completed", "order.refunded", "day.opened", "day.closed")
 
 def sales_view(env: Any) -> dict | None:
     """An event as the sales feed shows it (``events.sales``: the big screen): sales figures of a
-    till, or None for every other event. No staff, IP, member, order id, line or tender."""
+    till, or None for every other event. An order carries its items (sku, names, unit, qty and
+    amount paid: the big screen's top products). No staff, IP, member, order or line id, tender."""
     kind = env.kind
     if kind not in SALES_KINDS:
         return None
     b = msgspec.json.decode(env.body)
     if kind == "order.completed":
+        lines = b.get("lines") or ()
         body = {
             "total": b.get("total", 0),
             "currency": b.get("currency", ""),
-            "lines": len(b.get("lines") or ()),
+            "lines": len(lines),
+            "items": [
+                {
+                    "sku": ln.get("sku", ""),
+                    "names": ln.get("names") or {},
+                    "unit": ln.get("unit", ""),
+                    "qty": ln.get("qty", 0),
+                    "amount": ln.get("total", 0),
+                }
+                for ln in lines
+                if isinstance(ln, dict)
+            ],
         }
     elif kind == "order.refunded":
         body = {"amount": b.get("amount", 0), "currency": b.get("currency", "")}

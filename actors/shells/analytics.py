@@ -33,6 +33,7 @@ REPORTS = {
     "flags",
     "period_report",
     "year_report",
+    "bigscreen",
 }
 
 
