@@ -84,6 +84,8 @@ class StoreConfig:
     # domain.money.Limits): refused with amount.too_large / quantity.too_large, nothing journaled
     limits: Limits = field(default_factory=Limits)
     auth: AuthPolicy = field(default_factory=AuthPolicy)  # sign-in: lock-out and back-off
+    # a repeat scan of the same counted item adds one to its line (a product's own "merge" wins)
+    merge_repeat_scans: bool = True
 
     def __post_init__(self) -> None:
         if self.till_placement not in TILL_PLACEMENTS:
@@ -91,6 +93,10 @@ class StoreConfig:
                 "store.bad_till_placement", f"till_placement is one of {', '.join(TILL_PLACEMENTS)}"
             )
         precision(self.currency)
+        if not isinstance(self.merge_repeat_scans, bool):
+            raise InvalidInput(
+                "input.bad_field", "merge_repeat_scans is true or false", field="merge_repeat_scans"
+            )
         for code, rate in self.tax_classes.items():
             TaxClass(code, rate)
 
@@ -122,6 +128,7 @@ class StoreConfig:
             "till_placement": self.till_placement,
             "limits": self.limits.to_dict(),
             "auth": self.auth.to_dict(),
+            "merge_repeat_scans": self.merge_repeat_scans,
         }
 
     @classmethod
