@@ -255,8 +255,11 @@ class CatalogueIndex:
         """The till's item grid: every category, and the sellable products of ``category`` (the
         favourites when it is empty), in catalogue order."""
         cats = sorted({p.category for p in self.by_sku.values() if p.category})
-        want = (lambda p: p.category == category) if category else (lambda p: p.favourite)
-        items = [p for p in self.by_sku.values() if p.sellable and want(p)]
+        items = [
+            p
+            for p in self.by_sku.values()
+            if p.sellable and (p.category == category if category else p.favourite)
+        ]
         return cats, items[:limit]
 
     def search(self, query: str, limit: int = 50, sellable_only: bool = False) -> list[Product]:

@@ -62,7 +62,7 @@ class SaleScreen(BasketActions):
             app.bind_class("Toplevel", "<Destroy>", lambda e: app.after_idle(refocus, app), "+")
         for b in app.header(self, counter_title("sale")).winfo_children():
             if b.winfo_class() == "TButton":  # finger-sized, and no keyboard focus
-                b.configure(takefocus=0)
+                b.configure(takefocus="0")
                 b.pack_configure(ipady=6)
         big = app.winfo_screenheight() >= 900
         main = ttk.Frame(self, padding=6)
@@ -106,9 +106,9 @@ class SaleScreen(BasketActions):
         )
         self.close_results = ttk.Button(
             self.results_frame,
-            text=T("Items"),
+            text=T("Back to items"),
             bootstyle="secondary",
-            takefocus=0,
+            takefocus="0",
             command=self.show_grid,
         )
         self.close_results.pack(side=app.side("right"), fill="y", padx=(4, 0), ipadx=6)
@@ -166,7 +166,7 @@ class SaleScreen(BasketActions):
             )
         ):
             # a button never takes the keyboard focus: a scanner's Enter must not press it
-            b = ttk.Button(pad, text=label, bootstyle=style, command=cmd, takefocus=0)
+            b = ttk.Button(pad, text=label, bootstyle=style, command=cmd, takefocus="0")
             b.configure(style=f"Sale.{b.cget('style') or 'TButton'}")
             ttk.Style().configure(
                 str(b.cget("style")), justify="center", wraplength=right_px // 2 - 16

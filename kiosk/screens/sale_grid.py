@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import tkinter as tk
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -83,7 +84,7 @@ class ItemGrid(ttk.Frame):
         self.products: dict[str, list[dict]] = {}
         self.page = 0
         self.cols = 5
-        self.images: dict[str, tk.PhotoImage] = {}
+        self.images: dict[str, Any] = {}  # Tk or PIL photo images, by SKU
         self.placeholder = tk.PhotoImage(master=self, width=THUMB_PX, height=THUMB_PX)
         self.placeholder.put("#dee2e6", to=(0, 0, THUMB_PX, THUMB_PX))
         style = ttk.Style()
@@ -106,7 +107,7 @@ class ItemGrid(ttk.Frame):
     def _button(
         self, parent: Any, text: str, cmd: Callable[[], None], style: str, kind: str = "Tile"
     ) -> ttk.Button:
-        b = ttk.Button(parent, text=text, bootstyle=style, command=cmd, takefocus=0)
+        b = ttk.Button(parent, text=text, bootstyle=style, command=cmd, takefocus="0")
         b.configure(style=f"{kind}.{b.cget('style') or 'TButton'}")
         return b
 
@@ -137,7 +138,7 @@ class ItemGrid(ttk.Frame):
         keys = [FAVOURITES, *self.categories]
         for i, key in enumerate(keys):
             text = "★ " + _("Favourites") if key == FAVOURITES else category_label(key)
-            b = self._button(self.strip, shown(text), lambda k=key: self.load(k), "info", "Cat")
+            b = self._button(self.strip, shown(text), partial(self.load, key), "info", "Cat")
             col = len(keys) - 1 - i if self.app.rtl else i
             b.grid(row=0, column=col, sticky="nsew", padx=1)
             self.strip.columnconfigure(col, weight=1, uniform="cat", minsize=48)
@@ -199,7 +200,7 @@ class ItemGrid(ttk.Frame):
             price = self.app.money(int(p.get("price", 0)))
             if p.get("unit") == "kg":
                 price = per_kg(price)
-            b = self._button(self.tiles, f"{name}\n{price}", lambda p=p: self.on_pick(p), "light")
+            b = self._button(self.tiles, f"{name}\n{price}", partial(self.on_pick, p), "light")
             b.configure(image=self.image_of(p), compound="top")
             b.product = p  # type: ignore[attr-defined]
             col = cols - i % cols if rtl else 1 + i % cols
@@ -210,12 +211,12 @@ class ItemGrid(ttk.Frame):
             empty.grid(row=0, column=1, columnspan=cols, sticky="nsew")
             self.tile_buttons.append(empty)  # type: ignore[arg-type]
 
-    def image_of(self, product: dict) -> tk.PhotoImage:
+    def image_of(self, product: dict) -> Any:
         """The product's picture scaled to a tile, or the placeholder."""
         sku = str(product.get("sku", ""))
         if sku in self.images:
             return self.images[sku]
-        img = self.placeholder
+        img: Any = self.placeholder
         name = str(product.get("image") or f"{sku}.png")
         path = self.image_dir / Path(name).name
         if path.is_file():
