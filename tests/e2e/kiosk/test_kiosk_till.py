@@ -53,14 +53,15 @@ def till(xvfb, store, tmp_path, request):
     gc.collect()
 
 
+def items(app) -> int:
+    """Pieces (and grams) in the basket: a repeat scan adds one to its line."""
+    return sum(int(ln["qty"]) for ln in (app.screen.view or {}).get("lines") or [])
+
+
 def scan(app, code: str, start: int = 1_000_000) -> None:
-    n = len((app.screen.view or {}).get("lines") or [])
+    n = items(app)
     type_keys(app.screen.entry, code, gap_ms=4, start_ms=start)
-    pump(
-        app,
-        lambda: len(app.screen.view.get("lines") or []) > n or app.last_error,
-        what=f"scan {code}",
-    )
+    pump(app, lambda: items(app) > n or app.last_error, what=f"scan {code}")
     assert not app.last_error, app.last_error
 
 
