@@ -4,6 +4,7 @@ basket drawn from the store's answer. Part of ``SaleScreen``."""
 
 from __future__ import annotations
 
+from tkinter import font as tkfont
 from typing import Any
 
 import ttkbootstrap as ttk
@@ -11,7 +12,6 @@ import ttkbootstrap as ttk
 from kiosk import i18n
 from kiosk.client import new_id
 from kiosk.i18n import _, shown
-from kiosk.widgets import text_width
 
 __all__ = ["BasketView", "fit_columns", "per_kg"]
 
@@ -24,11 +24,12 @@ def per_kg(price: str) -> str:
 def fit_columns(tree: ttk.Treeview, rows: list[tuple]) -> None:
     """Widen every column but the name to its widest cell and heading: money is never cut (the
     name column, which stretches, gives up the room)."""
+    font = tkfont.nametofont("TkDefaultFont")  # one font for every cell: measuring is cheap
     for i, c in enumerate(tree["columns"]):
         if c == "name":
             continue
         texts = [str(tree.heading(c, "text"))] + [str(r[i]) for r in rows]
-        need = max(text_width("TkDefaultFont", t) for t in texts) + 16
+        need = max(font.measure(t) for t in texts) + 16
         if int(tree.column(c, "width")) < need:
             tree.column(c, width=need, minwidth=need)
 

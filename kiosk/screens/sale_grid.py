@@ -15,13 +15,14 @@ import tkinter as tk
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
+from tkinter import font as tkfont
 from typing import Any
 
 import ttkbootstrap as ttk
 
 from kiosk.i18n import N_, T, _, shown
 from kiosk.screens.sale_basket import per_kg
-from kiosk.widgets import TOUCH_PX, text_width
+from kiosk.widgets import TOUCH_PX
 
 __all__ = ["ItemGrid", "category_label"]
 
@@ -50,16 +51,17 @@ def category_label(code: str) -> str:
 
 def two_lines(text: str, font: Any, width: int) -> str:
     """``text`` broken into at most two lines of ``width`` pixels (the rest elided with …)."""
+    measure = tkfont.Font(font=font).measure
     lines: list[str] = []
     words = text.split()
     while words and len(lines) < 2:
         line = words.pop(0)
-        while words and text_width(font, f"{line} {words[0]}") <= width:
+        while words and measure(f"{line} {words[0]}") <= width:
             line += " " + words.pop(0)
         lines.append(line)
-    if words or (lines and text_width(font, lines[-1]) > width):
+    if words or (lines and measure(lines[-1]) > width):
         last = lines[-1] if lines else ""
-        while last and text_width(font, last + "…") > width:
+        while last and measure(last + "…") > width:
             last = last[:-1]
         lines[-1] = last + "…"
     return "\n".join(lines)
