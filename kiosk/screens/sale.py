@@ -39,6 +39,13 @@ SCAN_ERRORS = (
 )
 
 
+def refocus_soon(app: Any) -> None:
+    try:
+        app.after_idle(refocus, app)
+    except Exception:  # the window is closing
+        pass
+
+
 def refocus(app: Any) -> None:
     """The scan field takes the keyboard again when no dialog is left open over it."""
     screen = app.screen
@@ -59,7 +66,7 @@ class SaleScreen(BasketActions):
         ScanRouter.install(app, lambda: getattr(app.screen, "on_scan", None))
         if not getattr(app, "sale_refocus", False):  # a closed dialog gives the keys back
             app.sale_refocus = True
-            app.bind_class("Toplevel", "<Destroy>", lambda e: app.after_idle(refocus, app), "+")
+            app.bind_class("Toplevel", "<Destroy>", lambda e: refocus_soon(app), "+")
         for b in app.header(self, counter_title("sale")).winfo_children():
             if b.winfo_class() == "TButton":  # finger-sized, and no keyboard focus
                 b.configure(takefocus="0")

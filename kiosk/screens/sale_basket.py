@@ -42,6 +42,7 @@ class BasketView(ttk.Frame):
     tree: ttk.Treeview
     scan_error: ttk.Label
     _focus_line: str | None
+    _answered: str = ""  # the id of the last command the store answered
     total_label: ttk.Label
     detail_label: ttk.Label
     change_label: ttk.Label
@@ -65,6 +66,7 @@ class BasketView(ttk.Frame):
         self.scan_error.configure(text="")
 
         def ok(res: dict) -> None:
+            self._answered = cid
             view = res.get("view") or self.view
             if focus:
                 before = {ln["line_id"]: ln.get("qty") for ln in self.view.get("lines") or []}
@@ -79,6 +81,7 @@ class BasketView(ttk.Frame):
                 on_ok(res)
 
         def err(exc: BaseException) -> None:
+            self._answered = cid
             if on_error and on_error(exc):
                 return
             code = getattr(exc, "code", "")
@@ -97,7 +100,18 @@ class BasketView(ttk.Frame):
             self.app.fail(exc)
 
         self.app.worker.change(lambda: client.command(cid, op, args, approval), ok, err, op)
+        if focus:
+            self._watch(cid)
         return cid
+
+    def _watch(self, cid: str, left: int = 150) -> None:
+        """While a scan is on its way, look for the store's answer every few ms (the window's own
+        pump looks every 25 ms): the line is on screen as soon as the answer is in."""
+        if left <= 0 or not self.winfo_exists() or self._answered == cid:
+            return
+        self.app.worker.pump()
+        if self._answered != cid:
+            self.after(3, self._watch, cid, left - 1)
 
     def refresh(self) -> None:
         def ok(view: dict) -> None:
