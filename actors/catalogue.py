@@ -63,6 +63,12 @@ class Catalogue:
             p.to_dict() for p in self.index.search(query, max(1, min(limit, 200)), sellable_only)
         ]
 
+    def grid(self, category: str = "") -> dict[str, Any]:
+        if not isinstance(category, str) or len(category) > 100:
+            raise InvalidInput("input.bad_field", "category is at most 100 characters")
+        cats, items = self.index.grid(category)
+        return {"categories": cats, "products": [p.to_dict() for p in items]}
+
     def prepare_update(
         self, products: list[dict], source: str, replace_all: bool = False
     ) -> tuple[list[Product], CatalogueUpdated]:

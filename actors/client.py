@@ -92,6 +92,9 @@ class CatalogueClient(_Client):
     async def search(self, query: str, limit: int = 50, sellable_only: bool = False) -> list:
         return await self.handle.search.remote(query, limit, sellable_only)
 
+    async def grid(self, category: str = "") -> dict:
+        return await self.handle.grid.remote(category)
+
     async def register_till(self, name: str) -> None:
         await self.handle.register_till.remote(name)
 

@@ -103,6 +103,13 @@ PATHS: dict[str, dict[str, Any]] = {
             ),
         )
     },
+    "/v1/product-grid": {
+        "get": _op(
+            "the sale counter's item grid: categories, and a category's products (else favourites)",
+            "products.view",
+            params=[_q("category", {"type": "string", "maxLength": 100})],
+        )
+    },
     "/v1/products/{code}": {
         "get": _op("look a product up by barcode or SKU", "products.view", params=[_path("code")])
     },

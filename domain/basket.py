@@ -47,6 +47,7 @@ __all__ = [
     "MAX_QTY",
     "MAX_WEIGHT_G",
     "check_pay",
+    "repeat_line",
 ]
 
 MAX_QTY = DEFAULT_LIMITS.max_line_qty  # pieces on one line (the store's limits may say otherwise)
@@ -300,6 +301,25 @@ def decide_remove(basket: Basket, line_id: str) -> LineRemoved:
     _open(basket)
     basket.line(line_id)
     return LineRemoved(basket=basket.basket_id, line_id=line_id)
+
+
+def repeat_line(
+    basket: Basket, product: Product, scan: Scan | None, merge: bool = True
+) -> Line | None:
+    """The line a repeat scan (or tap, ``scan`` None) of ``product`` adds one to, or None.
+
+    Counted ("each") items scanned by their plain barcode or SKU merge into the newest line of the
+    same product, code and price without a discount of its own; weighed items and labels with an
+    embedded price or weight never merge. ``merge``: the product's setting, else the store's."""
+    if not merge or product.unit != "each" or (scan and scan.kind not in ("barcode", "sku")):
+        return None
+    code = scan.code if scan else ""
+    for ln in reversed(basket.lines):
+        if ln.sku == product.sku and ln.code == code and ln.unit == "each":
+            if ln.unit_price != product.price or ln.embedded or ln.discount_kind:
+                return None
+            return ln
+    return None
 
 
 def decide_quantity(

@@ -70,6 +70,9 @@ class Product:
     plu: str = ""  # 5-digit item code used inside embedded barcodes
     sellable: bool = True
     low_stock: int = 0
+    favourite: bool = False  # on the till's item grid first page
+    image: str = ""  # a picture's file name in the till's image folder (item grid)
+    merge: bool | None = None  # repeat scans add to one line; None: the store's setting
 
     def __post_init__(self) -> None:
         if not self.sku or not isinstance(self.sku, str) or len(self.sku) > 64:
@@ -102,6 +105,8 @@ class Product:
             validate_barcode(code)
         if self.plu and not (len(self.plu) == 5 and self.plu.isdigit()):
             raise InvalidInput("product.bad_plu", "PLU is 5 digits", sku=self.sku)
+        if not isinstance(self.image, str) or len(self.image) > 200 or "/" in self.image:
+            raise InvalidInput("input.bad_field", "image is a file name", field="image")
 
     def name(self, lang: str = "en") -> str:
         if lang in self.names:
@@ -124,6 +129,9 @@ class Product:
             "plu": self.plu,
             "sellable": self.sellable,
             "low_stock": self.low_stock,
+            "favourite": self.favourite,
+            "image": self.image,
+            "merge": self.merge,
         }
 
 
@@ -139,6 +147,9 @@ def product_from_dict(d: dict[str, Any]) -> Product:
         plu=d.get("plu", ""),
         sellable=bool(d.get("sellable", True)),
         low_stock=int(d.get("low_stock", 0)),
+        favourite=d.get("favourite") is True,
+        image=str(d.get("image") or ""),
+        merge=None if d.get("merge") is None else d.get("merge") is True,
     )
 
 
@@ -239,6 +250,17 @@ class CatalogueIndex:
         if sku is None or sku not in self.by_sku:
             raise not_found(scan.code)
         return self.by_sku[sku]
+
+    def grid(self, category: str = "", limit: int = 60) -> tuple[list[str], list[Product]]:
+        """The till's item grid: every category, and the sellable products of ``category`` (the
+        favourites when it is empty), in catalogue order."""
+        cats = sorted({p.category for p in self.by_sku.values() if p.category})
+        items = [
+            p
+            for p in self.by_sku.values()
+            if p.sellable and (p.category == category if category else p.favourite)
+        ]
+        return cats, items[:limit]
 
     def search(self, query: str, limit: int = 50, sellable_only: bool = False) -> list[Product]:
         q = normalise(query)

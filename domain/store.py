@@ -90,6 +90,8 @@ class StoreConfig:
     # domain.money.Limits): refused with amount.too_large / quantity.too_large, nothing journaled
     limits: Limits = field(default_factory=Limits)
     auth: AuthPolicy = field(default_factory=AuthPolicy)  # sign-in: lock-out and back-off
+    # a repeat scan of the same counted item adds one to its line (a product's own "merge" wins)
+    merge_repeat_scans: bool = True
 
     def __post_init__(self) -> None:
         if self.till_placement not in TILL_PLACEMENTS:
@@ -100,6 +102,10 @@ class StoreConfig:
         if not 0 <= self.open_minute < self.close_minute <= 1440:
             raise InvalidInput(
                 "store.bad_hours", "opening hours are 00:00 <= open < close <= 24:00"
+            )
+        if not isinstance(self.merge_repeat_scans, bool):
+            raise InvalidInput(
+                "input.bad_field", "merge_repeat_scans is true or false", field="merge_repeat_scans"
             )
         for code, rate in self.tax_classes.items():
             TaxClass(code, rate)
@@ -134,6 +140,7 @@ class StoreConfig:
             "till_placement": self.till_placement,
             "limits": self.limits.to_dict(),
             "auth": self.auth.to_dict(),
+            "merge_repeat_scans": self.merge_repeat_scans,
         }
 
     @classmethod

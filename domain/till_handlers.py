@@ -26,8 +26,10 @@ from domain.basket import (
     decide_resume,
     decide_void,
     price_basket,
+    repeat_line,
 )
-from domain.catalogue import CatalogueIndex, decode_scan
+from domain.catalogue import CatalogueIndex, Product, decode_scan
+from domain.catalogue import Scan as ScanCode
 from domain.errors import Conflict, InvalidInput, NotFound
 from domain.events import (
     BasketParked,
@@ -80,23 +82,47 @@ class Counter:
         return self.basket
 
 
-def handle_scan(cmd: Scan, at: Counter) -> LineAdded:
+def handle_scan(cmd: Scan, at: Counter) -> LineAdded | QuantityChanged:
+    """A scan adds a line, or one more to the line of a repeat scan (``repeat_line``)."""
     if not cmd.code.strip():
         raise InvalidInput("scan.bad_code", "scan a barcode, or type a SKU")
     cfg = at.config
     basket = at.basket_or_new()
     scan = decode_scan(cmd.code, cfg.embedded)
     product = at.catalogue.resolve(scan)
+    again = _repeat(cmd.qty, cmd.weight_g, basket, product, scan, cfg)
+    if again is not None:
+        return again
     return decide_add(
         basket, product, cfg.rate_of(product.tax_class), scan, cmd.qty, cmd.weight_g, cfg.limits
     )
 
 
-def handle_add(cmd: AddSku, at: Counter) -> LineAdded:
+def _repeat(
+    qty: int | None,
+    weight_g: int | None,
+    basket: Basket,
+    product: Product,
+    scan: ScanCode | None,
+    cfg: StoreConfig,
+) -> QuantityChanged | None:
+    """One more on the line of a repeat scan or tap, when the product and the store merge."""
+    if qty is not None or weight_g is not None or not product.sellable or basket.parked:
+        return None
+    merge = cfg.merge_repeat_scans if product.merge is None else product.merge
+    same = repeat_line(basket, product, scan, merge)
+    return None if same is None else decide_quantity(basket, same.line_id, same.qty + 1, cfg.limits)
+
+
+def handle_add(cmd: AddSku, at: Counter) -> LineAdded | QuantityChanged:
+    """An item picked from the search or the item grid (a repeat tap merges as a scan does)."""
     product = at.catalogue.by_sku.get(cmd.sku)
     if product is None:
         raise NotFound("product.not_found", "no such product", code=cmd.sku)
     cfg = at.config
+    again = _repeat(cmd.qty, cmd.weight_g, at.basket_or_new(), product, None, cfg)
+    if again is not None:
+        return again
     return decide_add(
         at.basket_or_new(),
         product,

@@ -138,6 +138,7 @@ def sample_products(count: int = 2400, seed: int = 7) -> list[dict]:
                                 "unit": "kg",
                                 "plu": f"{plu:05d}",
                                 "low_stock": 5000,
+                                "favourite": ben in ("Fresh", "Lotus"),  # the till's item grid
                             }
                         )
                         continue
@@ -158,6 +159,7 @@ def sample_products(count: int = 2400, seed: int = 7) -> list[dict]:
                             "unit": "each",
                             "plu": "",
                             "low_stock": 5,
+                            "favourite": code == "bakery" and ben == "Fresh",
                         }
                     )
         if n > count * 4:  # pragma: no cover - the lists above always suffice

@@ -247,6 +247,10 @@ class StoreClient:
     def products(self, q: str, limit: int = 30, sellable: bool = True) -> list[dict]:
         return self.get("/v1/products", q=q, limit=limit, sellable="1" if sellable else None)
 
+    def grid(self, category: str = "") -> dict:
+        """The item grid's categories and the products of ``category`` (favourites if empty)."""
+        return self.get("/v1/product-grid", category=category or None)
+
     def product(self, code: str) -> dict:
         return self.get(f"/v1/products/{quote(code, safe='')}")
 

@@ -24,6 +24,13 @@ async def search(request: web.Request) -> web.Response:
     return jresp(await g.h.catalogue.search(q, limit, sellable))
 
 
+async def grid(request: web.Request) -> web.Response:
+    """The sale counter's item grid: the categories, and one category's products (favourites)."""
+    g = gw(request)
+    await g.auth(request, "products.view")
+    return jresp(await g.h.catalogue.grid(request.query.get("category", "")))
+
+
 async def product(request: web.Request) -> web.Response:
     g = gw(request)
     ctx = await g.auth(request, "products.view")
@@ -67,4 +74,5 @@ ROUTES = [
     ("GET", "/v1/products", search),
     ("POST", "/v1/products/import", import_products),
     ("GET", "/v1/products/{code}", product),
+    ("GET", "/v1/product-grid", grid),
 ]

@@ -32,6 +32,9 @@ class CatalogueActor:
     async def search(self, query: str, limit: int = 50, sellable_only: bool = False) -> list:
         return self.cat.search(query, limit, sellable_only)
 
+    async def grid(self, category: str = "") -> dict:
+        return self.cat.grid(category)
+
     async def register_till(self, name: str) -> None:
         self.tills.add(name)
 

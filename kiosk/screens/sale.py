@@ -14,14 +14,44 @@ import ttkbootstrap as ttk
 
 from domain.errors import KassaError
 from kiosk.client import ApiError
-from kiosk.i18n import T, _
+from kiosk.i18n import T, _, shown
 from kiosk.rtl_entry import RtlEntry
-from kiosk.scanner import ScanDetector
+from kiosk.scanner import ScanDetector, ScanRouter
 from kiosk.screens.dialogs import FormDialog
 from kiosk.screens.sale_actions import BasketActions, parse_percent_bp, parse_weight_g
+from kiosk.screens.sale_basket import fit_columns, per_kg
+from kiosk.screens.sale_grid import ItemGrid
 from kiosk.staff import counter_title
+from kiosk.widgets import TOUCH_PX, FitLabel
 
 __all__ = ["SaleScreen", "parse_weight_g", "parse_percent_bp"]
+
+RIGHT_MIN_PX = 330  # the totals and buttons column at 1024×768
+
+
+SCAN_ERRORS = (
+    "product.not_found",
+    "product.not_sellable",
+    "product.bad_barcode",
+    "scan.bad_code",
+    "scan.empty",
+    "scan.zero_weight",
+    "basket.bad_quantity",
+)
+
+
+def refocus_soon(app: Any) -> None:
+    try:
+        app.after_idle(refocus, app)
+    except Exception:  # the window is closing
+        pass
+
+
+def refocus(app: Any) -> None:
+    """The scan field takes the keyboard again when no dialog is left open over it."""
+    screen = app.screen
+    if isinstance(screen, SaleScreen) and screen.winfo_exists() and app.dialog is None:
+        screen.entry.focus_force()
 
 
 class SaleScreen(BasketActions):
@@ -32,37 +62,75 @@ class SaleScreen(BasketActions):
         self.results: list[dict] = []
         self.detector = ScanDetector()
         self.last_order: dict | None = None
-        app.header(self, counter_title("sale"))
-        main = ttk.Frame(self, padding=8)
+        self._focus_line: str | None = None
+        # scanner bursts typed anywhere in the window come here (kiosk.scanner.ScanRouter)
+        ScanRouter.install(app, lambda: getattr(app.screen, "on_scan", None))
+        if not getattr(app, "sale_refocus", False):  # a closed dialog gives the keys back
+            app.sale_refocus = True
+            app.bind_class("Toplevel", "<Destroy>", lambda e: refocus_soon(app), "+")
+        for b in app.header(self, counter_title("sale")).winfo_children():
+            if b.winfo_class() == "TButton":  # finger-sized, and no keyboard focus
+                b.configure(takefocus="0")
+                b.pack_configure(ipady=6)
+        big = app.winfo_screenheight() >= 900
+        main = ttk.Frame(self, padding=6)
         main.pack(fill="both", expand=True)
+        lcol, rcol = (1, 0) if app.rtl else (0, 1)
+        right_px = max(RIGHT_MIN_PX, min(560, app.winfo_screenwidth() // 3))
+        main.columnconfigure(lcol, weight=1)
+        main.columnconfigure(rcol, weight=0, minsize=right_px)
+        main.rowconfigure(0, weight=1)
         left = ttk.Frame(main)
-        left.pack(side=app.side("left"), fill="both", expand=True)
-        right = ttk.Frame(main, padding=(12, 0))
-        right.pack(side=app.side("right"), fill="y")
+        left.grid(row=0, column=lcol, sticky="nsew")
+        right = ttk.Frame(main, padding=(10, 0, 0, 0) if not app.rtl else (0, 0, 10, 0))
+        right.grid(row=0, column=rcol, sticky="nsew")
+        right.configure(width=right_px)
 
-        # scan / search
+        # scan / search; a refused scan is said right under the field, with the code
         ttk.Label(left, text=T("Scan a barcode, or type a name or SKU and press Enter")).pack(
             anchor=app.text_anchor
         )
         self.entry = RtlEntry(left, font=app.mid_font)  # Arabic search shown right
-        self.entry.pack(fill="x", pady=4)
+        self.entry.scan_field = True  # type: ignore[attr-defined]
+        self.entry.pack(fill="x", pady=2, ipady=6)
         self.entry.bind("<KeyPress>", self._key)
         self.entry.bind("<Return>", self._enter)
         self.entry.bind("<KP_Enter>", self._enter)
+        self.scan_error = ttk.Label(left, text="", bootstyle="danger", anchor=app.text_anchor)
+        self.scan_error.pack(fill="x")
+        # search results and the item grid share one panel: results while there are some
+        self.panel = ttk.Frame(left)
+        self.panel.pack(fill="x")
+        self.results_frame = ttk.Frame(self.panel)
         cols: tuple[str, ...] = ("name", "sku", "price")
-        self.search_tree = ttk.Treeview(left, columns=cols, show="headings", height=5)
+        self.search_tree = ttk.Treeview(
+            self.results_frame, columns=cols, show="headings", height=4, style="Sale.Treeview"
+        )
         self._columns(
             self.search_tree,
             cols,
             {"name": T("Product"), "sku": T("SKU"), "price": T("Price")},
-            {"name": 380},
+            {"name": 300},
         )
-        self.search_tree.pack(fill="x")
+        self.close_results = ttk.Button(
+            self.results_frame,
+            text=T("Back to items"),
+            bootstyle="secondary",
+            takefocus="0",
+            command=self.show_grid,
+        )
+        self.close_results.pack(side=app.side("right"), fill="y", padx=(4, 0), ipadx=6)
+        self.search_tree.pack(side=app.side("left"), fill="x", expand=True)
         self.search_tree.bind("<Double-1>", lambda e: self.add_selected())
         self.search_tree.bind("<Return>", lambda e: self.add_selected())
-        # basket
+        self.grid_view = ItemGrid(self.panel, app, self.add, rows=3 if big else 2)
+        self.grid_view.pack(fill="x")
+        # basket: rows a finger can pick
+        ttk.Style().configure("Sale.Treeview", rowheight=44 if big else 40)
         cols = ("name", "qty", "price", "discount", "total")
-        self.tree = ttk.Treeview(left, columns=cols, show="headings", height=12)
+        self.tree = ttk.Treeview(
+            left, columns=cols, show="headings", height=4, style="Sale.Treeview"
+        )
         self._columns(
             self.tree,
             cols,
@@ -73,33 +141,55 @@ class SaleScreen(BasketActions):
                 "discount": T("Discount"),
                 "total": T("Total"),
             },
-            {"name": 360},
+            {"name": 200, "qty": 80},
         )
-        self.tree.pack(fill="both", expand=True, pady=(8, 0))
+        self.tree.pack(fill="both", expand=True, pady=(6, 0))
 
-        # totals
-        self.total_label = ttk.Label(right, text="", font=app.big_font, bootstyle="primary")
-        self.total_label.pack(anchor="e", pady=(0, 2))
-        self.detail_label = ttk.Label(right, text="")
-        self.detail_label.pack(anchor="e")
-        self.change_label = ttk.Label(right, text="", font=app.big_font, bootstyle="success")
-        self.change_label.pack(anchor="e", pady=6)
-        self.info_label = ttk.Label(right, text="", wraplength=300)
-        self.info_label.pack(anchor="e")
+        # totals: money is never cut, the font shrinks to fit the column instead
+        anchor = "w" if app.rtl else "e"
+        self.total_label = FitLabel(right, font=app.big_font, bootstyle="primary", anchor=anchor)
+        self.total_label.pack(fill="x")
+        self.detail_label = FitLabel(right, font=("Noto Sans", 12), anchor=anchor)
+        self.detail_label.pack(fill="x")
+        self.change_label = FitLabel(right, font=app.big_font, bootstyle="success", anchor=anchor)
+        self.change_label.pack(fill="x", pady=2)
+        self.info_label = FitLabel(right, font=("Noto Sans", 12), anchor=anchor)
+        self.info_label.pack(fill="x")
+        pad = ttk.Frame(right)
+        pad.pack(fill="x", side="bottom")
+        pad.columnconfigure(0, weight=1, uniform="b")
+        pad.columnconfigure(1, weight=1, uniform="b")
         self.buttons: dict[str, ttk.Button] = {}
-        for key, label, style, cmd in (
-            ("qty", T("Quantity / weight"), "secondary", self.ask_quantity),
-            ("remove", T("Remove line"), "secondary", self.remove_line),
-            ("line_discount", T("Line discount"), "info", lambda: self.ask_discount(True)),
-            ("order_discount", T("Order discount"), "info", lambda: self.ask_discount(False)),
-            ("park", T("Park"), "warning", self.park),
-            ("resume", T("Resume"), "warning", self.ask_resume),
-            ("void", T("Void basket"), "danger", self.void),
-            ("reprint", T("Reprint last receipt"), "secondary", self.reprint_last),
-            ("pay", T("Pay"), "success", self.pay),
+        for i, (key, label, style, cmd) in enumerate(
+            (
+                ("qty", T("Quantity / weight"), "secondary", self.ask_quantity),
+                ("remove", T("Remove line"), "secondary", self.remove_line),
+                ("line_discount", T("Line discount"), "info", lambda: self.ask_discount(True)),
+                ("order_discount", T("Order discount"), "info", lambda: self.ask_discount(False)),
+                ("park", T("Park"), "warning", self.park),
+                ("resume", T("Resume"), "warning", self.ask_resume),
+                ("void", T("Void basket"), "danger", self.void),
+                ("reprint", T("Reprint last receipt"), "secondary", self.reprint_last),
+                ("pay", T("Pay"), "success", self.pay),
+            )
         ):
-            b = ttk.Button(right, text=label, bootstyle=style, command=cmd, width=22)
-            b.pack(fill="x", pady=3, ipady=6 if key == "pay" else 2)
+            # a button never takes the keyboard focus: a scanner's Enter must not press it
+            b = ttk.Button(pad, text=label, bootstyle=style, command=cmd, takefocus="0")
+            b.configure(style=f"Sale.{b.cget('style') or 'TButton'}")
+            ttk.Style().configure(
+                str(b.cget("style")), justify="center", wraplength=right_px // 2 - 16
+            )
+            col = 1 - i % 2 if app.rtl else i % 2
+            span = 2 if key == "pay" else 1
+            b.grid(
+                row=i // 2,
+                column=0 if span == 2 else col,
+                columnspan=span,
+                sticky="nsew",
+                padx=2,
+                pady=2,
+            )
+            pad.rowconfigure(i // 2, minsize=TOUCH_PX + (16 if key == "pay" else 0))
             self.buttons[key] = b
         self.render()
         self.refresh()
@@ -128,13 +218,38 @@ class SaleScreen(BasketActions):
             self.search(text)
         return "break"
 
+    def on_scan(self, code: str) -> None:
+        """A scanner burst typed while another widget had the focus (``ScanRouter``): a scan
+        here; that widget never saw its Enter and has its text back."""
+        if self.app.dialog is None:
+            self.entry.focus_set()
+        self.scan(code)
+
+    def scan_failed(self, code: str, exc: BaseException) -> None:
+        """A refused scan, said beside the scan field with the code scanned, and a beep."""
+        from kiosk.errors import error_text
+
+        self.scan_error.configure(
+            text=shown(_("Scanned “{code}”: {error}").format(code=code, error=error_text(exc)))
+        )
+        self.bell()
+
     def scan(self, code: str, weight_g: int | None = None, qty: int | None = None) -> None:
         args: dict[str, Any] = {"code": code}
         if weight_g is not None:
             args["weight_g"] = weight_g
         if qty is not None:
             args["qty"] = qty
-        self.command("scan", args, on_error=lambda exc: self._need_weight(exc, code=code))
+
+        def err(exc: BaseException) -> bool:
+            if self._need_weight(exc, code=code):
+                return True
+            if getattr(exc, "code", "") in SCAN_ERRORS:
+                self.scan_failed(code, exc)
+                return True
+            return False
+
+        self.command("scan", args, on_error=err, focus=True)
 
     def _need_weight(self, exc: BaseException, code: str = "", sku: str = "") -> bool:
         if getattr(exc, "code", "") != "basket.weight_required":
@@ -148,7 +263,7 @@ class SaleScreen(BasketActions):
 
                 return error_text(e)
             if sku:
-                self.command("add", {"sku": sku, "weight_g": grams})
+                self.command("add", {"sku": sku, "weight_g": grams}, focus=True)
             else:
                 self.scan(code, weight_g=grams)
             return None
@@ -171,19 +286,20 @@ class SaleScreen(BasketActions):
                 self.add(exact[0])
                 return
             self.results = rows
+            if rows:
+                self.show_results()
             self.search_tree.delete(*self.search_tree.get_children())
+            shown_rows = []
             for i, r in enumerate(rows):
-                self.search_tree.insert(
-                    "",
-                    "end",
-                    iid=str(i),
-                    values=(
-                        self.app.name_of(r.get("names")),
-                        r.get("sku", ""),
-                        self.app.money(int(r.get("price", 0)))
-                        + (" /kg" if r.get("unit") == "kg" else ""),
-                    ),
+                price = self.app.money(int(r.get("price", 0)))
+                row = (
+                    self.app.name_of(r.get("names")),
+                    r.get("sku", ""),
+                    per_kg(price) if r.get("unit") == "kg" else price,
                 )
+                shown_rows.append(row)
+                self.search_tree.insert("", "end", iid=str(i), values=row)
+            fit_columns(self.search_tree, shown_rows)
             if rows:
                 self.search_tree.selection_set("0")
                 self.search_tree.focus("0")
@@ -196,10 +312,20 @@ class SaleScreen(BasketActions):
         sel = self.search_tree.selection()
         if sel:
             self.add(self.results[int(sel[0])])
+        self.entry.focus_set()  # back to the scan field, ready for the next item
+
+    def show_results(self) -> None:
+        self.grid_view.pack_forget()
+        self.results_frame.pack(fill="x")
+
+    def show_grid(self) -> None:
+        self.results_frame.pack_forget()
+        self.grid_view.pack(fill="x")
+        self.entry.focus_set()
 
     def add(self, product: dict) -> None:
         sku = product["sku"]
         if product.get("unit") == "kg":
             self._need_weight(ApiError("basket.weight_required"), sku=sku)
             return
-        self.command("add", {"sku": sku})
+        self.command("add", {"sku": sku}, focus=True)

@@ -4,6 +4,7 @@ basket drawn from the store's answer. Part of ``SaleScreen``."""
 
 from __future__ import annotations
 
+from tkinter import font as tkfont
 from typing import Any
 
 import ttkbootstrap as ttk
@@ -12,7 +13,25 @@ from kiosk import i18n
 from kiosk.client import new_id
 from kiosk.i18n import _, shown
 
-__all__ = ["BasketView"]
+__all__ = ["BasketView", "fit_columns", "per_kg"]
+
+
+def per_kg(price: str) -> str:
+    """A weighed item's price per kilogram, e.g. "THB150.70/kg" (never cut: see fit_columns)."""
+    return shown(_("{price}/kg").format(price=price))
+
+
+def fit_columns(tree: ttk.Treeview, rows: list[tuple]) -> None:
+    """Widen every column but the name to its widest cell and heading: money is never cut (the
+    name column, which stretches, gives up the room)."""
+    font = tkfont.nametofont("TkDefaultFont")  # one font for every cell: measuring is cheap
+    for i, c in enumerate(tree["columns"]):
+        if c == "name":
+            continue
+        texts = [str(tree.heading(c, "text"))] + [str(r[i]) for r in rows]
+        need = max(font.measure(t) for t in texts) + 16
+        if int(tree.column(c, "width")) < need:
+            tree.column(c, width=need, minwidth=need)
 
 
 class BasketView(ttk.Frame):
@@ -21,6 +40,9 @@ class BasketView(ttk.Frame):
     app: Any
     view: dict[str, Any]
     tree: ttk.Treeview
+    scan_error: ttk.Label
+    _focus_line: str | None
+    _answered: str = ""  # the id of the last command the store answered
     total_label: ttk.Label
     detail_label: ttk.Label
     change_label: ttk.Label
@@ -28,19 +50,38 @@ class BasketView(ttk.Frame):
 
     # ---------------------------------------------------------------- commands
     def command(
-        self, op: str, args: dict, approval: dict | None = None, on_ok=None, on_error=None
+        self,
+        op: str,
+        args: dict,
+        approval: dict | None = None,
+        on_ok=None,
+        on_error=None,
+        focus: bool = False,
     ) -> str:
-        """Send one till command (id chosen now, reused on every retry)."""
+        """Send one till command (id chosen now, reused on every retry). ``focus``: select and
+        show the line it added or changed (a scan, an item added)."""
         cid = new_id()
         client = self.app.api
         self.app.notify("", error=False)
+        self.scan_error.configure(text="")
 
         def ok(res: dict) -> None:
-            self.apply(res.get("view") or self.view)
+            self._answered = cid
+            view = res.get("view") or self.view
+            if focus:
+                before = {ln["line_id"]: ln.get("qty") for ln in self.view.get("lines") or []}
+                changed = [
+                    ln["line_id"]
+                    for ln in view.get("lines") or []
+                    if before.get(ln["line_id"]) != ln.get("qty")
+                ]
+                self._focus_line = changed[-1] if changed else None
+            self.apply(view)
             if on_ok:
                 on_ok(res)
 
         def err(exc: BaseException) -> None:
+            self._answered = cid
             if on_error and on_error(exc):
                 return
             code = getattr(exc, "code", "")
@@ -52,14 +93,25 @@ class BasketView(ttk.Frame):
                 )
                 self.app.approve(
                     action,
-                    lambda ap: self.command(op, args, ap, on_ok, on_error),
+                    lambda ap: self.command(op, args, ap, on_ok, on_error, focus),
                     lambda: self.app.notify(_("Refused: a manager did not approve this.")),
                 )
                 return
             self.app.fail(exc)
 
         self.app.worker.change(lambda: client.command(cid, op, args, approval), ok, err, op)
+        if focus:
+            self._watch(cid)
         return cid
+
+    def _watch(self, cid: str, left: int = 150) -> None:
+        """While a scan is on its way, look for the store's answer every few ms (the window's own
+        pump looks every 25 ms): the line is on screen as soon as the answer is in."""
+        if left <= 0 or not self.winfo_exists() or self._answered == cid:
+            return
+        self.app.worker.pump()
+        if self._answered != cid:
+            self.after(3, self._watch, cid, left - 1)
 
     def refresh(self) -> None:
         def ok(view: dict) -> None:
@@ -82,32 +134,33 @@ class BasketView(ttk.Frame):
         v = self.view
         sel = self.tree.selection()
         self.tree.delete(*self.tree.get_children())
+        rows = []
         for ln in v.get("lines") or []:
             if ln.get("unit") == "kg":
                 qty = shown(i18n.weight(int(ln["qty"])))
-                price = app.money(int(ln["unit_price"])) + " /kg"
+                price = per_kg(app.money(int(ln["unit_price"])))
             else:
                 qty = i18n.number(int(ln["qty"]))
                 price = app.money(int(ln["unit_price"]))
             disc = app.money(int(ln.get("discount", 0))) if ln.get("discount") else ""
-            self.tree.insert(
-                "",
-                "end",
-                iid=ln["line_id"],
-                values=(
-                    app.name_of(ln.get("names")),
-                    qty,
-                    price,
-                    disc,
-                    app.money(int(ln["total"])),
-                ),
-            )
-        if sel and self.tree.exists(sel[0]):
-            self.tree.selection_set(sel[0])
+            row = (app.name_of(ln.get("names")), qty, price, disc, app.money(int(ln["total"])))
+            rows.append(row)
+            self.tree.insert("", "end", iid=ln["line_id"], values=row)
+        fit_columns(self.tree, rows)
+        # the line just scanned or added is selected and on screen; else the cashier's own
+        # choice stays, or the newest line
+        focus, self._focus_line = self._focus_line, None
+        pick = None
+        if focus and self.tree.exists(focus):
+            pick = focus
+        elif sel and self.tree.exists(sel[0]):
+            pick = sel[0]
         elif v.get("lines"):
-            last = v["lines"][-1]["line_id"]
-            self.tree.selection_set(last)
-            self.tree.see(last)
+            pick = v["lines"][-1]["line_id"]
+        if pick is not None:
+            self.tree.selection_set(pick)
+            self.tree.focus(pick)
+            self.tree.see(pick)
         self.total_label.configure(
             text=shown(
                 _("Total: {amount}").format(amount=i18n.money(int(v.get("total", 0)), app.currency))

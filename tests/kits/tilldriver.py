@@ -57,15 +57,17 @@ def type_keys(widget, text: str, gap_ms: int, start_ms: int = 1_000_000, enter: 
     return t
 
 
+def items(app) -> int:
+    """Pieces (and grams) in the sale counter's basket: a repeat scan adds one to its line."""
+    return sum(int(ln["qty"]) for ln in (app.screen.view or {}).get("lines") or [])
+
+
 def scan(app, code: str, start: int = 1_000_000) -> None:
-    """Scan ``code`` into the sale counter (a scanner's burst) and wait for the new line."""
-    n = len((app.screen.view or {}).get("lines") or [])
+    """Scan ``code`` into the sale counter (a scanner's burst) and wait until the basket holds one
+    item more (a new line, or a repeat scan merged into its line)."""
+    n = items(app)
     type_keys(app.screen.entry, code, gap_ms=4, start_ms=start)
-    pump(
-        app,
-        lambda: len(app.screen.view.get("lines") or []) > n or app.last_error,
-        what=f"scan {code}",
-    )
+    pump(app, lambda: items(app) > n or app.last_error, what=f"scan {code}")
     assert not app.last_error, app.last_error
 
 
