@@ -30,7 +30,7 @@ from kiosk.app_store import StoreStatus
 from kiosk.client import ApiError, Session, StoreClient, Worker, session_from
 from kiosk.errors import error_text
 from kiosk.i18n import T, _, shown
-from kiosk.staff import COUNTERS, ROLE_COUNTERS, ROLE_NAMES, can, demo_sign_in
+from kiosk.staff import COUNTERS, ROLE_COUNTERS, ROLE_NAMES, action_label, can, demo_sign_in
 
 __all__ = ["TillApp", "error_text", "STORE_PIN_FILE"]
 STORE_PIN_FILE = "store-tls.json"  # in the till's folder: the store CA pinned at first pairing
@@ -308,9 +308,11 @@ class TillApp(StoreStatus):
         action: str,
         on_ok: Callable[[dict], None],
         on_cancel: Callable[[], None] | None = None,
+        subject: str = "",
     ) -> None:
         """Ask a manager's staff number and PIN for one action; ``on_ok(approval)`` gets what to
-        send with the retried action."""
+        send with the retried action. The dialog says what is approved: ``subject``, else the
+        action in words."""
         from kiosk.screens.dialogs import ManagerPinDialog
 
         def check(manager: str, pin: str, done: Callable[[BaseException | None], None]) -> None:
@@ -337,7 +339,10 @@ class TillApp(StoreStatus):
 
             self.worker.read(call, ok, done, "approve")
 
-        self.open_dialog(ManagerPinDialog(self, check, on_cancel))
+        what = subject or action_label(action)
+        self.open_dialog(
+            ManagerPinDialog(self, check, on_cancel, subject=_("Approve: {what}").format(what=what))
+        )
 
     # ---------------------------------------------------------------- shutdown
     def close(self) -> None:

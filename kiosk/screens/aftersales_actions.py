@@ -113,6 +113,9 @@ class OrderActions(OrderView):
                 self.app.approve(
                     str(getattr(exc, "details", {}).get("action") or "orders.refund"),
                     lambda ap: self.send_refund(lines, reason, ap),
+                    subject=_("Refund of order {number}").format(
+                        number=order.get("number") or str(order.get("order_id", ""))[:8]
+                    ),
                 )
                 return
             self.app.fail(exc)

@@ -251,7 +251,9 @@ class SaleScreen(BasketActions):
 
         self.command("scan", args, on_error=err, focus=True)
 
-    def _need_weight(self, exc: BaseException, code: str = "", sku: str = "") -> bool:
+    def _need_weight(
+        self, exc: BaseException, code: str = "", sku: str = "", name: str = ""
+    ) -> bool:
         if getattr(exc, "code", "") != "basket.weight_required":
             return False
 
@@ -269,7 +271,13 @@ class SaleScreen(BasketActions):
             return None
 
         self.app.open_dialog(
-            FormDialog(self.app, _("Weigh this item."), [("kg", _("Weight (kg)"), "")], ok)
+            FormDialog(
+                self.app,
+                _("Weigh this item."),
+                [("kg", _("Weight (kg)"), "")],
+                ok,
+                subject=name or _("Code {code}").format(code=code or sku),
+            )
         )
         return True
 
@@ -326,6 +334,10 @@ class SaleScreen(BasketActions):
     def add(self, product: dict) -> None:
         sku = product["sku"]
         if product.get("unit") == "kg":
-            self._need_weight(ApiError("basket.weight_required"), sku=sku)
+            self._need_weight(
+                ApiError("basket.weight_required"),
+                sku=sku,
+                name=self.app.name_of(product.get("names")),
+            )
             return
         self.command("add", {"sku": sku}, focus=True)

@@ -73,7 +73,25 @@ class BasketActions(BasketView):
                 _("Quantity / weight"),
                 [("qty", _("Weight (kg)") if kg else _("Quantity"), default)],
                 ok,
+                subject=self._line_subject(ln),
             )
+        )
+
+    def _line_subject(self, ln: dict) -> str:
+        """What a dialog on this line acts on: its product, quantity and amount."""
+        return _("{name} × {qty}: {amount}").format(
+            name=self.app.name_of(ln.get("names")),
+            qty=i18n.number(int(ln["qty"]))
+            if ln.get("unit") != "kg"
+            else i18n.weight(int(ln["qty"])),
+            amount=i18n.money(int(ln.get("total", 0)), self.app.currency),
+        )
+
+    def _basket_subject(self) -> str:
+        """What a dialog on the whole basket acts on: its lines and total."""
+        return _("The basket: {n} lines, {amount}").format(
+            n=i18n.number(len(self.view.get("lines") or [])),
+            amount=i18n.money(int(self.view.get("total", 0)), self.app.currency),
         )
 
     def remove_line(self) -> None:
@@ -112,7 +130,11 @@ class BasketActions(BasketView):
         title = _("Line discount") if line else _("Order discount")
         self.app.open_dialog(
             FormDialog(
-                self.app, title, [("pct", _("Percent (%)"), ""), ("amount", _("Amount"), "")], ok
+                self.app,
+                title,
+                [("pct", _("Percent (%)"), ""), ("amount", _("Amount"), "")],
+                ok,
+                subject=self._line_subject(ln) if ln is not None else self._basket_subject(),
             )
         )
 
@@ -155,7 +177,12 @@ class BasketActions(BasketView):
 
         self.app.open_dialog(
             FormDialog(
-                self.app, _("Void basket"), [("reason", _("Reason"), "")], ok, _("Void basket")
+                self.app,
+                _("Void basket"),
+                [("reason", _("Reason"), "")],
+                ok,
+                _("Void basket"),
+                subject=self._basket_subject(),
             )
         )
 

@@ -4,6 +4,7 @@ basket drawn from the store's answer. Part of ``SaleScreen``."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from tkinter import font as tkfont
 from typing import Any
 
@@ -95,6 +96,7 @@ class BasketView(ttk.Frame):
                     action,
                     lambda ap: self.command(op, args, ap, on_ok, on_error, focus),
                     lambda: self.app.notify(_("Refused: a manager did not approve this.")),
+                    subject=self.approval_subject(op, args),
                 )
                 return
             self.app.fail(exc)
@@ -103,6 +105,27 @@ class BasketView(ttk.Frame):
         if focus:
             self._watch(cid)
         return cid
+
+    def approval_subject(self, op: str, args: dict) -> str:
+        """What a manager is asked to approve, in words: the discount and what it is on."""
+        if op not in ("discount_line", "discount_order"):
+            return ""
+        value = int(args.get("value", 0))
+        if args.get("kind") == "pct":
+            amount = i18n.number(Decimal(value).scaleb(-2)) + " %"
+        else:
+            amount = i18n.money(value, self.app.currency)
+        if op == "discount_order":
+            return _("Order discount {amount} on {total}").format(
+                amount=amount, total=i18n.money(int(self.view.get("total", 0)), self.app.currency)
+            )
+        line: dict[str, Any] = next(
+            (ln for ln in self.view.get("lines") or [] if ln.get("line_id") == args.get("line_id")),
+            {},
+        )
+        return _("Line discount {amount} on {name}").format(
+            amount=amount, name=self.app.name_of(line.get("names"))
+        )
 
     def _watch(self, cid: str, left: int = 150) -> None:
         """While a scan is on its way, look for the store's answer every few ms (the window's own
