@@ -85,24 +85,30 @@ class AfterSalesScreen(OrderActions):
         right = ttk.Frame(body, padding=(12, 0))
         right.pack(side=app.side("right"), fill="y")
         self.buttons: dict[str, ttk.Button] = {}
-        for key, label, style, cmd in (
-            ("line_qty", T("Refund quantity of line"), "secondary", self.ask_line_qty),
-            ("refund_lines", T("Refund selected lines"), "warning", lambda: self.refund(False)),
-            ("refund_all", T("Refund whole order"), "danger", lambda: self.refund(True)),
-            ("reprint", T("Reprint receipt"), "secondary", self.reprint),
-            ("freeze", T("Freeze"), "info", self.freeze),
-            ("unfreeze", T("Unfreeze"), "info", self.unfreeze),
+        # two columns of touch-sized buttons: six in one column do not fit a 768 px screen
+        for c in range(2):
+            right.columnconfigure(c, weight=1, uniform="act")
+        for i, (key, label, style, cmd) in enumerate(
+            (
+                ("line_qty", T("Refund quantity of line"), "secondary", self.ask_line_qty),
+                ("refund_lines", T("Refund selected lines"), "warning", lambda: self.refund(False)),
+                ("refund_all", T("Refund whole order"), "danger", lambda: self.refund(True)),
+                ("reprint", T("Reprint receipt"), "secondary", self.reprint),
+                ("freeze", T("Freeze"), "info", self.freeze),
+                ("unfreeze", T("Unfreeze"), "info", self.unfreeze),
+            )
         ):
             b = ttk.Button(
                 right,
                 text=label,
                 bootstyle=style,
                 command=cmd,
-                width=20,
+                width=14,
                 takefocus=False,
                 padding=BUTTON_PAD,
             )
-            b.pack(fill="x", pady=3)
+            col = 1 - i % 2 if app.rtl else i % 2
+            b.grid(row=i // 2, column=col, sticky="nsew", padx=3, pady=3)
             self.buttons[key] = b
         self.entry.focus_set()
 

@@ -178,7 +178,11 @@ def test_customer_window_and_pole_follow_a_cash_sale(till, store, pole, tmp_path
     win = cust.window
     assert win is not None and cust.pole is not None
     pump(app, lambda: win.showing == "idle" and win.welcome.cget("text") == "Welcome", what="idle")
-    assert win.header.cget("text") == app.store["name"]
+    pump(  # the shop's name as soon as the store has answered
+        app,
+        lambda: app.store and win.header.cget("text") == app.store["name"],
+        what="the shop's name on the idle screen",
+    )
     wait_frame(app, pole, lambda f: f == ("Welcome", latin_shop(app)), "pole idle")
     sign_in(app, "c1", "1111")
     cust.thanks_after_ms = 300

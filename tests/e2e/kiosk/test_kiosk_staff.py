@@ -146,9 +146,10 @@ def test_an_error_a_cashier_meets_reads_in_their_language_with_a_next_step(till,
     sign_in(app, "c3", "3333")  # the Thai cashier
     assert i18n.current() == "th"
     type_keys(app.screen.entry, "8850000999994", gap_ms=4)  # no such product
-    pump(app, lambda: app.last_error, what="an unknown barcode refused")
-    text = app.last_error
-    assert text == i18n._(lookup("product.not_found").text)
+    # said beside the scan field, with the code scanned
+    pump(app, lambda: app.screen.scan_error.cget("text"), what="an unknown barcode refused")
+    text = str(app.screen.scan_error.cget("text"))
+    assert i18n._(lookup("product.not_found").text) in text and "8850000999994" in text
     assert any("\u0e00" <= ch <= "\u0e7f" for ch in text)  # Thai
     assert not CODE_LIKE.search(text) and "refused" not in text
     # "Check the code or search by name": the next step is there, in Thai

@@ -362,11 +362,12 @@ def test_manager_adds_staff_and_changes_a_permission(till, store):
     # a new cashier, through the staff tab's form
     mgr.tabs.select(mgr.staff_tab)
     pump(app, lambda: mgr.staff_tree.get_children(), what="staff list")
+    mgr.staff_buttons["new"].invoke()
     for key, value in (("staff", "c9"), ("name", "New Cashier"), ("pin", "9191")):
         mgr.staff_fields[key].insert(0, value)
-    mgr.role_var.set("cashier")
-    mgr.lang_var.set("th")
-    mgr.save_staff()
+    mgr.role_box.current(mgr.roles.index("cashier"))
+    mgr.lang_box.current(mgr.languages.index("th"))
+    mgr.staff_buttons["save"].invoke()
     pump(app, lambda: mgr.staff_tree.exists("c9"), what="new staff listed")
     staff = {s["staff"]: s for s in get(f"{store.url}/v1/staff")["staff"]}
     assert staff["c9"]["role"] == "cashier" and staff["c9"]["language"] == "th"
@@ -375,7 +376,7 @@ def test_manager_adds_staff_and_changes_a_permission(till, store):
     pump(app, lambda: mgr.perm_tree.exists("orders.freeze"), what="permission table")
     assert "cashier" not in mgr.perm_table["orders.freeze"]
     mgr.perm_tree.selection_set("orders.freeze")
-    mgr.perm_role_var.set("cashier")
+    mgr.perm_role_box.current(mgr.perm_roles.index("cashier"))
     mgr.perm_allow.invoke()
     pump(
         app, lambda: "cashier" in mgr.perm_table.get("orders.freeze", []), what="permission changed"
