@@ -208,7 +208,10 @@ def _demo(args: argparse.Namespace) -> int:
         till = big = None
         if not args.no_till and os.environ.get("DISPLAY"):
             till = subprocess.Popen(
-                [sys.executable, "-m", "kassa_cli.main", "till", "--server", url, "--till", "T1"]
+                [
+                    *(sys.executable, "-m", "kassa_cli.main", "till", "--server", url),
+                    *("--till", "T1", "--geometry", "1024x760+0+0"),  # the big screen beside it
+                ]
             )
             big = open_bigscreen(url, await demo_credential(server.handles, args.data))
         elif not args.no_till:

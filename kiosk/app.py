@@ -67,12 +67,14 @@ class TillApp(StoreStatus):
         data_dir: str | Path | None = None,
         themename: str = "bootstrap-light",
         size: tuple[int, int] = (1200, 760),
+        position: tuple[int, int] | None = None,
         demo_staff: bool = True,
         customer_display: str | None = None,
         pole_display: dict[str, Any] | None = None,
     ) -> None:
         i18n.set_language(lang)
-        super().__init__(title="kassa", themename=themename, size=size)
+        super().__init__(title="kassa", themename=themename, size=size, position=position)
+        self.window_size = size
         self.device_lang = i18n.current()
         self.till = till
         self.data_dir = Path(data_dir or Path.home() / ".kassa" / f"till-{till}")

@@ -42,7 +42,10 @@ class TillView(ttk.Window):
         from tkinter import font as tkfont
 
         sw, sh = self.winfo_screenwidth(), self.winfo_screenheight()
-        self.ui_scale = screen_scale(sw, sh)
+        # scaled for the window the till gets (its screen, or the part of it the till was given):
+        # fonts for a 1920x1080 screen in a 1200x760 window would run off it
+        w, h = getattr(self, "window_size", None) or (sw, sh)
+        self.ui_scale = screen_scale(min(w, sw), min(h, sh))
         base = round(BASE_PT * self.ui_scale)
         for name in ("TkDefaultFont", "TkTextFont", "TkHeadingFont", "TkMenuFont"):
             try:

@@ -27,6 +27,8 @@ from kiosk.bigscreen_view import Panels
 
 __all__ = ["BigScreen"]
 
+TILL_BESIDE_PX = 1024  # the till window `kassa demo` opens on the screen's left
+
 log = logging.getLogger(__name__)
 POLL_MS = 100
 
@@ -47,8 +49,9 @@ class BigScreen(ttk.Window):
         self.fixed_lang = i18n.base(lang) if lang else None
         i18n.set_language(self.fixed_lang or "en")
         sw, sh = self.winfo_screenwidth(), self.winfo_screenheight()
-        if not geometry:  # full screen, or the right half beside a till
-            geometry = f"{sw}x{sh}+0+0" if fullscreen else f"{sw // 2}x{sh}+{sw - sw // 2}+0"
+        if not geometry:  # full screen, or beside a till window of 1024 px (`kassa demo`)
+            left = TILL_BESIDE_PX if sw - TILL_BESIDE_PX >= 640 else sw // 2
+            geometry = f"{sw}x{sh}+0+0" if fullscreen else f"{sw - left}x{sh}+{left}+0"
         self.geometry(geometry)
         if fullscreen:
             try:

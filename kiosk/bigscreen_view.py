@@ -83,9 +83,10 @@ class Panels:
     def _header(self) -> None:
         h = tk.Frame(self.frame, background=BG, padx=self.px(10), pady=self.px(4))
         h.grid(row=0, column=0, sticky="ew")
-        self.title = self.label(h, "", 20, bold=True)
+        # the title and the clock shrink to their columns (a big screen beside a till is narrow)
+        self.title = self.fit(h, 20)
         self.status = self.label(h, "", 14, bold=True)
-        self.clock = self.label(h, "", 16)
+        self.clock = self.fit(h, 16)
         for i, w in enumerate((self.title, self.status, self.clock)):
             w.grid(row=0, column=self.col(i, 3), sticky="ew", padx=self.px(6))
             w.configure(anchor=(self.anchor, "center", self.far)[i])

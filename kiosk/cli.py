@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -69,6 +70,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         "trusting the first connection",
     )
     p.add_argument(
+        "--geometry",
+        default=None,
+        metavar="WxH[+X+Y]",
+        help="the till window's size and place on the screen (default 1200x760); the text and "
+        "buttons are sized for the window",
+    )
+    p.add_argument(
         "--no-demo-staff",
         action="store_true",
         help="never fall back to the demo staff list on a store without sign-in",
@@ -86,6 +94,12 @@ def _till(args: argparse.Namespace) -> int:
         print("--printer must be JSON", file=sys.stderr)
         return 2
     from kiosk import till_settings
+
+    try:
+        size, position = parse_geometry(args.geometry)
+    except ValueError:
+        print("--geometry is WxH or WxH+X+Y, e.g. 1024x768+0+0", file=sys.stderr)
+        return 2
     from kiosk.app import STORE_PIN_FILE, TillApp
     from kiosk.client import StorePin
 
@@ -116,6 +130,19 @@ def _till(args: argparse.Namespace) -> int:
         printer=printer,
         data_dir=args.data,
         demo_staff=not args.no_demo_staff,
+        size=size,
+        position=position,
     )  # the customer displays come from the till's settings, saved above
     app.mainloop()
     return 0
+
+
+def parse_geometry(text: str | None) -> tuple[tuple[int, int], tuple[int, int] | None]:
+    """``"1024x768+0+0"`` → ((1024, 768), (0, 0)); None → the default window."""
+    if not text:
+        return (1200, 760), None
+    m = re.fullmatch(r"(\d{3,5})x(\d{3,5})(?:\+(\d{1,5})\+(\d{1,5}))?", text.strip())
+    if m is None:
+        raise ValueError(text)
+    size = (int(m[1]), int(m[2]))
+    return size, ((int(m[3]), int(m[4])) if m[3] is not None else None)
