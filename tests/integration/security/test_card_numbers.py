@@ -205,7 +205,7 @@ def fields(w: dict):
         "freeze.reason": lambda t: a.post(
             f"/v1/orders/{w['order']}/freeze", {"id": new_id(), "reason": t}
         ),
-        "unfreeze.reason": lambda t: a.post(
+        "unfreeze.reason": lambda t: m.post(  # only a manager unfreezes
             f"/v1/orders/{w['order']}/unfreeze", {"id": new_id(), "reason": t}
         ),
         "orders q": lambda t: a.get("/v1/orders", q=t),
