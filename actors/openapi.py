@@ -66,7 +66,7 @@ READ_SCOPES = {
     "/v1/sessions/current": "the caller's own session",
     "/v1/tills/{till}/basket": "the session's own till only (auth.wrong_till elsewhere)",
     "/v1/products": "sellable products only without products.view_all",
-    "/v1/product-grid": "sale.sell: categories and sellable products (names, prices, pictures)",
+    "/v1/product-grid": "products.view: categories and sellable products (names, prices, pictures)",
     "/v1/products/{code}": "sellable products only without products.view_all",
     "/v1/orders": "orders.view: orders with their member id, payments (reference, last 4)",
     "/v1/orders/{order}": "orders.view: one order with its anomaly flags",
