@@ -103,7 +103,6 @@ class AfterSalesScreen(OrderActions):
                 text=label,
                 bootstyle=style,
                 command=cmd,
-                width=14,
                 takefocus=False,
                 padding=BUTTON_PAD,
             )
