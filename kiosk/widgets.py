@@ -10,6 +10,7 @@ text in that width.
 from __future__ import annotations
 
 from tkinter import font as tkfont
+from typing import Any
 
 import ttkbootstrap as ttk
 
@@ -98,7 +99,7 @@ class Keypad(ttk.Frame):
         super().__init__(parent)
         self._target = target
         self.on_enter = on_enter
-        self.last_entry = None
+        self.last_entry: Any = None
         size = max(TOUCH_PX, key_px)
         self.buttons: dict[str, ttk.Button] = {}  # not "keys": that is every widget's keys()
         rows = [list(r) for r in self.KEYS]
@@ -114,7 +115,6 @@ class Keypad(ttk.Frame):
         for i in range(4):
             self.columnconfigure(i, minsize=size, weight=1, uniform="key")
             self.rowconfigure(i, minsize=size, weight=1, uniform="key")
-        self.winfo_toplevel().bind_all("<FocusIn>", self._focus_in, add="+")
 
     def _key(self, text, name, row, col, font, style="light", rowspan=1) -> None:
         b = ttk.Button(self, text=text, bootstyle=style, takefocus=False)
@@ -124,20 +124,22 @@ class Keypad(ttk.Frame):
         b.grid(row=row, column=col, rowspan=rowspan, sticky="nsew", padx=2, pady=2)
         self.buttons[name] = b
 
-    def _focus_in(self, event) -> None:
-        w = event.widget
-        try:
-            if w.winfo_toplevel() is self.winfo_toplevel() and w.winfo_class() in (
-                "TEntry",
-                "Entry",
-            ):
-                self.last_entry = w
-        except Exception:  # a widget named by a string or being destroyed
-            pass
-
     def target(self):
+        """The entry a key goes into: ``target()`` if given, else the entry of this window that
+        has the focus (the keys take none, so it is the one the person last tapped or typed in),
+        else the last one a key went into."""
         if self._target is not None:
             return self._target()
+        try:
+            w = self.focus_get()
+            if (
+                w is not None
+                and w.winfo_toplevel() is self.winfo_toplevel()
+                and w.winfo_class() in ("TEntry", "Entry")
+            ):
+                self.last_entry = w
+        except Exception:  # no focus in this application, or a widget being destroyed
+            pass
         return self.last_entry
 
     def press(self, name: str) -> None:

@@ -267,6 +267,15 @@ class PayScreen(_Dialog):
             return False
         return cash + other > 0 and other <= self.total and cash >= self.cash_due()
 
+    def basket_changed(self, total: int, subject: str) -> None:
+        """The basket changed while paying (an item scanned meanwhile): due, change and the
+        quick tenders follow the new total."""
+        if total == self.total:
+            return
+        self.total = total
+        self.subject_label.configure(text=shown(subject))
+        self.refresh()
+
     def refresh(self) -> None:
         cur = self.app.currency
         due = self.cash_due()

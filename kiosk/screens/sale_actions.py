@@ -216,11 +216,7 @@ class BasketActions(BasketView):
 
             self.command("pay", {"tenders": tenders}, on_ok=ok, on_error=err)
 
-        lines = self.view.get("lines") or []
-        subject = _("{n} lines, {amount}").format(
-            n=i18n.number(len(lines)), amount=i18n.money(total, self.app.currency)
-        )
-        dlg = PayScreen(self.app, total, on_pay, subject=subject)
+        dlg = PayScreen(self.app, total, on_pay, subject=self.pay_subject(self.view))
         self.app.open_dialog(dlg)
 
     def paid(self, order: dict, member: dict | None) -> None:

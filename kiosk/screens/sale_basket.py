@@ -151,6 +151,16 @@ class BasketView(ttk.Frame):
             self.change_label.configure(text="")
         self.render()
         self.app.customer.basket(view)  # the customer window and pole display (display part)
+        follow = getattr(self.app.dialog, "basket_changed", None)  # the pay screen, if open
+        if follow is not None and view.get("lines"):
+            follow(int(view.get("total", 0)), self.pay_subject(view))
+
+    def pay_subject(self, view: dict) -> str:
+        """What the pay screen is paying: the basket's lines and total."""
+        return _("{n} lines, {amount}").format(
+            n=i18n.number(len(view.get("lines") or [])),
+            amount=i18n.money(int(view.get("total", 0)), self.app.currency),
+        )
 
     def render(self) -> None:
         app = self.app

@@ -241,3 +241,23 @@ def test_dialogs_say_what_they_act_on_and_keep_the_focus(till_on, artifacts):
     form.keypad.buttons["enter"].invoke()
     assert got == {"qty": "3"} and app.dialog is None
     pump(app, lambda: app.focus_get() is sale.entry, what="focus back on the scan field")
+
+
+def test_an_item_scanned_while_paying_is_in_the_total_paid(till_on):
+    """A customer hands over one more item while the cashier is on the pay screen: the scan (a
+    burst typed into the pay screen's focused cash field) adds it, and the pay screen's due,
+    change and the sale it completes follow the new total."""
+    app = till_on("P6", "1024x768")
+    sign_in(app, "c1", "1111")
+    sale = app.screen
+    dlg = open_pay(app)
+    pump(app, lambda: dlg.winfo_viewable(), what="pay screen shown")
+    field = pump(app, lambda: app.focus_get(), what="a focused field")
+    type_keys(field, TEA, gap_ms=4, start_ms=7_000_000)  # the scanner types where the focus is
+    pump(app, lambda: sale.view["total"] == 8050, what="the third item in the basket")
+    pump(app, lambda: dlg.total == 8050, what="the pay screen follows the basket")
+    assert "80.50" in dlg.due_value.cget("text")
+    assert dlg.cash_amount.get() == ""  # the scanned digits did not land in the cash field
+    type_keys(field, "100", gap_ms=120, start_ms=8_000_000)  # the cashier types the cash
+    pump(app, lambda: sale.last_order, what="order paid by Enter")
+    assert sale.last_order["total"] == 8050 and sale.last_order["change"] == 1950
