@@ -175,11 +175,9 @@ class OrderView(ttk.Frame):
         r = self.record
         if r is None or not r.get("flags"):
             return
-        words = "; ".join(
-            f"{f.get('rule', '')} ({f.get('severity', '')}): "
-            + ", ".join(f"{k}={v}" for k, v in (f.get("evidence") or {}).items())
-            for f in r["flags"]
-        )
+        from kiosk.screens.manager_flags import describe  # the flags inbox's own sentences
+
+        words = "; ".join(describe(f, self.app.currency) for f in r["flags"])
         old = self.flag_label.cget("text")
         self.flag_label.configure(
             text=(old + "\n" if old else "") + shown(_("Flagged: {why}").format(why=words))
