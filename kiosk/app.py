@@ -200,7 +200,7 @@ class TillApp(StoreStatus):
         allowed = self.counters()
         name = name or allowed[0]
         if name not in allowed:
-            self.notify(_("Your role may not do this."))
+            self.notify(_("Your role may not do this. Ask a manager."))
             return None
         self.counter = name
         s = self.session
