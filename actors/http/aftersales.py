@@ -67,7 +67,7 @@ async def refund(request: web.Request) -> web.Response:
         ctx, cid, "refund", {"order": order_id, "lines": lines, "reason": reason}, cmd
     )
     await g.journal_approval(ctx, cid)
-    return jresp(g.answer(ack))
+    return jresp(g.answer(ack, ts=ack.ts))  # the refund's commit time, for its receipt
 
 
 async def freeze(request: web.Request) -> web.Response:

@@ -91,10 +91,11 @@ class OrderActions(OrderView):
         def ok(res: dict) -> None:
             refund = res.get("result") or {}
             total = int(refund.get("amount", 0)) + int(refund.get("rounding", 0))
-            self.app.notify(
-                _("Refunded {amount}.").format(amount=i18n.money(total, order["currency"])),
-                error=False,
-            )
+            number = str(refund.get("number") or "")
+            done = _("Refunded {amount}.").format(amount=i18n.money(total, order["currency"]))
+            if number:
+                done += " " + _("Refund number: {number}").format(number=number)
+            self.app.notify(done, error=False)
             if self.app.print_queue is not None and refund:
                 s = self.app.session
                 self.app.print_queue.submit_refund(
@@ -103,6 +104,7 @@ class OrderActions(OrderView):
                     original=order,
                     till=self.app.till,
                     staff=s.name if s else "",
+                    when_us=res.get("ts"),  # the store's commit time, not this till's clock
                 )
             self.refund_qty = {}
             self.reload()

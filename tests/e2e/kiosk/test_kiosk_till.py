@@ -236,13 +236,15 @@ def test_refund_in_arabic(till, store, artifacts):
             {
                 "rule": "refund_soon_same_staff",
                 "severity": "high",
-                "evidence": {"minutes_after_sale": 2.5},
+                "evidence": {"amount": 3050, "minutes_after_sale": 2.5},
             }
         ],
     )
     after.load_flags()
-    assert "refund_soon_same_staff" in after.flag_label.cget("text")
-    assert "minutes_after_sale=2.5" in after.flag_label.cget("text")
+    # said in words, money formatted, in the clerk's language: never the rule id or raw evidence
+    text = after.flag_label.cget("text")
+    assert "30.50" in text and "refund_soon_same_staff" not in text
+    assert "minutes_after_sale" not in text and "3050" not in text
 
 
 def test_language_switch_to_chinese(till):
