@@ -26,6 +26,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+LANGS = ("en", "zh", "th", "ar")  # the languages a receipt is printed in
+
 __all__ = ["register", "main"]
 
 Action = Callable[[argparse.Namespace], int]
@@ -78,7 +80,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     pv = action("preview", _preview, "save a receipt preview as PNG")
     pv.add_argument("--order", type=Path, help="an order JSON (OrderCompleted); default: a demo")
-    pv.add_argument("--lang", default="en", help="en, zh, th or ar (default: en)")
+    pv.add_argument("--lang", default="en", choices=LANGS, help="the receipt's language")
     pv.add_argument("--paper", type=int, default=80, choices=(58, 80))
     pv.add_argument("--refund", action="store_true", help="the refund receipt of the order")
     pv.add_argument("--copy", action="store_true", help="as a reprint (marked COPY)")
@@ -86,7 +88,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     tp = action("test-print", _test_print, "print a demo receipt (no drawer kick)")
     tp.add_argument("--printer", required=True, help=PRINTER_HELP)
-    tp.add_argument("--lang", default="en", help="en, zh, th or ar (default: en)")
+    tp.add_argument("--lang", default="en", choices=LANGS, help="the receipt's language")
     tp.add_argument("--kick", action="store_true", help="also open the cash drawer")
 
     st = action("status", _status, "ask the printer for its state")
