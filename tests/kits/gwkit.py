@@ -104,6 +104,23 @@ def journal_seq(data: Path) -> int:
         con.close()
 
 
+def quiet_journal_seq(data: Path, quiet_s: float = 2.0, timeout: float = 60.0) -> int:
+    """The journal's seq once nothing has been added to it for ``quiet_s``: the store's own
+    start-up events (licence check, day opened, seeding) are in, so what follows is the test's."""
+    import time
+
+    end = time.monotonic() + timeout
+    seq, since = journal_seq(data), time.monotonic()
+    while time.monotonic() < end:
+        time.sleep(0.25)
+        now = journal_seq(data)
+        if now != seq:
+            seq, since = now, time.monotonic()
+        elif time.monotonic() - since >= quiet_s:
+            return seq
+    return seq
+
+
 def journal_rows(data: Path, after: int = 0) -> list[tuple]:
     con = sqlite3.connect(f"file:{data / 'journal.sqlite'}?mode=ro", uri=True)
     try:

@@ -25,7 +25,7 @@ import pytest
 
 from actors.process import StoreProcess
 from actors.wire import run_dir, socket_name
-from gwkit import journal_seq
+from gwkit import journal_seq, quiet_journal_seq
 from seckit import (
     OTHER_UID,
     listening_sockets,
@@ -102,7 +102,7 @@ def test_another_account_can_neither_find_nor_reach_the_internal_sockets(store):
     assert not [p for p in listeners if p.startswith("@")]  # …and nothing in the abstract namespace
     run = run_dir(data.absolute())
     assert run.stat().st_mode & 0o777 == 0o700 and run.stat().st_uid == os.geteuid()
-    before = journal_seq(data)
+    before = quiet_journal_seq(data)
     # every Unix socket the server listens on (its own and Ray's), and where the old code listened
     old_name = (
         "@kassa-" + hashlib.sha256(str(data.absolute()).encode()).hexdigest()[:16] + "-ledger"
@@ -125,7 +125,7 @@ def test_the_server_hangs_up_on_another_user_even_with_the_folder_opened(store):
     data = store.data
     run = run_dir(data.absolute())
     ledger = socket_name(data.absolute(), "ledger")
-    before = journal_seq(data)
+    before = quiet_journal_seq(data)
     try:  # the data folder (0700 since the store makes it owner-only) and its run folder
         data.chmod(0o711)
         run.chmod(0o711)
@@ -185,7 +185,7 @@ def test_a_pickle_that_would_run_code_is_refused_unread(store, tmp_path):
     data = store.data
     ledger = socket_name(data.absolute(), "ledger")
     marker = tmp_path / "pwned"
-    before = journal_seq(data)
+    before = quiet_journal_seq(data)
     evil = pickle.dumps((1, "submit", _RunsCode(str(marker))), protocol=pickle.HIGHEST_PROTOCOL)
     assert send(ledger, frame(evil)) == b""  # hung up, nothing answered
     # a well-formed call whose argument hides the pickle: refused as a bad call, also unread
