@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from gwkit import Api, new_id, sign_in
-from tilldriver import open_day, pump, screenshot, settle, xvfb_display
+from tilldriver import close_tills, open_day, pump, screenshot, settle, xvfb_display
 
 pytestmark = [
     pytest.mark.ray,
@@ -153,13 +153,7 @@ def screen(xvfb, shop, cred):
         return app
 
     yield make
-    for app in made:
-        try:
-            app.close()
-        except Exception:
-            pass
-    made.clear()
-    gc.collect()
+    close_tills(made)  # freed on the Tk thread (tilldriver)
 
 
 def sell(api: Api, goods: list[dict], picks: list[int]) -> dict:

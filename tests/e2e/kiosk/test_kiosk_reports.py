@@ -7,7 +7,6 @@ PDF, the charts, import errors in the manager's language; screenshots at 1024x76
 
 from __future__ import annotations
 
-import gc
 import os
 import re
 import subprocess
@@ -23,7 +22,7 @@ from gwkit import DEMO, new_id
 from gwkit import sign_in as api_sign_in
 from pdfcheck import pdf_images
 from report_shots import LANGS, RAW, assert_no_raw_keys, show_manager_report, texts
-from tilldriver import get, idle, open_day, pump, screenshot, sign_in
+from tilldriver import close_tills, get, idle, open_day, pump, screenshot, sign_in
 
 pytestmark = [
     pytest.mark.ray,
@@ -83,13 +82,7 @@ def till(xvfb, store, tmp_path):
         return app
 
     yield make
-    for app in made:
-        try:
-            app.close()
-        except Exception:
-            pass
-    made.clear()
-    gc.collect()
+    close_tills(made)  # freed on the Tk thread (tilldriver)
 
 
 def table_rows(view: Any, title: str) -> dict[str, list[str]]:

@@ -7,7 +7,6 @@ whatever widget has the keyboard focus then, as a real scanner does."""
 
 from __future__ import annotations
 
-import gc
 import itertools
 import os
 import struct
@@ -20,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from tilldriver import (
+    close_tills,
     get,
     idle,
     manager_token,
@@ -89,13 +89,7 @@ def till(screen, store, tmp_path):
         return app
 
     yield make
-    for app in made:
-        try:
-            app.close()
-        except Exception:
-            pass
-    made.clear()
-    gc.collect()
+    close_tills(made)  # freed on the Tk thread (tilldriver)
 
 
 def counted(sale) -> None:
