@@ -42,7 +42,7 @@ def _parse_day(text: str) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("admin", help="HQ's desk: licences")
+    p = sub.add_parser("admin", help="HQ's desk: products, publishing, stores, licences, feeds")
     asub = p.add_subparsers(dest="admin_cmd", metavar="AREA")
     lic = asub.add_parser("licence", help="issue, revoke and list store licences")
     lsub = lic.add_subparsers(dest="licence_cmd", metavar="ACTION")
@@ -87,6 +87,30 @@ def register(sub: argparse._SubParsersAction) -> None:
     k.add_argument("--out", type=Path, help="also write it to this file")
     k.add_argument("--hq", type=Path, default=None)
     k.set_defaults(func=_key)
+    for name in PARTS:
+        _register_part(name, asub)
+
+
+# HQ's other areas, each ``admin/cli_<area>.py`` with ``register(asub)``; added when present
+PARTS = (
+    "admin.cli_products",
+    "admin.cli_publish",
+    "admin.cli_activation",
+    "admin.cli_feed",
+    "admin.cli_app",
+)
+
+
+def _register_part(name: str, asub: argparse._SubParsersAction) -> None:
+    import importlib
+
+    try:
+        part = importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name != name:
+            raise
+        return
+    part.register(asub)
 
 
 def _authority(args: argparse.Namespace):

@@ -14,7 +14,8 @@ Each route has a permission (``cloud.hqauth.PERMISSIONS``): health is public, in
 check prove the store in the request, every other route needs ``Authorization: Bearer <HQ token>``
 (the token in ``<data>/hq_token``, created at the first start, or ``make_app(hq_token=...)`` /
 ``KASSA_CLOUD_HQ_TOKEN``). Open reads only with ``insecure_open_reads=True``.
-``cloud.licence.setup(app, data_dir)`` is called when that module exists.
+HQ's parts (``OPTIONAL_PARTS``: licences, master data, publishing, activation, the product feed,
+flags, revenue) mount their own routes with ``setup(app, data_dir, clock=...)``.
 """
 
 from __future__ import annotations
@@ -149,6 +150,35 @@ async def member_balance(request: web.Request) -> web.Response:
     return _json(res)
 
 
+# HQ's parts, each a module with ``setup(app, data_dir, clock=...)`` that adds its routes (and
+# declares their permissions in ``cloud.hqauth``); mounted in this order when the module exists.
+OPTIONAL_PARTS = (
+    "cloud.licence",
+    "cloud.master",
+    "cloud.publish",
+    "cloud.activation",
+    "cloud.feed",
+    "cloud.hqflags",
+    "cloud.hqrevenue",
+)
+
+
+def _mount(app: web.Application, name: str, data: Path, clock: Any) -> None:
+    import importlib
+    import inspect
+
+    try:
+        part = importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name != name:
+            raise
+        return
+    if "clock" in inspect.signature(part.setup).parameters:
+        part.setup(app, data, clock=clock)
+    else:
+        part.setup(app, data)
+
+
 def make_app(
     data_dir: Path | str,
     clock: Any = None,
@@ -199,16 +229,6 @@ def make_app(
 
     app.on_startup.append(_startup)
     app.on_cleanup.append(_cleanup)
-    try:
-        from cloud import licence  # written separately; mounted when present
-    except ModuleNotFoundError as exc:
-        if exc.name != "cloud.licence":
-            raise
-    else:
-        import inspect
-
-        if "clock" in inspect.signature(licence.setup).parameters:
-            licence.setup(app, data, clock=clock)
-        else:
-            licence.setup(app, data)
+    for name in OPTIONAL_PARTS:
+        _mount(app, name, data, clock)
     return app

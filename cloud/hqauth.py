@@ -31,6 +31,10 @@ __all__ = [
     "PUBLIC",
     "STORE",
     "HQ",
+    "FEED",
+    "ROLES",
+    "HQ_ROLES",
+    "declare",
     "PERMISSIONS",
     "permission",
     "TOKEN_FILE",
@@ -49,14 +53,33 @@ __all__ = [
     "PRIVATE_DIR",
 ]
 
-PUBLIC, STORE, HQ = "public", "store", "hq"
-# path -> permission; a path not listed is an HQ route
+PUBLIC, STORE, HQ, FEED = "public", "store", "hq", "feed"
+# path -> permission; a path not listed is an HQ route. ``store`` and ``feed`` routes prove the
+# caller in the handler (a store's signature; a feed's own credential), never with HQ's token.
 PERMISSIONS: dict[str, str] = {
     "/v1/health": PUBLIC,
     "/v1/ingest": STORE,
     "/v1/holdings": STORE,
     "/v1/licence/check": STORE,
 }
+# HQ's roles. ``admin`` (and the HQ token, for scripts) may call every HQ route; the others only
+# the routes declared for them.
+ROLES = ("admin", "catalogue", "finance", "support")
+# (METHOD, canonical path) -> roles that may call it (``admin`` always may)
+HQ_ROLES: dict[tuple[str, str], frozenset[str]] = {}
+
+
+def declare(method: str, path: str, permission: str = HQ, roles: tuple[str, ...] = ()) -> None:
+    """Say who may call a route (``path`` as the router's canonical form, e.g.
+    ``/v1/hq/products/{sku}``): a public, store or feed route, or an HQ route for ``roles``."""
+    if permission != HQ:
+        PERMISSIONS[path] = permission
+        return
+    unknown = set(roles) - set(ROLES)
+    if unknown:
+        raise ValueError(f"unknown HQ roles {sorted(unknown)}")
+    HQ_ROLES[(method.upper(), path)] = frozenset(roles) | {"admin"}
+
 
 TOKEN_FILE = "hq_token"
 TOKEN_ENV = "KASSA_CLOUD_HQ_TOKEN"

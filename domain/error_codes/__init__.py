@@ -143,6 +143,31 @@ AREAS: tuple[type[Code], ...] = (
     Upload,
 )
 
+
+def _discovered() -> tuple[type[Code], ...]:
+    """Areas defined in the package's other modules (``hq.py`` and parts added later)."""
+    import importlib
+    import pkgutil
+
+    known = set(AREAS)
+    found: list[type[Code]] = []
+    for mod in sorted(m.name for m in pkgutil.iter_modules(__path__)):
+        module = importlib.import_module(f"{__name__}.{mod}")
+        for value in vars(module).values():
+            if (
+                isinstance(value, type)
+                and issubclass(value, Code)
+                and value is not Code
+                and value.__module__ == module.__name__
+                and value not in known
+            ):
+                known.add(value)
+                found.append(value)
+    return tuple(found)
+
+
+AREAS = AREAS + _discovered()
+
 # codes built at run time → the area holding every value they can take
 TEMPLATES: dict[str, type[Code]] = {
     "printer.{state}": Printer,  # hw.printer.Status.code, hw.queue.QueueState.code

@@ -1,0 +1,36 @@
+"""Codes of HQ's side: catalogue bundles HQ signs and stores apply.
+
+A part of HQ with codes of its own adds an area here or in a module of its own in this package
+(``domain/error_codes/<part>.py``); ``domain.error_codes`` registers every ``Code`` area defined in
+any module of the package.
+"""
+
+from __future__ import annotations
+
+from domain.error_codes.base import Code
+from domain.errors import InvalidInput
+
+__all__ = ["Catalogue"]
+
+
+class Catalogue(Code):
+    BAD_BUNDLE = (
+        "catalogue.bad_bundle",
+        InvalidInput,
+        "This file is not a catalogue from HQ, or it is damaged. Ask HQ for a new one.",
+    )
+    BAD_SIGNATURE = (
+        "catalogue.bad_signature",
+        InvalidInput,
+        "This catalogue was changed after HQ signed it, or another HQ signed it. Do not use it.",
+    )
+    FOREIGN_STORE = (
+        "catalogue.foreign_store",
+        InvalidInput,
+        "This catalogue is for another store. Ask HQ for this store's catalogue.",
+    )
+    DELTA_BASE = (
+        "catalogue.delta_base",
+        InvalidInput,
+        "This update follows a catalogue version the store does not run. Load a full catalogue.",
+    )
