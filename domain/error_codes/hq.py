@@ -10,7 +10,7 @@ from __future__ import annotations
 from domain.error_codes.base import Code
 from domain.errors import InvalidInput
 
-__all__ = ["Catalogue"]
+__all__ = ["Catalogue", "Setup"]
 
 
 class Catalogue(Code):
@@ -33,4 +33,12 @@ class Catalogue(Code):
         "catalogue.delta_base",
         InvalidInput,
         "This update follows a catalogue version the store does not run. Load a full catalogue.",
+    )
+
+
+class Setup(Code):
+    BAD_CODE = (
+        "setup.bad_code",
+        InvalidInput,
+        "The setup code is wrong, or the setup file was changed. Type the code HQ gave you.",
     )
