@@ -1,13 +1,8 @@
 #!/usr/bin/env bash
-# README.md is assembled from docs/readme/*.md in this order; edit the parts, then run this.
-# The intro holds the title ("# kassa"); every other part starts with its "## " section.
+# README.md is assembled from docs/readme/*.md in file-name order; edit the parts, then run this.
+# 00-intro.md holds the title ("# kassa"); every other part starts with its "## " section, or with
+# a "### " subsection of the part before it. HQ's parts are 5x-*.md (after the cloud and the
+# licences, before analytics).
 set -euo pipefail
 cd "$(dirname "$0")/readme"
-out=../../README.md
-: > "$out"
-for p in 00-intro.md 10-store.md gateway.md kiosk.md hw.md cloud.md licence.md admin.md \
-         analytics.md 90-dev.md; do
-    [ -f "$p" ] || continue
-    cat "$p" >> "$out"
-    printf '\n' >> "$out"
-done
+cat $(ls *.md | LC_ALL=C sort) > ../../README.md
