@@ -44,7 +44,8 @@ COLUMNS = (
 )
 FORMATS = ("csv", "xlsx")
 _TRUE, _FALSE = ("1", "yes", "y", "true", "t", "on"), ("0", "no", "n", "false", "f", "off")
-_INT = re.compile(r"^-?\d{1,15}(\.0+)?$")  # an XLSX number cell reads as "1250" or "1250.0"
+_INT = re.compile(r"^-?\d{1,15}$")
+_XLSX_INT = re.compile(r"^-?\d{1,15}(\.0)?$")  # an XLSX number cell 1250 reads as "1250.0"
 
 
 def read_table(data: bytes, fmt: str) -> list[dict[str, str]]:
@@ -67,10 +68,10 @@ def read_table(data: bytes, fmt: str) -> list[dict[str, str]]:
     ]
 
 
-def _int(text: str, field: str, code: str, default: int | None = None) -> int:
+def _int(text: str, field: str, code: str, default: int | None, xlsx: bool) -> int:
     if not text and default is not None:
         return default
-    if not _INT.match(text):
+    if not (_XLSX_INT if xlsx else _INT).match(text):
         what = "minor units (1250 for 12.50)" if field == "price" else "a whole number"
         raise InvalidInput(code, f"{field} {text!r}: write {what}", field=field)
     return int(text.split(".")[0])
@@ -85,14 +86,14 @@ def _flag(text: str, field: str, default: bool) -> bool:
     raise InvalidInput(Input.BAD_FIELD, f"{field} {text!r}: write 1 or 0", field=field)
 
 
-def _row(r: dict[str, str]) -> dict[str, Any]:
+def _row(r: dict[str, str], xlsx: bool) -> dict[str, Any]:
     names = {k[5:]: v for k, v in r.items() if k.startswith("name_") and v}
     if not names and r.get("name"):
         names = {"en": r["name"]}
     return {
         "sku": r.get("sku", ""),
         "names": names,
-        "price": _int(r.get("price", ""), "price", Product.BAD_PRICE),
+        "price": _int(r.get("price", ""), "price", Product.BAD_PRICE, None, xlsx),
         "brand": r.get("brand", ""),
         "spec": r.get("spec", ""),
         "category": r.get("category", ""),
@@ -104,12 +105,12 @@ def _row(r: dict[str, str]) -> dict[str, Any]:
         "image": r.get("image", ""),
         "sellable": _flag(r.get("sellable", ""), "sellable", True),
         "favourite": _flag(r.get("favourite", ""), "favourite", False),
-        "low_stock": _int(r.get("low_stock", ""), "low_stock", Product.BAD_LOW_STOCK, 0),
+        "low_stock": _int(r.get("low_stock", ""), "low_stock", Product.BAD_LOW_STOCK, 0, xlsx),
     }
 
 
 def rows_from_table(
-    table: list[dict[str, str]],
+    table: list[dict[str, str]], fmt: str = "csv"
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(rows in HQ's form with their ``row`` number, rows refused while reading them)."""
     rows, bad = [], []
@@ -117,7 +118,7 @@ def rows_from_table(
         if not any(r.values()):
             continue  # a blank line
         try:
-            rows.append({"row": num, **_row(r)})
+            rows.append({"row": num, **_row(r, fmt == "xlsx")})
         except KassaError as exc:
             bad.append({"row": num, "code": exc.code, "message": exc.message})
     return rows, bad
@@ -127,7 +128,7 @@ def import_file(
     master: Any, data: bytes, fmt: str, who: str, dry_run: bool = False
 ) -> dict[str, Any]:
     """Check a product file and apply it (``MasterData.apply_products``); all or nothing."""
-    rows, bad = rows_from_table(read_table(data, fmt))
+    rows, bad = rows_from_table(read_table(data, fmt), fmt)
     if not rows and not bad:
         raise InvalidInput(ImportFile.NO_ROWS, "the file has no product rows")
     result: dict[str, Any] = master.apply_products(rows, who, dry_run=dry_run, bad_before=bad)
