@@ -22,6 +22,7 @@ CREATE TABLE IF NOT EXISTS products(
     updated_us INTEGER NOT NULL, updated_by TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS products_version ON products(version);
 CREATE TABLE IF NOT EXISTS barcodes(code TEXT PRIMARY KEY, sku TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS barcodes_sku ON barcodes(sku);
 CREATE TABLE IF NOT EXISTS history(
     version INTEGER NOT NULL, sku TEXT NOT NULL, doc BLOB, PRIMARY KEY(version, sku));
 CREATE TABLE IF NOT EXISTS prices(

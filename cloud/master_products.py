@@ -126,14 +126,15 @@ class MasterProducts:
                 continue
             seen[form["sku"]] = num
             forms.append((num, form))
-        bad += _barcode_clashes(self.db.con, forms)  # checked again in the write step
+        checked_at = self.version()
+        bad += _barcode_clashes(self.db.con, forms)  # again in the write step if HQ changed since
         if bad:
             raise bad_rows(sorted(bad, key=lambda b: b["row"]))
         if not forms:
             raise InvalidInput(ImportFile.NO_ROWS, "no product rows")
         try:
             with self.db.write() as con:
-                done = self._write_products(con, forms, who, source)
+                done = self._write_products(con, forms, who, source, checked_at)
                 if dry_run:
                     raise _DryRun(done)
         except _DryRun as dry:
@@ -141,8 +142,15 @@ class MasterProducts:
         return {**done, "unchanged": len(forms) - done["count"], "dry_run": dry_run}
 
     def _write_products(
-        self, con: Any, forms: list[tuple[int, dict[str, Any]]], who: str, source: str
+        self,
+        con: Any,
+        forms: list[tuple[int, dict[str, Any]]],
+        who: str,
+        source: str,
+        checked_at: int | None = None,
     ) -> dict[str, Any]:
+        """Write the changed ``forms`` in the open transaction ``con``; barcodes are checked
+        against other products unless nothing changed since version ``checked_at``."""
         skus = {f["sku"] for _, f in forms}
         listed = sorted(skus)
         old: dict[str, tuple[bytes, str, int]] = {}
@@ -151,9 +159,10 @@ class MasterProducts:
             marks = ",".join("?" * len(part))
             q = f"SELECT sku, doc, source, deleted FROM products WHERE sku IN ({marks})"
             old.update({r[0]: (r[1], r[2], r[3]) for r in con.execute(q, part)})
-        bad = _barcode_clashes(con, forms)
-        if bad:
-            raise bad_rows(bad)
+        if checked_at != self._current(con):
+            bad = _barcode_clashes(con, forms)
+            if bad:
+                raise bad_rows(bad)
         changed = [
             (f, dumps(f))
             for _, f in forms
@@ -219,7 +228,8 @@ class MasterProducts:
             clash = _barcode_clashes(con, [(1, clean)])
             if clash:
                 raise InvalidInput(Master.BARCODE_TAKEN, clash[0]["message"])
-            return int(self._write_products(con, [(1, clean)], who, "hq")["version"])
+            done = self._write_products(con, [(1, clean)], who, "hq", self._current(con))
+            return int(done["version"])
 
     def delete_product(self, sku: str, who: str) -> int:
         with self.db.write() as con:
