@@ -163,7 +163,7 @@ async def products_list(request: web.Request) -> web.Response:
         q.get("q", ""),
         q.get("category", ""),
         _int(request, "offset", 0),
-        _int(request, "limit", 50),
+        min(_int(request, "limit", 50), 1000),
     )
     lang = q.get("lang", "")
     return _json(

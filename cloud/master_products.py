@@ -284,7 +284,7 @@ class MasterProducts:
         rows = self.db.con.execute(
             f"SELECT doc, source, version, updated_us, updated_by FROM products WHERE {where}"
             " ORDER BY sku LIMIT ? OFFSET ?",
-            [*args, max(0, min(limit, 1000)), max(0, offset)],
+            [*args, max(0, limit), max(0, offset)],
         )
         return [_hq_row(r) for r in rows], int(total)
 

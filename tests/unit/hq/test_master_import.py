@@ -104,3 +104,11 @@ def test_an_unreadable_or_empty_file_is_refused(md):
     with pytest.raises(InvalidInput) as err:
         import_file(md, b"sku,name_en,price\n", "csv", "ann")
     assert err.value.code == "import.no_rows"
+
+
+def test_an_export_holds_every_product(md):
+    md.upsert_products(
+        [{"sku": f"S{i:05d}", "names": {"en": f"P{i}"}, "price": i} for i in range(1500)], "ann"
+    )
+    rows, total = md.products(limit=1 << 30)
+    assert total == 1500 and len(read_table(to_csv(rows), "csv")) == 1500
