@@ -10,9 +10,10 @@ price of ``sku`` for the stores of ``group`` (``*``: every group) from ``from_us
 The price in force at T for group G is the change with the latest ``from_us <= T`` for G or ``*``
 (ties: the one made last), else the base price.
 
-Products come from HQ (``source`` "hq") or from a product feed (``source`` = the feed's name); a
-feed's products reach only the stores subscribed to that feed. ``setup(app, data_dir)`` mounts the
-HTTP routes (``cloud.master_http``) and HQ's users (``cloud.hqusers``).
+Products come from HQ (``source`` "hq") or from a product feed (``source`` ``feed:NAME``); a
+feed's products reach only the stores subscribed to that feed (``subscribe(store, NAME)``).
+``setup(app, data_dir)`` mounts the HTTP routes (``cloud.master_http``) and HQ's users
+(``cloud.hqusers``).
 """
 
 from __future__ import annotations
@@ -136,19 +137,25 @@ class MasterData(MasterProducts):
         row = self.db.con.execute("SELECT grp FROM profiles WHERE store = ?", (store,)).fetchone()
         return row[0] if row else "default"
 
-    def products_for_store(self, store: str, at_us: int) -> list[dict[str, Any]]:
-        """The store's products (domain dicts + brand, spec, tags) at the prices in force at
-        ``at_us`` for its group; a feed's products only if the store subscribes to the feed."""
+    def _sources(self, store: str) -> list[str]:
+        """Product sources a store gets: HQ's own, and each feed it subscribes to (a feed's
+        products carry ``source`` ``feed:NAME``; a bare ``NAME`` is read the same)."""
         feeds = [
             r[0]
             for r in self.db.con.execute("SELECT feed FROM subscriptions WHERE store = ?", (store,))
         ]
+        return ["hq", *feeds, *(f"feed:{f}" for f in feeds)]
+
+    def products_for_store(self, store: str, at_us: int) -> list[dict[str, Any]]:
+        """The store's products (domain dicts + brand, spec, tags) at the prices in force at
+        ``at_us`` for its group; a feed's products only if the store subscribes to the feed."""
+        sources = self._sources(store)
         prices = self.prices_in_force(self._group(store), at_us)
         out = []
         for sku, doc in self.db.con.execute(
-            "SELECT sku, doc FROM products WHERE deleted = 0 AND (source = 'hq' OR source IN"
-            f" ({','.join('?' * len(feeds))})) ORDER BY sku",
-            feeds,
+            "SELECT sku, doc FROM products WHERE deleted = 0 AND source IN"
+            f" ({','.join('?' * len(sources))}) ORDER BY sku",
+            sources,
         ):
             d = orjson.loads(doc)
             d["price"] = prices.get(sku, d["price"])
@@ -156,14 +163,17 @@ class MasterData(MasterProducts):
         return out
 
     def scheduled_prices(self, store: str, after_us: int) -> list[dict[str, Any]]:
-        """Price changes for the store's group that start after ``after_us``."""
+        """Price changes for the store's group that start after ``after_us`` (of the products
+        the store gets)."""
+        sources = self._sources(store)
         return [
             {"sku": r[0], "price": r[1], "from_us": r[2]}
             for r in self.db.con.execute(
                 "SELECT p.sku, p.price, p.from_us FROM prices p JOIN products d ON d.sku = p.sku"
                 " WHERE d.deleted = 0 AND p.grp IN (?, '*') AND p.from_us > ?"
+                f" AND d.source IN ({','.join('?' * len(sources))})"
                 " ORDER BY p.from_us, p.id",
-                (self._group(store), after_us),
+                (self._group(store), after_us, *sources),
             )
         ]
 

@@ -168,10 +168,13 @@ def test_an_edit_on_a_stale_version_is_refused(md):
 
 def test_feed_products_reach_only_subscribed_stores(md):
     md.upsert_products([prod("A1")], "ann")
-    md.upsert_products([prod("F1")], "feed:acme", source="acme")
+    md.upsert_products([prod("F1")], "feed:acme", source="feed:acme")
+    md.add_price({"sku": "F1", "group": "*", "price": 1, "from_us": T0 + 5}, "ann")
     md.subscribe("S002", "acme")
     assert [p["sku"] for p in md.products_for_store("S001", T0)] == ["A1"]
     assert [p["sku"] for p in md.products_for_store("S002", T0)] == ["A1", "F1"]
+    assert md.scheduled_prices("S001", T0) == []
+    assert md.scheduled_prices("S002", T0) == [{"sku": "F1", "price": 1, "from_us": T0 + 5}]
     assert md.subscribers("acme") == ["S002"]
 
 
