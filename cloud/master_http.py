@@ -22,6 +22,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from functools import partial
 from pathlib import Path
@@ -42,6 +43,7 @@ from domain.errors import InvalidInput, KassaError, NotFound
 
 __all__ = ["mount", "USERS"]
 
+log = logging.getLogger(__name__)
 USERS = web.AppKey("kassa_hq_users", HqUsers)
 READ = ("catalogue", "finance", "support")
 EVERY = tuple(r for r in ROLES if r != "admin")
@@ -348,6 +350,12 @@ ROUTES: tuple[tuple[str, str, Handler, tuple[str, ...] | None], ...] = (
 def mount(app: web.Application, master: Any, data: Path, clock: Any) -> HqUsers:
     """Mount the master-data and HQ-user routes; HQ's sessions become the app's ``SESSIONS``."""
     users = HqUsers(data, clock, audit=master.audit)
+    if not users.users():
+        log.warning(
+            "no HQ users yet: only HQ's token opens HQ's routes (add the first admin with "
+            "'kassa admin user add --role admin NAME --hq %s')",
+            data,
+        )
     app[USERS] = users
     app[SESSIONS] = users
     for method, path, fn, roles in ROUTES:
