@@ -19,8 +19,3 @@ class Publish(Code):
         InvalidInput,
         "There is no store to publish to. Register a store first.",
     )
-    UNKNOWN_STORE = (
-        "publish.unknown_store",
-        InvalidInput,
-        "HQ has no profile for this store. Create the store first.",
-    )
