@@ -218,11 +218,10 @@ class Publisher:
         prev = self.latest(store)
         base = files.hashes(prev) if prev is not None else None
         if prev is not None and base is not None:  # the delta most stores will ask for
-            added, changed, _removed = diff(base, enc.hashes)
+            added, changed, removed = diff(base, enc.hashes)
             want = set(added) | set(changed)
-            delta = self._delta_payload(
-                base, enc.hashes, [p for p in products if str(p["sku"]) in want], meta
-            )
+            changes = [p for p in products if str(p["sku"]) in want]
+            delta = {"products": changes, "removed": removed, **meta}
             files.write_bundle(self._pack("delta", store, version, delta, now, prev), version, prev)
         return len(enc.hashes)
 
@@ -239,13 +238,6 @@ class Publisher:
         return pack(
             key, kind=kind, store=store, version=version, payload=payload, created_us=now, base=base
         )
-
-    @staticmethod
-    def _delta_payload(
-        base: dict[str, str], new: dict[str, str], products: list[dict], meta: dict[str, Any]
-    ) -> dict[str, Any]:
-        removed = diff(base, new)[2]
-        return {"products": products, "removed": removed, **meta}
 
     # ------------------------------------------------------------ bundles
     def bundle_for(self, store: str, have: int | None) -> bytes | None:
@@ -275,13 +267,13 @@ class Publisher:
         base, new = files.hashes(have), files.hashes(latest)
         if base is None or new is None:
             return None
-        added, changed, _removed = diff(base, new)
+        added, changed, removed = diff(base, new)
         try:
             products = files.products(latest, new, added + changed)
             meta = files.meta(latest)
         except FileNotFoundError:
             return None
-        payload = self._delta_payload(base, new, products, meta)
+        payload = {"products": products, "removed": removed, **meta}
         data = self._pack("delta", store, latest, payload, self.clock.now_us(), have)
         files.write_bundle(data, latest, have)
         return data

@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 import stat
 
+import orjson
+
 from cloud.publish_snap import SnapshotFiles, diff, encode, field_changes
 
 
@@ -13,12 +15,24 @@ def _p(sku: str, price: int = 100, **kw) -> dict:
     return {"sku": sku, "names": {"en": f"P {sku}"}, "price": price, **kw}
 
 
-def test_hash_is_canonical_and_follows_content() -> None:
-    a = encode([{"price": 100, "names": {"en": "P A"}, "sku": "A"}])
-    b = encode([_p("A")])
-    assert a.hashes == b.hashes and a.lines == b.lines
-    assert encode([_p("A", 101)]).hashes["A"] != b.hashes["A"]
-    assert encode([_p("A", names={"en": "P A", "th": "ก"})]).hashes["A"] != b.hashes["A"]
+def test_hash_follows_content() -> None:
+    a = encode([_p("A"), _p("B")])
+    assert a.hashes == encode([_p("A"), _p("B")]).hashes
+    assert encode([_p("A", 101)]).hashes["A"] != a.hashes["A"]
+    assert encode([_p("A", names={"en": "P A", "th": "ก"})]).hashes["A"] != a.hashes["A"]
+    assert [orjson.loads(line) for line in a.lines] == [_p("A"), _p("B")]
+
+
+def test_lines_cut_from_one_dump_equal_one_dump_per_product() -> None:
+    tricky = [
+        _p("A", names={"en": 'has ,{"sku": inside'}),
+        _p("B", tags=[{"sku": "nested"}]),  # a real ,{"sku": inside a product
+        _p("C"),
+    ]
+    for products in (tricky, [_p("A"), {"price": 1, "sku": "Z", "names": {}}], [_p("A")]):
+        enc = encode(products)
+        assert enc.lines == [orjson.dumps(p) for p in products]
+        assert list(enc.hashes) == [p["sku"] for p in products]
 
 
 def test_duplicate_sku_later_wins_in_first_place() -> None:
