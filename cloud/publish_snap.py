@@ -21,7 +21,6 @@ from __future__ import annotations
 import hashlib
 import mmap
 import os
-import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,14 +28,14 @@ from typing import Any
 
 import orjson
 
-from cloud.hqauth import PRIVATE_FILE, private_dir
+from cloud.hqauth import private_dir
+from cloud.licence import _atomic_write as write_atomic
 
 __all__ = [
     "Encoded",
     "encode",
     "diff",
     "field_changes",
-    "write_atomic",
     "SnapshotFiles",
     "KEEP_HASHES",
 ]
@@ -119,25 +118,6 @@ def field_changes(old: dict[str, Any], new: dict[str, Any]) -> dict[str, list[An
     return out
 
 
-def write_atomic(path: Path, data: bytes | Iterable[bytes], mode: int = PRIVATE_FILE) -> None:
-    """Write ``data`` (bytes, or chunks) to ``path`` through a temporary file and a rename."""
-    private_dir(path.parent)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            if isinstance(data, bytes):
-                fh.write(data)
-            else:
-                fh.writelines(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
 class SnapshotFiles:
     """One store's snapshot files (see the module's text)."""
 
@@ -149,7 +129,7 @@ class SnapshotFiles:
 
     def write(self, version: int, enc: Encoded, meta: dict[str, Any]) -> None:
         private_dir(self.dir)
-        write_atomic(self._p(f"{version}.lines"), _joined(enc.lines))
+        write_atomic(self._p(f"{version}.lines"), b"\n".join(enc.lines))
         write_atomic(self._p(f"{version}.meta"), orjson.dumps(meta))
         write_atomic(self._p(f"{version}.hashes"), orjson.dumps(enc.hashes))
 
@@ -234,11 +214,3 @@ class SnapshotFiles:
                 continue
             if drop:
                 p.unlink(missing_ok=True)
-
-
-def _joined(lines: list[bytes]) -> Iterable[bytes]:
-    """``lines`` joined by newlines, in chunks (no second copy of a 100 MB catalogue)."""
-    step = 4096
-    for i in range(0, len(lines), step):
-        chunk = b"\n".join(lines[i : i + step])
-        yield chunk if i + step >= len(lines) else chunk + b"\n"
