@@ -184,6 +184,20 @@ def _new_pin() -> str:
             return pin
 
 
+def _allow_first_install(hq: _Hq, licence_id: str, who: str) -> None:
+    """The first install that activates this licence is approved at once: the setup code it was
+    set up with is its second factor (``cloud.activation_db``, when HQ has activation)."""
+    import importlib
+
+    try:
+        activations = importlib.import_module("cloud.activation_db")
+    except ModuleNotFoundError as exc:
+        if exc.name != "cloud.activation_db":
+            raise
+        return
+    activations.Activations(hq.dir, hq.authority).allow_first(licence_id, who)
+
+
 def _store_create(args: argparse.Namespace) -> int:
     from cloud.registry import Registry
     from domain.errors import KassaError
@@ -218,6 +232,7 @@ def _store_create(args: argparse.Namespace) -> int:
             licence = hq.authority.issue(
                 args.store, start, start + args.days * DAY_US, args.grace, args.tills, features
             )
+            _allow_first_install(hq, licence["licence"]["licence_id"], who)
             hq.publisher.publish([args.store], who, f"new store {args.store}")
             manager = {
                 "id": args.manager_id,
