@@ -163,9 +163,11 @@ class Publisher:
     # ------------------------------------------------------------ publishing
     def publish(self, stores: list[str] | None, who: str, note: str = "") -> int:
         """Publish a new version for ``stores`` (None: every known store); returns its number."""
-        targets = sorted(set(stores)) if stores is not None else self.known_stores()
+        known = self.known_stores()
+        targets = sorted(set(stores)) if stores is not None else known
         if not targets:
             raise InvalidInput("publish.no_stores", "there is no store to publish to")
+        _check_known(targets, known)
         self.authority.ensure_key()
         with self._exclusive():
             now = self.clock.now_us()
@@ -313,6 +315,7 @@ class Publisher:
     def preview(self, store: str, limit: int = 1000) -> dict[str, Any]:
         """What publishing now would change for ``store``, against its newest published version
         (at most ``limit`` products per list; ``counts`` has the totals)."""
+        _check_known([store], self.known_stores())
         products, meta = self._content(store, self.clock.now_us())
         enc = encode(products)
         latest = self.latest(store)
@@ -372,6 +375,16 @@ class Publisher:
                 }
             )
         return out
+
+
+def _check_known(stores: list[str], known: list[str]) -> None:
+    unknown = sorted(set(stores) - set(known))
+    if unknown:
+        raise InvalidInput(
+            "publish.unknown_store",
+            f"HQ does not know store {', '.join(unknown)}: create or register it first",
+            stores=unknown,
+        )
 
 
 def _brief(p: dict[str, Any]) -> dict[str, Any]:

@@ -19,3 +19,8 @@ class Publish(Code):
         InvalidInput,
         "There is no store to publish to. Register a store first.",
     )
+    UNKNOWN_STORE = (
+        "publish.unknown_store",
+        InvalidInput,
+        "HQ does not know this store. Create the store or register it first.",
+    )

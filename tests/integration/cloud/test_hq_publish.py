@@ -220,6 +220,8 @@ def test_roles_preview_and_concurrent_publishes(tmp_path: Path) -> None:
         async with s.get(hq.url + "/v1/hq/publications", headers=hq.hq("support")) as r:
             assert (r.status, (await r.json())["publications"]) == (200, [])
 
+        st, js = await _publish(s, hq, [S1, "S0O1"], role="catalogue")
+        assert (st, js["code"]) == (400, "publish.unknown_store")
         st, js = await _publish(s, hq, [S1], role="catalogue")
         v1 = js["version"]
         hq.master.upsert_products([_product(2, 777)], "t")

@@ -27,7 +27,7 @@ class FakeMaster:
         self.products: dict[str, dict[str, Any]] = {}
         self.prices: list[dict[str, Any]] = []
         self.fields = ["favourite", "low_stock", "image"]
-        self.profiles: dict[str, dict] = {}
+        self.profiles: dict[str, dict] = {s: {"id": s, "name": s} for s in (S1, S2)}
         self.v = 0
         self.audited: list[tuple] = []
 
@@ -58,6 +58,9 @@ class FakeMaster:
 
     def store_profile(self, store: str) -> dict | None:
         return self.profiles.get(store)
+
+    def store_profiles(self) -> list[dict]:
+        return list(self.profiles.values())
 
     def store_fields(self) -> list[str]:
         return list(self.fields)
@@ -193,8 +196,15 @@ def test_two_publishes_at_once_get_two_versions(env) -> None:
     assert _open(pub, pub.bundle_for(S1, min(got)) or b"").kind == "delta"
 
 
-def test_no_store_to_publish_to(env) -> None:
-    pub, *_ = env
+def test_no_store_or_an_unknown_store_is_refused(env) -> None:
+    pub, master, *_ = env
+    with pytest.raises(InvalidInput) as e:
+        pub.publish(["S001", "S0O1"], "ana")  # a typo publishes nothing
+    assert (e.value.code, e.value.details["stores"]) == ("publish.unknown_store", ["S0O1"])
+    with pytest.raises(InvalidInput):
+        pub.preview("S0O1")
+    assert pub.publications() == [] and pub.latest(S1) is None
+    master.profiles.clear()
     with pytest.raises(InvalidInput) as e:
         pub.publish(None, "ana")
     assert e.value.code == "publish.no_stores"
