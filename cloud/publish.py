@@ -283,11 +283,13 @@ class Publisher:
     def pull(self, store: str, have: int | None) -> bytes | None:
         """``bundle_for``, and remember which version the store now holds and when."""
         data = self.bundle_for(store, have)
-        latest = self.latest(store)
-        kind = "none" if data is None else str(read_header(data)[0]["kind"])
+        version, kind = have, "none"
+        if data is not None:  # the version sent, even if a publish has just made a newer one
+            head = read_header(data)[0]
+            version, kind = int(head["version"]), str(head["kind"])
         self._q(
             "INSERT OR REPLACE INTO pulls(store, version, have, kind, at) VALUES (?,?,?,?,?)",
-            (store, latest, have, kind, self.clock.now_us()),
+            (store, version, have, kind, self.clock.now_us()),
         )
         return data
 
