@@ -217,3 +217,22 @@ def test_folder_and_files_are_private(env, tmp_path) -> None:
     for path in (tmp_path / "publish").rglob("*"):
         want = 0o700 if path.is_dir() else 0o600
         assert stat.S_IMODE(os.stat(path).st_mode) == want, path
+
+
+def test_export_for_usb_is_a_delta_from_what_the_store_last_pulled(env) -> None:
+    pub, master, *_ = env
+    v1 = pub.publish([S1], "ana")
+    assert _open(pub, pub.export(S1, full=False)).kind == "full"  # never pulled: all of it
+    pub.pull(S1, None)
+    master.set(_p("A020", 1))
+    v2 = pub.publish([S1], "ana")
+    usb = _open(pub, pub.export(S1, full=False))
+    assert (usb.kind, usb.base, usb.version, [p["sku"] for p in usb.products]) == (
+        "delta",
+        v1,
+        v2,
+        ["A020"],
+    )
+    assert _open(pub, pub.export(S1)).kind == "full"
+    pub.pull(S1, v1)
+    assert _open(pub, pub.export(S1, full=False)).kind == "full"  # runs the newest: a full one
