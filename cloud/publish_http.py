@@ -79,7 +79,7 @@ async def pull(request: web.Request) -> web.StreamResponse:
 
     body = await request.read()
     headers = {k: request.headers.get(k, "") for k in (H_STORE, H_TS, H_SIG, H_ENC, H_NONCE)}
-    refused = request.app[INGESTOR].authenticate(headers, body)
+    refused = await _run(request, request.app[INGESTOR].authenticate, headers, body)
     if refused is not None:
         return _json(refused.body, refused.status)
     try:
