@@ -162,9 +162,11 @@ def tighten(data: Path) -> None:
         if (data / name).is_dir():
             os.chmod(data / name, PRIVATE_DIR)
     for name in (
-        "cloud.sqlite",
-        "cloud.sqlite-wal",
-        "cloud.sqlite-shm",
+        *(
+            f"{db}{end}"
+            for db in ("cloud", "master", "hqusers")
+            for end in (".sqlite", ".sqlite-wal", ".sqlite-shm")
+        ),
         TOKEN_FILE,
         "licence/hq_ed25519.key",
         "licence/revoked.json",
