@@ -21,6 +21,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from cloud.app import EXECUTOR, INGESTOR, hq_user
 from cloud.hqauth import HQ, STORE, declare
 from cloud.publish import PUBLISHER, Publisher
 from domain.errors import InvalidInput, KassaError
@@ -46,21 +47,7 @@ def _error(exc: KassaError) -> web.Response:
 
 
 async def _run(request: web.Request, fn: Any, *args: Any) -> Any:
-    from cloud.app import EXECUTOR
-
     return await asyncio.get_running_loop().run_in_executor(request.app[EXECUTOR], fn, *args)
-
-
-def _who(request: web.Request) -> str:
-    """The HQ user the session middleware found (the HQ token is user "token")."""
-    for key in ("hq_user", "user"):
-        who = request.get(key)
-        if isinstance(who, str) and who:
-            return who
-        name = getattr(who, "user", None) or getattr(who, "name", None)
-        if isinstance(name, str) and name:
-            return name
-    return "token"
 
 
 def _have(body: bytes) -> int | None:
@@ -75,8 +62,6 @@ def _have(body: bytes) -> int | None:
 
 
 async def pull(request: web.Request) -> web.StreamResponse:
-    from cloud.app import INGESTOR
-
     body = await request.read()
     headers = {k: request.headers.get(k, "") for k in (H_STORE, H_TS, H_SIG, H_ENC, H_NONCE)}
     refused = await _run(request, request.app[INGESTOR].authenticate, headers, body)
@@ -116,7 +101,7 @@ async def publish(request: web.Request) -> web.Response:
         return _error(InvalidInput("input.bad_json", 'the body is {"stores": [..] | null, "note"}'))
     pub = request.app[PUBLISHER]
     try:
-        version = await _run(request, pub.publish, stores, _who(request), str(note or ""))
+        version = await _run(request, pub.publish, stores, hq_user(request), str(note or ""))
     except KassaError as exc:
         return _error(exc)
     stores = await _run(request, pub.stores_of, version)

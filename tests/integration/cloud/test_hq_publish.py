@@ -15,8 +15,7 @@ import orjson
 import pytest
 from aiohttp import web
 
-from cloud.app import AUTH, SESSIONS, make_app
-from cloud.hqusers import HqUsers
+from cloud.app import AUTH, make_app
 from cloud.licence import AUTHORITY_KEY
 from cloud.master import MASTER
 from cloud.registry import Registry
@@ -56,8 +55,6 @@ class Hq:
 
     async def start(self) -> Hq:
         app = make_app(self.data, clock=self.clock, export_delay_s=0.05)
-        if app.get(SESSIONS) is None:  # HQ's users are mounted by cloud.master once it does
-            app[SESSIONS] = HqUsers(self.data, self.clock)
         self.app = app
         self.token = app[AUTH].token
         self.master = app[MASTER]
@@ -66,20 +63,21 @@ class Hq:
             self.master.put_store_profile(
                 {"id": s, "name": s, "zone": "Asia/Bangkok", "currency": "THB"}, "test"
             )
-        users = HqUsers(self.data, self.clock)
-        try:
-            self.sessions = {}
-            for name, role in (("cat", "catalogue"), ("sup", "support"), ("fin", "finance")):
-                users.add(name, role, PASSWORD, "test")
-                self.sessions[role] = users.login(name, PASSWORD, "127.0.0.1")["token"]
-        finally:
-            users.close()
         self.runner = web.AppRunner(app, access_log=None)
         await self.runner.setup()
         site = web.TCPSite(self.runner, "127.0.0.1", 0)
         await site.start()
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         self.url = f"http://127.0.0.1:{port}"
+        self.sessions = {}
+        async with aiohttp.ClientSession() as s:  # HQ users, made and signed in over HTTP
+            for name, role in (("cat", "catalogue"), ("sup", "support"), ("fin", "finance")):
+                user = {"user": name, "role": role, "password": PASSWORD}
+                async with s.post(self.url + "/v1/hq/users", json=user, headers=self.hq()) as r:
+                    assert r.status == 201, await r.text()
+                login = {"user": name, "password": PASSWORD}
+                async with s.post(self.url + "/v1/hq/login", json=login) as r:
+                    self.sessions[role] = (await r.json())["token"]
         return self
 
     async def stop(self) -> None:
