@@ -63,8 +63,12 @@ Journal = Callable[[str, Any], Awaitable[Any]]
 
 def _norm(p: dict[str, Any]) -> dict[str, Any]:
     """HQ's product as the store keeps it (``Product.to_dict``), so comparisons see equal
-    defaults as equal."""
-    return product_from_dict(p).to_dict()
+    defaults as equal. A row the store cannot read is kept as it came: the catalogue's update
+    refuses it, naming the row."""
+    try:
+        return product_from_dict(p).to_dict()
+    except (KassaError, KeyError, TypeError, ValueError, OverflowError):
+        return dict(p)
 
 
 class CatalogueSync:
