@@ -150,5 +150,6 @@ def _build(
         "products": applied.get("count"),
         "licence": lic.get("licence_id"),
         "manager": staff,
+        "pin": str(m.get("pin")),  # shown once to the installer: HQ printed only the code
         "cloud_url": cloud_url,
     }

@@ -48,6 +48,8 @@ def _setup(args: argparse.Namespace) -> int:
     print(f"  catalogue      version {out['version']}, {out['products']} products")
     print(f"  licence        {out['licence']}")
     print(f"  linked to      {out['cloud_url'] or '(no cloud)'}")
-    print(f"  first manager  {out['manager']} (the PIN HQ gave)")
+    print(
+        f"  first manager  {out['manager']}, PIN {out['pin']} (shown once: note it, then change it)"
+    )
     print(f"start it: kassa store serve --data {args.data}")
     return 0

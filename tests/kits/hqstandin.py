@@ -16,24 +16,68 @@ from aiohttp import web
 
 from domain.upload import H_NONCE, H_SIG, H_STORE, H_TS, verify_signature
 
-__all__ = ["StandInHQ"]
+__all__ = ["StandInHQ", "ServerThread"]
 
 
-class StandInHQ:
-    def __init__(self) -> None:
-        self.secrets: dict[str, bytes] = {}
-        self.published: dict[str, tuple[int, bytes]] = {}  # store -> (version, bundle)
-        self.asked: list[tuple[str, int | None]] = []
-        self.refused = 0
+class ServerThread:
+    """An aiohttp app on 127.0.0.1 served from a thread of its own; ``stop()`` closes the port
+    (connection refused), ``start()`` opens it again on the same port."""
+
+    def __init__(self, make_app: Any) -> None:
+        self.make_app = make_app
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
         self.port = 0
         self.runner: web.AppRunner | None = None
+        self.app: web.Application | None = None
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    def run(self, coro: Any) -> Any:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(60)
+
+    def start(self) -> ServerThread:
+        async def go() -> None:
+            self.app = self.make_app()
+            self.runner = web.AppRunner(self.app, access_log=None)
+            await self.runner.setup()
+            site = web.TCPSite(self.runner, "127.0.0.1", self.port)
+            await site.start()
+            self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+        self.run(go())
+        return self
+
+    def stop(self) -> None:
+        if self.runner is not None:
+            self.run(self.runner.cleanup())
+            self.runner = None
+
+    def close(self) -> None:
+        self.stop()
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+
+
+class StandInHQ(ServerThread):
+    def __init__(self) -> None:
+        super().__init__(self._app)
+        self.secrets: dict[str, bytes] = {}
+        self.published: dict[str, tuple[int, bytes]] = {}  # store -> (version, bundle)
+        self.asked: list[tuple[str, int | None]] = []
+        self.refused = 0
+
+    def _app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_post("/v1/catalogue/pull", self._pull)
+        return app
+
+    def start(self) -> StandInHQ:
+        super().start()
+        return self
 
     def publish(self, store: str, version: int, bundle: bytes) -> None:
         self.published[store] = (version, bundle)
@@ -58,29 +102,3 @@ class StandInHQ:
         if have == version:
             return web.Response(status=204)
         return web.Response(body=bundle, content_type="application/vnd.kassa.bundle")
-
-    def _run(self, coro: Any) -> Any:
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(30)
-
-    def start(self) -> StandInHQ:
-        async def go() -> None:
-            app = web.Application()
-            app.router.add_post("/v1/catalogue/pull", self._pull)
-            self.runner = web.AppRunner(app, access_log=None)
-            await self.runner.setup()
-            site = web.TCPSite(self.runner, "127.0.0.1", self.port)
-            await site.start()
-            self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-
-        self._run(go())
-        return self
-
-    def stop(self) -> None:
-        if self.runner is not None:
-            self._run(self.runner.cleanup())
-            self.runner = None
-
-    def close(self) -> None:
-        self.stop()
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(10)
