@@ -137,7 +137,9 @@ class Puller:
         while not self.stop.is_set():
             try:
                 await self.take_inbox()
-                await self.sync.apply_due_prices()
+                due = self.sync.next_price_us()
+                if due is not None and due <= self.sync.clock.now_us():
+                    await self.sync.apply_due_prices()
             except Exception:
                 log.exception("catalogue: inbox or scheduled prices")
             now = time.monotonic()

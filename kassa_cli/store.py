@@ -153,9 +153,9 @@ def _status(args: argparse.Namespace) -> int:
         f" (grace days left: {lic.get('grace_days_left')})"
     )
     if h.get("catalogue"):
-        from kassa_cli.catalogue import describe
+        from kassa_cli.catalogue import describe as catalogue_lines
 
-        print("\n".join(describe(h["catalogue"])))
+        print("\n".join(catalogue_lines(h["catalogue"])))
     print(f"  disk free        {h['disk_free_bytes'] / 1e9:.1f} GB")
     return 0
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from domain.error_codes.base import LOCAL, Code
-from domain.errors import Conflict, InvalidInput, Unavailable
+from domain.error_codes.base import Code
+from domain.errors import Conflict, InvalidInput, KassaError, Unavailable
 
 __all__ = ["CatalogueSync", "StoreSetup"]
 
@@ -36,7 +36,7 @@ class CatalogueSync(Code):
     )
     NO_ANSWER = (
         "catalogue.no_answer",
-        LOCAL,
+        KassaError,
         "The running store did not load the catalogue in time. Look at kassa store status.",
     )
 
@@ -44,11 +44,11 @@ class CatalogueSync(Code):
 class StoreSetup(Code):
     NOT_EMPTY = (
         "setup.not_empty",
-        LOCAL,
+        KassaError,
         "The data folder is not empty. Set a new store up in an empty folder.",
     )
     NOT_SETUP = (
         "setup.not_setup_bundle",
-        LOCAL,
+        KassaError,
         "This file is not a setup file for a new store. Ask HQ for the store's setup file.",
     )

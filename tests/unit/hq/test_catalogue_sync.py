@@ -84,7 +84,10 @@ def test_the_stores_own_products_and_fields_survive_hq_updates(shop):
 @pytest.mark.parametrize(
     "make, code",
     [
-        (lambda hq, other: tamper(hq.bundle(STORE, 9, [product("A", 1)])), "catalogue.bad_signature"),
+        (
+            lambda hq, other: tamper(hq.bundle(STORE, 9, [product("A", 1)])),
+            "catalogue.bad_signature",
+        ),
         (lambda hq, other: other.bundle(STORE, 9, [product("A", 1)]), "catalogue.bad_signature"),
         (lambda hq, other: hq.bundle("S002", 9, [product("A", 1)]), "catalogue.foreign_store"),
         (lambda hq, other: hq.bundle(STORE, 9, [product("A", 1)], base=4), "catalogue.delta_base"),
