@@ -4,10 +4,11 @@ uploads (``domain.upload.signed_headers`` with the store's upload secret), body 
 The cloud answers 200 with a bundle (``domain.catalogue_bundle``), 204 when the store runs the
 newest version already, or an error as JSON. The pull shares the store's one line to HQ with the
 uploader (``actors.line``) and uses it politely: it holds the line's priority only while the small
-request goes out and the answer's head comes back, so the uploader pauses for a moment, not for a
-whole download; the body is read in pieces with a timeout on the line *moving* (``progress_s``)
-and an overall deadline that grows with the answer's size (a slow line that moves is not a
-failure); an answer larger than ``max_bytes`` is refused before it is read.
+request goes out and the answer's head comes back, at most ``priority_s`` (2 s), so the uploader
+pauses for a moment, never for a whole download; the body is read in pieces with a timeout on
+the line *moving* (``progress_s``) and an overall deadline that grows with the answer's size (a
+slow line that moves is not a failure); an answer larger than ``max_bytes`` is refused before it
+is read.
 """
 
 from __future__ import annotations
@@ -53,6 +54,8 @@ class PullTransport:
         progress_s: float = 30.0,
         min_rate_Bps: float = 1000.0,
         max_bytes: int = MAX_BUNDLE,
+        priority_s: float = 2.0,
+        reply_s: float = 120.0,
     ) -> None:
         self.url = base_url.rstrip("/") + PULL_PATH
         self.store = store
@@ -62,6 +65,8 @@ class PullTransport:
         self.progress_s = progress_s
         self.min_rate_Bps = min_rate_Bps
         self.max_bytes = max_bytes
+        self.priority_s = priority_s  # the longest the uploader pauses for a pull
+        self.reply_s = reply_s  # HQ may build a bundle before it answers
         self.clock_offset_s = 0  # learned from the cloud's auth.stale answer
         self.bytes_down = 0
 
@@ -85,24 +90,25 @@ class PullTransport:
             content_type="application/json",
             encoding=None,
         )
+        # no read timeout of aiohttp's own: the answer's head may take HQ ``reply_s`` to build,
+        # then the body must keep moving (``progress_s``, per piece)
         timeout = aiohttp.ClientTimeout(
-            total=None,
-            sock_connect=self.connect_s,
-            connect=self.connect_s * 2,
-            sock_read=self.progress_s,
+            total=None, sock_connect=self.connect_s, connect=self.connect_s * 2
         )
         try:
             async with aiohttp.ClientSession(timeout=timeout) as session:
-                if self.line is None:
-                    resp = await session.post(self.url, data=body, headers=headers)
-                else:
-                    async with self.line.priority():  # only the request and the answer's head
-                        resp = await session.post(self.url, data=body, headers=headers)
+                post = asyncio.ensure_future(session.post(self.url, data=body, headers=headers))
+                if self.line is not None:
+                    async with self.line.priority():  # the request, and the head if it is quick
+                        await asyncio.wait([post], timeout=self.priority_s)
+                resp = await asyncio.wait_for(post, self.reply_s)
                 try:
                     return await self._answer(resp)
                 finally:
                     resp.release()
-        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+        except TimeoutError:
+            raise _unavailable("HQ did not answer in time, or the line stopped moving") from None
+        except (aiohttp.ClientError, OSError) as exc:
             raise _unavailable(f"cannot reach HQ: {type(exc).__name__}: {exc}") from None
 
     async def _answer(self, resp: Any) -> PullAnswer:
@@ -113,7 +119,10 @@ class PullTransport:
         chunks: list[bytes] = []
         got = 0
         async with asyncio.timeout(deadline):
-            async for chunk in resp.content.iter_chunked(64 * 1024):
+            while True:
+                chunk = await asyncio.wait_for(resp.content.readany(), self.progress_s)
+                if not chunk:
+                    break
                 got += len(chunk)
                 self.bytes_down += len(chunk)
                 if got > self.max_bytes:

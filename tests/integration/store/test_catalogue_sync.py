@@ -194,3 +194,69 @@ def test_the_store_holds_no_bundle_file_readable_by_others(world):
     folder = Path(world["data"]) / "hq_catalogue"
     for p in [folder, *folder.rglob("*")]:
         assert p.stat().st_mode & 0o077 == 0, p
+
+
+def test_a_slow_download_neither_pauses_the_uploader_nor_times_out_while_it_moves(tmp_path):
+    """The pull holds the line's priority (which pauses the uploader) at most ``priority_s``, and
+    not while the body comes; a body that keeps moving may take longer than ``progress_s`` in
+    all; one that stops moving for ``progress_s`` fails."""
+    import asyncio
+
+    from aiohttp import web
+
+    from actors.catalogue_pull import PullTransport
+    from actors.line import Line
+    from domain.catalogue_bundle import unpack
+    from domain.errors import KassaError
+    from hqstandin import ServerThread
+
+    hq = TestHQ()
+    data = hq.bundle(STORE, 3, [product(f"P{i}", 100 + i, ean(i)) for i in range(3000)])
+    sent = {"bytes": 0, "stall": False}
+
+    async def slow(request: web.Request) -> web.StreamResponse:
+        await request.read()
+        await asyncio.sleep(3.0)  # HQ takes its time to answer at all
+        resp = web.StreamResponse(headers={"Content-Type": "application/vnd.kassa.bundle"})
+        resp.content_length = len(data)
+        await resp.prepare(request)
+        piece = len(data) // 20 + 1
+        for i in range(0, len(data), piece):
+            await resp.write(data[i : i + piece])
+            sent["bytes"] += len(data[i : i + piece])
+            await asyncio.sleep(5.0 if sent["stall"] and i else 0.2)
+        await resp.write_eof()
+        return resp
+
+    def app() -> web.Application:
+        a = web.Application()
+        a.router.add_post("/v1/catalogue/pull", slow)
+        return a
+
+    server = ServerThread(app).start()
+    lock = tmp_path / "line.lock"
+    try:
+
+        async def pull_watching_the_line() -> tuple[bytes, list[tuple[float, int, bool]]]:
+            t = PullTransport(server.url, STORE, b"k" * 32, Line(lock), progress_s=1.5)
+            uploader_view = Line(lock)  # what the uploader asks between two writes
+            task = asyncio.ensure_future(t.pull(None))
+            t0, seen = time.monotonic(), []
+            while not task.done():
+                seen.append((time.monotonic() - t0, sent["bytes"], uploader_view.busy()))
+                await asyncio.sleep(0.05)
+            return (await task).body, seen
+
+        body, seen = asyncio.run(pull_watching_the_line())
+        assert unpack(body, hq.public, store=STORE).version == 3
+        took = seen[-1][0]
+        assert took > 4.0  # longer than progress_s in all: the line kept moving
+        assert any(busy for at, _, busy in seen if at < 1.0)  # the request went first
+        assert not any(busy for at, _, busy in seen if at > 2.5)  # then the uploader went on
+        assert not any(busy for _, n, busy in seen if n > 0)  # never while the body came
+        sent.update(bytes=0, stall=True)
+        with pytest.raises(KassaError) as exc:
+            asyncio.run(PullTransport(server.url, STORE, b"k" * 32, progress_s=1.5).pull(None))
+        assert exc.value.code == "catalogue.pull_failed"
+    finally:
+        server.close()
