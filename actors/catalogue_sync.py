@@ -219,14 +219,11 @@ class CatalogueSync:
             "seq": getattr(ack, "seq", None),
         }
 
-    def _pending(self, bundle: Bundle, skus: set[str]) -> list[dict[str, Any]]:
-        """Scheduled prices after ``bundle``: a full bundle's list replaces the store's; a delta's
-        adds to it (the same product and time: the delta's price)."""
-        old = [] if bundle.kind != "delta" else list(self.held.get("prices") or [])
-        rows = {(str(r["sku"]), int(r["from_us"])): r for r in old}
-        for r in bundle.prices:
-            rows[(str(r["sku"]), int(r["from_us"]))] = r
-        return [r for (sku, _), r in rows.items() if sku in skus]
+    @staticmethod
+    def _pending(bundle: Bundle, skus: set[str]) -> list[dict[str, Any]]:
+        """Scheduled prices after ``bundle``: HQ sends every change still to come with each
+        version, full or delta (one HQ has withdrawn is no longer in the list)."""
+        return [r for r in bundle.prices if str(r["sku"]) in skus]
 
     async def apply_due_prices(self) -> dict[str, Any] | None:
         """Scheduled prices that came due: the products they change, journaled through the

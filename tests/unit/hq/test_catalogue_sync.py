@@ -158,3 +158,14 @@ def test_a_failed_pull_is_kept_in_the_status_until_one_succeeds(shop):
     assert st["last_pull_us"] and not st["last_ok_us"]
     asyncio.run(puller.pull_once())
     assert puller.status()["error"] is None and puller.status()["last_ok_us"]
+
+
+def test_a_scheduled_price_hq_withdrew_is_dropped_by_the_next_version(shop):
+    later = shop.clock.now_us() + 3_600_000_000
+    planned = [{"sku": "A", "price": 80, "from_us": later}]
+    shop.apply(shop.hq.bundle(STORE, 1, [product("A", 100)], prices=planned))
+    assert shop.sync.status()["scheduled_prices"] == 1
+    shop.apply(shop.hq.bundle(STORE, 2, [], base=1, prices=[]), "hq")
+    shop.clock.advance(7200)
+    assert asyncio.run(shop.sync.apply_due_prices()) is None
+    assert shop.products()["A"]["price"] == 100
