@@ -131,6 +131,9 @@ class Handles:
         )
         if self.in_gateway:  # rebuild the known tills' open baskets now, not at the first scan
             await asyncio.gather(*(self._gateway_till(t).ready() for t in self.known_tills()))
+        from actors.catalogue_sync_loop import start_for
+
+        self.catalogue_sync = start_for(self)  # HQ's catalogue: pulled at start, then every N s
 
     async def extra_status(self) -> dict:
         """Upload backlog and licence state, for the health endpoint and ``kassa store status``."""
@@ -145,6 +148,7 @@ class Handles:
             }
         return {
             "upload": up,
+            "catalogue": self.catalogue_sync.status() if hasattr(self, "catalogue_sync") else {},
             "licence": {
                 k: lic.get(k)
                 for k in (

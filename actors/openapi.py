@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from actors.http import bigscreen as bigscreen_api
+from actors.http import catalogue_sync as catalogue_sync_api
 from actors.http import flags as flags_api
 from actors.openapi_paths import PATHS
 from actors.openapi_schemas import ERROR, ID, _body, _op
@@ -116,6 +117,8 @@ PATHS.update(flags_api.OPENAPI)
 READ_SCOPES["/v1/flags"] = flags_api.READ_SCOPE
 PATHS.update(bigscreen_api.OPENAPI)
 READ_SCOPES["/v1/bigscreen/summary"] = bigscreen_api.READ_SCOPE
+PATHS.update(catalogue_sync_api.OPENAPI)
+READ_SCOPES["/v1/catalogue/status"] = catalogue_sync_api.READ_SCOPE
 
 for _p, _scope in READ_SCOPES.items():
     PATHS[_p]["get"]["x-kassa-read-scope"] = _scope

@@ -49,6 +49,7 @@ __all__ = [
     "StockAdjusted",
     "StockCounted",
     "CatalogueUpdated",
+    "CatalogueVersionApplied",
 ]
 
 KINDS: dict[str, tuple[type, int]] = {}
@@ -321,3 +322,17 @@ class CatalogueUpdated:
     count: int
     source: str = ""
     skus: tuple[str, ...] = field(default_factory=tuple)
+
+
+@register("catalogue.version_applied")
+@dataclass(frozen=True, slots=True)
+class CatalogueVersionApplied:
+    """The store runs HQ's catalogue ``version`` (from ``base``, or a full one when None), loaded
+    from the cloud (``hq``), a USB bundle (``usb``) or a setup bundle (``setup``);
+    ``sha256``: the bundle's payload hash, as HQ signed it."""
+
+    version: int
+    base: int | None
+    source: str
+    count: int
+    sha256: str = ""

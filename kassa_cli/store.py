@@ -57,6 +57,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         pass
     else:
         register_store(ssub)
+    from kassa_cli import catalogue, setup
+
+    catalogue.register_store(ssub)
+    setup.register_store(ssub)
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -148,6 +152,10 @@ def _status(args: argparse.Namespace) -> int:
         f"  licence          {lic.get('code')}: {lic.get('message')}"
         f" (grace days left: {lic.get('grace_days_left')})"
     )
+    if h.get("catalogue"):
+        from kassa_cli.catalogue import describe as catalogue_lines
+
+        print("\n".join(catalogue_lines(h["catalogue"])))
     print(f"  disk free        {h['disk_free_bytes'] / 1e9:.1f} GB")
     return 0
 

@@ -40,6 +40,7 @@ from aiohttp import web
 from actors.http import (
     aftersales,
     bigscreen,
+    catalogue_sync,
     day,
     events,
     feedback,
@@ -76,6 +77,7 @@ AREAS = (
     bigscreen,
     feedback,
     flags,
+    catalogue_sync,
 )
 HTTP_CODES = {404: "http.not_found", 405: "http.method_not_allowed", 413: "input.too_large"}
 
