@@ -153,6 +153,7 @@ class LicenceKeeper(KeeperFiles, KeeperChecks, KeeperActivation):
                 "licence.not_activated",
                 f"licence {self._lid()} is not activated on this PC: ask HQ to approve the "
                 f"activation of install {self.install_id} (kassa store licence activate)",
+                grace_days_left=d.grace_days_left,
                 expires_days_left=d.expires_days_left,
                 effective_time=d.effective_time,
             )

@@ -24,6 +24,7 @@ import json
 import logging
 import os
 import secrets
+import time
 from pathlib import Path
 from typing import Any
 
@@ -187,9 +188,17 @@ class KeeperActivation:
         )
         return self.activation_view()
 
-    async def activate_once(self) -> dict[str, Any]:
-        """Ask HQ once (if this licence needs it). Returns {ok, code, status, ...}; never raises."""
-        if not self.needs_activation():
+    def _drop_activation(self, status: str) -> None:
+        """HQ released (or denied) this install: the kept activation no longer counts."""
+        self.activation_path.replace(self.activation_path.with_name(f"activation.{status}.json"))
+        self._act_key, self.activation = (-1, ""), None
+        log.warning("HQ %s this install's activation: no day opens until HQ approves it", status)
+
+    async def activate_once(self, confirm: bool = False) -> dict[str, Any]:
+        """Ask HQ once if this licence needs activation (``confirm``: also when it holds one, to
+        learn whether HQ released this install). Returns {ok, code, ...}; never raises."""
+        held = bool(confirm and self.licence and self.licence.activation and self.activation)
+        if not held and not self.needs_activation():
             view = self.activation_view()
             ok = view["activation"] in ("approved", "not_needed")
             return {"ok": ok, "code": "activation.not_needed" if ok else "licence.missing", **view}
@@ -200,9 +209,14 @@ class KeeperActivation:
             ans = await self.transport.activate(self.activation_request())
             status = str(ans.get("status") or "")
             self.act_local.update(id=str(ans.get("id") or ""), asked_at=self.clock.now_us())
-            if status == "approved" and ans.get("activation"):
+            if status == "approved" and held:
+                self.act_local.update(status=status, last_error=None)
+                self._save_act()
+            elif status == "approved" and ans.get("activation"):
                 await self.accept_activation(ans["activation"])
             else:
+                if held and status in ("released", "denied"):
+                    self._drop_activation(status)
                 self.act_local.update(status=status, last_error=None)
                 self._save_act()
         except Exception as exc:
@@ -212,12 +226,16 @@ class KeeperActivation:
             log.warning("activation request failed (%s): %s", code, exc)
             return {"ok": False, "code": code, "message": str(exc), **self.activation_view()}
         status = str(self.act_local.get("status") or "")
-        if status != before and status in ("pending", "denied"):
+        if status != before and status in ("pending", "denied", "released"):
             assert self.licence is not None
             await self._journal(
                 [LicenceActivationRequested(self.licence.licence_id, self.install_id, status)]
             )
-        codes = {"approved": "activation.not_needed", "denied": "activation.denied"}
+        codes = {
+            "approved": "activation.not_needed",
+            "denied": "activation.denied",
+            "released": "activation.released",
+        }
         return {
             "ok": status == "approved",
             "code": codes.get(status, "activation.pending"),
@@ -228,14 +246,21 @@ class KeeperActivation:
         if self._act_wake is not None:
             self._act_wake.set()
 
-    async def run_activation(self, stop: asyncio.Event, poll_s: float = 60.0) -> None:
-        """Ask HQ every ``poll_s`` while the licence needs activation; woken early by a day that
-        could not open. Returns when ``stop`` is set."""
+    async def run_activation(
+        self, stop: asyncio.Event, poll_s: float = 60.0, confirm_s: float = 6 * 3600.0
+    ) -> None:
+        """Ask HQ every ``poll_s`` while the licence needs activation (woken early by a day that
+        could not open), and confirm a held activation every ``confirm_s``. Returns when
+        ``stop`` is set."""
         self._act_wake = asyncio.Event()
+        confirmed = time.monotonic()
         while not stop.is_set():
             try:
                 if self.needs_activation():
                     await self.activate_once()
+                elif time.monotonic() - confirmed >= confirm_s:
+                    await self.activate_once(confirm=True)
+                    confirmed = time.monotonic()
             except Exception:
                 log.exception("activation")
             self._act_wake.clear()

@@ -110,14 +110,9 @@ class Activations:
                     "requested_at, last_seen_at) VALUES (?,?,?,?,?,?,?)",
                     (rid, lic.licence_id, store, install, "pending", now, now),
                 )
-            else:
+            else:  # asked again (polling, or confirming): the answer is HQ's decision so far
                 rid = r["id"]
-                # a released install that asks again is a new question for HQ
-                status = "pending" if r["status"] == "released" else r["status"]
-                con.execute(
-                    "UPDATE activations SET last_seen_at=?, status=? WHERE id=?",
-                    (now, status, rid),
-                )
+                con.execute("UPDATE activations SET last_seen_at=? WHERE id=?", (now, rid))
             con.execute("COMMIT")
         rec = self.get(rid)
         if lic.licence_id in revoked and rec["status"] != "approved":
@@ -210,7 +205,8 @@ class Activations:
 
     def release(self, rid: str, who: str, note: str = "") -> dict[str, Any]:
         """The install of an approved activation no longer holds the licence (a PC replaced):
-        another install may be approved; this one must ask again."""
+        another install may be approved; this one drops its activation when it next confirms
+        online, and opens no day until HQ approves it again."""
         return self._decide(rid, "released", who, note, ("approved",))
 
     def carry_over(self, old_licence: str, new_licence: str, who: str) -> list[str]:

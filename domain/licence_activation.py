@@ -18,6 +18,8 @@ opens a day only on the one install HQ approved it for:
 * HQ's rule (``approval_conflicts``): a licence is active on ONE install. Approving a second
   install is refused (``activation.licence_in_use``) unless the first is released or the
   approval says ``move`` (a replaced PC: the old install is released by the same approval).
+  A released install learns it when it next confirms its activation online (the store asks
+  again every few hours while it has a line) and drops its activation; offline it cannot know.
 
 Features (``FEATURES``): what a licence's ``features`` may name and where each is enforced.
 ``granted(features)``: a list naming none of them (``[]``, or only old free-text labels such as
@@ -174,11 +176,11 @@ def approval_conflicts(
 ) -> list[str]:
     """HQ's rule for approving request ``rec``: the ids of the other approved installs of the same
     licence, which ``move`` releases; without ``move`` any such install refuses the approval
-    (``activation.licence_in_use``). A pending or denied request may be approved (a denial can be
-    reversed); a released one must be asked again; approving an approved one changes nothing."""
+    (``activation.licence_in_use``). A pending, denied or released request may be approved (a
+    denial reversed, a released install taken back); approving an approved one changes nothing."""
     if rec["status"] == "approved":
         return []
-    if rec["status"] not in ("pending", "denied"):
+    if rec["status"] not in ("pending", "denied", "released"):
         raise Conflict(
             "activation.not_pending",
             f"activation {rec['id']} is {rec['status']}; the store must ask again",

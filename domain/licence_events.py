@@ -101,7 +101,7 @@ class LicenceTamperDetected:
 class LicenceActivationRequested:
     licence_id: str
     install_id: str
-    status: str  # what HQ answered: pending | approved | denied
+    status: str  # what HQ answered: pending | denied | released
     via: str = "cloud"  # cloud | file (the USB route)
 
     @property

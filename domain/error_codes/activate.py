@@ -56,6 +56,11 @@ class Activation(Code):
         LOCAL,
         "HQ denied the activation of this PC. Call HQ.",
     )
+    RELEASED = (
+        "activation.released",
+        LOCAL,
+        "HQ moved this licence to another PC. Ask HQ to approve this PC again.",
+    )
     NOT_NEEDED = (
         "activation.not_needed",
         LOCAL,
