@@ -30,7 +30,7 @@ from typing import Any
 
 from actors.files import atomic_write
 from actors.licence_transport import CheckTransport
-from domain.errors import KassaError
+from domain.errors import InvalidInput, KassaError
 from domain.licence import Licence, canonical
 from domain.licence_activation import Activation, install_id, read_activation
 from domain.licence_events import LicenceActivated, LicenceActivationRequested
@@ -176,7 +176,7 @@ class KeeperActivation:
     async def accept_activation(self, doc: Any) -> dict[str, Any]:
         """Keep HQ's signed activation (raises ``activation.*`` if it is not for us)."""
         if self.licence is None:
-            raise KassaError("licence.missing", "no licence is installed")
+            raise InvalidInput("activation.bad_request", "install the licence first")
         act = self._read_activation(doc)
         atomic_write(self.activation_path, json.dumps(doc, indent=1).encode())
         self._act_key, self.activation = (-1, ""), None

@@ -32,7 +32,7 @@ from aiohttp import web
 from cloud.activation_db import Activations
 from cloud.hqauth import STORE, declare
 from cloud.licence import AUTHORITY_KEY, LicenceAuthority
-from domain.errors import InvalidInput, KassaError, Unauthorized
+from domain.errors import Conflict, InvalidInput, KassaError, Unauthorized
 from domain.ports import Clock
 from domain.upload import H_NONCE, H_SIG, H_STORE, H_TS, WINDOW_S, valid_nonce, verify_signature
 
@@ -194,7 +194,7 @@ def _store_proven(request: web.Request, raw: bytes, store: str) -> None:
     if not fresh:
         raise Unauthorized("auth.stale", "the request was signed outside the time window")
     if not reg.remember_nonce(store, nonce, now_us, WINDOW_S):
-        raise Unauthorized("auth.replay", "this request (its nonce) was already received")
+        raise Conflict("auth.replay", "this request (its nonce) was already received")
 
 
 @_guard
