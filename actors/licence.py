@@ -30,6 +30,7 @@ Every check, failure, refusal, install and detected clock tampering becomes an e
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import random
@@ -192,6 +193,10 @@ class LicenceKeeper(KeeperFiles, KeeperChecks, KeeperActivation):
 
         A refusal (and a newly detected clock tampering) is journalled."""
         events: list[Any] = []
+        if self.transport is not None and self.needs_activation():
+            # HQ may have approved since the last poll: ask now (briefly: offline, it just fails)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.activate_once(), min(10.0, self.check_timeout_s))
         async with self._lock:
             now = self._read_clock(events)
             d = self._decision(now)

@@ -3,6 +3,7 @@
     kassa admin licence activations [--status pending|approved|denied|released] [--json]
     kassa admin licence approve ID [--move] [--note TEXT]
     kassa admin licence approve --request-file REQ --out ANSWER [--move]   the USB route
+    kassa admin licence approve --first LICENCE_ID    the first install that asks (a new store)
     kassa admin licence deny ID [--note TEXT]
     kassa admin licence release ID [--note TEXT]       the install gives the licence up
     kassa admin licence renew LICENCE_ID --days N --out FILE
@@ -49,6 +50,11 @@ def register(asub: argparse._SubParsersAction) -> None:
     p.add_argument("--note", default="")
     p.add_argument("--request-file", type=Path, help="a request a store wrote (USB route)")
     p.add_argument("--out", type=Path, help="with --request-file: the answer file to write")
+    p.add_argument(
+        "--first",
+        metavar="LICENCE_ID",
+        help="approve in advance the first install that asks for this licence (a new store)",
+    )
     p.add_argument("--hq", type=Path, default=None)
     p.set_defaults(func=_approve)
 
@@ -118,6 +124,10 @@ def _approve(args: argparse.Namespace) -> int:
     from domain.errors import KassaError
 
     acts = _acts(args)
+    if args.first:
+        acts.allow_first(args.first, _who())
+        print(f"the first install that asks for {args.first} will be approved")
+        return 0
     try:
         rid = args.id
         if args.request_file:

@@ -8,7 +8,7 @@
     POST /v1/hq/activations/{id}/release        hq (admin, support) {note?}
     GET  /v1/hq/licences                        hq (admin, support, finance)
     POST /v1/hq/licences                        hq (admin, support) {store, days, grace, tills,
-                                                features, from_us?} -> the licence file
+                                                features, from_us?, approve_first?} -> the file
     POST /v1/hq/licences/{id}/revoke            hq (admin, support) {reason?}
     POST /v1/hq/licences/{id}/renew             hq (admin, support) {days} -> the new licence file
 
@@ -239,7 +239,11 @@ async def licences(request: web.Request) -> web.Response:
 
 @_guard
 async def licence_create(request: web.Request) -> web.Response:
-    return _json(create_licence(request.app[AUTHORITY_KEY], await _body(request)))
+    body = await _body(request)
+    doc = create_licence(request.app[AUTHORITY_KEY], body)
+    if isinstance(body, dict) and body.get("approve_first"):
+        request.app[ACTIVATIONS].allow_first(doc["licence"]["licence_id"], _who(request))
+    return _json(doc)
 
 
 @_guard

@@ -56,6 +56,11 @@ CREATE TABLE IF NOT EXISTS activations (
     activation TEXT NOT NULL DEFAULT '',
     UNIQUE (licence_id, install_id)
 );
+CREATE TABLE IF NOT EXISTS first_install (
+    licence_id TEXT PRIMARY KEY,
+    granted_by TEXT NOT NULL,
+    granted_at INTEGER NOT NULL
+);
 """
 
 
@@ -115,6 +120,10 @@ class Activations:
                 con.execute("UPDATE activations SET last_seen_at=? WHERE id=?", (now, rid))
             con.execute("COMMIT")
         rec = self.get(rid)
+        if rec["status"] == "pending" and self._first_granted(lic.licence_id):
+            rec = self.approve(
+                rid, "first-install", note="approved in advance for the first install"
+            )
         if lic.licence_id in revoked and rec["status"] != "approved":
             rec["status"] = "denied"
         return {
@@ -124,6 +133,27 @@ class Activations:
             "licence_id": lic.licence_id,
             "activation": rec["activation"] if rec["status"] == "approved" else None,
         }
+
+    def allow_first(self, licence_id: str, who: str) -> None:
+        """Approve in advance the first install that asks for ``licence_id`` (a new store set up
+        from HQ's setup bundle: its setup code is the second factor). Used once."""
+        with self._db() as con:
+            con.execute(
+                "INSERT OR REPLACE INTO first_install VALUES (?,?,?)",
+                (licence_id, who, self.clock.now_us()),
+            )
+
+    def _first_granted(self, licence_id: str) -> bool:
+        """Take the advance approval for ``licence_id`` if there is one and no install holds the
+        licence yet."""
+        with self._db() as con:
+            con.execute("BEGIN IMMEDIATE")
+            held = con.execute(
+                "SELECT 1 FROM activations WHERE licence_id=? AND status='approved'", (licence_id,)
+            ).fetchone()
+            cur = con.execute("DELETE FROM first_install WHERE licence_id=?", (licence_id,))
+            con.execute("COMMIT" if not held else "ROLLBACK")
+            return cur.rowcount == 1 and not held
 
     # ------------------------------------------------------------ HQ decides
     def get(self, rid: str) -> dict[str, Any]:

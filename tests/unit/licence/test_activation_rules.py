@@ -229,6 +229,17 @@ def test_renewal_carries_the_activation_over(tmp_path):
     assert run(shop.keeper.may_open_day())["code"] == "licence.expired"
     new = renew_licence(shop.hq, shop.acts, "LIC-1", 365, "alice")  # ended: from today
     run(shop.keeper.install(new))
-    assert run(shop.keeper.may_open_day())["code"] == "licence.not_activated"
-    assert run(shop.keeper.activate_once())["ok"]  # approved at once: no wait for HQ
-    assert run(shop.keeper.may_open_day())["ok"] is True
+    assert shop.keeper.needs_activation()  # the old activation is for the old licence
+    assert run(shop.keeper.may_open_day())["ok"] is True  # asked at the day open: approved at once
+    assert shop.keeper.activation_view()["activation"] == "approved"
+
+
+def test_a_licence_approved_in_advance_opens_on_the_first_install_only(tmp_path):
+    shop = Shop(tmp_path)
+    shop.acts.allow_first("LIC-1", "alice")  # a new store set up from HQ's setup bundle
+    run(shop.keeper.install(shop.doc))
+    assert run(shop.keeper.may_open_day())["ok"] is True  # asked at the day open: approved
+    other = shop.new_keeper(machine="machine-b", folder="other")
+    run(other.install(shop.doc))
+    assert run(other.may_open_day())["code"] == "licence.not_activated"
+    assert sorted(r["status"] for r in shop.acts.rows()) == ["approved", "pending"]
