@@ -121,7 +121,7 @@ class StoreStatus(FeedbackOutbox):
         lic = self.licence
         text = ""
         if lic.get("code") == "licence.not_activated":  # HQ must approve this PC (its install id)
-            text = _("Licence: not activated on this PC. Ask HQ to approve install {install}")
+            text = _("HQ must approve install {install}")
             text = text.format(install=lic.get("install_id", ""))
         elif lic.get("ok") is False:
             text = _("Licence: the day cannot be opened ({code})").format(code=lic.get("code", ""))
