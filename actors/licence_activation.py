@@ -88,6 +88,7 @@ class KeeperActivation:
     act_local: dict[str, Any]
     _act_key: tuple[int, str]
     _act_wake: asyncio.Event | None
+    _act_lock: asyncio.Lock
 
     async def _journal(self, events: list[Any]) -> None: ...
 
@@ -196,7 +197,14 @@ class KeeperActivation:
 
     async def activate_once(self, confirm: bool = False) -> dict[str, Any]:
         """Ask HQ once if this licence needs activation (``confirm``: also when it holds one, to
-        learn whether HQ released this install). Returns {ok, code, ...}; never raises."""
+        learn whether HQ released this install). Returns {ok, code, ...}; never raises. One
+        question at a time (the poll and a day open may ask together)."""
+        if getattr(self, "_act_lock", None) is None:
+            self._act_lock = asyncio.Lock()
+        async with self._act_lock:
+            return await self._activate_once(confirm)
+
+    async def _activate_once(self, confirm: bool) -> dict[str, Any]:
         held = bool(confirm and self.licence and self.licence.activation and self.activation)
         if not held and not self.needs_activation():
             view = self.activation_view()
