@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections import defaultdict
 from pathlib import Path
 
 import aiohttp
@@ -28,7 +29,7 @@ from domain.ports import ManualClock
 pytestmark = pytest.mark.timeout(240)
 
 ROOT = Path(__file__).resolve().parents[3]
-EXAMPLE = {"member": "M1"}  # values for path parameters
+EXAMPLE = defaultdict(lambda: "X", member="M1")  # values for path parameters
 
 
 def _routes(app) -> set[tuple[str, str]]:
@@ -72,7 +73,7 @@ def _get_all(cloud, loop, headers_by_case: dict[str, dict]) -> dict:
         out = {}
         async with aiohttp.ClientSession() as s:
             for method, path in sorted(_routes(cloud.app)):
-                url = cloud.url + path.format(**EXAMPLE)
+                url = cloud.url + path.format_map(EXAMPLE)
                 for case, headers in headers_by_case.items():
                     async with s.request(method, url, headers=headers, json={}) as r:
                         out[(method, path, case)] = (r.status, await r.json(content_type=None))
@@ -110,8 +111,8 @@ def test_hq_routes_need_the_token_and_nothing_else_opens_them(cloud_with_sales):
     for m, p in hq_routes:
         for case in cases:
             st, js = out[(m, p, case)]
-            if case == "right":
-                assert st == 200, (p, js)
+            if case == "right":  # a write with an empty body or an unknown id: opened, refused
+                assert st == 200 if m == "GET" else st not in (401, 403), (p, js)
             else:
                 assert st == 401 and js["code"] == "auth.hq_token", (p, case, st, js)
                 assert set(js) == {"ok", "code", "message"}, js  # nothing of the answer leaks
