@@ -148,8 +148,12 @@ def _json(data: Any, status: int = 200) -> web.Response:
 
 
 def _who(request: web.Request) -> str:
-    """The HQ user calling (set by the permission middleware), or "token" for HQ's API token."""
-    return str(request.get("hq_user") or "token")
+    """The HQ user calling (``cloud.app.hq_user``, from the permission middleware), or "token"
+    for HQ's API token."""
+    import cloud.app
+
+    fn = getattr(cloud.app, "hq_user", None)
+    return str((fn(request) if fn else request.get("hq_user")) or "token")
 
 
 async def _body(request: web.Request) -> Any:
