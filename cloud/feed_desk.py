@@ -30,7 +30,7 @@ MAX_FILE_BYTES = 16 * 1024 * 1024  # a larger feed is sent as several files
 
 
 class Master(Protocol):
-    def products_for_store(self, store: str, at_us: int) -> list[dict[str, Any]]: ...
+    def product(self, sku: str) -> dict[str, Any] | None: ...
     def upsert_products(self, rows: list[dict[str, Any]], who: str, source: str = "hq") -> int: ...
     def subscribe(self, store: str, feed: str) -> None: ...
     def audit(self, who: str, what: str, detail: dict[str, Any]) -> None: ...
@@ -146,60 +146,84 @@ class FeedDesk:
 
     # ---------------------------------------------------------------- review
 
-    def _current(self, feed: dict[str, Any]) -> dict[str, dict[str, Any]]:
-        """Master data's products as the feed's stores see them, by SKU."""
+    def _current(self, staged: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        """Master data's products (HQ's form, with their ``source``) for the staged SKUs."""
         m = self._master()
         if m is None:
             return {}
-        now = self.clock.now_us()
-        out: dict[str, dict[str, Any]] = {}
-        for store in feed["stores"]:
-            for p in m.products_for_store(store, now):
-                out.setdefault(p["sku"], p)
+        out = {}
+        for row in staged:
+            have = m.product(row["sku"])
+            if have is not None:
+                out[row["sku"]] = have
         return out
 
+    @staticmethod
+    def _split(
+        name: str, staged: list[dict[str, Any]], current: dict[str, dict[str, Any]]
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """(rows this feed may write, rows whose SKU HQ or another feed owns)."""
+        mine, elsewhere = [], []
+        for row in staged:
+            have = current.get(row["sku"])
+            if have is None or have.get("source") == source_of(name):
+                mine.append(row)
+            else:
+                elsewhere.append({"sku": row["sku"], "source": have.get("source", "")})
+        return mine, elsewhere
+
     def review(self, name: str) -> dict[str, Any]:
+        """The staged rows as a diff against master data, and the recent files' reports."""
         feed = self.store.get(name)
         staged = self.store.staged(name)
-        changes = diff(staged, self._current(feed))
+        current = self._current(staged)
+        mine, elsewhere = self._split(name, staged, current)
         return {
             "feed": feed,
             "staged": len(staged),
-            **changes,
+            **diff(mine, current),
+            "owned_elsewhere": elsewhere,
             "files": self.store.files(name),
         }
 
     def approve(self, name: str, who: str, note: str = "") -> dict[str, Any]:
         """Upsert the staged rows into master data (``source="feed:NAME"``) for the subscribed
-        stores and publish to them. All or nothing: refused rows leave everything staged."""
+        stores and publish to them. All or nothing: refused rows leave everything staged. Rows
+        whose SKU HQ or another feed owns are skipped (and leave the stage)."""
         feed = self.store.get(name)
         staged = self.store.staged(name)
         if not staged:
             raise Conflict(Feed.NOTHING_STAGED, f"feed {name} has nothing staged", feed=name)
         m = self.master()
-        current = self._current(feed)
-        rows = [merged(r, current.get(r["sku"]), feed["tax_class"]) for r in staged]
+        current = self._current(staged)
+        mine, elsewhere = self._split(name, staged, current)
+        rows = [merged(r, current.get(r["sku"]), feed["tax_class"]) for r in mine]
         for store in feed["stores"]:
             m.subscribe(store, name)
-        try:
-            version = m.upsert_products(rows, who, source=source_of(name))
-        except InvalidInput as exc:
-            raise InvalidInput(
-                Feed.MASTER_REFUSED,
-                exc.message,
-                rows=exc.details.get("rows", []),
-                bad_rows=exc.details.get("bad_rows", 0),
-            ) from None
+        version = None
+        if rows:
+            try:
+                version = m.upsert_products(rows, who, source=source_of(name))
+            except InvalidInput as exc:
+                bad = [
+                    {**b, "sku": rows[b["row"] - 1]["sku"]}
+                    for b in exc.details.get("rows", [])
+                    if isinstance(b.get("row"), int) and 0 < b["row"] <= len(rows)
+                ]
+                raise InvalidInput(
+                    Feed.MASTER_REFUSED, exc.message, rows=bad, bad_rows=len(bad)
+                ) from None
         self.store.settle(name, [r["sku"] for r in staged], "approved")
         published = None
         pub = self._publisher()
-        if pub is not None and feed["stores"]:
+        if pub is not None and feed["stores"] and rows:
             published = pub.publish(feed["stores"], who, note or f"feed {name}")
         m.audit(who, "feed.approve", {"feed": name, "count": len(rows), "version": version})
         return {
             "ok": True,
             "feed": name,
             "count": len(rows),
+            "skipped": elsewhere,
             "version": version,
             "published": published,
             "stores": feed["stores"],

@@ -314,12 +314,10 @@ def parse(data: bytes, kind: str = "") -> Parsed:
 
 
 def to_master(row: dict[str, Any]) -> dict[str, Any]:
-    """The feed row as master data takes it: only the fields a feed may set (``FEED_SETS``) and
-    the supplier's code; the tax class and the store's settings are left to HQ."""
-    out = {k: row[k] for k in ("sku", *FEED_SETS) if k in row}
-    if row.get("supplier_code"):
-        out["supplier_code"] = row["supplier_code"]
-    return out
+    """The feed row as master data takes it: only the fields a feed may set (``FEED_SETS``); the
+    tax class and the store's settings are left to HQ, the supplier's code stays in the feed's
+    staging and reports."""
+    return {k: row[k] for k in ("sku", *FEED_SETS) if k in row}
 
 
 def merged(row: dict[str, Any], current: dict[str, Any] | None, tax_class: str) -> dict[str, Any]:
@@ -327,9 +325,13 @@ def merged(row: dict[str, Any], current: dict[str, Any] | None, tax_class: str) 
     feed's fields laid over it (names per language added, never removed); a new product takes the
     feed's default ``tax_class``."""
     feed = to_master(row)
+    current = {k: v for k, v in (current or {}).items() if k not in _NOT_PRODUCT} or None
     if current is None:
         return {"unit": "each", "barcodes": [], **feed, "tax_class": tax_class}
     return {**current, **feed, "names": {**(current.get("names") or {}), **feed["names"]}}
+
+
+_NOT_PRODUCT = ("source", "version", "updated_us", "updated_by")  # master's bookkeeping
 
 
 def _comparable(value: Any) -> Any:

@@ -34,12 +34,9 @@ class FakeMaster:
         self.log: list[str] = []
         self.v = 1
 
-    def products_for_store(self, store: str, at_us: int) -> list[dict[str, Any]]:
-        return [
-            p
-            for p in self.products.values()
-            if not p["source"].startswith("feed:") or (store, p["source"][5:]) in self.subs
-        ]
+    def product(self, sku: str) -> dict[str, Any] | None:
+        p = self.products.get(sku)
+        return None if p is None else {**p, "version": self.v}
 
     def upsert_products(self, rows: list[dict[str, Any]], who: str, source: str = "hq") -> int:
         self.upserts.append((rows, who, source))
@@ -176,3 +173,37 @@ def test_inbox_file_processed_once(world) -> None:
     rejected = [p.name for p in (inbox.parent / "rejected").iterdir()]
     assert any(n.endswith("broken.json") for n in rejected)
     assert len(desk.store.files("acme")) == 2  # the copy was the same file: a no-op
+
+
+def test_a_feed_never_takes_over_a_product_of_hq(world) -> None:
+    desk, master, _, _ = world
+    desk.add("acme", ["S001"], "admin")
+    master.upsert_products([{"sku": "TEA-2", "names": {"en": "HQ tea"}, "price": 5}], "hq")
+    desk.receive("acme", CSV)
+    review = desk.review("acme")
+    assert review["owned_elsewhere"] == [{"sku": "TEA-2", "source": "hq"}]
+    assert [r["sku"] for r in review["new"]] == ["TEA-1"]
+    done = desk.approve("acme", "cat")
+    assert done["count"] == 1 and done["skipped"] == [{"sku": "TEA-2", "source": "hq"}]
+    assert master.products["TEA-2"]["names"] == {"en": "HQ tea"}
+    assert master.products["TEA-2"]["source"] == "hq"
+
+
+def test_approval_into_real_master_data_reaches_subscribed_stores_only(tmp_path: Path) -> None:
+    from cloud.master import MasterData
+
+    clock = ManualClock()
+    md = MasterData(tmp_path, clock)
+    desk = FeedDesk(tmp_path, clock, lambda: md)
+    desk.add("acme", ["S001"], "admin")
+    desk.receive("acme", CSV)
+    assert md.products_for_store("S001", clock.now_us()) == []
+    done = desk.approve("acme", "cat")
+    assert done["count"] == 2 and md.product("TEA-1")["source"] == "feed:acme"
+    assert md.subscribers("acme") == ["S001"]
+    seen = md.products_for_store("S001", clock.now_us())
+    assert [(p["sku"], p["price"], p["tax_class"]) for p in seen] == [
+        ("TEA-1", 1250, "std"),
+        ("TEA-2", 990, "std"),
+    ]
+    assert md.products_for_store("S002", clock.now_us()) == []
