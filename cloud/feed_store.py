@@ -25,7 +25,7 @@ from cloud.hqauth import private_dir, private_file
 from domain.error_codes.feed import Feed
 from domain.errors import Conflict, InvalidInput, NotFound
 
-__all__ = ["FeedStore", "FEEDS_DB", "check_name", "credential_feed"]
+__all__ = ["FeedStore", "FEEDS_DB", "check_name"]
 
 FEEDS_DB = "feeds.sqlite"
 _NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")
@@ -65,13 +65,6 @@ def check_name(name: str) -> str:
     if not _NAME.match(name or ""):
         raise InvalidInput(Feed.BAD_FEED_NAME, "1 to 32 of a-z, 0-9 and '-'", name=name)
     return name
-
-
-def credential_feed(credential: str) -> str:
-    """The feed a credential claims to belong to (``kfeed_<name>_<random>``), '' if none."""
-    head, _, rest = credential.partition("_")
-    name, _, secret = rest.rpartition("_")
-    return name if head == "kfeed" and name and secret else ""
 
 
 def _sha(text: str) -> bytes:
