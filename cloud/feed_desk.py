@@ -213,7 +213,7 @@ class FeedDesk:
                 raise InvalidInput(
                     Feed.MASTER_REFUSED, exc.message, rows=bad, bad_rows=len(bad)
                 ) from None
-        self.store.settle(name, [r["sku"] for r in staged], "approved")
+        self.store.settle(name, staged, "approved")
         published = None
         pub = self._publisher()
         if pub is not None and feed["stores"] and rows:
@@ -231,14 +231,14 @@ class FeedDesk:
 
     def reject(self, name: str, who: str) -> dict[str, Any]:
         self.store.get(name)
-        skus = [r["sku"] for r in self.store.staged(name)]
-        if not skus:
+        staged = self.store.staged(name)
+        if not staged:
             raise Conflict(Feed.NOTHING_STAGED, f"feed {name} has nothing staged", feed=name)
-        self.store.settle(name, skus, "rejected_by_hq")
+        self.store.settle(name, staged, "rejected_by_hq")
         m = self._master()
         if m is not None:
-            m.audit(who, "feed.reject", {"feed": name, "count": len(skus)})
-        return {"ok": True, "feed": name, "count": len(skus)}
+            m.audit(who, "feed.reject", {"feed": name, "count": len(staged)})
+        return {"ok": True, "feed": name, "count": len(staged)}
 
     # ---------------------------------------------------------------- the daily publish
 

@@ -231,19 +231,22 @@ class FeedStore:
         return True
 
     def staged(self, name: str) -> list[dict[str, Any]]:
+        """The rows waiting, by SKU, each with the ``file_sha256`` of the file it came in."""
         with self._db() as db:
             rows = db.execute(
-                "SELECT row FROM staged WHERE feed = ? ORDER BY sku", (name,)
+                "SELECT row, file_sha256 FROM staged WHERE feed = ? ORDER BY sku", (name,)
             ).fetchall()
-        return [orjson.loads(r["row"]) for r in rows]
+        return [{**orjson.loads(r["row"]), "file_sha256": r["file_sha256"]} for r in rows]
 
-    def settle(self, name: str, skus: list[str], status: str) -> int:
-        """Take ``skus`` off the stage (approved or rejected); their files are marked ``status``
+    def settle(self, name: str, rows: list[dict[str, Any]], status: str) -> int:
+        """Take ``rows`` (as ``staged`` gave them) off the stage, approved or rejected; a row a
+        newer file staged meanwhile for the same SKU stays. Their files are marked ``status``
         once none of their rows wait any more."""
         with self._db() as db:
             db.execute("BEGIN IMMEDIATE")
             db.executemany(
-                "DELETE FROM staged WHERE feed = ? AND sku = ?", [(name, s) for s in skus]
+                "DELETE FROM staged WHERE feed = ? AND sku = ? AND file_sha256 = ?",
+                [(name, r["sku"], r["file_sha256"]) for r in rows],
             )
             db.execute(
                 "UPDATE files SET status = ? WHERE feed = ? AND status = 'staged' AND sha256 NOT IN"
@@ -251,4 +254,4 @@ class FeedStore:
                 (status, name, name),
             )
             db.execute("COMMIT")
-        return len(skus)
+        return len(rows)

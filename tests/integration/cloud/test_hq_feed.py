@@ -16,6 +16,7 @@ import aiohttp
 import pytest
 
 from cloud.hqauth import PUBLIC, permission
+from cloud.hqusers import HqUsers
 from cloudkit import Cloud, wait_for
 from domain.catalogue_bundle import unpack
 from domain.ports import ManualClock
@@ -23,6 +24,7 @@ from domain.ports import ManualClock
 pytestmark = pytest.mark.timeout(300)
 
 ROOT = Path(__file__).resolve().parents[3]
+PASSWORD = "feed-test-password-1"
 EXAMPLE = ROOT / "examples" / "feed" / "supplier_feed.py"
 
 
@@ -41,6 +43,12 @@ async def _post(s: aiohttp.ClientSession, url: str, headers: dict, **kw) -> tupl
         return r.status, await r.json()
 
 
+async def _login(s: aiohttp.ClientSession, url: str, user: str) -> dict[str, str]:
+    async with s.post(f"{url}/v1/hq/login", json={"user": user, "password": PASSWORD}) as r:
+        assert r.status == 200
+        return {"Authorization": f"Bearer {(await r.json())['token']}"}
+
+
 async def _get(s: aiohttp.ClientSession, url: str, headers: dict) -> tuple[int, dict]:
     async with s.get(url, headers=headers) as r:
         return r.status, await r.json()
@@ -57,6 +65,10 @@ def test_feed_file_staged_reviewed_approved_for_its_stores_only(tmp_path, monkey
     async def main() -> None:
         for store in ("S001", "S002"):
             Cloud.register(tmp_path, store)
+        users = HqUsers(tmp_path, clock)
+        users.add("cat", "catalogue", PASSWORD, "cli")
+        users.add("fin", "finance", PASSWORD, "cli")
+        users.close()
         cloud = await Cloud(tmp_path, clock).start()
         app = cloud.app
         assert app is not None
@@ -136,9 +148,17 @@ def test_feed_file_staged_reviewed_approved_for_its_stores_only(tmp_path, monkey
                 st, _ = await _post(s, cloud.url + "/v1/feed/acme/files", hq, data=b"sku\n")
                 assert st == 401  # not even HQ's token posts as a feed
 
-                # HQ approves: master data has the products, for the subscribed store only
-                st, ok = await _post(s, cloud.url + "/v1/hq/feeds/acme/approve", hq)
+                # a catalogue editor approves (finance may not even look): master data has the
+                # products, for the subscribed store only
+                cat, fin = [await _login(s, cloud.url, who) for who in ("cat", "fin")]
+                st, _ = await _get(s, cloud.url + "/v1/hq/feeds/acme/staged", fin)
+                assert st == 403
+                st, _ = await _post(s, cloud.url + "/v1/hq/feeds/acme/approve", fin)
+                assert st == 403 and master.product("SUP-1001") is None
+                st, ok = await _post(s, cloud.url + "/v1/hq/feeds/acme/approve", cat)
                 assert st == 200, ok
+                audit = master.audit_log(what="feed.approve")
+                assert [(a["who"], a["detail"]["count"]) for a in audit] == [("cat", 5)]
                 assert ok["count"] == 5 and ok["stores"] == ["S001"] and ok["published"] > before
                 assert master.product("SUP-1001")["source"] == "feed:acme"
                 assert master.product("SUP-1004") is None  # the bad row never got in

@@ -207,3 +207,19 @@ def test_approval_into_real_master_data_reaches_subscribed_stores_only(tmp_path:
         ("TEA-2", 990, "std"),
     ]
     assert md.products_for_store("S002", clock.now_us()) == []
+
+
+def test_a_file_staged_during_an_approval_stays_staged(world) -> None:
+    desk, master, _, _ = world
+    desk.add("acme", ["S001"], "admin")
+    desk.receive("acme", CSV)
+    real = master.upsert_products
+
+    def upsert_while_a_file_arrives(rows, who, source="hq"):
+        desk.receive("acme", b"sku,name_en,price\nTEA-1,Green tea,1400\n")
+        return real(rows, who, source)
+
+    master.upsert_products = upsert_while_a_file_arrives  # type: ignore[method-assign]
+    assert desk.approve("acme", "cat")["count"] == 2
+    assert master.products["TEA-1"]["price"] == 1250
+    assert [(r["sku"], r["price"]) for r in desk.store.staged("acme")] == [("TEA-1", 1400)]
