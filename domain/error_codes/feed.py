@@ -22,7 +22,12 @@ class Feed(Code):
         InvalidInput,
         "A feed name has 1 to 32 small letters, digits or '-'.",
     )
-    TOO_LARGE = "feed.too_large", 413, "The feed file is too large. Send it in smaller files."
+    TOO_LARGE = (
+        "feed.too_large",
+        InvalidInput,
+        "The feed file is too large. Send it in smaller files.",
+        (413,),
+    )
     NOTHING_STAGED = "feed.nothing_staged", Conflict, "This feed has nothing waiting for approval."
     NO_MASTER = (
         "feed.no_master",
