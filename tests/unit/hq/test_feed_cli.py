@@ -21,6 +21,8 @@ def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
 
 def test_feed_cli_add_staged_approve_rotate(tmp_path: Path, capsys) -> None:
     hq = str(tmp_path / "hq")
+    rc, out = _run(capsys, "admin", "profile", "set", "S001", "name=Silom", "--hq", hq)
+    assert rc == 0, out
     rc, out = _run(capsys, "admin", "feed", "add", "acme", "--stores", "S001", "--hq", hq)
     assert rc == 0 and "credential (shown once" in out
     cred = out.split("its hash): ")[1].split()[0]
