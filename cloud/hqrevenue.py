@@ -98,7 +98,7 @@ def revenue_summary(
                 params,
             ).fetchall()
         if lines:
-            back = (
+            back_sql = (
                 f"SELECT sku, sum(amount) AS back FROM {rlines}{w} GROUP BY sku"
                 if rlines
                 else "SELECT NULL::VARCHAR AS sku, 0::BIGINT AS back WHERE false"
@@ -106,7 +106,7 @@ def revenue_summary(
             tops = con.execute(
                 f"WITH s AS (SELECT sku, any_value(name) AS name, any_value(unit) AS unit, "
                 f"sum(qty) AS qty, sum(total) AS sales FROM {lines}{w} GROUP BY sku), "
-                f"b AS ({back}) "
+                f"b AS ({back_sql}) "
                 "SELECT s.sku, s.name, s.unit, s.qty, s.sales, coalesce(b.back, 0), "
                 "s.sales - coalesce(b.back, 0) AS net FROM s LEFT JOIN b USING (sku) "
                 "ORDER BY net DESC, s.sku LIMIT ?",
