@@ -150,6 +150,18 @@ class AdminApp(TillView):
         if not online:
             self.notify(_("HQ unreachable: check the network and try again."))
 
+    def fail(self, exc: BaseException) -> None:
+        """A refusal in words for HQ's staff (the till's texts speak of the store server)."""
+        from domain.error_codes import Http
+
+        code = getattr(exc, "code", "")
+        if code == Http.NOT_FOUND:
+            self.notify(_("HQ's cloud does not offer this yet. Update the cloud."))
+        elif code == "net.offline":
+            self.notify(_("HQ unreachable: check the network and try again."))
+        else:
+            super().fail(exc)
+
     # ---------------------------------------------------------------- roles
     def can(self, action: str) -> bool:
         role = self.api.role
@@ -205,8 +217,8 @@ class AdminApp(TillView):
             b = ttk.Button(
                 self.sidebar,
                 text=T(title),
-                bootstyle="secondary-outline",
-                takefocus=0,
+                bootstyle="light",
+                takefocus=False,
                 command=lambda k=k: self.open(k),
             )
             b.pack(fill="x", pady=2)
@@ -217,7 +229,7 @@ class AdminApp(TillView):
             self.sidebar,
             text=T("Sign out"),
             bootstyle="danger-outline",
-            takefocus=0,
+            takefocus=False,
             command=self.sign_out,
         ).pack(side="bottom", fill="x", pady=2)
         first = key or next((k for k, _t, a, _p in SCREENS if self.can(a)), "")
@@ -234,7 +246,7 @@ class AdminApp(TillView):
         self.screen_key = key
         for k, b in getattr(self, "nav", {}).items():
             if str(b.cget("state")) != "disabled":
-                b.configure(bootstyle="primary" if k == key else "secondary-outline")
+                b.configure(bootstyle="primary" if k == key else "light")
         self.screen = _load(paths[key])(self.content, self, **kw)
         self.screen.pack(fill="both", expand=True)
         return self.screen

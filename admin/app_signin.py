@@ -39,7 +39,7 @@ class SignInScreen(ttk.Frame):
         self.lang.pack(fill="x", pady=(0, 12))
         self.lang.bind("<<ComboboxSelected>>", self._language)
         self.button = ttk.Button(
-            box, text=T("Sign in"), bootstyle="primary", takefocus=0, command=self.sign_in
+            box, text=T("Sign in"), bootstyle="primary", takefocus=False, command=self.sign_in
         )
         self.button.pack(fill="x")
         self.error = ttk.Label(box, text=shown(error), bootstyle="danger", wraplength=420)

@@ -13,7 +13,7 @@ import ttkbootstrap as ttk
 from kiosk import i18n
 from kiosk.i18n import T, shown
 
-__all__ = ["Screen", "Table", "Column", "money_text", "when_text"]
+__all__ = ["Screen", "Table", "Column", "money_text", "when_text", "rows_of", "parse_when"]
 
 Column = tuple[str, str, int]  # key, title (untranslated), width in characters
 
@@ -26,6 +26,23 @@ def money_text(amount: Any, currency: str) -> str:
 
 def when_text(us: Any, zone: str = "UTC") -> str:
     return shown(i18n.when(int(us), zone)) if us else "—"
+
+
+def rows_of(res: Any, key: str) -> list[dict[str, Any]]:
+    """The list an answer holds under ``key`` (or the answer itself when it is a list)."""
+    rows = res.get(key) if isinstance(res, dict) else res
+    return [r for r in rows or [] if isinstance(r, dict)]
+
+
+def parse_when(text: str, zone: str = "UTC") -> int:
+    """``YYYY-MM-DD HH:MM`` (or just the day) in ``zone`` → µs since the epoch (UTC)."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    text = text.strip()
+    fmt = "%Y-%m-%d %H:%M" if " " in text else "%Y-%m-%d"
+    t = dt.datetime.strptime(text, fmt).replace(tzinfo=ZoneInfo(zone))
+    return int(t.timestamp()) * 1_000_000
 
 
 class Table(ttk.Frame):
@@ -41,10 +58,10 @@ class Table(ttk.Frame):
         rtl: bool = False,
     ) -> None:
         super().__init__(parent)
-        self.keys = [c[0] for c in columns]
-        shown_cols = list(reversed(self.keys)) if rtl else self.keys
+        self.cols = [c[0] for c in columns]
+        shown_cols = list(reversed(self.cols)) if rtl else self.cols
         self.tree = ttk.Treeview(
-            self, columns=self.keys, displaycolumns=shown_cols, show="headings", height=height
+            self, columns=self.cols, displaycolumns=shown_cols, show="headings", height=height
         )
         unit = tk.font.nametofont("TkDefaultFont").measure("0")
         for key, title, width in columns:
@@ -62,7 +79,7 @@ class Table(ttk.Frame):
         self.rows = list(rows)
         for i, row in enumerate(self.rows):
             fmt = self.fmt
-            values = [fmt[k](row.get(k)) if k in fmt else shown(row.get(k, "")) for k in self.keys]
+            values = [fmt[k](row.get(k)) if k in fmt else shown(row.get(k, "")) for k in self.cols]
             self.tree.insert("", "end", iid=str(i), values=values)
 
     def selected(self) -> dict[str, Any] | None:
@@ -99,7 +116,7 @@ class Screen(ttk.Frame):
         style: str = "primary",
     ) -> ttk.Button:
         """A button for ``action``; disabled, with the reason beside it, if the role may not."""
-        b = ttk.Button(bar, text=T(text), bootstyle=style, takefocus=0, command=command)
+        b = ttk.Button(bar, text=T(text), bootstyle=style, takefocus=False, command=command)
         b.pack(side=self.app.side("left"), padx=(0, 6))
         why = self.app.reason(action)
         if why:

@@ -22,6 +22,12 @@ from kiosk.rtl_entry import RtlEntry
 
 __all__ = ["ProductEditScreen", "parse_price", "check_form"]
 
+# HQ's product form (cloud.master_rules.FIELDS): what is sent back; HQ's own keys (source,
+# version, updated_us, ...) stay out
+FORM = (
+    "sku", "names", "price", "brand", "spec", "category", "tags", "tax_class", "unit", "plu",
+    "barcodes", "image", "sellable", "favourite", "low_stock", "merge",
+)  # fmt: skip
 TEXT_FIELDS = (
     ("brand", N_("Brand")),
     ("spec", N_("Specification")),
@@ -93,7 +99,8 @@ class ProductEditScreen(Screen):
         self, parent: Any, app: Any, sku: str = "", back: tuple[str, int] = ("", 0)
     ) -> None:
         super().__init__(parent, app, N_("Product") if sku else N_("New product"))
-        self.sku, self.back_to, self.product = sku, back, {}
+        self.sku, self.back_to = sku, back
+        self.product: dict[str, Any] = {}
         form = ttk.Frame(self)
         form.pack(fill="both", expand=True)
         form.columnconfigure(1, weight=1)
@@ -129,14 +136,18 @@ class ProductEditScreen(Screen):
         self.unit.grid(row=row, column=1, sticky="w", pady=2)
         row += 1
         self.sellable = ttk.BooleanVar(value=True)
-        ttk.Checkbutton(form, text=T("Sellable"), variable=self.sellable, takefocus=0).grid(
+        ttk.Checkbutton(form, text=T("Sellable"), variable=self.sellable, takefocus=False).grid(
             row=row, column=1, sticky="w", pady=4
         )
         self._error_at(form, "sku", 0)
         bar = self.toolbar()
         self.save_button = self.action(bar, N_("Save"), "products.edit", self.save, "success")
         ttk.Button(
-            bar, text=T("Back to products"), bootstyle="secondary", takefocus=0, command=self.leave
+            bar,
+            text=T("Back to products"),
+            bootstyle="secondary",
+            takefocus=False,
+            command=self.leave,
         ).pack(side=app.side("left"), padx=6)
         self.form_error = ttk.Label(bar, text="", bootstyle="danger")
         self.form_error.pack(side=app.side("left"), padx=6)
@@ -193,7 +204,7 @@ class ProductEditScreen(Screen):
             self.app.last_error = " ".join(errors.values())
             return
         self.form_error.configure(text="")
-        body = {**self.product, **product}
+        body = {k: v for k, v in {**self.product, **product}.items() if k in FORM}
         self.app.call(
             lambda: self.app.api.put(path_of("/v1/hq/products/{sku}", sku=body["sku"]), body),
             self.saved,

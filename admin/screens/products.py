@@ -55,11 +55,11 @@ class ProductsScreen(Screen):
         self.table.tree.bind("<Double-1>", lambda _e: self.edit())
         nav = self.toolbar()
         self.prev = ttk.Button(
-            nav, text=T("Previous"), takefocus=0, bootstyle="secondary", command=self.back
+            nav, text=T("Previous"), takefocus=False, bootstyle="secondary", command=self.back
         )
         self.prev.pack(side=side, padx=(0, 6))
         self.next = ttk.Button(
-            nav, text=T("Next"), takefocus=0, bootstyle="secondary", command=self.forward
+            nav, text=T("Next"), takefocus=False, bootstyle="secondary", command=self.forward
         )
         self.next.pack(side=side, padx=(0, 12))
         self.page_label = ttk.Label(nav, text="")

@@ -25,16 +25,24 @@ def diff_rows(preview: dict[str, Any]) -> list[dict[str, str]]:
         for field, pair in (c.get("fields") or {}).items():
             old, new = (list(pair) + ["", ""])[:2] if isinstance(pair, list | tuple) else ("", pair)
             rows.append(
-                {"what": _("changed"), "sku": c.get("sku", ""), "field": field,
-                 "change": f"{old} → {new}"}  # fmt: skip
+                {
+                    "what": _("changed"),
+                    "sku": c.get("sku", ""),
+                    "field": field,
+                    "change": f"{old} → {new}",
+                }  # fmt: skip
             )
     for p in preview.get("removed") or []:
         sku = p.get("sku", "") if isinstance(p, dict) else str(p)
         rows.append({"what": _("removed"), "sku": sku, "field": "", "change": ""})
     for p in preview.get("prices") or []:
         rows.append(
-            {"what": _("price from"), "sku": p.get("sku", ""), "field": str(p.get("from_us", "")),
-             "change": str(p.get("price", ""))}  # fmt: skip
+            {
+                "what": _("price from"),
+                "sku": p.get("sku", ""),
+                "field": str(p.get("from_us", "")),
+                "change": str(p.get("price", "")),
+            }  # fmt: skip
         )
     return rows
 
@@ -108,7 +116,7 @@ class PublishScreen(Screen):
                     "store": r.get("store") or r.get("id", ""),
                     "published": r.get("published", r.get("published_version", "")),
                     "pulled": r.get("pulled", r.get("pulled_version", "")),
-                    "when": r.get("pulled_us", r.get("when_us")),
+                    "when": r.get("pulled_at_us"),
                 }
                 for r in rows
             ]

@@ -71,10 +71,10 @@ class RevenueScreen(Screen):
                 variable=self.period,
                 bootstyle="toolbutton",
                 command=self.load,
-                takefocus=0,
+                takefocus=False,
             ).pack(side=side, padx=2, ipady=8)
         ttk.Button(
-            bar, text=T("Refresh"), bootstyle="secondary", takefocus=0, command=self.load
+            bar, text=T("Refresh"), bootstyle="secondary", takefocus=False, command=self.load
         ).pack(side=side, padx=12)
         tiles = ttk.Frame(self)
         tiles.pack(fill="x", pady=6)

@@ -38,7 +38,33 @@ class CloudThread:
         Cloud.register(self.base / "cloud", "S002", zone="Asia/Shanghai")
         self.run(self.cloud.start())
         self.run(trade_and_upload(self.shop, self.cloud, secret, self.base / "shop" / "up.json"))
+        self.seed_products()
         return self
+
+    def seed_products(self) -> None:
+        """HQ's master data holds the shop's products (when part hqmaster is in this cloud)."""
+        try:
+            from cloud.master import MASTER
+        except ModuleNotFoundError:
+            return
+        from cloudkit import PRODUCTS
+
+        app = self.cloud.app
+        if app is None or MASTER not in app:
+            return
+        rows = [
+            {
+                "sku": p.sku,
+                "names": dict(p.names),
+                "price": p.price,
+                "unit": p.unit,
+                "plu": p.plu,
+                "barcodes": list(p.barcodes),
+                "category": "Food",
+            }
+            for p in PRODUCTS
+        ]
+        app[MASTER].upsert_products(rows, "test")
 
     def stop(self) -> None:
         self.run(self.cloud.stop())
