@@ -243,6 +243,7 @@ class AdminApp(TillView):
         if self.screen is not None:
             self.screen.destroy()
         self.close_dialog()
+        self.notify("", error=False)
         self.screen_key = key
         for k, b in getattr(self, "nav", {}).items():
             if str(b.cget("state")) != "disabled":

@@ -57,8 +57,9 @@ class PublishScreen(Screen):
         self.store.pack(side=side, padx=(0, 8))
         self.stores: list[str] = []
         self.action(bar, N_("Preview changes"), "products.read", self.preview, "secondary")
-        ttk.Label(bar, text=T("Note")).pack(side=side, padx=(8, 4))
-        self.note = ttk.Entry(bar, width=24)
+        bar = self.toolbar()
+        ttk.Label(bar, text=T("Note")).pack(side=side, padx=(0, 4))
+        self.note = ttk.Entry(bar, width=36)
         self.note.pack(side=side, padx=(0, 8), ipady=4)
         self.publish_button = self.action(bar, N_("Publish"), "publish", self.publish, "success")
         self.summary = ttk.Label(self, text="", font=app.base_font)

@@ -18,11 +18,7 @@ __all__ = ["RevenueScreen", "PeriodChart", "period_bars", "totals"]
 
 SHOW = {"day": 14, "week": 12, "month": 12}  # the newest periods drawn
 PERIOD_NAMES = {"day": N_("Day"), "week": N_("Week"), "month": N_("Month")}
-CHART_TITLES = {
-    "day": N_("Net per day: {where}"),
-    "week": N_("Net per week: {where}"),
-    "month": N_("Net per month: {where}"),
-}
+CHART_TITLES = {"day": N_("Net per day"), "week": N_("Net per week"), "month": N_("Net per month")}
 
 
 class PeriodChart(BarChart):
@@ -155,9 +151,8 @@ class RevenueScreen(Screen):
         t = totals(shown_rows)
         for key, label in self.tiles.items():
             label.configure(text=str(t[key]) if key == "orders" else self._money(t[key]))
-        where = chosen or _("all stores")
         self.chart.set_data(
-            _(CHART_TITLES[kind]).format(where=where),
+            _(CHART_TITLES[kind]),
             period_bars(shown_rows, kind, self.currency),
         )
         self.table.fill(sorted(shown_rows, key=lambda r: (r["period"], r["store"]), reverse=True))
