@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
@@ -49,7 +50,17 @@ from cloud.warehouse import Warehouse
 from domain.ports import Clock, SystemClock
 from domain.upload import H_ENC, H_NONCE, H_SIG, H_STORE, H_TS, HOLDINGS_TYPE, MAX_BODY, WINDOW_S
 
-__all__ = ["make_app", "INGESTOR", "REGISTRY", "WAREHOUSE", "AUTH", "SESSIONS"]
+__all__ = [
+    "make_app",
+    "INGESTOR",
+    "REGISTRY",
+    "WAREHOUSE",
+    "AUTH",
+    "SESSIONS",
+    "HQ_USER",
+    "HQ_ROLE",
+    "hq_user",
+]
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +71,8 @@ EXECUTOR = web.AppKey("executor", ThreadPoolExecutor)
 CLOCK = web.AppKey("clock", Clock)
 AUTH = web.AppKey("hq_auth", HqAuth)
 SESSIONS = web.AppKey("hq_sessions", Sessions)  # set by cloud.master (HQ's users)
+HQ_USER = web.RequestKey("hq_user", str)  # who calls an HQ route (also request["hq_user"])
+HQ_ROLE = web.RequestKey("hq_role", str)
 
 # who besides admin reads the cloud's own HQ routes
 for _path, _roles in (
@@ -110,8 +123,16 @@ async def _permission(request: web.Request, handler: Any) -> web.StreamResponse:
                 },
                 403,
             )
-        request["hq_user"], request["hq_role"] = who
+        request[HQ_USER], request[HQ_ROLE] = who
+        with warnings.catch_warnings():  # the contract's plain key, for the parts that read it
+            warnings.simplefilter("ignore", web.NotAppKeyWarning)
+            request["hq_user"] = who[0]
     return await handler(request)
+
+
+def hq_user(request: web.Request) -> str:
+    """Who called an HQ route (a user's name, or "token" for HQ's token), for the audit."""
+    return request.get(HQ_USER) or "?"
 
 
 async def _run(request: web.Request, fn: Any, *args: Any) -> Any:

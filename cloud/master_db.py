@@ -49,6 +49,8 @@ class Db:
         private_dir(path.parent)
         private_file(path)
         self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
         with self.write() as con:
             for stmt in schema.split(";"):
                 if stmt.strip():
@@ -67,6 +69,8 @@ class Db:
             con.execute("PRAGMA synchronous=NORMAL")
             con.execute("PRAGMA busy_timeout=15000")
             self._local.con = con
+            with self._lock:
+                self._all.append(con)
         return con
 
     @contextmanager
@@ -83,7 +87,9 @@ class Db:
         con.execute("COMMIT")
 
     def close(self) -> None:
-        con = getattr(self._local, "con", None)
-        if con is not None:
+        """Close every thread's connection (when no thread uses them any more)."""
+        with self._lock:
+            cons, self._all = self._all, []
+        for con in cons:
             con.close()
-            self._local.con = None
+        self._local = threading.local()

@@ -12,7 +12,7 @@ from cloud.master_db import MASTER_SCHEMA, Db
 from cloud.master_rules import check_product, search_text
 from domain.catalogue import normalise
 from domain.error_codes.hqmaster import ImportFile, Master
-from domain.errors import InvalidInput, KassaError, NotFound
+from domain.errors import Conflict, InvalidInput, KassaError, NotFound
 from domain.ports import Clock, SystemClock
 
 __all__ = ["MasterProducts", "dumps", "bad_rows"]
@@ -202,20 +202,23 @@ class MasterProducts:
         return int(row[0]) if row else 0
 
     def put_product(self, form: dict[str, Any], who: str, if_version: int | None = None) -> int:
-        """One product added or changed. With ``if_version``, refused with
-        ``master.edit_conflict`` when the product changed since that version."""
-        if if_version is None:
-            return self.upsert_products([form], who)
+        """One product added or changed (its own error code when it is refused). With
+        ``if_version``, refused with ``master.edit_conflict`` when the product's version is not
+        that one any more (someone else saved it meanwhile)."""
         clean = check_product(form)
         with self.db.write() as con:
-            row = con.execute(
-                "SELECT version FROM products WHERE sku = ? AND deleted = 0", (clean["sku"],)
-            ).fetchone()
-            if (row[0] if row else 0) != if_version:
-                raise KassaError(
-                    Master.EDIT_CONFLICT,
-                    f"{clean['sku']} is at version {row[0] if row else 0}, not {if_version}",
-                )
+            if if_version is not None:
+                row = con.execute(
+                    "SELECT version FROM products WHERE sku = ? AND deleted = 0", (clean["sku"],)
+                ).fetchone()
+                if (row[0] if row else 0) != if_version:
+                    raise Conflict(
+                        Master.EDIT_CONFLICT,
+                        f"{clean['sku']} is at version {row[0] if row else 0}, not {if_version}",
+                    )
+            clash = _barcode_clashes(con, [(1, clean)])
+            if clash:
+                raise InvalidInput(Master.BARCODE_TAKEN, clash[0]["message"])
             return int(self._write_products(con, [(1, clean)], who, "hq")["version"])
 
     def delete_product(self, sku: str, who: str) -> int:
