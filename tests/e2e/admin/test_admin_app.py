@@ -158,7 +158,7 @@ def test_edit_a_product_saved_at_hq(xvfb, hq, artifacts):
         e.save()
         assert "1234567890123" in e.errors["barcodes"].cget("text")  # wrong check digit
         e.entries["barcodes"].delete(0, "end")
-        e.entries["barcodes"].insert(0, "8850000000016")
+        e.entries["barcodes"].insert(0, "8850000000997")
         e.entries["name_th"].insert(0, "นมสด")
         e.entries["price"].delete(0, "end")
         e.entries["price"].insert(0, "47.25")
@@ -167,7 +167,7 @@ def test_edit_a_product_saved_at_hq(xvfb, hq, artifacts):
         pump(app, lambda: app.screen_key == "products", 60, "saved, back to the list")
     got = api(hq, "/v1/hq/products/MILK")
     got = got.get("product", got)
-    assert (got["price"], got["names"]["th"], got["barcodes"]) == (4725, "นมสด", ["8850000000016"])
+    assert (got["price"], got["names"]["th"], got["barcodes"]) == (4725, "นมสด", ["8850000000997"])
 
 
 def test_publish_with_a_preview(xvfb, hq, artifacts):
