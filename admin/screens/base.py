@@ -126,11 +126,26 @@ class Screen(ttk.Frame):
             )
         return b
 
+    @property
+    def label_col(self) -> int:
+        """A form's label column: 0, or 1 (right of the entries) in Arabic."""
+        return 1 if self.app.rtl else 0
+
+    @property
+    def entry_col(self) -> int:
+        return 0 if self.app.rtl else 1
+
+    def label(self, parent: Any, text: str, row: int) -> None:
+        """A form label (``text`` translated and shaped already) in its row."""
+        ttk.Label(parent, text=text).grid(
+            row=row, column=self.label_col, sticky="e" if self.app.rtl else "w", padx=8, pady=2
+        )
+
     def field(self, parent: Any, label: str, row: int, width: int = 30) -> ttk.Entry:
-        """A labelled entry in a grid (label, entry, an error label for it at column 2)."""
-        ttk.Label(parent, text=T(label)).grid(row=row, column=0, sticky="w", padx=(0, 8), pady=2)
-        e = ttk.Entry(parent, width=width)
-        e.grid(row=row, column=1, sticky="we", pady=2)
+        """A labelled entry in a grid row (label and entry in reading order)."""
+        self.label(parent, T(label), row)
+        e = ttk.Entry(parent, width=width, justify="right" if self.app.rtl else "left")
+        e.grid(row=row, column=self.entry_col, sticky="we", pady=2)
         return e
 
     def load(self) -> None:

@@ -101,46 +101,7 @@ class ProductEditScreen(Screen):
         super().__init__(parent, app, N_("Product") if sku else N_("New product"))
         self.sku, self.back_to = sku, back
         self.product: dict[str, Any] = {}
-        form = ttk.Frame(self)
-        form.pack(fill="both", expand=True)
-        form.columnconfigure(1, weight=1)
-        form.columnconfigure(2, weight=1)
-        self.entries: dict[str, Any] = {}
-        self.errors: dict[str, ttk.Label] = {}
-        row = 0
-        self.entries["sku"] = self.field(form, N_("SKU"), row)
-        row += 1
-        for lang in LANGS:
-            ttk.Label(
-                form, text=shown(_("Name ({language})").format(language=LANG_NAMES[lang]))
-            ).grid(row=row, column=0, sticky="w", padx=(0, 8), pady=2)
-            e = RtlEntry(form, width=30)
-            e.grid(row=row, column=1, sticky="we", pady=2)
-            self.entries[f"name_{lang}"] = e
-            row += 1
-        self._error_at(form, "names", row - len(LANGS))
-        self.entries["price"] = self.field(form, N_("Price"), row, 12)
-        self._error_at(form, "price", row)
-        row += 1
-        self.entries["barcodes"] = self.field(form, N_("Barcodes"), row)
-        self._error_at(form, "barcodes", row)
-        row += 1
-        for key, title in TEXT_FIELDS:
-            self.entries[key] = self.field(form, title, row)
-            row += 1
-        self.entries["tags"] = self.field(form, N_("Tags (comma separated)"), row)
-        row += 1
-        ttk.Label(form, text=T("Unit")).grid(row=row, column=0, sticky="w", pady=2)
-        self.unit = ttk.Combobox(form, values=["each", "kg"], state="readonly", width=10)
-        self.unit.set("each")
-        self.unit.grid(row=row, column=1, sticky="w", pady=2)
-        row += 1
-        self.sellable = ttk.BooleanVar(value=True)
-        ttk.Checkbutton(form, text=T("Sellable"), variable=self.sellable, takefocus=False).grid(
-            row=row, column=1, sticky="w", pady=4
-        )
-        self._error_at(form, "sku", 0)
-        bar = self.toolbar()
+        bar = self.toolbar()  # above the form: always in view, even at 1024x768
         self.save_button = self.action(bar, N_("Save"), "products.edit", self.save, "success")
         ttk.Button(
             bar,
@@ -151,6 +112,45 @@ class ProductEditScreen(Screen):
         ).pack(side=app.side("left"), padx=6)
         self.form_error = ttk.Label(bar, text="", bootstyle="danger")
         self.form_error.pack(side=app.side("left"), padx=6)
+        # two columns: what identifies and prices the product (with its mistakes under each
+        # field), and the rest
+        cols = ttk.Frame(self)
+        cols.pack(fill="both", expand=True)
+        form, more = ttk.Frame(cols), ttk.Frame(cols)
+        form.pack(side=app.side("left"), fill="both", expand=True, padx=(0, 12))
+        more.pack(side=app.side("left"), fill="both", expand=True)
+        form.columnconfigure(self.entry_col, weight=1)
+        more.columnconfigure(self.entry_col, weight=1)
+        self.entries: dict[str, Any] = {}
+        self.errors: dict[str, ttk.Label] = {}
+        self.entries["sku"] = self.field(form, N_("SKU"), 0, 20)
+        self._error_at(form, "sku", 1)
+        row = 2
+        for lang in LANGS:
+            self.label(form, shown(_("Name ({language})").format(language=LANG_NAMES[lang])), row)
+            e = RtlEntry(form, width=24)
+            e.grid(row=row, column=self.entry_col, sticky="we", pady=2)
+            self.entries[f"name_{lang}"] = e
+            row += 1
+        self._error_at(form, "names", row)
+        self.entries["price"] = self.field(form, N_("Price"), row + 1, 12)
+        self._error_at(form, "price", row + 2)
+        self.entries["barcodes"] = self.field(form, N_("Barcodes"), row + 3, 20)
+        self._error_at(form, "barcodes", row + 4)
+        row = 0
+        for key, title in TEXT_FIELDS:
+            self.entries[key] = self.field(more, title, row, 20)
+            row += 1
+        self.entries["tags"] = self.field(more, N_("Tags (comma separated)"), row, 20)
+        row += 1
+        self.label(more, T("Unit"), row)
+        self.unit = ttk.Combobox(more, values=["each", "kg"], state="readonly", width=10)
+        self.unit.set("each")
+        self.unit.grid(row=row, column=self.entry_col, sticky=app.text_anchor, pady=2)
+        self.sellable = ttk.BooleanVar(value=True)
+        ttk.Checkbutton(more, text=T("Sellable"), variable=self.sellable, takefocus=False).grid(
+            row=row + 1, column=self.entry_col, sticky=app.text_anchor, pady=4
+        )
         if sku:
             self.entries["sku"].insert(0, sku)
             self.entries["sku"].configure(state="readonly")
@@ -161,8 +161,10 @@ class ProductEditScreen(Screen):
             )
 
     def _error_at(self, form: Any, key: str, row: int) -> None:
+        """A field's mistake, in the row under it (taking no room while there is none)."""
         label = ttk.Label(form, text="", bootstyle="danger", wraplength=360)
-        label.grid(row=row, column=2, sticky="w", padx=8)
+        label.grid(row=row, column=self.entry_col, sticky=self.app.text_anchor)
+        label.grid_remove()
         self.errors[key] = label
 
     def fill(self, product: dict[str, Any]) -> None:
@@ -199,6 +201,10 @@ class ProductEditScreen(Screen):
         product, errors = check_form(self.values(), self.app.currency)
         for key, label in self.errors.items():
             label.configure(text=shown(errors.get(key, "")))
+            if key in errors:
+                label.grid()
+            else:
+                label.grid_remove()
         if errors:
             self.form_error.configure(text=T("Correct the fields marked in red."))
             self.app.last_error = " ".join(errors.values())

@@ -85,10 +85,16 @@ def test_screenshots(hq, artifacts, size, lang):
         app.geometry(f"{w}x{h}+0+0")
         settle(app, 0.5)
         screenshot(app, artifacts / f"admin-revenue-{size}.png")
-        for key in ("products", "publish", "health"):
+        for key in ("products", "publish", "health", "stores", "flags"):
             app.open(key)
             idle(app)
             screenshot(app, artifacts / f"admin-{key}-{size}.png")
+        app.open("product", sku="MILK")
+        idle(app)
+        screenshot(app, artifacts / f"admin-product-{size}.png")
+        app.show_signin()
+        settle(app, 0.3)
+        screenshot(app, artifacts / f"admin-signin-{size}.png")
 
 
 def _route_missing(hq, method: str, path: str) -> bool:
