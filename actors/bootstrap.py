@@ -110,7 +110,14 @@ class Handles:
             _named(_UPLOADER, "uploader", data, config.store_id, config.cloud_url)
         )
         self.licence = LicenceClient(
-            _named(_LICENCE, "licence", data, config.store_id, config.cloud_url)
+            _named(
+                _LICENCE,
+                "licence",
+                data,
+                config.store_id,
+                config.cloud_url,
+                float(os.environ.get("KASSA_ACTIVATION_POLL_S", "60")),  # asks HQ this often
+            )
         )
 
     def known_tills(self) -> list[str]:
@@ -157,6 +164,8 @@ class Handles:
                     "expires_days_left",
                     "last_ok",
                     "licence_id",
+                    "install_id",
+                    "activation",
                 )
             },
         }

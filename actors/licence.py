@@ -30,6 +30,7 @@ Every check, failure, refusal, install and detected clock tampering becomes an e
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import random
@@ -38,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from actors.files import atomic_write
+from actors.licence_activation import KeeperActivation
 from actors.licence_check import KeeperChecks
 from actors.licence_files import History, JournalFn, KeeperFiles, journal_history
 from actors.licence_transport import CheckTransport, FakeTransport, HttpTransport
@@ -62,7 +64,7 @@ __all__ = ["LicenceKeeper", "CheckTransport", "HttpTransport", "FakeTransport"]
 log = logging.getLogger(__name__)
 
 
-class LicenceKeeper(KeeperFiles, KeeperChecks):
+class LicenceKeeper(KeeperFiles, KeeperChecks, KeeperActivation):
     def __init__(
         self,
         data_dir: Path | str,
@@ -80,6 +82,7 @@ class LicenceKeeper(KeeperFiles, KeeperChecks):
         warn_days: int = WARN_DAYS,
         rng: Callable[[], float] = random.random,
         history: History | None = None,
+        machine_id: str | None = None,
     ) -> None:
         self.dir = Path(data_dir) / "licence"
         self.history = history or (lambda: journal_history(Path(data_dir) / "journal.sqlite"))
@@ -104,6 +107,8 @@ class LicenceKeeper(KeeperFiles, KeeperChecks):
         self.standing = Standing(self.public_key, store_id, tolerance_us)
         self._pending_file_loaded = False
         self._load()
+        # the install id: ``machine_id`` None reads /etc/machine-id (tests pass their own)
+        self._init_activation(Path(data_dir), machine_id)
 
     # ------------------------------------------------------------ persistence
     # ------------------------------------------------------------ time
@@ -142,7 +147,18 @@ class LicenceKeeper(KeeperFiles, KeeperChecks):
                 self.load_error.code,
                 f"the installed licence file is not valid: {self.load_error.message}",
             )
-        return self.standing.decide(self.licence, now, warn_days=self.warn_days)
+        d = self.standing.decide(self.licence, now, warn_days=self.warn_days)
+        if d.ok and self.needs_activation():  # the last gate: HQ approved this install?
+            return Decision(
+                False,
+                "licence.not_activated",
+                f"licence {self._lid()} is not activated on this PC: ask HQ to approve the "
+                f"activation of install {self.install_id} (kassa store licence activate)",
+                grace_days_left=d.grace_days_left,
+                expires_days_left=d.expires_days_left,
+                effective_time=d.effective_time,
+            )
+        return d
 
     def _view(self, d: Decision) -> dict[str, Any]:
         out = d.to_dict()
@@ -163,6 +179,7 @@ class LicenceKeeper(KeeperFiles, KeeperChecks):
                 "failures": st["failures"],
                 "last_error": st["last_error"],
                 "tampered": bool(st["tampered"]),
+                **self.activation_view(),
             }
         )
         return out
@@ -176,6 +193,10 @@ class LicenceKeeper(KeeperFiles, KeeperChecks):
 
         A refusal (and a newly detected clock tampering) is journalled."""
         events: list[Any] = []
+        if self.transport is not None and self.needs_activation():
+            # HQ may have approved since the last poll: ask now (briefly: offline, it just fails)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.activate_once(), min(10.0, self.check_timeout_s))
         async with self._lock:
             now = self._read_clock(events)
             d = self._decision(now)
@@ -183,6 +204,8 @@ class LicenceKeeper(KeeperFiles, KeeperChecks):
                 events.append(
                     LicenceRefused(self._lid(), "open_day", d.code, d.message, d.grace_days_left)
                 )
+                if d.code == "licence.not_activated":
+                    self.wake_activation()  # ask HQ now, not at the next poll
         await self._journal(events)
         return self._view(d)
 

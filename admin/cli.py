@@ -179,23 +179,10 @@ def _revoke(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
+    from cloud.activation import licence_rows
+
     auth = _authority(args)
-    revoked = auth.revoked()
-    now = auth.clock.now_us()
-    rows = []
-    for doc in auth.issued():
-        lic = doc.get("licence", {})
-        lid = lic.get("licence_id", "?")
-        state = (
-            "revoked"
-            if lid in revoked
-            else "expired"
-            if now >= lic.get("valid_until", 0)
-            else "future"
-            if now < lic.get("valid_from", 0)
-            else "valid"
-        )
-        rows.append({**lic, "state": state})
+    rows = licence_rows(auth)
     if args.json:
         print(json.dumps(rows, indent=1))
         return 0

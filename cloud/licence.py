@@ -124,8 +124,11 @@ class LicenceAuthority:
         tills: int,
         features: tuple[str, ...] | list[str] = (),
         licence_id: str | None = None,
+        activation: bool = True,
     ) -> dict[str, Any]:
-        """Create, sign and record a licence; returns the licence file (a JSON object)."""
+        """Create, sign and record a licence; returns the licence file (a JSON object). With
+        ``activation`` (the default) the store must have HQ approve it on its install
+        (``cloud.activation``) before a day opens."""
         if not store_id or not store_id.replace("-", "").replace("_", "").isalnum():
             raise InvalidInput("licence.bad_store", "a store id is letters, digits, - and _")
         lid = licence_id or f"LIC-{store_id}-{secrets.token_hex(4).upper()}"
@@ -138,6 +141,7 @@ class LicenceAuthority:
             tills,
             tuple(sorted(set(features))),
             self.clock.now_us(),
+            activation,
         )
         doc = sign_licence(lic, self.key)
         _atomic_write(

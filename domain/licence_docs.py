@@ -119,6 +119,9 @@ class Licence:
     tills: int
     features: tuple[str, ...] = ()
     issued_at: int = 0  # UTC microseconds, HQ's clock
+    # HQ must approve the licence on one install (``domain.licence_activation``); licences issued
+    # before activation existed lack the key and need none
+    activation: bool = False
 
     def __post_init__(self) -> None:
         if not self.licence_id or not self.store_id:
@@ -131,6 +134,8 @@ class Licence:
     def to_doc(self) -> dict[str, Any]:
         d = asdict(self)
         d["features"] = sorted(set(self.features))
+        if not self.activation:
+            del d["activation"]  # the licence as it was signed before activation existed
         return d
 
     def has(self, feature: str) -> bool:
@@ -154,6 +159,9 @@ def licence_from_doc(doc: Any) -> Licence:
         feats = doc.get("features", [])
         if not isinstance(feats, list) or not all(isinstance(f, str) for f in feats):
             raise InvalidInput("licence.malformed", "features must be a list of names")
+        activation = doc.get("activation", False)
+        if not isinstance(activation, bool):
+            raise InvalidInput("licence.malformed", "activation must be true or false")
         return Licence(
             doc["licence_id"],
             doc["store_id"],
@@ -163,6 +171,7 @@ def licence_from_doc(doc: Any) -> Licence:
             doc["tills"],
             tuple(feats),
             doc["issued_at"],
+            activation,
         )
     except KeyError as exc:
         raise InvalidInput("licence.malformed", f"the licence lacks {exc.args[0]}") from None

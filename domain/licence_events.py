@@ -13,6 +13,8 @@ __all__ = [
     "LicenceCheckFailed",
     "LicenceRefused",
     "LicenceTamperDetected",
+    "LicenceActivationRequested",
+    "LicenceActivated",
 ]
 
 
@@ -88,6 +90,32 @@ class LicenceTamperDetected:
     now: int  # what the clock said
     high_water: int  # the latest time seen before
     source: str = "clock"  # clock | journal
+
+    @property
+    def agg(self) -> str:
+        return self.licence_id
+
+
+@register("licence.activation_requested")
+@dataclass(frozen=True, slots=True)
+class LicenceActivationRequested:
+    licence_id: str
+    install_id: str
+    status: str  # what HQ answered: pending | denied | released
+    via: str = "cloud"  # cloud | file (the USB route)
+
+    @property
+    def agg(self) -> str:
+        return self.licence_id
+
+
+@register("licence.activated")
+@dataclass(frozen=True, slots=True)
+class LicenceActivated:
+    licence_id: str
+    install_id: str
+    at: int  # HQ's time of the approval
+    activation: str = ""  # HQ's signed activation, exactly (canonical JSON)
 
     @property
     def agg(self) -> str:

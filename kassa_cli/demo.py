@@ -162,6 +162,31 @@ async def link_demo_store(data: Path, hq: Path, cloud_url: str) -> None:
         )  # 99 tills: the tests and benches use many till ids
         keeper = LicenceKeeper(data, cfg.store_id, auth.public_key_text(), None, SystemClock())
         await keeper.install(orjson.dumps(doc))
+    await activate_demo(data, hq, cfg.store_id)
+
+
+async def activate_demo(data: Path, hq: Path, store_id: str) -> None:
+    """The demo's HQ approves the demo store's licence on this install at once (moving it here
+    from wherever it was active), as a person at HQ would (``cloud.activation``)."""
+    from actors.licence import LicenceKeeper
+    from actors.store_file import load_public_key
+    from cloud.activation_db import Activations
+    from domain.ports import SystemClock
+
+    key = load_public_key(data)
+    if not key:
+        return
+    keeper = LicenceKeeper(data, store_id, key, None, SystemClock())
+    if not keeper.needs_activation():
+        return
+    acts = Activations(hq)
+    try:
+        answer = acts.request(keeper.activation_request())
+    except Exception as exc:  # a licence of another HQ: the store says so at day open
+        print(f"demo: the licence cannot be activated here: {exc}", flush=True)
+        return
+    rec = acts.approve(answer["id"], "demo", move=True)
+    await keeper.accept_activation(rec["activation"])
 
 
 def open_bigscreen(url: str, credential: Path) -> subprocess.Popen:

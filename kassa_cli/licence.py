@@ -3,6 +3,9 @@
     kassa store licence install FILE --data DIR [--key HQ_PUBLIC_KEY_FILE] [--store S001]
     kassa store licence status --data DIR [--json]
     kassa store licence check --data DIR --cloud URL    one online check now
+    kassa store licence activate --data DIR [--cloud URL] [--wait SECONDS]
+    kassa store licence activate --data DIR --request-file OUT     (USB route: HQ approves it)
+    kassa store licence activate --data DIR --answer-file IN       (HQ's answer from the USB)
 
 HQ's public key is kept in ``DIR/licence/hq_public.key``; the first install takes it from ``--key``
 (a file holding the 64 hex digits from ``kassa admin licence key``) or ``$KASSA_HQ_PUBLIC_KEY``.
@@ -47,6 +50,17 @@ def register_store(ssub: argparse._SubParsersAction) -> None:
     c.add_argument("--store", help="this store's id (default: from DATA/store.json)")
     c.set_defaults(func=_check)
 
+    a = lsub.add_parser(
+        "activate", help="ask HQ to approve the licence on this PC; show the install id"
+    )
+    a.add_argument("--data", type=Path, default=Path("kassa-data"))
+    a.add_argument("--cloud", help="cloud base URL (default: DATA/store.json's cloud_url)")
+    a.add_argument("--store", help="this store's id (default: from DATA/store.json)")
+    a.add_argument("--wait", type=float, default=0.0, help="keep asking this many seconds")
+    a.add_argument("--request-file", type=Path, help="write the request for HQ to this file")
+    a.add_argument("--answer-file", type=Path, help="install HQ's answer from this file")
+    a.set_defaults(func=_activate)
+
 
 def store_id_of(data: Path, given: str | None = None) -> str | None:
     if given:
@@ -90,6 +104,8 @@ def _print_status(st: dict) -> None:
     print(f"last check {_fmt(st['last_ok'])} (cloud time of the last successful check)")
     if st.get("last_error"):
         print(f"last error {st['last_error']['code']}: {st['last_error']['message']}")
+    if st.get("install_id"):
+        print(f"install    {st['install_id']}: activation {st.get('activation') or '-'}")
     verdict = "MAY OPEN" if st["ok"] else "MAY NOT OPEN"
     print(f"day        {verdict}: {st['code']}: {st['message']}")
     if st["ok"]:
@@ -173,3 +189,59 @@ def _check(args: argparse.Namespace) -> int:
         print(f"note: this PC's clock is {res['clock_skew_s']:+.0f} s off HQ's time")
     _print_status(keeper.status())
     return 0 if res["ok"] else 1
+
+
+def _activate(args: argparse.Namespace) -> int:
+    """Ask HQ (or write/read the USB files); print the install id and the activation state."""
+    import time
+
+    from actors.licence import HttpTransport
+    from domain.errors import KassaError
+
+    key = load_public_key(args.data)
+    if not key:
+        print("error: licence.no_key: install a licence first", file=sys.stderr)
+        return 1
+    cloud = args.cloud or _cloud_url(args.data)
+    secret = None
+    try:
+        secret = bytes.fromhex((args.data / "cloud_secret").read_text().strip())
+    except (OSError, ValueError):
+        pass
+    transport = HttpTransport(cloud, secret=secret) if cloud else None
+    keeper = _keeper(args.data, args.store, key, transport)
+    if args.request_file:
+        if keeper.licence is None:
+            print("error: licence.missing: install the licence first", file=sys.stderr)
+            return 1
+        args.request_file.write_text(json.dumps(keeper.activation_request(), indent=1) + "\n")
+        print(f"request for HQ -> {args.request_file} (kassa admin licence approve --request-file)")
+        print(f"install    {keeper.install_id}")
+        return 0
+    if args.answer_file:
+        try:
+            asyncio.run(keeper.accept_activation(json.loads(args.answer_file.read_text())))
+        except (KassaError, OSError, ValueError) as exc:
+            print(f"REFUSED {getattr(exc, 'code', 'activation.bad_signature')}: {exc}")
+            return 1
+        _print_status(keeper.status())
+        return 0
+    deadline = time.monotonic() + max(0.0, args.wait)
+    while True:
+        res = asyncio.run(keeper.activate_once())
+        if res["ok"] or time.monotonic() >= deadline:
+            break
+        time.sleep(min(5.0, max(0.5, deadline - time.monotonic())))
+    print(f"{res['code']}: install {res['install_id']}, activation {res['activation']}")
+    if res["code"] == "activation.pending":
+        print(f"ask HQ to approve request {res.get('activation_request') or '?'}")
+    _print_status(keeper.status())
+    return 0 if res["ok"] else 1
+
+
+def _cloud_url(data: Path) -> str:
+    try:
+        url = json.loads((Path(data) / "store.json").read_bytes()).get("cloud_url")
+    except (OSError, ValueError, AttributeError):
+        return ""
+    return url if isinstance(url, str) else ""

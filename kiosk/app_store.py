@@ -120,7 +120,10 @@ class StoreStatus(FeedbackOutbox):
     def _show_licence(self) -> None:
         lic = self.licence
         text = ""
-        if lic.get("ok") is False:
+        if lic.get("code") == "licence.not_activated":  # HQ must approve this PC (its install id)
+            text = _("HQ must approve install {install}")
+            text = text.format(install=lic.get("install_id", ""))
+        elif lic.get("ok") is False:
             text = _("Licence: the day cannot be opened ({code})").format(code=lic.get("code", ""))
         elif lic.get("code") == "licence.grace" or lic.get("warn_code") == "licence.grace_ending":
             text = _("Licence: {days} grace days left (HQ not reached)").format(

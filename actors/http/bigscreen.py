@@ -19,6 +19,7 @@ from aiohttp import web
 
 from actors.http.common import jresp
 from actors.http.context import Gateway, gw
+from actors.http.licensing import need_feature
 from actors.openapi_schemas import _op
 from domain.staff import LANGUAGES
 
@@ -58,6 +59,7 @@ async def summary(request: web.Request) -> web.Response:
     up to this time, as of ``as_of_seq``: read the sales feed after that seq."""
     g = gw(request)
     await g.auth(request, "events.sales")
+    await need_feature(g, "bigscreen")  # the licence grants the big screen
     at = (await g.h.ledger.status())["seq"]
     now_us = time.time_ns() // 1000
     zone = g.config.zone

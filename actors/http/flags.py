@@ -12,6 +12,7 @@ from aiohttp import web
 import analytics.events as flag_events
 from actors.http.common import command_id, jresp, need_str, read_json
 from actors.http.context import gw
+from actors.http.licensing import need_feature
 from actors.openapi_schemas import ID, S, _body, _op, _path, _q
 from domain.errors import InvalidInput, NotFound
 
@@ -29,6 +30,7 @@ def _day(request: web.Request, name: str) -> str | None:
 
 
 async def _all(g: Any, start: str | None, end: str | None) -> list[dict]:
+    await need_feature(g, "flags")  # the licence grants the flags (actors.http.licensing)
     at = (await g.h.ledger.status())["seq"]
     rows = await g.h.analytics.report("flags", {"start": start, "end": end}, at)
     return flag_events.inbox(rows)

@@ -6,6 +6,7 @@ from aiohttp import web
 
 from actors.http.common import command_id, jresp, need_amount, need_str, path_key, read_json
 from actors.http.context import gw
+from actors.http.licensing import need_feature
 from domain.events import MemberRegistered
 from domain.handlers_staff import TopUpWallet
 
@@ -18,6 +19,7 @@ async def register_member(request: web.Request) -> web.Response:
     g = gw(request)
     data = await read_json(request)
     ctx = await g.auth(request, "members.register", data)
+    await need_feature(g, "wallet")  # the licence grants member wallets
     cid = command_id(data)
     body = MemberRegistered(
         member=need_str(data, "member", 64),
@@ -35,6 +37,7 @@ async def top_up(request: web.Request) -> web.Response:
     g = gw(request)
     data = await read_json(request)
     ctx = await g.auth(request, "wallet.topup", data)
+    await need_feature(g, "wallet")
     member = path_key(request, "member")
     cid = command_id(data)
     amount = need_amount(data, "amount", 1, g.config.limits.max_topup)

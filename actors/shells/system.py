@@ -33,6 +33,14 @@ class JournalFn:
         return await self.rpc.call("submit", req)
 
 
+def _secret(data: Path) -> bytes | None:
+    """The store's upload secret, if it is linked to HQ."""
+    try:
+        return bytes.fromhex((data / "cloud_secret").read_text().strip()) or None
+    except (OSError, ValueError):
+        return None
+
+
 class UploaderActor:
     def __init__(self, data_dir: str, store_id: str, cloud_url: str) -> None:
         from actors.uploader import FileState, HttpTransport, JournalFileSource, Uploader
@@ -73,12 +81,15 @@ class UploaderActor:
 
 
 class LicenceActor:
-    def __init__(self, data_dir: str, store_id: str, cloud_url: str) -> None:
+    def __init__(
+        self, data_dir: str, store_id: str, cloud_url: str, activation_poll_s: float = 60.0
+    ) -> None:
         from actors.licence import HttpTransport, LicenceKeeper
         from actors.store_file import load_public_key
         from domain.ports import SystemClock
 
         self.data_dir = data_dir
+        self.activation_poll_s = activation_poll_s
         key = load_public_key(Path(data_dir))
         self.keeper = None
         self.task: asyncio.Task | None = None
@@ -89,7 +100,11 @@ class LicenceActor:
                 data_dir,
                 store_id,
                 key,
-                HttpTransport(cloud_url, line=Line(Path(data_dir) / "line.lock"))
+                HttpTransport(
+                    cloud_url,
+                    line=Line(Path(data_dir) / "line.lock"),
+                    secret=_secret(Path(data_dir)),  # activation requests are signed with it
+                )
                 if cloud_url
                 else None,
                 SystemClock(),
@@ -107,6 +122,9 @@ class LicenceActor:
                 self.keeper.observe(st["last_ts"])
                 await self.keeper.flush()
                 self.task = asyncio.get_running_loop().create_task(self.keeper.run(asyncio.Event()))
+                self.act_task = asyncio.get_running_loop().create_task(
+                    self.keeper.run_activation(asyncio.Event(), self.activation_poll_s)
+                )
 
     def _missing(self) -> dict:
         return {

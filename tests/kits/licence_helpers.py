@@ -115,6 +115,7 @@ def make_world(tmp: Path, *, grace: int = 7, days: int = 365, store: str = "S001
         4,
         ["reports", "wallet"],
         licence_id=f"LIC-{store}-1",
+        activation=False,  # these tests are about the grace rule; activation: test_activation*
     )
     w = World(tmp, true, StoreClock(true), hq, doc, FakeTransport(hq.answer))
     w.new_keeper(store_id=store)

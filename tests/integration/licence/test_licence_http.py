@@ -38,7 +38,9 @@ def test_check_over_http(tmp_path):
     true = ManualClock(START)
     hq = LicenceAuthority(tmp_path / "hq", clock=true)
     hq.ensure_key()
-    doc = hq.issue("S001", START, START + 365 * DAY, 7, 2, ["wallet"], licence_id="LIC-H1")
+    doc = hq.issue(  # activation over HTTP: test_activation.py
+        "S001", START, START + 365 * DAY, 7, 2, ["wallet"], licence_id="LIC-H1", activation=False
+    )
     events: list = []
 
     async def journal(ev):

@@ -127,7 +127,9 @@ def test_revoked(w):
         run(w.keeper.install(w.doc))
     assert exc.value.code == "licence.revoked"
     # a new licence from HQ works
-    doc2 = w.hq.issue("S001", START, START + 365 * DAY, 7, 4, [], licence_id="LIC-S001-2")
+    doc2 = w.hq.issue(
+        "S001", START, START + 365 * DAY, 7, 4, [], licence_id="LIC-S001-2", activation=False
+    )
     run(w.keeper.install(doc2))
     assert w.check()["ok"] and w.open()["ok"]
 

@@ -102,6 +102,20 @@ def test_cli_create_install_status_revoke(tmp_path, capsys):
         == 0
     )
     assert "installed licence" in capsys.readouterr().out
+    # HQ approves it on this PC (the USB route: a request file out, HQ's answer back)
+    assert main(["store", "licence", "status", "--data", str(data)]) == 1
+    assert "licence.not_activated" in capsys.readouterr().out
+    req, answer = tmp_path / "req.json", tmp_path / "answer.json"
+    assert (
+        main(["store", "licence", "activate", "--data", str(data), "--request-file", str(req)]) == 0
+    )
+    approve = ["admin", "licence", "approve", "--request-file", str(req), "--out", str(answer)]
+    assert main([*approve, "--hq", str(hq)]) == 0
+    assert (
+        main(["store", "licence", "activate", "--data", str(data), "--answer-file", str(answer)])
+        == 0
+    )
+    capsys.readouterr()
     assert main(["store", "licence", "status", "--data", str(data)]) == 0
     assert "MAY OPEN" in capsys.readouterr().out
     # another store's licence is refused with a clear message
@@ -160,7 +174,7 @@ def test_with_time_machine_and_the_system_clock(tmp_path):
         hq = LicenceAuthority(tmp_path / "hq", clock=SystemClock())
         hq.ensure_key()
         now = SystemClock().now_us()
-        doc = hq.issue("S001", now, now + 365 * DAY, 3, 1, [])
+        doc = hq.issue("S001", now, now + 365 * DAY, 3, 1, [], activation=False)
         transport = FakeTransport(hq.answer)
         k = LicenceKeeper(
             tmp_path / "store", "S001", hq.public_key_text(), transport, SystemClock(), None
