@@ -143,6 +143,7 @@ class MasterData(MasterProducts):
             r[0]
             for r in self.db.con.execute("SELECT feed FROM subscriptions WHERE store = ?", (store,))
         ]
+        feeds += [f"feed:{f}" for f in feeds]  # a feed marks its products "feed:NAME" (cloud.feed)
         prices = self.prices_in_force(self._group(store), at_us)
         out = []
         for sku, doc in self.db.con.execute(

@@ -145,7 +145,8 @@ class Publisher:
         return (rows[0][0] if rows else 0) + 1
 
     def known_stores(self) -> list[str]:
-        """Stores registered with the cloud (active), and any HQ has published for."""
+        """Stores registered with the cloud (active), with a profile in master data, or published
+        for before."""
         from cloud.registry import Registry
 
         reg = Registry(self.hq)
@@ -154,6 +155,9 @@ class Publisher:
         finally:
             reg.close()
         ids |= {r[0] for r in self._q("SELECT DISTINCT store FROM store_versions")}
+        profiles = getattr(self.master, "store_profiles", None)
+        if profiles is not None:
+            ids |= {str(p["id"]) for p in profiles()}
         return sorted(ids)
 
     # ------------------------------------------------------------ publishing
