@@ -111,20 +111,26 @@ def _removed_lines(
 ) -> None:
     """A paid order whose basket had goods scanned and taken off again — a line removed, or its
     quantity lowered (repeat scans merge into one line's quantity, so a cashier takes items off
-    by lowering it) — worth at least ``removed_min_amount`` and more than ``removed_share_bp``
-    of everything scanned (the goods may have left unpaid; a double scan put right is exactly
-    half of a one-item basket, and not flagged)."""
+    by lowering it) — worth at least ``removed_min_amount`` and ``removed_share_bp`` of
+    everything scanned (the goods may have left unpaid). A step taken back within
+    ``removed_undo_seconds`` (a double scan put right at once) does not count."""
     key = ["store_id", "basket", "line_id"]
     info = basket.filter(pl.col("event") == "added").select(*key, "sku", "unit", "unit_price")
     q = pl.when(pl.col("event") == "removed").then(0).otherwise(pl.col("qty"))
+    prev, before = pl.col("_q").shift(1).over(key), pl.col("_q").shift(2).over(key)
+    gap = (pl.col("ts") - pl.col("ts").shift(1).over(key)).dt.total_seconds()
+    # an undo: the step just before (a scan, a raise) taken back within seconds — a double scan
+    # put right — takes nothing off that the customer was shown
+    undo = (pl.col("_q") == before.fill_null(0)) & (gap <= cfg.removed_undo_seconds)
     steps = (
-        basket.select(*key, "seq", "event", "qty")
+        basket.select(*key, "seq", "ts", "event", "qty")
         .sort("seq")
         .with_columns(q.alias("_q"))
-        .with_columns(pl.col("_q").shift(1).over(key).alias("_prev"))
-        .with_columns((pl.col("_prev") - pl.col("_q")).clip(lower_bound=0).fill_null(0).alias("_d"))
+        .with_columns(
+            pl.when(undo).then(0).otherwise((prev - pl.col("_q")).clip(lower_bound=0)).alias("_d")
+        )
         .group_by(key)
-        .agg(pl.col("_d").sum())
+        .agg(pl.col("_d").fill_null(0).sum())
         .filter(pl.col("_d") > 0)
         .join(info, on=key)
     )
@@ -151,7 +157,7 @@ def _removed_lines(
         (pl.col("_removed") >= cfg.removed_min_amount)
         & (
             pl.col("_removed") * 10000
-            > cfg.removed_share_bp * (pl.col("_removed") + pl.col("total"))
+            >= cfg.removed_share_bp * (pl.col("_removed") + pl.col("total"))
         )
     )
     out.append(

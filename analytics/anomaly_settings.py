@@ -55,7 +55,8 @@ class RuleConfig:
     refund_approval_limit: int | None = None  # minor units; None: refunds need no approval
     refund_near_limit_pct: int = 10
     removed_min_amount: int = 20_000  # lines taken off a paid basket worth at least this …
-    removed_share_bp: int = 5000  # … and more than this share of the scan
+    removed_share_bp: int = 5000  # … and at least half of what was scanned
+    removed_undo_seconds: int = 30  # a scan taken back this soon is a mistake put right
     wallet_burst: int = 4  # this many wallet orders by one member …
     wallet_window_minutes: int = 15  # … within this many minutes
     wallet_small_amount: int = 50_000  # each at most this much (small orders)

@@ -74,10 +74,10 @@ def test_goods_taken_off_by_lowering_a_merged_lines_quantity() -> None:
     j.scan("O2", "L2", "SNACK", "each", 1, 2000, 11.02)
     j.emit("basket.line_removed", {"basket": "O2", "line_id": "L1"}, 11.03)
     j.sell("O2", 11.04, [("SNACK", "each", 1, 2000)])
-    # innocent: a double scan put right (2 → 1) on a 580 THB basket
+    # innocent: a double scan put right at once (2 → 1, seconds later) on a 580 THB basket
     j.scan("O3", "L1", "RICE", "each", 1, 58000, 12.0)
-    _qty(j, "O3", "L1", 2, 12.01)
-    _qty(j, "O3", "L1", 1, 12.02)
+    _qty(j, "O3", "L1", 2, 12.0 + 2 / 3600)
+    _qty(j, "O3", "L1", 1, 12.0 + 9 / 3600)
     j.sell("O3", 12.03, [("RICE", "each", 1, 58000)])
     # innocent: the customer buys more (quantity only goes up)
     j.scan("O4", "L1", "BEER", "each", 1, 6000, 13.0)
