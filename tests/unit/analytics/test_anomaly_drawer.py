@@ -96,3 +96,15 @@ def test_the_drawer_table_holds_each_opening_with_its_reason() -> None:
     assert [(r["staff"], r["reason"], r["till"]) for r in rows] == [("c1", "pickup", "T1")]
     assert rows[0]["local_ts"].hour == 10  # the store's wall clock
     assert rows[0]["ts"].hour == 3  # stored in UTC
+
+
+def test_opening_balances_loaded_at_set_up_are_not_out_of_hours_top_ups() -> None:
+    """The demo seeds its members' wallets when it starts (at any hour, without a till): a fresh
+    demo at night showed them as top-ups outside opening hours."""
+    j = Journal()
+    j.emit("wallet.topped_up", {"member": "M1", "amount": 50000, "tender": "cash"}, 2.0, "demo",
+           "")  # fmt: skip
+    j.emit("wallet.topped_up", {"member": "M2", "amount": 50000, "tender": "cash"}, 2.5, "c1",
+           "T1")  # fmt: skip  # planted: at a till, at 02:30
+    got = j.flags("outside_hours", open_minute=8 * 60, close_minute=22 * 60)
+    assert got == {"topup-2"}
