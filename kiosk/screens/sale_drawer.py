@@ -33,7 +33,7 @@ class DrawerDialog(_Dialog):
                 text=T(label),
                 value=key,
                 variable=self.reason,
-                bootstyle="info-toolbutton",
+                bootstyle="info-outline-toolbutton",
                 takefocus=False,
             )
             b.pack(fill="x", pady=2, ipady=max(0, (TOUCH_PX - 30) // 2))
