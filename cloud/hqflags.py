@@ -231,13 +231,22 @@ async def act(request: web.Request) -> web.Response:
     known = await _run(request, _store_flags, wh, store, None, None)
     if not any(f["flag_id"] == flag_id for f in known):
         raise _refuse(404, "hqflag.not_found", f"no flag {flag_id} from store {store}")
-    who, role = request.get("hq_user", "token"), request.get("hq_role", "admin")
+    who, role = _caller(request)
     done = await _run(request, request.app[HQ_FLAGS].act, store, flag_id, op, note, who, role)
     master = _master(request.app)
     if master is not None:  # HQ's audit: who did what, when
         detail = {"store": store, "flag": flag_id, "note": note}
         await _run(request, master.audit, who, f"flag.{_OPS[op]}", detail)
     return web.Response(body=orjson.dumps({"ok": True, **done}), content_type="application/json")
+
+
+def _caller(request: web.Request) -> tuple[str, str]:
+    """Who acts and in which role, as the cloud's middleware found them (HQ's token: admin)."""
+    import cloud.app as cloud_app
+
+    key = getattr(cloud_app, "HQ_ROLE", None)
+    role = request.get(key) if key is not None else None
+    return str(request.get("hq_user") or "token"), str(role or "admin")
 
 
 def _master(app: web.Application) -> Any:
