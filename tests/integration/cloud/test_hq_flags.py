@@ -149,12 +149,16 @@ def test_roles_read_or_act_as_declared(flagged):
     hq, sale = flagged["hq"], flagged["sale"]
     users = HqUsers(hq.dir)
     try:
-        tokens = {}
         for name, role in (("sam", "support"), ("cat", "catalogue"), ("fin", "finance")):
             users.add(name, role, "correct horse battery", "test")
-            tokens[role] = users.login(name, "correct horse battery", "127.0.0.1")["token"]
     finally:
         users.close()
+    tokens = {}
+    for name, role in (("sam", "support"), ("cat", "catalogue"), ("fin", "finance")):
+        body = {"user": name, "password": "correct horse battery"}
+        r = requests.post(hq.url + "/v1/hq/login", json=body, timeout=60)
+        assert r.status_code == 200, r.text
+        tokens[role] = r.json()["token"]
     base = f"/v1/hq/flags/{hq.store_id}/{sale['flag_id']}"
     assert hq.get("/v1/hq/flags", token=tokens["support"]).status_code == 200
     assert hq.get("/v1/hq/flags", token=tokens["catalogue"]).status_code == 403
