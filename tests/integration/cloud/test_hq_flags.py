@@ -7,7 +7,6 @@ may not act is refused."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
@@ -30,8 +29,10 @@ def store(tmp_path_factory):
 
 class Hq:
     def __init__(self, store: StoreProcess) -> None:
-        cfg = json.loads((store.data / "store.json").read_text())
-        self.url, self.store_id = cfg["cloud_url"], cfg["store_id"]
+        from actors.store_file import load_config
+
+        cfg = load_config(store.data)
+        self.url, self.store_id = cfg.cloud_url, cfg.store_id
         self.dir = store.data.with_name(store.data.name + "-hq")
         self.token = (self.dir / "hq_token").read_text().strip()
 
