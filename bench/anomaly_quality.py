@@ -175,7 +175,8 @@ class Shop:
         for code in codes:
             view = self.cmd(staff, till, "scan", code=code)["view"]
         self.at(self.sim + timedelta(minutes=rng.randint(1, 4)))
-        view = self.cmd(staff, till, "remove", line_id=view["lines"][0]["line_id"])["view"]
+        first = max(view["lines"], key=lambda ln: (ln.get("code") == codes[0], ln["unit_price"]))
+        view = self.cmd(staff, till, "remove", line_id=first["line_id"])["view"]
         return self.pay(staff, till, view)
 
     def plant(self, kind: str, rule: str, order_id: str) -> None:
