@@ -33,6 +33,11 @@ def describe(flag: dict[str, Any], currency: str, lang: str | None = None) -> st
     return flag_words.describe(flag, currency, lang, g)
 
 
+def _short(order_id: str) -> str:
+    """An order's id cut to its first 8 characters; a top-up or a cashier's drawer day whole."""
+    return order_id[:8] if len(order_id) == 36 else order_id
+
+
 def _us(ts: Any) -> int | None:
     if isinstance(ts, int):
         return ts
@@ -133,7 +138,7 @@ class FlagsTab(ttk.Frame):
                     values=(
                         shown(i18n.when(_us(r.get("ts")), self.app.zone)),
                         _t(RULE_NAMES.get(rule, rule)),
-                        str(r.get("order_id") or "")[:8],
+                        _short(str(r.get("order_id") or "")),
                         r.get("staff") or "",
                         r.get("till") or "",
                         _t(STATE_NAMES.get(str(r.get("state")), STATE_NAMES["open"])),
