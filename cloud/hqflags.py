@@ -104,6 +104,13 @@ class HqFlags:
 
 
 HQ_FLAGS = web.AppKey("hq_flags", HqFlags)
+_COLS = ", ".join(
+    f'"{c}"'
+    for c in (
+        "store_id", "seq", "staff", "flag_id", "order_id", "rule", "severity", "score",
+        "evidence", "freeze", "subject_staff", "subject_till", "business_day",
+    )
+) + ", epoch_us(ts) AS ts_us"  # fmt: skip
 
 
 def _store_flags(wh: Any, store: str | None, start: str | None, end: str | None) -> list[dict]:
@@ -122,9 +129,13 @@ def _store_flags(wh: Any, store: str | None, start: str | None, end: str | None)
     w = (" WHERE " + " AND ".join(where)) if where else ""
     con = wh._duck()
     try:
-        cur = con.execute(f"SELECT * FROM read_parquet('{glob}', hive_partitioning=true){w}", args)
+        cur = con.execute(
+            f"SELECT {_COLS} FROM read_parquet('{glob}', hive_partitioning=true){w}", args
+        )
         cols = [d[0] for d in cur.description]
         rows = [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+        for r in rows:  # times as µs: a TIMESTAMPTZ fetched as such needs pytz
+            r["ts"] = datetime.fromtimestamp(r.pop("ts_us") / 1_000_000, UTC)
         currency: dict[str, str] = {}
         orders = wh._glob("orders")
         if orders:
