@@ -70,7 +70,7 @@ class FlagsTab(ttk.Frame):
         self.flag_count.pack(side=app.side("left"), padx=12)
         cols = ("when", "rule", "order", "staff", "till", "state")
         heads = (T("Time"), T("Rule"), T("Order"), T("Staff"), T("Till"), T("State"))
-        widths = (230, 230, 90, 70, 60, 110)
+        widths = (220, 230, 90, 100, 100, 110)
         self.flag_tree = ttk.Treeview(f, columns=cols, show="headings", height=8)
         for c, h, w in zip(cols, heads, widths, strict=True):
             self.flag_tree.heading(c, text=h, anchor=app.text_anchor)
@@ -80,7 +80,12 @@ class FlagsTab(ttk.Frame):
         self.flag_tree.pack(fill="both", expand=True)
         self.flag_tree.bind("<<TreeviewSelect>>", lambda _e: self._show_flag())
         self.flag_text = ttk.Label(
-            f, text="", wraplength=600, justify=app.side("left"), font=("TkDefaultFont", 13)
+            f,
+            text="",
+            wraplength=600,
+            justify=app.side("left"),
+            anchor=app.text_anchor,
+            font=("TkDefaultFont", 13),
         )
         self.flag_text.pack(fill="x", pady=6)
         self.flag_text.bind(
