@@ -69,8 +69,8 @@ def plant_day(shop: Any, day: datetime, d: int, rng: random.Random, g: dict) -> 
         oid = shop.sweetheart("c3", brandy, rng.randint(2, 4), rng)
         shop.plant("lines_removed", "removed_lines", oid)
     if d in (1, 5):
-        t(18, 30)  # a dear item scanned with cheap ones, its line taken off while bagging
-        oid = shop.take_off("c2", [rng.choice(dear), rng.choice(cheap)], rng)
+        t(18, 30)  # a bottle scanned with cheap items, its line taken off while bagging
+        oid = shop.take_off("c2", [brandy, rng.choice(cheap), rng.choice(cheap)], rng)
         shop.plant("line_taken_off", "removed_lines", oid)
     if d in (1, 3, 5):
         t(12, 0)  # a big basket voided after the customer "paid"
