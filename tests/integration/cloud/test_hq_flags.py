@@ -138,15 +138,8 @@ def test_hq_acknowledges_and_dismisses_with_who_and_when(flagged, store):
 
 
 def test_roles_read_or_act_as_declared(flagged):
-    from cloud.hqauth import HQ_ROLES
+    from cloud.hqusers import HqUsers
 
-    act = ("POST", "/v1/hq/flags/{store}/{flag}/ack")
-    assert HQ_ROLES[("GET", "/v1/hq/flags")] == {"admin", "finance", "support"}
-    assert HQ_ROLES[act] == {"admin", "finance"}
-    try:
-        from cloud.hqusers import HqUsers
-    except ModuleNotFoundError:
-        pytest.skip("HQ user accounts (part hqmaster) are not on this branch: roles not live")
     hq, sale = flagged["hq"], flagged["sale"]
     users = HqUsers(hq.dir)
     try:
