@@ -41,6 +41,7 @@ from actors.http import (
     aftersales,
     bigscreen,
     day,
+    drawer,
     events,
     feedback,
     flags,
@@ -76,6 +77,7 @@ AREAS = (
     bigscreen,
     feedback,
     flags,
+    drawer,
 )
 HTTP_CODES = {404: "http.not_found", 405: "http.method_not_allowed", 413: "input.too_large"}
 
