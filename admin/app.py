@@ -40,12 +40,12 @@ ACTIONS: dict[str, frozenset[str]] = {
     "prices.edit": frozenset({"catalogue"}),
     "publish": frozenset({"catalogue"}),
     "stores.read": frozenset({"support", "finance", "catalogue"}),
-    "licences.edit": frozenset(),
+    "licences.edit": frozenset({"support"}),
     "activations.decide": frozenset({"support"}),
     "feeds.review": frozenset({"catalogue"}),
     "health": frozenset({"support", "finance"}),
     "flags.read": frozenset({"support", "finance"}),
-    "flags.act": frozenset({"support"}),
+    "flags.act": frozenset({"finance"}),
 }
 ROLE_NAMES = {
     "admin": N_("Administrator"),

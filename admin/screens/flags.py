@@ -1,6 +1,7 @@
 """HQ's flags inbox (issue 19): suspicious orders the stores' rules flagged, from the events
-they upload (``GET /v1/hq/flags?store=&status=&rule=``), with the evidence in words; acknowledge
-or dismiss with a note (``POST /v1/hq/flags/{store}/{flag}/ack|dismiss``)."""
+they upload (``GET /v1/hq/flags?status=&lang=``, ``cloud.hqflags``), with the evidence in words in
+the reader's language; acknowledge or dismiss with a note
+(``POST /v1/hq/flags/{store}/{flag}/ack|dismiss``)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from typing import Any
 import ttkbootstrap as ttk
 
 from admin.hqclient import path_of
-from admin.screens.base import Screen, Table, rows_of, when_text
+from admin.screens.base import Screen, Table, rows_of
+from kiosk import i18n
 from kiosk.i18n import N_, T, _
 
 __all__ = ["FlagsScreen", "STATUSES"]
@@ -36,13 +38,12 @@ class FlagsScreen(Screen):
         self.table = Table(
             self,
             [
-                ("ts_us", N_("When"), 18),
+                ("local_time", N_("When"), 16),
                 ("store", N_("Store"), 7),
-                ("rule", N_("Rule"), 14),
+                ("rule_name", N_("Rule"), 18),
                 ("staff", N_("Staff"), 8),
-                ("text", N_("What was seen"), 48),
+                ("words", N_("What was seen"), 60),
             ],
-            fmt={"ts_us": when_text},
             height=16,
             rtl=app.rtl,
         )
@@ -51,18 +52,17 @@ class FlagsScreen(Screen):
 
     def load(self) -> None:
         status = list(STATUSES)[max(0, self.status.current())]
+        lang = i18n.current()
         self.app.call(
-            lambda: self.app.api.get("/v1/hq/flags", status=status), self.show, label="flags"
+            lambda: self.app.api.get("/v1/hq/flags", status=status, lang=lang),
+            self.show,
+            label="flags",
         )
 
     def show(self, res: Any) -> None:
         if not self.winfo_exists():
             return
-        rows = []
-        for f in rows_of(res, "flags"):
-            text = f.get("text") or f.get("evidence_text") or f.get("evidence") or ""
-            rows.append({**f, "text": text, "ts_us": f.get("ts_us") or f.get("at_us")})
-        self.table.fill(rows)
+        self.table.fill(rows_of(res, "flags"))
 
     def act(self, what: str) -> None:
         row = self.table.selected()

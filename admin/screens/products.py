@@ -41,19 +41,20 @@ class ProductsScreen(Screen):
             self,
             [
                 ("sku", N_("SKU"), 12),
-                ("name", N_("Name"), 30),
+                ("name", N_("Name"), 24),
                 ("price", N_("Price"), 10),
-                ("barcodes", N_("Barcodes"), 16),
+                ("barcodes", N_("Barcodes"), 15),
                 ("category", N_("Category"), 12),
                 ("brand", N_("Brand"), 12),
             ],
             fmt={"price": lambda v: money_text(v, app.currency)},
-            height=14,
+            height=10,
             rtl=app.rtl,
         )
         self.table.pack(fill="both", expand=True, pady=4)
         self.table.tree.bind("<Double-1>", lambda _e: self.edit())
         nav = self.toolbar()
+        nav.pack_configure(side="bottom", before=self.table)  # never pushed off the screen
         self.prev = ttk.Button(
             nav, text=T("Previous"), takefocus=False, bootstyle="secondary", command=self.back
         )

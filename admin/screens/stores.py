@@ -81,9 +81,9 @@ class StoresScreen(Screen):
                 ("licence_id", N_("Licence"), 22),
                 ("install_id", N_("Store server"), 18),
                 ("status", N_("State"), 10),
-                ("requested_us", N_("Asked at"), 20),
+                ("requested_at", N_("Asked at"), 20),
             ],
-            fmt={"requested_us": when_text},
+            fmt={"requested_at": when_text},
             rtl=app.rtl,
         )
         self.activations.pack(fill="both", expand=True)
@@ -130,7 +130,11 @@ class StoresScreen(Screen):
             return
         path = path_of("/v1/hq/licences/{id}/" + what, id=row.get("licence_id", ""))
         text = _("Licence renewed.") if what == "renew" else _("Licence revoked.")
-        self.app.call(lambda: self.app.api.post(path, {}), self.done(text), label=what)
+        try:
+            body = {"days": int(self.lic_days.get())} if what == "renew" else {}
+        except ValueError:
+            body = {"days": 365}
+        self.app.call(lambda: self.app.api.post(path, body), self.done(text), label=what)
 
     def decide(self, what: str) -> None:
         row = self.activations.selected()

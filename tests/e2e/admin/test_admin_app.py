@@ -199,3 +199,28 @@ def test_publish_with_a_preview(xvfb, hq, artifacts):
     assert len(after) == len(before) + 1
     newest = after[0]
     assert newest["note"] == "from the admin app" and STORE in newest["stores"]
+
+
+def test_create_a_licence_and_see_upload_health(xvfb, hq, artifacts):
+    if _route_missing(hq, "GET", "/v1/hq/licences"):
+        pytest.skip("HQ's licence routes (part activate) are not in this cloud yet")
+    with admin_app(hq, token=hq.token) as app:
+        pump(app, lambda: app.screen_key == "revenue", 60, "revenue screen")
+        idle(app)
+        s = app.open("stores")
+        idle(app)
+        assert {r["id"] for r in s.stores.rows} == {STORE, "S002"}
+        s.lic_store.insert(0, "S002")
+        s.lic_features.insert(0, "bigscreen")
+        s.create()
+        idle(app)
+        assert any(r.get("store_id") == "S002" for r in s.licences.rows), app.last_error
+        s.tabs.select(1)
+        screenshot(app, artifacts / "admin-licences.png")
+        h = app.open("health")
+        idle(app)
+        states = {r["store"]: r["state"] for r in h.table.rows}
+        assert states == {STORE: "ok", "S002": "never"}
+    lic = api(hq, "/v1/hq/licences")["licences"]
+    made = [x for x in lic if x.get("store_id") == "S002"]
+    assert made and made[0]["features"] == ["bigscreen"] and made[0]["tills"] == 2
