@@ -40,12 +40,12 @@ class ProductsScreen(Screen):
         self.table = Table(
             self,
             [
-                ("sku", N_("SKU"), 12),
-                ("name", N_("Name"), 24),
+                ("sku", N_("SKU"), 10),
+                ("name", N_("Name"), 22),
                 ("price", N_("Price"), 10),
-                ("barcodes", N_("Barcodes"), 15),
-                ("category", N_("Category"), 12),
-                ("brand", N_("Brand"), 12),
+                ("barcodes", N_("Barcodes"), 14),
+                ("category", N_("Category"), 10),
+                ("brand", N_("Brand"), 10),
             ],
             fmt={"price": lambda v: money_text(v, app.currency)},
             height=10,
