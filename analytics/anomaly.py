@@ -21,7 +21,8 @@ just_under_limit        a cashier gives ≥ ``near_limit_count`` discounts in a 
 price_override          a line's unit price is ≥ ``price_override_bp`` below the price in   medium
                         force (last unlabelled scan of that SKU and unit, else catalogue);
                         produce labels (per-kg product, one labelled piece) are not judged
-removed_lines           lines scanned then taken off before paying are worth ≥              medium
+removed_lines           lines scanned then taken off (or their quantity lowered) before     medium
+                        paying are worth ≥
                         ``removed_min_amount`` and ≥ ``removed_share_bp`` of the scan
 void                    a voided basket worth ≥ ``void_amount``; or the largest void of a   low
                         cashier whose voids that day exceed ``voids_per_day`` and
@@ -37,6 +38,10 @@ refund_to_cash          more cash is refunded than the order was paid in cash   
 wallet_velocity         ≥ ``wallet_burst`` small wallet orders by one member within         high
                         ``wallet_window_minutes``
 negative_stock_sale     a line sells a SKU whose stock level falls below zero               low
+no_sale_drawer          a cashier's no-sale drawer openings that day exceed                 medium
+                        ``drawer_per_day`` and ``drawer_outlier_ratio`` × the other
+                        cashiers' median or their own usual day (the flag's "order" is
+                        ``drawer-<staff>-<day>``)
 ======================  ==================================================================  ========
 
 Rules in ``RuleConfig.freeze_rules`` ask for the order to be frozen (``freeze=True``). A flag
@@ -52,6 +57,7 @@ from typing import Any
 import polars as pl
 
 from analytics.anomaly_base import FLAG_SCHEMA, _lazy
+from analytics.anomaly_drawer import _no_sale_drawer
 from analytics.anomaly_lines import _line_rules, _refund_rules
 from analytics.anomaly_money import _money_rules
 from analytics.anomaly_orders import _order_rules
@@ -69,6 +75,7 @@ def _rules(fr: Mapping[str, Any], cfg: RuleConfig) -> list[pl.LazyFrame]:
     stock = _lazy(fr, "stock_movements")
     basket = _lazy(fr, "basket_lines")
     catalogue = _lazy(fr, "catalogue")
+    drawer = _lazy(fr, "drawer_openings")
     out: list[pl.LazyFrame] = []
     want = set(cfg.rules)
 
@@ -81,6 +88,8 @@ def _rules(fr: Mapping[str, Any], cfg: RuleConfig) -> list[pl.LazyFrame]:
         _order_rules(orders, refunds, cfg, want, out)
     _money_rules(orders, refunds, wallet, cfg, want, out)
     _line_rules(lines, voids, stock, basket, catalogue, cfg, want, out)
+    if drawer is not None and "no_sale_drawer" in want:
+        _no_sale_drawer(drawer, orders, cfg, out)
     return out
 
 

@@ -73,7 +73,8 @@ def _order_rules(
             pl.col("local_ts").dt.hour().alias("_hour"),
             (pl.col("total").cast(pl.Float64) + 1.0).log().alias("_x"),
         )
-        for keys, name in ((["store_id", "staff"], "staff"), (["store_id", "_hour"], "hour")):
+        groups = ((["store_id", "staff"], "staff"), (["store_id", "_hour"], "hour"))
+        for keys, name in (*groups, (["store_id"], "store")):
             # small groups: aggregate then join (much faster than median windows)
             med = r.group_by(keys).agg(
                 pl.col("_x").median().alias(f"_m_{name}"),
@@ -87,11 +88,20 @@ def _order_rules(
             r = r.join(mad, on=keys, how="left").with_columns(
                 ((pl.col("_x") - pl.col(f"_m_{name}")) / pl.col(f"_mad_{name}")).alias(f"_z_{name}")
             )
+        # an hour with too few orders to know its usual (a quiet evening): the store's usual
+        thin = pl.col("_n_hour") < cfg.outlier_min_orders
+        r = r.with_columns(
+            pl.when(thin).then(pl.col("_z_store")).otherwise(pl.col("_z_hour")).alias("_z_hour"),
+            pl.when(thin)
+            .then(pl.col("_med_store"))
+            .otherwise(pl.col("_med_hour"))
+            .alias("_med_hour"),
+        )
         r = r.filter(
             (pl.col("_z_staff") >= cfg.outlier_z)
             & (pl.col("_z_hour") >= cfg.outlier_z)
             & (pl.col("_n_staff") >= cfg.outlier_min_orders)
-            & (pl.col("_n_hour") >= cfg.outlier_min_orders)
+            & (pl.col("_n_store") >= cfg.outlier_min_orders)
             & pl.col("_z_staff").is_finite()
             & pl.col("_z_hour").is_finite()
         )

@@ -109,23 +109,45 @@ def _void_outliers(voids: pl.LazyFrame, cfg: RuleConfig, out: list[pl.LazyFrame]
 def _removed_lines(
     lines: pl.LazyFrame, basket: pl.LazyFrame, cfg: RuleConfig, out: list[pl.LazyFrame]
 ) -> None:
-    """A paid order whose basket had lines scanned and taken off again, worth at least
-    ``removed_min_amount`` and ``removed_share_bp`` of everything scanned (the goods may have left
-    unpaid)."""
-    added = basket.filter(pl.col("event") == "added").select(
-        "store_id", "basket", "line_id", "sku", "unit", "qty", "unit_price"
+    """A paid order whose basket had goods scanned and taken off again — a line removed, or its
+    quantity lowered (repeat scans merge into one line's quantity, so a cashier takes items off
+    by lowering it) — worth at least ``removed_min_amount`` and ``removed_share_bp`` of
+    everything scanned (the goods may have left unpaid). A step taken back within
+    ``removed_undo_seconds`` (a double scan put right at once) does not count."""
+    key = ["store_id", "basket", "line_id"]
+    info = basket.filter(pl.col("event") == "added").select(*key, "sku", "unit", "unit_price")
+    q = pl.when(pl.col("event") == "removed").then(0).otherwise(pl.col("qty"))
+    prev, before = pl.col("_q").shift(1).over(key), pl.col("_q").shift(2).over(key)
+    gap = (pl.col("ts") - pl.col("ts").shift(1).over(key)).dt.total_seconds()
+    # an undo: the step just before (a scan, a raise) taken back within seconds — a double scan
+    # put right — takes nothing off that the customer was shown
+    undo = (pl.col("_q") == before.fill_null(0)) & (gap <= cfg.removed_undo_seconds)
+    steps = (
+        basket.select(*key, "seq", "ts", "event", "qty")
+        .sort("seq")
+        .with_columns(q.alias("_q"))
+        .with_columns(
+            pl.when(undo).then(0).otherwise((prev - pl.col("_q")).clip(lower_bound=0)).alias("_d")
+        )
+        .group_by(key)
+        .agg(pl.col("_d").fill_null(0).sum())
+        .filter(pl.col("_d") > 0)
+        .join(info, on=key)
     )
+    kg = pl.col("unit") == "kg"
     value = (
-        pl.when(pl.col("unit") == "kg")
-        .then((pl.col("qty") * pl.col("unit_price") + 500) // 1000)
-        .otherwise(pl.col("qty") * pl.col("unit_price"))
+        pl.when(kg)
+        .then((pl.col("_d") * pl.col("unit_price") + 500) // 1000)
+        .otherwise(pl.col("_d") * pl.col("unit_price"))
     )
     removed = (
-        basket.filter(pl.col("event") == "removed")
-        .select("store_id", "basket", "line_id")
-        .join(added, on=["store_id", "basket", "line_id"])
-        .group_by("store_id", "basket")
-        .agg(value.sum().alias("_removed"), pl.len().alias("_nrem"), pl.col("sku").first())
+        steps.group_by("store_id", "basket")
+        .agg(
+            value.sum().alias("_removed"),
+            pl.when(kg).then(1).otherwise(pl.col("_d")).sum().alias("_items"),
+            pl.len().alias("_nrem"),
+            pl.col("sku").sort_by(value, descending=True).first(),
+        )
         .rename({"basket": "order_id"})
     )
     orders = lines.group_by("store_id", "order_id").agg(
@@ -146,6 +168,7 @@ def _removed_lines(
             pl.col("_removed") / cfg.removed_min_amount,
             [
                 pl.col("_nrem").alias("lines_removed"),
+                pl.col("_items").alias("items_removed"),
                 pl.col("_removed").alias("removed_amount"),
                 pl.col("total").alias("paid_total"),
                 pl.col("sku"),

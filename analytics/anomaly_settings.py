@@ -26,6 +26,7 @@ RULES = (
     "removed_lines",
     "wallet_velocity",
     "refund_to_cash",
+    "no_sale_drawer",
 )
 
 
@@ -55,9 +56,13 @@ class RuleConfig:
     refund_near_limit_pct: int = 10
     removed_min_amount: int = 20_000  # lines taken off a paid basket worth at least this …
     removed_share_bp: int = 5000  # … and at least half of what was scanned
+    removed_undo_seconds: int = 30  # a scan taken back this soon is a mistake put right
     wallet_burst: int = 4  # this many wallet orders by one member …
     wallet_window_minutes: int = 15  # … within this many minutes
     wallet_small_amount: int = 50_000  # each at most this much (small orders)
+    drawer_per_day: int = 4  # a cashier's no-sale drawer openings in a day above this AND …
+    drawer_outlier_ratio: float = 3.0  # … this many times the other cashiers' or their own usual
+    drawer_min_history: int = 5  # days of a cashier's own history before "their usual" counts
     zone: str = ""  # the store's zone for top-ups' local time ("": the orders' offset)
     severity: Mapping[str, str] = field(
         default_factory=lambda: {
@@ -75,6 +80,7 @@ class RuleConfig:
             "removed_lines": "medium",
             "wallet_velocity": "high",
             "refund_to_cash": "high",
+            "no_sale_drawer": "medium",
         }
     )
     freeze_rules: frozenset[str] = frozenset(

@@ -16,6 +16,11 @@ import msgspec
 from analytics.schema import KINDS_USED, SCHEMAS
 
 _decode = msgspec.json.Decoder()
+_BASKET_EVENT = {
+    "basket.line_added": "added",
+    "basket.quantity_changed": "qty",
+    "basket.line_removed": "removed",
+}
 
 
 def _as_dict(ev: Any) -> dict[str, Any] | None:
@@ -332,12 +337,19 @@ def _add_event(rows: _Rows, e: dict[str, Any]) -> None:
             row["_day"] = day
         rows.add("day_closes", row)
         rows.cols.setdefault("_day_closes_day", {"d": []})["d"].append(row.get("_day"))
-    elif kind in ("basket.line_added", "basket.line_removed"):
-        added = kind == "basket.line_added"
+    elif kind in ("basket.line_added", "basket.line_removed", "basket.quantity_changed"):
         row = {**head, "basket": b["basket"], "line_id": b["line_id"], "sku": b.get("sku", "")}
-        row["event"] = "added" if added else "removed"
+        row["event"] = _BASKET_EVENT[kind]
         row.update(unit=b.get("unit", ""), qty=b.get("qty", 0), unit_price=b.get("unit_price", 0))
         rows.add("basket_lines", {**row, "embedded": bool(b.get("embedded", False))})
+    elif kind == "drawer.opened":
+        row = {
+            **head,
+            "event_id": e["id"],
+            "reason": b.get("reason", ""),
+            "note": b.get("note", ""),
+        }
+        rows.add("drawer_openings", {**row, "till": b.get("till") or head["till"]})
     elif kind in ("flag.acknowledged", "flag.dismissed"):  # an action on a flag: rule ""
         note = {"action": kind.split(".")[1], "note": b.get("note", "")}
         ev = msgspec.json.encode(note).decode()

@@ -26,8 +26,10 @@ Tables (see ``SCHEMAS`` for columns and types):
 ``flags``           ``order.flagged`` events (anomaly flags, see ``analytics.anomaly``), and
                     ``flag.acknowledged``/``flag.dismissed`` (``rule`` "", evidence: action, note).
 ``basket_lines``    ``basket.line_added`` (``event`` added: sku, unit, qty, unit price, label?)
-                    and ``basket.line_removed`` (``event`` removed: basket and line only): lines
-                    scanned and then taken off before paying.
+                    ``basket.quantity_changed`` (``event`` qty: the line's new quantity) and
+                    ``basket.line_removed`` (``event`` removed: basket and line only): lines
+                    scanned and then taken off (or their quantity lowered) before paying.
+``drawer_openings`` ``drawer.opened``: the cash drawer opened without a sale (reason, note).
 ==================  ==============================================================================
 """
 
@@ -211,12 +213,20 @@ SCHEMAS: dict[str, dict[str, PolarsDataType]] = {
         **_WHO,
         "basket": _S,
         "line_id": _S,
-        "event": _S,  # added | removed
+        "event": _S,  # added | qty | removed
         "sku": _S,
         "unit": _S,
         "qty": _I,
         "unit_price": MONEY,
         "embedded": _B,  # a price or weight label
+    },
+    "drawer_openings": {
+        **_HEAD,
+        "local_ts": LOCAL_TS,
+        "event_id": _S,
+        **_WHO,
+        "reason": _S,
+        "note": _S,
     },
 }
 
@@ -237,6 +247,8 @@ KINDS_USED = frozenset(
         "order.flagged",
         "basket.line_added",
         "basket.line_removed",
+        "basket.quantity_changed",
+        "drawer.opened",
         "flag.acknowledged",
         "flag.dismissed",
     }

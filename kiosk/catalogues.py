@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
+from babel.messages.extract import extract as extract_messages
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po, write_po
 
@@ -27,7 +28,9 @@ from kiosk.i18n import DOMAIN, LANGS, LOCALE_DIR, compile_catalogues
 __all__ = ["extract", "sheet", "build", "missing", "KEYWORDS"]
 
 PACKAGE = Path(__file__).resolve().parent
+EXTRA_PACKAGES = (PACKAGE.parent / "admin",)  # other programs speaking through these catalogues
 KEYWORDS = {"_": None, "N_": None, "T": None, "ngettext": (1, 2)}
+SHARED = ("analytics/flag_words.py",)  # files outside kiosk/ whose N_() texts the till shows
 SHEET = LOCALE_DIR / "translations.tsv"
 ERROR_SHEET = LOCALE_DIR / "errors.tsv"  # the texts of domain.error_codes not in SHEET already
 _COLUMNS = {"zh": 1, "th": 2, "ar": 3}
@@ -38,12 +41,19 @@ _FIXED_DATE = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
 def extract() -> dict[str, list[tuple[str, int]]]:
     """Every user-visible message in the kiosk's source → where it appears."""
     out: dict[str, list[tuple[str, int]]] = {}
-    for fn, lineno, msg, _comments, _ctx in extract_from_dir(
-        str(PACKAGE), method_map=[("**.py", "python")], keywords=KEYWORDS
-    ):
-        key = msg if isinstance(msg, str) else msg[0]
-        if key:
-            out.setdefault(key, []).append((f"kiosk/{fn}", lineno))
+    for pkg in (PACKAGE, *EXTRA_PACKAGES):  # the till's texts, and HQ's admin app's
+        for fn, lineno, msg, _comments, _ctx in extract_from_dir(
+            str(pkg), method_map=[("**.py", "python")], keywords=KEYWORDS
+        ):
+            key = msg if isinstance(msg, str) else msg[0]
+            if key:
+                out.setdefault(key, []).append((f"{pkg.name}/{fn}", lineno))
+    for rel in SHARED:  # messages of other packages shown on the till (and at HQ)
+        with (PACKAGE.parent / rel).open("rb") as f:
+            for lineno, msg, _c, _x in extract_messages("python", f, keywords=KEYWORDS):
+                key = msg if isinstance(msg, str) else msg[0]
+                if key:
+                    out.setdefault(key, []).append((rel, lineno))
     for entry in entries():
         place = (type(entry).__module__.replace(".", "/") + ".py", 0)
         where = out.setdefault(entry.text, [])

@@ -15,7 +15,7 @@ from typing import Any
 import ttkbootstrap as ttk
 
 from kiosk import i18n
-from kiosk.i18n import T, _, shown
+from kiosk.i18n import N_, T, _, shown
 
 __all__ = ["BarChart", "ChartsTab", "chart_bars"]
 
@@ -45,6 +45,12 @@ def chart_bars(rows: list[dict], by: str, currency: str) -> list[tuple[str, int,
 
 
 class BarChart(ttk.Frame):
+    empty = N_("No sales yet today.")  # what an empty chart says
+
+    def best_text(self, best: tuple[str, int, str]) -> str:
+        """The line over upright columns naming the best one."""
+        return _("Best hour: {hour}:00, {amount}").format(hour=best[0], amount=best[2])
+
     def __init__(self, parent: Any, rtl: bool, vertical: bool = False) -> None:
         super().__init__(parent)
         self.rtl = rtl
@@ -83,7 +89,7 @@ class BarChart(ttk.Frame):
             fill=INK,
         )
         if not self.bars:
-            c.create_text(w / 2, h / 2, text=shown(_("No sales yet today.")), font=FONT, fill=INK)
+            c.create_text(w / 2, h / 2, text=shown(_(self.empty)), font=FONT, fill=INK)
             return
         top = max(1, max(v for _, v, _ in self.bars))
         if self.vertical:
@@ -115,7 +121,7 @@ class BarChart(ttk.Frame):
             anchor="nw" if self.rtl else "ne",
             font=FONT,
             fill=INK,
-            text=shown(_("Best hour: {hour}:00, {amount}").format(hour=best[0], amount=best[2])),
+            text=shown(self.best_text(best)),
         )
 
     def _rows(self, w: int, h: int, top: int) -> None:

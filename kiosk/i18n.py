@@ -69,6 +69,7 @@ _MARKS = (
     "\u2069",
 )
 _STRIP = {ord(m): None for m in _MARKS}
+_KEEP_ISOLATES = {ord(m): None for m in _MARKS if m not in "\u2066\u2067\u2068\u2069"}
 _lock = threading.Lock()
 
 
@@ -162,9 +163,10 @@ def shown(text: object, lang: str | None = None, base_dir: str | None = None) ->
     where they sit in right-to-left runs. ``base_dir`` ("L"/"R") overrides the paragraph direction
     (by default the language's)."""
     s = "" if text is None else str(text)
-    if any(m in s for m in _MARKS):  # Tk draws bidi control marks as boxes
-        s = s.translate(_STRIP)
-    if not s or not has_rtl(s):
+    rtl = has_rtl(s)
+    if any(m in s for m in _MARKS):  # Tk draws bidi control marks as boxes; isolates (FSI…PDI
+        s = s.translate(_KEEP_ISOLATES if rtl else _STRIP)  # around a range of hours) order first
+    if not s or not rtl:
         return s
     import arabic_reshaper
     from bidi import get_display
@@ -173,7 +175,7 @@ def shown(text: object, lang: str | None = None, base_dir: str | None = None) ->
     out = []
     for line in s.split("\n"):
         line = _mirror(arabic_reshaper.reshape(line), direction)
-        out.append(get_display(line, base_dir=direction))
+        out.append(get_display(line, base_dir=direction).translate(_STRIP))
     return "\n".join(out)
 
 

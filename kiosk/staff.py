@@ -44,6 +44,7 @@ ROLE_NAMES = {
 ACTION_LABELS = {
     "sale.sell": N_("Sell: scan, change lines, park, pay"),
     "sale.void": N_("Void the open basket"),
+    "drawer.open": N_("Open the cash drawer without a sale (saying why)"),
     "sale.discount": N_("Give discounts (within the limit)"),
     "sale.discount_over_limit": N_("Give or approve discounts over the limit"),
     "products.view": N_("Look up products"),

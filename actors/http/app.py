@@ -42,6 +42,7 @@ from actors.http import (
     bigscreen,
     catalogue_sync,
     day,
+    drawer,
     events,
     feedback,
     flags,
@@ -78,6 +79,7 @@ AREAS = (
     feedback,
     flags,
     catalogue_sync,
+    drawer,
 )
 HTTP_CODES = {404: "http.not_found", 405: "http.method_not_allowed", 413: "input.too_large"}
 

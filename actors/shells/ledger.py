@@ -22,6 +22,7 @@ class LedgerActor:
 
     def __init__(self, path: str, batch: int = 256, limits: dict | None = None) -> None:
         import analytics.events  # noqa: F401 - registers order.flagged before the replay
+        import domain.drawer  # and drawer.opened
         import domain.feedback  # noqa: F401 - and feedback.reported
         from domain.book import BookRules
         from domain.money import Limits

@@ -20,6 +20,7 @@ from kiosk.scanner import ScanDetector, ScanRouter
 from kiosk.screens.dialogs import FormDialog
 from kiosk.screens.sale_actions import BasketActions, parse_percent_bp, parse_weight_g
 from kiosk.screens.sale_basket import fit_columns, per_kg
+from kiosk.screens.sale_drawer import ask_drawer
 from kiosk.screens.sale_grid import ItemGrid
 from kiosk.staff import counter_title
 from kiosk.widgets import TOUCH_PX, FitLabel
@@ -160,19 +161,20 @@ class SaleScreen(BasketActions):
         pad.columnconfigure(0, weight=1, uniform="b")
         pad.columnconfigure(1, weight=1, uniform="b")
         self.buttons: dict[str, ttk.Button] = {}
-        for i, (key, label, style, cmd) in enumerate(
-            (
-                ("qty", T("Quantity / weight"), "secondary", self.ask_quantity),
-                ("remove", T("Remove line"), "secondary", self.remove_line),
-                ("line_discount", T("Line discount"), "info", lambda: self.ask_discount(True)),
-                ("order_discount", T("Order discount"), "info", lambda: self.ask_discount(False)),
-                ("park", T("Park"), "warning", self.park),
-                ("resume", T("Resume"), "warning", self.ask_resume),
-                ("void", T("Void basket"), "danger", self.void),
-                ("reprint", T("Reprint last receipt"), "secondary", self.reprint_last),
-                ("pay", T("Pay"), "success", self.pay),
-            )
-        ):
+        specs = [
+            ("qty", T("Quantity / weight"), "secondary", self.ask_quantity),
+            ("remove", T("Remove line"), "secondary", self.remove_line),
+            ("line_discount", T("Line discount"), "info", lambda: self.ask_discount(True)),
+            ("order_discount", T("Order discount"), "info", lambda: self.ask_discount(False)),
+            ("park", T("Park"), "warning", self.park),
+            ("resume", T("Resume"), "warning", self.ask_resume),
+            ("void", T("Void basket"), "danger", self.void),
+            ("reprint", T("Reprint last receipt"), "secondary", self.reprint_last),
+        ]
+        if app.can("drawer.open"):  # a no-sale opening, with a reason (journaled)
+            specs.append(("drawer", T("Open drawer"), "secondary", lambda: ask_drawer(app)))
+        specs.append(("pay", T("Pay"), "success", self.pay))
+        for i, (key, label, style, cmd) in enumerate(specs):
             # a button never takes the keyboard focus: a scanner's Enter must not press it
             b = ttk.Button(pad, text=label, bootstyle=style, command=cmd, takefocus="0")
             b.configure(style=f"Sale.{b.cget('style') or 'TButton'}")
@@ -180,16 +182,17 @@ class SaleScreen(BasketActions):
                 str(b.cget("style")), justify="center", wraplength=right_px // 2 - 16
             )
             col = 1 - i % 2 if app.rtl else i % 2
-            span = 2 if key == "pay" else 1
+            span = 2 if key == "pay" or (key == "drawer" and i % 2 == 0) else 1
+            row = (i + 1) // 2 if key == "pay" else i // 2  # pay on a row of its own
             b.grid(
-                row=i // 2,
+                row=row,
                 column=0 if span == 2 else col,
                 columnspan=span,
                 sticky="nsew",
                 padx=2,
                 pady=2,
             )
-            pad.rowconfigure(i // 2, minsize=TOUCH_PX + (16 if key == "pay" else 0))
+            pad.rowconfigure(row, minsize=TOUCH_PX + (16 if key == "pay" else 0))
             self.buttons[key] = b
         self.render()
         self.refresh()

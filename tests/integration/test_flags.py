@@ -4,44 +4,20 @@ flags (journaled); the after-sales role may neither read the inbox nor unfreeze 
 
 from __future__ import annotations
 
-import json
-import os
 from csv import DictReader
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import pytest
 
-from actors.process import StoreProcess
+from flagkit import closed_now, flagging_store
 from tests.kits.gwkit import body_of, error_code, journal_rows, new_id, sign_in
 from tests.kits.storekit import kassa, wait_for
-
-
-def _closed_now() -> tuple[int, int]:
-    """Opening hours that do not include the present minute in Bangkok (the demo store's zone)."""
-    now = datetime.now(ZoneInfo("Asia/Bangkok"))
-    m = now.hour * 60 + now.minute
-    return (13 * 60, 14 * 60) if m < 12 * 60 else (60, 2 * 60)
 
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
     data = tmp_path_factory.mktemp("flags") / "store"
-    data.mkdir(parents=True)
-    o, c = _closed_now()
-    doc = {"auth": {"ip_free_failures": 1000}, "open_minute": o, "close_minute": c}
-    (data / "store.json").write_text(json.dumps(doc))
-    old = os.environ.get("KASSA_FLAG_EVERY_S")
-    os.environ["KASSA_FLAG_EVERY_S"] = "1"
-    proc = StoreProcess(data, products=300).start()
-    try:
+    with flagging_store(data, auth={"ip_free_failures": 1000}) as proc:
         yield proc
-    finally:
-        proc.stop()
-        if old is None:
-            os.environ.pop("KASSA_FLAG_EVERY_S", None)
-        else:
-            os.environ["KASSA_FLAG_EVERY_S"] = old
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +43,7 @@ def test_cli_scores_while_the_store_runs_with_its_own_hours(store, order, tmp_pa
     assert out.returncode == 0, out.stderr[-2000:]
     rows = list(DictReader(csv.open(encoding="utf-8")))
     (mine,) = [r for r in rows if r["order_id"] == order and r["rule"] == "outside_hours"]
-    o, c = _closed_now()  # the store's own hours, not the defaults
+    o, c = closed_now()  # the store's own hours, not the defaults
     assert f"{o // 60:02d}:{o % 60:02d}-{c // 60:02d}:{c % 60:02d}" in mine["evidence"]
 
 

@@ -6,17 +6,15 @@ may not); screenshots at 1024x768 and 1920x1080 (artifacts/kiosk/)."""
 from __future__ import annotations
 
 import gc
-import json
 import os
 import urllib.error
 import uuid
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 
+from flagkit import flagging_store
 from tilldriver import get, idle, open_day, post, pump, sign_in
 
 pytestmark = [
@@ -28,30 +26,11 @@ pytestmark = [
 TEA = "8850000000010"  # Lotus Green tea small, THB 30.50
 
 
-def _closed_now() -> tuple[int, int]:
-    now = datetime.now(ZoneInfo("Asia/Bangkok"))
-    m = now.hour * 60 + now.minute
-    return (13 * 60, 14 * 60) if m < 12 * 60 else (60, 2 * 60)
-
-
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
     """A store whose opening hours leave out the present minute, scoring flags every second."""
-    from actors.process import StoreProcess
-
-    data = tmp_path_factory.mktemp("kiosk-flags") / "data"
-    data.mkdir(parents=True)
-    o, c = _closed_now()
-    (data / "store.json").write_text(json.dumps({"open_minute": o, "close_minute": c}))
-    old = os.environ.get("KASSA_FLAG_EVERY_S")
-    os.environ["KASSA_FLAG_EVERY_S"] = "1"
-    s = StoreProcess(data, products=600).start()
-    yield s
-    s.stop()
-    if old is None:
-        os.environ.pop("KASSA_FLAG_EVERY_S", None)
-    else:
-        os.environ["KASSA_FLAG_EVERY_S"] = old
+    with flagging_store(tmp_path_factory.mktemp("kiosk-flags") / "data", products=600) as s:
+        yield s
 
 
 def _session(url: str, staff: str, pin: str, till: str) -> str:
@@ -165,6 +144,7 @@ import sys
 from pathlib import Path
 
 url, fid, out, size, data = sys.argv[1:6]
+from flagkit import flagging_store
 from tilldriver import idle, pump, screenshot, sign_in, xvfb_display
 
 with xvfb_display(size):

@@ -1,0 +1,165 @@
+"""What every admin screen is made of: a title, a toolbar of actions (disabled with the reason
+when the signed-in role may not use them), a table (``Table``: a Treeview that shows one page of
+rows, never all of them) and small form helpers."""
+
+from __future__ import annotations
+
+import tkinter as tk
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import ttkbootstrap as ttk
+
+from kiosk import i18n
+from kiosk.i18n import T, shown
+
+__all__ = ["Screen", "Table", "Column", "money_text", "when_text", "rows_of", "parse_when"]
+
+Column = tuple[str, str, int]  # key, title (untranslated), width in characters
+
+
+def money_text(amount: Any, currency: str) -> str:
+    if amount is None or amount == "":
+        return ""
+    return shown(i18n.money(int(amount), currency or "THB"))
+
+
+def when_text(us: Any, zone: str = "UTC") -> str:
+    return shown(i18n.when(int(us), zone)) if us else "—"
+
+
+def rows_of(res: Any, key: str) -> list[dict[str, Any]]:
+    """The list an answer holds under ``key`` (or the answer itself when it is a list)."""
+    rows = res.get(key) if isinstance(res, dict) else res
+    return [r for r in rows or [] if isinstance(r, dict)]
+
+
+def parse_when(text: str, zone: str = "UTC") -> int:
+    """``YYYY-MM-DD HH:MM`` (or just the day) in ``zone`` → µs since the epoch (UTC)."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    text = text.strip()
+    fmt = "%Y-%m-%d %H:%M" if " " in text else "%Y-%m-%d"
+    t = dt.datetime.strptime(text, fmt).replace(tzinfo=ZoneInfo(zone))
+    return int(t.timestamp()) * 1_000_000
+
+
+class Table(ttk.Frame):
+    """A Treeview of ``columns``; ``fill(rows)`` shows dicts (values through ``fmt[key]``);
+    ``selected()`` gives back the row dict under the selection."""
+
+    def __init__(
+        self,
+        parent: Any,
+        columns: Sequence[Column],
+        fmt: dict[str, Callable[[Any], str]] | None = None,
+        height: int = 12,
+        rtl: bool = False,
+    ) -> None:
+        super().__init__(parent)
+        self.cols = [c[0] for c in columns]
+        shown_cols = list(reversed(self.cols)) if rtl else self.cols
+        self.tree = ttk.Treeview(
+            self, columns=self.cols, displaycolumns=shown_cols, show="headings", height=height
+        )
+        unit = tk.font.nametofont("TkDefaultFont").measure("0")
+        for key, title, width in columns:
+            self.tree.heading(key, text=T(title), anchor="e" if rtl else "w")
+            self.tree.column(key, width=width * unit, minwidth=4 * unit, anchor="e" if rtl else "w")
+        bar = ttk.Scrollbar(self, orient="vertical", command=self.tree.yview)
+        self.tree.configure(yscrollcommand=bar.set)
+        bar.pack(side="left" if rtl else "right", fill="y")
+        self.tree.pack(fill="both", expand=True)
+        self.fmt = fmt or {}
+        self.rows: list[dict[str, Any]] = []
+
+    def fill(self, rows: list[dict[str, Any]]) -> None:
+        self.tree.delete(*self.tree.get_children())
+        self.rows = list(rows)
+        for i, row in enumerate(self.rows):
+            fmt = self.fmt
+            values = [fmt[k](row.get(k)) if k in fmt else shown(row.get(k, "")) for k in self.cols]
+            self.tree.insert("", "end", iid=str(i), values=values)
+
+    def selected(self) -> dict[str, Any] | None:
+        sel = self.tree.selection()
+        return self.rows[int(sel[0])] if sel else None
+
+    def values(self) -> list[list[str]]:
+        """What the table shows, row by row (for tests)."""
+        return [list(self.tree.item(i, "values")) for i in self.tree.get_children()]
+
+
+class Screen(ttk.Frame):
+    """A screen of the admin app (in the content area beside the sidebar)."""
+
+    def __init__(self, parent: Any, app: Any, title: str) -> None:
+        super().__init__(parent)
+        self.app = app
+        head = ttk.Frame(self)
+        head.pack(fill="x", pady=(0, 6))
+        ttk.Label(head, text=T(title), font=app.mid_font).pack(side=app.side("left"))
+        self.head = head
+
+    def toolbar(self, parent: Any = None) -> ttk.Frame:
+        bar = ttk.Frame(parent or self)
+        bar.pack(fill="x", pady=4)
+        return bar
+
+    def action(
+        self,
+        bar: Any,
+        text: str,
+        action: str,
+        command: Callable[[], None],
+        style: str = "primary",
+    ) -> ttk.Button:
+        """A button for ``action``; disabled, with the reason beside it, if the role may not."""
+        b = ttk.Button(bar, text=T(text), bootstyle=style, takefocus=False, command=command)
+        b.pack(side=self.app.side("left"), padx=(0, 6))
+        why = self.app.reason(action)
+        if why:
+            b.configure(state="disabled")
+            ttk.Label(bar, text=shown(why), bootstyle="secondary").pack(
+                side=self.app.side("left"), padx=(0, 10)
+            )
+        return b
+
+    @property
+    def label_col(self) -> int:
+        """A form's label column: 0, or 1 (right of the entries) in Arabic."""
+        return 1 if self.app.rtl else 0
+
+    @property
+    def entry_col(self) -> int:
+        return 0 if self.app.rtl else 1
+
+    def label(self, parent: Any, text: str, row: int) -> None:
+        """A form label (``text`` translated and shaped already) in its row."""
+        ttk.Label(parent, text=text).grid(
+            row=row, column=self.label_col, sticky="e" if self.app.rtl else "w", padx=8, pady=2
+        )
+
+    def field(self, parent: Any, label: str, row: int, width: int = 30) -> ttk.Entry:
+        """A labelled entry in a grid row (label and entry in reading order)."""
+        self.label(parent, T(label), row)
+        e = ttk.Entry(parent, width=width, justify="right" if self.app.rtl else "left")
+        e.grid(row=row, column=self.entry_col, sticky="we", pady=2)
+        return e
+
+    def load(self) -> None:
+        """Ask HQ for what the screen shows (called when it opens)."""
+
+    def say(self, text: str, error: bool = False) -> None:
+        self.app.notify(text, error=error)
+
+    def done(self, text: str) -> Callable[[Any], None]:
+        """A callback that tells the user ``text`` (translated already) and reloads."""
+
+        def ok(_res: Any) -> None:
+            self.say(text)
+            if self.winfo_exists():
+                self.load()
+
+        return ok

@@ -1,0 +1,76 @@
+"""HQ's flags inbox (issue 19): suspicious orders the stores' rules flagged, from the events
+they upload (``GET /v1/hq/flags?status=&lang=``, ``cloud.hqflags``), with the evidence in words in
+the reader's language; acknowledge or dismiss with a note
+(``POST /v1/hq/flags/{store}/{flag}/ack|dismiss``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ttkbootstrap as ttk
+
+from admin.hqclient import path_of
+from admin.screens.base import Screen, Table, rows_of
+from kiosk import i18n
+from kiosk.i18n import N_, T, _
+
+__all__ = ["FlagsScreen", "STATUSES"]
+
+STATUSES = {"open": N_("Open"), "acknowledged": N_("Acknowledged"), "dismissed": N_("Dismissed")}
+
+
+class FlagsScreen(Screen):
+    def __init__(self, parent: Any, app: Any) -> None:
+        super().__init__(parent, app, N_("Flags"))
+        side = app.side("left")
+        bar = self.toolbar()
+        ttk.Label(bar, text=T("Show")).pack(side=side, padx=(0, 4))
+        self.status = ttk.Combobox(bar, state="readonly", width=14)
+        self.status.configure(values=[_(t) for t in STATUSES.values()])
+        self.status.current(0)
+        self.status.pack(side=side, padx=(0, 8))
+        self.status.bind("<<ComboboxSelected>>", lambda _e: self.load())
+        ttk.Label(bar, text=T("Note")).pack(side=side, padx=(8, 4))
+        self.note = ttk.Entry(bar, width=24)
+        self.note.pack(side=side, padx=(0, 8), ipady=4)
+        self.action(bar, N_("Acknowledge"), "flags.act", lambda: self.act("ack"))
+        self.action(bar, N_("Dismiss"), "flags.act", lambda: self.act("dismiss"), "secondary")
+        self.table = Table(
+            self,
+            [
+                ("local_time", N_("When"), 16),
+                ("store", N_("Store"), 7),
+                ("rule_name", N_("Rule"), 18),
+                ("staff", N_("Staff"), 8),
+                ("words", N_("What was seen"), 60),
+            ],
+            height=16,
+            rtl=app.rtl,
+        )
+        self.table.pack(fill="both", expand=True, pady=4)
+        self.load()
+
+    def load(self) -> None:
+        status = list(STATUSES)[max(0, self.status.current())]
+        lang = i18n.current()
+        self.app.call(
+            lambda: self.app.api.get("/v1/hq/flags", status=status, lang=lang),
+            self.show,
+            label="flags",
+        )
+
+    def show(self, res: Any) -> None:
+        if not self.winfo_exists():
+            return
+        self.table.fill(rows_of(res, "flags"))
+
+    def act(self, what: str) -> None:
+        row = self.table.selected()
+        if row is None:
+            self.say(_("Choose a row first."), error=True)
+            return
+        flag = row.get("flag_id") or row.get("id") or ""
+        path = path_of("/v1/hq/flags/{store}/{flag}/" + what, store=row.get("store", ""), flag=flag)
+        body = {"note": self.note.get().strip()}
+        text = _("Flag acknowledged.") if what == "ack" else _("Flag dismissed.")
+        self.app.call(lambda: self.app.api.post(path, body), self.done(text), label=what)

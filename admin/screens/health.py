@@ -1,0 +1,72 @@
+"""Upload health per store: when it last brought events, the last seq HQ holds, the newest event,
+its alerts (``GET /v1/hq/upload-health``); a store's alerts listed when it is chosen."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from admin.screens.base import Screen, Table, when_text
+from kiosk.i18n import N_, _
+
+__all__ = ["HealthScreen", "STATES"]
+
+STATES = {
+    "ok": N_("Uploading"),
+    "late": N_("Nothing new for a day"),
+    "never": N_("Never uploaded"),
+    "alert": N_("Alerts to look at"),
+}
+
+
+class HealthScreen(Screen):
+    def __init__(self, parent: Any, app: Any) -> None:
+        super().__init__(parent, app, N_("Upload health"))
+        bar = self.toolbar()
+        self.action(bar, N_("Refresh"), "health", self.load, "secondary")
+        self.table = Table(
+            self,
+            [
+                ("store", N_("Store"), 8),
+                ("name", N_("Name"), 14),
+                ("state", N_("State"), 20),
+                ("last_seen_us", N_("Last upload"), 20),
+                ("seq_held", N_("Events held"), 10),
+                ("last_event_us", N_("Newest event"), 20),
+                ("alert_count", N_("Alerts"), 7),
+            ],
+            fmt={
+                "state": lambda v: _(STATES.get(v, v or "")),
+                "last_seen_us": when_text,
+                "last_event_us": when_text,
+            },
+            height=10,
+            rtl=app.rtl,
+        )
+        self.table.pack(fill="both", expand=True, pady=4)
+        self.table.tree.bind("<<TreeviewSelect>>", lambda _e: self.show_alerts())
+        self.alerts = Table(
+            self,
+            [
+                ("code", N_("Alert"), 20),
+                ("seq", N_("Seq"), 8),
+                ("message", N_("What happened"), 40),
+                ("last_us", N_("Last seen"), 20),
+                ("count", N_("Times"), 6),
+            ],
+            fmt={"last_us": when_text},
+            height=6,
+            rtl=app.rtl,
+        )
+        self.alerts.pack(fill="x", pady=4)
+        self.load()
+
+    def load(self) -> None:
+        self.app.call(lambda: self.app.api.get("/v1/hq/upload-health"), self.show, label="health")
+
+    def show(self, res: dict[str, Any]) -> None:
+        if self.winfo_exists():
+            self.table.fill(res.get("stores") or [])
+
+    def show_alerts(self) -> None:
+        row = self.table.selected()
+        self.alerts.fill((row or {}).get("alerts") or [])
