@@ -21,7 +21,7 @@ import aiohttp
 import pytest
 
 from cloud.app import make_app
-from cloud.hqauth import HQ, PUBLIC, STORE, TOKEN_ENV, OpenReadsRefused, permission
+from cloud.hqauth import FEED, HQ, PUBLIC, STORE, TOKEN_ENV, OpenReadsRefused, permission
 from cloudkit import STORE as STORE_ID
 from cloudkit import Cloud, Shop, free_port, make_uploader
 from domain.ports import ManualClock
@@ -30,7 +30,15 @@ pytestmark = pytest.mark.timeout(240)
 
 ROOT = Path(__file__).resolve().parents[3]
 # values for path parameters
-EXAMPLE = {"member": "M1", "sku": "A1", "user": "nobody", "store": "S001", "id": "1"}
+EXAMPLE = {
+    "member": "M1",
+    "sku": "A1",
+    "user": "nobody",
+    "store": "S001",
+    "id": "1",
+    "name": "acme",
+    "flag": "f1",
+}
 
 
 def _routes(app) -> set[tuple[str, str]]:
@@ -43,7 +51,7 @@ def _readme_table() -> set[tuple[str, str, str]]:
     return {
         (m, p, perm)
         for m, p, perm in re.findall(
-            r"^\| `(GET|POST|PUT|DELETE|PATCH) (/\S+)` \| (public|store|hq) \|", section, re.M
+            r"^\| `(GET|POST|PUT|DELETE|PATCH) (/\S+)` \| (public|store|hq|feed) \|", section, re.M
         )
     }
 
@@ -94,7 +102,7 @@ def test_every_route_has_a_permission_listed_in_the_readme(cloud_with_sales):
     assert {(m, p) for m, p, _ in table} == routes, "README's route table and the app differ"
     for m, p, perm in table:
         assert permission(p) == perm, (m, p, perm)
-    assert {perm for _, _, perm in table} == {PUBLIC, STORE, HQ}
+    assert {perm for _, _, perm in table} == {PUBLIC, STORE, HQ, FEED}
 
 
 def test_hq_routes_need_the_token_and_nothing_else_opens_them(cloud_with_sales):
