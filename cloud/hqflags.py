@@ -54,9 +54,9 @@ CREATE INDEX IF NOT EXISTS hq_flag_actions_flag ON hq_flag_actions(store, flag_i
 
 
 def _refuse(status: int, code: str, message: str) -> web.HTTPException:
-    body = orjson.dumps({"ok": False, "code": code, "message": message})
+    text = orjson.dumps({"ok": False, "code": code, "message": message}).decode()
     cls = {400: web.HTTPBadRequest, 404: web.HTTPNotFound}[status]
-    return cls(body=body, content_type="application/json")
+    return cls(text=text, content_type="application/json")
 
 
 def _day(q: Any, key: str) -> str | None:
