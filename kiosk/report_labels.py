@@ -78,7 +78,7 @@ LABELS: dict[str, str] = {
     "month": N_("Month"),
     "category": N_("Category"),
     "sku": N_("SKU"),
-    "name": N_("Name"),
+    "name": N_("Product name"),
     "lines": N_("Lines"),
     "qty": N_("Quantity"),
     "refunded_qty": N_("Quantity refunded"),

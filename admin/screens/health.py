@@ -27,7 +27,7 @@ class HealthScreen(Screen):
             self,
             [
                 ("store", N_("Store"), 8),
-                ("name", N_("Name"), 14),
+                ("name", N_("Store name"), 14),
                 ("state", N_("State"), 20),
                 ("last_seen_us", N_("Last upload"), 20),
                 ("seq_held", N_("Events held"), 10),

@@ -41,7 +41,7 @@ class ProductsScreen(Screen):
             self,
             [
                 ("sku", N_("SKU"), 10),
-                ("name", N_("Name"), 22),
+                ("name", N_("Product name"), 22),
                 ("price", N_("Price"), 10),
                 ("barcodes", N_("Barcodes"), 14),
                 ("category", N_("Category"), 10),

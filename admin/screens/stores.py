@@ -29,7 +29,7 @@ class StoresScreen(Screen):
             stores,
             [
                 ("id", N_("Store"), 8),
-                ("name", N_("Name"), 16),
+                ("name", N_("Store name"), 16),
                 ("zone", N_("Time zone"), 16),
                 ("held", N_("Events held"), 10),
                 ("last_upload_us", N_("Last upload"), 22),

@@ -41,7 +41,7 @@ class ImportTab(ttk.Frame):
         heads = {
             "row": T("Row"),
             "sku": T("SKU"),
-            "name": T("Name"),
+            "name": T("Product name"),
             "price": T("Price"),
             "error": T("Error"),
         }
