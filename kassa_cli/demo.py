@@ -189,6 +189,21 @@ async def activate_demo(data: Path, hq: Path, store_id: str) -> None:
     await keeper.accept_activation(rec["activation"])
 
 
+async def demo_hq(args: argparse.Namespace, hq: Path, port: int) -> str:
+    """HQ's side of the demo: master data, a published catalogue, an account for the admin app."""
+    from actors.server import load_config
+    from kassa_cli.demo_hq import DEMO_PASSWORD, DEMO_USER, seed_demo_hq
+
+    cfg = load_config(args.data)
+    done = await asyncio.to_thread(
+        seed_demo_hq, hq, cfg.store_id, cfg.name, cfg.zone, cfg.currency, args.products
+    )
+    return (
+        f"demo HQ: {done}; admin app: kassa admin app --cloud http://127.0.0.1:{port} "
+        f"(user {DEMO_USER}, password {DEMO_PASSWORD})"
+    )
+
+
 def open_bigscreen(url: str, credential: Path) -> subprocess.Popen:
     """The sales big screen beside the till (a window on the right half of the screen)."""
     cmd = [sys.executable, "-m", "kassa_cli.main", "bigscreen", "--server", url]
@@ -211,6 +226,7 @@ def _demo(args: argparse.Namespace) -> int:
                 f"HQ reads need its token: kassa cloud token --data {hq}",
                 flush=True,
             )
+            print(await demo_hq(args, hq, cloud_port), flush=True)
         server = StoreServer(args.data, "127.0.0.1", args.port)
         await server.start()
         info = await seed(server.handles, args.products)
