@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 __all__ = ["SearchIndex", "scan", "BROAD"]
 
@@ -37,12 +37,12 @@ def scan(
     words: list[str],
     limit: int,
     accept: Callable[[int], bool],
-    start: int = 0,
+    ids: Iterable[int] | None = None,
 ) -> list[int]:
-    """The first ``limit`` accepted ids whose hay holds every word, checking every hay in turn
-    from ``start`` (the search as it was before the index; the index's answers must equal it)."""
+    """The first ``limit`` accepted ids whose hay holds every word, checking the hay of each of
+    ``ids`` (all, in catalogue order: the search as it was before the index) in turn."""
     out = []
-    for i in range(start, len(hays)):
+    for i in range(len(hays)) if ids is None else ids:
         hay = hays[i]
         if hay is not None and all(w in hay for w in words) and accept(i):
             out.append(i)
@@ -171,17 +171,9 @@ class SearchIndex:
             else:
                 narrow.append(ids)
         if not narrow:
-            return scan(self.hays, broad, limit, accept, start)
+            return scan(self.hays, broad, limit, accept, range(start, len(self.hays)))
         narrow.sort(key=len)
         cand = narrow[0]
         for ids in narrow[1:]:
             cand = cand & ids
-        out = []
-        hays = self.hays
-        for i in sorted(cand):
-            hay = hays[i]
-            if hay is not None and all(w in hay for w in broad) and accept(i):
-                out.append(i)
-                if len(out) >= limit:
-                    break
-        return out
+        return scan(self.hays, broad, limit, accept, sorted(cand))
