@@ -108,6 +108,15 @@ class Product:
         if not isinstance(self.image, str) or len(self.image) > 200 or "/" in self.image:
             raise InvalidInput("input.bad_field", "image is a file name", field="image")
 
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        """Pickled as its fields and rebuilt without checking them again (a copy of a checked
+        product: a snapshot of 300,000 products crosses Ray in a fraction of the time)."""
+        return _product_of, (
+            self.sku, self.names, self.price, self.tax_class, self.category, self.barcodes,
+            self.unit, self.plu, self.sellable, self.low_stock, self.favourite, self.image,
+            self.merge,
+        )  # fmt: skip
+
     def name(self, lang: str = "en") -> str:
         if lang in self.names:
             return self.names[lang]
@@ -133,6 +142,18 @@ class Product:
             "image": self.image,
             "merge": self.merge,
         }
+
+
+_new = object.__new__
+_SLOTS = tuple(getattr(Product, f).__set__ for f in Product.__slots__)
+
+
+def _product_of(*fields: Any) -> Product:
+    """A product of its fields in ``__slots__`` order, not checked (see ``__reduce__``)."""
+    p: Product = _new(Product)
+    for put, value in zip(_SLOTS, fields, strict=True):
+        put(p, value)
+    return p
 
 
 def product_from_dict(d: dict[str, Any]) -> Product:
