@@ -30,14 +30,26 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from cloud.hqauth import HQ, HqAuth, permission, private_dir, resolve, tighten
+from cloud.hqauth import (
+    HQ,
+    HqAuth,
+    Sessions,
+    allowed,
+    bearer,
+    caller,
+    declare,
+    permission,
+    private_dir,
+    resolve,
+    tighten,
+)
 from cloud.ingest import Ingestor
 from cloud.registry import Registry
 from cloud.warehouse import Warehouse
 from domain.ports import Clock, SystemClock
 from domain.upload import H_ENC, H_NONCE, H_SIG, H_STORE, H_TS, HOLDINGS_TYPE, MAX_BODY, WINDOW_S
 
-__all__ = ["make_app", "INGESTOR", "REGISTRY", "WAREHOUSE", "AUTH"]
+__all__ = ["make_app", "INGESTOR", "REGISTRY", "WAREHOUSE", "AUTH", "SESSIONS"]
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +59,17 @@ WAREHOUSE = web.AppKey("warehouse", Warehouse)
 EXECUTOR = web.AppKey("executor", ThreadPoolExecutor)
 CLOCK = web.AppKey("clock", Clock)
 AUTH = web.AppKey("hq_auth", HqAuth)
+SESSIONS = web.AppKey("hq_sessions", Sessions)  # set by cloud.master (HQ's users)
+
+# who besides admin reads the cloud's own HQ routes
+for _path, _roles in (
+    ("/v1/stores", ("support", "finance")),
+    ("/v1/alerts", ("support",)),
+    ("/v1/revenue", ("finance",)),
+    ("/v1/members/{member}/balance", ("finance", "support")),
+    ("/v1/stats", ("support",)),
+):
+    declare("GET", _path, HQ, _roles)
 
 
 def _json(data: Any, status: int = 200) -> web.Response:
@@ -55,22 +78,39 @@ def _json(data: Any, status: int = 200) -> web.Response:
 
 @web.middleware
 async def _permission(request: web.Request, handler: Any) -> web.StreamResponse:
-    """HQ routes (every route not listed public or store-proven) need the HQ token."""
+    """HQ routes (every route not listed public or store-proven) need HQ's token or a session
+    whose role the route declares (``cloud.hqauth.HQ_ROLES``); the caller's name goes on
+    ``request["hq_user"]`` for the audit."""
     route = request.match_info.route
     if (
         request.match_info.http_exception is None
         and route.resource is not None
         and permission(route.resource.canonical) == HQ
-        and not request.app[AUTH].allows(request.headers.get("Authorization", ""))
     ):
-        return web.Response(
-            status=401,
-            body=orjson.dumps(
-                {"ok": False, "code": "auth.hq_token", "message": "HQ credentials required"}
-            ),
-            content_type="application/json",
-            headers={"WWW-Authenticate": 'Bearer realm="kassa-hq"'},
-        )
+        authorization = request.headers.get("Authorization", "")
+        sessions = request.app.get(SESSIONS)
+        who = caller(authorization, request.app[AUTH], None)
+        if who is None and sessions is not None and bearer(authorization):
+            who = await _run(request, caller, authorization, request.app[AUTH], sessions)
+        if who is None:
+            return web.Response(
+                status=401,
+                body=orjson.dumps(
+                    {"ok": False, "code": "auth.hq_token", "message": "HQ credentials required"}
+                ),
+                content_type="application/json",
+                headers={"WWW-Authenticate": 'Bearer realm="kassa-hq"'},
+            )
+        if not allowed(request.method, route.resource.canonical, who[1]):
+            return _json(
+                {
+                    "ok": False,
+                    "code": "hquser.role_refused",
+                    "message": f"role {who[1]} may not {request.method} {route.resource.canonical}",
+                },
+                403,
+            )
+        request["hq_user"], request["hq_role"] = who
     return await handler(request)
 
 

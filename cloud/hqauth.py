@@ -5,8 +5,14 @@ Every route of the cloud has one permission (see ``PERMISSIONS``; the README lis
 * ``public`` — anyone (``/v1/health``);
 * ``store`` — a store proves itself in the request: an upload signed with its secret, a licence
   check carrying a licence HQ signed (the answer is about that licence only, signed by HQ);
-* ``hq`` — everything else: ``Authorization: Bearer <HQ token>``. A route missing from the table is
-  an HQ route, so a new endpoint is closed until someone decides otherwise.
+* ``hq`` — everything else: ``Authorization: Bearer <HQ token or session token>``. A route
+  missing from the table is an HQ route, so a new endpoint is closed until someone decides
+  otherwise.
+
+Who calls an HQ route (``caller``): the HQ token acts as user ``token`` with role ``admin``; a
+session token (``POST /v1/hq/login``, ``cloud.hqusers``) as its user with the user's role. The
+route's declared roles (``HQ_ROLES``, from ``declare``) say who may call it (``allowed``); an HQ
+route nobody declared is for ``admin`` only.
 
 The token lives in ``<data>/hq_token`` (mode 0600), created at the first start;
 ``kassa cloud token`` shows it. ``KASSA_CLOUD_HQ_TOKEN`` overrides the file. Open reads need
@@ -24,6 +30,7 @@ import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from domain.error_codes import Auth
 
@@ -35,6 +42,10 @@ __all__ = [
     "ROLES",
     "HQ_ROLES",
     "declare",
+    "Sessions",
+    "caller",
+    "allowed",
+    "bearer",
     "PERMISSIONS",
     "permission",
     "TOKEN_FILE",
@@ -79,6 +90,33 @@ def declare(method: str, path: str, permission: str = HQ, roles: tuple[str, ...]
     if unknown:
         raise ValueError(f"unknown HQ roles {sorted(unknown)}")
     HQ_ROLES[(method.upper(), path)] = frozenset(roles) | {"admin"}
+
+
+class Sessions(Protocol):
+    def resolve(self, token: str) -> tuple[str, str] | None:
+        """(user, role) of a live session token, else None."""
+
+
+def bearer(authorization: str) -> str:
+    scheme, _, got = authorization.partition(" ")
+    return got.strip() if scheme.lower() == "bearer" else ""
+
+
+def caller(authorization: str, auth: HqAuth, sessions: Sessions | None) -> tuple[str, str] | None:
+    """(user, role) behind an ``Authorization`` header, or None: HQ's token is ``("token",
+    "admin")`` (``("open", "admin")`` with open reads), a session its user and role."""
+    if auth.allows(authorization):
+        return ("open" if auth.mode == "open" else "token"), "admin"
+    token = bearer(authorization)
+    if sessions is None or not token:
+        return None
+    return sessions.resolve(token)
+
+
+def allowed(method: str, path: str, role: str) -> bool:
+    """May ``role`` call ``method path`` (the canonical path)? Undeclared: admin only."""
+    method = "GET" if method.upper() == "HEAD" else method.upper()
+    return role in HQ_ROLES.get((method, path), frozenset({"admin"}))
 
 
 TOKEN_FILE = "hq_token"

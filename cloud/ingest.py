@@ -278,6 +278,18 @@ class Ingestor:
         return reply
 
     def _handle(self, headers: Mapping[str, str], body: bytes) -> Reply:
+        refused = self.authenticate(headers, body)
+        if refused is not None:
+            return refused
+        store, now_us = headers[H_STORE], self.clock.now_us()
+        if headers.get("Content-Type", "").split(";")[0].strip() == HOLDINGS_TYPE:
+            return self._holdings(store, body)
+        return self._batch(store, headers, body, now_us)
+
+    def authenticate(self, headers: Mapping[str, str], body: bytes) -> Reply | None:
+        """None when the request is signed by the registered store it names, inside the time
+        window, with a nonce not seen before; the refusal otherwise. Other store-proven routes
+        (a catalogue pull) check their requests with it too."""
         now_us = self.clock.now_us()
         store = headers.get(H_STORE, "")
         ts = headers.get(H_TS, "")
@@ -309,8 +321,9 @@ class Ingestor:
             )
         if not self.registry.remember_nonce(store, nonce, now_us, self.window_s):
             return _refuse(409, "auth.replay", "this request (its nonce) was already received")
-        if headers.get("Content-Type", "").split(";")[0].strip() == HOLDINGS_TYPE:
-            return self._holdings(store, body)
+        return None
+
+    def _batch(self, store: str, headers: Mapping[str, str], body: bytes, now_us: int) -> Reply:
         t0 = time.perf_counter()
         try:
             enc = headers.get(H_ENC, "")
