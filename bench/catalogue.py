@@ -246,6 +246,7 @@ async def apply(
 ) -> dict:
     """Apply a full catalogue of ``n`` products (``bump`` of them repriced) while tills scan."""
     env = dict(os.environ, RAY_AUTH_MODE="token", RAY_ENABLE_UV_RUN_RUNTIME_ENV="0")
+    env["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"  # 127.0.0.1 stays loopback (the store's Ray)
     env["RAY_AUTH_TOKEN"] = (run_dir(store.data) / "ray_token").read_text().strip()
     env.pop("RAY_AUTH_TOKEN_PATH", None)
     proc = await asyncio.create_subprocess_exec(
@@ -259,8 +260,9 @@ async def apply(
         stdout=asyncio.subprocess.PIPE,
     )
     assert proc.stdout is not None
-    while (await proc.stdout.readline()).strip() != b"START":
-        pass
+    while (line := await proc.stdout.readline()).strip() != b"START":
+        if not line:
+            raise RuntimeError("the apply driver could not attach to the store's Ray")
     scans: list[tuple[float, float]] = []
     stop: list[bool] = []
     loops = [

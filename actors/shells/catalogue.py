@@ -28,7 +28,7 @@ class CatalogueActor:
         return self.cat.version
 
     async def changes(self, have: str) -> tuple:
-        return self.cat.changes(have)
+        return await asyncio.to_thread(self.cat.changes, have)  # 300k rows: off the loop
 
     async def lookup(self, code: str) -> dict:
         return self.cat.lookup(code)
