@@ -22,7 +22,14 @@ from typing import Any
 import orjson
 
 from actors.files import atomic_write
-from domain.catalogue import CatalogueIndex, Product, check_product, decode_scan, product_from_dict
+from domain.catalogue import (
+    CatalogueIndex,
+    Product,
+    check_product,
+    decode_scan,
+    product_from_dict,
+    same_as,
+)
 from domain.catalogue_rows import RULES, product_row, product_trusted
 from domain.errors import InvalidInput, KassaError
 from domain.events import CatalogueUpdated
@@ -153,11 +160,11 @@ class Catalogue:
         its code: a price above the store's ``limits`` is ``amount.too_large``."""
         parsed: list[Product] = []
         bad: list[dict] = []
-        limits, rate_of = self.config.limits, self.config.rate_of
+        limits, rate_of, held = self.config.limits, self.config.rate_of, self.index.by_sku
         with paused_gc():
             for i, d in enumerate(products):
                 try:
-                    p = check_product(product_from_dict(d), limits)
+                    p = check_product(same_as(d, held) or product_from_dict(d), limits)
                     rate_of(p.tax_class)
                 except KassaError as exc:
                     bad.append({"row": i + 1, "code": exc.code, "message": exc.message})
