@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 MAX_ROW_ERRORS = 100  # a refused import names at most this many bad rows
 CHUNK = 5000  # products per blob sent to a till host (each decoded in a few milliseconds)
 DELTA_MAX = 20_000  # more changed products than this: a till host loads the whole catalogue
+START_WARM_S = 5.0  # the search index is built this long after a start (or at the first search)
 
 
 @contextmanager
@@ -83,14 +84,16 @@ class Catalogue:
                 else:
                     products = self._loadable(rows)
                 self.index = CatalogueIndex(products, doc.get("version", ""))
-            self._warm()
+            self._warm(START_WARM_S)
 
-    def _warm(self) -> None:
-        """Build the search index off the serving path (a search meanwhile waits for it)."""
+    def _warm(self, after_s: float = 0.0) -> None:
+        """Build the search index off the serving path (a search meanwhile waits for it); at a
+        start, once the selling path is up (the store's other actors start meanwhile)."""
         if len(self.index) > 1000:
-            threading.Thread(
-                target=self.index.prepare_search, name="catalogue-search", daemon=True
-            ).start()
+            t = threading.Timer(after_s, lambda: self.index.prepare_search())
+            t.daemon = True
+            t.name = "catalogue-search"
+            t.start()
 
     @staticmethod
     def _loadable(rows: list[dict]) -> list[Product]:
@@ -219,9 +222,12 @@ class Catalogue:
         if not len(old):
             return None
         before = old.by_sku.get
-        changed = [p for p in new.by_sku.values() if before(p.sku) != p]
-        if len(changed) > DELTA_MAX:
-            return None
+        changed = []
+        for p in new.by_sku.values():
+            if before(p.sku) != p:
+                changed.append(p)
+                if len(changed) > DELTA_MAX:
+                    return None
         removed = [sku for sku in old.by_sku if sku not in new.by_sku]
         if len(changed) + len(removed) > DELTA_MAX:
             return None

@@ -348,23 +348,33 @@ async def store_run(store: StoreProcess, n: int, searches: int, scan_s: float) -
     return out
 
 
+def seeded_and_restarted(data: Path, n: int) -> tuple[float, float, StoreProcess]:
+    """A demo store of ``n`` products seeded (its tills opened once, so it knows them), stopped,
+    and started again as ``kassa store serve``: seconds to seed, seconds to its first answer."""
+    t = time.perf_counter()
+    store = StoreProcess(data, products=n).start(timeout=1800)
+    seeded = time.perf_counter() - t
+    run_loop(open_tills_only(store.url))
+    store.stop()
+    store = StoreProcess(data, port=store.port, demo=False)
+    t = time.perf_counter()
+    store.start(timeout=600)
+    return seeded, time.perf_counter() - t, store
+
+
 def store_figures(n: int, searches: int, scan_s: float) -> dict:
     with open("/tmp/kassa-heavy.lock", "a") as lock, tempfile.TemporaryDirectory() as tmp:
         fcntl.flock(lock, fcntl.LOCK_EX)  # heavy runs on this machine queue
+        _, small_s, small = seeded_and_restarted(Path(tmp) / "small", 2400)
+        small.stop()
         data = Path(tmp) / "store"
-        t = time.perf_counter()
-        store = StoreProcess(data, products=n).start(timeout=1800)
-        seeded = time.perf_counter() - t
-        run_loop(open_tills_only(store.url))
-        store.stop()
+        seeded, start_s, store = seeded_and_restarted(data, n)
         out = {
             "first_start_with_seed_s": round(seeded, 1),
             "catalogue_json_mb": round((data / "catalogue.json").stat().st_size / 1e6, 1),
+            "store_start_s": round(start_s, 2),
+            "baseline_store_start_2400_s": round(small_s, 2),
         }
-        store = StoreProcess(data, port=store.port, demo=False)
-        t = time.perf_counter()
-        store.start(timeout=600)
-        out["store_start_s"] = round(time.perf_counter() - t, 2)
         try:
             out.update(run_loop(store_run(store, n, searches, scan_s)))
         finally:
@@ -386,7 +396,7 @@ ROWS = [  # figure, key, target, baseline key
     ("search p99 in process (ms)", "search_p99_ms_in_process", "", "baseline_linear_search_p99_ms"),
     ("search miss max in proc (ms)", "search_miss_max_ms_in_process", "< 1", None),
     ("catalogue.json (MB)", "catalogue_json_mb", "", None),
-    ("store start (s)", "store_start_s", "<= 10", None),
+    ("store start (s)", "store_start_s", "<= 10", "baseline_store_start_2400_s"),
     ("first scan after the start (s)", "first_scan_s", "", None),
     ("till search p99 (ms)", "search_p99_ms", "<= 30", None),
     ("till search miss p99 (ms)", "search_miss_p99_ms", "<= 30", None),
@@ -420,7 +430,8 @@ def main() -> int:
             print(f"{name:<32}{res[key]:>10}{target:>10}{b:>12}")
     print(
         f"(publish: {res['publish_measured_by']}; baseline of the search: the old scan of every "
-        "product; of the scans during an apply: the scan p99 without one)"
+        "product; of the start: the same store with 2,400 products; of the scans during an "
+        "apply: the scan p99 without one)"
     )
     print(json.dumps(res))
     return 0
