@@ -385,7 +385,17 @@ def store_figures(n: int, searches: int, scan_s: float) -> dict:
 async def open_tills_only(url: str) -> None:
     """The bench's tills known to the store (opened once), as a shop's tills are at a restart."""
     async with aiohttp.ClientSession() as s:
-        await open_tills(s, url, 2)
+        auth = await open_tills(s, url, 2)
+        async with s.get(f"{url}/v1/products", params={"q": "885"}, headers=auth["manager"]) as r:
+            code = (await r.json())[0]["barcodes"][0]
+        for i in range(2):  # each till has sold: a restart rebuilds it and loads its catalogue
+            conn = TillConnection(url, auth[f"B{i}"])
+            status, _ = await conn.post(
+                f"/v1/tills/B{i}/commands",
+                {"id": str(uuid.uuid4()), "op": "scan", "args": {"code": code}},
+            )
+            conn.close()
+            assert status == 200
 
 
 ROWS = [  # figure, key, target, baseline key
