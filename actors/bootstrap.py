@@ -89,7 +89,7 @@ class Handles:
         self.known_tills_path = self.data_dir / "tills.json"
         self.in_gateway = config.till_placement == "gateway"
         self.ledger_rpc = ledger_channel(data, self.ledger)
-        self.shared_catalogue = SharedCatalogue(self.catalogue, self.data_dir)  # tills here
+        self.shared_catalogue = SharedCatalogue(self.catalogue)  # the tills hosted here
         if not self.in_gateway:  # the hot path first: Ray starts workers a few at a time
             for till_id in self.known_tills():
                 self.till(till_id)

@@ -35,7 +35,7 @@ from domain.errors import InvalidInput, KassaError
 from domain.events import CatalogueUpdated
 from domain.store import StoreConfig
 
-__all__ = ["Catalogue", "paused_gc", "products_of_chunks", "read_index", "DELTA_MAX", "CHUNK"]
+__all__ = ["Catalogue", "paused_gc", "products_of_chunks", "DELTA_MAX", "CHUNK"]
 
 log = logging.getLogger(__name__)
 MAX_ROW_ERRORS = 100  # a refused import names at most this many bad rows
@@ -67,29 +67,6 @@ def products_of_chunks(chunks: list[bytes]) -> list[Product]:
     return out
 
 
-def _loadable(rows: list[dict]) -> list[Product]:
-    """The products of a saved catalogue; a row that breaks today's rules (one saved before the
-    bounds) is left out with a warning rather than stopping the store."""
-    out = []
-    for d in rows:
-        try:
-            out.append(product_from_dict(d))
-        except (KassaError, KeyError, TypeError, ValueError, OverflowError) as exc:
-            log.warning("catalogue.json: product %r left out: %s", d.get("sku"), exc)
-    return out
-
-
-def read_index(path: Path) -> CatalogueIndex:
-    """The catalogue saved in ``path``: rows saved under today's rules as they are, others
-    checked product by product."""
-    with paused_gc():
-        doc = orjson.loads(path.read_bytes())
-        rows = doc["products"]
-        trusted = doc.get("rules") == RULES
-        products = list(map(product_trusted, rows)) if trusted else _loadable(rows)
-        return CatalogueIndex(products, doc.get("version", ""))
-
-
 class Catalogue:
     def __init__(self, data_dir: Path | str, config: StoreConfig) -> None:
         self.path = Path(data_dir) / "catalogue.json"
@@ -99,7 +76,14 @@ class Catalogue:
         self._chunks: tuple[str, list[bytes]] | None = None  # the whole catalogue for hosts
         self._delta: tuple[str, str, list[Product], list[str]] | None = None
         if self.path.exists():
-            self.index = read_index(self.path)
+            with paused_gc():
+                doc = orjson.loads(self.path.read_bytes())
+                rows = doc["products"]
+                if doc.get("rules") == RULES:
+                    products = list(map(product_trusted, rows))
+                else:
+                    products = self._loadable(rows)
+                self.index = CatalogueIndex(products, doc.get("version", ""))
             self._warm(START_WARM_S)
 
     def _warm(self, after_s: float = 0.0) -> None:
@@ -110,6 +94,18 @@ class Catalogue:
             t.daemon = True
             t.name = "catalogue-search"
             t.start()
+
+    @staticmethod
+    def _loadable(rows: list[dict]) -> list[Product]:
+        """The products of a saved catalogue; a row that breaks today's rules (one saved before
+        the bounds) is left out with a warning rather than stopping the store."""
+        out = []
+        for d in rows:
+            try:
+                out.append(product_from_dict(d))
+            except (KassaError, KeyError, TypeError, ValueError, OverflowError) as exc:
+                log.warning("catalogue.json: product %r left out: %s", d.get("sku"), exc)
+        return out
 
     @property
     def version(self) -> str:

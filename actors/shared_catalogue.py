@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from pathlib import Path
 
-from actors.catalogue import paused_gc, products_of_chunks, read_index
+from actors.catalogue import paused_gc, products_of_chunks
 from actors.client import CatalogueClient
 from domain.catalogue import CatalogueIndex, Product
 from domain.catalogue_cache import CatalogueCache
@@ -32,11 +31,8 @@ class SharedCatalogue:
     thousand products that is those products, put into the index held (milliseconds); otherwise
     the whole catalogue in a few blobs of JSON rows, indexed in a worker thread."""
 
-    def __init__(self, catalogue: CatalogueClient, data_dir: Path | str | None = None) -> None:
+    def __init__(self, catalogue: CatalogueClient) -> None:
         self.catalogue = catalogue
-        # where the catalogue's file is, when this host shares the store's disk: the first load
-        # reads it here, while the catalogue actor reads it too, instead of after it
-        self.path = None if data_dir is None else Path(data_dir) / "catalogue.json"
         self.cache: CatalogueCache[CatalogueIndex] = CatalogueCache(CATALOGUE_CHECK_S)
         self.lock: asyncio.Lock | None = None
 
@@ -48,16 +44,6 @@ class SharedCatalogue:
             now = time.monotonic()
             if cache.version_check_due(now):
                 cache.saw_version(await self.catalogue.version(), now)
-            if cache.index is None and self.path is not None and self.path.exists():
-                try:
-                    index = await asyncio.get_running_loop().run_in_executor(
-                        None, read_index, self.path
-                    )
-                except (OSError, ValueError, KeyError):
-                    pass  # being replaced, or unreadable: asked of the catalogue below
-                else:
-                    if index.version == await self.catalogue.version():
-                        return cache.loaded(index, index.version, now)
             if cache.must_load():
                 held = cache.index
                 kind, version, chunks, removed = await self.catalogue.changes(
