@@ -86,6 +86,9 @@ class CatalogueClient(_Client):
     async def version(self) -> str:
         return await self.handle.version.remote()
 
+    async def changes(self, have: str) -> tuple:
+        return await self.handle.changes.remote(have)
+
     async def lookup(self, code: str) -> dict:
         return await self.handle.lookup.remote(code)
 

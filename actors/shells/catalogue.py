@@ -19,12 +19,16 @@ class CatalogueActor:
         self.cat = Catalogue(data_dir, StoreConfig.from_dict(config))
         self.ledger = LedgerClient.named("ledger")
         self.tills: set[str] = set()
+        self.updating = asyncio.Lock()  # one update at a time (they run in a worker thread)
 
     async def snapshot(self) -> tuple:
         return self.cat.snapshot()
 
     async def version(self) -> str:
         return self.cat.version
+
+    async def changes(self, have: str) -> tuple:
+        return await asyncio.to_thread(self.cat.changes, have)  # 300k rows: off the loop
 
     async def lookup(self, code: str) -> dict:
         return self.cat.lookup(code)
@@ -41,7 +45,14 @@ class CatalogueActor:
     async def update(
         self, cid: str, products: list[dict], source: str, who: Who, replace_all: bool = False
     ) -> dict:
-        merged, ev = self.cat.prepare_update(products, source, replace_all)
+        async with self.updating:
+            return await self._update(cid, products, source, who, replace_all)
+
+    async def _update(
+        self, cid: str, products: list[dict], source: str, who: Who, replace_all: bool
+    ) -> dict:
+        # checking and indexing 300,000 products takes seconds: off the loop answering look-ups
+        merged, ev = await asyncio.to_thread(self.cat.prepare_update, products, source, replace_all)
         req = Request(
             id=cid,
             cmd=command_hash("catalogue.update", {"v": ev.version}),
@@ -51,7 +62,7 @@ class CatalogueActor:
         )
         ack = await self.ledger.submit(req)
         if not ack.duplicate:
-            self.cat.commit(merged, ev.version)
+            await asyncio.to_thread(self.cat.commit, merged, ev.version)
         # every till actor has marked its copy stale before the answer: a scan right after an
         # import sees the new catalogue (a till that does not answer in time checks the version
         # itself within CATALOGUE_CHECK_S)
