@@ -117,7 +117,12 @@ def test_a_publish_after_a_few_changes_reads_only_those(hq) -> None:
     v1 = pub.publish([S1], "ana")
     full_reads: list[str] = []
     whole = md.products_for_store
-    md.products_for_store = lambda s, at: full_reads.append(s) or whole(s, at)  # type: ignore[method-assign]
+
+    def counted(store: str, at_us: int) -> list[dict[str, Any]]:
+        full_reads.append(store)
+        return whole(store, at_us)
+
+    md.products_for_store = counted
     md.upsert_products([prod("A0001", 1), prod("A0002", 2)], "ana")
     md.delete_product("A0003", "ana")
     md.add_price({"sku": "A0004", "group": "north", "price": 7, "from_us": T0 + 5 * MIN}, "ana")
