@@ -69,7 +69,8 @@ CREATE TABLE IF NOT EXISTS pulls (
 
 
 class Master(Protocol):
-    """What publishing reads of ``cloud.master.MasterData``."""
+    """What publishing reads of ``cloud.master.MasterData`` (and, when it has it,
+    ``changes_for_store``: without it every publish reads every product)."""
 
     def version(self) -> int: ...
     def products_for_store(self, store: str, at_us: int) -> list[dict]: ...
