@@ -24,6 +24,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from cloud.master_changes import changes_for_store, store_dict
 from cloud.master_products import MasterProducts, dumps
 from cloud.master_rules import (
     DEFAULT_STORE_FIELDS,
@@ -158,9 +159,32 @@ class MasterData(MasterProducts):
             sources,
         ):
             d = orjson.loads(doc)
-            d["price"] = prices.get(sku, d["price"])
-            out.append({k: d[k] for k in DOMAIN_KEYS})
+            out.append(store_dict(d, prices.get(sku, d["price"]), DOMAIN_KEYS))
         return out
+
+    def changes_for_store(
+        self, store: str, since_version: int, at_us: int, since_us: int
+    ) -> tuple[list[dict[str, Any]], list[str]] | None:
+        """What ``products_for_store(store, at_us)`` holds that differs from what it held at
+        master version ``since_version`` and time ``since_us``: ``(products changed or added,
+        SKUs removed)``, read through indexes (``cloud.master_changes``); None when the store's
+        subscriptions or profile changed (read the whole list then). Lists may name SKUs whose
+        store form did not change, or that the store never had."""
+        con = self.db.con
+        con.execute("BEGIN")  # one consistent view of every table
+        try:
+            return changes_for_store(
+                con,
+                store,
+                self._group(store),
+                self._sources(store),
+                since_version,
+                at_us,
+                since_us,
+                DOMAIN_KEYS,
+            )
+        finally:
+            con.execute("COMMIT")
 
     def scheduled_prices(self, store: str, after_us: int) -> list[dict[str, Any]]:
         """Price changes for the store's group that start after ``after_us`` (of the products
@@ -244,9 +268,6 @@ class MasterData(MasterProducts):
                 "SELECT store FROM subscriptions WHERE feed = ? ORDER BY store", (feed,)
             )
         ]
-
-
-MASTER = web.AppKey("kassa_master", MasterData)
 
 
 MASTER = web.AppKey("kassa_master", MasterData)

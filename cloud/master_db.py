@@ -30,6 +30,8 @@ CREATE TABLE IF NOT EXISTS prices(
     from_us INTEGER NOT NULL, version INTEGER NOT NULL, created_us INTEGER NOT NULL,
     created_by TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS prices_group ON prices(grp, from_us);
+CREATE INDEX IF NOT EXISTS prices_sku ON prices(sku, from_us);
+CREATE INDEX IF NOT EXISTS prices_version ON prices(version);
 CREATE TABLE IF NOT EXISTS profiles(
     store TEXT PRIMARY KEY, doc BLOB NOT NULL, grp TEXT NOT NULL, version INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS subscriptions(
@@ -39,6 +41,7 @@ CREATE TABLE IF NOT EXISTS audit(
     id INTEGER PRIMARY KEY, at_us INTEGER NOT NULL, who TEXT NOT NULL, what TEXT NOT NULL,
     detail BLOB NOT NULL, version INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS audit_at ON audit(at_us);
+CREATE INDEX IF NOT EXISTS audit_version ON audit(version);
 """
 
 

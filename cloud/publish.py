@@ -1,16 +1,18 @@
 """HQ publishes signed catalogue versions; each store pulls a full bundle or a delta from its own.
 
 ``Publisher.publish(stores, who, note)`` takes a new version number N (one counter for all
-publications, so two publishes never share a number) and snapshots what each named store gets at
-that moment from ``cloud.master.MasterData``: its products with the prices in force now, the
-scheduled price changes after now, the fields a store may override and its profile. Version N of
-a store is kept as a snapshot (``cloud.publish_snap``) with one content hash per SKU, plus its
-signed full bundle and a delta from the store's previous version, both built once. A store
-holding any recent version B gets a delta B→N (built on first request, then kept); a store holding
-nothing, or a version too old or not its own, gets the full bundle; a store running N gets nothing.
+publications, so two publishes never share a number) and records what each named store gets at that
+moment from ``cloud.master.MasterData``: its products with the prices in force now, the scheduled
+price changes after now, the fields a store may override and its profile. A store's catalogue is
+kept as rows (``cloud.publish_rows``): a publish asks master data only for what changed since the
+store's previous version (``changes_for_store``; every product when it cannot tell) and writes only
+the rows that changed, each marked with version N. The delta from the previous version is signed
+from those changes at once; a delta from an older version B is the rows changed after B; the full
+bundle is built on its first request. Bundles are kept once built (``cloud.publish_snap``). A store
+running N gets nothing.
 
 State: ``<hq>/publish/publish.sqlite`` (publications, each store's versions, the version each store
-last pulled and when) and the snapshot files; a file lock (``publish.lock``) serialises publishes,
+last pulled and when, the stores' rows) and the bundle files; a file lock (``publish.lock``) serialises publishes,
 so ``kassa admin publish`` and the running cloud share the folder safely.
 """
 
@@ -21,15 +23,16 @@ import logging
 import sqlite3
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
 import orjson
 from aiohttp import web
 
+from cloud import publish_rows as rows
 from cloud.hqauth import private_dir, private_file
-from cloud.publish_snap import KEEP_HASHES, SnapshotFiles, diff, encode, field_changes
+from cloud.publish_snap import BundleFiles, field_changes
 from domain.catalogue_bundle import Kind, pack, read_header, unpack
 from domain.errors import InvalidInput, NotFound
 from domain.ports import Clock
@@ -66,7 +69,8 @@ CREATE TABLE IF NOT EXISTS pulls (
 
 
 class Master(Protocol):
-    """What publishing reads of ``cloud.master.MasterData``."""
+    """What publishing reads of ``cloud.master.MasterData`` (and, when it has it,
+    ``changes_for_store``: without it every publish reads every product)."""
 
     def version(self) -> int: ...
     def products_for_store(self, store: str, at_us: int) -> list[dict]: ...
@@ -99,7 +103,7 @@ class Publisher:
         self.con = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
         self.con.execute("PRAGMA journal_mode=WAL")
         self.con.execute("PRAGMA busy_timeout=30000")
-        self.con.executescript(SCHEMA)
+        self.con.executescript(SCHEMA + rows.SCHEMA_ROWS)
         self._lock = threading.Lock()
 
     def close(self) -> None:
@@ -109,8 +113,8 @@ class Publisher:
         with self._lock:
             return self.con.execute(sql, args).fetchall()
 
-    def _files(self, store: str) -> SnapshotFiles:
-        return SnapshotFiles(self.root, store)
+    def _files(self, store: str) -> BundleFiles:
+        return BundleFiles(self.root, store)
 
     @contextmanager
     def _exclusive(self) -> Iterator[None]:
@@ -179,53 +183,42 @@ class Publisher:
                 )
                 version = int(cur.lastrowid or 0)
             try:
-                counts = {s: self._snapshot(s, version, now) for s in targets}
+                with closing(self._connect()) as con:
+                    for s in targets:
+                        self._publish_store(con, s, version, now)
             except BaseException:
                 self._q("UPDATE publications SET state = 'failed' WHERE version = ?", (version,))
                 raise
-            with self._lock:
-                self.con.execute("BEGIN IMMEDIATE")
-                self.con.executemany(
-                    "INSERT INTO store_versions(store, version, count, created) VALUES (?,?,?,?)",
-                    [(s, version, n, now) for s, n in counts.items()],
-                )
-                self.con.execute(
-                    "UPDATE publications SET state = 'done' WHERE version = ?", (version,)
-                )
-                self.con.execute("COMMIT")
-            for s in targets:
-                self._files(s).prune(version, self.versions(s)[-KEEP_HASHES:])
+            self._q("UPDATE publications SET state = 'done' WHERE version = ?", (version,))
         audit = getattr(self.master, "audit", None)
         if audit is not None:
             audit(who, "catalogue.publish", {"version": version, "stores": targets, "note": note})
         log.info("published catalogue version %d to %s (%s)", version, targets, who)
         return version
 
-    def _content(self, store: str, now: int) -> tuple[list[dict], dict[str, Any]]:
-        products = self.master.products_for_store(store, now)
-        meta = {
-            "prices": self.master.scheduled_prices(store, now),
-            "store_fields": self.master.store_fields(),
-            "profile": self.master.store_profile(store),
-        }
-        return products, meta
-
-    def _snapshot(self, store: str, version: int, now: int) -> int:
-        products, meta = self._content(store, now)
-        enc = encode(products)
+    def _publish_store(self, con: sqlite3.Connection, store: str, version: int, now: int) -> None:
+        """Version ``version`` of ``store``: only the rows that changed are written, and the delta
+        from its previous version is signed from those changes (the full bundle waits for its
+        first request)."""
+        prev = rows.state(con, store)
+        ch = rows.change_set(con, self.master, store, now)
+        con.execute("BEGIN IMMEDIATE")
+        try:
+            count = rows.write(con, store, version, ch, now)
+            con.execute(
+                "INSERT INTO store_versions(store, version, count, created) VALUES (?,?,?,?)",
+                (store, version, count, now),
+            )
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        con.execute("COMMIT")
         files = self._files(store)
-        files.write(version, enc, meta)
-        full = {"products": products, **meta}
-        files.write_bundle(self._pack("full", store, version, full, now), version)
-        prev = self.latest(store)
-        base = files.hashes(prev) if prev is not None else None
-        if prev is not None and base is not None:  # the delta most stores will ask for
-            added, changed, removed = diff(base, enc.hashes)
-            want = set(added) | set(changed)
-            changes = [p for p in products if str(p["sku"]) in want]
-            delta = {"products": changes, "removed": removed, **meta}
-            files.write_bundle(self._pack("delta", store, version, delta, now, prev), version, prev)
-        return len(enc.hashes)
+        if prev is not None:  # the delta most stores will ask for
+            payload = {"products": ch.payload_products(), "removed": ch.removed, **ch.meta}
+            data = self._pack("delta", store, version, payload, now, prev.version)
+            files.write_bundle(data, version, prev.version)
+        files.prune(version)
 
     def _pack(
         self,
@@ -241,12 +234,17 @@ class Publisher:
             key, kind=kind, store=store, version=version, payload=payload, created_us=now, base=base
         )
 
+    def _connect(self) -> sqlite3.Connection:
+        con = sqlite3.connect(str(self.root / "publish.sqlite"), isolation_level=None)
+        con.execute("PRAGMA busy_timeout=30000")
+        return con
+
     # ------------------------------------------------------------ bundles
     def bundle_for(self, store: str, have: int | None) -> bytes | None:
         """The bundle a store holding ``have`` needs: None when it runs the newest version, a
-        delta from ``have`` when ``have`` is one of its recent versions, else the full bundle.
-        Raises ``catalogue.none_published``."""
-        for _ in range(3):  # a publish may prune the files of the version read a moment ago
+        delta from ``have`` when ``have`` is one of its versions, else the full bundle (built on
+        its first request, then kept). Raises ``catalogue.none_published``."""
+        for _ in range(3):  # a publish may make a newer version while this one is read
             latest = self.latest(store)
             if latest is None:
                 raise _none_published(store)
@@ -255,29 +253,33 @@ class Publisher:
             files = self._files(store)
             data = None
             if have is not None and have < latest and have in self.versions(store):
-                data = self._delta(files, store, have, latest)
+                data = files.read_bundle(latest, have) or self._build(store, latest, have)
             if data is None:
-                data = files.read_bundle(latest)
+                data = files.read_bundle(latest) or self._build(store, latest, None)
             if data is not None:
                 return data
         raise _none_published(store)
 
-    def _delta(self, files: SnapshotFiles, store: str, have: int, latest: int) -> bytes | None:
-        cached = files.read_bundle(latest, have)
-        if cached is not None:
-            return cached
-        base, new = files.hashes(have), files.hashes(latest)
-        if base is None or new is None:
-            return None
-        added, changed, removed = diff(base, new)
-        try:
-            products = files.products(latest, new, added + changed)
-            meta = files.meta(latest)
-        except FileNotFoundError:
-            return None
-        payload = {"products": products, "removed": removed, **meta}
-        data = self._pack("delta", store, latest, payload, self.clock.now_us(), have)
-        files.write_bundle(data, latest, have)
+    def _build(self, store: str, latest: int, have: int | None) -> bytes | None:
+        """The full bundle (``have`` None) or the delta from ``have`` of ``store``'s newest
+        version ``latest``, from its rows; None when ``latest`` is not the newest any more or
+        the rows do not reach back to ``have``."""
+        with closing(self._connect()) as con:
+            con.execute("BEGIN")  # rows and state of one moment
+            try:
+                st = rows.state(con, store)
+                if st is None or st.version != latest or (have is not None and have < st.since):
+                    return None
+                if have is None:
+                    payload: dict[str, Any] = {"products": rows.everything(con, store)}
+                else:
+                    products, removed = rows.since(con, store, have)
+                    payload = {"products": products, "removed": removed}
+            finally:
+                con.execute("COMMIT")
+        kind: Kind = "full" if have is None else "delta"
+        data = self._pack(kind, store, latest, {**payload, **st.meta}, self.clock.now_us(), have)
+        self._files(store).write_bundle(data, latest, have)
         return data
 
     def pull(self, store: str, have: int | None) -> bytes | None:
@@ -318,30 +320,30 @@ class Publisher:
         """What publishing now would change for ``store``, against its newest published version
         (at most ``limit`` products per list; ``counts`` has the totals)."""
         _check_known([store], self.known_stores())
-        products, meta = self._content(store, self.clock.now_us())
-        enc = encode(products)
-        latest = self.latest(store)
-        files = self._files(store)
-        old_h = (files.hashes(latest) if latest is not None else None) or {}
-        added, changed, removed = diff(old_h, enc.hashes)
-        by_sku = {str(p["sku"]): p for p in products}
-        old = {
-            str(p["sku"]): p
-            for p in (files.products(latest, old_h, changed[:limit]) if latest else [])
+        with closing(self._connect()) as con:
+            st = rows.state(con, store)
+            ch = rows.change_set(con, self.master, store, self.clock.now_us())
+            added = [s for s in ch.skus if s in ch.added]
+            changed = [s for s in ch.skus if s not in ch.added]
+            old = rows.docs(con, store, changed[:limit])
+        shown = set(added[:limit]) | set(changed[:limit])
+        by_sku = {
+            s: orjson.loads(line) for s, line in zip(ch.skus, ch.lines, strict=True) if s in shown
         }
-        old_meta = files.meta(latest) if latest is not None and old_h else {}
+        old_meta = st.meta if st is not None else {}
+        meta = ch.meta
         return {
             "store": store,
-            "from_version": latest,
+            "from_version": self.latest(store),
             "to_version": self.next_version(),
             "added": [_brief(by_sku[s]) for s in added[:limit]],
             "changed": [
                 {"sku": s, "fields": field_changes(old.get(s, {}), by_sku[s])}
                 for s in changed[:limit]
             ],
-            "removed": removed[:limit],
+            "removed": ch.removed[:limit],
             "prices": meta["prices"],
-            "counts": {"added": len(added), "changed": len(changed), "removed": len(removed)},
+            "counts": {"added": len(added), "changed": len(changed), "removed": len(ch.removed)},
             "prices_changed": old_meta.get("prices") != meta["prices"],
             "profile_changed": old_meta.get("profile") != meta["profile"],
             "store_fields_changed": old_meta.get("store_fields") != meta["store_fields"],

@@ -1,27 +1,11 @@
-"""What a store got in one published catalogue version, kept so HQ answers deltas quickly.
-
-A published version of a store is a *snapshot*: every product the store gets (its JSON, one line
-each), each product's content hash (BLAKE2b, 8 bytes, over that JSON),
-the scheduled prices, the fields a store may override and the store's profile. Files, in
-``<hq>/publish/stores/<store>/`` (0700 folders, 0600 files, written atomically):
-
-    <N>.hashes     {sku: hash}: kept for the last ``KEEP_HASHES`` versions (the bases a delta
-                   can start from; an older base gets a full bundle)
-    <N>.lines      the products' JSON, one per line, in the order of ``<N>.hashes``
-    <N>.meta       {"prices", "store_fields", "profile"} of that version
-    full-<N>.bundle          the signed full bundle of version N
-    delta-<B>-<N>.bundle     a signed delta from B to N, built once and kept while N is the newest
-
-A delta from any held version B to the newest N compares two hash maps (no product is parsed but
-those added or changed) and reads only the changed products' lines.
+"""Pieces of publishing: each product's JSON and content hash (``encode``), what changed in a
+product field by field (``field_changes``, for the preview), and the signed bundles kept once built
+(``BundleFiles``). The published catalogue itself is kept as rows (``cloud.publish_rows``).
 """
 
 from __future__ import annotations
 
 import hashlib
-import mmap
-import os
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,16 +15,7 @@ import orjson
 from cloud.hqauth import private_dir
 from cloud.licence import _atomic_write as write_atomic
 
-__all__ = [
-    "Encoded",
-    "encode",
-    "diff",
-    "field_changes",
-    "SnapshotFiles",
-    "KEEP_HASHES",
-]
-
-KEEP_HASHES = 12  # versions a delta can start from, per store
+__all__ = ["Encoded", "encode", "field_changes", "BundleFiles"]
 
 
 @dataclass(slots=True)
@@ -93,21 +68,6 @@ def _split(products: list[dict[str, Any]]) -> list[bytes] | None:
     return [parts[0], *(head + x for x in parts[1:])]
 
 
-def diff(base: dict[str, str], new: dict[str, str]) -> tuple[list[str], list[str], list[str]]:
-    """(added, changed, removed) SKUs from hash map ``base`` to hash map ``new``."""
-    added: list[str] = []
-    changed: list[str] = []
-    get = base.get
-    for sku, h in new.items():
-        old = get(sku)
-        if old is None:
-            added.append(sku)
-        elif old != h:
-            changed.append(sku)
-    removed = [sku for sku in base if sku not in new]
-    return added, changed, removed
-
-
 def field_changes(old: dict[str, Any], new: dict[str, Any]) -> dict[str, list[Any]]:
     """``{field: [old, new]}`` for every field whose value differs (absent = None)."""
     out: dict[str, list[Any]] = {}
@@ -118,69 +78,16 @@ def field_changes(old: dict[str, Any], new: dict[str, Any]) -> dict[str, list[An
     return out
 
 
-class SnapshotFiles:
-    """One store's snapshot files (see the module's text)."""
+class BundleFiles:
+    """One store's signed bundles, kept once built: ``full-<N>.bundle`` and
+    ``delta-<B>-<N>.bundle`` in ``<hq>/publish/stores/<store>/`` (0700, files 0600)."""
 
     def __init__(self, root: Path, store: str) -> None:
         self.dir = root / "stores" / store
 
-    def _p(self, name: str) -> Path:
-        return self.dir / name
-
-    def write(self, version: int, enc: Encoded, meta: dict[str, Any]) -> None:
-        private_dir(self.dir)
-        write_atomic(self._p(f"{version}.lines"), b"\n".join(enc.lines))
-        write_atomic(self._p(f"{version}.meta"), orjson.dumps(meta))
-        write_atomic(self._p(f"{version}.hashes"), orjson.dumps(enc.hashes))
-
-    def has(self, version: int) -> bool:
-        return self._p(f"{version}.hashes").is_file()
-
-    def hashes(self, version: int) -> dict[str, str] | None:
-        try:
-            data = self._p(f"{version}.hashes").read_bytes()
-        except FileNotFoundError:
-            return None
-        out: dict[str, str] = orjson.loads(data)
-        return out
-
-    def meta(self, version: int) -> dict[str, Any]:
-        out: dict[str, Any] = orjson.loads(self._p(f"{version}.meta").read_bytes())
-        return out
-
-    def products(self, version: int, hashes: dict[str, str], skus: Iterable[str]) -> list[dict]:
-        """The products ``skus`` of ``version`` (``hashes`` is that version's map, whose order is
-        the order of its lines)."""
-        want = set(skus)
-        if not want:
-            return []
-        out: list[dict] = []
-        with open(self._p(f"{version}.lines"), "rb") as fh:
-            if os.fstat(fh.fileno()).st_size == 0:
-                return out
-            with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-                pos = 0
-                for sku in hashes:
-                    end = mm.find(b"\n", pos)
-                    end = len(mm) if end < 0 else end
-                    if sku in want:
-                        out.append(orjson.loads(mm[pos:end]))
-                        if len(out) == len(want):
-                            break
-                    pos = end + 1
-        return out
-
-    def all_products(self, version: int) -> list[dict]:
-        data = self._p(f"{version}.lines").read_bytes()
-        if not data:
-            return []
-        out: list[dict] = orjson.loads(b"[" + data.replace(b"\n", b",") + b"]")
-        return out
-
     def bundle_path(self, version: int, base: int | None = None) -> Path:
-        return self._p(
-            f"full-{version}.bundle" if base is None else f"delta-{base}-{version}.bundle"
-        )
+        name = f"full-{version}.bundle" if base is None else f"delta-{base}-{version}.bundle"
+        return self.dir / name
 
     def read_bundle(self, version: int, base: int | None = None) -> bytes | None:
         try:
@@ -189,28 +96,21 @@ class SnapshotFiles:
             return None
 
     def write_bundle(self, data: bytes, version: int, base: int | None = None) -> None:
+        private_dir(self.dir)
         write_atomic(self.bundle_path(version, base), data)
 
-    def prune(self, newest: int, keep: list[int]) -> None:
-        """Remove what no answer needs any more: lines, meta and bundles of versions before
-        ``newest``, hashes of versions not in ``keep`` (the last few)."""
+    def prune(self, newest: int) -> None:
+        """Remove the bundles of versions before ``newest`` (no store is sent them any more),
+        and the snapshot files an earlier HQ kept (``<N>.lines``, ``.hashes``, ``.meta``)."""
         if not self.dir.is_dir():
             return
         for p in self.dir.iterdir():
-            name = p.name
-            if name.startswith("."):
+            stem, _, ext = p.name.partition(".")
+            if p.name.startswith(".") or ext not in ("bundle", "lines", "hashes", "meta"):
                 continue
-            stem, _, ext = name.partition(".")
             try:
-                if ext in ("lines", "meta"):
-                    drop = int(stem) < newest
-                elif ext == "hashes":
-                    drop = int(stem) < newest and int(stem) not in keep
-                elif ext == "bundle":
-                    drop = int(stem.rsplit("-", 1)[1]) < newest
-                else:
-                    continue
-            except (ValueError, IndexError):
+                v = int(stem.rsplit("-", 1)[-1])
+            except ValueError:
                 continue
-            if drop:
+            if v < newest:
                 p.unlink(missing_ok=True)
