@@ -47,12 +47,8 @@ def timed(fn: Any) -> tuple[Any, float]:
     return out, time.perf_counter() - t
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--products", type=int, default=300_000)
-    ap.add_argument("--changes", type=int, default=1000)
-    args = ap.parse_args()
-    n, k = args.products, args.changes
+def measure(n: int, k: int) -> dict[str, Any]:
+    """Load ``n`` products into HQ's real master data, publish, change ``k`` and publish again."""
     with tempfile.TemporaryDirectory() as tmp:
         hq = Path(tmp)
         clock = ManualClock()
@@ -99,6 +95,15 @@ def main() -> int:
         "versions": [v1, v2],
     }
     assert len(full2) > len(delta)
+    return figures
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--products", type=int, default=300_000)
+    ap.add_argument("--changes", type=int, default=1000)
+    args = ap.parse_args()
+    figures = measure(args.products, args.changes)
     for key, value in figures.items():
         print(f"{key:30} {value}")
     print(json.dumps(figures))
