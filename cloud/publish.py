@@ -12,8 +12,8 @@ bundle is built on its first request. Bundles are kept once built (``cloud.publi
 running N gets nothing.
 
 State: ``<hq>/publish/publish.sqlite`` (publications, each store's versions, the version each store
-last pulled and when, the stores' rows) and the bundle files; a file lock (``publish.lock``) serialises publishes,
-so ``kassa admin publish`` and the running cloud share the folder safely.
+last pulled and when, the stores' rows) and the bundle files; a file lock (``publish.lock``)
+serialises publishes, so ``kassa admin publish`` and the running cloud share the folder safely.
 """
 
 from __future__ import annotations
@@ -343,6 +343,8 @@ class Publisher:
             ],
             "removed": ch.removed[:limit],
             "prices": meta["prices"],
+            "currency": (meta.get("profile") or {}).get("currency", ""),
+            "zone": (meta.get("profile") or {}).get("zone", "UTC"),
             "counts": {"added": len(added), "changed": len(changed), "removed": len(ch.removed)},
             "prices_changed": old_meta.get("prices") != meta["prices"],
             "profile_changed": old_meta.get("profile") != meta["profile"],

@@ -9,14 +9,25 @@ from typing import Any
 
 import ttkbootstrap as ttk
 
-from admin.screens.base import Screen, Table, when_text
+from admin.screens.base import Screen, Table, money_text, when_text
 from kiosk.i18n import N_, T, _, shown
 
 __all__ = ["PublishScreen", "diff_rows"]
 
 
+MONEY_FIELDS = ("price",)
+
+
 def diff_rows(preview: dict[str, Any]) -> list[dict[str, str]]:
-    """The preview as table rows: what, SKU, field, before → after."""
+    """The preview as table rows: what, SKU, field, before → after (money in the store's
+    currency, times in its zone)."""
+    cur, zone = preview.get("currency") or "THB", preview.get("zone") or "UTC"
+
+    def value(field: str, v: Any) -> str:
+        if field in MONEY_FIELDS and isinstance(v, int) and not isinstance(v, bool):
+            return money_text(v, cur)
+        return "" if v is None else str(v)
+
     rows = []
     for p in preview.get("added") or []:
         sku = p.get("sku", "") if isinstance(p, dict) else str(p)
@@ -29,7 +40,7 @@ def diff_rows(preview: dict[str, Any]) -> list[dict[str, str]]:
                     "what": _("changed"),
                     "sku": c.get("sku", ""),
                     "field": field,
-                    "change": f"{old} → {new}",
+                    "change": f"{value(field, old)} → {value(field, new)}",
                 }  # fmt: skip
             )
     for p in preview.get("removed") or []:
@@ -40,8 +51,8 @@ def diff_rows(preview: dict[str, Any]) -> list[dict[str, str]]:
             {
                 "what": _("price from"),
                 "sku": p.get("sku", ""),
-                "field": str(p.get("from_us", "")),
-                "change": str(p.get("price", "")),
+                "field": when_text(p.get("from_us"), zone),
+                "change": value("price", p.get("price")),
             }  # fmt: skip
         )
     return rows
@@ -146,7 +157,7 @@ class PublishScreen(Screen):
         self.diff.fill(rows)
         self.summary.configure(
             text=shown(
-                _("Store {store}: version {old} → {new}; {n} changes.").format(
+                _("Store {store}: version {old} → {new}; changes: {n}.").format(
                     store=res.get("store", ""),
                     old=res.get("from_version") or "—",
                     new=res.get("to_version", ""),
