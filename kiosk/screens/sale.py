@@ -73,11 +73,15 @@ class SaleScreen(BasketActions):
             if b.winfo_class() == "TButton":  # finger-sized, and no keyboard focus
                 b.configure(takefocus="0")
                 b.pack_configure(ipady=6)
-        big = app.winfo_screenheight() >= 900
+        # sized for the window the till gets (``kassa till --geometry``), not the whole screen
+        sw, sh = app.winfo_screenwidth(), app.winfo_screenheight()
+        win_w, win_h = getattr(app, "window_size", None) or (sw, sh)
+        win_w, win_h = min(win_w, sw), min(win_h, sh)
+        big = win_h >= 900
         main = ttk.Frame(self, padding=6)
         main.pack(fill="both", expand=True)
         lcol, rcol = (1, 0) if app.rtl else (0, 1)
-        right_px = max(RIGHT_MIN_PX, min(560, app.winfo_screenwidth() // 3))
+        right_px = max(RIGHT_MIN_PX, min(560, win_w // 3))
         main.columnconfigure(lcol, weight=1)
         main.columnconfigure(rcol, weight=0, minsize=right_px)
         main.rowconfigure(0, weight=1)
