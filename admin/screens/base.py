@@ -64,15 +64,28 @@ class Table(ttk.Frame):
             self, columns=self.cols, displaycolumns=shown_cols, show="headings", height=height
         )
         unit = tk.font.nametofont("TkDefaultFont").measure("0")
+        self.widths = {key: width * unit for key, _title, width in columns}
         for key, title, width in columns:
             self.tree.heading(key, text=T(title), anchor="e" if rtl else "w")
-            self.tree.column(key, width=width * unit, minwidth=4 * unit, anchor="e" if rtl else "w")
+            self.tree.column(
+                key, width=width * unit, minwidth=unit, stretch=False, anchor="e" if rtl else "w"
+            )
+        # the columns share the table's width (none cut at an edge, in either direction)
+        self.tree.bind("<Configure>", self._fit, add="+")
         bar = ttk.Scrollbar(self, orient="vertical", command=self.tree.yview)
         self.tree.configure(yscrollcommand=bar.set)
         bar.pack(side="left" if rtl else "right", fill="y")
         self.tree.pack(fill="both", expand=True)
         self.fmt = fmt or {}
         self.rows: list[dict[str, Any]] = []
+
+    def _fit(self, event: Any) -> None:
+        total = sum(self.widths.values())
+        room = event.width - 2
+        if room <= 0 or total <= 0:
+            return
+        for key, width in self.widths.items():
+            self.tree.column(key, width=max(1, width * room // total))
 
     def fill(self, rows: list[dict[str, Any]]) -> None:
         self.tree.delete(*self.tree.get_children())
@@ -134,6 +147,15 @@ class Screen(ttk.Frame):
     @property
     def entry_col(self) -> int:
         return 0 if self.app.rtl else 1
+
+    @property
+    def form_side(self) -> str:
+        """Where a form's message lines up under its fields: the labels' side."""
+        return "e" if self.app.rtl else "w"
+
+    @property
+    def form_justify(self) -> str:
+        return "right" if self.app.rtl else "left"
 
     def label(self, parent: Any, text: str, row: int) -> None:
         """A form label (``text`` translated and shaped already) in its row."""

@@ -12,11 +12,17 @@ import ttkbootstrap as ttk
 from admin.hqclient import path_of
 from admin.screens.base import Screen, Table, rows_of
 from kiosk import i18n
-from kiosk.i18n import N_, T, _
+from kiosk.i18n import N_, T, _, shown
 
 __all__ = ["FlagsScreen", "STATUSES"]
 
 STATUSES = {"open": N_("Open"), "acknowledged": N_("Acknowledged"), "dismissed": N_("Dismissed")}
+
+
+def order_text(order_id: object) -> str:
+    """The order a flag is about; a drawer flag (``drawer-<staff>-<day>``) has none to open."""
+    text = str(order_id or "")
+    return "—" if not text or text.startswith("drawer-") else shown(text)
 
 
 class FlagsScreen(Screen):
@@ -33,21 +39,38 @@ class FlagsScreen(Screen):
         ttk.Label(bar, text=T("Note")).pack(side=side, padx=(8, 4))
         self.note = ttk.Entry(bar, width=24)
         self.note.pack(side=side, padx=(0, 8), ipady=4)
-        self.action(bar, N_("Acknowledge"), "flags.act", lambda: self.act("ack"))
-        self.action(bar, N_("Dismiss"), "flags.act", lambda: self.act("dismiss"), "secondary")
+        self.ack_button = self.action(bar, N_("Acknowledge"), "flags.act", lambda: self.act("ack"))
+        self.dismiss_button = self.action(
+            bar, N_("Dismiss"), "flags.act", lambda: self.act("dismiss"), "secondary"
+        )
         self.table = Table(
             self,
             [
-                ("local_time", N_("When"), 16),
-                ("store", N_("Store"), 7),
-                ("rule_name", N_("Rule"), 18),
-                ("staff", N_("Staff"), 8),
-                ("words", N_("What was seen"), 60),
+                ("local_time", N_("When"), 15),
+                ("store", N_("Store"), 6),
+                ("rule_name", N_("Rule"), 16),
+                ("order_id", N_("Order"), 12),
+                ("staff", N_("Staff"), 6),
+                ("till", N_("Till"), 5),
+                ("words", N_("What was seen"), 34),
+                ("by", N_("Acted by"), 7),
+                ("note", N_("Note"), 12),
             ],
-            height=16,
+            fmt={"order_id": order_text},
+            height=14,
             rtl=app.rtl,
         )
         self.table.pack(fill="both", expand=True, pady=4)
+        # the chosen flag in full (the table's columns cut long sentences)
+        self.detail = ttk.Label(
+            self,
+            text="",
+            justify="right" if app.rtl else "left",
+            anchor="e" if app.rtl else "w",
+            wraplength=max(400, app.window_size[0] - 320),
+        )
+        self.detail.pack(fill="x", pady=(4, 0))
+        self.table.tree.bind("<<TreeviewSelect>>", lambda _e: self.show_detail())
         self.load()
 
     def load(self) -> None:
@@ -63,11 +86,25 @@ class FlagsScreen(Screen):
         if not self.winfo_exists():
             return
         self.table.fill(rows_of(res, "flags"))
+        self.show_detail()
+
+    def show_detail(self) -> None:
+        row = self.table.selected()
+        if row is None:
+            self.detail.configure(text="")
+            return
+        parts = (row.get("rule_name"), row.get("store"), order_text(row.get("order_id")))
+        head = " · ".join(shown(str(p)) for p in (*parts, row.get("staff"), row.get("till")) if p)
+        when = shown(str(row.get("local_time") or ""))
+        self.detail.configure(text=f"{head} · {when}\n{shown(str(row.get('words') or ''))}")
 
     def act(self, what: str) -> None:
         row = self.table.selected()
         if row is None:
             self.say(_("Choose a row first."), error=True)
+            return
+        if what == "dismiss" and not self.note.get().strip():
+            self.say(_("Write a note saying why it is dismissed."), error=True)
             return
         flag = row.get("flag_id") or row.get("id") or ""
         path = path_of("/v1/hq/flags/{store}/{flag}/" + what, store=row.get("store", ""), flag=flag)
