@@ -77,6 +77,8 @@ class Table(ttk.Frame):
         bar.pack(side="left" if rtl else "right", fill="y")
         self.tree.pack(fill="both", expand=True)
         self.fmt = fmt or {}
+        self.rtl = rtl
+        self._room = 0
         self.rows: list[dict[str, Any]] = []
 
     def _fit(self, event: Any) -> None:
@@ -86,14 +88,43 @@ class Table(ttk.Frame):
             return
         for key, width in self.widths.items():
             self.tree.column(key, width=max(1, width * room // total))
+        if self.rtl and self.rows and room != self._room:
+            self._render()
+        self._room = room
 
     def fill(self, rows: list[dict[str, Any]]) -> None:
-        self.tree.delete(*self.tree.get_children())
         self.rows = list(rows)
+        self._render()
+
+    def _render(self) -> None:
+        chosen = self.tree.selection()
+        self.tree.delete(*self.tree.get_children())
         for i, row in enumerate(self.rows):
-            fmt = self.fmt
-            values = [fmt[k](row.get(k)) if k in fmt else shown(row.get(k, "")) for k in self.cols]
+            values = [self._cell(k, row.get(k)) for k in self.cols]
             self.tree.insert("", "end", iid=str(i), values=values)
+        keep = [i for i in chosen if self.tree.exists(i)]
+        if keep:
+            self.tree.selection_set(keep)
+
+    def _cell(self, key: str, value: Any) -> str:
+        if key in self.fmt:
+            return self.fmt[key](value)
+        text = "" if value is None else str(value)
+        if not self.rtl:
+            return shown(text)  # Tk cuts a long text at its end: the end of the sentence
+        # right to left, Tk would cut the sentence's beginning: cut its end here instead
+        room = int(self.tree.column(key, "width")) - 12
+        font = tk.font.nametofont("TkDefaultFont")
+        if font.measure(shown(text)) <= room:
+            return shown(text)
+        lo, hi = 0, len(text)
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if font.measure(shown(text[:mid] + "…")) <= room:
+                lo = mid
+            else:
+                hi = mid - 1
+        return shown(text[:lo] + "…")
 
     def selected(self) -> dict[str, Any] | None:
         sel = self.tree.selection()

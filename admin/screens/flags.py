@@ -25,6 +25,11 @@ def order_text(order_id: object) -> str:
     return "—" if not text or text.startswith("drawer-") else shown(text)
 
 
+def local_text(iso: object) -> str:
+    """The store's local time of a flag (``2026-11-30T15:05:12+07:00``) as ``2026-11-30 15:05``."""
+    return str(iso or "").replace("T", " ")[:16]
+
+
 class FlagsScreen(Screen):
     def __init__(self, parent: Any, app: Any) -> None:
         super().__init__(parent, app, N_("Flags"))
@@ -32,7 +37,7 @@ class FlagsScreen(Screen):
         bar = self.toolbar()
         ttk.Label(bar, text=T("Show")).pack(side=side, padx=(0, 4))
         self.status = ttk.Combobox(bar, state="readonly", width=14)
-        self.status.configure(values=[_(t) for t in STATUSES.values()])
+        self.status.configure(values=[shown(_(t)) for t in STATUSES.values()])
         self.status.current(0)
         self.status.pack(side=side, padx=(0, 8))
         self.status.bind("<<ComboboxSelected>>", lambda _e: self.load())
@@ -48,28 +53,28 @@ class FlagsScreen(Screen):
             [
                 ("local_time", N_("When"), 15),
                 ("store", N_("Store"), 6),
-                ("rule_name", N_("Rule"), 16),
-                ("order_id", N_("Order"), 12),
-                ("staff", N_("Staff"), 6),
-                ("till", N_("Till"), 5),
-                ("words", N_("What was seen"), 34),
-                ("by", N_("Acted by"), 7),
+                ("rule_name", N_("Rule"), 18),
+                ("order_id", N_("Order"), 9),
+                ("staff", N_("Staff"), 8),
+                ("till", N_("Till"), 7),
+                ("words", N_("What was seen"), 36),
+                ("by", N_("Acted by"), 9),
                 ("note", N_("Note"), 12),
             ],
-            fmt={"order_id": order_text},
+            fmt={"order_id": lambda v: order_text(v)[:8], "local_time": local_text},
             height=14,
             rtl=app.rtl,
         )
-        self.table.pack(fill="both", expand=True, pady=4)
         # the chosen flag in full (the table's columns cut long sentences)
         self.detail = ttk.Label(
             self,
             text="",
             justify="right" if app.rtl else "left",
             anchor="e" if app.rtl else "w",
-            wraplength=max(400, app.window_size[0] - 320),
+            wraplength=max(400, app.window_size[0] - 260),
         )
-        self.detail.pack(fill="x", pady=(4, 0))
+        self.detail.pack(side="bottom", fill="x", pady=(4, 0))
+        self.table.pack(fill="both", expand=True, pady=4)
         self.table.tree.bind("<<TreeviewSelect>>", lambda _e: self.show_detail())
         self.load()
 
@@ -95,7 +100,7 @@ class FlagsScreen(Screen):
             return
         parts = (row.get("rule_name"), row.get("store"), order_text(row.get("order_id")))
         head = " · ".join(shown(str(p)) for p in (*parts, row.get("staff"), row.get("till")) if p)
-        when = shown(str(row.get("local_time") or ""))
+        when = local_text(row.get("local_time"))
         self.detail.configure(text=f"{head} · {when}\n{shown(str(row.get('words') or ''))}")
 
     def act(self, what: str) -> None:
