@@ -78,16 +78,25 @@ class Table(ttk.Frame):
         self.tree.pack(fill="both", expand=True)
         self.fmt = fmt or {}
         self.rtl = rtl
+        self.visible = list(self.cols)
         self._room = 0
         self.rows: list[dict[str, Any]] = []
 
+    def show_only(self, keys: Sequence[str]) -> None:
+        """Show just the columns ``keys`` (in their order), sharing the table's width."""
+        self.visible = [k for k in self.cols if k in keys]
+        order = list(reversed(self.visible)) if self.rtl else self.visible
+        self.tree.configure(displaycolumns=order)
+        self._room = 0
+        self._fit(None)
+
     def _fit(self, event: Any) -> None:
-        total = sum(self.widths.values())
-        room = event.width - 2
+        total = sum(self.widths[k] for k in self.visible)
+        room = (event.width if event is not None else self.tree.winfo_width()) - 2
         if room <= 0 or total <= 0:
             return
-        for key, width in self.widths.items():
-            self.tree.column(key, width=max(1, width * room // total))
+        for key in self.visible:
+            self.tree.column(key, width=max(1, self.widths[key] * room // total))
         if self.rtl and self.rows and room != self._room:
             self._render()
         self._room = room

@@ -51,14 +51,14 @@ class FlagsScreen(Screen):
         self.table = Table(
             self,
             [
-                ("local_time", N_("When"), 15),
-                ("store", N_("Store"), 6),
-                ("rule_name", N_("Rule"), 18),
+                ("local_time", N_("When"), 19),
+                ("store", N_("Store"), 7),
+                ("rule_name", N_("Rule"), 13),
                 ("order_id", N_("Order"), 9),
-                ("staff", N_("Staff"), 8),
-                ("till", N_("Till"), 7),
-                ("words", N_("What was seen"), 36),
-                ("by", N_("Acted by"), 9),
+                ("staff", N_("Staff"), 11),
+                ("till", N_("Till"), 10),
+                ("words", N_("What was seen"), 30),
+                ("by", N_("Acted by"), 10),
                 ("note", N_("Note"), 12),
             ],
             fmt={"order_id": lambda v: order_text(v)[:8], "local_time": local_text},
@@ -90,6 +90,8 @@ class FlagsScreen(Screen):
     def show(self, res: Any) -> None:
         if not self.winfo_exists():
             return
+        acted = self.status.current() > 0  # who acted and the note: only once someone has
+        self.table.show_only([k for k in self.table.cols if acted or k not in ("by", "note")])
         self.table.fill(rows_of(res, "flags"))
         self.show_detail()
 

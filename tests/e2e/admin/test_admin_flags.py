@@ -136,7 +136,7 @@ def test_flags_shown_with_evidence_in_words_in_two_languages(xvfb, users, artifa
         select(s, sale["flag_id"])
         assert s.detail.cget("text").endswith(shown(row["words"]))  # shaped, in visual order
         assert "Outside" not in cells["rule_name"] and cells["rule_name"]
-        assert s.table.tree.cget("displaycolumns")[0] == s.table.cols[-1]  # read from the right
+        assert s.table.tree.cget("displaycolumns")[0] == s.table.visible[-1]  # read from the right
 
 
 def test_acknowledge_and_dismiss_through_the_screen(xvfb, users, artifacts):
