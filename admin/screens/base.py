@@ -64,7 +64,12 @@ class Table(ttk.Frame):
             self, columns=self.cols, displaycolumns=shown_cols, show="headings", height=height
         )
         unit = tk.font.nametofont("TkDefaultFont").measure("0")
-        self.widths = {key: width * unit for key, _title, width in columns}
+        font = tk.font.nametofont("TkHeadingFont")
+        # never narrower than its heading (a long Arabic heading is not cut at the edge)
+        self.widths = {
+            key: max(width * unit, font.measure(T(title)) + 2 * unit)
+            for key, title, width in columns
+        }
         for key, title, width in columns:
             self.tree.heading(key, text=T(title), anchor="e" if rtl else "w")
             self.tree.column(
