@@ -210,6 +210,7 @@ class Screen(ttk.Frame):
 
     def field(self, parent: Any, label: str, row: int, width: int = 30) -> ttk.Entry:
         """A labelled entry in a grid row (label and entry in reading order)."""
+        parent.grid_anchor("ne" if self.app.rtl else "nw")  # a form starts on the reading side
         self.label(parent, T(label), row)
         e = ttk.Entry(parent, width=width, justify="right" if self.app.rtl else "left")
         e.grid(row=row, column=self.entry_col, sticky="we", pady=2)
