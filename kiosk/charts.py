@@ -114,7 +114,8 @@ class BarChart(ttk.Frame):
         k = self.scale
         x0, x1, y0, y1 = 16.0, w - 16.0, 56.0 * k, h - 28.0 * k
         c.create_line(x0, y1, x1, y1, fill=GRID)
-        step = min((x1 - x0) / n, 90)
+        step = min((x1 - x0) / n, 90 * k)
+        f = tkfont.Font(font=self.font)
         x0 = (w - step * n) / 2  # a few hours: narrow columns in the middle
         for i, (name, v, text) in enumerate(self.bars):
             left = x0 + i * step + step * 0.15
@@ -125,7 +126,7 @@ class BarChart(ttk.Frame):
             c.create_rectangle(left, y1 - bh, right, y1, fill=BAR, outline="")
             mid = (left + right) / 2
             c.create_text(mid, y1 + 4, text=shown(name), anchor="n", font=self.font, fill=INK)
-            if v and step >= 60:
+            if v and step >= max(60, f.measure(shown(text)) + 6):  # labels never overlap
                 c.create_text(
                     mid, y1 - bh - 2, text=shown(text), anchor="s", font=self.font, fill=INK
                 )
