@@ -172,13 +172,16 @@ class Screen(ttk.Frame):
         action: str,
         command: Callable[[], None],
         style: str = "primary",
+        explain: bool = True,
     ) -> ttk.Button:
-        """A button for ``action``; disabled, with the reason beside it, if the role may not."""
+        """A button for ``action``; disabled, with the reason beside it (unless ``explain`` is
+        false: a neighbour for the same action says it already), if the role may not."""
         b = ttk.Button(bar, text=T(text), bootstyle=style, takefocus=False, command=command)
         b.pack(side=self.app.side("left"), padx=(0, 6))
         why = self.app.reason(action)
         if why:
             b.configure(state="disabled")
+        if why and explain:
             ttk.Label(bar, text=shown(why), bootstyle="secondary").pack(
                 side=self.app.side("left"), padx=(0, 10)
             )

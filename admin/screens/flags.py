@@ -44,8 +44,11 @@ class FlagsScreen(Screen):
         ttk.Label(bar, text=T("Note")).pack(side=side, padx=(8, 4))
         self.note = ttk.Entry(bar, width=24)
         self.note.pack(side=side, padx=(0, 8), ipady=4)
-        self.ack_button = self.action(bar, N_("Acknowledge"), "flags.act", lambda: self.act("ack"))
-        self.dismiss_button = self.action(
+        act = self.action
+        self.ack_button = act(
+            bar, N_("Acknowledge"), "flags.act", lambda: self.act("ack"), explain=False
+        )
+        self.dismiss_button = act(
             bar, N_("Dismiss"), "flags.act", lambda: self.act("dismiss"), "secondary"
         )
         self.table = Table(
@@ -54,10 +57,10 @@ class FlagsScreen(Screen):
                 ("local_time", N_("When"), 19),
                 ("store", N_("Store"), 7),
                 ("rule_name", N_("Rule"), 13),
-                ("order_id", N_("Order"), 9),
+                ("order_id", N_("Order"), 10),
                 ("staff", N_("Staff"), 11),
                 ("till", N_("Till"), 10),
-                ("words", N_("What was seen"), 30),
+                ("words", N_("What was seen"), 28),
                 ("by", N_("Acted by"), 10),
                 ("note", N_("Note"), 12),
             ],
@@ -100,10 +103,10 @@ class FlagsScreen(Screen):
         if row is None:
             self.detail.configure(text="")
             return
-        parts = (row.get("rule_name"), row.get("store"), order_text(row.get("order_id")))
-        head = " · ".join(shown(str(p)) for p in (*parts, row.get("staff"), row.get("till")) if p)
-        when = local_text(row.get("local_time"))
-        self.detail.configure(text=f"{head} · {when}\n{shown(str(row.get('words') or ''))}")
+        parts = (local_text(row.get("local_time")), row.get("rule_name"), row.get("store"))
+        more = (order_text(row.get("order_id")), row.get("staff"), row.get("till"))
+        head = " · ".join(shown(str(p)) for p in (*parts, *more) if p)
+        self.detail.configure(text=f"{head}\n{shown(str(row.get('words') or ''))}")
 
     def act(self, what: str) -> None:
         row = self.table.selected()
