@@ -41,9 +41,10 @@ class FlagsScreen(Screen):
         self.status.current(0)
         self.status.pack(side=side, padx=(0, 8))
         self.status.bind("<<ComboboxSelected>>", lambda _e: self.load())
-        ttk.Label(bar, text=T("Note")).pack(side=side, padx=(8, 4))
         self.note = ttk.Entry(bar, width=24)
-        self.note.pack(side=side, padx=(0, 8), ipady=4)
+        if app.can("flags.act"):  # a role that may only read has no note to write
+            ttk.Label(bar, text=T("Note")).pack(side=side, padx=(8, 4))
+            self.note.pack(side=side, padx=(0, 8), ipady=4)
         act = self.action
         self.ack_button = act(
             bar, N_("Acknowledge"), "flags.act", lambda: self.act("ack"), explain=False
