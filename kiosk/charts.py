@@ -26,6 +26,12 @@ FONT = ("Noto Sans", 11)
 TITLE_FONT = ("Noto Sans", 13, "bold")
 
 
+def font_scale(window_width: int) -> float:
+    """How much bigger a chart's texts are drawn on a wide window: 1 up to 1366 px wide (the
+    till's 1024x768 unchanged), growing with the width to 1.4 (1920 px and wider)."""
+    return max(1.0, min(1.4, window_width / 1366))
+
+
 def chart_bars(rows: list[dict], by: str, currency: str) -> list[tuple[str, int, str]]:
     """(label, net sales, net sales as money) per row of ``sales_by`` (by hour: every hour of
     the usual day and any other hour with sales, empty hours included)."""
@@ -61,6 +67,9 @@ class BarChart(ttk.Frame):
         self.canvas.pack(fill="both", expand=True)
         self.title = ""
         self.bars: list[tuple[str, int, str]] = []
+        self.font: tuple[Any, ...] = FONT
+        self.title_font: tuple[Any, ...] = TITLE_FONT
+        self.scale = 1.0
         self.canvas.bind("<Configure>", lambda e: self.draw())
 
     def set_data(self, title: str, bars: list[tuple[str, int, str]]) -> None:
@@ -79,17 +88,20 @@ class BarChart(ttk.Frame):
         c = self.canvas
         c.delete("all")
         w, h = max(c.winfo_width(), 200), max(c.winfo_height(), 150)
+        self.scale = font_scale(self.winfo_toplevel().winfo_width())
+        self.font = (FONT[0], round(FONT[1] * self.scale))
+        self.title_font = (TITLE_FONT[0], round(TITLE_FONT[1] * self.scale), "bold")
         anchor_start: Any = "ne" if self.rtl else "nw"
         c.create_text(
             self._x(10, w),
             6,
             text=shown(self.title),
             anchor=anchor_start,
-            font=TITLE_FONT,
+            font=self.title_font,
             fill=INK,
         )
         if not self.bars:
-            c.create_text(w / 2, h / 2, text=shown(_(self.empty)), font=FONT, fill=INK)
+            c.create_text(w / 2, h / 2, text=shown(_(self.empty)), font=self.font, fill=INK)
             return
         top = max(1, max(v for _, v, _ in self.bars))
         if self.vertical:
@@ -99,9 +111,11 @@ class BarChart(ttk.Frame):
 
     def _columns(self, w: int, h: int, top: int) -> None:
         c, n = self.canvas, len(self.bars)
-        x0, x1, y0, y1 = 16.0, w - 16.0, 56.0, h - 28.0
+        k = self.scale
+        x0, x1, y0, y1 = 16.0, w - 16.0, 56.0 * k, h - 28.0 * k
         c.create_line(x0, y1, x1, y1, fill=GRID)
-        step = min((x1 - x0) / n, 90)
+        step = min((x1 - x0) / n, 90 * k)
+        f = tkfont.Font(font=self.font)
         x0 = (w - step * n) / 2  # a few hours: narrow columns in the middle
         for i, (name, v, text) in enumerate(self.bars):
             left = x0 + i * step + step * 0.15
@@ -111,38 +125,40 @@ class BarChart(ttk.Frame):
             bh = (y1 - y0) * v / top
             c.create_rectangle(left, y1 - bh, right, y1, fill=BAR, outline="")
             mid = (left + right) / 2
-            c.create_text(mid, y1 + 4, text=shown(name), anchor="n", font=FONT, fill=INK)
-            if v and step >= 60:
-                c.create_text(mid, y1 - bh - 2, text=shown(text), anchor="s", font=FONT, fill=INK)
+            c.create_text(mid, y1 + 4, text=shown(name), anchor="n", font=self.font, fill=INK)
+            if v and step >= max(60, f.measure(shown(text)) + 6):  # labels never overlap
+                c.create_text(
+                    mid, y1 - bh - 2, text=shown(text), anchor="s", font=self.font, fill=INK
+                )
         best = max(self.bars, key=lambda b: b[1])
         c.create_text(
             self._x(w - 12, w),
             8,
             anchor="nw" if self.rtl else "ne",
-            font=FONT,
+            font=self.font,
             fill=INK,
             text=shown(self.best_text(best)),
         )
 
     def _rows(self, w: int, h: int, top: int) -> None:
         c = self.canvas
-        bars = self.bars[: max(1, (h - 40) // 26)]
+        bars = self.bars[: max(1, int((h - 40) // (26 * self.scale)))]
         names = [shown(n) for n, _, _ in bars]
         vals = [shown(t) for _, _, t in bars]
-        f = tkfont.Font(font=FONT)
+        f = tkfont.Font(font=self.font)
         name_w = min(w // 3, max(f.measure(n) for n in names) + 12)
         val_w = max(f.measure(v) for v in vals) + 12
         span = max(20, w - name_w - val_w - 24)
-        step = min(34, (h - 40) / len(bars))
+        step = min(34 * self.scale, (h - 40) / len(bars))
         for i, (_name, v, _t) in enumerate(bars):
-            y = 38 + i * step
+            y = 38 * self.scale + i * step
             bw = span * v / top
             x_name = name_w
             c.create_text(
                 self._x(x_name, w),
                 y + step / 2,
                 text=names[i],
-                font=FONT,
+                font=self.font,
                 fill=INK,
                 anchor="w" if self.rtl else "e",
             )
@@ -152,7 +168,7 @@ class BarChart(ttk.Frame):
                 self._x(name_w + 14 + bw, w),
                 y + step / 2,
                 text=vals[i],
-                font=FONT,
+                font=self.font,
                 fill=INK,
                 anchor="e" if self.rtl else "w",
             )

@@ -64,23 +64,81 @@ class Table(ttk.Frame):
             self, columns=self.cols, displaycolumns=shown_cols, show="headings", height=height
         )
         unit = tk.font.nametofont("TkDefaultFont").measure("0")
+        font = tk.font.nametofont("TkHeadingFont")
+        # never narrower than its heading (a long Arabic heading is not cut at the edge)
+        self.widths = {
+            key: max(width * unit, font.measure(T(title)) + 2 * unit)
+            for key, title, width in columns
+        }
         for key, title, width in columns:
             self.tree.heading(key, text=T(title), anchor="e" if rtl else "w")
-            self.tree.column(key, width=width * unit, minwidth=4 * unit, anchor="e" if rtl else "w")
+            self.tree.column(
+                key, width=width * unit, minwidth=unit, stretch=False, anchor="e" if rtl else "w"
+            )
+        # the columns share the table's width (none cut at an edge, in either direction)
+        self.tree.bind("<Configure>", self._fit, add="+")
         bar = ttk.Scrollbar(self, orient="vertical", command=self.tree.yview)
         self.tree.configure(yscrollcommand=bar.set)
         bar.pack(side="left" if rtl else "right", fill="y")
         self.tree.pack(fill="both", expand=True)
         self.fmt = fmt or {}
+        self.rtl = rtl
+        self.visible = list(self.cols)
+        self._room = 0
         self.rows: list[dict[str, Any]] = []
 
+    def show_only(self, keys: Sequence[str]) -> None:
+        """Show just the columns ``keys`` (in their order), sharing the table's width."""
+        self.visible = [k for k in self.cols if k in keys]
+        order = list(reversed(self.visible)) if self.rtl else self.visible
+        self.tree.configure(displaycolumns=order)
+        self._room = 0
+        self._fit(None)
+
+    def _fit(self, event: Any) -> None:
+        total = sum(self.widths[k] for k in self.visible)
+        room = (event.width if event is not None else self.tree.winfo_width()) - 2
+        if room <= 0 or total <= 0:
+            return
+        for key in self.visible:
+            self.tree.column(key, width=max(1, self.widths[key] * room // total))
+        if self.rtl and self.rows and room != self._room:
+            self._render()
+        self._room = room
+
     def fill(self, rows: list[dict[str, Any]]) -> None:
-        self.tree.delete(*self.tree.get_children())
         self.rows = list(rows)
+        self._render()
+
+    def _render(self) -> None:
+        chosen = self.tree.selection()
+        self.tree.delete(*self.tree.get_children())
         for i, row in enumerate(self.rows):
-            fmt = self.fmt
-            values = [fmt[k](row.get(k)) if k in fmt else shown(row.get(k, "")) for k in self.cols]
+            values = [self._cell(k, row.get(k)) for k in self.cols]
             self.tree.insert("", "end", iid=str(i), values=values)
+        keep = [i for i in chosen if self.tree.exists(i)]
+        if keep:
+            self.tree.selection_set(keep)
+
+    def _cell(self, key: str, value: Any) -> str:
+        if key in self.fmt:
+            return self.fmt[key](value)
+        text = "" if value is None else str(value)
+        if not self.rtl:
+            return shown(text)  # Tk cuts a long text at its end: the end of the sentence
+        # right to left, Tk would cut the sentence's beginning: cut its end here instead
+        room = int(self.tree.column(key, "width")) - 12
+        font = tk.font.nametofont("TkDefaultFont")
+        if font.measure(shown(text)) <= room:
+            return shown(text)
+        lo, hi = 0, len(text)
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if font.measure(shown(text[:mid] + "…")) <= room:
+                lo = mid
+            else:
+                hi = mid - 1
+        return shown(text[:lo] + "…")
 
     def selected(self) -> dict[str, Any] | None:
         sel = self.tree.selection()
@@ -114,13 +172,16 @@ class Screen(ttk.Frame):
         action: str,
         command: Callable[[], None],
         style: str = "primary",
+        explain: bool = True,
     ) -> ttk.Button:
-        """A button for ``action``; disabled, with the reason beside it, if the role may not."""
+        """A button for ``action``; disabled, with the reason beside it (unless ``explain`` is
+        false: a neighbour for the same action says it already), if the role may not."""
         b = ttk.Button(bar, text=T(text), bootstyle=style, takefocus=False, command=command)
         b.pack(side=self.app.side("left"), padx=(0, 6))
         why = self.app.reason(action)
         if why:
             b.configure(state="disabled")
+        if why and explain:
             ttk.Label(bar, text=shown(why), bootstyle="secondary").pack(
                 side=self.app.side("left"), padx=(0, 10)
             )
@@ -135,6 +196,15 @@ class Screen(ttk.Frame):
     def entry_col(self) -> int:
         return 0 if self.app.rtl else 1
 
+    @property
+    def form_side(self) -> str:
+        """Where a form's message lines up under its fields: the labels' side."""
+        return "e" if self.app.rtl else "w"
+
+    @property
+    def form_justify(self) -> str:
+        return "right" if self.app.rtl else "left"
+
     def label(self, parent: Any, text: str, row: int) -> None:
         """A form label (``text`` translated and shaped already) in its row."""
         ttk.Label(parent, text=text).grid(
@@ -143,6 +213,7 @@ class Screen(ttk.Frame):
 
     def field(self, parent: Any, label: str, row: int, width: int = 30) -> ttk.Entry:
         """A labelled entry in a grid row (label and entry in reading order)."""
+        parent.grid_anchor("ne" if self.app.rtl else "nw")  # a form starts on the reading side
         self.label(parent, T(label), row)
         e = ttk.Entry(parent, width=width, justify="right" if self.app.rtl else "left")
         e.grid(row=row, column=self.entry_col, sticky="we", pady=2)
