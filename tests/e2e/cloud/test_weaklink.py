@@ -162,7 +162,6 @@ def test_a_line_that_gets_slower_mid_drain_does_not_livelock(tmp_path):
         # may still reach HQ once the line is back: it is kept once, and the next batch follows it)
         assert all(r[3] == 200 for r in rows[4:]), rows
         assert all(b[0] > a[1] for a, b in pairwise(rows[4:])), rows
-        assert retry[0] <= stalled[0] <= retry[1] + 1
 
     asyncio.run(main())
 
