@@ -125,9 +125,17 @@ def manager_token(base: str) -> str:
 
 def get(url: str) -> Any:
     base = "/".join(url.split("/")[:3])
-    req = urllib.request.Request(url, headers={"Authorization": f"Bearer {manager_token(base)}"})
-    with urllib.request.urlopen(req, timeout=10) as r:
-        return json.loads(r.read())
+    for attempt in (1, 2):
+        auth = {"Authorization": f"Bearer {manager_token(base)}"}
+        try:
+            with urllib.request.urlopen(urllib.request.Request(url, headers=auth), timeout=10) as r:
+                return json.loads(r.read())
+        except urllib.error.HTTPError as exc:
+            # a session of an earlier module's store that had this address (its port reused)
+            if exc.code != 401 or attempt == 2:
+                raise
+            _TOKENS.pop(base, None)
+    raise AssertionError("unreachable")
 
 
 def post(url: str, body: dict, token: str = "") -> Any:
