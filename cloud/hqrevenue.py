@@ -28,6 +28,7 @@ from aiohttp import web
 
 from cloud.app import CLOCK, EXECUTOR, INGESTOR, REGISTRY, WAREHOUSE, _json
 from cloud.hqauth import declare
+from cloud.warehouse_query import store_days_filter
 from domain.error_codes import Input
 from domain.error_codes.adminapp import Revenue
 
@@ -37,20 +38,6 @@ PERIODS = ("day", "week", "month")
 SUMMARY = "/v1/hq/revenue/summary"
 HEALTH = "/v1/hq/upload-health"
 HOUR_US = 3_600_000_000
-
-
-def _where(store: str | None, day_from: str | None, day_to: str | None) -> tuple[str, list]:
-    where, args = [], []
-    if store:
-        where.append("store_id = ?")
-        args.append(store)
-    if day_from:
-        where.append("business_day >= CAST(? AS DATE)")
-        args.append(day_from)
-    if day_to:
-        where.append("business_day <= CAST(? AS DATE)")
-        args.append(day_to)
-    return (" WHERE " + " AND ".join(where)) if where else "", args
 
 
 def _src(wh: Any, table: str) -> str | None:
@@ -69,7 +56,7 @@ def revenue_summary(
     """The summary ``GET /v1/hq/revenue/summary`` answers (see the module's docstring)."""
     if period not in PERIODS:
         raise ValueError(period)
-    w, args = _where(store, day_from, day_to)
+    w, args = store_days_filter(store, day_from, day_to)
     orders, refunds = _src(wh, "orders"), _src(wh, "refunds")
     lines, rlines = _src(wh, "order_lines"), _src(wh, "refund_lines")
     rows: list[tuple] = []

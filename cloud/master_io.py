@@ -20,28 +20,15 @@ import io
 import re
 from typing import Any
 
+from cloud.master_rules import FIELDS
 from domain.error_codes import Input, Product
 from domain.error_codes.hqmaster import ImportFile
 from domain.errors import InvalidInput, KassaError
 
 __all__ = ["read_table", "rows_from_table", "import_file", "export_rows", "to_csv", "to_xlsx"]
 
-COLUMNS = (
-    "sku",
-    "price",
-    "brand",
-    "spec",
-    "category",
-    "tags",
-    "tax_class",
-    "unit",
-    "plu",
-    "barcodes",
-    "image",
-    "sellable",
-    "favourite",
-    "low_stock",
-)
+# the file's columns: every product field but the names (one name_<lang> column each) and merge
+COLUMNS = tuple(f for f in FIELDS if f not in ("names", "merge"))
 FORMATS = ("csv", "xlsx")
 _TRUE, _FALSE = ("1", "yes", "y", "true", "t", "on"), ("0", "no", "n", "false", "f", "off")
 _INT = re.compile(r"^-?\d{1,15}$")

@@ -9,13 +9,30 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-__all__ = ["WarehouseQueries"]
+__all__ = ["WarehouseQueries", "store_days_filter"]
 
 
 def _iso(us: int | None) -> str | None:
     if us is None:
         return None
     return datetime.fromtimestamp(us / 1e6, tz=UTC).isoformat().replace("+00:00", "Z")
+
+
+def store_days_filter(
+    store: str | None, day_from: str | None, day_to: str | None
+) -> tuple[str, list[Any]]:
+    """A ``WHERE`` clause (or "") and its arguments: one store, business days in a range."""
+    where, args = [], []
+    if store:
+        where.append("store_id = ?")
+        args.append(store)
+    if day_from:
+        where.append("business_day >= CAST(? AS DATE)")
+        args.append(day_from)
+    if day_to:
+        where.append("business_day <= CAST(? AS DATE)")
+        args.append(day_to)
+    return (" WHERE " + " AND ".join(where)) if where else "", args
 
 
 class WarehouseQueries:
@@ -45,17 +62,7 @@ class WarehouseQueries:
         orders, refunds = self._glob("orders"), self._glob("refunds")
         if orders is None and refunds is None:
             return []
-        where, args = [], []
-        if store:
-            where.append("store_id = ?")
-            args.append(store)
-        if day_from:
-            where.append("business_day >= CAST(? AS DATE)")
-            args.append(day_from)
-        if day_to:
-            where.append("business_day <= CAST(? AS DATE)")
-            args.append(day_to)
-        w = (" WHERE " + " AND ".join(where)) if where else ""
+        w, args = store_days_filter(store, day_from, day_to)
         o_sql = (
             f"SELECT store_id, business_day, any_value(currency) AS currency, count(*) AS n, "
             f"sum(total) AS sales, sum(discount) AS discount, sum(tax) AS tax "
