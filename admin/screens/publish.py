@@ -26,6 +26,10 @@ def diff_rows(preview: dict[str, Any]) -> list[dict[str, str]]:
     def value(field: str, v: Any) -> str:
         if field in MONEY_FIELDS and isinstance(v, int) and not isinstance(v, bool):
             return money_text(v, cur)
+        if isinstance(v, dict):  # names per language
+            return ", ".join(f"{k}: {x}" for k, x in v.items())
+        if isinstance(v, list | tuple):  # barcodes, tags
+            return ", ".join(str(x) for x in v)
         return "" if v is None else str(v)
 
     rows = []
