@@ -27,8 +27,8 @@ from domain.catalogue import (
     Product,
     check_product,
     decode_scan,
+    product_against,
     product_from_dict,
-    same_as,
 )
 from domain.catalogue_rows import RULES, product_row, product_trusted
 from domain.errors import InvalidInput, KassaError
@@ -167,7 +167,7 @@ class Catalogue:
         with paused_gc():
             for i, d in enumerate(products):
                 try:
-                    p = check_product(same_as(d, held) or product_from_dict(d), limits)
+                    p = check_product(product_against(d, held), limits)
                     rate_of(p.tax_class)
                 except KassaError as exc:
                     bad.append({"row": i + 1, "code": exc.code, "message": exc.message})

@@ -10,7 +10,10 @@ restarted actor to open its socket again.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
+
+import orjson
 
 from actors.ledger import LEDGER_METHODS, Ack, Request
 from actors.ray_boot import NAMESPACE, ray
@@ -30,6 +33,8 @@ __all__ = [
     "till_channel",
     "named",
 ]
+
+BLOB_ROWS = 1000  # an update of more products than this crosses Ray as one JSON blob
 
 
 def named(name: str) -> Any:
@@ -104,7 +109,16 @@ class CatalogueClient(_Client):
     async def update(
         self, cid: str, products: list[dict], source: str, who: Who, replace_all: bool = False
     ) -> dict:
-        return await self.handle.update.remote(cid, products, source, who, replace_all)
+        """The products cross Ray as one JSON blob: pickling 300,000 dicts there and back took
+        about 2.6 s of a whole-catalogue apply; JSON about a quarter of that (made in a worker
+        thread, off this process's loop). Rows JSON cannot carry go as they are."""
+        blob: list[dict] | bytes = products
+        if len(products) > BLOB_ROWS:
+            try:
+                blob = await asyncio.to_thread(orjson.dumps, products)
+            except TypeError:
+                blob = products
+        return await self.handle.update.remote(cid, blob, source, who, replace_all)
 
 
 class TillClient(_Client):

@@ -30,6 +30,7 @@ __all__ = [
     "normalise",
     "product_from_dict",
     "check_product",
+    "product_against",
 ]
 
 Unit = Literal["each", "kg"]
@@ -75,38 +76,7 @@ class Product:
     merge: bool | None = None  # repeat scans add to one line; None: the store's setting
 
     def __post_init__(self) -> None:
-        if not self.sku or not isinstance(self.sku, str) or len(self.sku) > 64:
-            raise InvalidInput("product.bad_sku", "SKU must be 1–64 characters")
-        if isinstance(self.price, bool) or not isinstance(self.price, int) or self.price < 0:
-            raise InvalidInput(
-                "product.bad_price",
-                "price must be a non-negative integer of minor units",
-                sku=self.sku,
-            )
-        if self.price > CEILING:
-            raise InvalidInput(
-                "amount.too_large",
-                "the price is larger than any store allows",
-                sku=self.sku,
-                field="price",
-                limit=CEILING,
-            )
-        if (
-            isinstance(self.low_stock, bool)
-            or not isinstance(self.low_stock, int)
-            or abs(self.low_stock) > CEILING
-        ):
-            raise InvalidInput("product.bad_low_stock", "low_stock is a whole number", sku=self.sku)
-        if self.unit not in ("each", "kg"):
-            raise InvalidInput("product.bad_unit", "unit is 'each' or 'kg'", sku=self.sku)
-        if not self.names or not any(str(n).strip() for n in self.names.values()):
-            raise InvalidInput("product.no_name", "a product needs a name", sku=self.sku)
-        for code in self.barcodes:
-            validate_barcode(code)
-        if self.plu and not (len(self.plu) == 5 and self.plu.isdigit()):
-            raise InvalidInput("product.bad_plu", "PLU is 5 digits", sku=self.sku)
-        if not isinstance(self.image, str) or len(self.image) > 200 or "/" in self.image:
-            raise InvalidInput("input.bad_field", "image is a file name", field="image")
+        _check(self)
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         """Pickled as its fields and rebuilt without checking them again (a copy of a checked
@@ -156,6 +126,43 @@ def _product_of(*fields: Any) -> Product:
     return p
 
 
+def _check(p: Product, barcodes: bool = True) -> None:
+    """The rules every product obeys (``barcodes``: also each barcode's check digit)."""
+    if not p.sku or not isinstance(p.sku, str) or len(p.sku) > 64:
+        raise InvalidInput("product.bad_sku", "SKU must be 1–64 characters")
+    if isinstance(p.price, bool) or not isinstance(p.price, int) or p.price < 0:
+        raise InvalidInput(
+            "product.bad_price",
+            "price must be a non-negative integer of minor units",
+            sku=p.sku,
+        )
+    if p.price > CEILING:
+        raise InvalidInput(
+            "amount.too_large",
+            "the price is larger than any store allows",
+            sku=p.sku,
+            field="price",
+            limit=CEILING,
+        )
+    if (
+        isinstance(p.low_stock, bool)
+        or not isinstance(p.low_stock, int)
+        or abs(p.low_stock) > CEILING
+    ):
+        raise InvalidInput("product.bad_low_stock", "low_stock is a whole number", sku=p.sku)
+    if p.unit not in ("each", "kg"):
+        raise InvalidInput("product.bad_unit", "unit is 'each' or 'kg'", sku=p.sku)
+    if not p.names or not any(str(n).strip() for n in p.names.values()):
+        raise InvalidInput("product.no_name", "a product needs a name", sku=p.sku)
+    if barcodes:
+        for code in p.barcodes:
+            validate_barcode(code)
+    if p.plu and not (len(p.plu) == 5 and p.plu.isdigit()):
+        raise InvalidInput("product.bad_plu", "PLU is 5 digits", sku=p.sku)
+    if not isinstance(p.image, str) or len(p.image) > 200 or "/" in p.image:
+        raise InvalidInput("input.bad_field", "image is a file name", field="image")
+
+
 def product_fields(d: dict[str, Any]) -> tuple[Any, ...]:
     """A product dict's fields in ``__slots__`` order, with the conversions a product from a dict
     gets (not checked)."""
@@ -173,15 +180,20 @@ def product_from_dict(d: dict[str, Any]) -> Product:
     return Product(*product_fields(d))
 
 
-def same_as(d: dict[str, Any], held: dict[str, Product]) -> Product | None:
-    """The product of ``held`` that ``d`` describes field for field (None: another, or none):
-    a product already checked need not be checked again (an HQ catalogue of 300,000 products
-    changes a few of them)."""
+def product_against(d: dict[str, Any], held: dict[str, Product]) -> Product:
+    """The product ``d`` describes, checked only where it differs from the one ``held`` under
+    its SKU (a checked product): the same product is the held one; one with the same barcodes
+    skips their check digits (an HQ price change of every product need not check 300,000
+    barcodes again); anything else is checked in full."""
     fields = product_fields(d)
     old = held.get(fields[0])
-    if old is None or type(fields[2]) is not int or _product_of(*fields) != old:
-        return None
-    return old
+    if old is None or type(fields[2]) is not int:
+        return Product(*fields)
+    new = _product_of(*fields)
+    if new == old:
+        return old
+    _check(new, barcodes=new.barcodes != old.barcodes)
+    return new
 
 
 def check_product(p: Product, limits: Limits = DEFAULT_LIMITS) -> Product:

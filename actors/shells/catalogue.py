@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 
+import orjson
+
 from actors.catalogue import Catalogue
 from actors.client import LedgerClient, TillClient
 from actors.ledger import Request, command_hash
@@ -43,14 +45,22 @@ class CatalogueActor:
         self.tills.add(name)
 
     async def update(
-        self, cid: str, products: list[dict], source: str, who: Who, replace_all: bool = False
+        self,
+        cid: str,
+        products: list[dict] | bytes,
+        source: str,
+        who: Who,
+        replace_all: bool = False,
     ) -> dict:
         async with self.updating:
             return await self._update(cid, products, source, who, replace_all)
 
     async def _update(
-        self, cid: str, products: list[dict], source: str, who: Who, replace_all: bool
+        self, cid: str, products: list[dict] | bytes, source: str, who: Who, replace_all: bool
     ) -> dict:
+        if isinstance(products, bytes):  # a large update comes as one JSON blob (CatalogueClient)
+            products = await asyncio.to_thread(orjson.loads, products)
+            assert isinstance(products, list)
         # checking and indexing 300,000 products takes seconds: off the loop answering look-ups
         merged, ev = await asyncio.to_thread(self.cat.prepare_update, products, source, replace_all)
         req = Request(

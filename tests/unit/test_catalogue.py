@@ -9,6 +9,7 @@ from domain.catalogue import (
     EmbeddedRules,
     Product,
     decode_scan,
+    product_against,
     product_from_dict,
     validate_barcode,
 )
@@ -85,6 +86,30 @@ def test_product_round_trips_through_dict():
         low_stock=3,
     )
     assert product_from_dict(p.to_dict()) == p
+
+
+def test_a_product_updated_against_the_held_one_is_checked_where_it_changed():
+    """An import of a catalogue the store holds: an unchanged row is the held product itself,
+    a repriced row is checked (a negative price is still refused), and a changed barcode is
+    checked for its check digit."""
+    held_p = Product("MILK", {"en": "Milk"}, 5000, barcodes=(MILK_EAN,))
+    held = {"MILK": held_p}
+    row = held_p.to_dict()
+    assert product_against(row, held) is held_p
+    assert product_against({**row, "price": 5200}, held) == Product(
+        "MILK", {"en": "Milk"}, 5200, barcodes=(MILK_EAN,)
+    )
+    with pytest.raises(InvalidInput) as e:
+        product_against({**row, "price": -1}, held)
+    assert e.value.code == "product.bad_price"
+    with pytest.raises(InvalidInput) as e:
+        product_against({**row, "names": {"en": " "}}, held)
+    assert e.value.code == "product.no_name"
+    wrong = MILK_EAN[:-1] + str((int(MILK_EAN[-1]) + 1) % 10)
+    with pytest.raises(InvalidInput) as e:
+        product_against({**row, "barcodes": [wrong]}, held)
+    assert e.value.code == "product.bad_barcode"
+    assert product_against({**row, "sku": "NEW", "barcodes": [SOAP_UPC]}, held).sku == "NEW"
 
 
 def test_product_name_falls_back_by_language():
