@@ -14,7 +14,7 @@ import gc
 import hashlib
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -156,9 +156,15 @@ class Catalogue:
         return {"categories": cats, "products": [p.to_dict() for p in items]}
 
     def prepare_update(
-        self, products: list[dict], source: str, replace_all: bool = False
+        self,
+        products: list[dict],
+        source: str,
+        replace_all: bool = False,
+        remove: Sequence[str] = (),
     ) -> tuple[list[Product], CatalogueUpdated]:
-        """Validate products and describe the change (the caller journals it, then ``commit``).
+        """Validate products and describe the change (the caller journals it, then ``commit``):
+        ``products`` added or replacing those of their SKUs, the SKUs in ``remove`` taken out
+        (``replace_all``: the catalogue becomes ``products``).
         Any bad row refuses the whole import, naming every bad row (up to ``MAX_ROW_ERRORS``) with
         its code: a price above the store's ``limits`` is ``amount.too_large``."""
         parsed: list[Product] = []
@@ -185,6 +191,8 @@ class Catalogue:
                     bad_rows=len(bad),
                 )
             merged = {} if replace_all else dict(self.index.by_sku)
+            for sku in remove:
+                merged.pop(sku, None)
             for p in parsed:
                 merged[p.sku] = p
             body = orjson.dumps(

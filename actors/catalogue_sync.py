@@ -30,9 +30,10 @@ from typing import Any, Protocol
 
 import orjson
 
+from actors.catalogue import paused_gc
 from actors.files import atomic_write
 from actors.till import Who
-from domain.catalogue import product_from_dict
+from domain.catalogue import normal_dict
 from domain.catalogue_bundle import Bundle, apply_delta, read_header, unpack
 from domain.catalogue_merge import due_prices, effective, split, with_prices
 from domain.error_codes.hq import Catalogue as BundleCodes
@@ -54,7 +55,13 @@ class Target(Protocol):
     async def snapshot(self) -> tuple: ...
 
     async def update(
-        self, cid: str, products: list[dict], source: str, who: Who, replace_all: bool = False
+        self,
+        cid: str,
+        products: list[dict],
+        source: str,
+        who: Who,
+        replace_all: bool = False,
+        remove: list[str] | None = None,
     ) -> dict: ...
 
 
@@ -63,11 +70,11 @@ Journal = Callable[[str, Any], Awaitable[Any]]
 
 def _norm(p: dict[str, Any]) -> dict[str, Any]:
     """HQ's product as the store keeps it (``Product.to_dict``), so comparisons see equal
-    defaults as equal. A row the store cannot read is kept as it came: the catalogue's update
-    refuses it, naming the row."""
+    defaults as equal. Not checked here: a row the store cannot take is refused by the
+    catalogue's update, naming the row (a row that is not a product at all is kept as it came)."""
     try:
-        return product_from_dict(p).to_dict()
-    except (KassaError, KeyError, TypeError, ValueError, OverflowError):
+        return normal_dict(p)
+    except (KeyError, TypeError, ValueError, OverflowError):
         return dict(p)
 
 
@@ -153,7 +160,7 @@ class CatalogueSync:
         return bundle, str(read_header(data)[0].get("payload_sha256", ""))
 
     async def apply_bytes(self, data: bytes, source: str) -> dict[str, Any]:
-        bundle, sha = self.open(data)
+        bundle, sha = await asyncio.to_thread(self.open, data)  # decompress + parse: off the loop
         return await self.apply(bundle, source, sha)
 
     async def apply(self, bundle: Bundle, source: str, sha: str) -> dict[str, Any]:
@@ -173,20 +180,25 @@ class CatalogueSync:
             if held is not None and bundle.version == held:
                 return {**self.status(), "applied": False}
             before: dict[str, dict[str, Any]] = self.held["products"]
-            hq = {sku: _norm(p) for sku, p in apply_delta(before, held, bundle).items()}
-            pending = self._pending(bundle, set(hq))
-            due, later = due_prices(pending, self.clock.now_us())
-            hq, _ = with_prices(hq, due)
             fields = bundle.store_fields or list(self.held.get("store_fields") or [])
-            _, current = await self.target.snapshot()
-            overrides, local = split((p.to_dict() for p in current), before, fields)
-            rows = effective(hq, overrides, local, fields)
+            running, current = await self.target.snapshot()
+            # a delta onto the catalogue the last HQ version made (nothing changed it since):
+            # only the products it names are merged and sent (a day's 1,000 price changes at
+            # 300,000 products); otherwise the whole catalogue is merged again
+            made = self.held.get("catalogue")
+            only = bundle.kind == "delta" and bool(running) and made == running
+            # hundreds of thousands of products: in a worker thread, not on the loop that
+            # answers the tills (the gateway's)
+            hq, later, overrides, local, rows, remove = await asyncio.to_thread(
+                self._merge, bundle, held, before, current, fields, only
+            )
             res = await self.target.update(
                 str(uuid.uuid4()),
                 rows,
                 f"{source}:v{bundle.version}",
                 Who(staff="system", ip=""),
-                True,
+                not only,
+                remove,
             )
             self.changed()
             self.held = {
@@ -196,8 +208,9 @@ class CatalogueSync:
                 "products": hq,
                 "prices": later,
                 "store_fields": fields,
+                "catalogue": res.get("version"),  # the catalogue this version made
             }
-            self._write("hq.json", self.held)
+            await asyncio.to_thread(self._write, "hq.json", self.held)
             now = self.clock.now_us()
             self.state.update(source=source, applied_us=now)
             self.save_state()
@@ -219,6 +232,46 @@ class CatalogueSync:
             "seq": getattr(ack, "seq", None),
         }
 
+    def _merge(
+        self,
+        bundle: Bundle,
+        held: int | None,
+        before: dict[str, dict[str, Any]],
+        current: list[Any],
+        fields: list[str],
+        only: bool,
+    ) -> tuple[
+        dict[str, dict[str, Any]],
+        list[dict[str, Any]],
+        dict[str, dict[str, Any]],
+        list[dict[str, Any]],
+        list[dict[str, Any]],
+        list[str],
+    ]:
+        """(HQ's products after ``bundle``, the scheduled prices still to come, the store's
+        overrides, its own products, the rows the store's catalogue becomes, the SKUs it
+        loses). ``only``: the rows and SKUs of the products the delta (or a price now due)
+        touches, the rest of the catalogue staying as it is; else the whole catalogue."""
+        with paused_gc():
+            # a delta keeps the products it does not name as they were (already normalised)
+            hq = {
+                sku: p if p is before.get(sku) else _norm(p)
+                for sku, p in apply_delta(before, held, bundle).items()
+            }
+            pending = self._pending(bundle, set(hq))
+            due, later = due_prices(pending, self.clock.now_us())
+            hq, priced = with_prices(hq, due)
+            if not only:
+                overrides, local = split((p.to_dict() for p in current), before, fields)
+                return hq, later, overrides, local, effective(hq, overrides, local, fields), []
+            touched = {str(p["sku"]) for p in bundle.products} | set(priced)
+            overrides, local = split(
+                (p.to_dict() for p in current if p.sku in touched), before, fields
+            )
+            rows = effective({s: hq[s] for s in touched if s in hq}, overrides, local, fields)
+            gone = [s for s in bundle.removed if s in before and s not in hq]
+            return hq, later, overrides, local, rows, gone
+
     @staticmethod
     def _pending(bundle: Bundle, skus: set[str]) -> list[dict[str, Any]]:
         """Scheduled prices after ``bundle``: HQ sends every change still to come with each
@@ -235,9 +288,10 @@ class CatalogueSync:
             before: dict[str, dict[str, Any]] = self.held["products"]
             hq, changed = with_prices(before, due)
             res: dict[str, Any] = {}
+            made = self.held.get("catalogue")  # the catalogue HQ's versions made, if still so
             if changed:
                 fields = list(self.held.get("store_fields") or [])
-                _, current = await self.target.snapshot()
+                running, current = await self.target.snapshot()
                 mine = [p.to_dict() for p in current if p.sku in set(changed)]
                 overrides, local = split(mine, before, fields)
                 rows = effective({s: hq[s] for s in changed}, overrides, local, fields)
@@ -249,7 +303,8 @@ class CatalogueSync:
                     False,
                 )
                 self.changed()
-            self.held = {**self.held, "products": hq, "prices": later}
+                made = res.get("version") if made == running else None
+            self.held = {**self.held, "products": hq, "prices": later, "catalogue": made}
             self._write("hq.json", self.held)
         log.warning("catalogue: %d scheduled price(s) applied", len(changed))
         return {"changed": changed, "catalogue": res.get("version")}

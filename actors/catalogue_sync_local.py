@@ -44,9 +44,15 @@ class LocalTarget:
         return self.cat.snapshot()
 
     async def update(
-        self, cid: str, products: list[dict], source: str, who: Who, replace_all: bool = False
+        self,
+        cid: str,
+        products: list[dict],
+        source: str,
+        who: Who,
+        replace_all: bool = False,
+        remove: list[str] | None = None,
     ) -> dict:
-        merged, ev = self.cat.prepare_update(products, source, replace_all)
+        merged, ev = self.cat.prepare_update(products, source, replace_all, remove or ())
         cmd = command_hash("catalogue.update", {"v": ev.version})
         ack = self.ledger.submit(Request(cid, cmd, ev, who.staff, "", who.ip))
         if not ack.duplicate:

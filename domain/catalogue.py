@@ -31,6 +31,7 @@ __all__ = [
     "product_from_dict",
     "check_product",
     "product_against",
+    "normal_dict",
 ]
 
 Unit = Literal["each", "kg"]
@@ -178,6 +179,13 @@ def product_fields(d: dict[str, Any]) -> tuple[Any, ...]:
 
 def product_from_dict(d: dict[str, Any]) -> Product:
     return Product(*product_fields(d))
+
+
+def normal_dict(d: dict[str, Any]) -> dict[str, Any]:
+    """``d`` as ``Product.to_dict`` writes it (defaults filled in, conversions made), NOT checked:
+    for comparing products from different sources; the catalogue checks them when it takes them.
+    Raises ``KeyError``/``TypeError``/``ValueError`` for a dict that is not a product at all."""
+    return _product_of(*product_fields(d)).to_dict()
 
 
 def product_against(d: dict[str, Any], held: dict[str, Product]) -> Product:

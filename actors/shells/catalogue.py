@@ -51,18 +51,27 @@ class CatalogueActor:
         source: str,
         who: Who,
         replace_all: bool = False,
+        remove: list[str] | None = None,
     ) -> dict:
         async with self.updating:
-            return await self._update(cid, products, source, who, replace_all)
+            return await self._update(cid, products, source, who, replace_all, remove or [])
 
     async def _update(
-        self, cid: str, products: list[dict] | bytes, source: str, who: Who, replace_all: bool
+        self,
+        cid: str,
+        products: list[dict] | bytes,
+        source: str,
+        who: Who,
+        replace_all: bool,
+        remove: list[str],
     ) -> dict:
         if isinstance(products, bytes):  # a large update comes as one JSON blob (CatalogueClient)
             products = await asyncio.to_thread(orjson.loads, products)
             assert isinstance(products, list)
         # checking and indexing 300,000 products takes seconds: off the loop answering look-ups
-        merged, ev = await asyncio.to_thread(self.cat.prepare_update, products, source, replace_all)
+        merged, ev = await asyncio.to_thread(
+            self.cat.prepare_update, products, source, replace_all, remove
+        )
         req = Request(
             id=cid,
             cmd=command_hash("catalogue.update", {"v": ev.version}),

@@ -16,6 +16,7 @@ from actors.journal import Journal
 from actors.till import Who
 from bundlekit import TestHQ, ean, product, tamper
 from domain.errors import KassaError
+from domain.events import decode_body
 from domain.ports import ManualClock
 from domain.store import StoreConfig
 
@@ -169,3 +170,55 @@ def test_a_scheduled_price_hq_withdrew_is_dropped_by_the_next_version(shop):
     shop.clock.advance(7200)
     assert asyncio.run(shop.sync.apply_due_prices()) is None
     assert shop.products()["A"]["price"] == 100
+
+
+def _updated_skus(shop: Shop) -> list[tuple[str, ...]]:
+    j = Journal(shop.dir / "journal.sqlite")
+    try:
+        return [
+            tuple(decode_body(e.kind, e.body).skus)
+            for e in j.scan()
+            if e.kind == "catalogue.updated"
+        ]
+    finally:
+        j.close()
+
+
+def test_a_delta_onto_hqs_own_catalogue_sends_only_what_it_names_and_ends_as_a_full_one(
+    tmp_path,
+):
+    """The day's price changes: the store runs what HQ's last version made, so only the delta's
+    products are merged and checked — and the catalogue ends exactly as the same version sent
+    full would leave it (a store-owned field kept, a removed product gone, a new one there)."""
+    hq = TestHQ()
+    v1 = [product(s, 100 + i, ean(i + 1)) for i, s in enumerate("ABCDE")]
+    fields_kept = {"favourite": True}
+    v2 = [product("B", 150, ean(2), **fields_kept), product("F", 60)]
+    full2 = [p for p in v1 if p["sku"] not in ("B", "C")] + v2
+
+    inc = Shop(tmp_path / "inc", hq)
+    inc.apply(hq.bundle(STORE, 1, v1))
+    inc.apply(hq.bundle(STORE, 2, v2, base=1, removed=["C"]), "hq")
+    ref = Shop(tmp_path / "ref", hq)
+    ref.apply(hq.bundle(STORE, 1, v1))
+    ref.apply(hq.bundle(STORE, 2, full2), "hq")
+    try:
+        assert inc.products() == ref.products()
+        assert set(inc.products()) == {"A", "B", "D", "E", "F"}
+        assert inc.products()["B"]["price"] == 150 and inc.products()["B"]["favourite"] is True
+        assert sorted(_updated_skus(inc)[-1]) == ["B", "F"]  # only the delta's rows checked
+        assert sorted(_updated_skus(ref)[-1]) == ["A", "B", "D", "E", "F"]
+    finally:
+        inc.target.close()
+        ref.target.close()
+
+
+def test_a_delta_after_the_store_changed_its_catalogue_is_merged_whole(shop):
+    """The store imported a price of its own for an HQ product (not a field it owns) since
+    HQ's last version: the next delta merges the whole catalogue, so HQ's price comes back."""
+    shop.apply(shop.hq.bundle(STORE, 1, [product("A", 100), product("B", 200)]))
+    a = shop.products()["A"]
+    asyncio.run(shop.target.update("local-price-0001", [{**a, "price": 1}], "import", Who("m1")))
+    shop.apply(shop.hq.bundle(STORE, 2, [product("B", 210)], base=1), "hq")
+    assert shop.products()["A"]["price"] == 100 and shop.products()["B"]["price"] == 210
+    assert sorted(_updated_skus(shop)[-1]) == ["A", "B"]
