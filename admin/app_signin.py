@@ -32,10 +32,8 @@ class SignInScreen(ttk.Frame):
         self.password.pack(fill="x", pady=(0, 8), ipady=6)
         self.password.bind("<Return>", lambda _e: self.sign_in())
         ttk.Label(box, text=T("Language"), anchor=anchor).pack(fill="x")
-        self.lang = ttk.Combobox(
-            box, values=[LANG_NAMES[c] for c in LANGS], state="readonly", width=30
-        )
-        self.lang.set(LANG_NAMES[i18n.current()])
+        self.lang = ttk.Combobox(box, values=_lang_names(), state="readonly", width=30)
+        self.lang.set(shown(LANG_NAMES[i18n.current()]))
         self.lang.pack(fill="x", pady=(0, 12))
         self.lang.bind("<<ComboboxSelected>>", self._language)
         self.button = ttk.Button(
@@ -47,7 +45,7 @@ class SignInScreen(ttk.Frame):
         (self.password if app.default_user else self.user).focus_set()
 
     def _language(self, _event: Any = None) -> None:
-        code = LANGS[[LANG_NAMES[c] for c in LANGS].index(self.lang.get())]
+        code = LANGS[_lang_names().index(self.lang.get())]
         user = self.user.get()
         i18n.set_language(code)
         self.app.default_user = user
@@ -74,3 +72,8 @@ class SignInScreen(ttk.Frame):
         self.button.configure(state="normal")
         self.password.delete(0, "end")
         self.error.configure(text=shown(text), bootstyle="danger")
+
+
+def _lang_names() -> list[str]:
+    """Each language's own name as Tk draws it (Arabic shaped, right to left)."""
+    return [shown(LANG_NAMES[c]) for c in LANGS]

@@ -4,16 +4,27 @@ rows, never all of them) and small form helpers."""
 
 from __future__ import annotations
 
+import datetime as _dt
 import tkinter as tk
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import ttkbootstrap as ttk
+from babel.dates import format_date
 
 from kiosk import i18n
 from kiosk.i18n import T, shown
 
-__all__ = ["Screen", "Table", "Column", "money_text", "when_text", "rows_of", "parse_when"]
+__all__ = [
+    "Screen",
+    "Table",
+    "Column",
+    "money_text",
+    "when_text",
+    "day_text",
+    "rows_of",
+    "parse_when",
+]
 
 Column = tuple[str, str, int]  # key, title (untranslated), width in characters
 
@@ -26,6 +37,14 @@ def money_text(amount: Any, currency: str) -> str:
 
 def when_text(us: Any, zone: str = "UTC") -> str:
     return shown(i18n.when(int(us), zone)) if us else "—"
+
+
+def day_text(us: Any) -> str:
+    """A UTC time as its date only (a licence's end, day-granular)."""
+    if not us:
+        return "—"
+    day = _dt.datetime.fromtimestamp(int(us) / 1_000_000, _dt.UTC).date()
+    return shown(format_date(day, "medium", locale=i18n.locale_of(None)))
 
 
 def rows_of(res: Any, key: str) -> list[dict[str, Any]]:

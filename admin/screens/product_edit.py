@@ -35,6 +35,7 @@ TEXT_FIELDS = (
     ("tax_class", N_("Tax class")),
     ("plu", N_("PLU")),
 )
+UNITS = {"each": N_("by the piece"), "kg": N_("by weight (kg)")}  # a product's unit, in words
 
 
 def parse_price(text: str, currency: str) -> int:
@@ -144,8 +145,11 @@ class ProductEditScreen(Screen):
         self.entries["tags"] = self.field(more, N_("Tags (comma separated)"), row, 20)
         row += 1
         self.label(more, T("Unit"), row)
-        self.unit = ttk.Combobox(more, values=["each", "kg"], state="readonly", width=10)
-        self.unit.set("each")
+        self.unit = ttk.Combobox(
+            more, values=[T(w) for w in UNITS.values()], state="readonly", width=14
+        )
+        each = UNITS["each"]
+        self.unit.set(T(each))
         self.unit.grid(row=row, column=self.entry_col, sticky=app.text_anchor, pady=2)
         self.sellable = ttk.BooleanVar(value=True)
         ttk.Checkbutton(more, text=T("Sellable"), variable=self.sellable, takefocus=False).grid(
@@ -182,7 +186,8 @@ class ProductEditScreen(Screen):
         for key, _title in TEXT_FIELDS:
             self._set(key, str(product.get(key) or ""))
         self._set("tags", ", ".join(product.get("tags") or []))
-        self.unit.set(product.get("unit") or "each")
+        unit = UNITS.get(str(product.get("unit") or ""), UNITS["each"])
+        self.unit.set(T(unit))
         self.sellable.set(bool(product.get("sellable", True)))
 
     def _set(self, key: str, text: str) -> None:
@@ -193,7 +198,8 @@ class ProductEditScreen(Screen):
     def values(self) -> dict[str, Any]:
         v: dict[str, Any] = {k: e.get() for k, e in self.entries.items()}
         v["names"] = {lang: v.pop(f"name_{lang}") for lang in LANGS}
-        v["unit"] = self.unit.get()
+        shown_units = {T(w): key for key, w in UNITS.items()}
+        v["unit"] = shown_units.get(self.unit.get(), "each")
         v["sellable"] = self.sellable.get()
         return v
 
@@ -220,9 +226,9 @@ class ProductEditScreen(Screen):
 
     def saved(self, res: Any) -> None:
         version = res.get("version", "") if isinstance(res, dict) else ""
-        self.say(_("Saved at HQ (version {version}).").format(version=version))
         if self.winfo_exists():
-            self.leave()
+            self.leave()  # opening the list clears the status line: say it after
+        self.say(_("Saved at HQ (version {version}).").format(version=version))
 
     def refused(self, exc: BaseException) -> None:
         text = error_text(exc)

@@ -43,9 +43,9 @@ class ProductsScreen(Screen):
                 ("sku", N_("SKU"), 10),
                 ("name", N_("Product name"), 22),
                 ("price", N_("Price"), 10),
-                ("barcodes", N_("Barcodes"), 14),
+                ("barcodes", N_("Barcodes"), 16),
                 ("category", N_("Category"), 10),
-                ("brand", N_("Brand"), 10),
+                ("brand", N_("Brand"), 8),
             ],
             fmt={"price": lambda v: money_text(v, app.currency)},
             height=10,
@@ -69,6 +69,7 @@ class ProductsScreen(Screen):
         self._pending: str | None = None
         self._asked = 0
         self.load(offset)
+        self.search.focus_set()  # typing (or a scanned barcode) searches at once
 
     def _typed(self, _event: Any = None) -> None:
         if self._pending is not None:

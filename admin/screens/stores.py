@@ -9,22 +9,42 @@ from typing import Any
 import ttkbootstrap as ttk
 
 from admin.hqclient import path_of
-from admin.screens.base import Screen, Table, rows_of, when_text
+from admin.screens.base import Screen, Table, day_text, rows_of, when_text
 from kiosk.i18n import N_, T, _
 
-__all__ = ["StoresScreen"]
+__all__ = ["StoresScreen", "STATES"]
+
+# a licence's state (cloud.activation.licence_rows) and an activation request's, in words
+STATES = {
+    "valid": N_("Valid"),
+    "expired": N_("Expired"),
+    "future": N_("Not yet valid"),
+    "revoked": N_("Revoked"),
+    "pending": N_("Waiting for approval"),
+    "approved": N_("Approved"),
+    "denied": N_("Denied"),
+}
 
 
 class StoresScreen(Screen):
     def __init__(self, parent: Any, app: Any) -> None:
         super().__init__(parent, app, N_("Stores & licences"))
-        tabs = ttk.Notebook(self)
+        style = "TNotebook"
+        if app.rtl:  # tabs read from the right: the first one rightmost
+            style = "Rtl.TNotebook"
+            ttk.Style().configure(style, tabposition="ne")
+        tabs = ttk.Notebook(self, style=style)
         tabs.pack(fill="both", expand=True)
         self.tabs = tabs
         stores, licences, activations = (ttk.Frame(tabs, padding=6) for _i in range(3))
-        tabs.add(stores, text=T("Stores"))
-        tabs.add(licences, text=T("Licences"))
-        tabs.add(activations, text=T("Activations"))
+        order = [
+            (stores, N_("Stores")),
+            (licences, N_("Licences")),
+            (activations, N_("Activations")),
+        ]
+        for frame, text in reversed(order) if app.rtl else order:
+            tabs.add(frame, text=T(text))
+        tabs.select(stores)
         self.stores = Table(
             stores,
             [
@@ -63,7 +83,8 @@ class StoresScreen(Screen):
                 ("state", N_("State"), 8),
             ],
             fmt={
-                "valid_until": when_text,
+                "valid_until": day_text,
+                "state": lambda v: T(STATES.get(str(v), str(v))),
                 "features": lambda v: ", ".join(v or []) if isinstance(v, list) else str(v or ""),
             },
             height=8,
@@ -83,7 +104,7 @@ class StoresScreen(Screen):
                 ("status", N_("State"), 10),
                 ("requested_at", N_("Asked at"), 20),
             ],
-            fmt={"requested_at": when_text},
+            fmt={"requested_at": when_text, "status": lambda v: T(STATES.get(str(v), str(v)))},
             rtl=app.rtl,
         )
         self.activations.pack(fill="both", expand=True)

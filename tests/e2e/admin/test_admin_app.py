@@ -152,6 +152,7 @@ def test_edit_a_product_saved_at_hq(xvfb, hq, artifacts):
         s = app.open("products")
         idle(app)
         assert "MILK" in [r["sku"] for r in s.table.rows]
+        assert s.focus_lastfor() is s.search  # typing (or a scanner) searches at once
         s.search.insert(0, "牛奶")
         s.load(0)
         idle(app)
@@ -171,6 +172,7 @@ def test_edit_a_product_saved_at_hq(xvfb, hq, artifacts):
         screenshot(app, artifacts / "admin-product-edit.png")
         e.save()
         pump(app, lambda: app.screen_key == "products", 60, "saved, back to the list")
+        assert "Saved at HQ" in app.message.cget("text")  # said on the list it returns to
     got = api(hq, "/v1/hq/products/MILK")
     got = got.get("product", got)
     assert (got["price"], got["names"]["th"], got["barcodes"]) == (4725, "นมสด", ["8850000000997"])
@@ -215,6 +217,8 @@ def test_create_a_licence_and_see_upload_health(xvfb, hq, artifacts):
         s.create()
         idle(app)
         assert any(r.get("store_id") == "S002" for r in s.licences.rows), app.last_error
+        states = s.licences.values()
+        assert any("Valid" in row for row in states), states  # a state in words, not "valid"
         s.tabs.select(1)
         screenshot(app, artifacts / "admin-licences.png")
         h = app.open("health")
