@@ -41,6 +41,7 @@ ACTIONS: dict[str, frozenset[str]] = {
     "publish": frozenset({"catalogue"}),
     "stores.read": frozenset({"support", "finance", "catalogue"}),
     "licences.edit": frozenset({"support"}),
+    "stores.create": frozenset(),  # admin only
     "activations.decide": frozenset({"support"}),
     "feeds.review": frozenset({"catalogue"}),
     "health": frozenset({"support", "finance"}),

@@ -19,12 +19,11 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
-import secrets
 import sys
 from pathlib import Path
 from typing import Any
 
-from admin.cli import DAY_US, _hq_default
+from admin.cli import _hq_default
 
 __all__ = ["register"]
 
@@ -176,87 +175,25 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
-def _new_pin() -> str:
-    while True:  # six random digits, not all alike nor a run such as 123456
-        pin = f"{secrets.randbelow(10**6):06d}"
-        steps = {int(b) - int(a) for a, b in zip(pin, pin[1:], strict=False)}
-        if len(set(pin)) > 2 and not (len(steps) == 1 and steps <= {-1, 0, 1}):
-            return pin
-
-
-def _allow_first_install(hq: _Hq, licence_id: str, who: str) -> None:
-    """The first install that activates this licence is approved at once: the setup code it was
-    set up with is its second factor (``cloud.activation_db``, when HQ has activation)."""
-    import importlib
-
-    try:
-        activations = importlib.import_module("cloud.activation_db")
-    except ModuleNotFoundError as exc:
-        if exc.name != "cloud.activation_db":
-            raise
-        return
-    activations.Activations(hq.dir, hq.authority).allow_first(licence_id, who)
-
-
 def _store_create(args: argparse.Namespace) -> int:
     from cloud.registry import Registry
+    from cloud.store_setup import create_store, spec_from_dict
     from domain.errors import KassaError
-    from domain.setup_secrets import new_setup_code, seal
 
     if args.days < 1 or args.grace < 0 or args.tills < 1:
         print("error: --days >= 1, --grace >= 0, --tills >= 1", file=sys.stderr)
         return 2
+    features = [f for item in args.features for f in item.split(",") if f]
     with _Hq(args.hq) as hq:
         reg = Registry(hq.dir)
         try:
-            if reg.store(args.store) is not None:
-                print(f"error: store {args.store} is already registered", file=sys.stderr)
-                return 1
-            profile = {
-                "id": args.store,
-                "name": args.name,
-                "zone": args.zone,
-                "currency": args.currency,
-                "locale": args.locale or args.manager_lang,
-                "tills": args.tills,
-                "group": args.group,
-            }
-            who = _who()
-            hq.master.put_store_profile(profile, who)
-            profile = hq.master.store_profile(args.store) or profile
-            now = hq.authority.clock.now_us()
-            secret = reg.add_store(args.store, zone=args.zone, name=args.name, now_us=now)
-            hq.authority.ensure_key()
-            start = now - now % DAY_US
-            features = [f for item in args.features for f in item.split(",") if f]
-            licence = hq.authority.issue(
-                args.store, start, start + args.days * DAY_US, args.grace, args.tills, features
-            )
-            _allow_first_install(hq, licence["licence"]["licence_id"], who)
-            hq.publisher.publish([args.store], who, f"new store {args.store}")
-            manager = {
-                "id": args.manager_id,
-                "name": args.manager_name,
-                "lang": args.manager_lang,
-                "pin": _new_pin(),
-            }
-            code = new_setup_code()
-            sealed = seal(
-                {"upload_secret": secret, "licence": licence, "first_manager": manager}, code
-            )
-            data = hq.publisher.setup_bundle(
-                args.store,
-                {
-                    "profile": profile,
-                    "cloud_url": args.cloud_url,
-                    "hq_public_key": hq.authority.public_key_text(),
-                    "sealed": sealed,
-                },
-            )
+            spec = spec_from_dict({**vars(args), "features": features})
+            made = create_store(hq.dir, reg, hq.master, hq.authority, hq.publisher, spec, _who())
         except (KassaError, ValueError) as exc:
             return _fail(exc)
         finally:
             reg.close()
+    data, code, manager = made.bundle, made.code, {"id": made.manager}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_bytes(data)
     print(f"store {args.store} created; setup file -> {args.out}")

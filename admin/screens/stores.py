@@ -1,6 +1,7 @@
-"""Stores, their licences and licence activations, in three tabs: the registered stores (what HQ
-holds of each), licences (create for a store, revoke, renew: ``/v1/hq/licences``) and activation
-requests from store servers (approve, deny: ``/v1/hq/activations``)."""
+"""Stores, their licences and licence activations, in four tabs: the registered stores (what HQ
+holds of each), licences (create for a store, revoke, renew: ``/v1/hq/licences``), activation
+requests from store servers (approve, deny: ``/v1/hq/activations``) and a new store
+(``admin.screens.store_new``)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import ttkbootstrap as ttk
 
 from admin.hqclient import path_of
 from admin.screens.base import Screen, Table, day_text, rows_of, when_text
+from admin.screens.store_new import NewStoreTab
 from kiosk.i18n import N_, T, _
 
 __all__ = ["StoresScreen", "STATES"]
@@ -37,10 +39,12 @@ class StoresScreen(Screen):
         tabs.pack(fill="both", expand=True)
         self.tabs = tabs
         stores, licences, activations = (ttk.Frame(tabs, padding=6) for _i in range(3))
+        self.new_store = NewStoreTab(tabs, self)
         order = [
             (stores, N_("Stores")),
             (licences, N_("Licences")),
             (activations, N_("Activations")),
+            (self.new_store, N_("New store")),
         ]
         for frame, text in reversed(order) if app.rtl else order:
             tabs.add(frame, text=T(text))

@@ -8,9 +8,9 @@ any module of the package.
 from __future__ import annotations
 
 from domain.error_codes.base import Code
-from domain.errors import InvalidInput
+from domain.errors import Conflict, InvalidInput
 
-__all__ = ["Catalogue", "Setup"]
+__all__ = ["Catalogue", "Setup", "NewStore"]
 
 
 class Catalogue(Code):
@@ -41,4 +41,12 @@ class Setup(Code):
         "setup.bad_code",
         InvalidInput,
         "The setup code is wrong, or the setup file was changed. Type the code HQ gave you.",
+    )
+
+
+class NewStore(Code):
+    EXISTS = (
+        "setup.store_exists",
+        Conflict,
+        "A store with this id is registered already. Choose another id.",
     )

@@ -89,6 +89,11 @@ def test_screenshots(hq, artifacts, size, lang):
             app.open(key)
             idle(app)
             screenshot(app, artifacts / f"admin-{key}-{size}.png")
+        s = app.open("stores")
+        idle(app)
+        s.tabs.select(s.new_store)
+        settle(app, 0.3)
+        screenshot(app, artifacts / f"admin-new-store-{size}.png")
         app.open("product", sku="MILK")
         idle(app)
         screenshot(app, artifacts / f"admin-product-{size}.png")
@@ -228,3 +233,46 @@ def test_create_a_licence_and_see_upload_health(xvfb, hq, artifacts):
     lic = api(hq, "/v1/hq/licences")["licences"]
     made = [x for x in lic if x.get("store_id") == "S002"]
     assert made and made[0]["features"] == ["bigscreen"] and made[0]["tills"] == 2
+
+
+def test_create_a_store_from_the_admin_app(xvfb, hq, artifacts, tmp_path):
+    """An admin makes a new store on the Stores screen's New store tab: the setup file is saved
+    owner-only in the chosen folder and opens with the setup code shown once on the screen."""
+    import re
+
+    from cloud.licence import LicenceAuthority
+    from domain.catalogue_bundle import unpack
+    from domain.setup_secrets import open_sealed
+
+    with admin_app(hq, (1024, 768), token=hq.token) as app:
+        pump(app, lambda: app.screen_key == "revenue", 60, "revenue screen")
+        idle(app)
+        s = app.open("stores")
+        idle(app)
+        tab = s.new_store
+        s.tabs.select(tab)
+        tab.entries["store"].insert(0, "S010")
+        tab.entries["name"].insert(0, "Hill Road")
+        tab.entries["zone"].delete(0, "end")
+        tab.entries["zone"].insert(0, "Mars/Base")  # refused, the field named
+        tab.folder.delete(0, "end")
+        tab.folder.insert(0, str(tmp_path))
+        tab.create()
+        idle(app)
+        assert "time zone" in tab.result.get("1.0", "end").lower()
+        assert not (tmp_path / "S010.setup").exists()
+        tab.entries["zone"].delete(0, "end")
+        tab.entries["zone"].insert(0, "Asia/Bangkok")
+        tab.create()
+        idle(app)
+        screenshot(app, artifacts / "admin-new-store-1024x768.png")
+        text = tab.result.get("1.0", "end")
+        assert "S010" in text and str(tmp_path / "S010.setup") in text, text
+        code = re.search(r"Setup code: (\S+)", text)
+        assert code is not None, text
+        assert {r["id"] for r in s.stores.rows} >= {"S010"}
+    path = tmp_path / "S010.setup"
+    assert path.stat().st_mode & 0o777 == 0o600
+    key = LicenceAuthority(hq.base / "cloud").public_key_text()
+    b = unpack(path.read_bytes(), key, store="S010")
+    assert open_sealed(b.payload["sealed"], code.group(1))["first_manager"]["id"] == "m1"
