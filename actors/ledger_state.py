@@ -17,9 +17,11 @@ from actors.snapshots import (
     EVERY_EVENTS,
     EVERY_S,
     JournalArchive,
+    archive_numbers,
     archived_horizon,
     restore_ledger,
     save_ledger,
+    trim,
 )
 from domain.book import Book, BookRules
 from domain.book_snapshot import SnapHeader
@@ -67,6 +69,8 @@ class LedgerState:
             self._apply(env.decoded(), env.staff, env.till, env.ts, env.seq)
             self.last_ts = max(self.last_ts, env.ts)
             n += 1
+            if n % 50_000 == 0 and len(self.book.orders) > 2 * self.keep_orders:
+                self._adopt(trim(self.data, self.book, self.keep_orders, self.horizon))
         took = time.perf_counter() - t0
         log.info("ledger loaded: snapshot at %s, %s events replayed in %.2f s", snap, n, took)
         return {"snapshot_seq": snap, "replayed": n, "seconds": round(took, 3)}
@@ -104,7 +108,11 @@ class LedgerState:
             if self._child.poll() is None:
                 return
             self._child = None
-            self._adopt(archived_horizon(self.data))
+            h = archived_horizon(self.data)
+            if h > self.horizon:  # refunds made since the process read the journal: numbered
+                late = [(k, o) for k, o in self.book.numbers_below(h) if k.startswith("R-")]
+                archive_numbers(self.data, late, h)
+            self._adopt(h)
         due = self._since >= EVERY_EVENTS or time.monotonic() - self._snap_at >= EVERY_S
         if self.auto_snapshots and self._since and due:
             self._child = subprocess.Popen(

@@ -57,6 +57,7 @@ __all__ = [
     "hash_at",
     "restore_ledger",
     "save_ledger",
+    "trim",
     "make_snapshot",
 ]
 
@@ -260,6 +261,17 @@ def restore_ledger(
     return book, flags, last_ts, header
 
 
+def trim(data: Path | str, book: Book, keep_orders: int, horizon: int) -> int:
+    """Orders beyond the newest ``keep_orders`` leave ``book`` (their numbers archived first);
+    the new horizon (never lower than ``horizon``, the last one)."""
+    below = book.horizon(keep_orders)
+    if below <= horizon:
+        return horizon
+    archive_numbers(data, book.numbers_below(below), below)
+    book.evict(below)
+    return below
+
+
 def save_ledger(
     data: Path | str,
     book: Book,
@@ -271,11 +283,7 @@ def save_ledger(
 ) -> SnapHeader:
     """Leave orders beyond the newest ``keep_orders`` out of ``book`` (their numbers archived
     first), then write its snapshot. ``horizon``: the last snapshot's (never goes back)."""
-    below = book.horizon(keep_orders)
-    if below > horizon:
-        archive_numbers(data, book.numbers_below(below), below)
-        book.evict(below)
-        horizon = below
+    horizon = trim(data, book, keep_orders, horizon)
     header = SnapHeader(FORMAT, "ledger", book.seq, last_hash, horizon, time.time_ns() // 1000)
     write_snapshot(data, header, encode_book(book, flags, last_ts))
     return header
@@ -293,7 +301,8 @@ def make_snapshot(data: Path | str, keep_orders: int = KEEP_ORDERS) -> SnapHeade
     try:
         con.execute("BEGIN")  # one read transaction: the tail and its last hash agree
         got = restore_ledger(data, con)
-        book, flags, last_ts, horizon = (Book(), {}, 0, 0)
+        flags: dict[str, list[dict]] = {}
+        book, last_ts, horizon = Book(), 0, 0
         if got is not None:
             book, flags, last_ts, header = got
             horizon = header.horizon
@@ -311,6 +320,8 @@ def make_snapshot(data: Path | str, keep_orders: int = KEEP_ORDERS) -> SnapHeade
                 apply_event(book, flags, env.decoded(), env.staff, env.till, env.ts, env.seq)
                 last_ts = max(last_ts, env.ts)
                 last_hash, after = env.hash, env.seq
+            if len(book.orders) > 2 * keep_orders:  # memory stays bounded on a long tail
+                horizon = trim(data, book, keep_orders, horizon)
         if not last_hash:
             if book.seq == 0:
                 return None

@@ -121,7 +121,8 @@ class Book:
         (the journal, by aggregate) as of the last event applied, on first use."""
         self.archive = archive
         self.orders.load = self._load_order
-        self.numbers.index.load = archive.number
+        if isinstance(self.numbers.index, NumberIndex):
+            self.numbers.index.load = archive.number
 
     def _load_order(self, order_id: str) -> OrderRecord | None:
         if self.archive is None:
@@ -166,7 +167,7 @@ class Book:
         return self.wallets.get(member, 0)
 
     def order(self, order_id: str) -> OrderRecord:
-        rec = self.orders.get(order_id)
+        rec: OrderRecord | None = self.orders.get(order_id)
         if rec is None:
             raise NotFound("order.not_found", f"no order {order_id}", order_id=order_id)
         return rec

@@ -106,7 +106,7 @@ class OrderTable(dict[str, OrderRecord]):
             raise KeyError(key)
         return rec
 
-    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+    def get(self, key: str, default: Any = None) -> Any:
         rec = dict.get(self, key)
         return rec if rec is not None else (self._fetch(key) or default)
 
@@ -116,7 +116,7 @@ class NumberIndex(dict[str, str]):
 
     load: Callable[[str], str | None] | None = None
 
-    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+    def get(self, key: str, default: Any = None) -> Any:
         found = dict.get(self, key)
         if found is None and self.load is not None:
             found = self.load(key)

@@ -117,7 +117,7 @@ class BookImage(msgspec.Struct, array_like=True):
     last_ts: int
 
 
-def encode_book(book: Book, flags: dict[str, list[dict]], last_ts: int) -> bytes:
+def encode_book(book: Book, flags: dict[str, list[dict[str, Any]]], last_ts: int) -> bytes:
     st, nums = book.staff, book.numbers
     return msgspec.msgpack.encode(
         BookImage(
@@ -149,7 +149,7 @@ _book_decoder = msgspec.msgpack.Decoder(BookImage)
 
 def decode_book(
     payload: bytes, rules: BookRules | None = None
-) -> tuple[Book, dict[str, list[dict]], int]:
+) -> tuple[Book, dict[str, list[dict[str, Any]]], int]:
     """The book, the ledger's flags and its last event time from a ledger snapshot's payload."""
     try:
         im = _book_decoder.decode(payload)
