@@ -21,7 +21,7 @@ from typing import Any
 import msgspec
 
 from actors.journal import Journal, Pending, read_report, summary
-from actors.ledger_state import LedgerState, check_journal
+from actors.ledger_state import START_TAIL, LedgerState, check_journal
 from actors.snapshots import KEEP_ORDERS, apply_event
 from actors.wire import Method
 from domain.book import BookRules
@@ -194,7 +194,7 @@ class Ledger(LedgerState):
         self.full_check = None
         if check and existed:  # the store's ledger: look at the journal before selling
             snap = self.started["snapshot_seq"]
-            tail = max(5000, self.seq - snap) if snap else 5000  # the replayed tail, at least
+            tail = max(START_TAIL, self.seq - snap) if snap else START_TAIL  # all it replayed
             self.full_check = check_journal(Path(path), self.clock.now_us(), tail)
         self._child: subprocess.Popen | None = None
         self._since, self._snap_at = 0, time.monotonic()

@@ -26,9 +26,11 @@ from actors.snapshots import (
 from domain.book import Book, BookRules
 from domain.book_snapshot import SnapHeader
 
-__all__ = ["LedgerState", "check_journal"]
+__all__ = ["START_TAIL", "LedgerState", "check_journal"]
 
 log = logging.getLogger("actors.ledger")
+
+START_TAIL = 5000  # the chain walked at every start: at least these events, and the replayed tail
 
 
 class LedgerState:
@@ -136,7 +138,7 @@ class LedgerState:
         self.journal.con = None  # type: ignore[assignment]
 
 
-def check_journal(path: Path, now_us: int, tail: int = 5000) -> Any:
+def check_journal(path: Path, now_us: int, tail: int = START_TAIL) -> Any:
     """At start, before the store sells: SQLite's quick check and the chain's tail against HQ's
     anchor (reported, never blocking: a shop keeps selling and the report says what is wrong);
     then the full check in a low-priority child process, which is returned."""

@@ -35,8 +35,12 @@ from domain.book_snapshot import (
     FORMAT,
     SnapHeader,
     SnapshotRefused,
+    StockImage,
+    WalletImage,
     decode_book,
+    decode_image,
     encode_book,
+    encode_image,
     open_snapshot,
     seal_snapshot,
 )
@@ -59,6 +63,8 @@ __all__ = [
     "save_ledger",
     "trim",
     "make_snapshot",
+    "restore_image",
+    "save_image",
 ]
 
 log = logging.getLogger(__name__)
@@ -133,6 +139,44 @@ def load_newest(
         except (OSError, SnapshotRefused) as exc:
             log.warning("snapshot %s ignored: %s", path.name, exc)
     return None
+
+
+# ---------------------------------------------------------------- the read models
+
+_IMAGES: dict[str, type[StockImage] | type[WalletImage]] = {
+    "stock": StockImage,
+    "wallet": WalletImage,
+}
+
+
+def restore_image(data: Path | str, name: str) -> tuple[Any, bytes] | None:
+    """A read model's newest valid image (``stock``, ``wallet``) and its event's hash, or None."""
+    journal = Path(data) / "journal.sqlite"
+    if not journal.exists():
+        return None
+    con = connect(journal, readonly=True)
+    try:
+        found = load_newest(data, name, con)
+    finally:
+        con.close()
+    if found is None:
+        return None
+    header, payload = found
+    try:
+        image = decode_image(payload, _IMAGES[name])
+    except SnapshotRefused as exc:
+        log.warning("snapshot %s-%s ignored: %s", name, header.seq, exc)
+        return None
+    if image.seq != header.seq:
+        log.warning("snapshot %s-%s ignored: its image is at %s", name, header.seq, image.seq)
+        return None
+    return image, header.hash
+
+
+def save_image(data: Path | str, name: str, image: StockImage | WalletImage, hash: bytes) -> None:
+    if image.seq and hash:
+        header = SnapHeader(FORMAT, name, image.seq, hash, 0, time.time_ns() // 1000)
+        write_snapshot(data, header, encode_image(image))
 
 
 # ---------------------------------------------------------------- the journal as archive

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import random
 import shutil
+import sqlite3
 import stat
 from pathlib import Path
 from typing import Any
@@ -17,8 +18,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from actors.journal import read_report
 from actors.ledger import Ledger, Request, agg_of
-from actors.snapshots import list_snapshots, snapshot_dir, write_snapshot
+from actors.projections import StockView, WalletView
+from actors.snapshots import (
+    list_snapshots,
+    restore_image,
+    save_image,
+    snapshot_dir,
+    write_snapshot,
+)
 from bench.journal_gen import ShopStream
 from domain.book import Book
 from domain.book_records import decide_refund
@@ -270,3 +279,52 @@ def test_a_snapshot_past_the_journals_end_is_ignored(journal):
     write_snapshot(path.parent, hdr, encode_book(led.book, {}, 0))
     led.journal.close()
     assert Ledger(path).started["snapshot_seq"] == 900 - 300  # the older, valid one
+
+
+# ---------------------------------------------------------------- the read models
+
+
+@pytest.mark.parametrize("view_cls,name", [(StockView, "stock"), (WalletView, "wallet")])
+def test_read_model_from_its_snapshot_plus_tail_equals_full_replay(journal, view_cls, name):
+    path, _ = journal
+    led = Ledger(path)
+    envs = led.read(0, 100000)
+    full = view_cls()
+    full.apply(envs)
+    part = view_cls()
+    part.apply(envs[:450])
+    save_image(path.parent, name, part.image(), part.hash)
+    got = restore_image(path.parent, name)
+    assert got is not None
+    again = view_cls.from_image(*got)
+    assert again.seq == 450
+    again.apply(envs[400:])  # overlapping reads are skipped by seq
+    assert again.image() == full.image() and again.hash == full.hash
+    # a snapshot whose hash is not the journal's event is not used
+    part.apply(envs[450:500])
+    forged = view_cls.from_image(part.image(), b"\1" * 32)
+    save_image(path.parent, name, forged.image(), forged.hash)
+    assert restore_image(path.parent, name)[0].seq == 450  # the older, valid one
+
+
+def test_the_start_check_walks_the_whole_replayed_tail(journal, monkeypatch):
+    """An event altered behind SQLite's back after the snapshot, further back than the start
+    check's usual window, is still found before the store sells: the tail replayed is checked."""
+    import actors.ledger
+
+    path, _ = journal
+    monkeypatch.setattr(actors.ledger, "START_TAIL", 100)  # the window: seq 801..900
+    con = sqlite3.connect(path)
+    con.execute("DROP TRIGGER events_no_update")
+    con.execute("UPDATE events SET ts = ts + 1 WHERE seq = 700")
+    con.commit()
+    con.close()
+    led = Ledger(path, check=True)
+    try:
+        assert led.started["snapshot_seq"] == 600
+        start = read_report(path)["start"]
+        assert start["first_broken"] == 700 and start["tail"] == 300
+    finally:
+        if led.full_check is not None:
+            led.full_check.kill()
+            led.full_check.wait()
