@@ -69,10 +69,19 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
+
+def _env_int(name: str, default: int) -> int:
+    try:
+        return max(0, int(os.environ.get(name, default)))
+    except ValueError:
+        return default
+
+
 KEEP = 2  # snapshot files kept per name
-KEEP_ORDERS = 20_000  # orders the ledger keeps in memory; older ones are read from the journal
-EVERY_EVENTS = 50_000
-EVERY_S = 600.0
+# settings for tests and benches (environment); the defaults suit a busy shop
+KEEP_ORDERS = _env_int("KASSA_SNAPSHOT_KEEP_ORDERS", 20_000)  # orders the ledger keeps in memory
+EVERY_EVENTS = _env_int("KASSA_SNAPSHOT_EVERY_EVENTS", 50_000) or 50_000
+EVERY_S = float(_env_int("KASSA_SNAPSHOT_EVERY_S", 600) or 600)
 _NAME = re.compile(r"([a-z]+)-(\d+)\.snap")
 
 
