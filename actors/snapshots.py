@@ -342,9 +342,11 @@ def save_ledger(
     return header
 
 
-def make_snapshot(data: Path | str, keep_orders: int = KEEP_ORDERS) -> SnapHeader | None:
-    """A ledger snapshot at the journal's end, from the newest snapshot and the tail (what the
-    background process runs); None for an empty journal."""
+def make_snapshot(
+    data: Path | str, keep_orders: int = KEEP_ORDERS, upto: int | None = None
+) -> SnapHeader | None:
+    """A ledger snapshot at the journal's end (or at ``upto``), from the newest snapshot and the
+    tail (what the background process runs); None for an empty journal."""
     import analytics.events  # noqa: F401 - the kinds the store's ledger knows
     import domain.drawer
     import domain.feedback  # noqa: F401
@@ -364,9 +366,8 @@ def make_snapshot(data: Path | str, keep_orders: int = KEEP_ORDERS) -> SnapHeade
         last_hash = b""
         after = book.seq
         while True:
-            rows = con.execute(
-                f"SELECT {COLS} FROM events WHERE seq > ? ORDER BY seq LIMIT 5000", (after,)
-            ).fetchall()
+            q = f"SELECT {COLS} FROM events WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT 5000"
+            rows = con.execute(q, (after, upto or 1 << 62)).fetchall()
             if not rows:
                 break
             for env in map(_env, rows):
