@@ -12,7 +12,8 @@ and reused). Each start runs in a process of its own (its peak memory is that pr
   ``--full-max`` events it is estimated linearly from the largest size measured, and the time to
   make the first snapshot (which replays the same events) is given as measured;
 * ``crash``: the newest snapshot 25,000 events behind the end (a crash half-way between two
-  snapshots, which the ledger makes every 50,000 events): the snapshot and the tail;
+  snapshots, which the ledger makes every 50,000 events; half the journal for a small one): the
+  snapshot and the tail;
 * ``clean``: the snapshot written by ``Ledger.close()`` at a clean stop: nothing to replay.
 
 A start is the store ledger's: the start check (SQLite's quick check and the chain over the tail
@@ -96,7 +97,7 @@ def measure_size(data: Path, n: int, full: bool) -> dict[str, Any]:
     out: dict[str, Any] = {"events": n}
     if full:
         out["genesis"] = run("start", data)
-    upto = max(1, n - TAIL)
+    upto = n - min(TAIL, n // 2)
     out["make_snapshot"] = run("make", data, upto)  # replays the journal up to there
     out["crash"] = run("start", data)
     run("close", data)  # the clean stop's snapshot at the end
