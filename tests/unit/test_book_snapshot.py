@@ -32,6 +32,7 @@ from bench.journal_gen import ShopStream
 from domain.book import Book
 from domain.book_records import decide_refund
 from domain.book_snapshot import (
+    BOOK_STATE,
     SnapHeader,
     SnapshotRefused,
     decode_book,
@@ -139,6 +140,15 @@ def test_snapshot_at_k_plus_tail_equals_full_replay(seed, n, cut, keep):
     assert state(restored, full) == state(full, full)
     for oid in list(dict.keys(full.orders))[:5]:  # the next refund of an old order: the same
         assert refund_all(restored, oid) == refund_all(full, oid)
+
+
+def test_a_book_with_state_the_snapshot_does_not_keep_is_not_snapshotted():
+    """A part that gives the book new state must add it to ``BookImage`` (and raise FORMAT)."""
+    book = Book()
+    assert set(vars(book)) == BOOK_STATE
+    book.exchanges = {}  # type: ignore[attr-defined]
+    with pytest.raises(SnapshotRefused, match="exchanges"):
+        encode_book(book, {}, 0)
 
 
 def test_an_altered_or_foreign_snapshot_does_not_open():
