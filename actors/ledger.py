@@ -357,10 +357,14 @@ class Ledger(LedgerState):
             self.full_check = None  # the background check is done (and reaped)
         return {
             "seq": self.journal.seq,
-            "orders": len(self.book.orders),
+            "orders": sum(self.book.numbers.orders.values()),  # every order completed
             "open_baskets": len(self.book.open_baskets),
             "members": len(self.book.members),
             "journal": summary(read_report(self.journal.path)),
             "start": self.started,  # snapshot_seq, replayed (events), seconds
-            "snapshots": {"horizon": self.horizon, "archive_loads": self.archive.loads},
+            "snapshots": {
+                "horizon": self.horizon,  # orders before this seq: read from the journal
+                "orders_in_memory": len(self.book.orders),
+                "archive_loads": self.archive.loads,
+            },
         }

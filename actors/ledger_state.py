@@ -75,7 +75,12 @@ class LedgerState:
                 self._adopt(trim(self.data, self.book, self.keep_orders, self.horizon))
         took = time.perf_counter() - t0
         log.info("ledger loaded: snapshot at %s, %s events replayed in %.2f s", snap, n, took)
-        return {"snapshot_seq": snap, "replayed": n, "seconds": round(took, 3)}
+        return {
+            "snapshot_seq": snap,
+            "replayed": n,
+            "seconds": round(took, 3),
+            "orders_in_memory": len(self.book.orders),
+        }
 
     # ------------------------------------------------------------ snapshots
     def snapshot(self) -> SnapHeader | None:

@@ -59,7 +59,6 @@ def worker(mode: str, data: Path, upto: int) -> dict[str, Any]:
             led.full_check.wait()
         out.update(led.started)
         out["load_s"] = out.pop("seconds")
-        out["orders_in_memory"] = len(led.book.orders)
     out["seconds"] = round(time.perf_counter() - t0, 3)
     out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     snaps = list_snapshots(data, "ledger")

@@ -185,7 +185,7 @@ def submit_all(ledger: Ledger, events: list[Event]) -> None:
 
 def ledger_state(ledger: Ledger, ref: Ledger) -> dict[str, Any]:
     st = ledger.status()
-    st.pop("start"), st.pop("snapshots"), st.pop("orders")
+    st.pop("start"), st.pop("snapshots")
     ids = [e.agg for e in ledger.read(0, 100000) if e.kind == "order.completed"]
     orders = {oid: ledger.order(oid) for oid in ids}
     return {"status": st, "book": state(ledger.book, ref.book), "orders": orders}
