@@ -133,15 +133,15 @@ def main() -> None:
         crash = recovery_crash.measure(a.kills)
     except ImportError:
         print("bench.recovery_crash not here: crash-to-selling not measured", file=sys.stderr)
-    print("\nevents      genesis s   crash s (tail)   clean s   peak MB g/c   snapshot MB")
+    print("\nevents     genesis s      crash s (load s, tail)  clean s (load s)  peak MB g/c  snap MB")
     for r in results:
-        g = r.get("genesis", {})
-        gs = f"{g['seconds']:.2f}" if g else f"~{r.get('genesis_estimated_s', '?')} (est.)"
+        g, c, k = r.get("genesis", {}), r["crash"], r["clean"]
+        gs = f"{g['seconds']:.2f}" if g else f"~{r.get('genesis_estimated_s', '?')} est."
         gm = g.get("peak_rss_mb", r["make_snapshot"]["peak_rss_mb"])
         print(
-            f"{r['events']:<11} {gs:<11} {r['crash']['seconds']:<8.2f} ({r['crash']['replayed']})"
-            f"   {r['clean']['seconds']:<9.2f} {gm:.0f}/{r['crash']['peak_rss_mb']:.0f}"
-            f"      {r['clean']['snapshot_mb']}"
+            f"{r['events']:<10} {gs:<14} {c['seconds']:>6.2f} ({c['load_s']:.2f}, {c['replayed']})"
+            f"{'':8}{k['seconds']:>6.2f} ({k['load_s']:.2f}){'':5}{gm:>5.0f}/{c['peak_rss_mb']:.0f}"
+            f"{'':6}{k['snapshot_mb']}"
         )
     print(json.dumps({"bench": "recovery", "tail": TAIL, "sizes": results, "crash": crash}))
 
