@@ -133,7 +133,8 @@ def main() -> None:
         crash = recovery_crash.measure(a.kills)
     except ImportError:
         print("bench.recovery_crash not here: crash-to-selling not measured", file=sys.stderr)
-    print("\nevents     genesis s      crash s (load s, tail)  clean s (load s)  peak MB g/c  snap MB")
+    head = "events     genesis s      crash s (load s, tail)  clean s (load s)  peak MB g/c"
+    print(f"\n{head}  snap MB")
     for r in results:
         g, c, k = r.get("genesis", {}), r["crash"], r["clean"]
         gs = f"{g['seconds']:.2f}" if g else f"~{r.get('genesis_estimated_s', '?')} est."
