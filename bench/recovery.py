@@ -3,7 +3,7 @@ journal, from genesis (the baseline, in the same run) and from a snapshot; and, 
 ``bench.recovery_crash`` is there, crash-to-selling over 20 kills. Ends with one JSON line.
 
     uv run python bench/recovery.py [--sizes 10000,1000000,10000000] [--dir /var/tmp/kassa-recovery]
-                                    [--full-max 1000000] [--kills 20]
+                                    [--full-max 1000000] [--kills 20] [--reuse]
 
 Each size gets a journal of a busy shop made once by ``bench/journal_gen.py`` (kept in ``--dir``
 and reused). Each start runs in a process of its own (its peak memory is that process's):
@@ -88,16 +88,29 @@ def journal_for(base: Path, n: int) -> Path:
     return data
 
 
-def measure_size(data: Path, n: int, full: bool) -> dict[str, Any]:
+def measure_size(data: Path, n: int, full: bool, reuse: bool = False) -> dict[str, Any]:
     print(
         f"{n} events ({(data / 'journal.sqlite').stat().st_size / 2**30:.2f} GiB)", file=sys.stderr
     )
-    shutil.rmtree(data / "snapshots", ignore_errors=True)
+    upto = n - min(TAIL, n // 2)
+    snaps = data / "snapshots"
+    kept = reuse and (snaps / f"ledger-{upto}.snap").exists()  # made by an earlier run
+    if kept:
+        for p in snaps.glob("ledger-*.snap"):
+            if p.name != f"ledger-{upto}.snap":
+                p.unlink()
+        snaps.rename(data / "snapshots.kept")
+    else:
+        shutil.rmtree(snaps, ignore_errors=True)
     out: dict[str, Any] = {"events": n}
     if full:
         out["genesis"] = run("start", data)
-    upto = n - min(TAIL, n // 2)
-    out["make_snapshot"] = run("make", data, upto)  # replays the journal up to there
+    if kept:
+        shutil.rmtree(snaps, ignore_errors=True)
+        (data / "snapshots.kept").rename(snaps)
+        out["make_snapshot"] = {"reused": True, "peak_rss_mb": 0.0}
+    else:
+        out["make_snapshot"] = run("make", data, upto)  # replays the journal up to there
     out["crash"] = run("start", data)
     run("close", data)  # the clean stop's snapshot at the end
     out["clean"] = run("start", data)
@@ -110,6 +123,7 @@ def main() -> None:
     ap.add_argument("--dir", type=Path, default=Path("/var/tmp/kassa-recovery"))
     ap.add_argument("--full-max", type=int, default=1_000_000, help="largest genesis start run")
     ap.add_argument("--kills", type=int, default=20)
+    ap.add_argument("--reuse", action="store_true", help="the crash snapshot of an earlier run")
     ap.add_argument("--worker", nargs=3, help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.worker:
@@ -120,7 +134,7 @@ def main() -> None:
     results = []
     rate = None  # events per second of the largest genesis start measured
     for n in sizes:
-        res = measure_size(journal_for(a.dir, n), n, full=n <= a.full_max)
+        res = measure_size(journal_for(a.dir, n), n, n <= a.full_max, a.reuse)
         if "genesis" in res:
             rate = n / res["genesis"]["seconds"]
         elif rate:
@@ -138,7 +152,7 @@ def main() -> None:
     for r in results:
         g, c, k = r.get("genesis", {}), r["crash"], r["clean"]
         gs = f"{g['seconds']:.2f}" if g else f"~{r.get('genesis_estimated_s', '?')} est."
-        gm = g.get("peak_rss_mb", r["make_snapshot"]["peak_rss_mb"])
+        gm = g.get("peak_rss_mb", r["make_snapshot"]["peak_rss_mb"]) or float("nan")
         print(
             f"{r['events']:<10} {gs:<14} {c['seconds']:>6.2f} ({c['load_s']:.2f}, {c['replayed']})"
             f"{'':8}{k['seconds']:>6.2f} ({k['load_s']:.2f}){'':5}{gm:>5.0f}/{c['peak_rss_mb']:.0f}"
