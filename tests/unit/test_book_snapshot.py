@@ -338,3 +338,21 @@ def test_the_start_check_walks_the_whole_replayed_tail(journal, monkeypatch):
         if led.full_check is not None:
             led.full_check.kill()
             led.full_check.wait()
+
+
+def test_a_big_journal_leaves_sqlites_check_to_the_background(journal, monkeypatch):
+    """SQLite's quick check reads the whole file: past its size limit the start walks the chain
+    only, and the full check (integrity_check, started right after) does SQLite's part."""
+    import actors.journal_check
+
+    path, _ = journal
+    monkeypatch.setattr(actors.journal_check, "QUICK_CHECK_MAX_BYTES", 1)
+    led = Ledger(path, check=True)
+    try:
+        start = read_report(path)["start"]
+        assert start["quick_check"] is False and start["ok"] and start["tail"] == 5000
+        assert led.full_check is not None
+    finally:
+        if led.full_check is not None:
+            led.full_check.kill()
+            led.full_check.wait()
