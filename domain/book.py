@@ -20,6 +20,11 @@ invariants hold whatever number of tills sell at once:
 The book also keeps stock levels (``domain.stock.StockBook``), so that a stock count is decided
 against the level as of the events committed before it (``domain.commands.CountStock``).
 Order and member records and the refund decision are in ``domain.book_records`` (re-exported here).
+
+Memory stays bounded: ``evict`` drops the orders (and closed baskets) older than a horizon, and a
+book ``attach``-ed to an archive (the journal, by aggregate) reads such an order back, as of the
+last event it applied, when a refund, a freeze or a look-up asks for it. ``domain.book_snapshot``
+encodes and decodes a book at a journal position.
 """
 
 from __future__ import annotations
