@@ -217,12 +217,18 @@ def _with_number(body: Any, number: str) -> Any:
 
 
 def write_journal(
-    path: Path | str, events: int, seed: int = 1, batch: int = 200_000, log: bool = False
+    path: Path | str,
+    events: int,
+    seed: int = 1,
+    batch: int = 200_000,
+    log: bool = False,
+    append: bool = False,
 ) -> dict[str, Any]:
-    """A new journal at ``path`` holding ``events`` events of a busy shop; its last seq and hash."""
+    """A new journal at ``path`` holding ``events`` events of a busy shop (``append``: added to
+    an existing store's journal, chained after its last event); its last seq and hash."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    if path.exists():
+    if path.exists() and not append:
         raise SystemExit(f"{path} exists")
     con = sqlite3.connect(str(path), isolation_level=None)
     con.execute("PRAGMA journal_mode=WAL")
@@ -232,6 +238,10 @@ def write_journal(
     t0 = time.perf_counter()
     stream = ShopStream(random.Random(seed)).stream()
     prev, seq, kinds = GENESIS, 0, {}
+    last = con.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
+    if last:
+        seq, prev = last[0], bytes(last[1])
+    events += seq
     ins = "INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
     sha = hashlib.sha256
     while seq < events:

@@ -4,6 +4,7 @@ journal, from genesis (the baseline, in the same run) and from a snapshot; and, 
 
     uv run python bench/recovery.py [--sizes 10000,1000000,10000000] [--dir /var/tmp/kassa-recovery]
                                     [--full-max 1000000] [--kills 20] [--reuse]
+                                    [--server 1000000]
 
 Each size gets a journal of a busy shop made once by ``bench/journal_gen.py`` (kept in ``--dir``
 and reused). Each start runs in a process of its own (its peak memory is that process's):
@@ -117,6 +118,40 @@ def measure_size(data: Path, n: int, full: bool, reuse: bool = False) -> dict[st
     return out
 
 
+def server_start(base: Path, n: int) -> dict[str, Any]:
+    """The whole store server (``kassa store serve``) on a demo store whose journal got ``n``
+    busy-shop events more: seconds until it answers (the selling path up), from genesis and from
+    the snapshot at the journal's end (a clean stop's)."""
+    import requests
+
+    from actors.process import StoreProcess
+
+    data = base / f"server-{n}" / "store"
+    if not (data / "journal.sqlite").exists():
+        demo = ["demo", "--no-till", "--data", str(data), "--products", "300", "--exit-after-setup"]
+        subprocess.run([sys.executable, "-m", "kassa_cli.main", *demo], check=True, timeout=600)
+        sys.path.insert(0, str(HERE))
+        from journal_gen import write_journal
+
+        write_journal(data / "journal.sqlite", n, append=True)
+    shutil.rmtree(data / "snapshots", ignore_errors=True)
+    out: dict[str, Any] = {"events": n}
+    for mode in ("genesis", "snapshot"):
+        st = StoreProcess(data, demo=False)
+        t0 = time.perf_counter()
+        st.start(timeout=1800)
+        up = time.perf_counter() - t0
+        try:
+            h = requests.get(st.url + "/v1/health", timeout=120).json()
+        finally:
+            st.stop()
+        out[mode] = {"selling_s": round(up, 2), "ledger_start": h.get("ledger_start")}
+        print(f"  server {mode:8} {json.dumps(out[mode])}", file=sys.stderr, flush=True)
+        if mode == "genesis":
+            run("make", data)  # the snapshot a clean stop leaves
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="10000,1000000,10000000")
@@ -124,6 +159,7 @@ def main() -> None:
     ap.add_argument("--full-max", type=int, default=1_000_000, help="largest genesis start run")
     ap.add_argument("--kills", type=int, default=20)
     ap.add_argument("--reuse", action="store_true", help="the crash snapshot of an earlier run")
+    ap.add_argument("--server", type=int, default=0, help="events for the server start (0: none)")
     ap.add_argument("--worker", nargs=3, help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.worker:
@@ -140,6 +176,7 @@ def main() -> None:
         elif rate:
             res["genesis_estimated_s"] = round(n / rate, 1)
         results.append(res)
+    server = server_start(a.dir, a.server) if a.server else None
     crash = None
     try:
         from bench import recovery_crash  # the fast-start part's bench, when it is there
@@ -158,7 +195,12 @@ def main() -> None:
             f"{'':8}{k['seconds']:>6.2f} ({k['load_s']:.2f}){'':5}{gm:>5.0f}/{c['peak_rss_mb']:.0f}"
             f"{'':6}{k['snapshot_mb']}"
         )
-    print(json.dumps({"bench": "recovery", "tail": TAIL, "sizes": results, "crash": crash}))
+    if server:
+        g, s = server["genesis"], server["snapshot"]
+        print(f"store server, {a.server} events: selling after {g['selling_s']} s from genesis,")
+        print(f"  {s['selling_s']} s from the snapshot")
+    summary = {"bench": "recovery", "tail": TAIL, "sizes": results, "server": server}
+    print(json.dumps({**summary, "crash": crash}))
 
 
 if __name__ == "__main__":
