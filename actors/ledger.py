@@ -12,18 +12,22 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import subprocess
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import msgspec
 
-from actors.journal import Journal, Pending, check_at_start, read_report, start_full_check, summary
+from actors.journal import Journal, Pending, read_report, summary
+from actors.ledger_state import START_TAIL, LedgerState, check_journal
+from actors.snapshots import KEEP_ORDERS, apply_event
 from actors.wire import Method
-from domain.book import Book, BookRules
+from domain.book import BookRules
 from domain.commands import CountStock, FreezeOrder, RefundOrder, UnfreezeOrder
 from domain.errors import Conflict, InvalidInput, KassaError, Unavailable
-from domain.events import KINDS, Envelope, decode_body, encode_body, kind_of, version_of
+from domain.events import KINDS, Envelope, encode_body, kind_of, version_of
 from domain.ledger_handlers import LEDGER_HANDLERS
 from domain.ports import Clock, SystemClock
 
@@ -35,13 +39,6 @@ log = logging.getLogger(__name__)
 def command_hash(op: str, args: Any) -> bytes:
     """Fingerprint of what the client asked for: the same id with another fingerprint is refused."""
     return hashlib.sha256(op.encode() + b"\0" + msgspec.json.encode(args, order="sorted")).digest()
-
-
-def kind_of_or_none(body: Any) -> str | None:
-    try:
-        return kind_of(body)
-    except KeyError:
-        return None
 
 
 def agg_of(body: Any) -> str:
@@ -171,42 +168,39 @@ def _check_id(cid: object) -> str:
     return cid
 
 
-class Ledger:
+class Ledger(LedgerState):
     def __init__(
         self,
         path: Path | str,
         clock: Clock | None = None,
         check: bool = False,
         rules: BookRules | None = None,
+        snapshots: bool | None = None,
+        keep_orders: int = KEEP_ORDERS,
     ) -> None:
         """``rules``: what the book enforces beyond its invariants (the store's ledger actor
-        passes the store's limits and ``require_open_day=True``)."""
+        passes the store's limits and ``require_open_day=True``). The book comes from the newest
+        valid snapshot (``actors.snapshots``) and the journal's tail after it; ``snapshots``
+        (default: ``check``, the store's ledger) makes new ones as the journal grows, in a
+        process of their own; ``keep_orders``: the newest orders kept in memory."""
         self.clock = clock or SystemClock()
         self.rules = rules or BookRules()
-        self.full_check = None
-        if check and Path(path).exists():  # the store's ledger: look at the journal before selling
-            self.full_check = check_journal(Path(path), self.clock.now_us())
+        self.data = Path(path).parent
+        self.auto_snapshots = check if snapshots is None else snapshots
+        self.keep_orders = keep_orders
+        existed = Path(path).exists()
         self.journal = Journal(path)
-        self.book = Book(self.rules)
-        self.flags: dict[str, list[dict]] = {}  # order id -> anomaly flags raised on it
-        self.last_ts = 0
-        for env in self.journal.scan():
-            self._apply(env.decoded(), env.staff, env.till, env.ts, env.seq)
-            self.last_ts = max(self.last_ts, env.ts)
+        self.started = self._load()
+        self.full_check = None
+        if check and existed:  # the store's ledger: look at the journal before selling
+            snap = self.started["snapshot_seq"]
+            tail = max(START_TAIL, self.seq - snap) if snap else START_TAIL  # all it replayed
+            self.full_check = check_journal(Path(path), self.clock.now_us(), tail)
+        self._child: subprocess.Popen | None = None
+        self._since, self._snap_at = 0, time.monotonic()
 
     def _apply(self, body: Any, staff: str, till: str, ts: int, seq: int) -> None:
-        self.book.apply(body, staff, till, ts, seq)
-        if kind_of_or_none(body) == "order.flagged":
-            self.flags.setdefault(body.order_id, []).append(
-                {
-                    "rule": body.rule,
-                    "severity": body.severity,
-                    "evidence": body.evidence,
-                    "freeze": body.freeze,
-                    "seq": seq,
-                    "ts": ts,
-                }
-            )
+        apply_event(self.book, self.flags, body, staff, till, ts, seq)
 
     @property
     def seq(self) -> int:
@@ -300,6 +294,7 @@ class Ledger:
                     self.last_ts = max(self.last_ts, env.ts)
                 if dirty:
                     self._rebuild()
+                self._tick(len(envs))
         elif dirty:
             self._rebuild()
         for i, res in enumerate(results):
@@ -321,13 +316,10 @@ class Ledger:
         return body if decide is None else decide(self.book)
 
     def _rebuild(self) -> None:
+        self.archive.close()
         self.journal.close()
-        path = self.journal.path
-        self.journal = Journal(path)
-        self.book = Book(self.rules)
-        self.flags = {}
-        for env in self.journal.scan():
-            self._apply(env.decoded(), env.staff, env.till, env.ts, env.seq)
+        self.journal = Journal(self.journal.path)
+        self.started = self._load()
 
     def lookup(self, cid: str, cmd: bytes) -> Ack | None:
         """The first answer to command ``cid`` if it was committed (a retry), else None."""
@@ -365,26 +357,14 @@ class Ledger:
             self.full_check = None  # the background check is done (and reaped)
         return {
             "seq": self.journal.seq,
-            "orders": len(self.book.orders),
+            "orders": sum(self.book.numbers.orders.values()),  # every order completed
             "open_baskets": len(self.book.open_baskets),
             "members": len(self.book.members),
             "journal": summary(read_report(self.journal.path)),
+            "start": self.started,  # snapshot_seq, replayed (events), seconds
+            "snapshots": {
+                "horizon": self.horizon,  # orders before this seq: read from the journal
+                "orders_in_memory": len(self.book.orders),
+                "archive_loads": self.archive.loads,
+            },
         }
-
-
-def decode(env: Envelope) -> Any:
-    return decode_body(env.kind, env.body)
-
-
-def check_journal(path: Path, now_us: int) -> Any:
-    """At start, before the store sells: SQLite's quick check and the chain's tail against HQ's
-    anchor (reported, never blocking: a shop keeps selling and the report says what is wrong);
-    then the full check in a low-priority child process, which is returned."""
-    from actors.uploader import anchor_of
-
-    try:
-        check_at_start(path, anchor_of(path.parent), now_us)
-        return start_full_check(path.parent)
-    except Exception:
-        log.exception("the journal check at start failed to run")
-        return None

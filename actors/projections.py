@@ -1,7 +1,9 @@
 """Read models fed by the journal: stock levels and member wallets.
 
-Each is a plain class with ``apply(envelopes)``; ``actors.remote`` runs them as actors that follow
-the ledger's tail, so after any restart they rebuild by reading the journal from the start.
+Each is a plain class with ``apply(envelopes)``; ``actors.shells.readmodels`` runs them as actors
+that follow the journal's tail. Each gives its state as an image (``image``/``from_image``,
+``domain.book_snapshot``) at the seq and hash of the last event it applied: after a restart it
+starts from its newest valid snapshot and reads only the events after it.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from domain.book import Member, find_member
+from domain.book_snapshot import StockImage, WalletImage
 from domain.events import Envelope
 from domain.stock import StockBook
 
@@ -18,6 +21,7 @@ __all__ = ["StockView", "WalletView"]
 class StockView:
     def __init__(self) -> None:
         self.seq = 0
+        self.hash = b""  # of the event at seq
         self.book = StockBook()
 
     def apply(self, envs: list[Envelope]) -> None:
@@ -26,7 +30,16 @@ class StockView:
                 continue
             if env.kind.startswith(("order.completed", "order.refunded", "stock.")):
                 self.book.apply(env.decoded())
-            self.seq = env.seq
+            self.seq, self.hash = env.seq, env.hash
+
+    def image(self) -> StockImage:
+        return StockImage(self.seq, dict(self.book.levels))
+
+    @classmethod
+    def from_image(cls, image: StockImage, hash: bytes) -> StockView:
+        view = cls()
+        view.seq, view.hash, view.book.levels = image.seq, hash, image.levels
+        return view
 
     def report(self, thresholds: dict[str, int]) -> dict[str, Any]:
         return {
@@ -43,6 +56,7 @@ class WalletView:
 
     def __init__(self) -> None:
         self.seq = 0
+        self.hash = b""  # of the event at seq
         self.members: dict[str, Member] = {}
         self.balances: dict[str, int] = {}
         self.history: dict[str, list[tuple[int, str, int]]] = {}
@@ -57,7 +71,7 @@ class WalletView:
         for env in envs:
             if env.seq <= self.seq:
                 continue
-            self.seq = env.seq
+            self.seq, self.hash = env.seq, env.hash
             if env.kind == "member.registered":
                 b = env.decoded()
                 self.members[b.member] = Member(b.member, b.name, b.phone, b.card)
@@ -71,6 +85,19 @@ class WalletView:
                 for p in b.payments if sign < 0 else b.tenders:
                     if p.kind == "wallet":
                         self._move(p.member, env.ts, env.kind, sign * p.amount)
+
+    def image(self) -> WalletImage:
+        members = list(self.members.values())
+        return WalletImage(self.seq, members, dict(self.balances), dict(self.history))
+
+    @classmethod
+    def from_image(cls, image: WalletImage, hash: bytes) -> WalletView:
+        view = cls()
+        view.seq, view.hash = image.seq, hash
+        view.members = {m.member: m for m in image.members}
+        view.balances = image.balances
+        view.history = image.history
+        return view
 
     def member(self, key: str) -> dict[str, Any]:
         m = find_member(self.members, key)

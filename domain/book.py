@@ -20,6 +20,11 @@ invariants hold whatever number of tills sell at once:
 The book also keeps stock levels (``domain.stock.StockBook``), so that a stock count is decided
 against the level as of the events committed before it (``domain.commands.CountStock``).
 Order and member records and the refund decision are in ``domain.book_records`` (re-exported here).
+
+Memory stays bounded: ``evict`` drops the orders (and closed baskets) older than a horizon, and a
+book ``attach``-ed to an archive (the journal, by aggregate) reads such an order back, as of the
+last event it applied, when a refund, a freeze or a look-up asks for it. ``domain.book_snapshot``
+encodes and decodes a book at a journal position.
 """
 
 from __future__ import annotations
@@ -30,31 +35,31 @@ from typing import Any
 from domain import day as _day
 from domain import licence as _licence  # noqa: F401 - licence.* kinds are known where events are checked
 from domain import staff as _staff
-from domain.book_records import Member, OrderRecord, decide_refund, find_member
+from domain.book_bounds import check_bounds
+from domain.book_records import (
+    Archive,
+    Member,
+    NumberIndex,
+    OrderRecord,
+    OrderTable,
+    decide_refund,
+    find_member,
+)
 from domain.errors import Conflict, InvalidInput, NotFound
 from domain.events import (
     BasketVoided,
     LineAdded,
-    LineDiscounted,
     MemberRegistered,
     OrderCompleted,
-    OrderDiscounted,
     OrderFrozen,
     OrderRefunded,
     OrderUnfrozen,
-    QuantityChanged,
     StockAdjusted,
     StockCounted,
     StockReceived,
     WalletToppedUp,
 )
-from domain.money import (
-    CEILING,
-    DEFAULT_LIMITS,
-    Limits,
-    check_amount,
-    check_quantity,
-)
+from domain.money import CEILING, DEFAULT_LIMITS, Limits, check_amount
 from domain.numbering import Numbers
 from domain.stock import StockBook
 
@@ -88,57 +93,6 @@ _MONEY_TYPES = (LineAdded, OrderCompleted, OrderRefunded, WalletToppedUp)
 _STOCK_TYPES = (OrderCompleted, OrderRefunded, StockReceived, StockAdjusted, StockCounted)
 
 
-def check_bounds(body: Any, limits: Limits = DEFAULT_LIMITS) -> None:
-    """Refuse (``amount.too_large`` / ``quantity.too_large``) an event whose amounts or quantities
-    exceed ``limits`` or ``CEILING``: the ledger's last word, whatever path the event came by."""
-    if isinstance(body, LineAdded):
-        check_amount(body.unit_price, limits.max_unit_price, "unit_price")
-        check_quantity(body.qty, limits.line_limit(body.unit), "qty")
-    elif isinstance(body, QuantityChanged):
-        check_quantity(body.qty, max(limits.max_line_qty, limits.max_line_weight_g), "qty")
-    elif isinstance(body, (LineDiscounted, OrderDiscounted)):
-        check_amount(body.value, CEILING, "discount")
-    elif isinstance(body, BasketVoided):
-        check_amount(body.amount, CEILING, "amount")
-    elif isinstance(body, OrderCompleted):
-        check_amount(body.total, limits.max_order_total, "total")
-        for v in (body.subtotal, body.discount, body.tax, body.rounding, body.change):
-            check_amount(v, CEILING, "amount")
-        for ln in body.lines:
-            check_amount(ln.unit_price, limits.max_unit_price, "unit_price")
-            check_quantity(ln.qty, limits.line_limit(ln.unit), "qty")
-            for v in (ln.base, ln.discount, ln.amount, ln.tax, ln.total):
-                check_amount(v, CEILING, "amount")
-        for p in body.payments:
-            for v in (p.amount, p.tendered):
-                check_amount(v, limits.max_tender, "tender")
-            check_amount(p.change, CEILING, "change")
-    elif isinstance(body, OrderRefunded):
-        for v in (
-            body.amount,
-            body.rounding,
-            *(rl.amount for rl in body.lines),
-            *(rl.tax for rl in body.lines),
-            *(t.amount for t in body.tenders),
-        ):
-            check_amount(v, CEILING, "amount")
-        for rl in body.lines:
-            check_quantity(rl.qty, CEILING, "qty")
-    elif isinstance(body, WalletToppedUp):
-        check_amount(body.amount, limits.max_topup, "amount")
-    elif isinstance(body, StockReceived):
-        check_quantity(body.qty, limits.max_stock_qty, "qty")
-    elif isinstance(body, StockAdjusted):
-        check_quantity(body.delta, limits.max_stock_qty, "delta")
-    elif isinstance(body, StockCounted):
-        check_quantity(body.counted, limits.max_stock_qty, "counted")
-        check_quantity(body.previous, CEILING, "previous")
-    elif isinstance(body, _day.DayOpened):
-        check_amount(body.float, limits.max_tender, "float")
-    elif isinstance(body, _day.DayClosed):
-        check_amount(body.counted_cash, limits.max_tender, "counted_cash")
-
-
 @dataclass(frozen=True, slots=True)
 class BookRules:
     """The store's settings a book enforces, given when it is built (the store's ledger actor
@@ -155,21 +109,70 @@ class Book:
         self.rules = rules
         self.wallets: dict[str, int] = {}
         self.members: dict[str, Member] = {}
-        self.orders: dict[str, OrderRecord] = {}
+        self.orders = OrderTable()  # order id -> record (older ones: see ``attach``)
         self.open_baskets: dict[str, str] = {}  # basket id -> till
-        self.closed_baskets: set[str] = set()
-        self.numbers = Numbers()  # short order/refund numbers: counters and the index
+        self.closed_baskets: dict[str, int] = {}  # completed or voided basket id -> its seq
+        self.numbers = Numbers(index=NumberIndex())  # order/refund numbers: counters and index
         self.till_orders: dict[str, int] = self.numbers.orders
         self.staff = _staff.StaffBook()
         self.days = _day.DayBook()
         self.stock = StockBook()
+        self.seq = 0  # the last event applied
+        self.archive: Archive | None = None
+
+    # ------------------------------------------------------------ memory bounded by a horizon
+    def attach(self, archive: Archive) -> None:
+        """Orders (and closed baskets, numbers) dropped by ``evict`` are looked up in ``archive``
+        (the journal, by aggregate) as of the last event applied, on first use."""
+        self.archive = archive
+        self.orders.load = self._load_order
+        if isinstance(self.numbers.index, NumberIndex):
+            self.numbers.index.load = archive.number
+
+    def _load_order(self, order_id: str) -> OrderRecord | None:
+        if self.archive is None:
+            return None
+        old = Book()
+        for body, staff, till, ts, seq in self.archive.order_events(order_id, self.seq):
+            old.apply(body, staff, till, ts, seq)
+        return dict.get(old.orders, order_id)
+
+    def _closed(self, basket: str) -> bool:
+        if basket in self.closed_baskets:
+            return True
+        if self.archive is None or basket in self.open_baskets:
+            return False
+        return self.archive.closed(basket, self.seq)  # once per new basket, once orders left
+
+    def horizon(self, keep: int) -> int:
+        """The seq below which orders fall out of memory when the newest ``keep`` stay (0: none)."""
+        if len(self.orders) <= keep:
+            return 0
+        return sorted(r.seq for r in self.orders.values())[-keep] if keep else self.seq + 1
+
+    def numbers_below(self, below: int) -> list[tuple[str, str]]:
+        """(number, order id) of the orders ``evict(below)`` drops: an archive keeps them first."""
+        gone = {oid for oid, r in self.orders.items() if r.seq < below}
+        return [(k, oid) for k, oid in self.numbers.index.items() if oid in gone]
+
+    def evict(self, below: int) -> int:
+        """Drop orders and closed baskets committed before seq ``below``; how many orders."""
+        gone = [oid for oid, r in self.orders.items() if r.seq < below]
+        for oid in gone:
+            del self.orders[oid]
+        drop = set(gone)
+        for k in [k for k, oid in self.numbers.index.items() if oid in drop]:
+            del self.numbers.index[k]
+        for b in [b for b, s in self.closed_baskets.items() if s < below]:
+            del self.closed_baskets[b]
+        return len(gone)
 
     # ------------------------------------------------------------ queries
     def balance(self, member: str) -> int:
         return self.wallets.get(member, 0)
 
     def order(self, order_id: str) -> OrderRecord:
-        rec = self.orders.get(order_id)
+        rec: OrderRecord | None = self.orders.get(order_id)
         if rec is None:
             raise NotFound("order.not_found", f"no order {order_id}", order_id=order_id)
         return rec
@@ -212,7 +215,7 @@ class Book:
             for m in self.members.values():
                 if body.card and body.card == m.card:
                     raise Conflict("member.card_taken", "this card belongs to another member")
-        elif isinstance(body, (LineAdded, BasketVoided)) and body.basket in self.closed_baskets:
+        elif isinstance(body, (LineAdded, BasketVoided)) and self._closed(body.basket):
             raise Conflict("basket.closed", "this basket was completed or voided")
         elif isinstance(body, OrderFrozen):
             self.order(body.order_id)
@@ -221,7 +224,7 @@ class Book:
         return body
 
     def _check_completed(self, o: OrderCompleted, till: str) -> OrderCompleted:
-        if o.order_id in self.orders or o.order_id in self.closed_baskets:
+        if o.order_id in self.orders or self._closed(o.order_id):
             raise Conflict(
                 "order.already_completed",
                 "this basket was already paid or voided",
@@ -297,6 +300,10 @@ class Book:
 
     # ------------------------------------------------------------ apply (after commit)
     def apply(self, body: Any, staff: str, till: str, ts: int, seq: int) -> None:
+        self._apply(body, staff, till, ts, seq)
+        self.seq = seq  # after: an order fetched from the archive meanwhile is as of seq - 1
+
+    def _apply(self, body: Any, staff: str, till: str, ts: int, seq: int) -> None:
         if staff and till:
             self.staff.touch(staff, till, ts)
         if isinstance(body, _STOCK_TYPES):
@@ -310,7 +317,7 @@ class Book:
                 self.open_baskets[body.basket] = till
         elif isinstance(body, OrderCompleted):
             self.open_baskets.pop(body.order_id, None)
-            self.closed_baskets.add(body.order_id)
+            self.closed_baskets[body.order_id] = seq
             self.numbers.order_done(till, body.number, body.order_id)
             self.orders[body.order_id] = OrderRecord(
                 order=body,
@@ -325,9 +332,9 @@ class Book:
                     self.wallets[p.member] = self.wallets.get(p.member, 0) - p.amount
         elif isinstance(body, BasketVoided):
             self.open_baskets.pop(body.basket, None)
-            self.closed_baskets.add(body.basket)
+            self.closed_baskets[body.basket] = seq
         elif isinstance(body, OrderRefunded):
-            rec = self.orders[body.order_id]
+            rec = self.orders[body.order_id]  # an evicted order comes back from the archive
             rec.refunds.append(body.refund_id)
             rec.refund_numbers.append(body.number)
             self.numbers.refund_done(till, body.number, body.order_id)

@@ -1,17 +1,31 @@
 """What the book keeps of each completed order (``OrderRecord``) and each member (``Member``), and
 the refund decision against an order's record (``decide_refund``: whole or by line, cumulative
-shares so parts add up exactly, back to the original tenders wallet and card first)."""
+shares so parts add up exactly, back to the original tenders wallet and card first).
+
+``OrderTable`` and ``NumberIndex`` are the book's order and number maps; a book attached to an
+``Archive`` (the journal) keeps only its recent orders in memory and fetches an older one (or the
+order behind an old number) from the archive on first use."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from domain.errors import Conflict, InvalidInput, NotFound
 from domain.events import OrderCompleted, OrderRefunded, Payment, RefundLine
 from domain.money import div_round, round_cash
 
-__all__ = ["TENDER_ORDER", "Member", "OrderRecord", "decide_refund", "find_member"]
+__all__ = [
+    "TENDER_ORDER",
+    "Archive",
+    "Member",
+    "NumberIndex",
+    "OrderRecord",
+    "OrderTable",
+    "decide_refund",
+    "find_member",
+]
 
 TENDER_ORDER = {"wallet": 0, "card": 1, "cash": 2}  # refunds go back to wallet and card first
 
@@ -56,6 +70,57 @@ class OrderRecord:
             "refund_numbers": list(self.refund_numbers),
             "refunded_total": self.refunded_total,
         }
+
+
+class Archive(Protocol):
+    """Where a book finds what it dropped from memory: the journal, read by aggregate."""
+
+    def order_events(self, order_id: str, upto: int) -> list[tuple[Any, str, str, int, int]]:
+        """(body, staff, till, ts, seq) of the order's events with seq <= ``upto``, in order."""
+        ...
+
+    def closed(self, basket: str, upto: int) -> bool:
+        """Whether the basket was completed or voided by seq ``upto``."""
+        ...
+
+    def number(self, key: str) -> str | None:
+        """The order id behind a (normalised) order or refund number of a dropped order."""
+        ...
+
+
+class OrderTable(dict[str, OrderRecord]):
+    """Order id -> record; with ``load`` set, a record not in memory is loaded on first use
+    (``get`` and ``[]``; ``in`` and iteration see only what is in memory)."""
+
+    load: Callable[[str], OrderRecord | None] | None = None
+
+    def _fetch(self, key: str) -> OrderRecord | None:
+        rec = self.load(key) if self.load is not None else None
+        if rec is not None:
+            self[key] = rec
+        return rec
+
+    def __missing__(self, key: str) -> OrderRecord:
+        rec = self._fetch(key)
+        if rec is None:
+            raise KeyError(key)
+        return rec
+
+    def get(self, key: str, default: Any = None) -> Any:
+        rec = dict.get(self, key)
+        return rec if rec is not None else (self._fetch(key) or default)
+
+
+class NumberIndex(dict[str, str]):
+    """Normalised number -> order id; with ``load`` set, a number not in memory is asked there."""
+
+    load: Callable[[str], str | None] | None = None
+
+    def get(self, key: str, default: Any = None) -> Any:
+        found = dict.get(self, key)
+        if found is None and self.load is not None:
+            found = self.load(key)
+        return found if found is not None else default
 
 
 @dataclass(frozen=True, slots=True)

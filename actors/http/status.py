@@ -37,6 +37,7 @@ async def health(request: web.Request) -> web.Response:
         "uptime_s": int(time.time() - g.started),
         "currency": g.config.currency,
         "journal": st.get("journal"),
+        "ledger_start": st.get("start"),  # snapshot_seq, replayed, seconds (actors.snapshots)
     }
     out.update(g.status_extra())
     out.update(await g.h.extra_status())

@@ -1,17 +1,21 @@
 """Read models that follow the journal's tail (stock levels, member wallets); and ``Follower``,
-the loop they (and the analytics copy) share."""
+the loop they (and the analytics copy) share. A read model starts from its newest valid snapshot
+(``actors.snapshots``) and writes a new one every ``EVERY_EVENTS`` events or ``EVERY_S`` seconds
+(in its own process: the ledger's commits never wait for it)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+import time
 from pathlib import Path
 from typing import Any
 
 from actors.client import CatalogueClient, LedgerClient
 from actors.ledger import Ack, Request
 from actors.projections import StockView, WalletView
+from actors.snapshots import EVERY_EVENTS, EVERY_S, restore_image, save_image
 
 __all__ = ["Follower", "StockActor", "WalletActor"]
 
@@ -50,6 +54,7 @@ class Follower:
             try:
                 envs = await self._source().read(self.view.seq, 20000)
                 self.view.apply(envs)
+                self._applied()
                 self._hurry.clear()
                 # a report waiting for fresh figures cuts the pause short
                 with contextlib.suppress(TimeoutError):
@@ -60,6 +65,9 @@ class Follower:
                     self.source.close()
                     self.source = None
                 await asyncio.sleep(0.5)
+
+    def _applied(self) -> None:
+        """After a batch was applied (a snapshot, where a view keeps them)."""
 
     async def caught_up(self, seq: int, timeout: float = 10.0) -> int:
         """Wait until this view has applied everything up to ``seq``."""
@@ -91,12 +99,28 @@ class Follower:
 class _ViewActor(Follower):
     """A read model of the store in ``data_dir`` whose changes are journaled through it."""
 
-    def __init__(self, data_dir: str, view: Any) -> None:
+    def __init__(self, data_dir: str, view: Any, name: str) -> None:
         self.journal_path = str(Path(data_dir) / "journal.sqlite")
         self.ledger = LedgerClient.named("ledger")
-        self.view = view
+        self.data_dir, self.name = data_dir, name
+        try:
+            got = restore_image(data_dir, name)
+        except Exception:
+            log.exception("the %s snapshot could not be read; reading the journal", name)
+            got = None
+        self.view = view if got is None else type(view).from_image(*got)
+        self._snap_seq, self._snap_at = self.view.seq, time.monotonic()
         self.task = None
         self.pace_s = 0.25
+
+    def _applied(self) -> None:
+        fresh = self.view.seq - self._snap_seq
+        if fresh >= EVERY_EVENTS or (fresh and time.monotonic() - self._snap_at >= EVERY_S):
+            try:
+                save_image(self.data_dir, self.name, self.view.image(), self.view.hash)
+            except Exception:
+                log.exception("the %s snapshot could not be written", self.name)
+            self._snap_seq, self._snap_at = self.view.seq, time.monotonic()
 
     async def submit(self, req: Request) -> Ack:
         self._ensure()
@@ -105,7 +129,7 @@ class _ViewActor(Follower):
 
 class StockActor(_ViewActor):
     def __init__(self, data_dir: str) -> None:
-        super().__init__(data_dir, StockView())
+        super().__init__(data_dir, StockView(), "stock")
         self.catalogue = CatalogueClient.named("catalogue")
 
     async def level(self, sku: str) -> int:
@@ -120,7 +144,7 @@ class StockActor(_ViewActor):
 
 class WalletActor(_ViewActor):
     def __init__(self, data_dir: str) -> None:
-        super().__init__(data_dir, WalletView())
+        super().__init__(data_dir, WalletView(), "wallet")
 
     async def member(self, key: str) -> dict:
         await self.synced()

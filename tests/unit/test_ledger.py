@@ -448,6 +448,7 @@ def test_restart_rebuilds_the_book_from_the_journal(shop, clock):
     again = Ledger(path, clock=clock)
     try:
         after = (again.order(o["order_id"]), again.balance("M1"), again.status())
+        before[2].pop("start"), after[2].pop("start")  # how each was loaded (snapshots)
         assert after == before
         with pytest.raises(Conflict) as exc:
             again.submit(Request(cid(), b"r", RefundOrder(o["order_id"], cid(), None)))
