@@ -44,6 +44,8 @@ def desk_of(g: Gateway) -> PaymentDesk:
             return await g.submit(None, cid, op, args, body, till=till)
 
         desk = PaymentDesk(dict(g.config.payments), g.data_dir, g.h.ledger.payments, submit)
+        for provider in desk.providers.values():  # each provider's callback secret, made now
+            provider_secret(g.data_dir, provider.name)
         g.payment_desk = desk  # type: ignore[attr-defined]
     return desk
 
