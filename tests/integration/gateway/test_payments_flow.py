@@ -13,9 +13,8 @@ import pytest
 import requests
 
 from actors.payments.callback import SIG_HEADER, TS_HEADER, sign
-from actors.process import StoreProcess
 from domain.promptpay import check_payload
-from gwkit import Api, body_of, error_code, journal_rows, new_id, sign_in
+from gwkit import Api, body_of, error_code, journal_rows, new_id, running_store, sign_in
 from storekit import kassa, wait_for
 
 pytestmark = pytest.mark.ray
@@ -37,11 +36,8 @@ def store(tmp_path_factory):
     (data / "store.json").write_text(
         json.dumps({"auth": {"ip_free_failures": 1000}, "payments": PAYMENTS})
     )
-    proc = StoreProcess(data, products=300).start()
-    try:
+    with running_store(data) as proc:
         yield proc
-    finally:
-        proc.stop()
 
 
 @pytest.fixture(scope="module")
@@ -69,6 +65,15 @@ def start(api: Api, kind: str, amount: int, key: str | None = None) -> requests.
     return api.post(
         f"/v1/tills/{api.till}/payments", {"id": key or new_id(), "kind": kind, "amount": amount}
     )
+
+
+def begin(store, admin, code: str) -> tuple[Api, int, str]:
+    """T1 signed in, ``code`` scanned, a QR payment started for the total."""
+    t1 = till(store, admin, "c1", "T1")
+    total = scan(t1, code)["total"]
+    key = new_id()
+    t1.ok(start(t1, "qr", total, key))
+    return t1, total, key
 
 
 def payment(api: Api, key: str) -> dict:
@@ -179,10 +184,7 @@ def test_a_second_pay_using_the_same_tender_at_the_same_time_is_refused(store, a
 
 
 def test_callbacks_are_checked_against_the_providers_secret(store, admin, codes):
-    t1 = till(store, admin, "c1", "T1")
-    total = scan(t1, codes[3])["total"]
-    key = new_id()
-    t1.ok(start(t1, "qr", total, key))
+    t1, total, key = begin(store, admin, codes[3])
     secret_file = store.data / "payments" / "promptpay.secret"
     assert secret_file.stat().st_mode & 0o777 == 0o600
     body = {"key": key, "result": "success", "reference": "FORGED"}
@@ -220,10 +222,7 @@ def test_the_wrong_role_is_refused(store, admin, codes):
 
 
 def test_a_success_after_the_timeout_and_a_cash_sale_is_recorded_to_give_back(store, admin, codes):
-    t1 = till(store, admin, "c1", "T1")
-    total = scan(t1, codes[5])["total"]
-    key = new_id()
-    t1.ok(start(t1, "qr", total, key))
+    t1, total, key = begin(store, admin, codes[5])
     wait_for(lambda: payment(t1, key)["state"] == "timed_out", 60, "the timeout")
     order = t1.ok(pay(t1, [{"kind": "cash", "amount": total + 10_000}]))["order"]
     assert [p["kind"] for p in order["payments"]] == ["cash"]
