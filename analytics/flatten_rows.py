@@ -152,6 +152,8 @@ def _add_event(rows: _Rows, e: dict[str, Any]) -> None:
                     "reference": p.get("reference", ""),
                     "last4": p.get("last4", ""),
                     "member": p.get("member", ""),
+                    "provider": p.get("provider", ""),
+                    "key": p.get("key", ""),
                 },
             )
             if p["kind"] == "wallet":
@@ -235,6 +237,8 @@ def _add_event(rows: _Rows, e: dict[str, Any]) -> None:
                     "amount": t["amount"],
                     "reference": t.get("reference", ""),
                     "member": t.get("member", ""),
+                    "provider": t.get("provider", ""),
+                    "key": t.get("key", ""),
                 },
             )
             if t["kind"] == "wallet":
