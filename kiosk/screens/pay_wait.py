@@ -91,7 +91,7 @@ class ProviderPay(_Dialog):
             if kind in OFFLINE:
                 ok, text = OFFLINE[kind]
                 mark = ttk.Label(
-                    button.master, text=T(text), bootstyle="success" if ok else "warning"
+                    button.master, text=T(text), bootstyle="success" if ok else "danger"
                 )
                 mark.pack(after=button, anchor=self.app.text_anchor, pady=(0, 4))
         if not offered.get("qr"):
@@ -188,7 +188,9 @@ class PayWaitDialog(_Dialog):
         self.qr_label.pack(side=app.side("left"), padx=(0, 16))
         side = ttk.Frame(body)
         side.pack(side=app.side("left"), fill="both", expand=True)
-        self.amount_label = FitLabel(side, font=app.big_font, anchor=app.text_anchor, text=money)
+        self.amount_label = FitLabel(
+            side, font=app.big_font, anchor=app.text_anchor, text=shown(money)
+        )
         self.amount_label.pack(fill="x")
         self.state_label = ttk.Label(
             side,
