@@ -68,5 +68,5 @@ class Tender(Code):
     BAD_SETUP = (
         "payment.bad_setup",
         InvalidInput,
-        "The store's payment settings are not valid. Check store.json payments.",
+        "The store's payment settings are not valid. Check them on the store PC.",
     )
