@@ -75,6 +75,7 @@ SCHEMAS: dict[str, dict[str, PolarsDataType]] = {
         "wallet": MONEY,
         "tendered": MONEY,  # cash handed over
         "change": MONEY,  # cash given back
+        "qr": MONEY,  # QR payments applied (appended: older copies get it last)
     },
     "order_lines": {
         **_HEAD,
@@ -131,6 +132,7 @@ SCHEMAS: dict[str, dict[str, PolarsDataType]] = {
         "reason": _S,
         "original_staff": _S,
         "original_ts": TS,
+        "qr": MONEY,
     },
     "refund_lines": {
         **_HEAD,

@@ -43,3 +43,25 @@ def test_an_older_analytics_copy_gets_the_new_columns(tmp_path):
     finally:
         a.close()
     assert {"provider", "key", "reference"} <= cols
+
+
+def test_a_qr_sale_and_its_refund_are_their_own_figures_in_the_day_report(shop, tmp_path):
+    from analytics.schema import business_day_of
+
+    shop.do("add", {"sku": "MILK-1L", "qty": 1})
+    basket, key = shop.till.basket.basket_id, cid()
+    shop.submit(PaymentStarted(key, basket, "qr", "promptpay", 4500, "THB"))
+    shop.submit(PaymentSucceeded(key, "PP-78"))
+    shop.do("pay", {"tenders": [{"kind": "qr", "amount": 4500, "key": key}]})
+    shop.submit(RefundOrder(basket, cid()))
+    envs = shop.ledger.read()
+    a = StoreAnalytics(tmp_path / "a.duckdb", "Asia/Bangkok")
+    try:
+        a.rebuild(envs)
+        day = business_day_of(envs[-1].ts, "Asia/Bangkok")
+        totals = a.x_report(day)["totals"]
+    finally:
+        a.close()
+    assert (totals["qr_sales"], totals["qr_refunds"]) == (4500, 4500)
+    assert totals["card_sales"] == totals["cash_sales"] == totals["wallet_sales"] == 0
+    assert totals["net_sales"] == 4500
