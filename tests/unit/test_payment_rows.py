@@ -13,13 +13,19 @@ from domain.payment_events import PaymentStarted, PaymentSucceeded
 from tests.unit.conftest import cid
 
 
-def test_payment_rows_carry_provider_and_key(shop):
+def qr_sale_refunded(shop, reference: str) -> str:
+    """A 45.00 sale paid by a QR tender that succeeded, then refunded; answers the key."""
     shop.do("add", {"sku": "MILK-1L", "qty": 1})
     basket, key = shop.till.basket.basket_id, cid()
     shop.submit(PaymentStarted(key, basket, "qr", "promptpay", 4500, "THB"))
-    shop.submit(PaymentSucceeded(key, "PP-77"))
+    shop.submit(PaymentSucceeded(key, reference))
     shop.do("pay", {"tenders": [{"kind": "qr", "amount": 4500, "key": key}]})
     shop.submit(RefundOrder(basket, cid()))
+    return key
+
+
+def test_payment_rows_carry_provider_and_key(shop):
+    key = qr_sale_refunded(shop, "PP-77")
     frames = flatten(shop.ledger.read(), "S001", "Asia/Bangkok")
     (pay,) = frames["payments"].to_dicts()
     assert (pay["kind"], pay["provider"], pay["key"], pay["reference"]) == (
@@ -48,12 +54,7 @@ def test_an_older_analytics_copy_gets_the_new_columns(tmp_path):
 def test_a_qr_sale_and_its_refund_are_their_own_figures_in_the_day_report(shop, tmp_path):
     from analytics.schema import business_day_of
 
-    shop.do("add", {"sku": "MILK-1L", "qty": 1})
-    basket, key = shop.till.basket.basket_id, cid()
-    shop.submit(PaymentStarted(key, basket, "qr", "promptpay", 4500, "THB"))
-    shop.submit(PaymentSucceeded(key, "PP-78"))
-    shop.do("pay", {"tenders": [{"kind": "qr", "amount": 4500, "key": key}]})
-    shop.submit(RefundOrder(basket, cid()))
+    qr_sale_refunded(shop, "PP-78")
     envs = shop.ledger.read()
     a = StoreAnalytics(tmp_path / "a.duckdb", "Asia/Bangkok")
     try:
