@@ -80,6 +80,9 @@ class LedgerClient(_Client):
     async def staff_state(self) -> dict:
         return await self.handle.staff_state.remote()
 
+    async def payments(self, keys: list[str] | None = None) -> list[dict]:
+        return await self.handle.payments.remote(keys)
+
     async def status(self) -> dict:
         return await self.handle.status.remote()
 

@@ -352,6 +352,13 @@ class Ledger(LedgerState):
     def balance(self, member: str) -> int:
         return self.book.balance(member)
 
+    def payments(self, keys: list[str] | None = None) -> list[dict]:
+        """QR / card tenders by key (``domain.tender_flow``); None: money to give back."""
+        t = self.book.tenders
+        if keys is None:
+            return t.to_refund(self.book.closed_baskets)
+        return [t.tenders[k].to_dict() for k in keys if k in t.tenders]
+
     def status(self) -> dict:
         if self.full_check is not None and self.full_check.poll() is not None:
             self.full_check = None  # the background check is done (and reaped)

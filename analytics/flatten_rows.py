@@ -70,7 +70,7 @@ def _add_event(rows: _Rows, e: dict[str, Any]) -> None:
     head = {"seq": e["seq"], "ts": e["ts"], "till": e.get("till", ""), "staff": e.get("staff", "")}
     if kind == "order.completed":
         pays = b.get("payments", ())
-        per = {"cash": 0, "card": 0, "wallet": 0}
+        per = {"cash": 0, "card": 0, "wallet": 0, "qr": 0}
         tendered = 0
         for p in pays:
             per[p["kind"]] = per.get(p["kind"], 0) + p["amount"]
@@ -100,6 +100,7 @@ def _add_event(rows: _Rows, e: dict[str, Any]) -> None:
                 "cash": per["cash"],
                 "card": per["card"],
                 "wallet": per["wallet"],
+                "qr": per["qr"],
                 "tendered": tendered,
                 "change": b.get("change", 0),
             },
@@ -152,6 +153,8 @@ def _add_event(rows: _Rows, e: dict[str, Any]) -> None:
                     "reference": p.get("reference", ""),
                     "last4": p.get("last4", ""),
                     "member": p.get("member", ""),
+                    "provider": p.get("provider", ""),
+                    "key": p.get("key", ""),
                 },
             )
             if p["kind"] == "wallet":
@@ -170,7 +173,7 @@ def _add_event(rows: _Rows, e: dict[str, Any]) -> None:
                 )
     elif kind == "order.refunded":
         tenders = b.get("tenders", ())
-        per = {"cash": 0, "card": 0, "wallet": 0}
+        per = {"cash": 0, "card": 0, "wallet": 0, "qr": 0}
         for t in tenders:
             per[t["kind"]] = per.get(t["kind"], 0) + t["amount"]
         rid, oid = b["refund_id"], b["order_id"]
@@ -193,6 +196,7 @@ def _add_event(rows: _Rows, e: dict[str, Any]) -> None:
                 "cash": per["cash"],
                 "card": per["card"],
                 "wallet": per["wallet"],
+                "qr": per["qr"],
                 "reason": b.get("reason", ""),
                 "original_staff": b.get("original_staff", ""),
                 "original_ts": b.get("original_ts") or None,
@@ -235,6 +239,8 @@ def _add_event(rows: _Rows, e: dict[str, Any]) -> None:
                     "amount": t["amount"],
                     "reference": t.get("reference", ""),
                     "member": t.get("member", ""),
+                    "provider": t.get("provider", ""),
+                    "key": t.get("key", ""),
                 },
             )
             if t["kind"] == "wallet":

@@ -10,8 +10,8 @@ Tables (see ``SCHEMAS`` for columns and types):
 ==================  ==============================================================================
 ``orders``          one row per ``order.completed``: totals, cash/card/wallet applied, change.
 ``order_lines``     one row per order line: sku, category, qty, base, discount, amount, tax, total.
-``payments``        one row per payment of an order: kind cash|card|wallet, amount applied (cash is
-                    after cash rounding and *excludes change*), tendered, change.
+``payments``        one row per payment of an order: kind cash|card|wallet|qr, amount applied (cash
+                    is after cash rounding and *excludes change*), tendered, change; provider, key.
 ``refunds``         one row per ``order.refunded``: amount, rounding, given back, who sold, when.
 ``refund_lines``    one row per refunded line.
 ``refund_tenders``  one row per tender given back (kind, amount).
@@ -75,6 +75,7 @@ SCHEMAS: dict[str, dict[str, PolarsDataType]] = {
         "wallet": MONEY,
         "tendered": MONEY,  # cash handed over
         "change": MONEY,  # cash given back
+        "qr": MONEY,  # QR payments applied (appended: older copies get it last)
     },
     "order_lines": {
         **_HEAD,
@@ -108,6 +109,8 @@ SCHEMAS: dict[str, dict[str, PolarsDataType]] = {
         "reference": _S,
         "last4": _S,
         "member": _S,
+        "provider": _S,  # QR / terminal provider (domain.tender_flow), "" for typed tenders
+        "key": _S,  # the tender's idempotency key
     },
     "refunds": {
         **_HEAD,
@@ -129,6 +132,7 @@ SCHEMAS: dict[str, dict[str, PolarsDataType]] = {
         "reason": _S,
         "original_staff": _S,
         "original_ts": TS,
+        "qr": MONEY,
     },
     "refund_lines": {
         **_HEAD,
@@ -151,6 +155,8 @@ SCHEMAS: dict[str, dict[str, PolarsDataType]] = {
         "amount": MONEY,
         "reference": _S,
         "member": _S,
+        "provider": _S,
+        "key": _S,
     },
     "voids": {
         **_HEAD,

@@ -57,9 +57,11 @@ FIGURES = (
     "cash_sales",
     "card_sales",
     "wallet_sales",
+    "qr_sales",
     "cash_refunds",
     "card_refunds",
     "wallet_refunds",
+    "qr_refunds",
     "cash_tendered",
     "change_given",
     "topups",
@@ -106,7 +108,7 @@ class StoreAnalytics(SalesReports):
             self.rows(
                 f"""SELECT till, staff, count(*) n, sum(subtotal) g, sum(discount) d,
             sum(total) t, sum(tax) x, sum(rounding) r, sum(cash) c, sum(card) k, sum(wallet) w,
-            sum(tendered) te, sum(change) ch FROM orders WHERE {cond} GROUP BY ALL""",
+            sum(qr) q, sum(tendered) te, sum(change) ch FROM orders WHERE {cond} GROUP BY ALL""",
                 params,
             ),
             {
@@ -119,6 +121,7 @@ class StoreAnalytics(SalesReports):
                 "c": "cash_sales",
                 "k": "card_sales",
                 "w": "wallet_sales",
+                "q": "qr_sales",
                 "te": "cash_tendered",
                 "ch": "change_given",
             },
@@ -126,8 +129,8 @@ class StoreAnalytics(SalesReports):
         put(
             self.rows(
                 f"""SELECT till, staff, count(*) n, sum(amount) a, sum(tax) x,
-            sum(rounding) r, sum(given) g, sum(cash) c, sum(card) k, sum(wallet) w
-            FROM refunds WHERE {cond} GROUP BY ALL""",
+            sum(rounding) r, sum(given) g, sum(cash) c, sum(card) k, sum(wallet) w,
+            sum(qr) q FROM refunds WHERE {cond} GROUP BY ALL""",
                 params,
             ),
             {
@@ -139,6 +142,7 @@ class StoreAnalytics(SalesReports):
                 "c": "cash_refunds",
                 "k": "card_refunds",
                 "w": "wallet_refunds",
+                "q": "qr_refunds",
             },
         )
         put(

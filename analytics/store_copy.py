@@ -19,7 +19,14 @@ from typing import Any, Self
 import duckdb
 import polars as pl
 
-from analytics.flatten import SCHEMAS, TABLES, business_day_of, duckdb_ddl, flatten
+from analytics.flatten import (
+    SCHEMAS,
+    TABLES,
+    business_day_of,
+    duckdb_ddl,
+    duckdb_type,
+    flatten,
+)
 
 
 def _d(day: date | str | None) -> date | None:
@@ -73,6 +80,13 @@ class AnalyticsCopy:
     def _create(self) -> None:
         for t in TABLES:
             self.con.execute(duckdb_ddl(t))
+        have = set(
+            self.con.execute("SELECT table_name, column_name FROM duckdb_columns()").fetchall()
+        )
+        for t in TABLES:  # a copy made before a column was added gets it (at the end, as here)
+            for col, typ in SCHEMAS[t].items():
+                if (t, col) not in have:
+                    self.con.execute(f'ALTER TABLE {t} ADD COLUMN "{col}" {duckdb_type(typ)}')
         self.con.execute(
             "CREATE TABLE IF NOT EXISTS ingest_state (k VARCHAR PRIMARY KEY, "
             "last_seq BIGINT NOT NULL)"

@@ -291,7 +291,9 @@ class Warehouse(WarehouseQueries):
                 small = [f for f in files if f[2].stat().st_size < max_bytes]
                 if len(small) < min_files:
                     continue
-                df = pl.concat([pl.read_parquet(f[2]) for f in small], how="vertical")
+                # files written before a column was added: the column as "" (strings are never null)
+                df = pl.concat([pl.read_parquet(f[2]) for f in small], how="diagonal_relaxed")
+                df = df.with_columns(pl.col(pl.String).fill_null(""))
                 df = df.sort("seq", maintain_order=True)
                 first, last = min(f[0] for f in small), max(f[1] for f in small)
                 target = part / _fname(first, last)

@@ -61,7 +61,9 @@ from domain.events import (
 )
 from domain.money import CEILING, DEFAULT_LIMITS, Limits, check_amount
 from domain.numbering import Numbers
+from domain.payment_events import PAYMENT_TYPES
 from domain.stock import StockBook
+from domain.tender_flow import TenderBook
 
 __all__ = [
     "Book",
@@ -117,6 +119,7 @@ class Book:
         self.staff = _staff.StaffBook()
         self.days = _day.DayBook()
         self.stock = StockBook()
+        self.tenders = TenderBook()  # QR and card tenders by key (domain.tender_flow)
         self.seq = 0  # the last event applied
         self.archive: Archive | None = None
 
@@ -199,6 +202,8 @@ class Book:
             return self.days.check(body, baskets)
         if isinstance(body, OrderCompleted):
             return self._check_completed(body, till)
+        if isinstance(body, PAYMENT_TYPES):
+            return self.tenders.check(body, self.closed_baskets)
         if isinstance(body, OrderRefunded):
             self._check_refund(body)
             body = replace(body, number=body.number or self.numbers.next_refund(till))
@@ -258,6 +263,7 @@ class Book:
                     balance=self.balance(member),
                     asked=amount,
                 )
+        o = self.tenders.check_order(o)  # QR / provider card: succeeded, unused, this basket's
         return replace(o, number=o.number or self.numbers.next_order(till))
 
     def _check_refund(self, r: OrderRefunded) -> None:
@@ -308,6 +314,8 @@ class Book:
             self.staff.touch(staff, till, ts)
         if isinstance(body, _STOCK_TYPES):
             self.stock.apply(body)
+        if isinstance(body, (OrderCompleted, *PAYMENT_TYPES)):
+            self.tenders.apply(body, till, ts)
         if isinstance(body, _STAFF_TYPES):
             self.staff.apply(body, ts)
         elif isinstance(body, _DAY_TYPES):

@@ -27,7 +27,7 @@ __all__ = [
     "find_member",
 ]
 
-TENDER_ORDER = {"wallet": 0, "card": 1, "cash": 2}  # refunds go back to wallet and card first
+TENDER_ORDER = {"wallet": 0, "card": 1, "qr": 1, "cash": 2}  # wallet, card, QR before cash
 
 
 @dataclass
@@ -211,7 +211,15 @@ def decide_refund(
         if give <= 0:
             continue
         tenders.append(
-            Payment(kind=p.kind, amount=give, reference=p.reference, last4=p.last4, member=p.member)
+            Payment(
+                kind=p.kind,
+                amount=give,
+                reference=p.reference,
+                last4=p.last4,
+                member=p.member,
+                provider=p.provider,
+                key=p.key,
+            )
         )
         left_amount -= give
     given = sum(t.amount for t in tenders)

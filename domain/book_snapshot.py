@@ -24,6 +24,7 @@ from domain import day as _day
 from domain import staff as _staff
 from domain.book import Book, BookRules
 from domain.book_records import Member, OrderRecord
+from domain.tender_flow import TenderState
 
 __all__ = [
     "FORMAT",
@@ -41,7 +42,7 @@ __all__ = [
     "decode_image",
 ]
 
-FORMAT = 1
+FORMAT = 2  # 2: the book's QR and card tenders (domain.tender_flow)
 MAGIC = "kassa-snapshot"
 
 
@@ -116,13 +117,14 @@ class BookImage(msgspec.Struct, array_like=True):
     stock: dict[str, int]
     flags: dict[str, list[dict[str, Any]]]  # the ledger's anomaly flags per order
     last_ts: int
+    tenders: list[TenderState]
 
 
 # what a book holds, all of it in ``BookImage``: a book that grows another attribute must be
 # taught to the snapshot (and ``FORMAT`` raised), or no snapshot is written and starts replay
 BOOK_STATE = frozenset(
     {"rules", "wallets", "members", "orders", "open_baskets", "closed_baskets", "numbers",
-     "till_orders", "staff", "days", "stock", "seq", "archive"}
+     "till_orders", "staff", "days", "stock", "seq", "archive", "tenders"}
 )  # fmt: skip
 
 
@@ -152,6 +154,7 @@ def encode_book(book: Book, flags: dict[str, list[dict[str, Any]]], last_ts: int
             stock=dict(book.stock.levels),
             flags=flags,
             last_ts=last_ts,
+            tenders=list(book.tenders.tenders.values()),
         )
     )
 
@@ -186,6 +189,7 @@ def decode_book(
     book.days.days = {d.till: d for d in im.days}
     book.days.z_recorded = {(t, d) for t, d in im.z_recorded}
     book.stock.levels = im.stock
+    book.tenders.tenders = {t.key: t for t in im.tenders}
     return book, im.flags, im.last_ts
 
 

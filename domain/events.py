@@ -196,13 +196,15 @@ class OrderLine:
 
 @dataclass(frozen=True, slots=True)
 class Payment:
-    kind: str  # "cash" | "card" | "wallet"
+    kind: str  # "cash" | "card" | "wallet" | "qr"
     amount: int  # applied to the order (cash: after cash rounding)
     tendered: int = 0  # cash handed over
     change: int = 0
-    reference: str = ""  # card terminal reference
+    reference: str = ""  # card terminal's / provider's reference (what its statement shows)
     last4: str = ""
     member: str = ""
+    provider: str = ""  # the provider that took it (domain.tender_flow), "" for a typed card
+    key: str = ""  # the tender's idempotency key (payment.started), "" for a typed card
 
 
 @register("order.completed")
@@ -336,3 +338,7 @@ class CatalogueVersionApplied:
     source: str
     count: int
     sha256: str = ""
+
+
+# kinds registered in modules of their own (a one-line hook each)
+from domain import payment_events as _payment_events  # noqa: E402,F401

@@ -4,7 +4,8 @@ Rules: card and wallet together may not exceed the total; the rest is due in cas
 store's cash increment (``domain.money.round_cash``); cash tendered must cover it and the change is
 given back. Without cash, card + wallet must equal the total exactly. Only a terminal reference and
 the last 4 digits of a card are kept: anything that looks like a card number is refused
-(``domain.pan``).
+(``domain.pan``). A QR payment, or a card taken through a provider, names the ``key`` of a tender
+that succeeded (``domain.tender_flow``): the book fills in its reference when the order commits.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ class Tender:
     reference: str = ""
     last4: str = ""
     member: str = ""
+    key: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +60,7 @@ class TenderIn(msgspec.Struct, frozen=True):
     reference: str = ""
     last4: str = ""
     member: str = ""
+    key: str = ""
 
 
 # a tender's fields that do not fit their type: the codes a till has always been answered
@@ -68,15 +71,17 @@ TENDER_CODES: Codes = {
     "last4": (InvalidInput, "payment.bad_last4", "give exactly the last 4 digits of the card"),
     "reference": (InvalidInput, "payment.no_reference", "the card terminal's reference is text"),
     "member": (InvalidInput, "payment.no_member", "a wallet payment needs a member id"),
+    "key": (InvalidInput, "payment.no_key", "a QR payment names its payment key"),
 }
+KINDS = ("cash", "card", "wallet", "qr")
 
 
 def check_tender(t: TenderIn) -> Tender:
     """Refuse a tender that cannot be taken; keep of a card only its reference and last 4."""
     kind, amount = t.kind, t.amount
-    if kind not in ("cash", "card", "wallet"):
+    if kind not in KINDS:
         raise InvalidInput(
-            "payment.bad_kind", "tender kind is cash, card or wallet", kind=str(kind)
+            "payment.bad_kind", "tender kind is cash, card, wallet or qr", kind=str(kind)
         )
     if amount <= 0:
         raise InvalidInput("payment.bad_amount", "tender amount must be a positive whole number")
@@ -84,7 +89,13 @@ def check_tender(t: TenderIn) -> Tender:
     ref = t.reference[:64]
     last4 = t.last4
     member = t.member[:64]
-    if kind == "card":
+    key = t.key if kind in ("card", "qr") else ""
+    if key and not (8 <= len(key) <= 64 and key.isprintable()):
+        raise InvalidInput("payment.no_key", "a payment key is 8-64 printable characters")
+    refuse_card_number(key, "key")
+    if kind == "qr" and not key:
+        raise InvalidInput("payment.no_key", "a QR payment names its payment key")
+    if kind == "card" and not key:
         if not re.fullmatch(r"\d{4}", last4):
             raise InvalidInput("payment.bad_last4", "give exactly the last 4 digits of the card")
         if not ref.strip():
@@ -97,8 +108,9 @@ def check_tender(t: TenderIn) -> Tender:
         kind=kind,
         amount=amount,
         reference=ref if kind == "card" else "",
-        last4=last4 if kind == "card" else "",
+        last4=last4 if kind == "card" and not key else "",
         member=member if kind == "wallet" else "",
+        key=key,
     )
 
 
@@ -125,7 +137,14 @@ def settle(total: int, tenders: list[Tender], cash_increment: int = 1) -> Settle
             "payment.overpaid", "card and wallet exceed the total", total=total, non_cash=non_cash
         )
     payments = [
-        Payment(kind=t.kind, amount=t.amount, reference=t.reference, last4=t.last4, member=t.member)
+        Payment(
+            kind=t.kind,
+            amount=t.amount,
+            reference=t.reference,
+            last4=t.last4,
+            member=t.member,
+            key=t.key,
+        )
         for t in other
     ]
     rounding = change = 0

@@ -34,6 +34,11 @@ _MGR = ("manager", "admin")
 ACTIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "sale.sell": (_SALE, "scan, add, change and remove lines, park, resume, pay"),
     "sale.void": (_SALE, "void the open basket"),
+    "payments.confirm": (
+        _SALE,
+        "confirm that a QR or card payment arrived (seen in the bank's app)",
+    ),
+    "payments.view": (_MGR, "payments to refund or void at the provider (late or orphaned)"),
     "drawer.open": (_SALE, "open the cash drawer without a sale, saying why (journaled)"),
     "sale.discount": (_SALE, "line and order discounts (within the role's limit)"),
     "sale.discount_over_limit": (_MGR, "discounts over the cashier's limit (or approve them)"),

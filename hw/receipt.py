@@ -181,8 +181,8 @@ def _header(
 
 def _tender_label(p: Mapping[str, Any], f: _Fmt) -> str:
     kind = str(p.get("kind", ""))
-    text = f.l(kind) if kind in ("cash", "card", "wallet") else kind
-    if kind == "card":
+    text = f.l(kind) if kind in ("cash", "card", "wallet", "qr") else kind
+    if kind in ("card", "qr"):
         extra = []
         if p.get("last4"):
             extra.append(f"****{p['last4']}")

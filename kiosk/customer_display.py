@@ -115,6 +115,21 @@ class CustomerDisplays:
     def idle(self) -> None:
         self._set("idle")
 
+    def qr(self, payload: str, amount: int) -> None:
+        """A payment's QR code over the customer window until ``qr_done`` (kiosk.qr_image)."""
+        self.qr_done()
+        if self.window is not None and payload:
+            from kiosk.qr_image import QrOverlay
+
+            caption = shown(i18n.translator(self.lang).gettext(N_("Scan to pay")), self.lang)
+            money = shown(i18n.money(amount, self.app.currency, self.lang), self.lang)
+            self.qr_shown: Any = QrOverlay(self.window, payload, caption, money)
+
+    def qr_done(self) -> None:
+        shown_qr, self.qr_shown = getattr(self, "qr_shown", None), None
+        if shown_qr is not None:
+            shown_qr.close()
+
     # ---------------------------------------------------------------- state and redraw
     def _set(self, state: str) -> None:
         if state != "paid":

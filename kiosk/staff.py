@@ -45,6 +45,8 @@ ACTION_LABELS = {
     "sale.sell": N_("Sell: scan, change lines, park, pay"),
     "sale.void": N_("Void the open basket"),
     "drawer.open": N_("Open the cash drawer without a sale (saying why)"),
+    "payments.confirm": N_("Confirm that a QR or card payment arrived"),
+    "payments.view": N_("See payments to refund at the provider"),
     "sale.discount": N_("Give discounts (within the limit)"),
     "sale.discount_over_limit": N_("Give or approve discounts over the limit"),
     "products.view": N_("Look up products"),

@@ -47,6 +47,7 @@ from actors.http import (
     feedback,
     flags,
     members,
+    payments,
     products,
     reports,
     sale,
@@ -80,6 +81,7 @@ AREAS = (
     flags,
     catalogue_sync,
     drawer,
+    payments,
 )
 HTTP_CODES = {404: "http.not_found", 405: "http.method_not_allowed", 413: "input.too_large"}
 

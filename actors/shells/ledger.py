@@ -115,6 +115,9 @@ class LedgerActor:
         book = self.ledger.book
         return orders_matching(book.orders, key, zone, book.numbers)
 
+    async def payments(self, keys: list[str] | None = None) -> list[dict]:
+        return self.ledger.payments(keys)
+
     async def balance(self, member: str) -> int:
         return self.ledger.balance(member)
 

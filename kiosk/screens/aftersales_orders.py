@@ -142,7 +142,7 @@ class OrderView(ttk.Frame):
                 ),
             )
         pays = []
-        labels = {"cash": _("Cash"), "card": _("Card"), "wallet": _("Member wallet")}
+        labels = {"cash": _("Cash"), "card": _("Card"), "wallet": _("Member wallet"), "qr": _("QR")}
         for p in o.get("payments") or []:
             amount = i18n.money(int(p["amount"]), o["currency"])
             pays.append(f"{labels.get(p['kind'], p['kind'])} {amount}")

@@ -25,7 +25,8 @@ from domain.money import round_cash, to_minor
 from domain.pan import refuse_card_number
 from kiosk import i18n
 from kiosk.i18n import N_, T, _, shown
-from kiosk.screens.dialogs import _Dialog, quick_tenders
+from kiosk.screens.dialogs import quick_tenders
+from kiosk.screens.pay_wait import ProviderPay
 from kiosk.widgets import FitLabel
 
 __all__ = ["PayScreen", "TENDER_KINDS"]
@@ -34,11 +35,12 @@ TENDER_KINDS = {
     "cash": N_("Cash"),
     "card": N_("Card"),
     "wallet": N_("Wallet"),
+    "qr": N_("QR"),
     "mixed": N_("Mixed"),
 }
 
 
-class PayScreen(_Dialog):
+class PayScreen(ProviderPay):
     def __init__(
         self,
         app,
@@ -65,11 +67,13 @@ class PayScreen(_Dialog):
             "card": self._card_panel(),
             "wallet": self._wallet_panel(),
             "mixed": self._mixed_panel(),
+            "qr": self._qr_panel(),  # QR and the card terminal: kiosk.screens.pay_wait
         }
         for p in self.panels.values():
             p.grid(row=0, column=0, sticky="nsew")
         self.stack.columnconfigure(0, weight=1)
         self.stack.rowconfigure(0, weight=1)
+        self.provider_setup()
         self.add_keypad(self.enter_key)
         self.buttons(_("Complete sale"), self.submit)
         for e in (self.card_amount, self.wallet_amount, self.cash_amount):
@@ -213,7 +217,7 @@ class PayScreen(_Dialog):
                 if k != kind:
                     e.delete(0, "end")
         self.kind = kind
-        entry = {"card": self.card_amount, "wallet": self.wallet_amount}.get(kind)
+        entry = None if kind in ("cash", "mixed") else getattr(self, f"{kind}_amount")
         if entry is not None and not entry.get().strip():
             rest = self.total - self._safe(self.cash_amount) - self._other(but=kind)
             if kind == "wallet" and self.member is not None:
@@ -229,6 +233,7 @@ class PayScreen(_Dialog):
             "card": self.card_ref,
             "wallet": self.member_key,
             "mixed": self.cash_amount,
+            "qr": self.qr_amount,
         }[kind]
         self.first_field = first
         if self.winfo_viewable():
@@ -249,7 +254,7 @@ class PayScreen(_Dialog):
     def _other(self, but: str = "") -> int:
         """Card plus wallet (leaving out ``but``)."""
         pairs = (("card", self.card_amount), ("wallet", self.wallet_amount))
-        return sum(self._safe(e) for k, e in pairs if k != but)
+        return sum(self._safe(e) for k, e in pairs if k != but) + self.provider_paid()
 
     def _text(self, amount: int) -> str:
         return str(Decimal(amount).scaleb(-i18n.minor_digits(self.app.currency)))
@@ -263,6 +268,7 @@ class PayScreen(_Dialog):
         try:
             cash = self._amount(self.cash_amount)
             other = self._amount(self.card_amount) + self._amount(self.wallet_amount)
+            other += self.provider_paid()
         except KassaError:
             return False
         return cash + other > 0 and other <= self.total and cash >= self.cash_due()
@@ -377,6 +383,7 @@ class PayScreen(_Dialog):
         cash = self._amount(self.cash_amount)
         if cash:
             out.append({"kind": "cash", "amount": cash})
+        out.extend(self.provider_tenders)  # QR / terminal payments that succeeded
         if not out:
             raise KassaError("payment.bad_amount", "no tender")
         return out
@@ -389,7 +396,9 @@ class PayScreen(_Dialog):
         what is missing."""
         if str(self.ok_button.cget("state")) == "disabled":
             return "break"
-        if self.covered():
+        if self.kind == "qr" and self.qr_amount.get().strip():
+            self.start_provider("qr")
+        elif self.covered():
             self.submit()
         else:
             self.show_error(KassaError("payment.insufficient", "not enough tendered"))

@@ -242,6 +242,11 @@ class SaleScreen(BasketActions):
         self.bell()
 
     def scan(self, code: str, weight_g: int | None = None, qty: int | None = None) -> None:
+        held = getattr(
+            self.app.dialog, "scan_held", None
+        )  # a payment awaited: kiosk.screens.pay_wait
+        if held is not None and held(code):
+            return
         args: dict[str, Any] = {"code": code}
         if weight_g is not None:
             args["weight_g"] = weight_g

@@ -33,6 +33,7 @@ from domain.book import Book
 from domain.book_records import decide_refund
 from domain.book_snapshot import (
     BOOK_STATE,
+    FORMAT,
     SnapHeader,
     SnapshotRefused,
     decode_book,
@@ -130,7 +131,7 @@ def test_snapshot_at_k_plus_tail_equals_full_replay(seed, n, cut, keep):
         part.evict(below)
     assert len(dict.keys(part.orders)) <= max(keep, 0) or not below
     key = b"k" * 32
-    header = SnapHeader(1, "ledger", part.seq, b"h" * 32, below)
+    header = SnapHeader(FORMAT, "ledger", part.seq, b"h" * 32, below)
     blob = seal_snapshot(header, encode_book(part, {"x": [{"rule": "r"}]}, 7), key)
     got, payload = open_snapshot(blob, key, "ledger")
     restored, flags, last_ts = decode_book(payload)
@@ -155,7 +156,7 @@ def test_an_altered_or_foreign_snapshot_does_not_open():
     key = b"k" * 32
     book = replay(Book(), shop_events(3, 200))
     blob = seal_snapshot(
-        SnapHeader(1, "ledger", book.seq, b"h" * 32), encode_book(book, {}, 0), key
+        SnapHeader(FORMAT, "ledger", book.seq, b"h" * 32), encode_book(book, {}, 0), key
     )
     flipped = bytearray(blob)
     flipped[len(blob) // 2] ^= 1
@@ -168,7 +169,7 @@ def test_an_altered_or_foreign_snapshot_does_not_open():
     ):
         with pytest.raises(SnapshotRefused):
             open_snapshot(data, k, name)
-    future = seal_snapshot(SnapHeader(2, "ledger", book.seq, b"h" * 32), b"", key)
+    future = seal_snapshot(SnapHeader(FORMAT + 1, "ledger", book.seq, b"h" * 32), b"", key)
     with pytest.raises(SnapshotRefused, match="format"):
         open_snapshot(future, key, "ledger")
 
@@ -285,7 +286,7 @@ def test_a_snapshot_whose_hash_is_not_the_journals_is_ignored(journal, tmp_path,
 def test_a_snapshot_past_the_journals_end_is_ignored(journal):
     path, _ = journal
     led = Ledger(path)
-    hdr = SnapHeader(1, "ledger", 5000, b"\0" * 32)
+    hdr = SnapHeader(FORMAT, "ledger", 5000, b"\0" * 32)
     write_snapshot(path.parent, hdr, encode_book(led.book, {}, 0))
     led.journal.close()
     assert Ledger(path).started["snapshot_seq"] == 900 - 300  # the older, valid one
