@@ -336,3 +336,6 @@ class CatalogueVersionApplied:
     source: str
     count: int
     sha256: str = ""
+
+
+from domain import exchange_events as _exchange_events  # noqa: E402,F401 - order.exchanged
