@@ -43,6 +43,7 @@ __all__ = [
     "price_items",
     "quote",
     "OVER_LIMIT_ACTION",
+    "refund_limit",
 ]
 
 OVER_LIMIT_ACTION = "orders.refund_over_limit"  # the permission that approves a large refund
@@ -77,6 +78,15 @@ class ExchangeOrder(LedgerCommand, frozen=True):
     cash_increment: int = 1
     refund_limit: int = 0  # money given back above this needs a manager (0: no limit)
     manager_ok: bool = False
+
+
+def refund_limit(config: Any) -> int:
+    """store.json ``refund_limits: {needs_manager_over: <minor units>}``; 0 (the default, also for
+    a missing or unusable value): no limit."""
+    value = (getattr(config, "refund_limits", None) or {}).get("needs_manager_over", 0)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        return 0
+    return min(value, CEILING)
 
 
 def check_refund_limit(given: int, limit: int, manager_ok: bool) -> None:

@@ -92,6 +92,9 @@ class StoreConfig:
     auth: AuthPolicy = field(default_factory=AuthPolicy)  # sign-in: lock-out and back-off
     # a repeat scan of the same counted item adds one to its line (a product's own "merge" wins)
     merge_repeat_scans: bool = True
+    # {"needs_manager_over": <minor units>}: a refund or exchange giving back more needs a
+    # manager's approval (domain.exchange.refund_limit); absent: no limit
+    refund_limits: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.till_placement not in TILL_PLACEMENTS:
@@ -141,6 +144,7 @@ class StoreConfig:
             "limits": self.limits.to_dict(),
             "auth": self.auth.to_dict(),
             "merge_repeat_scans": self.merge_repeat_scans,
+            "refund_limits": dict(self.refund_limits),
         }
 
     @classmethod

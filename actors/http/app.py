@@ -44,6 +44,7 @@ from actors.http import (
     day,
     drawer,
     events,
+    exchange,
     feedback,
     flags,
     members,
@@ -80,6 +81,7 @@ AREAS = (
     flags,
     catalogue_sync,
     drawer,
+    exchange,
 )
 HTTP_CODES = {404: "http.not_found", 405: "http.method_not_allowed", 413: "input.too_large"}
 
