@@ -134,15 +134,18 @@ def quote(
     items: tuple[ExchangeItem, ...],
     prices_include_tax: bool,
 ) -> dict[str, Any]:
-    """What the exchange would return and sell, before it is made (the till shows it)."""
-    back = decide_refund(rec, "quote", _need_lines(returned))
-    sold = price_items(items, prices_include_tax, "quote")
+    """What the exchange would return and sell, before it is made (the till shows it while
+    the cashier picks lines and scans items: either side may still be empty)."""
+    back = decide_refund(rec, "quote", returned) if returned else None
+    sold = price_items(items, prices_include_tax, "quote") if items else None
+    value = back.amount if back else 0
+    cost = sold.total if sold else 0
     return {
-        "returned": back.amount,
-        "sold": sold.total,
-        "difference": sold.total - back.amount,
-        "returned_lines": [msgspec.to_builtins(rl) for rl in back.lines],
-        "sold_lines": [msgspec.to_builtins(ln) for ln in sold.lines],
+        "returned": value,
+        "sold": cost,
+        "difference": cost - value,
+        "returned_lines": [msgspec.to_builtins(rl) for rl in back.lines] if back else [],
+        "sold_lines": [msgspec.to_builtins(ln) for ln in sold.lines] if sold else [],
     }
 
 

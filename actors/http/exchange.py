@@ -51,8 +51,10 @@ def may(g: Gateway, ctx: Ctx, action: str) -> bool:
     )
 
 
-def _returned(data: dict) -> dict[str, int]:
+def _returned(data: dict, required: bool = True) -> dict[str, int]:
     lines = data.get("returned")
+    if not required and not lines:
+        return {}
     if not isinstance(lines, dict) or not lines or len(lines) > 500:
         raise InvalidInput("refund.no_lines", "choose what to return")
     for k, v in lines.items():
@@ -63,7 +65,7 @@ def _returned(data: dict) -> dict[str, int]:
     return lines
 
 
-async def _items(g: Gateway, ctx: Ctx, data: dict) -> tuple[ExchangeItem, ...]:
+async def _items(g: Gateway, data: dict) -> tuple[ExchangeItem, ...]:
     raw = data.get("items")
     if not isinstance(raw, list) or len(raw) > MAX_ITEMS:
         raise InvalidInput("input.bad_field", "'items' lists {code, qty}", field="items")
@@ -97,7 +99,7 @@ async def _items(g: Gateway, ctx: Ctx, data: dict) -> tuple[ExchangeItem, ...]:
 async def exchange_quote(request: web.Request) -> web.Response:
     g = gw(request)
     data = await read_json(request)
-    ctx = await g.auth(request, "orders.exchange")
+    await g.auth(request, "orders.exchange")
     d = await g.h.ledger.order(request.match_info["order"][:64])
     rec = OrderRecord(
         order=msgspec.convert(d["order"], OrderCompleted),
@@ -110,8 +112,8 @@ async def exchange_quote(request: web.Request) -> web.Response:
         frozen=bool(d.get("frozen")),
         frozen_reason=str(d.get("frozen_reason", "")),
     )
-    items = await _items(g, ctx, data)
-    out = quote(rec, _returned(data), items, g.config.prices_include_tax)
+    items = await _items(g, data)
+    out = quote(rec, _returned(data, required=False), items, g.config.prices_include_tax)
     limit = refund_limit(g.config)
     out["needs_manager"] = bool(limit and -out["difference"] > limit)
     return jresp({**out, "currency": rec.order.currency, "refund_limit": limit})
@@ -123,7 +125,7 @@ async def exchange(request: web.Request) -> web.Response:
     ctx = await g.auth(request, "orders.exchange", data)
     order_id = request.match_info["order"][:64]
     returned = _returned(data)
-    items = await _items(g, ctx, data)
+    items = await _items(g, data)
     tenders_in = data.get("tenders") or []
     if not isinstance(tenders_in, list) or len(tenders_in) > 10:
         raise InvalidInput("input.bad_field", "'tenders' is a list", field="tenders")
