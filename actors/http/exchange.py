@@ -38,8 +38,8 @@ async def approve_for(g: Gateway, ctx: Ctx, data: dict, actions: list[str]) -> N
     ap = data.get("approval")
     action = actions[0]
     if isinstance(ap, dict) and isinstance(ap.get("token"), str):
-        held = g.dir.approvals.get(ap["token"]) or {}
-        action = held.get("action") if held.get("action") in actions else action
+        held = str((g.dir.approvals.get(ap["token"]) or {}).get("action") or "")
+        action = held if held in actions else action
     ctx.action = action
     await g.approval(ctx, action, data)
 
