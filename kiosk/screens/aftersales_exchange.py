@@ -16,19 +16,17 @@ from urllib.parse import quote
 
 import ttkbootstrap as ttk
 
-from domain.money import to_minor
 from kiosk import i18n
-from kiosk.client import new_id
 from kiosk.i18n import T, _, shown
 from kiosk.scanner import ScanRouter
 from kiosk.screens.aftersales_actions import OrderActions
+from kiosk.screens.aftersales_settle import ExchangeSettle
 from kiosk.screens.dialogs import FormDialog
 from kiosk.widgets import FitLabel
 
 __all__ = ["ExchangeActions", "ExchangePanel"]
 
 PAD = (12, 12)  # touch-sized ttk buttons (≥ 48 px tall)
-APPROVAL_CODES = ("auth.forbidden", "refund.needs_manager")
 
 
 class ExchangeActions(OrderActions):
@@ -73,7 +71,7 @@ class ExchangeActions(OrderActions):
             self.reload()
 
 
-class ExchangePanel(ttk.Frame):
+class ExchangePanel(ExchangeSettle):
     def __init__(self, parent: Any, app: Any, record: dict, close: Any) -> None:
         super().__init__(parent, padding=8)
         self.app, self.record, self.close = app, record, close
@@ -89,8 +87,7 @@ class ExchangePanel(ttk.Frame):
         ttk.Label(top, text=shown(title), font=app.mid_font).pack(side=side)
         self.cancel_button = self._button(top, T("Cancel"), "secondary", lambda: close(False))
         self.cancel_button.pack(side=app.side("right"))
-        body = ttk.Frame(self)
-        body.pack(fill="both", expand=True, pady=6)
+        body = ttk.Frame(self)  # packed last: the figures and buttons below always show
         for c in range(2):
             body.columnconfigure(c, weight=1, uniform="ex")
         body.rowconfigure(1, weight=1)
@@ -121,8 +118,10 @@ class ExchangePanel(ttk.Frame):
         self._button(lbtn, T("Return line"), "warning", self.return_line).pack(side=side, padx=3)
         self._button(lbtn, T("Quantity…"), "secondary", self.ask_qty).pack(side=side, padx=3)
         self._button(rbtn, T("Remove item"), "secondary", self.remove_item).pack(side=side, padx=3)
+        bottom = ttk.Frame(self)
+        bottom.pack(side="bottom", fill="x", pady=(8, 0))
         figs = ttk.Frame(self)
-        figs.pack(fill="x", pady=(4, 0))
+        figs.pack(side="bottom", fill="x", pady=(4, 0))
         self.figures: dict[str, FitLabel] = {}
         self.captions: dict[str, ttk.Label] = {}
         keys = ("returned", "sold", "difference")
@@ -138,8 +137,7 @@ class ExchangePanel(ttk.Frame):
             self.figures[key], self.captions[key] = fig, cap
         self.captions["returned"].configure(text=T("Returned"))
         self.captions["sold"].configure(text=T("New items"))
-        bottom = ttk.Frame(self)
-        bottom.pack(fill="x", pady=(8, 0))
+        body.pack(fill="both", expand=True, pady=6)
         self.cash_button = self._button(bottom, T("Pay cash"), "success", self.pay_cash)
         self.card_button = self._button(bottom, T("Pay card"), "info", self.pay_card)
         self.back_button = self._button(bottom, T("Give back"), "danger", self.give_back)
@@ -154,13 +152,13 @@ class ExchangePanel(ttk.Frame):
         )
 
     def _tree(self, parent: Any, cols: tuple[str, ...], heads: tuple[str, ...]) -> ttk.Treeview:
-        tree = ttk.Treeview(parent, columns=cols, show="headings", height=7)
+        tree = ttk.Treeview(parent, columns=cols, show="headings", height=4)
         tree.configure(displaycolumns=tuple(reversed(cols)) if self.app.rtl else cols)
         for c, h in zip(cols, heads, strict=True):
             tree.heading(c, text=h, anchor=self.app.text_anchor)
             tree.column(
                 c,
-                width=200 if c == "name" else 90,
+                width=200 if c == "name" else 130 if c == "total" else 80,
                 minwidth=60,
                 stretch=c == "name",
                 anchor=self.app.text_anchor if c == "name" else "e",
@@ -315,109 +313,3 @@ class ExchangePanel(ttk.Frame):
             (self.back_button, ready and diff <= 0),
         ):
             b.configure(state="normal" if on else "disabled")
-
-    # ---------------------------------------------------------------- settle
-    def pay_cash(self) -> None:
-        due = int(self.quoted.get("difference", 0))
-        cur = self.app.currency
-
-        def ok(values: dict[str, str]) -> str | None:
-            try:
-                amount = to_minor(values["cash"].strip(), cur)
-            except Exception:
-                return _("That amount is not valid.")
-            if amount < due:
-                return _("Not enough cash.")
-            self.send([{"kind": "cash", "amount": amount}])
-            return None
-
-        self.app.open_dialog(
-            FormDialog(
-                self.app,
-                _("Customer pays {amount}").format(amount=self.app.money(due)),
-                [("cash", _("Cash received"), _plain(due, cur))],
-                ok,
-                _("Settle"),
-            )
-        )
-
-    def pay_card(self) -> None:
-        due = int(self.quoted.get("difference", 0))
-
-        def ok(values: dict[str, str]) -> str | None:
-            ref, last4 = values["reference"].strip(), values["last4"].strip()
-            if not ref or not (len(last4) == 4 and last4.isdigit()):
-                return _("Give the terminal's reference and the card's last 4 digits.")
-            self.send([{"kind": "card", "amount": due, "reference": ref, "last4": last4}])
-            return None
-
-        self.app.open_dialog(
-            FormDialog(
-                self.app,
-                _("Customer pays {amount}").format(amount=self.app.money(due)),
-                [("reference", _("Terminal reference"), ""), ("last4", _("Last 4 digits"), "")],
-                ok,
-                _("Settle"),
-            )
-        )
-
-    def print_receipts(self, ex: dict, when_us: int | None) -> None:
-        """The returned part's refund receipt and the new order's sale receipt."""
-        q = self.app.print_queue
-        if q is None or not ex.get("sold"):
-            return
-        s = self.app.session
-        who = {"till": self.app.till, "staff": s.name if s else "", "when_us": when_us}
-        lang = i18n.current()
-        q.submit_refund(ex["returned"], lang, original=self.order, **who)
-        q.submit(ex["sold"], lang, **who)
-
-    def give_back(self) -> None:
-        self.send([])
-
-    def send(
-        self, tenders: list[dict], approval: dict | None = None, cid: str | None = None
-    ) -> None:
-        cid = cid or new_id()
-        body: dict[str, Any] = {"id": cid, **self._args(), "tenders": tenders}
-        if approval:
-            body.update(approval)
-        oid = quote(str(self.order["order_id"]), safe="")
-        client = self.app.api
-
-        def ok(res: dict) -> None:
-            ex = res.get("result") or {}
-            diff = int(ex.get("difference", 0))
-            sold = ex.get("sold") or {}
-            if diff < 0:
-                msg = _("Exchanged. Give back {amount}.").format(amount=self.app.money(-diff))
-            else:
-                msg = _("Exchanged. New order {number}.").format(number=sold.get("number", ""))
-            self.app.notify(msg, error=False)
-            self.print_receipts(ex, res.get("ts"))
-            self.close(True)
-
-        def err(exc: BaseException) -> None:
-            code = getattr(exc, "code", "")
-            if code in APPROVAL_CODES and approval is None:
-                action = str(getattr(exc, "details", {}).get("action") or "orders.exchange")
-                self.app.approve(
-                    action,
-                    lambda ap: self.send(tenders, ap),
-                    subject=_("Exchange of order {number}").format(
-                        number=self.order.get("number", "")
-                    ),
-                )
-                return
-            self.app.fail(exc)
-
-        self.app.worker.change(
-            lambda: client.post(f"/v1/orders/{oid}/exchange", body), ok, err, "exchange"
-        )
-
-
-def _plain(amount: int, currency: str) -> str:
-    """An amount as a person types it (no currency sign or grouping): 455.00."""
-    from decimal import Decimal
-
-    return str(Decimal(amount).scaleb(-i18n.minor_digits(currency)))
