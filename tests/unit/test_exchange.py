@@ -162,3 +162,24 @@ def test_quote_matches_the_decision(shop):
     ex = exchange(shop, order, {"MILK-1L": 1}, [SOAP])
     assert (q["returned"], q["sold"], q["difference"]) == (4500, 2000, -2500)
     assert ex.difference == -2500
+
+
+def test_wallet_credit_and_money_back_keep_balances_and_read_models_exact(shop):
+    from actors.projections import StockView, WalletView
+
+    m = shop.member("M7", topup=60000)
+    order = sell(shop, {"CHEESE": 1}, [{"kind": "wallet", "amount": 50000, "member": m}])
+    assert shop.ledger.book.balance(m) == 10000
+    ex = exchange(shop, order, {"CHEESE": 1}, [SOAP])
+    assert [(t.kind, t.amount) for t in ex.returned.tenders] == [
+        ("wallet", 2000),
+        ("wallet", 48000),
+    ]
+    assert shop.ledger.book.balance(m) == 58000  # 60 000 - 2 000 for the soap
+    wallets, stock = WalletView(), StockView()
+    envs = shop.ledger.read(0, 1000)
+    wallets.apply(envs)
+    stock.apply(envs)
+    assert wallets.balances[m] == 58000
+    assert stock.book.levels == shop.ledger.book.stock.levels
+    assert stock.book.level("CHEESE") == 0 and stock.book.level("SOAP") == -1
