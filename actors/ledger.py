@@ -28,6 +28,7 @@ from domain.book import BookRules
 from domain.commands import CountStock, FreezeOrder, RefundOrder, UnfreezeOrder
 from domain.errors import Conflict, InvalidInput, KassaError, Unavailable
 from domain.events import KINDS, Envelope, encode_body, kind_of, version_of
+from domain.exchange import ExchangeOrder
 from domain.ledger_handlers import LEDGER_HANDLERS
 from domain.ports import Clock, SystemClock
 
@@ -87,6 +88,7 @@ COMMANDS: dict[str, type] = {
     "command.freeze": FreezeOrder,
     "command.unfreeze": UnfreezeOrder,
     "command.stock_count": CountStock,
+    "command.exchange": ExchangeOrder,
 }
 _COMMAND_KIND = {cls: kind for kind, cls in COMMANDS.items()}
 

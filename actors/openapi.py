@@ -13,6 +13,7 @@ from typing import Any
 from actors.http import bigscreen as bigscreen_api
 from actors.http import catalogue_sync as catalogue_sync_api
 from actors.http import drawer as drawer_api
+from actors.http import exchange as exchange_api
 from actors.http import flags as flags_api
 from actors.http import payments as payments_api
 from actors.openapi_paths import PATHS
@@ -119,6 +120,7 @@ PATHS.update(flags_api.OPENAPI)
 READ_SCOPES["/v1/flags"] = flags_api.READ_SCOPE
 PATHS.update(bigscreen_api.OPENAPI)
 PATHS.update(drawer_api.OPENAPI)
+PATHS.update(exchange_api.OPENAPI)
 READ_SCOPES["/v1/bigscreen/summary"] = bigscreen_api.READ_SCOPE
 PATHS.update(catalogue_sync_api.OPENAPI)
 READ_SCOPES["/v1/catalogue/status"] = catalogue_sync_api.READ_SCOPE

@@ -30,6 +30,9 @@ class StockView:
                 continue
             if env.kind.startswith(("order.completed", "order.refunded", "stock.")):
                 self.book.apply(env.decoded())
+            elif env.kind == "order.exchanged":  # a refund and a sale in one
+                for part in env.decoded().parts():
+                    self.book.apply(part)
             self.seq, self.hash = env.seq, env.hash
 
     def image(self) -> StockImage:
@@ -79,12 +82,14 @@ class WalletView:
             elif env.kind == "wallet.topped_up":
                 b = env.decoded()
                 self._move(b.member, env.ts, env.kind, b.amount)
-            elif env.kind in ("order.completed", "order.refunded"):
+            elif env.kind in ("order.completed", "order.refunded", "order.exchanged"):
                 b = env.decoded()
-                sign = -1 if env.kind == "order.completed" else 1
-                for p in b.payments if sign < 0 else b.tenders:
-                    if p.kind == "wallet":
-                        self._move(p.member, env.ts, env.kind, sign * p.amount)
+                parts = b.parts() if env.kind == "order.exchanged" else (b,)
+                for part in parts:
+                    sold = hasattr(part, "payments")
+                    for p in part.payments if sold else part.tenders:
+                        if p.kind == "wallet":
+                            self._move(p.member, env.ts, env.kind, -p.amount if sold else p.amount)
 
     def image(self) -> WalletImage:
         members = list(self.members.values())

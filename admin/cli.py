@@ -98,6 +98,7 @@ PARTS = (
     "admin.cli_activation",
     "admin.cli_feed",
     "admin.cli_app",
+    "admin.cli_reconcile",
 )
 
 

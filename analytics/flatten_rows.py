@@ -13,6 +13,7 @@ from typing import Any
 
 import msgspec
 
+from analytics.flatten_exchange import add_exchange
 from analytics.schema import KINDS_USED, SCHEMAS
 
 _decode = msgspec.json.Decoder()
@@ -67,6 +68,9 @@ class _Rows:
 
 def _add_event(rows: _Rows, e: dict[str, Any]) -> None:
     kind, b = e["kind"], e["body"]
+    if kind == "order.exchanged":  # a refunds row and an orders row, linked (flatten_exchange)
+        add_exchange(rows, e, _add_event)
+        return
     head = {"seq": e["seq"], "ts": e["ts"], "till": e.get("till", ""), "staff": e.get("staff", "")}
     if kind == "order.completed":
         pays = b.get("payments", ())

@@ -30,6 +30,9 @@ Tables (see ``SCHEMAS`` for columns and types):
                     ``basket.line_removed`` (``event`` removed: basket and line only): lines
                     scanned and then taken off (or their quantity lowered) before paying.
 ``drawer_openings`` ``drawer.opened``: the cash drawer opened without a sale (reason, note).
+``exchanges``       one row per ``order.exchanged``, linking the original order, the refund
+                    (its returned part, also a ``refunds`` row) and the new order (its sold part,
+                    also an ``orders`` row): returned, sold, credit, difference (> 0 paid).
 ==================  ==============================================================================
 """
 
@@ -234,6 +237,24 @@ SCHEMAS: dict[str, dict[str, PolarsDataType]] = {
         "reason": _S,
         "note": _S,
     },
+    "exchanges": {
+        **_HEAD,
+        "local_ts": LOCAL_TS,
+        "event_id": _S,
+        **_WHO,
+        "exchange_id": _S,
+        "order_id": _S,  # the original order
+        "refund_id": _S,
+        "refund_number": _S,
+        "sold_order_id": _S,
+        "sold_number": _S,
+        "currency": _S,
+        "returned": MONEY,  # value of the returned lines (a refunds row)
+        "sold": MONEY,  # total of the new items (an orders row)
+        "credit": MONEY,  # returned value that paid for the new items (tender "exchange")
+        "difference": MONEY,  # > 0 the customer paid, < 0 was given back
+        "reason": _S,
+    },
 }
 
 TABLES: tuple[str, ...] = tuple(SCHEMAS)
@@ -257,6 +278,7 @@ KINDS_USED = frozenset(
         "drawer.opened",
         "flag.acknowledged",
         "flag.dismissed",
+        "order.exchanged",
     }
 )
 

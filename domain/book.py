@@ -59,7 +59,14 @@ from domain.events import (
     StockReceived,
     WalletToppedUp,
 )
-from domain.money import CEILING, DEFAULT_LIMITS, Limits, check_amount
+from domain.exchange import check_exchanged
+from domain.exchange_events import OrderExchanged
+from domain.money import (
+    CEILING,
+    DEFAULT_LIMITS,
+    Limits,
+    check_amount,
+)
 from domain.numbering import Numbers
 from domain.payment_events import PAYMENT_TYPES
 from domain.stock import StockBook
@@ -204,6 +211,8 @@ class Book:
             return self._check_completed(body, till)
         if isinstance(body, PAYMENT_TYPES):
             return self.tenders.check(body, self.closed_baskets)
+        if isinstance(body, OrderExchanged):  # a refund and a sale in one (domain.exchange)
+            return check_exchanged(self, body, till)
         if isinstance(body, OrderRefunded):
             self._check_refund(body)
             body = replace(body, number=body.number or self.numbers.next_refund(till))
@@ -312,6 +321,9 @@ class Book:
     def _apply(self, body: Any, staff: str, till: str, ts: int, seq: int) -> None:
         if staff and till:
             self.staff.touch(staff, till, ts)
+        if isinstance(body, OrderExchanged):  # its returned part, then its sold part
+            for part in body.parts():
+                self.apply(part, staff, till, ts, seq)
         if isinstance(body, _STOCK_TYPES):
             self.stock.apply(body)
         if isinstance(body, (OrderCompleted, *PAYMENT_TYPES)):

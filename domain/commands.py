@@ -33,6 +33,9 @@ class RefundOrder(LedgerCommand, frozen=True):
     at_us: int = 0
     own_sale_minutes: int = 0
     manager_ok: bool = False
+    # store.json refund_limits.needs_manager_over: more given back needs a manager (0: no limit)
+    refund_limit: int = 0
+    limit_ok: bool = False
 
 
 class FreezeOrder(LedgerCommand, frozen=True):

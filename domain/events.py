@@ -341,4 +341,5 @@ class CatalogueVersionApplied:
 
 
 # kinds registered in modules of their own (a one-line hook each)
+from domain import exchange_events as _exchange_events  # noqa: E402,F401 - order.exchanged
 from domain import payment_events as _payment_events  # noqa: E402,F401

@@ -14,6 +14,7 @@ from domain.book import Book, decide_refund
 from domain.commands import CountStock, FreezeOrder, LedgerCommand, RefundOrder, UnfreezeOrder
 from domain.errors import Conflict, Forbidden, InvalidInput
 from domain.events import OrderFrozen, OrderRefunded, OrderUnfrozen, StockCounted
+from domain.exchange import ExchangeOrder, check_refund_limit, decide_exchange
 from domain.stock import decide_count
 
 __all__ = [
@@ -34,7 +35,9 @@ def handle_refund(cmd: RefundOrder, book: Book) -> OrderRefunded:
             "a refund of one's own sale this soon needs a manager's approval",
             minutes=cmd.own_sale_minutes,
         )
-    return decide_refund(rec, cmd.refund_id, cmd.lines, cmd.cash_increment, cmd.reason)
+    out = decide_refund(rec, cmd.refund_id, cmd.lines, cmd.cash_increment, cmd.reason)
+    check_refund_limit(out.amount + out.rounding, cmd.refund_limit, cmd.limit_ok)
+    return out
 
 
 def handle_freeze(cmd: FreezeOrder, book: Book) -> OrderFrozen:
@@ -62,4 +65,5 @@ LEDGER_HANDLERS: dict[type[LedgerCommand], Callable[[Any, Book], Any]] = {
     FreezeOrder: handle_freeze,
     UnfreezeOrder: handle_unfreeze,
     CountStock: handle_count_stock,
+    ExchangeOrder: lambda cmd, book: decide_exchange(cmd, book.order(cmd.order_id)),
 }

@@ -51,6 +51,11 @@ ACTIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "orders.freeze": (_AFTER, "freeze an order"),
     "orders.unfreeze": (_MGR, "unfreeze an order (a manager: after-sales may not undo a freeze)"),
     "orders.refund_own_sale": (_MGR, "refund one's own sale within the same-cashier rule's time"),
+    "orders.exchange": (
+        _AFTER,
+        "exchange items of an order for others (returned and sold at once)",
+    ),
+    "orders.refund_over_limit": (_MGR, "give back more than the store's refund limit (or approve)"),
     "flags.view": (_MGR, "the anomaly flags inbox: rule, order, staff, till, evidence"),
     "flags.act": (_MGR, "acknowledge or dismiss a flag (with a note)"),
     "members.view": (_ALL, "look a member up: id, name and wallet balance (to pay with it)"),

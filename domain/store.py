@@ -95,6 +95,9 @@ class StoreConfig:
     # payments through providers (actors.payments): {"qr": "promptpay", "card": "card-sim",
     # "promptpay": {"id": "0812345678", "id_type": "phone"}, "timeout_s": 120, ...}
     payments: dict[str, Any] = field(default_factory=dict)
+    # {"needs_manager_over": <minor units>}: a refund or exchange giving back more needs a
+    # manager's approval (domain.exchange.refund_limit); absent: no limit
+    refund_limits: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.till_placement not in TILL_PLACEMENTS:
@@ -145,6 +148,7 @@ class StoreConfig:
             "auth": self.auth.to_dict(),
             "merge_repeat_scans": self.merge_repeat_scans,
             "payments": dict(self.payments),
+            "refund_limits": dict(self.refund_limits),
         }
 
     @classmethod

@@ -35,6 +35,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     ln.set_defaults(func=_link)
     _register_tls(ssub)
+    from kassa_cli import store_reconcile
+
+    store_reconcile.register(ssub)  # reconcile, suppliers-report
     for name, what in (
         ("unlock", "unlock a staff account (lock-out or failures), on the store PC"),
         ("set-pin", "set a staff member's PIN, on the store PC (also after a lost pin_key)"),

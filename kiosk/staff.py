@@ -58,6 +58,8 @@ ACTION_LABELS = {
     "orders.freeze": N_("Freeze orders"),
     "orders.unfreeze": N_("Unfreeze orders"),
     "orders.refund_own_sale": N_("Refund one's own sale soon after selling it"),
+    "orders.exchange": N_("Exchange items of an order for others"),
+    "orders.refund_over_limit": N_("Give back more than the refund limit"),
     "flags.view": N_("Read the suspicious-order flags"),
     "flags.act": N_("Acknowledge or dismiss a flag"),
     "members.view": N_("Look up members"),

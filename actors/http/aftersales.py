@@ -9,9 +9,12 @@ from aiohttp import web
 
 from actors.http.common import command_id, jresp, need_str, path_key, read_json
 from actors.http.context import gw
+from actors.http.exchange import approve_for, may
 from analytics.anomaly_settings import own_sale_minutes
 from domain.commands import FreezeOrder, RefundOrder, UnfreezeOrder
 from domain.errors import InvalidInput
+from domain.exchange import OVER_LIMIT_ACTION as OVER_LIMIT
+from domain.exchange import refund_limit
 
 __all__ = ["ROUTES"]
 
@@ -50,8 +53,9 @@ async def refund(request: web.Request) -> web.Response:
     reason = need_str(data, "reason", 200, required=False)
     cid = command_id(data)
     own_minutes = own_sale_minutes(g.config)  # the same-cashier rule, before money leaves
-    if own_minutes and data.get("approval") is not None and not ctx.approved_by:
-        await g.approval(ctx, "orders.refund_own_sale", data)
+    limit = refund_limit(g.config)  # store.json refund_limits: more given back needs a manager
+    wanted = [a for a, on in (("orders.refund_own_sale", own_minutes), (OVER_LIMIT, limit)) if on]
+    await approve_for(g, ctx, data, wanted)
     cmd = RefundOrder(
         order_id=order_id,
         refund_id=cid,
@@ -62,6 +66,8 @@ async def refund(request: web.Request) -> web.Response:
         at_us=time.time_ns() // 1000,
         own_sale_minutes=own_minutes,
         manager_ok=bool(ctx.approved_by) or g.dir.allows(ctx.staff, "orders.refund_own_sale"),
+        refund_limit=limit,
+        limit_ok=may(g, ctx, OVER_LIMIT),
     )
     ack = await g.submit(
         ctx, cid, "refund", {"order": order_id, "lines": lines, "reason": reason}, cmd

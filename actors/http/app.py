@@ -44,6 +44,7 @@ from actors.http import (
     day,
     drawer,
     events,
+    exchange,
     feedback,
     flags,
     members,
@@ -82,6 +83,7 @@ AREAS = (
     catalogue_sync,
     drawer,
     payments,
+    exchange,
 )
 HTTP_CODES = {404: "http.not_found", 405: "http.method_not_allowed", 413: "input.too_large"}
 

@@ -3,7 +3,8 @@ it whole or by line to its original tenders, reprint, freeze/unfreeze, and see w
 flagged.
 
 ``AfterSalesScreen`` lays the counter out; ``aftersales_orders.OrderView`` finds and draws orders,
-``aftersales_actions.OrderActions`` refunds, reprints, freezes and unfreezes them."""
+``aftersales_actions.OrderActions`` refunds, reprints, freezes and unfreezes them,
+``aftersales_exchange.ExchangeActions`` exchanges items of one."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import ttkbootstrap as ttk
 
 from kiosk.i18n import T
 from kiosk.rtl_entry import RtlEntry
-from kiosk.screens.aftersales_actions import OrderActions
+from kiosk.screens.aftersales_exchange import ExchangeActions
 from kiosk.staff import counter_title
 
 __all__ = ["AfterSalesScreen"]
@@ -21,7 +22,7 @@ __all__ = ["AfterSalesScreen"]
 BUTTON_PAD = (12, 12)  # touch-sized: a ttk button this padded is ≥ 48 px tall
 
 
-class AfterSalesScreen(OrderActions):
+class AfterSalesScreen(ExchangeActions):
     def __init__(self, parent, app) -> None:
         super().__init__(parent)
         self.app = app
@@ -29,8 +30,9 @@ class AfterSalesScreen(OrderActions):
         self.record: dict[str, Any] | None = None
         self.refund_qty: dict[str, int] = {}
         app.header(self, counter_title("aftersales"))
-        main = ttk.Frame(self, padding=8)
+        main = self.main = ttk.Frame(self, padding=8)  # the exchange panel takes its place
         main.pack(fill="both", expand=True)
+        self.install_scans()  # a scanner burst: a new item of an exchange, else a receipt to find
         hint = T("Order number, receipt barcode, member card or phone, or a date (YYYY-MM-DD)")
         self.hint_label = ttk.Label(main, text=hint)
         self.hint_label.pack(anchor=app.text_anchor)
@@ -96,6 +98,7 @@ class AfterSalesScreen(OrderActions):
                 ("reprint", T("Reprint receipt"), "secondary", self.reprint),
                 ("freeze", T("Freeze"), "info", self.freeze),
                 ("unfreeze", T("Unfreeze"), "info", self.unfreeze),
+                ("exchange", T("Exchange"), "success", self.open_exchange),
             )
         ):
             b = ttk.Button(

@@ -111,7 +111,7 @@ class OrderActions(OrderView):
 
         def err(exc: BaseException) -> None:
             code = getattr(exc, "code", "")
-            if code == "auth.forbidden" and approval is None:
+            if code in ("auth.forbidden", "refund.needs_manager") and approval is None:
                 self.app.approve(
                     str(getattr(exc, "details", {}).get("action") or "orders.refund"),
                     lambda ap: self.send_refund(lines, reason, ap),

@@ -26,6 +26,7 @@ from domain.events import (
     StockReceived,
     WalletToppedUp,
 )
+from domain.exchange import ExchangeOrder
 from domain.ledger_handlers import LEDGER_HANDLERS
 from domain.money import Limits
 from domain.payments import TenderIn
@@ -63,7 +64,13 @@ def refused(cmd: Any, book: Book) -> tuple[int, str]:
 
 
 def test_every_ledger_command_has_one_handler():
-    assert set(LEDGER_HANDLERS) == {RefundOrder, FreezeOrder, UnfreezeOrder, CountStock}
+    assert set(LEDGER_HANDLERS) == {
+        RefundOrder,
+        FreezeOrder,
+        UnfreezeOrder,
+        CountStock,
+        ExchangeOrder,
+    }
 
 
 def test_commands_cross_the_ledger_socket_as_themselves():
