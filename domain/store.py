@@ -92,6 +92,8 @@ class StoreConfig:
     auth: AuthPolicy = field(default_factory=AuthPolicy)  # sign-in: lock-out and back-off
     # a repeat scan of the same counted item adds one to its line (a product's own "merge" wins)
     merge_repeat_scans: bool = True
+    # scheduled backups (actors.backup_schedule): {dirs, every_hours, at_day_close, keep, to_hq}
+    backup: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.till_placement not in TILL_PLACEMENTS:
@@ -141,6 +143,7 @@ class StoreConfig:
             "limits": self.limits.to_dict(),
             "auth": self.auth.to_dict(),
             "merge_repeat_scans": self.merge_repeat_scans,
+            "backup": dict(self.backup),
         }
 
     @classmethod

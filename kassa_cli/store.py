@@ -57,10 +57,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         pass
     else:
         register_store(ssub)
-    from kassa_cli import catalogue, setup
+    from kassa_cli import catalogue, setup, store_backup
 
     catalogue.register_store(ssub)
     setup.register_store(ssub)
+    store_backup.register(ssub)
 
 
 def _serve(args: argparse.Namespace) -> int:
