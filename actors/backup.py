@@ -246,7 +246,7 @@ def _server_running(data_dir: Path) -> bool:
 
 
 def _append_tail(journal: Path, rows: Iterable[tuple]) -> int:
-    """Append events HQ holds (seq, id, ts, kind, v, staff, till, ip, agg, body, hash) after the
+    """Append rows HQ holds (an envelope's columns, ``domain.journal_format``) after the
     journal's end; the chain is checked afterwards with the rest. Their command hash is unknown
     (HQ does not keep it): empty."""
     con = sqlite3.connect(str(journal), isolation_level=None)

@@ -31,6 +31,7 @@ from domain.backup_format import (
     Manifest,
     archive_name,
     parse_name,
+    sha256_of,
 )
 
 __all__ = [
@@ -50,15 +51,6 @@ _CHUNK = 1 << 20
 Progress = Callable[[int, int], None]  # (bytes done, bytes in all)
 
 
-def _sha256_file(path: Path) -> tuple[str, int]:
-    h, n = hashlib.sha256(), 0
-    with open(path, "rb") as fh:
-        while chunk := fh.read(_CHUNK):
-            h.update(chunk)
-            n += len(chunk)
-    return h.hexdigest(), n
-
-
 def compress_file(src: Path, dst: Path) -> None:
     """``src`` zstd-compressed (with a content checksum) into ``dst``."""
     cctx = zstandard.ZstdCompressor(level=3, write_checksum=True)
@@ -73,7 +65,8 @@ def write_archive(
     file on disk, in order). The sha256s are computed before the tar is written."""
     members: dict[str, dict[str, Any]] = {}
     for name, path in files.items():
-        digest, size = _sha256_file(path)
+        with open(path, "rb") as fh:
+            digest, size = sha256_of(fh)
         members[name] = {"size": size, "sha256": digest}
     manifest = Manifest(members=members, **manifest_fields)
     raw = orjson.dumps(manifest.to_dict(), option=orjson.OPT_INDENT_2)

@@ -18,7 +18,6 @@ so nobody can change what it asks for.
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import logging
 import sqlite3
@@ -32,6 +31,7 @@ from typing import Any
 import orjson
 
 from actors.backup_archive import BackupError, Progress
+from domain.backup_format import sha256_of
 from domain.upload import signed_headers
 
 __all__ = ["HqBackups", "upload_newest", "BACKUP_TYPE", "MAX_WAIT_S"]
@@ -214,11 +214,8 @@ def _json(raw: bytes) -> dict:
 
 
 def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
     with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest()
+        return sha256_of(fh)[0]
 
 
 def _backlog(data_dir: Path) -> int:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import hashlib
 import os
 import re
 import tarfile
@@ -30,7 +29,7 @@ from aiohttp import web
 
 from cloud.app import EXECUTOR, INGESTOR
 from cloud.hqauth import HQ, STORE, declare, private_dir, private_file
-from domain.backup_format import MANIFEST, BackupError, Manifest
+from domain.backup_format import MANIFEST, BackupError, Manifest, sha256_of
 from domain.upload import H_ENC, H_NONCE, H_SIG, H_STORE, H_TS
 
 __all__ = ["setup", "BackupStore", "KEEP", "MAX_BACKUP"]
@@ -133,12 +132,8 @@ class BackupStore:
     def _finish(
         self, store: str, part: Path, info: Path, final: Path, digest: str
     ) -> tuple[int, dict]:
-        h = hashlib.sha256()
-        with open(part, "rb") as fh:
-            while b := fh.read(1 << 20):
-                h.update(b)
         try:
-            if h.hexdigest() != digest:
+            if _sha256(part) != digest:
                 raise BackupError("backup.tampered", "the file does not match its sha256")
             if read_manifest(part).store != store:
                 raise BackupError("backup.tampered", "the backup is another store's")
@@ -246,11 +241,8 @@ async def latest(request: web.Request) -> web.Response:
 
 
 def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
     with open(path, "rb") as fh:
-        while b := fh.read(1 << 20):
-            h.update(b)
-    return h.hexdigest()
+        return sha256_of(fh)[0]
 
 
 def _read(path: Path, offset: int, n: int) -> bytes:

@@ -10,11 +10,12 @@ archive), ``created`` (UTC), ``code_version``, ``data_format`` (``<data>/format.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import IO, Any
 
 import orjson
 
@@ -30,6 +31,7 @@ __all__ = [
     "archive_name",
     "parse_name",
     "keep_names",
+    "sha256_of",
 ]
 
 ARCHIVE_FORMAT = 1
@@ -135,3 +137,12 @@ def keep_names(items: Iterable[tuple[datetime, str]], daily: int, weekly: int) -
             weeks.add(week)
             keep.add(name)
     return keep
+
+
+def sha256_of(stream: IO[bytes]) -> tuple[str, int]:
+    """The hex sha256 and the length of what is left to read in ``stream``."""
+    h, n = hashlib.sha256(), 0
+    while chunk := stream.read(1 << 20):
+        h.update(chunk)
+        n += len(chunk)
+    return h.hexdigest(), n

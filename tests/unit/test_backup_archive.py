@@ -17,7 +17,7 @@ import orjson
 import pytest
 
 from actors.backup import BackupError, read_manifest, restore, take_backup
-from actors.backup_archive import check_archive
+from actors.backup_archive import check_archive, compress_file, extract, write_archive
 from actors.journal import Journal, Pending
 from actors.store_file import load_config
 
@@ -201,6 +201,31 @@ def test_an_edited_journal_with_a_matching_manifest_is_refused_by_the_chain(stor
     assert exc.value.code == "backup.journal_broken"
     assert "seq 10" in exc.value.message
     assert not list((tmp_path / "bk").glob("*.kbak"))
+
+
+def test_a_rewritten_archive_with_a_matching_manifest_is_refused_by_the_chain(store, tmp_path):
+    """An edited event in the archive, with every checksum of the manifest made to match: the
+    restore walks the whole chain and refuses it."""
+    data, j = store
+    path = take_backup(data, tmp_path / "bk")
+    unpacked = tmp_path / "unpacked"
+    extract(path, unpacked)
+    con = sqlite3.connect(unpacked / "journal.sqlite")
+    con.execute("DROP TRIGGER events_no_update")
+    con.execute("UPDATE events SET body = ? WHERE seq = 3", (b'{"n":-1}',))
+    con.commit()
+    con.close()
+    compress_file(unpacked / "journal.sqlite", unpacked / "journal.sqlite.zst")
+    m = read_manifest(path)
+    fields = {k: v for k, v in m.to_dict().items() if k not in ("members", "format")}
+    files = {n: unpacked / n for n in m.members}
+    forged = tmp_path / "forged.kbak"
+    write_archive(forged, fields, files)
+    assert check_archive(forged).seq == j.seq  # every checksum matches
+    with pytest.raises(BackupError) as exc:
+        restore(forged, tmp_path / "new")
+    assert exc.value.code == "backup.journal_broken" and "seq 3" in exc.value.message
+    assert not (tmp_path / "new").exists()
 
 
 def test_a_journal_that_differs_from_hqs_anchor_is_refused(store, tmp_path):

@@ -7,6 +7,7 @@ whose new events HQ accepts as the continuation of the same chain. A tampered fi
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 import subprocess
@@ -15,12 +16,16 @@ import threading
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import requests
 
+from actors.backup import read_manifest, start_schedule
+from actors.backup_schedule import read_status
 from actors.process import StoreProcess, free_port
 from actors.store_file import update_store_json
+from domain.backup_format import archive_name
 from gwkit import error_code, journal_seq, new_id, sign_in
 from storekit import kassa, wait_for
 
@@ -167,6 +172,47 @@ def test_a_backup_taken_while_four_tills_sell_restores_with_the_same_totals(shop
         copy.stop()
 
 
+def test_the_servers_schedule_backs_up_prunes_and_reports_an_unplugged_disk(shop):
+    """``start_schedule`` as the server calls it, on the stopped copy restored above: the backup
+    runs in a child process into each folder of ``backup.dirs``; the missing one is reported and
+    not created; the policy (here one a day) prunes yesterday's; the server's loop goes on."""
+    data, root = shop["root"] / "restored", shop["root"]
+    usb, unplugged = root / "usb", root / "unplugged" / "kassa"
+    usb.mkdir()
+    day_ago = int((time.time() - 2 * 86_400) * 1e6)
+    (usb / archive_name("S001", day_ago, 1)).write_bytes(b"an old backup")
+    update_store_json(
+        data,
+        backup={
+            "dirs": [str(usb), str(unplugged)],
+            "every_hours": 1,
+            "first_delay_s": 0.1,
+            "check_s": 0.2,
+            "keep": {"daily": 1, "weekly": 0},
+        },
+    )
+
+    async def run() -> dict:
+        server = SimpleNamespace(data_dir=data)
+        task = start_schedule(server)
+        assert task is not None and server.backup_task is task
+        end = time.monotonic() + 180
+        while time.monotonic() < end and not read_status(data).get("last_ok_us"):
+            await asyncio.sleep(0.2)
+        assert not task.done()  # a missing folder never ends the schedule
+        task.cancel()
+        return read_status(data)
+
+    status = asyncio.run(run())
+    ok, missing = status["results"]
+    assert ok["ok"] and (usb / ok["file"]).exists(), status
+    assert [p.name for p in usb.iterdir()] == [ok["file"]]  # yesterday's pruned
+    assert not missing["ok"] and "plugged in" in missing["error"]
+    assert not unplugged.exists() and not unplugged.parent.exists()
+    assert status["hq"] == {"ok": False, "skipped": "not linked to HQ"}
+    assert read_manifest(usb / ok["file"]).reason == "scheduled"
+
+
 def test_a_tampered_backup_is_refused_and_nothing_is_restored(shop):
     archive, root = shop["archive"], shop["root"]
     bad = root / "tampered.kbak"
@@ -183,14 +229,15 @@ def cloud_url(shop) -> str:
     return json.loads((shop["proc"].data / "store.json").read_text())["cloud_url"]
 
 
+def hq_get(url: str, path: str, token: str, **params: str) -> requests.Response:
+    """An HQ read with HQ's token."""
+    auth = {"Authorization": f"Bearer {token}"}
+    return requests.get(url + path, params=params, headers=auth, timeout=60)
+
+
 def test_hq_holds_the_backup_and_refuses_a_wrong_store_secret(shop):
     url, token = cloud_url(shop), (shop["hq"] / "hq_token").read_text().strip()
-    r = requests.get(
-        f"{url}/v1/hq/backups",
-        params={"store": "S001"},
-        timeout=60,
-        headers={"Authorization": f"Bearer {token}"},
-    )
+    r = hq_get(url, "/v1/hq/backups", token, store="S001")
     assert r.status_code == 200, r.text
     (row,) = r.json()["backups"]
     assert row["name"] == shop["archive"].name and row["store"] == "S001"
@@ -215,7 +262,7 @@ def test_hq_holds_the_backup_and_refuses_a_wrong_store_secret(shop):
 
 
 def hq_held(url: str, token: str) -> int:
-    r = requests.get(f"{url}/v1/stores", headers={"Authorization": f"Bearer {token}"}, timeout=30)
+    r = hq_get(url, "/v1/stores", token)
     return next(s["held"] for s in r.json()["stores"] if s["id"] == "S001")
 
 
@@ -286,12 +333,6 @@ def test_hqs_copy_restores_an_empty_folder_that_sells_again(shop):
         now = journal_seq(new)
         assert now > final
         wait_for(lambda: hq_held(url, token) >= now, 240, "HQ taking the new store's events")
-        alerts = requests.get(
-            f"{url}/v1/alerts",
-            params={"store": "S001"},
-            timeout=30,
-            headers={"Authorization": f"Bearer {token}"},
-        ).json()["alerts"]
-        assert alerts == []
+        assert hq_get(url, "/v1/alerts", token, store="S001").json()["alerts"] == []
     finally:
         store.stop()
