@@ -191,6 +191,8 @@ def _closes_after(journal: Path, after: int) -> tuple[bool, int]:
     con = sqlite3.connect(f"file:{journal}?mode=ro", uri=True)
     try:
         last = con.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0]
+        if after < 0:  # the first look: only where the journal ends
+            return False, last
         row = con.execute(
             "SELECT 1 FROM events WHERE seq > ? AND kind = 'day.closed' LIMIT 1", (after,)
         ).fetchone()
@@ -229,8 +231,8 @@ async def _loop(data_dir: Path) -> None:
     while True:
         conf = settings(data_dir)
         try:
-            closed, last = await asyncio.to_thread(_closes_after, journal, max(seen, 0))
-            closed = closed and seen >= 0 and conf["at_day_close"]
+            closed, last = await asyncio.to_thread(_closes_after, journal, seen)
+            closed = closed and conf["at_day_close"]
             seen = last
             last_ok = read_status(data_dir).get("last_ok_us") or 0
             due = time.time() - last_ok / 1e6 >= conf["every_hours"] * 3600

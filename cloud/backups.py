@@ -143,8 +143,11 @@ class BackupStore:
             return 400, {"code": exc.code, "message": exc.message, "received": 0}
         os.replace(part, final)
         info.unlink(missing_ok=True)
+        final.with_name(final.name + ".sha256").write_text(digest)
+        private_file(final.with_name(final.name + ".sha256"))
         for old in self.complete(store)[: -self.keep]:
             old.unlink(missing_ok=True)
+            old.with_name(old.name + ".sha256").unlink(missing_ok=True)
         return 200, {"received": final.stat().st_size, "complete": True}
 
     def listing(self, store: str | None) -> list[dict[str, Any]]:
@@ -229,7 +232,7 @@ async def latest(request: web.Request) -> web.Response:
     size = path.stat().st_size
     if offset < 0 or offset > size:
         return _refuse(400, "backup.bad_request", "offset is a byte position in the file")
-    digest = await _run(request, _sha256, path)
+    digest = await _run(request, _digest, path)
     n = 0 if request.query.get("probe") else min(PIECE_OUT, size - offset)
     data = await _run(request, _read, path, offset, n)
     headers = {
@@ -243,6 +246,14 @@ async def latest(request: web.Request) -> web.Response:
 def _sha256(path: Path) -> str:
     with open(path, "rb") as fh:
         return sha256_of(fh)[0]
+
+
+def _digest(path: Path) -> str:
+    """A complete backup's sha256, kept beside it when it arrived."""
+    try:
+        return path.with_name(path.name + ".sha256").read_text().strip()
+    except OSError:
+        return _sha256(path)
 
 
 def _read(path: Path, offset: int, n: int) -> bytes:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -153,15 +153,16 @@ def _from_hq(args: argparse.Namespace) -> dict:
         )
     hq = HqBackups(args.cloud, args.store, args.secret)
     args.data.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=args.data.parent, prefix=".kassa-download-") as tmp:
-        print(f"downloading HQ's newest backup of store {args.store}...", file=sys.stderr)
-        path = hq.download_latest(Path(tmp), _Progress("downloaded"))
-        m = read_manifest(path)
-        if m.store != args.store:
-            raise BackupError("backup.tampered", f"HQ's backup is of store {m.store}")
-        head, rows = hq.events(m.seq)
-        print(
-            f"backup at seq {m.seq}; HQ holds events up to seq {head[0]}",
-            file=sys.stderr,
-        )
-        return restore(path, args.data, args.force, hq_head=head, tail=rows)
+    # kept if the download is cut: the next run resumes it
+    folder = args.data.parent / f".kassa-download-{args.store}"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    print(f"downloading HQ's newest backup of store {args.store}...", file=sys.stderr)
+    path = hq.download_latest(folder, _Progress("downloaded"))
+    m = read_manifest(path)
+    if m.store != args.store:
+        raise BackupError("backup.tampered", f"HQ's backup is of store {m.store}")
+    head, rows = hq.events(m.seq)
+    print(f"backup at seq {m.seq}; HQ holds events up to seq {head[0]}", file=sys.stderr)
+    out = restore(path, args.data, args.force, hq_head=head, tail=rows)
+    shutil.rmtree(folder, ignore_errors=True)
+    return out

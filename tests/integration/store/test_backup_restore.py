@@ -59,12 +59,18 @@ def product_code(url: str) -> str:
     )
 
 
-def sell(url: str, staff: str, till: str, member: str, code: str, stop, out: list) -> None:
+def sell(
+    url: str, staff: str, till: str, member: str, code: str, stop, out: list, waits: list
+) -> None:
+    """Sell until ``stop``; ``waits`` gets (when, seconds) of each scan, ``out`` the sales made
+    (or what went wrong)."""
     api = sign_in(url, staff, till)
     n = 0
     try:
         while not stop.is_set():
+            t = time.monotonic()
             view = api.ok(api.cmd("scan", {"code": code}))["view"]
+            waits.append((t, time.monotonic() - t))
             total = view["total"]
             cash = [{"kind": "cash", "amount": total + 10_000}]
             tenders = (
@@ -117,8 +123,9 @@ def test_a_backup_taken_while_four_tills_sell_restores_with_the_same_totals(shop
     open_days(proc.url)
     code = product_code(proc.url)
     stop, results = threading.Event(), {t: [] for _, t, _ in TILLS}
+    waits: list[tuple[float, float]] = []
     threads = [
-        threading.Thread(target=sell, args=(proc.url, s, t, m, code, stop, results[t]))
+        threading.Thread(target=sell, args=(proc.url, s, t, m, code, stop, results[t], waits))
         for s, t, m in TILLS
     ]
     for th in threads:
@@ -135,6 +142,9 @@ def test_a_backup_taken_while_four_tills_sell_restores_with_the_same_totals(shop
     for till, res in results.items():
         assert res and isinstance(res[-1], int) and res[-1] > 3, (till, res)
     assert out.returncode == 0, out.stderr
+    during = [w for t, w in waits if t0 <= t <= t0 + took]
+    print(f"backup took {took:.1f} s; {len(during)} scans meanwhile, longest {max(during):.3f} s")
+    assert during and max(during) < 10  # the tills kept selling while it ran
     (archive,) = (root / "bk").glob("*.kbak")
     shop["archive"] = archive
     m = json.loads(
