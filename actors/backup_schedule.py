@@ -29,6 +29,7 @@ import shutil
 import sqlite3
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,7 @@ __all__ = [
     "run_scheduled",
     "start_schedule",
     "read_status",
+    "status_lines",
     "STATUS_FILE",
     "default_dir",
 ]
@@ -128,6 +130,29 @@ def read_status(data_dir: Path) -> dict[str, Any]:
         return doc if isinstance(doc, dict) else {}
     except (OSError, orjson.JSONDecodeError):
         return {}
+
+
+def status_lines(data_dir: Path) -> list[str]:
+    """What ``kassa store status`` says about backups: the last one and each folder's state."""
+    doc = read_status(data_dir)
+    if not doc:
+        return [
+            "  backup           none yet (kassa store backup; the server takes one every few hours)"
+        ]
+    when = doc.get("last_ok_us")
+    stamp = (
+        datetime.fromtimestamp(when / 1e6, UTC).strftime("%Y-%m-%d %H:%M UTC") if when else "never"
+    )
+    out = [
+        f"  last backup      {stamp}" + (f" ({doc['last_file']})" if doc.get("last_file") else "")
+    ]
+    for res in doc.get("results") or []:
+        if not res.get("ok"):
+            out.append(f"  backup folder    {res.get('dir')}: {res.get('error')}")
+    hq = doc.get("hq") or {}
+    if hq and not hq.get("ok"):
+        out.append(f"  backup to HQ     {hq.get('error') or hq.get('skipped')}")
+    return out
 
 
 def _write_status(data_dir: Path, doc: dict[str, Any]) -> None:

@@ -158,6 +158,9 @@ def _status(args: argparse.Namespace) -> int:
 
         print("\n".join(catalogue_lines(h["catalogue"])))
     print(f"  disk free        {h['disk_free_bytes'] / 1e9:.1f} GB")
+    from actors.backup_schedule import status_lines
+
+    print("\n".join(status_lines(args.data)))
     return 0
 
 

@@ -22,7 +22,7 @@ import pytest
 import requests
 
 from actors.backup import read_manifest, start_schedule
-from actors.backup_schedule import read_status
+from actors.backup_schedule import read_status, status_lines
 from actors.process import StoreProcess, free_port
 from actors.store_file import update_store_json
 from domain.backup_format import archive_name
@@ -221,6 +221,8 @@ def test_the_servers_schedule_backs_up_prunes_and_reports_an_unplugged_disk(shop
     assert not unplugged.exists() and not unplugged.parent.exists()
     assert status["hq"] == {"ok": False, "skipped": "not linked to HQ"}
     assert read_manifest(usb / ok["file"]).reason == "scheduled"
+    lines = "\n".join(status_lines(data))  # what kassa store status shows
+    assert ok["file"] in lines and f"{unplugged}: missing: is the disk plugged in?" in lines
 
 
 def test_a_tampered_backup_is_refused_and_nothing_is_restored(shop):
