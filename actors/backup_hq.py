@@ -155,6 +155,7 @@ class HqBackups:
         want = hdrs.get("x-kassa-backup-sha256", "")
         if not name or "/" in name or not name.endswith(".kbak"):
             raise BackupError("backup.hq_refused", "HQ's answer names no backup file")
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         final, part = folder / name, folder / (name + ".part")
         if final.exists() and _sha256(final) == want:  # fetched by an earlier run
             return final
