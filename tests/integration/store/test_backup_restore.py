@@ -256,21 +256,16 @@ def test_hq_holds_the_backup_and_refuses_a_wrong_store_secret(shop):
     assert requests.get(f"{url}/v1/hq/backups", timeout=60).status_code == 401
     assert requests.get(f"{url}/v1/backups/latest", timeout=60).status_code == 401
     target = shop["root"] / "wrong-secret"
-    out = kassa(
-        "store",
-        "restore",
-        "--data",
-        str(target),
-        "--from-hq",
-        "--cloud",
-        url,
-        "--store",
-        "S001",
-        "--secret",
-        "00" * 32,
-    )
+    out = restore_from_hq(target, url, "00" * 32)
     assert out.returncode == 1 and "credentials" in out.stderr, out.stderr
     assert not target.exists()
+
+
+def restore_from_hq(data: Path, url: str, secret: str) -> subprocess.CompletedProcess:
+    return kassa(
+        "store", "restore", "--data", str(data), "--from-hq", "--cloud", url,
+        "--store", "S001", "--secret", secret,
+    )  # fmt: skip
 
 
 def hq_held(url: str, token: str) -> int:
@@ -317,19 +312,7 @@ def test_hqs_copy_restores_an_empty_folder_that_sells_again(shop):
 
     wait_for(up, 120, "HQ's cloud")
     new = root / "new-pc" / "data"
-    out = kassa(
-        "store",
-        "restore",
-        "--data",
-        str(new),
-        "--from-hq",
-        "--cloud",
-        url,
-        "--store",
-        "S001",
-        "--secret",
-        secret,
-    )
+    out = restore_from_hq(new, url, secret)
     assert out.returncode == 0, out.stderr
     assert f"journal up to seq {final}" in out.stdout, out.stdout
     assert f"{final - backup_seq} later events received by HQ appended" in out.stdout
