@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import orjson
 from aiohttp import web
 
+from actors.backup import start_schedule as start_backups
 from actors.files import make_private, private_umask
 from actors.store_file import load_config, update_store_json
 
@@ -86,6 +87,7 @@ async def _run(server: StoreServer, ready_msg: bool = True) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     await server.start()
+    start_backups(server)  # scheduled backups, off the selling path (actors.backup_schedule)
     if ready_msg:
         print(f"kassa store {server.config.store_id} ready on {server.url}", flush=True)
     await stop.wait()

@@ -222,6 +222,7 @@ OPTIONAL_PARTS = (
     "cloud.hqflags",
     "cloud.hqrevenue",
     "cloud.hqstores",
+    "cloud.backups",
 )
 
 

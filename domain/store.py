@@ -98,6 +98,8 @@ class StoreConfig:
     # {"needs_manager_over": <minor units>}: a refund or exchange giving back more needs a
     # manager's approval (domain.exchange.refund_limit); absent: no limit
     refund_limits: dict[str, Any] = field(default_factory=dict)
+    # scheduled backups (actors.backup_schedule): {dirs, every_hours, at_day_close, keep, to_hq}
+    backup: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.till_placement not in TILL_PLACEMENTS:
@@ -149,6 +151,7 @@ class StoreConfig:
             "merge_repeat_scans": self.merge_repeat_scans,
             "payments": dict(self.payments),
             "refund_limits": dict(self.refund_limits),
+            "backup": dict(self.backup),
         }
 
     @classmethod

@@ -60,11 +60,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         pass
     else:
         register_store(ssub)
-    from kassa_cli import catalogue, setup, store_payments
+    from kassa_cli import catalogue, setup, store_backup, store_payments
 
     catalogue.register_store(ssub)
     setup.register_store(ssub)
     store_payments.register_store(ssub)
+    store_backup.register(ssub)
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -161,6 +162,9 @@ def _status(args: argparse.Namespace) -> int:
 
         print("\n".join(catalogue_lines(h["catalogue"])))
     print(f"  disk free        {h['disk_free_bytes'] / 1e9:.1f} GB")
+    from actors.backup_schedule import status_lines
+
+    print("\n".join(status_lines(args.data)))
     return 0
 
 
