@@ -5,11 +5,11 @@ rotating file handler to the root logger: at most ``MAX_BYTES`` per file, ``BACK
 kept (``store.log.1`` … ``store.log.5``), so the folder never holds more than about 30 MB. The
 folder is 0700 and every file 0600, whatever the umask (the log names staff and tills).
 
-Ray writes its own logs under ``run_dir(data)/ray/session_*/logs`` (``actors.wire``); Ray
-rotates them itself, by the sizes in ``RAY_ROTATION_MAX_BYTES`` / ``RAY_ROTATION_BACKUP_COUNT`` (512 MB × 5 per file by
-default: far too much for a shop PC). ``setup_logging`` sets them smaller unless the
-environment already does, and ``prune_ray_sessions`` removes the folders of old Ray sessions
-(each start makes a new one)."""
+Ray writes its own logs under ``run_dir(data)/ray/session_*/logs`` (``actors.wire``) and
+rotates them itself, by the sizes in ``RAY_ROTATION_MAX_BYTES`` / ``RAY_ROTATION_BACKUP_COUNT``
+(512 MB x 5 per file by default: far too much for a shop PC). ``setup_logging`` sets them
+smaller unless the environment already does, and ``prune_ray_sessions`` removes the folders of
+old Ray sessions (each start makes a new one)."""
 
 from __future__ import annotations
 
