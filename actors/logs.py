@@ -13,12 +13,12 @@ old Ray sessions (each start makes a new one)."""
 
 from __future__ import annotations
 
+import io
 import logging
 import logging.handlers
 import os
 import shutil
 from pathlib import Path
-from typing import TextIO
 
 from actors.files import DIR_MODE, FILE_MODE
 
@@ -43,7 +43,7 @@ FORMAT = "%(asctime)s %(levelname)s %(process)d %(name)s: %(message)s"
 class PrivateRotatingHandler(logging.handlers.RotatingFileHandler):
     """A size-rotated log file that is 0600 from its first byte, and so is each file it rotates."""
 
-    def _open(self) -> TextIO:
+    def _open(self) -> io.TextIOWrapper:
         fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, FILE_MODE)
         os.chmod(self.baseFilename, FILE_MODE)  # a file an older version left readable
         return os.fdopen(fd, "a", encoding=self.encoding or "utf-8", errors=self.errors)
