@@ -57,10 +57,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         pass
     else:
         register_store(ssub)
-    from kassa_cli import catalogue, setup
+    from kassa_cli import catalogue, setup, store_service
 
     catalogue.register_store(ssub)
     setup.register_store(ssub)
+    store_service.register_store(ssub)  # install / uninstall (a systemd service)
 
 
 def _serve(args: argparse.Namespace) -> int:
