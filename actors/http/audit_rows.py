@@ -14,7 +14,10 @@ import msgspec
 
 from domain.errors import InvalidInput
 
-__all__ = ["AuditQuery", "row_of", "DETAIL_KEYS"]
+__all__ = ["AuditQuery", "row_of", "DETAIL_KEYS", "ORDER_KINDS"]
+
+# rows about an order that get the order's short number (``details.order_number``)
+ORDER_KINDS = ("order.refunded", "order.frozen", "order.unfrozen", "flag.")
 
 # body fields an audit row may show (scalars, or lists of short strings)
 DETAIL_KEYS = (
@@ -37,6 +40,11 @@ DETAIL_KEYS = (
     "counted_cash",
     "sku",
     "qty",
+    "delta",
+    "counted",
+    "value",
+    "status",
+    "tender",
     "reference",
     "version",
     "count",

@@ -13,7 +13,7 @@ import msgspec
 import orjson
 from aiohttp import web
 
-from actors.http.audit_rows import AuditQuery, row_of
+from actors.http.audit_rows import ORDER_KINDS, AuditQuery, row_of
 from actors.http.common import jresp, query_int, redact
 from actors.http.context import gw
 from domain.errors import InvalidInput
@@ -113,6 +113,7 @@ async def audit(request: web.Request) -> web.Response:
         if done or (newest and pos <= 1):
             done = True
             break
+    await _order_numbers(g, rows)
     page = {"next_before": pos} if newest else {"next_after": pos}
     return jresp(
         {
@@ -125,6 +126,22 @@ async def audit(request: web.Request) -> web.Response:
             ],
         }
     )
+
+
+async def _order_numbers(g: Any, rows: list[dict]) -> None:
+    """Give rows about an order (a refund, a freeze, a flag) the order's short number."""
+    numbers: dict[str, str] = {}
+    for row in rows:
+        oid = row["details"].get("order_id")
+        if not isinstance(oid, str) or not row["kind"].startswith(ORDER_KINDS):
+            continue
+        if oid not in numbers:
+            try:
+                numbers[oid] = str((await g.h.ledger.order(oid))["order"].get("number") or "")
+            except Exception:  # an order the book no longer holds: the row keeps its id
+                numbers[oid] = ""
+        if numbers[oid]:
+            row["details"]["order_number"] = numbers[oid]
 
 
 async def feed_view(request: web.Request) -> Callable[[Any], dict | None]:

@@ -66,6 +66,7 @@ def test_filters_staff_till_address_kinds_time_and_text(store, scene, m1):
     assert d["amount"] == scene["total"] and d["currency"] == "THB"
     assert d["reason"] == "damaged box" and d["number"].startswith("R-")
     assert d["order_id"] == scene["order"]["order_id"]
+    assert d["order_number"] == scene["order"]["number"]  # the receipt's number, not the id
     signed = next(r for r in mine if r["kind"] == "auth.signed_in")
     assert "session" not in signed["details"] and "pin_hash" not in str(mine)
     # by address: only what came from 127.0.0.2 (a1's sign-in and refund)
