@@ -10,6 +10,7 @@ itself to the manager counter's notebook."""
 from __future__ import annotations
 
 import datetime as _dt
+import tkinter.font as tkfont
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,7 +20,7 @@ from kiosk import i18n
 from kiosk.i18n import T, _, shown
 from kiosk.screens.oplog_words import AREAS, PERIODS, describe
 
-__all__ = ["OplogTab", "PAGE", "period_range", "fetch_page"]
+__all__ = ["OplogTab", "PAGE", "period_range", "fetch_page", "elide", "wrapped"]
 
 PAGE = 100
 DEFAULT_PERIOD = "7"  # the last 7 days
@@ -75,6 +76,36 @@ def fetch_page(api: Any, query: dict[str, Any], before: int) -> dict[str, Any]:
     return {"rows": rows, "before": before, "next_before": pos, "done": done}
 
 
+def elide(text: str, px: int, measure: Any) -> str:
+    """``text`` cut at its logical end (with "…") so that, shaped, it fits ``px`` pixels (a
+    Treeview clips the right edge, which in Arabic is where a sentence begins)."""
+    if px <= 0 or measure(shown(text)) <= px:
+        return text
+    lo, hi = 0, len(text)
+    while lo < hi:  # the longest prefix that fits
+        mid = (lo + hi + 1) // 2
+        if measure(shown(text[:mid].rstrip() + "…")) <= px:
+            lo = mid
+        else:
+            hi = mid - 1
+    return text[:lo].rstrip() + "…"
+
+
+def wrapped(text: str, px: int, measure: Any) -> str:
+    """``text`` broken into logical lines that fit ``px`` pixels once shaped (Tk's own wrapping
+    of a right-to-left line, already in visual order, would put its start on the last line)."""
+    lines: list[str] = []
+    cur = ""
+    for word in text.split(" "):
+        cand = f"{cur} {word}" if cur else word
+        if cur and px > 0 and measure(shown(cand)) > px:
+            lines.append(cur)
+            cur = word
+        else:
+            cur = cand
+    return "\n".join([*lines, cur])
+
+
 class OplogTab(ttk.Frame):
     """The operation log tab (one frame of the manager counter's notebook)."""
 
@@ -99,20 +130,20 @@ class OplogTab(ttk.Frame):
         top = ttk.Frame(self)
         top.pack(fill="x", pady=(0, 4))
         self.staff_box = self._choice(top, T("Staff"), [T("All staff")], 13, True)
-        self.till_box = self._choice(top, T("Till"), [T("All tills")], 6, True)
+        self.till_box = self._choice(top, T("Till"), [T("All tills")], 9, True)
         self.area_box = self._choice(top, T("Area"), [T(a) for a in AREAS.values()], 20)
-        self.text_entry = self._entry(top, T("Text"), 8, expand=True)
-        self.text_entry.bind("<Return>", lambda _e: self.search())
         row = ttk.Frame(self)
         row.pack(fill="x", pady=(0, 6))
         self.period_box = self._choice(row, T("Period"), [T(p) for p in PERIODS.values()], 12)
         self.period_box.set(T(PERIODS[DEFAULT_PERIOD]))
-        self.start_entry = self._entry(row, T("From"), 10)
-        self.end_entry = self._entry(row, T("To"), 10)
+        self.start_entry = self._entry(row, T("First day"), 10)
+        self.end_entry = self._entry(row, T("Last day"), 10)
+        self.text_entry = self._entry(row, T("Text"), 6, expand=True)
+        self.text_entry.bind("<Return>", lambda _e: self.search())
         self.search_button = self._button(row, T("Search"), "primary", self.search)
         cols = ("when", "staff", "till", "ip", "what")
         heads = (T("Time"), T("Staff"), T("Till"), T("Address"), T("What was done"))
-        widths = (215, 160, 60, 105, 420)
+        widths = (225, 140, 70, 115, 420)
         box = ttk.Frame(self)
         self.tree = ttk.Treeview(box, columns=cols, show="headings", height=12)
         scroll = ttk.Scrollbar(box, orient="vertical", command=self.tree.yview)
@@ -127,7 +158,8 @@ class OplogTab(ttk.Frame):
         bar.pack(side="bottom", fill="x", pady=(6, 0))
         self.detail = ttk.Label(self, text="", anchor=app.text_anchor, justify=side)
         self.detail.pack(side="bottom", fill="x", pady=(6, 0))
-        self.detail.bind("<Configure>", lambda e: self.detail.configure(wraplength=e.width - 8))
+        self.detail.bind("<Configure>", lambda _e: self._show_detail())
+        self.measure = tkfont.nametofont("TkDefaultFont").measure
         self.tree.pack(side=side, fill="both", expand=True)
         box.pack(fill="both", expand=True)
         self.tree.bind("<<TreeviewSelect>>", lambda _e: self._show_detail())
@@ -262,8 +294,11 @@ class OplogTab(ttk.Frame):
             shown(self.names.get(staff, staff)),
             str(r.get("till") or ""),
             str(r.get("ip") or ""),
-            shown(describe(r, self.app.currency)),
+            shown(elide(describe(r, self.app.currency), self._what_px(), self.measure)),
         )
+
+    def _what_px(self) -> int:
+        return int(self.tree.column("what", "width")) - 12
 
     def _staff_names(self, rows: Any) -> None:
         if not self.winfo_exists() or not isinstance(rows, list):
@@ -282,7 +317,7 @@ class OplogTab(ttk.Frame):
         sel = self.tree.selection()
         r = self.rows.get(sel[0]) if sel else None
         if r is None:
-            self.detail.configure(text=shown(_("Select an operation to read it whole.")))
+            self._detail(_("Select an operation to read it whole."))
             return
         staff = str(r.get("staff") or "")
         text = _("{when} · {staff} at till {till} from {ip}: {what}").format(
@@ -292,4 +327,8 @@ class OplogTab(ttk.Frame):
             ip=r.get("ip") or "—",
             what=describe(r, self.app.currency),
         )
-        self.detail.configure(text=shown(text))
+        self._detail(text)
+
+    def _detail(self, text: str) -> None:
+        px = self.detail.winfo_width() - 8
+        self.detail.configure(text=shown(wrapped(text, px if px > 50 else 0, self.measure)))
