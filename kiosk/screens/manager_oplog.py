@@ -134,11 +134,11 @@ class OplogTab(ttk.Frame):
         self.area_box = self._choice(top, T("Area"), [T(a) for a in AREAS.values()], 20)
         row = ttk.Frame(self)
         row.pack(fill="x", pady=(0, 6))
-        self.period_box = self._choice(row, T("Period"), [T(p) for p in PERIODS.values()], 12)
+        self.period_box = self._choice(row, T("Period"), [T(p) for p in PERIODS.values()], 11)
         self.period_box.set(T(PERIODS[DEFAULT_PERIOD]))
-        self.start_entry = self._entry(row, T("First day"), 10)
-        self.end_entry = self._entry(row, T("Last day"), 10)
-        self.text_entry = self._entry(row, T("Text"), 6, expand=True)
+        self.start_entry = self._entry(row, T("First day"), 9)
+        self.end_entry = self._entry(row, T("Last day"), 9)
+        self.text_entry = self._entry(row, T("Text"), 4, expand=True)
         self.text_entry.bind("<Return>", lambda _e: self.search())
         self.search_button = self._button(row, T("Search"), "primary", self.search)
         cols = ("when", "staff", "till", "ip", "what")
@@ -291,14 +291,14 @@ class OplogTab(ttk.Frame):
         staff = str(r.get("staff") or "")
         return (
             shown(i18n.when(int(r["ts"]), self.app.zone)),
-            shown(self.names.get(staff, staff)),
+            shown(elide(self.names.get(staff, staff), self._px("staff"), self.measure)),
             str(r.get("till") or ""),
             str(r.get("ip") or ""),
-            shown(elide(describe(r, self.app.currency), self._what_px(), self.measure)),
+            shown(elide(describe(r, self.app.currency), self._px("what"), self.measure)),
         )
 
-    def _what_px(self) -> int:
-        return int(self.tree.column("what", "width")) - 12
+    def _px(self, column: str) -> int:
+        return int(self.tree.column(column, "width")) - 12
 
     def _staff_names(self, rows: Any) -> None:
         if not self.winfo_exists() or not isinstance(rows, list):

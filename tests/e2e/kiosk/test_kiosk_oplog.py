@@ -144,6 +144,7 @@ with xvfb_display(size):
         idle(app)
         iid = next(i for i, r in tab.rows.items() if r["kind"] == "order.refunded")
         tab.tree.selection_set(iid)
+        idle(app)
         tab.tree.see(iid)
         idle(app)
         screenshot(app, Path(out) / f"manager_oplog_{lang}_{size}.png")
