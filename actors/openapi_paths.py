@@ -314,13 +314,18 @@ PATHS: dict[str, dict[str, Any]] = {
     },
     "/v1/audit": {
         "get": _op(
-            "who did what from which till and IP (journal scan)",
+            "who did what from which till and IP (journal scan; order=newest pages back)",
             "audit.view",
             params=[
                 _q("staff", {"type": "string", "maxLength": 64}),
                 _q("till", {"type": "string", "maxLength": 64}),
                 _q("ip", {"type": "string", "maxLength": 64}),
                 _q("kind", {"type": "string", "maxLength": 64}),
+                _q("q", {"type": "string", "maxLength": 64}),
+                _q("since", {"type": "integer", "minimum": 0}),
+                _q("until", {"type": "integer", "minimum": 0}),
+                _q("order", {"enum": ["oldest", "newest"]}),
+                _q("before", {"type": "integer", "minimum": 0}),
                 _q("after", {"type": "integer", "minimum": 0}),
                 _q("limit", {"type": "integer", "minimum": 1, "maximum": 1000}),
                 _q("scan", {"type": "integer", "minimum": 1, "maximum": 200000}),

@@ -106,5 +106,8 @@ def run_loop(main: Coroutine[Any, Any, T]) -> T:
 
 
 def serve(data_dir: Path, host: str = "127.0.0.1", port: int = 8600) -> int:
+    from actors.logs import setup_logging
+
+    setup_logging(data_dir)  # <data>/logs/store.log, size-rotated, 0600 (actors.logs)
     run_loop(_run(StoreServer(data_dir, host, port)))
     return 0

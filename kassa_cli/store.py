@@ -60,12 +60,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         pass
     else:
         register_store(ssub)
-    from kassa_cli import catalogue, setup, store_backup, store_payments
+    from kassa_cli import catalogue, setup, store_backup, store_payments, store_service
 
     catalogue.register_store(ssub)
     setup.register_store(ssub)
     store_payments.register_store(ssub)
     store_backup.register(ssub)
+    store_service.register_store(ssub)  # install / uninstall (a systemd service)
 
 
 def _serve(args: argparse.Namespace) -> int:

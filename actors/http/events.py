@@ -13,6 +13,7 @@ import msgspec
 import orjson
 from aiohttp import web
 
+from actors.http.audit_rows import ORDER_KINDS, AuditQuery, row_of
 from actors.http.common import jresp, query_int, redact
 from actors.http.context import gw
 from domain.errors import InvalidInput
@@ -60,60 +61,64 @@ def full_view(env: Any) -> dict:
 
 
 async def audit(request: web.Request) -> web.Response:
-    """Who did what, from which till and IP: events filtered by staff, till, IP and kind
-    prefix, scanning at most ``scan`` events after ``after``; ``next_after`` pages on."""
+    """Who did what, from which till and IP: events filtered by staff, till, IP, kind prefixes
+    (``kind=staff.,permissions.``), a UTC µs range (``since``, ``until``) and free text (``q``:
+    what a row shows, ``actors.http.audit_rows``), scanning at most ``scan`` events per request.
+    Oldest first after ``after`` (``next_after`` pages on), or with ``order=newest`` newest first
+    before ``before`` (0: the journal's end; ``next_before`` pages on). ``done``: nothing more."""
     g = gw(request)
     await g.auth(request, "audit.view")
     after = query_int(request, "after", 0, 0, 2**62)
+    before = query_int(request, "before", 0, 0, 2**62)
     limit = query_int(request, "limit", 200, 1, 1000)
     scan = query_int(request, "scan", 20000, 1, 200000)
-    f = {k: request.query.get(k, "") for k in ("staff", "till", "ip", "kind")}
-    if any(len(v) > 64 for v in f.values()):
-        raise InvalidInput("input.bad_field", "filters are at most 64 characters")
+    since = query_int(request, "since", 0, 0, 2**62)
+    until = query_int(request, "until", 0, 0, 2**62)
+    order = request.query.get("order", "oldest")
+    if order not in ("oldest", "newest"):
+        raise InvalidInput("input.bad_field", "order is oldest or newest", field="order")
+    query = AuditQuery.of(request.query, since, until)
     rows: list[dict] = []
     summary: dict[tuple, int] = {}
-    pos, scanned, done = after, 0, False
+    newest = order == "newest"
+    if newest and not before:
+        before = int((await g.h.ledger.status())["seq"]) + 1
+    pos, scanned, done = (before if newest else after), 0, False
     while scanned < scan and len(rows) < limit:
-        envs = await g.h.ledger.read(pos, min(2000, scan - scanned))
+        n = min(2000, scan - scanned)
+        if newest:
+            start = max(0, pos - 1 - n)
+            envs = list(reversed(await g.h.ledger.read(start, pos - 1 - start)))
+        else:
+            envs = await g.h.ledger.read(pos, n)
         if not envs:
             done = True
             break
         for e in envs:
             pos = e.seq
             scanned += 1
-            if (
-                (f["staff"] and e.staff != f["staff"])
-                or (f["till"] and e.till != f["till"])
-                or (f["ip"] and e.ip != f["ip"])
-                or (f["kind"] and not e.kind.startswith(f["kind"]))
-            ):
+            if newest and since and e.ts < since:
+                done = True  # the journal is in time order: nothing older can match
+                break
+            if not query.envelope_matches(e):
                 continue
-            body = msgspec.json.decode(e.body)
-            approved = (
-                body.get("approved_by") or body.get("approver") or ""
-                if isinstance(body, dict)
-                else ""
-            )
-            rows.append(
-                {
-                    "seq": e.seq,
-                    "ts": e.ts,
-                    "kind": e.kind,
-                    "staff": e.staff,
-                    "till": e.till,
-                    "ip": e.ip,
-                    "agg": e.agg,
-                    "approved_by": approved,
-                }
-            )
+            row = row_of(e)
+            if not query.row_matches(row):
+                continue
+            rows.append(row)
             k = (e.staff, e.ip, e.till)
             summary[k] = summary.get(k, 0) + 1
             if len(rows) >= limit:
                 break
+        if done or (newest and pos <= 1):
+            done = True
+            break
+    await _order_numbers(g, rows)
+    page = {"next_before": pos} if newest else {"next_after": pos}
     return jresp(
         {
             "events": rows,
-            "next_after": pos,
+            **page,
             "done": done,
             "summary": [
                 {"staff": s, "ip": i, "till": t, "events": n}
@@ -121,6 +126,22 @@ async def audit(request: web.Request) -> web.Response:
             ],
         }
     )
+
+
+async def _order_numbers(g: Any, rows: list[dict]) -> None:
+    """Give rows about an order (a refund, a freeze, a flag) the order's short number."""
+    numbers: dict[str, str] = {}
+    for row in rows:
+        oid = row["details"].get("order_id")
+        if not isinstance(oid, str) or not row["kind"].startswith(ORDER_KINDS):
+            continue
+        if oid not in numbers:
+            try:
+                numbers[oid] = str((await g.h.ledger.order(oid))["order"].get("number") or "")
+            except Exception:  # an order the book no longer holds: the row keeps its id
+                numbers[oid] = ""
+        if numbers[oid]:
+            row["details"]["order_number"] = numbers[oid]
 
 
 async def feed_view(request: web.Request) -> Callable[[Any], dict | None]:

@@ -15,6 +15,7 @@ from kiosk.i18n import T
 from kiosk.screens.manager_day import DENOMINATIONS, DayTab
 from kiosk.screens.manager_flags import FlagsTab
 from kiosk.screens.manager_import import ImportTab
+from kiosk.screens.manager_oplog import OplogTab
 from kiosk.screens.manager_reports import report_warning, upload_text
 from kiosk.screens.manager_staff import StaffTab
 from kiosk.staff import counter_title
@@ -53,3 +54,4 @@ class ManagerScreen(DayTab, ChartsTab, StaffTab, ImportTab, FlagsTab, ttk.Frame)
         self._permissions()
         self._import()
         self._flags_inbox()
+        self.oplog = OplogTab(self.tabs, app)  # the operation log (manager_oplog)
