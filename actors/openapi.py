@@ -14,6 +14,7 @@ from actors.http import bigscreen as bigscreen_api
 from actors.http import catalogue_sync as catalogue_sync_api
 from actors.http import drawer as drawer_api
 from actors.http import flags as flags_api
+from actors.http import monitoring as monitoring_api
 from actors.openapi_paths import PATHS
 from actors.openapi_schemas import ERROR, ID, _body, _op
 from domain.error_codes import entries
@@ -121,6 +122,8 @@ PATHS.update(drawer_api.OPENAPI)
 READ_SCOPES["/v1/bigscreen/summary"] = bigscreen_api.READ_SCOPE
 PATHS.update(catalogue_sync_api.OPENAPI)
 READ_SCOPES["/v1/catalogue/status"] = catalogue_sync_api.READ_SCOPE
+PATHS.update(monitoring_api.OPENAPI)
+READ_SCOPES.update(monitoring_api.READ_SCOPES)
 
 for _p, _scope in READ_SCOPES.items():
     PATHS[_p]["get"]["x-kassa-read-scope"] = _scope

@@ -221,6 +221,7 @@ OPTIONAL_PARTS = (
     "cloud.feed",
     "cloud.hqflags",
     "cloud.hqrevenue",
+    "cloud.hqhealth",
 )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from domain.alerts import Thresholds
 from domain.catalogue import EmbeddedRules
 from domain.errors import InvalidInput
 from domain.money import Limits, TaxClass, precision
@@ -92,6 +93,9 @@ class StoreConfig:
     auth: AuthPolicy = field(default_factory=AuthPolicy)  # sign-in: lock-out and back-off
     # a repeat scan of the same counted item adds one to its line (a product's own "merge" wins)
     merge_repeat_scans: bool = True
+    # health alert thresholds ("alerts" in store.json; domain.alerts.Thresholds), e.g.
+    # {"disk_free_pct": 10, "disk_free_mb": 2048, "upload_lag_h": 24, "commit_p99_ms": 250}
+    alerts: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.till_placement not in TILL_PLACEMENTS:
@@ -109,6 +113,7 @@ class StoreConfig:
             )
         for code, rate in self.tax_classes.items():
             TaxClass(code, rate)
+        Thresholds.from_dict(self.alerts)  # refused at load, not at the first evaluation
 
     def rate_of(self, tax_class: str) -> int:
         try:
@@ -141,6 +146,7 @@ class StoreConfig:
             "limits": self.limits.to_dict(),
             "auth": self.auth.to_dict(),
             "merge_repeat_scans": self.merge_repeat_scans,
+            "alerts": dict(self.alerts),
         }
 
     @classmethod
