@@ -109,13 +109,15 @@ class CommitWindow:
     def add(self, seconds: float) -> None:
         self.counts[bisect.bisect_left(self.bounds, seconds)] += 1
 
-    def recent(self, now: float) -> tuple[float | None, int]:
-        """(p99 in ms, commits) over the window, then a snapshot is kept for later windows."""
+    def recent(self, now: float, keep: bool = True) -> tuple[float | None, int]:
+        """(p99 in ms, commits) over the window; with ``keep`` a snapshot is kept for later
+        windows (the periodic measure keeps one; a scrape only looks)."""
         while self.marks and now - self.marks[0][0] > self.window_s:
             self.marks.popleft()
         base = self.marks[0][1] if self.marks else [0] * len(self.counts)
         diff = [c - b for c, b in zip(self.counts, base, strict=True)]
-        self.marks.append((now, list(self.counts)))
+        if keep:
+            self.marks.append((now, list(self.counts)))
         p99 = bucket_quantile(0.99, self.bounds, diff)
         return (p99 * 1000 if p99 is not None else None), sum(diff)
 
@@ -238,8 +240,9 @@ class Monitor:
             extra = {}
         return st, extra
 
-    async def measure(self) -> dict[str, Any]:
-        """Measure everything, set the gauges, evaluate the alerts; answers the figures."""
+    async def measure(self, keep: bool = True) -> dict[str, Any]:
+        """Measure everything, set the gauges, evaluate the alerts; answers the figures. The
+        periodic measure ``keep``s a snapshot of the commit times; a scrape does not."""
         st, extra = await self._status()
         loop = asyncio.get_running_loop()
         total, free = await loop.run_in_executor(None, self.disk.usage, self.data_dir)
@@ -249,7 +252,7 @@ class Monitor:
         lic = extra.get("licence") or {}
         cat = extra.get("catalogue") or {}
         age_s = _num(up.get("oldest_unsent_age_s"))
-        p99_ms, n = self.window.recent(self.clock())
+        p99_ms, n = self.window.recent(self.clock(), keep)
         f: dict[str, Any] = {
             "cpu_percent": self.proc.cpu_percent(None),
             "system_cpu_percent": psutil.cpu_percent(None),

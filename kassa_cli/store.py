@@ -61,6 +61,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     catalogue.register_store(ssub)
     setup.register_store(ssub)
+    from kassa_cli import store_metrics
+
+    store_metrics.register_store(ssub)
 
 
 def _serve(args: argparse.Namespace) -> int:

@@ -24,7 +24,6 @@ from actors.staff import _owner_secret
 __all__ = ["ROUTES", "OPENAPI", "READ_SCOPES", "ensure_token", "TOKEN_FILE"]
 
 TOKEN_FILE = "metrics_token"
-FRESH_S = 5.0  # a scrape or a look within this long of the last measure reuses it
 
 
 def ensure_token(data_dir: Path) -> str:
@@ -45,11 +44,9 @@ def _scrape_token_ok(request: web.Request, data_dir: Path) -> bool:
 
 
 async def _fresh(g: Any) -> Any:
-    m = g.monitor
-    now_us = int(m.clock() * 1_000_000)
-    if now_us - m.evaluated_us > FRESH_S * 1_000_000:
-        await m.measure()
-    return m
+    """The monitor, its figures measured now (the commit window only looked at)."""
+    await g.monitor.measure(keep=False)
+    return g.monitor
 
 
 async def metrics(request: web.Request) -> web.Response:

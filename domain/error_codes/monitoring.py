@@ -12,7 +12,7 @@ class Monitoring(Code):
     BAD_SETTING = (
         "alerts.bad_setting",
         InvalidInput,
-        "An alert setting in store.json is not valid; each is a number, 0 or more.",
+        "An alert setting of the store is not valid; each is a number, 0 or more.",
     )
     BAD_REPORT = (
         "health.bad_report",

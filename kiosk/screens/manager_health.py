@@ -42,10 +42,12 @@ def _num(v: Any) -> str:
 
 
 def _dec(v: Any) -> str:
-    """One decimal (a percentage, hours)."""
+    """One decimal (a percentage, hours); two below 1, so 0.02 % does not read as 0."""
     from decimal import Decimal
 
-    return i18n.number(Decimal(str(round(float(v), 1)))) if isinstance(v, (int, float)) else "—"
+    if not isinstance(v, (int, float)):
+        return "—"
+    return i18n.number(Decimal(str(round(float(v), 2 if abs(v) < 1 else 1))))
 
 
 def alert_detail(alert: dict[str, Any]) -> str:
@@ -93,9 +95,12 @@ def _uploads(f: dict[str, Any]) -> str:
     n = f.get("upload_backlog_events") or 0
     if not n:
         return _("everything sent")
-    return _("{n} events waiting, the oldest {h} hours old").format(
-        n=_num(n), h=_dec(f.get("upload_lag_hours") or 0)
-    )
+    hours = f.get("upload_lag_hours") or 0
+    if hours < 1:
+        return _("{n} events waiting, the oldest {m} minutes old").format(
+            n=_num(n), m=_num(hours * 60)
+        )
+    return _("{n} events waiting, the oldest {h} hours old").format(n=_num(n), h=_dec(hours))
 
 
 def figure_rows(f: dict[str, Any]) -> list[tuple[str, str]]:
@@ -149,8 +154,39 @@ def figure_rows(f: dict[str, Any]) -> list[tuple[str, str]]:
     ]
 
 
-def _wrap_to_width(event: Any) -> None:
-    event.widget.configure(wraplength=max(100, event.width - 8))
+def _set_wrapped(label: Any, text: str) -> None:
+    """Show ``text`` (logical order) in ``label``, wrapped to its width as it changes."""
+    label.kassa_text = text
+    _rewrap(label, label.winfo_width())
+
+
+def _on_resize(event: Any) -> None:
+    _rewrap(event.widget, event.width)
+
+
+def _rewrap(label: Any, width: int) -> None:
+    """Tk wraps the drawn (visual) order, which puts a right-to-left sentence's first line last:
+    such text is cut into lines in reading order here, each line then prepared to be drawn."""
+    import tkinter.font as tkfont
+
+    text = getattr(label, "kassa_text", None)
+    if text is None:
+        return
+    room = max(100, width - 16)
+    if not i18n.has_rtl(text):
+        label.configure(text=text, wraplength=room)
+        return
+    font = tkfont.Font(font=label.cget("font") or "TkDefaultFont")
+    lines, line = [], ""
+    for word in text.split(" "):
+        longer = f"{line} {word}" if line else word
+        if line and font.measure(shown(longer)) > room:
+            lines.append(line)
+            line = word
+        else:
+            line = longer
+    lines.append(line)
+    label.configure(text="\n".join(shown(x) for x in lines), wraplength=0)
 
 
 class HealthTab(ttk.Frame):
@@ -167,6 +203,7 @@ class HealthTab(ttk.Frame):
             self, text="", bootstyle="inverse-danger", padding=10, font=("TkDefaultFont", 14)
         )
         self.health_banner.bind("<Button-1>", lambda _e: self.tabs.select(self.health_tab))
+        self.health_banner.bind("<Configure>", _on_resize)
         self.health_alerts = ttk.Frame(f)
         self.health_alerts.pack(fill="x")
         self.health_figures = ttk.Frame(f)
@@ -210,14 +247,14 @@ class HealthTab(ttk.Frame):
             for text, size in ((code_text(str(a.get("code"))), 14), (alert_detail(a), 12)):
                 label = ttk.Label(
                     box,
-                    text=shown(text),
                     bootstyle="inverse-warning",
                     font=("TkDefaultFont", size, "bold" if size == 14 else ""),
                     anchor=app.text_anchor,
                     justify=app.side("left"),
                 )
                 label.pack(fill="x")
-                label.bind("<Configure>", _wrap_to_width)
+                label.bind("<Configure>", _on_resize)
+                _set_wrapped(label, text)
         if not alerts:
             ttk.Label(
                 self.health_alerts,
@@ -238,17 +275,12 @@ class HealthTab(ttk.Frame):
         self.health_when.configure(
             text=shown(_("Checked {when}").format(when=i18n.when(ev, app.zone))) if ev else ""
         )
-        if alerts:
-            self.health_banner.configure(
-                text=shown(
-                    i18n.ngettext(
-                        "{n} health alert: {first} Touch to see the Health tab.",
-                        "{n} health alerts: {first} Touch to see the Health tab.",
-                        len(alerts),
-                    ).format(n=i18n.number(len(alerts)), first=code_text(str(alerts[0]["code"])))
-                ),
-                anchor=app.text_anchor,
-            )
-            self.health_banner.pack(fill="x", before=self.tabs, padx=6)
-        else:
+        if not alerts:
             self.health_banner.pack_forget()
+            return
+        text = _("Health alerts: {n}. {first} Touch here to see the Health tab.").format(
+            n=i18n.number(len(alerts)), first=code_text(str(alerts[0]["code"]))
+        )
+        self.health_banner.configure(anchor=app.text_anchor, justify=app.side("left"))
+        _set_wrapped(self.health_banner, text)
+        self.health_banner.pack(fill="x", before=self.tabs, padx=6)
