@@ -8,9 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 from admin.screens.base import Screen, Table, when_text
-from kiosk.errors import code_text
-from kiosk.i18n import N_, _
-from kiosk.screens.manager_health import alert_detail
+from kiosk.i18n import N_, _, shown
+from kiosk.screens.manager_health import ALERT_NAMES, alert_detail
 
 __all__ = ["HealthScreen", "STATES"]
 
@@ -22,7 +21,7 @@ STATES = {
 }
 HEALTH_STATES = {
     "ok": N_("Healthy"),
-    "alert": N_("Health alerts"),
+    "alert": N_("Alerts"),
     "stale": N_("No report lately"),
     "never": N_("No report yet"),
 }
@@ -47,8 +46,8 @@ class HealthScreen(Screen):
                 ("health_us", N_("Last health report"), 20),
             ],
             fmt={
-                "state": lambda v: _(STATES.get(v, v or "")),
-                "health": lambda v: _(HEALTH_STATES.get(v, v or "")),
+                "state": lambda v: shown(_(STATES.get(v, v or ""))),
+                "health": lambda v: shown(_(HEALTH_STATES.get(v, v or ""))),
                 "health_us": when_text,
                 "last_seen_us": when_text,
                 "last_event_us": when_text,
@@ -106,7 +105,7 @@ class HealthScreen(Screen):
         row = self.table.selected() or {}
         health = [
             {
-                "code": code_text(str(a.get("code"))),
+                "code": _(ALERT_NAMES.get(str(a.get("code")), N_("Store health"))),
                 "message": alert_detail(a),
                 "last_us": row.get("health_us"),
             }

@@ -15,10 +15,16 @@ from kiosk.errors import code_text
 from kiosk.i18n import N_, T, _, shown
 from kiosk.widgets import TOUCH_PX
 
-__all__ = ["HealthTab", "alert_detail", "figure_rows", "size_text"]
+__all__ = ["HealthTab", "ALERT_NAMES", "alert_detail", "figure_rows", "size_text"]
 
 REFRESH_MS = 30_000
 MB = 1024 * 1024
+ALERT_NAMES = {  # a few words each, for tables (HQ's admin app)
+    "disk.low": N_("Disk nearly full"),
+    "upload.lagging": N_("Sales not reaching HQ"),
+    "licence.grace_low": N_("Licence grace running out"),
+    "commit.slow": N_("Slow to record sales"),
+}
 LICENCE_WORDS = {
     "licence.ok": N_("valid"),
     "licence.grace": N_("working offline"),
