@@ -125,3 +125,31 @@ def test_bucket_quantile_interpolates_like_prometheus():
     assert bucket_quantile(0.99, bounds, [0, 0, 1, 99]) == 1.0
     with pytest.raises(ValueError):
         bucket_quantile(0.5, bounds, [1, 2])
+
+
+def test_the_commit_window_forgets_commits_older_than_the_window(tmp_path, monkeypatch):
+    from actors.metrics import FAKE_DISK_ENV, CommitWindow, FakeDisk, RealDisk, disk_probe
+
+    w = CommitWindow(window_s=300)
+    for _ in range(99):
+        w.add(0.002)
+    w.add(3.0)  # one very slow commit
+    assert w.recent(now=0.0) == (pytest.approx(2.5), 100)  # the 99th is the 99th fast one
+    p99, n = w.recent(now=10.0, keep=False)  # a scrape only looks: nothing new since t=0
+    assert (p99, n) == (None, 0)
+    for _ in range(30):
+        w.add(0.004)
+    p99, n = w.recent(now=200.0)
+    assert n == 30 and p99 == pytest.approx(2.5 + 2.5 * 0.99)  # ms, inside (2.5, 5] ms
+    # past the window the snapshot at t=0 is gone; the one at t=200 is the base
+    w.add(0.2)
+    p99, n = w.recent(now=400.0)
+    assert n == 1 and 100 < p99 <= 250
+    # the disk probe: real unless the tests' variable says otherwise
+    monkeypatch.delenv(FAKE_DISK_ENV, raising=False)
+    assert isinstance(disk_probe(), RealDisk)
+    monkeypatch.setenv(FAKE_DISK_ENV, "50")
+    fake = disk_probe()
+    assert isinstance(fake, FakeDisk)
+    total, free = fake.usage(tmp_path)
+    assert free == 50 * MB and total == RealDisk().usage(tmp_path)[0]
