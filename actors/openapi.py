@@ -15,6 +15,7 @@ from actors.http import catalogue_sync as catalogue_sync_api
 from actors.http import drawer as drawer_api
 from actors.http import exchange as exchange_api
 from actors.http import flags as flags_api
+from actors.http import monitoring as monitoring_api
 from actors.http import payments as payments_api
 from actors.openapi_paths import PATHS
 from actors.openapi_schemas import ERROR, ID, _body, _op
@@ -126,6 +127,8 @@ PATHS.update(catalogue_sync_api.OPENAPI)
 READ_SCOPES["/v1/catalogue/status"] = catalogue_sync_api.READ_SCOPE
 PATHS.update(payments_api.OPENAPI)
 READ_SCOPES.update(payments_api.READ_SCOPES)
+PATHS.update(monitoring_api.OPENAPI)
+READ_SCOPES.update(monitoring_api.READ_SCOPES)
 
 for _p, _scope in READ_SCOPES.items():
     PATHS[_p]["get"]["x-kassa-read-scope"] = _scope

@@ -223,6 +223,7 @@ OPTIONAL_PARTS = (
     "cloud.hqrevenue",
     "cloud.hqstores",
     "cloud.backups",
+    "cloud.hqhealth",
 )
 
 

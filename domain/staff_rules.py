@@ -72,6 +72,7 @@ ACTIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "staff.manage": (_MGR, "create, change, lock and unlock staff accounts"),
     "permissions.manage": (_MGR, "change which roles may do an action"),
     "audit.view": (_MGR, "who did what, from which till and IP"),
+    "health.view": (_MGR, "the store's health: metrics and alerts (disk, uploads, licence)"),
     "events.read": (_MGR, "every committed event and the live stream (personal data included)"),
     "events.sales": (
         ("display", "manager", "admin"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from domain.alerts import Thresholds
 from domain.catalogue import EmbeddedRules
 from domain.errors import InvalidInput
 from domain.money import Limits, TaxClass, precision
@@ -100,6 +101,9 @@ class StoreConfig:
     refund_limits: dict[str, Any] = field(default_factory=dict)
     # scheduled backups (actors.backup_schedule): {dirs, every_hours, at_day_close, keep, to_hq}
     backup: dict[str, Any] = field(default_factory=dict)
+    # health alert thresholds ("alerts" in store.json; domain.alerts.Thresholds), e.g.
+    # {"disk_free_pct": 10, "disk_free_mb": 2048, "upload_lag_h": 24, "commit_p99_ms": 250}
+    alerts: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.till_placement not in TILL_PLACEMENTS:
@@ -117,6 +121,7 @@ class StoreConfig:
             )
         for code, rate in self.tax_classes.items():
             TaxClass(code, rate)
+        Thresholds.from_dict(self.alerts)  # refused at load, not at the first evaluation
 
     def rate_of(self, tax_class: str) -> int:
         try:
@@ -152,6 +157,7 @@ class StoreConfig:
             "payments": dict(self.payments),
             "refund_limits": dict(self.refund_limits),
             "backup": dict(self.backup),
+            "alerts": dict(self.alerts),
         }
 
     @classmethod

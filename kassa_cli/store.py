@@ -67,6 +67,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     store_payments.register_store(ssub)
     store_backup.register(ssub)
     store_service.register_store(ssub)  # install / uninstall (a systemd service)
+    from kassa_cli import store_metrics
+
+    store_metrics.register_store(ssub)
 
 
 def _serve(args: argparse.Namespace) -> int:

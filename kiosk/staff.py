@@ -76,6 +76,7 @@ ACTION_LABELS = {
     "staff.manage": N_("Add, change, lock and unlock staff"),
     "permissions.manage": N_("Change permissions"),
     "audit.view": N_("See who did what"),
+    "health.view": N_("See the store's health and alerts"),
     "events.read": N_("Read every event (personal data included)"),
     "events.sales": N_("Sales feed for the big screen"),
     "feedback.report": N_("Report a problem from a till"),

@@ -48,6 +48,7 @@ from actors.http import (
     feedback,
     flags,
     members,
+    monitoring,
     payments,
     products,
     reports,
@@ -59,6 +60,7 @@ from actors.http import (
 )
 from actors.http.common import MAX_BODY, Handler, error_response, jresp
 from actors.http.context import GATEWAY, Gateway
+from actors.metrics import install as install_monitoring
 from actors.recovery import AdminChannel
 from domain.errors import KassaError, Unavailable
 
@@ -84,6 +86,7 @@ AREAS = (
     drawer,
     payments,
     exchange,
+    monitoring,
 )
 HTTP_CODES = {404: "http.not_found", 405: "http.method_not_allowed", 413: "input.too_large"}
 
@@ -115,6 +118,7 @@ def make_gateway(handles: Any, status_extra: Callable[[], dict] | None = None) -
     g = Gateway(handles, status_extra)
     app = web.Application(middlewares=[errors_middleware], client_max_size=MAX_BODY)
     app[GATEWAY] = g
+    install_monitoring(app, g)  # request timing, health measured every ~30 s (actors.metrics)
     local = AdminChannel(g.data_dir, g.local_admin)  # kassa store unlock / set-pin (owner only)
     app.on_startup.append(lambda _app: local.start())
     app.on_cleanup.append(lambda _app: local.stop())

@@ -14,7 +14,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from aiohttp import web
 
@@ -46,6 +46,7 @@ from domain.staff import (
 from domain.store import AuthPolicy
 
 __all__ = ["Ctx", "Gateway", "GATEWAY", "gw"]
+T = TypeVar("T")
 
 
 class Ctx:
@@ -91,6 +92,7 @@ class Gateway:
         self.refresh_lock = asyncio.Lock()
         self.licensed_tills: set[str] = set()  # tills the licence count was checked for
         self.till_lock = asyncio.Lock()  # a day opens for one new till at a time
+        self.monitor: Any = None  # actors.metrics.Monitor, set by actors.metrics.install
 
     async def refresh(self) -> None:
         async with self.refresh_lock:
@@ -221,7 +223,15 @@ class Gateway:
             till=ctx.till if ctx else till,
             ip=ctx.ip if ctx else ip,
         )
-        return await (via or self.h.ledger).submit(req)
+        return await self.committed((via or self.h.ledger).submit(req), "gateway")
+
+    async def committed(self, pending: Awaitable[T], source: str) -> T:
+        """``pending``'s answer, its wait timed for the commit latency (``actors.metrics``)."""
+        t0 = time.perf_counter()
+        out = await pending
+        if self.monitor is not None:
+            self.monitor.commit(source, time.perf_counter() - t0)
+        return out
 
     def answer(self, ack: Any, **extra: Any) -> dict:
         return {

@@ -68,7 +68,7 @@ async def till_command(request: web.Request) -> web.Response:
         await g.approval(ctx, ctx.action, data)
     limit = g.config.discount_limits.get(ctx.role, 0)
     who = Who(staff=ctx.staff, ip=ctx.ip, limit_bp=limit, approved_by=ctx.approved_by)
-    res = await g.h.till_rpc(till).call("do", (cid, op, args, who))
+    res = await g.committed(g.h.till_rpc(till).call("do", (cid, op, args, who)), "till")
     await g.journal_approval(ctx, cid)
     return jresp(res)
 

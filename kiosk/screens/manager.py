@@ -14,6 +14,7 @@ from kiosk.charts import ChartsTab
 from kiosk.i18n import T
 from kiosk.screens.manager_day import DENOMINATIONS, DayTab
 from kiosk.screens.manager_flags import FlagsTab
+from kiosk.screens.manager_health import HealthTab
 from kiosk.screens.manager_import import ImportTab
 from kiosk.screens.manager_oplog import OplogTab
 from kiosk.screens.manager_reports import report_warning, upload_text
@@ -23,7 +24,7 @@ from kiosk.staff import counter_title
 __all__ = ["ManagerScreen", "DENOMINATIONS", "report_warning", "upload_text"]
 
 
-class ManagerScreen(DayTab, ChartsTab, StaffTab, ImportTab, FlagsTab, ttk.Frame):
+class ManagerScreen(DayTab, ChartsTab, StaffTab, ImportTab, FlagsTab, HealthTab, ttk.Frame):
     def __init__(self, parent, app) -> None:
         super().__init__(parent)
         self.app = app
@@ -37,6 +38,7 @@ class ManagerScreen(DayTab, ChartsTab, StaffTab, ImportTab, FlagsTab, ttk.Frame)
         self.charts_tab = ttk.Frame(self.tabs, padding=8)
         self.perm_tab = ttk.Frame(self.tabs, padding=8)
         self.flags_tab = ttk.Frame(self.tabs, padding=8)  # the flags inbox (manager_flags)
+        self.health_tab = ttk.Frame(self.tabs, padding=8)  # alerts and figures (manager_health)
         for tab, label in (
             (self.reports_tab, T("Reports")),
             (self.charts_tab, T("Charts")),
@@ -45,6 +47,7 @@ class ManagerScreen(DayTab, ChartsTab, StaffTab, ImportTab, FlagsTab, ttk.Frame)
             (self.perm_tab, T("Permissions")),
             (self.import_tab, T("Product import")),
             (self.flags_tab, T("Flags")),
+            (self.health_tab, T("Health")),
         ):
             self.tabs.add(tab, text=label)
         self._reports()
@@ -55,3 +58,4 @@ class ManagerScreen(DayTab, ChartsTab, StaffTab, ImportTab, FlagsTab, ttk.Frame)
         self._import()
         self._flags_inbox()
         self.oplog = OplogTab(self.tabs, app)  # the operation log (manager_oplog)
+        self._health()

@@ -83,6 +83,28 @@ def close_tills(made: list) -> None:
     gc.collect()
 
 
+def in_till(store, tmp_path, till_id: str, check: Callable[[Any], None]) -> None:
+    """Run ``check(app)`` on a new till window, then close it and free it here, on the Tk thread
+    (no name outside this frame holds the window, so it never becomes garbage elsewhere)."""
+    import gc
+
+    from kiosk import i18n
+    from kiosk.app import TillApp
+
+    made = [TillApp(store.url, till_id, lang="en", printer={"kind": "dummy"}, data_dir=tmp_path)]
+    try:
+        pump(made[0], lambda: made[0].store, what="store config")
+        check(made[0])
+    finally:
+        i18n.set_language("en")
+        try:
+            made[0].close()
+        except Exception:
+            pass
+        made.clear()
+        gc.collect()
+
+
 def sign_in(app, staff: str, pin: str) -> None:
     pump(app, lambda: type(app.screen).__name__ == "SignInScreen", what="sign-in screen")
     s = app.screen

@@ -5,17 +5,15 @@ may not); screenshots at 1024x768 and 1920x1080 (artifacts/kiosk/)."""
 
 from __future__ import annotations
 
-import gc
 import os
 import urllib.error
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from flagkit import flagging_store
-from tilldriver import get, idle, open_day, post, pump, sign_in
+from tilldriver import get, idle, in_till, open_day, post, pump, sign_in
 
 pytestmark = [
     pytest.mark.ray,
@@ -61,26 +59,6 @@ def flagged(store):
         assert time.monotonic() < end, "no flag for the sale outside opening hours"
         time.sleep(0.5)
     return f
-
-
-def in_till(store, tmp_path, till_id: str, check: Callable[[Any], None]) -> None:
-    """Run ``check(app)`` on a new till window, then close it and free it here, on the Tk thread
-    (no name outside this frame holds the window, so it never becomes garbage elsewhere)."""
-    from kiosk import i18n
-    from kiosk.app import TillApp
-
-    made = [TillApp(store.url, till_id, lang="en", printer={"kind": "dummy"}, data_dir=tmp_path)]
-    try:
-        pump(made[0], lambda: made[0].store, what="store config")
-        check(made[0])
-    finally:
-        i18n.set_language("en")
-        try:
-            made[0].close()
-        except Exception:
-            pass
-        made.clear()
-        gc.collect()
 
 
 def _inbox(app, flag_id: str):

@@ -1,0 +1,123 @@
+"""The Health tab on the manager counter, a real till window under Xvfb against a real store whose
+disk reports 50 MB free (``KASSA_FAKE_DISK_FREE_MB``): the low-disk alert is shown in words on
+top, with the figure and its threshold, a banner above the tabs says so on every tab, and the
+figures read in words with units; in Thai and Arabic too. Screenshots at 1024x768 and 1920x1080
+in English, Thai and Arabic (artifacts/kiosk/manager_health_*.png)."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pytest
+
+from report_shots import texts
+from tilldriver import idle, in_till, pump, sign_in
+
+pytestmark = [
+    pytest.mark.ray,
+    pytest.mark.timeout(900),
+    pytest.mark.filterwarnings("error::pytest.PytestUnraisableExceptionWarning"),
+]
+ENV = {"KASSA_FAKE_DISK_FREE_MB": "50", "KASSA_ALERTS_EVERY_S": "2"}
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    from actors.process import StoreProcess
+
+    with pytest.MonkeyPatch.context() as mp:
+        for k, v in ENV.items():
+            mp.setenv(k, v)
+        s = StoreProcess(tmp_path_factory.mktemp("kiosk-health") / "data", products=300).start()
+    yield s
+    s.stop()
+
+
+def health_tab(app: Any) -> Any:
+    """The manager counter with its Health tab chosen and the store's answer shown."""
+    mgr = app.screen
+    mgr.tabs.select(mgr.health_tab)
+    pump(app, lambda: mgr.health_data.get("figures"), timeout=60, what="the store's health")
+    idle(app)
+    return mgr
+
+
+def test_the_manager_reads_the_low_disk_alert_in_words(xvfb, store, tmp_path):
+    in_till(store, tmp_path, "H1", _read_alert)
+
+
+def _read_alert(app: Any) -> None:
+    from kiosk import i18n
+
+    sign_in(app, "m1", "9999")
+    mgr = health_tab(app)
+    shown = texts(mgr.health_alerts)
+    assert shown[0] == (
+        "The store's disk is nearly full: free some space or move old backups off it."
+    ), shown
+    assert shown[1].startswith("50 MB free (") and "under 2,048 MB or 10 %" in shown[1]
+    figures = texts(mgr.health_figures)
+    assert "Disk free" in figures and any(t.startswith("50 MB of ") for t in figures)
+    assert "Licence" in figures and "Time to record a sale" in figures
+    assert not any("disk.low" in t or "_bytes" in t for t in texts(mgr)), texts(mgr)
+    # the banner above the tabs, whichever tab is open
+    mgr.tabs.select(mgr.reports_tab)
+    idle(app)
+    assert mgr.health_banner.winfo_ismapped()
+    banner = mgr.health_banner.cget("text")
+    assert banner.startswith("Health alerts: 1. The store's disk is nearly full"), banner
+    # in Thai: the same alert in Thai words, no English left
+    app.session.lang = "th"
+    i18n.set_language("th")
+    app.show_counter("manager")
+    mgr = health_tab(app)
+    th = texts(mgr.health_alerts)
+    assert th[0].startswith("ดิสก์ของร้านใกล้เต็ม") and "50 MB" in th[1], th
+    assert "free" not in " ".join(th)
+    assert not app.last_error, app.last_error
+
+
+SHOOT = """
+import sys
+from pathlib import Path
+
+url, out, size, data = sys.argv[1:5]
+from tilldriver import idle, pump, screenshot, sign_in, xvfb_display
+
+with xvfb_display(size):
+    from kiosk import i18n
+    from kiosk.app import TillApp
+
+    app = TillApp(url, "H2", lang="en", printer={"kind": "dummy"}, data_dir=Path(data))
+    pump(app, lambda: app.store, what="store config")
+    sign_in(app, "m1", "9999")
+    for lang in ("en", "th", "ar"):
+        app.session.lang = lang
+        i18n.set_language(lang)
+        app.show_counter("manager")
+        mgr = app.screen
+        mgr.tabs.select(mgr.health_tab)
+        pump(app, lambda: mgr.health_data.get("alerts"), timeout=60, what="the alerts")
+        idle(app)
+        screenshot(app, Path(out) / f"manager_health_{lang}_{size}.png")
+    app.close()
+"""
+
+
+@pytest.mark.parametrize("size", ["1024x768", "1920x1080"])
+def test_health_screenshots(store, tmp_path, artifacts, size):
+    """Each screen size in a process of its own (a Tk interpreter outlives its window)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[3]
+    env = {**os.environ, "PYTHONPATH": f"{root}{os.pathsep}{root / 'tests' / 'kits'}"}
+    args = [store.url, str(artifacts), size, str(tmp_path)]
+    done = subprocess.run(
+        [sys.executable, "-c", SHOOT, *args], env=env, capture_output=True, text=True, timeout=600
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    for lang in ("en", "th", "ar"):
+        assert (artifacts / f"manager_health_{lang}_{size}.png").stat().st_size > 10_000
