@@ -17,7 +17,7 @@ from domain.errors import InvalidInput
 __all__ = ["AuditQuery", "row_of", "DETAIL_KEYS", "ORDER_KINDS"]
 
 # rows about an order that get the order's short number (``details.order_number``)
-ORDER_KINDS = ("order.refunded", "order.frozen", "order.unfrozen", "flag.")
+ORDER_KINDS = ("order.refunded", "order.exchanged", "order.frozen", "order.unfrozen", "flag.")
 
 # body fields an audit row may show (scalars, or lists of short strings)
 DETAIL_KEYS = (
@@ -25,6 +25,7 @@ DETAIL_KEYS = (
     "order_id",
     "amount",
     "total",
+    "difference",
     "currency",
     "reason",
     "note",

@@ -53,6 +53,13 @@ SENTENCES: dict[str, str] = {
     "order.frozen": N_("Froze order {order}"),
     "order.unfrozen": N_("Unfroze order {order}"),
     "order.flagged": N_("Order {order} flagged for review"),
+    "order.exchanged": N_("Exchanged items of order {order} — difference {money}"),
+    "payment.started": N_("Asked for a QR or card payment — {money}"),
+    "payment.succeeded": N_("QR or card payment received {reference}"),
+    "payment.failed": N_("QR or card payment failed"),
+    "payment.cancelled": N_("QR or card payment cancelled"),
+    "payment.timed_out": N_("QR or card payment timed out"),
+    "payment.late_success": N_("A payment arrived late — {money} to give back"),
     "basket.line_added": N_("Scanned {sku}"),
     "basket.line_removed": N_("Removed a line"),
     "basket.quantity_changed": N_("Changed a quantity to {qty}"),
@@ -98,7 +105,7 @@ REASON = N_("reason: {reason}")
 NOTE = N_("note: {note}")
 APPROVED = N_("approved by {staff}")
 
-MONEY_KEYS = ("amount", "total", "float", "counted_cash")
+MONEY_KEYS = ("amount", "total", "float", "counted_cash", "difference")
 
 
 def _order(d: dict[str, Any]) -> str:
