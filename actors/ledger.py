@@ -373,7 +373,7 @@ class Ledger:
 
 
 def decode(env: Envelope) -> Any:
-    return decode_body(env.kind, env.body)
+    return decode_body(env.kind, env.body, env.v)
 
 
 def check_journal(path: Path, now_us: int) -> Any:

@@ -12,6 +12,7 @@ import asyncio
 import logging
 import os
 import signal
+import socket
 from collections.abc import Coroutine
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -29,6 +30,7 @@ __all__ = ["load_config", "update_store_json", "serve", "run_loop", "StoreServer
 T = TypeVar("T")
 
 log = logging.getLogger(__name__)
+_SHARE = hasattr(socket, "SO_REUSEPORT")  # Linux, BSD: a new version binds beside this one
 
 
 class StoreServer:
@@ -41,6 +43,7 @@ class StoreServer:
         self.runner: web.AppRunner | None = None
         self.handles: Handles  # set by start()
         self.scheme = "http"
+        self.sock: socket.socket | None = None  # pre-bound by a hand-over (actors.handover)
 
     @property
     def url(self) -> str:
@@ -48,8 +51,15 @@ class StoreServer:
 
     async def start(self) -> None:
         from actors.bootstrap import create_actors
+        from actors.migrate import at_start
         from actors.ray_boot import start_ray
         from actors.tls import server_context
+
+        if self.sock is None:  # the port no longer says a server runs: the folder's lock does
+            from actors.handover import refuse_if_running
+
+            await refuse_if_running(self.data_dir)
+        at_start(self.data_dir)  # format check, migrations after a backup (actors.migrate)
 
         tls = server_context(self.data_dir)  # TLS on: HTTPS only, never a listener in clear
         self.scheme = "https" if tls else "http"
@@ -61,7 +71,11 @@ class StoreServer:
         app = make_gateway(self.handles)
         self.runner = web.AppRunner(app, access_log=None)
         await self.runner.setup()
-        site = web.TCPSite(self.runner, self.host, self.port, ssl_context=tls)
+        site: web.BaseSite = (  # SO_REUSEPORT: a new version may take over (actors.handover)
+            web.SockSite(self.runner, self.sock, ssl_context=tls)
+            if self.sock is not None
+            else web.TCPSite(self.runner, self.host, self.port, ssl_context=tls, reuse_port=_SHARE)
+        )
         await site.start()
         addrs = [s.getsockname() for s in site._server.sockets]  # type: ignore[union-attr]
         self.port = addrs[0][1]
@@ -80,12 +94,17 @@ class StoreServer:
         stop_ray()
 
 
-async def _run(server: StoreServer, ready_msg: bool = True) -> None:
+async def _run(server: StoreServer, ready_msg: bool = True, take_over: bool = False) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    await server.start()
+    if take_over:
+        from actors.handover import take_over as take
+
+        await take(server)
+    else:
+        await server.start()
     if ready_msg:
         print(f"kassa store {server.config.store_id} ready on {server.url}", flush=True)
     await stop.wait()
@@ -103,6 +122,8 @@ def run_loop(main: Coroutine[Any, Any, T]) -> T:
     return uvloop.run(main)
 
 
-def serve(data_dir: Path, host: str = "127.0.0.1", port: int = 8600) -> int:
-    run_loop(_run(StoreServer(data_dir, host, port)))
+def serve(
+    data_dir: Path, host: str = "127.0.0.1", port: int = 8600, take_over: bool = False
+) -> int:
+    run_loop(_run(StoreServer(data_dir, host, port), take_over=take_over))
     return 0

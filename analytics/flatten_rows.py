@@ -14,6 +14,7 @@ from typing import Any
 import msgspec
 
 from analytics.schema import KINDS_USED, SCHEMAS
+from domain.events import current_body
 
 _decode = msgspec.json.Decoder()
 _BASKET_EVENT = {
@@ -33,7 +34,7 @@ def _as_dict(ev: Any) -> dict[str, Any] | None:
             body = _decode.decode(body)
         elif not isinstance(body, dict):
             body = msgspec.to_builtins(body)
-        return {**ev, "body": body}
+        return {**ev, "body": current_body(ev["kind"], ev.get("v"), body)}
     if ev.kind not in KINDS_USED:
         return None
     return {
@@ -45,7 +46,7 @@ def _as_dict(ev: Any) -> dict[str, Any] | None:
         "till": ev.till,
         "ip": ev.ip,
         "agg": ev.agg,
-        "body": _decode.decode(ev.body),
+        "body": current_body(ev.kind, ev.v, _decode.decode(ev.body)),
     }
 
 

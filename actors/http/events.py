@@ -16,6 +16,7 @@ from aiohttp import web
 from actors.http.common import jresp, query_int, redact
 from actors.http.context import gw
 from domain.errors import InvalidInput
+from domain.events import current_body
 
 __all__ = ["ROUTES", "sales_view", "full_view"]
 
@@ -29,7 +30,7 @@ def sales_view(env: Any) -> dict | None:
     kind = env.kind
     if kind not in SALES_KINDS:
         return None
-    b = msgspec.json.decode(env.body)
+    b = _body(env)
     if kind == "order.completed":
         lines = b.get("lines") or ()
         body = {
@@ -56,7 +57,12 @@ def sales_view(env: Any) -> dict | None:
 
 
 def full_view(env: Any) -> dict:
-    return redact(env.to_wire())
+    return redact({**env.to_wire(), "body": _body(env)})  # upcast: this code's shape of it
+
+
+def _body(env: Any) -> Any:
+    """The stored body as a dict in its kind's current version (``domain.upcast``)."""
+    return current_body(env.kind, env.v, msgspec.json.decode(env.body))
 
 
 async def audit(request: web.Request) -> web.Response:
@@ -88,7 +94,7 @@ async def audit(request: web.Request) -> web.Response:
                 or (f["kind"] and not e.kind.startswith(f["kind"]))
             ):
                 continue
-            body = msgspec.json.decode(e.body)
+            body = _body(e)
             approved = (
                 body.get("approved_by") or body.get("approver") or ""
                 if isinstance(body, dict)
