@@ -166,7 +166,7 @@ def backup_before(data_dir: Path, dest: Path | None = None) -> Path:
     dest = dest or data_dir.absolute().parent / "kassa-backups"
     dest.mkdir(parents=True, exist_ok=True, mode=0o700)
     try:
-        from actors.backup import take_backup  # type: ignore[import-not-found,unused-ignore]
+        from actors.backup import take_backup  # type: ignore[import-not-found,import-untyped,unused-ignore]
     except ImportError:
         log.warning("actors.backup is not installed: copying the journal before the migration")
     else:
