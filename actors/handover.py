@@ -56,12 +56,28 @@ READY_MARK = "ready on"  # what ``kassa store serve`` prints once it sells
 # ---------------------------------------------------------------- the running (old) server
 
 
-async def release() -> dict[str, Any]:
-    """The ``handover`` op of the admin channel: answer with this process's pid, then stop as on
-    SIGTERM (the server's own clean stop), a moment later so the answer leaves first."""
+async def release(local_admin: Any = None) -> dict[str, Any]:
+    """The ``handover`` op of the admin channel: answer with this process's pid and what the new
+    server need not ask again (the tills the licence already allowed: asking the licence actor,
+    which starts in the background, held each till's first command for seconds), then stop as
+    on SIGTERM (the server's own clean stop), a moment later so the answer leaves first.
+    ``local_admin``: the gateway's handler of the admin channel (a method of its state)."""
+    gateway = getattr(local_admin, "__self__", None)
+    tills = sorted(getattr(gateway, "licensed_tills", ()))
     asyncio.get_running_loop().call_later(0.05, os.kill, os.getpid(), signal.SIGTERM)
     log.warning("handing the store over to a new server process")
-    return {"pid": os.getpid(), "handover": True}
+    return {"pid": os.getpid(), "handover": True, "licensed_tills": tills}
+
+
+def _adopt(server: Any, answer: dict[str, Any]) -> None:
+    """Take over what the old server knew (called before the new one handles any request)."""
+    from actors.http.context import GATEWAY
+
+    app = getattr(server.runner, "app", None)
+    gateway = app.get(GATEWAY) if app is not None else None
+    tills = answer.get("licensed_tills")
+    if gateway is not None and isinstance(tills, list):
+        gateway.licensed_tills.update(t for t in tills if isinstance(t, str))
 
 
 async def refuse_if_running(data_dir: Path, wait_s: float = 5.0) -> None:
@@ -105,8 +121,9 @@ def bind_shared(host: str, port: int) -> socket.socket | None:
     return sock
 
 
-def ask_handover(data_dir: Path, timeout: float = 30.0) -> int | None:
-    """Ask the server running on ``data_dir`` to hand over; its pid, or None if none runs."""
+def ask_handover(data_dir: Path, timeout: float = 30.0) -> dict[str, Any] | None:
+    """Ask the server running on ``data_dir`` to hand over: its answer (``pid``, ...), or None
+    if none runs."""
     from actors.recovery import SOCKET_NAME, _ask_server
 
     try:
@@ -117,7 +134,7 @@ def ask_handover(data_dir: Path, timeout: float = 30.0) -> int | None:
         from domain.errors import error_from_dict
 
         raise error_from_dict(out["error"])
-    return int(out["pid"])
+    return dict(out)
 
 
 def _alive(pid: int) -> bool:
@@ -148,10 +165,10 @@ async def take_over(server: Any, timeout: float = 60.0) -> dict[str, float]:
     t1 = time.monotonic()
     if sock is not None:
         sock.listen(512)
-    pid = await asyncio.to_thread(ask_handover, server.data_dir)
+    answer = await asyncio.to_thread(ask_handover, server.data_dir)
     t2 = time.monotonic()
-    if pid is not None:
-        await _wait_gone(pid, timeout)
+    if answer is not None:
+        await _wait_gone(int(answer["pid"]), timeout)
     t3 = time.monotonic()
     if sock is None:
         sock = bind_shared(server.host, server.port)
@@ -162,6 +179,8 @@ async def take_over(server: Any, timeout: float = 60.0) -> dict[str, float]:
         sock.listen(512)
     server.sock = sock
     await server.start()
+    if answer is not None:  # no await since the site started: no request was handled yet
+        _adopt(server, answer)
     t4 = time.monotonic()
     times = {"prepare_s": t1 - t0, "ask_s": t2 - t1, "old_stop_s": t3 - t2, "start_s": t4 - t3}
     log.warning("took the store over: %s", json.dumps({k: round(v, 3) for k, v in times.items()}))

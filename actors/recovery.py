@@ -145,7 +145,7 @@ class AdminChannel:
                     if req[0] == "handover":  # a new server process takes the store over
                         from actors.handover import release
 
-                        out = {"ok": True, **await release()}
+                        out = {"ok": True, **await release(self.handler)}
                     else:
                         out = {"ok": True, **await self.handler(*req)}
                 except KassaError as exc:
