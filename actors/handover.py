@@ -11,8 +11,9 @@
    asks the running one to hand over through its owner-only ``admin.sock`` (op ``handover``,
    ``actors.recovery``). The old server answers with its pid, then stops as on SIGTERM: it
    stops taking connections, answers the requests in flight, closes the ledger and exits;
-4. waits for that process to end, takes the data folder's lock (``admin.lock``), runs the
-   migrations (backup first) and starts serving on the socket it has listened on since 3.
+4. waits until that process has let go of the data folder (its lock, ``admin.lock``, released
+   once its gateway closed, or the process gone), runs the migrations (backup first) and starts
+   serving on the socket it has listened on since 3.
    Connections that arrived meanwhile wait in its queue and are answered now.
 
 A till whose connection the old server closed, or that got 503 ``store.stopping``, sends the same
@@ -142,9 +143,20 @@ def _alive(pid: int) -> bool:
     return fields is not None and fields[0] not in ("Z", "X")
 
 
-async def _wait_gone(pid: int, timeout: float) -> None:
+async def _wait_released(data_dir: Path, pid: int, timeout: float) -> None:
+    """Until the old server has let go of the data folder: its process ended, or it released the
+    folder's lock (``admin.lock``), which it does once its gateway has closed and every request in
+    flight is answered — before Ray's own shutdown (≈ 1.4 s), which no till needs to wait for.
+    What its background actors might still commit meanwhile cannot fork the journal: a seq is
+    the table's key, so a second writer's append fails and that ledger rebuilds from the file."""
+    from actors.recovery import LOCK_NAME, _take_lock
+
     end = time.monotonic() + timeout
     while _alive(pid):
+        fd = _take_lock(Path(data_dir) / LOCK_NAME)
+        if fd is not None:
+            os.close(fd)  # the new server's admin channel takes it for good
+            return
         if time.monotonic() > end:
             raise Unavailable(
                 Upgrade.HANDOVER_FAILED,
@@ -168,7 +180,7 @@ async def take_over(server: Any, timeout: float = 60.0) -> dict[str, float]:
     answer = await asyncio.to_thread(ask_handover, server.data_dir)
     t2 = time.monotonic()
     if answer is not None:
-        await _wait_gone(int(answer["pid"]), timeout)
+        await _wait_released(server.data_dir, int(answer["pid"]), timeout)
     t3 = time.monotonic()
     if sock is None:
         sock = bind_shared(server.host, server.port)
