@@ -18,7 +18,7 @@ import requests
 
 from actors.process import proc_stat, session_members
 
-RESEND_S = 0.02  # the pause before a command is sent again
+BACKOFF = (0.3, 3.0)  # the till's pause before sending a command again, doubling (kiosk.worker)
 
 
 class SellingTill(threading.Thread):
@@ -38,6 +38,7 @@ class SellingTill(threading.Thread):
     def send(self, op: str, args: dict) -> dict | None:
         cid, t0 = str(uuid.uuid4()), time.monotonic()
         body = {"id": cid, "op": op, "args": args}
+        delay = BACKOFF[0]
         while True:
             try:
                 r = self.s.post(f"{self.url}/v1/tills/{self.till}/commands", json=body, timeout=30)
@@ -53,7 +54,8 @@ class SellingTill(threading.Thread):
                 self.refused.append({"op": op, "status": 0, "body": "no answer in 120 s"})
                 return None
             self.resends += 1
-            time.sleep(RESEND_S)
+            time.sleep(delay)
+            delay = min(delay * 2, BACKOFF[1])
 
     def run(self) -> None:
         n = 0
