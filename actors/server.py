@@ -30,6 +30,7 @@ __all__ = ["load_config", "update_store_json", "serve", "run_loop", "StoreServer
 T = TypeVar("T")
 
 log = logging.getLogger(__name__)
+STOP_GRACE_S = 2.0
 _SHARE = hasattr(socket, "SO_REUSEPORT")  # Linux, BSD: a new version binds beside this one
 
 
@@ -69,7 +70,10 @@ class StoreServer:
         from actors.gateway import make_gateway
 
         app = make_gateway(self.handles)
-        self.runner = web.AppRunner(app, access_log=None)
+        # a stop (SIGTERM, a hand-over) waits this long for requests in flight, not aiohttp's 60 s:
+        # a request caught half-read, or a long poll, would hold the tills for that long; what is
+        # cut off is resent by id
+        self.runner = web.AppRunner(app, access_log=None, shutdown_timeout=STOP_GRACE_S)
         await self.runner.setup()
         site: web.BaseSite = (  # SO_REUSEPORT: a new version may take over (actors.handover)
             web.SockSite(self.runner, self.sock, ssl_context=tls)
