@@ -39,10 +39,10 @@ def journal_history(path: Path | str) -> Iterator[tuple[int, Any]]:
     con = connect(path, readonly=True)
     try:
         rows = con.execute(
-            "SELECT seq, ts, kind, body FROM events WHERE kind LIKE 'licence.%' ORDER BY seq"
+            "SELECT seq, ts, kind, body, v FROM events WHERE kind LIKE 'licence.%' ORDER BY seq"
         ).fetchall()
         prev = 0
-        for seq, ts, kind, body in rows + [(None, 0, "", b"")]:
+        for seq, ts, kind, body, v in rows + [(None, 0, "", b"", 0)]:
             q = "SELECT max(ts) FROM events WHERE seq > ?" + (" AND seq < ?" if seq else "")
             gap = con.execute(q, (prev, seq) if seq else (prev,)).fetchone()[0]
             if gap:
@@ -50,7 +50,7 @@ def journal_history(path: Path | str) -> Iterator[tuple[int, Any]]:
             if seq is None:
                 return
             try:
-                yield ts, decode_body(kind, bytes(body))
+                yield ts, decode_body(kind, bytes(body), v)
             except KassaError:
                 log.error("unreadable licence event at seq %s", seq)
             prev = seq

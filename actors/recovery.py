@@ -39,7 +39,7 @@ SOCKET_NAME = "admin.sock"
 LOCK_NAME = "admin.lock"
 LOCAL_IP = "store-pc"  # what the journal records as the "client address" of these events
 MAX_LINE = 8192
-OPS = ("unlock", "set_pin")
+OPS = ("unlock", "set_pin", "handover")  # handover: ``kassa store upgrade`` (actors.handover)
 
 # op, staff id, PIN (set_pin), reason -> the committed event, as a JSON-safe dict
 Handler = Callable[[str, str, str, str], Awaitable[dict]]
@@ -71,6 +71,8 @@ def _parse(line: bytes) -> tuple[str, str, str, str]:
         raise KassaError(Local.BAD_REQUEST, "one JSON object per line") from None
     if not isinstance(req, dict) or req.get("op") not in OPS:
         raise KassaError(Local.BAD_REQUEST, f"op is one of {', '.join(OPS)}")
+    if req["op"] == "handover":
+        return "handover", "", "", ""
     staff = check_staff_id(req.get("staff"))
     pin = check_pin(req.get("pin")) if req["op"] == "set_pin" else ""
     reason = req.get("reason") or ""
@@ -139,7 +141,13 @@ class AdminChannel:
             else:
                 try:
                     line = await asyncio.wait_for(reader.readline(), 10)
-                    out = {"ok": True, **await self.handler(*_parse(line))}
+                    req = _parse(line)
+                    if req[0] == "handover":  # a new server process takes the store over
+                        from actors.handover import release
+
+                        out = {"ok": True, **await release(self.handler)}
+                    else:
+                        out = {"ok": True, **await self.handler(*req)}
                 except KassaError as exc:
                     out = {"error": exc.to_dict()}
                 except (TimeoutError, ValueError, asyncio.LimitOverrunError):

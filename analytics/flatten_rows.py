@@ -15,6 +15,7 @@ import msgspec
 
 from analytics.flatten_exchange import add_exchange
 from analytics.schema import KINDS_USED, SCHEMAS
+from domain.events import current_body
 
 _decode = msgspec.json.Decoder()
 _BASKET_EVENT = {
@@ -34,7 +35,7 @@ def _as_dict(ev: Any) -> dict[str, Any] | None:
             body = _decode.decode(body)
         elif not isinstance(body, dict):
             body = msgspec.to_builtins(body)
-        return {**ev, "body": body}
+        return {**ev, "body": current_body(ev["kind"], ev.get("v"), body)}
     if ev.kind not in KINDS_USED:
         return None
     return {
@@ -46,7 +47,7 @@ def _as_dict(ev: Any) -> dict[str, Any] | None:
         "till": ev.till,
         "ip": ev.ip,
         "agg": ev.agg,
-        "body": _decode.decode(ev.body),
+        "body": current_body(ev.kind, ev.v, _decode.decode(ev.body)),
     }
 
 

@@ -16,6 +16,7 @@ import msgspec
 
 from domain.errors import InvalidInput
 from domain.journal_format import GENESIS, Envelope, chain_hash, encode_body, set_body_decoder
+from domain.upcast import upcast
 
 __all__ = [
     "Envelope",
@@ -23,6 +24,7 @@ __all__ = [
     "chain_hash",
     "encode_body",
     "decode_body",
+    "current_body",
     "register",
     "KINDS",
     "kind_of",
@@ -84,15 +86,29 @@ def version_of(kind: str) -> int:
     return KINDS[kind][1]
 
 
-def decode_body(kind: str, raw: bytes | str) -> Any:
-    """Decode and type-check a body; unknown kinds come back as plain dicts."""
+def decode_body(kind: str, raw: bytes | str, v: int | None = None) -> Any:
+    """Decode and type-check a body written as version ``v`` (None: the current one); an older
+    body is upcast first (``domain.upcast``), a newer one refused (``event.too_new``); unknown
+    kinds come back as plain dicts."""
     entry = KINDS.get(kind)
     if entry is None:
         return msgspec.json.decode(raw)
+    cls, current = entry
     try:
-        return msgspec.json.decode(raw, type=entry[0])
+        if v is None or v == current:
+            return msgspec.json.decode(raw, type=cls)
+        return msgspec.convert(upcast(kind, v, current, msgspec.json.decode(raw)), type=cls)
     except msgspec.ValidationError as exc:
         raise InvalidInput("event.bad_body", f"{kind}: {exc}") from exc
+
+
+def current_body(kind: str, v: int | None, body: dict[str, Any]) -> dict[str, Any]:
+    """A body already decoded as a plain dict (the analytics flatten, the event feed), brought
+    to its kind's current version; unknown kinds and current bodies as they are."""
+    entry = KINDS.get(kind)
+    if entry is None or v is None or v == entry[1]:
+        return body
+    return upcast(kind, v, entry[1], body)
 
 
 set_body_decoder(decode_body)

@@ -106,7 +106,7 @@ class Envelope:
     hash: bytes
 
     def decoded(self) -> Any:
-        return (_decode_body or _no_decoder)(self.kind, self.body)
+        return (_decode_body or _no_decoder)(self.kind, self.body, self.v)
 
     def __reduce__(self) -> tuple[Any, ...]:  # one tuple, not pickle's field-by-field path
         return Envelope, (
@@ -140,17 +140,17 @@ class Envelope:
         }
 
 
-_decode_body: Callable[[str, bytes], Any] | None = None
+_decode_body: Callable[[str, bytes, int], Any] | None = None
 
 
-def set_body_decoder(decode: Callable[[str, bytes], Any]) -> None:
+def set_body_decoder(decode: Callable[[str, bytes, int], Any]) -> None:
     """Called once by ``domain.events`` (the kinds' registry), which imports this module: the
     format does not import the registry back."""
     global _decode_body
     _decode_body = decode
 
 
-def _no_decoder(kind: str, body: bytes) -> Any:
+def _no_decoder(kind: str, body: bytes, v: int) -> Any:
     raise RuntimeError("no event kinds registered: import domain.events before decoding bodies")
 
 

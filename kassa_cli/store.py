@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from datetime import UTC
 from pathlib import Path
 
@@ -14,6 +15,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--data", type=Path, default=Path("kassa-data"), help="data folder")
     s.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0: the LAN)")
     s.add_argument("--port", type=int, default=8600)
+    s.add_argument("--take-over", action="store_true", help=argparse.SUPPRESS)  # store upgrade
     s.set_defaults(func=_serve)
     st = ssub.add_parser("status", help="show a running store's state: journal, uploads, licence")
     st.add_argument("--data", type=Path, default=Path("kassa-data"))
@@ -70,12 +72,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     from kassa_cli import store_metrics
 
     store_metrics.register_store(ssub)
+    from kassa_cli import store_upgrade
+
+    store_upgrade.register_store(ssub)
 
 
 def _serve(args: argparse.Namespace) -> int:
     from actors.server import serve
+    from domain.errors import KassaError
 
-    return serve(args.data, args.host, args.port)
+    try:
+        return serve(args.data, args.host, args.port, take_over=args.take_over)
+    except KassaError as exc:  # e.g. store.format_too_new: the message says which kassa wrote it
+        print(f"{exc.code}: {exc.message}", file=sys.stderr)
+        return 2
 
 
 def _status(args: argparse.Namespace) -> int:

@@ -13,6 +13,7 @@ from typing import Any
 import msgspec
 
 from domain.errors import InvalidInput
+from domain.events import current_body
 
 __all__ = ["AuditQuery", "row_of", "DETAIL_KEYS", "ORDER_KINDS"]
 
@@ -107,8 +108,10 @@ def _detail(value: Any) -> Any:
 
 def row_of(e: Any) -> dict[str, Any]:
     """The audit row of envelope ``e``."""
-    try:
+    try:  # in its kind's current version (domain.upcast), as every reader sees it
         body = msgspec.json.decode(e.body)
+        if isinstance(body, dict):
+            body = current_body(e.kind, e.v, body)
     except msgspec.DecodeError:
         body = {}
     details: dict[str, Any] = {}

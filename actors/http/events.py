@@ -17,6 +17,7 @@ from actors.http.audit_rows import ORDER_KINDS, AuditQuery, row_of
 from actors.http.common import jresp, query_int, redact
 from actors.http.context import gw
 from domain.errors import InvalidInput
+from domain.events import current_body
 
 __all__ = ["ROUTES", "sales_view", "full_view"]
 
@@ -30,7 +31,7 @@ def sales_view(env: Any) -> dict | None:
     kind = env.kind
     if kind not in SALES_KINDS:
         return None
-    b = msgspec.json.decode(env.body)
+    b = _body(env)
     if kind == "order.completed":
         lines = b.get("lines") or ()
         body = {
@@ -57,7 +58,12 @@ def sales_view(env: Any) -> dict | None:
 
 
 def full_view(env: Any) -> dict:
-    return redact(env.to_wire())
+    return redact({**env.to_wire(), "body": _body(env)})  # upcast: this code's shape of it
+
+
+def _body(env: Any) -> Any:
+    """The stored body as a dict in its kind's current version (``domain.upcast``)."""
+    return current_body(env.kind, env.v, msgspec.json.decode(env.body))
 
 
 async def audit(request: web.Request) -> web.Response:
