@@ -1,8 +1,8 @@
 """Upgrade without closing (issue 16).
 
 * The previous release's data folder (``tests/integration/fixtures/store-format-1``, written
-  by that release's code: ``make_store_format_1.py``) starts under this code: it is backed up, migrated to this
-  format, and every order, refund and wallet reads as it did.
+  by that release's code: ``make_store_format_1.py``) starts under this code: it is backed up,
+  migrated to this format, and every order, refund and wallet reads as it did.
 * Tills selling through ``kassa store upgrade`` (a new server process takes the store over from the
   running one) see no refused sale, every acknowledged sale is in the journal exactly once, and
   the longest a scan waited during the switch is measured.
