@@ -20,6 +20,7 @@ import asyncio
 import functools
 import logging
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +51,7 @@ __all__ = ["Handles", "create_actors", "open_ledger", "RESTART"]
 
 log = logging.getLogger(__name__)
 RESTART: dict[str, Any] = dict(max_restarts=-1, max_task_retries=3, num_cpus=0)
+RAY_DELAY_ENV = "KASSA_RAY_DELAY_S"  # hold Ray's start back this long (tests, diagnosis)
 _ACTORS = ("catalogue", "till", "stock", "wallet", "analytics", "uploader", "licence")
 
 
@@ -178,6 +180,9 @@ class Handles:
         from actors.ray_boot import start_ray
 
         os.environ[DATA_ENV] = str(self.data_dir)  # the actors find the ledger's socket by it
+        held = time.monotonic() + float(os.environ.get(RAY_DELAY_ENV, "0") or 0)
+        while time.monotonic() < held and self.state != "stopping":
+            time.sleep(0.05)  # a slow Ray start, on purpose (tests: the tills sell meanwhile)
         start_ray(self.data_dir)
         if self.state == "stopping":
             return None
