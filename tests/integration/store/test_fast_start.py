@@ -124,6 +124,9 @@ def test_sigterm_stops_cleanly_with_status_0_and_the_journal_verifies(shop):
 
     poller = threading.Thread(target=keep_asking, daemon=True)
     poller.start()
+    end = time.monotonic() + 60
+    while not answers and time.monotonic() < end:
+        time.sleep(0.01)
     proc = store.proc
     assert proc is not None
     proc.send_signal(signal.SIGTERM)
@@ -134,6 +137,8 @@ def test_sigterm_stops_cleanly_with_status_0_and_the_journal_verifies(shop):
         poller.join(30)
     assert status == 0, store.log_path.read_text()[-3000:]
     assert answers and answers[0] == (200, "running")
+    # until it stopped listening, it answered as running or as stopping, never with an error
+    assert set(answers) <= {(200, "running"), (503, "stopping")}, set(answers)
     store.stop()  # reaps what is left of its session
     out = subprocess.run(
         [sys.executable, "-m", "kassa_cli.main", "journal", "verify", "--data", str(store.data)],
