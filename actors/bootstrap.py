@@ -125,7 +125,8 @@ class _Actors:
 class Handles:
     """One store's selling path (here from the start) and its Ray actors (once ``start_actors``
     has them up), as typed clients (``actors.client``). ``state`` is "starting" until the actors
-    are up, then "running", and "stopping" once the server is asked to stop."""
+    are up, then "running" ("actors_failed" if Ray did not start), and "stopping" once the server
+    is asked to stop."""
 
     def __init__(self, data_dir: Path, config: StoreConfig, ledger: LedgerShell) -> None:
         self.data_dir = Path(data_dir).absolute()  # the same path in every process

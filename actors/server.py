@@ -93,6 +93,8 @@ class StoreServer:
         except Exception as exc:  # the selling path keeps going; the log says why the rest did not
             log.exception("the store's actors did not start")
             self.handles.ray_error = f"{type(exc).__name__}: {exc}"
+            if self.handles.state == "starting":
+                self.handles.state = "actors_failed"  # health says so; the log says why
         finally:
             self.catch_signals()  # Ray's start replaces them: ours again
         if self.handles.state == "running":
