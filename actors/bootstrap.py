@@ -1,8 +1,15 @@
-"""The composition root: makes the actor shells Ray actors and wires one store's actors.
+"""The composition root: one store's selling path in this process, the other actors on Ray.
 
-This and ``actors.client`` are the only modules that call ``.remote()``: here to create the actors
-(by name, re-attached if they exist), there to call them. Every shell is plain Python (``actors.
-shells``); state that matters is in the journal, so when Ray restarts a dead actor
+The selling path — the ledger (``actors.shells.ledger.LedgerShell``), the tills hosted here
+(``till_placement`` "gateway") and the catalogue copy they share — is plain Python in the store
+server's own process and is up before Ray: ``Handles(...)`` builds it without importing Ray. Then
+``start_actors`` starts Ray in a worker thread and makes the shells of the rest Ray actors (by
+name, re-attached if they exist): catalogue, stock, wallet, analytics, uploader, licence, and the
+till actors of the "actor" placement; the catalogue sync follows. Until they are up, asking for one
+of them raises ``store.starting`` (503: the till sends again).
+
+This and ``actors.client`` are the only modules that call ``.remote()``: here to create the actors,
+there to call them. State that matters is in the journal, so when Ray restarts a dead actor
 (``max_restarts=-1``) its ``__init__`` rebuilds it from the journal, and a call that was cut off is
 retried (``max_task_retries``) safely because every command carries its client-chosen id.
 """
@@ -10,13 +17,17 @@ retried (``max_task_retries``) safely because every command carries its client-c
 from __future__ import annotations
 
 import asyncio
+import functools
+import logging
 import os
+import time
 from pathlib import Path
 from typing import Any
 
 import orjson
 
 from actors.client import (
+    DATA_ENV,
     AnalyticsClient,
     CatalogueClient,
     LedgerClient,
@@ -25,30 +36,36 @@ from actors.client import (
     TillClient,
     UploaderClient,
     WalletClient,
-    ledger_channel,
     till_channel,
 )
 from actors.files import atomic_write
 from actors.gateway_till import GatewayTill
-from actors.ray_boot import ray
 from actors.shared_catalogue import SharedCatalogue
-from actors.shells.analytics import AnalyticsActor
-from actors.shells.catalogue import CatalogueActor
-from actors.shells.ledger import LedgerActor
-from actors.shells.readmodels import StockActor, WalletActor
-from actors.shells.system import LicenceActor, UploaderActor
-from actors.shells.till import TillActor
+from actors.shells.ledger import LedgerShell, LocalLedger
 from actors.wire import RpcClient
-from analytics.anomaly_settings import rule_settings
+from domain.error_codes.fastpath import Lifecycle
+from domain.errors import Unavailable
 from domain.store import StoreConfig
 
-__all__ = ["Handles", "create_actors", "RESTART"]
+__all__ = ["Handles", "create_actors", "open_ledger", "RESTART"]
 
+log = logging.getLogger(__name__)
 RESTART: dict[str, Any] = dict(max_restarts=-1, max_task_retries=3, num_cpus=0)
-_LEDGER, _CATALOGUE, _TILL, _STOCK, _WALLET, _ANALYTICS, _UPLOADER, _LICENCE = (
-    ray.remote(**RESTART)(cls)
-    for cls in (
-        LedgerActor,
+RAY_DELAY_ENV = "KASSA_RAY_DELAY_S"  # hold Ray's start back this long (tests, diagnosis)
+_ACTORS = ("catalogue", "till", "stock", "wallet", "analytics", "uploader", "licence")
+
+
+@functools.cache
+def _remote() -> dict[str, Any]:
+    """The actor shells as Ray actor classes (Ray imported here, off the selling path's start)."""
+    from actors.ray_boot import ray
+    from actors.shells.analytics import AnalyticsActor
+    from actors.shells.catalogue import CatalogueActor
+    from actors.shells.readmodels import StockActor, WalletActor
+    from actors.shells.system import LicenceActor, UploaderActor
+    from actors.shells.till import TillActor
+
+    classes = (
         CatalogueActor,
         TillActor,
         StockActor,
@@ -57,47 +74,31 @@ _LEDGER, _CATALOGUE, _TILL, _STOCK, _WALLET, _ANALYTICS, _UPLOADER, _LICENCE = (
         UploaderActor,
         LicenceActor,
     )
-)
+    return {name: ray.remote(**RESTART)(cls) for name, cls in zip(_ACTORS, classes, strict=True)}
 
 
-def _named(actor: Any, name: str, *args: Any) -> Any:
+def _named(kind: str, name: str, *args: Any) -> Any:
     """The actor ``name`` of the store: created with ``args``, or the running one."""
-    return actor.options(name=name, get_if_exists=True).remote(*args)
+    return _remote()[kind].options(name=name, get_if_exists=True).remote(*args)
 
 
-class Handles:
-    """One store's actors, created or re-attached by name, as typed clients (``actors.client``)."""
+def open_ledger(data_dir: Path, config: StoreConfig) -> LedgerShell:
+    """The store's ledger, its journal replayed and checked (in this process)."""
+    return LedgerShell(str(Path(data_dir) / "journal.sqlite"), 256, config.limits.to_dict())
 
-    def __init__(self, data_dir: Path, config: StoreConfig) -> None:
-        self.data_dir = Path(data_dir).absolute()  # the same path in every process
-        self.config = config
-        data = str(self.data_dir)
-        # all actors start in parallel: the others look the ledger and catalogue up by name,
-        # and their calls wait until those are up
-        self.ledger = LedgerClient(
-            _named(
-                _LEDGER,
-                "ledger",
-                str(self.data_dir / "journal.sqlite"),
-                256,
-                config.limits.to_dict(),
-            )
-        )
-        self.catalogue = CatalogueClient(_named(_CATALOGUE, "catalogue", data, config.to_dict()))
-        self.tills: dict[str, TillClient] = {}
-        self.till_rpcs: dict[str, RpcClient | GatewayTill] = {}
-        self.known_tills_path = self.data_dir / "tills.json"
-        self.in_gateway = config.till_placement == "gateway"
-        self.ledger_rpc = ledger_channel(data, self.ledger)
-        self.shared_catalogue = SharedCatalogue(self.catalogue)  # the tills hosted here
-        if not self.in_gateway:  # the hot path first: Ray starts workers a few at a time
-            for till_id in self.known_tills():
-                self.till(till_id)
-        self.stock = StockClient(_named(_STOCK, "stock", data))
-        self.wallet = WalletClient(_named(_WALLET, "wallet", data))
+
+class _Actors:
+    """The store's Ray actors as typed clients (created in Ray's start-up thread)."""
+
+    def __init__(self, data: str, config: StoreConfig) -> None:
+        from analytics.anomaly_settings import rule_settings
+
+        self.catalogue = CatalogueClient(_named("catalogue", "catalogue", data, config.to_dict()))
+        self.stock = StockClient(_named("stock", "stock", data))
+        self.wallet = WalletClient(_named("wallet", "wallet", data))
         self.analytics = AnalyticsClient(
             _named(
-                _ANALYTICS,
+                "analytics",
                 "analytics",
                 data,
                 config.zone,
@@ -107,11 +108,11 @@ class Handles:
             )
         )
         self.uploader = UploaderClient(
-            _named(_UPLOADER, "uploader", data, config.store_id, config.cloud_url)
+            _named("uploader", "uploader", data, config.store_id, config.cloud_url)
         )
         self.licence = LicenceClient(
             _named(
-                _LICENCE,
+                "licence",
                 "licence",
                 data,
                 config.store_id,
@@ -120,6 +121,99 @@ class Handles:
             )
         )
 
+
+class Handles:
+    """One store's selling path (here from the start) and its Ray actors (once ``start_actors``
+    has them up), as typed clients (``actors.client``). ``state`` is "starting" until the actors
+    are up, then "running" ("actors_failed" if Ray did not start), and "stopping" once the server
+    is asked to stop."""
+
+    def __init__(self, data_dir: Path, config: StoreConfig, ledger: LedgerShell) -> None:
+        self.data_dir = Path(data_dir).absolute()  # the same path in every process
+        self.config = config
+        self.ledger_shell = ledger
+        self.ledger_rpc = LocalLedger(ledger)  # the tills here commit without a socket hop
+        self.ledger = LedgerClient(self.ledger_rpc)
+        self.tills: dict[str, TillClient] = {}
+        self.till_rpcs: dict[str, RpcClient | GatewayTill] = {}
+        self.known_tills_path = self.data_dir / "tills.json"
+        self.in_gateway = config.till_placement == "gateway"
+        self.shared_catalogue = SharedCatalogue(None)  # the tills hosted here
+        self.shared_catalogue.load_file(self.data_dir)  # catalogue.json, before Ray
+        self.actors: _Actors | None = None
+        self.state = "starting"
+        self.ray_error = ""
+
+    # ------------------------------------------------------------ the Ray actors
+    def _need(self) -> _Actors:
+        if self.actors is None:
+            raise Unavailable(
+                Lifecycle.STARTING, "the store server is starting; try again in a moment"
+            )
+        return self.actors
+
+    @property
+    def catalogue(self) -> CatalogueClient:
+        return self._need().catalogue
+
+    @property
+    def stock(self) -> StockClient:
+        return self._need().stock
+
+    @property
+    def wallet(self) -> WalletClient:
+        return self._need().wallet
+
+    @property
+    def analytics(self) -> AnalyticsClient:
+        return self._need().analytics
+
+    @property
+    def uploader(self) -> UploaderClient:
+        return self._need().uploader
+
+    @property
+    def licence(self) -> LicenceClient:
+        return self._need().licence
+
+    def _boot_ray(self) -> _Actors | None:
+        """In a worker thread: the private Ray node and the actors (None if stopping by then)."""
+        from actors.ray_boot import start_ray
+
+        os.environ[DATA_ENV] = str(self.data_dir)  # the actors find the ledger's socket by it
+        held = time.monotonic() + float(os.environ.get(RAY_DELAY_ENV, "0") or 0)
+        while time.monotonic() < held and self.state != "stopping":
+            time.sleep(0.05)  # a slow Ray start, on purpose (tests: the tills sell meanwhile)
+        start_ray(self.data_dir)
+        if self.state == "stopping":
+            return None
+        actors = _Actors(str(self.data_dir), self.config)
+        if not self.in_gateway:
+            for till_id in self.known_tills():
+                self._create_till(till_id)
+        return actors
+
+    async def start_actors(self) -> None:
+        """Start Ray and the actors in the background of a serving store; "running" once the
+        catalogue actor answers (the read models and the rest finish starting on their own)."""
+        loop = asyncio.get_running_loop()
+        actors = await loop.run_in_executor(None, self._boot_ray)
+        if actors is None:
+            return
+        for follower in (actors.stock, actors.wallet, actors.analytics):
+            follower.ping()
+        actors.uploader.wake()
+        actors.licence.wake()
+        await asyncio.gather(actors.catalogue.version(), *(t.serve() for t in self.tills.values()))
+        self.actors = actors
+        self.shared_catalogue.attach(actors.catalogue)
+        from actors.catalogue_sync_loop import start_for
+
+        self.catalogue_sync = start_for(self)  # HQ's catalogue: pulled at start, then every N s
+        if self.state == "starting":
+            self.state = "running"
+
+    # ------------------------------------------------------------ the selling path
     def known_tills(self) -> list[str]:
         try:
             return list(orjson.loads(self.known_tills_path.read_bytes()))
@@ -127,28 +221,20 @@ class Handles:
             return []
 
     async def ready(self) -> None:
-        """Wait until the selling path is up — ledger, catalogue, the tills with their baskets
-        rebuilt — and wake the others, which finish starting in the background."""
-        for follower in (self.stock, self.wallet, self.analytics):
-            follower.ping()
-        self.uploader.wake()
-        self.licence.wake()
-        await asyncio.gather(
-            self.ledger.serve(), self.catalogue.version(), *(t.serve() for t in self.tills.values())
-        )
-        if self.in_gateway:  # rebuild the known tills' open baskets now, not at the first scan
+        """The selling path up: the known tills hosted here with their open baskets rebuilt
+        (not at their first scan)."""
+        await self.ledger_shell.serve()
+        if self.in_gateway:
             await asyncio.gather(*(self._gateway_till(t).ready() for t in self.known_tills()))
-        from actors.catalogue_sync_loop import start_for
-
-        self.catalogue_sync = start_for(self)  # HQ's catalogue: pulled at start, then every N s
 
     async def extra_status(self) -> dict:
         """Upload backlog and licence state, for the health endpoint and ``kassa store status``."""
         try:
+            actors = self._need()
             up, lic = await asyncio.wait_for(
-                asyncio.gather(self.uploader.status(), self.licence.status()), 3.0
+                asyncio.gather(actors.uploader.status(), actors.licence.status()), 3.0
             )
-        except TimeoutError:  # still starting after a restart
+        except (TimeoutError, Unavailable):  # still starting after a restart
             return {
                 "upload": {"starting": True},
                 "licence": {"ok": None, "code": "licence.starting", "message": "starting"},
@@ -174,13 +260,18 @@ class Handles:
             },
         }
 
+    def _create_till(self, till_id: str) -> TillClient:
+        t = TillClient(
+            _named("till", f"till:{till_id}", till_id, self.config.to_dict(), str(self.data_dir))
+        )
+        self.tills[till_id] = t
+        return t
+
     def till(self, till_id: str) -> TillClient:
         t = self.tills.get(till_id)
         if t is None:
-            t = TillClient(
-                _named(_TILL, f"till:{till_id}", till_id, self.config.to_dict(), str(self.data_dir))
-            )
-            self.tills[till_id] = t
+            self._need()
+            t = self._create_till(till_id)
             self._remember_till(till_id)
         return t
 
@@ -216,4 +307,5 @@ class Handles:
 
 
 def create_actors(data_dir: Path, config: StoreConfig) -> Handles:
-    return Handles(data_dir, config)
+    """A store's ledger and selling path in this process (``Handles.start_actors`` adds Ray)."""
+    return Handles(data_dir, config, open_ledger(data_dir, config))

@@ -35,7 +35,7 @@ from domain.errors import InvalidInput, KassaError
 from domain.events import CatalogueUpdated
 from domain.store import StoreConfig
 
-__all__ = ["Catalogue", "paused_gc", "products_of_chunks", "DELTA_MAX", "CHUNK"]
+__all__ = ["Catalogue", "load_index", "paused_gc", "products_of_chunks", "DELTA_MAX", "CHUNK"]
 
 log = logging.getLogger(__name__)
 MAX_ROW_ERRORS = 100  # a refused import names at most this many bad rows
@@ -67,6 +67,21 @@ def products_of_chunks(chunks: list[bytes]) -> list[Product]:
     return out
 
 
+def load_index(path: Path) -> CatalogueIndex | None:
+    """The products of a saved ``catalogue.json`` as an index (None when there is no file): read
+    by the catalogue actor, and by the gateway for its tills before Ray is up."""
+    if not path.exists():
+        return None
+    with paused_gc():
+        doc = orjson.loads(path.read_bytes())
+        rows = doc["products"]
+        if doc.get("rules") == RULES:
+            products = list(map(product_trusted, rows))
+        else:
+            products = Catalogue._loadable(rows)
+        return CatalogueIndex(products, doc.get("version", ""))
+
+
 class Catalogue:
     def __init__(self, data_dir: Path | str, config: StoreConfig) -> None:
         self.path = Path(data_dir) / "catalogue.json"
@@ -75,15 +90,9 @@ class Catalogue:
         self._pending: tuple[str, bytes] | None = None  # (version, products JSON) to commit
         self._chunks: tuple[str, list[bytes]] | None = None  # the whole catalogue for hosts
         self._delta: tuple[str, str, list[Product], list[str]] | None = None
-        if self.path.exists():
-            with paused_gc():
-                doc = orjson.loads(self.path.read_bytes())
-                rows = doc["products"]
-                if doc.get("rules") == RULES:
-                    products = list(map(product_trusted, rows))
-                else:
-                    products = self._loadable(rows)
-                self.index = CatalogueIndex(products, doc.get("version", ""))
+        loaded = load_index(self.path)
+        if loaded is not None:
+            self.index = loaded
             self._warm(START_WARM_S)
 
     def _warm(self, after_s: float = 0.0) -> None:

@@ -3,20 +3,23 @@
 Each class wraps one actor's Ray handle and gives it typed ``async`` methods that await the Ray
 call; the gateway routes, the actor shells (calling each other), ``actors.staff`` and the demo use
 these, never a handle. Creating the actors is ``actors.bootstrap``'s; starting Ray is
-``actors.ray_boot``'s. The hot path (a till's commands, the ledger's commits) leaves Ray for the
-owner-only sockets of ``actors.wire`` (``ledger_channel``, ``till_channel``); Ray only wakes a
-restarted actor to open its socket again.
+``actors.ray_boot``'s. The ledger is no Ray actor: it lives in the store server's own process,
+which calls it directly, and ``LedgerClient`` reaches it over its owner-only Unix socket
+(``actors.wire``) from every other process. A till actor's commands travel over its own socket
+(``till_channel``); Ray only wakes a restarted till actor to open its socket again.
 """
 
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+import os
+from pathlib import Path
+from typing import Any, Protocol
 
 import orjson
 
-from actors.ledger import LEDGER_METHODS, Ack, Request
-from actors.ray_boot import NAMESPACE, ray
+from actors.ledger import Ack, Request
+from actors.shells.ledger import LEDGER_RPC
 from actors.till import TILL_METHODS, Who
 from actors.wire import RpcClient, socket_name
 
@@ -32,13 +35,21 @@ __all__ = [
     "ledger_channel",
     "till_channel",
     "named",
+    "DATA_ENV",
+    "LedgerCaller",
 ]
 
 BLOB_ROWS = 1000  # an update of more products than this crosses Ray as one JSON blob
+DATA_ENV = "KASSA_DATA"  # the store's data folder, for the actors Ray starts
 
 
 def named(name: str) -> Any:
     """The Ray handle of the store's actor called ``name`` (ValueError if there is none)."""
+    from actors.ray_boot import (
+        NAMESPACE,
+        ray,
+    )  # not before it is needed: the selling path starts first
+
     return ray.get_actor(name, namespace=NAMESPACE)
 
 
@@ -53,38 +64,61 @@ class _Client:
         return cls(named(name))
 
 
-class LedgerClient(_Client):
-    """The ledger: the journal's only writer (``actors.shells.ledger.LedgerActor``)."""
+class LedgerCaller(Protocol):
+    async def call(self, method: str, arg: Any = None) -> Any: ...
+
+
+class LedgerClient:
+    """The ledger: the journal's only writer (``actors.shells.ledger.LedgerShell``), hosted by the
+    store server's own process. There it is called directly; from any other process (the actors)
+    over its owner-only Unix socket, found from the data folder (``at``) or, in an actor, from
+    ``KASSA_DATA`` which the server sets before Ray starts (``named``)."""
+
+    __slots__ = ("rpc",)
+
+    def __init__(self, rpc: LedgerCaller) -> None:
+        self.rpc = rpc
+
+    @classmethod
+    def at(cls, data_dir: str | Path) -> LedgerClient:
+        return cls(RpcClient(socket_name(data_dir, "ledger"), LEDGER_RPC))
+
+    @classmethod
+    def named(cls, name: str = "ledger") -> LedgerClient:
+        data = os.environ.get(DATA_ENV, "")
+        if name != "ledger" or not data:
+            raise ValueError(f"no ledger {name!r} here ({DATA_ENV} is not set)")
+        return cls.at(data)
 
     async def serve(self) -> str:
-        return await self.handle.serve.remote()
+        return await self.rpc.call("serve")
 
     async def submit(self, req: Request) -> Ack:
-        return await self.handle.submit.remote(req)
+        return await self.rpc.call("submit", req)
 
     async def wait(self, after: int, limit: int = 1000, timeout: float = 10.0) -> list:
-        return await self.handle.wait.remote(after, limit, timeout)
+        return await self.rpc.call("wait", (after, limit, timeout))
 
     async def read(self, after: int = 0, limit: int = 1000) -> list:
-        return await self.handle.read.remote(after, limit)
+        return await self.rpc.call("read", (after, limit))
 
     async def till_state(self, till: str) -> tuple:
-        return await self.handle.till_state.remote(till)
+        return await self.rpc.call("till_state", till)
 
     async def order(self, order_id: str) -> dict:
-        return await self.handle.order.remote(order_id)
+        return await self.rpc.call("order", order_id)
 
     async def orders_of(self, key: str, zone: str = "UTC") -> list[dict]:
-        return await self.handle.orders_of.remote(key, zone)
+        return await self.rpc.call("orders_of", (key, zone))
 
     async def staff_state(self) -> dict:
-        return await self.handle.staff_state.remote()
+        return await self.rpc.call("staff_state")
 
     async def payments(self, keys: list[str] | None = None) -> list[dict]:
-        return await self.handle.payments.remote(keys)
+        return await self.rpc.call("payments", (keys,))
 
     async def status(self) -> dict:
-        return await self.handle.status.remote()
+        return await self.rpc.call("status")
 
 
 class CatalogueClient(_Client):
@@ -220,10 +254,10 @@ class LicenceClient(_Client):
         return await self.handle.reload.remote()
 
 
-def ledger_channel(data_dir: str, ledger: LedgerClient) -> RpcClient:
-    """The fast channel to the ledger of the store in ``data_dir``; a restarted ledger is woken
-    through Ray to open its socket again."""
-    return RpcClient(socket_name(data_dir, "ledger"), LEDGER_METHODS, wake=ledger.serve)
+def ledger_channel(data_dir: str, ledger: LedgerClient) -> LedgerCaller:
+    """The channel to the ledger of the store in ``data_dir`` that the tills commit through
+    (``call("submit", req)``): the ledger client's own."""
+    return ledger.rpc
 
 
 def till_channel(data_dir: str, till_id: str, till: TillClient) -> RpcClient:

@@ -5,10 +5,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from actors.client import LedgerClient
+from actors.client import LedgerCaller, LedgerClient
 from actors.shared_catalogue import CATALOGUE_CHECK_S, SharedCatalogue
 from actors.till import Till, execute
-from actors.wire import RpcClient
 from domain.store import StoreConfig
 
 __all__ = ["GatewayTill", "SharedCatalogue", "CATALOGUE_CHECK_S"]
@@ -21,7 +20,8 @@ class GatewayTill:
     what goes away is a process hop. On a 2-core store PC the two Unix-socket messages to a till
     actor and back cost more CPU than the till's own work (bench/checkout.py, README). The gateway
     crashing is the store server crashing, after which the till is rebuilt from the journal the
-    same way (``Till.rebuild`` from its open baskets' events).
+    same way (``Till.rebuild`` from its open baskets' events). The ledger is in this process too
+    (``ledger_rpc`` calls it directly), so a sale is one process: HTTP, till, commit.
     """
 
     def __init__(
@@ -30,7 +30,7 @@ class GatewayTill:
         config: StoreConfig,
         catalogue: SharedCatalogue,
         ledger: LedgerClient,
-        ledger_rpc: RpcClient,
+        ledger_rpc: LedgerCaller,
     ) -> None:
         self.till_id = till_id
         self.config = config

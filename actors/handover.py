@@ -6,7 +6,7 @@
 1. checks the data folder's format (``actors.migrate.check``): a folder newer than it knows is
    refused here, and the running server never hears of it;
 2. binds the store's port with ``SO_REUSEPORT`` (the running server binds it so too), and does
-   everything that does not need the journal: imports, Ray, TLS;
+   what does not need the journal (imports);
 3. listens on the port — from now on the kernel hands new connections to either server — and
    asks the running one to hand over through its owner-only ``admin.sock`` (op ``handover``,
    ``actors.recovery``). The old server answers with its pid, then stops as on SIGTERM: it
@@ -200,14 +200,13 @@ async def take_over(server: Any, timeout: float = 60.0) -> dict[str, float]:
 
 
 def _prepare(server: Any) -> None:
-    """What needs no journal: the modules the server runs and Ray (while the old one serves)."""
+    """What needs no journal, while the old server sells: the modules the server runs. Ray is
+    not started here: the new server sells before its Ray is up (``actors.server``), and its Ray
+    starts once the old one has let go of the folder (and of its own Ray session)."""
     import actors.bootstrap
     import actors.gateway
 
     del actors  # imported for their cost only
-    from actors.ray_boot import start_ray
-
-    start_ray(server.data_dir)
 
 
 # ---------------------------------------------------------------- the command

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -11,6 +12,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 
 def free_port() -> int:
@@ -43,13 +45,15 @@ class StoreProcess:
         self.url = f"http://127.0.0.1:{self.port}"
         self.ca_file: Path | None = None  # the store's CA when it serves HTTPS (TLS on)
 
-    def start(self, timeout: float = 120.0) -> StoreProcess:
+    def start(self, timeout: float = 120.0, all_actors: bool = True) -> StoreProcess:
+        """Launch and wait until the store sells (``all_actors`` False) or until every actor is
+        up too (health's ``state`` "running", which tests and benches that go on to use reports,
+        stock or the demo's data expect)."""
         from actors import tls
 
         tls_on = tls.files(self.data) is not None
         self.ca_file = tls.TlsFiles.of(self.data).ca_cert if tls_on else None
         self.url = f"{'https' if tls_on else 'http'}://127.0.0.1:{self.port}"
-        ctx = tls.client_context(self.data) if tls_on else None
         env = dict(os.environ, RAY_ENABLE_UV_RUN_RUNTIME_ENV="0", PYTHONUNBUFFERED="1")
         if self.demo:
             cmd = [
@@ -85,19 +89,37 @@ class StoreProcess:
             self.proc = subprocess.Popen(
                 cmd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
             )
+        return self.wait_up(timeout, all_actors)
+
+    def wait_up(self, timeout: float = 120.0, all_actors: bool = True) -> StoreProcess:
+        """Wait until the launched server sells, or (``all_actors``) has every actor up too."""
+        from actors import tls
+
+        assert self.proc is not None, "start() first"
+        ctx = tls.client_context(self.data) if self.ca_file is not None else None
         end = time.time() + timeout
         while time.time() < end:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"store server exited with {self.proc.returncode}")
             try:
-                # any answer means the selling path is up (the gateway starts after it); health
-                # itself would wait up to 3 s for the uploader and licence actors to start
-                if _get(self.url + "/v1/config", ctx) == 200 and (not self.demo or self._seeded()):
+                # any answer means the selling path is up (the gateway starts after it)
+                if (
+                    _get(self.url + "/v1/config", ctx) == 200
+                    and (not self.demo or self._seeded())
+                    and (not all_actors or self._running(ctx))
+                ):
                     return self
             except OSError:
                 pass
-            time.sleep(0.3)
+            time.sleep(0.05 if not all_actors else 0.3)
         raise TimeoutError("store server did not come up")
+
+    def _running(self, context: Any = None) -> bool:
+        try:
+            with urllib.request.urlopen(self.url + "/v1/health", timeout=10, context=context) as r:
+                return json.loads(r.read()).get("state", "running") == "running"
+        except (OSError, ValueError):
+            return False
 
     def _seeded(self) -> bool:
         """The demo prints its banner once the sample data is all in."""

@@ -9,6 +9,8 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import shutil
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +30,15 @@ from ray.exceptions import RayTaskError
 from actors.wire import run_dir
 from domain.errors import KassaError, Unavailable
 
-__all__ = ["ray", "start_ray", "stop_ray", "unwrap", "is_kassa_error", "NAMESPACE"]
+__all__ = [
+    "ray",
+    "start_ray",
+    "stop_ray",
+    "clear_stale_session",
+    "unwrap",
+    "is_kassa_error",
+    "NAMESPACE",
+]
 
 NAMESPACE = "kassa"
 
@@ -44,6 +54,7 @@ def start_ray(data_dir: Path | str, num_cpus: int = 2, memory_mb: int | None = N
     if ray.is_initialized():
         return
     run = run_dir(data_dir)
+    clear_stale_session(run)
     token = run / "ray_token"
     tmp = run / "ray_token.new"
     tmp.unlink(missing_ok=True)
@@ -85,6 +96,21 @@ def start_ray(data_dir: Path | str, num_cpus: int = 2, memory_mb: int | None = N
             f"Ray came up on {node_ip} (token auth: {get_authentication_mode()}); "
             "the store server runs it only on 127.0.0.1 with token auth",
         )
+
+
+def clear_stale_session(run: Path) -> None:
+    """Move the session folder a killed server left (logs, sockets, a ``session_latest`` link)
+    out of Ray's way and delete it in the background: the new node starts in an empty folder,
+    however much the old one holds."""
+    old = run / "ray"
+    if not old.exists():
+        return
+    os.replace(old, run / f"ray.stale-{os.getpid()}-{secrets.token_hex(4)}")
+    for left in run.glob("ray.stale-*"):  # this one, and any a kill cut short
+        t = threading.Thread(
+            target=shutil.rmtree, args=(left,), kwargs={"ignore_errors": True}, daemon=True
+        )
+        t.start()
 
 
 def stop_ray() -> None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import time
+from pathlib import Path
 
-from actors.catalogue import paused_gc, products_of_chunks
+from actors.catalogue import load_index, paused_gc, products_of_chunks
 from actors.client import CatalogueClient
 from domain.catalogue import CatalogueIndex, Product
 from domain.catalogue_cache import CatalogueCache
@@ -29,12 +30,26 @@ class SharedCatalogue:
 
     Loading asks the catalogue for its changes since the version held: after an update of a few
     thousand products that is those products, put into the index held (milliseconds); otherwise
-    the whole catalogue in a few blobs of JSON rows, indexed in a worker thread."""
+    the whole catalogue in a few blobs of JSON rows, indexed in a worker thread.
 
-    def __init__(self, catalogue: CatalogueClient) -> None:
+    The gateway's copy starts without the catalogue actor (``catalogue`` None): ``load_file``
+    reads ``catalogue.json`` in this process before Ray is up, and ``attach`` joins the actor once
+    it is; from then on it is kept in step as above (the first check right away)."""
+
+    def __init__(self, catalogue: CatalogueClient | None) -> None:
         self.catalogue = catalogue
         self.cache: CatalogueCache[CatalogueIndex] = CatalogueCache(CATALOGUE_CHECK_S)
         self.lock: asyncio.Lock | None = None
+
+    def load_file(self, data_dir: Path) -> None:
+        """Hold the catalogue saved in ``data_dir`` (an empty one if there is none yet)."""
+        index = load_index(Path(data_dir) / "catalogue.json") or CatalogueIndex()
+        self.cache.loaded(index, index.version, time.monotonic())
+
+    def attach(self, catalogue: CatalogueClient) -> None:
+        """The catalogue actor is up: ask it for its version before the next command."""
+        self.catalogue = catalogue
+        self.cache.checked = float("-inf")
 
     async def index(self) -> CatalogueIndex:
         if self.lock is None:
@@ -42,6 +57,9 @@ class SharedCatalogue:
         async with self.lock:
             cache = self.cache
             now = time.monotonic()
+            if self.catalogue is None:  # Ray not up yet: the copy read from catalogue.json
+                assert cache.index is not None, "load_file first"
+                return cache.index
             if cache.version_check_due(now):
                 cache.saw_version(await self.catalogue.version(), now)
             if cache.must_load():

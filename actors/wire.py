@@ -166,6 +166,7 @@ class RpcServer:
         self.handler = handler
         self.codec = _Codec(methods)
         self.server: asyncio.AbstractServer | None = None
+        self.conns: set[asyncio.StreamWriter] = set()  # hung up on at close
 
     async def start(self) -> None:
         if self.server is None:
@@ -211,6 +212,7 @@ class RpcServer:
                 await writer.drain()
 
         tasks: set[asyncio.Task] = set()
+        self.conns.add(writer)
         try:
             while True:
                 frame = await _read(reader)
@@ -239,12 +241,17 @@ class RpcServer:
         except (asyncio.IncompleteReadError, ConnectionError):
             pass
         finally:
+            self.conns.discard(writer)
             writer.close()
 
     async def close(self) -> None:
         if self.server is not None:
             self.server.close()
             self.server = None
+            for writer in list(self.conns):
+                writer.close()
+            for _ in range(3):  # their readers see the end and return
+                await asyncio.sleep(0)
             try:
                 os.unlink(self.name)
             except OSError:

@@ -229,6 +229,7 @@ def _demo(args: argparse.Namespace) -> int:
             print(await demo_hq(args, hq, cloud_port), flush=True)
         server = StoreServer(args.data, "127.0.0.1", args.port)
         await server.start()
+        await server.started()  # the demo seeds through the catalogue actor
         info = await seed(server.handles, args.products)
         url = server.url  # https:// when TLS is on (kassa store tls enable)
         print(

@@ -64,6 +64,13 @@ from actors.metrics import install as install_monitoring
 from actors.recovery import AdminChannel
 from domain.errors import KassaError, Unavailable
 
+
+def unwrap(exc: BaseException) -> BaseException:
+    from actors.ray_boot import unwrap as ray_unwrap  # Ray's errors: imported once one comes
+
+    return ray_unwrap(exc)
+
+
 __all__ = ["make_gateway", "errors_middleware", "AREAS"]
 
 log = logging.getLogger(__name__)
@@ -93,8 +100,6 @@ HTTP_CODES = {404: "http.not_found", 405: "http.method_not_allowed", 413: "input
 
 @web.middleware
 async def errors_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    from actors.ray_boot import unwrap
-
     try:
         return await handler(request)
     except web.HTTPException as exc:
@@ -105,7 +110,7 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
             )
         raise
     except Exception as exc:
-        cause = unwrap(exc)
+        cause = exc if isinstance(exc, KassaError) else unwrap(exc)
         if isinstance(cause, KassaError):
             return error_response(cause)
         log.exception("unexpected error on %s %s", request.method, request.path)

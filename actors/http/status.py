@@ -11,12 +11,16 @@ from aiohttp import web
 
 from actors.http.common import jresp
 from actors.http.context import Gateway, gw
+from domain.errors import Unavailable
 
 __all__ = ["ROUTES"]
 
 
 async def health(request: web.Request) -> web.Response:
     g = gw(request)
+    state = getattr(g.h, "state", "running")  # starting (actors not all up), running, stopping
+    if state == "stopping":  # the journal is closing: the tills send again to the next server
+        return jresp({"store": g.config.store_id, "state": state}, 503)
     await g.refresh()
     st = await g.h.ledger.status()
     disk = shutil.disk_usage(g.h.data_dir)
@@ -38,6 +42,7 @@ async def health(request: web.Request) -> web.Response:
         "currency": g.config.currency,
         "journal": st.get("journal"),
         "ledger_start": st.get("start"),  # snapshot_seq, replayed, seconds (actors.snapshots)
+        "state": state,
     }
     out.update(g.status_extra())
     out.update(await g.h.extra_status())
@@ -49,7 +54,7 @@ async def analytics_health(g: Gateway, journal_seq: int) -> tuple[dict, list[str
     """The analytics copy's freshness and quarantined events, with the alerts they raise."""
     try:
         a = await asyncio.wait_for(g.h.analytics.status(), 3.0)
-    except TimeoutError:
+    except (TimeoutError, Unavailable):  # still starting
         return {"starting": True}, []
     # health is public: the error's text stays in the server's log
     a = {

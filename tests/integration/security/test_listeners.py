@@ -38,7 +38,7 @@ def listeners(host: str, tmp_path) -> tuple[StoreProcess, list[tuple[int, str, i
             found = listening_sockets(session_pids(proc.proc.pid))
             names = {cmdline(pid) for pid, _, _ in found}
             if {
-                "ray::LedgerActor",
+                "ray::CatalogueActor",
                 "ray::LicenceActor",
                 "ray::UploaderActor",
                 "ray::AnalyticsActor",

@@ -1,0 +1,226 @@
+"""Crash-to-selling bench: how long a till cannot sell after the whole store server is killed.
+
+A real ``kassa store serve`` (demo data: 300 products, till T1's day open) with one till scanning
+and paying as fast as the server answers; N times: the server and everything it started are
+SIGKILLed (``StoreProcess.kill``: the process group, Ray's daemons and workers), a new server is
+launched on the same data folder and port, and the till's commands (resent with the same id, as
+the kiosk does) are timed until one is answered 200 again. Two figures per kill: from the new
+process's launch, and from the kill (which includes reaping the old processes). The next kill
+comes once the new server has every actor up (Ray's session folder is then a stale one for the
+next start). Beside them, in the same run, the time to import Ray and ``ray.init`` alone in a
+fresh process: what the till waited for before the selling path stopped waiting for Ray.
+
+    uv run python bench/recovery_crash.py --kills 10
+
+Ends with one JSON line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+import uuid
+from pathlib import Path
+from typing import Any
+
+from actors.process import StoreProcess
+
+__all__ = ["measure", "ray_init_seconds"]
+
+
+def _post(url: str, body: dict, token: str = "", timeout: float = 5.0) -> tuple[int, dict]:
+    req = urllib.request.Request(
+        url,
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"}
+        | ({"Authorization": f"Bearer {token}"} if token else {}),
+    )
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status, json.loads(r.read() or b"{}")
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read() or b"{}")
+
+
+def _get(url: str, token: str, timeout: float = 10.0) -> Any:
+    req = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(req, timeout=timeout) as r:
+        return json.loads(r.read())
+
+
+class Till(threading.Thread):
+    """A cashier at till T1: scan, scan, pay, again; a command that meets a dead or starting
+    server is sent again with the same id every 20 ms. ``answered`` holds when each command
+    was answered 200 (monotonic seconds)."""
+
+    def __init__(self, url: str, token: str, codes: list[str]) -> None:
+        super().__init__(daemon=True)
+        self.url, self.token, self.codes = url, token, codes
+        self.answered: list[float] = []
+        self.refused: list[dict] = []
+        self.stop = threading.Event()
+        self.orders = 0
+
+    def send(self, op: str, args: dict) -> dict | None:
+        cid = str(uuid.uuid4())
+        while not self.stop.is_set():
+            try:
+                st, body = _post(
+                    f"{self.url}/v1/tills/T1/commands",
+                    {"id": cid, "op": op, "args": args},
+                    self.token,
+                )
+            except (OSError, ValueError):
+                time.sleep(0.02)
+                continue
+            if st == 200:
+                self.answered.append(time.monotonic())
+                return body
+            if st in (502, 503, 504):  # starting or stopping: the same id again
+                time.sleep(0.02)
+                continue
+            self.refused.append({"op": op, "status": st, "body": body})
+            return None
+        return None
+
+    def run(self) -> None:
+        i = 0
+        while not self.stop.is_set():
+            view = None
+            for _ in range(2):
+                res = self.send("scan", {"code": self.codes[i % len(self.codes)]})
+                i += 1
+                view = res["view"] if res else view
+            paid = view and view["lines"] and self.send("pay", {"tenders": [_cash(view)]})
+            self.orders += 1 if paid else 0
+
+    def first_after(self, t: float, timeout: float = 120.0) -> float:
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            later = [a for a in self.answered[-50:] if a > t]
+            if later:
+                return min(later)
+            time.sleep(0.005)
+        raise TimeoutError("the till did not sell again")
+
+
+def _cash(view: dict) -> dict:
+    return {"kind": "cash", "amount": view["total"]}
+
+
+def _setup(data: Path) -> tuple[StoreProcess, str, list[str]]:
+    """The demo's data (products, staff) in ``data``, T1's day open, a cashier signed in."""
+    demo = StoreProcess(data, products=300).start()
+    port = demo.port
+    st, mgr = _post(
+        f"{demo.url}/v1/sessions",
+        {"id": str(uuid.uuid4()), "staff": "m1", "pin": "9999", "till": "CM"},
+        timeout=60,
+    )
+    assert st == 200, mgr
+    st, res = _post(
+        f"{demo.url}/v1/day/open", {"id": str(uuid.uuid4()), "till": "T1", "float": 0}, mgr["token"]
+    )
+    assert st == 200 or res.get("error", {}).get("code") == "day.already_open", res
+    products = _get(f"{demo.url}/v1/products?q=885&limit=40", mgr["token"])
+    codes = [p["barcodes"][0] for p in products if p.get("barcodes")]
+    st, cashier = _post(
+        f"{demo.url}/v1/sessions",
+        {"id": str(uuid.uuid4()), "staff": "c1", "pin": "1111", "till": "T1"},
+        timeout=60,
+    )
+    assert st == 200, cashier
+    demo.stop()  # the demo's own HQ goes with it; the store is served as the shop serves it
+    store = StoreProcess(data, port=port, demo=False).start()
+    return store, cashier["token"], codes
+
+
+def _pct(xs: list[float]) -> dict:
+    return {
+        "p50": round(statistics.median(xs), 3),
+        "max": round(max(xs), 3),
+        "min": round(min(xs), 3),
+    }
+
+
+def measure(kills: int, data: Path | None = None) -> dict:
+    """Crash-to-selling over ``kills`` kill -9s of a real ``kassa store serve`` with a till
+    selling: seconds from the new process's launch, and from the kill, to the first command
+    answered 200 (p50/max/min), plus how many orders the till completed."""
+    with tempfile.TemporaryDirectory() as tmp:
+        store, token, codes = _setup(Path(data or Path(tmp) / "store"))
+        till = Till(store.url, token, codes)
+        till.start()
+        from_launch: list[float] = []
+        from_kill: list[float] = []
+        try:
+            for _ in range(kills):
+                till.first_after(time.monotonic())  # selling now
+                time.sleep(0.5)
+                killed = time.monotonic()
+                store.kill()
+                launched = time.monotonic()
+                store = StoreProcess(store.data, port=store.port, demo=False)
+                store.start(all_actors=False)
+                sold = till.first_after(launched)
+                from_launch.append(sold - launched)
+                from_kill.append(sold - killed)
+                store.wait_up(all_actors=True)  # every actor up: the next start finds Ray's session
+        finally:
+            till.stop.set()
+            till.join(30)
+            store.stop()
+    return {
+        "kills": kills,
+        "launch_to_selling_s": _pct(from_launch),
+        "kill_to_selling_s": _pct(from_kill),
+        "orders": till.orders,
+        "refused": till.refused[:5],
+    }
+
+
+def ray_init_seconds(tmp: Path) -> float:
+    """Import Ray and ``ray.init`` the store's private node, in a fresh process (seconds)."""
+    code = (
+        "import time, sys; t = time.monotonic(); from actors.ray_boot import start_ray, stop_ray; "
+        "start_ray(sys.argv[1]); print(time.monotonic() - t); stop_ray()"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(tmp)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=dict(os.environ, RAY_ENABLE_UV_RUN_RUNTIME_ENV="0"),
+    )
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--kills", type=int, default=10)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        ray_s = ray_init_seconds(Path(tmp) / "ray-only")
+    res = measure(args.kills)
+    res["baseline_ray_init_s"] = round(ray_s, 3)
+    launch, kill = res["launch_to_selling_s"], res["kill_to_selling_s"]
+    print(f"{'figure (s)':<34}{'p50':>8}{'max':>8}{'target':>8}")
+    print(f"{'launch -> till sells again':<34}{launch['p50']:>8}{launch['max']:>8}{'<= 2':>8}")
+    print(f"{'kill -> till sells again':<34}{kill['p50']:>8}{kill['max']:>8}{'':>8}")
+    print(f"{'baseline: import Ray + ray.init':<34}{res['baseline_ray_init_s']:>8}")
+    print(f"orders completed meanwhile: {res['orders']}; refused: {len(res['refused'])}")
+    print(json.dumps(res))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
