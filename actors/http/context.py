@@ -371,24 +371,10 @@ class Gateway:
     def me(
         self, staff: str, till: str, token: str = "", seq: int = 0, duplicate: bool = False
     ) -> dict:
-        acc = self.dir.accounts.get(staff, {})
-        role = acc.get("role", "")
-        out = {
-            "staff": {
-                "staff": staff,
-                "name": acc.get("name", ""),
-                "role": role,
-                "language": acc.get("language", "en"),
-            },
-            "till": till,
-            "permissions": self.dir.allowed_actions(staff),
-            "discount_limit_bp": self.config.discount_limits.get(role, 0),
-            "idle_timeout_s": int(self.dir.idle_timeout_s),
-            "day": self.dir.days.get(till),
-        }
-        if token:
-            out.update(token=token, seq=seq, duplicate=duplicate)
-        return out
+        """What a signed-in till is told about its staff member (``sessions.me_of``)."""
+        from actors.http.sessions import me_of
+
+        return me_of(self, staff, till, token, seq, duplicate)
 
     async def licensed(self, till: str, fresh: bool = False) -> dict:
         """Refuse a till beyond the licence's count (``licence.too_many_tills``, the rule is

@@ -82,3 +82,28 @@ ROUTES = [
     ("DELETE", "/v1/sessions/current", sign_out),
     ("POST", "/v1/approvals", approve),
 ]
+
+
+def me_of(
+    g: Any, staff: str, till: str, token: str = "", seq: int = 0, duplicate: bool = False
+) -> dict:
+    """The staff member, their permissions, discount limit, idle timeout and the till's day
+    (with the session's token when one was just made)."""
+    acc = g.dir.accounts.get(staff, {})
+    role = acc.get("role", "")
+    out = {
+        "staff": {
+            "staff": staff,
+            "name": acc.get("name", ""),
+            "role": role,
+            "language": acc.get("language", "en"),
+        },
+        "till": till,
+        "permissions": g.dir.allowed_actions(staff),
+        "discount_limit_bp": g.config.discount_limits.get(role, 0),
+        "idle_timeout_s": int(g.dir.idle_timeout_s),
+        "day": g.dir.days.get(till),
+    }
+    if token:
+        out.update(token=token, seq=seq, duplicate=duplicate)
+    return out

@@ -109,7 +109,10 @@ def test_every_ledger_method_crosses_the_socket_as_data():
     from actors.client import LedgerClient
 
     called = {"serve", "submit", "wait", "read", "till_state", "order", "orders_of"}
-    called |= {"staff_state", "status"}
+    called |= {"staff_state", "status", "payments"}
+    assert crossed(LEDGER_RPC["payments"], (["k1"],), answer=False) == (["k1"],)
+    tenders = [{"key": "k1", "state": "succeeded", "amount": 5000}]
+    assert crossed(LEDGER_RPC["payments"], tenders) == tenders
     assert called <= set(LEDGER_RPC)
     assert {m for m in dir(LedgerClient) if not m.startswith("_")} - {
         "at",
