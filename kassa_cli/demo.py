@@ -204,6 +204,15 @@ async def demo_hq(args: argparse.Namespace, hq: Path, port: int) -> str:
     )
 
 
+# PromptPay QR to a sample phone number, and the card terminal simulator approving every payment
+DEMO_PAYMENTS = {
+    "qr": "promptpay",
+    "card": "card-sim",
+    "promptpay": {"id": "0812345678", "id_type": "phone"},
+    "card_sim": {"mode": "approve"},
+}
+
+
 def open_bigscreen(url: str, credential: Path) -> subprocess.Popen:
     """The sales big screen beside the till (a window on the right half of the screen)."""
     cmd = [sys.executable, "-m", "kassa_cli.main", "bigscreen", "--server", url]
@@ -228,6 +237,11 @@ def _demo(args: argparse.Namespace) -> int:
             )
             print(await demo_hq(args, hq, cloud_port), flush=True)
         server = StoreServer(args.data, "127.0.0.1", args.port)
+        if not server.config.payments:  # the demo shop takes QR and a (simulated) card terminal
+            from actors.server import load_config, update_store_json
+
+            update_store_json(args.data, payments=DEMO_PAYMENTS)
+            server.config = load_config(args.data)
         await server.start()
         await server.started()  # the demo seeds through the catalogue actor
         info = await seed(server.handles, args.products)
