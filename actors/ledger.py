@@ -29,6 +29,15 @@ from domain.commands import CountStock, FreezeOrder, RefundOrder, UnfreezeOrder
 from domain.errors import Conflict, InvalidInput, KassaError, Unavailable
 from domain.events import KINDS, Envelope, encode_body, kind_of, version_of
 from domain.exchange import ExchangeOrder
+from domain.handlers_day import OpenDay
+from domain.handlers_staff import (
+    ChangePermissions,
+    ChangeStaffPin,
+    CreateStaff,
+    LockStaff,
+    TopUpWallet,
+    UpdateStaff,
+)
 from domain.ledger_handlers import LEDGER_HANDLERS
 from domain.ports import Clock, SystemClock
 
@@ -89,6 +98,15 @@ COMMANDS: dict[str, type] = {
     "command.unfreeze": UnfreezeOrder,
     "command.stock_count": CountStock,
     "command.exchange": ExchangeOrder,
+    # decided against the book (domain.handlers_staff / handlers_day): an actor in another
+    # process (the wallet actor's top-up) sends them over the ledger's socket
+    "command.topup": TopUpWallet,
+    "command.create_staff": CreateStaff,
+    "command.update_staff": UpdateStaff,
+    "command.change_pin": ChangeStaffPin,
+    "command.lock_staff": LockStaff,
+    "command.change_permissions": ChangePermissions,
+    "command.open_day": OpenDay,
 }
 _COMMAND_KIND = {cls: kind for kind, cls in COMMANDS.items()}
 

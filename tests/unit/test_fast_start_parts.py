@@ -119,3 +119,25 @@ def test_every_ledger_method_crosses_the_socket_as_data():
         "named",
         "rpc",
     } == called
+
+
+def test_every_command_the_ledger_decides_crosses_its_socket():
+    """The wallet actor's top-up reaches the ledger over its socket: a command with a ``decide``
+    that is not registered could not be sent (it failed with 'neither an event nor a ledger
+    command' once the ledger left Ray)."""
+    import inspect
+
+    from actors.ledger import COMMANDS, Request, _dump_request, _load_request, _RequestWire
+    from domain import handlers_day, handlers_staff
+    from domain.handlers_staff import TopUpWallet
+
+    deciding = {
+        cls
+        for mod in (handlers_staff, handlers_day)
+        for _n, cls in inspect.getmembers(mod, inspect.isclass)
+        if cls.__module__ == mod.__name__ and hasattr(cls, "decide")
+    }
+    assert deciding and deciding <= set(COMMANDS.values()), deciding - set(COMMANDS.values())
+    sent = Request("c" * 36, b"h" * 32, TopUpWallet("M0001", 50_000, "cash", ""), "m1", "T1", "ip")
+    wire = msgspec.msgpack.decode(msgspec.msgpack.encode(_dump_request(sent)), type=_RequestWire)
+    assert _load_request(wire).body == sent.body
