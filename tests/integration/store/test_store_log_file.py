@@ -17,7 +17,7 @@ def test_a_served_store_logs_to_its_private_rotating_file(tmp_path):
     proc = StoreProcess(data, demo=False).start(timeout=300)
     try:
         log = data / "logs" / "store.log"
-        assert "serving on" in log.read_text(), log.read_text()[-2000:]
+        assert "selling on" in log.read_text(), log.read_text()[-2000:]
         assert stat.S_IMODE(log.stat().st_mode) == 0o600
         assert stat.S_IMODE(log.parent.stat().st_mode) == 0o700
     finally:
