@@ -30,7 +30,7 @@ from actors.payments.callback import (
 from actors.payments.desk import PaymentDesk
 from domain.errors import InvalidInput, NotFound
 from domain.money import CEILING
-from domain.pan import refuse_card_number
+from domain.payments import checked_key
 
 __all__ = ["ROUTES", "OPENAPI", "READ_SCOPES", "desk_of"]
 
@@ -67,7 +67,7 @@ async def start(request: web.Request) -> web.Response:
     till = till_id(request.match_info["till"])
     await g.auth(request, "sale.sell", till=till)
     data = await read_json(request)
-    key = refuse_card_number(command_id(data), "id")
+    key = checked_key(command_id(data), "id")
     kind = need_str(data, "kind", 8)
     if kind not in ("qr", "card"):
         raise InvalidInput("payment.bad_kind", "a provider takes qr or card payments")
@@ -129,7 +129,7 @@ async def callback(request: web.Request) -> web.Response:
         time.time(),
     )
     data = await read_json(request)
-    key = need_str(data, "key", 64)
+    key = checked_key(need_str(data, "key", 64, code=True), "key")
     result = need_str(data, "result", 16)
     if (await desk.state(key))["provider"] != name:
         raise NotFound("payment.unknown_tender", "no such payment")
