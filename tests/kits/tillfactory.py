@@ -1,5 +1,6 @@
 """Open real till windows against a store for a test, and close them all on the Tk thread after
-(``with tills(store_url, folder) as make: app = make("K1", lang="ar")``)."""
+(``with tills(store_url, folder) as make: app = make("K1", lang="ar")``); ``sized_tills`` opens
+each on an Xvfb screen of its own size (``make("P4", "1024x768")``)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from tilldriver import open_day, pump
+from tilldriver import close_tills, open_day, pump, xvfb_display
 
 
 @contextlib.contextmanager
@@ -35,3 +36,36 @@ def tills(url: str, folder: Path) -> Iterator[Callable[..., Any]]:
                 app.close()
         made.clear()  # the windows are garbage only now: free them here, on the Tk thread
         gc.collect()
+
+
+@contextlib.contextmanager
+def sized_tills(
+    url: str, folder: Path, monkeypatch: Any, sizes: dict[str, tuple[int, int]]
+) -> Iterator[Callable[..., Any]]:
+    """``make(till_id, size, **kw)``: a till filling an Xvfb screen of ``size`` (a key of
+    ``sizes``), its day open; ``kw`` go to ``TillApp`` (e.g. ``customer_display``). DISPLAY is
+    left at that screen for the screenshots."""
+    from kiosk.app import TillApp
+
+    made: list[Any] = []
+
+    def make(till_id: str, size: str, **kw: Any) -> Any:
+        open_day(url, till_id)
+        with xvfb_display(size) as display:
+            app = TillApp(
+                url,
+                till_id,
+                printer={"kind": "dummy"},
+                data_dir=folder / f"{till_id}-{size}",
+                size=sizes[size],
+                **kw,
+            )
+        made.append(app)
+        monkeypatch.setenv("DISPLAY", display)  # for the screenshots
+        pump(app, lambda: app.store and app.print_queue is not None, what="store config")
+        return app
+
+    try:
+        yield make
+    finally:
+        close_tills(made)

@@ -10,16 +10,14 @@ from tkinter import font as tkfont
 import pytest
 
 from tilldriver import (
-    close_tills,
     idle,
-    open_day,
     pump,
     scan,
     screenshot,
     sign_in,
     type_keys,
-    xvfb_display,
 )
+from tillfactory import sized_tills
 
 pytestmark = [
     pytest.mark.ray,
@@ -37,27 +35,8 @@ SIZES = {"1024x768": (1024, 768), "1920x1080": (1920, 1080)}
 @pytest.fixture
 def till_on(store, tmp_path, monkeypatch):
     """``till_on(till_id, size)``: a till filling an Xvfb screen of ``size``, its day open."""
-    from kiosk.app import TillApp
-
-    made: list = []
-
-    def make(till_id: str, size: str):
-        open_day(store.url, till_id)
-        with xvfb_display(size) as display:
-            app = TillApp(
-                store.url,
-                till_id,
-                printer={"kind": "dummy"},
-                data_dir=tmp_path / f"{till_id}-{size}",
-                size=SIZES[size],
-            )
-        made.append(app)
-        monkeypatch.setenv("DISPLAY", display)  # for the screenshots
-        pump(app, lambda: app.store and app.print_queue is not None, what="store config")
-        return app
-
-    yield make
-    close_tills(made)
+    with sized_tills(store.url, tmp_path, monkeypatch, SIZES) as make:
+        yield make
 
 
 def open_pay(app):

@@ -12,17 +12,15 @@ import pytest
 
 from domain.promptpay import check_payload
 from tilldriver import (
-    close_tills,
     idle,
-    open_day,
     pump,
     scan,
     screenshot,
     settle,
     sign_in,
     type_keys,
-    xvfb_display,
 )
+from tillfactory import sized_tills
 
 pytestmark = [
     pytest.mark.ray,
@@ -56,28 +54,8 @@ def store(tmp_path_factory):
 @pytest.fixture
 def till_on(store, tmp_path, monkeypatch):
     """``till_on(till_id, size, customer)``: a till filling an Xvfb screen, its day open."""
-    from kiosk.app import TillApp
-
-    made: list = []
-
-    def make(till_id: str, size: str, customer: str | None = None):
-        open_day(store.url, till_id)
-        with xvfb_display(size) as display:
-            app = TillApp(
-                store.url,
-                till_id,
-                printer={"kind": "dummy"},
-                data_dir=tmp_path / f"{till_id}-{size}",
-                size=SIZES[size],
-                customer_display=customer,
-            )
-        made.append(app)
-        monkeypatch.setenv("DISPLAY", display)
-        pump(app, lambda: app.store and app.print_queue is not None, what="store config")
-        return app
-
-    yield make
-    close_tills(made)
+    with sized_tills(store.url, tmp_path, monkeypatch, SIZES) as make:
+        yield lambda till_id, size, customer=None: make(till_id, size, customer_display=customer)
 
 
 def qr_wait(app):
