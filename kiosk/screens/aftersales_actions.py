@@ -8,7 +8,7 @@ from kiosk import i18n
 from kiosk.client import new_id
 from kiosk.i18n import _
 from kiosk.screens.aftersales_orders import OrderView
-from kiosk.screens.dialogs import FormDialog
+from kiosk.screens.dialogs import FormDialog, quantity_up_to
 
 __all__ = ["OrderActions"]
 
@@ -27,11 +27,8 @@ class OrderActions(OrderView):
         left = int(ln["qty"]) - int((r.get("refunded_qty") or {}).get(ln["line_id"], 0))
 
         def ok(values: dict[str, str]) -> str | None:
-            try:
-                q = int(values["qty"])
-            except ValueError:
-                return _("That quantity is not valid.")
-            if not 0 <= q <= left:
+            q = quantity_up_to(values["qty"], left)
+            if q is None:
                 return _("That quantity is not valid.")
             self.set_refund_qty(ln["line_id"], q)
             return None

@@ -21,7 +21,7 @@ from kiosk.i18n import T, _, shown
 from kiosk.scanner import ScanRouter
 from kiosk.screens.aftersales_actions import OrderActions
 from kiosk.screens.aftersales_settle import ExchangeSettle
-from kiosk.screens.dialogs import FormDialog
+from kiosk.screens.dialogs import FormDialog, quantity_up_to
 from kiosk.widgets import FitLabel
 
 __all__ = ["ExchangeActions", "ExchangePanel"]
@@ -191,11 +191,8 @@ class ExchangePanel(ExchangeSettle):
         line_id, left = sel[0], self._left(sel[0])
 
         def ok(values: dict[str, str]) -> str | None:
-            try:
-                q = int(values["qty"])
-            except ValueError:
-                return _("That quantity is not valid.")
-            if not 0 <= q <= left:
+            q = quantity_up_to(values["qty"], left)
+            if q is None:
                 return _("That quantity is not valid.")
             if q:
                 self.returned[line_id] = q

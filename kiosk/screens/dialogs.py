@@ -22,6 +22,7 @@ from kiosk.widgets import TOUCH_PX, Keypad
 
 __all__ = [
     "FormDialog",
+    "quantity_up_to",
     "ManagerPinDialog",
     "FeedbackDialog",
     "ChoiceDialog",
@@ -347,3 +348,13 @@ def quick_tenders(due: int, currency: str) -> list[int]:
         if len(out) >= 5:
             break
     return out
+
+
+def quantity_up_to(text: str, most: int) -> int | None:
+    """A whole quantity from 0 to ``most`` typed in a form, or None (the form says it is not
+    valid)."""
+    try:
+        q = int(text)
+    except ValueError:
+        return None
+    return q if 0 <= q <= most else None
