@@ -8,7 +8,9 @@ from typing import Any
 from domain.alerts import Thresholds
 from domain.catalogue import EmbeddedRules
 from domain.errors import InvalidInput
+from domain.mail import SmtpSettings
 from domain.money import Limits, TaxClass, precision
+from domain.replenish import ReplenishRules
 
 __all__ = ["StoreConfig", "AuthPolicy", "DEFAULT_DISCOUNT_LIMITS", "TILL_PLACEMENTS"]
 
@@ -104,6 +106,9 @@ class StoreConfig:
     # health alert thresholds ("alerts" in store.json; domain.alerts.Thresholds), e.g.
     # {"disk_free_pct": 10, "disk_free_mb": 2048, "upload_lag_h": 24, "commit_p99_ms": 250}
     alerts: dict[str, Any] = field(default_factory=dict)
+    # reorder suggestions (domain.replenish.ReplenishRules) and the alert mail (domain.mail)
+    replenish: dict[str, Any] = field(default_factory=dict)
+    smtp: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.till_placement not in TILL_PLACEMENTS:
@@ -122,6 +127,8 @@ class StoreConfig:
         for code, rate in self.tax_classes.items():
             TaxClass(code, rate)
         Thresholds.from_dict(self.alerts)  # refused at load, not at the first evaluation
+        ReplenishRules.from_dict(self.replenish)
+        SmtpSettings.from_dict(self.smtp)
 
     def rate_of(self, tax_class: str) -> int:
         try:
@@ -158,6 +165,8 @@ class StoreConfig:
             "refund_limits": dict(self.refund_limits),
             "backup": dict(self.backup),
             "alerts": dict(self.alerts),
+            "replenish": dict(self.replenish),
+            "smtp": dict(self.smtp),
         }
 
     @classmethod
