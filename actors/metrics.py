@@ -149,6 +149,7 @@ class Monitor:
         self.figures: dict[str, Any] = {}
         self.evaluated_us = 0
         self.reporter: Any = None  # actors.health_report.Reporter, set by install
+        self.hooks: list[Any] = []  # more alert rules: async (monitor, keep) -> [Alert]
         r = self.registry = CollectorRegistry()
         ProcessCollector(registry=r)  # process_cpu_seconds_total, process_resident_memory_bytes…
         PlatformCollector(registry=r)
@@ -294,6 +295,8 @@ class Monitor:
             ),
             self.thresholds,
         )
+        for hook in self.hooks:  # e.g. low stock (actors.stock_watch)
+            self.alerts += await hook(self, keep)
         self.figures = f
         self.evaluated_us = int(self.clock() * 1_000_000)
         self._set_gauges(f)
@@ -368,11 +371,13 @@ def _middleware(monitor: Monitor) -> Any:
 def install(app: web.Application, gateway: Any) -> Monitor:
     """Put a ``Monitor`` on ``gateway``, time every request, and measure in the background while
     the app runs (the scrape token is made at the first start)."""
+    from actors import stock_watch
     from actors.health_report import Reporter
     from actors.http.monitoring import ensure_token
 
     m = Monitor(gateway)
     gateway.monitor = m
+    stock_watch.attach(m, app, gateway)
     app.middlewares.insert(0, _middleware(m))
     every_s = float(os.environ.get("KASSA_ALERTS_EVERY_S", "30"))
     task: list[asyncio.Task] = []

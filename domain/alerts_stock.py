@@ -11,13 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from domain.alerts import Alert
 from domain.error_codes.replenish import StockAlert
 
-__all__ = ["LowItem", "low_items", "stock_alert", "SHOWN"]
+__all__ = ["LowItem", "low_items", "stock_alert", "items_of", "SHOWN", "NAMED"]
 
-SHOWN = 20  # products named in the alert (HQ, the Health tab, the big screen)
+SHOWN = 20  # products named on the big screen
+NAMED = 5  # products named in the alert (HQ keeps an alert's values flat: sku_1, name_1, …)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,11 +53,26 @@ def stock_alert(items: list[LowItem]) -> Alert | None:
     """The ``stock.low`` alert of ``items`` (None when nothing is low)."""
     if not items:
         return None
-    shown = items[:SHOWN]
-    names = ", ".join(f"{i.name or i.sku} ({i.level}/{i.threshold})" for i in shown[:5])
-    more = f" and {len(items) - 5} more" if len(items) > 5 else ""
+    named = items[:NAMED]
+    names = ", ".join(f"{i.name or i.sku} ({i.level}/{i.threshold})" for i in named)
+    more = f" and {len(items) - NAMED} more" if len(items) > NAMED else ""
+    values: dict[str, object] = {"count": len(items)}
+    for n, i in enumerate(named, 1):
+        values.update(
+            {f"sku_{n}": i.sku, f"name_{n}": i.name[:100], f"level_{n}": i.level,
+             f"min_{n}": i.threshold}
+        )  # fmt: skip
     return Alert(
         StockAlert.LOW,
         f"{len(items)} product(s) at or under their minimum stock: {names}{more}",
-        {"count": len(items), "items": [i.to_dict() for i in shown]},
+        values,
     )
+
+
+def items_of(values: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The products named in a ``stock.low`` alert's values, most urgent first."""
+    return [
+        {k: values.get(f"{k}_{n}") for k in ("sku", "name", "level", "min")}
+        for n in range(1, NAMED + 1)
+        if f"sku_{n}" in values
+    ]

@@ -64,6 +64,7 @@ class Figures:
     hours: list[int] = field(default_factory=lambda: [0] * 24)
     products: dict[str, Product] = field(default_factory=dict)
     ticker: deque[Tick] = field(default_factory=lambda: deque(maxlen=TICKER_LEN))
+    low_stock: list[dict[str, Any]] = field(default_factory=list)  # {sku, name, level, min}
 
     # ------------------------------------------------------------ in
     def load(self, s: dict[str, Any]) -> None:
@@ -78,6 +79,7 @@ class Figures:
         self.revenue, self.orders = int(today["revenue"]), int(today["orders"])
         self.last_week, self.last_week_orders = int(last["revenue"]), int(last["orders"])
         self.last_week_day = str(s.get("last_week_day") or "")
+        self.low_stock = [dict(i) for i in s.get("low_stock") or ()]
         self.tills = {
             str(t["till"]): {"revenue": int(t["revenue"]), "orders": int(t["orders"])}
             for t in s.get("by_till") or ()

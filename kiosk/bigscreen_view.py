@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from kiosk import i18n
 from kiosk.bigscreen_chart import BG, HourChart
+from kiosk.bigscreen_low import LowStrip
 from kiosk.bigscreen_model import Figures
 from kiosk.i18n import N_, T, _, shown
 from kiosk.widgets import FitLabel
@@ -46,6 +47,7 @@ class Panels:
         self._kpis()
         self._middle()
         self._bottom()
+        self.low = LowStrip(self, 4)  # low stock (kiosk.bigscreen_low), hidden while none
         for r, w in ((0, 0), (1, 0), (2, 5), (3, 6)):
             self.frame.rowconfigure(r, weight=w)
         self.frame.columnconfigure(0, weight=1)
@@ -216,6 +218,7 @@ class Panels:
                 what += "   " + _("Refund")
             ticks.append((shown(what), self.money(t.amount, f)))
         self._rows(self.ticker, ticks, [t.amount < 0 for t in f.ticker])
+        self.low.render(f)
 
     def elided(self, label: tk.Label, text: str) -> str:
         """``text`` shown whole if it fits ``label``'s width, else cut (in reading order) with

@@ -51,6 +51,7 @@ from actors.http import (
     monitoring,
     payments,
     products,
+    replenish,
     reports,
     sale,
     sessions,
@@ -94,6 +95,7 @@ AREAS = (
     payments,
     exchange,
     monitoring,
+    replenish,
 )
 HTTP_CODES = {404: "http.not_found", 405: "http.method_not_allowed", 413: "input.too_large"}
 

@@ -21,6 +21,7 @@ from actors.http.common import jresp
 from actors.http.context import Gateway, gw
 from actors.http.licensing import need_feature
 from actors.openapi_schemas import _op
+from actors.stock_watch import shown_of
 from domain.staff import LANGUAGES
 
 __all__ = ["ROUTES", "OPENAPI", "READ_SCOPE", "store_languages"]
@@ -82,6 +83,7 @@ async def summary(request: web.Request) -> web.Response:
         zone=zone,
         languages=store_languages(g),
         now_us=now_us,
+        low_stock=shown_of(g),  # products at or under their minimum (actors.stock_watch)
     )
     return jresp(rep)
 

@@ -13,6 +13,7 @@ import ttkbootstrap as ttk
 from kiosk import i18n
 from kiosk.errors import code_text
 from kiosk.i18n import N_, T, _, shown
+from kiosk.screens.manager_replenish import low_stock_detail
 from kiosk.widgets import TOUCH_PX
 
 __all__ = ["HealthTab", "ALERT_NAMES", "alert_detail", "figure_rows", "size_text"]
@@ -24,6 +25,7 @@ ALERT_NAMES = {  # a few words each, for tables (HQ's admin app)
     "upload.lagging": N_("Sales not reaching HQ"),
     "licence.grace_low": N_("Licence grace running out"),
     "commit.slow": N_("Slow to record sales"),
+    "stock.low": N_("Low stock"),
 }
 LICENCE_WORDS = {
     "licence.ok": N_("valid"),
@@ -83,6 +85,8 @@ def alert_detail(alert: dict[str, Any]) -> str:
         return text.format(
             ms=_num(v.get("p99_ms")), m=_num(v.get("minutes")), limit=_num(v.get("limit_ms"))
         )
+    if code == "stock.low":
+        return low_stock_detail(v)
     return ""
 
 

@@ -14,7 +14,7 @@ from fractions import Fraction
 
 import pytest
 
-from domain.alerts_stock import low_items, stock_alert
+from domain.alerts_stock import items_of, low_items, stock_alert
 from domain.errors import InvalidInput
 from domain.mail import SmtpSettings, compose
 from domain.replenish import ReplenishRules, SkuRule, suggest_qty, suggestions
@@ -102,7 +102,10 @@ def test_low_stock_is_at_or_under_the_higher_threshold() -> None:
     alert = stock_alert(items)
     assert alert is not None and alert.code == "stock.low"
     assert alert.values["count"] == 3
-    assert alert.values["items"][0] == {"sku": "C", "name": "Cola", "level": -1, "min": 2}
+    assert items_of(alert.values)[0] == {"sku": "C", "name": "Cola", "level": -1, "min": 2}
+    assert len(items_of(alert.values)) == 3
+    # HQ keeps only flat values (cloud.hqhealth.check_report)
+    assert all(isinstance(v, (int, str)) for v in alert.values.values())
     assert "Cola (-1/2)" in alert.message
     assert stock_alert([]) is None
 
