@@ -22,8 +22,10 @@ from kiosk.widgets import TOUCH_PX
 __all__ = ["ReorderTab", "orders_of", "low_stock_detail", "COLUMNS"]
 
 TICK, UNTICKED = "☑", "☐"
-COLUMNS = ("tick", "product", "supplier", "on_hand", "on_order", "per_day", "minmax", "suggest")
-WIDTHS = (50, 260, 140, 90, 90, 90, 110, 110)
+COLUMNS = (
+    "tick", "product", "supplier", "on_hand", "on_order", "per_day", "minmax", "pack", "suggest"
+)  # fmt: skip
+WIDTHS = (50, 240, 130, 85, 85, 85, 110, 65, 85)
 STYLE = "Reorder.Treeview"
 NO_PO = N_("This store server cannot make purchase orders yet: update it, then try again.")
 
@@ -51,8 +53,8 @@ class ReorderTab(ttk.Frame):
         bar.pack(fill="x", pady=(0, 6))
         for text, command, style in (
             (T("Refresh"), self.load, "secondary"),
-            (T("Tick all"), lambda: self.tick_all(True), "secondary-outline"),
-            (T("Untick all"), lambda: self.tick_all(False), "secondary-outline"),
+            (T("Tick all"), lambda: self.tick_all(True), "secondary"),
+            (T("Untick all"), lambda: self.tick_all(False), "secondary"),
             (T("Create purchase order"), self.create_orders, "primary"),
         ):
             ttk.Button(bar, text=text, command=command, bootstyle=style, takefocus=False).pack(
@@ -63,7 +65,7 @@ class ReorderTab(ttk.Frame):
         ttk.Style().configure(STYLE, rowheight=TOUCH_PX - 8)
         heads = (
             "", T("Product"), T("Supplier"), T("On hand"), T("On order"), T("Sold a day"),
-            T("Min / max"), T("Order"),
+            T("Min / max"), T("Pack"), T("To order"),
         )  # fmt: skip
         self.tree = ttk.Treeview(self, columns=COLUMNS, show="headings", height=8, style=STYLE)
         for c, h, w in zip(COLUMNS, heads, WIDTHS, strict=True):
@@ -113,8 +115,6 @@ class ReorderTab(ttk.Frame):
         num = i18n.number
         name = str(r.get("name") or "") or str(r["sku"])
         minmax = num(int(r.get("min") or 0)) + " / " + (num(int(r["max"])) if r.get("max") else "—")
-        pack = int(r.get("pack") or 1)
-        order = num(int(r["suggest"])) + (f" ({pack}×)" if pack > 1 else "")
         return (
             TICK if str(r["sku"]) in self.ticked else UNTICKED,
             shown(f"{name} · {r['sku']}" if name != r["sku"] else name),
@@ -123,7 +123,8 @@ class ReorderTab(ttk.Frame):
             num(int(r.get("on_order") or 0)),
             num(Decimal(str(r.get("velocity") or "0"))),
             minmax,
-            order,
+            num(int(r.get("pack") or 1)),
+            num(int(r["suggest"])),
         )
 
     # ------------------------------------------------------------------ ticking
