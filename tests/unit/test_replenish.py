@@ -14,7 +14,7 @@ from fractions import Fraction
 
 import pytest
 
-from domain.alerts_stock import items_of, low_items, stock_alert
+from domain.alerts_stock import LowItem, items_of, low_items, stock_alert
 from domain.errors import InvalidInput
 from domain.mail import SmtpSettings, compose
 from domain.replenish import ReplenishRules, SkuRule, suggest_qty, suggestions
@@ -122,3 +122,20 @@ def test_mail_settings() -> None:
     subject, body = compose("S1", "Shop", {"stock.low:A": "Apples low"}, {"disk.low": "disk"})
     assert subject == "[kassa S1] alerts: 1 new, 1 cleared"
     assert "New alerts:\n  - Apples low" in body and "Cleared:\n  - disk" in body
+
+
+def test_the_reorder_tab_makes_one_order_per_supplier_and_says_the_alert_in_words() -> None:
+    from kiosk.screens.manager_replenish import low_stock_detail, orders_of
+
+    rows = [s.to_dict() for s in suggestions(RULES, SOLD, LEVELS, ON_ORDER)]
+    assert orders_of(rows) == {
+        "": [{"sku": "C", "qty": 8, "unit_cost": 0}],
+        "ACME": [{"sku": "A", "qty": 18, "unit_cost": 0}],
+        "BETA": [{"sku": "D", "qty": 12, "unit_cost": 0}],
+    }
+    items = [LowItem(f"S{n}", n, 10, f"Item {n}") for n in range(7)]
+    alert = stock_alert(items)
+    assert alert is not None
+    text = low_stock_detail(alert.values)
+    assert text.startswith("Item 0: 0 left, minimum 10; Item 1: 1 left")
+    assert "Item 4: 4 left" in text and "Item 5" not in text and "and 2 more." in text
