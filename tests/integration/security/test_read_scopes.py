@@ -106,6 +106,11 @@ TABLE = {
     "GET /v1/audit": (_get("/v1/audit", limit=5), {"m1", "admin"}, "audit.view"),
     "GET /v1/staff": (_get("/v1/staff"), {"m1", "admin"}, "staff.view"),
     "GET /v1/stock": (_get("/v1/stock"), {"m1", "admin"}, "stock.view"),
+    "GET /v1/replenish/suggestions": (
+        _get("/v1/replenish/suggestions"),
+        {"m1", "admin"},
+        "stock.view",
+    ),
     "GET /metrics": (_get("/metrics"), {"m1", "admin"}, "health.view"),
     "GET /v1/alerts": (_get("/v1/alerts"), {"m1", "admin"}, "health.view"),
     "GET /v1/reports/x?scope=store": (
