@@ -6,7 +6,8 @@ the monitor's measure: every ``KASSA_STOCK_ALERTS_EVERY_S`` seconds (300) of the
 it reads the levels (the stock read model) and the thresholds (products' ``low_stock``,
 store.json's ``replenish.per_sku.<sku>.min``) and decides ``domain.alerts_stock``; a scrape reuses
 the last answer (the levels' report crosses the whole catalogue from its actor: not every 30 s on
-a 2-core PC with 300,000 products). So the alert is in ``GET /v1/alerts`` (the Health tab), in the
+a 2-core PC with 300,000 products; but at each measure during the first 300 s, while a new
+store's stock is still coming in). So the alert is in ``GET /v1/alerts`` (the Health tab), in the
 health report HQ receives (``actors.health_report``) and, from ``low``, on the big screen. With
 store.json ``smtp`` set it also runs the ``actors.outbox`` and tells it the alerts after each
 periodic measure.
@@ -66,6 +67,7 @@ class StockWatch:
         self.low: list[LowItem] = []
         self.alert: Alert | None = None
         self.at = float("-inf")  # monotonic time of the last look at the levels
+        self.started = time.monotonic()
         self.outbox: Outbox | None = None
 
     async def refresh(self) -> None:
@@ -83,7 +85,10 @@ class StockWatch:
     async def hook(self, monitor: Any, keep: bool) -> list[Alert]:
         """The stock alerts of this measure (``keep``: the periodic one, which looks again when
         due and tells the outbox)."""
-        if keep and time.monotonic() - self.at >= self.every_s:
+        now = time.monotonic()
+        # at every measure while the store starts (a new store's stock is still coming in),
+        # then every ``every_s``
+        if keep and (now - self.at >= self.every_s or now - self.started < self.every_s):
             try:
                 await self.refresh()
                 self.at = time.monotonic()
