@@ -137,7 +137,7 @@ def sample_products(count: int = 2400, seed: int = 7) -> list[dict]:
                                 "barcodes": [],
                                 "unit": "kg",
                                 "plu": f"{plu:05d}",
-                                "low_stock": 5000,
+                                "low_stock": 5000 if len(out) < 300 else 0,  # the demo stocks these
                                 "favourite": ben in ("Fresh", "Lotus"),  # the till's item grid
                             }
                         )
@@ -158,7 +158,7 @@ def sample_products(count: int = 2400, seed: int = 7) -> list[dict]:
                             "barcodes": [make_ean13("885", n)],
                             "unit": "each",
                             "plu": "",
-                            "low_stock": 5,
+                            "low_stock": 5 if len(out) < 300 else 0,
                             "favourite": code == "bakery" and ben == "Fresh",
                         }
                     )
