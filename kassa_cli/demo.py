@@ -85,10 +85,8 @@ async def seed(handles, products: int) -> dict:
         )
     _, prods = await handles.catalogue.snapshot()
     tracked = [p for p in prods if p.low_stock > 0]  # the sample tracks stock of its first 300
-    for i, p in enumerate(tracked):
+    for p in tracked:
         qty = 20_000 if p.unit == "kg" else 24
-        if i % 100 == 7:  # a few run low, so the manager's Health tab and the big screen show it
-            qty = p.low_stock // 2 or 1
         reqs.append(
             Request(
                 cid(f"stock:{p.sku}"),
