@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 
 from domain.backup_crypt import decrypt_stream, encrypt_stream, is_encrypted, key_id, parse_key
 from domain.backup_format import BackupError
@@ -48,7 +49,7 @@ def sealed(path: Path) -> bool:
         return False
 
 
-def seal(plain: Path, dest: Path, key: bytes, manifest: dict) -> None:
+def seal(plain: Path, dest: Path, key: bytes, manifest: dict[str, Any]) -> None:
     """Write ``plain`` (a backup tar) sealed with ``key`` as ``dest`` (0600, created new)."""
     fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as out, open(plain, "rb") as src:

@@ -104,7 +104,9 @@ def _nonce(prefix: bytes, index: int) -> bytes:
     return prefix + struct.pack(">I", index)
 
 
-def encrypt_stream(src: IO[bytes], size: int, dst: IO[bytes], key: bytes, manifest: dict) -> None:
+def encrypt_stream(
+    src: IO[bytes], size: int, dst: IO[bytes], key: bytes, manifest: dict[str, Any]
+) -> None:
     """Seal ``size`` bytes of ``src`` (a plain backup) into ``dst``."""
     if size >= PIECE * 2**32:
         raise BackupError("backup.failed", "the backup is too large to encrypt")

@@ -18,7 +18,7 @@ class It16(Code):
     KEY_MISSING = (
         "backup.key_missing",
         BackupError,
-        "This backup is encrypted. Give the store's backup key (backup.key) to restore it.",
+        "This backup is encrypted. Give the store's backup key file to restore it.",
     )
     KEY_WRONG = (
         "backup.key_wrong",
