@@ -123,7 +123,9 @@ def test_health_screenshots(store, tmp_path, artifacts, size):
         assert (artifacts / f"manager_health_{lang}_{size}.png").stat().st_size > 10_000
 
 
-def test_a_tills_printer_state_reaches_the_store_metrics_and_health_tab(xvfb, store, tmp_path):
+def test_a_tills_printer_state_reaches_the_store_metrics_and_health_tab(
+    xvfb, store, tmp_path, artifacts
+):
     """The till reports its printer when its state changes (``kiosk.app_devices``): out of
     paper shows on the Health tab and as ``kassa_printer_up{till="H3"} 0`` in ``/metrics``; paper
     back in, 1 again."""
@@ -143,6 +145,8 @@ def test_a_tills_printer_state_reaches_the_store_metrics_and_health_tab(xvfb, st
         mgr.load_health()  # the report is in: the store answered the scrape above
         pump(app, lambda: _printer_row(mgr) is not None, timeout=60, what="the printer's row")
         assert "out of paper" in _printer_row(mgr), texts(mgr.health_figures)
+        _shots(app, artifacts)
+        mgr = app.screen
         p.paper_ok()  # the queue probes while it backs off, and prints
         pump(app, lambda: _printer_up(store, "H3") == 1, timeout=90, what="printer up again")
         mgr.load_health()
@@ -151,6 +155,20 @@ def test_a_tills_printer_state_reaches_the_store_metrics_and_health_tab(xvfb, st
     finally:
         app.close()
         p.stop()
+
+
+def _shots(app: Any, artifacts: Any) -> None:
+    """The Health tab with a printer out of paper, in English and Arabic (then English again)."""
+    from kiosk import i18n
+    from tilldriver import screenshot
+
+    for lang in ("ar", "en"):
+        app.session.lang = lang
+        i18n.set_language(lang)
+        app.show_counter("manager")
+        mgr = health_tab(app)
+        pump(app, lambda m=mgr: len(texts(m.health_figures)) > 16, timeout=60, what="the rows")
+        screenshot(app, artifacts / f"manager_health_printer_{lang}.png")
 
 
 def _printer_row(mgr: Any) -> str | None:
