@@ -42,6 +42,8 @@ from actors.backup_archive import (
     read_manifest,
     write_archive,
 )
+from actors.backup_hq import append_tail as _append_tail
+from actors.backup_seal import opened, seal
 from actors.journal_check import verify_journal, verify_tail
 
 __all__ = [
@@ -148,16 +150,21 @@ def _copy_journal(src: Path, dst: Path) -> tuple[int, str]:
 
 
 def take_backup(
-    data_dir: Path, dest_dir: Path, reason: str = "manual", now_us: int | None = None
+    data_dir: Path,
+    dest_dir: Path,
+    reason: str = "manual",
+    now_us: int | None = None,
+    key: bytes | None = None,
 ) -> Path:
-    """One backup of ``data_dir`` into ``dest_dir`` (created if missing); returns its path."""
+    """One backup of ``data_dir`` into ``dest_dir`` (created if missing); returns its path. With
+    ``key`` it is sealed (``actors.backup_seal``), built on the data folder's own disk."""
     data_dir, dest_dir = Path(data_dir), Path(dest_dir)
     journal = data_dir / "journal.sqlite"
     if not journal.exists():
         raise BackupError("backup.no_data", f"{data_dir} holds no journal: nothing to back up")
     store = store_id_of(data_dir)
     dest_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    stage = dest_dir / f".kassa-partial-{os.getpid()}-{secrets.token_hex(4)}"
+    stage = (data_dir if key else dest_dir) / f".kassa-partial-{os.getpid()}-{secrets.token_hex(4)}"
     stage.mkdir(mode=0o700)
     try:
         files: dict[str, Path] = {}
@@ -186,7 +193,7 @@ def take_backup(
         created = now_us if now_us is not None else int(datetime.now(UTC).timestamp() * 1e6)
         name = archive_name(store, created, seq)
         partial = stage / (name + ".partial")
-        write_archive(
+        manifest = write_archive(
             partial,
             {
                 "store": store,
@@ -201,6 +208,10 @@ def take_backup(
             {JOURNAL_MEMBER: stage / JOURNAL_MEMBER, **files},
         )
         final = dest_dir / name
+        if key:  # only the sealed file reaches the backup folder
+            sealed_part = dest_dir / f".{name}.{secrets.token_hex(4)}.partial"
+            seal(partial, sealed_part, key, manifest.to_dict())
+            partial = sealed_part
         os.replace(partial, final)
         _fsync_dir(dest_dir)
         return final
@@ -243,30 +254,6 @@ def _server_running(data_dir: Path) -> bool:
         return True
     os.close(fd)
     return False
-
-
-def _append_tail(journal: Path, rows: Iterable[tuple]) -> int:
-    """Append rows HQ holds (an envelope's columns, ``domain.journal_format``) after the
-    journal's end; the chain is checked afterwards with the rest. Their command hash is unknown
-    (HQ does not keep it): empty."""
-    con = sqlite3.connect(str(journal), isolation_level=None)
-    n = 0
-    try:
-        con.execute("BEGIN IMMEDIATE")
-        last = con.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0]
-        for r in rows:
-            if r[0] <= last:
-                continue
-            con.execute(
-                "INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", (*r[:10], b"", r[10])
-            )
-            last, n = r[0], n + 1
-        con.execute("COMMIT")
-    except sqlite3.DatabaseError as exc:
-        raise BackupError("backup.journal_broken", f"HQ's events do not fit: {exc}") from None
-    finally:
-        con.close()
-    return n
 
 
 def _check_journal(folder: Path, manifest: Manifest, hq: tuple[int, bytes] | None) -> Any:
@@ -323,10 +310,29 @@ def restore(
     hq_head: tuple[int, bytes] | None = None,
     tail: Iterable[tuple] = (),
     progress: Progress | None = None,
+    key: bytes | None = None,
 ) -> dict[str, Any]:
     """Restore ``archive`` as ``data_dir``. ``hq_head`` is HQ's (held seq, hash) and ``tail`` the
-    events HQ holds past the backup (``--from-hq``). Returns what was done."""
+    events HQ holds past the backup (``--from-hq``); ``key`` opens a sealed backup. Returns what
+    was done."""
     archive, data_dir = Path(archive), Path(data_dir)
+    data_dir.parent.mkdir(parents=True, exist_ok=True)
+    plain = opened(archive, key, data_dir.parent) if archive.exists() else archive
+    try:
+        return _restore(plain, data_dir, force, hq_head, tail, progress)
+    finally:
+        if plain != archive:
+            plain.unlink(missing_ok=True)
+
+
+def _restore(
+    archive: Path,
+    data_dir: Path,
+    force: bool,
+    hq_head: tuple[int, bytes] | None,
+    tail: Iterable[tuple],
+    progress: Progress | None,
+) -> dict[str, Any]:
     exists = data_dir.exists()
     if exists and any(data_dir.iterdir()):
         if not force:
@@ -340,7 +346,6 @@ def restore(
                 "backup.server_running", f"a store server runs on {data_dir}: stop it first"
             )
     manifest = read_manifest(archive)
-    data_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = data_dir.parent / f".{data_dir.name}.restoring-{secrets.token_hex(4)}"
     tmp.mkdir(mode=0o700)
     try:

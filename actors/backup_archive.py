@@ -24,6 +24,7 @@ from typing import IO, Any
 import orjson
 import zstandard
 
+from domain.backup_crypt import sealed_manifest
 from domain.backup_format import (
     JOURNAL_MEMBER,
     MANIFEST,
@@ -98,6 +99,10 @@ def _open(archive: Path) -> tarfile.TarFile:
 
 
 def read_manifest(archive: Path) -> Manifest:
+    """The manifest of a backup, plain or sealed (the sealed one's header repeats it)."""
+    header = sealed_manifest(archive)
+    if header is not None:
+        return Manifest.from_bytes(orjson.dumps(header))
     with _open(archive) as tar:
         first = tar.next()
         if first is None or first.name != MANIFEST or not first.isfile():

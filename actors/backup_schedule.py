@@ -35,6 +35,7 @@ from typing import Any
 
 import orjson
 
+from actors.backup_seal import ensure_key
 from domain.backup_format import BackupError, keep_names, parse_name
 
 __all__ = [
@@ -180,7 +181,7 @@ def run_scheduled(data_dir: Path, reason: str = "scheduled", upload: bool = True
             continue
         try:
             if made is None:
-                made = path = take_backup(data_dir, folder, reason)
+                made = path = take_backup(data_dir, folder, reason, key=ensure_key(data_dir))
             else:
                 path = folder / made.name
                 tmp = folder / f".{made.name}.partial"

@@ -42,6 +42,7 @@ from prometheus_client import (
     disable_created_metrics,
 )
 
+from actors.device_states import DeviceStates
 from domain.alerts import MB, Alert, Figures, Thresholds, bucket_quantile, evaluate
 from domain.errors import KassaError
 
@@ -201,6 +202,7 @@ class Monitor:
         self.alert_gauge = Gauge("kassa_alert", "1 per raised alert", ["code"], registry=r)
         self.licence_state = Gauge("kassa_licence_state", "1 for the licence's code", ["code"],
                                    registry=r)  # fmt: skip
+        self.devices = DeviceStates(r, clock)  # the tills' printers, as they report them
         g["cpu_percent"].set(self.proc.cpu_percent(None))  # the first call only starts the count
         psutil.cpu_percent(None)
 
@@ -330,6 +332,7 @@ class Monitor:
             "alerts": [a.to_dict() for a in self.alerts],
             "figures": dict(self.figures),
             "thresholds": self.thresholds.to_dict(),
+            "devices": self.devices.figures(),
         }
 
     # ------------------------------------------------------------------ the loop

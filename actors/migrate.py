@@ -170,7 +170,9 @@ def backup_before(data_dir: Path, dest: Path | None = None) -> Path:
     except ImportError:
         log.warning("actors.backup is not installed: copying the journal before the migration")
     else:
-        out: Path = take_backup(data_dir, dest, reason="before-migration")
+        from actors.backup_seal import ensure_key
+
+        out: Path = take_backup(data_dir, dest, "before-migration", key=ensure_key(data_dir))
         return out
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     folder = dest / f"before-migration-{stamp}"

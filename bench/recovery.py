@@ -139,13 +139,16 @@ def server_start(base: Path, n: int) -> dict[str, Any]:
     for mode in ("genesis", "snapshot"):
         st = StoreProcess(data, demo=False)
         t0 = time.perf_counter()
-        st.start(timeout=1800)
+        st.start(timeout=1800, all_actors=False)  # the selling path: the tills sell from here
         up = time.perf_counter() - t0
         try:
+            st.wait_up(timeout=1800, all_actors=True)
+            every = time.perf_counter() - t0
             h = requests.get(st.url + "/v1/health", timeout=120).json()
         finally:
             st.stop()
-        out[mode] = {"selling_s": round(up, 2), "ledger_start": h.get("ledger_start")}
+        out[mode] = {"selling_s": round(up, 2), "all_actors_s": round(every, 2),
+                     "ledger_start": h.get("ledger_start")}  # fmt: skip
         print(f"  server {mode:8} {json.dumps(out[mode])}", file=sys.stderr, flush=True)
         if mode == "genesis":
             run("make", data)  # the snapshot a clean stop leaves
@@ -198,7 +201,8 @@ def main() -> None:
     if server:
         g, s = server["genesis"], server["snapshot"]
         print(f"store server, {a.server} events: selling after {g['selling_s']} s from genesis,")
-        print(f"  {s['selling_s']} s from the snapshot")
+        print(f"  {s['selling_s']} s from the snapshot (every actor up: {g['all_actors_s']} s, "
+              f"{s['all_actors_s']} s)")  # fmt: skip
     summary = {"bench": "recovery", "tail": TAIL, "sizes": results, "server": server}
     print(json.dumps({**summary, "crash": crash}))
 

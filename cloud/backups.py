@@ -29,6 +29,7 @@ from aiohttp import web
 
 from cloud.app import EXECUTOR, INGESTOR
 from cloud.hqauth import HQ, STORE, declare, private_dir, private_file
+from domain.backup_crypt import sealed_manifest
 from domain.backup_format import MANIFEST, BackupError, Manifest, sha256_of
 from domain.upload import H_ENC, H_NONCE, H_SIG, H_STORE, H_TS
 
@@ -175,7 +176,11 @@ BACKUPS = web.AppKey("backups", BackupStore)
 
 
 def read_manifest(path: Path) -> Manifest:
-    """The manifest of a backup file (its first member)."""
+    """The manifest of a backup file (its first member; a sealed one's header repeats it: HQ
+    holds the ciphertext only)."""
+    header = sealed_manifest(path)
+    if header is not None:
+        return Manifest.from_bytes(orjson.dumps(header))
     try:
         with tarfile.open(path, mode="r:") as tar:
             first = tar.next()

@@ -79,6 +79,7 @@ ACTIONS: dict[str, tuple[tuple[str, ...], str]] = {
         "the sales feed: order totals and counts per till, no personal data",
     ),
     "feedback.report": (_ALL, "report a problem (device, price, stock) from a till"),
+    "devices.report": (_ALL, "report the till's receipt printer state to the store"),
     "approvals.request": (_ALL, "ask for a manager's approval (their PIN) at this till"),
 }
 

@@ -1,8 +1,9 @@
 """``kassa store backup`` and ``kassa store restore`` (``actors.backup``).
 
 kassa store backup  --data DIR [--to FOLDER]          while the server runs, or stopped
-kassa store restore --data DIR --from FILE [--force]
-kassa store restore --data DIR --from-hq --cloud URL --store ID --secret HEX
+kassa store restore --data DIR --from FILE [--key FILE] [--force]
+kassa store restore --data DIR --from-hq --cloud URL --store ID --secret HEX --key FILE
+kassa store backup-key --data DIR                    the key backups are encrypted with
 """
 
 from __future__ import annotations
@@ -49,11 +50,35 @@ def register(ssub: argparse._SubParsersAction) -> None:
     r.add_argument("--store", help="the store id (--from-hq)")
     r.add_argument("--secret", help="the store's upload secret, hex (--from-hq)")
     r.add_argument(
+        "--key",
+        type=Path,
+        help="the store's backup key file (backup.key): backups are encrypted with it",
+    )
+    r.add_argument(
         "--force",
         action="store_true",
         help="replace a folder that is not empty (it is kept beside, renamed)",
     )
     r.set_defaults(func=_restore)
+    k = ssub.add_parser(
+        "backup-key", help="print the backup key: keep a copy away from the store PC"
+    )
+    k.add_argument("--data", type=Path, default=Path("kassa-data"))
+    k.set_defaults(func=_backup_key)
+
+
+def _backup_key(args: argparse.Namespace) -> int:
+    from actors.backup_seal import KEY_FILE, ensure_key, key_id
+
+    key = ensure_key(args.data)
+    print(key.hex())
+    print(
+        f"the backup key of {args.data} ({args.data / KEY_FILE}, id {key_id(key)}): backups are "
+        "encrypted with it and HQ cannot open them; keep a copy away from the store PC (printed, "
+        "or on a USB stick kept apart from the backup disk). A restore needs it: --key FILE.",
+        file=sys.stderr,
+    )
+    return 0
 
 
 class _Progress:
@@ -80,6 +105,7 @@ class _Progress:
 def _backup(args: argparse.Namespace) -> int:
     from actors.backup import BackupError, read_manifest, take_backup
     from actors.backup_schedule import default_dir, run_scheduled, settings
+    from actors.backup_seal import ensure_key
 
     os.umask(0o077)
     if args.scheduled:
@@ -102,7 +128,7 @@ def _backup(args: argparse.Namespace) -> int:
         if not dest.is_absolute():
             dest = args.data / dest
     try:
-        path = take_backup(args.data, dest, args.reason)
+        path = take_backup(args.data, dest, args.reason, key=ensure_key(args.data))
     except BackupError as exc:
         print(f"no backup: {exc.message}", file=sys.stderr)
         return 1
@@ -122,13 +148,17 @@ def _backup(args: argparse.Namespace) -> int:
 
 def _restore(args: argparse.Namespace) -> int:
     from actors.backup import BackupError, restore
+    from actors.backup_seal import load_key
 
     os.umask(0o077)
     try:
         if args.from_hq:
             out = _from_hq(args)
         else:
-            out = restore(args.source, args.data, args.force, progress=_Progress("checked"))
+            key = load_key(args.key) if args.key else None
+            out = restore(
+                args.source, args.data, args.force, progress=_Progress("checked"), key=key
+            )
     except BackupError as exc:
         print(f"not restored: {exc.message}", file=sys.stderr)
         return 1
@@ -163,6 +193,9 @@ def _from_hq(args: argparse.Namespace) -> dict:
         raise BackupError("backup.tampered", f"HQ's backup is of store {m.store}")
     head, rows = hq.events(m.seq)
     print(f"backup at seq {m.seq}; HQ holds events up to seq {head[0]}", file=sys.stderr)
-    out = restore(path, args.data, args.force, hq_head=head, tail=rows)
+    from actors.backup_seal import load_key
+
+    key = load_key(args.key) if args.key else None
+    out = restore(path, args.data, args.force, hq_head=head, tail=rows, key=key)
     shutil.rmtree(folder, ignore_errors=True)
     return out

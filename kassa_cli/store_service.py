@@ -5,9 +5,11 @@ runs the server as ``--user`` (default: the account that called sudo) and starts
 (``multi-user.target``); run as anyone else it writes a user unit
 (``~/.config/systemd/user/``, ``default.target``) and says how to make it start at boot without a
 login (``loginctl enable-linger``). Either way the unit runs ``kassa store serve`` with this
-installation's own interpreter and absolute paths, restarts it a second after any exit, stops it
-with SIGTERM (the server closes the journal and tells the tills) and gives it ``TimeoutStopSec``
-before a SIGKILL. Then ``systemctl daemon-reload`` and ``enable --now``.
+installation's own interpreter and absolute paths, through the stable launcher
+(``kassa_cli.launcher``: the unit's main process, the server its child, so ``kassa store upgrade``
+hands over to a new version that systemd then supervises), restarts it a second after any exit,
+stops it with SIGTERM (the server closes the journal and tells the tills) and gives it
+``TimeoutStopSec`` before a SIGKILL. Then ``systemctl daemon-reload`` and ``enable --now``.
 
 ``--dry-run`` runs no ``systemctl`` and writes nothing outside ``--unit-dir`` (without
 ``--unit-dir`` it only prints the unit). ``unit_text`` is the pure part (tested alone)."""
@@ -94,7 +96,8 @@ def unit_text(
     """The unit file: ``kassa store serve`` for ``data`` with ``python`` (this venv's), as a
     system unit running as ``user`` or as a user unit."""
     data = Path(os.path.abspath(data))
-    argv = [os.path.abspath(python), "-m", "kassa_cli.main", "store", "serve"]
+    # the stable launcher stays the main process across hand-overs (kassa_cli.launcher)
+    argv = [os.path.abspath(python), "-m", "kassa_cli.launcher"]
     argv += ["--data", str(data), "--host", host, "--port", str(port)]
     unit = [
         "[Unit]",
@@ -111,6 +114,7 @@ def unit_text(
     unit += [
         f"WorkingDirectory={_pct(str(data))}",
         "ExecStart=" + " ".join(_quote(a) for a in argv),
+        "ExecReload=/bin/kill -HUP $MAINPID",  # the launcher hands over to launcher.next.json
         "Environment=PYTHONUNBUFFERED=1",
         "Restart=always",
         "RestartSec=1",

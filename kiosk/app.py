@@ -286,6 +286,7 @@ class TillApp(StoreStatus):
             done(None)
             self.show_counter()
             self._flush_feedback()
+            self.report_printer()
 
         def err(exc: BaseException) -> None:
             done(exc)

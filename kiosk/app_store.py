@@ -11,13 +11,14 @@ from typing import Any
 import ttkbootstrap as ttk
 
 from kiosk import i18n
+from kiosk.app_devices import PRINTER_WORDS, DeviceReport
 from kiosk.app_feedback import FeedbackOutbox
 from kiosk.i18n import N_, T, _, shown
 
 __all__ = ["StoreStatus"]
 
 
-class StoreStatus(FeedbackOutbox):
+class StoreStatus(FeedbackOutbox, DeviceReport):
     """Store configuration, printer and licence (a part of ``TillApp``)."""
 
     data_dir: Path
@@ -73,25 +74,18 @@ class StoreStatus(FeedbackOutbox):
 
         def err(exc: BaseException) -> None:  # the till sells without a printer
             self.printer_label.configure(text=T("Printer: not set up"), bootstyle="danger")
+            self.report_printer()
 
         self.worker.read(make, ok, err, "printer")
 
     def _printer_changed(self, st: Any) -> None:
         self.printer_state = st
-        texts = {
-            "ok": N_("ready"),
-            "offline": N_("offline"),
-            "paper_out": N_("out of paper"),
-            "paper_low": N_("paper low"),
-            "cover_open": N_("cover open"),
-            "error": N_("error"),
-            "unknown": N_("ready"),
-        }
-        word = _(texts.get(st.printer, N_("error")))
+        word = _(PRINTER_WORDS.get(st.printer, N_("error")))
         text = _("Printer: {state}").format(state=word)
         if st.pending:
             text += " · " + _("{n} receipts waiting").format(n=i18n.number(st.pending))
         self.printer_label.configure(text=shown(text), bootstyle="default" if st.ok else "danger")
+        self.report_printer()  # to the store, when the state changed
 
     def print_order(self, order: dict, member_balance: int | None = None) -> None:
         if self.print_queue is None:
@@ -115,6 +109,7 @@ class StoreStatus(FeedbackOutbox):
             self._show_licence()
 
         self.worker.read(self.api.health, ok, lambda exc: None, "health")
+        self.report_printer()  # again every few minutes: a restarted store learns it
         self.after(60_000, self._poll_licence)
 
     def _show_licence(self) -> None:

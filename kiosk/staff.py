@@ -80,6 +80,7 @@ ACTION_LABELS = {
     "events.read": N_("Read every event (personal data included)"),
     "events.sales": N_("Sales feed for the big screen"),
     "feedback.report": N_("Report a problem from a till"),
+    "devices.report": N_("Report the till's printer state to the store"),
     "approvals.request": N_("Ask for a manager's approval"),
 }
 ROLE_COUNTERS = {

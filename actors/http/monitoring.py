@@ -1,6 +1,10 @@
 """The store's health: Prometheus metrics (``GET /metrics``) and the alerts with the figures they
 were decided on (``GET /v1/alerts``), both measured by ``actors.metrics``.
 
+``POST /v1/tills/{till}/devices`` is a till's report of its receipt printer (``devices.report``:
+any staff member's session on that till; ``actors.device_states``): kept in memory, exported as
+``kassa_printer_up{till}`` and shown on the Health tab.
+
 ``/metrics`` answers a manager's session (``health.view``) or the scrape token: ``Authorization:
 Bearer <token>`` with the token of ``<data>/metrics_token`` (0600, made at the first start,
 printed by ``kassa store metrics-token``), so Prometheus needs no staff PIN. ``/v1/alerts`` is the
@@ -16,7 +20,7 @@ from typing import Any
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_PLAIN_0_0_4, generate_latest
 
-from actors.http.common import jresp
+from actors.http.common import jresp, read_json
 from actors.http.context import gw
 from actors.openapi_schemas import _op
 from actors.staff import _owner_secret
@@ -65,9 +69,18 @@ async def alerts(request: web.Request) -> web.Response:
     return jresp((await _fresh(g)).summary())
 
 
+async def devices(request: web.Request) -> web.Response:
+    g = gw(request)
+    data = await read_json(request)
+    till = request.match_info["till"]
+    await g.auth(request, "devices.report", data, till=till)  # the till's own session
+    return jresp({"till": till, **g.monitor.devices.report(till, data)})
+
+
 ROUTES = [
     ("GET", "/metrics", metrics),
     ("GET", "/v1/alerts", alerts),
+    ("POST", "/v1/tills/{till}/devices", devices),
 ]
 
 OPENAPI: dict[str, dict[str, Any]] = {
@@ -80,8 +93,16 @@ OPENAPI: dict[str, dict[str, Any]] = {
     },
     "/v1/alerts": {
         "get": _op(
-            "the store's health alerts with the figures and thresholds they were decided on",
+            "the store's health alerts with the figures and thresholds they were decided on, and "
+            "each till's latest printer report (devices)",
             "health.view",
+        )
+    },
+    "/v1/tills/{till}/devices": {
+        "post": _op(
+            "a till reports its receipt printer: {printer: ok|offline|paper_out|paper_low|"
+            "cover_open|error|unknown|none, pending, failed}; kept in memory, not journaled",
+            "devices.report",
         )
     },
 }

@@ -11,6 +11,7 @@ from typing import Any
 import ttkbootstrap as ttk
 
 from kiosk import i18n
+from kiosk.app_devices import printer_rows
 from kiosk.errors import code_text
 from kiosk.i18n import N_, T, _, shown
 from kiosk.screens.manager_replenish import low_stock_detail
@@ -274,7 +275,9 @@ class HealthTab(ttk.Frame):
                 anchor=app.text_anchor,
             ).pack(fill="x")
         name_col, value_col = (2, 1) if app.rtl else (0, 1)
-        for row, (name, value) in enumerate(figure_rows(data.get("figures") or {})):
+        rows = figure_rows(data.get("figures") or {})
+        rows += printer_rows(data.get("devices") or {}, app.zone)  # each till's, as it reported
+        for row, (name, value) in enumerate(rows):
             ttk.Label(
                 self.health_figures, text=shown(name), font=("TkDefaultFont", 12, "bold")
             ).grid(row=row, column=name_col, sticky=app.text_anchor, padx=6, pady=3)

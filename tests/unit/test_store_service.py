@@ -77,7 +77,9 @@ def test_root_gets_a_system_unit_that_runs_as_the_user_and_starts_at_boot(
     assert svc["ProtectSystem"] == "full" and svc["UMask"] == "0077"
     assert cp["Install"]["WantedBy"] == "multi-user.target"
     py = os.path.abspath(sys.executable)
-    assert svc["ExecStart"].startswith(f'"{py}" "-m" "kassa_cli.main" "store" "serve"')
+    # the stable launcher (kassa_cli.launcher) is the main process: a hand-over stays in the unit
+    assert svc["ExecStart"].startswith(f'"{py}" "-m" "kassa_cli.launcher" "--data"')
+    assert svc["ExecReload"] == "/bin/kill -HUP $MAINPID"
     # absolute, quoted, % escaped (systemd would expand %1)
     assert f'"--data" "{tmp_path}/shop data %%1"' in svc["ExecStart"]
     assert '"--port" "8601"' in svc["ExecStart"]

@@ -121,3 +121,84 @@ def test_health_screenshots(store, tmp_path, artifacts, size):
     assert done.returncode == 0, done.stderr[-3000:]
     for lang in ("en", "th", "ar"):
         assert (artifacts / f"manager_health_{lang}_{size}.png").stat().st_size > 10_000
+
+
+def test_a_tills_printer_state_reaches_the_store_metrics_and_health_tab(
+    xvfb, store, tmp_path, artifacts
+):
+    """The till reports its printer when its state changes (``kiosk.app_devices``): out of
+    paper shows on the Health tab and as ``kassa_printer_up{till="H3"} 0`` in ``/metrics``; paper
+    back in, 1 again."""
+    from hw_loopback import LoopbackPrinter
+    from kiosk.app import TillApp
+
+    p = LoopbackPrinter().start()
+    cfg = {"kind": "network", "host": "127.0.0.1", "port": p.port, "status": True}
+    app = TillApp(store.url, "H3", lang="en", printer=cfg, data_dir=tmp_path)
+    try:
+        pump(app, lambda: app.store and app.print_queue is not None, what="the print queue")
+        sign_in(app, "m1", "9999")
+        p.paper_out()
+        app.print_queue.open_drawer()  # a job: the queue asks the printer's status first
+        pump(app, lambda: _printer_up(store, "H3") == 0, timeout=60, what="printer down at store")
+        mgr = health_tab(app)
+        mgr.load_health()  # the report is in: the store answered the scrape above
+        pump(app, lambda: _printer_row(mgr) is not None, timeout=60, what="the printer's row")
+        assert "out of paper" in _printer_row(mgr), texts(mgr.health_figures)
+        _shots(app, artifacts)
+        mgr = app.screen
+        p.paper_ok()  # the queue probes while it backs off, and prints
+        pump(app, lambda: _printer_up(store, "H3") == 1, timeout=90, what="printer up again")
+        mgr.load_health()
+        pump(app, lambda: "ready" in (_printer_row(mgr) or ""), timeout=60, what="ready shown")
+        assert not app.last_error, app.last_error
+    finally:
+        app.close()
+        p.stop()
+
+
+def _shots(app: Any, artifacts: Any) -> None:
+    """The Health tab with a printer out of paper, in English and Arabic (then English again)."""
+    from kiosk import i18n
+    from tilldriver import screenshot
+
+    for lang in ("ar", "en"):
+        app.session.lang = lang
+        i18n.set_language(lang)
+        app.show_counter("manager")
+        mgr = health_tab(app)
+        pump(app, lambda m=mgr: len(texts(m.health_figures)) > 16, timeout=60, what="the rows")
+        screenshot(app, artifacts / f"manager_health_printer_{lang}.png")
+
+
+def _printer_row(mgr: Any) -> str | None:
+    shown = texts(mgr.health_figures)
+    for i, t in enumerate(shown[:-1]):
+        if t == "Printer at till H3":
+            return shown[i + 1]
+    return None
+
+
+_last_scrape = [0.0]
+
+
+def _printer_up(store: Any, till: str) -> float | None:
+    """``kassa_printer_up{till}`` scraped with the store's token (at most every 0.5 s)."""
+    import time
+    from pathlib import Path
+
+    import requests
+    from prometheus_client.parser import text_string_to_metric_families
+
+    if time.monotonic() - _last_scrape[0] < 0.5:
+        return None
+    _last_scrape[0] = time.monotonic()
+    token = (Path(store.data) / "metrics_token").read_text().strip()
+    r = requests.get(
+        store.url + "/metrics", headers={"Authorization": f"Bearer {token}"}, timeout=30
+    )
+    for fam in text_string_to_metric_families(r.text):
+        for s in fam.samples:
+            if s.name == "kassa_printer_up" and s.labels.get("till") == till:
+                return s.value
+    return None

@@ -163,6 +163,11 @@ TABLE = {
         {"c1", "a1", "m1", "admin"},
         "feedback.report",
     ),
+    "POST /v1/tills/{own}/devices": (
+        _post("/v1/tills/{till}/devices", {"printer": "ok"}),
+        {"c1", "a1", "m1", "admin"},
+        "devices.report",
+    ),
     "POST /v1/approvals": (
         _post("/v1/approvals", {"staff": "m1", "pin": "9999", "action": "sale.void"}),
         {"c1", "a1", "m1", "admin"},

@@ -3,7 +3,9 @@ cloud) sells on four tills while ``kassa store backup`` runs beside it; the back
 store whose journal verifies and whose sales and wallet balances equal the original's at the
 backup's seq; HQ got the backup, refuses a wrong store secret, and its copy restores an empty
 folder — with every event HQ received after the backup — into a store that sells again and
-whose new events HQ accepts as the continuation of the same chain. A tampered file is refused."""
+whose new events HQ accepts as the continuation of the same chain. A tampered file is refused.
+Backups are encrypted with the store's key (``backup.key``): HQ holds only ciphertext, and a
+restore without the key is refused."""
 
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ from actors.backup import read_manifest, start_schedule
 from actors.backup_schedule import read_status, status_lines
 from actors.process import StoreProcess, free_port
 from actors.store_file import update_store_json
+from domain.backup_crypt import MAGIC
 from domain.backup_format import archive_name
 from gwkit import error_code, journal_seq, new_id, sign_in
 from storekit import kassa, wait_for
@@ -147,11 +150,8 @@ def test_a_backup_taken_while_four_tills_sell_restores_with_the_same_totals(shop
     assert during and max(during) < 10  # the tills kept selling while it ran
     (archive,) = (root / "bk").glob("*.kbak")
     shop["archive"] = archive
-    m = json.loads(
-        subprocess.run(
-            ["tar", "-xOf", str(archive), "manifest.json"], capture_output=True, check=True
-        ).stdout
-    )
+    assert archive.read_bytes().startswith(MAGIC)  # sealed: what leaves the PC is ciphertext
+    m = read_manifest(archive).to_dict()
     assert m["store"] == "S001" and str(archive.name).endswith(f"-{m['seq']}.kbak")
     final = journal_seq(proc.data)
     assert start_seq < m["seq"] < final, (start_seq, m["seq"], final, took)
@@ -162,6 +162,13 @@ def test_a_backup_taken_while_four_tills_sell_restores_with_the_same_totals(shop
 
     restored = root / "restored"
     out = kassa("store", "restore", "--data", str(restored), "--from", str(archive))
+    assert out.returncode == 1 and "--key" in out.stderr and not restored.exists(), out.stderr
+    shop["key"] = root / "kept-backup.key"  # the owner's copy, kept away from the store PC
+    shop["key"].write_text((proc.data / "backup.key").read_text())
+    out = kassa(
+        "store", "restore", "--data", str(restored), "--from", str(archive),
+        "--key", str(shop["key"]),
+    )  # fmt: skip
     assert out.returncode == 0, out.stderr
     assert f"seq {m['seq']}" in out.stdout
     out = kassa("journal", "verify", "--data", str(restored))
@@ -231,9 +238,12 @@ def test_a_tampered_backup_is_refused_and_nothing_is_restored(shop):
     raw = bytearray(archive.read_bytes())
     raw[len(raw) // 2] ^= 0xFF  # one byte inside the journal's member
     bad.write_bytes(bytes(raw))
-    out = kassa("store", "restore", "--data", str(root / "from-bad"), "--from", str(bad))
+    out = kassa(
+        "store", "restore", "--data", str(root / "from-bad"), "--from", str(bad),
+        "--key", str(shop["key"]),
+    )  # fmt: skip
     assert out.returncode == 1
-    assert "not restored" in out.stderr and "changed or damaged" in out.stderr, out.stderr
+    assert "not restored" in out.stderr and "changed" in out.stderr, out.stderr
     assert not (root / "from-bad").exists()
 
 
@@ -253,18 +263,21 @@ def test_hq_holds_the_backup_and_refuses_a_wrong_store_secret(shop):
     assert r.status_code == 200, r.text
     (row,) = r.json()["backups"]
     assert row["name"] == shop["archive"].name and row["store"] == "S001"
+    held = shop["hq"] / "stores" / "S001" / "backups" / row["name"]
+    assert held.read_bytes() == shop["archive"].read_bytes()  # the ciphertext, as sent
+    assert held.read_bytes().startswith(MAGIC)
     assert requests.get(f"{url}/v1/hq/backups", timeout=60).status_code == 401
     assert requests.get(f"{url}/v1/backups/latest", timeout=60).status_code == 401
     target = shop["root"] / "wrong-secret"
-    out = restore_from_hq(target, url, "00" * 32)
+    out = restore_from_hq(target, url, "00" * 32, shop["key"])
     assert out.returncode == 1 and "credentials" in out.stderr, out.stderr
     assert not target.exists()
 
 
-def restore_from_hq(data: Path, url: str, secret: str) -> subprocess.CompletedProcess:
+def restore_from_hq(data: Path, url: str, secret: str, key: Path) -> subprocess.CompletedProcess:
     return kassa(
         "store", "restore", "--data", str(data), "--from-hq", "--cloud", url,
-        "--store", "S001", "--secret", secret,
+        "--store", "S001", "--secret", secret, "--key", str(key),
     )  # fmt: skip
 
 
@@ -312,7 +325,7 @@ def test_hqs_copy_restores_an_empty_folder_that_sells_again(shop):
 
     wait_for(up, 120, "HQ's cloud")
     new = root / "new-pc" / "data"
-    out = restore_from_hq(new, url, secret)
+    out = restore_from_hq(new, url, secret, shop["key"])
     assert out.returncode == 0, out.stderr
     assert f"journal up to seq {final}" in out.stdout, out.stdout
     assert f"{final - backup_seq} later events received by HQ appended" in out.stdout

@@ -1,0 +1,191 @@
+"""The stable launcher the systemd unit runs (``kassa store install``): it starts
+``kassa store serve`` as its child and stays the unit's main process, so a hand-over to a new
+version (``kassa store upgrade``) ends with the new server supervised by systemd like the old.
+
+    python -m kassa_cli.launcher --data DIR --host H --port P
+
+* Which kassa it runs: ``<data>/launcher.json`` (``{"exec": "/opt/kassa-0.3/bin/kassa"}``; none:
+  the ``kassa_cli.main`` of the launcher's own interpreter). A restart or a reboot runs that.
+* ``kassa store upgrade --exec NEW`` (or ``systemctl reload``, after writing the request by
+  hand) writes ``<data>/launcher.next.json`` ``{"exec": NEW, "request": ID}`` and sends SIGHUP.
+  The launcher starts ``NEW store serve --take-over`` (its output in ``<data>/upgrade.log``); the
+  old server hands over and exits 0; then the new one is the server, and the request becomes
+  ``launcher.json``. A new server that fails before the old one let go changes nothing: the old
+  one keeps selling, ``launcher.json`` is kept, and the failure is written to the state file.
+* SIGTERM or SIGINT (``systemctl stop``): passed on to the server(s), which stop cleanly; the
+  launcher then exits 0. A server that exits by itself (a crash) ends the launcher with its
+  status, and systemd restarts the whole unit a second later.
+* ``<data>/.launcher.json`` (hidden: never in a backup) says ``{"pid", "server", "exec",
+  "failed": {"request", "status"}}`` for ``kassa store upgrade``.
+
+Standard library only: it must keep working whichever kassa it launches.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+__all__ = ["main", "STATE", "CURRENT", "NEXT", "launcher_pid", "request_switch"]
+
+STATE, CURRENT, NEXT = ".launcher.json", "launcher.json", "launcher.next.json"
+STOP_WAIT_S = 25.0  # within the unit's TimeoutStopSec (30 s)
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        doc = json.loads(path.read_text())
+        return doc if isinstance(doc, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def _write(path: Path, doc: dict[str, Any]) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        json.dump(doc, fh)
+    os.replace(tmp, path)
+
+
+def launcher_pid(data: Path) -> int | None:
+    """The pid of a launcher running for ``data`` (None: the server runs without one)."""
+    pid = _read(Path(data) / STATE).get("pid")
+    if not isinstance(pid, int):
+        return None
+    try:
+        os.kill(pid, 0)
+    except (ProcessLookupError, PermissionError):
+        return None
+    cmdline = Path(f"/proc/{pid}/cmdline")
+    if cmdline.exists() and b"kassa_cli.launcher" not in cmdline.read_bytes():
+        return None  # a reused pid
+    return pid
+
+
+def request_switch(data: Path, exe: str | None, request: str) -> int:
+    """Ask the running launcher to hand over to ``exe``; answers its pid."""
+    pid = launcher_pid(data)
+    if pid is None:
+        raise RuntimeError("no launcher runs for this data folder")
+    _write(Path(data) / NEXT, {"exec": exe, "request": request})
+    os.kill(pid, signal.SIGHUP)
+    return pid
+
+
+class Launcher:
+    def __init__(self, data: Path, host: str, port: int, python: str) -> None:
+        self.data, self.host, self.port, self.python = data, host, port, python
+        self.server: subprocess.Popen[bytes] | None = None
+        self.new: subprocess.Popen[bytes] | None = None
+        self.next: dict[str, Any] = {}
+        self.stop = self.switch = False
+        self.failed: dict[str, Any] | None = None
+
+    def argv(self, exe: str | None, take_over: bool) -> list[str]:
+        cmd = [exe] if exe else [self.python, "-m", "kassa_cli.main"]
+        cmd += ["store", "serve", "--data", str(self.data), "--host", self.host]
+        return cmd + ["--port", str(self.port)] + (["--take-over"] if take_over else [])
+
+    def save(self) -> None:
+        exe = _read(self.data / CURRENT).get("exec")
+        _write(
+            self.data / STATE,
+            {"pid": os.getpid(), "server": self.server.pid if self.server else None,
+             "exec": exe, "failed": self.failed},
+        )  # fmt: skip
+
+    def start_new(self) -> None:
+        self.switch = False
+        self.next = _read(self.data / NEXT)
+        if self.new is not None or not self.next:
+            return
+        log = os.open(self.data / "upgrade.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        try:
+            self.new = subprocess.Popen(
+                self.argv(self.next.get("exec"), True), stdout=log, stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL, env=dict(os.environ, PYTHONUNBUFFERED="1"),
+            )  # fmt: skip
+        except OSError as exc:
+            self.failed = {"request": self.next.get("request"), "status": str(exc)}
+            (self.data / NEXT).unlink(missing_ok=True)
+            self.save()
+        finally:
+            os.close(log)
+
+    def step(self) -> int | None:
+        """One look at the children; an exit status when the launcher should end."""
+        assert self.server is not None
+        if self.new is not None and self.new.poll() is not None:  # failed before taking over
+            self.failed = {"request": self.next.get("request"), "status": self.new.returncode}
+            self.new = None
+            (self.data / NEXT).unlink(missing_ok=True)
+            self.save()
+        code = self.server.poll()
+        if code is None:
+            return None
+        if self.new is not None and code == 0:  # the old server handed over: the new one serves
+            self.server, self.new = self.new, None
+            _write(self.data / CURRENT, {"exec": self.next.get("exec")})
+            (self.data / NEXT).unlink(missing_ok=True)
+            self.failed = None
+            self.save()
+            return None
+        return code if code > 0 else 1  # a crash: systemd restarts the unit
+
+    def run(self) -> int:
+        signal.signal(signal.SIGTERM, self._on_stop)
+        signal.signal(signal.SIGINT, self._on_stop)
+        signal.signal(signal.SIGHUP, self._on_switch)
+        (self.data / NEXT).unlink(missing_ok=True)  # a request from before a restart is stale
+        exe = _read(self.data / CURRENT).get("exec")
+        self.server = subprocess.Popen(self.argv(exe, False), stdin=subprocess.DEVNULL)
+        self.save()
+        while not self.stop:
+            if self.switch:
+                self.start_new()
+            code = self.step()
+            if code is not None:
+                return code
+            time.sleep(0.05)
+        return self.stop_all()
+
+    def stop_all(self) -> int:
+        procs = [p for p in (self.server, self.new) if p is not None and p.poll() is None]
+        for p in procs:
+            p.send_signal(signal.SIGTERM)
+        end = time.monotonic() + STOP_WAIT_S
+        for p in procs:
+            try:
+                p.wait(max(0.1, end - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+        return 0 if self.server is None or self.server.returncode in (0, -signal.SIGTERM) else 1
+
+    def _on_stop(self, _sig: int, _frame: Any) -> None:
+        self.stop = True
+
+    def _on_switch(self, _sig: int, _frame: Any) -> None:
+        self.switch = True
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m kassa_cli.launcher", description=__doc__)
+    ap.add_argument("--data", type=Path, required=True)
+    ap.add_argument("--host", default="0.0.0.0")
+    ap.add_argument("--port", type=int, default=8600)
+    ap.add_argument("--python", default=sys.executable, help=argparse.SUPPRESS)
+    a = ap.parse_args(argv)
+    return Launcher(a.data.absolute(), a.host, a.port, a.python).run()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
