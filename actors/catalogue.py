@@ -14,7 +14,7 @@ import gc
 import hashlib
 import logging
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -122,6 +122,17 @@ class Catalogue:
 
     def snapshot(self) -> tuple[str, list[Product]]:
         return self.index.version, list(self.index.by_sku.values())
+
+    def rows(self, skus: Sequence[str] | None = None) -> tuple[str, bytes]:
+        """The version and the products of ``skus`` this catalogue holds (None: all), as one
+        JSON blob of ``Product.to_dict`` rows: what HQ's catalogue is merged with."""
+        by_sku = self.index.by_sku
+        if skus is None:
+            items: Iterable[Product] = list(by_sku.values())
+        else:
+            items = [p for p in map(by_sku.get, skus) if p is not None]
+        with paused_gc():
+            return self.index.version, orjson.dumps([p.to_dict() for p in items])
 
     def changes(self, have: str) -> tuple[str, str, list[bytes], list[str]]:
         """What a till host holding version ``have`` needs to hold this one: ``("same", v, [],

@@ -40,8 +40,12 @@ class LocalTarget:
         self.cat = Catalogue(data_dir, config)
         self.ledger = Ledger(Path(data_dir) / "journal.sqlite")
 
-    async def snapshot(self) -> tuple:
-        return self.cat.snapshot()
+    async def version(self) -> str:
+        return self.cat.version
+
+    async def rows(self, skus: list[str] | None = None) -> tuple[str, list[dict]]:
+        version, blob = self.cat.rows(skus)
+        return version, orjson.loads(blob)
 
     async def update(
         self,

@@ -29,6 +29,11 @@ class CatalogueActor:
     async def version(self) -> str:
         return self.cat.version
 
+    async def rows(self, skus: list[str] | None = None) -> tuple[str, bytes]:
+        if skus is not None and len(skus) <= 1000:
+            return self.cat.rows(skus)
+        return await asyncio.to_thread(self.cat.rows, skus)  # 300k rows: off the loop
+
     async def changes(self, have: str) -> tuple:
         return await asyncio.to_thread(self.cat.changes, have)  # 300k rows: off the loop
 
