@@ -21,6 +21,7 @@ from typing import Any
 
 import orjson
 
+from actors.catalogue import paused_gc
 from actors.files import FILE_MODE
 
 __all__ = ["HqStore", "EMPTY_META"]
@@ -85,7 +86,8 @@ class HqStore:
                 " ORDER BY rowid",
                 (wanted,),
             )
-            return {sku: orjson.loads(row) for sku, row in cur}
+            with paused_gc():
+                return {sku: orjson.loads(row) for sku, row in cur}
         finally:
             con.close()
 
@@ -107,7 +109,8 @@ class HqStore:
         con = self._open()
         try:
             cur = con.execute("SELECT sku, row FROM products ORDER BY rowid")
-            return {sku: orjson.loads(row) for sku, row in cur}
+            with paused_gc():
+                return {sku: orjson.loads(row) for sku, row in cur}
         finally:
             con.close()
 
@@ -123,7 +126,8 @@ class HqStore:
         of HQ's products), the SKUs of ``delete`` taken out."""
         con = self._open()
         try:
-            self._save(con, meta, upsert, delete, replace)
+            with paused_gc():
+                self._save(con, meta, upsert, delete, replace)
         finally:
             con.close()
 
@@ -139,13 +143,16 @@ class HqStore:
         con.execute("BEGIN IMMEDIATE")
         try:
             con.execute("DELETE FROM meta")
-            con.executemany("INSERT INTO meta VALUES (?, ?)", [(k, dumps(v)) for k, v in meta.items()])
+            con.executemany(
+                "INSERT INTO meta VALUES (?, ?)", [(k, dumps(v)) for k, v in meta.items()]
+            )
             if replace:
                 con.execute("DELETE FROM products")
             else:
                 con.executemany("DELETE FROM products WHERE sku = ?", [(s,) for s in delete])
             con.executemany(
-                "INSERT INTO products VALUES (?, ?) ON CONFLICT(sku) DO UPDATE SET row = excluded.row",
+                "INSERT INTO products VALUES (?, ?)"
+                " ON CONFLICT(sku) DO UPDATE SET row = excluded.row",
                 [(sku, dumps(p)) for sku, p in upsert.items()],
             )
             con.execute("COMMIT")

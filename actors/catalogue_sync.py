@@ -32,10 +32,10 @@ from typing import Any, Protocol
 import orjson
 
 from actors.catalogue import paused_gc
+from actors.catalogue_hq_store import HqStore
 from actors.files import atomic_write
 from actors.till import Who
 from domain.catalogue import normal_dict
-from actors.catalogue_hq_store import HqStore
 from domain.catalogue_bundle import Bundle, apply_delta, read_header, unpack
 from domain.catalogue_merge import due_prices, effective, split, with_prices
 from domain.error_codes.hq import Catalogue as BundleCodes
@@ -172,7 +172,8 @@ class CatalogueSync:
             raise Conflict(Codes.NO_KEY, "this store holds no HQ public key")
         if len(data) > MAX_BUNDLE:
             raise InvalidInput(Codes.TOO_LARGE, f"the file is above {MAX_BUNDLE} bytes")
-        bundle = unpack(data, self.public_key, store=self.store_id)
+        with paused_gc():  # 300,000 products parsed
+            bundle = unpack(data, self.public_key, store=self.store_id)
         return bundle, str(read_header(data)[0].get("payload_sha256", ""))
 
     async def apply_bytes(self, data: bytes, source: str) -> dict[str, Any]:
@@ -261,7 +262,9 @@ class CatalogueSync:
             removed = [] if full else [s for s in bundle.removed if s not in incoming]
             asked = {str(r["sku"]) for r in bundle.prices}
             kept = set() if full else self.store.has(asked - set(incoming)) - set(removed)
-            due, later = due_prices(self._pending(bundle, kept | set(incoming)), self.clock.now_us())
+            due, later = due_prices(
+                self._pending(bundle, kept | set(incoming)), self.clock.now_us()
+            )
             base = dict(incoming)
             if not full:
                 base.update(self.store.get({r["sku"] for r in due} - set(incoming)))
@@ -273,9 +276,7 @@ class CatalogueSync:
 
     def _merge(
         self, plan: HqChange, current: list[dict[str, Any]], fields: list[str], only: bool
-    ) -> tuple[
-        dict[str, dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]], list[str]
-    ]:
+    ) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]], list[str]]:
         """(the store's overrides, its own products, the rows the store's catalogue becomes, the
         SKUs it loses). ``only``: the rows and SKUs of the products the delta (or a price now
         due) touches, the rest of the catalogue staying as it is; else the whole catalogue."""

@@ -19,7 +19,7 @@ from typing import Any
 
 import orjson
 
-from actors.catalogue import Catalogue
+from actors.catalogue import Catalogue, paused_gc
 from actors.catalogue_sync import SYNC_DIR, CatalogueSync
 from actors.files import atomic_write
 from actors.ledger import Ledger, Request, command_hash
@@ -45,7 +45,8 @@ class LocalTarget:
 
     async def rows(self, skus: list[str] | None = None) -> tuple[str, list[dict]]:
         version, blob = self.cat.rows(skus)
-        return version, orjson.loads(blob)
+        with paused_gc():
+            return version, orjson.loads(blob)
 
     async def update(
         self,
