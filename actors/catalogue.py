@@ -212,10 +212,12 @@ class Catalogue:
         source: str,
         replace_all: bool = False,
         remove: Sequence[str] = (),
-    ) -> tuple[list[Product], CatalogueUpdated]:
+    ) -> tuple[list[Product] | CatalogueDelta, CatalogueUpdated]:
         """Validate products and describe the change (the caller journals it, then ``commit``):
         ``products`` added or replacing those of their SKUs, the SKUs in ``remove`` taken out
-        (``replace_all``: the catalogue becomes ``products``).
+        (``replace_all``: the catalogue becomes ``products``). What ``commit`` takes back: a
+        ``CatalogueDelta`` for an update of at most ``DELTA_MAX`` products (not ``replace_all``),
+        else the whole catalogue's products.
         Any bad row refuses the whole import, naming every bad row (up to ``MAX_ROW_ERRORS``) with
         its code: a price above the store's ``limits`` is ``amount.too_large``."""
         parsed: list[Product] = []

@@ -184,8 +184,18 @@ def product_from_dict(d: dict[str, Any]) -> Product:
 def normal_dict(d: dict[str, Any]) -> dict[str, Any]:
     """``d`` as ``Product.to_dict`` writes it (defaults filled in, conversions made), NOT checked:
     for comparing products from different sources; the catalogue checks them when it takes them.
-    Raises ``KeyError``/``TypeError``/``ValueError`` for a dict that is not a product at all."""
-    return _product_of(*product_fields(d)).to_dict()
+    Raises ``KeyError``/``TypeError``/``ValueError`` for a dict that is not a product at all.
+    Written out (not through a ``Product``): HQ's 300,000 products are normalised at an apply."""
+    get = d.get
+    merge = get("merge")
+    return {
+        "sku": str(d["sku"]), "names": dict(d["names"]), "price": d["price"],
+        "tax_class": get("tax_class", "std"), "category": get("category", ""),
+        "barcodes": list(get("barcodes", ())), "unit": get("unit", "each"), "plu": get("plu", ""),
+        "sellable": bool(get("sellable", True)), "low_stock": int(get("low_stock", 0)),
+        "favourite": get("favourite") is True, "image": str(get("image") or ""),
+        "merge": None if merge is None else merge is True,
+    }  # fmt: skip
 
 
 def product_against(d: dict[str, Any], held: dict[str, Product]) -> Product:
