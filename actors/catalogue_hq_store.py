@@ -62,7 +62,7 @@ class HqStore:
             if isinstance(doc, dict):
                 products = doc.pop("products", None) or {}
                 self._save(con, doc, products, (), replace=True)
-        old.unlink()
+        old.unlink(missing_ok=True)
 
     # ------------------------------------------------------------ reading
     def meta(self) -> dict[str, Any] | None:
