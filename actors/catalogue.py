@@ -52,6 +52,7 @@ T = TypeVar("T")
 MAX_ROW_ERRORS = 100  # a refused import names at most this many bad rows
 CHUNK = 5000  # products per blob sent to a till host (each decoded in a few milliseconds)
 DELTA_MAX = 20_000  # more changed products than this: a till host loads the whole catalogue
+ROWS_STEP = 1000  # rows made between two pauses of the background build (``_saved_rows``)
 START_WARM_S = 5.0  # the search index is built this long after a start (or at the first search)
 
 
@@ -130,7 +131,7 @@ class Catalogue:
 
             def warm() -> None:
                 self.index.prepare_search()
-                self._saved_rows()
+                self._saved_rows(gentle=True)
 
             t = threading.Timer(after_s, warm)
             t.daemon = True
@@ -349,10 +350,11 @@ class Catalogue:
                     return out
             time.sleep(0.005)
 
-    def _saved_rows(self, version: str | None = None) -> dict[str, bytes]:
+    def _saved_rows(self, version: str | None = None, gentle: bool = False) -> dict[str, bytes]:
         """Each product's row in ``catalogue.json`` by SKU, in catalogue order, of the catalogue
         of ``version`` (None: the one held), made once and then kept in step: a small update
-        rewrites the file without serialising every product again."""
+        rewrites the file without serialising every product again. ``gentle``: made in the
+        background after a start or a large update, pausing so look-ups and searches go first."""
         with self._rows_lock:
             rows = self._rows
             if rows is not None and rows[0] == (self.version if version is None else version):
@@ -360,7 +362,13 @@ class Catalogue:
             dumps, opt = orjson.dumps, orjson.OPT_SORT_KEYS
             with paused_gc():
                 held, items = self._steady(lambda i: (i.version, list(i.by_sku.values())))
-                made = {p.sku: dumps(product_row(p), option=opt) for p in items}
+                made: dict[str, bytes] = {}
+                for i in range(0, len(items), ROWS_STEP):
+                    made.update(
+                        (p.sku, dumps(product_row(p), option=opt)) for p in items[i : i + ROWS_STEP]
+                    )
+                    if gentle:  # in the background: searches on the actor's loop go first
+                        time.sleep(0.002)
             self._rows = (held, made)
             return made
 
