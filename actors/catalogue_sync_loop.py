@@ -9,7 +9,8 @@ doubling up to ``backoff_max_s``) and shown in the status; selling never waits f
 
 USB bundles reach a running server through ``<data>/hq_catalogue/inbox/``: ``kassa store catalogue
 import`` verifies the file, drops it there (the data folder is the store account's own) and waits
-for ``<name>.result``; the server takes it within a quarter of a second with the same checks as a pull.
+for ``<name>.result``; the server takes it within a quarter of a second (``INBOX_S``) with the same
+checks as a pull.
 """
 
 from __future__ import annotations
