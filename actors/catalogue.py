@@ -14,10 +14,12 @@ import gc
 import hashlib
 import logging
 import threading
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 
@@ -35,12 +37,22 @@ from domain.errors import InvalidInput, KassaError
 from domain.events import CatalogueUpdated
 from domain.store import StoreConfig
 
-__all__ = ["Catalogue", "load_index", "paused_gc", "products_of_chunks", "DELTA_MAX", "CHUNK"]
+__all__ = [
+    "Catalogue",
+    "CatalogueDelta",
+    "load_index",
+    "paused_gc",
+    "products_of_chunks",
+    "DELTA_MAX",
+    "CHUNK",
+]
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 MAX_ROW_ERRORS = 100  # a refused import names at most this many bad rows
 CHUNK = 5000  # products per blob sent to a till host (each decoded in a few milliseconds)
 DELTA_MAX = 20_000  # more changed products than this: a till host loads the whole catalogue
+ROWS_STEP = 1000  # rows made between two pauses of the background build (``_saved_rows``)
 START_WARM_S = 5.0  # the search index is built this long after a start (or at the first search)
 
 
@@ -82,6 +94,19 @@ def load_index(path: Path) -> CatalogueIndex | None:
         return CatalogueIndex(products, doc.get("version", ""))
 
 
+@dataclass(frozen=True, slots=True)
+class CatalogueDelta:
+    """A small update (``Catalogue.prepare_update``): version ``old`` to ``new``."""
+
+    old: str
+    new: str
+    changed: list[Product]
+    removed: list[str]
+
+
+Saved = CatalogueDelta | tuple[CatalogueIndex, tuple[str, str, list[Product], list[str]] | None]
+
+
 class Catalogue:
     def __init__(self, data_dir: Path | str, config: StoreConfig) -> None:
         self.path = Path(data_dir) / "catalogue.json"
@@ -90,16 +115,25 @@ class Catalogue:
         self._pending: tuple[str, bytes] | None = None  # (version, products JSON) to commit
         self._chunks: tuple[str, list[bytes]] | None = None  # the whole catalogue for hosts
         self._delta: tuple[str, str, list[Product], list[str]] | None = None
+        self._rows: tuple[str, dict[str, bytes]] | None = None  # catalogue.json's rows, version
+        self._rows_lock = threading.RLock()
+        self._gen = 0  # odd while an update is put into the index (``swap``)
         loaded = load_index(self.path)
         if loaded is not None:
             self.index = loaded
             self._warm(START_WARM_S)
 
     def _warm(self, after_s: float = 0.0) -> None:
-        """Build the search index off the serving path (a search meanwhile waits for it); at a
-        start, once the selling path is up (the store's other actors start meanwhile)."""
+        """Build the search index off the serving path (a search meanwhile waits for it), and
+        the file's rows for the next small update; at a start, once the selling path is up (the
+        store's other actors start meanwhile)."""
         if len(self.index) > 1000:
-            t = threading.Timer(after_s, lambda: self.index.prepare_search())
+
+            def warm() -> None:
+                self.index.prepare_search()
+                self._saved_rows(gentle=True)
+
+            t = threading.Timer(after_s, warm)
             t.daemon = True
             t.name = "catalogue-search"
             t.start()
@@ -123,6 +157,20 @@ class Catalogue:
     def snapshot(self) -> tuple[str, list[Product]]:
         return self.index.version, list(self.index.by_sku.values())
 
+    def rows(self, skus: Sequence[str] | None = None) -> tuple[str, bytes]:
+        """The version and the products of ``skus`` this catalogue holds (None: all), as one
+        JSON blob of ``Product.to_dict`` rows: what HQ's catalogue is merged with."""
+
+        def read(index: CatalogueIndex) -> tuple[str, list[Product]]:
+            by_sku = index.by_sku
+            if skus is None:
+                return index.version, list(by_sku.values())
+            return index.version, [p for p in map(by_sku.get, skus) if p is not None]
+
+        version, items = self._steady(read)
+        with paused_gc():
+            return version, orjson.dumps([p.to_dict() for p in items])
+
     def changes(self, have: str) -> tuple[str, str, list[bytes], list[str]]:
         """What a till host holding version ``have`` needs to hold this one: ``("same", v, [],
         [])``, ``("delta", v, [changed rows], removed SKUs)`` from the version before the last
@@ -132,21 +180,16 @@ class Catalogue:
             return "same", index.version, [], []
         delta = self._delta
         if delta is not None and delta[0] == have and delta[1] == index.version:
-            return (
-                "delta",
-                index.version,
-                [orjson.dumps(list(map(product_row, delta[2])))],
-                delta[3],
-            )
+            return "delta", delta[1], [orjson.dumps(list(map(product_row, delta[2])))], delta[3]
         chunks = self._chunks
         if chunks is None or chunks[0] != index.version:
-            items = list(index.by_sku.values())
+            version, items = self._steady(lambda i: (i.version, list(i.by_sku.values())))
             blobs = [
                 orjson.dumps(list(map(product_row, items[i : i + CHUNK])))
                 for i in range(0, len(items), CHUNK)
             ]
-            chunks = self._chunks = (index.version, blobs)
-        return "full", index.version, chunks[1], []
+            chunks = self._chunks = (version, blobs)
+        return "full", chunks[0], chunks[1], []
 
     def lookup(self, code: str) -> dict[str, Any]:
         return self.index.resolve(decode_scan(code, self.config.embedded)).to_dict()
@@ -170,10 +213,12 @@ class Catalogue:
         source: str,
         replace_all: bool = False,
         remove: Sequence[str] = (),
-    ) -> tuple[list[Product], CatalogueUpdated]:
+    ) -> tuple[list[Product] | CatalogueDelta, CatalogueUpdated]:
         """Validate products and describe the change (the caller journals it, then ``commit``):
         ``products`` added or replacing those of their SKUs, the SKUs in ``remove`` taken out
-        (``replace_all``: the catalogue becomes ``products``).
+        (``replace_all``: the catalogue becomes ``products``). What ``commit`` takes back: a
+        ``CatalogueDelta`` for an update of at most ``DELTA_MAX`` products (not ``replace_all``),
+        else the whole catalogue's products.
         Any bad row refuses the whole import, naming every bad row (up to ``MAX_ROW_ERRORS``) with
         its code: a price above the store's ``limits`` is ``amount.too_large``."""
         parsed: list[Product] = []
@@ -199,6 +244,8 @@ class Catalogue:
                     rows=bad[:MAX_ROW_ERRORS],
                     bad_rows=len(bad),
                 )
+            if not replace_all and len(parsed) + len(remove) <= DELTA_MAX:
+                return self._small(parsed, remove, source)
             merged = {} if replace_all else dict(self.index.by_sku)
             for sku in remove:
                 merged.pop(sku, None)
@@ -217,19 +264,113 @@ class Catalogue:
         )
         return list(merged.values()), ev
 
-    def commit(self, products: list[Product], version: str) -> None:
+    def _small(
+        self, parsed: list[Product], remove: Sequence[str], source: str
+    ) -> tuple[CatalogueDelta, CatalogueUpdated]:
+        """An update of a few thousand products at most: the products that really change and the
+        SKUs that go, so the commit touches those alone (not 300,000 products for 1,000 prices).
+        Its version follows from the version before and the change."""
+        held = self.index.by_sku
+        last = {p.sku: p for p in parsed}  # a SKU named twice: the later row
+        changed = [p for p in last.values() if held.get(p.sku) is not p]
+        gone = [s for s in dict.fromkeys(remove) if s in held and s not in last]
+        version = self.index.version
+        if changed or gone:
+            rows = orjson.dumps(list(map(product_row, changed)), option=orjson.OPT_SORT_KEYS)
+            seed = b"\n".join([version.encode(), rows, orjson.dumps(gone)])
+            version = hashlib.sha256(seed).hexdigest()[:16]
+        count = len(held) + sum(p.sku not in held for p in changed) - len(gone)
+        ev = CatalogueUpdated(
+            version=version,
+            count=count,
+            source=source[:100],
+            skus=tuple(p.sku for p in parsed[:1000]),
+        )
+        return CatalogueDelta(self.index.version, version, changed, gone), ev
+
+    def commit(self, products: list[Product] | CatalogueDelta, version: str) -> None:
+        """Save the update ``prepare_update`` described, then hold it (``save`` + ``swap``)."""
+        self.swap(self.save(products, version))
+
+    def save(self, products: list[Product] | CatalogueDelta, version: str) -> Saved:
+        """Write the catalogue file of the update (off the loop that answers look-ups): a small
+        update changes the rows it names in the held rows; a large one makes a new index."""
         pending, self._pending = self._pending, None
+        head = orjson.dumps({"version": version, "rules": RULES})[:-1]
         with paused_gc():
+            if isinstance(products, CatalogueDelta):
+                with self._rows_lock:
+                    rows = self._saved_rows(products.old)
+                    try:
+                        for sku in products.removed:
+                            rows.pop(sku, None)
+                        for p in products.changed:
+                            rows[p.sku] = orjson.dumps(product_row(p), option=orjson.OPT_SORT_KEYS)
+                        self._rows = (products.new, rows)
+                        body = b"[" + b",".join(rows.values()) + b"]"
+                        atomic_write(self.path, head + b',"products":' + body + b"}")
+                    except BaseException:
+                        self._rows = None  # no longer the file's: made again next time
+                        raise
+                return products
             if pending is not None and pending[0] == version:
                 body = pending[1]
             else:
                 body = orjson.dumps(list(map(product_row, products)), option=orjson.OPT_SORT_KEYS)
-            head = orjson.dumps({"version": version, "rules": RULES})[:-1]
             atomic_write(self.path, head + b',"products":' + body + b"}")
-            old, index = self.index, CatalogueIndex(products, version)
-            self._delta = self._diff(old, index)
-        self.index = index
+            index = CatalogueIndex(products, version)
+            return index, self._diff(self.index, index)
+
+    def swap(self, saved: Saved) -> None:
+        """Hold a saved update (on the loop that answers look-ups: a small update is put into
+        the index in place, in milliseconds; the search index stays for a change of prices)."""
+        self._gen += 1  # odd: changing (``_steady`` readers in other threads read again)
+        try:
+            if isinstance(saved, CatalogueDelta):
+                index = self.index
+                for sku in saved.removed:
+                    index.remove(sku)
+                for p in saved.changed:
+                    index.put(p)
+                index.version = saved.new
+                self._delta = (saved.old, saved.new, saved.changed, saved.removed)
+            else:
+                self.index, self._delta = saved
+        finally:
+            self._gen += 1
         self._warm()
+
+    def _steady(self, read: Callable[[CatalogueIndex], T]) -> T:
+        """``read(index)`` in a worker thread, again if an update was put in meanwhile."""
+        while True:
+            gen = self._gen
+            if gen % 2 == 0:
+                out = read(self.index)
+                if self._gen == gen:
+                    return out
+            time.sleep(0.005)
+
+    def _saved_rows(self, version: str | None = None, gentle: bool = False) -> dict[str, bytes]:
+        """Each product's row in ``catalogue.json`` by SKU, in catalogue order, of the catalogue
+        of ``version`` (None: the one held), made once and then kept in step: a small update
+        rewrites the file without serialising every product again. ``gentle``: made in the
+        background after a start or a large update, pausing so look-ups and searches go first."""
+        with self._rows_lock:
+            rows = self._rows
+            if rows is not None and rows[0] == (self.version if version is None else version):
+                return rows[1]
+            dumps, opt = orjson.dumps, orjson.OPT_SORT_KEYS
+            with paused_gc():
+                held, items = self._steady(lambda i: (i.version, list(i.by_sku.values())))
+                made: dict[str, bytes] = {}
+                for i in range(0, len(items), ROWS_STEP):
+                    made.update(
+                        (p.sku, dumps(product_row(p), option=opt)) for p in items[i : i + ROWS_STEP]
+                    )
+                    if gentle:  # in the background: searches on the actor's loop go first
+                        time.sleep(0.002)
+            self._rows = (held, made)
+            return made
 
     @staticmethod
     def _diff(

@@ -25,12 +25,14 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 import orjson
 
 from actors.catalogue import paused_gc
+from actors.catalogue_hq_store import HqStore
 from actors.files import atomic_write
 from actors.till import Who
 from domain.catalogue import normal_dict
@@ -52,7 +54,9 @@ SOURCES = ("hq", "usb", "setup")
 
 
 class Target(Protocol):
-    async def snapshot(self) -> tuple: ...
+    async def version(self) -> str: ...
+
+    async def rows(self, skus: list[str] | None = None) -> tuple[str, list[dict[str, Any]]]: ...
 
     async def update(
         self,
@@ -66,6 +70,18 @@ class Target(Protocol):
 
 
 Journal = Callable[[str, Any], Awaitable[Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class HqChange:
+    """What a bundle changes in HQ's products (``CatalogueSync._hq_after``)."""
+
+    full: bool  # a full (or setup) bundle: ``upsert`` is all of HQ's products
+    upsert: dict[str, dict[str, Any]]  # HQ's products it sends or reprices (normalised)
+    removed: list[str]  # SKUs HQ stops sending
+    later: list[dict[str, Any]]  # scheduled prices still to come
+    touched: list[str]  # the SKUs of ``upsert``
+    before: dict[str, dict[str, Any]]  # HQ's products of ``touched`` and ``removed`` until now
 
 
 def _norm(p: dict[str, Any]) -> dict[str, Any]:
@@ -97,9 +113,9 @@ class CatalogueSync:
         self.clock = clock
         self.changed = changed  # tills hosted here load the new catalogue before their next command
         self.lock = asyncio.Lock()
-        self.held = self._read("hq.json") or {
+        self.store = HqStore(self.dir)
+        self.held: dict[str, Any] = self.store.meta() or {
             "version": None,
-            "products": {},
             "prices": [],
             "store_fields": list(DEFAULT_STORE_FIELDS),
         }
@@ -156,7 +172,8 @@ class CatalogueSync:
             raise Conflict(Codes.NO_KEY, "this store holds no HQ public key")
         if len(data) > MAX_BUNDLE:
             raise InvalidInput(Codes.TOO_LARGE, f"the file is above {MAX_BUNDLE} bytes")
-        bundle = unpack(data, self.public_key, store=self.store_id)
+        with paused_gc():  # 300,000 products parsed
+            bundle = unpack(data, self.public_key, store=self.store_id)
         return bundle, str(read_header(data)[0].get("payload_sha256", ""))
 
     async def apply_bytes(self, data: bytes, source: str) -> dict[str, Any]:
@@ -179,18 +196,20 @@ class CatalogueSync:
                 )
             if held is not None and bundle.version == held:
                 return {**self.status(), "applied": False}
-            before: dict[str, dict[str, Any]] = self.held["products"]
             fields = bundle.store_fields or list(self.held.get("store_fields") or [])
-            running, current = await self.target.snapshot()
+            # hundreds of thousands of products: in worker threads, not on the loop that
+            # answers the tills
+            plan = await asyncio.to_thread(self._hq_after, bundle, held)
             # a delta onto the catalogue the last HQ version made (nothing changed it since):
             # only the products it names are merged and sent (a day's 1,000 price changes at
             # 300,000 products); otherwise the whole catalogue is merged again
             made = self.held.get("catalogue")
-            only = bundle.kind == "delta" and bool(running) and made == running
-            # hundreds of thousands of products: in a worker thread, not on the loop that
-            # answers the tills (the gateway's)
-            hq, later, overrides, local, rows, remove = await asyncio.to_thread(
-                self._merge, bundle, held, before, current, fields, only
+            only = bundle.kind == "delta" and bool(made) and made == await self.target.version()
+            running, current = await self.target.rows(plan.touched if only else None)
+            if only and running != made:  # the store's catalogue changed meanwhile
+                only, (running, current) = False, await self.target.rows(None)
+            overrides, local, rows, remove = await asyncio.to_thread(
+                self._merge, plan, current, fields, only
             )
             res = await self.target.update(
                 str(uuid.uuid4()),
@@ -201,16 +220,18 @@ class CatalogueSync:
                 remove,
             )
             self.changed()
-            self.held = {
+            meta = {
                 "version": bundle.version,
                 "base": bundle.base,
                 "sha256": sha,
-                "products": hq,
-                "prices": later,
+                "prices": plan.later,
                 "store_fields": fields,
                 "catalogue": res.get("version"),  # the catalogue this version made
             }
-            await asyncio.to_thread(self._write, "hq.json", self.held)
+            await asyncio.to_thread(
+                self.store.save, meta, plan.upsert, plan.removed, bundle.kind != "delta"
+            )
+            self.held = meta
             now = self.clock.now_us()
             self.state.update(source=source, applied_us=now)
             self.save_state()
@@ -232,45 +253,51 @@ class CatalogueSync:
             "seq": getattr(ack, "seq", None),
         }
 
-    def _merge(
-        self,
-        bundle: Bundle,
-        held: int | None,
-        before: dict[str, dict[str, Any]],
-        current: list[Any],
-        fields: list[str],
-        only: bool,
-    ) -> tuple[
-        dict[str, dict[str, Any]],
-        list[dict[str, Any]],
-        dict[str, dict[str, Any]],
-        list[dict[str, Any]],
-        list[dict[str, Any]],
-        list[str],
-    ]:
-        """(HQ's products after ``bundle``, the scheduled prices still to come, the store's
-        overrides, its own products, the rows the store's catalogue becomes, the SKUs it
-        loses). ``only``: the rows and SKUs of the products the delta (or a price now due)
-        touches, the rest of the catalogue staying as it is; else the whole catalogue."""
+    def _hq_after(self, bundle: Bundle, held: int | None) -> HqChange:
+        """What ``bundle`` (and the scheduled prices now due) changes in HQ's products: only the
+        products it names are read and written (``hq.sqlite``), not every product HQ sends."""
         with paused_gc():
-            # a delta keeps the products it does not name as they were (already normalised)
-            hq = {
-                sku: p if p is before.get(sku) else _norm(p)
-                for sku, p in apply_delta(before, held, bundle).items()
-            }
-            pending = self._pending(bundle, set(hq))
-            due, later = due_prices(pending, self.clock.now_us())
-            hq, priced = with_prices(hq, due)
-            if not only:
-                overrides, local = split((p.to_dict() for p in current), before, fields)
-                return hq, later, overrides, local, effective(hq, overrides, local, fields), []
-            touched = {str(p["sku"]) for p in bundle.products} | set(priced)
-            overrides, local = split(
-                (p.to_dict() for p in current if p.sku in touched), before, fields
+            incoming = {sku: _norm(p) for sku, p in apply_delta({}, held, bundle).items()}
+            full = bundle.kind != "delta"
+            removed = [] if full else [s for s in bundle.removed if s not in incoming]
+            asked = {str(r["sku"]) for r in bundle.prices}
+            kept = set() if full else self.store.has(asked - set(incoming)) - set(removed)
+            due, later = due_prices(
+                self._pending(bundle, kept | set(incoming)), self.clock.now_us()
             )
-            rows = effective({s: hq[s] for s in touched if s in hq}, overrides, local, fields)
-            gone = [s for s in bundle.removed if s in before and s not in hq]
-            return hq, later, overrides, local, rows, gone
+            base = dict(incoming)
+            if not full:
+                base.update(self.store.get({r["sku"] for r in due} - set(incoming)))
+            priced_rows, priced = with_prices(base, due)
+            upsert = {**incoming, **{s: priced_rows[s] for s in priced}}
+            touched = list(dict.fromkeys([*incoming, *priced]))
+            before = self.store.get([*touched, *removed]) if not full else {}
+            return HqChange(full, upsert, removed, later, touched, before)
+
+    def _merge(
+        self, plan: HqChange, current: list[dict[str, Any]], fields: list[str], only: bool
+    ) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]], list[str]]:
+        """(the store's overrides, its own products, the rows the store's catalogue becomes, the
+        SKUs it loses). ``only``: the rows and SKUs of the products the delta (or a price now
+        due) touches, the rest of the catalogue staying as it is; else the whole catalogue."""
+        with paused_gc():
+            if only:
+                overrides, local = split(current, plan.before, fields)
+                rows = effective(
+                    {s: plan.upsert[s] for s in plan.touched}, overrides, local, fields
+                )
+                gone = [s for s in plan.removed if s in plan.before]
+                return overrides, local, rows, gone
+            before = self.store.all()
+            if plan.full:
+                hq = plan.upsert
+            else:
+                hq = dict(before)
+                for sku in plan.removed:
+                    hq.pop(sku, None)
+                hq.update(plan.upsert)
+            overrides, local = split(current, before, fields)
+            return overrides, local, effective(hq, overrides, local, fields), []
 
     @staticmethod
     def _pending(bundle: Bundle, skus: set[str]) -> list[dict[str, Any]]:
@@ -285,14 +312,13 @@ class CatalogueSync:
             due, later = due_prices(self.held.get("prices") or [], self.clock.now_us())
             if not due:
                 return None
-            before: dict[str, dict[str, Any]] = self.held["products"]
+            before = await asyncio.to_thread(self.store.get, {r["sku"] for r in due})
             hq, changed = with_prices(before, due)
             res: dict[str, Any] = {}
             made = self.held.get("catalogue")  # the catalogue HQ's versions made, if still so
             if changed:
                 fields = list(self.held.get("store_fields") or [])
-                running, current = await self.target.snapshot()
-                mine = [p.to_dict() for p in current if p.sku in set(changed)]
+                running, mine = await self.target.rows(changed)
                 overrides, local = split(mine, before, fields)
                 rows = effective({s: hq[s] for s in changed}, overrides, local, fields)
                 res = await self.target.update(
@@ -304,8 +330,9 @@ class CatalogueSync:
                 )
                 self.changed()
                 made = res.get("version") if made == running else None
-            self.held = {**self.held, "products": hq, "prices": later, "catalogue": made}
-            self._write("hq.json", self.held)
+            meta = {**self.held, "prices": later, "catalogue": made}
+            await asyncio.to_thread(self.store.save, meta, {s: hq[s] for s in changed})
+            self.held = meta
         log.warning("catalogue: %d scheduled price(s) applied", len(changed))
         return {"changed": changed, "catalogue": res.get("version")}
 

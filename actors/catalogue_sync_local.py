@@ -19,7 +19,7 @@ from typing import Any
 
 import orjson
 
-from actors.catalogue import Catalogue
+from actors.catalogue import Catalogue, paused_gc
 from actors.catalogue_sync import SYNC_DIR, CatalogueSync
 from actors.files import atomic_write
 from actors.ledger import Ledger, Request, command_hash
@@ -40,8 +40,13 @@ class LocalTarget:
         self.cat = Catalogue(data_dir, config)
         self.ledger = Ledger(Path(data_dir) / "journal.sqlite")
 
-    async def snapshot(self) -> tuple:
-        return self.cat.snapshot()
+    async def version(self) -> str:
+        return self.cat.version
+
+    async def rows(self, skus: list[str] | None = None) -> tuple[str, list[dict]]:
+        version, blob = self.cat.rows(skus)
+        with paused_gc():
+            return version, orjson.loads(blob)
 
     async def update(
         self,

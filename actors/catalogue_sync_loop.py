@@ -9,7 +9,8 @@ doubling up to ``backoff_max_s``) and shown in the status; selling never waits f
 
 USB bundles reach a running server through ``<data>/hq_catalogue/inbox/``: ``kassa store catalogue
 import`` verifies the file, drops it there (the data folder is the store account's own) and waits
-for ``<name>.result``; the server takes it within a second with the same checks as a pull.
+for ``<name>.result``; the server takes it within a quarter of a second (``INBOX_S``) with the same
+checks as a pull.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ __all__ = ["Puller", "start_for", "INBOX", "pull_interval"]
 
 log = logging.getLogger(__name__)
 INBOX = "inbox"
+INBOX_S = 0.25  # how often the inbox (USB bundles, pull requests) and due prices are looked at
 
 
 def pull_interval(data_dir: Path) -> float:
@@ -154,7 +156,7 @@ class Puller:
                     log.warning("catalogue pull failed (%s); again in %.0f s", exc, delay)
                 next_pull = time.monotonic() + delay
             try:
-                await asyncio.wait_for(self.stop.wait(), 1.0)
+                await asyncio.wait_for(self.stop.wait(), INBOX_S)
             except TimeoutError:
                 pass
 

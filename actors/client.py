@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 import orjson
 
+from actors.catalogue import paused_gc
 from actors.ledger import Ack, Request
 from actors.shells.ledger import LEDGER_RPC
 from actors.till import TILL_METHODS, Who
@@ -130,6 +131,19 @@ class CatalogueClient(_Client):
 
     async def changes(self, have: str) -> tuple:
         return await self.handle.changes.remote(have)
+
+    async def rows(self, skus: list[str] | None = None) -> tuple[str, list[dict]]:
+        """The version and the products of ``skus`` (None: all) as dicts; they cross Ray as one
+        JSON blob (not 300,000 pickled products), decoded in a worker thread when large."""
+
+        def decode() -> list[dict]:
+            with paused_gc():
+                return orjson.loads(blob)
+
+        version, blob = await self.handle.rows.remote(skus)
+        if len(blob) > 1_000_000:
+            return version, await asyncio.to_thread(decode)
+        return version, orjson.loads(blob)
 
     async def lookup(self, code: str) -> dict:
         return await self.handle.lookup.remote(code)

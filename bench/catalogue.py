@@ -265,9 +265,10 @@ async def store_run(store: StoreProcess, n: int, searches: int, scan_s: float) -
     return out
 
 
-def seeded_and_restarted(data: Path, n: int) -> tuple[float, float, StoreProcess]:
+def seeded_and_restarted(data: Path, n: int) -> tuple[float, float, float, StoreProcess]:
     """A demo store of ``n`` products seeded (its tills opened once, so it knows them), stopped,
-    and started again as ``kassa store serve``: seconds to seed, seconds to its first answer."""
+    and started again as ``kassa store serve``: seconds to seed, seconds from the start to
+    selling (the fast start's selling path answers) and to every actor up."""
     t = time.perf_counter()
     store = StoreProcess(data, products=n).start(timeout=1800)
     seeded = time.perf_counter() - t
@@ -275,22 +276,26 @@ def seeded_and_restarted(data: Path, n: int) -> tuple[float, float, StoreProcess
     store.stop()
     store = StoreProcess(data, port=store.port, demo=False)
     t = time.perf_counter()
-    store.start(timeout=600)
-    return seeded, time.perf_counter() - t, store
+    store.start(timeout=600, all_actors=False)
+    selling = time.perf_counter() - t
+    store.wait_up(600)
+    return seeded, selling, time.perf_counter() - t, store
 
 
 def store_figures(n: int, searches: int, scan_s: float) -> dict:
     with open("/tmp/kassa-heavy.lock", "a") as lock, tempfile.TemporaryDirectory() as tmp:
         fcntl.flock(lock, fcntl.LOCK_EX)  # heavy runs on this machine queue
-        _, small_s, small = seeded_and_restarted(Path(tmp) / "small", 2400)
+        _, small_sell, small_all, small = seeded_and_restarted(Path(tmp) / "small", 2400)
         small.stop()
         data = Path(tmp) / "store"
-        seeded, start_s, store = seeded_and_restarted(data, n)
+        seeded, selling_s, start_s, store = seeded_and_restarted(data, n)
         out = {
             "first_start_with_seed_s": round(seeded, 1),
             "catalogue_json_mb": round((data / "catalogue.json").stat().st_size / 1e6, 1),
+            "store_start_selling_s": round(selling_s, 2),
             "store_start_s": round(start_s, 2),
-            "baseline_store_start_2400_s": round(small_s, 2),
+            "baseline_store_start_selling_2400_s": round(small_sell, 2),
+            "baseline_store_start_2400_s": round(small_all, 2),
         }
         try:
             out.update(run_loop(store_run(store, n, searches, scan_s)))
@@ -323,7 +328,13 @@ ROWS = [  # figure, key, target, baseline key
     ("search p99 in process (ms)", "search_p99_ms_in_process", "", "baseline_linear_search_p99_ms"),
     ("search miss max in proc (ms)", "search_miss_max_ms_in_process", "< 1", None),
     ("catalogue.json (MB)", "catalogue_json_mb", "", None),
-    ("store start (s)", "store_start_s", "<= 10", "baseline_store_start_2400_s"),
+    (
+        "store start to selling (s)",
+        "store_start_selling_s",
+        "<= 10",
+        "baseline_store_start_selling_2400_s",
+    ),
+    ("store start, every actor up (s)", "store_start_s", "<= 10", "baseline_store_start_2400_s"),
     ("first scan after the start (s)", "first_scan_s", "", None),
     ("till search p99 (ms)", "search_p99_ms", "<= 30", None),
     ("till search miss p99 (ms)", "search_miss_p99_ms", "<= 30", None),

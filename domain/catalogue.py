@@ -184,8 +184,18 @@ def product_from_dict(d: dict[str, Any]) -> Product:
 def normal_dict(d: dict[str, Any]) -> dict[str, Any]:
     """``d`` as ``Product.to_dict`` writes it (defaults filled in, conversions made), NOT checked:
     for comparing products from different sources; the catalogue checks them when it takes them.
-    Raises ``KeyError``/``TypeError``/``ValueError`` for a dict that is not a product at all."""
-    return _product_of(*product_fields(d)).to_dict()
+    Raises ``KeyError``/``TypeError``/``ValueError`` for a dict that is not a product at all.
+    Written out (not through a ``Product``): HQ's 300,000 products are normalised at an apply."""
+    get = d.get
+    merge = get("merge")
+    return {
+        "sku": str(d["sku"]), "names": dict(d["names"]), "price": d["price"],
+        "tax_class": get("tax_class", "std"), "category": get("category", ""),
+        "barcodes": list(get("barcodes", ())), "unit": get("unit", "each"), "plu": get("plu", ""),
+        "sellable": bool(get("sellable", True)), "low_stock": int(get("low_stock", 0)),
+        "favourite": get("favourite") is True, "image": str(get("image") or ""),
+        "merge": None if merge is None else merge is True,
+    }  # fmt: skip
 
 
 def product_against(d: dict[str, Any], held: dict[str, Product]) -> Product:
@@ -290,21 +300,36 @@ class CatalogueIndex:
                 by_plu[p.plu] = p.sku
 
     def put(self, p: Product) -> None:
+        """Add ``p`` or replace the product of its SKU in its place (catalogue order kept). The
+        search index stays when the replaced product's SKU, names and barcodes are the same (a
+        price change), and is built again at the next search otherwise."""
         old = self.by_sku.get(p.sku)
-        if old is not None:
+        if old is None:
+            self.by_sku[p.sku] = p
+            self._pos[p.sku] = len(self._items)
+            self._items.append(p)
+            for code in p.barcodes:
+                self.by_code[code] = p.sku
+            if p.plu:
+                self.by_plu[p.plu] = p.sku
+            self._search = None
+            return
+        if old.barcodes != p.barcodes:
             for code in old.barcodes:
-                self.by_code.pop(code, None)
-            if old.plu:
-                self.by_plu.pop(old.plu, None)
-            self._items[self._pos[p.sku]] = None
+                if self.by_code.get(code) == p.sku:
+                    del self.by_code[code]
+            for code in p.barcodes:
+                self.by_code[code] = p.sku
+            self._search = None
+        if old.plu != p.plu:
+            if old.plu and self.by_plu.get(old.plu) == p.sku:
+                del self.by_plu[old.plu]
+            if p.plu:
+                self.by_plu[p.plu] = p.sku
+        if old.names != p.names:
+            self._search = None
         self.by_sku[p.sku] = p
-        for code in p.barcodes:
-            self.by_code[code] = p.sku
-        if p.plu:
-            self.by_plu[p.plu] = p.sku
-        self._pos[p.sku] = len(self._items)
-        self._items.append(p)
-        self._search = None  # built again at the next search
+        self._items[self._pos[p.sku]] = p
 
     def remove(self, sku: str) -> None:
         old = self.by_sku.pop(sku, None)

@@ -29,6 +29,11 @@ class CatalogueActor:
     async def version(self) -> str:
         return self.cat.version
 
+    async def rows(self, skus: list[str] | None = None) -> tuple[str, bytes]:
+        if skus is not None and len(skus) <= 1000:
+            return self.cat.rows(skus)
+        return await asyncio.to_thread(self.cat.rows, skus)  # 300k rows: off the loop
+
     async def changes(self, have: str) -> tuple:
         return await asyncio.to_thread(self.cat.changes, have)  # 300k rows: off the loop
 
@@ -80,8 +85,8 @@ class CatalogueActor:
             ip=who.ip,
         )
         ack = await self.ledger.submit(req)
-        if not ack.duplicate:
-            await asyncio.to_thread(self.cat.commit, merged, ev.version)
+        if not ack.duplicate:  # written off the loop, then put into the index on it
+            self.cat.swap(await asyncio.to_thread(self.cat.save, merged, ev.version))
         # every till actor has marked its copy stale before the answer: a scan right after an
         # import sees the new catalogue (a till that does not answer in time checks the version
         # itself within CATALOGUE_CHECK_S)

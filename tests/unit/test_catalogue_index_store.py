@@ -1,6 +1,7 @@
 """The catalogue file and its updates at scale: what is saved comes back the same after a
 restart, an unchanged product is not checked again but a changed or wrong one is, and a till host
-gets the products changed since the version it holds."""
+gets the products changed since the version it holds; a small update is put into the held
+catalogue in place and ends exactly as the same catalogue written whole would."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from actors.catalogue import Catalogue, products_of_chunks
+from actors.catalogue import Catalogue, CatalogueDelta, products_of_chunks
 from domain.catalogue import CatalogueIndex
 from domain.errors import InvalidInput
 from domain.store import StoreConfig
@@ -82,3 +83,48 @@ def test_a_till_host_gets_the_changes_since_its_version(tmp_path: Path) -> None:
     assert dict(host.by_sku) == dict(cat.index.by_sku)
     assert cat.changes(v2)[0] == "same"
     assert cat.changes("some other version")[0] == "full"
+
+
+def test_a_small_update_ends_as_the_whole_catalogue_written_again(tmp_path: Path) -> None:
+    rows = sample_products(3000)
+    cat = fresh(tmp_path / "small", rows)
+    ref = fresh(tmp_path / "whole", rows)
+    search = cat.index.prepare_search()
+    repriced = [{**r, "price": r["price"] + 7} for r in rows[100:400]]
+    renamed = [{**rows[500], "names": {"en": "Durian crisps"}}]
+    new = [{"sku": "NEW-1", "names": {"en": "Mango sticky rice"}, "price": 9000}]
+    gone = [rows[7]["sku"], rows[2999]["sku"]]
+    change, ev = cat.prepare_update(repriced, "hq")
+    assert isinstance(change, CatalogueDelta) and len(change.changed) == 300
+    cat.commit(change, ev.version)
+    assert cat.index.prepare_search() is search  # prices only: the search index kept
+    for part in (renamed + new, []):
+        change, ev = cat.prepare_update(part, "hq", remove=gone if part else [])
+        cat.commit(change, ev.version)
+    assert ev.version == cat.version  # nothing changed: the same version
+    whole = {r["sku"]: r for r in rows}
+    for r in repriced + renamed + new:
+        whole[r["sku"]] = r
+    for sku in gone:
+        del whole[sku]
+    merged, ev = ref.prepare_update(list(whole.values()), "hq", replace_all=True)
+    ref.commit(merged, ev.version)
+    assert list(cat.index.by_sku.values()) == list(ref.index.by_sku.values())
+    assert cat.search("durian") == ref.search("durian") != []
+    assert cat.search("sticky rice") == ref.search("sticky rice") != []
+    again = Catalogue(tmp_path / "small", StoreConfig())  # a restart reads the same back
+    assert again.version == cat.version
+    assert list(again.index.by_sku.values()) == list(ref.index.by_sku.values())
+    kind, version, _, _ = cat.changes("a version no host holds")
+    assert kind == "full" and version == cat.version
+
+
+def test_a_till_host_gets_a_small_update_as_a_delta(tmp_path: Path) -> None:
+    rows = sample_products(3000)
+    cat = fresh(tmp_path, rows)
+    v1 = cat.version
+    change, ev = cat.prepare_update([{**rows[3], "price": 1}], "hq", remove=[rows[4]["sku"]])
+    cat.commit(change, ev.version)
+    kind, v2, chunks, removed = cat.changes(v1)
+    assert (kind, v2, removed) == ("delta", cat.version, [rows[4]["sku"]])
+    assert [r["sku"] for r in orjson.loads(chunks[0])] == [rows[3]["sku"]]

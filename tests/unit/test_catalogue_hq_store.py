@@ -1,0 +1,49 @@
+"""HQ's products at the store kept by row (``actors.catalogue_hq_store``): a store's ``hq.json``
+moves into ``hq.sqlite`` once, and the next delta applies on it."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import orjson
+
+from actors.catalogue_hq_store import HqStore
+from actors.catalogue_sync import SYNC_DIR, CatalogueSync
+from actors.catalogue_sync_local import LocalTarget
+from bundlekit import TestHQ
+from domain.ports import ManualClock
+from domain.store import StoreConfig
+from kassa_cli.sample import sample_products
+
+
+def test_hq_json_of_an_older_store_moves_into_hq_sqlite_once(tmp_path: Path) -> None:
+    """A store updated from a version that kept HQ's products in ``hq.json``: its version,
+    prices and products are read from there once, and the next delta applies on them."""
+    hq = TestHQ()
+    folder = tmp_path / SYNC_DIR
+    folder.mkdir()
+    products = {p["sku"]: p for p in sample_products(50)}
+    doc = {
+        "version": 4,
+        "base": None,
+        "sha256": "ab" * 32,
+        "products": products,
+        "prices": [],
+        "store_fields": ["favourite"],
+        "catalogue": "",
+    }
+    (folder / "hq.json").write_bytes(orjson.dumps(doc))
+    target = LocalTarget(tmp_path, StoreConfig(store_id="S001"))
+    try:
+        sync = CatalogueSync(tmp_path, "S001", hq.public, target, target.journal, ManualClock())
+        assert sync.status()["version"] == 4 and not (folder / "hq.json").exists()
+        assert HqStore(folder).all() == products
+        sku = next(iter(products))
+        changed = {**products[sku], "price": 1234}
+        out = asyncio.run(sync.apply_bytes(hq.bundle("S001", 5, [changed], base=4), "hq"))
+        assert out["applied"] and out["version"] == 5
+        assert HqStore(folder).get([sku])[sku]["price"] == 1234
+        assert len(HqStore(folder).all()) == 50
+    finally:
+        target.close()
