@@ -9,13 +9,19 @@ from tests.unit.conftest import cid
 from tests.unit.test_payment_desk import Clock, basket, desk_for, run, started_kinds
 
 
-def test_a_late_approval_is_recorded_when_no_till_asks_again(shop, tmp_path):
+def past_timeout(shop, tmp_path, mode: str):
+    """A card payment started on a terminal in ``mode``, the clock 61 s on (the timeout is 60)."""
     clock = Clock()
-    desk, _ = desk_for(shop, tmp_path, "late", clock)
+    desk, _ = desk_for(shop, tmp_path, mode, clock)
     b, key = basket(shop), cid()
     clock.now = shop.ledger.last_ts / 1e6
     run(desk.start("T1", key, "card", 4500, b, "THB"))
-    clock.now += 61  # the till's poll finds it past its timeout: the terminal is told to stop
+    clock.now += 61
+    return desk, clock, key
+
+
+def test_a_late_approval_is_recorded_when_no_till_asks_again(shop, tmp_path):
+    desk, _clock, key = past_timeout(shop, tmp_path, "late")  # the till gives up: timed out
     assert run(desk.poll(key))["state"] == "timed_out"
     shop.do("pay", {"tenders": [{"kind": "cash", "amount": 4500}]})  # paid in cash instead
     assert shop.ledger.payments(None) == []  # nobody has asked the terminal since
@@ -28,12 +34,7 @@ def test_a_late_approval_is_recorded_when_no_till_asks_again(shop, tmp_path):
 
 
 def test_an_unsettled_payment_is_given_up_after_its_watch(shop, tmp_path):
-    clock = Clock()
-    desk, _ = desk_for(shop, tmp_path, "timeout", clock)
-    b, key = basket(shop), cid()
-    clock.now = shop.ledger.last_ts / 1e6
-    run(desk.start("T1", key, "card", 4500, b, "THB"))
-    clock.now += 61
+    desk, clock, key = past_timeout(shop, tmp_path, "timeout")
     run(desk.sweep())  # the till went away: the desk times it out itself
     assert shop.ledger.payments([key])[0]["state"] == "timed_out" and key in desk.watch
     clock.now += 10_000
