@@ -79,7 +79,8 @@ def reconcile_statement(
     day_to: str | None = None,
     window_days: float = 3.0,
 ) -> dict[str, Any]:
-    """The report: ``summary`` (counts, fees, sums), ``pairs`` (what needs looking at first),
+    """The report: ``summary`` (counts, fees, sums), ``pairs`` (what needs looking at first; each
+    with the order's short number when the sale is in the period),
     the period taken (``from``, ``to``: local days) and ``rows`` (the statement's rows read)."""
     from analytics.reconcile_io import journal_frames, journaled_from_frames, mapping_for
     from domain.day import business_day_of
@@ -102,6 +103,13 @@ def reconcile_statement(
     paid = journaled_from_frames(frames["payments"], frames["refund_tenders"], mapping, start, end)
     result = reconcile(paid, rows, int(window_days * 86_400_000_000))
     pairs = sorted(result.pairs, key=lambda p: _ORDER[p.status])
+    orders = frames["orders"]
+    numbers = dict(zip(orders["order_id"], orders["number"], strict=True)) if orders.height else {}
+    out = []
+    for p in pairs[:MAX_PAIRS]:
+        row = p.to_row()
+        row["order_number"] = str(numbers.get(row["order_id"]) or "")
+        out.append(row)
     return {
         "provider": provider,
         "from": day_from,
@@ -109,6 +117,6 @@ def reconcile_statement(
         "currency": currency,
         "rows": len(rows),
         "summary": result.summary(),
-        "pairs": [p.to_row() for p in pairs[:MAX_PAIRS]],
+        "pairs": out,
         "more": max(0, len(pairs) - MAX_PAIRS),
     }

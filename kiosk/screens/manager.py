@@ -17,6 +17,7 @@ from kiosk.screens.manager_flags import FlagsTab
 from kiosk.screens.manager_health import HealthTab
 from kiosk.screens.manager_import import ImportTab
 from kiosk.screens.manager_oplog import OplogTab
+from kiosk.screens.manager_payments import PaymentsTab
 from kiosk.screens.manager_reports import report_warning, upload_text
 from kiosk.screens.manager_staff import StaffTab
 from kiosk.staff import counter_title
@@ -58,4 +59,5 @@ class ManagerScreen(DayTab, ChartsTab, StaffTab, ImportTab, FlagsTab, HealthTab,
         self._import()
         self._flags_inbox()
         self.oplog = OplogTab(self.tabs, app)  # the operation log (manager_oplog)
+        self.payments = PaymentsTab.for_staff(self.tabs, app)  # to give back, statements
         self._health()
