@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import tkinter.font as tkfont
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ import ttkbootstrap as ttk
 
 from kiosk import i18n
 from kiosk.i18n import T, _, shown
-from kiosk.screens.manager_oplog import BUTTON_PAD
+from kiosk.screens.manager_oplog import BUTTON_PAD, wrapped
 from kiosk.screens.payments_words import (
     KIND_WORDS,
     STATUS_WORDS,
@@ -30,12 +31,14 @@ from kiosk.screens.payments_words import (
     reconcile_summary,
     refund_why,
     refunds_summary,
+    short_when,
 )
 
 __all__ = ["PaymentsTab", "MAX_STATEMENT", "read_statement_file"]
 
 MAX_STATEMENT = 8 * 1024 * 1024  # as the store takes (actors.reconcile_store.MAX_STATEMENT)
 LOOK = ("amount_differs", "missing", "extra")  # lines that need looking at
+SAMPLE_US = 1_798_761_599_000_000  # 2026-12-31 23:59:59 UTC: a wide date for column widths
 
 
 def read_statement_file(path: str) -> bytes:
@@ -64,6 +67,7 @@ class PaymentsTab(ttk.Frame):
         self.refunds: list[dict[str, Any]] = []
         self.pairs: dict[str, dict[str, Any]] = {}
         self.report: dict[str, Any] = {}
+        self.texts: dict[str, tuple[str, Any]] = {}  # label -> (its logical text, measure)
         self._build_back()
         self._build_statement()
         self.load_refunds()
@@ -87,7 +91,9 @@ class PaymentsTab(ttk.Frame):
         b.pack(side=self.app.side("left"), padx=4)
         return b
 
-    def _tree(self, parent: ttk.Frame, cols: dict[str, tuple[str, int]]) -> ttk.Treeview:
+    def _tree(self, parent: ttk.Frame, cols: dict[str, tuple[str, list[str]]]) -> ttk.Treeview:
+        """Columns as wide as their heading or the widest of their samples, in the tree's font
+        (the till's fonts grow with its screen)."""
         app = self.app
         box = ttk.Frame(parent)
         box.pack(fill="both", expand=True, pady=6)
@@ -95,22 +101,43 @@ class PaymentsTab(ttk.Frame):
         scroll = ttk.Scrollbar(box, orient="vertical", command=tree.yview)
         tree.configure(yscrollcommand=scroll.set)
         scroll.pack(side=app.side("right"), fill="y")
-        for c, (head, width) in cols.items():
+        first, measure = next(iter(cols)), tkfont.nametofont("TkDefaultFont").measure
+        for c, (head, samples) in cols.items():
+            width = max(measure(shown(t)) for t in (head, *samples)) + 24
             tree.heading(c, text=head, anchor=app.text_anchor)
-            tree.column(c, width=width, minwidth=50, anchor=app.text_anchor)
+            tree.column(c, width=width, minwidth=50, anchor=app.text_anchor, stretch=c == first)
         if app.rtl:
             tree.configure(displaycolumns=tuple(reversed(cols)))
         tree.tag_configure("look", foreground="#c0392b")
         tree.pack(side=app.side("left"), fill="both", expand=True)
         return tree
 
-    def _label(self, parent: ttk.Frame, **kw: Any) -> ttk.Label:
+    def _label(self, parent: ttk.Frame, font: Any = None, **kw: Any) -> ttk.Label:
+        """A label whose text is broken into lines by logical order (``set_text``): Tk's own
+        wrapping of right-to-left text, already in visual order, would put its start last."""
         app = self.app
-        lab = ttk.Label(
-            parent, text="", anchor=app.text_anchor, justify=app.side("left"), wraplength=900, **kw
+        lab = ttk.Label(parent, text="", anchor=app.text_anchor, justify=app.side("left"), **kw)
+        if font is not None:
+            lab.configure(font=font)
+        measure = (
+            tkfont.Font(font=font).measure if font else tkfont.nametofont("TkDefaultFont").measure
         )
         lab.pack(fill="x", pady=(4, 0))
+        self.texts[str(lab)] = ("", measure)
+        lab.bind("<Configure>", lambda _e, w=lab: self.set_text(w, self.texts[str(w)][0]))
         return lab
+
+    def text_of(self, label: ttk.Label) -> str:
+        """The label's text in logical order, before it was broken into lines and shaped."""
+        return str(self.texts[str(label)][0])
+
+    def set_text(self, label: ttk.Label, text: str) -> None:
+        measure = self.texts[str(label)][1]
+        self.texts[str(label)] = (text, measure)
+        px = label.winfo_width() - 8
+        px = px if px > 50 else 900
+        lines = (wrapped(part, px, measure) for part in text.split("\n"))
+        label.configure(text=shown("\n".join(lines)))
 
     def _build_back(self) -> None:
         f, app = self.back_page, self.app
@@ -122,20 +149,24 @@ class PaymentsTab(ttk.Frame):
         self.back_tree = self._tree(
             f,
             {
-                "when": (T("Time"), 190),
-                "till": (T("Till"), 70),
-                "kind": (T("Tender"), 90),
-                "amount": (T("Amount"), 120),
-                "reference": (T("Provider reference"), 170),
-                "why": (T("Why"), 300),
+                "why": (
+                    T("Why"),
+                    [_("Paid after the till gave up"), _("The sale was paid another way")],
+                ),
+                "when": (T("Time"), [short_when(SAMPLE_US, app.zone)]),
+                "till": (T("Till"), ["T00"]),
+                "kind": (T("Tender"), [T(w) for w in KIND_WORDS.values()]),
+                "amount": (T("Amount"), [i18n.money(9_999_999, app.currency)]),
+                "reference": (T("Provider reference"), ["SIM-XXXXXXXX"]),
             },
         )
         hint = self._label(f, bootstyle="secondary")
-        hint.configure(
-            text=T(
+        self.set_text(
+            hint,
+            _(
                 "Refund or void each at the provider (its app or the terminal): "
                 "no sale here holds this money."
-            )
+            ),
         )
 
     def _build_statement(self) -> None:
@@ -159,15 +190,16 @@ class PaymentsTab(ttk.Frame):
             self.day_entries.append(e)
         self.reconcile_button = self._button(row2, T("Reconcile"), "primary", self.reconcile)
         self.summary_label = self._label(f, font=app.mid_font)
+        money = i18n.money(9_999_999, app.currency)
         self.pair_tree = self._tree(
             f,
             {
-                "status": (T("Result"), 210),
-                "reference": (T("Reference"), 170),
-                "ours": (T("Recorded here"), 130),
-                "theirs": (T("In the statement"), 130),
-                "order": (T("Order"), 100),
-                "when": (T("Time"), 180),
+                "status": (T("Result"), [T(w) for w in STATUS_WORDS.values()]),
+                "reference": (T("Reference"), ["SIM-XXXXXXXX"]),
+                "ours": (T("Recorded here"), [money]),
+                "theirs": (T("In the statement"), [money]),
+                "order": (T("Order"), ["T00-000000"]),
+                "when": (T("Time"), [short_when(SAMPLE_US, app.zone)]),
             },
         )
         self.pair_tree.bind("<<TreeviewSelect>>", lambda _e: self._show_pair())
@@ -192,12 +224,12 @@ class PaymentsTab(ttk.Frame):
                 "",
                 "end",
                 values=(
-                    shown(i18n.when(at, zone)) if at else "",
+                    shown(refund_why(p)),
+                    shown(short_when(at, zone)) if at else "",
                     str(p.get("till") or ""),
                     T(KIND_WORDS[kind]) if kind in KIND_WORDS else kind,
                     shown(i18n.money(int(p.get("amount") or 0), cur)),
                     str(p.get("reference") or ""),
-                    shown(refund_why(p)),
                 ),
                 tags=("look",),
             )
@@ -243,7 +275,7 @@ class PaymentsTab(ttk.Frame):
         def err(exc: BaseException) -> None:
             if not self.winfo_exists():
                 return
-            self.summary_label.configure(text="")
+            self.set_text(self.summary_label, "")
             if isinstance(exc, (ValueError, OSError)):
                 self.app.notify(
                     str(exc) if isinstance(exc, ValueError) else _("Cannot read the file.")
@@ -251,7 +283,7 @@ class PaymentsTab(ttk.Frame):
             else:
                 self.app.fail(exc)
 
-        self.summary_label.configure(text=shown(_("Reconciling…")))
+        self.set_text(self.summary_label, _("Reconciling…"))
         self.app.worker.read(send, ok, err, "reconcile")
 
     def show_report(self, rep: dict[str, Any]) -> None:
@@ -277,7 +309,7 @@ class PaymentsTab(ttk.Frame):
                     str(r.get("reference") or ""),
                     *money,
                     str(r.get("order_number") or ""),
-                    shown(i18n.when(int(at), zone)) if at else "",
+                    shown(short_when(int(at), zone)) if at else "",
                 ),
                 tags=("look",) if status in LOOK else (),
             )
@@ -286,7 +318,7 @@ class PaymentsTab(ttk.Frame):
             text += "\n" + _("{n} more matched lines are not listed.").format(
                 n=i18n.number(int(rep["more"]))
             )
-        self.summary_label.configure(text=shown(text))
+        self.set_text(self.summary_label, text)
         first = next(iter(self.pairs), None)
         if first is not None:
             self.pair_tree.selection_set(first)
@@ -296,7 +328,7 @@ class PaymentsTab(ttk.Frame):
         sel = self.pair_tree.selection()
         r = self.pairs.get(sel[0]) if sel else None
         if r is None:
-            self.pair_detail.configure(text="")
+            self.set_text(self.pair_detail, "")
             return
         cur = str(self.report.get("currency") or self.app.currency)
-        self.pair_detail.configure(text=shown(pair_sentence(r, cur, self.app.zone)))
+        self.set_text(self.pair_detail, pair_sentence(r, cur, self.app.zone))

@@ -5,7 +5,11 @@ statement, not in our records — with a sentence saying what to do about it."""
 
 from __future__ import annotations
 
+import datetime as _dt
 from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_datetime
 
 from kiosk import i18n
 from kiosk.i18n import N_, _
@@ -17,6 +21,7 @@ __all__ = [
     "refunds_summary",
     "pair_sentence",
     "reconcile_summary",
+    "short_when",
 ]
 
 STATUS_WORDS = {
@@ -26,6 +31,16 @@ STATUS_WORDS = {
     "matched": N_("Matched"),
 }
 KIND_WORDS = {"qr": N_("QR"), "card": N_("Card")}
+
+
+def short_when(ts_us: int, zone: str) -> str:
+    """A time for a table's column: the short date and the time, in the store's zone."""
+    try:
+        tz: _dt.tzinfo = ZoneInfo(zone)
+    except Exception:  # an unknown zone shows UTC
+        tz = _dt.UTC
+    dt = _dt.datetime.fromtimestamp(int(ts_us) / 1_000_000, _dt.UTC).astimezone(tz)
+    return format_datetime(dt, "short", locale=i18n.locale_of())
 
 
 def refund_why(p: dict[str, Any]) -> str:
@@ -39,7 +54,7 @@ def refunds_summary(rows: list[dict[str, Any]], currency: str) -> str:
     if not rows:
         return _("Nothing to give back: every payment taken belongs to a sale.")
     total = sum(int(p.get("amount") or 0) for p in rows)
-    return _("{n} payments to refund or void at the provider, {total} in all.").format(
+    return _("Payments to refund or void at the provider: {n}, {total} in all.").format(
         n=i18n.number(len(rows)), total=i18n.money(total, currency)
     )
 
