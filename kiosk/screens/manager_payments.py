@@ -103,7 +103,7 @@ class PaymentsTab(ttk.Frame):
         scroll.pack(side=app.side("right"), fill="y")
         first, measure = next(iter(cols)), tkfont.nametofont("TkDefaultFont").measure
         for c, (head, samples) in cols.items():
-            width = max(measure(shown(t)) for t in (head, *samples)) + 24
+            width = max(measure(shown(t)) for t in (head, *samples)) + 32
             tree.heading(c, text=head, anchor=app.text_anchor)
             tree.column(c, width=width, minwidth=50, anchor=app.text_anchor, stretch=c == first)
         if app.rtl:
@@ -124,7 +124,7 @@ class PaymentsTab(ttk.Frame):
         )
         lab.pack(fill="x", pady=(4, 0))
         self.texts[str(lab)] = ("", measure)
-        lab.bind("<Configure>", lambda _e, w=lab: self.set_text(w, self.texts[str(w)][0]))
+        lab.bind("<Configure>", lambda _e: self.set_text(lab, self.text_of(lab)))
         return lab
 
     def text_of(self, label: ttk.Label) -> str:

@@ -18,7 +18,7 @@ import pytest
 
 from storekit import kassa
 from tilldriver import get, pump, scan, screenshot, sign_in
-from tillfactory import sized_tills
+from tillfactory import sized_tills, store_with
 
 pytestmark = [
     pytest.mark.ray,
@@ -39,14 +39,8 @@ PAYMENTS = {
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
-    from actors.process import StoreProcess
-
-    data = tmp_path_factory.mktemp("kiosk-card") / "data"
-    data.mkdir(parents=True)
-    (data / "store.json").write_text(json.dumps({"payments": PAYMENTS}))
-    s = StoreProcess(data, products=600).start()
-    yield s
-    s.stop()
+    with store_with(tmp_path_factory.mktemp("kiosk-card"), {"payments": PAYMENTS}) as s:
+        yield s
 
 
 @pytest.fixture
