@@ -26,6 +26,7 @@ from babel.dates import format_date, format_time
 from babel.numbers import format_decimal, format_percent
 
 from domain.errors import InvalidInput
+from domain.exchange_events import EXCHANGE_TENDER as EXCHANGE
 from domain.money import format_money
 from domain.numbering import short_id
 from hw.labels import base_lang, label, locale_of
@@ -44,6 +45,7 @@ __all__ = [
     "Receipt",
     "build_receipt",
     "build_refund_receipt",
+    "exchange_receipts",
     "display_width",
     "wrap_text",
     "PAPER_COLUMNS",
@@ -181,7 +183,7 @@ def _header(
 
 def _tender_label(p: Mapping[str, Any], f: _Fmt) -> str:
     kind = str(p.get("kind", ""))
-    text = f.l(kind) if kind in ("cash", "card", "wallet", "qr") else kind
+    text = f.l(kind) if kind in ("cash", "card", "wallet", "qr", EXCHANGE) else kind
     if kind in ("card", "qr"):
         extra = []
         if p.get("last4"):
@@ -193,6 +195,22 @@ def _tender_label(p: Mapping[str, Any], f: _Fmt) -> str:
     if kind == "wallet" and p.get("member"):
         text += f" {p['member']}"
     return text
+
+
+def exchange_receipts(ex: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The refund and the sale receipt's bodies of an exchange (``OrderExchanged`` as a dict): its
+    credit (the first ``len(credit)`` tenders of both parts, the returned value that paid for the
+    new items) is printed as "Exchange credit", not under the original tender's name: no cash or
+    card moved for it."""
+    n = len(ex.get("credit") or ())
+
+    def credit(pays: Any) -> list[dict[str, Any]]:
+        return [{**p, "kind": EXCHANGE} if i < n else dict(p) for i, p in enumerate(pays or ())]
+
+    returned, sold = dict(ex.get("returned") or {}), dict(ex.get("sold") or {})
+    returned["tenders"] = credit(returned.get("tenders"))
+    sold["payments"] = credit(sold.get("payments"))
+    return returned, sold
 
 
 def _footer(f: _Fmt, number: str, qr: str | None, copy: bool) -> list[Row]:

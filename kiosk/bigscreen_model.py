@@ -111,7 +111,7 @@ class Figures:
         if seq <= self.seq:
             return "old"
         kind, body = e.get("kind"), e.get("body") or {}
-        if kind not in ("order.completed", "order.refunded"):
+        if kind not in ("order.completed", "order.refunded", "order.exchanged"):
             self.seq = seq
             return "other"
         ts = int(e.get("ts") or 0)
@@ -121,30 +121,36 @@ class Figures:
         till = str(e.get("till") or "")
         t = self.tills.setdefault(till, {"revenue": 0, "orders": 0})
         hour = datetime.fromtimestamp(ts / 1e6, UTC).astimezone(ZoneInfo(self.zone)).hour
-        if kind == "order.completed":
-            amount = int(body.get("total") or 0)
+        amount, n = 0, 0
+        if kind == "order.exchanged":  # both parts: the returned refund and the new sale
+            amount = -int((body.get("returned") or {}).get("amount") or 0)
+            body = body.get("sold") or {}
+        if kind == "order.refunded":
+            amount = -int(body.get("amount") or 0)
+        else:
+            amount += int(body.get("total") or 0)
             self.orders += 1
             t["orders"] += 1
-            for it in body.get("items") or ():
-                sku = str(it.get("sku") or "")
-                p = self.products.get(sku)
-                if p is None:
-                    p = self.products[sku] = Product(
-                        sku, dict(it.get("names") or {}), str(it.get("unit") or "")
-                    )
-                elif it.get("names"):
-                    p.names = dict(it["names"])
-                p.qty += int(it.get("qty") or 0)
-                p.amount += int(it.get("amount") or 0)
+            self._count_items(body.get("items") or ())
             n = int(body.get("lines") or 0)
-        else:
-            amount = -int(body.get("amount") or 0)
-            n = 0
         self.revenue += amount
         t["revenue"] += amount
         self.hours[hour] += amount
         self.ticker.appendleft(Tick(seq, ts, till, amount, n))
         return "counted"
+
+    def _count_items(self, items: Any) -> None:
+        for it in items:
+            sku = str(it.get("sku") or "")
+            p = self.products.get(sku)
+            if p is None:
+                p = self.products[sku] = Product(
+                    sku, dict(it.get("names") or {}), str(it.get("unit") or "")
+                )
+            elif it.get("names"):
+                p.names = dict(it["names"])
+            p.qty += int(it.get("qty") or 0)
+            p.amount += int(it.get("amount") or 0)
 
     # ------------------------------------------------------------ out
     def difference(self) -> int:

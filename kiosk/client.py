@@ -121,7 +121,7 @@ class StoreClient:
     ) -> Any:
         if query:
             path = f"{path}?{urlencode({k: v for k, v in query.items() if v is not None})}"
-        raw = None if body is None else json.dumps(body).encode()
+        raw = body if isinstance(body, bytes) or body is None else json.dumps(body).encode()
         for attempt in (0, 1):  # a kept-alive connection the server closed: one fresh try
             conn = self._conn()
             try:

@@ -21,37 +21,49 @@ from domain.events import current_body
 
 __all__ = ["ROUTES", "sales_view", "full_view"]
 
-SALES_KINDS = ("order.completed", "order.refunded", "day.opened", "day.closed")
+SALES_KINDS = ("order.completed", "order.refunded", "order.exchanged", "day.opened", "day.closed")
+
+
+def _sale(b: dict) -> dict:
+    """An order's sales figures: total and its items (sku, names, unit, qty, amount paid)."""
+    lines = b.get("lines") or ()
+    return {
+        "total": b.get("total", 0),
+        "currency": b.get("currency", ""),
+        "lines": len(lines),
+        "items": [
+            {
+                "sku": ln.get("sku", ""),
+                "names": ln.get("names") or {},
+                "unit": ln.get("unit", ""),
+                "qty": ln.get("qty", 0),
+                "amount": ln.get("total", 0),
+            }
+            for ln in lines
+            if isinstance(ln, dict)
+        ],
+    }
 
 
 def sales_view(env: Any) -> dict | None:
     """An event as the sales feed shows it (``events.sales``: the big screen): sales figures of a
     till, or None for every other event. An order carries its items (sku, names, unit, qty and
-    amount paid: the big screen's top products). No staff, IP, member, order or line id, tender."""
+    amount paid: the big screen's top products); an exchange both parts (``returned``: a refund's
+    amount, ``sold``: an order's figures). No staff, IP, member, order or line id, tender."""
     kind = env.kind
     if kind not in SALES_KINDS:
         return None
     b = _body(env)
     if kind == "order.completed":
-        lines = b.get("lines") or ()
-        body = {
-            "total": b.get("total", 0),
-            "currency": b.get("currency", ""),
-            "lines": len(lines),
-            "items": [
-                {
-                    "sku": ln.get("sku", ""),
-                    "names": ln.get("names") or {},
-                    "unit": ln.get("unit", ""),
-                    "qty": ln.get("qty", 0),
-                    "amount": ln.get("total", 0),
-                }
-                for ln in lines
-                if isinstance(ln, dict)
-            ],
-        }
+        body = _sale(b)
     elif kind == "order.refunded":
         body = {"amount": b.get("amount", 0), "currency": b.get("currency", "")}
+    elif kind == "order.exchanged":
+        back = b.get("returned") or {}
+        body = {
+            "returned": {"amount": back.get("amount", 0), "currency": back.get("currency", "")},
+            "sold": _sale(b.get("sold") or {}),
+        }
     else:
         body = {"business_day": b.get("business_day", "")}
     return {"seq": env.seq, "ts": env.ts, "kind": kind, "till": env.till, "body": body}

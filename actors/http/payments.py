@@ -7,11 +7,15 @@ back (``actors.payments.desk`` drives each step, the book checks it).
 * ``GET /v1/tills/{till}/payments/{key}`` → where it stands (asks the provider; times it out);
 * ``POST .../{key}/cancel``; ``POST .../{key}/confirm`` ``{reference?}`` (``payments.confirm``);
 * ``POST /v1/payments/callback/{provider}``: no session, HMAC-signed (``actors.payments.callback``);
-* ``GET /v1/payments/refunds``: late or orphaned money to give back (``payments.view``).
+* ``GET /v1/payments/refunds``: late or orphaned money to give back (``payments.view``);
+* ``POST /v1/payments/reconcile?provider=&name=&from=&to=&window_days=``: a provider's statement
+  (the file's bytes as the body, at most 8 MiB) matched with the journal
+  (``actors.reconcile_store``); ``GET /v1/payments/statement-mappings``: the mappings known.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
@@ -19,7 +23,7 @@ from aiohttp import web
 
 from actors.http.common import command_id, jresp, need_amount, need_str, read_json, till_id
 from actors.http.context import Gateway, gw
-from actors.openapi_schemas import ID, MONEY, _body, _op, _path
+from actors.openapi_schemas import ID, MONEY, S, _body, _op, _path, _q
 from actors.payments.callback import (
     SIG_HEADER,
     TS_HEADER,
@@ -28,6 +32,7 @@ from actors.payments.callback import (
     verify,
 )
 from actors.payments.desk import PaymentDesk
+from actors.reconcile_store import MAX_STATEMENT, mapping_names, reconcile_statement
 from domain.errors import InvalidInput, NotFound
 from domain.money import CEILING
 from domain.payments import checked_key
@@ -47,6 +52,9 @@ def desk_of(g: Gateway) -> PaymentDesk:
         for provider in desk.providers.values():  # each provider's callback secret, made now
             provider_secret(g.data_dir, provider.name)
         g.payment_desk = desk  # type: ignore[attr-defined]
+        # late successes are asked for while the gateway runs (actors.payments.desk.sweep)
+        sweep = asyncio.get_running_loop().create_task(desk.sweep_forever())
+        g.payment_sweep = sweep  # type: ignore[attr-defined]
     return desk
 
 
@@ -150,6 +158,47 @@ async def refunds(request: web.Request) -> web.Response:
     return jresp({"payments": await g.h.ledger.payments(None), "offered": desk_of(g).offered()})
 
 
+async def statement_mappings(request: web.Request) -> web.Response:
+    g = gw(request)
+    await g.auth(request, "payments.view")
+    return jresp({"mappings": await asyncio.to_thread(mapping_names, g.data_dir)})
+
+
+async def reconcile(request: web.Request) -> web.Response:
+    """The statement file is the body (not JSON: a month of a busy till is megabytes)."""
+    g = gw(request)
+    await g.auth(request, "payments.view")
+    q = request.query
+    provider = need_str(dict(q), "provider", 64)
+    name = need_str(dict(q), "name", 200, required=False) or "statement.csv"
+    try:
+        window = float(q.get("window_days") or 3)
+    except ValueError:
+        window = -1.0
+    if not 0 <= window <= 31:
+        raise InvalidInput("input.bad_field", "window_days is 0 to 31", field="window_days")
+    raw = bytearray()
+    async for chunk in request.content.iter_chunked(65536):
+        raw += chunk
+        if len(raw) > MAX_STATEMENT:
+            raise InvalidInput("input.too_large", f"a statement is at most {MAX_STATEMENT} bytes")
+    cfg = g.config
+    out = await asyncio.to_thread(
+        reconcile_statement,
+        g.data_dir,
+        bytes(raw),
+        name,
+        provider,
+        store_id=cfg.store_id,
+        currency=cfg.currency,
+        zone=cfg.zone,
+        day_from=q.get("from") or None,
+        day_to=q.get("to") or None,
+        window_days=window,
+    )
+    return jresp(out)
+
+
 async def offered(request: web.Request) -> web.Response:
     g = gw(request)
     await g.auth(request, "sale.sell")  # the tills that take payments (not a display credential)
@@ -165,6 +214,8 @@ ROUTES = [
     ("POST", "/v1/payments/callback/{provider}", callback),
     ("GET", "/v1/payments/refunds", refunds),
     ("GET", "/v1/payments/offered", offered),
+    ("GET", "/v1/payments/statement-mappings", statement_mappings),
+    ("POST", "/v1/payments/reconcile", reconcile),
 ]
 
 _TILL = _path("till")
@@ -216,9 +267,22 @@ OPENAPI: dict[str, dict[str, Any]] = {
         "get": _op("payments to refund or void at the provider", "payments.view")
     },
     "/v1/payments/offered": {"get": _op("which non-cash tenders this store takes", "sale.sell")},
+    "/v1/payments/statement-mappings": {
+        "get": _op("the statement column mappings this store knows", "payments.view")
+    },
+    "/v1/payments/reconcile": {
+        "post": _op(
+            "match a provider's statement (the CSV/XLSX file as the body; query: provider, name, "
+            "from, to, window_days) with the journaled payments",
+            "payments.view",
+            None,
+            [_q("provider", S, True), *(_q(k, S) for k in ("name", "from", "to", "window_days"))],
+        )
+    },
 }
 READ_SCOPES = {
     "/v1/tills/{till}/payments/{key}": "the session's own till's payments only",
     "/v1/payments/refunds": "payments.view: key, basket, amount, provider reference, till",
     "/v1/payments/offered": "any session: tender kinds, providers, offline or not",
+    "/v1/payments/statement-mappings": "payments.view: mapping names and tender kinds",
 }

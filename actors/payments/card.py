@@ -4,7 +4,9 @@
 terminal asked twice with the same key shows one charge), ``poll`` and ``abort``. ``CardProvider``
 adapts any terminal to the provider port. ``SimulatedTerminal`` plays a terminal in tests and
 demos: ``approve`` (approved at the first poll), ``decline``, ``timeout`` (never answers) and
-``late`` (answers nothing until the till gives up, then approves: a late success). The terminal
+``late`` (answers nothing until the till gives up, then approves: a late success), and
+``by_amount``, a sandbox's test amounts: the amount's last two digits (minor units) choose —
+``51`` declines, ``52`` never answers, ``53`` approves late, any other approves. The terminal
 works offline (its own offline mode with its floor limit), so a card tender does not need the
 store's internet line.
 """
@@ -16,9 +18,10 @@ from typing import Protocol
 
 from actors.payments.provider import CANCELLED, FAILED, PENDING, SUCCEEDED, Pending, Status
 
-__all__ = ["CardTerminal", "CardProvider", "SimulatedTerminal", "MODES"]
+__all__ = ["CardTerminal", "CardProvider", "SimulatedTerminal", "MODES", "TEST_AMOUNTS"]
 
-MODES = ("approve", "decline", "timeout", "late")
+MODES = ("approve", "decline", "timeout", "late", "by_amount")
+TEST_AMOUNTS = {51: "decline", 52: "timeout", 53: "late"}  # by_amount: amount % 100 -> mode
 
 
 class CardTerminal(Protocol):
@@ -39,6 +42,7 @@ class SimulatedTerminal:
         self.last4 = last4
         self.charges: dict[str, int] = {}
         self.states: dict[str, Status] = {}
+        self.modes: dict[str, str] = {}  # key -> how this charge ends
         self.lock = threading.Lock()
 
     def charge(self, key: str, amount: int, currency: str) -> str:
@@ -46,6 +50,10 @@ class SimulatedTerminal:
             if key not in self.charges:
                 self.charges[key] = amount
                 self.states[key] = Status(PENDING, f"SIM-{key[:8].upper()}")
+                mode = self.mode
+                if mode == "by_amount":
+                    mode = TEST_AMOUNTS.get(amount % 100, "approve")
+                self.modes[key] = mode
             return self.states[key].reference
 
     def poll(self, key: str) -> Status:
@@ -53,9 +61,10 @@ class SimulatedTerminal:
             st = self.states.get(key)
             if st is None or st.state != PENDING:
                 return st or Status(PENDING)
-            if self.mode == "approve":
+            mode = self.modes.get(key, self.mode)
+            if mode == "approve":
                 st = Status(SUCCEEDED, st.reference, self.last4)
-            elif self.mode == "decline":
+            elif mode == "decline":
                 st = Status(FAILED, st.reference, reason="declined")
             self.states[key] = st
             return st
@@ -65,7 +74,9 @@ class SimulatedTerminal:
             st = self.states.get(key)
             if st is None:
                 return Status(CANCELLED)
-            if st.state == PENDING and self.mode == "late":  # approved as the till gave up
+            if (
+                st.state == PENDING and self.modes.get(key, self.mode) == "late"
+            ):  # approved as the till gave up
                 st = Status(SUCCEEDED, st.reference, self.last4)
                 self.states[key] = st
                 return Status(CANCELLED, st.reference)  # the till hears "cancelled" in time

@@ -7,7 +7,9 @@ the tender's key, so a retried request never charges twice. A pending tender is 
 each poll of the till: the provider's answer is journaled, and one pending longer than
 ``timeout_s`` is cancelled at the provider and journaled ``timed_out``. A tender that timed out or
 was cancelled is still asked about: a success that comes late is journaled (the book makes it a
-``payment.late_success`` when its basket was settled another way).
+``payment.late_success`` when its basket was settled another way). The till stops asking once it
+gives up, so the desk asks on its own too (``sweep``, every ``payments.sweep_s`` seconds): every
+payment started here that has not settled, until ``WATCH_AFTER_S`` past its timeout.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from typing import Any
 
 from actors.http.common import derived_id
 from actors.payments.provider import CANCELLED, FAILED, SUCCEEDED, Provider, Status
-from actors.payments.registry import DEFAULT_TIMEOUT_S, providers_from
+from actors.payments.registry import DEFAULT_SWEEP_S, DEFAULT_TIMEOUT_S, providers_from
 from domain.errors import Conflict, KassaError, NotFound, Unavailable
 from domain.events import kind_of
 from domain.payment_events import (
@@ -40,6 +42,7 @@ log = logging.getLogger(__name__)
 # submit(cid, op, args, body, till) -> the ledger's answer
 Submit = Callable[[str, str, Any, Any, str], Awaitable[Any]]
 AFTER_END = ("timed_out", "cancelled", "failed")  # states a late success may still follow
+WATCH_AFTER_S = 900  # a payment that has not settled is asked about until this long past timeout
 
 
 class PaymentDesk:
@@ -59,6 +62,8 @@ class PaymentDesk:
         self.clock = clock
         self.providers = providers if providers is not None else providers_from(cfg)
         self.timeout_s = int(cfg.get("timeout_s") or DEFAULT_TIMEOUT_S)
+        self.sweep_s = float(cfg.get("sweep_s") or DEFAULT_SWEEP_S)
+        self.watch: dict[str, float] = {}  # key -> started (clock): asked again until settled
         self.qr: dict[str, str] = {}  # key -> payload shown (kept while the gateway runs)
         self.locks: dict[str, asyncio.Lock] = {}
 
@@ -108,6 +113,7 @@ class PaymentDesk:
         """Journal ``payment.started`` under the till's request id (= the key), then ask the
         provider. The same request again answers the same payment."""
         provider = self.provider(kind)
+        self.watch.setdefault(key, self.clock())
         found = await self.read([key])
         if found:
             st = found[0]
@@ -149,6 +155,30 @@ class PaymentDesk:
                 else:
                     await self._end(st, PaymentTimedOut(key, self.timeout_s))
         return self._view(await self.state(key))
+
+    async def sweep(self) -> None:
+        """Ask about every payment started here that has not settled (its till may have given up
+        or gone): a timeout is journaled, and a late success too, never lost."""
+        now = self.clock()
+        for key, since in list(self.watch.items()):
+            if now - since > self.timeout_s + WATCH_AFTER_S:
+                self.watch.pop(key, None)
+                continue
+            try:
+                st = await self.poll(key)
+            except KassaError as exc:  # not journaled (yet), or the provider is away: next time
+                log.info("payment %s: sweep: %s", key, exc.code)
+                continue
+            if st["state"] not in (PENDING, *AFTER_END):
+                self.watch.pop(key, None)
+
+    async def sweep_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.sweep_s)
+            try:
+                await self.sweep()
+            except Exception:  # the next round tries again; the gateway goes on
+                log.exception("payment sweep")
 
     def _expired(self, st: dict) -> bool:
         return self.clock() - st["started_us"] / 1e6 > self.timeout_s

@@ -4,8 +4,9 @@
       "qr": "promptpay",                       # the provider of QR payments ("" : none)
       "card": "card-sim",                      # the provider of card payments ("" : typed slips)
       "promptpay": {"id": "0812345678", "id_type": "phone"},   # or a 13-digit tax id
-      "card_sim": {"mode": "approve"},         # approve | decline | timeout | late
-      "timeout_s": 120                         # a pending payment times out after this
+      "card_sim": {"mode": "approve"},  # approve | decline | timeout | late | by_amount
+      "timeout_s": 120,                        # a pending payment times out after this
+      "sweep_s": 10                            # unsettled payments are asked again this often
     }
 
 A plug-in provider is any object with the ``Provider`` protocol, added with ``register``.
@@ -20,9 +21,10 @@ from actors.payments.card import CardProvider, SimulatedTerminal
 from actors.payments.promptpay import PromptPayProvider
 from actors.payments.provider import Provider
 
-__all__ = ["FACTORIES", "register", "providers_from", "DEFAULT_TIMEOUT_S"]
+__all__ = ["FACTORIES", "register", "providers_from", "DEFAULT_TIMEOUT_S", "DEFAULT_SWEEP_S"]
 
 DEFAULT_TIMEOUT_S = 120
+DEFAULT_SWEEP_S = 10
 
 FACTORIES: dict[str, Callable[[dict[str, Any]], Provider]] = {
     "promptpay": lambda cfg: PromptPayProvider(

@@ -10,6 +10,7 @@ from urllib.parse import quote
 import ttkbootstrap as ttk
 
 from domain.money import to_minor
+from hw.receipt import exchange_receipts
 from kiosk import i18n
 from kiosk.client import new_id
 from kiosk.i18n import _
@@ -84,8 +85,9 @@ class ExchangeSettle(ttk.Frame):
         s = self.app.session
         who = {"till": self.app.till, "staff": s.name if s else "", "when_us": when_us}
         lang = i18n.current()
-        q.submit_refund(ex["returned"], lang, original=self.order, **who)
-        q.submit(ex["sold"], lang, **who)
+        returned, sold = exchange_receipts(ex)  # the credit as "Exchange credit"
+        q.submit_refund(returned, lang, original=self.order, **who)
+        q.submit(sold, lang, **who)
 
     def give_back(self) -> None:
         self.send([])

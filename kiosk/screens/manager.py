@@ -18,6 +18,7 @@ from kiosk.screens.manager_health import HealthTab
 from kiosk.screens.manager_import import ImportTab
 from kiosk.screens.manager_oplog import OplogTab
 from kiosk.screens.manager_replenish import ReorderTab
+from kiosk.screens.manager_payments import PaymentsTab
 from kiosk.screens.manager_reports import report_warning, upload_text
 from kiosk.screens.manager_staff import StaffTab
 from kiosk.staff import counter_title
@@ -60,4 +61,5 @@ class ManagerScreen(DayTab, ChartsTab, StaffTab, ImportTab, FlagsTab, HealthTab,
         self._flags_inbox()
         self.oplog = OplogTab(self.tabs, app)  # the operation log (manager_oplog)
         self.reorder = ReorderTab(self.tabs, app)  # what to order (manager_replenish)
+        self.payments = PaymentsTab.for_staff(self.tabs, app)  # to give back, statements
         self._health()

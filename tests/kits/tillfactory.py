@@ -1,11 +1,13 @@
 """Open real till windows against a store for a test, and close them all on the Tk thread after
 (``with tills(store_url, folder) as make: app = make("K1", lang="ar")``); ``sized_tills`` opens
-each on an Xvfb screen of its own size (``make("P4", "1024x768")``)."""
+each on an Xvfb screen of its own size (``make("P4", "1024x768")``); ``store_with`` runs a store
+server with a ``store.json`` of the test's own."""
 
 from __future__ import annotations
 
 import contextlib
 import gc
+import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -69,3 +71,19 @@ def sized_tills(
         yield make
     finally:
         close_tills(made)
+
+
+@contextlib.contextmanager
+def store_with(folder: Path, config: dict[str, Any], products: int = 600) -> Iterator[Any]:
+    """A store server (its own process) in ``folder/data`` whose ``store.json`` is ``config``;
+    stopped after."""
+    from actors.process import StoreProcess
+
+    data = folder / "data"
+    data.mkdir(parents=True)
+    (data / "store.json").write_text(json.dumps(config))
+    s = StoreProcess(data, products=products).start()
+    try:
+        yield s
+    finally:
+        s.stop()

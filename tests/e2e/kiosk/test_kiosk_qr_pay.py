@@ -6,8 +6,6 @@ English and Thai (and Chinese and Arabic)."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from domain.promptpay import check_payload
@@ -20,7 +18,7 @@ from tilldriver import (
     sign_in,
     type_keys,
 )
-from tillfactory import sized_tills
+from tillfactory import sized_tills, store_with
 
 pytestmark = [
     pytest.mark.ray,
@@ -41,14 +39,8 @@ PAYMENTS = {
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
-    from actors.process import StoreProcess
-
-    data = tmp_path_factory.mktemp("kiosk-qr") / "data"
-    data.mkdir(parents=True)
-    (data / "store.json").write_text(json.dumps({"payments": PAYMENTS}))
-    s = StoreProcess(data, products=600).start()
-    yield s
-    s.stop()
+    with store_with(tmp_path_factory.mktemp("kiosk-qr"), {"payments": PAYMENTS}) as s:
+        yield s
 
 
 @pytest.fixture
