@@ -19,6 +19,7 @@ from kiosk.screens.manager_import import ImportTab
 from kiosk.screens.manager_oplog import OplogTab
 from kiosk.screens.manager_reports import report_warning, upload_text
 from kiosk.screens.manager_staff import StaffTab
+from kiosk.screens.manager_stock import StockTab
 from kiosk.staff import counter_title
 
 __all__ = ["ManagerScreen", "DENOMINATIONS", "report_warning", "upload_text"]
@@ -59,3 +60,4 @@ class ManagerScreen(DayTab, ChartsTab, StaffTab, ImportTab, FlagsTab, HealthTab,
         self._flags_inbox()
         self.oplog = OplogTab(self.tabs, app)  # the operation log (manager_oplog)
         self._health()
+        self.stock = StockTab(self.tabs, app)  # levels, receiving, counts (manager_stock)
