@@ -144,6 +144,8 @@ def test_a_blind_count_hides_levels_and_a_manager_approves_its_variance(apis, pr
     ack = m.ok(m.post(f"/v1/stock/counts/{count}/approve", {"id": new_id()}))
     assert ack["event"] == "count.approved"
     assert (level(m, a), level(m, b)) == (before_a + 2, max(0, before_b - 1))
+    levels = m.ok(m.get("/v1/stock"))["levels"]  # the stock read model agrees
+    assert (levels[a], levels[b]) == (before_a + 2, max(0, before_b - 1))
     again = m.ok(m.post(f"/v1/stock/counts/{count}/approve", {"id": new_id()}))
     assert again["duplicate"] and again["seq"] == ack["seq"]
     r = a1.post(f"/v1/stock/counts/{count}/lines", {"id": new_id(), "lines": lines})
@@ -168,6 +170,7 @@ def test_transfers_batch_levels_and_roles(apis, products):
     }
     m.ok(m.post("/v1/transfers/received", body))
     assert level(m, a) == start + 3
+    assert m.ok(m.get("/v1/stock"))["levels"][a] == start + 3
     r = m.post("/v1/transfers/received", {**body, "id": new_id()})
     assert r.status_code == 409 and error_code(r) == "stockdoc.transfer_received"
     listed = {t["transfer"]: t["way"] for t in m.ok(m.get("/v1/transfers"))["transfers"]}
