@@ -10,6 +10,7 @@ approvals decide against the same state, and the counted levels replace the book
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,7 +18,7 @@ from domain.commands import LedgerCommand
 from domain.error_codes.stock import StockDoc
 from domain.errors import Conflict, InvalidInput, NotFound
 from domain.events import OrderCompleted, OrderRefunded, StockAdjusted, StockCounted, StockReceived
-from domain.stock import MAX_STOCK_QTY
+from domain.stock import MAX_STOCK_QTY, decide_adjustment
 from domain.stock_events import (
     CountApproved,
     CountCancelled,
@@ -38,6 +39,7 @@ __all__ = [
     "check_doc_id",
     "decide_po",
     "decide_receipt_lines",
+    "decide_batch_levels",
     "decide_count_start",
     "open_po",
     "open_count",
@@ -271,6 +273,20 @@ def handle_approve_count(cmd: ApproveCount, book: Any) -> CountApproved:
         cmd.count,
         tuple((s, book.stock.level(s), c) for s, c in sorted(cmd.lines.items())),
     )
+
+
+def decide_batch_levels(
+    lines: object, level_of: Callable[[str], int], reason: str
+) -> list[StockAdjusted]:
+    """Levels set for many products at once, as adjustments (none where the level is right)."""
+    out = []
+    for ln in _lines(lines):
+        sku, level = _sku(ln.get("sku")), ln.get("level")
+        if isinstance(level, bool) or not isinstance(level, int) or abs(level) > MAX_STOCK_QTY:
+            raise InvalidInput("stock.bad_quantity", "each line gives sku and level")
+        if level != level_of(sku):
+            out.append(decide_adjustment(sku, level - level_of(sku), reason))
+    return out
 
 
 # ---------------------------------------------------------------- transfers

@@ -15,10 +15,10 @@ from actors.openapi_schemas import ID, _body, _op
 from actors.stock_docs_view import docs_view
 from domain.error_codes.stock import StockDoc
 from domain.errors import InvalidInput, NotFound
-from domain.stock import decide_adjustment
 from domain.stock_docs import (
     ApproveCount,
     check_doc_id,
+    decide_batch_levels,
     decide_count_lines,
     decide_count_start,
     decide_po,
@@ -290,14 +290,7 @@ async def batch_levels(request: web.Request) -> web.Response:
     lines = data.get("lines")
     await _products(g, lines)
     view = await docs_view(g).fresh()
-    bodies = []
-    for ln in lines if isinstance(lines, list) else []:
-        level = ln.get("level") if isinstance(ln, dict) else None
-        if isinstance(level, bool) or not isinstance(level, int):
-            raise InvalidInput("stock.bad_quantity", "each line gives sku and level")
-        delta = level - view.levels.level(ln["sku"])
-        if delta:
-            bodies.append(decide_adjustment(ln["sku"], delta, reason))
+    bodies = decide_batch_levels(lines, view.levels.level, reason)
     return jresp({"adjusted": await _submit_all(g, ctx, cid, "stock.adjust", bodies)})
 
 

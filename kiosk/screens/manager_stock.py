@@ -140,7 +140,7 @@ class StockTab(ReceivePart, CountPart, AdjustPart, ttk.Frame):
             "level": (T("In stock"), 110),
             "low": (T("Low at"), 90),
         }
-        self.level_tree = self.table(f, cols, 9)
+        self.level_tree = self.table(f, cols, 6)
         self.level_tree.bind("<<TreeviewSelect>>", lambda _e: self.show_moves(), add="+")
         ttk.Label(f, text=T("Movements of the selected product")).pack(anchor=self.app.text_anchor)
         moves = {
@@ -149,7 +149,7 @@ class StockTab(ReceivePart, CountPart, AdjustPart, ttk.Frame):
             "delta": (T("Change"), 100),
             "ref": (T("Reference"), 220),
         }
-        self.moves_tree = self.table(f, moves, 7)
+        self.moves_tree = self.table(f, moves, 5)
 
     def search_levels(self) -> None:
         q = self.level_search.get().strip()

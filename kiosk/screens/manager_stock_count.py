@@ -65,11 +65,11 @@ class CountPart(ttk.Frame):
             "difference": (T("Difference"), 100),
             "value": (T("Value"), 130),
         }
-        self.count_tree = self.table(f, cols, 8)
-        self.count_tree.tag_configure("short", foreground="#c0392b")
-        self.count_tree.tag_configure("more", foreground="#2e7d32")
-        self.count_columns(COUNTED)
-        row = ttk.Frame(f)
+        bottom = ttk.Frame(f)  # packed before the table: never squeezed off a small screen
+        bottom.pack(side="bottom", fill="x")
+        self.count_state = ttk.Label(bottom, text="")
+        self.count_state.pack(side="bottom", anchor=app.text_anchor)
+        row = ttk.Frame(bottom)
         row.pack(fill="x", pady=4)
         self.report_button = self.button(row, T("Variance report"), "secondary", self.report)
         self.approve_button = self.button(row, T("Approve count"), "warning", self.approve)
@@ -79,8 +79,10 @@ class CountPart(ttk.Frame):
         if not app.can("stock.approve"):
             for b in (self.report_button, self.approve_button):
                 b.configure(state="disabled")
-        self.count_state = ttk.Label(f, text="")
-        self.count_state.pack(anchor=app.text_anchor)
+        self.count_tree = self.table(f, cols, 6)
+        self.count_tree.tag_configure("short", foreground="#c0392b")
+        self.count_tree.tag_configure("more", foreground="#2e7d32")
+        self.count_columns(COUNTED)
 
     def count_columns(self, cols: tuple[str, ...]) -> None:
         self.count_tree.configure(displaycolumns=tuple(reversed(cols)) if self.app.rtl else cols)

@@ -54,16 +54,18 @@ class ReceivePart(ttk.Frame):
             "outstanding": (T("Still to come"), 110),
             "cost": (T("Unit cost"), 110),
         }
-        self.po_tree = self.table(v, cols, 9)
-        self.po_tree.tag_configure("over", foreground="#c0392b")
-        self.po_tree.tag_configure("done", foreground="#2e7d32")
-        row = ttk.Frame(v)
+        bottom = ttk.Frame(v)  # packed before the table: never squeezed off a small screen
+        bottom.pack(side="bottom", fill="x")
+        row = ttk.Frame(bottom)
         row.pack(fill="x", pady=4)
         self.receive_qty = self.entry(row, T("Quantity"), 6)
         self.button(row, T("Receive selected line"), "success", self.receive_line)
         self.button(row, T("Receive all still to come"), "success-outline", self.receive_rest)
-        self.po_state = ttk.Label(v, text="", font=self.app.mid_font)
+        self.po_state = ttk.Label(bottom, text="", font=self.app.mid_font)
         self.po_state.pack(anchor=self.app.text_anchor, pady=4)
+        self.po_tree = self.table(v, cols, 6)
+        self.po_tree.tag_configure("over", foreground="#c0392b")
+        self.po_tree.tag_configure("done", foreground="#2e7d32")
         self._po_form()
         self.names: dict[str, str] = {}
 
@@ -216,11 +218,11 @@ class ReceivePart(ttk.Frame):
             "qty": (T("Quantity"), 100),
             "cost": (T("Unit cost"), 120),
         }
-        self.draft_tree = self.table(f, cols, 8)
         row = ttk.Frame(f)
-        row.pack(fill="x", pady=4)
+        row.pack(side="bottom", fill="x", pady=4)
         self.button(row, T("Create order"), "success", self.create_po)
         self.button(row, T("Back"), "secondary", self.close_po_form)
+        self.draft_tree = self.table(f, cols, 6)
 
     def new_po(self) -> None:
         self.receive_view.pack_forget()

@@ -5,10 +5,12 @@ what came. Screenshots of the Receive section at 1024x768 and 1920x1080."""
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 from stockkit import scannable, stock_section
-from tilldriver import get, pump, screenshot, sign_in, type_keys
+from tilldriver import get, manager_token, post, pump, screenshot, sign_in, type_keys
 from tillfactory import sized_tills
 
 pytestmark = [
@@ -62,10 +64,18 @@ def test_a_po_received_in_part_stays_open_with_the_rest_to_come(till_on, store, 
     assert mine["supplier"] == "ACME Foods"
     assert {ln["sku"]: ln["outstanding"] for ln in mine["lines"]} == {a["sku"]: 4, b["sku"]: 4}
     assert get(f"{store.url}/v1/stock/{a['sku']}/moves")["level"] == level_a + 6
-    # the same order on a big screen
+
+
+def test_an_open_order_reads_on_a_big_screen(till_on, store, artifacts):
+    a, b = scannable(store.url, 2)[1][:2]
+    lines = [{"sku": a["sku"], "qty": 12, "unit_cost": 250}, {"sku": b["sku"], "qty": 3}]
+    body = {"id": str(uuid.uuid4()), "supplier": "Dairy Co", "lines": lines}
+    po = post(f"{store.url}/v1/purchase-orders", body, manager_token(store.url))["po"]
     big = till_on("PO2", "1920x1080")
     sign_in(big, "m1", "9999")
-    s2 = stock_section(big, "receive_tab")
-    pump(big, lambda: s2.po_tree.exists(a["sku"]) and s2.po_tree.set(a["sku"], "name"),
-         what="the order on the big screen")  # fmt: skip
+    stock = stock_section(big, "receive_tab")
+    stock.load_pos(select=po)
+    pump(big, lambda: stock.current_po() == po and stock.po_tree.exists(a["sku"])
+         and stock.po_tree.set(a["sku"], "name"), what="the order on the big screen")  # fmt: skip
+    assert stock.po_tree.set(a["sku"], "cost") == big.money(250)
     screenshot(big, artifacts / "stock_receive_po_1920x1080.png")
