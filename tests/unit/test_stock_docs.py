@@ -139,3 +139,21 @@ def test_the_po_pdf_is_a_well_formed_document():
         assert data[off:].startswith(f"{n} 0 obj".encode())
     assert len(re.findall(rb"/Type /Page\b", data)) == 3  # 120 lines + total, 50 a page
     assert b"(Purchase order PO-7) '" in data and b"(SKU-119 " in data
+
+
+def test_approved_counts_and_transfers_are_stock_movements_in_analytics(shop):
+    from analytics.flatten import flatten
+
+    shop.submit(StockReceived("SOAP", 10, "INV-1", "ACME", 150))
+    shop.submit(decide_transfer_sent("T-1", "S002", "S001", [{"sku": "SOAP", "qty": 3}]))
+    shop.submit(decide_transfer_received("T-2", "S003", [{"sku": "SOAP", "qty": 1}], set()))
+    shop.submit(ApproveCount("C1", {"SOAP": 5}))
+    moves = flatten(shop.ledger.read(), "S001", "UTC")["stock_movements"]
+    rows = moves.select("kind", "delta", "counted", "reference").rows()
+    assert rows == [
+        ("received", 10, None, "INV-1"),
+        ("transfer_out", -3, None, "T-1"),
+        ("transfer_in", 1, None, "T-2"),
+        ("counted", -3, 5, "C1"),
+    ]
+    assert sum(moves["delta"]) == 5 == shop.ledger.book.stock.level("SOAP")
