@@ -46,6 +46,7 @@ class ReceivePart(ttk.Frame):
         self.po_box.bind("<<ComboboxSelected>>", lambda _e: self.show_po())
         self.button(top, T("New order"), "info", self.new_po)
         self.button(top, T("Save as PDF"), "secondary", self.export_po)
+        self.button(top, T("Cancel order"), "danger-outline", self.cancel_po)
         cols = {
             "sku": (T("SKU"), 120),
             "name": (T("Product name"), 250),
@@ -221,6 +222,7 @@ class ReceivePart(ttk.Frame):
         row = ttk.Frame(f)
         row.pack(side="bottom", fill="x", pady=4)
         self.button(row, T("Create order"), "success", self.create_po)
+        self.button(row, T("Receive without an order"), "success-outline", self.receive_free)
         self.button(row, T("Back"), "secondary", self.close_po_form)
         self.draft_tree = self.table(f, cols, 6)
 
@@ -278,4 +280,46 @@ class ReceivePart(ttk.Frame):
 
         self.app.worker.change(
             lambda: self.app.api.post("/v1/purchase-orders", body), ok, self.app.fail, "po"
+        )
+
+    def receive_free(self) -> None:
+        """The lines written in the form received now, from the supplier named, without an order."""
+        supplier = self.po_supplier.get().strip()
+        if not supplier or not self.draft:
+            self.app.notify(_("Name the supplier and add at least one line."))
+            return
+        body = {"id": new_id(), "supplier": supplier, "lines": list(self.draft)}
+
+        def ok(_res: dict) -> None:
+            self.app.notify(_("Goods received."), error=False)
+            self.close_po_form()
+
+        self.app.worker.change(
+            lambda: self.app.api.post("/v1/stock/receipts", body), ok, self.app.fail, "receive"
+        )
+
+    def cancel_po(self) -> None:
+        """Asks first (a choice dialog: cancel the order, or keep it)."""
+        po = self.current_po()
+        if not po:
+            return
+        from kiosk.screens.dialogs import ChoiceDialog
+
+        items = [("cancel", _("Cancel purchase order {po}").format(po=po))]
+        title = _("Cancel order")
+        dlg = ChoiceDialog(self.app, title, items, lambda _k: self._cancel_po(po))
+        self.app.open_dialog(dlg)
+
+    def _cancel_po(self, po: str) -> None:
+        body = {"id": new_id()}
+
+        def ok(_res: dict) -> None:
+            self.app.notify(_("Purchase order {po} cancelled.").format(po=po), error=False)
+            self.load_pos()
+
+        self.app.worker.change(
+            lambda: self.app.api.post(f"/v1/purchase-orders/{po}/cancel", body),
+            ok,
+            self.app.fail,
+            "po",
         )
