@@ -55,7 +55,7 @@ STOCK_DOC_TYPES = (CountApproved, TransferSent, TransferReceived)  # events that
 ADJUST_REASONS = ("damaged", "expired", "theft", "found", "own use", "correction")
 MAX_LINES = 500
 MAX_UNIT_COST = 10**10
-MOVES_KEPT = 200  # per product, newest last
+MOVES_KEPT = 30  # per product, newest last (memory: ~30 × active products)
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,39}$")
 
 
