@@ -99,7 +99,8 @@ class StockTab(ReceivePart, CountPart, AdjustPart, ttk.Frame):
         scroll.pack(side=app.side("right"), fill="y")
         for c, (head, width) in cols.items():
             tree.heading(c, text=head, anchor=app.text_anchor)
-            tree.column(c, width=width, minwidth=40, anchor=app.text_anchor)
+            # only the name takes the room left: the figures keep their widths
+            tree.column(c, width=width, minwidth=40, anchor=app.text_anchor, stretch=c == "name")
         if app.rtl:
             tree.configure(displaycolumns=tuple(reversed(cols)))
         tree.pack(side=app.side("left"), fill="both", expand=True)

@@ -79,13 +79,19 @@ class CountPart(ttk.Frame):
         if not app.can("stock.approve"):
             for b in (self.report_button, self.approve_button):
                 b.configure(state="disabled")
+        self.count_cols = cols
         self.count_tree = self.table(f, cols, 6)
         self.count_tree.tag_configure("short", foreground="#c0392b")
         self.count_tree.tag_configure("more", foreground="#2e7d32")
         self.count_columns(COUNTED)
 
     def count_columns(self, cols: tuple[str, ...]) -> None:
-        self.count_tree.configure(displaycolumns=tuple(reversed(cols)) if self.app.rtl else cols)
+        """Show ``cols`` at their first widths (the name stretched to the rest): a column shown
+        again never finds its room taken by the name."""
+        tree = self.count_tree
+        for c, (_head, width) in self.count_cols.items():
+            tree.column(c, width=width)
+        tree.configure(displaycolumns=tuple(reversed(cols)) if self.app.rtl else cols)
 
     def current_count(self) -> str:
         return str(self.count_box.get())
@@ -127,7 +133,7 @@ class CountPart(ttk.Frame):
                         shown(i18n.number(ln["counted"])), "", ""))  # fmt: skip
         what = T("All products") if c["scope"] == "all" else shown(c["category"])
         blind = _("blind") if c["blind"] else _("not blind")
-        text = _("{what}, {blind}: {n} products counted.").format(
+        text = _("{what}, {blind}. Products counted: {n}.").format(
             what=what, blind=blind, n=i18n.number(len(c["lines"]))
         )
         self.count_state.configure(text=shown(text))

@@ -9,6 +9,7 @@ import uuid
 
 import pytest
 
+from kiosk.widgets import text_width
 from stockkit import scannable, stock_section
 from tilldriver import get, manager_token, post, pump, screenshot, sign_in, type_keys
 from tillfactory import sized_tills
@@ -62,6 +63,11 @@ def test_a_blind_count_with_a_variance_is_approved_and_sets_the_level(till_on, s
     assert stock.count_tree.set(sku, "expected") == str(level)
     assert stock.count_tree.set(sku, "difference") == f"+{found - level}"
     assert str(stock.approve_button["state"]) == "normal"
+    tree, room = stock.count_tree, stock.count_tree.winfo_width()
+    widths = {c: tree.column(c, "width") for c in tree.cget("displaycolumns")}
+    for c, w in widths.items():  # every figure of the report in sight, none cut
+        assert w >= text_width("TkHeadingFont", tree.heading(c, "text")), (c, widths)
+    assert sum(widths.values()) <= room, (widths, room)
     screenshot(app, artifacts / "stock_count_report_1024x768.png")
     stock.stock_buttons["approve"].invoke()
     pump(app, lambda: get(f"{store.url}/v1/stock/{sku}/moves")["level"] == found, timeout=30,
