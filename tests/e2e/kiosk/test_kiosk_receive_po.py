@@ -79,3 +79,23 @@ def test_an_open_order_reads_on_a_big_screen(till_on, store, artifacts):
          and stock.po_tree.set(a["sku"], "name"), what="the order on the big screen")  # fmt: skip
     assert stock.po_tree.set(a["sku"], "cost") == big.money(250)
     screenshot(big, artifacts / "stock_receive_po_1920x1080.png")
+
+
+def test_the_stock_tab_reads_in_arabic(till_on, store, artifacts):
+    """A manager who reads Arabic: the sections, headings and the order's state in Arabic, right
+    to left (looked at in the screenshot)."""
+    token = manager_token(store.url)
+    staff = {"id": str(uuid.uuid4()), "staff": "m8", "name": "مدير", "role": "manager"}
+    post(f"{store.url}/v1/staff", {**staff, "language": "ar", "pin": "8888"}, token)
+    a, b = scannable(store.url, 2)[1][:2]
+    body = {"id": str(uuid.uuid4()), "supplier": "ACME", "lines": [{"sku": a["sku"], "qty": 5}]}
+    po = post(f"{store.url}/v1/purchase-orders", body, token)["po"]
+    app = till_on("PO3", "1024x768")
+    sign_in(app, "m8", "8888")
+    assert app.rtl
+    stock = stock_section(app, "receive_tab")
+    stock.load_pos(select=po)
+    pump(app, lambda: stock.current_po() == po and stock.po_tree.exists(a["sku"]), what="order")
+    assert tuple(stock.po_tree.cget("displaycolumns"))[0] == "cost"  # mirrored
+    assert "ACME" not in stock.po_state.cget("text") and stock.po_state.cget("text")
+    screenshot(app, artifacts / "stock_receive_po_ar_1024x768.png")
