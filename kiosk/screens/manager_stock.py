@@ -20,6 +20,7 @@ from kiosk.i18n import N_, T, _, shown
 from kiosk.screens.manager_stock_adjust import AdjustPart
 from kiosk.screens.manager_stock_count import CountPart
 from kiosk.screens.manager_stock_receive import ReceivePart
+from kiosk.widgets import text_width
 
 __all__ = ["StockTab", "MOVE_KINDS"]
 
@@ -97,7 +98,8 @@ class StockTab(ReceivePart, CountPart, AdjustPart, ttk.Frame):
         scroll = ttk.Scrollbar(box, orient="vertical", command=tree.yview)
         tree.configure(yscrollcommand=scroll.set)
         scroll.pack(side=app.side("right"), fill="y")
-        for c, (head, width) in cols.items():
+        for c, (head, least) in cols.items():
+            width = max(least, text_width("TkHeadingFont", head) + 16)  # no heading cut off
             tree.heading(c, text=head, anchor=app.text_anchor)
             # only the name takes the room left: the figures keep their widths
             tree.column(c, width=width, minwidth=40, anchor=app.text_anchor, stretch=c == "name")

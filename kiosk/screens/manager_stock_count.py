@@ -79,8 +79,8 @@ class CountPart(ttk.Frame):
         if not app.can("stock.approve"):
             for b in (self.report_button, self.approve_button):
                 b.configure(state="disabled")
-        self.count_cols = cols
         self.count_tree = self.table(f, cols, 6)
+        self.count_widths = {c: self.count_tree.column(c, "width") for c in cols}
         self.count_tree.tag_configure("short", foreground="#c0392b")
         self.count_tree.tag_configure("more", foreground="#2e7d32")
         self.count_columns(COUNTED)
@@ -89,7 +89,7 @@ class CountPart(ttk.Frame):
         """Show ``cols`` at their first widths (the name stretched to the rest): a column shown
         again never finds its room taken by the name."""
         tree = self.count_tree
-        for c, (_head, width) in self.count_cols.items():
+        for c, width in self.count_widths.items():
             tree.column(c, width=width)
         tree.configure(displaycolumns=tuple(reversed(cols)) if self.app.rtl else cols)
 

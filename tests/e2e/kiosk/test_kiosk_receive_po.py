@@ -9,6 +9,7 @@ import uuid
 
 import pytest
 
+from kiosk.widgets import text_width
 from stockkit import scannable, stock_section
 from tilldriver import get, manager_token, post, pump, screenshot, sign_in, type_keys
 from tillfactory import sized_tills
@@ -97,6 +98,9 @@ def test_the_stock_tab_reads_in_arabic(till_on, store, artifacts):
     stock.load_pos(select=po)
     pump(app, lambda: stock.current_po() == po and stock.po_tree.exists(a["sku"]), what="order")
     assert tuple(stock.po_tree.cget("displaycolumns"))[0] == "cost"  # mirrored
+    tree = stock.po_tree
+    for c in tree.cget("displaycolumns"):  # no Arabic heading cut off
+        assert tree.column(c, "width") >= text_width("TkHeadingFont", tree.heading(c, "text")), c
     text = str(stock.po_state.cget("text"))  # shaped Arabic: presentation forms
     assert any("\u0600" <= ch <= "\u06ff" or "\ufb50" <= ch <= "\ufeff" for ch in text), text
     screenshot(app, artifacts / "stock_receive_po_ar_1024x768.png")
