@@ -51,7 +51,7 @@ class ReceivePart(ttk.Frame):
             "sku": (T("SKU"), 120),
             "name": (T("Product name"), 250),
             "qty": (T("Ordered"), 90),
-            "received": (T("Received"), 90),
+            "received": (T("Received so far"), 90),
             "outstanding": (T("Still to come"), 110),
             "cost": (T("Unit cost"), 110),
         }
