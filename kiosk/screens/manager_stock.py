@@ -28,7 +28,7 @@ BUTTON_PAD = (14, 12)  # ≥ 48 px tall at the till's fonts
 MOVE_KINDS = {
     "sale": N_("Sale"),
     "refund": N_("Refund"),
-    "received": N_("Received"),
+    "received": N_("Received from a supplier"),
     "adjusted": N_("Adjusted"),
     "counted": N_("Counted"),
     "count": N_("Stock count"),
