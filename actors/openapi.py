@@ -18,6 +18,7 @@ from actors.http import flags as flags_api
 from actors.http import monitoring as monitoring_api
 from actors.http import payments as payments_api
 from actors.http import replenish as replenish_api
+from actors.http import stock_docs as stock_docs_api
 from actors.openapi_paths import PATHS
 from actors.openapi_schemas import ERROR, ID, _body, _op
 from domain.error_codes import entries
@@ -132,6 +133,8 @@ PATHS.update(monitoring_api.OPENAPI)
 READ_SCOPES.update(monitoring_api.READ_SCOPES)
 PATHS.update(replenish_api.OPENAPI)
 READ_SCOPES["/v1/replenish/suggestions"] = replenish_api.READ_SCOPE
+PATHS.update(stock_docs_api.OPENAPI)
+READ_SCOPES.update(stock_docs_api.READ_SCOPES)
 
 for _p, _scope in READ_SCOPES.items():
     PATHS[_p]["get"]["x-kassa-read-scope"] = _scope

@@ -17,6 +17,9 @@ from domain.stock import StockBook
 
 __all__ = ["StockView", "WalletView"]
 
+# what moves a level (domain.stock.StockBook.apply): counts approved and transfers included
+_STOCK_KINDS = ("order.completed", "order.refunded", "stock.", "count.approved", "transfer.")
+
 
 class StockView:
     def __init__(self) -> None:
@@ -28,7 +31,7 @@ class StockView:
         for env in envs:
             if env.seq <= self.seq:
                 continue
-            if env.kind.startswith(("order.completed", "order.refunded", "stock.")):
+            if env.kind.startswith(_STOCK_KINDS):
                 self.book.apply(env.decoded())
             elif env.kind == "order.exchanged":  # a refund and a sale in one
                 for part in env.decoded().parts():

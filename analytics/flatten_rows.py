@@ -16,12 +16,20 @@ import msgspec
 from analytics.flatten_exchange import add_exchange
 from analytics.schema import KINDS_USED, SCHEMAS
 from domain.events import current_body
+from domain.stock_export import stock_doc_moves
 
 _decode = msgspec.json.Decoder()
 _BASKET_EVENT = {
     "basket.line_added": "added",
     "basket.quantity_changed": "qty",
     "basket.line_removed": "removed",
+}
+
+
+_DOC_MOVE = {
+    "count.approved": "counted",
+    "transfer.sent": "transfer_out",
+    "transfer.received": "transfer_in",
 }
 
 
@@ -303,6 +311,13 @@ def _add_event(rows: _Rows, e: dict[str, Any]) -> None:
                 "reference": b.get("reference", ""),
             },
         )
+    elif kind in ("count.approved", "transfer.sent", "transfer.received"):
+        for sku, delta, counted, ref in stock_doc_moves(kind, b):
+            rows.add(
+                "stock_movements",
+                {**head, "sku": sku, "kind": _DOC_MOVE[kind], "delta": delta, "counted": counted,
+                 "order_id": "", "reference": ref},
+            )  # fmt: skip
     elif kind == "stock.adjusted":
         rows.add(
             "stock_movements",

@@ -256,10 +256,11 @@ def print_report(result: Reconciliation, currency: str) -> None:
 def supplier_report(
     envelopes: Iterable[Any], zone: str, start_us: int | None = None, end_us: int | None = None
 ) -> pl.DataFrame:
-    """Goods received per supplier, product and business day (``stock.received``): quantity and
-    deliveries. The supplier is the part of the receipt's reference before the first "/"
-    ("ACME/INV-889" → ACME), as the stock screen asks it written."""
-    from analytics.schema import business_day_of
+    """Goods received per supplier and product in a period (``stock.received``): deliveries,
+    quantity and value (quantity × the unit cost the receipt recorded, minor units) — what the
+    store owes each supplier. A receipt written before receipts named their supplier (v1) names
+    it in its reference before the first "/" ("ACME/INV-889" → ACME; ``domain.stock_events``)."""
+    from domain.events import current_body
 
     rows = []
     for e in envelopes:
@@ -267,16 +268,14 @@ def supplier_report(
             continue
         if end_us is not None and e.ts >= end_us:
             continue
-        b = json.loads(e.body)
-        ref = str(b.get("reference") or "")
-        supplier = ref.split("/", 1)[0].strip() if "/" in ref else ref.strip()
+        b = current_body(e.kind, e.v, json.loads(e.body))
+        qty, cost = int(b["qty"]), int(b.get("unit_cost") or 0)
         rows.append(
             {
-                "supplier": supplier or "(none)",
+                "supplier": str(b.get("supplier") or "") or "(none)",
                 "sku": b["sku"],
-                "day": business_day_of(e.ts, zone),
-                "qty": int(b["qty"]),
-                "reference": ref,
+                "qty": qty,
+                "value": qty * cost,
             }
         )
     if not rows:
@@ -286,11 +285,12 @@ def supplier_report(
                 "sku": pl.String,
                 "deliveries": pl.UInt32,
                 "qty": pl.Int64,
+                "value": pl.Int64,
             }
         )
     return (
-        pl.DataFrame(rows)
+        pl.DataFrame(rows, schema_overrides={"qty": pl.Int64, "value": pl.Int64})
         .group_by("supplier", "sku")
-        .agg(pl.len().alias("deliveries"), pl.col("qty").sum())
+        .agg(pl.len().alias("deliveries"), pl.col("qty").sum(), pl.col("value").sum())
         .sort("supplier", "sku")
     )

@@ -188,7 +188,7 @@ SCHEMAS: dict[str, dict[str, PolarsDataType]] = {
         **_HEAD,
         **_WHO,
         "sku": _S,
-        "kind": _S,  # sale | refund | received | adjusted | counted
+        "kind": _S,  # sale|refund|received|adjusted|counted|transfer_out|transfer_in
         "delta": _I,  # signed quantity change (pieces or grams)
         "counted": _I,  # counted: the level found; else null
         "order_id": _S,
@@ -269,6 +269,9 @@ KINDS_USED = frozenset(
         "stock.received",
         "stock.adjusted",
         "stock.counted",
+        "count.approved",
+        "transfer.sent",
+        "transfer.received",
         "day.opened",
         "day.closed",
         "order.flagged",

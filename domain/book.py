@@ -70,6 +70,7 @@ from domain.money import (
 from domain.numbering import Numbers
 from domain.payment_events import PAYMENT_TYPES
 from domain.stock import StockBook
+from domain.stock_docs import STOCK_DOC_TYPES
 from domain.tender_flow import TenderBook
 
 __all__ = [
@@ -99,7 +100,8 @@ _STAFF_TYPES = (
 )
 _DAY_TYPES = (_day.DayOpened, _day.DayClosed, _day.ZReportRecorded)
 _MONEY_TYPES = (LineAdded, OrderCompleted, OrderRefunded, WalletToppedUp)
-_STOCK_TYPES = (OrderCompleted, OrderRefunded, StockReceived, StockAdjusted, StockCounted)
+_STOCK_TYPES: tuple[type, ...] = (OrderCompleted, OrderRefunded, StockReceived, StockAdjusted)
+_STOCK_TYPES += (StockCounted, *STOCK_DOC_TYPES)  # counts approved, transfers (stock_docs)
 
 
 @dataclass(frozen=True, slots=True)

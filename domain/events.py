@@ -306,12 +306,15 @@ class WalletToppedUp:
 # ---------------------------------------------------------------- stock
 
 
-@register("stock.received")
+@register("stock.received", 2)  # v2: supplier, unit_cost, po (upcaster in domain.stock_events)
 @dataclass(frozen=True, slots=True)
 class StockReceived:
     sku: str
     qty: int
     reference: str = ""
+    supplier: str = ""
+    unit_cost: int = 0  # minor units per piece (per kg for weighed goods), what the supplier bills
+    po: str = ""  # the purchase order received against ("": a free receipt)
 
 
 @register("stock.adjusted")
@@ -359,3 +362,4 @@ class CatalogueVersionApplied:
 # kinds registered in modules of their own (a one-line hook each)
 from domain import exchange_events as _exchange_events  # noqa: E402,F401 - order.exchanged
 from domain import payment_events as _payment_events  # noqa: E402,F401
+from domain import stock_events as _stock_events  # noqa: E402,F401 - po.*, count.*, transfer.*

@@ -16,6 +16,7 @@ from domain.errors import Conflict, Forbidden, InvalidInput
 from domain.events import OrderFrozen, OrderRefunded, OrderUnfrozen, StockCounted
 from domain.exchange import ExchangeOrder, check_refund_limit, decide_exchange
 from domain.stock import decide_count
+from domain.stock_docs import ApproveCount, handle_approve_count
 
 __all__ = [
     "LEDGER_HANDLERS",
@@ -65,5 +66,6 @@ LEDGER_HANDLERS: dict[type[LedgerCommand], Callable[[Any, Book], Any]] = {
     FreezeOrder: handle_freeze,
     UnfreezeOrder: handle_unfreeze,
     CountStock: handle_count_stock,
+    ApproveCount: handle_approve_count,
     ExchangeOrder: lambda cmd, book: decide_exchange(cmd, book.order(cmd.order_id)),
 }

@@ -11,6 +11,12 @@ from typing import Any
 
 from domain.errors import InvalidInput
 from domain.events import OrderCompleted, OrderRefunded, StockAdjusted, StockCounted, StockReceived
+from domain.stock_events import (
+    CountApproved,
+    TransferReceived,
+    TransferSent,
+    supplier_of_reference,
+)
 
 __all__ = ["StockBook", "StockLine", "decide_receipt", "decide_adjustment", "decide_count"]
 
@@ -26,9 +32,11 @@ def _qty(value: object, what: str, allow_negative: bool = False) -> int:
 
 
 def decide_receipt(sku: str, qty: int, reference: str = "") -> StockReceived:
+    """A free receipt; its supplier is the reference's part before "/" ("ACME/INV-889")."""
     if _qty(qty, "received quantity") == 0:
         raise InvalidInput("stock.bad_quantity", "received quantity must be positive")
-    return StockReceived(sku=sku, qty=qty, reference=reference[:100])
+    ref = reference[:100]
+    return StockReceived(sku=sku, qty=qty, reference=ref, supplier=supplier_of_reference(ref))
 
 
 def decide_adjustment(sku: str, delta: int, reason: str) -> StockAdjusted:
@@ -81,6 +89,15 @@ class StockBook:
             self._move(body.sku, body.delta)
         elif isinstance(body, StockCounted):
             self.levels[body.sku] = body.counted
+        elif isinstance(body, CountApproved):
+            for sku, _expected, counted in body.variances:
+                self.levels[sku] = counted
+        elif isinstance(body, TransferSent):
+            for sku, qty in body.lines:
+                self._move(sku, -qty)
+        elif isinstance(body, TransferReceived):
+            for sku, qty in body.lines:
+                self._move(sku, qty)
 
     def negatives(self) -> list[tuple[str, int]]:
         return sorted((s, q) for s, q in self.levels.items() if q < 0)

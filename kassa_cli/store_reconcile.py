@@ -29,7 +29,9 @@ def register(ssub: argparse._SubParsersAction) -> None:
     r.add_argument("--data", type=Path, default=Path("kassa-data"))
     add_statement_args(r)
     r.set_defaults(func=_reconcile)
-    s = ssub.add_parser("suppliers-report", help="goods received per supplier and product")
+    s = ssub.add_parser(
+        "suppliers-report", help="goods received per supplier and product, and their value"
+    )
     s.add_argument("--data", type=Path, default=Path("kassa-data"))
     s.add_argument("--from", dest="day_from", default=None, help="first day, YYYY-MM-DD")
     s.add_argument("--to", dest="day_to", default=None, help="last day, YYYY-MM-DD (included)")
@@ -102,6 +104,13 @@ def _suppliers(args: argparse.Namespace) -> int:
     finally:
         journal.close()
     print(df)
+    import polars as pl
+
+    from domain.money import format_money
+
+    owed = df.group_by("supplier").agg(pl.col("value").sum()).sort("supplier")
+    for supplier, value in owed.rows():
+        print(f"{supplier}: {format_money(int(value), cfg.currency)} owed for goods received")
     if args.out:
         df.write_csv(args.out)
         print(f"written: {args.out}")

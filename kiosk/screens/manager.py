@@ -21,6 +21,7 @@ from kiosk.screens.manager_replenish import ReorderTab
 from kiosk.screens.manager_payments import PaymentsTab
 from kiosk.screens.manager_reports import report_warning, upload_text
 from kiosk.screens.manager_staff import StaffTab
+from kiosk.screens.manager_stock import StockTab
 from kiosk.staff import counter_title
 
 __all__ = ["ManagerScreen", "DENOMINATIONS", "report_warning", "upload_text"]
@@ -63,3 +64,4 @@ class ManagerScreen(DayTab, ChartsTab, StaffTab, ImportTab, FlagsTab, HealthTab,
         self.reorder = ReorderTab(self.tabs, app)  # what to order (manager_replenish)
         self.payments = PaymentsTab.for_staff(self.tabs, app)  # to give back, statements
         self._health()
+        self.stock = StockTab(self.tabs, app)  # levels, receiving, counts (manager_stock)

@@ -31,6 +31,7 @@ from domain.ledger_handlers import LEDGER_HANDLERS
 from domain.money import Limits
 from domain.payments import TenderIn
 from domain.ports import ManualClock
+from domain.stock_docs import ApproveCount
 from domain.till_commands import Pay
 from domain.till_handlers import Counter, handle_pay
 from tests.unit.conftest import Shop, cid, make_config, sample_products
@@ -70,6 +71,7 @@ def test_every_ledger_command_has_one_handler():
         UnfreezeOrder,
         CountStock,
         ExchangeOrder,
+        ApproveCount,
     }
 
 
@@ -78,6 +80,7 @@ def test_commands_cross_the_ledger_socket_as_themselves():
         CountStock("MILK-1L", 12),
         RefundOrder("O1", "R1", None, "", 25),
         UnfreezeOrder("O1", "checked"),
+        ApproveCount("C-1", {"MILK-1L": 3}),
     ):
         req = Request("c" * 36, b"h", cmd, "m1", "T1")
         back = over_wire(LEDGER_METHODS["submit"], req)

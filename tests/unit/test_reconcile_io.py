@@ -48,9 +48,9 @@ def store(shop, tmp_path):
     soap = ExchangeItem("SOAP", {"en": "Bar soap"}, "each", 1, 2000, "std", 700, "household")
     line = orders[0]["lines"][0]["line_id"]
     shop.submit(ExchangeOrder(orders[0]["order_id"], cid(), cid(), {line: 1}, (soap,)))
-    shop.submit(StockReceived("SOAP", 24, "ACME/INV-1"))
-    shop.submit(StockReceived("SOAP", 12, "ACME/INV-2"))
-    shop.submit(StockReceived("MILK-1L", 6, "Dairy Co/77"))
+    shop.submit(StockReceived("SOAP", 24, "INV-1", "ACME", 150))
+    shop.submit(StockReceived("SOAP", 12, "INV-2", "ACME", 140))
+    shop.submit(StockReceived("MILK-1L", 6, "Dairy Co/77"))  # no supplier: the free receipt's
     return tmp_path, orders
 
 
@@ -143,4 +143,6 @@ def test_supplier_report(store, capsys):
     out = data / "suppliers.csv"
     assert main(["store", "suppliers-report", "--data", str(data), "--out", str(out)]) == 0
     df = pl.read_csv(out)
-    assert df.rows() == [("ACME", "SOAP", 2, 36), ("Dairy Co", "MILK-1L", 1, 6)]
+    # what the store owes: 24 × 1.50 + 12 × 1.40 = 52.80 to ACME
+    assert df.rows() == [("(none)", "MILK-1L", 1, 6, 0), ("ACME", "SOAP", 2, 36, 5280)]
+    assert "ACME: THB52.80 owed for goods received" in capsys.readouterr().out
