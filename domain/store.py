@@ -104,6 +104,9 @@ class StoreConfig:
     # health alert thresholds ("alerts" in store.json; domain.alerts.Thresholds), e.g.
     # {"disk_free_pct": 10, "disk_free_mb": 2048, "upload_lag_h": 24, "commit_p99_ms": 250}
     alerts: dict[str, Any] = field(default_factory=dict)
+    # loyalty rules (domain.loyalty.LoyaltyRules as a dict): journaled as loyalty.rules_set at
+    # start when they differ from the journal's
+    loyalty: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.till_placement not in TILL_PLACEMENTS:
@@ -122,6 +125,10 @@ class StoreConfig:
         for code, rate in self.tax_classes.items():
             TaxClass(code, rate)
         Thresholds.from_dict(self.alerts)  # refused at load, not at the first evaluation
+        if self.loyalty:
+            from domain.loyalty import rules_from_dict
+
+            rules_from_dict(self.loyalty)  # loyalty.bad_rules at load
 
     def rate_of(self, tax_class: str) -> int:
         try:
@@ -158,6 +165,7 @@ class StoreConfig:
             "refund_limits": dict(self.refund_limits),
             "backup": dict(self.backup),
             "alerts": dict(self.alerts),
+            "loyalty": dict(self.loyalty),
         }
 
     @classmethod

@@ -64,7 +64,9 @@ LEDGER_RPC: dict[str, Method] = {
 class LedgerShell:
     """Owns the journal. Concurrent submissions are gathered and committed in one transaction."""
 
-    def __init__(self, path: str, batch: int = 256, limits: dict | None = None) -> None:
+    def __init__(
+        self, path: str, batch: int = 256, limits: dict | None = None, loyalty: dict | None = None
+    ) -> None:
         import analytics.events  # noqa: F401 - registers order.flagged before the replay
         import domain.drawer  # and drawer.opened
         import domain.feedback  # noqa: F401 - and feedback.reported
@@ -74,6 +76,10 @@ class LedgerShell:
         # the store's ledger: a till sells only while its day is open, and no value beyond the
         # store's limits is journaled; the journal is checked before selling
         self.ledger = Ledger(path, check=True, rules=BookRules(True, Limits.from_dict(limits)))
+        if loyalty:  # store.json's loyalty rules, journaled when the journal's differ
+            from actors.loyalty_setup import journal_store_rules
+
+            journal_store_rules(self.ledger, loyalty)
         self.queue: list[tuple[Request, asyncio.Future]] = []
         self.batch = batch
         self.writing = False
