@@ -15,6 +15,7 @@ from actors.http import catalogue_sync as catalogue_sync_api
 from actors.http import drawer as drawer_api
 from actors.http import exchange as exchange_api
 from actors.http import flags as flags_api
+from actors.http import loyalty as loyalty_api
 from actors.http import monitoring as monitoring_api
 from actors.http import payments as payments_api
 from actors.openapi_paths import PATHS
@@ -129,6 +130,8 @@ PATHS.update(payments_api.OPENAPI)
 READ_SCOPES.update(payments_api.READ_SCOPES)
 PATHS.update(monitoring_api.OPENAPI)
 READ_SCOPES.update(monitoring_api.READ_SCOPES)
+PATHS.update(loyalty_api.OPENAPI)
+READ_SCOPES.update(loyalty_api.READ_SCOPES)
 
 for _p, _scope in READ_SCOPES.items():
     PATHS[_p]["get"]["x-kassa-read-scope"] = _scope

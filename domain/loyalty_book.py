@@ -158,15 +158,15 @@ class LoyaltyBook:
         for p in o.payments:
             if p.kind == "points":
                 self.points[p.member] = self.balance(p.member) - p.points
-        if not o.member:
-            return
-        rules = self.effective
-        history = self.visits.setdefault(o.member, [])
-        earned = points_for(o, rules, tier_of(history, rules, ts))
-        if earned:
-            self.points[o.member] = self.balance(o.member) + earned
-        history.append(Visit(ts, o.order_id, net_spend(o)))
-        self._trim(o.member, ts)
+        earned = 0
+        if o.member:
+            rules = self.effective
+            history = self.visits.setdefault(o.member, [])
+            earned = points_for(o, rules, tier_of(history, rules, ts))
+            if earned:
+                self.points[o.member] = self.balance(o.member) + earned
+            history.append(Visit(ts, o.order_id, net_spend(o)))
+            self._trim(o.member, ts)
         if earned or coupons or any(p.kind == "points" for p in o.payments):
             self.orders[o.order_id] = OrderPoints(o.member, earned, coupons=coupons)
 
@@ -199,7 +199,8 @@ class LoyaltyBook:
         cum = op.earned * rec.refunded_total // o.total  # rounded down: toward the customer
         take = cum - op.reversed
         op.reversed = cum
-        self.points[op.member] = self.balance(op.member) - min(take, self.balance(op.member))
+        if take and op.member:
+            self.points[op.member] = self.balance(op.member) - min(take, self.balance(op.member))
         if rec.fully_refunded and not op.coupons_back:
             op.coupons_back = True
             for code in op.coupons:
@@ -207,6 +208,15 @@ class LoyaltyBook:
                     self.coupons[code].used = max(0, self.coupons[code].used - 1)
 
     # ------------------------------------------------------------ read
+    def coupon_view(self, code: str, at_us: int) -> dict[str, Any]:
+        st = self.coupons.get(code)
+        if st is None:
+            raise NotFound("coupon.not_found", "no such coupon", code=code)
+        c = st.coupon
+        valid = c.valid_from <= at_us and (not c.valid_to or at_us <= c.valid_to)
+        left = max(0, c.uses - st.used)
+        return {**msgspec.to_builtins(c), "used": st.used, "left": left, "valid_now": valid}
+
     def member_view(self, member: str, at_us: int) -> dict[str, Any]:
         rules = self.effective
         visits = self.visits.get(member, [])

@@ -55,6 +55,8 @@ LEDGER_RPC: dict[str, Method] = {
     "order": Method(str, dict),
     "orders_of": Method(tuple[str, str], list[dict]),
     "balance": Method(str, int),
+    "loyalty": Method(str, dict),
+    "coupon": Method(str, dict),
     "staff_state": Method(None, dict),
     "payments": Method(tuple[list[str] | None], list[dict]),
     "status": Method(None, dict),
@@ -194,6 +196,14 @@ class LedgerShell:
 
     async def balance(self, member: str) -> int:
         return self.ledger.balance(member)
+
+    async def loyalty(self, key: str) -> dict:
+        """A member's points, tier and coupons (by id, card or phone; domain.loyalty_book)."""
+        book = self.ledger.book
+        return book.loyalty.member_view(book.find_member(key).member, self.ledger.clock.now_us())
+
+    async def coupon(self, code: str) -> dict:
+        return self.ledger.book.loyalty.coupon_view(code, self.ledger.clock.now_us())
 
     async def staff_state(self) -> dict:
         """Staff accounts, permissions, sessions and till days, for the gateway's mirror."""
