@@ -22,7 +22,7 @@ from urllib.parse import quote
 
 import ttkbootstrap as ttk
 
-from domain.errors import KassaError
+from domain.errors import KassaError, NotFound
 from kiosk import i18n
 from kiosk.i18n import N_, T, _, shown
 from kiosk.screens.pay_wait import ProviderPay
@@ -160,7 +160,7 @@ class LoyaltyPay(ProviderPay):
         if cpn:
             code = self.coupon_code.get().strip().upper()
             if not code:
-                raise KassaError("coupon.not_found", "no coupon code")
+                raise NotFound("coupon.not_found", "no coupon code")
             out.append({"kind": "coupon", "amount": cpn, "reference": code})
         return out
 
@@ -200,9 +200,11 @@ class LoyaltyPay(ProviderPay):
                 )
             )
         )
-        tier = (lo.get("tier") or {}).get("name")
+        tier = lo.get("tier") or {}
         nxt = lo.get("next_tier") or {}
-        text = _("Tier: {tier}").format(tier=tier) if tier else ""
+        text = _("Tier: {tier}").format(tier=tier["name"]) if tier else ""
+        if tier.get("discount_bp"):  # the tier's discount, for the cashier to give
+            text += " · " + self.percent_off(int(tier["discount_bp"]))
         if nxt:
             missing = nxt.get("missing", 0)
             more = i18n.money(missing, cur) if nxt.get("by") == "spend" else str(missing)
@@ -231,6 +233,9 @@ class LoyaltyPay(ProviderPay):
             lambda: api.get(f"/v1/coupons/{quote(code, safe='')}"), ok, self.show_error, "coupon"
         )
 
+    def percent_off(self, bp: int) -> str:
+        return _("{percent}% off").format(percent=i18n.number(Decimal(bp).scaleb(-2)))
+
     def coupon_cap(self) -> int:
         c = self.coupon_info
         if c.get("kind") == "percent":
@@ -240,8 +245,7 @@ class LoyaltyPay(ProviderPay):
     def show_coupon(self) -> None:
         c, cur = self.coupon_info, self.app.currency
         if c.get("kind") == "percent":
-            pct = i18n.number(Decimal(int(c.get("value", 0))).scaleb(-2))
-            worth = _("{percent}% off").format(percent=pct)
+            worth = self.percent_off(int(c.get("value", 0)))
         else:
             worth = i18n.money(int(c.get("value", 0)), cur)
         left = int(c.get("left", 0))
