@@ -97,7 +97,7 @@ def test_points_and_a_coupon_pay_part_of_a_sale(store, till_on, coupon, artifact
     screenshot(app, artifacts / "pay_points_1024x768.png")
     dlg.choose("coupon")
     type_keys(dlg.coupon_code, coupon, gap_ms=4, start_ms=6_000_000)  # the coupon's QR scanned
-    pump(app, lambda: dlg.coupon_amount.get().strip(), what="coupon looked up")
+    pump(app, lambda: dlg.coupon_info, what="coupon looked up")
     assert dlg._amount(dlg.coupon_amount) == 300
     screenshot(app, artifacts / "pay_coupon_1024x768.png")
     dlg.choose("cash")
