@@ -181,7 +181,9 @@ def _header(
 
 def _tender_label(p: Mapping[str, Any], f: _Fmt) -> str:
     kind = str(p.get("kind", ""))
-    text = f.l(kind) if kind in ("cash", "card", "wallet", "qr") else kind
+    text = f.l(kind) if kind in ("cash", "card", "wallet", "qr", "points", "coupon") else kind
+    if kind in ("points", "coupon"):  # how many points, which coupon (domain.loyalty)
+        text += f" {p.get('points') or ''}{p.get('reference') or ''}".rstrip()
     if kind in ("card", "qr"):
         extra = []
         if p.get("last4"):
