@@ -9,7 +9,9 @@ the store checks the balance where commits are serialised.
 Coupon: the code is scanned (a QR or barcode on the coupon: a scanner types it and presses Enter)
 or typed; the till shows what the coupon is worth, its dates and the uses left, and fills in what
 it pays (``{"kind": "coupon", "amount", "reference": code}``). The store decides whether it may
-pay (valid now, a use left, this member, minimum spend, within its worth).
+pay (valid now, a use left, this member, minimum spend, within its worth). The member's card and
+the coupon's code fields keep a scanner's burst (``scan_field``: the scan router leaves them
+alone) instead of sending it to the basket.
 
 A member found here names the sale (``on_pay(tenders, member)``): the order earns its points.
 """
@@ -66,6 +68,8 @@ class LoyaltyPay(ProviderPay):
         for e in (self.points_amount, self.coupon_amount):
             e.bind("<KeyRelease>", lambda ev: self.refresh(), add="+")
             e.bind("<<KeypadChanged>>", lambda ev: self.refresh(), add="+")
+        for e in (self.points_member, self.coupon_code):
+            e.scan_field = True  # type: ignore[attr-defined]  # a scanned card or coupon stays here
         for key in ("<Return>", "<KP_Enter>"):
             self.points_member.bind(key, lambda ev: self._enter(self.find_points_member))
             self.coupon_code.bind(key, lambda ev: self._enter(self.find_coupon))
