@@ -51,17 +51,7 @@ class LoyaltyPay(ProviderPay):
         super().provider_setup()
         self.loyalty: dict[str, Any] = {}  # the member's points, tier, point value
         self.coupon_info: dict[str, Any] = {}
-        column = self.tender_buttons["cash"].master
-        for kind, label in LOYALTY_KINDS.items():
-            b = ttk.Button(
-                column,
-                text=T(label),
-                width=10,
-                takefocus=False,
-                command=lambda k=kind: self.choose(k),
-            )
-            b.pack(fill="x", pady=3, ipady=6)
-            self.tender_buttons[kind] = b
+        self._share_mixed_row()
         for kind, panel in (("points", self._points_panel()), ("coupon", self._coupon_panel())):
             panel.grid(row=0, column=0, sticky="nsew")
             self.panels[kind] = panel
@@ -74,6 +64,23 @@ class LoyaltyPay(ProviderPay):
             self.points_member.bind(key, lambda ev: self._enter(self.find_points_member))
             self.coupon_code.bind(key, lambda ev: self._enter(self.find_coupon))
 
+    def _share_mixed_row(self) -> None:
+        """Mixed, Points and Coupon side by side in Mixed's row: at 1024x768 the tender column
+        has no room for two more rows (the sale's buttons must stay on screen)."""
+        old = self.tender_buttons["mixed"]
+        row = ttk.Frame(old.master)
+        row.pack(before=old, fill="x", pady=3)
+        kinds = {"mixed": old.cget("text"), **{k: T(v) for k, v in LOYALTY_KINDS.items()}}
+        old.destroy()
+        for i, (kind, text) in enumerate(kinds.items()):
+            col = len(kinds) - 1 - i if self.app.rtl else i
+            row.columnconfigure(col, weight=1, uniform="tender")
+            b = ttk.Button(
+                row, text=text, width=1, takefocus=False, command=lambda k=kind: self.choose(k)
+            )
+            b.grid(row=0, column=col, sticky="ew", padx=(0 if col == 0 else 2, 0), ipady=6)
+            self.tender_buttons[kind] = b
+
     def _enter(self, action: Any) -> str:
         action()
         return "break"  # Enter in a look-up field looks up; it does not pay
@@ -81,7 +88,7 @@ class LoyaltyPay(ProviderPay):
     # ---------------------------------------------------------------- panels
     def _points_panel(self) -> ttk.Labelframe:
         p = ttk.Labelframe(self.stack, text=T("Points"), padding=8)
-        self.points_member = self.row(_("Member card or phone"), parent=p, label_width=16, width=14)
+        self.points_member = self.row(_("Member card or phone"), parent=p, label_width=20, width=14)
         ttk.Button(
             p,
             text=T("Find member"),
@@ -100,7 +107,7 @@ class LoyaltyPay(ProviderPay):
 
     def _coupon_panel(self) -> ttk.Labelframe:
         p = ttk.Labelframe(self.stack, text=T("Coupon"), padding=8)
-        self.coupon_code = self.row(_("Coupon code"), parent=p, label_width=16, width=14)
+        self.coupon_code = self.row(_("Coupon code"), parent=p, label_width=20, width=14)
         ttk.Button(
             p,
             text=T("Check coupon"),
@@ -253,7 +260,7 @@ class LoyaltyPay(ProviderPay):
         else:
             worth = i18n.money(int(c.get("value", 0)), cur)
         left = int(c.get("left", 0))
-        state = _("{n} uses left").format(n=left) if left else _("Used up")
+        state = _("Uses left: {n}").format(n=left) if left else _("Used up")
         if not c.get("valid_now"):
             state = _("Not valid today")
         self.coupon_label.configure(text=shown(f"{c.get('code', '')}: {worth} · {state}"))

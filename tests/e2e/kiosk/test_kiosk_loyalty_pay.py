@@ -57,6 +57,16 @@ def open_pay(app):
     return dlg
 
 
+def on_screen(dlg) -> None:
+    """Every tender button, Complete sale and Cancel inside the screen, a finger's height."""
+    dlg.update_idletasks()
+    sw, sh = dlg.winfo_screenwidth(), dlg.winfo_screenheight()
+    for b in [*dlg.tender_buttons.values(), dlg.ok_button]:
+        x, y, w, h = b.winfo_rootx(), b.winfo_rooty(), b.winfo_width(), b.winfo_height()
+        where = f"{b.cget('text')!r} at {x},{y} {w}x{h} on {sw}x{sh}"
+        assert x >= 0 and y >= 0 and x + w <= sw and y + h <= sh and h >= 48, where
+
+
 def find_member(app, dlg) -> None:
     dlg.choose("points")
     dlg.loyalty = {}
@@ -74,6 +84,7 @@ def test_points_and_a_coupon_pay_part_of_a_sale(store, till_on, coupon, artifact
     sale = app.screen
     start = points_of(store)
     dlg = open_pay(app)
+    on_screen(dlg)
     find_member(app, dlg)
     worth = start * 10
     assert dlg.points_amount.get().strip() == (dlg._text(min(worth, 5000)) if worth else "")
@@ -110,6 +121,23 @@ def test_points_and_a_coupon_pay_part_of_a_sale(store, till_on, coupon, artifact
     paid_money = 5000 - use - 300
     assert points_of(store) == have - -(-use // 10) + paid_money * 2 // 100  # Gold: double
     assert get(f"{store.url}/v1/coupons/{coupon}")["left"] == 0
+    from kiosk import i18n
+
+    try:
+        for lang in ("zh", "th", "ar"):  # the tender column at 1024x768 in each language
+            i18n.set_language(lang)
+            app.session.lang = lang
+            app.show_counter("sale")
+            dlg = open_pay(app)
+            on_screen(dlg)
+            dlg.choose("points")
+            screenshot(app, artifacts / f"pay_points_{lang}_1024x768.png")
+            dlg.cancel()
+            app.screen.buttons["void"].invoke()
+            pump(app, lambda: app.dialog, what="void dialog").submit()
+            pump(app, lambda: not app.screen.view.get("lines"), what="basket voided")
+    finally:
+        i18n.set_language("en")
 
 
 def test_the_points_panel_in_arabic_at_1920x1080(store, till_on, coupon, artifacts):
