@@ -76,7 +76,12 @@ class LoyaltyPay(ProviderPay):
             col = len(kinds) - 1 - i if self.app.rtl else i
             row.columnconfigure(col, weight=1, uniform="tender")
             b = ttk.Button(
-                row, text=text, width=1, takefocus=False, command=lambda k=kind: self.choose(k)
+                row,
+                text=text,
+                width=1,
+                padding=(1, 0),  # a third of the column: the words need all of it
+                takefocus=False,
+                command=lambda k=kind: self.choose(k),
             )
             b.grid(row=0, column=col, sticky="ew", padx=(0 if col == 0 else 2, 0), ipady=6)
             self.tender_buttons[kind] = b
@@ -128,9 +133,9 @@ class LoyaltyPay(ProviderPay):
     def loyalty_first(self, kind: str) -> Any:
         """The field to start in for ``kind`` (the pay screen's ``choose``); the points amount
         kept within what the member's points are worth."""
-        if kind == "points":
+        if kind == "points":  # nothing paid by points before the member's are known
             worth = self.points_worth()
-            if self.loyalty and self._safe(self.points_amount) > worth:
+            if self._safe(self.points_amount) > worth:
                 self._set(self.points_amount, worth)
             return self.points_member
         return self.coupon_code if kind == "coupon" else None
