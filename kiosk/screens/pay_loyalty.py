@@ -28,7 +28,7 @@ from domain.errors import KassaError, NotFound
 from kiosk import i18n
 from kiosk.i18n import N_, T, _, shown
 from kiosk.screens.pay_wait import ProviderPay
-from kiosk.widgets import FitLabel
+from kiosk.widgets import TOUCH_PX, FitLabel
 
 __all__ = ["LoyaltyPay", "LOYALTY_KINDS"]
 
@@ -70,6 +70,7 @@ class LoyaltyPay(ProviderPay):
         old = self.tender_buttons["mixed"]
         row = ttk.Frame(old.master)
         row.pack(before=old, fill="x", pady=3)
+        row.rowconfigure(0, minsize=TOUCH_PX)  # a finger's target, whatever the font
         kinds = {"mixed": old.cget("text"), **{k: T(v) for k, v in LOYALTY_KINDS.items()}}
         old.destroy()
         for i, (kind, text) in enumerate(kinds.items()):
@@ -83,7 +84,7 @@ class LoyaltyPay(ProviderPay):
                 takefocus=False,
                 command=lambda k=kind: self.choose(k),
             )
-            b.grid(row=0, column=col, sticky="ew", padx=(0 if col == 0 else 2, 0), ipady=6)
+            b.grid(row=0, column=col, sticky="nsew", padx=(0 if col == 0 else 2, 0))
             self.tender_buttons[kind] = b
 
     def _enter(self, action: Any) -> str:
