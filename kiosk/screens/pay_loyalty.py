@@ -80,7 +80,7 @@ class LoyaltyPay(ProviderPay):
                 row,
                 text=text,
                 width=1,
-                padding=(1, 0),  # a third of the column: the words need all of it
+                padding=0,  # a third of the column: the words need all of it
                 takefocus=False,
                 command=lambda k=kind: self.choose(k),
             )
