@@ -84,7 +84,9 @@ def _named(kind: str, name: str, *args: Any) -> Any:
 
 def open_ledger(data_dir: Path, config: StoreConfig) -> LedgerShell:
     """The store's ledger, its journal replayed and checked (in this process)."""
-    return LedgerShell(str(Path(data_dir) / "journal.sqlite"), 256, config.limits.to_dict())
+    return LedgerShell(
+        str(Path(data_dir) / "journal.sqlite"), 256, config.limits.to_dict(), config.loyalty
+    )
 
 
 class _Actors:

@@ -118,6 +118,12 @@ class LedgerClient:
     async def payments(self, keys: list[str] | None = None) -> list[dict]:
         return await self.rpc.call("payments", (keys,))
 
+    async def loyalty(self, member: str) -> dict:
+        return await self.rpc.call("loyalty", member)
+
+    async def coupon(self, code: str) -> dict:
+        return await self.rpc.call("coupon", code)
+
     async def status(self) -> dict:
         return await self.rpc.call("status")
 

@@ -268,10 +268,10 @@ class Ledger(LedgerState):
                     results[i] = ("same", j)  # type: ignore[call-overload]
                     continue
                 body = self._decide(r.body)
-                body = self.book.check(body, r.till)
+                ts = self.clock.now_us()  # before the check: a coupon is valid as of the commit
+                body = self.book.check(body, r.till, ts)
                 kind = kind_of(body)
                 raw = encode_body(body)
-                ts = self.clock.now_us()
                 # apply now so that later requests in this batch see this one (commit follows)
                 try:
                     self._apply(body, r.staff, r.till, ts, seq + 1)

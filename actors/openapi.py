@@ -15,6 +15,7 @@ from actors.http import catalogue_sync as catalogue_sync_api
 from actors.http import drawer as drawer_api
 from actors.http import exchange as exchange_api
 from actors.http import flags as flags_api
+from actors.http import loyalty as loyalty_api
 from actors.http import monitoring as monitoring_api
 from actors.http import payments as payments_api
 from actors.http import replenish as replenish_api
@@ -135,6 +136,8 @@ PATHS.update(replenish_api.OPENAPI)
 READ_SCOPES["/v1/replenish/suggestions"] = replenish_api.READ_SCOPE
 PATHS.update(stock_docs_api.OPENAPI)
 READ_SCOPES.update(stock_docs_api.READ_SCOPES)
+PATHS.update(loyalty_api.OPENAPI)
+READ_SCOPES.update(loyalty_api.READ_SCOPES)
 
 for _p, _scope in READ_SCOPES.items():
     PATHS[_p]["get"]["x-kassa-read-scope"] = _scope

@@ -83,7 +83,7 @@ def _add_event(rows: _Rows, e: dict[str, Any]) -> None:
     head = {"seq": e["seq"], "ts": e["ts"], "till": e.get("till", ""), "staff": e.get("staff", "")}
     if kind == "order.completed":
         pays = b.get("payments", ())
-        per = {"cash": 0, "card": 0, "wallet": 0, "qr": 0}
+        per = {"cash": 0, "card": 0, "wallet": 0, "qr": 0, "points": 0, "coupon": 0}
         tendered = 0
         for p in pays:
             per[p["kind"]] = per.get(p["kind"], 0) + p["amount"]
@@ -114,6 +114,8 @@ def _add_event(rows: _Rows, e: dict[str, Any]) -> None:
                 "card": per["card"],
                 "wallet": per["wallet"],
                 "qr": per["qr"],
+                "points": per["points"],
+                "coupon": per["coupon"],
                 "tendered": tendered,
                 "change": b.get("change", 0),
             },
@@ -186,7 +188,7 @@ def _add_event(rows: _Rows, e: dict[str, Any]) -> None:
                 )
     elif kind == "order.refunded":
         tenders = b.get("tenders", ())
-        per = {"cash": 0, "card": 0, "wallet": 0, "qr": 0}
+        per = {"cash": 0, "card": 0, "wallet": 0, "qr": 0, "points": 0, "coupon": 0}
         for t in tenders:
             per[t["kind"]] = per.get(t["kind"], 0) + t["amount"]
         rid, oid = b["refund_id"], b["order_id"]
@@ -210,6 +212,8 @@ def _add_event(rows: _Rows, e: dict[str, Any]) -> None:
                 "card": per["card"],
                 "wallet": per["wallet"],
                 "qr": per["qr"],
+                "points": per["points"],
+                "coupon": per["coupon"],
                 "reason": b.get("reason", ""),
                 "original_staff": b.get("original_staff", ""),
                 "original_ts": b.get("original_ts") or None,

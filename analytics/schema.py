@@ -79,6 +79,8 @@ SCHEMAS: dict[str, dict[str, PolarsDataType]] = {
         "tendered": MONEY,  # cash handed over
         "change": MONEY,  # cash given back
         "qr": MONEY,  # QR payments applied (appended: older copies get it last)
+        "points": MONEY,  # paid with loyalty points, coupons (domain.loyalty; appended)
+        "coupon": MONEY,
     },
     "order_lines": {
         **_HEAD,
@@ -136,6 +138,8 @@ SCHEMAS: dict[str, dict[str, PolarsDataType]] = {
         "original_staff": _S,
         "original_ts": TS,
         "qr": MONEY,
+        "points": MONEY,  # given back to loyalty points, coupons (appended)
+        "coupon": MONEY,
     },
     "refund_lines": {
         **_HEAD,

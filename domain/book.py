@@ -61,6 +61,8 @@ from domain.events import (
 )
 from domain.exchange import check_exchanged
 from domain.exchange_events import OrderExchanged
+from domain.loyalty import LoyaltyRules
+from domain.loyalty_book import LOYALTY_TYPES, LoyaltyBook
 from domain.money import (
     CEILING,
     DEFAULT_LIMITS,
@@ -111,6 +113,7 @@ class BookRules:
 
     require_open_day: bool = False  # a till sells, refunds and tops up only while its day is open
     limits: Limits = DEFAULT_LIMITS  # no amount or quantity beyond these is journaled
+    loyalty: LoyaltyRules | None = None  # store.json's rules: the ledger journals them at start
 
 
 class Book:
@@ -129,6 +132,7 @@ class Book:
         self.days = _day.DayBook()
         self.stock = StockBook()
         self.tenders = TenderBook()  # QR and card tenders by key (domain.tender_flow)
+        self.loyalty = LoyaltyBook()  # points and coupons (domain.loyalty_book)
         self.seq = 0  # the last event applied
         self.archive: Archive | None = None
 
@@ -183,6 +187,10 @@ class Book:
     def balance(self, member: str) -> int:
         return self.wallets.get(member, 0)
 
+    @property
+    def points(self) -> dict[str, int]:
+        return self.loyalty.points
+
     def order(self, order_id: str) -> OrderRecord:
         rec: OrderRecord | None = self.orders.get(order_id)
         if rec is None:
@@ -197,8 +205,9 @@ class Book:
         return {**self.staff.state(), "days": self.days.state()}
 
     # ------------------------------------------------------------ check (before commit)
-    def check(self, body: Any, till: str) -> Any:
-        """Raise if committing ``body`` would break an invariant; return the body to commit."""
+    def check(self, body: Any, till: str, now_us: int = 0) -> Any:
+        """Raise if committing ``body`` would break an invariant; return the body to commit
+        (``now_us``: the commit's time, for coupons' validity; 0: the last event's)."""
         check_bounds(body, self.rules.limits)
         if self.rules.require_open_day and till and isinstance(body, _MONEY_TYPES):
             self.days.require_open(till)
@@ -210,7 +219,9 @@ class Book:
                 baskets = sum(1 for t in self.open_baskets.values() if t == body.till)
             return self.days.check(body, baskets)
         if isinstance(body, OrderCompleted):
-            return self._check_completed(body, till)
+            return self._check_completed(body, till, now_us)
+        if isinstance(body, LOYALTY_TYPES):
+            return self.loyalty.check(body)
         if isinstance(body, PAYMENT_TYPES):
             return self.tenders.check(body, self.closed_baskets)
         if isinstance(body, OrderExchanged):  # a refund and a sale in one (domain.exchange)
@@ -239,7 +250,7 @@ class Book:
             raise Conflict("order.not_frozen", "this order is not frozen")
         return body
 
-    def _check_completed(self, o: OrderCompleted, till: str) -> OrderCompleted:
+    def _check_completed(self, o: OrderCompleted, till: str, now_us: int = 0) -> OrderCompleted:
         if o.order_id in self.orders or self._closed(o.order_id):
             raise Conflict(
                 "order.already_completed",
@@ -274,6 +285,7 @@ class Book:
                     balance=self.balance(member),
                     asked=amount,
                 )
+        self.loyalty.check_order(o, self.members, now_us)  # points and coupon tenders
         o = self.tenders.check_order(o)  # QR / provider card: succeeded, unused, this basket's
         return replace(o, number=o.number or self.numbers.next_order(till))
 
@@ -352,11 +364,13 @@ class Book:
             for p in body.payments:
                 if p.kind == "wallet":
                     self.wallets[p.member] = self.wallets.get(p.member, 0) - p.amount
+            self.loyalty.apply_order(body, ts)
         elif isinstance(body, BasketVoided):
             self.open_baskets.pop(body.basket, None)
             self.closed_baskets[body.basket] = seq
         elif isinstance(body, OrderRefunded):
             rec = self.orders[body.order_id]  # an evicted order comes back from the archive
+            before, before_total = list(rec.refunded_tender), rec.refunded_total
             rec.refunds.append(body.refund_id)
             rec.refund_numbers.append(body.number)
             self.numbers.refund_done(till, body.number, body.order_id)
@@ -373,6 +387,7 @@ class Book:
                     left -= take
                 if t.kind == "wallet":
                     self.wallets[t.member] = self.wallets.get(t.member, 0) + t.amount
+            self.loyalty.apply_refund(body, rec, before, before_total)
         elif isinstance(body, OrderFrozen):
             rec = self.orders[body.order_id]
             rec.frozen, rec.frozen_reason = True, body.reason
@@ -384,3 +399,5 @@ class Book:
             self.wallets.setdefault(body.member, 0)
         elif isinstance(body, WalletToppedUp):
             self.wallets[body.member] = self.wallets.get(body.member, 0) + body.amount
+        elif isinstance(body, LOYALTY_TYPES):
+            self.loyalty.apply(body, ts)

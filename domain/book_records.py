@@ -27,7 +27,9 @@ __all__ = [
     "find_member",
 ]
 
-TENDER_ORDER = {"wallet": 0, "card": 1, "qr": 1, "cash": 2}  # wallet, card, QR before cash
+# points and coupons first, by the refunded share only (domain.loyalty_book); then wallet, card,
+# QR before cash
+TENDER_ORDER = {"points": -1, "coupon": -1, "wallet": 0, "card": 1, "qr": 1, "cash": 2}
 
 
 @dataclass
@@ -204,7 +206,10 @@ def decide_refund(
     tenders: list[Payment] = []
     for idx, p in sorted(pays, key=lambda ip: TENDER_ORDER.get(ip[1].kind, 9)):
         remaining = p.amount - refunded[idx]
-        if p.kind != "cash":
+        if p.kind in ("points", "coupon"):  # its share of the order refunded so far, not more
+            share = p.amount * (rec.refunded_total + amount) // max(1, rec.order.total)
+            give = min(left_amount, remaining, share - refunded[idx])
+        elif p.kind != "cash":
             give = min(left_amount, remaining)
         else:
             give = remaining if final else min(remaining, round_cash(left_amount, cash_increment))

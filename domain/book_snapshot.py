@@ -24,6 +24,8 @@ from domain import day as _day
 from domain import staff as _staff
 from domain.book import Book, BookRules
 from domain.book_records import Member, OrderRecord
+from domain.loyalty import LoyaltyRules, Visit
+from domain.loyalty_book import CouponState, OrderPoints
 from domain.tender_flow import TenderState
 
 __all__ = [
@@ -42,7 +44,8 @@ __all__ = [
     "decode_image",
 ]
 
-FORMAT = 2  # 2: the book's QR and card tenders (domain.tender_flow)
+FORMAT = 3  # 2: the book's QR and card tenders (domain.tender_flow); 3: loyalty
+READS = (2, 3)  # a format 2 snapshot is read with empty loyalty state
 MAGIC = "kassa-snapshot"
 
 
@@ -85,7 +88,7 @@ def open_snapshot(data: bytes, key: bytes, name: str) -> tuple[SnapHeader, bytes
         raise SnapshotRefused(f"not a snapshot: {exc}") from exc
     if f.magic != MAGIC:
         raise SnapshotRefused("not a snapshot")
-    if f.header.format != FORMAT:
+    if f.header.format not in READS:
         raise SnapshotRefused(f"snapshot format {f.header.format}, this code reads {FORMAT}")
     if f.header.name != name:
         raise SnapshotRefused(f"a {f.header.name!r} snapshot, not {name!r}")
@@ -95,6 +98,15 @@ def open_snapshot(data: bytes, key: bytes, name: str) -> tuple[SnapHeader, bytes
 
 
 # ---------------------------------------------------------------- the ledger's book
+
+
+class LoyaltyImage(msgspec.Struct, array_like=True):
+    rules: LoyaltyRules | None
+    points: dict[str, int]
+    coupons: list[CouponState]
+    visits: dict[str, list[Visit]]
+    orders: dict[str, OrderPoints]
+    last_ts: int
 
 
 class BookImage(msgspec.Struct, array_like=True):
@@ -118,13 +130,14 @@ class BookImage(msgspec.Struct, array_like=True):
     flags: dict[str, list[dict[str, Any]]]  # the ledger's anomaly flags per order
     last_ts: int
     tenders: list[TenderState]
+    loyalty: LoyaltyImage | None = None  # format 3 (None: a format 2 snapshot)
 
 
 # what a book holds, all of it in ``BookImage``: a book that grows another attribute must be
 # taught to the snapshot (and ``FORMAT`` raised), or no snapshot is written and starts replay
 BOOK_STATE = frozenset(
     {"rules", "wallets", "members", "orders", "open_baskets", "closed_baskets", "numbers",
-     "till_orders", "staff", "days", "stock", "seq", "archive", "tenders"}
+     "till_orders", "staff", "days", "stock", "seq", "archive", "tenders", "loyalty"}
 )  # fmt: skip
 
 
@@ -132,7 +145,7 @@ def encode_book(book: Book, flags: dict[str, list[dict[str, Any]]], last_ts: int
     unknown = set(vars(book)) - BOOK_STATE
     if unknown:
         raise SnapshotRefused(f"the book holds state a snapshot does not keep: {sorted(unknown)}")
-    st, nums = book.staff, book.numbers
+    st, nums, lo = book.staff, book.numbers, book.loyalty
     return msgspec.msgpack.encode(
         BookImage(
             seq=book.seq,
@@ -155,6 +168,14 @@ def encode_book(book: Book, flags: dict[str, list[dict[str, Any]]], last_ts: int
             flags=flags,
             last_ts=last_ts,
             tenders=list(book.tenders.tenders.values()),
+            loyalty=LoyaltyImage(
+                lo.rules,
+                dict(lo.points),
+                list(lo.coupons.values()),
+                dict(lo.visits),
+                dict(lo.orders),
+                lo.last_ts,
+            ),
         )
     )
 
@@ -190,6 +211,11 @@ def decode_book(
     book.days.z_recorded = {(t, d) for t, d in im.z_recorded}
     book.stock.levels = im.stock
     book.tenders.tenders = {t.key: t for t in im.tenders}
+    if im.loyalty is not None:  # else a format 2 snapshot: no loyalty state yet
+        lo, li = book.loyalty, im.loyalty
+        lo.rules, lo.points, lo.visits, lo.orders = li.rules, li.points, li.visits, li.orders
+        lo.coupons = {c.coupon.code: c for c in li.coupons}
+        lo.last_ts = li.last_ts
     return book, im.flags, im.last_ts
 
 

@@ -212,7 +212,7 @@ class OrderLine:
 
 @dataclass(frozen=True, slots=True)
 class Payment:
-    kind: str  # "cash" | "card" | "wallet" | "qr"
+    kind: str  # "cash" | "card" | "wallet" | "qr" | "points" | "coupon" (reference: the code)
     amount: int  # applied to the order (cash: after cash rounding)
     tendered: int = 0  # cash handed over
     change: int = 0
@@ -221,6 +221,7 @@ class Payment:
     member: str = ""
     provider: str = ""  # the provider that took it (domain.tender_flow), "" for a typed card
     key: str = ""  # the tender's idempotency key (payment.started), "" for a typed card
+    points: int = 0  # a points tender: the points it uses (domain.loyalty)
 
 
 @register("order.completed")
@@ -361,5 +362,6 @@ class CatalogueVersionApplied:
 
 # kinds registered in modules of their own (a one-line hook each)
 from domain import exchange_events as _exchange_events  # noqa: E402,F401 - order.exchanged
+from domain import loyalty as _loyalty  # noqa: E402,F401 - loyalty.rules_set, coupon.issued
 from domain import payment_events as _payment_events  # noqa: E402,F401
 from domain import stock_events as _stock_events  # noqa: E402,F401 - po.*, count.*, transfer.*

@@ -45,6 +45,7 @@ class Tender:
     last4: str = ""
     member: str = ""
     key: str = ""
+    points: int = 0  # a points tender: the points it uses (the ledger checks them)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +64,7 @@ class TenderIn(msgspec.Struct, frozen=True):
     last4: str = ""
     member: str = ""
     key: str = ""
+    points: int = 0
 
 
 # a tender's fields that do not fit their type: the codes a till has always been answered
@@ -74,8 +76,9 @@ TENDER_CODES: Codes = {
     "reference": (InvalidInput, "payment.no_reference", "the card terminal's reference is text"),
     "member": (InvalidInput, "payment.no_member", "a wallet payment needs a member id"),
     "key": (InvalidInput, "payment.no_key", "a QR payment names its payment key"),
+    "points": (InvalidInput, "loyalty.bad_points", "points are a whole number"),
 }
-KINDS = ("cash", "card", "wallet", "qr")
+KINDS = ("cash", "card", "wallet", "qr", "points", "coupon")  # points, coupon: domain.loyalty
 
 
 def checked_key(key: str, field: str) -> str:
@@ -110,15 +113,20 @@ def check_tender(t: TenderIn) -> Tender:
             raise InvalidInput("payment.no_reference", "the card terminal's reference is required")
     refuse_card_number(ref, "reference")
     refuse_card_number(member, "member")
-    if kind == "wallet" and not member:
+    if kind in ("wallet", "points") and not member:
         raise InvalidInput("payment.no_member", "a wallet payment needs a member")
+    if kind == "points" and not 0 < t.points <= MAX_AMOUNT:
+        raise InvalidInput("loyalty.bad_points", "a points tender uses at least one point")
+    if kind == "coupon" and not ref.strip():
+        raise InvalidInput("coupon.bad", "a coupon tender names its code")
     return Tender(
         kind=kind,
         amount=amount,
-        reference=ref if kind == "card" else "",
+        reference=ref if kind in ("card", "coupon") else "",
         last4=last4 if kind == "card" and not key else "",
-        member=member if kind == "wallet" else "",
+        member=member if kind in ("wallet", "points") else "",
         key=key,
+        points=t.points if kind == "points" else 0,
     )
 
 
@@ -152,6 +160,7 @@ def settle(total: int, tenders: list[Tender], cash_increment: int = 1) -> Settle
             last4=t.last4,
             member=t.member,
             key=t.key,
+            points=t.points,
         )
         for t in other
     ]

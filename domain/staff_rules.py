@@ -62,6 +62,8 @@ ACTIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "members.view_details": (_AFTER, "a member's phone, card and wallet history"),
     "members.register": (_ALL, "register a member"),
     "wallet.topup": (_ALL, "top up a member's wallet"),
+    "loyalty.manage": (_MGR, "set the loyalty rules: points rate, point value, tiers"),
+    "coupons.issue": (_MGR, "issue coupons (amount or percent, validity, uses, member)"),
     "stock.view": (_MGR, "stock levels"),
     "stock.change": (_MGR, "receive, adjust and count stock"),
     "stock.count": (_AFTER, "count stock in a stock count (blind: without the levels)"),

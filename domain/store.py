@@ -109,6 +109,9 @@ class StoreConfig:
     # reorder suggestions (domain.replenish.ReplenishRules) and the alert mail (domain.mail)
     replenish: dict[str, Any] = field(default_factory=dict)
     smtp: dict[str, Any] = field(default_factory=dict)
+    # loyalty rules (domain.loyalty.LoyaltyRules as a dict): journaled as loyalty.rules_set at
+    # start when they differ from the journal's
+    loyalty: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.till_placement not in TILL_PLACEMENTS:
@@ -129,6 +132,10 @@ class StoreConfig:
         Thresholds.from_dict(self.alerts)  # refused at load, not at the first evaluation
         ReplenishRules.from_dict(self.replenish)
         SmtpSettings.from_dict(self.smtp)
+        if self.loyalty:
+            from domain.loyalty import rules_from_dict
+
+            rules_from_dict(self.loyalty)  # loyalty.bad_rules at load
 
     def rate_of(self, tax_class: str) -> int:
         try:
@@ -167,6 +174,7 @@ class StoreConfig:
             "alerts": dict(self.alerts),
             "replenish": dict(self.replenish),
             "smtp": dict(self.smtp),
+            "loyalty": dict(self.loyalty),
         }
 
     @classmethod

@@ -182,7 +182,7 @@ def handle_pay(cmd: Pay, at: Counter) -> OrderCompleted:
         raise Conflict("basket.empty", "nothing to pay for")
     check_pay(p.total, [t.amount for t in tenders], cfg.limits)
     s = settle(p.total, tenders, cfg.cash_increment)
-    members = {t.member for t in tenders if t.kind == "wallet"}
+    members = {t.member for t in tenders if t.kind in ("wallet", "points")}
     member = cmd.member or (next(iter(members)) if len(members) == 1 else "")
     return OrderCompleted(
         order_id=basket.basket_id,

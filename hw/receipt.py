@@ -183,7 +183,10 @@ def _header(
 
 def _tender_label(p: Mapping[str, Any], f: _Fmt) -> str:
     kind = str(p.get("kind", ""))
-    text = f.l(kind) if kind in ("cash", "card", "wallet", "qr", EXCHANGE) else kind
+    known = ("cash", "card", "wallet", "qr", "points", "coupon", EXCHANGE)
+    text = f.l(kind) if kind in known else kind
+    if kind in ("points", "coupon"):  # how many points, which coupon (domain.loyalty)
+        text += f" {p.get('points') or ''}{p.get('reference') or ''}".rstrip()
     if kind in ("card", "qr"):
         extra = []
         if p.get("last4"):

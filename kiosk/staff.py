@@ -66,6 +66,8 @@ ACTION_LABELS = {
     "members.view_details": N_("See a member's phone, card and wallet history"),
     "members.register": N_("Register members"),
     "wallet.topup": N_("Top up member wallets"),
+    "loyalty.manage": N_("Set the loyalty rules"),
+    "coupons.issue": N_("Issue coupons"),
     "stock.view": N_("See stock levels"),
     "stock.change": N_("Receive, adjust and count stock"),
     "stock.count": N_("Count stock (blind counts)"),

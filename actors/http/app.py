@@ -47,6 +47,7 @@ from actors.http import (
     exchange,
     feedback,
     flags,
+    loyalty,
     members,
     monitoring,
     payments,
@@ -96,6 +97,7 @@ AREAS = (
     exchange,
     monitoring,
     replenish,
+    loyalty,
 )
 HTTP_CODES = {404: "http.not_found", 405: "http.method_not_allowed", 413: "input.too_large"}
 

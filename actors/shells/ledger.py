@@ -55,6 +55,8 @@ LEDGER_RPC: dict[str, Method] = {
     "order": Method(str, dict),
     "orders_of": Method(tuple[str, str], list[dict]),
     "balance": Method(str, int),
+    "loyalty": Method(str, dict),
+    "coupon": Method(str, dict),
     "staff_state": Method(None, dict),
     "payments": Method(tuple[list[str] | None], list[dict]),
     "status": Method(None, dict),
@@ -64,7 +66,9 @@ LEDGER_RPC: dict[str, Method] = {
 class LedgerShell:
     """Owns the journal. Concurrent submissions are gathered and committed in one transaction."""
 
-    def __init__(self, path: str, batch: int = 256, limits: dict | None = None) -> None:
+    def __init__(
+        self, path: str, batch: int = 256, limits: dict | None = None, loyalty: dict | None = None
+    ) -> None:
         import analytics.events  # noqa: F401 - registers order.flagged before the replay
         import domain.drawer  # and drawer.opened
         import domain.feedback  # noqa: F401 - and feedback.reported
@@ -74,6 +78,10 @@ class LedgerShell:
         # the store's ledger: a till sells only while its day is open, and no value beyond the
         # store's limits is journaled; the journal is checked before selling
         self.ledger = Ledger(path, check=True, rules=BookRules(True, Limits.from_dict(limits)))
+        if loyalty:  # store.json's loyalty rules, journaled when the journal's differ
+            from actors.loyalty_setup import journal_store_rules
+
+            journal_store_rules(self.ledger, loyalty)
         self.queue: list[tuple[Request, asyncio.Future]] = []
         self.batch = batch
         self.writing = False
@@ -188,6 +196,14 @@ class LedgerShell:
 
     async def balance(self, member: str) -> int:
         return self.ledger.balance(member)
+
+    async def loyalty(self, key: str) -> dict:
+        """A member's points, tier and coupons (by id, card or phone; domain.loyalty_book)."""
+        book = self.ledger.book
+        return book.loyalty.member_view(book.find_member(key).member, self.ledger.clock.now_us())
+
+    async def coupon(self, code: str) -> dict:
+        return self.ledger.book.loyalty.coupon_view(code, self.ledger.clock.now_us())
 
     async def staff_state(self) -> dict:
         """Staff accounts, permissions, sessions and till days, for the gateway's mirror."""

@@ -95,6 +95,8 @@ SENTENCES: dict[str, str] = {
     "transfer.received": N_("Received transfer {transfer} from store {from_store}"),
     "member.registered": N_("Registered a member"),
     "wallet.topped_up": N_("Topped up a wallet — {money}"),
+    "loyalty.rules_set": N_("Changed the loyalty rules"),
+    "coupon.issued": N_("Issued a coupon"),
     "catalogue.updated": N_("Catalogue updated: {count} products"),
     "catalogue.version_applied": N_("Catalogue version {version} applied"),
     "feedback.reported": N_("Reported a problem"),

@@ -26,7 +26,7 @@ from domain.pan import refuse_card_number
 from kiosk import i18n
 from kiosk.i18n import N_, T, _, shown
 from kiosk.screens.dialogs import quick_tenders
-from kiosk.screens.pay_wait import ProviderPay
+from kiosk.screens.pay_loyalty import LoyaltyPay
 from kiosk.widgets import FitLabel
 
 __all__ = ["PayScreen", "TENDER_KINDS"]
@@ -40,7 +40,7 @@ TENDER_KINDS = {
 }
 
 
-class PayScreen(ProviderPay):
+class PayScreen(LoyaltyPay):
     def __init__(
         self,
         app,
@@ -234,7 +234,7 @@ class PayScreen(ProviderPay):
             "wallet": self.member_key,
             "mixed": self.cash_amount,
             "qr": self.qr_amount,
-        }[kind]
+        }.get(kind) or self.loyalty_first(kind)  # points, coupon: kiosk.screens.pay_loyalty
         self.first_field = first
         if self.winfo_viewable():
             first.focus_force()
@@ -383,7 +383,7 @@ class PayScreen(ProviderPay):
         cash = self._amount(self.cash_amount)
         if cash:
             out.append({"kind": "cash", "amount": cash})
-        out.extend(self.provider_tenders)  # QR / terminal payments that succeeded
+        out.extend(self.provider_tenders + self.loyalty_tenders())  # QR, terminal; points, coupon
         if not out:
             raise KassaError("payment.bad_amount", "no tender")
         return out

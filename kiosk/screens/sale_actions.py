@@ -214,7 +214,8 @@ class BasketActions(BasketView):
                     return True
                 return False
 
-            self.command("pay", {"tenders": tenders}, on_ok=ok, on_error=err)
+            named = {"member": member["member"]} if member else {}  # it earns the points
+            self.command("pay", {"tenders": tenders, **named}, on_ok=ok, on_error=err)
 
         dlg = PayScreen(self.app, total, on_pay, subject=self.pay_subject(self.view))
         self.app.open_dialog(dlg)
