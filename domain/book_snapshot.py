@@ -24,6 +24,7 @@ from domain import day as _day
 from domain import staff as _staff
 from domain.book import Book, BookRules
 from domain.book_records import Member, OrderRecord
+from domain.member_float import Floats
 from domain.tender_flow import TenderState
 
 __all__ = [
@@ -118,13 +119,14 @@ class BookImage(msgspec.Struct, array_like=True):
     flags: dict[str, list[dict[str, Any]]]  # the ledger's anomaly flags per order
     last_ts: int
     tenders: list[TenderState]
+    floats: dict[str, Any] | None = None  # domain.member_float (None: an older snapshot)
 
 
 # what a book holds, all of it in ``BookImage``: a book that grows another attribute must be
 # taught to the snapshot (and ``FORMAT`` raised), or no snapshot is written and starts replay
 BOOK_STATE = frozenset(
     {"rules", "wallets", "members", "orders", "open_baskets", "closed_baskets", "numbers",
-     "till_orders", "staff", "days", "stock", "seq", "archive", "tenders"}
+     "till_orders", "staff", "days", "stock", "seq", "archive", "tenders", "floats"}
 )  # fmt: skip
 
 
@@ -155,6 +157,7 @@ def encode_book(book: Book, flags: dict[str, list[dict[str, Any]]], last_ts: int
             flags=flags,
             last_ts=last_ts,
             tenders=list(book.tenders.tenders.values()),
+            floats=book.floats.state(),
         )
     )
 
@@ -190,6 +193,10 @@ def decode_book(
     book.days.z_recorded = {(t, d) for t, d in im.z_recorded}
     book.stock.levels = im.stock
     book.tenders.tenders = {t.key: t for t in im.tenders}
+    if im.floats is not None:
+        book.floats = Floats.from_state(im.floats)
+    else:  # before the chain rule every credit stayed in the store: the float is the wallet
+        book.floats.held = {(m, "wallet"): v for m, v in im.wallets.items()}
     return book, im.flags, im.last_ts
 
 

@@ -221,6 +221,7 @@ class Payment:
     member: str = ""
     provider: str = ""  # the provider that took it (domain.tender_flow), "" for a typed card
     key: str = ""  # the tender's idempotency key (payment.started), "" for a typed card
+    auth: str = ""  # HQ's authorisation this wallet spend used (member.authorised), if any
 
 
 @register("order.completed")
@@ -358,4 +359,5 @@ class CatalogueVersionApplied:
 
 # kinds registered in modules of their own (a one-line hook each)
 from domain import exchange_events as _exchange_events  # noqa: E402,F401 - order.exchanged
+from domain import member_events as _member_events  # noqa: E402,F401 - member.float_*, member.authorised
 from domain import payment_events as _payment_events  # noqa: E402,F401
