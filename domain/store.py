@@ -8,6 +8,7 @@ from typing import Any
 from domain.alerts import Thresholds
 from domain.catalogue import EmbeddedRules
 from domain.errors import InvalidInput
+from domain.member_float import Caps
 from domain.money import Limits, TaxClass, precision
 
 __all__ = ["StoreConfig", "AuthPolicy", "DEFAULT_DISCOUNT_LIMITS", "TILL_PLACEMENTS"]
@@ -104,6 +105,9 @@ class StoreConfig:
     # health alert thresholds ("alerts" in store.json; domain.alerts.Thresholds), e.g.
     # {"disk_free_pct": 10, "disk_free_mb": 2048, "upload_lag_h": 24, "commit_p99_ms": 250}
     alerts: dict[str, Any] = field(default_factory=dict)
+    # members' money across the chain (domain.member_float): {"float_cap_wallet": <minor units>,
+    # "float_cap_points": <points>}; absent: no cap, every credit stays in this store
+    members: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.till_placement not in TILL_PLACEMENTS:
@@ -122,6 +126,7 @@ class StoreConfig:
         for code, rate in self.tax_classes.items():
             TaxClass(code, rate)
         Thresholds.from_dict(self.alerts)  # refused at load, not at the first evaluation
+        Caps.from_config(self.members)
 
     def rate_of(self, tax_class: str) -> int:
         try:
