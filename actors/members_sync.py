@@ -32,7 +32,7 @@ from domain.member_events import FloatCapsSet, FloatGranted, MemberAuthorised
 from domain.member_float import UNLIMITED, Caps
 from domain.upload import signed_headers
 
-__all__ = ["ChainLink", "MemberCopy", "MembersSync", "start_for"]
+__all__ = ["ChainLink", "MemberCopy", "MembersSync", "start_for", "before_pay", "look_up"]
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ class ChainLink:
         base_url: str,
         store: str,
         secret: bytes,
-        timeout_s: float = 5.0,
+        timeout_s: float = 3.0,
         now_s: Callable[[], float] = time.time,
     ) -> None:
         self.base = base_url.rstrip("/")
@@ -89,6 +89,9 @@ class ChainLink:
 
     async def changes(self, since: int) -> dict[str, Any]:
         return await self._call("GET", f"/v1/members/changes?since={since}", None)
+
+    async def available(self, member: str) -> dict[str, Any]:
+        return await self._call("GET", f"/v1/members/{member}/available", None)
 
     async def authorise(self, member: str, kind: str, amount: int, key: str) -> dict[str, Any]:
         doc = {"key": key, "store": self.store, "kind": kind, "amount": amount}
@@ -217,6 +220,32 @@ class MembersSync:
         await self.journal(f"member.float_granted:{body.grant}", body)
         return body.amount
 
+    async def spendable(self, member: str, kind: str = "wallet") -> dict[str, Any]:
+        """What the till may take from the member here: this store's float, plus HQ's pool
+        while HQ answers (``online``)."""
+        held = self.float_of(member, kind)
+        if self.link is None:
+            return {"balance": held, "float": held, "online": False}
+        try:
+            pool = int((await self.link.available(member)).get(kind, 0))
+        except KassaError:
+            return {"balance": held, "float": held, "online": False}
+        return {"balance": held + max(0, pool), "float": held, "online": True}
+
+    async def pay_tenders(self, args: Any, cid: str) -> None:
+        """Before a till's ``pay``: HQ authorises what each wallet tender needs beyond this
+        store's float (``authorise_spend``); nothing when the chain rule is off."""
+        if not self.caps.limited or not isinstance(args, dict):
+            return
+        need: dict[str, int] = {}
+        for t in args.get("tenders") or ():
+            if isinstance(t, dict) and t.get("kind") == "wallet":
+                amount, member = t.get("amount"), t.get("member")
+                if isinstance(amount, int) and isinstance(member, str) and member:
+                    need[member] = need.get(member, 0) + amount
+        for member, amount in need.items():
+            await self.authorise_spend(member, amount, f"{cid}:{member}")
+
     async def run(self) -> None:
         await self.set_caps()
         delay = self.interval_s
@@ -247,6 +276,35 @@ class MembersSync:
             "last_pull_us": self.last_pull_us,
             "error": self.last_error,
         }
+
+
+async def before_pay(handles: Any, args: Any, cid: str) -> None:
+    """The gateway's hook before a till's ``pay`` (``actors.http.sale``)."""
+    sync = getattr(handles, "members_sync", None)
+    if sync is not None:
+        await sync.pay_tenders(args, cid)
+
+
+async def look_up(handles: Any, key: str, found: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The gateway's member look-up with the chain rule on: a member of another store comes
+    from HQ's copy, and ``balance`` is what may be spent here (float, plus HQ's pool online)."""
+    sync = getattr(handles, "members_sync", None)
+    if sync is None or not sync.caps.limited:
+        return found
+    if found is None:
+        other = await asyncio.get_running_loop().run_in_executor(None, sync.copy.find, key)
+        if other is None:
+            return None
+        found = {
+            "member": other["member"],
+            "name": other["name"],
+            "phone": other["phone"],
+            "card": other["card"],
+            "home": other["home"],
+            "as_of_seq": 0,
+            "history": [],
+        }
+    return {**found, **await sync.spendable(found["member"])}
 
 
 def start_for(handles: Any) -> MembersSync:

@@ -2,6 +2,7 @@
 
     GET  /v1/members/changes?since=N          store: members changed after version N (what a till
                                               needs: id, name, phone, card, home store)
+    GET  /v1/members/{member}/available       store: what HQ could authorise now (the pool)
     POST /v1/members/{member}/authorise       store: {key, store, kind, amount} -> {auth, granted}
     POST /v1/members/{member}/float           store: {request, store, kind, amount} -> {grant,
                                               amount}
@@ -145,6 +146,19 @@ async def float_grant(request: web.Request) -> web.Response:
     return _json({"ok": True, "grant": g.id, "amount": g.amount})
 
 
+async def available(request: web.Request) -> web.Response:
+    """What HQ could authorise for the member now (its pool), for the store's till."""
+    got = await _signed(request)
+    if isinstance(got, web.Response):
+        return got
+    hq, member = request.app[MEMBERS], request.match_info["member"]
+    await _run(request, hq.follow)
+    pool = hq.pool
+    return _json(
+        {"member": member, "wallet": pool.pool(member), "points": pool.pool(member, "points")}
+    )
+
+
 async def hq_members(request: web.Request) -> web.Response:
     hq = request.app[MEMBERS]
     await _run(request, hq.follow)
@@ -180,6 +194,7 @@ async def hq_import(request: web.Request) -> web.Response:
 
 ROUTES = (
     ("GET", "/v1/members/changes", changes, STORE, ()),
+    ("GET", "/v1/members/{member}/available", available, STORE, ()),
     ("POST", "/v1/members/{member}/authorise", authorise, STORE, ()),
     ("POST", "/v1/members/{member}/float", float_grant, STORE, ()),
     ("GET", "/v1/hq/members", hq_members, HQ, READERS),

@@ -95,9 +95,10 @@ class Store:
         """Sell goods worth ``amount`` paid from the member's wallet, as the gateway does: ask HQ
         to authorise what the float lacks, then pay; a refused payment voids the basket."""
         self._do("add", {"sku": f"P{amount // 100}"})
-        await self.sync.authorise_spend(member, amount, str(uuid.uuid4()))
+        args = {"tenders": [{"kind": "wallet", "member": member, "amount": amount}]}
+        await self.sync.pay_tenders(args, str(uuid.uuid4()))  # the gateway's hook before "pay"
         try:
-            self._do("pay", {"tenders": [{"kind": "wallet", "member": member, "amount": amount}]})
+            self._do("pay", args)
         except Conflict:
             self._do("void", {})
             raise
@@ -136,6 +137,8 @@ def test_two_stores_share_a_members_money_through_an_outage(tmp_path):
             found = b.sync.copy.find("7700123")
             assert found is not None and found["member"] == "M1" and found["home"] == "S001"
 
+            seen = await b.sync.spendable("M1")  # what B's till may take: float + HQ's pool
+            assert seen == {"balance": 15_000, "float": 0, "online": True}
             await b.pay_by_wallet("M1", 8_000)  # B holds nothing: HQ authorises from the pool
             await b.uploader.drain()
             hq = await _hq(cloud, "M1")
@@ -146,6 +149,7 @@ def test_two_stores_share_a_members_money_through_an_outage(tmp_path):
             assert b.held("M1") == CAP
 
             await cloud.stop()  # ---------------------------------------------- HQ is gone
+            assert (await b.sync.spendable("M1"))["balance"] == CAP  # offline: the float only
             await b.pay_by_wallet("M1", 3_000)
             with pytest.raises(Conflict) as refused:
                 await b.pay_by_wallet("M1", 3_000)  # only 2,000 left at B
