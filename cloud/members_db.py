@@ -68,13 +68,16 @@ class MembersHQ:
             self.marks[store] = seq
             if floats:
                 self.pool.stores[store] = Floats.from_state(orjson.loads(floats))
+        self._given()
+
+    def _given(self) -> None:
+        """What HQ gave out, as kept (also by ``kassa admin members import`` beside the cloud)."""
         for key, gid, what, store, member, kind, amount, asked in self.con.execute(
             "SELECT key, id, what, store, member, kind, amount, asked FROM given"
         ):
-            self.pool.given[key] = Given(gid, key, what, store, member, kind, amount)
-            self.pool.asked_amount[key] = asked
-        row = self.con.execute("SELECT max(version) FROM members").fetchone()
-        self.version: int = row[0] or 0
+            if key not in self.pool.given:
+                self.pool.given[key] = Given(gid, key, what, store, member, kind, amount)
+                self.pool.asked_amount[key] = asked
 
     def close(self) -> None:
         self.con.close()
@@ -83,6 +86,7 @@ class MembersHQ:
     def follow(self) -> int:
         """Fold every store's uploaded events past its mark; how many events were read."""
         with self.lock:
+            self._given()
             n = 0
             for entry in self.registry.stores():
                 n += self._follow(entry.id)
@@ -133,10 +137,10 @@ class MembersHQ:
             row = [str(_field(body, f, old[i])) for i, f in enumerate(MEMBER_FIELDS[1:4])]
             row.append(old[3])
             consent = bool(_field(body, "consent", bool(old[4])))
-        self.version += 1
-        self.con.execute(
+        version = self.con.execute("SELECT coalesce(max(version), 0) + 1 FROM members").fetchone()
+        self.con.execute(  # in a write transaction: the next version chain-wide, never reused
             "INSERT OR REPLACE INTO members VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (member, *(str(x) for x in row), int(consent), self.version, ts),
+            (member, *(str(x) for x in row), int(consent), version[0], ts),
         )
 
     # ------------------------------------------------------------ reading
@@ -194,12 +198,15 @@ class MembersHQ:
             if old == (name, phone, card, int(consent)):
                 return
             body = {"member": member, "name": name, "phone": phone, "card": card}
-            self._upsert(
-                "member.updated" if old else "member.registered",
-                {**body, "home": "HQ", "consent": consent},
-                "HQ",
-                self.clock.now_us(),
-            )
+            self.con.execute("BEGIN IMMEDIATE")
+            try:
+                kind = "member.updated" if old else "member.registered"
+                body = {**body, "home": "HQ", "consent": consent}
+                self._upsert(kind, body, "HQ", self.clock.now_us())
+                self.con.execute("COMMIT")
+            except BaseException:
+                self.con.execute("ROLLBACK")
+                raise
 
     def known(self, member: str) -> bool:
         q = "SELECT 1 FROM members WHERE member = ?"

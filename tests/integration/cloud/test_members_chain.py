@@ -183,3 +183,54 @@ def test_two_stores_share_a_members_money_through_an_outage(tmp_path):
         for s in (a, b):
             s.ledger.journal.close()
             s.sync.copy.close()
+
+
+def test_hq_member_routes_refuse_strangers_and_import_with_row_errors(tmp_path):
+    clock = ManualClock()
+    data = tmp_path / "cloud"
+    secret = bytes.fromhex(Cloud.register(data, "S001"))
+    csv = (
+        b"member,name,phone,card,consent,wallet\n"
+        b"H1,Ann,0811111111,C-1,yes,5000\n"
+        b"H2,Bob,,C-1,no,\n"  # row 3: Ann's card
+        b"H3,Cid,,,maybe,abc\n"  # row 4: consent and wallet wrong
+    )
+
+    async def main() -> None:
+        cloud = await Cloud(data, clock).start()
+        link = ChainLink(cloud.url, "S001", secret, now_s=lambda: clock.now_us() / 1e6)
+        url = f"{cloud.url}/v1/hq/members/import?name=m.csv"
+        try:
+            async with aiohttp.ClientSession() as s:
+                async with s.post(url, data=csv) as r:
+                    assert r.status == 401  # HQ's routes need HQ's token
+                for _ in range(2):  # the same file twice: the second changes nothing
+                    async with s.post(url, data=csv, headers=cloud.hq) as r:
+                        res = await r.json()
+                    assert r.status == 422 and res["imported"] == 1
+                    assert [e["row"] for e in res["errors"]] == [3, 4]
+                    assert "C-1" in res["errors"][0]["error"]
+                body = b'{"key":"k1","store":"S001","kind":"wallet","amount":1}'
+                async with s.post(f"{cloud.url}/v1/members/H1/authorise", data=body) as r:
+                    assert r.status == 401  # a store signs its requests
+                async with s.get(f"{cloud.url}/v1/hq/members/export.csv", headers=cloud.hq) as r:
+                    rows = (await r.text()).splitlines()
+                assert rows[1] == "H1,Ann,0811111111,C-1,HQ,yes,5000,0"
+            page = await link.changes(0)
+            assert [(m["member"], m["home"]) for m in page["members"]] == [("H1", "HQ")]
+            assert "consent" not in page["members"][0]  # only what a till needs
+            refused = await link.authorise("H1", "wallet", 5_001, "k1")
+            assert refused["granted"] is False
+            ok = await link.authorise("H1", "wallet", 5_000, "k2")
+            assert ok["granted"] and ok["amount"] == 5_000
+            assert await link.authorise("H1", "wallet", 5_000, "k2") == ok  # same key, same answer
+            with pytest.raises(Exception, match="409 chain.key_reused"):
+                await link.authorise("H1", "wallet", 4_000, "k2")
+            other = ChainLink(cloud.url, "S001", secret, now_s=lambda: clock.now_us() / 1e6)
+            other.store = "S002"  # S001's secret, signing as S002: refused
+            with pytest.raises(Exception, match="401"):
+                await other.changes(0)
+        finally:
+            await cloud.stop()
+
+    asyncio.run(main())
