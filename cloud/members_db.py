@@ -197,12 +197,13 @@ class MembersHQ:
             ).fetchone()
             if old == (name, phone, card, int(consent)):
                 return
-            body = {"member": member, "name": name, "phone": phone, "card": card}
+            body: dict[str, Any] = {"member": member, "name": name, "phone": phone, "card": card}
             self.con.execute("BEGIN IMMEDIATE")
             try:
                 kind = "member.updated" if old else "member.registered"
-                body = {**body, "home": "HQ", "consent": consent}
-                self._upsert(kind, body, "HQ", self.clock.now_us())
+                self._upsert(
+                    kind, {**body, "home": "HQ", "consent": consent}, "HQ", self.clock.now_us()
+                )
                 self.con.execute("COMMIT")
             except BaseException:
                 self.con.execute("ROLLBACK")

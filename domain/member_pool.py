@@ -22,6 +22,7 @@ from typing import Any
 
 from domain.error_codes.chain import Chain
 from domain.errors import Conflict, InvalidInput
+from domain.exchange_events import OrderExchanged
 from domain.member_float import UNLIMITED, Floats, kind_of
 
 __all__ = ["Given", "Pool"]
@@ -51,6 +52,9 @@ class Pool:
 
     def fold(self, store: str, body: Any) -> None:
         """One uploaded event of ``store``, in the store's order."""
+        if isinstance(body, OrderExchanged):  # its returned part, then its sold part (as the book)
+            for part in body.parts():
+                self.fold(store, part)
         self.stores.setdefault(store, Floats()).apply(body)
 
     # ------------------------------------------------------------ balances
