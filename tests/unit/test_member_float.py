@@ -23,7 +23,6 @@ from domain.errors import Conflict
 from domain.events import (
     MemberRegistered,
     OrderCompleted,
-    OrderLine,
     OrderRefunded,
     Payment,
     RefundLine,
@@ -32,6 +31,7 @@ from domain.events import (
 from domain.member_events import FloatCapsSet, FloatGranted, MemberAuthorised
 from domain.member_float import UNLIMITED, Caps, Floats, split_credit
 from domain.member_pool import Pool
+from orderkit import one_line_order
 
 CAP = 500
 STORES = ("A", "B")
@@ -39,35 +39,7 @@ MEMBERS = ("m1", "m2")
 
 
 def order(oid: str, member: str, amount: int, auth: str = "") -> OrderCompleted:
-    line = OrderLine(
-        line_id="L1",
-        sku="X",
-        names={"en": "x"},
-        category="",
-        unit="each",
-        qty=1,
-        unit_price=amount,
-        base=amount,
-        discount=0,
-        amount=amount,
-        tax=0,
-        total=amount,
-        tax_class="std",
-        rate_bp=0,
-    )
-    return OrderCompleted(
-        order_id=oid,
-        number="",
-        currency="THB",
-        prices_include_tax=True,
-        lines=(line,),
-        subtotal=amount,
-        discount=0,
-        tax=0,
-        total=amount,
-        rounding=0,
-        payments=(Payment(kind="wallet", amount=amount, member=member, auth=auth),),
-    )
+    return one_line_order(oid, amount, (Payment("wallet", amount, member=member, auth=auth),))
 
 
 def refund(rid: str, o: OrderCompleted) -> OrderRefunded:
