@@ -150,6 +150,13 @@ class Floats:
         for (member, kind), amount in need.items():
             check_spend(self.float(member, kind), amount, member, kind, self.caps.limited)
 
+    def check_after(self, credit: Any, order: OrderCompleted) -> None:
+        """Refuse ``order``'s spends if they exceed the float once ``credit`` (an exchange's
+        returned part) has gone in, split by the cap like any credit."""
+        trial = Floats(self.caps, dict(self.held))
+        trial.apply(credit)
+        trial.check_spends(order)
+
     def check(self, body: Any) -> Any:
         """Check one of the chain's own events before it commits."""
         if isinstance(body, (FloatGranted, MemberAuthorised)):

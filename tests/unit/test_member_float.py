@@ -213,3 +213,31 @@ def test_hq_answers_a_repeated_key_the_same_and_counts_a_grant_once() -> None:
     hq.fold("B", MemberAuthorised("m1", "wallet", 400, "auth-1"))  # a re-upload counts once
     assert hq.floats("m1") == {"B": 400} and hq.in_transit("m1") == 0
     assert hq.balance("m1") == 1000
+
+
+def test_a_snapshot_keeps_the_floats_and_an_older_one_takes_the_wallets_as_floats() -> None:
+    import msgspec
+
+    from domain.book_snapshot import decode_book, encode_book
+
+    a = Store("A")
+    a.commit(MemberRegistered(member="m1", name="m1"))
+    a.commit(WalletToppedUp(member="m1", amount=800, tender="cash"))
+    a.commit(MemberAuthorised("m1", "wallet", 100, "auth-1"))
+    book, _flags, _ts = decode_book(encode_book(a.book, {}, 0))
+    assert book.floats == a.book.floats and book.floats.float("m1") == CAP + 100
+    with pytest.raises(Conflict):  # the grant is still known: not taken twice
+        book.check(MemberAuthorised("m1", "wallet", 100, "auth-1"), "T1")
+    old = msgspec.msgpack.decode(encode_book(a.book, {}, 0))[:-1]  # before the floats were kept
+    book, _flags, _ts = decode_book(msgspec.msgpack.encode(old))
+    assert book.floats.float("m1") == a.book.wallets["m1"] and not book.floats.caps.limited
+
+
+def test_an_exchange_spends_the_wallet_credit_only_as_far_as_the_cap_keeps_it() -> None:
+    floats = Floats(caps=Caps(CAP, UNLIMITED))
+    floats.apply(WalletToppedUp(member="m1", amount=300, tender="cash"))
+    back = refund("r1", order("o1", "m1", 400))  # 400 back: 200 to the float, 200 to the pool
+    floats.check_after(back, order("o2", "m1", CAP))
+    with pytest.raises(Conflict) as exc:
+        floats.check_after(back, order("o3", "m1", CAP + 1))
+    assert exc.value.code == "chain.float_exceeded"
