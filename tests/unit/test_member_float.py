@@ -241,3 +241,29 @@ def test_an_exchange_spends_the_wallet_credit_only_as_far_as_the_cap_keeps_it() 
     with pytest.raises(Conflict) as exc:
         floats.check_after(back, order("o3", "m1", CAP + 1))
     assert exc.value.code == "chain.float_exceeded"
+
+
+def test_the_tills_look_up_finds_another_stores_member_and_what_may_be_spent_here(tmp_path):
+    import asyncio
+    from types import SimpleNamespace
+
+    from actors.members_sync import MemberCopy, MembersSync, look_up
+
+    async def journal(cid: str, body: object) -> None:
+        return None
+
+    copy = MemberCopy(tmp_path / "members.sqlite")
+    copy.apply([{"member": "A-7", "name": "Ann", "phone": "081", "card": "C7", "home": "A"}])
+    floats = Floats(caps=Caps(CAP, UNLIMITED), held={("A-7", "wallet"): 1200})
+    sync = MembersSync(None, copy, journal, floats.float, Caps(CAP, UNLIMITED))
+    handles = SimpleNamespace(members_sync=sync)
+    try:
+        m = asyncio.run(look_up(handles, "C7", None))
+        assert m is not None and (m["member"], m["home"], m["balance"]) == ("A-7", "A", 1200)
+        assert m["online"] is False  # no link to HQ: the float only
+        assert asyncio.run(look_up(handles, "nobody", None)) is None
+        sync.caps = Caps()  # the rule off: the store's own answer, untouched
+        assert asyncio.run(look_up(handles, "C7", {"member": "x"})) == {"member": "x"}
+    finally:
+        copy.close()
+    assert (tmp_path / "members.sqlite").stat().st_mode & 0o077 == 0
