@@ -99,51 +99,34 @@ async def changes(request: web.Request) -> web.Response:
     return _json(await _run(request, hq.changes, since))
 
 
-async def authorise(request: web.Request) -> web.Response:
+async def _give(request: web.Request, what: str, key_name: str) -> web.Response:
+    """An authorisation (``what="authorise"``) or a grant (``"grant"``) for the signing store."""
     got = await _signed(request)
     if isinstance(got, web.Response):
         return got
     store, body = got
-    member = request.match_info["member"]
     try:
-        doc = _doc(store, body, "key", "amount")
-        g = await _run(
-            request,
-            request.app[MEMBERS].authorise,
-            doc["key"],
-            store,
-            member,
-            doc.get("kind", "wallet"),
-            doc["amount"],
-        )
+        doc = _doc(store, body, key_name, *(("amount",) if what == "authorise" else ()))
+        amount = doc.get("amount", 10**12)  # a grant without one: up to the cap
+        if isinstance(amount, bool) or not isinstance(amount, int) or amount < 0:
+            raise InvalidInput("input.bad_field", "amount: a whole number >= 0", field="amount")
+        give = getattr(request.app[MEMBERS], what)
+        kind = doc.get("kind", "wallet")
+        member = request.match_info["member"]
+        g = await _run(request, give, doc[key_name], store, member, kind, amount)
     except KassaError as exc:
         return _error(exc)
-    return _json({"ok": True, "auth": g.id, "granted": bool(g.amount), "amount": g.amount})
+    if what == "authorise":
+        return _json({"ok": True, "auth": g.id, "granted": bool(g.amount), "amount": g.amount})
+    return _json({"ok": True, "grant": g.id, "amount": g.amount})
+
+
+async def authorise(request: web.Request) -> web.Response:
+    return await _give(request, "authorise", "key")
 
 
 async def float_grant(request: web.Request) -> web.Response:
-    got = await _signed(request)
-    if isinstance(got, web.Response):
-        return got
-    store, body = got
-    member = request.match_info["member"]
-    try:
-        doc = _doc(store, body, "request")
-        wanted = doc.get("amount", 10**12)
-        if isinstance(wanted, bool) or not isinstance(wanted, int) or wanted < 0:
-            raise InvalidInput("input.bad_field", "amount: a whole number >= 0", field="amount")
-        g = await _run(
-            request,
-            request.app[MEMBERS].grant,
-            doc["request"],
-            store,
-            member,
-            doc.get("kind", "wallet"),
-            wanted,
-        )
-    except KassaError as exc:
-        return _error(exc)
-    return _json({"ok": True, "grant": g.id, "amount": g.amount})
+    return await _give(request, "grant", "request")
 
 
 async def available(request: web.Request) -> web.Response:

@@ -226,17 +226,18 @@ class MembersHQ:
         )
 
     def authorise(self, key: str, store: str, member: str, kind: str, amount: int) -> Given:
-        self.follow()
-        with self.lock:
-            g = self.pool.authorise(key, store, member, kind, amount, "A-" + secrets.token_hex(8))
-            self._keep(g, amount)
-            return g
+        return self._give(self.pool.authorise, "A-", key, store, member, kind, amount)
 
     def grant(self, key: str, store: str, member: str, kind: str, wanted: int) -> Given:
-        self.follow()
+        return self._give(self.pool.grant, "G-", key, store, member, kind, wanted)
+
+    def _give(
+        self, give: Any, prefix: str, key: str, store: str, member: str, kind: str, n: int
+    ) -> Given:
+        self.follow()  # the pool counts every upload HQ holds
         with self.lock:
-            g = self.pool.grant(key, store, member, kind, wanted, "G-" + secrets.token_hex(8))
-            self._keep(g, wanted)
+            g: Given = give(key, store, member, kind, n, prefix + secrets.token_hex(8))
+            self._keep(g, n)
             return g
 
     def opening(self, key: str, member: str, kind: str, amount: int) -> Given:
