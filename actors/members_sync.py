@@ -244,7 +244,11 @@ class MembersSync:
                 if isinstance(amount, int) and isinstance(member, str) and member:
                     need[member] = need.get(member, 0) + amount
         for member, amount in need.items():
-            await self.authorise_spend(member, amount, f"{cid}:{member}")
+            auth = await self.authorise_spend(member, amount, f"{cid}:{member}")
+            for t in args["tenders"]:  # the payment names HQ's authorisation it used
+                if auth and isinstance(t, dict) and t.get("member") == member:
+                    t["auth"] = auth
+                    break
 
     async def run(self) -> None:
         await self.set_caps()

@@ -45,6 +45,7 @@ class Tender:
     last4: str = ""
     member: str = ""
     key: str = ""
+    auth: str = ""  # HQ's authorisation of a wallet spend (domain.member_float)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +64,7 @@ class TenderIn(msgspec.Struct, frozen=True):
     last4: str = ""
     member: str = ""
     key: str = ""
+    auth: str = ""
 
 
 # a tender's fields that do not fit their type: the codes a till has always been answered
@@ -119,6 +121,7 @@ def check_tender(t: TenderIn) -> Tender:
         last4=last4 if kind == "card" and not key else "",
         member=member if kind == "wallet" else "",
         key=key,
+        auth=t.auth[:64] if kind == "wallet" else "",
     )
 
 
@@ -152,6 +155,7 @@ def settle(total: int, tenders: list[Tender], cash_increment: int = 1) -> Settle
             last4=t.last4,
             member=t.member,
             key=t.key,
+            auth=t.auth,
         )
         for t in other
     ]

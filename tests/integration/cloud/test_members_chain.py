@@ -140,6 +140,9 @@ def test_two_stores_share_a_members_money_through_an_outage(tmp_path):
             seen = await b.sync.spendable("M1")  # what B's till may take: float + HQ's pool
             assert seen == {"balance": 15_000, "float": 0, "online": True}
             await b.pay_by_wallet("M1", 8_000)  # B holds nothing: HQ authorises from the pool
+            paid = b.ledger.book.orders.values()
+            auths = [p.auth for o in paid for p in o.order.payments]
+            assert len(auths) == 1 and auths[0] in b.ledger.book.floats.grants
             await b.uploader.drain()
             hq = await _hq(cloud, "M1")
             assert hq["balance"] == 12_000 and hq["pool"] == 7_000
