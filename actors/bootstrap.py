@@ -212,6 +212,9 @@ class Handles:
         from actors.catalogue_sync_loop import start_for
 
         self.catalogue_sync = start_for(self)  # HQ's catalogue: pulled at start, then every N s
+        from actors.members_sync import start_for as start_members
+
+        self.members_sync = start_members(self)  # members chain-wide (HQ's pull, caps, floats)
         if self.state == "starting":
             self.state = "running"
 

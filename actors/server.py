@@ -148,6 +148,9 @@ class StoreServer:
             puller = getattr(handles, "catalogue_sync", None)
             if puller is not None and puller.task is not None:
                 puller.task.cancel()
+            members = getattr(handles, "members_sync", None)  # actors.members_sync
+            if members is not None and members.task is not None:
+                members.task.cancel()
         if self.runner is not None:
             await self.runner.cleanup()
         if self.actors_task is not None and not self.actors_task.done():

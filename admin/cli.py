@@ -99,6 +99,7 @@ PARTS = (
     "admin.cli_feed",
     "admin.cli_app",
     "admin.cli_reconcile",
+    "admin.cli_members",
 )
 
 

@@ -224,6 +224,7 @@ OPTIONAL_PARTS = (
     "cloud.hqstores",
     "cloud.backups",
     "cloud.hqhealth",
+    "cloud.members",
 )
 
 

@@ -63,6 +63,8 @@ from domain.exchange import check_exchanged
 from domain.exchange_events import OrderExchanged
 from domain.loyalty import LoyaltyRules
 from domain.loyalty_book import LOYALTY_TYPES, LoyaltyBook
+from domain.member_events import FLOAT_IN, FloatCapsSet
+from domain.member_float import Floats
 from domain.money import (
     CEILING,
     DEFAULT_LIMITS,
@@ -133,6 +135,7 @@ class Book:
         self.stock = StockBook()
         self.tenders = TenderBook()  # QR and card tenders by key (domain.tender_flow)
         self.loyalty = LoyaltyBook()  # points and coupons (domain.loyalty_book)
+        self.floats = Floats()  # members' money this store may spend (domain.member_float)
         self.seq = 0  # the last event applied
         self.archive: Archive | None = None
 
@@ -232,7 +235,7 @@ class Book:
         elif isinstance(body, WalletToppedUp):
             if body.amount <= 0:
                 raise InvalidInput("wallet.bad_amount", "top up a positive amount")
-            if body.member not in self.members:
+            if body.member not in self.members and not self.floats.caps.limited:
                 raise NotFound("member.not_found", "no such member", member=body.member)
             after = check_amount(self.balance(body.member) + body.amount, CEILING, "balance")
             return replace(body, balance_after=after)
@@ -242,6 +245,8 @@ class Book:
             for m in self.members.values():
                 if body.card and body.card == m.card:
                     raise Conflict("member.card_taken", "this card belongs to another member")
+        elif isinstance(body, (*FLOAT_IN, FloatCapsSet)):
+            return self.floats.check(body)
         elif isinstance(body, (LineAdded, BasketVoided)) and self._closed(body.basket):
             raise Conflict("basket.closed", "this basket was completed or voided")
         elif isinstance(body, OrderFrozen):
@@ -274,17 +279,10 @@ class Book:
                 raise InvalidInput("payment.bad_amount", "payment amounts are positive")
             if p.kind == "wallet":
                 need[p.member] = need.get(p.member, 0) + p.amount
-        for member, amount in need.items():
-            if member not in self.members:
+        for member in need:
+            if member not in self.members and not self.floats.caps.limited:  # chain: any store's
                 raise NotFound("member.not_found", "no such member", member=member)
-            if self.balance(member) < amount:
-                raise Conflict(
-                    "wallet.insufficient_funds",
-                    "the wallet balance is too low",
-                    member=member,
-                    balance=self.balance(member),
-                    asked=amount,
-                )
+        self.floats.check_spends(o)  # within this store's float (HQ authorised the rest)
         self.loyalty.check_order(o, self.members, now_us)  # points and coupon tenders
         o = self.tenders.check_order(o)  # QR / provider card: succeeded, unused, this basket's
         return replace(o, number=o.number or self.numbers.next_order(till))
@@ -340,6 +338,9 @@ class Book:
                 self.apply(part, staff, till, ts, seq)
         if isinstance(body, _STOCK_TYPES):
             self.stock.apply(body)
+        self.floats.apply(body)
+        if isinstance(body, FLOAT_IN) and body.kind == "wallet":
+            self.wallets[body.member] = self.wallets.get(body.member, 0) + body.amount
         if isinstance(body, (OrderCompleted, *PAYMENT_TYPES)):
             self.tenders.apply(body, till, ts)
         if isinstance(body, _STAFF_TYPES):

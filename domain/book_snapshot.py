@@ -26,6 +26,7 @@ from domain.book import Book, BookRules
 from domain.book_records import Member, OrderRecord
 from domain.loyalty import LoyaltyRules, Visit
 from domain.loyalty_book import CouponState, OrderPoints
+from domain.member_float import Floats
 from domain.tender_flow import TenderState
 
 __all__ = [
@@ -131,13 +132,15 @@ class BookImage(msgspec.Struct, array_like=True):
     last_ts: int
     tenders: list[TenderState]
     loyalty: LoyaltyImage | None = None  # format 3 (None: a format 2 snapshot)
+    floats: dict[str, Any] | None = None  # domain.member_float (None: an older snapshot)
 
 
 # what a book holds, all of it in ``BookImage``: a book that grows another attribute must be
 # taught to the snapshot (and ``FORMAT`` raised), or no snapshot is written and starts replay
 BOOK_STATE = frozenset(
     {"rules", "wallets", "members", "orders", "open_baskets", "closed_baskets", "numbers",
-     "till_orders", "staff", "days", "stock", "seq", "archive", "tenders", "loyalty"}
+     "till_orders", "staff", "days", "stock", "seq", "archive", "tenders", "loyalty",
+     "floats"}
 )  # fmt: skip
 
 
@@ -176,6 +179,7 @@ def encode_book(book: Book, flags: dict[str, list[dict[str, Any]]], last_ts: int
                 dict(lo.orders),
                 lo.last_ts,
             ),
+            floats=book.floats.state(),
         )
     )
 
@@ -216,6 +220,10 @@ def decode_book(
         lo.rules, lo.points, lo.visits, lo.orders = li.rules, li.points, li.visits, li.orders
         lo.coupons = {c.coupon.code: c for c in li.coupons}
         lo.last_ts = li.last_ts
+    if im.floats is not None:
+        book.floats = Floats.from_state(im.floats)
+    else:  # before the chain rule every credit stayed in the store: the float is the wallet
+        book.floats.held = {(m, "wallet"): v for m, v in im.wallets.items()}
     return book, im.flags, im.last_ts
 
 

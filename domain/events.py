@@ -222,6 +222,7 @@ class Payment:
     provider: str = ""  # the provider that took it (domain.tender_flow), "" for a typed card
     key: str = ""  # the tender's idempotency key (payment.started), "" for a typed card
     points: int = 0  # a points tender: the points it uses (domain.loyalty)
+    auth: str = ""  # HQ's authorisation this wallet spend used (member.authorised), if any
 
 
 @register("order.completed")
@@ -363,5 +364,6 @@ class CatalogueVersionApplied:
 # kinds registered in modules of their own (a one-line hook each)
 from domain import exchange_events as _exchange_events  # noqa: E402,F401 - order.exchanged
 from domain import loyalty as _loyalty  # noqa: E402,F401 - loyalty.rules_set, coupon.issued
+from domain import member_events as _member_events  # noqa: E402,F401 - member.float_*, member.authorised
 from domain import payment_events as _payment_events  # noqa: E402,F401
 from domain import stock_events as _stock_events  # noqa: E402,F401 - po.*, count.*, transfer.*

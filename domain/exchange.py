@@ -261,16 +261,7 @@ def check_exchanged(book: Book, body: OrderExchanged, till: str) -> OrderExchang
         or tuple(returned.tenders[: len(body.credit)]) != body.credit
     ):
         raise Conflict("payment.unbalanced", "payments must equal the total", total=sold.total)
-    need: dict[str, int] = {}
-    for p in sold.payments:
-        if p.kind == "wallet":
-            need[p.member] = need.get(p.member, 0) + p.amount
-    for t in returned.tenders:
-        if t.kind == "wallet":
-            need[t.member] = need.get(t.member, 0) - t.amount
-    for member, amount in need.items():
-        if amount > 0 and book.balance(member) < amount:
-            raise Conflict("wallet.insufficient_funds", "the wallet balance is too low")
+    book.floats.check_after(returned, sold)  # the wallet credit first (domain.member_float)
     return replace(
         body,
         returned=replace(returned, number=returned.number or book.numbers.next_refund(till)),

@@ -46,6 +46,7 @@ class Tender:
     member: str = ""
     key: str = ""
     points: int = 0  # a points tender: the points it uses (the ledger checks them)
+    auth: str = ""  # HQ's authorisation of a wallet spend (domain.member_float)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +66,7 @@ class TenderIn(msgspec.Struct, frozen=True):
     member: str = ""
     key: str = ""
     points: int = 0
+    auth: str = ""
 
 
 # a tender's fields that do not fit their type: the codes a till has always been answered
@@ -127,6 +129,7 @@ def check_tender(t: TenderIn) -> Tender:
         member=member if kind in ("wallet", "points") else "",
         key=key,
         points=t.points if kind == "points" else 0,
+        auth=t.auth[:64] if kind == "wallet" else "",
     )
 
 
@@ -161,6 +164,7 @@ def settle(total: int, tenders: list[Tender], cash_increment: int = 1) -> Settle
             member=t.member,
             key=t.key,
             points=t.points,
+            auth=t.auth,
         )
         for t in other
     ]

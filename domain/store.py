@@ -9,6 +9,7 @@ from domain.alerts import Thresholds
 from domain.catalogue import EmbeddedRules
 from domain.errors import InvalidInput
 from domain.mail import SmtpSettings
+from domain.member_float import Caps
 from domain.money import Limits, TaxClass, precision
 from domain.replenish import ReplenishRules
 
@@ -112,6 +113,9 @@ class StoreConfig:
     # loyalty rules (domain.loyalty.LoyaltyRules as a dict): journaled as loyalty.rules_set at
     # start when they differ from the journal's
     loyalty: dict[str, Any] = field(default_factory=dict)
+    # members' money across the chain (domain.member_float): {"float_cap_wallet": <minor units>,
+    # "float_cap_points": <points>}; absent: no cap, every credit stays in this store
+    members: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.till_placement not in TILL_PLACEMENTS:
@@ -136,6 +140,7 @@ class StoreConfig:
             from domain.loyalty import rules_from_dict
 
             rules_from_dict(self.loyalty)  # loyalty.bad_rules at load
+        Caps.from_config(self.members)
 
     def rate_of(self, tax_class: str) -> int:
         try:

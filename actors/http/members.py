@@ -7,6 +7,8 @@ from aiohttp import web
 from actors.http.common import command_id, jresp, need_amount, need_str, path_key, read_json
 from actors.http.context import gw
 from actors.http.licensing import need_feature
+from actors.members_sync import look_up
+from domain.errors import NotFound
 from domain.events import MemberRegistered
 from domain.handlers_staff import TopUpWallet
 
@@ -60,7 +62,14 @@ async def member(request: web.Request) -> web.Response:
     balance); phone, card and wallet history need ``members.view_details``."""
     g = gw(request)
     ctx = await g.auth(request, "members.view")
-    m = await g.h.wallet.member(path_key(request, "member"))
+    key = path_key(request, "member")
+    try:
+        m: dict | None = await g.h.wallet.member(key)
+    except NotFound:
+        m = None
+    m = await look_up(g.h, key, m)  # chain-wide: HQ's members, what may be spent here
+    if m is None:
+        raise NotFound("member.not_found", "no such member", member=key)
     if not g.dir.allows(ctx.staff, "members.view_details"):
         m = {k: m[k] for k in MEMBER_FOR_SALE if k in m}
     return jresp(m)

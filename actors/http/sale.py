@@ -7,6 +7,7 @@ from aiohttp import web
 
 from actors.http.common import command_id, jresp, need_str, read_json, till_id
 from actors.http.context import gw
+from actors.members_sync import before_pay
 from actors.till import Who
 from domain.errors import Forbidden, InvalidInput
 from domain.pan import CODE_FIELDS, refuse_card_numbers_in
@@ -68,6 +69,8 @@ async def till_command(request: web.Request) -> web.Response:
         await g.approval(ctx, ctx.action, data)
     limit = g.config.discount_limits.get(ctx.role, 0)
     who = Who(staff=ctx.staff, ip=ctx.ip, limit_bp=limit, approved_by=ctx.approved_by)
+    if op == "pay":
+        await before_pay(g.h, args, cid)  # HQ authorises a wallet spend over this store's float
     res = await g.committed(g.h.till_rpc(till).call("do", (cid, op, args, who)), "till")
     await g.journal_approval(ctx, cid)
     return jresp(res)

@@ -17,8 +17,8 @@ from kiosk.screens.manager_flags import FlagsTab
 from kiosk.screens.manager_health import HealthTab
 from kiosk.screens.manager_import import ImportTab
 from kiosk.screens.manager_oplog import OplogTab
-from kiosk.screens.manager_replenish import ReorderTab
 from kiosk.screens.manager_payments import PaymentsTab
+from kiosk.screens.manager_replenish import ReorderTab
 from kiosk.screens.manager_reports import report_warning, upload_text
 from kiosk.screens.manager_staff import StaffTab
 from kiosk.screens.manager_stock import StockTab

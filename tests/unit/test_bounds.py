@@ -19,7 +19,6 @@ from domain.errors import InvalidInput, Unavailable
 from domain.events import (
     LineAdded,
     OrderCompleted,
-    OrderLine,
     Payment,
     StockReceived,
     WalletToppedUp,
@@ -27,6 +26,7 @@ from domain.events import (
 from domain.money import CEILING, DEFAULT_LIMITS, Limits
 from domain.store import StoreConfig
 from kiosk.importer import check_rows
+from orderkit import one_line_order
 from tests.unit.conftest import Shop, ean, make_config
 
 POISON = 2**63
@@ -223,35 +223,7 @@ def test_the_till_refuses_a_poison_tender_and_journals_nothing(shop):
 
 def _order(price: int, total: int | None = None) -> OrderCompleted:
     total = price if total is None else total
-    line = OrderLine(
-        line_id="L1",
-        sku="X",
-        names={"en": "x"},
-        category="",
-        unit="each",
-        qty=1,
-        unit_price=price,
-        base=price,
-        discount=0,
-        amount=price,
-        tax=0,
-        total=price,
-        tax_class="std",
-        rate_bp=0,
-    )
-    return OrderCompleted(
-        order_id="O1",
-        number="",
-        currency="THB",
-        prices_include_tax=True,
-        lines=(line,),
-        subtotal=price,
-        discount=0,
-        tax=0,
-        total=total,
-        rounding=0,
-        payments=(Payment(kind="cash", amount=total),),
-    )
+    return one_line_order("O1", price, (Payment(kind="cash", amount=total),), total=total)
 
 
 @pytest.mark.parametrize(
