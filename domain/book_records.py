@@ -129,6 +129,8 @@ class Member:
     name: str
     phone: str = ""
     card: str = ""
+    consent: bool = False
+    home: str = ""
 
 
 def find_member(members: dict[str, Member], key: str) -> Member:

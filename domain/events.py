@@ -287,10 +287,12 @@ class OrderUnfrozen:
 @register("member.registered")
 @dataclass(frozen=True, slots=True)
 class MemberRegistered:
-    member: str
+    member: str  # "" from the till: the ledger gives ``<home>-<n>`` (domain.member_desk)
     name: str
     phone: str = ""
     card: str = ""
+    consent: bool = False  # agreed to marketing (asked at the desk: a yes/no choice)
+    home: str = ""  # the store that registered the member (set by the gateway)
 
 
 @register("wallet.topped_up")
@@ -358,4 +360,5 @@ class CatalogueVersionApplied:
 
 # kinds registered in modules of their own (a one-line hook each)
 from domain import exchange_events as _exchange_events  # noqa: E402,F401 - order.exchanged
+from domain import member_events as _member_events  # noqa: E402,F401 - member.updated
 from domain import payment_events as _payment_events  # noqa: E402,F401

@@ -66,6 +66,9 @@ ACTION_LABELS = {
     "members.view_details": N_("See a member's phone, card and wallet history"),
     "members.register": N_("Register members"),
     "wallet.topup": N_("Top up member wallets"),
+    "members.desk": N_("Use the member desk"),
+    "members.edit": N_("Change members' details"),
+    "members.import": N_("Import and export members"),
     "stock.view": N_("See stock levels"),
     "stock.change": N_("Receive, adjust and count stock"),
     "reports.own": N_("See one's own X report"),
@@ -110,7 +113,10 @@ _AFTER = {
     "orders.freeze",
     "orders.unfreeze",
     "members.view",
+    "members.view_details",
     "members.register",
+    "members.desk",
+    "members.edit",
     "wallet.topup",
     "reports.own",
     "events.read",
@@ -129,6 +135,7 @@ _MANAGER = (
         "staff.manage",
         "permissions.manage",
         "audit.view",
+        "members.import",
     }
 )
 ROLE_PERMISSIONS = {"cashier": _SALE, "aftersales": _AFTER, "manager": _MANAGER, "admin": _MANAGER}

@@ -19,6 +19,7 @@ from kiosk.screens.manager_import import ImportTab
 from kiosk.screens.manager_oplog import OplogTab
 from kiosk.screens.manager_reports import report_warning, upload_text
 from kiosk.screens.manager_staff import StaffTab
+from kiosk.screens.member_desk import MemberDesk
 from kiosk.staff import counter_title
 
 __all__ = ["ManagerScreen", "DENOMINATIONS", "report_warning", "upload_text"]
@@ -59,3 +60,5 @@ class ManagerScreen(DayTab, ChartsTab, StaffTab, ImportTab, FlagsTab, HealthTab,
         self._flags_inbox()
         self.oplog = OplogTab(self.tabs, app)  # the operation log (manager_oplog)
         self._health()
+        if app.can("members.desk"):  # the member desk (member_desk), a tab of its own
+            self.tabs.add(MemberDesk(self.tabs, app), text=T("Members"))

@@ -86,6 +86,7 @@ SENTENCES: dict[str, str] = {
     "stock.adjusted": N_("Adjusted the stock of {sku} by {delta}"),
     "stock.counted": N_("Counted {counted} of {sku}"),
     "member.registered": N_("Registered a member"),
+    "member.updated": N_("Changed a member's details"),
     "wallet.topped_up": N_("Topped up a wallet — {money}"),
     "catalogue.updated": N_("Catalogue updated: {count} products"),
     "catalogue.version_applied": N_("Catalogue version {version} applied"),
