@@ -18,6 +18,7 @@ from kiosk import i18n
 from kiosk.api_errors import ApiError
 from kiosk.i18n import N_, T, _, shown
 from kiosk.rtl_entry import RtlEntry
+from kiosk.scanner import ScanDetector
 from kiosk.screens.member_desk_forms import MemberForm, TopUpDialog
 from kiosk.widgets import FitLabel
 
@@ -57,7 +58,10 @@ class MemberDesk(ttk.Frame):
         self.entry = RtlEntry(top, font=app.mid_font)
         self.entry.scan_field = True  # type: ignore[attr-defined]  # a scan here: a search
         self.entry.pack(side=side("left"), fill="x", expand=True, ipady=4)
-        self.entry.bind("<Return>", lambda e: self.find())
+        self.detector = ScanDetector()  # a scanner's burst (a card) or a person typing
+        self.entry.bind("<KeyPress>", self._key)
+        self.entry.bind("<Return>", self._enter)
+        self.entry.bind("<KP_Enter>", self._enter)
         self.buttons: dict[str, ttk.Button] = {}
         for key, text, style, cmd in (
             ("find", T("Find"), "primary", self.find),
@@ -120,6 +124,18 @@ class MemberDesk(ttk.Frame):
         return tree
 
     # ---------------------------------------------------------------- find
+    def _key(self, event: Any) -> None:
+        if event.char and event.char.isprintable() and event.keysym not in ("Return", "KP_Enter"):
+            self.detector.key(event.char, int(event.time))
+
+    def _enter(self, event: Any) -> str:
+        code = self.detector.enter(int(event.time))
+        if code is not None and self.entry.get().strip() != code:  # a scan after typed text
+            self.entry.delete(0, "end")
+            self.entry.insert(0, code)
+        self.find(scanned=code is not None)
+        return "break"
+
     def on_scan(self, code: str) -> None:
         """A card scanned anywhere on the desk (outside a dialog): find its member."""
         if self.app.dialog is not None:

@@ -13,7 +13,16 @@ import io
 
 import pytest
 
-from gwkit import Api, body_of, error_code, journal_rows, journal_seq, new_id, running_store, sign_in
+from gwkit import (
+    Api,
+    body_of,
+    error_code,
+    journal_rows,
+    journal_seq,
+    new_id,
+    running_store,
+    sign_in,
+)
 
 pytestmark = [pytest.mark.ray, pytest.mark.timeout(600)]
 
