@@ -72,25 +72,31 @@ class MemberDesk(ttk.Frame):
         self.empty = ttk.Label(self, text="", bootstyle="warning", font=app.mid_font)
         self.empty.pack(anchor=anchor)
         cols = ("member", "name", "phone", "card")
-        self.results = self._tree(cols, 4, (T("Member no."), T("Name"), T("Phone"), T("Card")))
+        self.results = self._tree(cols, 3, (T("Member no."), T("Name"), T("Phone"), T("Card")))
+        self.results.pack_forget()  # shown only to pick one of several members (``list_found``)
         self.results.bind("<<TreeviewSelect>>", lambda e: self._pick())
-        body = ttk.Frame(self)
+        body = self.body = ttk.Frame(self)
         body.pack(fill="both", expand=True, pady=(8, 0))
         info = ttk.Frame(body)
         info.pack(side=side("left"), fill="both", expand=True)
-        self.name = FitLabel(info, font=("Noto Sans", round(20 * app.ui_scale), "bold"))
+        self.name = FitLabel(
+            info, font=("Noto Sans", round(20 * app.ui_scale), "bold"), anchor=anchor
+        )
         self.name.pack(fill="x")
         self.details = ttk.Label(info, text="", justify="right" if app.rtl else "left")
         self.details.pack(anchor=anchor)
         self.balance = FitLabel(
-            info, font=("Noto Sans", round(22 * app.ui_scale), "bold"), bootstyle="success"
+            info,
+            font=("Noto Sans", round(22 * app.ui_scale), "bold"),
+            bootstyle="success",
+            anchor=anchor,
         )
         self.balance.pack(fill="x", pady=(4, 0))
-        self.points = FitLabel(info, font=app.base_font, bootstyle="info")
+        self.points = FitLabel(info, font=app.base_font, bootstyle="info", anchor=anchor)
         self.points.pack(fill="x")
         ttk.Label(info, text=T("Wallet history")).pack(anchor=anchor, pady=(6, 0))
         self.history = self._tree(
-            ("when", "what", "amount"), 5, (T("Date"), T("What"), T("Amount")), info
+            ("when", "what", "amount"), 4, (T("Date"), T("What"), T("Amount")), info
         )
         acts = ttk.Frame(body, padding=(12, 0))
         acts.pack(side=side("right"), fill="y")
@@ -165,6 +171,7 @@ class MemberDesk(ttk.Frame):
             values = (r["member"], shown(r.get("name", "")), r.get("phone", ""), r.get("card", ""))
             tree.insert("", "end", iid=str(r["member"]), values=values)
         if not rows:
+            tree.pack_forget()
             self.show(None)
             self.empty.configure(text=T("No member found. Register them with New member."))
             self.app.notify(_("No member found."))
@@ -172,8 +179,10 @@ class MemberDesk(ttk.Frame):
         self.empty.configure(text="")
         self.app.notify("", error=False)
         if len(rows) == 1:
+            tree.pack_forget()
             tree.selection_set(str(rows[0]["member"]))
         else:
+            tree.pack(fill="x", before=self.body)
             self.show(None)
 
     def _pick(self) -> None:
@@ -255,6 +264,7 @@ class MemberDesk(ttk.Frame):
         self.last_query = member
         self.empty.configure(text="")
         self.results.delete(*self.results.get_children())
+        self.results.pack_forget()
         self.found = {}
         self.load(member)
         self.entry.focus_set()

@@ -29,6 +29,16 @@ PAD = (16, 12)  # a toolbutton this padded is ≥ 48 px tall
 class _Sending(_Dialog):
     """A dialog whose OK sends one change (``send()``) and closes on the store's yes."""
 
+    def fit_error(self) -> None:
+        """The error line wraps inside the dialog's width (laid out before any error shows)."""
+        self.update_idletasks()
+        self.error.configure(wraplength=max(200, self.winfo_reqwidth() - 48))
+
+    def show_error(self, exc_or_text: Any) -> None:
+        super().show_error(exc_or_text)
+        if self.winfo_exists():
+            self.place_on_screen()  # taller by the error's lines: the buttons stay on screen
+
     def send(self, call: Callable[[], Any], done: Callable[[Any], None]) -> None:
         self.ok_button.configure(state="disabled")
         self.show_error("")
@@ -60,7 +70,7 @@ class _Sending(_Dialog):
                 text=shown(text),
                 value=value,
                 variable=var,
-                bootstyle="outline-toolbutton",
+                bootstyle="info-outline-toolbutton",
                 padding=PAD,
                 takefocus=False,
                 width=12,
@@ -96,6 +106,7 @@ class MemberForm(_Sending):
         )
         self.buttons(_("Register") if member is None else _("Save"), self.submit)
         self.bind("<Return>", lambda e: self.submit())
+        self.fit_error()
         self.place_on_screen()
         self.take_focus()
 
@@ -141,6 +152,7 @@ class TopUpDialog(_Sending):
         self.buttons(_("Top up"), self.submit)
         self.bind("<Return>", lambda e: self.submit())
         self.bind("<KP_Enter>", lambda e: self.submit())
+        self.fit_error()
         self.place_on_screen()
         self.take_focus()
 

@@ -127,6 +127,13 @@ def test_the_after_sales_desk_lists_names_and_finds_a_scanned_card(till_on, stor
     pump(app, lambda: desk.record and desk.record.get("card") == cards[1], what="scanned card")
     assert desk.entry.get() == cards[1]
     screenshot(app, artifacts / "member_desk_member_ar_1920x1080.png")
+    desk.buttons["topup"].invoke()
+    dlg = pump(app, lambda: app.dialog, what="the top-up dialog")
+    dlg.choices["card"].invoke()
+    dlg.ok_button.invoke()  # an amount and, for a card, the terminal's reference are needed
+    assert dlg.error.cget("text") and app.dialog is dlg
+    screenshot(app, artifacts / "member_desk_topup_ar_1920x1080.png")
+    dlg.cancel()
     # back to the orders: the order search is there again
     desk.buttons["back"].invoke()
     idle(app)
