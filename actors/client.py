@@ -219,6 +219,12 @@ class WalletClient(_Follower):
     async def member(self, key: str) -> dict:
         return await self.handle.member.remote(key)
 
+    async def search(self, q: str, limit: int = 50) -> dict:
+        return await self.handle.search.remote(q, limit)
+
+    async def rows(self) -> list[dict]:
+        return await self.handle.rows.remote()
+
 
 class AnalyticsClient(_Client):
     def ping(self) -> None:

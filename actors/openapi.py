@@ -16,6 +16,7 @@ from actors.http import drawer as drawer_api
 from actors.http import exchange as exchange_api
 from actors.http import flags as flags_api
 from actors.http import loyalty as loyalty_api
+from actors.http import members as members_api
 from actors.http import monitoring as monitoring_api
 from actors.http import payments as payments_api
 from actors.http import replenish as replenish_api
@@ -78,8 +79,6 @@ READ_SCOPES = {
     "/v1/products/{code}": "sellable products only without products.view_all",
     "/v1/orders": "orders.view: orders with their member id, payments (reference, last 4)",
     "/v1/orders/{order}": "orders.view: one order with its anomaly flags",
-    "/v1/members/{member}": "members.view: id, name, balance (what paying needs); phone, card "
-    "and wallet history with members.view_details",
     "/v1/stock": "stock.view",
     "/v1/day": "whether the store is open and this till's day; every till's day (floats, "
     "counted cash) with day.open, day.close or reports.view",
@@ -131,6 +130,8 @@ READ_SCOPES["/v1/catalogue/status"] = catalogue_sync_api.READ_SCOPE
 PATHS.update(payments_api.OPENAPI)
 READ_SCOPES.update(payments_api.READ_SCOPES)
 PATHS.update(monitoring_api.OPENAPI)
+PATHS.update(members_api.OPENAPI)  # the member desk's routes (issue 15)
+READ_SCOPES.update(members_api.READ_SCOPES)
 READ_SCOPES.update(monitoring_api.READ_SCOPES)
 PATHS.update(replenish_api.OPENAPI)
 READ_SCOPES["/v1/replenish/suggestions"] = replenish_api.READ_SCOPE

@@ -156,46 +156,6 @@ PATHS: dict[str, dict[str, Any]] = {
             [_path("order")],
         )
     },
-    "/v1/members": {
-        "post": _op(
-            "register a member",
-            "members.register",
-            _body(
-                {
-                    "id": ID,
-                    "member": {"type": "string", "minLength": 1, "maxLength": 64},
-                    "name": S,
-                    "phone": {"type": "string", "maxLength": 32},
-                    "card": {"type": "string", "maxLength": 64},
-                },
-                ["id", "member", "name"],
-            ),
-        )
-    },
-    "/v1/members/{member}": {
-        "get": _op(
-            "a member and wallet balance (by id, card or phone)",
-            "members.view",
-            params=[_path("member")],
-        )
-    },
-    "/v1/members/{member}/topup": {
-        "post": _op(
-            "top up a wallet (cash or card)",
-            "wallet.topup",
-            _body(
-                {
-                    "id": ID,
-                    "amount": {**MONEY, "minimum": 1},
-                    "tender": {"enum": ["cash", "card"]},
-                    "reference": {"type": "string", "maxLength": 64},
-                    "approval": APPROVAL,
-                },
-                ["id", "amount"],
-            ),
-            [_path("member")],
-        )
-    },
     "/v1/stock": {"get": _op("stock levels, negative and low stock", "stock.view")},
     "/v1/stock/{kind}": {
         "post": _op(

@@ -13,6 +13,7 @@ from typing import Any
 from domain.book import Member, find_member
 from domain.book_snapshot import StockImage, WalletImage
 from domain.events import Envelope
+from domain.member_desk import MemberIndex, member_of
 from domain.stock import StockBook
 
 __all__ = ["StockView", "WalletView"]
@@ -66,6 +67,7 @@ class WalletView:
         self.members: dict[str, Member] = {}
         self.balances: dict[str, int] = {}
         self.history: dict[str, list[tuple[int, str, int]]] = {}
+        self.index = MemberIndex()  # by card, phone and name (domain.member_desk)
 
     def _move(self, member: str, ts: int, kind: str, delta: int) -> None:
         self.balances[member] = self.balances.get(member, 0) + delta
@@ -78,9 +80,11 @@ class WalletView:
             if env.seq <= self.seq:
                 continue
             self.seq, self.hash = env.seq, env.hash
-            if env.kind == "member.registered":
+            if env.kind in ("member.registered", "member.updated"):
                 b = env.decoded()
-                self.members[b.member] = Member(b.member, b.name, b.phone, b.card)
+                was = self.members.get(b.member)
+                self.members[b.member] = m = member_of(b, was)
+                self.index.add(m, was)
                 self.balances.setdefault(b.member, 0)
             elif env.kind == "wallet.topped_up":
                 b = env.decoded()
@@ -103,18 +107,36 @@ class WalletView:
         view = cls()
         view.seq, view.hash = image.seq, hash
         view.members = {m.member: m for m in image.members}
+        for m in image.members:
+            view.index.add(m)
         view.balances = image.balances
         view.history = image.history
         return view
 
     def member(self, key: str) -> dict[str, Any]:
-        m = find_member(self.members, key)
+        m = self.index.exact(self.members, key) or find_member(self.members, key)
+        return {
+            **self.row(m),
+            "history": self.history.get(m.member, [])[-20:],
+            "as_of_seq": self.seq,
+        }
+
+    def row(self, m: Member) -> dict[str, Any]:
         return {
             "member": m.member,
             "name": m.name,
             "phone": m.phone,
             "card": m.card,
+            "consent": m.consent,
+            "home": m.home,
             "balance": self.balances.get(m.member, 0),
-            "history": self.history.get(m.member, [])[-20:],
-            "as_of_seq": self.seq,
         }
+
+    def search(self, q: str, limit: int = 50) -> dict[str, Any]:
+        """Members matching ``q`` (an id, card or phone: one; else by name words)."""
+        rows = [self.row(m) for m in self.index.search(self.members, q, limit)]
+        return {"members": rows, "as_of_seq": self.seq}
+
+    def rows(self) -> list[dict[str, Any]]:
+        """Every member (the export), by id."""
+        return [self.row(self.members[k]) for k in sorted(self.members)]

@@ -65,6 +65,8 @@ from domain.loyalty import LoyaltyRules
 from domain.loyalty_book import LOYALTY_TYPES, LoyaltyBook
 from domain.member_events import FLOAT_IN, FloatCapsSet
 from domain.member_float import Floats
+from domain.member_desk import check_registered, check_updated, member_of
+from domain.member_events import MemberUpdated
 from domain.money import (
     CEILING,
     DEFAULT_LIMITS,
@@ -239,14 +241,12 @@ class Book:
                 raise NotFound("member.not_found", "no such member", member=body.member)
             after = check_amount(self.balance(body.member) + body.amount, CEILING, "balance")
             return replace(body, balance_after=after)
-        elif isinstance(body, MemberRegistered):
-            if body.member in self.members:
-                raise Conflict("member.exists", "this member id is taken", member=body.member)
-            for m in self.members.values():
-                if body.card and body.card == m.card:
-                    raise Conflict("member.card_taken", "this card belongs to another member")
         elif isinstance(body, (*FLOAT_IN, FloatCapsSet)):
             return self.floats.check(body)
+        elif isinstance(body, MemberRegistered):  # the member desk's rules (domain.member_desk)
+            return check_registered(self.members, body)
+        elif isinstance(body, MemberUpdated):
+            return check_updated(self.members, body)
         elif isinstance(body, (LineAdded, BasketVoided)) and self._closed(body.basket):
             raise Conflict("basket.closed", "this basket was completed or voided")
         elif isinstance(body, OrderFrozen):
@@ -396,8 +396,10 @@ class Book:
             rec = self.orders[body.order_id]
             rec.frozen, rec.frozen_reason = False, ""
         elif isinstance(body, MemberRegistered):
-            self.members[body.member] = Member(body.member, body.name, body.phone, body.card)
+            self.members[body.member] = member_of(body)
             self.wallets.setdefault(body.member, 0)
+        elif isinstance(body, MemberUpdated):
+            self.members[body.member] = member_of(body, self.members.get(body.member))
         elif isinstance(body, WalletToppedUp):
             self.wallets[body.member] = self.wallets.get(body.member, 0) + body.amount
         elif isinstance(body, LOYALTY_TYPES):

@@ -131,6 +131,8 @@ class Member:
     name: str
     phone: str = ""
     card: str = ""
+    consent: bool = False
+    home: str = ""
 
 
 def find_member(members: dict[str, Member], key: str) -> Member:

@@ -289,10 +289,12 @@ class OrderUnfrozen:
 @register("member.registered")
 @dataclass(frozen=True, slots=True)
 class MemberRegistered:
-    member: str
+    member: str  # "" from the till: the ledger gives ``<home>-<n>`` (domain.member_desk)
     name: str
     phone: str = ""
     card: str = ""
+    consent: bool = False  # agreed to marketing (asked at the desk: a yes/no choice)
+    home: str = ""  # the store that registered the member (set by the gateway)
 
 
 @register("wallet.topped_up")

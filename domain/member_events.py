@@ -1,4 +1,5 @@
-"""Events of members' money across the chain (``domain.member_float`` holds the rule).
+"""Events of members: the member desk's ``member.updated`` (``member.registered`` stays in
+``domain.events``), and members' money across the chain (``domain.member_float`` holds the rule).
 
 * ``member.float_caps`` — the store's allowance caps from ``store.json`` (``members``), journaled
   when they change, so HQ splits the store's credits exactly as the store did;
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 
 from domain.events import register
 
-__all__ = ["FloatCapsSet", "FloatGranted", "MemberAuthorised", "FLOAT_IN"]
+__all__ = ["FloatCapsSet", "FloatGranted", "MemberAuthorised", "FLOAT_IN", "MemberUpdated"]
 
 
 @register("member.float_caps")
@@ -51,3 +52,15 @@ class MemberAuthorised:
 
 
 FLOAT_IN = (FloatGranted, MemberAuthorised)
+
+
+@register("member.updated")
+@dataclass(frozen=True, slots=True)
+class MemberUpdated:
+    """Every field as it is after the change (not a patch): a reader needs no earlier state."""
+
+    member: str
+    name: str
+    phone: str = ""
+    card: str = ""
+    consent: bool = False

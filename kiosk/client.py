@@ -293,6 +293,19 @@ class StoreClient:
     def member(self, key: str) -> dict:
         return self.get(f"/v1/members/{quote(key, safe='')}")
 
+    def members(self, q: str) -> list[dict]:
+        return self.get("/v1/members", q=q).get("members") or []
+
+    def member_register(self, cid: str, rec: dict) -> dict:
+        return self.post("/v1/members", {"id": cid, **rec})
+
+    def member_update(self, cid: str, member: str, rec: dict) -> dict:
+        return self.post(f"/v1/members/{quote(member, safe='')}", {"id": cid, **rec})
+
+    def topup(self, cid: str, member: str, amount: int, tender: str, ref: str = "") -> dict:
+        body = {"id": cid, "amount": amount, "tender": tender, "reference": ref}
+        return self.post(f"/v1/members/{quote(member, safe='')}/topup", body)
+
     # ---------------------------------------------------------------- events
     def events(self, after: int = 0) -> list[dict]:
         return self.get("/v1/events", after=after)

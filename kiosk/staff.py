@@ -68,6 +68,9 @@ ACTION_LABELS = {
     "wallet.topup": N_("Top up member wallets"),
     "loyalty.manage": N_("Set the loyalty rules"),
     "coupons.issue": N_("Issue coupons"),
+    "members.desk": N_("Use the member desk"),
+    "members.edit": N_("Change members' details"),
+    "members.import": N_("Import and export members"),
     "stock.view": N_("See stock levels"),
     "stock.change": N_("Receive, adjust and count stock"),
     "stock.count": N_("Count stock (blind counts)"),
@@ -116,7 +119,10 @@ _AFTER = {
     "orders.freeze",
     "orders.unfreeze",
     "members.view",
+    "members.view_details",
     "members.register",
+    "members.desk",
+    "members.edit",
     "wallet.topup",
     "reports.own",
     "events.read",
@@ -135,6 +141,7 @@ _MANAGER = (
         "staff.manage",
         "permissions.manage",
         "audit.view",
+        "members.import",
     }
 )
 ROLE_PERMISSIONS = {"cashier": _SALE, "aftersales": _AFTER, "manager": _MANAGER, "admin": _MANAGER}

@@ -149,3 +149,11 @@ class WalletActor(_ViewActor):
     async def member(self, key: str) -> dict:
         await self.synced()
         return self.view.member(key)
+
+    async def search(self, q: str, limit: int) -> dict:
+        await self.synced()
+        return self.view.search(q, limit)
+
+    async def rows(self) -> list[dict]:
+        await self.synced()
+        return self.view.rows()

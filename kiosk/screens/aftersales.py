@@ -15,6 +15,7 @@ import ttkbootstrap as ttk
 from kiosk.i18n import T
 from kiosk.rtl_entry import RtlEntry
 from kiosk.screens.aftersales_exchange import ExchangeActions
+from kiosk.screens.member_desk import MemberDesk
 from kiosk.staff import counter_title
 
 __all__ = ["AfterSalesScreen"]
@@ -51,6 +52,12 @@ class AfterSalesScreen(ExchangeActions):
             width=10,
         )
         self.find_button.pack(side=app.side("left"), padx=6)
+        self.desk: MemberDesk | None = None  # the member desk, shown in place of ``main``
+        if app.can("members.desk"):
+            ttk.Button(
+                row, text=T("Members"), bootstyle="info", command=self.open_desk, takefocus=False,
+                padding=BUTTON_PAD, width=10,
+            ).pack(side=app.side("left"))  # fmt: skip
         cols: tuple[str, ...] = ("number", "date", "total", "state")
         self.orders = ttk.Treeview(main, columns=cols, show="headings", height=6)
         self._columns(
@@ -113,6 +120,25 @@ class AfterSalesScreen(ExchangeActions):
             b.grid(row=i // 2, column=col, sticky="nsew", padx=3, pady=3)
             self.buttons[key] = b
         self.entry.focus_set()
+
+    def open_desk(self) -> None:
+        self.main.pack_forget()
+        self.desk = MemberDesk(self, self.app, back=self.close_desk)
+        self.desk.pack(fill="both", expand=True)
+
+    def close_desk(self) -> None:
+        desk, self.desk = self.desk, None
+        if desk is not None:
+            desk.destroy()
+        self.main.pack(fill="both", expand=True)
+        self.entry.focus_set()
+
+    def on_scan(self, code: str) -> None:
+        """On the member desk a scan is a member's card; else an item or a receipt."""
+        if self.desk is not None:
+            self.desk.on_scan(code)
+        else:
+            super().on_scan(code)
 
     def _columns(self, tree, cols, heads) -> None:
         """Right to left in a right-to-left language; the columns share the whole width (the

@@ -22,6 +22,7 @@ from kiosk.screens.manager_replenish import ReorderTab
 from kiosk.screens.manager_reports import report_warning, upload_text
 from kiosk.screens.manager_staff import StaffTab
 from kiosk.screens.manager_stock import StockTab
+from kiosk.screens.member_desk import MemberDesk
 from kiosk.staff import counter_title
 
 __all__ = ["ManagerScreen", "DENOMINATIONS", "report_warning", "upload_text"]
@@ -65,3 +66,5 @@ class ManagerScreen(DayTab, ChartsTab, StaffTab, ImportTab, FlagsTab, HealthTab,
         self.payments = PaymentsTab.for_staff(self.tabs, app)  # to give back, statements
         self._health()
         self.stock = StockTab(self.tabs, app)  # levels, receiving, counts (manager_stock)
+        if app.can("members.desk"):  # the member desk (member_desk), a tab of its own
+            self.tabs.add(MemberDesk(self.tabs, app), text=T("Members"))

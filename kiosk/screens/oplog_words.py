@@ -94,6 +94,7 @@ SENTENCES: dict[str, str] = {
     "transfer.sent": N_("Sent transfer {transfer} to store {to_store}"),
     "transfer.received": N_("Received transfer {transfer} from store {from_store}"),
     "member.registered": N_("Registered a member"),
+    "member.updated": N_("Changed a member's details"),
     "wallet.topped_up": N_("Topped up a wallet — {money}"),
     "loyalty.rules_set": N_("Changed the loyalty rules"),
     "coupon.issued": N_("Issued a coupon"),
