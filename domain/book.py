@@ -63,10 +63,9 @@ from domain.exchange import check_exchanged
 from domain.exchange_events import OrderExchanged
 from domain.loyalty import LoyaltyRules
 from domain.loyalty_book import LOYALTY_TYPES, LoyaltyBook
-from domain.member_events import FLOAT_IN, FloatCapsSet
-from domain.member_float import Floats
 from domain.member_desk import check_registered, check_updated, member_of
-from domain.member_events import MemberUpdated
+from domain.member_events import FLOAT_IN, FloatCapsSet, MemberUpdated
+from domain.member_float import Floats
 from domain.money import (
     CEILING,
     DEFAULT_LIMITS,

@@ -20,12 +20,11 @@ from actors.http.common import (
 )
 from actors.http.context import gw
 from actors.http.licensing import need_feature
-from actors.members_sync import look_up
-from domain.errors import NotFound
 from actors.http.members_io import check_rows, read_rows, to_csv, to_xlsx
+from actors.members_sync import look_up
 from actors.openapi_schemas import APPROVAL, ID, MONEY, S, _body, _op, _path, _q
 from domain.error_codes.desk import Desk
-from domain.errors import InvalidInput, KassaError
+from domain.errors import InvalidInput, KassaError, NotFound
 from domain.events import MemberRegistered
 from domain.handlers_staff import TopUpWallet
 from domain.member_events import MemberUpdated
