@@ -109,7 +109,10 @@ def test_every_ledger_method_crosses_the_socket_as_data():
     from actors.client import LedgerClient
 
     called = {"serve", "submit", "wait", "read", "till_state", "order", "orders_of"}
-    called |= {"staff_state", "status", "payments"}
+    called |= {"staff_state", "status", "payments", "loyalty", "coupon"}
+    view = {"member": "S001-1", "points": 120, "tier": "gold", "coupons": []}
+    assert crossed(LEDGER_RPC["loyalty"], view) == view
+    assert crossed(LEDGER_RPC["coupon"], "SAVE10", answer=False) == "SAVE10"
     assert crossed(LEDGER_RPC["payments"], (["k1"],), answer=False) == (["k1"],)
     tenders = [{"key": "k1", "state": "succeeded", "amount": 5000}]
     assert crossed(LEDGER_RPC["payments"], tenders) == tenders
