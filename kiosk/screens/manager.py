@@ -24,6 +24,7 @@ from kiosk.screens.manager_staff import StaffTab
 from kiosk.screens.manager_stock import StockTab
 from kiosk.screens.member_desk import MemberDesk
 from kiosk.staff import counter_title
+from kiosk.tabbar import TabBar
 
 __all__ = ["ManagerScreen", "DENOMINATIONS", "report_warning", "upload_text"]
 
@@ -68,3 +69,5 @@ class ManagerScreen(DayTab, ChartsTab, StaffTab, ImportTab, FlagsTab, HealthTab,
         self.stock = StockTab(self.tabs, app)  # levels, receiving, counts (manager_stock)
         if app.can("members.desk"):  # the member desk (member_desk), a tab of its own
             self.tabs.add(MemberDesk(self.tabs, app), text=T("Members"))
+        self.tab_bar = TabBar(self, self.tabs)  # all tabs in rows that fit the screen
+        self.tab_bar.pack(fill="x", before=self.tabs)

@@ -97,7 +97,20 @@ with xvfb_display(size):
         i18n.set_language(lang)
         app.show_counter("manager")
         mgr = app.screen
+        idle(app)
+        # every tab's button whole on the screen (one row of notebook tabs cut them), >= 48 px
+        screen_w = app.winfo_screenwidth()
+        for b in mgr.tab_bar.buttons:
+            x, w, h = b.winfo_rootx(), b.winfo_width(), b.winfo_height()
+            assert b.winfo_ismapped() and x >= 0 and x + w <= screen_w, (lang, b.cget("text"))
+            assert w >= b.winfo_reqwidth() and h >= 48, (lang, b.cget("text"), w, h)
+        # a tap on a tab's button opens its page; a page chosen by code lights its button
+        stock = next(b for b in mgr.tab_bar.buttons if b.cget("value") == str(mgr.stock))
+        stock.invoke()
+        assert mgr.tabs.select() == str(mgr.stock)
         mgr.tabs.select(mgr.health_tab)
+        idle(app)
+        assert mgr.tab_bar.choice.get() == str(mgr.health_tab)
         pump(app, lambda: mgr.health_data.get("alerts"), timeout=60, what="the alerts")
         idle(app)
         screenshot(app, Path(out) / f"manager_health_{lang}_{size}.png")
