@@ -44,6 +44,7 @@ from prometheus_client import (
 
 from actors.device_states import DeviceStates
 from domain.alerts import MB, Alert, Figures, Thresholds, bucket_quantile, evaluate
+from domain.alerts_devices import printer_alert
 from domain.errors import KassaError
 
 __all__ = [
@@ -299,6 +300,9 @@ class Monitor:
         )
         for hook in self.hooks:  # e.g. low stock (actors.stock_watch)
             self.alerts += await hook(self, keep)
+        printer = printer_alert(self.devices.figures())  # the tills' reports (device_states)
+        if printer is not None:
+            self.alerts.append(printer)
         self.figures = f
         self.evaluated_us = int(self.clock() * 1_000_000)
         self._set_gauges(f)

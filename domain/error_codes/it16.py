@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from domain.backup_format import BackupError
-from domain.error_codes.base import Code
+from domain.error_codes.base import LOCAL, Code
 from domain.errors import InvalidInput
 
-__all__ = ["It16"]
+__all__ = ["It16", "DeviceAlert"]
 
 
 class It16(Code):
@@ -30,4 +30,15 @@ class It16(Code):
         "backup.bad_key",
         BackupError,
         "The backup key file is not valid: it must hold the 64 hex digits kassa wrote.",
+    )
+
+
+class DeviceAlert(Code):
+    """A till's printer that cannot print, as the till reported it (``domain.alerts_devices``):
+    an alert on the manager counter's Health tab and at HQ."""
+
+    PRINTER_NOT_READY = (
+        "printer.not_ready",
+        LOCAL,
+        "A till's receipt printer cannot print: check its paper, cover and cable.",
     )

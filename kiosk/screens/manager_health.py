@@ -27,6 +27,7 @@ ALERT_NAMES = {  # a few words each, for tables (HQ's admin app)
     "licence.grace_low": N_("Licence grace running out"),
     "commit.slow": N_("Slow to record sales"),
     "stock.low": N_("Low stock"),
+    "printer.not_ready": N_("Printer cannot print"),
 }
 LICENCE_WORDS = {
     "licence.ok": N_("valid"),
@@ -59,6 +60,20 @@ def _dec(v: Any) -> str:
     return i18n.number(Decimal(str(round(float(v), 2 if abs(v) < 1 else 1))))
 
 
+def printer_detail(v: dict[str, Any]) -> str:
+    """The tills whose printer cannot print, each with its state in words."""
+    from kiosk.app_devices import PRINTER_WORDS
+
+    parts = []
+    for n in range(1, min(int(v.get("count") or 0), 5) + 1):
+        state = str(v.get(f"printer_{n}") or "")
+        words = _(PRINTER_WORDS[state]) if state in PRINTER_WORDS else state
+        if v.get(f"failed_{n}"):
+            words = _("{n} receipts not printed").format(n=_num(v.get(f"failed_{n}")))
+        parts.append(_("till {till}: {state}").format(till=v.get(f"till_{n}"), state=words))
+    return "; ".join(parts)
+
+
 def alert_detail(alert: dict[str, Any]) -> str:
     """The figure behind an alert and its threshold, in words."""
     v, code = alert.get("values") or {}, alert.get("code")
@@ -88,6 +103,8 @@ def alert_detail(alert: dict[str, Any]) -> str:
         )
     if code == "stock.low":
         return low_stock_detail(v)
+    if code == "printer.not_ready":
+        return printer_detail(v)
     return ""
 
 

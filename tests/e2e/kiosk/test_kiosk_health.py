@@ -158,6 +158,10 @@ def test_a_tills_printer_state_reaches_the_store_metrics_and_health_tab(
         mgr.load_health()  # the report is in: the store answered the scrape above
         pump(app, lambda: _printer_row(mgr) is not None, timeout=60, what="the printer's row")
         assert "out of paper" in _printer_row(mgr), texts(mgr.health_figures)
+        # and an alert in words on top of the tab (HQ gets the same alert in the health report)
+        pump(app, lambda: _printer_alert(mgr), timeout=60, what="the printer alert")
+        shown = texts(mgr.health_alerts)
+        assert "A till's receipt printer cannot print: check its paper, cover and cable." in shown
         _shots(app, artifacts)
         mgr = app.screen
         p.paper_ok()  # the queue probes while it backs off, and prints
@@ -182,6 +186,23 @@ def _shots(app: Any, artifacts: Any) -> None:
         mgr = health_tab(app)
         pump(app, lambda m=mgr: len(texts(m.health_figures)) > 16, timeout=60, what="the rows")
         screenshot(app, artifacts / f"manager_health_printer_{lang}.png")
+
+
+def _printer_alert(mgr: Any) -> bool:
+    """The Health tab's alerts name H3's printer out of paper (asks the store again each call
+    the answer is not in yet; the store evaluates its alerts every 2 s here)."""
+    import time
+
+    shown = " ".join(texts(mgr.health_alerts))
+    if "till H3: out of paper" in shown:
+        return True
+    if time.monotonic() - _asked[0] > 1.0:
+        _asked[0] = time.monotonic()
+        mgr.load_health()
+    return False
+
+
+_asked = [0.0]
 
 
 def _printer_row(mgr: Any) -> str | None:
