@@ -28,7 +28,7 @@ from domain.errors import KassaError, NotFound
 from kiosk import i18n
 from kiosk.i18n import N_, T, _, shown
 from kiosk.screens.pay_wait import ProviderPay
-from kiosk.widgets import TOUCH_PX, FitLabel
+from kiosk.widgets import TOUCH_PX, FitLabel, text_width
 
 __all__ = ["LoyaltyPay", "LOYALTY_KINDS"]
 
@@ -73,9 +73,11 @@ class LoyaltyPay(ProviderPay):
         row.rowconfigure(0, minsize=TOUCH_PX)  # a finger's target, whatever the font
         kinds = {"mixed": old.cget("text"), **{k: T(v) for k, v in LOYALTY_KINDS.items()}}
         old.destroy()
+        font = ttk.Style().lookup("TButton", "font") or "TkDefaultFont"
+        need = max(text_width(font, t) for t in kinds.values()) + 14  # "混合支付" was cut
         for i, (kind, text) in enumerate(kinds.items()):
             col = len(kinds) - 1 - i if self.app.rtl else i
-            row.columnconfigure(col, weight=1, uniform="tender")
+            row.columnconfigure(col, weight=1, uniform="tender", minsize=need)
             b = ttk.Button(
                 row,
                 text=text,

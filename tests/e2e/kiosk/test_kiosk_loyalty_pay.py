@@ -58,13 +58,20 @@ def open_pay(app):
 
 
 def on_screen(dlg) -> None:
-    """Every tender button, Complete sale and Cancel inside the screen, a finger's height."""
+    """Every tender button, Complete sale and Cancel inside the screen, a finger's height, its
+    words whole."""
+    import ttkbootstrap as ttk
+
+    from kiosk.widgets import text_width
+
     dlg.update_idletasks()
     sw, sh = dlg.winfo_screenwidth(), dlg.winfo_screenheight()
     for b in [*dlg.tender_buttons.values(), dlg.ok_button]:
         x, y, w, h = b.winfo_rootx(), b.winfo_rooty(), b.winfo_width(), b.winfo_height()
         where = f"{b.cget('text')!r} at {x},{y} {w}x{h} on {sw}x{sh}"
         assert x >= 0 and y >= 0 and x + w <= sw and y + h <= sh and h >= 48, where
+        font = ttk.Style().lookup("TButton", "font") or "TkDefaultFont"
+        assert w >= text_width(font, b.cget("text")), f"words cut: {where}"  # "混合支" once
 
 
 def find_member(app, dlg) -> None:
