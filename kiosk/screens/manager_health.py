@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import ttkbootstrap as ttk
+from ttkbootstrap.widgets.scrolled import ScrolledFrame
 
 from kiosk import i18n
 from kiosk.app_devices import printer_rows
@@ -234,11 +235,11 @@ class HealthTab(ttk.Frame):
         self.health_banner.bind("<Configure>", _on_resize)
         self.health_alerts = ttk.Frame(f)
         self.health_alerts.pack(fill="x")
-        self.health_figures = ttk.Frame(f)
-        self.health_figures.pack(fill="x", pady=8)
+        bar = ttk.Frame(f)  # Refresh stays on screen; the figures scroll above it
+        bar.pack(side="bottom", fill="x", pady=6)
+        self.health_figures = ScrolledFrame(f, padding=0)
+        self.health_figures.container.pack(fill="both", expand=True, pady=8)
         self.health_figures.columnconfigure(1, weight=1)
-        bar = ttk.Frame(f)
-        bar.pack(fill="x", pady=6)
         self.health_when = ttk.Label(bar, text="")
         self.health_when.pack(side=app.side("left"), padx=4)
         ttk.Button(
