@@ -352,4 +352,9 @@ class PayWaitDialog(_Dialog):
         except Exception:
             pass
         self.destroy()
+        if self.kind == "card" and self.phase != "succeeded":
+            # the terminal took nothing: its amount must not stay in the Card field, where it
+            # would go as a typed card slip the cashier never had
+            self.pay.card_amount.delete(0, "end")
+            self.pay.refresh()
         self.pay.waited()
