@@ -39,7 +39,9 @@ def printer_rows(devices: dict[str, Any], zone: Any) -> list[tuple[str, str]]:
         if rep.get("failed"):
             text += " · " + _("{n} receipts failed").format(n=i18n.number(int(rep["failed"])))
         if rep.get("pending"):
-            text += " · " + _("{n} receipts waiting").format(n=i18n.number(int(rep["pending"])))
+            text += " · " + i18n.counted(
+                N_("1 receipt waiting"), N_("{n} receipts waiting"), int(rep["pending"])
+            )
         when = i18n.when(rep["at_us"], zone) if rep.get("at_us") else "—"
         text += " · " + _("reported {when}").format(when=when)
         rows.append((_("Printer at till {till}").format(till=till), text))

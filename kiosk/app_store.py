@@ -83,7 +83,9 @@ class StoreStatus(FeedbackOutbox, DeviceReport):
         word = _(PRINTER_WORDS.get(st.printer, N_("error")))
         text = _("Printer: {state}").format(state=word)
         if st.pending:
-            text += " · " + _("{n} receipts waiting").format(n=i18n.number(st.pending))
+            text += " · " + i18n.counted(
+                N_("1 receipt waiting"), N_("{n} receipts waiting"), st.pending
+            )
         self.printer_label.configure(text=shown(text), bootstyle="default" if st.ok else "danger")
         self.report_printer()  # to the store, when the state changed
 

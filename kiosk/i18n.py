@@ -35,6 +35,7 @@ __all__ = [
     "N_",
     "T",
     "ngettext",
+    "counted",
     "shown",
     "has_rtl",
     "is_rtl",
@@ -147,6 +148,12 @@ def _(message: str) -> str:
 def N_(message: str) -> str:
     """Mark a string for extraction; translate it later with ``_()``."""
     return message
+
+
+def counted(one: str, many: str, n: int, **values: object) -> str:
+    """``one`` (its own message, written for exactly 1: "1 line, {amount}") when ``n`` is 1, else
+    ``many`` with ``{n}``; both marked with ``N_`` where they are written."""
+    return (_(one) if n == 1 else _(many)).format(n=number(n), **values)
 
 
 def ngettext(singular: str, plural: str, n: int) -> str:

@@ -11,7 +11,7 @@ import ttkbootstrap as ttk
 from domain.errors import KassaError
 from domain.money import to_minor
 from kiosk import i18n
-from kiosk.i18n import _, shown
+from kiosk.i18n import N_, _, shown
 from kiosk.screens.dialogs import ChoiceDialog, FormDialog
 from kiosk.screens.sale_basket import BasketView
 
@@ -89,8 +89,10 @@ class BasketActions(BasketView):
 
     def _basket_subject(self) -> str:
         """What a dialog on the whole basket acts on: its lines and total."""
-        return _("The basket: {n} lines, {amount}").format(
-            n=i18n.number(len(self.view.get("lines") or [])),
+        return i18n.counted(
+            N_("The basket: 1 line, {amount}"),
+            N_("The basket: {n} lines, {amount}"),
+            len(self.view.get("lines") or []),
             amount=i18n.money(int(self.view.get("total", 0)), self.app.currency),
         )
 
@@ -155,9 +157,11 @@ class BasketActions(BasketView):
             items.append(
                 (
                     p["basket"],
-                    _("#{i}: {n} lines, {amount}").format(
+                    i18n.counted(
+                        N_("#{i}: 1 line, {amount}"),
+                        N_("#{i}: {n} lines, {amount}"),
+                        int(p["lines"]),
                         i=i,
-                        n=i18n.number(p["lines"]),
                         amount=i18n.money(int(p["total"]), self.app.currency),
                     ),
                 )

@@ -12,7 +12,7 @@ import ttkbootstrap as ttk
 
 from kiosk import i18n
 from kiosk.client import new_id
-from kiosk.i18n import _, shown
+from kiosk.i18n import N_, _, shown
 
 __all__ = ["BasketView", "fit_columns", "per_kg"]
 
@@ -157,8 +157,10 @@ class BasketView(ttk.Frame):
 
     def pay_subject(self, view: dict) -> str:
         """What the pay screen is paying: the basket's lines and total."""
-        return _("{n} lines, {amount}").format(
-            n=i18n.number(len(view.get("lines") or [])),
+        return i18n.counted(
+            N_("1 line, {amount}"),
+            N_("{n} lines, {amount}"),
+            len(view.get("lines") or []),
             amount=i18n.money(int(view.get("total", 0)), self.app.currency),
         )
 
@@ -199,8 +201,10 @@ class BasketView(ttk.Frame):
                 _("Total: {amount}").format(amount=i18n.money(int(v.get("total", 0)), app.currency))
             )
         )
-        detail = _("{n} lines · discount {discount} · tax {tax}").format(
-            n=i18n.number(len(v.get("lines") or [])),
+        detail = i18n.counted(
+            N_("1 line · discount {discount} · tax {tax}"),
+            N_("{n} lines · discount {discount} · tax {tax}"),
+            len(v.get("lines") or []),
             discount=i18n.money(int(v.get("discount", 0)), app.currency),
             tax=i18n.money(int(v.get("tax", 0)), app.currency),
         )
