@@ -8,10 +8,13 @@ permissions), ``manager_import`` (product import). ``ManagerScreen`` builds the 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import ttkbootstrap as ttk
 
 from kiosk.charts import ChartsTab
 from kiosk.i18n import T
+from kiosk.scanner import ScanRouter
 from kiosk.screens.manager_day import DENOMINATIONS, DayTab
 from kiosk.screens.manager_flags import FlagsTab
 from kiosk.screens.manager_health import HealthTab
@@ -71,3 +74,14 @@ class ManagerScreen(DayTab, ChartsTab, StaffTab, ImportTab, FlagsTab, HealthTab,
             self.tabs.add(MemberDesk(self.tabs, app), text=T("Members"))
         self.tab_bar = TabBar(self, self.tabs)  # all tabs in rows that fit the screen
         self.tab_bar.pack(fill="x", before=self.tabs)
+        ScanRouter.install(app, lambda: getattr(app.screen, "on_scan", None))
+
+    @property
+    def on_scan(self) -> Callable[[str], None] | None:
+        """The open tab's scan (the member desk finds the card scanned wherever the focus is);
+        None where the tab takes no scans, so the keys stay where they were typed."""
+        try:
+            page = self.nametowidget(self.tabs.select())
+        except (KeyError, ValueError):
+            return None
+        return getattr(page, "on_scan", None)

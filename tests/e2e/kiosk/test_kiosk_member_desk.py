@@ -81,6 +81,13 @@ def test_register_a_scanned_card_top_up_cash_and_read_the_history(till_on, store
     assert row[1] == "Top-up" and "500.00" in row[2]
     assert "500.00" in desk.balance.cget("text")
     screenshot(app, artifacts / "member_desk_member_en_1024x768.png")
+    # the card scanned again while the focus is elsewhere on the desk (the history table):
+    # the desk finds the member again, and the scanned text lands in no other widget
+    desk.entry.delete(0, "end")
+    desk.record = None
+    type_keys(desk.history, card, gap_ms=4, start_ms=5_000_000)
+    pump(app, lambda: desk.record and desk.record.get("card") == card, what="found by a scan")
+    assert desk.entry.get() == card
     # what the store holds: the member with the consent given, the money on the wallet
     held = get(f"{store.url}/v1/members/{member}")
     assert (held["name"], held["card"], held["consent"], held["balance"]) == (
