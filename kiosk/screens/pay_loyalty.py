@@ -59,7 +59,7 @@ class LoyaltyPay(ProviderPay):
             e.bind("<KeyRelease>", lambda ev: self.refresh(), add="+")
             e.bind("<<KeypadChanged>>", lambda ev: self.refresh(), add="+")
         for e in (self.points_member, self.coupon_code):
-            e.scan_field = True  # type: ignore[attr-defined]  # a scanned card or coupon stays here
+            e.scan_field = True  # a scanned card or coupon stays here
         for key in ("<Return>", "<KP_Enter>"):
             self.points_member.bind(key, lambda ev: self._enter(self.find_points_member))
             self.coupon_code.bind(key, lambda ev: self._enter(self.find_coupon))
@@ -94,39 +94,35 @@ class LoyaltyPay(ProviderPay):
         return "break"  # Enter in a look-up field looks up; it does not pay
 
     # ---------------------------------------------------------------- panels
+    def _look_up(self, p: ttk.Labelframe, field: str, button: str, command: Any) -> Any:
+        """A panel's look-up: its field (a card or a code, scanned or typed) and its button."""
+        entry = self.row(field, parent=p, label_width=20, width=14)
+        ttk.Button(p, text=button, bootstyle="info-outline", command=command, takefocus=False).pack(
+            anchor=self.app.text_anchor, pady=2, ipady=6
+        )
+        return entry
+
+    def _fit_line(self, p: ttk.Labelframe) -> FitLabel:
+        label = FitLabel(p, font=self.app.base_font, anchor=self.app.text_anchor)
+        label.pack(fill="x")
+        return label
+
     def _points_panel(self) -> ttk.Labelframe:
         p = ttk.Labelframe(self.stack, text=T("Points"), padding=8)
-        self.points_member = self.row(_("Member card or phone"), parent=p, label_width=20, width=14)
-        ttk.Button(
-            p,
-            text=T("Find member"),
-            bootstyle="info-outline",
-            command=self.find_points_member,
-            takefocus=False,
-        ).pack(anchor=self.app.text_anchor, pady=2, ipady=6)
-        self.points_label = FitLabel(p, font=self.app.base_font, anchor=self.app.text_anchor)
-        self.points_label.pack(fill="x")
-        self.tier_label = FitLabel(p, font=self.app.base_font, anchor=self.app.text_anchor)
-        self.tier_label.pack(fill="x")
+        self.points_member = self._look_up(
+            p, _("Member card or phone"), T("Find member"), self.find_points_member
+        )
+        self.points_label = self._fit_line(p)
+        self.tier_label = self._fit_line(p)
         self.points_amount = self.row(_("Amount"), parent=p, label_width=16, width=12)
-        self.points_used = FitLabel(p, font=self.app.base_font, anchor=self.app.text_anchor)
-        self.points_used.pack(fill="x")
+        self.points_used = self._fit_line(p)
         return p
 
     def _coupon_panel(self) -> ttk.Labelframe:
         p = ttk.Labelframe(self.stack, text=T("Coupon"), padding=8)
-        self.coupon_code = self.row(_("Coupon code"), parent=p, label_width=20, width=14)
-        ttk.Button(
-            p,
-            text=T("Check coupon"),
-            bootstyle="info-outline",
-            command=self.find_coupon,
-            takefocus=False,
-        ).pack(anchor=self.app.text_anchor, pady=2, ipady=6)
-        self.coupon_label = FitLabel(p, font=self.app.base_font, anchor=self.app.text_anchor)
-        self.coupon_label.pack(fill="x")
-        self.coupon_dates = FitLabel(p, font=self.app.base_font, anchor=self.app.text_anchor)
-        self.coupon_dates.pack(fill="x")
+        self.coupon_code = self._look_up(p, _("Coupon code"), T("Check coupon"), self.find_coupon)
+        self.coupon_label = self._fit_line(p)
+        self.coupon_dates = self._fit_line(p)
         self.coupon_amount = self.row(_("Amount"), parent=p, label_width=16, width=12)
         ttk.Label(p, text=T("Scan the coupon's code or type it."), bootstyle="secondary").pack(
             anchor=self.app.text_anchor, pady=(2, 0)
