@@ -27,8 +27,9 @@ def need_other_uid() -> None:
         pytest.skip("setpriv (util-linux) is not installed")
 
 
-def run_as_other(code: str, timeout: float = 60.0) -> subprocess.CompletedProcess:
-    """Run Python ``code`` as uid/gid 65534 with this interpreter (the project's venv), no groups.
+def as_other(code: str) -> tuple[list[str], dict[str, str]]:
+    """The command line and environment that run Python ``code`` as uid/gid 65534 with this
+    interpreter (the project's venv), no groups.
 
     The child gets a private HOME and TMPDIR; it can read the venv (world-readable), as an attacker
     with a shell on the store PC could read any installed copy of the software."""
@@ -49,6 +50,12 @@ def run_as_other(code: str, timeout: float = 60.0) -> subprocess.CompletedProces
         "-c",
         textwrap.dedent(code),
     ]
+    return cmd, env
+
+
+def run_as_other(code: str, timeout: float = 60.0) -> subprocess.CompletedProcess:
+    """Run Python ``code`` as another local account (``as_other``) and wait for it."""
+    cmd, env = as_other(code)
     return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout, cwd="/")
 
 

@@ -19,6 +19,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from subprocess import PIPE
 
 import msgspec
 import pytest
@@ -28,6 +29,7 @@ from actors.wire import run_dir, socket_name
 from gwkit import journal_seq, quiet_journal_seq
 from seckit import (
     OTHER_UID,
+    as_other,
     listening_sockets,
     need_other_uid,
     run_as_other,
@@ -246,23 +248,24 @@ def test_another_account_cannot_use_the_stores_ray(store):
     address = gcs_address(store)
     token = (run_dir(store.data.absolute()) / "ray_token").read_text()
     assert (run_dir(store.data.absolute()) / "ray_token").stat().st_mode & 0o077 == 0
+    # the two attackers and the control run at once: each waits on Ray's own timeouts
+    runs = []
     for mode, guess in (("disabled", ""), ("token", "0" * 64)):
         code = f"MODE, TOKEN, ADDRESS = {mode!r}, {guess!r}, {address!r}\n" + RAY_ATTACK
-        res = run_as_other(code, timeout=180)
-        out = res.stdout + res.stderr
-        assert "REFUSED" in res.stdout and "RAN" not in out and "ACTOR" not in out, out[-2000:]
-        assert "Authentication token is missing or incorrect" in out  # refused by the GCS itself
+        cmd, env = as_other(code)
+        runs.append(subprocess.Popen(cmd, env=env, cwd="/", stdout=PIPE, stderr=PIPE, text=True))
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAY_")}
     code = f"MODE, TOKEN, ADDRESS = 'token', {token!r}, {address!r}\n" + RAY_ATTACK
-    res = subprocess.run(
-        [sys.executable, "-c", code],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        cwd=os.getcwd(),
+    control = subprocess.Popen(
+        [sys.executable, "-c", code], env=env, cwd=os.getcwd(), stdout=PIPE, stderr=PIPE, text=True
     )
-    assert "ACTOR" in res.stdout, res.stdout[-2000:] + res.stderr[-2000:]
+    for run in runs:
+        stdout, stderr = run.communicate(timeout=180)
+        out = stdout + stderr
+        assert "REFUSED" in stdout and "RAN" not in out and "ACTOR" not in out, out[-2000:]
+        assert "Authentication token is missing or incorrect" in out  # refused by the GCS itself
+    stdout, stderr = control.communicate(timeout=180)
+    assert "ACTOR" in stdout, stdout[-2000:] + stderr[-2000:]
 
 
 def test_the_run_folder_must_be_private(monkeypatch):
