@@ -99,12 +99,16 @@ class Table(ttk.Frame):
         bar = ttk.Scrollbar(self, orient="vertical", command=self.tree.yview)
         self.tree.configure(yscrollcommand=bar.set)
         bar.pack(side="left" if rtl else "right", fill="y")
+        # shown only when the columns need more room than the window gives (a narrow screen)
+        self.hbar = ttk.Scrollbar(self, orient="horizontal", command=self.tree.xview)
+        self.tree.configure(xscrollcommand=self.hbar.set)
         self.tree.pack(fill="both", expand=True)
         self.fmt = fmt or {}
         self.rtl = rtl
         self.visible = list(self.cols)
         self._room = 0
         self.rows: list[dict[str, Any]] = []
+        self.content: dict[str, int] = {}  # the widest value shown per column (of the first 200)
 
     def show_only(self, keys: Sequence[str]) -> None:
         """Show just the columns ``keys`` (in their order), sharing the table's width."""
@@ -115,13 +119,25 @@ class Table(ttk.Frame):
         self._fit(None)
 
     def _fit(self, event: Any) -> None:
-        total = sum(self.widths[k] for k in self.visible)
+        """The columns share the table's width; when they need more than it has, each keeps its
+        own width (no heading or value cut) and a scroll bar under the table reaches the rest."""
+        need = {k: max(self.widths[k], self.content.get(k, 0)) for k in self.visible}
+        total = sum(need.values())
         room = (event.width if event is not None else self.tree.winfo_width()) - 2
         if room <= 0 or total <= 0:
             return
+        narrow = total > room
         for key in self.visible:
-            self.tree.column(key, width=max(1, self.widths[key] * room // total))
+            width = need[key] if narrow else need[key] * room // total
+            self.tree.column(key, width=max(1, width))
+        if narrow and not self.hbar.winfo_ismapped():
+            self.hbar.pack(side="bottom", fill="x", before=self.tree)
+        elif not narrow and self.hbar.winfo_ismapped():
+            self.hbar.pack_forget()
+        if narrow and self.rtl:  # right to left, the first columns are at the right end
+            self.tree.after_idle(lambda: self.tree.xview_moveto(1.0))
         if self.rtl and self.rows and room != self._room:
+            self._room = room
             self._render()
         self._room = room
 
@@ -132,24 +148,42 @@ class Table(ttk.Frame):
     def _render(self) -> None:
         chosen = self.tree.selection()
         self.tree.delete(*self.tree.get_children())
+        font = tk.font.nametofont("TkDefaultFont")
+        seen: dict[str, int] = {}
         for i, row in enumerate(self.rows):
-            values = [self._cell(k, row.get(k)) for k in self.cols]
+            full = [self._full(k, row.get(k)) for k in self.cols]
+            values = [self._cut(k, row.get(k), v) for k, v in zip(self.cols, full, strict=True)]
             self.tree.insert("", "end", iid=str(i), values=values)
+            if i < 200:  # a very long value is cut rather than widen its column past 3 times
+                for k, v in zip(self.cols, full, strict=True):
+                    wide = min(font.measure(v) + 16, 3 * self.widths[k])
+                    seen[k] = max(seen.get(k, 0), wide)
+        if seen != self.content:
+            self.content = seen
+            self._fit(None)
+            if self.rtl:  # cut again at the new widths (the same values: no further round)
+                self._render()
+                return
         keep = [i for i in chosen if self.tree.exists(i)]
         if keep:
             self.tree.selection_set(keep)
 
-    def _cell(self, key: str, value: Any) -> str:
+    def _full(self, key: str, value: Any) -> str:
+        """The whole text of a cell as shown (a formatter's text is shown already)."""
         if key in self.fmt:
             return self.fmt[key](value)
-        text = "" if value is None else str(value)
-        if not self.rtl:
-            return shown(text)  # Tk cuts a long text at its end: the end of the sentence
-        # right to left, Tk would cut the sentence's beginning: cut its end here instead
+        return shown("" if value is None else str(value))
+
+    def _cut(self, key: str, value: Any, full: str) -> str:
+        """Tk cuts a long text at its end: the end of the sentence. Right to left it would cut the
+        sentence's beginning: cut its end here instead (before the text is put in display order)."""
+        if not self.rtl or key in self.fmt:
+            return full
         room = int(self.tree.column(key, "width")) - 12
         font = tk.font.nametofont("TkDefaultFont")
-        if font.measure(shown(text)) <= room:
-            return shown(text)
+        if font.measure(full) <= room:
+            return full
+        text = "" if value is None else str(value)
         lo, hi = 0, len(text)
         while lo < hi:
             mid = (lo + hi + 1) // 2

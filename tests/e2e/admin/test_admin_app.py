@@ -86,9 +86,10 @@ def test_screenshots(hq, artifacts, size, lang):
         settle(app, 0.5)
         screenshot(app, artifacts / f"admin-revenue-{size}.png")
         for key in ("products", "publish", "health", "stores", "flags"):
-            app.open(key)
+            screen = app.open(key)
             idle(app)
             screenshot(app, artifacts / f"admin-{key}-{size}.png")
+            assert_tables_uncut(screen)
         s = app.open("stores")
         idle(app)
         s.tabs.select(s.new_store)
@@ -100,6 +101,25 @@ def test_screenshots(hq, artifacts, size, lang):
         app.show_signin()
         settle(app, 0.3)
         screenshot(app, artifacts / f"admin-signin-{size}.png")
+
+
+def assert_tables_uncut(widget) -> None:
+    """No table of the screen cuts a heading or a value (a narrow window scrolls sideways)."""
+    import tkinter.font as tkfont
+
+    from admin.screens.base import Table
+
+    if isinstance(widget, Table) and widget.winfo_ismapped():  # a hidden tab fits when shown
+        tree, body = widget.tree, tkfont.nametofont("TkDefaultFont")
+        head = tkfont.nametofont("TkHeadingFont")
+        for key in widget.visible:
+            width = int(tree.column(key, "width"))
+            assert head.measure(tree.heading(key, "text")) <= width, (key, width)
+            for item in tree.get_children()[:50]:
+                text = str(tree.set(item, key))
+                assert text.endswith("…") or body.measure(text) + 8 <= width, (key, text, width)
+    for child in widget.winfo_children():
+        assert_tables_uncut(child)
 
 
 def _route_missing(hq, method: str, path: str) -> bool:
