@@ -20,6 +20,7 @@ from typing import Any
 
 import msgspec
 
+from domain import member_discount as tier_discount
 from domain.book_records import OrderRecord
 from domain.errors import Conflict, InvalidInput, NotFound
 from domain.events import OrderCompleted, OrderRefunded
@@ -41,7 +42,7 @@ from domain.loyalty import (
 
 __all__ = ["LoyaltyBook", "CouponState", "OrderPoints", "LOYALTY_TYPES"]
 
-LOYALTY_TYPES = (LoyaltyRulesSet, CouponIssued)
+LOYALTY_TYPES = (LoyaltyRulesSet, CouponIssued, tier_discount.BasketMemberNamed)
 
 
 class CouponState(msgspec.Struct, array_like=True):
@@ -88,11 +89,14 @@ class LoyaltyBook:
             check_coupon(body)
             if body.code in self.coupons:
                 raise Conflict("coupon.exists", "this coupon code is taken", code=body.code)
+        elif isinstance(body, tier_discount.BasketMemberNamed):  # the tier's discount, or none
+            return tier_discount.check_named(body, self.visits, self.rules, self.last_ts)
         return body
 
     def check_order(self, o: OrderCompleted, members: Any, now_us: int) -> None:
         """Refuse an order whose points or coupon tenders cannot be taken."""
         now = now_us or self.last_ts
+        tier_discount.check_order(o, self.visits, self.rules, now)  # a till invents none
         need: dict[str, int] = {}
         codes: set[str] = set()
         for p in o.payments:
