@@ -279,6 +279,7 @@ class PayScreen(LoyaltyPay):
         if total == self.total:
             return
         self.total = total
+        self.fit_total()  # amounts filled in for a higher total (pay_loyalty)
         self.subject_label.configure(text=shown(subject))
         self.refresh()
 
@@ -357,6 +358,7 @@ class PayScreen(LoyaltyPay):
                     )
                 )
             )
+            self.name_sale(m)  # the sale is the member's: their tier's discount (pay_loyalty)
             if self.kind == "wallet" and not self.wallet_amount.get().strip():
                 rest = min(
                     self.total - self._safe(self.cash_amount) - self._other("wallet"), balance
