@@ -282,7 +282,7 @@ class Book:
             if member not in self.members and not self.floats.caps.limited:  # chain: any store's
                 raise NotFound("member.not_found", "no such member", member=member)
         self.floats.check_spends(o)  # within this store's float (HQ authorised the rest)
-        self.loyalty.check_order(o, self.members, now_us)  # points and coupon tenders
+        self.loyalty.check_order(o, self.members, now_us, self.floats.caps.points)
         o = self.tenders.check_order(o)  # QR / provider card: succeeded, unused, this basket's
         return replace(o, number=o.number or self.numbers.next_order(till))
 
@@ -371,20 +371,9 @@ class Book:
         elif isinstance(body, OrderRefunded):
             rec = self.orders[body.order_id]  # an evicted order comes back from the archive
             before, before_total = list(rec.refunded_tender), rec.refunded_total
-            rec.refunds.append(body.refund_id)
-            rec.refund_numbers.append(body.number)
+            rec.record_refund(body)
             self.numbers.refund_done(till, body.number, body.order_id)
-            for rl in body.lines:
-                rec.refunded_qty[rl.line_id] = rec.refunded_qty.get(rl.line_id, 0) + rl.qty
-                rec.refunded_amount[rl.line_id] = rec.refunded_amount.get(rl.line_id, 0) + rl.amount
             for t in body.tenders:
-                left = t.amount
-                for idx, p in enumerate(rec.order.payments):
-                    if (p.kind, p.member, p.reference) != (t.kind, t.member, t.reference):
-                        continue
-                    take = min(left, p.amount - rec.refunded_tender[idx])
-                    rec.refunded_tender[idx] += take
-                    left -= take
                 if t.kind == "wallet":
                     self.wallets[t.member] = self.wallets.get(t.member, 0) + t.amount
             self.loyalty.apply_refund(body, rec, before, before_total)
@@ -403,3 +392,5 @@ class Book:
             self.wallets[body.member] = self.wallets.get(body.member, 0) + body.amount
         elif isinstance(body, LOYALTY_TYPES):
             self.loyalty.apply(body, ts)
+        if self.loyalty.moved:  # points earned, spent, given back: the chain rule (member_float)
+            self.floats.points(self.loyalty.take_moves())

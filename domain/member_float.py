@@ -117,7 +117,7 @@ def money_moves(body: Any) -> list[tuple[str, str, int]]:
         return [(body.member, "wallet", body.amount)]
     if isinstance(body, OrderCompleted):
         out: list[tuple[str, str, int]] = []
-        for p in body.payments:  # points: checked by the loyalty book per store (see docs)
+        for p in body.payments:  # points: derived by the loyalty book (``Floats.points``)
             if p.kind == "wallet":
                 out.append((p.member, "wallet", -p.amount))
         return out
@@ -144,6 +144,10 @@ class Floats:
         need: dict[tuple[str, str], int] = {}
         for member, kind, delta in money_moves(body):
             need[(member, kind)] = need.get((member, kind), 0) - delta
+        if self.caps.points != UNLIMITED:  # points under the rule (else the loyalty book's)
+            for p in body.payments:
+                if p.kind == "points":
+                    need[(p.member, "points")] = need.get((p.member, "points"), 0) + p.points
         for (member, kind), amount in need.items():
             check_spend(self.float(member, kind), amount, member, kind, self.caps.limited)
 
@@ -179,6 +183,12 @@ class Floats:
             for member, kind, delta in money_moves(body):
                 self._move(member, kind, delta)
 
+    def points(self, moves: list[tuple[str, int]]) -> None:
+        """Points earned, spent or given back by an order or a refund, as the loyalty book
+        derived them (``LoyaltyBook.take_moves``: the store's book, and HQ's ``PointsFold``)."""
+        for member, delta in moves:
+            self._move(member, "points", delta)
+
     def _move(self, member: str, kind: str, delta: int) -> None:
         key = (member, kind)
         held = self.held.get(key, 0)
@@ -200,6 +210,7 @@ class Floats:
             "pooled": [[m, k, v] for (m, k), v in sorted(self.pooled.items())],
             "grants": sorted(self.grants.items()),
             "short": self.short,
+            "points_rule": 1,  # points are under the rule (a state without it: seed_points)
         }
 
     @classmethod
@@ -211,3 +222,10 @@ class Floats:
             grants={g: v for g, v in s["grants"]},
             short=s.get("short", 0),
         )
+
+    def seed_points(self, balances: Mapping[str, int]) -> None:
+        """A state written before points followed the rule: each member's points stayed in the
+        store (as the wallet did before the rule), so the float is their balance here."""
+        for member, pts in balances.items():
+            if pts > 0:
+                self.held[(member, "points")] = pts

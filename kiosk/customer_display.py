@@ -211,7 +211,7 @@ class CustomerDisplays:
         if off:  # the member's tier discount, a line of its own (kiosk.screens.sale_member)
             rows.append(
                 (
-                    shown(tr(N_("Member discount")), lang),
+                    shown(tr(N_("Member discount (included)")), lang),
                     "",
                     shown(i18n.money(-off, cur, lang), lang),
                 )

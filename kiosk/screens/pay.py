@@ -278,8 +278,7 @@ class PayScreen(LoyaltyPay):
         quick tenders follow the new total."""
         if total == self.total:
             return
-        self.total = total
-        self.fit_total()  # amounts filled in for a higher total (pay_loyalty)
+        self.fit_total(total)  # the new total; amounts filled in for a higher one lowered
         self.subject_label.configure(text=shown(subject))
         self.refresh()
 

@@ -213,9 +213,10 @@ class LoyaltyPay(ProviderPay):
         if name is not None:
             name(member, loyalty)
 
-    def fit_total(self) -> None:
-        """A lower total (the tier's discount, ``basket_changed``): a points or wallet amount
-        filled in for the old total is lowered to what is left to pay."""
+    def fit_total(self, total: int) -> None:
+        """The pay screen's new ``total`` (``basket_changed``); when lower (the tier's discount),
+        a points or wallet amount filled in for the old total is lowered to what is left."""
+        self.total = total
         for entry in (self.points_amount, self.wallet_amount):
             over = self._other() - self.total
             if over > 0 and self._safe(entry):

@@ -10,6 +10,7 @@ and the customer display shows the discount as a line of its own.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from urllib.parse import quote
 
@@ -36,6 +37,7 @@ def member_line(name: str, tier: str, bp: int, discount: int, currency: str) -> 
 class MemberOnSale(BasketActions):
     member_label: FitLabel
     member_names: dict[str, str]
+    scan_failed: Callable[[str, BaseException], None]
 
     def try_member(self, code: str, exc: BaseException) -> bool:
         """A scan that is no product may be a member's card: name the sale, else say the scan
@@ -64,12 +66,12 @@ class MemberOnSale(BasketActions):
         self.member_names[mid] = str(member.get("name") or mid)
         if loyalty is None:
             path = f"/v1/members/{quote(mid, safe='')}/loyalty"
-            self.app.worker.read(
-                lambda: self.app.api.get(path),
-                lambda lo: self.winfo_exists() and self.name_sale(member, lo),
-                self.app.fail,
-                "loyalty",
-            )
+
+            def ok(lo: dict) -> None:
+                if self.winfo_exists():
+                    self.name_sale(member, lo)
+
+            self.app.worker.read(lambda: self.app.api.get(path), ok, self.app.fail, "loyalty")
             return
         tier = loyalty.get("tier") or {}
         args = {"member": mid, "tier": tier.get("name", ""), "discount_bp": 0}

@@ -1,0 +1,95 @@
+"""Points under the chain rule (``domain.member_float``, ``domain.member_points``): points an
+order earns fill the store's points float up to its cap and the rest goes to HQ's pool; a points
+spend beyond the float needs HQ's authorisation; HQ, folding the store's uploaded events alone,
+derives the same points (tiers included) and so the same floats and pool; a refund takes the
+earned points back from the float."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+import pytest
+
+from domain.book_snapshot import BookImage, decode_book, encode_book
+from domain.errors import Conflict
+from domain.member_events import FloatCapsSet, MemberAuthorised
+from domain.member_pool import Pool
+from tests.kits.loyaltykit import Shop, gold, points
+
+CAP = 100  # points a store holds per member
+
+
+class Store(Shop):
+    """A loyalty shop whose events are also uploaded to HQ's pool (store id ``sid``)."""
+
+    def __init__(self, sid: str, hq: Pool, members: tuple[str, ...] = ("m1",)) -> None:
+        self.sid, self.hq, self.up = sid, hq, []
+        super().__init__(gold(20_000, days=30), members)
+        self.commit(FloatCapsSet(-1, CAP))
+
+    def commit(self, body: Any, till: str = "T1") -> Any:
+        body = super().commit(body, till)
+        self.hq.fold(self.sid, body, self.now)  # uploaded at once (the test says when not)
+        return body
+
+    def float(self, member: str = "m1") -> int:
+        return self.book.floats.float(member, "points")
+
+
+def test_points_earned_fill_the_float_to_its_cap_and_the_rest_goes_to_hqs_pool():
+    hq = Pool()
+    a = Store("A", hq)
+    a.sell("o1", 20_000)  # 200 points: 100 stay at A, 100 go to HQ's pool
+    assert a.points["m1"] == 200
+    assert a.float() == CAP and hq.pool("m1", "points") == 100
+    a.days(1)
+    a.sell("o2", 10_000)  # Gold (200.00 in 30 days) from here: x2 -> 200 points, all to the pool
+    assert hq.pool("m1", "points") == 300 and a.float() == CAP
+    assert hq.balance("m1", "points") == 400 == a.points["m1"]
+    assert hq.floats("m1", "points") == {"A": CAP}  # HQ derived every figure itself
+
+
+def test_points_earned_at_a_are_spent_at_b_with_hqs_authorisation_and_refused_without():
+    hq = Pool()
+    a, b = Store("A", hq), Store("B", hq, members=())  # m1 is A's member
+    a.sell("o1", 20_000)  # 200 points: 100 at A, 100 in the pool
+    with pytest.raises(Conflict) as e:  # B holds none of m1's points and HQ was not asked
+        b.sell("b1", 1_000, points("m1", 500, 50))
+    assert e.value.code == "chain.float_exceeded"
+    g = hq.authorise("k1", "B", "m1", "points", 50, "auth-1")  # what the gateway asks HQ
+    assert g.amount == 50 and hq.pool("m1", "points") == 50
+    b.commit(MemberAuthorised("m1", "points", 50, g.id))
+    b.sell("b1", 1_000, points("m1", 500, 50))  # 5.00 of 10.00 with 50 points
+    assert b.float() == 5  # the 5.00 paid otherwise earns 5 points at B
+    assert hq.balance("m1", "points") == 200 - 50 + 5
+    with pytest.raises(Conflict):  # more than the pool: HQ gives nothing
+        assert hq.authorise("k2", "B", "m1", "points", 60, "auth-2").amount == 0
+        b.sell("b2", 1_000, points("m1", 600, 60))
+
+
+def test_a_refund_takes_the_earned_points_back_from_the_float_and_gives_spent_ones_back():
+    hq = Pool()
+    a = Store("A", hq)
+    a.sell("o1", 8_000)  # 80 points, all in A's float
+    a.sell("o2", 1_000, points("m1", 300, 30))  # 30 spent, 7 earned
+    assert a.float() == 57
+    a.refund("o1", None)  # o1 back in full: its 80 points are taken back... only 57 are here
+    assert a.float() == 0 and a.book.floats.short == 23
+    a.refund("o2", None)  # o2 back: its 30 points return, its 7 earned go
+    assert hq.floats("m1", "points") == {"A": a.float()}
+    assert hq.pool("m1", "points") == 0
+
+
+def test_a_snapshot_keeps_the_points_floats_and_an_older_one_is_seeded_from_the_balances():
+    hq = Pool()
+    a = Store("A", hq)
+    a.sell("o1", 5_000)
+    book, _, _ = decode_book(encode_book(a.book, {}, a.now))
+    assert book.floats.float("m1", "points") == 50
+    im = msgspec.msgpack.decode(encode_book(a.book, {}, a.now), type=BookImage)
+    assert im.floats is not None
+    del im.floats["points_rule"]  # a snapshot written before points followed the rule
+    im.floats["held"] = [h for h in im.floats["held"] if h[1] != "points"]
+    book, _, _ = decode_book(msgspec.msgpack.encode(im))
+    assert book.floats.float("m1", "points") == 50  # the member's points stayed in the store
