@@ -64,7 +64,7 @@ from domain.exchange_events import OrderExchanged
 from domain.loyalty import LoyaltyRules
 from domain.loyalty_book import LOYALTY_TYPES, LoyaltyBook
 from domain.member_desk import check_registered, check_updated, member_of
-from domain.member_events import FLOAT_IN, FloatCapsSet, MemberUpdated
+from domain.member_events import FLOAT_IN, FloatCapsSet, FloatReturned, MemberUpdated
 from domain.member_float import Floats
 from domain.money import (
     CEILING,
@@ -240,7 +240,7 @@ class Book:
                 raise NotFound("member.not_found", "no such member", member=body.member)
             after = check_amount(self.balance(body.member) + body.amount, CEILING, "balance")
             return replace(body, balance_after=after)
-        elif isinstance(body, (*FLOAT_IN, FloatCapsSet)):
+        elif isinstance(body, (*FLOAT_IN, FloatCapsSet, FloatReturned)):
             return self.floats.check(body)
         elif isinstance(body, MemberRegistered):  # the member desk's rules (domain.member_desk)
             return check_registered(self.members, body)
@@ -338,8 +338,9 @@ class Book:
         if isinstance(body, _STOCK_TYPES):
             self.stock.apply(body)
         self.floats.apply(body)
-        if isinstance(body, FLOAT_IN) and body.kind == "wallet":
-            self.wallets[body.member] = self.wallets.get(body.member, 0) + body.amount
+        if isinstance(body, (*FLOAT_IN, FloatReturned)) and body.kind == "wallet":
+            sign = -1 if isinstance(body, FloatReturned) else 1  # back to HQ's pool
+            self.wallets[body.member] = self.wallets.get(body.member, 0) + sign * body.amount
         if isinstance(body, (OrderCompleted, *PAYMENT_TYPES)):
             self.tenders.apply(body, till, ts)
         if isinstance(body, _STAFF_TYPES):

@@ -28,7 +28,7 @@ from typing import Any
 from domain.error_codes.chain import Chain
 from domain.errors import Conflict, InvalidInput
 from domain.events import OrderCompleted, OrderRefunded, WalletToppedUp
-from domain.member_events import FloatCapsSet, FloatGranted, MemberAuthorised
+from domain.member_events import FloatCapsSet, FloatGranted, FloatReturned, MemberAuthorised
 
 __all__ = [
     "KINDS",
@@ -135,6 +135,8 @@ class Floats:
     pooled: dict[tuple[str, str], int] = field(default_factory=dict)  # credits past the cap
     grants: dict[str, int] = field(default_factory=dict)  # grant/auth id -> amount taken
     short: int = 0  # spends applied over a float (an event journaled before the rule): never here
+    pending: dict[str, tuple[str, str, int]] = field(default_factory=dict)  # auth: unspent yet
+    returned: set[str] = field(default_factory=set)  # authorisations given back to the pool
 
     def float(self, member: str, kind: str = "wallet") -> int:
         return self.held.get((member, kind), 0)
@@ -167,6 +169,14 @@ class Floats:
             gid = body.grant if isinstance(body, FloatGranted) else body.auth
             if not gid or gid in self.grants:
                 raise Conflict(Chain.GRANT_TWICE, "this grant was already taken", grant=gid)
+        elif isinstance(body, FloatReturned):
+            held = self.float(body.member, kind_of(body.kind))
+            if body.ref in self.returned or body.ref not in self.grants:
+                raise Conflict(
+                    Chain.GRANT_TWICE, "this authorisation was given back", grant=body.ref
+                )
+            if not 0 < body.amount <= held:
+                raise InvalidInput("wallet.bad_amount", "give back a part of the float")
         return body
 
     def apply(self, body: Any) -> None:
@@ -179,7 +189,19 @@ class Floats:
             self.grants[gid] = body.amount
             key = (body.member, body.kind)
             self.held[key] = self.held.get(key, 0) + body.amount
+            if isinstance(body, MemberAuthorised):
+                self.pending[gid] = (body.member, body.kind, body.amount)
+        elif isinstance(body, FloatReturned):  # from the float to the pool, once per ref
+            if body.ref not in self.returned:
+                self.returned.add(body.ref)
+                self.pending.pop(body.ref, None)
+                key = (body.member, body.kind)
+                self.held[key] = self.held.get(key, 0) - body.amount
+                self.pooled[key] = self.pooled.get(key, 0) + body.amount
         else:
+            if isinstance(body, OrderCompleted) and self.pending:
+                for p in body.payments:  # an authorisation spent by the sale it was for
+                    self.pending.pop(p.auth, None)
             for member, kind, delta in money_moves(body):
                 self._move(member, kind, delta)
 
@@ -211,6 +233,8 @@ class Floats:
             "grants": sorted(self.grants.items()),
             "short": self.short,
             "points_rule": 1,  # points are under the rule (a state without it: seed_points)
+            "pending": [[a, m, k, v] for a, (m, k, v) in sorted(self.pending.items())],
+            "returned": sorted(self.returned),
         }
 
     @classmethod
@@ -221,6 +245,8 @@ class Floats:
             pooled={(m, k): v for m, k, v in s["pooled"]},
             grants={g: v for g, v in s["grants"]},
             short=s.get("short", 0),
+            pending={a: (m, k, v) for a, m, k, v in s.get("pending", [])},
+            returned=set(s.get("returned", [])),
         )
 
     def seed_points(self, balances: Mapping[str, int]) -> None:

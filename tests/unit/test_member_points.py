@@ -13,9 +13,10 @@ import pytest
 
 from domain.book_snapshot import BookImage, decode_book, encode_book
 from domain.errors import Conflict
+from domain.events import Payment
 from domain.member_events import FloatCapsSet, MemberAuthorised
 from domain.member_pool import Pool
-from tests.kits.loyaltykit import Shop, gold, points
+from tests.kits.loyaltykit import Shop, gold, order, points
 
 CAP = 100  # points a store holds per member
 
@@ -93,3 +94,70 @@ def test_a_snapshot_keeps_the_points_floats_and_an_older_one_is_seeded_from_the_
     im.floats["held"] = [h for h in im.floats["held"] if h[1] != "points"]
     book, _, _ = decode_book(msgspec.msgpack.encode(im))
     assert book.floats.float("m1", "points") == 50  # the member's points stayed in the store
+
+
+def test_an_abandoned_authorisation_goes_back_to_the_pool_once(tmp_path):
+    """HQ authorised 30.00 for a wallet sale that never committed: after ``abandon_s`` the
+    store gives back what its float holds above the cap, journaled once; HQ's pool gets it once
+    (an upload read twice changes nothing); a spent authorisation is never given back."""
+    import asyncio
+    import uuid
+
+    from actors.ledger import Ledger, Request, command_hash
+    from actors.members_sync import MemberCopy, MembersSync
+    from domain.events import MemberRegistered, WalletToppedUp
+    from domain.member_float import Caps
+    from domain.ports import ManualClock
+
+    led = Ledger(tmp_path / "journal.sqlite", clock=ManualClock())
+    hq, floats = Pool(), led.book.floats
+    folded: list[Any] = []
+
+    async def journal(cid: str, body: Any) -> Any:
+        ack = led.submit(Request(cid, command_hash("system", cid), body, "system"))
+        folded.append(ack.body)
+        hq.fold("S1", ack.body)
+        return ack
+
+    def run(body: Any) -> None:
+        asyncio.run(journal(str(uuid.uuid4()), body))
+
+    for body in (
+        FloatCapsSet(5_000, 100),
+        MemberRegistered("M1", "Ann"),
+        WalletToppedUp("M1", 5_000, "cash"),  # the float at its cap
+        MemberAuthorised("M1", "wallet", 3_000, "auth-1"),  # for a sale then dropped
+    ):
+        run(body)
+    hq.opening("o1", "M1", "wallet", 3_000)  # the pool held 30.00
+    assert hq.authorise("k1", "S1", "M1", "wallet", 3_000, "auth-1").amount == 3_000
+    clock = [0.0]
+    sync = MembersSync(
+        None,
+        MemberCopy(tmp_path / "members.sqlite"),
+        journal,
+        floats.float,
+        Caps(5_000, 100),
+        pending=lambda: dict(floats.pending),
+        abandon_s=600,
+        now_s=lambda: clock[0],
+    )
+    assert asyncio.run(sync.return_abandoned()) == 0  # seen now
+    clock[0] = 599
+    assert asyncio.run(sync.return_abandoned()) == 0
+    assert floats.float("M1") == 8_000
+    clock[0] = 600
+    assert asyncio.run(sync.return_abandoned()) == 1
+    assert floats.float("M1") == 5_000 and led.book.balance("M1") == 5_000
+    assert asyncio.run(sync.return_abandoned()) == 0  # once
+    hq.fold("S1", folded[-1])  # the same upload read again
+    assert hq.floats("M1") == {"S1": 5_000} and hq.in_transit("M1") == 0
+    assert hq.pool("M1") == 3_000 and hq.balance("M1") == 8_000  # back in the pool, once
+    with pytest.raises(Conflict):  # the store cannot give it back twice either
+        run(folded[-1])
+    run(MemberAuthorised("M1", "wallet", 1_000, "auth-2"))  # this one is spent by its sale
+    run(order("sale-2", 1_000, (Payment("wallet", 1_000, member="M1", auth="auth-2"),), "M1"))
+    clock[0] = 5_000
+    assert "auth-2" not in floats.pending and asyncio.run(sync.return_abandoned()) == 0
+    sync.copy.close()
+    led.journal.close()
