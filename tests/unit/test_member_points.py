@@ -161,3 +161,30 @@ def test_an_abandoned_authorisation_goes_back_to_the_pool_once(tmp_path):
     assert "auth-2" not in floats.pending and asyncio.run(sync.return_abandoned()) == 0
     sync.copy.close()
     led.journal.close()
+
+
+def test_member_float_events_become_warehouse_rows():
+    """``member.float_granted/authorised/float_returned`` → ``member_floats`` rows (the store's
+    analytics copy and HQ's warehouse flatten with the same function)."""
+    from analytics.flatten import flatten
+    from domain.journal_format import encode_body
+    from domain.member_events import FloatGranted, FloatReturned
+
+    bodies = [
+        ("member.float_granted", FloatGranted("M1", "wallet", 2_000, "g-1")),
+        ("member.authorised", MemberAuthorised("M1", "points", 150, "a-1")),
+        ("member.float_returned", FloatReturned("M1", "points", 40, "a-1")),
+    ]
+    evs = [
+        {"seq": i, "id": f"e{i}", "ts": 1_700_000_000_000_000, "kind": k, "v": 1, "staff": "",
+         "till": "", "ip": "", "agg": "M1", "body": msgspec.json.decode(encode_body(b)), "hash": ""}
+        for i, (k, b) in enumerate(bodies, 1)
+    ]  # fmt: skip
+    rows = flatten(evs, "S1", "Asia/Bangkok")["member_floats"]
+    got = rows.select("member", "kind", "event", "amount", "ref").rows()
+    assert got == [
+        ("M1", "wallet", "granted", 2_000, "g-1"),
+        ("M1", "points", "authorised", 150, "a-1"),
+        ("M1", "points", "returned", -40, "a-1"),
+    ]
+    assert rows["store_id"].to_list() == ["S1"] * 3
