@@ -30,7 +30,7 @@ def member_line(name: str, tier: str, bp: int, discount: int, currency: str) -> 
     if bp:
         pct = i18n.number(Decimal(bp).scaleb(-2))
         text += " · " + _("{percent}% off").format(percent=pct)
-        text += " " + i18n.money(-discount, currency)
+        text += " · " + _("saves {amount}").format(amount=i18n.money(discount, currency))
     return text
 
 
