@@ -27,7 +27,7 @@ import orjson
 
 from actors.files import FILE_MODE
 from domain.error_codes.chain import Chain
-from domain.errors import KassaError, Unavailable
+from domain.errors import KassaError, NotFound, Unavailable
 from domain.member_events import FloatCapsSet, FloatGranted, FloatReturned, MemberAuthorised
 from domain.member_float import KINDS, UNLIMITED, Caps
 from domain.upload import signed_headers
@@ -357,14 +357,18 @@ async def loyalty_view(handles: Any, key: str) -> dict[str, Any]:
     store is found in HQ's copy, and ``points`` is what may be spent here: this store's float,
     plus HQ's pool while HQ answers (``points_here``: the float alone)."""
     sync = getattr(handles, "members_sync", None)
-    chain = sync is not None and sync.caps.of("points") != UNLIMITED
-    if sync is not None and chain:
-        other = await asyncio.get_running_loop().run_in_executor(None, sync.copy.find, key)
-        key = other["member"] if other is not None else key
-    view = await handles.ledger.loyalty(key)
-    if sync is not None and chain:
-        got = await sync.spendable(view["member"], "points")
-        view.update(points=got["balance"], points_here=got["float"], online=got["online"])
+    if sync is None or sync.caps.of("points") == UNLIMITED:
+        return dict(await handles.ledger.loyalty(key))
+    other = await asyncio.get_running_loop().run_in_executor(None, sync.copy.find, key)
+    try:
+        view = dict(await handles.ledger.loyalty(other["member"] if other else key))
+    except NotFound:  # another store's member this store's book has not met
+        if other is None:
+            raise
+        led = handles.ledger_shell.ledger  # in this process, as ``float_of``
+        view = led.book.loyalty.member_view(other["member"], led.clock.now_us())
+    got = await sync.spendable(view["member"], "points")
+    view.update(points=got["balance"], points_here=got["float"], online=got["online"])
     return view
 
 

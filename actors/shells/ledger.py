@@ -15,7 +15,7 @@ from typing import Any
 from actors.ledger import LEDGER_METHODS, Ack, Ledger, Request
 from actors.wire import Method, RpcServer, socket_name
 from domain.error_codes.fastpath import Lifecycle
-from domain.errors import NotFound, Unavailable
+from domain.errors import Unavailable
 from domain.journal_format import Envelope
 from domain.reports_query import orders_matching
 
@@ -200,13 +200,7 @@ class LedgerShell:
     async def loyalty(self, key: str) -> dict:
         """A member's points, tier and coupons (by id, card or phone; domain.loyalty_book)."""
         book = self.ledger.book
-        try:
-            member = book.find_member(key).member
-        except NotFound:  # another store's member, by id, when points follow the chain rule
-            if book.floats.caps.points < 0:
-                raise
-            member = key
-        return book.loyalty.member_view(member, self.ledger.clock.now_us())
+        return book.loyalty.member_view(book.find_member(key).member, self.ledger.clock.now_us())
 
     async def coupon(self, code: str) -> dict:
         return self.ledger.book.loyalty.coupon_view(code, self.ledger.clock.now_us())

@@ -188,3 +188,43 @@ def test_member_float_events_become_warehouse_rows():
         ("M1", "points", "returned", -40, "a-1"),
     ]
     assert rows["store_id"].to_list() == ["S1"] * 3
+
+
+def test_the_stores_loyalty_look_up_finds_another_stores_member_by_card(tmp_path):
+    """With a points cap, ``GET /v1/members/{card}/loyalty`` (``loyalty_view``) finds a member
+    this store's book has never met in HQ's copy, with the points this store may spend (its
+    float; HQ's pool too when online); a key nobody knows is still 404."""
+    import asyncio
+    from types import SimpleNamespace
+
+    from actors.ledger import Ledger, Request, command_hash
+    from actors.members_sync import MemberCopy, MembersSync, loyalty_view
+    from domain.errors import NotFound
+    from domain.loyalty import LoyaltyRulesSet
+    from domain.member_float import Caps
+    from domain.ports import ManualClock
+
+    led = Ledger(tmp_path / "journal.sqlite", clock=ManualClock())
+    for i, body in enumerate((FloatCapsSet(-1, CAP), LoyaltyRulesSet(gold(20_000)))):
+        led.submit(Request(f"command-{i}", command_hash("system", f"command-{i}"), body, "system"))
+    copy = MemberCopy(tmp_path / "members.sqlite")
+    copy.apply(
+        [{"member": "A-1", "name": "Ann", "phone": "", "card": "C-77", "home": "A", "version": 1}]
+    )
+    sync = MembersSync(None, copy, None, led.book.floats.float, Caps(-1, CAP))  # type: ignore[arg-type]
+
+    class LedgerClient:
+        async def loyalty(self, key: str) -> dict:
+            book = led.book
+            return book.loyalty.member_view(book.find_member(key).member, led.clock.now_us())
+
+    handles = SimpleNamespace(
+        members_sync=sync, ledger=LedgerClient(), ledger_shell=SimpleNamespace(ledger=led)
+    )
+    view = asyncio.run(loyalty_view(handles, "C-77"))
+    assert (view["member"], view["points"], view["online"]) == ("A-1", 0, False)
+    assert view["point_value"] == 10
+    with pytest.raises(NotFound):
+        asyncio.run(loyalty_view(handles, "nobody"))
+    copy.close()
+    led.journal.close()
