@@ -209,7 +209,11 @@ class Floats:
         """Points earned, spent or given back by an order or a refund, as the loyalty book
         derived them (``LoyaltyBook.take_moves``: the store's book, and HQ's ``PointsFold``)."""
         for member, delta in moves:
-            self._move(member, "points", delta)
+            if delta >= 0:
+                self._move(member, "points", delta)
+            else:  # a take-back beyond the float is not clawed back (spent already): not short
+                key = (member, "points")
+                self.held[key] = self.held.get(key, 0) - min(self.held.get(key, 0), -delta)
 
     def _move(self, member: str, kind: str, delta: int) -> None:
         key = (member, kind)
