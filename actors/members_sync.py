@@ -27,9 +27,9 @@ import orjson
 
 from actors.files import FILE_MODE
 from domain.error_codes.chain import Chain
-from domain.errors import KassaError, Unavailable
-from domain.member_events import FloatCapsSet, FloatGranted, MemberAuthorised
-from domain.member_float import UNLIMITED, Caps
+from domain.errors import KassaError, NotFound, Unavailable
+from domain.member_events import FloatCapsSet, FloatGranted, FloatReturned, MemberAuthorised
+from domain.member_float import KINDS, UNLIMITED, Caps
 from domain.upload import signed_headers
 
 __all__ = ["ChainLink", "MemberCopy", "MembersSync", "start_for", "before_pay", "look_up"]
@@ -153,11 +153,17 @@ class MembersSync:
         float_of: Callable[[str, str], int],
         caps: Caps,
         interval_s: float = 30.0,
+        pending: Callable[[], dict[str, tuple[str, str, int]]] = dict,
+        abandon_s: float = 600.0,
+        now_s: Callable[[], float] = time.monotonic,
     ) -> None:
         self.link, self.copy, self.journal = link, copy, journal
         self.float_of = float_of  # this store's float of (member, kind), from the ledger's book
         self.caps = caps
         self.interval_s = interval_s
+        self.pending = pending  # HQ's authorisations no sale has spent yet (Floats.pending)
+        self.abandon_s, self.now_s = abandon_s, now_s
+        self.first_seen: dict[str, float] = {}  # authorisation -> when this loop first saw it
         self.task: asyncio.Task[None] | None = None
         self.last_pull_us = 0
         self.last_error = ""
@@ -233,28 +239,63 @@ class MembersSync:
         return {"balance": held + max(0, pool), "float": held, "online": True}
 
     async def pay_tenders(self, args: Any, cid: str) -> None:
-        """Before a till's ``pay``: HQ authorises what each wallet tender needs beyond this
-        store's float (``authorise_spend``); nothing when the chain rule is off."""
+        """Before a till's ``pay``: HQ authorises what each wallet tender (minor units) and each
+        points tender (points) needs beyond this store's float (``authorise_spend``); nothing
+        when the chain rule is off for that kind."""
         if not self.caps.limited or not isinstance(args, dict):
             return
-        need: dict[str, int] = {}
+        need: dict[tuple[str, str], int] = {}
         for t in args.get("tenders") or ():
-            if isinstance(t, dict) and t.get("kind") == "wallet":
-                amount, member = t.get("amount"), t.get("member")
-                if isinstance(amount, int) and isinstance(member, str) and member:
-                    need[member] = need.get(member, 0) + amount
-        for member, amount in need.items():
-            auth = await self.authorise_spend(member, amount, f"{cid}:{member}")
+            kind = t.get("kind") if isinstance(t, dict) else None
+            if kind not in KINDS or self.caps.of(str(kind)) == UNLIMITED:
+                continue
+            amount = t.get("points" if kind == "points" else "amount")
+            member = t.get("member")
+            if isinstance(amount, int) and isinstance(member, str) and member:
+                need[(member, kind)] = need.get((member, kind), 0) + amount
+        for (member, kind), amount in need.items():
+            key = f"{cid}:{member}" + (":points" if kind == "points" else "")
+            auth = await self.authorise_spend(member, amount, key, kind)
             for t in args["tenders"]:  # the payment names HQ's authorisation it used
-                if auth and isinstance(t, dict) and t.get("member") == member:
+                if (
+                    auth
+                    and isinstance(t, dict)
+                    and (t.get("member"), t.get("kind"))
+                    == (
+                        member,
+                        kind,
+                    )
+                ):
                     t["auth"] = auth
                     break
+
+    async def return_abandoned(self) -> int:
+        """Give back to HQ's pool what an authorisation moved here for a sale that never
+        committed (``abandon_s`` after this loop first saw it unspent): the part of the float
+        above its cap, journaled as ``member.float_returned`` once per authorisation (HQ credits
+        the pool when the upload arrives). What is within the cap stays: it is the float the
+        store may hold anyway. How many were given back."""
+        now, n = self.now_s(), 0
+        pending = self.pending()
+        for auth in [a for a in self.first_seen if a not in pending]:
+            del self.first_seen[auth]
+        for auth, (member, kind, amount) in pending.items():
+            if now - self.first_seen.setdefault(auth, now) < self.abandon_s:
+                continue
+            cap = self.caps.of(kind)
+            over = self.float_of(member, kind) - cap if cap != UNLIMITED else 0
+            if over > 0:
+                body = FloatReturned(member, kind, min(amount, over), auth)
+                await self.journal(f"member.float_returned:{auth}", body)
+                n += 1
+        return n
 
     async def run(self) -> None:
         await self.set_caps()
         delay = self.interval_s
         while True:
             try:
+                await self.return_abandoned()  # offline too: it is the store's own decision
                 await self.pull()
                 self.last_error, delay = "", self.interval_s
             except KassaError as exc:
@@ -311,6 +352,26 @@ async def look_up(handles: Any, key: str, found: dict[str, Any] | None) -> dict[
     return {**found, **await sync.spendable(found["member"])}
 
 
+async def loyalty_view(handles: Any, key: str) -> dict[str, Any]:
+    """A member's loyalty view at this store; with the points rule on, a member of another
+    store is found in HQ's copy, and ``points`` is what may be spent here: this store's float,
+    plus HQ's pool while HQ answers (``points_here``: the float alone)."""
+    sync = getattr(handles, "members_sync", None)
+    if sync is None or sync.caps.of("points") == UNLIMITED:
+        return dict(await handles.ledger.loyalty(key))
+    other = await asyncio.get_running_loop().run_in_executor(None, sync.copy.find, key)
+    try:
+        view = dict(await handles.ledger.loyalty(other["member"] if other else key))
+    except NotFound:  # another store's member this store's book has not met
+        if other is None:
+            raise
+        led = handles.ledger_shell.ledger  # in this process, as ``float_of``
+        view = led.book.loyalty.member_view(other["member"], led.clock.now_us())
+    got = await sync.spendable(view["member"], "points")
+    view.update(points=got["balance"], points_here=got["float"], online=got["online"])
+    return view
+
+
 def start_for(handles: Any) -> MembersSync:
     """The running store's member loop over its ledger (``actors.bootstrap``, beside the
     catalogue pull)."""
@@ -330,7 +391,15 @@ def start_for(handles: Any) -> MembersSync:
     link = None
     if cfg.cloud_url and secret.exists():
         link = ChainLink(cfg.cloud_url, cfg.store_id, bytes.fromhex(secret.read_text().strip()))
-    caps = Caps.from_config(getattr(cfg, "members", None) or {})
-    sync = MembersSync(link, MemberCopy(data / "members.sqlite"), journal, float_of, caps)
+    members = getattr(cfg, "members", None) or {}
+    caps = Caps.from_config(members)
+    abandon_s = 60.0 * float(members.get("abandon_minutes", 10))
+
+    def pending() -> dict[str, tuple[str, str, int]]:
+        return dict(handles.ledger_shell.ledger.book.floats.pending)
+
+    sync = MembersSync(
+        link, MemberCopy(data / "members.sqlite"), journal, float_of, caps, 30.0, pending, abandon_s
+    )
     sync.start()
     return sync

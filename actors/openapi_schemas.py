@@ -118,6 +118,7 @@ TILL_OP = {
         "park",
         "resume",
         "pay",
+        "member",
         "void",
         "discount_line",
         "discount_order",

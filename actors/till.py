@@ -120,6 +120,8 @@ class Till:
             "currency": self.config.currency,
             "parked": parked,
             "order_discount": {"kind": b.discount_kind, "value": b.discount_value},
+            "member": {"member": b.member, "tier": b.tier, "discount_bp": b.member_bp},
+            "member_discount": p.member_discount,
         }
 
     # ------------------------------------------------------------ commands → requests

@@ -14,6 +14,7 @@ from typing import Any
 import msgspec
 
 from analytics.flatten_exchange import add_exchange
+from analytics.flatten_members import FLOAT_EVENTS, add_member_float
 from analytics.schema import KINDS_USED, SCHEMAS
 from domain.events import current_body
 from domain.stock_export import stock_doc_moves
@@ -288,6 +289,8 @@ def _add_event(rows: _Rows, e: dict[str, Any]) -> None:
                 "amount": b.get("amount", 0),
             },
         )
+    elif kind in FLOAT_EVENTS:  # members' money across the chain (flatten_members)
+        add_member_float(rows, e, head)
     elif kind == "wallet.topped_up":
         rows.add(
             "wallet_movements",

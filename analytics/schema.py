@@ -16,6 +16,8 @@ Tables (see ``SCHEMAS`` for columns and types):
 ``refund_lines``    one row per refunded line.
 ``refund_tenders``  one row per tender given back (kind, amount).
 ``voids``           one row per ``basket.voided`` (a basket given up before payment).
+``member_floats``   HQ moving a member's money to this store's float (``member.float_granted``,
+                    ``member.authorised``) and the store giving it back (``member.float_returned``).
 ``wallet_movements`` every change of a member wallet: ``topup`` (+, with the tender that paid it),
                     ``spend`` (− wallet payment), ``refund`` (+ refund back to the wallet).
 ``stock_movements`` ``sale`` (−qty), ``refund`` (+qty: goods come back), ``received`` (+),
@@ -259,6 +261,16 @@ SCHEMAS: dict[str, dict[str, PolarsDataType]] = {
         "difference": MONEY,  # > 0 the customer paid, < 0 was given back
         "reason": _S,
     },
+    "member_floats": {  # members' money across the chain (domain.member_float), HQ's side
+        **_HEAD,
+        "event_id": _S,
+        **_WHO,
+        "member": _S,
+        "kind": _S,  # wallet (minor units) | points
+        "event": _S,  # granted | authorised | returned (to HQ's pool)
+        "amount": MONEY,  # + into this store's float; returned: - out of it
+        "ref": _S,  # HQ's grant or authorisation id
+    },
 }
 
 TABLES: tuple[str, ...] = tuple(SCHEMAS)
@@ -286,6 +298,9 @@ KINDS_USED = frozenset(
         "flag.acknowledged",
         "flag.dismissed",
         "order.exchanged",
+        "member.float_granted",
+        "member.authorised",
+        "member.float_returned",
     }
 )
 

@@ -21,6 +21,7 @@ import orjson
 from cloud.hqauth import private_dir, private_file
 from domain.events import decode_body
 from domain.member_float import KINDS, Floats
+from domain.member_points import PointsFold
 from domain.member_pool import Given, Pool
 from domain.ports import Clock
 
@@ -67,7 +68,9 @@ class MembersHQ:
         for store, seq, floats in self.con.execute("SELECT store, seq, floats FROM marks"):
             self.marks[store] = seq
             if floats:
-                self.pool.stores[store] = Floats.from_state(orjson.loads(floats))
+                state = orjson.loads(floats)
+                self.pool.stores[store] = Floats.from_state(state)
+                self.pool.points[store] = PointsFold.from_state(state.get("points_fold"))
         self._given()
 
     def _given(self) -> None:
@@ -107,9 +110,11 @@ class MembersHQ:
                     body = decode_body(kind, bytes(raw), v)
                     if kind in _MEMBER_KINDS:
                         self._upsert(kind, body, store, ts)
-                    self.pool.fold(store, body)
+                    self.pool.fold(store, body, ts)
                     after = seq
-                floats = orjson.dumps(self.pool.stores.get(store, Floats()).state()).decode()
+                state = self.pool.stores.get(store, Floats()).state()
+                state["points_fold"] = self.pool.points.get(store, PointsFold()).state()
+                floats = orjson.dumps(state).decode()
                 self.con.execute(
                     "INSERT OR REPLACE INTO marks (store, seq, floats) VALUES (?, ?, ?)",
                     (store, after, floats),

@@ -22,6 +22,7 @@ from domain.events import (
     OrderLine,
     QuantityChanged,
 )
+from domain.member_discount import BasketMemberNamed, member_discount
 from domain.money import (
     DEFAULT_LIMITS,
     Limits,
@@ -90,6 +91,9 @@ class Basket:
     discount_value: int = 0
     parked: bool = False
     next_line: int = 1
+    member: str = ""  # named on the sale (domain.member_discount), with their tier's discount
+    tier: str = ""
+    member_bp: int = 0
 
     def line(self, line_id: str) -> Line:
         for ln in self.lines:
@@ -105,6 +109,7 @@ class Pricing:
     discount: int
     tax: int
     total: int
+    member_discount: int = 0  # the tier discount, part of ``discount``
 
 
 def _discount(base: int, kind: str, value: int) -> int:
@@ -121,6 +126,11 @@ def price_basket(basket: Basket, prices_include_tax: bool) -> Pricing:
     after = [ln.base - ln.line_discount for ln in basket.lines]
     order_disc = _discount(sum(after), basket.discount_kind, basket.discount_value)
     shares = split_pro_rata(order_disc, after) if basket.lines else []
+    mdisc = 0
+    if basket.member_bp:  # the tier's discount on what is left, pro rata (domain.member_discount)
+        left = [a - s for a, s in zip(after, shares, strict=True)]
+        mdisc = member_discount(sum(left), basket.member_bp)
+        shares = [s + m for s, m in zip(shares, split_pro_rata(mdisc, left), strict=True)]
     out = []
     for ln, a, share in zip(basket.lines, after, shares, strict=False):
         amount = a - share
@@ -149,6 +159,7 @@ def price_basket(basket: Basket, prices_include_tax: bool) -> Pricing:
         discount=sum(ln.discount for ln in out),
         tax=sum(ln.tax for ln in out),
         total=sum(ln.total for ln in out),
+        member_discount=mdisc,
     )
 
 
@@ -191,6 +202,8 @@ def apply_basket(basket: Basket, ev: object) -> Basket:
         )
     if isinstance(ev, OrderDiscounted):
         return replace(basket, discount_kind=ev.kind, discount_value=ev.value)
+    if isinstance(ev, BasketMemberNamed):
+        return replace(basket, member=ev.member, tier=ev.tier, member_bp=ev.discount_bp)
     if isinstance(ev, BasketParked):
         return replace(basket, parked=True)
     if isinstance(ev, BasketResumed):
@@ -257,25 +270,13 @@ def _decide_add(
     if scan is not None and scan.kind == "weight":
         weight_g = scan.weight_g
         embedded = True
+    unit = product.unit
     if scan is not None and scan.kind == "price":
         # a pre-packed item labelled with its price: one piece at the printed price
-        if product.unit == "kg":
-            return LineAdded(
-                basket=basket.basket_id,
-                line_id=f"L{basket.next_line}",
-                sku=product.sku,
-                names=product.names,
-                unit="each",
-                qty=1,
-                unit_price=int(scan.price or 0),
-                tax_class=product.tax_class,
-                rate_bp=rate_bp,
-                category=product.category,
-                code=code,
-                embedded=True,
-            )
         price, embedded = int(scan.price or 0), True
-    if product.unit == "kg":
+        if unit == "kg":
+            unit, qty, weight_g = "each", 1, None
+    if unit == "kg":
         if weight_g is None:
             raise InvalidInput("basket.weight_required", "weigh this item", sku=product.sku)
         q = _check_qty("kg", weight_g, limits)
@@ -286,7 +287,7 @@ def _decide_add(
         line_id=f"L{basket.next_line}",
         sku=product.sku,
         names=product.names,
-        unit=product.unit,
+        unit=unit,
         qty=q,
         unit_price=price,
         tax_class=product.tax_class,

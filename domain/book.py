@@ -64,7 +64,7 @@ from domain.exchange_events import OrderExchanged
 from domain.loyalty import LoyaltyRules
 from domain.loyalty_book import LOYALTY_TYPES, LoyaltyBook
 from domain.member_desk import check_registered, check_updated, member_of
-from domain.member_events import FLOAT_IN, FloatCapsSet, MemberUpdated
+from domain.member_events import FLOAT_IN, FloatCapsSet, FloatReturned, MemberUpdated
 from domain.member_float import Floats
 from domain.money import (
     CEILING,
@@ -240,7 +240,7 @@ class Book:
                 raise NotFound("member.not_found", "no such member", member=body.member)
             after = check_amount(self.balance(body.member) + body.amount, CEILING, "balance")
             return replace(body, balance_after=after)
-        elif isinstance(body, (*FLOAT_IN, FloatCapsSet)):
+        elif isinstance(body, (*FLOAT_IN, FloatCapsSet, FloatReturned)):
             return self.floats.check(body)
         elif isinstance(body, MemberRegistered):  # the member desk's rules (domain.member_desk)
             return check_registered(self.members, body)
@@ -282,7 +282,7 @@ class Book:
             if member not in self.members and not self.floats.caps.limited:  # chain: any store's
                 raise NotFound("member.not_found", "no such member", member=member)
         self.floats.check_spends(o)  # within this store's float (HQ authorised the rest)
-        self.loyalty.check_order(o, self.members, now_us)  # points and coupon tenders
+        self.loyalty.check_order(o, self.members, now_us, self.floats.caps.points)
         o = self.tenders.check_order(o)  # QR / provider card: succeeded, unused, this basket's
         return replace(o, number=o.number or self.numbers.next_order(till))
 
@@ -338,8 +338,9 @@ class Book:
         if isinstance(body, _STOCK_TYPES):
             self.stock.apply(body)
         self.floats.apply(body)
-        if isinstance(body, FLOAT_IN) and body.kind == "wallet":
-            self.wallets[body.member] = self.wallets.get(body.member, 0) + body.amount
+        if isinstance(body, (*FLOAT_IN, FloatReturned)) and body.kind == "wallet":
+            sign = -1 if isinstance(body, FloatReturned) else 1  # back to HQ's pool
+            self.wallets[body.member] = self.wallets.get(body.member, 0) + sign * body.amount
         if isinstance(body, (OrderCompleted, *PAYMENT_TYPES)):
             self.tenders.apply(body, till, ts)
         if isinstance(body, _STAFF_TYPES):
@@ -371,20 +372,9 @@ class Book:
         elif isinstance(body, OrderRefunded):
             rec = self.orders[body.order_id]  # an evicted order comes back from the archive
             before, before_total = list(rec.refunded_tender), rec.refunded_total
-            rec.refunds.append(body.refund_id)
-            rec.refund_numbers.append(body.number)
+            rec.record_refund(body)
             self.numbers.refund_done(till, body.number, body.order_id)
-            for rl in body.lines:
-                rec.refunded_qty[rl.line_id] = rec.refunded_qty.get(rl.line_id, 0) + rl.qty
-                rec.refunded_amount[rl.line_id] = rec.refunded_amount.get(rl.line_id, 0) + rl.amount
             for t in body.tenders:
-                left = t.amount
-                for idx, p in enumerate(rec.order.payments):
-                    if (p.kind, p.member, p.reference) != (t.kind, t.member, t.reference):
-                        continue
-                    take = min(left, p.amount - rec.refunded_tender[idx])
-                    rec.refunded_tender[idx] += take
-                    left -= take
                 if t.kind == "wallet":
                     self.wallets[t.member] = self.wallets.get(t.member, 0) + t.amount
             self.loyalty.apply_refund(body, rec, before, before_total)
@@ -403,3 +393,5 @@ class Book:
             self.wallets[body.member] = self.wallets.get(body.member, 0) + body.amount
         elif isinstance(body, LOYALTY_TYPES):
             self.loyalty.apply(body, ts)
+        if self.loyalty.moved:  # points earned, spent, given back: the chain rule (member_float)
+            self.floats.points(self.loyalty.take_moves())

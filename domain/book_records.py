@@ -47,6 +47,22 @@ class OrderRecord:
     refunds: list[str] = field(default_factory=list)
     refund_numbers: list[str] = field(default_factory=list)  # "" for refunds journaled unnumbered
 
+    def record_refund(self, body: OrderRefunded) -> None:
+        """What refund ``body`` gave back, per line and per tender (the book, HQ's points)."""
+        self.refunds.append(body.refund_id)
+        self.refund_numbers.append(body.number)
+        for rl in body.lines:
+            self.refunded_qty[rl.line_id] = self.refunded_qty.get(rl.line_id, 0) + rl.qty
+            self.refunded_amount[rl.line_id] = self.refunded_amount.get(rl.line_id, 0) + rl.amount
+        for t in body.tenders:
+            left = t.amount
+            for idx, p in enumerate(self.order.payments):
+                if (p.kind, p.member, p.reference) != (t.kind, t.member, t.reference):
+                    continue
+                take = min(left, p.amount - self.refunded_tender[idx])
+                self.refunded_tender[idx] += take
+                left -= take
+
     @property
     def refunded_total(self) -> int:
         return sum(self.refunded_amount.values())

@@ -24,8 +24,7 @@ from domain import day as _day
 from domain import staff as _staff
 from domain.book import Book, BookRules
 from domain.book_records import Member, OrderRecord
-from domain.loyalty import LoyaltyRules, Visit
-from domain.loyalty_book import CouponState, OrderPoints
+from domain.loyalty_book import LoyaltyImage
 from domain.member_float import Floats
 from domain.tender_flow import TenderState
 
@@ -101,15 +100,6 @@ def open_snapshot(data: bytes, key: bytes, name: str) -> tuple[SnapHeader, bytes
 # ---------------------------------------------------------------- the ledger's book
 
 
-class LoyaltyImage(msgspec.Struct, array_like=True):
-    rules: LoyaltyRules | None
-    points: dict[str, int]
-    coupons: list[CouponState]
-    visits: dict[str, list[Visit]]
-    orders: dict[str, OrderPoints]
-    last_ts: int
-
-
 class BookImage(msgspec.Struct, array_like=True):
     seq: int
     wallets: dict[str, int]
@@ -171,14 +161,7 @@ def encode_book(book: Book, flags: dict[str, list[dict[str, Any]]], last_ts: int
             flags=flags,
             last_ts=last_ts,
             tenders=list(book.tenders.tenders.values()),
-            loyalty=LoyaltyImage(
-                lo.rules,
-                dict(lo.points),
-                list(lo.coupons.values()),
-                dict(lo.visits),
-                dict(lo.orders),
-                lo.last_ts,
-            ),
+            loyalty=lo.image(),
             floats=book.floats.state(),
         )
     )
@@ -216,12 +199,11 @@ def decode_book(
     book.stock.levels = im.stock
     book.tenders.tenders = {t.key: t for t in im.tenders}
     if im.loyalty is not None:  # else a format 2 snapshot: no loyalty state yet
-        lo, li = book.loyalty, im.loyalty
-        lo.rules, lo.points, lo.visits, lo.orders = li.rules, li.points, li.visits, li.orders
-        lo.coupons = {c.coupon.code: c for c in li.coupons}
-        lo.last_ts = li.last_ts
+        book.loyalty.load(im.loyalty)
     if im.floats is not None:
         book.floats = Floats.from_state(im.floats)
+        if "points_rule" not in im.floats:  # points were not in the floats yet
+            book.floats.seed_points(book.loyalty.points)
     else:  # before the chain rule every credit stayed in the store: the float is the wallet
         book.floats.held = {(m, "wallet"): v for m, v in im.wallets.items()}
     return book, im.flags, im.last_ts

@@ -241,6 +241,9 @@ class OrderCompleted:
     payments: tuple[Payment, ...]
     change: int = 0
     member: str = ""
+    member_discount: int = 0  # the tier discount in ``discount`` (domain.member_discount)
+    member_discount_bp: int = 0
+    tier: str = ""
 
 
 @dataclass(frozen=True, slots=True)

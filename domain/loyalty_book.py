@@ -20,6 +20,7 @@ from typing import Any
 
 import msgspec
 
+from domain import member_discount as tier_discount
 from domain.book_records import OrderRecord
 from domain.errors import Conflict, InvalidInput, NotFound
 from domain.events import OrderCompleted, OrderRefunded
@@ -39,9 +40,9 @@ from domain.loyalty import (
     tier_of,
 )
 
-__all__ = ["LoyaltyBook", "CouponState", "OrderPoints", "LOYALTY_TYPES"]
+__all__ = ["LoyaltyBook", "LoyaltyImage", "CouponState", "OrderPoints", "LOYALTY_TYPES"]
 
-LOYALTY_TYPES = (LoyaltyRulesSet, CouponIssued)
+LOYALTY_TYPES = (LoyaltyRulesSet, CouponIssued, tier_discount.BasketMemberNamed)
 
 
 class CouponState(msgspec.Struct, array_like=True):
@@ -59,6 +60,17 @@ class OrderPoints(msgspec.Struct, array_like=True):
     coupons_back: bool = False
 
 
+class LoyaltyImage(msgspec.Struct, array_like=True):
+    """A ``LoyaltyBook`` as kept in the ledger's snapshot (and HQ's ``PointsFold``)."""
+
+    rules: LoyaltyRules | None
+    points: dict[str, int]
+    coupons: list[CouponState]
+    visits: dict[str, list[Visit]]
+    orders: dict[str, OrderPoints]
+    last_ts: int
+
+
 def _ceil_share(whole: int, part: int, of: int) -> int:
     return -(-whole * part // of) if of else 0
 
@@ -71,6 +83,20 @@ class LoyaltyBook:
         self.visits: dict[str, list[Visit]] = {}  # member -> orders inside the widest window
         self.orders: dict[str, OrderPoints] = {}  # order id -> its points, for refunds
         self.last_ts = 0
+        self.moved: list[tuple[str, int]] = []  # points changes not yet taken by the floats
+
+    def take_moves(self) -> list[tuple[str, int]]:
+        """(member, +earned/returned or -spent/taken back) since the last call, as intended (a
+        take-back is bounded by the float, not here): ``domain.member_float.Floats.points``."""
+        out, self.moved = self.moved, []
+        return out
+
+    def _add(self, member: str, delta: int, bounded: int | None = None) -> None:
+        """Change ``member``'s points by ``bounded`` (default ``delta``); the floats get
+        ``delta``."""
+        if delta:
+            self.moved.append((member, delta))
+        self.points[member] = self.balance(member) + (delta if bounded is None else bounded)
 
     @property
     def effective(self) -> LoyaltyRules | None:
@@ -88,11 +114,16 @@ class LoyaltyBook:
             check_coupon(body)
             if body.code in self.coupons:
                 raise Conflict("coupon.exists", "this coupon code is taken", code=body.code)
+        elif isinstance(body, tier_discount.BasketMemberNamed):  # the tier's discount, or none
+            return tier_discount.check_named(body, self.visits, self.rules, self.last_ts)
         return body
 
-    def check_order(self, o: OrderCompleted, members: Any, now_us: int) -> None:
-        """Refuse an order whose points or coupon tenders cannot be taken."""
+    def check_order(self, o: OrderCompleted, members: Any, now_us: int, chain: int = -1) -> None:
+        """Refuse an order whose points or coupon tenders cannot be taken. ``chain``: the
+        store's points cap (-1: none); with one, the member may be another store's and their
+        points are checked against this store's float (``domain.member_float``)."""
         now = now_us or self.last_ts
+        tier_discount.check_order(o, self.visits, self.rules, now)  # a till invents none
         need: dict[str, int] = {}
         codes: set[str] = set()
         for p in o.payments:
@@ -100,7 +131,7 @@ class LoyaltyBook:
                 rules = self.effective
                 if rules is None:
                     raise Conflict("loyalty.off", "this store gives no points")
-                if p.member not in members:
+                if p.member not in members and chain < 0:
                     raise NotFound("member.not_found", "no such member", member=p.member)
                 if p.points != points_needed(p.amount, rules):
                     raise InvalidInput(
@@ -116,7 +147,7 @@ class LoyaltyBook:
                 codes.add(p.reference)
                 self._check_coupon_use(p.reference, p.amount, o, now)
         for member, pts in need.items():
-            if self.balance(member) < pts:
+            if self.balance(member) < pts and chain < 0:
                 raise Conflict(
                     "loyalty.insufficient_points",
                     "not enough points",
@@ -157,14 +188,14 @@ class LoyaltyBook:
                 self.coupons[code].used += 1
         for p in o.payments:
             if p.kind == "points":
-                self.points[p.member] = self.balance(p.member) - p.points
+                self._add(p.member, -p.points)
         earned = 0
         if o.member:
             rules = self.effective
             history = self.visits.setdefault(o.member, [])
             earned = points_for(o, rules, tier_of(history, rules, ts))
             if earned:
-                self.points[o.member] = self.balance(o.member) + earned
+                self._add(o.member, earned)
             history.append(Visit(ts, o.order_id, net_spend(o)))
             self._trim(o.member, ts)
         if earned or coupons or any(p.kind == "points" for p in o.payments):
@@ -187,7 +218,7 @@ class LoyaltyBook:
                 back = _ceil_share(p.points, rec.refunded_tender[idx], p.amount) - _ceil_share(
                     p.points, tender_before[idx], p.amount
                 )
-                self.points[p.member] = self.balance(p.member) + back
+                self._add(p.member, back)
         money = r.amount - sum(t.amount for t in r.tenders if t.kind in ("points", "coupon"))
         for v in self.visits.get(o.member, []):
             if v.order_id == o.order_id:
@@ -200,12 +231,34 @@ class LoyaltyBook:
         take = cum - op.reversed
         op.reversed = cum
         if take and op.member:
-            self.points[op.member] = self.balance(op.member) - min(take, self.balance(op.member))
+            self._add(op.member, -take, -min(take, max(0, self.balance(op.member))))
         if rec.fully_refunded and not op.coupons_back:
             op.coupons_back = True
             for code in op.coupons:
                 if code in self.coupons:
                     self.coupons[code].used = max(0, self.coupons[code].used - 1)
+
+    # ------------------------------------------------------------ snapshot
+    def image(self) -> LoyaltyImage:
+        coupons = list(self.coupons.values())
+        return LoyaltyImage(
+            self.rules,
+            dict(self.points),
+            coupons,
+            dict(self.visits),
+            dict(self.orders),
+            self.last_ts,
+        )
+
+    def load(self, li: LoyaltyImage) -> None:
+        self.rules, self.points, self.visits, self.orders = (
+            li.rules,
+            li.points,
+            li.visits,
+            li.orders,
+        )
+        self.coupons = {c.coupon.code: c for c in li.coupons}
+        self.last_ts = li.last_ts
 
     # ------------------------------------------------------------ read
     def coupon_view(self, code: str, at_us: int) -> dict[str, Any]:

@@ -6,7 +6,9 @@
 * ``member.float_granted`` — HQ moved ``amount`` from the member's pool to this store's float
   (``POST /v1/members/{m}/float``); ``grant`` is HQ's id, counted once;
 * ``member.authorised`` — HQ moved ``amount`` from the pool to this store's float for a spend
-  happening now (``POST /v1/members/{m}/authorise``); not bounded by the cap, spent at once.
+  happening now (``POST /v1/members/{m}/authorise``); not bounded by the cap, spent at once;
+* ``member.float_returned`` — an authorisation whose sale never committed, given back to the pool
+  (the part of the float above the cap), once per authorisation.
 """
 
 from __future__ import annotations
@@ -15,7 +17,14 @@ from dataclasses import dataclass
 
 from domain.events import register
 
-__all__ = ["FloatCapsSet", "FloatGranted", "MemberAuthorised", "FLOAT_IN", "MemberUpdated"]
+__all__ = [
+    "FloatCapsSet",
+    "FloatGranted",
+    "MemberAuthorised",
+    "FloatReturned",
+    "FLOAT_IN",
+    "MemberUpdated",
+]
 
 
 @register("member.float_caps")
@@ -45,6 +54,22 @@ class MemberAuthorised:
     kind: str
     amount: int
     auth: str  # HQ's authorisation id; the payment that spends it carries it (``Payment.auth``)
+
+    @property
+    def agg(self) -> str:
+        return self.member
+
+
+@register("member.float_returned")
+@dataclass(frozen=True, slots=True)
+class FloatReturned:
+    """The store gives ``amount`` of its float back to HQ's pool: what an authorisation
+    (``ref``) moved here for a sale that never committed, while the float is above its cap."""
+
+    member: str
+    kind: str
+    amount: int
+    ref: str  # the authorisation given back (once)
 
     @property
     def agg(self) -> str:

@@ -28,7 +28,7 @@ from typing import Any
 from domain.error_codes.chain import Chain
 from domain.errors import Conflict, InvalidInput
 from domain.events import OrderCompleted, OrderRefunded, WalletToppedUp
-from domain.member_events import FloatCapsSet, FloatGranted, MemberAuthorised
+from domain.member_events import FloatCapsSet, FloatGranted, FloatReturned, MemberAuthorised
 
 __all__ = [
     "KINDS",
@@ -117,7 +117,7 @@ def money_moves(body: Any) -> list[tuple[str, str, int]]:
         return [(body.member, "wallet", body.amount)]
     if isinstance(body, OrderCompleted):
         out: list[tuple[str, str, int]] = []
-        for p in body.payments:  # points: checked by the loyalty book per store (see docs)
+        for p in body.payments:  # points: derived by the loyalty book (``Floats.points``)
             if p.kind == "wallet":
                 out.append((p.member, "wallet", -p.amount))
         return out
@@ -135,6 +135,8 @@ class Floats:
     pooled: dict[tuple[str, str], int] = field(default_factory=dict)  # credits past the cap
     grants: dict[str, int] = field(default_factory=dict)  # grant/auth id -> amount taken
     short: int = 0  # spends applied over a float (an event journaled before the rule): never here
+    pending: dict[str, tuple[str, str, int]] = field(default_factory=dict)  # auth: unspent yet
+    returned: set[str] = field(default_factory=set)  # authorisations given back to the pool
 
     def float(self, member: str, kind: str = "wallet") -> int:
         return self.held.get((member, kind), 0)
@@ -144,6 +146,10 @@ class Floats:
         need: dict[tuple[str, str], int] = {}
         for member, kind, delta in money_moves(body):
             need[(member, kind)] = need.get((member, kind), 0) - delta
+        if self.caps.points != UNLIMITED:  # points under the rule (else the loyalty book's)
+            for p in body.payments:
+                if p.kind == "points":
+                    need[(p.member, "points")] = need.get((p.member, "points"), 0) + p.points
         for (member, kind), amount in need.items():
             check_spend(self.float(member, kind), amount, member, kind, self.caps.limited)
 
@@ -163,6 +169,14 @@ class Floats:
             gid = body.grant if isinstance(body, FloatGranted) else body.auth
             if not gid or gid in self.grants:
                 raise Conflict(Chain.GRANT_TWICE, "this grant was already taken", grant=gid)
+        elif isinstance(body, FloatReturned):
+            held = self.float(body.member, kind_of(body.kind))
+            if body.ref in self.returned or body.ref not in self.grants:
+                raise Conflict(
+                    Chain.GRANT_TWICE, "this authorisation was given back", grant=body.ref
+                )
+            if not 0 < body.amount <= held:
+                raise InvalidInput("wallet.bad_amount", "give back a part of the float")
         return body
 
     def apply(self, body: Any) -> None:
@@ -175,9 +189,31 @@ class Floats:
             self.grants[gid] = body.amount
             key = (body.member, body.kind)
             self.held[key] = self.held.get(key, 0) + body.amount
+            if isinstance(body, MemberAuthorised):
+                self.pending[gid] = (body.member, body.kind, body.amount)
+        elif isinstance(body, FloatReturned):  # from the float to the pool, once per ref
+            if body.ref not in self.returned:
+                self.returned.add(body.ref)
+                self.pending.pop(body.ref, None)
+                key = (body.member, body.kind)
+                self.held[key] = self.held.get(key, 0) - body.amount
+                self.pooled[key] = self.pooled.get(key, 0) + body.amount
         else:
+            if isinstance(body, OrderCompleted) and self.pending:
+                for p in body.payments:  # an authorisation spent by the sale it was for
+                    self.pending.pop(p.auth, None)
             for member, kind, delta in money_moves(body):
                 self._move(member, kind, delta)
+
+    def points(self, moves: list[tuple[str, int]]) -> None:
+        """Points earned, spent or given back by an order or a refund, as the loyalty book
+        derived them (``LoyaltyBook.take_moves``: the store's book, and HQ's ``PointsFold``)."""
+        for member, delta in moves:
+            if delta >= 0:
+                self._move(member, "points", delta)
+            else:  # a take-back beyond the float is not clawed back (spent already): not short
+                key = (member, "points")
+                self.held[key] = self.held.get(key, 0) - min(self.held.get(key, 0), -delta)
 
     def _move(self, member: str, kind: str, delta: int) -> None:
         key = (member, kind)
@@ -200,6 +236,9 @@ class Floats:
             "pooled": [[m, k, v] for (m, k), v in sorted(self.pooled.items())],
             "grants": sorted(self.grants.items()),
             "short": self.short,
+            "points_rule": 1,  # points are under the rule (a state without it: seed_points)
+            "pending": [[a, m, k, v] for a, (m, k, v) in sorted(self.pending.items())],
+            "returned": sorted(self.returned),
         }
 
     @classmethod
@@ -210,4 +249,13 @@ class Floats:
             pooled={(m, k): v for m, k, v in s["pooled"]},
             grants={g: v for g, v in s["grants"]},
             short=s.get("short", 0),
+            pending={a: (m, k, v) for a, m, k, v in s.get("pending", [])},
+            returned=set(s.get("returned", [])),
         )
+
+    def seed_points(self, balances: Mapping[str, int]) -> None:
+        """A state written before points followed the rule: each member's points stayed in the
+        store (as the wallet did before the rule), so the float is their balance here."""
+        for member, pts in balances.items():
+            if pts > 0:
+                self.held[(member, "points")] = pts

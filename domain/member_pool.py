@@ -24,6 +24,7 @@ from domain.error_codes.chain import Chain
 from domain.errors import Conflict, InvalidInput
 from domain.exchange_events import OrderExchanged
 from domain.member_float import UNLIMITED, Floats, kind_of
+from domain.member_points import PointsFold
 
 __all__ = ["Given", "Pool"]
 
@@ -49,13 +50,19 @@ class Pool:
     stores: dict[str, Floats] = field(default_factory=dict)
     given: dict[str, Given] = field(default_factory=dict)  # key -> what HQ gave for it
     asked_amount: dict[str, int] = field(default_factory=dict)  # key -> amount an auth asked
+    points: dict[str, PointsFold] = field(default_factory=dict)  # store -> its points, derived
 
-    def fold(self, store: str, body: Any) -> None:
-        """One uploaded event of ``store``, in the store's order."""
+    def fold(self, store: str, body: Any, ts: int = 0) -> None:
+        """One uploaded event of ``store`` (committed at ``ts``), in the store's order."""
         if isinstance(body, OrderExchanged):  # its returned part, then its sold part (as the book)
             for part in body.parts():
-                self.fold(store, part)
-        self.stores.setdefault(store, Floats()).apply(body)
+                self.fold(store, part, ts)
+            return
+        floats = self.stores.setdefault(store, Floats())
+        floats.apply(body)
+        moves = self.points.setdefault(store, PointsFold()).fold(body, ts)
+        if moves:  # the points the store's book derived, derived here the same way
+            floats.points(moves)
 
     # ------------------------------------------------------------ balances
     def pool(self, member: str, kind: str = "wallet") -> int:

@@ -129,7 +129,7 @@ def check_tender(t: TenderIn) -> Tender:
         member=member if kind in ("wallet", "points") else "",
         key=key,
         points=t.points if kind == "points" else 0,
-        auth=t.auth[:64] if kind == "wallet" else "",
+        auth=t.auth[:64] if kind in ("wallet", "points") else "",
     )
 
 

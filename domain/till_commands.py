@@ -29,6 +29,7 @@ __all__ = [
     "Resume",
     "Void",
     "Pay",
+    "NameMember",
     "TILL_COMMANDS",
     "parse_till_command",
 ]
@@ -140,6 +141,16 @@ class Pay(TillCommand, frozen=True, kw_only=True):
     member: str | None = None
 
 
+class NameMember(TillCommand, frozen=True, kw_only=True):
+    """The member this sale is for, with the tier discount the till was told (checked by the
+    ledger: ``domain.member_discount``); ``member`` "" takes the member off the sale."""
+
+    op: ClassVar[str] = "member"
+    member: Annotated[str, msgspec.Meta(max_length=64)]
+    tier: Annotated[str, msgspec.Meta(max_length=40)] = ""
+    discount_bp: Annotated[int, msgspec.Meta(ge=0, le=10_000)] = 0
+
+
 TILL_COMMANDS: dict[str, type[TillCommand]] = {
     c.op: c
     for c in (
@@ -153,6 +164,7 @@ TILL_COMMANDS: dict[str, type[TillCommand]] = {
         Resume,
         Void,
         Pay,
+        NameMember,
     )
 }
 

@@ -42,12 +42,14 @@ from domain.events import (
     OrderDiscounted,
     QuantityChanged,
 )
+from domain.member_discount import BasketMemberNamed
 from domain.payments import check_tender, settle
 from domain.store import StoreConfig
 from domain.till_commands import (
     AddSku,
     DiscountLine,
     DiscountOrder,
+    NameMember,
     Park,
     Pay,
     RemoveLine,
@@ -183,7 +185,7 @@ def handle_pay(cmd: Pay, at: Counter) -> OrderCompleted:
     check_pay(p.total, [t.amount for t in tenders], cfg.limits)
     s = settle(p.total, tenders, cfg.cash_increment)
     members = {t.member for t in tenders if t.kind in ("wallet", "points")}
-    member = cmd.member or (next(iter(members)) if len(members) == 1 else "")
+    member = basket.member or cmd.member or (next(iter(members)) if len(members) == 1 else "")
     return OrderCompleted(
         order_id=basket.basket_id,
         number="",
@@ -198,6 +200,21 @@ def handle_pay(cmd: Pay, at: Counter) -> OrderCompleted:
         payments=s.payments,
         change=s.change,
         member=member[:64],
+        member_discount=p.member_discount,
+        member_discount_bp=basket.member_bp if p.member_discount else 0,
+        tier=basket.tier if p.member_discount else "",
+    )
+
+
+def handle_member(cmd: NameMember, at: Counter) -> BasketMemberNamed:
+    """Name the sale's member (a card scanned, or the pay screen's look-up): the basket is priced
+    with their tier's discount from now on (the ledger checks it is their tier's)."""
+    basket = at.basket_or_new()
+    if basket.parked:
+        raise Conflict("basket.parked", "resume the basket first")
+    member, bp = cmd.member.strip(), cmd.discount_bp
+    return BasketMemberNamed(
+        basket.basket_id, member, cmd.tier if member else "", bp if member else 0
     )
 
 
@@ -212,6 +229,7 @@ TILL_HANDLERS: dict[type[TillCommand], Callable[[Any, Counter], Any]] = {
     Resume: handle_resume,
     Void: handle_void,
     Pay: handle_pay,
+    NameMember: handle_member,
 }
 
 

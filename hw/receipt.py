@@ -254,6 +254,16 @@ def build_receipt(
     rows.append(Row("pair", f.l("subtotal"), f.money(_i(order.get("subtotal", 0)))))
     if _i(order.get("discount", 0)):
         rows.append(Row("pair", f.l("discount"), f.neg(_i(order["discount"]))))
+    if _i(order.get("member_discount", 0)):  # the tier's part of it (domain.member_discount)
+        tier = f"{order.get('tier', '')} {f.pct(_i(order.get('member_discount_bp', 0)))}"
+        rows.append(
+            Row(
+                "pair",
+                f"{f.l('member_discount')} {tier}",
+                f.neg(_i(order["member_discount"])),
+                indent=2,
+            )
+        )
     # tax by rate
     by_rate: dict[int, int] = {}
     for line in lines:

@@ -207,6 +207,15 @@ class CustomerDisplays:
                     shown(i18n.money(int(ln.get("total", 0)), cur, lang), lang),
                 )
             )
+        off = int((self.view or {}).get("member_discount") or 0) if self.state == "basket" else 0
+        if off:  # the member's tier discount, a line of its own (kiosk.screens.sale_member)
+            rows.append(
+                (
+                    shown(tr(N_("Member discount (included)")), lang),
+                    "",
+                    shown(i18n.money(-off, cur, lang), lang),
+                )
+            )
         money = {k: shown(i18n.money(v, cur, lang), lang) for k, v in self.money.items()}
         self.window.draw(self.state, lang, tr, self.shop, rows, money)
 

@@ -10,6 +10,7 @@ from aiohttp import web
 
 from actors.http.common import command_id, jresp, need_int, need_str, path_key, read_json
 from actors.http.context import gw
+from actors.members_sync import loyalty_view
 from actors.openapi_schemas import ID, MONEY, _body, _op, _path
 from domain.loyalty import CouponIssued, LoyaltyRulesSet, check_coupon, rules_from_dict
 
@@ -27,7 +28,7 @@ async def member_loyalty(request: web.Request) -> web.Response:
     """A member's points, tier, next tier and own coupons (by id, card or phone)."""
     g = gw(request)
     await g.auth(request, "members.view")
-    return jresp(await g.h.ledger.loyalty(path_key(request, "member")))
+    return jresp(await loyalty_view(g.h, path_key(request, "member")))  # the chain's points
 
 
 async def set_rules(request: web.Request) -> web.Response:

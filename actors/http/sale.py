@@ -23,6 +23,7 @@ TILL_OPS = {
     "park": "sale.sell",
     "resume": "sale.sell",
     "pay": "sale.sell",
+    "member": "sale.sell",  # the sale's member (their tier discount: domain.member_discount)
     "void": "sale.void",
     "discount_line": "sale.discount",
     "discount_order": "sale.discount",

@@ -101,6 +101,8 @@ SENTENCES: dict[str, str] = {
     "member.float_caps": N_("Set how much of a member's money this store may hold"),
     "member.float_granted": N_("HQ moved a member's money to this store — {money}"),
     "member.authorised": N_("HQ authorised a member's spend — {money}"),
+    "member.float_returned": N_("Gave an unused authorisation back to HQ — {money}"),
+    "basket.member_named": N_("Named the sale's member"),
     "catalogue.updated": N_("Catalogue updated: {count} products"),
     "catalogue.version_applied": N_("Catalogue version {version} applied"),
     "feedback.reported": N_("Reported a problem"),

@@ -278,7 +278,7 @@ class PayScreen(LoyaltyPay):
         quick tenders follow the new total."""
         if total == self.total:
             return
-        self.total = total
+        self.fit_total(total)  # the new total; amounts filled in for a higher one lowered
         self.subject_label.configure(text=shown(subject))
         self.refresh()
 
@@ -357,6 +357,7 @@ class PayScreen(LoyaltyPay):
                     )
                 )
             )
+            self.name_sale(m)  # the sale is the member's: their tier's discount (pay_loyalty)
             if self.kind == "wallet" and not self.wallet_amount.get().strip():
                 rest = min(
                     self.total - self._safe(self.cash_amount) - self._other("wallet"), balance

@@ -41,6 +41,8 @@ class LoyaltyPay(ProviderPay):
     member: dict | None
     mixed: bool
     cash_amount: ttk.Entry
+    wallet_amount: ttk.Entry
+    total: int
     choose: Any
     show_error: Any
     _text: Any
@@ -194,6 +196,7 @@ class LoyaltyPay(ProviderPay):
             if not self.winfo_exists():
                 return
             self.member, self.loyalty = res
+            self.name_sale(*res)
             self.show_points()
             if self.kind == "points":
                 rest = self.total - self._other(but="points") - self._safe(self.cash_amount)
@@ -202,6 +205,22 @@ class LoyaltyPay(ProviderPay):
             self.refresh()
 
         self.app.worker.read(fetch, ok, self.show_error, "loyalty")
+
+    def name_sale(self, member: dict, loyalty: dict | None = None) -> None:
+        """The member found here names the sale: the basket gets their tier's discount
+        (``kiosk.screens.sale_member``), and the total here follows (``basket_changed``)."""
+        name = getattr(self.app.screen, "name_sale", None)
+        if name is not None:
+            name(member, loyalty)
+
+    def fit_total(self, total: int) -> None:
+        """The pay screen's new ``total`` (``basket_changed``); when lower (the tier's discount),
+        a points or wallet amount filled in for the old total is lowered to what is left."""
+        self.total = total
+        for entry in (self.points_amount, self.wallet_amount):
+            over = self._other() - self.total
+            if over > 0 and self._safe(entry):
+                self._set(entry, max(0, self._safe(entry) - over))
 
     def show_points(self) -> None:
         lo, cur = self.loyalty, self.app.currency

@@ -18,10 +18,11 @@ from kiosk.i18n import T, _, shown
 from kiosk.rtl_entry import RtlEntry
 from kiosk.scanner import ScanDetector, ScanRouter
 from kiosk.screens.dialogs import FormDialog
-from kiosk.screens.sale_actions import BasketActions, parse_percent_bp, parse_weight_g
+from kiosk.screens.sale_actions import parse_percent_bp, parse_weight_g
 from kiosk.screens.sale_basket import fit_columns, per_kg
 from kiosk.screens.sale_drawer import ask_drawer
 from kiosk.screens.sale_grid import ItemGrid
+from kiosk.screens.sale_member import MemberOnSale
 from kiosk.staff import counter_title
 from kiosk.widgets import TOUCH_PX, FitLabel
 
@@ -55,7 +56,7 @@ def refocus(app: Any) -> None:
         screen.entry.focus_force()
 
 
-class SaleScreen(BasketActions):
+class SaleScreen(MemberOnSale):
     def __init__(self, parent, app) -> None:
         super().__init__(parent)
         self.app = app
@@ -63,6 +64,7 @@ class SaleScreen(BasketActions):
         self.results: list[dict] = []
         self.detector = ScanDetector()
         self.last_order: dict | None = None
+        self.member_names: dict[str, str] = {}  # member id -> name, as looked up (sale_member)
         self._focus_line: str | None = None
         # scanner bursts typed anywhere in the window come here (kiosk.scanner.ScanRouter)
         ScanRouter.install(app, lambda: getattr(app.screen, "on_scan", None))
@@ -156,6 +158,8 @@ class SaleScreen(BasketActions):
         self.total_label.pack(fill="x")
         self.detail_label = FitLabel(right, font=("Noto Sans", 12), anchor=anchor)
         self.detail_label.pack(fill="x")
+        self.member_label = FitLabel(right, font=("Noto Sans", 12), anchor=anchor, bootstyle="info")
+        self.member_label.pack(fill="x")  # the sale's member and tier discount (sale_member)
         self.change_label = FitLabel(right, font=app.big_font, bootstyle="success", anchor=anchor)
         self.change_label.pack(fill="x", pady=2)
         self.info_label = FitLabel(right, font=("Noto Sans", 12), anchor=anchor)
@@ -254,8 +258,8 @@ class SaleScreen(BasketActions):
             args["qty"] = qty
 
         def err(exc: BaseException) -> bool:
-            if self._need_weight(exc, code=code):
-                return True
+            if self._need_weight(exc, code=code) or self.try_member(code, exc):
+                return True  # a code that is no product may be a member's card
             if getattr(exc, "code", "") in SCAN_ERRORS:
                 self.scan_failed(code, exc)
                 return True

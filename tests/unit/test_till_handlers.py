@@ -68,6 +68,7 @@ def test_every_op_has_its_command_and_one_handler():
         "add",
         "discount_line",
         "discount_order",
+        "member",
         "park",
         "pay",
         "quantity",

@@ -167,3 +167,81 @@ def test_the_points_panel_in_arabic_at_1920x1080(store, till_on, coupon, artifac
         dlg.cancel()
     finally:
         i18n.set_language("en")
+
+
+GOLD_OFF = {**RULES, "tiers": [{**RULES["tiers"][0], "threshold": 0, "discount_bp": 500}]}
+
+
+def gold_for_all(store) -> None:
+    """Every member is Gold (0 visits needed), and Gold gives 5 % off."""
+    tok = manager_token(store.url)
+    post(f"{store.url}/v1/loyalty/rules", {"id": str(uuid.uuid4()), "rules": GOLD_OFF}, tok)
+
+
+def test_a_member_card_scanned_on_the_sale_screen_gives_the_tier_discount(
+    store, till_on, coupon, artifacts
+):
+    """The card scanned between items names the sale: 5 % off 50.00 on the sale screen, the
+    customer window, the pay screen, the order the store keeps and the receipt."""
+    from hw.receipt import build_receipt
+    from tilldriver import scan
+
+    gold_for_all(store)
+    app = till_on("LP3", "1024x768", customer_display="window:480x400+540+360")
+    sign_in(app, "c1", "1111")
+    sale = app.screen
+    scan(app, TEA, 1_000_000)
+    type_keys(sale.entry, CARD, gap_ms=4, start_ms=2_000_000)  # the member's card
+    pump(app, lambda: (sale.view.get("member") or {}).get("member") == "M0002", what="named")
+    scan(app, TEA2, 3_000_000)  # an item after the card is discounted too
+    assert not sale.scan_error.cget("text")
+    v = sale.view
+    assert (v["total"], v["member_discount"], v["member"]["tier"]) == (4750, 250, "Gold")
+    text = sale.member_label.cget("text")
+    assert "Gold" in text and "5% off" in text and "2.50" in text, text
+    win = app.customer.window
+    pump(app, lambda: len(win.shown_lines()) == 3, what="the discount on the customer window")
+    assert "2.50" in win.shown_lines()[-1][2] and "47.50" in win.total_value.cget("text")
+    screenshot(app, artifacts / "sale_member_customer_1024x768.png")
+    win.withdraw()
+    screenshot(app, artifacts / "sale_member_1024x768.png")
+    app.screen.buttons["pay"].invoke()
+    dlg = pump(app, lambda: app.dialog, what="pay screen")
+    assert dlg.total == 4750
+    dlg.tender_cash(5000)
+    dlg.submit()
+    pump(app, lambda: sale.last_order, what="the discounted sale")
+    o = sale.last_order
+    assert (o["member"], o["member_discount"], o["tier"], o["total"]) == (
+        "M0002",
+        250,
+        "Gold",
+        4750,
+    )
+    rows = [(r.text, r.value) for r in build_receipt(o, app.store).rows]
+    assert any(t.startswith("Member discount Gold 5") and "2.50" in v for t, v in rows), rows
+    assert not sale.member_label.cget("text")  # the next sale is nobody's until named
+
+
+def test_the_pay_screens_look_up_gives_the_discount_in_arabic_at_1920x1080(
+    store, till_on, coupon, artifacts
+):
+    from kiosk import i18n
+
+    gold_for_all(store)
+    app = till_on("LP4", "1920x1080")
+    sign_in(app, "admin", "0000")
+    try:
+        i18n.set_language("ar")
+        app.session.lang = "ar"
+        app.show_counter("sale")
+        dlg = open_pay(app)
+        find_member(app, dlg)  # the pay screen's look-up names the sale
+        pump(app, lambda: dlg.total == 4750, what="the pay screen follows the discount")
+        assert app.screen.view["member_discount"] == 250
+        screenshot(app, artifacts / "pay_member_discount_ar_1920x1080.png")
+        dlg.cancel()
+        assert "Gold" in app.screen.member_label.cget("text")
+        screenshot(app, artifacts / "sale_member_ar_1920x1080.png")
+    finally:
+        i18n.set_language("en")

@@ -32,6 +32,7 @@ from cloudkit import Cloud, LedgerSource
 from domain.catalogue import CatalogueIndex, Product
 from domain.errors import Conflict
 from domain.events import MemberRegistered, WalletToppedUp
+from domain.loyalty import LoyaltyRules, LoyaltyRulesSet
 from domain.member_float import Caps
 from domain.ports import ManualClock
 from domain.store import StoreConfig
@@ -39,6 +40,8 @@ from domain.store import StoreConfig
 pytestmark = pytest.mark.timeout(180)
 
 CAP = 5_000
+PCAP = 100  # points a store holds per member
+RULES = LoyaltyRules(points_per_unit=1, unit=100, point_value=10)  # 1 point per 1.00; 0.10 each
 PRODUCTS = [Product(f"P{n}", {"en": f"Goods {n}"}, n * 100) for n in (10, 20, 30, 50, 80)]
 
 
@@ -49,7 +52,9 @@ class Store:
         folder.mkdir(parents=True)
         self.id, self.clock = store, clock
         self.ledger = Ledger(folder / "journal.sqlite", clock=clock)
-        cfg = StoreConfig(store_id=store, members={"float_cap_wallet": CAP})
+        cfg = StoreConfig(
+            store_id=store, members={"float_cap_wallet": CAP, "float_cap_points": PCAP}
+        )
         self.till = Till("T1", cfg, CatalogueIndex(PRODUCTS))
         self.who = Who(staff="alice", ip="10.0.0.5")
         self.folder, self.secret = folder, secret
@@ -103,17 +108,50 @@ class Store:
             self._do("void", {})
             raise
 
-    def held(self, member: str) -> int:
-        return self.ledger.book.floats.float(member)
+    def held(self, member: str, kind: str = "wallet") -> int:
+        return self.ledger.book.floats.float(member, kind)
+
+    def sell_to(self, member: str, sku: str) -> None:
+        """A card sale naming ``member``: it earns their points."""
+        self._do("add", {"sku": sku})
+        card = {
+            "kind": "card",
+            "amount": self.till.view()["total"],
+            "reference": "r",
+            "last4": "4242",
+        }
+        self._do("pay", {"tenders": [card], "member": member})
+
+    async def pay_with_points(self, member: str, sku: str, pts: int) -> None:
+        """``pts`` points (0.10 each) and the rest by card, as the gateway does: HQ authorises
+        what the points float lacks first; a refused payment voids the basket."""
+        self._do("add", {"sku": sku})
+        rest = self.till.view()["total"] - pts * 10
+        tenders: list[dict[str, Any]] = [
+            {"kind": "points", "member": member, "amount": pts * 10, "points": pts}
+        ]
+        if rest:
+            tenders.append({"kind": "card", "amount": rest, "reference": "r", "last4": "4242"})
+        args = {"tenders": tenders}
+        await self.sync.pay_tenders(args, str(uuid.uuid4()))
+        try:
+            self._do("pay", args)
+        except Conflict:
+            self._do("void", {})
+            raise
 
 
-async def _hq(cloud: Cloud, member: str) -> dict[str, Any]:
+async def _hq_all(cloud: Cloud, member: str) -> dict[str, Any]:
     async with (
         aiohttp.ClientSession() as s,
         s.get(f"{cloud.url}/v1/hq/members/{member}", headers=cloud.hq) as r,
     ):
         assert r.status == 200
-        return (await r.json())["wallet"]
+        return dict(await r.json())
+
+
+async def _hq(cloud: Cloud, member: str) -> dict[str, Any]:
+    return dict((await _hq_all(cloud, member))["wallet"])
 
 
 def test_two_stores_share_a_members_money_through_an_outage(tmp_path):
@@ -175,6 +213,69 @@ def test_two_stores_share_a_members_money_through_an_outage(tmp_path):
             assert hq["pool"] == 7_000 - CAP + 2_000 and hq["in_transit"] == 0
             assert hq["floats"] == {"S001": 0, "S002": CAP}
             assert min(hq["pool"], *hq["floats"].values()) >= 0
+        finally:
+            for s in (a, b):
+                await s.uploader.transport.close()
+            await cloud.stop()
+
+    try:
+        asyncio.run(main())
+    finally:
+        for s in (a, b):
+            s.ledger.journal.close()
+            s.sync.copy.close()
+
+
+def test_points_earned_at_one_store_are_spent_at_another_online_and_within_the_float_offline(
+    tmp_path,
+):
+    """Points follow the same rule: earned at A (A keeps PCAP, the rest goes to HQ's pool,
+    derived by HQ from A's uploaded orders), spent at B with HQ's authorisation online; with the
+    cloud down both stores spend at most their points floats; HQ ends with the hand sum."""
+    clock = ManualClock()
+    data = tmp_path / "cloud"
+    a = Store(tmp_path / "A", "S001", Cloud.register(data, "S001"), clock)
+    b = Store(tmp_path / "B", "S002", Cloud.register(data, "S002"), clock)
+
+    async def main() -> None:
+        cloud = await Cloud(data, clock).start()
+        for s in (a, b):
+            s.link(cloud.url)
+            await s.sync.set_caps()
+            await s.journal(f"rules-{s.id}", LoyaltyRulesSet(RULES))
+        try:
+            a.register("M1", card="7700123")
+            for _ in range(4):
+                a.sell_to("M1", "P80")  # 4 x 80.00: 320 points
+            assert a.held("M1", "points") == PCAP  # A keeps its cap, 220 go to the pool
+            await a.uploader.drain()
+            assert await b.sync.pull() >= 1
+            seen = await b.sync.spendable("M1", "points")
+            assert seen == {"balance": 220, "float": 0, "online": True}  # A keeps its 100
+
+            await b.pay_with_points("M1", "P20", 150)  # 15.00 of 20.00: HQ authorises 150
+            assert b.held("M1", "points") == 5  # the 5.00 paid by card earned 5 points at B
+            await b.uploader.drain()
+            hq = (await _hq_all(cloud, "M1"))["points"]
+            assert hq["balance"] == 320 - 150 + 5 and hq["pool"] == 220 - 150
+            assert hq["floats"] == {"S001": PCAP, "S002": 5}
+
+            await cloud.stop()  # ---------------------------------------------- HQ is gone
+            with pytest.raises(Conflict) as refused:
+                await b.pay_with_points("M1", "P10", 6)  # B holds 5 points
+            assert refused.value.code == "chain.float_exceeded"
+            await b.pay_with_points("M1", "P10", 5)  # 0.50 by points, 9.50 by card: +9 points
+            await a.pay_with_points("M1", "P10", 100)  # all 10.00 by A's 100 points
+            with pytest.raises(Conflict):
+                await a.pay_with_points("M1", "P10", 1)
+            assert a.held("M1", "points") == 0 and b.held("M1", "points") == 9
+
+            await cloud.start()  # ------------------------------------------- HQ is back
+            await asyncio.gather(a.uploader.drain(), b.uploader.drain())
+            hq = (await _hq_all(cloud, "M1"))["points"]
+            hand = 320 - 150 + 5 - 5 + 9 - 100
+            assert hq["balance"] == hand == 79 and hq["in_transit"] == 0
+            assert hq["pool"] == 70 and hq["floats"] == {"S001": 0, "S002": 9}
         finally:
             for s in (a, b):
                 await s.uploader.transport.close()
