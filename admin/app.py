@@ -82,12 +82,16 @@ class AdminApp(TillView):
         cloud: str,
         token: str = "",
         lang: str = "en",
-        size: tuple[int, int] = (1280, 800),
+        size: tuple[int, int] | None = (1280, 800),
         themename: str = "bootstrap-light",
         user: str = "",
     ) -> None:
+        """``size`` None: the screen's size, up to 1600x1000."""
         i18n.set_language(lang)
         super().__init__(title="kassa HQ", themename=themename, size=size)
+        if size is None:
+            size = (min(self.winfo_screenwidth(), 1600), min(self.winfo_screenheight(), 1000))
+            self.geometry(f"{size[0]}x{size[1]}")
         self.window_size = size
         self.store: dict[str, Any] = {"currency": "THB", "zone": "UTC"}
         self.api = HqClient(cloud, token=token)

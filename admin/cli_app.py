@@ -30,18 +30,13 @@ def register(asub: argparse._SubParsersAction) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    import tkinter as tk
-
     from admin.app import AdminApp
 
     token = args.token if args.token is not None else os.environ.get("KASSA_ADMIN_TOKEN", "")
+    size = None  # the screen's (a probe window of its own would leave Tk errors behind)
     if args.size:
         w, _, h = args.size.partition("x")
         size = (int(w), int(h))
-    else:
-        probe = tk.Tk()
-        size = (min(probe.winfo_screenwidth(), 1600), min(probe.winfo_screenheight(), 1000))
-        probe.destroy()
     app = AdminApp(args.cloud, token=token, lang=args.lang, size=size, user=args.user)
     app.mainloop()
     return 0
