@@ -31,6 +31,7 @@ TILE_W = 118  # a tile's smallest width in pixels
 THUMB_PX = 32  # a picture's height on a tile
 TILE_FONT = ("Noto Sans", 10)
 STRIP_FONT = ("Noto Sans", 9)
+STRIP_SIZES = (9, 8, 7)  # a category whose longest word is wider than its button gets smaller
 ARROW_PX = 48  # the page keys' width
 # the demo catalogue's categories, translated; another store's categories show as they are
 CATEGORY_NAMES = {
@@ -43,6 +44,11 @@ CATEGORY_NAMES = {
     "personal": N_("Personal care"),
     "rice": N_("Rice & noodles"),
 }
+
+
+def _cat(size: int) -> str:
+    """The style prefix of the category strip at a font size ("Cat" at the usual size)."""
+    return "Cat" if size == STRIP_SIZES[0] else f"Cat{size}"
 
 
 def category_label(code: str) -> str:
@@ -93,7 +99,11 @@ class ItemGrid(ttk.Frame):
         for base in ("light.TButton", "secondary.TButton"):
             style.configure(f"Tile.{base}", font=TILE_FONT, justify="center", padding=2)
         for base in ("info.TButton", "primary.TButton"):
-            style.configure(f"Cat.{base}", font=STRIP_FONT, justify="center", padding=1)
+            for size in STRIP_SIZES:
+                font = (STRIP_FONT[0], size)
+                style.configure(f"{_cat(size)}.{base}", font=font, justify="center", padding=1)
+        self.strip_fonts = {size: tkfont.Font(self, (STRIP_FONT[0], size)) for size in STRIP_SIZES}
+        self.cat_size: dict[str, int] = {}  # the font size each category's button needs
         self.strip = ttk.Frame(self)
         self.strip.pack(fill="x")
         self.tiles = ttk.Frame(self)
@@ -147,17 +157,29 @@ class ItemGrid(ttk.Frame):
             self.cat_buttons[key] = b
         self.strip.rowconfigure(0, minsize=TOUCH_PX - 8)
         self._wrap_strip()
-        self._mark()
 
     def _wrap_strip(self) -> None:
+        """Lines break between words only: a word wider than the button ("Household" at
+        1024x768) takes a smaller font instead of being cut in two."""
         n = max(1, len(self.cat_buttons))
         width = max(40, (self.winfo_width() or 600) // n - 6)
-        for style in ("Cat.info.TButton", "Cat.primary.TButton"):
-            ttk.Style().configure(style, wraplength=width)
+        for size in STRIP_SIZES:
+            for base in ("info.TButton", "primary.TButton"):
+                ttk.Style().configure(f"{_cat(size)}.{base}", wraplength=width)
+        for key, b in self.cat_buttons.items():
+            words = str(b.cget("text")).split() or [""]
+            fits = [
+                size
+                for size in STRIP_SIZES
+                if max(self.strip_fonts[size].measure(w) for w in words) <= width - 4
+            ]
+            self.cat_size[key] = fits[0] if fits else STRIP_SIZES[-1]
+        self._mark()
 
     def _mark(self) -> None:
         for key, b in self.cat_buttons.items():
-            b.configure(style="Cat.primary.TButton" if key == self.category else "Cat.info.TButton")
+            kind = "primary" if key == self.category else "info"
+            b.configure(style=f"{_cat(self.cat_size.get(key, STRIP_SIZES[0]))}.{kind}.TButton")
 
     def _resized(self, event: Any) -> None:
         if abs(event.width - self._width) < 8:

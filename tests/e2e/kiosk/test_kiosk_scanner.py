@@ -369,12 +369,29 @@ def check_touch_layout(app, size: tuple[int, int]) -> None:
     assert tree.winfo_height() >= 4 * 40  # at least four basket rows in sight
 
 
+def assert_words_whole(grid) -> None:
+    """A category's name breaks between words only: every word fits its button's width (at
+    1024x768 "Household" was cut into "Househol" and "d")."""
+    from tkinter import font as tkfont
+
+    import ttkbootstrap as ttk
+
+    style = ttk.Style()
+    for b in grid.cat_buttons.values():
+        name = str(b.cget("style"))
+        font = tkfont.Font(font=style.lookup(name, "font"))
+        wrap = int(style.lookup(name, "wraplength"))
+        for word in str(b.cget("text")).split():
+            assert font.measure(word) <= wrap, (word, name, wrap)
+
+
 def test_item_grid_and_touch_layout_at_1024x768(till, store, artifacts):
     app = till("SC6", images={"P00101.png": _png(64, 48, (40, 160, 60))})
     sale = app.screen
     grid = sale.grid_view
     pump(app, lambda: grid.tile_buttons and grid.cat_buttons, timeout=30, what="item grid")
     check_touch_layout(app, (1024, 768))
+    assert_words_whole(grid)
     screenshot(app, artifacts / "sale_grid_1024x768.png")
     # a favourite weighed item with a picture asks for its weight, then is sold by weight
     tile = next(b for b in grid.tile_buttons if getattr(b, "product", {}).get("sku") == "P00101")
