@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -50,6 +51,7 @@ async def seed(handles, products: int) -> dict:
     from actors.ledger import Request, command_hash
     from actors.till import Who
     from domain.events import MemberRegistered, StockReceived, WalletToppedUp
+    from domain.loyalty import CouponIssued
     from kassa_cli.sample import MEMBERS, sample_products
 
     who = Who(staff="demo", ip="127.0.0.1")
@@ -83,6 +85,12 @@ async def seed(handles, products: int) -> dict:
                 "127.0.0.1",
             )
         )
+    year_us = 365 * 86_400 * 1_000_000
+    until = time.time_ns() // 1000 + year_us
+    coupon = CouponIssued(DEMO_COUPON, "amount", 5_000, min_spend=30_000, valid_to=until, uses=1000)
+    reqs.append(  # its end is fixed at the first seeding: the command id is
+        Request(cid("coupon"), command_hash("demo", DEMO_COUPON), coupon, "demo", "", "127.0.0.1")
+    )
     _, prods = await handles.catalogue.snapshot()
     tracked = [p for p in prods if p.low_stock > 0]  # the sample tracks stock of its first 300
     for p in tracked:
@@ -206,6 +214,32 @@ async def demo_hq(args: argparse.Namespace, hq: Path, port: int) -> str:
 
 
 # PromptPay QR to a sample phone number, and the card terminal simulator approving every payment
+# points: 1 per 25.00 spent, worth 0.25 each; tiers by spend over 90 days (a new member has none)
+DEMO_LOYALTY = {
+    "points_per_unit": 1,
+    "unit": 2500,
+    "point_value": 25,
+    "tiers": [
+        {
+            "name": "Silver",
+            "by": "spend",
+            "threshold": 100_000,
+            "window_days": 90,
+            "discount_bp": 200,
+            "multiplier_bp": 12_500,
+        },
+        {
+            "name": "Gold",
+            "by": "spend",
+            "threshold": 500_000,
+            "window_days": 90,
+            "discount_bp": 500,
+            "multiplier_bp": 15_000,
+        },
+    ],
+}
+DEMO_COUPON = "DEMO50"  # a bearer coupon: 50.00 off an order of 300.00 or more, 1,000 uses
+
 DEMO_PAYMENTS = {
     "qr": "promptpay",
     "card": "card-sim",
@@ -242,6 +276,11 @@ def _demo(args: argparse.Namespace) -> int:
             from actors.server import load_config, update_store_json
 
             update_store_json(args.data, payments=DEMO_PAYMENTS)
+            server.config = load_config(args.data)
+        if not server.config.loyalty and (args.data / "store.json").exists():
+            from actors.server import load_config, update_store_json
+
+            update_store_json(args.data, loyalty=DEMO_LOYALTY)  # journaled at start
             server.config = load_config(args.data)
         await server.start()
         await server.started()  # the demo seeds through the catalogue actor
