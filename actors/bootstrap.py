@@ -38,6 +38,7 @@ from actors.client import (
     WalletClient,
     till_channel,
 )
+from actors.boot_clock import mark
 from actors.files import atomic_write
 from actors.gateway_till import GatewayTill
 from actors.shared_catalogue import SharedCatalogue
@@ -142,6 +143,7 @@ class Handles:
         self.in_gateway = config.till_placement == "gateway"
         self.shared_catalogue = SharedCatalogue(None)  # the tills hosted here
         self.shared_catalogue.load_file(self.data_dir)  # catalogue.json, before Ray
+        mark("catalogue")
         self.actors: _Actors | None = None
         self.state = "starting"
         self.ray_error = ""
@@ -313,4 +315,6 @@ class Handles:
 
 def create_actors(data_dir: Path, config: StoreConfig) -> Handles:
     """A store's ledger and selling path in this process (``Handles.start_actors`` adds Ray)."""
-    return Handles(data_dir, config, open_ledger(data_dir, config))
+    ledger = open_ledger(data_dir, config)
+    mark("ledger")  # the journal checked, the snapshot and its tail loaded
+    return Handles(data_dir, config, ledger)

@@ -28,6 +28,7 @@ import orjson
 from aiohttp import web
 
 from actors.backup import start_schedule as start_backups
+from actors.boot_clock import STEPS, exec_time, mark
 from actors.files import make_private, private_umask
 from actors.http.common import Handler
 from actors.store_file import load_config, update_store_json
@@ -71,15 +72,18 @@ class StoreServer:
         from actors.migrate import at_start
         from actors.tls import server_context
 
+        mark("imported")  # the selling path's modules
         if self.sock is None:  # the port no longer says a server runs: the folder's lock does
             from actors.handover import refuse_if_running
 
             await refuse_if_running(self.data_dir)
         at_start(self.data_dir)  # format check, migrations after a backup (actors.migrate)
         tls = server_context(self.data_dir)  # TLS on: HTTPS only, never a listener in clear
+        mark("checked")  # the folder's format and TLS files
         self.scheme = "https" if tls else "http"
         self.handles = create_actors(self.data_dir, self.config)
         await self.handles.ready()
+        mark("tills")  # the tills hosted here, their open baskets rebuilt
         app = make_gateway(self.handles)
         app.middlewares.append(self._lifecycle)  # innermost: its refusals are answered as errors
         # a stop (SIGTERM, a hand-over) waits this long for requests in flight, not aiohttp's 60 s:
@@ -95,10 +99,18 @@ class StoreServer:
         await site.start()
         addrs = [s.getsockname() for s in site._server.sockets]  # type: ignore[union-attr]
         self.port = addrs[0][1]
+        mark("listening")
+        boot = {"exec": exec_time(), **STEPS}  # where the start's time went (actors.boot_clock)
         (self.data_dir / "server.json").write_bytes(
             orjson.dumps(
-                {"pid": os.getpid(), "host": self.host, "port": self.port, "scheme": self.scheme}
-            )
+                {
+                    "pid": os.getpid(),
+                    "host": self.host,
+                    "port": self.port,
+                    "scheme": self.scheme,
+                    "boot": boot,
+                }
+            )  # fmt: skip
         )
         log.warning(
             "store %s selling on %s; starting the other actors", self.config.store_id, self.url

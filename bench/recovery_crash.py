@@ -29,10 +29,13 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
 from actors.process import StoreProcess
+from kiosk.client import Session, StoreClient, new_id
+from kiosk.worker import Worker
 
 __all__ = ["measure", "ray_init_seconds"]
 
@@ -58,39 +61,37 @@ def _get(url: str, token: str, timeout: float = 10.0) -> Any:
 
 
 class Till(threading.Thread):
-    """A cashier at till T1: scan, scan, pay, again; a command that meets a dead or starting
-    server is sent again with the same id every 20 ms. ``answered`` holds when each command
-    was answered 200 (monotonic seconds)."""
+    """A cashier at till T1: scan, scan, pay, again, through the kiosk's own client and worker
+    (``kiosk.client``): a command that meets a dead, starting or stopping server is sent again
+    with the same id when the till's retry policy says (``kiosk.worker.retry_wait``).
+    ``answered`` holds when each command was answered 200 (monotonic seconds)."""
 
     def __init__(self, url: str, token: str, codes: list[str]) -> None:
         super().__init__(daemon=True)
-        self.url, self.token, self.codes = url, token, codes
+        self.client = StoreClient(url, "T1")
+        self.client.session = Session(staff="c1", token=token)
+        self.worker = Worker()  # the till's own lanes, retry and backoff
+        self.codes = codes
         self.answered: list[float] = []
         self.refused: list[dict] = []
         self.stop = threading.Event()
         self.orders = 0
 
     def send(self, op: str, args: dict) -> dict | None:
-        cid = str(uuid.uuid4())
-        while not self.stop.is_set():
-            try:
-                st, body = _post(
-                    f"{self.url}/v1/tills/T1/commands",
-                    {"id": cid, "op": op, "args": args},
-                    self.token,
-                )
-            except (OSError, ValueError):
-                time.sleep(0.02)
-                continue
-            if st == 200:
-                self.answered.append(time.monotonic())
-                return body
-            if st in (502, 503, 504):  # starting or stopping: the same id again
-                time.sleep(0.02)
-                continue
-            self.refused.append({"op": op, "status": st, "body": body})
-            return None
-        return None
+        cid, out, err = new_id(), list[dict](), list[Exception]()
+
+        def call() -> dict:
+            res = self.client.command(cid, op, args)
+            self.answered.append(time.monotonic())
+            return res
+
+        self.worker.change(call, out.append, err.append)
+        while not (out or err) and not self.stop.is_set():
+            self.worker.pump()  # the till's Tk loop does this every few ms
+            time.sleep(0.002)
+        if err:
+            self.refused.append({"op": op, "code": getattr(err[0], "code", str(err[0]))})
+        return out[0] if out else None
 
     def run(self) -> None:
         i = 0
@@ -163,6 +164,7 @@ def measure(kills: int, data: Path | None = None) -> dict:
         from_launch: list[float] = []
         from_kill: list[float] = []
         ledger: list[dict] = []  # each start's ledger: snapshot, events replayed, seconds
+        steps: list[dict[str, float]] = []  # each start's steps (actors.boot_clock), seconds
         try:
             for _ in range(kills):
                 till.first_after(time.monotonic())  # selling now
@@ -176,10 +178,12 @@ def measure(kills: int, data: Path | None = None) -> dict:
                 from_launch.append(sold - launched)
                 from_kill.append(sold - killed)
                 ledger.append(_get(f"{store.url}/v1/health", token).get("ledger_start") or {})
+                steps.append(_steps(store.data, killed, launched, sold))
                 store.wait_up(all_actors=True)  # every actor up: the next start finds Ray's session
         finally:
             till.stop.set()
             till.join(30)
+            till.worker.stop(5.0)
             store.stop()
     return {
         "kills": kills,
@@ -187,9 +191,25 @@ def measure(kills: int, data: Path | None = None) -> dict:
         "kill_to_selling_s": _pct(from_kill),
         "orders": till.orders,
         "ledger_start_s": _pct([float(x.get("seconds") or 0) for x in ledger]),
+        "steps_s": {k: _pct([s[k] for s in steps if k in s]) for k in steps[0]} if steps else {},
         "replayed_max": max((int(x.get("replayed") or 0) for x in ledger), default=0),
         "refused": till.refused[:5],
     }
+
+
+def _steps(data: Path, killed: float, launched: float, sold: float) -> dict[str, float]:
+    """One restart's wait split into its steps (seconds each): the old processes reaped, the new
+    process created, the interpreter up, kassa's imports, the folder's checks, the ledger, the
+    catalogue copy, the tills, the gateway listening (``server.json``'s "boot", monotonic times
+    from ``actors.boot_clock``), and the till's first command answered after that."""
+    try:
+        boot = json.loads((data / "server.json").read_text()).get("boot") or {}
+    except (OSError, ValueError):
+        boot = {}
+    marks = [("kill", killed), ("launch", launched)]
+    marks += [(k, float(v)) for k, v in boot.items() if isinstance(v, (int, float))]
+    marks.append(("sold", sold))
+    return {f"{a}->{b}": round(tb - ta, 3) for (a, ta), (b, tb) in pairwise(marks)}
 
 
 def ray_init_seconds(tmp: Path) -> float:
@@ -224,6 +244,8 @@ def main() -> int:
     led = res["ledger_start_s"]
     print(f"{'  of which the ledger starts':<34}{led['p50']:>8}{led['max']:>8}")
     print(f"  (events replayed after a snapshot: at most {res['replayed_max']})")
+    for step, v in res["steps_s"].items():  # where the wait went, step by step
+        print(f"{'  ' + step:<34}{v['p50']:>8}{v['max']:>8}")
     print(f"orders completed meanwhile: {res['orders']}; refused: {len(res['refused'])}")
     print(json.dumps(res))
     return 0

@@ -13,8 +13,13 @@ version (``kassa store upgrade``) ends with the new server supervised by systemd
   ``launcher.json``. A new server that fails before the old one let go changes nothing: the old
   one keeps selling, ``launcher.json`` is kept, and the failure is written to the state file.
 * SIGTERM or SIGINT (``systemctl stop``): passed on to the server(s), which stop cleanly; the
-  launcher then exits 0. A server that exits by itself (a crash) ends the launcher with its
-  status, and systemd restarts the whole unit a second later.
+  launcher then exits 0.
+* A server that dies (a crash, a kill -9, an out-of-memory kill) is started again at once, after
+  what is left of it (Ray's daemons and workers, in its session) is killed: the tills wait for
+  one server start, not for systemd's ``RestartSec`` and a new launcher too. More than
+  ``RESTART_BURST`` deaths within ``RESTART_WINDOW_S`` (a server that cannot start) end the
+  launcher with the server's status, and systemd restarts the whole unit a second later; so
+  does a server that exits 0 by itself.
 * ``<data>/.launcher.json`` (hidden: never in a backup) says ``{"pid", "server", "exec",
   "failed": {"request", "status"}}`` for ``kassa store upgrade``.
 
@@ -37,6 +42,8 @@ __all__ = ["main", "STATE", "CURRENT", "NEXT", "launcher_pid", "request_switch"]
 
 STATE, CURRENT, NEXT = ".launcher.json", "launcher.json", "launcher.next.json"
 STOP_WAIT_S = 25.0  # within the unit's TimeoutStopSec (30 s)
+RESTART_BURST = 5  # more server deaths than this within RESTART_WINDOW_S: left to systemd
+RESTART_WINDOW_S = 60.0
 
 
 def _read(path: Path) -> dict[str, Any]:
@@ -88,6 +95,7 @@ class Launcher:
         self.next: dict[str, Any] = {}
         self.stop = self.switch = False
         self.failed: dict[str, Any] | None = None
+        self.deaths: list[float] = []  # when a server died, for the crash-loop limit
 
     def argv(self, exe: str | None, take_over: bool) -> list[str]:
         cmd = [exe] if exe else [self.python, "-m", "kassa_cli.main"]
@@ -102,6 +110,11 @@ class Launcher:
              "exec": exe, "failed": self.failed},
         )  # fmt: skip
 
+    def spawn(self, cmd: list[str], **kw: Any) -> subprocess.Popen[bytes]:
+        """A server process in a session of its own, which Ray's processes share: what is left
+        of it after a crash is found by that session and killed (``reap``)."""
+        return subprocess.Popen(cmd, stdin=subprocess.DEVNULL, start_new_session=True, **kw)
+
     def start_new(self) -> None:
         self.switch = False
         self.next = _read(self.data / NEXT)
@@ -109,9 +122,9 @@ class Launcher:
             return
         log = os.open(self.data / "upgrade.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         try:
-            self.new = subprocess.Popen(
+            self.new = self.spawn(
                 self.argv(self.next.get("exec"), True), stdout=log, stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL, env=dict(os.environ, PYTHONUNBUFFERED="1"),
+                env=dict(os.environ, PYTHONUNBUFFERED="1"),
             )  # fmt: skip
         except OSError as exc:
             self.failed = {"request": self.next.get("request"), "status": str(exc)}
@@ -138,7 +151,21 @@ class Launcher:
             self.failed = None
             self.save()
             return None
-        return code if code > 0 else 1  # a crash: systemd restarts the unit
+        return self.restart(code)
+
+    def restart(self, code: int) -> int | None:
+        """The server died with ``code``: start it again at once (None), or, in a crash loop or
+        after an exit 0 nobody asked for, end the launcher with an error (systemd restarts)."""
+        assert self.server is not None
+        reap(self.server.pid)
+        now = time.monotonic()
+        self.deaths = [t for t in self.deaths if now - t < RESTART_WINDOW_S] + [now]
+        if code == 0 or len(self.deaths) > RESTART_BURST:
+            return code if code > 0 else 1
+        print(f"kassa launcher: the server ended with {code}; starting it again", flush=True)
+        self.server = self.spawn(self.argv(_read(self.data / CURRENT).get("exec"), False))
+        self.save()
+        return None
 
     def run(self) -> int:
         signal.signal(signal.SIGTERM, self._on_stop)
@@ -146,7 +173,7 @@ class Launcher:
         signal.signal(signal.SIGHUP, self._on_switch)
         (self.data / NEXT).unlink(missing_ok=True)  # a request from before a restart is stale
         exe = _read(self.data / CURRENT).get("exec")
-        self.server = subprocess.Popen(self.argv(exe, False), stdin=subprocess.DEVNULL)
+        self.server = self.spawn(self.argv(exe, False))
         self.save()
         while not self.stop:
             if self.switch:
@@ -154,7 +181,7 @@ class Launcher:
             code = self.step()
             if code is not None:
                 return code
-            time.sleep(0.05)
+            time.sleep(0.02)  # a dead server is seen (and started again) within this
         return self.stop_all()
 
     def stop_all(self) -> int:
@@ -175,6 +202,18 @@ class Launcher:
 
     def _on_switch(self, _sig: int, _frame: Any) -> None:
         self.switch = True
+
+
+def reap(sid: int) -> None:
+    """SIGKILL every process left in session ``sid`` (a dead server's Ray daemons and workers;
+    Linux /proc). Not waited for: the next server does not need them gone, only dead."""
+    from actors.process import session_members  # standard library only, like this module
+
+    for pid in session_members(sid):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
 
 
 def main(argv: list[str] | None = None) -> int:
