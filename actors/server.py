@@ -16,6 +16,7 @@ server), the ledger closes its journal, then the gateway and Ray stop.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 import signal
@@ -27,7 +28,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import orjson
 from aiohttp import web
 
-from actors.backup import start_schedule as start_backups
 from actors.boot_clock import STEPS, exec_time, mark
 from actors.files import make_private, private_umask
 from actors.http.common import Handler
@@ -100,6 +100,7 @@ class StoreServer:
         addrs = [s.getsockname() for s in site._server.sockets]  # type: ignore[union-attr]
         self.port = addrs[0][1]
         mark("listening")
+        gc.enable()  # kassa_cli.serve held collections off through the start
         boot = {"exec": exec_time(), **STEPS}  # where the start's time went (actors.boot_clock)
         (self.data_dir / "server.json").write_bytes(
             orjson.dumps(
@@ -183,6 +184,8 @@ class StoreServer:
             await take(self)
         else:
             await self.start()
+        from actors.backup import start_schedule as start_backups  # imported once selling
+
         start_backups(self)  # scheduled backups, off the selling path (actors.backup_schedule)
         if ready_msg:
             print(f"kassa store {self.config.store_id} ready on {self.url}", flush=True)

@@ -9,6 +9,7 @@ imports only argparse and the clock at its top; the server's imports start in ``
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import sys
 from pathlib import Path
@@ -46,6 +47,8 @@ def main(argv: list[str], verbose: bool = False) -> int:
     ap = argparse.ArgumentParser(prog="kassa store serve", description="run the store server")
     add_arguments(ap)
     args = ap.parse_args(argv)
+    gc.disable()  # no collections while the selling path imports and loads (~10 %); the server
+    # turns it back on once it listens (actors.server)
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
