@@ -10,9 +10,16 @@ comes once the new server has every actor up (Ray's session folder is then a sta
 next start). Beside them, in the same run, the time to import Ray and ``ray.init`` alone in a
 fresh process: what the till waited for before the selling path stopped waiting for Ray.
 
-    uv run python bench/recovery_crash.py --kills 10
+    uv run python bench/recovery_crash.py --kills 10 [--launcher]
 
-Ends with one JSON line.
+``--launcher``: the store runs under the service's launcher (``kassa_cli.launcher``, what the
+systemd unit runs); each kill -9 takes the server's whole session and the launcher starts it again
+by itself (no reaping first: it kills the leftovers and starts the new server at once).
+
+Each kill's wait is split into its steps (``actors.boot_clock``: the new process created, the
+interpreter up, the imports, the folder's checks, the ledger, the catalogue copy, the tills, the
+gateway listening, then the till's first answer). The till is the kiosk's own client and worker,
+with its retry policy after a refused connection. Ends with one JSON line.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -153,12 +161,50 @@ def _pct(xs: list[float]) -> dict:
     }
 
 
-def measure(kills: int, data: Path | None = None) -> dict:
+class Supervised:
+    """The store under the service's launcher (``kassa_cli.launcher``), as the systemd unit runs
+    it: a kill -9 takes the server's session (the server, Ray's daemons and workers); the launcher
+    sees it, kills what is left and starts the server again at once."""
+
+    def __init__(self, store: StoreProcess) -> None:
+        self.data, self.port, self.url = store.data, store.port, store.url
+        cmd = [sys.executable, "-m", "kassa_cli.launcher", "--data", str(self.data)]
+        with open(store.log_path, "ab") as log:
+            self.proc = subprocess.Popen(
+                [*cmd, "--host", "127.0.0.1", "--port", str(self.port)],
+                stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                env=dict(os.environ, RAY_ENABLE_UV_RUN_RUNTIME_ENV="0", PYTHONUNBUFFERED="1"),
+            )  # fmt: skip
+        self.up = StoreProcess(self.data, port=self.port, demo=False)
+        self.up.proc = self.proc  # its waits: the launcher alive, the store answering
+
+    def server(self) -> int:
+        return int(json.loads((self.data / ".launcher.json").read_text())["server"])
+
+    def kill(self) -> None:
+        os.killpg(self.server(), signal.SIGKILL)  # the server leads its session's group
+
+    def wait_up(self, all_actors: bool = True) -> None:
+        self.up.wait_up(180, all_actors)
+
+    def stop(self) -> None:
+        self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait(60)
+
+
+def measure(kills: int, data: Path | None = None, launcher: bool = False) -> dict:
     """Crash-to-selling over ``kills`` kill -9s of a real ``kassa store serve`` with a till
-    selling: seconds from the new process's launch, and from the kill, to the first command
-    answered 200 (p50/max/min), plus how many orders the till completed."""
+    selling: seconds from the new process's launch (its exec under ``launcher``), and from the
+    kill, to the first command answered 200 (p50/max/min), plus how many orders the till
+    completed. ``launcher``: the store runs under ``kassa_cli.launcher``, which starts it again
+    by itself; else the bench reaps the old processes and launches a new server."""
     with tempfile.TemporaryDirectory() as tmp:
         store, token, codes = _setup(Path(data or Path(tmp) / "store"))
+        sup = None
+        if launcher:
+            store.stop()
+            sup = Supervised(store)
+            sup.wait_up()
         till = Till(store.url, token, codes)
         till.start()
         from_launch: list[float] = []
@@ -170,23 +216,29 @@ def measure(kills: int, data: Path | None = None) -> dict:
                 till.first_after(time.monotonic())  # selling now
                 time.sleep(0.5)
                 killed = time.monotonic()
-                store.kill()
-                launched = time.monotonic()
-                store = StoreProcess(store.data, port=store.port, demo=False)
-                store.start(all_actors=False)
-                sold = till.first_after(launched)
-                from_launch.append(sold - launched)
+                if sup is not None:
+                    sup.kill()  # the launcher starts it again
+                    launched = None
+                else:
+                    store.kill()
+                    launched = time.monotonic()
+                    store = StoreProcess(store.data, port=store.port, demo=False)
+                    store.start(all_actors=False)
+                sold = till.first_after(launched or killed)
+                step = _steps(store.data, killed, launched, sold)
+                steps.append(step)
+                from_launch.append(sold - (launched or killed + step.get("kill->exec", 0.0)))
                 from_kill.append(sold - killed)
                 ledger.append(_get(f"{store.url}/v1/health", token).get("ledger_start") or {})
-                steps.append(_steps(store.data, killed, launched, sold))
-                store.wait_up(all_actors=True)  # every actor up: the next start finds Ray's session
+                (sup or store).wait_up(all_actors=True)  # every actor up before the next kill
         finally:
             till.stop.set()
             till.join(30)
             till.worker.stop(5.0)
-            store.stop()
+            (sup or store).stop()
     return {
         "kills": kills,
+        "launcher": launcher,
         "launch_to_selling_s": _pct(from_launch),
         "kill_to_selling_s": _pct(from_kill),
         "orders": till.orders,
@@ -197,7 +249,7 @@ def measure(kills: int, data: Path | None = None) -> dict:
     }
 
 
-def _steps(data: Path, killed: float, launched: float, sold: float) -> dict[str, float]:
+def _steps(data: Path, killed: float, launched: float | None, sold: float) -> dict[str, float]:
     """One restart's wait split into its steps (seconds each): the old processes reaped, the new
     process created, the interpreter up, kassa's imports, the folder's checks, the ledger, the
     catalogue copy, the tills, the gateway listening (``server.json``'s "boot", monotonic times
@@ -206,7 +258,7 @@ def _steps(data: Path, killed: float, launched: float, sold: float) -> dict[str,
         boot = json.loads((data / "server.json").read_text()).get("boot") or {}
     except (OSError, ValueError):
         boot = {}
-    marks = [("kill", killed), ("launch", launched)]
+    marks = [("kill", killed)] + ([("launch", launched)] if launched is not None else [])
     marks += [(k, float(v)) for k, v in boot.items() if isinstance(v, (int, float))]
     marks.append(("sold", sold))
     return {f"{a}->{b}": round(tb - ta, 3) for (a, ta), (b, tb) in pairwise(marks)}
@@ -231,10 +283,11 @@ def ray_init_seconds(tmp: Path) -> float:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--kills", type=int, default=10)
+    ap.add_argument("--launcher", action="store_true", help="under kassa_cli.launcher")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         ray_s = ray_init_seconds(Path(tmp) / "ray-only")
-    res = measure(args.kills)
+    res = measure(args.kills, launcher=args.launcher)
     res["baseline_ray_init_s"] = round(ray_s, 3)
     launch, kill = res["launch_to_selling_s"], res["kill_to_selling_s"]
     print(f"{'figure (s)':<34}{'p50':>8}{'max':>8}{'target':>8}")
