@@ -70,7 +70,6 @@ class StoreServer:
         from actors.bootstrap import create_actors
         from actors.gateway import make_gateway
         from actors.migrate import at_start
-        from actors.tls import server_context
 
         mark("imported")  # the selling path's modules
         if self.sock is None:  # the port no longer says a server runs: the folder's lock does
@@ -78,7 +77,11 @@ class StoreServer:
 
             await refuse_if_running(self.data_dir)
         at_start(self.data_dir)  # format check, migrations after a backup (actors.migrate)
-        tls = server_context(self.data_dir)  # TLS on: HTTPS only, never a listener in clear
+        tls = None
+        if _tls_named(self.data_dir):  # TLS on: HTTPS only, never a listener in clear
+            from actors.tls import server_context  # X.509 and all: only when TLS is on
+
+            tls = server_context(self.data_dir)
         mark("checked")  # the folder's format and TLS files
         self.scheme = "https" if tls else "http"
         self.handles = create_actors(self.data_dir, self.config)
@@ -192,6 +195,15 @@ class StoreServer:
         await self.stop_requested.wait()
         log.warning("store %s stopping", self.config.store_id)
         await self.stop()
+
+
+def _tls_named(data_dir: Path) -> bool:
+    """Whether ``store.json`` names TLS files (what ``actors.tls.files`` reads; that module's
+    X.509 imports are ~60 ms of a restart, for nothing when TLS is off)."""
+    try:
+        return isinstance(orjson.loads((data_dir / "store.json").read_bytes()).get("tls"), dict)
+    except (OSError, ValueError, AttributeError):
+        return True  # unreadable: let actors.tls decide (and say why)
 
 
 def run_loop(main: Coroutine[Any, Any, T]) -> T:
