@@ -104,7 +104,8 @@ class StoreServer:
         self.port = addrs[0][1]
         mark("listening")
         gc.enable()  # kassa_cli.serve held collections off through the start
-        boot = {"exec": exec_time(), **STEPS}  # where the start's time went (actors.boot_clock)
+        # where the start's time went (actors.boot_clock); a woken spare's exec was long before
+        boot = {**({} if "woken" in STEPS else {"exec": exec_time()}), **STEPS}
         (self.data_dir / "server.json").write_bytes(
             orjson.dumps(
                 {
@@ -114,7 +115,7 @@ class StoreServer:
                     "scheme": self.scheme,
                     "boot": boot,
                 }
-            )  # fmt: skip
+            )
         )
         log.warning(
             "store %s selling on %s; starting the other actors", self.config.store_id, self.url

@@ -227,7 +227,8 @@ def measure(kills: int, data: Path | None = None, launcher: bool = False) -> dic
                 sold = till.first_after(launched or killed)
                 step = _steps(store.data, killed, launched, sold)
                 steps.append(step)
-                from_launch.append(sold - (launched or killed + step.get("kill->exec", 0.0)))
+                # from the launch; under the launcher, from the new server's exec or a spare's wake
+                from_launch.append(sold - (launched or killed + next(iter(step.values()), 0.0)))
                 from_kill.append(sold - killed)
                 ledger.append(_get(f"{store.url}/v1/health", token).get("ledger_start") or {})
                 (sup or store).wait_up(all_actors=True)  # every actor up before the next kill

@@ -20,6 +20,13 @@ version (``kassa store upgrade``) ends with the new server supervised by systemd
   ``RESTART_BURST`` deaths within ``RESTART_WINDOW_S`` (a server that cannot start) end the
   launcher with the server's status, and systemd restarts the whole unit a second later; so
   does a server that exits 0 by itself.
+* A warm spare: ``SPARE_AFTER_S`` (3 s; ``KASSA_SPARE_AFTER_S``, 0 = none) after a server
+  starts, the launcher starts ``kassa store serve --spare``: a process that imports the server's
+  modules and then waits on its standard input, touching nothing. When the server dies, the spare
+  is told to serve (a line on its input) instead of a cold start: the tills wait for the ledger's
+  load and the gateway, not for ~1 s of imports. A kassa whose ``store serve`` knows no
+  ``--spare`` (an older version after an upgrade) exits 2 at once: it gets no spares. The spare
+  of a version that is no longer the current one is ended.
 * ``<data>/.launcher.json`` (hidden: never in a backup) says ``{"pid", "server", "exec",
   "failed": {"request", "status"}}`` for ``kassa store upgrade``.
 
@@ -44,6 +51,7 @@ STATE, CURRENT, NEXT = ".launcher.json", "launcher.json", "launcher.next.json"
 STOP_WAIT_S = 25.0  # within the unit's TimeoutStopSec (30 s)
 RESTART_BURST = 5  # more server deaths than this within RESTART_WINDOW_S: left to systemd
 RESTART_WINDOW_S = 60.0
+SPARE_AFTER_S = float(os.environ.get("KASSA_SPARE_AFTER_S", "3"))  # after a start; 0: no spares
 
 
 def _read(path: Path) -> dict[str, Any]:
@@ -96,6 +104,10 @@ class Launcher:
         self.stop = self.switch = False
         self.failed: dict[str, Any] | None = None
         self.deaths: list[float] = []  # when a server died, for the crash-loop limit
+        self.spare: subprocess.Popen[bytes] | None = None  # imported, waiting (``--spare``)
+        self.spare_exe: str | None = None
+        self.spare_at = self.spare_check = time.monotonic() + SPARE_AFTER_S
+        self.no_spares: set[str | None] = set()  # kassas whose serve knows no --spare
 
     def argv(self, exe: str | None, take_over: bool) -> list[str]:
         cmd = [exe] if exe else [self.python, "-m", "kassa_cli.main"]
@@ -114,6 +126,48 @@ class Launcher:
         """A server process in a session of its own, which Ray's processes share: what is left
         of it after a crash is found by that session and killed (``reap``)."""
         return subprocess.Popen(cmd, stdin=subprocess.DEVNULL, start_new_session=True, **kw)
+
+    def keep_spare(self) -> None:
+        """A spare of the current version when due (and none of another version)."""
+        now, sp = time.monotonic(), self.spare
+        if now < self.spare_check:
+            return
+        self.spare_check = now + 0.5  # not every loop: launcher.json is read
+        if sp is None and (SPARE_AFTER_S <= 0 or now < self.spare_at or self.new is not None):
+            return
+        exe = _read(self.data / CURRENT).get("exec")
+        if sp is not None:
+            code = sp.poll()
+            if code is None and self.spare_exe == exe:
+                return
+            if code is None:
+                sp.kill()  # another version's: no longer what a restart runs
+                sp.wait()
+            elif code == 2:
+                self.no_spares.add(self.spare_exe)  # its serve knows no --spare
+            self.spare, self.spare_at = None, now + SPARE_AFTER_S
+            return
+        if exe in self.no_spares:
+            return
+        self.spare = subprocess.Popen(
+            self.argv(exe, False) + ["--spare"], stdin=subprocess.PIPE, start_new_session=True
+        )
+        self.spare_exe = exe
+
+    def take_spare(self, exe: str | None) -> subprocess.Popen[bytes] | None:
+        """The spare, told to serve now (None: there is none of ``exe``, alive)."""
+        sp, self.spare = self.spare, None
+        if sp is None or sp.poll() is not None or self.spare_exe != exe or sp.stdin is None:
+            if sp is not None and sp.poll() is None:
+                sp.kill()
+                sp.wait()
+            return None
+        try:
+            sp.stdin.write(b"serve\n")
+            sp.stdin.close()
+        except OSError:
+            return None
+        return sp
 
     def start_new(self) -> None:
         self.switch = False
@@ -162,8 +216,12 @@ class Launcher:
         self.deaths = [t for t in self.deaths if now - t < RESTART_WINDOW_S] + [now]
         if code == 0 or len(self.deaths) > RESTART_BURST:
             return code if code > 0 else 1
-        print(f"kassa launcher: the server ended with {code}; starting it again", flush=True)
-        self.server = self.spawn(self.argv(_read(self.data / CURRENT).get("exec"), False))
+        exe = _read(self.data / CURRENT).get("exec")
+        spare = self.take_spare(exe)
+        how = "its spare serves" if spare is not None else "starting it again"
+        print(f"kassa launcher: the server ended with {code}; {how}", flush=True)
+        self.server = spare or self.spawn(self.argv(exe, False))
+        self.spare_at = now + SPARE_AFTER_S  # the next spare once this one has started
         self.save()
         return None
 
@@ -180,11 +238,20 @@ class Launcher:
                 self.start_new()
             code = self.step()
             if code is not None:
+                self.end_spare()
                 return code
+            self.keep_spare()
             time.sleep(0.02)  # a dead server is seen (and started again) within this
         return self.stop_all()
 
+    def end_spare(self) -> None:
+        if self.spare is not None and self.spare.poll() is None:
+            self.spare.kill()
+            self.spare.wait()
+        self.spare = None
+
     def stop_all(self) -> int:
+        self.end_spare()
         procs = [p for p in (self.server, self.new) if p is not None and p.poll() is None]
         for p in procs:
             p.send_signal(signal.SIGTERM)

@@ -14,7 +14,7 @@ import logging
 import sys
 from pathlib import Path
 
-from actors.boot_clock import mark
+from actors.boot_clock import STEPS, mark
 
 __all__ = ["add_arguments", "run", "main"]
 
@@ -27,6 +27,7 @@ def add_arguments(s: argparse.ArgumentParser) -> None:
     s.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0: the LAN)")
     s.add_argument("--port", type=int, default=8600)
     s.add_argument("--take-over", action="store_true", help=argparse.SUPPRESS)  # store upgrade
+    s.add_argument("--spare", action="store_true", help=argparse.SUPPRESS)  # kassa_cli.launcher
 
 
 def run(args: argparse.Namespace) -> int:
@@ -53,4 +54,28 @@ def main(argv: list[str], verbose: bool = False) -> int:
         level=logging.INFO if verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if args.spare and not wait_as_spare():
+        return 0
     return run(args)
+
+
+def wait_as_spare() -> bool:
+    """``--spare`` (``kassa_cli.launcher``'s warm spare): import the server's modules now, then
+    wait for a line on standard input (the launcher's "serve": the server died). False: the
+    input closed first (the launcher went or ended the spare), nothing to serve."""
+    import actors.bootstrap
+    import actors.gateway
+    import actors.handover
+    import actors.logs
+    import actors.migrate
+    import actors.server  # noqa: F401 - imported for their time, not their names
+
+    try:
+        import uvloop  # noqa: F401
+    except ImportError:
+        pass
+    if not sys.stdin.buffer.readline():
+        return False
+    STEPS.clear()  # this start begins now: the imports were done before the crash
+    mark("woken")
+    return True

@@ -2,8 +2,8 @@
 sockets, no Ray): ``kassa store upgrade`` under it hands over to the new version, which then runs
 as the launcher's child (so systemd supervises it) and is what a restart runs; a new version
 that fails changes nothing; a stop ends everything with status 0; a killed server is started
-again at once and what it left is killed; a server that cannot start ends the launcher, so
-systemd restarts the unit. The real hand-over between two servers is
+again at once (by its warm spare) and what it left is killed; a server that cannot start ends
+the launcher, so systemd restarts the unit. The real hand-over between two servers is
 ``tests/integration/store/test_upgrade.py``'s."""
 
 from __future__ import annotations
@@ -29,6 +29,10 @@ import os, signal, sys, time
 data = sys.argv[sys.argv.index("--data") + 1]
 if "{fail}" == "yes":
     sys.exit(3)
+if "--spare" in sys.argv:  # the launcher's warm spare: waits for its line, then serves
+    open(os.path.join(data, "spare-" + str(os.getpid())), "w").close()
+    if not sys.stdin.readline():
+        sys.exit(0)
 if "--take-over" in sys.argv:
     old = int(open(os.path.join(data, "server.pid")).read())
     os.kill(old, signal.SIGTERM)
@@ -76,6 +80,10 @@ def alive(pid: int) -> bool:
     return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
 
 
+def spares(data: Path) -> list[int]:
+    return [int(p.name.split("-")[1]) for p in data.glob("spare-*")]
+
+
 def upgrade(data: Path, exe: Path) -> subprocess.CompletedProcess:
     cmd = [sys.executable, "-m", "kassa_cli.main", "store", "upgrade", "--data", str(data)]
     return subprocess.run(
@@ -91,7 +99,8 @@ def launched(tmp_path):
         (data / name).write_text("{}")
     (data / CURRENT).write_text(json.dumps({"exec": str(fake(tmp_path, "v1"))}))
     argv = [sys.executable, "-m", "kassa_cli.launcher", "--data", str(data), "--port", "8699"]
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL)
+    env = dict(os.environ, KASSA_SPARE_AFTER_S="0.3")
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, env=env)
     try:
         until(lambda: state(data).get("server") and (data / "ran-v1").exists(), "v1 serving")
         yield proc, data, tmp_path
@@ -103,6 +112,9 @@ def launched(tmp_path):
             for pid in map(int, f.read_text().split()):
                 if alive(pid):
                     os.kill(pid, signal.SIGKILL)
+        for pid in spares(data):
+            if alive(pid):
+                os.kill(pid, signal.SIGKILL)
 
 
 def test_an_upgrade_under_the_launcher_ends_with_the_new_version_supervised(launched):
@@ -144,6 +156,20 @@ def test_a_killed_server_is_started_again_at_once_and_its_leftovers_killed(launc
     assert alive(again)
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(60) == 0 and not alive(again)
+
+
+def test_a_dead_server_is_replaced_by_its_warm_spare(launched):
+    proc, data, _ = launched
+    v1 = state(data)["server"]
+    spare = until(lambda: spares(data), "a spare made")[0]  # imported, waiting, serving nothing
+    assert alive(spare) and str(spare) not in (data / "ran-v1").read_text().split()
+    os.kill(v1, signal.SIGKILL)
+    until(lambda: state(data).get("server") == spare, "the spare told to serve")
+    until(lambda: str(spare) in (data / "ran-v1").read_text().split(), "the spare serving")
+    until(lambda: len(spares(data)) == 2, "the next spare, for the next crash")
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(60) == 0
+    assert not [pid for pid in spares(data) if alive(pid)]  # a stop ends the spare too
 
 
 def test_a_server_that_cannot_start_ends_the_launcher_for_systemd(tmp_path):
