@@ -211,13 +211,14 @@ class Launcher:
         """The server died with ``code``: start it again at once (None), or, in a crash loop or
         after an exit 0 nobody asked for, end the launcher with an error (systemd restarts)."""
         assert self.server is not None
-        reap(self.server.pid)
-        now = time.monotonic()
+        dead, now = self.server.pid, time.monotonic()
         self.deaths = [t for t in self.deaths if now - t < RESTART_WINDOW_S] + [now]
         if code == 0 or len(self.deaths) > RESTART_BURST:
+            reap(dead)
             return code if code > 0 else 1
         exe = _read(self.data / CURRENT).get("exec")
-        spare = self.take_spare(exe)
+        spare = self.take_spare(exe)  # told first: it loads the journal while the rest is killed
+        reap(dead)
         how = "its spare serves" if spare is not None else "starting it again"
         print(f"kassa launcher: the server ended with {code}; {how}", flush=True)
         self.server = spare or self.spawn(self.argv(exe, False))
