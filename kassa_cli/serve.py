@@ -68,7 +68,8 @@ def wait_as_spare() -> bool:
     import actors.handover
     import actors.logs
     import actors.migrate
-    import actors.server  # noqa: F401 - imported for their time, not their names
+    import actors.server
+    import actors.tls  # noqa: F401 - imported for their time, not their names
 
     try:
         import uvloop  # noqa: F401
