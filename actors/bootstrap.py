@@ -26,6 +26,7 @@ from typing import Any
 
 import orjson
 
+from actors.boot_clock import mark
 from actors.client import (
     DATA_ENV,
     AnalyticsClient,
@@ -38,7 +39,6 @@ from actors.client import (
     WalletClient,
     till_channel,
 )
-from actors.boot_clock import mark
 from actors.files import atomic_write
 from actors.gateway_till import GatewayTill
 from actors.shared_catalogue import SharedCatalogue
