@@ -215,16 +215,18 @@ def measure(kills: int, data: Path | None = None, launcher: bool = False) -> dic
             for _ in range(kills):
                 till.first_after(time.monotonic())  # selling now
                 time.sleep(0.5)
-                killed = time.monotonic()
+                killed = killed_done = time.monotonic()
                 if sup is not None:
                     sup.kill()  # the launcher starts it again
                     launched = None
+                    # an answer in flight when the kill came is the old server's, not a sale
+                    killed_done = time.monotonic()
                 else:
                     store.kill()
                     launched = time.monotonic()
                     store = StoreProcess(store.data, port=store.port, demo=False)
                     store.start(all_actors=False)
-                sold = till.first_after(launched or killed)
+                sold = till.first_after(launched or killed_done)
                 step = _steps(store.data, killed, launched, sold)
                 steps.append(step)
                 # from the launch; under the launcher, from the new server's exec or a spare's wake
