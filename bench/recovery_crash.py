@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from actors.process import StoreProcess
-from kiosk.client import Session, StoreClient, new_id
+from kiosk.client import Offline, Session, StoreClient, new_id
 from kiosk.worker import Worker
 
 __all__ = ["measure", "ray_init_seconds"]
@@ -82,6 +82,7 @@ class Till(threading.Thread):
         self.codes = codes
         self.answered: list[float] = []
         self.refused: list[dict] = []
+        self.failed: list[float] = []  # when a send met no server (monotonic seconds)
         self.stop = threading.Event()
         self.orders = 0
 
@@ -89,7 +90,11 @@ class Till(threading.Thread):
         cid, out, err = new_id(), list[dict](), list[Exception]()
 
         def call() -> dict:
-            res = self.client.command(cid, op, args)
+            try:
+                res = self.client.command(cid, op, args)
+            except Offline:
+                self.failed.append(time.monotonic())
+                raise
             self.answered.append(time.monotonic())
             return res
 
@@ -111,6 +116,17 @@ class Till(threading.Thread):
                 view = res["view"] if res else view
             paid = view and view["lines"] and self.send("pay", {"tenders": [_cash(view)]})
             self.orders += 1 if paid else 0
+
+    def first_failure_after(self, t: float, timeout: float = 120.0) -> float:
+        """When a send first met no server after ``t``: answers read after that are the new
+        server's (an answer the old one sent just before its kill can be read after it)."""
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            later = [f for f in self.failed[-50:] if f > t]
+            if later:
+                return min(later)
+            time.sleep(0.002)
+        raise TimeoutError("the till never missed the killed server")
 
     def first_after(self, t: float, timeout: float = 120.0) -> float:
         end = time.monotonic() + timeout
@@ -219,8 +235,8 @@ def measure(kills: int, data: Path | None = None, launcher: bool = False) -> dic
                 if sup is not None:
                     sup.kill()  # the launcher starts it again
                     launched = None
-                    # an answer in flight when the kill came is the old server's, not a sale
-                    killed_done = time.monotonic()
+                    # an answer the old server sent just before the kill is not a sale
+                    killed_done = till.first_failure_after(killed)
                 else:
                     store.kill()
                     launched = time.monotonic()
