@@ -2,8 +2,12 @@
 
 ``take_backup(data_dir, dest_dir)`` writes one ``.kbak`` file (``actors.backup_archive``): the
 small files first (settings, catalogue, upload state and HQ's anchor, licence, tills, the store's
-secrets), then the journal through SQLite's online backup API in one step — a consistent copy as
-of one commit, taken while the ledger keeps committing (WAL: the copy reads, the ledger writes).
+secrets, and the other SQLite files: HQ's catalogue ``hq_catalogue/hq.sqlite``, the members HQ
+knows ``members.sqlite``, the mail outbox, coupons), then the journal through SQLite's online
+backup API in one step — a consistent copy as of one commit, taken while the ledger keeps
+committing (WAL: the copy reads, the ledger writes). Every ``*.sqlite`` file is copied the same
+way (never its ``-wal``/``-shm``/``-journal`` beside it): a copy of one moment, self-contained,
+whatever its writer was doing.
 Because ``uploader.json`` is copied before the journal, HQ's anchor in it never lies past the
 journal's end. Never copied: the rebuildable analytics copy and snapshots, logs, sockets, locks.
 
@@ -42,8 +46,9 @@ from actors.backup_archive import (
     read_manifest,
     write_archive,
 )
+from actors.backup_copy import copy_file, copy_journal, small_files
 from actors.backup_hq import append_tail as _append_tail
-from actors.backup_seal import opened, seal
+from actors.backup_seal import fsync_dir, opened, seal
 from actors.journal_check import verify_journal, verify_tail
 
 __all__ = [
@@ -56,21 +61,6 @@ __all__ = [
     "start_schedule",
     "code_version",
 ]
-
-# never in a backup: rebuilt, re-made or meaningless on another start
-SKIP_NAMES = {
-    "journal.sqlite",
-    "journal.sqlite-wal",
-    "journal.sqlite-shm",
-    "journal.sqlite-journal",
-    "journal_check.json",
-    "server.json",
-    "run",
-    "logs",
-    "snapshots",
-    "backup_status.json",
-}
-SKIP_SUFFIXES = (".lock", ".sock", ".tmp", ".kbak", ".partial")
 
 
 def code_version() -> str:
@@ -99,56 +89,6 @@ def store_id_of(data_dir: Path) -> str:
         ) from None
 
 
-def _skipped(rel: Path) -> bool:
-    top, name = rel.parts[0], rel.name
-    return (
-        top in SKIP_NAMES
-        or top.startswith("analytics.duckdb")
-        or name.startswith(".")
-        or name.endswith(SKIP_SUFFIXES)
-    )
-
-
-def _small_files(data_dir: Path, backups: Iterable[Path]) -> list[Path]:
-    """Every regular file of the folder a backup holds besides the journal (relative paths)."""
-    skip_dirs = {p.resolve() for p in backups}
-    out: list[Path] = []
-    for root, dirs, files in os.walk(data_dir):
-        rootp = Path(root)
-        dirs[:] = [
-            d
-            for d in sorted(dirs)
-            if not os.path.islink(rootp / d)
-            and (rootp / d).resolve() not in skip_dirs
-            and not _skipped((rootp / d).relative_to(data_dir))
-        ]
-        for name in sorted(files):
-            p = rootp / name
-            rel = p.relative_to(data_dir)
-            if not _skipped(rel) and p.is_file() and not p.is_symlink():
-                out.append(rel)
-    return out
-
-
-def _copy_journal(src: Path, dst: Path) -> tuple[int, str]:
-    """SQLite's online backup of ``src`` into ``dst``, in one step: one read transaction, so the
-    copy is the journal as of one commit while the ledger goes on committing (WAL). Returns the
-    copy's last seq and hash."""
-    source = sqlite3.connect(f"file:{src}?mode=ro", uri=True)
-    target = sqlite3.connect(str(dst))
-    try:
-        source.execute("PRAGMA busy_timeout=10000")
-        source.backup(target)  # pages=-1: every page in one step, under one read lock
-        target.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
-        row = target.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
-    except sqlite3.DatabaseError as exc:
-        raise BackupError("backup.journal_broken", f"the journal cannot be copied: {exc}") from None
-    finally:
-        target.close()
-        source.close()
-    return (int(row[0]), bytes(row[1]).hex()) if row else (0, "")
-
-
 def take_backup(
     data_dir: Path,
     dest_dir: Path,
@@ -168,17 +108,16 @@ def take_backup(
     stage.mkdir(mode=0o700)
     try:
         files: dict[str, Path] = {}
-        for rel in _small_files(data_dir, [dest_dir]):  # before the journal: see the docstring
+        for rel in small_files(data_dir, [dest_dir]):  # before the journal: see the docstring
             target = stage / "files" / rel
             target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             try:
-                shutil.copyfile(data_dir / rel, target)
+                copy_file(data_dir / rel, target)
             except FileNotFoundError:  # replaced or removed meanwhile (a temporary file)
                 continue
-            os.chmod(target, 0o600)
             files[rel.as_posix()] = target
         copy = stage / "journal.sqlite"
-        seq, head = _copy_journal(journal, copy)
+        seq, head = copy_journal(journal, copy)
         from actors.uploader import anchor_of
 
         checked = verify_tail(copy, 5000, anchor_of(stage / "files"))
@@ -213,18 +152,10 @@ def take_backup(
             seal(partial, sealed_part, key, manifest.to_dict())
             partial = sealed_part
         os.replace(partial, final)
-        _fsync_dir(dest_dir)
+        fsync_dir(dest_dir)
         return final
     finally:
         shutil.rmtree(stage, ignore_errors=True)
-
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def backups_in(folder: Path, store: str | None = None) -> list[Path]:
@@ -310,11 +241,11 @@ def restore(
     hq_head: tuple[int, bytes] | None = None,
     tail: Iterable[tuple] = (),
     progress: Progress | None = None,
-    key: bytes | None = None,
+    key: bytes | list[bytes] | None = None,
 ) -> dict[str, Any]:
     """Restore ``archive`` as ``data_dir``. ``hq_head`` is HQ's (held seq, hash) and ``tail`` the
-    events HQ holds past the backup (``--from-hq``); ``key`` opens a sealed backup. Returns what
-    was done."""
+    events HQ holds past the backup (``--from-hq``); ``key`` opens a sealed backup (of several
+    keys, the one it was sealed with: ``actors.backup_seal.load_keys``). Returns what was done."""
     archive, data_dir = Path(archive), Path(data_dir)
     data_dir.parent.mkdir(parents=True, exist_ok=True)
     plain = opened(archive, key, data_dir.parent) if archive.exists() else archive

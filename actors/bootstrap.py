@@ -26,6 +26,7 @@ from typing import Any
 
 import orjson
 
+from actors.boot_clock import mark
 from actors.client import (
     DATA_ENV,
     AnalyticsClient,
@@ -142,6 +143,7 @@ class Handles:
         self.in_gateway = config.till_placement == "gateway"
         self.shared_catalogue = SharedCatalogue(None)  # the tills hosted here
         self.shared_catalogue.load_file(self.data_dir)  # catalogue.json, before Ray
+        mark("catalogue")
         self.actors: _Actors | None = None
         self.state = "starting"
         self.ray_error = ""
@@ -313,4 +315,6 @@ class Handles:
 
 def create_actors(data_dir: Path, config: StoreConfig) -> Handles:
     """A store's ledger and selling path in this process (``Handles.start_actors`` adds Ray)."""
-    return Handles(data_dir, config, open_ledger(data_dir, config))
+    ledger = open_ledger(data_dir, config)
+    mark("ledger")  # the journal checked, the snapshot and its tail loaded
+    return Handles(data_dir, config, ledger)

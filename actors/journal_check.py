@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -226,8 +227,10 @@ def start_full_check(data_dir: Path | str) -> subprocess.Popen:
     """The whole chain and ``integrity_check``, in a child process at low priority (the tills keep
     the CPU and the ledger's GIL): ``kassa journal verify --background``, which writes ``full``."""
     write_report(Path(data_dir) / "journal.sqlite", "full", {"running": True})
+    nice = shutil.which("nice")  # low priority from its first import on: the server is starting
     return subprocess.Popen(
         [
+            *([nice, "-n", "10"] if nice else []),
             sys.executable,
             "-m",
             "kassa_cli.main",

@@ -219,7 +219,9 @@ class Ledger(LedgerState):
             tail = max(START_TAIL, self.seq - snap) if snap else START_TAIL  # all it replayed
             self.full_check = check_journal(Path(path), self.clock.now_us(), tail)
         self._child: subprocess.Popen | None = None
-        self._since, self._snap_at = 0, time.monotonic()
+        # the replayed tail counts toward the next snapshot: a server restarted often (crashes)
+        # would otherwise replay more at every start, never reaching EVERY_EVENTS of its own
+        self._since, self._snap_at = self.started["replayed"], time.monotonic()
 
     def _apply(self, body: Any, staff: str, till: str, ts: int, seq: int) -> None:
         apply_event(self.book, self.flags, body, staff, till, ts, seq)

@@ -16,6 +16,7 @@ server), the ledger closes its journal, then the gateway and Ray stop.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 import signal
@@ -27,7 +28,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import orjson
 from aiohttp import web
 
-from actors.backup import start_schedule as start_backups
+from actors.boot_clock import STEPS, exec_time, mark
 from actors.files import make_private, private_umask
 from actors.http.common import Handler
 from actors.store_file import load_config, update_store_json
@@ -69,17 +70,23 @@ class StoreServer:
         from actors.bootstrap import create_actors
         from actors.gateway import make_gateway
         from actors.migrate import at_start
-        from actors.tls import server_context
 
+        mark("imported")  # the selling path's modules
         if self.sock is None:  # the port no longer says a server runs: the folder's lock does
             from actors.handover import refuse_if_running
 
             await refuse_if_running(self.data_dir)
         at_start(self.data_dir)  # format check, migrations after a backup (actors.migrate)
-        tls = server_context(self.data_dir)  # TLS on: HTTPS only, never a listener in clear
+        tls = None
+        if _tls_named(self.data_dir):  # TLS on: HTTPS only, never a listener in clear
+            from actors.tls import server_context  # X.509 and all: only when TLS is on
+
+            tls = server_context(self.data_dir)
+        mark("checked")  # the folder's format and TLS files
         self.scheme = "https" if tls else "http"
         self.handles = create_actors(self.data_dir, self.config)
         await self.handles.ready()
+        mark("tills")  # the tills hosted here, their open baskets rebuilt
         app = make_gateway(self.handles)
         app.middlewares.append(self._lifecycle)  # innermost: its refusals are answered as errors
         # a stop (SIGTERM, a hand-over) waits this long for requests in flight, not aiohttp's 60 s:
@@ -95,9 +102,19 @@ class StoreServer:
         await site.start()
         addrs = [s.getsockname() for s in site._server.sockets]  # type: ignore[union-attr]
         self.port = addrs[0][1]
+        mark("listening")
+        gc.enable()  # kassa_cli.serve held collections off through the start
+        # where the start's time went (actors.boot_clock); a woken spare's exec was long before
+        boot = {**({} if "woken" in STEPS else {"exec": exec_time()}), **STEPS}
         (self.data_dir / "server.json").write_bytes(
             orjson.dumps(
-                {"pid": os.getpid(), "host": self.host, "port": self.port, "scheme": self.scheme}
+                {
+                    "pid": os.getpid(),
+                    "host": self.host,
+                    "port": self.port,
+                    "scheme": self.scheme,
+                    "boot": boot,
+                }
             )
         )
         log.warning(
@@ -171,12 +188,23 @@ class StoreServer:
             await take(self)
         else:
             await self.start()
+        from actors.backup import start_schedule as start_backups  # imported once selling
+
         start_backups(self)  # scheduled backups, off the selling path (actors.backup_schedule)
         if ready_msg:
             print(f"kassa store {self.config.store_id} ready on {self.url}", flush=True)
         await self.stop_requested.wait()
         log.warning("store %s stopping", self.config.store_id)
         await self.stop()
+
+
+def _tls_named(data_dir: Path) -> bool:
+    """Whether ``store.json`` names TLS files (what ``actors.tls.files`` reads; that module's
+    X.509 imports are ~60 ms of a restart, for nothing when TLS is off)."""
+    try:
+        return isinstance(orjson.loads((data_dir / "store.json").read_bytes()).get("tls"), dict)
+    except (OSError, ValueError, AttributeError):
+        return True  # unreadable: let actors.tls decide (and say why)
 
 
 def run_loop(main: Coroutine[Any, Any, T]) -> T:

@@ -4,7 +4,7 @@ journal, from genesis (the baseline, in the same run) and from a snapshot; and, 
 
     uv run python bench/recovery.py [--sizes 10000,1000000,10000000] [--dir /var/tmp/kassa-recovery]
                                     [--full-max 1000000] [--kills 20] [--reuse]
-                                    [--server 1000000]
+                                    [--server 1000000] [--launcher]
 
 Each size gets a journal of a busy shop made once by ``bench/journal_gen.py`` (kept in ``--dir``
 and reused). Each start runs in a process of its own (its peak memory is that process's):
@@ -163,6 +163,7 @@ def main() -> None:
     ap.add_argument("--kills", type=int, default=20)
     ap.add_argument("--reuse", action="store_true", help="the crash snapshot of an earlier run")
     ap.add_argument("--server", type=int, default=0, help="events for the server start (0: none)")
+    ap.add_argument("--launcher", action="store_true", help="kills under kassa_cli.launcher")
     ap.add_argument("--worker", nargs=3, help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.worker:
@@ -184,7 +185,7 @@ def main() -> None:
     try:
         from bench import recovery_crash  # the fast-start part's bench, when it is there
 
-        crash = recovery_crash.measure(a.kills)
+        crash = recovery_crash.measure(a.kills, launcher=a.launcher)
     except ImportError:
         print("bench.recovery_crash not here: crash-to-selling not measured", file=sys.stderr)
     head = "events     genesis s      crash s (load s, tail)  clean s (load s)  peak MB g/c"

@@ -13,8 +13,20 @@ version (``kassa store upgrade``) ends with the new server supervised by systemd
   ``launcher.json``. A new server that fails before the old one let go changes nothing: the old
   one keeps selling, ``launcher.json`` is kept, and the failure is written to the state file.
 * SIGTERM or SIGINT (``systemctl stop``): passed on to the server(s), which stop cleanly; the
-  launcher then exits 0. A server that exits by itself (a crash) ends the launcher with its
-  status, and systemd restarts the whole unit a second later.
+  launcher then exits 0.
+* A server that dies (a crash, a kill -9, an out-of-memory kill) is started again at once, after
+  what is left of it (Ray's daemons and workers, in its session) is killed: the tills wait for
+  one server start, not for systemd's ``RestartSec`` and a new launcher too. More than
+  ``RESTART_BURST`` deaths within ``RESTART_WINDOW_S`` (a server that cannot start) end the
+  launcher with the server's status, and systemd restarts the whole unit a second later; so
+  does a server that exits 0 by itself.
+* A warm spare: ``SPARE_AFTER_S`` (3 s; ``KASSA_SPARE_AFTER_S``, 0 = none) after a server
+  starts, the launcher starts ``kassa store serve --spare``: a process that imports the server's
+  modules and then waits on its standard input, touching nothing. When the server dies, the spare
+  is told to serve (a line on its input) instead of a cold start: the tills wait for the ledger's
+  load and the gateway, not for ~1 s of imports. A kassa whose ``store serve`` knows no
+  ``--spare`` (an older version after an upgrade) exits 2 at once: it gets no spares. The spare
+  of a version that is no longer the current one is ended.
 * ``<data>/.launcher.json`` (hidden: never in a backup) says ``{"pid", "server", "exec",
   "failed": {"request", "status"}}`` for ``kassa store upgrade``.
 
@@ -37,6 +49,9 @@ __all__ = ["main", "STATE", "CURRENT", "NEXT", "launcher_pid", "request_switch"]
 
 STATE, CURRENT, NEXT = ".launcher.json", "launcher.json", "launcher.next.json"
 STOP_WAIT_S = 25.0  # within the unit's TimeoutStopSec (30 s)
+RESTART_BURST = 5  # more server deaths than this within RESTART_WINDOW_S: left to systemd
+RESTART_WINDOW_S = 60.0
+SPARE_AFTER_S = float(os.environ.get("KASSA_SPARE_AFTER_S", "3"))  # after a start; 0: no spares
 
 
 def _read(path: Path) -> dict[str, Any]:
@@ -88,6 +103,11 @@ class Launcher:
         self.next: dict[str, Any] = {}
         self.stop = self.switch = False
         self.failed: dict[str, Any] | None = None
+        self.deaths: list[float] = []  # when a server died, for the crash-loop limit
+        self.spare: subprocess.Popen[bytes] | None = None  # imported, waiting (``--spare``)
+        self.spare_exe: str | None = None
+        self.spare_at = self.spare_check = time.monotonic() + SPARE_AFTER_S
+        self.no_spares: set[str | None] = set()  # kassas whose serve knows no --spare
 
     def argv(self, exe: str | None, take_over: bool) -> list[str]:
         cmd = [exe] if exe else [self.python, "-m", "kassa_cli.main"]
@@ -102,6 +122,53 @@ class Launcher:
              "exec": exe, "failed": self.failed},
         )  # fmt: skip
 
+    def spawn(self, cmd: list[str], **kw: Any) -> subprocess.Popen[bytes]:
+        """A server process in a session of its own, which Ray's processes share: what is left
+        of it after a crash is found by that session and killed (``reap``)."""
+        return subprocess.Popen(cmd, stdin=subprocess.DEVNULL, start_new_session=True, **kw)
+
+    def keep_spare(self) -> None:
+        """A spare of the current version when due (and none of another version)."""
+        now, sp = time.monotonic(), self.spare
+        if now < self.spare_check:
+            return
+        self.spare_check = now + 0.5  # not every loop: launcher.json is read
+        if sp is None and (SPARE_AFTER_S <= 0 or now < self.spare_at or self.new is not None):
+            return
+        exe = _read(self.data / CURRENT).get("exec")
+        if sp is not None:
+            code = sp.poll()
+            if code is None and self.spare_exe == exe:
+                return
+            if code is None:
+                sp.kill()  # another version's: no longer what a restart runs
+                sp.wait()
+            elif code == 2:
+                self.no_spares.add(self.spare_exe)  # its serve knows no --spare
+            self.spare, self.spare_at = None, now + SPARE_AFTER_S
+            return
+        if exe in self.no_spares:
+            return
+        self.spare = subprocess.Popen(
+            self.argv(exe, False) + ["--spare"], stdin=subprocess.PIPE, start_new_session=True
+        )
+        self.spare_exe = exe
+
+    def take_spare(self, exe: str | None) -> subprocess.Popen[bytes] | None:
+        """The spare, told to serve now (None: there is none of ``exe``, alive)."""
+        sp, self.spare = self.spare, None
+        if sp is None or sp.poll() is not None or self.spare_exe != exe or sp.stdin is None:
+            if sp is not None and sp.poll() is None:
+                sp.kill()
+                sp.wait()
+            return None
+        try:
+            sp.stdin.write(b"serve\n")
+            sp.stdin.close()
+        except OSError:
+            return None
+        return sp
+
     def start_new(self) -> None:
         self.switch = False
         self.next = _read(self.data / NEXT)
@@ -109,9 +176,9 @@ class Launcher:
             return
         log = os.open(self.data / "upgrade.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         try:
-            self.new = subprocess.Popen(
+            self.new = self.spawn(
                 self.argv(self.next.get("exec"), True), stdout=log, stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL, env=dict(os.environ, PYTHONUNBUFFERED="1"),
+                env=dict(os.environ, PYTHONUNBUFFERED="1"),
             )  # fmt: skip
         except OSError as exc:
             self.failed = {"request": self.next.get("request"), "status": str(exc)}
@@ -138,7 +205,26 @@ class Launcher:
             self.failed = None
             self.save()
             return None
-        return code if code > 0 else 1  # a crash: systemd restarts the unit
+        return self.restart(code)
+
+    def restart(self, code: int) -> int | None:
+        """The server died with ``code``: start it again at once (None), or, in a crash loop or
+        after an exit 0 nobody asked for, end the launcher with an error (systemd restarts)."""
+        assert self.server is not None
+        dead, now = self.server.pid, time.monotonic()
+        self.deaths = [t for t in self.deaths if now - t < RESTART_WINDOW_S] + [now]
+        if code == 0 or len(self.deaths) > RESTART_BURST:
+            reap(dead)
+            return code if code > 0 else 1
+        exe = _read(self.data / CURRENT).get("exec")
+        spare = self.take_spare(exe)  # told first: it loads the journal while the rest is killed
+        reap(dead)
+        how = "its spare serves" if spare is not None else "starting it again"
+        print(f"kassa launcher: the server ended with {code}; {how}", flush=True)
+        self.server = spare or self.spawn(self.argv(exe, False))
+        self.spare_at = now + SPARE_AFTER_S  # the next spare once this one has started
+        self.save()
+        return None
 
     def run(self) -> int:
         signal.signal(signal.SIGTERM, self._on_stop)
@@ -146,18 +232,27 @@ class Launcher:
         signal.signal(signal.SIGHUP, self._on_switch)
         (self.data / NEXT).unlink(missing_ok=True)  # a request from before a restart is stale
         exe = _read(self.data / CURRENT).get("exec")
-        self.server = subprocess.Popen(self.argv(exe, False), stdin=subprocess.DEVNULL)
+        self.server = self.spawn(self.argv(exe, False))
         self.save()
         while not self.stop:
             if self.switch:
                 self.start_new()
             code = self.step()
             if code is not None:
+                self.end_spare()
                 return code
-            time.sleep(0.05)
+            self.keep_spare()
+            time.sleep(0.02)  # a dead server is seen (and started again) within this
         return self.stop_all()
 
+    def end_spare(self) -> None:
+        if self.spare is not None and self.spare.poll() is None:
+            self.spare.kill()
+            self.spare.wait()
+        self.spare = None
+
     def stop_all(self) -> int:
+        self.end_spare()
         procs = [p for p in (self.server, self.new) if p is not None and p.poll() is None]
         for p in procs:
             p.send_signal(signal.SIGTERM)
@@ -175,6 +270,18 @@ class Launcher:
 
     def _on_switch(self, _sig: int, _frame: Any) -> None:
         self.switch = True
+
+
+def reap(sid: int) -> None:
+    """SIGKILL every process left in session ``sid`` (a dead server's Ray daemons and workers;
+    Linux /proc). Not waited for: the next server does not need them gone, only dead."""
+    from actors.process import session_members  # standard library only, like this module
+
+    for pid in session_members(sid):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -38,6 +38,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    words = sys.argv[1:] if argv is None else argv
+    verbose = words[:1] in (["-v"], ["--verbose"])
+    if words[verbose : verbose + 2] == ["store", "serve"]:  # a restart: no other command's imports
+        from kassa_cli.serve import main as serve
+
+        return serve(words[verbose + 2 :], verbose)
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(

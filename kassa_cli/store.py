@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from datetime import UTC
 from pathlib import Path
+
+from kassa_cli import serve
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("store", help="the store server")
     ssub = p.add_subparsers(dest="store_cmd", metavar="ACTION")
     s = ssub.add_parser("serve", help="start Ray, the actors and the LAN gateway")
-    s.add_argument("--data", type=Path, default=Path("kassa-data"), help="data folder")
-    s.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0: the LAN)")
-    s.add_argument("--port", type=int, default=8600)
-    s.add_argument("--take-over", action="store_true", help=argparse.SUPPRESS)  # store upgrade
-    s.set_defaults(func=_serve)
+    serve.add_arguments(s)  # kassa_cli.main hands `store serve` to kassa_cli.serve directly
+    s.set_defaults(func=serve.run)
     st = ssub.add_parser("status", help="show a running store's state: journal, uploads, licence")
     st.add_argument("--data", type=Path, default=Path("kassa-data"))
     st.add_argument("--url", default=None, help="the gateway (default: from DATA/server.json)")
@@ -75,17 +73,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     from kassa_cli import store_upgrade
 
     store_upgrade.register_store(ssub)
-
-
-def _serve(args: argparse.Namespace) -> int:
-    from actors.server import serve
-    from domain.errors import KassaError
-
-    try:
-        return serve(args.data, args.host, args.port, take_over=args.take_over)
-    except KassaError as exc:  # e.g. store.format_too_new: the message says which kassa wrote it
-        print(f"{exc.code}: {exc.message}", file=sys.stderr)
-        return 2
 
 
 def _status(args: argparse.Namespace) -> int:

@@ -3,7 +3,7 @@
 kassa store backup  --data DIR [--to FOLDER]          while the server runs, or stopped
 kassa store restore --data DIR --from FILE [--key FILE] [--force]
 kassa store restore --data DIR --from-hq --cloud URL --store ID --secret HEX --key FILE
-kassa store backup-key --data DIR                    the key backups are encrypted with
+kassa store backup-key [rotate] --data DIR           the key backups are encrypted with; a new one
 """
 
 from __future__ import annotations
@@ -52,7 +52,8 @@ def register(ssub: argparse._SubParsersAction) -> None:
     r.add_argument(
         "--key",
         type=Path,
-        help="the store's backup key file (backup.key): backups are encrypted with it",
+        help="the store's backup key file (backup.key): backups are encrypted with it; the old "
+        "keys kept beside it (backup.key.1, .2, ...) open the backups they sealed",
     )
     r.add_argument(
         "--force",
@@ -61,15 +62,35 @@ def register(ssub: argparse._SubParsersAction) -> None:
     )
     r.set_defaults(func=_restore)
     k = ssub.add_parser(
-        "backup-key", help="print the backup key: keep a copy away from the store PC"
+        "backup-key",
+        help="print the backup key (keep a copy away from the store PC), or rotate it",
+    )
+    k.add_argument(
+        "action",
+        nargs="?",
+        choices=("show", "rotate"),
+        default="show",
+        help="rotate: a new key for the next backups; the old one is kept as backup.key.N",
     )
     k.add_argument("--data", type=Path, default=Path("kassa-data"))
     k.set_defaults(func=_backup_key)
 
 
 def _backup_key(args: argparse.Namespace) -> int:
-    from actors.backup_seal import KEY_FILE, ensure_key, key_id
+    from actors.backup_seal import KEY_FILE, ensure_key, key_id, load_key, rotate_key
 
+    if args.action == "rotate":
+        key, kept = rotate_key(args.data)
+        print(key.hex())
+        print(
+            f"a new backup key for {args.data} (id {key_id(key)}): the next backups are "
+            f"encrypted with it. The old key is kept as {kept} (id {key_id(load_key(kept))}): "
+            "the backups it sealed (here, on the backup disks and at HQ) still need it, and "
+            f"restore --key {args.data / KEY_FILE} tries it too. Keep a copy of the new key away "
+            "from the store PC, beside the old one.",
+            file=sys.stderr,
+        )
+        return 0
     key = ensure_key(args.data)
     print(key.hex())
     print(
@@ -148,14 +169,14 @@ def _backup(args: argparse.Namespace) -> int:
 
 def _restore(args: argparse.Namespace) -> int:
     from actors.backup import BackupError, restore
-    from actors.backup_seal import load_key
+    from actors.backup_seal import load_keys
 
     os.umask(0o077)
     try:
         if args.from_hq:
             out = _from_hq(args)
         else:
-            key = load_key(args.key) if args.key else None
+            key = load_keys(args.key) if args.key else None
             out = restore(
                 args.source, args.data, args.force, progress=_Progress("checked"), key=key
             )
@@ -193,9 +214,9 @@ def _from_hq(args: argparse.Namespace) -> dict:
         raise BackupError("backup.tampered", f"HQ's backup is of store {m.store}")
     head, rows = hq.events(m.seq)
     print(f"backup at seq {m.seq}; HQ holds events up to seq {head[0]}", file=sys.stderr)
-    from actors.backup_seal import load_key
+    from actors.backup_seal import load_keys
 
-    key = load_key(args.key) if args.key else None
+    key = load_keys(args.key) if args.key else None
     out = restore(path, args.data, args.force, hq_head=head, tail=rows, key=key)
     shutil.rmtree(folder, ignore_errors=True)
     return out

@@ -26,7 +26,11 @@ class ApiError(Exception):
 
 
 class Offline(ApiError):
-    """The store could not be reached, or said it is briefly unavailable: retry with the same id."""
+    """The store could not be reached, or said it is briefly unavailable: retry with the same id.
+    ``retry_in``: seconds after which to send again when the store is restarting (its port
+    refused the connection, or it answered ``store.starting``/``store.stopping``); None: the
+    worker's backoff (a timeout, an unreachable host)."""
 
-    def __init__(self, message: str = "", status: int = 0) -> None:
+    def __init__(self, message: str = "", status: int = 0, retry_in: float | None = None) -> None:
         super().__init__(Net.OFFLINE, message, status)
+        self.retry_in = retry_in

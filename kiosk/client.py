@@ -33,6 +33,7 @@ from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
 from domain.error_codes import Auth, Http, Tls
+from domain.error_codes.fastpath import Lifecycle
 from kiosk.api_errors import ApiError, Offline, new_id
 from kiosk.store_pin import StorePin
 from kiosk.store_pin import ca_fingerprint as ca_fingerprint
@@ -41,6 +42,10 @@ from kiosk.worker import Worker
 __all__ = ["ApiError", "Offline", "Session", "StoreClient", "StorePin", "Worker", "new_id"]
 
 log = logging.getLogger(__name__)
+# a store server restarting: send again this soon (kiosk.worker falls back to its backoff after
+# QUICK_FOR_S); a refused connection costs neither side anything, a 503 a little of a busy start
+REFUSED_RETRY_S, STARTING_RETRY_S = 0.05, 0.2
+RESTARTING = frozenset({Lifecycle.STARTING, Lifecycle.STOPPING})
 
 
 @dataclass
@@ -157,8 +162,9 @@ class StoreClient:
                 self._drop()
                 raise ApiError(Tls.FAILED, f"no TLS from the store: {exc.reason}") from None
             except (TimeoutError, OSError, http.client.HTTPException) as exc:
-                self._drop()
-                raise Offline(str(exc)) from None
+                self._drop()  # a refused port: the store PC is up, its server restarting
+                quick = REFUSED_RETRY_S if isinstance(exc, ConnectionRefusedError) else None
+                raise Offline(str(exc), retry_in=quick) from None
         try:
             out = json.loads(data) if data else None
         except ValueError:
@@ -168,7 +174,8 @@ class StoreClient:
             code = err.get("code", "")
             if status == 503 and code and not code.startswith("store."):
                 raise ApiError(code, err.get("message", ""), status, err.get("details"))
-            raise Offline(err.get("message", f"HTTP {status}"), status)
+            quick = STARTING_RETRY_S if code in RESTARTING else None  # it answers: up soon
+            raise Offline(err.get("message", f"HTTP {status}"), status, quick)
         if status >= 400:
             err = (out or {}).get("error", {}) if isinstance(out, dict) else {}
             # an answer without a code (not from a kassa store): the status tells what it was

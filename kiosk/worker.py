@@ -14,12 +14,22 @@ from typing import Any
 from domain.error_codes import Kiosk
 from kiosk.api_errors import ApiError, Offline
 
-__all__ = ["Callback", "Worker"]
+__all__ = ["Callback", "Worker", "retry_wait", "QUICK_FOR_S"]
+QUICK_FOR_S = 15.0  # a restart takes seconds: this long quick retries, then the backoff
 
 log = logging.getLogger("kiosk.client")  # the logger's name from before the split
 
 
 Callback = Callable[[Any], None]
+
+
+def retry_wait(exc: Offline, backoff: float, outage_s: float) -> float:
+    """Seconds to wait before sending a change again after ``exc``, ``outage_s`` into the
+    outage: soon while the store restarts (``exc.retry_in``: its port refused, or it is starting;
+    the tills sell again the moment it listens), else the worker's growing ``backoff``."""
+    if exc.retry_in is not None and outage_s < QUICK_FOR_S:
+        return exc.retry_in
+    return backoff
 
 
 class _Job:
@@ -122,15 +132,18 @@ class Worker:
             job = q.get()
             if job is None:
                 return
-            delay = self.backoff[0]
+            delay, since = self.backoff[0], 0.0
             while True:
                 try:
                     res = job.fn()
                 except Offline as exc:
                     self._net(False, exc.message)
                     if job.retry and not self._stop.is_set():
-                        self._stop.wait(delay)
-                        delay = min(delay * 2, self.backoff[1])
+                        since = since or time.monotonic()
+                        wait = retry_wait(exc, delay, time.monotonic() - since)
+                        self._stop.wait(wait)
+                        if wait == delay:  # the backoff's turn: it grows
+                            delay = min(delay * 2, self.backoff[1])
                         if self._stop.is_set():
                             return
                         continue

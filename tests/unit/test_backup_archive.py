@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import io
 import sqlite3
+import stat
 import tarfile
+import threading
 import uuid
 from pathlib import Path
 
@@ -17,6 +19,7 @@ import pytest
 from actors.backup import BackupError, read_manifest, restore, take_backup
 from actors.backup_archive import check_archive, compress_file, extract, write_archive
 from actors.journal import Pending
+from actors.members_sync import MemberCopy
 from actors.store_file import load_config
 from backupkit import make_store
 
@@ -82,6 +85,61 @@ def test_a_backup_is_the_journal_as_of_one_commit_while_more_are_written(store, 
     j.append([Pending(str(uuid.uuid4()), b"c", 1, "x.y", 1, "s", "T1", "", "", b"{}")])
     assert read_manifest(path).seq == before
     assert restore(path, tmp_path / "new")["seq"] == before
+
+
+def test_the_other_sqlite_files_are_copied_whole_while_written_and_restored(store, tmp_path):
+    """HQ's catalogue (``hq_catalogue/hq.sqlite``, rollback journal, rewritten meanwhile) and the
+    members HQ knows (``members.sqlite``, WAL, its rows still in the WAL, its connection open as
+    in the server): each is in the backup as one self-contained file of one moment, copied by
+    SQLite's backup API, never with its -wal/-shm/-journal; a restore gives their rows back."""
+    data, _ = store
+    members = MemberCopy(data / "members.sqlite")
+    ann = {"member": "S001-1", "name": "Ann", "phone": "0812345678", "card": "C1", "home": "S001"}
+    members.apply([{**ann, "version": 7}])
+    hq = data / "hq_catalogue" / "hq.sqlite"
+    hq.parent.mkdir()
+    con = sqlite3.connect(hq, isolation_level=None)
+    con.execute("CREATE TABLE products (sku TEXT PRIMARY KEY, row BLOB NOT NULL)")
+    con.executemany("INSERT INTO products VALUES (?, ?)", ((f"P{i}", b"0") for i in range(3000)))
+    stop, rounds = threading.Event(), [0]
+
+    def reprice() -> None:  # HQ's reprices, one transaction each, as fast as they go
+        w = sqlite3.connect(hq, timeout=30, isolation_level=None)
+        w.execute("PRAGMA synchronous=OFF")  # fast rounds: more of them meet the copies
+        while not stop.is_set():
+            rounds[0] += 1
+            w.execute("BEGIN IMMEDIATE")
+            w.execute("UPDATE products SET row = ?", (str(rounds[0]).encode() * 40,))
+            w.execute("COMMIT")
+        w.close()
+
+    writer = threading.Thread(target=reprice)
+    writer.start()
+    try:
+        paths = []
+        for _ in range(2):
+            start = rounds[0]
+            while rounds[0] < start + 2:  # a few reprices before and while each backup runs
+                stop.wait(0.005)
+            paths.append(take_backup(data, tmp_path / "bk"))
+    finally:
+        stop.set()
+        writer.join()
+    for n, path in enumerate(paths):
+        got = names(path)
+        assert {"members.sqlite", "hq_catalogue/hq.sqlite"} <= set(got)
+        assert not [g for g in got if g.endswith(("-wal", "-shm", "-journal"))]
+        new = tmp_path / f"new{n}"
+        restore(path, new)
+        copy = sqlite3.connect(f"file:{new / 'hq_catalogue' / 'hq.sqlite'}?mode=ro", uri=True)
+        assert copy.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        assert copy.execute("SELECT count(*), count(DISTINCT row) FROM products").fetchone() == (
+            3000,
+            1,
+        )  # one reprice whole, never half of one
+        copy.close()
+        assert stat.S_IMODE((new / "members.sqlite").stat().st_mode) == 0o600
+        assert MemberCopy(new / "members.sqlite").find("C1")["name"] == "Ann"
 
 
 def test_a_non_empty_folder_is_refused_without_force_and_kept_with_it(store, tmp_path):

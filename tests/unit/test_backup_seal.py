@@ -1,12 +1,14 @@
 """Backups encrypted at rest (``actors.backup_seal``, ``domain.backup_crypt``): what leaves the
 store PC is ciphertext with a plain header (whose store, which seq) that HQ can check; a restore
 needs the store's key, and a wrong key, a changed, cut or reordered file is refused with nothing
-restored."""
+restored; a rotated key seals the next backups while the old one, kept, still opens the old."""
 
 from __future__ import annotations
 
 import io
 import stat
+import subprocess
+import sys
 import tarfile
 from pathlib import Path
 
@@ -101,3 +103,35 @@ def test_a_bad_key_file_is_named(tmp_path):
     with pytest.raises(BackupError) as exc:
         load_key(tmp_path / "k")
     assert exc.value.code == "backup.bad_key"
+
+
+def _kassa(*args: str) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, "-m", "kassa_cli.main", "store", *args]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
+
+
+def test_a_rotated_key_seals_the_next_backups_and_the_old_ones_still_restore(store, tmp_path):
+    data, j = store
+    old = ensure_key(data)
+    before = take_backup(data, tmp_path / "usb", key=old)
+    done = _kassa("backup-key", "rotate", "--data", str(data))
+    assert done.returncode == 0, done.stderr
+    new = load_key(data / KEY_FILE)
+    assert new != old and done.stdout.strip() == new.hex()
+    assert load_key(data / f"{KEY_FILE}.1") == old  # kept: the old backups need it
+    assert "backup.key.1" in done.stderr
+    for name in (KEY_FILE, f"{KEY_FILE}.1"):
+        assert stat.S_IMODE((data / name).stat().st_mode) == 0o600
+    after = take_backup(data, tmp_path / "usb", key=ensure_key(data))
+    with pytest.raises(BackupError) as wrong:  # the new key alone does not open the old backup
+        restore(before, tmp_path / "x", key=new)
+    assert wrong.value.code == "backup.key_wrong"
+    for path, target in ((before, "old"), (after, "new")):  # --key backup.key: .1 tried too
+        res = _kassa("restore", "--data", str(tmp_path / target), "--from", str(path),
+                     "--key", str(data / KEY_FILE))  # fmt: skip
+        assert res.returncode == 0, res.stderr
+        assert f"journal up to seq {j.seq}" in res.stdout
+    assert load_key(tmp_path / "new" / f"{KEY_FILE}.1") == old  # a restored store keeps both
+    again = _kassa("backup-key", "rotate", "--data", str(data))
+    assert again.returncode == 0 and load_key(data / f"{KEY_FILE}.2") == new
+    assert load_key(data / f"{KEY_FILE}.1") == old

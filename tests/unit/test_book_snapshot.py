@@ -237,6 +237,24 @@ def test_ledger_starts_from_its_snapshot_and_replays_only_the_tail(journal, tmp_
     assert led.book.numbers.find(first.number) == first.order_id
 
 
+def test_a_restarts_replayed_tail_counts_toward_the_next_snapshot(journal, monkeypatch):
+    """A server killed again and again (each life shorter than a snapshot's worth of events)
+    must not replay more at every start: the tail it replayed counts, so its first commits
+    start the snapshot process, and the start after that replays only what came since."""
+    path, events = journal
+    monkeypatch.setattr("actors.ledger_state.EVERY_EVENTS", 250)
+    led = Ledger(path, keep_orders=5, snapshots=True)
+    assert led.started["replayed"] == 300
+    more = shop_events(11, 905)[900:]
+    submit_all(led, more)
+    assert led._child is not None  # was: none until 250 more events of this process
+    assert led._child.wait(120) == 0
+    led.journal.close()  # killed: no snapshot at close
+    again = Ledger(path, keep_orders=5)
+    assert again.started["snapshot_seq"] >= 901 and again.started["replayed"] <= 4
+    again.journal.close()
+
+
 def test_close_snapshots_keeps_two_owner_only_files(journal):
     path, events = journal
     for _ in range(3):

@@ -1,8 +1,9 @@
 """The service's stable launcher (``kassa_cli.launcher``) with stand-in kassa programs (no
 sockets, no Ray): ``kassa store upgrade`` under it hands over to the new version, which then runs
 as the launcher's child (so systemd supervises it) and is what a restart runs; a new version
-that fails changes nothing; a stop ends everything with status 0; a crashed server ends the
-launcher with an error, so systemd restarts the unit. The real hand-over between two servers is
+that fails changes nothing; a stop ends everything with status 0; a killed server is started
+again at once (by its warm spare) and what it left is killed; a server that cannot start ends
+the launcher, so systemd restarts the unit. The real hand-over between two servers is
 ``tests/integration/store/test_upgrade.py``'s."""
 
 from __future__ import annotations
@@ -28,13 +29,20 @@ import os, signal, sys, time
 data = sys.argv[sys.argv.index("--data") + 1]
 if "{fail}" == "yes":
     sys.exit(3)
+if "--spare" in sys.argv:  # the launcher's warm spare: waits for its line, then serves
+    open(os.path.join(data, "spare-" + str(os.getpid())), "w").close()
+    if not sys.stdin.readline():
+        sys.exit(0)
 if "--take-over" in sys.argv:
     old = int(open(os.path.join(data, "server.pid")).read())
     os.kill(old, signal.SIGTERM)
 open(os.path.join(data, "server.pid"), "w").write(str(os.getpid()))
 open(os.path.join(data, "ran-" + "{name}"), "a").write(str(os.getpid()) + "\\n")
+ray = __import__("subprocess").Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+open(os.path.join(data, "ray.pid"), "w").write(str(ray.pid))  # a daemon in the server's session
+open(os.path.join(data, "ran-ray"), "a").write(str(ray.pid) + "\\n")
 print("ready on 127.0.0.1 ({name})", flush=True)
-signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))
+signal.signal(signal.SIGTERM, lambda *a: (ray.kill(), sys.exit(0)))  # a clean stop ends Ray
 while True:
     time.sleep(0.05)
 """
@@ -72,6 +80,10 @@ def alive(pid: int) -> bool:
     return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
 
 
+def spares(data: Path) -> list[int]:
+    return [int(p.name.split("-")[1]) for p in data.glob("spare-*")]
+
+
 def upgrade(data: Path, exe: Path) -> subprocess.CompletedProcess:
     cmd = [sys.executable, "-m", "kassa_cli.main", "store", "upgrade", "--data", str(data)]
     return subprocess.run(
@@ -87,7 +99,8 @@ def launched(tmp_path):
         (data / name).write_text("{}")
     (data / CURRENT).write_text(json.dumps({"exec": str(fake(tmp_path, "v1"))}))
     argv = [sys.executable, "-m", "kassa_cli.launcher", "--data", str(data), "--port", "8699"]
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL)
+    env = dict(os.environ, KASSA_SPARE_AFTER_S="0.3")
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, env=env)
     try:
         until(lambda: state(data).get("server") and (data / "ran-v1").exists(), "v1 serving")
         yield proc, data, tmp_path
@@ -99,6 +112,9 @@ def launched(tmp_path):
             for pid in map(int, f.read_text().split()):
                 if alive(pid):
                     os.kill(pid, signal.SIGKILL)
+        for pid in spares(data):
+            if alive(pid):
+                os.kill(pid, signal.SIGKILL)
 
 
 def test_an_upgrade_under_the_launcher_ends_with_the_new_version_supervised(launched):
@@ -127,7 +143,39 @@ def test_a_new_version_that_fails_changes_nothing(launched):
     assert json.loads((data / CURRENT).read_text())["exec"] == str(tmp / "v1")
 
 
-def test_a_crashed_server_ends_the_launcher_with_an_error(launched):
+def test_a_killed_server_is_started_again_at_once_and_its_leftovers_killed(launched):
     proc, data, _ = launched
-    os.kill(state(data)["server"], signal.SIGKILL)
-    assert proc.wait(60) != 0  # systemd's Restart=always starts the unit again
+    v1 = state(data)["server"]
+    ray = int(until(lambda: (data / "ray.pid").exists() and (data / "ray.pid").read_text(), "ray"))
+    os.kill(v1, signal.SIGKILL)  # kill -9 of the server alone: Ray's daemon is left behind
+    until(lambda: state(data).get("server") not in (None, v1), "a new server")
+    again = state(data)["server"]
+    until(lambda: len((data / "ran-v1").read_text().split()) == 2, "the new server selling")
+    assert proc.poll() is None  # the launcher restarted it itself: no wait for systemd
+    until(lambda: not alive(ray), "the dead server's Ray daemon killed")
+    assert alive(again)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(60) == 0 and not alive(again)
+
+
+def test_a_dead_server_is_replaced_by_its_warm_spare(launched):
+    proc, data, _ = launched
+    v1 = state(data)["server"]
+    spare = until(lambda: spares(data), "a spare made")[0]  # imported, waiting, serving nothing
+    assert alive(spare) and str(spare) not in (data / "ran-v1").read_text().split()
+    os.kill(v1, signal.SIGKILL)
+    until(lambda: state(data).get("server") == spare, "the spare told to serve")
+    until(lambda: str(spare) in (data / "ran-v1").read_text().split(), "the spare serving")
+    until(lambda: len(spares(data)) == 2, "the next spare, for the next crash")
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(60) == 0
+    assert not [pid for pid in spares(data) if alive(pid)]  # a stop ends the spare too
+
+
+def test_a_server_that_cannot_start_ends_the_launcher_for_systemd(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / CURRENT).write_text(json.dumps({"exec": str(fake(tmp_path, "bad", fail=True))}))
+    argv = [sys.executable, "-m", "kassa_cli.launcher", "--data", str(data), "--port", "8699"]
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL)
+    assert proc.wait(60) == 3  # a crash loop: systemd's Restart=always takes it from here
