@@ -1,9 +1,7 @@
 """Batch price edits (``domain.price_batch``): a new price is never negative and never above the
 store's maximum (such a row is refused, so the batch is), rounding lands on the chosen ending
 and moves the price by at most half a step, a percentage is exact integer arithmetic, and who
-owns a price follows HQ's ``store_fields``. Also the batch stock level decided in the ledger
-(``domain.stock.SetLevel``): a sale committed between the manager's look and the commit still
-counts."""
+owns a price follows HQ's ``store_fields``."""
 
 from __future__ import annotations
 
@@ -11,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.errors import Conflict, InvalidInput
+from domain.errors import InvalidInput
 from domain.price_batch import (
     Change,
     changed_price,
@@ -20,7 +18,6 @@ from domain.price_batch import (
     rounded,
     store_owns_price,
 )
-from orderkit import one_line_order
 
 MAX = 1_000_000_000
 prices = st.integers(0, MAX)
@@ -138,26 +135,3 @@ def test_hq_owned_prices_follow_store_fields():
     assert store_owns_price(skus, 7, hq, ["favourite", "price"]) == set(skus)  # a franchisee
     p = plan([product(s, 100) for s in skus], Change("set", 120), 100, MAX, {"MINE"})
     assert p.hq_owned == ["HQ1", "HQ2"] and [r.sku for r in p.changing] == ["MINE"]
-
-
-def test_a_batch_level_counts_a_sale_committed_after_the_look():
-    """The gateway sends the level wanted; the ledger decides the adjustment at the commit."""
-    from domain.events import Payment, StockReceived
-    from domain.stock import SetLevel, StockBook, handle_set_level
-    from domain.stock_docs import decide_batch_levels
-
-    class Book:
-        stock = StockBook()
-
-    book = Book()
-    book.stock.apply(StockReceived(sku="A", qty=10))
-    cmds = decide_batch_levels([{"sku": "A", "level": 40}], "correction")  # the manager's look
-    assert cmds == [SetLevel("A", 40, "correction")]
-    book.stock.apply(one_line_order("O1", 500, (Payment("cash", 500),), sku="A"))  # 9 left
-    adj = handle_set_level(cmds[0], book)
-    assert adj.delta == 31
-    book.stock.apply(adj)
-    assert book.stock.level("A") == 40  # what the manager set, the sale included
-    with pytest.raises(Conflict) as exc:
-        handle_set_level(cmds[0], book)
-    assert exc.value.code == "stock.level_unchanged"
