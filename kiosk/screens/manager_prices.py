@@ -88,9 +88,9 @@ class PricesTab(ttk.Frame):
         self.tree.bind("<ButtonRelease-1>", self._tapped, add="+")
         row = ttk.Frame(self)
         row.pack(fill="x", pady=4)
-        self.kind_box = self._choice(row, T("Change"), KIND_WORDS, 18)
+        self.kind_box = self._choice(row, T("Change"), KIND_WORDS, 16)
         self.value_entry = labelled_entry(app, row, T("Value"), 8)
-        self.rounding_box = self._choice(row, T("Rounding"), ROUNDING_WORDS, 18)
+        self.rounding_box = self._choice(row, T("Rounding"), ROUNDING_WORDS, 16)
         for w, ev in ((self.kind_box, "<<ComboboxSelected>>"), (self.rounding_box,
                       "<<ComboboxSelected>>"), (self.value_entry, "<KeyRelease>")):  # fmt: skip
             w.bind(ev, lambda _e: self._forget_preview(), add="+")  # Apply is what was previewed
