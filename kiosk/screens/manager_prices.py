@@ -137,13 +137,13 @@ class PricesTab(ttk.Frame):
         self.app.worker.read(fetch, self.show, self.app.fail, "prices")
 
     def show(self, products: list[dict]) -> None:
-        self.rows = {str(p["sku"]): p for p in products}
-        self.ticked &= set(self.rows)
-        self._forget_preview()
         tree = self.tree
         tree.delete(*tree.get_children())
+        self.rows = {str(p["sku"]): p for p in products}
+        self.ticked &= set(self.rows)
         for sku, p in self.rows.items():
             tree.insert("", "end", iid=sku, values=self._values(p))
+        self._forget_preview()
         self._mark()
 
     def _values(self, p: dict, new: str = "", note: str = "") -> tuple:
