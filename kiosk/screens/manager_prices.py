@@ -73,6 +73,24 @@ class PricesTab(ttk.Frame):
         self.category_box.pack(side=app.side("left"), padx=4, ipady=4)
         self._button(top, T("Search"), "primary", self.search)
         self._button(top, T("Tick all"), "secondary", self.tick_all)
+        # the change and its buttons first, at the bottom: the table takes the room left
+        bottom = ttk.Frame(self)
+        bottom.pack(side="bottom", fill="x")
+        row = ttk.Frame(bottom)
+        row.pack(fill="x", pady=4)
+        self.kind_box = self._choice(row, T("Change"), KIND_WORDS, 22)
+        self.value_entry = labelled_entry(app, row, T("Value"), 8)
+        row = ttk.Frame(bottom)
+        row.pack(fill="x", pady=4)
+        self.rounding_box = self._choice(row, T("Rounding"), ROUNDING_WORDS, 18)
+        for w, ev in ((self.kind_box, "<<ComboboxSelected>>"), (self.rounding_box,
+                      "<<ComboboxSelected>>"), (self.value_entry, "<KeyRelease>")):  # fmt: skip
+            w.bind(ev, lambda _e: self._forget_preview(), add="+")  # Apply is what was previewed
+        self._button(row, T("Preview"), "info", self.preview)
+        self._button(row, T("Apply"), "success", self.apply)
+        self.buttons["apply"].configure(state="disabled")
+        self.summary = FitLabel(row, text="", font=app.mid_font, anchor=app.text_anchor)
+        self.summary.pack(side=app.side("left"), fill="x", expand=True, padx=8)
         cols = {
             "tick": ("", 40),
             "sku": (T("SKU"), 120),
@@ -81,26 +99,11 @@ class PricesTab(ttk.Frame):
             "new": (T("New price"), 120),
             "note": (T("Note"), 170),
         }
-        self.tree = table(app, self, cols, 9)
+        self.tree = table(app, self, cols, 6)
         self.tree.tag_configure("ticked", background="#dbeafe")
         self.tree.tag_configure("hq", foreground="#7f8c8d")
         self.tree.tag_configure("bad", foreground="#c0392b")
         self.tree.bind("<ButtonRelease-1>", self._tapped, add="+")
-        row = ttk.Frame(self)
-        row.pack(fill="x", pady=4)
-        self.kind_box = self._choice(row, T("Change"), KIND_WORDS, 16)
-        self.value_entry = labelled_entry(app, row, T("Value"), 8)
-        self.rounding_box = self._choice(row, T("Rounding"), ROUNDING_WORDS, 16)
-        for w, ev in ((self.kind_box, "<<ComboboxSelected>>"), (self.rounding_box,
-                      "<<ComboboxSelected>>"), (self.value_entry, "<KeyRelease>")):  # fmt: skip
-            w.bind(ev, lambda _e: self._forget_preview(), add="+")  # Apply is what was previewed
-        row = ttk.Frame(self)
-        row.pack(fill="x", pady=4)
-        self._button(row, T("Preview"), "info", self.preview)
-        self._button(row, T("Apply"), "success", self.apply)
-        self.buttons["apply"].configure(state="disabled")
-        self.summary = FitLabel(row, text="", font=app.mid_font, anchor=app.text_anchor)
-        self.summary.pack(side=app.side("left"), fill="x", expand=True, padx=8)
         self.after_idle(self.load_categories)
 
     def _choice(self, parent: Any, label: str, words: dict[str, str], width: int) -> Any:
