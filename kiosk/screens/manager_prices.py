@@ -97,7 +97,7 @@ class PricesTab(ttk.Frame):
             "name": (T("Product name"), 240),
             "old": (T("Price now"), 120),
             "new": (T("New price"), 120),
-            "note": (T("Note"), 170),
+            "note": (T("Note"), 250),
         }
         self.tree = table(app, self, cols, 6)
         self.tree.tag_configure("ticked", background="#dbeafe")

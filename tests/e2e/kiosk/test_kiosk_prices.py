@@ -120,8 +120,11 @@ def test_hq_prices_are_shown_as_hqs_in_arabic_on_a_big_screen(till_on, store, ow
     hq_cat = next(
         n for n in (c["name"] if isinstance(c, dict) else c for c in cats) if n != CATEGORY
     )
-    app = till_on("PR3", "1920x1080", lang="ar")
+    app = till_on("PR3", "1920x1080")
     sign_in(app, "m1", "9999")
+    app.session.lang = "ar"  # the manager reads Arabic
+    i18n.set_language("ar")
+    app.show_counter("manager")
     tab = prices_tab(app)
     listed(app, tab, hq_cat)
     hq_sku = next(iter(tab.rows))
@@ -132,6 +135,7 @@ def test_hq_prices_are_shown_as_hqs_in_arabic_on_a_big_screen(till_on, store, ow
     tab.buttons["preview"].invoke()
     pump(app, lambda: tab.last, timeout=30, what="the preview")
     assert tab.last["hq_owned"] == 1 and tab.tree.set(hq_sku, "new") == ""
+    assert tab.buttons["preview"].cget("text") == i18n.T("Preview") != "Preview"
     assert tab.tree.set(hq_sku, "note") == i18n.T("HQ sets this price")
     assert str(tab.buttons["apply"]["state"]) == "disabled"
     assert app.last_error  # says HQ sets it and how
