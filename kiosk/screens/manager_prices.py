@@ -39,7 +39,7 @@ ROUNDING_WORDS = {
     "99": N_("Ending in .99"),
 }
 PROBLEM_WORDS = {
-    "hq_owned": N_("HQ sets this price"),
+    "hq_owned": N_("Set by HQ"),
     "below_zero": N_("Below zero"),
     "zero": N_("Would be free"),
     "too_large": N_("Above the maximum"),
@@ -78,7 +78,7 @@ class PricesTab(ttk.Frame):
         bottom.pack(side="bottom", fill="x")
         row = ttk.Frame(bottom)
         row.pack(fill="x", pady=4)
-        self.kind_box = self._choice(row, T("Change"), KIND_WORDS, 22)
+        self.kind_box = self._choice(row, T("Price change"), KIND_WORDS, 26)
         self.value_entry = labelled_entry(app, row, T("Value"), 8)
         row = ttk.Frame(bottom)
         row.pack(fill="x", pady=4)
@@ -110,6 +110,7 @@ class PricesTab(ttk.Frame):
         app = self.app
         ttk.Label(parent, text=label).pack(side=app.side("left"), padx=(8, 2))
         box = ttk.Combobox(parent, state="readonly", width=width, font=app.mid_font,
+                           justify="right" if app.rtl else "left",
                            values=[T(w) for w in words.values()])  # fmt: skip
         box.current(0)
         box.pack(side=app.side("left"), padx=4, ipady=4)
@@ -253,7 +254,7 @@ class PricesTab(ttk.Frame):
         if res["refused"] - res["hq_owned"] > 0:
             n = i18n.number(res["refused"] - res["hq_owned"])
             words.append(_("{n} out of bounds").format(n=n))
-        return "; ".join(words)
+        return " · ".join(words)
 
     def apply(self) -> None:
         if self.planned is None:

@@ -136,7 +136,7 @@ def test_hq_prices_are_shown_as_hqs_in_arabic_on_a_big_screen(till_on, store, ow
     pump(app, lambda: tab.last, timeout=30, what="the preview")
     assert tab.last["hq_owned"] == 1 and tab.tree.set(hq_sku, "new") == ""
     assert tab.buttons["preview"].cget("text") == i18n.T("Preview") != "Preview"
-    assert tab.tree.set(hq_sku, "note") == i18n.T("HQ sets this price")
+    assert tab.tree.set(hq_sku, "note") == i18n.T("Set by HQ")
     assert str(tab.buttons["apply"]["state"]) == "disabled"
     assert app.last_error  # says HQ sets it and how
     screenshot(app, artifacts / "prices_hq_owned_ar_1920x1080.png")
