@@ -40,6 +40,7 @@ from domain.handlers_staff import (
 )
 from domain.ledger_handlers import LEDGER_HANDLERS
 from domain.ports import Clock, SystemClock
+from domain.stock import SetLevel
 from domain.stock_docs import ApproveCount
 
 __all__ = ["Ledger", "Request", "Ack", "command_hash", "agg_of", "LEDGER_METHODS", "COMMANDS"]
@@ -99,6 +100,7 @@ COMMANDS: dict[str, type] = {
     "command.unfreeze": UnfreezeOrder,
     "command.stock_count": CountStock,
     "command.count_approve": ApproveCount,
+    "command.stock_set_level": SetLevel,
     "command.exchange": ExchangeOrder,
     # decided against the book (domain.handlers_staff / handlers_day): an actor in another
     # process (the wallet actor's top-up) sends them over the ledger's socket

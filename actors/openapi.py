@@ -19,6 +19,7 @@ from actors.http import loyalty as loyalty_api
 from actors.http import members as members_api
 from actors.http import monitoring as monitoring_api
 from actors.http import payments as payments_api
+from actors.http import prices as prices_api
 from actors.http import replenish as replenish_api
 from actors.http import stock_docs as stock_docs_api
 from actors.openapi_paths import PATHS
@@ -136,6 +137,7 @@ READ_SCOPES.update(monitoring_api.READ_SCOPES)
 PATHS.update(replenish_api.OPENAPI)
 READ_SCOPES["/v1/replenish/suggestions"] = replenish_api.READ_SCOPE
 PATHS.update(stock_docs_api.OPENAPI)
+PATHS.update(prices_api.OPENAPI)  # batch price edits (issue 15)
 READ_SCOPES.update(stock_docs_api.READ_SCOPES)
 PATHS.update(loyalty_api.OPENAPI)
 READ_SCOPES.update(loyalty_api.READ_SCOPES)

@@ -13,11 +13,12 @@ from typing import Any
 from domain.stock import StockBook
 from domain.stock_docs import StockDocs
 
-__all__ = ["DocsView", "docs_view"]
+__all__ = ["DocsView", "docs_view", "PRICE_SOURCE"]
 
 _KINDS = ("order.completed", "order.refunded", "order.exchanged")
 _PREFIXES = ("stock.", "po.", "count.", "transfer.")
 BATCH = 20_000
+PRICE_SOURCE = "prices:"
 
 
 class DocsView:
@@ -25,6 +26,7 @@ class DocsView:
         self.journal_path = Path(journal_path)
         self.docs = StockDocs()
         self.levels = StockBook()
+        self.price_batches: dict[str, tuple[int, int, str]] = {}  # id -> seq, products, version
         self.seq = 0
         self.source: Any = None
         self.lock = asyncio.Lock()
@@ -32,6 +34,12 @@ class DocsView:
     def _apply(self, body: Any, ts: int) -> None:
         self.docs.apply(body, ts)
         self.levels.apply(body)
+
+    def _price_batch(self, env: Any) -> None:
+        """A batch price edit (``actors.http.prices``: source ``prices:<id>``), by its id."""
+        body = env.decoded()
+        if str(body.source).startswith(PRICE_SOURCE):
+            self.price_batches[env.id] = (env.seq, len(body.skus), body.version)
 
     async def fresh(self) -> DocsView:
         """This view, caught up with every event committed so far."""
@@ -43,7 +51,9 @@ class DocsView:
             while True:
                 envs = await self.source.read(self.seq, BATCH)
                 for env in envs:
-                    if env.kind in _KINDS or env.kind.startswith(_PREFIXES):
+                    if env.kind == "catalogue.updated":
+                        self._price_batch(env)
+                    elif env.kind in _KINDS or env.kind.startswith(_PREFIXES):
                         body = env.decoded()
                         if env.kind == "order.exchanged":  # a refund and a sale in one
                             for part in body.parts():

@@ -15,7 +15,7 @@ from domain.commands import CountStock, FreezeOrder, LedgerCommand, RefundOrder,
 from domain.errors import Conflict, Forbidden, InvalidInput
 from domain.events import OrderFrozen, OrderRefunded, OrderUnfrozen, StockCounted
 from domain.exchange import ExchangeOrder, check_refund_limit, decide_exchange
-from domain.stock import decide_count
+from domain.stock import SetLevel, decide_count, handle_set_level
 from domain.stock_docs import ApproveCount, handle_approve_count
 
 __all__ = [
@@ -67,5 +67,6 @@ LEDGER_HANDLERS: dict[type[LedgerCommand], Callable[[Any, Book], Any]] = {
     UnfreezeOrder: handle_unfreeze,
     CountStock: handle_count_stock,
     ApproveCount: handle_approve_count,
+    SetLevel: handle_set_level,
     ExchangeOrder: lambda cmd, book: decide_exchange(cmd, book.order(cmd.order_id)),
 }

@@ -45,6 +45,7 @@ ACTIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "products.view": (_ALL, "search and look up products (the sale counter sees sellable ones)"),
     "products.view_all": (("aftersales", "manager", "admin"), "see products that are not sellable"),
     "products.import": (_MGR, "import or replace products"),
+    "prices.batch": (_MGR, "change many products' prices at once (where the store owns them)"),
     "orders.view": (_AFTER, "find and read orders"),
     "orders.refund": (_AFTER, "refund an order, whole or by line"),
     "orders.reprint": (_AFTER, "reprint a receipt (checked by the kiosk)"),

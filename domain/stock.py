@@ -9,7 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from domain.errors import InvalidInput
+from domain.commands import LedgerCommand
+from domain.error_codes.batch15b import StockBatch
+from domain.errors import Conflict, InvalidInput
 from domain.events import OrderCompleted, OrderRefunded, StockAdjusted, StockCounted, StockReceived
 from domain.stock_events import (
     CountApproved,
@@ -18,7 +20,15 @@ from domain.stock_events import (
     supplier_of_reference,
 )
 
-__all__ = ["StockBook", "StockLine", "decide_receipt", "decide_adjustment", "decide_count"]
+__all__ = [
+    "StockBook",
+    "StockLine",
+    "SetLevel",
+    "decide_receipt",
+    "decide_adjustment",
+    "decide_count",
+    "handle_set_level",
+]
 
 MAX_STOCK_QTY = 10**9
 
@@ -49,6 +59,25 @@ def decide_adjustment(sku: str, delta: int, reason: str) -> StockAdjusted:
 
 def decide_count(sku: str, counted: int, current: int) -> StockCounted:
     return StockCounted(sku=sku, counted=_qty(counted, "counted quantity"), previous=current)
+
+
+class SetLevel(LedgerCommand, frozen=True):
+    """A level set (a batch edit's line): decided in the ledger against the level as of its
+    commit, so a sale committed after the manager looked still counts (the adjustment is the
+    difference then, not the one the gateway saw)."""
+
+    sku: str
+    level: int
+    reason: str
+
+
+def handle_set_level(cmd: SetLevel, book: Any) -> StockAdjusted:
+    """The adjustment that brings ``cmd.sku`` to ``cmd.level`` (refused when it is there)."""
+    level = _qty(cmd.level, "level", allow_negative=True)
+    now = book.stock.level(cmd.sku)
+    if level == now:
+        raise Conflict(StockBatch.UNCHANGED, "the level is already that", sku=cmd.sku)
+    return decide_adjustment(cmd.sku, level - now, cmd.reason)
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,6 @@ approvals decide against the same state, and the counted levels replace the book
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,7 +17,7 @@ from domain.commands import LedgerCommand
 from domain.error_codes.stock import StockDoc
 from domain.errors import Conflict, InvalidInput, NotFound
 from domain.events import OrderCompleted, OrderRefunded, StockAdjusted, StockCounted, StockReceived
-from domain.stock import MAX_STOCK_QTY, decide_adjustment
+from domain.stock import MAX_STOCK_QTY, SetLevel
 from domain.stock_events import (
     CountApproved,
     CountCancelled,
@@ -275,17 +274,17 @@ def handle_approve_count(cmd: ApproveCount, book: Any) -> CountApproved:
     )
 
 
-def decide_batch_levels(
-    lines: object, level_of: Callable[[str], int], reason: str
-) -> list[StockAdjusted]:
-    """Levels set for many products at once, as adjustments (none where the level is right)."""
+def decide_batch_levels(lines: object, reason: str) -> list[SetLevel]:
+    """Levels set for many products at once: one ``SetLevel`` per line, each decided in the
+    ledger against the level at its commit (never against a level read before)."""
+    if not reason.strip():
+        raise InvalidInput("stock.reason_required", "say why stock is adjusted")
     out = []
     for ln in _lines(lines):
         sku, level = _sku(ln.get("sku")), ln.get("level")
         if isinstance(level, bool) or not isinstance(level, int) or abs(level) > MAX_STOCK_QTY:
             raise InvalidInput("stock.bad_quantity", "each line gives sku and level")
-        if level != level_of(sku):
-            out.append(decide_adjustment(sku, level - level_of(sku), reason))
+        out.append(SetLevel(sku, level, reason[:200]))
     return out
 
 

@@ -52,6 +52,7 @@ ACTION_LABELS = {
     "products.view": N_("Look up products"),
     "products.view_all": N_("See products that are not for sale"),
     "products.import": N_("Import products"),
+    "prices.batch": N_("Change many prices at once"),
     "orders.view": N_("Find and read orders"),
     "orders.refund": N_("Refund orders"),
     "orders.reprint": N_("Reprint receipts"),
@@ -132,6 +133,7 @@ _MANAGER = (
     | _AFTER
     | {
         "products.import",
+        "prices.batch",
         "stock.view",
         "stock.change",
         "reports.view",

@@ -6,7 +6,7 @@ from typing import Any
 
 from aiohttp import web
 
-from actors.http import stock_docs
+from actors.http import prices, stock_docs
 from actors.http.common import command_id, jresp, need_str, read_json
 from actors.http.context import gw
 from domain.commands import CountStock
@@ -54,6 +54,7 @@ async def stock(request: web.Request) -> web.Response:
 # the documents' routes first: ``/v1/stock/counts`` before ``/v1/stock/{kind}``
 ROUTES = [
     *stock_docs.ROUTES,
+    *prices.ROUTES,
     ("GET", "/v1/stock", stock),
     ("POST", "/v1/stock/{kind}", stock_move),
 ]

@@ -13,8 +13,9 @@ from actors.http.common import command_id, derived_id, jresp, need_str, read_jso
 from actors.http.context import gw
 from actors.openapi_schemas import ID, _body, _op
 from actors.stock_docs_view import docs_view
+from domain.error_codes.batch15b import StockBatch
 from domain.error_codes.stock import StockDoc
-from domain.errors import InvalidInput, NotFound
+from domain.errors import Conflict, InvalidInput, NotFound
 from domain.stock_docs import (
     ApproveCount,
     check_doc_id,
@@ -44,6 +45,23 @@ async def _products(g: Any, lines: object) -> dict[str, dict]:
     return out
 
 
+async def _begin(request: web.Request, action: str) -> tuple[Any, dict, Any, str]:
+    """What every change starts with: the gateway, the body, who asks (``action``'s permission,
+    or a manager's approval in the body) and the client's command id."""
+    g = gw(request)
+    data = await read_json(request)
+    ctx = await g.auth(request, action, data)
+    return g, data, ctx, command_id(data)
+
+
+async def _journal(
+    g: Any, ctx: Any, cid: str, op: str, args: Any, body: Any, **extra: Any
+) -> web.Response:
+    """Journal ``body`` under the command id and answer it (with ``extra`` first)."""
+    ack = await g.submit(ctx, cid, op, args, body)
+    return jresp({**extra, **g.answer(ack)})
+
+
 async def _submit_all(g: Any, ctx: Any, cid: str, op: str, bodies: list[Any]) -> list[dict]:
     out = []
     for i, body in enumerate(bodies):
@@ -57,10 +75,7 @@ async def _submit_all(g: Any, ctx: Any, cid: str, op: str, bodies: list[Any]) ->
 
 
 async def create_po(request: web.Request) -> web.Response:
-    g = gw(request)
-    data = await read_json(request)
-    ctx = await g.auth(request, "po.manage", data)
-    cid = command_id(data)
+    g, data, ctx, cid = await _begin(request, "po.manage")
     await _products(g, data.get("lines"))
     po = data.get("po") or f"PO-{cid.replace('-', '')[:8].upper()}"
     body = decide_po(
@@ -70,8 +85,7 @@ async def create_po(request: web.Request) -> web.Response:
         need_str(data, "expected", 10, required=False),
         need_str(data, "note", 200, required=False),
     )
-    ack = await g.submit(ctx, cid, "po.create", {"po": body.po}, body)
-    return jresp({"po": body.po, **g.answer(ack)})
+    return await _journal(g, ctx, cid, "po.create", {"po": body.po}, body, po=body.po)
 
 
 def _po_of(view: Any, po: str) -> Any:
@@ -105,25 +119,18 @@ async def get_po(request: web.Request) -> web.Response:
 
 
 async def cancel_po(request: web.Request) -> web.Response:
-    g = gw(request)
-    data = await read_json(request)
-    ctx = await g.auth(request, "po.manage", data)
-    cid = command_id(data)
+    g, data, ctx, cid = await _begin(request, "po.manage")
     view = await docs_view(g).fresh()
     st = _po_of(view, request.match_info["po"])
     open_po(st)
     body = PoCancelled(st.po, need_str(data, "reason", 200, required=False))
-    ack = await g.submit(ctx, cid, "po.cancel", {"po": st.po}, body)
-    return jresp(g.answer(ack))
+    return await _journal(g, ctx, cid, "po.cancel", {"po": st.po}, body)
 
 
 async def receive(request: web.Request) -> web.Response:
     """Goods in: against an open PO (``po``) or free (``supplier``); partial or more than
     ordered. Answers the PO as it stands after."""
-    g = gw(request)
-    data = await read_json(request)
-    ctx = await g.auth(request, "stock.change", data)
-    cid = command_id(data)
+    g, data, ctx, cid = await _begin(request, "stock.change")
     await _products(g, data.get("lines"))
     view = await docs_view(g).fresh()
     po_id = need_str(data, "po", 40, required=False)
@@ -151,10 +158,7 @@ def _count_of(view: Any, count: str) -> Any:
 
 
 async def start_count(request: web.Request) -> web.Response:
-    g = gw(request)
-    data = await read_json(request)
-    ctx = await g.auth(request, "stock.count", data)
-    cid = command_id(data)
+    g, data, ctx, cid = await _begin(request, "stock.count")
     count = data.get("count") or f"C-{cid.replace('-', '')[:8].upper()}"
     body = decide_count_start(
         count,
@@ -162,8 +166,7 @@ async def start_count(request: web.Request) -> web.Response:
         need_str(data, "category", 100, required=False),
         data.get("blind", True) is not False,
     )
-    ack = await g.submit(ctx, cid, "count.start", {"count": body.count}, body)
-    return jresp({"count": body.count, **g.answer(ack)})
+    return await _journal(g, ctx, cid, "count.start", {"count": body.count}, body, count=body.count)
 
 
 async def list_counts(request: web.Request) -> web.Response:
@@ -202,17 +205,13 @@ async def get_count(request: web.Request) -> web.Response:
 
 
 async def count_lines(request: web.Request) -> web.Response:
-    g = gw(request)
-    data = await read_json(request)
-    ctx = await g.auth(request, "stock.count", data)
-    cid = command_id(data)
+    g, data, ctx, cid = await _begin(request, "stock.count")
     count = request.match_info["count"]
     products = await _products(g, data.get("lines"))
     view = await docs_view(g).fresh()
     cats = {s: str(p.get("category", "")) for s, p in products.items()}
     body = decide_count_lines(view.docs.counts.get(count), count, data.get("lines"), cats)
-    ack = await g.submit(ctx, cid, "count.lines", {"count": count, "n": len(body.lines)}, body)
-    return jresp(g.answer(ack))
+    return await _journal(g, ctx, cid, "count.lines", {"count": count, "n": len(body.lines)}, body)
 
 
 async def approve_count(request: web.Request) -> web.Response:
@@ -237,24 +236,18 @@ async def approve_count(request: web.Request) -> web.Response:
 
 
 async def send_transfer(request: web.Request) -> web.Response:
-    g = gw(request)
-    data = await read_json(request)
-    ctx = await g.auth(request, "stock.change", data)
-    cid = command_id(data)
+    g, data, ctx, cid = await _begin(request, "stock.change")
     await _products(g, data.get("lines"))
     ref = data.get("transfer") or f"T-{g.config.store_id}-{cid.replace('-', '')[:8].upper()}"
     body = decide_transfer_sent(ref, data.get("to_store"), g.config.store_id, data.get("lines"))
-    ack = await g.submit(ctx, cid, "transfer.send", {"transfer": body.transfer}, body)
-    return jresp({"transfer": body.transfer, **g.answer(ack)})
+    args = {"transfer": body.transfer}
+    return await _journal(g, ctx, cid, "transfer.send", args, body, transfer=body.transfer)
 
 
 async def receive_transfer(request: web.Request) -> web.Response:
     """Entered at the receiving store from the transfer's paper (its reference, what arrived);
     this store never asks the sender. Once per reference."""
-    g = gw(request)
-    data = await read_json(request)
-    ctx = await g.auth(request, "stock.change", data)
-    command_id(data)
+    g, data, ctx, _cid = await _begin(request, "stock.change")
     ref = check_doc_id(data.get("transfer"), "transfer")
     await _products(g, data.get("lines"))
     view = await docs_view(g).fresh()
@@ -262,8 +255,7 @@ async def receive_transfer(request: web.Request) -> web.Response:
         ref, data.get("from_store"), data.get("lines"), set(view.docs.received)
     )
     cid = derived_id(f"transfer:{ref}", "received")
-    ack = await g.submit(ctx, cid, "transfer.receive", {"transfer": ref}, body)
-    return jresp(g.answer(ack))
+    return await _journal(g, ctx, cid, "transfer.receive", {"transfer": ref}, body)
 
 
 async def list_transfers(request: web.Request) -> web.Response:
@@ -280,18 +272,25 @@ async def list_transfers(request: web.Request) -> web.Response:
 
 
 async def batch_levels(request: web.Request) -> web.Response:
-    """Set many levels at once (``lines``: sku, level), journaled as adjustments with one reason;
-    prices are HQ's catalogue's (a store overrides none here)."""
-    g = gw(request)
-    data = await read_json(request)
-    ctx = await g.auth(request, "stock.change", data)
-    cid = command_id(data)
+    """Set many levels at once (``lines``: sku, level) with one reason. Each line is decided in
+    the ledger against the level at its commit (``SetLevel``), so a sale committed meanwhile still
+    counts; journaled as adjustments. A line already at its level changes nothing."""
+    g, data, ctx, cid = await _begin(request, "stock.change")
     reason = need_str(data, "reason", 200)
     lines = data.get("lines")
     await _products(g, lines)
-    view = await docs_view(g).fresh()
-    bodies = decide_batch_levels(lines, view.levels.level, reason)
-    return jresp({"adjusted": await _submit_all(g, ctx, cid, "stock.adjust", bodies)})
+    out: list[dict] = []
+    for i, cmd in enumerate(decide_batch_levels(lines, reason)):
+        args = {"line": i, "sku": cmd.sku, "level": cmd.level}
+        try:
+            ack = await g.submit(ctx, derived_id(cid, f"line{i}"), "stock.set_level", args, cmd)
+        except Conflict as exc:
+            if exc.code != StockBatch.UNCHANGED:
+                raise
+            out.append({"line": i, "sku": cmd.sku, "unchanged": True})
+        else:
+            out.append(g.answer(ack))
+    return jresp({"adjusted": out})
 
 
 async def moves(request: web.Request) -> web.Response:

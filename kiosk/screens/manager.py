@@ -21,6 +21,7 @@ from kiosk.screens.manager_health import HealthTab
 from kiosk.screens.manager_import import ImportTab
 from kiosk.screens.manager_oplog import OplogTab
 from kiosk.screens.manager_payments import PaymentsTab
+from kiosk.screens.manager_prices import PricesTab
 from kiosk.screens.manager_replenish import ReorderTab
 from kiosk.screens.manager_reports import report_warning, upload_text
 from kiosk.screens.manager_staff import StaffTab
@@ -70,6 +71,7 @@ class ManagerScreen(DayTab, ChartsTab, StaffTab, ImportTab, FlagsTab, HealthTab,
         self.payments = PaymentsTab.for_staff(self.tabs, app)  # to give back, statements
         self._health()
         self.stock = StockTab(self.tabs, app)  # levels, receiving, counts (manager_stock)
+        self.prices = PricesTab(self.tabs, app) if app.can("prices.batch") else None  # batch edits
         if app.can("members.desk"):  # the member desk (member_desk), a tab of its own
             self.tabs.add(MemberDesk(self.tabs, app), text=T("Members"))
         self.tab_bar = TabBar(self, self.tabs)  # all tabs in rows that fit the screen

@@ -22,7 +22,7 @@ from kiosk.screens.manager_stock_count import CountPart
 from kiosk.screens.manager_stock_receive import ReceivePart
 from kiosk.widgets import text_width
 
-__all__ = ["StockTab", "MOVE_KINDS"]
+__all__ = ["StockTab", "MOVE_KINDS", "touch_button", "labelled_entry", "table"]
 
 BUTTON_PAD = (14, 12)  # ≥ 48 px tall at the till's fonts
 MOVE_KINDS = {
@@ -35,6 +35,43 @@ MOVE_KINDS = {
     "transfer out": N_("Sent to another store"),
     "transfer in": N_("Received from another store"),
 }
+
+
+def touch_button(app: Any, parent: Any, text: str, style: str, cmd: Any) -> ttk.Button:
+    """A touch-sized button (no keyboard focus), packed in the reading direction."""
+    b = ttk.Button(
+        parent, text=text, bootstyle=style, command=cmd, takefocus=False, padding=BUTTON_PAD
+    )
+    b.pack(side=app.side("left"), padx=4)
+    return b
+
+
+def labelled_entry(app: Any, parent: Any, label: str, width: int, expand: bool = False) -> Any:
+    """An entry at the till's middle font, after its label (none when ``label`` is empty)."""
+    if label:
+        ttk.Label(parent, text=label).pack(side=app.side("left"), padx=(8, 2))
+    e = ttk.Entry(parent, width=width, font=app.mid_font, justify="right" if app.rtl else "left")
+    e.pack(side=app.side("left"), padx=4, ipady=6, fill="x", expand=expand)
+    return e
+
+
+def table(app: Any, parent: Any, cols: dict[str, tuple[str, int]], height: int = 10) -> Any:
+    """A Treeview of ``cols`` (key → (heading, width)), mirrored for right-to-left; only the
+    name column takes the room left (the figures keep their widths)."""
+    box = ttk.Frame(parent)
+    box.pack(fill="both", expand=True, pady=4)
+    tree = ttk.Treeview(box, columns=tuple(cols), show="headings", height=height)
+    scroll = ttk.Scrollbar(box, orient="vertical", command=tree.yview)
+    tree.configure(yscrollcommand=scroll.set)
+    scroll.pack(side=app.side("right"), fill="y")
+    for c, (head, least) in cols.items():
+        width = max(least, text_width("TkHeadingFont", head) + 16)  # no heading cut off
+        tree.heading(c, text=head, anchor=app.text_anchor)
+        tree.column(c, width=width, minwidth=40, anchor=app.text_anchor, stretch=c == "name")
+    if app.rtl:
+        tree.configure(displaycolumns=tuple(reversed(cols)))
+    tree.pack(side=app.side("left"), fill="both", expand=True)
+    return tree
 
 
 class StockTab(ReceivePart, CountPart, AdjustPart, ttk.Frame):
@@ -72,41 +109,14 @@ class StockTab(ReceivePart, CountPart, AdjustPart, ttk.Frame):
     # ---------------------------------------------------------------- shared widgets
     def button(self, parent: Any, text: str, style: str, cmd: Any) -> ttk.Button:
         """A touch-sized button, kept in ``stock_buttons`` by its command's name."""
-        b = ttk.Button(
-            parent, text=text, bootstyle=style, command=cmd, takefocus=False, padding=BUTTON_PAD
-        )
-        b.pack(side=self.app.side("left"), padx=4)
-        self.stock_buttons[cmd.__name__] = b
+        b = self.stock_buttons[cmd.__name__] = touch_button(self.app, parent, text, style, cmd)
         return b
 
     def entry(self, parent: Any, label: str, width: int, expand: bool = False) -> ttk.Entry:
-        app = self.app
-        if label:
-            ttk.Label(parent, text=label).pack(side=app.side("left"), padx=(8, 2))
-        e = ttk.Entry(
-            parent, width=width, font=app.mid_font, justify="right" if app.rtl else "left"
-        )
-        e.pack(side=app.side("left"), padx=4, ipady=6, fill="x", expand=expand)
-        return e
+        return labelled_entry(self.app, parent, label, width, expand)
 
     def table(self, parent: Any, cols: dict[str, tuple[str, int]], height: int = 10) -> Any:
-        """A Treeview of ``cols`` (key → (heading, width)), mirrored for right-to-left."""
-        app = self.app
-        box = ttk.Frame(parent)
-        box.pack(fill="both", expand=True, pady=4)
-        tree = ttk.Treeview(box, columns=tuple(cols), show="headings", height=height)
-        scroll = ttk.Scrollbar(box, orient="vertical", command=tree.yview)
-        tree.configure(yscrollcommand=scroll.set)
-        scroll.pack(side=app.side("right"), fill="y")
-        for c, (head, least) in cols.items():
-            width = max(least, text_width("TkHeadingFont", head) + 16)  # no heading cut off
-            tree.heading(c, text=head, anchor=app.text_anchor)
-            # only the name takes the room left: the figures keep their widths
-            tree.column(c, width=width, minwidth=40, anchor=app.text_anchor, stretch=c == "name")
-        if app.rtl:
-            tree.configure(displaycolumns=tuple(reversed(cols)))
-        tree.pack(side=app.side("left"), fill="both", expand=True)
-        return tree
+        return table(self.app, parent, cols, height)
 
     def when(self, ts: int) -> str:
         try:

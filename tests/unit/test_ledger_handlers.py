@@ -31,6 +31,7 @@ from domain.ledger_handlers import LEDGER_HANDLERS
 from domain.money import Limits
 from domain.payments import TenderIn
 from domain.ports import ManualClock
+from domain.stock import SetLevel
 from domain.stock_docs import ApproveCount
 from domain.till_commands import Pay
 from domain.till_handlers import Counter, handle_pay
@@ -72,6 +73,7 @@ def test_every_ledger_command_has_one_handler():
         CountStock,
         ExchangeOrder,
         ApproveCount,
+        SetLevel,
     }
 
 
@@ -81,6 +83,7 @@ def test_commands_cross_the_ledger_socket_as_themselves():
         RefundOrder("O1", "R1", None, "", 25),
         UnfreezeOrder("O1", "checked"),
         ApproveCount("C-1", {"MILK-1L": 3}),
+        SetLevel("MILK-1L", 40, "correction"),
     ):
         req = Request("c" * 36, b"h", cmd, "m1", "T1")
         back = over_wire(LEDGER_METHODS["submit"], req)
@@ -183,6 +186,27 @@ def test_counts_in_one_commit_each_see_the_one_before(tmp_path: Path):
     again = Ledger(ledger.journal.path)  # the book's levels come back from the journal
     assert again.book.stock.level("SOAP") == 11
     again.journal.close()
+    ledger.journal.close()
+
+
+def test_a_batch_level_set_counts_a_sale_committed_after_the_managers_look(tmp_path: Path):
+    """``POST /v1/stock/batch`` sends the level wanted (``decide_batch_levels``); the ledger
+    decides the adjustment at its commit. Before, the gateway computed the delta from the level
+    it read, so a sale committed in between left the level off by what was sold."""
+    from domain.stock_docs import decide_batch_levels
+
+    ledger = Ledger(tmp_path / "journal.sqlite", clock=ManualClock())
+    shop = Shop(ledger, Till("T1", CONFIG, CAT))
+    shop.submit(StockReceived("SOAP", 20))
+    cmds = decide_batch_levels([{"sku": "SOAP", "level": 50}], "correction")  # the look: 20
+    shop.do("scan", {"code": "SOAP", "qty": 3})
+    shop.do("pay", {"tenders": [{"kind": "cash", "amount": 10_000}]})  # a sale commits: 17
+    ack = ledger.submit(Request(cid(), b"s", cmds[0], "m1", "T1"))
+    assert (ack.kind, ack.body.delta, ack.body.reason) == ("stock.adjusted", 33, "correction")
+    assert ledger.book.stock.level("SOAP") == 50
+    with pytest.raises(KassaError) as exc:  # already there: nothing is journaled
+        ledger.submit(Request(cid(), b"t", cmds[0], "m1", "T1"))
+    assert exc.value.code == "stock.level_unchanged"
     ledger.journal.close()
 
 

@@ -8,12 +8,17 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+from concurrent.futures import ThreadPoolExecutor
 
 import polars as pl
 import pytest
 
 from actors.process import StoreProcess
-from gwkit import error_code, new_id, sign_in, write_auth
+from bundlekit import ean, product
+from gwkit import Api, error_code, journal_rows, new_id, sign_in, write_auth
+from stockkit import scannable
+from storekit import wait_for
 
 pytestmark = pytest.mark.ray
 
@@ -193,3 +198,93 @@ def test_transfers_batch_levels_and_roles(apis, products):
         "/v1/purchase-orders", {"id": new_id(), "supplier": "X", "lines": [{"sku": a, "qty": 1}]}
     )
     assert r.status_code == 403
+
+
+def _sell(api, code: str, n: int) -> int:
+    view = api.ok(api.cmd("scan", {"code": code, "qty": n}))["view"]
+    tenders = [{"kind": "cash", "amount": view["total"] + 10_000}]
+    return api.ok(api.cmd("pay", {"tenders": tenders}))["seq"]
+
+
+def test_batch_levels_are_decided_at_the_commit_while_a_till_sells(apis, store):
+    """Batch level edits sent at once while a till sells the same product: after each
+    adjustment the level is exactly one of the levels set (each decided in the ledger against
+    the level at its commit). Before, the gateway added ``level - what it had read``, so a sale
+    or another batch in between left the level off."""
+    m, c1 = apis["m1"], apis["c1"]
+    r = m.post("/v1/day/open", {"id": new_id(), "till": "SD3", "float": 0})
+    assert r.status_code == 200 or error_code(r) == "day.already_open", r.text
+    _cat, rows = scannable(store.url)
+    sku, code = rows[0]["sku"], rows[0]["barcodes"][0]
+    start, after = level(m, sku), journal_rows(store.data)[-1][0]
+    targets = [500 + 7 * n for n in range(10)]
+
+    def batch(level: int) -> None:
+        api = Api(store.url, "SD1", m.token)  # one session, a connection per thread
+        body = {"id": new_id(), "reason": "race", "lines": [{"sku": sku, "level": level}]}
+        assert api.post("/v1/stock/batch", body).status_code == 200
+
+    with ThreadPoolExecutor(len(targets) + 1) as pool:
+        sold = pool.submit(
+            lambda: [_sell(Api(store.url, "SD3", c1.token), code, 2) for _ in range(5)]
+        )
+        list(pool.map(batch, targets))
+        sold.result()
+    lvl, adjusted = start, 0
+    for _seq, kind, _s, _t, _ip, raw in journal_rows(store.data, after):
+        body = json.loads(bytes(raw))
+        if kind == "stock.adjusted" and body["sku"] == sku and body["reason"] == "race":
+            lvl += body["delta"]
+            adjusted += 1
+            assert lvl in targets, (lvl, body)  # exactly a level set, the sales before it counted
+        elif kind == "order.completed":
+            lvl -= sum(ln["qty"] for ln in body["lines"] if ln["sku"] == sku)
+    assert adjusted >= len(targets) - 1  # a batch that found its level already changes nothing
+    assert level(m, sku) == lvl
+
+
+def test_batch_prices_where_the_store_owns_them_once_and_sold_at_the_new_price(apis, store):
+    """HQ's products (the demo's HQ catalogue, ``store_fields`` without ``price``) are refused
+    with nothing changed; the store's own products change all at once, a retry of the same id
+    answers the first apply (a percentage is not applied twice), a price moved since the preview
+    is refused, a cashier may not, and a scan after sells at the new price."""
+    m, c1 = apis["m1"], apis["c1"]
+    wait_for(lambda: m.ok(m.get("/v1/catalogue/status"))["version"] is not None, 120, "HQ's")
+    _cat, rows = scannable(store.url)
+    hq_sku = rows[0]["sku"]
+    mine = [product(f"OWN-{i}", 1000 + 500 * i, ean(990_000 + i), category="Own") for i in (0, 1)]
+    m.ok(m.post("/v1/products/import", {"id": new_id(), "products": mine}))
+    own = [p["sku"] for p in mine]
+    change = {"kind": "percent", "value": 1000, "rounding": "x9"}  # +10 %, ending in 9
+    assert c1.post("/v1/prices/batch/preview", {"skus": own, "change": change}).status_code == 403
+    pre = m.ok(m.post("/v1/prices/batch/preview", {"skus": [hq_sku, *own], "change": change}))
+    by = {r["sku"]: r for r in pre["rows"]}
+    assert (by[hq_sku]["owner"], by[hq_sku]["problem"]) == ("hq", "hq_owned")
+    assert [(by[s]["old"], by[s]["new"]) for s in own] == [(1000, 1099), (1500, 1649)]
+    assert (pre["changed"], pre["hq_owned"]) == (2, 1)
+    r = m.post("/v1/prices/batch", {"id": new_id(), "skus": [hq_sku, *own], "change": change})
+    assert r.status_code == 409 and error_code(r) == "prices.hq_owned"
+    assert "HQ" in r.json()["error"]["message"] and r.json()["error"]["details"]["skus"] == [hq_sku]
+    assert m.ok(m.get(f"/v1/products/{own[0]}"))["price"] == 1000  # nothing changed
+    expect = {s: by[s]["old"] for s in own}
+    body = {"id": new_id(), "skus": own, "change": change, "expect": expect}
+    first = m.ok(m.post("/v1/prices/batch", body))
+    assert (first["changed"], first["duplicate"]) == (2, False)
+    again = m.ok(m.post("/v1/prices/batch", body))  # the till retried: the first answer
+    assert again["duplicate"] and again["seq"] == first["seq"]
+    assert [m.ok(m.get(f"/v1/products/{s}"))["price"] for s in own] == [1099, 1649]
+    r = m.post("/v1/prices/batch", {**body, "id": new_id()})  # the preview's old prices are gone
+    assert r.status_code == 409 and error_code(r) == "prices.changed_since_preview"
+    r = m.post("/v1/prices/batch", {"id": new_id(), "skus": own,
+                                    "change": {"kind": "amount", "value": -1200}})  # fmt: skip
+    assert r.status_code == 400 and error_code(r) == "prices.refused_rows"
+    updates = [
+        json.loads(bytes(raw))
+        for _seq, kind, *_rest, raw in journal_rows(store.data)
+        if kind == "catalogue.updated"
+    ]
+    ours = [u for u in updates if u["source"] == f"prices:{body['id']}"]
+    assert len(ours) == 1 and sorted(ours[0]["skus"]) == own  # one journaled change
+    view = c1.ok(c1.cmd("scan", {"code": mine[0]["barcodes"][0]}))["view"]
+    assert view["lines"][-1]["unit_price"] == 1099
+    c1.ok(c1.cmd("void", {}))
