@@ -20,6 +20,7 @@ from typing import Any
 
 import msgspec
 
+from domain import coupon_chain
 from domain.book_records import OrderRecord
 from domain.errors import Conflict, InvalidInput, NotFound
 from domain.events import OrderCompleted, OrderRefunded
@@ -41,7 +42,7 @@ from domain.loyalty import (
 
 __all__ = ["LoyaltyBook", "CouponState", "OrderPoints", "LOYALTY_TYPES"]
 
-LOYALTY_TYPES = (LoyaltyRulesSet, CouponIssued)
+LOYALTY_TYPES = (LoyaltyRulesSet, CouponIssued, *coupon_chain.CHAIN_TYPES)
 
 
 class CouponState(msgspec.Struct, array_like=True):
@@ -88,6 +89,8 @@ class LoyaltyBook:
             check_coupon(body)
             if body.code in self.coupons:
                 raise Conflict("coupon.exists", "this coupon code is taken", code=body.code)
+        elif isinstance(body, coupon_chain.CHAIN_TYPES):  # HQ's grants and revocations
+            coupon_chain.check(self.coupons, body)
         return body
 
     def check_order(self, o: OrderCompleted, members: Any, now_us: int) -> None:
@@ -148,6 +151,8 @@ class LoyaltyBook:
             self.rules = body.rules
         elif isinstance(body, CouponIssued):
             self.coupons[body.code] = CouponState(body)
+        elif isinstance(body, coupon_chain.CHAIN_TYPES):
+            coupon_chain.apply(self.coupons, body, ts)
 
     def apply_order(self, o: OrderCompleted, ts: int) -> None:
         self.last_ts = max(self.last_ts, ts)
