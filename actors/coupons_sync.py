@@ -8,6 +8,8 @@
   (``issued_by: hq``, ``uses``: this store's offline quota; command id ``coupon.hq:<code>``, so a
   re-pull journals nothing twice) and ``coupon.revoked``; the last version pulled is kept in
   ``<data>/hq_coupons.json``.
+* A till's look-up of an HQ coupon (``with_pool``, a hook of ``GET /v1/coupons/{code}``) counts
+  the uses HQ's pool still holds for this store while HQ answers.
 * Before a till's ``pay`` with an HQ coupon (``before_pay``, the gateway's hook), it claims one
   use from HQ's pool (key ``<pay command id>:<code>``: a retried pay claims once) and journals
   ``coupon.use_granted``; offline or with HQ's pool empty it claims nothing, and the ledger's
@@ -29,7 +31,7 @@ from domain.coupon_chain import FIELDS, CouponRevoked, CouponUseGranted
 from domain.errors import KassaError
 from domain.loyalty import CouponIssued
 
-__all__ = ["CouponLink", "CouponsSync", "start_for", "before_pay"]
+__all__ = ["CouponLink", "CouponsSync", "start_for", "before_pay", "with_pool"]
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +45,9 @@ class CouponLink(ChainLink):
     async def claim(self, code: str, key: str) -> dict[str, Any]:
         doc = {"key": key, "store": self.store}
         return await self._call("POST", f"/v1/coupons/{quote(code, safe='')}/claim", doc)
+
+    async def pool(self, code: str) -> dict[str, Any]:
+        return await self._call("GET", f"/v1/coupons/{quote(code, safe='')}/pool", None)
 
 
 class CouponsSync:
@@ -153,6 +158,21 @@ async def before_pay(handles: Any, args: Any, cid: str) -> None:
         await sync.pay_tenders(args, cid)
 
 
+async def with_pool(handles: Any, view: dict[str, Any]) -> dict[str, Any]:
+    """The store's view of a coupon (``GET /v1/coupons/{code}``) for the till: an HQ coupon's
+    uses left are this store's own plus what HQ's pool still holds while HQ answers
+    (``online``); offline, this store's own only."""
+    sync = getattr(handles, "coupons_sync", None)
+    if sync is None or sync.link is None or view.get("issued_by") != "hq":
+        return view
+    try:
+        ans = await sync.link.pool(str(view.get("code", "")))
+    except KassaError:
+        return {**view, "online": False}
+    pool = max(0, int(ans.get("left", 0)))
+    return {**view, "left": int(view.get("left", 0)) + pool, "pool": pool, "online": True}
+
+
 def start_for(handles: Any) -> CouponsSync | None:
     """The running store's coupon loop over its ledger (``actors.bootstrap``), when the store
     has a cloud to ask."""
@@ -171,7 +191,8 @@ def start_for(handles: Any) -> CouponsSync | None:
     def coupon_of(code: str) -> Any:
         return handles.ledger_shell.ledger.book.loyalty.coupons.get(code)
 
-    link = CouponLink(cfg.cloud_url, cfg.store_id, bytes.fromhex(secret.read_text().strip()))
+    key = bytes.fromhex(secret.read_text().strip())
+    link = CouponLink(cfg.cloud_url, cfg.store_id, key, timeout_s=1.5)  # a till waits on it
     sync = CouponsSync(link, journal, coupon_of, data / "hq_coupons.json")
     sync.start()
     return sync

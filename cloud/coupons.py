@@ -11,6 +11,7 @@
                                           after version N, with this store's quota as ``uses``
     POST /v1/coupons/{code}/claim         store: {key, store} -> {granted, claim}: one online
                                           use from HQ's pool (the same key, the same answer)
+    GET  /v1/coupons/{code}/pool          store: {left}: what this store could still claim
 
 Store routes are signed like the uploads (``cloud.members._signed``); the body's ``store`` must
 be the signing store.
@@ -93,9 +94,21 @@ async def claim(request: web.Request) -> web.Response:
     return _json({"ok": True, **ans})
 
 
+async def pool(request: web.Request) -> web.Response:
+    got = await _signed(request)
+    if isinstance(got, web.Response):
+        return got
+    code = request.match_info["code"].strip().upper()
+    try:
+        return _json(await _run(request, request.app[COUPONS].pool_left, code, got[0]))
+    except KassaError as exc:
+        return _error(exc)
+
+
 ROUTES = (
     ("GET", "/v1/coupons/changes", changes, STORE, ()),
     ("POST", "/v1/coupons/{code}/claim", claim, STORE, ()),
+    ("GET", "/v1/coupons/{code}/pool", pool, STORE, ()),
     ("POST", "/v1/hq/coupons", hq_issue, HQ, ISSUERS),
     ("GET", "/v1/hq/coupons", hq_list, HQ, READERS),
     ("POST", "/v1/hq/coupons/{code}/revoke", hq_revoke, HQ, ISSUERS),

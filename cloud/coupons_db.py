@@ -181,6 +181,13 @@ class CouponsHQ:
             out.append({**body, "revoked": v["revoked"], "version": v["version"]})
         return {"coupons": out, "since": last, "more": more}
 
+    def pool_left(self, code: str, store: str) -> dict[str, Any]:
+        """What ``store`` could still claim of ``code`` online (0 when revoked or not its)."""
+        v = self.one(code)
+        left = max(0, v["pool"] - v["claimed"])
+        mine = store in v["stores"] and not v["revoked"]
+        return {"code": code, "left": left if mine else 0, "revoked": v["revoked"]}
+
     def claim(self, code: str, store: str, key: str) -> dict[str, Any]:
         """One online use of ``code`` for ``store`` from HQ's pool; the same key, the same
         answer."""

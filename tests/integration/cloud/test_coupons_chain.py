@@ -19,12 +19,13 @@ from __future__ import annotations
 import asyncio
 import uuid
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import aiohttp
 import pytest
 
-from actors.coupons_sync import CouponLink, CouponsSync
+from actors.coupons_sync import CouponLink, CouponsSync, with_pool
 from actors.ledger import Ledger, Request, command_hash
 from actors.till import Till, Who
 from cloudkit import Cloud
@@ -118,6 +119,9 @@ def test_an_hq_coupon_is_used_at_most_as_issued_across_two_stores_and_an_outage(
                 assert await s.sync.pull() == 0  # nothing new: nothing journaled twice
                 assert s.uses() == (0, 1)  # the quota: one use offline
                 assert s.coupon_of(CODE).coupon.issued_by == "hq"
+            till_view = {"code": CODE, "issued_by": "hq", "left": 1}  # the store's own use
+            seen = await with_pool(SimpleNamespace(coupons_sync=b.sync), till_view)
+            assert seen["left"] == 1 + 3 and seen["online"]  # what a till is told: HQ's too
             for n in range(3):  # online: each sale claims a use from HQ's pool first
                 await a.sell_with_coupon(retried=n == 0)
             assert a.uses() == (3, 4)  # quota 1 + 3 claimed, 3 used
@@ -125,6 +129,8 @@ def test_an_hq_coupon_is_used_at_most_as_issued_across_two_stores_and_an_outage(
             assert again["granted"] is False  # the pool is empty now
             await cloud.stop()  # ---------------------------------------------- HQ is gone
 
+            seen = await with_pool(SimpleNamespace(coupons_sync=b.sync), till_view)
+            assert seen["left"] == 1 and not seen["online"]  # offline: B's own use only
             await b.sell_with_coupon()  # B's own use, offline
             with pytest.raises(KassaError) as used_up:
                 await b.sell_with_coupon()
