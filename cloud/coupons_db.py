@@ -9,9 +9,11 @@ of their own, idempotent by key. Thread-safe: one lock (the cloud's executor cal
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import sqlite3
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +64,18 @@ class CouponsHQ:
     def close(self) -> None:
         self.con.close()
 
+    @contextlib.contextmanager
+    def _tx(self) -> Iterator[None]:
+        """One write transaction, taken at once: a running cloud and ``kassa admin coupons``
+        never hand out the same version."""
+        self.con.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        self.con.execute("COMMIT")
+
     def _version(self) -> int:
         row = self.con.execute("SELECT max(version) FROM coupons").fetchone()
         return int(row[0] or 0) + 1
@@ -106,7 +120,7 @@ class CouponsHQ:
                 quota=quota,
             )
         body = {f: getattr(c, f) for f in FIELDS}
-        with self.lock:
+        with self.lock, self._tx():
             if self.con.execute("SELECT 1 FROM coupons WHERE code=?", (c.code,)).fetchone():
                 raise Conflict("coupon.exists", "this coupon code is taken", code=c.code)
             version = self._version()
@@ -125,7 +139,7 @@ class CouponsHQ:
         return self.one(c.code)
 
     def revoke(self, code: str) -> dict[str, Any]:
-        with self.lock:
+        with self.lock, self._tx():
             row = self.con.execute("SELECT revoked FROM coupons WHERE code=?", (code,)).fetchone()
             if row is None:
                 raise NotFound("coupon.not_found", "no such coupon", code=code)
@@ -191,7 +205,7 @@ class CouponsHQ:
     def claim(self, code: str, store: str, key: str) -> dict[str, Any]:
         """One online use of ``code`` for ``store`` from HQ's pool; the same key, the same
         answer."""
-        with self.lock:
+        with self.lock, self._tx():
             had = self.con.execute(
                 "SELECT id, code, store FROM claims WHERE key=?", (key,)
             ).fetchone()

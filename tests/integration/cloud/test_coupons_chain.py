@@ -10,13 +10,14 @@ so 3 uses are HQ's pool:
   with the same command id claims once);
 * the cloud stops: A still has its own quota use and sells once more; B sells its one and is
   then refused (``coupon.used_up``); so is A: 5 uses in all, never more;
-* the cloud comes back: HQ shows 3 claimed; HQ revokes the coupon and a store that pulls it
-  refuses the coupon from then on. HQ's coupon routes refuse strangers.
+* the cloud comes back: HQ (and ``kassa admin coupons list``) shows 3 claimed; HQ revokes the
+  coupon and a store that pulls it refuses the coupon from then on; strangers are refused.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from pathlib import Path
 from types import SimpleNamespace
@@ -33,6 +34,7 @@ from domain.catalogue import CatalogueIndex, Product
 from domain.errors import KassaError
 from domain.ports import ManualClock
 from domain.store import StoreConfig
+from kassa_cli.main import main as kassa
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -92,7 +94,7 @@ async def _hq(cloud: Cloud, method: str, path: str, body: Any = None) -> tuple[i
         return r.status, await r.json()
 
 
-def test_an_hq_coupon_is_used_at_most_as_issued_across_two_stores_and_an_outage(tmp_path):
+def test_an_hq_coupon_is_used_at_most_as_issued_across_two_stores_and_an_outage(tmp_path, capsys):
     clock = ManualClock()
     data = tmp_path / "cloud"
     a = Store(tmp_path / "A", "S001", Cloud.register(data, "S001"), clock)
@@ -142,7 +144,9 @@ def test_an_hq_coupon_is_used_at_most_as_issued_across_two_stores_and_an_outage(
 
             await cloud.start()  # ------------------------------------------- HQ is back
             status, listed = await _hq(cloud, "GET", "/v1/hq/coupons")
-            (row,) = [c for c in listed["coupons"] if c["code"] == CODE]
+            assert status == 200 and listed["coupons"][0]["code"] == CODE
+            assert kassa(["admin", "coupons", "list", "--hq", str(data)]) == 0  # beside the cloud
+            (row,) = json.loads(capsys.readouterr().out)["coupons"]
             assert row["claimed"] == 3 and row["uses"] == 5 and not row["revoked"]
             status, revoked = await _hq(cloud, "POST", f"/v1/hq/coupons/{CODE}/revoke")
             assert status == 200 and revoked["revoked"]
