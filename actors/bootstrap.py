@@ -217,6 +217,9 @@ class Handles:
         from actors.members_sync import start_for as start_members
 
         self.members_sync = start_members(self)  # members chain-wide (HQ's pull, caps, floats)
+        from actors.coupons_sync import start_for as start_coupons
+
+        self.coupons_sync = start_coupons(self)  # HQ's coupons (pull, online claims)
         if self.state == "starting":
             self.state = "running"
 

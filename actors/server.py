@@ -165,9 +165,10 @@ class StoreServer:
             puller = getattr(handles, "catalogue_sync", None)
             if puller is not None and puller.task is not None:
                 puller.task.cancel()
-            members = getattr(handles, "members_sync", None)  # actors.members_sync
-            if members is not None and members.task is not None:
-                members.task.cancel()
+            for name in ("members_sync", "coupons_sync"):  # actors.members/coupons_sync
+                loop = getattr(handles, name, None)
+                if loop is not None and loop.task is not None:
+                    loop.task.cancel()
         if self.runner is not None:
             await self.runner.cleanup()
         if self.actors_task is not None and not self.actors_task.done():

@@ -100,6 +100,7 @@ PARTS = (
     "admin.cli_app",
     "admin.cli_reconcile",
     "admin.cli_members",
+    "admin.cli_coupons",
 )
 
 

@@ -225,6 +225,7 @@ OPTIONAL_PARTS = (
     "cloud.backups",
     "cloud.hqhealth",
     "cloud.members",
+    "cloud.coupons",  # HQ's coupons for the chain (issue 15)
 )
 
 

@@ -367,6 +367,7 @@ class CatalogueVersionApplied:
 
 
 # kinds registered in modules of their own (a one-line hook each)
+from domain import coupon_chain as _coupon_chain  # noqa: E402,F401 - coupon.use_granted, revoked
 from domain import exchange_events as _exchange_events  # noqa: E402,F401 - order.exchanged
 from domain import loyalty as _loyalty  # noqa: E402,F401 - loyalty.rules_set, coupon.issued
 from domain import member_events as _member_events  # noqa: E402,F401 - member.float_*, member.authorised

@@ -160,7 +160,7 @@ def check_coupon(c: CouponIssued) -> CouponIssued:
         raise InvalidInput("coupon.bad", "a coupon's value is positive (percent: at most 10000)")
     for name in ("min_spend", "valid_from", "valid_to"):
         _coupon_int(getattr(c, name), name, 2**62)
-    if _coupon_int(c.uses, "uses", 10**6) == 0:
+    if _coupon_int(c.uses, "uses", 10**6) == 0 and c.issued_by != "hq":  # HQ's: quota 0 ok
         raise InvalidInput("coupon.bad", "a coupon has at least one use")
     if c.valid_to and c.valid_to < c.valid_from:
         raise InvalidInput("coupon.bad", "a coupon's validity ends after it starts")

@@ -20,6 +20,7 @@ from typing import Any
 
 import msgspec
 
+from domain import coupon_chain
 from domain import member_discount as tier_discount
 from domain.book_records import OrderRecord
 from domain.errors import Conflict, InvalidInput, NotFound
@@ -42,7 +43,12 @@ from domain.loyalty import (
 
 __all__ = ["LoyaltyBook", "LoyaltyImage", "CouponState", "OrderPoints", "LOYALTY_TYPES"]
 
-LOYALTY_TYPES = (LoyaltyRulesSet, CouponIssued, tier_discount.BasketMemberNamed)
+LOYALTY_TYPES = (
+    LoyaltyRulesSet,
+    CouponIssued,
+    tier_discount.BasketMemberNamed,
+    *coupon_chain.CHAIN_TYPES,
+)
 
 
 class CouponState(msgspec.Struct, array_like=True):
@@ -116,6 +122,8 @@ class LoyaltyBook:
                 raise Conflict("coupon.exists", "this coupon code is taken", code=body.code)
         elif isinstance(body, tier_discount.BasketMemberNamed):  # the tier's discount, or none
             return tier_discount.check_named(body, self.visits, self.rules, self.last_ts)
+        elif isinstance(body, coupon_chain.CHAIN_TYPES):  # HQ's grants and revocations
+            coupon_chain.check(self.coupons, body)
         return body
 
     def check_order(self, o: OrderCompleted, members: Any, now_us: int, chain: int = -1) -> None:
@@ -179,6 +187,8 @@ class LoyaltyBook:
             self.rules = body.rules
         elif isinstance(body, CouponIssued):
             self.coupons[body.code] = CouponState(body)
+        elif isinstance(body, coupon_chain.CHAIN_TYPES):
+            coupon_chain.apply(self.coupons, body, ts)
 
     def apply_order(self, o: OrderCompleted, ts: int) -> None:
         self.last_ts = max(self.last_ts, ts)

@@ -48,6 +48,10 @@ class QueueWorker:
             from hw.report_print import receipt_from_payload
 
             return receipt_from_payload(p)
+        if kind == "coupon" or "coupon" in p:  # a coupon slip (hw.coupon_slip)
+            from hw.coupon_slip import receipt_from_payload as coupon_receipt
+
+            return coupon_receipt(p)
         common: dict[str, Any] = {
             "member_balance": p.get("member_balance"),
             "when_us": p.get("when_us"),

@@ -8,6 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
+from actors.coupons_sync import with_pool
 from actors.http.common import command_id, jresp, need_int, need_str, path_key, read_json
 from actors.http.context import gw
 from actors.members_sync import loyalty_view
@@ -72,7 +73,8 @@ async def coupon(request: web.Request) -> web.Response:
     """A coupon by its code: what it is worth, when, for whom, how many uses are left."""
     g = gw(request)
     await g.auth(request, "sale.sell")
-    return jresp(await g.h.ledger.coupon(path_key(request, "code", 40).strip().upper()))
+    view = await g.h.ledger.coupon(path_key(request, "code", 40).strip().upper())
+    return jresp(await with_pool(g.h, view))  # an HQ coupon: HQ's pool too, online
 
 
 ROUTES = [

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from actors.coupons_sync import before_pay as coupons_before_pay
 from actors.http.common import command_id, jresp, need_str, read_json, till_id
 from actors.http.context import gw
 from actors.members_sync import before_pay
@@ -72,6 +73,7 @@ async def till_command(request: web.Request) -> web.Response:
     who = Who(staff=ctx.staff, ip=ctx.ip, limit_bp=limit, approved_by=ctx.approved_by)
     if op == "pay":
         await before_pay(g.h, args, cid)  # HQ authorises a wallet spend over this store's float
+        await coupons_before_pay(g.h, args, cid)  # an HQ coupon: one use claimed at HQ
     res = await g.committed(g.h.till_rpc(till).call("do", (cid, op, args, who)), "till")
     await g.journal_approval(ctx, cid)
     return jresp(res)

@@ -15,6 +15,7 @@ import ttkbootstrap as ttk
 from kiosk.charts import ChartsTab
 from kiosk.i18n import T
 from kiosk.scanner import ScanRouter
+from kiosk.screens.manager_coupons import CouponsTab
 from kiosk.screens.manager_day import DENOMINATIONS, DayTab
 from kiosk.screens.manager_flags import FlagsTab
 from kiosk.screens.manager_health import HealthTab
@@ -74,6 +75,8 @@ class ManagerScreen(DayTab, ChartsTab, StaffTab, ImportTab, FlagsTab, HealthTab,
         self.prices = PricesTab(self.tabs, app) if app.can("prices.batch") else None  # batch edits
         if app.can("members.desk"):  # the member desk (member_desk), a tab of its own
             self.tabs.add(MemberDesk(self.tabs, app), text=T("Members"))
+        if app.can("coupons.issue"):  # issue and print coupons (manager_coupons)
+            CouponsTab(self.tabs, app)
         self.tab_bar = TabBar(self, self.tabs)  # all tabs in rows that fit the screen
         self.tab_bar.pack(fill="x", before=self.tabs)
         ScanRouter.install(app, lambda: getattr(app.screen, "on_scan", None))

@@ -20,6 +20,7 @@ from kiosk.scanner import ScanDetector, ScanRouter
 from kiosk.screens.dialogs import FormDialog
 from kiosk.screens.sale_actions import parse_percent_bp, parse_weight_g
 from kiosk.screens.sale_basket import fit_columns, per_kg
+from kiosk.screens.sale_coupon import coupon_scan
 from kiosk.screens.sale_drawer import ask_drawer
 from kiosk.screens.sale_grid import ItemGrid
 from kiosk.screens.sale_member import MemberOnSale
@@ -259,7 +260,9 @@ class SaleScreen(MemberOnSale):
 
         def err(exc: BaseException) -> bool:
             if self._need_weight(exc, code=code) or self.try_member(code, exc):
-                return True  # a code that is no product may be a member's card
+                return True  # a code that is no product may be a member's card, or a coupon
+            if coupon_scan(self, code, exc):  # a coupon's QR: to the coupon tender
+                return True
             if getattr(exc, "code", "") in SCAN_ERRORS:
                 self.scan_failed(code, exc)
                 return True

@@ -17,6 +17,7 @@ from urllib.parse import quote
 from kiosk import i18n
 from kiosk.i18n import _, shown
 from kiosk.screens.sale_actions import BasketActions
+from kiosk.screens.sale_coupon import coupon_scan
 from kiosk.widgets import FitLabel
 
 __all__ = ["MemberOnSale", "member_line"]
@@ -54,7 +55,11 @@ class MemberOnSale(BasketActions):
             if self.winfo_exists():
                 self.name_sale(*res)
 
-        self.app.worker.read(fetch, ok, lambda _e: self.scan_failed(code, exc), "member")
+        def no_member(_e: BaseException) -> None:  # then maybe a coupon's code; else refused
+            if self.winfo_exists() and not coupon_scan(self, code, exc):
+                self.scan_failed(code, exc)
+
+        self.app.worker.read(fetch, ok, no_member, "member")
         return True
 
     def name_sale(self, member: dict, loyalty: dict | None = None) -> None:

@@ -57,7 +57,7 @@ def sized_tills(
             app = TillApp(
                 url,
                 till_id,
-                printer={"kind": "dummy"},
+                printer=kw.pop("printer", {"kind": "dummy"}),  # or a loopback printer's
                 data_dir=folder / f"{till_id}-{size}",
                 size=sizes[size],
                 **kw,
