@@ -98,6 +98,8 @@ SENTENCES: dict[str, str] = {
     "wallet.topped_up": N_("Topped up a wallet — {money}"),
     "loyalty.rules_set": N_("Changed the loyalty rules"),
     "coupon.issued": N_("Issued a coupon"),
+    "coupon.use_granted": N_("HQ granted a use of coupon {code}"),
+    "coupon.revoked": N_("HQ revoked coupon {code}"),
     "member.float_caps": N_("Set how much of a member's money this store may hold"),
     "member.float_granted": N_("HQ moved a member's money to this store — {money}"),
     "member.authorised": N_("HQ authorised a member's spend — {money}"),
