@@ -104,6 +104,7 @@ class TillApp(StoreStatus):
         self.printer_label = ttk.Label(self.statusbar, text="")
         self.who_label = ttk.Label(self.statusbar, text="")
         self.message = ttk.Label(self.statusbar, text="", bootstyle="danger")
+        self.message.bind("<Configure>", self._wrap_message, add="+")
         self.licence_label = ttk.Label(self.statusbar, text="", bootstyle="warning")
         self.licence: dict = {}
         self.protocol("WM_DELETE_WINDOW", self.close)
@@ -151,6 +152,11 @@ class TillApp(StoreStatus):
         finally:
             self.after(GC_TICK_MS, self._collect)
 
+    def _wrap_message(self, event: Any) -> None:
+        width = max(120, event.width)
+        if int(self.message.cget("wraplength") or 0) != width:
+            self.message.configure(wraplength=width)
+
     # ---------------------------------------------------------------- screens
     def _layout_status(self) -> None:
         for w in (
@@ -166,7 +172,11 @@ class TillApp(StoreStatus):
         self.licence_label.pack(side=self.side("left"), padx=6)
         self._show_licence()
         self.who_label.pack(side=self.side("right"), padx=6)
-        self.message.pack(side=self.side("left"), padx=12)
+        # a long message wraps onto a second line of the status bar instead of being cut
+        self.message.pack(side=self.side("left"), padx=12, fill="x", expand=True)
+        self.message.configure(
+            anchor="e" if self.rtl else "w", justify="right" if self.rtl else "left"
+        )
         self._net_changed(self.online, "")
         if self.printer_state is not None:
             self._printer_changed(self.printer_state)
