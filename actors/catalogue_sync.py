@@ -210,14 +210,25 @@ class CatalogueSync:
             overrides, local, rows, remove = await asyncio.to_thread(
                 self._merge, plan, current, fields, only
             )
-            res = await self.target.update(
-                str(uuid.uuid4()),
-                rows,
-                f"{source}:v{bundle.version}",
-                Who(staff="system", ip=""),
-                not only,
-                remove,
+            # HQ's products after this version are written into a new hq.sqlite (when most rows
+            # change) while the catalogue commits; it is put in place after, with the version
+            replace = bundle.kind != "delta"
+            staging = asyncio.ensure_future(
+                asyncio.to_thread(self.store.stage, plan.upsert, plan.removed, replace)
             )
+            try:
+                res = await self.target.update(
+                    str(uuid.uuid4()),
+                    rows,
+                    f"{source}:v{bundle.version}",
+                    Who(staff="system", ip=""),
+                    not only,
+                    remove,
+                )
+            except BaseException:
+                self.store.discard(await staging)
+                raise
+            staged = await staging
             self.changed()
             meta = {
                 "version": bundle.version,
@@ -228,7 +239,7 @@ class CatalogueSync:
                 "catalogue": res.get("version"),  # the catalogue this version made
             }
             await asyncio.to_thread(
-                self.store.save, meta, plan.upsert, plan.removed, bundle.kind != "delta"
+                self.store.save, meta, plan.upsert, plan.removed, replace, staged
             )
             self.held = meta
             now = self.clock.now_us()
