@@ -93,7 +93,9 @@ class Catalogue:
         loaded = load_index(self.path)
         if loaded is not None:
             self._index = loaded
-            self._warm(START_WARM_S)
+            # read lazily, off the start's path: the search index and the saved rows right away
+            # (a delta soon after a start would otherwise wait for the rows)
+            self._warm(0.0 if self._head is not None else START_WARM_S)
 
     @property
     def index(self) -> CatalogueIndex:
