@@ -10,19 +10,18 @@ JSON (not one Python object per product over Ray).
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 import orjson
 
+from actors.catalogue_file import load_index, paused_gc, products_of_chunks, saved_version
 from actors.files import atomic_write
 from domain.catalogue import (
     CatalogueIndex,
@@ -30,9 +29,8 @@ from domain.catalogue import (
     check_product,
     decode_scan,
     product_against,
-    product_from_dict,
 )
-from domain.catalogue_rows import RULES, product_row, product_trusted
+from domain.catalogue_rows import RULES, product_row
 from domain.errors import InvalidInput, KassaError
 from domain.events import CatalogueUpdated
 from domain.store import StoreConfig
@@ -56,44 +54,6 @@ ROWS_STEP = 1000  # rows made between two pauses of the background build (``_sav
 START_WARM_S = 5.0  # the search index is built this long after a start (or at the first search)
 
 
-@contextmanager
-def paused_gc() -> Iterator[None]:
-    """No cycle collection while hundreds of thousands of objects are made (each pass would walk
-    them all); afterwards they are left out of later passes (``gc.freeze``: they hold no
-    cycles and are freed by reference counting when replaced)."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.freeze()
-        if was:
-            gc.enable()
-
-
-def products_of_chunks(chunks: list[bytes]) -> list[Product]:
-    """The products of ``Catalogue.changes`` blobs (rows this store's catalogue checked)."""
-    out: list[Product] = []
-    for chunk in chunks:
-        out.extend(map(product_trusted, orjson.loads(chunk)))
-    return out
-
-
-def load_index(path: Path) -> CatalogueIndex | None:
-    """The products of a saved ``catalogue.json`` as an index (None when there is no file): read
-    by the catalogue actor, and by the gateway for its tills before Ray is up."""
-    if not path.exists():
-        return None
-    with paused_gc():
-        doc = orjson.loads(path.read_bytes())
-        rows = doc["products"]
-        if doc.get("rules") == RULES:
-            products = list(map(product_trusted, rows))
-        else:
-            products = Catalogue._loadable(rows)
-        return CatalogueIndex(products, doc.get("version", ""))
-
-
 @dataclass(frozen=True, slots=True)
 class CatalogueDelta:
     """A small update (``Catalogue.prepare_update``): version ``old`` to ``new``."""
@@ -108,26 +68,53 @@ Saved = CatalogueDelta | tuple[CatalogueIndex, tuple[str, str, list[Product], li
 
 
 class Catalogue:
-    def __init__(self, data_dir: Path | str, config: StoreConfig) -> None:
+    def __init__(self, data_dir: Path | str, config: StoreConfig, lazy: bool = False) -> None:
+        """``lazy``: the saved products are read in a thread; the version answers at once (from
+        the file's head) and whatever needs the products waits for them (the catalogue actor at
+        a start: the tills sell from the gateway's own copy meanwhile)."""
         self.path = Path(data_dir) / "catalogue.json"
         self.config = config
-        self.index = CatalogueIndex()
+        self._index = CatalogueIndex()
+        self._head: str | None = saved_version(self.path) if lazy else None
+        self._loading: threading.Thread | None = None
         self._pending: tuple[str, bytes] | None = None  # (version, products JSON) to commit
         self._chunks: tuple[str, list[bytes]] | None = None  # the whole catalogue for hosts
         self._delta: tuple[str, str, list[Product], list[str]] | None = None
         self._rows: tuple[str, dict[str, bytes]] | None = None  # catalogue.json's rows, version
         self._rows_lock = threading.RLock()
         self._gen = 0  # odd while an update is put into the index (``swap``)
+        if self._head is None:
+            self._load()
+        else:
+            self._loading = threading.Thread(target=self._load, name="catalogue-load", daemon=True)
+            self._loading.start()
+
+    def _load(self) -> None:
         loaded = load_index(self.path)
         if loaded is not None:
-            self.index = loaded
-            self._warm(START_WARM_S)
+            self._index = loaded
+            # read lazily, off the start's path: the search index and the saved rows right away
+            # (a delta soon after a start would otherwise wait for the rows)
+            self._warm(0.0 if self._head is not None else START_WARM_S)
+
+    @property
+    def index(self) -> CatalogueIndex:
+        """The products held (waiting for a lazy start's read of them)."""
+        loading = self._loading
+        if loading is not None:
+            loading.join()
+            self._loading = None
+        return self._index
+
+    @index.setter
+    def index(self, index: CatalogueIndex) -> None:
+        self._index = index
 
     def _warm(self, after_s: float = 0.0) -> None:
         """Build the search index off the serving path (a search meanwhile waits for it), and
         the file's rows for the next small update; at a start, once the selling path is up (the
         store's other actors start meanwhile)."""
-        if len(self.index) > 1000:
+        if len(self._index) > 1000:
 
             def warm() -> None:
                 self.index.prepare_search()
@@ -138,20 +125,10 @@ class Catalogue:
             t.name = "catalogue-search"
             t.start()
 
-    @staticmethod
-    def _loadable(rows: list[dict]) -> list[Product]:
-        """The products of a saved catalogue; a row that breaks today's rules (one saved before
-        the bounds) is left out with a warning rather than stopping the store."""
-        out = []
-        for d in rows:
-            try:
-                out.append(product_from_dict(d))
-            except (KassaError, KeyError, TypeError, ValueError, OverflowError) as exc:
-                log.warning("catalogue.json: product %r left out: %s", d.get("sku"), exc)
-        return out
-
     @property
     def version(self) -> str:
+        if self._loading is not None and self._head is not None:
+            return self._head  # still reading the products the file's head names
         return self.index.version
 
     def snapshot(self) -> tuple[str, list[Product]]:

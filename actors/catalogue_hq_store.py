@@ -14,6 +14,7 @@ The connection is opened for each call and closed after it (the file moves with 
 from __future__ import annotations
 
 import os
+import secrets
 import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
@@ -28,6 +29,7 @@ __all__ = ["HqStore", "EMPTY_META"]
 
 Products = dict[str, dict[str, Any]]
 EMPTY_META: dict[str, Any] = {"version": None, "prices": [], "store_fields": []}
+FRESH_SHARE = 0.5  # a save writing at least this share of the rows writes a new file
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v BLOB NOT NULL);"
     "CREATE TABLE IF NOT EXISTS products (sku TEXT PRIMARY KEY, row BLOB NOT NULL);"
@@ -115,21 +117,123 @@ class HqStore:
             con.close()
 
     # ------------------------------------------------------------ writing
+    def stage(
+        self, upsert: Products, delete: Iterable[str] = (), replace: bool = False
+    ) -> Path | None:
+        """For a save that rewrites most rows (a full catalogue, HQ repricing everything): HQ's
+        products after it, written now into a new file not yet in use (``save(staged=...)``
+        finishes it): the apply writes it while the store's catalogue commits. None: a smaller
+        save, made in place by ``save``."""
+        con = self._open()
+        try:
+            if not replace and len(upsert) < FRESH_SHARE * self._count(con):
+                return None
+            with paused_gc():
+                return self._fresh(con, upsert, delete, replace)
+        finally:
+            con.close()
+
     def save(
         self,
         meta: dict[str, Any],
         upsert: Products,
         delete: Iterable[str] = (),
         replace: bool = False,
+        staged: Path | None = None,
     ) -> None:
         """One transaction: ``meta`` replaced, ``upsert`` written (``replace``: they become all
-        of HQ's products), the SKUs of ``delete`` taken out."""
+        of HQ's products), the SKUs of ``delete`` taken out. When that rewrites most rows, a new
+        file (``stage``, or ``staged`` already) is given ``meta``, fsynced and renamed over the old
+        one: 300,000 rows updated in place took seconds."""
+        staged = staged or self.stage(upsert, delete, replace)
+        if staged is not None:
+            return self._swap_in(staged, meta)
         con = self._open()
         try:
             with paused_gc():
                 self._save(con, meta, upsert, delete, replace)
         finally:
             con.close()
+
+    def discard(self, staged: Path | None) -> None:
+        if staged is not None:
+            staged.unlink(missing_ok=True)
+
+    @staticmethod
+    def _count(con: sqlite3.Connection) -> int:
+        return int(con.execute("SELECT max(rowid) FROM products").fetchone()[0] or 0)
+
+    @staticmethod
+    def _fresh_rows(
+        old: sqlite3.Connection, upsert: Products, delete: Iterable[str]
+    ) -> list[tuple[str, bytes]]:
+        """Every row after the save, in HQ's order (the rows ``upsert`` leaves as they were are
+        copied as they are stored)."""
+        dumps = orjson.dumps
+        order = [sku for (sku,) in old.execute("SELECT sku FROM products ORDER BY rowid")]
+        gone = set(delete)
+        keep = [s for s in order if s not in upsert and s not in gone]
+        cur = old.execute(
+            "SELECT sku, row FROM products WHERE sku IN (SELECT value FROM json_each(?))",
+            (dumps(keep),),
+        )
+        rows = dict(cur.fetchall())
+        rows.update((sku, dumps(p)) for sku, p in upsert.items())
+        return [(s, rows.pop(s)) for s in order if s not in gone] + list(rows.items())
+
+    def _fresh(
+        self, old: sqlite3.Connection, upsert: Products, delete: Iterable[str], replace: bool
+    ) -> Path:
+        """The products after a save, in a new file (no journal while it is written: it is not
+        in use until ``_swap_in``; a crash before leaves the old file as it was). HQ's order is
+        kept: the old file's rows in their places, with ``upsert``'s values, then new SKUs."""
+        dumps = orjson.dumps
+        tmp = self.dir / f".hq.sqlite.{os.getpid()}.{secrets.token_hex(4)}.new"
+        os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE))
+        try:
+            old.execute("SELECT 1 FROM meta LIMIT 1").fetchall()  # a hot journal rolled back
+            con = sqlite3.connect(str(tmp), isolation_level=None)
+            try:
+                con.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;" + _SCHEMA)
+                con.execute("BEGIN")
+                con.executemany(
+                    "INSERT OR REPLACE INTO products VALUES (?, ?)",
+                    self._fresh_rows(old, upsert, delete) if not replace else
+                    [(sku, dumps(p)) for sku, p in upsert.items()],
+                )  # fmt: skip
+                con.execute("COMMIT")
+            finally:
+                con.close()
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        return tmp
+
+    def _swap_in(self, tmp: Path, meta: dict[str, Any]) -> None:
+        """A staged file given ``meta``, fsynced and renamed over ``hq.sqlite``."""
+        try:
+            con = sqlite3.connect(str(tmp), isolation_level=None)
+            try:
+                con.execute("PRAGMA journal_mode=OFF")
+                con.execute("BEGIN")
+                con.execute("DELETE FROM meta")
+                con.executemany(
+                    "INSERT INTO meta VALUES (?, ?)",
+                    [(k, orjson.dumps(v)) for k, v in meta.items()],
+                )
+                con.execute("COMMIT")
+            finally:
+                con.close()
+            with open(tmp, "rb+") as fh:
+                os.fsync(fh.fileno())
+            os.replace(tmp, self.path)
+            dfd = os.open(self.dir, os.O_RDONLY)
+            try:
+                os.fsync(dfd)
+            finally:
+                os.close(dfd)
+        finally:
+            tmp.unlink(missing_ok=True)
 
     @staticmethod
     def _save(

@@ -37,7 +37,7 @@ from actors.files import atomic_write
 from actors.till import Who
 from domain.catalogue import normal_dict
 from domain.catalogue_bundle import Bundle, apply_delta, read_header, unpack
-from domain.catalogue_merge import due_prices, effective, split, with_prices
+from domain.catalogue_merge import due_prices, effective, price_only, split, with_prices
 from domain.error_codes.hq import Catalogue as BundleCodes
 from domain.error_codes.storepull import CatalogueSync as Codes
 from domain.errors import Conflict, InvalidInput, KassaError
@@ -81,7 +81,6 @@ class HqChange:
     removed: list[str]  # SKUs HQ stops sending
     later: list[dict[str, Any]]  # scheduled prices still to come
     touched: list[str]  # the SKUs of ``upsert``
-    before: dict[str, dict[str, Any]]  # HQ's products of ``touched`` and ``removed`` until now
 
 
 def _norm(p: dict[str, Any]) -> dict[str, Any]:
@@ -211,14 +210,25 @@ class CatalogueSync:
             overrides, local, rows, remove = await asyncio.to_thread(
                 self._merge, plan, current, fields, only
             )
-            res = await self.target.update(
-                str(uuid.uuid4()),
-                rows,
-                f"{source}:v{bundle.version}",
-                Who(staff="system", ip=""),
-                not only,
-                remove,
+            # HQ's products after this version are written into a new hq.sqlite (when most rows
+            # change) while the catalogue commits; it is put in place after, with the version
+            replace = bundle.kind != "delta"
+            staging = asyncio.ensure_future(
+                asyncio.to_thread(self.store.stage, plan.upsert, plan.removed, replace)
             )
+            try:
+                res = await self.target.update(
+                    str(uuid.uuid4()),
+                    rows,
+                    f"{source}:v{bundle.version}",
+                    Who(staff="system", ip=""),
+                    not only,
+                    remove,
+                )
+            except BaseException:
+                self.store.discard(await staging)
+                raise
+            staged = await staging
             self.changed()
             meta = {
                 "version": bundle.version,
@@ -229,7 +239,7 @@ class CatalogueSync:
                 "catalogue": res.get("version"),  # the catalogue this version made
             }
             await asyncio.to_thread(
-                self.store.save, meta, plan.upsert, plan.removed, bundle.kind != "delta"
+                self.store.save, meta, plan.upsert, plan.removed, replace, staged
             )
             self.held = meta
             now = self.clock.now_us()
@@ -271,8 +281,7 @@ class CatalogueSync:
             priced_rows, priced = with_prices(base, due)
             upsert = {**incoming, **{s: priced_rows[s] for s in priced}}
             touched = list(dict.fromkeys([*incoming, *priced]))
-            before = self.store.get([*touched, *removed]) if not full else {}
-            return HqChange(full, upsert, removed, later, touched, before)
+            return HqChange(full, upsert, removed, later, touched)
 
     def _merge(
         self, plan: HqChange, current: list[dict[str, Any]], fields: list[str], only: bool
@@ -282,11 +291,16 @@ class CatalogueSync:
         due) touches, the rest of the catalogue staying as it is; else the whole catalogue."""
         with paused_gc():
             if only:
-                overrides, local = split(current, plan.before, fields)
-                rows = effective(
-                    {s: plan.upsert[s] for s in plan.touched}, overrides, local, fields
-                )
-                gone = [s for s in plan.removed if s in plan.before]
+                # a product whose row at the store is HQ's new one but for its price (HQ
+                # repricing) becomes HQ's new row: nothing of the store's can differ from HQ's
+                # (a store-owned price aside); only the others need HQ's rows until now
+                same, rest = price_only(current, plan.upsert, fields)
+                done = {str(p["sku"]) for p in same}
+                hq = {s: plan.upsert[s] for s in plan.touched if s not in done}
+                before = self.store.get([*hq, *plan.removed])
+                overrides, local = split(rest, before, fields)
+                rows = same + effective(hq, overrides, local, fields)
+                gone = [s for s in plan.removed if s in before]
                 return overrides, local, rows, gone
             before = self.store.all()
             if plan.full:

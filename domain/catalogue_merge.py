@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-__all__ = ["effective", "split", "due_prices", "with_prices", "normal"]
+__all__ = ["effective", "split", "due_prices", "with_prices", "normal", "price_only"]
 
 Products = dict[str, dict[str, Any]]
 
@@ -52,6 +52,27 @@ def split(
         if own:
             overrides[sku] = own
     return overrides, local
+
+
+def price_only(
+    current: Iterable[dict[str, Any]], hq: Products, store_fields: Iterable[str]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(rows, rest): of the store's ``current`` rows (``Product.to_dict``) of HQ's products
+    ``hq`` (normalised the same way), HQ's row for each that equals it but for the price — what
+    ``effective`` makes of it whatever HQ sent before, when the price is not the store's to own —
+    and the rows left to merge the long way (all of them when the store may own prices)."""
+    if "price" in store_fields:
+        return [], list(current)
+    same: list[dict[str, Any]] = []
+    rest: list[dict[str, Any]] = []
+    get = hq.get
+    for p in current:
+        new = get(p["sku"])
+        if new is not None and {**new, "price": p["price"]} == p:
+            same.append(new)
+        else:
+            rest.append(p)
+    return same, rest
 
 
 def effective(

@@ -18,6 +18,8 @@ __all__ = ["CatalogueActor"]
 
 class CatalogueActor:
     def __init__(self, data_dir: str, config: dict) -> None:
+        # not lazy (Catalogue(lazy=True)): with the products read in a thread, a 1,000-product
+        # delta 20 s after a start took 2.8 s instead of 0.8 s (cause not yet found)
         self.cat = Catalogue(data_dir, StoreConfig.from_dict(config))
         self.ledger = LedgerClient.named("ledger")
         self.tills: set[str] = set()

@@ -47,3 +47,23 @@ def test_hq_json_of_an_older_store_moves_into_hq_sqlite_once(tmp_path: Path) -> 
         assert len(HqStore(folder).all()) == 50
     finally:
         target.close()
+
+
+def test_a_save_rewriting_most_rows_writes_a_new_file_in_hq_order(tmp_path: Path) -> None:
+    """HQ repricing most products: the save writes a new ``hq.sqlite`` and renames it in (not
+    300,000 updates in place); the rows keep HQ's order, removed SKUs go, new ones come last,
+    the rows it does not name stay as they were, and no temporary file is left."""
+    store = HqStore(tmp_path)
+    products = {p["sku"]: p for p in sample_products(40)}
+    store.save({"version": 1}, products, replace=True)
+    skus = list(products)
+    repriced = {s: {**products[s], "price": products[s]["price"] + 7} for s in skus[5:]}
+    new = {**sample_products(41)[-1], "sku": "NEW-1"}
+    before = (tmp_path / "hq.sqlite").stat().st_ino
+    store.save({"version": 2}, {**repriced, "NEW-1": new}, delete=[skus[2]])
+    assert (tmp_path / "hq.sqlite").stat().st_ino != before  # a new file, renamed in
+    after = store.all()
+    assert list(after) == [*skus[:2], *skus[3:], "NEW-1"]
+    assert after[skus[0]] == products[skus[0]] and after[skus[9]] == repriced[skus[9]]
+    assert store.meta() == {"version": 2}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["hq.sqlite"]

@@ -128,3 +128,16 @@ def test_a_till_host_gets_a_small_update_as_a_delta(tmp_path: Path) -> None:
     kind, v2, chunks, removed = cat.changes(v1)
     assert (kind, v2, removed) == ("delta", cat.version, [rows[4]["sku"]])
     assert [r["sku"] for r in orjson.loads(chunks[0])] == [rows[3]["sku"]]
+
+
+def test_a_lazy_catalogue_answers_its_version_before_its_products_are_read(tmp_path) -> None:
+    """The catalogue actor at a start: its version comes from the saved file's head at once, and
+    a look-up waits for the products rather than finding none."""
+    cat = Catalogue(tmp_path, StoreConfig(store_id="S001"))
+    merged, ev = cat.prepare_update(sample_products(3000), "test", replace_all=True)
+    cat.commit(merged, ev.version)
+    lazy = Catalogue(tmp_path, StoreConfig(store_id="S001"), lazy=True)
+    assert lazy.version == cat.version != ""
+    code = sample_products(3000)[-1]["barcodes"][0]
+    assert lazy.lookup(code)["sku"] == sample_products(3000)[-1]["sku"]
+    assert len(lazy.index) == 3000 and lazy.version == cat.version

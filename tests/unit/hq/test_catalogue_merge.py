@@ -5,7 +5,7 @@ into force at their time."""
 from __future__ import annotations
 
 from domain.catalogue import product_from_dict
-from domain.catalogue_merge import due_prices, effective, split, with_prices
+from domain.catalogue_merge import due_prices, effective, price_only, split, with_prices
 
 FIELDS = ["favourite", "low_stock", "image"]
 
@@ -82,3 +82,25 @@ def test_scheduled_prices_come_due_in_time_order_and_the_latest_wins():
 def test_a_scheduled_price_for_a_product_hq_dropped_is_ignored():
     hq, changed = with_prices({"A": p("A", 100)}, [{"sku": "GONE", "price": 1, "from_us": 0}])
     assert hq == {"A": p("A", 100)} and changed == []
+
+
+def test_a_price_only_change_short_cuts_the_merge_with_the_same_rows():
+    """HQ repricing: a store row equal to HQ's new row but for its price becomes HQ's new row
+    without HQ's rows until now (what the long merge makes of it too); a row with any other
+    difference, and every row when the store may own prices, goes the long way."""
+    before = {s: p(s, 100, image="hq.png") for s in "ABCD"}
+    current = [
+        p("A", 100, image="hq.png"),
+        p("B", 100, image="mine.png"),  # the store's own picture
+        p("C", 100, image="hq.png", favourite=True),  # and a favourite
+        p("D", 100, image="hq.png"),
+    ]
+    hq = {s: p(s, 180, image="hq.png") for s in "ABC"}
+    hq["D"] = p("D", 180, image="hq2.png", names={"en": "D new"})
+    same, rest = price_only(current, hq, FIELDS)
+    assert [r["sku"] for r in same] == ["A"] and [r["sku"] for r in rest] == ["B", "C", "D"]
+    overrides, local = split(rest, before, FIELDS)
+    fast = same + effective({s: hq[s] for s in "BCD"}, overrides, local, FIELDS)
+    overrides, local = split(current, before, FIELDS)
+    assert by_sku(fast) == by_sku(effective(hq, overrides, local, FIELDS))
+    assert price_only(current, hq, [*FIELDS, "price"]) == ([], current)
