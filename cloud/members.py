@@ -29,7 +29,7 @@ import orjson
 from aiohttp import web
 
 from cloud.app import EXECUTOR, INGESTOR, REGISTRY
-from cloud.hqauth import HQ, STORE, declare
+from cloud.hqauth import HQ, STORE, mount
 from cloud.members_db import MembersHQ
 from cloud.members_io import export_csv, export_xlsx, import_rows
 from domain.errors import InvalidInput, KassaError
@@ -190,13 +190,5 @@ ROUTES = (
 
 def setup(app: web.Application, data_dir: Path | str, clock: Clock | None = None) -> MembersHQ:
     hq = MembersHQ(data_dir, app[INGESTOR], app[REGISTRY], clock or SystemClock())
-    app[MEMBERS] = hq
-    for method, path, handler, permission, roles in ROUTES:
-        declare(method, path, permission, roles)
-        app.router.add_route(method, path, handler)
-
-    async def _close(app: web.Application) -> None:
-        hq.close()
-
-    app.on_cleanup.append(_close)
+    mount(app, MEMBERS, hq, ROUTES)
     return hq
