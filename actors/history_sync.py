@@ -10,8 +10,9 @@ the same answer; offline, the last history stands):
   history before), so the journal does not grow with every member of the chain. The cursor is
   kept in ``members.sqlite`` (losing it only re-reads: the command id is member and version).
 * ``refresh`` (a member looked up at the till, ``loyalty_view``): asks for that one member (at
-  most ``REFRESH_S``; offline it gives up) and journals a newer history before the till reads the
-  tier, so a member new to this store gets their chain tier at the first sale.
+  most ``REFRESH_S``; offline it gives up, and look-ups do not ask for ``QUIET_S``) and journals
+  a newer history before the till reads the tier, so a member new to this store gets their chain
+  tier at the first sale.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import quote
@@ -33,6 +35,7 @@ log = logging.getLogger(__name__)
 Journal = Callable[[str, Any], Awaitable[Any]]
 Ask = Callable[[str], Awaitable[dict[str, Any]]]  # a query string -> HQ's answer
 REFRESH_S = 1.5
+QUIET_S = 30.0  # after HQ did not answer a refresh, look-ups do not wait for it this long
 
 
 class HistorySync:
@@ -47,6 +50,7 @@ class HistorySync:
         self.ask, self.con, self.journal = ask, con, journal
         self.met = met  # a member this store's book knows
         self.version_of = version_of  # the book's history version of a member (-1: none)
+        self.quiet_until = 0.0
         con.execute("CREATE TABLE IF NOT EXISTS history_mark (id INTEGER PRIMARY KEY, since INT)")
 
     @property
@@ -82,11 +86,12 @@ class HistorySync:
 
     async def refresh(self, member: str) -> bool:
         """Journal HQ's newer history of ``member``, if HQ answers within ``REFRESH_S``."""
-        if self.ask is None or not member:
+        if self.ask is None or not member or time.monotonic() < self.quiet_until:
             return False
         try:
             page = await asyncio.wait_for(self.ask(f"member={quote(member)}"), REFRESH_S)
         except (KassaError, TimeoutError):
+            self.quiet_until = time.monotonic() + QUIET_S  # offline: the last history stands
             return False
         taken = False
         for entry in page.get("members") or ():

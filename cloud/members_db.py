@@ -181,14 +181,13 @@ class MembersHQ:
         version ``since`` (or the one ``member``), each with those orders per day
         (``domain.member_history``)."""
         one = " AND member = ?" if member else ""
-        rows = self.con.execute(
-            f"SELECT member, max(version) AS v FROM history WHERE store != ?{one} GROUP BY member"
-            " HAVING v > ? ORDER BY v LIMIT ?",
-            (asker, *((member,) if member else ()), since, limit),
-        ).fetchall()
-        now = self.clock.now_us()
-        out = []
+        now, out = self.clock.now_us(), []
         with self.lock:
+            rows = self.con.execute(
+                f"SELECT member, max(version) AS v FROM history WHERE store != ?{one}"
+                " GROUP BY member HAVING v > ? ORDER BY v LIMIT ?",
+                (asker, *((member,) if member else ()), since, limit),
+            ).fetchall()
             own = self.pool.points.get(asker)
             window = widest_days(own.loyalty.rules if own else None)
             for member, version in rows:

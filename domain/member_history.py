@@ -47,7 +47,7 @@ class MemberHistory:
 
     @property
     def agg(self) -> str:
-        return f"member:{self.member}"
+        return self.member
 
 
 def _whole(v: Any, top: int) -> bool:

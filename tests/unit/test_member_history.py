@@ -7,6 +7,7 @@ its real sqlite and pool over uploads kept in memory (no sockets)."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import threading
 from types import SimpleNamespace
 from typing import Any
@@ -16,11 +17,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from actors.history_sync import HistorySync
+from actors.history_sync import HistorySync, refresh_for_key
 from cloud.members_db import MembersHQ
 from domain.book import Book
 from domain.book_snapshot import FORMAT, BookImage, decode_book, encode_book
-from domain.errors import Conflict, InvalidInput
+from domain.error_codes.chain import Chain as Chain_
+from domain.errors import Conflict, InvalidInput, Unavailable
 from domain.events import kind_of, version_of
 from domain.loyalty import DAY_US
 from domain.member_discount import BasketMemberNamed
@@ -205,6 +207,12 @@ def test_hqs_points_derive_the_same_with_the_history(chain: Chain) -> None:
     b.sell("b1", 1_000)
     chain.hq.follow()
     assert chain.hq.pool.points["B"].loyalty.points == b.book.loyalty.points == {"m1": 20}
+    answer = chain.hq.histories("B", 0)
+    chain.hq.close()  # HQ restarts: its folds (B's history with them) and versions are kept
+    again = Chain(chain.tmp)
+    again.logs, again.clock.t = chain.logs, chain.clock.t
+    assert again.hq.pool.points["B"].loyalty.history == b.book.loyalty.history
+    assert again.hq.histories("B", 0) == answer
 
 
 def test_a_bad_history_is_refused() -> None:
@@ -237,7 +245,7 @@ def test_the_store_pull_journals_members_met_here_and_moves_its_cursor(chain: Ch
     lo = b.book.loyalty
     hs = HistorySync(
         ask,
-        chain.hq.con,
+        sqlite3.connect(":memory:"),
         journal,
         lambda m: m in b.book.members,
         lambda m: lo.history[m].version if m in lo.history else -1,
@@ -246,6 +254,28 @@ def test_the_store_pull_journals_members_met_here_and_moves_its_cursor(chain: Ch
     assert asyncio.run(hs.pull()) == 0  # nothing new since the cursor
     assert asyncio.run(hs.refresh("m2")) is True  # a member looked up here: journaled
     assert b.tier() == "Gold" and b.tier("m2") is None and "m2" in lo.history
+    a.sell("a3", 500, member="m2")
+    copy = SimpleNamespace(find=lambda key: {"member": "m2"} if key == "CARD2" else None)
+    handles = SimpleNamespace(members_sync=SimpleNamespace(history=hs, copy=copy))
+    asyncio.run(refresh_for_key(handles, "CARD2"))  # the till's look-up by card, before the tier
+    assert sum(d[1] for d in lo.history["m2"].days) == 2_500
+
+
+def test_offline_a_refresh_gives_up_at_once_and_the_last_history_stands() -> None:
+    asked: list[str] = []
+
+    async def ask(query: str) -> dict[str, Any]:
+        asked.append(query)
+        raise Unavailable(Chain_.HQ_UNREACHABLE, "HQ: ClientConnectorError")
+
+    async def journal(cid: str, body: Any) -> Any:
+        raise AssertionError("nothing to journal offline")
+
+    hs = HistorySync(ask, sqlite3.connect(":memory:"), journal, lambda m: True, lambda m: 3)
+    assert asyncio.run(hs.refresh("m1")) is False
+    assert asyncio.run(hs.refresh("m1")) is False and len(asked) == 1  # quiet for a while
+    with pytest.raises(Unavailable):  # the member loop's pull says why (its status)
+        asyncio.run(hs.pull())
 
 
 @settings(max_examples=40, deadline=None)
