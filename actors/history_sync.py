@@ -8,7 +8,8 @@ the same answer; offline, the last history stands):
   since=N`` pages through the members whose orders at OTHER stores changed after HQ's history
   version N; it journals those this store has met (registered here, sold to here, or given a
   history before), so the journal does not grow with every member of the chain. The cursor is
-  kept in ``members.sqlite`` (losing it only re-reads: the command id is member and version).
+  kept in ``members.sqlite`` (losing it only re-reads: the command id is the member and version,
+  ``history_cid``).
 * ``refresh`` (a member looked up at the till, ``loyalty_view``): asks for that one member (at
   most ``REFRESH_S``; offline it gives up, and look-ups do not ask for ``QUIET_S``) and journals
   a newer history before the till reads the tier, so a member new to this store gets their chain
@@ -18,6 +19,7 @@ the same answer; offline, the last history stands):
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import sqlite3
 import time
@@ -36,6 +38,13 @@ Journal = Callable[[str, Any], Awaitable[Any]]
 Ask = Callable[[str], Awaitable[dict[str, Any]]]  # a query string -> HQ's answer
 REFRESH_S = 1.5
 QUIET_S = 30.0  # after HQ did not answer a refresh, look-ups do not wait for it this long
+
+
+def history_cid(member: str, version: int) -> str:
+    """The command id of HQ's history ``version`` of ``member`` (a ledger id: 8-64 characters,
+    whatever the member's id)."""
+    digest = hashlib.sha256(f"{member}\0{version}".encode()).hexdigest()[:40]
+    return f"member.history:{digest}"
 
 
 class HistorySync:
@@ -67,7 +76,7 @@ class HistorySync:
             return False
         days = tuple((int(t), int(s), int(v)) for t, s, v in entry.get("days") or ())
         body = MemberHistory(member, version, int(entry["as_of_us"]), days)
-        await self.journal(f"member.history:{member}:{version}", body)
+        await self.journal(history_cid(member, version), body)
         return True
 
     async def pull(self) -> int:

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from actors.history_sync import HistorySync, refresh_for_key
+from actors.history_sync import HistorySync, history_cid, refresh_for_key
 from cloud.members_db import MembersHQ
 from domain.book import Book
 from domain.book_snapshot import FORMAT, BookImage, decode_book, encode_book
@@ -276,6 +276,8 @@ def test_offline_a_refresh_gives_up_at_once_and_the_last_history_stands() -> Non
     assert asyncio.run(hs.refresh("m1")) is False and len(asked) == 1  # quiet for a while
     with pytest.raises(Unavailable):  # the member loop's pull says why (its status)
         asyncio.run(hs.pull())
+    ids = {history_cid("m" * 128, v) for v in range(3)}  # a ledger command id, any member id
+    assert len(ids) == 3 and all(8 <= len(i) <= 64 and i.isprintable() for i in ids)
 
 
 @settings(max_examples=40, deadline=None)
