@@ -116,9 +116,18 @@ async def refresh_for_key(handles: Any, key: str) -> None:
         return
     other = await asyncio.get_running_loop().run_in_executor(None, sync.copy.find, key)
     try:
-        await hs.refresh(other["member"] if other else key)
+        member = other["member"] if other else _here(handles, key)
+        await hs.refresh(member)
     except Exception:  # the look-up never fails for this: the last history stands
         log.exception("member history refresh failed")
+
+
+def _here(handles: Any, key: str) -> str:
+    """The member ``key`` (id, card or phone) names in this store's book, else ``key``."""
+    try:
+        return str(handles.ledger_shell.ledger.book.find_member(key).member)
+    except KassaError:
+        return key
 
 
 def start_for(handles: Any, link: Any, con: sqlite3.Connection, journal: Journal) -> HistorySync:
