@@ -60,6 +60,7 @@ class HistorySync:
         self.met = met  # a member this store's book knows
         self.version_of = version_of  # the book's history version of a member (-1: none)
         self.quiet_until = 0.0
+        self.last_error = ""
         con.execute("CREATE TABLE IF NOT EXISTS history_mark (id INTEGER PRIMARY KEY, since INT)")
 
     @property
@@ -92,6 +93,15 @@ class HistorySync:
             self._mark(int(page.get("next", self.since)))
             if not page.get("more"):
                 return n
+
+    async def pull_quietly(self) -> None:
+        """``pull`` for the member loop: HQ down (or an older HQ without the route) is kept in
+        ``last_error`` and does not slow the loop's member pull."""
+        try:
+            await self.pull()
+            self.last_error = ""
+        except KassaError as exc:
+            self.last_error = exc.code
 
     async def refresh(self, member: str) -> bool:
         """Journal HQ's newer history of ``member``, if HQ answers within ``REFRESH_S``."""

@@ -304,7 +304,7 @@ class MembersSync:
                 await self.return_abandoned()  # offline too: it is the store's own decision
                 await self.pull()
                 if self.history is not None:
-                    await self.history.pull()
+                    await self.history.pull_quietly()
                 self.last_error, delay = "", self.interval_s
             except KassaError as exc:
                 self.last_error = exc.code

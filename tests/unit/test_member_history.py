@@ -274,8 +274,10 @@ def test_offline_a_refresh_gives_up_at_once_and_the_last_history_stands() -> Non
     hs = HistorySync(ask, sqlite3.connect(":memory:"), journal, lambda m: True, lambda m: 3)
     assert asyncio.run(hs.refresh("m1")) is False
     assert asyncio.run(hs.refresh("m1")) is False and len(asked) == 1  # quiet for a while
-    with pytest.raises(Unavailable):  # the member loop's pull says why (its status)
+    with pytest.raises(Unavailable):
         asyncio.run(hs.pull())
+    asyncio.run(hs.pull_quietly())  # the member loop's: kept as its error, the loop goes on
+    assert hs.last_error == "chain.hq_unreachable"
     ids = {history_cid("m" * 128, v) for v in range(3)}  # a ledger command id, any member id
     assert len(ids) == 3 and all(8 <= len(i) <= 64 and i.isprintable() for i in ids)
 
