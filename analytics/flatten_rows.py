@@ -117,6 +117,8 @@ def _add_event(rows: _Rows, e: dict[str, Any]) -> None:
                 "qr": per["qr"],
                 "points": per["points"],
                 "coupon": per["coupon"],
+                "tier": b.get("tier", ""),
+                "member_discount": b.get("member_discount", 0),
                 "tendered": tendered,
                 "change": b.get("change", 0),
             },

@@ -30,6 +30,7 @@ import polars as pl
 
 from analytics.anomaly import RuleConfig, score
 from analytics.flatten import SCHEMAS, TABLES
+from analytics.schema import schema_digest
 
 __all__ = ["Warehouse", "write_partitioned", "open_lazy", "open_duckdb"]
 
@@ -89,19 +90,30 @@ class Warehouse:
         con = con or duckdb.connect()
         if threads:
             con.execute(f"SET threads = {int(threads)}")
-        for t in TABLES:
-            cols = ", ".join(f'"{c}"' for c in SCHEMAS[t])
-            if self._has(t):
-                # every file has the shared schema: no union_by_name (it opens every footer)
-                src = f"read_parquet('{_glob(self.root, t)}', hive_partitioning = true)"
-                con.execute(f"CREATE OR REPLACE VIEW {t} AS SELECT {cols} FROM {src}")
-            else:
-                from analytics.flatten import duckdb_type
+        from analytics.flatten import duckdb_type
 
+        mark = self.root / ".schema"
+        uniform = mark.exists() and mark.read_text().strip() == schema_digest()
+        for t in TABLES:
+            if not self._has(t):
                 nulls = ", ".join(
                     f'NULL::{duckdb_type(dt)} AS "{c}"' for c, dt in SCHEMAS[t].items()
                 )
                 con.execute(f"CREATE OR REPLACE VIEW {t} AS SELECT {nulls} LIMIT 0")
+                continue
+            # every file has the shared schema (HQ upgrades older files and marks the folder): no
+            # union_by_name, which opens every footer; an unmarked older copy pays for it, and a
+            # column none of its files has reads as null
+            by_name = "" if uniform else ", union_by_name = true"
+            src = f"read_parquet('{_glob(self.root, t)}', hive_partitioning = true{by_name})"
+            have = set(SCHEMAS[t])
+            if not uniform:
+                have = {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {src}").fetchall()}
+            cols = ", ".join(
+                f'"{c}"' if c in have else f'NULL::{duckdb_type(dt)} AS "{c}"'
+                for c, dt in SCHEMAS[t].items()
+            )
+            con.execute(f"CREATE OR REPLACE VIEW {t} AS SELECT {cols} FROM {src}")
         return con
 
     # ------------------------------------------------------------ questions

@@ -83,6 +83,8 @@ SCHEMAS: dict[str, dict[str, PolarsDataType]] = {
         "qr": MONEY,  # QR payments applied (appended: older copies get it last)
         "points": MONEY,  # paid with loyalty points, coupons (domain.loyalty; appended)
         "coupon": MONEY,
+        "tier": _S,  # the member's tier named on the sale (domain.member_discount; appended)
+        "member_discount": MONEY,  # the tier's discount, part of ``discount`` (appended)
     },
     "order_lines": {
         **_HEAD,
@@ -340,6 +342,16 @@ def duckdb_type(dt: PolarsDataType) -> str:
     if dt == LOCAL_TS:
         return "TIMESTAMP"
     return _DUCK[dt.base_type() if hasattr(dt, "base_type") else dt]
+
+
+def schema_digest() -> str:
+    """A short digest of every table's columns and types: a warehouse whose files were all
+    written (or upgraded) under this digest records it, so readers skip per-file schema checks."""
+    import hashlib
+
+    cols = (",".join(f"{c}={dt}" for c, dt in SCHEMAS[t].items()) for t in SCHEMAS)
+    text = ";".join(f"{t}:{c}" for t, c in zip(SCHEMAS, cols, strict=True))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def duckdb_ddl(table: str) -> str:

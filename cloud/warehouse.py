@@ -39,7 +39,7 @@ import polars as pl
 
 from analytics.flatten import TABLES, flatten
 from cloud.hqauth import PRIVATE_FILE, private_dir
-from cloud.warehouse_files import FILE_RE, _fname, _fsync_dir, _write_parquet
+from cloud.warehouse_files import FILE_RE, _fname, _fsync_dir, _write_parquet, upgrade_files
 from cloud.warehouse_query import WarehouseQueries
 from domain.journal_format import COLUMNS, envelope_of
 
@@ -71,6 +71,8 @@ class Warehouse(WarehouseQueries):
         self._dirty: set[str] = set()
         self._dirty_guard = threading.Lock()
         self._cleaned: set[str] = set()
+        self._upgraded = False
+        self.upgraded_files = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._event: asyncio.Event | None = None
         self._task: asyncio.Task | None = None
@@ -139,6 +141,9 @@ class Warehouse(WarehouseQueries):
             fd = os.open(self.root / ".lock", os.O_RDWR | os.O_CREAT, PRIVATE_FILE)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX)
+                if not self._upgraded:  # files from before a column was added get it, once
+                    self.upgraded_files = upgrade_files(self.root)
+                    self._upgraded = True
                 yield
             finally:
                 fcntl.flock(fd, fcntl.LOCK_UN)
