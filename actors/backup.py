@@ -146,16 +146,35 @@ def take_backup(
             },
             {JOURNAL_MEMBER: stage / JOURNAL_MEMBER, **files},
         )
-        final = dest_dir / name
         if key:  # only the sealed file reaches the backup folder
             sealed_part = dest_dir / f".{name}.{secrets.token_hex(4)}.partial"
             seal(partial, sealed_part, key, manifest.to_dict())
             partial = sealed_part
-        os.replace(partial, final)
+        final = _place(partial, dest_dir, store, created, seq)
         fsync_dir(dest_dir)
         return final
     finally:
         shutil.rmtree(stage, ignore_errors=True)
+
+
+def _place(partial: Path, dest_dir: Path, store: str, created_us: int, seq: int) -> Path:
+    """Link the finished file in under its name, never over another backup: two backups of one
+    seq in the same second (a scheduled one and a manual one) would share a name, so the later
+    one is named a second on (its manifest keeps the true time)."""
+    for bump in range(3600):
+        final = dest_dir / archive_name(store, created_us + bump * 1_000_000, seq)
+        try:
+            os.link(partial, final)
+        except FileExistsError:
+            continue
+        except OSError:  # a stick without hard links (FAT): check, then rename
+            if final.exists():
+                continue
+            os.replace(partial, final)
+            return final
+        partial.unlink()
+        return final
+    raise BackupError("backup.failed", f"no free backup name in {dest_dir}")
 
 
 def backups_in(folder: Path, store: str | None = None) -> list[Path]:

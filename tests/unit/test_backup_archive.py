@@ -62,6 +62,18 @@ def test_a_backup_is_one_private_tar_with_its_manifest_first(store, tmp_path):
     assert not [p for p in (tmp_path / "bk").iterdir() if p != path]  # no partial left
 
 
+def test_two_backups_of_one_seq_in_the_same_second_are_two_files(store, tmp_path):
+    """A scheduled and a manual backup in one second: neither replaces the other."""
+    data, j = store
+    now = 1_790_000_000_000_000
+    first = take_backup(data, tmp_path / "bk", now_us=now)
+    second = take_backup(data, tmp_path / "bk", now_us=now + 300_000)
+    assert first != second and first.exists() and second.exists()
+    assert sorted(p.name for p in (tmp_path / "bk").iterdir()) == [first.name, second.name]
+    assert read_manifest(second).created_us == now + 300_000  # its manifest keeps the true time
+    assert read_manifest(first).seq == read_manifest(second).seq == j.seq
+
+
 def test_a_restore_gives_back_the_same_journal_and_files(store, tmp_path):
     data, j = store
     path = take_backup(data, tmp_path / "bk")
