@@ -27,6 +27,7 @@ from typing import Any
 from urllib.parse import quote
 
 from actors.members_sync import ChainLink
+from actors.pull_loop import keep_pulling
 from domain.coupon_chain import FIELDS, CouponRevoked, CouponUseGranted
 from domain.errors import KassaError
 from domain.loyalty import CouponIssued
@@ -134,18 +135,7 @@ class CouponsSync:
                 self.last_error = exc.code
 
     async def run(self) -> None:
-        delay = self.interval_s
-        while True:
-            try:
-                await self.pull()
-                self.last_error, delay = "", self.interval_s
-            except KassaError as exc:
-                self.last_error = exc.code
-                delay = min(delay * 2, 300.0)
-            except Exception:  # the loop never dies; the status says why
-                log.exception("coupon pull failed")
-                delay = min(delay * 2, 300.0)
-            await asyncio.sleep(delay)
+        await keep_pulling(self, self.pull, "coupon pull")
 
     def start(self) -> None:
         self.task = asyncio.get_running_loop().create_task(self.run())

@@ -28,6 +28,7 @@ import orjson
 from actors.files import FILE_MODE
 from actors.history_sync import HistorySync, refresh_for_key
 from actors.history_sync import start_for as start_history
+from actors.pull_loop import keep_pulling
 from domain.error_codes.chain import Chain
 from domain.errors import KassaError, NotFound, Unavailable
 from domain.member_events import FloatCapsSet, FloatGranted, FloatReturned, MemberAuthorised
@@ -298,21 +299,13 @@ class MembersSync:
 
     async def run(self) -> None:
         await self.set_caps()
-        delay = self.interval_s
-        while True:
-            try:
-                await self.return_abandoned()  # offline too: it is the store's own decision
-                await self.pull()
-                if self.history is not None:
-                    await self.history.pull_quietly()
-                self.last_error, delay = "", self.interval_s
-            except KassaError as exc:
-                self.last_error = exc.code
-                delay = min(delay * 2, 300.0)
-            except Exception:  # the loop never dies; the status says why
-                log.exception("member pull failed")
-                delay = min(delay * 2, 300.0)
-            await asyncio.sleep(delay)
+        await keep_pulling(self, self._step, "member pull")
+
+    async def _step(self) -> None:
+        await self.return_abandoned()  # offline too: it is the store's own decision
+        await self.pull()
+        if self.history is not None:
+            await self.history.pull_quietly()
 
     def start(self) -> None:
         self.task = asyncio.get_running_loop().create_task(self.run())
