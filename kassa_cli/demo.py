@@ -254,14 +254,26 @@ def open_bigscreen(url: str, credential: Path) -> subprocess.Popen:
     return subprocess.Popen([*cmd, "--credential", str(credential), "--windowed"])
 
 
+class _NoSigtermNote(logging.Filter):
+    """Ray's note that it set no SIGTERM handler (the demo starts Ray off the main thread, and
+    stops it itself): noise on a demo's first screen."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "SIGTERM handler is not set" not in record.getMessage()
+
+
 def _demo(args: argparse.Namespace) -> int:
     from actors.server import StoreServer, run_loop
     from kassa_cli.bigscreen import demo_credential
+    from kassa_cli.demo_hq import prepare_demo_hq
+
+    logging.getLogger("ray._private.worker").addFilter(_NoSigtermNote())
 
     async def run() -> int:
         cloud = None
         if not args.no_cloud:
             hq = args.hq or args.data.with_name(args.data.name + "-hq")
+            await asyncio.to_thread(prepare_demo_hq, hq)
             cloud, cloud_port = await start_demo_cloud(hq, args.cloud_port)
             args.data.mkdir(parents=True, exist_ok=True)
             await link_demo_store(args.data, hq, f"http://127.0.0.1:{cloud_port}")

@@ -8,12 +8,34 @@ cloud listens on loopback only, and this is a demo. A real HQ adds its first adm
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
-__all__ = ["seed_demo_hq", "DEMO_USER", "DEMO_PASSWORD"]
+__all__ = ["prepare_demo_hq", "seed_demo_hq", "DEMO_USER", "DEMO_PASSWORD"]
 
 DEMO_USER = "hq"
 DEMO_PASSWORD = "kassa-demo-hq"
+
+
+def prepare_demo_hq(hq: Path) -> None:
+    """What HQ needs before its cloud starts (so it starts without warning of them): its licence
+    key and the demo's HQ account."""
+    from cloud.hqusers import HqUsers
+    from cloud.licence import LicenceAuthority
+    from domain.ports import SystemClock
+
+    quiet = logging.getLogger("cloud.licence")
+    level, _ = quiet.level, quiet.setLevel(logging.ERROR)  # its "created a key" is for a real HQ
+    try:
+        LicenceAuthority(hq).ensure_key()
+    finally:
+        quiet.setLevel(level)
+    users = HqUsers(hq, SystemClock())
+    try:
+        if not users.users():
+            users.add(DEMO_USER, "admin", DEMO_PASSWORD, "demo")
+    finally:
+        users.close()
 
 
 def seed_demo_hq(hq: Path, store: str, name: str, zone: str, currency: str, products: int) -> str:
@@ -31,7 +53,7 @@ def seed_demo_hq(hq: Path, store: str, name: str, zone: str, currency: str, prod
     try:
         if not users.users():
             users.add(DEMO_USER, "admin", DEMO_PASSWORD, "demo")
-            done.append(f"HQ account {DEMO_USER}")
+        done.append(f"HQ account {DEMO_USER}")
     finally:
         users.close()
     master = MasterData(hq, clock)
