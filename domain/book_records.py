@@ -217,34 +217,44 @@ def decide_refund(
         rec.refunded_qty.get(ln.line_id, 0) + lines.get(ln.line_id, 0) >= ln.qty
         for ln in rec.order.lines
     )
-    # allocate to the original tenders: wallet, then card, then cash (cash rounded to the increment)
+    # allocate to the original tenders: points and coupons their share of what is refunded so
+    # far, then wallet, card, cash (cash rounded to the increment); what the others cannot take
+    # (their room is gone) goes to points, then coupons, beyond their share
     pays = list(enumerate(rec.order.payments))
     refunded = rec.refunded_tender or [0] * len(pays)
     left_amount = amount
-    tenders: list[Payment] = []
+    give: dict[int, int] = {}
     for idx, p in sorted(pays, key=lambda ip: TENDER_ORDER.get(ip[1].kind, 9)):
         remaining = p.amount - refunded[idx]
         if p.kind in ("points", "coupon"):  # its share of the order refunded so far, not more
             share = p.amount * (rec.refunded_total + amount) // max(1, rec.order.total)
-            give = min(left_amount, remaining, share - refunded[idx])
+            g = min(left_amount, remaining, share - refunded[idx])
         elif p.kind != "cash":
-            give = min(left_amount, remaining)
+            g = min(left_amount, remaining)
         else:
-            give = remaining if final else min(remaining, round_cash(left_amount, cash_increment))
-        if give <= 0:
-            continue
-        tenders.append(
-            Payment(
-                kind=p.kind,
-                amount=give,
-                reference=p.reference,
-                last4=p.last4,
-                member=p.member,
-                provider=p.provider,
-                key=p.key,
-            )
+            g = remaining if final else min(remaining, round_cash(left_amount, cash_increment))
+        if g > 0:
+            give[idx] = g
+            left_amount -= g
+    for idx, p in sorted(pays, key=lambda ip: ip[1].kind != "points"):
+        if left_amount > 0 and p.kind in ("points", "coupon"):
+            g = min(left_amount, p.amount - refunded[idx] - give.get(idx, 0))
+            if g > 0:
+                give[idx] = give.get(idx, 0) + g
+                left_amount -= g
+    tenders = [
+        Payment(
+            kind=p.kind,
+            amount=give[idx],
+            reference=p.reference,
+            last4=p.last4,
+            member=p.member,
+            provider=p.provider,
+            key=p.key,
         )
-        left_amount -= give
+        for idx, p in sorted(pays, key=lambda ip: TENDER_ORDER.get(ip[1].kind, 9))
+        if idx in give
+    ]
     given = sum(t.amount for t in tenders)
     return OrderRefunded(
         refund_id=refund_id,

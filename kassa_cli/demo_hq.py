@@ -25,7 +25,8 @@ def prepare_demo_hq(hq: Path) -> None:
     from domain.ports import SystemClock
 
     quiet = logging.getLogger("cloud.licence")
-    level, _ = quiet.level, quiet.setLevel(logging.ERROR)  # its "created a key" is for a real HQ
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)  # its "created a key" note is for a real HQ
     try:
         LicenceAuthority(hq).ensure_key()
     finally:

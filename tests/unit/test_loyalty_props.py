@@ -7,7 +7,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from actors.ledger import Ledger, Request, command_hash
@@ -57,6 +57,9 @@ def test_points_never_go_negative(ops, threshold):
     coupon_amount=st.integers(0, 500),
     parts=st.lists(st.integers(1, 10), min_size=1, max_size=6),
 )
+# found by CI: a part whose card room was used up left its last unit to no tender (the customer
+# got 1 less and the point paid for it never came back)
+@example(seed=100, total=10, redeem_share=12, coupon_amount=1, parts=[1, 1, 7])
 def test_a_refund_in_parts_undoes_an_order_exactly(seed, total, redeem_share, coupon_amount, parts):
     shop = Shop(gold(10**9))
     shop.sell("seed", seed)
@@ -72,7 +75,8 @@ def test_a_refund_in_parts_undoes_an_order_exactly(seed, total, redeem_share, co
     for q in parts:
         if left == 0:
             break
-        shop.refund("o1", min(q, left))
+        r = shop.refund("o1", min(q, left))
+        assert sum(t.amount for t in r.tenders) == r.amount  # no cash: every unit goes back
         left -= min(q, left)
         assert shop.book.loyalty.coupons["ONE"].used == (1 if cpn and left else 0)
     if left:
