@@ -4,6 +4,7 @@ and the Stock tab opened on a manager's till."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from tilldriver import get, idle
 
@@ -14,7 +15,7 @@ def scannable(url: str, at_least: int = 1) -> tuple[str, list[dict]]:
     """The first category with ``at_least`` products sold by the piece with a barcode."""
     for cat in get(f"{url}/v1/product-grid")["categories"]:
         name = cat["name"] if isinstance(cat, dict) else cat
-        rows = get(f"{url}/v1/product-grid?category={name}")["products"]
+        rows = get(f"{url}/v1/product-grid?category={quote(name)}")["products"]
         rows = [p for p in rows if p["barcodes"] and p["unit"] == "each"]
         if len(rows) >= at_least:
             return name, rows

@@ -39,9 +39,9 @@ def test_open_drawer_with_a_reason_is_journaled_and_kicks_the_drawer(
 ):
     from kiosk.app import TillApp
 
-    open_day(store.url, "D1")
+    open_day(store.url, "DR1")
     printer_cfg = {"kind": "network", "host": "127.0.0.1", "port": printer.port, "status": False}
-    made = [TillApp(store.url, "D1", lang="en", printer=printer_cfg, data_dir=tmp_path)]
+    made = [TillApp(store.url, "DR1", lang="en", printer=printer_cfg, data_dir=tmp_path)]
     app = made[0]
     try:
         pump(app, lambda: app.store and app.print_queue is not None, what="store config")
@@ -68,9 +68,9 @@ def test_open_drawer_with_a_reason_is_journaled_and_kicks_the_drawer(
         rows = pump(app, lambda: _openings(store.url)[before:], 60, "drawer.opened journaled")
         assert len(rows) == 1
         ev = rows[0]
-        assert ev["staff"] == "c1" and ev["till"] == "D1"
+        assert ev["staff"] == "c1" and ev["till"] == "DR1"
         assert ev["body"]["reason"] == "change" and ev["body"]["note"] == "coins for a 1000 note"
-        assert ev["body"]["staff"] == "c1" and ev["body"]["till"] == "D1"
+        assert ev["body"]["staff"] == "c1" and ev["body"]["till"] == "DR1"
         # and the drawer opened: a bare kick reached the printer
         jobs = printer.wait_jobs(1, timeout=30)
         assert jobs and b"\x1bp" in jobs[0]
@@ -82,7 +82,7 @@ def test_open_drawer_with_a_reason_is_journaled_and_kicks_the_drawer(
 def test_a_role_without_the_permission_has_no_drawer_button(xvfb, store, tmp_path):
     from kiosk.app import TillApp
 
-    made = [TillApp(store.url, "D2", lang="en", printer={"kind": "dummy"}, data_dir=tmp_path)]
+    made = [TillApp(store.url, "DR2", lang="en", printer={"kind": "dummy"}, data_dir=tmp_path)]
     app = made[0]
     try:
         pump(app, lambda: app.store, what="store config")
@@ -103,7 +103,7 @@ with xvfb_display(size):
     from kiosk import i18n
     from kiosk.app import TillApp
 
-    app = TillApp(url, "D3", lang="en", printer={"kind": "dummy"}, data_dir=Path(data))
+    app = TillApp(url, "DR3", lang="en", printer={"kind": "dummy"}, data_dir=Path(data))
     pump(app, lambda: app.store, what="store config")
     sign_in(app, "c1", "1111")
     for lang in ("en", "ar"):
@@ -126,7 +126,7 @@ with xvfb_display(size):
 @pytest.mark.parametrize("size", ["1024x768", "1920x1080"])
 def test_drawer_screenshots(store, tmp_path, artifacts, size):
     """Each size in a process of its own (a Tk interpreter outlives its window)."""
-    open_day(store.url, "D3")
+    open_day(store.url, "DR3")
     root = Path(__file__).resolve().parents[3]
     env = {**os.environ, "PYTHONPATH": f"{root}{os.pathsep}{root / 'tests' / 'kits'}"}
     done = subprocess.run(

@@ -41,7 +41,7 @@ def test_a_blind_count_with_a_variance_is_approved_and_sets_the_level(till_on, s
     sku = p["sku"]
     level = get(f"{store.url}/v1/stock/{sku}/moves")["level"]
     found = max(level, 0) + 3
-    app = till_on("SC1", "1024x768")
+    app = till_on("ST1", "1024x768")
     sign_in(app, "m1", "9999")
     stock = count_section(app)
     stock.scope_box.set(next(v for v in stock.scope_box.cget("values") if str(v) == cat))
@@ -89,7 +89,7 @@ def test_a_variance_report_reads_on_a_big_screen(till_on, store, artifacts):
     lines = [{"sku": p["sku"], "counted": i + 1} for i, p in enumerate(rows[:4])]
     post(f"{store.url}/v1/stock/counts/{count}/lines", {"id": str(uuid.uuid4()), "lines": lines},
          token)  # fmt: skip
-    big = till_on("SC2", "1920x1080")
+    big = till_on("ST2", "1920x1080")
     sign_in(big, "m1", "9999")
     stock = count_section(big)
     stock.load_counts(select=count)
