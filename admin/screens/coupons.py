@@ -127,6 +127,7 @@ class CouponsScreen(Screen):
         f, rtl = self.form, self.app.rtl
         sticky = "e" if rtl else "w"
         self.hints = {
+            "value": N_("like 50.00"),
             "min_spend": N_("empty: none"),
             "valid_from": N_("like 2026-12-01; empty: now"),
             "valid_to": N_("like 2026-12-31; empty: no end"),
@@ -137,6 +138,7 @@ class CouponsScreen(Screen):
         self.kind = ttk.Combobox(f, state="readonly", width=12)
         self.kind.configure(values=[shown(_(t)) for t in KIND_NAMES.values()])
         self.kind.current(0)
+        self.kind.bind("<<ComboboxSelected>>", lambda _e: self._kind_chosen())
         for i, (key, title) in enumerate((("kind", N_("Kind")), *FIELDS)):
             row, pair = (i // 3) * 2, i % 3
             r, c = self._cell(row, pair, True)
@@ -160,6 +162,13 @@ class CouponsScreen(Screen):
         go = ttk.Frame(f)
         go.grid(row=6, column=0, columnspan=6, sticky=sticky, pady=(4, 0))
         self.issue_button = self.action(go, N_("Issue"), "coupons.issue", self.issue, "success")
+
+    def _kind_chosen(self) -> None:
+        """A percent is written as one (12.5), an amount as money (50.00)."""
+        percent = self.kind.current() == list(KIND_NAMES).index("percent")
+        hint = N_("like 12.5 (%)") if percent else N_("like 50.00")
+        self.hints["value"] = hint
+        self.errors["value"].configure(text=T(hint), bootstyle="secondary")
 
     def values(self) -> dict[str, str]:
         kind = list(KIND_NAMES)[max(0, self.kind.current())]

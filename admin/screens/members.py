@@ -55,10 +55,11 @@ class MembersScreen(Screen):
         self.import_button = self.action(files, N_("Import…"), "members.import", self.choose)
         self.action(files, N_("Export CSV…"), "members.read", lambda: self.export("csv"), "info")
         self.action(files, N_("Export XLSX…"), "members.read", lambda: self.export("xlsx"), "info")
-        work = self.toolbar()
-        self.progress = ttk.Progressbar(work, length=220, maximum=1, value=0)
-        self.status = ttk.Label(work, text="", anchor=app.text_anchor)
-        self.status.pack(side=side, fill="x", expand=True)
+        # how an import or export goes, beside its buttons (packed only while one runs)
+        self.progress = ttk.Progressbar(files, length=160, maximum=1, value=0)
+        self.status = ttk.Label(files, text="", anchor=app.text_anchor, justify=app.side("left"))
+        self.status.configure(wraplength=max(300, app.window_size[0] - 760))
+        self.status.pack(side=side, fill="x", expand=True, padx=(6, 0))
         self.table = Table(
             self,
             [
@@ -155,8 +156,11 @@ class MembersScreen(Screen):
         self.table.fill(rows)
         if len(rows) == 1:
             self.table.tree.selection_set("0")  # one found: its balances at once
-        elif not rows:
-            self.status.configure(text=T("No member found."))
+        none = T("No member found.")
+        if not rows:
+            self.status.configure(text=none, bootstyle="default")
+        elif self.status.cget("text") == none:
+            self.status.configure(text="")
 
     def show_member(self) -> None:
         row = self.table.selected()

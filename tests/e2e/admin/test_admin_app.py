@@ -379,7 +379,8 @@ def test_issue_list_and_revoke_a_coupon(xvfb, hq, artifacts):
 
 def test_import_members_then_find_one_with_balances(xvfb, hq, artifacts, tmp_path, monkeypatch):
     """An import in parts (the bar moving) takes the good rows and names the bad one by its row
-    in the file; the member is then found by phone with their wallet as HQ holds it."""
+    in the file; the member is then found by phone with their wallet as HQ holds it, and the
+    export holds them."""
     from admin.screens import members_io
     from kiosk import i18n
 
@@ -405,5 +406,14 @@ def test_import_members_then_find_one_with_balances(xvfb, hq, artifacts, tmp_pat
         assert wallet[:3] == ["Wallet", i18n.money(2500, "THB"), i18n.money(2500, "THB")]
         assert points[1] == "0"
         screenshot(app, artifacts / "admin-members-found.png")
+        out = tmp_path / "export.xlsx"
+        s.export_to(out)
+        pump(app, lambda: out.exists() and app.inflight == 0, 60, "exported")
     got = api(hq, "/v1/hq/members/M200")
     assert got["wallet"]["balance"] == 2500
+    from cloud.master_io import read_table
+
+    rows = {r["member"]: r for r in read_table(out.read_bytes(), "xlsx")}
+    m200 = rows["M200"]
+    assert (m200["card"], m200["wallet"].removesuffix(".0")) == ("CARD200", "2500")
+    assert "bad id!" not in rows
