@@ -58,9 +58,9 @@ class ConfirmDialog(ttk.Toplevel):
         super().__init__(title=T("Confirm"), transient=app)
         self.resizable(False, False)
         self.text = text
-        ttk.Label(self, text=text, wraplength=420, justify=app.side("left")).pack(
-            padx=16, pady=(16, 10), fill="x"
-        )
+        ttk.Label(
+            self, text=text, wraplength=round(420 * app.ui_scale), justify=app.side("left")
+        ).pack(padx=16, pady=(16, 10), fill="x")
         row = ttk.Frame(self)
         row.pack(padx=16, pady=(0, 16), fill="x")
 
@@ -152,7 +152,7 @@ class CouponsScreen(Screen):
             self.entries[key] = e
             hint = self.hints.get(key)
             note = ttk.Label(f, text=T(hint) if hint else "", bootstyle="secondary")
-            note.configure(wraplength=300, justify="right" if rtl else "left")
+            note.configure(wraplength=round(300 * self.app.ui_scale), justify=self.form_justify)
             first = min(c, self._cell(row, pair, True)[1])  # under the label and the entry
             note.grid(row=r + 1, column=first, columnspan=2, sticky=sticky, padx=(6, 0))
             self.errors[key] = note
