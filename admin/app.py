@@ -1,6 +1,6 @@
 """HQ's desktop program (``kassa admin app --cloud URL``): sign-in, then a sidebar of screens
 (revenue, products, prices, publish, stores and licences, import/export, feeds, upload health,
-flags) and a status bar showing the cloud, the user and the role.
+flags, members, coupons) and a status bar showing the cloud, the user and the role.
 
 Nothing here waits on the network: every call to HQ runs on the background lane of a
 ``kiosk.worker.Worker`` (``call()``), and its answer comes back on the Tk thread, drained every
@@ -47,6 +47,10 @@ ACTIONS: dict[str, frozenset[str]] = {
     "health": frozenset({"support", "finance"}),
     "flags.read": frozenset({"support", "finance"}),
     "flags.act": frozenset({"finance"}),
+    "members.read": frozenset({"finance", "support"}),
+    "members.import": frozenset(),  # admin only
+    "coupons.read": frozenset({"finance", "support"}),
+    "coupons.issue": frozenset({"finance"}),
 }
 ROLE_NAMES = {
     "admin": N_("Administrator"),
@@ -65,6 +69,8 @@ SCREENS: tuple[tuple[str, str, str, str], ...] = (
     ("feeds", N_("Product feeds"), "products.read", "admin.screens.feeds.FeedsScreen"),
     ("health", N_("Upload health"), "health", "admin.screens.health.HealthScreen"),
     ("flags", N_("Flags"), "flags.read", "admin.screens.flags.FlagsScreen"),
+    ("members", N_("Members"), "members.read", "admin.screens.members.MembersScreen"),
+    ("coupons", N_("Coupons"), "coupons.read", "admin.screens.coupons.CouponsScreen"),
 )
 GC_TICK_MS = 200
 

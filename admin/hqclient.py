@@ -60,6 +60,37 @@ class HqClient:
         """Prove the HQ token (a route every HQ credential may read)."""
         return self.request("GET", "/v1/stores")
 
+    # ------------------------------------------------------------ members and coupons
+    def members(self, q: str = "") -> list[dict[str, Any]]:
+        """Members whose id, name, phone or card holds ``q``, with their balances."""
+        return list(self.get("/v1/hq/members", q=q).get("members") or [])
+
+    def member_tiers(self, member: str) -> dict[str, Any]:
+        """The member's tier at each store, by the store's rules (``cloud.members_search``)."""
+        return dict(self.get(path_of("/v1/hq/members/{m}/tiers", m=member)))
+
+    def members_import(self, data: bytes, name: str) -> dict[str, Any]:
+        """Import a CSV or XLSX file: ``{imported, errors: [{row, member, error}]}`` (a file
+        with bad rows is answered 422 with the same body: the good rows are taken)."""
+        try:
+            return dict(self.upload("/v1/hq/members/import", data, "text/csv", name=name))
+        except ApiError as exc:
+            if exc.status == 422 and "errors" in exc.details:
+                return dict(exc.details)
+            raise
+
+    def members_export(self, fmt: str) -> bytes:
+        return bytes(self.download(f"/v1/hq/members/export.{fmt}"))
+
+    def coupons(self) -> list[dict[str, Any]]:
+        return list(self.get("/v1/hq/coupons").get("coupons") or [])
+
+    def coupon_issue(self, doc: dict[str, Any]) -> dict[str, Any]:
+        return dict(self.post("/v1/hq/coupons", doc))
+
+    def coupon_revoke(self, code: str) -> dict[str, Any]:
+        return dict(self.post(path_of("/v1/hq/coupons/{code}/revoke", code=code)))
+
     # ------------------------------------------------------------ requests
     def get(self, path: str, **query: Any) -> Any:
         return self.request("GET", path, query=query)

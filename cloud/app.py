@@ -226,6 +226,7 @@ OPTIONAL_PARTS = (
     "cloud.hqhealth",
     "cloud.members",
     "cloud.coupons",  # HQ's coupons for the chain (issue 15)
+    "cloud.members_search",  # a member's tier per store, for the admin app (issue 15)
 )
 
 

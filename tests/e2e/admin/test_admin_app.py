@@ -76,7 +76,7 @@ def test_revenue_dashboard_shows_a_stores_figures(xvfb, hq, artifacts):
 @pytest.mark.parametrize(
     "size,lang", [("1024x768", "en"), ("1920x1080", "en"), ("1024x768", "ar"), ("1024x768", "zh")]
 )
-def test_screenshots(hq, artifacts, size, lang):
+def test_screenshots(hq, seeded, artifacts, size, lang):
     w, h = (int(x) for x in size.split("x"))
     size = size if lang == "en" else f"{size}-{lang}"
     with xvfb_display(size.split("-")[0]), admin_app(hq, (w, h), hq.token, lang) as app:
@@ -85,9 +85,12 @@ def test_screenshots(hq, artifacts, size, lang):
         app.geometry(f"{w}x{h}+0+0")
         settle(app, 0.5)
         screenshot(app, artifacts / f"admin-revenue-{size}.png")
-        for key in ("products", "publish", "health", "stores", "flags"):
+        for key in ("products", "publish", "health", "stores", "flags", "members", "coupons"):
             screen = app.open(key)
             idle(app)
+            if key == "members":  # a member chosen: their balances and stores below
+                screen.table.tree.selection_set("0")
+                idle(app)
             screenshot(app, artifacts / f"admin-{key}-{size}.png")
             assert_tables_uncut(screen)
         s = app.open("stores")
@@ -166,6 +169,8 @@ def test_sign_in_with_a_password_and_a_wrong_one(xvfb, hq, artifacts):
         assert (app.api.user, app.api.role) == ("mei", "catalogue")
         assert "mei" in app.who_label.cget("text")
         assert str(app.nav["revenue"].cget("state")) == "disabled"  # finance only
+        for key in ("members", "coupons"):  # finance and support read them; not the catalogue
+            assert str(app.nav[key].cget("state")) == "disabled"
 
 
 def test_edit_a_product_saved_at_hq(xvfb, hq, artifacts):
@@ -296,3 +301,121 @@ def test_create_a_store_from_the_admin_app(xvfb, hq, artifacts, tmp_path):
     key = LicenceAuthority(hq.base / "cloud").public_key_text()
     b = unpack(path.read_bytes(), key, store="S010")
     assert open_sealed(b.payload["sealed"], code.group(1))["first_manager"]["id"] == "m1"
+
+
+MEMBERS_CSV = (
+    "member,name,phone,card,consent,wallet\n"
+    "M100,Li Wei,0812345678,CARD100,yes,2500\n"
+    "M101,Ann Smith,0899999999,CARD101,no,\n"
+    "bad id!,Nobody,,,yes,\n"  # row 4: refused, named by its row in the whole file
+    "M102,Somchai,0822222222,CARD102,yes,100\n"
+)
+
+
+@pytest.fixture(scope="module")
+def seeded(hq):
+    """HQ holds members (one with a wallet) and two coupons, for the screenshots."""
+    from admin.hqclient import HqClient
+
+    api = HqClient(hq.url, token=hq.token)
+    api.members_import(MEMBERS_CSV.encode(), "members.csv")
+    for code in ("SHOT10", "SHOT50"):
+        if code not in {c["code"] for c in api.coupons()}:
+            doc = {"code": code, "uses": 4, "stores": [STORE]}
+            doc |= {"kind": "percent", "value": 1000, "member": "M100"} if code == "SHOT10" else {}
+            doc |= {"kind": "amount", "value": 5000, "min_spend": 30000} if code == "SHOT50" else {}
+            api.coupon_issue(doc)
+    return api
+
+
+def test_issue_list_and_revoke_a_coupon(xvfb, hq, artifacts):
+    """A coupon issued on the Coupons tab (a wrong value refused on its field first) is listed and
+    held by HQ as typed; revoking it asks first, then HQ and the list say Revoked."""
+    from kiosk import i18n
+
+    with admin_app(hq, (1024, 768), token=hq.token) as app:
+        pump(app, lambda: app.screen_key == "revenue", 60, "revenue screen")
+        s = app.open("coupons")
+        idle(app)
+        e = s.entries
+        e["value"].insert(0, "fifty")
+        e["stores"].insert(0, "S001, S999")
+        s.issue()
+        assert "50.00" in s.errors["value"].cget("text")  # says what to write
+        assert "S999" in s.errors["stores"].cget("text")
+        assert app.inflight == 0  # nothing sent
+        e["value"].delete(0, "end")
+        e["value"].insert(0, "50.00")
+        e["stores"].delete(0, "end")
+        e["stores"].insert(0, STORE)
+        e["min_spend"].insert(0, "300")
+        e["uses"].delete(0, "end")
+        e["uses"].insert(0, "5")
+        e["valid_to"].insert(0, "2099-12-31")
+        e["code"].insert(0, "admin50")
+        s.issue()
+        idle(app)
+        assert "ADMIN50" in app.message.cget("text"), app.last_error
+        rows = {r["code"]: r for r in s.table.rows}
+        assert "ADMIN50" in rows
+        assert (
+            rows["ADMIN50"]["state"] == "Active"
+            and rows["ADMIN50"]["worth"] == f"{i18n.money(5000, 'THB')} off"
+        )
+        screenshot(app, artifacts / "admin-coupon-issued.png")
+        s.table.tree.selection_set(str(list(rows).index("ADMIN50")))
+        s.ask_revoke()
+        assert app.dialog is not None and "ADMIN50" in app.dialog.text
+        screenshot(app, artifacts / "admin-coupon-revoke-confirm.png")
+        app.dialog.yes.invoke()
+        idle(app)
+        rows = {r["code"]: r for r in s.table.rows}
+        assert rows["ADMIN50"]["state"] == "Revoked", app.last_error
+    held = {c["code"]: c for c in api(hq, "/v1/hq/coupons")["coupons"]}["ADMIN50"]
+    want = {"kind": "amount", "value": 5000, "min_spend": 30000, "uses": 5, "stores": [STORE]}
+    assert {k: held[k] for k in want} == want and held["revoked"] is True
+    assert held["valid_to"] % 86_400_000_000 == 86_400_000_000 - 1  # to the end of that day
+
+
+def test_import_members_then_find_one_with_balances(xvfb, hq, artifacts, tmp_path, monkeypatch):
+    """An import in parts (the bar moving) takes the good rows and names the bad one by its row
+    in the file; the member is then found by phone with their wallet as HQ holds it, and the
+    export holds them."""
+    from admin.screens import members_io
+    from kiosk import i18n
+
+    monkeypatch.setattr(members_io, "PART", 2)  # the bad row lands in the second part
+    path = tmp_path / "members.csv"
+    path.write_text(
+        MEMBERS_CSV.replace("M10", "M20").replace("CARD10", "CARD20").replace(",08", ",07")
+    )
+    with admin_app(hq, (1024, 768), token=hq.token) as app:
+        pump(app, lambda: app.screen_key == "revenue", 60, "revenue screen")
+        s = app.open("members")
+        idle(app)
+        s.import_file(path)
+        pump(app, lambda: s.importer is None and app.inflight == 0, 60, "import done")
+        assert [(r["row"], r["member"]) for r in s.problems.rows] == [(4, "bad id!")]
+        assert "3 members imported" in s.status.cget("text")
+        assert s.problems.winfo_ismapped()
+        screenshot(app, artifacts / "admin-members-import.png")
+        s.search.insert(0, "0712345678")
+        s.load()
+        idle(app)
+        assert [r["member"] for r in s.table.rows] == ["M200"]
+        assert s.detail.winfo_ismapped()
+        wallet, points = s.balances.values()
+        assert wallet[:3] == ["Wallet", i18n.money(2500, "THB"), i18n.money(2500, "THB")]
+        assert points[1] == "0"
+        screenshot(app, artifacts / "admin-members-found.png")
+        out = tmp_path / "export.xlsx"
+        s.export_to(out)
+        pump(app, lambda: out.exists() and app.inflight == 0, 60, "exported")
+    got = api(hq, "/v1/hq/members/M200")
+    assert got["wallet"]["balance"] == 2500
+    from cloud.master_io import read_table
+
+    rows = {r["member"]: r for r in read_table(out.read_bytes(), "xlsx")}
+    m200 = rows["M200"]
+    assert (m200["card"], m200["wallet"].removesuffix(".0")) == ("CARD200", "2500")
+    assert "bad id!" not in rows
