@@ -58,6 +58,10 @@ class Target(Protocol):
 
     async def rows(self, skus: list[str] | None = None) -> tuple[str, list[dict[str, Any]]]: ...
 
+    async def price_split(
+        self, hq: dict[str, dict[str, Any]]
+    ) -> tuple[str, bytes, list[dict[str, Any]]]: ...
+
     async def update(
         self,
         cid: str,
@@ -66,10 +70,13 @@ class Target(Protocol):
         who: Who,
         replace_all: bool = False,
         remove: list[str] | None = None,
+        prices: bytes | None = None,
+        base: str | None = None,
     ) -> dict: ...
 
 
 Journal = Callable[[str, Any], Awaitable[Any]]
+Products = dict[str, dict[str, Any]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,11 +211,16 @@ class CatalogueSync:
             # 300,000 products); otherwise the whole catalogue is merged again
             made = self.held.get("catalogue")
             only = bundle.kind == "delta" and bool(made) and made == await self.target.version()
-            running, current = await self.target.rows(plan.touched if only else None)
+            prices: bytes | None = None  # HQ repricing: the products whose price alone changes
+            if only and "price" not in fields:  # are changed inside the catalogue (no rows sent)
+                hq = {s: plan.upsert[s] for s in plan.touched}
+                running, prices, current = await self.target.price_split(hq)
+            else:
+                running, current = await self.target.rows(plan.touched if only else None)
             if only and running != made:  # the store's catalogue changed meanwhile
-                only, (running, current) = False, await self.target.rows(None)
-            overrides, local, rows, remove = await asyncio.to_thread(
-                self._merge, plan, current, fields, only
+                only, prices, (running, current) = False, None, await self.target.rows(None)
+            overrides, local, rows, remove, priced = await asyncio.to_thread(
+                self._merge, plan, current, fields, only, prices
             )
             # HQ's products after this version are written into a new hq.sqlite (when most rows
             # change) while the catalogue commits; it is put in place after, with the version
@@ -217,14 +229,17 @@ class CatalogueSync:
                 asyncio.to_thread(self.store.stage, plan.upsert, plan.removed, replace)
             )
             try:
+                how = (str(uuid.uuid4()), f"{source}:v{bundle.version}", Who(staff="system", ip=""))
+                base = running if prices is not None else None
                 res = await self.target.update(
-                    str(uuid.uuid4()),
-                    rows,
-                    f"{source}:v{bundle.version}",
-                    Who(staff="system", ip=""),
-                    not only,
-                    remove,
+                    how[0], rows, how[1], how[2], not only, remove, prices, base
                 )
+                if res.get("moved"):  # another update came between: the whole catalogue merged
+                    running, current = await self.target.rows(None)
+                    overrides, local, rows, remove, priced = await asyncio.to_thread(
+                        self._merge, plan, current, fields, False, None
+                    )
+                    res = await self.target.update(how[0], rows, how[1], how[2], True, remove)
             except BaseException:
                 self.store.discard(await staging)
                 raise
@@ -245,18 +260,19 @@ class CatalogueSync:
             now = self.clock.now_us()
             self.state.update(source=source, applied_us=now)
             self.save_state()
-            ev = CatalogueVersionApplied(bundle.version, bundle.base, source, len(rows), sha)
+            count = len(rows) + priced
+            ev = CatalogueVersionApplied(bundle.version, bundle.base, source, count, sha)
             ack = await self.journal(f"catalogue-v{bundle.version}-{sha[:16]}", ev)
         log.warning(
             "catalogue: HQ version %s applied from %s (%d products)",
             bundle.version,
             source,
-            len(rows),
+            count,
         )
         return {
             **self.status(),
             "applied": True,
-            "count": len(rows),
+            "count": count,
             "local": len(local),
             "overridden": len(overrides),
             "catalogue": res.get("version"),
@@ -284,11 +300,19 @@ class CatalogueSync:
             return HqChange(full, upsert, removed, later, touched)
 
     def _merge(
-        self, plan: HqChange, current: list[dict[str, Any]], fields: list[str], only: bool
-    ) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]], list[str]]:
+        self,
+        plan: HqChange,
+        current: list[dict[str, Any]],
+        fields: list[str],
+        only: bool,
+        prices: bytes | None,
+    ) -> tuple[Products, list[dict[str, Any]], list[dict[str, Any]], list[str], int]:
         """(the store's overrides, its own products, the rows the store's catalogue becomes, the
-        SKUs it loses). ``only``: the rows and SKUs of the products the delta (or a price now
-        due) touches, the rest of the catalogue staying as it is; else the whole catalogue."""
+        SKUs it loses, how many products the catalogue reprices itself). ``only``: the rows and
+        SKUs of the products the delta (or a price now due) touches, the rest of the catalogue
+        staying as it is; else the whole catalogue. ``prices``: ``[sku, price]`` pairs of the
+        products the catalogue changes itself (``Catalogue.price_split``; ``current`` is then
+        the store's rows of the other products the delta touches)."""
         with paused_gc():
             if only:
                 # a product whose row at the store is HQ's new one but for its price (HQ
@@ -296,12 +320,13 @@ class CatalogueSync:
                 # (a store-owned price aside); only the others need HQ's rows until now
                 same, rest = price_only(current, plan.upsert, fields)
                 done = {str(p["sku"]) for p in same}
-                hq = {s: plan.upsert[s] for s in plan.touched if s not in done}
+                priced = {str(r[0]) for r in orjson.loads(prices)} if prices else set()
+                hq = {s: plan.upsert[s] for s in plan.touched if s not in done and s not in priced}
                 before = self.store.get([*hq, *plan.removed])
                 overrides, local = split(rest, before, fields)
                 rows = same + effective(hq, overrides, local, fields)
                 gone = [s for s in plan.removed if s in before]
-                return overrides, local, rows, gone
+                return overrides, local, rows, gone, len(priced)
             before = self.store.all()
             if plan.full:
                 hq = plan.upsert
@@ -311,7 +336,7 @@ class CatalogueSync:
                     hq.pop(sku, None)
                 hq.update(plan.upsert)
             overrides, local = split(current, before, fields)
-            return overrides, local, effective(hq, overrides, local, fields), []
+            return overrides, local, effective(hq, overrides, local, fields), [], 0
 
     @staticmethod
     def _pending(bundle: Bundle, skus: set[str]) -> list[dict[str, Any]]:

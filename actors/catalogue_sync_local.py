@@ -48,6 +48,10 @@ class LocalTarget:
         with paused_gc():
             return version, orjson.loads(blob)
 
+    async def price_split(self, hq: dict[str, dict]) -> tuple[str, bytes, list[dict]]:
+        version, prices, rest = self.cat.price_split(hq)
+        return version, prices, orjson.loads(rest)
+
     async def update(
         self,
         cid: str,
@@ -56,8 +60,13 @@ class LocalTarget:
         who: Who,
         replace_all: bool = False,
         remove: list[str] | None = None,
+        prices: bytes | None = None,
+        base: str | None = None,
     ) -> dict:
-        merged, ev = self.cat.prepare_update(products, source, replace_all, remove or ())
+        if base is not None and base != self.cat.version:
+            return {"moved": True, "version": self.cat.version}
+        pairs = orjson.loads(prices) if prices else []
+        merged, ev = self.cat.prepare_update(products, source, replace_all, remove or (), pairs)
         cmd = command_hash("catalogue.update", {"v": ev.version})
         ack = self.ledger.submit(Request(cid, cmd, ev, who.staff, "", who.ip))
         if not ack.duplicate:

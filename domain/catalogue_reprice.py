@@ -1,0 +1,141 @@
+"""HQ repricing a store's catalogue: which of HQ's new products differ from the ones the store
+holds only in their price, and those products with their new prices — without a product's other
+fields being read, checked, serialised or indexed again.
+
+``price_split`` runs where the store's products are held (the catalogue actor): HQ's new rows
+(``Product.to_dict`` form, as ``domain.catalogue.normal_dict`` makes them) are compared with the
+products held, field by field, the price aside. A product that differs only in a valid price is
+one ``domain.catalogue.product_against`` would not check again; its new product is the held one
+with the new price (``repriced``), equal to the product HQ's row makes. The rest are merged the
+long way (``domain.catalogue_merge``) by whoever holds HQ's rows until now.
+
+A till host is sent the new prices of such products as ``[sku, price]`` pairs (``put_prices``),
+not their rows.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from domain.catalogue import CatalogueIndex, Product
+from domain.errors import InvalidInput, KassaError
+from domain.money import CEILING, Limits
+
+__all__ = ["price_split", "repriced", "repriced_products", "put_prices", "index_copy"]
+
+_KEYS = tuple(Product.__slots__)  # sku, names, price, tax_class, category, barcodes, ...
+_fields_of = operator.attrgetter(*_KEYS)
+_row_of = operator.itemgetter(*_KEYS)
+_new = object.__new__
+_SLOTS = tuple(getattr(Product, f).__set__ for f in _KEYS)
+_PRICE = _KEYS.index("price")
+_CODES = _KEYS.index("barcodes")
+
+
+def repriced(p: Product, price: int) -> Product:
+    """``p`` with ``price`` (not checked: the caller checked the price; ``p`` itself the held,
+    checked product). ``p`` itself when its price is ``price``."""
+    if p.price == price:
+        return p
+    q: Product = _new(Product)
+    for put, value in zip(_SLOTS, _fields_of(p), strict=True):
+        put(q, value)
+    _SLOTS[_PRICE](q, price)
+    return q
+
+
+def _same_but_price(row: dict[str, Any], p: Product) -> bool:
+    """``row`` (a ``Product.to_dict`` form) is ``p.to_dict()`` but for its price."""
+    if len(row) != len(_KEYS):
+        return False
+    try:
+        got = _row_of(row)
+    except KeyError:
+        return False
+    was = _fields_of(p)
+    codes = got[_CODES]
+    return (
+        got[:_PRICE] == was[:_PRICE]
+        and got[_PRICE + 1 : _CODES] == was[_PRICE + 1 : _CODES]
+        and type(codes) is list
+        and codes == list(was[_CODES])
+        and got[_CODES + 1 :] == was[_CODES + 1 :]
+    )
+
+
+def price_split(
+    held: dict[str, Product],
+    hq: dict[str, dict[str, Any]],
+    limits: Limits,
+    rate_of: Callable[[str], Any],
+) -> tuple[list[tuple[str, int]], list[Product]]:
+    """(prices, rest) of HQ's new rows ``hq`` (by SKU) against the products ``held``:
+    ``(sku, new price)`` of each held product whose row equals HQ's new row but for the price,
+    in the order of ``hq``, and the held products of the others (HQ's products the store does
+    not hold are in neither). When any of those prices would be refused (not a whole number,
+    below zero, above the store's ``limits``; a tax class the store no longer has), no product
+    is a price change: the catalogue's update then refuses the rows the long way, naming them."""
+    prices: list[tuple[str, int]] = []
+    rest: list[Product] = []
+    classes: set[str] = set()
+    top = min(CEILING, limits.max_unit_price)
+    get = held.get
+    for sku, row in hq.items():
+        p = get(sku)
+        if p is None:
+            continue
+        if type(row) is dict and _same_but_price(row, p):
+            price = row["price"]
+            if type(price) is not int or not 0 <= price <= top:
+                return [], [p for p in map(get, hq) if p is not None]
+            prices.append((sku, price))
+            classes.add(p.tax_class)
+        else:
+            rest.append(p)
+    try:
+        for c in classes:
+            rate_of(c)
+    except KassaError:  # refused the long way, with the row named
+        return [], [p for p in map(get, hq) if p is not None]
+    return prices, rest
+
+
+def repriced_products(
+    held: dict[str, Product], prices: Sequence[Sequence[Any]], limits: Limits
+) -> list[Product]:
+    """The held products of ``[sku, price]`` pairs (``price_split``'s) with their new prices;
+    a pair naming a product not held or a price ``price_split`` would not have given is refused
+    (``product.bad_price``: nothing changes)."""
+    top = min(CEILING, limits.max_unit_price)
+    out: list[Product] = []
+    for sku, price in prices:
+        p = held.get(sku)
+        if p is None or type(price) is not int or not 0 <= price <= top:
+            raise InvalidInput("product.bad_price", f"no price change for {sku!r}", sku=sku)
+        out.append(repriced(p, price))
+    return out
+
+
+def put_prices(index: CatalogueIndex, prices: Sequence[Sequence[Any]]) -> None:
+    """Put ``[sku, price]`` pairs into ``index`` (products it holds, prices checked by the
+    catalogue that sent them); the search index stays (no name changed)."""
+    by_sku = index.by_sku
+    for sku, price in prices:
+        p = by_sku.get(sku)
+        if p is not None:
+            index.put(repriced(p, price))
+
+
+def index_copy(index: CatalogueIndex) -> CatalogueIndex:
+    """A copy of ``index`` that can be changed while ``index`` is read (the products themselves
+    are shared: they never change; so is the search index, made again if a name changes)."""
+    new = CatalogueIndex((), index.version)
+    new.by_sku = dict(index.by_sku)
+    new.by_code = dict(index.by_code)
+    new.by_plu = dict(index.by_plu)
+    new._items = list(index._items)
+    new._pos = dict(index._pos)
+    new._search = index._search
+    return new
