@@ -252,9 +252,9 @@ class Catalogue:
                 )
             priced = frozenset(str(pair[0]) for pair in prices)
             if not replace_all and len(parsed) + len(remove) <= DELTA_MAX:
-                return self._small(parsed, remove, source, priced)
+                return self._in_place(parsed, remove, source, priced)
             if not replace_all and priced:
-                return self._large(parsed, remove, source, priced)
+                return self._in_place(parsed, remove, source, priced, large=True)
             merged = {} if replace_all else dict(self.index.by_sku)
             for sku in remove:
                 merged.pop(sku, None)
@@ -273,54 +273,44 @@ class Catalogue:
         )
         return list(merged.values()), ev
 
-    def _small(
-        self, parsed: list[Product], remove: Sequence[str], source: str, priced: frozenset[str]
+    def _in_place(
+        self,
+        parsed: list[Product],
+        remove: Sequence[str],
+        source: str,
+        priced: frozenset[str] = frozenset(),
+        large: bool = False,
     ) -> tuple[CatalogueDelta, CatalogueUpdated]:
-        """An update of a few thousand products at most: the products that really change and the
-        SKUs that go, so the commit touches those alone (not 300,000 products for 1,000 prices).
-        Its version follows from the version before and the change."""
+        """An update put into the index and the saved rows in place: the products that really
+        change and the SKUs that go, so the commit touches those alone (not 300,000 products for
+        1,000 prices). A small one's version follows from the version before and the change;
+        a ``large`` one (HQ repricing every product) remakes the file's rows of the products
+        that change, and its version is the hash of the whole file's products, as when the
+        catalogue is written whole."""
         held = self.index.by_sku
         last = {p.sku: p for p in parsed}  # a SKU named twice: the later row
         changed = [p for p in last.values() if held.get(p.sku) is not p]
         gone = [s for s in dict.fromkeys(remove) if s in held and s not in last]
-        version = self.index.version
-        if changed or gone:
-            rows = orjson.dumps(list(map(product_row, changed)), option=orjson.OPT_SORT_KEYS)
-            seed = b"\n".join([version.encode(), rows, orjson.dumps(gone)])
+        version, rows = self.index.version, None
+        dumps, opt = orjson.dumps, orjson.OPT_SORT_KEYS
+        if large:
+            with self._rows_lock:
+                rows = dict(self._saved_rows(version))
+            for sku in gone:
+                rows.pop(sku, None)
+            for p in changed:
+                rows[p.sku] = dumps(product_row(p), option=opt)
+            body = b"[" + b",".join(rows.values()) + b"]"
+            version = hashlib.sha256(body).hexdigest()[:16]
+            self._pending = (version, body)
+        elif changed or gone:
+            made = dumps(list(map(product_row, changed)), option=opt)
+            seed = b"\n".join([version.encode(), made, dumps(gone)])
             version = hashlib.sha256(seed).hexdigest()[:16]
         count = len(held) + sum(p.sku not in held for p in changed) - len(gone)
         ev = CatalogueUpdated(
             version=version,
             count=count,
-            source=source[:100],
-            skus=tuple(p.sku for p in parsed[:1000]),
-        )
-        only = frozenset(p.sku for p in changed if p.sku in priced and p.sku in held)
-        return CatalogueDelta(self.index.version, version, changed, gone, only), ev
-
-    def _large(
-        self, parsed: list[Product], remove: Sequence[str], source: str, priced: frozenset[str]
-    ) -> tuple[CatalogueDelta, CatalogueUpdated]:
-        """A large update put in place (HQ repricing every product): the file's rows of the
-        products that change are made again, and the version is the hash of the whole file's
-        products, as when the catalogue is written whole."""
-        held = self.index.by_sku
-        last = {p.sku: p for p in parsed}
-        changed = [p for p in last.values() if held.get(p.sku) is not p]
-        gone = [s for s in dict.fromkeys(remove) if s in held and s not in last]
-        with self._rows_lock:
-            rows = dict(self._saved_rows(self.index.version))
-        for sku in gone:
-            rows.pop(sku, None)
-        dumps, opt = orjson.dumps, orjson.OPT_SORT_KEYS
-        for p in changed:
-            rows[p.sku] = dumps(product_row(p), option=opt)
-        body = b"[" + b",".join(rows.values()) + b"]"
-        version = hashlib.sha256(body).hexdigest()[:16]
-        self._pending = (version, body)
-        ev = CatalogueUpdated(
-            version=version,
-            count=len(rows),
             source=source[:100],
             skus=tuple(p.sku for p in parsed[:1000]),
         )

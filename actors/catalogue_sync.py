@@ -212,7 +212,12 @@ class CatalogueSync:
             made = self.held.get("catalogue")
             only = bundle.kind == "delta" and bool(made) and made == await self.target.version()
             prices: bytes | None = None  # HQ repricing: the products whose price alone changes
-            if only and "price" not in fields:  # are changed inside the catalogue (no rows sent)
+            inside = (
+                only
+                and "price" not in fields
+                and callable(getattr(self.target, "price_split", None))
+            )
+            if inside:  # are changed inside the catalogue (no rows sent)
                 hq = {s: plan.upsert[s] for s in plan.touched}
                 running, prices, current = await self.target.price_split(hq)
             else:

@@ -1,0 +1,245 @@
+"""HQ repricing the store's catalogue inside the catalogue (``Catalogue.price_split`` and
+``prepare_update(prices=...)``): the products whose price alone changes are not sent as rows,
+checked, written whole or indexed again, and the store ends exactly as the long way — every row
+sent, merged and the catalogue written whole — leaves it: the same file, byte for byte, the
+same journal, the same products in the same order, the same answers to a search and to a till
+host."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import actors.catalogue as catalogue_mod
+from actors.catalogue import Catalogue, products_of_chunks
+from actors.catalogue_sync import CatalogueSync
+from actors.catalogue_sync_local import LocalTarget
+from actors.journal import Journal
+from actors.shared_catalogue import SharedCatalogue
+from actors.till import Who
+from bundlekit import TestHQ, ean, product
+from domain.catalogue import CatalogueIndex, normal_dict
+from domain.catalogue_merge import effective, price_only
+from domain.errors import InvalidInput
+from domain.events import decode_body
+from domain.ports import ManualClock
+from domain.store import StoreConfig
+from kassa_cli.sample import sample_products
+
+STORE = "S001"
+FIELDS = ["favourite", "low_stock", "image"]
+
+
+class LongWay(LocalTarget):
+    """The store before the catalogue could reprice itself: every row crosses (the old path)."""
+
+    price_split = None  # type: ignore[assignment]
+
+
+class Counting(LocalTarget):
+    def __init__(self, data_dir: Path, config: StoreConfig) -> None:
+        super().__init__(data_dir, config)
+        self.sent: list[int] = []  # rows sent to each update
+        self.asked: list[int | None] = []  # rows asked of the catalogue (None: all)
+
+    async def rows(self, skus: list[str] | None = None) -> tuple[str, list[dict]]:
+        self.asked.append(None if skus is None else len(skus))
+        return await super().rows(skus)
+
+    async def update(self, cid: str, products: list[dict], *a: Any, **k: Any) -> dict:
+        self.sent.append(len(products))
+        return await super().update(cid, products, *a, **k)
+
+
+class Shop:
+    def __init__(self, tmp: Path, hq: TestHQ, kind: type[LocalTarget]) -> None:
+        self.dir = tmp
+        self.target = kind(tmp, StoreConfig(store_id=STORE))
+        self.sync = CatalogueSync(
+            tmp, STORE, hq.public, self.target, self.target.journal, ManualClock()
+        )
+
+    def apply(self, data: bytes) -> dict:
+        return asyncio.run(self.sync.apply_bytes(data, "hq"))
+
+    def journal(self) -> list[tuple[str, Any]]:
+        j = Journal(self.dir / "journal.sqlite")
+        try:
+            return [(e.kind, decode_body(e.kind, e.body)) for e in j.scan()]
+        finally:
+            j.close()
+
+
+def _v1(n: int) -> list[dict]:
+    return [product(f"P{i:04d}", 1000 + i, ean(i + 1)) for i in range(n)]
+
+
+@pytest.mark.parametrize("delta_max", [20_000, 40], ids=["small", "large"])
+def test_hq_repricing_inside_the_catalogue_ends_exactly_as_the_long_way(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, delta_max: int
+) -> None:
+    """HQ reprices all 120 products (one renamed, one with a new barcode, one at its old price,
+    one new, one removed); the store made one product a favourite and has one of its own.
+    ``large``: more changes than ``DELTA_MAX``, the path a reprice of 300,000 takes."""
+    monkeypatch.setattr(catalogue_mod, "DELTA_MAX", delta_max)
+    hq = TestHQ()
+    v1 = _v1(120)
+    v2 = [{**p, "price": p["price"] + 7} for p in v1 if p["sku"] != "P0009"]
+    v2[3]["names"] = {"en": "Durian crisps"}
+    v2[4]["barcodes"] = [ean(9999)]
+    v2[5]["price"] = v1[5]["price"]
+    v2.append(product("NEW-1", 9000, names={"en": "Mango sticky rice"}))
+    bundles = [hq.bundle(STORE, 1, v1), hq.bundle(STORE, 2, v2, base=1, removed=["P0009"])]
+    new, old = Shop(tmp_path / "new", hq, Counting), Shop(tmp_path / "old", hq, LongWay)
+    try:
+        outs: dict[str, list[dict]] = {"new": [], "old": []}
+        for name, shop in (("new", new), ("old", old)):
+            shop.apply(bundles[0])
+            mine = [
+                {**shop.target.cat.index.by_sku["P0002"].to_dict(), "favourite": True},
+                {"sku": "LOCAL", "names": {"en": "our own"}, "price": 55},
+            ]
+            asyncio.run(shop.target.update("local-edit-0001", mine, "import", Who("m1")))
+            shop.apply(bundles[1])  # onto the catalogue the store changed: merged whole
+            outs[name].append(shop.apply(hq.bundle(STORE, 3, v2, base=2)))  # nothing changes
+            outs[name].append(shop.apply(hq.bundle(STORE, 4, v1[:-1], base=3)))  # and back
+        v4 = [{**p, "price": p["price"] * 2} for p in v1[:-1]]
+        v4[10]["favourite"] = True  # HQ's value of a field the store may own: merged long
+        search = new.target.cat.index.prepare_search()
+        asked = len(new.target.asked)
+        bundle = hq.bundle(STORE, 5, v4, base=4)
+        assert new.apply(bundle) == old.apply(bundle)
+        assert new.target.cat.index.prepare_search() is search  # no name changed: kept
+        assert outs["new"] == outs["old"]  # the same answers, version by version
+        assert (new.dir / "catalogue.json").read_bytes() == (
+            old.dir / "catalogue.json"
+        ).read_bytes()
+        assert new.journal() == old.journal()
+        a, b = new.target.cat.index, old.target.cat.index
+        assert list(a.by_sku.values()) == list(b.by_sku.values())
+        assert (a.by_code, a.by_plu, a.version) == (b.by_code, b.by_plu, b.version)
+        for q in ("durian", "mango", "product p00", "885"):
+            assert new.target.cat.search(q) == old.target.cat.search(q)
+        again = Catalogue(new.dir, StoreConfig(store_id=STORE))  # a restart reads the same
+        assert list(again.index.by_sku.values()) == list(b.by_sku.values())
+        # the last reprice sent the catalogue the rows of two products alone (HQ changed one's
+        # favourite; the store made the other one its favourite) and asked for no rows
+        assert new.target.sent[-1] == 2 and len(new.target.asked) == asked
+    finally:
+        new.target.close()
+        old.target.close()
+
+
+def test_a_reprice_the_store_would_refuse_is_refused_the_same_way(tmp_path: Path) -> None:
+    """A price above the store's limit among HQ's new prices: nothing is repriced inside the
+    catalogue; the update refuses the row the long way, naming it as before, and nothing
+    changes."""
+    hq = TestHQ()
+    v1 = _v1(30)
+    v2 = [{**p, "price": p["price"] + 1} for p in v1]
+    v2[17]["price"] = 2_000_000_000
+    errors = []
+    for kind in (Counting, LongWay):
+        shop = Shop(tmp_path / kind.__name__, hq, kind)
+        try:
+            shop.apply(hq.bundle(STORE, 1, v1))
+            before = (shop.dir / "catalogue.json").read_bytes()
+            with pytest.raises(InvalidInput) as err:
+                shop.apply(hq.bundle(STORE, 2, v2, base=1))
+            errors.append((err.value.code, err.value.details["row"], err.value.details["rows"]))
+            assert (shop.dir / "catalogue.json").read_bytes() == before
+            assert shop.sync.version == 1
+        finally:
+            shop.target.close()
+    assert errors[0] == errors[1]
+
+
+def _host_after(cat: Catalogue, host: CatalogueIndex, have: str) -> CatalogueIndex:
+    kind, version, chunks, removed = cat.changes(have)
+    if kind == "full":
+        return CatalogueIndex(products_of_chunks(chunks), version)
+    if kind == "prices":
+        return SharedCatalogue._reprice(host, chunks, removed, version)
+    SharedCatalogue._apply(host, products_of_chunks(chunks), removed, version)
+    return host
+
+
+changes = st.lists(
+    st.sampled_from(["same", "price", "price", "price", "name", "favourite", "gone"]),
+    min_size=60,
+    max_size=60,
+)
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(what=changes, large=st.booleans(), new=st.booleans())
+def test_price_split_then_update_equals_every_row_sent(
+    tmp_path_factory: pytest.TempPathFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    what: list[str],
+    large: bool,
+    new: bool,
+) -> None:
+    """Any mix of HQ's changes to 60 products: the catalogue repricing what it can itself and
+    taking the rest as rows ends as the catalogue taking every row (what the sync sent before):
+    the same event, file, products and order; a till host holding the version before ends with
+    the same products whichever way it is sent the change."""
+    monkeypatch.setattr(catalogue_mod, "DELTA_MAX", 10 if large else 20_000)
+    base = sample_products(60)
+    cats = []
+    for name in ("inside", "rows"):
+        cat = Catalogue(tmp_path_factory.mktemp(name), StoreConfig())
+        merged, ev = cat.prepare_update(base, "hq", replace_all=True)
+        cat.commit(merged, ev.version)
+        cats.append(cat)
+    inside, rows = cats
+    v1 = inside.version
+    host = CatalogueIndex(products_of_chunks(inside.changes("")[2]), v1)
+    hq: dict[str, dict] = {}
+    gone = []
+    for i, (p, how) in enumerate(zip(base, what, strict=True)):
+        d = normal_dict(p)
+        if how == "gone":
+            gone.append(d["sku"])
+            continue
+        if how != "same":
+            d["price"] += 1 + i
+        if how == "name":
+            d["names"] = {"en": f"renamed {i}"}
+        if how == "favourite":
+            d["favourite"] = not d["favourite"]
+        hq[d["sku"]] = d
+    if new:
+        hq["NEW-1"] = normal_dict({"sku": "NEW-1", "names": {"en": "new"}, "price": 5})
+    # the long way: every row the delta names, the price-only ones as HQ's rows
+    current = [p.to_dict() for p in map(rows.index.by_sku.get, hq) if p is not None]
+    same, rest = price_only(current, hq, FIELDS)
+    done = {p["sku"] for p in same}
+    long_rows = same + effective({s: r for s, r in hq.items() if s not in done}, {}, [], FIELDS)
+    # inside the catalogue: prices, then the rows of the others
+    version, prices, rest_blob = inside.price_split(hq)
+    assert version == v1
+    pairs = orjson.loads(prices)
+    priced = {s for s, _ in pairs}
+    assert priced == done
+    short = effective({s: r for s, r in hq.items() if s not in priced}, {}, [], FIELDS)
+    a, ev_a = inside.prepare_update(short, "hq", remove=gone, prices=pairs)
+    b, ev_b = rows.prepare_update(long_rows, "hq", remove=gone)
+    assert ev_a == ev_b
+    inside.commit(a, ev_a.version)
+    rows.commit(b, ev_b.version)
+    assert inside.path.read_bytes() == rows.path.read_bytes()
+    assert list(inside.index.by_sku.values()) == list(rows.index.by_sku.values())
+    assert inside.search("renamed") == rows.search("renamed")
+    host = _host_after(inside, host, v1)
+    assert host.version == inside.version
+    assert list(host.by_sku.values()) == list(inside.index.by_sku.values())
+    assert host.by_code == inside.index.by_code
