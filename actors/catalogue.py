@@ -31,7 +31,7 @@ from actors.catalogue_file import (
 )
 from actors.files import atomic_write
 from domain.catalogue import CatalogueIndex, Product, check_product, decode_scan, product_against
-from domain.catalogue_reprice import price_split, repriced_products
+from domain.catalogue_reprice import price_split, repriced_products, row_repriced
 from domain.catalogue_rows import RULES, product_row
 from domain.errors import InvalidInput, KassaError
 from domain.events import CatalogueUpdated
@@ -298,8 +298,11 @@ class Catalogue:
                 rows = dict(self._saved_rows(version))
             for sku in gone:
                 rows.pop(sku, None)
-            for p in changed:
-                rows[p.sku] = dumps(product_row(p), option=opt)
+            for p in changed:  # a new price alone: the price in the saved row changed
+                row = rows.get(p.sku) if p.sku in priced else None
+                rows[p.sku] = (
+                    dumps(product_row(p), option=opt) if row is None else row_repriced(row, p.price)
+                )
             body = b"[" + b",".join(rows.values()) + b"]"
             version = hashlib.sha256(body).hexdigest()[:16]
             self._pending = (version, body)

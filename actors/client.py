@@ -156,6 +156,8 @@ class CatalogueClient(_Client):
         is not all that changes come back as one (``CatalogueActor.price_split``)."""
         blob = await asyncio.to_thread(orjson.dumps, hq)
         version, prices, rest = await self.handle.price_split.remote(blob)
+        if len(rest) > 1_000_000:  # not a reprice after all: every product's row
+            return version, prices, await asyncio.to_thread(orjson.loads, rest)
         return version, prices, orjson.loads(rest)
 
     async def lookup(self, code: str) -> dict:

@@ -19,17 +19,22 @@ import operator
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from domain.catalogue import CatalogueIndex, Product
+from domain.catalogue import CatalogueIndex, Product, _product_of
 from domain.errors import InvalidInput, KassaError
 from domain.money import CEILING, Limits
 
-__all__ = ["price_split", "repriced", "repriced_products", "put_prices", "index_copy"]
+__all__ = [
+    "price_split",
+    "repriced",
+    "repriced_products",
+    "row_repriced",
+    "put_prices",
+    "index_copy",
+]
 
 _KEYS = tuple(Product.__slots__)  # sku, names, price, tax_class, category, barcodes, ...
 _fields_of = operator.attrgetter(*_KEYS)
 _row_of = operator.itemgetter(*_KEYS)
-_new = object.__new__
-_SLOTS = tuple(getattr(Product, f).__set__ for f in _KEYS)
 _PRICE = _KEYS.index("price")
 _CODES = _KEYS.index("barcodes")
 
@@ -39,11 +44,17 @@ def repriced(p: Product, price: int) -> Product:
     checked product). ``p`` itself when its price is ``price``."""
     if p.price == price:
         return p
-    q: Product = _new(Product)
-    for put, value in zip(_SLOTS, _fields_of(p), strict=True):
-        put(q, value)
-    _SLOTS[_PRICE](q, price)
-    return q
+    f = _fields_of(p)
+    return _product_of(f[0], f[1], price, *f[3:])
+
+
+def row_repriced(row: bytes, price: int) -> bytes:
+    """A saved row (``orjson.dumps(product_row(p), option=OPT_SORT_KEYS)``) with ``price``: the
+    same bytes as the row of ``repriced(p, price)``. The product's own ``"price":`` is the last
+    in the row (only ``sellable``, ``sku``, ``tax_class`` and ``unit`` follow it, and a JSON
+    string holds no unescaped quote), and ``sku`` always follows it."""
+    start = row.rindex(b'"price":') + 8
+    return row[:start] + str(price).encode() + row[row.index(b",", start) :]
 
 
 def _same_but_price(row: dict[str, Any], p: Product) -> bool:

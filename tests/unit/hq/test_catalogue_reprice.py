@@ -24,8 +24,10 @@ from actors.journal import Journal
 from actors.shared_catalogue import SharedCatalogue
 from actors.till import Who
 from bundlekit import TestHQ, ean, product
-from domain.catalogue import CatalogueIndex, normal_dict
+from domain.catalogue import CatalogueIndex, Product, normal_dict
 from domain.catalogue_merge import effective, price_only
+from domain.catalogue_reprice import repriced, row_repriced
+from domain.catalogue_rows import product_row
 from domain.errors import InvalidInput
 from domain.events import decode_body
 from domain.ports import ManualClock
@@ -243,3 +245,54 @@ def test_price_split_then_update_equals_every_row_sent(
     assert host.version == inside.version
     assert list(host.by_sku.values()) == list(inside.index.by_sku.values())
     assert host.by_code == inside.index.by_code
+
+
+class Actor:
+    """The catalogue actor's two calls a till host makes, in process."""
+
+    def __init__(self, cat: Catalogue) -> None:
+        self.cat = cat
+
+    async def version(self) -> str:
+        return self.cat.version
+
+    async def changes(self, have: str) -> tuple:
+        return self.cat.changes(have)
+
+
+def test_a_till_host_takes_hqs_new_prices_without_loading_every_product(tmp_path: Path) -> None:
+    """After HQ repriced every product, the till host is sent ``[sku, price]`` pairs, and
+    swaps in a new copy: an index a till already holds keeps its prices (a basket's command
+    in progress sees one catalogue), the next command sees every new price."""
+    cat = Catalogue(tmp_path, StoreConfig())
+    base = sample_products(500)
+    merged, ev = cat.prepare_update(base, "hq", replace_all=True)
+    cat.commit(merged, ev.version)
+    shared = SharedCatalogue(Actor(cat))  # type: ignore[arg-type]
+    before = asyncio.run(shared.index())
+    hq = {p["sku"]: {**normal_dict(p), "price": p["price"] + 3} for p in base}
+    version, prices, rest = cat.price_split(hq)
+    assert orjson.loads(rest) == [] and version == cat.version
+    change, ev = cat.prepare_update([], "hq", prices=orjson.loads(prices))
+    cat.commit(change, ev.version)
+    assert cat.changes(before.version)[0] == "prices"
+    shared.changed()
+    after = asyncio.run(shared.index())
+    assert after is not before and after.version == cat.version
+    assert list(after.by_sku.values()) == list(cat.index.by_sku.values())
+    assert [p.price for p in before.by_sku.values()] == [p["price"] for p in base]
+
+
+def test_a_saved_row_repriced_is_the_row_of_the_repriced_product() -> None:
+    """The saved row's price is changed in its bytes: the same bytes as the product's row made
+    again, whatever its names, SKU or barcodes hold."""
+    tricky = [
+        Product("P1", {"en": 'say "price":5,"sku":"x"', "price": "1"}, 10),
+        Product('price"', {"en": "a"}, 0, category='"price":1,', sellable=False),
+        Product("Z", {"zh": "价格"}, 999_999, unit="kg", plu="12345", merge=True),
+    ]
+    for p in tricky:
+        for price in (0, 7, 10**9):
+            row = orjson.dumps(product_row(p), option=orjson.OPT_SORT_KEYS)
+            want = orjson.dumps(product_row(repriced(p, price)), option=orjson.OPT_SORT_KEYS)
+            assert row_repriced(row, price) == want
