@@ -248,8 +248,8 @@ class CatalogueSync:
             except BaseException:
                 self.store.discard(await staging)
                 raise
+            self.changed()  # the tills sell the new prices while hq.sqlite is still written
             staged = await staging
-            self.changed()
             meta = {
                 "version": bundle.version,
                 "base": bundle.base,
