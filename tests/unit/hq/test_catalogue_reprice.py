@@ -296,3 +296,38 @@ def test_a_saved_row_repriced_is_the_row_of_the_repriced_product() -> None:
             row = orjson.dumps(product_row(p), option=orjson.OPT_SORT_KEYS)
             want = orjson.dumps(product_row(repriced(p, price)), option=orjson.OPT_SORT_KEYS)
             assert row_repriced(row, price) == want
+
+
+def _perturbed() -> st.SearchStrategy[tuple[str, Any]]:
+    fields = ["sku", "names", "price", "tax_class", "category", "barcodes", "unit", "plu"]
+    fields += ["sellable", "low_stock", "favourite", "image", "merge", "extra"]
+    values = st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(-2, 2),
+        st.sampled_from(["", "std", "each", "P1", "x"]),
+        st.just([]),
+        st.just(()),
+        st.just({"en": "Milk"}),
+        st.just({"en": "Milk", "th": "นม"}),
+    )
+    return st.tuples(st.sampled_from(fields), st.one_of(values, st.just("<drop>")))
+
+
+@settings(max_examples=300, deadline=None)
+@given(changes=st.lists(_perturbed(), max_size=3))
+def test_a_row_is_a_price_change_exactly_when_the_dicts_say_so(
+    changes: list[tuple[str, Any]],
+) -> None:
+    """The catalogue's field-by-field test answers what the sync's comparison of the two dicts
+    (``price_only``) answered, whatever HQ's row holds."""
+    from domain.catalogue_reprice import _same_but_price
+
+    p = Product("P1", {"en": "Milk"}, 100, favourite=False, low_stock=0)
+    row = p.to_dict()
+    for field, value in changes:
+        if value == "<drop>":
+            row.pop(field, None)
+        else:
+            row[field] = value
+    assert _same_but_price(row, p) == ({**row, "price": p.price} == p.to_dict())
