@@ -175,10 +175,10 @@ class Catalogue:
         delta = self._delta
         if delta is not None and delta[0] == have and delta[1] == index.version:
             priced = delta[4]
-            if not priced:
-                return "delta", delta[1], [orjson.dumps(list(map(product_row, delta[2])))], delta[3]
             rows = [product_row(p) for p in delta[2] if p.sku not in priced]
-            if len(rows) <= DELTA_MAX:  # HQ repricing: ``[sku, price]`` pairs, not rows
+            if not priced and len(rows) + len(delta[3]) <= DELTA_MAX:
+                return "delta", delta[1], [orjson.dumps(rows)], delta[3]
+            if priced and len(rows) + len(delta[3]) <= DELTA_MAX:  # HQ repricing: prices
                 pairs = [(p.sku, p.price) for p in delta[2] if p.sku in priced]
                 return "prices", delta[1], [orjson.dumps(rows), orjson.dumps(pairs)], delta[3]
         chunks = self._chunks
