@@ -331,3 +331,42 @@ def test_a_row_is_a_price_change_exactly_when_the_dicts_say_so(
         else:
             row[field] = value
     assert _same_but_price(row, p) == ({**row, "price": p.price} == p.to_dict())
+
+
+class Meanwhile(LocalTarget):
+    """A manager's import lands between the reprice's comparison and its update."""
+
+    edit: list[dict] = []
+
+    async def price_split(self, hq: dict[str, dict]) -> tuple[str, bytes, list[dict]]:
+        out = await super().price_split(hq)
+        await super().update("local-edit-0002", self.edit, "import", Who("m1"))
+        return out
+
+
+def test_an_import_between_the_comparison_and_the_reprice_merges_the_whole_catalogue(
+    tmp_path: Path,
+) -> None:
+    """The catalogue changed after it compared HQ's rows: the repriced prices are not put in
+    (they were found on the version before); the apply merges the whole catalogue again, ending
+    as it would had the import come before the apply."""
+    hq = TestHQ()
+    v1 = _v1(30)
+    v2 = [{**p, "price": p["price"] + 5} for p in v1]
+    edit = [{**normal_dict(v1[4]), "price": 1}, {"sku": "LOCAL", "names": {"en": "x"}, "price": 9}]
+    Meanwhile.edit = edit
+    new, old = Shop(tmp_path / "new", hq, Meanwhile), Shop(tmp_path / "old", hq, LongWay)
+    try:
+        for shop in (new, old):
+            shop.apply(hq.bundle(STORE, 1, v1))
+        asyncio.run(old.target.update("local-edit-0002", edit, "import", Who("m1")))
+        bundle = hq.bundle(STORE, 2, v2, base=1)
+        assert new.apply(bundle) == old.apply(bundle)
+        assert (new.dir / "catalogue.json").read_bytes() == (
+            old.dir / "catalogue.json"
+        ).read_bytes()
+        assert new.journal() == old.journal()
+        assert new.target.cat.index.by_sku["P0004"].price == v2[4]["price"]  # HQ's price back
+    finally:
+        new.target.close()
+        old.target.close()
