@@ -15,11 +15,10 @@ not their rows.
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from domain.catalogue import CatalogueIndex, Product, _product_of
+from domain.catalogue import CatalogueIndex, Product
 from domain.errors import InvalidInput, KassaError
 from domain.money import CEILING, Limits
 
@@ -33,7 +32,8 @@ __all__ = [
 ]
 
 _KEYS = tuple(Product.__slots__)  # sku, names, price, tax_class, category, barcodes, ...
-_fields_of = operator.attrgetter(*_KEYS)
+_new = object.__new__
+_SLOTS = tuple(getattr(Product, f).__set__ for f in _KEYS)
 
 
 def repriced(p: Product, price: int) -> Product:
@@ -41,8 +41,13 @@ def repriced(p: Product, price: int) -> Product:
     checked product). ``p`` itself when its price is ``price``."""
     if p.price == price:
         return p
-    f = _fields_of(p)
-    return _product_of(f[0], f[1], price, *f[3:])
+    q: Product = _new(Product)
+    s = _SLOTS  # written out: 300,000 products repriced at once
+    s[0](q, p.sku), s[1](q, p.names), s[2](q, price), s[3](q, p.tax_class)
+    s[4](q, p.category), s[5](q, p.barcodes), s[6](q, p.unit), s[7](q, p.plu)
+    s[8](q, p.sellable), s[9](q, p.low_stock), s[10](q, p.favourite), s[11](q, p.image)
+    s[12](q, p.merge)
+    return q
 
 
 def row_repriced(row: bytes, price: int) -> bytes:

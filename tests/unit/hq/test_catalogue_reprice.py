@@ -370,3 +370,18 @@ def test_an_import_between_the_comparison_and_the_reprice_merges_the_whole_catal
     finally:
         new.target.close()
         old.target.close()
+
+
+def test_a_repriced_product_is_the_product_with_its_new_price() -> None:
+    """``repriced`` is written out field by field: every field of ``Product`` is copied (a
+    field added to ``Product`` and not to ``repriced`` fails here)."""
+    import dataclasses
+
+    p = Product(
+        "S1", {"en": "Rice"}, 100, "red", "food", (ean(3),), "kg", "12345", False, 4, True,
+        "rice.png", True,
+    )  # fmt: skip
+    assert [f.name for f in dataclasses.fields(Product)] == list(Product.__slots__)
+    assert all(getattr(p, f) != getattr(Product("X", {"en": "x"}, 0), f) for f in Product.__slots__)
+    assert repriced(p, 250) == dataclasses.replace(p, price=250)
+    assert repriced(p, 100) is p
