@@ -4,13 +4,20 @@ the tills' copy made again) beside the catalogue repricing itself (HQ's rows in 
 place, the tills sent prices). Not the store's apply end to end: ``bench/catalogue.py`` is.
 
     uv run python bench/catalogue_reprice_pieces.py --products 50000
+
+It then times the store's whole apply of HQ's delta repricing every product in one process
+(``CatalogueSync`` over ``LocalTarget``: the bundle, the merge, the catalogue, ``hq.sqlite``, the
+journal; no Ray, no tills; ``hq.sqlite`` is written after the catalogue here, not beside it),
+the long way and the new one.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import gc
 import json
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -19,10 +26,16 @@ from typing import Any
 
 import orjson
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "kits"))
+
 from actors.catalogue import Catalogue, paused_gc, products_of_chunks
+from actors.catalogue_sync import CatalogueSync
+from actors.catalogue_sync_local import LocalTarget
 from actors.shared_catalogue import SharedCatalogue, _build
+from bundlekit import TestHQ
 from domain.catalogue import CatalogueIndex, normal_dict
 from domain.catalogue_merge import effective, price_only
+from domain.ports import ManualClock
 from domain.store import StoreConfig
 from kassa_cli.sample import sample_products
 
@@ -92,6 +105,28 @@ def inside(cat: Catalogue, hq: dict[str, dict], host: CatalogueIndex) -> dict[st
     return t
 
 
+class LongWay(LocalTarget):
+    price_split = None  # type: ignore[assignment]
+
+
+def whole_apply(base: list[dict], target: type[LocalTarget]) -> float:
+    hq = TestHQ()
+    v2 = [{**p, "price": p["price"] + 10} for p in base]
+    first, second = hq.bundle("S001", 1, base), hq.bundle("S001", 2, v2, base=1)
+    with tempfile.TemporaryDirectory() as tmp:
+        shop = target(Path(tmp), StoreConfig(store_id="S001"))
+        sync = CatalogueSync(tmp, "S001", hq.public, shop, shop.journal, ManualClock())
+        asyncio.run(sync.apply_bytes(first, "hq"))
+        shop.cat.index.prepare_search()
+        shop.cat._saved_rows()
+        gc.collect()
+        t = time.perf_counter()
+        asyncio.run(sync.apply_bytes(second, "hq"))
+        took = time.perf_counter() - t
+        shop.close()
+    return round(took, 3)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--products", type=int, default=50_000)
@@ -114,7 +149,12 @@ def main() -> None:
         print(f"{name}:")
         for k, v in t.items():
             print(f"  {k:45s} {v:7.3f} s   (x{scale:.0f}: {v * scale:6.2f} s)")
-    print(json.dumps({"products": args.products, "long_way": a, "inside": b}))
+    apply = {"long_way": whole_apply(base, LongWay), "inside": whole_apply(base, LocalTarget)}
+    for name, took in apply.items():
+        print(
+            f"whole apply in one process, {name}: {took:.3f} s (x{scale:.0f}: {took * scale:.2f} s)"
+        )
+    print(json.dumps({"products": args.products, "long_way": a, "inside": b, "apply": apply}))
 
 
 if __name__ == "__main__":
