@@ -168,7 +168,8 @@ class Catalogue:
     def changes(self, have: str) -> tuple[str, str, list[bytes], list[str]]:
         """What a till host holding version ``have`` needs to hold this one: ``("same", v, [],
         [])``, ``("delta", v, [changed rows], removed SKUs)`` from the version before the last
-        commit, or ``("full", v, blobs of rows, [])``."""
+        commit (``("prices", v, [changed rows, [sku, price] pairs], removed SKUs)`` when HQ
+        repriced products), or ``("full", v, blobs of rows, [])``."""
         index = self.index
         if have == index.version:
             return "same", index.version, [], []
