@@ -26,6 +26,8 @@ from typing import Any
 import orjson
 
 from actors.files import FILE_MODE
+from actors.history_sync import HistorySync, refresh_for_key
+from actors.history_sync import start_for as start_history
 from domain.error_codes.chain import Chain
 from domain.errors import KassaError, NotFound, Unavailable
 from domain.member_events import FloatCapsSet, FloatGranted, FloatReturned, MemberAuthorised
@@ -89,6 +91,9 @@ class ChainLink:
 
     async def changes(self, since: int) -> dict[str, Any]:
         return await self._call("GET", f"/v1/members/changes?since={since}", None)
+
+    async def history(self, query: str) -> dict[str, Any]:  # actors.history_sync
+        return await self._call("GET", f"/v1/members/history?{query}", None)
 
     async def available(self, member: str) -> dict[str, Any]:
         return await self._call("GET", f"/v1/members/{member}/available", None)
@@ -167,6 +172,7 @@ class MembersSync:
         self.task: asyncio.Task[None] | None = None
         self.last_pull_us = 0
         self.last_error = ""
+        self.history: HistorySync | None = None  # members' orders elsewhere (tiers chain-wide)
 
     async def set_caps(self) -> None:
         """Journal ``store.json``'s caps (once per value: the command id is the caps)."""
@@ -297,6 +303,8 @@ class MembersSync:
             try:
                 await self.return_abandoned()  # offline too: it is the store's own decision
                 await self.pull()
+                if self.history is not None:
+                    await self.history.pull_quietly()
                 self.last_error, delay = "", self.interval_s
             except KassaError as exc:
                 self.last_error = exc.code
@@ -357,6 +365,7 @@ async def loyalty_view(handles: Any, key: str) -> dict[str, Any]:
     store is found in HQ's copy, and ``points`` is what may be spent here: this store's float,
     plus HQ's pool while HQ answers (``points_here``: the float alone)."""
     sync = getattr(handles, "members_sync", None)
+    await refresh_for_key(handles, key)  # HQ's newer history first: the tier chain-wide
     if sync is None or sync.caps.of("points") == UNLIMITED:
         return dict(await handles.ledger.loyalty(key))
     other = await asyncio.get_running_loop().run_in_executor(None, sync.copy.find, key)
@@ -401,5 +410,6 @@ def start_for(handles: Any) -> MembersSync:
     sync = MembersSync(
         link, MemberCopy(data / "members.sqlite"), journal, float_of, caps, 30.0, pending, abandon_s
     )
+    sync.history = start_history(handles, link, sync.copy.con, journal)
     sync.start()
     return sync

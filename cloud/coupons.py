@@ -26,7 +26,7 @@ from aiohttp import web
 
 from cloud.app import REGISTRY
 from cloud.coupons_db import CouponsHQ
-from cloud.hqauth import HQ, STORE, declare
+from cloud.hqauth import HQ, STORE, mount
 from cloud.members import _doc, _error, _json, _run, _signed
 from domain.errors import InvalidInput, KassaError
 from domain.ports import Clock, SystemClock
@@ -117,13 +117,5 @@ ROUTES = (
 
 def setup(app: web.Application, data_dir: Path | str, clock: Clock | None = None) -> CouponsHQ:
     hq = CouponsHQ(data_dir, app[REGISTRY], clock or SystemClock())
-    app[COUPONS] = hq
-    for method, path, handler, permission, roles in ROUTES:
-        declare(method, path, permission, roles)
-        app.router.add_route(method, path, handler)
-
-    async def _close(app: web.Application) -> None:
-        hq.close()
-
-    app.on_cleanup.append(_close)
+    mount(app, COUPONS, hq, ROUTES)
     return hq

@@ -30,7 +30,7 @@ import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from domain.error_codes import Auth
 
@@ -42,6 +42,7 @@ __all__ = [
     "ROLES",
     "HQ_ROLES",
     "declare",
+    "mount",
     "Sessions",
     "caller",
     "allowed",
@@ -90,6 +91,20 @@ def declare(method: str, path: str, permission: str = HQ, roles: tuple[str, ...]
     if unknown:
         raise ValueError(f"unknown HQ roles {sorted(unknown)}")
     HQ_ROLES[(method.upper(), path)] = frozenset(roles) | {"admin"}
+
+
+def mount(app: Any, key: Any, part: Any, routes: Any) -> None:
+    """Put an HQ part on the cloud's app under ``key``: each of its ``routes`` (method, path,
+    handler, permission, roles) declared and added, the part closed at the app's cleanup."""
+    app[key] = part
+    for method, path, handler, permission, roles in routes:
+        declare(method, path, permission, roles)
+        app.router.add_route(method, path, handler)
+
+    async def _close(_app: Any) -> None:
+        part.close()
+
+    app.on_cleanup.append(_close)
 
 
 class Sessions(Protocol):

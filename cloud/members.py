@@ -2,6 +2,9 @@
 
     GET  /v1/members/changes?since=N          store: members changed after version N (what a till
                                               needs: id, name, phone, card, home store)
+    GET  /v1/members/history?since=N|member=M store: members whose orders at OTHER stores changed
+                                              after HQ's history version N (or member M), with
+                                              those orders per day (``domain.member_history``)
     GET  /v1/members/{member}/available       store: what HQ could authorise now (the pool)
     POST /v1/members/{member}/authorise       store: {key, store, kind, amount} -> {auth, granted}
     POST /v1/members/{member}/float           store: {request, store, kind, amount} -> {grant,
@@ -29,7 +32,7 @@ import orjson
 from aiohttp import web
 
 from cloud.app import EXECUTOR, INGESTOR, REGISTRY
-from cloud.hqauth import HQ, STORE, declare
+from cloud.hqauth import HQ, STORE, mount
 from cloud.members_db import MembersHQ
 from cloud.members_io import export_csv, export_xlsx, import_rows
 from domain.errors import InvalidInput, KassaError
@@ -86,7 +89,8 @@ def _doc(store: str, body: bytes, *names: str) -> dict[str, Any]:
     return doc
 
 
-async def changes(request: web.Request) -> web.Response:
+async def _followed(request: web.Request, read: Any) -> web.Response:
+    """A signed store pull: ``read(hq, store, since)`` after HQ folded every upload it holds."""
     got = await _signed(request)
     if isinstance(got, web.Response):
         return got
@@ -96,7 +100,19 @@ async def changes(request: web.Request) -> web.Response:
         return _error(InvalidInput("input.bad_field", "since: a whole number", field="since"))
     hq = request.app[MEMBERS]
     await _run(request, hq.follow)
-    return _json(await _run(request, hq.changes, since))
+    return _json(await _run(request, read, hq, got[0], since))
+
+
+async def changes(request: web.Request) -> web.Response:
+    return await _followed(request, lambda hq, _store, since: hq.changes(since))
+
+
+async def history(request: web.Request) -> web.Response:
+    """The member histories the signing store has not seen (its own orders left out)."""
+    member = request.query.get("member", "")[:128]
+    return await _followed(
+        request, lambda hq, store, since: hq.histories(store, since, 500, member)
+    )
 
 
 async def _give(request: web.Request, what: str, key_name: str) -> web.Response:
@@ -177,6 +193,7 @@ async def hq_import(request: web.Request) -> web.Response:
 
 ROUTES = (
     ("GET", "/v1/members/changes", changes, STORE, ()),
+    ("GET", "/v1/members/history", history, STORE, ()),
     ("GET", "/v1/members/{member}/available", available, STORE, ()),
     ("POST", "/v1/members/{member}/authorise", authorise, STORE, ()),
     ("POST", "/v1/members/{member}/float", float_grant, STORE, ()),
@@ -190,13 +207,5 @@ ROUTES = (
 
 def setup(app: web.Application, data_dir: Path | str, clock: Clock | None = None) -> MembersHQ:
     hq = MembersHQ(data_dir, app[INGESTOR], app[REGISTRY], clock or SystemClock())
-    app[MEMBERS] = hq
-    for method, path, handler, permission, roles in ROUTES:
-        declare(method, path, permission, roles)
-        app.router.add_route(method, path, handler)
-
-    async def _close(app: web.Application) -> None:
-        hq.close()
-
-    app.on_cleanup.append(_close)
+    mount(app, MEMBERS, hq, ROUTES)
     return hq

@@ -21,6 +21,7 @@ import orjson
 from cloud.hqauth import private_dir, private_file
 from domain.events import decode_body
 from domain.member_float import KINDS, Floats
+from domain.member_history import history_for, touched, widest_days
 from domain.member_points import PointsFold
 from domain.member_pool import Given, Pool
 from domain.ports import Clock
@@ -39,6 +40,11 @@ CREATE TABLE IF NOT EXISTS given (
     member TEXT NOT NULL, kind TEXT NOT NULL, amount INTEGER NOT NULL, asked INTEGER NOT NULL,
     at_us INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS history (
+    member TEXT NOT NULL, store TEXT NOT NULL, version INTEGER NOT NULL,
+    PRIMARY KEY (member, store)
+);
+CREATE INDEX IF NOT EXISTS history_version ON history(version);
 """
 MEMBER_FIELDS = ("member", "name", "phone", "card", "home")  # what a till gets (no consent)
 _MEMBER_KINDS = ("member.registered", "member.updated")
@@ -72,6 +78,10 @@ class MembersHQ:
                 self.pool.stores[store] = Floats.from_state(state)
                 self.pool.points[store] = PointsFold.from_state(state.get("points_fold"))
         self._given()
+        if not self.con.execute("SELECT 1 FROM history LIMIT 1").fetchone():  # an older HQ
+            for store, fold in sorted(self.pool.points.items()):
+                for member in sorted(fold.loyalty.visits):
+                    self._touch_member(member, store)
 
     def _given(self) -> None:
         """What HQ gave out, as kept (also by ``kassa admin members import`` beside the cloud)."""
@@ -111,6 +121,7 @@ class MembersHQ:
                     if kind in _MEMBER_KINDS:
                         self._upsert(kind, body, store, ts)
                     self.pool.fold(store, body, ts)
+                    self._touch(store, body)
                     after = seq
                 state = self.pool.stores.get(store, Floats()).state()
                 state["points_fold"] = self.pool.points.get(store, PointsFold()).state()
@@ -148,7 +159,45 @@ class MembersHQ:
             (member, *(str(x) for x in row), int(consent), version[0], ts),
         )
 
+    def _touch(self, store: str, body: Any) -> None:
+        """A member's orders at ``store`` changed: the next history version (in the write
+        transaction, like a member's version)."""
+        fold = self.pool.points.get(store)
+        for member in sorted(touched(body, fold.records if fold else {})):
+            self._touch_member(member, store)
+
+    def _touch_member(self, member: str, store: str) -> None:
+        self.con.execute(
+            "INSERT OR REPLACE INTO history VALUES (?, ?,"
+            " (SELECT coalesce(max(version), 0) + 1 FROM history))",
+            (member, store),
+        )
+
     # ------------------------------------------------------------ reading
+    def histories(
+        self, asker: str, since: int, limit: int = 500, member: str = ""
+    ) -> dict[str, Any]:
+        """Members whose orders at stores other than ``asker`` changed after HQ's history
+        version ``since`` (or the one ``member``), each with those orders per day
+        (``domain.member_history``)."""
+        one = " AND member = ?" if member else ""
+        now, out = self.clock.now_us(), []
+        with self.lock:
+            rows = self.con.execute(
+                f"SELECT member, max(version) AS v FROM history WHERE store != ?{one}"
+                " GROUP BY member HAVING v > ? ORDER BY v LIMIT ?",
+                (asker, *((member,) if member else ()), since, limit),
+            ).fetchall()
+            own = self.pool.points.get(asker)
+            window = widest_days(own.loyalty.rules if own else None)
+            for member, version in rows:
+                by_store = {
+                    s: f.loyalty.visits.get(member, []) for s, f in self.pool.points.items()
+                }
+                days = history_for(by_store, asker, now, window)
+                out.append({"member": member, "version": version, "as_of_us": now, "days": days})
+        return {"members": out, "next": rows[-1][1] if rows else since, "more": len(rows) == limit}
+
     def changes(self, since: int, limit: int = 1000) -> dict[str, Any]:
         rows = self.con.execute(
             "SELECT member, name, phone, card, home, version FROM members WHERE version > ? "

@@ -44,8 +44,9 @@ __all__ = [
     "decode_image",
 ]
 
-FORMAT = 3  # 2: the book's QR and card tenders (domain.tender_flow); 3: loyalty
-READS = (2, 3)  # a format 2 snapshot is read with empty loyalty state
+FORMAT = 4  # 2: the book's QR and card tenders (domain.tender_flow); 3: loyalty; 4: HQ's
+# member histories (``LoyaltyImage.history``, domain.member_history)
+READS = (2, 3, 4)  # format 2: empty loyalty state; format 3: no member histories
 MAGIC = "kassa-snapshot"
 
 
@@ -121,7 +122,7 @@ class BookImage(msgspec.Struct, array_like=True):
     flags: dict[str, list[dict[str, Any]]]  # the ledger's anomaly flags per order
     last_ts: int
     tenders: list[TenderState]
-    loyalty: LoyaltyImage | None = None  # format 3 (None: a format 2 snapshot)
+    loyalty: LoyaltyImage | None = None  # format 3+ (None: a format 2 snapshot)
     floats: dict[str, Any] | None = None  # domain.member_float (None: an older snapshot)
 
 

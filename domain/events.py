@@ -371,5 +371,6 @@ from domain import coupon_chain as _coupon_chain  # noqa: E402,F401 - coupon.use
 from domain import exchange_events as _exchange_events  # noqa: E402,F401 - order.exchanged
 from domain import loyalty as _loyalty  # noqa: E402,F401 - loyalty.rules_set, coupon.issued
 from domain import member_events as _member_events  # noqa: E402,F401 - member.float_*, member.authorised
+from domain import member_history as _member_history  # noqa: E402,F401 - member.history
 from domain import payment_events as _payment_events  # noqa: E402,F401
 from domain import stock_events as _stock_events  # noqa: E402,F401 - po.*, count.*, transfer.*

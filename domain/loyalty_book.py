@@ -12,6 +12,8 @@ serialised (``domain.book`` holds one ``LoyaltyBook`` as ``book.loyalty``).
   toward the customer, and never below zero: points already spent are not clawed back) and the
   points it redeemed (rounded up: toward the customer). A coupon's use comes back only when the
   order is refunded in full.
+* The tier counts the member's orders here plus the latest ``member.history`` HQ gave for the
+  other stores (``domain.member_history``; ``seen``): the tier follows the member chain-wide.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from domain.loyalty import (
     points_needed,
     tier_of,
 )
+from domain.member_history import MemberHistory, check_history, history_visits
 
 __all__ = ["LoyaltyBook", "LoyaltyImage", "CouponState", "OrderPoints", "LOYALTY_TYPES"]
 
@@ -47,6 +50,7 @@ LOYALTY_TYPES = (
     LoyaltyRulesSet,
     CouponIssued,
     tier_discount.BasketMemberNamed,
+    MemberHistory,
     *coupon_chain.CHAIN_TYPES,
 )
 
@@ -75,6 +79,7 @@ class LoyaltyImage(msgspec.Struct, array_like=True):
     visits: dict[str, list[Visit]]
     orders: dict[str, OrderPoints]
     last_ts: int
+    history: dict[str, MemberHistory] = msgspec.field(default_factory=dict)  # snapshot format 4
 
 
 def _ceil_share(whole: int, part: int, of: int) -> int:
@@ -88,6 +93,7 @@ class LoyaltyBook:
         self.coupons: dict[str, CouponState] = {}
         self.visits: dict[str, list[Visit]] = {}  # member -> orders inside the widest window
         self.orders: dict[str, OrderPoints] = {}  # order id -> its points, for refunds
+        self.history: dict[str, MemberHistory] = {}  # member -> HQ's latest, other stores
         self.last_ts = 0
         self.moved: list[tuple[str, int]] = []  # points changes not yet taken by the floats
 
@@ -112,6 +118,12 @@ class LoyaltyBook:
     def balance(self, member: str) -> int:
         return self.points.get(member, 0)
 
+    def seen(self, member: str) -> list[Visit]:
+        """What the member's tier counts: their orders here, and elsewhere as HQ last said."""
+        own = self.visits.get(member, [])
+        h = self.history.get(member)
+        return own if h is None else [*own, *history_visits(h)]
+
     # ------------------------------------------------------------ check (before commit)
     def check(self, body: Any) -> Any:
         if isinstance(body, LoyaltyRulesSet):
@@ -121,7 +133,10 @@ class LoyaltyBook:
             if body.code in self.coupons:
                 raise Conflict("coupon.exists", "this coupon code is taken", code=body.code)
         elif isinstance(body, tier_discount.BasketMemberNamed):  # the tier's discount, or none
-            return tier_discount.check_named(body, self.visits, self.rules, self.last_ts)
+            seen = {body.member: self.seen(body.member)}
+            return tier_discount.check_named(body, seen, self.rules, self.last_ts)
+        elif isinstance(body, MemberHistory):
+            check_history(body)
         elif isinstance(body, coupon_chain.CHAIN_TYPES):  # HQ's grants and revocations
             coupon_chain.check(self.coupons, body)
         return body
@@ -131,7 +146,8 @@ class LoyaltyBook:
         store's points cap (-1: none); with one, the member may be another store's and their
         points are checked against this store's float (``domain.member_float``)."""
         now = now_us or self.last_ts
-        tier_discount.check_order(o, self.visits, self.rules, now)  # a till invents none
+        seen = {o.member: self.seen(o.member)} if o.member else {}
+        tier_discount.check_order(o, seen, self.rules, now)  # a till invents none
         need: dict[str, int] = {}
         codes: set[str] = set()
         for p in o.payments:
@@ -189,6 +205,10 @@ class LoyaltyBook:
             self.coupons[body.code] = CouponState(body)
         elif isinstance(body, coupon_chain.CHAIN_TYPES):
             coupon_chain.apply(self.coupons, body, ts)
+        elif isinstance(body, MemberHistory):  # the newest stands; an older one changes nothing
+            was = self.history.get(body.member)
+            if was is None or body.version >= was.version:
+                self.history[body.member] = body
 
     def apply_order(self, o: OrderCompleted, ts: int) -> None:
         self.last_ts = max(self.last_ts, ts)
@@ -203,7 +223,7 @@ class LoyaltyBook:
         if o.member:
             rules = self.effective
             history = self.visits.setdefault(o.member, [])
-            earned = points_for(o, rules, tier_of(history, rules, ts))
+            earned = points_for(o, rules, tier_of(self.seen(o.member), rules, ts))
             if earned:
                 self._add(o.member, earned)
             history.append(Visit(ts, o.order_id, net_spend(o)))
@@ -258,6 +278,7 @@ class LoyaltyBook:
             dict(self.visits),
             dict(self.orders),
             self.last_ts,
+            dict(self.history),
         )
 
     def load(self, li: LoyaltyImage) -> None:
@@ -269,6 +290,7 @@ class LoyaltyBook:
         )
         self.coupons = {c.coupon.code: c for c in li.coupons}
         self.last_ts = li.last_ts
+        self.history = li.history
 
     # ------------------------------------------------------------ read
     def coupon_view(self, code: str, at_us: int) -> dict[str, Any]:
@@ -282,7 +304,7 @@ class LoyaltyBook:
 
     def member_view(self, member: str, at_us: int) -> dict[str, Any]:
         rules = self.effective
-        visits = self.visits.get(member, [])
+        visits = self.seen(member)
         tier = tier_of(visits, rules, at_us)
         coupons = [
             {

@@ -104,6 +104,7 @@ SENTENCES: dict[str, str] = {
     "member.float_granted": N_("HQ moved a member's money to this store — {money}"),
     "member.authorised": N_("HQ authorised a member's spend — {money}"),
     "member.float_returned": N_("Gave an unused authorisation back to HQ — {money}"),
+    "member.history": N_("HQ sent a member's orders at other stores (for the tier)"),
     "basket.member_named": N_("Named the sale's member"),
     "catalogue.updated": N_("Catalogue updated: {count} products"),
     "catalogue.version_applied": N_("Catalogue version {version} applied"),

@@ -10,6 +10,7 @@ import stat
 import subprocess
 import sys
 import tarfile
+import time
 from pathlib import Path
 
 import pytest
@@ -113,7 +114,10 @@ def _kassa(*args: str) -> subprocess.CompletedProcess:
 def test_a_rotated_key_seals_the_next_backups_and_the_old_ones_still_restore(store, tmp_path):
     data, j = store
     old = ensure_key(data)
-    before = take_backup(data, tmp_path / "usb", key=old)
+    # a minute earlier: two backups of one seq in the same second share a name (and a file)
+    before = take_backup(
+        data, tmp_path / "usb", key=old, now_us=time.time_ns() // 1000 - 60_000_000
+    )
     done = _kassa("backup-key", "rotate", "--data", str(data))
     assert done.returncode == 0, done.stderr
     new = load_key(data / KEY_FILE)

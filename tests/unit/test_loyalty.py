@@ -148,7 +148,7 @@ def test_the_snapshot_keeps_loyalty_and_a_format_2_snapshot_reads_empty():
     shop = Shop(gold())
     shop.coupon("C01")
     shop.sell("o1", 20_000, coupon("C01", 500))
-    assert FORMAT == 3
+    assert FORMAT == 4
     book, _, _ = decode_book(encode_book(shop.book, {}, 0))
     lo, was = book.loyalty, shop.book.loyalty
     assert (lo.rules, lo.points, lo.visits, lo.orders) == (

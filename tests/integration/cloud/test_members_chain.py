@@ -11,7 +11,9 @@ loop) and one cloud on 127.0.0.1. Each store may hold at most CAP of a member's 
   the money spent while cut off is at most the caps; a top-up offline fills B's float, the excess
   waits for HQ;
 * the cloud comes back: the uploads drain and HQ's balances (pool, floats, in transit) equal the
-  hand sum of what happened, and no balance anywhere is below zero.
+  hand sum of what happened, and no balance anywhere is below zero;
+* a member's tier follows them: spend at A makes them Gold at B once B journals HQ's history of
+  their orders elsewhere (``member.history``), also while the cloud is down afterwards.
 """
 
 from __future__ import annotations
@@ -19,11 +21,14 @@ from __future__ import annotations
 import asyncio
 import uuid
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import aiohttp
 import pytest
 
+from actors.history_sync import refresh_for_key
+from actors.history_sync import start_for as start_history
 from actors.ledger import Ledger, Request, command_hash
 from actors.members_sync import ChainLink, MemberCopy, MembersSync
 from actors.till import Till, Who
@@ -32,7 +37,7 @@ from cloudkit import Cloud, LedgerSource
 from domain.catalogue import CatalogueIndex, Product
 from domain.errors import Conflict
 from domain.events import MemberRegistered, WalletToppedUp
-from domain.loyalty import LoyaltyRules, LoyaltyRulesSet
+from domain.loyalty import LoyaltyRules, LoyaltyRulesSet, Tier
 from domain.member_float import Caps
 from domain.ports import ManualClock
 from domain.store import StoreConfig
@@ -283,6 +288,82 @@ def test_points_earned_at_one_store_are_spent_at_another_online_and_within_the_f
 
     try:
         asyncio.run(main())
+    finally:
+        for s in (a, b):
+            s.ledger.journal.close()
+            s.sync.copy.close()
+
+
+GOLD = Tier("Gold", "spend", 10_000, 30, discount_bp=500, multiplier_bp=20_000)
+
+
+def test_a_members_tier_follows_them_to_another_store_and_stands_offline(tmp_path):
+    """Gold (x2 points, 5 % off) from 100.00 spent in 30 days, anywhere in the chain: 110.00
+    spent at A makes the member Gold at B once B has journaled HQ's history (B's till looks the
+    card up: ``refresh_for_key``); B's ledger takes the Gold discount and earns x2, HQ derives
+    B's points the same; with the cloud down the last history stands; a replay agrees."""
+    clock = ManualClock()
+    data = tmp_path / "cloud"
+    a = Store(tmp_path / "A", "S001", Cloud.register(data, "S001"), clock)
+    b = Store(tmp_path / "B", "S002", Cloud.register(data, "S002"), clock)
+    rules = LoyaltyRules(points_per_unit=1, unit=100, point_value=10, tiers=(GOLD,))
+    hb = SimpleNamespace(members_sync=b.sync, ledger_shell=SimpleNamespace(ledger=b.ledger))
+
+    def tier_at_b() -> str | None:
+        view = b.ledger.book.loyalty.member_view("M1", clock.now_us())
+        return None if view["tier"] is None else str(view["tier"]["name"])
+
+    def sell_gold_at_b(sku: str) -> Any:
+        b._do("add", {"sku": sku})
+        b._do("member", {"member": "M1", "tier": "Gold", "discount_bp": 500})
+        total = b.till.view()["total"]
+        card = {"kind": "card", "amount": total, "reference": "r", "last4": "4242"}
+        b._do("pay", {"tenders": [card], "member": "M1"})
+        return max(dict.values(b.ledger.book.orders), key=lambda r: r.seq).order
+
+    async def main() -> None:
+        cloud = await Cloud(data, clock).start()
+        for s in (a, b):
+            s.link(cloud.url)
+            await s.sync.set_caps()
+            await s.journal(f"rules-{s.id}", LoyaltyRulesSet(rules))
+        b.sync.history = start_history(hb, b.sync.link, b.sync.copy.con, b.journal)
+        try:
+            a.register("M1", card="7700123")
+            a.sell_to("M1", "P80")
+            a.sell_to("M1", "P30")  # 110.00 at A: Gold
+            await a.uploader.drain()
+            assert await b.sync.pull() >= 1 and tier_at_b() is None
+            with pytest.raises(Conflict) as refused:  # B's ledger cannot see Gold yet
+                sell_gold_at_b("P20")
+            assert refused.value.code == "tier.discount_changed"
+            b._do("void", {})
+            assert await b.sync.history.pull() == 0  # M1 never met at B: not pulled
+            await refresh_for_key(hb, "7700123")  # the till looks the card up at B
+            assert tier_at_b() == "Gold"
+            o = sell_gold_at_b("P20")
+            assert (o.tier, o.member_discount_bp) == ("Gold", 500) and o.member_discount > 0
+            earned = o.total * 2 // 100  # x2 at Gold
+            assert b.ledger.book.loyalty.balance("M1") == earned
+            await b.uploader.drain()
+            hq = (await _hq_all(cloud, "M1"))["points"]
+            assert hq["floats"]["S002"] == min(earned, PCAP)  # HQ derived B's x2 as well
+
+            await cloud.stop()  # ---------------------------------------------- HQ is gone
+            await refresh_for_key(hb, "7700123")  # gives up; the last history stands
+            assert tier_at_b() == "Gold"
+            assert sell_gold_at_b("P10").member_discount_bp == 500
+        finally:
+            for s in (a, b):
+                await s.uploader.transport.close()
+            await cloud.stop()
+
+    try:
+        asyncio.run(main())
+        live = b.ledger.book.loyalty.member_view("M1", clock.now_us())
+        b.ledger.journal.close()
+        b.ledger = Ledger(tmp_path / "B" / "journal.sqlite", clock=clock)  # a replay
+        assert b.ledger.book.loyalty.member_view("M1", clock.now_us()) == live
     finally:
         for s in (a, b):
             s.ledger.journal.close()

@@ -38,6 +38,7 @@ EXAMPLE = {
     "id": "1",
     "name": "acme",
     "flag": "f1",
+    "code": "NOCOUPON1",
 }
 
 
