@@ -31,7 +31,7 @@ from actors.catalogue_file import (
 )
 from actors.files import atomic_write
 from domain.catalogue import CatalogueIndex, Product, check_product, decode_scan, product_against
-from domain.catalogue_reprice import price_split, repriced_products, row_repriced
+from domain.catalogue_reprice import hq_prices, price_split, repriced_products, row_repriced
 from domain.catalogue_rows import RULES, product_row
 from domain.errors import InvalidInput, KassaError
 from domain.events import CatalogueUpdated
@@ -152,18 +152,24 @@ class Catalogue:
         with paused_gc():
             return version, orjson.dumps([p.to_dict() for p in items])
 
-    def price_split(self, hq: dict[str, dict[str, Any]]) -> tuple[str, bytes, bytes]:
+    def price_split(
+        self, hq: dict[str, dict[str, Any]], pairs: Sequence[Sequence[Any]] = ()
+    ) -> tuple[str, bytes | None, bytes]:
         """HQ's new rows (by SKU) against the products held (``price_split``): the version, the
         ``[sku, price]`` pairs of the products whose price alone changes (for ``prepare_update``'s
-        ``prices``) and the ``Product.to_dict`` rows of the other products held, as JSON."""
+        ``prices``; HQ's own ``pairs`` first, None when one of those would be refused) and the
+        ``Product.to_dict`` rows of the other products held, as JSON."""
 
-        def split(index: CatalogueIndex) -> tuple[str, list[tuple[str, int]], list[Product]]:
+        def split(index: CatalogueIndex) -> tuple[str, list[tuple[str, int]] | None, list[Product]]:
             limits, rate_of = self.config.limits, self.config.rate_of
-            return index.version, *price_split(index.by_sku, hq, limits, rate_of)
+            given = hq_prices(index.by_sku, pairs, limits, rate_of)
+            prices, rest = price_split(index.by_sku, hq, limits, rate_of)
+            return index.version, None if given is None else given + prices, rest
 
         with paused_gc():
             version, prices, rest = self._steady(split)
-            return version, orjson.dumps(prices), orjson.dumps([p.to_dict() for p in rest])
+            got = None if prices is None else orjson.dumps(prices)
+            return version, got, orjson.dumps([p.to_dict() for p in rest])
 
     def changes(self, have: str) -> tuple[str, str, list[bytes], list[str]]:
         """What a till host holding version ``have`` needs to hold this one: ``("same", v, [],

@@ -25,7 +25,6 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -33,10 +32,10 @@ import orjson
 
 from actors.catalogue import paused_gc
 from actors.catalogue_hq_store import HqStore
+from actors.catalogue_sync_plan import HqChange, expanded, hq_after
 from actors.files import atomic_write
 from actors.till import Who
-from domain.catalogue import normal_dict
-from domain.catalogue_bundle import Bundle, apply_delta, read_header, unpack
+from domain.catalogue_bundle import Bundle, read_header, unpack
 from domain.catalogue_merge import due_prices, effective, price_only, split, with_prices
 from domain.error_codes.hq import Catalogue as BundleCodes
 from domain.error_codes.storepull import CatalogueSync as Codes
@@ -59,8 +58,8 @@ class Target(Protocol):
     async def rows(self, skus: list[str] | None = None) -> tuple[str, list[dict[str, Any]]]: ...
 
     async def price_split(
-        self, hq: dict[str, dict[str, Any]]
-    ) -> tuple[str, bytes, list[dict[str, Any]]]: ...
+        self, hq: dict[str, dict[str, Any]], pairs: list[list[Any]] | None = None
+    ) -> tuple[str, bytes | None, list[dict[str, Any]]]: ...
 
     async def update(
         self,
@@ -77,27 +76,6 @@ class Target(Protocol):
 
 Journal = Callable[[str, Any], Awaitable[Any]]
 Products = dict[str, dict[str, Any]]
-
-
-@dataclass(frozen=True, slots=True)
-class HqChange:
-    """What a bundle changes in HQ's products (``CatalogueSync._hq_after``)."""
-
-    full: bool  # a full (or setup) bundle: ``upsert`` is all of HQ's products
-    upsert: dict[str, dict[str, Any]]  # HQ's products it sends or reprices (normalised)
-    removed: list[str]  # SKUs HQ stops sending
-    later: list[dict[str, Any]]  # scheduled prices still to come
-    touched: list[str]  # the SKUs of ``upsert``
-
-
-def _norm(p: dict[str, Any]) -> dict[str, Any]:
-    """HQ's product as the store keeps it (``Product.to_dict``), so comparisons see equal
-    defaults as equal. Not checked here: a row the store cannot take is refused by the
-    catalogue's update, naming the row (a row that is not a product at all is kept as it came)."""
-    try:
-        return normal_dict(p)
-    except (KeyError, TypeError, ValueError, OverflowError):
-        return dict(p)
 
 
 class CatalogueSync:
@@ -205,7 +183,8 @@ class CatalogueSync:
             fields = bundle.store_fields or list(self.held.get("store_fields") or [])
             # hundreds of thousands of products: in worker threads, not on the loop that
             # answers the tills
-            plan = await asyncio.to_thread(self._hq_after, bundle, held)
+            now = self.clock.now_us()
+            plan = await asyncio.to_thread(hq_after, bundle, held, self.store, now)
             # a delta onto the catalogue the last HQ version made (nothing changed it since):
             # only the products it names are merged and sent (a day's 1,000 price changes at
             # 300,000 products); otherwise the whole catalogue is merged again
@@ -217,13 +196,20 @@ class CatalogueSync:
                 and "price" not in fields
                 and callable(getattr(self.target, "price_split", None))
             )
+            if plan.prices and not inside:  # HQ's new prices as rows, for the long way
+                plan = await asyncio.to_thread(expanded, plan, self.store)
             if inside:  # are changed inside the catalogue (no rows sent)
                 hq = {s: plan.upsert[s] for s in plan.touched}
-                running, prices, current = await self.target.price_split(hq)
+                running, prices, current = await self.target.price_split(hq, plan.prices)
+                if prices is None:  # HQ's new prices refused: the update names their rows
+                    plan = await asyncio.to_thread(expanded, plan, self.store)
+                    hq = {s: plan.upsert[s] for s in plan.touched}
+                    running, prices, current = await self.target.price_split(hq)
             else:
                 running, current = await self.target.rows(plan.touched if only else None)
             if only and running != made:  # the store's catalogue changed meanwhile
                 only, prices, (running, current) = False, None, await self.target.rows(None)
+                plan = await asyncio.to_thread(expanded, plan, self.store)
             overrides, local, rows, remove, priced = await asyncio.to_thread(
                 self._merge, plan, current, fields, only, prices
             )
@@ -240,6 +226,9 @@ class CatalogueSync:
                     how[0], rows, how[1], how[2], not only, remove, prices, base
                 )
                 if res.get("moved"):  # another update came between: the whole catalogue merged
+                    plan = await asyncio.to_thread(expanded, plan, self.store)
+                    self.store.discard(await staging)
+                    staging = asyncio.ensure_future(asyncio.sleep(0, None))
                     running, current = await self.target.rows(None)
                     overrides, local, rows, remove, priced = await asyncio.to_thread(
                         self._merge, plan, current, fields, False, None
@@ -259,11 +248,10 @@ class CatalogueSync:
                 "catalogue": res.get("version"),  # the catalogue this version made
             }
             await asyncio.to_thread(
-                self.store.save, meta, plan.upsert, plan.removed, replace, staged
+                self.store.save, meta, plan.upsert, plan.removed, replace, staged, plan.prices
             )
             self.held = meta
-            now = self.clock.now_us()
-            self.state.update(source=source, applied_us=now)
+            self.state.update(source=source, applied_us=self.clock.now_us())
             self.save_state()
             count = len(rows) + priced
             ev = CatalogueVersionApplied(bundle.version, bundle.base, source, count, sha)
@@ -283,26 +271,6 @@ class CatalogueSync:
             "catalogue": res.get("version"),
             "seq": getattr(ack, "seq", None),
         }
-
-    def _hq_after(self, bundle: Bundle, held: int | None) -> HqChange:
-        """What ``bundle`` (and the scheduled prices now due) changes in HQ's products: only the
-        products it names are read and written (``hq.sqlite``), not every product HQ sends."""
-        with paused_gc():
-            incoming = {sku: _norm(p) for sku, p in apply_delta({}, held, bundle).items()}
-            full = bundle.kind != "delta"
-            removed = [] if full else [s for s in bundle.removed if s not in incoming]
-            asked = {str(r["sku"]) for r in bundle.prices}
-            kept = set() if full else self.store.has(asked - set(incoming)) - set(removed)
-            due, later = due_prices(
-                self._pending(bundle, kept | set(incoming)), self.clock.now_us()
-            )
-            base = dict(incoming)
-            if not full:
-                base.update(self.store.get({r["sku"] for r in due} - set(incoming)))
-            priced_rows, priced = with_prices(base, due)
-            upsert = {**incoming, **{s: priced_rows[s] for s in priced}}
-            touched = list(dict.fromkeys([*incoming, *priced]))
-            return HqChange(full, upsert, removed, later, touched)
 
     def _merge(
         self,
@@ -342,12 +310,6 @@ class CatalogueSync:
                 hq.update(plan.upsert)
             overrides, local = split(current, before, fields)
             return overrides, local, effective(hq, overrides, local, fields), [], 0
-
-    @staticmethod
-    def _pending(bundle: Bundle, skus: set[str]) -> list[dict[str, Any]]:
-        """Scheduled prices after ``bundle``: HQ sends every change still to come with each
-        version, full or delta (one HQ has withdrawn is no longer in the list)."""
-        return [r for r in bundle.prices if str(r["sku"]) in skus]
 
     async def apply_due_prices(self) -> dict[str, Any] | None:
         """Scheduled prices that came due: the products they change, journaled through the

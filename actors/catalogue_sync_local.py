@@ -48,8 +48,10 @@ class LocalTarget:
         with paused_gc():
             return version, orjson.loads(blob)
 
-    async def price_split(self, hq: dict[str, dict]) -> tuple[str, bytes, list[dict]]:
-        version, prices, rest = self.cat.price_split(hq)
+    async def price_split(
+        self, hq: dict[str, dict], pairs: list[list] | None = None
+    ) -> tuple[str, bytes | None, list[dict]]:
+        version, prices, rest = self.cat.price_split(hq, pairs or ())
         return version, prices, orjson.loads(rest)
 
     async def update(

@@ -151,11 +151,13 @@ class CatalogueClient(_Client):
             return version, await asyncio.to_thread(decode)
         return version, orjson.loads(blob)
 
-    async def price_split(self, hq: dict[str, dict]) -> tuple[str, bytes, list[dict]]:
-        """HQ's new rows cross as one JSON blob; the store's rows of the products whose price
-        is not all that changes come back as one (``CatalogueActor.price_split``)."""
-        blob = await asyncio.to_thread(orjson.dumps, hq)
-        version, prices, rest = await self.handle.price_split.remote(blob)
+    async def price_split(
+        self, hq: dict[str, dict], pairs: list[list] | None = None
+    ) -> tuple[str, bytes | None, list[dict]]:
+        """HQ's new rows and price pairs cross as JSON blobs; the store's rows of the products
+        whose price is not all that changes come back as one (``CatalogueActor.price_split``)."""
+        blob, given = await asyncio.to_thread(lambda: (orjson.dumps(hq), orjson.dumps(pairs or [])))
+        version, prices, rest = await self.handle.price_split.remote(blob, given)
         if len(rest) > 1_000_000:  # not a reprice after all: every product's row
             return version, prices, await asyncio.to_thread(orjson.loads, rest)
         return version, prices, orjson.loads(rest)

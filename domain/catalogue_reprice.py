@@ -24,6 +24,7 @@ from domain.money import CEILING, Limits
 
 __all__ = [
     "price_split",
+    "hq_prices",
     "repriced",
     "repriced_products",
     "row_repriced",
@@ -114,12 +115,41 @@ def price_split(
             classes.add(p.tax_class)
         else:
             rest.append(p)
+    if not _classes_known(classes, rate_of):  # refused the long way, with the row named
+        return [], [p for p in map(get, hq) if p is not None]
+    return prices, rest
+
+
+def _classes_known(classes: set[str], rate_of: Callable[[str], Any]) -> bool:
     try:
         for c in classes:
             rate_of(c)
-    except KassaError:  # refused the long way, with the row named
-        return [], [p for p in map(get, hq) if p is not None]
-    return prices, rest
+    except KassaError:
+        return False
+    return True
+
+
+def hq_prices(
+    held: dict[str, Product],
+    pairs: Sequence[Sequence[Any]],
+    limits: Limits,
+    rate_of: Callable[[str], Any],
+) -> list[tuple[str, int]] | None:
+    """HQ's ``[sku, price]`` pairs (a format-2 delta's ``repriced``) as ``price_split``'s
+    prices, each checked as ``price_split`` checks a price; None when any would be refused (a
+    product not held, a price not a whole number in the store's ``limits``, a tax class the
+    store no longer has): they then go the long way, as rows, refused naming their rows."""
+    top = min(CEILING, limits.max_unit_price)
+    out: list[tuple[str, int]] = []
+    classes: set[str] = set()
+    get = held.get
+    for sku, price in pairs:
+        p = get(sku)
+        if p is None or type(price) is not int or not 0 <= price <= top:
+            return None
+        out.append((sku, price))
+        classes.add(p.tax_class)
+    return out if _classes_known(classes, rate_of) else None
 
 
 def repriced_products(

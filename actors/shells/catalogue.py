@@ -36,16 +36,17 @@ class CatalogueActor:
             return self.cat.rows(skus)
         return await asyncio.to_thread(self.cat.rows, skus)  # 300k rows: off the loop
 
-    async def price_split(self, hq: bytes) -> tuple[str, bytes, bytes]:
-        """HQ's new rows (a JSON object by SKU): the products whose price alone changes and the
-        store's rows of the others (``Catalogue.price_split``); no update meanwhile."""
+    async def price_split(self, hq: bytes, pairs: bytes = b"[]") -> tuple[str, bytes | None, bytes]:
+        """HQ's new rows (a JSON object by SKU) and HQ's ``[sku, price]`` pairs: the products
+        whose price alone changes and the store's rows of the others (``Catalogue.price_split``);
+        no update meanwhile."""
         async with self.updating:
-            return await asyncio.to_thread(self._price_split, hq)
+            return await asyncio.to_thread(self._price_split, hq, pairs)
 
-    def _price_split(self, blob: bytes) -> tuple[str, bytes, bytes]:
+    def _price_split(self, blob: bytes, pairs: bytes) -> tuple[str, bytes | None, bytes]:
         with paused_gc():
-            hq = orjson.loads(blob)
-        return self.cat.price_split(hq)
+            hq, given = orjson.loads(blob), orjson.loads(pairs)
+        return self.cat.price_split(hq, given)
 
     async def changes(self, have: str) -> tuple:
         return await asyncio.to_thread(self.cat.changes, have)  # 300k rows: off the loop

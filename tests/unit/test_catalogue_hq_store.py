@@ -67,3 +67,28 @@ def test_a_save_rewriting_most_rows_writes_a_new_file_in_hq_order(tmp_path: Path
     assert after[skus[0]] == products[skus[0]] and after[skus[9]] == repriced[skus[9]]
     assert store.meta() == {"version": 2}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["hq.sqlite"]
+
+
+def test_hqs_later_prices_are_read_back_until_a_row_or_a_new_file_replaces_them(
+    tmp_path: Path,
+) -> None:
+    """HQ's new prices of kept products go into ``prices``, not into their rows: they are
+    read back with the rows; a row written later carries its own price; a save that writes a
+    new file (most rows changed) keeps the prices of the rows it copies."""
+    store = HqStore(tmp_path)
+    rows = {p["sku"]: p for p in sample_products(10)}
+    skus = list(rows)
+    store.save({"version": 1}, rows, replace=True)
+    store.save({"version": 2}, {}, prices=[[skus[0], 7], [skus[1], 8], [skus[2], 9]])
+    got = store.all()
+    assert [got[s]["price"] for s in skus[:4]] == [7, 8, 9, rows[skus[3]]["price"]]
+    assert store.get([skus[1]]) == {skus[1]: {**rows[skus[1]], "price": 8}}
+    assert list(got) == skus  # HQ's order
+    store.save({"version": 3}, {skus[0]: {**rows[skus[0]], "price": 1}}, delete=[skus[1]])
+    got = store.all()
+    assert got[skus[0]]["price"] == 1 and skus[1] not in got and got[skus[2]]["price"] == 9
+    most = {s: {**rows[s], "names": {"en": "new"}} for s in skus[3:]}
+    store.save({"version": 4}, most)  # 7 of 9 rows: a new file, renamed in
+    got = store.all()
+    assert got[skus[2]]["price"] == 9 and got[skus[5]]["names"] == {"en": "new"}
+    assert store.meta() == {"version": 4}

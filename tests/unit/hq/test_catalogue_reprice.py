@@ -8,6 +8,7 @@ host."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -25,11 +26,12 @@ from actors.shared_catalogue import SharedCatalogue
 from actors.till import Who
 from bundlekit import TestHQ, ean, product
 from domain.catalogue import CatalogueIndex, Product, normal_dict
+from domain.catalogue_bundle import read_header
 from domain.catalogue_merge import effective, price_only
 from domain.catalogue_reprice import repriced, row_repriced
 from domain.catalogue_rows import product_row
 from domain.errors import InvalidInput
-from domain.events import decode_body
+from domain.events import CatalogueVersionApplied, decode_body
 from domain.ports import ManualClock
 from domain.store import StoreConfig
 from kassa_cli.sample import sample_products
@@ -338,8 +340,10 @@ class Meanwhile(LocalTarget):
 
     edit: list[dict] = []
 
-    async def price_split(self, hq: dict[str, dict]) -> tuple[str, bytes, list[dict]]:
-        out = await super().price_split(hq)
+    async def price_split(
+        self, hq: dict[str, dict], pairs: list[list] | None = None
+    ) -> tuple[str, bytes | None, list[dict]]:
+        out = await super().price_split(hq, pairs)
         await super().update("local-edit-0002", self.edit, "import", Who("m1"))
         return out
 
@@ -385,3 +389,102 @@ def test_a_repriced_product_is_the_product_with_its_new_price() -> None:
     assert all(getattr(p, f) != getattr(Product("X", {"en": "x"}, 0), f) for f in Product.__slots__)
     assert repriced(p, 250) == dataclasses.replace(p, price=250)
     assert repriced(p, 100) is p
+
+
+def _no_sha(journal: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
+    """The journal without the bundles' hashes (HQ's two bundles of one version differ)."""
+    return [
+        (k, replace(b, sha256="") if isinstance(b, CatalogueVersionApplied) else b)
+        for k, b in journal
+    ]
+
+
+def _pairs_and_rows(
+    hq: TestHQ, v1: list[dict], v2: list[dict], version: int, fields: list[str]
+) -> tuple[bytes, bytes]:
+    """The delta from ``v1`` to ``v2`` as HQ now sends it (products whose price alone changed
+    as ``[sku, price]`` pairs, format 2) and as every row."""
+    was = {p["sku"]: p for p in v1}
+    pairs = [
+        [p["sku"], p["price"]]
+        for p in v2
+        if p["sku"] in was and p != was[p["sku"]] and {**was[p["sku"]], "price": p["price"]} == p
+    ]
+    priced = {s for s, _ in pairs}
+    rest = [p for p in v2 if p["sku"] not in priced and p != was.get(p["sku"])]
+    gone = [s for s in was if s not in {p["sku"] for p in v2}]
+    kw: dict[str, Any] = {"base": version - 1, "removed": gone, "store_fields": fields}
+    return (
+        hq.bundle(STORE, version, rest, extra={"repriced": pairs}, **kw),
+        hq.bundle(STORE, version, [p for p in v2 if p != was.get(p["sku"])], **kw),
+    )
+
+
+@pytest.mark.parametrize("owned", [False, True], ids=["hq-prices", "store-may-own-prices"])
+def test_hqs_price_pairs_end_exactly_as_hqs_rows(tmp_path: Path, owned: bool) -> None:
+    """HQ sends a reprice as ``[sku, price]`` pairs (and a renamed product, a new one, a
+    removed one as before): the store ends exactly as when HQ sent every row — the same
+    catalogue file byte for byte, journal, HQ's products in ``hq.sqlite``. The catalogue is
+    sent no row of a repriced product and ``hq.sqlite`` is changed in place, not written
+    again. When the store may own prices, the pairs are made rows and merged the long way
+    (the store's own price of P0002 stays)."""
+    fields = [*FIELDS, "price"] if owned else FIELDS
+    hq = TestHQ()
+    v1 = _v1(90)
+    v2 = [{**p, "price": p["price"] + 11} for p in v1 if p["sku"] != "P0009"]
+    v2[3]["names"] = {"en": "Durian crisps"}
+    v2.append(product("NEW-1", 9000, names={"en": "Mango sticky rice"}))
+    v3 = [{**p, "price": p["price"] * 3} for p in v2]
+    shops = {
+        "pairs": Shop(tmp_path / "pairs", hq, Counting),
+        "rows": Shop(tmp_path / "rows", hq, Counting),
+    }
+    try:
+        for shop in shops.values():
+            shop.apply(hq.bundle(STORE, 1, v1, store_fields=fields))
+            if owned:
+                mine = [{**shop.target.cat.index.by_sku["P0002"].to_dict(), "price": 5}]
+                asyncio.run(shop.target.update("local-price-01", mine, "import", Who("m1")))
+        hq_file = shops["pairs"].dir / "hq_catalogue" / "hq.sqlite"
+        inode = hq_file.stat().st_ino
+        for version, (old, new) in ((2, (v1, v2)), (3, (v2, v3))):
+            with_pairs, with_rows = _pairs_and_rows(hq, old, new, version, fields)
+            assert read_header(with_pairs)[0]["format"] == 2
+            got = shops["pairs"].apply(with_pairs), shops["rows"].apply(with_rows)
+            assert got[0].pop("sha256") != got[1].pop("sha256")  # two bundles of HQ's
+            assert got[0] == got[1]
+        a, b = shops["pairs"], shops["rows"]
+        assert (a.dir / "catalogue.json").read_bytes() == (b.dir / "catalogue.json").read_bytes()
+        assert _no_sha(a.journal()) == _no_sha(b.journal())
+        assert a.sync.store.all() == b.sync.store.all()
+        assert a.sync.store.all()["P0005"]["price"] == (1005 + 11) * 3
+        assert (a.target.cat.index.by_sku["P0002"].price == 5) is owned
+        if not owned:  # the last reprice: no row crossed to the catalogue, no new hq.sqlite
+            assert a.target.sent[-1] == 0 and b.target.sent[-1] == 0
+            assert hq_file.stat().st_ino == inode
+    finally:
+        for shop in shops.values():
+            shop.target.close()
+
+
+def test_a_price_pair_the_store_would_refuse_is_refused_naming_its_row(tmp_path: Path) -> None:
+    """One of HQ's new prices above the store's limit: the pairs go the long way as rows, the
+    update refuses naming the row as when HQ sent every row, and nothing changes."""
+    hq = TestHQ()
+    v1 = _v1(30)
+    v2 = [{**p, "price": p["price"] + 1} for p in v1]
+    v2[17]["price"] = 2_000_000_000
+    errors = []
+    for way in (0, 1):
+        shop = Shop(tmp_path / str(way), hq, Counting)
+        try:
+            shop.apply(hq.bundle(STORE, 1, v1))
+            before = (shop.dir / "catalogue.json").read_bytes()
+            with pytest.raises(InvalidInput) as err:
+                shop.apply(_pairs_and_rows(hq, v1, v2, 2, FIELDS)[way])
+            errors.append((err.value.code, err.value.details["row"], err.value.details["rows"]))
+            assert (shop.dir / "catalogue.json").read_bytes() == before
+            assert shop.sync.version == 1 and shop.sync.store.all()["P0017"]["price"] == 1017
+        finally:
+            shop.target.close()
+    assert errors[0] == errors[1] and errors[0][0] == "amount.too_large"
