@@ -8,7 +8,7 @@ place, the tills sent prices). Not the store's apply end to end: ``bench/catalog
 It then times the store's whole apply of HQ's delta repricing every product in one process
 (``CatalogueSync`` over ``LocalTarget``: the bundle, the merge, the catalogue, ``hq.sqlite``, the
 journal; no Ray, no tills; ``hq.sqlite`` is written after the catalogue here, not beside it),
-the long way and the new one.
+the long way, HQ's rows inside the catalogue, and HQ's ``[sku, price]`` pairs inside it.
 """
 
 from __future__ import annotations
@@ -109,10 +109,17 @@ class LongWay(LocalTarget):
     price_split = None  # type: ignore[assignment]
 
 
-def whole_apply(base: list[dict], target: type[LocalTarget]) -> float:
+def whole_apply(base: list[dict], target: type[LocalTarget], pairs: bool = False) -> float:
+    """``pairs``: HQ's delta lists the new prices as ``[sku, price]`` (format 2), as HQ
+    publishes a price-only change now; else every repriced product's row."""
     hq = TestHQ()
     v2 = [{**p, "price": p["price"] + 10} for p in base]
-    first, second = hq.bundle("S001", 1, base), hq.bundle("S001", 2, v2, base=1)
+    first = hq.bundle("S001", 1, base)
+    if pairs:
+        new = [[p["sku"], p["price"]] for p in v2]
+        second = hq.bundle("S001", 2, [], base=1, extra={"repriced": new})
+    else:
+        second = hq.bundle("S001", 2, v2, base=1)
     with tempfile.TemporaryDirectory() as tmp:
         shop = target(Path(tmp), StoreConfig(store_id="S001"))
         sync = CatalogueSync(tmp, "S001", hq.public, shop, shop.journal, ManualClock())
@@ -149,7 +156,11 @@ def main() -> None:
         print(f"{name}:")
         for k, v in t.items():
             print(f"  {k:45s} {v:7.3f} s   (x{scale:.0f}: {v * scale:6.2f} s)")
-    apply = {"long_way": whole_apply(base, LongWay), "inside": whole_apply(base, LocalTarget)}
+    apply = {
+        "long_way": whole_apply(base, LongWay),
+        "inside": whole_apply(base, LocalTarget),
+        "inside_pairs": whole_apply(base, LocalTarget, pairs=True),
+    }
     for name, took in apply.items():
         print(
             f"whole apply in one process, {name}: {took:.3f} s (x{scale:.0f}: {took * scale:.2f} s)"
