@@ -30,8 +30,8 @@ from actors.catalogue_file import (
     saved_version,
 )
 from actors.files import atomic_write
+from domain import catalogue_reprice as rp
 from domain.catalogue import CatalogueIndex, Product, check_product, decode_scan, product_against
-from domain.catalogue_reprice import hq_prices, price_split, repriced_products, row_repriced
 from domain.catalogue_rows import RULES, product_row
 from domain.errors import InvalidInput, KassaError
 from domain.events import CatalogueUpdated
@@ -162,8 +162,8 @@ class Catalogue:
 
         def split(index: CatalogueIndex) -> tuple[str, list[tuple[str, int]] | None, list[Product]]:
             limits, rate_of = self.config.limits, self.config.rate_of
-            given = hq_prices(index.by_sku, pairs, limits, rate_of)
-            prices, rest = price_split(index.by_sku, hq, limits, rate_of)
+            given = rp.hq_prices(index.by_sku, pairs, limits, rate_of)
+            prices, rest = rp.price_split(index.by_sku, hq, limits, rate_of)
             return index.version, None if given is None else given + prices, rest
 
         with paused_gc():
@@ -232,7 +232,7 @@ class Catalogue:
         ``prices``: ``[sku, price]`` of held products whose price alone changes (``price_split``
         found them, on this version): they come first, as HQ's rows would; the update is then
         put into the index and the saved rows in place whatever its size, ending as it would."""
-        parsed: list[Product] = repriced_products(self.index.by_sku, prices, self.config.limits)
+        parsed: list[Product] = rp.repriced_products(self.index.by_sku, prices, self.config.limits)
         at = len(parsed)  # the rows' numbers follow the repriced products
         bad: list[dict] = []
         limits, rate_of, held = self.config.limits, self.config.rate_of, self.index.by_sku
@@ -308,7 +308,9 @@ class Catalogue:
             for p in changed:  # a new price alone: the price in the saved row changed
                 row = rows.get(p.sku) if p.sku in priced else None
                 rows[p.sku] = (
-                    dumps(product_row(p), option=opt) if row is None else row_repriced(row, p.price)
+                    dumps(product_row(p), option=opt)
+                    if row is None
+                    else rp.row_repriced(row, p.price)
                 )
             body = b"[" + b",".join(rows.values()) + b"]"
             version = hashlib.sha256(body).hexdigest()[:16]
@@ -342,7 +344,11 @@ class Catalogue:
                 with self._rows_lock:
                     atomic_write(self.path, head + b',"products":' + pending[1] + b"}")
                     self._rows = (products.new, products.rows)
-                return products
+                # HQ repricing: a copy of the index changed here, swapped in at once
+                index = rp.index_copy(self.index)
+                d = products
+                rp.index_put(index, d.changed, d.removed, d.new)
+                return index, (d.old, d.new, d.changed, d.removed, d.priced)
             if isinstance(products, CatalogueDelta):
                 with self._rows_lock:
                     rows = self._saved_rows(products.old)
@@ -372,12 +378,7 @@ class Catalogue:
         self._gen += 1  # odd: changing (``_steady`` readers in other threads read again)
         try:
             if isinstance(saved, CatalogueDelta):
-                index = self.index
-                for sku in saved.removed:
-                    index.remove(sku)
-                for p in saved.changed:
-                    index.put(p)
-                index.version = saved.new
+                rp.index_put(self.index, saved.changed, saved.removed, saved.new)
                 self._delta = (saved.old, saved.new, saved.changed, saved.removed, saved.priced)
             else:
                 self.index, self._delta = saved

@@ -12,7 +12,7 @@ from actors.catalogue import load_index, paused_gc, products_of_chunks
 from actors.client import CatalogueClient
 from domain.catalogue import CatalogueIndex, Product
 from domain.catalogue_cache import CatalogueCache
-from domain.catalogue_reprice import index_copy, put_prices
+from domain.catalogue_reprice import index_copy, index_put, put_prices
 
 __all__ = ["SharedCatalogue", "CATALOGUE_CHECK_S"]
 
@@ -88,11 +88,7 @@ class SharedCatalogue:
     def _apply(
         index: CatalogueIndex, changed: list[Product], removed: list[str], version: str
     ) -> None:
-        for sku in removed:
-            index.remove(sku)
-        for p in changed:
-            index.put(p)
-        index.version = version
+        index_put(index, changed, removed, version)
 
     @classmethod
     def _reprice(

@@ -30,6 +30,7 @@ __all__ = [
     "row_repriced",
     "put_prices",
     "index_copy",
+    "index_put",
 ]
 
 _KEYS = tuple(Product.__slots__)  # sku, names, price, tax_class, category, barcodes, ...
@@ -189,3 +190,14 @@ def index_copy(index: CatalogueIndex) -> CatalogueIndex:
     new._pos = dict(index._pos)
     new._search = index._search
     return new
+
+
+def index_put(
+    index: CatalogueIndex, changed: Sequence[Product], gone: Sequence[str], v: str
+) -> None:
+    """``index`` made version ``v``: the SKUs of ``gone`` taken out, ``changed`` put in."""
+    for sku in gone:
+        index.remove(sku)
+    for p in changed:
+        index.put(p)
+    index.version = v
