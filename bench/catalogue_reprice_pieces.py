@@ -105,6 +105,30 @@ def inside(cat: Catalogue, hq: dict[str, dict], host: CatalogueIndex) -> dict[st
     return t
 
 
+def as_pairs(cat: Catalogue, given: list[list], host: CatalogueIndex) -> dict[str, float]:
+    """HQ's ``[sku, price]`` pairs (a format-2 delta) inside the catalogue."""
+    t: dict[str, float] = {}
+    have = cat.version
+    blob = timed(t, "HQ pairs as JSON (gateway)", lambda: orjson.dumps(given))
+    got = timed(t, "HQ pairs decoded (actor)", lambda: orjson.loads(blob))
+    _, prices, _rest = timed(t, "pairs checked (actor)", lambda: cat.price_split({}, got))
+    assert prices is not None
+    pairs = timed(t, "prices decoded (gateway + actor)", lambda: orjson.loads(prices))
+    change, ev = timed(
+        t, "prepare_update prices (actor)", lambda: cat.prepare_update([], "hq", prices=pairs)
+    )
+    saved = timed(t, "save: write rows + index copy (actor)", lambda: cat.save(change, ev.version))
+    timed(t, "swap (actor loop)", lambda: cat.swap(saved))
+    kind, version, chunks, removed = timed(
+        t, "changes for a host (actor)", lambda: cat.changes(have)
+    )
+    timed(
+        t, f"host loads ({kind})", lambda: SharedCatalogue._reprice(host, chunks, removed, version)
+    )
+    t["total"] = round(sum(t.values()), 3)
+    return t
+
+
 class LongWay(LocalTarget):
     price_split = None  # type: ignore[assignment]
 
@@ -147,12 +171,14 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         old = fresh(Path(tmp) / "long", base)
         new = fresh(Path(tmp) / "inside", base)
+        third = fresh(Path(tmp) / "pairs", base)
         host = CatalogueIndex(products_of_chunks(new.changes("")[2]), new.version)
         a = long_way(old, hq, host)
         b = inside(new, hq, host)
-        assert old.path.read_bytes() == new.path.read_bytes()
+        c = as_pairs(third, [[s, d["price"]] for s, d in hq.items()], host)
+        assert old.path.read_bytes() == new.path.read_bytes() == third.path.read_bytes()
     scale = 300_000 / args.products
-    for name, t in (("long way", a), ("inside the catalogue", b)):
+    for name, t in (("long way", a), ("inside the catalogue", b), ("HQ's pairs", c)):
         print(f"{name}:")
         for k, v in t.items():
             print(f"  {k:45s} {v:7.3f} s   (x{scale:.0f}: {v * scale:6.2f} s)")
@@ -165,7 +191,11 @@ def main() -> None:
         print(
             f"whole apply in one process, {name}: {took:.3f} s (x{scale:.0f}: {took * scale:.2f} s)"
         )
-    print(json.dumps({"products": args.products, "long_way": a, "inside": b, "apply": apply}))
+    print(
+        json.dumps(
+            {"products": args.products, "long_way": a, "inside": b, "pairs": c, "apply": apply}
+        )
+    )
 
 
 if __name__ == "__main__":
