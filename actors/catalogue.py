@@ -348,7 +348,7 @@ class Catalogue:
                 # HQ repricing: a copy of the index changed here, swapped in at once
                 index = rp.index_copy(self.index)
                 d = products
-                rp.index_put(index, d.changed, d.removed, d.new)
+                rp.index_put(index, d.changed, d.removed, d.new, d.priced)
                 return index, (d.old, d.new, d.changed, d.removed, d.priced)
             if isinstance(products, CatalogueDelta):
                 with self._rows_lock:
@@ -379,7 +379,7 @@ class Catalogue:
         self._gen += 1  # odd: changing (``_steady`` readers in other threads read again)
         try:
             if isinstance(saved, CatalogueDelta):
-                rp.index_put(self.index, saved.changed, saved.removed, saved.new)
+                rp.index_put(self.index, saved.changed, saved.removed, saved.new, saved.priced)
                 self._delta = (saved.old, saved.new, saved.changed, saved.removed, saved.priced)
             else:
                 self.index, self._delta = saved

@@ -172,11 +172,16 @@ def repriced_products(
 def put_prices(index: CatalogueIndex, prices: Sequence[Sequence[Any]]) -> None:
     """Put ``[sku, price]`` pairs into ``index`` (products it holds, prices checked by the
     catalogue that sent them); the search index stays (no name changed)."""
-    by_sku = index.by_sku
-    for sku, price in prices:
-        p = by_sku.get(sku)
-        if p is not None:
-            index.put(repriced(p, price))
+    get = index.by_sku.get
+    _put_priced(index, [repriced(p, price) for sku, price in prices if (p := get(sku)) is not None])
+
+
+def _put_priced(index: CatalogueIndex, products: Sequence[Product]) -> None:
+    """``CatalogueIndex.put`` of held products whose price alone changed: their places taken
+    (no code, PLU or name changed, so nothing else of the index is touched)."""
+    by_sku, items, pos = index.by_sku, index._items, index._pos
+    for p in products:
+        by_sku[p.sku] = items[pos[p.sku]] = p
 
 
 def index_copy(index: CatalogueIndex) -> CatalogueIndex:
@@ -193,11 +198,18 @@ def index_copy(index: CatalogueIndex) -> CatalogueIndex:
 
 
 def index_put(
-    index: CatalogueIndex, changed: Sequence[Product], gone: Sequence[str], v: str
+    index: CatalogueIndex,
+    changed: Sequence[Product],
+    gone: Sequence[str],
+    v: str,
+    priced: frozenset[str] = frozenset(),
 ) -> None:
-    """``index`` made version ``v``: the SKUs of ``gone`` taken out, ``changed`` put in."""
+    """``index`` made version ``v``: the SKUs of ``gone`` taken out, ``changed`` put in (those
+    of ``priced``, held products whose price alone changed, put in their places)."""
     for sku in gone:
         index.remove(sku)
-    for p in changed:
+    if priced:
+        _put_priced(index, [p for p in changed if p.sku in priced])
+    for p in changed if not priced else [p for p in changed if p.sku not in priced]:
         index.put(p)
     index.version = v
