@@ -45,13 +45,13 @@ def _norm(p: dict[str, Any]) -> dict[str, Any]:
 
 def _pairs(bundle: Bundle) -> list[list[Any]]:
     """A delta's ``repriced`` pairs (a SKU named twice: the later price)."""
-    pairs = bundle.repriced if bundle.kind == "delta" else []
-    for pair in pairs:
-        if not (
-            type(pair) is list and len(pair) == 2 and type(pair[0]) is str and type(pair[1]) is int
-        ):
-            raise InvalidInput("catalogue.bad_bundle", "the bundle's new prices cannot be read")
-    return [[s, p] for s, p in dict(pairs).items()]
+    try:
+        new = dict(bundle.repriced if bundle.kind == "delta" else [])
+    except (TypeError, ValueError):  # not pairs
+        new = {None: None}
+    if set(map(type, new)) - {str} or set(map(type, new.values())) - {int}:
+        raise InvalidInput("catalogue.bad_bundle", "the bundle's new prices cannot be read")
+    return [[s, p] for s, p in new.items()]
 
 
 def hq_after(bundle: Bundle, held: int | None, store: HqStore, now_us: int) -> HqChange:
@@ -59,10 +59,11 @@ def hq_after(bundle: Bundle, held: int | None, store: HqStore, now_us: int) -> H
     products it names are read and written (``hq.sqlite``), not every product HQ sends; its
     repriced products are not read at all."""
     with paused_gc():
+        pairs = _pairs(bundle)
         incoming = {sku: _norm(p) for sku, p in apply_delta({}, held, bundle).items()}
         full = bundle.kind != "delta"
         removed = [] if full else [s for s in bundle.removed if s not in incoming]
-        pairs = [p for p in _pairs(bundle) if p[0] not in incoming]
+        pairs = [p for p in pairs if p[0] not in incoming]
         asked = {str(r["sku"]) for r in bundle.prices}
         kept = set() if full else store.has(asked - set(incoming)) - set(removed)
         pending = [r for r in bundle.prices if str(r["sku"]) in kept | set(incoming)]

@@ -16,6 +16,7 @@ not their rows.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from operator import attrgetter, itemgetter
 from typing import Any
 
 from domain.catalogue import CatalogueIndex, Product
@@ -140,17 +141,16 @@ def hq_prices(
     prices, each checked as ``price_split`` checks a price; None when any would be refused (a
     product not held, a price not a whole number in the store's ``limits``, a tax class the
     store no longer has): they then go the long way, as rows, refused naming their rows."""
+    if not pairs:
+        return []
+    skus, prices = list(map(itemgetter(0), pairs)), list(map(itemgetter(1), pairs))
     top = min(CEILING, limits.max_unit_price)
-    out: list[tuple[str, int]] = []
-    classes: set[str] = set()
-    get = held.get
-    for sku, price in pairs:
-        p = get(sku)
-        if p is None or type(price) is not int or not 0 <= price <= top:
-            return None
-        out.append((sku, price))
-        classes.add(p.tax_class)
-    return out if _classes_known(classes, rate_of) else None
+    if set(map(type, prices)) != {int} or min(prices) < 0 or max(prices) > top:
+        return None  # (a bool is no whole number here either)
+    if not held.keys() >= set(skus):
+        return None
+    classes = set(map(attrgetter("tax_class"), map(held.__getitem__, skus)))
+    return list(zip(skus, prices, strict=True)) if _classes_known(classes, rate_of) else None
 
 
 def repriced_products(

@@ -25,10 +25,10 @@ from actors.journal import Journal
 from actors.shared_catalogue import SharedCatalogue
 from actors.till import Who
 from bundlekit import TestHQ, ean, product
-from domain.catalogue import CatalogueIndex, Product, normal_dict
+from domain.catalogue import CatalogueIndex, Product, normal_dict, product_from_dict
 from domain.catalogue_bundle import read_header
 from domain.catalogue_merge import effective, price_only
-from domain.catalogue_reprice import repriced, row_repriced
+from domain.catalogue_reprice import hq_prices, repriced, row_repriced
 from domain.catalogue_rows import product_row
 from domain.errors import InvalidInput
 from domain.events import CatalogueVersionApplied, decode_body
@@ -488,3 +488,27 @@ def test_a_price_pair_the_store_would_refuse_is_refused_naming_its_row(tmp_path:
         finally:
             shop.target.close()
     assert errors[0] == errors[1] and errors[0][0] == "amount.too_large"
+
+
+def test_hqs_prices_are_checked_each_as_a_rows_price_would_be(tmp_path: Path) -> None:
+    """A pair naming a product not held, or a price that is not a whole number within the
+    store's limit, sends all the pairs the long way (None); pairs that are not pairs of a SKU
+    and a whole number refuse the bundle (``catalogue.bad_bundle``) and nothing changes."""
+    held = {p.sku: p for p in map(product_from_dict, sample_products(5))}
+    limits, rate_of = StoreConfig().limits, StoreConfig().rate_of
+    sku = next(iter(held))
+    assert hq_prices(held, [[sku, 7]], limits, rate_of) == [(sku, 7)]
+    for bad in ([sku, True], [sku, -1], [sku, 2_000_000_000], ["NOT-HELD", 7]):
+        assert hq_prices(held, [[sku, 7], bad], limits, rate_of) is None, bad
+    hq = TestHQ()
+    shop = Shop(tmp_path, hq, Counting)
+    try:
+        v1 = _v1(3)
+        shop.apply(hq.bundle(STORE, 1, v1))
+        for pairs in ([["P0001", "12"]], [["P0001", 1, 2]], [[7, 1]], ["P0001"]):
+            with pytest.raises(InvalidInput) as err:
+                shop.apply(hq.bundle(STORE, 2, [], base=1, extra={"repriced": pairs}))
+            assert err.value.code == "catalogue.bad_bundle", pairs
+        assert shop.sync.version == 1 and shop.target.cat.index.by_sku["P0001"].price == 1001
+    finally:
+        shop.target.close()
