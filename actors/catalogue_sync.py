@@ -22,7 +22,9 @@ dropped in by ``kassa store catalogue import`` are ``actors.catalogue_sync_loop`
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -161,7 +163,11 @@ class CatalogueSync:
         return bundle, str(read_header(data)[0].get("payload_sha256", ""))
 
     async def apply_bytes(self, data: bytes, source: str) -> dict[str, Any]:
+        t = time.perf_counter()
         bundle, sha = await asyncio.to_thread(self.open, data)  # decompress + parse: off the loop
+        log.warning(
+            "catalogue: a bundle of %d bytes opened in %.2f s", len(data), time.perf_counter() - t
+        )
         return await self.apply(bundle, source, sha)
 
     async def apply(self, bundle: Bundle, source: str, sha: str) -> dict[str, Any]:
@@ -183,8 +189,9 @@ class CatalogueSync:
             fields = bundle.store_fields or list(self.held.get("store_fields") or [])
             # hundreds of thousands of products: in worker threads, not on the loop that
             # answers the tills
-            now = self.clock.now_us()
+            now, took = self.clock.now_us(), [time.perf_counter()]  # phases, for the log
             plan = await asyncio.to_thread(hq_after, bundle, held, self.store, now)
+            took.append(time.perf_counter())
             # a delta onto the catalogue the last HQ version made (nothing changed it since):
             # only the products it names are merged and sent (a day's 1,000 price changes at
             # 300,000 products); otherwise the whole catalogue is merged again
@@ -219,6 +226,7 @@ class CatalogueSync:
             staging = asyncio.ensure_future(
                 asyncio.to_thread(self.store.stage, plan.upsert, plan.removed, replace)
             )
+            took.append(time.perf_counter())
             try:
                 how = (str(uuid.uuid4()), f"{source}:v{bundle.version}", Who(staff="system", ip=""))
                 base = running if prices is not None else None
@@ -238,6 +246,7 @@ class CatalogueSync:
                 self.store.discard(await staging)
                 raise
             self.changed()  # the tills sell the new prices while hq.sqlite is still written
+            took.append(time.perf_counter())
             staged = await staging
             meta = {
                 "version": bundle.version,
@@ -255,12 +264,17 @@ class CatalogueSync:
             self.save_state()
             count = len(rows) + priced
             ev = CatalogueVersionApplied(bundle.version, bundle.base, source, count, sha)
+            took.append(time.perf_counter())
             ack = await self.journal(f"catalogue-v{bundle.version}-{sha[:16]}", ev)
+            took.append(time.perf_counter())
         log.warning(
-            "catalogue: HQ version %s applied from %s (%d products)",
+            "catalogue: HQ version %s applied from %s (%d products) in %.2f s: plan %.2f, "
+            "compare and merge %.2f, catalogue %.2f, hq.sqlite %.2f, journal %.2f",
             bundle.version,
             source,
             count,
+            took[-1] - took[0],
+            *(b - a for a, b in itertools.pairwise(took)),
         )
         return {
             **self.status(),
