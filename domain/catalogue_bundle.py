@@ -15,6 +15,8 @@ by another key before it reads a single product::
      "base": 41 | null, "created_us": ..., "key_id": "...", "payload_sha256": "...",
      "count": 300000, "sig": "<hex, over the header without sig>"}
 
+(``count``: the products it sends, as rows or as new prices.)
+
 The payload (a dict)::
 
     full / setup:  {"products": [product dicts], "prices": [scheduled], "store_fields": [...],
@@ -136,7 +138,7 @@ def pack(
         "created_us": int(created_us),
         "key_id": _key_id(key.public_key()),
         "payload_sha256": hashlib.sha256(body).hexdigest(),
-        "count": len(payload.get("products") or []),
+        "count": len(payload.get("products") or []) + len(payload.get("repriced") or []),
     }
     header["sig"] = key.sign(_signed_part(header)).hex()
     return MAGIC + orjson.dumps(header) + b"\n" + body
