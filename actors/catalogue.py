@@ -15,13 +15,13 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 import orjson
 
 from actors.catalogue_file import (
+    CatalogueDelta,
     Delta,
     index_diff,
     load_index,
@@ -54,18 +54,6 @@ CHUNK = 5000  # products per blob sent to a till host (each decoded in a few mil
 DELTA_MAX = 20_000  # more changed products than this: a till host loads the whole catalogue
 ROWS_STEP = 1000  # rows made between two pauses of the background build (``_saved_rows``)
 START_WARM_S = 5.0  # the search index is built this long after a start (or at the first search)
-
-
-@dataclass(frozen=True, slots=True)
-class CatalogueDelta:
-    """A small update (``Catalogue.prepare_update``): version ``old`` to ``new``."""
-
-    old: str
-    new: str
-    changed: list[Product]
-    removed: list[str]
-    priced: frozenset[str] = frozenset()  # of ``changed``: those whose price alone changed
-    rows: dict[str, bytes] | None = None  # a large update: the file's rows after it (in order)
 
 
 Saved = CatalogueDelta | tuple[CatalogueIndex, Delta | None]
@@ -155,10 +143,9 @@ class Catalogue:
     def price_split(
         self, hq: dict[str, dict[str, Any]], pairs: Sequence[Sequence[Any]] = ()
     ) -> tuple[str, bytes | None, bytes]:
-        """HQ's new rows (by SKU) against the products held (``price_split``): the version, the
-        ``[sku, price]`` pairs of the products whose price alone changes (for ``prepare_update``'s
-        ``prices``; HQ's own ``pairs`` first, None when one of those would be refused) and the
-        ``Product.to_dict`` rows of the other products held, as JSON."""
+        """HQ's new rows (by SKU) against the products held: the version, the ``[sku, price]``
+        pairs of those whose price alone changes (HQ's ``pairs`` first; None if one is refused)
+        and the ``Product.to_dict`` rows of the other products held, as JSON."""
 
         def split(index: CatalogueIndex) -> tuple[str, list[tuple[str, int]] | None, list[Product]]:
             limits, rate_of = self.config.limits, self.config.rate_of
@@ -172,10 +159,9 @@ class Catalogue:
             return version, got, orjson.dumps([p.to_dict() for p in rest])
 
     def changes(self, have: str) -> tuple[str, str, list[bytes], list[str]]:
-        """What a till host holding version ``have`` needs to hold this one: ``("same", v, [],
-        [])``, ``("delta", v, [changed rows], removed SKUs)`` from the version before the last
-        commit (``("prices", v, [changed rows, [sku, price] pairs], removed SKUs)`` when HQ
-        repriced products), or ``("full", v, blobs of rows, [])``."""
+        """What a till host holding ``have`` needs: ``("same", v, [], [])``, ``("delta", v,
+        [changed rows], removed SKUs)`` from the version before the last commit (``("prices", v,
+        [rows, [sku, price] pairs], removed)``: HQ repriced), or ``("full", v, blobs, [])``."""
         index = self.index
         if have == index.version:
             return "same", index.version, [], []
@@ -183,9 +169,9 @@ class Catalogue:
         if delta is not None and delta[0] == have and delta[1] == index.version:
             priced = delta[4]
             rows = [product_row(p) for p in delta[2] if p.sku not in priced]
-            if not priced and len(rows) + len(delta[3]) <= DELTA_MAX:
+            if len(rows) + len(delta[3]) <= DELTA_MAX and not priced:
                 return "delta", delta[1], [orjson.dumps(rows)], delta[3]
-            if priced and len(rows) + len(delta[3]) <= DELTA_MAX:  # HQ repricing: prices
+            if len(rows) + len(delta[3]) <= DELTA_MAX:  # HQ repricing: prices
                 pairs = [(p.sku, p.price) for p in delta[2] if p.sku in priced]
                 return "prices", delta[1], [orjson.dumps(rows), orjson.dumps(pairs)], delta[3]
         chunks = self._chunks
@@ -336,19 +322,23 @@ class Catalogue:
 
     def save(self, products: list[Product] | CatalogueDelta, version: str) -> Saved:
         """Write the catalogue file of the update (off the loop that answers look-ups): a small
-        update changes the rows it names in the held rows; a large one makes a new index."""
+        one changes the rows it names in the held rows; a large one makes a new index."""
         pending, self._pending = self._pending, None
         head = orjson.dumps({"version": version, "rules": RULES})[:-1]
         with paused_gc():
             if isinstance(products, CatalogueDelta) and products.rows is not None:
                 assert pending is not None and pending[0] == version
-                with self._rows_lock:
-                    atomic_write(self.path, head + b',"products":' + pending[1] + b"}")
-                    self._rows = (products.new, products.rows)
-                # HQ repricing: a copy of the index changed here, swapped in at once
-                index = rp.index_copy(self.index)
-                d = products
-                rp.index_put(index, d.changed, d.removed, d.new, d.priced)
+                d, index = products, rp.index_copy(self.index)  # HQ repricing: a copy changed
+                put = threading.Thread(  # while the file is written (the write frees the GIL)
+                    target=rp.index_put, args=(index, d.changed, d.removed, d.new, d.priced)
+                )
+                put.start()
+                try:
+                    with self._rows_lock:
+                        atomic_write(self.path, head + b',"products":' + pending[1] + b"}")
+                        self._rows = (products.new, products.rows)
+                finally:
+                    put.join()
                 return index, (d.old, d.new, d.changed, d.removed, d.priced)
             if isinstance(products, CatalogueDelta):
                 with self._rows_lock:

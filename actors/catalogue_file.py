@@ -8,6 +8,7 @@ import gc
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import orjson
@@ -17,6 +18,7 @@ from domain.catalogue_rows import RULES, product_trusted
 from domain.errors import KassaError
 
 __all__ = [
+    "CatalogueDelta",
     "paused_gc",
     "products_of_chunks",
     "load_index",
@@ -27,6 +29,19 @@ __all__ = [
 ]
 
 Delta = tuple[str, str, list[Product], list[str], frozenset[str]]  # old, new, changed, gone, priced
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogueDelta:
+    """An update put in place (``Catalogue.prepare_update``): version ``old`` to ``new``."""
+
+    old: str
+    new: str
+    changed: list[Product]
+    removed: list[str]
+    priced: frozenset[str] = frozenset()  # of ``changed``: those whose price alone changed
+    rows: dict[str, bytes] | None = None  # a large update: the file's rows after it (in order)
+
 
 log = logging.getLogger(__name__)
 
