@@ -218,11 +218,11 @@ class Catalogue:
         ``prices``: ``[sku, price]`` of held products whose price alone changes (``price_split``
         found them, on this version): they come first, as HQ's rows would; the update is then
         put into the index and the saved rows in place whatever its size, ending as it would."""
-        parsed: list[Product] = rp.repriced_products(self.index.by_sku, prices, self.config.limits)
-        at = len(parsed)  # the rows' numbers follow the repriced products
+        held, limits, rate_of = self.index.by_sku, self.config.limits, self.config.rate_of
         bad: list[dict] = []
-        limits, rate_of, held = self.config.limits, self.config.rate_of, self.index.by_sku
-        with paused_gc():
+        with paused_gc():  # 300,000 products made: no collection meanwhile
+            parsed: list[Product] = rp.repriced_products(held, prices, limits, rate_of)
+            at = len(parsed)  # the rows' numbers follow the repriced products
             for i, d in enumerate(products):
                 try:
                     p = check_product(product_against(d, held), limits)

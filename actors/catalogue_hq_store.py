@@ -38,7 +38,10 @@ _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS products (sku TEXT PRIMARY KEY, row BLOB NOT NULL);"
     "CREATE TABLE IF NOT EXISTS prices (sku TEXT PRIMARY KEY, price INTEGER NOT NULL)"
     " WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS prices_next (sku TEXT PRIMARY KEY, price INTEGER NOT NULL)"
+    " WITHOUT ROWID;"
 )
+STAGE_PRICES = 10_000  # more new prices than this: written ahead into ``prices_next``
 _ROWS = "SELECT p.sku, p.row, r.price FROM products p LEFT JOIN prices r ON r.sku = p.sku"
 Pairs = Sequence[Sequence[Any]]
 
@@ -124,18 +127,29 @@ class HqStore:
 
     # ------------------------------------------------------------ writing
     def stage(
-        self, upsert: Products, delete: Iterable[str] = (), replace: bool = False
+        self,
+        upsert: Products,
+        delete: Iterable[str] = (),
+        replace: bool = False,
+        prices: Pairs = (),
     ) -> Path | None:
-        """For a save that rewrites most rows (a full catalogue, HQ repricing everything): HQ's
-        products after it, written now into a new file not yet in use (``save(staged=...)``
-        finishes it): the apply writes it while the store's catalogue commits. None: a smaller
+        """What a save can write ahead, while the store's catalogue commits (``save(staged=...)``
+        finishes it). A save that rewrites most rows (a full catalogue): HQ's products after it,
+        written into a new file not yet in use (its path). Many of HQ's new ``prices``: written
+        into ``prices_next``, which no reader reads (``hq.sqlite``'s own path). None: a smaller
         save, made in place by ``save``."""
         con = self._open()
         try:
-            if not replace and len(upsert) < FRESH_SHARE * self._count(con):
+            if replace or len(upsert) >= FRESH_SHARE * self._count(con):
+                with paused_gc():
+                    return self._fresh(con, upsert, delete, replace, prices)
+            if len(prices) <= STAGE_PRICES:
                 return None
-            with paused_gc():
-                return self._fresh(con, upsert, delete, replace)
+            con.execute("BEGIN IMMEDIATE")
+            con.execute("DELETE FROM prices_next")
+            con.executemany("INSERT OR REPLACE INTO prices_next VALUES (?, ?)", prices)
+            con.execute("COMMIT")
+            return self.path
         finally:
             con.close()
 
@@ -153,18 +167,18 @@ class HqStore:
         products kept (``prices``, of SKUs in neither). When that rewrites most rows, a new
         file (``stage``, or ``staged`` already) is given ``meta``, fsynced and renamed over the old
         one: 300,000 rows updated in place took seconds."""
-        staged = staged or self.stage(upsert, delete, replace)
-        if staged is not None:
-            return self._swap_in(staged, meta, prices)
+        staged = staged or self.stage(upsert, delete, replace, prices)
+        if staged is not None and staged != self.path:
+            return self._swap_in(staged, meta)
         con = self._open()
         try:
             with paused_gc():
-                self._save(con, meta, upsert, delete, replace, prices)
+                self._save(con, meta, upsert, delete, replace, prices, ahead=staged is not None)
         finally:
             con.close()
 
     def discard(self, staged: Path | None) -> None:
-        if staged is not None:
+        if staged is not None and staged != self.path:
             staged.unlink(missing_ok=True)
 
     @staticmethod
@@ -194,7 +208,12 @@ class HqStore:
         return [(s, rows.pop(s)) for s in order if s not in gone] + list(rows.items()), prices
 
     def _fresh(
-        self, old: sqlite3.Connection, upsert: Products, delete: Iterable[str], replace: bool
+        self,
+        old: sqlite3.Connection,
+        upsert: Products,
+        delete: Iterable[str],
+        replace: bool,
+        later: Pairs = (),
     ) -> Path:
         """The products after a save, in a new file (no journal while it is written: it is not
         in use until ``_swap_in``; a crash before leaves the old file as it was). HQ's order is
@@ -215,6 +234,7 @@ class HqStore:
                 )
                 con.executemany("INSERT OR REPLACE INTO products VALUES (?, ?)", made)
                 con.executemany("INSERT INTO prices VALUES (?, ?)", prices)
+                con.executemany("INSERT OR REPLACE INTO prices VALUES (?, ?)", later)
                 con.execute("COMMIT")
             finally:
                 con.close()
@@ -223,9 +243,8 @@ class HqStore:
             raise
         return tmp
 
-    def _swap_in(self, tmp: Path, meta: dict[str, Any], prices: Pairs = ()) -> None:
-        """A staged file given ``meta`` (and ``prices``), fsynced and renamed over
-        ``hq.sqlite``."""
+    def _swap_in(self, tmp: Path, meta: dict[str, Any]) -> None:
+        """A staged file given ``meta``, fsynced and renamed over ``hq.sqlite``."""
         try:
             con = sqlite3.connect(str(tmp), isolation_level=None)
             try:
@@ -236,7 +255,6 @@ class HqStore:
                     "INSERT INTO meta VALUES (?, ?)",
                     [(k, orjson.dumps(v)) for k, v in meta.items()],
                 )
-                con.executemany("INSERT OR REPLACE INTO prices VALUES (?, ?)", prices)
                 con.execute("COMMIT")
             finally:
                 con.close()
@@ -259,7 +277,9 @@ class HqStore:
         delete: Iterable[str],
         replace: bool,
         prices: Pairs = (),
+        ahead: bool = False,
     ) -> None:
+        """``ahead``: ``prices`` are in ``prices_next`` already (``stage``)."""
         dumps = orjson.dumps
         con.execute("BEGIN IMMEDIATE")
         try:
@@ -279,7 +299,11 @@ class HqStore:
                 " ON CONFLICT(sku) DO UPDATE SET row = excluded.row",
                 [(sku, dumps(p)) for sku, p in upsert.items()],
             )
-            con.executemany("INSERT OR REPLACE INTO prices VALUES (?, ?)", prices)
+            if ahead:
+                con.execute("INSERT OR REPLACE INTO prices SELECT sku, price FROM prices_next")
+                con.execute("DELETE FROM prices_next")
+            else:
+                con.executemany("INSERT OR REPLACE INTO prices VALUES (?, ?)", prices)
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")

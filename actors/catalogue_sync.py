@@ -205,7 +205,10 @@ class CatalogueSync:
             )
             if plan.prices and not inside:  # HQ's new prices as rows, for the long way
                 plan = await asyncio.to_thread(expanded, plan, self.store)
-            if inside:  # are changed inside the catalogue (no rows sent)
+            if inside and not plan.touched:  # HQ's new prices alone: the update checks them
+                current: list[dict[str, Any]] = []
+                running, prices = str(made), await asyncio.to_thread(orjson.dumps, plan.prices)
+            elif inside:  # are changed inside the catalogue (no rows sent)
                 hq = {s: plan.upsert[s] for s in plan.touched}
                 running, prices, current = await self.target.price_split(hq, plan.prices)
                 if prices is None:  # HQ's new prices refused: the update names their rows
@@ -221,10 +224,11 @@ class CatalogueSync:
                 self._merge, plan, current, fields, only, prices
             )
             # HQ's products after this version are written into a new hq.sqlite (when most rows
-            # change) while the catalogue commits; it is put in place after, with the version
+            # change), or its many new prices ahead, while the catalogue commits; they are put
+            # in place after, with the version
             replace = bundle.kind != "delta"
             staging = asyncio.ensure_future(
-                asyncio.to_thread(self.store.stage, plan.upsert, plan.removed, replace)
+                asyncio.to_thread(self.store.stage, plan.upsert, plan.removed, replace, plan.prices)
             )
             took.append(time.perf_counter())
             try:

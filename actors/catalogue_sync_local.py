@@ -25,8 +25,9 @@ from actors.files import atomic_write
 from actors.ledger import Ledger, Request, command_hash
 from actors.recovery import LOCK_NAME, _take_lock
 from actors.till import Who
+from domain.catalogue_reprice import BAD_PRICE
 from domain.error_codes.storepull import CatalogueSync as Codes
-from domain.errors import KassaError, error_from_dict
+from domain.errors import InvalidInput, KassaError, error_from_dict
 from domain.ports import SystemClock
 from domain.store import StoreConfig
 
@@ -68,7 +69,12 @@ class LocalTarget:
         if base is not None and base != self.cat.version:
             return {"moved": True, "version": self.cat.version}
         pairs = orjson.loads(prices) if prices else []
-        merged, ev = self.cat.prepare_update(products, source, replace_all, remove or (), pairs)
+        try:
+            merged, ev = self.cat.prepare_update(products, source, replace_all, remove or (), pairs)
+        except InvalidInput as exc:
+            if exc.code == BAD_PRICE:  # the sync sends them the long way
+                return {"moved": True, "version": self.cat.version}
+            raise
         cmd = command_hash("catalogue.update", {"v": ev.version})
         ack = self.ledger.submit(Request(cid, cmd, ev, who.staff, "", who.ip))
         if not ack.duplicate:

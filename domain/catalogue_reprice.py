@@ -25,6 +25,7 @@ from domain.money import CEILING, Limits
 
 __all__ = [
     "price_split",
+    "BAD_PRICE",
     "hq_prices",
     "repriced",
     "repriced_products",
@@ -34,6 +35,7 @@ __all__ = [
     "index_put",
 ]
 
+BAD_PRICE = "product.bad_price"  # a price change the catalogue cannot take as a pair
 _KEYS = tuple(Product.__slots__)  # sku, names, price, tax_class, category, barcodes, ...
 _new = object.__new__
 _SLOTS = tuple(getattr(Product, f).__set__ for f in _KEYS)
@@ -154,18 +156,24 @@ def hq_prices(
 
 
 def repriced_products(
-    held: dict[str, Product], prices: Sequence[Sequence[Any]], limits: Limits
+    held: dict[str, Product],
+    prices: Sequence[Sequence[Any]],
+    limits: Limits,
+    rate_of: Callable[[str], Any] | None = None,
 ) -> list[Product]:
-    """The held products of ``[sku, price]`` pairs (``price_split``'s) with their new prices;
-    a pair naming a product not held or a price ``price_split`` would not have given is refused
-    (``product.bad_price``: nothing changes)."""
+    """The held products of ``[sku, price]`` pairs (``price_split``'s or HQ's own) with their
+    new prices; a pair naming a product not held, a price ``price_split`` would not have given
+    or (with ``rate_of``) a tax class the store no longer has is refused (``product.bad_price``:
+    nothing changes; the sync then sends them the long way, refused naming their rows)."""
     top = min(CEILING, limits.max_unit_price)
     out: list[Product] = []
     for sku, price in prices:
         p = held.get(sku)
         if p is None or type(price) is not int or not 0 <= price <= top:
-            raise InvalidInput("product.bad_price", f"no price change for {sku!r}", sku=sku)
+            raise InvalidInput(BAD_PRICE, f"no price change for {sku!r}", sku=sku)
         out.append(repriced(p, price))
+    if rate_of is not None and not _classes_known({p.tax_class for p in out}, rate_of):
+        raise InvalidInput(BAD_PRICE, "a repriced product's tax class is unknown")
     return out
 
 

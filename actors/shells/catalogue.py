@@ -11,6 +11,8 @@ from actors.catalogue import Catalogue, paused_gc
 from actors.client import LedgerClient, TillClient
 from actors.ledger import Request, command_hash
 from actors.till import Who
+from domain.catalogue_reprice import BAD_PRICE
+from domain.errors import InvalidInput
 from domain.store import StoreConfig
 
 __all__ = ["CatalogueActor"]
@@ -74,13 +76,20 @@ class CatalogueActor:
         prices: bytes | None = None,
         base: str | None = None,
     ) -> dict:
-        """``prices`` and ``base``: ``price_split``'s pairs, made on version ``base`` (another
-        version: nothing is done, ``{"moved": True}``)."""
+        """``prices`` and ``base``: ``price_split``'s (or HQ's) pairs, made on version ``base``
+        (another version, or a pair refused: nothing is done, ``{"moved": True}``)."""
         async with self.updating:
             if base is not None and base != self.cat.version:
                 return {"moved": True, "version": self.cat.version}
             pairs = await asyncio.to_thread(orjson.loads, prices) if prices else []
-            return await self._update(cid, products, source, who, replace_all, remove or [], pairs)
+            try:
+                return await self._update(
+                    cid, products, source, who, replace_all, remove or [], pairs
+                )
+            except InvalidInput as exc:
+                if exc.code == BAD_PRICE:  # the sync sends them the long way
+                    return {"moved": True, "version": self.cat.version}
+                raise
 
     async def _update(
         self,
