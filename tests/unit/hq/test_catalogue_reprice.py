@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import actors.catalogue as catalogue_mod
+import actors.catalogue_hq_store as hq_store_mod
 from actors.catalogue import Catalogue, products_of_chunks
 from actors.catalogue_sync import CatalogueSync
 from actors.catalogue_sync_local import LocalTarget
@@ -512,3 +513,49 @@ def test_hqs_prices_are_checked_each_as_a_rows_price_would_be(tmp_path: Path) ->
         assert shop.sync.version == 1 and shop.target.cat.index.by_sku["P0001"].price == 1001
     finally:
         shop.target.close()
+
+
+class ImportAfterVersion(LocalTarget):
+    """A manager's import lands after the sync read the catalogue's version, before HQ's new
+    prices reach the update."""
+
+    edit: list[dict] = []
+
+    async def version(self) -> str:
+        out = await super().version()
+        if self.edit:
+            edit, ImportAfterVersion.edit = self.edit, []
+            await super().update("local-edit-0003", edit, "import", Who("m1"))
+        return out
+
+
+def test_an_import_before_hqs_prices_reach_the_catalogue_merges_the_whole_catalogue(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """HQ's pairs were meant for the version before an import: the update answers moved, the
+    pairs are made rows and the whole catalogue is merged, ending as when HQ sent every row
+    after the import (HQ's price back on the product the import repriced, the store's own
+    product kept); ``hq.sqlite``'s prices written ahead are put in once."""
+    monkeypatch.setattr(hq_store_mod, "STAGE_PRICES", 5)
+    hq = TestHQ()
+    v1 = _v1(30)
+    v2 = [{**p, "price": p["price"] + 5} for p in v1]
+    edit = [{**normal_dict(v1[4]), "price": 1}, {"sku": "LOCAL", "names": {"en": "x"}, "price": 9}]
+    shops = [Shop(tmp_path / "pairs", hq, ImportAfterVersion), Shop(tmp_path / "rows", hq, LongWay)]
+    try:
+        for shop in shops:
+            shop.apply(hq.bundle(STORE, 1, v1))
+        asyncio.run(shops[1].target.update("local-edit-0003", edit, "import", Who("m1")))
+        ImportAfterVersion.edit = edit
+        with_pairs, with_rows = _pairs_and_rows(hq, v1, v2, 2, FIELDS)
+        got = shops[0].apply(with_pairs), shops[1].apply(with_rows)
+        assert got[0].pop("sha256") != got[1].pop("sha256") and got[0] == got[1]
+        a, b = shops
+        assert (a.dir / "catalogue.json").read_bytes() == (b.dir / "catalogue.json").read_bytes()
+        assert _no_sha(a.journal()) == _no_sha(b.journal())
+        assert a.target.cat.index.by_sku["P0004"].price == v2[4]["price"]
+        assert a.target.cat.index.by_sku["LOCAL"].price == 9
+        assert a.sync.store.all() == b.sync.store.all()
+    finally:
+        for shop in shops:
+            shop.target.close()
