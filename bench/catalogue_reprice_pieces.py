@@ -106,15 +106,12 @@ def inside(cat: Catalogue, hq: dict[str, dict], host: CatalogueIndex) -> dict[st
 
 
 def as_pairs(cat: Catalogue, given: list[list], host: CatalogueIndex) -> dict[str, float]:
-    """HQ's ``[sku, price]`` pairs (a format-2 delta) inside the catalogue."""
+    """HQ's ``[sku, price]`` pairs (a format-2 delta) straight to the catalogue's update."""
     t: dict[str, float] = {}
     have = cat.version
     blob = timed(t, "HQ pairs as JSON (gateway)", lambda: orjson.dumps(given))
-    got = timed(t, "HQ pairs decoded (actor)", lambda: orjson.loads(blob))
-    _, prices, _rest = timed(t, "pairs checked (actor)", lambda: cat.price_split({}, got))
-    assert prices is not None
-    pairs = timed(t, "prices decoded (gateway + actor)", lambda: orjson.loads(prices))
-    change, ev = timed(
+    pairs = timed(t, "HQ pairs decoded (actor)", lambda: orjson.loads(blob))
+    change, ev = timed(  # checks the pairs as it reprices
         t, "prepare_update prices (actor)", lambda: cat.prepare_update([], "hq", prices=pairs)
     )
     saved = timed(t, "save: write rows + index copy (actor)", lambda: cat.save(change, ev.version))
