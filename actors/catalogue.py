@@ -15,21 +15,23 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 import orjson
 
-from actors.catalogue_file import load_index, paused_gc, products_of_chunks, saved_version
-from actors.files import atomic_write
-from domain.catalogue import (
-    CatalogueIndex,
-    Product,
-    check_product,
-    decode_scan,
-    product_against,
+from actors.catalogue_file import (
+    CatalogueDelta,
+    Delta,
+    index_diff,
+    load_index,
+    paused_gc,
+    products_of_chunks,
+    saved_version,
 )
+from actors.files import atomic_write
+from domain import catalogue_reprice as rp
+from domain.catalogue import CatalogueIndex, Product, check_product, decode_scan, product_against
 from domain.catalogue_rows import RULES, product_row
 from domain.errors import InvalidInput, KassaError
 from domain.events import CatalogueUpdated
@@ -54,17 +56,7 @@ ROWS_STEP = 1000  # rows made between two pauses of the background build (``_sav
 START_WARM_S = 5.0  # the search index is built this long after a start (or at the first search)
 
 
-@dataclass(frozen=True, slots=True)
-class CatalogueDelta:
-    """A small update (``Catalogue.prepare_update``): version ``old`` to ``new``."""
-
-    old: str
-    new: str
-    changed: list[Product]
-    removed: list[str]
-
-
-Saved = CatalogueDelta | tuple[CatalogueIndex, tuple[str, str, list[Product], list[str]] | None]
+Saved = CatalogueDelta | tuple[CatalogueIndex, Delta | None]
 
 
 class Catalogue:
@@ -79,7 +71,7 @@ class Catalogue:
         self._loading: threading.Thread | None = None
         self._pending: tuple[str, bytes] | None = None  # (version, products JSON) to commit
         self._chunks: tuple[str, list[bytes]] | None = None  # the whole catalogue for hosts
-        self._delta: tuple[str, str, list[Product], list[str]] | None = None
+        self._delta: Delta | None = None
         self._rows: tuple[str, dict[str, bytes]] | None = None  # catalogue.json's rows, version
         self._rows_lock = threading.RLock()
         self._gen = 0  # odd while an update is put into the index (``swap``)
@@ -148,16 +140,40 @@ class Catalogue:
         with paused_gc():
             return version, orjson.dumps([p.to_dict() for p in items])
 
+    def price_split(
+        self, hq: dict[str, dict[str, Any]], pairs: Sequence[Sequence[Any]] = ()
+    ) -> tuple[str, bytes | None, bytes]:
+        """HQ's new rows (by SKU) against the products held: the version, the ``[sku, price]``
+        pairs of those whose price alone changes (HQ's ``pairs`` first; None if one is refused)
+        and the ``Product.to_dict`` rows of the other products held, as JSON."""
+
+        def split(index: CatalogueIndex) -> tuple[str, list[tuple[str, int]] | None, list[Product]]:
+            limits, rate_of = self.config.limits, self.config.rate_of
+            given = rp.hq_prices(index.by_sku, pairs, limits, rate_of)
+            prices, rest = rp.price_split(index.by_sku, hq, limits, rate_of)
+            return index.version, None if given is None else given + prices, rest
+
+        with paused_gc():
+            version, prices, rest = self._steady(split)
+            got = None if prices is None else orjson.dumps(prices)
+            return version, got, orjson.dumps([p.to_dict() for p in rest])
+
     def changes(self, have: str) -> tuple[str, str, list[bytes], list[str]]:
-        """What a till host holding version ``have`` needs to hold this one: ``("same", v, [],
-        [])``, ``("delta", v, [changed rows], removed SKUs)`` from the version before the last
-        commit, or ``("full", v, blobs of rows, [])``."""
+        """What a till host holding ``have`` needs: ``("same", v, [], [])``, ``("delta", v,
+        [changed rows], removed SKUs)`` from the version before the last commit (``("prices", v,
+        [rows, [sku, price] pairs], removed)``: HQ repriced), or ``("full", v, blobs, [])``."""
         index = self.index
         if have == index.version:
             return "same", index.version, [], []
         delta = self._delta
         if delta is not None and delta[0] == have and delta[1] == index.version:
-            return "delta", delta[1], [orjson.dumps(list(map(product_row, delta[2])))], delta[3]
+            priced = delta[4]
+            rows = [product_row(p) for p in delta[2] if p.sku not in priced]
+            if len(rows) + len(delta[3]) <= DELTA_MAX and not priced:
+                return "delta", delta[1], [orjson.dumps(rows)], delta[3]
+            if len(rows) + len(delta[3]) <= DELTA_MAX:  # HQ repricing: prices
+                pairs = [(p.sku, p.price) for p in delta[2] if p.sku in priced]
+                return "prices", delta[1], [orjson.dumps(rows), orjson.dumps(pairs)], delta[3]
         chunks = self._chunks
         if chunks is None or chunks[0] != index.version:
             version, items = self._steady(lambda i: (i.version, list(i.by_sku.values())))
@@ -190,6 +206,7 @@ class Catalogue:
         source: str,
         replace_all: bool = False,
         remove: Sequence[str] = (),
+        prices: Sequence[Sequence[Any]] = (),
     ) -> tuple[list[Product] | CatalogueDelta, CatalogueUpdated]:
         """Validate products and describe the change (the caller journals it, then ``commit``):
         ``products`` added or replacing those of their SKUs, the SKUs in ``remove`` taken out
@@ -197,19 +214,24 @@ class Catalogue:
         ``CatalogueDelta`` for an update of at most ``DELTA_MAX`` products (not ``replace_all``),
         else the whole catalogue's products.
         Any bad row refuses the whole import, naming every bad row (up to ``MAX_ROW_ERRORS``) with
-        its code: a price above the store's ``limits`` is ``amount.too_large``."""
-        parsed: list[Product] = []
+        its code: a price above the store's ``limits`` is ``amount.too_large``.
+        ``prices``: ``[sku, price]`` of held products whose price alone changes (``price_split``
+        found them, on this version): they come first, as HQ's rows would; the update is then
+        put into the index and the saved rows in place whatever its size, ending as it would."""
+        held, limits, rate_of = self.index.by_sku, self.config.limits, self.config.rate_of
         bad: list[dict] = []
-        limits, rate_of, held = self.config.limits, self.config.rate_of, self.index.by_sku
-        with paused_gc():
+        with paused_gc():  # 300,000 products made: no collection meanwhile
+            parsed: list[Product] = rp.repriced_products(held, prices, limits, rate_of)
+            at = len(parsed)  # the rows' numbers follow the repriced products
             for i, d in enumerate(products):
                 try:
                     p = check_product(product_against(d, held), limits)
                     rate_of(p.tax_class)
                 except KassaError as exc:
-                    bad.append({"row": i + 1, "code": exc.code, "message": exc.message})
+                    bad.append({"row": at + i + 1, "code": exc.code, "message": exc.message})
                 except (KeyError, TypeError, ValueError, OverflowError) as exc:
-                    bad.append({"row": i + 1, "code": "product.bad_row", "message": str(exc)[:200]})
+                    msg = str(exc)[:200]
+                    bad.append({"row": at + i + 1, "code": "product.bad_row", "message": msg})
                 else:
                     parsed.append(p)
             if bad:
@@ -221,8 +243,11 @@ class Catalogue:
                     rows=bad[:MAX_ROW_ERRORS],
                     bad_rows=len(bad),
                 )
+            priced = frozenset(str(pair[0]) for pair in prices)
             if not replace_all and len(parsed) + len(remove) <= DELTA_MAX:
-                return self._small(parsed, remove, source)
+                return self._in_place(parsed, remove, source, priced)
+            if not replace_all and priced:
+                return self._in_place(parsed, remove, source, priced, large=True)
             merged = {} if replace_all else dict(self.index.by_sku)
             for sku in remove:
                 merged.pop(sku, None)
@@ -241,29 +266,55 @@ class Catalogue:
         )
         return list(merged.values()), ev
 
-    def _small(
-        self, parsed: list[Product], remove: Sequence[str], source: str
+    def _in_place(
+        self,
+        parsed: list[Product],
+        remove: Sequence[str],
+        source: str,
+        priced: frozenset[str] = frozenset(),
+        large: bool = False,
     ) -> tuple[CatalogueDelta, CatalogueUpdated]:
-        """An update of a few thousand products at most: the products that really change and the
-        SKUs that go, so the commit touches those alone (not 300,000 products for 1,000 prices).
-        Its version follows from the version before and the change."""
+        """An update put into the index and the saved rows in place: the products that really
+        change and the SKUs that go (not 300,000 products for 1,000 prices). A small one's
+        version follows from the version before and the change; a ``large`` one (HQ repricing
+        every product) remakes the saved rows of the products that change, and its version is
+        the hash of the whole file's products, as when the catalogue is written whole."""
         held = self.index.by_sku
         last = {p.sku: p for p in parsed}  # a SKU named twice: the later row
         changed = [p for p in last.values() if held.get(p.sku) is not p]
         gone = [s for s in dict.fromkeys(remove) if s in held and s not in last]
-        version = self.index.version
-        if changed or gone:
-            rows = orjson.dumps(list(map(product_row, changed)), option=orjson.OPT_SORT_KEYS)
-            seed = b"\n".join([version.encode(), rows, orjson.dumps(gone)])
+        version, rows = self.index.version, None
+        dumps, opt = orjson.dumps, orjson.OPT_SORT_KEYS
+        added = [p.sku for p in changed if p.sku not in held]
+        only = frozenset(p.sku for p in changed if p.sku in priced and p.sku in held)
+        if large:
+            with self._rows_lock:
+                rows = dict(self._saved_rows(version))
+            for sku in gone:
+                rows.pop(sku, None)
+            at = b'"price":'
+            for p in changed:  # a new price alone: the price in the saved row changed
+                sku = p.sku
+                if sku in only:  # ``row_repriced``, written out: 300,000 rows
+                    row = rows[sku]
+                    i = row.rindex(at) + 8
+                    rows[sku] = row[:i] + str(p.price).encode() + row[row.index(b",", i) :]
+                else:
+                    rows[sku] = dumps(product_row(p), option=opt)
+            body = b"[" + b",".join(rows.values()) + b"]"
+            version = hashlib.sha256(body).hexdigest()[:16]
+            self._pending = (version, body)
+        elif changed or gone:
+            made = dumps(list(map(product_row, changed)), option=opt)
+            seed = b"\n".join([version.encode(), made, dumps(gone)])
             version = hashlib.sha256(seed).hexdigest()[:16]
-        count = len(held) + sum(p.sku not in held for p in changed) - len(gone)
         ev = CatalogueUpdated(
             version=version,
-            count=count,
+            count=len(held) + len(added) - len(gone),
             source=source[:100],
             skus=tuple(p.sku for p in parsed[:1000]),
         )
-        return CatalogueDelta(self.index.version, version, changed, gone), ev
+        return CatalogueDelta(self.index.version, version, changed, gone, only, rows), ev
 
     def commit(self, products: list[Product] | CatalogueDelta, version: str) -> None:
         """Save the update ``prepare_update`` described, then hold it (``save`` + ``swap``)."""
@@ -271,10 +322,24 @@ class Catalogue:
 
     def save(self, products: list[Product] | CatalogueDelta, version: str) -> Saved:
         """Write the catalogue file of the update (off the loop that answers look-ups): a small
-        update changes the rows it names in the held rows; a large one makes a new index."""
+        one changes the rows it names in the held rows; a large one makes a new index."""
         pending, self._pending = self._pending, None
         head = orjson.dumps({"version": version, "rules": RULES})[:-1]
         with paused_gc():
+            if isinstance(products, CatalogueDelta) and products.rows is not None:
+                assert pending is not None and pending[0] == version
+                d, index = products, rp.index_copy(self.index)  # HQ repricing: a copy changed
+                put = threading.Thread(  # while the file is written (the write frees the GIL)
+                    target=rp.index_put, args=(index, d.changed, d.removed, d.new, d.priced)
+                )
+                put.start()
+                try:
+                    with self._rows_lock:
+                        atomic_write(self.path, head + b',"products":' + pending[1] + b"}")
+                        self._rows = (products.new, products.rows)
+                finally:
+                    put.join()
+                return index, (d.old, d.new, d.changed, d.removed, d.priced)
             if isinstance(products, CatalogueDelta):
                 with self._rows_lock:
                     rows = self._saved_rows(products.old)
@@ -296,7 +361,7 @@ class Catalogue:
                 body = orjson.dumps(list(map(product_row, products)), option=orjson.OPT_SORT_KEYS)
             atomic_write(self.path, head + b',"products":' + body + b"}")
             index = CatalogueIndex(products, version)
-            return index, self._diff(self.index, index)
+            return index, index_diff(self.index, index, DELTA_MAX)
 
     def swap(self, saved: Saved) -> None:
         """Hold a saved update (on the loop that answers look-ups: a small update is put into
@@ -304,13 +369,8 @@ class Catalogue:
         self._gen += 1  # odd: changing (``_steady`` readers in other threads read again)
         try:
             if isinstance(saved, CatalogueDelta):
-                index = self.index
-                for sku in saved.removed:
-                    index.remove(sku)
-                for p in saved.changed:
-                    index.put(p)
-                index.version = saved.new
-                self._delta = (saved.old, saved.new, saved.changed, saved.removed)
+                rp.index_put(self.index, saved.changed, saved.removed, saved.new, saved.priced)
+                self._delta = (saved.old, saved.new, saved.changed, saved.removed, saved.priced)
             else:
                 self.index, self._delta = saved
         finally:
@@ -348,22 +408,3 @@ class Catalogue:
                         time.sleep(0.002)
             self._rows = (held, made)
             return made
-
-    @staticmethod
-    def _diff(
-        old: CatalogueIndex, new: CatalogueIndex
-    ) -> tuple[str, str, list[Product], list[str]] | None:
-        """The products changed and the SKUs removed from ``old`` to ``new`` (None: too many)."""
-        if not len(old):
-            return None
-        before = old.by_sku.get
-        changed = []
-        for p in new.by_sku.values():
-            if before(p.sku) != p:
-                changed.append(p)
-                if len(changed) > DELTA_MAX:
-                    return None
-        removed = [sku for sku in old.by_sku if sku not in new.by_sku]
-        if len(changed) + len(removed) > DELTA_MAX:
-            return None
-        return old.version, new.version, changed, removed

@@ -8,6 +8,7 @@ import gc
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import orjson
@@ -16,7 +17,31 @@ from domain.catalogue import CatalogueIndex, Product, product_from_dict
 from domain.catalogue_rows import RULES, product_trusted
 from domain.errors import KassaError
 
-__all__ = ["paused_gc", "products_of_chunks", "load_index", "saved_version", "loadable"]
+__all__ = [
+    "CatalogueDelta",
+    "paused_gc",
+    "products_of_chunks",
+    "load_index",
+    "saved_version",
+    "loadable",
+    "index_diff",
+    "Delta",
+]
+
+Delta = tuple[str, str, list[Product], list[str], frozenset[str]]  # old, new, changed, gone, priced
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogueDelta:
+    """An update put in place (``Catalogue.prepare_update``): version ``old`` to ``new``."""
+
+    old: str
+    new: str
+    changed: list[Product]
+    removed: list[str]
+    priced: frozenset[str] = frozenset()  # of ``changed``: those whose price alone changed
+    rows: dict[str, bytes] | None = None  # a large update: the file's rows after it (in order)
+
 
 log = logging.getLogger(__name__)
 
@@ -84,3 +109,21 @@ def loadable(rows: list[dict]) -> list[Product]:
         except (KassaError, KeyError, TypeError, ValueError, OverflowError) as exc:
             log.warning("catalogue.json: product %r left out: %s", d.get("sku"), exc)
     return out
+
+
+def index_diff(old: CatalogueIndex, new: CatalogueIndex, most: int) -> Delta | None:
+    """The products changed and the SKUs removed from ``old`` to ``new`` (None: more than
+    ``most``), for a till host holding ``old`` (``Catalogue.changes``)."""
+    if not len(old):
+        return None
+    before = old.by_sku.get
+    changed = []
+    for p in new.by_sku.values():
+        if before(p.sku) != p:
+            changed.append(p)
+            if len(changed) > most:
+                return None
+    removed = [sku for sku in old.by_sku if sku not in new.by_sku]
+    if len(changed) + len(removed) > most:
+        return None
+    return old.version, new.version, changed, removed, frozenset()

@@ -22,10 +22,11 @@ dropped in by ``kassa store catalogue import`` are ``actors.catalogue_sync_loop`
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
+import time
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -33,10 +34,10 @@ import orjson
 
 from actors.catalogue import paused_gc
 from actors.catalogue_hq_store import HqStore
+from actors.catalogue_sync_plan import HqChange, expanded, hq_after
 from actors.files import atomic_write
 from actors.till import Who
-from domain.catalogue import normal_dict
-from domain.catalogue_bundle import Bundle, apply_delta, read_header, unpack
+from domain.catalogue_bundle import Bundle, read_header, unpack
 from domain.catalogue_merge import due_prices, effective, price_only, split, with_prices
 from domain.error_codes.hq import Catalogue as BundleCodes
 from domain.error_codes.storepull import CatalogueSync as Codes
@@ -58,6 +59,10 @@ class Target(Protocol):
 
     async def rows(self, skus: list[str] | None = None) -> tuple[str, list[dict[str, Any]]]: ...
 
+    async def price_split(
+        self, hq: dict[str, dict[str, Any]], pairs: list[list[Any]] | None = None
+    ) -> tuple[str, bytes | None, list[dict[str, Any]]]: ...
+
     async def update(
         self,
         cid: str,
@@ -66,31 +71,13 @@ class Target(Protocol):
         who: Who,
         replace_all: bool = False,
         remove: list[str] | None = None,
+        prices: bytes | None = None,
+        base: str | None = None,
     ) -> dict: ...
 
 
 Journal = Callable[[str, Any], Awaitable[Any]]
-
-
-@dataclass(frozen=True, slots=True)
-class HqChange:
-    """What a bundle changes in HQ's products (``CatalogueSync._hq_after``)."""
-
-    full: bool  # a full (or setup) bundle: ``upsert`` is all of HQ's products
-    upsert: dict[str, dict[str, Any]]  # HQ's products it sends or reprices (normalised)
-    removed: list[str]  # SKUs HQ stops sending
-    later: list[dict[str, Any]]  # scheduled prices still to come
-    touched: list[str]  # the SKUs of ``upsert``
-
-
-def _norm(p: dict[str, Any]) -> dict[str, Any]:
-    """HQ's product as the store keeps it (``Product.to_dict``), so comparisons see equal
-    defaults as equal. Not checked here: a row the store cannot take is refused by the
-    catalogue's update, naming the row (a row that is not a product at all is kept as it came)."""
-    try:
-        return normal_dict(p)
-    except (KeyError, TypeError, ValueError, OverflowError):
-        return dict(p)
+Products = dict[str, dict[str, Any]]
 
 
 class CatalogueSync:
@@ -176,7 +163,11 @@ class CatalogueSync:
         return bundle, str(read_header(data)[0].get("payload_sha256", ""))
 
     async def apply_bytes(self, data: bytes, source: str) -> dict[str, Any]:
+        t = time.perf_counter()
         bundle, sha = await asyncio.to_thread(self.open, data)  # decompress + parse: off the loop
+        log.warning(
+            "catalogue: a bundle of %d bytes opened in %.2f s", len(data), time.perf_counter() - t
+        )
         return await self.apply(bundle, source, sha)
 
     async def apply(self, bundle: Bundle, source: str, sha: str) -> dict[str, Any]:
@@ -198,38 +189,69 @@ class CatalogueSync:
             fields = bundle.store_fields or list(self.held.get("store_fields") or [])
             # hundreds of thousands of products: in worker threads, not on the loop that
             # answers the tills
-            plan = await asyncio.to_thread(self._hq_after, bundle, held)
+            now, took = self.clock.now_us(), [time.perf_counter()]  # phases, for the log
+            plan = await asyncio.to_thread(hq_after, bundle, held, self.store, now)
+            took.append(time.perf_counter())
             # a delta onto the catalogue the last HQ version made (nothing changed it since):
             # only the products it names are merged and sent (a day's 1,000 price changes at
             # 300,000 products); otherwise the whole catalogue is merged again
             made = self.held.get("catalogue")
             only = bundle.kind == "delta" and bool(made) and made == await self.target.version()
-            running, current = await self.target.rows(plan.touched if only else None)
+            prices: bytes | None = None  # HQ repricing: the products whose price alone changes
+            inside = (
+                only
+                and "price" not in fields
+                and callable(getattr(self.target, "price_split", None))
+            )
+            if plan.prices and not inside:  # HQ's new prices as rows, for the long way
+                plan = await asyncio.to_thread(expanded, plan, self.store)
+            if inside and not plan.touched:  # HQ's new prices alone: the update checks them
+                current: list[dict[str, Any]] = []
+                running, prices = str(made), await asyncio.to_thread(orjson.dumps, plan.prices)
+            elif inside:  # are changed inside the catalogue (no rows sent)
+                hq = {s: plan.upsert[s] for s in plan.touched}
+                running, prices, current = await self.target.price_split(hq, plan.prices)
+                if prices is None:  # HQ's new prices refused: the update names their rows
+                    plan = await asyncio.to_thread(expanded, plan, self.store)
+                    hq = {s: plan.upsert[s] for s in plan.touched}
+                    running, prices, current = await self.target.price_split(hq)
+            else:
+                running, current = await self.target.rows(plan.touched if only else None)
             if only and running != made:  # the store's catalogue changed meanwhile
-                only, (running, current) = False, await self.target.rows(None)
-            overrides, local, rows, remove = await asyncio.to_thread(
-                self._merge, plan, current, fields, only
+                only, prices, (running, current) = False, None, await self.target.rows(None)
+                plan = await asyncio.to_thread(expanded, plan, self.store)
+            overrides, local, rows, remove, priced = await asyncio.to_thread(
+                self._merge, plan, current, fields, only, prices
             )
             # HQ's products after this version are written into a new hq.sqlite (when most rows
-            # change) while the catalogue commits; it is put in place after, with the version
+            # change), or its many new prices ahead, while the catalogue commits; they are put
+            # in place after, with the version
             replace = bundle.kind != "delta"
             staging = asyncio.ensure_future(
-                asyncio.to_thread(self.store.stage, plan.upsert, plan.removed, replace)
+                asyncio.to_thread(self.store.stage, plan.upsert, plan.removed, replace, plan.prices)
             )
+            took.append(time.perf_counter())
             try:
+                how = (str(uuid.uuid4()), f"{source}:v{bundle.version}", Who(staff="system", ip=""))
+                base = running if prices is not None else None
                 res = await self.target.update(
-                    str(uuid.uuid4()),
-                    rows,
-                    f"{source}:v{bundle.version}",
-                    Who(staff="system", ip=""),
-                    not only,
-                    remove,
+                    how[0], rows, how[1], how[2], not only, remove, prices, base
                 )
+                if res.get("moved"):  # another update came between: the whole catalogue merged
+                    plan = await asyncio.to_thread(expanded, plan, self.store)
+                    self.store.discard(await staging)
+                    staging = asyncio.ensure_future(asyncio.sleep(0, None))
+                    running, current = await self.target.rows(None)
+                    overrides, local, rows, remove, priced = await asyncio.to_thread(
+                        self._merge, plan, current, fields, False, None
+                    )
+                    res = await self.target.update(how[0], rows, how[1], how[2], True, remove)
             except BaseException:
                 self.store.discard(await staging)
                 raise
+            self.changed()  # the tills sell the new prices while hq.sqlite is still written
+            took.append(time.perf_counter())
             staged = await staging
-            self.changed()
             meta = {
                 "version": bundle.version,
                 "base": bundle.base,
@@ -239,56 +261,49 @@ class CatalogueSync:
                 "catalogue": res.get("version"),  # the catalogue this version made
             }
             await asyncio.to_thread(
-                self.store.save, meta, plan.upsert, plan.removed, replace, staged
+                self.store.save, meta, plan.upsert, plan.removed, replace, staged, plan.prices
             )
             self.held = meta
-            now = self.clock.now_us()
-            self.state.update(source=source, applied_us=now)
+            self.state.update(source=source, applied_us=self.clock.now_us())
             self.save_state()
-            ev = CatalogueVersionApplied(bundle.version, bundle.base, source, len(rows), sha)
+            count = len(rows) + priced
+            ev = CatalogueVersionApplied(bundle.version, bundle.base, source, count, sha)
+            took.append(time.perf_counter())
             ack = await self.journal(f"catalogue-v{bundle.version}-{sha[:16]}", ev)
+            took.append(time.perf_counter())
         log.warning(
-            "catalogue: HQ version %s applied from %s (%d products)",
+            "catalogue: HQ version %s applied from %s (%d products) in %.2f s: plan %.2f, "
+            "compare and merge %.2f, catalogue %.2f, hq.sqlite %.2f, journal %.2f",
             bundle.version,
             source,
-            len(rows),
+            count,
+            took[-1] - took[0],
+            *(b - a for a, b in itertools.pairwise(took)),
         )
         return {
             **self.status(),
             "applied": True,
-            "count": len(rows),
+            "count": count,
             "local": len(local),
             "overridden": len(overrides),
             "catalogue": res.get("version"),
             "seq": getattr(ack, "seq", None),
         }
 
-    def _hq_after(self, bundle: Bundle, held: int | None) -> HqChange:
-        """What ``bundle`` (and the scheduled prices now due) changes in HQ's products: only the
-        products it names are read and written (``hq.sqlite``), not every product HQ sends."""
-        with paused_gc():
-            incoming = {sku: _norm(p) for sku, p in apply_delta({}, held, bundle).items()}
-            full = bundle.kind != "delta"
-            removed = [] if full else [s for s in bundle.removed if s not in incoming]
-            asked = {str(r["sku"]) for r in bundle.prices}
-            kept = set() if full else self.store.has(asked - set(incoming)) - set(removed)
-            due, later = due_prices(
-                self._pending(bundle, kept | set(incoming)), self.clock.now_us()
-            )
-            base = dict(incoming)
-            if not full:
-                base.update(self.store.get({r["sku"] for r in due} - set(incoming)))
-            priced_rows, priced = with_prices(base, due)
-            upsert = {**incoming, **{s: priced_rows[s] for s in priced}}
-            touched = list(dict.fromkeys([*incoming, *priced]))
-            return HqChange(full, upsert, removed, later, touched)
-
     def _merge(
-        self, plan: HqChange, current: list[dict[str, Any]], fields: list[str], only: bool
-    ) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]], list[str]]:
+        self,
+        plan: HqChange,
+        current: list[dict[str, Any]],
+        fields: list[str],
+        only: bool,
+        prices: bytes | None,
+    ) -> tuple[Products, list[dict[str, Any]], list[dict[str, Any]], list[str], int]:
         """(the store's overrides, its own products, the rows the store's catalogue becomes, the
-        SKUs it loses). ``only``: the rows and SKUs of the products the delta (or a price now
-        due) touches, the rest of the catalogue staying as it is; else the whole catalogue."""
+        SKUs it loses, how many products the catalogue reprices itself). ``only``: the rows and
+        SKUs of the products the delta (or a price now due) touches, the rest of the catalogue
+        staying as it is; else the whole catalogue. ``prices``: ``[sku, price]`` pairs of the
+        products the catalogue changes itself (``Catalogue.price_split``; ``current`` is then
+        the store's rows of the other products the delta touches)."""
         with paused_gc():
             if only:
                 # a product whose row at the store is HQ's new one but for its price (HQ
@@ -296,12 +311,13 @@ class CatalogueSync:
                 # (a store-owned price aside); only the others need HQ's rows until now
                 same, rest = price_only(current, plan.upsert, fields)
                 done = {str(p["sku"]) for p in same}
-                hq = {s: plan.upsert[s] for s in plan.touched if s not in done}
+                priced = {str(r[0]) for r in orjson.loads(prices)} if prices else set()
+                hq = {s: plan.upsert[s] for s in plan.touched if s not in done and s not in priced}
                 before = self.store.get([*hq, *plan.removed])
                 overrides, local = split(rest, before, fields)
                 rows = same + effective(hq, overrides, local, fields)
                 gone = [s for s in plan.removed if s in before]
-                return overrides, local, rows, gone
+                return overrides, local, rows, gone, len(priced)
             before = self.store.all()
             if plan.full:
                 hq = plan.upsert
@@ -311,13 +327,7 @@ class CatalogueSync:
                     hq.pop(sku, None)
                 hq.update(plan.upsert)
             overrides, local = split(current, before, fields)
-            return overrides, local, effective(hq, overrides, local, fields), []
-
-    @staticmethod
-    def _pending(bundle: Bundle, skus: set[str]) -> list[dict[str, Any]]:
-        """Scheduled prices after ``bundle``: HQ sends every change still to come with each
-        version, full or delta (one HQ has withdrawn is no longer in the list)."""
-        return [r for r in bundle.prices if str(r["sku"]) in skus]
+            return overrides, local, effective(hq, overrides, local, fields), [], 0
 
     async def apply_due_prices(self) -> dict[str, Any] | None:
         """Scheduled prices that came due: the products they change, journaled through the

@@ -25,8 +25,9 @@ from actors.files import atomic_write
 from actors.ledger import Ledger, Request, command_hash
 from actors.recovery import LOCK_NAME, _take_lock
 from actors.till import Who
+from domain.catalogue_reprice import BAD_PRICE
 from domain.error_codes.storepull import CatalogueSync as Codes
-from domain.errors import KassaError, error_from_dict
+from domain.errors import InvalidInput, KassaError, error_from_dict
 from domain.ports import SystemClock
 from domain.store import StoreConfig
 
@@ -48,6 +49,12 @@ class LocalTarget:
         with paused_gc():
             return version, orjson.loads(blob)
 
+    async def price_split(
+        self, hq: dict[str, dict], pairs: list[list] | None = None
+    ) -> tuple[str, bytes | None, list[dict]]:
+        version, prices, rest = self.cat.price_split(hq, pairs or ())
+        return version, prices, orjson.loads(rest)
+
     async def update(
         self,
         cid: str,
@@ -56,8 +63,18 @@ class LocalTarget:
         who: Who,
         replace_all: bool = False,
         remove: list[str] | None = None,
+        prices: bytes | None = None,
+        base: str | None = None,
     ) -> dict:
-        merged, ev = self.cat.prepare_update(products, source, replace_all, remove or ())
+        if base is not None and base != self.cat.version:
+            return {"moved": True, "version": self.cat.version}
+        pairs = orjson.loads(prices) if prices else []
+        try:
+            merged, ev = self.cat.prepare_update(products, source, replace_all, remove or (), pairs)
+        except InvalidInput as exc:
+            if exc.code == BAD_PRICE:  # the sync sends them the long way
+                return {"moved": True, "version": self.cat.version}
+            raise
         cmd = command_hash("catalogue.update", {"v": ev.version})
         ack = self.ledger.submit(Request(cid, cmd, ev, who.staff, "", who.ip))
         if not ack.duplicate:
@@ -109,7 +126,7 @@ def _through_server(data_dir: Path, op: str, data: bytes, timeout_s: float) -> d
                 raise error_from_dict(out["error"])
             out.pop("ok", None)
             return {**out, "server": "running"}
-        time.sleep(0.2)
+        time.sleep(0.05)  # a file's presence: the answer is seen within 50 ms
     ask.unlink(missing_ok=True)
     raise KassaError(Codes.NO_ANSWER, f"no answer from the running store in {timeout_s:.0f} s")
 

@@ -9,7 +9,7 @@ doubling up to ``backoff_max_s``) and shown in the status; selling never waits f
 
 USB bundles reach a running server through ``<data>/hq_catalogue/inbox/``: ``kassa store catalogue
 import`` verifies the file, drops it there (the data folder is the store account's own) and waits
-for ``<name>.result``; the server takes it within a quarter of a second (``INBOX_S``) with the same
+for ``<name>.result``; the server takes it within a tenth of a second (``INBOX_S``) with the same
 checks as a pull.
 """
 
@@ -36,7 +36,7 @@ __all__ = ["Puller", "start_for", "INBOX", "pull_interval"]
 
 log = logging.getLogger(__name__)
 INBOX = "inbox"
-INBOX_S = 0.25  # how often the inbox (USB bundles, pull requests) and due prices are looked at
+INBOX_S = 0.1  # how often the inbox (USB bundles, pull requests) and due prices are looked at
 
 
 def pull_interval(data_dir: Path) -> float:

@@ -151,6 +151,17 @@ class CatalogueClient(_Client):
             return version, await asyncio.to_thread(decode)
         return version, orjson.loads(blob)
 
+    async def price_split(
+        self, hq: dict[str, dict], pairs: list[list] | None = None
+    ) -> tuple[str, bytes | None, list[dict]]:
+        """HQ's new rows and price pairs cross as JSON blobs; the store's rows of the products
+        whose price is not all that changes come back as one (``CatalogueActor.price_split``)."""
+        blob, given = await asyncio.to_thread(lambda: (orjson.dumps(hq), orjson.dumps(pairs or [])))
+        version, prices, rest = await self.handle.price_split.remote(blob, given)
+        if len(rest) > 1_000_000:  # not a reprice after all: every product's row
+            return version, prices, await asyncio.to_thread(orjson.loads, rest)
+        return version, prices, orjson.loads(rest)
+
     async def lookup(self, code: str) -> dict:
         return await self.handle.lookup.remote(code)
 
@@ -171,6 +182,8 @@ class CatalogueClient(_Client):
         who: Who,
         replace_all: bool = False,
         remove: list[str] | None = None,
+        prices: bytes | None = None,
+        base: str | None = None,
     ) -> dict:
         """The products cross Ray as one JSON blob: pickling 300,000 dicts there and back took
         about 2.6 s of a whole-catalogue apply; JSON about a quarter of that (made in a worker
@@ -181,7 +194,9 @@ class CatalogueClient(_Client):
                 blob = await asyncio.to_thread(orjson.dumps, products)
             except TypeError:
                 blob = products
-        return await self.handle.update.remote(cid, blob, source, who, replace_all, remove)
+        return await self.handle.update.remote(
+            cid, blob, source, who, replace_all, remove, prices, base
+        )
 
 
 class TillClient(_Client):

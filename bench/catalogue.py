@@ -301,6 +301,9 @@ def store_figures(n: int, searches: int, scan_s: float) -> dict:
             out.update(run_loop(store_run(store, n, searches, scan_s)))
         finally:
             store.stop()
+            for line in store.log_path.read_text(errors="replace").splitlines():
+                if "catalogue: " in line:  # the store's own account of each apply's phases
+                    print(line[-300:], file=sys.stderr)
         return out
 
 

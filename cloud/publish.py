@@ -202,6 +202,7 @@ class Publisher:
         first request)."""
         prev = rows.state(con, store)
         ch = rows.change_set(con, self.master, store, now)
+        products, pairs = rows.repriced(con, store, ch) if prev is not None else ([], [])
         con.execute("BEGIN IMMEDIATE")
         try:
             count = rows.write(con, store, version, ch, now)
@@ -215,7 +216,9 @@ class Publisher:
         con.execute("COMMIT")
         files = self._files(store)
         if prev is not None:  # the delta most stores will ask for
-            payload = {"products": ch.payload_products(), "removed": ch.removed, **ch.meta}
+            payload = {"products": products, "removed": ch.removed, **ch.meta}
+            if pairs:  # HQ repricing: the prices alone (format 2)
+                payload["repriced"] = pairs
             data = self._pack("delta", store, version, payload, now, prev.version)
             files.write_bundle(data, version, prev.version)
         files.prune(version)

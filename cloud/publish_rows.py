@@ -30,6 +30,7 @@ __all__ = [
     "write",
     "since",
     "everything",
+    "repriced",
 ]
 
 SCHEMA_ROWS = """
@@ -80,9 +81,6 @@ class ChangeSet:
     full: bool  # computed from every product (not from master's changes)
     meta: dict[str, Any]
     master: int  # master data's version before anything was read
-
-    def payload_products(self) -> list[Any]:
-        return _embedded(self.lines)
 
 
 def change_set(con: sqlite3.Connection, master: Any, store: str, now: int) -> ChangeSet:
@@ -161,6 +159,30 @@ def docs(con: sqlite3.Connection, store: str, skus: list[str]) -> dict[str, dict
         )
         out.update((s, orjson.loads(d)) for s, d in con.execute(q, (store, *part)))
     return out
+
+
+def repriced(
+    con: sqlite3.Connection, store: str, ch: ChangeSet
+) -> tuple[list[Any], list[list[Any]]]:
+    """(products, ``[sku, price]`` pairs) of the delta ``ch`` makes from the store's newest
+    version (read before ``write``): a product whose JSON differs from the store's only in a
+    whole-number price goes as a pair (a reprice of 300,000 products is 300,000 pairs, not rows
+    the store normalises and compares again), the others as they are."""
+    old = docs(con, store, [s for s in ch.skus if s not in ch.added])
+    lines: list[bytes] = []
+    pairs: list[list[Any]] = []
+    loads = orjson.loads
+    for sku, line in zip(ch.skus, ch.lines, strict=True):
+        was = old.get(sku)
+        new = loads(line) if was is not None else None
+        price = new.pop("price", None) if new is not None else None
+        if was is not None and type(price) is int and "price" in was:
+            was.pop("price")
+            if was == new:
+                pairs.append([sku, price])
+                continue
+        lines.append(line)
+    return _embedded(lines), pairs
 
 
 def write(con: sqlite3.Connection, store: str, version: int, ch: ChangeSet, at_us: int) -> int:

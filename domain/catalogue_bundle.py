@@ -15,12 +15,17 @@ by another key before it reads a single product::
      "base": 41 | null, "created_us": ..., "key_id": "...", "payload_sha256": "...",
      "count": 300000, "sig": "<hex, over the header without sig>"}
 
+(``count``: the products it sends, as rows or as new prices.)
+
 The payload (a dict)::
 
     full / setup:  {"products": [product dicts], "prices": [scheduled], "store_fields": [...],
                     "profile": {...} | null}
     delta:         the same, "products" holding only products added or changed since ``base``,
-                   and "removed": [sku, ...]
+                   and "removed": [sku, ...]; HQ repricing: "repriced": [[sku, price], ...] for
+                   the products whose price alone changed since ``base`` (not in "products";
+                   such a bundle is format 2, which a store before it refuses, as any format it
+                   does not read)
     setup:         adds what a new store PC needs: "licence" (a licence file's JSON),
                    "upload_secret", "cloud_url", "hq_public_key", "first_manager"
 
@@ -56,6 +61,7 @@ __all__ = [
 
 MAGIC = b"KASSA-BUNDLE 1\n"
 FORMAT = 1
+FORMATS = (1, 2)  # 2: a delta with "repriced" pairs
 MAX_HEADER = 64 * 1024
 Kind = Literal["full", "delta", "setup"]
 KINDS = ("full", "delta", "setup")
@@ -82,6 +88,11 @@ class Bundle:
     @property
     def prices(self) -> list[dict[str, Any]]:
         return list(self.payload.get("prices") or [])
+
+    @property
+    def repriced(self) -> list[list[Any]]:
+        """``[sku, price]`` of HQ's products whose price alone changed since ``base``."""
+        return list(self.payload.get("repriced") or [])
 
     @property
     def store_fields(self) -> list[str]:
@@ -119,7 +130,7 @@ def pack(
         raise ValueError("a delta, and only a delta, has a base version")
     body = gzip.compress(orjson.dumps(payload), compresslevel=compresslevel, mtime=0)
     header: dict[str, Any] = {
-        "format": FORMAT,
+        "format": 2 if payload.get("repriced") else FORMAT,
         "kind": kind,
         "store": store,
         "version": int(version),
@@ -127,7 +138,7 @@ def pack(
         "created_us": int(created_us),
         "key_id": _key_id(key.public_key()),
         "payload_sha256": hashlib.sha256(body).hexdigest(),
-        "count": len(payload.get("products") or []),
+        "count": len(payload.get("products") or []) + len(payload.get("repriced") or []),
     }
     header["sig"] = key.sign(_signed_part(header)).hex()
     return MAGIC + orjson.dumps(header) + b"\n" + body
@@ -148,7 +159,7 @@ def read_header(data: bytes) -> tuple[dict[str, Any], bytes]:
         header = orjson.loads(data[len(MAGIC) : end])
     except orjson.JSONDecodeError:
         raise _bad("catalogue.bad_bundle", "the bundle's header is damaged") from None
-    if not isinstance(header, dict) or header.get("format") != FORMAT:
+    if not isinstance(header, dict) or header.get("format") not in FORMATS:
         raise _bad("catalogue.bad_bundle", "the bundle's format is not one this store reads")
     return header, data[end + 1 :]
 
@@ -200,7 +211,8 @@ def apply_delta(
     current: dict[str, dict[str, Any]], held_version: int | None, bundle: Bundle
 ) -> dict[str, dict[str, Any]]:
     """HQ's products (by SKU) after ``bundle``: a full or setup bundle replaces them, a delta
-    must start from the version held (``catalogue.delta_base`` otherwise: ask for a full one)."""
+    (its products, removed SKUs and repriced products) must start from the version held
+    (``catalogue.delta_base`` otherwise: ask for a full one)."""
     if bundle.kind != "delta":
         return {str(p["sku"]): p for p in bundle.products}
     if bundle.base != held_version:
@@ -215,4 +227,7 @@ def apply_delta(
         out.pop(sku, None)
     for p in bundle.products:
         out[str(p["sku"])] = p
+    for sku, price in bundle.repriced:  # HQ's product until now with its new price
+        if sku in out:
+            out[sku] = {**out[sku], "price": price}
     return out

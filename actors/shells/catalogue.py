@@ -7,10 +7,12 @@ import asyncio
 
 import orjson
 
-from actors.catalogue import Catalogue
+from actors.catalogue import Catalogue, paused_gc
 from actors.client import LedgerClient, TillClient
 from actors.ledger import Request, command_hash
 from actors.till import Who
+from domain.catalogue_reprice import BAD_PRICE
+from domain.errors import InvalidInput
 from domain.store import StoreConfig
 
 __all__ = ["CatalogueActor"]
@@ -36,6 +38,18 @@ class CatalogueActor:
             return self.cat.rows(skus)
         return await asyncio.to_thread(self.cat.rows, skus)  # 300k rows: off the loop
 
+    async def price_split(self, hq: bytes, pairs: bytes = b"[]") -> tuple[str, bytes | None, bytes]:
+        """HQ's new rows (a JSON object by SKU) and HQ's ``[sku, price]`` pairs: the products
+        whose price alone changes and the store's rows of the others (``Catalogue.price_split``);
+        no update meanwhile."""
+        async with self.updating:
+            return await asyncio.to_thread(self._price_split, hq, pairs)
+
+    def _price_split(self, blob: bytes, pairs: bytes) -> tuple[str, bytes | None, bytes]:
+        with paused_gc():
+            hq, given = orjson.loads(blob), orjson.loads(pairs)
+        return self.cat.price_split(hq, given)
+
     async def changes(self, have: str) -> tuple:
         return await asyncio.to_thread(self.cat.changes, have)  # 300k rows: off the loop
 
@@ -59,9 +73,23 @@ class CatalogueActor:
         who: Who,
         replace_all: bool = False,
         remove: list[str] | None = None,
+        prices: bytes | None = None,
+        base: str | None = None,
     ) -> dict:
+        """``prices`` and ``base``: ``price_split``'s (or HQ's) pairs, made on version ``base``
+        (another version, or a pair refused: nothing is done, ``{"moved": True}``)."""
         async with self.updating:
-            return await self._update(cid, products, source, who, replace_all, remove or [])
+            if base is not None and base != self.cat.version:
+                return {"moved": True, "version": self.cat.version}
+            pairs = await asyncio.to_thread(orjson.loads, prices) if prices else []
+            try:
+                return await self._update(
+                    cid, products, source, who, replace_all, remove or [], pairs
+                )
+            except InvalidInput as exc:
+                if exc.code == BAD_PRICE:  # the sync sends them the long way
+                    return {"moved": True, "version": self.cat.version}
+                raise
 
     async def _update(
         self,
@@ -71,13 +99,14 @@ class CatalogueActor:
         who: Who,
         replace_all: bool,
         remove: list[str],
+        prices: list[list],
     ) -> dict:
         if isinstance(products, bytes):  # a large update comes as one JSON blob (CatalogueClient)
             products = await asyncio.to_thread(orjson.loads, products)
             assert isinstance(products, list)
         # checking and indexing 300,000 products takes seconds: off the loop answering look-ups
         merged, ev = await asyncio.to_thread(
-            self.cat.prepare_update, products, source, replace_all, remove
+            self.cat.prepare_update, products, source, replace_all, remove, prices
         )
         req = Request(
             id=cid,

@@ -7,7 +7,9 @@ import asyncio
 from pathlib import Path
 
 import orjson
+import pytest
 
+import actors.catalogue_hq_store as hq_store_mod
 from actors.catalogue_hq_store import HqStore
 from actors.catalogue_sync import SYNC_DIR, CatalogueSync
 from actors.catalogue_sync_local import LocalTarget
@@ -67,3 +69,53 @@ def test_a_save_rewriting_most_rows_writes_a_new_file_in_hq_order(tmp_path: Path
     assert after[skus[0]] == products[skus[0]] and after[skus[9]] == repriced[skus[9]]
     assert store.meta() == {"version": 2}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["hq.sqlite"]
+
+
+def test_hqs_later_prices_are_read_back_until_a_row_or_a_new_file_replaces_them(
+    tmp_path: Path,
+) -> None:
+    """HQ's new prices of kept products go into ``prices``, not into their rows: they are
+    read back with the rows; a row written later carries its own price; a save that writes a
+    new file (most rows changed) keeps the prices of the rows it copies."""
+    store = HqStore(tmp_path)
+    rows = {p["sku"]: p for p in sample_products(10)}
+    skus = list(rows)
+    store.save({"version": 1}, rows, replace=True)
+    store.save({"version": 2}, {}, prices=[[skus[0], 7], [skus[1], 8], [skus[2], 9]])
+    got = store.all()
+    assert [got[s]["price"] for s in skus[:4]] == [7, 8, 9, rows[skus[3]]["price"]]
+    assert store.get([skus[1]]) == {skus[1]: {**rows[skus[1]], "price": 8}}
+    assert list(got) == skus  # HQ's order
+    store.save({"version": 3}, {skus[0]: {**rows[skus[0]], "price": 1}}, delete=[skus[1]])
+    got = store.all()
+    assert got[skus[0]]["price"] == 1 and skus[1] not in got and got[skus[2]]["price"] == 9
+    most = {s: {**rows[s], "names": {"en": "new"}} for s in skus[3:]}
+    store.save({"version": 4}, most)  # 7 of 9 rows: a new file, renamed in
+    got = store.all()
+    assert got[skus[2]]["price"] == 9 and got[skus[5]]["names"] == {"en": "new"}
+    assert store.meta() == {"version": 4}
+
+
+def test_many_new_prices_are_written_ahead_and_seen_only_once_saved(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Many of HQ's new prices are written into ``prices_next`` while the catalogue commits
+    (``stage``): no reader sees them until ``save`` puts them in with the version; a staged
+    apply that fails leaves the prices as they were."""
+    monkeypatch.setattr(hq_store_mod, "STAGE_PRICES", 2)
+    store = HqStore(tmp_path)
+    rows = {p["sku"]: p for p in sample_products(10)}
+    skus = list(rows)
+    store.save({"version": 1}, rows, replace=True)
+    pairs = [[s, 100 + i] for i, s in enumerate(skus)]
+    staged = store.stage({}, (), False, pairs)
+    assert staged == store.path and store.all() == rows  # not seen yet
+    store.discard(staged)  # the apply failed: nothing changes
+    assert store.all() == rows and store.meta() == {"version": 1}
+    staged = store.stage({}, (), False, pairs[:5])
+    store.save({"version": 2}, {}, staged=staged, prices=pairs[:5])
+    got = store.all()
+    assert [got[s]["price"] for s in skus] == [100, 101, 102, 103, 104] + [
+        rows[s]["price"] for s in skus[5:]
+    ]
+    assert store.meta() == {"version": 2}
