@@ -154,7 +154,8 @@ def test_pull_full_then_up_to_date_then_delta(tmp_path: Path) -> None:
         st, raw, _ = await _pull(s, hq, *hq.signed(S1, v1))
         delta = unpack(raw, hq.public_key, store=S1)
         assert (st, delta.kind, delta.base, delta.version) == (200, "delta", v1, v2)
-        assert sorted(p["sku"] for p in delta.products) == ["P0003", "P0005", "P0100"]
+        assert sorted(p["sku"] for p in delta.products) == ["P0005", "P0100"]
+        assert delta.repriced == [["P0003", 4242]]  # its price alone changed: a pair, not a row
         assert delta.removed == ["P0007"]
         assert delta.prices == [{"sku": "P0009", "price": 1, "from_us": later}]
         st, raw, _ = await _pull(s, hq, *hq.signed(S1, None))
