@@ -184,14 +184,17 @@ class Handles:
         """In a worker thread: the private Ray node and the actors (None if stopping by then)."""
         from actors.ray_boot import start_ray
 
+        mark("ray_imported")
         os.environ[DATA_ENV] = str(self.data_dir)  # the actors find the ledger's socket by it
         held = time.monotonic() + float(os.environ.get(RAY_DELAY_ENV, "0") or 0)
         while time.monotonic() < held and self.state != "stopping":
             time.sleep(0.05)  # a slow Ray start, on purpose (tests: the tills sell meanwhile)
         start_ray(self.data_dir)
+        mark("ray_up")  # ray.init: its daemons up, this process connected
         if self.state == "stopping":
             return None
         actors = _Actors(str(self.data_dir), self.config)
+        mark("actors_asked")
         if not self.in_gateway:
             for till_id in self.known_tills():
                 self._create_till(till_id)
@@ -209,6 +212,7 @@ class Handles:
         actors.uploader.wake()
         actors.licence.wake()
         await asyncio.gather(actors.catalogue.version(), *(t.serve() for t in self.tills.values()))
+        mark("up:catalogue")
         self.actors = actors
         self.shared_catalogue.attach(actors.catalogue)
         from actors.catalogue_sync_loop import start_for
@@ -222,6 +226,17 @@ class Handles:
         self.coupons_sync = start_coupons(self)  # HQ's coupons (pull, online claims)
         if self.state == "starting":
             self.state = "running"
+
+    async def all_up(self) -> None:
+        """Wait until every actor answers (``boot_clock`` marks each one's first answer)."""
+        actors = self._need()
+
+        async def up(name: str) -> None:
+            await getattr(actors, name).up()
+            mark(f"up:{name}")
+
+        await asyncio.gather(*(up(n) for n in _ACTORS if n != "till"))
+        mark("all_up")
 
     # ------------------------------------------------------------ the selling path
     def known_tills(self) -> list[str]:

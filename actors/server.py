@@ -29,7 +29,7 @@ import orjson
 from aiohttp import web
 
 from actors.boot_clock import STEPS, exec_time, mark
-from actors.files import make_private, private_umask
+from actors.files import atomic_write, make_private, private_umask
 from actors.http.common import Handler
 from actors.store_file import load_config, update_store_json
 from domain.error_codes.fastpath import Lifecycle
@@ -104,23 +104,18 @@ class StoreServer:
         self.port = addrs[0][1]
         mark("listening")
         gc.enable()  # kassa_cli.serve held collections off through the start
-        # where the start's time went (actors.boot_clock); a woken spare's exec was long before
-        boot = {**({} if "woken" in STEPS else {"exec": exec_time()}), **STEPS}
-        (self.data_dir / "server.json").write_bytes(
-            orjson.dumps(
-                {
-                    "pid": os.getpid(),
-                    "host": self.host,
-                    "port": self.port,
-                    "scheme": self.scheme,
-                    "boot": boot,
-                }
-            )
-        )
+        self._write_server_json()
         log.warning(
             "store %s selling on %s; starting the other actors", self.config.store_id, self.url
         )
         self.actors_task = asyncio.get_running_loop().create_task(self._start_actors())
+
+    def _write_server_json(self) -> None:
+        """``server.json``: where this server listens, and where its start's time went so far
+        (actors.boot_clock; a woken spare's exec was long before)."""
+        boot = {**({} if "woken" in STEPS else {"exec": exec_time()}), **STEPS}
+        info = {"pid": os.getpid(), "host": self.host, "port": self.port, "scheme": self.scheme}
+        atomic_write(self.data_dir / "server.json", orjson.dumps({**info, "boot": boot}))
 
     async def _start_actors(self) -> None:
         try:
@@ -133,6 +128,8 @@ class StoreServer:
         finally:
             self.catch_signals()  # Ray's start replaces them: ours again
         if self.handles.state == "running":
+            await self.handles.all_up()
+            self._write_server_json()  # with each actor's first answer
             log.warning("store %s: every actor up", self.config.store_id)
 
     async def started(self, timeout: float = 300.0) -> None:
