@@ -29,7 +29,7 @@ import orjson
 from aiohttp import web
 
 from actors.boot_clock import STEPS, exec_time, mark
-from actors.files import atomic_write, make_private, private_umask
+from actors.files import make_private, private_umask
 from actors.http.common import Handler
 from actors.store_file import load_config, update_store_json
 from domain.error_codes.fastpath import Lifecycle
@@ -115,7 +115,10 @@ class StoreServer:
         (actors.boot_clock; a woken spare's exec was long before)."""
         boot = {**({} if "woken" in STEPS else {"exec": exec_time()}), **STEPS}
         info = {"pid": os.getpid(), "host": self.host, "port": self.port, "scheme": self.scheme}
-        atomic_write(self.data_dir / "server.json", orjson.dumps({**info, "boot": boot}))
+        path = self.data_dir / "server.json"  # replaced whole (a reader never sees half), not
+        tmp = path.with_name(f".server.json.{os.getpid()}")  # synced: the next start rewrites it
+        tmp.write_bytes(orjson.dumps({**info, "boot": boot}))
+        os.replace(tmp, path)
 
     async def _start_actors(self) -> None:
         try:
