@@ -58,6 +58,7 @@ class StoreServer:
         self.handles: Handles  # set by start()
         self.scheme = "http"
         self.actors_task: asyncio.Task | None = None
+        self.up_task: asyncio.Task | None = None  # every actor's first answer, timed
         self.stop_requested: asyncio.Event | None = None
         self.sock: socket.socket | None = None  # pre-bound by a hand-over (actors.handover)
 
@@ -130,10 +131,13 @@ class StoreServer:
                 self.handles.state = "actors_failed"  # health says so; the log says why
         finally:
             self.catch_signals()  # Ray's start replaces them: ours again
-        if self.handles.state == "running":
-            await self.handles.all_up()
-            self._write_server_json()  # with each actor's first answer
-            log.warning("store %s: every actor up", self.config.store_id)
+        if self.handles.state == "running":  # the rest answer on their own; a stop waits not
+            self.up_task = asyncio.get_running_loop().create_task(self._every_actor_up())
+
+    async def _every_actor_up(self) -> None:
+        await self.handles.all_up()
+        self._write_server_json()  # with each actor's first answer (bench/catalogue.py reads it)
+        log.warning("store %s: every actor up", self.config.store_id)
 
     async def started(self, timeout: float = 300.0) -> None:
         """Wait until the actors are up too (the demo seeds through them)."""
@@ -169,6 +173,8 @@ class StoreServer:
                 loop = getattr(handles, name, None)
                 if loop is not None and loop.task is not None:
                     loop.task.cancel()
+        if self.up_task is not None:
+            self.up_task.cancel()
         if self.runner is not None:
             await self.runner.cleanup()
         if self.actors_task is not None and not self.actors_task.done():
