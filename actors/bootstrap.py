@@ -53,7 +53,8 @@ __all__ = ["Handles", "create_actors", "open_ledger", "RESTART"]
 log = logging.getLogger(__name__)
 RESTART: dict[str, Any] = dict(max_restarts=-1, max_task_retries=3, num_cpus=0)
 RAY_DELAY_ENV = "KASSA_RAY_DELAY_S"  # hold Ray's start back this long (tests, diagnosis)
-_ACTORS = ("catalogue", "till", "stock", "wallet", "analytics", "uploader", "licence")
+_ACTORS = ("catalogue", "till", "analytics", "host")  # Ray actor classes (one process each)
+_PARTS = ("catalogue", "stock", "wallet", "analytics", "uploader", "licence")  # clients
 
 
 @functools.cache
@@ -62,25 +63,41 @@ def _remote() -> dict[str, Any]:
     from actors.ray_boot import ray
     from actors.shells.analytics import AnalyticsActor
     from actors.shells.catalogue import CatalogueActor
-    from actors.shells.readmodels import StockActor, WalletActor
-    from actors.shells.system import LicenceActor, UploaderActor
+    from actors.shells.host import HostActor
     from actors.shells.till import TillActor
 
-    classes = (
-        CatalogueActor,
-        TillActor,
-        StockActor,
-        WalletActor,
-        AnalyticsActor,
-        UploaderActor,
-        LicenceActor,
-    )
+    classes = (CatalogueActor, TillActor, AnalyticsActor, HostActor)
     return {name: ray.remote(**RESTART)(cls) for name, cls in zip(_ACTORS, classes, strict=True)}
 
 
 def _named(kind: str, name: str, *args: Any) -> Any:
     """The actor ``name`` of the store: created with ``args``, or the running one."""
     return _remote()[kind].options(name=name, get_if_exists=True).remote(*args)
+
+
+class _Hosted:
+    """A shell hosted by the ``host`` actor (``actors.shells.host``), called like an actor
+    handle of its own: ``handle.method.remote(*args)``."""
+
+    __slots__ = ("host", "part")
+
+    def __init__(self, host: Any, part: str) -> None:
+        self.host, self.part = host, part
+
+    def __getattr__(self, method: str) -> _HostedMethod:
+        return _HostedMethod(self.host, self.part, method)
+
+
+class _HostedMethod:
+    __slots__ = ("host", "part", "method")
+
+    def __init__(self, host: Any, part: str, method: str) -> None:
+        self.host, self.part, self.method = host, part, method
+
+    def remote(self, *args: Any) -> Any:
+        if self.method == "__ray_ready__":  # up(): the host process answers
+            return self.host.__ray_ready__.remote()
+        return self.host.call.remote(self.part, self.method, *args)
 
 
 def open_ledger(data_dir: Path, config: StoreConfig) -> LedgerShell:
@@ -97,8 +114,23 @@ class _Actors:
         from analytics.anomaly_settings import rule_settings
 
         self.catalogue = CatalogueClient(_named("catalogue", "catalogue", data, config.to_dict()))
-        self.stock = StockClient(_named("stock", "stock", data))
-        self.wallet = WalletClient(_named("wallet", "wallet", data))
+        host = _named(
+            "host",
+            "host",
+            {
+                "stock": (data,),
+                "wallet": (data,),
+                "uploader": (data, config.store_id, config.cloud_url),
+                "licence": (
+                    data,
+                    config.store_id,
+                    config.cloud_url,
+                    float(os.environ.get("KASSA_ACTIVATION_POLL_S", "60")),  # asks HQ this often
+                ),
+            },
+        )
+        self.stock = StockClient(_Hosted(host, "stock"))
+        self.wallet = WalletClient(_Hosted(host, "wallet"))
         self.analytics = AnalyticsClient(
             _named(
                 "analytics",
@@ -110,19 +142,8 @@ class _Actors:
                 rule_settings(config),  # the store's own thresholds (analytics.anomaly_settings)
             )
         )
-        self.uploader = UploaderClient(
-            _named("uploader", "uploader", data, config.store_id, config.cloud_url)
-        )
-        self.licence = LicenceClient(
-            _named(
-                "licence",
-                "licence",
-                data,
-                config.store_id,
-                config.cloud_url,
-                float(os.environ.get("KASSA_ACTIVATION_POLL_S", "60")),  # asks HQ this often
-            )
-        )
+        self.uploader = UploaderClient(_Hosted(host, "uploader"))
+        self.licence = LicenceClient(_Hosted(host, "licence"))
 
 
 class Handles:
@@ -184,14 +205,17 @@ class Handles:
         """In a worker thread: the private Ray node and the actors (None if stopping by then)."""
         from actors.ray_boot import start_ray
 
+        mark("ray_imported")
         os.environ[DATA_ENV] = str(self.data_dir)  # the actors find the ledger's socket by it
         held = time.monotonic() + float(os.environ.get(RAY_DELAY_ENV, "0") or 0)
         while time.monotonic() < held and self.state != "stopping":
             time.sleep(0.05)  # a slow Ray start, on purpose (tests: the tills sell meanwhile)
         start_ray(self.data_dir)
+        mark("ray_up")  # ray.init: its daemons up, this process connected
         if self.state == "stopping":
             return None
         actors = _Actors(str(self.data_dir), self.config)
+        mark("actors_asked")
         if not self.in_gateway:
             for till_id in self.known_tills():
                 self._create_till(till_id)
@@ -209,6 +233,7 @@ class Handles:
         actors.uploader.wake()
         actors.licence.wake()
         await asyncio.gather(actors.catalogue.version(), *(t.serve() for t in self.tills.values()))
+        mark("up:catalogue")
         self.actors = actors
         self.shared_catalogue.attach(actors.catalogue)
         from actors.catalogue_sync_loop import start_for
@@ -222,6 +247,17 @@ class Handles:
         self.coupons_sync = start_coupons(self)  # HQ's coupons (pull, online claims)
         if self.state == "starting":
             self.state = "running"
+
+    async def all_up(self) -> None:
+        """Wait until every actor answers (``boot_clock`` marks each one's first answer)."""
+        actors = self._need()
+
+        async def up(name: str) -> None:
+            await getattr(actors, name).up()
+            mark(f"up:{name}")
+
+        await asyncio.gather(*(up(n) for n in _PARTS))
+        mark("all_up")
 
     # ------------------------------------------------------------ the selling path
     def known_tills(self) -> list[str]:

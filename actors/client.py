@@ -64,6 +64,10 @@ class _Client:
     def named(cls, name: str) -> Any:
         return cls(named(name))
 
+    async def up(self) -> None:
+        """Wait until the actor is created and answers (Ray's own no-op method)."""
+        await self.handle.__ray_ready__.remote()
+
 
 class LedgerCaller(Protocol):
     async def call(self, method: str, arg: Any = None) -> Any: ...

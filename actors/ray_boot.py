@@ -6,11 +6,13 @@ must be set before Ray is first imported.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import secrets
 import shutil
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -87,7 +89,8 @@ def start_ray(data_dir: Path | str, num_cpus: int = 2, memory_mb: int | None = N
     )
     if memory_mb:
         kwargs["object_store_memory"] = memory_mb * 1024 * 1024
-    ray.init(**kwargs)
+    with _lean_head():
+        ray.init(**kwargs)
     node_ip = ray.util.get_node_ip_address()
     if node_ip != "127.0.0.1" or get_authentication_mode() != AuthenticationMode.TOKEN:
         ray.shutdown()  # fail closed: never serve with Ray open to the LAN or to other accounts
@@ -96,6 +99,37 @@ def start_ray(data_dir: Path | str, num_cpus: int = 2, memory_mb: int | None = N
             f"Ray came up on {node_ip} (token auth: {get_authentication_mode()}); "
             "the store server runs it only on 127.0.0.1 with token auth",
         )
+
+
+@contextlib.contextmanager
+def _lean_head() -> Iterator[None]:
+    """``ray.init`` without the head's Python daemons a one-PC store never uses: the autoscaler
+    monitor (no cluster to scale), the log monitor (``log_to_driver=False``: nothing reads it)
+    and the dashboard's API server (``include_dashboard=False`` still starts a minimal one, and
+    ``ray.init`` waits until it has written its address). Each is a Python process importing
+    Ray on the store PC's two cores while the actors start: 4-6 s of a start. Ray 2.60 has no
+    ``ray.init`` switch for them (``ray start`` has ``--no-monitor`` and
+    ``--include-log-monitor``), so the parameters and the API server's start are replaced for
+    this call only."""
+    from ray._private import node, parameter
+
+    base = parameter.RayParams
+
+    class Lean(base):  # type: ignore[misc, valid-type]
+        def __init__(self, **kwargs: Any) -> None:
+            super().__init__(**{**kwargs, "no_monitor": True, "include_log_monitor": False})
+
+    def no_api_server(self: Any, **_: Any) -> None:
+        return None
+
+    start_api = node.Node.start_api_server
+    parameter.RayParams = Lean  # type: ignore[misc, assignment]
+    node.Node.start_api_server = no_api_server  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        parameter.RayParams = base  # type: ignore[misc]
+        node.Node.start_api_server = start_api  # type: ignore[method-assign]
 
 
 def clear_stale_session(run: Path) -> None:

@@ -58,6 +58,7 @@ class StoreServer:
         self.handles: Handles  # set by start()
         self.scheme = "http"
         self.actors_task: asyncio.Task | None = None
+        self.up_task: asyncio.Task | None = None  # every actor's first answer, timed
         self.stop_requested: asyncio.Event | None = None
         self.sock: socket.socket | None = None  # pre-bound by a hand-over (actors.handover)
 
@@ -104,23 +105,21 @@ class StoreServer:
         self.port = addrs[0][1]
         mark("listening")
         gc.enable()  # kassa_cli.serve held collections off through the start
-        # where the start's time went (actors.boot_clock); a woken spare's exec was long before
-        boot = {**({} if "woken" in STEPS else {"exec": exec_time()}), **STEPS}
-        (self.data_dir / "server.json").write_bytes(
-            orjson.dumps(
-                {
-                    "pid": os.getpid(),
-                    "host": self.host,
-                    "port": self.port,
-                    "scheme": self.scheme,
-                    "boot": boot,
-                }
-            )
-        )
+        self._write_server_json()
         log.warning(
             "store %s selling on %s; starting the other actors", self.config.store_id, self.url
         )
         self.actors_task = asyncio.get_running_loop().create_task(self._start_actors())
+
+    def _write_server_json(self) -> None:
+        """``server.json``: where this server listens, and where its start's time went so far
+        (actors.boot_clock; a woken spare's exec was long before)."""
+        boot = {**({} if "woken" in STEPS else {"exec": exec_time()}), **STEPS}
+        info = {"pid": os.getpid(), "host": self.host, "port": self.port, "scheme": self.scheme}
+        path = self.data_dir / "server.json"  # replaced whole (a reader never sees half), not
+        tmp = path.with_name(f".server.json.{os.getpid()}")  # synced: the next start rewrites it
+        tmp.write_bytes(orjson.dumps({**info, "boot": boot}))
+        os.replace(tmp, path)
 
     async def _start_actors(self) -> None:
         try:
@@ -132,8 +131,13 @@ class StoreServer:
                 self.handles.state = "actors_failed"  # health says so; the log says why
         finally:
             self.catch_signals()  # Ray's start replaces them: ours again
-        if self.handles.state == "running":
-            log.warning("store %s: every actor up", self.config.store_id)
+        if self.handles.state == "running":  # the rest answer on their own; a stop waits not
+            self.up_task = asyncio.get_running_loop().create_task(self._every_actor_up())
+
+    async def _every_actor_up(self) -> None:
+        await self.handles.all_up()
+        self._write_server_json()  # with each actor's first answer (bench/catalogue.py reads it)
+        log.warning("store %s: every actor up", self.config.store_id)
 
     async def started(self, timeout: float = 300.0) -> None:
         """Wait until the actors are up too (the demo seeds through them)."""
@@ -169,6 +173,8 @@ class StoreServer:
                 loop = getattr(handles, name, None)
                 if loop is not None and loop.task is not None:
                     loop.task.cancel()
+        if self.up_task is not None:
+            self.up_task.cancel()
         if self.runner is not None:
             await self.runner.cleanup()
         if self.actors_task is not None and not self.actors_task.done():

@@ -13,7 +13,6 @@ from zoneinfo import ZoneInfo
 from actors.client import LedgerClient
 from actors.shells.readmodels import Follower
 from actors.shells.system import JournalFn
-from analytics.flagging import journal_new_flags
 
 __all__ = ["AnalyticsActor", "REPORTS"]
 
@@ -94,6 +93,8 @@ class AnalyticsActor(Follower):
 
     async def flag_now(self, days: int = 2) -> int:
         """Score today's (and yesterday's) orders; journal new flags, freeze where a rule says."""
+        from analytics.flagging import journal_new_flags  # Polars: not in the server's process
+
         today = datetime.now(ZoneInfo(self.zone)).date()
         n = await journal_new_flags(
             self.store, self.rules, today, days, self.journal_fn.submit, self.data_dir

@@ -222,7 +222,8 @@ def actor_pid(store, name: str) -> int:
 
 
 # the ledger is no Ray actor (it lives in the server's process: tests/e2e/test_crash.py kills it)
-@pytest.mark.parametrize("actor", ["TillActor", "StockActor", "WalletActor"])
+# HostActor: the stock and wallet read models (with the uploader and licence keeper) share it
+@pytest.mark.parametrize("actor", ["TillActor", "HostActor"])
 def test_killed_actor_comes_back_with_its_state(store, actor):
     a, b = codes(store, 2)
     cmd(store, "K1", "scan", {"code": a})

@@ -39,8 +39,7 @@ def listeners(host: str, tmp_path) -> tuple[StoreProcess, list[tuple[int, str, i
             names = {cmdline(pid) for pid, _, _ in found}
             if {
                 "ray::CatalogueActor",
-                "ray::LicenceActor",
-                "ray::UploaderActor",
+                "ray::HostActor",  # stock, wallet, uploader, licence (actors.shells.host)
                 "ray::AnalyticsActor",
             } <= names:
                 break
