@@ -47,6 +47,7 @@ class MembersScreen(Screen):
         bar = self.toolbar()
         ttk.Label(bar, text=T("Card, phone or name")).pack(side=side, padx=(0, 4))
         self.search = RtlEntry(bar, width=24)
+        self._listed = ("", "")  # an import's note naming the bad rows below, and it without them
         self.search.pack(side=side, padx=(0, 8), ipady=6)
         self.search.bind("<KeyRelease>", self._typed)
         self.search.bind("<Return>", lambda _e: self.load())
@@ -168,6 +169,8 @@ class MembersScreen(Screen):
             return
         self.problems.pack_forget()
         self.detail.pack(fill="x")
+        if self._listed[0] and self.status.cget("text") == self._listed[0]:
+            self.status.configure(text=self._listed[1])  # the bad rows are no longer below
         words = [row.get("name"), row.get("member"), row.get("card"), row.get("phone")]
         self.heading.configure(text=shown(" · ".join(str(w) for w in words if w)))
         self.balances.fill([self._balance(kind, row.get(kind) or {}) for kind in KINDS])
@@ -222,10 +225,11 @@ class MembersScreen(Screen):
             state="normal" if self.app.can("members.import") else "disabled"
         )
         text = _("{n} members imported.").format(n=i18n.number(taken))
+        self._listed = ("", "")
         if bad:
-            text += " " + _("Rows not imported: {n} (listed below).").format(
-                n=i18n.number(len(bad))
-            )
+            many = _("Rows not imported: {n} (listed below).").format(n=i18n.number(len(bad)))
+            self._listed = (shown(text + " " + many), shown(text))
+            text += " " + many
             self.detail.pack_forget()
             self.problems.pack(fill="x", pady=(4, 0))
         self.problems.fill(bad)

@@ -404,6 +404,8 @@ def test_import_members_then_find_one_with_balances(xvfb, hq, artifacts, tmp_pat
         idle(app)
         assert [r["member"] for r in s.table.rows] == ["M200"]
         assert s.detail.winfo_ismapped()
+        note = s.status.cget("text")  # the bad rows are no longer below: the note stops saying so
+        assert "3 members imported" in note and "listed below" not in note
         wallet, points = s.balances.values()
         assert wallet[:3] == ["Wallet", i18n.money(2500, "THB"), i18n.money(2500, "THB")]
         assert points[1] == "0"
