@@ -81,6 +81,20 @@ def long_way(cat: Catalogue, hq: dict[str, dict], host: CatalogueIndex) -> dict[
     return t
 
 
+def _host_takes_prices(
+    t: dict[str, float], cat: Catalogue, have: str, host: CatalogueIndex
+) -> dict[str, float]:
+    """The end both in-catalogue ways share: a till host's changes since ``have``, taken."""
+    kind, version, chunks, removed = timed(
+        t, "changes for a host (actor)", lambda: cat.changes(have)
+    )
+    timed(
+        t, f"host loads ({kind})", lambda: SharedCatalogue._reprice(host, chunks, removed, version)
+    )
+    t["total"] = round(sum(t.values()), 3)
+    return t
+
+
 def inside(cat: Catalogue, hq: dict[str, dict], host: CatalogueIndex) -> dict[str, float]:
     t: dict[str, float] = {}
     have = cat.version
@@ -95,14 +109,7 @@ def inside(cat: Catalogue, hq: dict[str, dict], host: CatalogueIndex) -> dict[st
     saved = timed(t, "save: write rows (actor)", lambda: cat.save(change, ev.version))
     timed(t, "swap: prices into the index (actor loop)", lambda: cat.swap(saved))
     timed(t, "search index (kept)", cat.index.prepare_search)
-    kind, version, chunks, removed = timed(
-        t, "changes for a host (actor)", lambda: cat.changes(have)
-    )
-    timed(
-        t, f"host loads ({kind})", lambda: SharedCatalogue._reprice(host, chunks, removed, version)
-    )
-    t["total"] = round(sum(t.values()), 3)
-    return t
+    return _host_takes_prices(t, cat, have, host)
 
 
 def as_pairs(cat: Catalogue, given: list[list], host: CatalogueIndex) -> dict[str, float]:
@@ -116,14 +123,7 @@ def as_pairs(cat: Catalogue, given: list[list], host: CatalogueIndex) -> dict[st
     )
     saved = timed(t, "save: write rows + index copy (actor)", lambda: cat.save(change, ev.version))
     timed(t, "swap (actor loop)", lambda: cat.swap(saved))
-    kind, version, chunks, removed = timed(
-        t, "changes for a host (actor)", lambda: cat.changes(have)
-    )
-    timed(
-        t, f"host loads ({kind})", lambda: SharedCatalogue._reprice(host, chunks, removed, version)
-    )
-    t["total"] = round(sum(t.values()), 3)
-    return t
+    return _host_takes_prices(t, cat, have, host)
 
 
 class LongWay(LocalTarget):
